@@ -1,0 +1,59 @@
+import { readFile, stat } from 'node:fs/promises';
+import { CustosError } from '../errors/index.js';
+import { writeFileAtomic } from '../lib/atomic-file.js';
+import type { Keyring, KeyringOptions } from './keyring.js';
+import { loadKeyring, serializeKeyring } from './keyring-json.js';
+
+/** Options for {@link readKeyringFile}. */
+export interface ReadKeyringFileOptions extends KeyringOptions {
+  /**
+   * What to do when the file is readable by group or others: `refuse` (default) or `warn`
+   * (through `onWarning`). Ignored on Windows, which has no such mode bits.
+   */
+  readonly permissions?: 'refuse' | 'warn';
+  readonly onWarning?: (message: string) => void;
+}
+
+/**
+ * Reads and validates a keyring file. Refuses a file that group or others may read, since it
+ * holds key material in the clear.
+ *
+ * @example
+ * ```ts
+ * const keyring = await readKeyringFile('keyring.json');
+ * ```
+ */
+export async function readKeyringFile(
+  path: string,
+  options: ReadKeyringFileOptions = {},
+): Promise<Keyring> {
+  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    throw new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      err.code === 'ENOENT'
+        ? `keyring file ${path} does not exist`
+        : `cannot read ${path}: ${err.code}`,
+    );
+  });
+  if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
+    const message = `keyring file ${path} is readable by others (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 ${path}`;
+    if ((options.permissions ?? 'refuse') === 'refuse') {
+      throw new CustosError('ERR_INSECURE_FILE', message);
+    }
+    options.onWarning?.(message);
+  }
+  return loadKeyring(await readFile(path, 'utf8'), options);
+}
+
+/**
+ * Writes a keyring file atomically with mode 0600.
+ *
+ * @example
+ * ```ts
+ * keyring.rotate('fields');
+ * await writeKeyringFile('keyring.json', keyring);
+ * ```
+ */
+export async function writeKeyringFile(path: string, keyring: Keyring): Promise<void> {
+  await writeFileAtomic(path, serializeKeyring(keyring), 0o600);
+}

@@ -1,0 +1,464 @@
+import { randomBytes } from 'node:crypto';
+import { CustosError, DecryptionFailed, KeyDisabled, KeyNotFound } from '../errors/index.js';
+import { type BytesLike, toBuffer } from '../lib/bytes.js';
+import { noncePool } from '../lib/random-pool.js';
+import {
+  type AeadAlgorithm,
+  type AeadKey,
+  aeadParameters,
+  createAeadKey,
+  isAeadAlgorithm,
+  open,
+  sealParts,
+} from './aead.js';
+import { type AssociatedData, encodeAssociatedData } from './associated-data.js';
+import { buildEnvelopeHeader, envelopeToText, KEY_ID_LENGTH, parseEnvelope } from './envelope.js';
+import { DerivedKeyCache } from './hkdf.js';
+
+/** State of one key version. See `NOTES.md` for the allowed transitions. */
+export type KeyVersionState = 'enabled' | 'decrypt-only' | 'disabled' | 'destroyed';
+
+/**
+ * NIST SP 800-38D §8.3: with random 96-bit nonces, one key may be used for at most 2^32
+ * encryptions. Applies to AES-GCM and, by the same birthday bound, ChaCha20-Poly1305.
+ */
+export const RANDOM_NONCE_ENCRYPTION_LIMIT = 2 ** 32;
+
+/** Public, non-secret facts about one key version. */
+export interface KeyVersionInfo {
+  readonly version: number;
+  readonly state: KeyVersionState;
+  readonly createdAt: string;
+  /** Encryptions made with this version (persisted count plus this process's). */
+  readonly encryptions: number;
+}
+
+/** Public, non-secret facts about one named key. */
+export interface KeyInfo {
+  readonly name: string;
+  /** Random 8-byte id as 16 hex characters; never derived from key material. */
+  readonly id: string;
+  readonly algorithm: AeadAlgorithm;
+  readonly primaryVersion: number;
+  readonly minDecryptionVersion: number;
+  /** Encryptions allowed per version; `null` when the algorithm needs no limit. */
+  readonly encryptionLimit: number | null;
+  /** True once the primary version has used `rotateAfterFraction` of its limit. */
+  readonly rotationDue: boolean;
+  readonly versions: readonly KeyVersionInfo[];
+}
+
+/** Options for {@link Keyring.createKey}. */
+export interface CreateKeyOptions {
+  /** Default `aes-256-gcm`. Use `aes-256-gcm-siv` for deterministic (searchable) encryption. */
+  readonly algorithm?: AeadAlgorithm;
+  /** Encryptions per version before encrypting is refused. Default 2^32 for random nonces. */
+  readonly encryptionLimit?: number;
+  /** Import this 32-byte material as version 1 instead of generating it. */
+  readonly material?: Uint8Array;
+}
+
+/** Options for encrypt and decrypt. */
+export interface CryptOptions {
+  /** Bound to the ciphertext, required again to decrypt; never stored. */
+  readonly aad?: AssociatedData;
+  /**
+   * Derives a separate key for this context with HKDF-SHA256 (as Vault's derived keys do):
+   * per tenant, per column. Required again to decrypt.
+   */
+  readonly keyContext?: BytesLike;
+}
+
+/** Options for {@link Keyring} construction. */
+export interface KeyringOptions {
+  /** Clock used for `createdAt`; default `() => new Date()`. */
+  readonly now?: () => Date;
+  /**
+   * Fraction of the encryption limit after which `rotationDue` turns true and
+   * `onRotationDue` fires (once per version). Default 0.5.
+   */
+  readonly rotateAfterFraction?: number;
+  /** Called once when a primary version crosses the rotation threshold. */
+  readonly onRotationDue?: (key: KeyInfo) => void;
+}
+
+/** @internal the mutable record behind one key version. */
+export interface VersionRecord {
+  readonly version: number;
+  state: KeyVersionState;
+  readonly createdAt: string;
+  encryptions: number;
+  /** Cleared when destroyed. */
+  material: Buffer | undefined;
+  aeadKey: AeadKey | undefined;
+  readonly header: Buffer;
+}
+
+/** @internal the mutable record behind one named key. */
+export interface KeyRecord {
+  readonly name: string;
+  readonly id: Buffer;
+  readonly idHex: string;
+  readonly algorithm: AeadAlgorithm;
+  readonly encryptionLimit: number | null;
+  primaryVersion: number;
+  minDecryptionVersion: number;
+  readonly versions: Map<number, VersionRecord>;
+}
+
+const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const MAX_VERSION = 0xffffffff;
+const CONTEXT_INFO_PREFIX = 'custos/keyring/v1/key-context/';
+
+const allowedTransitions: Readonly<Record<KeyVersionState, readonly KeyVersionState[]>> = {
+  enabled: ['decrypt-only', 'disabled', 'destroyed'],
+  'decrypt-only': ['enabled', 'disabled', 'destroyed'],
+  disabled: ['enabled', 'decrypt-only', 'destroyed'],
+  destroyed: [],
+};
+
+/**
+ * Named symmetric keys with versions. Each key has a random id, a primary version that
+ * encrypts, older versions that decrypt until disabled, destroyed or placed below
+ * `minDecryptionVersion`, and per-version encryption counters. Every ciphertext is a
+ * self-describing envelope (see `FORMAT.md`) naming the key id and version that made it.
+ *
+ * Serialise with `serializeKeyring`, load with `loadKeyring`. `JSON.stringify(keyring)` and
+ * `console.log(keyring)` print only public facts, never key material.
+ *
+ * @example
+ * ```ts
+ * const keyring = new Keyring();
+ * keyring.createKey('fields');
+ * const ct = keyring.encryptToString('fields', 'Jane Doe', { aad: { table: 'patients', row: 7 } });
+ * keyring.rotate('fields');
+ * keyring.decrypt(ct, { aad: { table: 'patients', row: 7 } }).toString(); // 'Jane Doe'
+ * ```
+ */
+export class Keyring {
+  readonly #byName = new Map<string, KeyRecord>();
+  readonly #byId = new Map<string, KeyRecord>();
+  readonly #derived = new DerivedKeyCache<AeadKey>(1024);
+  readonly #now: () => Date;
+  readonly #rotateAfterFraction: number;
+  readonly #onRotationDue: ((key: KeyInfo) => void) | undefined;
+  readonly #rotationNotified = new WeakSet<VersionRecord>();
+
+  constructor(options: KeyringOptions = {}) {
+    this.#now = options.now ?? (() => new Date());
+    const fraction = options.rotateAfterFraction ?? 0.5;
+    if (!(fraction > 0 && fraction <= 1)) {
+      throw new CustosError('ERR_INVALID_ARGUMENT', 'rotateAfterFraction must be in (0, 1]');
+    }
+    this.#rotateAfterFraction = fraction;
+    this.#onRotationDue = options.onRotationDue;
+  }
+
+  /** Names of all keys, in creation order. */
+  keyNames(): string[] {
+    return [...this.#byName.keys()];
+  }
+
+  /** Whether a key with this name exists. */
+  has(name: string): boolean {
+    return this.#byName.has(name);
+  }
+
+  /** Public facts about a key. Throws `ERR_KEY_NOT_FOUND`. */
+  info(name: string): KeyInfo {
+    return this.#describe(this.#key(name));
+  }
+
+  /**
+   * Creates a named key with a fresh random id and version 1 as primary.
+   * Throws `ERR_KEY_EXISTS` if the name is taken.
+   */
+  createKey(name: string, options: CreateKeyOptions = {}): KeyInfo {
+    if (!KEY_NAME.test(name)) {
+      throw new CustosError(
+        'ERR_INVALID_ARGUMENT',
+        'key names are 1-128 characters of A-Z a-z 0-9 . _ - and start with a letter or digit',
+      );
+    }
+    if (this.#byName.has(name)) throw new CustosError('ERR_KEY_EXISTS', `key "${name}" exists`);
+    const algorithm = options.algorithm ?? 'aes-256-gcm';
+    if (!isAeadAlgorithm(algorithm)) {
+      throw new CustosError('ERR_INVALID_ARGUMENT', 'unknown algorithm');
+    }
+    const limit = defaultLimit(algorithm, options.encryptionLimit);
+    let id = randomBytes(KEY_ID_LENGTH);
+    while (this.#byId.has(id.toString('hex'))) id = randomBytes(KEY_ID_LENGTH);
+    const record: KeyRecord = {
+      name,
+      id,
+      idHex: id.toString('hex'),
+      algorithm,
+      encryptionLimit: limit,
+      primaryVersion: 1,
+      minDecryptionVersion: 1,
+      versions: new Map(),
+    };
+    const material = options.material ? Buffer.from(options.material) : randomBytes(32);
+    this.#addVersion(record, 1, 'enabled', this.#now().toISOString(), 0, material);
+    this.#register(record);
+    return this.#describe(record);
+  }
+
+  /** Adds a new version, makes it primary, and returns its number. Older versions still decrypt. */
+  rotate(name: string): number {
+    const key = this.#key(name);
+    const next = Math.max(...key.versions.keys()) + 1;
+    if (next > MAX_VERSION)
+      throw new CustosError('ERR_INVALID_ARGUMENT', 'version space exhausted');
+    this.#addVersion(key, next, 'enabled', this.#now().toISOString(), 0, randomBytes(32));
+    key.primaryVersion = next;
+    return next;
+  }
+
+  /** Makes an existing enabled version the primary (for example to roll back a rotation). */
+  setPrimary(name: string, version: number): void {
+    const key = this.#key(name);
+    const record = this.#version(key, version);
+    if (record.state !== 'enabled' || version < key.minDecryptionVersion) {
+      throw new CustosError(
+        'ERR_INVALID_KEY_STATE',
+        `version ${version} of "${name}" must be enabled and at or above the minimum decryption version to be primary`,
+      );
+    }
+    key.primaryVersion = version;
+  }
+
+  /**
+   * Changes a version's state. The primary stays enabled (rotate or set another primary first);
+   * `destroyed` is final and erases the material.
+   */
+  setState(name: string, version: number, state: KeyVersionState): void {
+    const key = this.#key(name);
+    const record = this.#version(key, version);
+    if (record.state === state) return;
+    if (!allowedTransitions[record.state].includes(state)) {
+      throw new CustosError(
+        'ERR_INVALID_KEY_STATE',
+        `version ${version} of "${name}" cannot go from ${record.state} to ${state}`,
+      );
+    }
+    if (version === key.primaryVersion) {
+      throw new CustosError(
+        'ERR_INVALID_KEY_STATE',
+        `version ${version} is the primary of "${name}"; rotate or set another primary first`,
+      );
+    }
+    record.state = state;
+    if (state === 'destroyed') {
+      record.material?.fill(0);
+      record.material = undefined;
+      record.aeadKey = undefined;
+    }
+  }
+
+  /** Refuses decryption with any version below `version` (which may not exceed the primary). */
+  setMinDecryptionVersion(name: string, version: number): void {
+    const key = this.#key(name);
+    if (!Number.isInteger(version) || version < 1 || version > key.primaryVersion) {
+      throw new CustosError(
+        'ERR_INVALID_ARGUMENT',
+        `minimum decryption version of "${name}" must be from 1 to the primary version ${key.primaryVersion}`,
+      );
+    }
+    key.minDecryptionVersion = version;
+  }
+
+  /**
+   * Encrypts with the primary version of key `name` into a binary envelope.
+   * Throws `ERR_KEY_NOT_FOUND`, or `ERR_KEY_EXHAUSTED` when the version reached its limit.
+   */
+  encrypt(name: string, plaintext: BytesLike, options?: CryptOptions): Buffer {
+    const key = this.#byName.get(name);
+    if (key === undefined) throw new KeyNotFound(`no key named "${name}"`);
+    const record = key.versions.get(key.primaryVersion) as VersionRecord;
+    if (key.encryptionLimit !== null) this.#count(key, record);
+    const aeadKey = this.#aeadKey(record, options?.keyContext);
+    const nonce = noncePool.take(aeadParameters[key.algorithm].nonceLength);
+    const aad = options?.aad === undefined ? record.header : withHeader(record.header, options.aad);
+    return Buffer.concat([record.header, nonce, ...sealParts(aeadKey, nonce, plaintext, aad)]);
+  }
+
+  /** {@link Keyring.encrypt} returning the text form (`custos:` + base64url). */
+  encryptToString(name: string, plaintext: BytesLike, options?: CryptOptions): string {
+    return envelopeToText(this.encrypt(name, plaintext, options));
+  }
+
+  /**
+   * Decrypts a binary or text envelope with the key version it names. Throws
+   * `ERR_MALFORMED_CIPHERTEXT` (structure), `ERR_DECRYPTION_FAILED` (not authentic, wrong
+   * associated data or key context, or a key or version this keyring does not hold) or
+   * `ERR_KEY_DISABLED` (the version may not decrypt).
+   */
+  decrypt(envelope: Uint8Array | string, options?: CryptOptions): Buffer {
+    const parsed = parseEnvelope(envelope);
+    const key = this.#byId.get(parsed.keyId);
+    if (key === undefined || key.algorithm !== parsed.algorithm) {
+      throw new DecryptionFailed(`decryption failed: this keyring holds no key ${parsed.keyId}`);
+    }
+    const record = key.versions.get(parsed.keyVersion);
+    if (record === undefined) {
+      throw new DecryptionFailed(
+        `decryption failed: key "${key.name}" has no version ${parsed.keyVersion}`,
+      );
+    }
+    if (parsed.keyVersion < key.minDecryptionVersion) {
+      throw new KeyDisabled(
+        `version ${parsed.keyVersion} of "${key.name}" is below the minimum decryption version ${key.minDecryptionVersion}`,
+      );
+    }
+    if (record.state === 'disabled' || record.state === 'destroyed') {
+      throw new KeyDisabled(`version ${parsed.keyVersion} of "${key.name}" is ${record.state}`);
+    }
+    const aeadKey = this.#aeadKey(record, options?.keyContext);
+    const aad = options?.aad === undefined ? parsed.header : withHeader(parsed.header, options.aad);
+    return open(aeadKey, parsed.nonce, parsed.sealed, aad);
+  }
+
+  /** Public facts only: safe to log. */
+  toJSON(): { keys: KeyInfo[] } {
+    return { keys: [...this.#byName.values()].map((k) => this.#describe(k)) };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const names = [...this.#byName.values()].map((k) => `${k.name}@v${k.primaryVersion}`);
+    return `Keyring(${names.join(', ')})`;
+  }
+
+  /** @internal used by `loadKeyring` and `serializeKeyring`. */
+  static internals = {
+    records(keyring: Keyring): Iterable<KeyRecord> {
+      return keyring.#byName.values();
+    },
+    restore(
+      keyring: Keyring,
+      key: Omit<KeyRecord, 'versions' | 'idHex'>,
+      versions: readonly {
+        version: number;
+        state: KeyVersionState;
+        createdAt: string;
+        encryptions: number;
+        material: Buffer | undefined;
+      }[],
+    ): void {
+      const record: KeyRecord = { ...key, idHex: key.id.toString('hex'), versions: new Map() };
+      for (const v of versions) {
+        keyring.#addVersion(record, v.version, v.state, v.createdAt, v.encryptions, v.material);
+      }
+      keyring.#register(record);
+    },
+  };
+
+  #register(record: KeyRecord): void {
+    if (this.#byName.has(record.name)) {
+      throw new CustosError('ERR_KEY_EXISTS', `key "${record.name}" exists`);
+    }
+    if (this.#byId.has(record.idHex)) {
+      throw new CustosError('ERR_KEY_EXISTS', `key id ${record.idHex} is used twice`);
+    }
+    this.#byName.set(record.name, record);
+    this.#byId.set(record.idHex, record);
+  }
+
+  #addVersion(
+    key: KeyRecord,
+    version: number,
+    state: KeyVersionState,
+    createdAt: string,
+    encryptions: number,
+    material: Buffer | undefined,
+  ): void {
+    key.versions.set(version, {
+      version,
+      state,
+      createdAt,
+      encryptions,
+      material,
+      aeadKey: material ? createAeadKey(key.algorithm, material) : undefined,
+      header: buildEnvelopeHeader(key.algorithm, key.id, version),
+    });
+  }
+
+  #key(name: string): KeyRecord {
+    const key = this.#byName.get(name);
+    if (key === undefined) throw new KeyNotFound(`no key named "${name}"`);
+    return key;
+  }
+
+  #version(key: KeyRecord, version: number): VersionRecord {
+    const record = key.versions.get(version);
+    if (record === undefined) {
+      throw new KeyNotFound(`key "${key.name}" has no version ${version}`);
+    }
+    return record;
+  }
+
+  #aeadKey(record: VersionRecord, keyContext: BytesLike | undefined): AeadKey {
+    const base = record.aeadKey as AeadKey;
+    if (keyContext === undefined) return base;
+    const info = Buffer.concat([Buffer.from(CONTEXT_INFO_PREFIX), toBuffer(keyContext)]);
+    return this.#derived.derive(base.keyObject, info, {}, (bytes) =>
+      createAeadKey(base.algorithm, bytes),
+    );
+  }
+
+  #count(key: KeyRecord, record: VersionRecord): void {
+    const limit = key.encryptionLimit as number;
+    if (record.encryptions >= limit) {
+      throw new CustosError(
+        'ERR_KEY_EXHAUSTED',
+        `version ${record.version} of "${key.name}" reached its limit of ${limit} encryptions; rotate the key`,
+      );
+    }
+    record.encryptions++;
+    if (
+      this.#onRotationDue !== undefined &&
+      record.encryptions >= limit * this.#rotateAfterFraction &&
+      !this.#rotationNotified.has(record)
+    ) {
+      this.#rotationNotified.add(record);
+      this.#onRotationDue(this.#describe(key));
+    }
+  }
+
+  #describe(key: KeyRecord): KeyInfo {
+    const primary = key.versions.get(key.primaryVersion) as VersionRecord;
+    return {
+      name: key.name,
+      id: key.idHex,
+      algorithm: key.algorithm,
+      primaryVersion: key.primaryVersion,
+      minDecryptionVersion: key.minDecryptionVersion,
+      encryptionLimit: key.encryptionLimit,
+      rotationDue:
+        key.encryptionLimit !== null &&
+        primary.encryptions >= key.encryptionLimit * this.#rotateAfterFraction,
+      versions: [...key.versions.values()].map((v) => ({
+        version: v.version,
+        state: v.state,
+        createdAt: v.createdAt,
+        encryptions: v.encryptions,
+      })),
+    };
+  }
+}
+
+function defaultLimit(algorithm: AeadAlgorithm, requested: number | undefined): number | null {
+  if (!aeadParameters[algorithm].randomNonce) return null;
+  const limit = requested ?? RANDOM_NONCE_ENCRYPTION_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > RANDOM_NONCE_ENCRYPTION_LIMIT) {
+    throw new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      'encryptionLimit must be an integer from 1 to 2^32',
+    );
+  }
+  return limit;
+}
+
+function withHeader(header: Buffer, aad: AssociatedData): Buffer {
+  return Buffer.concat([header, encodeAssociatedData(aad)]);
+}

@@ -1,0 +1,168 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CustosError } from '../errors/index.js';
+import type { AeadAlgorithm } from './aead.js';
+import { type AssociatedData, encodeAssociatedData } from './associated-data.js';
+import { Keyring } from './keyring.js';
+
+const ALGORITHMS: AeadAlgorithm[] = ['aes-256-gcm', 'chacha20-poly1305', 'aes-256-gcm-siv'];
+const TAMPER_CODES = ['ERR_DECRYPTION_FAILED', 'ERR_MALFORMED_CIPHERTEXT'];
+
+function keyringWith(algorithm: AeadAlgorithm, rotations = 0): Keyring {
+  const keyring = new Keyring();
+  keyring.createKey('k', { algorithm });
+  for (let i = 0; i < rotations; i++) keyring.rotate('k');
+  return keyring;
+}
+
+/** Decrypting must throw a tamper error: never return data, never throw anything untyped. */
+function expectRejected(attempt: () => unknown): void {
+  let thrown: unknown;
+  try {
+    attempt();
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown, 'tampered ciphertext was accepted').toBeInstanceOf(CustosError);
+  expect(TAMPER_CODES).toContain((thrown as CustosError).code);
+}
+
+const aadArbitrary: fc.Arbitrary<AssociatedData | undefined> = fc.oneof(
+  fc.constant(undefined),
+  fc.uint8Array({ maxLength: 40 }),
+  fc.string({ maxLength: 40 }),
+  fc.record({
+    tenant: fc.string({ minLength: 1, maxLength: 12 }),
+    table: fc.constantFrom('patients', 'visits'),
+    column: fc.constantFrom('ssn', 'name', 'dob'),
+    row: fc.nat(),
+  }),
+);
+
+describe.each(ALGORITHMS)('%s envelopes', (algorithm) => {
+  // Primary v3 (0b11): flipping a low bit of the version lands on v2 or v1, real versions
+  // with other key material, as well as on versions that do not exist.
+  const keyring = keyringWith(algorithm, 2);
+  const aad = { tenant: 't1', table: 'patients', column: 'ssn', row: 7 };
+
+  it.each([0, 1, 32, 100])('rejects every single-bit flip of a %i-byte binary envelope', (n) => {
+    const envelope = keyring.encrypt('k', Buffer.alloc(n, 0x61), { aad });
+    expect(keyring.decrypt(envelope, { aad }).length).toBe(n);
+    for (let i = 0; i < envelope.length; i++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const copy = Buffer.from(envelope);
+        copy[i] = (copy[i] as number) ^ (1 << bit);
+        expectRejected(() => keyring.decrypt(copy, { aad }));
+      }
+    }
+  });
+
+  it('rejects every single-bit flip of every character of a text envelope', () => {
+    const text = keyring.encryptToString('k', 'jane.doe@example.com', { aad });
+    for (let i = 0; i < text.length; i++) {
+      for (let bit = 0; bit < 7; bit++) {
+        const flipped = String.fromCharCode(text.charCodeAt(i) ^ (1 << bit));
+        expectRejected(() =>
+          keyring.decrypt(text.slice(0, i) + flipped + text.slice(i + 1), { aad }),
+        );
+      }
+    }
+  });
+
+  it('rejects every truncation and an appended byte', () => {
+    const envelope = keyring.encrypt('k', 'value', { aad });
+    for (let length = 0; length < envelope.length; length++) {
+      expectRejected(() => keyring.decrypt(envelope.subarray(0, length), { aad }));
+    }
+    expectRejected(() => keyring.decrypt(Buffer.concat([envelope, Buffer.of(0)]), { aad }));
+    const text = keyring.encryptToString('k', 'value', { aad });
+    for (let length = 0; length < text.length; length++) {
+      expectRejected(() => keyring.decrypt(text.slice(0, length), { aad }));
+    }
+  });
+
+  it('rejects changed, missing or extra associated data and a wrong key context', () => {
+    const envelope = keyring.encrypt('k', 'value', { aad, keyContext: 'tenant-1' });
+    expect(keyring.decrypt(envelope, { aad, keyContext: 'tenant-1' }).toString()).toBe('value');
+    expectRejected(() => keyring.decrypt(envelope, { keyContext: 'tenant-1' }));
+    expectRejected(() =>
+      keyring.decrypt(envelope, { aad: { ...aad, row: 8 }, keyContext: 'tenant-1' }),
+    );
+    expectRejected(() =>
+      keyring.decrypt(envelope, { aad: { ...aad, extra: 'x' }, keyContext: 'tenant-1' }),
+    );
+    expectRejected(() =>
+      keyring.decrypt(envelope, { aad: { ...aad, tenant: 't2' }, keyContext: 'tenant-1' }),
+    );
+    expectRejected(() => keyring.decrypt(envelope, { aad, keyContext: 'tenant-2' }));
+    expectRejected(() => keyring.decrypt(envelope, { aad }));
+  });
+
+  it('property: random plaintext and associated data round-trip, and any flip or AAD change is rejected', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        aadArbitrary,
+        aadArbitrary,
+        fc.nat(),
+        fc.integer({ min: 0, max: 7 }),
+        fc.boolean(),
+        (plaintext, ad, otherAd, position, bit, asText) => {
+          const options = ad === undefined ? undefined : { aad: ad };
+          const envelope = asText
+            ? keyring.encryptToString('k', plaintext, options)
+            : keyring.encrypt('k', plaintext, options);
+          expect(Buffer.compare(keyring.decrypt(envelope, options), Buffer.from(plaintext))).toBe(
+            0,
+          );
+
+          if (typeof envelope === 'string') {
+            const i = position % envelope.length;
+            const flipped = String.fromCharCode(envelope.charCodeAt(i) ^ (1 << (bit % 7)));
+            expectRejected(() =>
+              keyring.decrypt(envelope.slice(0, i) + flipped + envelope.slice(i + 1), options),
+            );
+          } else {
+            const copy = Buffer.from(envelope);
+            const i = position % copy.length;
+            copy[i] = (copy[i] as number) ^ (1 << bit);
+            expectRejected(() => keyring.decrypt(copy, options));
+          }
+
+          if (!encodeAssociatedData(ad).equals(encodeAssociatedData(otherAd))) {
+            expectRejected(() =>
+              keyring.decrypt(envelope, otherAd === undefined ? undefined : { aad: otherAd }),
+            );
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('envelopes across keys and keyrings', () => {
+  it('a ciphertext from another keyring or another key is rejected, not misread', () => {
+    const a = keyringWith('aes-256-gcm');
+    const b = keyringWith('aes-256-gcm');
+    b.createKey('other');
+    expectRejected(() => b.decrypt(a.encrypt('k', 'x')));
+    expectRejected(() => a.decrypt(b.encrypt('other', 'x')));
+  });
+
+  it('garbage of every length is rejected with a typed error', () => {
+    const keyring = keyringWith('aes-256-gcm');
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 120 }),
+        fc.string({ maxLength: 120 }),
+        (bytes, text) => {
+          expectRejected(() => keyring.decrypt(bytes));
+          expectRejected(() => keyring.decrypt(text));
+          expectRejected(() => keyring.decrypt(`custos:${text}`));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
