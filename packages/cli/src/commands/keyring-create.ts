@@ -1,0 +1,35 @@
+import { access } from 'node:fs/promises';
+import { type AeadAlgorithm, Keyring, writeKeyringFile } from '@custos/core/crypto';
+import { CustosError } from '@custos/core/errors';
+import { ExitCode } from '../exit-codes.js';
+import { print } from '../output.js';
+
+interface Options {
+  out: string;
+  name: string;
+  algorithm: AeadAlgorithm;
+  force: boolean;
+}
+
+export async function run(options: Options): Promise<number> {
+  if (!options.force && (await exists(options.out))) {
+    throw new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      `${options.out} exists; pass --force to replace it`,
+    );
+  }
+  const keyring = new Keyring();
+  const info = keyring.createKey(options.name, { algorithm: options.algorithm });
+  await writeKeyringFile(options.out, keyring);
+  print(
+    `created ${options.out} (mode 0600): key "${info.name}" id ${info.id} ${info.algorithm} v1`,
+  );
+  return ExitCode.ok;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,31 @@
+import { CommanderError } from 'commander';
+import { ExitCode } from './exit-codes.js';
+import { reportError } from './output.js';
+import { createProgram } from './program.js';
+
+/**
+ * Runs the custos command line with `argv` (without `node` and the script path) and returns
+ * the exit code: 0 success, 1 a finding or failed check, 2 usage or runtime error.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await main(['keyring', 'create', '--out', 'keyring.json']);
+ * ```
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = createProgram((code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version end through here with code 0; every other parse error is usage.
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.error;
+    }
+    reportError(err);
+    return ExitCode.error;
+  }
+}
