@@ -44,8 +44,8 @@ describe('custos CLI', () => {
   it('exits 2 on usage errors', async () => {
     expect((await custos('no-such-command')).code).toBe(2);
     expect((await custos('keyring', 'create')).code).toBe(2);
-    expect((await custos('random', '--bytes', 'many')).code).toBe(2);
-    expect((await custos('random', '--encoding', 'rot13')).code).toBe(2);
+    expect((await custos('keygen', '--bytes', 'many')).code).toBe(2);
+    expect((await custos('keygen', '--format', 'rot13')).code).toBe(2);
   });
 
   it('creates, rotates and shows a keyring file without printing key material', async () => {
@@ -87,7 +87,9 @@ describe('custos CLI', () => {
   });
 
   it('generates random secrets in the asked encoding', async () => {
-    expect((await custos('random', '-e', 'hex', '-b', '16')).stdout).toMatch(/^[0-9a-f]{32}\n$/);
-    expect((await custos('random', '-e', 'alphanumeric')).stdout).toMatch(/^[A-Za-z0-9]{43}\n$/);
+    expect((await custos('keygen', '--format', 'hex', '--bytes', '16')).stdout).toMatch(
+      /^[0-9a-f]{32}\n$/,
+    );
+    expect((await custos('keygen', '-f', 'alphanumeric')).stdout).toMatch(/^[A-Za-z0-9]{43}\n$/);
   });
 });

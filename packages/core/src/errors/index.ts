@@ -18,6 +18,7 @@
 
 /** Every stable error code, with the one-line meaning documented in `docs/errors.md`. */
 export const errorCodes = {
+  // --- general and crypto core (C1) ---
   ERR_INVALID_ARGUMENT: 'An argument has the wrong type, length or form.',
   ERR_DECRYPTION_FAILED:
     'A ciphertext failed authentication, or names a key or version this keyring does not hold.',
@@ -31,6 +32,11 @@ export const errorCodes = {
   ERR_INVALID_KEY_STATE: 'The requested key state change is not allowed from the current state.',
   ERR_MALFORMED_KEYRING: 'A serialised keyring is not valid (bad JSON, truncated, wrong fields).',
   ERR_INSECURE_FILE: 'A file holding key material may be read by other users (mode is not 0600).',
+  // --- secrets SDK and configuration validation (C2) ---
+  // --- server: seal, auth, policies, KV v2, audit (C3) ---
+  // --- transit and key lifecycle (C4) ---
+  // --- field-level encryption (C5) ---
+  // --- tokens, passwords, API keys (C6) ---
 } as const;
 
 /** A stable custos error code, usable in `switch (err.code)`. */

@@ -1,7 +1,7 @@
 import { readKeyringFile, writeKeyringFile } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
-import { ExitCode } from '../exit-codes.js';
-import { print } from '../output.js';
+import { ExitCode } from '../../exit-codes.js';
+import { print } from '../../output.js';
 
 interface Options {
   file: string;

@@ -1,8 +1,8 @@
 import { access } from 'node:fs/promises';
 import { type AeadAlgorithm, Keyring, writeKeyringFile } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
-import { ExitCode } from '../exit-codes.js';
-import { print } from '../output.js';
+import { ExitCode } from '../../exit-codes.js';
+import { print } from '../../output.js';
 
 interface Options {
   out: string;

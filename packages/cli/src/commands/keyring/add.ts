@@ -1,6 +1,6 @@
 import { type AeadAlgorithm, readKeyringFile, writeKeyringFile } from '@custos/core/crypto';
-import { ExitCode } from '../exit-codes.js';
-import { print } from '../output.js';
+import { ExitCode } from '../../exit-codes.js';
+import { print } from '../../output.js';
 
 interface Options {
   file: string;
