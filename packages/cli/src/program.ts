@@ -1,7 +1,11 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { registerAuditCommands } from './commands/audit/register.js';
 import { registerKeygenCommand } from './commands/keygen/register.js';
 import { registerKeyringCommands } from './commands/keyring/register.js';
+import { registerKvCommands } from './commands/kv/register.js';
+import { registerOperatorCommands } from './commands/operator/register.js';
+import { registerServerCommand } from './commands/server/register.js';
 import { createLazy } from './lazy.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -20,7 +24,14 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  for (const register of [registerKeyringCommands, registerKeygenCommand]) {
+  for (const register of [
+    registerServerCommand,
+    registerOperatorCommands,
+    registerKvCommands,
+    registerAuditCommands,
+    registerKeyringCommands,
+    registerKeygenCommand,
+  ]) {
     register(program, lazy);
   }
   return program;

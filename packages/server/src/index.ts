@@ -1,17 +1,25 @@
 /**
- * `@custos/server`: the sealed secret store and encryption-as-a-service server with a
- * Vault-compatible HTTP API. The server arrives with SPEC C3; this entry point fixes the
- * package's place in the build and its public door.
+ * `@custos/server`: the sealed secret store and encryption-as-a-service server, speaking a
+ * compatible subset of the HashiCorp Vault HTTP API (see `docs/server-api.md`).
  *
  * @example
  * ```ts
- * import { serverVersion } from '@custos/server';
+ * import { startServer } from '@custos/server';
+ * const server = await startServer({ dev: { rootTokenId: 'root' } });
  * ```
  * @module
  */
-import { createRequire } from 'node:module';
-
-/** The version of this package, as published. */
-export const serverVersion: string = (
-  createRequire(import.meta.url)('../package.json') as { version: string }
-).version;
+export {
+  type AuditVerification,
+  type VerifyOptions,
+  verifyAuditLog,
+} from './audit/audit-verify.js';
+export {
+  type AuditSinkConfig,
+  parseListen,
+  parseServerConfig,
+  readServerConfig,
+  type ServerConfig,
+} from './config/server-config.js';
+export { type RunningServer, type StartOptions, startServer } from './server.js';
+export { serverVersion } from './version.js';

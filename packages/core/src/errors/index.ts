@@ -34,6 +34,19 @@ export const errorCodes = {
   ERR_INSECURE_FILE: 'A file holding key material may be read by other users (mode is not 0600).',
   // --- secrets SDK and configuration validation (C2) ---
   // --- server: seal, auth, policies, KV v2, audit (C3) ---
+  ERR_SEALED: 'The server is sealed: it holds no keys until unsealed with enough key shares.',
+  ERR_NOT_INITIALIZED: 'The server has not been initialised yet (sys/init).',
+  ERR_ALREADY_INITIALIZED: 'The server is already initialised; init runs once.',
+  ERR_UNSEAL_FAILED: 'The unseal key shares given do not reproduce the root key.',
+  ERR_PERMISSION_DENIED:
+    'The token is missing, unknown, expired or revoked, or its policies do not allow the operation.',
+  ERR_NOT_FOUND: 'Nothing exists at that path.',
+  ERR_INVALID_REQUEST: 'The request is malformed or has an invalid parameter.',
+  ERR_VERSION_CONFLICT:
+    'Another writer changed the entry first (check-and-set or revision mismatch).',
+  ERR_PAYLOAD_TOO_LARGE: 'The request body exceeds the configured size limit.',
+  ERR_AUDIT_UNAVAILABLE: 'No audit sink recorded the request in time, so the request was refused.',
+  ERR_INVALID_CONFIG: 'The server configuration is invalid.',
   // --- transit and key lifecycle (C4) ---
   // --- field-level encryption (C5) ---
   // --- tokens, passwords, API keys (C6) ---
@@ -119,6 +132,50 @@ export class KeyNotFound extends CustosError {
 export class KeyDisabled extends CustosError {
   constructor(message: string) {
     super('ERR_KEY_DISABLED', message);
+  }
+}
+
+/**
+ * The server is sealed (or not initialised): it holds no keys and refuses secret operations.
+ *
+ * @example
+ * ```ts
+ * if (!seal.isUnsealed()) throw new Sealed();
+ * ```
+ */
+export class Sealed extends CustosError {
+  constructor(message = 'the server is sealed') {
+    super('ERR_SEALED', message);
+  }
+}
+
+/**
+ * The caller may not perform the operation. The message is deliberately the same whatever the
+ * reason (no token, unknown, expired, revoked, or no policy allows it).
+ *
+ * @example
+ * ```ts
+ * if (!acl.allows(path, 'read')) throw new PermissionDenied();
+ * ```
+ */
+export class PermissionDenied extends CustosError {
+  constructor(message = 'permission denied') {
+    super('ERR_PERMISSION_DENIED', message);
+  }
+}
+
+/**
+ * A concurrent writer changed the entry first; retry from a fresh read, or report the
+ * check-and-set mismatch.
+ *
+ * @example
+ * ```ts
+ * await store.update(path, value, revision); // may throw VersionConflict
+ * ```
+ */
+export class VersionConflict extends CustosError {
+  constructor(message: string) {
+    super('ERR_VERSION_CONFLICT', message);
   }
 }
 

@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import type { Lazy } from '../../lazy.js';
+
+/** `custos audit verify`: check an audit log's hash chain and signed checkpoints. */
+export function registerAuditCommands(program: Command, lazy: Lazy): void {
+  const audit = program.command('audit').description('verify tamper-evident audit logs');
+  audit
+    .command('verify')
+    .description('check a log for edited, removed, reordered or truncated entries (exit 1 if any)')
+    .argument('<file>', 'audit log file')
+    .option(
+      '--public-key <file>',
+      "the server's checkpoint public key (PEM or base64 DER), as a trust anchor",
+    )
+    .option(
+      '--server',
+      "also fetch the server's latest checkpoint (CUSTOS_ADDR, CUSTOS_TOKEN with sudo) to catch a cut-off end",
+      false,
+    )
+    .option('--sink <name>', 'the sink this file belongs to, with --server', 'file')
+    .option('--format <format>', 'text or json', 'text')
+    .action(lazy(() => import('./verify.js')));
+}

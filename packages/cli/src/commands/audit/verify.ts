@@ -1,0 +1,58 @@
+import { readFile } from 'node:fs/promises';
+import { CustosError } from '@custos/core/errors';
+import { verifyAuditLog } from '@custos/server/audit-verify';
+import { ExitCode } from '../../exit-codes.js';
+import { api, serverTarget } from '../../http-client.js';
+import { print, warn } from '../../output.js';
+
+interface Options {
+  publicKey?: string;
+  server: boolean;
+  sink: string;
+  format: string;
+}
+
+export async function run(file: string, options: Options): Promise<number> {
+  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      `cannot read ${file}: ${err.code ?? err.message}`,
+    );
+  });
+  const publicKey =
+    options.publicKey === undefined
+      ? undefined
+      : (await readFile(options.publicKey, 'utf8')).trim();
+  let expectedCheckpoint: { seq: number; hash: string } | undefined;
+  if (options.server) {
+    const { body } = await api(serverTarget(), 'GET', 'sys/audit/checkpoints');
+    const checkpoints = (
+      body as { data: { checkpoints: { sink: string; seq: number; hash: string }[] } }
+    ).data.checkpoints;
+    const latest = checkpoints.find((c) => c.sink === options.sink);
+    if (latest === undefined)
+      throw new CustosError(
+        'ERR_NOT_FOUND',
+        `the server has no checkpoint for sink ${options.sink}`,
+      );
+    expectedCheckpoint = { seq: latest.seq, hash: latest.hash };
+  }
+  const report = verifyAuditLog(text, {
+    ...(publicKey === undefined ? {} : { publicKey }),
+    ...(expectedCheckpoint === undefined ? {} : { expectedCheckpoint }),
+  });
+  if (options.format === 'json') {
+    print(JSON.stringify(report, null, 2));
+  } else {
+    for (const problem of report.problems) warn(`problem: ${problem}`);
+    for (const note of report.notes) warn(`note: ${note}`);
+    if (report.ok) {
+      print(
+        `${file}: intact — ${report.entries} entries, seq ${report.firstSeq ?? '-'}..${report.lastSeq ?? '-'}, signed through seq ${report.lastCheckpointSeq ?? 'none'}`,
+      );
+    } else {
+      print(`${file}: ${report.problems.length} problem(s) found`);
+    }
+  }
+  return report.ok ? ExitCode.ok : ExitCode.finding;
+}

@@ -1,0 +1,27 @@
+import { ExitCode } from '../../exit-codes.js';
+import { api, serverTarget } from '../../http-client.js';
+import { print } from '../../output.js';
+import { kvPath } from './pairs.js';
+
+interface Options {
+  mount: string;
+  versions?: number[];
+}
+
+/** `delete`, `undelete` and `destroy` share one body: the path and the version list. */
+export function runFor(action: 'delete' | 'undelete' | 'destroy') {
+  return async (path: string, options: Options): Promise<number> => {
+    const target = serverTarget();
+    if (action === 'delete' && options.versions === undefined) {
+      await api(target, 'DELETE', kvPath(options.mount, 'data', path));
+      print(`${options.mount}/${path}: latest version deleted (undelete restores it)`);
+      return ExitCode.ok;
+    }
+    if (options.versions === undefined || options.versions.length === 0) {
+      throw new Error(`${action} needs --versions`);
+    }
+    await api(target, 'POST', kvPath(options.mount, action, path), { versions: options.versions });
+    print(`${options.mount}/${path}: versions ${options.versions.join(', ')} ${action}d`);
+    return ExitCode.ok;
+  };
+}

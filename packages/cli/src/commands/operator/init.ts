@@ -1,0 +1,32 @@
+import { ExitCode } from '../../exit-codes.js';
+import { api, serverTarget } from '../../http-client.js';
+import { print } from '../../output.js';
+
+interface Options {
+  keyShares: number;
+  keyThreshold: number;
+  format: string;
+}
+
+export async function run(options: Options): Promise<number> {
+  const { body } = await api(serverTarget(), 'POST', 'sys/init', {
+    secret_shares: options.keyShares,
+    secret_threshold: options.keyThreshold,
+  });
+  const result = body as { keys: string[]; root_token: string };
+  if (options.format === 'json') {
+    print(JSON.stringify(body, null, 2));
+    return ExitCode.ok;
+  }
+  // This output is the only copy of the shares and the root token: printing them is the point.
+  result.keys.forEach((key, i) => print(`Unseal Key ${i + 1}: ${key}`));
+  print(`\nInitial Root Token: ${result.root_token}\n`);
+  print(
+    `The server is initialised with ${options.keyShares} key shares and a threshold of ${options.keyThreshold}.`,
+  );
+  print('It is sealed: unseal it with `custos operator unseal` and any');
+  print(
+    `${options.keyThreshold} of the keys above. Store the keys apart; they are never shown again.`,
+  );
+  return ExitCode.ok;
+}

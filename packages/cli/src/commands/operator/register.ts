@@ -1,0 +1,38 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import type { Lazy } from '../../lazy.js';
+
+const integer = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 255)
+    throw new InvalidArgumentError('expected an integer from 1 to 255');
+  return n;
+};
+
+/** `custos operator init|unseal|seal|status` against CUSTOS_ADDR. */
+export function registerOperatorCommands(program: Command, lazy: Lazy): void {
+  const operator = program
+    .command('operator')
+    .description('initialise, unseal, seal and inspect a server (CUSTOS_ADDR, CUSTOS_TOKEN)');
+  operator
+    .command('init')
+    .description('initialise the server: prints the unseal key shares and the root token, once')
+    .option('-n, --key-shares <n>', 'number of unseal key shares', integer, 5)
+    .option('-t, --key-threshold <n>', 'shares needed to unseal', integer, 3)
+    .option('--format <format>', 'text or json', 'text')
+    .action(lazy(() => import('./init.js')));
+  operator
+    .command('unseal')
+    .description('submit one unseal key share (argument, or read from stdin)')
+    .argument('[key]', 'the unseal key share (hex or base64); omit to read it from stdin')
+    .option('--reset', 'forget the shares submitted so far', false)
+    .action(lazy(() => import('./unseal.js')));
+  operator
+    .command('seal')
+    .description('seal the server: it drops every key from memory (needs a sudo token)')
+    .action(lazy(() => import('./seal.js')));
+  operator
+    .command('status')
+    .description('print seal status; exit 0 unsealed, 1 sealed or uninitialised, 2 on error')
+    .option('--format <format>', 'text or json', 'text')
+    .action(lazy(() => import('./status.js')));
+}

@@ -1,0 +1,81 @@
+import { readFile } from 'node:fs/promises';
+import { CustosError } from '@custos/core/errors';
+import { ExitCode } from '../../exit-codes.js';
+import { print, warn } from '../../output.js';
+
+interface Options {
+  dev: boolean;
+  devRootTokenId?: string;
+  listen: string;
+  storage?: string;
+  auditFile?: string;
+  config?: string;
+}
+
+export async function run(options: Options): Promise<number> {
+  const server = await import('@custos/server');
+  if (options.dev === (options.config !== undefined)) {
+    throw new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      'choose one: --dev, or --config <file> for production',
+    );
+  }
+  let running: Awaited<ReturnType<typeof server.startServer>>;
+  if (options.dev) {
+    const { host, port } = server.parseListen(options.listen);
+    running = await server.startServer({
+      dev: options.devRootTokenId === undefined ? {} : { rootTokenId: options.devRootTokenId },
+      host,
+      port,
+      storage: options.storage ?? ':memory:',
+      logLevel: 'warn',
+      ...(options.auditFile === undefined
+        ? {}
+        : { audit: [{ type: 'file' as const, path: options.auditFile }] }),
+    });
+    warn(
+      'WARNING: dev mode. The server is unsealed, keeps its data in memory unless --storage is given,',
+    );
+    warn('and prints its root token. Never run dev mode in production.');
+    print(`Listening on:  ${running.url}`);
+    if (running.unsealKey !== undefined) print(`Unseal key:    ${running.unsealKey}`);
+    if (running.rootToken !== undefined) print(`Root token:    ${running.rootToken}`);
+    print(`\n    export CUSTOS_ADDR='${running.url}'   # VAULT_ADDR works too`);
+  } else {
+    const config = await server.readServerConfig(options.config as string);
+    const { host, port } = server.parseListen(config.listen);
+    const tls = config.tls
+      ? { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) }
+      : undefined;
+    running = await server.startServer({
+      host,
+      port,
+      storage: config.storage,
+      audit: config.audit,
+      maxRequestBytes: config.maxRequestBytes,
+      auditTimeoutMs: config.auditTimeoutMs,
+      logLevel: config.logLevel,
+      ...(tls ? { tls } : {}),
+    });
+    const status = running.context.seal.status();
+    print(
+      `custos ${server.serverVersion} listening on ${running.url} (${running.context.storage.description})`,
+    );
+    print(
+      status.initialized
+        ? 'sealed: unseal with `custos operator unseal`'
+        : 'not initialised: run `custos operator init`',
+    );
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void running.close().finally(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    process.on('SIGHUP', () => void running.context.audit.reopen());
+  });
+  return ExitCode.ok;
+}

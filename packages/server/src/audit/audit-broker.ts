@@ -1,0 +1,267 @@
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+} from 'node:crypto';
+import { CustosError } from '@custos/core/errors';
+import type { TokenEntry } from '../auth/token-store.js';
+import type { Barrier } from '../barrier/barrier.js';
+import { ChainedSink, type CheckpointRecord, type CheckpointSigner } from './audit-chain.js';
+import { hmacStrings, hmacValue } from './hmac-values.js';
+import type { AuditSink } from './sinks.js';
+
+/** One request as the audit log sees it. */
+export interface AuditRequest {
+  readonly id: string;
+  readonly operation: string;
+  readonly path: string;
+  readonly remoteAddress: string;
+  readonly token: string | undefined;
+  readonly entry: TokenEntry | undefined;
+  readonly data: unknown;
+}
+
+/** Options for {@link AuditBroker}. */
+export interface AuditBrokerOptions {
+  /** How long a request waits for at least one sink before failing (default 2000 ms). */
+  readonly timeoutMs?: number;
+  readonly checkpointEvery?: number;
+  readonly checkpointIntervalMs?: number;
+  /** Reports sink failures (never with entry contents). */
+  readonly onSinkError?: (sink: string, error: Error) => void;
+}
+
+const SIGNING_KEY_PATH = 'sys/audit/signing-key';
+const HMAC_KEY_PREFIX = 'sys/audit/hmac-key/';
+const CHECKPOINT_PREFIX = 'sys/audit/checkpoint/';
+
+/**
+ * Fans each audit entry out to every sink, each with its own HMAC key and hash chain. A request
+ * proceeds when at least one sink has written its entry; when none has within `timeoutMs`, it
+ * fails with `ERR_AUDIT_UNAVAILABLE` (HTTP 500) instead of hanging. Active only while
+ * unsealed: the keys live behind the barrier.
+ *
+ * @example
+ * ```ts
+ * const audit = new AuditBroker([createFileSink('file', 'audit.log')]);
+ * await audit.activate(barrier);
+ * await audit.logRequest(request);
+ * ```
+ */
+export class AuditBroker {
+  readonly #sinks: readonly AuditSink[];
+  readonly #options: AuditBrokerOptions;
+  #chains: ChainedSink[] = [];
+  #hmacKeys = new Map<string, Buffer>();
+  #signer: CheckpointSigner | undefined;
+  #barrier: Barrier | undefined;
+  readonly #latest = new Map<string, CheckpointRecord>();
+
+  constructor(sinks: readonly AuditSink[], options: AuditBrokerOptions = {}) {
+    this.#sinks = sinks;
+    this.#options = options;
+  }
+
+  /** True when sinks are configured (then every audited request must be recorded). */
+  get enabled(): boolean {
+    return this.#sinks.length > 0;
+  }
+
+  get active(): boolean {
+    return this.#signer !== undefined;
+  }
+
+  /** Loads (or creates) the keys behind the barrier and opens every sink's chain. */
+  async activate(barrier: Barrier): Promise<void> {
+    if (!this.enabled || this.active) return;
+    this.#barrier = barrier;
+    this.#signer = await loadSigner(barrier);
+    for (const sink of this.#sinks) {
+      this.#hmacKeys.set(sink.name, await loadHmacKey(barrier, sink.name));
+      const stored = await barrier.read<CheckpointRecord>(CHECKPOINT_PREFIX + sink.name);
+      if (stored !== undefined) this.#latest.set(sink.name, stored.data);
+    }
+    this.#chains = this.#sinks.map(
+      (sink) =>
+        new ChainedSink(sink, {
+          signer: this.#signer as CheckpointSigner,
+          ...(this.#options.checkpointEvery === undefined
+            ? {}
+            : { checkpointEvery: this.#options.checkpointEvery }),
+          ...(this.#options.checkpointIntervalMs === undefined
+            ? {}
+            : { checkpointIntervalMs: this.#options.checkpointIntervalMs }),
+          onCheckpoint: (record) => this.#recordCheckpoint(record),
+        }),
+    );
+    await Promise.all(
+      this.#chains.map((chain) =>
+        this.#bounded(chain.open()).catch((err) => this.#report(chain, err)),
+      ),
+    );
+  }
+
+  /** Writes final checkpoints, closes the sinks and forgets the keys (on seal or shutdown). */
+  async deactivate(): Promise<void> {
+    const chains = this.#chains;
+    this.#chains = [];
+    await Promise.all(chains.map((chain) => this.#bounded(chain.close()).catch(() => {})));
+    this.#signer = undefined;
+    this.#barrier = undefined;
+    for (const key of this.#hmacKeys.values()) key.fill(0);
+    this.#hmacKeys.clear();
+  }
+
+  /** Reopens file sinks (after log rotation). The chains continue across the new files. */
+  async reopen(): Promise<void> {
+    await Promise.all(
+      this.#chains.map((chain) => chain.reopen().catch((err) => this.#report(chain, err))),
+    );
+  }
+
+  logRequest(request: AuditRequest): Promise<void> {
+    return this.#broadcast((key) => ({
+      type: 'request',
+      auth: authBlock(key, request),
+      request: requestBlock(key, request),
+    }));
+  }
+
+  logResponse(request: AuditRequest, status: number, body: unknown): Promise<void> {
+    return this.#broadcast((key) => ({
+      type: 'response',
+      auth: authBlock(key, request),
+      request: requestBlock(key, request),
+      response: { status, ...responseBlock(key, body) },
+    }));
+  }
+
+  /** HMAC of `input` under `sink`'s key, to find a known value in that sink's log. */
+  hash(sink: string, input: string): string {
+    const key = this.#hmacKeys.get(sink);
+    if (key === undefined) throw new CustosError('ERR_NOT_FOUND', `no audit sink named ${sink}`);
+    return hmacValue(key, input);
+  }
+
+  /** The checkpoint public key (SPKI DER, base64) and its id. */
+  publicKey(): { keyId: string; publicKey: string } | undefined {
+    return this.#signer === undefined
+      ? undefined
+      : { keyId: this.#signer.keyId, publicKey: this.#signer.publicKey };
+  }
+
+  /** The latest checkpoint of every sink. */
+  checkpoints(): CheckpointRecord[] {
+    return [...this.#latest.values()];
+  }
+
+  sinkNames(): string[] {
+    return this.#sinks.map((s) => s.name);
+  }
+
+  async #broadcast(build: (key: Buffer) => Record<string, unknown>): Promise<void> {
+    if (!this.enabled) return;
+    if (!this.active || this.#chains.length === 0) {
+      throw new CustosError('ERR_AUDIT_UNAVAILABLE', 'audit log unavailable');
+    }
+    const writes = this.#chains.map((chain) =>
+      chain.append(build(this.#hmacKeys.get(chain.sink.name) as Buffer)).catch((err: Error) => {
+        this.#report(chain, err);
+        throw err;
+      }),
+    );
+    try {
+      await this.#bounded(Promise.any(writes));
+    } catch {
+      throw new CustosError('ERR_AUDIT_UNAVAILABLE', 'audit log unavailable');
+    }
+  }
+
+  #bounded<T>(work: Promise<T>): Promise<T> {
+    const ms = this.#options.timeoutMs ?? 2000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`audit sink did not answer within ${ms} ms`)), ms);
+    });
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  #recordCheckpoint(record: CheckpointRecord): void {
+    this.#latest.set(record.sink, record);
+    this.#barrier?.write(CHECKPOINT_PREFIX + record.sink, record).catch(() => {});
+  }
+
+  #report(chain: ChainedSink, err: unknown): void {
+    this.#options.onSinkError?.(
+      chain.sink.name,
+      err instanceof Error ? err : new Error(String(err)),
+    );
+  }
+}
+
+function authBlock(key: Buffer, request: AuditRequest): Record<string, unknown> | null {
+  const entry = request.entry;
+  if (entry === undefined)
+    return request.token === undefined ? null : { client_token: hmacValue(key, request.token) };
+  return {
+    client_token: request.token === undefined ? '' : hmacValue(key, request.token),
+    accessor: hmacValue(key, entry.accessor),
+    display_name: entry.displayName,
+    policies: entry.policies,
+    token_policies: entry.policies,
+    metadata: hmacStrings(key, entry.meta),
+    token_type: 'service',
+  };
+}
+
+function requestBlock(key: Buffer, request: AuditRequest): Record<string, unknown> {
+  return {
+    id: request.id,
+    operation: request.operation,
+    path: request.path,
+    remote_address: request.remoteAddress,
+    client_token: request.token === undefined ? '' : hmacValue(key, request.token),
+    data: hmacStrings(key, request.data ?? null),
+  };
+}
+
+function responseBlock(key: Buffer, body: unknown): Record<string, unknown> {
+  if (body === null || typeof body !== 'object') return {};
+  const { data, auth, errors, warnings } = body as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  if (data !== undefined) out.data = hmacStrings(key, data);
+  if (auth !== undefined && auth !== null) {
+    const { policies, token_policies, ...secret } = auth as Record<string, unknown>;
+    out.auth = { ...(hmacStrings(key, secret) as object), policies, token_policies };
+  }
+  // Error and warning texts are written by custos and never carry secret values.
+  if (errors !== undefined) out.errors = errors;
+  if (warnings !== undefined && warnings !== null) out.warnings = warnings;
+  return out;
+}
+
+async function loadSigner(barrier: Barrier): Promise<CheckpointSigner> {
+  let stored = await barrier.read<{ privateKey: string }>(SIGNING_KEY_PATH);
+  if (stored === undefined) {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    await barrier.create(SIGNING_KEY_PATH, { privateKey: pem }).catch(() => {});
+    stored = await barrier.read<{ privateKey: string }>(SIGNING_KEY_PATH);
+  }
+  const privateKey = createPrivateKey((stored as { data: { privateKey: string } }).data.privateKey);
+  const der = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+  // A public key's id may be its fingerprint: it identifies, and reveals nothing secret.
+  const keyId = createHash('sha256').update(der).digest('hex').slice(0, 16);
+  return { keyId, privateKey, publicKey: der.toString('base64') };
+}
+
+async function loadHmacKey(barrier: Barrier, sink: string): Promise<Buffer> {
+  const path = HMAC_KEY_PREFIX + sink;
+  const stored = await barrier.read<{ key: string }>(path);
+  if (stored !== undefined) return Buffer.from(stored.data.key, 'base64');
+  await barrier.create(path, { key: randomBytes(32).toString('base64') }).catch(() => {});
+  const created = await barrier.read<{ key: string }>(path);
+  return Buffer.from((created as { data: { key: string } }).data.key, 'base64');
+}

@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { hmacSha256 } from '@custos/core/crypto';
+import { CustosError } from '@custos/core/errors';
+import { type Barrier, retryOnConflict } from '../barrier/barrier.js';
+
+/** A role's settings (Vault's AppRole fields custos supports). */
+export interface ApproleRole {
+  role_id: string;
+  token_policies: string[];
+  /** Seconds; 0 = the token store's default. */
+  token_ttl: number;
+  token_max_ttl: number;
+  token_num_uses: number;
+  /** Uses per secret ID; 0 = unlimited. */
+  secret_id_num_uses: number;
+  /** Seconds a secret ID lives; 0 = no expiry. */
+  secret_id_ttl: number;
+  bind_secret_id: boolean;
+}
+
+interface SecretIdEntry {
+  accessor: string;
+  /** Remaining uses; 0 = unlimited. */
+  uses_left: number;
+  /** Unix ms; 0 = never. */
+  expires_at: number;
+  created_at: number;
+  metadata: Record<string, string>;
+}
+
+const ROLE = 'auth/approle/role/';
+const ROLE_ID = 'auth/approle/role-id/';
+const SECRET_ID = 'auth/approle/secret-id/';
+const ROLE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** The same message whatever was wrong, so login failures reveal nothing. */
+const invalidLogin = () => new CustosError('ERR_INVALID_REQUEST', 'invalid role_id or secret_id');
+
+/**
+ * AppRole for machines: a role has a role ID (like a user name) and issues secret IDs (like
+ * passwords, with use and TTL limits); role ID + secret ID log in for a token with the role's
+ * policies. Secret IDs are stored only as keyed hashes; uses are spent under a revision check,
+ * so concurrent logins cannot overspend a limited secret ID.
+ *
+ * @example
+ * ```ts
+ * await approles.putRole('ci', { token_policies: ['deploy'], secret_id_num_uses: 1 });
+ * const { secret_id } = await approles.createSecretId('ci', {});
+ * ```
+ */
+export function createApproleStore(
+  barrier: Barrier,
+  hmacKey: () => Promise<Buffer>,
+  now: () => number = Date.now,
+) {
+  const hash = async (value: string) => hmacSha256(await hmacKey(), value).toString('hex');
+
+  const getRole = async (name: string) => (await barrier.read<ApproleRole>(ROLE + name))?.data;
+
+  return {
+    getRole,
+    async putRole(name: string, input: Partial<ApproleRole>): Promise<void> {
+      if (!ROLE_NAME.test(name))
+        throw new CustosError(
+          'ERR_INVALID_REQUEST',
+          'role names are 1-128 characters of A-Z a-z 0-9 . _ -',
+        );
+      await retryOnConflict(() =>
+        barrier.transaction(async (tx) => {
+          const existing = await tx.read<ApproleRole>(ROLE + name);
+          const role: ApproleRole = {
+            role_id: existing?.data.role_id ?? randomUUID(),
+            token_policies: [],
+            token_ttl: 0,
+            token_max_ttl: 0,
+            token_num_uses: 0,
+            secret_id_num_uses: 0,
+            secret_id_ttl: 0,
+            bind_secret_id: true,
+            ...existing?.data,
+            ...input,
+          };
+          if (input.role_id !== undefined && input.role_id !== existing?.data.role_id) {
+            if (existing !== undefined)
+              await tx.remove(ROLE_ID + (await hash(existing.data.role_id)));
+            await tx.create(ROLE_ID + (await hash(role.role_id)), { role: name });
+          } else if (existing === undefined) {
+            await tx.create(ROLE_ID + (await hash(role.role_id)), { role: name });
+          }
+          if (existing === undefined) await tx.create(ROLE + name, role);
+          else await tx.replace(ROLE + name, role, existing.revision);
+        }),
+      );
+    },
+    async deleteRole(name: string): Promise<void> {
+      const role = await getRole(name);
+      if (role === undefined) return;
+      for (const path of await barrier.listPaths(`${SECRET_ID}${name}/`))
+        await barrier.remove(path);
+      await barrier.transaction(async (tx) => {
+        await tx.remove(ROLE_ID + (await hash(role.role_id)));
+        await tx.remove(ROLE + name);
+      });
+    },
+    async listRoles(): Promise<string[]> {
+      return (await barrier.listPaths(ROLE)).map((p) => p.slice(ROLE.length));
+    },
+    async createSecretId(name: string, metadata: Record<string, string>) {
+      const role = await getRole(name);
+      if (role === undefined) throw new CustosError('ERR_NOT_FOUND', `role ${name} does not exist`);
+      const secretId = randomUUID();
+      const entry: SecretIdEntry = {
+        accessor: randomUUID(),
+        uses_left: role.secret_id_num_uses,
+        expires_at: role.secret_id_ttl > 0 ? now() + role.secret_id_ttl * 1000 : 0,
+        created_at: now(),
+        metadata,
+      };
+      await barrier.create(`${SECRET_ID}${name}/${await hash(secretId)}`, entry);
+      return {
+        secret_id: secretId,
+        secret_id_accessor: entry.accessor,
+        secret_id_ttl: role.secret_id_ttl,
+        secret_id_num_uses: role.secret_id_num_uses,
+      };
+    },
+    /** Checks role ID and secret ID, spends one use, and returns the role to issue a token for. */
+    async login(roleId: unknown, secretId: unknown): Promise<{ name: string; role: ApproleRole }> {
+      if (typeof roleId !== 'string' || roleId.length === 0 || roleId.length > 256)
+        throw invalidLogin();
+      const link = await barrier.read<{ role: string }>(ROLE_ID + (await hash(roleId)));
+      if (link === undefined) throw invalidLogin();
+      const name = link.data.role;
+      const role = await getRole(name);
+      if (role === undefined) throw invalidLogin();
+      if (!role.bind_secret_id) return { name, role };
+      if (typeof secretId !== 'string' || secretId.length === 0 || secretId.length > 256)
+        throw invalidLogin();
+      const path = `${SECRET_ID}${name}/${await hash(secretId)}`;
+      await retryOnConflict(async () => {
+        const stored = await barrier.read<SecretIdEntry>(path);
+        if (stored === undefined) throw invalidLogin();
+        const entry = stored.data;
+        if (entry.expires_at !== 0 && entry.expires_at <= now()) {
+          await barrier.remove(path);
+          throw invalidLogin();
+        }
+        if (entry.uses_left === 0) return;
+        await barrier.transaction(async (tx) => {
+          // Claim the use at the revision read; a concurrent login with the same ID retries.
+          await tx.replace(path, { ...entry, uses_left: entry.uses_left - 1 }, stored.revision);
+          if (entry.uses_left === 1) await tx.remove(path);
+        });
+      });
+      return { name, role };
+    },
+  };
+}
+
+/** The AppRole store's interface. */
+export type Approles = ReturnType<typeof createApproleStore>;

@@ -1,0 +1,43 @@
+import type { AuthBlock } from '../http/envelope.js';
+import { remainingTtl, type TokenEntry } from './token-store.js';
+
+/** The `auth` block of a response that issues or renews a token. */
+export function authBlock(token: string, entry: TokenEntry): AuthBlock {
+  return {
+    client_token: token,
+    accessor: entry.accessor,
+    policies: entry.policies,
+    token_policies: entry.policies,
+    metadata: Object.keys(entry.meta).length > 0 ? entry.meta : null,
+    lease_duration: remainingTtl(entry),
+    renewable: entry.renewable,
+    entity_id: '',
+    token_type: 'service',
+    orphan: entry.parentHash === '',
+    num_uses: Math.max(0, entry.numUses),
+  };
+}
+
+/** A token's properties as `lookup-self` / `lookup` return them (`id` only for the caller's own). */
+export function lookupData(entry: TokenEntry, token?: string): Record<string, unknown> {
+  const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+  return {
+    accessor: entry.accessor,
+    creation_time: entry.creationTime,
+    creation_ttl: entry.creationTtl,
+    display_name: entry.displayName,
+    entity_id: '',
+    expire_time: entry.expireTime === 0 ? null : iso(entry.expireTime),
+    explicit_max_ttl: entry.maxExpireTime === 0 ? 0 : entry.maxExpireTime - entry.creationTime,
+    ...(token === undefined ? {} : { id: token }),
+    issue_time: iso(entry.creationTime),
+    meta: Object.keys(entry.meta).length > 0 ? entry.meta : null,
+    num_uses: Math.max(0, entry.numUses),
+    orphan: entry.parentHash === '',
+    path: entry.path,
+    policies: entry.policies,
+    renewable: entry.renewable,
+    ttl: remainingTtl(entry),
+    type: 'service',
+  };
+}

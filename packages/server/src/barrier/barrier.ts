@@ -1,0 +1,111 @@
+import type { Keyring } from '@custos/core/crypto';
+import { isCustosError } from '@custos/core/errors';
+import type { EntryStore, EntryWriter } from '../storage/entry-store.js';
+
+/** A decrypted entry and the revision to pass back for a conditional update. */
+export interface BarrierEntry<T> {
+  readonly data: T;
+  readonly revision: number;
+}
+
+/** Barrier operations, the same inside and outside a transaction. */
+export interface BarrierWriter {
+  read<T>(path: string): Promise<BarrierEntry<T> | undefined>;
+  /** Paths under `prefix` (full paths, sorted). Paths are not secret; values are. */
+  listPaths(prefix: string): Promise<string[]>;
+  create(path: string, data: unknown): Promise<void>;
+  replace(path: string, data: unknown, revision: number): Promise<void>;
+  write(path: string, data: unknown): Promise<void>;
+  remove(path: string): Promise<void>;
+}
+
+/** The encrypted view of storage that every component above the seal uses. */
+export interface Barrier extends BarrierWriter {
+  transaction<T>(work: (tx: BarrierWriter) => Promise<T>): Promise<T>;
+}
+
+/** What the barrier needs from the seal: the current keyring, or a `Sealed` error. */
+export interface BarrierKeys {
+  /** Throws `ERR_SEALED` when sealed. */
+  keyring(): Keyring;
+  /** Re-reads the keyring from storage (another node may have rotated it). */
+  reloadKeyring(): Promise<void>;
+}
+
+/** Name of the barrier key inside the barrier keyring. */
+export const BARRIER_KEY = 'barrier';
+
+/**
+ * Encrypts every value with AES-256-GCM under the barrier keyring before it reaches storage,
+ * with the storage path as associated data: a value copied to another path, or any changed
+ * byte, fails to decrypt instead of being served.
+ *
+ * @example
+ * ```ts
+ * const barrier = createBarrier(store, seal);
+ * await barrier.write('sys/policy/ops', { rules });
+ * ```
+ */
+export function createBarrier(store: EntryStore, keys: BarrierKeys): Barrier {
+  const seal = (path: string, data: unknown): Buffer =>
+    keys.keyring().encrypt(BARRIER_KEY, JSON.stringify(data), { aad: { path } });
+
+  const unseal = async (path: string, value: Uint8Array): Promise<unknown> => {
+    let plain: Buffer;
+    try {
+      plain = keys.keyring().decrypt(value, { aad: { path } });
+    } catch (err) {
+      // A version this node has not seen yet: another node rotated the barrier key.
+      if (!isCustosError(err, 'ERR_DECRYPTION_FAILED')) throw err;
+      await keys.reloadKeyring();
+      plain = keys.keyring().decrypt(value, { aad: { path } });
+    }
+    return JSON.parse(plain.toString('utf8'));
+  };
+
+  const writer = (w: EntryWriter): BarrierWriter => ({
+    async read<T>(path: string) {
+      keys.keyring();
+      const entry = await w.get(path);
+      if (entry === undefined) return undefined;
+      return { data: (await unseal(path, entry.value)) as T, revision: entry.revision };
+    },
+    listPaths: (prefix) => {
+      keys.keyring();
+      return w.listPaths(prefix);
+    },
+    create: (path, data) => w.insert(path, seal(path, data)),
+    replace: (path, data, revision) => w.update(path, seal(path, data), revision),
+    write: (path, data) => w.put(path, seal(path, data)),
+    remove: (path) => {
+      keys.keyring();
+      return w.delete(path);
+    },
+  });
+
+  return {
+    ...writer(store),
+    transaction: (work) => store.transaction((tx) => work(writer(tx))),
+  };
+}
+
+/**
+ * Runs `attempt` until it does not end in `ERR_VERSION_CONFLICT`, at most `maxAttempts` times.
+ * Used for writes without check-and-set: a lost race is retried on fresh data.
+ *
+ * @example
+ * ```ts
+ * await retryOnConflict(() => barrier.transaction(async (tx) => { ... }));
+ * ```
+ */
+export async function retryOnConflict<T>(attempt: () => Promise<T>, maxAttempts = 50): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!isCustosError(err, 'ERR_VERSION_CONFLICT') || i >= maxAttempts) throw err;
+      // Back off a little so contending writers interleave instead of colliding again.
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 * i)));
+    }
+  }
+}

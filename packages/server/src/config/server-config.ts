@@ -1,0 +1,130 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { CustosError } from '@custos/core/errors';
+
+/** An audit sink in the configuration file. */
+export type AuditSinkConfig =
+  | { readonly type: 'file'; readonly path: string; readonly name?: string }
+  | { readonly type: 'stdout'; readonly name?: string };
+
+/** The production configuration (`custos server --config custos.json`). */
+export interface ServerConfig {
+  /** `host:port`, default `127.0.0.1:8200`. */
+  readonly listen: string;
+  /** A SQLite file path (or `sqlite:<path>`), or a `postgres://` URL. */
+  readonly storage: string;
+  readonly tls?: { readonly cert: string; readonly key: string };
+  readonly audit: readonly AuditSinkConfig[];
+  /** Largest request body in bytes (default 4 MiB). */
+  readonly maxRequestBytes: number;
+  /** How long a request waits for the audit log before failing (default 2000 ms). */
+  readonly auditTimeoutMs: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+}
+
+const fail = (message: string): never => {
+  throw new CustosError('ERR_INVALID_CONFIG', `config: ${message}`);
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'];
+
+/**
+ * Validates a parsed configuration object. Relative paths are resolved against `baseDir`
+ * (the configuration file's directory).
+ *
+ * @example
+ * ```ts
+ * const config = parseServerConfig({ storage: 'data/custos.db', audit: [{ type: 'stdout' }] }, '/etc/custos');
+ * ```
+ */
+export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('must be a JSON object');
+  const c = raw as Record<string, unknown>;
+  const known = [
+    'listen',
+    'storage',
+    'tls',
+    'audit',
+    'maxRequestBytes',
+    'auditTimeoutMs',
+    'logLevel',
+  ];
+  for (const key of Object.keys(c))
+    if (!known.includes(key)) fail(`unknown field "${key}" (known: ${known.join(', ')})`);
+  const listen = c.listen ?? '127.0.0.1:8200';
+  if (typeof listen !== 'string' || !/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(listen))
+    fail('"listen" must be "host:port"');
+  if (typeof c.storage !== 'string' || c.storage === '')
+    fail('"storage" must be a SQLite file path or a postgres:// URL');
+  const storage = /^postgres(ql)?:\/\//.test(c.storage as string)
+    ? (c.storage as string)
+    : resolve(baseDir, (c.storage as string).replace(/^sqlite:/, ''));
+  let tls: ServerConfig['tls'];
+  if (c.tls !== undefined) {
+    const t = c.tls as Record<string, unknown>;
+    if (
+      typeof t !== 'object' ||
+      t === null ||
+      typeof t.cert !== 'string' ||
+      typeof t.key !== 'string'
+    ) {
+      fail('"tls" must be {"cert": "<file>", "key": "<file>"}');
+    }
+    tls = { cert: resolve(baseDir, t.cert as string), key: resolve(baseDir, t.key as string) };
+  }
+  const audit = (c.audit ?? []) as unknown;
+  if (!Array.isArray(audit)) fail('"audit" must be a list of sinks');
+  const sinks = (audit as unknown[]).map((sink, i): AuditSinkConfig => {
+    const s = sink as Record<string, unknown>;
+    const name = s.name === undefined ? undefined : String(s.name);
+    if (s.type === 'file') {
+      if (typeof s.path !== 'string') fail(`audit[${i}].path must be a file path`);
+      return { type: 'file', path: resolve(baseDir, s.path as string), ...(name ? { name } : {}) };
+    }
+    if (s.type === 'stdout') return { type: 'stdout', ...(name ? { name } : {}) };
+    return fail(`audit[${i}].type must be "file" or "stdout"`);
+  });
+  const names = sinks.map(
+    (s, i) => s.name ?? (s.type === 'file' ? `file${i === 0 ? '' : i}` : 'stdout'),
+  );
+  if (new Set(names).size !== names.length) fail('audit sinks need distinct names');
+  const positive = (value: unknown, field: string, fallback: number) => {
+    if (value === undefined) return fallback;
+    if (!Number.isInteger(value) || (value as number) <= 0)
+      fail(`"${field}" must be a positive integer`);
+    return value as number;
+  };
+  const logLevel = c.logLevel ?? 'info';
+  if (typeof logLevel !== 'string' || !LOG_LEVELS.includes(logLevel))
+    fail(`"logLevel" must be one of ${LOG_LEVELS.join(', ')}`);
+  return {
+    listen: listen as string,
+    storage,
+    ...(tls ? { tls } : {}),
+    audit: sinks.map((s, i) => ({ ...s, name: names[i] as string })),
+    maxRequestBytes: positive(c.maxRequestBytes, 'maxRequestBytes', 4 * 1024 * 1024),
+    auditTimeoutMs: positive(c.auditTimeoutMs, 'auditTimeoutMs', 2000),
+    logLevel: logLevel as ServerConfig['logLevel'],
+  };
+}
+
+/** Reads and validates a configuration file. */
+export async function readServerConfig(path: string): Promise<ServerConfig> {
+  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) =>
+    fail(`cannot read ${path}: ${err.code ?? err.message}`),
+  );
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    fail(`${path} is not valid JSON`);
+  }
+  return parseServerConfig(raw, dirname(resolve(path)));
+}
+
+/** Splits `host:port` (IPv6 in brackets). */
+export function parseListen(listen: string): { host: string; port: number } {
+  const match = /^(.*):(\d+)$/.exec(listen);
+  if (match === null) return fail('"listen" must be "host:port"');
+  return { host: (match[1] as string).replace(/^\[|\]$/g, ''), port: Number(match[2]) };
+}

@@ -1,0 +1,23 @@
+import type { AuditBroker } from './audit/audit-broker.js';
+import type { Approles } from './auth/approle-store.js';
+import type { TokenStore } from './auth/token-store.js';
+import type { Barrier } from './barrier/barrier.js';
+import type { KvEngine } from './kv/kv-engine.js';
+import type { PolicyStore } from './policy/policy-store.js';
+import type { SealManager } from './seal/seal-manager.js';
+import type { StorageDatabase } from './storage/database.js';
+
+/** Everything route modules need, built once at start (`server.ts`). */
+export interface ServerContext {
+  readonly storage: StorageDatabase;
+  readonly seal: SealManager;
+  readonly barrier: Barrier;
+  readonly tokens: TokenStore;
+  readonly policies: PolicyStore;
+  readonly approles: Approles;
+  readonly kv: KvEngine;
+  readonly audit: AuditBroker;
+  /** Whether the server was started with `--dev`. */
+  readonly dev: boolean;
+  readonly version: string;
+}

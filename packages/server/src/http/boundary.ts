@@ -1,0 +1,101 @@
+import { PermissionDenied } from '@custos/core/errors';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditRequest } from '../audit/audit-broker.js';
+import type { ServerContext } from '../context.js';
+import { apiPathOf } from './api-path.js';
+import { toHttpError } from './error-mapping.js';
+import { isListRequest, operationOf, type RouteAccess } from './route-access.js';
+
+const TOKEN_HEADER = 'x-vault-token';
+
+/** The token of a request: `X-Vault-Token`, or `Authorization: Bearer …`. */
+export function tokenOf(request: FastifyRequest): string | undefined {
+  const header = request.headers[TOKEN_HEADER];
+  if (typeof header === 'string' && header.length > 0) return header;
+  const authorization = request.headers.authorization;
+  if (typeof authorization === 'string' && /^Bearer\s+/i.test(authorization)) {
+    return authorization.replace(/^Bearer\s+/i, '');
+  }
+  return undefined;
+}
+
+function auditRequestOf(request: FastifyRequest): AuditRequest {
+  const state = request.custos;
+  return {
+    id: request.id,
+    operation: state.operation,
+    path: state.path,
+    remoteAddress: request.ip,
+    token: state.token,
+    entry: state.entry,
+    data: request.body ?? null,
+  };
+}
+
+/**
+ * The one place where a request is admitted: sealed or not, whose token, what its policies
+ * allow on this path, and the audit entry written before anything else happens. Handlers run
+ * only for admitted requests and find the caller in `request.custos`.
+ */
+export function registerBoundary(app: FastifyInstance, ctx: ServerContext): void {
+  app.decorateRequest('custos', null as never);
+
+  app.addHook('preHandler', async (request: FastifyRequest) => {
+    const access: RouteAccess = request.routeOptions.config.access ?? {};
+    const path = apiPathOf(request);
+    request.custos = { path, operation: 'read', audited: false };
+    if (!access.whileSealed) ctx.seal.keyring(); // throws Sealed / not initialised
+    request.custos.operation = await operationOf(request, access);
+    if (access.unauthenticated) {
+      if (access.audit !== false && ctx.seal.isUnsealed()) await logRequest(request, ctx);
+      return;
+    }
+    const token = tokenOf(request);
+    request.custos.token = token;
+    let denied: unknown;
+    try {
+      const entry = await ctx.tokens.authenticate(token);
+      request.custos.entry = entry;
+      const acl = await ctx.policies.aclFor(entry.policies);
+      request.custos.acl = acl;
+      const aclPath =
+        request.custos.operation === 'list' && !path.endsWith('/') ? `${path}/` : path;
+      if (!acl.allows(aclPath, request.custos.operation, access.sudo === true))
+        throw new PermissionDenied();
+    } catch (err) {
+      denied = err;
+    }
+    if (access.audit !== false) await logRequest(request, ctx);
+    if (denied !== undefined) throw denied;
+  });
+
+  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    if (!request.custos?.audited) return payload;
+    let body: unknown = null;
+    if (typeof payload === 'string' && payload.length > 0) {
+      try {
+        body = JSON.parse(payload);
+      } catch {
+        body = null;
+      }
+    }
+    try {
+      await ctx.audit.logResponse(auditRequestOf(request), reply.statusCode, body);
+      return payload;
+    } catch (err) {
+      // The response could not be recorded: it is not sent (as Vault does).
+      const { status, body: errorBody } = toHttpError(err);
+      reply.code(status);
+      reply.header('content-type', 'application/json; charset=utf-8');
+      return JSON.stringify(errorBody);
+    }
+  });
+}
+
+async function logRequest(request: FastifyRequest, ctx: ServerContext): Promise<void> {
+  if (!ctx.audit.enabled) return;
+  await ctx.audit.logRequest(auditRequestOf(request));
+  request.custos.audited = true;
+}
+
+export { isListRequest };

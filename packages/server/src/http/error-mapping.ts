@@ -1,0 +1,72 @@
+import { type CustosError, type ErrorCode, isCustosError } from '@custos/core/errors';
+
+/** An HTTP status and Vault-shaped body for an error. */
+export interface HttpError {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+/** HTTP status per error code: the only place that decides it. Unlisted codes are 400. */
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  ERR_SEALED: 503,
+  ERR_NOT_INITIALIZED: 503,
+  ERR_PERMISSION_DENIED: 403,
+  ERR_NOT_FOUND: 404,
+  ERR_PAYLOAD_TOO_LARGE: 413,
+  ERR_AUDIT_UNAVAILABLE: 500,
+  ERR_KEY_NOT_FOUND: 400,
+};
+
+/** Vault's wording for errors that clients match on. */
+const MESSAGE: Partial<Record<ErrorCode, string>> = {
+  ERR_SEALED: 'Vault is sealed',
+  ERR_NOT_INITIALIZED: 'Vault is not initialized',
+  ERR_PERMISSION_DENIED: 'permission denied',
+};
+
+/** Errors that carry a response body beyond their message (KV's 404 with metadata). */
+export class HttpResponseError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
+
+/** Fastify's own error codes for bad input, mapped to client errors. */
+const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; message: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, message: 'request body too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, message: 'unsupported content type' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, message: 'empty JSON body' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, message: 'invalid content length' },
+  FST_ERR_BAD_URL: { status: 400, message: 'malformed URL' },
+};
+
+/**
+ * Maps any thrown value to an HTTP status and body. Unexpected errors become a 500 that says
+ * nothing about their cause (the server log has it, keyed by request id).
+ */
+export function toHttpError(err: unknown): HttpError {
+  if (err instanceof HttpResponseError) return { status: err.status, body: err.body };
+  if (isCustosError(err)) return fromCustosError(err);
+  const code = (err as { code?: string }).code;
+  if (code !== undefined && code in FASTIFY_CLIENT_ERRORS) {
+    const { status, message } = FASTIFY_CLIENT_ERRORS[code] as { status: number; message: string };
+    return { status, body: { errors: [message] } };
+  }
+  const status = (err as { statusCode?: number }).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    // Fastify validation and parse errors: their messages describe the input, never secrets.
+    return { status, body: { errors: [(err as Error).message] } };
+  }
+  return { status: 500, body: { errors: ['internal error'] } };
+}
+
+function fromCustosError(err: CustosError): HttpError {
+  if (err.code === 'ERR_NOT_FOUND') return { status: 404, body: { errors: [] } };
+  return {
+    status: STATUS[err.code] ?? 400,
+    body: { errors: [MESSAGE[err.code] ?? err.message] },
+  };
+}

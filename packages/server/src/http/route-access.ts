@@ -1,0 +1,73 @@
+import type { FastifyRequest } from 'fastify';
+import type { TokenEntry } from '../auth/token-store.js';
+import type { Acl } from '../policy/acl.js';
+import type { Capability } from '../policy/policy-parse.js';
+
+/**
+ * How a route is protected. Declared on every route (`config.access`) and enforced once, at
+ * the boundary, before the handler runs.
+ */
+export interface RouteAccess {
+  /** No token needed (sys/init, sys/unseal, sys/health, approle login, …). */
+  readonly unauthenticated?: boolean;
+  /** Answers while sealed (sys/seal-status, sys/unseal, …). Default false. */
+  readonly whileSealed?: boolean;
+  /** The capability needs `sudo` too (Vault's root-protected paths). */
+  readonly sudo?: boolean;
+  /**
+   * For POST/PUT: whether the target exists, to require `update` rather than `create`.
+   * Without it, writes require `update`, as in Vault.
+   */
+  readonly exists?: (request: FastifyRequest) => Promise<boolean>;
+  /** Audit the request and response (default true). Health checks opt out. */
+  readonly audit?: boolean;
+}
+
+/** What the boundary attaches to each request. */
+export interface RequestState {
+  /** The API path after `/v1/`, decoded, e.g. `secret/data/app/db`. */
+  path: string;
+  operation: Capability;
+  token?: string | undefined;
+  entry?: TokenEntry | undefined;
+  acl?: Acl | undefined;
+  /** Set once the request entry was written to the audit log. */
+  audited: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    custos: RequestState;
+  }
+}
+
+/** The operation a request performs, as Vault names it. */
+export async function operationOf(
+  request: FastifyRequest,
+  access: RouteAccess,
+): Promise<Capability> {
+  switch (request.method) {
+    case 'GET':
+    case 'HEAD':
+      return isListRequest(request) ? 'list' : 'read';
+    case 'POST':
+    case 'PUT':
+      if (access.exists === undefined) return 'update';
+      return (await access.exists(request)) ? 'update' : 'create';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return 'delete';
+    default:
+      return 'read';
+  }
+}
+
+/** `LIST` arrives as `GET ?list=true` (see list-method.ts); `?list=1` is accepted too. */
+export function isListRequest(request: FastifyRequest): boolean {
+  const list = (request.query as Record<string, unknown> | undefined)?.list;
+  return list === 'true' || list === '1';
+}

@@ -1,0 +1,257 @@
+import { CustosError, isCustosError } from '@custos/core/errors';
+import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
+import {
+  addVersion,
+  DEFAULT_KV_CONFIG,
+  emptyMetadata,
+  isDeleted,
+  type KeyMetadata,
+  type KvConfig,
+  mergePatch,
+  scheduledDeletion,
+} from './kv-metadata.js';
+
+/** Vault's check-and-set messages, which clients match on. */
+export const CAS_MISMATCH = 'check-and-set parameter did not match the current version';
+export const CAS_REQUIRED = 'check-and-set parameter required for this call';
+
+/** What reading one version found. */
+export type VersionRead =
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'unavailable'; readonly meta: KeyMetadata; readonly version: number }
+  | {
+      readonly kind: 'ok';
+      readonly meta: KeyMetadata;
+      readonly version: number;
+      readonly data: Record<string, unknown>;
+    };
+
+/**
+ * KV version 2 on top of the barrier, for one mount. Every write of a version is one transaction:
+ * the version's data entry (created; its primary key refuses a second writer of the same
+ * version) and the key's metadata (replaced only at the revision that was read). A lost race
+ * without check-and-set is retried on fresh data; with check-and-set it is the CAS mismatch it
+ * really is.
+ *
+ * @example
+ * ```ts
+ * const kv = createKvEngine(barrier, 'secret');
+ * const { meta, version } = await kv.write('app/db', { password: 'x' }, { cas: 0 });
+ * ```
+ */
+export function createKvEngine(barrier: Barrier, mount: string, now: () => number = Date.now) {
+  const configPath = `kv/${mount}/config`;
+  const metaPath = (key: string) => `kv/${mount}/meta/${key}`;
+  const versionPath = (key: string, version: number) => `kv/${mount}/ver/${version}/${key}`;
+
+  const config = async (r: Pick<BarrierWriter, 'read'> = barrier): Promise<KvConfig> =>
+    (await r.read<KvConfig>(configPath))?.data ?? DEFAULT_KV_CONFIG;
+
+  const checkCas = (cas: number | undefined, cfg: KvConfig, meta: KeyMetadata): void => {
+    if (cas !== undefined) {
+      if (cas !== meta.current_version) throw new CustosError('ERR_VERSION_CONFLICT', CAS_MISMATCH);
+    } else if (cfg.cas_required || meta.cas_required) {
+      throw new CustosError('ERR_INVALID_REQUEST', CAS_REQUIRED);
+    }
+  };
+
+  /** Writes a new version computed by `produce` from the current metadata (in one transaction). */
+  const writeVersion = (
+    key: string,
+    cas: number | undefined,
+    produce: (meta: KeyMetadata, tx: BarrierWriter) => Promise<Record<string, unknown>>,
+    requireExisting: boolean,
+  ) => {
+    const attempt = () =>
+      barrier.transaction(async (tx) => {
+        const cfg = await config(tx);
+        const stored = await tx.read<KeyMetadata>(metaPath(key));
+        if (stored === undefined && requireExisting)
+          throw new CustosError('ERR_NOT_FOUND', 'not found');
+        const meta = stored?.data ?? emptyMetadata(new Date(now()).toISOString());
+        checkCas(cas, cfg, meta);
+        const data = await produce(meta, tx);
+        const createdMs = now();
+        const trimmed = addVersion(
+          meta,
+          {
+            created_time: new Date(createdMs).toISOString(),
+            deletion_time: scheduledDeletion(createdMs, cfg, meta),
+            destroyed: false,
+          },
+          cfg,
+        );
+        await tx.create(versionPath(key, meta.current_version), { data });
+        if (stored === undefined) await tx.create(metaPath(key), meta);
+        else await tx.replace(metaPath(key), meta, stored.revision);
+        for (const v of trimmed) await tx.remove(versionPath(key, v));
+        return { meta, version: meta.current_version };
+      });
+    if (cas === undefined) return retryOnConflict(attempt);
+    return attempt().catch((err: unknown) => {
+      // Someone else wrote between our read and our commit: the CAS no longer holds.
+      if (isCustosError(err, 'ERR_VERSION_CONFLICT'))
+        throw new CustosError('ERR_VERSION_CONFLICT', CAS_MISMATCH);
+      throw err;
+    });
+  };
+
+  /** Applies `change` to a key's metadata under the revision it was read at, retrying races. */
+  const updateMetadata = (
+    key: string,
+    /** Mutates `meta`; returning false means nothing changed and nothing is written. */
+    change: (meta: KeyMetadata, tx: BarrierWriter) => unknown,
+    createIfMissing = false,
+  ) =>
+    retryOnConflict(() =>
+      barrier.transaction(async (tx) => {
+        const stored = await tx.read<KeyMetadata>(metaPath(key));
+        if (stored === undefined && !createIfMissing) return false;
+        const meta = stored?.data ?? emptyMetadata(new Date(now()).toISOString());
+        if ((await change(meta, tx)) === false) return true;
+        if (stored === undefined) await tx.create(metaPath(key), meta);
+        else await tx.replace(metaPath(key), meta, stored.revision);
+        return true;
+      }),
+    );
+
+  const readVersion = async (key: string, requested?: number): Promise<VersionRead> => {
+    const stored = await barrier.read<KeyMetadata>(metaPath(key));
+    if (stored === undefined) return { kind: 'missing' };
+    const meta = stored.data;
+    const version = requested && requested > 0 ? requested : meta.current_version;
+    const vm = meta.versions[String(version)];
+    if (vm === undefined) return { kind: 'missing' };
+    if (vm.destroyed || isDeleted(vm, now())) return { kind: 'unavailable', meta, version };
+    const entry = await barrier.read<{ data: Record<string, unknown> }>(versionPath(key, version));
+    if (entry === undefined) return { kind: 'missing' };
+    return { kind: 'ok', meta, version, data: entry.data.data };
+  };
+
+  const forVersions = (
+    key: string,
+    versions: readonly number[],
+    apply: (v: string, meta: KeyMetadata) => void,
+  ) =>
+    updateMetadata(key, (meta) => {
+      for (const v of versions) if (meta.versions[String(v)] !== undefined) apply(String(v), meta);
+    });
+
+  return {
+    config: () => config(),
+    async setConfig(next: KvConfig): Promise<void> {
+      await barrier.write(configPath, next);
+    },
+    read: readVersion,
+    readMetadata: async (key: string) => (await barrier.read<KeyMetadata>(metaPath(key)))?.data,
+
+    write: (key: string, data: Record<string, unknown>, cas?: number) =>
+      writeVersion(key, cas, async () => data, false),
+
+    /** JSON merge patch of the current version into a new version; 404 if none is readable. */
+    patch: (key: string, patch: Record<string, unknown>, cas?: number) =>
+      writeVersion(
+        key,
+        cas,
+        async (meta, tx) => {
+          const vm = meta.versions[String(meta.current_version)];
+          if (vm === undefined || vm.destroyed || isDeleted(vm, now())) {
+            throw new CustosError('ERR_NOT_FOUND', 'not found');
+          }
+          const current = await tx.read<{ data: Record<string, unknown> }>(
+            versionPath(key, meta.current_version),
+          );
+          return mergePatch(current?.data.data ?? {}, patch) as Record<string, unknown>;
+        },
+        true,
+      ),
+
+    /** Soft-deletes the latest version (no-op when it is already deleted or destroyed). */
+    deleteLatest: (key: string) =>
+      updateMetadata(key, (meta) => {
+        const vm = meta.versions[String(meta.current_version)];
+        if (vm === undefined || vm.destroyed || isDeleted(vm, now())) return false;
+        vm.deletion_time = new Date(now()).toISOString();
+        return true;
+      }),
+
+    deleteVersions: (key: string, versions: readonly number[]) =>
+      forVersions(key, versions, (v, meta) => {
+        const vm = meta.versions[v];
+        if (vm && !vm.destroyed && !isDeleted(vm, now()))
+          vm.deletion_time = new Date(now()).toISOString();
+      }),
+
+    undeleteVersions: (key: string, versions: readonly number[]) =>
+      forVersions(key, versions, (v, meta) => {
+        const vm = meta.versions[v];
+        if (vm && !vm.destroyed) vm.deletion_time = '';
+      }),
+
+    /** Marks versions destroyed and deletes their data for good, in the same transaction. */
+    destroyVersions: (key: string, versions: readonly number[]) =>
+      updateMetadata(key, async (meta, tx) => {
+        for (const v of versions) {
+          const vm = meta.versions[String(v)];
+          if (vm === undefined || vm.destroyed) continue;
+          vm.destroyed = true;
+          await tx.remove(versionPath(key, v));
+        }
+      }),
+
+    /** Sets metadata fields (creating the metadata when missing), as `POST metadata/:path`. */
+    setMetadata: (
+      key: string,
+      fields: Partial<
+        Pick<
+          KeyMetadata,
+          'max_versions' | 'cas_required' | 'delete_version_after' | 'custom_metadata'
+        >
+      >,
+    ) =>
+      updateMetadata(
+        key,
+        (meta) => {
+          Object.assign(meta, fields);
+          meta.updated_time = new Date(now()).toISOString();
+        },
+        true,
+      ),
+
+    /** Merges metadata fields into existing metadata; returns false when there is none. */
+    patchMetadata: (key: string, apply: (meta: KeyMetadata) => void) =>
+      updateMetadata(key, (meta) => {
+        apply(meta);
+        meta.updated_time = new Date(now()).toISOString();
+      }),
+
+    /** Removes the key: every version's data and the metadata, in one transaction. */
+    deleteMetadata: (key: string) =>
+      retryOnConflict(() =>
+        barrier.transaction(async (tx) => {
+          const stored = await tx.read<KeyMetadata>(metaPath(key));
+          if (stored === undefined) return;
+          for (const v of Object.keys(stored.data.versions))
+            await tx.remove(versionPath(key, Number(v)));
+          await tx.replace(metaPath(key), stored.data, stored.revision); // claims the revision
+          await tx.remove(metaPath(key));
+        }),
+      ),
+
+    /** Immediate children of `prefix` (keys, and folders ending in '/'), as Vault lists them. */
+    async list(prefix: string): Promise<string[]> {
+      const base = metaPath(prefix);
+      const children = new Set<string>();
+      for (const path of await barrier.listPaths(base)) {
+        const rest = path.slice(base.length);
+        const slash = rest.indexOf('/');
+        children.add(slash === -1 ? rest : rest.slice(0, slash + 1));
+      }
+      children.delete('');
+      return [...children].sort();
+    },
+  };
+}
+
+/** The KV engine's interface. */
+export type KvEngine = ReturnType<typeof createKvEngine>;

@@ -1,0 +1,50 @@
+import type { ServerContext } from './context.js';
+
+/** What init hands back, once: the key shares and the root token. */
+export interface InitOutput {
+  readonly keyShares: Buffer[];
+  readonly rootToken: string;
+}
+
+/**
+ * Initialises the server: creates the root key (split into shares) and the barrier keyring,
+ * then unseals with the new shares just long enough to create the root token, and seals again
+ * unless `stayUnsealed` (dev mode). Nothing of the root key stays in memory after a seal.
+ *
+ * @example
+ * ```ts
+ * const { keyShares, rootToken } = await initialize(ctx, 5, 3);
+ * ```
+ */
+export async function initialize(
+  ctx: ServerContext,
+  shares: number,
+  threshold: number,
+  options: { rootTokenId?: string; stayUnsealed?: boolean } = {},
+): Promise<InitOutput> {
+  const keyShares = await ctx.seal.initialize(shares, threshold);
+  for (const share of keyShares.slice(0, threshold)) await ctx.seal.submitShare(Buffer.from(share));
+  const { token } = await ctx.tokens.create({
+    policies: ['root'],
+    displayName: 'root',
+    path: 'auth/token/root',
+    ...(options.rootTokenId === undefined ? {} : { id: options.rootTokenId }),
+  });
+  if (!options.stayUnsealed) await sealServer(ctx);
+  return { keyShares, rootToken: token };
+}
+
+/** Seals: closes the audit log (with final checkpoints) first, then drops every key. */
+export async function sealServer(ctx: ServerContext): Promise<void> {
+  await ctx.audit.deactivate();
+  ctx.seal.seal();
+}
+
+/** Wires what must happen on every unseal and seal. Called once at start. */
+export function wireSealHooks(ctx: ServerContext): void {
+  ctx.seal.onUnseal(() => ctx.audit.activate(ctx.barrier));
+  ctx.seal.onSeal(() => {
+    ctx.tokens.clear();
+    ctx.policies.clear();
+  });
+}

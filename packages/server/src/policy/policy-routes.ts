@@ -1,0 +1,61 @@
+import { CustosError } from '@custos/core/errors';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ServerContext } from '../context.js';
+import { bodyOf } from '../http/body-parser.js';
+import { noContent, ok } from '../http/envelope.js';
+import { isListRequest } from '../http/route-access.js';
+
+const nameOf = (request: FastifyRequest) => (request.params as { name: string }).name.toLowerCase();
+
+function policyText(body: Record<string, unknown>): string {
+  const text = body.policy ?? body.rules;
+  if (typeof text !== 'string' || text.trim() === '') {
+    throw new CustosError(
+      'ERR_INVALID_REQUEST',
+      "missing 'policy' (the policy document, Vault's JSON form)",
+    );
+  }
+  return text;
+}
+
+/**
+ * ACL policies at `/v1/sys/policies/acl/:name`, and the older `/v1/sys/policy/:name` that some
+ * clients (node-vault) still use.
+ *
+ * @example
+ * ```ts
+ * registerPolicyRoutes(app, ctx);
+ * ```
+ */
+export function registerPolicyRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  for (const base of ['/v1/sys/policies/acl', '/v1/sys/policy']) {
+    app.get(base, async (request, reply) => {
+      const keys = await ctx.policies.list();
+      if (base === '/v1/sys/policy') return ok(request, reply, { keys, policies: keys });
+      if (!isListRequest(request)) throw new CustosError('ERR_NOT_FOUND', 'not found');
+      return ok(request, reply, { keys, policies: keys });
+    });
+    app.get(`${base}/:name`, async (request, reply) => {
+      const name = nameOf(request);
+      if (name === 'root') return ok(request, reply, { name, policy: '', rules: '' });
+      const policy = await ctx.policies.get(name);
+      if (policy === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
+      return ok(request, reply, { name, policy: policy.text, rules: policy.text });
+    });
+    app.route({
+      method: ['POST', 'PUT'],
+      url: `${base}/:name`,
+      config: {
+        access: { exists: async (r) => (await ctx.policies.get(nameOf(r))) !== undefined },
+      },
+      handler: async (request, reply) => {
+        await ctx.policies.put(nameOf(request), policyText(bodyOf(request)));
+        return noContent(reply);
+      },
+    });
+    app.delete(`${base}/:name`, async (request, reply) => {
+      await ctx.policies.delete(nameOf(request));
+      return noContent(reply);
+    });
+  }
+}

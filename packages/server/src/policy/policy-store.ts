@@ -1,0 +1,102 @@
+import { CustosError } from '@custos/core/errors';
+import type { Barrier } from '../barrier/barrier.js';
+import { Acl } from './acl.js';
+import { type Policy, parsePolicy, validatePolicyName } from './policy-parse.js';
+
+const PREFIX = 'sys/policy/';
+
+/**
+ * What every token may do to itself, as Vault's `default` policy allows. Stored (and editable)
+ * like any other policy; it cannot be deleted.
+ */
+export const DEFAULT_POLICY_TEXT = JSON.stringify(
+  {
+    path: {
+      'auth/token/lookup-self': { capabilities: ['read'] },
+      'auth/token/renew-self': { capabilities: ['update'] },
+      'auth/token/revoke-self': { capabilities: ['update'] },
+      'sys/capabilities-self': { capabilities: ['update'] },
+      'sys/internal/ui/mounts/*': { capabilities: ['read'] },
+    },
+  },
+  null,
+  2,
+);
+
+/** Options for {@link createPolicyStore}. */
+export interface PolicyStoreOptions {
+  /**
+   * How long a policy read from storage is trusted before being read again. Writes through
+   * this node are seen at once; on other nodes sharing the database, after at most this long.
+   */
+  readonly cacheTtlMs?: number;
+  readonly now?: () => number;
+}
+
+/** Policies in storage, with the built-in `root` and `default`. */
+export interface PolicyStore {
+  get(name: string): Promise<Policy | undefined>;
+  put(name: string, text: string): Promise<void>;
+  delete(name: string): Promise<void>;
+  list(): Promise<string[]>;
+  /** The ACL for a token holding `names` (unknown names grant nothing). */
+  aclFor(names: readonly string[]): Promise<Acl>;
+  /** Forgets cached policies (after a seal). */
+  clear(): void;
+}
+
+/**
+ * Creates the policy store over the barrier.
+ *
+ * @example
+ * ```ts
+ * const policies = createPolicyStore(barrier);
+ * await policies.put('app', '{"path":{"secret/data/app/*":{"capabilities":["read"]}}}');
+ * const acl = await policies.aclFor(['default', 'app']);
+ * ```
+ */
+export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions = {}): PolicyStore {
+  const ttl = options.cacheTtlMs ?? 5000;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, { policy: Policy | undefined; at: number }>();
+
+  const get = async (name: string): Promise<Policy | undefined> => {
+    const hit = cache.get(name);
+    if (hit !== undefined && now() - hit.at < ttl) return hit.policy;
+    const entry = await barrier.read<{ text: string }>(PREFIX + name);
+    let policy = entry === undefined ? undefined : parsePolicy(name, entry.data.text);
+    if (policy === undefined && name === 'default')
+      policy = parsePolicy('default', DEFAULT_POLICY_TEXT);
+    cache.set(name, { policy, at: now() });
+    return policy;
+  };
+
+  return {
+    get,
+    async put(name, text) {
+      validatePolicyName(name);
+      if (name === 'root')
+        throw new CustosError('ERR_INVALID_REQUEST', 'cannot update the root policy');
+      const policy = parsePolicy(name, text);
+      await barrier.write(PREFIX + name, { text });
+      cache.set(name, { policy, at: now() });
+    },
+    async delete(name) {
+      if (name === 'root' || name === 'default') {
+        throw new CustosError('ERR_INVALID_REQUEST', `cannot delete the ${name} policy`);
+      }
+      await barrier.remove(PREFIX + name);
+      cache.delete(name);
+    },
+    async list() {
+      const stored = (await barrier.listPaths(PREFIX)).map((p) => p.slice(PREFIX.length));
+      return [...new Set(['default', ...stored, 'root'])].sort();
+    },
+    async aclFor(names) {
+      if (names.includes('root')) return new Acl([], { root: true });
+      const policies = await Promise.all(names.map(get));
+      return new Acl(policies.filter((p): p is Policy => p !== undefined));
+    },
+    clear: () => cache.clear(),
+  };
+}

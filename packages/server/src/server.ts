@@ -1,0 +1,167 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { AuditBroker } from './audit/audit-broker.js';
+import { type AuditSink, createFileSink, createStdoutSink } from './audit/sinks.js';
+import { createApproleStore } from './auth/approle-store.js';
+import { createTokenStore } from './auth/token-store.js';
+import { createBarrier } from './barrier/barrier.js';
+import type { AuditSinkConfig } from './config/server-config.js';
+import type { ServerContext } from './context.js';
+import { buildApp } from './http/app.js';
+import { createKvEngine } from './kv/kv-engine.js';
+import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
+import { createPolicyStore } from './policy/policy-store.js';
+import { SealManager } from './seal/seal-manager.js';
+import { openStorage } from './storage/database.js';
+import { createEntryStore } from './storage/entry-store.js';
+import { serverVersion } from './version.js';
+
+/** How to start a server. */
+export interface StartOptions {
+  /** `:memory:`, a SQLite file path, or a `postgres://` URL. Default `:memory:`. */
+  readonly storage?: string;
+  readonly host?: string;
+  /** 0 picks a free port. Default 8200. */
+  readonly port?: number;
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  readonly audit?: readonly AuditSinkConfig[];
+  readonly maxRequestBytes?: number;
+  readonly auditTimeoutMs?: number;
+  readonly auditCheckpointEvery?: number;
+  readonly auditCheckpointIntervalMs?: number;
+  readonly logLevel?: string;
+  /**
+   * Dev mode, as `vault server -dev`: initialised and unsealed at start with one unseal key,
+   * a root token (`rootTokenId` when given). With file storage, the unseal key is kept in
+   * `<file>.dev-unseal-key` (mode 0600) so a restart unseals again — never do this in production.
+   */
+  readonly dev?: { readonly rootTokenId?: string };
+}
+
+/** A running server. */
+export interface RunningServer {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly context: ServerContext;
+  /** Dev mode only: the root token and unseal key created at start. */
+  readonly rootToken?: string;
+  readonly unsealKey?: string;
+  close(): Promise<void>;
+}
+
+function sinksOf(configs: readonly AuditSinkConfig[]): AuditSink[] {
+  return configs.map((c, i) =>
+    c.type === 'file'
+      ? createFileSink(c.name ?? `file${i === 0 ? '' : i}`, c.path)
+      : createStdoutSink(c.name ?? 'stdout'),
+  );
+}
+
+/**
+ * Opens storage, builds the server and listens. A production server starts sealed (or
+ * uninitialised); a dev server starts unsealed with a root token.
+ *
+ * @example
+ * ```ts
+ * const server = await startServer({ dev: { rootTokenId: 'root' }, port: 8200 });
+ * console.log(server.url, server.rootToken);
+ * ```
+ */
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const storage = await openStorage(options.storage ?? ':memory:');
+  const store = createEntryStore(storage.db);
+  const seal = new SealManager(store);
+  await seal.load();
+  const barrier = createBarrier(store, seal);
+  const tokens = createTokenStore(barrier);
+  const logger = pino({
+    level: options.logLevel ?? 'info',
+    redact: {
+      paths: ['req.headers["x-vault-token"]', 'req.headers.authorization'],
+      censor: '[REDACTED]',
+    },
+  });
+  const audit = new AuditBroker(sinksOf(options.audit ?? []), {
+    ...(options.auditTimeoutMs === undefined ? {} : { timeoutMs: options.auditTimeoutMs }),
+    ...(options.auditCheckpointEvery === undefined
+      ? {}
+      : { checkpointEvery: options.auditCheckpointEvery }),
+    ...(options.auditCheckpointIntervalMs === undefined
+      ? {}
+      : { checkpointIntervalMs: options.auditCheckpointIntervalMs }),
+    onSinkError: (sink, error) =>
+      logger.error({ sink, reason: error.message }, 'audit sink failed'),
+  });
+  const context: ServerContext = {
+    storage,
+    seal,
+    barrier,
+    tokens,
+    policies: createPolicyStore(barrier),
+    approles: createApproleStore(barrier, tokens.hmacKey),
+    kv: createKvEngine(barrier, 'secret'),
+    audit,
+    dev: options.dev !== undefined,
+    version: serverVersion,
+  };
+  wireSealHooks(context);
+
+  let rootToken: string | undefined;
+  let unsealKey: string | undefined;
+  if (options.dev !== undefined)
+    ({ rootToken, unsealKey } = await startDev(context, storage.description, options));
+
+  const app = buildApp(context, {
+    bodyLimitBytes: options.maxRequestBytes ?? 4 * 1024 * 1024,
+    logger,
+    ...(options.tls === undefined ? {} : { https: options.tls }),
+  });
+  try {
+    await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8200 });
+  } catch (err) {
+    await sealServer(context);
+    await storage.close();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const host = options.host ?? '127.0.0.1';
+  const url = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    url,
+    app,
+    context,
+    ...(rootToken === undefined ? {} : { rootToken }),
+    ...(unsealKey === undefined ? {} : { unsealKey }),
+    async close() {
+      await app.close();
+      await sealServer(context);
+      await storage.close();
+    },
+  };
+}
+
+async function startDev(
+  ctx: ServerContext,
+  description: string,
+  options: StartOptions,
+): Promise<{ rootToken?: string; unsealKey: string }> {
+  const keyFile = description.startsWith('sqlite /')
+    ? `${description.slice('sqlite '.length)}.dev-unseal-key`
+    : undefined;
+  if (!ctx.seal.isInitialized()) {
+    const { keyShares, rootToken } = await initialize(ctx, 1, 1, {
+      stayUnsealed: true,
+      ...(options.dev?.rootTokenId === undefined ? {} : { rootTokenId: options.dev.rootTokenId }),
+    });
+    const unsealKey = (keyShares[0] as Buffer).toString('hex');
+    if (keyFile !== undefined) await writeFile(keyFile, unsealKey, { mode: 0o600 });
+    return { rootToken, unsealKey };
+  }
+  if (keyFile === undefined)
+    throw new Error('dev mode: storage is initialised but has no dev unseal key');
+  const unsealKey = (await readFile(keyFile, 'utf8')).trim();
+  await ctx.seal.submitShare(Buffer.from(unsealKey, 'hex'));
+  return { unsealKey };
+}

@@ -1,0 +1,92 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { migrate } from './migrations.js';
+import type { StorageSchema } from './schema.js';
+
+/** Which database holds the entries. */
+export type StorageKind = 'sqlite' | 'postgres';
+
+/** An open, migrated database. */
+export interface StorageDatabase {
+  readonly kind: StorageKind;
+  readonly db: Kysely<StorageSchema>;
+  /** Where the data lives, without credentials (for logs and `sys/seal-status`). */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the storage named by `location` and runs the migrations:
+ * - `:memory:` or `memory` — SQLite in memory (dev mode's default);
+ * - a file path or `sqlite:<path>` — SQLite file (created, with its directory);
+ * - `postgres://user@host:port/db[?schema=name]` — PostgreSQL; with `schema`, the tables live in
+ *   that schema (created if missing), which lets several deployments or test runs share a database.
+ *
+ * @example
+ * ```ts
+ * const storage = await openStorage('postgres://custos@db:5432/custos');
+ * ```
+ */
+export async function openStorage(location: string): Promise<StorageDatabase> {
+  const storage = /^postgres(ql)?:\/\//.test(location)
+    ? await openPostgres(location)
+    : openSqlite(location);
+  try {
+    await migrate(storage.db as never, storage.kind);
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
+  return storage;
+}
+
+function openSqlite(location: string): StorageDatabase {
+  const path = location === 'memory' ? ':memory:' : location.replace(/^sqlite:/, '');
+  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  // Lets `LIKE 'prefix%'` (LIST) use the primary-key index.
+  sqlite.pragma('case_sensitive_like = ON');
+  const db = new Kysely<StorageSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    kind: 'sqlite',
+    db,
+    description: path === ':memory:' ? 'sqlite (in memory)' : `sqlite ${resolve(path)}`,
+    close: () => db.destroy(),
+  };
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+async function openPostgres(location: string): Promise<StorageDatabase> {
+  const url = new URL(location);
+  const schema = url.searchParams.get('schema');
+  url.searchParams.delete('schema');
+  if (schema !== null && !SCHEMA_NAME.test(schema)) {
+    throw new Error('storage: schema must be a lowercase SQL identifier');
+  }
+  const pool = new pg.Pool({
+    connectionString: url.toString(),
+    max: 10,
+    ...(schema === null ? {} : { options: `-c search_path=${schema}` }),
+  });
+  if (schema !== null) {
+    await pool.query(`create schema if not exists "${schema}"`).catch(async (err: Error) => {
+      await pool.end();
+      throw new Error(`storage: cannot prepare PostgreSQL at ${url.host}: ${err.message}`);
+    });
+  }
+  const db = new Kysely<StorageSchema>({ dialect: new PostgresDialect({ pool }) });
+  url.password = '';
+  return {
+    kind: 'postgres',
+    db,
+    description: `postgres ${url.host}${url.pathname}${schema ? ` schema ${schema}` : ''}`,
+    close: () => db.destroy(),
+  };
+}
