@@ -22,6 +22,8 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     .version(version, '-v, --version', 'print the custos version')
     .helpOption('-h, --help', 'show help for a command')
     .showHelpAfterError('(run with --help for usage)')
+    // Program options (such as --version) only before the command: `kv get --version 2` is the KV flag.
+    .enablePositionalOptions()
     .exitOverride();
 
   for (const register of [

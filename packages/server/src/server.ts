@@ -31,6 +31,8 @@ export interface StartOptions {
   readonly auditCheckpointEvery?: number;
   readonly auditCheckpointIntervalMs?: number;
   readonly logLevel?: string;
+  /** Where log lines go (default stdout). */
+  readonly logDestination?: { write(line: string): void };
   /**
    * Dev mode, as `vault server -dev`: initialised and unsealed at start with one unseal key,
    * a root token (`rootTokenId` when given). With file storage, the unseal key is kept in
@@ -75,13 +77,16 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   await seal.load();
   const barrier = createBarrier(store, seal);
   const tokens = createTokenStore(barrier);
-  const logger = pino({
-    level: options.logLevel ?? 'info',
-    redact: {
-      paths: ['req.headers["x-vault-token"]', 'req.headers.authorization'],
-      censor: '[REDACTED]',
+  const logger = pino(
+    {
+      level: options.logLevel ?? 'info',
+      redact: {
+        paths: ['req.headers["x-vault-token"]', 'req.headers.authorization'],
+        censor: '[REDACTED]',
+      },
     },
-  });
+    options.logDestination ?? process.stdout,
+  );
   const audit = new AuditBroker(sinksOf(options.audit ?? []), {
     ...(options.auditTimeoutMs === undefined ? {} : { timeoutMs: options.auditTimeoutMs }),
     ...(options.auditCheckpointEvery === undefined

@@ -13,6 +13,21 @@ import { registerJsonBodyParser } from './body-parser.js';
 import { registerBoundary } from './boundary.js';
 import { toHttpError } from './error-mapping.js';
 import { adoptListRequest } from './list-method.js';
+import type { RouteAccess } from './route-access.js';
+
+/** One route as registered: method, URL pattern and how it is protected. */
+export interface RouteEntry {
+  readonly method: string;
+  readonly url: string;
+  readonly access: RouteAccess;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every API route, for the docs check and the authorisation tests. */
+    routeTable: RouteEntry[];
+  }
+}
 
 /** Options for {@link buildApp}. */
 export interface AppOptions {
@@ -54,6 +69,13 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
       : { https: { ...options.https, minVersion: 'TLSv1.2' as const } }),
   }) as unknown as FastifyInstance;
 
+  const routeTable: RouteEntry[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods)
+      routeTable.push({ method, url: route.url, access: route.config?.access ?? {} });
+  });
   registerJsonBodyParser(app);
   void app.register(helmet, {
     // A JSON API: no documents to frame or script.

@@ -1,5 +1,6 @@
 import { CustosError, isCustosError } from '@custos/core/errors';
 import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
+import { KeyedMutex } from '../lib/keyed-mutex.js';
 import {
   addVersion,
   DEFAULT_KV_CONFIG,
@@ -43,6 +44,7 @@ export function createKvEngine(barrier: Barrier, mount: string, now: () => numbe
   const configPath = `kv/${mount}/config`;
   const metaPath = (key: string) => `kv/${mount}/meta/${key}`;
   const versionPath = (key: string, version: number) => `kv/${mount}/ver/${version}/${key}`;
+  const locks = new KeyedMutex();
 
   const config = async (r: Pick<BarrierWriter, 'read'> = barrier): Promise<KvConfig> =>
     (await r.read<KvConfig>(configPath))?.data ?? DEFAULT_KV_CONFIG;
@@ -103,16 +105,18 @@ export function createKvEngine(barrier: Barrier, mount: string, now: () => numbe
     change: (meta: KeyMetadata, tx: BarrierWriter) => unknown,
     createIfMissing = false,
   ) =>
-    retryOnConflict(() =>
-      barrier.transaction(async (tx) => {
-        const stored = await tx.read<KeyMetadata>(metaPath(key));
-        if (stored === undefined && !createIfMissing) return false;
-        const meta = stored?.data ?? emptyMetadata(new Date(now()).toISOString());
-        if ((await change(meta, tx)) === false) return true;
-        if (stored === undefined) await tx.create(metaPath(key), meta);
-        else await tx.replace(metaPath(key), meta, stored.revision);
-        return true;
-      }),
+    locks.run(key, () =>
+      retryOnConflict(() =>
+        barrier.transaction(async (tx) => {
+          const stored = await tx.read<KeyMetadata>(metaPath(key));
+          if (stored === undefined && !createIfMissing) return false;
+          const meta = stored?.data ?? emptyMetadata(new Date(now()).toISOString());
+          if ((await change(meta, tx)) === false) return true;
+          if (stored === undefined) await tx.create(metaPath(key), meta);
+          else await tx.replace(metaPath(key), meta, stored.revision);
+          return true;
+        }),
+      ),
     );
 
   const readVersion = async (key: string, requested?: number): Promise<VersionRead> => {
@@ -227,19 +231,22 @@ export function createKvEngine(barrier: Barrier, mount: string, now: () => numbe
 
     /** Removes the key: every version's data and the metadata, in one transaction. */
     deleteMetadata: (key: string) =>
-      retryOnConflict(() =>
-        barrier.transaction(async (tx) => {
-          const stored = await tx.read<KeyMetadata>(metaPath(key));
-          if (stored === undefined) return;
-          for (const v of Object.keys(stored.data.versions))
-            await tx.remove(versionPath(key, Number(v)));
-          await tx.replace(metaPath(key), stored.data, stored.revision); // claims the revision
-          await tx.remove(metaPath(key));
-        }),
+      locks.run(key, () =>
+        retryOnConflict(() =>
+          barrier.transaction(async (tx) => {
+            const stored = await tx.read<KeyMetadata>(metaPath(key));
+            if (stored === undefined) return;
+            for (const v of Object.keys(stored.data.versions))
+              await tx.remove(versionPath(key, Number(v)));
+            await tx.replace(metaPath(key), stored.data, stored.revision); // claims the revision
+            await tx.remove(metaPath(key));
+          }),
+        ),
       ),
 
     /** Immediate children of `prefix` (keys, and folders ending in '/'), as Vault lists them. */
-    async list(prefix: string): Promise<string[]> {
+    async list(folder: string): Promise<string[]> {
+      const prefix = folder === '' || folder.endsWith('/') ? folder : `${folder}/`;
       const base = metaPath(prefix);
       const children = new Set<string>();
       for (const path of await barrier.listPaths(base)) {

@@ -2,7 +2,7 @@ import { CustosError } from '@custos/core/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { bodyOf } from '../http/body-parser.js';
-import { noContent, ok } from '../http/envelope.js';
+import { envelope, noContent, ok } from '../http/envelope.js';
 import { isListRequest } from '../http/route-access.js';
 
 const nameOf = (request: FastifyRequest) => (request.params as { name: string }).name.toLowerCase();
@@ -29,18 +29,26 @@ function policyText(body: Record<string, unknown>): string {
  */
 export function registerPolicyRoutes(app: FastifyInstance, ctx: ServerContext): void {
   for (const base of ['/v1/sys/policies/acl', '/v1/sys/policy']) {
+    // The older sys/policy endpoints also answer with their fields at the top level.
+    const legacy = base === '/v1/sys/policy';
     app.get(base, async (request, reply) => {
       const keys = await ctx.policies.list();
-      if (base === '/v1/sys/policy') return ok(request, reply, { keys, policies: keys });
+      if (legacy)
+        return reply.send({
+          keys,
+          policies: keys,
+          ...envelope(request.id, { keys, policies: keys }),
+        });
       if (!isListRequest(request)) throw new CustosError('ERR_NOT_FOUND', 'not found');
       return ok(request, reply, { keys, policies: keys });
     });
     app.get(`${base}/:name`, async (request, reply) => {
       const name = nameOf(request);
-      if (name === 'root') return ok(request, reply, { name, policy: '', rules: '' });
-      const policy = await ctx.policies.get(name);
-      if (policy === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
-      return ok(request, reply, { name, policy: policy.text, rules: policy.text });
+      const text = name === 'root' ? '' : (await ctx.policies.get(name))?.text;
+      if (text === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
+      const data = { name, policy: text, rules: text };
+      if (legacy) return reply.send({ name, rules: text, ...envelope(request.id, data) });
+      return ok(request, reply, data);
     });
     app.route({
       method: ['POST', 'PUT'],

@@ -35,7 +35,8 @@ export async function createRootKey(
     // One share: the share is the secret itself, tagged with x = 0 (Shamir shares use 1..255).
     return { rootKey, keyShares: [Buffer.concat([secret, Buffer.of(0)])] };
   }
-  const parts = await split(secret, shares, threshold);
+  // The library checks for a plain Uint8Array (a Buffer is refused).
+  const parts = await split(new Uint8Array(secret), shares, threshold);
   return { rootKey, keyShares: parts.map((p) => Buffer.from(p)) };
 }
 

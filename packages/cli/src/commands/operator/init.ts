@@ -19,7 +19,7 @@ export async function run(options: Options): Promise<number> {
     return ExitCode.ok;
   }
   // This output is the only copy of the shares and the root token: printing them is the point.
-  result.keys.forEach((key, i) => print(`Unseal Key ${i + 1}: ${key}`));
+  for (const [i, key] of result.keys.entries()) print(`Unseal Key ${i + 1}: ${key}`);
   print(`\nInitial Root Token: ${result.root_token}\n`);
   print(
     `The server is initialised with ${options.keyShares} key shares and a threshold of ${options.keyThreshold}.`,

@@ -1,0 +1,125 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer } from '../test-harness.js';
+import { verifyAuditLog } from './audit-verify.js';
+
+const CANARY = 'canary-audit-5d1f0e7c-never-in-the-log';
+
+describe('audit log over HTTP', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custos-audit-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('records every request and response, HMACs every string, and verifies', async () => {
+    const file = join(dir, 'audit.log');
+    const s = await startTestServer('sqlite', {
+      audit: [{ type: 'file', path: file, name: 'file' }],
+      auditCheckpointEvery: 4,
+    });
+    try {
+      await s.request('POST', 'secret/data/app/db', { body: { data: { password: CANARY } } });
+      const read = await s.request('GET', 'secret/data/app/db');
+      expect(read.body.data.data.password).toBe(CANARY);
+      expect((await s.request('GET', 'secret/data/app/db', { token: 'cst.wrong' })).status).toBe(
+        403,
+      );
+      const hash = await s.request('POST', 'sys/audit-hash/file', { body: { input: CANARY } });
+      const publicKey = (await s.request('GET', 'sys/audit/public-key')).body.data
+        .public_key as string;
+      const checkpoint = await s.request('GET', 'sys/audit/checkpoints');
+      expect(checkpoint.body.data.checkpoints[0]).toMatchObject({
+        sink: 'file',
+        seq: expect.any(Number),
+      });
+      await s.close();
+
+      const text = await readFile(file, 'utf8');
+      expect(text).not.toContain(CANARY);
+      expect(text).toContain(hash.body.data.hash);
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      const entries = text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      // Tokens appear only as HMACs (the test root token is literally "root", like the policy).
+      for (const e of entries.filter((x) => x.request !== undefined)) {
+        expect(e.request.client_token).toMatch(/^(hmac-sha256:[0-9a-f]{64})?$/);
+      }
+      const writes = entries.filter(
+        (e) => e.type === 'request' && e.request.path === 'secret/data/app/db',
+      );
+      expect(writes.map((e) => e.request.operation)).toEqual(['create', 'read', 'read']);
+      const denied = entries.find((e) => e.type === 'response' && e.response.status === 403);
+      expect(denied.response.errors).toEqual(['permission denied']);
+      expect(entries.at(-1).type).toBe('checkpoint');
+      const report = verifyAuditLog(text, { publicKey });
+      expect(report.problems).toEqual([]);
+      expect(report.lastCheckpointSeq).toBe(report.lastSeq);
+    } finally {
+      await s.storage.cleanup();
+    }
+  });
+
+  it('fails a request with 500 when no sink can write (a full disk), and serves once one can', async () => {
+    const good = join(dir, 'good.log');
+    const full = await startTestServer('sqlite', {
+      audit: [{ type: 'file', path: '/dev/full', name: 'full' }],
+    });
+    const mixed = await startTestServer('sqlite', {
+      audit: [
+        { type: 'file', path: '/dev/full', name: 'full' },
+        { type: 'file', path: good, name: 'good' },
+      ],
+    });
+    try {
+      const refused = await full.request('POST', 'secret/data/x', {
+        body: { data: { a: CANARY } },
+      });
+      expect(refused).toMatchObject({ status: 500, body: { errors: ['audit log unavailable'] } });
+      expect((await full.request('GET', 'secret/data/x')).status).toBe(500);
+      expect((await full.request('GET', 'sys/health')).status).toBe(200); // the server keeps serving
+      // One working sink is enough.
+      expect(
+        (await mixed.request('POST', 'secret/data/x', { body: { data: { a: 1 } } })).status,
+      ).toBe(200);
+      expect(await readFile(good, 'utf8')).toContain('secret/data/x');
+    } finally {
+      await full.close();
+      await mixed.close();
+    }
+  });
+
+  it('never hangs on a stuck sink: requests fail within the configured bound', async () => {
+    const fifo = join(dir, 'stuck.fifo');
+    execFileSync('mkfifo', [fifo]);
+    // Opening a FIFO for writing blocks until a reader appears: a sink that never answers.
+    const s = await startTestServer('sqlite', {
+      audit: [{ type: 'file', path: fifo, name: 'stuck' }],
+      auditTimeoutMs: 300,
+    });
+    try {
+      const started = Date.now();
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          s.request('POST', 'secret/data/y', { body: { data: { a: 1 } } }),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual([500, 500, 500, 500, 500]);
+      // A generous bound on a noisy machine: the point is "returns", not "returns fast".
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect((await s.request('GET', 'sys/health')).status).toBe(200);
+    } finally {
+      // A reader releases the blocked open so the process can close cleanly.
+      const reader = await open(fifo, 'r');
+      await s.close();
+      await reader.close();
+    }
+  });
+});

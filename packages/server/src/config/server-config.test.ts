@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { parseListen, parseServerConfig } from './server-config.js';
+
+describe('server configuration', () => {
+  it('fills defaults and resolves paths against the config file directory', () => {
+    const config = parseServerConfig(
+      {
+        storage: 'data/custos.db',
+        audit: [{ type: 'file', path: 'log/audit.log' }, { type: 'stdout' }],
+        tls: { cert: 'c.pem', key: 'k.pem' },
+      },
+      '/etc/custos',
+    );
+    expect(config).toEqual({
+      listen: '127.0.0.1:8200',
+      storage: '/etc/custos/data/custos.db',
+      tls: { cert: '/etc/custos/c.pem', key: '/etc/custos/k.pem' },
+      audit: [
+        { type: 'file', path: '/etc/custos/log/audit.log', name: 'file' },
+        { type: 'stdout', name: 'stdout' },
+      ],
+      maxRequestBytes: 4 * 1024 * 1024,
+      auditTimeoutMs: 2000,
+      logLevel: 'info',
+    });
+    expect(parseServerConfig({ storage: 'postgres://db/custos' }, '/x').storage).toBe(
+      'postgres://db/custos',
+    );
+  });
+
+  it.each([
+    [{}, /"storage"/],
+    [{ storage: 'x', listen: 'nowhere' }, /"listen"/],
+    [{ storage: 'x', audit: [{ type: 'syslog' }] }, /audit\[0\]\.type/],
+    [{ storage: 'x', audit: [{ type: 'file' }] }, /audit\[0\]\.path/],
+    [{ storage: 'x', audit: [{ type: 'stdout' }, { type: 'stdout' }] }, /distinct names/],
+    [{ storage: 'x', maxRequestBytes: -1 }, /maxRequestBytes/],
+    [{ storage: 'x', tls: { cert: 'c' } }, /"tls"/],
+    [{ storage: 'x', logLevel: 'loud' }, /logLevel/],
+    [{ storage: 'x', storge: 'typo' }, /unknown field "storge"/],
+  ])('refuses %j with ERR_INVALID_CONFIG naming the field', (raw, message) => {
+    expect(() => parseServerConfig(raw, '/')).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_CONFIG',
+        message: expect.stringMatching(message),
+      }),
+    );
+  });
+
+  it('parses listen addresses, IPv6 included', () => {
+    expect(parseListen('0.0.0.0:8200')).toEqual({ host: '0.0.0.0', port: 8200 });
+    expect(parseListen('[::1]:9000')).toEqual({ host: '::1', port: 9000 });
+  });
+});

@@ -1,0 +1,117 @@
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+
+function raw(url: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname, () => socket.end(bytes));
+    let data = '';
+    socket.on('data', (c) => {
+      data += c;
+    });
+    socket.on('close', () => resolve(data));
+    socket.on('error', () => resolve(data));
+  });
+}
+
+describe.each(await storageKinds())(
+  'malformed input on %s: a clear 4xx, and the server keeps serving',
+  (kind) => {
+    let s: TestServer;
+    beforeAll(async () => {
+      s = await startTestServer(kind, { maxRequestBytes: 2048 });
+    });
+    afterAll(async () => {
+      await s.close();
+    });
+
+    it.each([
+      ['truncated JSON', '{"data":{"a":"b"', 'request body is not valid JSON'],
+      ['not JSON at all', 'password=hunter2', 'request body is not valid JSON'],
+      ['a JSON array', '[1,2,3]', 'request body must be a JSON object'],
+      ['a JSON string', '"text"', 'request body must be a JSON object'],
+    ])('%s → 400', async (_label, body, message) => {
+      const response = await s.request('POST', 'secret/data/bad', { raw: body });
+      expect(response).toMatchObject({ status: 400, body: { errors: [message] } });
+    });
+
+    it.each([
+      ['data as a string', { data: 'x' }, 'data must be a JSON object'],
+      ['data missing', { options: {} }, 'no data provided'],
+      ['cas negative', { data: {}, options: { cas: -1 } }, 'error parsing check-and-set parameter'],
+      ['options not an object', { data: {}, options: 5 }, 'options must be an object'],
+    ])('wrong types (%s) → 400 naming the field', async (_label, body, message) => {
+      expect(await s.request('POST', 'secret/data/bad', { body })).toMatchObject({
+        status: 400,
+        body: { errors: [message] },
+      });
+    });
+
+    it('wrong types elsewhere → 400', async () => {
+      const cases = [
+        await s.request('POST', 'secret/destroy/bad', { body: { versions: 'all' } }),
+        await s.request('POST', 'secret/metadata/bad', { body: { max_versions: 'ten' } }),
+        await s.request('POST', 'secret/metadata/bad', { body: { delete_version_after: 'soon' } }),
+        await s.request('POST', 'secret/metadata/bad', { body: { cas_required: 'yes' } }),
+        await s.request('POST', 'sys/policies/acl/p', { body: { policy: 42 } }),
+        await s.request('POST', 'sys/policies/acl/p', {
+          body: { policy: '{"path":{"x":{"capabilities":["fly"]}}}' },
+        }),
+        await s.request('POST', 'sys/policies/acl/p', {
+          body: { policy: 'path "x" { capabilities = ["read"] }' },
+        }),
+        await s.request('POST', 'auth/token/create', { body: { ttl: 'forever' } }),
+        await s.request('POST', 'auth/token/create', { body: { policies: 7 } }),
+        await s.request('POST', 'auth/approle/role/r', { body: { secret_id_num_uses: -2 } }),
+        await s.request('POST', 'sys/capabilities-self', { body: {} }),
+      ];
+      for (const response of cases) {
+        expect(response.status).toBe(400);
+        expect(response.body.errors[0]).toEqual(expect.any(String));
+      }
+      expect(cases[5]?.body.errors[0]).toMatch(/unknown capability "fly"/);
+      expect(cases[6]?.body.errors[0]).toMatch(/HCL is not supported/);
+    });
+
+    it('bodies over the limit → 413', async () => {
+      const response = await s.request('POST', 'secret/data/big', {
+        body: { data: { v: 'x'.repeat(5000) } },
+      });
+      expect(response).toMatchObject({ status: 413, body: { errors: ['request body too large'] } });
+    });
+
+    it('unknown paths → 404 {"errors":[]}', async () => {
+      for (const path of ['nope', 'secret/nope/x', 'sys/nope', 'transit/keys/x']) {
+        expect(await s.request('GET', path)).toMatchObject({ status: 404, body: { errors: [] } });
+      }
+    });
+
+    it('huge keys, bad encodings and control characters → 4xx', async () => {
+      expect((await s.request('GET', `secret/data/${'k'.repeat(1100)}`)).body.errors[0]).toMatch(
+        /longer than 1024/,
+      );
+      expect((await s.request('GET', 'secret/data/%E0%A4%A')).status).toBe(400);
+      expect((await s.request('GET', 'secret/data/a%00b')).body.errors[0]).toMatch(
+        /control characters/,
+      );
+      const veryLong = await raw(
+        s.url,
+        `GET /v1/secret/data/${'k'.repeat(70_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      );
+      expect(veryLong).toMatch(/^HTTP\/1.1 4\d\d/);
+      const garbage = await raw(s.url, '\u0000\u0001garbage\r\n\r\n');
+      expect(garbage).toMatch(/^HTTP\/1.1 400/);
+    });
+
+    it('keeps serving after all of it', async () => {
+      await Promise.all(
+        Array.from({ length: 50 }, () => s.request('POST', 'secret/data/bad', { raw: '{{{' })),
+      );
+      expect(
+        (await s.request('POST', 'secret/data/good', { body: { data: { ok: true } } })).status,
+      ).toBe(200);
+      expect((await s.request('GET', 'secret/data/good')).body.data.data).toEqual({ ok: true });
+    });
+  },
+);

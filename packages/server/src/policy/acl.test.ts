@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { Acl } from './acl.js';
+import { parsePolicy } from './policy-parse.js';
+
+const policy = (name: string, rules: Record<string, string[]>) =>
+  parsePolicy(
+    name,
+    JSON.stringify({
+      path: Object.fromEntries(Object.entries(rules).map(([p, c]) => [p, { capabilities: c }])),
+    }),
+  );
+
+describe('ACL evaluation (Vault semantics)', () => {
+  it('matches exact paths, trailing globs and + segments', () => {
+    const acl = new Acl([
+      policy('p', {
+        'secret/data/exact': ['read'],
+        'secret/data/app/*': ['update'],
+        'secret/data/+/config': ['list'],
+        'secret/data/pre*': ['delete'],
+      }),
+    ]);
+    expect(acl.allows('secret/data/exact', 'read')).toBe(true);
+    expect(acl.allows('secret/data/exact/more', 'read')).toBe(false);
+    expect(acl.allows('secret/data/app/a/b/c', 'update')).toBe(true);
+    expect(acl.allows('secret/data/app', 'update')).toBe(false);
+    expect(acl.allows('secret/data/team1/config', 'list')).toBe(true);
+    expect(acl.allows('secret/data/team1/x/config', 'list')).toBe(false);
+    expect(acl.allows('secret/data/prefix-anything', 'delete')).toBe(true);
+  });
+
+  it("the most specific path wins, by Vault's priority rules", () => {
+    const acl = new Acl([
+      policy('p', {
+        'secret/*': ['read'],
+        'secret/data/*': ['list'],
+        'secret/data/team/+': ['update'],
+        'secret/data/+/db': ['create'],
+        'secret/data/team/db': ['patch'],
+      }),
+    ]);
+    expect([...acl.capabilities('secret/other')]).toEqual(['read']);
+    expect([...acl.capabilities('secret/data/x/y/z')]).toEqual(['list']); // longer glob beats shorter
+    expect([...acl.capabilities('secret/data/team/db')]).toEqual(['patch']); // exact beats wildcards
+    // Later first wildcard wins: team/+ (wildcard at the end) beats +/db.
+    expect([...acl.capabilities('secret/data/team/cache')]).toEqual(['update']);
+    expect([...acl.capabilities('secret/data/ops/db')]).toEqual(['create']);
+  });
+
+  it('merges rules for the same pattern across policies; deny always wins there', () => {
+    const a = policy('a', { 'secret/data/*': ['read'] });
+    const b = policy('b', { 'secret/data/*': ['update'] });
+    const deny = policy('deny', { 'secret/data/*': ['deny'] });
+    expect(new Acl([a, b]).allows('secret/data/x', 'update')).toBe(true);
+    expect(new Acl([a, b]).allows('secret/data/x', 'read')).toBe(true);
+    expect(new Acl([a, b, deny]).capabilities('secret/data/x').size).toBe(0);
+    // A more specific grant still beats a less specific deny, as in Vault.
+    expect(
+      new Acl([deny, policy('c', { 'secret/data/open': ['read'] })]).allows(
+        'secret/data/open',
+        'read',
+      ),
+    ).toBe(true);
+  });
+
+  it('requires sudo where asked, and root allows everything', () => {
+    const acl = new Acl([
+      policy('p', { 'sys/seal': ['update'], 'sys/rotate': ['update', 'sudo'] }),
+    ]);
+    expect(acl.allows('sys/seal', 'update', true)).toBe(false);
+    expect(acl.allows('sys/rotate', 'update', true)).toBe(true);
+    expect(new Acl([], { root: true }).allows('anything/at/all', 'delete', true)).toBe(true);
+    expect(new Acl([]).allows('anything', 'read')).toBe(false);
+  });
+
+  it('refuses malformed policies and options it would not enforce', () => {
+    expect(() => parsePolicy('p', 'path "x" {}')).toThrow(/HCL is not supported/);
+    expect(() => parsePolicy('p', '{"path":{"a*b":{"capabilities":["read"]}}}')).toThrow(
+      /only at the end/,
+    );
+    expect(() => parsePolicy('p', '{"path":{"a/b+c":{"capabilities":["read"]}}}')).toThrow(
+      /whole path segment/,
+    );
+    expect(() => parsePolicy('p', '{"path":{"a":{"capabilities":[]}}}')).toThrow(/non-empty/);
+    expect(() =>
+      parsePolicy('p', '{"path":{"a":{"capabilities":["read"],"allowed_parameters":{}}}}'),
+    ).toThrow(/allowed_parameters is not supported/);
+    expect(() => parsePolicy('Bad Name', '{"path":{}}')).toThrow(/policy names/);
+  });
+});

@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, startServer } from '../server.js';
+import { createTestStorage, send, storageKinds, type TestStorage } from '../test-harness.js';
+
+describe.each(await storageKinds())('seal, init and restart on %s (production mode)', (kind) => {
+  let storage: TestStorage;
+  let server: RunningServer;
+  let keys: string[] = [];
+  let rootToken = '';
+
+  beforeAll(async () => {
+    storage = await createTestStorage(kind);
+    server = await startServer({ storage: storage.location, port: 0, logLevel: 'silent' });
+  });
+  afterAll(async () => {
+    await server.close();
+    await storage.cleanup();
+  });
+
+  it('reports 501 before init, and refuses secret operations', async () => {
+    expect((await send(server.url, 'GET', 'sys/health')).status).toBe(501);
+    expect((await send(server.url, 'GET', 'sys/seal-status')).body).toMatchObject({
+      initialized: false,
+      sealed: true,
+    });
+    expect((await send(server.url, 'GET', 'secret/data/x', { token: 'anything' })).status).toBe(
+      503,
+    );
+  });
+
+  it('refuses bad share counts, then initialises once', async () => {
+    for (const bad of [
+      { secret_shares: 3, secret_threshold: 4 },
+      { secret_shares: 3, secret_threshold: 1 },
+      { secret_shares: 0, secret_threshold: 0 },
+      { secret_shares: '3', secret_threshold: 2 },
+    ]) {
+      expect((await send(server.url, 'POST', 'sys/init', { body: bad })).status).toBe(400);
+    }
+    const init = await send(server.url, 'POST', 'sys/init', {
+      body: { secret_shares: 5, secret_threshold: 3 },
+    });
+    expect(init.status).toBe(200);
+    expect(init.body.keys).toHaveLength(5);
+    expect(init.body.keys_base64).toHaveLength(5);
+    keys = init.body.keys;
+    rootToken = init.body.root_token;
+    const again = await send(server.url, 'POST', 'sys/init', {
+      body: { secret_shares: 1, secret_threshold: 1 },
+    });
+    expect(again.status).toBe(400);
+    expect((await send(server.url, 'GET', 'sys/health')).status).toBe(503);
+  });
+
+  it('answers 503 everywhere while sealed', async () => {
+    for (const [method, path] of [
+      ['GET', 'secret/data/x'],
+      ['POST', 'secret/data/x'],
+      ['GET', 'sys/policies/acl?list=true'],
+      ['POST', 'auth/token/create'],
+      ['GET', 'auth/token/lookup-self'],
+      ['POST', 'auth/approle/login'],
+    ] as const) {
+      const response = await send(server.url, method, path, {
+        token: rootToken,
+        ...(method === 'POST' ? { body: {} } : {}),
+      });
+      expect(response, `${method} ${path}`).toMatchObject({
+        status: 503,
+        body: { errors: ['Vault is sealed'] },
+      });
+    }
+  });
+
+  it('rejects duplicated and malformed shares and keeps progress', async () => {
+    expect(
+      (await send(server.url, 'POST', 'sys/unseal', { body: { key: keys[0] } })).body.progress,
+    ).toBe(1);
+    const duplicate = await send(server.url, 'POST', 'sys/unseal', { body: { key: keys[0] } });
+    expect(duplicate.status).toBe(400);
+    expect(duplicate.body.errors[0]).toMatch(/already provided/);
+    const short = await send(server.url, 'POST', 'sys/unseal', { body: { key: 'abcd' } });
+    expect(short.body.errors[0]).toMatch(/41 bytes/);
+    expect(
+      (await send(server.url, 'POST', 'sys/unseal', { body: { key: 'not hex or base64 !' } }))
+        .status,
+    ).toBe(400);
+    expect((await send(server.url, 'GET', 'sys/seal-status')).body.progress).toBe(1);
+    expect(
+      (await send(server.url, 'POST', 'sys/unseal', { body: { reset: true } })).body.progress,
+    ).toBe(0);
+  });
+
+  it('detects a share combination that does not reproduce the root key, and does not unseal', async () => {
+    const forged = Buffer.from(keys[2] as string, 'hex');
+    forged[5] = (forged[5] as number) ^ 0xff;
+    await send(server.url, 'POST', 'sys/unseal', { body: { key: keys[0] } });
+    await send(server.url, 'POST', 'sys/unseal', { body: { key: keys[1] } });
+    const wrong = await send(server.url, 'POST', 'sys/unseal', {
+      body: { key: forged.toString('hex') },
+    });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.errors[0]).toMatch(/do not reproduce the root key/);
+    const status = await send(server.url, 'GET', 'sys/seal-status');
+    expect(status.body).toMatchObject({ sealed: true, progress: 0 });
+  });
+
+  it('unseals with any threshold of shares and keeps the data across a restart, coming back sealed', async () => {
+    for (const key of [keys[4], keys[1], keys[3]])
+      await send(server.url, 'POST', 'sys/unseal', { body: { key } });
+    expect((await send(server.url, 'GET', 'sys/health')).status).toBe(200);
+    await send(server.url, 'POST', 'secret/data/persist/me', {
+      token: rootToken,
+      body: { data: { kept: 'yes' } },
+    });
+
+    await server.close();
+    server = await startServer({ storage: storage.location, port: 0, logLevel: 'silent' });
+    expect((await send(server.url, 'GET', 'sys/health')).status).toBe(503);
+    expect(
+      (await send(server.url, 'GET', 'secret/data/persist/me', { token: rootToken })).status,
+    ).toBe(503);
+    for (const key of keys.slice(0, 3)) {
+      await send(server.url, 'POST', 'sys/unseal', {
+        body: { key: Buffer.from(key, 'hex').toString('base64') },
+      });
+    }
+    const read = await send(server.url, 'GET', 'secret/data/persist/me', { token: rootToken });
+    expect(read.body.data.data).toEqual({ kept: 'yes' });
+  });
+
+  it('seals on request (sudo) and drops the keys: reads answer 503 again', async () => {
+    expect((await send(server.url, 'POST', 'sys/seal', { token: rootToken })).status).toBe(204);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(() => server.context.seal.keyring()).toThrow(
+      expect.objectContaining({ code: 'ERR_SEALED' }),
+    );
+    expect(
+      (await send(server.url, 'GET', 'secret/data/persist/me', { token: rootToken })).status,
+    ).toBe(503);
+  });
+
+  it('rotates the barrier key: old entries still decrypt, new ones use the new version', async () => {
+    for (const key of keys.slice(0, 3))
+      await send(server.url, 'POST', 'sys/unseal', { body: { key } });
+    expect(
+      (await send(server.url, 'GET', 'sys/key-status', { token: rootToken })).body.data.term,
+    ).toBe(1);
+    expect((await send(server.url, 'POST', 'sys/rotate', { token: rootToken })).status).toBe(204);
+    expect(
+      (await send(server.url, 'GET', 'sys/key-status', { token: rootToken })).body.data.term,
+    ).toBe(2);
+    expect(
+      (await send(server.url, 'GET', 'secret/data/persist/me', { token: rootToken })).body.data
+        .data,
+    ).toEqual({ kept: 'yes' });
+    await send(server.url, 'POST', 'secret/data/persist/new', {
+      token: rootToken,
+      body: { data: { v: 2 } },
+    });
+    await server.close();
+    server = await startServer({ storage: storage.location, port: 0, logLevel: 'silent' });
+    for (const key of keys.slice(2, 5))
+      await send(server.url, 'POST', 'sys/unseal', { body: { key } });
+    expect(
+      (await send(server.url, 'GET', 'secret/data/persist/new', { token: rootToken })).body.data
+        .data,
+    ).toEqual({ v: 2 });
+    expect(
+      (await send(server.url, 'GET', 'secret/data/persist/me', { token: rootToken })).body.data
+        .data,
+    ).toEqual({ kept: 'yes' });
+  });
+});

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestStorage, storageKinds, type TestStorage } from '../test-harness.js';
+import { openStorage, type StorageDatabase } from './database.js';
+import { createEntryStore, type EntryStore } from './entry-store.js';
+
+const bytes = (s: string) => Buffer.from(s);
+
+describe.each(await storageKinds())('entry store on %s', (kind) => {
+  let storage: TestStorage;
+  let db: StorageDatabase;
+  let store: EntryStore;
+  beforeAll(async () => {
+    storage = await createTestStorage(kind);
+    db = await openStorage(storage.location);
+    store = createEntryStore(db.db);
+  });
+  afterAll(async () => {
+    await db.close();
+    await storage.cleanup();
+  });
+
+  it('inserts once: a second insert of the same path is a version conflict', async () => {
+    await store.insert('a/1', bytes('one'));
+    await expect(store.insert('a/1', bytes('two'))).rejects.toMatchObject({
+      code: 'ERR_VERSION_CONFLICT',
+    });
+    expect(Buffer.from((await store.get('a/1'))?.value ?? []).toString()).toBe('one');
+  });
+
+  it('updates only at the expected revision', async () => {
+    const before = await store.get('a/1');
+    await store.update('a/1', bytes('three'), before?.revision as number);
+    await expect(
+      store.update('a/1', bytes('four'), before?.revision as number),
+    ).rejects.toMatchObject({
+      code: 'ERR_VERSION_CONFLICT',
+    });
+    await expect(store.update('missing', bytes('x'), 1)).rejects.toMatchObject({
+      code: 'ERR_VERSION_CONFLICT',
+    });
+    expect((await store.get('a/1'))?.revision).toBe((before?.revision as number) + 1);
+  });
+
+  it('rolls a failed transaction back completely', async () => {
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.insert('tx/new', bytes('x'));
+        await tx.put('a/1', bytes('changed'));
+        await tx.insert('a/1', bytes('conflict'));
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_VERSION_CONFLICT' });
+    expect(await store.get('tx/new')).toBeUndefined();
+    expect(Buffer.from((await store.get('a/1'))?.value ?? []).toString()).toBe('three');
+  });
+
+  it('lists by literal prefix (LIKE wildcards and case are not patterns)', async () => {
+    for (const p of ['l/a', 'l/b/c', 'l_x', 'L/upper', 'l%/y', 'm/z'])
+      await store.put(p, bytes('v'));
+    expect(await store.listPaths('l/')).toEqual(['l/a', 'l/b/c']);
+    expect(await store.listPaths('l%')).toEqual(['l%/y']);
+    expect(await store.listPaths('l_')).toEqual(['l_x']);
+  });
+
+  it('stores values byte for byte', async () => {
+    const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    await store.put('binary', all);
+    expect(Buffer.from((await store.get('binary'))?.value ?? []).equals(all)).toBe(true);
+  });
+});

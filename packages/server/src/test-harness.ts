@@ -1,0 +1,149 @@
+/**
+ * Test support for the server: real servers over real HTTP, on real SQLite and PostgreSQL.
+ * Excluded from the build (`test-*.ts`).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { POSTGRES_URL, requireService, uniqueName } from '#test-support/services.js';
+import { type RunningServer, type StartOptions, startServer } from './server.js';
+
+/** The storages every server behaviour is tested on. */
+export type StorageKind = 'sqlite' | 'postgres';
+
+/** Storages available here (PostgreSQL is required under CI, see test/support). */
+export async function storageKinds(): Promise<StorageKind[]> {
+  return (await requireService('postgres')) ? ['sqlite', 'postgres'] : ['sqlite'];
+}
+
+/** A fresh storage location and how to remove it. */
+export interface TestStorage {
+  readonly location: string;
+  /** SQLite file path or PostgreSQL schema name, for tests that inspect the raw data. */
+  readonly raw: { kind: 'sqlite'; file: string } | { kind: 'postgres'; schema: string };
+  cleanup(): Promise<void>;
+}
+
+/** Creates an empty SQLite file in a temp directory, or an empty PostgreSQL schema. */
+export async function createTestStorage(kind: StorageKind): Promise<TestStorage> {
+  if (kind === 'sqlite') {
+    const dir = await mkdtemp(join(tmpdir(), 'custos-server-'));
+    const file = join(dir, 'custos.db');
+    return {
+      location: file,
+      raw: { kind, file },
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    };
+  }
+  const schema = uniqueName('server');
+  return {
+    location: `${POSTGRES_URL}?schema=${schema}`,
+    raw: { kind, schema },
+    async cleanup() {
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      try {
+        await client.query(`drop schema if exists "${schema}" cascade`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/** A response as tests see it. */
+export interface TestResponse {
+  readonly status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary response JSON
+  readonly body: any;
+  readonly text: string;
+  readonly headers: Headers;
+}
+
+/** A running server with a small HTTP client. */
+export interface TestServer {
+  readonly server: RunningServer;
+  readonly url: string;
+  readonly rootToken: string;
+  readonly storage: TestStorage;
+  request(
+    method: string,
+    path: string,
+    options?: {
+      body?: unknown;
+      token?: string | null;
+      headers?: Record<string, string>;
+      raw?: string;
+    },
+  ): Promise<TestResponse>;
+  close(): Promise<void>;
+}
+
+/** Sends one request to `url` (path without the `/v1/` prefix). */
+export async function send(
+  url: string,
+  method: string,
+  path: string,
+  options: {
+    body?: unknown;
+    token?: string | null;
+    headers?: Record<string, string>;
+    raw?: string;
+  } = {},
+): Promise<TestResponse> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers['x-vault-token'] = options.token;
+  const body =
+    options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  if (body !== undefined && headers['content-type'] === undefined)
+    headers['content-type'] = 'application/json';
+  const response = await fetch(`${url}/v1/${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body }),
+  });
+  const text = await response.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text === '' ? null : JSON.parse(text);
+  } catch {
+    parsed = null;
+  }
+  return { status: response.status, body: parsed, text, headers: response.headers };
+}
+
+/**
+ * Starts a dev server (unsealed, root token `root`) on a fresh storage of `kind`.
+ *
+ * @example
+ * ```ts
+ * const s = await startTestServer('postgres');
+ * await s.request('POST', 'secret/data/a', { body: { data: { x: '1' } } });
+ * ```
+ */
+export async function startTestServer(
+  kind: StorageKind,
+  options: Partial<StartOptions> = {},
+): Promise<TestServer> {
+  const storage = await createTestStorage(kind);
+  const server = await startServer({
+    dev: { rootTokenId: 'root' },
+    port: 0,
+    logLevel: 'silent',
+    storage: storage.location,
+    ...options,
+  });
+  return {
+    server,
+    url: server.url,
+    rootToken: 'root',
+    storage,
+    request: (method, path, requestOptions = {}) =>
+      send(server.url, method, path, { token: 'root', ...requestOptions }),
+    async close() {
+      await server.close();
+      await storage.cleanup();
+    },
+  };
+}
