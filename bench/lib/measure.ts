@@ -11,6 +11,8 @@ export interface Measurement {
   readonly opsPerSecond: number;
   /** Spread of the rounds: (max - min) / median. */
   readonly spread: number;
+  /** Extra figures shown as extra columns (latency percentiles, memory…). */
+  readonly details?: Readonly<Record<string, string>>;
 }
 
 /** Where results go so the engine cannot drop the measured work. */

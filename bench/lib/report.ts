@@ -70,17 +70,19 @@ export function renderResults(sections: readonly Section[], startedAt: Date): st
     lines.push(`## ${section.heading}`, '', section.notes, '');
     for (const table of section.tables) {
       const base = opsOf(table, table.baseline);
+      const extra = [...new Set(table.rows.flatMap((r) => Object.keys(r.details ?? {})))];
       lines.push(
         `### ${table.title}`,
         '',
-        '| Candidate | ops/s | vs baseline | spread |',
-        '|---|---:|---:|---:|',
+        `| Candidate | ops/s | vs baseline | spread |${extra.map((e) => ` ${e} |`).join('')}`,
+        `|---|---:|---:|---:|${extra.map(() => '---:|').join('')}`,
       );
       for (const row of table.rows) {
         const ratio = row.opsPerSecond / base;
         const label = row.name === table.baseline ? `${row.name} (baseline)` : row.name;
+        const cells = extra.map((e) => ` ${row.details?.[e] ?? ''} |`).join('');
         lines.push(
-          `| ${label} | ${formatOps(row.opsPerSecond)} | ${ratio.toFixed(2)}× | ±${(row.spread * 50).toFixed(0)}% |`,
+          `| ${label} | ${formatOps(row.opsPerSecond)} | ${ratio.toFixed(2)}× | ±${(row.spread * 50).toFixed(0)}% |${cells}`,
         );
       }
       const goals = checkGoals(table);

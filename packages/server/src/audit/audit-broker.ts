@@ -2,6 +2,7 @@ import {
   createHash,
   createPrivateKey,
   createPublicKey,
+  createSecretKey,
   generateKeyPairSync,
   randomBytes,
 } from 'node:crypto';
@@ -9,7 +10,7 @@ import { CustosError } from '@custos/core/errors';
 import type { TokenEntry } from '../auth/token-store.js';
 import type { Barrier } from '../barrier/barrier.js';
 import { ChainedSink, type CheckpointRecord, type CheckpointSigner } from './audit-chain.js';
-import { hmacStrings, hmacValue } from './hmac-values.js';
+import { type AuditKey, hmacStrings, hmacValue } from './hmac-values.js';
 import type { AuditSink } from './sinks.js';
 
 /** One request as the audit log sees it. */
@@ -21,6 +22,16 @@ export interface AuditRequest {
   readonly token: string | undefined;
   readonly entry: TokenEntry | undefined;
   readonly data: unknown;
+}
+
+interface RequestBlocks {
+  readonly auth: Record<string, unknown> | null;
+  readonly request: Record<string, unknown>;
+}
+
+/** What logging a request leaves for logging its response. */
+export interface AuditRecord {
+  readonly blocks: ReadonlyMap<string, RequestBlocks>;
 }
 
 /** Options for {@link AuditBroker}. */
@@ -54,7 +65,7 @@ export class AuditBroker {
   readonly #sinks: readonly AuditSink[];
   readonly #options: AuditBrokerOptions;
   #chains: ChainedSink[] = [];
-  #hmacKeys = new Map<string, Buffer>();
+  #hmacKeys = new Map<string, AuditKey>();
   #signer: CheckpointSigner | undefined;
   #barrier: Barrier | undefined;
   readonly #latest = new Map<string, CheckpointRecord>();
@@ -110,7 +121,6 @@ export class AuditBroker {
     await Promise.all(chains.map((chain) => this.#bounded(chain.close()).catch(() => {})));
     this.#signer = undefined;
     this.#barrier = undefined;
-    for (const key of this.#hmacKeys.values()) key.fill(0);
     this.#hmacKeys.clear();
   }
 
@@ -121,19 +131,24 @@ export class AuditBroker {
     );
   }
 
-  logRequest(request: AuditRequest): Promise<void> {
-    return this.#broadcast((key) => ({
-      type: 'request',
-      auth: authBlock(key, request),
-      request: requestBlock(key, request),
-    }));
+  /**
+   * Logs a request before it is handled. Returns the HMAC'd request and auth blocks per sink, so
+   * the response entry reuses them instead of computing every HMAC twice.
+   */
+  async logRequest(request: AuditRequest): Promise<AuditRecord> {
+    const blocks = new Map<string, RequestBlocks>();
+    for (const [sink, key] of this.#hmacKeys) {
+      blocks.set(sink, { auth: authBlock(key, request), request: requestBlock(key, request) });
+    }
+    await this.#broadcast((_key, sink) => ({ type: 'request', ...blocks.get(sink) }));
+    return { blocks };
   }
 
-  logResponse(request: AuditRequest, status: number, body: unknown): Promise<void> {
-    return this.#broadcast((key) => ({
+  /** Logs the response of a request logged by {@link AuditBroker.logRequest}. */
+  logResponse(record: AuditRecord, status: number, body: unknown): Promise<void> {
+    return this.#broadcast((key, sink) => ({
       type: 'response',
-      auth: authBlock(key, request),
-      request: requestBlock(key, request),
+      ...record.blocks.get(sink),
       response: { status, ...responseBlock(key, body) },
     }));
   }
@@ -161,16 +176,18 @@ export class AuditBroker {
     return this.#sinks.map((s) => s.name);
   }
 
-  async #broadcast(build: (key: Buffer) => Record<string, unknown>): Promise<void> {
+  async #broadcast(build: (key: AuditKey, sink: string) => Record<string, unknown>): Promise<void> {
     if (!this.enabled) return;
     if (!this.active || this.#chains.length === 0) {
       throw new CustosError('ERR_AUDIT_UNAVAILABLE', 'audit log unavailable');
     }
     const writes = this.#chains.map((chain) =>
-      chain.append(build(this.#hmacKeys.get(chain.sink.name) as Buffer)).catch((err: Error) => {
-        this.#report(chain, err);
-        throw err;
-      }),
+      chain
+        .append(build(this.#hmacKeys.get(chain.sink.name) as AuditKey, chain.sink.name))
+        .catch((err: Error) => {
+          this.#report(chain, err);
+          throw err;
+        }),
     );
     try {
       await this.#bounded(Promise.any(writes));
@@ -201,7 +218,7 @@ export class AuditBroker {
   }
 }
 
-function authBlock(key: Buffer, request: AuditRequest): Record<string, unknown> | null {
+function authBlock(key: AuditKey, request: AuditRequest): Record<string, unknown> | null {
   const entry = request.entry;
   if (entry === undefined)
     return request.token === undefined ? null : { client_token: hmacValue(key, request.token) };
@@ -216,7 +233,7 @@ function authBlock(key: Buffer, request: AuditRequest): Record<string, unknown> 
   };
 }
 
-function requestBlock(key: Buffer, request: AuditRequest): Record<string, unknown> {
+function requestBlock(key: AuditKey, request: AuditRequest): Record<string, unknown> {
   return {
     id: request.id,
     operation: request.operation,
@@ -227,7 +244,7 @@ function requestBlock(key: Buffer, request: AuditRequest): Record<string, unknow
   };
 }
 
-function responseBlock(key: Buffer, body: unknown): Record<string, unknown> {
+function responseBlock(key: AuditKey, body: unknown): Record<string, unknown> {
   if (body === null || typeof body !== 'object') return {};
   const { data, auth, errors, warnings } = body as Record<string, unknown>;
   const out: Record<string, unknown> = {};
@@ -257,11 +274,11 @@ async function loadSigner(barrier: Barrier): Promise<CheckpointSigner> {
   return { keyId, privateKey, publicKey: der.toString('base64') };
 }
 
-async function loadHmacKey(barrier: Barrier, sink: string): Promise<Buffer> {
+async function loadHmacKey(barrier: Barrier, sink: string): Promise<AuditKey> {
   const path = HMAC_KEY_PREFIX + sink;
   const stored = await barrier.read<{ key: string }>(path);
-  if (stored !== undefined) return Buffer.from(stored.data.key, 'base64');
+  if (stored !== undefined) return createSecretKey(Buffer.from(stored.data.key, 'base64'));
   await barrier.create(path, { key: randomBytes(32).toString('base64') }).catch(() => {});
   const created = await barrier.read<{ key: string }>(path);
-  return Buffer.from((created as { data: { key: string } }).data.key, 'base64');
+  return createSecretKey(Buffer.from((created as { data: { key: string } }).data.key, 'base64'));
 }

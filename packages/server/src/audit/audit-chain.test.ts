@@ -165,12 +165,12 @@ describe('audit hash chain', () => {
     let failNext = false;
     const sink: AuditSink = {
       name: 'flaky',
-      write: async (line) => {
+      write: async (text) => {
         if (failNext) {
           failNext = false;
           throw new Error('disk full');
         }
-        lines.push(line);
+        lines.push(...text.split('\n'));
       },
       lastLine: async () => undefined,
       close: async () => {},

@@ -3,8 +3,8 @@ import { type FileHandle, open, stat } from 'node:fs/promises';
 /** Where audit lines go. A sink writes whole lines, one at a time, in order. */
 export interface AuditSink {
   readonly name: string;
-  /** Appends one line (no trailing newline in `line`). */
-  write(line: string): Promise<void>;
+  /** Appends one or more lines (joined by newlines, without the final newline). */
+  write(lines: string): Promise<void>;
   /** The last complete line already in the sink, to continue its hash chain after a restart. */
   lastLine(): Promise<{ line: string; torn: boolean } | undefined>;
   close(): Promise<void>;

@@ -4,7 +4,7 @@ import type { AuditRequest } from '../audit/audit-broker.js';
 import type { ServerContext } from '../context.js';
 import { apiPathOf } from './api-path.js';
 import { toHttpError } from './error-mapping.js';
-import { isListRequest, operationOf, type RouteAccess } from './route-access.js';
+import { operationOf, type RouteAccess } from './route-access.js';
 
 const TOKEN_HEADER = 'x-vault-token';
 
@@ -43,7 +43,7 @@ export function registerBoundary(app: FastifyInstance, ctx: ServerContext): void
   app.addHook('preHandler', async (request: FastifyRequest) => {
     const access: RouteAccess = request.routeOptions.config.access ?? {};
     const path = apiPathOf(request);
-    request.custos = { path, operation: 'read', audited: false };
+    request.custos = { path, operation: 'read' };
     if (!access.whileSealed) ctx.seal.keyring(); // throws Sealed / not initialised
     request.custos.operation = await operationOf(request, access);
     if (access.unauthenticated) {
@@ -70,7 +70,8 @@ export function registerBoundary(app: FastifyInstance, ctx: ServerContext): void
   });
 
   app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    if (!request.custos?.audited) return payload;
+    const record = request.custos?.audit;
+    if (record === undefined) return payload;
     let body: unknown = null;
     if (typeof payload === 'string' && payload.length > 0) {
       try {
@@ -80,7 +81,7 @@ export function registerBoundary(app: FastifyInstance, ctx: ServerContext): void
       }
     }
     try {
-      await ctx.audit.logResponse(auditRequestOf(request), reply.statusCode, body);
+      await ctx.audit.logResponse(record, reply.statusCode, body);
       return payload;
     } catch (err) {
       // The response could not be recorded: it is not sent (as Vault does).
@@ -94,8 +95,5 @@ export function registerBoundary(app: FastifyInstance, ctx: ServerContext): void
 
 async function logRequest(request: FastifyRequest, ctx: ServerContext): Promise<void> {
   if (!ctx.audit.enabled) return;
-  await ctx.audit.logRequest(auditRequestOf(request));
-  request.custos.audited = true;
+  request.custos.audit = await ctx.audit.logRequest(auditRequestOf(request));
 }
-
-export { isListRequest };

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { AuditRecord } from '../audit/audit-broker.js';
 import type { TokenEntry } from '../auth/token-store.js';
 import type { Acl } from '../policy/acl.js';
 import type { Capability } from '../policy/policy-parse.js';
@@ -31,8 +32,8 @@ export interface RequestState {
   token?: string | undefined;
   entry?: TokenEntry | undefined;
   acl?: Acl | undefined;
-  /** Set once the request entry was written to the audit log. */
-  audited: boolean;
+  /** Set once the request entry was written to the audit log (its response entry reuses it). */
+  audit?: AuditRecord | undefined;
 }
 
 declare module 'fastify' {

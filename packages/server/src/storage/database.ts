@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { migrate } from './migrations.js';
 import type { StorageSchema } from './schema.js';
+import { cachingSqliteDatabase } from './statement-cache.js';
 
 /** Which database holds the entries. */
 export type StorageKind = 'sqlite' | 'postgres';
@@ -52,7 +53,9 @@ function openSqlite(location: string): StorageDatabase {
   sqlite.pragma('busy_timeout = 5000');
   // Lets `LIKE 'prefix%'` (LIST) use the primary-key index.
   sqlite.pragma('case_sensitive_like = ON');
-  const db = new Kysely<StorageSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<StorageSchema>({
+    dialect: new SqliteDialect({ database: cachingSqliteDatabase(sqlite) }),
+  });
   return {
     kind: 'sqlite',
     db,

@@ -1,5 +1,6 @@
 import { VersionConflict } from '@custos/core/errors';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
+import { prepareQuery } from './prepared-query.js';
 import type { StorageSchema } from './schema.js';
 
 /** An entry as stored: opaque bytes and the revision that changes on every write. */
@@ -43,57 +44,86 @@ function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-function writer(db: Kysely<StorageSchema> | Transaction<StorageSchema>): EntryWriter {
+/** The entry store's statements, compiled once per database (the SQL differs by dialect). */
+function prepareStatements(db: Kysely<StorageSchema>) {
+  const entries = 'custos_entries' as const;
+  return {
+    get: prepareQuery<'path'>((p) =>
+      db.selectFrom(entries).select(['value', 'revision']).where('path', '=', p('path')),
+    ),
+    list: prepareQuery<'pattern'>((p) =>
+      db
+        .selectFrom(entries)
+        .select('path')
+        .where(sql<boolean>`path like ${p('pattern')} escape '\\'`)
+        .orderBy('path'),
+    ),
+    insert: prepareQuery<'path' | 'value'>((p) =>
+      db
+        .insertInto(entries)
+        .values({ path: p('path'), value: p('value') as unknown as Uint8Array })
+        .onConflict((oc) => oc.column('path').doNothing()),
+    ),
+    update: prepareQuery<'path' | 'value' | 'revision'>((p) =>
+      db
+        .updateTable(entries)
+        .set((eb) => ({
+          value: p('value') as unknown as Uint8Array,
+          revision: eb('revision', '+', 1),
+        }))
+        .where('path', '=', p('path'))
+        .where('revision', '=', p('revision') as unknown as number),
+    ),
+    put: prepareQuery<'path' | 'value'>((p) =>
+      db
+        .insertInto(entries)
+        .values({ path: p('path'), value: p('value') as unknown as Uint8Array })
+        .onConflict((oc) =>
+          oc.column('path').doUpdateSet((eb) => ({
+            value: eb.ref('excluded.value'),
+            revision: eb('custos_entries.revision', '+', 1),
+          })),
+        ),
+    ),
+    delete: prepareQuery<'path'>((p) => db.deleteFrom(entries).where('path', '=', p('path'))),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+function writer(
+  db: Kysely<StorageSchema> | Transaction<StorageSchema>,
+  q: Statements,
+): EntryWriter {
+  const affected = async (query: CompiledQuery) =>
+    Number((await db.executeQuery(query)).numAffectedRows ?? 0n);
   return {
     async get(path) {
-      const row = await db
-        .selectFrom('custos_entries')
-        .select(['value', 'revision'])
-        .where('path', '=', path)
-        .executeTakeFirst();
+      const { rows } = await db.executeQuery<{ value: Uint8Array; revision: number }>(
+        q.get({ path }),
+      );
+      const row = rows[0];
       return row === undefined ? undefined : { value: row.value, revision: Number(row.revision) };
     },
     async listPaths(prefix) {
-      const rows = await db
-        .selectFrom('custos_entries')
-        .select('path')
-        .where(sql<boolean>`path like ${likePrefix(prefix)} escape '\\'`)
-        .orderBy('path')
-        .execute();
+      const { rows } = await db.executeQuery<{ path: string }>(
+        q.list({ pattern: likePrefix(prefix) }),
+      );
       // The filter keeps the result exact even where LIKE ignores case.
       return rows.map((r) => r.path).filter((p) => p.startsWith(prefix));
     },
     async insert(path, value) {
-      const result = await db
-        .insertInto('custos_entries')
-        .values({ path, value })
-        .onConflict((oc) => oc.column('path').doNothing())
-        .executeTakeFirst();
-      if (Number(result.numInsertedOrUpdatedRows ?? 0n) === 0) throw versionConflict(path);
+      if ((await affected(q.insert({ path, value }))) === 0) throw versionConflict(path);
     },
     async update(path, value, expectedRevision) {
-      const result = await db
-        .updateTable('custos_entries')
-        .set((eb) => ({ value, revision: eb('revision', '+', 1) }))
-        .where('path', '=', path)
-        .where('revision', '=', expectedRevision)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) throw versionConflict(path);
+      if ((await affected(q.update({ path, value, revision: expectedRevision }))) === 0)
+        throw versionConflict(path);
     },
     async put(path, value) {
-      await db
-        .insertInto('custos_entries')
-        .values({ path, value })
-        .onConflict((oc) =>
-          oc.column('path').doUpdateSet((eb) => ({
-            value,
-            revision: eb('custos_entries.revision', '+', 1),
-          })),
-        )
-        .execute();
+      await db.executeQuery(q.put({ path, value }));
     },
     async delete(path) {
-      await db.deleteFrom('custos_entries').where('path', '=', path).execute();
+      await db.executeQuery(q.delete({ path }));
     },
   };
 }
@@ -108,8 +138,9 @@ function writer(db: Kysely<StorageSchema> | Transaction<StorageSchema>): EntryWr
  * ```
  */
 export function createEntryStore(db: Kysely<StorageSchema>): EntryStore {
+  const statements = prepareStatements(db);
   return {
-    ...writer(db),
-    transaction: (work) => db.transaction().execute((trx) => work(writer(trx))),
+    ...writer(db, statements),
+    transaction: (work) => db.transaction().execute((trx) => work(writer(trx, statements))),
   };
 }
