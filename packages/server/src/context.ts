@@ -6,6 +6,8 @@ import type { KvEngine } from './kv/kv-engine.js';
 import type { PolicyStore } from './policy/policy-store.js';
 import type { SealManager } from './seal/seal-manager.js';
 import type { StorageDatabase } from './storage/database.js';
+import type { TransitStore } from './transit/transit-store.js';
+import type { UsageLog } from './transit/usage-log.js';
 
 /** Everything route modules need, built once at start (`server.ts`). */
 export interface ServerContext {
@@ -16,6 +18,8 @@ export interface ServerContext {
   readonly policies: PolicyStore;
   readonly approles: Approles;
   readonly kv: KvEngine;
+  readonly transit: TransitStore;
+  readonly transitUsage: UsageLog;
   readonly audit: AuditBroker;
   /** Whether the server was started with `--dev`. */
   readonly dev: boolean;

@@ -36,15 +36,23 @@ export async function initialize(
 
 /** Seals: closes the audit log (with final checkpoints) first, then drops every key. */
 export async function sealServer(ctx: ServerContext): Promise<void> {
+  if (ctx.seal.isUnsealed()) await ctx.transitUsage.flush().catch(() => {});
   await ctx.audit.deactivate();
   ctx.seal.seal();
 }
 
 /** Wires what must happen on every unseal and seal. Called once at start. */
 export function wireSealHooks(ctx: ServerContext): void {
-  ctx.seal.onUnseal(() => ctx.audit.activate(ctx.barrier));
+  let sweep: NodeJS.Timeout | undefined;
+  ctx.seal.onUnseal(async () => {
+    await ctx.audit.activate(ctx.barrier);
+    // Transit keys with an auto_rotate_period rotate on use; this catches the idle ones.
+    sweep = setInterval(() => void ctx.transit.rotateDueKeys().catch(() => {}), 60_000).unref();
+  });
   ctx.seal.onSeal(() => {
+    clearInterval(sweep);
     ctx.tokens.clear();
     ctx.policies.clear();
+    ctx.transit.clear();
   });
 }

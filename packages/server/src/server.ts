@@ -14,6 +14,8 @@ import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
 import { createPolicyStore } from './policy/policy-store.js';
 import { SealManager } from './seal/seal-manager.js';
 import { openStorage } from './storage/database.js';
+import { createTransitStore, type TransitStoreOptions } from './transit/transit-store.js';
+import { createUsageLog } from './transit/usage-log.js';
 import { createEntryStore } from './storage/entry-store.js';
 import { serverVersion } from './version.js';
 
@@ -31,6 +33,8 @@ export interface StartOptions {
   readonly auditCheckpointEvery?: number;
   readonly auditCheckpointIntervalMs?: number;
   readonly logLevel?: string;
+  /** Transit tuning (tests use a small counter block). */
+  readonly transit?: TransitStoreOptions;
   /** Where log lines go (default stdout). */
   readonly logDestination?: { write(line: string): void };
   /**
@@ -106,6 +110,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     policies: createPolicyStore(barrier),
     approles: createApproleStore(barrier, tokens.hmacKey),
     kv: createKvEngine(barrier, 'secret'),
+    transit: createTransitStore(barrier, options.transit ?? {}),
+    transitUsage: createUsageLog(barrier),
     audit,
     dev: options.dev !== undefined,
     version: serverVersion,

@@ -11,6 +11,8 @@ export interface BarrierEntry<T> {
 /** Barrier operations, the same inside and outside a transaction. */
 export interface BarrierWriter {
   read<T>(path: string): Promise<BarrierEntry<T> | undefined>;
+  /** The entry's revision, without decrypting it (to validate a cache). */
+  revision(path: string): Promise<number | undefined>;
   /** Paths under `prefix` (full paths, sorted). Paths are not secret; values are. */
   listPaths(prefix: string): Promise<string[]>;
   create(path: string, data: unknown): Promise<void>;
@@ -69,6 +71,10 @@ export function createBarrier(store: EntryStore, keys: BarrierKeys): Barrier {
       const entry = await w.get(path);
       if (entry === undefined) return undefined;
       return { data: (await unseal(path, entry.value)) as T, revision: entry.revision };
+    },
+    revision: (path) => {
+      keys.keyring();
+      return w.revision(path);
     },
     listPaths: (prefix) => {
       keys.keyring();

@@ -9,6 +9,8 @@ import { registerKvRoutes } from '../kv/kv-routes.js';
 import { registerPolicyRoutes } from '../policy/policy-routes.js';
 import { registerSealRoutes } from '../sys/seal-routes.js';
 import { registerSysRoutes } from '../sys/sys-routes.js';
+import { registerTransitCryptoRoutes } from '../transit/transit-crypto-routes.js';
+import { registerTransitKeyRoutes } from '../transit/transit-key-routes.js';
 import { registerJsonBodyParser } from './body-parser.js';
 import { registerBoundary } from './boundary.js';
 import { toHttpError } from './error-mapping.js';
@@ -106,5 +108,7 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
   registerTokenRoutes(app, ctx);
   registerApproleRoutes(app, ctx);
   registerKvRoutes(app, 'secret', ctx.kv);
+  registerTransitKeyRoutes(app, ctx);
+  registerTransitCryptoRoutes(app, ctx);
   return app;
 }

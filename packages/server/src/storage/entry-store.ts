@@ -12,6 +12,8 @@ export interface StoredEntry {
 /** Reads and writes of entries, inside or outside a transaction. */
 export interface EntryWriter {
   get(path: string): Promise<StoredEntry | undefined>;
+  /** The revision of `path` (undefined when absent), without reading the value. */
+  revision(path: string): Promise<number | undefined>;
   /** Every stored path that starts with `prefix`, sorted. */
   listPaths(prefix: string): Promise<string[]>;
   /** Creates `path`; throws `ERR_VERSION_CONFLICT` if it exists (settled by the primary key). */
@@ -51,6 +53,7 @@ function prepareStatements(db: Kysely<StorageSchema>) {
     get: prepareQuery<'path'>((p) =>
       db.selectFrom(entries).select(['value', 'revision']).where('path', '=', p('path')),
     ),
+    revision: prepareQuery<'path'>((p) => db.selectFrom(entries).select('revision').where('path', '=', p('path'))),
     list: prepareQuery<'pattern'>((p) =>
       db
         .selectFrom(entries)
@@ -104,6 +107,10 @@ function writer(
       );
       const row = rows[0];
       return row === undefined ? undefined : { value: row.value, revision: Number(row.revision) };
+    },
+    async revision(path) {
+      const { rows } = await db.executeQuery<{ revision: number }>(q.revision({ path }));
+      return rows[0] === undefined ? undefined : Number(rows[0].revision);
     },
     async listPaths(prefix) {
       const { rows } = await db.executeQuery<{ path: string }>(

@@ -1,0 +1,70 @@
+/**
+ * `@custos/core/kms`: Vault's transit engine in-process — named keys with versions, rotation
+ * (by time and by encryption count), lifecycle states, derived and convergent keys, HMAC,
+ * signatures, data keys — with ciphertexts byte-compatible with the custos server's `transit/`.
+ *
+ * @example
+ * ```ts
+ * import { LocalKms } from '@custos/core/kms';
+ * const kms = new LocalKms();
+ * kms.createKey('orders', { derived: true, convergentEncryption: true });
+ * kms.encrypt('orders', 'card-on-file', { context: 'tenant-7' });
+ * ```
+ * @module
+ */
+export { formatVersioned, parseVersioned } from './ciphertext.js';
+export {
+  assertTransition,
+  canDecrypt,
+  canEncrypt,
+  effectiveState,
+  isKeyState,
+  KEY_STATES,
+  type KeyState,
+} from './key-lifecycle.js';
+export {
+  defaultPurpose,
+  isKeyPurpose,
+  isTransitKeyType,
+  KEY_PURPOSES,
+  type KeyPurpose,
+  keyTypeSupport,
+  TRANSIT_KEY_TYPES,
+  type TransitKeyType,
+} from './key-types.js';
+export {
+  type KeyUsage,
+  type KmsCryptOptions,
+  LocalKms,
+  type LocalKmsOptions,
+} from './local-kms.js';
+export { decodeBackup, encodeBackup, type TransitKeyBackup } from './transit-backup.js';
+export {
+  type DecryptInput,
+  decryptWithKey,
+  type EncryptInput,
+  ERR_TOO_OLD,
+  encryptionVersion,
+  encryptWithKey,
+  hmacWithKey,
+  randomDataKey,
+  type SignatureOptions,
+  signWithKey,
+  type TransitKeyView,
+  verifyHmacWithKey,
+  verifyWithKey,
+} from './transit-crypto.js';
+export {
+  type CreateTransitKeyOptions,
+  configureKey,
+  createKeyPolicy,
+  createKeyVersion,
+  DEFAULT_ROTATE_AFTER_ENCRYPTIONS,
+  describeKey,
+  planTrim,
+  rotationDue,
+  type TransitKeyConfigChange,
+  type TransitKeyPolicy,
+  type TransitKeyVersion,
+  validateKeyName,
+} from './transit-key.js';

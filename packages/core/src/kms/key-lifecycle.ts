@@ -1,0 +1,73 @@
+import { CustosError } from '../errors/index.js';
+
+/** Lifecycle states of a transit key (seed 001). See `NOTES.md`. */
+export const KEY_STATES = [
+  'active',
+  'inactive',
+  'rotating',
+  'revoked',
+  'expired',
+  'pending_deletion',
+] as const;
+export type KeyState = (typeof KEY_STATES)[number];
+
+/** Transitions an operator may request. `expired` is entered by the clock, not by request. */
+const TRANSITIONS: Readonly<Record<KeyState, readonly KeyState[]>> = {
+  active: ['inactive', 'rotating', 'revoked', 'pending_deletion'],
+  rotating: ['active', 'inactive', 'revoked'],
+  inactive: ['active', 'revoked', 'pending_deletion'],
+  revoked: ['pending_deletion'],
+  expired: ['pending_deletion'],
+  pending_deletion: ['inactive'],
+};
+
+export function isKeyState(value: unknown): value is KeyState {
+  return typeof value === 'string' && (KEY_STATES as readonly string[]).includes(value);
+}
+
+/** The state in force at `nowMs`: a key past its `expires_at` is `expired` whatever was stored. */
+export function effectiveState(state: KeyState, expiresAt: string | null, nowMs: number): KeyState {
+  if (
+    expiresAt !== null &&
+    Date.parse(expiresAt) <= nowMs &&
+    state !== 'revoked' &&
+    state !== 'pending_deletion'
+  ) {
+    return 'expired';
+  }
+  return state;
+}
+
+/**
+ * Checks a requested transition; throws `ERR_INVALID_KEY_STATE` naming both states when it is
+ * not allowed.
+ *
+ * @example
+ * ```ts
+ * assertTransition('revoked', 'active'); // throws: revoked keys never come back
+ * ```
+ */
+export function assertTransition(from: KeyState, to: KeyState): void {
+  if (from === to) return;
+  if (!TRANSITIONS[from].includes(to)) {
+    throw new CustosError(
+      'ERR_INVALID_KEY_STATE',
+      `a key cannot go from ${from} to ${to} (allowed from ${from}: ${TRANSITIONS[from].join(', ') || 'none'})`,
+    );
+  }
+}
+
+/** Whether a key in `state` may encrypt, sign, or create HMACs and data keys. */
+export function canEncrypt(state: KeyState): boolean {
+  return state === 'active' || state === 'rotating';
+}
+
+/**
+ * Whether a key in `state` may decrypt or verify. Revoked keys decrypt only when the key's
+ * policy says so (`decrypt_after_revocation`), to let data be moved off them.
+ */
+export function canDecrypt(state: KeyState, decryptAfterRevocation: boolean): boolean {
+  if (state === 'pending_deletion') return false;
+  if (state === 'revoked') return decryptAfterRevocation;
+  return true;
+}

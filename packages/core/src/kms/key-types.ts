@@ -1,0 +1,58 @@
+/** Transit key types, with Vault's names. */
+export const TRANSIT_KEY_TYPES = [
+  'aes256-gcm96',
+  'chacha20-poly1305',
+  'ed25519',
+  'ecdsa-p256',
+  'hmac',
+] as const;
+export type TransitKeyType = (typeof TRANSIT_KEY_TYPES)[number];
+
+/** What a key is for (seed 001); checked against its type at creation. */
+export const KEY_PURPOSES = [
+  'encryption',
+  'signing',
+  'jwt',
+  'api_key',
+  'database',
+  'backup',
+] as const;
+export type KeyPurpose = (typeof KEY_PURPOSES)[number];
+
+/** Which operations a key type supports. */
+export interface KeyTypeSupport {
+  readonly encryption: boolean;
+  readonly signing: boolean;
+  readonly derivation: boolean;
+  readonly hmacOnly: boolean;
+}
+
+export const keyTypeSupport: Readonly<Record<TransitKeyType, KeyTypeSupport>> = {
+  'aes256-gcm96': { encryption: true, signing: false, derivation: true, hmacOnly: false },
+  'chacha20-poly1305': { encryption: true, signing: false, derivation: true, hmacOnly: false },
+  ed25519: { encryption: false, signing: true, derivation: false, hmacOnly: false },
+  'ecdsa-p256': { encryption: false, signing: true, derivation: false, hmacOnly: false },
+  hmac: { encryption: false, signing: false, derivation: false, hmacOnly: true },
+};
+
+/** Purposes a type may serve. */
+export const purposesOf: Readonly<Record<TransitKeyType, readonly KeyPurpose[]>> = {
+  'aes256-gcm96': ['encryption', 'database', 'backup'],
+  'chacha20-poly1305': ['encryption', 'database', 'backup'],
+  ed25519: ['signing', 'jwt'],
+  'ecdsa-p256': ['signing', 'jwt'],
+  hmac: ['api_key', 'jwt'],
+};
+
+/** The default purpose of a type. */
+export function defaultPurpose(type: TransitKeyType): KeyPurpose {
+  return purposesOf[type][0] as KeyPurpose;
+}
+
+export function isTransitKeyType(value: unknown): value is TransitKeyType {
+  return typeof value === 'string' && (TRANSIT_KEY_TYPES as readonly string[]).includes(value);
+}
+
+export function isKeyPurpose(value: unknown): value is KeyPurpose {
+  return typeof value === 'string' && (KEY_PURPOSES as readonly string[]).includes(value);
+}

@@ -1,0 +1,355 @@
+import { readFile } from 'node:fs/promises';
+import { CustosError } from '../errors/index.js';
+import { writeFileAtomic } from '../lib/atomic-file.js';
+import { type BytesLike, toBuffer } from '../lib/bytes.js';
+import { assertTransition, type KeyState } from './key-lifecycle.js';
+import { decodeBackup, encodeBackup } from './transit-backup.js';
+import {
+  decryptWithKey,
+  encryptWithKey,
+  hmacWithKey,
+  randomDataKey,
+  type SignatureOptions,
+  signWithKey,
+  type TransitKeyView,
+  verifyHmacWithKey,
+  verifyWithKey,
+} from './transit-crypto.js';
+import {
+  type CreateTransitKeyOptions,
+  configureKey,
+  createKeyPolicy,
+  createKeyVersion,
+  describeKey,
+  planTrim,
+  rotationDue,
+  type TransitKeyConfigChange,
+  type TransitKeyPolicy,
+  type TransitKeyVersion,
+} from './transit-key.js';
+
+/** One use of a key, as the usage log records it (never data). */
+export interface KeyUsage {
+  readonly key: string;
+  readonly operation: string;
+  readonly version?: number;
+  readonly success: boolean;
+  readonly time: string;
+}
+
+/** Options for {@link LocalKms}. */
+export interface LocalKmsOptions {
+  readonly now?: () => Date;
+  /** Called for every operation on a key (the usage log). */
+  readonly onUsage?: (usage: KeyUsage) => void;
+}
+
+/** Options of encrypt, decrypt and rewrap. */
+export interface KmsCryptOptions {
+  /** Derivation context (derived keys only). */
+  readonly context?: BytesLike;
+  /** Bound to the ciphertext and required to decrypt. */
+  readonly associatedData?: BytesLike;
+  /** Encrypt (or rewrap) to this version instead of the latest. */
+  readonly keyVersion?: number;
+}
+
+interface StoredKey {
+  policy: TransitKeyPolicy;
+  versions: Map<number, TransitKeyVersion>;
+}
+
+const FILE_FORMAT = 'custos.kms.v1';
+const opt = (value: BytesLike | undefined) => (value === undefined ? undefined : toBuffer(value));
+
+/**
+ * The transit engine in-process: named keys with versions, rotation, lifecycle states and
+ * Vault-format ciphertexts (`vault:v1:…`), byte for byte what the custos server's `transit/`
+ * produces. Start an application on a local KMS file; later `backup` each key into the server
+ * (`transit/restore`) and its ciphertexts keep decrypting there.
+ *
+ * A KMS file has one writer: two processes rotating the same file would diverge.
+ *
+ * @example
+ * ```ts
+ * const kms = await LocalKms.open('kms.json');
+ * kms.createKey('patients');
+ * const { ciphertext } = kms.encrypt('patients', 'Jane Doe');
+ * kms.decrypt('patients', ciphertext).toString(); // 'Jane Doe'
+ * await kms.save();
+ * ```
+ */
+export class LocalKms {
+  readonly #keys = new Map<string, StoredKey>();
+  readonly #now: () => Date;
+  readonly #onUsage: ((usage: KeyUsage) => void) | undefined;
+  #file: string | undefined;
+
+  constructor(options: LocalKmsOptions = {}) {
+    this.#now = options.now ?? (() => new Date());
+    this.#onUsage = options.onUsage;
+  }
+
+  /** Opens (or starts) a KMS file. The file holds key material: it is written with mode 0600. */
+  static async open(file: string, options: LocalKmsOptions = {}): Promise<LocalKms> {
+    const kms = new LocalKms(options);
+    kms.#file = file;
+    const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (text !== undefined) {
+      let parsed: { format?: string; keys?: string[] };
+      try {
+        parsed = JSON.parse(text) as { format?: string; keys?: string[] };
+      } catch {
+        throw new CustosError(
+          'ERR_MALFORMED_KEYRING',
+          `${file} is not valid JSON (is it truncated?)`,
+        );
+      }
+      if (parsed.format !== FILE_FORMAT || !Array.isArray(parsed.keys)) {
+        throw new CustosError('ERR_MALFORMED_KEYRING', `${file} is not a custos KMS file`);
+      }
+      for (const blob of parsed.keys) kms.restore(blob);
+    }
+    return kms;
+  }
+
+  /** Writes the KMS file (atomically, mode 0600). */
+  async save(file = this.#file): Promise<void> {
+    if (file === undefined) throw new CustosError('ERR_INVALID_ARGUMENT', 'no file to save to');
+    const keys = [...this.#keys.keys()].map((name) => this.#backupOf(name));
+    await writeFileAtomic(
+      file,
+      `${JSON.stringify({ format: FILE_FORMAT, keys }, null, 2)}\n`,
+      0o600,
+    );
+  }
+
+  listKeys(): string[] {
+    return [...this.#keys.keys()].sort();
+  }
+
+  /** Creates a key with version 1. Throws `ERR_KEY_EXISTS` if the name is taken. */
+  createKey(name: string, options: CreateTransitKeyOptions = {}): Record<string, unknown> {
+    if (this.#keys.has(name)) throw new CustosError('ERR_KEY_EXISTS', `key ${name} exists`);
+    const now = this.#now();
+    const policy = createKeyPolicy(name, options, now);
+    this.#keys.set(name, {
+      policy,
+      versions: new Map([[1, createKeyVersion(policy.type, 1, now)]]),
+    });
+    return this.readKey(name);
+  }
+
+  /** Vault's description of a key (public facts; no key material). */
+  readKey(name: string): Record<string, unknown> {
+    const key = this.#key(name);
+    return describeKey(key.policy, [...key.versions.values()], this.#now().getTime());
+  }
+
+  rotate(name: string): number {
+    const key = this.#key(name);
+    const now = this.#now();
+    const version = key.policy.latest_version + 1;
+    key.versions.set(version, createKeyVersion(key.policy.type, version, now));
+    key.policy = { ...key.policy, latest_version: version, updated_time: now.toISOString() };
+    return version;
+  }
+
+  configure(name: string, change: TransitKeyConfigChange): void {
+    const key = this.#key(name);
+    key.policy = configureKey(key.policy, change, this.#now());
+  }
+
+  /** Moves the key through its lifecycle (see `NOTES.md`); illegal moves throw `ERR_INVALID_KEY_STATE`. */
+  setState(name: string, state: KeyState): void {
+    const key = this.#key(name);
+    assertTransition(key.policy.state, state);
+    key.policy = { ...key.policy, state, updated_time: this.#now().toISOString() };
+  }
+
+  /** Deletes versions below `minAvailableVersion` for good. */
+  trim(name: string, minAvailableVersion: number): void {
+    const key = this.#key(name);
+    for (const version of planTrim(key.policy, minAvailableVersion)) key.versions.delete(version);
+    key.policy = { ...key.policy, min_available_version: minAvailableVersion };
+  }
+
+  /** Deletes a key; only when `deletion_allowed` was configured. */
+  deleteKey(name: string): void {
+    if (!this.#key(name).policy.deletion_allowed) {
+      throw new CustosError('ERR_INVALID_ARGUMENT', 'deletion is not allowed for this key');
+    }
+    this.#keys.delete(name);
+  }
+
+  encrypt(
+    name: string,
+    plaintext: BytesLike,
+    options: KmsCryptOptions = {},
+  ): { ciphertext: string; keyVersion: number } {
+    this.#rotateIfDue(name);
+    return this.#use(name, 'encrypt', (view, key) => {
+      const result = encryptWithKey(view, {
+        plaintext: toBuffer(plaintext),
+        ...this.#inputs(options),
+        ...(options.keyVersion === undefined ? {} : { keyVersion: options.keyVersion }),
+      });
+      this.#count(key, result.keyVersion);
+      return result;
+    });
+  }
+
+  decrypt(name: string, ciphertext: string, options: KmsCryptOptions = {}): Buffer {
+    return this.#use(
+      name,
+      'decrypt',
+      (view) => decryptWithKey(view, { ciphertext, ...this.#inputs(options) }).plaintext,
+    );
+  }
+
+  /** Re-encrypts under the latest (or `keyVersion`) version without handing out the plaintext. */
+  rewrap(
+    name: string,
+    ciphertext: string,
+    options: KmsCryptOptions = {},
+  ): { ciphertext: string; keyVersion: number } {
+    this.#rotateIfDue(name);
+    return this.#use(name, 'rewrap', (view, key) => {
+      const { plaintext } = decryptWithKey(view, { ciphertext, ...this.#inputs(options) });
+      const result = encryptWithKey(view, {
+        plaintext,
+        ...this.#inputs(options),
+        ...(options.keyVersion === undefined ? {} : { keyVersion: options.keyVersion }),
+      });
+      plaintext.fill(0);
+      this.#count(key, result.keyVersion);
+      return result;
+    });
+  }
+
+  /** A fresh data key and its ciphertext under `name` (envelope encryption). */
+  generateDataKey(name: string, options: { bits?: 128 | 256 | 512; context?: BytesLike } = {}) {
+    const plaintext = randomDataKey(options.bits ?? 256);
+    const { ciphertext, keyVersion } = this.encrypt(
+      name,
+      plaintext,
+      options.context === undefined ? {} : { context: options.context },
+    );
+    return { plaintext, ciphertext, keyVersion };
+  }
+
+  hmac(
+    name: string,
+    input: BytesLike,
+    options: { algorithm?: string; keyVersion?: number } = {},
+  ): string {
+    return this.#use(name, 'hmac', (view) =>
+      hmacWithKey(view, toBuffer(input), options.algorithm, options.keyVersion),
+    );
+  }
+
+  verifyHmac(name: string, input: BytesLike, hmac: string, algorithm?: string): boolean {
+    return this.#use(name, 'verify-hmac', (view) =>
+      verifyHmacWithKey(view, toBuffer(input), hmac, algorithm),
+    );
+  }
+
+  sign(
+    name: string,
+    input: BytesLike,
+    options: SignatureOptions = {},
+  ): { signature: string; keyVersion: number } {
+    return this.#use(name, 'sign', (view) => signWithKey(view, toBuffer(input), options));
+  }
+
+  verify(
+    name: string,
+    input: BytesLike,
+    signature: string,
+    options: SignatureOptions = {},
+  ): boolean {
+    return this.#use(name, 'verify', (view) =>
+      verifyWithKey(view, toBuffer(input), signature, options),
+    );
+  }
+
+  /** The key with all its versions as a backup blob (`transit/restore` on the server accepts it). */
+  backup(name: string): string {
+    const { policy } = this.#key(name);
+    if (!policy.exportable || !policy.allow_plaintext_backup) {
+      throw new CustosError(
+        'ERR_INVALID_ARGUMENT',
+        'backup requires exportable and allow_plaintext_backup to be set on the key',
+      );
+    }
+    return this.#backupOf(name);
+  }
+
+  /** Imports a backup (from `backup` here or `transit/backup` on a server). */
+  restore(blob: string, options: { name?: string; force?: boolean } = {}): void {
+    const { policy, versions } = decodeBackup(blob);
+    const name = options.name ?? policy.name;
+    if (this.#keys.has(name) && !options.force)
+      throw new CustosError('ERR_KEY_EXISTS', `key ${name} exists`);
+    this.#keys.set(name, {
+      policy: { ...policy, name },
+      versions: new Map(versions.map((v) => [v.version, { ...v }])),
+    });
+  }
+
+  toJSON(): { keys: string[] } {
+    return { keys: this.listKeys() };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `LocalKms(${this.listKeys().join(', ')})`;
+  }
+
+  #backupOf(name: string): string {
+    const key = this.#key(name);
+    return encodeBackup({ policy: key.policy, versions: [...key.versions.values()] });
+  }
+
+  #key(name: string): StoredKey {
+    const key = this.#keys.get(name);
+    if (key === undefined) throw new CustosError('ERR_KEY_NOT_FOUND', 'encryption key not found');
+    return key;
+  }
+
+  #inputs(options: KmsCryptOptions) {
+    const context = opt(options.context);
+    const associatedData = opt(options.associatedData);
+    return { ...(context ? { context } : {}), ...(associatedData ? { associatedData } : {}) };
+  }
+
+  #use<T>(name: string, operation: string, work: (view: TransitKeyView, key: StoredKey) => T): T {
+    const key = this.#key(name);
+    const view: TransitKeyView = {
+      policy: key.policy,
+      version: (v) => key.versions.get(v),
+      nowMs: this.#now().getTime(),
+    };
+    try {
+      const result = work(view, key);
+      this.#onUsage?.({ key: name, operation, success: true, time: this.#now().toISOString() });
+      return result;
+    } catch (err) {
+      this.#onUsage?.({ key: name, operation, success: false, time: this.#now().toISOString() });
+      throw err;
+    }
+  }
+
+  #count(key: StoredKey, version: number): void {
+    (key.versions.get(version) as TransitKeyVersion).encryptions += 1;
+  }
+
+  /** Rotates before encrypting when the latest version is too old or has encrypted enough. */
+  #rotateIfDue(name: string): void {
+    const key = this.#key(name);
+    const latest = key.versions.get(key.policy.latest_version) as TransitKeyVersion;
+    if (rotationDue(key.policy, latest, this.#now().getTime())) this.rotate(name);
+  }
+}

@@ -1,0 +1,326 @@
+import {
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  type KeyObject,
+  randomBytes,
+  sign,
+  timingSafeEqual,
+  verify,
+} from 'node:crypto';
+import { type AeadKey, createAeadKey, open, seal } from '../crypto/aead.js';
+import { DerivedKeyCache } from '../crypto/hkdf.js';
+import { CustosError, DecryptionFailed, KeyDisabled } from '../errors/index.js';
+import { noncePool } from '../lib/random-pool.js';
+import { formatVersioned, parseVersioned } from './ciphertext.js';
+import { canDecrypt, canEncrypt, effectiveState } from './key-lifecycle.js';
+import { keyTypeSupport } from './key-types.js';
+import type { TransitKeyPolicy, TransitKeyVersion } from './transit-key.js';
+
+/** A key as the operations see it: its policy and a lookup of its versions. */
+export interface TransitKeyView {
+  readonly policy: TransitKeyPolicy;
+  version(version: number): TransitKeyVersion | undefined;
+  /** The clock for `expires_at` (default `Date.now()`). */
+  readonly nowMs?: number;
+}
+
+/** Vault's message for a version below `min_decryption_version`. */
+export const ERR_TOO_OLD = 'ciphertext or signature version is disallowed by policy (too old)';
+const MISSING_CONTEXT =
+  "missing 'context' for key derivation; the key was created using a derived key, which means additional, per-request information must be included in order to perform operations with the key";
+
+interface Prepared {
+  aead?: AeadKey;
+  hmac: KeyObject;
+  privateKey?: KeyObject;
+  publicKey?: KeyObject;
+}
+
+const prepared = new WeakMap<TransitKeyVersion, Prepared>();
+const derivedKeys = new DerivedKeyCache<AeadKey>(4096);
+const CONVERGENT_INFO = 'custos/transit/convergent-nonce/v1';
+
+const invalid = (message: string) => new CustosError('ERR_INVALID_ARGUMENT', message);
+const malformed = (message: string) => new CustosError('ERR_MALFORMED_CIPHERTEXT', message);
+
+function prepare(policy: TransitKeyPolicy, v: TransitKeyVersion): Prepared {
+  let p = prepared.get(v);
+  if (p === undefined) {
+    p = { hmac: createSecretKey(Buffer.from(v.hmac_key, 'base64')) };
+    if (v.key !== undefined) {
+      p.aead = createAeadKey(
+        policy.type === 'chacha20-poly1305' ? 'chacha20-poly1305' : 'aes-256-gcm',
+        Buffer.from(v.key, 'base64'),
+      );
+    }
+    if (v.private_key !== undefined) {
+      p.privateKey = createPrivateKey({
+        key: Buffer.from(v.private_key, 'base64'),
+        format: 'der',
+        type: 'pkcs8',
+      });
+      p.publicKey = createPublicKey(p.privateKey);
+    }
+    prepared.set(v, p);
+  }
+  return p;
+}
+
+function versionFor(view: TransitKeyView, version: number): TransitKeyVersion {
+  const v = view.version(version);
+  if (v === undefined)
+    throw new KeyDisabled(
+      `version ${version} of key ${view.policy.name} no longer exists (trimmed)`,
+    );
+  return v;
+}
+
+function assertUsable(view: TransitKeyView, mode: 'encrypt' | 'decrypt'): void {
+  const { policy } = view;
+  const state = effectiveState(policy.state, policy.expires_at, view.nowMs ?? Date.now());
+  const allowed =
+    mode === 'encrypt' ? canEncrypt(state) : canDecrypt(state, policy.decrypt_after_revocation);
+  if (!allowed) throw new KeyDisabled(`key ${policy.name} is ${state}: it cannot ${mode}`);
+}
+
+/** The version to encrypt (or sign) with: `requested`, or the latest, within the policy's limits. */
+export function encryptionVersion(policy: TransitKeyPolicy, requested: number | undefined): number {
+  if (requested === undefined || requested === 0) return policy.latest_version;
+  if (requested > policy.latest_version)
+    throw invalid('requested version for encryption is greater than the latest key version');
+  if (requested < Math.max(policy.min_encryption_version, policy.min_decryption_version)) {
+    throw invalid(
+      'requested version for encryption is less than the minimum encryption key version',
+    );
+  }
+  return requested;
+}
+
+function checkDecryptionVersion(policy: TransitKeyPolicy, version: number): void {
+  if (version > policy.latest_version) throw malformed('invalid ciphertext: version is too new');
+  if (version < policy.min_decryption_version) throw new KeyDisabled(ERR_TOO_OLD);
+}
+
+function aeadKey(view: TransitKeyView, v: TransitKeyVersion, context: Buffer | undefined): AeadKey {
+  const { policy } = view;
+  const base = prepare(policy, v).aead;
+  if (base === undefined) throw invalid(`key type ${policy.type} does not support encryption`);
+  if (!policy.derived) {
+    if (context !== undefined && context.length > 0)
+      throw invalid('key was not created as a derived key, but a context was provided');
+    return base;
+  }
+  if (context === undefined || context.length === 0) throw invalid(MISSING_CONTEXT);
+  return derivedKeys.derive(base.keyObject, context, {}, (bytes) =>
+    createAeadKey(base.algorithm, bytes),
+  );
+}
+
+/** Input of an encryption. */
+export interface EncryptInput {
+  readonly plaintext: Buffer;
+  readonly context?: Buffer;
+  readonly associatedData?: Buffer;
+  readonly keyVersion?: number;
+}
+
+/**
+ * Encrypts as Vault's transit does: `vault:v<N>:` + base64(nonce ‖ ciphertext ‖ tag). The nonce
+ * is random, or — for convergent keys — an HMAC of the associated data and plaintext under a key
+ * derived from the context, so equal inputs give equal ciphertexts (and nothing else is shared).
+ */
+export function encryptWithKey(
+  view: TransitKeyView,
+  input: EncryptInput,
+): { ciphertext: string; keyVersion: number } {
+  const { policy } = view;
+  if (!keyTypeSupport[policy.type].encryption)
+    throw invalid(`key type ${policy.type} does not support encryption`);
+  assertUsable(view, 'encrypt');
+  const version = encryptionVersion(policy, input.keyVersion);
+  const key = aeadKey(view, versionFor(view, version), input.context);
+  const aad = input.associatedData ?? Buffer.alloc(0);
+  let nonce: Buffer;
+  if (policy.convergent_encryption) {
+    const nonceKey = derivedKeys.derive(key.keyObject, CONVERGENT_INFO, {}, (bytes) =>
+      createAeadKey(key.algorithm, bytes),
+    );
+    const lengths = Buffer.alloc(8);
+    lengths.writeBigUInt64BE(BigInt(aad.length));
+    nonce = createHmac('sha256', nonceKey.keyObject)
+      .update(lengths)
+      .update(aad)
+      .update(input.plaintext)
+      .digest()
+      .subarray(0, 12);
+  } else {
+    nonce = noncePool.take(12);
+  }
+  const sealed = Buffer.concat([nonce, seal(key, nonce, input.plaintext, aad)]);
+  return { ciphertext: formatVersioned(version, sealed), keyVersion: version };
+}
+
+/** Input of a decryption. */
+export interface DecryptInput {
+  readonly ciphertext: unknown;
+  readonly context?: Buffer;
+  readonly associatedData?: Buffer;
+}
+
+/** Decrypts a `vault:v<N>:` ciphertext; any change to it fails with Vault's messages. */
+export function decryptWithKey(
+  view: TransitKeyView,
+  input: DecryptInput,
+): { plaintext: Buffer; keyVersion: number } {
+  const { policy } = view;
+  if (!keyTypeSupport[policy.type].encryption)
+    throw invalid(`key type ${policy.type} does not support decryption`);
+  const { version, bytes } = parseVersioned(input.ciphertext);
+  checkDecryptionVersion(policy, version);
+  assertUsable(view, 'decrypt');
+  const key = aeadKey(view, versionFor(view, version), input.context);
+  if (bytes.length < 12 + 16) throw malformed('invalid ciphertext length');
+  try {
+    const plaintext = open(
+      key,
+      bytes.subarray(0, 12),
+      bytes.subarray(12),
+      input.associatedData ?? Buffer.alloc(0),
+    );
+    return { plaintext, keyVersion: version };
+  } catch {
+    throw new DecryptionFailed('cipher: message authentication failed');
+  }
+}
+
+/** Random key material for `datakey` (128, 256 or 512 bits). */
+export function randomDataKey(bits: unknown): Buffer {
+  if (bits !== 128 && bits !== 256 && bits !== 512)
+    throw invalid('invalid bits value; must be 128, 256 or 512');
+  return randomBytes(bits / 8);
+}
+
+const HMAC_ALGORITHMS: Readonly<Record<string, string>> = {
+  'sha2-224': 'sha224',
+  'sha2-256': 'sha256',
+  'sha2-384': 'sha384',
+  'sha2-512': 'sha512',
+  'sha3-224': 'sha3-224',
+  'sha3-256': 'sha3-256',
+  'sha3-384': 'sha3-384',
+  'sha3-512': 'sha3-512',
+};
+
+function hmacAlgorithm(name: string | undefined): string {
+  const algorithm = HMAC_ALGORITHMS[name ?? 'sha2-256'];
+  if (algorithm === undefined) throw invalid(`unsupported algorithm ${String(name)}`);
+  return algorithm;
+}
+
+/** HMAC of `input` with the version's HMAC key: `vault:v<N>:` + base64. */
+export function hmacWithKey(
+  view: TransitKeyView,
+  input: Buffer,
+  algorithm?: string,
+  keyVersion?: number,
+): string {
+  assertUsable(view, 'encrypt');
+  const version = encryptionVersion(view.policy, keyVersion);
+  const mac = createHmac(
+    hmacAlgorithm(algorithm),
+    prepare(view.policy, versionFor(view, version)).hmac,
+  )
+    .update(input)
+    .digest();
+  return formatVersioned(version, mac);
+}
+
+/** Verifies an HMAC made by {@link hmacWithKey}, in constant time. */
+export function verifyHmacWithKey(
+  view: TransitKeyView,
+  input: Buffer,
+  hmac: unknown,
+  algorithm?: string,
+): boolean {
+  const { version, bytes } = parseVersioned(hmac);
+  checkDecryptionVersion(view.policy, version);
+  assertUsable(view, 'decrypt');
+  const expected = createHmac(
+    hmacAlgorithm(algorithm),
+    prepare(view.policy, versionFor(view, version)).hmac,
+  )
+    .update(input)
+    .digest();
+  return expected.length === bytes.length && timingSafeEqual(expected, bytes);
+}
+
+/** Options of `sign` / `verify`. */
+export interface SignatureOptions {
+  /** ECDSA only: sha2-224/256/384/512 (default sha2-256). */
+  readonly hashAlgorithm?: string;
+  /** ECDSA only: `asn1` (DER, default) or `jws` (r‖s, base64url). */
+  readonly marshalingAlgorithm?: 'asn1' | 'jws';
+  readonly keyVersion?: number;
+}
+
+function signatureParameters(view: TransitKeyView, options: SignatureOptions) {
+  const { type } = view.policy;
+  if (!keyTypeSupport[type].signing) throw invalid(`key type ${type} does not support signing`);
+  const marshaling = options.marshalingAlgorithm ?? 'asn1';
+  if (marshaling !== 'asn1' && marshaling !== 'jws')
+    throw invalid('marshaling_algorithm must be asn1 or jws');
+  if (type === 'ed25519') return { digest: null, dsaEncoding: undefined, urlSafe: false };
+  const digest = hmacAlgorithm(options.hashAlgorithm);
+  if (!['sha224', 'sha256', 'sha384', 'sha512'].includes(digest)) {
+    throw invalid(`unsupported hash algorithm ${options.hashAlgorithm}`);
+  }
+  return {
+    digest,
+    dsaEncoding: marshaling === 'jws' ? ('ieee-p1363' as const) : ('der' as const),
+    urlSafe: marshaling === 'jws',
+  };
+}
+
+/** Signs `input` (ed25519, ecdsa-p256): `vault:v<N>:` + the signature. */
+export function signWithKey(
+  view: TransitKeyView,
+  input: Buffer,
+  options: SignatureOptions = {},
+): { signature: string; keyVersion: number } {
+  const params = signatureParameters(view, options);
+  assertUsable(view, 'encrypt');
+  const version = encryptionVersion(view.policy, options.keyVersion);
+  const key = prepare(view.policy, versionFor(view, version)).privateKey as KeyObject;
+  const signature = sign(
+    params.digest,
+    input,
+    params.dsaEncoding ? { key, dsaEncoding: params.dsaEncoding } : key,
+  );
+  return { signature: formatVersioned(version, signature, params.urlSafe), keyVersion: version };
+}
+
+/** Verifies a signature made by {@link signWithKey}. */
+export function verifyWithKey(
+  view: TransitKeyView,
+  input: Buffer,
+  signature: unknown,
+  options: SignatureOptions = {},
+): boolean {
+  const params = signatureParameters(view, options);
+  const { version, bytes } = parseVersioned(signature, params.urlSafe);
+  checkDecryptionVersion(view.policy, version);
+  assertUsable(view, 'decrypt');
+  const key = prepare(view.policy, versionFor(view, version)).publicKey as KeyObject;
+  try {
+    return verify(
+      params.digest,
+      input,
+      params.dsaEncoding ? { key, dsaEncoding: params.dsaEncoding } : key,
+      bytes,
+    );
+  } catch {
+    return false;
+  }
+}

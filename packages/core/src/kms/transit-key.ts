@@ -1,0 +1,345 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { CustosError } from '../errors/index.js';
+import { effectiveState, type KeyState } from './key-lifecycle.js';
+import {
+  defaultPurpose,
+  isKeyPurpose,
+  isTransitKeyType,
+  type KeyPurpose,
+  keyTypeSupport,
+  purposesOf,
+  type TransitKeyType,
+} from './key-types.js';
+
+/** Rotate well before random 96-bit nonces reach their 2^32 limit (NIST SP 800-38D). */
+export const DEFAULT_ROTATE_AFTER_ENCRYPTIONS = 2 ** 30;
+const MIN_AUTO_ROTATE_SECONDS = 3600;
+
+/** A key's settings and bookkeeping: everything but key material (Vault's field names). */
+export interface TransitKeyPolicy {
+  readonly name: string;
+  readonly type: TransitKeyType;
+  readonly purpose: KeyPurpose;
+  readonly derived: boolean;
+  readonly convergent_encryption: boolean;
+  exportable: boolean;
+  allow_plaintext_backup: boolean;
+  deletion_allowed: boolean;
+  /** Seconds; 0 = never. */
+  auto_rotate_period: number;
+  min_decryption_version: number;
+  /** 0 = always the latest. */
+  min_encryption_version: number;
+  min_available_version: number;
+  latest_version: number;
+  state: KeyState;
+  expires_at: string | null;
+  decrypt_after_revocation: boolean;
+  rotate_after_encryptions: number;
+  readonly created_time: string;
+  updated_time: string;
+}
+
+/** One version's key material (base64), stored apart from the policy. */
+export interface TransitKeyVersion {
+  readonly version: number;
+  readonly created_time: string;
+  /** 32-byte encryption key (aes256-gcm96, chacha20-poly1305). */
+  readonly key?: string;
+  /** 32-byte HMAC key (every type; the only key of `hmac` keys). */
+  readonly hmac_key: string;
+  /** PKCS#8 DER (ed25519, ecdsa-p256). */
+  readonly private_key?: string;
+  /** Vault's public form: raw base64 for ed25519, PEM for ECDSA. */
+  readonly public_key?: string;
+  /** Encryptions made (or reserved) with this version. */
+  encryptions: number;
+}
+
+/** Options for a new key (`POST transit/keys/:name`). */
+export interface CreateTransitKeyOptions {
+  readonly type?: TransitKeyType;
+  readonly purpose?: KeyPurpose;
+  readonly derived?: boolean;
+  readonly convergentEncryption?: boolean;
+  readonly exportable?: boolean;
+  readonly allowPlaintextBackup?: boolean;
+  readonly autoRotatePeriodSeconds?: number;
+  readonly expiresAt?: string | null;
+  readonly decryptAfterRevocation?: boolean;
+  readonly rotateAfterEncryptions?: number;
+}
+
+const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+function invalid(message: string): CustosError {
+  return new CustosError('ERR_INVALID_ARGUMENT', message);
+}
+
+/** Checks a transit key name. */
+export function validateKeyName(name: unknown): string {
+  if (typeof name !== 'string' || !KEY_NAME.test(name)) {
+    throw invalid(
+      'key names are 1-128 characters of A-Z a-z 0-9 . _ - and start with a letter or digit',
+    );
+  }
+  return name;
+}
+
+/** Creates the material of one version. */
+export function createKeyVersion(
+  type: TransitKeyType,
+  version: number,
+  now: Date,
+): TransitKeyVersion {
+  const base = {
+    version,
+    created_time: now.toISOString(),
+    hmac_key: randomBytes(32).toString('base64'),
+    encryptions: 0,
+  };
+  if (type === 'aes256-gcm96' || type === 'chacha20-poly1305') {
+    return { ...base, key: randomBytes(32).toString('base64') };
+  }
+  if (type === 'ed25519') {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const raw = publicKey.export({ format: 'jwk' }).x as string;
+    return {
+      ...base,
+      private_key: privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
+      public_key: Buffer.from(raw, 'base64url').toString('base64'),
+    };
+  }
+  if (type === 'ecdsa-p256') {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    return {
+      ...base,
+      private_key: privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
+      public_key: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    };
+  }
+  return base;
+}
+
+/** Validates creation options and returns the new key's policy (latest version 1). */
+export function createKeyPolicy(
+  name: string,
+  options: CreateTransitKeyOptions,
+  now: Date,
+): TransitKeyPolicy {
+  validateKeyName(name);
+  const type = options.type ?? 'aes256-gcm96';
+  if (!isTransitKeyType(type))
+    throw invalid(
+      `unknown key type; use one of aes256-gcm96, chacha20-poly1305, ed25519, ecdsa-p256, hmac`,
+    );
+  const purpose = options.purpose ?? defaultPurpose(type);
+  if (!isKeyPurpose(purpose) || !purposesOf[type].includes(purpose)) {
+    throw invalid(`a ${type} key can serve ${purposesOf[type].join(', ')}, not ${String(purpose)}`);
+  }
+  const derived = options.derived ?? false;
+  if (derived && !keyTypeSupport[type].derivation)
+    throw invalid(`key derivation is not supported for ${type} keys`);
+  const convergent = options.convergentEncryption ?? false;
+  if (convergent && !derived)
+    throw invalid('convergent encryption requires derivation to be enabled');
+  const period = validateAutoRotate(options.autoRotatePeriodSeconds ?? 0);
+  const rotateAfter = options.rotateAfterEncryptions ?? DEFAULT_ROTATE_AFTER_ENCRYPTIONS;
+  if (!Number.isSafeInteger(rotateAfter) || rotateAfter < 1 || rotateAfter > 2 ** 32) {
+    throw invalid('rotate_after_encryptions must be an integer from 1 to 2^32');
+  }
+  const expiresAt = options.expiresAt ?? null;
+  if (expiresAt !== null && Number.isNaN(Date.parse(expiresAt)))
+    throw invalid('expires_at must be an ISO 8601 time');
+  const time = now.toISOString();
+  return {
+    name,
+    type,
+    purpose,
+    derived,
+    convergent_encryption: convergent,
+    exportable: options.exportable ?? false,
+    allow_plaintext_backup: options.allowPlaintextBackup ?? false,
+    deletion_allowed: false,
+    auto_rotate_period: period,
+    min_decryption_version: 1,
+    min_encryption_version: 0,
+    min_available_version: 0,
+    latest_version: 1,
+    state: 'active',
+    expires_at: expiresAt,
+    decrypt_after_revocation: options.decryptAfterRevocation ?? false,
+    rotate_after_encryptions: rotateAfter,
+    created_time: time,
+    updated_time: time,
+  };
+}
+
+function validateAutoRotate(seconds: number): number {
+  if (
+    !Number.isInteger(seconds) ||
+    seconds < 0 ||
+    (seconds > 0 && seconds < MIN_AUTO_ROTATE_SECONDS)
+  ) {
+    throw invalid('auto_rotate_period must be 0 (disabled) or at least 1h');
+  }
+  return seconds;
+}
+
+/** Changes accepted by `transit/keys/:name/config`. */
+export interface TransitKeyConfigChange {
+  readonly minDecryptionVersion?: number;
+  readonly minEncryptionVersion?: number;
+  readonly deletionAllowed?: boolean;
+  readonly exportable?: boolean;
+  readonly allowPlaintextBackup?: boolean;
+  readonly autoRotatePeriodSeconds?: number;
+  readonly expiresAt?: string | null;
+  readonly decryptAfterRevocation?: boolean;
+  readonly rotateAfterEncryptions?: number;
+}
+
+/** Applies a configuration change with Vault's rules; returns the changed policy. */
+export function configureKey(
+  policy: TransitKeyPolicy,
+  change: TransitKeyConfigChange,
+  now: Date,
+): TransitKeyPolicy {
+  const next: TransitKeyPolicy = { ...policy, updated_time: now.toISOString() };
+  if (change.minDecryptionVersion !== undefined) {
+    const v = change.minDecryptionVersion;
+    if (!Number.isInteger(v) || v < 0 || v > policy.latest_version) {
+      throw invalid('min_decryption_version cannot be larger than the latest version');
+    }
+    if (v > 0 && v < policy.min_available_version) {
+      throw invalid(
+        'min_decryption_version cannot be below min_available_version (those versions were trimmed)',
+      );
+    }
+    next.min_decryption_version = v === 0 ? 1 : v;
+  }
+  if (change.minEncryptionVersion !== undefined) {
+    const v = change.minEncryptionVersion;
+    if (!Number.isInteger(v) || v < 0 || v > policy.latest_version) {
+      throw invalid('min_encryption_version cannot be larger than the latest version');
+    }
+    next.min_encryption_version = v;
+  }
+  if (
+    next.min_encryption_version > 0 &&
+    next.min_encryption_version < next.min_decryption_version
+  ) {
+    throw invalid('min_encryption_version must be 0 or at least min_decryption_version');
+  }
+  if (change.deletionAllowed !== undefined) next.deletion_allowed = change.deletionAllowed;
+  if (change.exportable !== undefined) {
+    if (policy.exportable && !change.exportable)
+      throw invalid('exportability cannot be disabled after enabling');
+    next.exportable = change.exportable;
+  }
+  if (change.allowPlaintextBackup !== undefined) {
+    if (policy.allow_plaintext_backup && !change.allowPlaintextBackup) {
+      throw invalid('plaintext backup cannot be disabled after enabling');
+    }
+    next.allow_plaintext_backup = change.allowPlaintextBackup;
+  }
+  if (change.autoRotatePeriodSeconds !== undefined)
+    next.auto_rotate_period = validateAutoRotate(change.autoRotatePeriodSeconds);
+  if (change.expiresAt !== undefined) {
+    if (change.expiresAt !== null && Number.isNaN(Date.parse(change.expiresAt)))
+      throw invalid('expires_at must be an ISO 8601 time');
+    next.expires_at = change.expiresAt;
+  }
+  if (change.decryptAfterRevocation !== undefined)
+    next.decrypt_after_revocation = change.decryptAfterRevocation;
+  if (change.rotateAfterEncryptions !== undefined) {
+    const n = change.rotateAfterEncryptions;
+    if (!Number.isSafeInteger(n) || n < 1 || n > 2 ** 32)
+      throw invalid('rotate_after_encryptions must be an integer from 1 to 2^32');
+    next.rotate_after_encryptions = n;
+  }
+  return next;
+}
+
+/**
+ * Plans `trim`: the versions below `minAvailableVersion` to delete. Refused unless
+ * `minAvailableVersion` is at most both minimum versions (as in Vault).
+ */
+export function planTrim(policy: TransitKeyPolicy, minAvailableVersion: number): number[] {
+  if (!Number.isInteger(minAvailableVersion) || minAvailableVersion < 1) {
+    throw invalid('min_available_version must be 1 or more');
+  }
+  if (minAvailableVersion > policy.min_decryption_version) {
+    throw invalid('cannot set min_available_version higher than min_decryption_version');
+  }
+  if (policy.min_encryption_version > 0 && minAvailableVersion > policy.min_encryption_version) {
+    throw invalid('cannot set min_available_version higher than min_encryption_version');
+  }
+  const from = Math.max(1, policy.min_available_version);
+  return Array.from({ length: Math.max(0, minAvailableVersion - from) }, (_, i) => from + i);
+}
+
+/** Whether the latest version is due for rotation, by age or by encryption count. */
+export function rotationDue(
+  policy: TransitKeyPolicy,
+  latest: TransitKeyVersion,
+  nowMs: number,
+): boolean {
+  if (
+    policy.auto_rotate_period > 0 &&
+    Date.parse(latest.created_time) + policy.auto_rotate_period * 1000 <= nowMs
+  ) {
+    return true;
+  }
+  return (
+    keyTypeSupport[policy.type].encryption && latest.encryptions >= policy.rotate_after_encryptions
+  );
+}
+
+/** The key as Vault's `GET transit/keys/:name` returns it (plus custos's lifecycle fields). */
+export function describeKey(
+  policy: TransitKeyPolicy,
+  versions: readonly TransitKeyVersion[],
+  nowMs: number,
+): Record<string, unknown> {
+  const support = keyTypeSupport[policy.type];
+  const keys: Record<string, unknown> = {};
+  for (const v of versions) {
+    keys[String(v.version)] = support.signing
+      ? { creation_time: v.created_time, name: policy.type, public_key: v.public_key }
+      : Math.floor(Date.parse(v.created_time) / 1000);
+  }
+  return {
+    name: policy.name,
+    type: policy.type,
+    derived: policy.derived,
+    ...(policy.derived
+      ? {
+          kdf: 'hkdf_sha256',
+          convergent_encryption: policy.convergent_encryption,
+          convergent_encryption_version: policy.convergent_encryption ? 3 : 0,
+        }
+      : {}),
+    exportable: policy.exportable,
+    allow_plaintext_backup: policy.allow_plaintext_backup,
+    deletion_allowed: policy.deletion_allowed,
+    auto_rotate_period: policy.auto_rotate_period,
+    keys,
+    latest_version: policy.latest_version,
+    min_available_version: policy.min_available_version,
+    min_decryption_version: policy.min_decryption_version,
+    min_encryption_version: policy.min_encryption_version,
+    supports_encryption: support.encryption,
+    supports_decryption: support.encryption,
+    supports_derivation: support.derivation,
+    supports_signing: support.signing,
+    imported_key: false,
+    // Beyond Vault: the lifecycle (seed 001).
+    purpose: policy.purpose,
+    state: effectiveState(policy.state, policy.expires_at, nowMs),
+    expires_at: policy.expires_at,
+    decrypt_after_revocation: policy.decrypt_after_revocation,
+    rotate_after_encryptions: policy.rotate_after_encryptions,
+    encryptions: Object.fromEntries(versions.map((v) => [String(v.version), v.encryptions])),
+  };
+}

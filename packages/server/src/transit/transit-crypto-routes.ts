@@ -1,0 +1,318 @@
+import { randomBytes } from 'node:crypto';
+import { CustosError } from '@custos/core/errors';
+import {
+  decryptWithKey,
+  encryptWithKey,
+  hmacWithKey,
+  parseVersioned,
+  randomDataKey,
+  type SignatureOptions,
+  signWithKey,
+  verifyHmacWithKey,
+  verifyWithKey,
+} from '@custos/core/kms';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TokenEntry } from '../auth/token-store.js';
+import type { ServerContext } from '../context.js';
+import { bodyOf } from '../http/body-parser.js';
+import { ok } from '../http/envelope.js';
+import { itemsOf, runItems, sendResults } from './batch.js';
+import { base64Field, optionalBase64, optionalBoolean, optionalInteger } from './params.js';
+import { createOptions } from './transit-key-routes.js';
+
+type Params = { name: string; algorithm?: string; type?: string; bytes?: string };
+const params = (request: FastifyRequest) => request.params as Params;
+
+/** The version a ciphertext, signature or HMAC names (to load it before the synchronous crypto). */
+function versionIn(value: unknown, urlSafe = false): number[] {
+  try {
+    return [parseVersioned(value, urlSafe).version];
+  } catch {
+    return [];
+  }
+}
+
+/** Every `key_version` the request names (body and items), to load before the crypto runs. */
+function versionsRequested(
+  items: readonly Record<string, unknown>[],
+  body: Record<string, unknown>,
+): number[] {
+  return [body, ...items].flatMap((i) => {
+    const v = typeof i.key_version === 'number' ? i.key_version : Number(i.key_version);
+    return Number.isSafeInteger(v) && v > 0 ? [v] : [];
+  });
+}
+
+/**
+ * Transit's data operations at `/v1/transit/…`: encrypt, decrypt, rewrap (with `batch_input`),
+ * data keys, HMAC, sign and verify, random bytes.
+ *
+ * @example
+ * ```ts
+ * registerTransitCryptoRoutes(app, ctx);
+ * ```
+ */
+export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const post = (
+    url: string,
+    handler: (request: FastifyRequest, reply: Parameters<typeof ok>[1]) => Promise<unknown>,
+    exists?: (r: FastifyRequest) => Promise<boolean>,
+  ) =>
+    app.route({
+      method: ['POST', 'PUT'],
+      url,
+      ...(exists ? { config: { access: { exists } } } : {}),
+      handler,
+    });
+
+  /** Records each item's outcome in the key's usage log (who, what, whether; never data). */
+  const logUsage = (
+    request: FastifyRequest,
+    name: string,
+    operation: string,
+    results: readonly Record<string, unknown>[],
+  ) => {
+    const entry = request.custos.entry as TokenEntry | undefined;
+    for (const result of results) {
+      ctx.transitUsage.record(name, {
+        operation,
+        success: !('error' in result),
+        ...(typeof result.key_version === 'number' ? { version: result.key_version } : {}),
+        accessor: entry?.accessor ?? '',
+        display_name: entry?.displayName ?? '',
+        request_id: request.id,
+      });
+    }
+  };
+
+  // Encrypting to a missing key creates it (upsert), when the token may `create` on the path.
+  post(
+    '/v1/transit/encrypt/:name',
+    async (request, reply) => {
+      const { name } = params(request);
+      const body = bodyOf(request);
+      const { items, batch } = itemsOf(request);
+      if (!(await ctx.transit.exists(name))) {
+        const derived = items.some((i) => i.context !== undefined && i.context !== '');
+        await ctx.transit.createKey(
+          name,
+          createOptions({ ...body, derived: body.derived ?? derived }),
+        );
+      }
+      const requested = optionalInteger(body.key_version, 'key_version');
+      const view = await ctx.transit.forEncryption(
+        name,
+        requested,
+        items.length,
+        versionsRequested(items, body),
+      );
+      const results = await runItems(items, async (item) => {
+        const context = optionalBase64(item.context ?? body.context, 'context');
+        const associatedData = optionalBase64(
+          item.associated_data ?? body.associated_data,
+          'associated_data',
+        );
+        const keyVersion = optionalInteger(item.key_version, 'key_version') ?? requested;
+        const { ciphertext, keyVersion: used } = encryptWithKey(view, {
+          plaintext: base64Field(item.plaintext, 'plaintext'),
+          ...(context ? { context } : {}),
+          ...(associatedData ? { associatedData } : {}),
+          ...(keyVersion === undefined ? {} : { keyVersion }),
+        });
+        return { ciphertext, key_version: used };
+      });
+      logUsage(request, name, 'encrypt', results);
+      return sendResults(request, reply, items, results, batch);
+    },
+    (r) => ctx.transit.exists(params(r).name),
+  );
+
+  post('/v1/transit/decrypt/:name', async (request, reply) => {
+    const { name } = params(request);
+    const body = bodyOf(request);
+    const { items, batch } = itemsOf(request);
+    const view = await ctx.transit.view(
+      name,
+      items.flatMap((i) => versionIn(i.ciphertext)),
+    );
+    const results = await runItems(items, async (item) => {
+      const context = optionalBase64(item.context ?? body.context, 'context');
+      const associatedData = optionalBase64(
+        item.associated_data ?? body.associated_data,
+        'associated_data',
+      );
+      if (item.ciphertext === undefined || item.ciphertext === '')
+        throw new CustosError('ERR_INVALID_REQUEST', 'missing ciphertext to decrypt');
+      const { plaintext, keyVersion } = decryptWithKey(view, {
+        ciphertext: item.ciphertext,
+        ...(context ? { context } : {}),
+        ...(associatedData ? { associatedData } : {}),
+      });
+      return { plaintext: plaintext.toString('base64'), key_version: keyVersion };
+    });
+    logUsage(request, name, 'decrypt', results);
+    // Vault's decrypt answers carry only the plaintext.
+    const plain = results.map((r) => ('error' in r ? r : { plaintext: r.plaintext }));
+    return sendResults(request, reply, items, plain, batch);
+  });
+
+  post('/v1/transit/rewrap/:name', async (request, reply) => {
+    const { name } = params(request);
+    const body = bodyOf(request);
+    const { items, batch } = itemsOf(request);
+    const requested = optionalInteger(body.key_version, 'key_version');
+    const view = await ctx.transit.forEncryption(name, requested, items.length, [
+      ...items.flatMap((i) => versionIn(i.ciphertext)),
+      ...versionsRequested(items, body),
+    ]);
+    const results = await runItems(items, async (item) => {
+      const context = optionalBase64(item.context ?? body.context, 'context');
+      const associatedData = optionalBase64(
+        item.associated_data ?? body.associated_data,
+        'associated_data',
+      );
+      const extras = {
+        ...(context ? { context } : {}),
+        ...(associatedData ? { associatedData } : {}),
+      };
+      const { plaintext } = decryptWithKey(view, { ciphertext: item.ciphertext, ...extras });
+      const keyVersion = optionalInteger(item.key_version, 'key_version') ?? requested;
+      // Rewrap never hands the plaintext out; it lives here only between the two operations.
+      const { ciphertext, keyVersion: used } = encryptWithKey(view, {
+        plaintext,
+        ...extras,
+        ...(keyVersion ? { keyVersion } : {}),
+      });
+      plaintext.fill(0);
+      return { ciphertext, key_version: used };
+    });
+    logUsage(request, name, 'rewrap', results);
+    return sendResults(request, reply, items, results, batch);
+  });
+
+  post('/v1/transit/datakey/:type/:name', async (request, reply) => {
+    const { name, type } = params(request);
+    if (type !== 'plaintext' && type !== 'wrapped')
+      throw new CustosError('ERR_INVALID_REQUEST', 'invalid type; must be plaintext or wrapped');
+    const body = bodyOf(request);
+    const key = randomDataKey(optionalInteger(body.bits, 'bits') ?? 256);
+    const view = await ctx.transit.forEncryption(name, undefined, 1);
+    const context = optionalBase64(body.context, 'context');
+    const { ciphertext, keyVersion } = encryptWithKey(view, {
+      plaintext: key,
+      ...(context ? { context } : {}),
+    });
+    logUsage(request, name, `datakey-${type}`, [{ key_version: keyVersion }]);
+    const data = {
+      ciphertext,
+      key_version: keyVersion,
+      ...(type === 'plaintext' ? { plaintext: key.toString('base64') } : {}),
+    };
+    return ok(request, reply, data);
+  });
+
+  for (const url of ['/v1/transit/hmac/:name', '/v1/transit/hmac/:name/:algorithm']) {
+    post(url, async (request, reply) => {
+      const { name } = params(request);
+      const body = bodyOf(request);
+      const algorithm =
+        params(request).algorithm ??
+        (typeof body.algorithm === 'string' ? body.algorithm : undefined);
+      const { items, batch } = itemsOf(request);
+      const view = await ctx.transit.view(name, versionsRequested(items, body));
+      const results = await runItems(items, async (item) => ({
+        hmac: hmacWithKey(
+          view,
+          base64Field(item.input, 'input'),
+          algorithm,
+          optionalInteger(item.key_version ?? body.key_version, 'key_version'),
+        ),
+      }));
+      logUsage(request, name, 'hmac', results);
+      return sendResults(request, reply, items, results, batch);
+    });
+  }
+
+  const signatureOptions = (
+    request: FastifyRequest,
+    body: Record<string, unknown>,
+  ): SignatureOptions => {
+    const hash = params(request).algorithm ?? body.hash_algorithm ?? body.algorithm;
+    const marshaling = body.marshaling_algorithm;
+    if (optionalBoolean(body.prehashed, 'prehashed'))
+      throw new CustosError('ERR_INVALID_REQUEST', 'prehashed input is not supported');
+    return {
+      ...(typeof hash === 'string' ? { hashAlgorithm: hash } : {}),
+      ...(marshaling === 'asn1' || marshaling === 'jws' ? { marshalingAlgorithm: marshaling } : {}),
+    };
+  };
+
+  for (const url of ['/v1/transit/sign/:name', '/v1/transit/sign/:name/:algorithm']) {
+    post(url, async (request, reply) => {
+      const { name } = params(request);
+      const body = bodyOf(request);
+      const options = signatureOptions(request, body);
+      const { items, batch } = itemsOf(request);
+      const view = await ctx.transit.view(name, versionsRequested(items, body));
+      const results = await runItems(items, async (item) => {
+        const keyVersion = optionalInteger(item.key_version ?? body.key_version, 'key_version');
+        const { signature, keyVersion: used } = signWithKey(
+          view,
+          base64Field(item.input, 'input'),
+          {
+            ...options,
+            ...(keyVersion === undefined ? {} : { keyVersion }),
+          },
+        );
+        return { signature, key_version: used };
+      });
+      logUsage(request, name, 'sign', results);
+      return sendResults(request, reply, items, results, batch);
+    });
+  }
+
+  for (const url of ['/v1/transit/verify/:name', '/v1/transit/verify/:name/:algorithm']) {
+    post(url, async (request, reply) => {
+      const { name } = params(request);
+      const body = bodyOf(request);
+      const { items, batch } = itemsOf(request);
+      const urlSafe = body.marshaling_algorithm === 'jws';
+      const view = await ctx.transit.view(
+        name,
+        items.flatMap((i) => [
+          ...versionIn(i.signature ?? body.signature, urlSafe),
+          ...versionIn(i.hmac ?? body.hmac),
+        ]),
+      );
+      const results = await runItems(items, async (item) => {
+        const input = base64Field(item.input, 'input');
+        const hmac = item.hmac ?? (batch ? undefined : body.hmac);
+        if (hmac !== undefined) {
+          const algorithm =
+            params(request).algorithm ??
+            (typeof body.algorithm === 'string' ? body.algorithm : undefined);
+          return { valid: verifyHmacWithKey(view, input, hmac, algorithm) };
+        }
+        const signature = item.signature ?? (batch ? undefined : body.signature);
+        if (signature === undefined)
+          throw new CustosError('ERR_INVALID_REQUEST', 'missing signature or hmac to verify');
+        return { valid: verifyWithKey(view, input, signature, signatureOptions(request, body)) };
+      });
+      logUsage(request, name, 'verify', results);
+      return sendResults(request, reply, items, results, batch);
+    });
+  }
+
+  for (const url of ['/v1/transit/random', '/v1/transit/random/:bytes']) {
+    post(url, async (request, reply) => {
+      const body = bodyOf(request);
+      const count = optionalInteger(params(request).bytes ?? body.bytes, 'bytes') ?? 32;
+      if (count < 1 || count > 128 * 1024)
+        throw new CustosError('ERR_INVALID_REQUEST', 'bytes must be from 1 to 131072');
+      const format = body.format ?? 'base64';
+      if (format !== 'base64' && format !== 'hex')
+        throw new CustosError('ERR_INVALID_REQUEST', 'format must be base64 or hex');
+      return ok(request, reply, { random_bytes: randomBytes(count).toString(format) });
+    });
+  }
+}

@@ -1,0 +1,259 @@
+import { CustosError } from '@custos/core/errors';
+import {
+  type CreateTransitKeyOptions,
+  describeKey,
+  isKeyPurpose,
+  isKeyState,
+  isTransitKeyType,
+} from '@custos/core/kms';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ServerContext } from '../context.js';
+import { bodyOf } from '../http/body-parser.js';
+import { noContent, ok } from '../http/envelope.js';
+import { isListRequest } from '../http/route-access.js';
+import { parseDurationSeconds } from '../lib/duration.js';
+import { optionalBoolean, optionalInteger } from './params.js';
+
+const nameOf = (request: FastifyRequest) => (request.params as { name: string }).name;
+
+function invalid(message: string): CustosError {
+  return new CustosError('ERR_INVALID_REQUEST', message);
+}
+
+function expiresAt(value: unknown): string | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || value === '') return null;
+  if (typeof value !== 'string' || Number.isNaN(Date.parse(value)))
+    throw invalid('expires_at must be an ISO 8601 time');
+  return new Date(value).toISOString();
+}
+
+/** Key creation parameters, as `keys/:name` and an encrypt upsert accept them. */
+export function createOptions(body: Record<string, unknown>): CreateTransitKeyOptions {
+  const type = body.type ?? 'aes256-gcm96';
+  if (!isTransitKeyType(type)) throw invalid(`unknown key type ${String(type)}`);
+  if (body.purpose !== undefined && !isKeyPurpose(body.purpose))
+    throw invalid(`unknown purpose ${String(body.purpose)}`);
+  const options: Record<string, unknown> = {
+    type,
+    derived: optionalBoolean(body.derived, 'derived') ?? false,
+    convergentEncryption:
+      optionalBoolean(body.convergent_encryption, 'convergent_encryption') ?? false,
+    exportable: optionalBoolean(body.exportable, 'exportable') ?? false,
+    allowPlaintextBackup:
+      optionalBoolean(body.allow_plaintext_backup, 'allow_plaintext_backup') ?? false,
+    decryptAfterRevocation:
+      optionalBoolean(body.decrypt_after_revocation, 'decrypt_after_revocation') ?? false,
+  };
+  if (body.purpose !== undefined) options.purpose = body.purpose;
+  if (body.auto_rotate_period !== undefined)
+    options.autoRotatePeriodSeconds = parseDurationSeconds(
+      body.auto_rotate_period,
+      'auto_rotate_period',
+    );
+  const expires = expiresAt(body.expires_at);
+  if (expires !== undefined) options.expiresAt = expires;
+  const rotateAfter = optionalInteger(body.rotate_after_encryptions, 'rotate_after_encryptions');
+  if (rotateAfter !== undefined) options.rotateAfterEncryptions = rotateAfter;
+  return options as CreateTransitKeyOptions;
+}
+
+/**
+ * Transit key management at `/v1/transit/keys…`, Vault-compatible, plus the custos lifecycle
+ * (`…/state`) and usage log (`…/usage`), and backup/restore.
+ *
+ * @example
+ * ```ts
+ * registerTransitKeyRoutes(app, ctx);
+ * ```
+ */
+export function registerTransitKeyRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const base = '/v1/transit/keys';
+  const describe = async (request: FastifyRequest) => {
+    const found = await ctx.transit.describe(nameOf(request));
+    if (found === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
+    return describeKey(found.policy, found.versions, Date.now());
+  };
+
+  app.get(base, async (request, reply) => {
+    if (!isListRequest(request)) throw new CustosError('ERR_NOT_FOUND', 'not found');
+    const keys = await ctx.transit.list();
+    if (keys.length === 0) throw new CustosError('ERR_NOT_FOUND', 'not found');
+    return ok(request, reply, { keys });
+  });
+
+  app.route({
+    method: ['POST', 'PUT'],
+    url: `${base}/:name`,
+    config: { access: { exists: (r) => ctx.transit.exists(nameOf(r)) } },
+    handler: async (request, reply) => {
+      await ctx.transit.createKey(nameOf(request), createOptions(bodyOf(request)));
+      return ok(request, reply, await describe(request));
+    },
+  });
+
+  app.get(`${base}/:name`, async (request, reply) => ok(request, reply, await describe(request)));
+
+  app.delete(`${base}/:name`, async (request, reply) => {
+    await ctx.transit.deleteKey(nameOf(request));
+    await ctx.transitUsage.forget(nameOf(request));
+    return noContent(reply);
+  });
+
+  app.route({
+    method: ['POST', 'PUT'],
+    url: `${base}/:name/config`,
+    handler: async (request, reply) => {
+      const body = bodyOf(request);
+      const change: Record<string, unknown> = {};
+      const set = (field: string, value: unknown) => {
+        if (value !== undefined) change[field] = value;
+      };
+      set(
+        'minDecryptionVersion',
+        optionalInteger(body.min_decryption_version, 'min_decryption_version'),
+      );
+      set(
+        'minEncryptionVersion',
+        optionalInteger(body.min_encryption_version, 'min_encryption_version'),
+      );
+      set('deletionAllowed', optionalBoolean(body.deletion_allowed, 'deletion_allowed'));
+      set('exportable', optionalBoolean(body.exportable, 'exportable'));
+      set(
+        'allowPlaintextBackup',
+        optionalBoolean(body.allow_plaintext_backup, 'allow_plaintext_backup'),
+      );
+      set(
+        'decryptAfterRevocation',
+        optionalBoolean(body.decrypt_after_revocation, 'decrypt_after_revocation'),
+      );
+      set(
+        'rotateAfterEncryptions',
+        optionalInteger(body.rotate_after_encryptions, 'rotate_after_encryptions'),
+      );
+      set('expiresAt', expiresAt(body.expires_at));
+      if (body.auto_rotate_period !== undefined) {
+        change.autoRotatePeriodSeconds = parseDurationSeconds(
+          body.auto_rotate_period,
+          'auto_rotate_period',
+        );
+      }
+      await ctx.transit.configure(nameOf(request), change);
+      return ok(request, reply, await describe(request));
+    },
+  });
+
+  app.route({
+    method: ['POST', 'PUT'],
+    url: `${base}/:name/rotate`,
+    handler: async (request, reply) => {
+      await ctx.transit.rotate(nameOf(request));
+      return ok(request, reply, await describe(request));
+    },
+  });
+
+  app.route({
+    method: ['POST', 'PUT'],
+    url: `${base}/:name/trim`,
+    handler: async (request, reply) => {
+      const min = optionalInteger(bodyOf(request).min_available_version, 'min_available_version');
+      if (min === undefined) throw invalid("missing 'min_available_version'");
+      await ctx.transit.trim(nameOf(request), min);
+      return ok(request, reply, await describe(request));
+    },
+  });
+
+  app.route({
+    method: ['POST', 'PUT'],
+    url: `${base}/:name/state`,
+    handler: async (request, reply) => {
+      const state = bodyOf(request).state;
+      if (!isKeyState(state))
+        throw invalid('state must be one of active, inactive, rotating, revoked, pending_deletion');
+      if (state === 'expired') throw invalid('a key expires by its expires_at, not on request');
+      await ctx.transit.setState(nameOf(request), state);
+      return ok(request, reply, await describe(request));
+    },
+  });
+
+  app.get(`${base}/:name/usage`, async (request, reply) => {
+    if (!(await ctx.transit.exists(nameOf(request))))
+      throw new CustosError('ERR_NOT_FOUND', 'not found');
+    const limit = optionalInteger((request.query as Record<string, unknown>).limit, 'limit') ?? 100;
+    return ok(request, reply, {
+      usage: await ctx.transitUsage.read(nameOf(request), Math.min(limit, 10_000)),
+    });
+  });
+
+  app.get('/v1/transit/backup/:name', async (request, reply) =>
+    ok(request, reply, { backup: await ctx.transit.backup(nameOf(request)) }),
+  );
+
+  for (const url of ['/v1/transit/restore', '/v1/transit/restore/:name']) {
+    app.route({
+      method: ['POST', 'PUT'],
+      url,
+      handler: async (request, reply) => {
+        const body = bodyOf(request);
+        const rename =
+          (request.params as { name?: string }).name ??
+          (typeof body.name === 'string' ? body.name : undefined);
+        await ctx.transit.restore(
+          body.backup,
+          rename,
+          optionalBoolean(body.force, 'force') ?? false,
+        );
+        return noContent(reply);
+      },
+    });
+  }
+
+  app.get('/v1/transit/export/:type/:name', async (request, reply) =>
+    exportKey(request, reply, ctx),
+  );
+  app.get('/v1/transit/export/:type/:name/:version', async (request, reply) =>
+    exportKey(request, reply, ctx),
+  );
+}
+
+const EXPORT_TYPES = ['encryption-key', 'signing-key', 'hmac-key', 'public-key'];
+
+async function exportKey(
+  request: FastifyRequest,
+  reply: Parameters<typeof ok>[1],
+  ctx: ServerContext,
+) {
+  const { type, name, version } = request.params as {
+    type: string;
+    name: string;
+    version?: string;
+  };
+  if (!EXPORT_TYPES.includes(type))
+    throw invalid(`invalid export type; use ${EXPORT_TYPES.join(', ')}`);
+  const found = await ctx.transit.describe(name);
+  if (found === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
+  if (type !== 'public-key' && !found.policy.exportable)
+    throw invalid('private key material is not exportable');
+  const wanted = version === undefined || version === 'latest' ? undefined : Number(version);
+  const keys: Record<string, string> = {};
+  for (const v of found.versions) {
+    if (wanted !== undefined && v.version !== wanted) continue;
+    const material =
+      type === 'encryption-key'
+        ? v.key
+        : type === 'hmac-key'
+          ? v.hmac_key
+          : type === 'signing-key'
+            ? v.private_key
+            : v.public_key;
+    if (material === undefined) throw invalid(`key type ${found.policy.type} has no ${type}`);
+    keys[String(v.version)] = material;
+  }
+  if (version === 'latest') {
+    const latest = keys[String(found.policy.latest_version)];
+    for (const k of Object.keys(keys)) delete keys[k];
+    if (latest !== undefined) keys[String(found.policy.latest_version)] = latest;
+  }
+  if (Object.keys(keys).length === 0) throw new CustosError('ERR_NOT_FOUND', 'not found');
+  return ok(request, reply, { name, type: found.policy.type, keys });
+}

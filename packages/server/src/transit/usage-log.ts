@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import type { Barrier } from '../barrier/barrier.js';
+
+/** One use of a transit key: who, what, whether it worked, which request. Never data. */
+export interface KeyUsageEntry {
+  readonly time: string;
+  readonly operation: string;
+  readonly success: boolean;
+  readonly version?: number;
+  readonly accessor: string;
+  readonly display_name: string;
+  readonly request_id: string;
+}
+
+const PREFIX = 'transit/usage/';
+const MAX_SEGMENTS = 100;
+
+/**
+ * The per-key usage log. Entries are buffered per node and written as one storage entry per key
+ * every `flushMs` (or every 200 entries), so logging adds no write to a request. The oldest
+ * segments beyond 100 per key are dropped. Entries a node buffered when it crashed are lost; the
+ * audit log (written before every response) remains the complete record.
+ *
+ * @example
+ * ```ts
+ * const usage = createUsageLog(barrier);
+ * usage.record('orders', { operation: 'encrypt', success: true, ... });
+ * ```
+ */
+export function createUsageLog(
+  barrier: Barrier,
+  options: { flushMs?: number; now?: () => Date } = {},
+) {
+  const now = options.now ?? (() => new Date());
+  const buffers = new Map<string, KeyUsageEntry[]>();
+  let timer: NodeJS.Timeout | undefined;
+
+  const flushKey = async (name: string): Promise<void> => {
+    const entries = buffers.get(name);
+    if (entries === undefined || entries.length === 0) return;
+    buffers.delete(name);
+    await barrier.create(
+      `${PREFIX}${name}/${now().toISOString()}-${randomBytes(4).toString('hex')}`,
+      entries,
+    );
+    const segments = await barrier.listPaths(`${PREFIX}${name}/`);
+    for (const old of segments.slice(0, Math.max(0, segments.length - MAX_SEGMENTS)))
+      await barrier.remove(old);
+  };
+
+  const flush = async (): Promise<void> => {
+    clearTimeout(timer);
+    timer = undefined;
+    for (const name of [...buffers.keys()]) await flushKey(name).catch(() => {});
+  };
+
+  return {
+    record(name: string, entry: Omit<KeyUsageEntry, 'time'>): void {
+      const list = buffers.get(name) ?? [];
+      list.push({ time: now().toISOString(), ...entry });
+      buffers.set(name, list);
+      if (list.length >= 200) void flushKey(name).catch(() => {});
+      else timer ??= setTimeout(() => void flush(), options.flushMs ?? 2000).unref();
+    },
+    /** The most recent `limit` entries for `name`, oldest first, from every node. */
+    async read(name: string, limit = 100): Promise<KeyUsageEntry[]> {
+      const stored: KeyUsageEntry[] = [];
+      for (const path of await barrier.listPaths(`${PREFIX}${name}/`)) {
+        stored.push(...((await barrier.read<KeyUsageEntry[]>(path))?.data ?? []));
+      }
+      return [...stored, ...(buffers.get(name) ?? [])]
+        .sort((a, b) => a.time.localeCompare(b.time))
+        .slice(-limit);
+    },
+    /** Writes what is buffered (before a seal or shutdown). */
+    flush,
+    /** Removes a deleted key's log. */
+    async forget(name: string): Promise<void> {
+      buffers.delete(name);
+      for (const path of await barrier.listPaths(`${PREFIX}${name}/`)) await barrier.remove(path);
+    },
+  };
+}
+
+/** The usage log's interface. */
+export type UsageLog = ReturnType<typeof createUsageLog>;
