@@ -2,10 +2,12 @@ import { writeFile } from 'node:fs/promises';
 import { checkGoals, renderResults, type Section } from './lib/report.js';
 import { envelopeSuite } from './suites/envelope.js';
 import { serverSuite } from './suites/server.js';
+import { tokensSuite } from './suites/tokens.js';
 
 const suites: Record<string, () => Section | Promise<Section>> = {
   envelope: envelopeSuite,
   server: serverSuite,
+  tokens: tokensSuite,
 };
 
 // `npm run bench` runs everything and rewrites RESULTS.md; `npm run bench -- <suite>…` runs only
@@ -13,7 +15,9 @@ const suites: Record<string, () => Section | Promise<Section>> = {
 const only = process.argv.slice(2);
 const unknown = only.filter((name) => !(name in suites));
 if (unknown.length > 0) {
-  process.stderr.write(`bench: unknown suite ${unknown.join(', ')} (known: ${Object.keys(suites).join(', ')})\n`);
+  process.stderr.write(
+    `bench: unknown suite ${unknown.join(', ')} (known: ${Object.keys(suites).join(', ')})\n`,
+  );
   process.exit(2);
 }
 const startedAt = new Date();

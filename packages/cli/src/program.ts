@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { registerAuditCommands } from './commands/audit/register.js';
+import { registerJwtCommands } from './commands/jwt/register.js';
 import { registerKeygenCommand } from './commands/keygen/register.js';
 import { registerKeyringCommands } from './commands/keyring/register.js';
 import { registerKvCommands } from './commands/kv/register.js';
@@ -33,6 +34,7 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     registerAuditCommands,
     registerKeyringCommands,
     registerKeygenCommand,
+    registerJwtCommands,
   ]) {
     register(program, lazy);
   }

@@ -1,0 +1,141 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  clearSessionCookie,
+  readSessionCookie,
+  serializeSessionCookie,
+  setSessionCookie,
+} from './index.js';
+
+const token = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';
+
+describe('serializeSessionCookie', () => {
+  it('is HttpOnly, Secure and SameSite=Strict by default', () => {
+    expect(
+      serializeSessionCookie('session', token, { maxAgeSeconds: 900, environment: 'production' }),
+    ).toBe(`session=${token}; Max-Age=900; Path=/; HttpOnly; Secure; SameSite=Strict`);
+    expect(
+      serializeSessionCookie('session', token, { environment: undefined as unknown as string }),
+    ).toContain('Secure');
+  });
+
+  it('drops Secure only in development, allows Lax, and names __Host- cookies', () => {
+    expect(serializeSessionCookie('s', 'v', { environment: 'development', sameSite: 'lax' })).toBe(
+      's=v; Path=/; HttpOnly; SameSite=Lax',
+    );
+    expect(serializeSessionCookie('s', 'v', { environment: 'test' })).toContain('; Secure');
+    expect(serializeSessionCookie('s', 'v', { hostPrefix: true, environment: 'development' })).toBe(
+      '__Host-s=v; Path=/; HttpOnly; Secure; SameSite=Strict',
+    );
+    expect(serializeSessionCookie('s', 'v', { domain: 'example.com', path: '/app' })).toContain(
+      'Domain=example.com; Path=/app;',
+    );
+  });
+
+  it('refuses what would break the header or the __Host- rules, without echoing the value', () => {
+    const canary = 'CANARY value; Path=/evil';
+    expect(() => serializeSessionCookie('s', canary)).toThrow(/not cookie-safe/);
+    try {
+      serializeSessionCookie('s', canary);
+    } catch (err) {
+      expect(String((err as Error).message)).not.toContain('CANARY');
+    }
+    expect(() => serializeSessionCookie('bad name', 'v')).toThrow(/HTTP token/);
+    expect(() =>
+      serializeSessionCookie('s', 'v', { hostPrefix: true, domain: 'example.com' }),
+    ).toThrow(/__Host-/);
+    expect(() => serializeSessionCookie('s', 'v', { hostPrefix: true, secure: false })).toThrow(
+      /__Host-/,
+    );
+    expect(() => serializeSessionCookie('s', 'v', { sameSite: 'none' as 'lax' })).toThrow(
+      /sameSite/,
+    );
+    expect(() => serializeSessionCookie('s', 'v', { domain: 'a.com; Secure' })).toThrow(/domain/);
+    expect(() => serializeSessionCookie('s', 'v', { maxAgeSeconds: -1 })).toThrow(/maxAgeSeconds/);
+  });
+});
+
+async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe('on real servers', () => {
+  const closers: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const close of closers) await close();
+  });
+
+  it('node:http: appends to existing Set-Cookie headers and reads the cookie back', async () => {
+    const seen: (string | undefined)[] = [];
+    const { url, close } = await listen((req, res) => {
+      seen.push(readSessionCookie(req, 'session', { hostPrefix: true }));
+      res.setHeader('set-cookie', 'theme=dark');
+      setSessionCookie(res, 'session', token, { hostPrefix: true, maxAgeSeconds: 900 });
+      clearSessionCookie(res, 'old');
+      res.end('ok');
+    });
+    closers.push(close);
+    const response = await fetch(url, { headers: { cookie: `a=1; __Host-session=${token}; b=2` } });
+    expect(response.headers.getSetCookie()).toEqual([
+      'theme=dark',
+      `__Host-session=${token}; Max-Age=900; Path=/; HttpOnly; Secure; SameSite=Strict`,
+      'old=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Strict',
+    ]);
+    expect(seen).toEqual([token]);
+  });
+
+  it('Express-style responses: coexists with res.append (Express is a ServerResponse)', async () => {
+    const { url, close } = await listen((_req, res) => {
+      // What Express's res.append does, on the real ServerResponse it extends.
+      const append = (field: string, value: string) => {
+        const prev = res.getHeader(field);
+        res.setHeader(
+          field,
+          prev === undefined ? value : ([] as string[]).concat(prev as string, value),
+        );
+      };
+      append('Set-Cookie', 'csrf=abc; Path=/');
+      setSessionCookie(res, 'session', token, { sameSite: 'lax' });
+      append('Set-Cookie', 'after=1');
+      res.end();
+    });
+    closers.push(close);
+    const response = await fetch(url);
+    expect(response.headers.getSetCookie()).toEqual([
+      'csrf=abc; Path=/',
+      `session=${token}; Path=/; HttpOnly; Secure; SameSite=Lax`,
+      'after=1',
+    ]);
+  });
+
+  it('Fastify: uses reply.header and keeps other cookies', async () => {
+    const app = Fastify();
+    app.get('/', async (request, reply) => {
+      reply.header('set-cookie', 'theme=dark');
+      setSessionCookie(reply, 'session', token, { hostPrefix: true });
+      return { read: readSessionCookie(request, 'session', { hostPrefix: true }) ?? null };
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    closers.push(() => app.close());
+    const { port } = app.server.address() as AddressInfo;
+    const response = await fetch(`http://127.0.0.1:${port}/`, {
+      headers: { cookie: `__Host-session=${token}` },
+    });
+    expect(response.headers.getSetCookie()).toEqual([
+      'theme=dark',
+      `__Host-session=${token}; Path=/; HttpOnly; Secure; SameSite=Strict`,
+    ]);
+    expect(await response.json()).toEqual({ read: token });
+  });
+
+  it('refuses something that is not a response', () => {
+    expect(() => setSessionCookie({} as never, 's', 'v')).toThrow(/ServerResponse/);
+    expect(readSessionCookie(undefined, 's')).toBeUndefined();
+    expect(readSessionCookie('s=1; t=2', 't')).toBe('2');
+  });
+});

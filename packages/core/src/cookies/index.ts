@@ -1,0 +1,27 @@
+/**
+ * Session cookies set safely for Express, Fastify and `node:http`: `HttpOnly`, `Secure`
+ * outside development, `SameSite=Strict` by default (`Lax` allowed), optional `__Host-`
+ * prefix. See `docs/passwords-and-api-keys.md`.
+ *
+ * @example
+ * ```ts
+ * import { setSessionCookie, readSessionCookie } from '@custos/core/cookies';
+ * setSessionCookie(res, 'session', token, { maxAgeSeconds: 900, hostPrefix: true });
+ * const token = readSessionCookie(req, 'session', { hostPrefix: true });
+ * ```
+ * @module
+ */
+export {
+  type CookieResponse,
+  type CookieSource,
+  clearSessionCookie,
+  type FastifyReplyLike,
+  type NodeResponseLike,
+  readSessionCookie,
+  setSessionCookie,
+} from './response.js';
+export {
+  type SessionCookieOptions,
+  serializeSessionCookie,
+  sessionCookieName,
+} from './serialize.js';
