@@ -14,11 +14,11 @@ export const REDIS_URL = process.env.CUSTOS_TEST_REDIS_URL ?? 'redis://127.0.0.1
 
 const inCi = process.env.CI === 'true' || process.env.CI === '1';
 
-function reachable(url: string): Promise<boolean> {
+function connectOnce(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
     const socket = connect({ host: hostname, port: Number(port) });
-    socket.setTimeout(1000);
+    socket.setTimeout(3000);
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
@@ -29,6 +29,15 @@ function reachable(url: string): Promise<boolean> {
       resolve(false);
     });
   });
+}
+
+/** A loaded machine can miss one connect window; a service is down only if several fail. */
+async function reachable(url: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 4; attempt++) {
+    if (await connectOnce(url)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return false;
 }
 
 /**

@@ -14,9 +14,9 @@ import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
 import { createPolicyStore } from './policy/policy-store.js';
 import { SealManager } from './seal/seal-manager.js';
 import { openStorage } from './storage/database.js';
+import { createEntryStore } from './storage/entry-store.js';
 import { createTransitStore, type TransitStoreOptions } from './transit/transit-store.js';
 import { createUsageLog } from './transit/usage-log.js';
-import { createEntryStore } from './storage/entry-store.js';
 import { serverVersion } from './version.js';
 
 /** How to start a server. */

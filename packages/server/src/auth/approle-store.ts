@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { type KeyObject, randomUUID } from 'node:crypto';
 import { hmacSha256 } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
 import { type Barrier, retryOnConflict } from '../barrier/barrier.js';
@@ -50,7 +50,7 @@ const invalidLogin = () => new CustosError('ERR_INVALID_REQUEST', 'invalid role_
  */
 export function createApproleStore(
   barrier: Barrier,
-  hmacKey: () => Promise<Buffer>,
+  hmacKey: () => Promise<KeyObject>,
   now: () => number = Date.now,
 ) {
   const hash = async (value: string) => hmacSha256(await hmacKey(), value).toString('hex');

@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { generateSecret, hmacSha256 } from '@custos/core/crypto';
 import { CustosError, PermissionDenied } from '@custos/core/errors';
 import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
@@ -71,22 +72,24 @@ export const TOKEN_PREFIX = 'cst.';
  * ```
  */
 export function createTokenStore(barrier: Barrier, now: () => number = () => Date.now() / 1000) {
-  let hmacKey: Buffer | undefined;
+  let hmacKey: KeyObject | undefined;
 
-  const key = async (): Promise<Buffer> => {
+  const key = async (): Promise<KeyObject> => {
     if (hmacKey !== undefined) return hmacKey;
     const stored = await barrier.read<{ key: string }>(HMAC_KEY_PATH);
     if (stored !== undefined) {
-      hmacKey = Buffer.from(stored.data.key, 'base64');
+      hmacKey = createSecretKey(Buffer.from(stored.data.key, 'base64'));
     } else {
       const fresh = generateSecret({ encoding: 'base64', bytes: 32 }).secret.reveal();
       try {
         await barrier.create(HMAC_KEY_PATH, { key: fresh });
-        hmacKey = Buffer.from(fresh, 'base64');
+        hmacKey = createSecretKey(Buffer.from(fresh, 'base64'));
       } catch {
         // Another node created it first: use theirs.
         const winner = await barrier.read<{ key: string }>(HMAC_KEY_PATH);
-        hmacKey = Buffer.from((winner as { data: { key: string } }).data.key, 'base64');
+        hmacKey = createSecretKey(
+          Buffer.from((winner as { data: { key: string } }).data.key, 'base64'),
+        );
       }
     }
     return hmacKey;
@@ -111,17 +114,38 @@ export function createTokenStore(barrier: Barrier, now: () => number = () => Dat
     await barrier.transaction((tx) => remove(tx, entry));
   };
 
+  // Parsed entries, revalidated on every use by their storage revision (one indexed lookup, no
+  // decryption): a revocation, renewal or spent use on any node is seen at once.
+  const cache = new Map<string, { entry: TokenEntry; revision: number }>();
+  const CACHE_LIMIT = 10_000;
+
+  const fetchEntry = async (hash: string) => {
+    const revision = await barrier.revision(ID + hash);
+    if (revision === undefined) {
+      cache.delete(hash);
+      return undefined;
+    }
+    const hit = cache.get(hash);
+    if (hit !== undefined && hit.revision === revision) return hit;
+    const stored = await barrier.read<TokenEntry>(ID + hash);
+    if (stored === undefined) return undefined;
+    const fresh = { entry: stored.data, revision: stored.revision };
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+    cache.set(hash, fresh);
+    return fresh;
+  };
+
   const read = async (
     token: string,
   ): Promise<{ entry: TokenEntry; revision: number } | undefined> => {
     if (typeof token !== 'string' || token.length === 0 || token.length > 256) return undefined;
-    const stored = await barrier.read<TokenEntry>(ID + (await hashOf(token)));
+    const stored = await fetchEntry(await hashOf(token));
     if (stored === undefined) return undefined;
-    if (stored.data.expireTime !== 0 && stored.data.expireTime <= now()) {
-      await revokeTree(stored.data);
+    if (stored.entry.expireTime !== 0 && stored.entry.expireTime <= now()) {
+      await revokeTree(stored.entry);
       return undefined;
     }
-    return { entry: stored.data, revision: stored.revision };
+    return stored;
   };
 
   return {
@@ -228,9 +252,10 @@ export function createTokenStore(barrier: Barrier, now: () => number = () => Dat
     /** The key tokens (and AppRole IDs) are hashed with. */
     hmacKey: key,
 
-    /** Forgets the HMAC key (after a seal). */
+    /** Forgets the HMAC key and cached entries (after a seal). */
     clear(): void {
       hmacKey = undefined;
+      cache.clear();
     },
   };
 }

@@ -1,6 +1,6 @@
 import nodeVault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storageKinds, startTestServer, type TestServer } from '../test-harness.js';
+import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const text = (base64: string) => Buffer.from(base64, 'base64').toString();
@@ -18,39 +18,73 @@ describe.each(await storageKinds())('node-vault driving transit on %s', (kind) =
 
   it('create, encrypt, decrypt, rotate, rewrap, datakey, config, batch, list, delete', async () => {
     await vault.transitCreateKey({ name: 'payments' });
-    const { data: encrypted } = await vault.encryptData({ name: 'payments', plaintext: b64('4111 1111 1111 1111') });
+    const { data: encrypted } = await vault.encryptData({
+      name: 'payments',
+      plaintext: b64('4111 1111 1111 1111'),
+    });
     expect(encrypted.ciphertext).toMatch(/^vault:v1:/);
-    expect(text((await vault.decryptData({ name: 'payments', ciphertext: encrypted.ciphertext })).data.plaintext)).toBe('4111 1111 1111 1111');
+    expect(
+      text(
+        (await vault.decryptData({ name: 'payments', ciphertext: encrypted.ciphertext })).data
+          .plaintext,
+      ),
+    ).toBe('4111 1111 1111 1111');
 
     const rotated = await vault.write('transit/keys/payments/rotate', {});
     expect(rotated.data.latest_version).toBe(2);
-    const rewrapped = await vault.rewrapData({ name: 'payments', ciphertext: encrypted.ciphertext });
+    const rewrapped = await vault.rewrapData({
+      name: 'payments',
+      ciphertext: encrypted.ciphertext,
+    });
     expect(rewrapped.data.ciphertext).toMatch(/^vault:v2:/);
-    expect(text((await vault.decryptData({ name: 'payments', ciphertext: rewrapped.data.ciphertext })).data.plaintext)).toBe(
-      '4111 1111 1111 1111',
-    );
+    expect(
+      text(
+        (await vault.decryptData({ name: 'payments', ciphertext: rewrapped.data.ciphertext })).data
+          .plaintext,
+      ),
+    ).toBe('4111 1111 1111 1111');
 
     const dataKey = await vault.write('transit/datakey/plaintext/payments', { bits: 256 });
     expect(Buffer.from(dataKey.data.plaintext, 'base64')).toHaveLength(32);
-    expect((await vault.decryptData({ name: 'payments', ciphertext: dataKey.data.ciphertext })).data.plaintext).toBe(dataKey.data.plaintext);
+    expect(
+      (await vault.decryptData({ name: 'payments', ciphertext: dataKey.data.ciphertext })).data
+        .plaintext,
+    ).toBe(dataKey.data.plaintext);
 
-    await vault.write('transit/keys/payments/config', { min_decryption_version: 2, deletion_allowed: true });
+    await vault.write('transit/keys/payments/config', {
+      min_decryption_version: 2,
+      deletion_allowed: true,
+    });
     const key = await vault.transitReadKey({ name: 'payments' });
-    expect(key.data).toMatchObject({ min_decryption_version: 2, deletion_allowed: true, latest_version: 2 });
-    await expect(vault.decryptData({ name: 'payments', ciphertext: encrypted.ciphertext })).rejects.toThrow(
-      'ciphertext or signature version is disallowed by policy (too old)',
-    );
+    expect(key.data).toMatchObject({
+      min_decryption_version: 2,
+      deletion_allowed: true,
+      latest_version: 2,
+    });
+    await expect(
+      vault.decryptData({ name: 'payments', ciphertext: encrypted.ciphertext }),
+    ).rejects.toThrow('ciphertext or signature version is disallowed by policy (too old)');
 
     const batch = await vault.encryptData({
       name: 'payments',
-      batch_input: [{ plaintext: b64('a'), reference: 'one' }, { plaintext: b64('b'), reference: 'two' }],
+      batch_input: [
+        { plaintext: b64('a'), reference: 'one' },
+        { plaintext: b64('b'), reference: 'two' },
+      ],
     });
-    expect(batch.data.batch_results.map((r: { reference: string }) => r.reference)).toEqual(['one', 'two']);
+    expect(batch.data.batch_results.map((r: { reference: string }) => r.reference)).toEqual([
+      'one',
+      'two',
+    ]);
     const decrypted = await vault.decryptData({
       name: 'payments',
-      batch_input: batch.data.batch_results.map((r: { ciphertext: string }) => ({ ciphertext: r.ciphertext })),
+      batch_input: batch.data.batch_results.map((r: { ciphertext: string }) => ({
+        ciphertext: r.ciphertext,
+      })),
     });
-    expect(decrypted.data.batch_results.map((r: { plaintext: string }) => text(r.plaintext))).toEqual(['a', 'b']);
+    expect(
+      decrypted.data.batch_results.map((r: { plaintext: string }) => text(r.plaintext)),
+    ).toEqual(['a', 'b']);
 
     expect((await vault.transitListKeys()).data.keys).toEqual(['payments']);
     await vault.transitDeleteKey({ name: 'payments' });

@@ -36,7 +36,11 @@ export function quoteTarget(target: {
   if (target.columns.length === 0) {
     throw new CustosError('ERR_INVALID_ARGUMENT', 'name at least one encrypted column');
   }
-  const all = [target.idColumn, ...target.columns, ...(target.tenantColumn ? [target.tenantColumn] : [])];
+  const all = [
+    target.idColumn,
+    ...target.columns,
+    ...(target.tenantColumn ? [target.tenantColumn] : []),
+  ];
   if (new Set(all).size !== all.length) {
     throw new CustosError(
       'ERR_INVALID_ARGUMENT',

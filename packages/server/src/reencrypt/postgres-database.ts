@@ -77,7 +77,8 @@ export function postgresReencryptDatabase(
     [names.id, ...(names.tenant ? [names.tenant] : []), ...names.columns].join(', ');
   const idType = (names: QuotedTarget) => {
     const type = idTypes.get(names.table);
-    if (type === undefined) throw new CustosError('ERR_INVALID_ARGUMENT', 'inspect the target first');
+    if (type === undefined)
+      throw new CustosError('ERR_INVALID_ARGUMENT', 'inspect the target first');
     return type;
   };
 
@@ -98,7 +99,10 @@ export function postgresReencryptDatabase(
       const byName = new Map(rows.map((r) => [r.name, r]));
       for (const column of [target.idColumn, ...target.columns, target.tenantColumn]) {
         if (column !== undefined && !byName.has(column)) {
-          throw new CustosError('ERR_INVALID_ARGUMENT', `table ${names.table} has no column ${column}`);
+          throw new CustosError(
+            'ERR_INVALID_ARGUMENT',
+            `table ${names.table} has no column ${column}`,
+          );
         }
       }
       for (const column of target.columns) {
@@ -124,7 +128,10 @@ export function postgresReencryptDatabase(
         after === undefined
           ? `select ${selectList(names)} from ${names.table} order by ${names.id} limit $1`
           : `select ${selectList(names)} from ${names.table} where ${names.id} > $1 order by ${names.id} limit $2`;
-      const { rows } = await pool.query(sql, after === undefined ? [limit] : [String(after), limit]);
+      const { rows } = await pool.query(
+        sql,
+        after === undefined ? [limit] : [String(after), limit],
+      );
       return rows as Row[];
     },
     async readRows(target, ids) {
@@ -141,10 +148,16 @@ export function postgresReencryptDatabase(
       const client = await pool.connect();
       try {
         await client.query('begin');
-        const appliedIds = updates.length === 0 ? new Set<string>() : await update(client, target, names, idType(names), updates);
+        const appliedIds =
+          updates.length === 0
+            ? new Set<string>()
+            : await update(client, target, names, idType(names), updates);
         const applied = updates.map((u) => appliedIds.has(String(u.id)));
         if (checkpoint !== undefined && applied.every(Boolean)) {
-          await client.query(upsertCheckpointSql((i) => `$${i}`), checkpointParameters(checkpoint));
+          await client.query(
+            upsertCheckpointSql((i) => `$${i}`),
+            checkpointParameters(checkpoint),
+          );
         }
         await client.query('commit');
         return applied;
@@ -163,7 +176,10 @@ export function postgresReencryptDatabase(
       return rows[0] === undefined ? undefined : checkpointFromRow(rows[0]);
     },
     async saveCheckpoint(checkpoint) {
-      await pool.query(upsertCheckpointSql((i) => `$${i}`), checkpointParameters(checkpoint));
+      await pool.query(
+        upsertCheckpointSql((i) => `$${i}`),
+        checkpointParameters(checkpoint),
+      );
     },
     async close() {
       await options.close?.();

@@ -1,7 +1,7 @@
-import { requireService } from '#test-support/services.js';
 import { Keyring } from '@custos/core/crypto';
 import { createFieldCipher, createKeyringKms, type FieldCipher } from '@custos/core/fields';
 import { afterEach, describe, expect, it } from 'vitest';
+import { requireService } from '#test-support/services.js';
 import type { ReencryptDatabase } from './database.js';
 import { type ReencryptOptions, reencryptTable } from './reencrypt.js';
 import { encryptionStatus } from './status.js';
@@ -44,7 +44,11 @@ async function readAll(db: TestDatabase, fc: FieldCipher) {
   const all = await db.query('select id, ssn, email from patients order by id');
   return all.map((row) => ({
     id: Number(row.id),
-    ssn: fc.decrypt(row.ssn as string, { table: 'patients', column: 'ssn', rowId: row.id as number }),
+    ssn: fc.decrypt(row.ssn as string, {
+      table: 'patients',
+      column: 'ssn',
+      rowId: row.id as number,
+    }),
     email:
       row.email === null
         ? null
@@ -74,8 +78,10 @@ for (const [name, open, available] of databases) {
     afterEach(async () => {
       await db?.close();
     });
-    const run = (database: ReencryptDatabase, options: Partial<ReencryptOptions> & Pick<ReencryptOptions, 'cipher'>) =>
-      reencryptTable({ database, target, batchSize: 37, ...options });
+    const run = (
+      database: ReencryptDatabase,
+      options: Partial<ReencryptOptions> & Pick<ReencryptOptions, 'cipher'>,
+    ) => reencryptTable({ database, target, batchSize: 37, ...options });
 
     it('moves every value to the primary after a rotation, and verifies', async () => {
       const { keyring, fc } = keys();
@@ -232,7 +238,11 @@ for (const [name, open, available] of databases) {
       expect(report.complete).toBe(false);
       const [row4] = await db.query('select ssn from patients where id = 4');
       expect(row4?.ssn).toBe(tenantRows[2]?.ssn);
-      const status = await encryptionStatus({ database: db.database, cipher: fc, target: tenantTarget });
+      const status = await encryptionStatus({
+        database: db.database,
+        cipher: fc,
+        target: tenantTarget,
+      });
       expect(status.columns[0]).toMatchObject({ failing: 1, plaintext: 0 });
       expect(status.columns[0]?.versions.map((v) => [v.keyVersion, v.values, v.current])).toEqual([
         [2, 19, true],
@@ -288,7 +298,11 @@ for (const [name, open, available] of databases) {
         reencryptTable({ database: db.database, cipher: fc, target: { ...target, table: 'nope' } }),
       ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
       await expect(
-        reencryptTable({ database: db.database, cipher: fc, target: { ...target, columns: ['x'] } }),
+        reencryptTable({
+          database: db.database,
+          cipher: fc,
+          target: { ...target, columns: ['x'] },
+        }),
       ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: /no column x/ });
       await expect(
         reencryptTable({

@@ -139,7 +139,10 @@ export async function reencryptTable(options: ReencryptOptions): Promise<Reencry
       if (!dryRun && !checkpointSaved) await database.saveCheckpoint(state);
       report('reencrypt', state.stats.rows);
     }
-    state = next({ phase: options.verify === false || dryRun ? 'done' : 'verify', lastId: undefined });
+    state = next({
+      phase: options.verify === false || dryRun ? 'done' : 'verify',
+      lastId: undefined,
+    });
     if (!dryRun) await database.saveCheckpoint(state);
   }
 
@@ -202,7 +205,10 @@ async function reencryptBatch(
   if (pending.length === 0) return { counts, checkpointSaved: false };
   const conflicted = new Set<string>();
   const assumingAllApply = pending.reduce((sum, p) => merge(sum, p.counts), counts);
-  let checkpoint: Checkpoint | undefined = checkpointFor({ ...assumingAllApply, rows: rows.length });
+  let checkpoint: Checkpoint | undefined = checkpointFor({
+    ...assumingAllApply,
+    rows: rows.length,
+  });
   for (let round = 0; pending.length > 0 && round <= MAX_CONFLICT_ROUNDS; round++) {
     const applied = await database.applyUpdates(
       settings.target,

@@ -1,11 +1,6 @@
 import type { AnyFieldCipher } from '@custos/core/fields';
 import type { RowUpdate, RunStats, TableTarget } from './types.js';
-import {
-  type ContextBinding,
-  contextFor,
-  inspectValue,
-  plaintextValue,
-} from './value-plan.js';
+import { type ContextBinding, contextFor, inspectValue, plaintextValue } from './value-plan.js';
 
 /** What re-encrypting one row takes: the update to make (if any) and what it counts. */
 export interface RowPlan {

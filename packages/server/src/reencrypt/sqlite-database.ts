@@ -113,7 +113,10 @@ export function sqliteReencryptDatabase(
       const existing = new Set(info.map((c) => c.name));
       for (const column of [target.idColumn, ...target.columns, target.tenantColumn]) {
         if (column !== undefined && !existing.has(column)) {
-          throw new CustosError('ERR_INVALID_ARGUMENT', `table ${names.table} has no column ${column}`);
+          throw new CustosError(
+            'ERR_INVALID_ARGUMENT',
+            `table ${names.table} has no column ${column}`,
+          );
         }
       }
     },

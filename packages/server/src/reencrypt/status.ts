@@ -61,7 +61,9 @@ export interface EncryptionStatus {
  * const status = await encryptionStatus({ database, cipher, target: { table: 'patients', idColumn: 'id', columns: ['ssn'] } });
  * ```
  */
-export async function encryptionStatus(options: EncryptionStatusOptions): Promise<EncryptionStatus> {
+export async function encryptionStatus(
+  options: EncryptionStatusOptions,
+): Promise<EncryptionStatus> {
   const { database, target, cipher } = options;
   await database.inspect(target);
   const rowsTotal = await database.countRows(target);
@@ -86,7 +88,9 @@ export async function encryptionStatus(options: EncryptionStatusOptions): Promis
     if (batch.length === 0) break;
     for (const row of batch) {
       for (const column of target.columns) {
-        const status = columns.get(column) as ColumnStatus & { byKey: Map<string, KeyVersionCount> };
+        const status = columns.get(column) as ColumnStatus & {
+          byKey: Map<string, KeyVersionCount>;
+        };
         const value = row[column];
         const state = cipher === undefined ? headerOnly(value) : await inspectValue(cipher, value);
         if (state.kind === 'null') status.nulls++;

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { POSTGRES_URL, uniqueName } from '#test-support/services.js';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { POSTGRES_URL, uniqueName } from '#test-support/services.js';
 import type { ReencryptDatabase } from './database.js';
 import { postgresReencryptDatabase } from './postgres-database.js';
 import { sqliteReencryptDatabase } from './sqlite-database.js';
@@ -29,9 +29,9 @@ export function sqliteTestDatabase(): TestDatabase {
     database: sqliteReencryptDatabase(sqlite),
     async query(sql, params = []) {
       const statement = sqlite.prepare(sql);
-      return statement.reader
-        ? (statement.all(...params) as Record<string, unknown>[])
-        : (statement.run(...params), []);
+      if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
+      statement.run(...params);
+      return [];
     },
     async insert(table, rows) {
       insertChunks(rows, 500, (columns, chunk) => {
@@ -72,9 +72,7 @@ export async function postgresTestDatabase(): Promise<TestDatabase> {
       const chunks: Promise<unknown>[] = [];
       insertChunks(rows, 2000, (columns, chunk) => {
         const values = chunk
-          .map(
-            (_, r) => `(${columns.map((__, c) => `$${r * columns.length + c + 1}`).join(', ')})`,
-          )
+          .map((_, r) => `(${columns.map((__, c) => `$${r * columns.length + c + 1}`).join(', ')})`)
           .join(', ');
         chunks.push(
           pool.query(

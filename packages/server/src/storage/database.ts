@@ -16,6 +16,8 @@ export interface StorageDatabase {
   readonly db: Kysely<StorageSchema>;
   /** Where the data lives, without credentials (for logs and `sys/seal-status`). */
   readonly description: string;
+  /** PostgreSQL schema holding the tables, when one was given. */
+  readonly schema?: string;
   close(): Promise<void>;
 }
 
@@ -36,7 +38,7 @@ export async function openStorage(location: string): Promise<StorageDatabase> {
     ? await openPostgres(location)
     : openSqlite(location);
   try {
-    await migrate(storage.db as never, storage.kind);
+    await migrate(storage.db as never, storage.kind, storage.schema);
   } catch (err) {
     await storage.close();
     throw err;
@@ -90,6 +92,7 @@ async function openPostgres(location: string): Promise<StorageDatabase> {
     kind: 'postgres',
     db,
     description: `postgres ${url.host}${url.pathname}${schema ? ` schema ${schema}` : ''}`,
+    ...(schema === null ? {} : { schema }),
     close: () => db.destroy(),
   };
 }

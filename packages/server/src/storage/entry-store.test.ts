@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireService } from '#test-support/services.js';
 import { createTestStorage, storageKinds, type TestStorage } from '../test-harness.js';
 import { openStorage, type StorageDatabase } from './database.js';
 import { createEntryStore, type EntryStore } from './entry-store.js';
@@ -67,3 +68,25 @@ describe.each(await storageKinds())('entry store on %s', (kind) => {
     expect(Buffer.from((await store.get('binary'))?.value ?? []).equals(all)).toBe(true);
   });
 });
+
+describe.runIf(await requireService('postgres'))(
+  'two deployments in one PostgreSQL database',
+  () => {
+    it('migrate and store apart, each in its own schema', async () => {
+      const a = await createTestStorage('postgres');
+      const b = await createTestStorage('postgres');
+      try {
+        // Before the fix, the second schema's migration found the first one's lock table and failed.
+        const first = await openStorage(a.location);
+        const second = await openStorage(b.location);
+        await createEntryStore(first.db).put('shared/path', bytes('a'));
+        expect(await createEntryStore(second.db).get('shared/path')).toBeUndefined();
+        await first.close();
+        await second.close();
+      } finally {
+        await a.cleanup();
+        await b.cleanup();
+      }
+    });
+  },
+);

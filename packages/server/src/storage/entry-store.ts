@@ -53,7 +53,9 @@ function prepareStatements(db: Kysely<StorageSchema>) {
     get: prepareQuery<'path'>((p) =>
       db.selectFrom(entries).select(['value', 'revision']).where('path', '=', p('path')),
     ),
-    revision: prepareQuery<'path'>((p) => db.selectFrom(entries).select('revision').where('path', '=', p('path'))),
+    revision: prepareQuery<'path'>((p) =>
+      db.selectFrom(entries).select('revision').where('path', '=', p('path')),
+    ),
     list: prepareQuery<'pattern'>((p) =>
       db
         .selectFrom(entries)

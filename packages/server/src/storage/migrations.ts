@@ -29,13 +29,20 @@ function migrations(kind: StorageKind): Record<string, Migration> {
 }
 
 /** Runs every pending migration; throws with the failing migration's name. */
-export async function migrate(db: Kysely<unknown>, kind: StorageKind): Promise<void> {
+export async function migrate(
+  db: Kysely<unknown>,
+  kind: StorageKind,
+  schema?: string,
+): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(kind) };
   const migrator = new Migrator({
     db,
     provider,
     migrationTableName: 'custos_migrations',
     migrationLockTableName: 'custos_migrations_lock',
+    // Kysely looks for its tables in every schema unless told which; another deployment's (or a
+    // test's) schema in the same database would otherwise be mistaken for ours.
+    ...(kind === 'postgres' ? { migrationTableSchema: schema ?? 'public' } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
