@@ -1,11 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import { checkGoals, renderResults, type Section } from './lib/report.js';
 import { envelopeSuite } from './suites/envelope.js';
+import { secretsSuite } from './suites/secrets.js';
 import { serverSuite } from './suites/server.js';
 import { tokensSuite } from './suites/tokens.js';
 
 const suites: Record<string, () => Section | Promise<Section>> = {
   envelope: envelopeSuite,
+  secrets: secretsSuite,
   server: serverSuite,
   tokens: tokensSuite,
 };

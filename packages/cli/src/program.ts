@@ -1,12 +1,15 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { registerAuditCommands } from './commands/audit/register.js';
+import { registerEnvCommands } from './commands/env/register.js';
 import { registerJwtCommands } from './commands/jwt/register.js';
 import { registerKeygenCommand } from './commands/keygen/register.js';
 import { registerKeyringCommands } from './commands/keyring/register.js';
 import { registerKvCommands } from './commands/kv/register.js';
 import { registerOperatorCommands } from './commands/operator/register.js';
+import { registerRunCommand } from './commands/run/register.js';
 import { registerServerCommand } from './commands/server/register.js';
+import { registerValidateCommand } from './commands/validate/register.js';
 import { createLazy } from './lazy.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -35,6 +38,9 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     registerKeyringCommands,
     registerKeygenCommand,
     registerJwtCommands,
+    registerValidateCommand,
+    registerRunCommand,
+    registerEnvCommands,
   ]) {
     register(program, lazy);
   }

@@ -1,0 +1,129 @@
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { custos } from '../validate/test-cli.js';
+
+/** The value of one `NAME=value` line (the key file holds nothing fancier). */
+const lineValue = (text: string, name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(text)?.[1];
+
+let root: string;
+let counter = 0;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'custos-env-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function project(files: Record<string, string>): Promise<string> {
+  const path = join(root, `p${counter++}`);
+  await mkdir(path);
+  for (const [file, text] of Object.entries(files)) {
+    await writeFile(join(path, file), text, { mode: 0o600 });
+  }
+  return path;
+}
+
+describe('custos env encrypt / decrypt', () => {
+  it('encrypts a committable file, and run and validate decrypt it with the key from the environment', async () => {
+    const jwt = randomBytes(32).toString('base64url');
+    const plain = `# prod\nJWT_SECRET=${jwt}\nDB_PASSWORD='Zq8#nV2$wL5!pR9@x'\n`;
+    const cwd = await project({
+      '.env.example': 'JWT_SECRET=\nDB_PASSWORD=\n',
+      '.env.production': plain,
+    });
+    const encrypted = await custos(['env', 'encrypt', '.env.production'], { cwd });
+    expect(encrypted.code).toBe(0);
+    expect(encrypted.stdout).toContain('encrypted 2 values in .env.production');
+    expect(encrypted.stdout).toContain('as CUSTOS_ENV_KEY_PRODUCTION');
+    const text = await readFile(join(cwd, '.env.production'), 'utf8');
+    expect(text).not.toContain(jwt);
+    expect(text).toMatch(/^JWT_SECRET=enc:custos:/m);
+    expect((await stat(join(cwd, '.env.keys'))).mode & 0o777).toBe(0o600);
+
+    // Production gets the key as a variable; the key file is not deployed.
+    const key = lineValue(
+      await readFile(join(cwd, '.env.keys'), 'utf8'),
+      'CUSTOS_ENV_KEY_PRODUCTION',
+    );
+    await rm(join(cwd, '.env.keys'));
+    const env = { CUSTOS_ENV_KEY_PRODUCTION: key };
+    const validated = await custos(['validate', '--environment', 'production'], { cwd, env });
+    expect(validated).toMatchObject({ code: 0 });
+    const script = `console.log(require('node:crypto').createHash('sha256').update(process.env.JWT_SECRET).digest('hex'))`;
+    const ran = await custos(
+      ['run', '--environment', 'production', '--', process.execPath, '-e', script],
+      { cwd, env },
+    );
+    expect(ran).toMatchObject({
+      code: 0,
+      stdout: `${createHash('sha256').update(jwt).digest('hex')}\n`,
+    });
+
+    // Without the key the values are unreadable: a failed check, naming the key it needs.
+    const locked = await custos(['validate', '--environment', 'production'], { cwd });
+    expect(locked.code).toBe(1);
+    expect(locked.stdout).toMatch(/JWT_SECRET: unreadable: .* needs env key [0-9a-f]{16}/);
+
+    const decrypted = await custos(['env', 'decrypt', '.env.production'], { cwd, env });
+    expect(decrypted).toMatchObject({ code: 0, stdout: 'decrypted 2 values in .env.production\n' });
+    expect(await readFile(join(cwd, '.env.production'), 'utf8')).toBe(plain);
+  });
+
+  it('rotates to a new key, and decrypts to stdout on request', async () => {
+    const cwd = await project({ '.env': 'API_TOKEN=token-value-1234567890abcdef\n' });
+    await custos(['env', 'encrypt', '.env'], { cwd });
+    const rotated = await custos(['env', 'encrypt', '--rotate', '.env'], { cwd });
+    expect(rotated).toMatchObject({ code: 0 });
+    expect(rotated.stdout).toContain('encrypted 1 values in .env');
+    const keys = lineValue(await readFile(join(cwd, '.env.keys'), 'utf8'), 'CUSTOS_ENV_KEY');
+    expect(keys?.split(',')).toHaveLength(2);
+    const printed = await custos(['env', 'decrypt', '--stdout', '.env'], { cwd });
+    expect(printed).toEqual({
+      code: 0,
+      stdout: 'API_TOKEN=token-value-1234567890abcdef\n',
+      stderr: '',
+    });
+  });
+
+  it('exits 2 for a missing file or a damaged value', async () => {
+    const cwd = await project({ '.env': 'A=enc:custos:not-an-envelope\n' });
+    expect((await custos(['env', 'encrypt', 'missing.env'], { cwd })).code).toBe(2);
+    const damaged = await custos(['env', 'decrypt', '.env'], { cwd });
+    expect(damaged).toMatchObject({ code: 2 });
+    expect(damaged.stderr).toMatch(/A in .*\.env starts with "enc:" but is not a custos envelope/);
+  });
+});
+
+describe('custos env check', () => {
+  it('exits 0 for a tidy directory and 1 listing each finding', async () => {
+    const cwd = await project({
+      '.env.example': 'JWT_SECRET=\nPORT=\n',
+      '.env': `JWT_SECRET=${randomBytes(32).toString('hex')}\nPORT=3000\n`,
+      '.gitignore': '.env*\n!.env.example\n',
+    });
+    execFileSync('git', ['init', '-q'], { cwd });
+    const clean = await custos(['env', 'check'], { cwd });
+    expect(clean).toMatchObject({ code: 0, stdout: 'ok (1 env file)\n' });
+
+    await writeFile(join(cwd, '.gitignore'), '');
+    const token = randomBytes(20).toString('hex');
+    await writeFile(join(cwd, '.env.production'), `ADMIN_TOKEN=${token}\n`, { mode: 0o644 });
+    const result = await custos(['env', 'check', '--dir', cwd], { cwd: root });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      '.env.production: defines ADMIN_TOKEN, not listed in .env.example',
+    );
+    expect(result.stdout).toContain(
+      '.env: holds plaintext secrets (JWT_SECRET) but git does not ignore it',
+    );
+    expect(result.stdout).toContain(
+      '.env.production: holds plaintext secrets (ADMIN_TOKEN) and other users may read it (mode 644): chmod 600 .env.production',
+    );
+    expect(result.stdout).toMatch(/4 findings in 2 env files\n$/);
+    expect(result.stdout).not.toContain(token);
+  });
+});

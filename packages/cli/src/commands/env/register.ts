@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import type { Lazy } from '../../lazy.js';
+
+/** `custos env encrypt|decrypt|check`. */
+export function registerEnvCommands(program: Command, lazy: Lazy): void {
+  const env = program
+    .command('env')
+    .description('encrypt and decrypt .env values (committable enc: values), check .env files');
+  env
+    .command('encrypt')
+    .description(
+      'encrypt every value of an env file in place, under CUSTOS_ENV_KEY_<MODE> / CUSTOS_ENV_KEY (a key is created in .env.keys if none exists)',
+    )
+    .argument('<file>', 'env file, e.g. .env.production')
+    .option('--keys-file <file>', 'key file (default .env.keys beside the env file)')
+    .option('--rotate', 'start a new key and re-encrypt every value under it', false)
+    .action(lazy(() => import('./encrypt.js')));
+  env
+    .command('decrypt')
+    .description('decrypt every enc: value of an env file in place (or print it with --stdout)')
+    .argument('<file>', 'env file')
+    .option('--keys-file <file>', 'key file (default .env.keys beside the env file)')
+    .option('--stdout', 'print the decrypted file instead of rewriting it', false)
+    .action(lazy(() => import('./decrypt.js')));
+  env
+    .command('check')
+    .description(
+      'check .env files: the same names as .env.example, plaintext secrets git-ignored and not readable by others',
+    )
+    .option('-d, --dir <dir>', 'directory holding the .env files', '.')
+    .option('--example <file>', 'example file (default .env.example)')
+    .action(lazy(() => import('./check.js')));
+}

@@ -1,0 +1,127 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { custos, startCustos } from '../validate/test-cli.js';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+/** A child that prints the SHA-256 of a variable (never the variable) and exits with a code. */
+const printHash = (name: string, code = 0) =>
+  `const v = process.env.${name}; console.log(v === undefined ? 'unset' : require('node:crypto').createHash('sha256').update(v).digest('hex')); process.exit(${code});`;
+
+let root: string;
+let counter = 0;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'custos-run-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function project(files: Record<string, string>): Promise<string> {
+  const path = join(root, `p${counter++}`);
+  await mkdir(path);
+  for (const [file, text] of Object.entries(files)) {
+    await writeFile(join(path, file), text, { mode: 0o600 });
+  }
+  return path;
+}
+
+describe('custos run', () => {
+  it('runs the command with the loaded values and passes its exit code through', async () => {
+    const jwt = randomBytes(32).toString('base64url');
+    const cwd = await project({ '.env.example': 'JWT_SECRET=\n', '.env': `JWT_SECRET=${jwt}\n` });
+    const result = await custos(['run', '--', process.execPath, '-e', printHash('JWT_SECRET', 7)], {
+      cwd,
+    });
+    expect(result).toEqual({ code: 7, stdout: `${sha256(jwt)}\n`, stderr: '' });
+    // Without `--`: everything after the command name belongs to the command.
+    const bare = await custos(['run', process.execPath, '-e', printHash('JWT_SECRET')], { cwd });
+    expect(bare).toMatchObject({ code: 0, stdout: `${sha256(jwt)}\n` });
+  });
+
+  it('lets the process environment win outside production, as the SDK does', async () => {
+    const fromFile = randomBytes(32).toString('base64url');
+    const fromEnv = randomBytes(32).toString('base64url');
+    const cwd = await project({ '.env': `API_TOKEN=${fromFile}\n` });
+    const result = await custos(['run', '--', process.execPath, '-e', printHash('API_TOKEN')], {
+      cwd,
+      env: { API_TOKEN: fromEnv },
+    });
+    expect(result.stdout).toBe(`${sha256(fromEnv)}\n`);
+  });
+
+  it('refuses to start in production what the library refuses, and says why on stderr', async () => {
+    const cwd = await project({
+      '.env.example': 'JWT_SECRET=\nSTRIPE_SECRET_KEY=\nDB_PASSWORD=\n',
+      '.env.production':
+        'JWT_SECRET=changeme\nSTRIPE_SECRET_KEY=sk_test_4eC39HqLyjWDarjtT1zdp7dc\n',
+    });
+    const marker = join(cwd, 'started');
+    const child = [
+      '--',
+      process.execPath,
+      '-e',
+      `require('node:fs').writeFileSync(${JSON.stringify(marker)}, '')`,
+    ];
+    const result = await custos(['run', '--environment', 'production', ...child], {
+      cwd,
+      env: { DB_PASSWORD: randomBytes(24).toString('base64') },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(
+      '  ✗ JWT_SECRET: placeholder value left from an example or template',
+    );
+    expect(result.stderr).toContain(
+      '  ✗ STRIPE_SECRET_KEY: development or test credential (refused in production)',
+    );
+    expect(result.stderr).toContain(
+      '  ✗ DB_PASSWORD: missing (it is set in the process environment, which production does not read unless allowed)',
+    );
+    await expect(import('node:fs/promises').then((fs) => fs.access(marker))).rejects.toThrow();
+
+    // The same file starts in development, with warnings on stderr.
+    const dev = await custos(
+      ['run', '--environment', 'development', '-e', '.env.production', ...child],
+      {
+        cwd,
+        env: { DB_PASSWORD: randomBytes(24).toString('base64') },
+      },
+    );
+    expect(dev.code).toBe(0);
+    expect(dev.stderr).toContain('  ! JWT_SECRET: placeholder value');
+  });
+
+  it('forwards signals to the command and reports how it ended', async () => {
+    const cwd = await project({ '.env': `API_TOKEN=${randomBytes(24).toString('base64url')}\n` });
+    const script = `process.on('SIGTERM', () => { console.log('got SIGTERM'); process.exit(42); }); console.log('ready'); setInterval(() => {}, 1000);`;
+    const child = startCustos(['run', '--', process.execPath, '-e', script], { cwd });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      if (stdout.includes('ready')) child.kill('SIGTERM');
+    });
+    const code = await new Promise((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(stdout).toBe('ready\ngot SIGTERM\n');
+    expect(code).toBe(42);
+
+    const killed = await custos(
+      ['run', '--', process.execPath, '-e', "process.kill(process.pid, 'SIGKILL')"],
+      { cwd },
+    );
+    expect(killed.code).toBe(128 + 9);
+  });
+
+  it('exits 2 when the command cannot be started or is missing', async () => {
+    const cwd = await project({});
+    const missing = await custos(['run', '--', 'custos-no-such-command-x'], { cwd });
+    expect(missing).toMatchObject({
+      code: 2,
+      stderr:
+        'custos: cannot run custos-no-such-command-x: command not found [ERR_INVALID_ARGUMENT]\n',
+    });
+    expect((await custos(['run'], { cwd })).code).toBe(2);
+  });
+});

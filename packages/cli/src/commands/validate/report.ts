@@ -1,0 +1,19 @@
+import { type EnvironmentReport, formatProblem } from '@custos/core/secrets';
+
+/** Prints a validation report, one line per problem; never a value (the report holds none). */
+export function printReport(report: EnvironmentReport, write: (line: string) => void): void {
+  const count = report.checkedNames.length;
+  write(
+    `custos: ${report.environment}, ${count} variable${count === 1 ? '' : 's'} checked against ${report.basis}`,
+  );
+  for (const problem of report.problems) write(`  ✗ ${formatProblem(problem)}`);
+  for (const warning of report.warnings) write(`  ! ${formatProblem(warning)}`);
+  for (const notice of report.notices) write(`  note: ${notice}`);
+  const problems = plural(report.problems.length, 'problem');
+  const warnings = plural(report.warnings.length, 'warning');
+  write(report.problems.length === 0 ? `ok (${warnings})` : `${problems}, ${warnings}`);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

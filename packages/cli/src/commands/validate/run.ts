@@ -1,0 +1,22 @@
+import { checkEnvironment } from '@custos/core/secrets';
+import { ExitCode } from '../../exit-codes.js';
+import { print } from '../../output.js';
+import { type LoadFlags, toCheckOptions } from './options.js';
+import { printReport } from './report.js';
+
+interface Options extends LoadFlags {
+  json: boolean;
+}
+
+export async function run(options: Options): Promise<number> {
+  const report = await checkEnvironment(await toCheckOptions(options));
+  if (options.json) {
+    const { environment, basis, checkedNames, problems, warnings, notices } = report;
+    print(
+      JSON.stringify({ environment, basis, checkedNames, problems, warnings, notices }, null, 2),
+    );
+  } else {
+    printReport(report, print);
+  }
+  return report.problems.length > 0 ? ExitCode.finding : ExitCode.ok;
+}

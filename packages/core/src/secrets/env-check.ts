@@ -1,0 +1,220 @@
+import { execFile } from 'node:child_process';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { type DotenvLayer, dotenvPrecedence, readDotenvLayers } from './dotenv-files.js';
+import { isEncryptedValue } from './env-crypt.js';
+import { ENV_KEYS_FILE, modeOfEnvFile } from './env-key.js';
+import { readExampleFile } from './example-file.js';
+import { inferSchema, secretKindOfName } from './infer.js';
+import { checkValue } from './validate.js';
+
+/** What `custos env check` can find. */
+export type EnvFileFindingKind =
+  /** A name of the example file that the files of a mode do not define. */
+  | 'missing-name'
+  /** A name an env file defines that the example file does not list. */
+  | 'undocumented-name'
+  /** A file holding plaintext secrets (or keys) that git does not ignore. */
+  | 'not-ignored'
+  /** A file holding secrets that other users may read. */
+  | 'readable-by-others'
+  /** The example file holds what looks like a real secret. */
+  | 'secret-in-example';
+
+/** One finding; never holds a value. */
+export interface EnvFileFinding {
+  readonly file: string;
+  readonly kind: EnvFileFindingKind;
+  readonly detail: string;
+}
+
+/** Options of {@link checkEnvFiles}. */
+export interface CheckEnvFilesOptions {
+  /** Directory holding the `.env*` files; default the working directory. */
+  readonly directory?: string;
+  /** The example file; default `.env.example` in the directory. */
+  readonly exampleFile?: string;
+}
+
+/**
+ * Checks the `.env*` files of a directory (`custos env check`):
+ * - the example file and the env files list the same names — for each mode found
+ *   (`.env.production`, …), the files that mode loads together define every example name, and
+ *   no file defines a name the example does not list;
+ * - every file holding plaintext secret values (secret-looking names not `enc:` encrypted), and
+ *   the key file, is git-ignored and not readable by other users;
+ * - the example file holds no real-looking secret.
+ *
+ * @example
+ * ```ts
+ * const { findings } = await checkEnvFiles({ directory: 'backend' });
+ * for (const f of findings) console.log(`${f.file}: ${f.detail}`);
+ * ```
+ */
+export async function checkEnvFiles(
+  options: CheckEnvFilesOptions = {},
+): Promise<{ readonly files: readonly string[]; readonly findings: readonly EnvFileFinding[] }> {
+  const directory = resolve(options.directory ?? process.cwd());
+  const examplePath = resolve(directory, options.exampleFile ?? '.env.example');
+  const entries = await readdir(directory).catch(() => [] as string[]);
+  const envNames = entries
+    .filter((name) => /^\.env(?:\..+)?$/.test(name))
+    .filter((name) => !name.endsWith('.example') && name !== ENV_KEYS_FILE)
+    .sort();
+  const layers = await readDotenvLayers(envNames, directory);
+  const findings: EnvFileFinding[] = [];
+  const exampleExists = await stat(examplePath).then(
+    (info) => info.isFile(),
+    () => false,
+  );
+  if (exampleExists) {
+    const example = await readExampleFile(examplePath);
+    findings.push(
+      ...compareNames(
+        example.map((v) => v.name),
+        layers,
+        examplePath,
+      ),
+    );
+    findings.push(
+      ...realSecretsInExample(
+        example,
+        examplePath,
+        await readDotenvLayers([examplePath], directory),
+      ),
+    );
+  }
+  findings.push(...(await protection(layers, directory)));
+  return { files: layers.map((l) => l.path), findings };
+}
+
+function compareNames(
+  exampleNames: readonly string[],
+  layers: readonly DotenvLayer[],
+  examplePath: string,
+): EnvFileFinding[] {
+  const findings: EnvFileFinding[] = [];
+  const documented = new Set(exampleNames);
+  for (const layer of layers) {
+    const extra = Object.keys(layer.values).filter((name) => !documented.has(name));
+    if (extra.length > 0) {
+      findings.push({
+        file: layer.path,
+        kind: 'undocumented-name',
+        detail: `defines ${extra.join(', ')}, not listed in ${basename(examplePath)}`,
+      });
+    }
+  }
+  const byName = new Map(layers.map((l) => [basename(l.path), l]));
+  const modes = [
+    ...new Set(layers.map((l) => modeOfEnvFile(l.path)).filter((m) => m !== undefined)),
+  ];
+  const sets = modes.length > 0 ? modes : [undefined];
+  for (const mode of sets) {
+    const files = mode === undefined ? ['.env', '.env.local'] : dotenvPrecedence(mode);
+    const loaded = files.map((f) => byName.get(f)).filter((l) => l !== undefined);
+    if (loaded.length === 0) continue;
+    const defined = new Set(loaded.flatMap((l) => Object.keys(l.values)));
+    const missing = exampleNames.filter((name) => !defined.has(name));
+    if (missing.length > 0) {
+      findings.push({
+        file: (loaded.at(-1) as DotenvLayer).path,
+        kind: 'missing-name',
+        detail: `${mode === undefined ? 'the env files' : `mode ${mode} (${loaded.map((l) => basename(l.path)).join(' + ')})`} lack ${missing.join(', ')} from ${basename(examplePath)}`,
+      });
+    }
+  }
+  return findings;
+}
+
+function realSecretsInExample(
+  example: readonly { name: string }[],
+  examplePath: string,
+  parsed: readonly DotenvLayer[],
+): EnvFileFinding[] {
+  const values = parsed[0]?.values ?? {};
+  const schema = inferSchema(example);
+  const suspicious = example
+    .map((v) => v.name)
+    .filter((name) => {
+      const value = values[name];
+      const rule = schema.rules[name];
+      if (!value || rule === undefined || !rule.sensitive || isEncryptedValue(value)) return false;
+      // A value that passes every production rule is no placeholder: it looks real.
+      return checkValue(name, value, rule, true).errors.length === 0;
+    });
+  return suspicious.length === 0
+    ? []
+    : [
+        {
+          file: examplePath,
+          kind: 'secret-in-example',
+          detail: `${suspicious.join(', ')} look like real secrets; an example file holds placeholders only`,
+        },
+      ];
+}
+
+async function protection(layers: readonly DotenvLayer[], directory: string) {
+  const findings: EnvFileFinding[] = [];
+  const keysPath = resolve(directory, ENV_KEYS_FILE);
+  const keysInfo = await stat(keysPath).catch(() => undefined);
+  const sensitive: { path: string; mode: number; what: string }[] = [];
+  if (keysInfo?.isFile()) {
+    sensitive.push({ path: keysPath, mode: keysInfo.mode & 0o777, what: 'holds the env keys' });
+  }
+  for (const layer of layers) {
+    const plain = Object.entries(layer.values)
+      .filter(([name, value]) => value !== '' && !isEncryptedValue(value) && secretKindOfName(name))
+      .map(([name]) => name);
+    if (plain.length > 0) {
+      sensitive.push({
+        path: layer.path,
+        mode: layer.mode,
+        what: `holds plaintext secrets (${plain.join(', ')})`,
+      });
+    }
+  }
+  const ignored = await gitIgnored(
+    sensitive.map((s) => s.path),
+    directory,
+  );
+  for (const file of sensitive) {
+    if (ignored !== undefined && !ignored.has(file.path)) {
+      findings.push({
+        file: file.path,
+        kind: 'not-ignored',
+        detail: `${file.what} but git does not ignore it: add it to .gitignore${file.path === keysPath ? '' : ', or encrypt it with custos env encrypt'}`,
+      });
+    }
+    if (process.platform !== 'win32' && (file.mode & 0o007) !== 0) {
+      findings.push({
+        file: file.path,
+        kind: 'readable-by-others',
+        detail: `${file.what} and other users may read it (mode ${file.mode.toString(8)}): chmod 600 ${basename(file.path)}`,
+      });
+    }
+  }
+  return findings;
+}
+
+/**
+ * Which of `paths` git ignores (tracked files are never ignored), or `undefined` when git or a
+ * repository is not there.
+ */
+function gitIgnored(paths: readonly string[], cwd: string): Promise<Set<string> | undefined> {
+  if (paths.length === 0) return Promise.resolve(new Set());
+  return new Promise((done) => {
+    execFile('git', ['check-ignore', '--', ...paths], { cwd }, (error, stdout) => {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (error !== null && code !== 1) return done(undefined);
+      done(
+        new Set(
+          stdout
+            .split('\n')
+            .filter((line) => line !== '')
+            .map((line) => resolve(cwd, line)),
+        ),
+      );
+    });
+  });
+}

@@ -1,0 +1,260 @@
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'dotenv';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatDotenvValue, rewriteDotenvValues, setDotenvValue } from './dotenv-text.js';
+import { decryptEnvValue, encryptEnvValue } from './env-crypt.js';
+import { decryptEnvFile, encryptEnvFile } from './env-file-crypt.js';
+import {
+  buildKeySet,
+  envKeyVariables,
+  findEnvKeys,
+  generateEnvKey,
+  modeOfEnvFile,
+} from './env-key.js';
+import { dotenvFiles } from './provider-dotenv.js';
+
+let dir: string;
+let counter = 0;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'custos-envenc-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function project(files: Record<string, string>): Promise<string> {
+  const path = join(dir, `p${counter++}`);
+  await mkdir(path);
+  for (const [file, text] of Object.entries(files)) {
+    await writeFile(join(path, file), text, { mode: 0o600 });
+  }
+  return path;
+}
+
+const keySet = (text = generateEnvKey().reveal()) =>
+  buildKeySet([{ text, source: 'test' }], ['test'], '/nowhere/.env.keys');
+
+describe('env keys', () => {
+  it('have a documented text form and map to modes and variables', () => {
+    expect(generateEnvKey().reveal()).toMatch(/^custos-env-key:v1:[0-9a-f]{16}:[A-Za-z0-9_-]{43}$/);
+    expect(String(generateEnvKey())).toBe('[REDACTED]');
+    expect(modeOfEnvFile('/x/.env.production')).toBe('production');
+    expect(modeOfEnvFile('.env.production.local')).toBe('production');
+    expect(modeOfEnvFile('.env')).toBeUndefined();
+    expect(modeOfEnvFile('.env.local')).toBeUndefined();
+    expect(modeOfEnvFile('.env.example')).toBeUndefined();
+    expect(envKeyVariables('staging-eu')).toEqual(['CUSTOS_ENV_KEY_STAGING_EU', 'CUSTOS_ENV_KEY']);
+    expect(envKeyVariables(undefined)).toEqual(['CUSTOS_ENV_KEY']);
+  });
+
+  it('are found in the environment and the key file, several per variable', async () => {
+    const [a, b, c] = [generateEnvKey(), generateEnvKey(), generateEnvKey()].map((k) => k.reveal());
+    const path = await project({ '.env.keys': `CUSTOS_ENV_KEY=${c}\n` });
+    const keys = await findEnvKeys('production', path, {
+      env: { CUSTOS_ENV_KEY_PRODUCTION: `${a}, ${b}` },
+    });
+    expect(keys.keyIds.size).toBe(3);
+    expect(keys.primary).toBe(`env-${a?.split(':')[2]}`);
+    expect(keys.keysFile).toBe(join(path, '.env.keys'));
+    const none = await findEnvKeys(undefined, path, { env: {}, keysFile: join(path, 'missing') });
+    expect(none.primary).toBeUndefined();
+  });
+
+  it('refuse a malformed key, and a key file other users may read', async () => {
+    const path = await project({ '.env.keys': `CUSTOS_ENV_KEY=${generateEnvKey().reveal()}\n` });
+    await expect(
+      findEnvKeys(undefined, path, { env: { CUSTOS_ENV_KEY: 'custos-env-key:v1:zz:short' } }),
+    ).rejects.toThrow(/CUSTOS_ENV_KEY in the environment is not a list of custos env keys/);
+    await chmod(join(path, '.env.keys'), 0o644);
+    await expect(findEnvKeys(undefined, path, { env: {} })).rejects.toMatchObject({
+      code: 'ERR_INSECURE_FILE',
+    });
+  });
+});
+
+describe('encrypted values', () => {
+  it('round-trip, and are bound to their variable name', () => {
+    const keys = keySet();
+    const sealed = encryptEnvValue(keys, 'JWT_SECRET', 'the-value-1234567890');
+    expect(sealed).toMatch(/^enc:custos:[A-Za-z0-9_-]+$/);
+    expect(decryptEnvValue(keys, 'JWT_SECRET', sealed, '.env')).toBe('the-value-1234567890');
+    expect(() => decryptEnvValue(keys, 'DB_PASSWORD', sealed, '.env.production')).toThrow(
+      expect.objectContaining({
+        code: 'ERR_DECRYPTION_FAILED',
+        message:
+          'DB_PASSWORD in .env.production does not decrypt: the value was edited, or moved from another variable',
+      }),
+    );
+  });
+
+  it('name the missing key, and refuse tampered or truncated values', () => {
+    const keys = keySet();
+    const other = keySet();
+    const sealed = encryptEnvValue(keys, 'A', 'value-abcdef');
+    const keyId = keys.primary?.slice(4);
+    expect(() => decryptEnvValue(other, 'A', sealed, '.env')).toThrow(
+      expect.objectContaining({
+        code: 'ERR_ENV_KEY_MISSING',
+        message: expect.stringContaining(`needs env key ${keyId}`),
+      }),
+    );
+    const flipped = sealed.slice(0, -3) + (sealed.at(-3) === 'A' ? 'B' : 'A') + sealed.slice(-2);
+    expect(() => decryptEnvValue(keys, 'A', flipped, '.env')).toThrow(
+      expect.objectContaining({ code: 'ERR_DECRYPTION_FAILED' }),
+    );
+    expect(() => decryptEnvValue(keys, 'A', 'enc:custos:AQ', '.env')).toThrow(
+      expect.objectContaining({ code: 'ERR_MALFORMED_CIPHERTEXT' }),
+    );
+    expect(() => encryptEnvValue(buildKeySet([], ['nowhere'], 'x'), 'A', 'v')).toThrow(
+      expect.objectContaining({ code: 'ERR_ENV_KEY_MISSING' }),
+    );
+  });
+});
+
+describe('dotenv text', () => {
+  it('writes any value so dotenv reads it back exactly', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 60 }), (value) => {
+        fc.pre(value.trim() === value && value !== '');
+        // Values no quoting can carry are refused, never written wrong.
+        let formatted: string;
+        try {
+          formatted = formatDotenvValue('NAME', value);
+        } catch {
+          return;
+        }
+        expect(parse(`NAME=${formatted}`).NAME).toBe(value);
+      }),
+      { numRuns: 500 },
+    );
+    expect(formatDotenvValue('A', 'plain-value_1.2:3@x')).toBe('plain-value_1.2:3@x');
+    expect(formatDotenvValue('A', 'has # hash')).toBe("'has # hash'");
+    expect(formatDotenvValue('A', 'two\nlines')).toBe("'two\nlines'");
+  });
+
+  it('rewrites values in place, keeping comments, exports, order and empty values', () => {
+    const text = [
+      '# header',
+      'export A=one # keep me',
+      '',
+      "B='two words'",
+      'C=',
+      'D="multi',
+      'line"',
+      'A=again',
+    ].join('\n');
+    const out = rewriteDotenvValues(text, (name, value) =>
+      name === 'B' ? undefined : `${value.toUpperCase()}-x`,
+    );
+    expect(out).toBe(
+      [
+        '# header',
+        'export A=ONE-x # keep me',
+        '',
+        "B='two words'",
+        'C=',
+        "D='MULTI",
+        "LINE-x'",
+        'A=AGAIN-x',
+      ].join('\n'),
+    );
+    expect(setDotenvValue('X=1\n', 'Y', 'two')).toBe('X=1\nY=two\n');
+    expect(setDotenvValue('X=1', 'X', 'three')).toBe('X=three');
+  });
+});
+
+describe('encryptEnvFile / decryptEnvFile', () => {
+  const plain = [
+    '# production settings',
+    'export JWT_SECRET=7f3a9c1e5b8d2f4a6c0e9b1d3f5a7c9e  # rotate yearly',
+    "DB_PASSWORD='Zq8#nV2$wL5!pR9@'",
+    'EMPTY=',
+    'MULTI="line1',
+    'line2"',
+    '',
+  ].join('\n');
+
+  it('encrypts every value, creates a key file (0600), and the provider decrypts transparently', async () => {
+    const path = await project({ '.env.production': plain });
+    const file = join(path, '.env.production');
+    const result = await encryptEnvFile(file, { env: {} });
+    expect(result).toMatchObject({
+      encrypted: 3,
+      unchanged: 0,
+      keyVariable: 'CUSTOS_ENV_KEY_PRODUCTION',
+      keysFile: join(path, '.env.keys'),
+      wroteKey: true,
+    });
+    const encrypted = await readFile(file, 'utf8');
+    expect(encrypted).not.toContain('7f3a9c1e');
+    expect(encrypted).not.toContain('Zq8#');
+    expect(encrypted).toContain('# production settings');
+    expect(encrypted).toContain('  # rotate yearly');
+    expect(encrypted).toMatch(/^export JWT_SECRET=enc:custos:/m);
+    expect(encrypted).toContain('EMPTY=\n');
+    expect((await stat(join(path, '.env.keys'))).mode & 0o777).toBe(0o600);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+
+    const provider = dotenvFiles({ directory: path, mode: 'production', env: {} });
+    expect(await provider.get('DB_PASSWORD')).toBe('Zq8#nV2$wL5!pR9@');
+    expect(await provider.get('MULTI')).toBe('line1\nline2');
+
+    // Again: nothing left to encrypt, the same key is used.
+    expect(await encryptEnvFile(file, { env: {} })).toMatchObject({
+      encrypted: 0,
+      unchanged: 3,
+      wroteKey: false,
+    });
+    const { text, decrypted } = await decryptEnvFile(file, { env: {} });
+    expect(decrypted).toBe(3);
+    expect(parse(text)).toEqual(parse(plain));
+    expect(text).toContain('# rotate yearly');
+  });
+
+  it('rotates: a new key first, every value re-encrypted, old keys still listed', async () => {
+    const path = await project({ '.env.staging': 'API_TOKEN=token-value-1234567890\n' });
+    const file = join(path, '.env.staging');
+    await encryptEnvFile(file, { env: {} });
+    const before = parse(await readFile(join(path, '.env.keys'), 'utf8')).CUSTOS_ENV_KEY_STAGING;
+    const rotated = await encryptEnvFile(file, { env: {}, rotate: true });
+    expect(rotated).toMatchObject({ encrypted: 1, wroteKey: true });
+    const after = parse(await readFile(join(path, '.env.keys'), 'utf8')).CUSTOS_ENV_KEY_STAGING;
+    expect(after?.split(',')).toHaveLength(2);
+    expect(after?.endsWith(`,${before}`)).toBe(true);
+    // The value is now under the new key only: the old key alone cannot read it.
+    const provider = dotenvFiles({
+      directory: path,
+      mode: 'staging',
+      env: { CUSTOS_ENV_KEY_STAGING: before },
+      keysFile: join(path, 'absent'),
+    });
+    await expect(provider.get('API_TOKEN')).rejects.toMatchObject({ code: 'ERR_ENV_KEY_MISSING' });
+    const withNew = dotenvFiles({ directory: path, mode: 'staging', env: {} });
+    expect(await withNew.get('API_TOKEN')).toBe('token-value-1234567890');
+  });
+
+  it('writes nothing when a value cannot be re-encrypted', async () => {
+    const path = await project({ '.env': 'A=value-one-123\n' });
+    const file = join(path, '.env');
+    await encryptEnvFile(file, { env: {} });
+    const keysBefore = await readFile(join(path, '.env.keys'), 'utf8');
+    const fileBefore = await readFile(file, 'utf8');
+    await rm(join(path, '.env.keys'));
+    await writeFile(join(path, '.env.keys'), `CUSTOS_ENV_KEY=${generateEnvKey().reveal()}\n`, {
+      mode: 0o600,
+    });
+    await expect(encryptEnvFile(file, { env: {}, rotate: true })).rejects.toMatchObject({
+      code: 'ERR_ENV_KEY_MISSING',
+    });
+    expect(await readFile(file, 'utf8')).toBe(fileBefore);
+    expect(keysBefore).not.toBe(await readFile(join(path, '.env.keys'), 'utf8'));
+    expect((await readFile(join(path, '.env.keys'), 'utf8')).split(',')).toHaveLength(1);
+  });
+
+  it('refuses a missing file', async () => {
+    await expect(encryptEnvFile(join(dir, 'nope', '.env'))).rejects.toThrow(/does not exist/);
+  });
+});

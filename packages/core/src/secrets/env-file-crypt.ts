@@ -1,0 +1,150 @@
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parse } from 'dotenv';
+import { CustosError } from '../errors/index.js';
+import { writeFileAtomic } from '../lib/atomic-file.js';
+import { rewriteDotenvValues, setDotenvValue } from './dotenv-text.js';
+import { decryptEnvValue, encryptEnvValue, isEncryptedValue } from './env-crypt.js';
+import {
+  buildKeySet,
+  type EnvKeyOptions,
+  type EnvKeySet,
+  envKeyVariables,
+  findEnvKeys,
+  generateEnvKey,
+  modeOfEnvFile,
+  parseEnvKeyList,
+} from './env-key.js';
+
+/** Options of {@link encryptEnvFile}. */
+export interface EncryptEnvFileOptions extends EnvKeyOptions {
+  /**
+   * Start a new key: it is generated, put first in the key variable (older keys stay after it,
+   * so values not yet re-encrypted still decrypt), and every value is re-encrypted under it.
+   */
+  readonly rotate?: boolean;
+}
+
+/** What {@link encryptEnvFile} did. */
+export interface EncryptEnvFileResult {
+  /** Values encrypted (or re-encrypted by a rotation). */
+  readonly encrypted: number;
+  /** Values already encrypted and left as they were. */
+  readonly unchanged: number;
+  /** The variable that holds the key (`CUSTOS_ENV_KEY_PRODUCTION`). */
+  readonly keyVariable: string;
+  /** The key file, and whether a key was written to it (new, or a rotation). */
+  readonly keysFile: string;
+  readonly wroteKey: boolean;
+}
+
+/**
+ * Encrypts every plaintext value of a dotenv file in place (`custos env encrypt`): each value
+ * becomes `enc:` + a custos envelope, bound to its variable name, under the first key of
+ * `CUSTOS_ENV_KEY_<MODE>` / `CUSTOS_ENV_KEY`. When there is no key yet, one is generated and
+ * written to the key file (mode 0600). Comments, order and layout are kept; the file keeps its
+ * mode and is replaced atomically.
+ *
+ * @example
+ * ```ts
+ * const result = await encryptEnvFile('.env.production');
+ * // result.keyVariable === 'CUSTOS_ENV_KEY_PRODUCTION'; the key is in .env.keys
+ * ```
+ */
+export async function encryptEnvFile(
+  path: string,
+  options: EncryptEnvFileOptions = {},
+): Promise<EncryptEnvFileResult> {
+  const file = resolve(path);
+  const { text, mode: fileMode } = await readEnvFile(file);
+  const mode = modeOfEnvFile(file);
+  const keyVariable = envKeyVariables(mode)[0] as string;
+  const oldKeys = await findEnvKeys(mode, dirname(file), options);
+  const wroteKey = options.rotate === true || oldKeys.primary === undefined;
+  const newKey = wroteKey ? await prepareKey(oldKeys, keyVariable, options) : undefined;
+  const keys = newKey?.keys ?? oldKeys;
+  let encrypted = 0;
+  let unchanged = 0;
+  const output = rewriteDotenvValues(text, (name, value) => {
+    if (isEncryptedValue(value)) {
+      if (options.rotate !== true) {
+        unchanged++;
+        return undefined;
+      }
+      encrypted++;
+      return encryptEnvValue(keys, name, decryptEnvValue(oldKeys, name, value, file));
+    }
+    encrypted++;
+    return encryptEnvValue(keys, name, value);
+  });
+  // Only now that every value encrypted: the key first, then the file that needs it.
+  await newKey?.commit();
+  if (encrypted > 0) await writeFileAtomic(file, output, fileMode);
+  return { encrypted, unchanged, keyVariable, keysFile: keys.keysFile, wroteKey };
+}
+
+/**
+ * Decrypts every `enc:` value of a dotenv file (`custos env decrypt`) and returns the plaintext
+ * text; with `write: true` the file is rewritten in place. The result holds secrets in clear:
+ * write it only where the plaintext file belongs (git-ignored, mode 0600).
+ *
+ * @example
+ * ```ts
+ * const { decrypted } = await decryptEnvFile('.env.production', { write: true });
+ * ```
+ */
+export async function decryptEnvFile(
+  path: string,
+  options: EnvKeyOptions & { readonly write?: boolean } = {},
+): Promise<{ readonly text: string; readonly decrypted: number }> {
+  const file = resolve(path);
+  const { text, mode: fileMode } = await readEnvFile(file);
+  const keys = await findEnvKeys(modeOfEnvFile(file), dirname(file), options);
+  let decrypted = 0;
+  const output = rewriteDotenvValues(text, (name, value) => {
+    if (!isEncryptedValue(value)) return undefined;
+    decrypted++;
+    return decryptEnvValue(keys, name, value, file);
+  });
+  if (options.write === true && decrypted > 0) await writeFileAtomic(file, output, fileMode);
+  return { text: output, decrypted };
+}
+
+async function readEnvFile(file: string): Promise<{ text: string; mode: number }> {
+  const info = await stat(file).catch(() => undefined);
+  if (info === undefined || !info.isFile()) {
+    throw new CustosError('ERR_INVALID_ARGUMENT', `env file ${file} does not exist`);
+  }
+  return { text: await readFile(file, 'utf8'), mode: info.mode & 0o777 };
+}
+
+const KEYS_FILE_HEADER = `# custos env keys: they decrypt the enc: values of .env files. Keep this file out of git
+# (.env.* is git-ignored) and give each key to its environment as the variable of the same name.
+`;
+
+/**
+ * Generates a key to go first in `variable` of the key file (older keys stay after it) and
+ * returns the key set that encrypts with it, and the write to make once encryption succeeded.
+ */
+async function prepareKey(
+  keys: EnvKeySet,
+  variable: string,
+  options: EnvKeyOptions,
+): Promise<{ keys: EnvKeySet; commit: () => Promise<void> }> {
+  const existing = await readFile(keys.keysFile, 'utf8').catch(() => undefined);
+  const env = options.env ?? process.env;
+  const current = parse(existing ?? '')[variable] ?? env[variable] ?? '';
+  parseEnvKeyList(current, variable); // refuse to extend a damaged list
+  const fresh = generateEnvKey().reveal();
+  const list = [fresh, current].filter((part) => part.trim() !== '').join(',');
+  const source = `${variable} in ${keys.keysFile}`;
+  return {
+    keys: buildKeySet([{ text: fresh, source }], keys.searched, keys.keysFile),
+    commit: () =>
+      writeFileAtomic(
+        keys.keysFile,
+        setDotenvValue(existing ?? KEYS_FILE_HEADER, variable, list),
+        0o600,
+      ),
+  };
+}
