@@ -77,6 +77,7 @@ export {
 export { type DotenvFilesOptions, dotenvFiles } from './provider-dotenv.js';
 export { type ProcessEnvOptions, processEnv } from './provider-env.js';
 export { type SecretFilesOptions, secretFiles } from './provider-files.js';
+export { type KvAuth, type VaultKvOptions, vaultKv } from './provider-kv.js';
 export type {
   Condition,
   ResolvedRule,

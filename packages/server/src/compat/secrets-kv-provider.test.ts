@@ -1,0 +1,158 @@
+import { createSecrets, vaultKv } from '@custos/core/secrets';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+
+/** Counts the requests a provider makes. */
+function countingFetch() {
+  const calls: string[] = [];
+  const counted: typeof fetch = (input, init) => {
+    calls.push(`${init?.method ?? 'GET'} ${String(input)}`);
+    return fetch(input, init);
+  };
+  return { calls, fetch: counted };
+}
+
+describe.each(await storageKinds())(
+  'the KV v2 secrets provider against the custos server on %s',
+  (kind) => {
+    let s: TestServer;
+    beforeAll(async () => {
+      s = await startTestServer(kind);
+      await s.request('POST', 'secret/data/app/production', {
+        body: {
+          data: { DB_PASSWORD: 'kv-canary-3b9e1f7a2c5d', JWT_SECRET: 'x'.repeat(48), PORT: 8080 },
+        },
+      });
+    });
+    afterAll(async () => {
+      await s.close();
+    });
+
+    it('reads fields of one secret as variables, through the SDK cache and single-flight', async () => {
+      const counter = countingFetch();
+      const secrets = createSecrets({
+        environment: 'development',
+        providers: [
+          vaultKv({
+            address: s.url,
+            auth: { token: 'root' },
+            path: 'app/production',
+            fetch: counter.fetch,
+          }),
+        ],
+      });
+      try {
+        expect((await secrets.getRequiredSecret('DB_PASSWORD')).reveal()).toBe(
+          'kv-canary-3b9e1f7a2c5d',
+        );
+        expect((await secrets.getRequiredSecret('PORT')).reveal()).toBe('8080');
+        await Promise.all(
+          Array.from({ length: 1000 }, () => secrets.getRequiredSecret('JWT_SECRET')),
+        );
+        expect(counter.calls.length).toBeLessThanOrEqual(2);
+        expect(await secrets.getOptionalSecret('NOT_THERE')).toBeUndefined();
+        await expect(secrets.getRequiredSecret('NOT_THERE')).rejects.toMatchObject({
+          code: 'ERR_SECRET_MISSING',
+        });
+      } finally {
+        secrets.close();
+      }
+    });
+
+    it('treats a refused token as an error, not a miss, and never names the token', async () => {
+      const provider = vaultKv({
+        address: s.url,
+        auth: { token: 'cst.not-a-real-token' },
+        path: 'app/production',
+      });
+      const error = await provider.get('DB_PASSWORD').catch((e: Error) => e);
+      expect(error).toMatchObject({
+        code: 'ERR_SECRET_PROVIDER',
+        message: expect.stringMatching(/permission denied reading secret\/app\/production/),
+      });
+      expect(String(error)).not.toContain('not-a-real-token');
+      const missing = vaultKv({ address: s.url, auth: { token: 'root' }, path: 'no/such/secret' });
+      expect(await missing.get('X')).toBeUndefined();
+      const down = vaultKv({
+        address: 'http://127.0.0.1:1',
+        auth: { token: 'root' },
+        path: 'x',
+        timeoutMs: 500,
+      });
+      await expect(down.get('X')).rejects.toMatchObject({
+        code: 'ERR_SECRET_PROVIDER',
+        message: expect.stringMatching(/cannot reach/),
+      });
+    });
+
+    it('logs in with AppRole, and again when its token is revoked', async () => {
+      await s.request('POST', 'sys/policies/acl/app-read', {
+        body: {
+          policy: JSON.stringify({ path: { 'secret/data/app/*': { capabilities: ['read'] } } }),
+        },
+      });
+      await s.request('POST', 'auth/approle/role/app', { body: { token_policies: ['app-read'] } });
+      const roleId = (await s.request('GET', 'auth/approle/role/app/role-id')).body.data.role_id;
+      const secretId = (await s.request('POST', 'auth/approle/role/app/secret-id', { body: {} }))
+        .body.data.secret_id;
+      const counter = countingFetch();
+      const provider = vaultKv({
+        address: s.url,
+        auth: { roleId, secretId },
+        path: 'app/production',
+        documentTtlMs: 0,
+        fetch: counter.fetch,
+      });
+      expect(await provider.get('DB_PASSWORD')).toBe('kv-canary-3b9e1f7a2c5d');
+      const logins = counter.calls.filter((c) => c.includes('/login')).length;
+      expect(logins).toBe(1);
+      // Tokens that expire after a second: the provider logs in again when its token is refused.
+      await s.request('POST', 'auth/approle/role/app', {
+        body: { token_ttl: '1s', token_max_ttl: '1s' },
+      });
+      const shortLived = vaultKv({
+        address: s.url,
+        auth: { roleId, secretId },
+        path: 'app/production',
+        documentTtlMs: 0,
+        fetch: counter.fetch,
+      });
+      expect(await shortLived.get('PORT')).toBe('8080');
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect(await shortLived.get('PORT')).toBe('8080');
+      expect(counter.calls.filter((c) => c.includes('/login')).length).toBe(logins + 2);
+    });
+
+    it('serves the last good value while the server is sealed (stale-if-error), and says so', async () => {
+      const warnings: string[] = [];
+      const secrets = createSecrets({
+        environment: 'development',
+        cacheTtlSeconds: 1,
+        onWarning: (m) => warnings.push(m),
+        providers: [
+          vaultKv({
+            address: s.url,
+            auth: { token: 'root' },
+            path: 'app/production',
+            documentTtlMs: 0,
+          }),
+        ],
+      });
+      try {
+        expect((await secrets.getRequiredSecret('DB_PASSWORD')).reveal()).toBe(
+          'kv-canary-3b9e1f7a2c5d',
+        );
+        await s.request('POST', 'sys/seal');
+        await new Promise((resolve) => setTimeout(resolve, 1200));
+        expect((await secrets.getRequiredSecret('DB_PASSWORD')).reveal()).toBe(
+          'kv-canary-3b9e1f7a2c5d',
+        );
+        expect(warnings.join('\n')).toMatch(/last good value of DB_PASSWORD.*sealed/);
+        expect(warnings.join('\n')).not.toContain('kv-canary');
+      } finally {
+        secrets.close();
+        await s.request('POST', 'sys/unseal', { body: { key: s.server.unsealKey } });
+      }
+    });
+  },
+);
