@@ -1,6 +1,8 @@
 /**
  * `@custos/core`: every public concern, also reachable by subpath (`@custos/core/crypto`,
- * `@custos/core/errors`, `@custos/core/redaction`).
+ * `@custos/core/secrets`, `@custos/core/tokens`, `@custos/core/passwords`,
+ * `@custos/core/api-keys`, `@custos/core/cookies`, `@custos/core/kms`, `@custos/core/errors`,
+ * `@custos/core/redaction`). Subpaths load only what they need; prefer them in applications.
  *
  * @example
  * ```ts
@@ -8,6 +10,12 @@
  * ```
  * @module
  */
+export * from './api-keys/index.js';
+export * from './cookies/index.js';
 export * from './crypto/index.js';
 export * from './errors/index.js';
+export * from './kms/index.js';
+export * from './passwords/index.js';
 export * from './redaction/index.js';
+export * from './secrets/index.js';
+export * from './tokens/index.js';
