@@ -4,12 +4,14 @@ import { envelopeSuite } from './suites/envelope.js';
 import { secretsSuite } from './suites/secrets.js';
 import { serverSuite } from './suites/server.js';
 import { tokensSuite } from './suites/tokens.js';
+import { transitSuite } from './suites/transit.js';
 
 const suites: Record<string, () => Section | Promise<Section>> = {
   envelope: envelopeSuite,
   secrets: secretsSuite,
   server: serverSuite,
   tokens: tokensSuite,
+  transit: transitSuite,
 };
 
 // `npm run bench` runs everything and rewrites RESULTS.md; `npm run bench -- <suite>…` runs only

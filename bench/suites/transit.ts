@@ -1,0 +1,185 @@
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalKms } from '@custos/core/kms';
+import pg from 'pg';
+import { load, type ServerProcess, startServerProcess } from '../lib/http-load.js';
+import { compare, type Measurement } from '../lib/measure.js';
+import type { Section, Table } from '../lib/report.js';
+
+const POSTGRES_URL =
+  process.env.CUSTOS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SECONDS = Number(process.env.CUSTOS_BENCH_HTTP_SECONDS ?? 5);
+const TOKEN = 'bench-root';
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 1000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function api(
+  server: ServerProcess,
+  path: string,
+  body: unknown,
+): Promise<Record<string, any>> {
+  const response = await fetch(`${server.url}/v1/${path}`, {
+    method: 'POST',
+    headers: { 'x-vault-token': TOKEN },
+    body: JSON.stringify(body),
+  });
+  return (await response.json()) as Record<string, any>;
+}
+
+async function measure(server: ServerProcess): Promise<Measurement[]> {
+  await api(server, 'transit/keys/bench', {});
+  const value = b64('x'.repeat(32));
+  const one = (await api(server, 'transit/encrypt/bench', { plaintext: value })).data
+    .ciphertext as string;
+  const batchPlain = JSON.stringify({
+    batch_input: Array.from({ length: 100 }, () => ({ plaintext: value })),
+  });
+  const batchCipher = JSON.stringify({
+    batch_input: Array.from({ length: 100 }, () => ({ ciphertext: one })),
+  });
+  const post = (name: string, path: string, body: string) =>
+    load(
+      server,
+      { name, method: 'POST', path: () => path, body, token: TOKEN },
+      { seconds: SECONDS },
+    );
+  return [
+    await load(
+      server,
+      { name: 'no-op, bare (GET sys/health)', method: 'GET', path: () => '/v1/sys/health' },
+      { seconds: SECONDS },
+    ),
+    await load(
+      server,
+      {
+        name: 'no-op through auth + audit (GET auth/token/lookup-self)',
+        method: 'GET',
+        path: () => '/v1/auth/token/lookup-self',
+        token: TOKEN,
+      },
+      { seconds: SECONDS },
+    ),
+    await post(
+      'transit encrypt, 1 item',
+      '/v1/transit/encrypt/bench',
+      JSON.stringify({ plaintext: value }),
+    ),
+    await post(
+      'transit decrypt, 1 item',
+      '/v1/transit/decrypt/bench',
+      JSON.stringify({ ciphertext: one }),
+    ),
+    await post(
+      'transit encrypt, batch of 100 (requests/s)',
+      '/v1/transit/encrypt/bench',
+      batchPlain,
+    ),
+    await post(
+      'transit decrypt, batch of 100 (requests/s)',
+      '/v1/transit/decrypt/bench',
+      batchCipher,
+    ),
+  ];
+}
+
+/** The local KMS against a bare node:crypto loop writing the same Vault-format ciphertext. */
+function localKmsTable(): Table {
+  const kms = new LocalKms();
+  kms.createKey('bench', { exportable: true, allowPlaintextBackup: true });
+  const key = randomBytes(32);
+  const value = 'x'.repeat(32);
+  const bare = () => {
+    const nonce = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: 16 });
+    const body = cipher.update(value, 'utf8');
+    cipher.final();
+    return `vault:v1:${Buffer.concat([nonce, body, cipher.getAuthTag()]).toString('base64')}`;
+  };
+  return {
+    title: 'local KMS encrypt of a 32-byte value (in-process)',
+    baseline: 'bare node:crypto',
+    rows: compare([
+      { name: 'bare node:crypto', run: bare },
+      { name: 'LocalKms.encrypt', run: () => kms.encrypt('bench', value) },
+    ]),
+    goals: [
+      {
+        description: 'local KMS encrypt ≥ 0.8× the bare loop',
+        candidate: 'LocalKms.encrypt',
+        against: 'bare node:crypto',
+        atLeast: 0.8,
+      },
+    ],
+  };
+}
+
+/**
+ * Transit over HTTP on SQLite and PostgreSQL (autocannon, the server in its own process with an
+ * audit file), beside two no-op baselines, plus the local KMS in-process.
+ */
+export async function transitSuite(): Promise<Section> {
+  const dir = await mkdtemp(join(tmpdir(), 'custos-bench-transit-'));
+  const tables: Table[] = [localKmsTable()];
+  try {
+    const storages: [string, string][] = [['SQLite', join(dir, 'custos.db')]];
+    const schema = `custos_bench_transit_${process.pid}`;
+    const withPostgres = await postgresReachable();
+    if (withPostgres) storages.push(['PostgreSQL', `${POSTGRES_URL}?schema=${schema}`]);
+    for (const [label, storage] of storages) {
+      const server = await startServerProcess([
+        '--dev-root-token-id',
+        TOKEN,
+        '--storage',
+        storage,
+        '--audit-file',
+        join(dir, `audit-${label}.log`),
+      ]);
+      try {
+        tables.push({
+          title: `transit over HTTP, ${label} storage`,
+          baseline: 'no-op through auth + audit (GET auth/token/lookup-self)',
+          rows: await measure(server),
+          goals: ['encrypt', 'decrypt'].map((op) => ({
+            description: `transit ${op} (1 item) ≥ 0.5× the no-op route through auth + audit, ${label}`,
+            candidate: `transit ${op}, 1 item`,
+            against: 'no-op through auth + audit (GET auth/token/lookup-self)',
+            atLeast: 0.5,
+          })),
+        });
+      } finally {
+        await server.stop();
+      }
+    }
+    if (withPostgres) {
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      await client.query(`drop schema if exists "${schema}" cascade`);
+      await client.end();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return {
+    heading: 'Transit (`transit/` and `@custos/core/kms`)',
+    notes: [
+      `autocannon, 16 connections, ${SECONDS} s per row, against \`custos server --dev\` in its own process with an`,
+      'audit file. Two no-op routes: `sys/health` (no token, not audited) shows the bare framework; `auth/token/',
+      'lookup-self` goes through the same token check and audit log as transit and does nothing else, so',
+      'the ratio against it is the cost of transit itself. The goal is checked against the latter; the',
+      'ratio against the bare route is in the same table. Batch rows count requests (100 items each).',
+    ].join('\n'),
+    tables,
+  };
+}
