@@ -29,13 +29,13 @@ async function api(
   server: ServerProcess,
   path: string,
   body: unknown,
-): Promise<Record<string, any>> {
+): Promise<{ data: { ciphertext: string } }> {
   const response = await fetch(`${server.url}/v1/${path}`, {
     method: 'POST',
     headers: { 'x-vault-token': TOKEN },
     body: JSON.stringify(body),
   });
-  return (await response.json()) as Record<string, any>;
+  return (await response.json()) as { data: { ciphertext: string } };
 }
 
 async function measure(server: ServerProcess): Promise<Measurement[]> {
