@@ -59,6 +59,7 @@ export const errorCodes = {
   ERR_AUDIT_UNAVAILABLE: 'No audit sink recorded the request in time, so the request was refused.',
   ERR_INVALID_CONFIG: 'The server configuration is invalid.',
   // --- transit and key lifecycle (C4) ---
+  ERR_KMS_REMOTE: 'The remote transit engine refused the operation or could not be reached.',
   // --- field-level encryption (C5) ---
   ERR_FIELD_NOT_ENCRYPTED:
     'A value that should be a custos field ciphertext is plaintext or in another format.',

@@ -14,6 +14,12 @@
  */
 export { formatVersioned, parseVersioned } from './ciphertext.js';
 export {
+  type DataKeyScope,
+  localKmsDataKeys,
+  type TransitDataKeys,
+  transitDataKeys,
+} from './field-data-keys.js';
+export {
   assertTransition,
   canDecrypt,
   canEncrypt,
@@ -39,6 +45,12 @@ export {
   type LocalKmsOptions,
 } from './local-kms.js';
 export { decodeBackup, encodeBackup, type TransitKeyBackup } from './transit-backup.js';
+export {
+  createTransitClient,
+  type RemoteCryptOptions,
+  type TransitClient,
+  type TransitClientOptions,
+} from './transit-client.js';
 export {
   type DecryptInput,
   decryptWithKey,

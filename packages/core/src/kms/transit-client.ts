@@ -1,0 +1,89 @@
+import { CustosError } from '../errors/index.js';
+import { createVaultClient, type VaultConnectionOptions } from '../lib/vault-http.js';
+
+/** Options of {@link createTransitClient}. */
+export interface TransitClientOptions extends VaultConnectionOptions {
+  /** Transit mount (default `transit`). */
+  readonly mount?: string;
+}
+
+/** Options of a remote encrypt/decrypt. */
+export interface RemoteCryptOptions {
+  readonly context?: Uint8Array;
+  readonly associatedData?: Uint8Array;
+  readonly keyVersion?: number;
+}
+
+const b64 = (bytes: Uint8Array | undefined) =>
+  bytes === undefined ? undefined : Buffer.from(bytes).toString('base64');
+
+/**
+ * A small client for the transit engine of the custos server (or HashiCorp Vault): encrypt,
+ * decrypt, rewrap and key reads, with token or AppRole auth. Server errors keep their text
+ * (`ERR_KMS_REMOTE`), which never holds plaintext.
+ *
+ * @example
+ * ```ts
+ * const transit = createTransitClient({ auth: { token } });
+ * const { ciphertext } = await transit.encrypt('patients', Buffer.from('Jane Doe'));
+ * ```
+ */
+export function createTransitClient(options: TransitClientOptions = {}) {
+  const client = createVaultClient(options, 'ERR_KMS_REMOTE');
+  const mount = (options.mount ?? 'transit').replace(/^\/+|\/+$/g, '');
+  const call = async (method: string, path: string, body?: unknown) => {
+    const response = await client.call(method, `${mount}/${path}`, body);
+    if (response.status !== 200)
+      throw new CustosError(
+        'ERR_KMS_REMOTE',
+        `transit ${path.split('/')[0]} at ${client.address}: ${client.errorOf(response)}`,
+      );
+    return response.body?.data as Record<string, unknown>;
+  };
+  return {
+    async encrypt(
+      name: string,
+      plaintext: Uint8Array,
+      opts: RemoteCryptOptions = {},
+    ): Promise<{ ciphertext: string; keyVersion: number }> {
+      const data = await call('POST', `encrypt/${encodeURIComponent(name)}`, {
+        plaintext: b64(plaintext),
+        context: b64(opts.context),
+        associated_data: b64(opts.associatedData),
+        key_version: opts.keyVersion,
+      });
+      return { ciphertext: data.ciphertext as string, keyVersion: data.key_version as number };
+    },
+    async decrypt(
+      name: string,
+      ciphertext: string,
+      opts: RemoteCryptOptions = {},
+    ): Promise<Buffer> {
+      const data = await call('POST', `decrypt/${encodeURIComponent(name)}`, {
+        ciphertext,
+        context: b64(opts.context),
+        associated_data: b64(opts.associatedData),
+      });
+      return Buffer.from(data.plaintext as string, 'base64');
+    },
+    async rewrap(
+      name: string,
+      ciphertext: string,
+      opts: RemoteCryptOptions = {},
+    ): Promise<{ ciphertext: string; keyVersion: number }> {
+      const data = await call('POST', `rewrap/${encodeURIComponent(name)}`, {
+        ciphertext,
+        context: b64(opts.context),
+        associated_data: b64(opts.associatedData),
+        key_version: opts.keyVersion,
+      });
+      return { ciphertext: data.ciphertext as string, keyVersion: data.key_version as number };
+    },
+    async latestVersion(name: string): Promise<number> {
+      return (await call('GET', `keys/${encodeURIComponent(name)}`)).latest_version as number;
+    },
+  };
+}
+
+/** The transit client's interface. */
+export type TransitClient = ReturnType<typeof createTransitClient>;
