@@ -16,7 +16,14 @@ export interface VaultConnectionOptions {
   readonly timeoutMs?: number;
   /** The `fetch` to use (tests, proxies); default the global one. */
   readonly fetch?: typeof fetch;
+  /**
+   * Allow plain `http://` to a host other than loopback (a trusted private network only):
+   * without TLS the token travels in the clear. Default false.
+   */
+  readonly allowInsecureHttp?: boolean;
 }
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 /** A response: status and parsed JSON body (`null` when empty). */
 export interface VaultResponse {
@@ -48,6 +55,20 @@ export function createVaultClient(options: VaultConnectionOptions, errorCode: Er
   const timeoutMs = options.timeoutMs ?? 5000;
   const fail = (message: string) => new CustosError(errorCode, message);
   if (auth === undefined) throw fail(`no token for ${address}: pass auth, or set CUSTOS_TOKEN`);
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch {
+    throw fail(`${address} is not a valid server address`);
+  }
+  if (
+    url.protocol !== 'https:' &&
+    !(url.protocol === 'http:' && (LOOPBACK.has(url.hostname) || options.allowInsecureHttp))
+  ) {
+    throw fail(
+      `${address}: use https (plain http is accepted only to loopback, or with allowInsecureHttp)`,
+    );
+  }
   let token = 'token' in auth ? auth.token : undefined;
 
   const send = async (
@@ -66,10 +87,17 @@ export function createVaultClient(options: VaultConnectionOptions, errorCode: Er
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(timeoutMs),
+        // A redirect would carry the token (and an AppRole secret ID) to another server.
+        redirect: 'manual',
       });
     } catch (err) {
       const reason = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
       throw fail(`cannot reach ${address} (${reason})`);
+    }
+    if (response.status >= 300 && response.status < 400) {
+      throw fail(
+        `${address} answered with a redirect (HTTP ${response.status}); custos does not follow redirects`,
+      );
     }
     const text = await response.text();
     let parsed: Record<string, unknown> | null = null;

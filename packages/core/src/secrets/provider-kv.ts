@@ -47,10 +47,10 @@ export function vaultKv(options: VaultKvOptions): SecretProvider {
   const ttl = options.documentTtlMs ?? 1000;
   const where = `${mount}/${path} at ${client.address}`;
   const failure = (message: string) => new CustosError('ERR_SECRET_PROVIDER', message);
-  let document: { fields: Record<string, string>; at: number } | undefined;
-  let inFlight: Promise<Record<string, string> | undefined> | undefined;
+  let document: { fields: Map<string, string>; at: number } | undefined;
+  let inFlight: Promise<Map<string, string> | undefined> | undefined;
 
-  const fetchDocument = async (): Promise<Record<string, string> | undefined> => {
+  const fetchDocument = async (): Promise<Map<string, string> | undefined> => {
     const encoded = path.split('/').map(encodeURIComponent).join('/');
     const response = await client.call(
       'GET',
@@ -63,17 +63,21 @@ export function vaultKv(options: VaultKvOptions): SecretProvider {
       throw failure(`the server at ${client.address} is sealed or unavailable`);
     if (response.status !== 200)
       throw failure(`reading ${where} failed with HTTP ${response.status}`);
-    const data = (response.body?.data as { data?: Record<string, unknown> | null } | undefined)
-      ?.data;
-    if (data === undefined || data === null) return undefined;
-    const fields: Record<string, string> = {};
+    // Only a 404 is a miss: a 200 that is not a KV v2 answer (a proxy's page, another API) is an
+    // error, so the chain never falls through to a lower provider on it.
+    const data = (response.body?.data as { data?: unknown } | undefined)?.data;
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      throw failure(`${where} did not answer as a KV version 2 secret`);
+    }
+    // No prototype: a variable named "constructor" or "toString" is simply absent.
+    const fields = new Map<string, string>();
     for (const [name, value] of Object.entries(data)) {
-      fields[name] = typeof value === 'string' ? value : JSON.stringify(value);
+      fields.set(name, typeof value === 'string' ? value : JSON.stringify(value));
     }
     return fields;
   };
 
-  const current = async (): Promise<Record<string, string> | undefined> => {
+  const current = async (): Promise<Map<string, string> | undefined> => {
     if (document !== undefined && Date.now() - document.at < ttl) return document.fields;
     inFlight ??= fetchDocument().finally(() => {
       inFlight = undefined;
@@ -86,10 +90,10 @@ export function vaultKv(options: VaultKvOptions): SecretProvider {
   return {
     name: `kv:${mount}/${path}`,
     async get(name) {
-      return (await current())?.[name];
+      return (await current())?.get(name);
     },
     async list() {
-      return Object.keys((await current()) ?? {});
+      return [...((await current())?.keys() ?? [])];
     },
   };
 }

@@ -28,7 +28,8 @@ export function lookupData(entry: TokenEntry, token?: string): Record<string, un
     display_name: entry.displayName,
     entity_id: '',
     expire_time: entry.expireTime === 0 ? null : iso(entry.expireTime),
-    explicit_max_ttl: entry.maxExpireTime === 0 ? 0 : entry.maxExpireTime - entry.creationTime,
+    explicit_max_ttl:
+      entry.maxExpireTime === 0 ? 0 : Math.round(entry.maxExpireTime - entry.creationTime),
     ...(token === undefined ? {} : { id: token }),
     issue_time: iso(entry.creationTime),
     meta: Object.keys(entry.meta).length > 0 ? entry.meta : null,

@@ -153,7 +153,9 @@ export function createTokenStore(barrier: Barrier, now: () => number = () => Dat
       const token =
         input.id ??
         TOKEN_PREFIX + generateSecret({ encoding: 'alphanumeric', length: 32 }).secret.reveal();
-      const created = Math.floor(now());
+      // Expiry is computed from the exact time: flooring it would cut up to a second off every TTL.
+      const at = now();
+      const created = Math.floor(at);
       const isRoot = input.policies.includes('root');
       const explicitMax = input.explicitMaxTtlSeconds ?? 0;
       // Only root tokens may live forever; everything else gets the default TTL, capped.
@@ -167,7 +169,7 @@ export function createTokenStore(barrier: Barrier, now: () => number = () => Dat
       if (explicitMax > 0) ttl = ttl === 0 ? explicitMax : Math.min(ttl, explicitMax);
       if (input.parent && input.parent.expireTime !== 0 && !input.orphan) {
         // A child never outlives its parent.
-        const left = Math.max(1, input.parent.expireTime - created);
+        const left = Math.max(1, input.parent.expireTime - at);
         ttl = ttl === 0 ? left : Math.min(ttl, left);
       }
       const entry: TokenEntry = {
@@ -177,9 +179,9 @@ export function createTokenStore(barrier: Barrier, now: () => number = () => Dat
         meta: input.meta ?? {},
         creationTime: created,
         creationTtl: ttl,
-        expireTime: ttl === 0 ? 0 : created + ttl,
+        expireTime: ttl === 0 ? 0 : at + ttl,
         maxExpireTime:
-          explicitMax > 0 ? created + explicitMax : ttl === 0 ? 0 : created + MAX_TOKEN_TTL_SECONDS,
+          explicitMax > 0 ? at + explicitMax : ttl === 0 ? 0 : at + MAX_TOKEN_TTL_SECONDS,
         renewable: ttl === 0 ? false : (input.renewable ?? true),
         numUses: input.numUses ?? 0,
         parentHash: input.orphan || input.parent === undefined ? '' : input.parent.hash,
@@ -229,7 +231,7 @@ export function createTokenStore(barrier: Barrier, now: () => number = () => Dat
       return retryOnConflict(async () => {
         const stored = await barrier.read<TokenEntry>(ID + entry.hash);
         if (stored === undefined) throw new PermissionDenied();
-        const at = Math.floor(now());
+        const at = now();
         const increment = incrementSeconds || stored.data.creationTtl || DEFAULT_TOKEN_TTL_SECONDS;
         const cap =
           stored.data.maxExpireTime === 0 ? Number.POSITIVE_INFINITY : stored.data.maxExpireTime;

@@ -1,4 +1,6 @@
-import { createSecrets, vaultKv } from '@custos/core/secrets';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSecrets, type SecretProvider, vaultKv } from '@custos/core/secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
 
@@ -156,3 +158,101 @@ describe.each(await storageKinds())(
     });
   },
 );
+
+/** A local HTTP server answering every request with `answer`, recording what it received. */
+async function fakeServer(
+  answer: (url: string) => { status: number; headers?: Record<string, string>; body?: string },
+) {
+  const seen: { url: string; token: string | undefined }[] = [];
+  const server: Server = createServer((req, res) => {
+    seen.push({ url: req.url ?? '', token: req.headers['x-vault-token'] as string | undefined });
+    const { status, headers, body } = answer(req.url ?? '');
+    res.writeHead(status, headers);
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, seen, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe('the KV v2 provider fails closed', () => {
+  it('never follows a redirect, so the token cannot be sent elsewhere', async () => {
+    const elsewhere = await fakeServer(() => ({
+      status: 200,
+      body: '{"data":{"data":{"DB_PASSWORD":"attacker"}}}',
+    }));
+    const redirecting = await fakeServer(() => ({
+      status: 307,
+      headers: { location: `${elsewhere.url}/v1/secret/data/app` },
+    }));
+    try {
+      const provider = vaultKv({
+        address: redirecting.url,
+        auth: { token: 'hvs.REAL-TOKEN' },
+        path: 'app',
+      });
+      await expect(provider.get('DB_PASSWORD')).rejects.toMatchObject({
+        code: 'ERR_SECRET_PROVIDER',
+        message: expect.stringMatching(/redirect/),
+      });
+      expect(elsewhere.seen).toEqual([]);
+    } finally {
+      await redirecting.close();
+      await elsewhere.close();
+    }
+  });
+
+  it('treats a 200 that is not a KV v2 answer as an error, so a chain does not fall through', async () => {
+    const portal = await fakeServer(() => ({
+      status: 200,
+      headers: { 'content-type': 'text/html' },
+      body: '<html>login</html>',
+    }));
+    try {
+      const fallback: SecretProvider = {
+        name: 'stale-files',
+        get: async () => 'old-value-from-fallback',
+        list: async () => [],
+      };
+      const secrets = createSecrets({
+        environment: 'development',
+        providers: [vaultKv({ address: portal.url, auth: { token: 't' }, path: 'app' }), fallback],
+      });
+      await expect(secrets.getRequiredSecret('DB_PASSWORD')).rejects.toMatchObject({
+        code: 'ERR_SECRET_PROVIDER',
+      });
+      secrets.close();
+    } finally {
+      await portal.close();
+    }
+  });
+
+  it('does not answer for names of object prototype members', async () => {
+    const kv = await fakeServer(() => ({ status: 200, body: '{"data":{"data":{"A":"1"}}}' }));
+    try {
+      const provider = vaultKv({ address: kv.url, auth: { token: 't' }, path: 'app' });
+      expect(await provider.get('constructor')).toBeUndefined();
+      expect(await provider.get('toString')).toBeUndefined();
+      expect(await provider.get('A')).toBe('1');
+    } finally {
+      await kv.close();
+    }
+  });
+
+  it('refuses plain http to anything but loopback unless told otherwise', () => {
+    expect(() =>
+      vaultKv({ address: 'http://vault.internal:8200', auth: { token: 't' }, path: 'app' }),
+    ).toThrow(/use https/);
+    expect(() =>
+      vaultKv({
+        address: 'http://vault.internal:8200',
+        auth: { token: 't' },
+        path: 'app',
+        allowInsecureHttp: true,
+      }),
+    ).not.toThrow();
+    expect(() =>
+      vaultKv({ address: 'https://vault.internal:8200', auth: { token: 't' }, path: 'app' }),
+    ).not.toThrow();
+  });
+});
