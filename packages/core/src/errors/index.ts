@@ -43,6 +43,8 @@ export const errorCodes = {
     'Production refuses this provider (the plain process environment) unless it is explicitly allowed.',
   ERR_ENV_KEY_MISSING:
     'An encrypted dotenv value needs a key that none of the given keys (CUSTOS_ENV_KEY…, key file) provides.',
+  ERR_ENV_VALUE_OUTDATED:
+    'An encrypted dotenv value is in the first enc: format (not bound to its file mode), which is no longer read.',
   ERR_INVALID_SCHEMA: 'A secrets schema (module, JSON file or definition) is invalid.',
   // --- server: seal, auth, policies, KV v2, audit (C3) ---
   ERR_SEALED: 'The server is sealed: it holds no keys until unsealed with enough key shares.',
@@ -85,6 +87,8 @@ export const errorCodes = {
   ERR_PASSWORD_HASH_UNSUPPORTED:
     'A stored password hash is not in a format custos verifies, or its parameters are out of range.',
   ERR_PEPPER_UNKNOWN: 'A stored hash or API key names a pepper id that is not configured.',
+  ERR_PEPPER_REQUIRED:
+    'A stored password hash carries no pepper, and the hasher requires one (requirePepper).',
   ERR_API_KEY_MALFORMED:
     'The API key does not have the custos form (prefix, key id, then random part and checksum, joined by underscores).',
   ERR_API_KEY_CHECKSUM:

@@ -61,6 +61,15 @@ export async function hashPreHashedBcrypt(input: Buffer, cost: number): Promise<
   return `$bcrypt-sha256$v=2,t=2b,r=${cost}$${salt}$${full.slice(29)}`;
 }
 
+/**
+ * Whether a `bcrypt-sha256` hash is in the format `hashPreHashedBcrypt` makes today: passlib's
+ * version 2 (HMAC pre-hash) over `$2b$`. Version 1 (a plain SHA-256 pre-hash) and the `$2a$`
+ * variant still verify but should be rehashed.
+ */
+export function isCurrentPreHashedBcrypt(stored: string): boolean {
+  return PRE_HASHED.exec(stored)?.[1] === '2b';
+}
+
 /** The cost of a bcrypt or bcrypt-sha256 hash. */
 export function bcryptCost(stored: string): number {
   const plain = PLAIN.exec(stored);

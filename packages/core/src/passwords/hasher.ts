@@ -7,7 +7,7 @@ import {
   hashArgon2id,
   OWASP_ARGON2ID,
 } from './argon2.js';
-import { bcryptCost, hashPreHashedBcrypt } from './bcrypt.js';
+import { bcryptCost, hashPreHashedBcrypt, isCurrentPreHashedBcrypt } from './bcrypt.js';
 import { type PasswordInput, passwordBytes } from './input.js';
 import { hashPbkdf2, MIN_PBKDF2_ROUNDS, pbkdf2Rounds } from './pbkdf2.js';
 import { schemeOf, splitPepper } from './schemes.js';
@@ -35,6 +35,13 @@ export interface PasswordOptions {
    * so a new pepper can take over while hashes made with older ones still verify.
    */
   readonly peppers?: PepperSet;
+  /**
+   * Refuse stored hashes that carry no pepper (`ERR_PEPPER_REQUIRED`) instead of verifying them
+   * and asking for a rehash. Without it, someone who can write the users table can store an
+   * unpeppered hash of a password they know. Leave it off while existing hashes are being
+   * moved to peppers (each login rehashes one), and turn it on once none is left. Needs `peppers`.
+   */
+  readonly requirePepper?: boolean;
 }
 
 /** The outcome of {@link PasswordHasher.verify}. */
@@ -71,6 +78,10 @@ export interface PasswordHasher {
 export function createPasswordHasher(options: PasswordOptions = {}): PasswordHasher {
   const policy = resolvePolicy(options);
   const peppers = options.peppers === undefined ? undefined : resolvePeppers(options.peppers);
+  const requirePepper = options.requirePepper === true;
+  if (requirePepper && peppers === undefined) {
+    throw new CustosError('ERR_INVALID_ARGUMENT', 'requirePepper needs peppers to be configured');
+  }
 
   const needsRehash = (stored: string): boolean => {
     const { pepperId, inner } = splitPepper(stored);
@@ -82,7 +93,11 @@ export function createPasswordHasher(options: PasswordOptions = {}): PasswordHas
       case 'pbkdf2-sha256':
         return scheme !== 'pbkdf2-sha256' || pbkdf2Rounds(inner) < policy.pbkdf2Rounds;
       case 'bcrypt-sha256':
-        return scheme !== 'bcrypt-sha256' || bcryptCost(inner) < policy.bcryptCost;
+        return (
+          scheme !== 'bcrypt-sha256' ||
+          !isCurrentPreHashedBcrypt(inner) ||
+          bcryptCost(inner) < policy.bcryptCost
+        );
     }
   };
 
@@ -103,6 +118,12 @@ export function createPasswordHasher(options: PasswordOptions = {}): PasswordHas
       const bytes = passwordBytes(password);
       const { pepperId, inner } = splitPepper(stored);
       const scheme = schemeOf(inner);
+      if (pepperId === undefined && requirePepper) {
+        throw new CustosError(
+          'ERR_PEPPER_REQUIRED',
+          'the stored hash carries no pepper, and this hasher requires one (requirePepper)',
+        );
+      }
       if (bytes.length === 0) return { valid: false, needsRehash: false };
       let input = bytes;
       if (pepperId !== undefined) {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import bcrypt from 'bcrypt';
 import { describe, expect, it } from 'vitest';
@@ -100,6 +100,29 @@ describe('hashPassword / verifyPassword', () => {
     expect((await shared.verify(`${LONG_PASSWORD.slice(0, 72)}other`, pre)).valid).toBe(false);
   });
 
+  it('asks to rehash passlib bcrypt-sha256 v1 and $2a$ hashes even at the current cost', async () => {
+    const policy = createPasswordHasher({ algorithm: 'bcrypt-sha256', bcryptCost: 10 });
+    // passlib's formats at cost 10, made with the bcrypt binding (the cost-4 vectors above are
+    // passlib's own): v1 pre-hashes with plain SHA-256, v2 with HMAC-SHA256 keyed by the salt.
+    const made = async (version: 1 | 2, ident: 'a' | 'b') => {
+      const settings = await bcrypt.genSalt(10, ident);
+      const salt = settings.slice(7, 29);
+      const digest =
+        version === 1
+          ? createHash('sha256').update(PASSWORD).digest('base64')
+          : createHmac('sha256', salt).update(PASSWORD).digest('base64');
+      const checksum = (await bcrypt.hash(digest, settings)).slice(29);
+      const params = version === 1 ? `2${ident},10` : `v=2,t=2${ident},r=10`;
+      return `$bcrypt-sha256$${params}$${salt}$${checksum}`;
+    };
+    const current = await made(2, 'b');
+    expect(await policy.verify(PASSWORD, current)).toEqual({ valid: true, needsRehash: false });
+    for (const legacy of [await made(1, 'b'), await made(1, 'a'), await made(2, 'a')]) {
+      expect(await policy.verify(PASSWORD, legacy)).toEqual({ valid: true, needsRehash: true });
+      expect(policy.needsRehash(legacy)).toBe(true);
+    }
+  });
+
   it('refuses unknown, malformed and hostile stored hashes without echoing them', async () => {
     const cases = [
       'plaintext-password',
@@ -159,6 +182,31 @@ describe('peppers', () => {
     expect(`${err?.message} ${inspect(err)}`).not.toContain(short);
     expect(() => createPasswordHasher({ peppers: { currentId: 'b', peppers: { a: p1 } } })).toThrow(
       /current pepper "b"/,
+    );
+  });
+
+  it('with requirePepper, refuses a hash made without a pepper (a planted known password)', async () => {
+    const peppers = { currentId: 'p1', peppers: { p1 } };
+    const strict = createPasswordHasher({ peppers, requirePepper: true });
+    const peppered = await strict.hash(PASSWORD);
+    expect(await strict.verify(PASSWORD, peppered)).toEqual({ valid: true, needsRehash: false });
+    // Someone who can write the users table stores a hash of a password they know.
+    const planted = await hashPassword('attacker-knows-this');
+    await expect(strict.verify('attacker-knows-this', planted)).rejects.toMatchObject({
+      code: 'ERR_PEPPER_REQUIRED',
+      message: expect.not.stringContaining('attacker-knows-this'),
+    });
+    // While migrating (the default), unpeppered hashes still verify and ask for a rehash.
+    const migrating = createPasswordHasher({ peppers });
+    expect(await migrating.verify('attacker-knows-this', planted)).toEqual({
+      valid: true,
+      needsRehash: true,
+    });
+    expect(() => createPasswordHasher({ requirePepper: true })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARGUMENT',
+        message: expect.stringMatching(/requirePepper/),
+      }),
     );
   });
 });

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createScrubber, REDACTED } from './scrubber.js';
@@ -92,5 +93,75 @@ describe('createScrubber', () => {
     ]);
     for (const text of texts) expect(text).not.toContain(CANARY);
     expect(scrubber.redactError('not an error')).toBe('not an error');
+  });
+
+  it('removes form-encoded, lowercase-percent, URL user-info and hex forms', () => {
+    const value = "Sup3r!Secret(2024)~x'q";
+    const scrubber = createScrubber();
+    scrubber.add(value);
+    const bytes = Buffer.from(value);
+    const url = new URL('postgres://db.internal/app');
+    url.username = 'app';
+    url.password = value;
+    const lowercase = (text: string) => text.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase());
+    const texts = [
+      'password=Sup3r%21Secret%282024%29%7Ex%27q', // URLSearchParams / form bodies
+      `body=${new URLSearchParams({ password: value }).toString()}`,
+      `lower=${lowercase(new URLSearchParams({ p: value }).toString())}`,
+      `connect ${url.href} failed`,
+      `hex ${bytes.toString('hex')} HEX ${bytes.toString('hex').toUpperCase()}`,
+      `in a hex dump: 00ff${bytes.toString('hex')}ff00`,
+    ];
+    for (const text of texts) {
+      const out = scrubber.redact(text);
+      expect(out).toContain(REDACTED);
+      expect(out).not.toMatch(/Sup3r|Secret|5375703372/i);
+    }
+    // Spaces: `+` in form bodies, `%20` elsewhere, lowercase escapes alike.
+    const spaced = createScrubber();
+    spaced.add('correct horse battery~staple');
+    const form = new URLSearchParams({ p: 'correct horse battery~staple' }).toString().slice(2);
+    expect(spaced.redact(`a=${form}&b=${lowercase(form)}`)).toBe(`a=${REDACTED}&b=${REDACTED}`);
+  });
+
+  it('scrubs string fields of an error, and causes that are not errors, without looping', () => {
+    const scrubber = createScrubber();
+    scrubber.add(CANARY);
+    const plainCause = { message: `plain ${CANARY}`, detail: { deeper: [`x ${CANARY}`] } };
+    const err = Object.assign(new Error('request failed', { cause: plainCause }), {
+      config: { url: 'https://api.test/login', password: CANARY, headers: { auth: CANARY } },
+      body: `token=${CANARY}`,
+    });
+    const cycle: Record<string, unknown> = { note: CANARY };
+    cycle.self = cycle;
+    (err.config as Record<string, unknown>).cycle = cycle;
+    const stringCause = new Error('wrapped', { cause: `because ${CANARY}` });
+    const frozen = Object.assign(new Error('frozen field'), { data: Object.freeze({ v: CANARY }) });
+    scrubber.redactError(err);
+    scrubber.redactError(stringCause);
+    scrubber.redactError(frozen);
+    const shown = inspect(err, { depth: 10 }) + inspect(stringCause) + JSON.stringify(plainCause);
+    expect(shown).not.toContain(CANARY);
+    expect(shown).toContain(REDACTED);
+    expect(err.config.url).toBe('https://api.test/login');
+    expect(stringCause.cause).toBe(`because ${REDACTED}`);
+    // A frozen object cannot be changed; scrubbing goes on without throwing.
+    expect(frozen.data.v).toBe(CANARY);
+  });
+
+  it('stops at a depth limit in deeply nested fields', () => {
+    const scrubber = createScrubber();
+    scrubber.add(CANARY);
+    let nested: Record<string, unknown> = { leaf: CANARY };
+    const levels: Record<string, unknown>[] = [nested];
+    for (let i = 0; i < 50; i++) {
+      nested = { next: nested, here: CANARY };
+      levels.push(nested);
+    }
+    const err = Object.assign(new Error('deep'), { data: nested });
+    expect(() => scrubber.redactError(err)).not.toThrow();
+    // Near the error: scrubbed. Far below it: left alone (bounded work).
+    expect(levels.at(-1)?.here).toBe(REDACTED);
+    expect(levels[0]?.leaf).toBe(CANARY);
   });
 });

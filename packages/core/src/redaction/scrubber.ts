@@ -24,8 +24,10 @@ export const MIN_SCRUBBED_LENGTH = 6;
 
 /**
  * Removes registered secret values from text. Each value is matched in the forms it commonly
- * takes in logs and errors: as is, JSON-escaped, URL-encoded, and base64 / base64url (also
- * inside a longer base64 blob such as a Basic `Authorization` header).
+ * takes in logs and errors: as is, JSON-escaped, percent-encoded (`encodeURIComponent`, form
+ * bodies with `+` for spaces, a URL's user-info; upper- or lowercase escapes), hex (either
+ * case), and base64 / base64url (also inside a longer base64 blob such as a Basic
+ * `Authorization` header).
  *
  * @example
  * ```ts
@@ -41,8 +43,10 @@ export interface Scrubber {
   /** Returns `text` with every registered value, in every form, replaced by `[REDACTED]`. */
   redact(text: string): string;
   /**
-   * Scrubs an error's message and stack in place (and those of its `cause` chain and
-   * `AggregateError.errors`) and returns it, so it can be rethrown.
+   * Scrubs an error in place and returns it, so it can be rethrown: its message and stack, its
+   * `cause` chain (errors, plain objects and strings alike), `AggregateError.errors`, and the
+   * string fields of its own properties (`err.config.password`), down to 8 levels of nested
+   * objects, each object once.
    */
   redactError<E>(error: E): E;
   /** Number of registered values. */
@@ -91,7 +95,7 @@ export function createScrubber(): Scrubber {
       return text.replace(compiled(), REDACTED);
     },
     redactError(error) {
-      scrubErrorInPlace(error, scrubber, new Set());
+      scrubErrorInPlace(error, { scrubber, seen: new Set() }, 0);
       return error;
     },
     get size() {
@@ -104,14 +108,45 @@ export function createScrubber(): Scrubber {
 /** Every form of `value` the scrubber looks for. */
 function encodedForms(value: string): string[] {
   const bytes = Buffer.from(value, 'utf8');
-  const out = [value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value)];
-  out.push(encodeURIComponent(value).replace(/%20/g, '+'));
+  const out = [value, JSON.stringify(value).slice(1, -1)];
+  // Percent-encodings differ in what they leave alone: encodeURIComponent keeps ! ' ( ) ~ *,
+  // form bodies (URLSearchParams) encode them and write a space as +, a URL's user-info keeps
+  // others again. Each is also registered with lowercase escapes (%2f), which some encoders write.
+  const percentForms = [
+    tryEncode(() => encodeURIComponent(value)),
+    tryEncode(() => encodeURIComponent(value).replace(/%20/g, '+')),
+    tryEncode(() => new URLSearchParams([['', value]]).toString().slice(1)),
+    tryEncode(() => userInfoEncoded(value)),
+  ].filter((form): form is string => form !== undefined);
+  for (const form of percentForms) {
+    out.push(
+      form,
+      form.replace(/%[0-9A-F]{2}/g, (percent) => percent.toLowerCase()),
+    );
+  }
+  out.push(bytes.toString('hex'), bytes.toString('hex').toUpperCase());
   out.push(bytes.toString('base64'), bytes.toString('base64url'));
   for (const shift of [0, 1, 2]) {
     const fragment = base64Fragment(bytes, shift);
     out.push(fragment, fragment.replace(/\+/g, '-').replace(/\//g, '_'));
   }
   return out;
+}
+
+/** How a URL writes `value` as a password: `postgres://app:<this>@db/app`. */
+function userInfoEncoded(value: string): string {
+  const url = new URL('http://host.invalid/');
+  url.password = value;
+  return url.password;
+}
+
+/** An encoding, or nothing when the value cannot take it (a lone surrogate, for example). */
+function tryEncode(encode: () => string): string | undefined {
+  try {
+    return encode();
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -130,17 +165,54 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
-function scrubErrorInPlace(error: unknown, scrubber: Scrubber, seen: Set<unknown>): void {
-  if (typeof error !== 'object' || error === null || seen.has(error)) return;
-  seen.add(error);
-  if (error instanceof Error) {
-    // Own, writable properties: assignment works on every Error subclass.
-    error.message = scrubber.redact(error.message);
-    if (typeof error.stack === 'string') error.stack = scrubber.redact(error.stack);
-    scrubErrorInPlace(error.cause, scrubber, seen);
-    if (error instanceof AggregateError) {
-      for (const inner of error.errors) scrubErrorInPlace(inner, scrubber, seen);
+/** How deep below an error plain objects are searched (`err.config.headers.authorization`). */
+const MAX_FIELD_DEPTH = 8;
+/** How many objects one `redactError` call visits at most, so a huge error stays cheap. */
+const MAX_VISITED_OBJECTS = 10_000;
+
+interface ScrubWalk {
+  readonly scrubber: Scrubber;
+  readonly seen: Set<object>;
+}
+
+/**
+ * Scrubs an error in place: its message, stack and `cause` (an error, a plain object or a
+ * string), the errors of an `AggregateError`, and the string fields of every own enumerable
+ * property, down to {@link MAX_FIELD_DEPTH} levels of plain objects and arrays. Errors met on the
+ * way (causes, aggregated errors, fields) are scrubbed the same way; each object once.
+ * Read-only and accessor properties are left alone.
+ */
+function scrubErrorInPlace(value: unknown, walk: ScrubWalk, depth: number): void {
+  if (typeof value !== 'object' || value === null || walk.seen.has(value)) return;
+  if (walk.seen.size >= MAX_VISITED_OBJECTS || ArrayBuffer.isView(value)) return;
+  walk.seen.add(value);
+  const isError = value instanceof Error;
+  // An error starts again at depth 0: cause chains are followed to their end.
+  const fieldDepth = isError ? 0 : depth;
+  if (isError) {
+    for (const name of ['message', 'stack', 'cause'] as const) scrubField(value, name, walk, 0);
+    if (value instanceof AggregateError && Array.isArray(value.errors)) {
+      for (const inner of value.errors) scrubErrorInPlace(inner, walk, 0);
     }
+  }
+  if (fieldDepth >= MAX_FIELD_DEPTH) return;
+  for (const name of Object.keys(value)) scrubField(value, name, walk, fieldDepth + 1);
+}
+
+function scrubField(target: object, name: string, walk: ScrubWalk, depth: number): void {
+  try {
+    const descriptor = Object.getOwnPropertyDescriptor(target, name);
+    if (descriptor === undefined || !('value' in descriptor)) return;
+    const field: unknown = descriptor.value;
+    if (typeof field === 'string') {
+      if (descriptor.writable !== true) return;
+      const scrubbed = walk.scrubber.redact(field);
+      if (scrubbed !== field) (target as Record<string, unknown>)[name] = scrubbed;
+    } else {
+      scrubErrorInPlace(field, walk, depth);
+    }
+  } catch {
+    // An exotic object (a proxy, a sealed host object) refused: scrubbing an error must not throw.
   }
 }
 
@@ -161,7 +233,7 @@ export const defaultScrubber: Scrubber = processScrubber;
 /**
  * Replaces every secret value the process has loaded through the secrets SDK (or registered
  * with {@link registerSecretValue}) with `[REDACTED]`, in its plain, JSON-escaped,
- * URL-encoded and base64 forms.
+ * percent-encoded, hex and base64 forms.
  *
  * @example
  * ```ts
@@ -188,8 +260,8 @@ export function registerSecretValue(value: string | Secret<string>): void {
 }
 
 /**
- * Scrubs an error's message, stack and cause chain with the process-wide scrubber, in place,
- * and returns it.
+ * Scrubs an error with the process-wide scrubber, in place, and returns it: message, stack,
+ * cause chain (errors, plain objects, strings) and string fields (`err.config.password`).
  *
  * @example
  * ```ts

@@ -15,6 +15,7 @@ import { dotenvFiles } from './provider-dotenv.js';
 import { processEnv } from './provider-env.js';
 import { resolveRule, type SecretRule } from './rules.js';
 import type { SchemaOutput, SchemaShape, SecretsSchema } from './schema.js';
+import { urlSecretParts } from './url-secrets.js';
 import { checkValue, validateRules } from './validate.js';
 
 /** Options of {@link createSecrets}. */
@@ -100,6 +101,11 @@ export function createSecrets(options: SecretsOptions = {}): Secrets {
   let stopWatching: (() => void) | undefined;
 
   const scrub = <E>(error: E): E => scrubber.redactError(error);
+  // A plain setting can still carry a credential: DATABASE_URL's password, a webhook URL.
+  const registerUrlSecrets = (value: string | undefined) => {
+    if (value === undefined) return;
+    for (const part of urlSecretParts(value)?.parts ?? []) scrubber.add(part);
+  };
   const prepare = (entry: CacheEntry): Secret<string> | undefined => {
     if (entry.value === undefined || entry.value === '') return undefined;
     if (entry.secret === undefined) {
@@ -190,6 +196,7 @@ export function createSecrets(options: SecretsOptions = {}): Secrets {
             const entry = await cache.get(name);
             values.set(name, entry.value);
             if (schema.rules[name]?.sensitive === true) prepare(entry);
+            else registerUrlSecrets(entry.value);
           } catch (err) {
             unreadable.set(name, `unreadable: ${describe(scrub(err))}`);
           }

@@ -6,6 +6,7 @@ import { isEncryptedValue } from './env-crypt.js';
 import { ENV_KEYS_FILE, modeOfEnvFile } from './env-key.js';
 import { readExampleFile } from './example-file.js';
 import { inferSchema, secretKindOfName } from './infer.js';
+import { urlSecretParts } from './url-secrets.js';
 import { checkValue } from './validate.js';
 
 /** What `custos env check` can find. */
@@ -41,8 +42,9 @@ export interface CheckEnvFilesOptions {
  * - the example file and the env files list the same names — for each mode found
  *   (`.env.production`, …), the files that mode loads together define every example name, and
  *   no file defines a name the example does not list;
- * - every file holding plaintext secret values (secret-looking names not `enc:` encrypted), and
- *   the key file, is git-ignored and not readable by other users;
+ * - every file holding plaintext secret values (secret-looking names, and URLs carrying a
+ *   password or a webhook secret, not `enc:` encrypted), and the key file, is git-ignored and
+ *   not readable by other users;
  * - the example file holds no real-looking secret.
  *
  * @example
@@ -164,7 +166,12 @@ async function protection(layers: readonly DotenvLayer[], directory: string) {
   }
   for (const layer of layers) {
     const plain = Object.entries(layer.values)
-      .filter(([name, value]) => value !== '' && !isEncryptedValue(value) && secretKindOfName(name))
+      .filter(
+        ([name, value]) =>
+          value !== '' &&
+          !isEncryptedValue(value) &&
+          (secretKindOfName(name) !== undefined || urlSecretParts(value) !== undefined),
+      )
       .map(([name]) => name);
     if (plain.length > 0) {
       sensitive.push({

@@ -9,8 +9,9 @@ import { decryptEnvValue, encryptEnvValue } from './env-crypt.js';
 import { decryptEnvFile, encryptEnvFile } from './env-file-crypt.js';
 import {
   buildKeySet,
-  envKeyVariables,
+  envKeyVariable,
   findEnvKeys,
+  findLegacyEnvKeys,
   generateEnvKey,
   modeOfEnvFile,
 } from './env-key.js';
@@ -34,8 +35,8 @@ async function project(files: Record<string, string>): Promise<string> {
   return path;
 }
 
-const keySet = (text = generateEnvKey().reveal()) =>
-  buildKeySet([{ text, source: 'test' }], ['test'], '/nowhere/.env.keys');
+const keySet = (text = generateEnvKey().reveal(), mode: string | undefined = undefined) =>
+  buildKeySet([{ text, source: 'test' }], ['test'], '/nowhere/.env.keys', mode);
 
 describe('env keys', () => {
   it('have a documented text form and map to modes and variables', () => {
@@ -46,19 +47,29 @@ describe('env keys', () => {
     expect(modeOfEnvFile('.env')).toBeUndefined();
     expect(modeOfEnvFile('.env.local')).toBeUndefined();
     expect(modeOfEnvFile('.env.example')).toBeUndefined();
-    expect(envKeyVariables('staging-eu')).toEqual(['CUSTOS_ENV_KEY_STAGING_EU', 'CUSTOS_ENV_KEY']);
-    expect(envKeyVariables(undefined)).toEqual(['CUSTOS_ENV_KEY']);
+    expect(envKeyVariable('staging-eu')).toBe('CUSTOS_ENV_KEY_STAGING_EU');
+    expect(envKeyVariable(undefined)).toBe('CUSTOS_ENV_KEY');
   });
 
   it('are found in the environment and the key file, several per variable', async () => {
-    const [a, b, c] = [generateEnvKey(), generateEnvKey(), generateEnvKey()].map((k) => k.reveal());
-    const path = await project({ '.env.keys': `CUSTOS_ENV_KEY=${c}\n` });
+    const [a, b, c, d] = [1, 2, 3, 4].map(() => generateEnvKey().reveal());
+    const path = await project({
+      '.env.keys': `CUSTOS_ENV_KEY_PRODUCTION=${c}\nCUSTOS_ENV_KEY=${d}\n`,
+    });
     const keys = await findEnvKeys('production', path, {
       env: { CUSTOS_ENV_KEY_PRODUCTION: `${a}, ${b}` },
     });
-    expect(keys.keyIds.size).toBe(3);
-    expect(keys.primary).toBe(`env-${a?.split(':')[2]}`);
+    const idOf = (key: string | undefined) => key?.split(':')[2] as string;
+    // A file with a mode has its own keys only: never the shared CUSTOS_ENV_KEY.
+    expect([...keys.keyIds]).toEqual([a, b, c].map(idOf));
+    expect(keys.primary).toBe(`env-${idOf(a)}`);
+    expect(keys.mode).toBe('production');
     expect(keys.keysFile).toBe(join(path, '.env.keys'));
+    const shared = await findEnvKeys(undefined, path, { env: {} });
+    expect([...shared.keyIds]).toEqual([idOf(d)]);
+    // Only the migration of the first enc: format also reads the shared key.
+    const legacy = await findLegacyEnvKeys('production', path, { env: {} });
+    expect([...legacy.keyIds]).toEqual([c, d].map(idOf));
     const none = await findEnvKeys(undefined, path, { env: {}, keysFile: join(path, 'missing') });
     expect(none.primary).toBeUndefined();
   });
@@ -79,13 +90,13 @@ describe('encrypted values', () => {
   it('round-trip, and are bound to their variable name', () => {
     const keys = keySet();
     const sealed = encryptEnvValue(keys, 'JWT_SECRET', 'the-value-1234567890');
-    expect(sealed).toMatch(/^enc:custos:[A-Za-z0-9_-]+$/);
+    expect(sealed).toMatch(/^enc:v2:custos:[A-Za-z0-9_-]+$/);
     expect(decryptEnvValue(keys, 'JWT_SECRET', sealed, '.env')).toBe('the-value-1234567890');
     expect(() => decryptEnvValue(keys, 'DB_PASSWORD', sealed, '.env.production')).toThrow(
       expect.objectContaining({
         code: 'ERR_DECRYPTION_FAILED',
         message:
-          'DB_PASSWORD in .env.production does not decrypt: the value was edited, or moved from another variable',
+          'DB_PASSWORD in .env.production does not decrypt: the value was edited, or moved from another variable or from a file of another mode',
       }),
     );
   });
@@ -105,10 +116,12 @@ describe('encrypted values', () => {
     expect(() => decryptEnvValue(keys, 'A', flipped, '.env')).toThrow(
       expect.objectContaining({ code: 'ERR_DECRYPTION_FAILED' }),
     );
-    expect(() => decryptEnvValue(keys, 'A', 'enc:custos:AQ', '.env')).toThrow(
-      expect.objectContaining({ code: 'ERR_MALFORMED_CIPHERTEXT' }),
-    );
-    expect(() => encryptEnvValue(buildKeySet([], ['nowhere'], 'x'), 'A', 'v')).toThrow(
+    for (const damaged of ['enc:custos:AQ', 'enc:v2:custos:AQ', 'enc:v2:', 'enc:v3:custos:AQ']) {
+      expect(() => decryptEnvValue(keys, 'A', damaged, '.env')).toThrow(
+        expect.objectContaining({ code: 'ERR_MALFORMED_CIPHERTEXT' }),
+      );
+    }
+    expect(() => encryptEnvValue(buildKeySet([], ['nowhere'], 'x', undefined), 'A', 'v')).toThrow(
       expect.objectContaining({ code: 'ERR_ENV_KEY_MISSING' }),
     );
   });
@@ -193,7 +206,7 @@ describe('encryptEnvFile / decryptEnvFile', () => {
     expect(encrypted).not.toContain('Zq8#');
     expect(encrypted).toContain('# production settings');
     expect(encrypted).toContain('  # rotate yearly');
-    expect(encrypted).toMatch(/^export JWT_SECRET=enc:custos:/m);
+    expect(encrypted).toMatch(/^export JWT_SECRET=enc:v2:custos:/m);
     expect(encrypted).toContain('EMPTY=\n');
     expect((await stat(join(path, '.env.keys'))).mode & 0o777).toBe(0o600);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
@@ -256,5 +269,111 @@ describe('encryptEnvFile / decryptEnvFile', () => {
 
   it('refuses a missing file', async () => {
     await expect(encryptEnvFile(join(dir, 'nope', '.env'))).rejects.toThrow(/does not exist/);
+  });
+});
+
+describe('keys and values are bound to the file mode', () => {
+  const lineOf = (text: string, name: string) =>
+    text.split('\n').find((line) => line.startsWith(`${name}=`)) as string;
+
+  it('a production file gets its own key even when the shared key exists', async () => {
+    const shared = generateEnvKey().reveal();
+    const path = await project({
+      '.env.keys': `CUSTOS_ENV_KEY=${shared}\n`,
+      '.env.production': 'DB_PASSWORD=prod-password-0123456789\n',
+    });
+    const file = join(path, '.env.production');
+    const result = await encryptEnvFile(file, { env: {} });
+    expect(result).toMatchObject({ keyVariable: 'CUSTOS_ENV_KEY_PRODUCTION', wroteKey: true });
+    const keys = parse(await readFile(join(path, '.env.keys'), 'utf8'));
+    expect(keys.CUSTOS_ENV_KEY).toBe(shared);
+    expect(keys.CUSTOS_ENV_KEY_PRODUCTION).toMatch(/^custos-env-key:v1:/);
+    // The shared key alone (what every developer holds) cannot read production values.
+    const withShared = dotenvFiles({
+      directory: path,
+      mode: 'production',
+      env: { CUSTOS_ENV_KEY: shared },
+      keysFile: join(path, 'absent'),
+    });
+    await expect(withShared.get('DB_PASSWORD')).rejects.toMatchObject({
+      code: 'ERR_ENV_KEY_MISSING',
+    });
+    const withOwn = dotenvFiles({
+      directory: path,
+      mode: 'production',
+      env: { CUSTOS_ENV_KEY_PRODUCTION: keys.CUSTOS_ENV_KEY_PRODUCTION },
+      keysFile: join(path, 'absent'),
+    });
+    expect(await withOwn.get('DB_PASSWORD')).toBe('prod-password-0123456789');
+  });
+
+  it('a value copied from another mode does not decrypt, even under the same key', async () => {
+    const key = generateEnvKey().reveal();
+    const env = {
+      CUSTOS_ENV_KEY: key,
+      CUSTOS_ENV_KEY_STAGING: key,
+      CUSTOS_ENV_KEY_PRODUCTION: key,
+    };
+    const path = await project({
+      '.env': 'DB_PASSWORD=dev-password-0123456789\n',
+      '.env.staging': 'DB_PASSWORD=staging-password-0123456789\n',
+      '.env.production': 'DB_PASSWORD=prod-password-0123456789\n',
+    });
+    for (const name of ['.env', '.env.staging', '.env.production']) {
+      await encryptEnvFile(join(path, name), { env });
+    }
+    const production = join(path, '.env.production');
+    const reader = dotenvFiles({ directory: path, mode: 'production', env, files: [production] });
+    expect(await reader.get('DB_PASSWORD')).toBe('prod-password-0123456789');
+    for (const source of ['.env.staging', '.env']) {
+      const copied = lineOf(await readFile(join(path, source), 'utf8'), 'DB_PASSWORD');
+      await writeFile(production, `${copied}\n`);
+      const swapped = dotenvFiles({
+        directory: path,
+        mode: 'production',
+        env,
+        files: [production],
+      });
+      await expect(swapped.get('DB_PASSWORD')).rejects.toMatchObject({
+        code: 'ERR_DECRYPTION_FAILED',
+        message: expect.stringContaining('DB_PASSWORD in'),
+      });
+    }
+  });
+
+  it('refuses values of the first format, and --rotate moves them to the current one', async () => {
+    // What the first format wrote: bound to the name only, here under the shared key (the
+    // fallback that put production values under the key every developer holds).
+    const shared = generateEnvKey().reveal();
+    const sharedKeys = keySet(shared);
+    const legacy = `enc:${sharedKeys.keyring.encryptToString(sharedKeys.primary as string, 'old-format-password-0123', { aad: { purpose: 'custos/dotenv/v1', name: 'DB_PASSWORD' } })}`;
+    const path = await project({
+      '.env.keys': `CUSTOS_ENV_KEY=${shared}\n`,
+      '.env.production': `DB_PASSWORD=${legacy}\nPORT=8080\n`,
+    });
+    const file = join(path, '.env.production');
+    const reader = dotenvFiles({ directory: path, mode: 'production', env: {} });
+    const outdated = {
+      code: 'ERR_ENV_VALUE_OUTDATED',
+      message: expect.stringContaining(`custos env encrypt --rotate ${file}`),
+    };
+    await expect(reader.get('DB_PASSWORD')).rejects.toMatchObject(outdated);
+    await expect(decryptEnvFile(file, { env: {} })).rejects.toMatchObject(outdated);
+    // A plain encrypt would leave a file that does not load: refused, nothing written.
+    const before = await readFile(file, 'utf8');
+    await expect(encryptEnvFile(file, { env: {} })).rejects.toMatchObject(outdated);
+    expect(await readFile(file, 'utf8')).toBe(before);
+    expect(parse(await readFile(join(path, '.env.keys'), 'utf8')).CUSTOS_ENV_KEY_PRODUCTION).toBe(
+      undefined,
+    );
+
+    const rotated = await encryptEnvFile(file, { env: {}, rotate: true });
+    expect(rotated).toMatchObject({ encrypted: 2, keyVariable: 'CUSTOS_ENV_KEY_PRODUCTION' });
+    const text = await readFile(file, 'utf8');
+    expect(text).toMatch(/^DB_PASSWORD=enc:v2:custos:/m);
+    const keys = parse(await readFile(join(path, '.env.keys'), 'utf8'));
+    expect(keys.CUSTOS_ENV_KEY_PRODUCTION?.split(',')).toHaveLength(1);
+    const fresh = dotenvFiles({ directory: path, mode: 'production', env: {} });
+    expect(await fresh.get('DB_PASSWORD')).toBe('old-format-password-0123');
   });
 });

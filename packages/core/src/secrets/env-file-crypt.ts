@@ -4,13 +4,21 @@ import { parse } from 'dotenv';
 import { CustosError } from '../errors/index.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { rewriteDotenvValues, setDotenvValue } from './dotenv-text.js';
-import { decryptEnvValue, encryptEnvValue, isEncryptedValue } from './env-crypt.js';
+import {
+  assertCurrentEnvValue,
+  decryptEnvValue,
+  decryptLegacyEnvValue,
+  encryptEnvValue,
+  isEncryptedValue,
+  isLegacyEnvValue,
+} from './env-crypt.js';
 import {
   buildKeySet,
   type EnvKeyOptions,
   type EnvKeySet,
-  envKeyVariables,
+  envKeyVariable,
   findEnvKeys,
+  findLegacyEnvKeys,
   generateEnvKey,
   modeOfEnvFile,
   parseEnvKeyList,
@@ -21,6 +29,9 @@ export interface EncryptEnvFileOptions extends EnvKeyOptions {
   /**
    * Start a new key: it is generated, put first in the key variable (older keys stay after it,
    * so values not yet re-encrypted still decrypt), and every value is re-encrypted under it.
+   * This is also the way to move values of the first `enc:` format (`enc:custos:…`) to the
+   * current one; those are read with the keys that format used (the file's own variable, then
+   * the shared `CUSTOS_ENV_KEY`).
    */
   readonly rotate?: boolean;
 }
@@ -40,10 +51,12 @@ export interface EncryptEnvFileResult {
 
 /**
  * Encrypts every plaintext value of a dotenv file in place (`custos env encrypt`): each value
- * becomes `enc:` + a custos envelope, bound to its variable name, under the first key of
- * `CUSTOS_ENV_KEY_<MODE>` / `CUSTOS_ENV_KEY`. When there is no key yet, one is generated and
- * written to the key file (mode 0600). Comments, order and layout are kept; the file keeps its
- * mode and is replaced atomically.
+ * becomes `enc:v2:` + a custos envelope, bound to its variable name and the file's mode, under
+ * the first key of the file's own variable (`CUSTOS_ENV_KEY_<MODE>` for `.env.<mode>`,
+ * `CUSTOS_ENV_KEY` for `.env`). When that variable holds no key yet, one is generated and written
+ * to the key file (mode 0600) — even if the shared `CUSTOS_ENV_KEY` exists. Comments, order and
+ * layout are kept; the file keeps its mode and is replaced atomically. A value in the first
+ * `enc:` format is refused (`ERR_ENV_VALUE_OUTDATED`) unless `rotate` is set.
  *
  * @example
  * ```ts
@@ -58,21 +71,30 @@ export async function encryptEnvFile(
   const file = resolve(path);
   const { text, mode: fileMode } = await readEnvFile(file);
   const mode = modeOfEnvFile(file);
-  const keyVariable = envKeyVariables(mode)[0] as string;
+  const keyVariable = envKeyVariable(mode);
   const oldKeys = await findEnvKeys(mode, dirname(file), options);
-  const wroteKey = options.rotate === true || oldKeys.primary === undefined;
+  const rotate = options.rotate === true;
+  // The shared key is read only to migrate values of the first format, when there are some.
+  const migrating = rotate && Object.values(parse(text)).some(isLegacyEnvValue);
+  const legacyKeys = migrating ? await findLegacyEnvKeys(mode, dirname(file), options) : oldKeys;
+  const wroteKey = rotate || oldKeys.primary === undefined;
   const newKey = wroteKey ? await prepareKey(oldKeys, keyVariable, options) : undefined;
   const keys = newKey?.keys ?? oldKeys;
   let encrypted = 0;
   let unchanged = 0;
   const output = rewriteDotenvValues(text, (name, value) => {
     if (isEncryptedValue(value)) {
-      if (options.rotate !== true) {
+      if (!rotate) {
+        // Left as is, a value of the first format would not load: say so now.
+        assertCurrentEnvValue(name, value, file);
         unchanged++;
         return undefined;
       }
       encrypted++;
-      return encryptEnvValue(keys, name, decryptEnvValue(oldKeys, name, value, file));
+      const plaintext = isLegacyEnvValue(value)
+        ? decryptLegacyEnvValue(legacyKeys, name, value, file)
+        : decryptEnvValue(oldKeys, name, value, file);
+      return encryptEnvValue(keys, name, plaintext);
     }
     encrypted++;
     return encryptEnvValue(keys, name, value);
@@ -139,7 +161,7 @@ async function prepareKey(
   const list = [fresh, current].filter((part) => part.trim() !== '').join(',');
   const source = `${variable} in ${keys.keysFile}`;
   return {
-    keys: buildKeySet([{ text: fresh, source }], keys.searched, keys.keysFile),
+    keys: buildKeySet([{ text: fresh, source }], keys.searched, keys.keysFile, keys.mode),
     commit: () =>
       writeFileAtomic(
         keys.keysFile,

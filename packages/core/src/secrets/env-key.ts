@@ -61,18 +61,25 @@ export function modeOfEnvFile(path: string): string | undefined {
     : mode;
 }
 
+/** Keys of files without a mode (`.env`, `.env.local`). */
+const SHARED_KEY_VARIABLE = 'CUSTOS_ENV_KEY';
+
 /**
- * Variables that hold the keys for `mode`, most specific first.
+ * The variable that holds the keys of files of `mode`: `CUSTOS_ENV_KEY_<MODE>`, or
+ * `CUSTOS_ENV_KEY` for files without a mode (`.env`, `.env.local`). A file with a mode never
+ * falls back to the shared `CUSTOS_ENV_KEY`: the key every developer holds for `.env` must not
+ * read (or write) `.env.production`.
  *
  * @example
  * ```ts
- * envKeyVariables('production'); // ['CUSTOS_ENV_KEY_PRODUCTION', 'CUSTOS_ENV_KEY']
+ * envKeyVariable('production'); // 'CUSTOS_ENV_KEY_PRODUCTION'
+ * envKeyVariable(undefined);    // 'CUSTOS_ENV_KEY'
  * ```
  */
-export function envKeyVariables(mode: string | undefined): string[] {
-  const general = 'CUSTOS_ENV_KEY';
-  if (mode === undefined) return [general];
-  return [`${general}_${mode.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`, general];
+export function envKeyVariable(mode: string | undefined): string {
+  return mode === undefined
+    ? SHARED_KEY_VARIABLE
+    : `${SHARED_KEY_VARIABLE}_${mode.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 
 /** Where the dotenv encryption keys come from. */
@@ -93,14 +100,19 @@ export interface EnvKeySet {
   readonly searched: readonly string[];
   /** The key file consulted. */
   readonly keysFile: string;
+  /**
+   * The mode of the files these keys serve (`undefined`: no mode). It is bound into every value
+   * they encrypt, so a value cannot move between files of different modes.
+   */
+  readonly mode: string | undefined;
 }
 
 /**
- * Collects the dotenv keys for `mode`: the variables `CUSTOS_ENV_KEY_<MODE>` then
- * `CUSTOS_ENV_KEY`, each from the environment first and then from the key file. A variable may
- * hold several keys separated by commas; all of them decrypt (so a rotation can overlap) and
- * the very first found encrypts. A key file other users may read is refused
- * (`ERR_INSECURE_FILE`), as keyring files are.
+ * Collects the dotenv keys for files of `mode`: the variable {@link envKeyVariable} names, from
+ * the environment first and then from the key file. A variable may hold several keys separated
+ * by commas; all of them decrypt (so a rotation can overlap) and the very first found encrypts.
+ * A file with a mode uses its own variable only, never the shared `CUSTOS_ENV_KEY`. A key file
+ * other users may read is refused (`ERR_INSECURE_FILE`), as keyring files are.
  *
  * @example
  * ```ts
@@ -108,24 +120,47 @@ export interface EnvKeySet {
  * keys.keyIds.size; // number of usable keys
  * ```
  */
-export async function findEnvKeys(
+export function findEnvKeys(
   mode: string | undefined,
   directory: string,
   options: EnvKeyOptions = {},
+): Promise<EnvKeySet> {
+  return collectEnvKeys([envKeyVariable(mode)], mode, directory, options);
+}
+
+/**
+ * The keys the first `enc:` format used for `mode`: its own variable, then the shared
+ * `CUSTOS_ENV_KEY` (that format fell back to it). Only `encryptEnvFile({ rotate: true })` uses
+ * them, to move such values to the current format. @internal
+ */
+export function findLegacyEnvKeys(
+  mode: string | undefined,
+  directory: string,
+  options: EnvKeyOptions = {},
+): Promise<EnvKeySet> {
+  const variables = [...new Set([envKeyVariable(mode), SHARED_KEY_VARIABLE])];
+  return collectEnvKeys(variables, mode, directory, options);
+}
+
+async function collectEnvKeys(
+  variables: readonly string[],
+  mode: string | undefined,
+  directory: string,
+  options: EnvKeyOptions,
 ): Promise<EnvKeySet> {
   const env = options.env ?? process.env;
   const keysFile = options.keysFile ?? env.CUSTOS_ENV_KEYS_FILE ?? join(directory, ENV_KEYS_FILE);
   const fileValues = await readKeysFile(keysFile);
   const texts: { text: string; source: string }[] = [];
   const searched: string[] = [];
-  for (const variable of envKeyVariables(mode)) {
+  for (const variable of variables) {
     searched.push(`${variable} (environment)`, `${variable} (${keysFile})`);
     const fromEnv = Object.hasOwn(env, variable) ? env[variable] : undefined;
     if (fromEnv) texts.push({ text: fromEnv, source: `${variable} in the environment` });
     const fromFile = fileValues?.[variable];
     if (fromFile) texts.push({ text: fromFile, source: `${variable} in ${keysFile}` });
   }
-  return buildKeySet(texts, searched, keysFile);
+  return buildKeySet(texts, searched, keysFile, mode);
 }
 
 /** Parses a comma-separated list of keys in text form. @internal */
@@ -147,11 +182,15 @@ export function parseEnvKeyList(text: string, source: string): { id: string; mat
     });
 }
 
-/** Builds a key set from key lists in text form; the first key encrypts. @internal */
+/**
+ * Builds a key set for files of `mode` from key lists in text form; the first key encrypts.
+ * @internal
+ */
 export function buildKeySet(
   texts: readonly { text: string; source: string }[],
   searched: readonly string[],
   keysFile: string,
+  mode: string | undefined,
 ): EnvKeySet {
   const seen = new Map<string, string>();
   for (const { text, source } of texts) {
@@ -198,6 +237,7 @@ export function buildKeySet(
     keyIds: new Set(seen.keys()),
     searched,
     keysFile,
+    mode,
   };
 }
 

@@ -4,6 +4,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultScrubber } from '../redaction/scrubber.js';
 import { checkEnvFiles } from './env-check.js';
 import { encryptEnvFile } from './env-file-crypt.js';
 import { checkEnvironment } from './environment.js';
@@ -211,4 +212,52 @@ describe('checkEnvFiles', () => {
       expect((await checkEnvFiles({ directory: path })).findings).toEqual([]);
     },
   );
+});
+
+describe('URLs that carry credentials', () => {
+  const password = `Pw-${randomBytes(9).toString('base64url')}`;
+  const webhookPath = `/services/T0AAAA/B0BBBB/${randomBytes(12).toString('hex')}`;
+  const files = {
+    '.env.example': 'DATABASE_URL=\nSLACK_WEBHOOK_URL=\nPUBLIC_URL=\n',
+    '.env': [
+      `DATABASE_URL=postgres://app:${encodeURIComponent(password)}@db.internal:5432/app`,
+      `SLACK_WEBHOOK_URL=https://hooks.slack.com${webhookPath}`,
+      'PUBLIC_URL=https://status.acme.io/',
+      '',
+    ].join('\n'),
+  };
+
+  it('are registered with the scrubber by checkEnvironment (custos validate, custos run)', async () => {
+    const path = await project(files);
+    const report = await checkEnvironment({ directory: path, environment: 'development', env: {} });
+    expect(report.problems).toEqual([]);
+    const log = defaultScrubber.redact(
+      `connect postgres://app:${password}@db.internal failed; posted to https://hooks.slack.com${webhookPath}; see https://status.acme.io/`,
+    );
+    expect(log).not.toContain(password);
+    expect(log).not.toContain(webhookPath);
+    expect(log).toContain('postgres://app:[REDACTED]@db.internal');
+    expect(log).toContain('https://status.acme.io/'); // a plain URL stays readable
+  });
+
+  it('with a weak password are refused in production', async () => {
+    const path = await project({
+      '.env.example': 'DATABASE_URL=\nREDIS_URL=\n',
+      '.env':
+        'DATABASE_URL=postgres://postgres:postgres@db/app\nREDIS_URL=redis://:password123@cache:6379\n',
+    });
+    const report = await checkEnvironment({ directory: path, environment: 'production', env: {} });
+    expect(summary(report.problems)).toEqual(['DATABASE_URL:weak', 'REDIS_URL:weak']);
+    expect(report.problems[0]?.detail).toMatch(/^the password in the URL/);
+    expect(JSON.stringify(report.problems)).not.toMatch(/postgres:postgres|password123/);
+  });
+
+  it.runIf(hasGit)('are flagged by checkEnvFiles when not git-ignored', async () => {
+    const path = await project({ ...files, '.gitignore': '' });
+    execFileSync('git', ['init', '-q'], { cwd: path });
+    const { findings } = await checkEnvFiles({ directory: path });
+    expect(findings.map((f) => f.detail)).toEqual([
+      'holds plaintext secrets (DATABASE_URL, SLACK_WEBHOOK_URL) but git does not ignore it: add it to .gitignore, or encrypt it with custos env encrypt',
+    ]);
+  });
 });

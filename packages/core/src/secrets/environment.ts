@@ -12,6 +12,7 @@ import { dotenvFiles } from './provider-dotenv.js';
 import { processEnv } from './provider-env.js';
 import { secretFiles } from './provider-files.js';
 import type { SecretsSchema } from './schema.js';
+import { urlSecretParts } from './url-secrets.js';
 import { validateRules } from './validate.js';
 
 /** Options of {@link checkEnvironment}. */
@@ -65,7 +66,8 @@ export interface EnvironmentReport {
  * Loads configuration the way an application would and checks all of it, collecting every
  * problem instead of stopping at the first: what `custos validate` prints and what `custos run`
  * checks before starting a program. Sensitive values read are registered with the process-wide
- * scrubber.
+ * scrubber, and so are the credentials inside plain settings that are URLs (see
+ * {@link urlSecretParts}).
  *
  * @example
  * ```ts
@@ -128,6 +130,8 @@ export async function checkEnvironment(
     const value = values.get(name);
     if (value === undefined) continue;
     if (schema.rules[name]?.sensitive !== false) defaultScrubber.add(value);
+    // A plain setting can still carry a credential: DATABASE_URL's password, a webhook URL.
+    else for (const part of urlSecretParts(value)?.parts ?? []) defaultScrubber.add(part);
     variables.set(name, new Secret(value));
   }
   const extra = [...unreadable]

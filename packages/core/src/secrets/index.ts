@@ -42,7 +42,7 @@ export {
   ENV_KEYS_FILE,
   type EnvKeyOptions,
   type EnvKeySet,
-  envKeyVariables,
+  envKeyVariable,
   findEnvKeys,
   generateEnvKey,
   modeOfEnvFile,
@@ -101,4 +101,5 @@ export type {
   StandardSchemaV1,
 } from './standard-schema.js';
 export { decodedByteLength, estimateEntropyBits, type ValueEncoding } from './strength.js';
+export { type UrlSecretParts, urlSecretParts } from './url-secrets.js';
 export { classifyWeakValue, type Weakness } from './weak-values.js';

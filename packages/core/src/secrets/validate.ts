@@ -2,6 +2,7 @@ import { Secret } from '../redaction/secret.js';
 import type { SecretProblem } from './problems.js';
 import { conditionHolds, describeCondition, type ResolvedRule } from './rules.js';
 import { decodedByteLength, estimateEntropyBits } from './strength.js';
+import { urlSecretParts } from './url-secrets.js';
 import { classifyWeakValue, weaknessReasons } from './weak-values.js';
 
 /** Problems of one value, split by what they mean in this environment. */
@@ -17,7 +18,8 @@ export interface CheckResult {
  * placeholder) are errors in production and warnings elsewhere; development credentials are
  * errors in production and fine elsewhere; a wrong encoding or a value outside `oneOf` is an
  * error everywhere. At most one blacklist finding is reported per value, since it explains
- * the rest.
+ * the rest. A plain setting that is a URL with a password has that password checked against
+ * the blacklist the same way.
  * @internal
  */
 export function checkValue(
@@ -57,9 +59,36 @@ export function checkValue(
       }
     }
   }
+  if (!rule.sensitive && errors.length === 0 && strength.length === 0) {
+    checkUrlPassword(name, value, production, errors, strength);
+  }
   return production
     ? { errors: [...errors, ...strength], warnings: [] }
     : { errors, warnings: strength };
+}
+
+/**
+ * A plain setting holding a URL with a password (`DATABASE_URL=postgres://app:pw@db`) gets the
+ * blacklist a password gets: weak and placeholder passwords fail in production (warnings
+ * elsewhere), development credentials fail in production.
+ */
+function checkUrlPassword(
+  name: string,
+  value: string,
+  production: boolean,
+  errors: SecretProblem[],
+  strength: SecretProblem[],
+): void {
+  const password = urlSecretParts(value)?.password;
+  const weakness = password === undefined ? undefined : classifyWeakValue(password);
+  if (weakness === undefined) return;
+  const problem = {
+    name,
+    kind: weakness,
+    detail: `the password in the URL: ${weaknessReasons[weakness]}`,
+  };
+  if (weakness !== 'development-value') strength.push(problem);
+  else if (production) errors.push(problem);
 }
 
 /** The outcome of validating a whole set of rules. */

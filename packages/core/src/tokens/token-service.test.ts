@@ -114,6 +114,27 @@ describe('token service', () => {
     await expect(tokens.refresh(other.refreshToken)).resolves.toBeDefined();
   });
 
+  it('verifyRefreshToken treats a used refresh token as reuse and revokes its family', async () => {
+    const session = await tokens.issueTokenPair({ subject: 'ivan' });
+    const other = await tokens.issueTokenPair({ subject: 'ivan' });
+    await expect(tokens.verifyRefreshToken(session.refreshToken)).resolves.toMatchObject({
+      sub: 'ivan',
+      fam: session.familyId,
+    });
+    const rotated = await tokens.refresh(session.refreshToken);
+    // The used token, checked without being used (a "is this session alive?" endpoint).
+    await expect(tokens.verifyRefreshToken(session.refreshToken)).rejects.toMatchObject({
+      code: 'ERR_TOKEN_REUSED',
+    });
+    await expect(tokens.verifyAccessToken(rotated.accessToken)).rejects.toMatchObject({
+      code: 'ERR_TOKEN_REVOKED',
+    });
+    await expect(tokens.verifyRefreshToken(rotated.refreshToken)).rejects.toMatchObject({
+      code: 'ERR_TOKEN_REVOKED',
+    });
+    await expect(tokens.verifyRefreshToken(other.refreshToken)).resolves.toBeDefined();
+  });
+
   it('revokes one access token, or a whole session through its refresh token', async () => {
     const pair = await tokens.issueTokenPair({ subject: 'erin' });
     const again = await tokens.refresh(pair.refreshToken);

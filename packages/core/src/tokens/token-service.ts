@@ -68,7 +68,10 @@ export interface TokenService {
   issueTokenPair(options: IssueOptions): Promise<TokenPair>;
   /** Verifies an access token (refusing refresh tokens) and checks revocation. */
   verifyAccessToken(token: string): Promise<VerifiedClaims>;
-  /** Verifies a refresh token and checks revocation, without using it up. */
+  /**
+   * Verifies a refresh token and checks revocation, without using it up. A refresh token that
+   * was already used is reuse, as in `refresh`: its family is revoked (`ERR_TOKEN_REUSED`).
+   */
   verifyRefreshToken(token: string): Promise<VerifiedClaims & { fam: string }>;
   /**
    * Uses up a refresh token and returns a new pair of the same family. A refresh token
@@ -185,10 +188,23 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     return claims;
   }
 
+  /** A used refresh token shown again: someone holds a copy. Log the whole session out. */
+  async function rejectReuse(revocations: RevocationStore, familyId: string): Promise<never> {
+    await revocations.add(`fam:${familyId}`, familyUntil());
+    throw new TokenRejected(
+      'ERR_TOKEN_REUSED',
+      'the refresh token was already used; its whole family is now revoked',
+    );
+  }
+
   async function verifyRefresh(token: string) {
     const claims = await verify('refresh', token);
     if (typeof claims.fam !== 'string') {
       throw new TokenRejected('ERR_TOKEN_INVALID', 'the refresh token has no family');
+    }
+    // Used up is as dead as revoked, and seeing it again is reuse, whichever method sees it.
+    if (store !== undefined && (await store.hasAny([`used:${claims.jti}`]))) {
+      await rejectReuse(store, claims.fam);
     }
     return claims as VerifiedClaims & { fam: string };
   }
@@ -212,14 +228,9 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     async refresh(refreshToken, refreshOptions = {}) {
       const revocations = requireStore('refresh');
       const claims = await verifyRefresh(refreshToken);
+      // The atomic test-and-set decides a race between two refreshes with one token.
       const firstUse = await revocations.add(`used:${claims.jti}`, until(claims.exp));
-      if (!firstUse) {
-        await revocations.add(`fam:${claims.fam}`, familyUntil());
-        throw new TokenRejected(
-          'ERR_TOKEN_REUSED',
-          'the refresh token was already used; its whole family is now revoked',
-        );
-      }
+      if (!firstUse) await rejectReuse(revocations, claims.fam);
       const claimsOut = refreshOptions.claims ?? customClaimsOf(claims);
       return issuePair(claims.sub, checkClaims(claimsOut), claims.fam);
     },

@@ -41,7 +41,7 @@ describe('custos env encrypt / decrypt', () => {
     expect(encrypted.stdout).toContain('as CUSTOS_ENV_KEY_PRODUCTION');
     const text = await readFile(join(cwd, '.env.production'), 'utf8');
     expect(text).not.toContain(jwt);
-    expect(text).toMatch(/^JWT_SECRET=enc:custos:/m);
+    expect(text).toMatch(/^JWT_SECRET=enc:v2:custos:/m);
     expect((await stat(join(cwd, '.env.keys'))).mode & 0o777).toBe(0o600);
 
     // Production gets the key as a variable; the key file is not deployed.

@@ -9,11 +9,15 @@ export function registerEnvCommands(program: Command, lazy: Lazy): void {
   env
     .command('encrypt')
     .description(
-      'encrypt every value of an env file in place, under CUSTOS_ENV_KEY_<MODE> / CUSTOS_ENV_KEY (a key is created in .env.keys if none exists)',
+      "encrypt every value of an env file in place, under the file's own key: CUSTOS_ENV_KEY_<MODE> for .env.<mode>, CUSTOS_ENV_KEY for .env (created in .env.keys if it does not exist)",
     )
     .argument('<file>', 'env file, e.g. .env.production')
     .option('--keys-file <file>', 'key file (default .env.keys beside the env file)')
-    .option('--rotate', 'start a new key and re-encrypt every value under it', false)
+    .option(
+      '--rotate',
+      'start a new key and re-encrypt every value under it (also upgrades values of the first enc: format)',
+      false,
+    )
     .action(lazy(() => import('./encrypt.js')));
   env
     .command('decrypt')
