@@ -1,24 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
-import { load, type ServerProcess, startServerProcess } from '../lib/http-load.js';
+import { load, type ServerProcess } from '../lib/http-load.js';
 import type { Measurement } from '../lib/measure.js';
-import type { Section, Table } from '../lib/report.js';
+import type { Section } from '../lib/report.js';
+import { onEachStorage } from '../lib/server-storages.js';
 
-const POSTGRES_URL = process.env.CUSTOS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECONDS = Number(process.env.CUSTOS_BENCH_HTTP_SECONDS ?? 5);
-
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 1000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function measure(server: ServerProcess): Promise<{ rows: Measurement[]; idle: number }> {
   const token = 'bench-root';
@@ -31,8 +16,16 @@ async function measure(server: ServerProcess): Promise<{ rows: Measurement[]; id
   const idle = await server.rssMiB();
   let n = 0;
   const rows = [
-    await load(server, { name: 'no-op route (GET sys/health)', method: 'GET', path: () => '/v1/sys/health' }, { seconds: SECONDS }),
-    await load(server, { name: 'KV v2 read', method: 'GET', path: () => '/v1/secret/data/bench/read', token }, { seconds: SECONDS }),
+    await load(
+      server,
+      { name: 'no-op route (GET sys/health)', method: 'GET', path: () => '/v1/sys/health' },
+      { seconds: SECONDS },
+    ),
+    await load(
+      server,
+      { name: 'KV v2 read', method: 'GET', path: () => '/v1/secret/data/bench/read', token },
+      { seconds: SECONDS },
+    ),
     await load(
       server,
       {
@@ -54,44 +47,18 @@ async function measure(server: ServerProcess): Promise<{ rows: Measurement[]; id
  * its own process with an audit file, as in production.
  */
 export async function serverSuite(): Promise<Section> {
-  const dir = await mkdtemp(join(tmpdir(), 'custos-bench-server-'));
-  const tables: Table[] = [];
-  const idle: string[] = [];
-  try {
-    const storages: [string, string][] = [['SQLite', join(dir, 'custos.db')]];
-    const schema = `custos_bench_${process.pid}`;
-    if (await postgresReachable()) storages.push(['PostgreSQL', `${POSTGRES_URL}?schema=${schema}`]);
-    for (const [label, storage] of storages) {
-      const server = await startServerProcess([
-        '--dev-root-token-id',
-        'bench-root',
-        '--storage',
-        storage,
-        '--audit-file',
-        join(dir, `audit-${label}.log`),
-      ]);
-      try {
-        const result = await measure(server);
-        idle.push(`${label}: ${result.idle.toFixed(0)} MiB`);
-        tables.push({ title: `KV v2 over HTTP, ${label} storage`, baseline: 'no-op route (GET sys/health)', rows: result.rows });
-      } finally {
-        await server.stop();
-      }
-    }
-    if (storages.length > 1) {
-      const client = new pg.Client({ connectionString: POSTGRES_URL });
-      await client.connect();
-      await client.query(`drop schema if exists "${schema}" cascade`);
-      await client.end();
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const runs = await onEachStorage('bench-root', measure);
+  const idle = runs.map(({ storage, result }) => `${storage}: ${result.idle.toFixed(0)} MiB`);
+  const tables = runs.map(({ storage, result }) => ({
+    title: `KV v2 over HTTP, ${storage} storage`,
+    baseline: 'no-op route (GET sys/health)',
+    rows: result.rows,
+  }));
   return {
     heading: 'Server: KV v2 over HTTP (`@custos/server`, autocannon)',
     notes: [
       `autocannon, 16 connections, ${SECONDS} s per row, against \`custos server --dev\` in its own process with`,
-      'an audit file (every request and response HMAC\'d, hash-chained, checkpoints signed). The no-op',
+      "an audit file (every request and response HMAC'd, hash-chained, checkpoints signed). The no-op",
       'row is `GET /v1/sys/health` (no token, not audited); reads and writes carry a token checked against',
       'storage and policies on every request. Writes go to 1,000 keys (each write a transaction: version',
       `entry + metadata under a revision check). Server RSS at idle: ${idle.join(', ')}.`,

@@ -1,29 +1,13 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { LocalKms } from '@custos/core/kms';
-import pg from 'pg';
-import { load, type ServerProcess, startServerProcess } from '../lib/http-load.js';
+import { load, type ServerProcess } from '../lib/http-load.js';
 import { compare, type Measurement } from '../lib/measure.js';
 import type { Section, Table } from '../lib/report.js';
+import { onEachStorage } from '../lib/server-storages.js';
 
-const POSTGRES_URL =
-  process.env.CUSTOS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECONDS = Number(process.env.CUSTOS_BENCH_HTTP_SECONDS ?? 5);
 const TOKEN = 'bench-root';
 const b64 = (text: string) => Buffer.from(text).toString('base64');
-
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 1000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function api(
   server: ServerProcess,
@@ -130,47 +114,22 @@ function localKmsTable(): Table {
  * audit file), beside two no-op baselines, plus the local KMS in-process.
  */
 export async function transitSuite(): Promise<Section> {
-  const dir = await mkdtemp(join(tmpdir(), 'custos-bench-transit-'));
-  const tables: Table[] = [localKmsTable()];
-  try {
-    const storages: [string, string][] = [['SQLite', join(dir, 'custos.db')]];
-    const schema = `custos_bench_transit_${process.pid}`;
-    const withPostgres = await postgresReachable();
-    if (withPostgres) storages.push(['PostgreSQL', `${POSTGRES_URL}?schema=${schema}`]);
-    for (const [label, storage] of storages) {
-      const server = await startServerProcess([
-        '--dev-root-token-id',
-        TOKEN,
-        '--storage',
-        storage,
-        '--audit-file',
-        join(dir, `audit-${label}.log`),
-      ]);
-      try {
-        tables.push({
-          title: `transit over HTTP, ${label} storage`,
-          baseline: 'no-op through auth + audit (GET auth/token/lookup-self)',
-          rows: await measure(server),
-          goals: ['encrypt', 'decrypt'].map((op) => ({
-            description: `transit ${op} (1 item) ≥ 0.5× the no-op route through auth + audit, ${label}`,
-            candidate: `transit ${op}, 1 item`,
-            against: 'no-op through auth + audit (GET auth/token/lookup-self)',
-            atLeast: 0.5,
-          })),
-        });
-      } finally {
-        await server.stop();
-      }
-    }
-    if (withPostgres) {
-      const client = new pg.Client({ connectionString: POSTGRES_URL });
-      await client.connect();
-      await client.query(`drop schema if exists "${schema}" cascade`);
-      await client.end();
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const baseline = 'no-op through auth + audit (GET auth/token/lookup-self)';
+  const runs = await onEachStorage(TOKEN, measure);
+  const tables: Table[] = [
+    localKmsTable(),
+    ...runs.map(({ storage, result }) => ({
+      title: `transit over HTTP, ${storage} storage`,
+      baseline,
+      rows: result,
+      goals: ['encrypt', 'decrypt'].map((op) => ({
+        description: `transit ${op} (1 item) ≥ 0.5× the no-op route through auth + audit, ${storage}`,
+        candidate: `transit ${op}, 1 item`,
+        against: baseline,
+        atLeast: 0.5,
+      })),
+    })),
+  ];
   return {
     heading: 'Transit (`transit/` and `@custos/core/kms`)',
     notes: [
