@@ -1,26 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { custos } from './test-cli.js';
 
-const bin = fileURLToPath(new URL('../bin/custos.js', import.meta.url));
-const exec = promisify(execFile);
-
-async function custos(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], {
-      env: { ...process.env, CUSTOS_DEBUG: '' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function run(...args: string[]) {
+  return custos(args, { env: { CUSTOS_DEBUG: '' } });
 }
 
 describe('custos CLI', () => {
@@ -33,40 +18,38 @@ describe('custos CLI', () => {
   });
 
   it('prints help and version with exit 0', async () => {
-    const help = await custos('--help');
+    const help = await run('--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Usage: custos/);
     expect(help.stdout).toMatch(/keyring/);
-    const version = await custos('--version');
+    const version = await run('--version');
     expect(version).toMatchObject({ code: 0, stdout: '0.1.0\n' });
   });
 
   it('exits 2 on usage errors', async () => {
-    expect((await custos('no-such-command')).code).toBe(2);
-    expect((await custos('keyring', 'create')).code).toBe(2);
-    expect((await custos('keygen', '--bytes', 'many')).code).toBe(2);
-    expect((await custos('keygen', '--format', 'rot13')).code).toBe(2);
+    expect((await run('no-such-command')).code).toBe(2);
+    expect((await run('keyring', 'create')).code).toBe(2);
+    expect((await run('keygen', '--bytes', 'many')).code).toBe(2);
+    expect((await run('keygen', '--format', 'rot13')).code).toBe(2);
   });
 
   it('creates, rotates and shows a keyring file without printing key material', async () => {
     const file = join(dir, 'keyring.json');
-    const created = await custos('keyring', 'create', '--out', file);
+    const created = await run('keyring', 'create', '--out', file);
     expect(created.code).toBe(0);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
-    expect((await custos('keyring', 'create', '--out', file)).stderr).toMatch(
-      /exists; pass --force/,
-    );
-    expect((await custos('keyring', 'rotate', '--file', file)).stdout).toMatch(/v2 is now primary/);
+    expect((await run('keyring', 'create', '--out', file)).stderr).toMatch(/exists; pass --force/);
+    expect((await run('keyring', 'rotate', '--file', file)).stdout).toMatch(/v2 is now primary/);
     expect(
-      (await custos('keyring', 'add', '--file', file, '--name', 'search', '-a', 'aes-256-gcm-siv'))
+      (await run('keyring', 'add', '--file', file, '--name', 'search', '-a', 'aes-256-gcm-siv'))
         .code,
     ).toBe(0);
-    const ambiguous = await custos('keyring', 'rotate', '--file', file);
+    const ambiguous = await run('keyring', 'rotate', '--file', file);
     expect(ambiguous).toMatchObject({
       code: 2,
       stderr: expect.stringMatching(/choose one with --name/),
     });
-    const shown = await custos('keyring', 'show', '--file', file, '--json');
+    const shown = await run('keyring', 'show', '--file', file, '--json');
     expect(shown.code).toBe(0);
     const keys = JSON.parse(shown.stdout);
     expect(
@@ -79,7 +62,7 @@ describe('custos CLI', () => {
   });
 
   it('reports a damaged keyring with its error code and exit 2', async () => {
-    const result = await custos('keyring', 'show', '--file', join(dir, 'missing.json'));
+    const result = await run('keyring', 'show', '--file', join(dir, 'missing.json'));
     expect(result).toMatchObject({
       code: 2,
       stderr: expect.stringMatching(/does not exist \[ERR_INVALID_ARGUMENT\]/),
@@ -87,9 +70,9 @@ describe('custos CLI', () => {
   });
 
   it('generates random secrets in the asked encoding', async () => {
-    expect((await custos('keygen', '--format', 'hex', '--bytes', '16')).stdout).toMatch(
+    expect((await run('keygen', '--format', 'hex', '--bytes', '16')).stdout).toMatch(
       /^[0-9a-f]{32}\n$/,
     );
-    expect((await custos('keygen', '-f', 'alphanumeric')).stdout).toMatch(/^[A-Za-z0-9]{43}\n$/);
+    expect((await run('keygen', '-f', 'alphanumeric')).stdout).toMatch(/^[A-Za-z0-9]{43}\n$/);
   });
 });

@@ -1,30 +1,13 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { custos, startCustos } from './test-cli.js';
 
-const bin = fileURLToPath(new URL('../bin/custos.js', import.meta.url));
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function custos(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [bin, ...args],
-      { env: { ...process.env, ...env } },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 2) : 0, stdout, stderr }),
-    );
-    if (stdin !== undefined) child.stdin?.end(stdin);
-    else child.stdin?.end();
-  });
+/** Runs `custos args…` with `env`, optionally feeding `stdin`. */
+function run(args: string[], env: Record<string, string> = {}, stdin?: string) {
+  return custos(args, { env, ...(stdin === undefined ? {} : { stdin }) });
 }
 
 /** Starts `custos server …` and resolves with its address once it prints it. */
@@ -32,9 +15,7 @@ function serve(
   args: string[],
   until: RegExp,
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [bin, 'server', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = startCustos(['server', ...args]);
   let output = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -74,37 +55,30 @@ describe('custos server, operator, kv and audit commands', () => {
       expect(output()).toMatch(/Root token:\s+dev-root/);
       const env = { CUSTOS_ADDR: url, CUSTOS_TOKEN: 'dev-root' };
       expect(
-        (await custos(['kv', 'put', 'app/db', 'user=app', 'password=-'], env, 's3cr3t\n')).code,
+        (await run(['kv', 'put', 'app/db', 'user=app', 'password=-'], env, 's3cr3t\n')).code,
       ).toBe(0);
-      expect((await custos(['kv', 'put', '--cas', '1', 'app/db', 'password=two'], env)).code).toBe(
-        0,
-      );
-      const stale = await custos(['kv', 'put', '--cas', '1', 'app/db', 'password=three'], env);
+      expect((await run(['kv', 'put', '--cas', '1', 'app/db', 'password=two'], env)).code).toBe(0);
+      const stale = await run(['kv', 'put', '--cas', '1', 'app/db', 'password=three'], env);
       expect(stale.code).toBe(2);
       expect(stale.stderr).toMatch(/check-and-set parameter did not match/);
-      expect((await custos(['kv', 'get', '--field', 'password', 'app/db'], env)).stdout).toBe(
-        'two\n',
-      );
+      expect((await run(['kv', 'get', '--field', 'password', 'app/db'], env)).stdout).toBe('two\n');
       expect(
-        (await custos(['kv', 'get', '--version', '1', '--field', 'password', 'app/db'], env))
-          .stdout,
+        (await run(['kv', 'get', '--version', '1', '--field', 'password', 'app/db'], env)).stdout,
       ).toBe('s3cr3t\n');
-      expect((await custos(['kv', 'patch', 'app/db', 'port=5432'], env)).code).toBe(0);
-      const json = JSON.parse(
-        (await custos(['kv', 'get', '--format', 'json', 'app/db'], env)).stdout,
-      );
+      expect((await run(['kv', 'patch', 'app/db', 'port=5432'], env)).code).toBe(0);
+      const json = JSON.parse((await run(['kv', 'get', '--format', 'json', 'app/db'], env)).stdout);
       // put replaces the whole secret (version 2 has no user); patch merges into it.
       expect(json.data.data).toEqual({ password: 'two', port: '5432' });
-      expect((await custos(['kv', 'list'], env)).stdout).toBe('app/\n');
-      expect((await custos(['kv', 'delete', 'app/db'], env)).code).toBe(0);
-      expect((await custos(['kv', 'get', 'app/db'], env)).stderr).toMatch(
+      expect((await run(['kv', 'list'], env)).stdout).toBe('app/\n');
+      expect((await run(['kv', 'delete', 'app/db'], env)).code).toBe(0);
+      expect((await run(['kv', 'get', 'app/db'], env)).stderr).toMatch(
         /version 3 of secret\/app\/db is deleted/,
       );
-      expect((await custos(['kv', 'undelete', '--versions', '3', 'app/db'], env)).code).toBe(0);
-      expect((await custos(['kv', 'destroy', '--versions', '1', 'app/db'], env)).code).toBe(0);
+      expect((await run(['kv', 'undelete', '--versions', '3', 'app/db'], env)).code).toBe(0);
+      expect((await run(['kv', 'destroy', '--versions', '1', 'app/db'], env)).code).toBe(0);
       expect(
         (
-          await custos(
+          await run(
             [
               'kv',
               'metadata',
@@ -121,7 +95,7 @@ describe('custos server, operator, kv and audit commands', () => {
         ).code,
       ).toBe(0);
       const meta = JSON.parse(
-        (await custos(['kv', 'metadata', 'get', '--format', 'json', 'app/db'], env)).stdout,
+        (await run(['kv', 'metadata', 'get', '--format', 'json', 'app/db'], env)).stdout,
       );
       expect(meta.data).toMatchObject({
         max_versions: 4,
@@ -129,9 +103,9 @@ describe('custos server, operator, kv and audit commands', () => {
         current_version: 3,
       });
       expect(meta.data.versions['1'].destroyed).toBe(true);
-      expect((await custos(['kv', 'metadata', 'delete', 'app/db'], env)).code).toBe(0);
-      expect((await custos(['kv', 'get', 'app/db'], env)).code).toBe(2);
-      const denied = await custos(['kv', 'get', 'app/db'], {
+      expect((await run(['kv', 'metadata', 'delete', 'app/db'], env)).code).toBe(0);
+      expect((await run(['kv', 'get', 'app/db'], env)).code).toBe(2);
+      const denied = await run(['kv', 'get', 'app/db'], {
         CUSTOS_ADDR: url,
         CUSTOS_TOKEN: 'wrong',
       });
@@ -141,7 +115,7 @@ describe('custos server, operator, kv and audit commands', () => {
       });
       // VAULT_ADDR / VAULT_TOKEN work too.
       expect(
-        (await custos(['operator', 'status'], { VAULT_ADDR: url, VAULT_TOKEN: 'dev-root' })).code,
+        (await run(['operator', 'status'], { VAULT_ADDR: url, VAULT_TOKEN: 'dev-root' })).code,
       ).toBe(0);
     } finally {
       await stop(child);
@@ -164,30 +138,30 @@ describe('custos server, operator, kv and audit commands', () => {
     const env = { CUSTOS_ADDR: server.url };
     try {
       expect(server.output()).toMatch(/not initialised/);
-      expect((await custos(['operator', 'status'], env)).code).toBe(1);
+      expect((await run(['operator', 'status'], env)).code).toBe(1);
       const init = JSON.parse(
-        (await custos(['operator', 'init', '-n', '3', '-t', '2', '--format', 'json'], env)).stdout,
+        (await run(['operator', 'init', '-n', '3', '-t', '2', '--format', 'json'], env)).stdout,
       );
       expect(init.keys).toHaveLength(3);
-      expect((await custos(['operator', 'unseal'], env, `${init.keys[0]}\n`)).stdout).toMatch(
+      expect((await run(['operator', 'unseal'], env, `${init.keys[0]}\n`)).stdout).toMatch(
         /1 of 2/,
       );
-      expect((await custos(['operator', 'unseal', init.keys[2]], env)).stdout).toMatch(/unsealed/);
+      expect((await run(['operator', 'unseal', init.keys[2]], env)).stdout).toMatch(/unsealed/);
       const withToken = { ...env, CUSTOS_TOKEN: init.root_token };
-      expect((await custos(['kv', 'put', 'svc/a', 'k=v'], withToken)).code).toBe(0);
-      expect((await custos(['operator', 'seal'], withToken)).code).toBe(0);
-      expect((await custos(['kv', 'get', 'svc/a'], withToken)).stderr).toMatch(/503/);
+      expect((await run(['kv', 'put', 'svc/a', 'k=v'], withToken)).code).toBe(0);
+      expect((await run(['operator', 'seal'], withToken)).code).toBe(0);
+      expect((await run(['kv', 'get', 'svc/a'], withToken)).stderr).toMatch(/503/);
       await stop(server.child);
 
-      const intact = await custos(['audit', 'verify', auditFile]);
+      const intact = await run(['audit', 'verify', auditFile]);
       expect(intact.code).toBe(0);
       expect(intact.stdout).toMatch(/intact/);
 
       // Restart on the same storage: data kept, sealed again, the audit chain continues.
       server = await serve(['--config', config], /unseal with/);
       const env2 = { CUSTOS_ADDR: server.url, CUSTOS_TOKEN: init.root_token };
-      for (const key of init.keys.slice(1)) await custos(['operator', 'unseal', key], env2);
-      expect((await custos(['kv', 'get', '--field', 'k', 'svc/a'], env2)).stdout).toBe('v\n');
+      for (const key of init.keys.slice(1)) await run(['operator', 'unseal', key], env2);
+      expect((await run(['kv', 'get', '--field', 'k', 'svc/a'], env2)).stdout).toBe('v\n');
       const keyFile = join(dir, 'audit-key.txt');
       const publicKey = await fetch(`${server.url}/v1/sys/audit/public-key`, {
         headers: { 'x-vault-token': init.root_token },
@@ -196,7 +170,7 @@ describe('custos server, operator, kv and audit commands', () => {
         keyFile,
         ((await publicKey.json()) as { data: { public_key: string } }).data.public_key,
       );
-      const live = await custos(
+      const live = await run(
         ['audit', 'verify', '--public-key', keyFile, '--server', auditFile],
         env2,
       );
@@ -208,7 +182,7 @@ describe('custos server, operator, kv and audit commands', () => {
     const lines = (await readFile(auditFile, 'utf8')).trim().split('\n');
     const tampered = join(dir, 'tampered.log');
     await writeFile(tampered, `${[...lines.slice(0, 3), ...lines.slice(4)].join('\n')}\n`);
-    const report = await custos(['audit', 'verify', tampered]);
+    const report = await run(['audit', 'verify', tampered]);
     expect(report.code).toBe(1);
     expect(report.stderr).toMatch(/missing \(removed\)/);
   });

@@ -77,6 +77,10 @@ export interface TestServer {
       raw?: string;
     },
   ): Promise<TestResponse>;
+  /** Writes an ACL policy: `{ 'secret/data/*': ['read'] }` → Vault's JSON form. */
+  policy(name: string, rules: Record<string, readonly string[]>): Promise<TestResponse>;
+  /** Creates a token (as root) and returns it. */
+  token(body: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -141,6 +145,20 @@ export async function startTestServer(
     storage,
     request: (method, path, requestOptions = {}) =>
       send(server.url, method, path, { token: 'root', ...requestOptions }),
+    policy: (name, rules) =>
+      send(server.url, 'POST', `sys/policies/acl/${name}`, {
+        token: 'root',
+        body: {
+          policy: JSON.stringify({
+            path: Object.fromEntries(
+              Object.entries(rules).map(([p, c]) => [p, { capabilities: c }]),
+            ),
+          }),
+        },
+      }),
+    token: async (body) =>
+      (await send(server.url, 'POST', 'auth/token/create', { token: 'root', body })).body.auth
+        .client_token as string,
     async close() {
       await server.close();
       await storage.cleanup();

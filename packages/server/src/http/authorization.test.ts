@@ -18,21 +18,11 @@ describe.each(await storageKinds())('authorisation matrix on %s', (kind) => {
 
   beforeAll(async () => {
     s = await startTestServer(kind);
-    const policy = (name: string, rules: Record<string, string[]>) =>
-      s.request('POST', `sys/policies/acl/${name}`, {
-        body: {
-          policy: JSON.stringify({
-            path: Object.fromEntries(
-              Object.entries(rules).map(([p, c]) => [p, { capabilities: c }]),
-            ),
-          }),
-        },
-      });
+    const policy = s.policy;
     await policy('unrelated', { 'nothing/here/*': ['read'] });
     await policy('everything', { '*': [...ALL] });
     await policy('deny-everything', { '*': ['deny'] });
-    const create = async (body: Record<string, unknown>) =>
-      (await s.request('POST', 'auth/token/create', { body })).body.auth.client_token as string;
+    const create = s.token;
     tokens.unknown = 'cst.ThisTokenWasNeverIssuedByTheServer00';
     tokens.expired = await create({ policies: ['everything'], ttl: '1s' });
     tokens.revoked = await create({ policies: ['everything'] });

@@ -417,16 +417,7 @@ describe.each(await storageKinds())('transit on %s', (kind) => {
   });
 
   it('authorisation: encrypt-only tokens cannot decrypt and the reverse; upsert needs create', async () => {
-    const policy = (name: string, rules: Record<string, string[]>) =>
-      s.request('POST', `sys/policies/acl/${name}`, {
-        body: {
-          policy: JSON.stringify({
-            path: Object.fromEntries(
-              Object.entries(rules).map(([p, c]) => [p, { capabilities: c }]),
-            ),
-          }),
-        },
-      });
+    const policy = s.policy;
     await policy('enc-only', {
       'transit/encrypt/orders': ['update'],
       'transit/encrypt/new-*': ['update'],

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { custos } from '../validate/test-cli.js';
+import { custos } from '../../test-cli.js';
 
 /** The value of one `NAME=value` line (the key file holds nothing fancier). */
 const lineValue = (text: string, name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(text)?.[1];

@@ -1,26 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { hasValidApiKeyChecksum } from '@custos/core/api-keys';
 import { loadJwtKeyset } from '@custos/core/tokens';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { custos } from '../../test-cli.js';
 
-const bin = fileURLToPath(new URL('../../../bin/custos.js', import.meta.url));
-const exec = promisify(execFile);
-
-async function custos(...args: string[]) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], {
-      env: { ...process.env, CUSTOS_DEBUG: '' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function run(...args: string[]) {
+  return custos(args, { env: { CUSTOS_DEBUG: '' } });
 }
 
 describe('custos keygen --jwt / --api-key and custos jwt', () => {
@@ -31,26 +18,26 @@ describe('custos keygen --jwt / --api-key and custos jwt', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('prints a loadable keyset, or writes it with mode 0600', async () => {
-    const printed = await custos('keygen', '--jwt', 'RS256');
+    const printed = await run('keygen', '--jwt', 'RS256');
     expect(printed.code).toBe(0);
     const keyset = await loadJwtKeyset(printed.stdout);
     expect(keyset.current.algorithm).toBe('RS256');
 
     const file = join(dir, 'jwt-keys.json');
-    const created = await custos('keygen', '--jwt', 'ES256', '--out', file);
+    const created = await run('keygen', '--jwt', 'ES256', '--out', file);
     expect(created).toMatchObject({
       code: 0,
       stdout: expect.stringMatching(/mode 0600\): ES256 key/),
     });
     expect((await stat(file)).mode & 0o777).toBe(0o600);
-    expect((await custos('keygen', '--jwt', 'ES256', '--out', file)).stderr).toMatch(/--force/);
+    expect((await run('keygen', '--jwt', 'ES256', '--out', file)).stderr).toMatch(/--force/);
   });
 
   it('rotates with a grace window, shows and publishes without key material', async () => {
     const file = join(dir, 'rotate.json');
-    await custos('keygen', '--jwt', 'EdDSA', '--out', file);
+    await run('keygen', '--jwt', 'EdDSA', '--out', file);
     const before = await loadJwtKeyset(await readFile(file, 'utf8'));
-    const rotated = await custos(
+    const rotated = await run(
       'jwt',
       'rotate',
       '--file',
@@ -75,11 +62,11 @@ describe('custos keygen --jwt / --api-key and custos jwt', () => {
       (k: { jwk: { d: string } }) => k.jwk.d,
     );
     for (const command of [['show'], ['show', '--json'], ['jwks']]) {
-      const shown = await custos('jwt', ...(command as [string]), '--file', file);
+      const shown = await run('jwt', ...(command as [string]), '--file', file);
       expect(shown.code).toBe(0);
       for (const d of privateParts) expect(shown.stdout).not.toContain(d);
     }
-    const jwks = JSON.parse((await custos('jwt', 'jwks', '--file', file)).stdout);
+    const jwks = JSON.parse((await run('jwt', 'jwks', '--file', file)).stdout);
     expect(jwks.keys.map((k: { kid: string }) => k.kid)).toEqual([
       after.current.kid,
       before.current.kid,
@@ -87,18 +74,18 @@ describe('custos keygen --jwt / --api-key and custos jwt', () => {
   });
 
   it('prints an API key with a valid checksum', async () => {
-    const { code, stdout } = await custos('keygen', '--api-key', 'acme_admin');
+    const { code, stdout } = await run('keygen', '--api-key', 'acme_admin');
     expect(code).toBe(0);
     expect(stdout).toMatch(/^acme_admin_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}\n$/);
     expect(hasValidApiKeyChecksum(stdout.trim())).toBe(true);
   });
 
   it('exits 2 on usage errors', async () => {
-    expect((await custos('keygen', '--jwt', 'none')).code).toBe(2);
-    expect((await custos('keygen', '--jwt', 'HS256', '--api-key', 'x')).code).toBe(2);
-    expect((await custos('keygen', '--api-key', 'Not-Valid')).code).toBe(2);
-    expect((await custos('jwt', 'rotate')).code).toBe(2);
-    const badGrace = await custos(
+    expect((await run('keygen', '--jwt', 'none')).code).toBe(2);
+    expect((await run('keygen', '--jwt', 'HS256', '--api-key', 'x')).code).toBe(2);
+    expect((await run('keygen', '--api-key', 'Not-Valid')).code).toBe(2);
+    expect((await run('jwt', 'rotate')).code).toBe(2);
+    const badGrace = await run(
       'jwt',
       'rotate',
       '--file',
@@ -107,7 +94,7 @@ describe('custos keygen --jwt / --api-key and custos jwt', () => {
       'soon',
     );
     expect(badGrace).toMatchObject({ code: 2, stderr: expect.stringMatching(/--grace .*48h/) });
-    const missing = await custos('jwt', 'show', '--file', join(dir, 'missing.json'));
+    const missing = await run('jwt', 'show', '--file', join(dir, 'missing.json'));
     expect(missing).toMatchObject({ code: 2, stderr: expect.stringMatching(/does not exist/) });
   });
 });
