@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { checkGoals, renderResults, type Section } from './lib/report.js';
 import { envelopeSuite } from './suites/envelope.js';
+import { fieldsSuite } from './suites/fields.js';
 import { secretsSuite } from './suites/secrets.js';
 import { serverSuite } from './suites/server.js';
 import { tokensSuite } from './suites/tokens.js';
@@ -8,6 +9,7 @@ import { transitSuite } from './suites/transit.js';
 
 const suites: Record<string, () => Section | Promise<Section>> = {
   envelope: envelopeSuite,
+  fields: fieldsSuite,
   secrets: secretsSuite,
   server: serverSuite,
   tokens: tokensSuite,

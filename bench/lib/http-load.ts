@@ -16,9 +16,13 @@ export interface ServerProcess {
 
 /** Starts `custos server --dev …` and waits for its address. */
 export function startServerProcess(args: readonly string[]): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [cli, 'server', '--dev', '--listen', '127.0.0.1:0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [cli, 'server', '--dev', '--listen', '127.0.0.1:0', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -93,7 +97,10 @@ export async function load(
       name: spec.name,
       opsPerSecond: result.requests.average,
       spread: result.requests.stddev / result.requests.average,
-      details: { 'p99 latency': `${result.latency.p99} ms`, 'server RSS (peak)': `${peak.toFixed(0)} MiB` },
+      details: {
+        'p99 latency': `${result.latency.p99} ms`,
+        'server RSS (peak)': `${peak.toFixed(0)} MiB`,
+      },
     };
   } finally {
     clearInterval(sampler);

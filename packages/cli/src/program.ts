@@ -1,12 +1,14 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { registerAuditCommands } from './commands/audit/register.js';
+import { registerEncryptionCommands } from './commands/encryption/register.js';
 import { registerEnvCommands } from './commands/env/register.js';
 import { registerJwtCommands } from './commands/jwt/register.js';
 import { registerKeygenCommand } from './commands/keygen/register.js';
 import { registerKeyringCommands } from './commands/keyring/register.js';
 import { registerKvCommands } from './commands/kv/register.js';
 import { registerOperatorCommands } from './commands/operator/register.js';
+import { registerReencryptCommand } from './commands/reencrypt/register.js';
 import { registerRunCommand } from './commands/run/register.js';
 import { registerServerCommand } from './commands/server/register.js';
 import { registerValidateCommand } from './commands/validate/register.js';
@@ -37,6 +39,8 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     registerAuditCommands,
     registerKeyringCommands,
     registerKeygenCommand,
+    registerReencryptCommand,
+    registerEncryptionCommands,
     registerJwtCommands,
     registerValidateCommand,
     registerRunCommand,

@@ -37,6 +37,9 @@ export { constantTimeEqual, hmacSha256 } from './hmac.js';
 export {
   type CreateKeyOptions,
   type CryptOptions,
+  type DerivedKey,
+  type DeriveKeyOptions,
+  type EncryptOptions,
   type KeyInfo,
   Keyring,
   type KeyringOptions,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { CustosError, DecryptionFailed, KeyDisabled, KeyNotFound } from '../errors/index.js';
 import { type BytesLike, toBuffer } from '../lib/bytes.js';
 import { noncePool } from '../lib/random-pool.js';
@@ -56,6 +56,12 @@ export interface CreateKeyOptions {
   readonly encryptionLimit?: number;
   /** Import this 32-byte material as version 1 instead of generating it. */
   readonly material?: Uint8Array;
+  /**
+   * Use this key id (16 lowercase hex characters) instead of a random one, for a key whose
+   * identity is fixed elsewhere (a data key unwrapped from a KMS, identified by its wrapped
+   * form). Never derive it from the key material. Must be unique within the keyring.
+   */
+  readonly id?: string;
 }
 
 /** Options for encrypt and decrypt. */
@@ -67,6 +73,33 @@ export interface CryptOptions {
    * per tenant, per column. Required again to decrypt.
    */
   readonly keyContext?: BytesLike;
+}
+
+/** Options for {@link Keyring.encrypt}. */
+export interface EncryptOptions extends CryptOptions {
+  /**
+   * Encrypt with this version instead of the primary. Only for deterministic keys
+   * (`aes-256-gcm-siv`), to compute equality-search candidates under every version that still
+   * decrypts; the version must be enabled or decrypt-only and at or above the minimum
+   * decryption version.
+   */
+  readonly version?: number;
+}
+
+/** Options for {@link Keyring.deriveKey}. */
+export interface DeriveKeyOptions {
+  /** Derive from this version (default: the primary). It must be able to decrypt. */
+  readonly version?: number;
+}
+
+/** A key derived from one key version for another primitive (for example HMAC). */
+export interface DerivedKey {
+  /** Id of the named key it comes from (16 hex characters). */
+  readonly keyId: string;
+  /** The version it was derived from. */
+  readonly keyVersion: number;
+  /** The derived 32-byte key, held outside the JS heap. */
+  readonly key: KeyObject;
 }
 
 /** Options for {@link Keyring} construction. */
@@ -109,6 +142,9 @@ export interface KeyRecord {
 const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const MAX_VERSION = 0xffffffff;
 const CONTEXT_INFO_PREFIX = 'custos/keyring/v1/key-context/';
+// A different prefix from key contexts, so a derived key never equals an AEAD key.
+const DERIVED_KEY_INFO_PREFIX = 'custos/keyring/v1/derived-key/';
+const KEY_ID_HEX = /^[0-9a-f]{16}$/;
 
 const allowedTransitions: Readonly<Record<KeyVersionState, readonly KeyVersionState[]>> = {
   enabled: ['decrypt-only', 'disabled', 'destroyed'],
@@ -139,6 +175,7 @@ export class Keyring {
   readonly #byName = new Map<string, KeyRecord>();
   readonly #byId = new Map<string, KeyRecord>();
   readonly #derived = new DerivedKeyCache<AeadKey>(1024);
+  readonly #derivedKeys = new DerivedKeyCache<KeyObject>(1024);
   readonly #now: () => Date;
   readonly #rotateAfterFraction: number;
   readonly #onRotationDue: ((key: KeyInfo) => void) | undefined;
@@ -188,6 +225,15 @@ export class Keyring {
     const limit = defaultLimit(algorithm, options.encryptionLimit);
     let id = randomBytes(KEY_ID_LENGTH);
     while (this.#byId.has(id.toString('hex'))) id = randomBytes(KEY_ID_LENGTH);
+    if (options.id !== undefined) {
+      if (!KEY_ID_HEX.test(options.id)) {
+        throw new CustosError('ERR_INVALID_ARGUMENT', 'key id must be 16 lowercase hex characters');
+      }
+      if (this.#byId.has(options.id)) {
+        throw new CustosError('ERR_KEY_EXISTS', `key id ${options.id} is already used`);
+      }
+      id = Buffer.from(options.id, 'hex');
+    }
     const record: KeyRecord = {
       name,
       id,
@@ -272,10 +318,13 @@ export class Keyring {
    * Encrypts with the primary version of key `name` into a binary envelope.
    * Throws `ERR_KEY_NOT_FOUND`, or `ERR_KEY_EXHAUSTED` when the version reached its limit.
    */
-  encrypt(name: string, plaintext: BytesLike, options?: CryptOptions): Buffer {
+  encrypt(name: string, plaintext: BytesLike, options?: EncryptOptions): Buffer {
     const key = this.#byName.get(name);
     if (key === undefined) throw new KeyNotFound(`no key named "${name}"`);
-    const record = key.versions.get(key.primaryVersion) as VersionRecord;
+    const record =
+      options?.version === undefined
+        ? (key.versions.get(key.primaryVersion) as VersionRecord)
+        : this.#candidateVersion(key, options.version);
     if (key.encryptionLimit !== null) this.#count(key, record);
     const aeadKey = this.#aeadKey(record, options?.keyContext);
     const nonce = noncePool.take(aeadParameters[key.algorithm].nonceLength);
@@ -284,7 +333,7 @@ export class Keyring {
   }
 
   /** {@link Keyring.encrypt} returning the text form (`custos:` + base64url). */
-  encryptToString(name: string, plaintext: BytesLike, options?: CryptOptions): string {
+  encryptToString(name: string, plaintext: BytesLike, options?: EncryptOptions): string {
     return envelopeToText(this.encrypt(name, plaintext, options));
   }
 
@@ -317,6 +366,37 @@ export class Keyring {
     const aeadKey = this.#aeadKey(record, options?.keyContext);
     const aad = options?.aad === undefined ? parsed.header : withHeader(parsed.header, options.aad);
     return open(aeadKey, parsed.nonce, parsed.sealed, aad);
+  }
+
+  /**
+   * Derives a 32-byte key for another primitive from one version of key `name`:
+   * `HKDF-SHA256(version key, info = "custos/keyring/v1/derived-key/" || purpose)`. Used for
+   * per-column blind-index (HMAC) keys. The same name, version and purpose always give the same
+   * key; a different purpose gives an unrelated one, and no derived key equals an AEAD key.
+   * Throws `ERR_KEY_NOT_FOUND`, or `ERR_KEY_DISABLED` when the version may not decrypt.
+   *
+   * @example
+   * ```ts
+   * const { key, keyVersion } = keyring.deriveKey('fields', 'blind-index/users/email');
+   * const index = hmacSha256(key, 'jane@example.com');
+   * ```
+   */
+  deriveKey(name: string, purpose: BytesLike, options: DeriveKeyOptions = {}): DerivedKey {
+    const key = this.#key(name);
+    const version = options.version ?? key.primaryVersion;
+    const record = this.#readableVersion(key, version);
+    const info = withPrefix(DERIVED_KEY_INFO_PREFIX, purpose);
+    const derived = this.#derivedKeys.derive(
+      (record.aeadKey as AeadKey).keyObject,
+      info,
+      {},
+      (bytes) => {
+        const keyObject = createSecretKey(bytes);
+        bytes.fill(0);
+        return keyObject;
+      },
+    );
+    return { keyId: key.idHex, keyVersion: version, key: derived };
   }
 
   /** Public facts only: safe to log. */
@@ -397,10 +477,35 @@ export class Keyring {
     return record;
   }
 
+  /** A version that may decrypt: exists, is enabled or decrypt-only, and >= the minimum. */
+  #readableVersion(key: KeyRecord, version: number): VersionRecord {
+    const record = this.#version(key, version);
+    if (version < key.minDecryptionVersion) {
+      throw new KeyDisabled(
+        `version ${version} of "${key.name}" is below the minimum decryption version ${key.minDecryptionVersion}`,
+      );
+    }
+    if (record.state === 'disabled' || record.state === 'destroyed') {
+      throw new KeyDisabled(`version ${version} of "${key.name}" is ${record.state}`);
+    }
+    return record;
+  }
+
+  /** An explicit encryption version: deterministic keys only (lookup candidates). */
+  #candidateVersion(key: KeyRecord, version: number): VersionRecord {
+    if (aeadParameters[key.algorithm].randomNonce) {
+      throw new CustosError(
+        'ERR_INVALID_ARGUMENT',
+        `"${key.name}" is ${key.algorithm}: only deterministic keys encrypt with an explicit version`,
+      );
+    }
+    return this.#readableVersion(key, version);
+  }
+
   #aeadKey(record: VersionRecord, keyContext: BytesLike | undefined): AeadKey {
     const base = record.aeadKey as AeadKey;
     if (keyContext === undefined) return base;
-    const info = Buffer.concat([Buffer.from(CONTEXT_INFO_PREFIX), toBuffer(keyContext)]);
+    const info = withPrefix(CONTEXT_INFO_PREFIX, keyContext);
     return this.#derived.derive(base.keyObject, info, {}, (bytes) =>
       createAeadKey(base.algorithm, bytes),
     );
@@ -457,6 +562,16 @@ function defaultLimit(algorithm: AeadAlgorithm, requested: number | undefined): 
     );
   }
   return limit;
+}
+
+/**
+ * HKDF info: prefix and context. A string context stays a string (same UTF-8 bytes), which the
+ * derived-key cache looks up without hex-encoding it.
+ */
+function withPrefix(prefix: string, context: BytesLike): BytesLike {
+  return typeof context === 'string'
+    ? prefix + context
+    : Buffer.concat([Buffer.from(prefix), toBuffer(context)]);
 }
 
 function withHeader(header: Buffer, aad: AssociatedData): Buffer {

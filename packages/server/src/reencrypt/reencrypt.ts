@@ -146,6 +146,11 @@ export async function reencryptTable(options: ReencryptOptions): Promise<Reencry
     if (!dryRun) await database.saveCheckpoint(state);
   }
 
+  if (state.phase === 'verify' && options.verify === false) {
+    // Resumed in the verification pass, but asked not to verify.
+    state = next({ phase: 'done', lastId: undefined });
+    await database.saveCheckpoint(state);
+  }
   if (state.phase === 'verify') {
     report('verify', state.stats.verifyRows);
     for (;;) {

@@ -1,0 +1,60 @@
+import { ExitCode } from '../../exit-codes.js';
+import { print } from '../../output.js';
+import { createProgress } from '../../progress.js';
+import { loadCipher, type TargetFlags, targetFrom } from '../reencrypt/target.js';
+
+interface Options extends TargetFlags {
+  keyring?: string;
+  decrypt: boolean;
+  requireCurrent: boolean;
+  json: boolean;
+}
+
+export async function run(options: Options): Promise<number> {
+  const { encryptionStatus, openReencryptDatabase } = await import('@custos/server/reencrypt');
+  const { target, binding } = targetFrom(options);
+  const cipher =
+    options.keyring === undefined ? undefined : await loadCipher(options.keyring, options);
+  const database = await openReencryptDatabase(options.db);
+  const progress = createProgress(`status ${options.table}`);
+  try {
+    const status = await encryptionStatus({
+      database,
+      target,
+      ...binding,
+      ...(cipher === undefined ? {} : { cipher }),
+      decrypt: options.decrypt,
+      onProgress: (done, total) => progress.update(done, total),
+    });
+    progress.stop();
+    if (options.json) print(JSON.stringify(status, null, 2));
+    else {
+      print(`${status.rows} rows in ${database.description}`);
+      for (const column of status.columns) {
+        print(`${options.table}.${column.column}:`);
+        for (const v of column.versions) {
+          const name = v.keyName ?? `key ${v.keyId}`;
+          const mode = v.deterministic ? ' deterministic' : '';
+          const current = v.current === undefined ? '' : v.current ? ' (current)' : ' (old)';
+          print(`  ${name} v${v.keyVersion}${mode}${current}: ${v.values}`);
+        }
+        print(`  plaintext: ${column.plaintext}`);
+        print(`  null: ${column.nulls}`);
+        if (column.malformed > 0) print(`  damaged envelopes: ${column.malformed}`);
+        print(
+          status.decryptChecked
+            ? `  failing to decrypt: ${column.failing}`
+            : '  failing to decrypt: not checked (pass --keyring)',
+        );
+      }
+    }
+    const broken = status.columns.some((c) => c.failing > 0 || c.malformed > 0);
+    const outdated = status.columns.some(
+      (c) => c.plaintext > 0 || c.versions.some((v) => v.current !== true),
+    );
+    return broken || (options.requireCurrent && outdated) ? ExitCode.finding : ExitCode.ok;
+  } finally {
+    progress.stop();
+    await database.close();
+  }
+}

@@ -1,0 +1,94 @@
+import { CustosError } from '@custos/core/errors';
+import { ExitCode } from '../../exit-codes.js';
+import { print, warn } from '../../output.js';
+import { createProgress, type Progress } from '../../progress.js';
+import { loadCipher, splitList, type TargetFlags, targetFrom } from './target.js';
+
+interface Options extends TargetFlags {
+  keyring: string;
+  batch: string;
+  dryRun: boolean;
+  encryptPlaintext: boolean;
+  deterministic?: string;
+  padBlock?: string;
+  verify: boolean;
+  json: boolean;
+}
+
+export async function run(options: Options): Promise<number> {
+  const { openReencryptDatabase, reencryptTable } = await import('@custos/server/reencrypt');
+  const { target, binding } = targetFrom(options);
+  const cipher = await loadCipher(options.keyring, options);
+  const database = await openReencryptDatabase(options.db);
+  const controller = new AbortController();
+  const interrupt = () => controller.abort();
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  let progress: { phase: string; bar: Progress } | undefined;
+  try {
+    const report = await reencryptTable({
+      database,
+      cipher,
+      target,
+      ...binding,
+      batchSize: integer(options.batch, '--batch'),
+      dryRun: options.dryRun,
+      encryptPlaintext: options.encryptPlaintext,
+      deterministicColumns: splitList(options.deterministic, '--deterministic'),
+      ...(options.padBlock === undefined
+        ? {}
+        : { padding: { blockBytes: integer(options.padBlock, '--pad-block') } }),
+      verify: options.verify,
+      signal: controller.signal,
+      onProgress: ({ phase, rowsDone, rowsTotal }) => {
+        if (progress?.phase !== phase) {
+          progress?.bar.stop();
+          progress = { phase, bar: createProgress(`${phase} ${options.table}`) };
+        }
+        progress.bar.update(rowsDone, rowsTotal);
+      },
+    });
+    progress?.bar.stop();
+    const { stats } = report;
+    if (options.json) print(JSON.stringify(report, null, 2));
+    else {
+      print(
+        `${options.dryRun ? 'dry run: ' : ''}${stats.rows} rows in ${database.description}${report.resumed ? ' (resumed)' : ''}: ${stats.reencrypted} values re-encrypted, ${stats.encrypted} encrypted, ${stats.current} already current, ${stats.nulls} null, ${stats.plaintext} plaintext left, ${stats.failed} failing, ${stats.conflicts} rows changed by the application meanwhile (kept)`,
+      );
+      if (!options.dryRun && options.verify) {
+        print(
+          `verified: ${stats.verified} values decrypt under the primary, ${stats.verifyFailed} do not, ${stats.verifyPlaintext} plaintext`,
+        );
+      }
+    }
+    if (stats.plaintext > 0 && !options.encryptPlaintext) {
+      warn(
+        `custos: ${stats.plaintext} plaintext values left; add --encrypt-plaintext to encrypt them`,
+      );
+    }
+    if (options.dryRun || !options.verify || report.complete) return ExitCode.ok;
+    warn(
+      'custos: verification found values that fail to decrypt or are not under the primary; see custos encryption status [ERR_REENCRYPT_INCOMPLETE]',
+    );
+    return ExitCode.finding;
+  } catch (err) {
+    progress?.bar.stop();
+    if (controller.signal.aborted) {
+      warn('custos: interrupted; the checkpoint is saved, run the same command again to resume');
+      return ExitCode.error;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    await database.close();
+  }
+}
+
+function integer(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new CustosError('ERR_INVALID_ARGUMENT', `${flag} must be a positive integer`);
+  }
+  return n;
+}

@@ -1,0 +1,265 @@
+import { createHash } from 'node:crypto';
+import { Keyring, parseEnvelope } from '../crypto/index.js';
+import { CustosError, DecryptionFailed } from '../errors/index.js';
+import { BoundedCache } from './bounded-cache.js';
+import { bindContext, cryptOptions } from './context.js';
+import {
+  isDeterministicEnvelope,
+  joinWrappedKey,
+  keyNameById,
+  requireFieldCiphertext,
+  splitWrappedKey,
+} from './envelope-peek.js';
+import type { DataKeyContext, FieldKms, KmsKeyVersion } from './field-kms.js';
+import { createSearchKeys, type SearchKeys } from './search-keys.js';
+import type {
+  AsyncFieldCipher,
+  CiphertextInfo,
+  CurrentKeys,
+  FieldContext,
+  FieldIdentifier,
+  FieldValue,
+} from './types.js';
+import { decodeFieldValue, encodeFieldValue } from './value-codec.js';
+
+/** Limits of the data-key caches (one entry per tenant for encryption, per wrapped key for decryption). */
+export interface DataKeyCacheOptions {
+  /** Unwrapped data keys held; default 1000. */
+  readonly maxEntries?: number;
+  /** How long an unwrapped key is held, and how long one data key keeps encrypting; default 300. */
+  readonly ttlSeconds?: number;
+  /** Encryptions per data key before a new one is generated; default 1,000,000. */
+  readonly maxUses?: number;
+  /** Clock in milliseconds; default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Options of a field cipher over a KMS (envelope encryption with per-tenant data keys). */
+export interface KmsFieldCipherOptions {
+  readonly kms: FieldKms;
+  /**
+   * A keyring for what random data keys cannot do: deterministic columns and blind indexes
+   * (which need one key for every row), and reading values written in keyring mode.
+   */
+  readonly keyring?: Keyring;
+  /** In `keyring`: the deterministic key; default `deterministic`. */
+  readonly deterministicKeyName?: string;
+  /** In `keyring`: the key blind-index keys come from; default `default`. */
+  readonly blindIndexKeyName?: string;
+  readonly dataKeyCache?: DataKeyCacheOptions;
+}
+
+interface DataKey {
+  readonly keyring: Keyring;
+  readonly wrapped: string;
+  uses: number;
+}
+
+const DATA_KEY = 'data-key';
+
+/** Builds the KMS-mode cipher (see `createFieldCipher`). */
+export function createKmsFieldCipher(options: KmsFieldCipherOptions): AsyncFieldCipher {
+  const { kms, keyring } = options;
+  const limits = options.dataKeyCache ?? {};
+  const maxUses = limits.maxUses ?? 1_000_000;
+  const cacheOptions = {
+    maxEntries: limits.maxEntries ?? 1000,
+    ttlSeconds: limits.ttlSeconds ?? 300,
+    ...(limits.now === undefined ? {} : { now: limits.now }),
+  };
+  const encryptionKeys = new BoundedCache<DataKey>(cacheOptions);
+  const decryptionKeys = new BoundedCache<DataKey>(cacheOptions);
+  // Asked at most once a second: re-encryption must not keep using a data key wrapped by a
+  // KMS key version that was just rotated out.
+  const currentKmsKey = new BoundedCache<KmsKeyVersion>({ ...cacheOptions, ttlSeconds: 1 });
+  const deterministicKeyName = options.deterministicKeyName ?? 'deterministic';
+  const search: SearchKeys | undefined =
+    keyring === undefined
+      ? undefined
+      : createSearchKeys(keyring, {
+          deterministicKeyName,
+          blindIndexKeyName: options.blindIndexKeyName ?? 'default',
+        });
+
+  function needSearch(what: string): SearchKeys {
+    if (search === undefined) {
+      throw new CustosError(
+        'ERR_INVALID_ARGUMENT',
+        `${what} needs a keyring: createFieldCipher({ kms, keyring })`,
+      );
+    }
+    return search;
+  }
+
+  async function newDataKey(tenantId: FieldIdentifier | undefined): Promise<DataKey> {
+    const { plaintext, wrapped } = await kms.generateDataKey(dataKeyContext(tenantId));
+    const key = importDataKey(plaintext, wrapped);
+    decryptionKeys.set(decryptionCacheKey(tenantId, wrapped), key);
+    return key;
+  }
+
+  async function encryptionKey(tenantId: FieldIdentifier | undefined): Promise<DataKey> {
+    const cacheKey = tenantCacheKey(tenantId);
+    let key = await encryptionKeys.getOrLoad(cacheKey, () => newDataKey(tenantId));
+    if (key.uses >= maxUses) {
+      encryptionKeys.delete(cacheKey);
+      key = await encryptionKeys.getOrLoad(cacheKey, () => newDataKey(tenantId));
+    }
+    key.uses++;
+    return key;
+  }
+
+  function decryptionKey(wrapped: string, tenantId: FieldIdentifier | undefined) {
+    return decryptionKeys.getOrLoad(decryptionCacheKey(tenantId, wrapped), async () =>
+      importDataKey(await kms.unwrapDataKey(wrapped, dataKeyContext(tenantId)), wrapped),
+    );
+  }
+
+  function kmsCurrentKey(): Promise<KmsKeyVersion> {
+    return currentKmsKey.getOrLoad('current', () => kms.currentKey());
+  }
+
+  async function currentKeys(): Promise<CurrentKeys> {
+    const randomized = await kmsCurrentKey();
+    const deterministic = keyring?.has(deterministicKeyName)
+      ? keyring.info(deterministicKeyName)
+      : undefined;
+    return {
+      randomized,
+      ...(deterministic === undefined
+        ? {}
+        : { deterministic: { keyId: deterministic.id, keyVersion: deterministic.primaryVersion } }),
+    };
+  }
+
+  /** Decrypts to the encoded plaintext, whichever way the value was written. */
+  async function open(ciphertext: string, context: FieldContext, expectMode: boolean) {
+    const text = requireFieldCiphertext(ciphertext, context);
+    const { envelope, wrappedKey } = splitWrappedKey(text);
+    const deterministic = wrappedKey === undefined && isDeterministicEnvelope(envelope);
+    if (expectMode && deterministic !== (context?.deterministic === true)) {
+      throw new DecryptionFailed(
+        `decryption failed: ${context.table}.${context.column} holds a ${deterministic ? 'deterministic' : 'randomised'} ciphertext but the context says otherwise`,
+      );
+    }
+    const bound = bindContext(context, deterministic);
+    if (wrappedKey === undefined) {
+      // Deterministic values, and values written in keyring mode before a move to a KMS.
+      if (keyring === undefined) {
+        throw new DecryptionFailed(
+          'decryption failed: this value was encrypted with a keyring, and no keyring was given',
+        );
+      }
+      return { deterministic, plaintext: keyring.decrypt(envelope, cryptOptions(bound)) };
+    }
+    const key = await decryptionKey(wrappedKey, context.tenantId);
+    return { deterministic, plaintext: key.keyring.decrypt(envelope, { aad: bound.aad }) };
+  }
+
+  async function sealRandomized(plaintext: Buffer, context: FieldContext, fresh: boolean) {
+    const bound = bindContext(context, false);
+    let key = await encryptionKey(context.tenantId);
+    if (fresh) {
+      const current = await kmsCurrentKey();
+      const wrappedBy = kms.describeWrappedKey(key.wrapped);
+      if (wrappedBy.keyId !== current.keyId || wrappedBy.keyVersion !== current.keyVersion) {
+        encryptionKeys.delete(tenantCacheKey(context.tenantId));
+        key = await encryptionKey(context.tenantId);
+      }
+    }
+    const envelope = key.keyring.encryptToString(DATA_KEY, plaintext, { aad: bound.aad });
+    return joinWrappedKey(envelope, key.wrapped);
+  }
+
+  return {
+    mode: 'kms',
+    async encrypt(value, context) {
+      if (context?.deterministic === true) {
+        return needSearch('a deterministic column').encryptDeterministic(value, context);
+      }
+      return sealRandomized(encodeFieldValue(value, context?.padding), context, false);
+    },
+    async decrypt<T extends FieldValue = FieldValue>(ciphertext: string, context: FieldContext) {
+      return decodeFieldValue((await open(ciphertext, context, true)).plaintext) as T;
+    },
+    async blindIndex(value, blindIndexOptions) {
+      return needSearch('a blind index').blindIndexAsync(value, blindIndexOptions);
+    },
+    async blindIndexCandidates(value, blindIndexOptions) {
+      const keys = needSearch('a blind index');
+      return Promise.all(
+        keys
+          .blindIndexVersions()
+          .map((version) => keys.blindIndexAsync(value, { ...blindIndexOptions, version })),
+      );
+    },
+    async deterministicCandidates(value, context) {
+      return needSearch('a deterministic column').deterministicCandidates(value, context);
+    },
+    async reencrypt(ciphertext, context) {
+      const { deterministic, plaintext } = await open(ciphertext, context, false);
+      if (!deterministic) return sealRandomized(plaintext, context, true);
+      return needSearch('a deterministic column').sealDeterministic(plaintext, context);
+    },
+    async describe(ciphertext): Promise<CiphertextInfo> {
+      const { envelope, wrappedKey } = splitWrappedKey(ciphertext);
+      const current = await currentKeys();
+      if (wrappedKey !== undefined) {
+        const wrappedBy = kms.describeWrappedKey(wrappedKey);
+        return {
+          ...wrappedBy,
+          keyName: keyring === undefined ? undefined : keyNameById(keyring, wrappedBy.keyId),
+          deterministic: false,
+          current:
+            wrappedBy.keyId === current.randomized.keyId &&
+            wrappedBy.keyVersion === current.randomized.keyVersion,
+        };
+      }
+      const { keyId, keyVersion, algorithm } = parseEnvelope(envelope);
+      const deterministic = algorithm === 'aes-256-gcm-siv';
+      return {
+        keyId,
+        keyVersion,
+        keyName: keyring === undefined ? undefined : keyNameById(keyring, keyId),
+        deterministic,
+        // A plain randomised envelope was written in keyring mode: never current here.
+        current:
+          deterministic &&
+          current.deterministic?.keyId === keyId &&
+          current.deterministic.keyVersion === keyVersion,
+      };
+    },
+    currentKeys,
+  };
+}
+
+function dataKeyContext(tenantId: FieldIdentifier | undefined): DataKeyContext {
+  return tenantId === undefined ? {} : { tenantId };
+}
+
+function tenantCacheKey(tenantId: FieldIdentifier | undefined): string {
+  return tenantId === undefined ? '-' : `t${String(tenantId)}`;
+}
+
+function decryptionCacheKey(tenantId: FieldIdentifier | undefined, wrapped: string): string {
+  return `${tenantCacheKey(tenantId)}\u0000${wrapped}`;
+}
+
+/**
+ * Wraps an unwrapped data key in a one-key keyring, so it encrypts into the standard envelope.
+ * Its key id comes from the wrapped form (public), never from the key material.
+ */
+function importDataKey(plaintext: Uint8Array, wrapped: string): DataKey {
+  if (!(plaintext instanceof Uint8Array) || plaintext.length !== 32) {
+    throw new CustosError('ERR_INVALID_ARGUMENT', 'a data key must be 32 bytes');
+  }
+  const id = createHash('sha256')
+    .update('custos/fields/v1/data-key-id\u0000')
+    .update(wrapped)
+    .digest('hex')
+    .slice(0, 16);
+  const keyring = new Keyring();
+  keyring.createKey(DATA_KEY, { material: plaintext, id });
+  plaintext.fill(0);
+  return { keyring, wrapped, uses: 0 };
+}
