@@ -1,6 +1,6 @@
 /**
  * `@custos/core`: every public concern, also reachable by subpath (`@custos/core/crypto`,
- * `@custos/core/secrets`, `@custos/core/tokens`, `@custos/core/passwords`,
+ * `@custos/core/secrets`, `@custos/core/fields`, `@custos/core/tokens`, `@custos/core/passwords`,
  * `@custos/core/api-keys`, `@custos/core/cookies`, `@custos/core/kms`, `@custos/core/errors`,
  * `@custos/core/redaction`). Subpaths load only what they need; prefer them in applications.
  *
@@ -14,6 +14,7 @@ export * from './api-keys/index.js';
 export * from './cookies/index.js';
 export * from './crypto/index.js';
 export * from './errors/index.js';
+export * from './fields/index.js';
 export * from './kms/index.js';
 export * from './passwords/index.js';
 export * from './redaction/index.js';
