@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,22 @@ describe('custos CLI', () => {
     expect(help.stdout).toMatch(/keyring/);
     const version = await run('--version');
     expect(version).toMatchObject({ code: 0, stdout: '0.1.0\n' });
+  });
+
+  it('loads neither the server nor its drivers for --help and --version', async () => {
+    const tracer = new URL('./fixtures/trace-imports.mjs', import.meta.url).href;
+    for (const flag of ['--help', '--version', 'kv', 'audit']) {
+      const trace = join(dir, `imports${flag}.txt`);
+      const result = await custos([flag], {
+        env: { CUSTOS_TRACE_IMPORTS: trace, NODE_OPTIONS: `--import=${tracer}` },
+      });
+      expect([0, 2], result.stderr).toContain(result.code); // group commands without a subcommand print help, exit 2
+      const loaded = await readFile(trace, 'utf8');
+      expect(loaded).toMatch(/packages\/cli\/dist\/main\.js/); // the trace works
+      expect(loaded).not.toMatch(
+        /packages\/server\/|node_modules\/(fastify|kysely|better-sqlite3|pg)\//,
+      );
+    }
   });
 
   it('exits 2 on usage errors', async () => {

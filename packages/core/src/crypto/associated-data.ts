@@ -12,7 +12,9 @@ export type AssociatedData =
 
 const EMPTY = Buffer.alloc(0);
 const FIELD_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-// Marks record encodings so a record can never collide with a raw-bytes value.
+// Starts every record encoding, so a record differs from any text or bytes that do not begin with
+// this byte (UTF-8 text never does). Raw bytes equal to a record's encoding are the same
+// associated data: callers that mix raw bytes and records for one column must not do so.
 const RECORD_MARKER = 0xad;
 
 /**

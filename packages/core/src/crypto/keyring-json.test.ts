@@ -79,6 +79,20 @@ describe('serializeKeyring / loadKeyring', () => {
         /formatVersion/,
       ],
       [
+        'key name',
+        (j) => {
+          j.keys[0].name = 'bad name!';
+        },
+        /keys\[0\]\.name is not a valid key name/,
+      ],
+      [
+        'empty key name',
+        (j) => {
+          j.keys[0].name = '';
+        },
+        /keys\[0\]\.name/,
+      ],
+      [
         'key id',
         (j) => {
           j.keys[0].id = 'xyz';

@@ -3,6 +3,8 @@ import { decodeBase64Strict } from '../lib/bytes.js';
 import { aeadParameters, isAeadAlgorithm } from './aead.js';
 import { KEY_ID_LENGTH } from './envelope.js';
 import {
+  isKeyName,
+  KEY_NAME_RULE,
   Keyring,
   type KeyringOptions,
   type KeyVersionState,
@@ -87,6 +89,7 @@ export function loadKeyring(input: string | unknown, options: KeyringOptions = {
     const at = `keys[${i}]`;
     const key = object(rawKey, at);
     const name = string(key.name, `${at}.name`);
+    if (!isKeyName(name)) fail(`${at}.name is not a valid key name: ${KEY_NAME_RULE}`);
     const id = string(key.id, `${at}.id`);
     if (!KEY_ID.test(id)) fail(`${at}.id must be ${KEY_ID_LENGTH * 2} lowercase hex characters`);
     const algorithm = key.algorithm;

@@ -50,7 +50,10 @@ describe('Keyring rotation', () => {
     expect(keyring.decrypt(old).toString()).toBe('old');
     keyring.setState('fields', 1, 'destroyed');
     expect(() => keyring.decrypt(old)).toThrow(
-      expect.objectContaining({ code: 'ERR_KEY_DISABLED' }),
+      expect.objectContaining({
+        code: 'ERR_DECRYPTION_FAILED',
+        message: expect.stringMatching(/destroyed/),
+      }),
     );
     expect(() => keyring.setState('fields', 1, 'enabled')).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_KEY_STATE' }),

@@ -140,6 +140,9 @@ export interface KeyRecord {
 }
 
 const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** What {@link isKeyName} accepts, for error messages. */
+export const KEY_NAME_RULE =
+  'key names are 1-128 characters of A-Z a-z 0-9 . _ - and start with a letter or digit';
 const MAX_VERSION = 0xffffffff;
 const CONTEXT_INFO_PREFIX = 'custos/keyring/v1/key-context/';
 // A different prefix from key contexts, so a derived key never equals an AEAD key.
@@ -211,12 +214,7 @@ export class Keyring {
    * Throws `ERR_KEY_EXISTS` if the name is taken.
    */
   createKey(name: string, options: CreateKeyOptions = {}): KeyInfo {
-    if (!KEY_NAME.test(name)) {
-      throw new CustosError(
-        'ERR_INVALID_ARGUMENT',
-        'key names are 1-128 characters of A-Z a-z 0-9 . _ - and start with a letter or digit',
-      );
-    }
+    if (!isKeyName(name)) throw new CustosError('ERR_INVALID_ARGUMENT', KEY_NAME_RULE);
     if (this.#byName.has(name)) throw new CustosError('ERR_KEY_EXISTS', `key "${name}" exists`);
     const algorithm = options.algorithm ?? 'aes-256-gcm';
     if (!isAeadAlgorithm(algorithm)) {
@@ -355,17 +353,23 @@ export class Keyring {
         `decryption failed: key "${key.name}" has no version ${parsed.keyVersion}`,
       );
     }
-    if (parsed.keyVersion < key.minDecryptionVersion) {
-      throw new KeyDisabled(
-        `version ${parsed.keyVersion} of "${key.name}" is below the minimum decryption version ${key.minDecryptionVersion}`,
+    if (record.state === 'destroyed') {
+      // No material is left to authenticate with: whatever the envelope claims, it is unreadable.
+      throw new DecryptionFailed(
+        `decryption failed: version ${parsed.keyVersion} of "${key.name}" is destroyed`,
       );
-    }
-    if (record.state === 'disabled' || record.state === 'destroyed') {
-      throw new KeyDisabled(`version ${parsed.keyVersion} of "${key.name}" is ${record.state}`);
     }
     const aeadKey = this.#aeadKey(record, options?.keyContext);
     const aad = options?.aad === undefined ? parsed.header : withHeader(parsed.header, options.aad);
-    return open(aeadKey, parsed.nonce, parsed.sealed, aad);
+    // Authenticate before applying the version's policy, so a forged or altered envelope is
+    // always ERR_DECRYPTION_FAILED and ERR_KEY_DISABLED means "authentic, but refused".
+    const plaintext = open(aeadKey, parsed.nonce, parsed.sealed, aad);
+    const refusal = versionRefusal(key, parsed.keyVersion, record.state);
+    if (refusal !== undefined) {
+      plaintext.fill(0);
+      throw new KeyDisabled(refusal);
+    }
+    return plaintext;
   }
 
   /**
@@ -480,14 +484,8 @@ export class Keyring {
   /** A version that may decrypt: exists, is enabled or decrypt-only, and >= the minimum. */
   #readableVersion(key: KeyRecord, version: number): VersionRecord {
     const record = this.#version(key, version);
-    if (version < key.minDecryptionVersion) {
-      throw new KeyDisabled(
-        `version ${version} of "${key.name}" is below the minimum decryption version ${key.minDecryptionVersion}`,
-      );
-    }
-    if (record.state === 'disabled' || record.state === 'destroyed') {
-      throw new KeyDisabled(`version ${version} of "${key.name}" is ${record.state}`);
-    }
+    const refusal = versionRefusal(key, version, record.state);
+    if (refusal !== undefined) throw new KeyDisabled(refusal);
     return record;
   }
 
@@ -576,4 +574,24 @@ function withPrefix(prefix: string, context: BytesLike): BytesLike {
 
 function withHeader(header: Buffer, aad: AssociatedData): Buffer {
   return Buffer.concat([header, encodeAssociatedData(aad)]);
+}
+
+/** Why a version may not decrypt, or `undefined` when it may. */
+function versionRefusal(
+  key: { readonly name: string; readonly minDecryptionVersion: number },
+  version: number,
+  state: KeyVersionState,
+): string | undefined {
+  if (version < key.minDecryptionVersion) {
+    return `version ${version} of "${key.name}" is below the minimum decryption version ${key.minDecryptionVersion}`;
+  }
+  if (state === 'disabled' || state === 'destroyed') {
+    return `version ${version} of "${key.name}" is ${state}`;
+  }
+  return undefined;
+}
+
+/** True when `name` may name a key (see {@link KEY_NAME_RULE}). */
+export function isKeyName(name: string): boolean {
+  return KEY_NAME.test(name);
 }
