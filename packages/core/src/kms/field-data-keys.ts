@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { encodeAssociatedData } from '../crypto/associated-data.js';
-import { CustosError } from '../errors/index.js';
+import { CustosError, DecryptionFailed } from '../errors/index.js';
 import { parseVersioned } from './ciphertext.js';
 import type { LocalKms } from './local-kms.js';
-import type { TransitClient } from './transit-client.js';
+import { type TransitClient, TransitRefused } from './transit-client.js';
 
 /** What a data-key service is asked to bind a data key to. */
 export interface DataKeyScope {
@@ -92,8 +92,22 @@ export function localKmsDataKeys(kms: LocalKms, keyName: string): TransitDataKey
 export function transitDataKeys(client: TransitClient, keyName: string): TransitDataKeys {
   return dataKeys(keyName, {
     encrypt: (plaintext, associatedData) => client.encrypt(keyName, plaintext, { associatedData }),
-    decrypt: (ciphertext, associatedData) =>
-      client.decrypt(keyName, ciphertext, { associatedData }),
+    async decrypt(ciphertext, associatedData) {
+      try {
+        return await client.decrypt(keyName, ciphertext, { associatedData });
+      } catch (err) {
+        // A 400 is the server refusing this wrapped key under this tenant (authentication
+        // failed, unknown or retired version): the same ERR_DECRYPTION_FAILED the local KMS and
+        // keyring modes give. Refused tokens, 5xx and network failures stay ERR_KMS_REMOTE.
+        if (err instanceof TransitRefused && err.status === 400) {
+          throw new DecryptionFailed(
+            `decryption failed: the data key does not unwrap for this tenant (${err.message})`,
+            { cause: err },
+          );
+        }
+        throw err;
+      }
+    },
     latestVersion: () => client.latestVersion(keyName),
   });
 }

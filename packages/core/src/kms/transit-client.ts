@@ -14,6 +14,19 @@ export interface RemoteCryptOptions {
   readonly keyVersion?: number;
 }
 
+/**
+ * A transit call the server answered with an error status. Its code stays `ERR_KMS_REMOTE`; the
+ * status lets callers that know what a refusal means (a data key that does not unwrap for this
+ * tenant) map it, while network failures and 5xx keep failing as `ERR_KMS_REMOTE`.
+ */
+export class TransitRefused extends CustosError {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super('ERR_KMS_REMOTE', message);
+    this.status = status;
+  }
+}
+
 const b64 = (bytes: Uint8Array | undefined) =>
   bytes === undefined ? undefined : Buffer.from(bytes).toString('base64');
 
@@ -34,8 +47,8 @@ export function createTransitClient(options: TransitClientOptions = {}) {
   const call = async (method: string, path: string, body?: unknown) => {
     const response = await client.call(method, `${mount}/${path}`, body);
     if (response.status !== 200)
-      throw new CustosError(
-        'ERR_KMS_REMOTE',
+      throw new TransitRefused(
+        response.status,
         `transit ${path.split('/')[0]} at ${client.address}: ${client.errorOf(response)}`,
       );
     return response.body?.data as Record<string, unknown>;

@@ -1,5 +1,11 @@
 import { Keyring } from '@custos/core/crypto';
-import { createFieldCipher, createKeyringKms, type FieldCipher } from '@custos/core/fields';
+import { CustosError } from '@custos/core/errors';
+import {
+  createFieldCipher,
+  createKeyringKms,
+  type FieldCipher,
+  type FieldKms,
+} from '@custos/core/fields';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requireService } from '#test-support/services.js';
 import type { ReencryptDatabase } from './database.js';
@@ -271,6 +277,48 @@ for (const [name, open, available] of databases) {
       });
       expect(report.stats).toMatchObject({ reencrypted: 25, verified: 25 });
       expect(report.complete).toBe(true);
+    });
+
+    it('stops (ERR_KMS_REMOTE) when the KMS cannot answer, instead of counting values as failing', async () => {
+      const { keyring } = keys();
+      keyring.createKey('kek');
+      const inner = createKeyringKms(keyring, { keyName: 'kek' });
+      const fc = createFieldCipher({ kms: inner, keyring });
+      await setup();
+      // Rows 1-10 belong to tenant a, 11-30 to tenant b: the KMS fails on b's data key, in the
+      // third batch, after two batches have committed.
+      const tenantOf = (id: number) => (id <= 10 ? 'a' : 'b');
+      const values = [];
+      for (let id = 1; id <= 30; id++) {
+        const where = { table: 'patients', column: 'ssn', rowId: id, tenantId: tenantOf(id) };
+        values.push({ id, clinic: tenantOf(id), ssn: await fc.encrypt(`s${id}`, where) });
+      }
+      await db.insert('patients', values);
+      keyring.rotate('kek');
+      const outage = new CustosError('ERR_KMS_REMOTE', 'transit decrypt: connection refused');
+      const flaky: FieldKms = {
+        ...inner,
+        async unwrapDataKey(wrapped, context) {
+          if (context.tenantId === 'b') throw outage;
+          return inner.unwrapDataKey(wrapped, context);
+        },
+      };
+      const tenantTarget = { ...target, columns: ['ssn'], tenantColumn: 'clinic' };
+      const options = { database: db.database, target: tenantTarget, batchSize: 5 };
+      await expect(
+        reencryptTable({ ...options, cipher: createFieldCipher({ kms: flaky, keyring }) }),
+      ).rejects.toBe(outage);
+      await expect(
+        encryptionStatus({ ...options, cipher: createFieldCipher({ kms: flaky, keyring }) }),
+      ).rejects.toBe(outage);
+      // Nothing was counted as failing or written past the outage; a run with the KMS back
+      // resumes and finishes.
+      const report = await reencryptTable({
+        ...options,
+        cipher: createFieldCipher({ kms: inner, keyring }),
+      });
+      expect(report).toMatchObject({ resumed: true, complete: true });
+      expect(report.stats).toMatchObject({ failed: 0, verified: 30, verifyFailed: 0 });
     });
 
     it('reports per key version, plaintext and NULL counts without keys (headers only)', async () => {

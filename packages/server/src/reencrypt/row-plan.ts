@@ -1,6 +1,12 @@
 import type { AnyFieldCipher } from '@custos/core/fields';
 import type { RowUpdate, RunStats, TableTarget } from './types.js';
-import { type ContextBinding, contextFor, inspectValue, plaintextValue } from './value-plan.js';
+import {
+  type ContextBinding,
+  contextFor,
+  inspectValue,
+  isValueFailure,
+  plaintextValue,
+} from './value-plan.js';
 
 /** What re-encrypting one row takes: the update to make (if any) and what it counts. */
 export interface RowPlan {
@@ -51,7 +57,8 @@ export async function planRow(
       try {
         changes.set(column, { old: value, next: await cipher.reencrypt(value as string, context) });
         bump('reencrypted');
-      } catch {
+      } catch (err) {
+        if (!isValueFailure(err)) throw err;
         bump('failed');
       }
     }

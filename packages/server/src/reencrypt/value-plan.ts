@@ -1,4 +1,5 @@
 import { ENVELOPE_TEXT_PREFIX } from '@custos/core/crypto';
+import { isCustosError } from '@custos/core/errors';
 import type {
   AnyFieldCipher,
   CiphertextInfo,
@@ -55,9 +56,20 @@ export async function inspectValue(cipher: AnyFieldCipher, value: unknown): Prom
   }
   try {
     return { kind: 'encrypted', info: await cipher.describe(value) };
-  } catch {
+  } catch (err) {
+    if (!isValueFailure(err)) throw err;
     return { kind: 'malformed' };
   }
+}
+
+/**
+ * Whether an error is about the value itself (tampered, moved, malformed, under a key not held
+ * or retired, a row whose id or tenant cannot bind), so the value is counted and left alone.
+ * Anything else stops the run: a KMS that cannot be reached (`ERR_KMS_REMOTE`) or a bug must not
+ * be reported as thousands of "failing" values.
+ */
+export function isValueFailure(err: unknown): boolean {
+  return isCustosError(err) && err.code !== 'ERR_KMS_REMOTE';
 }
 
 /** Whether a ciphertext authenticates under its context (mode taken from the ciphertext). */
@@ -70,7 +82,8 @@ export async function decrypts(
   try {
     await cipher.decrypt(value, { ...context, deterministic: info.deterministic });
     return true;
-  } catch {
+  } catch (err) {
+    if (!isValueFailure(err)) throw err;
     return false;
   }
 }
