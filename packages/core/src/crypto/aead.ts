@@ -85,7 +85,10 @@ export function createAeadKey(algorithm: AeadAlgorithm, material: Uint8Array): A
       `${algorithm} needs a ${params.keyLength}-byte key, got ${material.length} bytes`,
     );
   }
-  const keyObject = createSecretKey(Buffer.from(material));
+  // createSecretKey copies the bytes out of the heap; wipe the temporary copy it was given.
+  const copy = Buffer.from(material);
+  const keyObject = createSecretKey(copy);
+  copy.fill(0);
   const raw = algorithm === 'aes-256-gcm-siv' ? Uint8Array.from(material) : undefined;
   return { algorithm, keyObject, raw };
 }

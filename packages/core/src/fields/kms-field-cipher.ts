@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
-import { Keyring, parseEnvelope } from '../crypto/index.js';
+import { type Keyring, parseEnvelope } from '../crypto/index.js';
 import { CustosError, DecryptionFailed } from '../errors/index.js';
 import { BoundedCache } from './bounded-cache.js';
 import { bindContext, cryptOptions } from './context.js';
+import { DATA_KEY, type DataKey, importDataKey } from './data-key.js';
 import {
   isDeterministicEnvelope,
   joinWrappedKey,
@@ -48,14 +48,6 @@ export interface KmsFieldCipherOptions {
   readonly blindIndexKeyName?: string;
   readonly dataKeyCache?: DataKeyCacheOptions;
 }
-
-interface DataKey {
-  readonly keyring: Keyring;
-  readonly wrapped: string;
-  uses: number;
-}
-
-const DATA_KEY = 'data-key';
 
 /** Builds the KMS-mode cipher (see `createFieldCipher`). */
 export function createKmsFieldCipher(options: KmsFieldCipherOptions): AsyncFieldCipher {
@@ -243,23 +235,4 @@ function tenantCacheKey(tenantId: FieldIdentifier | undefined): string {
 
 function decryptionCacheKey(tenantId: FieldIdentifier | undefined, wrapped: string): string {
   return `${tenantCacheKey(tenantId)}\u0000${wrapped}`;
-}
-
-/**
- * Wraps an unwrapped data key in a one-key keyring, so it encrypts into the standard envelope.
- * Its key id comes from the wrapped form (public), never from the key material.
- */
-function importDataKey(plaintext: Uint8Array, wrapped: string): DataKey {
-  if (!(plaintext instanceof Uint8Array) || plaintext.length !== 32) {
-    throw new CustosError('ERR_INVALID_ARGUMENT', 'a data key must be 32 bytes');
-  }
-  const id = createHash('sha256')
-    .update('custos/fields/v1/data-key-id\u0000')
-    .update(wrapped)
-    .digest('hex')
-    .slice(0, 16);
-  const keyring = new Keyring();
-  keyring.createKey(DATA_KEY, { material: plaintext, id });
-  plaintext.fill(0);
-  return { keyring, wrapped, uses: 0 };
 }
