@@ -47,11 +47,30 @@ describe('createFieldCipher({ kms })', () => {
   it('round-trips typed values with per-tenant data keys wrapped by the KMS', async () => {
     const { fc } = setup();
     expect(fc.mode).toBe('kms');
-    for (const value of ['hello', 12, true, new Date(5), { a: [1] }, null]) {
+    const values = [
+      'hello',
+      12,
+      -0,
+      Number.NaN,
+      true,
+      new Date(5),
+      { a: [1] },
+      null,
+      2n ** 64n + 1n,
+      -(2n ** 70n),
+      Buffer.from([0, 1, 2, 255]),
+      [],
+      ['J45', 3, { since: '2020-01-01' }, null],
+    ];
+    for (const value of values) {
       const stored = await fc.encrypt(value, ctx);
       expect(stored).toMatch(/^custos:[A-Za-z0-9_-]+\.custos:[A-Za-z0-9_-]+$/);
       expect(await fc.decrypt(stored, ctx)).toStrictEqual(value);
     }
+    // A Uint8Array comes back as a Buffer (a Uint8Array) with the same bytes.
+    const bytes = new Uint8Array([9, 8, 7]);
+    const back = await fc.decrypt(await fc.encrypt(bytes, ctx), ctx);
+    expect(Buffer.isBuffer(back) && back.equals(bytes)).toBe(true);
   });
 
   it("refuses another tenant's, row's or column's context, and a swapped wrapped key", async () => {

@@ -21,6 +21,14 @@ describe.each(await storageKinds())('field ciphers on the transit KMS (%s)', (ki
     const where = { table: 'patients', column: 'ssn', rowId: 42, tenantId: 'clinic-a' };
     const ct = await fc.encrypt('078-05-1120', where);
     expect(await fc.decrypt(ct, where)).toBe('078-05-1120');
+    for (const value of [
+      2n ** 64n + 7n,
+      Buffer.from([0, 128, 255]),
+      ['J45', { since: 2020 }],
+      [],
+    ]) {
+      expect(await fc.decrypt(await fc.encrypt(value, where), where)).toStrictEqual(value);
+    }
     // A wrong tenant fails as in keyring mode and on the local KMS: the server refuses to unwrap.
     await expect(fc.decrypt(ct, { ...where, tenantId: 'clinic-b' })).rejects.toMatchObject({
       code: 'ERR_DECRYPTION_FAILED',
