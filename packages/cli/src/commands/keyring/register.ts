@@ -33,9 +33,16 @@ export function registerKeyringCommands(program: Command, lazy: Lazy): void {
     .action(lazy(() => import('./add.js')));
   keyring
     .command('rotate')
-    .description('add a new primary version to a key; older versions keep decrypting')
+    .description(
+      'add a new primary version to keys; older versions keep decrypting (then run custos reencrypt)',
+    )
     .requiredOption('-f, --file <file>', 'keyring file')
-    .option('-n, --name <name>', 'key to rotate (required when the file holds several keys)')
+    .option('-n, --name <name>', 'rotate only this key (deterministic ones included)')
+    .option('--all', 'rotate every key, deterministic ones included', false)
+    .addHelpText(
+      'after',
+      '\nWithout --name or --all, every randomised key rotates and deterministic (aes-256-gcm-siv)\nkeys are skipped: until custos reencrypt has run, equality lookups on a deterministic column\nmatch only the version they are computed under (use deterministicCandidates meanwhile).',
+    )
     .action(lazy(() => import('./rotate.js')));
   keyring
     .command('show')
