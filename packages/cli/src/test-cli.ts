@@ -48,3 +48,45 @@ export function startCustos(args: readonly string[], options: Omit<CliOptions, '
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
+
+/** A `custos server --dev` child process and its address. */
+export interface DevServer {
+  readonly url: string;
+  /** Stops the server (SIGTERM) and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `custos server --dev` (in memory, unsealed, `transit/` mounted) on a random loopback
+ * port with `rootToken`, and resolves once it prints its address and root token.
+ */
+export function startDevServer(rootToken: string): Promise<DevServer> {
+  const child = startCustos([
+    'server',
+    '--dev',
+    '--dev-root-token-id',
+    rootToken,
+    '--listen',
+    '127.0.0.1:0',
+  ]);
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      const match = /Listening on:\s+(https?:\/\/\S+)/.exec(output);
+      if (match && /Root token/.test(output)) {
+        resolve({
+          url: match[1] as string,
+          async stop() {
+            if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+            await exited;
+          },
+        });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`custos server exited with ${code}: ${output}`)));
+  });
+}

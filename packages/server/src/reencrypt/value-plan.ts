@@ -62,14 +62,23 @@ export async function inspectValue(cipher: AnyFieldCipher, value: unknown): Prom
   }
 }
 
+/** Codes that describe one value (or its row), not the run. */
+const VALUE_FAILURES: ReadonlySet<string> = new Set([
+  'ERR_DECRYPTION_FAILED', // tampered, moved to another row/column/tenant, key not held
+  'ERR_MALFORMED_CIPHERTEXT',
+  'ERR_KEY_DISABLED', // under a retired version
+  'ERR_FIELD_NOT_ENCRYPTED',
+  'ERR_FIELD_CONTEXT_MISSING', // the row lacks the id or tenant the value is bound to
+  'ERR_INVALID_ARGUMENT', // the row's id or tenant cannot be bound (empty, not finite)
+]);
+
 /**
- * Whether an error is about the value itself (tampered, moved, malformed, under a key not held
- * or retired, a row whose id or tenant cannot bind), so the value is counted and left alone.
- * Anything else stops the run: a KMS that cannot be reached (`ERR_KMS_REMOTE`) or a bug must not
- * be reported as thousands of "failing" values.
+ * Whether an error is about the value itself, so the value is counted and left alone. Anything
+ * else stops the run: a KMS that cannot answer (`ERR_KMS_REMOTE`), a key that must be rotated
+ * first (`ERR_KEY_EXHAUSTED`) or a bug must not be reported as thousands of "failing" values.
  */
 export function isValueFailure(err: unknown): boolean {
-  return isCustosError(err) && err.code !== 'ERR_KMS_REMOTE';
+  return isCustosError(err) && VALUE_FAILURES.has(err.code);
 }
 
 /** Whether a ciphertext authenticates under its context (mode taken from the ciphertext). */

@@ -18,7 +18,7 @@ export function registerEncryptionCommands(program: Command, lazy: Lazy): void {
       '--keyring <file>',
       'keyring file: marks current versions and checks every value decrypts',
     )
-    .option('--no-decrypt', 'with --keyring, read headers only (faster; no tamper check)')
+    .option('--no-decrypt', 'with keys given, read headers only (faster; no tamper check)')
     .option('--require-current', 'exit 1 unless every value is current and encrypted', false)
     .option('--json', 'print JSON', false)
     .action(lazy(() => import('./status.js')));

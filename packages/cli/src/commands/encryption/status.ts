@@ -1,10 +1,10 @@
 import { ExitCode } from '../../exit-codes.js';
 import { print } from '../../output.js';
 import { createProgress } from '../../progress.js';
-import { loadCipher, type TargetFlags, targetFrom } from '../reencrypt/target.js';
+import { type CipherFlags, loadCipher } from '../reencrypt/cipher.js';
+import { type TargetFlags, targetFrom } from '../reencrypt/target.js';
 
-interface Options extends TargetFlags {
-  keyring?: string;
+interface Options extends TargetFlags, CipherFlags {
   decrypt: boolean;
   requireCurrent: boolean;
   json: boolean;
@@ -13,8 +13,7 @@ interface Options extends TargetFlags {
 export async function run(options: Options): Promise<number> {
   const { encryptionStatus, openReencryptDatabase } = await import('@custos/server/reencrypt');
   const { target, binding } = targetFrom(options);
-  const cipher =
-    options.keyring === undefined ? undefined : await loadCipher(options.keyring, options);
+  const cipher = await loadCipher(options);
   const database = await openReencryptDatabase(options.db);
   const progress = createProgress(`status ${options.table}`);
   try {
@@ -44,7 +43,7 @@ export async function run(options: Options): Promise<number> {
         print(
           status.decryptChecked
             ? `  failing to decrypt: ${column.failing}`
-            : '  failing to decrypt: not checked (pass --keyring)',
+            : '  failing to decrypt: not checked (pass --keyring or --transit-key)',
         );
       }
     }

@@ -23,6 +23,15 @@ export function addTargetOptions(command: Command): Command {
       '--deterministic-key-name <name>',
       'keyring key of deterministic columns',
       'deterministic',
+    )
+    .option(
+      '--transit-key <name>',
+      'KMS mode: transit key wrapping the data keys, on the server at CUSTOS_ADDR (token CUSTOS_TOKEN; VAULT_ADDR/VAULT_TOKEN also read)',
+    )
+    .option('--transit-mount <path>', 'KMS mode: transit mount on the server', 'transit')
+    .option(
+      '--kms-file <file>',
+      'KMS mode: the --transit-key is in this local KMS file (LocalKms, mode 0600), not on a server',
     );
 }
 
@@ -33,9 +42,16 @@ export function registerReencryptCommand(program: Command, lazy: Lazy): void {
       .command('reencrypt')
       .description(
         're-encrypt column values under the primary key version (after a rotation), resumably',
+      )
+      .addHelpText(
+        'after',
+        "\nKeys: --keyring <file> (keyring mode), or --transit-key <name> (KMS mode: data keys wrapped by\nthe server's transit engine, or by a local KMS file with --kms-file), with --keyring alongside\nfor deterministic columns.",
       ),
   )
-    .requiredOption('--keyring <file>', 'keyring file (mode 0600)')
+    .option(
+      '--keyring <file>',
+      'keyring file (mode 0600); with --transit-key, the keys of deterministic columns',
+    )
     .option('--batch <rows>', 'rows per batch and transaction', '1000')
     .option('--dry-run', 'count what would change; write nothing', false)
     .option('--encrypt-plaintext', 'also encrypt plaintext values (migrating a column)', false)

@@ -2,10 +2,10 @@ import { CustosError } from '@custos/core/errors';
 import { ExitCode } from '../../exit-codes.js';
 import { print, warn } from '../../output.js';
 import { createProgress, type Progress } from '../../progress.js';
-import { loadCipher, splitList, type TargetFlags, targetFrom } from './target.js';
+import { type CipherFlags, loadCipher } from './cipher.js';
+import { splitList, type TargetFlags, targetFrom } from './target.js';
 
-interface Options extends TargetFlags {
-  keyring: string;
+interface Options extends TargetFlags, CipherFlags {
   batch: string;
   dryRun: boolean;
   encryptPlaintext: boolean;
@@ -18,7 +18,13 @@ interface Options extends TargetFlags {
 export async function run(options: Options): Promise<number> {
   const { openReencryptDatabase, reencryptTable } = await import('@custos/server/reencrypt');
   const { target, binding } = targetFrom(options);
-  const cipher = await loadCipher(options.keyring, options);
+  const cipher = await loadCipher(options);
+  if (cipher === undefined) {
+    throw new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      'pass the keys the application uses: --keyring <file>, or --transit-key <name> (KMS mode)',
+    );
+  }
   const database = await openReencryptDatabase(options.db);
   const controller = new AbortController();
   const interrupt = () => controller.abort();

@@ -1,6 +1,4 @@
-import { readKeyringFile } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
-import { createFieldCipher, type FieldCipher } from '@custos/core/fields';
 
 /** Flags shared by `custos reencrypt` and `custos encryption status`. */
 export interface TargetFlags {
@@ -11,8 +9,6 @@ export interface TargetFlags {
   tenantColumn?: string;
   contextTable?: string;
   bindRow: boolean;
-  keyName: string;
-  deterministicKeyName: string;
 }
 
 /** `a,b , c` → `['a', 'b', 'c']`. */
@@ -41,13 +37,4 @@ export function targetFrom(flags: TargetFlags) {
       ...(flags.contextTable === undefined ? {} : { contextTable: flags.contextTable }),
     },
   };
-}
-
-/** The field cipher over the keyring file (refused unless mode 0600). */
-export async function loadCipher(file: string, flags: TargetFlags): Promise<FieldCipher> {
-  return createFieldCipher({
-    keyring: await readKeyringFile(file),
-    keyName: flags.keyName,
-    deterministicKeyName: flags.deterministicKeyName,
-  });
 }

@@ -1,0 +1,63 @@
+import { stat } from 'node:fs/promises';
+import { CustosError } from '@custos/core/errors';
+import type { FieldKms } from '@custos/core/fields';
+import { LocalKms, localKmsDataKeys } from '@custos/core/kms';
+
+/**
+ * Data keys wrapped by key `keyName` of the local KMS file `file` (the in-process transit engine
+ * an application opens with `LocalKms.open`). The file holds key material, so it is refused
+ * unless mode 0600, and it must exist (a mistyped path must not start an empty KMS).
+ *
+ * The command only reads the file: the application is its one writer. A key due for rotation (by
+ * age or encryption count) rotates in memory on its next use; a data key wrapped by a version the
+ * file does not hold would be lost when the command exits, so it is refused before any value is
+ * written with it.
+ */
+export async function openLocalKmsDataKeys(file: string, keyName: string): Promise<FieldKms> {
+  const info = await stat(file).catch((err: NodeJS.ErrnoException) => {
+    throw new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      err.code === 'ENOENT'
+        ? `KMS file ${file} does not exist`
+        : `cannot read ${file}: ${err.code}`,
+    );
+  });
+  if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
+    throw new CustosError(
+      'ERR_INSECURE_FILE',
+      `KMS file ${file} is readable by others (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 ${file}`,
+    );
+  }
+  const kms = await LocalKms.open(file);
+  if (!kms.listKeys().includes(keyName)) {
+    throw new CustosError('ERR_KEY_NOT_FOUND', `KMS file ${file} has no key "${keyName}"`);
+  }
+  return guardUnsavedVersions(localKmsDataKeys(kms, keyName), {
+    keyName,
+    file,
+    savedVersion: kms.readKey(keyName).latest_version as number,
+  });
+}
+
+/** Refuses data keys wrapped by a key version newer than the file holds (see above). */
+export function guardUnsavedVersions(
+  inner: FieldKms,
+  where: { keyName: string; file: string; savedVersion: number },
+): FieldKms {
+  return {
+    unwrapDataKey: (wrapped, context) => inner.unwrapDataKey(wrapped, context),
+    describeWrappedKey: (wrapped) => inner.describeWrappedKey(wrapped),
+    currentKey: () => inner.currentKey(),
+    async generateDataKey(context) {
+      const key = await inner.generateDataKey(context);
+      if (inner.describeWrappedKey(key.wrapped).keyVersion > where.savedVersion) {
+        key.plaintext.fill(0);
+        throw new CustosError(
+          'ERR_KEY_EXHAUSTED',
+          `key "${where.keyName}" of ${where.file} is due for rotation (age or encryption count) and would rotate only in this process; rotate it where the file is written (the application, LocalKms#rotate and save), then run again`,
+        );
+      }
+      return key;
+    },
+  };
+}
