@@ -19,7 +19,7 @@ function capture(isTTY: boolean) {
 }
 
 describe('createProgress', () => {
-  it('prints a plain line at most every few seconds when not on a terminal, and at the end', () => {
+  it('prints a plain line at the start, then at most every few seconds when not on a terminal, and at the end', () => {
     const out = capture(false);
     let now = 0;
     const progress = createProgress('reencrypt patients', {
@@ -28,9 +28,11 @@ describe('createProgress', () => {
       lineIntervalSeconds: 5,
     });
     progress.update(0, 10_000);
+    expect(out.text()).toBe('reencrypt patients: 0/10,000 rows (0%), 0 rows/s\n');
     now = 1000;
     progress.update(1000, 10_000);
-    expect(out.text()).toBe('');
+    now = 4999;
+    progress.update(4999, 10_000);
     now = 5000;
     progress.update(5000, 10_000);
     now = 8000;
@@ -39,6 +41,7 @@ describe('createProgress', () => {
     progress.stop();
     const lines = out.text().trim().split('\n');
     expect(lines).toEqual([
+      'reencrypt patients: 0/10,000 rows (0%), 0 rows/s',
       'reencrypt patients: 5,000/10,000 rows (50%), 1,000 rows/s, ETA 5s',
       'reencrypt patients: 8,000/10,000 rows (80%), 1,000 rows/s, ETA 2s',
     ]);

@@ -22,7 +22,8 @@ export interface ProgressOptions {
 
 /**
  * A progress bar with rate and ETA on a terminal (`cli-progress`), or, when standard error is
- * redirected (CI logs, files), a plain line every few seconds so logs stay readable.
+ * redirected (CI logs, files), a plain line when the work starts and then every few seconds,
+ * so logs stay readable.
  *
  * @example
  * ```ts
@@ -70,7 +71,8 @@ export function createProgress(title: string, options: ProgressOptions = {}): Pr
     };
   }
   const intervalMs = (options.lineIntervalSeconds ?? 5) * 1000;
-  let lastLineAt = startedAt;
+  // The first update prints at once (the work has started, with its total), then every interval.
+  let lastLineAt: number | undefined;
   let last: { done: number; total: number } | undefined;
   const line = ({ done, total }: { done: number; total: number }) => {
     const perSecond = rate(done);
@@ -84,7 +86,7 @@ export function createProgress(title: string, options: ProgressOptions = {}): Pr
     update(done, total) {
       first ??= done;
       last = { done, total };
-      if (now() - lastLineAt >= intervalMs) {
+      if (lastLineAt === undefined || now() - lastLineAt >= intervalMs) {
         lastLineAt = now();
         line(last);
       }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POSTGRES_URL, requireService, uniqueName } from '#test-support/services.js';
-import { runKillTest } from './test-kill-harness.js';
+import { runKillTest, type StoredCheckpoint } from './test-kill-harness.js';
 
 const hasPostgres = await requireService('postgres');
 
@@ -32,7 +32,8 @@ describe.runIf(hasPostgres)(
         keyringFile: join(dir, 'keyring.json'),
         rows: 100_000,
         kills: 20,
-        killAfterMs: [300, 3500],
+        killAfterMs: [400, 3000],
+        killInVerifyAfterMs: [0, 400],
         table: {
           location: url.toString(),
           async create(rows) {
@@ -53,14 +54,17 @@ describe.runIf(hasPostgres)(
           async readAll() {
             return (await pool.query('select id, ssn, email from patients order by id')).rows;
           },
-          async checkpointPhase() {
-            const { rows } = await pool.query('select phase from custos_reencrypt_checkpoint');
-            return rows[0]?.phase;
+          async checkpoint() {
+            const { rows } = await pool.query<StoredCheckpoint>(
+              'select phase, last_id, target_keys, stats from custos_reencrypt_checkpoint',
+            );
+            return rows[0];
           },
         },
       });
       expect(summary.kills).toBeGreaterThanOrEqual(20);
+      expect(summary.conflicts).toBeGreaterThan(0);
       if (process.env.CUSTOS_TEST_VERBOSE === '1') console.warn(summary);
-    }, 300_000);
+    }, 150_000);
   },
 );

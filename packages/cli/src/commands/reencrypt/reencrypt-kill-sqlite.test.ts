@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runKillTest } from './test-kill-harness.js';
+import { runKillTest, type StoredCheckpoint } from './test-kill-harness.js';
 
 describe('custos reencrypt on SQLite, killed with SIGKILL again and again', () => {
   let dir: string;
@@ -24,7 +24,8 @@ describe('custos reencrypt on SQLite, killed with SIGKILL again and again', () =
       keyringFile: join(dir, 'keyring.json'),
       rows: 100_000,
       kills: 20,
-      killAfterMs: [250, 3500],
+      killAfterMs: [400, 3000],
+      killInVerifyAfterMs: [0, 400],
       table: {
         location: join(dir, 'app.db'),
         async create(rows) {
@@ -44,15 +45,15 @@ describe('custos reencrypt on SQLite, killed with SIGKILL again and again', () =
             email: string;
           }[];
         },
-        async checkpointPhase() {
-          const row = db.prepare('select phase from custos_reencrypt_checkpoint').get() as
-            | { phase: string }
-            | undefined;
-          return row?.phase;
+        async checkpoint() {
+          return db
+            .prepare('select phase, last_id, target_keys, stats from custos_reencrypt_checkpoint')
+            .get() as StoredCheckpoint | undefined;
         },
       },
     });
     expect(summary.kills).toBeGreaterThanOrEqual(20);
+    expect(summary.conflicts).toBeGreaterThan(0);
     if (process.env.CUSTOS_TEST_VERBOSE === '1') console.warn(summary);
-  }, 300_000);
+  }, 150_000);
 });

@@ -1,16 +1,27 @@
 /**
  * The crash test of `custos reencrypt`: a 100,000-row table, the command killed with SIGKILL at
  * random points again and again (the key rotated after the third kill, and whenever a run gets
- * to finish), while the "application" keeps writing rows; then one run to the end, and every
- * row checked.
+ * to finish), while the "application" keeps writing rows, many just ahead of the checkpoint
+ * where the command is about to write; then one run to the end, and every row checked.
+ *
+ * - Each kill delay counts from the child's first progress line, so no kill lands in start-up.
+ * - Every seventh trial waits for the verification pass to start and kills in it.
+ * - After each kill the checkpoint must belong to the current keys and be ahead of where the
+ *   previous kill left it: every run made progress, none started over.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Keyring, writeKeyringFile } from '@custos/core/crypto';
 import { createFieldCipher, type FieldCipher } from '@custos/core/fields';
 import { expect } from 'vitest';
+import { bin } from '../../test-cli.js';
 
-const bin = fileURLToPath(new URL('../../../bin/custos.js', import.meta.url));
+/** The checkpoint row as stored (`custos_reencrypt_checkpoint`). */
+export interface StoredCheckpoint {
+  readonly phase: string;
+  readonly last_id: string | null;
+  readonly target_keys: string;
+  readonly stats: string;
+}
 
 /** The table under test, reached by the test directly (the "application"). */
 export interface KillTestTable {
@@ -21,7 +32,8 @@ export interface KillTestTable {
   /** The application's write of one row's ssn. */
   writeSsn(id: number, ssn: string): Promise<void>;
   readAll(): Promise<{ id: number; ssn: string; email: string }[]>;
-  checkpointPhase(): Promise<string | undefined>;
+  /** The checkpoint row, if the table has one yet. */
+  checkpoint(): Promise<StoredCheckpoint | undefined>;
 }
 
 export interface KillTestOptions {
@@ -29,11 +41,16 @@ export interface KillTestOptions {
   readonly keyringFile: string;
   readonly rows: number;
   readonly kills: number;
+  /** Kill delay range, counted from the child's first progress line. */
   readonly killAfterMs: readonly [number, number];
+  /** Kill delay range once the verification pass has started (verify-phase trials). */
+  readonly killInVerifyAfterMs: readonly [number, number];
 }
 
+const BATCH = 500;
 const ssnContext = (id: number) => ({ table: 'patients', column: 'ssn', rowId: id });
 const emailContext = { table: 'patients', column: 'email', deterministic: true } as const;
+const PHASES = ['reencrypt', 'verify', 'done'];
 
 /** What happened, for the test's report. */
 export interface KillTestSummary {
@@ -43,8 +60,10 @@ export interface KillTestSummary {
   /** Key rotations, including one after the third kill, while a run was pending. */
   readonly rotations: number;
   readonly applicationWrites: number;
-  /** Where the kills landed: the checkpoint's phase just after each (none: before the first). */
+  /** Where the kills landed: the checkpoint's phase just after each. */
   readonly killedIn: Readonly<Record<string, number>>;
+  /** Rows the application changed between the command's read and its write, kept (all runs). */
+  readonly conflicts: number;
 }
 
 /** Runs the whole scenario and checks the outcome with `expect`. */
@@ -79,52 +98,103 @@ export async function runKillTest(options: KillTestOptions): Promise<KillTestSum
   let rotations = 1;
   const killedIn: Record<string, number> = {};
   let appWrites = 0;
+  // Conflicts per run generation (target keys): the checkpoint's counter only grows within one.
+  const conflicts = new Map<string, number>();
+  const noteConflicts = (checkpoint: StoredCheckpoint | undefined) => {
+    if (checkpoint === undefined) return;
+    const seen = (JSON.parse(checkpoint.stats) as { conflicts: number }).conflicts;
+    conflicts.set(
+      checkpoint.target_keys,
+      Math.max(conflicts.get(checkpoint.target_keys) ?? 0, seen),
+    );
+  };
+  let lastKill: { targetKeys: string; position: number[] } | undefined;
   await rotate();
 
   for (let trial = 0; kills < options.kills && trial < options.kills * 3; trial++) {
+    const inVerify = trial % 7 === 5;
     const child = reencrypt(table.location, keyringFile);
     const exited = exitOf(child);
-    // The application keeps writing (under the primary the command re-encrypts to).
+    const started = outputLine(child, /^(reencrypt|verify) patients: /m);
+    const verifying = outputLine(child, /^verify patients: /m);
+    // The application keeps writing under the primary the command re-encrypts to: half its
+    // writes land just ahead of the checkpoint, in the batch the command is working on.
     let writing = true;
     const writer = (async () => {
       while (writing) {
-        const id = 1 + Math.floor(Math.random() * options.rows);
+        const ahead = appWrites % 2 === 0 ? await checkpointId(table) : undefined;
+        const id =
+          ahead === undefined
+            ? 1 + Math.floor(Math.random() * options.rows)
+            : Math.min(options.rows, ahead + 1 + Math.floor(Math.random() * BATCH));
         const ssn = `app-${trial}-${appWrites}`;
         await table.writeSsn(id, fc.encrypt(ssn, ssnContext(id)));
         expected.set(id, { ...(expected.get(id) as { email: string }), ssn });
         appWrites++;
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await sleep(4);
       }
     })();
-    const [min, max] = options.killAfterMs;
-    const delay = min + Math.random() * (max - min);
-    const outcome = await Promise.race([exited, sleep(delay).then(() => 'timeout' as const)]);
-    if (outcome === 'timeout') {
-      child.kill('SIGKILL');
-      await exited;
-      kills++;
-      const phase = (await table.checkpointPhase().catch(() => undefined)) ?? 'none';
-      killedIn[phase] = (killedIn[phase] ?? 0) + 1;
-      if (kills === 3) {
-        // A rotation while a run is pending: the next run must start over, not resume.
+    try {
+      const [min, max] = inVerify ? options.killInVerifyAfterMs : options.killAfterMs;
+      const due = (inVerify ? verifying : started).then(() =>
+        sleep(min + Math.random() * (max - min)),
+      );
+      const outcome = await Promise.race([exited, due.then(() => 'kill' as const)]);
+      if (outcome === 'kill') {
+        child.kill('SIGKILL');
+        await exited;
+        kills++;
+        const checkpoint = await table.checkpoint();
+        const phase = checkpoint?.phase ?? 'none';
+        killedIn[phase] = (killedIn[phase] ?? 0) + 1;
+        // The run made progress under the current keys (it resumed, or started over after a
+        // rotation), past where the previous kill left it.
+        expect(checkpoint?.target_keys, `kill ${kills}: checkpoint of the current keys`).toBe(
+          JSON.stringify(fc.currentKeys()),
+        );
+        const at = {
+          targetKeys: checkpoint?.target_keys as string,
+          position: positionOf(checkpoint),
+        };
+        if (lastKill?.targetKeys === at.targetKeys) {
+          expect(
+            compare(at.position, lastKill.position),
+            `kill ${kills}: checkpoint advanced`,
+          ).toBe(1);
+        }
+        lastKill = at;
+        noteConflicts(checkpoint);
+        if (kills === 3) {
+          // A rotation while a run is pending: the next run must start over, not resume.
+          await rotate();
+          rotations++;
+        }
+      } else {
+        expect(outcome, 'a run that was not killed succeeds').toMatchObject({ code: 0 });
+        completedRuns++;
+        noteConflicts(await table.checkpoint());
+        // Give the next trials something to do: rotate again.
         await rotate();
         rotations++;
       }
-    } else {
-      expect(outcome, 'a run that was not killed succeeds').toMatchObject({ code: 0 });
-      completedRuns++;
-      // Give the next trials something to do: rotate again.
-      await rotate();
-      rotations++;
+    } finally {
+      // Stop the application's writer even when a check fails, before the table goes away.
+      writing = false;
+      await writer;
     }
-    writing = false;
-    await writer;
+    if (process.env.CUSTOS_TEST_VERBOSE === '1') {
+      const at = await table.checkpoint();
+      console.warn(`trial ${trial}${inVerify ? ' (verify)' : ''}: ${at?.phase} ${at?.last_id}`);
+    }
   }
   expect(kills).toBeGreaterThanOrEqual(options.kills);
+  expect(killedIn.verify ?? 0, 'at least one kill in the verification pass').toBeGreaterThan(0);
 
   const final = await exitOf(reencrypt(table.location, keyringFile));
   expect(final.code, final.stderr).toBe(0);
-  expect(await table.checkpointPhase()).toBe('done');
+  const done = await table.checkpoint();
+  expect(done?.phase).toBe('done');
+  noteConflicts(done);
 
   const rows = await table.readAll();
   expect(rows).toHaveLength(options.rows);
@@ -143,7 +213,38 @@ export async function runKillTest(options: KillTestOptions): Promise<KillTestSum
   }
   expect(primary.randomized.keyVersion).toBe(1 + rotations);
   expect(appWrites).toBeGreaterThan(0);
-  return { kills, completedRuns, rotations, applicationWrites: appWrites, killedIn };
+  const totalConflicts = [...conflicts.values()].reduce((a, b) => a + b, 0);
+  expect(totalConflicts, 'application writes raced the command and were kept').toBeGreaterThan(0);
+  return {
+    kills,
+    completedRuns,
+    rotations,
+    applicationWrites: appWrites,
+    killedIn,
+    conflicts: totalConflicts,
+  };
+}
+
+/** Where a checkpoint stands: phase, then the last id of that phase. */
+function positionOf(checkpoint: StoredCheckpoint | undefined): number[] {
+  if (checkpoint === undefined) return [-1, 0];
+  const lastId = checkpoint.last_id === null ? 0 : Number(JSON.parse(checkpoint.last_id));
+  return [PHASES.indexOf(checkpoint.phase), lastId];
+}
+
+function compare(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
+}
+
+/** The id the command's re-encryption pass last committed, while it is in that pass. */
+async function checkpointId(table: KillTestTable): Promise<number | undefined> {
+  const checkpoint = await table.checkpoint().catch(() => undefined);
+  if (checkpoint?.phase !== 'reencrypt') return undefined;
+  return checkpoint.last_id === null ? 0 : Number(JSON.parse(checkpoint.last_id));
 }
 
 function reencrypt(location: string, keyringFile: string): ChildProcess {
@@ -161,10 +262,25 @@ function reencrypt(location: string, keyringFile: string): ChildProcess {
       '--keyring',
       keyringFile,
       '--batch',
-      '500',
+      String(BATCH),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+}
+
+/** Resolves when the child's standard error first shows a line matching `pattern`. */
+function outputLine(child: ChildProcess, pattern: RegExp): Promise<void> {
+  let seen = '';
+  return new Promise((resolve) => {
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (pattern.test(seen)) {
+        child.stderr?.off('data', onData);
+        resolve();
+      }
+    };
+    child.stderr?.on('data', onData);
+  });
 }
 
 function exitOf(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {
