@@ -13,6 +13,8 @@ export interface Measurement {
   readonly spread: number;
   /** Extra figures shown as extra columns (latency percentiles, memory…). */
   readonly details?: Readonly<Record<string, string>>;
+  /** Figures that goals can compare (`Goal.figure`), e.g. `{ peakMemoryMiB: 61.2 }`. */
+  readonly figures?: Readonly<Record<string, number>>;
 }
 
 /** Where results go so the engine cannot drop the measured work. */

@@ -10,13 +10,25 @@ export interface Table {
   readonly goals?: readonly Goal[];
 }
 
-/** A ratio goal: `candidate / against >= atLeast`. */
-export interface Goal {
-  readonly description: string;
-  readonly candidate: string;
-  readonly against: string;
-  readonly atLeast: number;
-}
+/**
+ * A ratio goal between two rows: `candidate / against >= atLeast` on ops/s, or, with `figure`
+ * (a key of the rows' `figures`, where lower is better, such as peak memory),
+ * `candidate / against <= atMost`.
+ */
+export type Goal =
+  | {
+      readonly description: string;
+      readonly candidate: string;
+      readonly against: string;
+      readonly atLeast: number;
+    }
+  | {
+      readonly description: string;
+      readonly candidate: string;
+      readonly against: string;
+      readonly figure: string;
+      readonly atMost: number;
+    };
 
 /** A section of RESULTS.md: one benchmark suite. */
 export interface Section {
@@ -25,10 +37,20 @@ export interface Section {
   readonly tables: readonly Table[];
 }
 
-function opsOf(table: Table, name: string): number {
+function rowOf(table: Table, name: string) {
   const row = table.rows.find((r) => r.name === name);
   if (row === undefined) throw new Error(`no row "${name}" in "${table.title}"`);
-  return row.opsPerSecond;
+  return row;
+}
+
+function opsOf(table: Table, name: string): number {
+  return rowOf(table, name).opsPerSecond;
+}
+
+function figureOf(table: Table, name: string, figure: string): number {
+  const value = rowOf(table, name).figures?.[figure];
+  if (value === undefined) throw new Error(`row "${name}" in "${table.title}" has no ${figure}`);
+  return value;
 }
 
 function formatOps(n: number): string {
@@ -42,11 +64,15 @@ function formatOps(n: number): string {
 /** Checks each goal of a table; returns the lines saying whether it was met. */
 export function checkGoals(table: Table): { met: boolean; line: string }[] {
   return (table.goals ?? []).map((g) => {
-    const ratio = opsOf(table, g.candidate) / opsOf(table, g.against);
-    const met = ratio >= g.atLeast;
+    const lowerIsBetter = 'figure' in g;
+    const ratio = lowerIsBetter
+      ? figureOf(table, g.candidate, g.figure) / figureOf(table, g.against, g.figure)
+      : opsOf(table, g.candidate) / opsOf(table, g.against);
+    const met = lowerIsBetter ? ratio <= g.atMost : ratio >= g.atLeast;
+    const bound = lowerIsBetter ? `≤ ${g.atMost}` : `≥ ${g.atLeast}`;
     return {
       met,
-      line: `${met ? 'met' : 'NOT MET'}: ${g.description} — ${ratio.toFixed(2)}× (goal ≥ ${g.atLeast}×)`,
+      line: `${met ? 'met' : 'NOT MET'}: ${g.description} — ${ratio.toFixed(2)}× (goal ${bound}×)`,
     };
   });
 }
