@@ -29,15 +29,18 @@ describe('custos reencrypt and encryption status in KMS mode', () => {
   let keyring: Keyring;
   let env: Record<string, string>;
 
-  /** The application's own transit calls (creating and rotating keys). */
-  const transit = async (path: string) => {
-    const response = await fetch(`${server.url}/v1/transit/${path}`, {
-      method: 'POST',
+  /** An operator's call to the server, as root. */
+  const api = async (method: string, path: string, body: unknown = {}) => {
+    const response = await fetch(`${server.url}/v1/${path}`, {
+      method,
       headers: { 'x-vault-token': token, 'content-type': 'application/json' },
-      body: '{}',
+      body: JSON.stringify(body),
     });
     expect(response.status, path).toBeLessThan(300);
+    return response.status === 204 ? null : await response.json();
   };
+  /** The application's own transit calls (creating and rotating keys). */
+  const transit = (path: string) => api('POST', `transit/${path}`);
   /** The application's cipher: data keys wrapped by `key` on the server, deterministic columns by the keyring. */
   const appCipher = (key: string): AsyncFieldCipher =>
     createFieldCipher({
@@ -122,7 +125,22 @@ describe('custos reencrypt and encryption status in KMS mode', () => {
       });
       expect(required.code).toBe(1);
 
-      const run = await custos(['reencrypt', ...flags(), '--batch', '40', '--json'], { env });
+      // A token with only what the docs list: encrypt and decrypt under phi, read its key.
+      const policy = {
+        'transit/encrypt/phi': { capabilities: ['update'] },
+        'transit/decrypt/phi': { capabilities: ['update'] },
+        'transit/keys/phi': { capabilities: ['read'] },
+      };
+      await api('POST', 'sys/policies/acl/reencrypt-phi', {
+        policy: JSON.stringify({ path: policy }),
+      });
+      const created = (await api('POST', 'auth/token/create', {
+        policies: ['reencrypt-phi'],
+      })) as { auth: { client_token: string } };
+      const narrow = { CUSTOS_ADDR: server.url, CUSTOS_TOKEN: created.auth.client_token };
+      const run = await custos(['reencrypt', ...flags(), '--batch', '40', '--json'], {
+        env: narrow,
+      });
       expect(run.code, run.stderr).toBe(0);
       const report = JSON.parse(run.stdout);
       expect(report).toMatchObject({ complete: true, rowsTotal: 150 });
