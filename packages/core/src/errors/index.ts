@@ -83,7 +83,7 @@ export const errorCodes = {
     'A refresh token was presented a second time, so its whole family has been revoked.',
   ERR_JWKS_UNAVAILABLE: 'The remote JWKS could not be fetched or parsed in time.',
   ERR_MALFORMED_KEYSET:
-    'A serialised JWT keyset is not valid (bad JSON, unknown algorithm, bad key, duplicate kid, no single current key).',
+    'A serialised JWT keyset is not valid (bad JSON, unknown algorithm, bad key, duplicate kid, no single current key, a previous key without verifyUntil).',
   ERR_PASSWORD_HASH_UNSUPPORTED:
     'A stored password hash is not in a format custos verifies, or its parameters are out of range.',
   ERR_PEPPER_UNKNOWN: 'A stored hash or API key names a pepper id that is not configured.',
