@@ -133,7 +133,7 @@ describe('custos run', () => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
       stdio: 'ignore',
     });
-    const [code, signal] = await new Promise((resolve) =>
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
       child.once('exit', (c, s) => resolve([c, s])),
     );
     expect({ code, signal }).toEqual({ code: 42, signal: null });
