@@ -216,6 +216,7 @@ describe('checkEnvFiles', () => {
   it.runIf(hasGit)('says so when git cannot tell what it ignores', async () => {
     const files = { '.env': `JWT_SECRET=${strong()}\n`, '.env.keys': 'CUSTOS_ENV_KEY=x\n' };
     const path = await project(files);
+    const plain = await project({ '.env': 'PORT=1\n' });
     // Whatever holds the temporary directory, git must not look above the project.
     vi.stubEnv('GIT_CEILING_DIRECTORIES', dir);
     try {
@@ -224,15 +225,12 @@ describe('checkEnvFiles', () => {
       expect(outside.notices).toEqual([
         `could not check that .env.keys, .env are git-ignored: ${path} is not in a git repository`,
       ]);
+      // Nothing to check, nothing to say.
+      expect((await checkEnvFiles({ directory: plain })).notices).toEqual([]);
       vi.stubEnv('PATH', join(path, 'no-bin'));
       expect((await checkEnvFiles({ directory: path })).notices).toEqual([
         'could not check that .env.keys, .env are git-ignored: git is not installed',
       ]);
-      vi.unstubAllEnvs();
-      vi.stubEnv('GIT_CEILING_DIRECTORIES', dir);
-      // Nothing to check, nothing to say.
-      const plain = await project({ '.env': 'PORT=1\n' });
-      expect((await checkEnvFiles({ directory: plain })).notices).toEqual([]);
     } finally {
       vi.unstubAllEnvs();
     }
