@@ -98,7 +98,7 @@ export function registerKvRoutes(app: FastifyInstance, mount: string, kv: KvEngi
     },
   });
   app.route({
-    method: ['POST', 'PUT'],
+    method: 'POST',
     url: `${base}/config`,
     handler: async (request, reply) => {
       const body = bodyOf(request);
@@ -139,7 +139,7 @@ export function registerKvRoutes(app: FastifyInstance, mount: string, kv: KvEngi
     },
   });
   app.route({
-    method: ['POST', 'PUT'],
+    method: 'POST',
     url: `${base}/data/*`,
     config: { access: { exists: metadataExists } },
     handler: async (request, reply) => {
@@ -188,7 +188,7 @@ export function registerKvRoutes(app: FastifyInstance, mount: string, kv: KvEngi
     ['destroy', kv.destroyVersions],
   ] as const) {
     app.route({
-      method: ['POST', 'PUT'],
+      method: 'POST',
       url: `${base}/${action}/*`,
       handler: async (request, reply) => {
         const key = keyOf(request);
@@ -213,7 +213,7 @@ export function registerKvRoutes(app: FastifyInstance, mount: string, kv: KvEngi
     },
   });
   app.route({
-    method: ['POST', 'PUT'],
+    method: 'POST',
     url: `${base}/metadata/*`,
     config: { access: { exists: metadataExists } },
     handler: async (request, reply) => {
