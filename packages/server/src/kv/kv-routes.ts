@@ -1,5 +1,5 @@
 import { CustosError } from '@custos/core/errors';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bodyOf } from '../http/body-parser.js';
 import { envelope, noContent, ok } from '../http/envelope.js';
 import { HttpResponseError } from '../http/error-mapping.js';
@@ -198,15 +198,26 @@ export function registerKvRoutes(app: FastifyInstance, mount: string, kv: KvEngi
     });
   }
 
+  const list = async (request: FastifyRequest, reply: FastifyReply, folder: string) => {
+    const keys = await kv.list(folder);
+    if (keys.length === 0) throw new CustosError('ERR_NOT_FOUND', 'not found');
+    return ok(request, reply, { keys });
+  };
+  // The mount root without a trailing slash: `vault kv list secret` and node-vault's
+  // list('secret/metadata') ask here. It only lists; there is no key to read.
+  app.route({
+    method: 'GET',
+    url: `${base}/metadata`,
+    handler: async (request, reply) => {
+      if (!isListRequest(request)) throw new CustosError('ERR_NOT_FOUND', 'not found');
+      return list(request, reply, '');
+    },
+  });
   app.route({
     method: 'GET',
     url: `${base}/metadata/*`,
     handler: async (request, reply) => {
-      if (isListRequest(request)) {
-        const keys = await kv.list(keyOf(request, true));
-        if (keys.length === 0) throw new CustosError('ERR_NOT_FOUND', 'not found');
-        return ok(request, reply, { keys });
-      }
+      if (isListRequest(request)) return list(request, reply, keyOf(request, true));
       const meta = await kv.readMetadata(keyOf(request));
       if (meta === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
       return ok(request, reply, metadataResponse(meta));
