@@ -211,7 +211,10 @@ describe('custos server, operator, kv and audit commands', () => {
 
       const intact = await run(['audit', 'verify', auditFile]);
       expect(intact.code).toBe(0);
-      expect(intact.stdout).toMatch(/intact/);
+      expect(intact.stdout).toMatch(
+        /intact — \d+ entries, seq 1\.\.(\d+)\n {2}signed by checkpoints: seq 1\.\.\1\n/,
+      );
+      expect(intact.stdout).toMatch(/end of the file: +closed by the server/);
 
       // Restart on the same storage: data kept, sealed again, the audit chain continues.
       server = await serve(['--config', config], /unseal with/);
@@ -241,6 +244,19 @@ describe('custos server, operator, kv and audit commands', () => {
     const report = await run(['audit', 'verify', tampered]);
     expect(report.code).toBe(1);
     expect(report.stderr).toMatch(/missing \(removed\)/);
+    // Cut at a line boundary (the server closed the log, so its last line is a checkpoint)…
+    const cut = join(dir, 'cut.log');
+    await writeFile(cut, `${lines.slice(0, -1).join('\n')}\n`);
+    const cutReport = await run(['audit', 'verify', cut]);
+    expect(cutReport.code).toBe(1);
+    expect(cutReport.stderr).toMatch(/ends with a close entry .* without the checkpoint/);
+    expect(cutReport.stdout).toMatch(/not signed yet: +seq \d+\.\.\d+\n/);
+    // …or emptied.
+    const empty = join(dir, 'empty.log');
+    await writeFile(empty, '');
+    const emptyReport = await run(['audit', 'verify', empty]);
+    expect(emptyReport.code).toBe(1);
+    expect(emptyReport.stderr).toMatch(/the file is empty/);
   });
 });
 
