@@ -21,6 +21,7 @@ export async function onEachStorage<T>(
   const storages: [StorageLabel, string][] = [['SQLite', join(dir, 'custos.db')]];
   const withPostgres = await postgresReachable();
   if (withPostgres) storages.push(['PostgreSQL', `${POSTGRES_URL}?schema=${schema}`]);
+  else console.warn(`PostgreSQL is not reachable at ${new URL(POSTGRES_URL).host}: SQLite only`);
   const results: { storage: StorageLabel; result: T }[] = [];
   try {
     for (const [storage, location] of storages) {

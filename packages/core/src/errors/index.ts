@@ -60,6 +60,8 @@ export const errorCodes = {
   ERR_PAYLOAD_TOO_LARGE: 'The request body exceeds the configured size limit.',
   ERR_AUDIT_UNAVAILABLE: 'No audit sink recorded the request in time, so the request was refused.',
   ERR_INVALID_CONFIG: 'The server configuration is invalid.',
+  ERR_STORAGE_INTEGRITY:
+    'A stored entry failed its barrier integrity check: it was changed, moved to another path or damaged in storage.',
   // --- transit and key lifecycle (C4) ---
   ERR_KMS_REMOTE: 'The remote transit engine refused the operation or could not be reached.',
   // --- field-level encryption (C5) ---
