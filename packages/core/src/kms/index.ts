@@ -78,6 +78,7 @@ export {
   describeKey,
   planTrim,
   rotationDue,
+  rotationDueByAge,
   type TransitKeyConfigChange,
   type TransitKeyPolicy,
   type TransitKeyVersion,

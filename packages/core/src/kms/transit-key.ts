@@ -319,24 +319,37 @@ export function versionExhausted(policy: TransitKeyPolicy, version: number): Cus
 }
 
 /**
- * Whether the latest version is due for rotation, by age or by encryption count. A key that
+ * Whether the latest version is due for rotation by age (`auto_rotate_period`). A key that
  * cannot encrypt now (inactive, revoked, expired, pending deletion) is never due: rotating it
  * would only add versions nothing uses, and a revived key is checked again on its next use.
+ */
+export function rotationDueByAge(
+  policy: TransitKeyPolicy,
+  latest: TransitKeyVersion,
+  nowMs: number,
+): boolean {
+  return (
+    canEncrypt(effectiveState(policy.state, policy.expires_at, nowMs)) &&
+    policy.auto_rotate_period > 0 &&
+    Date.parse(latest.created_time) + policy.auto_rotate_period * 1000 <= nowMs
+  );
+}
+
+/**
+ * Whether the latest version is due for rotation, by age or because its count reached
+ * `rotate_after_encryptions` (the count the server stores is of reserved slots, so a node
+ * holding unused slots checks by age and lets its reservation run out first).
  */
 export function rotationDue(
   policy: TransitKeyPolicy,
   latest: TransitKeyVersion,
   nowMs: number,
 ): boolean {
-  if (!canEncrypt(effectiveState(policy.state, policy.expires_at, nowMs))) return false;
-  if (
-    policy.auto_rotate_period > 0 &&
-    Date.parse(latest.created_time) + policy.auto_rotate_period * 1000 <= nowMs
-  ) {
-    return true;
-  }
+  if (rotationDueByAge(policy, latest, nowMs)) return true;
   return (
-    keyTypeSupport[policy.type].encryption && latest.encryptions >= policy.rotate_after_encryptions
+    canEncrypt(effectiveState(policy.state, policy.expires_at, nowMs)) &&
+    keyTypeSupport[policy.type].encryption &&
+    latest.encryptions >= policy.rotate_after_encryptions
   );
 }
 
