@@ -49,7 +49,7 @@ export interface EncryptionSession {
    * with. When the latest version has no slot left under `rotate_after_encryptions` it is
    * rotated out first, mid-batch if need be; an explicit version at its limit is refused.
    */
-  take(keyVersion: number | undefined): Promise<TransitKeyView>;
+  take(keyVersion: number | undefined): TransitKeyView | Promise<TransitKeyView>;
 }
 
 /** Options for {@link createTransitStore}. */
@@ -165,6 +165,15 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
       ),
     );
 
+  /** Takes the next slot this node already reserved for version `n`, if one is left. */
+  const takeReserved = (key: CachedKey, n: number): boolean => {
+    const r = reservations.get(`${key.policy.name}/${n}`);
+    if (r === undefined || r.next > r.end || r.next > key.policy.rotate_after_encryptions)
+      return false;
+    r.next++;
+    return true;
+  };
+
   /**
    * Takes the next counter slot of version `n` from this node's reservation, reserving more
    * from storage when it runs out: `wanted` slots (at least a block), never past
@@ -174,15 +183,9 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
   const takeSlot = async (key: CachedKey, n: number, wanted: number): Promise<boolean> => {
     const id = `${key.policy.name}/${n}`;
     const limit = key.policy.rotate_after_encryptions;
-    const fromReservation = () => {
-      const r = reservations.get(id);
-      if (r === undefined || r.next > r.end || r.next > limit) return false;
-      r.next++;
-      return true;
-    };
-    if (fromReservation()) return true;
+    if (takeReserved(key, n)) return true;
     return locks.run(`counter:${id}`, async () => {
-      if (fromReservation()) return true;
+      if (takeReserved(key, n)) return true;
       const reserved = await retryOnConflict(async () => {
         const entry = await barrier.read<TransitKeyVersion>(versionPath(key.policy.name, n));
         if (entry === undefined)
@@ -239,29 +242,38 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
       let pending = expected;
       const session = {
         view: await viewOf(key, [key.policy.latest_version, ...needed]),
-        async take(keyVersion: number | undefined): Promise<TransitKeyView> {
-          for (;;) {
-            // Refuses what the encryption would refuse (state, version limits) before counting.
-            const n = checkEncryption(session.view, keyVersion);
-            await version(key, n);
-            if (!key.versions.has(n)) return session.view; // trimmed: the encryption says so
-            if (await takeSlot(key, n, pending)) {
-              pending = Math.max(0, pending - 1);
-              return session.view;
-            }
-            if (keyVersion !== undefined && keyVersion !== 0) throw versionExhausted(key.policy, n);
-            // The latest version is used up: rotate it out (unless another request or node
-            // already did) and go on with the batch on the new latest version.
-            await rotate(name, true);
-            key = await mustLoad(name);
-            session.view = await viewOf(key, [key.policy.latest_version, ...needed]);
-            if (key.policy.latest_version === n) {
-              // Not rotated: the key can no longer encrypt (its state changed meanwhile).
-              checkEncryption(session.view, keyVersion);
-              throw versionExhausted(key.policy, n);
-            }
+        take(keyVersion: number | undefined): TransitKeyView | Promise<TransitKeyView> {
+          // Most encryptions find a slot this node reserved already: no storage, no await.
+          const n = checkEncryption(session.view, keyVersion);
+          if (key.versions.has(n) && takeReserved(key, n)) {
+            pending = Math.max(0, pending - 1);
+            return session.view;
           }
+          return takeSlowly(keyVersion);
         },
+      };
+      const takeSlowly = async (keyVersion: number | undefined): Promise<TransitKeyView> => {
+        for (;;) {
+          // Refuses what the encryption would refuse (state, version limits) before counting.
+          const n = checkEncryption(session.view, keyVersion);
+          await version(key, n);
+          if (!key.versions.has(n)) return session.view; // trimmed: the encryption says so
+          if (await takeSlot(key, n, pending)) {
+            pending = Math.max(0, pending - 1);
+            return session.view;
+          }
+          if (keyVersion !== undefined && keyVersion !== 0) throw versionExhausted(key.policy, n);
+          // The latest version is used up: rotate it out (unless another request or node
+          // already did) and go on with the batch on the new latest version.
+          await rotate(name, true);
+          key = await mustLoad(name);
+          session.view = await viewOf(key, [key.policy.latest_version, ...needed]);
+          if (key.policy.latest_version === n) {
+            // Not rotated: the key can no longer encrypt (its state changed meanwhile).
+            checkEncryption(session.view, keyVersion);
+            throw versionExhausted(key.policy, n);
+          }
+        }
       };
       return session;
     },
