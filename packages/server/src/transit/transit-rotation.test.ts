@@ -120,6 +120,19 @@ describe.each(await storageKinds())('transit rotation and key storage on %s', (k
       expect(count).toBeLessThanOrEqual(12);
   });
 
+  it('a key deleted and created again starts from a fresh counter: no slot of the old key is reused', async () => {
+    await s.request('POST', 'transit/keys/again', { body: { rotate_after_encryptions: 12 } });
+    expect((await encrypt('again', { plaintext: b64('x') })).body.data.key_version).toBe(1);
+    await s.request('POST', 'transit/keys/again/config', { body: { deletion_allowed: true } });
+    expect((await s.request('DELETE', 'transit/keys/again')).status).toBe(204);
+    await s.request('POST', 'transit/keys/again', { body: { rotate_after_encryptions: 12 } });
+    const versions: number[] = [];
+    for (let i = 0; i < 13; i++)
+      versions.push((await encrypt('again', { plaintext: b64('y') })).body.data.key_version);
+    expect(versions).toEqual([...Array<number>(12).fill(1), 2]);
+    expect((await keyInfo('again')).encryptions['1']).toBe(12);
+  });
+
   it('auto_rotate_period rotates on use and in the periodic sweep, by the transit clock', async () => {
     for (const name of ['aged', 'idle', 'revoked-aged'])
       await s.request('POST', `transit/keys/${name}`, { body: { auto_rotate_period: '1h' } });

@@ -165,9 +165,21 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
       ),
     );
 
+  /**
+   * A version's reservations, named by its creation time too: a key deleted and created again
+   * (here or on another node) never inherits the slots reserved for the old one.
+   */
+  const reservationId = (key: CachedKey, n: number) =>
+    `${key.policy.name}/${n}/${key.versions.get(n)?.created_time ?? ''}`;
+
+  /** Drops this node's reservations for a key that is deleted or replaced. */
+  const forgetReservations = (name: string) => {
+    for (const id of reservations.keys()) if (id.startsWith(`${name}/`)) reservations.delete(id);
+  };
+
   /** Takes the next slot this node already reserved for version `n`, if one is left. */
   const takeReserved = (key: CachedKey, n: number): boolean => {
-    const r = reservations.get(`${key.policy.name}/${n}`);
+    const r = reservations.get(reservationId(key, n));
     if (r === undefined || r.next > r.end || r.next > key.policy.rotate_after_encryptions)
       return false;
     r.next++;
@@ -181,10 +193,9 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
    * version is ever used more often than its limit. False when the version has no slot left.
    */
   const takeSlot = async (key: CachedKey, n: number, wanted: number): Promise<boolean> => {
-    const id = `${key.policy.name}/${n}`;
     const limit = key.policy.rotate_after_encryptions;
     if (takeReserved(key, n)) return true;
-    return locks.run(`counter:${id}`, async () => {
+    return locks.run(`counter:${key.policy.name}/${n}`, async () => {
       if (takeReserved(key, n)) return true;
       const reserved = await retryOnConflict(async () => {
         const entry = await barrier.read<TransitKeyVersion>(versionPath(key.policy.name, n));
@@ -203,7 +214,10 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
       // The stored count (reserved by every node) is what rotationDue compares to the limit.
       key.versions.set(n, reserved.entry);
       if (reserved.first === 0) return false;
-      reservations.set(id, { next: reserved.first + 1, end: reserved.entry.encryptions });
+      reservations.set(reservationId(key, n), {
+        next: reserved.first + 1,
+        end: reserved.entry.encryptions,
+      });
       return true;
     });
   };
@@ -357,6 +371,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
         }),
       );
       cache.delete(name);
+      forgetReservations(name);
     },
 
     async backup(name: string): Promise<string> {
@@ -389,6 +404,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
         }),
       );
       cache.delete(name);
+      forgetReservations(name);
     },
 
     /** Rotates every key whose `auto_rotate_period` has passed (run periodically). */
