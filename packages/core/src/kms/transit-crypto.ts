@@ -122,6 +122,11 @@ function aeadKey(view: TransitKeyView, v: TransitKeyVersion, context: Buffer | u
  * Checks that `view` may encrypt now (key type, lifecycle state, `key_version` within the
  * policy's limits) and returns the version an encryption would use. Counters are reserved
  * against this version, so it runs before any is taken.
+ *
+ * @example
+ * ```ts
+ * const version = checkEncryption(view, undefined); // the latest, or throws (revoked, …)
+ * ```
  */
 export function checkEncryption(view: TransitKeyView, keyVersion: number | undefined): number {
   const { policy } = view;
@@ -278,7 +283,14 @@ export interface SignatureOptions {
   readonly keyVersion?: number;
 }
 
-/** Vault's refusal of a `marshaling_algorithm` other than asn1 and jws. */
+/**
+ * Vault's refusal of a `marshaling_algorithm` other than asn1 and jws.
+ *
+ * @example
+ * ```ts
+ * throw invalidMarshaling('pem'); // invalid marshaling type "pem"
+ * ```
+ */
 export function invalidMarshaling(value: unknown): CustosError {
   return invalid(`invalid marshaling type ${JSON.stringify(String(value))}`);
 }

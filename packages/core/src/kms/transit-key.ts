@@ -274,6 +274,11 @@ export function configureKey(
 /**
  * Moves a key to `state`, checked against the state in force at `now` (an expired key is
  * `expired` whatever was stored); throws `ERR_INVALID_KEY_STATE` for an illegal move.
+ *
+ * @example
+ * ```ts
+ * policy = changeState(policy, 'revoked', new Date());
+ * ```
  */
 export function changeState(
   policy: TransitKeyPolicy,
@@ -310,6 +315,11 @@ export function planTrim(policy: TransitKeyPolicy, minAvailableVersion: number):
  * The error for an encryption with a version that has made `rotate_after_encryptions`
  * encryptions: only the latest version is rotated out automatically, so an explicit older
  * `key_version` at its limit is refused rather than used past it.
+ *
+ * @example
+ * ```ts
+ * if (used.encryptions >= policy.rotate_after_encryptions) throw versionExhausted(policy, 1);
+ * ```
  */
 export function versionExhausted(policy: TransitKeyPolicy, version: number): CustosError {
   return new CustosError(
@@ -322,6 +332,11 @@ export function versionExhausted(policy: TransitKeyPolicy, version: number): Cus
  * Whether the latest version is due for rotation by age (`auto_rotate_period`). A key that
  * cannot encrypt now (inactive, revoked, expired, pending deletion) is never due: rotating it
  * would only add versions nothing uses, and a revived key is checked again on its next use.
+ *
+ * @example
+ * ```ts
+ * if (rotationDueByAge(policy, latest, Date.now())) rotate();
+ * ```
  */
 export function rotationDueByAge(
   policy: TransitKeyPolicy,
