@@ -6,6 +6,11 @@ import type { Section } from '../lib/report.js';
 
 const BURST = 1000;
 const BURST_ROUNDS = 20;
+/**
+ * The issue's absolute goal, "well under 1 µs", read as at most a quarter of it. The report's
+ * goals are ratios (comparable across machines); this one is not, so it is a line of its own.
+ */
+const CACHED_READ_GOAL_NS = 250;
 
 /** A provider answering from memory after a macrotask, as a remote store would, counting calls. */
 function countingProvider(values: Map<string, string>) {
@@ -72,14 +77,22 @@ export async function secretsSuite(): Promise<Section> {
   }
   const custos = rows.find((r) => r.name === 'custos getRequiredSecret (cached)');
   const nanoseconds = custos === undefined ? Number.NaN : 1e9 / custos.opsPerSecond;
+  const absoluteMet = nanoseconds <= CACHED_READ_GOAL_NS;
+  const absoluteLine =
+    `Absolute goal (not a ratio: this machine only): ${absoluteMet ? 'met' : 'NOT MET'}: ` +
+    `cached getRequiredSecret well under 1 µs — ${nanoseconds.toFixed(0)} ns per call ` +
+    `(goal ≤ ${CACHED_READ_GOAL_NS} ns)`;
+  // Printed where run.ts prints the ratio goals, and kept in the section below.
+  process.stderr.write(`  ${absoluteLine}\n`);
 
   return {
     heading: 'Secrets SDK (`@custos/core/secrets`)',
     notes: [
       'A cached `getRequiredSecret` returns the very promise it resolved before (no allocation);',
       'with a rule it also checks a WeakSet that the value already passed it. Baselines: a bare',
-      '`Map.get`, and reading `process.env` (what the seeds do). ',
-      `Cached getRequiredSecret: about ${nanoseconds.toFixed(0)} ns per call in this run.`,
+      '`Map.get`, and reading `process.env` (what the seeds do).',
+      '',
+      `- ${absoluteLine}`,
       '',
       `Single-flight: ${BURST.toLocaleString('en')} concurrent \`getRequiredSecret\` calls on a cold cache, ` +
         `${BURST_ROUNDS} rounds: provider calls per burst ${[...new Set(counts)].join(', ')} ` +

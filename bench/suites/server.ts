@@ -47,7 +47,7 @@ async function measure(server: ServerProcess): Promise<{ rows: Measurement[]; id
  * its own process with an audit file, as in production.
  */
 export async function serverSuite(): Promise<Section> {
-  const runs = await onEachStorage('bench-root', measure);
+  const { runs, notes } = await onEachStorage('bench-root', measure);
   const idle = runs.map(({ storage, result }) => `${storage}: ${result.idle.toFixed(0)} MiB`);
   const tables = runs.map(({ storage, result }) => ({
     title: `KV v2 over HTTP, ${storage} storage`,
@@ -62,6 +62,7 @@ export async function serverSuite(): Promise<Section> {
       'row is `GET /v1/sys/health` (no token, not audited); reads and writes carry a token checked against',
       'storage and policies on every request. Writes go to 1,000 keys (each write a transaction: version',
       `entry + metadata under a revision check). Server RSS at idle: ${idle.join(', ')}.`,
+      ...notes.map((note) => `\n${note}`),
     ].join('\n'),
     tables,
   };

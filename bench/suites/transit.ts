@@ -115,7 +115,7 @@ function localKmsTable(): Table {
  */
 export async function transitSuite(): Promise<Section> {
   const baseline = 'no-op through auth + audit (GET auth/token/lookup-self)';
-  const runs = await onEachStorage(TOKEN, measure);
+  const { runs, notes } = await onEachStorage(TOKEN, measure);
   const tables: Table[] = [
     localKmsTable(),
     ...runs.map(({ storage, result }) => ({
@@ -138,6 +138,7 @@ export async function transitSuite(): Promise<Section> {
       'lookup-self` goes through the same token check and audit log as transit and does nothing else, so',
       'the ratio against it is the cost of transit itself. The goal is checked against the latter; the',
       'ratio against the bare route is in the same table. Batch rows count requests (100 items each).',
+      ...notes.map((note) => `\n${note}`),
     ].join('\n'),
     tables,
   };

@@ -89,4 +89,21 @@ describe('custos CLI', () => {
     );
     expect((await run('keygen', '-f', 'alphanumeric')).stdout).toMatch(/^[A-Za-z0-9]{43}\n$/);
   });
+
+  it.each([
+    // 17 bytes do not fill the last base64 group: padding in base64, none in base64url.
+    [['--format', 'base64', '--bytes', '17'], 'base64', 17, /^[A-Za-z0-9+/]{23}=$/],
+    [['--format', 'base64', '--bytes', '48'], 'base64', 48, /^[A-Za-z0-9+/]{64}$/],
+    [['-f', 'base64url', '-b', '17'], 'base64url', 17, /^[A-Za-z0-9_-]{23}$/],
+    [[], 'base64url', 32, /^[A-Za-z0-9_-]{43}$/], // the defaults
+  ] as const)('keygen %j prints %s of %i bytes', async (args, encoding, bytes, shape) => {
+    const result = await run('keygen', ...args);
+    expect(result.code).toBe(0);
+    const text = result.stdout.replace(/\n$/, '');
+    expect(text).toMatch(shape);
+    const decoded = Buffer.from(text, encoding);
+    expect(decoded).toHaveLength(bytes);
+    // Decodes exactly: re-encoding gives the same text back.
+    expect(decoded.toString(encoding)).toBe(text);
+  });
 });

@@ -1,9 +1,46 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POSTGRES_URL, requireService, uniqueName } from '#test-support/services.js';
 import { custos, startCustos } from './test-cli.js';
+
+/** The storages the production server is tested on from the CLI. */
+async function serverStorages(): Promise<('sqlite' | 'postgres')[]> {
+  return (await requireService('postgres')) ? ['sqlite', 'postgres'] : ['sqlite'];
+}
+
+/** A storage location for a config file: a SQLite file in `dir`, or a fresh PostgreSQL schema. */
+async function configStorage(kind: 'sqlite' | 'postgres', dir: string) {
+  if (kind === 'sqlite') return { location: join(dir, 'custos.db'), cleanup: async () => {} };
+  const schema = uniqueName('cli_tls');
+  return {
+    location: `${POSTGRES_URL}?schema=${schema}`,
+    async cleanup() {
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      try {
+        await client.query(`drop schema if exists "${schema}" cascade`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/** The response headers of an HTTPS GET that trusts exactly `caFile`. */
+async function httpsHeaders(url: string, caFile: string): Promise<Record<string, unknown>> {
+  const ca = await readFile(caFile);
+  return new Promise((resolve, reject) => {
+    get(url, { ca }, (response) => {
+      response.resume();
+      resolve(response.headers);
+    }).on('error', reject);
+  });
+}
 
 /** Runs `custos args…` with `env`, optionally feeding `stdin`. */
 function run(args: string[], env: Record<string, string> = {}, stdin?: string) {
@@ -74,8 +111,19 @@ describe('custos server, operator, kv and audit commands', () => {
       expect((await run(['kv', 'get', 'app/db'], env)).stderr).toMatch(
         /version 3 of secret\/app\/db is deleted/,
       );
-      expect((await run(['kv', 'undelete', '--versions', '3', 'app/db'], env)).code).toBe(0);
-      expect((await run(['kv', 'destroy', '--versions', '1', 'app/db'], env)).code).toBe(0);
+      expect((await run(['kv', 'undelete', '--versions', '3', 'app/db'], env)).stdout).toBe(
+        'secret/app/db: versions 3 undeleted\n',
+      );
+      // Without --versions, destroy and undelete are usage errors (exit 2), not a crash.
+      for (const action of ['destroy', 'undelete']) {
+        const missing = await run(['kv', action, 'app/db'], env);
+        expect(missing.code).toBe(2);
+        expect(missing.stderr).toMatch(
+          new RegExp(`kv ${action} needs --versions .*\\[ERR_INVALID_ARGUMENT\\]`),
+        );
+      }
+      const destroyed = await run(['kv', 'destroy', '--versions', '1', 'app/db'], env);
+      expect(destroyed).toMatchObject({ code: 0, stdout: 'secret/app/db: versions 1 destroyed\n' });
       expect(
         (
           await run(
@@ -122,6 +170,14 @@ describe('custos server, operator, kv and audit commands', () => {
     }
   });
 
+  it('describes every kv metadata subcommand in its help', async () => {
+    const help = await run(['kv', 'metadata', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/get \[options\] <path>\s+show a key's settings/);
+    expect(help.stdout).toMatch(/put \[options\] <path>\s+change a key's settings/);
+    expect(help.stdout).toMatch(/delete \[options\] <path>\s+delete the key/);
+  });
+
   it('runs a production server from a config file: init, unseal from stdin, seal, and verifies its audit log', async () => {
     const auditFile = join(dir, 'audit.log');
     const config = join(dir, 'custos.json');
@@ -155,7 +211,10 @@ describe('custos server, operator, kv and audit commands', () => {
 
       const intact = await run(['audit', 'verify', auditFile]);
       expect(intact.code).toBe(0);
-      expect(intact.stdout).toMatch(/intact/);
+      expect(intact.stdout).toMatch(
+        /intact — \d+ entries, seq 1\.\.(\d+)\n {2}signed by checkpoints: seq 1\.\.\1\n/,
+      );
+      expect(intact.stdout).toMatch(/end of the file: +closed by the server/);
 
       // Restart on the same storage: data kept, sealed again, the audit chain continues.
       server = await serve(['--config', config], /unseal with/);
@@ -185,5 +244,96 @@ describe('custos server, operator, kv and audit commands', () => {
     const report = await run(['audit', 'verify', tampered]);
     expect(report.code).toBe(1);
     expect(report.stderr).toMatch(/missing \(removed\)/);
+    // Cut at a line boundary (the server closed the log, so its last line is a checkpoint)…
+    const cut = join(dir, 'cut.log');
+    await writeFile(cut, `${lines.slice(0, -1).join('\n')}\n`);
+    const cutReport = await run(['audit', 'verify', cut]);
+    expect(cutReport.code).toBe(1);
+    expect(cutReport.stderr).toMatch(/ends with a close entry .* without the checkpoint/);
+    expect(cutReport.stdout).toMatch(/not signed yet: +seq \d+\.\.\d+\n/);
+    // …or emptied.
+    const empty = join(dir, 'empty.log');
+    await writeFile(empty, '');
+    const emptyReport = await run(['audit', 'verify', empty]);
+    expect(emptyReport.code).toBe(1);
+    expect(emptyReport.stderr).toMatch(/the file is empty/);
+  });
+});
+
+describe.each(await serverStorages())('custos server --config with a tls block, on %s', (kind) => {
+  let dir: string;
+  let storage: { location: string; cleanup(): Promise<void> };
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custos-cli-tls-'));
+    storage = await configStorage(kind, dir);
+  });
+  afterAll(async () => {
+    await storage.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves HTTPS with the configured certificate end to end: operator, kv and a verified audit log', async () => {
+    // A self-signed certificate for 127.0.0.1, made for this test.
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const config = join(dir, 'custos.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        listen: '127.0.0.1:0',
+        storage: storage.location,
+        tls: { cert: 'cert.pem', key: 'key.pem' }, // relative to the config file
+        audit: [{ type: 'file', path: 'audit.log' }],
+        logLevel: 'warn',
+      }),
+    );
+    const server = await serve(['--config', config], /not initialised/);
+    try {
+      expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      // A client that does not trust the certificate cannot talk to it: TLS is real.
+      const untrusted = await run(['operator', 'status'], { CUSTOS_ADDR: server.url });
+      expect(untrusted.code).toBe(2);
+      expect(untrusted.stderr).toMatch(/cannot reach the server .*SELF_SIGNED/);
+
+      const env = { CUSTOS_ADDR: server.url, NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem') };
+      const init = JSON.parse(
+        (await run(['operator', 'init', '-n', '1', '-t', '1', '--format', 'json'], env)).stdout,
+      );
+      expect((await run(['operator', 'unseal', init.keys[0]], env)).stdout).toMatch(/unsealed/);
+      const withToken = { ...env, CUSTOS_TOKEN: init.root_token };
+      expect((await run(['kv', 'put', 'tls/a', 'k=over-tls'], withToken)).code).toBe(0);
+      expect((await run(['kv', 'get', '--field', 'k', 'tls/a'], withToken)).stdout).toBe(
+        'over-tls\n',
+      );
+      const headers = await httpsHeaders(`${server.url}/v1/sys/health`, join(dir, 'cert.pem'));
+      expect(headers['strict-transport-security']).toMatch(/max-age=\d+/);
+      expect((await run(['operator', 'seal'], withToken)).code).toBe(0);
+    } finally {
+      await stop(server.child);
+    }
+    const verified = await run(['audit', 'verify', join(dir, 'audit.log')]);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/intact/);
   });
 });

@@ -132,10 +132,20 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
         formatError = err;
       }
       // The same secret-dependent work on every path: one HMAC, one constant-time comparison.
-      const mac = macOf(bounded, record?.pepperId ?? peppers.currentId);
-      const expected = record === undefined ? standIn : Buffer.from(record.hmac, 'base64url');
+      // A record whose pepper was dropped from the configuration is compared like a missing
+      // one (current pepper, stand-in), and refused only afterwards.
+      const comparable = record !== undefined && peppers.has(record.pepperId) ? record : undefined;
+      const mac = macOf(bounded, comparable?.pepperId ?? peppers.currentId);
+      const expected =
+        comparable === undefined ? standIn : Buffer.from(comparable.hmac, 'base64url');
       const matches = constantTimeEqual(mac, expected);
       if (formatError !== undefined) throw formatError;
+      if (record !== undefined && comparable === undefined) {
+        throw new CustosError(
+          'ERR_PEPPER_UNKNOWN',
+          `pepper "${record.pepperId}" is not configured`,
+        );
+      }
       if (record === undefined || !matches) {
         throw new ApiKeyRejected('ERR_API_KEY_UNKNOWN', 'no stored API key matches');
       }

@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import express from 'express';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -89,28 +90,30 @@ describe('on real servers', () => {
     expect(seen).toEqual([token]);
   });
 
-  it('Express-style responses: coexists with res.append (Express is a ServerResponse)', async () => {
-    const { url, close } = await listen((_req, res) => {
-      // What Express's res.append does, on the real ServerResponse it extends.
-      const append = (field: string, value: string) => {
-        const prev = res.getHeader(field);
-        res.setHeader(
-          field,
-          prev === undefined ? value : ([] as string[]).concat(prev as string, value),
-        );
-      };
-      append('Set-Cookie', 'csrf=abc; Path=/');
-      setSessionCookie(res, 'session', token, { sameSite: 'lax' });
-      append('Set-Cookie', 'after=1');
-      res.end();
+  it('Express: coexists with res.cookie and res.append, and reads the cookie back', async () => {
+    const app = express();
+    app.get('/', (req, res) => {
+      res.cookie('csrf', 'abc', { path: '/' }); // Express's own cookie helper (res.append inside)
+      setSessionCookie(res, 'session', token, { sameSite: 'lax', maxAgeSeconds: 900 });
+      res.append('Set-Cookie', 'after=1');
+      clearSessionCookie(res, 'old', { sameSite: 'lax' });
+      res.json({ read: readSessionCookie(req, 'session') ?? null });
     });
-    closers.push(close);
-    const response = await fetch(url);
+    const server = await new Promise<Server>((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+    const response = await fetch(`http://127.0.0.1:${port}/`, {
+      headers: { cookie: `a=1; session=${token}` },
+    });
     expect(response.headers.getSetCookie()).toEqual([
       'csrf=abc; Path=/',
-      `session=${token}; Path=/; HttpOnly; Secure; SameSite=Lax`,
+      `session=${token}; Max-Age=900; Path=/; HttpOnly; Secure; SameSite=Lax`,
       'after=1',
+      'old=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax',
     ]);
+    expect(await response.json()).toEqual({ read: token });
   });
 
   it('Fastify: uses reply.header and keeps other cookies', async () => {

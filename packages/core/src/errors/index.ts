@@ -60,6 +60,8 @@ export const errorCodes = {
   ERR_PAYLOAD_TOO_LARGE: 'The request body exceeds the configured size limit.',
   ERR_AUDIT_UNAVAILABLE: 'No audit sink recorded the request in time, so the request was refused.',
   ERR_INVALID_CONFIG: 'The server configuration is invalid.',
+  ERR_STORAGE_INTEGRITY:
+    'A stored entry failed its barrier integrity check: it was changed, moved to another path or damaged in storage.',
   // --- transit and key lifecycle (C4) ---
   ERR_KMS_REMOTE: 'The remote transit engine refused the operation or could not be reached.',
   // --- field-level encryption (C5) ---
@@ -83,7 +85,7 @@ export const errorCodes = {
     'A refresh token was presented a second time, so its whole family has been revoked.',
   ERR_JWKS_UNAVAILABLE: 'The remote JWKS could not be fetched or parsed in time.',
   ERR_MALFORMED_KEYSET:
-    'A serialised JWT keyset is not valid (bad JSON, unknown algorithm, bad key, duplicate kid, no single current key).',
+    'A serialised JWT keyset is not valid (bad JSON, unknown algorithm, bad key, duplicate kid, no single current key, a previous key without verifyUntil).',
   ERR_PASSWORD_HASH_UNSUPPORTED:
     'A stored password hash is not in a format custos verifies, or its parameters are out of range.',
   ERR_PEPPER_UNKNOWN: 'A stored hash or API key names a pepper id that is not configured.',

@@ -52,6 +52,7 @@ export {
   type TransitClientOptions,
 } from './transit-client.js';
 export {
+  checkEncryption,
   type DecryptInput,
   decryptWithKey,
   type EncryptInput,
@@ -59,6 +60,7 @@ export {
   encryptionVersion,
   encryptWithKey,
   hmacWithKey,
+  invalidMarshaling,
   randomDataKey,
   type SignatureOptions,
   signWithKey,
@@ -68,6 +70,7 @@ export {
 } from './transit-crypto.js';
 export {
   type CreateTransitKeyOptions,
+  changeState,
   configureKey,
   createKeyPolicy,
   createKeyVersion,
@@ -75,8 +78,10 @@ export {
   describeKey,
   planTrim,
   rotationDue,
+  rotationDueByAge,
   type TransitKeyConfigChange,
   type TransitKeyPolicy,
   type TransitKeyVersion,
   validateKeyName,
+  versionExhausted,
 } from './transit-key.js';

@@ -40,7 +40,8 @@ export function effectiveState(state: KeyState, expiresAt: string | null, nowMs:
 
 /**
  * Checks a requested transition; throws `ERR_INVALID_KEY_STATE` naming both states when it is
- * not allowed.
+ * not allowed. `from` must be the state in force ({@link effectiveState}), not the stored one:
+ * an expired key leaves only to `pending_deletion`, whatever state was stored before it expired.
  *
  * @example
  * ```ts
@@ -48,6 +49,12 @@ export function effectiveState(state: KeyState, expiresAt: string | null, nowMs:
  * ```
  */
 export function assertTransition(from: KeyState, to: KeyState): void {
+  if (to === 'expired') {
+    throw new CustosError(
+      'ERR_INVALID_KEY_STATE',
+      'a key expires by its expires_at, not on request',
+    );
+  }
   if (from === to) return;
   if (!TRANSITIONS[from].includes(to)) {
     throw new CustosError(

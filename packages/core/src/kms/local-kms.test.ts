@@ -103,14 +103,21 @@ describe('LocalKms encryption', () => {
     kms.rotate('k');
     const { ciphertext } = kms.encrypt('k', 'secret value');
     const bytes = Buffer.from(ciphertext.slice('vault:v2:'.length), 'base64');
+    // Every other value of every byte (nonce, ciphertext and tag): 255 × 40 decryptions.
+    let tried = 0;
     for (let i = 0; i < bytes.length; i++) {
-      for (const bit of [1, 0x80]) {
+      for (let delta = 1; delta < 256; delta++) {
         const copy = Buffer.from(bytes);
-        copy[i] = (copy[i] as number) ^ bit;
+        copy[i] = (copy[i] as number) ^ delta;
         const result = code(() => kms.decrypt('k', `vault:v2:${copy.toString('base64')}`));
-        expect(result?.code).toBe('ERR_DECRYPTION_FAILED');
+        expect(result).toEqual({
+          code: 'ERR_DECRYPTION_FAILED',
+          message: 'cipher: message authentication failed',
+        });
+        tried++;
       }
     }
+    expect(tried).toBe(bytes.length * 255);
     for (const bad of [
       'vault:v1',
       'vault:vX:abc',
@@ -152,6 +159,12 @@ describe('LocalKms rotation', () => {
     kms.configure('k', { minDecryptionVersion: 2 });
     kms.trim('k', 2);
     expect(Object.keys(kms.readKey('k').keys as object)).toEqual(['2']);
+    kms.trim('k', 2); // the same floor again changes nothing
+    expect(code(() => kms.trim('k', 1))).toEqual({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: 'minimum available version cannot be decremented',
+    });
+    expect(kms.readKey('k').min_available_version).toBe(2);
     expect(code(() => kms.configure('k', { minDecryptionVersion: 1 }))?.message).toMatch(/trimmed/);
     expect(code(() => kms.decrypt('k', v1))?.code).toBe('ERR_KEY_DISABLED');
     expect(kms.decrypt('k', v2).toString()).toBe('two');
@@ -177,6 +190,39 @@ describe('LocalKms rotation', () => {
     const versions = Array.from({ length: 7 }, () => kms.encrypt('k', 'x').keyVersion);
     expect(versions).toEqual([1, 1, 1, 2, 2, 2, 3]);
     expect(kms.readKey('k').encryptions).toEqual({ '1': 3, '2': 3, '3': 1 });
+  });
+
+  it('never uses a version past rotate_after_encryptions: not in long runs, not through rewrap, data keys or an explicit key_version', () => {
+    const kms = new LocalKms();
+    kms.createKey('k', { rotateAfterEncryptions: 12 });
+    const used = new Map<number, number>();
+    const note = (version: number) => used.set(version, (used.get(version) ?? 0) + 1);
+    const first = kms.encrypt('k', 'first');
+    note(first.keyVersion);
+    for (let i = 0; i < 1000; i++) {
+      const op = i % 3;
+      if (op === 0) note(kms.encrypt('k', `item ${i}`).keyVersion);
+      else if (op === 1) note(kms.rewrap('k', first.ciphertext).keyVersion);
+      else note(kms.generateDataKey('k').keyVersion);
+    }
+    const latest = kms.readKey('k').latest_version as number;
+    expect(latest).toBe(Math.ceil(1001 / 12));
+    for (let v = 1; v < latest; v++) expect(used.get(v)).toBe(12);
+    expect(kms.readKey('k').encryptions).toEqual(
+      Object.fromEntries([...used].map(([v, n]) => [String(v), n])),
+    );
+    expect(code(() => kms.encrypt('k', 'x', { keyVersion: 1 }))).toEqual({
+      code: 'ERR_KEY_EXHAUSTED',
+      message:
+        'version 1 of key k reached its limit of 12 encryptions (rotate_after_encryptions); encrypt with a newer version',
+    });
+    expect(code(() => kms.rewrap('k', first.ciphertext, { keyVersion: 2 }))?.code).toBe(
+      'ERR_KEY_EXHAUSTED',
+    );
+    // Lowering the limit below the latest version's count rotates it out on the next use.
+    kms.configure('k', { rotateAfterEncryptions: 1 });
+    expect(kms.encrypt('k', 'x').keyVersion).toBe(latest + 1);
+    expect(kms.encrypt('k', 'x').keyVersion).toBe(latest + 2);
   });
 
   it('rotates by age with auto_rotate_period (at least 1h)', () => {
@@ -236,23 +282,70 @@ describe('LocalKms lifecycle', () => {
     expect(kms.readKey('k').state).toBe('expired');
     expect(code(() => kms.encrypt('k', 'y'))?.message).toBe('key k is expired: it cannot encrypt');
     expect(kms.decrypt('k', ct).toString()).toBe('x');
-    expect(code(() => kms.setState('k', 'active'))).toBeUndefined(); // stored state; still expired by the clock
-    expect(kms.readKey('k').state).toBe('expired');
-    kms.configure('k', { expiresAt: '2027-01-01T00:00:00Z' });
-    expect(kms.encrypt('k', 'y').keyVersion).toBe(1);
   });
 
-  it('reports every use to the usage log, without data', () => {
-    const usage: unknown[] = [];
-    const kms = new LocalKms({ onUsage: (u) => usage.push(u) });
+  it('an expired key only leaves to pending_deletion: no state change or expires_at change revives it', () => {
+    let now = new Date('2026-01-01T00:00:00Z');
+    const kms = new LocalKms({ now: () => now });
+    kms.createKey('k', { expiresAt: '2026-01-02T00:00:00Z', autoRotatePeriodSeconds: 3600 });
+    // Before expiry, expires_at may move.
+    kms.configure('k', { expiresAt: '2026-01-03T00:00:00Z' });
+    now = new Date('2026-01-04T00:00:00Z');
+    expect(kms.readKey('k').state).toBe('expired');
+    for (const state of ['active', 'rotating', 'inactive', 'revoked'] as const) {
+      expect(code(() => kms.setState('k', state))).toEqual({
+        code: 'ERR_INVALID_KEY_STATE',
+        message: `a key cannot go from expired to ${state} (allowed from expired: pending_deletion)`,
+      });
+    }
+    expect(code(() => kms.setState('k', 'expired'))?.message).toBe(
+      'a key expires by its expires_at, not on request',
+    );
+    for (const expiresAt of ['2027-01-01T00:00:00Z', null]) {
+      expect(code(() => kms.configure('k', { expiresAt }))).toEqual({
+        code: 'ERR_INVALID_KEY_STATE',
+        message:
+          'key k expired at 2026-01-03T00:00:00Z: its expires_at cannot change (an expired key only leaves to pending_deletion)',
+      });
+    }
+    kms.configure('k', { expiresAt: '2026-01-03T00:00:00.000Z' }); // the same time: no change
+    expect(code(() => kms.encrypt('k', 'y'))?.message).toBe('key k is expired: it cannot encrypt');
+    // Due by age, but an expired key is not rotated: nothing would use the new version.
+    expect(kms.readKey('k').latest_version).toBe(1);
+    kms.setState('k', 'pending_deletion');
+    expect(kms.readKey('k').state).toBe('pending_deletion');
+    kms.setState('k', 'inactive'); // deletion cancelled: still expired by the clock
+    expect(kms.readKey('k').state).toBe('expired');
+  });
+
+  it('reports every use to the usage log with the version used, failures too, without data', () => {
+    const usage: Record<string, unknown>[] = [];
+    const kms = new LocalKms({ onUsage: (u) => usage.push({ ...u }) });
     kms.createKey('k');
+    kms.createKey('signer', { type: 'ed25519' });
     const ct = kms.encrypt('k', 'canary-usage-log').ciphertext;
+    kms.rotate('k');
     kms.decrypt('k', ct);
+    kms.rewrap('k', ct);
+    kms.generateDataKey('k');
+    kms.verifyHmac('k', 'm', kms.hmac('k', 'm'));
+    kms.verify('signer', 'm', kms.sign('signer', 'm').signature);
     expect(code(() => kms.decrypt('k', `${ct.slice(0, -4)}AAA=`))).toBeDefined();
-    expect(usage).toMatchObject([
-      { key: 'k', operation: 'encrypt', success: true },
-      { key: 'k', operation: 'decrypt', success: true },
+    expect(code(() => kms.encrypt('missing', 'canary-usage-log'))?.code).toBe('ERR_KEY_NOT_FOUND');
+    kms.setState('k', 'revoked');
+    expect(code(() => kms.generateDataKey('k'))?.code).toBe('ERR_KEY_DISABLED');
+    expect(usage.map(({ time, ...rest }) => rest)).toEqual([
+      { key: 'k', operation: 'encrypt', version: 1, success: true },
+      { key: 'k', operation: 'decrypt', version: 1, success: true },
+      { key: 'k', operation: 'rewrap', version: 2, success: true },
+      { key: 'k', operation: 'datakey', version: 2, success: true },
+      { key: 'k', operation: 'hmac', version: 2, success: true },
+      { key: 'k', operation: 'verify-hmac', version: 2, success: true },
+      { key: 'signer', operation: 'sign', version: 1, success: true },
+      { key: 'signer', operation: 'verify', version: 1, success: true },
       { key: 'k', operation: 'decrypt', success: false },
+      { key: 'missing', operation: 'encrypt', success: false },
+      { key: 'k', operation: 'datakey', success: false },
     ]);
     expect(JSON.stringify(usage)).not.toContain('canary');
   });
@@ -312,6 +405,25 @@ describe('LocalKms HMAC, signatures and data keys', () => {
       ),
     ).toBe(true);
     expect(kms.verify('ec', 'payload', jws.signature, { marshalingAlgorithm: 'jws' })).toBe(true);
+    expect(kms.verify('ec', 'payload', der.signature, { hashAlgorithm: 'sha2-384' })).toBe(true);
+    expect(kms.verify('ec', 'payload', der.signature)).toBe(false); // signed over SHA-384
+    // jws means base64url for every key type, ed25519 included (as in Vault).
+    const edJws = kms.sign('ed', 'payload', { marshalingAlgorithm: 'jws' });
+    expect(edJws.signature).toMatch(/^vault:v1:[A-Za-z0-9_-]{86}$/);
+    expect(Buffer.from(edJws.signature.slice(9), 'base64url')).toEqual(
+      Buffer.from(ed.signature.slice(9), 'base64'), // ed25519 signatures are deterministic
+    );
+    expect(kms.verify('ed', 'payload', edJws.signature, { marshalingAlgorithm: 'jws' })).toBe(true);
+    for (const marshalingAlgorithm of ['pem', ''] as const) {
+      for (const name of ['ec', 'ed']) {
+        expect(
+          code(() => kms.sign(name, 'x', { marshalingAlgorithm: marshalingAlgorithm as 'asn1' })),
+        ).toEqual({
+          code: 'ERR_INVALID_ARGUMENT',
+          message: `invalid marshaling type "${marshalingAlgorithm}"`,
+        });
+      }
+    }
     expect(code(() => kms.encrypt('ed', 'x'))?.message).toMatch(/does not support encryption/);
     expect(code(() => kms.sign('ec', 'x', { hashAlgorithm: 'sha3-256' }))?.message).toMatch(
       /unsupported hash/,

@@ -2,9 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { CustosError } from '../errors/index.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { type BytesLike, toBuffer } from '../lib/bytes.js';
-import { assertTransition, type KeyState } from './key-lifecycle.js';
+import { parseVersioned } from './ciphertext.js';
+import type { KeyState } from './key-lifecycle.js';
 import { decodeBackup, encodeBackup } from './transit-backup.js';
 import {
+  checkEncryption,
   decryptWithKey,
   encryptWithKey,
   hmacWithKey,
@@ -17,6 +19,7 @@ import {
 } from './transit-crypto.js';
 import {
   type CreateTransitKeyOptions,
+  changeState,
   configureKey,
   createKeyPolicy,
   createKeyVersion,
@@ -26,6 +29,7 @@ import {
   type TransitKeyConfigChange,
   type TransitKeyPolicy,
   type TransitKeyVersion,
+  versionExhausted,
 } from './transit-key.js';
 
 /** One use of a key, as the usage log records it (never data). */
@@ -150,12 +154,7 @@ export class LocalKms {
   }
 
   rotate(name: string): number {
-    const key = this.#key(name);
-    const now = this.#now();
-    const version = key.policy.latest_version + 1;
-    key.versions.set(version, createKeyVersion(key.policy.type, version, now));
-    key.policy = { ...key.policy, latest_version: version, updated_time: now.toISOString() };
-    return version;
+    return this.#rotateKey(this.#key(name));
   }
 
   configure(name: string, change: TransitKeyConfigChange): void {
@@ -163,14 +162,16 @@ export class LocalKms {
     key.policy = configureKey(key.policy, change, this.#now());
   }
 
-  /** Moves the key through its lifecycle (see `NOTES.md`); illegal moves throw `ERR_INVALID_KEY_STATE`. */
+  /**
+   * Moves the key through its lifecycle (see `NOTES.md`), checked against the state in force
+   * (an expired key is `expired`); illegal moves throw `ERR_INVALID_KEY_STATE`.
+   */
   setState(name: string, state: KeyState): void {
     const key = this.#key(name);
-    assertTransition(key.policy.state, state);
-    key.policy = { ...key.policy, state, updated_time: this.#now().toISOString() };
+    key.policy = changeState(key.policy, state, this.#now());
   }
 
-  /** Deletes versions below `minAvailableVersion` for good. */
+  /** Deletes versions below `minAvailableVersion` for good (never lowers the floor). */
   trim(name: string, minAvailableVersion: number): void {
     const key = this.#key(name);
     for (const version of planTrim(key.policy, minAvailableVersion)) key.versions.delete(version);
@@ -185,29 +186,26 @@ export class LocalKms {
     this.#keys.delete(name);
   }
 
+  /**
+   * Encrypts under the latest version (rotated first when due by age or count), or under
+   * `keyVersion`; a version that reached `rotate_after_encryptions` is never used again.
+   */
   encrypt(
     name: string,
     plaintext: BytesLike,
     options: KmsCryptOptions = {},
   ): { ciphertext: string; keyVersion: number } {
-    this.#rotateIfDue(name);
-    return this.#use(name, 'encrypt', (view, key) => {
-      const result = encryptWithKey(view, {
-        plaintext: toBuffer(plaintext),
-        ...this.#inputs(options),
-        ...(options.keyVersion === undefined ? {} : { keyVersion: options.keyVersion }),
-      });
-      this.#count(key, result.keyVersion);
-      return result;
+    return this.#use(name, 'encrypt', (key) => {
+      const result = this.#encryptOne(key, toBuffer(plaintext), options);
+      return { value: result, version: result.keyVersion };
     });
   }
 
   decrypt(name: string, ciphertext: string, options: KmsCryptOptions = {}): Buffer {
-    return this.#use(
-      name,
-      'decrypt',
-      (view) => decryptWithKey(view, { ciphertext, ...this.#inputs(options) }).plaintext,
-    );
+    return this.#use(name, 'decrypt', (key) => {
+      const result = decryptWithKey(this.#view(key), { ciphertext, ...this.#inputs(options) });
+      return { value: result.plaintext, version: result.keyVersion };
+    });
   }
 
   /** Re-encrypts under the latest (or `keyVersion`) version without handing out the plaintext. */
@@ -216,29 +214,31 @@ export class LocalKms {
     ciphertext: string,
     options: KmsCryptOptions = {},
   ): { ciphertext: string; keyVersion: number } {
-    this.#rotateIfDue(name);
-    return this.#use(name, 'rewrap', (view, key) => {
-      const { plaintext } = decryptWithKey(view, { ciphertext, ...this.#inputs(options) });
-      const result = encryptWithKey(view, {
-        plaintext,
+    return this.#use(name, 'rewrap', (key) => {
+      const { plaintext } = decryptWithKey(this.#view(key), {
+        ciphertext,
         ...this.#inputs(options),
-        ...(options.keyVersion === undefined ? {} : { keyVersion: options.keyVersion }),
       });
-      plaintext.fill(0);
-      this.#count(key, result.keyVersion);
-      return result;
+      try {
+        const result = this.#encryptOne(key, plaintext, options);
+        return { value: result, version: result.keyVersion };
+      } finally {
+        plaintext.fill(0);
+      }
     });
   }
 
   /** A fresh data key and its ciphertext under `name` (envelope encryption). */
   generateDataKey(name: string, options: { bits?: 128 | 256 | 512; context?: BytesLike } = {}) {
-    const plaintext = randomDataKey(options.bits ?? 256);
-    const { ciphertext, keyVersion } = this.encrypt(
-      name,
-      plaintext,
-      options.context === undefined ? {} : { context: options.context },
-    );
-    return { plaintext, ciphertext, keyVersion };
+    return this.#use(name, 'datakey', (key) => {
+      const plaintext = randomDataKey(options.bits ?? 256);
+      const { ciphertext, keyVersion } = this.#encryptOne(
+        key,
+        plaintext,
+        options.context === undefined ? {} : { context: options.context },
+      );
+      return { value: { plaintext, ciphertext, keyVersion }, version: keyVersion };
+    });
   }
 
   hmac(
@@ -246,15 +246,22 @@ export class LocalKms {
     input: BytesLike,
     options: { algorithm?: string; keyVersion?: number } = {},
   ): string {
-    return this.#use(name, 'hmac', (view) =>
-      hmacWithKey(view, toBuffer(input), options.algorithm, options.keyVersion),
-    );
+    return this.#use(name, 'hmac', (key) => {
+      const mac = hmacWithKey(
+        this.#view(key),
+        toBuffer(input),
+        options.algorithm,
+        options.keyVersion,
+      );
+      return { value: mac, version: parseVersioned(mac).version };
+    });
   }
 
   verifyHmac(name: string, input: BytesLike, hmac: string, algorithm?: string): boolean {
-    return this.#use(name, 'verify-hmac', (view) =>
-      verifyHmacWithKey(view, toBuffer(input), hmac, algorithm),
-    );
+    return this.#use(name, 'verify-hmac', (key) => {
+      const valid = verifyHmacWithKey(this.#view(key), toBuffer(input), hmac, algorithm);
+      return { value: valid, version: parseVersioned(hmac).version };
+    });
   }
 
   sign(
@@ -262,7 +269,10 @@ export class LocalKms {
     input: BytesLike,
     options: SignatureOptions = {},
   ): { signature: string; keyVersion: number } {
-    return this.#use(name, 'sign', (view) => signWithKey(view, toBuffer(input), options));
+    return this.#use(name, 'sign', (key) => {
+      const result = signWithKey(this.#view(key), toBuffer(input), options);
+      return { value: result, version: result.keyVersion };
+    });
   }
 
   verify(
@@ -271,9 +281,11 @@ export class LocalKms {
     signature: string,
     options: SignatureOptions = {},
   ): boolean {
-    return this.#use(name, 'verify', (view) =>
-      verifyWithKey(view, toBuffer(input), signature, options),
-    );
+    return this.#use(name, 'verify', (key) => {
+      const valid = verifyWithKey(this.#view(key), toBuffer(input), signature, options);
+      const urlSafe = options.marshalingAlgorithm === 'jws';
+      return { value: valid, version: parseVersioned(signature, urlSafe).version };
+    });
   }
 
   /** The key with all its versions as a backup blob (`transit/restore` on the server accepts it). */
@@ -325,31 +337,74 @@ export class LocalKms {
     return { ...(context ? { context } : {}), ...(associatedData ? { associatedData } : {}) };
   }
 
-  #use<T>(name: string, operation: string, work: (view: TransitKeyView, key: StoredKey) => T): T {
-    const key = this.#key(name);
-    const view: TransitKeyView = {
+  #view(key: StoredKey): TransitKeyView {
+    return {
       policy: key.policy,
       version: (v) => key.versions.get(v),
       nowMs: this.#now().getTime(),
     };
+  }
+
+  /**
+   * Runs one operation and reports it to the usage log (operation, version, success; never
+   * data) — failures too, from a missing key on.
+   */
+  #use<T>(
+    name: string,
+    operation: string,
+    work: (key: StoredKey) => { value: T; version?: number },
+  ): T {
     try {
-      const result = work(view, key);
-      this.#onUsage?.({ key: name, operation, success: true, time: this.#now().toISOString() });
-      return result;
+      const { value, version } = work(this.#key(name));
+      this.#onUsage?.({
+        key: name,
+        operation,
+        ...(version === undefined ? {} : { version }),
+        success: true,
+        time: this.#now().toISOString(),
+      });
+      return value;
     } catch (err) {
       this.#onUsage?.({ key: name, operation, success: false, time: this.#now().toISOString() });
       throw err;
     }
   }
 
-  #count(key: StoredKey, version: number): void {
-    (key.versions.get(version) as TransitKeyVersion).encryptions += 1;
+  #rotateKey(key: StoredKey): number {
+    const now = this.#now();
+    const version = key.policy.latest_version + 1;
+    key.versions.set(version, createKeyVersion(key.policy.type, version, now));
+    key.policy = { ...key.policy, latest_version: version, updated_time: now.toISOString() };
+    return version;
   }
 
-  /** Rotates before encrypting when the latest version is too old or has encrypted enough. */
-  #rotateIfDue(name: string): void {
-    const key = this.#key(name);
+  /** One encryption, counted against the version it used. */
+  #encryptOne(
+    key: StoredKey,
+    plaintext: Buffer,
+    options: KmsCryptOptions,
+  ): { ciphertext: string; keyVersion: number } {
+    const result = encryptWithKey(this.#forEncryption(key, options.keyVersion), {
+      plaintext,
+      ...this.#inputs(options),
+      ...(options.keyVersion === undefined ? {} : { keyVersion: options.keyVersion }),
+    });
+    (key.versions.get(result.keyVersion) as TransitKeyVersion).encryptions += 1;
+    return result;
+  }
+
+  /**
+   * The view to encrypt with: the latest version is rotated out first when due (by age, or
+   * because it reached `rotate_after_encryptions`); an explicit version at its limit is refused.
+   */
+  #forEncryption(key: StoredKey, keyVersion: number | undefined): TransitKeyView {
     const latest = key.versions.get(key.policy.latest_version) as TransitKeyVersion;
-    if (rotationDue(key.policy, latest, this.#now().getTime())) this.rotate(name);
+    if (rotationDue(key.policy, latest, this.#now().getTime())) this.#rotateKey(key);
+    const view = this.#view(key);
+    const version = checkEncryption(view, keyVersion);
+    const used = key.versions.get(version);
+    if (used !== undefined && used.encryptions >= key.policy.rotate_after_encryptions)
+      throw versionExhausted(key.policy, version);
+    return view;
   }
 }

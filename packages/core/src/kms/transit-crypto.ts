@@ -118,6 +118,24 @@ function aeadKey(view: TransitKeyView, v: TransitKeyVersion, context: Buffer | u
   );
 }
 
+/**
+ * Checks that `view` may encrypt now (key type, lifecycle state, `key_version` within the
+ * policy's limits) and returns the version an encryption would use. Counters are reserved
+ * against this version, so it runs before any is taken.
+ *
+ * @example
+ * ```ts
+ * const version = checkEncryption(view, undefined); // the latest, or throws (revoked, …)
+ * ```
+ */
+export function checkEncryption(view: TransitKeyView, keyVersion: number | undefined): number {
+  const { policy } = view;
+  if (!keyTypeSupport[policy.type].encryption)
+    throw invalid(`key type ${policy.type} does not support encryption`);
+  assertUsable(view, 'encrypt');
+  return encryptionVersion(policy, keyVersion);
+}
+
 /** Input of an encryption. */
 export interface EncryptInput {
   readonly plaintext: Buffer;
@@ -136,10 +154,7 @@ export function encryptWithKey(
   input: EncryptInput,
 ): { ciphertext: string; keyVersion: number } {
   const { policy } = view;
-  if (!keyTypeSupport[policy.type].encryption)
-    throw invalid(`key type ${policy.type} does not support encryption`);
-  assertUsable(view, 'encrypt');
-  const version = encryptionVersion(policy, input.keyVersion);
+  const version = checkEncryption(view, input.keyVersion);
   const key = aeadKey(view, versionFor(view, version), input.context);
   const aad = input.associatedData ?? Buffer.alloc(0);
   let nonce: Buffer;
@@ -260,26 +275,41 @@ export function verifyHmacWithKey(
 export interface SignatureOptions {
   /** ECDSA only: sha2-224/256/384/512 (default sha2-256). */
   readonly hashAlgorithm?: string;
-  /** ECDSA only: `asn1` (DER, default) or `jws` (r‖s, base64url). */
+  /**
+   * `asn1` (default) or `jws`: the signature in base64url, as in a JWS (every key type, as in
+   * Vault); for ECDSA also r‖s instead of DER.
+   */
   readonly marshalingAlgorithm?: 'asn1' | 'jws';
   readonly keyVersion?: number;
+}
+
+/**
+ * Vault's refusal of a `marshaling_algorithm` other than asn1 and jws.
+ *
+ * @example
+ * ```ts
+ * throw invalidMarshaling('pem'); // invalid marshaling type "pem"
+ * ```
+ */
+export function invalidMarshaling(value: unknown): CustosError {
+  return invalid(`invalid marshaling type ${JSON.stringify(String(value))}`);
 }
 
 function signatureParameters(view: TransitKeyView, options: SignatureOptions) {
   const { type } = view.policy;
   if (!keyTypeSupport[type].signing) throw invalid(`key type ${type} does not support signing`);
   const marshaling = options.marshalingAlgorithm ?? 'asn1';
-  if (marshaling !== 'asn1' && marshaling !== 'jws')
-    throw invalid('marshaling_algorithm must be asn1 or jws');
-  if (type === 'ed25519') return { digest: null, dsaEncoding: undefined, urlSafe: false };
+  if (marshaling !== 'asn1' && marshaling !== 'jws') throw invalidMarshaling(marshaling);
+  const urlSafe = marshaling === 'jws';
+  if (type === 'ed25519') return { digest: null, dsaEncoding: undefined, urlSafe };
   const digest = hmacAlgorithm(options.hashAlgorithm);
   if (!['sha224', 'sha256', 'sha384', 'sha512'].includes(digest)) {
     throw invalid(`unsupported hash algorithm ${options.hashAlgorithm}`);
   }
   return {
     digest,
-    dsaEncoding: marshaling === 'jws' ? ('ieee-p1363' as const) : ('der' as const),
-    urlSafe: marshaling === 'jws',
+    dsaEncoding: urlSafe ? ('ieee-p1363' as const) : ('der' as const),
+    urlSafe,
   };
 }
 

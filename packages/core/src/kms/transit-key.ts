@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { CustosError } from '../errors/index.js';
-import { effectiveState, type KeyState } from './key-lifecycle.js';
+import { assertTransition, canEncrypt, effectiveState, type KeyState } from './key-lifecycle.js';
 import {
   defaultPurpose,
   isKeyPurpose,
@@ -199,6 +199,9 @@ export interface TransitKeyConfigChange {
   readonly rotateAfterEncryptions?: number;
 }
 
+const sameTime = (a: string | null, b: string | null) =>
+  a === b || (a !== null && b !== null && Date.parse(a) === Date.parse(b));
+
 /** Applies a configuration change with Vault's rules; returns the changed policy. */
 export function configureKey(
   policy: TransitKeyPolicy,
@@ -245,9 +248,16 @@ export function configureKey(
   }
   if (change.autoRotatePeriodSeconds !== undefined)
     next.auto_rotate_period = validateAutoRotate(change.autoRotatePeriodSeconds);
-  if (change.expiresAt !== undefined) {
+  if (change.expiresAt !== undefined && !sameTime(change.expiresAt, policy.expires_at)) {
     if (change.expiresAt !== null && Number.isNaN(Date.parse(change.expiresAt)))
       throw invalid('expires_at must be an ISO 8601 time');
+    // Expiry is final: moving or clearing a passed expires_at would revive the key.
+    if (policy.expires_at !== null && Date.parse(policy.expires_at) <= now.getTime()) {
+      throw new CustosError(
+        'ERR_INVALID_KEY_STATE',
+        `key ${policy.name} expired at ${policy.expires_at}: its expires_at cannot change (an expired key only leaves to pending_deletion)`,
+      );
+    }
     next.expires_at = change.expiresAt;
   }
   if (change.decryptAfterRevocation !== undefined)
@@ -262,12 +272,34 @@ export function configureKey(
 }
 
 /**
+ * Moves a key to `state`, checked against the state in force at `now` (an expired key is
+ * `expired` whatever was stored); throws `ERR_INVALID_KEY_STATE` for an illegal move.
+ *
+ * @example
+ * ```ts
+ * policy = changeState(policy, 'revoked', new Date());
+ * ```
+ */
+export function changeState(
+  policy: TransitKeyPolicy,
+  state: KeyState,
+  now: Date,
+): TransitKeyPolicy {
+  assertTransition(effectiveState(policy.state, policy.expires_at, now.getTime()), state);
+  return { ...policy, state, updated_time: now.toISOString() };
+}
+
+/**
  * Plans `trim`: the versions below `minAvailableVersion` to delete. Refused unless
- * `minAvailableVersion` is at most both minimum versions (as in Vault).
+ * `minAvailableVersion` is at most both minimum versions, and never lowered: trimmed versions
+ * are gone, so a lower floor would only claim they exist (as in Vault).
  */
 export function planTrim(policy: TransitKeyPolicy, minAvailableVersion: number): number[] {
   if (!Number.isInteger(minAvailableVersion) || minAvailableVersion < 1) {
     throw invalid('min_available_version must be 1 or more');
+  }
+  if (minAvailableVersion < policy.min_available_version) {
+    throw invalid('minimum available version cannot be decremented');
   }
   if (minAvailableVersion > policy.min_decryption_version) {
     throw invalid('cannot set min_available_version higher than min_decryption_version');
@@ -279,20 +311,60 @@ export function planTrim(policy: TransitKeyPolicy, minAvailableVersion: number):
   return Array.from({ length: Math.max(0, minAvailableVersion - from) }, (_, i) => from + i);
 }
 
-/** Whether the latest version is due for rotation, by age or by encryption count. */
+/**
+ * The error for an encryption with a version that has made `rotate_after_encryptions`
+ * encryptions: only the latest version is rotated out automatically, so an explicit older
+ * `key_version` at its limit is refused rather than used past it.
+ *
+ * @example
+ * ```ts
+ * if (used.encryptions >= policy.rotate_after_encryptions) throw versionExhausted(policy, 1);
+ * ```
+ */
+export function versionExhausted(policy: TransitKeyPolicy, version: number): CustosError {
+  return new CustosError(
+    'ERR_KEY_EXHAUSTED',
+    `version ${version} of key ${policy.name} reached its limit of ${policy.rotate_after_encryptions} encryptions (rotate_after_encryptions); encrypt with a newer version`,
+  );
+}
+
+/**
+ * Whether the latest version is due for rotation by age (`auto_rotate_period`). A key that
+ * cannot encrypt now (inactive, revoked, expired, pending deletion) is never due: rotating it
+ * would only add versions nothing uses, and a revived key is checked again on its next use.
+ *
+ * @example
+ * ```ts
+ * if (rotationDueByAge(policy, latest, Date.now())) rotate();
+ * ```
+ */
+export function rotationDueByAge(
+  policy: TransitKeyPolicy,
+  latest: TransitKeyVersion,
+  nowMs: number,
+): boolean {
+  return (
+    canEncrypt(effectiveState(policy.state, policy.expires_at, nowMs)) &&
+    policy.auto_rotate_period > 0 &&
+    Date.parse(latest.created_time) + policy.auto_rotate_period * 1000 <= nowMs
+  );
+}
+
+/**
+ * Whether the latest version is due for rotation, by age or because its count reached
+ * `rotate_after_encryptions` (the count the server stores is of reserved slots, so a node
+ * holding unused slots checks by age and lets its reservation run out first).
+ */
 export function rotationDue(
   policy: TransitKeyPolicy,
   latest: TransitKeyVersion,
   nowMs: number,
 ): boolean {
-  if (
-    policy.auto_rotate_period > 0 &&
-    Date.parse(latest.created_time) + policy.auto_rotate_period * 1000 <= nowMs
-  ) {
-    return true;
-  }
+  if (rotationDueByAge(policy, latest, nowMs)) return true;
   return (
-    keyTypeSupport[policy.type].encryption && latest.encryptions >= policy.rotate_after_encryptions
+    canEncrypt(effectiveState(policy.state, policy.expires_at, nowMs)) &&
+    keyTypeSupport[policy.type].encryption &&
+    latest.encryptions >= policy.rotate_after_encryptions
   );
 }
 

@@ -23,6 +23,7 @@ const MIN_PEPPER_BYTES = 32;
 /** A checked pepper set: ids valid, each pepper at least 32 bytes, the current one present. */
 export interface ResolvedPeppers {
   readonly currentId: string;
+  has(id: string): boolean;
   get(id: string): Buffer;
 }
 
@@ -64,6 +65,9 @@ export function resolvePeppers(set: PepperSet): ResolvedPeppers {
   }
   return {
     currentId: set.currentId,
+    has(id) {
+      return byId.has(id);
+    },
     get(id) {
       const pepper = byId.get(id);
       if (pepper === undefined) {

@@ -13,9 +13,9 @@ import {
 } from './provider.js';
 import { dotenvFiles } from './provider-dotenv.js';
 import { processEnv } from './provider-env.js';
+import { registerReadValue } from './register-values.js';
 import { resolveRule, type SecretRule } from './rules.js';
 import type { SchemaOutput, SchemaShape, SecretsSchema } from './schema.js';
-import { urlSecretParts } from './url-secrets.js';
 import { checkValue, validateRules } from './validate.js';
 
 /** Options of {@link createSecrets}. */
@@ -103,8 +103,7 @@ export function createSecrets(options: SecretsOptions = {}): Secrets {
   const scrub = <E>(error: E): E => scrubber.redactError(error);
   // A plain setting can still carry a credential: DATABASE_URL's password, a webhook URL.
   const registerUrlSecrets = (value: string | undefined) => {
-    if (value === undefined) return;
-    for (const part of urlSecretParts(value)?.parts ?? []) scrubber.add(part);
+    if (value !== undefined) registerReadValue(scrubber, value, false);
   };
   const prepare = (entry: CacheEntry): Secret<string> | undefined => {
     if (entry.value === undefined || entry.value === '') return undefined;

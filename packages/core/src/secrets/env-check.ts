@@ -37,6 +37,18 @@ export interface CheckEnvFilesOptions {
   readonly exampleFile?: string;
 }
 
+/** What {@link checkEnvFiles} found. */
+export interface EnvFilesReport {
+  /** The env files checked (not the example). */
+  readonly files: readonly string[];
+  readonly findings: readonly EnvFileFinding[];
+  /**
+   * Checks that could not run, said in words: outside a git repository (or without git) the
+   * git-ignore check is skipped, and this says so. Never holds a value.
+   */
+  readonly notices: readonly string[];
+}
+
 /**
  * Checks the `.env*` files of a directory (`custos env check`):
  * - the example file and the env files list the same names — for each mode found
@@ -47,15 +59,17 @@ export interface CheckEnvFilesOptions {
  *   not readable by other users;
  * - the example file holds no real-looking secret.
  *
+ * When git cannot tell which files it ignores (not a repository, git not installed), that
+ * check is skipped and a notice says so; the other checks still run.
+ *
  * @example
  * ```ts
- * const { findings } = await checkEnvFiles({ directory: 'backend' });
+ * const { findings, notices } = await checkEnvFiles({ directory: 'backend' });
  * for (const f of findings) console.log(`${f.file}: ${f.detail}`);
+ * for (const notice of notices) console.log(`note: ${notice}`);
  * ```
  */
-export async function checkEnvFiles(
-  options: CheckEnvFilesOptions = {},
-): Promise<{ readonly files: readonly string[]; readonly findings: readonly EnvFileFinding[] }> {
+export async function checkEnvFiles(options: CheckEnvFilesOptions = {}): Promise<EnvFilesReport> {
   const directory = resolve(options.directory ?? process.cwd());
   const examplePath = resolve(directory, options.exampleFile ?? '.env.example');
   const entries = await readdir(directory).catch(() => [] as string[]);
@@ -86,8 +100,9 @@ export async function checkEnvFiles(
       ),
     );
   }
-  findings.push(...(await protection(layers, directory)));
-  return { files: layers.map((l) => l.path), findings };
+  const protectionReport = await protection(layers, directory);
+  findings.push(...protectionReport.findings);
+  return { files: layers.map((l) => l.path), findings, notices: protectionReport.notices };
 }
 
 function compareNames(
@@ -158,6 +173,7 @@ function realSecretsInExample(
 
 async function protection(layers: readonly DotenvLayer[], directory: string) {
   const findings: EnvFileFinding[] = [];
+  const notices: string[] = [];
   const keysPath = resolve(directory, ENV_KEYS_FILE);
   const keysInfo = await stat(keysPath).catch(() => undefined);
   const sensitive: { path: string; mode: number; what: string }[] = [];
@@ -181,10 +197,17 @@ async function protection(layers: readonly DotenvLayer[], directory: string) {
       });
     }
   }
-  const ignored = await gitIgnored(
+  const git = await gitIgnored(
     sensitive.map((s) => s.path),
     directory,
   );
+  const ignored = 'ignored' in git ? git.ignored : undefined;
+  if ('unchecked' in git) {
+    const names = sensitive.map((s) => basename(s.path)).join(', ');
+    notices.push(
+      `could not check that ${names} ${sensitive.length === 1 ? 'is' : 'are'} git-ignored: ${git.unchecked}`,
+    );
+  }
   for (const file of sensitive) {
     if (ignored !== undefined && !ignored.has(file.path)) {
       findings.push({
@@ -201,27 +224,37 @@ async function protection(layers: readonly DotenvLayer[], directory: string) {
       });
     }
   }
-  return findings;
+  return { findings, notices };
 }
 
 /**
- * Which of `paths` git ignores (tracked files are never ignored), or `undefined` when git or a
- * repository is not there.
+ * Which of `paths` git ignores (tracked files are never ignored), or why git could not say:
+ * not a repository, git not installed, or git failing.
  */
-function gitIgnored(paths: readonly string[], cwd: string): Promise<Set<string> | undefined> {
-  if (paths.length === 0) return Promise.resolve(new Set());
+function gitIgnored(
+  paths: readonly string[],
+  cwd: string,
+): Promise<{ ignored: Set<string> } | { unchecked: string }> {
+  if (paths.length === 0) return Promise.resolve({ ignored: new Set() });
   return new Promise((done) => {
-    execFile('git', ['check-ignore', '--', ...paths], { cwd }, (error, stdout) => {
+    execFile('git', ['check-ignore', '--', ...paths], { cwd }, (error, stdout, stderr) => {
       const code = (error as { code?: unknown } | null)?.code;
-      if (error !== null && code !== 1) return done(undefined);
-      done(
-        new Set(
+      if (code === 'ENOENT') return done({ unchecked: 'git is not installed' });
+      if (error !== null && code !== 1) {
+        return done({
+          unchecked: /not a git repository/i.test(stderr)
+            ? `${cwd} is not in a git repository`
+            : `git check-ignore failed (exit ${String(code)})`,
+        });
+      }
+      done({
+        ignored: new Set(
           stdout
             .split('\n')
             .filter((line) => line !== '')
             .map((line) => resolve(cwd, line)),
         ),
-      );
+      });
     });
   });
 }

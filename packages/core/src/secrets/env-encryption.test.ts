@@ -51,6 +51,39 @@ describe('env keys', () => {
     expect(envKeyVariable(undefined)).toBe('CUSTOS_ENV_KEY');
   });
 
+  it('may repeat a key under its id, but not give one id two keys', () => {
+    const key = generateEnvKey().reveal();
+    const id = key.split(':')[2] as string;
+    const twice = buildKeySet(
+      [
+        { text: key, source: 'CUSTOS_ENV_KEY (env)' },
+        { text: key, source: '.env.keys' },
+      ],
+      ['test'],
+      '/nowhere/.env.keys',
+      undefined,
+    );
+    expect([...twice.keyIds]).toEqual([id]);
+    // Same id, different material (its first character changed): refused, naming the id only.
+    const start = key.lastIndexOf(':') + 1;
+    const forged = `${key.slice(0, start)}${key[start] === 'A' ? 'B' : 'A'}${key.slice(start + 1)}`;
+    let message = '';
+    try {
+      buildKeySet(
+        [
+          { text: key, source: 'CUSTOS_ENV_KEY (env)' },
+          { text: forged, source: '.env.keys' },
+        ],
+        ['test'],
+        '/nowhere/.env.keys',
+        undefined,
+      );
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe(`two different env keys share the id ${id} (.env.keys); keep one`);
+  });
+
   it('are found in the environment and the key file, several per variable', async () => {
     const [a, b, c, d] = [1, 2, 3, 4].map(() => generateEnvKey().reveal());
     const path = await project({

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parse } from 'dotenv';
+import { constantTimeEqual } from '../crypto/hmac.js';
 import { Keyring } from '../crypto/keyring.js';
 import { loadKeyring } from '../crypto/keyring-json.js';
 import { CustosError } from '../errors/index.js';
@@ -196,7 +197,8 @@ export function buildKeySet(
   for (const { text, source } of texts) {
     for (const key of parseEnvKeyList(text, source)) {
       const known = seen.get(key.id);
-      if (known !== undefined && known !== key.material) {
+      // Key material: compared in constant time, like any secret.
+      if (known !== undefined && !constantTimeEqual(known, key.material)) {
         throw new CustosError(
           'ERR_INVALID_ARGUMENT',
           `two different env keys share the id ${key.id} (${source}); keep one`,

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultScrubber } from '../redaction/scrubber.js';
 import { checkEnvFiles } from './env-check.js';
 import { encryptEnvFile } from './env-file-crypt.js';
@@ -209,9 +209,32 @@ describe('checkEnvFiles', () => {
       );
       await writeFile(join(path, '.gitignore'), '.env*\n!.env.example\n');
       await chmod(join(path, '.env.local'), 0o600);
-      expect((await checkEnvFiles({ directory: path })).findings).toEqual([]);
+      expect(await checkEnvFiles({ directory: path })).toMatchObject({ findings: [], notices: [] });
     },
   );
+
+  it.runIf(hasGit)('says so when git cannot tell what it ignores', async () => {
+    const files = { '.env': `JWT_SECRET=${strong()}\n`, '.env.keys': 'CUSTOS_ENV_KEY=x\n' };
+    const path = await project(files);
+    const plain = await project({ '.env': 'PORT=1\n' });
+    // Whatever holds the temporary directory, git must not look above the project.
+    vi.stubEnv('GIT_CEILING_DIRECTORIES', dir);
+    try {
+      const outside = await checkEnvFiles({ directory: path });
+      expect(outside.findings).toEqual([]);
+      expect(outside.notices).toEqual([
+        `could not check that .env.keys, .env are git-ignored: ${path} is not in a git repository`,
+      ]);
+      // Nothing to check, nothing to say.
+      expect((await checkEnvFiles({ directory: plain })).notices).toEqual([]);
+      vi.stubEnv('PATH', join(path, 'no-bin'));
+      expect((await checkEnvFiles({ directory: path })).notices).toEqual([
+        'could not check that .env.keys, .env are git-ignored: git is not installed',
+      ]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
 });
 
 describe('URLs that carry credentials', () => {

@@ -11,8 +11,8 @@ import { defaultEnvironment, type Environment, type SecretProvider } from './pro
 import { dotenvFiles } from './provider-dotenv.js';
 import { processEnv } from './provider-env.js';
 import { secretFiles } from './provider-files.js';
+import { registerReadValue } from './register-values.js';
 import type { SecretsSchema } from './schema.js';
-import { urlSecretParts } from './url-secrets.js';
 import { validateRules } from './validate.js';
 
 /** Options of {@link checkEnvironment}. */
@@ -67,7 +67,7 @@ export interface EnvironmentReport {
  * problem instead of stopping at the first: what `custos validate` prints and what `custos run`
  * checks before starting a program. Sensitive values read are registered with the process-wide
  * scrubber, and so are the credentials inside plain settings that are URLs (see
- * {@link urlSecretParts}).
+ * `urlSecretParts`).
  *
  * @example
  * ```ts
@@ -129,9 +129,7 @@ export async function checkEnvironment(
   for (const name of names) {
     const value = values.get(name);
     if (value === undefined) continue;
-    if (schema.rules[name]?.sensitive !== false) defaultScrubber.add(value);
-    // A plain setting can still carry a credential: DATABASE_URL's password, a webhook URL.
-    else for (const part of urlSecretParts(value)?.parts ?? []) defaultScrubber.add(part);
+    registerReadValue(defaultScrubber, value, schema.rules[name]?.sensitive !== false);
     variables.set(name, new Secret(value));
   }
   const extra = [...unreadable]

@@ -29,6 +29,7 @@ export {
   checkEnvFiles,
   type EnvFileFinding,
   type EnvFileFindingKind,
+  type EnvFilesReport,
 } from './env-check.js';
 export { ENCRYPTED_VALUE_PREFIX, isEncryptedValue } from './env-crypt.js';
 export {

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+// The official interface, present through vitest; a type import only, not a dependency.
+import type { StandardSchemaV1 as OfficialStandardSchemaV1 } from '@standard-schema/spec';
 import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { isCustosError } from '../errors/index.js';
+import { redact } from '../redaction/scrubber.js';
 import { Secret } from '../redaction/secret.js';
 import { defineSecrets, isSecretsSchema, secret } from './schema.js';
 import type { StandardResult } from './standard-schema.js';
@@ -235,6 +238,47 @@ describe('Standard Schema', () => {
 
   afterEach(() => {
     vi.unstubAllEnvs();
+  });
+
+  it('satisfies the official StandardSchemaV1 interface of @standard-schema/spec', () => {
+    expectTypeOf(seed004).toExtend<OfficialStandardSchemaV1>();
+    expectTypeOf(secret({ minBytes: 32 })).toExtend<
+      OfficialStandardSchemaV1<unknown, Secret<string>>
+    >();
+    type Out = OfficialStandardSchemaV1.InferOutput<typeof seed004>;
+    expectTypeOf<Out['JWT_SECRET']>().toEqualTypeOf<Secret<string>>();
+    expectTypeOf<Out['SMTP_PASS']>().toEqualTypeOf<Secret<string> | undefined>();
+    expectTypeOf<Out['STORAGE_TYPE']>().toEqualTypeOf<'ipfs' | 'arweave' | 'both'>();
+    // And works where a consumer of the official interface calls it.
+    const validate = (schema: OfficialStandardSchemaV1, input: unknown) =>
+      schema['~standard'].validate(input);
+    expect(validate(seed004, goodEnv())).toMatchObject({ value: { DB_HOST: 'db.internal' } });
+    expect(validate(secret(), undefined)).toEqual({ issues: [{ message: 'missing' }] });
+  });
+
+  it('registers what it validates with the scrubber, as loading does, even when it fails', () => {
+    vi.stubEnv('NODE_ENV', 'production');
+    const canary = () => `CANARY-${randomBytes(18).toString('base64url')}`;
+    const [good, short, single, urlPassword] = [canary(), canary(), canary(), canary()];
+    const host = `db-${randomBytes(6).toString('hex')}.internal`;
+    const schema = defineSecrets({
+      DB_PASSWORD: secret(),
+      JWT_SECRET: secret({ minBytes: 64 }),
+      DB_HOST: secret({ sensitive: false }),
+      DATABASE_URL: secret({ sensitive: false }),
+    });
+    const result = schema['~standard'].validate({
+      DB_PASSWORD: good,
+      JWT_SECRET: short,
+      DB_HOST: host,
+      DATABASE_URL: `postgres://app:${urlPassword}@${host}/app`,
+    }) as StandardResult<unknown>;
+    expect(result.issues?.map((i) => i.path)).toEqual([['JWT_SECRET']]);
+    expect(secret()['~standard'].validate(single)).toMatchObject({ value: expect.any(Secret) });
+
+    const line = `login ${good} ${short} ${single} ${urlPassword} at ${host}`;
+    // The secrets go; a plain setting stays readable.
+    expect(redact(line)).toBe(`login [REDACTED] [REDACTED] [REDACTED] [REDACTED] at ${host}`);
   });
 
   it('validates a single value with one rule, by the NODE_ENV of the process', () => {

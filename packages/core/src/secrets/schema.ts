@@ -1,6 +1,8 @@
 import { CustosError } from '../errors/index.js';
+import { defaultScrubber } from '../redaction/scrubber.js';
 import { formatProblem } from './problems.js';
 import { defaultEnvironment, emitWarning } from './provider.js';
+import { registerReadValue } from './register-values.js';
 import {
   type ResolvedRule,
   RULE_BRAND,
@@ -40,6 +42,8 @@ function ruleFrom(rule: ResolvedRule): SecretRule<unknown> {
         if (value !== undefined && typeof value !== 'string') {
           return { issues: [{ message: 'expected a string' }] };
         }
+        // As the SDK's load does: whatever the outcome, redact() removes the value from now on.
+        if (value !== undefined) registerReadValue(defaultScrubber, value, rule.sensitive);
         // Alone, a rule cannot see the variables its condition names: it counts as optional.
         const alone = rule.requiredWhen === undefined ? rule : { ...rule, optional: true };
         const result = validateRules({ value: alone }, () => value, standardOptions());
@@ -140,6 +144,14 @@ export function schemaFromRules(input: Readonly<Record<string, unknown>>): Secre
           const v = record[name];
           return typeof v === 'string' ? v : undefined;
         };
+        // As the SDK's load does: whatever the outcome, redact() removes the secrets from now
+        // on. A name only a condition reads is a plain setting.
+        for (const name of names) {
+          const read = lookup(name);
+          if (read !== undefined) {
+            registerReadValue(defaultScrubber, read, rules[name]?.sensitive === true);
+          }
+        }
         return toStandard(validateRules(rules, lookup, standardOptions()), (v) => v as never, true);
       },
     },

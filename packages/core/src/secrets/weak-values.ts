@@ -83,6 +83,14 @@ const WEAK_WORDS = [
   'app',
   'dev',
   'my',
+  // Rotation templates name the slot, not a value: seed 004's `previous_jwt_secret`.
+  'previous',
+  'prev',
+  'current',
+  'refresh',
+  'next',
+  'new',
+  'old',
 ];
 
 const SEQUENCES = [
@@ -123,7 +131,7 @@ const DEVELOPMENT_VALUES = new Set(['dev', 'development', 'local', 'localdev', '
 /**
  * Checks a value against the blacklist: common and default passwords, placeholders left from
  * example files (the seeds' `your_…_here`, `changeme`, `sk_test_...`, `xxxx`), values made of
- * little but weak words (`my-jwt-secret`, `Password123!`), keyboard and alphabet runs, short
+ * little but weak words (`my-jwt-secret`, `Password123!`, `previous_jwt_secret`), keyboard and alphabet runs, short
  * repeated patterns, and development or test credentials (Stripe `sk_test_` keys, `test-token`,
  * `sandbox-key`).
  *

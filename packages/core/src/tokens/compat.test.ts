@@ -1,9 +1,19 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { decodeProtectedHeader, SignJWT } from 'jose';
-import { describe, expect, it } from 'vitest';
-import { Secret } from '../redaction/secret.js';
-import { createCompatKeysets, createMemoryRevocationStore, createTokenService } from './index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScrubber } from '../redaction/scrubber.js';
+import { createSecrets, dotenvFiles, processEnv } from '../secrets/index.js';
+import {
+  createCompatKeysets,
+  createMemoryRevocationStore,
+  createTokenService,
+  loadJwtKeyset,
+  serializeJwtKeyset,
+} from './index.js';
 import { checkJwtSecret } from './secret-strength.js';
 
 const issuer = 'api';
@@ -11,16 +21,36 @@ const audience = 'web';
 const fresh = () => randomBytes(32).toString('base64'); // as seed 004: openssl rand -base64 32
 
 describe('compatibility mode (JWT_SECRET, JWT_SECRET_PREVIOUS, JWT_REFRESH_SECRET…)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custos-compat-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  /** The seeds' deployment: the variables in a `.env` file, read through the secrets SDK. */
+  async function writeEnvFile(values: Record<string, string>): Promise<void> {
+    const text = Object.entries(values)
+      .map(([name, value]) => `${name}=${value}\n`)
+      .join('');
+    await writeFile(join(dir, '.env'), text, { mode: 0o600 });
+  }
+
   it("signs with JWT_SECRET and, after the seeds' rotation, still verifies with _PREVIOUS", async () => {
+    const warnings: string[] = [];
+    // No cache, so each keyset below sees the file as it is then (as a restart would).
+    const secrets = createSecrets({
+      providers: [dotenvFiles({ directory: dir, mode: 'production' })],
+      environment: 'production',
+      cacheTtlSeconds: 0,
+      onWarning: (message) => warnings.push(message),
+      scrubber: createScrubber(),
+    });
+    const fromSdk = () =>
+      createCompatKeysets({ secrets: (name) => secrets.getOptionalSecret(name) });
     const oldAccess = fresh();
     const oldRefresh = fresh();
-    const before = createTokenService({
-      keys: await createCompatKeysets({
-        secrets: { JWT_SECRET: oldAccess, JWT_REFRESH_SECRET: oldRefresh },
-      }),
-      issuer,
-      audience,
-    });
+    await writeEnvFile({ JWT_SECRET: oldAccess, JWT_REFRESH_SECRET: oldRefresh });
+    const before = createTokenService({ keys: await fromSdk(), issuer, audience });
     const pair = await before.issueTokenPair({ subject: 'alice' });
 
     // rotate-jwt-secrets.sh: new values in, old values moved to *_PREVIOUS.
@@ -30,7 +60,8 @@ describe('compatibility mode (JWT_SECRET, JWT_SECRET_PREVIOUS, JWT_REFRESH_SECRE
       JWT_REFRESH_SECRET: fresh(),
       JWT_REFRESH_SECRET_PREVIOUS: oldRefresh,
     };
-    const keys = await createCompatKeysets({ secrets: env });
+    await writeEnvFile(env);
+    const keys = await fromSdk();
     const after = createTokenService({
       keys,
       issuer,
@@ -47,29 +78,89 @@ describe('compatibility mode (JWT_SECRET, JWT_SECRET_PREVIOUS, JWT_REFRESH_SECRE
     expect(keys.access.keys.map((k) => k.status)).toEqual(['current', 'previous']);
 
     // Removing *_PREVIOUS ends the grace window.
-    const done = createTokenService({
-      keys: await createCompatKeysets({
-        secrets: { JWT_SECRET: env.JWT_SECRET, JWT_REFRESH_SECRET: env.JWT_REFRESH_SECRET },
-      }),
-      issuer,
-      audience,
-    });
+    await writeEnvFile({ JWT_SECRET: env.JWT_SECRET, JWT_REFRESH_SECRET: env.JWT_REFRESH_SECRET });
+    const done = createTokenService({ keys: await fromSdk(), issuer, audience });
     await expect(done.verifyAccessToken(pair.accessToken)).rejects.toMatchObject({
       code: 'ERR_TOKEN_KEY_NOT_FOUND',
     });
     await expect(done.verifyAccessToken(next.accessToken)).resolves.toBeDefined();
+    expect(warnings).toEqual([]);
+    secrets.close();
+  });
+
+  it('refuses through the SDK what the SDK itself refuses, naming the variable only', async () => {
+    const placeholder = 'your_jwt_secret_minimum_32_characters';
+    await writeEnvFile({ JWT_SECRET: placeholder });
+    const secrets = createSecrets({
+      providers: [dotenvFiles({ directory: dir, mode: 'production' })],
+      environment: 'production',
+      scrubber: createScrubber(),
+    });
+    const err = await createCompatKeysets({
+      secrets: (name) => secrets.getOptionalSecret(name),
+    }).catch((e: Error) => e);
+    // The SDK's production gate (WeakSecret) refuses it before compat mode's own check runs.
+    expect(err).toMatchObject({
+      name: 'WeakSecret',
+      code: 'ERR_WEAK_SECRET',
+      message: expect.stringMatching(/JWT_SECRET: placeholder/),
+    });
+    expect(`${(err as Error).message} ${inspect(err)}`).not.toContain(placeholder);
+    secrets.close();
+  });
+
+  it('keeps _PREVIOUS keys open-ended, and never writes them to a keyset file', async () => {
+    const secrets = createSecrets({
+      providers: [processEnv({ env: { JWT_SECRET: fresh(), JWT_SECRET_PREVIOUS: fresh() } })],
+      environment: 'development',
+      scrubber: createScrubber(),
+    });
+    const { access } = await createCompatKeysets({
+      secrets: (name) => secrets.getOptionalSecret(name),
+    });
+    // The grace window is the deployment: the key verifies until the variable is removed.
+    expect(access.keys[1]).toMatchObject({ status: 'previous' });
+    expect(access.keys[1]).not.toHaveProperty('verifyUntil');
+    // A file has no such outside deadline, so the open-ended key cannot be written to one…
+    expect(() => serializeJwtKeyset(access)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_MALFORMED_KEYSET',
+        message: expect.stringMatching(/keys\[1\]\.verifyUntil is missing/),
+      }),
+    );
+    // …unless a rotation gives it the same end as the key it demotes.
+    const now = new Date('2030-01-01T00:00:00Z');
+    const rotated = await access.rotate({ graceSeconds: 3600, now });
+    expect(rotated.keys.map((k) => [k.status, k.verifyUntil])).toEqual([
+      ['current', undefined],
+      ['previous', '2030-01-01T01:00:00.000Z'],
+      ['previous', '2030-01-01T01:00:00.000Z'],
+    ]);
+    expect((await loadJwtKeyset(serializeJwtKeyset(rotated))).keys).toEqual(rotated.keys);
+    secrets.close();
   });
 
   it('derives the same kid in every process, and a different one per secret', async () => {
     const secret = fresh();
-    const a = await createCompatKeysets({ secrets: { JWT_SECRET: secret } });
-    const b = await createCompatKeysets({
-      secrets: (name) => (name === 'JWT_SECRET' ? new Secret(secret) : undefined),
+    await writeEnvFile({ JWT_SECRET: secret });
+    const fromFile = createSecrets({
+      providers: [dotenvFiles({ directory: dir, mode: 'development' })],
+      environment: 'development',
+      scrubber: createScrubber(),
     });
+    const fromEnv = createSecrets({
+      providers: [processEnv({ env: { JWT_SECRET: secret } })],
+      environment: 'development',
+      scrubber: createScrubber(),
+    });
+    const a = await createCompatKeysets({ secrets: (name) => fromFile.getOptionalSecret(name) });
+    const b = await createCompatKeysets({ secrets: (name) => fromEnv.getOptionalSecret(name) });
     expect(a.access.current.kid).toBe(b.access.current.kid);
     expect(a.refresh).toBe(a.access); // no JWT_REFRESH_SECRET: refresh tokens use the access keyset
-    const c = await createCompatKeysets({ secrets: async () => fresh() });
+    const c = await createCompatKeysets({ secrets: { JWT_SECRET: fresh() } });
     expect(c.access.current.kid).not.toBe(a.access.current.kid);
+    fromFile.close();
+    fromEnv.close();
   });
 
   it('does not accept legacy tokens without a kid (no trying each secret)', async () => {

@@ -106,6 +106,9 @@ async function keysetOf(current: string, previous: string | undefined): Promise<
     };
   };
   const entries = [await entry(current, 'current')];
+  // Deliberately no verifyUntil: this keyset is rebuilt from the variables at every start, so
+  // a deadline computed here would restart with each process; removing *_PREVIOUS ends the
+  // window instead. Keysets loaded from files must carry one (loadJwtKeyset refuses otherwise).
   if (previous !== undefined) entries.push(await entry(previous, 'previous'));
   return new JwtKeyset(entries);
 }

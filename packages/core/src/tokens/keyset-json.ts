@@ -29,10 +29,13 @@ export interface JwtKeysetJson {
  * ```
  */
 export function serializeJwtKeyset(keyset: JwtKeyset): string {
+  const entries = JwtKeyset.internals.entries(keyset);
+  // Never write what loadJwtKeyset would refuse (a compat-mode keyset's open-ended previous key).
+  for (const [i, { info }] of entries.entries()) requireGraceEnd(info, `keys[${i}]`);
   const json: JwtKeysetJson = {
     custos: 'jwt-keyset',
     formatVersion: 1,
-    keys: JwtKeyset.internals.entries(keyset).map(({ info, material }) => ({
+    keys: entries.map(({ info, material }) => ({
       kid: info.kid,
       alg: info.algorithm,
       status: info.status,
@@ -48,9 +51,10 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /**
  * Loads a keyset from its JSON text or parsed object, checking every field: the algorithm,
- * that each key's type fits its algorithm, unique kids and exactly one current key. A bad
- * keyset is refused with `ERR_MALFORMED_KEYSET` naming the field; key material never appears
- * in the message.
+ * that each key's type fits its algorithm, unique kids, exactly one current key, and a
+ * `verifyUntil` on every previous key (one without it would verify forever). A bad keyset is
+ * refused with `ERR_MALFORMED_KEYSET` naming the field; key material never appears in the
+ * message.
  *
  * @example
  * ```ts
@@ -92,7 +96,22 @@ async function loadEntry(raw: unknown, at: string): Promise<KeyEntry> {
     createdAt,
     ...(verifyUntil === undefined ? {} : { verifyUntil }),
   };
+  requireGraceEnd(info, at);
   return { info, material };
+}
+
+/**
+ * A previous key in a file must say when its grace window ends. Only compat mode builds
+ * previous keys without one, from `*_PREVIOUS` variables whose removal ends the window; a file
+ * has no such outside deadline, so an open-ended key there would verify forever.
+ */
+function requireGraceEnd(info: JwtKeyInfo, at: string): void {
+  if (info.status === 'previous' && info.verifyUntil === undefined) {
+    fail(
+      `${at}.verifyUntil is missing: a previous key must carry the end of its grace window ` +
+        `(remove the key, or rotate again with custos jwt rotate --grace)`,
+    );
+  }
 }
 
 function fail(message: string): never {

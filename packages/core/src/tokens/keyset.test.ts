@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -159,6 +159,13 @@ describe('loadJwtKeyset refuses bad keysets', () => {
       }),
       /verifyUntil/,
     ],
+    [
+      'a previous key with no end to its grace window',
+      variant(1, (k) => {
+        delete k.verifyUntil;
+      }),
+      /keys\[1\]\.verifyUntil is missing: a previous key must carry the end of its grace window/,
+    ],
   ])('%s', async (_label, input, message) => {
     const secret = good.keys[0]?.jwk.k as string;
     const err = await loadJwtKeyset(input()).catch((e: Error) => e);
@@ -194,5 +201,18 @@ describe('keyset files', () => {
     await chmod(file, 0o644);
     await expect(readJwtKeysetFile(file)).rejects.toMatchObject({ code: 'ERR_INSECURE_FILE' });
     await expect(readJwtKeysetFile(join(dir, 'missing.json'))).rejects.toThrow(/does not exist/);
+  });
+
+  it('refuses a file whose previous key has no verifyUntil (it would verify forever)', async () => {
+    const file = join(dir, 'open-ended.json');
+    const rotated = await (await JwtKeyset.generate('ES256')).rotate({ graceSeconds: 60 });
+    const json = JSON.parse(serializeJwtKeyset(rotated));
+    expect(json.keys[1]).toMatchObject({ status: 'previous', verifyUntil: expect.any(String) });
+    delete json.keys[1].verifyUntil;
+    await writeFile(file, JSON.stringify(json), { mode: 0o600 });
+    await expect(readJwtKeysetFile(file)).rejects.toMatchObject({
+      code: 'ERR_MALFORMED_KEYSET',
+      message: expect.stringMatching(/^keys\[1\]\.verifyUntil is missing/),
+    });
   });
 });

@@ -16,7 +16,8 @@ export interface JwtKeyInfo {
   readonly createdAt: string;
   /**
    * Previous keys: end of the grace window (ISO 8601); tokens it signed are refused from then
-   * on. Absent on the current key, and on previous keys that verify until removed (compat mode).
+   * on. Absent on the current key. Required on every previous key loaded from or written to a
+   * file; only compat mode's `*_PREVIOUS` keys lack it (they verify until the variable goes).
    */
   readonly verifyUntil?: string;
 }
@@ -107,7 +108,9 @@ export class JwtKeyset {
 
   /**
    * Adds a new current key; the outgoing current key becomes previous and verifies for
-   * `graceSeconds`. Previous keys whose grace has already ended are dropped.
+   * `graceSeconds`. Previous keys whose grace has already ended are dropped, and an open-ended
+   * previous key (compat mode) gets the same end as the outgoing key, so the result can be
+   * written to a file.
    *
    * @example
    * ```ts
@@ -119,15 +122,16 @@ export class JwtKeyset {
     const graceSeconds = checkSeconds(options.graceSeconds, 'graceSeconds');
     const outgoing = currentEntry(this.#entries);
     const fresh = await newEntry(options.algorithm ?? outgoing.info.algorithm, now, options);
+    const verifyUntil = new Date(now.getTime() + graceSeconds * 1000).toISOString();
     const demoted: KeyEntry = {
       material: outgoing.material,
-      info: {
-        ...outgoing.info,
-        status: 'previous',
-        verifyUntil: new Date(now.getTime() + graceSeconds * 1000).toISOString(),
-      },
+      info: { ...outgoing.info, status: 'previous', verifyUntil },
     };
-    const others = this.#entries.filter((e) => e !== outgoing && !isRetired(e.info, now));
+    const others = this.#entries
+      .filter((e) => e !== outgoing && !isRetired(e.info, now))
+      .map((e) =>
+        e.info.verifyUntil === undefined ? { ...e, info: { ...e.info, verifyUntil } } : e,
+      );
     return new JwtKeyset([fresh, demoted, ...others]);
   }
 

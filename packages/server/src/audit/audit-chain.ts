@@ -31,6 +31,11 @@ export interface CheckpointRecord {
   readonly time: string;
 }
 
+/** A checkpoint after this many unsigned entries, unless configured otherwise. */
+export const DEFAULT_CHECKPOINT_EVERY = 100;
+/** A checkpoint at most this long after the first unsigned entry, unless configured otherwise. */
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 10_000;
+
 /** Options for {@link ChainedSink}. */
 export interface ChainOptions {
   readonly signer: CheckpointSigner;
@@ -45,11 +50,13 @@ export interface ChainOptions {
   readonly now?: () => Date;
 }
 
-/** The head of a chain: the last written line's seq and hash, and entries since the last checkpoint. */
+/** The head of a chain: the last written line's seq and hash, and the entries since the last checkpoint. */
 interface ChainHead {
   readonly seq: number;
   readonly prev: string;
   readonly unsigned: number;
+  /** Time (ms, as written in its line) of the first entry after the last checkpoint. */
+  readonly firstUnsignedMs: number | undefined;
 }
 
 interface Deferred {
@@ -58,22 +65,21 @@ interface Deferred {
 }
 
 type QueueItem =
-  | {
-      readonly kind: 'entry';
-      readonly build: (head: ChainHead) => Record<string, unknown> | undefined;
-      readonly onWritten?: (line: string, seq: number) => void;
-      readonly done: Deferred;
-    }
+  | { readonly kind: 'entry'; readonly body: Record<string, unknown>; readonly done: Deferred }
+  | { readonly kind: 'checkpoint'; readonly done: Deferred }
   | { readonly kind: 'task'; readonly run: () => Promise<void> | void; readonly done: Deferred };
+
+type LineItem = Exclude<QueueItem, { kind: 'task' }>;
 
 /**
  * One sink's hash chain. Every line carries `seq` (consecutive) and `prev` (SHA-256 of the line
- * before it); every N entries or T seconds a `checkpoint` line is signed with Ed25519, so a
- * verifier can tell an edited, removed, reordered or appended-by-someone-else line from an
- * intact log. Lines are built strictly in order and written by group commit: entries that
- * queue up while a write is in flight go out together in the next write. The chain advances
- * only when a write succeeds, so `prev` always names the line really written before it.
- * See `NOTES.md`.
+ * before it); a signed `checkpoint` line (Ed25519) follows at the latest after every N entries,
+ * T after the first unsigned entry, and right after a `close` entry. The count, close and
+ * "an entry due after T" rules are applied while lines are built, so they hold exactly and a
+ * verifier can rely on them; a timer covers a quiet log. Lines are built strictly in order and
+ * written by group commit: entries that queue up while a write is in flight go out together in
+ * the next write. The chain advances only when a write succeeds, so `prev` always names the line
+ * really written before it. See `NOTES.md`.
  *
  * @example
  * ```ts
@@ -90,7 +96,7 @@ export class ChainedSink {
   readonly #onCheckpoint: ((record: CheckpointRecord) => void) | undefined;
   readonly #maxQueued: number;
   readonly #now: () => Date;
-  #head: ChainHead = { seq: 0, prev: GENESIS_HASH, unsigned: 0 };
+  #head: ChainHead = { seq: 0, prev: GENESIS_HASH, unsigned: 0, firstUnsignedMs: undefined };
   #queue: QueueItem[] = [];
   #inFlight = 0;
   #draining = false;
@@ -99,97 +105,81 @@ export class ChainedSink {
   constructor(sink: AuditSink, options: ChainOptions) {
     this.sink = sink;
     this.#signer = options.signer;
-    this.#every = options.checkpointEvery ?? 100;
-    this.#intervalMs = options.checkpointIntervalMs ?? 10_000;
+    this.#every = options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
+    this.#intervalMs = options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
     this.#onCheckpoint = options.onCheckpoint;
     this.#maxQueued = options.maxQueued ?? 1000;
     this.#now = options.now ?? (() => new Date());
   }
 
-  /** Continues the chain already in the sink (if any) and writes an `open` entry. */
+  /**
+   * Continues the chain already in the sink (if any) and writes an `open` entry announcing the
+   * signing key and the checkpoint cadence (which the verifier holds the log to).
+   */
   async open(): Promise<void> {
     const last = await this.sink.lastLine().catch(() => undefined);
     if (last !== undefined) {
       try {
         const parsed = JSON.parse(last.line) as { seq?: unknown };
         if (typeof parsed.seq === 'number') {
-          this.#head = { seq: parsed.seq, prev: lineHash(last.line), unsigned: 0 };
+          this.#head = {
+            seq: parsed.seq,
+            prev: lineHash(last.line),
+            unsigned: 0,
+            firstUnsignedMs: undefined,
+          };
         }
       } catch {
         // An unreadable last line: start a new chain segment; the verifier reports the damage.
       }
     }
-    await this.#entry(() => ({
-      type: 'open',
-      sink: this.sink.name,
-      key_id: this.#signer.keyId,
-      public_key: this.#signer.publicKey,
-    }));
+    await this.#push((done) => ({ kind: 'entry', body: this.#openEntry(), done }));
   }
 
-  /** Appends one entry (its `seq` and `prev` are added here). */
-  async append(entry: Record<string, unknown>): Promise<void> {
-    await this.#entry(() => entry);
-    if (this.#head.unsigned >= this.#every) {
-      void this.checkpoint().catch(() => {});
-    } else {
-      this.#timer ??= setTimeout(
-        () => void this.checkpoint().catch(() => {}),
-        this.#intervalMs,
-      ).unref();
-    }
+  /** Appends one entry (its `time`, `seq` and `prev` are added here). */
+  append(entry: Record<string, unknown>): Promise<void> {
+    return this.#push((done) => ({ kind: 'entry', body: entry, done }));
   }
 
   /** Writes a signed checkpoint covering everything before it (no-op when nothing is unsigned). */
   checkpoint(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    return this.#entry(
-      (head) => {
-        if (head.unsigned === 0) return undefined;
-        const time = this.#now().toISOString();
-        const message = checkpointMessage(this.sink.name, head.seq + 1, head.prev, time);
-        return {
-          type: 'checkpoint',
-          sink: this.sink.name,
-          key_id: this.#signer.keyId,
-          signature: sign(null, message, this.#signer.privateKey).toString('base64'),
-          checkpoint_time: time,
-        };
-      },
-      (line, seq) =>
-        this.#onCheckpoint?.({
-          sink: this.sink.name,
-          seq,
-          hash: lineHash(line),
-          time: this.#now().toISOString(),
-        }),
-    );
+    return this.#push((done) => ({ kind: 'checkpoint', done }));
   }
 
-  /** Reopens the sink between two writes (after log rotation, on SIGHUP). */
-  reopen(): Promise<void> {
-    return this.#push((done) => ({ kind: 'task', run: () => this.sink.reopen?.(), done }));
+  /**
+   * Reopens the sink between two writes (after log rotation, on SIGHUP): the old file ends at a
+   * checkpoint, the new one starts with an `open` entry; the chain runs on across both.
+   */
+  async reopen(): Promise<void> {
+    const signed = this.checkpoint();
+    const reopened = this.#push((done) => ({
+      kind: 'task',
+      run: () => this.sink.reopen?.(),
+      done,
+    }));
+    const announced = this.#push((done) => ({ kind: 'entry', body: this.#openEntry(), done }));
+    await Promise.all([signed, reopened, announced]);
   }
 
-  /** A `close` entry and a final checkpoint, then closes the sink. */
+  /** A `close` entry (a checkpoint follows it at once), then closes the sink. */
   async close(): Promise<void> {
     clearTimeout(this.#timer);
-    await this.#entry(() => ({ type: 'close', sink: this.sink.name })).catch(() => {});
-    await this.checkpoint().catch(() => {});
+    this.#timer = undefined;
+    await this.append({ type: 'close', sink: this.sink.name }).catch(() => {});
     await this.sink.close();
   }
 
-  #entry(
-    build: (head: ChainHead) => Record<string, unknown> | undefined,
-    onWritten?: (line: string, seq: number) => void,
-  ) {
-    return this.#push((done) => ({
-      kind: 'entry',
-      build,
-      ...(onWritten ? { onWritten } : {}),
-      done,
-    }));
+  #openEntry(): Record<string, unknown> {
+    return {
+      type: 'open',
+      sink: this.sink.name,
+      key_id: this.#signer.keyId,
+      public_key: this.#signer.publicKey,
+      checkpoint_every: this.#every,
+      checkpoint_interval_ms: this.#intervalMs,
+    };
   }
 
   #push(make: (done: Deferred) => QueueItem): Promise<void> {
@@ -221,10 +211,7 @@ export class ChainedSink {
           continue;
         }
         const end = this.#queue.findIndex((item) => item.kind === 'task');
-        const batch = this.#queue.splice(0, end === -1 ? this.#queue.length : end) as Extract<
-          QueueItem,
-          { kind: 'entry' }
-        >[];
+        const batch = this.#queue.splice(0, end === -1 ? this.#queue.length : end) as LineItem[];
         await this.#writeBatch(batch);
       }
     } finally {
@@ -232,45 +219,68 @@ export class ChainedSink {
     }
   }
 
-  async #writeBatch(batch: Extract<QueueItem, { kind: 'entry' }>[]): Promise<void> {
+  async #writeBatch(batch: readonly LineItem[]): Promise<void> {
     let head = this.#head;
-    const written: { item: (typeof batch)[number]; line: string; seq: number }[] = [];
-    const skipped: (typeof batch)[number][] = [];
-    for (const item of batch) {
-      const body = item.build(head);
-      if (body === undefined) {
-        skipped.push(item);
-        continue;
-      }
+    const lines: string[] = [];
+    const checkpoints: CheckpointRecord[] = [];
+    const emit = (fields: Record<string, unknown>, time: string) => {
       const seq = head.seq + 1;
-      // Checkpoints put `time` first like every entry; their signature covers that time.
-      const { checkpoint_time, ...rest } = body as { checkpoint_time?: string };
-      const line = JSON.stringify({
-        time: checkpoint_time ?? this.#now().toISOString(),
-        seq,
-        prev: head.prev,
-        ...rest,
-      });
+      const line = JSON.stringify({ time, seq, prev: head.prev, ...fields });
+      const signed = fields.type === 'checkpoint';
       head = {
         seq,
         prev: lineHash(line),
-        unsigned: body.type === 'checkpoint' ? 0 : head.unsigned + 1,
+        unsigned: signed ? 0 : head.unsigned + 1,
+        firstUnsignedMs: signed ? undefined : (head.firstUnsignedMs ?? Date.parse(time)),
       };
-      written.push({ item, line, seq });
+      lines.push(line);
+      if (signed) checkpoints.push({ sink: this.sink.name, seq, hash: lineHash(line), time });
+    };
+    const checkpoint = (time: string) => {
+      if (head.unsigned === 0) return;
+      const message = checkpointMessage(this.sink.name, head.seq + 1, head.prev, time);
+      emit(
+        {
+          type: 'checkpoint',
+          sink: this.sink.name,
+          key_id: this.#signer.keyId,
+          signature: sign(null, message, this.#signer.privateKey).toString('base64'),
+        },
+        time,
+      );
+    };
+    for (const item of batch) {
+      const time = this.#now().toISOString();
+      if (item.kind === 'checkpoint') {
+        checkpoint(time);
+        continue;
+      }
+      // Never an entry T or more after the first unsigned one without a checkpoint between.
+      if (
+        head.firstUnsignedMs !== undefined &&
+        Date.parse(time) - head.firstUnsignedMs >= this.#intervalMs
+      )
+        checkpoint(time);
+      emit(item.body, time);
+      if (head.unsigned >= this.#every || item.body.type === 'close') checkpoint(time);
     }
-    this.#inFlight = written.length;
+    this.#inFlight = batch.length;
     try {
-      if (written.length > 0) await this.sink.write(written.map((w) => w.line).join('\n'));
+      if (lines.length > 0) await this.sink.write(lines.join('\n'));
       this.#head = head;
-      for (const w of written) {
-        w.item.onWritten?.(w.line, w.seq);
-        w.item.done.resolve();
+      for (const record of checkpoints) this.#onCheckpoint?.(record);
+      for (const item of batch) item.done.resolve();
+      if (head.unsigned > 0) {
+        // A quiet log is still signed within the interval.
+        this.#timer ??= setTimeout(
+          () => void this.checkpoint().catch(() => {}),
+          this.#intervalMs,
+        ).unref();
       }
     } catch (err) {
-      for (const w of written) w.item.done.reject(err);
+      for (const item of batch) item.done.reject(err);
     } finally {
       this.#inFlight = 0;
-      for (const item of skipped) item.done.resolve();
     }
   }
 }

@@ -1,19 +1,38 @@
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
-import { checkpointMessage, GENESIS_HASH, lineHash } from './audit-chain.js';
+import {
+  checkpointMessage,
+  DEFAULT_CHECKPOINT_EVERY,
+  DEFAULT_CHECKPOINT_INTERVAL_MS,
+  GENESIS_HASH,
+  lineHash,
+} from './audit-chain.js';
+
+/**
+ * How much later than due a checkpoint may appear before an unsigned end of the file counts as
+ * cut (or left by a crash): the checkpoint timer can run late on a loaded server, and the
+ * verifying machine's clock may differ a little from the server's.
+ */
+export const LATE_CHECKPOINT_GRACE_MS = 30_000;
 
 /** The result of verifying one audit file. */
 export interface AuditVerification {
   /** True when no problem was found. */
   readonly ok: boolean;
-  /** Every problem, with the line number (1-based) where it shows. */
+  /** Every problem, with the line number (1-based) where it shows. Any problem means exit 1. */
   readonly problems: string[];
-  /** Facts that are not problems (a chain continuing an earlier file, an unsigned tail). */
+  /** What this verification could not rule out, though nothing is proven wrong. */
+  readonly warnings: string[];
+  /** Facts that are neither (a chain continuing an earlier file, how signatures were checked). */
   readonly notes: string[];
   readonly entries: number;
   readonly firstSeq: number | undefined;
   readonly lastSeq: number | undefined;
-  /** Sequence number of the last valid checkpoint (everything up to it is signed). */
+  /** Sequence number of the last valid checkpoint: every entry up to it is signed. */
   readonly lastCheckpointSeq: number | undefined;
+  /** The entries after the last valid checkpoint, which no signature covers yet. */
+  readonly unsigned: { readonly from: number; readonly to: number } | undefined;
+  /** True when the file ends with a `close` entry and its checkpoint: the server closed it there. */
+  readonly closed: boolean;
 }
 
 /** Options for {@link verifyAuditLog}. */
@@ -29,17 +48,28 @@ export interface VerifyOptions {
    * catches a file cut short after a checkpoint.
    */
   readonly expectedCheckpoint?: { readonly seq: number; readonly hash: string };
+  /** The time to judge an unsigned end of the file against (default: now). */
+  readonly now?: Date;
 }
 
-interface Line {
-  readonly number: number;
-  readonly text: string;
+/** Entries since the last checkpoint line (or since the server's last `open`). */
+interface UnsignedRun {
+  count: number;
+  startSeq: number;
+  startMs: number;
+  /** A missing checkpoint in this run was already reported: report it once. */
+  reported: boolean;
 }
 
 /**
  * Verifies an audit log: consecutive sequence numbers, every `prev` equal to the hash of the
- * line before, every checkpoint signature valid, the file not cut mid-line, and (when given)
- * the server's latest checkpoint present.
+ * line before, every checkpoint signature valid, the file not cut mid-line, and the checkpoint
+ * cadence the writer keeps exactly (announced in each `open` entry): a checkpoint after every N
+ * entries, within T of the first unsigned entry, and right after `close`. So a file cut at a
+ * line boundary is caught offline when the cut removes a checkpoint that was due, when it leaves
+ * unsigned entries older than T (plus {@link LATE_CHECKPOINT_GRACE_MS}), or when nothing is left.
+ * A cut just after a checkpoint, or within the young unsigned end of a live log, cannot be seen
+ * in the file alone: `expectedCheckpoint` (the server's latest) catches the first.
  *
  * @example
  * ```ts
@@ -49,10 +79,11 @@ interface Line {
  */
 export function verifyAuditLog(text: string, options: VerifyOptions = {}): AuditVerification {
   const problems: string[] = [];
+  const warnings: string[] = [];
   const notes: string[] = [];
   const trusted = options.publicKey === undefined ? undefined : parsePublicKey(options.publicKey);
   const announced = new Map<string, KeyObject>();
-  const lines: Line[] = text
+  const lines = text
     .split('\n')
     .map((t, i) => ({ number: i + 1, text: t }))
     .filter((l) => l.text.length > 0);
@@ -60,10 +91,16 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
     problems.push(`line ${lines.at(-1)?.number}: incomplete line (the file was cut mid-entry)`);
   }
 
+  let every = DEFAULT_CHECKPOINT_EVERY;
+  let intervalMs = DEFAULT_CHECKPOINT_INTERVAL_MS;
+  let cadenceAnnounced = false;
   let firstSeq: number | undefined;
   let lastSeq: number | undefined;
   let lastCheckpointSeq: number | undefined;
   let prevHash: string | undefined;
+  let previousType: unknown;
+  let closedAt: number | undefined;
+  let run: UnsignedRun | undefined;
   let foundExpected = false;
 
   for (const { number, text: line } of lines) {
@@ -100,14 +137,13 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
         );
       }
     }
-    if (
-      entry.type === 'open' &&
-      typeof entry.key_id === 'string' &&
-      typeof entry.public_key === 'string'
-    ) {
-      const key = parsePublicKey(entry.public_key);
-      if (key !== undefined) announced.set(entry.key_id, key);
+    if (previousType === 'close' && entry.type !== 'checkpoint') {
+      problems.push(
+        `line ${number}: the close entry before it has no checkpoint after it (the writer always signs a close at once)`,
+      );
     }
+    const timeMs = Date.parse(String(entry.time));
+
     if (entry.type === 'checkpoint') {
       const key = trusted ?? announced.get(String(entry.key_id));
       const message = checkpointMessage(
@@ -124,6 +160,7 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
         );
       } else {
         lastCheckpointSeq = seq;
+        if (previousType === 'close') closedAt = seq;
       }
       if (
         options.expectedCheckpoint?.seq === seq &&
@@ -131,11 +168,84 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
       ) {
         foundExpected = true;
       }
+      run = undefined;
+    } else if (entry.type === 'open') {
+      // A server (re)started writing here: its cadence applies from this entry on.
+      if (run !== undefined) {
+        warnings.push(
+          `line ${number}: the server restarted at seq ${seq} after entries ${run.startSeq}..${seq - 1}, which the server that wrote them never signed (it stopped without closing the log); a later checkpoint covers them, but entries cut from their end before the restart would not show`,
+        );
+      }
+      const announcedEvery = entry.checkpoint_every;
+      const announcedInterval = entry.checkpoint_interval_ms;
+      if (isPositiveInteger(announcedEvery) && isPositiveInteger(announcedInterval)) {
+        every = announcedEvery;
+        intervalMs = announcedInterval;
+        cadenceAnnounced = true;
+      }
+      run = { count: 1, startSeq: seq, startMs: timeMs, reported: false };
+    } else if (run === undefined) {
+      run = { count: 1, startSeq: seq, startMs: timeMs, reported: false };
+    } else {
+      const late = checkpointMissing(run, timeMs, every, intervalMs);
+      if (late !== undefined && !run.reported) {
+        problems.push(`line ${number}: ${late}, and there is none before seq ${seq}`);
+        run.reported = true;
+      }
+      run.count += 1;
     }
+    if (
+      entry.type === 'open' &&
+      typeof entry.key_id === 'string' &&
+      typeof entry.public_key === 'string'
+    ) {
+      const key = parsePublicKey(entry.public_key);
+      if (key !== undefined) announced.set(entry.key_id, key);
+    }
+    previousType = entry.type;
     lastSeq = seq;
     prevHash = lineHash(line);
   }
 
+  const closed = closedAt !== undefined && closedAt === lastSeq;
+  const unsigned =
+    lastSeq !== undefined && lastSeq !== lastCheckpointSeq
+      ? {
+          from: lastCheckpointSeq === undefined ? (firstSeq as number) : lastCheckpointSeq + 1,
+          to: lastSeq,
+        }
+      : undefined;
+
+  if (lines.length === 0) {
+    problems.push(
+      'the file is empty: a custos audit log starts with an open entry, so nothing here can be verified (emptied, or not an audit log)',
+    );
+  } else if (lastSeq === undefined) {
+    problems.push('no line is a custos audit entry');
+  }
+  if (previousType === 'close') {
+    problems.push(
+      `the file ends with a close entry (seq ${lastSeq}) without the checkpoint that always follows it: its end was cut`,
+    );
+  } else if (run !== undefined && lastSeq !== undefined) {
+    const now = (options.now ?? new Date()).getTime();
+    const due = checkpointMissing(run, now, every, intervalMs, LATE_CHECKPOINT_GRACE_MS);
+    if (due !== undefined && !run.reported) {
+      problems.push(
+        `${due}, and the file ends unsigned at seq ${lastSeq}: the file was cut, or the server stopped without closing the log (a crash)`,
+      );
+    } else if (!run.reported) {
+      warnings.push(
+        `entries ${run.startSeq}..${lastSeq} are chained but not signed yet (the writer signs within ${intervalMs / 1000} s or ${every} entries): their content is not authenticated until then, and entries cut from the end would not show`,
+      );
+    }
+  } else if (!closed && lastCheckpointSeq !== undefined && lastCheckpointSeq === lastSeq) {
+    warnings.push(
+      options.expectedCheckpoint !== undefined && foundExpected
+        ? `the log was not closed; it ends at the server's latest checkpoint (seq ${lastSeq})`
+        : `the log was not closed: it ends at the checkpoint at seq ${lastSeq}. The server may still be writing it, or entries after that checkpoint were cut; the file alone cannot tell (verify with --server)`,
+    );
+  }
   if (options.expectedCheckpoint !== undefined && !foundExpected) {
     problems.push(
       `the server's latest checkpoint (seq ${options.expectedCheckpoint.seq}) is not in the file: entries were cut from its end, or the file was replaced`,
@@ -146,21 +256,47 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
       'signatures were checked against the keys announced in the file; pass the server public key to rule out a rewritten file',
     );
   }
-  if (lastSeq !== undefined && lastSeq !== lastCheckpointSeq) {
-    const from = lastCheckpointSeq === undefined ? firstSeq : lastCheckpointSeq + 1;
+  if (lines.length > 0 && !cadenceAnnounced) {
     notes.push(
-      `entries ${from}..${lastSeq} follow the last checkpoint and are chained but not yet signed`,
+      `no open entry announces the checkpoint cadence; the defaults were assumed (${DEFAULT_CHECKPOINT_EVERY} entries, ${DEFAULT_CHECKPOINT_INTERVAL_MS / 1000} s)`,
     );
   }
   return {
     ok: problems.length === 0,
     problems,
+    warnings,
     notes,
     entries: lines.length,
     firstSeq,
     lastSeq,
     lastCheckpointSeq,
+    unsigned,
+    closed,
   };
+}
+
+/**
+ * Why a checkpoint is overdue in `run` at `atMs` by the writer's rules (after `every` entries,
+ * `intervalMs` after the first), or undefined. `graceMs` tolerates a late timer (end of file).
+ */
+function checkpointMissing(
+  run: UnsignedRun,
+  atMs: number,
+  every: number,
+  intervalMs: number,
+  graceMs = 0,
+): string | undefined {
+  if (run.count >= every) {
+    return `a checkpoint was due after ${every} unsigned entries (seq ${run.startSeq}..${run.startSeq + every - 1})`;
+  }
+  if (Number.isFinite(run.startMs) && atMs - run.startMs >= intervalMs + graceMs) {
+    return `a checkpoint was due by ${new Date(run.startMs + intervalMs).toISOString()} (${intervalMs / 1000} s after seq ${run.startSeq})`;
+  }
+  return undefined;
+}
+
+function isPositiveInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }
 
 function parsePublicKey(text: string): KeyObject | undefined {

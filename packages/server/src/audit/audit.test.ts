@@ -3,12 +3,12 @@ import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer } from '../test-harness.js';
+import { startTestServer, storageKinds } from '../test-harness.js';
 import { verifyAuditLog } from './audit-verify.js';
 
 const CANARY = 'canary-audit-5d1f0e7c-never-in-the-log';
 
-describe('audit log over HTTP', () => {
+describe.each(await storageKinds())('audit log over HTTP on %s', (kind) => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'custos-audit-'));
@@ -19,7 +19,7 @@ describe('audit log over HTTP', () => {
 
   it('records every request and response, HMACs every string, and verifies', async () => {
     const file = join(dir, 'audit.log');
-    const s = await startTestServer('sqlite', {
+    const s = await startTestServer(kind, {
       audit: [{ type: 'file', path: file, name: 'file' }],
       auditCheckpointEvery: 4,
     });
@@ -69,10 +69,10 @@ describe('audit log over HTTP', () => {
 
   it('fails a request with 500 when no sink can write (a full disk), and serves once one can', async () => {
     const good = join(dir, 'good.log');
-    const full = await startTestServer('sqlite', {
+    const full = await startTestServer(kind, {
       audit: [{ type: 'file', path: '/dev/full', name: 'full' }],
     });
-    const mixed = await startTestServer('sqlite', {
+    const mixed = await startTestServer(kind, {
       audit: [
         { type: 'file', path: '/dev/full', name: 'full' },
         { type: 'file', path: good, name: 'good' },
@@ -100,7 +100,7 @@ describe('audit log over HTTP', () => {
     const fifo = join(dir, 'stuck.fifo');
     execFileSync('mkfifo', [fifo]);
     // Opening a FIFO for writing blocks until a reader appears: a sink that never answers.
-    const s = await startTestServer('sqlite', {
+    const s = await startTestServer(kind, {
       audit: [{ type: 'file', path: fifo, name: 'stuck' }],
       auditTimeoutMs: 300,
     });

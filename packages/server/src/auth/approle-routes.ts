@@ -50,7 +50,7 @@ export function registerApproleRoutes(app: FastifyInstance, ctx: ServerContext):
   });
 
   app.route({
-    method: ['POST', 'PUT'],
+    method: 'POST',
     url: `${base}/role/:name`,
     config: {
       access: { exists: async (r) => (await ctx.approles.getRole(nameOf(r))) !== undefined },
@@ -80,7 +80,7 @@ export function registerApproleRoutes(app: FastifyInstance, ctx: ServerContext):
   });
 
   app.route({
-    method: ['POST', 'PUT'],
+    method: 'POST',
     url: `${base}/role/:name/role-id`,
     handler: async (request, reply) => {
       const roleId = bodyOf(request).role_id;
@@ -99,7 +99,7 @@ export function registerApproleRoutes(app: FastifyInstance, ctx: ServerContext):
   });
 
   app.route({
-    method: ['POST', 'PUT'],
+    method: 'POST',
     url: `${base}/role/:name/secret-id`,
     handler: async (request, reply) => {
       const metadata = stringMap(bodyOf(request).metadata, 'metadata');
@@ -108,7 +108,7 @@ export function registerApproleRoutes(app: FastifyInstance, ctx: ServerContext):
   });
 
   app.route({
-    method: ['POST', 'PUT'],
+    method: 'POST',
     url: `${base}/login`,
     config: { access: { unauthenticated: true } },
     handler: async (request, reply) => {

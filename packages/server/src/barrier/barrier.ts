@@ -1,5 +1,5 @@
 import type { Keyring } from '@custos/core/crypto';
-import { isCustosError } from '@custos/core/errors';
+import { CustosError, isCustosError } from '@custos/core/errors';
 import type { EntryStore, EntryWriter } from '../storage/entry-store.js';
 
 /** A decrypted entry and the revision to pass back for a conditional update. */
@@ -40,7 +40,7 @@ export const BARRIER_KEY = 'barrier';
 /**
  * Encrypts every value with AES-256-GCM under the barrier keyring before it reaches storage,
  * with the storage path as associated data: a value copied to another path, or any changed
- * byte, fails to decrypt instead of being served.
+ * byte, fails to decrypt instead of being served (`ERR_STORAGE_INTEGRITY`, HTTP 500).
  *
  * @example
  * ```ts
@@ -53,16 +53,32 @@ export function createBarrier(store: EntryStore, keys: BarrierKeys): Barrier {
     keys.keyring().encrypt(BARRIER_KEY, JSON.stringify(data), { aad: { path } });
 
   const unseal = async (path: string, value: Uint8Array): Promise<unknown> => {
-    let plain: Buffer;
+    const decrypt = () => keys.keyring().decrypt(value, { aad: { path } });
     try {
-      plain = keys.keyring().decrypt(value, { aad: { path } });
+      let plain: Buffer;
+      try {
+        plain = decrypt();
+      } catch (err) {
+        // A version this node has not seen yet: another node rotated the barrier key.
+        if (!isCustosError(err, 'ERR_DECRYPTION_FAILED')) throw err;
+        await keys.reloadKeyring();
+        plain = decrypt();
+      }
+      return JSON.parse(plain.toString('utf8'));
     } catch (err) {
-      // A version this node has not seen yet: another node rotated the barrier key.
-      if (!isCustosError(err, 'ERR_DECRYPTION_FAILED')) throw err;
-      await keys.reloadKeyring();
-      plain = keys.keyring().decrypt(value, { aad: { path } });
+      if (
+        !isCustosError(err, 'ERR_DECRYPTION_FAILED') &&
+        !isCustosError(err, 'ERR_MALFORMED_CIPHERTEXT')
+      )
+        throw err;
+      // Not the caller's input: storage does not hold what the barrier wrote under this path
+      // (edited, swapped with another entry, or damaged). A fault of the server, HTTP 500.
+      throw new CustosError(
+        'ERR_STORAGE_INTEGRITY',
+        `storage entry ${path} failed the barrier integrity check (changed, moved or damaged)`,
+        { cause: err },
+      );
     }
-    return JSON.parse(plain.toString('utf8'));
   };
 
   const writer = (w: EntryWriter): BarrierWriter => ({

@@ -76,6 +76,8 @@ describe.each(await storageKinds())(
       await vault.write('secret/data/app/cache', { data: { url: 'redis://x' } });
       // node-vault sends the LIST verb.
       expect((await vault.list('secret/metadata/app')).data.keys).toEqual(['cache', 'db']);
+      // The mount root, as node-vault spells it (no trailing slash).
+      expect((await vault.list('secret/metadata')).data.keys).toEqual(['app/']);
     });
 
     it('deletes, undeletes and destroys versions; reads metadata', async () => {

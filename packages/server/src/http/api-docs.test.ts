@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../test-harness.js';
+import { send, startTestServer, type TestServer } from '../test-harness.js';
+import { concretePath } from './test-routes.js';
 
 describe('docs/server-api.md', () => {
   let s: TestServer;
@@ -24,5 +25,26 @@ describe('docs/server-api.md', () => {
     const routes = new Set(s.server.app.routeTable.map((r) => `${canonical(r.method)} ${r.url}`));
     expect([...routes].filter((r) => !documented.has(r))).toEqual([]);
     expect([...documented].filter((r) => !routes.has(r))).toEqual([]);
+  });
+
+  it('registers PUT beside every POST route (PUT = POST)', () => {
+    const table = s.server.app.routeTable;
+    const posts = table.filter((r) => r.method === 'POST');
+    expect(posts.length).toBeGreaterThan(40);
+    const puts = new Set(table.filter((r) => r.method === 'PUT').map((r) => r.url));
+    expect(posts.filter((r) => !puts.has(r.url)).map((r) => r.url)).toEqual([]);
+  });
+
+  it('answers PUT on every POST route over HTTP exactly as it answers POST', async () => {
+    // Without a token nothing runs: protected routes answer 403, open ones refuse the empty body.
+    const mismatches: string[] = [];
+    for (const route of s.server.app.routeTable.filter((r) => r.method === 'POST')) {
+      const path = concretePath(route.url);
+      const post = await send(s.url, 'POST', path, { token: null, body: {} });
+      const put = await send(s.url, 'PUT', path, { token: null, body: {} });
+      if (put.status === 404 || put.status !== post.status || put.text !== post.text)
+        mismatches.push(`${route.url}: POST ${post.status}, PUT ${put.status} ${put.text}`);
+    }
+    expect(mismatches).toEqual([]);
   });
 });

@@ -74,7 +74,10 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
   const routeTable: RouteEntry[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const methods = Array.isArray(route.method) ? [...route.method] : [route.method];
+    // PUT = POST (SPEC §3), decided here once for every route module: a POST route answers PUT.
+    if (methods.includes('POST') && !methods.includes('PUT')) methods.push('PUT');
+    route.method = methods;
     for (const method of methods)
       routeTable.push({ method, url: route.url, access: route.config?.access ?? {} });
   });

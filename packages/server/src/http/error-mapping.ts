@@ -14,6 +14,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ERR_NOT_FOUND: 404,
   ERR_PAYLOAD_TOO_LARGE: 413,
   ERR_AUDIT_UNAVAILABLE: 500,
+  // Storage does not hold what the barrier wrote: the server's fault, never the request's.
+  ERR_STORAGE_INTEGRITY: 500,
   ERR_KEY_NOT_FOUND: 400,
 };
 
@@ -22,6 +24,9 @@ const MESSAGE: Partial<Record<ErrorCode, string>> = {
   ERR_SEALED: 'Vault is sealed',
   ERR_NOT_INITIALIZED: 'Vault is not initialized',
   ERR_PERMISSION_DENIED: 'permission denied',
+  // The storage path stays in the server log: it can name a token's or key's entry.
+  ERR_STORAGE_INTEGRITY:
+    'storage integrity check failed: a stored entry was changed, moved or damaged (see the server log)',
 };
 
 /** Errors that carry a response body beyond their message (KV's 404 with metadata). */

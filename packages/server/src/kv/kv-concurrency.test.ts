@@ -15,6 +15,7 @@ describe.each(await storageKinds())('concurrent KV writes on %s', (kind) => {
 
   it('200 concurrent check-and-set writes: exactly one wins each version, the rest get the CAS error', async () => {
     await s.request('POST', 'secret/metadata/race/cas', { body: { max_versions: 100 } });
+    const winnerOf: number[] = [];
     for (let round = 0; round < 3; round++) {
       const results = await Promise.all(
         Array.from({ length: 200 }, (_, i) =>
@@ -29,8 +30,15 @@ describe.each(await storageKinds())('concurrent KV writes on %s', (kind) => {
       for (const loser of results.filter((r) => r.status !== 200)) {
         expect(loser).toMatchObject({ status: 400, body: { errors: [CAS_MISMATCH] } });
       }
+      // The stored version holds the winning request's data, not some loser's.
+      const winner = results.findIndex((r) => r.status === 200);
+      winnerOf.push(winner);
       const stored = await s.request('GET', 'secret/data/race/cas');
-      expect(stored.body.data.data).toEqual({ writer: expect.any(Number), round });
+      expect(stored.body.data.data).toEqual({ writer: winner, round });
+    }
+    for (const [round, winner] of winnerOf.entries()) {
+      const version = await s.request('GET', `secret/data/race/cas?version=${round + 1}`);
+      expect(version.body.data.data).toEqual({ writer: winner, round });
     }
   });
 

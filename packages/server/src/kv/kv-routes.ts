@@ -1,10 +1,11 @@
 import { CustosError } from '@custos/core/errors';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bodyOf } from '../http/body-parser.js';
 import { envelope, noContent, ok } from '../http/envelope.js';
 import { HttpResponseError } from '../http/error-mapping.js';
 import { isListRequest } from '../http/route-access.js';
-import { parseDurationSeconds } from '../lib/duration.js';
+import { formatDuration, parseDurationSeconds } from '../lib/duration.js';
+import { checkDataKeys } from './kv-data-keys.js';
 import type { KvEngine } from './kv-engine.js';
 import {
   type KeyMetadata,
@@ -41,6 +42,7 @@ function dataOf(body: Record<string, unknown>): Record<string, unknown> {
   const data = body.data;
   if (data === undefined || data === null) throw invalid('no data provided');
   if (typeof data !== 'object' || Array.isArray(data)) throw invalid('data must be a JSON object');
+  checkDataKeys(data as Record<string, unknown>);
   return data as Record<string, unknown>;
 }
 
@@ -92,29 +94,18 @@ export function registerKvRoutes(app: FastifyInstance, mount: string, kv: KvEngi
       const cfg = await kv.config();
       return ok(request, reply, {
         cas_required: cfg.cas_required,
-        delete_version_after: `${cfg.delete_version_after}s`,
+        delete_version_after: formatDuration(cfg.delete_version_after),
         max_versions: cfg.max_versions,
       });
     },
   });
   app.route({
-    method: ['POST', 'PUT'],
+    method: 'POST',
     url: `${base}/config`,
     handler: async (request, reply) => {
-      const body = bodyOf(request);
-      const cfg = await kv.config();
-      await kv.setConfig({
-        max_versions:
-          body.max_versions === undefined
-            ? cfg.max_versions
-            : integer(body.max_versions, 'max_versions must be a non-negative integer'),
-        cas_required:
-          body.cas_required === undefined ? cfg.cas_required : body.cas_required === true,
-        delete_version_after:
-          body.delete_version_after === undefined
-            ? cfg.delete_version_after
-            : parseDurationSeconds(body.delete_version_after, 'delete_version_after'),
-      });
+      // Validate before reading: a wrong type is refused whatever the current settings are.
+      const changes = settingsOf(bodyOf(request));
+      await kv.setConfig({ ...(await kv.config()), ...changes });
       return noContent(reply);
     },
   });
@@ -139,7 +130,7 @@ export function registerKvRoutes(app: FastifyInstance, mount: string, kv: KvEngi
     },
   });
   app.route({
-    method: ['POST', 'PUT'],
+    method: 'POST',
     url: `${base}/data/*`,
     config: { access: { exists: metadataExists } },
     handler: async (request, reply) => {
@@ -188,7 +179,7 @@ export function registerKvRoutes(app: FastifyInstance, mount: string, kv: KvEngi
     ['destroy', kv.destroyVersions],
   ] as const) {
     app.route({
-      method: ['POST', 'PUT'],
+      method: 'POST',
       url: `${base}/${action}/*`,
       handler: async (request, reply) => {
         const key = keyOf(request);
@@ -198,31 +189,42 @@ export function registerKvRoutes(app: FastifyInstance, mount: string, kv: KvEngi
     });
   }
 
+  const list = async (request: FastifyRequest, reply: FastifyReply, folder: string) => {
+    const keys = await kv.list(folder);
+    if (keys.length === 0) throw new CustosError('ERR_NOT_FOUND', 'not found');
+    return ok(request, reply, { keys });
+  };
+  // The mount root without a trailing slash: `vault kv list secret` and node-vault's
+  // list('secret/metadata') ask here. It only lists; there is no key to read.
+  app.route({
+    method: 'GET',
+    url: `${base}/metadata`,
+    handler: async (request, reply) => {
+      if (!isListRequest(request)) throw new CustosError('ERR_NOT_FOUND', 'not found');
+      return list(request, reply, '');
+    },
+  });
   app.route({
     method: 'GET',
     url: `${base}/metadata/*`,
     handler: async (request, reply) => {
-      if (isListRequest(request)) {
-        const keys = await kv.list(keyOf(request, true));
-        if (keys.length === 0) throw new CustosError('ERR_NOT_FOUND', 'not found');
-        return ok(request, reply, { keys });
-      }
+      if (isListRequest(request)) return list(request, reply, keyOf(request, true));
       const meta = await kv.readMetadata(keyOf(request));
       if (meta === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
       return ok(request, reply, metadataResponse(meta));
     },
   });
   app.route({
-    method: ['POST', 'PUT'],
+    method: 'POST',
     url: `${base}/metadata/*`,
     config: { access: { exists: metadataExists } },
     handler: async (request, reply) => {
       const body = bodyOf(request);
       const key = keyOf(request);
       const fields = metadataFields(body, false);
+      // Even with no fields the metadata is created (as Vault does): the key exists, at version 0.
       // Without PATCH semantics, custom_metadata holds no nulls (parseCustomMetadata refuses them).
-      if (Object.keys(fields).length > 0)
-        await kv.setMetadata(key, fields as Parameters<KvEngine['setMetadata']>[1]);
+      await kv.setMetadata(key, fields as Parameters<KvEngine['setMetadata']>[1]);
       return noContent(reply);
     },
   });
@@ -286,15 +288,19 @@ export function registerKvRoutes(app: FastifyInstance, mount: string, kv: KvEngi
   });
 }
 
-type MetadataFields = {
+type Settings = {
   max_versions?: number;
   cas_required?: boolean;
   delete_version_after?: number;
+};
+
+type MetadataFields = Settings & {
   custom_metadata?: Record<string, string | null> | null;
 };
 
-function metadataFields(body: Record<string, unknown>, patch: boolean): MetadataFields {
-  const fields: MetadataFields = {};
+/** The settings `config` and `metadata` share, each type-checked (400 naming the field). */
+function settingsOf(body: Record<string, unknown>): Settings {
+  const fields: Settings = {};
   if (body.max_versions !== undefined)
     fields.max_versions = integer(body.max_versions, 'max_versions must be a non-negative integer');
   if (body.cas_required !== undefined) {
@@ -307,6 +313,11 @@ function metadataFields(body: Record<string, unknown>, patch: boolean): Metadata
       'delete_version_after',
     );
   }
+  return fields;
+}
+
+function metadataFields(body: Record<string, unknown>, patch: boolean): MetadataFields {
+  const fields: MetadataFields = settingsOf(body);
   if (body.custom_metadata !== undefined) {
     const parsed = parseCustomMetadata(body.custom_metadata, patch);
     fields.custom_metadata = patch ? parsed : Object.keys(parsed).length > 0 ? parsed : null;

@@ -275,6 +275,20 @@ describe.each(await storageKinds())('KV v2 on %s', (kind) => {
     expect((await s.request('GET', 'secret/metadata/empty/?list=true')).body).toEqual({
       errors: [],
     });
+    // The mount root, with and without the trailing slash (`vault kv list secret` sends none).
+    const root = (await s.request('GET', 'secret/metadata/?list=true')).body.data.keys;
+    expect(root).toContain('list/');
+    expect((await s.request('GET', 'secret/metadata?list=true')).body.data.keys).toEqual(root);
+    const rootViaLIST = await rawRequest(
+      s.url,
+      'LIST /v1/secret/metadata HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\nConnection: close\r\n\r\n',
+    );
+    expect(rootViaLIST.status).toBe(200);
+    expect(JSON.parse(rootViaLIST.body).data.keys).toEqual(root);
+    expect(await s.request('GET', 'secret/metadata')).toMatchObject({
+      status: 404,
+      body: { errors: [] },
+    });
     const other = await rawRequest(
       s.url,
       'FROB /v1/sys/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',

@@ -87,4 +87,22 @@ describe('ACL evaluation (Vault semantics)', () => {
     ).toThrow(/allowed_parameters is not supported/);
     expect(() => parsePolicy('Bad Name', '{"path":{}}')).toThrow(/policy names/);
   });
+
+  it('tells whether a token reaches anywhere under a mount (for the UI mount lookup)', () => {
+    const reaches = (rules: Record<string, string[]>) =>
+      new Acl([policy('p', rules)]).reachesUnder('secret/');
+    expect(reaches({ 'secret/data/app/*': ['read'] })).toBe(true);
+    expect(reaches({ 'secret/metadata/app': ['list'] })).toBe(true);
+    expect(reaches({ 'secret/*': ['read'] })).toBe(true);
+    expect(reaches({ 'secr*': ['read'] })).toBe(true);
+    expect(reaches({ '*': ['read'] })).toBe(true);
+    expect(reaches({ '+/data/app': ['read'] })).toBe(true);
+    expect(reaches({ 'transit/keys/*': ['read'] })).toBe(false);
+    expect(reaches({ 'secretive/*': ['read'] })).toBe(false);
+    expect(reaches({ secret: ['read'] })).toBe(false);
+    expect(reaches({ 'sys/internal/ui/mounts/*': ['read'] })).toBe(false);
+    expect(reaches({ 'secret/*': ['deny'] })).toBe(false);
+    expect(reaches({ 'secret/data/*': ['deny'], 'secret/metadata/*': ['list'] })).toBe(true);
+    expect(new Acl([], { root: true }).reachesUnder('secret/')).toBe(true);
+  });
 });

@@ -70,6 +70,20 @@ export class Acl {
     return best.capabilities;
   }
 
+  /**
+   * Whether some rule grants a capability (other than `deny`) on the mount `mountPath`
+   * (`secret/`) or anywhere below it: Vault's test before it describes a mount to a token
+   * (`sys/internal/ui/mounts/:path`), so a token learns only of mounts it can use.
+   */
+  reachesUnder(mountPath: string): boolean {
+    if (this.#root) return true;
+    const mount = mountPath.replace(/\/+$/, '').split('/');
+    return this.#rules.some(
+      (rule) =>
+        rule.capabilities.size > 0 && !rule.capabilities.has('deny') && matchesBelow(rule, mount),
+    );
+  }
+
   /** Whether `capability` (and `sudo`, when `needsSudo`) is granted on `path`. */
   allows(path: string, capability: Capability, needsSudo = false): boolean {
     const caps = this.capabilities(path);
@@ -106,6 +120,20 @@ function matches(rule: MergedRule, path: string): boolean {
   return tail === '+'
     ? (parts[last] as string).length > 0
     : (parts[last] as string).startsWith(tail);
+}
+
+/** Whether `rule` matches some path below the mount whose segments are `mount`. */
+function matchesBelow(rule: MergedRule, mount: readonly string[]): boolean {
+  const { segments, glob } = rule;
+  for (let i = 0; i < mount.length; i++) {
+    if (i >= segments.length) return false;
+    const segment = segments[i] as string;
+    // A trailing glob's last segment is a prefix: `secr*` and `*` reach into `secret/`.
+    if (glob && i === segments.length - 1) return (mount[i] as string).startsWith(segment);
+    if (segment !== '+' && segment !== mount[i]) return false;
+  }
+  // Every mount segment matched; the rule must go on below it (`secret/…`, not `secret`).
+  return segments.length > mount.length;
 }
 
 /** Vault's priority rules: true when `a` is more specific than `b`. */

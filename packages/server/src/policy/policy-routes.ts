@@ -51,7 +51,7 @@ export function registerPolicyRoutes(app: FastifyInstance, ctx: ServerContext): 
       return ok(request, reply, data);
     });
     app.route({
-      method: ['POST', 'PUT'],
+      method: 'POST',
       url: `${base}/:name`,
       config: {
         access: { exists: async (r) => (await ctx.policies.get(nameOf(r))) !== undefined },

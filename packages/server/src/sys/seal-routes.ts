@@ -56,7 +56,7 @@ export function registerSealRoutes(app: FastifyInstance, ctx: ServerContext): vo
   );
 
   app.route({
-    method: ['POST', 'PUT'],
+    method: 'POST',
     url: '/v1/sys/init',
     config: { access: open },
     handler: async (request, reply) => {
@@ -89,7 +89,7 @@ export function registerSealRoutes(app: FastifyInstance, ctx: ServerContext): vo
   });
 
   app.route({
-    method: ['POST', 'PUT'],
+    method: 'POST',
     url: '/v1/sys/unseal',
     config: { access: open },
     handler: async (request, reply) => {
@@ -108,7 +108,7 @@ export function registerSealRoutes(app: FastifyInstance, ctx: ServerContext): vo
   );
 
   app.route({
-    method: ['POST', 'PUT'],
+    method: 'POST',
     url: '/v1/sys/seal',
     config: { access: { sudo: true } },
     handler: async (_request, reply) => {
@@ -145,7 +145,7 @@ export function registerSealRoutes(app: FastifyInstance, ctx: ServerContext): vo
   });
 
   app.route({
-    method: ['POST', 'PUT'],
+    method: 'POST',
     url: '/v1/sys/rotate',
     config: { access: { sudo: true } },
     handler: async (_request, reply) => {

@@ -1,4 +1,4 @@
-import { CustosError } from '@custos/core/errors';
+import { CustosError, PermissionDenied } from '@custos/core/errors';
 import type { FastifyInstance } from 'fastify';
 import { stringList } from '../auth/params.js';
 import type { ServerContext } from '../context.js';
@@ -26,8 +26,14 @@ export function registerSysRoutes(app: FastifyInstance, ctx: ServerContext): voi
   app.get('/v1/sys/internal/ui/mounts/*', async (request, reply) => {
     const path = (request.params as { '*': string })['*'];
     const mount = mountOf(path);
-    if (mount === undefined || mount.path.startsWith('auth/') || mount.path === 'sys/') {
-      throw new CustosError('ERR_PERMISSION_DENIED', 'permission denied');
+    // As Vault: the mount is described only to a token with some capability under it.
+    if (
+      mount === undefined ||
+      mount.path.startsWith('auth/') ||
+      mount.path === 'sys/' ||
+      request.custos.acl?.reachesUnder(mount.path) !== true
+    ) {
+      throw new PermissionDenied();
     }
     return ok(request, reply, { ...describeMount(mount), path: mount.path });
   });

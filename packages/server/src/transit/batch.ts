@@ -2,18 +2,32 @@ import { CustosError, isCustosError } from '@custos/core/errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bodyOf } from '../http/body-parser.js';
 import { envelope, ok } from '../http/envelope.js';
+import { optionalInteger } from './params.js';
 
 /** Largest `batch_input` accepted. */
 export const MAX_BATCH_ITEMS = 10_000;
 
-/** The items of a request: `batch_input`, or the body itself as one item. */
-export function itemsOf(request: FastifyRequest): {
-  items: Record<string, unknown>[];
-  batch: boolean;
-} {
+/** A request's items and how to answer them. */
+export interface BatchInput {
+  readonly items: Record<string, unknown>[];
+  /** Whether the request had `batch_input` (answered with `batch_results`). */
+  readonly batch: boolean;
+  /** `partial_failure_response_code`, a number or a digit string (Vault decodes it weakly). */
+  readonly partialFailureCode: number | undefined;
+}
+
+/**
+ * The items of a request: `batch_input`, or the body itself as one item. Everything that
+ * applies to the whole request is checked here, before any item is worked on.
+ */
+export function itemsOf(request: FastifyRequest): BatchInput {
   const body = bodyOf(request);
+  const partialFailureCode = optionalInteger(
+    body.partial_failure_response_code,
+    'partial_failure_response_code',
+  );
   const batch = body.batch_input;
-  if (batch === undefined) return { items: [body], batch: false };
+  if (batch === undefined) return { items: [body], batch: false, partialFailureCode };
   if (!Array.isArray(batch) || batch.length === 0) {
     throw new CustosError('ERR_INVALID_REQUEST', 'batch_input must be a non-empty list');
   }
@@ -31,6 +45,7 @@ export function itemsOf(request: FastifyRequest): {
       return item as Record<string, unknown>;
     }),
     batch: true,
+    partialFailureCode,
   };
 }
 
@@ -61,15 +76,16 @@ export async function runItems(
 /**
  * Answers a transit request as Vault does. One item: its data, or its error as a 400. A batch:
  * `batch_results` with `reference` echoed; 200 when all succeed, 400 when all fail, and
- * `partial_failure_response_code` (default 400) when some fail.
+ * `partial_failure_response_code` (default 400) when some fail. A code outside 200-599 is
+ * ignored with Vault's warning.
  */
 export function sendResults(
   request: FastifyRequest,
   reply: FastifyReply,
-  items: readonly Record<string, unknown>[],
+  input: BatchInput,
   results: ItemResult[],
-  batch: boolean,
 ): FastifyReply {
+  const { items, batch, partialFailureCode: partial } = input;
   if (!batch) {
     const only = results[0] as ItemResult;
     if ('error' in only) return reply.code(400).send({ errors: [only.error] });
@@ -80,12 +96,13 @@ export function sendResults(
     reference: items[i]?.reference ?? '',
   }));
   const failures = results.filter((r) => 'error' in r).length;
-  const body = envelope(request.id, { batch_results: withReferences });
+  const partialFailure = failures > 0 && failures < results.length;
+  const valid = partial !== undefined && partial >= 200 && partial < 600;
+  const warnings =
+    partialFailure && partial !== undefined && !valid
+      ? ['invalid HTTP response code override from partial_failure_response_code, reverting to 400']
+      : [];
+  const body = envelope(request.id, { batch_results: withReferences }, { warnings });
   if (failures === 0) return reply.code(200).send(body);
-  const partial = bodyOf(request).partial_failure_response_code;
-  const code =
-    failures < results.length && typeof partial === 'number' && partial >= 200 && partial < 600
-      ? partial
-      : 400;
-  return reply.code(code).send(body);
+  return reply.code(partialFailure && valid ? partial : 400).send(body);
 }

@@ -4,6 +4,7 @@ import {
   decryptWithKey,
   encryptWithKey,
   hmacWithKey,
+  invalidMarshaling,
   parseVersioned,
   randomDataKey,
   type SignatureOptions,
@@ -11,12 +12,12 @@ import {
   verifyHmacWithKey,
   verifyWithKey,
 } from '@custos/core/kms';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { TokenEntry } from '../auth/token-store.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { bodyOf } from '../http/body-parser.js';
 import { ok } from '../http/envelope.js';
 import { itemsOf, runItems, sendResults } from './batch.js';
+import { createUsageRecorder } from './key-usage.js';
 import { base64Field, optionalBase64, optionalBoolean, optionalInteger } from './params.js';
 import { createOptions } from './transit-key-routes.js';
 
@@ -55,7 +56,7 @@ function versionsRequested(
 export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const post = (
     url: string,
-    handler: (request: FastifyRequest, reply: Parameters<typeof ok>[1]) => Promise<unknown>,
+    handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
     exists?: (r: FastifyRequest) => Promise<boolean>,
   ) =>
     app.route({
@@ -65,33 +66,16 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
       handler,
     });
 
-  /** Records each item's outcome in the key's usage log (who, what, whether; never data). */
-  const logUsage = (
-    request: FastifyRequest,
-    name: string,
-    operation: string,
-    results: readonly Record<string, unknown>[],
-  ) => {
-    const entry = request.custos.entry as TokenEntry | undefined;
-    for (const result of results) {
-      ctx.transitUsage.record(name, {
-        operation,
-        success: !('error' in result),
-        ...(typeof result.key_version === 'number' ? { version: result.key_version } : {}),
-        accessor: entry?.accessor ?? '',
-        display_name: entry?.displayName ?? '',
-        request_id: request.id,
-      });
-    }
-  };
+  const { logUsage, keyOperation } = createUsageRecorder(ctx);
 
   // Encrypting to a missing key creates it (upsert), when the token may `create` on the path.
   post(
     '/v1/transit/encrypt/:name',
-    async (request, reply) => {
+    keyOperation('encrypt', async (request, reply) => {
       const { name } = params(request);
       const body = bodyOf(request);
-      const { items, batch } = itemsOf(request);
+      const input = itemsOf(request);
+      const { items } = input;
       if (!(await ctx.transit.exists(name))) {
         const derived = items.some((i) => i.context !== undefined && i.context !== '');
         await ctx.transit.createKey(
@@ -100,9 +84,8 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
         );
       }
       const requested = optionalInteger(body.key_version, 'key_version');
-      const view = await ctx.transit.forEncryption(
+      const session = await ctx.transit.forEncryption(
         name,
-        requested,
         items.length,
         versionsRequested(items, body),
       );
@@ -113,8 +96,9 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
           'associated_data',
         );
         const keyVersion = optionalInteger(item.key_version, 'key_version') ?? requested;
-        const { ciphertext, keyVersion: used } = encryptWithKey(view, {
-          plaintext: base64Field(item.plaintext, 'plaintext'),
+        const plaintext = base64Field(item.plaintext, 'plaintext');
+        const { ciphertext, keyVersion: used } = encryptWithKey(await session.take(keyVersion), {
+          plaintext,
           ...(context ? { context } : {}),
           ...(associatedData ? { associatedData } : {}),
           ...(keyVersion === undefined ? {} : { keyVersion }),
@@ -122,185 +106,245 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
         return { ciphertext, key_version: used };
       });
       logUsage(request, name, 'encrypt', results);
-      return sendResults(request, reply, items, results, batch);
-    },
+      return sendResults(request, reply, input, results);
+    }),
     (r) => ctx.transit.exists(params(r).name),
   );
 
-  post('/v1/transit/decrypt/:name', async (request, reply) => {
-    const { name } = params(request);
-    const body = bodyOf(request);
-    const { items, batch } = itemsOf(request);
-    const view = await ctx.transit.view(
-      name,
-      items.flatMap((i) => versionIn(i.ciphertext)),
-    );
-    const results = await runItems(items, async (item) => {
-      const context = optionalBase64(item.context ?? body.context, 'context');
-      const associatedData = optionalBase64(
-        item.associated_data ?? body.associated_data,
-        'associated_data',
-      );
-      if (item.ciphertext === undefined || item.ciphertext === '')
-        throw new CustosError('ERR_INVALID_REQUEST', 'missing ciphertext to decrypt');
-      const { plaintext, keyVersion } = decryptWithKey(view, {
-        ciphertext: item.ciphertext,
-        ...(context ? { context } : {}),
-        ...(associatedData ? { associatedData } : {}),
-      });
-      return { plaintext: plaintext.toString('base64'), key_version: keyVersion };
-    });
-    logUsage(request, name, 'decrypt', results);
-    // Vault's decrypt answers carry only the plaintext.
-    const plain = results.map((r) => ('error' in r ? r : { plaintext: r.plaintext }));
-    return sendResults(request, reply, items, plain, batch);
-  });
-
-  post('/v1/transit/rewrap/:name', async (request, reply) => {
-    const { name } = params(request);
-    const body = bodyOf(request);
-    const { items, batch } = itemsOf(request);
-    const requested = optionalInteger(body.key_version, 'key_version');
-    const view = await ctx.transit.forEncryption(name, requested, items.length, [
-      ...items.flatMap((i) => versionIn(i.ciphertext)),
-      ...versionsRequested(items, body),
-    ]);
-    const results = await runItems(items, async (item) => {
-      const context = optionalBase64(item.context ?? body.context, 'context');
-      const associatedData = optionalBase64(
-        item.associated_data ?? body.associated_data,
-        'associated_data',
-      );
-      const extras = {
-        ...(context ? { context } : {}),
-        ...(associatedData ? { associatedData } : {}),
-      };
-      const { plaintext } = decryptWithKey(view, { ciphertext: item.ciphertext, ...extras });
-      const keyVersion = optionalInteger(item.key_version, 'key_version') ?? requested;
-      // Rewrap never hands the plaintext out; it lives here only between the two operations.
-      const { ciphertext, keyVersion: used } = encryptWithKey(view, {
-        plaintext,
-        ...extras,
-        ...(keyVersion ? { keyVersion } : {}),
-      });
-      plaintext.fill(0);
-      return { ciphertext, key_version: used };
-    });
-    logUsage(request, name, 'rewrap', results);
-    return sendResults(request, reply, items, results, batch);
-  });
-
-  post('/v1/transit/datakey/:type/:name', async (request, reply) => {
-    const { name, type } = params(request);
-    if (type !== 'plaintext' && type !== 'wrapped')
-      throw new CustosError('ERR_INVALID_REQUEST', 'invalid type; must be plaintext or wrapped');
-    const body = bodyOf(request);
-    const key = randomDataKey(optionalInteger(body.bits, 'bits') ?? 256);
-    const view = await ctx.transit.forEncryption(name, undefined, 1);
-    const context = optionalBase64(body.context, 'context');
-    const { ciphertext, keyVersion } = encryptWithKey(view, {
-      plaintext: key,
-      ...(context ? { context } : {}),
-    });
-    logUsage(request, name, `datakey-${type}`, [{ key_version: keyVersion }]);
-    const data = {
-      ciphertext,
-      key_version: keyVersion,
-      ...(type === 'plaintext' ? { plaintext: key.toString('base64') } : {}),
-    };
-    return ok(request, reply, data);
-  });
-
-  for (const url of ['/v1/transit/hmac/:name', '/v1/transit/hmac/:name/:algorithm']) {
-    post(url, async (request, reply) => {
+  post(
+    '/v1/transit/decrypt/:name',
+    keyOperation('decrypt', async (request, reply) => {
       const { name } = params(request);
       const body = bodyOf(request);
-      const algorithm =
-        params(request).algorithm ??
-        (typeof body.algorithm === 'string' ? body.algorithm : undefined);
-      const { items, batch } = itemsOf(request);
-      const view = await ctx.transit.view(name, versionsRequested(items, body));
-      const results = await runItems(items, async (item) => ({
-        hmac: hmacWithKey(
-          view,
-          base64Field(item.input, 'input'),
-          algorithm,
-          optionalInteger(item.key_version ?? body.key_version, 'key_version'),
-        ),
-      }));
-      logUsage(request, name, 'hmac', results);
-      return sendResults(request, reply, items, results, batch);
-    });
+      const input = itemsOf(request);
+      const { items } = input;
+      const view = await ctx.transit.view(
+        name,
+        items.flatMap((i) => versionIn(i.ciphertext)),
+      );
+      const results = await runItems(items, async (item) => {
+        const context = optionalBase64(item.context ?? body.context, 'context');
+        const associatedData = optionalBase64(
+          item.associated_data ?? body.associated_data,
+          'associated_data',
+        );
+        if (item.ciphertext === undefined || item.ciphertext === '')
+          throw new CustosError('ERR_INVALID_REQUEST', 'missing ciphertext to decrypt');
+        const { plaintext, keyVersion } = decryptWithKey(view, {
+          ciphertext: item.ciphertext,
+          ...(context ? { context } : {}),
+          ...(associatedData ? { associatedData } : {}),
+        });
+        return { plaintext: plaintext.toString('base64'), key_version: keyVersion };
+      });
+      logUsage(request, name, 'decrypt', results);
+      // Vault's decrypt answers carry only the plaintext.
+      const plain = results.map((r) => ('error' in r ? r : { plaintext: r.plaintext }));
+      return sendResults(request, reply, input, plain);
+    }),
+  );
+
+  post(
+    '/v1/transit/rewrap/:name',
+    keyOperation('rewrap', async (request, reply) => {
+      const { name } = params(request);
+      const body = bodyOf(request);
+      const input = itemsOf(request);
+      const { items } = input;
+      const requested = optionalInteger(body.key_version, 'key_version');
+      const session = await ctx.transit.forEncryption(name, items.length, [
+        ...items.flatMap((i) => versionIn(i.ciphertext)),
+        ...versionsRequested(items, body),
+      ]);
+      const results = await runItems(items, async (item) => {
+        const context = optionalBase64(item.context ?? body.context, 'context');
+        const associatedData = optionalBase64(
+          item.associated_data ?? body.associated_data,
+          'associated_data',
+        );
+        const extras = {
+          ...(context ? { context } : {}),
+          ...(associatedData ? { associatedData } : {}),
+        };
+        const keyVersion = optionalInteger(item.key_version, 'key_version') ?? requested;
+        const { plaintext } = decryptWithKey(session.view, {
+          ciphertext: item.ciphertext,
+          ...extras,
+        });
+        // Rewrap never hands the plaintext out; it lives here only between the two operations.
+        try {
+          const { ciphertext, keyVersion: used } = encryptWithKey(await session.take(keyVersion), {
+            plaintext,
+            ...extras,
+            ...(keyVersion ? { keyVersion } : {}),
+          });
+          return { ciphertext, key_version: used };
+        } finally {
+          plaintext.fill(0);
+        }
+      });
+      logUsage(request, name, 'rewrap', results);
+      return sendResults(request, reply, input, results);
+    }),
+  );
+
+  post(
+    '/v1/transit/datakey/:type/:name',
+    keyOperation(
+      // The operation names only the two real types, never arbitrary path text.
+      (request) =>
+        ['plaintext', 'wrapped'].includes(params(request).type ?? '')
+          ? `datakey-${params(request).type}`
+          : 'datakey',
+      async (request, reply) => {
+        const { name, type } = params(request);
+        if (type !== 'plaintext' && type !== 'wrapped')
+          throw new CustosError(
+            'ERR_INVALID_REQUEST',
+            'invalid type; must be plaintext or wrapped',
+          );
+        const body = bodyOf(request);
+        const key = randomDataKey(optionalInteger(body.bits, 'bits') ?? 256);
+        const context = optionalBase64(body.context, 'context');
+        const session = await ctx.transit.forEncryption(name, 1);
+        const { ciphertext, keyVersion } = encryptWithKey(await session.take(undefined), {
+          plaintext: key,
+          ...(context ? { context } : {}),
+        });
+        logUsage(request, name, `datakey-${type}`, [{ key_version: keyVersion }]);
+        const data = {
+          ciphertext,
+          key_version: keyVersion,
+          ...(type === 'plaintext' ? { plaintext: key.toString('base64') } : {}),
+        };
+        return ok(request, reply, data);
+      },
+    ),
+  );
+
+  for (const url of ['/v1/transit/hmac/:name', '/v1/transit/hmac/:name/:algorithm']) {
+    post(
+      url,
+      keyOperation('hmac', async (request, reply) => {
+        const { name } = params(request);
+        const body = bodyOf(request);
+        const algorithm =
+          params(request).algorithm ??
+          (typeof body.algorithm === 'string' ? body.algorithm : undefined);
+        const input = itemsOf(request);
+        const { items } = input;
+        const view = await ctx.transit.view(name, versionsRequested(items, body));
+        const results = await runItems(items, async (item) => {
+          const hmac = hmacWithKey(
+            view,
+            base64Field(item.input, 'input'),
+            algorithm,
+            optionalInteger(item.key_version ?? body.key_version, 'key_version'),
+          );
+          return { hmac, key_version: parseVersioned(hmac).version };
+        });
+        logUsage(request, name, 'hmac', results);
+        return sendResults(
+          request,
+          reply,
+          input,
+          results.map((r) => ('error' in r ? r : { hmac: r.hmac })),
+        );
+      }),
+    );
   }
 
+  /** Signature options, refused as a whole (before any item) when malformed, as in Vault. */
   const signatureOptions = (
     request: FastifyRequest,
     body: Record<string, unknown>,
   ): SignatureOptions => {
     const hash = params(request).algorithm ?? body.hash_algorithm ?? body.algorithm;
-    const marshaling = body.marshaling_algorithm;
+    const marshaling = body.marshaling_algorithm ?? undefined;
+    if (marshaling !== undefined && marshaling !== 'asn1' && marshaling !== 'jws')
+      throw invalidMarshaling(marshaling);
     if (optionalBoolean(body.prehashed, 'prehashed'))
       throw new CustosError('ERR_INVALID_REQUEST', 'prehashed input is not supported');
     return {
       ...(typeof hash === 'string' ? { hashAlgorithm: hash } : {}),
-      ...(marshaling === 'asn1' || marshaling === 'jws' ? { marshalingAlgorithm: marshaling } : {}),
+      ...(marshaling === undefined ? {} : { marshalingAlgorithm: marshaling }),
     };
   };
 
   for (const url of ['/v1/transit/sign/:name', '/v1/transit/sign/:name/:algorithm']) {
-    post(url, async (request, reply) => {
-      const { name } = params(request);
-      const body = bodyOf(request);
-      const options = signatureOptions(request, body);
-      const { items, batch } = itemsOf(request);
-      const view = await ctx.transit.view(name, versionsRequested(items, body));
-      const results = await runItems(items, async (item) => {
-        const keyVersion = optionalInteger(item.key_version ?? body.key_version, 'key_version');
-        const { signature, keyVersion: used } = signWithKey(
-          view,
-          base64Field(item.input, 'input'),
-          {
-            ...options,
-            ...(keyVersion === undefined ? {} : { keyVersion }),
-          },
-        );
-        return { signature, key_version: used };
-      });
-      logUsage(request, name, 'sign', results);
-      return sendResults(request, reply, items, results, batch);
-    });
+    post(
+      url,
+      keyOperation('sign', async (request, reply) => {
+        const { name } = params(request);
+        const body = bodyOf(request);
+        const options = signatureOptions(request, body);
+        const input = itemsOf(request);
+        const { items } = input;
+        const view = await ctx.transit.view(name, versionsRequested(items, body));
+        const results = await runItems(items, async (item) => {
+          const keyVersion = optionalInteger(item.key_version ?? body.key_version, 'key_version');
+          const { signature, keyVersion: used } = signWithKey(
+            view,
+            base64Field(item.input, 'input'),
+            {
+              ...options,
+              ...(keyVersion === undefined ? {} : { keyVersion }),
+            },
+          );
+          return { signature, key_version: used };
+        });
+        logUsage(request, name, 'sign', results);
+        return sendResults(request, reply, input, results);
+      }),
+    );
   }
 
   for (const url of ['/v1/transit/verify/:name', '/v1/transit/verify/:name/:algorithm']) {
-    post(url, async (request, reply) => {
-      const { name } = params(request);
-      const body = bodyOf(request);
-      const { items, batch } = itemsOf(request);
-      const urlSafe = body.marshaling_algorithm === 'jws';
-      const view = await ctx.transit.view(
-        name,
-        items.flatMap((i) => [
-          ...versionIn(i.signature ?? body.signature, urlSafe),
-          ...versionIn(i.hmac ?? body.hmac),
-        ]),
-      );
-      const results = await runItems(items, async (item) => {
-        const input = base64Field(item.input, 'input');
-        const hmac = item.hmac ?? (batch ? undefined : body.hmac);
-        if (hmac !== undefined) {
-          const algorithm =
-            params(request).algorithm ??
-            (typeof body.algorithm === 'string' ? body.algorithm : undefined);
-          return { valid: verifyHmacWithKey(view, input, hmac, algorithm) };
-        }
-        const signature = item.signature ?? (batch ? undefined : body.signature);
-        if (signature === undefined)
-          throw new CustosError('ERR_INVALID_REQUEST', 'missing signature or hmac to verify');
-        return { valid: verifyWithKey(view, input, signature, signatureOptions(request, body)) };
-      });
-      logUsage(request, name, 'verify', results);
-      return sendResults(request, reply, items, results, batch);
-    });
+    post(
+      url,
+      keyOperation('verify', async (request, reply) => {
+        const { name } = params(request);
+        const body = bodyOf(request);
+        const options = signatureOptions(request, body);
+        const input = itemsOf(request);
+        const { items, batch } = input;
+        const urlSafe = options.marshalingAlgorithm === 'jws';
+        const view = await ctx.transit.view(
+          name,
+          items.flatMap((i) => [
+            ...versionIn(i.signature ?? body.signature, urlSafe),
+            ...versionIn(i.hmac ?? body.hmac),
+          ]),
+        );
+        const results = await runItems(items, async (item) => {
+          const data = base64Field(item.input, 'input');
+          const hmac = item.hmac ?? (batch ? undefined : body.hmac);
+          if (hmac !== undefined) {
+            const algorithm =
+              params(request).algorithm ??
+              (typeof body.algorithm === 'string' ? body.algorithm : undefined);
+            return {
+              valid: verifyHmacWithKey(view, data, hmac, algorithm),
+              key_version: parseVersioned(hmac).version,
+            };
+          }
+          const signature = item.signature ?? (batch ? undefined : body.signature);
+          if (signature === undefined)
+            throw new CustosError('ERR_INVALID_REQUEST', 'missing signature or hmac to verify');
+          return {
+            valid: verifyWithKey(view, data, signature, options),
+            key_version: parseVersioned(signature, urlSafe).version,
+          };
+        });
+        logUsage(request, name, 'verify', results);
+        return sendResults(
+          request,
+          reply,
+          input,
+          results.map((r) => ('error' in r ? r : { valid: r.valid })),
+        );
+      }),
+    );
   }
 
   for (const url of ['/v1/transit/random', '/v1/transit/random/:bytes']) {

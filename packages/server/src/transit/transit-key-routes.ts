@@ -72,7 +72,7 @@ export function registerTransitKeyRoutes(app: FastifyInstance, ctx: ServerContex
   const describe = async (request: FastifyRequest) => {
     const found = await ctx.transit.describe(nameOf(request));
     if (found === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
-    return describeKey(found.policy, found.versions, Date.now());
+    return describeKey(found.policy, found.versions, ctx.transit.now().getTime());
   };
 
   app.get(base, async (request, reply) => {

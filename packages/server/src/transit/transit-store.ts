@@ -1,7 +1,8 @@
 import { CustosError, isCustosError } from '@custos/core/errors';
 import {
-  assertTransition,
   type CreateTransitKeyOptions,
+  changeState,
+  checkEncryption,
   configureKey,
   createKeyPolicy,
   createKeyVersion,
@@ -10,10 +11,12 @@ import {
   type KeyState,
   planTrim,
   rotationDue,
+  rotationDueByAge,
   type TransitKeyConfigChange,
   type TransitKeyPolicy,
   type TransitKeyVersion,
   type TransitKeyView,
+  versionExhausted,
 } from '@custos/core/kms';
 import { type Barrier, retryOnConflict } from '../barrier/barrier.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
@@ -31,8 +34,22 @@ interface CachedKey {
   versions: Map<number, TransitKeyVersion>;
 }
 
+/** Counter slots `next`..`end` of a version, reserved in storage by this node. */
 interface Reservation {
-  remaining: number;
+  next: number;
+  readonly end: number;
+}
+
+/** One request's encryptions: each takes a counted slot of the version it will use. */
+export interface EncryptionSession {
+  /** The key as it stands (for the decryption half of a rewrap). */
+  readonly view: TransitKeyView;
+  /**
+   * Takes one encryption with `keyVersion` (or the latest) and returns the view to encrypt
+   * with. When the latest version has no slot left under `rotate_after_encryptions` it is
+   * rotated out first, mid-batch if need be; an explicit version at its limit is refused.
+   */
+  take(keyVersion: number | undefined): TransitKeyView | Promise<TransitKeyView>;
 }
 
 /** Options for {@link createTransitStore}. */
@@ -47,7 +64,8 @@ export interface TransitStoreOptions {
  * rotations never build one huge record). Keys are cached per node and revalidated on every
  * use by the policy entry's revision (one indexed lookup, no decryption), so a rotation,
  * configuration or revocation made on another node applies at once. Encryption counters are
- * reserved in blocks under a revision check: the stored count is an upper bound across nodes.
+ * reserved in blocks under a revision check and never past `rotate_after_encryptions`, so no
+ * version is used more often than its limit, across requests and nodes (see the kms NOTES).
  *
  * @example
  * ```ts
@@ -148,39 +166,66 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
     );
 
   /**
-   * Takes one encryption from this node's reservation for a version, reserving a new block
-   * from storage when it runs out. Rotates first when the latest version is due.
+   * A version's reservations, named by its creation time too: a key deleted and created again
+   * (here or on another node) never inherits the slots reserved for the old one.
    */
-  const countEncryption = async (key: CachedKey, n: number): Promise<void> => {
-    const id = `${key.policy.name}/${n}`;
-    const reservation = reservations.get(id);
-    if (reservation !== undefined && reservation.remaining > 0) {
-      reservation.remaining--;
-      return;
-    }
-    await locks.run(`counter:${id}`, async () => {
-      const current = reservations.get(id);
-      if (current !== undefined && current.remaining > 0) {
-        current.remaining--;
-        return;
-      }
-      const stored = await retryOnConflict(async () => {
+  const reservationId = (key: CachedKey, n: number) =>
+    `${key.policy.name}/${n}/${key.versions.get(n)?.created_time ?? ''}`;
+
+  /** Drops this node's reservations for a key that is deleted or replaced. */
+  const forgetReservations = (name: string) => {
+    for (const id of reservations.keys()) if (id.startsWith(`${name}/`)) reservations.delete(id);
+  };
+
+  /** Takes the next slot this node already reserved for version `n`, if one is left. */
+  const takeReserved = (key: CachedKey, n: number): boolean => {
+    const r = reservations.get(reservationId(key, n));
+    if (r === undefined || r.next > r.end || r.next > key.policy.rotate_after_encryptions)
+      return false;
+    r.next++;
+    return true;
+  };
+
+  /**
+   * Takes the next counter slot of version `n` from this node's reservation, reserving more
+   * from storage when it runs out: `wanted` slots (at least a block), never past
+   * `rotate_after_encryptions`. Every slot number is handed out once across all nodes, so no
+   * version is ever used more often than its limit. False when the version has no slot left.
+   */
+  const takeSlot = async (key: CachedKey, n: number, wanted: number): Promise<boolean> => {
+    const limit = key.policy.rotate_after_encryptions;
+    if (takeReserved(key, n)) return true;
+    return locks.run(`counter:${key.policy.name}/${n}`, async () => {
+      if (takeReserved(key, n)) return true;
+      const reserved = await retryOnConflict(async () => {
         const entry = await barrier.read<TransitKeyVersion>(versionPath(key.policy.name, n));
         if (entry === undefined)
           throw new CustosError(
             'ERR_KEY_DISABLED',
             `version ${n} of key ${key.policy.name} no longer exists`,
           );
-        const updated = { ...entry.data, encryptions: entry.data.encryptions + block };
+        const room = limit - entry.data.encryptions;
+        if (room <= 0) return { entry: entry.data, first: 0 };
+        const size = Math.min(room, Math.max(block, wanted));
+        const updated = { ...entry.data, encryptions: entry.data.encryptions + size };
         await barrier.replace(versionPath(key.policy.name, n), updated, entry.revision);
-        return updated;
+        return { entry: updated, first: entry.data.encryptions + 1 };
       });
-      key.versions.set(n, stored);
-      reservations.set(id, { remaining: block - 1 });
+      // The stored count (reserved by every node) is what rotationDue compares to the limit.
+      key.versions.set(n, reserved.entry);
+      if (reserved.first === 0) return false;
+      reservations.set(reservationId(key, n), {
+        next: reserved.first + 1,
+        end: reserved.entry.encryptions,
+      });
+      return true;
     });
   };
 
   return {
+    /** The clock expiry and rotation are judged by (injectable for tests of time). */
+    now,
+
     /** The key, ready for the synchronous operations, with versions `needed` loaded. */
     async view(name: string, needed: readonly number[] = []): Promise<TransitKeyView> {
       const key = await mustLoad(name);
@@ -192,26 +237,59 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
     },
 
     /**
-     * Prepares an encryption: rotates first if the latest version is due (by age or count),
-     * then counts one encryption against the version that will be used.
+     * Starts the encryptions of one request (`expected` of them): rotates first if the latest
+     * version is due by age; by count, `take` rotates when no slot is left, so slots this node
+     * reserved are used before the version is given up. `needed` versions are loaded for
+     * decryption (rewrap).
      */
     async forEncryption(
       name: string,
-      requestedVersion: number | undefined,
-      count: number,
+      expected: number,
       needed: readonly number[] = [],
-    ): Promise<TransitKeyView> {
+    ): Promise<EncryptionSession> {
       let key = await mustLoad(name);
       const latest = await version(key, key.policy.latest_version);
-      if (latest !== undefined && rotationDue(key.policy, latest, now().getTime())) {
+      if (latest !== undefined && rotationDueByAge(key.policy, latest, now().getTime())) {
         await rotate(name, true);
         key = await mustLoad(name);
       }
-      const used =
-        requestedVersion && requestedVersion > 0 ? requestedVersion : key.policy.latest_version;
-      const view = await viewOf(key, [key.policy.latest_version, used, ...needed]);
-      if (key.versions.has(used)) for (let i = 0; i < count; i++) await countEncryption(key, used);
-      return view;
+      let pending = expected;
+      const session = {
+        view: await viewOf(key, [key.policy.latest_version, ...needed]),
+        take(keyVersion: number | undefined): TransitKeyView | Promise<TransitKeyView> {
+          // Most encryptions find a slot this node reserved already: no storage, no await.
+          const n = checkEncryption(session.view, keyVersion);
+          if (key.versions.has(n) && takeReserved(key, n)) {
+            pending = Math.max(0, pending - 1);
+            return session.view;
+          }
+          return takeSlowly(keyVersion);
+        },
+      };
+      const takeSlowly = async (keyVersion: number | undefined): Promise<TransitKeyView> => {
+        for (;;) {
+          // Refuses what the encryption would refuse (state, version limits) before counting.
+          const n = checkEncryption(session.view, keyVersion);
+          await version(key, n);
+          if (!key.versions.has(n)) return session.view; // trimmed: the encryption says so
+          if (await takeSlot(key, n, pending)) {
+            pending = Math.max(0, pending - 1);
+            return session.view;
+          }
+          if (keyVersion !== undefined && keyVersion !== 0) throw versionExhausted(key.policy, n);
+          // The latest version is used up: rotate it out (unless another request or node
+          // already did) and go on with the batch on the new latest version.
+          await rotate(name, true);
+          key = await mustLoad(name);
+          session.view = await viewOf(key, [key.policy.latest_version, ...needed]);
+          if (key.policy.latest_version === n) {
+            // Not rotated: the key can no longer encrypt (its state changed meanwhile).
+            checkEncryption(session.view, keyVersion);
+            throw versionExhausted(key.policy, n);
+          }
+        }
+      };
+      return session;
     },
 
     /** Creates a key with version 1, or returns false when it exists already. */
@@ -256,10 +334,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
       updatePolicy(name, (p) => configureKey(p, change, now())),
 
     setState: (name: string, state: KeyState) =>
-      updatePolicy(name, (p) => {
-        assertTransition(p.state, state);
-        return { ...p, state, updated_time: now().toISOString() };
-      }),
+      updatePolicy(name, (p) => changeState(p, state, now())),
 
     /** Deletes versions below `minAvailableVersion` (their entries) and records the new floor. */
     async trim(name: string, minAvailableVersion: number): Promise<void> {
@@ -296,6 +371,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
         }),
       );
       cache.delete(name);
+      forgetReservations(name);
     },
 
     async backup(name: string): Promise<string> {
@@ -328,6 +404,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
         }),
       );
       cache.delete(name);
+      forgetReservations(name);
     },
 
     /** Rotates every key whose `auto_rotate_period` has passed (run periodically). */

@@ -90,28 +90,6 @@ describe.each(await storageKinds())('transit on %s', (kind) => {
     ]);
   });
 
-  it('rejects every single-byte change of a ciphertext after the prefix with 400, never 500 and never data', async () => {
-    const { body } = await encrypt('orders', { plaintext: b64('tamper target') });
-    const ciphertext = body.data.ciphertext as string;
-    const prefix = 'vault:v1:';
-    const payload = ciphertext.slice(prefix.length);
-    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=!';
-    const statuses = new Map<number, number>();
-    for (let i = 0; i < payload.length; i++) {
-      for (const replacement of [
-        alphabet[(alphabet.indexOf(payload[i] as string) + 1) % alphabet.length],
-        '!',
-      ]) {
-        const changed = prefix + payload.slice(0, i) + replacement + payload.slice(i + 1);
-        if (changed === ciphertext) continue;
-        const response = await decrypt('orders', { ciphertext: changed });
-        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-        expect(response.body.data?.plaintext).toBeUndefined();
-      }
-    }
-    expect([...statuses.keys()]).toEqual([400]);
-  });
-
   it('rotation: old ciphertexts decrypt; min_decryption_version refuses them; rewrap moves them; trim removes versions', async () => {
     await s.request('POST', 'transit/keys/rot', { body: {} });
     const v1 = (await encrypt('rot', { plaintext: b64('one') })).body.data.ciphertext;
@@ -138,7 +116,19 @@ describe.each(await storageKinds())('transit on %s', (kind) => {
       body: { min_available_version: 2 },
     });
     expect(Object.keys(trimmed.body.data.keys)).toEqual(['2']);
-    await s.request('POST', 'transit/keys/rot/config', { body: { min_decryption_version: 1 } });
+    // Trimmed versions are gone: the floor never goes back down (Vault's rule and message).
+    const lowered = await s.request('POST', 'transit/keys/rot/trim', {
+      body: { min_available_version: 1 },
+    });
+    expect(lowered).toMatchObject({
+      status: 400,
+      body: { errors: ['minimum available version cannot be decremented'] },
+    });
+    expect((await s.request('GET', 'transit/keys/rot')).body.data.min_available_version).toBe(2);
+    expect(
+      (await s.request('POST', 'transit/keys/rot/config', { body: { min_decryption_version: 1 } }))
+        .body.errors[0],
+    ).toMatch(/cannot be below min_available_version/);
     expect((await decrypt('rot', { ciphertext: v1 })).status).toBe(400);
     expect(
       (await s.request('POST', 'transit/keys/rot/trim', { body: { min_available_version: 3 } }))
@@ -184,6 +174,45 @@ describe.each(await storageKinds())('transit on %s', (kind) => {
     expect(allBad.status).toBe(400);
     const allGood = await encrypt('orders', { batch_input: [{ plaintext: b64('a') }] });
     expect(allGood.status).toBe(200);
+  });
+
+  it('partial_failure_response_code as a number or a digit string (Vault decodes it weakly); refused when not a number', async () => {
+    const mixed = [{ plaintext: b64('good') }, { plaintext: 'bad!' }];
+    for (const code of [207, '207']) {
+      const response = await encrypt('orders', {
+        batch_input: mixed,
+        partial_failure_response_code: code,
+      });
+      expect(response.status).toBe(207);
+      expect(response.body.warnings).toBeNull();
+    }
+    expect(
+      (
+        await encrypt('orders', {
+          batch_input: [{ plaintext: b64('a') }],
+          partial_failure_response_code: '207',
+        })
+      ).status,
+    ).toBe(200);
+    const outOfRange = await encrypt('orders', {
+      batch_input: mixed,
+      partial_failure_response_code: '700',
+    });
+    expect(outOfRange.status).toBe(400);
+    expect(outOfRange.body.warnings).toEqual([
+      'invalid HTTP response code override from partial_failure_response_code, reverting to 400',
+    ]);
+    for (const code of ['abc', '2O7', -1, 20.5, true]) {
+      expect(
+        await decrypt('orders', {
+          batch_input: [{ ciphertext: 'vault:v1:AAAA' }],
+          partial_failure_response_code: code,
+        }),
+      ).toMatchObject({
+        status: 400,
+        body: { errors: ['partial_failure_response_code must be a non-negative integer'] },
+      });
+    }
   });
 
   it('derived keys use the context; convergent keys give equal ciphertexts for equal plaintext and context', async () => {
@@ -355,15 +384,15 @@ describe.each(await storageKinds())('transit on %s', (kind) => {
     const versions: number[] = [];
     for (let i = 0; i < 30; i++)
       versions.push((await encrypt('counted', { plaintext: b64('x') })).body.data.key_version);
-    // Counters are reserved in blocks of 5 here and the reserved count decides: a version is
-    // rotated out at or before its threshold, never after (it may give up part of a block).
-    const usedV1 = versions.filter((v) => v === 1).length;
-    expect(usedV1).toBeLessThanOrEqual(12);
-    expect(usedV1).toBeGreaterThan(12 - 5);
-    expect(Math.max(...versions)).toBeGreaterThanOrEqual(3);
-    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    // Counters are reserved in blocks of 5 here, the last one cut to the limit: each version
+    // is used exactly 12 times, never more.
+    expect(versions).toEqual([
+      ...Array<number>(12).fill(1),
+      ...Array<number>(12).fill(2),
+      ...Array<number>(6).fill(3),
+    ]);
     const info = (await s.request('GET', 'transit/keys/counted')).body.data;
-    expect(info.encryptions['1']).toBeGreaterThanOrEqual(12);
+    expect(info.encryptions).toMatchObject({ '1': 12, '2': 12 });
   });
 
   it('keeps a usage log per key: operation, actor, success, request id — never data', async () => {

@@ -45,14 +45,22 @@ export async function run(file: string, options: Options): Promise<number> {
     print(JSON.stringify(report, null, 2));
   } else {
     for (const problem of report.problems) warn(`problem: ${problem}`);
+    for (const warning of report.warnings) warn(`warning: ${warning}`);
     for (const note of report.notes) warn(`note: ${note}`);
-    if (report.ok) {
-      print(
-        `${file}: intact — ${report.entries} entries, seq ${report.firstSeq ?? '-'}..${report.lastSeq ?? '-'}, signed through seq ${report.lastCheckpointSeq ?? 'none'}`,
-      );
-    } else {
-      print(`${file}: ${report.problems.length} problem(s) found`);
-    }
+    const range = (from: number | undefined, to: number | undefined) =>
+      from === undefined || to === undefined ? 'none' : `seq ${from}..${to}`;
+    print(
+      report.ok
+        ? `${file}: intact — ${report.entries} entries, ${range(report.firstSeq, report.lastSeq)}`
+        : `${file}: ${report.problems.length} problem(s) found`,
+    );
+    // What a signature covers and what it does not, said every time (see docs/server-api.md).
+    print(`  signed by checkpoints: ${range(report.firstSeq, report.lastCheckpointSeq)}`);
+    if (report.unsigned !== undefined)
+      print(`  not signed yet:        ${range(report.unsigned.from, report.unsigned.to)}`);
+    print(
+      `  end of the file:       ${report.closed ? 'closed by the server' : 'not closed by the server'}`,
+    );
   }
   return report.ok ? ExitCode.ok : ExitCode.finding;
 }

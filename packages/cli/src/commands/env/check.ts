@@ -8,12 +8,19 @@ interface Options {
 }
 
 export async function run(options: Options): Promise<number> {
-  const { files, findings } = await checkEnvFiles({
+  const { files, findings, notices } = await checkEnvFiles({
     directory: options.dir,
     ...(options.example === undefined ? {} : { exampleFile: options.example }),
   });
   for (const finding of findings) print(`  ✗ ${finding.file}: ${finding.detail}`);
+  for (const notice of notices) print(`  note: ${notice}`);
   const checked = `${files.length} env file${files.length === 1 ? '' : 's'}`;
-  print(findings.length === 0 ? `ok (${checked})` : `${findings.length} findings in ${checked}`);
+  const unchecked = notices.length === 0 ? '' : ', git-ignore not checked';
+  print(
+    findings.length === 0
+      ? `ok (${checked}${unchecked})`
+      : `${findings.length} finding${findings.length === 1 ? '' : 's'} in ${checked}${unchecked}`,
+  );
+  // A check that could not run is not a finding: outside a repository git commits nothing.
   return findings.length > 0 ? ExitCode.finding : ExitCode.ok;
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,5 +125,26 @@ describe('custos env check', () => {
     );
     expect(result.stdout).toMatch(/4 findings in 2 env files\n$/);
     expect(result.stdout).not.toContain(token);
+  });
+
+  it('says it could not check git-ignore outside a repository, and exits 0', async () => {
+    const cwd = await project({
+      '.env.example': 'JWT_SECRET=\n',
+      '.env': `JWT_SECRET=${randomBytes(32).toString('hex')}\n`,
+    });
+    // Whatever holds the temporary directory, git must not look above the project.
+    const env = { GIT_CEILING_DIRECTORIES: root };
+    const result = await custos(['env', 'check'], { cwd, env });
+    expect(result).toEqual({
+      code: 0,
+      stdout: `  note: could not check that .env is git-ignored: ${cwd} is not in a git repository\nok (1 env file, git-ignore not checked)\n`,
+      stderr: '',
+    });
+    // Other findings still count.
+    await writeFile(join(cwd, '.env'), `JWT_SECRET=${randomBytes(32).toString('hex')}\nX=1\n`);
+    await chmod(join(cwd, '.env'), 0o644);
+    const findings = await custos(['env', 'check'], { cwd, env });
+    expect(findings.code).toBe(1);
+    expect(findings.stdout).toMatch(/2 findings in 1 env file, git-ignore not checked\n$/);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasValidApiKeyChecksum } from '@custos/core/api-keys';
@@ -96,5 +96,18 @@ describe('custos keygen --jwt / --api-key and custos jwt', () => {
     expect(badGrace).toMatchObject({ code: 2, stderr: expect.stringMatching(/--grace .*48h/) });
     const missing = await run('jwt', 'show', '--file', join(dir, 'missing.json'));
     expect(missing).toMatchObject({ code: 2, stderr: expect.stringMatching(/does not exist/) });
+    // A previous key with no end to its grace window would verify forever: refused on load.
+    const openEnded = join(dir, 'open-ended.json');
+    await run('keygen', '--jwt', 'HS256', '--out', openEnded);
+    await run('jwt', 'rotate', '--file', openEnded);
+    const json = JSON.parse(await readFile(openEnded, 'utf8'));
+    delete json.keys[1].verifyUntil;
+    await writeFile(openEnded, JSON.stringify(json), { mode: 0o600 });
+    for (const command of ['show', 'jwks', 'rotate']) {
+      expect(await run('jwt', command, '--file', openEnded), command).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/keys\[1\]\.verifyUntil is missing/),
+      });
+    }
   });
 });

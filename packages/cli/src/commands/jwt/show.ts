@@ -9,8 +9,8 @@ export async function run(options: { file: string; json: boolean }): Promise<num
     return ExitCode.ok;
   }
   for (const key of keyset.keys) {
-    const until =
-      key.status === 'previous' ? ` verifies until ${key.verifyUntil ?? 'removed'}` : '';
+    // Every previous key in a file has verifyUntil (readJwtKeysetFile refuses one without).
+    const until = key.status === 'previous' ? ` verifies until ${key.verifyUntil}` : '';
     print(
       `${key.kid}  ${key.algorithm.padEnd(5)}  ${key.status.padEnd(8)}  created ${key.createdAt}${until}`,
     );

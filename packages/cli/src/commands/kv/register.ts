@@ -64,12 +64,16 @@ export function registerKvCommands(program: Command, lazy: Lazy): void {
     .description('read, change or delete a key and all its versions');
   metadata
     .command('get')
+    .description("show a key's settings, custom metadata and every version's state")
     .argument('<path>')
     .option(mount, mountHelp, 'secret')
     .option('--format <format>', 'text or json', 'text')
     .action(lazy(() => import('./metadata-get.js')));
   metadata
     .command('put')
+    .description(
+      "change a key's settings and custom metadata (creates the key's metadata if it has none)",
+    )
     .argument('<path>')
     .option(mount, mountHelp, 'secret')
     .option('--max-versions <n>', 'versions to keep', version)

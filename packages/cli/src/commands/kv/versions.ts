@@ -1,3 +1,4 @@
+import { CustosError } from '@custos/core/errors';
 import { ExitCode } from '../../exit-codes.js';
 import { api, serverTarget } from '../../http-client.js';
 import { print } from '../../output.js';
@@ -7,6 +8,12 @@ interface Options {
   mount: string;
   versions?: number[];
 }
+
+const PAST: Record<'delete' | 'undelete' | 'destroy', string> = {
+  delete: 'deleted',
+  undelete: 'undeleted',
+  destroy: 'destroyed',
+};
 
 /** `delete`, `undelete` and `destroy` share one body: the path and the version list. */
 export function runFor(action: 'delete' | 'undelete' | 'destroy') {
@@ -18,10 +25,14 @@ export function runFor(action: 'delete' | 'undelete' | 'destroy') {
       return ExitCode.ok;
     }
     if (options.versions === undefined || options.versions.length === 0) {
-      throw new Error(`${action} needs --versions`);
+      // A usage error (exit 2): destroying or undeleting "everything" is never the default.
+      throw new CustosError(
+        'ERR_INVALID_ARGUMENT',
+        `kv ${action} needs --versions (comma-separated version numbers, e.g. --versions 1,2)`,
+      );
     }
     await api(target, 'POST', kvPath(options.mount, action, path), { versions: options.versions });
-    print(`${options.mount}/${path}: versions ${options.versions.join(', ')} ${action}d`);
+    print(`${options.mount}/${path}: versions ${options.versions.join(', ')} ${PAST[action]}`);
     return ExitCode.ok;
   };
 }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -99,9 +100,14 @@ describe('custos run', () => {
     const script = `process.on('SIGTERM', () => { console.log('got SIGTERM'); process.exit(42); }); console.log('ready'); setInterval(() => {}, 1000);`;
     const child = startCustos(['run', '--', process.execPath, '-e', script], { cwd });
     let stdout = '';
+    let signalled = false;
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
-      if (stdout.includes('ready')) child.kill('SIGTERM');
+      // Once: the test is that custos forwards one signal, not that it survives a stream of them.
+      if (!signalled && stdout.includes('ready')) {
+        signalled = true;
+        child.kill('SIGTERM');
+      }
     });
     const code = await new Promise((resolve) => child.once('exit', (c) => resolve(c)));
     expect(stdout).toBe('ready\ngot SIGTERM\n');
@@ -112,6 +118,25 @@ describe('custos run', () => {
       { cwd },
     );
     expect(killed.code).toBe(128 + 9);
+  });
+
+  it('keeps the exit code when a signal arrives after the command ended', async () => {
+    // In-process, so the signal lands exactly in the gap between the command's end and custos's.
+    const spawnModule = new URL('../../../dist/commands/run/spawn.js', import.meta.url).href;
+    const script = [
+      `const { runForwardingSignals } = await import(${JSON.stringify(spawnModule)});`,
+      "const code = await runForwardingSignals(process.execPath, ['-e', 'process.exit(42)'], process.env);",
+      "process.kill(process.pid, 'SIGTERM');",
+      'await new Promise((resolve) => setTimeout(resolve, 100));',
+      'process.exitCode = code;',
+    ].join('\n');
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: 'ignore',
+    });
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.once('exit', (c, s) => resolve([c, s])),
+    );
+    expect({ code, signal }).toEqual({ code: 42, signal: null });
   });
 
   it('exits 2 when the command cannot be started or is missing', async () => {

@@ -1,0 +1,123 @@
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POSTGRES_URL } from '#test-support/services.js';
+import {
+  startTestServer,
+  storageKinds,
+  type TestServer,
+  type TestStorage,
+} from '../test-harness.js';
+
+const SECRETS = { a: 'canary-barrier-a-61f0c2d9', b: 'canary-barrier-b-07e4a8b3' };
+const INTEGRITY_FAULT =
+  'storage integrity check failed: a stored entry was changed, moved or damaged (see the server log)';
+
+/** Direct access to the raw `custos_entries` table, behind the server's back. */
+interface RawEntries {
+  get(path: string): Promise<Buffer>;
+  set(path: string, value: Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function rawEntries(storage: TestStorage): Promise<RawEntries> {
+  if (storage.raw.kind === 'sqlite') {
+    const db = new Database(storage.raw.file);
+    return {
+      get: async (path) =>
+        (
+          db.prepare('select value from custos_entries where path = ?').get(path) as {
+            value: Buffer;
+          }
+        ).value,
+      set: async (path, value) => {
+        db.prepare('update custos_entries set value = ? where path = ?').run(value, path);
+      },
+      close: async () => {
+        db.close();
+      },
+    };
+  }
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  await client.query(`set search_path to "${storage.raw.schema}"`);
+  return {
+    get: async (path) =>
+      (await client.query('select value from custos_entries where path = $1', [path])).rows[0]
+        .value as Buffer,
+    set: async (path, value) => {
+      await client.query('update custos_entries set value = $1 where path = $2', [value, path]);
+    },
+    close: () => client.end(),
+  };
+}
+
+describe.each(await storageKinds())('the barrier refuses tampered storage on %s', (kind) => {
+  let s: TestServer;
+  let raw: RawEntries;
+  const logs: string[] = [];
+  beforeAll(async () => {
+    s = await startTestServer(kind, {
+      logLevel: 'error',
+      logDestination: { write: (line) => logs.push(line) },
+    });
+    raw = await rawEntries(s.storage);
+  });
+  afterAll(async () => {
+    await raw.close();
+    await s.close();
+  });
+
+  const write = (key: string, value: string) =>
+    s.request('POST', `secret/data/${key}`, { body: { data: { value } } });
+
+  /** A refused read: 500, a fixed message, no secret; the storage path only in the log. */
+  async function expectIntegrityFault(key: string, storagePath: string) {
+    const response = await s.request('GET', `secret/data/${key}`);
+    expect(response.status).toBe(500);
+    expect(response.body).toEqual({ errors: [INTEGRITY_FAULT] });
+    for (const secret of Object.values(SECRETS)) {
+      expect(response.text).not.toContain(secret);
+      expect(logs.join('')).not.toContain(secret);
+    }
+    const logged = logs
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.err?.code === 'ERR_STORAGE_INTEGRITY');
+    expect(logged.at(-1)?.err.message).toContain(storagePath);
+  }
+
+  it('refuses two stored values swapped in the database (the path is bound to each value)', async () => {
+    expect((await write('swap/a', SECRETS.a)).status).toBe(200);
+    expect((await write('swap/b', SECRETS.b)).status).toBe(200);
+    const pathA = 'kv/secret/ver/1/swap/a';
+    const pathB = 'kv/secret/ver/1/swap/b';
+    const [valueA, valueB] = [await raw.get(pathA), await raw.get(pathB)];
+    await raw.set(pathA, valueB);
+    await raw.set(pathB, valueA);
+    await expectIntegrityFault('swap/a', pathA);
+    await expectIntegrityFault('swap/b', pathB);
+    // Swapped back, both read again: the refusal was about the swap, nothing else.
+    await raw.set(pathA, valueA);
+    await raw.set(pathB, valueB);
+    expect((await s.request('GET', 'secret/data/swap/a')).body.data.data.value).toBe(SECRETS.a);
+    expect((await s.request('GET', 'secret/data/swap/b')).body.data.data.value).toBe(SECRETS.b);
+  });
+
+  it('refuses a flipped byte and a truncated value, and keeps serving everything else', async () => {
+    await write('flip/x', SECRETS.a);
+    await write('flip/y', SECRETS.b);
+    const path = 'kv/secret/ver/1/flip/x';
+    const original = await raw.get(path);
+    const flipped = Buffer.from(original);
+    flipped[flipped.length - 5] = (flipped[flipped.length - 5] as number) ^ 0x01;
+    await raw.set(path, flipped);
+    await expectIntegrityFault('flip/x', path);
+    await raw.set(path, original.subarray(0, 10));
+    await expectIntegrityFault('flip/x', path);
+    expect((await s.request('GET', 'secret/data/flip/y')).body.data.data.value).toBe(SECRETS.b);
+    // The key's metadata entry is behind the barrier too: tampering there is refused as well.
+    const metaPath = 'kv/secret/meta/flip/y';
+    await raw.set(metaPath, await raw.get('kv/secret/meta/flip/x'));
+    await expectIntegrityFault('flip/y', metaPath);
+  });
+});
