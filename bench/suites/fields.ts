@@ -22,12 +22,13 @@ export async function fieldsSuite(): Promise<Section> {
   const key = randomBytes(32);
   const hmacKey = randomBytes(32);
   // What a careful hand-written helper does: AES-256-GCM, a fresh random nonce per value, the
-  // row bound as associated data, base64url text.
-  const aad = Buffer.from('patients/ssn/421');
+  // row bound as associated data (built per call from the context, as a helper that serves
+  // every row must; a plain join, less strict than custos' canonical record), base64url text.
+  const aadOf = (c: typeof context) => Buffer.from(`${c.table}/${c.column}/${c.rowId}`);
   const bareEncrypt = (value: string) => {
     const nonce = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: 16 });
-    cipher.setAAD(aad);
+    cipher.setAAD(aadOf(context));
     const body = cipher.update(value, 'utf8');
     cipher.final();
     return PREFIX + Buffer.concat([nonce, body, cipher.getAuthTag()]).toString('base64url');
@@ -37,7 +38,7 @@ export async function fieldsSuite(): Promise<Section> {
     const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12), {
       authTagLength: 16,
     });
-    decipher.setAAD(aad);
+    decipher.setAAD(aadOf(context));
     decipher.setAuthTag(bytes.subarray(bytes.length - 16));
     const out = decipher.update(bytes.subarray(12, bytes.length - 16));
     decipher.final();
@@ -113,8 +114,9 @@ export async function fieldsSuite(): Promise<Section> {
     heading: 'Field encryption (`@custos/core/fields`) and `custos reencrypt`',
     notes: [
       'Keyring mode, text envelopes, every value bound to table, column and row. "bare',
-      'node:crypto" is a hand-written AES-256-GCM helper (random nonce per value, the row as',
-      'associated data, base64url); @47ng/cloak uses its synchronous API with a pre-parsed key',
+      'node:crypto" is a hand-written AES-256-GCM helper (random nonce per value, `table/column/row`',
+      'joined per call as associated data, base64url); custos also authenticates its header, checks',
+      'the key version and encodes the value type. @47ng/cloak uses its synchronous API with a pre-parsed key',
       '(no associated data). The blind-index baseline is the same normalisation and HMAC-SHA256',
       'with a fixed key; custos derives a per-column key (cached) and encodes the value type.',
       '@47ng/cloak has no lookup hash (only an 8-character SHA-256 fingerprint of the key), so the',

@@ -8,9 +8,11 @@ import { getOrCreate } from './get-or-create.js';
 
 const RECORD_MARKER = 0xad;
 const MAX_CACHED = 4096;
+const ROW_NAME = Buffer.from('row', 'latin1');
 
 interface Pieces {
-  /** Marker, column and purpose entries: everything that sorts before `row`. */
+  /** Marker, column and purpose entries (everything that sorts before `row`), then the row
+   * entry's first byte (its name's length). */
   readonly head: Buffer;
   /** Table and tenant entries: everything after `row`. */
   readonly tail: Buffer;
@@ -48,7 +50,11 @@ function build(purpose: string, table: string, column: string, tenant: string | 
     tenant === undefined
       ? entry('table', table)
       : Buffer.concat([entry('table', table), entry('tenant', tenant)]);
-  return { head, tail, whole: Buffer.concat([head, tail]) };
+  return {
+    head: Buffer.concat([head, Buffer.of(ROW_NAME.length)]),
+    tail,
+    whole: Buffer.concat([head, tail]),
+  };
 }
 
 function piecesFor(purpose: string, table: string, column: string, tenant: string | undefined) {
@@ -84,15 +90,20 @@ export function encodeFieldAad(
 ): Buffer {
   const { head, tail, whole } = piecesFor(purpose, table, column, tenant);
   if (row === undefined) return whole;
+  // Per value: the row's length and bytes between the cached pieces. TypedArray `set` and a
+  // plain loop for ASCII ids avoid Buffer's argument checks, which cost more than the copies.
   const rowLength = Buffer.byteLength(row, 'utf8');
-  const out = Buffer.allocUnsafe(head.length + 8 + rowLength + tail.length);
-  head.copy(out, 0);
+  const out = Buffer.allocUnsafe(head.length + 4 + ROW_NAME.length + rowLength + tail.length);
+  out.set(head, 0);
   let at = head.length;
-  out[at] = 3; // 'row'.length
-  out.writeUInt32BE(rowLength, at + 1);
-  out.write('row', at + 5, 'latin1');
-  at += 8;
-  out.write(row, at, 'utf8');
-  tail.copy(out, at + rowLength);
+  out.writeUInt32BE(rowLength, at);
+  out.set(ROW_NAME, at + 4);
+  at += 4 + ROW_NAME.length;
+  if (rowLength === row.length) {
+    for (let i = 0; i < rowLength; i++) out[at + i] = row.charCodeAt(i);
+  } else {
+    out.write(row, at, 'utf8');
+  }
+  out.set(tail, at + rowLength);
   return out;
 }
