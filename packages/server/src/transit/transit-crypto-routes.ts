@@ -76,7 +76,9 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
       const body = bodyOf(request);
       const input = itemsOf(request);
       const { items } = input;
-      if (!(await ctx.transit.exists(name))) {
+      // The boundary already asked whether the key exists (create vs update); a key that
+      // appeared since is left as it is (createKey returns false), one deleted since fails below.
+      if (request.custos.operation === 'create') {
         const derived = items.some((i) => i.context !== undefined && i.context !== '');
         await ctx.transit.createKey(
           name,
