@@ -54,6 +54,33 @@ export function buildEnvelopeHeader(
  * ```
  */
 export function parseEnvelope(input: Uint8Array | string): ParsedEnvelope {
+  const { bytes, algorithm, keyVersion, nonceEnd } = readEnvelope(input);
+  return {
+    formatVersion: ENVELOPE_FORMAT_VERSION,
+    algorithm,
+    keyId: bytes.toString('hex', 2, 10),
+    keyVersion,
+    header: bytes.subarray(0, ENVELOPE_HEADER_LENGTH),
+    nonce: bytes.subarray(ENVELOPE_HEADER_LENGTH, nonceEnd),
+    sealed: bytes.subarray(nonceEnd),
+  };
+}
+
+/** Where the parts of a structurally valid envelope lie: no views made, no key id string. */
+export interface EnvelopeLayout {
+  /** The whole binary envelope. */
+  readonly bytes: Buffer;
+  readonly algorithm: AeadAlgorithm;
+  readonly keyVersion: number;
+  /** Offset of the ciphertext: the nonce is `bytes[ENVELOPE_HEADER_LENGTH, nonceEnd)`. */
+  readonly nonceEnd: number;
+}
+
+/**
+ * The checks of {@link parseEnvelope} without building its views, for the decryption hot
+ * path. Throws {@link MalformedCiphertext}.
+ */
+export function readEnvelope(input: Uint8Array | string): EnvelopeLayout {
   const bytes = typeof input === 'string' ? decodeText(input) : toBufferView(input);
   if (bytes.length < ENVELOPE_HEADER_LENGTH) {
     throw new MalformedCiphertext('ciphertext is too short to hold an envelope header');
@@ -71,15 +98,7 @@ export function parseEnvelope(input: Uint8Array | string): ParsedEnvelope {
   if (bytes.length < nonceEnd + 16) {
     throw new MalformedCiphertext('ciphertext is truncated: shorter than header, nonce and tag');
   }
-  return {
-    formatVersion: ENVELOPE_FORMAT_VERSION,
-    algorithm,
-    keyId: bytes.toString('hex', 2, 10),
-    keyVersion,
-    header: bytes.subarray(0, ENVELOPE_HEADER_LENGTH),
-    nonce: bytes.subarray(ENVELOPE_HEADER_LENGTH, nonceEnd),
-    sealed: bytes.subarray(nonceEnd),
-  };
+  return { bytes, algorithm, keyVersion, nonceEnd };
 }
 
 /** Whether `value` looks like a text envelope (prefix only; see {@link parseEnvelope}). */
@@ -92,26 +111,35 @@ export function envelopeToText(envelope: Uint8Array): string {
   return ENVELOPE_TEXT_PREFIX + toBufferView(envelope).toString('base64url');
 }
 
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
-
 function decodeText(text: string): Buffer {
   if (!text.startsWith(ENVELOPE_TEXT_PREFIX)) {
     throw new MalformedCiphertext(`text ciphertext must start with "${ENVELOPE_TEXT_PREFIX}"`);
   }
   const body = text.slice(ENVELOPE_TEXT_PREFIX.length);
-  // A length of 1 mod 4 cannot come from base64url; Buffer would silently drop the last char.
-  if (!BASE64URL.test(body) || body.length % 4 === 1) {
+  const remainder = body.length % 4;
+  // Buffer's decoder stops at (or skips) a character outside the alphabet, so any such
+  // character makes the output shorter than the length implies; it also reads the standard
+  // alphabet's `+` and `/`, which are refused so one ciphertext has one text form. A length of
+  // 1 mod 4 cannot come from base64url (Buffer would silently drop the last character).
+  const bytes = Buffer.from(body, 'base64url');
+  if (
+    remainder === 1 ||
+    bytes.length !== (body.length * 3) >> 2 ||
+    body.includes('+') ||
+    body.includes('/')
+  ) {
     throw new MalformedCiphertext('text ciphertext is not valid base64url');
   }
   // A final character with unused low bits set decodes to the same bytes as the canonical one;
-  // refuse it so that one ciphertext has exactly one text form.
-  const remainder = body.length % 4;
+  // refuse it for the same reason.
   const unusedBits = remainder === 2 ? 4 : remainder === 3 ? 2 : 0;
-  const lastValue = BASE64URL_ALPHABET.indexOf(body.at(-1) as string);
-  if (unusedBits > 0 && (lastValue & ((1 << unusedBits) - 1)) !== 0) {
-    throw new MalformedCiphertext('text ciphertext is not canonical base64url');
+  if (unusedBits > 0) {
+    const lastValue = BASE64URL_ALPHABET.indexOf(body.charAt(body.length - 1));
+    if ((lastValue & ((1 << unusedBits) - 1)) !== 0) {
+      throw new MalformedCiphertext('text ciphertext is not canonical base64url');
+    }
   }
-  return Buffer.from(body, 'base64url');
+  return bytes;
 }
 
 const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

@@ -12,7 +12,13 @@ import {
   sealParts,
 } from './aead.js';
 import { type AssociatedData, encodeAssociatedData } from './associated-data.js';
-import { buildEnvelopeHeader, envelopeToText, KEY_ID_LENGTH, parseEnvelope } from './envelope.js';
+import {
+  buildEnvelopeHeader,
+  ENVELOPE_HEADER_LENGTH,
+  envelopeToText,
+  KEY_ID_LENGTH,
+  readEnvelope,
+} from './envelope.js';
 import { DerivedKeyCache } from './hkdf.js';
 
 /** State of one key version. See `NOTES.md` for the allowed transitions. */
@@ -176,7 +182,7 @@ const allowedTransitions: Readonly<Record<KeyVersionState, readonly KeyVersionSt
  */
 export class Keyring {
   readonly #byName = new Map<string, KeyRecord>();
-  readonly #byId = new Map<string, KeyRecord>();
+  readonly #byId = new Map<bigint, KeyRecord>();
   readonly #derived = new DerivedKeyCache<AeadKey>(1024);
   readonly #derivedKeys = new DerivedKeyCache<KeyObject>(1024);
   readonly #now: () => Date;
@@ -222,12 +228,12 @@ export class Keyring {
     }
     const limit = defaultLimit(algorithm, options.encryptionLimit);
     let id = randomBytes(KEY_ID_LENGTH);
-    while (this.#byId.has(id.toString('hex'))) id = randomBytes(KEY_ID_LENGTH);
+    while (this.#byId.has(idOf(id, 0))) id = randomBytes(KEY_ID_LENGTH);
     if (options.id !== undefined) {
       if (!KEY_ID_HEX.test(options.id)) {
         throw new CustosError('ERR_INVALID_ARGUMENT', 'key id must be 16 lowercase hex characters');
       }
-      if (this.#byId.has(options.id)) {
+      if (this.#byId.has(BigInt(`0x${options.id}`))) {
         throw new CustosError('ERR_KEY_EXISTS', `key id ${options.id} is already used`);
       }
       id = Buffer.from(options.id, 'hex');
@@ -342,29 +348,34 @@ export class Keyring {
    * `ERR_KEY_DISABLED` (the version may not decrypt).
    */
   decrypt(envelope: Uint8Array | string, options?: CryptOptions): Buffer {
-    const parsed = parseEnvelope(envelope);
-    const key = this.#byId.get(parsed.keyId);
-    if (key === undefined || key.algorithm !== parsed.algorithm) {
-      throw new DecryptionFailed(`decryption failed: this keyring holds no key ${parsed.keyId}`);
+    const { bytes, algorithm, keyVersion, nonceEnd } = readEnvelope(envelope);
+    const key = this.#byId.get(idOf(bytes, 2));
+    if (key === undefined || key.algorithm !== algorithm) {
+      const keyId = bytes.toString('hex', 2, 2 + KEY_ID_LENGTH);
+      throw new DecryptionFailed(`decryption failed: this keyring holds no key ${keyId}`);
     }
-    const record = key.versions.get(parsed.keyVersion);
+    const record = key.versions.get(keyVersion);
     if (record === undefined) {
       throw new DecryptionFailed(
-        `decryption failed: key "${key.name}" has no version ${parsed.keyVersion}`,
+        `decryption failed: key "${key.name}" has no version ${keyVersion}`,
       );
     }
     if (record.state === 'destroyed') {
       // No material is left to authenticate with: whatever the envelope claims, it is unreadable.
       throw new DecryptionFailed(
-        `decryption failed: version ${parsed.keyVersion} of "${key.name}" is destroyed`,
+        `decryption failed: version ${keyVersion} of "${key.name}" is destroyed`,
       );
     }
     const aeadKey = this.#aeadKey(record, options?.keyContext);
-    const aad = options?.aad === undefined ? parsed.header : withHeader(parsed.header, options.aad);
+    const aad =
+      options?.aad === undefined
+        ? bytes.subarray(0, ENVELOPE_HEADER_LENGTH)
+        : withHeader(bytes, options.aad);
     // Authenticate before applying the version's policy, so a forged or altered envelope is
     // always ERR_DECRYPTION_FAILED and ERR_KEY_DISABLED means "authentic, but refused".
-    const plaintext = open(aeadKey, parsed.nonce, parsed.sealed, aad);
-    const refusal = versionRefusal(key, parsed.keyVersion, record.state);
+    const nonce = bytes.subarray(ENVELOPE_HEADER_LENGTH, nonceEnd);
+    const plaintext = open(aeadKey, nonce, bytes.subarray(nonceEnd), aad);
+    const refusal = versionRefusal(key, keyVersion, record.state);
     if (refusal !== undefined) {
       plaintext.fill(0);
       throw new KeyDisabled(refusal);
@@ -441,11 +452,11 @@ export class Keyring {
     if (this.#byName.has(record.name)) {
       throw new CustosError('ERR_KEY_EXISTS', `key "${record.name}" exists`);
     }
-    if (this.#byId.has(record.idHex)) {
+    if (this.#byId.has(idOf(record.id, 0))) {
       throw new CustosError('ERR_KEY_EXISTS', `key id ${record.idHex} is used twice`);
     }
     this.#byName.set(record.name, record);
-    this.#byId.set(record.idHex, record);
+    this.#byId.set(idOf(record.id, 0), record);
   }
 
   #addVersion(
@@ -572,8 +583,20 @@ function withPrefix(prefix: string, context: BytesLike): BytesLike {
     : Buffer.concat([Buffer.from(prefix), toBuffer(context)]);
 }
 
-function withHeader(header: Buffer, aad: AssociatedData): Buffer {
-  return Buffer.concat([header, encodeAssociatedData(aad)]);
+/** The envelope header (the first bytes of `envelope`) followed by the caller's associated data. */
+function withHeader(envelope: Buffer, aad: AssociatedData): Buffer {
+  // On every field encryption and decryption: a loop and TypedArray `set` skip the views and
+  // checks of Buffer.concat.
+  const extra = aad instanceof Uint8Array ? aad : encodeAssociatedData(aad);
+  const out = Buffer.allocUnsafe(ENVELOPE_HEADER_LENGTH + extra.length);
+  for (let i = 0; i < ENVELOPE_HEADER_LENGTH; i++) out[i] = envelope[i] as number;
+  out.set(extra, ENVELOPE_HEADER_LENGTH);
+  return out;
+}
+
+/** A key id as a map key: the 8 bytes at `offset`, read without building a hex string. */
+function idOf(bytes: Buffer, offset: number): bigint {
+  return bytes.readBigUInt64BE(offset);
 }
 
 /** Why a version may not decrypt, or `undefined` when it may. */
