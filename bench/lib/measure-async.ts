@@ -1,4 +1,4 @@
-import type { Measurement } from './measure.js';
+import { type Measurement, summarise } from './measure.js';
 
 /** One candidate whose operation returns a promise (awaited one at a time). */
 export interface AsyncCandidate {
@@ -36,13 +36,5 @@ export async function compareAsync(
   for (let r = 0; r < rounds; r++) {
     for (const [i, c] of candidates.entries()) samples[i]?.push(await timeSlice(c.run, sliceMs));
   }
-  return candidates.map((c, i) => {
-    const sorted = (samples[i] as number[]).sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)] as number;
-    return {
-      name: c.name,
-      opsPerSecond: median,
-      spread: ((sorted.at(-1) as number) - (sorted[0] as number)) / median,
-    };
-  });
+  return candidates.map((c, i) => summarise(c.name, samples[i] as number[]));
 }

@@ -11,6 +11,8 @@ export interface Measurement {
   readonly opsPerSecond: number;
   /** Spread of the rounds: (max - min) / median. */
   readonly spread: number;
+  /** Ops/s of each round, in order: rows measured in the same rounds are compared pairwise. */
+  readonly rounds?: readonly number[];
   /** Extra figures shown as extra columns (latency percentiles, memory…). */
   readonly details?: Readonly<Record<string, string>>;
   /** Figures that goals can compare (`Goal.figure`), e.g. `{ peakMemoryMiB: 61.2 }`. */
@@ -47,13 +49,17 @@ export function compare(
   for (let r = 0; r < rounds; r++) {
     for (const [i, c] of candidates.entries()) samples[i]?.push(timeSlice(c.run, sliceMs));
   }
-  return candidates.map((c, i) => {
-    const sorted = (samples[i] as number[]).sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)] as number;
-    return {
-      name: c.name,
-      opsPerSecond: median,
-      spread: ((sorted.at(-1) as number) - (sorted[0] as number)) / median,
-    };
-  });
+  return candidates.map((c, i) => summarise(c.name, samples[i] as number[]));
+}
+
+/** A candidate's measurement from its per-round ops/s (kept in round order). */
+export function summarise(name: string, rounds: readonly number[]): Measurement {
+  const sorted = [...rounds].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)] as number;
+  return {
+    name,
+    opsPerSecond: median,
+    spread: ((sorted.at(-1) as number) - (sorted[0] as number)) / median,
+    rounds,
+  };
 }
