@@ -64,3 +64,15 @@ export async function requireService(service: 'postgres' | 'redis'): Promise<boo
 export function uniqueName(label: string): string {
   return `custos_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
 }
+
+/** Drops a PostgreSQL schema a test created, with everything in it (over its own connection). */
+export async function dropPostgresSchema(schema: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`);
+  } finally {
+    await client.end();
+  }
+}

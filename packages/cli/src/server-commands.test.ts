@@ -1,11 +1,16 @@
-import { type ChildProcess, execFileSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POSTGRES_URL, requireService, uniqueName } from '#test-support/services.js';
+import {
+  dropPostgresSchema,
+  POSTGRES_URL,
+  requireService,
+  uniqueName,
+} from '#test-support/services.js';
+import { selfSignedCertificate } from '#test-support/tls.js';
 import { custos, startCustos } from './test-cli.js';
 
 /** The storages the production server is tested on from the CLI. */
@@ -19,15 +24,7 @@ async function configStorage(kind: 'sqlite' | 'postgres', dir: string) {
   const schema = uniqueName('cli_tls');
   return {
     location: `${POSTGRES_URL}?schema=${schema}`,
-    async cleanup() {
-      const client = new pg.Client({ connectionString: POSTGRES_URL });
-      await client.connect();
-      try {
-        await client.query(`drop schema if exists "${schema}" cascade`);
-      } finally {
-        await client.end();
-      }
-    },
+    cleanup: () => dropPostgresSchema(schema),
   };
 }
 
@@ -274,29 +271,7 @@ describe.each(await serverStorages())('custos server --config with a tls block, 
 
   it('serves HTTPS with the configured certificate end to end: operator, kv and a verified audit log', async () => {
     // A self-signed certificate for 127.0.0.1, made for this test.
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSignedCertificate(dir);
     const config = join(dir, 'custos.json');
     await writeFile(
       config,

@@ -5,8 +5,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { POSTGRES_URL, requireService, uniqueName } from '#test-support/services.js';
+import {
+  dropPostgresSchema,
+  POSTGRES_URL,
+  requireService,
+  uniqueName,
+} from '#test-support/services.js';
 import { type RunningServer, type StartOptions, startServer } from './server.js';
 
 /** The storages every server behaviour is tested on. */
@@ -40,15 +44,7 @@ export async function createTestStorage(kind: StorageKind): Promise<TestStorage>
   return {
     location: `${POSTGRES_URL}?schema=${schema}`,
     raw: { kind, schema },
-    async cleanup() {
-      const client = new pg.Client({ connectionString: POSTGRES_URL });
-      await client.connect();
-      try {
-        await client.query(`drop schema if exists "${schema}" cascade`);
-      } finally {
-        await client.end();
-      }
-    },
+    cleanup: () => dropPostgresSchema(schema),
   };
 }
 

@@ -1,6 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
-import { CustosError } from '../errors/index.js';
+import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../lib/atomic-file.js';
+import { checkPrivateFile } from '../lib/private-file.js';
 import type { Keyring, KeyringOptions } from './keyring.js';
 import { loadKeyring, serializeKeyring } from './keyring-json.js';
 
@@ -27,21 +27,7 @@ export async function readKeyringFile(
   path: string,
   options: ReadKeyringFileOptions = {},
 ): Promise<Keyring> {
-  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
-    throw new CustosError(
-      'ERR_INVALID_ARGUMENT',
-      err.code === 'ENOENT'
-        ? `keyring file ${path} does not exist`
-        : `cannot read ${path}: ${err.code}`,
-    );
-  });
-  if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
-    const message = `keyring file ${path} is readable by others (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 ${path}`;
-    if ((options.permissions ?? 'refuse') === 'refuse') {
-      throw new CustosError('ERR_INSECURE_FILE', message);
-    }
-    options.onWarning?.(message);
-  }
+  await checkPrivateFile(path, 'keyring file', options);
   return loadKeyring(await readFile(path, 'utf8'), options);
 }
 

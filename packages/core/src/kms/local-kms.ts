@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { CustosError } from '../errors/index.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { type BytesLike, toBuffer } from '../lib/bytes.js';
+import { checkPrivateFile } from '../lib/private-file.js';
 import { parseVersioned } from './ciphertext.js';
 import type { KeyState } from './key-lifecycle.js';
 import { decodeBackup, encodeBackup } from './transit-backup.js';
@@ -94,14 +95,22 @@ export class LocalKms {
     this.#onUsage = options.onUsage;
   }
 
-  /** Opens (or starts) a KMS file. The file holds key material: it is written with mode 0600. */
+  /**
+   * Opens (or starts) a KMS file. The file holds key material: it is written with mode 0600, and
+   * an existing one that other users may read is refused (`ERR_INSECURE_FILE`).
+   */
   static async open(file: string, options: LocalKmsOptions = {}): Promise<LocalKms> {
     const kms = new LocalKms(options);
     kms.#file = file;
-    const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
-    });
+    const exists = await stat(file).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return false;
+        throw err;
+      },
+    );
+    if (exists) await checkPrivateFile(file, 'KMS file');
+    const text = exists ? await readFile(file, 'utf8') : undefined;
     if (text !== undefined) {
       let parsed: { format?: string; keys?: string[] };
       try {

@@ -7,6 +7,7 @@ import { Keyring } from '../crypto/keyring.js';
 import { loadKeyring } from '../crypto/keyring-json.js';
 import { CustosError } from '../errors/index.js';
 import { decodeBase64UrlStrict } from '../lib/bytes.js';
+import { checkPrivateFile } from '../lib/private-file.js';
 import { Secret } from '../redaction/secret.js';
 
 /**
@@ -245,12 +246,7 @@ export function buildKeySet(
 
 async function readKeysFile(path: string): Promise<Record<string, string> | undefined> {
   const info = await stat(path).catch(() => undefined);
-  if (info === undefined || !info.isFile()) return undefined;
-  if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
-    throw new CustosError(
-      'ERR_INSECURE_FILE',
-      `key file ${path} may be read by other users (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 ${path}`,
-    );
-  }
+  if (info === undefined || !info.isFile()) return undefined; // no key file: keys come from the environment
+  await checkPrivateFile(path, 'key file');
   return parse(await readFile(path, 'utf8'));
 }

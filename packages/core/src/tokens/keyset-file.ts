@@ -1,6 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
-import { CustosError } from '../errors/index.js';
+import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../lib/atomic-file.js';
+import { checkPrivateFile } from '../lib/private-file.js';
 import type { JwtKeyset } from './keyset.js';
 import { loadJwtKeyset, serializeJwtKeyset } from './keyset-json.js';
 
@@ -14,20 +14,7 @@ import { loadJwtKeyset, serializeJwtKeyset } from './keyset-json.js';
  * ```
  */
 export async function readJwtKeysetFile(path: string): Promise<JwtKeyset> {
-  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
-    throw new CustosError(
-      'ERR_INVALID_ARGUMENT',
-      err.code === 'ENOENT'
-        ? `keyset file ${path} does not exist`
-        : `cannot read ${path}: ${err.code}`,
-    );
-  });
-  if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
-    throw new CustosError(
-      'ERR_INSECURE_FILE',
-      `keyset file ${path} is readable by others (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 ${path}`,
-    );
-  }
+  await checkPrivateFile(path, 'keyset file');
   return loadJwtKeyset(await readFile(path, 'utf8'));
 }
 

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCertificate } from '#test-support/tls.js';
 import { type RunningServer, startServer } from '../server.js';
 
 describe('TLS', () => {
@@ -12,29 +12,7 @@ describe('TLS', () => {
   let cert: Buffer;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'custos-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSignedCertificate(dir);
     cert = await readFile(join(dir, 'cert.pem'));
     server = await startServer({
       dev: { rootTokenId: 'root' },

@@ -14,7 +14,8 @@ import { LocalKms, localKmsDataKeys } from '@custos/core/kms';
  * written with it.
  */
 export async function openLocalKmsDataKeys(file: string, keyName: string): Promise<FieldKms> {
-  const info = await stat(file).catch((err: NodeJS.ErrnoException) => {
+  // LocalKms.open refuses a file others may read; a missing one would start an empty KMS.
+  await stat(file).catch((err: NodeJS.ErrnoException) => {
     throw new CustosError(
       'ERR_INVALID_ARGUMENT',
       err.code === 'ENOENT'
@@ -22,12 +23,6 @@ export async function openLocalKmsDataKeys(file: string, keyName: string): Promi
         : `cannot read ${file}: ${err.code}`,
     );
   });
-  if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
-    throw new CustosError(
-      'ERR_INSECURE_FILE',
-      `KMS file ${file} is readable by others (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 ${file}`,
-    );
-  }
   const kms = await LocalKms.open(file);
   if (!kms.listKeys().includes(keyName)) {
     throw new CustosError('ERR_KEY_NOT_FOUND', `KMS file ${file} has no key "${keyName}"`);

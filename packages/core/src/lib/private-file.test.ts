@@ -1,0 +1,62 @@
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalKms } from '../kms/index.js';
+import { checkPrivateFile } from './private-file.js';
+
+describe('checkPrivateFile', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custos-private-file-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('accepts 0600 and 0400, refuses anything others may read, and names the file', async () => {
+    const file = join(dir, 'keys.json');
+    await writeFile(file, '{}');
+    for (const mode of [0o600, 0o400]) {
+      await chmod(file, mode);
+      await expect(checkPrivateFile(file, 'keyring file')).resolves.toBeUndefined();
+    }
+    for (const mode of [0o640, 0o604, 0o644, 0o660]) {
+      await chmod(file, mode);
+      await expect(checkPrivateFile(file, 'keyring file')).rejects.toMatchObject({
+        code: 'ERR_INSECURE_FILE',
+        message: expect.stringMatching(/^keyring file .*keys\.json may be read .*chmod 600/),
+      });
+    }
+  });
+
+  it('warns instead when asked, and refuses a missing path or a directory', async () => {
+    const file = join(dir, 'shared.json');
+    await writeFile(file, '{}', { mode: 0o644 });
+    await chmod(file, 0o644);
+    const warnings: string[] = [];
+    await checkPrivateFile(file, 'key file', {
+      permissions: 'warn',
+      onWarning: (m) => warnings.push(m),
+    });
+    expect(warnings).toEqual([expect.stringMatching(/mode 644/)]);
+    await expect(checkPrivateFile(join(dir, 'nope.json'), 'key file')).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringMatching(/does not exist/),
+    });
+    await mkdir(join(dir, 'sub'));
+    await expect(checkPrivateFile(join(dir, 'sub'), 'key file')).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
+  });
+
+  it('is what LocalKms.open applies to an existing KMS file', async () => {
+    const file = join(dir, 'kms.json');
+    const kms = await LocalKms.open(file); // a missing file starts an empty KMS
+    kms.createKey('k');
+    await kms.save();
+    await expect(LocalKms.open(file)).resolves.toBeInstanceOf(LocalKms);
+    await chmod(file, 0o644);
+    await expect(LocalKms.open(file)).rejects.toMatchObject({ code: 'ERR_INSECURE_FILE' });
+  });
+});
