@@ -164,9 +164,17 @@ describe.each(await storageKinds())('transit on %s', (kind) => {
     }));
     const decrypted = await decrypt('orders', { batch_input: toDecrypt });
     expect(decrypted.status).toBe(400); // partial failure without an override code
-    const plains = decrypted.body.data.batch_results as { plaintext?: string; error?: string }[];
-    expect(plains[1]?.plaintext).toBe(b64('item 1'));
-    expect(plains[0]?.error).toBe('invalid ciphertext length');
+    const plains = decrypted.body.data.batch_results as {
+      plaintext?: string;
+      error?: string;
+      reference: string;
+    }[];
+    expect(plains).toHaveLength(1000);
+    for (const [i, plain] of plains.entries()) {
+      expect(plain.reference).toBe(`d${i}`);
+      if (i % 97 === 0) expect(plain).toMatchObject({ error: 'invalid ciphertext length' });
+      else expect(plain.plaintext).toBe(b64(`item ${i}`));
+    }
     const allBad = await encrypt('orders', {
       batch_input: [{ plaintext: '!' }, { plaintext: '!' }],
       partial_failure_response_code: 207,
