@@ -1,8 +1,8 @@
 import pg from 'pg';
+import { POSTGRES_URL } from '../../test/support/services.js';
 
-/** The PostgreSQL the benchmarks use (the same as the tests'). */
-export const POSTGRES_URL =
-  process.env.CUSTOS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+// The benchmarks use the tests' PostgreSQL (CUSTOS_TEST_POSTGRES_URL) and its schema cleanup.
+export { dropPostgresSchema as dropSchema, POSTGRES_URL } from '../../test/support/services.js';
 
 /**
  * Why PostgreSQL cannot be used (its host and the connection error; never credentials), or
@@ -23,15 +23,4 @@ export async function postgresUnreachable(): Promise<string | undefined> {
 /** Whether PostgreSQL answers; suites measure SQLite alone when it does not. */
 export async function postgresReachable(): Promise<boolean> {
   return (await postgresUnreachable()) === undefined;
-}
-
-/** Drops a schema a benchmark created. */
-export async function dropSchema(schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(`drop schema if exists "${schema}" cascade`);
-  } finally {
-    await client.end();
-  }
 }

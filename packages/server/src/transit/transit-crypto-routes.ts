@@ -45,6 +45,25 @@ function versionsRequested(
 }
 
 /**
+ * An item's derivation `context` and `associated_data` (each falling back to the request
+ * body's), decoded, as options of the key operations: absent fields stay absent.
+ */
+function bindingOf(
+  item: Record<string, unknown>,
+  body: Record<string, unknown>,
+): { context?: Buffer; associatedData?: Buffer } {
+  const context = optionalBase64(item.context ?? body.context, 'context');
+  const associatedData = optionalBase64(
+    item.associated_data ?? body.associated_data,
+    'associated_data',
+  );
+  return {
+    ...(context ? { context } : {}),
+    ...(associatedData ? { associatedData } : {}),
+  };
+}
+
+/**
  * Transit's data operations at `/v1/transit/…`: encrypt, decrypt, rewrap (with `batch_input`),
  * data keys, HMAC, sign and verify, random bytes.
  *
@@ -60,7 +79,7 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
     exists?: (r: FastifyRequest) => Promise<boolean>,
   ) =>
     app.route({
-      method: ['POST', 'PUT'],
+      method: 'POST', // PUT too: the route table answers PUT wherever POST is (http/app.ts)
       url,
       ...(exists ? { config: { access: { exists } } } : {}),
       handler,
@@ -92,17 +111,12 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
         versionsRequested(items, body),
       );
       const results = await runItems(items, async (item) => {
-        const context = optionalBase64(item.context ?? body.context, 'context');
-        const associatedData = optionalBase64(
-          item.associated_data ?? body.associated_data,
-          'associated_data',
-        );
+        const binding = bindingOf(item, body);
         const keyVersion = optionalInteger(item.key_version, 'key_version') ?? requested;
         const plaintext = base64Field(item.plaintext, 'plaintext');
         const { ciphertext, keyVersion: used } = encryptWithKey(await session.take(keyVersion), {
           plaintext,
-          ...(context ? { context } : {}),
-          ...(associatedData ? { associatedData } : {}),
+          ...binding,
           ...(keyVersion === undefined ? {} : { keyVersion }),
         });
         return { ciphertext, key_version: used };
@@ -125,17 +139,12 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
         items.flatMap((i) => versionIn(i.ciphertext)),
       );
       const results = await runItems(items, async (item) => {
-        const context = optionalBase64(item.context ?? body.context, 'context');
-        const associatedData = optionalBase64(
-          item.associated_data ?? body.associated_data,
-          'associated_data',
-        );
+        const binding = bindingOf(item, body);
         if (item.ciphertext === undefined || item.ciphertext === '')
           throw new CustosError('ERR_INVALID_REQUEST', 'missing ciphertext to decrypt');
         const { plaintext, keyVersion } = decryptWithKey(view, {
           ciphertext: item.ciphertext,
-          ...(context ? { context } : {}),
-          ...(associatedData ? { associatedData } : {}),
+          ...binding,
         });
         return { plaintext: plaintext.toString('base64'), key_version: keyVersion };
       });
@@ -159,25 +168,17 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
         ...versionsRequested(items, body),
       ]);
       const results = await runItems(items, async (item) => {
-        const context = optionalBase64(item.context ?? body.context, 'context');
-        const associatedData = optionalBase64(
-          item.associated_data ?? body.associated_data,
-          'associated_data',
-        );
-        const extras = {
-          ...(context ? { context } : {}),
-          ...(associatedData ? { associatedData } : {}),
-        };
+        const binding = bindingOf(item, body);
         const keyVersion = optionalInteger(item.key_version, 'key_version') ?? requested;
         const { plaintext } = decryptWithKey(session.view, {
           ciphertext: item.ciphertext,
-          ...extras,
+          ...binding,
         });
         // Rewrap never hands the plaintext out; it lives here only between the two operations.
         try {
           const { ciphertext, keyVersion: used } = encryptWithKey(await session.take(keyVersion), {
             plaintext,
-            ...extras,
+            ...binding,
             ...(keyVersion ? { keyVersion } : {}),
           });
           return { ciphertext, key_version: used };

@@ -83,7 +83,7 @@ export function registerTransitKeyRoutes(app: FastifyInstance, ctx: ServerContex
   });
 
   app.route({
-    method: ['POST', 'PUT'],
+    method: 'POST',
     url: `${base}/:name`,
     config: { access: { exists: (r) => ctx.transit.exists(nameOf(r)) } },
     handler: async (request, reply) => {
@@ -101,7 +101,7 @@ export function registerTransitKeyRoutes(app: FastifyInstance, ctx: ServerContex
   });
 
   app.route({
-    method: ['POST', 'PUT'],
+    method: 'POST',
     url: `${base}/:name/config`,
     handler: async (request, reply) => {
       const body = bodyOf(request);
@@ -144,7 +144,7 @@ export function registerTransitKeyRoutes(app: FastifyInstance, ctx: ServerContex
   });
 
   app.route({
-    method: ['POST', 'PUT'],
+    method: 'POST',
     url: `${base}/:name/rotate`,
     handler: async (request, reply) => {
       await ctx.transit.rotate(nameOf(request));
@@ -153,7 +153,7 @@ export function registerTransitKeyRoutes(app: FastifyInstance, ctx: ServerContex
   });
 
   app.route({
-    method: ['POST', 'PUT'],
+    method: 'POST',
     url: `${base}/:name/trim`,
     handler: async (request, reply) => {
       const min = optionalInteger(bodyOf(request).min_available_version, 'min_available_version');
@@ -164,7 +164,7 @@ export function registerTransitKeyRoutes(app: FastifyInstance, ctx: ServerContex
   });
 
   app.route({
-    method: ['POST', 'PUT'],
+    method: 'POST',
     url: `${base}/:name/state`,
     handler: async (request, reply) => {
       const state = bodyOf(request).state;
@@ -191,7 +191,7 @@ export function registerTransitKeyRoutes(app: FastifyInstance, ctx: ServerContex
 
   for (const url of ['/v1/transit/restore', '/v1/transit/restore/:name']) {
     app.route({
-      method: ['POST', 'PUT'],
+      method: 'POST',
       url,
       handler: async (request, reply) => {
         const body = bodyOf(request);
