@@ -290,10 +290,7 @@ export class SealManager implements BarrierKeys {
     let rootKey: Buffer | undefined;
     try {
       rootKey = await combineRootKey(shares, threshold);
-      const { keyring, revision } = openStoredKeyring(
-        rootKey,
-        await readKeyringEntry(this.#store),
-      );
+      const { keyring, revision } = openStoredKeyring(rootKey, await readKeyringEntry(this.#store));
       this.#rootKey = rootKey;
       this.#keyring = keyring;
       this.#keyringRevision = revision;

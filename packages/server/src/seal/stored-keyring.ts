@@ -1,9 +1,4 @@
-import {
-  type Keyring,
-  type KeyringJson,
-  loadKeyring,
-  serializeKeyring,
-} from '@custos/core/crypto';
+import { type Keyring, type KeyringJson, loadKeyring, serializeKeyring } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
 import type { EntryWriter, StoredEntry } from '../storage/entry-store.js';
 import { decryptKeyring, encryptKeyring } from './root-key.js';
