@@ -34,11 +34,13 @@ export async function initialize(
   return { keyShares, rootToken: token };
 }
 
-/** Seals: closes the audit log (with final checkpoints) first, then drops every key. */
+/**
+ * Seals: no request is admitted from here on; the transit usage counters are flushed and the
+ * audit log closed (with final checkpoints) while the keys are still held, then every key is
+ * dropped (see `wireSealHooks`).
+ */
 export async function sealServer(ctx: ServerContext): Promise<void> {
-  if (ctx.seal.isUnsealed()) await ctx.transitUsage.flush().catch(() => {});
-  await ctx.audit.deactivate();
-  ctx.seal.seal();
+  await ctx.seal.seal();
 }
 
 /** Wires what must happen on every unseal and seal. Called once at start. */
@@ -49,8 +51,12 @@ export function wireSealHooks(ctx: ServerContext): void {
     // Transit keys with an auto_rotate_period rotate on use; this catches the idle ones.
     sweep = setInterval(() => void ctx.transit.rotateDueKeys().catch(() => {}), 60_000).unref();
   });
-  ctx.seal.onSeal(() => {
+  ctx.seal.onBeforeSeal(async () => {
     clearInterval(sweep);
+    await ctx.transitUsage.flush();
+  });
+  ctx.seal.onBeforeSeal(() => ctx.audit.deactivate());
+  ctx.seal.onSeal(() => {
     ctx.tokens.clear();
     ctx.policies.clear();
     ctx.transit.clear();

@@ -1,4 +1,3 @@
-import { readFile, writeFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { AuditBroker } from './audit/audit-broker.js';
@@ -12,6 +11,7 @@ import { buildApp } from './http/app.js';
 import { createKvEngine } from './kv/kv-engine.js';
 import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
 import { createPolicyStore } from './policy/policy-store.js';
+import { createDevKeyFile, readDevKeyFile } from './seal/dev-unseal-key.js';
 import { SealManager } from './seal/seal-manager.js';
 import { openStorage } from './storage/database.js';
 import { createEntryStore } from './storage/entry-store.js';
@@ -40,7 +40,9 @@ export interface StartOptions {
   /**
    * Dev mode, as `vault server -dev`: initialised and unsealed at start with one unseal key,
    * a root token (`rootTokenId` when given). With file storage, the unseal key is kept in
-   * `<file>.dev-unseal-key` (mode 0600) so a restart unseals again — never do this in production.
+   * `<file>.dev-unseal-key` so a restart unseals again — never do this in production. The file
+   * is created new (0600; an existing file or symbolic link there is refused) and read back
+   * only if it is a regular file of this user that nobody else may read.
    */
   readonly dev?: { readonly rootTokenId?: string };
 }
@@ -120,8 +122,15 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
   let rootToken: string | undefined;
   let unsealKey: string | undefined;
-  if (options.dev !== undefined)
-    ({ rootToken, unsealKey } = await startDev(context, storage.description, options));
+  if (options.dev !== undefined) {
+    try {
+      ({ rootToken, unsealKey } = await startDev(context, storage.description, options));
+    } catch (err) {
+      await sealServer(context);
+      await storage.close();
+      throw err;
+    }
+  }
 
   const app = buildApp(context, {
     bodyLimitBytes: options.maxRequestBytes ?? 4 * 1024 * 1024,
@@ -162,17 +171,25 @@ async function startDev(
     ? `${description.slice('sqlite '.length)}.dev-unseal-key`
     : undefined;
   if (!ctx.seal.isInitialized()) {
-    const { keyShares, rootToken } = await initialize(ctx, 1, 1, {
-      stayUnsealed: true,
-      ...(options.dev?.rootTokenId === undefined ? {} : { rootTokenId: options.dev.rootTokenId }),
-    });
-    const unsealKey = (keyShares[0] as Buffer).toString('hex');
-    if (keyFile !== undefined) await writeFile(keyFile, unsealKey, { mode: 0o600 });
-    return { rootToken, unsealKey };
+    // Created (exclusively) before init, so an existing file stops the start before storage
+    // is touched.
+    const file = keyFile === undefined ? undefined : await createDevKeyFile(keyFile);
+    try {
+      const { keyShares, rootToken } = await initialize(ctx, 1, 1, {
+        stayUnsealed: true,
+        ...(options.dev?.rootTokenId === undefined ? {} : { rootTokenId: options.dev.rootTokenId }),
+      });
+      const unsealKey = (keyShares[0] as Buffer).toString('hex');
+      await file?.write(unsealKey);
+      return { rootToken, unsealKey };
+    } catch (err) {
+      await file?.discard();
+      throw err;
+    }
   }
   if (keyFile === undefined)
     throw new Error('dev mode: storage is initialised but has no dev unseal key');
-  const unsealKey = (await readFile(keyFile, 'utf8')).trim();
+  const unsealKey = await readDevKeyFile(keyFile);
   await ctx.seal.submitShare(Buffer.from(unsealKey, 'hex'));
   return { unsealKey };
 }

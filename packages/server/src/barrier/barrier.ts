@@ -1,4 +1,4 @@
-import type { Keyring } from '@custos/core/crypto';
+import { type Keyring, parseEnvelope } from '@custos/core/crypto';
 import { CustosError, isCustosError } from '@custos/core/errors';
 import type { EntryStore, EntryWriter } from '../storage/entry-store.js';
 
@@ -30,7 +30,10 @@ export interface Barrier extends BarrierWriter {
 export interface BarrierKeys {
   /** Throws `ERR_SEALED` when sealed. */
   keyring(): Keyring;
-  /** Re-reads the keyring from storage (another node may have rotated it). */
+  /**
+   * Re-reads the keyring from storage: called when an entry names a barrier key version this
+   * keyring lacks (another node rotated the key).
+   */
   reloadKeyring(): Promise<void>;
 }
 
@@ -59,8 +62,9 @@ export function createBarrier(store: EntryStore, keys: BarrierKeys): Barrier {
       try {
         plain = decrypt();
       } catch (err) {
-        // A version this node has not seen yet: another node rotated the barrier key.
-        if (!isCustosError(err, 'ERR_DECRYPTION_FAILED')) throw err;
+        // A version this node has not seen yet: another node rotated the barrier key. Any
+        // other failure is the entry's fault, and reloading would not change the outcome.
+        if (!isCustosError(err, 'ERR_DECRYPTION_FAILED') || !namesUnknownVersion(value)) throw err;
         await keys.reloadKeyring();
         plain = decrypt();
       }
@@ -79,6 +83,13 @@ export function createBarrier(store: EntryStore, keys: BarrierKeys): Barrier {
         { cause: err },
       );
     }
+  };
+
+  /** Whether the envelope names a version of the barrier key that this keyring lacks. */
+  const namesUnknownVersion = (value: Uint8Array): boolean => {
+    const { keyId, keyVersion } = parseEnvelope(value);
+    const key = keys.keyring().info(BARRIER_KEY);
+    return keyId === key.id && !key.versions.some((v) => v.version === keyVersion);
   };
 
   const writer = (w: EntryWriter): BarrierWriter => ({

@@ -44,7 +44,8 @@ export function registerBoundary(app: FastifyInstance, ctx: ServerContext): void
     const access: RouteAccess = request.routeOptions.config.access ?? {};
     const path = apiPathOf(request);
     request.custos = { path, operation: 'read' };
-    if (!access.whileSealed) ctx.seal.keyring(); // throws Sealed / not initialised
+    // Sealed, not initialised, or an unseal or seal in progress: refused (503) before anything.
+    if (!access.whileSealed) ctx.seal.requireUnsealed();
     request.custos.operation = await operationOf(request, access);
     if (access.unauthenticated) {
       if (access.audit !== false && ctx.seal.isUnsealed()) await logRequest(request, ctx);

@@ -1,20 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { Keyring, loadKeyring, serializeKeyring } from '@custos/core/crypto';
+import { Keyring } from '@custos/core/crypto';
 import { CustosError, Sealed } from '@custos/core/errors';
-import { BARRIER_KEY, type BarrierKeys } from '../barrier/barrier.js';
+import { BARRIER_KEY, type BarrierKeys, retryOnConflict } from '../barrier/barrier.js';
 import type { EntryStore } from '../storage/entry-store.js';
+import { combineRootKey, createRootKey, SHARE_LENGTH } from './root-key.js';
 import {
-  combineRootKey,
-  createRootKey,
-  decryptKeyring,
-  encryptKeyring,
-  SHARE_LENGTH,
-} from './root-key.js';
+  insertKeyring,
+  openStoredKeyring,
+  readKeyringEntry,
+  replaceKeyring,
+} from './stored-keyring.js';
 
 /** Stored in the clear: it holds only the share counts. */
 const SEAL_CONFIG_PATH = 'core/seal-config';
-/** The barrier keyring, encrypted under the root key (not the barrier). */
-const KEYRING_PATH = 'core/keyring';
 
 interface SealConfig {
   secret_shares: number;
@@ -35,9 +33,15 @@ export interface SealStatus {
 }
 
 /**
- * The seal state machine: uninitialised → sealed ⇄ unsealed (see `NOTES.md`). While sealed
- * the manager holds no key material: the barrier keyring exists only between a successful
- * unseal and the next seal.
+ * Where an initialised server stands (see `NOTES.md`). Keys are held in `unsealing`,
+ * `unsealed` and `sealing`; requests that need the keys are admitted only in `unsealed`.
+ */
+export type SealPhase = 'sealed' | 'unsealing' | 'unsealed' | 'sealing';
+
+/**
+ * The seal state machine: uninitialised → sealed → unsealing → unsealed → sealing → sealed
+ * (see `NOTES.md`). While sealed the manager holds no key material: the root key and the
+ * barrier keyring exist only from a successful share combination to the end of the next seal.
  *
  * @example
  * ```ts
@@ -51,13 +55,19 @@ export interface SealStatus {
 export class SealManager implements BarrierKeys {
   readonly #store: EntryStore;
   #config: SealConfig | undefined;
+  #phase: SealPhase = 'sealed';
   #keyring: Keyring | undefined;
+  /** Revision of the `core/keyring` entry `#keyring` was read from (reloads never go back). */
+  #keyringRevision = 0;
   #rootKey: Buffer | undefined;
   #pending: Buffer[] = [];
   #nonce = '';
-  /** True once the unseal hooks have run: only then are requests admitted. */
-  #ready = false;
+  /** The unseal in progress (combination, keyring, hooks), awaited by a seal that meets it. */
+  #unsealing: Promise<void> | undefined;
+  /** The seal in progress, shared by concurrent callers. */
+  #sealing: Promise<void> | undefined;
   readonly #unsealHooks: (() => Promise<void>)[] = [];
+  readonly #beforeSealHooks: (() => Promise<void>)[] = [];
   readonly #sealHooks: (() => void)[] = [];
 
   constructor(store: EntryStore) {
@@ -76,15 +86,31 @@ export class SealManager implements BarrierKeys {
     return this.#config !== undefined;
   }
 
-  /** Unsealed and ready to serve (the unseal hooks, such as opening the audit log, have run). */
+  phase(): SealPhase {
+    return this.#phase;
+  }
+
+  /** Unsealed and ready to serve: the keys are open and every unseal hook has finished. */
   isUnsealed(): boolean {
-    return this.#ready;
+    return this.#phase === 'unsealed';
+  }
+
+  /**
+   * Admission check for a request that needs the keys: throws `ERR_NOT_INITIALIZED` or
+   * `ERR_SEALED` unless the phase is `unsealed` (an unseal whose hooks still run, such as the
+   * audit log being opened, or a seal in progress, refuses like a sealed server).
+   */
+  requireUnsealed(): void {
+    if (this.#phase === 'unsealed') return;
+    throw this.#config === undefined
+      ? new CustosError('ERR_NOT_INITIALIZED', 'the server is not initialized')
+      : new Sealed('Vault is sealed');
   }
 
   status(): SealStatus {
     return {
       initialized: this.#config !== undefined,
-      sealed: !this.#ready,
+      sealed: this.#phase !== 'unsealed',
       t: this.#config?.secret_threshold ?? 0,
       n: this.#config?.secret_shares ?? 0,
       progress: this.#pending.length,
@@ -100,7 +126,16 @@ export class SealManager implements BarrierKeys {
     this.#unsealHooks.push(hook);
   }
 
-  /** Registers work to run when the server seals (drop caches derived from keys). */
+  /**
+   * Registers work to finish when a seal starts, while the keys are still held and no new
+   * request is admitted (close the audit log, flush counters). A failing hook does not stop
+   * the seal.
+   */
+  onBeforeSeal(hook: () => Promise<void>): void {
+    this.#beforeSealHooks.push(hook);
+  }
+
+  /** Registers work to run once the keys are dropped (clear caches derived from them). */
   onSeal(hook: () => void): void {
     this.#sealHooks.push(hook);
   }
@@ -124,7 +159,7 @@ export class SealManager implements BarrierKeys {
       created_time: new Date().toISOString(),
     };
     await this.#store.transaction(async (tx) => {
-      await tx.insert(KEYRING_PATH, encryptKeyring(rootKey, serializeKeyring(keyring)));
+      await insertKeyring(tx, rootKey, keyring);
       await tx.insert(SEAL_CONFIG_PATH, Buffer.from(JSON.stringify(config)));
     });
     rootKey.fill(0);
@@ -134,8 +169,9 @@ export class SealManager implements BarrierKeys {
 
   /**
    * Adds one unseal key share. When `t` distinct shares are in, reproduces the root key,
-   * verifies it and opens the barrier keyring; on failure the progress is reset and
-   * `ERR_UNSEAL_FAILED` is thrown.
+   * verifies it, opens the barrier keyring and runs the unseal hooks; on failure the progress
+   * is reset, the server stays sealed and the error is thrown (`ERR_UNSEAL_FAILED` for a wrong
+   * combination). Outside the `sealed` phase a share is not taken: the status is returned.
    */
   async submitShare(share: Buffer): Promise<SealStatus> {
     if (this.#config === undefined) await this.load();
@@ -143,7 +179,7 @@ export class SealManager implements BarrierKeys {
     if (config === undefined) {
       throw new CustosError('ERR_NOT_INITIALIZED', 'the server is not initialized');
     }
-    if (this.#keyring !== undefined) return this.status();
+    if (this.#phase !== 'sealed') return this.status();
     if (share.length !== SHARE_LENGTH) {
       throw new CustosError(
         'ERR_INVALID_REQUEST',
@@ -162,36 +198,41 @@ export class SealManager implements BarrierKeys {
     if (this.#pending.length < config.secret_threshold) return this.status();
 
     const shares = this.#pending;
-    this.resetProgress();
+    this.#pending = [];
+    this.#nonce = '';
+    this.#phase = 'unsealing';
+    this.#unsealing = this.#unseal(shares, config.secret_threshold);
     try {
-      const rootKey = await combineRootKey(shares, config.secret_threshold);
-      await this.#openKeyring(rootKey);
+      await this.#unsealing;
     } finally {
-      for (const s of shares) s.fill(0);
+      this.#unsealing = undefined;
     }
     return this.status();
   }
 
   /** Forgets the shares of an unseal attempt in progress. */
   resetProgress(): void {
+    for (const s of this.#pending) s.fill(0);
     this.#pending = [];
     this.#nonce = '';
   }
 
-  /** Drops every key from memory; the seal hooks clear what was derived from them. */
-  seal(): void {
-    this.resetProgress();
-    const wasUnsealed = this.#keyring !== undefined;
-    this.#ready = false;
-    this.#rootKey?.fill(0);
-    this.#rootKey = undefined;
-    this.#keyring = undefined;
-    if (wasUnsealed) for (const hook of this.#sealHooks) hook();
+  /**
+   * Seals: stops admitting requests, runs the before-seal hooks while the keys are still held,
+   * zeroes the root key, drops the keyring and runs the seal hooks. An unseal in progress is
+   * let finish first; concurrent calls share one seal.
+   */
+  seal(): Promise<void> {
+    this.#sealing ??= this.#seal().finally(() => {
+      this.#sealing = undefined;
+    });
+    return this.#sealing;
   }
 
   /**
-   * The barrier keyring. Available to the unseal hooks before requests are admitted; throws
-   * `ERR_SEALED` (or `ERR_NOT_INITIALIZED`) while sealed.
+   * The barrier keyring. Available while the keys are held (to the unseal hooks before
+   * requests are admitted, and to the before-seal hooks); throws `ERR_SEALED` (or
+   * `ERR_NOT_INITIALIZED`) otherwise.
    */
   keyring(): Keyring {
     if (this.#keyring === undefined) {
@@ -202,37 +243,88 @@ export class SealManager implements BarrierKeys {
     return this.#keyring;
   }
 
+  /**
+   * Re-reads the keyring from storage: another node rotated the barrier key. A reload never
+   * replaces the keyring with one read from an older revision than the one held.
+   */
   async reloadKeyring(): Promise<void> {
-    if (this.#rootKey === undefined) throw new Sealed('Vault is sealed');
-    await this.#openKeyring(this.#rootKey);
+    const rootKey = this.#heldRootKey();
+    const entry = await readKeyringEntry(this.#store);
+    if (this.#rootKey !== rootKey) throw new Sealed('Vault is sealed');
+    if (entry.revision <= this.#keyringRevision) return;
+    this.#adopt(openStoredKeyring(rootKey, entry, this.#keyring));
   }
 
-  /** Adds a new barrier key version: new writes use it, existing entries still decrypt. */
+  /**
+   * Adds a new barrier key version: new writes use it, existing entries still decrypt. The
+   * version is added to the keyring as stored (not to this node's copy, which may miss another
+   * node's rotation) and written back only if nobody rewrote it meanwhile; a lost race is
+   * retried on the fresh keyring.
+   */
   async rotateBarrierKey(): Promise<number> {
-    const rootKey = this.#rootKey;
-    if (rootKey === undefined) throw new Sealed('Vault is sealed');
-    const keyring = this.keyring();
-    const version = keyring.rotate(BARRIER_KEY);
-    await this.#store.put(KEYRING_PATH, encryptKeyring(rootKey, serializeKeyring(keyring)));
-    return version;
+    return retryOnConflict(async () => {
+      const rootKey = this.#heldRootKey();
+      const entry = await readKeyringEntry(this.#store);
+      if (this.#rootKey !== rootKey) throw new Sealed('Vault is sealed');
+      const { keyring } = openStoredKeyring(rootKey, entry, this.#keyring);
+      const version = keyring.rotate(BARRIER_KEY);
+      const revision = await replaceKeyring(this.#store, rootKey, keyring, entry.revision);
+      // Sealed meanwhile: the rotation is stored, but this node no longer holds keys.
+      if (this.#rootKey === rootKey) this.#adopt({ keyring, revision });
+      return version;
+    });
   }
 
-  async #openKeyring(rootKey: Buffer): Promise<void> {
-    const entry = await this.#store.get(KEYRING_PATH);
-    if (entry === undefined)
-      throw new CustosError('ERR_NOT_INITIALIZED', 'the barrier keyring is missing');
-    const keyring = loadKeyring(decryptKeyring(rootKey, entry.value));
-    const wasSealed = this.#keyring === undefined;
-    this.#keyring = keyring;
-    this.#rootKey = rootKey;
-    if (!wasSealed) return;
+  #heldRootKey(): Buffer {
+    if (this.#rootKey === undefined) throw new Sealed('Vault is sealed');
+    return this.#rootKey;
+  }
+
+  #adopt(stored: { keyring: Keyring; revision: number }): void {
+    if (stored.revision <= this.#keyringRevision) return;
+    this.#keyring = stored.keyring;
+    this.#keyringRevision = stored.revision;
+  }
+
+  async #unseal(shares: Buffer[], threshold: number): Promise<void> {
+    let rootKey: Buffer | undefined;
     try {
+      rootKey = await combineRootKey(shares, threshold);
+      const { keyring, revision } = openStoredKeyring(rootKey, await readKeyringEntry(this.#store));
+      this.#rootKey = rootKey;
+      this.#keyring = keyring;
+      this.#keyringRevision = revision;
       for (const hook of this.#unsealHooks) await hook();
+      this.#phase = 'unsealed';
     } catch (err) {
-      this.seal();
+      await this.#closeKeys();
+      rootKey?.fill(0);
       throw err;
+    } finally {
+      for (const s of shares) s.fill(0);
     }
-    this.#ready = true;
+  }
+
+  async #seal(): Promise<void> {
+    this.resetProgress();
+    await this.#unsealing?.catch(() => {});
+    if (this.#phase !== 'unsealed') return;
+    await this.#closeKeys();
+  }
+
+  /** The end of every seal, and of a failed unseal: before-seal hooks, then keys dropped. */
+  async #closeKeys(): Promise<void> {
+    const held = this.#keyring !== undefined;
+    this.#phase = 'sealing';
+    if (held) {
+      for (const hook of this.#beforeSealHooks) await hook().catch(() => {});
+    }
+    this.#rootKey?.fill(0);
+    this.#rootKey = undefined;
+    this.#keyring = undefined;
+    this.#keyringRevision = 0;
+    this.#phase = 'sealed';
+    if (held) for (const hook of this.#sealHooks) hook();
   }
 }
 

@@ -1,33 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { concretePath } from '../http/test-routes.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RunningServer, startServer } from '../server.js';
 import { createTestStorage, send, storageKinds, type TestStorage } from '../test-harness.js';
-
-/**
- * Sends a request to every route that is not marked `whileSealed` and returns those that did
- * not answer 503 with `message` (HEAD answers have no body; only their status is checked).
- */
-async function sealedAnswers(
-  server: RunningServer,
-  token: string,
-  message = 'Vault is sealed',
-): Promise<{ checked: number; wrong: string[] }> {
-  const routes = server.app.routeTable.filter((r) => !r.access.whileSealed);
-  const wrong: string[] = [];
-  for (const route of routes) {
-    const hasBody = !['GET', 'HEAD', 'DELETE'].includes(route.method);
-    const response = await send(server.url, route.method, concretePath(route.url), {
-      token,
-      ...(hasBody ? { body: {} } : {}),
-    });
-    const bodyOk =
-      route.method === 'HEAD' ||
-      JSON.stringify(response.body) === JSON.stringify({ errors: [message] });
-    if (response.status !== 503 || !bodyOk)
-      wrong.push(`${route.method} ${route.url}: ${response.status} ${response.text.slice(0, 80)}`);
-  }
-  return { checked: routes.length, wrong };
-}
+import { sealedAnswers } from './test-seal.js';
 
 describe.each(await storageKinds())('seal, init and restart on %s (production mode)', (kind) => {
   let storage: TestStorage;
@@ -146,7 +120,8 @@ describe.each(await storageKinds())('seal, init and restart on %s (production mo
 
   it('seals on request (sudo) and drops the keys: reads answer 503 again', async () => {
     expect((await send(server.url, 'POST', 'sys/seal', { token: rootToken })).status).toBe(204);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The seal starts once the response is sent.
+    await vi.waitFor(() => expect(server.context.seal.phase()).toBe('sealed'));
     expect(() => server.context.seal.keyring()).toThrow(
       expect.objectContaining({ code: 'ERR_SEALED' }),
     );

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
@@ -24,7 +24,7 @@ export interface StorageDatabase {
 /**
  * Opens the storage named by `location` and runs the migrations:
  * - `:memory:` or `memory` — SQLite in memory (dev mode's default);
- * - a file path or `sqlite:<path>` — SQLite file (created, with its directory);
+ * - a file path or `sqlite:<path>` — SQLite file (created owner-only, 0600, with its directory);
  * - `postgres://user@host:port/db[?schema=name]` — PostgreSQL; with `schema`, the tables live in
  *   that schema (created if missing), which lets several deployments or test runs share a database.
  *
@@ -48,7 +48,7 @@ export async function openStorage(location: string): Promise<StorageDatabase> {
 
 function openSqlite(location: string): StorageDatabase {
   const path = location === 'memory' ? ':memory:' : location.replace(/^sqlite:/, '');
-  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+  if (path !== ':memory:') createPrivateFile(path);
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
@@ -64,6 +64,20 @@ function openSqlite(location: string): StorageDatabase {
     description: path === ':memory:' ? 'sqlite (in memory)' : `sqlite ${resolve(path)}`,
     close: () => db.destroy(),
   };
+}
+
+/**
+ * Creates a new database file owner-only (0600), and its directory (0700) when missing, before
+ * SQLite opens it: SQLite gives the `-wal` and `-shm` files it creates the database file's
+ * mode, so they are owner-only too. An existing file keeps the mode its owner gave it.
+ */
+function createPrivateFile(path: string): void {
+  mkdirSync(dirname(resolve(path)), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
