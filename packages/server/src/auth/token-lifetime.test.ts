@@ -107,6 +107,7 @@ describe.each(await storageKinds())('token lifetimes on %s', (kind) => {
     const child = await issue({ parent: parent.entry, renewable: true, ttlSeconds: HOUR });
     expect(child.entry.renewable).toBe(false);
     expect(left(child.entry)).toBe(30);
+    expect(child.entry.maxExpireTime).toBe(parent.entry.expireTime);
     await expect(tokens.renew(child.entry, CENTURY)).rejects.toMatchObject({
       code: 'ERR_INVALID_REQUEST',
     });

@@ -91,6 +91,8 @@ const isLive = (entry: TokenEntry, at: number): boolean =>
   (entry.expireTime === 0 || entry.expireTime > at);
 
 const USE_LIMITED_PARENT = 'use-limited tokens cannot create child tokens';
+/** How many child subtrees of one token are revoked at once. */
+const REVOKE_PARALLELISM = 4;
 
 /**
  * Issues, looks up, renews and revokes tokens. Only HMAC-SHA256(key, token) reaches storage
@@ -194,9 +196,16 @@ export function createTokenStore(
   const revokeTree = async (hash: string): Promise<boolean> => {
     const marked = await mark(hash);
     if (marked === undefined) return false;
-    for (const path of await barrier.listPaths(`${CHILD}${hash}/`)) {
-      // A link whose child is already gone is removed here; the others go with their child.
-      if (!(await revokeTree(path.slice(path.lastIndexOf('/') + 1)))) await barrier.remove(path);
+    const links = await barrier.listPaths(`${CHILD}${hash}/`);
+    // Sibling subtrees are independent: a few at a time keeps large trees quick.
+    for (let i = 0; i < links.length; i += REVOKE_PARALLELISM) {
+      await Promise.all(
+        links.slice(i, i + REVOKE_PARALLELISM).map(async (path) => {
+          // A link whose child is already gone is removed here; the others go with their child.
+          if (!(await revokeTree(path.slice(path.lastIndexOf('/') + 1))))
+            await barrier.remove(path);
+        }),
+      );
     }
     await barrier.transaction(async (tx) => {
       await tx.remove(ID + hash);

@@ -83,7 +83,7 @@ describe.each(await storageKinds())('token trees on %s', (kind) => {
         });
       }
     }
-  });
+  }, 180_000); // a safety net only: a loaded machine may take long, nothing here is timed
 
   it('spending the last use of a parent while it creates a child leaves no child behind', async () => {
     const tokens = bed.node.tokens;
