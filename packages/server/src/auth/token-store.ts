@@ -2,34 +2,23 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import { generateSecret, hmacSha256 } from '@custos/core/crypto';
 import { CustosError, PermissionDenied } from '@custos/core/errors';
 import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
-import { initialLifetime, type Lifetime, renewedExpiry } from './token-lifetime.js';
+import { createPeriodicTask } from '../lib/periodic-task.js';
+import {
+  childLinkOf,
+  dueKeyOf,
+  isLive,
+  moveDue,
+  TOKEN_PATHS,
+  type TokenEntry,
+} from './token-entry.js';
+import { initialLifetime, renewedExpiry } from './token-lifetime.js';
 
+export type { TokenEntry } from './token-entry.js';
 export {
   DEFAULT_TOKEN_TTL_SECONDS,
   MAX_TOKEN_TTL_SECONDS,
   remainingTtl,
 } from './token-lifetime.js';
-
-/**
- * A token as stored (under the keyed hash of its value; the value itself is never stored).
- * The invariants of the token tree are in `NOTES.md`.
- */
-export interface TokenEntry extends Lifetime {
-  readonly accessor: string;
-  readonly policies: string[];
-  readonly displayName: string;
-  readonly meta: Record<string, string>;
-  /** Remaining uses; 0 = unlimited. (-1 in entries written before `revoking` existed.) */
-  readonly numUses: number;
-  /** Keyed hash of the parent token; '' for orphans. */
-  readonly parentHash: string;
-  /** The path that created it, e.g. `auth/token/create` or `auth/approle/login`. */
-  readonly path: string;
-  /** The keyed hash under which the entry is stored. */
-  readonly hash: string;
-  /** Set, first of all, when the token's revocation starts: it is dead from then on. */
-  readonly revoking?: true;
-}
 
 /** Parameters for a new token. */
 export interface CreateTokenInput {
@@ -63,36 +52,16 @@ export interface TokenStoreOptions {
 }
 
 const HMAC_KEY_PATH = 'core/token-hmac-key';
-const ID = 'sys/token/id/';
-const ACCESSOR = 'sys/token/accessor/';
-const CHILD = 'sys/token/child/';
-/** `due/<expiry, 12 digits>/<hash>`: when the sweeper must revoke a token (0 = now). */
-const DUE = 'sys/token/due/';
+const { id: ID, accessor: ACCESSOR, child: CHILD, due: DUE } = TOKEN_PATHS;
 export const TOKEN_PREFIX = 'cst.';
-
-const dueKeyOf = (entry: TokenEntry): string | undefined => {
-  if (entry.revoking) return `${DUE}${'0'.padStart(12, '0')}/${entry.hash}`;
-  if (entry.expireTime === 0) return undefined;
-  return `${DUE}${String(Math.ceil(entry.expireTime)).padStart(12, '0')}/${entry.hash}`;
-};
-
-/** Moves the sweeper's index entry of a token whose entry changes from `before` to `after`. */
-const moveDue = async (tx: BarrierWriter, before: TokenEntry, after: TokenEntry) => {
-  const [from, to] = [dueKeyOf(before), dueKeyOf(after)];
-  if (from === to) return;
-  if (from !== undefined) await tx.remove(from);
-  if (to !== undefined) await tx.write(to, {});
-};
-
-/** Whether `entry` itself may still be used at `at` (its ancestors are checked apart). */
-const isLive = (entry: TokenEntry, at: number): boolean =>
-  entry.revoking !== true &&
-  entry.numUses >= 0 &&
-  (entry.expireTime === 0 || entry.expireTime > at);
 
 const USE_LIMITED_PARENT = 'use-limited tokens cannot create child tokens';
 /** How many child subtrees of one token are revoked at once. */
 const REVOKE_PARALLELISM = 4;
+
+/** Whether `value` can be a token or an accessor at all (anything else is unknown). */
+const plausible = (value: unknown): value is string =>
+  typeof value === 'string' && value.length > 0 && value.length <= 256;
 
 /**
  * Issues, looks up, renews and revokes tokens. Only HMAC-SHA256(key, token) reaches storage
@@ -210,21 +179,14 @@ export function createTokenStore(
     await barrier.transaction(async (tx) => {
       await tx.remove(ID + hash);
       await tx.remove(ACCESSOR + marked.accessor);
-      if (marked.parentHash !== '') await tx.remove(`${CHILD}${marked.parentHash}/${hash}`);
+      if (marked.parentHash !== '') await tx.remove(childLinkOf(marked));
       const due = dueKeyOf(marked);
       if (due !== undefined) await tx.remove(due);
     });
     return true;
   };
 
-  /** The live entry for `token` (itself and every ancestor live), or undefined. */
-  const read = async (
-    token: string,
-  ): Promise<{ entry: TokenEntry; revision: number } | undefined> => {
-    if (typeof token !== 'string' || token.length === 0 || token.length > 256) return undefined;
-    return readHash(await hashOf(token));
-  };
-
+  /** The entry stored under `hash` if it and every ancestor are live, or undefined. */
   const readHash = async (hash: string) => {
     const stored = await fetchEntry(hash);
     if (stored === undefined) return undefined;
@@ -237,9 +199,11 @@ export function createTokenStore(
     return (await ancestorsLive(stored.entry, at)) ? stored : undefined;
   };
 
+  const read = async (token: string) =>
+    plausible(token) ? readHash(await hashOf(token)) : undefined;
+
   const accessorHash = async (accessor: string) => {
-    if (typeof accessor !== 'string' || accessor.length === 0 || accessor.length > 256)
-      return undefined;
+    if (!plausible(accessor)) return undefined;
     return (await barrier.read<{ hash: string }>(ACCESSOR + accessor))?.data.hash;
   };
 
@@ -262,7 +226,11 @@ export function createTokenStore(
     return revoked;
   };
 
-  let sweeper: NodeJS.Timeout | undefined;
+  const sweeper = createPeriodicTask(
+    sweep,
+    options.sweepIntervalMs ?? 60_000,
+    options.onSweepError,
+  );
 
   return {
     /** The store's clock (Unix seconds), for responses that report remaining time. */
@@ -314,7 +282,7 @@ export function createTokenStore(
         };
         await tx.create(ID + hash, entry);
         await tx.create(ACCESSOR + accessor, { hash });
-        if (parent !== undefined) await tx.create(`${CHILD}${parent.hash}/${hash}`, {});
+        if (parent !== undefined) await tx.create(childLinkOf(entry), {});
         const due = dueKeyOf(entry);
         if (due !== undefined) await tx.write(due, {});
         return { token, entry };
@@ -384,8 +352,7 @@ export function createTokenStore(
 
     /** Revokes the token with this value and its tree, live or not (no-op when unknown). */
     async revokeToken(token: string): Promise<void> {
-      if (typeof token === 'string' && token.length > 0 && token.length <= 256)
-        await revokeTree(await hashOf(token));
+      if (plausible(token)) await revokeTree(await hashOf(token));
     },
 
     /** Revokes the token with this accessor and its tree, live or not (no-op when unknown). */
@@ -407,26 +374,8 @@ export function createTokenStore(
     sweep,
 
     /** Sweeps every `sweepIntervalMs` until `stopSweeping` (run while unsealed). */
-    startSweeping(): void {
-      if (sweeper !== undefined) return;
-      let running = false;
-      sweeper = setInterval(async () => {
-        if (running) return; // a slow sweep is not overlapped by the next
-        running = true;
-        try {
-          await sweep();
-        } catch (err) {
-          options.onSweepError?.(err);
-        } finally {
-          running = false;
-        }
-      }, options.sweepIntervalMs ?? 60_000).unref();
-    },
-
-    stopSweeping(): void {
-      clearInterval(sweeper);
-      sweeper = undefined;
-    },
+    startSweeping: sweeper.start,
+    stopSweeping: sweeper.stop,
 
     /** The key tokens (and AppRole IDs) are hashed with. */
     hmacKey: key,
