@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storageKinds } from '../test-harness.js';
 import { openTokenTestbed, type TokenTestbed } from './test-token-store.js';
+import { moveDue } from './token-entry.js';
 import {
   type CreateTokenInput,
   MAX_TOKEN_TTL_SECONDS,
@@ -135,6 +136,17 @@ describe.each(await storageKinds())('token lifetimes on %s', (kind) => {
     }
     expect(await tokens.byAccessor(child.entry.accessor)).toBeUndefined();
 
+    // A revocation under way (or interrupted): the parent is marked, its children still stored.
+    const marked = await issue({ ttlSeconds: HOUR });
+    const underMarked = await issue({ parent: marked.entry });
+    await bed.node.barrier.write(`sys/token/id/${marked.entry.hash}`, {
+      ...marked.entry,
+      revoking: true,
+    });
+    await expect(tokens.authenticate(underMarked.token)).rejects.toMatchObject({
+      code: 'ERR_PERMISSION_DENIED',
+    });
+
     // An entry from before the caps: the child outlives its (expired) parent.
     const shortParent = await issue({ ttlSeconds: 60 });
     const longChild = await issue({ parent: shortParent.entry });
@@ -165,6 +177,20 @@ describe.each(await storageKinds())('token lifetimes on %s', (kind) => {
     expect(await stored()).toEqual([]);
     for (const t of [survivor, orphanOfParent])
       expect((await tokens.authenticate(t.token)).accessor).toBe(t.entry.accessor);
+  });
+
+  it('the sweeper finishes a revocation that stopped after marking the token', async () => {
+    const parent = await issue({ ttlSeconds: HOUR });
+    const child = await issue({ parent: parent.entry });
+    // What a revocation writes first (in one transaction) before it was interrupted.
+    const marked: TokenEntry = { ...parent.entry, revoking: true };
+    await bed.node.barrier.transaction(async (tx) => {
+      await tx.write(`sys/token/id/${parent.entry.hash}`, marked);
+      await moveDue(tx, parent.entry, marked);
+    });
+    await tokens.sweep();
+    const paths = await bed.tokenPaths();
+    expect(paths.filter((p) => [parent, child].some((t) => p.includes(t.entry.hash)))).toEqual([]);
   });
 
   it('the sweeper follows renewals: a renewed token is swept at its new expiry only', async () => {
