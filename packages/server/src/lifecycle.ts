@@ -50,9 +50,12 @@ export function wireSealHooks(ctx: ServerContext): void {
     await ctx.audit.activate(ctx.barrier);
     // Transit keys with an auto_rotate_period rotate on use; this catches the idle ones.
     sweep = setInterval(() => void ctx.transit.rotateDueKeys().catch(() => {}), 60_000).unref();
+    // Expired tokens are revoked (with their trees) even if nobody presents them again.
+    ctx.tokens.startSweeping();
   });
   ctx.seal.onBeforeSeal(async () => {
     clearInterval(sweep);
+    ctx.tokens.stopSweeping();
     await ctx.transitUsage.flush();
   });
   ctx.seal.onBeforeSeal(() => ctx.audit.deactivate());

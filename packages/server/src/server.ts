@@ -33,6 +33,13 @@ export interface StartOptions {
   readonly auditCheckpointEvery?: number;
   readonly auditCheckpointIntervalMs?: number;
   readonly logLevel?: string;
+  /**
+   * The clock token and AppRole lifetimes are measured by, in Unix milliseconds (default
+   * `Date.now`). Tests move it to expire tokens without waiting.
+   */
+  readonly clock?: () => number;
+  /** How often expired tokens are swept while unsealed (default 60 000 ms). */
+  readonly tokenSweepIntervalMs?: number;
   /** Transit tuning (tests use a small counter block). */
   readonly transit?: TransitStoreOptions;
   /** Where log lines go (default stdout). */
@@ -82,7 +89,6 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const seal = new SealManager(store);
   await seal.load();
   const barrier = createBarrier(store, seal);
-  const tokens = createTokenStore(barrier);
   const logger = pino(
     {
       level: options.logLevel ?? 'info',
@@ -93,6 +99,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     },
     options.logDestination ?? process.stdout,
   );
+  const clock = options.clock ?? Date.now;
+  const tokens = createTokenStore(barrier, () => clock() / 1000, {
+    ...(options.tokenSweepIntervalMs === undefined
+      ? {}
+      : { sweepIntervalMs: options.tokenSweepIntervalMs }),
+    onSweepError: (error) =>
+      logger.error({ reason: (error as Error).message }, 'expired token sweep failed'),
+  });
   const audit = new AuditBroker(sinksOf(options.audit ?? []), {
     ...(options.auditTimeoutMs === undefined ? {} : { timeoutMs: options.auditTimeoutMs }),
     ...(options.auditCheckpointEvery === undefined
@@ -110,7 +124,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     barrier,
     tokens,
     policies: createPolicyStore(barrier),
-    approles: createApproleStore(barrier, tokens.hmacKey),
+    approles: createApproleStore(barrier, tokens.hmacKey, clock),
     kv: createKvEngine(barrier, 'secret'),
     transit: createTransitStore(barrier, options.transit ?? {}),
     transitUsage: createUsageLog(barrier),

@@ -124,7 +124,7 @@ export function registerApproleRoutes(app: FastifyInstance, ctx: ServerContext):
         orphan: true,
         path: 'auth/approle/login',
       });
-      return ok(request, reply, null, { auth: authBlock(token, entry) });
+      return ok(request, reply, null, { auth: authBlock(token, entry, ctx.tokens.now()) });
     },
   });
 }

@@ -33,6 +33,14 @@ const ROLE_ID = 'auth/approle/role-id/';
 const SECRET_ID = 'auth/approle/secret-id/';
 const ROLE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
+/**
+ * A role must constrain who may log in with its role ID. The secret ID is the only constraint
+ * custos has (no CIDR binding), so it cannot be switched off; Vault likewise refuses a role
+ * with no constraint at all.
+ */
+const UNCONSTRAINED_ROLE =
+  'bind_secret_id must be true: a role needs a login constraint and custos supports no other (no CIDR binding)';
+
 /** The same message whatever was wrong, so login failures reveal nothing. */
 const invalidLogin = () => new CustosError('ERR_INVALID_REQUEST', 'invalid role_id or secret_id');
 
@@ -80,6 +88,8 @@ export function createApproleStore(
             ...existing?.data,
             ...input,
           };
+          if (!role.bind_secret_id)
+            throw new CustosError('ERR_INVALID_REQUEST', UNCONSTRAINED_ROLE);
           if (input.role_id !== undefined && input.role_id !== existing?.data.role_id) {
             if (existing !== undefined)
               await tx.remove(ROLE_ID + (await hash(existing.data.role_id)));
@@ -133,7 +143,8 @@ export function createApproleStore(
       const name = link.data.role;
       const role = await getRole(name);
       if (role === undefined) throw invalidLogin();
-      if (!role.bind_secret_id) return { name, role };
+      // A role stored before unconstrained roles were refused logs nobody in.
+      if (!role.bind_secret_id) throw invalidLogin();
       if (typeof secretId !== 'string' || secretId.length === 0 || secretId.length > 256)
         throw invalidLogin();
       const path = `${SECRET_ID}${name}/${await hash(secretId)}`;

@@ -1,15 +1,18 @@
 import type { AuthBlock } from '../http/envelope.js';
 import { remainingTtl, type TokenEntry } from './token-store.js';
 
-/** The `auth` block of a response that issues or renews a token. */
-export function authBlock(token: string, entry: TokenEntry): AuthBlock {
+/**
+ * The `auth` block of a response that issues or renews a token, with the lease counted from
+ * `nowSeconds` (the token store's clock). `token` is '' when the caller named it by accessor.
+ */
+export function authBlock(token: string, entry: TokenEntry, nowSeconds: number): AuthBlock {
   return {
     client_token: token,
     accessor: entry.accessor,
     policies: entry.policies,
     token_policies: entry.policies,
     metadata: Object.keys(entry.meta).length > 0 ? entry.meta : null,
-    lease_duration: remainingTtl(entry),
+    lease_duration: remainingTtl(entry, nowSeconds),
     renewable: entry.renewable,
     entity_id: '',
     token_type: 'service',
@@ -19,7 +22,11 @@ export function authBlock(token: string, entry: TokenEntry): AuthBlock {
 }
 
 /** A token's properties as `lookup-self` / `lookup` return them (`id` only for the caller's own). */
-export function lookupData(entry: TokenEntry, token?: string): Record<string, unknown> {
+export function lookupData(
+  entry: TokenEntry,
+  nowSeconds: number,
+  token?: string,
+): Record<string, unknown> {
   const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
   return {
     accessor: entry.accessor,
@@ -38,7 +45,7 @@ export function lookupData(entry: TokenEntry, token?: string): Record<string, un
     path: entry.path,
     policies: entry.policies,
     renewable: entry.renewable,
-    ttl: remainingTtl(entry),
+    ttl: remainingTtl(entry, nowSeconds),
     type: 'service',
   };
 }

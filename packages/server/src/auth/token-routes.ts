@@ -22,7 +22,8 @@ function stringParam(body: Record<string, unknown>, field: string): string {
 
 /**
  * The token auth method at `/v1/auth/token/…`: create, lookup(-self), renew(-self),
- * revoke(-self), and the accessor variants.
+ * revoke(-self), and the accessor variants. Lifetimes and the token tree are enforced by the
+ * token store (see `NOTES.md`).
  *
  * @example
  * ```ts
@@ -76,41 +77,52 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ServerContext): v
       path: 'auth/token/create',
       ...(typeof body.id === 'string' ? { id: body.id } : {}),
     });
-    return ok(request, reply, null, { auth: authBlock(token, entry) });
+    return ok(request, reply, null, { auth: authBlock(token, entry, ctx.tokens.now()) });
   });
 
   app.get(`${base}/lookup-self`, async (request, reply) =>
-    ok(request, reply, lookupData(caller(request), request.custos.token)),
+    ok(request, reply, lookupData(caller(request), ctx.tokens.now(), request.custos.token)),
   );
 
   app.post(`${base}/lookup`, async (request, reply) => {
     const token = stringParam(bodyOf(request), 'token');
     const entry = await ctx.tokens.lookup(token);
     if (entry === undefined) throw new CustosError('ERR_INVALID_REQUEST', 'bad token');
-    return ok(request, reply, lookupData(entry, token));
+    return ok(request, reply, lookupData(entry, ctx.tokens.now(), token));
   });
 
   app.post(`${base}/lookup-accessor`, async (request, reply) => {
     const entry = await ctx.tokens.byAccessor(stringParam(bodyOf(request), 'accessor'));
     if (entry === undefined) throw new CustosError('ERR_INVALID_REQUEST', 'invalid accessor');
-    return ok(request, reply, lookupData(entry));
+    return ok(request, reply, lookupData(entry, ctx.tokens.now()));
   });
 
   const increment = (body: Record<string, unknown>) =>
     body.increment === undefined ? undefined : parseDurationSeconds(body.increment, 'increment');
 
+  const renewed = async (entry: TokenEntry | undefined, body: Record<string, unknown>) => {
+    if (entry === undefined) throw new PermissionDenied();
+    return ctx.tokens.renew(entry, increment(body));
+  };
+
   app.post(`${base}/renew-self`, async (request, reply) => {
-    const renewed = await ctx.tokens.renew(caller(request), increment(bodyOf(request)));
-    return ok(request, reply, null, { auth: authBlock(request.custos.token as string, renewed) });
+    const entry = await renewed(caller(request), bodyOf(request));
+    const auth = authBlock(request.custos.token as string, entry, ctx.tokens.now());
+    return ok(request, reply, null, { auth });
   });
 
   app.post(`${base}/renew`, async (request, reply) => {
     const body = bodyOf(request);
     const token = stringParam(body, 'token');
-    const entry = await ctx.tokens.lookup(token);
-    if (entry === undefined) throw new PermissionDenied();
-    const renewed = await ctx.tokens.renew(entry, increment(body));
-    return ok(request, reply, null, { auth: authBlock(token, renewed) });
+    const entry = await renewed(await ctx.tokens.lookup(token), body);
+    return ok(request, reply, null, { auth: authBlock(token, entry, ctx.tokens.now()) });
+  });
+
+  app.post(`${base}/renew-accessor`, async (request, reply) => {
+    const body = bodyOf(request);
+    const entry = await renewed(await ctx.tokens.byAccessor(stringParam(body, 'accessor')), body);
+    // Named by accessor: the token itself is not returned (as Vault).
+    return ok(request, reply, null, { auth: authBlock('', entry, ctx.tokens.now()) });
   });
 
   app.post(`${base}/revoke-self`, async (request, reply) => {
@@ -118,15 +130,15 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ServerContext): v
     return noContent(reply);
   });
 
+  // Revocation does not need a live token: an expired one (or one whose parent died) is
+  // removed with its tree at once instead of waiting for the sweeper.
   app.post(`${base}/revoke`, async (request, reply) => {
-    const entry = await ctx.tokens.lookup(stringParam(bodyOf(request), 'token'));
-    if (entry !== undefined) await ctx.tokens.revoke(entry);
+    await ctx.tokens.revokeToken(stringParam(bodyOf(request), 'token'));
     return noContent(reply);
   });
 
   app.post(`${base}/revoke-accessor`, async (request, reply) => {
-    const entry = await ctx.tokens.byAccessor(stringParam(bodyOf(request), 'accessor'));
-    if (entry !== undefined) await ctx.tokens.revoke(entry);
+    await ctx.tokens.revokeAccessor(stringParam(bodyOf(request), 'accessor'));
     return noContent(reply);
   });
 }

@@ -2,35 +2,23 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import { generateSecret, hmacSha256 } from '@custos/core/crypto';
 import { CustosError, PermissionDenied } from '@custos/core/errors';
 import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
+import { createPeriodicTask } from '../lib/periodic-task.js';
+import {
+  childLinkOf,
+  dueKeyOf,
+  isLive,
+  moveDue,
+  TOKEN_PATHS,
+  type TokenEntry,
+} from './token-entry.js';
+import { initialLifetime, renewedExpiry } from './token-lifetime.js';
 
-/** Vault's defaults: 768 h (32 days) default and maximum TTL for service tokens. */
-export const DEFAULT_TOKEN_TTL_SECONDS = 768 * 3600;
-export const MAX_TOKEN_TTL_SECONDS = 768 * 3600;
-
-/** A token as stored (under the keyed hash of its value; the value itself is never stored). */
-export interface TokenEntry {
-  readonly accessor: string;
-  readonly policies: string[];
-  readonly displayName: string;
-  readonly meta: Record<string, string>;
-  /** Unix seconds. */
-  readonly creationTime: number;
-  /** Seconds granted at creation (0 = no expiry, root tokens only). */
-  readonly creationTtl: number;
-  /** Unix seconds; 0 = never expires. */
-  readonly expireTime: number;
-  /** Unix seconds after which renewal cannot extend the token; 0 = none. */
-  readonly maxExpireTime: number;
-  readonly renewable: boolean;
-  /** Remaining uses; 0 = unlimited. */
-  readonly numUses: number;
-  /** Keyed hash of the parent token; '' for orphans. */
-  readonly parentHash: string;
-  /** The path that created it, e.g. `auth/token/create` or `auth/approle/login`. */
-  readonly path: string;
-  /** The keyed hash under which the entry is stored. */
-  readonly hash: string;
-}
+export type { TokenEntry } from './token-entry.js';
+export {
+  DEFAULT_TOKEN_TTL_SECONDS,
+  MAX_TOKEN_TTL_SECONDS,
+  remainingTtl,
+} from './token-lifetime.js';
 
 /** Parameters for a new token. */
 export interface CreateTokenInput {
@@ -41,6 +29,7 @@ export interface CreateTokenInput {
   readonly numUses?: number;
   readonly displayName?: string;
   readonly meta?: Record<string, string>;
+  /** The entry of the token that creates this one (as admitted). */
   readonly parent?: TokenEntry;
   readonly orphan?: boolean;
   readonly path: string;
@@ -54,15 +43,31 @@ export interface IssuedToken {
   readonly entry: TokenEntry;
 }
 
+/** Options of the token store. */
+export interface TokenStoreOptions {
+  /** How often the sweeper looks for expired tokens (default one minute). */
+  readonly sweepIntervalMs?: number;
+  /** Told when a sweep fails (the next one tries again). */
+  readonly onSweepError?: (error: unknown) => void;
+}
+
 const HMAC_KEY_PATH = 'core/token-hmac-key';
-const ID = 'sys/token/id/';
-const ACCESSOR = 'sys/token/accessor/';
-const CHILD = 'sys/token/child/';
+const { id: ID, accessor: ACCESSOR, child: CHILD, due: DUE } = TOKEN_PATHS;
 export const TOKEN_PREFIX = 'cst.';
+
+const USE_LIMITED_PARENT = 'use-limited tokens cannot create child tokens';
+/** How many child subtrees of one token are revoked at once. */
+const REVOKE_PARALLELISM = 4;
+
+/** Whether `value` can be a token or an accessor at all (anything else is unknown). */
+const plausible = (value: unknown): value is string =>
+  typeof value === 'string' && value.length > 0 && value.length <= 256;
 
 /**
  * Issues, looks up, renews and revokes tokens. Only HMAC-SHA256(key, token) reaches storage
  * (the key lives behind the barrier); lookups recompute it, so a database dump reveals no token.
+ * A token is usable only while it and every ancestor are live; see `NOTES.md` for how creation
+ * and revocation exclude each other, on one node or several.
  *
  * @example
  * ```ts
@@ -71,7 +76,11 @@ export const TOKEN_PREFIX = 'cst.';
  * const entry = await tokens.lookup(token);
  * ```
  */
-export function createTokenStore(barrier: Barrier, now: () => number = () => Date.now() / 1000) {
+export function createTokenStore(
+  barrier: Barrier,
+  now: () => number = () => Date.now() / 1000,
+  options: TokenStoreOptions = {},
+) {
   let hmacKey: KeyObject | undefined;
 
   const key = async (): Promise<KeyObject> => {
@@ -98,22 +107,6 @@ export function createTokenStore(barrier: Barrier, now: () => number = () => Dat
   const hashOf = async (token: string): Promise<string> =>
     hmacSha256(await key(), token).toString('hex');
 
-  const remove = async (tx: BarrierWriter, entry: TokenEntry): Promise<void> => {
-    await tx.remove(ID + entry.hash);
-    await tx.remove(ACCESSOR + entry.accessor);
-    if (entry.parentHash !== '') await tx.remove(`${CHILD}${entry.parentHash}/${entry.hash}`);
-  };
-
-  const revokeTree = async (entry: TokenEntry): Promise<void> => {
-    // Children first (depth-first), so no child outlives its parent even if this is interrupted.
-    for (const path of await barrier.listPaths(`${CHILD}${entry.hash}/`)) {
-      const child = await barrier.read<TokenEntry>(ID + path.slice(path.lastIndexOf('/') + 1));
-      if (child !== undefined) await revokeTree(child.data);
-      else await barrier.remove(path);
-    }
-    await barrier.transaction((tx) => remove(tx, entry));
-  };
-
   // Parsed entries, revalidated on every use by their storage revision (one indexed lookup, no
   // decryption): a revocation, renewal or spent use on any node is seen at once.
   const cache = new Map<string, { entry: TokenEntry; revision: number }>();
@@ -135,69 +128,168 @@ export function createTokenStore(barrier: Barrier, now: () => number = () => Dat
     return fresh;
   };
 
-  const read = async (
-    token: string,
-  ): Promise<{ entry: TokenEntry; revision: number } | undefined> => {
-    if (typeof token !== 'string' || token.length === 0 || token.length > 256) return undefined;
-    const stored = await fetchEntry(await hashOf(token));
-    if (stored === undefined) return undefined;
-    if (stored.entry.expireTime !== 0 && stored.entry.expireTime <= now()) {
-      await revokeTree(stored.entry);
-      return undefined;
+  /** Whether every ancestor of `entry` is live: revoking a parent kills its tree at once. */
+  const ancestorsLive = async (entry: TokenEntry, at: number): Promise<boolean> => {
+    for (let hash = entry.parentHash; hash !== ''; ) {
+      const ancestor = await fetchEntry(hash);
+      if (ancestor === undefined || !isLive(ancestor.entry, at)) return false;
+      hash = ancestor.entry.parentHash;
     }
-    return stored;
+    return true;
   };
 
+  /** Marks the stored entry revoked (the first step of every revocation) inside `tx`. */
+  const markInTx = async (tx: BarrierWriter, entry: TokenEntry, revision: number) => {
+    const marked: TokenEntry = { ...entry, revoking: true };
+    await tx.replace(ID + entry.hash, marked, revision);
+    await moveDue(tx, entry, marked);
+    return marked;
+  };
+
+  /** Marks `hash` revoked unless it already is; undefined when it is gone. */
+  const mark = (hash: string): Promise<TokenEntry | undefined> =>
+    retryOnConflict(() =>
+      barrier.transaction(async (tx) => {
+        const stored = await tx.read<TokenEntry>(ID + hash);
+        if (stored === undefined) return undefined;
+        if (stored.data.revoking) return stored.data;
+        return markInTx(tx, stored.data, stored.revision);
+      }),
+    );
+
+  /**
+   * Revokes a token and its tree: mark it (no child can be created from then on, see `create`),
+   * then revoke the children, then remove it. Safe to repeat and to run on several nodes at once;
+   * an interrupted revocation leaves a marked entry that the sweeper finishes.
+   */
+  const revokeTree = async (hash: string): Promise<boolean> => {
+    const marked = await mark(hash);
+    if (marked === undefined) return false;
+    const links = await barrier.listPaths(`${CHILD}${hash}/`);
+    // Sibling subtrees are independent: a few at a time keeps large trees quick.
+    for (let i = 0; i < links.length; i += REVOKE_PARALLELISM) {
+      await Promise.all(
+        links.slice(i, i + REVOKE_PARALLELISM).map(async (path) => {
+          // A link whose child is already gone is removed here; the others go with their child.
+          if (!(await revokeTree(path.slice(path.lastIndexOf('/') + 1))))
+            await barrier.remove(path);
+        }),
+      );
+    }
+    await barrier.transaction(async (tx) => {
+      await tx.remove(ID + hash);
+      await tx.remove(ACCESSOR + marked.accessor);
+      if (marked.parentHash !== '') await tx.remove(childLinkOf(marked));
+      const due = dueKeyOf(marked);
+      if (due !== undefined) await tx.remove(due);
+    });
+    return true;
+  };
+
+  /** The entry stored under `hash` if it and every ancestor are live, or undefined. */
+  const readHash = async (hash: string) => {
+    const stored = await fetchEntry(hash);
+    if (stored === undefined) return undefined;
+    const at = now();
+    if (!isLive(stored.entry, at)) {
+      // Expired and not yet swept: revoke it now rather than wait for the sweeper.
+      if (!stored.entry.revoking) await revokeTree(hash);
+      return undefined;
+    }
+    return (await ancestorsLive(stored.entry, at)) ? stored : undefined;
+  };
+
+  const read = async (token: string) =>
+    plausible(token) ? readHash(await hashOf(token)) : undefined;
+
+  const accessorHash = async (accessor: string) => {
+    if (!plausible(accessor)) return undefined;
+    return (await barrier.read<{ hash: string }>(ACCESSOR + accessor))?.data.hash;
+  };
+
+  const sweep = async (): Promise<number> => {
+    let revoked = 0;
+    const at = now();
+    for (const path of await barrier.listPaths(DUE)) {
+      const [time, hash] = path.slice(DUE.length).split('/') as [string, string];
+      if (Number(time) > at) break; // sorted by time: the rest is not due yet
+      const stored = await barrier.read<TokenEntry>(ID + hash);
+      if (stored === undefined) {
+        await barrier.remove(path);
+      } else if (!isLive(stored.data, at)) {
+        await revokeTree(hash);
+        revoked++;
+      } else if (dueKeyOf(stored.data) !== path) {
+        await barrier.remove(path); // left behind by a renewal on an older version
+      }
+    }
+    return revoked;
+  };
+
+  const sweeper = createPeriodicTask(
+    sweep,
+    options.sweepIntervalMs ?? 60_000,
+    options.onSweepError,
+  );
+
   return {
+    /** The store's clock (Unix seconds), for responses that report remaining time. */
+    now,
+
+    /**
+     * Issues a token. A child is created only if its parent is still live and not use-limited,
+     * checked in the transaction that links the child, with the parent's row locked against
+     * revocation until it commits (see `NOTES.md`).
+     */
     async create(input: CreateTokenInput): Promise<IssuedToken> {
+      if (input.parent !== undefined && input.parent.numUses !== 0)
+        throw new CustosError('ERR_INVALID_REQUEST', USE_LIMITED_PARENT);
       const token =
         input.id ??
         TOKEN_PREFIX + generateSecret({ encoding: 'alphanumeric', length: 32 }).secret.reveal();
-      // Expiry is computed from the exact time: flooring it would cut up to a second off every TTL.
-      const at = now();
-      const created = Math.floor(at);
-      const isRoot = input.policies.includes('root');
-      const explicitMax = input.explicitMaxTtlSeconds ?? 0;
-      // Only root tokens may live forever; everything else gets the default TTL, capped.
-      const requested = input.ttlSeconds ?? 0;
-      let ttl =
-        requested > 0
-          ? Math.min(requested, MAX_TOKEN_TTL_SECONDS)
-          : isRoot
-            ? 0
-            : DEFAULT_TOKEN_TTL_SECONDS;
-      if (explicitMax > 0) ttl = ttl === 0 ? explicitMax : Math.min(ttl, explicitMax);
-      if (input.parent && input.parent.expireTime !== 0 && !input.orphan) {
-        // A child never outlives its parent.
-        const left = Math.max(1, input.parent.expireTime - at);
-        ttl = ttl === 0 ? left : Math.min(ttl, left);
-      }
-      const entry: TokenEntry = {
-        accessor: generateSecret({ encoding: 'alphanumeric', length: 24 }).secret.reveal(),
-        policies: [...new Set(input.policies)].sort(),
-        displayName: input.displayName ?? 'token',
-        meta: input.meta ?? {},
-        creationTime: created,
-        creationTtl: ttl,
-        expireTime: ttl === 0 ? 0 : at + ttl,
-        maxExpireTime:
-          explicitMax > 0 ? at + explicitMax : ttl === 0 ? 0 : at + MAX_TOKEN_TTL_SECONDS,
-        renewable: ttl === 0 ? false : (input.renewable ?? true),
-        numUses: input.numUses ?? 0,
-        parentHash: input.orphan || input.parent === undefined ? '' : input.parent.hash,
-        path: input.path,
-        hash: await hashOf(token),
-      };
-      await barrier.transaction(async (tx) => {
-        await tx.create(ID + entry.hash, entry);
-        await tx.create(ACCESSOR + entry.accessor, { hash: entry.hash });
-        if (entry.parentHash !== '')
-          await tx.create(`${CHILD}${entry.parentHash}/${entry.hash}`, {});
+      const hash = await hashOf(token);
+      const accessor = generateSecret({ encoding: 'alphanumeric', length: 24 }).secret.reveal();
+      const linked = input.parent !== undefined && input.orphan !== true;
+      return barrier.transaction(async (tx) => {
+        const at = now();
+        let parent: TokenEntry | undefined;
+        if (linked) {
+          const stored = await tx.readLocked<TokenEntry>(ID + (input.parent as TokenEntry).hash);
+          if (stored === undefined || !isLive(stored.data, at)) throw new PermissionDenied();
+          parent = stored.data;
+          if (parent.numUses !== 0)
+            throw new CustosError('ERR_INVALID_REQUEST', USE_LIMITED_PARENT);
+        }
+        const entry: TokenEntry = {
+          accessor,
+          policies: [...new Set(input.policies)].sort(),
+          displayName: input.displayName ?? 'token',
+          meta: input.meta ?? {},
+          ...initialLifetime(
+            {
+              ttlSeconds: input.ttlSeconds,
+              explicitMaxTtlSeconds: input.explicitMaxTtlSeconds,
+              renewable: input.renewable,
+              isRoot: input.policies.includes('root'),
+            },
+            at,
+            parent,
+          ),
+          numUses: input.numUses ?? 0,
+          parentHash: parent?.hash ?? '',
+          path: input.path,
+          hash,
+        };
+        await tx.create(ID + hash, entry);
+        await tx.create(ACCESSOR + accessor, { hash });
+        if (parent !== undefined) await tx.create(childLinkOf(entry), {});
+        const due = dueKeyOf(entry);
+        if (due !== undefined) await tx.write(due, {});
+        return { token, entry };
       });
-      return { token, entry };
     },
 
-    /** The live entry for `token`, or undefined (unknown, expired or revoked). */
+    /** The live entry for `token`, or undefined (unknown, expired, revoked, or dead ancestor). */
     async lookup(token: string): Promise<TokenEntry | undefined> {
       return (await read(token))?.entry;
     },
@@ -213,11 +305,10 @@ export function createTokenStore(barrier: Barrier, now: () => number = () => Dat
         if (found === undefined) throw new PermissionDenied();
         const { entry, revision } = found;
         if (entry.numUses === 0) return entry;
-        // -1 marks a spent limited-use token whose revocation is under way.
-        if (entry.numUses < 0) throw new PermissionDenied();
         if (entry.numUses === 1) {
-          await barrier.replace(ID + entry.hash, { ...entry, numUses: -1 }, revision);
-          await revokeTree(entry);
+          // Marking claims the last use (the revision check lets one request have it).
+          await barrier.transaction((tx) => markInTx(tx, entry, revision));
+          await revokeTree(entry.hash);
           return entry;
         }
         await barrier.replace(ID + entry.hash, { ...entry, numUses: entry.numUses - 1 }, revision);
@@ -225,31 +316,66 @@ export function createTokenStore(barrier: Barrier, now: () => number = () => Dat
       });
     },
 
-    /** Extends a renewable token's TTL (never past its maximum). */
+    /**
+     * Extends a renewable token's TTL by `incrementSeconds` (default: its creation TTL), never
+     * past its maximum nor its parent's current expiry.
+     */
     async renew(entry: TokenEntry, incrementSeconds?: number): Promise<TokenEntry> {
-      if (!entry.renewable) throw new CustosError('ERR_INVALID_REQUEST', 'token is not renewable');
       return retryOnConflict(async () => {
-        const stored = await barrier.read<TokenEntry>(ID + entry.hash);
-        if (stored === undefined) throw new PermissionDenied();
         const at = now();
-        const increment = incrementSeconds || stored.data.creationTtl || DEFAULT_TOKEN_TTL_SECONDS;
-        const cap =
-          stored.data.maxExpireTime === 0 ? Number.POSITIVE_INFINITY : stored.data.maxExpireTime;
-        const renewed = { ...stored.data, expireTime: Math.min(at + increment, cap) };
-        await barrier.replace(ID + entry.hash, renewed, stored.revision);
+        const stored = await barrier.read<TokenEntry>(ID + entry.hash);
+        if (stored === undefined || !isLive(stored.data, at)) throw new PermissionDenied();
+        const current = stored.data;
+        if (!current.renewable || current.expireTime === 0)
+          throw new CustosError('ERR_INVALID_REQUEST', 'token is not renewable');
+        let parent: TokenEntry | undefined;
+        if (current.parentHash !== '') {
+          parent = (await readHash(current.parentHash))?.entry;
+          if (parent === undefined) throw new PermissionDenied();
+        }
+        const renewed = {
+          ...current,
+          expireTime: renewedExpiry(current, at, incrementSeconds, parent),
+        };
+        await barrier.transaction(async (tx) => {
+          await tx.replace(ID + current.hash, renewed, stored.revision);
+          await moveDue(tx, current, renewed);
+        });
         return renewed;
       });
     },
 
     /** Revokes a token and, unless they are orphans, all tokens created from it. */
-    revoke: (entry: TokenEntry): Promise<void> => revokeTree(entry),
+    async revoke(entry: TokenEntry): Promise<void> {
+      await revokeTree(entry.hash);
+    },
+
+    /** Revokes the token with this value and its tree, live or not (no-op when unknown). */
+    async revokeToken(token: string): Promise<void> {
+      if (plausible(token)) await revokeTree(await hashOf(token));
+    },
+
+    /** Revokes the token with this accessor and its tree, live or not (no-op when unknown). */
+    async revokeAccessor(accessor: string): Promise<void> {
+      const hash = await accessorHash(accessor);
+      if (hash !== undefined) await revokeTree(hash);
+    },
 
     /** Finds a live token entry by accessor. */
     async byAccessor(accessor: string): Promise<TokenEntry | undefined> {
-      const link = await barrier.read<{ hash: string }>(ACCESSOR + accessor);
-      if (link === undefined) return undefined;
-      return (await barrier.read<TokenEntry>(ID + link.data.hash))?.data;
+      const hash = await accessorHash(accessor);
+      return hash === undefined ? undefined : (await readHash(hash))?.entry;
     },
+
+    /**
+     * Revokes every token whose expiry has passed (with its tree), and finishes revocations
+     * that were interrupted. Returns how many trees it revoked.
+     */
+    sweep,
+
+    /** Sweeps every `sweepIntervalMs` until `stopSweeping` (run while unsealed). */
+    startSweeping: sweeper.start,
+    stopSweeping: sweeper.stop,
 
     /** The key tokens (and AppRole IDs) are hashed with. */
     hmacKey: key,
@@ -264,8 +390,3 @@ export function createTokenStore(barrier: Barrier, now: () => number = () => Dat
 
 /** The token store's interface. */
 export type TokenStore = ReturnType<typeof createTokenStore>;
-
-/** Seconds until `entry` expires (0 for tokens that never do). */
-export function remainingTtl(entry: TokenEntry, nowSeconds = Date.now() / 1000): number {
-  return entry.expireTime === 0 ? 0 : Math.max(0, Math.floor(entry.expireTime - nowSeconds));
-}

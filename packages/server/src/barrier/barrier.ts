@@ -1,6 +1,6 @@
 import { type Keyring, parseEnvelope } from '@custos/core/crypto';
 import { CustosError, isCustosError } from '@custos/core/errors';
-import type { EntryStore, EntryWriter } from '../storage/entry-store.js';
+import type { EntryStore, EntryWriter, StoredEntry } from '../storage/entry-store.js';
 
 /** A decrypted entry and the revision to pass back for a conditional update. */
 export interface BarrierEntry<T> {
@@ -11,6 +11,11 @@ export interface BarrierEntry<T> {
 /** Barrier operations, the same inside and outside a transaction. */
 export interface BarrierWriter {
   read<T>(path: string): Promise<BarrierEntry<T> | undefined>;
+  /**
+   * Reads `path` and, inside a transaction, keeps other writers from updating or deleting it
+   * until the transaction ends (see `EntryWriter.getLocked`).
+   */
+  readLocked<T>(path: string): Promise<BarrierEntry<T> | undefined>;
   /** The entry's revision, without decrypting it (to validate a cache). */
   revision(path: string): Promise<number | undefined>;
   /** Paths under `prefix` (full paths, sorted). Paths are not secret; values are. */
@@ -92,12 +97,19 @@ export function createBarrier(store: EntryStore, keys: BarrierKeys): Barrier {
     return keyId === key.id && !key.versions.some((v) => v.version === keyVersion);
   };
 
+  const opened = async <T>(path: string, entry: StoredEntry | undefined) =>
+    entry === undefined
+      ? undefined
+      : { data: (await unseal(path, entry.value)) as T, revision: entry.revision };
+
   const writer = (w: EntryWriter): BarrierWriter => ({
     async read<T>(path: string) {
       keys.keyring();
-      const entry = await w.get(path);
-      if (entry === undefined) return undefined;
-      return { data: (await unseal(path, entry.value)) as T, revision: entry.revision };
+      return opened<T>(path, await w.get(path));
+    },
+    async readLocked<T>(path: string) {
+      keys.keyring();
+      return opened<T>(path, await w.getLocked(path));
     },
     revision: (path) => {
       keys.keyring();

@@ -1,5 +1,5 @@
 import { VersionConflict } from '@custos/core/errors';
-import { type CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
+import { type CompiledQuery, type Kysely, SqliteAdapter, sql, type Transaction } from 'kysely';
 import { prepareQuery } from './prepared-query.js';
 import type { StorageSchema } from './schema.js';
 
@@ -12,6 +12,13 @@ export interface StoredEntry {
 /** Reads and writes of entries, inside or outside a transaction. */
 export interface EntryWriter {
   get(path: string): Promise<StoredEntry | undefined>;
+  /**
+   * Reads `path` like `get` and, inside a transaction, keeps every other writer from updating
+   * or deleting it until the transaction ends (PostgreSQL `FOR SHARE`; several transactions may
+   * hold it at once). On SQLite a transaction already excludes every other statement. Lets a
+   * transaction act on a condition that a concurrent writer cannot change before it commits.
+   */
+  getLocked(path: string): Promise<StoredEntry | undefined>;
   /** The revision of `path` (undefined when absent), without reading the value. */
   revision(path: string): Promise<number | undefined>;
   /** Every stored path that starts with `prefix`, sorted. */
@@ -49,10 +56,13 @@ function likePrefix(prefix: string): string {
 /** The entry store's statements, compiled once per database (the SQL differs by dialect). */
 function prepareStatements(db: Kysely<StorageSchema>) {
   const entries = 'custos_entries' as const;
+  // SQLite has no row locks (nor their syntax): its transactions hold the only connection.
+  const rowLocks = !(db.getExecutor().adapter instanceof SqliteAdapter);
+  const get = (p: (name: 'path') => string) =>
+    db.selectFrom(entries).select(['value', 'revision']).where('path', '=', p('path'));
   return {
-    get: prepareQuery<'path'>((p) =>
-      db.selectFrom(entries).select(['value', 'revision']).where('path', '=', p('path')),
-    ),
+    get: prepareQuery<'path'>(get),
+    getLocked: prepareQuery<'path'>((p) => (rowLocks ? get(p).forShare() : get(p))),
     revision: prepareQuery<'path'>((p) =>
       db.selectFrom(entries).select('revision').where('path', '=', p('path')),
     ),
@@ -102,14 +112,14 @@ function writer(
 ): EntryWriter {
   const affected = async (query: CompiledQuery) =>
     Number((await db.executeQuery(query)).numAffectedRows ?? 0n);
+  const read = async (query: CompiledQuery) => {
+    const { rows } = await db.executeQuery<{ value: Uint8Array; revision: number }>(query);
+    const row = rows[0];
+    return row === undefined ? undefined : { value: row.value, revision: Number(row.revision) };
+  };
   return {
-    async get(path) {
-      const { rows } = await db.executeQuery<{ value: Uint8Array; revision: number }>(
-        q.get({ path }),
-      );
-      const row = rows[0];
-      return row === undefined ? undefined : { value: row.value, revision: Number(row.revision) };
-    },
+    get: (path) => read(q.get({ path })),
+    getLocked: (path) => read(q.getLocked({ path })),
     async revision(path) {
       const { rows } = await db.executeQuery<{ revision: number }>(q.revision({ path }));
       return rows[0] === undefined ? undefined : Number(rows[0].revision);

@@ -1,0 +1,67 @@
+import type { BarrierWriter } from '../barrier/barrier.js';
+import type { Lifetime } from './token-lifetime.js';
+
+/**
+ * A token as stored (under the keyed hash of its value; the value itself is never stored).
+ * The invariants of the token tree are in `NOTES.md`.
+ */
+export interface TokenEntry extends Lifetime {
+  readonly accessor: string;
+  readonly policies: string[];
+  readonly displayName: string;
+  readonly meta: Record<string, string>;
+  /** Remaining uses; 0 = unlimited. (-1 in entries written before `revoking` existed.) */
+  readonly numUses: number;
+  /** Keyed hash of the parent token; '' for orphans. */
+  readonly parentHash: string;
+  /** The path that created it, e.g. `auth/token/create` or `auth/approle/login`. */
+  readonly path: string;
+  /** The keyed hash under which the entry is stored. */
+  readonly hash: string;
+  /** Set, first of all, when the token's revocation starts: it is dead from then on. */
+  readonly revoking?: true;
+}
+
+/**
+ * Where the token store keeps what, behind the barrier (`<hash>` is the token's keyed hash).
+ *
+ * @example
+ * ```ts
+ * await barrier.read<TokenEntry>(TOKEN_PATHS.id + hash);
+ * ```
+ */
+export const TOKEN_PATHS = {
+  /** `id/<hash>`: the entry. */
+  id: 'sys/token/id/',
+  /** `accessor/<accessor>`: `{ hash }`. */
+  accessor: 'sys/token/accessor/',
+  /** `child/<parent hash>/<child hash>`: one link per child, listed to revoke a tree. */
+  child: 'sys/token/child/',
+  /** `due/<Unix seconds, 12 digits>/<hash>`: when the sweeper must revoke it (0 = now). */
+  due: 'sys/token/due/',
+} as const;
+
+/** The link from a parent to one of its children. */
+export const childLinkOf = (entry: TokenEntry): string =>
+  `${TOKEN_PATHS.child}${entry.parentHash}/${entry.hash}`;
+
+/** The sweeper's index entry for `entry` (none for tokens that never expire). */
+export function dueKeyOf(entry: TokenEntry): string | undefined {
+  if (entry.revoking) return `${TOKEN_PATHS.due}${'0'.padStart(12, '0')}/${entry.hash}`;
+  if (entry.expireTime === 0) return undefined;
+  return `${TOKEN_PATHS.due}${String(Math.ceil(entry.expireTime)).padStart(12, '0')}/${entry.hash}`;
+}
+
+/** Moves the sweeper's index entry of a token whose entry changes from `before` to `after`. */
+export async function moveDue(tx: BarrierWriter, before: TokenEntry, after: TokenEntry) {
+  const [from, to] = [dueKeyOf(before), dueKeyOf(after)];
+  if (from === to) return;
+  if (from !== undefined) await tx.remove(from);
+  if (to !== undefined) await tx.write(to, {});
+}
+
+/** Whether `entry` itself may still be used at `at` (its ancestors are checked apart). */
+export const isLive = (entry: TokenEntry, at: number): boolean =>
+  entry.revoking !== true &&
+  entry.numUses >= 0 &&
+  (entry.expireTime === 0 || entry.expireTime > at);
