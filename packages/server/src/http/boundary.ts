@@ -43,6 +43,7 @@ export function registerBoundary(app: FastifyInstance, ctx: ServerContext): void
   app.addHook('preHandler', async (request: FastifyRequest) => {
     const access: RouteAccess = request.routeOptions.config.access ?? {};
     const path = apiPathOf(request);
+    checkNames(request, access);
     request.custos = { path, operation: 'read' };
     if (!access.whileSealed) ctx.seal.keyring(); // throws Sealed / not initialised
     request.custos.operation = await operationOf(request, access);
@@ -91,6 +92,15 @@ export function registerBoundary(app: FastifyInstance, ctx: ServerContext): void
       return JSON.stringify(errorBody);
     }
   });
+}
+
+/** Refuses a path parameter that is not in its canonical spelling (see `RouteAccess.names`). */
+function checkNames(request: FastifyRequest, access: RouteAccess): void {
+  const params = request.params as Record<string, string | undefined>;
+  for (const [param, check] of Object.entries(access.names ?? {})) {
+    const value = params[param];
+    if (value !== undefined) check(value);
+  }
 }
 
 async function logRequest(request: FastifyRequest, ctx: ServerContext): Promise<void> {

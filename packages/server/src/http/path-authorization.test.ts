@@ -15,6 +15,13 @@ import { concretePath } from './test-routes.js';
 
 const ALL = ['create', 'read', 'update', 'patch', 'delete', 'list', 'sudo'];
 
+/**
+ * Mounts whose names are case-sensitive, as stored: `Key` and `key` are two KV keys, two
+ * transit keys, two AppRole roles (checked below). Every other name (policies, audit sinks,
+ * mounts) has one spelling, and any other is refused.
+ */
+const CASE_SENSITIVE = ['secret/', 'transit/', 'auth/approle/'];
+
 interface AuditLine {
   readonly type: string;
   readonly request?: { readonly path: string };
@@ -104,6 +111,86 @@ describe('path spellings: the ACL and the audit log judge the path the router se
       errors: ["'#' is not allowed in a request (encode it as %23 if it is part of a name)"],
     });
     expect((await s.request('GET', 'sys/seal-status')).body.sealed).toBe(false);
+  });
+
+  it('a token denied the default policy cannot rewrite it as Default (policy names are not lower-cased after the ACL)', async () => {
+    const token = await denying('sys/policies/acl/default', 'sys/policy/default');
+    const escalate = JSON.stringify({ path: { '*': { capabilities: ALL } } });
+    const before = (await s.request('GET', 'sys/policies/acl/default')).body.data.policy;
+    for (const base of ['sys/policies/acl', 'sys/policy']) {
+      for (const name of ['Default', 'DEFAULT', 'defaulT']) {
+        const write = await s.request('POST', `${base}/${name}`, {
+          token,
+          body: { policy: escalate },
+        });
+        expect(write.status, `${base}/${name}`).toBe(400);
+        expect(write.body.errors[0]).toMatch(/lowercase/);
+        expect((await s.request('DELETE', `${base}/${name}`, { token })).status).toBe(400);
+      }
+    }
+    expect((await s.request('GET', 'sys/policies/acl/default')).body.data.policy).toBe(before);
+  });
+
+  it('a name in another case is refused under a deny on its canonical path, or is another name judged as such', async () => {
+    const table = s.server.app.routeTable;
+    const served = routeOracle(table);
+    const failures: string[] = [];
+    let refusals = 0;
+    for (const route of table.filter((r) => /[:*]/.test(r.url))) {
+      const canonical = concretePath(route.url);
+      const token = await denying(canonical);
+      const spell = (change: (value: string) => string) =>
+        route.url
+          .replace(/^\/v1\//, '')
+          .replace(/:[a-z_]+|\*/g, (param) => change(concretePath(param)));
+      const variants = new Set([
+        spell((v) => v.toUpperCase()),
+        spell((v) => v.charAt(0).toUpperCase() + v.slice(1)),
+        spell((v) => v.slice(0, -1) + v.slice(-1).toUpperCase()),
+      ]);
+      variants.delete(canonical);
+      for (const variant of variants) {
+        const hasBody = !['GET', 'HEAD', 'DELETE'].includes(route.method);
+        await newAuditEntries();
+        const response = await sendTarget(s.url, route.method, `/v1/${variant}`, {
+          token,
+          ...(hasBody ? { body: {} } : {}),
+        });
+        const audited = (await newAuditEntries())
+          .filter((e) => e.type === 'request')
+          .map((e) => e.request?.path);
+        const what = `${route.method} ${variant} (deny on ${canonical}): ${response.status} ${response.text.slice(0, 80)}, audited as ${JSON.stringify(audited)}`;
+        if (audited.some((p) => p !== variant)) failures.push(`${what}: judged as another path`);
+        if (CASE_SENSITIVE.some((mount) => variant.startsWith(mount))) {
+          // Another name: the deny on the canonical one does not apply, and need not.
+          const outcome = served(route.method, `/v1/${variant}`);
+          if (outcome.kind !== 'path' || outcome.path !== variant)
+            failures.push(`${what}: not served as itself`);
+        } else if (response.status === 400 || response.status === 403) {
+          refusals++;
+        } else {
+          failures.push(`${what}: want 400 or 403`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(refusals).toBeGreaterThan(10);
+  });
+
+  it('KV keys, transit key names and AppRole role names are case-sensitive: another case is another name', async () => {
+    await s.request('POST', 'secret/data/case/key', { body: { data: { v: 1 } } });
+    await s.request('POST', 'transit/keys/casekey', { body: {} });
+    await s.request('POST', 'auth/approle/role/caserole', { body: {} });
+    expect((await s.request('GET', 'secret/data/case/key')).status).toBe(200);
+    expect((await s.request('GET', 'transit/keys/casekey')).status).toBe(200);
+    expect((await s.request('GET', 'auth/approle/role/caserole')).status).toBe(200);
+    for (const path of [
+      'secret/data/case/KEY',
+      'transit/keys/CaseKey',
+      'auth/approle/role/CASEROLE',
+    ]) {
+      expect((await s.request('GET', path)).status, path).toBe(404);
+    }
   });
 
   it('every spelling of every route is refused (400), unrouted (404), or judged, audited and served as one path', async () => {
