@@ -108,6 +108,32 @@ describe.each(await storageKinds())(
       expect(garbage).toMatch(/^HTTP\/1.1 400/);
     });
 
+    it.each([
+      ['a fragment', '/v1/secret/data/a#b', "'#' is not allowed in a request"],
+      ['a semicolon', '/v1/secret/data/a;b', "';' is not allowed in a request path"],
+      [
+        'an encoded slash in a name',
+        '/v1/sys/policies/acl/a%2Fb',
+        "'/' is not allowed within :name",
+      ],
+      [
+        'the absolute form',
+        'http://localhost/v1/secret/data/a',
+        'the request path must start with /v1/',
+      ],
+      ['a dot-dot segment', '/v1/secret/data/x/../a', 'path has an empty, "." or ".." segment'],
+      ['an upper-case policy name', '/v1/sys/policies/acl/Default', 'policy names are'],
+    ])('paths read two ways (%s) → 400 naming the problem', async (_label, target, message) => {
+      const response = await raw(
+        s.url,
+        `GET ${target} HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\nConnection: close\r\n\r\n`,
+      );
+      expect(response).toMatch(/^HTTP\/1.1 400 /);
+      expect(JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)).errors[0]).toContain(
+        message,
+      );
+    });
+
     it('keeps serving after all of it', async () => {
       await Promise.all(
         Array.from({ length: 50 }, () => s.request('POST', 'secret/data/bad', { raw: '{{{' })),
