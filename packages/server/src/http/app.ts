@@ -39,6 +39,22 @@ export interface AppOptions {
   readonly https?: { readonly cert: Buffer; readonly key: Buffer };
 }
 
+/**
+ * How the router reads a request path, spelled out rather than left to Fastify's defaults: the
+ * boundary refuses any path the router would read differently from the literal request (see
+ * api-path.ts), and the tests that walk every route read paths with a router built from these
+ * same options.
+ */
+export const ROUTER_OPTIONS = {
+  /** Route parameters up to this length (KV keys, transit names); the path limit is 1024. */
+  maxParamLength: 2048,
+  caseSensitive: true,
+  ignoreTrailingSlash: false,
+  ignoreDuplicateSlashes: false,
+  /** `;` is an ordinary character, never the start of a query string. */
+  useSemicolonDelimiter: false,
+} as const;
+
 const BAD_REQUEST = Buffer.from(
   'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: 34\r\n\r\n{"errors":["malformed request"]}\r\n',
 );
@@ -60,7 +76,7 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     return503OnClosing: true,
-    routerOptions: { maxParamLength: 2048 },
+    routerOptions: { ...ROUTER_OPTIONS },
     clientErrorHandler: (error, socket) => {
       if (adoptListRequest(app.server as Server, error, socket)) return;
       if (socket.writable) socket.end(BAD_REQUEST);

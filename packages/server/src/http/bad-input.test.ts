@@ -1,6 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+import { MAX_JSON_DEPTH } from './body-parser.js';
 
 function raw(url: string, bytes: string): Promise<string> {
   const { hostname, port } = new URL(url);
@@ -104,6 +108,32 @@ describe.each(await storageKinds())(
       expect(garbage).toMatch(/^HTTP\/1.1 400/);
     });
 
+    it.each([
+      ['a fragment', '/v1/secret/data/a#b', "'#' is not allowed in a request"],
+      ['a semicolon', '/v1/secret/data/a;b', "';' is not allowed in a request path"],
+      [
+        'an encoded slash in a name',
+        '/v1/sys/policies/acl/a%2Fb',
+        "'/' is not allowed within :name",
+      ],
+      [
+        'the absolute form',
+        'http://localhost/v1/secret/data/a',
+        'the request path must start with /v1/',
+      ],
+      ['a dot-dot segment', '/v1/secret/data/x/../a', 'path has an empty, "." or ".." segment'],
+      ['an upper-case policy name', '/v1/sys/policies/acl/Default', 'policy names are'],
+    ])('paths read two ways (%s) → 400 naming the problem', async (_label, target, message) => {
+      const response = await raw(
+        s.url,
+        `GET ${target} HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\nConnection: close\r\n\r\n`,
+      );
+      expect(response).toMatch(/^HTTP\/1.1 400 /);
+      expect(JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)).errors[0]).toContain(
+        message,
+      );
+    });
+
     it('keeps serving after all of it', async () => {
       await Promise.all(
         Array.from({ length: 50 }, () => s.request('POST', 'secret/data/bad', { raw: '{{{' })),
@@ -115,3 +145,73 @@ describe.each(await storageKinds())(
     });
   },
 );
+
+/** A JSON body nested `depth` levels deep, alternating objects and arrays, as `{"data":…}`. */
+function nested(depth: number): string {
+  const open = Array.from({ length: depth - 1 }, (_, i) => (i % 2 === 0 ? '{"a":' : '[')).join('');
+  const close = Array.from({ length: depth - 1 }, (_, i) => (i % 2 === 0 ? '}' : ']'))
+    .reverse()
+    .join('');
+  return `{"data":${open}1${close}}`;
+}
+
+describe.each(await storageKinds())('deeply nested JSON bodies on %s', (kind) => {
+  let s: TestServer;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custos-depth-'));
+    // Audited: hashing the body's strings for the audit log walks the whole body.
+    s = await startTestServer(kind, { audit: [{ type: 'file', path: join(dir, 'audit.log') }] });
+  });
+  afterAll(async () => {
+    await s.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['secret/data/deep'],
+    ['sys/policies/acl/deep'],
+    ['transit/encrypt/deep'],
+    ['auth/token/create'],
+    ['sys/unseal'],
+  ])(
+    'refuses a body nested 100,000 levels deep on %s with 400, before parsing it',
+    async (path) => {
+      const response = await s.request('POST', path, { raw: nested(100_000) });
+      expect(response).toMatchObject({
+        status: 400,
+        body: { errors: [`JSON input exceeds allowed nesting depth (${MAX_JSON_DEPTH})`] },
+      });
+    },
+  );
+
+  it('counts the nesting of objects and arrays, never brackets inside strings', async () => {
+    const atLimit = await s.request('POST', 'secret/data/deep-ok', {
+      // The body object itself is one level: `data` holds the rest.
+      raw: nested(MAX_JSON_DEPTH),
+    });
+    expect(atLimit.status).toBe(200);
+    const overLimit = await s.request('POST', 'secret/data/deep-ok', {
+      raw: nested(MAX_JSON_DEPTH + 1),
+    });
+    expect(overLimit.status).toBe(400);
+    const brackets = `${'[{'.repeat(2000)}\\"`;
+    const inString = await s.request('POST', 'secret/data/brackets', {
+      raw: JSON.stringify({ data: { text: brackets } }),
+    });
+    expect(inString.status).toBe(200);
+    expect((await s.request('GET', 'secret/data/brackets')).body.data.data.text).toBe(brackets);
+  });
+
+  it('keeps serving after deep bodies', async () => {
+    await Promise.all(
+      Array.from({ length: 5 }, () =>
+        s.request('POST', 'secret/data/deep', { raw: nested(100_000) }),
+      ),
+    );
+    expect(
+      (await s.request('POST', 'secret/data/after', { body: { data: { ok: true } } })).status,
+    ).toBe(200);
+    expect((await s.request('GET', 'secret/data/after')).body.data.data).toEqual({ ok: true });
+  });
+});

@@ -2,9 +2,54 @@ import { CustosError } from '@custos/core/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 /**
+ * Deepest nesting of objects and arrays a request body may have (Vault's `max_json_depth`
+ * default). Everything downstream (audit HMAC, KV subkeys, storage) walks bodies recursively;
+ * this bound keeps those walks far from the stack limit.
+ */
+export const MAX_JSON_DEPTH = 500;
+
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * Whether JSON text nests objects and arrays deeper than {@link MAX_JSON_DEPTH}, found in one
+ * pass over the characters (no recursion, nothing parsed), so a hostile body is turned away
+ * before any code walks it. Brackets inside strings do not count; malformed text is left for
+ * `JSON.parse` to refuse.
+ *
+ * @example
+ * ```ts
+ * nestedTooDeep('{"a":[1]}'); // false: depth 2
+ * ```
+ */
+export function nestedTooDeep(text: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > MAX_JSON_DEPTH) return true;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/**
  * Vault reads every request body as JSON whatever its Content-Type (curl's `-d` sends
  * `application/x-www-form-urlencoded`; PATCH sends `application/merge-patch+json`). An empty
- * body is `{}`. Parse errors never quote the body: it may hold secrets.
+ * body is `{}`; a body nested deeper than {@link MAX_JSON_DEPTH} is refused before parsing.
+ * Parse errors never quote the body: it may hold secrets.
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
@@ -12,6 +57,12 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
     const text = (body as string).trim();
     if (text === '') {
       done(null, {});
+      return;
+    }
+    if (nestedTooDeep(text)) {
+      // Vault's wording (its listener's max_json_depth check), with the limit.
+      const message = `JSON input exceeds allowed nesting depth (${MAX_JSON_DEPTH})`;
+      done(new CustosError('ERR_INVALID_REQUEST', message), undefined);
       return;
     }
     try {

@@ -43,6 +43,7 @@ export function registerBoundary(app: FastifyInstance, ctx: ServerContext): void
   app.addHook('preHandler', async (request: FastifyRequest) => {
     const access: RouteAccess = request.routeOptions.config.access ?? {};
     const path = apiPathOf(request);
+    checkNames(request, access);
     request.custos = { path, operation: 'read' };
     // Sealed, not initialised, or an unseal or seal in progress: refused (503) before anything.
     if (!access.whileSealed) ctx.seal.requireUnsealed();
@@ -92,6 +93,15 @@ export function registerBoundary(app: FastifyInstance, ctx: ServerContext): void
       return JSON.stringify(errorBody);
     }
   });
+}
+
+/** Refuses a path parameter that is not in its canonical spelling (see `RouteAccess.names`). */
+function checkNames(request: FastifyRequest, access: RouteAccess): void {
+  const params = request.params as Record<string, string | undefined>;
+  for (const [param, check] of Object.entries(access.names ?? {})) {
+    const value = params[param];
+    if (value !== undefined) check(value);
+  }
 }
 
 async function logRequest(request: FastifyRequest, ctx: ServerContext): Promise<void> {

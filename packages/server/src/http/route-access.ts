@@ -22,6 +22,13 @@ export interface RouteAccess {
   readonly exists?: (request: FastifyRequest) => Promise<boolean>;
   /** Audit the request and response (default true). Health checks opt out. */
   readonly audit?: boolean;
+  /**
+   * Path parameters that name something with one canonical spelling, each with the check that
+   * throws for any other (policy names are lower case). The boundary runs them before the ACL,
+   * so a name is never judged in one spelling and served in another; handlers never normalise
+   * a name they read from the path.
+   */
+  readonly names?: Readonly<Record<string, (value: string) => unknown>>;
 }
 
 /** What the boundary attaches to each request. */

@@ -47,6 +47,82 @@ describe('ACL evaluation (Vault semantics)', () => {
     expect([...acl.capabilities('secret/data/ops/db')]).toEqual(['create']);
   });
 
+  /**
+   * Vault's "most specific path wins" (vault/acl.go), one tie-break at a time, in its order:
+   * position of the first `+` or `*`, no trailing `*`, fewer `+` segments, length, lexical
+   * order. In each row both patterns match the path and tie on every earlier rule; for each rule
+   * one row is built so that the later rules would pick the loser. So flipping or skipping any
+   * comparison of the priority function changes a verdict below (checked by hand-mutating each).
+   */
+  const TIE_BREAKS: readonly (readonly [
+    rule: string,
+    path: string,
+    winner: string,
+    loser: string,
+  ])[] = [
+    [
+      'later first wildcard beats earlier',
+      'secret/data/team/db',
+      'secret/data/team/+',
+      'secret/data/+/db',
+    ],
+    [
+      'later first wildcard: a glob after a literal beats an earlier +',
+      'secret/abc/x',
+      'secret/ab*',
+      'secret/+/x',
+    ],
+    [
+      'later first wildcard: an exact path beats a glob on its prefix',
+      'secret/db',
+      'secret/db',
+      'secret/d*',
+    ],
+    ['no trailing * beats a trailing * (exact path)', 'secret/db', 'secret/db', 'secret/db*'],
+    [
+      'no trailing * beats a trailing * (after a +)',
+      'secret/x/bar',
+      'secret/+/bar',
+      'secret/+/bar*',
+    ],
+    ['fewer + segments beat more', 'secret/x/prod/db', 'secret/+/prod/db', 'secret/+/prod/+'],
+    [
+      'fewer + segments beat more (a longer glob loses)',
+      'secret/q/a/bcde',
+      'secret/+/a/b*',
+      'secret/+/+/bcd*',
+    ],
+    ['longer beats shorter (globs)', 'x/q/a/b/ccc', 'x/+/+/b/cc*', 'x/+/a/+/c*'],
+    ['longer beats shorter (no globs)', 'x/q/aa/z', 'x/+/aa/+', 'x/+/+/z'],
+    ['lexically larger beats smaller', 'secret/x/b/c', 'secret/+/b/+', 'secret/+/+/c'],
+  ];
+
+  describe.each(TIE_BREAKS)('tie-break: %s', (_rule, path, winner, loser) => {
+    const grant = (pattern: string) => policy('grant', { [pattern]: ['read'] });
+    const deny = (pattern: string) => policy('deny', { [pattern]: ['deny'] });
+
+    it.each([
+      ['declared first', true],
+      ['declared second', false],
+    ])(`a deny on ${winner} beats a grant on ${loser} (winner %s)`, (_order, winnerFirst) => {
+      const rules = winnerFirst ? [deny(winner), grant(loser)] : [grant(loser), deny(winner)];
+      expect(new Acl(rules).allows(path, 'read')).toBe(false);
+    });
+
+    it.each([
+      ['declared first', true],
+      ['declared second', false],
+    ])(`a grant on ${winner} beats a deny on ${loser} (winner %s)`, (_order, winnerFirst) => {
+      const rules = winnerFirst ? [grant(winner), deny(loser)] : [deny(loser), grant(winner)];
+      expect(new Acl(rules).allows(path, 'read')).toBe(true);
+    });
+
+    it('both patterns match the path on their own (the row tests priority, not matching)', () => {
+      expect(new Acl([grant(winner)]).allows(path, 'read')).toBe(true);
+      expect(new Acl([grant(loser)]).allows(path, 'read')).toBe(true);
+    });
+  });
+
   it('merges rules for the same pattern across policies; deny always wins there', () => {
     const a = policy('a', { 'secret/data/*': ['read'] });
     const b = policy('b', { 'secret/data/*': ['update'] });

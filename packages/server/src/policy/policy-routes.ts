@@ -4,8 +4,16 @@ import type { ServerContext } from '../context.js';
 import { bodyOf } from '../http/body-parser.js';
 import { envelope, noContent, ok } from '../http/envelope.js';
 import { isListRequest } from '../http/route-access.js';
+import { validatePolicyName } from './policy-parse.js';
 
-const nameOf = (request: FastifyRequest) => (request.params as { name: string }).name.toLowerCase();
+const nameOf = (request: FastifyRequest) => (request.params as { name: string }).name;
+
+/**
+ * Policy names have one spelling, lower case: another is refused before the ACL looks at the
+ * path (lower-casing it afterwards let a token denied `sys/policies/acl/default` write
+ * `…/Default`, the policy every token carries).
+ */
+const access = { names: { name: validatePolicyName } };
 
 function policyText(body: Record<string, unknown>): string {
   const text = body.policy ?? body.rules;
@@ -42,7 +50,7 @@ export function registerPolicyRoutes(app: FastifyInstance, ctx: ServerContext): 
       if (!isListRequest(request)) throw new CustosError('ERR_NOT_FOUND', 'not found');
       return ok(request, reply, { keys, policies: keys });
     });
-    app.get(`${base}/:name`, async (request, reply) => {
+    app.get(`${base}/:name`, { config: { access } }, async (request, reply) => {
       const name = nameOf(request);
       const text = name === 'root' ? '' : (await ctx.policies.get(name))?.text;
       if (text === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
@@ -54,14 +62,17 @@ export function registerPolicyRoutes(app: FastifyInstance, ctx: ServerContext): 
       method: 'POST',
       url: `${base}/:name`,
       config: {
-        access: { exists: async (r) => (await ctx.policies.get(nameOf(r))) !== undefined },
+        access: {
+          ...access,
+          exists: async (r) => (await ctx.policies.get(nameOf(r))) !== undefined,
+        },
       },
       handler: async (request, reply) => {
         await ctx.policies.put(nameOf(request), policyText(bodyOf(request)));
         return noContent(reply);
       },
     });
-    app.delete(`${base}/:name`, async (request, reply) => {
+    app.delete(`${base}/:name`, { config: { access } }, async (request, reply) => {
       await ctx.policies.delete(nameOf(request));
       return noContent(reply);
     });
