@@ -13,6 +13,7 @@
  * @module
  */
 export { formatVersioned, parseVersioned } from './ciphertext.js';
+export { assertSameCreation, creationConflicts } from './creation-conflicts.js';
 export {
   type DataKeyScope,
   localKmsDataKeys,
@@ -20,9 +21,17 @@ export {
   transitDataKeys,
 } from './field-data-keys.js';
 export {
+  assertBackupAllowed,
+  assertExportAllowed,
+  assertReplaceable,
+  EXPORT_TYPES,
+  type ExportType,
+} from './key-custody.js';
+export {
   assertTransition,
   canDecrypt,
   canEncrypt,
+  canReleaseMaterial,
   effectiveState,
   isKeyState,
   KEY_STATES,
@@ -84,4 +93,5 @@ export {
   type TransitKeyVersion,
   validateKeyName,
   versionExhausted,
+  wasRevoked,
 } from './transit-key.js';

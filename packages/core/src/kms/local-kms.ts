@@ -4,6 +4,7 @@ import { writeFileAtomic } from '../lib/atomic-file.js';
 import { type BytesLike, toBuffer } from '../lib/bytes.js';
 import { checkPrivateFile } from '../lib/private-file.js';
 import { parseVersioned } from './ciphertext.js';
+import { assertBackupAllowed, assertReplaceable } from './key-custody.js';
 import type { KeyState } from './key-lifecycle.js';
 import { decodeBackup, encodeBackup } from './transit-backup.js';
 import {
@@ -30,6 +31,7 @@ import {
   type TransitKeyConfigChange,
   type TransitKeyPolicy,
   type TransitKeyVersion,
+  validateKeyName,
   versionExhausted,
 } from './transit-key.js';
 
@@ -297,24 +299,29 @@ export class LocalKms {
     });
   }
 
-  /** The key with all its versions as a backup blob (`transit/restore` on the server accepts it). */
+  /**
+   * The key with all its versions as a backup blob (`transit/restore` on the server accepts it).
+   * Needs `exportable` and `allow_plaintext_backup`, and a key that is active, rotating or
+   * inactive: a revoked, expired or pending-deletion key is never backed up (`ERR_KEY_DISABLED`).
+   */
   backup(name: string): string {
-    const { policy } = this.#key(name);
-    if (!policy.exportable || !policy.allow_plaintext_backup) {
-      throw new CustosError(
-        'ERR_INVALID_ARGUMENT',
-        'backup requires exportable and allow_plaintext_backup to be set on the key',
-      );
-    }
+    assertBackupAllowed(this.#key(name).policy, this.#now().getTime());
     return this.#backupOf(name);
   }
 
-  /** Imports a backup (from `backup` here or `transit/backup` on a server). */
+  /**
+   * Imports a backup (from `backup` here or `transit/backup` on a server), checked field by field
+   * before anything changes. `name` must be a valid key name; `force` replaces an existing key
+   * only if it is active, rotating or inactive (a revoked key stays revoked).
+   */
   restore(blob: string, options: { name?: string; force?: boolean } = {}): void {
+    if (options.name !== undefined) validateKeyName(options.name);
     const { policy, versions } = decodeBackup(blob);
     const name = options.name ?? policy.name;
-    if (this.#keys.has(name) && !options.force)
+    const existing = this.#keys.get(name);
+    if (existing !== undefined && !options.force)
       throw new CustosError('ERR_KEY_EXISTS', `key ${name} exists`);
+    if (existing !== undefined) assertReplaceable(existing.policy, this.#now().getTime());
     this.#keys.set(name, {
       policy: { ...policy, name },
       versions: new Map(versions.map((v) => [v.version, { ...v }])),

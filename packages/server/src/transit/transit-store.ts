@@ -1,5 +1,7 @@
 import { CustosError, isCustosError } from '@custos/core/errors';
 import {
+  assertBackupAllowed,
+  assertReplaceable,
   type CreateTransitKeyOptions,
   changeState,
   checkEncryption,
@@ -16,6 +18,7 @@ import {
   type TransitKeyPolicy,
   type TransitKeyVersion,
   type TransitKeyView,
+  validateKeyName,
   versionExhausted,
 } from '@custos/core/kms';
 import { type Barrier, retryOnConflict } from '../barrier/barrier.js';
@@ -374,20 +377,21 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
       forgetReservations(name);
     },
 
+    /** The key as a backup blob; only as its lifecycle state and flags allow (see the kms NOTES). */
     async backup(name: string): Promise<string> {
       const described = await this.describe(name);
       if (described === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
-      if (!described.policy.exportable || !described.policy.allow_plaintext_backup) {
-        throw new CustosError(
-          'ERR_INVALID_REQUEST',
-          'backup requires exportable and allow_plaintext_backup to be set on the key',
-        );
-      }
+      assertBackupAllowed(described.policy, now().getTime());
       return encodeBackup(described);
     },
 
-    /** Restores a backup (from `transit/backup` or the local KMS) under its name or `rename`. */
+    /**
+     * Restores a backup (from `transit/backup` or the local KMS) under its name or `rename`: the
+     * name and every field of the backup are checked before anything is written, and `force`
+     * replaces only a key that is active, rotating or inactive (a revoked key stays revoked).
+     */
     async restore(blob: unknown, rename: string | undefined, force: boolean): Promise<void> {
+      if (rename !== undefined) validateKeyName(rename);
       const { policy, versions } = decodeBackup(blob);
       const name = rename ?? policy.name;
       await locks.run(name, () =>
@@ -396,6 +400,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
           if (existing !== undefined && !force)
             throw new CustosError('ERR_INVALID_REQUEST', `key "${name}" already exists`);
           if (existing !== undefined) {
+            assertReplaceable(existing.data, now().getTime());
             for (let v = 1; v <= existing.data.latest_version; v++)
               await tx.remove(versionPath(name, v));
           }
