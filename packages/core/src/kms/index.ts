@@ -53,6 +53,7 @@ export {
   LocalKms,
   type LocalKmsOptions,
 } from './local-kms.js';
+export { assertNotRevoked, materialFingerprints } from './revoked-material.js';
 export { decodeBackup, encodeBackup, type TransitKeyBackup } from './transit-backup.js';
 export {
   createTransitClient,
@@ -78,6 +79,7 @@ export {
   verifyWithKey,
 } from './transit-crypto.js';
 export {
+  assertRotatable,
   type CreateTransitKeyOptions,
   changeState,
   configureKey,

@@ -5,6 +5,15 @@ import { describe, expect, it } from 'vitest';
 import type { CustosError } from '../errors/index.js';
 import { LocalKms } from './local-kms.js';
 
+const refusal = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (err) {
+    return { code: (err as CustosError).code, message: (err as Error).message };
+  }
+  return undefined;
+};
+
 const outcome = (fn: () => unknown): string => {
   try {
     fn();
@@ -127,6 +136,41 @@ describe('LocalKms: key material and revocation settings follow the lifecycle', 
     kms.configure('k', { deletionAllowed: true });
     kms.deleteKey('k');
     expect(kms.listKeys()).toEqual([]);
+  });
+
+  it('revoked material never comes back: not under another name, not after deletion and a reopen', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'custos-kms-'));
+    try {
+      const file = join(dir, 'kms.json');
+      const kms = await LocalKms.open(file);
+      kms.createKey('victim', { type: 'ed25519', exportable: true, allowPlaintextBackup: true });
+      kms.rotate('victim');
+      const backup = kms.backup('victim');
+      kms.setState('victim', 'revoked');
+      expect(refusal(() => kms.rotate('victim'))).toEqual({
+        code: 'ERR_INVALID_KEY_STATE',
+        message: 'key victim was revoked: it gains no new versions',
+      });
+      const revoked = {
+        code: 'ERR_INVALID_KEY_STATE',
+        message:
+          'backup: version 1 holds key material revoked with key victim: revocation is final, a backup cannot bring it back',
+      };
+      expect(refusal(() => kms.restore(backup, { name: 'copy' }))).toEqual(revoked);
+      kms.configure('victim', { deletionAllowed: true });
+      kms.deleteKey('victim');
+      expect(refusal(() => kms.restore(backup))).toEqual(revoked);
+      await kms.save();
+      const reopened = await LocalKms.open(file);
+      expect(refusal(() => reopened.restore(backup, { name: 'later' }))).toEqual(revoked);
+      expect(reopened.listKeys()).toEqual([]);
+      // Another KMS never saw the revocation: the copy is a key of its own there.
+      const elsewhere = new LocalKms();
+      elsewhere.restore(backup);
+      expect(elsewhere.listKeys()).toEqual(['victim']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('revocation survives a cancelled deletion, a save and a reopen (revoked_time is kept)', async () => {

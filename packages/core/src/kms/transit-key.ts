@@ -357,6 +357,23 @@ export function changeState(
 }
 
 /**
+ * Refuses a new version for a key that was revoked (`ERR_INVALID_KEY_STATE`): its material is
+ * recorded as revoked when it is revoked, and nothing could use a new version anyway.
+ *
+ * @example
+ * ```ts
+ * assertRotatable(policy);
+ * ```
+ */
+export function assertRotatable(policy: TransitKeyPolicy): void {
+  if (wasRevoked(policy))
+    throw new CustosError(
+      'ERR_INVALID_KEY_STATE',
+      `key ${policy.name} was revoked: it gains no new versions`,
+    );
+}
+
+/**
  * Plans `trim`: the versions below `minAvailableVersion` to delete. Refused unless
  * `minAvailableVersion` is at most both minimum versions, and never lowered: trimmed versions
  * are gone, so a lower floor would only claim they exist (as in Vault).

@@ -167,6 +167,50 @@ describe.each(await storageKinds())('transit key material follows the lifecycle 
     );
   });
 
+  it('revoked material never comes back: not by restore under another name, after deletion, or re-dressed', async () => {
+    for (const type of ['aes256-gcm96', 'ecdsa-p256']) {
+      const name = `victim-${type}`;
+      await s.request('POST', `transit/keys/${name}`, {
+        body: { type, exportable: true, allow_plaintext_backup: true },
+      });
+      await s.request('POST', `transit/keys/${name}/rotate`, { body: {} });
+      const backup = (await s.request('GET', `transit/backup/${name}`)).body.data.backup as string;
+      await s.request('POST', `transit/keys/${name}/state`, { body: { state: 'revoked' } });
+      expect(
+        (await s.request('POST', `transit/keys/${name}/rotate`, { body: {} })).body.errors,
+      ).toEqual([`key ${name} was revoked: it gains no new versions`]);
+      const refusal = `backup: version 1 holds key material revoked with key ${name}: revocation is final, a backup cannot bring it back`;
+      const restoreAs = async (body: Record<string, unknown>) =>
+        (await s.request('POST', 'transit/restore', { body })).body.errors;
+      expect(await restoreAs({ backup, name: `${name}-copy` })).toEqual([refusal]);
+      await s.request('POST', `transit/keys/${name}/config`, { body: { deletion_allowed: true } });
+      expect((await s.request('DELETE', `transit/keys/${name}`)).status).toBe(204);
+      expect(await restoreAs({ backup })).toEqual([refusal]);
+      expect(await restoreAs({ backup, name: name.toUpperCase() })).toEqual([refusal]);
+      // Only the newest version from the backup, or fresh HMAC keys beside the old key: still
+      // the revoked material.
+      const json = JSON.parse(Buffer.from(backup, 'base64').toString());
+      const fresh = Buffer.alloc(32, 7).toString('base64');
+      const redressed = {
+        ...json,
+        policy: {
+          ...json.policy,
+          name: 'redressed',
+          min_available_version: 2,
+          min_decryption_version: 2,
+        },
+        versions: [{ ...json.versions[1], hmac_key: fresh }],
+      };
+      expect(
+        await restoreAs({ backup: Buffer.from(JSON.stringify(redressed)).toString('base64') }),
+      ).toEqual([refusal.replace('version 1', 'version 2')]);
+      const keys = (await s.request('GET', 'transit/keys?list=true')).body.data.keys as string[];
+      expect(keys.filter((k) => k.toLowerCase().includes('victim') || k === 'redressed')).toEqual(
+        [],
+      );
+    }
+  });
+
   it('a revoked key cannot be revived through a cancelled deletion, and stays unusable', async () => {
     const name = 'enc-pending_deletion-after-revocation';
     const cancel = await s.request('POST', `transit/keys/${name}/state`, {
