@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+import { startServer } from '../server.js';
+import { send, startTestServer, storageKinds, type TestServer } from '../test-harness.js';
 
 const HOUR_MS = 3600_000;
 
@@ -243,3 +244,38 @@ describe.each(await storageKinds())('transit key material follows the lifecycle 
     }
   });
 });
+
+describe.runIf((await storageKinds()).includes('postgres'))(
+  'revocation against a forced restore on another node (one PostgreSQL)',
+  () => {
+    it('a revocation that succeeded is never overwritten by a restore racing it', async () => {
+      const a = await startTestServer('postgres');
+      const b = await startServer({ storage: a.storage.location, port: 0, logLevel: 'silent' });
+      try {
+        await send(b.url, 'POST', 'sys/unseal', { body: { key: a.server.unsealKey } });
+        const outcomes: string[] = [];
+        for (let i = 0; i < 12; i++) {
+          const name = `raced-${i}`;
+          await a.request('POST', `transit/keys/${name}`, {
+            body: { exportable: true, allow_plaintext_backup: true },
+          });
+          const backup = (await a.request('GET', `transit/backup/${name}`)).body.data.backup;
+          const [revoke, restore] = await Promise.all([
+            a.request('POST', `transit/keys/${name}/state`, { body: { state: 'revoked' } }),
+            send(b.url, 'POST', 'transit/restore', {
+              token: 'root',
+              body: { backup, force: true },
+            }),
+          ]);
+          const state = (await a.request('GET', `transit/keys/${name}`)).body.data.state;
+          outcomes.push(`${revoke.status} ${restore.status} ${state}`);
+        }
+        // Whichever commits first, a revocation that was answered 200 holds.
+        for (const outcome of outcomes) expect(outcome).toMatch(/^200 (204|400) revoked$/);
+      } finally {
+        await b.close();
+        await a.close();
+      }
+    });
+  },
+);

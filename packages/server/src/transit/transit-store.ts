@@ -440,25 +440,31 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
       if (rename !== undefined) validateKeyName(rename);
       const { policy, versions } = decodeBackup(blob);
       const name = rename ?? policy.name;
+      // The policy is written on the revision read (created if absent): a revocation or a
+      // restore committed meanwhile on another node makes this one retry and judge again.
       await locks.run(name, () =>
-        barrier.transaction(async (tx) => {
-          const existing = await tx.read<TransitKeyPolicy>(POLICY + name);
-          if (existing !== undefined && !force)
-            throw new CustosError('ERR_INVALID_REQUEST', `key "${name}" already exists`);
-          if (existing !== undefined) assertReplaceable(existing.data, now().getTime());
-          for (const { fingerprint, version } of materialFingerprints(versions)) {
-            if ((await tx.revision(REVOKED + fingerprint)) === undefined) continue;
-            const revoked = await tx.read<RevokedMaterial>(REVOKED + fingerprint);
-            assertNotRevoked(version, revoked?.data.key ?? 'unknown');
-          }
-          if (existing !== undefined) {
-            for (let v = 1; v <= existing.data.latest_version; v++)
-              await tx.remove(versionPath(name, v));
-          }
-          for (const v of versions) await tx.write(versionPath(name, v.version), v);
-          await tx.write(POLICY + name, { ...policy, name });
-          if (wasRevoked(policy)) await recordRevoked(tx, name, versions);
-        }),
+        retryOnConflict(() =>
+          barrier.transaction(async (tx) => {
+            const existing = await tx.read<TransitKeyPolicy>(POLICY + name);
+            if (existing !== undefined && !force)
+              throw new CustosError('ERR_INVALID_REQUEST', `key "${name}" already exists`);
+            if (existing !== undefined) assertReplaceable(existing.data, now().getTime());
+            for (const { fingerprint, version } of materialFingerprints(versions)) {
+              if ((await tx.revision(REVOKED + fingerprint)) === undefined) continue;
+              const revoked = await tx.read<RevokedMaterial>(REVOKED + fingerprint);
+              assertNotRevoked(version, revoked?.data.key ?? 'unknown');
+            }
+            if (existing !== undefined) {
+              for (let v = 1; v <= existing.data.latest_version; v++)
+                await tx.remove(versionPath(name, v));
+            }
+            for (const v of versions) await tx.write(versionPath(name, v.version), v);
+            const restored = { ...policy, name };
+            if (existing === undefined) await tx.create(POLICY + name, restored);
+            else await tx.replace(POLICY + name, restored, existing.revision);
+            if (wasRevoked(policy)) await recordRevoked(tx, name, versions);
+          }),
+        ),
       );
       cache.delete(name);
       forgetReservations(name);
