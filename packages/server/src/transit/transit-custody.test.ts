@@ -234,9 +234,19 @@ describe.each(await storageKinds())('transit key material follows the lifecycle 
         (await s.request('POST', `transit/keys/${name}/state`, { body: { state } })).status,
       ).toBe(REFUSED);
     // Neither a use nor a case variant of the name reaches the material.
-    expect(
-      (await s.request('POST', `transit/encrypt/${name}`, { body: { plaintext: 'eA==' } })).status,
-    ).toBe(REFUSED);
+    const ct = 'vault:v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+    for (const [path, body] of [
+      [`transit/encrypt/${name}`, { plaintext: 'eA==' }],
+      [`transit/encrypt/${name}`, { batch_input: [{ plaintext: 'eA==' }] }],
+      [`transit/rewrap/${name}`, { batch_input: [{ ciphertext: ct }] }],
+      [`transit/datakey/plaintext/${name}`, {}],
+      [`transit/hmac/${name}`, { input: 'eA==' }],
+      [`transit/sign/sig-revoked`, { input: 'eA==' }],
+    ] as const) {
+      const used = await s.request('POST', path, { body });
+      expect({ path, status: used.status }).toEqual({ path, status: REFUSED });
+      expect(JSON.stringify(used.body)).toMatch(/is revoked: it cannot (encrypt|decrypt)/);
+    }
     for (const variant of [name.toUpperCase(), 'ENC-revoked', 'Enc-Revoked']) {
       const exported = await s.request('GET', `transit/export/encryption-key/${variant}`);
       expect([400, 404]).toContain(exported.status);
