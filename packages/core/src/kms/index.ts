@@ -13,6 +13,7 @@
  * @module
  */
 export { formatVersioned, parseVersioned } from './ciphertext.js';
+export { assertSameCreation, creationConflicts } from './creation-conflicts.js';
 export {
   type DataKeyScope,
   localKmsDataKeys,
@@ -20,9 +21,17 @@ export {
   transitDataKeys,
 } from './field-data-keys.js';
 export {
+  assertBackupAllowed,
+  assertExportAllowed,
+  assertReplaceable,
+  EXPORT_TYPES,
+  type ExportType,
+} from './key-custody.js';
+export {
   assertTransition,
   canDecrypt,
   canEncrypt,
+  canReleaseMaterial,
   effectiveState,
   isKeyState,
   KEY_STATES,
@@ -44,6 +53,7 @@ export {
   LocalKms,
   type LocalKmsOptions,
 } from './local-kms.js';
+export { assertNotRevoked, materialFingerprints } from './revoked-material.js';
 export { decodeBackup, encodeBackup, type TransitKeyBackup } from './transit-backup.js';
 export {
   createTransitClient,
@@ -69,6 +79,7 @@ export {
   verifyWithKey,
 } from './transit-crypto.js';
 export {
+  assertRotatable,
   type CreateTransitKeyOptions,
   changeState,
   configureKey,
@@ -84,4 +95,5 @@ export {
   type TransitKeyVersion,
   validateKeyName,
   versionExhausted,
+  wasRevoked,
 } from './transit-key.js';

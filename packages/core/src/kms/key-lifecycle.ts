@@ -11,14 +11,18 @@ export const KEY_STATES = [
 ] as const;
 export type KeyState = (typeof KEY_STATES)[number];
 
-/** Transitions an operator may request. `expired` is entered by the clock, not by request. */
+/**
+ * Transitions an operator may request. `expired` is entered by the clock, not by request.
+ * Cancelling a deletion (`pending_deletion` → `inactive`) is refused for a key that was revoked
+ * before: it goes back to `revoked` instead (see {@link assertTransition}).
+ */
 const TRANSITIONS: Readonly<Record<KeyState, readonly KeyState[]>> = {
   active: ['inactive', 'rotating', 'revoked', 'pending_deletion'],
   rotating: ['active', 'inactive', 'revoked'],
   inactive: ['active', 'revoked', 'pending_deletion'],
   revoked: ['pending_deletion'],
   expired: ['pending_deletion'],
-  pending_deletion: ['inactive'],
+  pending_deletion: ['inactive', 'revoked'],
 };
 
 export function isKeyState(value: unknown): value is KeyState {
@@ -42,13 +46,17 @@ export function effectiveState(state: KeyState, expiresAt: string | null, nowMs:
  * Checks a requested transition; throws `ERR_INVALID_KEY_STATE` naming both states when it is
  * not allowed. `from` must be the state in force ({@link effectiveState}), not the stored one:
  * an expired key leaves only to `pending_deletion`, whatever state was stored before it expired.
+ * `wasRevoked` says the key was revoked at some point: revocation is final, so such a key's
+ * deletion is cancelled back to `revoked`, never to `inactive` (from where it could be
+ * reactivated).
  *
  * @example
  * ```ts
  * assertTransition('revoked', 'active'); // throws: revoked keys never come back
+ * assertTransition('pending_deletion', 'inactive', true); // throws: nor through a deletion
  * ```
  */
-export function assertTransition(from: KeyState, to: KeyState): void {
+export function assertTransition(from: KeyState, to: KeyState, wasRevoked = false): void {
   if (to === 'expired') {
     throw new CustosError(
       'ERR_INVALID_KEY_STATE',
@@ -56,10 +64,17 @@ export function assertTransition(from: KeyState, to: KeyState): void {
     );
   }
   if (from === to) return;
-  if (!TRANSITIONS[from].includes(to)) {
+  const allowed = TRANSITIONS[from].filter(
+    (next) => !(wasRevoked && from === 'pending_deletion' && next === 'inactive'),
+  );
+  if (!allowed.includes(to)) {
+    const why =
+      wasRevoked && from === 'pending_deletion'
+        ? '; the key was revoked, and revocation is final: cancelling its deletion returns it to revoked'
+        : '';
     throw new CustosError(
       'ERR_INVALID_KEY_STATE',
-      `a key cannot go from ${from} to ${to} (allowed from ${from}: ${TRANSITIONS[from].join(', ') || 'none'})`,
+      `a key cannot go from ${from} to ${to} (allowed from ${from}: ${allowed.join(', ') || 'none'})${why}`,
     );
   }
 }
@@ -67,6 +82,16 @@ export function assertTransition(from: KeyState, to: KeyState): void {
 /** Whether a key in `state` may encrypt, sign, or create HMACs and data keys. */
 export function canEncrypt(state: KeyState): boolean {
   return state === 'active' || state === 'rotating';
+}
+
+/**
+ * Whether key material of a key in `state` may leave custody (export, backup) or be replaced by a
+ * restore: only while the key can still serve (active, rotating) or be brought back (inactive).
+ * Revoked, expired and pending-deletion keys are on their way out: their material stays where
+ * it is, so leaving the lifecycle through a copy is impossible.
+ */
+export function canReleaseMaterial(state: KeyState): boolean {
+  return state === 'active' || state === 'rotating' || state === 'inactive';
 }
 
 /**

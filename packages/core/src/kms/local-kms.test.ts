@@ -252,13 +252,28 @@ describe('LocalKms lifecycle', () => {
       message: /revoked to active/,
     });
     kms.setState('k', 'pending_deletion');
-    kms.setState('k', 'inactive');
+    // Revocation is final: a cancelled deletion goes back to revoked, never to inactive.
+    expect(code(() => kms.setState('k', 'inactive'))).toEqual({
+      code: 'ERR_INVALID_KEY_STATE',
+      message:
+        'a key cannot go from pending_deletion to inactive (allowed from pending_deletion: revoked); the key was revoked, and revocation is final: cancelling its deletion returns it to revoked',
+    });
+    kms.setState('k', 'revoked');
+    expect(code(() => kms.setState('k', 'active'))?.code).toBe('ERR_INVALID_KEY_STATE');
+    // A key never revoked comes back from a cancelled deletion as inactive.
+    kms.createKey('other');
+    kms.setState('other', 'pending_deletion');
+    kms.setState('other', 'inactive');
+    kms.setState('other', 'active');
+    expect(kms.readKey('other').revoked_time).toBeNull();
   });
 
   it('inactive keys decrypt but do not encrypt; revoked keys stop both unless policy allows decryption', () => {
     const kms = new LocalKms();
     kms.createKey('k');
+    kms.createKey('readable', { decryptAfterRevocation: true });
     const ct = kms.encrypt('k', 'x').ciphertext;
+    const readable = kms.encrypt('readable', 'y').ciphertext;
     kms.setState('k', 'inactive');
     expect(code(() => kms.encrypt('k', 'y'))).toMatchObject({
       code: 'ERR_KEY_DISABLED',
@@ -267,10 +282,10 @@ describe('LocalKms lifecycle', () => {
     expect(kms.decrypt('k', ct).toString()).toBe('x');
     kms.setState('k', 'revoked');
     expect(code(() => kms.decrypt('k', ct))?.message).toBe('key k is revoked: it cannot decrypt');
-    kms.configure('k', { decryptAfterRevocation: true });
-    expect(kms.decrypt('k', ct).toString()).toBe('x');
-    kms.setState('k', 'pending_deletion');
-    expect(code(() => kms.decrypt('k', ct))?.code).toBe('ERR_KEY_DISABLED');
+    kms.setState('readable', 'revoked');
+    expect(kms.decrypt('readable', readable).toString()).toBe('y');
+    kms.setState('readable', 'pending_deletion');
+    expect(code(() => kms.decrypt('readable', readable))?.code).toBe('ERR_KEY_DISABLED');
   });
 
   it('expires at expires_at: no more encryption, decryption still allowed', () => {

@@ -4,7 +4,9 @@ import { writeFileAtomic } from '../lib/atomic-file.js';
 import { type BytesLike, toBuffer } from '../lib/bytes.js';
 import { checkPrivateFile } from '../lib/private-file.js';
 import { parseVersioned } from './ciphertext.js';
+import { assertBackupAllowed, assertReplaceable } from './key-custody.js';
 import type { KeyState } from './key-lifecycle.js';
+import { assertNotRevoked, materialFingerprints } from './revoked-material.js';
 import { decodeBackup, encodeBackup } from './transit-backup.js';
 import {
   checkEncryption,
@@ -19,6 +21,7 @@ import {
   verifyWithKey,
 } from './transit-crypto.js';
 import {
+  assertRotatable,
   type CreateTransitKeyOptions,
   changeState,
   configureKey,
@@ -30,7 +33,9 @@ import {
   type TransitKeyConfigChange,
   type TransitKeyPolicy,
   type TransitKeyVersion,
+  validateKeyName,
   versionExhausted,
+  wasRevoked,
 } from './transit-key.js';
 
 /** One use of a key, as the usage log records it (never data). */
@@ -86,6 +91,8 @@ const opt = (value: BytesLike | undefined) => (value === undefined ? undefined :
  */
 export class LocalKms {
   readonly #keys = new Map<string, StoredKey>();
+  /** Fingerprints of revoked material → the key it was revoked with (kept in the file). */
+  readonly #revoked = new Map<string, string>();
   readonly #now: () => Date;
   readonly #onUsage: ((usage: KeyUsage) => void) | undefined;
   #file: string | undefined;
@@ -112,19 +119,37 @@ export class LocalKms {
     if (exists) await checkPrivateFile(file, 'KMS file');
     const text = exists ? await readFile(file, 'utf8') : undefined;
     if (text !== undefined) {
-      let parsed: { format?: string; keys?: string[] };
+      let parsed: { format?: string; keys?: string[]; revoked_material?: unknown };
       try {
-        parsed = JSON.parse(text) as { format?: string; keys?: string[] };
+        parsed = JSON.parse(text) as typeof parsed;
       } catch {
         throw new CustosError(
           'ERR_MALFORMED_KEYRING',
           `${file} is not valid JSON (is it truncated?)`,
         );
       }
-      if (parsed.format !== FILE_FORMAT || !Array.isArray(parsed.keys)) {
+      const revoked = parsed.revoked_material ?? {};
+      if (
+        parsed.format !== FILE_FORMAT ||
+        !Array.isArray(parsed.keys) ||
+        typeof revoked !== 'object' ||
+        revoked === null ||
+        !Object.values(revoked).every((v) => typeof v === 'string')
+      ) {
         throw new CustosError('ERR_MALFORMED_KEYRING', `${file} is not a custos KMS file`);
       }
-      for (const blob of parsed.keys) kms.restore(blob);
+      for (const [print, key] of Object.entries(revoked as Record<string, string>))
+        kms.#revoked.set(print, key);
+      for (const blob of parsed.keys) {
+        const { policy, versions } = decodeBackup(blob);
+        if (kms.#keys.has(policy.name))
+          throw new CustosError('ERR_MALFORMED_KEYRING', `${file} holds key ${policy.name} twice`);
+        kms.#keys.set(policy.name, {
+          policy,
+          versions: new Map(versions.map((v) => [v.version, { ...v }])),
+        });
+        if (wasRevoked(policy)) kms.#recordRevoked(policy.name);
+      }
     }
     return kms;
   }
@@ -133,9 +158,10 @@ export class LocalKms {
   async save(file = this.#file): Promise<void> {
     if (file === undefined) throw new CustosError('ERR_INVALID_ARGUMENT', 'no file to save to');
     const keys = [...this.#keys.keys()].map((name) => this.#backupOf(name));
+    const revoked_material = Object.fromEntries(this.#revoked);
     await writeFileAtomic(
       file,
-      `${JSON.stringify({ format: FILE_FORMAT, keys }, null, 2)}\n`,
+      `${JSON.stringify({ format: FILE_FORMAT, keys, revoked_material }, null, 2)}\n`,
       0o600,
     );
   }
@@ -162,8 +188,11 @@ export class LocalKms {
     return describeKey(key.policy, [...key.versions.values()], this.#now().getTime());
   }
 
+  /** Adds a version; refused for a key that was revoked (`ERR_INVALID_KEY_STATE`). */
   rotate(name: string): number {
-    return this.#rotateKey(this.#key(name));
+    const key = this.#key(name);
+    assertRotatable(key.policy);
+    return this.#rotateKey(key);
   }
 
   configure(name: string, change: TransitKeyConfigChange): void {
@@ -178,6 +207,7 @@ export class LocalKms {
   setState(name: string, state: KeyState): void {
     const key = this.#key(name);
     key.policy = changeState(key.policy, state, this.#now());
+    if (state === 'revoked') this.#recordRevoked(name);
   }
 
   /** Deletes versions below `minAvailableVersion` for good (never lowers the floor). */
@@ -297,28 +327,37 @@ export class LocalKms {
     });
   }
 
-  /** The key with all its versions as a backup blob (`transit/restore` on the server accepts it). */
+  /**
+   * The key with all its versions as a backup blob (`transit/restore` on the server accepts it).
+   * Needs `exportable` and `allow_plaintext_backup`, and a key that is active, rotating or
+   * inactive: a revoked, expired or pending-deletion key is never backed up (`ERR_KEY_DISABLED`).
+   */
   backup(name: string): string {
-    const { policy } = this.#key(name);
-    if (!policy.exportable || !policy.allow_plaintext_backup) {
-      throw new CustosError(
-        'ERR_INVALID_ARGUMENT',
-        'backup requires exportable and allow_plaintext_backup to be set on the key',
-      );
-    }
+    assertBackupAllowed(this.#key(name).policy, this.#now().getTime());
     return this.#backupOf(name);
   }
 
-  /** Imports a backup (from `backup` here or `transit/backup` on a server). */
+  /**
+   * Imports a backup (from `backup` here or `transit/backup` on a server), checked field by field
+   * before anything changes. `name` must be a valid key name; `force` replaces an existing key
+   * only if it is active, rotating or inactive (a revoked key stays revoked); material that was
+   * revoked here — with a key since deleted, or under another name — is never restored.
+   */
   restore(blob: string, options: { name?: string; force?: boolean } = {}): void {
+    if (options.name !== undefined) validateKeyName(options.name);
     const { policy, versions } = decodeBackup(blob);
     const name = options.name ?? policy.name;
-    if (this.#keys.has(name) && !options.force)
+    const existing = this.#keys.get(name);
+    if (existing !== undefined && !options.force)
       throw new CustosError('ERR_KEY_EXISTS', `key ${name} exists`);
+    if (existing !== undefined) assertReplaceable(existing.policy, this.#now().getTime());
+    for (const { fingerprint, version } of materialFingerprints(versions))
+      assertNotRevoked(version, this.#revoked.get(fingerprint));
     this.#keys.set(name, {
       policy: { ...policy, name },
       versions: new Map(versions.map((v) => [v.version, { ...v }])),
     });
+    if (wasRevoked(policy)) this.#recordRevoked(name);
   }
 
   toJSON(): { keys: string[] } {
@@ -327,6 +366,12 @@ export class LocalKms {
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return `LocalKms(${this.listKeys().join(', ')})`;
+  }
+
+  /** Records the key's material as revoked, for good (kept after the key is deleted). */
+  #recordRevoked(name: string): void {
+    for (const { fingerprint } of materialFingerprints([...this.#key(name).versions.values()]))
+      this.#revoked.set(fingerprint, name);
   }
 
   #backupOf(name: string): string {

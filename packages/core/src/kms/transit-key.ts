@@ -13,7 +13,8 @@ import {
 
 /** Rotate well before random 96-bit nonces reach their 2^32 limit (NIST SP 800-38D). */
 export const DEFAULT_ROTATE_AFTER_ENCRYPTIONS = 2 ** 30;
-const MIN_AUTO_ROTATE_SECONDS = 3600;
+/** The shortest `auto_rotate_period` (seconds), as in Vault. */
+export const MIN_AUTO_ROTATE_SECONDS = 3600;
 
 /** A key's settings and bookkeeping: everything but key material (Vault's field names). */
 export interface TransitKeyPolicy {
@@ -33,6 +34,12 @@ export interface TransitKeyPolicy {
   min_available_version: number;
   latest_version: number;
   state: KeyState;
+  /**
+   * When the key was first revoked; null if never. Set once, never cleared: revocation is final
+   * (a revoked key's deletion is cancelled back to `revoked`, its settings are fixed). Absent
+   * from policies stored before it existed, read as null.
+   */
+  revoked_time: string | null;
   expires_at: string | null;
   decrypt_after_revocation: boolean;
   rotate_after_encryptions: number;
@@ -167,6 +174,7 @@ export function createKeyPolicy(
     min_available_version: 0,
     latest_version: 1,
     state: 'active',
+    revoked_time: null,
     expires_at: expiresAt,
     decrypt_after_revocation: options.decryptAfterRevocation ?? false,
     rotate_after_encryptions: rotateAfter,
@@ -199,8 +207,54 @@ export interface TransitKeyConfigChange {
   readonly rotateAfterEncryptions?: number;
 }
 
-const sameTime = (a: string | null, b: string | null) =>
+/** Whether two `expires_at` values name the same time (or are both null). */
+export const sameTime = (a: string | null, b: string | null) =>
   a === b || (a !== null && b !== null && Date.parse(a) === Date.parse(b));
+
+/**
+ * Whether the key was ever revoked (it is revoked, or pending deletion after a revocation).
+ *
+ * @example
+ * ```ts
+ * if (wasRevoked(policy)) throw new CustosError('ERR_INVALID_KEY_STATE', 'revocation is final');
+ * ```
+ */
+export function wasRevoked(policy: TransitKeyPolicy): boolean {
+  return policy.state === 'revoked' || (policy.revoked_time ?? null) !== null;
+}
+
+/** Settings a revoked key keeps for good: all but `deletion_allowed` (so it can be deleted). */
+const FIXED_AFTER_REVOCATION = [
+  'min_decryption_version',
+  'min_encryption_version',
+  'exportable',
+  'allow_plaintext_backup',
+  'auto_rotate_period',
+  'expires_at',
+  'decrypt_after_revocation',
+  'rotate_after_encryptions',
+] as const;
+
+/**
+ * Refuses a change to a revoked key's settings: `decrypt_after_revocation` switched on (or a
+ * lower `min_decryption_version`) would reopen what the revocation closed, and the flags for
+ * export and backup would prepare its material to leave. Setting a value it already has is no
+ * change and passes.
+ */
+function assertRevocationKept(policy: TransitKeyPolicy, next: TransitKeyPolicy): void {
+  if (!wasRevoked(policy)) return;
+  const changed = FIXED_AFTER_REVOCATION.filter((field) =>
+    field === 'expires_at'
+      ? !sameTime(policy.expires_at, next.expires_at)
+      : policy[field] !== next[field],
+  );
+  if (changed.length > 0) {
+    throw new CustosError(
+      'ERR_INVALID_KEY_STATE',
+      `key ${policy.name} was revoked: ${changed.join(', ')} cannot change (a revoked key's settings are fixed; only deletion_allowed may change)`,
+    );
+  }
+}
 
 /** Applies a configuration change with Vault's rules; returns the changed policy. */
 export function configureKey(
@@ -268,6 +322,7 @@ export function configureKey(
       throw invalid('rotate_after_encryptions must be an integer from 1 to 2^32');
     next.rotate_after_encryptions = n;
   }
+  assertRevocationKept(policy, next);
   return next;
 }
 
@@ -285,8 +340,37 @@ export function changeState(
   state: KeyState,
   now: Date,
 ): TransitKeyPolicy {
-  assertTransition(effectiveState(policy.state, policy.expires_at, now.getTime()), state);
-  return { ...policy, state, updated_time: now.toISOString() };
+  const revoked = wasRevoked(policy);
+  assertTransition(effectiveState(policy.state, policy.expires_at, now.getTime()), state, revoked);
+  const time = now.toISOString();
+  return {
+    ...policy,
+    state,
+    // A key revoked before revoked_time existed keeps its revocation (dated by its last update).
+    revoked_time: revoked
+      ? (policy.revoked_time ?? policy.updated_time)
+      : state === 'revoked'
+        ? time
+        : null,
+    updated_time: time,
+  };
+}
+
+/**
+ * Refuses a new version for a key that was revoked (`ERR_INVALID_KEY_STATE`): its material is
+ * recorded as revoked when it is revoked, and nothing could use a new version anyway.
+ *
+ * @example
+ * ```ts
+ * assertRotatable(policy);
+ * ```
+ */
+export function assertRotatable(policy: TransitKeyPolicy): void {
+  if (wasRevoked(policy))
+    throw new CustosError(
+      'ERR_INVALID_KEY_STATE',
+      `key ${policy.name} was revoked: it gains no new versions`,
+    );
 }
 
 /**
@@ -409,6 +493,7 @@ export function describeKey(
     // Beyond Vault: the lifecycle (seed 001).
     purpose: policy.purpose,
     state: effectiveState(policy.state, policy.expires_at, nowMs),
+    revoked_time: policy.revoked_time ?? null,
     expires_at: policy.expires_at,
     decrypt_after_revocation: policy.decrypt_after_revocation,
     rotate_after_encryptions: policy.rotate_after_encryptions,

@@ -19,7 +19,7 @@ import { ok } from '../http/envelope.js';
 import { itemsOf, runItems, sendResults } from './batch.js';
 import { createUsageRecorder } from './key-usage.js';
 import { base64Field, optionalBase64, optionalBoolean, optionalInteger } from './params.js';
-import { createOptions } from './transit-key-routes.js';
+import { refuseCreationSettings, upsertOptions } from './upsert.js';
 
 type Params = { name: string; algorithm?: string; type?: string; bytes?: string };
 const params = (request: FastifyRequest) => request.params as Params;
@@ -87,7 +87,8 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
 
   const { logUsage, keyOperation } = createUsageRecorder(ctx);
 
-  // Encrypting to a missing key creates it (upsert), when the token may `create` on the path.
+  // Encrypting to a missing key creates it (upsert), when the token may `create` on the path,
+  // with default settings but for its type and convergence (see upsert.ts).
   post(
     '/v1/transit/encrypt/:name',
     keyOperation('encrypt', async (request, reply) => {
@@ -95,14 +96,13 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
       const body = bodyOf(request);
       const input = itemsOf(request);
       const { items } = input;
+      refuseCreationSettings(body, items);
       // The boundary already asked whether the key exists (create vs update); a key that
       // appeared since is left as it is (createKey returns false), one deleted since fails below.
       if (request.custos.operation === 'create') {
-        const derived = items.some((i) => i.context !== undefined && i.context !== '');
-        await ctx.transit.createKey(
-          name,
-          createOptions({ ...body, derived: body.derived ?? derived }),
-        );
+        // A single item that cannot be encrypted creates no key.
+        if (!input.batch) base64Field(body.plaintext, 'plaintext');
+        await ctx.transit.createKey(name, upsertOptions(body, items));
       }
       const requested = optionalInteger(body.key_version, 'key_version');
       const session = await ctx.transit.forEncryption(

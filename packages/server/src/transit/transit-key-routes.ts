@@ -1,7 +1,11 @@
 import { CustosError } from '@custos/core/errors';
 import {
+  assertExportAllowed,
+  assertSameCreation,
   type CreateTransitKeyOptions,
   describeKey,
+  EXPORT_TYPES,
+  type ExportType,
   isKeyPurpose,
   isKeyState,
   isTransitKeyType,
@@ -28,24 +32,32 @@ function expiresAt(value: unknown): string | null | undefined {
   return new Date(value).toISOString();
 }
 
-/** Key creation parameters, as `keys/:name` and an encrypt upsert accept them. */
+/**
+ * Key creation parameters of `keys/:name`: only those the request names (the rest take their
+ * defaults at creation), so a create of an existing key is compared with what was asked for.
+ */
 export function createOptions(body: Record<string, unknown>): CreateTransitKeyOptions {
-  const type = body.type ?? 'aes256-gcm96';
-  if (!isTransitKeyType(type)) throw invalid(`unknown key type ${String(type)}`);
+  if (body.type !== undefined && !isTransitKeyType(body.type))
+    throw invalid(`unknown key type ${String(body.type)}`);
   if (body.purpose !== undefined && !isKeyPurpose(body.purpose))
     throw invalid(`unknown purpose ${String(body.purpose)}`);
-  const options: Record<string, unknown> = {
-    type,
-    derived: optionalBoolean(body.derived, 'derived') ?? false,
-    convergentEncryption:
-      optionalBoolean(body.convergent_encryption, 'convergent_encryption') ?? false,
-    exportable: optionalBoolean(body.exportable, 'exportable') ?? false,
-    allowPlaintextBackup:
-      optionalBoolean(body.allow_plaintext_backup, 'allow_plaintext_backup') ?? false,
-    decryptAfterRevocation:
-      optionalBoolean(body.decrypt_after_revocation, 'decrypt_after_revocation') ?? false,
+  const options: Record<string, unknown> = {};
+  const set = (option: keyof CreateTransitKeyOptions, value: unknown) => {
+    if (value !== undefined) options[option] = value;
   };
-  if (body.purpose !== undefined) options.purpose = body.purpose;
+  set('type', body.type);
+  set('purpose', body.purpose);
+  set('derived', optionalBoolean(body.derived, 'derived'));
+  set('convergentEncryption', optionalBoolean(body.convergent_encryption, 'convergent_encryption'));
+  set('exportable', optionalBoolean(body.exportable, 'exportable'));
+  set(
+    'allowPlaintextBackup',
+    optionalBoolean(body.allow_plaintext_backup, 'allow_plaintext_backup'),
+  );
+  set(
+    'decryptAfterRevocation',
+    optionalBoolean(body.decrypt_after_revocation, 'decrypt_after_revocation'),
+  );
   if (body.auto_rotate_period !== undefined)
     options.autoRotatePeriodSeconds = parseDurationSeconds(
       body.auto_rotate_period,
@@ -87,7 +99,13 @@ export function registerTransitKeyRoutes(app: FastifyInstance, ctx: ServerContex
     url: `${base}/:name`,
     config: { access: { exists: (r) => ctx.transit.exists(nameOf(r)) } },
     handler: async (request, reply) => {
-      await ctx.transit.createKey(nameOf(request), createOptions(bodyOf(request)));
+      const options = createOptions(bodyOf(request));
+      if (!(await ctx.transit.createKey(nameOf(request), options))) {
+        // The key exists: fine if it has what was asked for, an error naming the difference if
+        // not (creation never changes a key, and must not hide settings someone else chose).
+        const existing = await ctx.transit.describe(nameOf(request));
+        if (existing !== undefined) assertSameCreation(existing.policy, options);
+      }
       return ok(request, reply, await describe(request));
     },
   });
@@ -195,9 +213,11 @@ export function registerTransitKeyRoutes(app: FastifyInstance, ctx: ServerContex
       url,
       handler: async (request, reply) => {
         const body = bodyOf(request);
-        const rename =
-          (request.params as { name?: string }).name ??
-          (typeof body.name === 'string' ? body.name : undefined);
+        const named = body.name;
+        if (named !== undefined && typeof named !== 'string')
+          throw invalid('name must be a string');
+        // The store checks the name as key creation does ('', 'a/b', '../x' are refused).
+        const rename = (request.params as { name?: string }).name ?? named;
         await ctx.transit.restore(
           body.backup,
           rename,
@@ -216,8 +236,6 @@ export function registerTransitKeyRoutes(app: FastifyInstance, ctx: ServerContex
   );
 }
 
-const EXPORT_TYPES = ['encryption-key', 'signing-key', 'hmac-key', 'public-key'];
-
 async function exportKey(
   request: FastifyRequest,
   reply: Parameters<typeof ok>[1],
@@ -228,12 +246,12 @@ async function exportKey(
     name: string;
     version?: string;
   };
-  if (!EXPORT_TYPES.includes(type))
+  if (!(EXPORT_TYPES as readonly string[]).includes(type))
     throw invalid(`invalid export type; use ${EXPORT_TYPES.join(', ')}`);
   const found = await ctx.transit.describe(name);
   if (found === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
-  if (type !== 'public-key' && !found.policy.exportable)
-    throw invalid('private key material is not exportable');
+  // The lifecycle first: a revoked, expired or pending-deletion key releases no material.
+  assertExportAllowed(found.policy, type as ExportType, ctx.transit.now().getTime());
   const wanted = version === undefined || version === 'latest' ? undefined : Number(version);
   const keys: Record<string, string> = {};
   for (const v of found.versions) {

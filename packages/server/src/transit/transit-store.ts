@@ -1,5 +1,9 @@
 import { CustosError, isCustosError } from '@custos/core/errors';
 import {
+  assertBackupAllowed,
+  assertNotRevoked,
+  assertReplaceable,
+  assertRotatable,
   type CreateTransitKeyOptions,
   changeState,
   checkEncryption,
@@ -9,6 +13,7 @@ import {
   decodeBackup,
   encodeBackup,
   type KeyState,
+  materialFingerprints,
   planTrim,
   rotationDue,
   rotationDueByAge,
@@ -16,14 +21,24 @@ import {
   type TransitKeyPolicy,
   type TransitKeyVersion,
   type TransitKeyView,
+  validateKeyName,
   versionExhausted,
+  wasRevoked,
 } from '@custos/core/kms';
-import { type Barrier, retryOnConflict } from '../barrier/barrier.js';
+import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
 
 const POLICY = 'transit/policy/';
 const VERSION = 'transit/key/';
 const versionPath = (name: string, version: number) => `${VERSION}${name}/${version}`;
+/** Fingerprints of revoked key material, kept after the key is deleted (see the kms NOTES). */
+const REVOKED = 'transit/revoked-material/';
+
+/** What a revoked-material entry records: the key the material was revoked with. */
+interface RevokedMaterial {
+  readonly key: string;
+  readonly version: number;
+}
 
 /** Encryptions a node reserves from a version's stored counter at a time. */
 const DEFAULT_COUNTER_BLOCK = 10_000;
@@ -145,6 +160,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
           const stored = await tx.read<TransitKeyPolicy>(POLICY + name);
           if (stored === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
           const policy = stored.data;
+          if (!onlyIfDue) assertRotatable(policy);
           if (onlyIfDue) {
             const latest = await tx.read<TransitKeyVersion>(
               versionPath(name, policy.latest_version),
@@ -220,6 +236,26 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
       });
       return true;
     });
+  };
+
+  /** Records the material of a revoked key's versions as revoked, for good. */
+  const recordRevoked = async (
+    tx: BarrierWriter,
+    name: string,
+    versions: readonly TransitKeyVersion[],
+  ) => {
+    for (const { fingerprint, version } of materialFingerprints(versions))
+      await tx.write(REVOKED + fingerprint, { key: name, version } satisfies RevokedMaterial);
+  };
+
+  /** The versions a key still holds, read inside `tx`. */
+  const versionsIn = async (tx: BarrierWriter, policy: TransitKeyPolicy) => {
+    const versions: TransitKeyVersion[] = [];
+    for (let n = Math.max(1, policy.min_available_version); n <= policy.latest_version; n++) {
+      const stored = await tx.read<TransitKeyVersion>(versionPath(policy.name, n));
+      if (stored !== undefined) versions.push(stored.data);
+    }
+    return versions;
   };
 
   return {
@@ -333,8 +369,21 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
     configure: (name: string, change: TransitKeyConfigChange) =>
       updatePolicy(name, (p) => configureKey(p, change, now())),
 
-    setState: (name: string, state: KeyState) =>
-      updatePolicy(name, (p) => changeState(p, state, now())),
+    /** Moves the key through its lifecycle; a revocation also records its material as revoked. */
+    async setState(name: string, state: KeyState): Promise<void> {
+      await locks.run(name, () =>
+        retryOnConflict(() =>
+          barrier.transaction(async (tx) => {
+            const stored = await tx.read<TransitKeyPolicy>(POLICY + name);
+            if (stored === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
+            const next = changeState(stored.data, state, now());
+            if (state === 'revoked') await recordRevoked(tx, name, await versionsIn(tx, next));
+            await tx.replace(POLICY + name, next, stored.revision);
+          }),
+        ),
+      );
+      cache.delete(name);
+    },
 
     /** Deletes versions below `minAvailableVersion` (their entries) and records the new floor. */
     async trim(name: string, minAvailableVersion: number): Promise<void> {
@@ -374,34 +423,48 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
       forgetReservations(name);
     },
 
+    /** The key as a backup blob; only as its lifecycle state and flags allow (see the kms NOTES). */
     async backup(name: string): Promise<string> {
       const described = await this.describe(name);
       if (described === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
-      if (!described.policy.exportable || !described.policy.allow_plaintext_backup) {
-        throw new CustosError(
-          'ERR_INVALID_REQUEST',
-          'backup requires exportable and allow_plaintext_backup to be set on the key',
-        );
-      }
+      assertBackupAllowed(described.policy, now().getTime());
       return encodeBackup(described);
     },
 
-    /** Restores a backup (from `transit/backup` or the local KMS) under its name or `rename`. */
+    /**
+     * Restores a backup (from `transit/backup` or the local KMS) under its name or `rename`: the
+     * name and every field of the backup are checked before anything is written, and `force`
+     * replaces only a key that is active, rotating or inactive (a revoked key stays revoked).
+     */
     async restore(blob: unknown, rename: string | undefined, force: boolean): Promise<void> {
+      if (rename !== undefined) validateKeyName(rename);
       const { policy, versions } = decodeBackup(blob);
       const name = rename ?? policy.name;
+      // The policy is written on the revision read (created if absent): a revocation or a
+      // restore committed meanwhile on another node makes this one retry and judge again.
       await locks.run(name, () =>
-        barrier.transaction(async (tx) => {
-          const existing = await tx.read<TransitKeyPolicy>(POLICY + name);
-          if (existing !== undefined && !force)
-            throw new CustosError('ERR_INVALID_REQUEST', `key "${name}" already exists`);
-          if (existing !== undefined) {
-            for (let v = 1; v <= existing.data.latest_version; v++)
-              await tx.remove(versionPath(name, v));
-          }
-          for (const v of versions) await tx.write(versionPath(name, v.version), v);
-          await tx.write(POLICY + name, { ...policy, name });
-        }),
+        retryOnConflict(() =>
+          barrier.transaction(async (tx) => {
+            const existing = await tx.read<TransitKeyPolicy>(POLICY + name);
+            if (existing !== undefined && !force)
+              throw new CustosError('ERR_INVALID_REQUEST', `key "${name}" already exists`);
+            if (existing !== undefined) assertReplaceable(existing.data, now().getTime());
+            for (const { fingerprint, version } of materialFingerprints(versions)) {
+              if ((await tx.revision(REVOKED + fingerprint)) === undefined) continue;
+              const revoked = await tx.read<RevokedMaterial>(REVOKED + fingerprint);
+              assertNotRevoked(version, revoked?.data.key ?? 'unknown');
+            }
+            if (existing !== undefined) {
+              for (let v = 1; v <= existing.data.latest_version; v++)
+                await tx.remove(versionPath(name, v));
+            }
+            for (const v of versions) await tx.write(versionPath(name, v.version), v);
+            const restored = { ...policy, name };
+            if (existing === undefined) await tx.create(POLICY + name, restored);
+            else await tx.replace(POLICY + name, restored, existing.revision);
+            if (wasRevoked(policy)) await recordRevoked(tx, name, versions);
+          }),
+        ),
       );
       cache.delete(name);
       forgetReservations(name);

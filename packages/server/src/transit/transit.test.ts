@@ -369,10 +369,27 @@ describe.each(await storageKinds())('transit on %s', (kind) => {
     expect((await decrypt('life', { ciphertext: ct })).body.errors).toEqual([
       'key life is revoked: it cannot decrypt',
     ]);
-    await s.request('POST', 'transit/keys/life/config', {
+    // Revocation is final: decryption cannot be switched back on afterwards…
+    expect(
+      await s.request('POST', 'transit/keys/life/config', {
+        body: { decrypt_after_revocation: true },
+      }),
+    ).toMatchObject({
+      status: 400,
+      body: {
+        errors: [
+          "key life was revoked: decrypt_after_revocation cannot change (a revoked key's settings are fixed; only deletion_allowed may change)",
+        ],
+      },
+    });
+    expect((await decrypt('life', { ciphertext: ct })).status).toBe(400);
+    // …only chosen before the revocation.
+    await s.request('POST', 'transit/keys/readable', {
       body: { decrypt_after_revocation: true },
     });
-    expect((await decrypt('life', { ciphertext: ct })).body.data.plaintext).toBe(b64('x'));
+    const kept = (await encrypt('readable', { plaintext: b64('x') })).body.data.ciphertext;
+    await s.request('POST', 'transit/keys/readable/state', { body: { state: 'revoked' } });
+    expect((await decrypt('readable', { ciphertext: kept })).body.data.plaintext).toBe(b64('x'));
     const illegal = await s.request('POST', 'transit/keys/life/state', {
       body: { state: 'active' },
     });
