@@ -179,7 +179,7 @@ export function createServerClient(options: ServerConnectionOptions = {}): Serve
       const detail = errors.length > 0 ? errors.join('; ') : 'no details';
       throw new CustosError(
         codeOfStatus(response.status),
-        bodyScrubber.redact(`${method} ${path}: HTTP ${response.status}: ${detail}`),
+        bodyScrubber.redact(`${method} ${path}: ${response.status} ${detail}`),
       );
     },
     errorOf,
