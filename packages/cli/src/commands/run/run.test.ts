@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encryptEnvFile, generateEnvKey } from '@custos/core/secrets';
@@ -200,6 +200,45 @@ describe('custos run', () => {
     const help = await custos(['run', '--help']);
     expect(help.stdout).toMatch(/--pass-credential <name>/);
     expect(help.stdout).toMatch(/CUSTOS_TOKEN, VAULT_TOKEN/);
+  });
+
+  it('refuses in production a plaintext secret slipped into a file of encrypted values, naming it, never its value', async () => {
+    const envKey = generateEnvKey().reveal();
+    const planted = `planted-${randomBytes(16).toString('hex')}`;
+    const cwd = await project({
+      '.env.production': `JWT_SECRET=${randomBytes(32).toString('hex')}\nDB_PASSWORD=${randomBytes(24).toString('base64url')}\n`,
+    });
+    const file = join(cwd, '.env.production');
+    await encryptEnvFile(file, { env: { CUSTOS_ENV_KEY_PRODUCTION: envKey } });
+    const encrypted = await readFile(file, 'utf8');
+    await writeFile(file, encrypted.replace(/^JWT_SECRET=.*$/m, `JWT_SECRET=${planted}`));
+    const marker = join(cwd, 'started');
+    const child = [
+      '--',
+      process.execPath,
+      '-e',
+      `require('node:fs').writeFileSync(${JSON.stringify(marker)}, '')`,
+    ];
+    const env = { CUSTOS_ENV_KEY_PRODUCTION: envKey };
+    const refused = await custos(['run', '--environment', 'production', ...child], { cwd, env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `  ✗ JWT_SECRET: unreadable: JWT_SECRET in ${file} is plaintext, but the file holds enc: values`,
+    );
+    expect(refused.stderr).toContain('[ERR_ENV_VALUE_PLAINTEXT]');
+    await expect(import('node:fs/promises').then((fs) => fs.access(marker))).rejects.toThrow();
+    // Elsewhere it starts, with a note saying the same.
+    const staging = await custos(
+      ['run', '--environment', 'staging', '-e', '.env.production', ...child],
+      { cwd, env },
+    );
+    expect(staging.code).toBe(0);
+    expect(staging.stderr).toContain(
+      `  note: JWT_SECRET in ${file} is plaintext, but the file holds enc: values`,
+    );
+    for (const output of [refused, staging]) {
+      expect(output.stdout + output.stderr).not.toContain(planted);
+    }
   });
 
   it('exits 2 when the command cannot be started or is missing', async () => {
