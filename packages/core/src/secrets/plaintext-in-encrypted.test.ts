@@ -73,6 +73,29 @@ describe('a plaintext value in a dotenv file of encrypted values', () => {
     expect(await provider.get('DB_PASSWORD')).toMatch(/^[A-Za-z0-9_-]{32}$/);
   });
 
+  it('is refused when moved out of the encrypted file into another committed file it loads with', async () => {
+    // The encrypted line removed from .env.production and a known value put in the shared .env:
+    // no single file mixes the two, yet the configuration of this mode does.
+    const planted = canary();
+    const { path, file, env } = await tampered(replaceLine('JWT_SECRET', ''), {
+      '.env': `JWT_SECRET=${planted}\nLOG_LEVEL=info\n`,
+    });
+    const provider = dotenvFiles({ directory: path, mode: 'production', env });
+    const error = await failure(provider.get('JWT_SECRET'));
+    expect(error.code).toBe('ERR_ENV_VALUE_PLAINTEXT');
+    expect(error.message).toMatch(
+      new RegExp(
+        `^JWT_SECRET in ${join(path, '.env')} is plaintext, while ${file} holds enc: values: `,
+      ),
+    );
+    expect(`${error.message}\n${error.stack}`).not.toContain(planted);
+    expect(await provider.get('LOG_LEVEL')).toBe('info');
+    // Marked in the file that holds it, it is accepted.
+    await writeFile(join(path, '.env'), `JWT_SECRET=${planted} # custos: plaintext\n`);
+    const marked = dotenvFiles({ directory: path, mode: 'production', env });
+    expect(await marked.get('JWT_SECRET')).toBe(planted);
+  });
+
   it('is refused whatever the secret-looking name or form: keys, tokens, passwords, URLs with a password', async () => {
     for (const line of [
       `export API_TOKEN=${canary()}`,

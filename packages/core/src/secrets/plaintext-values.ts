@@ -48,12 +48,34 @@ export function isUnmarkedPlaintextSecret(
   return secretKindOfName(name) !== undefined || urlSecretParts(value) !== undefined;
 }
 
-/** What is said about such a value, naming the variable and file, never the value. @internal */
-export function plaintextValueMessage(name: string, file: string): string {
-  return `${name} in ${file} is plaintext, but the file holds enc: values: an encrypted value may have been replaced. Encrypt it (custos env encrypt ${file}), or mark it as meant to be readable with a "# custos: plaintext" comment on its line or the line above`;
+/**
+ * What is said about such a value in `file`, when `encryptedFile` (the same file, or another one
+ * loaded with it) holds `enc:` values: the variable and the files, never the value. @internal
+ */
+export function plaintextValueMessage(name: string, file: string, encryptedFile: string): string {
+  const context =
+    encryptedFile === file
+      ? 'but the file holds enc: values: an encrypted value may have been replaced'
+      : `while ${encryptedFile} holds enc: values: an encrypted value may have been moved here and replaced`;
+  return `${name} in ${file} is plaintext, ${context}. Encrypt it (custos env encrypt ${file}), or mark it as meant to be readable with a "# custos: plaintext" comment on its line or the line above`;
 }
 
 /** The production refusal (`ERR_ENV_VALUE_PLAINTEXT`). @internal */
-export function plaintextValueRefused(name: string, file: string): CustosError {
-  return new CustosError('ERR_ENV_VALUE_PLAINTEXT', plaintextValueMessage(name, file));
+export function plaintextValueRefused(
+  name: string,
+  file: string,
+  encryptedFile: string,
+): CustosError {
+  return new CustosError(
+    'ERR_ENV_VALUE_PLAINTEXT',
+    plaintextValueMessage(name, file, encryptedFile),
+  );
+}
+
+/**
+ * Whether a dotenv file is a machine's own override (`.env.local`, `.env.production.local`):
+ * git-ignored, never committed, so no commit can slip a value into it. @internal
+ */
+export function isLocalEnvFile(path: string): boolean {
+  return path.endsWith('.local');
 }

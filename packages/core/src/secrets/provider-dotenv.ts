@@ -9,6 +9,7 @@ import {
 import { decryptEnvValue, isEncryptedValue } from './env-crypt.js';
 import { type EnvKeyOptions, type EnvKeySet, findEnvKeys, modeOfEnvFile } from './env-key.js';
 import {
+  isLocalEnvFile,
   isUnmarkedPlaintextSecret,
   plaintextValueMessage,
   plaintextValueRefused,
@@ -47,6 +48,8 @@ interface Snapshot {
   readonly signature: string;
   readonly values: Map<string, { value: string; path: string }>;
   readonly layers: Map<string, DotenvLayer>;
+  /** The first loaded file holding `enc:` values, if any. */
+  readonly encryptedFile: string | undefined;
   readonly keys: Map<string, Promise<EnvKeySet>>;
   /** `file\0name` of the plaintext values already warned about. */
   readonly warned: Set<string>;
@@ -59,10 +62,11 @@ interface Snapshot {
  * (its mode, from its name) and `CUSTOS_ENV_KEY`, in the environment or the git-ignored key
  * file (`.env.keys`); see `docs/secrets.md`. Files are re-read when they change on disk.
  *
- * In a file that holds `enc:` values, a plaintext value under a secret-looking name (or a URL
- * carrying a password) is what an encrypted value replaced by a known one looks like: refused
- * in production (`ERR_ENV_VALUE_PLAINTEXT`), a warning elsewhere — both naming the variable and
- * the file, never the value. Values meant to be readable are marked `# custos: plaintext` (on
+ * In a file that holds `enc:` values — or in another committed (not `.local`) file loaded with
+ * one — a plaintext value under a secret-looking name (or a URL carrying a password) is what an
+ * encrypted value replaced by a known one looks like: refused in production
+ * (`ERR_ENV_VALUE_PLAINTEXT`), a warning elsewhere — both naming the variable and the files,
+ * never the value. Values meant to be readable are marked `# custos: plaintext` (on
  * their line or the line above) or listed in `plaintextNames`.
  *
  * @example
@@ -90,6 +94,7 @@ export function dotenvFiles(options: DotenvFilesOptions = {}): SecretProvider {
           signature,
           values: mergeLayers(layers),
           layers: new Map(layers.map((layer) => [layer.path, layer])),
+          encryptedFile: layers.find((layer) => layer.holdsEncrypted)?.path,
           keys: new Map(),
           warned: new Set(),
         };
@@ -112,17 +117,26 @@ export function dotenvFiles(options: DotenvFilesOptions = {}): SecretProvider {
     return keys;
   };
 
-  /** Refuses or warns about a plaintext secret in a file of encrypted values (see above). */
+  /**
+   * Refuses or warns about a plaintext secret where encrypted values are expected: in a file
+   * holding `enc:` values, or in another committed (not `.local`) file loaded with one — the
+   * encrypted line removed and a known value put in the shared `.env` is the same attack.
+   */
   const checkPlaintext = (state: Snapshot, name: string, value: string, path: string) => {
     const layer = state.layers.get(path);
-    if (layer === undefined || !layer.holdsEncrypted) return;
-    if (allowedPlain.has(name) || !isUnmarkedPlaintextSecret(name, value, layer.plaintextNames))
-      return;
-    if (production) throw plaintextValueRefused(name, path);
+    if (layer === undefined) return;
+    const encryptedFile = layer.holdsEncrypted
+      ? path
+      : isLocalEnvFile(path)
+        ? undefined
+        : state.encryptedFile;
+    if (encryptedFile === undefined || allowedPlain.has(name)) return;
+    if (!isUnmarkedPlaintextSecret(name, value, layer.plaintextNames)) return;
+    if (production) throw plaintextValueRefused(name, path, encryptedFile);
     const key = `${path}\0${name}`;
     if (state.warned.has(key)) return;
     state.warned.add(key);
-    warn(`${plaintextValueMessage(name, path)} (refused in production)`);
+    warn(`${plaintextValueMessage(name, path, encryptedFile)} (refused in production)`);
   };
 
   return {
