@@ -306,7 +306,11 @@ describe('createServerClient: failures and timeouts', () => {
     }
     const allowed = await client.request('GET', 'secret/data/404', { allowStatus: [404] });
     expect(allowed.status).toBe(404);
-    expect(client.errorOf(allowed)).not.toContain(token);
+    expect(client.errorOf(allowed)).toMatch(/^bad request from \[REDACTED\]/);
+    const body = { plaintext: Buffer.from(value).toString('base64') };
+    const echoed = await client.call('POST', 'transit/encrypt/400', { body });
+    expect(client.errorOf(echoed, body)).not.toContain(body.plaintext);
+    expect(client.errorOf(echoed, body)).not.toContain(token);
     expect((await client.call('GET', 'secret/data/503')).status).toBe(503);
   });
 

@@ -56,7 +56,7 @@ export function createTransitClient(options: TransitClientOptions = {}) {
     if (response.status !== 200)
       throw new TransitRefused(
         response.status,
-        `transit ${path.split('/')[0]} at ${client.address}: ${client.errorOf(response)}`,
+        `transit ${path.split('/')[0]} at ${client.address}: ${client.errorOf(response, body)}`,
       );
     return response.body?.data as Record<string, unknown>;
   };

@@ -63,8 +63,11 @@ export interface ServerClient {
    * `ERR_INVALID_REQUEST` (any other), with the server's error text.
    */
   request(method: string, path: string, options?: ApiRequestOptions): Promise<ApiResponse>;
-  /** The server's first error message of a response, with this client's credentials removed. */
-  errorOf(response: ApiResponse): string;
+  /**
+   * The server's first error message of a response, with this client's credentials and the
+   * values of `requestBody` (the body that was sent) removed.
+   */
+  errorOf(response: ApiResponse, requestBody?: unknown): string;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -158,10 +161,10 @@ export function createServerClient(options: ServerConnectionOptions = {}): Serve
     return send(method, path, request, token);
   };
 
-  const errorOf = (response: ApiResponse): string => {
+  const errorOf = (response: ApiResponse, requestBody?: unknown): string => {
     const errors = response.body?.errors;
     return Array.isArray(errors) && typeof errors[0] === 'string'
-      ? scrubber.redact(errors[0])
+      ? scrubberFor(scrubber, requestBody).redact(errors[0])
       : `HTTP ${response.status}`;
   };
 
@@ -321,6 +324,6 @@ export function createClientReporting(
     authenticated: true,
     call: (method, path, request) => client.call(method, path, request).catch(rethrow),
     request: (method, path, request) => client.request(method, path, request).catch(rethrow),
-    errorOf: (response) => client.errorOf(response),
+    errorOf: (response, requestBody) => client.errorOf(response, requestBody),
   };
 }
