@@ -46,6 +46,15 @@ export const errorCodes = {
   ERR_ENV_VALUE_OUTDATED:
     'An encrypted dotenv value is in the first enc: format (not bound to its file mode), which is no longer read.',
   ERR_INVALID_SCHEMA: 'A secrets schema (module, JSON file or definition) is invalid.',
+  ERR_ENV_VALUE_PLAINTEXT:
+    'A plaintext value under a secret-looking name sits in a dotenv file that holds enc: values (or in a committed file loaded with one) and is not marked as deliberately plain.',
+  // --- the server client (CLI, KV provider, transit client) ---
+  ERR_SERVER_UNREACHABLE:
+    'The server could not be reached (connection refused, unknown host, TLS failure) or did not answer within the timeout.',
+  ERR_SERVER_REDIRECT:
+    'The server answered with a redirect; custos never follows one, so the token and the request go nowhere else.',
+  ERR_INSECURE_TRANSPORT:
+    'Plain http to a host other than loopback was refused: it was not explicitly allowed.',
   // --- server: seal, auth, policies, KV v2, audit (C3) ---
   ERR_SEALED: 'The server is sealed: it holds no keys until unsealed with enough key shares.',
   ERR_NOT_INITIALIZED: 'The server has not been initialised yet (sys/init).',

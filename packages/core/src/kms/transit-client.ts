@@ -1,8 +1,8 @@
 import { CustosError } from '../errors/index.js';
-import { createVaultClient, type VaultConnectionOptions } from '../lib/vault-http.js';
+import { createClientReporting, type ServerConnectionOptions } from '../lib/server-client.js';
 
 /** Options of {@link createTransitClient}. */
-export interface TransitClientOptions extends VaultConnectionOptions {
+export interface TransitClientOptions extends ServerConnectionOptions {
   /** Transit mount (default `transit`). */
   readonly mount?: string;
 }
@@ -33,7 +33,10 @@ const b64 = (bytes: Uint8Array | undefined) =>
 /**
  * A small client for the transit engine of the custos server (or HashiCorp Vault): encrypt,
  * decrypt, rewrap and key reads, with token or AppRole auth. Server errors keep their text
- * (`ERR_KMS_REMOTE`), which never holds plaintext.
+ * (`ERR_KMS_REMOTE`), which never holds plaintext. Requests go through the custos server client
+ * (`@custos/core/client`: no redirects, https unless loopback or `allowInsecureHttp`,
+ * `timeoutMs`); its errors become `ERR_KMS_REMOTE` with the client's error
+ * (`ERR_SERVER_UNREACHABLE`, …) as `cause`.
  *
  * @example
  * ```ts
@@ -42,14 +45,18 @@ const b64 = (bytes: Uint8Array | undefined) =>
  * ```
  */
 export function createTransitClient(options: TransitClientOptions = {}) {
-  const client = createVaultClient(options, 'ERR_KMS_REMOTE');
+  const client = createClientReporting('ERR_KMS_REMOTE', options);
   const mount = (options.mount ?? 'transit').replace(/^\/+|\/+$/g, '');
   const call = async (method: string, path: string, body?: unknown) => {
-    const response = await client.call(method, `${mount}/${path}`, body);
+    const response = await client.call(
+      method,
+      `${mount}/${path}`,
+      body === undefined ? {} : { body },
+    );
     if (response.status !== 200)
       throw new TransitRefused(
         response.status,
-        `transit ${path.split('/')[0]} at ${client.address}: ${client.errorOf(response)}`,
+        `transit ${path.split('/')[0]} at ${client.address}: ${client.errorOf(response, body)}`,
       );
     return response.body?.data as Record<string, unknown>;
   };

@@ -1,6 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parse } from 'dotenv';
+import { isEncryptedValue } from './env-crypt.js';
+import { plaintextMarkedNames } from './plaintext-values.js';
 
 /**
  * The dotenv files for a mode, lowest precedence first (a later file overrides an earlier one):
@@ -32,6 +34,10 @@ export interface DotenvLayer {
   readonly values: Readonly<Record<string, string>>;
   /** Permission bits (`stat().mode & 0o777`). */
   readonly mode: number;
+  /** Whether any value is `enc:` encrypted. */
+  readonly holdsEncrypted: boolean;
+  /** Names marked `# custos: plaintext` (deliberately readable in an encrypted file). */
+  readonly plaintextNames: ReadonlySet<string>;
 }
 
 /**
@@ -51,7 +57,15 @@ export async function readDotenvLayers(
         throw err;
       });
       if (info === undefined || !info.isFile()) return undefined;
-      return { path, values: parse(await readFile(path, 'utf8')), mode: info.mode & 0o777 };
+      const text = await readFile(path, 'utf8');
+      const values = parse(text);
+      return {
+        path,
+        values,
+        mode: info.mode & 0o777,
+        holdsEncrypted: Object.values(values).some(isEncryptedValue),
+        plaintextNames: plaintextMarkedNames(text),
+      };
     }),
   );
   return layers.filter((layer) => layer !== undefined);

@@ -23,6 +23,7 @@ import {
   modeOfEnvFile,
   parseEnvKeyList,
 } from './env-key.js';
+import { plaintextMarkedNames } from './plaintext-values.js';
 
 /** Options of {@link encryptEnvFile}. */
 export interface EncryptEnvFileOptions extends EnvKeyOptions {
@@ -50,7 +51,8 @@ export interface EncryptEnvFileResult {
 }
 
 /**
- * Encrypts every plaintext value of a dotenv file in place (`custos env encrypt`): each value
+ * Encrypts every plaintext value of a dotenv file in place (`custos env encrypt`) — except those
+ * marked `# custos: plaintext` (on their line or the line above), which stay readable: each value
  * becomes `enc:v2:` + a custos envelope, bound to its variable name and the file's mode, under
  * the first key of the file's own variable (`CUSTOS_ENV_KEY_<MODE>` for `.env.<mode>`,
  * `CUSTOS_ENV_KEY` for `.env`). When that variable holds no key yet, one is generated and written
@@ -82,6 +84,7 @@ export async function encryptEnvFile(
   const keys = newKey?.keys ?? oldKeys;
   let encrypted = 0;
   let unchanged = 0;
+  const markedPlain = plaintextMarkedNames(text);
   const output = rewriteDotenvValues(text, (name, value) => {
     if (isEncryptedValue(value)) {
       if (!rotate) {
@@ -96,6 +99,8 @@ export async function encryptEnvFile(
         : decryptEnvValue(oldKeys, name, value, file);
       return encryptEnvValue(keys, name, plaintext);
     }
+    // Marked `# custos: plaintext`: meant to stay readable in the committed file.
+    if (markedPlain.has(name)) return undefined;
     encrypted++;
     return encryptEnvValue(keys, name, value);
   });

@@ -98,6 +98,8 @@ export async function checkEnvironment(
   const dotenv = dotenvFiles({
     directory,
     mode: environment,
+    production,
+    onWarning: (message) => notices.push(message),
     env,
     ...(options.envFiles === undefined ? {} : { files: options.envFiles }),
     ...(options.keysFile === undefined ? {} : { keysFile: options.keysFile }),

@@ -1,9 +1,25 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { dotenvPrecedence, mergeLayers, readDotenvLayers } from './dotenv-files.js';
+import {
+  type DotenvLayer,
+  dotenvPrecedence,
+  mergeLayers,
+  readDotenvLayers,
+} from './dotenv-files.js';
 import { decryptEnvValue, isEncryptedValue } from './env-crypt.js';
 import { type EnvKeyOptions, type EnvKeySet, findEnvKeys, modeOfEnvFile } from './env-key.js';
-import { defaultEnvironment, type SecretProvider } from './provider.js';
+import {
+  isLocalEnvFile,
+  isUnmarkedPlaintextSecret,
+  plaintextValueMessage,
+  plaintextValueRefused,
+} from './plaintext-values.js';
+import {
+  defaultEnvironment,
+  emitWarning,
+  type SecretProvider,
+  type WarningListener,
+} from './provider.js';
 import { watchDirectories } from './watch-directories.js';
 
 /** Options of {@link dotenvFiles}. */
@@ -17,12 +33,26 @@ export interface DotenvFilesOptions extends EnvKeyOptions {
    * overrides an earlier one, as with Node's `--env-file`). Missing files are skipped.
    */
   readonly files?: readonly string[];
+  /**
+   * Refuse a plaintext secret in a file of `enc:` values (`ERR_ENV_VALUE_PLAINTEXT`) instead of
+   * warning about it. Default: `mode` is `production`.
+   */
+  readonly production?: boolean;
+  /** Names allowed in plaintext in a file of `enc:` values, besides those marked in the file. */
+  readonly plaintextNames?: readonly string[];
+  /** Receives the warnings (a plaintext secret outside production); default `process.emitWarning`. */
+  readonly onWarning?: WarningListener;
 }
 
 interface Snapshot {
   readonly signature: string;
   readonly values: Map<string, { value: string; path: string }>;
+  readonly layers: Map<string, DotenvLayer>;
+  /** The first loaded file holding `enc:` values, if any. */
+  readonly encryptedFile: string | undefined;
   readonly keys: Map<string, Promise<EnvKeySet>>;
+  /** `file\0name` of the plaintext values already warned about. */
+  readonly warned: Set<string>;
 }
 
 /**
@@ -31,6 +61,13 @@ interface Snapshot {
  * decrypts `enc:` values transparently. The keys of a file come from `CUSTOS_ENV_KEY_<MODE>`
  * (its mode, from its name) and `CUSTOS_ENV_KEY`, in the environment or the git-ignored key
  * file (`.env.keys`); see `docs/secrets.md`. Files are re-read when they change on disk.
+ *
+ * In a file that holds `enc:` values — or in another committed (not `.local`) file loaded with
+ * one — a plaintext value under a secret-looking name (or a URL carrying a password) is what an
+ * encrypted value replaced by a known one looks like: refused in production
+ * (`ERR_ENV_VALUE_PLAINTEXT`), a warning elsewhere — both naming the variable and the files,
+ * never the value. Values meant to be readable are marked `# custos: plaintext` (on
+ * their line or the line above) or listed in `plaintextNames`.
  *
  * @example
  * ```ts
@@ -41,6 +78,9 @@ interface Snapshot {
 export function dotenvFiles(options: DotenvFilesOptions = {}): SecretProvider {
   const directory = resolve(options.directory ?? process.cwd());
   const mode = options.mode ?? defaultEnvironment(options.env);
+  const production = options.production ?? mode === 'production';
+  const allowedPlain = new Set(options.plaintextNames ?? []);
+  const warn = options.onWarning ?? emitWarning;
   const files = (options.files ?? dotenvPrecedence(mode)).map((file) => resolve(directory, file));
   let snapshot: Snapshot | undefined;
   let loading: Promise<Snapshot> | undefined;
@@ -50,7 +90,14 @@ export function dotenvFiles(options: DotenvFilesOptions = {}): SecretProvider {
     if (snapshot?.signature === signature) return snapshot;
     loading ??= readDotenvLayers(files, directory)
       .then((layers) => {
-        snapshot = { signature, values: mergeLayers(layers), keys: new Map() };
+        snapshot = {
+          signature,
+          values: mergeLayers(layers),
+          layers: new Map(layers.map((layer) => [layer.path, layer])),
+          encryptedFile: layers.find((layer) => layer.holdsEncrypted)?.path,
+          keys: new Map(),
+          warned: new Set(),
+        };
         return snapshot;
       })
       .finally(() => {
@@ -70,13 +117,38 @@ export function dotenvFiles(options: DotenvFilesOptions = {}): SecretProvider {
     return keys;
   };
 
+  /**
+   * Refuses or warns about a plaintext secret where encrypted values are expected: in a file
+   * holding `enc:` values, or in another committed (not `.local`) file loaded with one — the
+   * encrypted line removed and a known value put in the shared `.env` is the same attack.
+   */
+  const checkPlaintext = (state: Snapshot, name: string, value: string, path: string) => {
+    const layer = state.layers.get(path);
+    if (layer === undefined) return;
+    const encryptedFile = layer.holdsEncrypted
+      ? path
+      : isLocalEnvFile(path)
+        ? undefined
+        : state.encryptedFile;
+    if (encryptedFile === undefined || allowedPlain.has(name)) return;
+    if (!isUnmarkedPlaintextSecret(name, value, layer.plaintextNames)) return;
+    if (production) throw plaintextValueRefused(name, path, encryptedFile);
+    const key = `${path}\0${name}`;
+    if (state.warned.has(key)) return;
+    state.warned.add(key);
+    warn(`${plaintextValueMessage(name, path, encryptedFile)} (refused in production)`);
+  };
+
   return {
     name: 'dotenv',
     async get(name) {
       const state = await current();
       const entry = state.values.get(name);
       if (entry === undefined) return undefined;
-      if (!isEncryptedValue(entry.value)) return entry.value;
+      if (!isEncryptedValue(entry.value)) {
+        checkPlaintext(state, name, entry.value, entry.path);
+        return entry.value;
+      }
       return decryptEnvValue(await keysFor(state, entry.path), name, entry.value, entry.path);
     },
     async list() {

@@ -1,16 +1,16 @@
 import { CustosError } from '../errors/index.js';
 import {
-  createVaultClient,
-  type VaultAuth,
-  type VaultConnectionOptions,
-} from '../lib/vault-http.js';
+  createClientReporting,
+  type ServerAuth,
+  type ServerConnectionOptions,
+} from '../lib/server-client.js';
 import type { SecretProvider } from './provider.js';
 
 /** How the provider authenticates (a token, or AppRole). */
-export type KvAuth = VaultAuth;
+export type KvAuth = ServerAuth;
 
 /** Options of {@link vaultKv}. */
-export interface VaultKvOptions extends VaultConnectionOptions {
+export interface VaultKvOptions extends ServerConnectionOptions {
   /** KV v2 mount (default `secret`). */
   readonly mount?: string;
   /** The secret whose fields are the variables, e.g. `app/production`. */
@@ -32,6 +32,11 @@ export interface VaultKvOptions extends VaultConnectionOptions {
  * Messages name the address and path, never the token or a value. For a private CA, start Node
  * with `NODE_EXTRA_CA_CERTS=ca.pem`.
  *
+ * Requests go through the custos server client (`@custos/core/client`): no redirects, https
+ * unless loopback (or `allowInsecureHttp`), `timeoutMs` per request. Every failure, the
+ * client's included, is `ERR_SECRET_PROVIDER`; the client's own code (`ERR_SERVER_UNREACHABLE`,
+ * `ERR_SERVER_REDIRECT`, `ERR_INSECURE_TRANSPORT`) is the error's `cause`.
+ *
  * @example
  * ```ts
  * const secrets = createSecrets({
@@ -41,7 +46,7 @@ export interface VaultKvOptions extends VaultConnectionOptions {
  * ```
  */
 export function vaultKv(options: VaultKvOptions): SecretProvider {
-  const client = createVaultClient(options, 'ERR_SECRET_PROVIDER');
+  const client = createClientReporting('ERR_SECRET_PROVIDER', options);
   const mount = (options.mount ?? 'secret').replace(/^\/+|\/+$/g, '');
   const path = options.path.replace(/^\/+|\/+$/g, '');
   const ttl = options.documentTtlMs ?? 1000;

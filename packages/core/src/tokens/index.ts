@@ -17,6 +17,8 @@
  * ```
  * @module
  */
+
+export { parseDurationSeconds } from '../lib/duration.js';
 export { isJwtAlgorithm, JWT_ALGORITHMS, type JwtAlgorithm } from './algorithms.js';
 export {
   type CompatKeysetsOptions,
@@ -24,7 +26,6 @@ export {
   type SecretSource,
   type SecretValue,
 } from './compat.js';
-export { parseDurationSeconds } from './duration.js';
 export { TokenRejected, type TokenRejectionCode } from './errors.js';
 export {
   createJwksVerifier,

@@ -84,6 +84,7 @@ describe.each(await storageKinds())(
       await expect(down.get('X')).rejects.toMatchObject({
         code: 'ERR_SECRET_PROVIDER',
         message: expect.stringMatching(/cannot reach/),
+        cause: { code: 'ERR_SERVER_UNREACHABLE' },
       });
     });
 
@@ -194,6 +195,7 @@ describe('the KV v2 provider fails closed', () => {
       await expect(provider.get('DB_PASSWORD')).rejects.toMatchObject({
         code: 'ERR_SECRET_PROVIDER',
         message: expect.stringMatching(/redirect/),
+        cause: { code: 'ERR_SERVER_REDIRECT' },
       });
       expect(elsewhere.seen).toEqual([]);
     } finally {
@@ -242,7 +244,13 @@ describe('the KV v2 provider fails closed', () => {
   it('refuses plain http to anything but loopback unless told otherwise', () => {
     expect(() =>
       vaultKv({ address: 'http://vault.internal:8200', auth: { token: 't' }, path: 'app' }),
-    ).toThrow(/use https/);
+    ).toThrow(
+      expect.objectContaining({
+        code: 'ERR_SECRET_PROVIDER',
+        message: expect.stringMatching(/^refusing plain http to http:\/\/vault\.internal:8200/),
+        cause: expect.objectContaining({ code: 'ERR_INSECURE_TRANSPORT' }),
+      }),
+    );
     expect(() =>
       vaultKv({
         address: 'http://vault.internal:8200',

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import type { Lazy } from '../../lazy.js';
+import { addServerFlags } from '../../server-flags.js';
 
 /** `custos audit verify`: check an audit log's hash chain and signed checkpoints. */
 export function registerAuditCommands(program: Command, lazy: Lazy): void {
   const audit = program.command('audit').description('verify tamper-evident audit logs');
-  audit
+  const verify = audit
     .command('verify')
     .description('check a log for edited, removed, reordered or truncated entries (exit 1 if any)')
     .argument('<file>', 'audit log file')
@@ -20,4 +21,5 @@ export function registerAuditCommands(program: Command, lazy: Lazy): void {
     .option('--sink <name>', 'the sink this file belongs to, with --server', 'file')
     .option('--format <format>', 'text or json', 'text')
     .action(lazy(() => import('./verify.js')));
+  addServerFlags(verify);
 }

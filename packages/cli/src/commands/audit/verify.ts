@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { CustosError } from '@custos/core/errors';
 import { verifyAuditLog } from '@custos/server/audit-verify';
 import { ExitCode } from '../../exit-codes.js';
-import { api, serverTarget } from '../../http-client.js';
 import { print, warn } from '../../output.js';
+import { type ServerFlags, serverClient } from '../../server-client.js';
 
-interface Options {
+interface Options extends ServerFlags {
   publicKey?: string;
   server: boolean;
   sink: string;
@@ -25,7 +25,7 @@ export async function run(file: string, options: Options): Promise<number> {
       : (await readFile(options.publicKey, 'utf8')).trim();
   let expectedCheckpoint: { seq: number; hash: string } | undefined;
   if (options.server) {
-    const { body } = await api(serverTarget(), 'GET', 'sys/audit/checkpoints');
+    const { body } = await serverClient(options).request('GET', 'sys/audit/checkpoints');
     const checkpoints = (
       body as { data: { checkpoints: { sink: string; seq: number; hash: string }[] } }
     ).data.checkpoints;

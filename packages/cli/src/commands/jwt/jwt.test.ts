@@ -43,7 +43,8 @@ describe('custos keygen --jwt / --api-key and custos jwt', () => {
       '--file',
       file,
       '--grace',
-      '24h',
+      // The one duration grammar: compound values as the server reads them.
+      '1d12h',
       '--algorithm',
       'ES256',
     );
@@ -55,7 +56,7 @@ describe('custos keygen --jwt / --api-key and custos jwt', () => {
     expect(previous).toMatchObject({ kid: before.current.kid, status: 'previous' });
     const graceMs =
       Date.parse(previous?.verifyUntil as string) - Date.parse(after.current.createdAt);
-    expect(graceMs).toBe(24 * 3600 * 1000);
+    expect(graceMs).toBe(36 * 3600 * 1000);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
 
     const privateParts = JSON.parse(await readFile(file, 'utf8')).keys.map(

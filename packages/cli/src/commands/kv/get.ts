@@ -1,10 +1,10 @@
 import { CustosError } from '@custos/core/errors';
 import { ExitCode } from '../../exit-codes.js';
-import { api, serverTarget } from '../../http-client.js';
 import { print } from '../../output.js';
+import { type ServerFlags, serverClient } from '../../server-client.js';
 import { kvPath } from './pairs.js';
 
-interface Options {
+interface Options extends ServerFlags {
   mount: string;
   version?: number;
   field?: string;
@@ -13,14 +13,10 @@ interface Options {
 
 export async function run(path: string, options: Options): Promise<number> {
   const query = options.version === undefined ? '' : `?version=${options.version}`;
-  const { status, body } = await api(
-    serverTarget(),
+  const { status, body } = await serverClient(options).request(
     'GET',
     kvPath(options.mount, 'data', path) + query,
-    undefined,
-    {
-      allowStatus: [404],
-    },
+    { allowStatus: [404] },
   );
   const payload = (
     body as {

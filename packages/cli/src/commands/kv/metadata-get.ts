@@ -1,15 +1,18 @@
 import { ExitCode } from '../../exit-codes.js';
-import { api, serverTarget } from '../../http-client.js';
 import { print } from '../../output.js';
+import { type ServerFlags, serverClient } from '../../server-client.js';
 import { kvPath } from './pairs.js';
 
-interface Options {
+interface Options extends ServerFlags {
   mount: string;
   format: string;
 }
 
 export async function run(path: string, options: Options): Promise<number> {
-  const { body } = await api(serverTarget(), 'GET', kvPath(options.mount, 'metadata', path));
+  const { body } = await serverClient(options).request(
+    'GET',
+    kvPath(options.mount, 'metadata', path),
+  );
   const meta = (body as { data: Record<string, unknown> }).data;
   if (options.format === 'json') {
     print(JSON.stringify(body, null, 2));

@@ -1,9 +1,9 @@
 import { ExitCode } from '../../exit-codes.js';
-import { api, serverTarget } from '../../http-client.js';
 import { print } from '../../output.js';
+import { type ServerFlags, serverClient } from '../../server-client.js';
 import { kvPath, parsePairs } from './pairs.js';
 
-interface Options {
+interface Options extends ServerFlags {
   mount: string;
   maxVersions?: number;
   casRequired?: boolean;
@@ -19,7 +19,7 @@ export async function run(path: string, options: Options): Promise<number> {
     body.delete_version_after = options.deleteVersionAfter;
   if (options.customMetadata !== undefined)
     body.custom_metadata = await parsePairs(options.customMetadata);
-  await api(serverTarget(), 'POST', kvPath(options.mount, 'metadata', path), body);
+  await serverClient(options).request('POST', kvPath(options.mount, 'metadata', path), { body });
   print(`${options.mount}/${path}: metadata updated`);
   return ExitCode.ok;
 }

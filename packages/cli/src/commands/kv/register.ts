@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Lazy } from '../../lazy.js';
+import { addServerFlags } from '../../server-flags.js';
 
 const version = (value: string) => {
   const n = Number(value);
@@ -91,4 +92,7 @@ export function registerKvCommands(program: Command, lazy: Lazy): void {
     .argument('<path>')
     .option(mount, mountHelp, 'secret')
     .action(lazy(() => import('./metadata-delete.js')));
+  for (const command of [...kv.commands, ...metadata.commands]) {
+    if (command.commands.length === 0) addServerFlags(command);
+  }
 }

@@ -1,10 +1,10 @@
 import { CustosError } from '@custos/core/errors';
 import { ExitCode } from '../../exit-codes.js';
-import { api, serverTarget } from '../../http-client.js';
 import { print } from '../../output.js';
+import { type ServerFlags, serverClient } from '../../server-client.js';
 import { kvPath } from './pairs.js';
 
-interface Options {
+interface Options extends ServerFlags {
   mount: string;
   versions?: number[];
 }
@@ -18,9 +18,9 @@ const PAST: Record<'delete' | 'undelete' | 'destroy', string> = {
 /** `delete`, `undelete` and `destroy` share one body: the path and the version list. */
 export function runFor(action: 'delete' | 'undelete' | 'destroy') {
   return async (path: string, options: Options): Promise<number> => {
-    const target = serverTarget();
+    const client = serverClient(options);
     if (action === 'delete' && options.versions === undefined) {
-      await api(target, 'DELETE', kvPath(options.mount, 'data', path));
+      await client.request('DELETE', kvPath(options.mount, 'data', path));
       print(`${options.mount}/${path}: latest version deleted (undelete restores it)`);
       return ExitCode.ok;
     }
@@ -31,7 +31,9 @@ export function runFor(action: 'delete' | 'undelete' | 'destroy') {
         `kv ${action} needs --versions (comma-separated version numbers, e.g. --versions 1,2)`,
       );
     }
-    await api(target, 'POST', kvPath(options.mount, action, path), { versions: options.versions });
+    await client.request('POST', kvPath(options.mount, action, path), {
+      body: { versions: options.versions },
+    });
     print(`${options.mount}/${path}: versions ${options.versions.join(', ')} ${PAST[action]}`);
     return ExitCode.ok;
   };

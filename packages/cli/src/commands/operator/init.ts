@@ -1,17 +1,16 @@
 import { ExitCode } from '../../exit-codes.js';
-import { api, serverTarget } from '../../http-client.js';
 import { print } from '../../output.js';
+import { type ServerFlags, serverClient } from '../../server-client.js';
 
-interface Options {
+interface Options extends ServerFlags {
   keyShares: number;
   keyThreshold: number;
   format: string;
 }
 
 export async function run(options: Options): Promise<number> {
-  const { body } = await api(serverTarget(), 'POST', 'sys/init', {
-    secret_shares: options.keyShares,
-    secret_threshold: options.keyThreshold,
+  const { body } = await serverClient(options).request('POST', 'sys/init', {
+    body: { secret_shares: options.keyShares, secret_threshold: options.keyThreshold },
   });
   const result = body as { keys: string[]; root_token: string };
   if (options.format === 'json') {

@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Lazy } from '../../lazy.js';
+import { addServerFlags } from '../../server-flags.js';
 
 const integer = (value: string) => {
   const n = Number(value);
@@ -35,4 +36,5 @@ export function registerOperatorCommands(program: Command, lazy: Lazy): void {
     .description('print seal status; exit 0 unsealed, 1 sealed or uninitialised, 2 on error')
     .option('--format <format>', 'text or json', 'text')
     .action(lazy(() => import('./status.js')));
+  for (const command of operator.commands) addServerFlags(command);
 }

@@ -1,9 +1,9 @@
 import { ExitCode } from '../../exit-codes.js';
-import { api, serverTarget } from '../../http-client.js';
 import { print } from '../../output.js';
+import { type ServerFlags, serverClient } from '../../server-client.js';
 
-export async function run(): Promise<number> {
-  await api(serverTarget(), 'POST', 'sys/seal');
+export async function run(options: ServerFlags): Promise<number> {
+  await serverClient(options).request('POST', 'sys/seal');
   print('sealed');
   return ExitCode.ok;
 }

@@ -1,14 +1,14 @@
 import { ExitCode } from '../../exit-codes.js';
-import { api, serverTarget } from '../../http-client.js';
 import { print } from '../../output.js';
+import { type ServerFlags, serverClient } from '../../server-client.js';
 
-interface Options {
+interface Options extends ServerFlags {
   format: string;
 }
 
 export async function run(options: Options): Promise<number> {
-  const target = serverTarget();
-  const { body } = await api(target, 'GET', 'sys/seal-status');
+  const client = serverClient(options);
+  const { body } = await client.request('GET', 'sys/seal-status');
   const s = body as {
     initialized: boolean;
     sealed: boolean;
@@ -21,7 +21,7 @@ export async function run(options: Options): Promise<number> {
   if (options.format === 'json') {
     print(JSON.stringify(body, null, 2));
   } else {
-    print(`Address:      ${target.address}`);
+    print(`Address:      ${client.address}`);
     print(`Initialized:  ${s.initialized}`);
     print(`Sealed:       ${s.sealed}`);
     print(`Threshold:    ${s.t} of ${s.n}`);

@@ -1,15 +1,15 @@
 import { text } from 'node:stream/consumers';
 import { CustosError } from '@custos/core/errors';
 import { ExitCode } from '../../exit-codes.js';
-import { api, serverTarget } from '../../http-client.js';
 import { print } from '../../output.js';
+import { type ServerFlags, serverClient } from '../../server-client.js';
 
-interface Options {
+interface Options extends ServerFlags {
   reset: boolean;
 }
 
 export async function run(key: string | undefined, options: Options): Promise<number> {
-  const target = serverTarget();
+  const client = serverClient(options);
   let body: Record<string, unknown>;
   if (options.reset) {
     body = { reset: true };
@@ -24,7 +24,7 @@ export async function run(key: string | undefined, options: Options): Promise<nu
     }
     body = { key: share };
   }
-  const { body: status } = await api(target, 'POST', 'sys/unseal', body);
+  const { body: status } = await client.request('POST', 'sys/unseal', { body });
   const s = status as { sealed: boolean; t: number; n: number; progress: number };
   print(s.sealed ? `sealed: ${s.progress} of ${s.t} key shares provided` : 'unsealed');
   return ExitCode.ok;

@@ -2,11 +2,11 @@ import { readKeyringFile } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
 import { type AnyFieldCipher, createFieldCipher } from '@custos/core/fields';
 import { createTransitClient, transitDataKeys } from '@custos/core/kms';
-import { serverTarget } from '../../http-client.js';
+import { type ServerFlags, serverConnection } from '../../server-client.js';
 import { openLocalKmsDataKeys } from './local-kms-file.js';
 
 /** Where the keys come from: a keyring file, a transit key (on a server or in a KMS file), or both. */
-export interface CipherFlags {
+export interface CipherFlags extends ServerFlags {
   keyring?: string;
   transitKey?: string;
   transitMount: string;
@@ -44,22 +44,15 @@ export async function loadCipher(flags: CipherFlags): Promise<AnyFieldCipher | u
   }
   const kms =
     flags.kmsFile === undefined
-      ? transitDataKeys(remoteTransit(flags.transitMount), flags.transitKey)
+      ? transitDataKeys(
+          createTransitClient({ mount: flags.transitMount, ...serverConnection(flags) }),
+          flags.transitKey,
+        )
       : await openLocalKmsDataKeys(flags.kmsFile, flags.transitKey);
   return createFieldCipher({
     kms,
     ...(keyring === undefined ? {} : { keyring }),
     deterministicKeyName: flags.deterministicKeyName,
     blindIndexKeyName: flags.keyName,
-  });
-}
-
-/** The server's transit engine, reached as every server command reaches it (the environment). */
-function remoteTransit(mount: string) {
-  const { address, token } = serverTarget();
-  return createTransitClient({
-    address,
-    mount,
-    ...(token === undefined ? {} : { auth: { token } }),
   });
 }

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import type { Lazy } from '../../lazy.js';
+import { addServerFlags } from '../../server-flags.js';
 
 /** Options every command that reads an encrypted table takes. */
 export function addTargetOptions(command: Command): Command {
-  return command
+  return addServerFlags(command)
     .requiredOption('--db <location>', 'SQLite file path, or postgres://… URL (?schema= optional)')
     .requiredOption('--table <name>', 'table holding the encrypted columns')
     .requiredOption('--columns <a,b>', 'encrypted columns, comma-separated')

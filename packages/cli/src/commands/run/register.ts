@@ -11,6 +11,12 @@ export function registerRunCommand(program: Command, lazy: Lazy): void {
         'load and validate configuration, then run a command with it in its environment; signals are forwarded and its exit code passed through',
       )
       .argument('<command...>', 'the command and its arguments (after -- when they have options)')
+      .option(
+        '--pass-credential <name>',
+        'pass this credential on to the command (repeatable); by default custos removes the ones it loads the configuration with: CUSTOS_TOKEN, VAULT_TOKEN, CUSTOS_ENV_KEY, CUSTOS_ENV_KEY_<MODE>',
+        (value: string, previous: string[]) => [...previous, value],
+        [] as string[],
+      )
       // Everything after the command name belongs to the command, not to custos.
       .passThroughOptions(),
   ).action(lazy(() => import('./run.js')));

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encryptEnvFile, generateEnvKey } from '@custos/core/secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { custos, startCustos } from '../../test-cli.js';
 
@@ -137,6 +138,107 @@ describe('custos run', () => {
       child.once('exit', (c, s) => resolve([c, s])),
     );
     expect({ code, signal }).toEqual({ code: 42, signal: null });
+  });
+
+  it('keeps the credentials custos loaded the configuration with out of the command', async () => {
+    const envKey = generateEnvKey().reveal();
+    const sharedKey = generateEnvKey().reveal();
+    const jwt = randomBytes(32).toString('base64url');
+    // A token written into a loaded file is a credential too, wherever it came from.
+    const fileToken = `hvs.file-${randomBytes(12).toString('hex')}`;
+    const cwd = await project({
+      '.env.production': `JWT_SECRET=${jwt}\n`,
+      '.env': `VAULT_TOKEN=${fileToken}\n`,
+    });
+    await encryptEnvFile(join(cwd, '.env.production'), {
+      env: { CUSTOS_ENV_KEY_PRODUCTION: envKey },
+    });
+    const planted = {
+      CUSTOS_ENV_KEY_PRODUCTION: envKey,
+      CUSTOS_ENV_KEY: sharedKey,
+      CUSTOS_ENV_KEY_STAGING: generateEnvKey().reveal(),
+      CUSTOS_TOKEN: `cst.${randomBytes(16).toString('hex')}`,
+      VAULT_TOKEN: `hvs.${randomBytes(16).toString('hex')}`,
+    };
+    const printEnv = [process.execPath, '-e', 'console.log(JSON.stringify(process.env))'];
+    const args = ['run', '--environment', 'production', '--allow-process-env', '--', ...printEnv];
+    const result = await custos(args, { cwd, env: planted });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const seen = JSON.parse(result.stdout) as Record<string, string>;
+    // The configuration arrived, decrypted with the key the command no longer sees…
+    expect(seen.JWT_SECRET).toBe(jwt);
+    // …and no credential did, under any name.
+    for (const [name, value] of Object.entries(planted)) {
+      expect(seen, name).not.toHaveProperty(name);
+      expect(result.stdout, name).not.toContain(value);
+    }
+    expect(seen).not.toHaveProperty('VAULT_TOKEN');
+
+    // Passed on only when asked, one variable at a time (here .env's VAULT_TOKEN is loaded).
+    const { VAULT_TOKEN: _fromEnv, ...withoutVaultToken } = planted;
+    const kept = await custos(['run', '--pass-credential', 'CUSTOS_TOKEN', '--', ...printEnv], {
+      cwd,
+      env: withoutVaultToken,
+    });
+    const keptEnv = JSON.parse(kept.stdout) as Record<string, string>;
+    expect(keptEnv.CUSTOS_TOKEN).toBe(planted.CUSTOS_TOKEN);
+    for (const name of ['CUSTOS_ENV_KEY', 'CUSTOS_ENV_KEY_PRODUCTION', 'VAULT_TOKEN']) {
+      expect(keptEnv, name).not.toHaveProperty(name);
+    }
+    expect(kept.stdout).not.toContain(fileToken);
+    expect(kept.stdout).not.toContain(sharedKey);
+    const typo = await custos(['run', '--pass-credential', 'CUSTOS_TOKNE', '--', ...printEnv], {
+      cwd,
+    });
+    expect(typo).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: expect.stringMatching(
+        /--pass-credential CUSTOS_TOKNE: not a credential custos removes/,
+      ),
+    });
+    const help = await custos(['run', '--help']);
+    expect(help.stdout).toMatch(/--pass-credential <name>/);
+    expect(help.stdout).toMatch(/CUSTOS_TOKEN, VAULT_TOKEN/);
+  });
+
+  it('refuses in production a plaintext secret slipped into a file of encrypted values, naming it, never its value', async () => {
+    const envKey = generateEnvKey().reveal();
+    const planted = `planted-${randomBytes(16).toString('hex')}`;
+    const cwd = await project({
+      '.env.production': `JWT_SECRET=${randomBytes(32).toString('hex')}\nDB_PASSWORD=${randomBytes(24).toString('base64url')}\n`,
+    });
+    const file = join(cwd, '.env.production');
+    await encryptEnvFile(file, { env: { CUSTOS_ENV_KEY_PRODUCTION: envKey } });
+    const encrypted = await readFile(file, 'utf8');
+    await writeFile(file, encrypted.replace(/^JWT_SECRET=.*$/m, `JWT_SECRET=${planted}`));
+    const marker = join(cwd, 'started');
+    const child = [
+      '--',
+      process.execPath,
+      '-e',
+      `require('node:fs').writeFileSync(${JSON.stringify(marker)}, '')`,
+    ];
+    const env = { CUSTOS_ENV_KEY_PRODUCTION: envKey };
+    const refused = await custos(['run', '--environment', 'production', ...child], { cwd, env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `  ✗ JWT_SECRET: unreadable: JWT_SECRET in ${file} is plaintext, but the file holds enc: values`,
+    );
+    expect(refused.stderr).toContain('[ERR_ENV_VALUE_PLAINTEXT]');
+    await expect(import('node:fs/promises').then((fs) => fs.access(marker))).rejects.toThrow();
+    // Elsewhere it starts, with a note saying the same.
+    const staging = await custos(
+      ['run', '--environment', 'staging', '-e', '.env.production', ...child],
+      { cwd, env },
+    );
+    expect(staging.code).toBe(0);
+    expect(staging.stderr).toContain(
+      `  note: JWT_SECRET in ${file} is plaintext, but the file holds enc: values`,
+    );
+    for (const output of [refused, staging]) {
+      expect(output.stdout + output.stderr).not.toContain(planted);
+    }
   });
 
   it('exits 2 when the command cannot be started or is missing', async () => {

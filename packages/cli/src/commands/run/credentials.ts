@@ -1,0 +1,34 @@
+import { CustosError } from '@custos/core/errors';
+
+/**
+ * Variables custos reads its own credentials from, to load the configuration: the server token
+ * (`CUSTOS_TOKEN`, `VAULT_TOKEN`) and the dotenv keys (`CUSTOS_ENV_KEY`,
+ * `CUSTOS_ENV_KEY_<MODE>`). The command `custos run` starts needs the configuration, not the
+ * keys to it. Names are compared case-insensitively (Windows environments are).
+ */
+const CREDENTIAL = /^(?:CUSTOS_TOKEN|VAULT_TOKEN|CUSTOS_ENV_KEY(?:_[A-Z0-9_]*)?)$/i;
+
+/** Whether `name` is one of the credentials `custos run` removes from the command's environment. */
+export function isLaunchCredential(name: string): boolean {
+  return CREDENTIAL.test(name);
+}
+
+/** Checks each `--pass-credential` name is such a credential: a typo fails, not passes nothing. */
+export function checkPassedCredentials(keep: readonly string[]): void {
+  for (const name of keep) {
+    if (!isLaunchCredential(name)) {
+      throw new CustosError(
+        'ERR_INVALID_ARGUMENT',
+        `--pass-credential ${name}: not a credential custos removes (CUSTOS_TOKEN, VAULT_TOKEN, CUSTOS_ENV_KEY, CUSTOS_ENV_KEY_<MODE>); other variables are passed on anyway`,
+      );
+    }
+  }
+}
+
+/** Removes from `env` (in place) every launch credential except those named in `keep`. */
+export function stripLaunchCredentials(env: NodeJS.ProcessEnv, keep: readonly string[]): void {
+  const kept = new Set(keep.map((name) => name.toUpperCase()));
+  for (const name of Object.keys(env)) {
+    if (isLaunchCredential(name) && !kept.has(name.toUpperCase())) delete env[name];
+  }
+}
