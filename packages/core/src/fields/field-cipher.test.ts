@@ -222,6 +222,40 @@ describe('rotation and re-encryption', () => {
     });
   });
 
+  it('a value under another key with the same version number is not current: reencrypt moves it', () => {
+    const keyring = new Keyring();
+    keyring.createKey('default');
+    keyring.createKey('deterministic', { algorithm: 'aes-256-gcm-siv' });
+    keyring.createKey('retired');
+    keyring.createKey('retired-deterministic', { algorithm: 'aes-256-gcm-siv' });
+    const retired = createFieldCipher({
+      keyring,
+      keyName: 'retired',
+      deterministicKeyName: 'retired-deterministic',
+    });
+    const fc = createFieldCipher({ keyring });
+    const det = { ...ctx, deterministic: true };
+    const cases = [
+      { context: ctx, stored: retired.encrypt('x', ctx), key: 'default' },
+      { context: det, stored: retired.encrypt('y', det), key: 'deterministic' },
+    ];
+    for (const { context, stored, key } of cases) {
+      // Both keys are at version 1: only the key id tells them apart.
+      expect(fc.describe(stored)).toEqual({
+        keyId: parseEnvelope(stored).keyId,
+        keyName: `retired${key === 'default' ? '' : '-deterministic'}`,
+        keyVersion: 1,
+        deterministic: context === det,
+        current: false,
+      });
+      expect(keyring.info(key).primaryVersion).toBe(1);
+      const moved = fc.reencrypt(stored, context);
+      expect(parseEnvelope(moved).keyId).toBe(keyring.info(key).id);
+      expect(fc.describe(moved)).toMatchObject({ keyName: key, keyVersion: 1, current: true });
+      expect(fc.decrypt(moved, context)).toBe(fc.decrypt(stored, context));
+    }
+  });
+
   it('keeps the padding of a padded value through re-encryption', () => {
     const { keyring, fc } = setup();
     const context = { ...ctx, padding: { blockBytes: 128 } };
