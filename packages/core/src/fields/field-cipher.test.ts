@@ -123,21 +123,38 @@ describe('createFieldCipher({ keyring })', () => {
     const { fc } = setup();
     const canary = 'CANARY-PLAINTEXT-9f2c';
     const stored = fc.encrypt(canary, ctx);
-    const attempts = [
-      () => fc.decrypt(stored, { ...ctx, rowId: 1 }),
-      () => fc.decrypt(stored, { ...ctx, deterministic: true }),
-      () => fc.decrypt(`${stored.slice(0, -2)}AA`, ctx),
-      () => fc.decrypt(stored, { table: '', column: 'x' } as FieldContext),
-      () => fc.encrypt(canary, { table: 'x' } as FieldContext),
+    // One character of the ciphertext changed (well inside it, so the base64 stays canonical).
+    const at = 30;
+    const tampered = `${stored.slice(0, at)}${stored[at] === 'A' ? 'B' : 'A'}${stored.slice(at + 1)}`;
+    const notAuthentic =
+      'decryption failed: the ciphertext or its associated data is not authentic';
+    const attempts: [() => unknown, string, string][] = [
+      [() => fc.decrypt(stored, { ...ctx, rowId: 1 }), 'ERR_DECRYPTION_FAILED', notAuthentic],
+      [
+        () => fc.decrypt(stored, { ...ctx, deterministic: true }),
+        'ERR_DECRYPTION_FAILED',
+        'decryption failed: patients.ssn holds a randomised ciphertext but the context says deterministic',
+      ],
+      [() => fc.decrypt(tampered, ctx), 'ERR_DECRYPTION_FAILED', notAuthentic],
+      [
+        () => fc.decrypt(stored, { table: '', column: 'x' } as FieldContext),
+        'ERR_FIELD_CONTEXT_MISSING',
+        'the field context needs a table',
+      ],
+      [
+        () => fc.encrypt(canary, { table: 'x' } as FieldContext),
+        'ERR_FIELD_CONTEXT_MISSING',
+        'the field context needs a column',
+      ],
     ];
-    for (const attempt of attempts) {
+    for (const [attempt, code, message] of attempts) {
       let error: Error | undefined;
       try {
         attempt();
       } catch (err) {
         error = err as Error;
       }
-      expect(error).toBeDefined();
+      expect(error).toMatchObject({ code, message });
       expect(`${error?.message}\n${error?.stack}\n${JSON.stringify(error)}`).not.toContain(canary);
     }
   });
