@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '#test-support/tls.js';
+import { requireTool } from '#test-support/tools.js';
 import { type RunningServer, startServer } from '../server.js';
 
-describe('TLS', () => {
+describe.runIf(requireTool('openssl'))('TLS', () => {
   let dir: string;
   let server: RunningServer;
   let cert: Buffer;
