@@ -43,6 +43,11 @@ export interface StartOptions {
    * `<file>.dev-unseal-key` (mode 0600) so a restart unseals again — never do this in production.
    */
   readonly dev?: { readonly rootTokenId?: string };
+  /**
+   * The clock token and AppRole expiry is checked against, in milliseconds (default
+   * `Date.now`). Tests pass one they move forward instead of waiting for a TTL to run out.
+   */
+  readonly now?: () => number;
 }
 
 /** A running server. */
@@ -80,7 +85,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const seal = new SealManager(store);
   await seal.load();
   const barrier = createBarrier(store, seal);
-  const tokens = createTokenStore(barrier);
+  const now = options.now ?? Date.now;
+  const tokens = createTokenStore(barrier, () => now() / 1000);
   const logger = pino(
     {
       level: options.logLevel ?? 'info',
@@ -108,7 +114,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     barrier,
     tokens,
     policies: createPolicyStore(barrier),
-    approles: createApproleStore(barrier, tokens.hmacKey),
+    approles: createApproleStore(barrier, tokens.hmacKey, now),
     kv: createKvEngine(barrier, 'secret'),
     transit: createTransitStore(barrier, options.transit ?? {}),
     transitUsage: createUsageLog(barrier),

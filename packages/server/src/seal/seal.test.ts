@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { concretePath } from '../http/test-routes.js';
 import { type RunningServer, startServer } from '../server.js';
 import { createTestStorage, send, storageKinds, type TestStorage } from '../test-harness.js';
@@ -146,9 +146,13 @@ describe.each(await storageKinds())('seal, init and restart on %s (production mo
 
   it('seals on request (sudo) and drops the keys: reads answer 503 again', async () => {
     expect((await send(server.url, 'POST', 'sys/seal', { token: rootToken })).status).toBe(204);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(() => server.context.seal.keyring()).toThrow(
-      expect.objectContaining({ code: 'ERR_SEALED' }),
+    // The server seals once the response is sent: wait for that, not for a fixed time.
+    await vi.waitFor(
+      () =>
+        expect(() => server.context.seal.keyring()).toThrow(
+          expect.objectContaining({ code: 'ERR_SEALED' }),
+        ),
+      { timeout: 10_000 },
     );
     expect(
       (await send(server.url, 'GET', 'secret/data/persist/me', { token: rootToken })).status,
