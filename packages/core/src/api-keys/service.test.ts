@@ -80,9 +80,40 @@ describe('API key service', () => {
     const verified = await apiKeys.verifyApiKey(text, { requiredScopes: ['reports:read'] });
     expect(verified.keyId).toBe(record.keyId);
     expect(verified.lastUsedAt).toBeInstanceOf(Date);
-    await expect(apiKeys.verifyApiKey(key)).resolves.toBeDefined();
+    await expect(apiKeys.verifyApiKey(key)).resolves.toMatchObject({
+      keyId: record.keyId,
+      scopes: ['reports:read'],
+      ownerId: 'u1',
+    });
     expect(await store.listByOwner('u1')).toHaveLength(1);
   });
+
+  // A key must hold every required scope: one of them is not enough.
+  it.each([
+    { held: ['read', 'write'], required: ['read', 'write'], missing: [] },
+    { held: ['read', 'write', 'admin'], required: ['write', 'read'], missing: [] },
+    { held: ['read', 'write'], required: [], missing: [] },
+    { held: ['read'], required: ['read', 'write'], missing: ['write'] },
+    { held: ['write'], required: ['read', 'write'], missing: ['read'] },
+    { held: ['read'], required: ['write', 'read', 'admin'], missing: ['write', 'admin'] },
+    { held: [], required: ['read', 'write'], missing: ['read', 'write'] },
+    { held: ['read:all'], required: ['read'], missing: ['read'] },
+    { held: ['Read', 'write'], required: ['read', 'write'], missing: ['read'] },
+  ])(
+    'holding $held, requiring $required: missing $missing',
+    async ({ held, required, missing }) => {
+      const { key, record } = await apiKeys.createApiKey({ scopes: held });
+      const result = apiKeys.verifyApiKey(key.reveal(), { requiredScopes: required });
+      if (missing.length === 0) {
+        await expect(result).resolves.toMatchObject({ keyId: record.keyId, scopes: held });
+      } else {
+        await expect(result).rejects.toMatchObject({
+          code: 'ERR_API_KEY_SCOPE',
+          message: `API key ${record.keyId} lacks scope ${missing.join(', ')}`,
+        });
+      }
+    },
+  );
 
   it('refuses each kind of bad key with its own error, never echoing the key', async () => {
     for (const { label, key, code, options } of await refusalCases(apiKeys)) {

@@ -53,9 +53,13 @@ describe.each(kinds)('SQL API-key store on %s', (kind) => {
     ]);
   });
 
-  it('refuses a duplicate key id (primary key)', async () => {
+  it('refuses a duplicate key id as the memory store does (ERR_KEY_EXISTS), keeping the first', async () => {
     const apiKeys = createApiKeyService({ store, prefixes: ['acme'], peppers });
-    const { record } = await apiKeys.createApiKey();
-    await expect(store.insert(record)).rejects.toThrow();
+    const { record } = await apiKeys.createApiKey({ name: 'first' });
+    await expect(store.insert({ ...record, name: 'second' })).rejects.toMatchObject({
+      code: 'ERR_KEY_EXISTS',
+      message: `API key id ${record.keyId} already exists`,
+    });
+    expect(await store.findByKeyId(record.keyId)).toEqual(record);
   });
 });

@@ -75,7 +75,16 @@ export function createSqlApiKeyStore(options: SqlApiKeyStoreOptions): SqlApiKeyS
         .execute();
     },
     async insert(record) {
-      await db.insertInto(table).values(toRow(record)).execute();
+      // Settled by the primary key, and refused as the memory store refuses it: the driver's
+      // own error differs per database.
+      const result = await db
+        .insertInto(table)
+        .values(toRow(record))
+        .onConflict((oc) => oc.column('key_id').doNothing())
+        .executeTakeFirst();
+      if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) {
+        throw new CustosError('ERR_KEY_EXISTS', `API key id ${record.keyId} already exists`);
+      }
     },
     async findByKeyId(keyId) {
       const row = await db

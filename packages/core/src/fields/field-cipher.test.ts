@@ -123,21 +123,38 @@ describe('createFieldCipher({ keyring })', () => {
     const { fc } = setup();
     const canary = 'CANARY-PLAINTEXT-9f2c';
     const stored = fc.encrypt(canary, ctx);
-    const attempts = [
-      () => fc.decrypt(stored, { ...ctx, rowId: 1 }),
-      () => fc.decrypt(stored, { ...ctx, deterministic: true }),
-      () => fc.decrypt(`${stored.slice(0, -2)}AA`, ctx),
-      () => fc.decrypt(stored, { table: '', column: 'x' } as FieldContext),
-      () => fc.encrypt(canary, { table: 'x' } as FieldContext),
+    // One character of the ciphertext changed (well inside it, so the base64 stays canonical).
+    const at = 30;
+    const tampered = `${stored.slice(0, at)}${stored[at] === 'A' ? 'B' : 'A'}${stored.slice(at + 1)}`;
+    const notAuthentic =
+      'decryption failed: the ciphertext or its associated data is not authentic';
+    const attempts: [() => unknown, string, string][] = [
+      [() => fc.decrypt(stored, { ...ctx, rowId: 1 }), 'ERR_DECRYPTION_FAILED', notAuthentic],
+      [
+        () => fc.decrypt(stored, { ...ctx, deterministic: true }),
+        'ERR_DECRYPTION_FAILED',
+        'decryption failed: patients.ssn holds a randomised ciphertext but the context says deterministic',
+      ],
+      [() => fc.decrypt(tampered, ctx), 'ERR_DECRYPTION_FAILED', notAuthentic],
+      [
+        () => fc.decrypt(stored, { table: '', column: 'x' } as FieldContext),
+        'ERR_FIELD_CONTEXT_MISSING',
+        'the field context needs a table',
+      ],
+      [
+        () => fc.encrypt(canary, { table: 'x' } as FieldContext),
+        'ERR_FIELD_CONTEXT_MISSING',
+        'the field context needs a column',
+      ],
     ];
-    for (const attempt of attempts) {
+    for (const [attempt, code, message] of attempts) {
       let error: Error | undefined;
       try {
         attempt();
       } catch (err) {
         error = err as Error;
       }
-      expect(error).toBeDefined();
+      expect(error).toMatchObject({ code, message });
       expect(`${error?.message}\n${error?.stack}\n${JSON.stringify(error)}`).not.toContain(canary);
     }
   });
@@ -220,6 +237,40 @@ describe('rotation and re-encryption', () => {
       randomized: { keyId: keyring.info('default').id, keyVersion: 2 },
       deterministic: { keyId: keyring.info('deterministic').id, keyVersion: 2 },
     });
+  });
+
+  it('a value under another key with the same version number is not current: reencrypt moves it', () => {
+    const keyring = new Keyring();
+    keyring.createKey('default');
+    keyring.createKey('deterministic', { algorithm: 'aes-256-gcm-siv' });
+    keyring.createKey('retired');
+    keyring.createKey('retired-deterministic', { algorithm: 'aes-256-gcm-siv' });
+    const retired = createFieldCipher({
+      keyring,
+      keyName: 'retired',
+      deterministicKeyName: 'retired-deterministic',
+    });
+    const fc = createFieldCipher({ keyring });
+    const det = { ...ctx, deterministic: true };
+    const cases = [
+      { context: ctx, stored: retired.encrypt('x', ctx), key: 'default' },
+      { context: det, stored: retired.encrypt('y', det), key: 'deterministic' },
+    ];
+    for (const { context, stored, key } of cases) {
+      // Both keys are at version 1: only the key id tells them apart.
+      expect(fc.describe(stored)).toEqual({
+        keyId: parseEnvelope(stored).keyId,
+        keyName: `retired${key === 'default' ? '' : '-deterministic'}`,
+        keyVersion: 1,
+        deterministic: context === det,
+        current: false,
+      });
+      expect(keyring.info(key).primaryVersion).toBe(1);
+      const moved = fc.reencrypt(stored, context);
+      expect(parseEnvelope(moved).keyId).toBe(keyring.info(key).id);
+      expect(fc.describe(moved)).toMatchObject({ keyName: key, keyVersion: 1, current: true });
+      expect(fc.decrypt(moved, context)).toBe(fc.decrypt(stored, context));
+    }
   });
 
   it('keeps the padding of a padded value through re-encryption', () => {

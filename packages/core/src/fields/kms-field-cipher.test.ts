@@ -149,6 +149,44 @@ describe('createFieldCipher({ kms })', () => {
     });
   });
 
+  it('a value wrapped by another KMS key with the same version number is not current', async () => {
+    const { keyring, fc } = setup();
+    keyring.createKey('old-kek');
+    const retired = createFieldCipher({
+      kms: createKeyringKms(keyring, { keyName: 'old-kek' }),
+      keyring,
+      deterministicKeyName: 'old-deterministic',
+    });
+    keyring.createKey('old-deterministic', { algorithm: 'aes-256-gcm-siv' });
+    const det = { ...ctx, deterministic: true };
+    const cases = [
+      { context: ctx, stored: await retired.encrypt('x', ctx), now: 'kek', was: 'old-kek' },
+      {
+        context: det,
+        stored: await retired.encrypt('y', det),
+        now: 'deterministic',
+        was: 'old-deterministic',
+      },
+    ];
+    for (const { context, stored, now, was } of cases) {
+      // Every key here is at version 1: only the key id tells them apart.
+      expect(await fc.describe(stored)).toEqual({
+        keyId: keyring.info(was).id,
+        keyName: was,
+        keyVersion: 1,
+        deterministic: context === det,
+        current: false,
+      });
+      const moved = await fc.reencrypt(stored, context);
+      expect(await fc.describe(moved)).toMatchObject({
+        keyId: keyring.info(now).id,
+        keyVersion: 1,
+        current: true,
+      });
+      expect(await fc.decrypt(moved, context)).toBe(await retired.decrypt(stored, context));
+    }
+  });
+
   it('reads values written in keyring mode, and moves them to KMS mode on re-encryption', async () => {
     const { keyring, fc } = setup();
     const legacy = createFieldCipher({ keyring }).encrypt('legacy', ctx);

@@ -345,7 +345,11 @@ describe('LocalKms lifecycle', () => {
     kms.generateDataKey('k');
     kms.verifyHmac('k', 'm', kms.hmac('k', 'm'));
     kms.verify('signer', 'm', kms.sign('signer', 'm').signature);
-    expect(code(() => kms.decrypt('k', `${ct.slice(0, -4)}AAA=`))).toBeDefined();
+    const tampered = `${ct.slice(0, -4)}${ct.endsWith('AAA=') ? 'BAA=' : 'AAA='}`;
+    expect(code(() => kms.decrypt('k', tampered))).toEqual({
+      code: 'ERR_DECRYPTION_FAILED',
+      message: 'cipher: message authentication failed',
+    });
     expect(code(() => kms.encrypt('missing', 'canary-usage-log'))?.code).toBe('ERR_KEY_NOT_FOUND');
     kms.setState('k', 'revoked');
     expect(code(() => kms.generateDataKey('k'))?.code).toBe('ERR_KEY_DISABLED');

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createScrubber } from '../redaction/scrubber.js';
 import { createSecrets, type Secrets } from './client.js';
 import { encryptEnvFile } from './env-file-crypt.js';
@@ -49,17 +49,29 @@ function collect(value: unknown): void {
     outputs.push(typeof value === 'string' ? value : inspect(value, { depth: 10 }));
 }
 
-async function failure(run: () => unknown): Promise<void> {
+/** Runs what must fail, collects everything the error shows, and returns it for its checks. */
+async function failure(run: () => unknown): Promise<{ code?: string; message: string }> {
+  let result: unknown;
   try {
-    await run();
-    outputs.push('(no failure)');
+    result = await run();
   } catch (err) {
     collect(err);
+    return err as { code?: string; message: string };
   }
+  collect(result);
+  throw new Error('expected a failure, but it succeeded');
+}
+
+/** What the current case collected holds none of the planted values. */
+function expectNoCanary(): void {
+  const everything = [...outputs.slice(caseStart.outputs), ...warnings.slice(caseStart.warnings)];
+  expect(everything.length, 'the case collected what to check').toBeGreaterThan(0);
+  for (const canary of Object.values(CANARIES)) expect(everything.join('\n')).not.toContain(canary);
 }
 
 let dir: string;
 const warnings: string[] = [];
+const caseStart = { outputs: 0, warnings: 0 };
 let processWarnings: ReturnType<typeof vi.spyOn>;
 
 beforeAll(async () => {
@@ -67,6 +79,14 @@ beforeAll(async () => {
   processWarnings = vi.spyOn(process, 'emitWarning').mockImplementation((w) => {
     outputs.push(String(w));
   });
+});
+// Every case ends with the check of what it collected, so a leak fails the case that caused it.
+beforeEach(() => {
+  caseStart.outputs = outputs.length;
+  caseStart.warnings = warnings.length;
+});
+afterEach(() => {
+  expectNoCanary();
 });
 afterAll(async () => {
   processWarnings.mockRestore();
@@ -84,20 +104,42 @@ function sdk(environment: string, provider = fakeProvider({ ...CANARIES })): Sec
 
 describe('canary values never leave the SDK', () => {
   it('when a schema fails, in production and in development', async () => {
-    await failure(() => sdk('production').load(schema));
-    await failure(() => sdk('development').load(schema));
+    const production = await failure(() => sdk('production').load(schema));
+    expect(production).toMatchObject({ code: 'ERR_SECRETS_INVALID' });
+    expect(production.message).toMatch(/^secrets configuration has 6 problems:\n/);
+    // Development refuses only what is broken everywhere (short, not hex, missing).
+    const development = await failure(() => sdk('development').load(schema));
+    expect(development).toMatchObject({ code: 'ERR_SECRETS_INVALID' });
+    expect(development.message).toMatch(/^secrets configuration has 3 problems:\n/);
     expect(outputs.join('\n')).toContain('WEAK: too short');
   });
 
   it('when single secrets fail their rules', async () => {
     const secrets = sdk('production');
     for (const name of Object.keys(CANARIES)) {
-      await failure(() =>
+      const refused = await failure(() =>
         secrets.getRequiredSecret(name, secret({ encoding: 'hex', minBytes: 64 })),
       );
-      await failure(() => secrets.getOptionalSecret(name));
+      expect(refused, name).toMatchObject({ code: 'ERR_WEAK_SECRET' });
+      expect(refused.message, name).toMatch(new RegExp(`^${name}: `));
     }
-    await failure(() => secrets.getRequiredSecret('MISSING'));
+    // Without a rule, production still refuses placeholders and test credentials.
+    for (const name of ['PLACEHOLDER', 'DEV'] as const) {
+      expect(await failure(() => secrets.getOptionalSecret(name)), name).toMatchObject({
+        code: 'ERR_WEAK_SECRET',
+        message: expect.stringMatching(new RegExp(`^${name}: `)),
+      });
+    }
+    // The others load; what comes back prints as redacted.
+    for (const name of ['WEAK', 'NOT_HEX', 'NOT_ALLOWED', 'GOOD', 'ROTATED'] as const) {
+      const value = await secrets.getOptionalSecret(name);
+      expect(value?.reveal(), name).toBe(CANARIES[name]);
+      outputs.push(String(value), JSON.stringify(value), inspect(value, { depth: 5 }));
+    }
+    expect(await failure(() => secrets.getRequiredSecret('MISSING'))).toMatchObject({
+      code: 'ERR_SECRET_MISSING',
+      message: 'MISSING is not set (looked in: fake)',
+    });
   });
 
   it('when a provider fails with an error that quotes a loaded value', async () => {
@@ -113,11 +155,17 @@ describe('canary values never leave the SDK', () => {
     provider.failWith = new Error(`bad response body: {"GOOD":"${CANARIES.GOOD}"}`, {
       cause: new Error(`inner ${CANARIES.GOOD}`),
     });
-    await failure(() => secrets.getRequiredSecret('OTHER'));
+    const unreadable = await failure(() => secrets.getRequiredSecret('OTHER'));
+    expect(unreadable).toMatchObject({ code: 'ERR_SECRET_PROVIDER' });
+    expect(unreadable.message).toContain('bad response body: {"GOOD":"[REDACTED]"}');
     vi.advanceTimersByTime(400_000);
-    collect(await secrets.getRequiredSecret('GOOD')); // stale value served, with a warning
+    const stale = await secrets.getRequiredSecret('GOOD'); // served, with a warning
+    expect(stale.reveal()).toBe(CANARIES.GOOD);
+    collect(stale);
     vi.useRealTimers();
-    await failure(() => secrets.load(defineSecrets({ OTHER: secret() })));
+    expect(await failure(() => secrets.load(defineSecrets({ OTHER: secret() })))).toMatchObject({
+      code: 'ERR_SECRETS_INVALID',
+    });
     expect(warnings.join('\n')).toContain('serving the last good value of GOOD');
   });
 
@@ -148,12 +196,16 @@ describe('canary values never leave the SDK', () => {
       env: wrongKey,
       keysFile: join(dir, 'none'),
     });
-    await failure(() => locked.get('GOOD'));
+    expect(await failure(() => locked.get('GOOD'))).toMatchObject({
+      code: 'ERR_ENV_KEY_MISSING',
+    });
     // Swap the two encrypted values: each is bound to its own name.
     const lines = encrypted.trim().split('\n');
     const swapped = `GOOD=${lines[1]?.split('=')[1]}\nWEAK=${lines[0]?.split('=')[1]}\n`;
     await writeFile(file, swapped, { mode: 0o600 });
-    await failure(() => dotenvFiles({ directory: dir, mode: 'production', env: {} }).get('GOOD'));
+    expect(
+      await failure(() => dotenvFiles({ directory: dir, mode: 'production', env: {} }).get('GOOD')),
+    ).toMatchObject({ code: 'ERR_DECRYPTION_FAILED' });
     const report = await checkEnvironment({ directory: dir, environment: 'production', env: {} });
     collect(report.problems);
     collect(report.warnings);
@@ -164,8 +216,17 @@ describe('canary values never leave the SDK', () => {
   it('when Standard Schema validation fails', async () => {
     vi.stubEnv('NODE_ENV', 'production');
     try {
-      collect(schema['~standard'].validate({ ...CANARIES }));
-      collect(secret({ minBytes: 64 })['~standard'].validate(CANARIES.GOOD));
+      const whole = schema['~standard'].validate({ ...CANARIES });
+      collect(whole);
+      expect(whole).toMatchObject({
+        issues: expect.arrayContaining([
+          { message: expect.stringMatching(/^too short: /), path: ['WEAK'] },
+          { message: 'missing', path: ['MISSING'] },
+        ]),
+      });
+      const one = secret({ minBytes: 64 })['~standard'].validate(CANARIES.GOOD);
+      collect(one);
+      expect(one).toEqual({ issues: [{ message: 'too short: 44 of 64 bytes' }] });
     } finally {
       vi.unstubAllEnvs();
     }
@@ -173,13 +234,17 @@ describe('canary values never leave the SDK', () => {
 
   it('in what a successful load returns, printed or serialised', async () => {
     const config = await sdk('production').load(defineSecrets({ GOOD: secret({ minBytes: 32 }) }));
+    expect(config.GOOD.reveal()).toBe(CANARIES.GOOD);
     outputs.push(JSON.stringify(config), inspect(config, { depth: 5 }), `${config.GOOD}`);
+    expect(`${config.GOOD}`).toBe('[REDACTED]');
   });
 
-  // Runs last (tests in a file run in order): checks everything the cases above collected.
-  it('none of the planted values appears in anything collected', () => {
-    expect(outputs.length).toBeGreaterThan(50);
-    const everything = [...outputs, ...warnings].join('\n');
-    for (const canary of Object.values(CANARIES)) expect(everything).not.toContain(canary);
+  it('the check itself sees a planted value that leaks', () => {
+    outputs.push(`leaked ${CANARIES.GOOD}`);
+    try {
+      expect(expectNoCanary).toThrow(/not to contain/);
+    } finally {
+      outputs[outputs.length - 1] = 'leaked [REDACTED]';
+    }
   });
 });

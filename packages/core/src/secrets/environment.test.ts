@@ -4,6 +4,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { requireTool } from '#test-support/tools.js';
 import { defaultScrubber } from '../redaction/scrubber.js';
 import { checkEnvFiles } from './env-check.js';
 import { encryptEnvFile } from './env-file-crypt.js';
@@ -149,14 +150,7 @@ describe('checkEnvironment', () => {
   });
 });
 
-const hasGit = (() => {
-  try {
-    execFileSync('git', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasGit = requireTool('git');
 
 describe('checkEnvFiles', () => {
   it('finds names missing per mode, undocumented names and a real secret in the example', async () => {

@@ -83,7 +83,10 @@ describe('compatibility mode (JWT_SECRET, JWT_SECRET_PREVIOUS, JWT_REFRESH_SECRE
     await expect(done.verifyAccessToken(pair.accessToken)).rejects.toMatchObject({
       code: 'ERR_TOKEN_KEY_NOT_FOUND',
     });
-    await expect(done.verifyAccessToken(next.accessToken)).resolves.toBeDefined();
+    await expect(done.verifyAccessToken(next.accessToken)).resolves.toMatchObject({
+      sub: 'alice',
+      fam: pair.familyId,
+    });
     expect(warnings).toEqual([]);
     secrets.close();
   });

@@ -43,7 +43,10 @@ describe('JWKS', () => {
     await expect(verifier.verify(pair.refreshToken)).rejects.toMatchObject({
       code: 'ERR_TOKEN_WRONG_TYPE',
     });
-    await expect(verifier.verify(pair.refreshToken, 'refresh')).resolves.toBeDefined();
+    await expect(verifier.verify(pair.refreshToken, 'refresh')).resolves.toMatchObject({
+      sub: 'alice',
+      fam: pair.familyId,
+    });
     const wrongAudience = createJwksVerifier({ jwks: keyset.toJwks(), issuer, audience: 'other' });
     await expect(wrongAudience.verify(pair.accessToken)).rejects.toMatchObject({
       code: 'ERR_TOKEN_INVALID',
@@ -66,7 +69,11 @@ describe('JWKS', () => {
     });
     await expect(verifier.verify(second.token)).resolves.toMatchObject({ sub: 'bob' });
     expect(requests).toBe(fetched + 1);
-    await expect(verifier.verify(first.token)).resolves.toBeDefined(); // still in its grace
+    // Still in its grace.
+    await expect(verifier.verify(first.token)).resolves.toMatchObject({
+      sub: 'bob',
+      jti: first.jti,
+    });
 
     const foreign = await createTokenService({
       keys: await JwtKeyset.generate('ES256'),

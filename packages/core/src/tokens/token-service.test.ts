@@ -111,7 +111,9 @@ describe('token service', () => {
     await expect(tokens.verifyAccessToken(other.accessToken)).resolves.toMatchObject({
       sub: 'dave',
     });
-    await expect(tokens.refresh(other.refreshToken)).resolves.toBeDefined();
+    await expect(tokens.refresh(other.refreshToken)).resolves.toMatchObject({
+      familyId: other.familyId,
+    });
   });
 
   it('verifyRefreshToken treats a used refresh token as reuse and revokes its family', async () => {
@@ -132,7 +134,10 @@ describe('token service', () => {
     await expect(tokens.verifyRefreshToken(rotated.refreshToken)).rejects.toMatchObject({
       code: 'ERR_TOKEN_REVOKED',
     });
-    await expect(tokens.verifyRefreshToken(other.refreshToken)).resolves.toBeDefined();
+    await expect(tokens.verifyRefreshToken(other.refreshToken)).resolves.toMatchObject({
+      sub: 'ivan',
+      fam: other.familyId,
+    });
   });
 
   it('revokes one access token, or a whole session through its refresh token', async () => {
@@ -144,7 +149,10 @@ describe('token service', () => {
     await expect(tokens.verifyAccessToken(lone.token)).rejects.toMatchObject({
       code: 'ERR_TOKEN_REVOKED',
     });
-    await expect(tokens.verifyAccessToken(lone2.token)).resolves.toBeDefined();
+    await expect(tokens.verifyAccessToken(lone2.token)).resolves.toMatchObject({
+      sub: 'svc',
+      jti: lone2.jti,
+    });
     await tokens.revokeToken(lone.token); // revoking twice is fine
 
     await tokens.revokeToken(again.refreshToken); // log out
@@ -177,7 +185,9 @@ describe('token service', () => {
     const pair = await split.issueTokenPair({ subject: 'frank' });
     expect(decodeProtectedHeader(pair.accessToken).kid).toBe(access.current.kid);
     expect(decodeProtectedHeader(pair.refreshToken).kid).toBe(refresh.current.kid);
-    await expect(split.refresh(pair.refreshToken)).resolves.toBeDefined();
+    await expect(split.refresh(pair.refreshToken)).resolves.toMatchObject({
+      familyId: pair.familyId,
+    });
     await expect(split.verifyAccessToken(pair.refreshToken)).rejects.toMatchObject({
       code: 'ERR_TOKEN_WRONG_TYPE',
     });
@@ -186,7 +196,10 @@ describe('token service', () => {
   it('refresh and revocation need a store, and say so', async () => {
     const stateless = createTokenService({ keys, issuer, audience });
     const pair = await stateless.issueTokenPair({ subject: 'gina' });
-    await expect(stateless.verifyAccessToken(pair.accessToken)).resolves.toBeDefined();
+    await expect(stateless.verifyAccessToken(pair.accessToken)).resolves.toMatchObject({
+      sub: 'gina',
+      fam: pair.familyId,
+    });
     await expect(stateless.refresh(pair.refreshToken)).rejects.toThrow(/needs a revocation store/);
     await expect(stateless.revokeFamily(pair.familyId)).rejects.toThrow(/needs a revocation store/);
   });

@@ -88,6 +88,9 @@ describe.each(await storageKinds())('node-vault driving transit on %s', (kind) =
 
     expect((await vault.transitListKeys()).data.keys).toEqual(['payments']);
     await vault.transitDeleteKey({ name: 'payments' });
-    await expect(vault.transitReadKey({ name: 'payments' })).rejects.toThrow();
+    // node-vault's error carries the HTTP response: the key is gone (404), not an error page.
+    await expect(vault.transitReadKey({ name: 'payments' })).rejects.toMatchObject({
+      response: { statusCode: 404 },
+    });
   });
 });

@@ -1,5 +1,5 @@
 import nodeVault from 'node-vault';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RunningServer, startServer } from '../server.js';
 import { createTestStorage, storageKinds, type TestStorage } from '../test-harness.js';
 
@@ -151,7 +151,10 @@ describe.each(await storageKinds())(
 
     it('seals: every secret operation answers 503 until unsealed again', async () => {
       await vault.seal();
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The server seals once the response is sent: wait for that, not for a fixed time.
+      await vi.waitFor(async () => expect((await vault.status()).sealed).toBe(true), {
+        timeout: 10_000,
+      });
       expect(await failure(vault.read('secret/data/app/cache'))).toMatchObject({
         status: 503,
         message: 'Vault is sealed',

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSecrets, type SecretProvider, vaultKv } from '@custos/core/secrets';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
 
 /** Counts the requests a provider makes. */
@@ -18,8 +18,10 @@ describe.each(await storageKinds())(
   'the KV v2 secrets provider against the custos server on %s',
   (kind) => {
     let s: TestServer;
+    // The server's clock for token expiry: moved forward instead of waiting for a TTL.
+    let nowMs = Date.now();
     beforeAll(async () => {
-      s = await startTestServer(kind);
+      s = await startTestServer(kind, { clock: () => nowMs });
       await s.request('POST', 'secret/data/app/production', {
         body: {
           data: { DB_PASSWORD: 'kv-canary-3b9e1f7a2c5d', JWT_SECRET: 'x'.repeat(48), PORT: 8080 },
@@ -109,9 +111,9 @@ describe.each(await storageKinds())(
       expect(await provider.get('DB_PASSWORD')).toBe('kv-canary-3b9e1f7a2c5d');
       const logins = counter.calls.filter((c) => c.includes('/login')).length;
       expect(logins).toBe(1);
-      // Tokens that expire after a second: the provider logs in again when its token is refused.
+      // Tokens that expire after a minute: the provider logs in again when its token is refused.
       await s.request('POST', 'auth/approle/role/app', {
-        body: { token_ttl: '1s', token_max_ttl: '1s' },
+        body: { token_ttl: '60s', token_max_ttl: '60s' },
       });
       const shortLived = vaultKv({
         address: s.url,
@@ -121,7 +123,8 @@ describe.each(await storageKinds())(
         fetch: counter.fetch,
       });
       expect(await shortLived.get('PORT')).toBe('8080');
-      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect(counter.calls.filter((c) => c.includes('/login')).length).toBe(logins + 1);
+      nowMs += 61_000;
       expect(await shortLived.get('PORT')).toBe('8080');
       expect(counter.calls.filter((c) => c.includes('/login')).length).toBe(logins + 2);
     });
@@ -130,7 +133,8 @@ describe.each(await storageKinds())(
       const warnings: string[] = [];
       const secrets = createSecrets({
         environment: 'development',
-        cacheTtlSeconds: 1,
+        // Every read asks the server, so the read after the seal meets it.
+        cacheTtlSeconds: 0,
         onWarning: (m) => warnings.push(m),
         providers: [
           vaultKv({
@@ -146,7 +150,11 @@ describe.each(await storageKinds())(
           'kv-canary-3b9e1f7a2c5d',
         );
         await s.request('POST', 'sys/seal');
-        await new Promise((resolve) => setTimeout(resolve, 1200));
+        // The server seals once the response is sent: wait for that, not for a fixed time.
+        await vi.waitFor(
+          async () => expect((await s.request('GET', 'sys/seal-status')).body.sealed).toBe(true),
+          { timeout: 10_000 },
+        );
         expect((await secrets.getRequiredSecret('DB_PASSWORD')).reveal()).toBe(
           'kv-canary-3b9e1f7a2c5d',
         );

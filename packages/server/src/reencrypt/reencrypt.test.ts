@@ -148,7 +148,7 @@ for (const [name, open, available] of databases) {
           signal: controller.signal,
           onProgress: (p) => p.rowsDone >= 74 && controller.abort(),
         }),
-      ).rejects.toThrow();
+      ).rejects.toMatchObject({ name: 'AbortError' });
       const checkpoint = await db.query('select phase, last_id from custos_reencrypt_checkpoint');
       expect(checkpoint).toEqual([{ phase: 'reencrypt', last_id: '74' }]);
       const resumed = await run(db.database, { cipher: fc });

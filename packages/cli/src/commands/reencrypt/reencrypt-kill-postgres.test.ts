@@ -30,10 +30,8 @@ describe.runIf(hasPostgres)(
     it('loses no row, keeps application writes, and ends with every row at the primary', async () => {
       const summary = await runKillTest({
         keyringFile: join(dir, 'keyring.json'),
-        rows: 100_000,
+        rows: 10_000,
         kills: 20,
-        killAfterMs: [400, 3000],
-        killInVerifyAfterMs: [0, 400],
         table: {
           location: url.toString(),
           async create(rows) {

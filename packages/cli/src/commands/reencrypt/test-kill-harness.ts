@@ -1,13 +1,17 @@
 /**
- * The crash test of `custos reencrypt`: a 100,000-row table, the command killed with SIGKILL at
+ * The crash test of `custos reencrypt`: a table of some 100 batches, the command killed with SIGKILL at
  * random points again and again (the key rotated after the third kill, and whenever a run gets
  * to finish), while the "application" keeps writing rows, many just ahead of the checkpoint
  * where the command is about to write; then one run to the end, and every row checked.
  *
- * - Each kill delay counts from the child's first progress line, so no kill lands in start-up.
- * - Every seventh trial waits for the verification pass to start and kills in it.
- * - After each kill the checkpoint must belong to the current keys and be ahead of where the
- *   previous kill left it: every run made progress, none started over.
+ * - Kills follow observed progress, never elapsed time. Each run generation (target keys) gets
+ *   kill points drawn at random across both passes, re-encryption and verification, at least
+ *   one in each; the test watches the checkpoint in the database and kills once it reaches the
+ *   next point. The command is then somewhere in its next batch (reading, re-encrypting or
+ *   committing), so kills land mid-batch too. On a slow or busy machine they land just as far
+ *   into the work, only later on the clock.
+ * - After each kill the checkpoint must belong to the current keys and hold at least the
+ *   progress seen before the kill: committed batches survive SIGKILL and are never redone.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { Keyring, writeKeyringFile } from '@custos/core/crypto';
@@ -41,13 +45,13 @@ export interface KillTestOptions {
   readonly keyringFile: string;
   readonly rows: number;
   readonly kills: number;
-  /** Kill delay range, counted from the child's first progress line. */
-  readonly killAfterMs: readonly [number, number];
-  /** Kill delay range once the verification pass has started (verify-phase trials). */
-  readonly killInVerifyAfterMs: readonly [number, number];
 }
 
-const BATCH = 500;
+// 100 batches per pass: many places for a kill to land, in a table small enough that a busy
+// machine still gets through it (the kill points, not the row count, are under test).
+const BATCH = 100;
+/** How often the test looks at the checkpoint: it bounds how late a kill lands, not when. */
+const POLL_MS = 20;
 const ssnContext = (id: number) => ({ table: 'patients', column: 'ssn', rowId: id });
 const emailContext = { table: 'patients', column: 'email', deterministic: true } as const;
 const PHASES = ['reencrypt', 'verify', 'done'];
@@ -110,13 +114,25 @@ export async function runKillTest(options: KillTestOptions): Promise<KillTestSum
   };
   let lastKill: { targetKeys: string; position: number[] } | undefined;
   await rotate();
+  const progressOf = (checkpoint: StoredCheckpoint | undefined) =>
+    linearProgress(positionOf(checkpoint), options.rows);
+
+  let plan: { targetKeys: string; points: number[] } | undefined;
+  const startedAt = performance.now(); // for the verbose report only
 
   for (let trial = 0; kills < options.kills && trial < options.kills * 3; trial++) {
-    const inVerify = trial % 7 === 5;
+    const targetKeys = JSON.stringify(fc.currentKeys());
+    if (plan?.targetKeys !== targetKeys) {
+      plan = { targetKeys, points: killPoints(options.kills - kills, options.rows) };
+    }
+    // The next kill point past where this generation stood at the previous kill; none left:
+    // the run goes to the end.
+    const from =
+      lastKill?.targetKeys === targetKeys ? linearProgress(lastKill.position, options.rows) : 0;
+    while ((plan.points[0] ?? Number.POSITIVE_INFINITY) <= from) plan.points.shift();
+    const killAt = plan.points.shift() ?? Number.POSITIVE_INFINITY;
     const child = reencrypt(table.location, keyringFile);
     const exited = exitOf(child);
-    const started = outputLine(child, /^(reencrypt|verify) patients: /m);
-    const verifying = outputLine(child, /^verify patients: /m);
     // The application keeps writing under the primary the command re-encrypts to: half its
     // writes land just ahead of the checkpoint, in the batch the command is working on.
     let writing = true;
@@ -131,18 +147,18 @@ export async function runKillTest(options: KillTestOptions): Promise<KillTestSum
         await table.writeSsn(id, fc.encrypt(ssn, ssnContext(id)));
         expected.set(id, { ...(expected.get(id) as { email: string }), ssn });
         appWrites++;
-        await sleep(4);
+        await sleep(10);
       }
     })();
     try {
-      const [min, max] = inVerify ? options.killInVerifyAfterMs : options.killAfterMs;
-      const due = (inVerify ? verifying : started).then(() =>
-        sleep(min + Math.random() * (max - min)),
-      );
-      const outcome = await Promise.race([exited, due.then(() => 'kill' as const)]);
-      if (outcome === 'kill') {
-        child.kill('SIGKILL');
-        await exited;
+      const { seen, lowest } = await progressReached(table, targetKeys, killAt, child, progressOf);
+      if (seen !== undefined) child.kill('SIGKILL');
+      const outcome = await exited;
+      // A run of the same keys resumes where the previous kill left it, never from the start.
+      if (lowest !== undefined) {
+        expect(lowest, `trial ${trial}: resumed, did not start over`).toBeGreaterThanOrEqual(from);
+      }
+      if (outcome.signal === 'SIGKILL') {
         kills++;
         const checkpoint = await table.checkpoint();
         const phase = checkpoint?.phase ?? 'none';
@@ -152,6 +168,11 @@ export async function runKillTest(options: KillTestOptions): Promise<KillTestSum
         expect(checkpoint?.target_keys, `kill ${kills}: checkpoint of the current keys`).toBe(
           JSON.stringify(fc.currentKeys()),
         );
+        // What was committed before the kill is still there.
+        expect(
+          progressOf(checkpoint),
+          `kill ${kills}: committed progress kept`,
+        ).toBeGreaterThanOrEqual(seen as number);
         const at = {
           targetKeys: checkpoint?.target_keys as string,
           position: positionOf(checkpoint),
@@ -164,8 +185,9 @@ export async function runKillTest(options: KillTestOptions): Promise<KillTestSum
         }
         lastKill = at;
         noteConflicts(checkpoint);
-        if (kills === 3) {
-          // A rotation while a run is pending: the next run must start over, not resume.
+        if (kills === 3 || checkpoint?.phase === 'done') {
+          // A rotation while a run is pending: the next run must start over, not resume. (A
+          // run killed after its last commit is finished: rotate to give the next one work.)
           await rotate();
           rotations++;
         }
@@ -184,10 +206,12 @@ export async function runKillTest(options: KillTestOptions): Promise<KillTestSum
     }
     if (process.env.CUSTOS_TEST_VERBOSE === '1') {
       const at = await table.checkpoint();
-      console.warn(`trial ${trial}${inVerify ? ' (verify)' : ''}: ${at?.phase} ${at?.last_id}`);
+      const elapsed = ((performance.now() - startedAt) / 1000).toFixed(1);
+      console.warn(`trial ${trial} (kill at ${killAt}): ${at?.phase} ${at?.last_id}, ${elapsed} s`);
     }
   }
   expect(kills).toBeGreaterThanOrEqual(options.kills);
+  expect(killedIn.reencrypt ?? 0, 'kills in the re-encryption pass').toBeGreaterThan(0);
   expect(killedIn.verify ?? 0, 'at least one kill in the verification pass').toBeGreaterThan(0);
 
   const final = await exitOf(reencrypt(table.location, keyringFile));
@@ -232,6 +256,55 @@ function positionOf(checkpoint: StoredCheckpoint | undefined): number[] {
   return [PHASES.indexOf(checkpoint.phase), lastId];
 }
 
+/** A position as one number: rows of the phases before it, then the last id in its phase. */
+function linearProgress(position: readonly number[], rows: number): number {
+  const [phase, lastId] = position as [number, number];
+  return phase < 0 ? -1 : phase * rows + lastId;
+}
+
+/**
+ * `count` kill points (linear progress, see {@link linearProgress}), sorted: distinct batch
+ * boundaries drawn at random over both passes, at least one in each.
+ */
+function killPoints(count: number, rows: number): number[] {
+  const batches = Math.ceil(rows / BATCH);
+  const chosen = new Set<number>();
+  while (chosen.size < Math.min(count, 2 * batches - 1)) {
+    chosen.add(1 + Math.floor(Math.random() * (2 * batches - 1)));
+  }
+  const points = [...chosen].map((b) => (b < batches ? b * BATCH : rows + (b - batches) * BATCH));
+  points.sort((a, b) => a - b);
+  // A pass the random draw left without a point gets one in its middle.
+  if (!points.some((p) => p >= rows)) points.push(rows + BATCH * Math.floor(batches / 2));
+  if (!points.some((p) => p < rows)) points.unshift(BATCH * Math.floor(batches / 2));
+  return points;
+}
+
+/**
+ * Watches the checkpoint until it belongs to `targetKeys` and stands at `target` or beyond.
+ * Returns the progress seen then (`undefined` if the child exited first) and the lowest
+ * progress seen under `targetKeys` on the way (a run that started over shows up there).
+ */
+async function progressReached(
+  table: KillTestTable,
+  targetKeys: string,
+  target: number,
+  child: ChildProcess,
+  progressOf: (checkpoint: StoredCheckpoint | undefined) => number,
+): Promise<{ seen: number | undefined; lowest: number | undefined }> {
+  let lowest: number | undefined;
+  while (child.exitCode === null && child.signalCode === null) {
+    const checkpoint = await table.checkpoint().catch(() => undefined);
+    if (checkpoint?.target_keys === targetKeys) {
+      const progress = progressOf(checkpoint);
+      lowest = Math.min(lowest ?? progress, progress);
+      if (progress >= target) return { seen: progress, lowest };
+    }
+    await sleep(POLL_MS);
+  }
+  return { seen: undefined, lowest };
+}
+
 function compare(a: readonly number[], b: readonly number[]): number {
   for (let i = 0; i < a.length; i++) {
     const d = (a[i] as number) - (b[i] as number);
@@ -268,29 +341,16 @@ function reencrypt(location: string, keyringFile: string): ChildProcess {
   );
 }
 
-/** Resolves when the child's standard error first shows a line matching `pattern`. */
-function outputLine(child: ChildProcess, pattern: RegExp): Promise<void> {
-  let seen = '';
-  return new Promise((resolve) => {
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (pattern.test(seen)) {
-        child.stderr?.off('data', onData);
-        resolve();
-      }
-    };
-    child.stderr?.on('data', onData);
-  });
-}
-
-function exitOf(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {
+function exitOf(
+  child: ChildProcess,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
   child.stdout?.resume();
   return new Promise((resolve) => {
-    child.once('exit', (code) => resolve({ code, stderr }));
+    child.once('exit', (code, signal) => resolve({ code, signal, stderr }));
   });
 }
 

@@ -1,0 +1,88 @@
+/**
+ * Stored known-answer vectors of transit values (`test/vectors/transit-v1.json`): each key's
+ * backup, restored through `transit/restore`, must decrypt, verify and recompute the stored
+ * `vault:v<N>:` values over HTTP, and export the same key material. The same file is read by
+ * LocalKms (`packages/core/src/kms/stored-vectors.test.ts`).
+ */
+import { decodeBackup } from '@custos/core/kms';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readVectorFile, type TransitVectorFile } from '#test-support/vectors.js';
+import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+
+const file = readVectorFile<TransitVectorFile>('transit-v1.json');
+const versionOf = (value: string) => Number(/^vault:v(\d+):/.exec(value)?.[1]);
+
+describe.each(await storageKinds())('stored transit vectors on the server (%s)', (kind) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer(kind);
+    for (const backup of file.kmsFile.keys) {
+      const restored = await s.request('POST', 'transit/restore', { body: { backup } });
+      expect(restored.status).toBe(204);
+    }
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it('exports exactly the stored key material of every encryption key version', async () => {
+    for (const backup of file.kmsFile.keys) {
+      const { policy, versions } = decodeBackup(backup);
+      if (policy.type !== 'aes256-gcm96' && policy.type !== 'chacha20-poly1305') continue;
+      const exported = await s.request('GET', `transit/export/encryption-key/${policy.name}`);
+      expect(exported.status).toBe(200);
+      expect(exported.body.data.keys).toEqual(
+        Object.fromEntries(versions.map((v) => [String(v.version), v.key])),
+      );
+    }
+  });
+
+  it.each(file.ciphertexts.map((v) => [v.name, v] as const))('%s decrypts', async (_name, v) => {
+    const binding = {
+      ...(v.context === undefined ? {} : { context: v.context }),
+      ...(v.associatedData === undefined ? {} : { associated_data: v.associatedData }),
+    };
+    const decrypted = await s.request('POST', `transit/decrypt/${v.key}`, {
+      body: { ciphertext: v.ciphertext, ...binding },
+    });
+    expect(decrypted.status).toBe(200);
+    expect(decrypted.body.data.plaintext).toBe(v.plaintext);
+    if (v.deterministic) {
+      const again = await s.request('POST', `transit/encrypt/${v.key}`, {
+        body: { plaintext: v.plaintext, key_version: versionOf(v.ciphertext), ...binding },
+      });
+      expect(again.body.data.ciphertext).toBe(v.ciphertext);
+    }
+  });
+
+  it.each(file.hmacs.map((v) => [v.name, v] as const))('%s: HMAC recomputed', async (_name, v) => {
+    const hmac = await s.request('POST', `transit/hmac/${v.key}/${v.algorithm}`, {
+      body: { input: v.input, key_version: v.keyVersion },
+    });
+    expect(hmac.body.data.hmac).toBe(v.hmac);
+    const verified = await s.request('POST', `transit/verify/${v.key}/${v.algorithm}`, {
+      body: { input: v.input, hmac: v.hmac },
+    });
+    expect(verified.body.data.valid).toBe(true);
+  });
+
+  it.each(file.signatures.map((v) => [v.name, v] as const))(
+    '%s: signature verifies',
+    async (_name, v) => {
+      const options = {
+        marshaling_algorithm: v.marshalingAlgorithm,
+        ...(v.hashAlgorithm === undefined ? {} : { hash_algorithm: v.hashAlgorithm }),
+      };
+      const verified = await s.request('POST', `transit/verify/${v.key}`, {
+        body: { input: v.input, signature: v.signature, ...options },
+      });
+      expect(verified.body.data.valid).toBe(true);
+      if (v.deterministic) {
+        const signed = await s.request('POST', `transit/sign/${v.key}`, {
+          body: { input: v.input, key_version: v.keyVersion, ...options },
+        });
+        expect(signed.body.data.signature).toBe(v.signature);
+      }
+    },
+  );
+});
