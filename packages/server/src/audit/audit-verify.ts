@@ -14,6 +14,14 @@ import {
  */
 export const LATE_CHECKPOINT_GRACE_MS = 30_000;
 
+/**
+ * How far an entry's time may lie ahead of the verification time, or behind the entry before
+ * it, unless configured otherwise: clocks of the server and the verifying machine differ a
+ * little, and a server's clock may be stepped back a little (NTP). Beyond it, the time is a
+ * problem: an entry dated in the future would otherwise pass as "not signed yet" forever.
+ */
+export const DEFAULT_CLOCK_SKEW_MS = 5 * 60_000;
+
 /** The result of verifying one audit file. */
 export interface AuditVerification {
   /** True when no problem was found. */
@@ -48,8 +56,13 @@ export interface VerifyOptions {
    * catches a file cut short after a checkpoint.
    */
   readonly expectedCheckpoint?: { readonly seq: number; readonly hash: string };
-  /** The time to judge an unsigned end of the file against (default: now). */
+  /** The time to judge an unsigned end of the file and entry times against (default: now). */
   readonly now?: Date;
+  /**
+   * How far an entry's time may be later than `now`, or earlier than the entry before it
+   * (default {@link DEFAULT_CLOCK_SKEW_MS}, 5 minutes).
+   */
+  readonly clockSkewMs?: number;
 }
 
 /** Entries since the last checkpoint line (or since the server's last `open`). */
@@ -102,6 +115,9 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
   let closedAt: number | undefined;
   let run: UnsignedRun | undefined;
   let foundExpected = false;
+  const nowMs = (options.now ?? new Date()).getTime();
+  const skewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
+  let previousTimeMs: number | undefined;
 
   for (const { number, text: line } of lines) {
     let entry: Record<string, unknown>;
@@ -142,7 +158,10 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
         `line ${number}: the close entry before it has no checkpoint after it (the writer always signs a close at once)`,
       );
     }
-    const timeMs = Date.parse(String(entry.time));
+    const timeMs = typeof entry.time === 'string' ? Date.parse(entry.time) : Number.NaN;
+    const timeProblem = checkTime(entry.time, timeMs, previousTimeMs, nowMs, skewMs);
+    if (timeProblem !== undefined) problems.push(`line ${number}: ${timeProblem}`);
+    if (Number.isFinite(timeMs)) previousTimeMs = timeMs;
 
     if (entry.type === 'checkpoint') {
       const key = trusted ?? announced.get(String(entry.key_id));
@@ -228,8 +247,7 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
       `the file ends with a close entry (seq ${lastSeq}) without the checkpoint that always follows it: its end was cut`,
     );
   } else if (run !== undefined && lastSeq !== undefined) {
-    const now = (options.now ?? new Date()).getTime();
-    const due = checkpointMissing(run, now, every, intervalMs, LATE_CHECKPOINT_GRACE_MS);
+    const due = checkpointMissing(run, nowMs, every, intervalMs, LATE_CHECKPOINT_GRACE_MS);
     if (due !== undefined && !run.reported) {
       problems.push(
         `${due}, and the file ends unsigned at seq ${lastSeq}: the file was cut, or the server stopped without closing the log (a crash)`,
@@ -273,6 +291,30 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
     unsigned,
     closed,
   };
+}
+
+/**
+ * Why an entry's time is wrong: not a timestamp, later than the verification time, or earlier
+ * than the entry before it, each beyond the clock skew; or undefined.
+ */
+function checkTime(
+  raw: unknown,
+  timeMs: number,
+  previousMs: number | undefined,
+  nowMs: number,
+  skewMs: number,
+): string | undefined {
+  const skew = `the allowed clock skew (${skewMs / 1000} s)`;
+  if (!Number.isFinite(timeMs)) {
+    return `time ${JSON.stringify(raw)} is not a timestamp (edited, or not written by custos)`;
+  }
+  if (timeMs > nowMs + skewMs) {
+    return `time ${String(raw)} is later than the verification time ${new Date(nowMs).toISOString()} by more than ${skew}: appended or edited, or the server's clock is wrong`;
+  }
+  if (previousMs !== undefined && timeMs < previousMs - skewMs) {
+    return `time ${String(raw)} is earlier than the entry before it (${new Date(previousMs).toISOString()}) by more than ${skew}: appended or edited, or the server's clock was set back`;
+  }
+  return undefined;
 }
 
 /**

@@ -18,6 +18,11 @@ export function registerAuditCommands(program: Command, lazy: Lazy): void {
       false,
     )
     .option('--sink <name>', 'the sink this file belongs to, with --server', 'file')
+    .option(
+      '--clock-skew <duration>',
+      'how far an entry may be dated after now, or before the entry preceding it',
+      '5m',
+    )
     .option('--format <format>', 'text or json', 'text')
     .action(lazy(() => import('./verify.js')));
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { CustosError } from '@custos/core/errors';
+import { parseDurationSeconds } from '@custos/core/tokens';
 import { verifyAuditLog } from '@custos/server/audit-verify';
 import { ExitCode } from '../../exit-codes.js';
 import { api, serverTarget } from '../../http-client.js';
@@ -9,10 +10,12 @@ interface Options {
   publicKey?: string;
   server: boolean;
   sink: string;
+  clockSkew: string;
   format: string;
 }
 
 export async function run(file: string, options: Options): Promise<number> {
+  const clockSkewMs = parseDurationSeconds(options.clockSkew, '--clock-skew') * 1000;
   const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new CustosError(
       'ERR_INVALID_ARGUMENT',
@@ -38,6 +41,7 @@ export async function run(file: string, options: Options): Promise<number> {
     expectedCheckpoint = { seq: latest.seq, hash: latest.hash };
   }
   const report = verifyAuditLog(text, {
+    clockSkewMs,
     ...(publicKey === undefined ? {} : { publicKey }),
     ...(expectedCheckpoint === undefined ? {} : { expectedCheckpoint }),
   });
