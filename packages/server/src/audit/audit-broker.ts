@@ -10,7 +10,7 @@ import { CustosError } from '@custos/core/errors';
 import type { TokenEntry } from '../auth/token-store.js';
 import type { Barrier } from '../barrier/barrier.js';
 import { ChainedSink, type CheckpointRecord, type CheckpointSigner } from './audit-chain.js';
-import { type AuditKey, hmacStrings, hmacValue } from './hmac-values.js';
+import { type AuditKey, type AuditScalar, hmacScalars, hmacValue } from './hmac-values.js';
 import type { AuditSink } from './sinks.js';
 
 /** One request as the audit log sees it. */
@@ -153,8 +153,11 @@ export class AuditBroker {
     }));
   }
 
-  /** HMAC of `input` under `sink`'s key, to find a known value in that sink's log. */
-  hash(sink: string, input: string): string {
+  /**
+   * HMAC of `input` under `sink`'s key, to find a known value in that sink's log (a number or
+   * boolean is HMAC'd as its canonical string, as the log does).
+   */
+  hash(sink: string, input: AuditScalar): string {
     const key = this.#hmacKeys.get(sink);
     if (key === undefined) throw new CustosError('ERR_NOT_FOUND', `no audit sink named ${sink}`);
     return hmacValue(key, input);
@@ -228,7 +231,7 @@ function authBlock(key: AuditKey, request: AuditRequest): Record<string, unknown
     display_name: entry.displayName,
     policies: entry.policies,
     token_policies: entry.policies,
-    metadata: hmacStrings(key, entry.meta),
+    metadata: hmacScalars(key, entry.meta),
     token_type: 'service',
   };
 }
@@ -240,7 +243,7 @@ function requestBlock(key: AuditKey, request: AuditRequest): Record<string, unkn
     path: request.path,
     remote_address: request.remoteAddress,
     client_token: request.token === undefined ? '' : hmacValue(key, request.token),
-    data: hmacStrings(key, request.data ?? null),
+    data: hmacScalars(key, request.data ?? null),
   };
 }
 
@@ -248,10 +251,10 @@ function responseBlock(key: AuditKey, body: unknown): Record<string, unknown> {
   if (body === null || typeof body !== 'object') return {};
   const { data, auth, errors, warnings } = body as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  if (data !== undefined) out.data = hmacStrings(key, data);
+  if (data !== undefined) out.data = hmacScalars(key, data);
   if (auth !== undefined && auth !== null) {
     const { policies, token_policies, ...secret } = auth as Record<string, unknown>;
-    out.auth = { ...(hmacStrings(key, secret) as object), policies, token_policies };
+    out.auth = { ...(hmacScalars(key, secret) as object), policies, token_policies };
   }
   // Error and warning texts are written by custos and never carry secret values.
   if (errors !== undefined) out.errors = errors;

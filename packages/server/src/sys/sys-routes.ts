@@ -68,8 +68,12 @@ export function registerSysRoutes(app: FastifyInstance, ctx: ServerContext): voi
     { config: { access: { sudo: true } } },
     async (request, reply) => {
       const input = bodyOf(request).input;
-      if (typeof input !== 'string')
-        throw new CustosError('ERR_INVALID_REQUEST', "missing 'input'");
+      // Numbers and booleans are HMAC'd in the log as their canonical string: hash them alike.
+      if (typeof input !== 'string' && typeof input !== 'number' && typeof input !== 'boolean')
+        throw new CustosError(
+          'ERR_INVALID_REQUEST',
+          "'input' must be a string, a number or a boolean",
+        );
       return ok(request, reply, {
         hash: ctx.audit.hash((request.params as { sink: string }).sink, input),
       });
