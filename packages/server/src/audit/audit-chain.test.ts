@@ -142,7 +142,6 @@ describe('audit hash chain', () => {
         }
         lines.push(...text.split('\n'));
       },
-      lastLine: async () => undefined,
       close: async () => {},
     };
     const chain = new ChainedSink(sink, { signer: key, checkpointEvery: 100 });
@@ -158,7 +157,6 @@ describe('audit hash chain', () => {
       {
         name: 'stuck',
         write: () => new Promise(() => {}),
-        lastLine: async () => undefined,
         close: async () => {},
       },
       { signer: key, maxQueued: 2 },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChainedSink, type CheckpointRecord } from './audit-chain.js';
 import { LATE_CHECKPOINT_GRACE_MS, verifyAuditLog } from './audit-verify.js';
-import { fileText, memorySink, signer } from './test-audit.js';
+import { fileText, memoryHistory, memorySink, signer } from './test-audit.js';
 
 const START = Date.parse('2026-01-01T00:00:00.000Z');
 const INTERVAL_MS = 10_000;
@@ -199,7 +199,8 @@ describe('audit verification of a file cut at a line boundary (offline)', () => 
       write: async (text: string) => {
         files.at(-1)?.push(...text.split('\n'));
       },
-      lastLine: async () => undefined,
+      history: async () => memoryHistory(files.at(-1) ?? []),
+      startsFile: async () => files.at(-1)?.length === 0,
       reopen: async () => {
         files.push([]);
       },
