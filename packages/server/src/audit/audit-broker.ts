@@ -90,6 +90,8 @@ export class AuditBroker {
   readonly #files = new Map<string, FileStart[]>();
   /** Writes of chain state to storage not finished yet (deactivation waits for them). */
   readonly #stateWrites = new Set<Promise<void>>();
+  /** The last write queued per storage path, which the next one waits for. */
+  readonly #lastWrite = new Map<string, Promise<void>>();
 
   constructor(sinks: readonly AuditSink[], options: AuditBrokerOptions = {}) {
     this.#sinks = sinks;
@@ -200,9 +202,20 @@ export class AuditBroker {
    * (or it is empty). The chain continues from the last checkpoint recorded for the sink (which
    * the old file should hold), the new file's `open` entry says so and why the sink was
    * refused, the operator's request entry (`record`) follows it, and the start is recorded in
-   * storage. The sink takes entries again from there.
+   * storage. The sink takes entries again from there. Failures are reported to the server log
+   * too: while every sink is refused, their response cannot be recorded, so the caller sees
+   * only the refusal (and its advice).
    */
   async startNewFile(sink: string, record: AuditRecord | undefined): Promise<FileStart> {
+    try {
+      return await this.#startNewFile(sink, record);
+    } catch (err) {
+      this.#options.onSinkError?.(sink, err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+  }
+
+  async #startNewFile(sink: string, record: AuditRecord | undefined): Promise<FileStart> {
     const chain = this.#chains.find((c) => c.sink.name === sink);
     if (chain === undefined) throw new CustosError('ERR_NOT_FOUND', `no audit sink named ${sink}`);
     const held = record?.held?.sink === sink ? record.held.entry : undefined;
@@ -340,15 +353,23 @@ export class AuditBroker {
     this.#persist(FILES_PREFIX + sink, { files: kept });
   }
 
-  /** Writes chain state behind the barrier; deactivation and new files wait for it. */
+  /**
+   * Writes chain state behind the barrier, in order per path (a later checkpoint never lands
+   * before an earlier one); deactivation and new files wait for these writes.
+   */
   #persist(path: string, data: unknown): void {
     const barrier = this.#barrier;
     if (barrier === undefined) return;
-    const write: Promise<void> = barrier
-      .write(path, data)
+    const before = this.#lastWrite.get(path) ?? Promise.resolve();
+    const write: Promise<void> = before
+      .then(() => barrier.write(path, data))
       .catch((err: Error) => this.#options.onSinkError?.(path, err))
-      .finally(() => this.#stateWrites.delete(write));
+      .finally(() => {
+        this.#stateWrites.delete(write);
+        if (this.#lastWrite.get(path) === write) this.#lastWrite.delete(path);
+      });
     this.#stateWrites.add(write);
+    this.#lastWrite.set(path, write);
   }
 
   #settleStateWrites(): Promise<unknown> {
