@@ -8,6 +8,8 @@ import {
 } from './audit-chain.js';
 import type { ChainPoint, FileStart } from './audit-continuity.js';
 
+export type { ChainPoint, FileStart } from './audit-continuity.js';
+
 /**
  * How much later than due a checkpoint may appear before an unsigned end of the file counts as
  * cut (or left by a crash): the checkpoint timer can run late on a loaded server, and the

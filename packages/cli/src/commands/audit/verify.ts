@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { CustosError } from '@custos/core/errors';
 import { parseDurationSeconds } from '@custos/core/tokens';
-import { verifyAuditLog } from '@custos/server/audit-verify';
+import { type FileStart, type VerifyOptions, verifyAuditLog } from '@custos/server/audit-verify';
 import { ExitCode } from '../../exit-codes.js';
 import { api, serverTarget } from '../../http-client.js';
 import { print, warn } from '../../output.js';
@@ -26,24 +26,11 @@ export async function run(file: string, options: Options): Promise<number> {
     options.publicKey === undefined
       ? undefined
       : (await readFile(options.publicKey, 'utf8')).trim();
-  let expectedCheckpoint: { seq: number; hash: string } | undefined;
-  if (options.server) {
-    const { body } = await api(serverTarget(), 'GET', 'sys/audit/checkpoints');
-    const checkpoints = (
-      body as { data: { checkpoints: { sink: string; seq: number; hash: string }[] } }
-    ).data.checkpoints;
-    const latest = checkpoints.find((c) => c.sink === options.sink);
-    if (latest === undefined)
-      throw new CustosError(
-        'ERR_NOT_FOUND',
-        `the server has no checkpoint for sink ${options.sink}`,
-      );
-    expectedCheckpoint = { seq: latest.seq, hash: latest.hash };
-  }
+  const server = options.server ? await serverRecords(options.sink) : undefined;
   const report = verifyAuditLog(text, {
     clockSkewMs,
     ...(publicKey === undefined ? {} : { publicKey }),
-    ...(expectedCheckpoint === undefined ? {} : { expectedCheckpoint }),
+    ...server,
   });
   if (options.format === 'json') {
     print(JSON.stringify(report, null, 2));
@@ -67,4 +54,23 @@ export async function run(file: string, options: Options): Promise<number> {
     );
   }
   return report.ok ? ExitCode.ok : ExitCode.finding;
+}
+
+/** The sink's latest checkpoint and file starts, as the server recorded them. */
+async function serverRecords(sink: string): Promise<VerifyOptions> {
+  const { body } = await api(serverTarget(), 'GET', 'sys/audit/checkpoints');
+  const data = (body as { data: ServerState }).data;
+  const latest = data.checkpoints.find((c) => c.sink === sink);
+  const files = data.files?.[sink] ?? [];
+  if (latest === undefined && files.length === 0)
+    throw new CustosError('ERR_NOT_FOUND', `the server has no record of audit sink ${sink}`);
+  return {
+    ...(latest === undefined ? {} : { expectedCheckpoint: { seq: latest.seq, hash: latest.hash } }),
+    fileStarts: files,
+  };
+}
+
+interface ServerState {
+  checkpoints: { sink: string; seq: number; hash: string }[];
+  files?: Record<string, FileStart[]>;
 }

@@ -1,0 +1,40 @@
+import { ExitCode } from '../../exit-codes.js';
+import { api, serverTarget } from '../../http-client.js';
+import { print } from '../../output.js';
+
+interface Options {
+  format: string;
+}
+
+interface Started {
+  sink: string;
+  seq: number;
+  hash: string;
+  time: string;
+  previous_checkpoint: { seq: number; hash: string } | null;
+}
+
+export async function run(sink: string, options: Options): Promise<number> {
+  const { body } = await api(
+    serverTarget(),
+    'POST',
+    `sys/audit/new-file/${encodeURIComponent(sink)}`,
+    {},
+  );
+  const started = (body as { data: Started }).data;
+  if (options.format === 'json') {
+    print(JSON.stringify(started, null, 2));
+    return ExitCode.ok;
+  }
+  const previous = started.previous_checkpoint;
+  print(
+    `started a new file for audit sink ${started.sink} at seq ${started.seq}` +
+      (previous === null
+        ? ' (a new chain)'
+        : `, chained to the last recorded checkpoint (seq ${previous.seq}, ${previous.hash.slice(0, 16)}…)`),
+  );
+  print(
+    `  verify the old file with: custos audit verify --server --sink ${started.sink} <old file>`,
+  );
+  return ExitCode.ok;
+}
