@@ -334,3 +334,86 @@ describe('a failed write of an open entry', () => {
     expect(verifyAuditLog(fileText(lines), { publicKey: key.pem }).problems).toEqual([]);
   });
 });
+
+describe('verifying where a file begins', () => {
+  it('offline: a file that begins at a restart inside a file, or not at an open entry, was cut', async () => {
+    const { key, rec, lines } = await sealedLog();
+    await session(lines, rec, key, 2); // restart at seq 11 in the same file
+    const atRestart = verifyAuditLog(fileText(lines.slice(10)), { publicKey: key.pem });
+    expect(atRestart.problems.join('\n')).toMatch(
+      /line 1: the file begins with the open entry of a restart inside a file \(seq 11\), not of a new file: the lines before it were cut/,
+    );
+    const atRequest = verifyAuditLog(fileText(lines.slice(1)), { publicKey: key.pem });
+    expect(atRequest.problems.join('\n')).toMatch(
+      /line 1: the file begins with a request entry \(seq 2\), not with the open entry/,
+    );
+    // An open entry from a writer that did not mark file starts: a warning, not a problem.
+    const legacy = lines
+      .slice(10)
+      .map((line, i) => (i === 0 ? line.replace(',"starts_file":false', '') : line));
+    const old = verifyAuditLog(fileText(legacy), { publicKey: key.pem });
+    expect(old.problems.join('\n')).toMatch(/line 2: does not chain/); // the edit itself shows
+    expect(old.warnings.join('\n')).toMatch(/does not say whether it started the file/);
+  });
+
+  it('against the server: the file must begin at a recorded start, unless it is older than every record', async () => {
+    const { key, rec, lines } = await sealedLog();
+    const records = {
+      publicKey: key.pem,
+      expectedCheckpoint: rec.state().checkpoint as CheckpointRecord,
+    };
+    const fileStarts = rec.state().files;
+    expect(verifyAuditLog(fileText(lines), { ...records, fileStarts }).problems).toEqual([]);
+    const unknownStart = [{ ...(fileStarts[0] as FileStart), hash: 'f'.repeat(64) }];
+    const replaced = verifyAuditLog(fileText(lines), { ...records, fileStarts: unknownStart });
+    expect(replaced.problems.join('\n')).toMatch(
+      /the file begins at seq 1, where the server recorded no file start for this sink \(its files start at seq 1\): lines were cut from its start, or the file was replaced/,
+    );
+    const laterRecords = [{ ...(fileStarts[0] as FileStart), seq: 5 }];
+    const older = verifyAuditLog(fileText(lines), { ...records, fileStarts: laterRecords });
+    expect(older.problems).toEqual([]);
+    expect(older.notes.join('\n')).toMatch(
+      /before the oldest file start the server still records \(seq 5\)/,
+    );
+  });
+
+  it('a rotated file from a writer that did not mark file starts is adopted once, then known', async () => {
+    const { key, rec } = await sealedLog();
+    // Such a writer's rotated file: an open entry chained to the last checkpoint, no starts_file.
+    const checkpoint = rec.state().checkpoint as CheckpointRecord;
+    const rotated = [
+      JSON.stringify({
+        time: new Date(START + 500).toISOString(),
+        seq: checkpoint.seq + 1,
+        prev: checkpoint.hash,
+        type: 'open',
+        sink: 'file',
+      }),
+    ];
+    // The server's records, as a server from before file starts were recorded left them.
+    const legacyState = { checkpoint, files: [] };
+    const adopted: FileStart[] = [];
+    const first = new ChainedSink(memorySink(rotated), {
+      signer: key,
+      checkpointEvery: 3,
+      onFileStart: (f) => adopted.push(f),
+      onCheckpoint: (c) => {
+        legacyState.checkpoint = c;
+      },
+    });
+    await first.open(legacyState);
+    await first.close();
+    expect(adopted).toEqual([
+      expect.objectContaining({
+        seq: checkpoint.seq + 1,
+        previous: { seq: checkpoint.seq, hash: checkpoint.hash },
+      }),
+    ]);
+    const { opened } = await reopenOn(
+      memorySink(rotated),
+      { checkpoint: legacyState.checkpoint, files: adopted },
+      key,
+    );
+    expect(opened).toBeUndefined();
+  });
+});
