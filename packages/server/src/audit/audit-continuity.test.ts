@@ -153,6 +153,34 @@ describe('audit chain continuity when a server opens a sink again (unseal, resta
     expect(opened?.message).toMatch(/its first line \(seq 11\) is a restart inside a file/);
   });
 
+  it('a file that holds only a torn line, where the server recorded a checkpoint, is refused', async () => {
+    const { key, rec } = await sealedLog();
+    const torn: SinkHistory = {
+      kind: 'regular',
+      size: 12,
+      backward: async function* () {},
+      first: async () => undefined,
+    };
+    const { opened } = await reopenOn(
+      { ...memorySink(), history: async () => torn },
+      rec.state(),
+      key,
+    );
+    expect(opened?.message).toMatch(
+      /the file holds no complete line, but the server recorded its checkpoint at seq 10/,
+    );
+  });
+
+  it('an unmarked open entry that is not a recorded start is refused once the server records starts', async () => {
+    const { key, rec, lines } = await sealedLog();
+    await session(lines, rec, key, 2); // restart at seq 11
+    const cut = lines
+      .slice(10)
+      .map((line, i) => (i === 0 ? line.replace(',"starts_file":false', '') : line));
+    const { opened } = await reopenOn(memorySink(cut), rec.state(), key);
+    expect(opened?.message).toMatch(/its first line \(seq 11\) is a restart inside a file/);
+  });
+
   it('a missing file, or one replaced by a device or pipe, is refused', async () => {
     const { key, rec } = await sealedLog();
     const sinkWith = (history: SinkHistory): AuditSink => ({
@@ -214,6 +242,21 @@ describe('audit chain continuity when a server opens a sink again (unseal, resta
     const { opened: unchained } = await reopenOn(memorySink(current().slice(1)), recorded, key);
     expect(unchained?.message).toMatch(
       /the file starts at seq 5, after the server's latest checkpoint \(seq 3\), without chaining to it/,
+    );
+    // Its first line at the right seq but chained elsewhere, or chained right at the wrong seq.
+    const reopened = current();
+    const misChained = [
+      editFirst(reopened, (e) => (e.prev = 'e'.repeat(64))),
+      ...reopened.slice(1),
+    ];
+    const { opened: wrongPrev } = await reopenOn(memorySink(misChained), recorded, key);
+    expect(wrongPrev?.message).toMatch(
+      /the file starts at seq 4, after the server's latest checkpoint/,
+    );
+    const misNumbered = [editFirst(reopened, (e) => (e.seq = 5)), ...reopened.slice(1)];
+    const { opened: wrongSeq } = await reopenOn(memorySink(misNumbered), recorded, key);
+    expect(wrongSeq?.message).toMatch(
+      /the file starts at seq 5, after the server's latest checkpoint/,
     );
   });
 
@@ -417,3 +460,13 @@ describe('verifying where a file begins', () => {
     expect(opened).toBeUndefined();
   });
 });
+
+/** The first of `lines`, edited. */
+function editFirst(
+  lines: readonly string[],
+  edit: (entry: Record<string, unknown>) => void,
+): string {
+  const entry = JSON.parse(lines[0] as string) as Record<string, unknown>;
+  edit(entry);
+  return JSON.stringify(entry);
+}

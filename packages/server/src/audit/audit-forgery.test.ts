@@ -102,6 +102,8 @@ describe('audit forgeries without the signing key', () => {
     ['sink', (e: Record<string, unknown>) => (e.sink = 'other')],
     ['time', (e: Record<string, unknown>) => (e.time = new Date(START + 5).toISOString())],
     ['prev', (e: Record<string, unknown>) => (e.prev = 'f'.repeat(64))],
+    // A seq moved on: the gap shows too, but the signature alone must not accept it.
+    ['seq', (e: Record<string, unknown>) => (e.seq = 18)],
   ])(
     'an edit of the last checkpoint line’s %s is caught offline (its signature covers it)',
     async (_field, edit) => {
@@ -162,6 +164,52 @@ describe('audit forgeries without the signing key', () => {
     expect(report.ok).toBe(false);
     expect(report.problems.join('\n')).toMatch(
       new RegExp(`latest checkpoint \\(seq ${genuine.latest.seq}\\) is not in the file`),
+    );
+  });
+
+  it('a checkpoint signed by a key the file never announced is a problem (no key given)', async () => {
+    const { lines, at } = await closedLog();
+    const forged = editLine(lines, lines.length - 1, (entry) => {
+      entry.key_id = '0123456789abcdef';
+    });
+    const report = verifyAuditLog(fileText(forged), { now: at });
+    expect(report.ok).toBe(false);
+    expect(report.problems.join('\n')).toMatch(
+      /line 17: checkpoint signed by unknown key 0123456789abcdef/,
+    );
+  });
+
+  it('a duplicated line is reported as such, not only as a broken link', async () => {
+    const { lines, key, at } = await closedLog();
+    const duplicated = [...lines.slice(0, 5), lines[4] as string, ...lines.slice(5)];
+    const report = verifyAuditLog(fileText(duplicated), { publicKey: key.pem, now: at });
+    expect(report.problems.join('\n')).toMatch(/line 6: seq 5 after 5 \(reordered or duplicated\)/);
+  });
+
+  it('a close entry without its checkpoint inside a file is reported as such', async () => {
+    const key = signer();
+    const lines: string[] = [];
+    let t = START;
+    const options = { signer: key, checkpointEvery: 100, now: () => new Date(t++) };
+    const first = new ChainedSink(memorySink(lines), options);
+    await first.open();
+    await first.append({ type: 'request', n: 1 });
+    await first.close(); // seq 3 close, seq 4 checkpoint
+    const second = new ChainedSink(memorySink(lines), options);
+    await second.open();
+    await second.close();
+    // The checkpoint after the first close removed, everything after renumbered and rechained.
+    const removed = [...lines.slice(0, 3), ...lines.slice(4)].map((line, i) =>
+      editLineText(line, (entry) => {
+        entry.seq = i + 1;
+      }),
+    );
+    const report = verifyAuditLog(fileText(rechain(removed, 1)), {
+      publicKey: key.pem,
+      now: new Date(t),
+    });
+    expect(report.problems.join('\n')).toMatch(
+      /line 4: the close entry before it has no checkpoint after it \(the writer always signs a close at once\)/,
     );
   });
 });

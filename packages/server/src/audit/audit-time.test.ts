@@ -54,6 +54,11 @@ describe('audit verification of entry times', () => {
     expect(report.problems.join('\n')).toMatch(
       /line 7: time 2027-01-01T00:00:00\.00\dZ is later than the verification time .* by more than the allowed clock skew \(300 s\)/,
     );
+    // Just beyond the default skew.
+    const ahead = append(lines, [now.getTime() + 6 * MINUTE]);
+    expect(
+      verifyAuditLog(fileText(ahead), { publicKey: key.pem, now }).problems.join('\n'),
+    ).toMatch(/line 7: time .* is later than the verification time/);
     // Within the skew, a young unsigned end is only a warning.
     const young = append(lines, [now.getTime() + 4 * MINUTE]);
     const within = verifyAuditLog(fileText(young), { publicKey: key.pem, now });
