@@ -33,7 +33,14 @@ export interface Continuation {
   readonly start: FileStart | undefined;
 }
 
-/** Thrown when a sink does not continue its recorded chain: the server refuses to write to it. */
+/**
+ * Thrown when a sink does not continue its recorded chain: the server refuses to write to it.
+ *
+ * @example
+ * ```ts
+ * throw new ChainBroken('file', 'the file is empty, but the server recorded its checkpoint at seq 9 in it');
+ * ```
+ */
 export class ChainBroken extends CustosError {
   constructor(
     readonly sink: string,

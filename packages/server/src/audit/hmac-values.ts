@@ -14,6 +14,12 @@ export type AuditScalar = string | number | boolean;
  * The string a scalar is HMAC'd as: a string is itself, a number or boolean is written as JSON
  * writes it after parsing (`1.0` and `1e0` → `1`, `true`). So `sys/audit-hash` finds the
  * number 42 with the input `42` or `"42"` — a number and the string of its digits share an HMAC.
+ *
+ * @example
+ * ```ts
+ * canonicalScalar(1.0); // '1'
+ * canonicalScalar(true); // 'true'
+ * ```
  */
 export function canonicalScalar(value: AuditScalar): string {
   return typeof value === 'string' ? value : JSON.stringify(value);

@@ -99,7 +99,15 @@ async function fileHistory(path: string): Promise<SinkHistory> {
   };
 }
 
-/** Complete lines of the first `size` bytes of `path`, last first (a torn last line is skipped). */
+/**
+ * Complete lines of the first `size` bytes of `path`, last first (a torn last line is skipped),
+ * read in chunks from the end, so finding a recent line does not read a large file whole.
+ *
+ * @example
+ * ```ts
+ * for await (const line of linesBackward('audit.log', (await stat('audit.log')).size)) break;
+ * ```
+ */
 export async function* linesBackward(
   path: string,
   size: number,
