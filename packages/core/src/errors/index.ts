@@ -68,6 +68,8 @@ export const errorCodes = {
     'Another writer changed the entry first (check-and-set or revision mismatch).',
   ERR_PAYLOAD_TOO_LARGE: 'The request body exceeds the configured size limit.',
   ERR_AUDIT_UNAVAILABLE: 'No audit sink recorded the request in time, so the request was refused.',
+  ERR_AUDIT_CHAIN_BROKEN:
+    'An audit file does not hold the chain the server recorded (emptied, cut, replaced or removed while it was not writing): the server refuses to write to it until an operator starts a new file.',
   ERR_INVALID_CONFIG: 'The server configuration is invalid.',
   ERR_STORAGE_INTEGRITY:
     'A stored entry failed its barrier integrity check: it was changed, moved to another path or damaged in storage.',

@@ -10,7 +10,8 @@ import { CustosError } from '@custos/core/errors';
 import type { TokenEntry } from '../auth/token-store.js';
 import type { Barrier } from '../barrier/barrier.js';
 import { ChainedSink, type CheckpointRecord, type CheckpointSigner } from './audit-chain.js';
-import { type AuditKey, hmacStrings, hmacValue } from './hmac-values.js';
+import type { ChainState, FileStart } from './audit-continuity.js';
+import { type AuditKey, type AuditScalar, hmacScalars, hmacValue } from './hmac-values.js';
 import type { AuditSink } from './sinks.js';
 
 /** One request as the audit log sees it. */
@@ -32,6 +33,13 @@ interface RequestBlocks {
 /** What logging a request leaves for logging its response. */
 export interface AuditRecord {
   readonly blocks: ReadonlyMap<string, RequestBlocks>;
+  /** True when at least one sink wrote the request entry. */
+  readonly logged: boolean;
+  /**
+   * A request to start a new file for a refused sink: its entry, written first thing into the
+   * new file (when every sink is refused, nothing else can record it).
+   */
+  readonly held?: { readonly sink: string; readonly entry: Record<string, unknown> };
 }
 
 /** Options for {@link AuditBroker}. */
@@ -40,19 +48,29 @@ export interface AuditBrokerOptions {
   readonly timeoutMs?: number;
   readonly checkpointEvery?: number;
   readonly checkpointIntervalMs?: number;
-  /** Reports sink failures (never with entry contents). */
+  /** Reports sink failures and refusals (never with entry contents). */
   readonly onSinkError?: (sink: string, error: Error) => void;
 }
+
+/** The API path that starts a new file for a refused sink (`sys/audit/new-file/<sink>`). */
+export const NEW_FILE_PATH = 'sys/audit/new-file/';
+
+/** Starts of files kept per sink (the oldest are dropped): years of daily rotation. */
+export const MAX_FILE_RECORDS = 1000;
 
 const SIGNING_KEY_PATH = 'sys/audit/signing-key';
 const HMAC_KEY_PREFIX = 'sys/audit/hmac-key/';
 const CHECKPOINT_PREFIX = 'sys/audit/checkpoint/';
+const FILES_PREFIX = 'sys/audit/files/';
 
 /**
  * Fans each audit entry out to every sink, each with its own HMAC key and hash chain. A request
  * proceeds when at least one sink has written its entry; when none has within `timeoutMs`, it
- * fails with `ERR_AUDIT_UNAVAILABLE` (HTTP 500) instead of hanging. Active only while
- * unsealed: the keys live behind the barrier.
+ * fails with `ERR_AUDIT_UNAVAILABLE` (HTTP 500) instead of hanging. A sink whose file does not
+ * hold the chain the server recorded is refused on activation; when every sink is refused,
+ * requests fail with `ERR_AUDIT_CHAIN_BROKEN` (and the reasons) until an operator starts a new
+ * file ({@link AuditBroker.startNewFile}). Active only while unsealed: the keys live behind
+ * the barrier.
  *
  * @example
  * ```ts
@@ -69,6 +87,11 @@ export class AuditBroker {
   #signer: CheckpointSigner | undefined;
   #barrier: Barrier | undefined;
   readonly #latest = new Map<string, CheckpointRecord>();
+  readonly #files = new Map<string, FileStart[]>();
+  /** Writes of chain state to storage not finished yet (deactivation waits for them). */
+  readonly #stateWrites = new Set<Promise<void>>();
+  /** The last write queued per storage path, which the next one waits for. */
+  readonly #lastWrite = new Map<string, Promise<void>>();
 
   constructor(sinks: readonly AuditSink[], options: AuditBrokerOptions = {}) {
     this.#sinks = sinks;
@@ -84,15 +107,23 @@ export class AuditBroker {
     return this.#signer !== undefined;
   }
 
-  /** Loads (or creates) the keys behind the barrier and opens every sink's chain. */
+  /**
+   * Loads (or creates) the keys behind the barrier and opens every sink's chain, checking that
+   * each file still holds the chain recorded for it: a sink that does not is refused, and its
+   * reason reported. Each sink is given `timeoutMs`.
+   */
   async activate(barrier: Barrier): Promise<void> {
     if (!this.enabled || this.active) return;
     this.#barrier = barrier;
     this.#signer = await loadSigner(barrier);
+    this.#latest.clear();
+    this.#files.clear();
     for (const sink of this.#sinks) {
       this.#hmacKeys.set(sink.name, await loadHmacKey(barrier, sink.name));
       const stored = await barrier.read<CheckpointRecord>(CHECKPOINT_PREFIX + sink.name);
       if (stored !== undefined) this.#latest.set(sink.name, stored.data);
+      const files = await barrier.read<{ files: FileStart[] }>(FILES_PREFIX + sink.name);
+      this.#files.set(sink.name, files?.data.files ?? []);
     }
     this.#chains = this.#sinks.map(
       (sink) =>
@@ -105,11 +136,14 @@ export class AuditBroker {
             ? {}
             : { checkpointIntervalMs: this.#options.checkpointIntervalMs }),
           onCheckpoint: (record) => this.#recordCheckpoint(record),
+          onFileStart: (start) => this.#recordFileStart(sink.name, start),
         }),
     );
     await Promise.all(
       this.#chains.map((chain) =>
-        this.#bounded(chain.open()).catch((err) => this.#report(chain, err)),
+        this.#bounded(chain.open(this.#stateOf(chain.sink.name))).catch((err) =>
+          this.#report(chain, err),
+        ),
       ),
     );
   }
@@ -119,6 +153,8 @@ export class AuditBroker {
     const chains = this.#chains;
     this.#chains = [];
     await Promise.all(chains.map((chain) => this.#bounded(chain.close()).catch(() => {})));
+    // The last checkpoints reach storage before the keys go.
+    await this.#settleStateWrites().catch(() => {});
     this.#signer = undefined;
     this.#barrier = undefined;
     this.#hmacKeys.clear();
@@ -140,8 +176,16 @@ export class AuditBroker {
     for (const [sink, key] of this.#hmacKeys) {
       blocks.set(sink, { auth: authBlock(key, request), request: requestBlock(key, request) });
     }
-    await this.#broadcast((_key, sink) => ({ type: 'request', ...blocks.get(sink) }));
-    return { blocks };
+    const entry = (sink: string) => ({ type: 'request', ...blocks.get(sink) });
+    // The one request a refused sink takes: the one that starts its new file.
+    const target = this.#chains.find(
+      (c) => c.refusal !== undefined && request.path === NEW_FILE_PATH + c.sink.name,
+    );
+    const held =
+      target === undefined ? undefined : { sink: target.sink.name, entry: entry(target.sink.name) };
+    if (held !== undefined && this.#usable().length === 0) return { blocks, logged: false, held };
+    await this.#broadcast((_key, sink) => entry(sink));
+    return { blocks, logged: true, ...(held === undefined ? {} : { held }) };
   }
 
   /** Logs the response of a request logged by {@link AuditBroker.logRequest}. */
@@ -153,8 +197,68 @@ export class AuditBroker {
     }));
   }
 
-  /** HMAC of `input` under `sink`'s key, to find a known value in that sink's log. */
-  hash(sink: string, input: string): string {
+  /**
+   * Starts a new file for a sink refused on activation, once an operator moved its file aside
+   * (or it is empty). The chain continues from the last checkpoint recorded for the sink (which
+   * the old file should hold), the new file's `open` entry says so and why the sink was
+   * refused, the operator's request entry (`record`) follows it, and the start is recorded in
+   * storage. The sink takes entries again from there. Failures are reported to the server log
+   * too: while every sink is refused, their response cannot be recorded, so the caller sees
+   * only the refusal (and its advice).
+   */
+  async startNewFile(sink: string, record: AuditRecord | undefined): Promise<FileStart> {
+    try {
+      return await this.#startNewFile(sink, record);
+    } catch (err) {
+      this.#options.onSinkError?.(sink, err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+  }
+
+  async #startNewFile(sink: string, record: AuditRecord | undefined): Promise<FileStart> {
+    const chain = this.#chains.find((c) => c.sink.name === sink);
+    if (chain === undefined) throw new CustosError('ERR_NOT_FOUND', `no audit sink named ${sink}`);
+    const held = record?.held?.sink === sink ? record.held.entry : undefined;
+    if (held === undefined && record?.logged !== true)
+      throw new CustosError('ERR_AUDIT_CHAIN_BROKEN', 'the request was not recorded by any sink');
+    if (chain.refusal !== undefined) {
+      const history = await this.#bounded(chain.sink.history?.() ?? Promise.resolve(undefined));
+      if (history?.kind === 'special')
+        throw new CustosError(
+          'ERR_INVALID_REQUEST',
+          `the file of audit sink ${sink} is not a regular file`,
+        );
+      if (history !== undefined && history.size > 0)
+        throw new CustosError(
+          'ERR_INVALID_REQUEST',
+          `the file of audit sink ${sink} still holds ${history.size} bytes: move it aside (keep it to verify), then start the new file`,
+        );
+    }
+    const latest = this.#latest.get(sink);
+    const previous = latest === undefined ? null : { seq: latest.seq, hash: latest.hash };
+    try {
+      await this.#bounded(chain.startNewFile(previous, held === undefined ? [] : [held]));
+    } catch (err) {
+      // Another operator started it first: this request is recorded all the same.
+      if (held !== undefined && chain.refusal === undefined)
+        await this.#bounded(chain.append(held)).catch(() => {});
+      throw err;
+    }
+    await this.#settleStateWrites();
+    const started = this.#files.get(sink)?.at(-1);
+    if (started?.cause !== 'new-file' || started.seq !== (previous?.seq ?? 0) + 1)
+      throw new CustosError(
+        'ERR_AUDIT_UNAVAILABLE',
+        `audit sink ${sink} did not start an empty file (something wrote to it meanwhile)`,
+      );
+    return started;
+  }
+
+  /**
+   * HMAC of `input` under `sink`'s key, to find a known value in that sink's log (a number or
+   * boolean is HMAC'd as its canonical string, as the log does).
+   */
+  hash(sink: string, input: AuditScalar): string {
     const key = this.#hmacKeys.get(sink);
     if (key === undefined) throw new CustosError('ERR_NOT_FOUND', `no audit sink named ${sink}`);
     return hmacValue(key, input);
@@ -172,8 +276,29 @@ export class AuditBroker {
     return [...this.#latest.values()];
   }
 
+  /** Where each sink's files start, oldest first (the last is the current file). */
+  fileStarts(): Record<string, readonly FileStart[]> {
+    return Object.fromEntries(this.#files);
+  }
+
+  /** Sinks refused on activation, with the reason. */
+  refusals(): { sink: string; reason: string }[] {
+    return this.#chains.flatMap((c) =>
+      c.refusal === undefined ? [] : [{ sink: c.sink.name, reason: c.refusal }],
+    );
+  }
+
   sinkNames(): string[] {
     return this.#sinks.map((s) => s.name);
+  }
+
+  #stateOf(sink: string): ChainState {
+    return { checkpoint: this.#latest.get(sink), files: this.#files.get(sink) ?? [] };
+  }
+
+  /** Chains that take entries (not refused). */
+  #usable(): ChainedSink[] {
+    return this.#chains.filter((c) => c.refusal === undefined);
   }
 
   async #broadcast(build: (key: AuditKey, sink: string) => Record<string, unknown>): Promise<void> {
@@ -181,7 +306,15 @@ export class AuditBroker {
     if (!this.active || this.#chains.length === 0) {
       throw new CustosError('ERR_AUDIT_UNAVAILABLE', 'audit log unavailable');
     }
-    const writes = this.#chains.map((chain) =>
+    const usable = this.#usable();
+    if (usable.length === 0) {
+      const reasons = this.refusals().map((r) => `sink ${r.sink}: ${r.reason}`);
+      throw new CustosError(
+        'ERR_AUDIT_CHAIN_BROKEN',
+        `audit log unavailable: every sink was refused (${reasons.join('; ')}). Move the file aside and start a new one: custos audit new-file <sink>`,
+      );
+    }
+    const writes = usable.map((chain) =>
       chain
         .append(build(this.#hmacKeys.get(chain.sink.name) as AuditKey, chain.sink.name))
         .catch((err: Error) => {
@@ -207,7 +340,40 @@ export class AuditBroker {
 
   #recordCheckpoint(record: CheckpointRecord): void {
     this.#latest.set(record.sink, record);
-    this.#barrier?.write(CHECKPOINT_PREFIX + record.sink, record).catch(() => {});
+    this.#persist(CHECKPOINT_PREFIX + record.sink, record);
+  }
+
+  #recordFileStart(sink: string, start: FileStart): void {
+    const files = this.#files.get(sink) ?? [];
+    const last = files.at(-1);
+    if (files.some((f) => f.seq === start.seq && f.hash === start.hash)) return;
+    if (last !== undefined && start.seq <= last.seq) return; // an older file: nothing to add
+    const kept = [...files, start].slice(-MAX_FILE_RECORDS);
+    this.#files.set(sink, kept);
+    this.#persist(FILES_PREFIX + sink, { files: kept });
+  }
+
+  /**
+   * Writes chain state behind the barrier, in order per path (a later checkpoint never lands
+   * before an earlier one); deactivation and new files wait for these writes.
+   */
+  #persist(path: string, data: unknown): void {
+    const barrier = this.#barrier;
+    if (barrier === undefined) return;
+    const before = this.#lastWrite.get(path) ?? Promise.resolve();
+    const write: Promise<void> = before
+      .then(() => barrier.write(path, data))
+      .catch((err: Error) => this.#options.onSinkError?.(path, err))
+      .finally(() => {
+        this.#stateWrites.delete(write);
+        if (this.#lastWrite.get(path) === write) this.#lastWrite.delete(path);
+      });
+    this.#stateWrites.add(write);
+    this.#lastWrite.set(path, write);
+  }
+
+  #settleStateWrites(): Promise<unknown> {
+    return this.#bounded(Promise.allSettled([...this.#stateWrites]));
   }
 
   #report(chain: ChainedSink, err: unknown): void {
@@ -228,7 +394,7 @@ function authBlock(key: AuditKey, request: AuditRequest): Record<string, unknown
     display_name: entry.displayName,
     policies: entry.policies,
     token_policies: entry.policies,
-    metadata: hmacStrings(key, entry.meta),
+    metadata: hmacScalars(key, entry.meta),
     token_type: 'service',
   };
 }
@@ -240,7 +406,7 @@ function requestBlock(key: AuditKey, request: AuditRequest): Record<string, unkn
     path: request.path,
     remote_address: request.remoteAddress,
     client_token: request.token === undefined ? '' : hmacValue(key, request.token),
-    data: hmacStrings(key, request.data ?? null),
+    data: hmacScalars(key, request.data ?? null),
   };
 }
 
@@ -248,10 +414,10 @@ function responseBlock(key: AuditKey, body: unknown): Record<string, unknown> {
   if (body === null || typeof body !== 'object') return {};
   const { data, auth, errors, warnings } = body as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  if (data !== undefined) out.data = hmacStrings(key, data);
+  if (data !== undefined) out.data = hmacScalars(key, data);
   if (auth !== undefined && auth !== null) {
     const { policies, token_policies, ...secret } = auth as Record<string, unknown>;
-    out.auth = { ...(hmacStrings(key, secret) as object), policies, token_policies };
+    out.auth = { ...(hmacScalars(key, secret) as object), policies, token_policies };
   }
   // Error and warning texts are written by custos and never carry secret values.
   if (errors !== undefined) out.errors = errors;

@@ -142,7 +142,6 @@ describe('audit hash chain', () => {
         }
         lines.push(...text.split('\n'));
       },
-      lastLine: async () => undefined,
       close: async () => {},
     };
     const chain = new ChainedSink(sink, { signer: key, checkpointEvery: 100 });
@@ -158,7 +157,6 @@ describe('audit hash chain', () => {
       {
         name: 'stuck',
         write: () => new Promise(() => {}),
-        lastLine: async () => undefined,
         close: async () => {},
       },
       { signer: key, maxQueued: 2 },
@@ -168,5 +166,43 @@ describe('audit hash chain', () => {
     await expect(stuck.append({ type: 'request' })).rejects.toMatchObject({
       code: 'ERR_AUDIT_UNAVAILABLE',
     });
+  });
+
+  it('signs only what is unsigned: a checkpoint right after a checkpoint writes nothing', async () => {
+    const { sink, chain } = await writeLog(2);
+    const before = sink.lines.length;
+    expect(JSON.parse(sink.lines.at(-1) as string).type).toBe('checkpoint');
+    await chain.checkpoint();
+    await chain.checkpoint();
+    expect(sink.lines).toHaveLength(before);
+  });
+
+  it('signs before an entry exactly the interval after the first unsigned one', async () => {
+    const key = signer();
+    const sink = memorySink();
+    const times = [0, 0, 10_000, 10_000].map(
+      (ms) => new Date(Date.parse('2026-01-01T00:00:00Z') + ms),
+    );
+    const chain = new ChainedSink(sink, {
+      signer: key,
+      checkpointEvery: 100,
+      checkpointIntervalMs: 10_000,
+      now: () => times.shift() ?? new Date(Date.parse('2026-01-01T00:00:10Z')),
+    });
+    await chain.open(); // first unsigned entry at 0 s
+    await chain.append({ type: 'request' }); // at 0 s
+    await chain.append({ type: 'request' }); // at exactly 10 s: a checkpoint comes first
+    expect(sink.lines.map((l) => JSON.parse(l).type)).toEqual([
+      'open',
+      'request',
+      'checkpoint',
+      'request',
+    ]);
+    await chain.close();
+    const report = verifyAuditLog(`${sink.lines.join('\n')}\n`, {
+      publicKey: key.pem,
+      now: new Date(Date.parse('2026-01-01T00:00:11Z')),
+    });
+    expect(report.problems).toEqual([]);
   });
 });

@@ -1,19 +1,16 @@
-import { createHash, type KeyObject, sign } from 'node:crypto';
+import { type KeyObject, sign } from 'node:crypto';
 import { CustosError } from '@custos/core/errors';
+import {
+  ChainBroken,
+  type ChainPoint,
+  type ChainState,
+  checkContinuity,
+  type FileStart,
+} from './audit-continuity.js';
+import { checkpointMessage, GENESIS_HASH, lineHash } from './audit-line.js';
 import type { AuditSink } from './sinks.js';
 
-/** `prev` of the very first entry of a chain. */
-export const GENESIS_HASH = '0'.repeat(64);
-
-/** SHA-256 of one audit line (the exact bytes, without the newline), hex. */
-export function lineHash(line: string): string {
-  return createHash('sha256').update(line, 'utf8').digest('hex');
-}
-
-/** The bytes a checkpoint signature covers. `prev` chains every earlier line. */
-export function checkpointMessage(sink: string, seq: number, prev: string, time: string): Buffer {
-  return Buffer.from(`custos-audit-checkpoint/v1\n${sink}\n${seq}\n${prev}\n${time}`, 'utf8');
-}
+export { checkpointMessage, GENESIS_HASH, lineHash } from './audit-line.js';
 
 /** The signing identity of this server's checkpoints. */
 export interface CheckpointSigner {
@@ -45,6 +42,8 @@ export interface ChainOptions {
   readonly checkpointIntervalMs?: number;
   /** Called with every checkpoint written (the server keeps the latest in storage). */
   readonly onCheckpoint?: (record: CheckpointRecord) => void;
+  /** Called when a write began a new (empty) file, with its first line (the server records it). */
+  readonly onFileStart?: (start: FileStart) => void;
   /** Writes waiting beyond this many fail at once: the sink is stuck (default 1000). */
   readonly maxQueued?: number;
   readonly now?: () => Date;
@@ -59,6 +58,8 @@ interface ChainHead {
   readonly firstUnsignedMs: number | undefined;
 }
 
+const GENESIS: ChainHead = { seq: 0, prev: GENESIS_HASH, unsigned: 0, firstUnsignedMs: undefined };
+
 interface Deferred {
   resolve(): void;
   reject(error: unknown): void;
@@ -66,6 +67,7 @@ interface Deferred {
 
 type QueueItem =
   | { readonly kind: 'entry'; readonly body: Record<string, unknown>; readonly done: Deferred }
+  | { readonly kind: 'open'; readonly fields: Record<string, unknown>; readonly done: Deferred }
   | { readonly kind: 'checkpoint'; readonly done: Deferred }
   | { readonly kind: 'task'; readonly run: () => Promise<void> | void; readonly done: Deferred };
 
@@ -79,7 +81,9 @@ type LineItem = Exclude<QueueItem, { kind: 'task' }>;
  * verifier can rely on them; a timer covers a quiet log. Lines are built strictly in order and
  * written by group commit: entries that queue up while a write is in flight go out together in
  * the next write. The chain advances only when a write succeeds, so `prev` always names the line
- * really written before it. See `NOTES.md`.
+ * really written before it. Opening checks that the sink still holds the chain the server
+ * recorded; a sink that does not is refused (every write fails with `ERR_AUDIT_CHAIN_BROKEN`)
+ * until {@link ChainedSink.startNewFile}. See `NOTES.md`.
  *
  * @example
  * ```ts
@@ -94,13 +98,18 @@ export class ChainedSink {
   readonly #every: number;
   readonly #intervalMs: number;
   readonly #onCheckpoint: ((record: CheckpointRecord) => void) | undefined;
+  readonly #onFileStart: ((start: FileStart) => void) | undefined;
   readonly #maxQueued: number;
   readonly #now: () => Date;
-  #head: ChainHead = { seq: 0, prev: GENESIS_HASH, unsigned: 0, firstUnsignedMs: undefined };
+  #head: ChainHead = GENESIS;
   #queue: QueueItem[] = [];
   #inFlight = 0;
   #draining = false;
   #timer: NodeJS.Timeout | undefined;
+  /** Why the sink was refused when opened (undefined: it was not). */
+  #refusal: ChainBroken | undefined;
+  /** An `open` entry was due but its write failed: the next write announces again. */
+  #announce = false;
 
   constructor(sink: AuditSink, options: ChainOptions) {
     this.sink = sink;
@@ -108,32 +117,66 @@ export class ChainedSink {
     this.#every = options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
     this.#intervalMs = options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
     this.#onCheckpoint = options.onCheckpoint;
+    this.#onFileStart = options.onFileStart;
     this.#maxQueued = options.maxQueued ?? 1000;
     this.#now = options.now ?? (() => new Date());
   }
 
+  /** Why the sink was refused when it was opened, or undefined. */
+  get refusal(): string | undefined {
+    return this.#refusal?.reason;
+  }
+
   /**
-   * Continues the chain already in the sink (if any) and writes an `open` entry announcing the
-   * signing key and the checkpoint cadence (which the verifier holds the log to).
+   * Checks that the sink continues the chain the server recorded (`state`: its latest
+   * checkpoint and where its files start), continues it from its last line, and writes an
+   * `open` entry announcing the signing key and the checkpoint cadence (which the verifier holds
+   * the log to). A sink that does not continue its chain is refused: this rejects with
+   * `ERR_AUDIT_CHAIN_BROKEN` (the reason), and so does every later write, until
+   * {@link ChainedSink.startNewFile}.
    */
-  async open(): Promise<void> {
-    const last = await this.sink.lastLine().catch(() => undefined);
-    if (last !== undefined) {
-      try {
-        const parsed = JSON.parse(last.line) as { seq?: unknown };
-        if (typeof parsed.seq === 'number') {
-          this.#head = {
-            seq: parsed.seq,
-            prev: lineHash(last.line),
-            unsigned: 0,
-            firstUnsignedMs: undefined,
-          };
-        }
-      } catch {
-        // An unreadable last line: start a new chain segment; the verifier reports the damage.
-      }
+  async open(state: ChainState = { files: [] }): Promise<void> {
+    const checked = this.#push((done) => ({
+      kind: 'task',
+      run: () => this.#continue(state),
+      done,
+    }));
+    const announced = this.#push((done) => ({ kind: 'open', fields: {}, done }));
+    await Promise.all([checked, announced]);
+  }
+
+  /**
+   * Starts a new file for a refused sink (its file moved aside or emptied by an operator): the
+   * chain continues from `previous`, the last checkpoint the server recorded (so the old file,
+   * up to that checkpoint, and the new one verify as one chain), with an `open` entry that says
+   * so and why the sink was refused; `entries` follow it (the operator's request).
+   */
+  startNewFile(
+    previous: ChainPoint | null,
+    entries: readonly Record<string, unknown>[],
+  ): Promise<void> {
+    const refusal = this.#refusal;
+    if (refusal === undefined) {
+      return Promise.reject(
+        new CustosError(
+          'ERR_INVALID_REQUEST',
+          `audit sink ${this.sink.name} was not refused: it continues its chain (to start a new file, move the file and send SIGHUP)`,
+        ),
+      );
     }
-    await this.#push((done) => ({ kind: 'entry', body: this.#openEntry(), done }));
+    this.#refusal = undefined;
+    this.#head =
+      previous === null
+        ? GENESIS
+        : { seq: previous.seq, prev: previous.hash, unsigned: 0, firstUnsignedMs: undefined };
+    const fields = {
+      new_file: { previous_checkpoint: previous, refused: refusal.reason },
+    };
+    const writes = [
+      this.#push((done) => ({ kind: 'open', fields, done })),
+      ...entries.map((entry) => this.append(entry)),
+    ];
+    return Promise.all(writes).then(() => undefined);
   }
 
   /** Appends one entry (its `time`, `seq` and `prev` are added here). */
@@ -153,25 +196,52 @@ export class ChainedSink {
    * checkpoint, the new one starts with an `open` entry; the chain runs on across both.
    */
   async reopen(): Promise<void> {
+    if (this.#refusal !== undefined) throw this.#refusal;
     const signed = this.checkpoint();
     const reopened = this.#push((done) => ({
       kind: 'task',
       run: () => this.sink.reopen?.(),
       done,
     }));
-    const announced = this.#push((done) => ({ kind: 'entry', body: this.#openEntry(), done }));
+    const announced = this.#push((done) => ({ kind: 'open', fields: {}, done }));
     await Promise.all([signed, reopened, announced]);
   }
 
-  /** A `close` entry (a checkpoint follows it at once), then closes the sink. */
+  /** A `close` entry (a checkpoint follows it at once), then closes the sink. A refused sink is only closed. */
   async close(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.append({ type: 'close', sink: this.sink.name }).catch(() => {});
+    if (this.#refusal === undefined)
+      await this.append({ type: 'close', sink: this.sink.name }).catch(() => {});
     await this.sink.close();
   }
 
-  #openEntry(): Record<string, unknown> {
+  /** Checks the sink against the recorded chain and takes its last line as the head. */
+  async #continue(state: ChainState): Promise<void> {
+    try {
+      const history = await this.sink.history?.();
+      // A sink that cannot be read back (stdout) starts a new chain each time.
+      if (history === undefined) return;
+      const { last, start } = await checkContinuity(this.sink.name, history, state);
+      if (last !== undefined) {
+        const { seq } = JSON.parse(last) as { seq: number };
+        this.#head = { seq, prev: lineHash(last), unsigned: 0, firstUnsignedMs: undefined };
+      }
+      if (start !== undefined) this.#onFileStart?.(start);
+    } catch (err) {
+      // Refused, or the sink could not even be read: nothing is written until an operator acts.
+      this.#refusal =
+        err instanceof ChainBroken
+          ? err
+          : new ChainBroken(
+              this.sink.name,
+              `the file could not be read back to check its chain (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+            );
+      throw this.#refusal;
+    }
+  }
+
+  #openFields(): Record<string, unknown> {
     return {
       type: 'open',
       sink: this.sink.name,
@@ -183,6 +253,7 @@ export class ChainedSink {
   }
 
   #push(make: (done: Deferred) => QueueItem): Promise<void> {
+    if (this.#refusal !== undefined) return Promise.reject(this.#refusal);
     if (this.#queue.length + this.#inFlight >= this.#maxQueued) {
       return Promise.reject(
         new CustosError('ERR_AUDIT_UNAVAILABLE', `audit sink ${this.sink.name} is stuck`),
@@ -199,6 +270,11 @@ export class ChainedSink {
     this.#draining = true;
     try {
       while (this.#queue.length > 0) {
+        if (this.#refusal !== undefined) {
+          // Refused while these waited (the check ran before them): none of them is written.
+          for (const item of this.#queue.splice(0)) item.done.reject(this.#refusal);
+          break;
+        }
         const first = this.#queue[0] as QueueItem;
         if (first.kind === 'task') {
           this.#queue.shift();
@@ -220,9 +296,15 @@ export class ChainedSink {
   }
 
   async #writeBatch(batch: readonly LineItem[]): Promise<void> {
-    let head = this.#head;
+    const before = this.#head;
+    let head = before;
     const lines: string[] = [];
     const checkpoints: CheckpointRecord[] = [];
+    // An open entry (due, or owed since a failed write) comes first in its batch: it alone
+    // can start a new file, and says whether it does.
+    const opening = batch[0]?.kind === 'open' ? batch[0] : undefined;
+    const announce = opening !== undefined || this.#announce;
+    const startsFile = announce ? ((await this.sink.startsFile?.()) ?? false) : false;
     const emit = (fields: Record<string, unknown>, time: string) => {
       const seq = head.seq + 1;
       const line = JSON.stringify({ time, seq, prev: head.prev, ...fields });
@@ -249,25 +331,45 @@ export class ChainedSink {
         time,
       );
     };
-    for (const item of batch) {
+    const items = opening === undefined && announce ? [undefined, ...batch] : batch;
+    for (const item of items) {
       const time = this.#now().toISOString();
-      if (item.kind === 'checkpoint') {
+      if (item?.kind === 'checkpoint') {
         checkpoint(time);
         continue;
       }
+      const body =
+        item === undefined || item.kind === 'open'
+          ? {
+              ...this.#openFields(),
+              starts_file: startsFile && lines.length === 0,
+              ...item?.fields,
+            }
+          : item.body;
       // Never an entry T or more after the first unsigned one without a checkpoint between.
       if (
         head.firstUnsignedMs !== undefined &&
         Date.parse(time) - head.firstUnsignedMs >= this.#intervalMs
       )
         checkpoint(time);
-      emit(item.body, time);
-      if (head.unsigned >= this.#every || item.body.type === 'close') checkpoint(time);
+      emit(body, time);
+      if (head.unsigned >= this.#every || body.type === 'close') checkpoint(time);
     }
     this.#inFlight = batch.length;
     try {
       if (lines.length > 0) await this.sink.write(lines.join('\n'));
       this.#head = head;
+      this.#announce = false;
+      if (startsFile) {
+        const first = lines[0] as string;
+        this.#onFileStart?.({
+          seq: before.seq + 1,
+          hash: lineHash(first),
+          time: (JSON.parse(first) as { time: string }).time,
+          previous: before.seq === 0 ? null : { seq: before.seq, hash: before.prev },
+          cause: opening?.fields.new_file === undefined ? 'start' : 'new-file',
+        });
+      }
       for (const record of checkpoints) this.#onCheckpoint?.(record);
       for (const item of batch) item.done.resolve();
       if (head.unsigned > 0) {
@@ -278,6 +380,7 @@ export class ChainedSink {
         ).unref();
       }
     } catch (err) {
+      if (announce) this.#announce = true;
       for (const item of batch) item.done.reject(err);
     } finally {
       this.#inFlight = 0;

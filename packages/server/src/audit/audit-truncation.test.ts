@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChainedSink, type CheckpointRecord } from './audit-chain.js';
 import { LATE_CHECKPOINT_GRACE_MS, verifyAuditLog } from './audit-verify.js';
-import { fileText, memorySink, signer } from './test-audit.js';
+import { fileText, memoryHistory, memorySink, signer } from './test-audit.js';
 
 const START = Date.parse('2026-01-01T00:00:00.000Z');
 const INTERVAL_MS = 10_000;
@@ -99,6 +99,13 @@ describe('audit verification of a file cut at a line boundary (offline)', () => 
     expect(young.lastCheckpointSeq).toBe(12);
     expect(young.warnings.join('\n')).toMatch(/entries 13..14 are chained but not signed yet/);
     const firstUnsigned = Date.parse(JSON.parse(lines[12] as string).time);
+    // Past the interval but within the grace a late timer gets: still only a warning.
+    const late = verifyAuditLog(text, {
+      publicKey: key.pem,
+      now: new Date(firstUnsigned + INTERVAL_MS + LATE_CHECKPOINT_GRACE_MS / 2),
+    });
+    expect(late.ok).toBe(true);
+    expect(late.warnings.join('\n')).toMatch(/entries 13..14 are chained but not signed yet/);
     const overdue = verifyAuditLog(text, {
       publicKey: key.pem,
       now: new Date(firstUnsigned + INTERVAL_MS + LATE_CHECKPOINT_GRACE_MS),
@@ -199,7 +206,8 @@ describe('audit verification of a file cut at a line boundary (offline)', () => 
       write: async (text: string) => {
         files.at(-1)?.push(...text.split('\n'));
       },
-      lastLine: async () => undefined,
+      history: async () => memoryHistory(files.at(-1) ?? []),
+      startsFile: async () => files.at(-1)?.length === 0,
       reopen: async () => {
         files.push([]);
       },

@@ -6,6 +6,9 @@ import {
   GENESIS_HASH,
   lineHash,
 } from './audit-chain.js';
+import type { ChainPoint, FileStart } from './audit-continuity.js';
+
+export type { ChainPoint, FileStart } from './audit-continuity.js';
 
 /**
  * How much later than due a checkpoint may appear before an unsigned end of the file counts as
@@ -13,6 +16,14 @@ import {
  * verifying machine's clock may differ a little from the server's.
  */
 export const LATE_CHECKPOINT_GRACE_MS = 30_000;
+
+/**
+ * How far an entry's time may lie ahead of the verification time, or behind the entry before
+ * it, unless configured otherwise: clocks of the server and the verifying machine differ a
+ * little, and a server's clock may be stepped back a little (NTP). Beyond it, the time is a
+ * problem: an entry dated in the future would otherwise pass as "not signed yet" forever.
+ */
+export const DEFAULT_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** The result of verifying one audit file. */
 export interface AuditVerification {
@@ -44,12 +55,24 @@ export interface VerifyOptions {
    */
   readonly publicKey?: string;
   /**
-   * The latest checkpoint the server recorded for this sink: the file must contain it, which
-   * catches a file cut short after a checkpoint.
+   * The latest checkpoint the server recorded for this sink: the current file must contain it,
+   * which catches a file cut short after a checkpoint.
    */
-  readonly expectedCheckpoint?: { readonly seq: number; readonly hash: string };
-  /** The time to judge an unsigned end of the file against (default: now). */
+  readonly expectedCheckpoint?: ChainPoint;
+  /**
+   * Where the server recorded this sink's files to start, oldest first (`GET
+   * sys/audit/checkpoints`): the file must begin at one of them (else lines were cut from its
+   * start, or it was replaced), and an earlier file must hold the checkpoint that the next file
+   * chains to (its end) instead of the latest one.
+   */
+  readonly fileStarts?: readonly Pick<FileStart, 'seq' | 'hash' | 'previous'>[];
+  /** The time to judge an unsigned end of the file and entry times against (default: now). */
   readonly now?: Date;
+  /**
+   * How far an entry's time may be later than `now`, or earlier than the entry before it
+   * (default {@link DEFAULT_CLOCK_SKEW_MS}, 5 minutes).
+   */
+  readonly clockSkewMs?: number;
 }
 
 /** Entries since the last checkpoint line (or since the server's last `open`). */
@@ -101,7 +124,12 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
   let previousType: unknown;
   let closedAt: number | undefined;
   let run: UnsignedRun | undefined;
-  let foundExpected = false;
+  let firstHash: string | undefined;
+  /** `seq:hash` of every validly signed checkpoint line, to find the server's records in. */
+  const checkpointLines = new Set<string>();
+  const nowMs = (options.now ?? new Date()).getTime();
+  const skewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
+  let previousTimeMs: number | undefined;
 
   for (const { number, text: line } of lines) {
     let entry: Record<string, unknown>;
@@ -120,6 +148,10 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
     }
     if (lastSeq === undefined) {
       firstSeq = seq;
+      firstHash = lineHash(line);
+      const start = checkFileStart(entry, seq);
+      if (start.problem !== undefined) problems.push(`line ${number}: ${start.problem}`);
+      if (start.warning !== undefined) warnings.push(`line ${number}: ${start.warning}`);
       if (entry.prev !== GENESIS_HASH) {
         notes.push(
           `the chain starts at seq ${seq}, continuing an earlier file; its first link is not checkable here`,
@@ -142,7 +174,10 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
         `line ${number}: the close entry before it has no checkpoint after it (the writer always signs a close at once)`,
       );
     }
-    const timeMs = Date.parse(String(entry.time));
+    const timeMs = typeof entry.time === 'string' ? Date.parse(entry.time) : Number.NaN;
+    const timeProblem = checkTime(entry.time, timeMs, previousTimeMs, nowMs, skewMs);
+    if (timeProblem !== undefined) problems.push(`line ${number}: ${timeProblem}`);
+    if (Number.isFinite(timeMs)) previousTimeMs = timeMs;
 
     if (entry.type === 'checkpoint') {
       const key = trusted ?? announced.get(String(entry.key_id));
@@ -161,12 +196,7 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
       } else {
         lastCheckpointSeq = seq;
         if (previousType === 'close') closedAt = seq;
-      }
-      if (
-        options.expectedCheckpoint?.seq === seq &&
-        options.expectedCheckpoint.hash === lineHash(line)
-      ) {
-        foundExpected = true;
+        checkpointLines.add(`${seq}:${lineHash(line)}`);
       }
       run = undefined;
     } else if (entry.type === 'open') {
@@ -208,6 +238,7 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
   }
 
   const closed = closedAt !== undefined && closedAt === lastSeq;
+  const server = serverExpectations(options, firstSeq, firstHash);
   const unsigned =
     lastSeq !== undefined && lastSeq !== lastCheckpointSeq
       ? {
@@ -228,8 +259,7 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
       `the file ends with a close entry (seq ${lastSeq}) without the checkpoint that always follows it: its end was cut`,
     );
   } else if (run !== undefined && lastSeq !== undefined) {
-    const now = (options.now ?? new Date()).getTime();
-    const due = checkpointMissing(run, now, every, intervalMs, LATE_CHECKPOINT_GRACE_MS);
+    const due = checkpointMissing(run, nowMs, every, intervalMs, LATE_CHECKPOINT_GRACE_MS);
     if (due !== undefined && !run.reported) {
       problems.push(
         `${due}, and the file ends unsigned at seq ${lastSeq}: the file was cut, or the server stopped without closing the log (a crash)`,
@@ -241,15 +271,15 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
     }
   } else if (!closed && lastCheckpointSeq !== undefined && lastCheckpointSeq === lastSeq) {
     warnings.push(
-      options.expectedCheckpoint !== undefined && foundExpected
+      server.end !== undefined && checkpointLines.has(`${server.end.seq}:${server.end.hash}`)
         ? `the log was not closed; it ends at the server's latest checkpoint (seq ${lastSeq})`
         : `the log was not closed: it ends at the checkpoint at seq ${lastSeq}. The server may still be writing it, or entries after that checkpoint were cut; the file alone cannot tell (verify with --server)`,
     );
   }
-  if (options.expectedCheckpoint !== undefined && !foundExpected) {
-    problems.push(
-      `the server's latest checkpoint (seq ${options.expectedCheckpoint.seq}) is not in the file: entries were cut from its end, or the file was replaced`,
-    );
+  problems.push(...server.problems);
+  notes.push(...server.notes);
+  if (server.end !== undefined && !checkpointLines.has(`${server.end.seq}:${server.end.hash}`)) {
+    problems.push(`${server.endLabel} is not in the file: ${server.endMeaning}`);
   }
   if (trusted === undefined && announced.size > 0) {
     notes.push(
@@ -273,6 +303,109 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
     unsigned,
     closed,
   };
+}
+
+/**
+ * Whether the first entry of a file is where a file begins: an `open` entry, either the
+ * chain's genesis or marked `starts_file` by the writer (signed by the next checkpoint, so it
+ * cannot be added to a restart's `open` entry after a cut).
+ */
+function checkFileStart(
+  entry: Record<string, unknown>,
+  seq: number,
+): { problem?: string; warning?: string } {
+  if (entry.type !== 'open') {
+    return {
+      problem: `the file begins with a ${String(entry.type)} entry (seq ${seq}), not with the open entry every file the server writes begins with: lines before it were cut, or the file was emptied while the server wrote to it`,
+    };
+  }
+  if (entry.prev === GENESIS_HASH || entry.starts_file === true) return {};
+  if (entry.starts_file === false) {
+    return {
+      problem: `the file begins with the open entry of a restart inside a file (seq ${seq}), not of a new file: the lines before it were cut`,
+    };
+  }
+  return {
+    warning: `the file begins with an open entry (seq ${seq}) that does not say whether it started the file (an older writer): lines cut before a restart would not show`,
+  };
+}
+
+/** What the server's records say this file must hold, and what they show wrong already. */
+interface ServerExpectations {
+  /** The checkpoint the file must hold (its end, or the latest if it is the current file). */
+  readonly end: ChainPoint | undefined;
+  readonly endLabel: string;
+  readonly endMeaning: string;
+  readonly problems: string[];
+  readonly notes: string[];
+}
+
+function serverExpectations(
+  options: VerifyOptions,
+  firstSeq: number | undefined,
+  firstHash: string | undefined,
+): ServerExpectations {
+  const latest: ServerExpectations = {
+    end: options.expectedCheckpoint,
+    endLabel: `the server's latest checkpoint (seq ${options.expectedCheckpoint?.seq})`,
+    endMeaning: 'entries were cut from its end, or the file was replaced',
+    problems: [],
+    notes: [],
+  };
+  const starts = options.fileStarts;
+  const oldest = starts?.[0];
+  if (starts === undefined || oldest === undefined || firstSeq === undefined) return latest;
+  const index = starts.findIndex((f) => f.seq === firstSeq && f.hash === firstHash);
+  if (index === -1) {
+    if (firstSeq < oldest.seq) {
+      return {
+        ...latest,
+        end: undefined,
+        notes: [
+          `the file begins at seq ${firstSeq}, before the oldest file start the server still records (seq ${oldest.seq}): its start and end cannot be checked against the server`,
+        ],
+      };
+    }
+    return {
+      ...latest,
+      problems: [
+        `the file begins at seq ${firstSeq}, where the server recorded no file start for this sink (its files start at seq ${starts.map((f) => f.seq).join(', ')}): lines were cut from its start, or the file was replaced`,
+      ],
+    };
+  }
+  const next = starts[index + 1];
+  if (next === undefined) return latest;
+  return {
+    end: next.previous ?? undefined,
+    endLabel: `the checkpoint (seq ${next.previous?.seq}) the server recorded as this file's end when the next file started (seq ${next.seq})`,
+    endMeaning: 'entries were cut from its end, or the file was replaced',
+    problems: [],
+    notes: [`an earlier file of this sink: the next one starts at seq ${next.seq}`],
+  };
+}
+
+/**
+ * Why an entry's time is wrong: not a timestamp, later than the verification time, or earlier
+ * than the entry before it, each beyond the clock skew; or undefined.
+ */
+function checkTime(
+  raw: unknown,
+  timeMs: number,
+  previousMs: number | undefined,
+  nowMs: number,
+  skewMs: number,
+): string | undefined {
+  const skew = `the allowed clock skew (${skewMs / 1000} s)`;
+  if (!Number.isFinite(timeMs)) {
+    return `time ${JSON.stringify(raw)} is not a timestamp (edited, or not written by custos)`;
+  }
+  if (timeMs > nowMs + skewMs) {
+    return `time ${String(raw)} is later than the verification time ${new Date(nowMs).toISOString()} by more than ${skew}: appended or edited, or the server's clock is wrong`;
+  }
+  if (previousMs !== undefined && timeMs < previousMs - skewMs) {
+    return `time ${String(raw)} is earlier than the entry before it (${new Date(previousMs).toISOString()}) by more than ${skew}: appended or edited, or the server's clock was set back`;
+  }
+  return undefined;
 }
 
 /**

@@ -7,6 +7,15 @@ import { startTestServer, storageKinds } from '../test-harness.js';
 import { verifyAuditLog } from './audit-verify.js';
 
 const CANARY = 'canary-audit-5d1f0e7c-never-in-the-log';
+/** A number and a flag that must not reach the log as they are (only their HMACs). */
+const NUMBER_CANARY = 987_654_321_987;
+const RATIO_CANARY = 0.918_273_645;
+
+/** Every scalar at any depth of `value`, with its JSON path. */
+function scalars(value: unknown, path = '$'): [string, unknown][] {
+  if (value === null || typeof value !== 'object') return [[path, value]];
+  return Object.entries(value).flatMap(([k, v]) => scalars(v, `${path}.${k}`));
+}
 
 describe.each(await storageKinds())('audit log over HTTP on %s', (kind) => {
   let dir: string;
@@ -62,6 +71,78 @@ describe.each(await storageKinds())('audit log over HTTP on %s', (kind) => {
       const report = verifyAuditLog(text, { publicKey });
       expect(report.problems).toEqual([]);
       expect(report.lastCheckpointSeq).toBe(report.lastSeq);
+    } finally {
+      await s.storage.cleanup();
+    }
+  });
+
+  it('HMACs numbers and booleans too: only keys, arrays and null stay readable in data', async () => {
+    const file = join(dir, 'scalars.log');
+    const s = await startTestServer(kind, { audit: [{ type: 'file', path: file, name: 'file' }] });
+    try {
+      const secret = {
+        pin: NUMBER_CANARY,
+        ratio: RATIO_CANARY,
+        enabled: true,
+        off: false,
+        none: null,
+      };
+      expect(
+        (await s.request('POST', 'secret/data/app/pin', { body: { data: secret } })).status,
+      ).toBe(200);
+      const read = await s.request('GET', 'secret/data/app/pin');
+      expect(read.body.data.data).toEqual(secret);
+      const hashOf = async (input: unknown) =>
+        (await s.request('POST', 'sys/audit-hash/file', { body: { input } })).body.data.hash;
+      const pinHash = await hashOf(NUMBER_CANARY);
+      expect(pinHash).toBe(await hashOf(String(NUMBER_CANARY))); // its canonical string
+      const trueHash = await hashOf(true);
+      // A token's auth block (lease_duration, renewable, num_uses…) is HMAC'd the same way.
+      await s.token({ policies: ['default'], ttl: '1h', meta: { team: 'payments' } });
+      expect(
+        (await s.request('POST', 'sys/audit-hash/file', { body: { input: null } })).status,
+      ).toBe(400);
+      await s.close();
+
+      const text = await readFile(file, 'utf8');
+      expect(text).not.toContain(String(NUMBER_CANARY));
+      expect(text).not.toContain(String(RATIO_CANARY));
+      const entries = text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      const write = entries.find(
+        (e) => e.type === 'request' && e.request.path === 'secret/data/app/pin',
+      );
+      expect(write.request.data.data).toEqual({
+        pin: pinHash,
+        ratio: expect.stringMatching(/^hmac-sha256:[0-9a-f]{64}$/),
+        enabled: trueHash,
+        off: expect.stringMatching(/^hmac-sha256:[0-9a-f]{64}$/),
+        none: null,
+      });
+      const response = entries.find(
+        (e) =>
+          e.type === 'response' &&
+          e.request.path === 'secret/data/app/pin' &&
+          e.request.operation === 'read',
+      );
+      expect(response.response.data.data.pin).toBe(pinHash);
+      // No number or boolean is left anywhere in request or response data, or in auth.
+      for (const e of entries.filter((x) => x.type === 'request' || x.type === 'response')) {
+        for (const block of [
+          e.request.data,
+          e.response?.data,
+          e.response?.auth,
+          e.auth?.metadata,
+        ]) {
+          for (const [path, value] of scalars(block ?? null)) {
+            if (/\.(token_)?policies\.\d+$/.test(path)) continue; // policy names stay readable
+            expect([path, typeof value]).not.toEqual([path, 'number']);
+            expect([path, typeof value]).not.toEqual([path, 'boolean']);
+          }
+        }
+      }
     } finally {
       await s.storage.cleanup();
     }

@@ -7,23 +7,51 @@ export type AuditKey = KeyObject;
 /** Prefix of every HMAC'd value in an audit entry, as Vault writes them. */
 export const HMAC_PREFIX = 'hmac-sha256:';
 
-/** HMAC of one string value, in the audit log's form. */
-export function hmacValue(key: AuditKey, value: string): string {
-  return HMAC_PREFIX + hmacSha256(key, value).toString('hex');
+/** A JSON value that is neither an object, an array nor null. */
+export type AuditScalar = string | number | boolean;
+
+/**
+ * The string a scalar is HMAC'd as: a string is itself, a number or boolean is written as JSON
+ * writes it after parsing (`1.0` and `1e0` → `1`, `true`). So `sys/audit-hash` finds the
+ * number 42 with the input `42` or `"42"` — a number and the string of its digits share an HMAC.
+ *
+ * @example
+ * ```ts
+ * canonicalScalar(1.0); // '1'
+ * canonicalScalar(true); // 'true'
+ * ```
+ */
+export function canonicalScalar(value: AuditScalar): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** HMAC of one value, in the audit log's form. */
+export function hmacValue(key: AuditKey, value: AuditScalar): string {
+  return HMAC_PREFIX + hmacSha256(key, canonicalScalar(value)).toString('hex');
 }
 
 /**
- * Replaces every string inside `value` (object values and array items, at any depth) with its
- * HMAC, keeping keys, numbers, booleans and structure: an operator can still see which fields
- * were sent, and can find a known value with `sys/audit-hash`, but the log holds no secret.
+ * Replaces every scalar inside `value` (strings, numbers and booleans, in object values and
+ * array items, at any depth) with the HMAC of its canonical string, keeping keys, arrays and
+ * `null`: an operator can still see which fields were sent, and find a known value with
+ * `sys/audit-hash`, but the log holds no value — a PIN sent as a number is no more readable
+ * than one sent as a string. `null` stays: it carries no value.
+ *
+ * @example
+ * ```ts
+ * hmacScalars(key, { pin: 1234, ok: true, note: null });
+ * // { pin: 'hmac-sha256:…', ok: 'hmac-sha256:…', note: null }
+ * ```
  */
-export function hmacStrings(key: AuditKey, value: unknown): unknown {
-  if (typeof value === 'string') return hmacValue(key, value);
-  if (Array.isArray(value)) return value.map((item) => hmacStrings(key, item));
+export function hmacScalars(key: AuditKey, value: unknown): unknown {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return hmacValue(key, value);
+  if (Array.isArray(value)) return value.map((item) => hmacScalars(key, item));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = hmacStrings(key, v);
+    for (const [k, v] of Object.entries(value)) out[k] = hmacScalars(key, v);
     return out;
   }
-  return value;
+  // null (and anything JSON cannot carry, which a parsed body never holds).
+  return value === undefined ? undefined : null;
 }

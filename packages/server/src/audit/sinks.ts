@@ -1,18 +1,39 @@
 import { type FileHandle, open, stat } from 'node:fs/promises';
 
+/**
+ * What a sink already holds, read back to check that it continues the chain the server
+ * recorded (`audit-continuity.ts`).
+ */
+export interface SinkHistory {
+  /** `absent`: nothing there yet; `special`: a device, FIFO or the like, which cannot be read back. */
+  readonly kind: 'regular' | 'absent' | 'special';
+  /** Bytes in a regular file (0 otherwise). */
+  readonly size: number;
+  /** Complete lines from the last to the first; a torn last line (no newline) is skipped. */
+  backward(): AsyncIterable<string>;
+  /** The first complete line, if any. */
+  first(): Promise<string | undefined>;
+}
+
 /** Where audit lines go. A sink writes whole lines, one at a time, in order. */
 export interface AuditSink {
   readonly name: string;
   /** Appends one or more lines (joined by newlines, without the final newline). */
   write(lines: string): Promise<void>;
-  /** The last complete line already in the sink, to continue its hash chain after a restart. */
-  lastLine(): Promise<{ line: string; torn: boolean } | undefined>;
+  /**
+   * What the sink holds already, to continue its hash chain after a restart and check that
+   * nothing was cut; absent for sinks that cannot be read back (stdout).
+   */
+  history?(): Promise<SinkHistory>;
+  /** True when the next write is the first into an empty file (a new file starts there). */
+  startsFile?(): Promise<boolean>;
   close(): Promise<void>;
   /** Closes and reopens the destination (log rotation); optional. */
   reopen?(): Promise<void>;
 }
 
-const TAIL_BYTES = 64 * 1024;
+const CHUNK_BYTES = 64 * 1024;
+const NEWLINE = 0x0a;
 
 /**
  * Appends to a file (created with mode 0600). The file is opened lazily on the first write and
@@ -24,43 +45,132 @@ const TAIL_BYTES = 64 * 1024;
  * ```
  */
 export function createFileSink(name: string, path: string): AuditSink {
-  let handle: Promise<FileHandle> | undefined;
+  let handle: Promise<{ file: FileHandle; sizeAtOpen: number }> | undefined;
+  let written = 0;
   const file = () => {
-    handle ??= open(path, 'a', 0o600);
+    handle ??= (async () => {
+      const opened = await open(path, 'a', 0o600);
+      const { size } = await opened.stat();
+      return { file: opened, sizeAtOpen: size };
+    })();
     return handle;
   };
   return {
     name,
     async write(line) {
-      const h = await file();
-      await h.write(`${line}\n`);
+      const { file: h } = await file();
+      const text = `${line}\n`;
+      await h.write(text);
+      written += Buffer.byteLength(text);
     },
-    async lastLine() {
-      const info = await stat(path).catch(() => undefined);
-      if (info === undefined || !info.isFile() || info.size === 0) return undefined;
-      const reader = await open(path, 'r');
-      try {
-        const length = Math.min(TAIL_BYTES, info.size);
-        const buffer = Buffer.alloc(length);
-        await reader.read(buffer, 0, length, info.size - length);
-        const text = buffer.toString('utf8');
-        const torn = !text.endsWith('\n');
-        const lines = text.split('\n').filter((l) => l.length > 0);
-        const last = torn ? lines.at(-2) : lines.at(-1);
-        return last === undefined ? undefined : { line: last, torn };
-      } finally {
-        await reader.close();
-      }
+    async startsFile() {
+      const { sizeAtOpen } = await file();
+      return sizeAtOpen === 0 && written === 0;
     },
+    history: () => fileHistory(path),
     async close() {
       const h = handle;
       handle = undefined;
-      if (h !== undefined) await (await h).close();
+      written = 0;
+      if (h !== undefined) await (await h).file.close();
     },
     async reopen() {
       await this.close();
     },
   };
+}
+
+/** Reads a file's lines back, for {@link AuditSink.history}. */
+async function fileHistory(path: string): Promise<SinkHistory> {
+  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  const kind = info === undefined ? 'absent' : info.isFile() ? 'regular' : 'special';
+  const size = kind === 'regular' ? (info?.size ?? 0) : 0;
+  return {
+    kind,
+    size,
+    backward: () => linesBackward(path, size),
+    first: async () => {
+      for await (const line of linesForward(path, size)) return line;
+      return undefined;
+    },
+  };
+}
+
+/**
+ * Complete lines of the first `size` bytes of `path`, last first (a torn last line is skipped),
+ * read in chunks from the end, so finding a recent line does not read a large file whole.
+ *
+ * @example
+ * ```ts
+ * for await (const line of linesBackward('audit.log', (await stat('audit.log')).size)) break;
+ * ```
+ */
+export async function* linesBackward(
+  path: string,
+  size: number,
+  chunkBytes = CHUNK_BYTES,
+): AsyncGenerator<string> {
+  if (size === 0) return;
+  const reader = await open(path, 'r');
+  try {
+    let end = size;
+    let rest = Buffer.alloc(0); // the start of the file up to here is not read yet
+    let sawNewline = false; // bytes after the file's last newline are a torn line, not yielded
+    while (end > 0) {
+      const start = Math.max(0, end - chunkBytes);
+      const chunk = Buffer.alloc(end - start);
+      await reader.read(chunk, 0, chunk.length, start);
+      const data = Buffer.concat([chunk, rest]);
+      let right = data.length;
+      let newline = data.lastIndexOf(NEWLINE, right - 1);
+      while (newline !== -1) {
+        const line = data.subarray(newline + 1, right);
+        if (sawNewline && line.length > 0) yield line.toString('utf8');
+        sawNewline = true;
+        right = newline;
+        newline = right > 0 ? data.lastIndexOf(NEWLINE, right - 1) : -1;
+      }
+      rest = data.subarray(0, right);
+      end = start;
+    }
+    if (sawNewline && rest.length > 0) yield rest.toString('utf8');
+  } finally {
+    await reader.close();
+  }
+}
+
+/** Complete lines of the first `size` bytes of `path`, first first. */
+async function* linesForward(
+  path: string,
+  size: number,
+  chunkBytes = CHUNK_BYTES,
+): AsyncGenerator<string> {
+  if (size === 0) return;
+  const reader = await open(path, 'r');
+  try {
+    let position = 0;
+    let rest = Buffer.alloc(0);
+    while (position < size) {
+      const chunk = Buffer.alloc(Math.min(chunkBytes, size - position));
+      const { bytesRead } = await reader.read(chunk, 0, chunk.length, position);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      let data = Buffer.concat([rest, chunk.subarray(0, bytesRead)]);
+      let newline = data.indexOf(NEWLINE);
+      while (newline !== -1) {
+        const line = data.subarray(0, newline);
+        if (line.length > 0) yield line.toString('utf8');
+        data = data.subarray(newline + 1);
+        newline = data.indexOf(NEWLINE);
+      }
+      rest = data;
+    }
+  } finally {
+    await reader.close();
+  }
 }
 
 /** Writes to standard output (for containers whose log collector keeps the lines). */
@@ -71,7 +181,6 @@ export function createStdoutSink(name = 'stdout'): AuditSink {
       new Promise((resolve, reject) => {
         process.stdout.write(`${line}\n`, (err) => (err ? reject(err) : resolve()));
       }),
-    lastLine: async () => undefined,
     close: async () => {},
   };
 }

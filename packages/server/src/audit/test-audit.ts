@@ -4,7 +4,7 @@
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import type { CheckpointSigner } from './audit-chain.js';
-import type { AuditSink } from './sinks.js';
+import type { AuditSink, SinkHistory } from './sinks.js';
 
 /** A fresh Ed25519 checkpoint signer, with its public key as PEM for the verifier. */
 export function signer(): CheckpointSigner & { pem: string } {
@@ -18,7 +18,10 @@ export function signer(): CheckpointSigner & { pem: string } {
   };
 }
 
-/** An in-memory sink: the "file" is an array of lines. */
+/**
+ * An in-memory sink: the "file" is an array of lines (`undefined`: no file at all). Give the
+ * same array to another sink to play a restart on the same file.
+ */
 export function memorySink(lines: string[] = []): AuditSink & { lines: string[] } {
   return {
     name: 'file',
@@ -26,9 +29,21 @@ export function memorySink(lines: string[] = []): AuditSink & { lines: string[] 
     write: async (text) => {
       lines.push(...text.split('\n')); // one write may carry several lines
     },
-    lastLine: async () =>
-      lines.length === 0 ? undefined : { line: lines.at(-1) as string, torn: false },
+    history: async () => memoryHistory(lines),
+    startsFile: async () => lines.length === 0,
     close: async () => {},
+  };
+}
+
+/** The history of a file holding `lines` (as a file sink reads it back). */
+export function memoryHistory(lines: readonly string[]): SinkHistory {
+  return {
+    kind: 'regular',
+    size: fileText(lines).length,
+    backward: async function* () {
+      for (let i = lines.length - 1; i >= 0; i--) yield lines[i] as string;
+    },
+    first: async () => lines[0],
   };
 }
 

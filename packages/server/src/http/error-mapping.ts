@@ -14,6 +14,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ERR_NOT_FOUND: 404,
   ERR_PAYLOAD_TOO_LARGE: 413,
   ERR_AUDIT_UNAVAILABLE: 500,
+  ERR_AUDIT_CHAIN_BROKEN: 500,
   // Storage does not hold what the barrier wrote: the server's fault, never the request's.
   ERR_STORAGE_INTEGRITY: 500,
   ERR_KEY_NOT_FOUND: 400,

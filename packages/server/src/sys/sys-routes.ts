@@ -4,11 +4,12 @@ import { stringList } from '../auth/params.js';
 import type { ServerContext } from '../context.js';
 import { bodyOf } from '../http/body-parser.js';
 import { ok } from '../http/envelope.js';
+import { registerAuditRoutes } from './audit-routes.js';
 import { describeMount, MOUNTS, mountOf } from './mounts.js';
 
 /**
  * The remaining `sys/` endpoints: mounts (and the UI mount lookup the `vault kv` CLI uses),
- * `capabilities-self`, and the audit endpoints.
+ * `capabilities-self`, and the audit endpoints (`audit-routes.ts`).
  *
  * @example
  * ```ts
@@ -51,40 +52,5 @@ export function registerSysRoutes(app: FastifyInstance, ctx: ServerContext): voi
     return ok(request, reply, { ...data, capabilities: data[paths[0] as string] });
   });
 
-  app.get('/v1/sys/audit', { config: { access: { sudo: true } } }, async (request, reply) => {
-    const data = Object.fromEntries(
-      ctx.audit
-        .sinkNames()
-        .map((name) => [
-          `${name}/`,
-          { type: name.startsWith('stdout') ? 'stdout' : 'file', path: `${name}/`, options: {} },
-        ]),
-    );
-    return ok(request, reply, data);
-  });
-
-  app.post(
-    '/v1/sys/audit-hash/:sink',
-    { config: { access: { sudo: true } } },
-    async (request, reply) => {
-      const input = bodyOf(request).input;
-      if (typeof input !== 'string')
-        throw new CustosError('ERR_INVALID_REQUEST', "missing 'input'");
-      return ok(request, reply, {
-        hash: ctx.audit.hash((request.params as { sink: string }).sink, input),
-      });
-    },
-  );
-
-  app.get('/v1/sys/audit/public-key', async (request, reply) => {
-    const key = ctx.audit.publicKey();
-    if (key === undefined) throw new CustosError('ERR_NOT_FOUND', 'no audit sink is enabled');
-    return ok(request, reply, { key_id: key.keyId, public_key: key.publicKey });
-  });
-
-  app.get(
-    '/v1/sys/audit/checkpoints',
-    { config: { access: { sudo: true } } },
-    async (request, reply) => ok(request, reply, { checkpoints: ctx.audit.checkpoints() }),
-  );
+  registerAuditRoutes(app, ctx);
 }

@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import type { Lazy } from '../../lazy.js';
 import { addServerFlags } from '../../server-flags.js';
 
-/** `custos audit verify`: check an audit log's hash chain and signed checkpoints. */
+/**
+ * `custos audit verify`: check an audit log's hash chain and signed checkpoints;
+ * `custos audit new-file`: start a new file for a sink the server refused.
+ */
 export function registerAuditCommands(program: Command, lazy: Lazy): void {
   const audit = program.command('audit').description('verify tamper-evident audit logs');
   const verify = audit
@@ -19,7 +22,21 @@ export function registerAuditCommands(program: Command, lazy: Lazy): void {
       false,
     )
     .option('--sink <name>', 'the sink this file belongs to, with --server', 'file')
+    .option(
+      '--clock-skew <duration>',
+      'how far an entry may be dated after now, or before the entry preceding it',
+      '5m',
+    )
     .option('--format <format>', 'text or json', 'text')
     .action(lazy(() => import('./verify.js')));
   addServerFlags(verify);
+  const newFile = audit
+    .command('new-file')
+    .description(
+      'start a new file for a sink the server refused because its file no longer holds the recorded chain (CUSTOS_ADDR, CUSTOS_TOKEN with sudo); move the old file aside first',
+    )
+    .argument('[sink]', 'the sink to start a new file for', 'file')
+    .option('--format <format>', 'text or json', 'text')
+    .action(lazy(() => import('./new-file.js')));
+  addServerFlags(newFile);
 }

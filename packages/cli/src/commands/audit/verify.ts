@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { parseDurationSeconds } from '@custos/core/duration';
 import { CustosError } from '@custos/core/errors';
-import { verifyAuditLog } from '@custos/server/audit-verify';
+import { type FileStart, type VerifyOptions, verifyAuditLog } from '@custos/server/audit-verify';
 import { ExitCode } from '../../exit-codes.js';
 import { print, warn } from '../../output.js';
 import { type ServerFlags, serverClient } from '../../server-client.js';
@@ -9,10 +10,12 @@ interface Options extends ServerFlags {
   publicKey?: string;
   server: boolean;
   sink: string;
+  clockSkew: string;
   format: string;
 }
 
 export async function run(file: string, options: Options): Promise<number> {
+  const clockSkewMs = parseDurationSeconds(options.clockSkew, '--clock-skew') * 1000;
   const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new CustosError(
       'ERR_INVALID_ARGUMENT',
@@ -23,23 +26,11 @@ export async function run(file: string, options: Options): Promise<number> {
     options.publicKey === undefined
       ? undefined
       : (await readFile(options.publicKey, 'utf8')).trim();
-  let expectedCheckpoint: { seq: number; hash: string } | undefined;
-  if (options.server) {
-    const { body } = await serverClient(options).request('GET', 'sys/audit/checkpoints');
-    const checkpoints = (
-      body as { data: { checkpoints: { sink: string; seq: number; hash: string }[] } }
-    ).data.checkpoints;
-    const latest = checkpoints.find((c) => c.sink === options.sink);
-    if (latest === undefined)
-      throw new CustosError(
-        'ERR_NOT_FOUND',
-        `the server has no checkpoint for sink ${options.sink}`,
-      );
-    expectedCheckpoint = { seq: latest.seq, hash: latest.hash };
-  }
+  const server = options.server ? await serverRecords(options) : undefined;
   const report = verifyAuditLog(text, {
+    clockSkewMs,
     ...(publicKey === undefined ? {} : { publicKey }),
-    ...(expectedCheckpoint === undefined ? {} : { expectedCheckpoint }),
+    ...server,
   });
   if (options.format === 'json') {
     print(JSON.stringify(report, null, 2));
@@ -63,4 +54,24 @@ export async function run(file: string, options: Options): Promise<number> {
     );
   }
   return report.ok ? ExitCode.ok : ExitCode.finding;
+}
+
+/** The sink's latest checkpoint and file starts, as the server recorded them. */
+async function serverRecords(options: Options): Promise<VerifyOptions> {
+  const { sink } = options;
+  const { body } = await serverClient(options).request('GET', 'sys/audit/checkpoints');
+  const data = (body as { data: ServerState }).data;
+  const latest = data.checkpoints.find((c) => c.sink === sink);
+  const files = data.files?.[sink] ?? [];
+  if (latest === undefined && files.length === 0)
+    throw new CustosError('ERR_NOT_FOUND', `the server has no record of audit sink ${sink}`);
+  return {
+    ...(latest === undefined ? {} : { expectedCheckpoint: { seq: latest.seq, hash: latest.hash } }),
+    fileStarts: files,
+  };
+}
+
+interface ServerState {
+  checkpoints: { sink: string; seq: number; hash: string }[];
+  files?: Record<string, FileStart[]>;
 }
