@@ -186,15 +186,14 @@ describe.each(await storageKinds())('audit log over HTTP on %s', (kind) => {
       auditTimeoutMs: 300,
     });
     try {
-      const started = Date.now();
+      // A hang would end this test at its timeout: answering at all is the point, so no clock here.
       const results = await Promise.all(
         Array.from({ length: 5 }, () =>
           s.request('POST', 'secret/data/y', { body: { data: { a: 1 } } }),
         ),
       );
       expect(results.map((r) => r.status)).toEqual([500, 500, 500, 500, 500]);
-      // A generous bound on a noisy machine: the point is "returns", not "returns fast".
-      expect(Date.now() - started).toBeLessThan(10_000);
+      for (const r of results) expect(r.body).toEqual({ errors: ['audit log unavailable'] });
       expect((await s.request('GET', 'sys/health')).status).toBe(200);
     } finally {
       // A reader releases the blocked open so the process can close cleanly.

@@ -171,7 +171,8 @@ export class SealManager implements BarrierKeys {
    * Adds one unseal key share. When `t` distinct shares are in, reproduces the root key,
    * verifies it, opens the barrier keyring and runs the unseal hooks; on failure the progress
    * is reset, the server stays sealed and the error is thrown (`ERR_UNSEAL_FAILED` for a wrong
-   * combination). Outside the `sealed` phase a share is not taken: the status is returned.
+   * combination). A share that arrives while a seal is finishing waits for it, then counts;
+   * while unsealing or unsealed a share is not taken: the status is returned.
    */
   async submitShare(share: Buffer): Promise<SealStatus> {
     if (this.#config === undefined) await this.load();
@@ -179,6 +180,8 @@ export class SealManager implements BarrierKeys {
     if (config === undefined) {
       throw new CustosError('ERR_NOT_INITIALIZED', 'the server is not initialized');
     }
+    // An operator who unseals right after a seal must not see the share silently dropped.
+    if (this.#phase === 'sealing') await this.#sealing;
     if (this.#phase !== 'sealed') return this.status();
     if (share.length !== SHARE_LENGTH) {
       throw new CustosError(

@@ -146,6 +146,25 @@ describe.each(await storageKinds())('seal phases on %s (production mode)', (kind
     );
   });
 
+  it('an unseal key sent while a seal finishes waits for the seal, then counts', async () => {
+    expect((await unsealOverHttp(server, init.keys)).body.sealed).toBe(false);
+    sealHold.arm();
+    const sealed = server.context.seal.seal();
+    await vi.waitFor(() => expect(server.context.seal.phase()).toBe('sealing'));
+    // Submitted while the phase is still `sealing` (no HTTP round trip to race the release).
+    const first = server.context.seal.submitShare(Buffer.from(init.keys[0] as string, 'hex'));
+    sealHold.release();
+    await sealed;
+    expect((await first).progress).toBe(1);
+    // Not dropped as "not sealed yet": both shares were taken once the seal had finished.
+    const second = await server.context.seal.submitShare(
+      Buffer.from(init.keys[1] as string, 'hex'),
+    );
+    expect(second.sealed).toBe(false);
+    expect(server.context.seal.phase()).toBe('unsealed');
+    await server.context.seal.seal();
+  });
+
   it('a seal requested during an unseal waits for it, then seals', async () => {
     unsealHold.arm();
     const unsealed = unsealOverHttp(server, init.keys);
