@@ -20,7 +20,8 @@ const ALL = ['create', 'read', 'update', 'patch', 'delete', 'list', 'sudo'];
  * transit keys, two AppRole roles (checked below). Every other name (policies, audit sinks,
  * mounts) has one spelling, and any other is refused.
  */
-const CASE_SENSITIVE = ['secret/', 'transit/', 'auth/approle/'];
+/** Where names are case-sensitive (audit sink names come from the server's configuration). */
+const CASE_SENSITIVE = ['secret/', 'transit/', 'auth/approle/', 'sys/audit/new-file/'];
 
 interface AuditLine {
   readonly type: string;
