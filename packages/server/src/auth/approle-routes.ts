@@ -42,7 +42,7 @@ function roleInput(body: Record<string, unknown>): Partial<ApproleRole> {
 export function registerApproleRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const base = '/v1/auth/approle';
 
-  app.get(`${base}/role`, async (request, reply) => {
+  app.get(`${base}/role`, { config: { access: { list: true } } }, async (request, reply) => {
     if (!isListRequest(request)) throw new CustosError('ERR_NOT_FOUND', 'not found');
     const keys = await ctx.approles.listRoles();
     if (keys.length === 0) throw new CustosError('ERR_NOT_FOUND', 'not found');

@@ -3,10 +3,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditRequest } from '../audit/audit-broker.js';
 import type { ServerContext } from '../context.js';
 import { apiPathOf } from './api-path.js';
-import { toHttpError } from './error-mapping.js';
-import { operationOf, type RouteAccess } from './route-access.js';
+import { HttpResponseError, toHttpError } from './error-mapping.js';
+import { operationOf, type RouteAccess, resolveWriteOperation } from './route-access.js';
 
 const TOKEN_HEADER = 'x-vault-token';
+
+/** Vault's answer to an operation a path does not have (a list request on a route that reads). */
+const unsupportedOperation = () =>
+  new HttpResponseError(405, { errors: ['unsupported operation'] });
 
 /** The token of a request: `X-Vault-Token`, or `Authorization: Bearer …`. */
 export function tokenOf(request: FastifyRequest): string | undefined {
@@ -47,8 +51,11 @@ export function registerBoundary(app: FastifyInstance, ctx: ServerContext): void
     request.custos = { path, operation: 'read' };
     // Sealed, not initialised, or an unseal or seal in progress: refused (503) before anything.
     if (!access.whileSealed) ctx.seal.requireUnsealed();
-    request.custos.operation = await operationOf(request, access);
+    const operation = operationOf(request);
+    if (operation === 'list' && access.list !== true) throw unsupportedOperation();
+    request.custos.operation = operation;
     if (access.unauthenticated) {
+      request.custos.operation = await resolveWriteOperation(request, access, operation);
       if (access.audit !== false && ctx.seal.isUnsealed()) await logRequest(request, ctx);
       return;
     }
@@ -58,6 +65,9 @@ export function registerBoundary(app: FastifyInstance, ctx: ServerContext): void
     try {
       const entry = await ctx.tokens.authenticate(token);
       request.custos.entry = entry;
+      // Only now may storage be asked whether the target exists: an anonymous caller makes the
+      // server read (and cache) nothing.
+      request.custos.operation = await resolveWriteOperation(request, access, operation);
       const acl = await ctx.policies.aclFor(entry.policies);
       request.custos.acl = acl;
       const aclPath =

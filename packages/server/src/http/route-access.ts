@@ -23,6 +23,12 @@ export interface RouteAccess {
   /** Audit the request and response (default true). Health checks opt out. */
   readonly audit?: boolean;
   /**
+   * The GET route answers LIST (`LIST`, `GET ?list=true`), judged as `list` on the path with a
+   * trailing slash. On any other GET route a list request is refused (405) before the ACL, so
+   * a `list` grant never reaches a handler that reads.
+   */
+  readonly list?: boolean;
+  /**
    * Path parameters that name something with one canonical spelling, each with the check that
    * throws for any other (policy names are lower case). The boundary runs them before the ACL,
    * so a name is never judged in one spelling and served in another; handlers never normalise
@@ -52,19 +58,18 @@ declare module 'fastify' {
   }
 }
 
-/** The operation a request performs, as Vault names it. */
-export async function operationOf(
-  request: FastifyRequest,
-  access: RouteAccess,
-): Promise<Capability> {
+/**
+ * The operation a request performs, as Vault names it, before storage is asked anything: a
+ * POST/PUT is `update` until {@link resolveWriteOperation} finds the target missing.
+ */
+export function operationOf(request: FastifyRequest): Capability {
   switch (request.method) {
     case 'GET':
     case 'HEAD':
       return isListRequest(request) ? 'list' : 'read';
     case 'POST':
     case 'PUT':
-      if (access.exists === undefined) return 'update';
-      return (await access.exists(request)) ? 'update' : 'create';
+      return 'update';
     case 'PATCH':
       return 'patch';
     case 'DELETE':
@@ -72,6 +77,19 @@ export async function operationOf(
     default:
       return 'read';
   }
+}
+
+/**
+ * For a POST/PUT on a route that declares `exists`: `create` when the target is missing, else
+ * `update`. Asks storage, so the boundary calls it only for an authenticated caller.
+ */
+export async function resolveWriteOperation(
+  request: FastifyRequest,
+  access: RouteAccess,
+  operation: Capability,
+): Promise<Capability> {
+  if (operation !== 'update' || access.exists === undefined) return operation;
+  return (await access.exists(request)) ? 'update' : 'create';
 }
 
 /** `LIST` arrives as `GET ?list=true` (see list-method.ts); `?list=1` is accepted too. */

@@ -199,6 +199,7 @@ export function registerKvRoutes(app: FastifyInstance, mount: string, kv: KvEngi
   app.route({
     method: 'GET',
     url: `${base}/metadata`,
+    config: { access: { list: true } },
     handler: async (request, reply) => {
       if (!isListRequest(request)) throw new CustosError('ERR_NOT_FOUND', 'not found');
       return list(request, reply, '');
@@ -207,6 +208,7 @@ export function registerKvRoutes(app: FastifyInstance, mount: string, kv: KvEngi
   app.route({
     method: 'GET',
     url: `${base}/metadata/*`,
+    config: { access: { list: true } },
     handler: async (request, reply) => {
       if (isListRequest(request)) return list(request, reply, keyOf(request, true));
       const meta = await kv.readMetadata(keyOf(request));

@@ -39,7 +39,7 @@ export function registerPolicyRoutes(app: FastifyInstance, ctx: ServerContext): 
   for (const base of ['/v1/sys/policies/acl', '/v1/sys/policy']) {
     // The older sys/policy endpoints also answer with their fields at the top level.
     const legacy = base === '/v1/sys/policy';
-    app.get(base, async (request, reply) => {
+    app.get(base, { config: { access: { list: true } } }, async (request, reply) => {
       const keys = await ctx.policies.list();
       if (legacy)
         return reply.send({

@@ -30,6 +30,11 @@ export interface PolicyStoreOptions {
    * this node are seen at once; on other nodes sharing the database, after at most this long.
    */
   readonly cacheTtlMs?: number;
+  /**
+   * Most policies (and misses) kept in the cache; the oldest goes first. A bound, because a
+   * caller chooses the names looked up (a write to `sys/policies/acl/<any name>`).
+   */
+  readonly cacheLimit?: number;
   readonly now?: () => number;
 }
 
@@ -58,7 +63,13 @@ export interface PolicyStore {
 export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions = {}): PolicyStore {
   const ttl = options.cacheTtlMs ?? 5000;
   const now = options.now ?? Date.now;
+  const limit = options.cacheLimit ?? 1000;
   const cache = new Map<string, { policy: Policy | undefined; at: number }>();
+  const remember = (name: string, policy: Policy | undefined) => {
+    cache.delete(name);
+    if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
+    cache.set(name, { policy, at: now() });
+  };
 
   const get = async (name: string): Promise<Policy | undefined> => {
     const hit = cache.get(name);
@@ -67,7 +78,7 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
     let policy = entry === undefined ? undefined : parsePolicy(name, entry.data.text);
     if (policy === undefined && name === 'default')
       policy = parsePolicy('default', DEFAULT_POLICY_TEXT);
-    cache.set(name, { policy, at: now() });
+    remember(name, policy);
     return policy;
   };
 
@@ -79,7 +90,7 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
         throw new CustosError('ERR_INVALID_REQUEST', 'cannot update the root policy');
       const policy = parsePolicy(name, text);
       await barrier.write(PREFIX + name, { text });
-      cache.set(name, { policy, at: now() });
+      remember(name, policy);
     },
     async delete(name) {
       if (name === 'root' || name === 'default') {

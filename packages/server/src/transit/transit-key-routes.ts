@@ -87,7 +87,7 @@ export function registerTransitKeyRoutes(app: FastifyInstance, ctx: ServerContex
     return describeKey(found.policy, found.versions, ctx.transit.now().getTime());
   };
 
-  app.get(base, async (request, reply) => {
+  app.get(base, { config: { access: { list: true } } }, async (request, reply) => {
     if (!isListRequest(request)) throw new CustosError('ERR_NOT_FOUND', 'not found');
     const keys = await ctx.transit.list();
     if (keys.length === 0) throw new CustosError('ERR_NOT_FOUND', 'not found');
