@@ -1,0 +1,78 @@
+/**
+ * The security-critical modules whose tests are measured by mutation testing. Paths are globs
+ * relative to the repository root; tests are not mutated.
+ */
+export interface MutationModule {
+  /** What the module is, in the report. */
+  readonly title: string;
+  /**
+   * Files to mutate. The tests that run against a mutant are those vitest relates to its file
+   * (`vitest related`): the tests that import it, directly or not, within its package.
+   */
+  readonly mutate: readonly string[];
+}
+
+const NOT_TESTS = ['!**/*.test.ts', '!**/test-*.ts', '!**/*.fixture.ts'];
+
+export const MUTATION_MODULES: Readonly<Record<string, MutationModule>> = {
+  admission: {
+    title: 'Admission and ACL (boundary, API path, policies)',
+    mutate: [
+      'packages/server/src/http/boundary.ts',
+      'packages/server/src/http/api-path.ts',
+      'packages/server/src/http/route-access.ts',
+      'packages/server/src/policy/acl.ts',
+      'packages/server/src/policy/policy-parse.ts',
+    ],
+  },
+  tokens: {
+    title: 'Token store (lifetimes, trees, revocation)',
+    mutate: [
+      'packages/server/src/auth/token-store.ts',
+      'packages/server/src/auth/token-lifetime.ts',
+      'packages/server/src/auth/token-entry.ts',
+    ],
+  },
+  seal: {
+    title: 'Seal (Shamir root key, phases, stored keyring)',
+    mutate: ['packages/server/src/seal/*.ts', ...NOT_TESTS],
+  },
+  barrier: {
+    title: 'Barrier',
+    mutate: ['packages/server/src/barrier/*.ts', ...NOT_TESTS],
+  },
+  audit: {
+    title: 'Audit chain, continuity and verification',
+    mutate: [
+      'packages/server/src/audit/audit-chain.ts',
+      'packages/server/src/audit/audit-verify.ts',
+      'packages/server/src/audit/audit-continuity.ts',
+      'packages/server/src/audit/audit-line.ts',
+      'packages/server/src/audit/hmac-values.ts',
+    ],
+  },
+  crypto: {
+    title: 'Crypto envelope and keyring',
+    mutate: [
+      'packages/core/src/crypto/envelope.ts',
+      'packages/core/src/crypto/keyring.ts',
+      'packages/core/src/crypto/keyring-json.ts',
+      'packages/core/src/crypto/aead.ts',
+      'packages/core/src/crypto/associated-data.ts',
+    ],
+  },
+  fields: {
+    title: 'Field cipher',
+    mutate: [
+      'packages/core/src/fields/field-cipher.ts',
+      'packages/core/src/fields/keyring-field-cipher.ts',
+      'packages/core/src/fields/kms-field-cipher.ts',
+      'packages/core/src/fields/field-aad.ts',
+      'packages/core/src/fields/blind-index.ts',
+    ],
+  },
+  'api-keys': {
+    title: 'API keys',
+    mutate: ['packages/core/src/api-keys/*.ts', ...NOT_TESTS],
+  },
+};

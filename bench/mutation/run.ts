@@ -1,0 +1,54 @@
+/**
+ * `npm run mutation [module…]`: mutation-tests the security-critical modules with StrykerJS and
+ * rewrites bench/MUTATION.md from the per-module summaries in bench/mutation/<module>.json.
+ * Incremental: a rerun tests only the mutants whose code or tests changed
+ * (bench/mutation/<module>.incremental.json, kept out of git).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import type { MutantResult } from '@stryker-mutator/api/core';
+import { Stryker } from '@stryker-mutator/core';
+import { MUTATION_MODULES } from './modules.js';
+import { type ModuleSummary, renderMutationReport, summarise } from './report.js';
+
+const root = new URL('../../', import.meta.url);
+const requested = process.argv.slice(2);
+const unknown = requested.filter((name) => !(name in MUTATION_MODULES));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `mutation: unknown module ${unknown.join(', ')} (known: ${Object.keys(MUTATION_MODULES).join(', ')})\n`,
+  );
+  process.exit(2);
+}
+const names = requested.length > 0 ? requested : Object.keys(MUTATION_MODULES);
+
+for (const name of names) {
+  const module = MUTATION_MODULES[name];
+  if (module === undefined) continue;
+  process.stderr.write(`mutation: ${name} (${module.title})…\n`);
+  const stryker = new Stryker({
+    configFile: new URL('stryker.config.mjs', root).pathname,
+    mutate: [...module.mutate],
+    incrementalFile: `bench/mutation/${name}.incremental.json`,
+  });
+  const results: MutantResult[] = await stryker.runMutationTest();
+  const summary = await summarise(name, module, results, root);
+  await writeFile(
+    new URL(`bench/mutation/${name}.json`, root),
+    `${JSON.stringify(summary, null, 2)}\n`,
+  );
+  process.stderr.write(
+    `mutation: ${name}: score ${summary.score.toFixed(1)} %, ${summary.unexplained.length} unexplained survivor(s)\n`,
+  );
+}
+
+const summaries: ModuleSummary[] = [];
+for (const name of Object.keys(MUTATION_MODULES)) {
+  try {
+    const text = await readFile(new URL(`bench/mutation/${name}.json`, root), 'utf8');
+    summaries.push(JSON.parse(text) as ModuleSummary);
+  } catch {
+    // Not measured yet: the report says so.
+  }
+}
+await writeFile(new URL('bench/MUTATION.md', root), renderMutationReport(summaries));
+process.stderr.write('mutation: wrote bench/MUTATION.md\n');

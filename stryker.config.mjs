@@ -1,0 +1,19 @@
+// StrykerJS settings shared by every module of `npm run mutation` (bench/mutation/run.ts sets
+// `mutate`, the vitest directory and the report files per module).
+export default {
+  packageManager: 'npm',
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.config.ts', related: true },
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.check.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  coverageAnalysis: 'perTest',
+  incremental: true,
+  concurrency: 2,
+  timeoutMS: 30_000,
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+  reporters: ['clear-text', 'progress'],
+  clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
+  ignorePatterns: ['bench/RESULTS.md', 'bench/MUTATION.md', 'bench/mutation/*.json', 'docs'],
+};
