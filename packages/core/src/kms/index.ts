@@ -66,7 +66,6 @@ export {
   type DecryptInput,
   decryptWithKey,
   type EncryptInput,
-  ERR_TOO_OLD,
   encryptionVersion,
   encryptWithKey,
   hmacWithKey,
