@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createAeadKey, hmacSha256, open, seal } from '@custos/core/crypto';
+import { hmacSha256 } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
+import { createAeadKey, open, seal } from '@custos/core/internal/aead';
 import { combine, split } from 'shamir-secret-sharing';
 
 const ROOT_KEY_LENGTH = 32;

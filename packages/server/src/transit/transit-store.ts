@@ -4,7 +4,6 @@ import {
   assertNotRevoked,
   assertReplaceable,
   assertRotatable,
-  type CreateTransitKeyOptions,
   changeState,
   checkEncryption,
   configureKey,
@@ -12,19 +11,18 @@ import {
   createKeyVersion,
   decodeBackup,
   encodeBackup,
-  type KeyState,
   materialFingerprints,
   planTrim,
   rotationDue,
   rotationDueByAge,
-  type TransitKeyConfigChange,
   type TransitKeyPolicy,
   type TransitKeyVersion,
   type TransitKeyView,
   validateKeyName,
   versionExhausted,
   wasRevoked,
-} from '@custos/core/kms';
+} from '@custos/core/internal/transit';
+import type { CreateTransitKeyOptions, KeyState, TransitKeyConfigChange } from '@custos/core/kms';
 import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
 
