@@ -1,4 +1,4 @@
-import { CustosError, isCustosError } from '@custos/core/errors';
+import { CustosError } from '@custos/core/errors';
 import {
   assertBackupAllowed,
   assertNotRevoked,
@@ -24,6 +24,7 @@ import {
 } from '@custos/core/internal/transit';
 import type { CreateTransitKeyOptions, KeyState, TransitKeyConfigChange } from '@custos/core/kms';
 import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
+import { isServerError } from '../errors.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
 
 const POLICY = 'transit/policy/';
@@ -336,7 +337,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
         });
         return true;
       } catch (err) {
-        if (isCustosError(err, 'ERR_VERSION_CONFLICT')) return false;
+        if (isServerError(err, 'ERR_VERSION_CONFLICT')) return false;
         throw err;
       }
     },
