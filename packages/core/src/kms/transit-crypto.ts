@@ -272,7 +272,14 @@ export function verifyHmacWithKey(
   return expected.length === bytes.length && timingSafeEqual(expected, bytes);
 }
 
-/** Options of `sign` / `verify`. */
+/**
+ * Options of `sign` / `verify`.
+ *
+ * @example
+ * ```ts
+ * const { signature } = kms.sign('release', artifact, { marshalingAlgorithm: 'jws' } satisfies SignatureOptions);
+ * ```
+ */
 export interface SignatureOptions {
   /** ECDSA only: sha2-224/256/384/512 (default sha2-256). */
   readonly hashAlgorithm?: string;
