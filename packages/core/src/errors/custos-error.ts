@@ -99,7 +99,9 @@ export class PermissionDenied extends CustosError {
 }
 
 /**
- * Narrows an unknown thrown value to a {@link CustosError}, optionally of one code.
+ * Narrows an unknown thrown value to a {@link CustosError}, optionally of one code. The narrowed
+ * type carries the library's codes; an error of the server's own table (a server run in-process)
+ * passes too, with a code listed in the server section of `docs/errors.md`.
  *
  * @example
  * ```ts
