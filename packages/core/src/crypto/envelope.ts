@@ -1,13 +1,44 @@
 import { MalformedCiphertext } from '../errors/index.js';
 import { type AeadAlgorithm, aeadParameters, algorithmById } from './aead.js';
 
-/** Current envelope format version (the first byte of every binary envelope). */
+/**
+ * Current envelope format version (the first byte of every binary envelope; see `FORMAT.md`).
+ *
+ * @example
+ * ```ts
+ * const current = parseEnvelope(stored).formatVersion === ENVELOPE_FORMAT_VERSION;
+ * ```
+ */
 export const ENVELOPE_FORMAT_VERSION = 1;
-/** Bytes before the nonce: format version, algorithm, 8-byte key id, 4-byte key version. */
+
+/**
+ * Bytes before the nonce: format version, algorithm, 8-byte key id, 4-byte key version.
+ *
+ * @example
+ * ```ts
+ * const header = envelope.subarray(0, ENVELOPE_HEADER_LENGTH);
+ * ```
+ */
 export const ENVELOPE_HEADER_LENGTH = 14;
-/** Prefix of the text form; the rest is the binary envelope in unpadded base64url. */
+
+/**
+ * Prefix of the text form; the rest is the binary envelope in unpadded base64url.
+ *
+ * @example
+ * ```ts
+ * const encrypted = await db.count("WHERE ssn LIKE 'custos:%'"); // ENVELOPE_TEXT_PREFIX
+ * ```
+ */
 export const ENVELOPE_TEXT_PREFIX = 'custos:';
-/** Length of a key id in bytes. */
+
+/**
+ * Length of a key id in bytes (shown as 16 hex characters).
+ *
+ * @example
+ * ```ts
+ * const keyId = Buffer.alloc(KEY_ID_LENGTH);
+ * ```
+ */
 export const KEY_ID_LENGTH = 8;
 
 /** What an envelope says about itself, readable without any key. */
@@ -101,12 +132,26 @@ export function readEnvelope(input: Uint8Array | string): EnvelopeLayout {
   return { bytes, algorithm, keyVersion, nonceEnd };
 }
 
-/** Whether `value` looks like a text envelope (prefix only; see {@link parseEnvelope}). */
+/**
+ * Whether `value` looks like a text envelope (prefix only; see {@link parseEnvelope}).
+ *
+ * @example
+ * ```ts
+ * const plain = isTextEnvelope(value) ? keyring.decrypt(value, { aad }).toString() : value;
+ * ```
+ */
 export function isTextEnvelope(value: unknown): value is string {
   return typeof value === 'string' && value.startsWith(ENVELOPE_TEXT_PREFIX);
 }
 
-/** Encodes a binary envelope in its text form. */
+/**
+ * Encodes a binary envelope in its text form (`custos:` + unpadded base64url).
+ *
+ * @example
+ * ```ts
+ * const text = envelopeToText(keyring.encrypt('fields', 'secret')); // "custos:AQ…"
+ * ```
+ */
 export function envelopeToText(envelope: Uint8Array): string {
   return ENVELOPE_TEXT_PREFIX + toBufferView(envelope).toString('base64url');
 }

@@ -11,15 +11,7 @@
  * ```
  * @module
  */
-export {
-  type AeadAlgorithm,
-  type AeadKey,
-  type AeadParameters,
-  aeadParameters,
-  createAeadKey,
-  open,
-  seal,
-} from './aead.js';
+export type { AeadAlgorithm } from './aead.js';
 export { type AssociatedData, encodeAssociatedData } from './associated-data.js';
 export {
   ENVELOPE_FORMAT_VERSION,
@@ -32,7 +24,7 @@ export {
   type ParsedEnvelope,
   parseEnvelope,
 } from './envelope.js';
-export { DerivedKeyCache, type HkdfOptions, hkdfSha256 } from './hkdf.js';
+export { type HkdfOptions, hkdfSha256 } from './hkdf.js';
 export { constantTimeEqual, hmacSha256 } from './hmac.js';
 export {
   type CreateKeyOptions,

@@ -27,6 +27,11 @@ export type KeyVersionState = 'enabled' | 'decrypt-only' | 'disabled' | 'destroy
 /**
  * NIST SP 800-38D §8.3: with random 96-bit nonces, one key may be used for at most 2^32
  * encryptions. Applies to AES-GCM and, by the same birthday bound, ChaCha20-Poly1305.
+ *
+ * @example
+ * ```ts
+ * keyring.createKey('fields', { encryptionLimit: RANDOM_NONCE_ENCRYPTION_LIMIT / 4 });
+ * ```
  */
 export const RANDOM_NONCE_ENCRYPTION_LIMIT = 2 ** 32;
 

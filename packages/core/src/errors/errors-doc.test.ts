@@ -2,9 +2,20 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CustosError, errorCodes } from './index.js';
+import { CustosError, errorCodes, isCustosError } from './index.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
+
+/** The library section of `docs/errors.md` (the server's codes follow it): code → meaning. */
+async function documentedLibraryCodes(): Promise<Map<string, string>> {
+  const doc = await readFile(join(root, 'docs/errors.md'), 'utf8');
+  const end = doc.search(/^## Server codes$/m);
+  expect(end, 'docs/errors.md has a "## Server codes" section after the library codes').toBe(
+    doc.lastIndexOf('\n## ') + 1,
+  );
+  const rows = doc.slice(0, end).matchAll(/^\|\s*`(ERR_[A-Z0-9_]+)`\s*\|([^|]+)\|/gm);
+  return new Map([...rows].map((m) => [m[1] as string, (m[2] as string).trim()]));
+}
 
 async function sourceFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
@@ -13,39 +24,46 @@ async function sourceFiles(dir: string): Promise<string[]> {
     .map((e) => join(e.parentPath, e.name));
 }
 
-describe('docs/errors.md', () => {
+describe('docs/errors.md, library codes', () => {
   it('lists exactly the codes in errorCodes, each with its meaning', async () => {
-    const doc = await readFile(join(root, 'docs/errors.md'), 'utf8');
-    const rows = [...doc.matchAll(/^\|\s*`(ERR_[A-Z0-9_]+)`\s*\|([^|]+)\|/gm)];
-    const documented = new Map(rows.map((m) => [m[1] as string, (m[2] as string).trim()]));
+    const documented = await documentedLibraryCodes();
     expect([...documented.keys()].sort()).toEqual(Object.keys(errorCodes).sort());
     for (const [code, meaning] of Object.entries(errorCodes)) {
       expect(documented.get(code), code).toBe(meaning);
     }
   });
 
-  it('every ERR_ code used in any package source is registered', async () => {
-    const packages = join(root, 'packages');
-    const files = (
-      await Promise.all(
-        (await readdir(packages)).map((p) => sourceFiles(join(packages, p, 'src')).catch(() => [])),
-      )
-    ).flat();
+  it('every ERR_ name in the library source is a library code (strings, and identifiers: a message constant is not named like a code)', async () => {
+    const files = await sourceFiles(join(root, 'packages/core/src'));
     const used = new Set<string>();
     for (const file of files) {
-      for (const m of (await readFile(file, 'utf8')).matchAll(/['"`](ERR_[A-Z0-9_]+)['"`]/g)) {
-        used.add(m[1] as string);
+      for (const m of (await readFile(file, 'utf8')).matchAll(/\bERR_[A-Z0-9_]+\b/g)) {
+        used.add(m[0]);
       }
     }
     expect(files.length).toBeGreaterThan(5);
+    expect(used.size).toBeGreaterThan(10);
     const unknown = [...used].filter((code) => !Object.hasOwn(errorCodes, code));
     expect(unknown).toEqual([]);
   });
+});
 
-  it('CustosError keeps its code and class name', () => {
+describe('CustosError', () => {
+  it('keeps its code and class name', () => {
     const err = new CustosError('ERR_KEY_NOT_FOUND', 'no key named "x"');
     expect(err).toBeInstanceOf(Error);
     expect(err.code).toBe('ERR_KEY_NOT_FOUND');
     expect(err.name).toBe('CustosError');
+    expect(isCustosError(err, 'ERR_KEY_NOT_FOUND')).toBe(true);
+    expect(isCustosError(err, 'ERR_KEY_EXISTS')).toBe(false);
+  });
+
+  it('takes its code from a table, never from the argument (type-checked by tsc)', () => {
+    // @ts-expect-error: not a code of the library's table, so it must not compile
+    const unregistered = new CustosError('ERR_NOT_A_CODE', 'x');
+    const fromAnotherTable = new CustosError<'ERR_OTHER_TABLE'>('ERR_OTHER_TABLE', 'x');
+    expect(unregistered).toBeInstanceOf(CustosError);
+    expect(isCustosError(fromAnotherTable)).toBe(true);
+    expect(fromAnotherTable.code).toBe('ERR_OTHER_TABLE');
   });
 });

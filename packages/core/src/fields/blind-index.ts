@@ -10,7 +10,14 @@ import { CustosError } from '../errors/index.js';
 import type { BlindIndexOptions, FieldValue, SlowBlindIndexOptions } from './types.js';
 import { encodeFieldValue } from './value-codec.js';
 
-/** Default bits kept: 64 (11 base64url characters). */
+/**
+ * Default bits of a blind index kept: 64 (11 base64url characters).
+ *
+ * @example
+ * ```ts
+ * await db.schema.addColumn('email_idx', `varchar(${Math.ceil(DEFAULT_BLIND_INDEX_BITS / 6)})`);
+ * ```
+ */
 export const DEFAULT_BLIND_INDEX_BITS = 64;
 
 // `Algorithm.Argon2id`; the enum is an ambient const enum, which isolated modules cannot read.

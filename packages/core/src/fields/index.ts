@@ -15,7 +15,6 @@
  * @module
  */
 export { blindIndexVersion, DEFAULT_BLIND_INDEX_BITS } from './blind-index.js';
-export { BoundedCache, type BoundedCacheOptions } from './bounded-cache.js';
 export { createFieldCipher } from './field-cipher.js';
 export {
   createKeyringKms,

@@ -5,7 +5,14 @@ import { parseVersioned } from './ciphertext.js';
 import type { LocalKms } from './local-kms.js';
 import { type TransitClient, TransitRefused } from './transit-client.js';
 
-/** What a data-key service is asked to bind a data key to. */
+/**
+ * What a data-key service is asked to bind a data key to.
+ *
+ * @example
+ * ```ts
+ * const { wrapped } = await dataKeys.generateDataKey({ tenantId: 7 } satisfies DataKeyScope);
+ * ```
+ */
 export interface DataKeyScope {
   readonly tenantId?: string | number | bigint;
 }
@@ -16,6 +23,12 @@ export interface DataKeyScope {
  * associated data (another tenant's scope cannot unwrap it). The wrapped keys are the same
  * `vault:v<N>:` ciphertexts whether the KMS is the in-process `LocalKms` or a remote server, so
  * an application can move from one to the other without re-encrypting.
+ *
+ * @example
+ * ```ts
+ * const dataKeys: TransitDataKeys = transitDataKeys(createTransitClient(), 'fields');
+ * const fc = createFieldCipher({ kms: dataKeys });
+ * ```
  */
 export interface TransitDataKeys {
   generateDataKey(scope: DataKeyScope): Promise<{ plaintext: Uint8Array; wrapped: string }>;

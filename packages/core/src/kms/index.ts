@@ -1,7 +1,11 @@
 /**
  * `@custos/core/kms`: Vault's transit engine in-process — named keys with versions, rotation
  * (by time and by encryption count), lifecycle states, derived and convergent keys, HMAC,
- * signatures, data keys — with ciphertexts byte-compatible with the custos server's `transit/`.
+ * signatures, data keys — with ciphertexts byte-compatible with the custos server's `transit/`;
+ * the client of a remote transit engine; data keys for field encryption from either.
+ *
+ * The engine's building blocks (key policies, versions, custody checks) are not part of this
+ * entry: the server reaches them through `@custos/core/internal/transit`, which is unversioned.
  *
  * @example
  * ```ts
@@ -12,38 +16,18 @@
  * ```
  * @module
  */
-export { formatVersioned, parseVersioned } from './ciphertext.js';
-export { assertSameCreation, creationConflicts } from './creation-conflicts.js';
 export {
   type DataKeyScope,
   localKmsDataKeys,
   type TransitDataKeys,
   transitDataKeys,
 } from './field-data-keys.js';
+export { isKeyState, KEY_STATES, type KeyState } from './key-lifecycle.js';
 export {
-  assertBackupAllowed,
-  assertExportAllowed,
-  assertReplaceable,
-  EXPORT_TYPES,
-  type ExportType,
-} from './key-custody.js';
-export {
-  assertTransition,
-  canDecrypt,
-  canEncrypt,
-  canReleaseMaterial,
-  effectiveState,
-  isKeyState,
-  KEY_STATES,
-  type KeyState,
-} from './key-lifecycle.js';
-export {
-  defaultPurpose,
   isKeyPurpose,
   isTransitKeyType,
   KEY_PURPOSES,
   type KeyPurpose,
-  keyTypeSupport,
   TRANSIT_KEY_TYPES,
   type TransitKeyType,
 } from './key-types.js';
@@ -53,47 +37,11 @@ export {
   LocalKms,
   type LocalKmsOptions,
 } from './local-kms.js';
-export { assertNotRevoked, materialFingerprints } from './revoked-material.js';
-export { decodeBackup, encodeBackup, type TransitKeyBackup } from './transit-backup.js';
 export {
   createTransitClient,
   type RemoteCryptOptions,
   type TransitClient,
   type TransitClientOptions,
 } from './transit-client.js';
-export {
-  checkEncryption,
-  type DecryptInput,
-  decryptWithKey,
-  type EncryptInput,
-  ERR_TOO_OLD,
-  encryptionVersion,
-  encryptWithKey,
-  hmacWithKey,
-  invalidMarshaling,
-  randomDataKey,
-  type SignatureOptions,
-  signWithKey,
-  type TransitKeyView,
-  verifyHmacWithKey,
-  verifyWithKey,
-} from './transit-crypto.js';
-export {
-  assertRotatable,
-  type CreateTransitKeyOptions,
-  changeState,
-  configureKey,
-  createKeyPolicy,
-  createKeyVersion,
-  DEFAULT_ROTATE_AFTER_ENCRYPTIONS,
-  describeKey,
-  planTrim,
-  rotationDue,
-  rotationDueByAge,
-  type TransitKeyConfigChange,
-  type TransitKeyPolicy,
-  type TransitKeyVersion,
-  validateKeyName,
-  versionExhausted,
-  wasRevoked,
-} from './transit-key.js';
+export type { SignatureOptions } from './transit-crypto.js';
+export type { CreateTransitKeyOptions, TransitKeyConfigChange } from './transit-key.js';

@@ -1,6 +1,13 @@
 import { CustosError } from '../errors/index.js';
 
-/** Lifecycle states of a transit key (seed 001). See `NOTES.md`. */
+/**
+ * Lifecycle states of a transit key; `NOTES.md` beside this file lists the allowed transitions.
+ *
+ * @example
+ * ```ts
+ * KEY_STATES.filter((state) => state !== 'pending_deletion'); // states a key can decrypt in
+ * ```
+ */
 export const KEY_STATES = [
   'active',
   'inactive',
@@ -9,6 +16,15 @@ export const KEY_STATES = [
   'expired',
   'pending_deletion',
 ] as const;
+
+/**
+ * A lifecycle state of a transit key.
+ *
+ * @example
+ * ```ts
+ * kms.setState('orders', 'inactive' satisfies KeyState);
+ * ```
+ */
 export type KeyState = (typeof KEY_STATES)[number];
 
 /**
@@ -25,6 +41,15 @@ const TRANSITIONS: Readonly<Record<KeyState, readonly KeyState[]>> = {
   pending_deletion: ['inactive', 'revoked'],
 };
 
+/**
+ * Whether `value` names a key state (for input read from a form, a flag or a file).
+ *
+ * @example
+ * ```ts
+ * if (!isKeyState(flags.state)) throw new Error(`unknown state ${flags.state}`);
+ * kms.setState('orders', flags.state);
+ * ```
+ */
 export function isKeyState(value: unknown): value is KeyState {
   return typeof value === 'string' && (KEY_STATES as readonly string[]).includes(value);
 }

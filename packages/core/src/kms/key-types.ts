@@ -1,4 +1,11 @@
-/** Transit key types, with Vault's names. */
+/**
+ * Transit key types, with Vault's names.
+ *
+ * @example
+ * ```ts
+ * console.log(`--type: one of ${TRANSIT_KEY_TYPES.join(', ')}`);
+ * ```
+ */
 export const TRANSIT_KEY_TYPES = [
   'aes256-gcm96',
   'chacha20-poly1305',
@@ -6,9 +13,27 @@ export const TRANSIT_KEY_TYPES = [
   'ecdsa-p256',
   'hmac',
 ] as const;
+
+/**
+ * A transit key type, with Vault's name.
+ *
+ * @example
+ * ```ts
+ * const type: TransitKeyType = 'ed25519';
+ * kms.createKey('release-signing', { type });
+ * ```
+ */
 export type TransitKeyType = (typeof TRANSIT_KEY_TYPES)[number];
 
-/** What a key is for (seed 001); checked against its type at creation. */
+/**
+ * What a key is for, checked against its type at creation (an `ed25519` key signs, it does not
+ * encrypt).
+ *
+ * @example
+ * ```ts
+ * console.log(`--purpose: one of ${KEY_PURPOSES.join(', ')}`);
+ * ```
+ */
 export const KEY_PURPOSES = [
   'encryption',
   'signing',
@@ -17,6 +42,15 @@ export const KEY_PURPOSES = [
   'database',
   'backup',
 ] as const;
+
+/**
+ * What a transit key is for.
+ *
+ * @example
+ * ```ts
+ * kms.createKey('sessions', { type: 'hmac', purpose: 'api_key' satisfies KeyPurpose });
+ * ```
+ */
 export type KeyPurpose = (typeof KEY_PURPOSES)[number];
 
 /** Which operations a key type supports. */
@@ -49,10 +83,26 @@ export function defaultPurpose(type: TransitKeyType): KeyPurpose {
   return purposesOf[type][0] as KeyPurpose;
 }
 
+/**
+ * Whether `value` names a transit key type (for input read from a form, a flag or a file).
+ *
+ * @example
+ * ```ts
+ * if (isTransitKeyType(flags.type)) kms.createKey(flags.name, { type: flags.type });
+ * ```
+ */
 export function isTransitKeyType(value: unknown): value is TransitKeyType {
   return typeof value === 'string' && (TRANSIT_KEY_TYPES as readonly string[]).includes(value);
 }
 
+/**
+ * Whether `value` names a key purpose (for input read from a form, a flag or a file).
+ *
+ * @example
+ * ```ts
+ * if (isKeyPurpose(flags.purpose)) kms.createKey(flags.name, { purpose: flags.purpose });
+ * ```
+ */
 export function isKeyPurpose(value: unknown): value is KeyPurpose {
   return typeof value === 'string' && (KEY_PURPOSES as readonly string[]).includes(value);
 }

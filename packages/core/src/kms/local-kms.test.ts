@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { CustosError } from '../errors/index.js';
 import { LocalKms } from './local-kms.js';
 import { decodeBackup } from './transit-backup.js';
-import { ERR_TOO_OLD } from './transit-crypto.js';
+import { VERSION_TOO_OLD_MESSAGE } from './transit-crypto.js';
 
 const code = (fn: () => unknown) => {
   try {
@@ -152,7 +152,7 @@ describe('LocalKms rotation', () => {
     kms.configure('k', { minDecryptionVersion: 2 });
     expect(code(() => kms.decrypt('k', v1))).toEqual({
       code: 'ERR_KEY_DISABLED',
-      message: ERR_TOO_OLD,
+      message: VERSION_TOO_OLD_MESSAGE,
     });
     kms.configure('k', { minDecryptionVersion: 1 });
     expect(code(() => kms.trim('k', 2))?.message).toMatch(/higher than min_decryption_version/);

@@ -38,7 +38,14 @@ import {
   wasRevoked,
 } from './transit-key.js';
 
-/** One use of a key, as the usage log records it (never data). */
+/**
+ * One use of a key, as the usage log records it (never data).
+ *
+ * @example
+ * ```ts
+ * const kms = new LocalKms({ onUsage: (use: KeyUsage) => logger.info(use, 'kms') });
+ * ```
+ */
 export interface KeyUsage {
   readonly key: string;
   readonly operation: string;
@@ -47,14 +54,30 @@ export interface KeyUsage {
   readonly time: string;
 }
 
-/** Options for {@link LocalKms}. */
+/**
+ * Options for {@link LocalKms}: a clock and a usage log.
+ *
+ * @example
+ * ```ts
+ * const options: LocalKmsOptions = { now: () => clock.now(), onUsage: (use) => usage.push(use) };
+ * const kms = await LocalKms.open('kms.json', options);
+ * ```
+ */
 export interface LocalKmsOptions {
   readonly now?: () => Date;
   /** Called for every operation on a key (the usage log). */
   readonly onUsage?: (usage: KeyUsage) => void;
 }
 
-/** Options of encrypt, decrypt and rewrap. */
+/**
+ * Options of encrypt, decrypt and rewrap.
+ *
+ * @example
+ * ```ts
+ * const options: KmsCryptOptions = { context: 'tenant-7', associatedData: 'orders.card' };
+ * kms.decrypt('orders', ciphertext, options);
+ * ```
+ */
 export interface KmsCryptOptions {
   /** Derivation context (derived keys only). */
   readonly context?: BytesLike;

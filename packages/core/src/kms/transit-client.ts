@@ -1,13 +1,29 @@
 import { CustosError } from '../errors/index.js';
 import { createClientReporting, type ServerConnectionOptions } from '../lib/server-client.js';
 
-/** Options of {@link createTransitClient}. */
+/**
+ * Options of {@link createTransitClient}: the server connection (address, auth, timeout) and
+ * the transit mount.
+ *
+ * @example
+ * ```ts
+ * const options: TransitClientOptions = { address: 'https://custos.internal:8200', mount: 'transit-eu' };
+ * ```
+ */
 export interface TransitClientOptions extends ServerConnectionOptions {
   /** Transit mount (default `transit`). */
   readonly mount?: string;
 }
 
-/** Options of a remote encrypt/decrypt. */
+/**
+ * Options of a remote encrypt/decrypt: derivation context and associated data (bytes), and the
+ * key version to encrypt under.
+ *
+ * @example
+ * ```ts
+ * await transit.encrypt('orders', data, { context: Buffer.from('tenant-7') } satisfies RemoteCryptOptions);
+ * ```
+ */
 export interface RemoteCryptOptions {
   readonly context?: Uint8Array;
   readonly associatedData?: Uint8Array;
@@ -105,5 +121,14 @@ export function createTransitClient(options: TransitClientOptions = {}) {
   };
 }
 
-/** The transit client's interface. */
+/**
+ * The transit client's interface (what {@link createTransitClient} returns).
+ *
+ * @example
+ * ```ts
+ * function archive(transit: TransitClient, record: Buffer) {
+ *   return transit.encrypt('archive', record);
+ * }
+ * ```
+ */
 export type TransitClient = ReturnType<typeof createTransitClient>;

@@ -27,7 +27,8 @@ export interface TransitKeyView {
 }
 
 /** Vault's message for a version below `min_decryption_version`. */
-export const ERR_TOO_OLD = 'ciphertext or signature version is disallowed by policy (too old)';
+export const VERSION_TOO_OLD_MESSAGE =
+  'ciphertext or signature version is disallowed by policy (too old)';
 const MISSING_CONTEXT =
   "missing 'context' for key derivation; the key was created using a derived key, which means additional, per-request information must be included in order to perform operations with the key";
 
@@ -100,7 +101,7 @@ export function encryptionVersion(policy: TransitKeyPolicy, requested: number | 
 
 function checkDecryptionVersion(policy: TransitKeyPolicy, version: number): void {
   if (version > policy.latest_version) throw malformed('invalid ciphertext: version is too new');
-  if (version < policy.min_decryption_version) throw new KeyDisabled(ERR_TOO_OLD);
+  if (version < policy.min_decryption_version) throw new KeyDisabled(VERSION_TOO_OLD_MESSAGE);
 }
 
 function aeadKey(view: TransitKeyView, v: TransitKeyVersion, context: Buffer | undefined): AeadKey {
@@ -271,7 +272,14 @@ export function verifyHmacWithKey(
   return expected.length === bytes.length && timingSafeEqual(expected, bytes);
 }
 
-/** Options of `sign` / `verify`. */
+/**
+ * Options of `sign` / `verify`.
+ *
+ * @example
+ * ```ts
+ * const { signature } = kms.sign('release', artifact, { marshalingAlgorithm: 'jws' } satisfies SignatureOptions);
+ * ```
+ */
 export interface SignatureOptions {
   /** ECDSA only: sha2-224/256/384/512 (default sha2-256). */
   readonly hashAlgorithm?: string;

@@ -63,7 +63,15 @@ export interface TransitKeyVersion {
   encryptions: number;
 }
 
-/** Options for a new key (`POST transit/keys/:name`). */
+/**
+ * Options for a new key (`LocalKms.createKey`, `POST transit/keys/:name` on the server).
+ *
+ * @example
+ * ```ts
+ * const options: CreateTransitKeyOptions = { derived: true, autoRotatePeriodSeconds: 30 * 86400 };
+ * kms.createKey('orders', options);
+ * ```
+ */
 export interface CreateTransitKeyOptions {
   readonly type?: TransitKeyType;
   readonly purpose?: KeyPurpose;
@@ -194,7 +202,14 @@ function validateAutoRotate(seconds: number): number {
   return seconds;
 }
 
-/** Changes accepted by `transit/keys/:name/config`. */
+/**
+ * Changes accepted by `LocalKms.configure` (`transit/keys/:name/config` on the server).
+ *
+ * @example
+ * ```ts
+ * kms.configure('orders', { minDecryptionVersion: 3 } satisfies TransitKeyConfigChange);
+ * ```
+ */
 export interface TransitKeyConfigChange {
   readonly minDecryptionVersion?: number;
   readonly minEncryptionVersion?: number;

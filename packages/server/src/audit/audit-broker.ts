@@ -9,6 +9,7 @@ import {
 import { CustosError } from '@custos/core/errors';
 import type { TokenEntry } from '../auth/token-store.js';
 import type { Barrier } from '../barrier/barrier.js';
+import { ServerError } from '../errors.js';
 import { ChainedSink, type CheckpointRecord, type CheckpointSigner } from './audit-chain.js';
 import type { ChainState, FileStart } from './audit-continuity.js';
 import { type AuditKey, type AuditScalar, hmacScalars, hmacValue } from './hmac-values.js';
@@ -220,7 +221,7 @@ export class AuditBroker {
     if (chain === undefined) throw new CustosError('ERR_NOT_FOUND', `no audit sink named ${sink}`);
     const held = record?.held?.sink === sink ? record.held.entry : undefined;
     if (held === undefined && record?.logged !== true)
-      throw new CustosError('ERR_AUDIT_CHAIN_BROKEN', 'the request was not recorded by any sink');
+      throw new ServerError('ERR_AUDIT_CHAIN_BROKEN', 'the request was not recorded by any sink');
     if (chain.refusal !== undefined) {
       const history = await this.#bounded(chain.sink.history?.() ?? Promise.resolve(undefined));
       if (history?.kind === 'special')
@@ -247,7 +248,7 @@ export class AuditBroker {
     await this.#settleStateWrites();
     const started = this.#files.get(sink)?.at(-1);
     if (started?.cause !== 'new-file' || started.seq !== (previous?.seq ?? 0) + 1)
-      throw new CustosError(
+      throw new ServerError(
         'ERR_AUDIT_UNAVAILABLE',
         `audit sink ${sink} did not start an empty file (something wrote to it meanwhile)`,
       );
@@ -304,12 +305,12 @@ export class AuditBroker {
   async #broadcast(build: (key: AuditKey, sink: string) => Record<string, unknown>): Promise<void> {
     if (!this.enabled) return;
     if (!this.active || this.#chains.length === 0) {
-      throw new CustosError('ERR_AUDIT_UNAVAILABLE', 'audit log unavailable');
+      throw new ServerError('ERR_AUDIT_UNAVAILABLE', 'audit log unavailable');
     }
     const usable = this.#usable();
     if (usable.length === 0) {
       const reasons = this.refusals().map((r) => `sink ${r.sink}: ${r.reason}`);
-      throw new CustosError(
+      throw new ServerError(
         'ERR_AUDIT_CHAIN_BROKEN',
         `audit log unavailable: every sink was refused (${reasons.join('; ')}). Move the file aside and start a new one: custos audit new-file <sink>`,
       );
@@ -325,7 +326,7 @@ export class AuditBroker {
     try {
       await this.#bounded(Promise.any(writes));
     } catch {
-      throw new CustosError('ERR_AUDIT_UNAVAILABLE', 'audit log unavailable');
+      throw new ServerError('ERR_AUDIT_UNAVAILABLE', 'audit log unavailable');
     }
   }
 

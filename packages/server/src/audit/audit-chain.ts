@@ -1,5 +1,6 @@
 import { type KeyObject, sign } from 'node:crypto';
 import { CustosError } from '@custos/core/errors';
+import { ServerError } from '../errors.js';
 import {
   ChainBroken,
   type ChainPoint,
@@ -256,7 +257,7 @@ export class ChainedSink {
     if (this.#refusal !== undefined) return Promise.reject(this.#refusal);
     if (this.#queue.length + this.#inFlight >= this.#maxQueued) {
       return Promise.reject(
-        new CustosError('ERR_AUDIT_UNAVAILABLE', `audit sink ${this.sink.name} is stuck`),
+        new ServerError('ERR_AUDIT_UNAVAILABLE', `audit sink ${this.sink.name} is stuck`),
       );
     }
     return new Promise<void>((resolve, reject) => {

@@ -1,4 +1,4 @@
-import { CustosError } from '@custos/core/errors';
+import { ServerError } from '../errors.js';
 import { GENESIS_HASH, lineHash } from './audit-line.js';
 import type { SinkHistory } from './sinks.js';
 
@@ -41,7 +41,7 @@ export interface Continuation {
  * throw new ChainBroken('file', 'the file is empty, but the server recorded its checkpoint at seq 9 in it');
  * ```
  */
-export class ChainBroken extends CustosError {
+export class ChainBroken extends ServerError {
   constructor(
     readonly sink: string,
     readonly reason: string,

@@ -1,5 +1,6 @@
 import { type Keyring, parseEnvelope } from '@custos/core/crypto';
-import { CustosError, isCustosError } from '@custos/core/errors';
+import { isCustosError } from '@custos/core/errors';
+import { isServerError, ServerError } from '../errors.js';
 import type { EntryStore, EntryWriter, StoredEntry } from '../storage/entry-store.js';
 
 /** A decrypted entry and the revision to pass back for a conditional update. */
@@ -82,7 +83,7 @@ export function createBarrier(store: EntryStore, keys: BarrierKeys): Barrier {
         throw err;
       // Not the caller's input: storage does not hold what the barrier wrote under this path
       // (edited, swapped with another entry, or damaged). A fault of the server, HTTP 500.
-      throw new CustosError(
+      throw new ServerError(
         'ERR_STORAGE_INTEGRITY',
         `storage entry ${path} failed the barrier integrity check (changed, moved or damaged)`,
         { cause: err },
@@ -148,7 +149,7 @@ export async function retryOnConflict<T>(attempt: () => Promise<T>, maxAttempts 
     try {
       return await attempt();
     } catch (err) {
-      if (!isCustosError(err, 'ERR_VERSION_CONFLICT') || i >= maxAttempts) throw err;
+      if (!isServerError(err, 'ERR_VERSION_CONFLICT') || i >= maxAttempts) throw err;
       // Back off a little so contending writers interleave instead of colliding again.
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 * i)));
     }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { CustosError } from '@custos/core/errors';
+import { ServerError } from '../errors.js';
 
 /** An audit sink in the configuration file. */
 export type AuditSinkConfig =
@@ -23,7 +23,7 @@ export interface ServerConfig {
 }
 
 const fail = (message: string): never => {
-  throw new CustosError('ERR_INVALID_CONFIG', `config: ${message}`);
+  throw new ServerError('ERR_INVALID_CONFIG', `config: ${message}`);
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'];

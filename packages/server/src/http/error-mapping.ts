@@ -1,4 +1,5 @@
-import { type CustosError, type ErrorCode, isCustosError } from '@custos/core/errors';
+import type { CustosError } from '@custos/core/errors';
+import { type AnyErrorCode, isServerError } from '../errors.js';
 
 /** An HTTP status and Vault-shaped body for an error. */
 export interface HttpError {
@@ -7,7 +8,7 @@ export interface HttpError {
 }
 
 /** HTTP status per error code: the only place that decides it. Unlisted codes are 400. */
-const STATUS: Partial<Record<ErrorCode, number>> = {
+const STATUS: Partial<Record<AnyErrorCode, number>> = {
   ERR_SEALED: 503,
   ERR_NOT_INITIALIZED: 503,
   ERR_PERMISSION_DENIED: 403,
@@ -21,7 +22,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 };
 
 /** Vault's wording for errors that clients match on. */
-const MESSAGE: Partial<Record<ErrorCode, string>> = {
+const MESSAGE: Partial<Record<AnyErrorCode, string>> = {
   ERR_SEALED: 'Vault is sealed',
   ERR_NOT_INITIALIZED: 'Vault is not initialized',
   ERR_PERMISSION_DENIED: 'permission denied',
@@ -55,7 +56,7 @@ const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; message: string }>
  */
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpResponseError) return { status: err.status, body: err.body };
-  if (isCustosError(err)) return fromCustosError(err);
+  if (isServerError(err)) return fromCustosError(err);
   const code = (err as { code?: string }).code;
   if (code !== undefined && code in FASTIFY_CLIENT_ERRORS) {
     const { status, message } = FASTIFY_CLIENT_ERRORS[code] as { status: number; message: string };
@@ -69,7 +70,7 @@ export function toHttpError(err: unknown): HttpError {
   return { status: 500, body: { errors: ['internal error'] } };
 }
 
-function fromCustosError(err: CustosError): HttpError {
+function fromCustosError(err: CustosError<AnyErrorCode>): HttpError {
   if (err.code === 'ERR_NOT_FOUND') return { status: 404, body: { errors: [] } };
   return {
     status: STATUS[err.code] ?? 400,

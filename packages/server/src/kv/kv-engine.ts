@@ -1,5 +1,6 @@
-import { CustosError, isCustosError } from '@custos/core/errors';
+import { CustosError } from '@custos/core/errors';
 import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
+import { isServerError, ServerError } from '../errors.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
 import {
   addVersion,
@@ -51,7 +52,7 @@ export function createKvEngine(barrier: Barrier, mount: string, now: () => numbe
 
   const checkCas = (cas: number | undefined, cfg: KvConfig, meta: KeyMetadata): void => {
     if (cas !== undefined) {
-      if (cas !== meta.current_version) throw new CustosError('ERR_VERSION_CONFLICT', CAS_MISMATCH);
+      if (cas !== meta.current_version) throw new ServerError('ERR_VERSION_CONFLICT', CAS_MISMATCH);
     } else if (cfg.cas_required || meta.cas_required) {
       throw new CustosError('ERR_INVALID_REQUEST', CAS_REQUIRED);
     }
@@ -92,8 +93,8 @@ export function createKvEngine(barrier: Barrier, mount: string, now: () => numbe
     if (cas === undefined) return retryOnConflict(attempt);
     return attempt().catch((err: unknown) => {
       // Someone else wrote between our read and our commit: the CAS no longer holds.
-      if (isCustosError(err, 'ERR_VERSION_CONFLICT'))
-        throw new CustosError('ERR_VERSION_CONFLICT', CAS_MISMATCH);
+      if (isServerError(err, 'ERR_VERSION_CONFLICT'))
+        throw new ServerError('ERR_VERSION_CONFLICT', CAS_MISMATCH);
       throw err;
     });
   };

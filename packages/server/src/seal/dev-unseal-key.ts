@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, open, unlink } from 'node:fs/promises';
 import { CustosError } from '@custos/core/errors';
+import { ServerError } from '../errors.js';
 
 // Not on Windows; there the mode checks below are skipped too.
 const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
@@ -39,7 +40,7 @@ export async function createDevKeyFile(path: string): Promise<NewDevKeyFile> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'EEXIST') throw err;
     const link = (await lstat(path).catch(() => undefined))?.isSymbolicLink() === true;
-    throw new CustosError(
+    throw new ServerError(
       'ERR_INVALID_CONFIG',
       `dev mode: ${path} already exists${link ? ' (a symbolic link)' : ''} but the storage is not initialised; it is not overwritten. Remove it, or start dev mode on the storage it belongs to`,
     );
@@ -84,7 +85,7 @@ export async function readDevKeyFile(path: string): Promise<string> {
       );
     }
     if (code === 'ENOENT') {
-      throw new CustosError(
+      throw new ServerError(
         'ERR_INVALID_CONFIG',
         `dev mode: the storage is initialised but ${path} (its dev unseal key) does not exist`,
       );

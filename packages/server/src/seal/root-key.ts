@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createAeadKey, hmacSha256, open, seal } from '@custos/core/crypto';
-import { CustosError } from '@custos/core/errors';
+import { hmacSha256 } from '@custos/core/crypto';
+import { createAeadKey, open, seal } from '@custos/core/internal/aead';
 import { combine, split } from 'shamir-secret-sharing';
+import { ServerError } from '../errors.js';
 
 const ROOT_KEY_LENGTH = 32;
 const CHECK_LENGTH = 8;
@@ -17,8 +18,8 @@ function withCheck(rootKey: Buffer): Buffer {
   return Buffer.concat([rootKey, hmacSha256(rootKey, CHECK_INFO).subarray(0, CHECK_LENGTH)]);
 }
 
-function unsealFailed(): CustosError {
-  return new CustosError(
+function unsealFailed(): ServerError {
+  return new ServerError(
     'ERR_UNSEAL_FAILED',
     'the unseal keys do not reproduce the root key (wrong keys, or keys from another server); unseal progress was reset',
   );

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Keyring } from '@custos/core/crypto';
-import { CustosError, Sealed } from '@custos/core/errors';
+import { CustosError } from '@custos/core/errors';
 import { BARRIER_KEY, type BarrierKeys, retryOnConflict } from '../barrier/barrier.js';
+import { Sealed, ServerError } from '../errors.js';
 import type { EntryStore } from '../storage/entry-store.js';
 import { combineRootKey, createRootKey, SHARE_LENGTH } from './root-key.js';
 import {
@@ -103,7 +104,7 @@ export class SealManager implements BarrierKeys {
   requireUnsealed(): void {
     if (this.#phase === 'unsealed') return;
     throw this.#config === undefined
-      ? new CustosError('ERR_NOT_INITIALIZED', 'the server is not initialized')
+      ? new ServerError('ERR_NOT_INITIALIZED', 'the server is not initialized')
       : new Sealed('Vault is sealed');
   }
 
@@ -147,7 +148,7 @@ export class SealManager implements BarrierKeys {
   async initialize(shares: number, threshold: number): Promise<Buffer[]> {
     await this.load();
     if (this.#config !== undefined) {
-      throw new CustosError('ERR_ALREADY_INITIALIZED', 'the server is already initialized');
+      throw new ServerError('ERR_ALREADY_INITIALIZED', 'the server is already initialized');
     }
     validateShareCounts(shares, threshold);
     const { rootKey, keyShares } = await createRootKey(shares, threshold);
@@ -178,7 +179,7 @@ export class SealManager implements BarrierKeys {
     if (this.#config === undefined) await this.load();
     const config = this.#config;
     if (config === undefined) {
-      throw new CustosError('ERR_NOT_INITIALIZED', 'the server is not initialized');
+      throw new ServerError('ERR_NOT_INITIALIZED', 'the server is not initialized');
     }
     // An operator who unseals right after a seal must not see the share silently dropped.
     if (this.#phase === 'sealing') await this.#sealing;
@@ -240,7 +241,7 @@ export class SealManager implements BarrierKeys {
   keyring(): Keyring {
     if (this.#keyring === undefined) {
       throw this.#config === undefined
-        ? new CustosError('ERR_NOT_INITIALIZED', 'the server is not initialized')
+        ? new ServerError('ERR_NOT_INITIALIZED', 'the server is not initialized')
         : new Sealed('Vault is sealed');
     }
     return this.#keyring;

@@ -1,5 +1,5 @@
 import { type Keyring, type KeyringJson, loadKeyring, serializeKeyring } from '@custos/core/crypto';
-import { CustosError } from '@custos/core/errors';
+import { ServerError } from '../errors.js';
 import type { EntryWriter, StoredEntry } from '../storage/entry-store.js';
 import { decryptKeyring, encryptKeyring } from './root-key.js';
 
@@ -19,7 +19,7 @@ export interface StoredKeyring {
 export async function readKeyringEntry(store: EntryWriter): Promise<StoredEntry> {
   const entry = await store.get(KEYRING_PATH);
   if (entry === undefined)
-    throw new CustosError('ERR_NOT_INITIALIZED', 'the barrier keyring is missing');
+    throw new ServerError('ERR_NOT_INITIALIZED', 'the barrier keyring is missing');
   return entry;
 }
 

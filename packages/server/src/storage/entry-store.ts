@@ -1,5 +1,5 @@
-import { VersionConflict } from '@custos/core/errors';
 import { type CompiledQuery, type Kysely, SqliteAdapter, sql, type Transaction } from 'kysely';
+import { VersionConflict } from '../errors.js';
 import { prepareQuery } from './prepared-query.js';
 import type { StorageSchema } from './schema.js';
 

@@ -1,5 +1,6 @@
-import { CustosError, isCustosError } from '@custos/core/errors';
+import { CustosError } from '@custos/core/errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isServerError } from '../errors.js';
 import { bodyOf } from '../http/body-parser.js';
 import { envelope, ok } from '../http/envelope.js';
 import { optionalInteger } from './params.js';
@@ -65,7 +66,7 @@ export async function runItems(
     try {
       results.push(await work(item));
     } catch (err) {
-      if (!isCustosError(err) || err.code === 'ERR_SEALED' || err.code === 'ERR_AUDIT_UNAVAILABLE')
+      if (!isServerError(err) || err.code === 'ERR_SEALED' || err.code === 'ERR_AUDIT_UNAVAILABLE')
         throw err;
       results.push({ error: err.message });
     }

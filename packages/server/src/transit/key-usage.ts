@@ -1,4 +1,4 @@
-import { validateKeyName } from '@custos/core/kms';
+import { validateKeyName } from '@custos/core/internal/transit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenEntry } from '../auth/token-store.js';
 import type { ServerContext } from '../context.js';

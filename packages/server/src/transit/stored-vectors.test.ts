@@ -4,7 +4,7 @@
  * `vault:v<N>:` values over HTTP, and export the same key material. The same file is read by
  * LocalKms (`packages/core/src/kms/stored-vectors.test.ts`).
  */
-import { decodeBackup } from '@custos/core/kms';
+import { decodeBackup } from '@custos/core/internal/transit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readVectorFile, type TransitVectorFile } from '#test-support/vectors.js';
 import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';

@@ -7,11 +7,11 @@ import {
   invalidMarshaling,
   parseVersioned,
   randomDataKey,
-  type SignatureOptions,
   signWithKey,
   verifyHmacWithKey,
   verifyWithKey,
-} from '@custos/core/kms';
+} from '@custos/core/internal/transit';
+import type { SignatureOptions } from '@custos/core/kms';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { bodyOf } from '../http/body-parser.js';

@@ -2,10 +2,12 @@ import { CustosError } from '@custos/core/errors';
 import {
   assertExportAllowed,
   assertSameCreation,
-  type CreateTransitKeyOptions,
   describeKey,
   EXPORT_TYPES,
   type ExportType,
+} from '@custos/core/internal/transit';
+import {
+  type CreateTransitKeyOptions,
   isKeyPurpose,
   isKeyState,
   isTransitKeyType,

@@ -1,10 +1,9 @@
-import { CustosError, isCustosError } from '@custos/core/errors';
+import { CustosError } from '@custos/core/errors';
 import {
   assertBackupAllowed,
   assertNotRevoked,
   assertReplaceable,
   assertRotatable,
-  type CreateTransitKeyOptions,
   changeState,
   checkEncryption,
   configureKey,
@@ -12,20 +11,20 @@ import {
   createKeyVersion,
   decodeBackup,
   encodeBackup,
-  type KeyState,
   materialFingerprints,
   planTrim,
   rotationDue,
   rotationDueByAge,
-  type TransitKeyConfigChange,
   type TransitKeyPolicy,
   type TransitKeyVersion,
   type TransitKeyView,
   validateKeyName,
   versionExhausted,
   wasRevoked,
-} from '@custos/core/kms';
+} from '@custos/core/internal/transit';
+import type { CreateTransitKeyOptions, KeyState, TransitKeyConfigChange } from '@custos/core/kms';
 import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
+import { isServerError } from '../errors.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
 
 const POLICY = 'transit/policy/';
@@ -338,7 +337,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
         });
         return true;
       } catch (err) {
-        if (isCustosError(err, 'ERR_VERSION_CONFLICT')) return false;
+        if (isServerError(err, 'ERR_VERSION_CONFLICT')) return false;
         throw err;
       }
     },

@@ -1,0 +1,103 @@
+/**
+ * The library's error codes, each with the one-line meaning documented in `docs/errors.md`.
+ * Codes only `@custos/server` throws are in the server's own table (`packages/server/src/errors.ts`).
+ *
+ * @example
+ * ```ts
+ * errorCodes.ERR_DECRYPTION_FAILED; // "A ciphertext failed authentication, …"
+ * ```
+ */
+export const errorCodes = {
+  // --- general and crypto core ---
+  ERR_INVALID_ARGUMENT: 'An argument has the wrong type, length or form.',
+  ERR_DECRYPTION_FAILED:
+    'A ciphertext failed authentication, or names a key or version this keyring does not hold.',
+  ERR_MALFORMED_CIPHERTEXT: 'A ciphertext envelope cannot be parsed.',
+  ERR_KEY_NOT_FOUND: 'No key with that name exists.',
+  ERR_KEY_EXISTS: 'A key with that name already exists.',
+  ERR_KEY_DISABLED:
+    'The key version exists but its state (disabled, destroyed, decrypt-only, below the minimum decryption version) forbids the operation.',
+  ERR_KEY_EXHAUSTED:
+    'The key version reached its encryption limit and must be rotated before encrypting again.',
+  ERR_INVALID_KEY_STATE: 'The requested key state change is not allowed from the current state.',
+  ERR_MALFORMED_KEYRING: 'A serialised keyring is not valid (bad JSON, truncated, wrong fields).',
+  ERR_INSECURE_FILE: 'A file holding key material may be read by other users (mode is not 0600).',
+  // --- secrets SDK and configuration validation ---
+  ERR_SECRET_MISSING: 'A required secret is not set in any configured provider.',
+  ERR_SECRETS_INVALID:
+    'The configuration fails its secrets schema; the error lists every problem by variable name, never by value.',
+  ERR_WEAK_SECRET:
+    'A secret value fails its strength rules (too short, low entropy, wrong encoding, or a known weak, placeholder or development value).',
+  ERR_SECRET_PROVIDER: 'A secrets provider failed to read and no earlier value could be served.',
+  ERR_INSECURE_PROVIDER:
+    'Production refuses this provider (the plain process environment) unless it is explicitly allowed.',
+  ERR_ENV_KEY_MISSING:
+    'An encrypted dotenv value needs a key that none of the given keys (CUSTOS_ENV_KEY…, key file) provides.',
+  ERR_ENV_VALUE_OUTDATED:
+    'An encrypted dotenv value is in the first enc: format (not bound to its file mode), which is no longer read.',
+  ERR_INVALID_SCHEMA: 'A secrets schema (module, JSON file or definition) is invalid.',
+  ERR_ENV_VALUE_PLAINTEXT:
+    'A plaintext value under a secret-looking name sits in a dotenv file that holds enc: values (or in a committed file loaded with one) and is not marked as deliberately plain.',
+  // --- the server client (CLI, KV provider, transit client) ---
+  ERR_SERVER_UNREACHABLE:
+    'The server could not be reached (connection refused, unknown host, TLS failure) or did not answer within the timeout.',
+  ERR_SERVER_REDIRECT:
+    'The server answered with a redirect; custos never follows one, so the token and the request go nowhere else.',
+  ERR_INSECURE_TRANSPORT:
+    'Plain http to a host other than loopback was refused: it was not explicitly allowed.',
+  // --- a server's answers: thrown by the server, reported by the client ---
+  ERR_SEALED: 'The server is sealed: it holds no keys until unsealed with enough key shares.',
+  ERR_PERMISSION_DENIED:
+    'The token is missing, unknown, expired or revoked, or its policies do not allow the operation.',
+  ERR_NOT_FOUND: 'Nothing exists at that path.',
+  ERR_INVALID_REQUEST: 'The request is malformed or has an invalid parameter.',
+  // --- transit and key lifecycle ---
+  ERR_KMS_REMOTE: 'The remote transit engine refused the operation or could not be reached.',
+  // --- field-level encryption ---
+  ERR_FIELD_NOT_ENCRYPTED:
+    'A value that should be a custos field ciphertext is plaintext or in another format.',
+  ERR_FIELD_CONTEXT_MISSING:
+    'The row id, tenant or column needed to bind a field ciphertext is not available where it is encrypted or decrypted.',
+  ERR_REENCRYPT_INCOMPLETE:
+    'The re-encryption verification pass found values that fail to decrypt or are not under the primary key version.',
+  // --- tokens, passwords, API keys ---
+  ERR_TOKEN_INVALID:
+    'The token is malformed, its signature does not verify, or a pinned claim or header (algorithm, issuer, audience, type) does not match.',
+  ERR_TOKEN_EXPIRED: 'The token has expired, beyond the clock tolerance.',
+  ERR_TOKEN_WRONG_TYPE:
+    'The token is of the other type (a refresh token presented as an access token, or the reverse).',
+  ERR_TOKEN_KEY_NOT_FOUND:
+    "No single key in the keyset matches the token's kid: it is missing, unknown (for example a removed key) or matches several keys.",
+  ERR_TOKEN_KEY_RETIRED: 'The token was signed by a previous key whose grace window has ended.',
+  ERR_TOKEN_REVOKED: 'The token, or the refresh family it belongs to, has been revoked.',
+  ERR_TOKEN_REUSED:
+    'A refresh token was presented a second time, so its whole family has been revoked.',
+  ERR_JWKS_UNAVAILABLE: 'The remote JWKS could not be fetched or parsed in time.',
+  ERR_MALFORMED_KEYSET:
+    'A serialised JWT keyset is not valid (bad JSON, unknown algorithm, bad key, duplicate kid, no single current key, a previous key without verifyUntil).',
+  ERR_PASSWORD_HASH_UNSUPPORTED:
+    'A stored password hash is not in a format custos verifies, or its parameters are out of range.',
+  ERR_PEPPER_UNKNOWN: 'A stored hash or API key names a pepper id that is not configured.',
+  ERR_PEPPER_REQUIRED:
+    'A stored password hash carries no pepper, and the hasher requires one (requirePepper).',
+  ERR_API_KEY_MALFORMED:
+    'The API key does not have the custos form (prefix, key id, then random part and checksum, joined by underscores).',
+  ERR_API_KEY_CHECKSUM:
+    "The API key's checksum does not match: it was mistyped or truncated, or is not a real key.",
+  ERR_API_KEY_PREFIX: "The API key's prefix is not one this service accepts.",
+  ERR_API_KEY_UNKNOWN:
+    'No stored API key matches: the key id is unknown or the secret part is wrong.',
+  ERR_API_KEY_EXPIRED: 'The API key has passed its expiry time.',
+  ERR_API_KEY_REVOKED: 'The API key has been revoked.',
+  ERR_API_KEY_SCOPE: 'The API key is valid but lacks a scope the operation requires.',
+} as const;
+
+/**
+ * A stable error code of the library, usable in `switch (err.code)`.
+ *
+ * @example
+ * ```ts
+ * const retryable: ErrorCode[] = ['ERR_SERVER_UNREACHABLE', 'ERR_SEALED'];
+ * ```
+ */
+export type ErrorCode = keyof typeof errorCodes;

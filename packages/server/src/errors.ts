@@ -1,0 +1,111 @@
+/**
+ * The server's error table: codes only the server throws (initialisation and unseal, storage
+ * integrity and concurrent writes, audit, configuration, request size), on top of the library's
+ * (`@custos/core/errors`). Both are `CustosError`s, so `isCustosError`, the audit log and the one
+ * HTTP mapping (`http/error-mapping.ts`) see every error alike; a client reads a server code as
+ * an HTTP status, which it reports with a library code (503 is `ERR_SEALED`).
+ *
+ * `docs/errors.md` lists these codes in its server section (`errors-doc.test.ts` keeps the two
+ * in step). Codes are never reused or renamed; a code that moves between the tables keeps its
+ * string.
+ */
+import { CustosError, type ErrorCode } from '@custos/core/errors';
+
+/**
+ * The server's own error codes, each with the one-line meaning documented in `docs/errors.md`.
+ *
+ * @example
+ * ```ts
+ * serverErrorCodes.ERR_STORAGE_INTEGRITY; // "A stored entry failed its barrier integrity check: …"
+ * ```
+ */
+export const serverErrorCodes = {
+  ERR_NOT_INITIALIZED: 'The server has not been initialised yet (sys/init).',
+  ERR_ALREADY_INITIALIZED: 'The server is already initialised; init runs once.',
+  ERR_UNSEAL_FAILED: 'The unseal key shares given do not reproduce the root key.',
+  ERR_VERSION_CONFLICT:
+    'Another writer changed the entry first (check-and-set or revision mismatch).',
+  ERR_PAYLOAD_TOO_LARGE: 'The request body exceeds the configured size limit.',
+  ERR_AUDIT_UNAVAILABLE: 'No audit sink recorded the request in time, so the request was refused.',
+  ERR_AUDIT_CHAIN_BROKEN:
+    'An audit file does not hold the chain the server recorded (emptied, cut, replaced or removed while it was not writing): the server refuses to write to it until an operator starts a new file.',
+  ERR_INVALID_CONFIG: 'The server configuration is invalid.',
+  ERR_STORAGE_INTEGRITY:
+    'A stored entry failed its barrier integrity check: it was changed, moved to another path or damaged in storage.',
+} as const;
+
+/**
+ * A code of the server's own table.
+ *
+ * @example
+ * ```ts
+ * const code: ServerErrorCode = 'ERR_AUDIT_UNAVAILABLE';
+ * ```
+ */
+export type ServerErrorCode = keyof typeof serverErrorCodes;
+
+/**
+ * Any code a server error carries: the library's (the server throws those too) or its own.
+ *
+ * @example
+ * ```ts
+ * const status: Partial<Record<AnyErrorCode, number>> = { ERR_SEALED: 503, ERR_STORAGE_INTEGRITY: 500 };
+ * ```
+ */
+export type AnyErrorCode = ErrorCode | ServerErrorCode;
+
+/**
+ * An error with a code of the server's table. The message names what is wrong and never
+ * carries a secret value.
+ *
+ * @example
+ * ```ts
+ * throw new ServerError('ERR_INVALID_CONFIG', 'config: listen must be host:port');
+ * ```
+ */
+export class ServerError extends CustosError<ServerErrorCode> {}
+
+/**
+ * The server is sealed: it holds no keys and refuses secret operations. Its code is the
+ * library's, because a client reports a sealed server (HTTP 503) with the same code.
+ *
+ * @example
+ * ```ts
+ * if (!seal.isUnsealed()) throw new Sealed();
+ * ```
+ */
+export class Sealed extends CustosError {
+  constructor(message = 'the server is sealed') {
+    super('ERR_SEALED', message);
+  }
+}
+
+/**
+ * A concurrent writer changed the entry first; retry from a fresh read, or report the
+ * check-and-set mismatch.
+ *
+ * @example
+ * ```ts
+ * await store.update(path, value, revision); // may throw VersionConflict
+ * ```
+ */
+export class VersionConflict extends ServerError {
+  constructor(message: string) {
+    super('ERR_VERSION_CONFLICT', message);
+  }
+}
+
+/**
+ * Narrows an unknown thrown value to a `CustosError` of either table, optionally of one code.
+ *
+ * @example
+ * ```ts
+ * if (isServerError(err, 'ERR_VERSION_CONFLICT')) return retry();
+ * ```
+ */
+export function isServerError(
+  value: unknown,
+  code?: AnyErrorCode,
+): value is CustosError<AnyErrorCode> {
+  return value instanceof CustosError && (code === undefined || value.code === code);
+}
