@@ -1,5 +1,6 @@
 import { CustosError, type ErrorCode, isCustosError } from '../errors/index.js';
 import { createScrubber, type Scrubber } from '../redaction/scrubber.js';
+import { checkRequestPath } from './request-path.js';
 import { checkServerAddress, serverAddressFrom } from './server-address.js';
 
 /** How a client authenticates: a token, or AppRole (logs in on first use, again when refused). */
@@ -90,6 +91,11 @@ const HEADER_SAFE = /^[\x21-\x7e]+$/;
  * - **Bounded.** Each request, answer included, has `timeoutMs` (5 s by default).
  * - **Typed failures.** A server that cannot be reached (refused, unknown name, TLS failure) or
  *   does not answer in time is `ERR_SERVER_UNREACHABLE`.
+ * - **The route named, no other.** A path with a `.` or `..` segment (`%2e%2e` too), an empty
+ *   segment, a backslash, `#`, space or control character is refused (`ERR_INVALID_ARGUMENT`)
+ *   before any URL is built or login made: `fetch`'s URL parser would resolve or drop them, so
+ *   `secret/data/../../sys/policies/acl/x` would reach the policy route, past the server's own
+ *   refusal of `..`. Percent-encode names taken from users (`encodeURIComponent` per segment).
  * - **No secrets in errors.** Messages name the address, method and path; the server's error
  *   text is scrubbed of the token, the AppRole secret id and the request body's values.
  *
@@ -150,7 +156,10 @@ export function createServerClient(options: ServerConnectionOptions = {}): Serve
     return issued;
   };
 
-  const call = async (method: string, path: string, request: ApiRequestOptions = {}) => {
+  const call = async (method: string, rawPath: string, request: ApiRequestOptions = {}) => {
+    // Before any URL is built or any login made: a `..` the URL parser resolves would reach
+    // another route than the one named.
+    const path = checkRequestPath(rawPath, (text) => scrubber.redact(text));
     if (auth !== undefined && !('token' in auth)) {
       token ??= await login(auth);
       const response = await send(method, path, request, token);
@@ -228,7 +237,7 @@ async function sendOnce(
   request: ApiRequestOptions,
   token: string | undefined,
 ): Promise<ApiResponse> {
-  const url = `${address}/v1/${path.replace(/^\/+/, '')}`;
+  const url = `${address}/v1/${checkRequestPath(path, (text) => scrubber.redact(text))}`;
   const headers: Record<string, string> = {
     ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
     ...request.headers,
