@@ -47,7 +47,7 @@ export const errorCodes = {
     'An encrypted dotenv value is in the first enc: format (not bound to its file mode), which is no longer read.',
   ERR_INVALID_SCHEMA: 'A secrets schema (module, JSON file or definition) is invalid.',
   ERR_ENV_VALUE_PLAINTEXT:
-    'A plaintext value under a secret-looking name sits in a dotenv file that holds enc: values (or in a committed file loaded with one) and is not marked as deliberately plain.',
+    'A plaintext value under a secret-looking name sits in a dotenv file that holds enc: values, or in any other dotenv file loaded with one (a `.local` override included), and is not marked as deliberately plain.',
   // --- the server client (CLI, KV provider, transit client) ---
   ERR_SERVER_UNREACHABLE:
     'The server could not be reached (connection refused, unknown host, TLS failure) or did not answer within the timeout.',
