@@ -207,6 +207,53 @@ describe('custos run', () => {
     expect(help.stdout).toMatch(/CUSTOS_TOKEN, VAULT_TOKEN/);
   });
 
+  it('keeps the key file out of the command: the variable pointing at it, and the _FILE forms', async () => {
+    const envKey = generateEnvKey().reveal();
+    const jwt = randomBytes(32).toString('base64url');
+    const cwd = await project({ '.env.production': `JWT_SECRET=${jwt}\n` });
+    const keysDir = await mkdtemp(join(root, 'keys-'));
+    const keysFile = join(keysDir, 'production.keys');
+    await writeFile(keysFile, `CUSTOS_ENV_KEY_PRODUCTION=${envKey}\n`, { mode: 0o600 });
+    await encryptEnvFile(join(cwd, '.env.production'), { keysFile });
+    const tokenFile = join(keysDir, 'token');
+    await writeFile(tokenFile, `cst.${randomBytes(16).toString('hex')}`, { mode: 0o600 });
+    const pointers = {
+      CUSTOS_ENV_KEYS_FILE: keysFile,
+      CUSTOS_TOKEN_FILE: tokenFile,
+      VAULT_TOKEN_FILE: tokenFile,
+      CUSTOS_ENV_KEY_PRODUCTION_FILE: keysFile,
+    };
+    const printEnv = [process.execPath, '-e', 'console.log(JSON.stringify(process.env))'];
+    const result = await custos(['run', '--environment', 'production', '--', ...printEnv], {
+      cwd,
+      env: pointers,
+    });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const seen = JSON.parse(result.stdout) as Record<string, string>;
+    // Decrypted with the keys of that file, which the command is not told where to find.
+    expect(seen.JWT_SECRET).toBe(jwt);
+    for (const name of Object.keys(pointers)) expect(seen, name).not.toHaveProperty(name);
+    expect(result.stdout).not.toContain(keysDir);
+    // Passed on when asked, case-insensitively, one at a time.
+    const kept = await custos(
+      [
+        'run',
+        '--environment',
+        'production',
+        '--pass-credential',
+        'custos_env_keys_file',
+        '--',
+        ...printEnv,
+      ],
+      { cwd, env: pointers },
+    );
+    const keptEnv = JSON.parse(kept.stdout) as Record<string, string>;
+    expect(keptEnv.CUSTOS_ENV_KEYS_FILE).toBe(keysFile);
+    expect(keptEnv).not.toHaveProperty('CUSTOS_TOKEN_FILE');
+    const help = await custos(['run', '--help']);
+    expect(help.stdout).toMatch(/CUSTOS_ENV_KEYS_FILE/);
+  });
+
   it('refuses in production a plaintext secret slipped into a file of encrypted values, naming it, never its value', async () => {
     const envKey = generateEnvKey().reveal();
     const planted = `planted-${randomBytes(16).toString('hex')}`;
