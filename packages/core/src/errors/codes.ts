@@ -21,7 +21,8 @@ export const errorCodes = {
     'The key version reached its encryption limit and must be rotated before encrypting again.',
   ERR_INVALID_KEY_STATE: 'The requested key state change is not allowed from the current state.',
   ERR_MALFORMED_KEYRING: 'A serialised keyring is not valid (bad JSON, truncated, wrong fields).',
-  ERR_INSECURE_FILE: 'A file holding key material may be read by other users (mode is not 0600).',
+  ERR_INSECURE_FILE:
+    'A file holding key material may be read by other users (mode is not 0600), or a dotenv key file is a symbolic link.',
   // --- secrets SDK and configuration validation ---
   ERR_SECRET_MISSING: 'A required secret is not set in any configured provider.',
   ERR_SECRETS_INVALID:
@@ -37,7 +38,7 @@ export const errorCodes = {
     'An encrypted dotenv value is in the first enc: format (not bound to its file mode), which is no longer read.',
   ERR_INVALID_SCHEMA: 'A secrets schema (module, JSON file or definition) is invalid.',
   ERR_ENV_VALUE_PLAINTEXT:
-    'A plaintext value under a secret-looking name sits in a dotenv file that holds enc: values (or in a committed file loaded with one) and is not marked as deliberately plain.',
+    'A plaintext value under a secret-looking name sits in a dotenv file that holds enc: values, or in any other dotenv file loaded with one (a `.local` override included), and is not marked as deliberately plain.',
   // --- the server client (CLI, KV provider, transit client) ---
   ERR_SERVER_UNREACHABLE:
     'The server could not be reached (connection refused, unknown host, TLS failure) or did not answer within the timeout.',

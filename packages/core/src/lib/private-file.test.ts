@@ -1,9 +1,10 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKms } from '../kms/index.js';
-import { checkPrivateFile } from './private-file.js';
+import { checkPrivateFile, readPrivateFile } from './private-file.js';
 
 describe('checkPrivateFile', () => {
   let dir: string;
@@ -58,5 +59,47 @@ describe('checkPrivateFile', () => {
     await expect(LocalKms.open(file)).resolves.toBeInstanceOf(LocalKms);
     await chmod(file, 0o644);
     await expect(LocalKms.open(file)).rejects.toMatchObject({ code: 'ERR_INSECURE_FILE' });
+  });
+
+  it('readPrivateFile reads a private regular file, and says undefined when there is none', async () => {
+    const file = join(dir, 'read-ok.keys');
+    await writeFile(file, 'A=1\n', { mode: 0o600 });
+    expect(await readPrivateFile(file, 'key file')).toBe('A=1\n');
+    expect(await readPrivateFile(join(dir, 'read-none.keys'), 'key file')).toBeUndefined();
+    await chmod(file, 0o644);
+    await expect(readPrivateFile(file, 'key file')).rejects.toMatchObject({
+      code: 'ERR_INSECURE_FILE',
+      message: expect.stringMatching(/may be read by other users \(mode 644\)/),
+    });
+  });
+
+  it('readPrivateFile refuses a symbolic link, live or dangling, and never reads its target', async () => {
+    const target = join(dir, 'link-target');
+    await writeFile(target, 'SECRET=target-content\n', { mode: 0o600 });
+    const links = { live: target, dangling: join(dir, 'no-such-target') };
+    for (const [name, to] of Object.entries(links)) {
+      const link = join(dir, `link-${name}.keys`);
+      await symlink(to, link);
+      const error = await readPrivateFile(link, 'key file').catch((e: unknown) => e);
+      expect(error, name).toMatchObject({
+        code: 'ERR_INSECURE_FILE',
+        message: `key file ${link} is a symbolic link; custos reads and writes key files only as regular files: put the file itself there, or name its real path`,
+      });
+      expect(String((error as Error).message)).not.toContain('target-content');
+    }
+  });
+
+  it('readPrivateFile refuses a directory or a FIFO without blocking on it', async () => {
+    await mkdir(join(dir, 'dir.keys'));
+    await expect(readPrivateFile(join(dir, 'dir.keys'), 'key file')).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringMatching(/is not a file$/),
+    });
+    const fifo = join(dir, 'fifo.keys');
+    execFileSync('mkfifo', ['-m', '600', fifo]);
+    await expect(readPrivateFile(fifo, 'key file')).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: `key file ${fifo} is not a file`,
+    });
   });
 });

@@ -1,8 +1,13 @@
 import { CustosError, type ErrorCode, isCustosError } from '../errors/index.js';
 import { createScrubber, type Scrubber } from '../redaction/scrubber.js';
+import { createAppRoleSession } from './approle-session.js';
+import { checkRequestPath } from './request-path.js';
 import { checkServerAddress, serverAddressFrom } from './server-address.js';
 
-/** How a client authenticates: a token, or AppRole (logs in on first use, again when refused). */
+/**
+ * How a client authenticates: a token, or AppRole (logs in on first use, and again only when the
+ * server no longer accepts its token; see {@link createServerClient}).
+ */
 export type ServerAuth =
   | { readonly token: string }
   | { readonly roleId: string; readonly secretId: string; readonly mount?: string };
@@ -54,7 +59,8 @@ export interface ServerClient {
   readonly authenticated: boolean;
   /**
    * Sends a request to `/v1/<path>` and returns whatever status the server answered — except a
-   * redirect, which is an error. Logs in again once when an AppRole token is refused.
+   * redirect, which is an error. With AppRole, logs in again (at most once per call) when the
+   * server no longer accepts the token.
    */
   call(method: string, path: string, options?: ApiRequestOptions): Promise<ApiResponse>;
   /**
@@ -90,6 +96,19 @@ const HEADER_SAFE = /^[\x21-\x7e]+$/;
  * - **Bounded.** Each request, answer included, has `timeoutMs` (5 s by default).
  * - **Typed failures.** A server that cannot be reached (refused, unknown name, TLS failure) or
  *   does not answer in time is `ERR_SERVER_UNREACHABLE`.
+ * - **The route named, no other.** A path with a `.` or `..` segment (`%2e%2e` too), an empty
+ *   segment, a backslash, `#`, space or control character is refused (`ERR_INVALID_ARGUMENT`)
+ *   before any URL is built or login made: `fetch`'s URL parser would resolve or drop them, so
+ *   `secret/data/../../sys/policies/acl/x` would reach the policy route, past the server's own
+ *   refusal of `..`. Percent-encode names taken from users (`encodeURIComponent` per segment).
+ * - **AppRole logins only when needed.** The first call logs in (concurrent calls share one
+ *   login). A 401 or 403 later is either a policy refusal or a token the server no longer
+ *   accepts (expired, revoked, out of uses): the client asks `auth/token/lookup-self` with the
+ *   same token, and logs in again — once for the call, shared with concurrent calls — only when
+ *   that is refused too. So a denied request costs no secret-ID use and mints no token; it costs
+ *   one `lookup-self` (one use of a token with `token_num_uses`). A replaced token is never
+ *   revoked: the server has just refused it. The role's tokens need `lookup-self` (the `default`
+ *   policy grants it); without it, each denied request logs in again.
  * - **No secrets in errors.** Messages name the address, method and path; the server's error
  *   text is scrubbed of the token, the AppRole secret id and the request body's values.
  *
@@ -128,7 +147,7 @@ export function createServerClient(options: ServerConnectionOptions = {}): Serve
     scrubber.add(credential);
   }
   const doFetch = options.fetch ?? fetch;
-  let token = auth !== undefined && 'token' in auth ? auth.token : undefined;
+  const token = auth !== undefined && 'token' in auth ? auth.token : undefined;
 
   const send = (method: string, path: string, request: ApiRequestOptions, withToken?: string) =>
     sendOnce(doFetch, { address, timeoutMs, scrubber }, method, path, request, withToken);
@@ -150,15 +169,32 @@ export function createServerClient(options: ServerConnectionOptions = {}): Serve
     return issued;
   };
 
-  const call = async (method: string, path: string, request: ApiRequestOptions = {}) => {
-    if (auth !== undefined && !('token' in auth)) {
-      token ??= await login(auth);
-      const response = await send(method, path, request, token);
-      if (response.status !== 403 && response.status !== 401) return response;
-      // The AppRole token expired or was revoked: log in again, once.
-      token = await login(auth);
+  const session =
+    auth !== undefined && !('token' in auth) ? createAppRoleSession(() => login(auth)) : undefined;
+
+  /**
+   * Whether the server refuses `used` itself (expired, revoked, out of uses), as opposed to
+   * refusing what it was used for: `lookup-self` is allowed to every valid token (Vault's and
+   * custos's `default` policy).
+   */
+  const tokenRefused = async (used: string): Promise<boolean> =>
+    isRefusal((await send('GET', 'auth/token/lookup-self', {}, used)).status);
+
+  const call = async (method: string, rawPath: string, request: ApiRequestOptions = {}) => {
+    // Before any URL is built or any login made: a `..` the URL parser resolves would reach
+    // another route than the one named.
+    const path = checkRequestPath(rawPath, (text) => scrubber.redact(text));
+    if (session === undefined) return send(method, path, request, token);
+    const used = await session.current();
+    const response = await send(method, path, request, used.token);
+    // A refusal of a token just issued, or of a request its policies do not allow, is the
+    // answer: logging in again would spend a secret-ID use and mint a token for nothing.
+    if (!isRefusal(response.status) || used.fresh || !(await tokenRefused(used.token))) {
+      return response;
     }
-    return send(method, path, request, token);
+    // The token is no longer valid: log in again, once for this call. The old token needs no
+    // revoking: the server has just refused it.
+    return send(method, path, request, await session.replace(used.token));
   };
 
   const errorOf = (response: ApiResponse, requestBody?: unknown): string => {
@@ -188,6 +224,8 @@ export function createServerClient(options: ServerConnectionOptions = {}): Serve
     errorOf,
   };
 }
+
+const isRefusal = (status: number) => status === 401 || status === 403;
 
 function tokenFromEnv(env: NodeJS.ProcessEnv): ServerAuth | undefined {
   const token = [env.CUSTOS_TOKEN, env.VAULT_TOKEN].find((t) => t !== undefined && t !== '');
@@ -228,7 +266,7 @@ async function sendOnce(
   request: ApiRequestOptions,
   token: string | undefined,
 ): Promise<ApiResponse> {
-  const url = `${address}/v1/${path.replace(/^\/+/, '')}`;
+  const url = `${address}/v1/${checkRequestPath(path, (text) => scrubber.redact(text))}`;
   const headers: Record<string, string> = {
     ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
     ...request.headers,

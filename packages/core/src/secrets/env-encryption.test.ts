@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
@@ -302,6 +302,30 @@ describe('encryptEnvFile / decryptEnvFile', () => {
 
   it('refuses a missing file', async () => {
     await expect(encryptEnvFile(join(dir, 'nope', '.env'))).rejects.toThrow(/does not exist/);
+  });
+
+  it('writes decrypted plaintext owner-only (0600), whatever the encrypted file was', async () => {
+    const path = await project({ '.env.production': 'DB_PASSWORD=value-one-123\n' });
+    const file = join(path, '.env.production');
+    await encryptEnvFile(file, { env: {} });
+    await chmod(file, 0o644);
+    expect(await decryptEnvFile(file, { env: {}, write: true })).toMatchObject({ decrypted: 1 });
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(await readFile(file, 'utf8')).toBe('DB_PASSWORD=value-one-123\n');
+    // Encrypting keeps the file's mode: ciphertext may be as readable as the user wants.
+    await chmod(file, 0o644);
+    await encryptEnvFile(file, { env: {} });
+    expect((await stat(file)).mode & 0o777).toBe(0o644);
+  });
+
+  it('refuses a key file that is a symbolic link, for reading and before writing a key', async () => {
+    const path = await project({ '.env': 'A=value-one-123\n', 'other.keys': 'X=1\n' });
+    await symlink(join(path, 'other.keys'), join(path, '.env.keys'));
+    const refused = { code: 'ERR_INSECURE_FILE', message: expect.stringMatching(/symbolic link/) };
+    await expect(encryptEnvFile(join(path, '.env'), { env: {} })).rejects.toMatchObject(refused);
+    await expect(findEnvKeys(undefined, path, { env: {} })).rejects.toMatchObject(refused);
+    expect(await readFile(join(path, '.env'), 'utf8')).toBe('A=value-one-123\n');
+    expect(await readFile(join(path, 'other.keys'), 'utf8')).toBe('X=1\n');
   });
 });
 

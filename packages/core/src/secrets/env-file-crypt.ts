@@ -1,8 +1,9 @@
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'dotenv';
 import { CustosError } from '../errors/index.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
+import { readPrivateFile } from '../lib/private-file.js';
 import { rewriteDotenvValues, setDotenvValue } from './dotenv-text.js';
 import {
   assertCurrentEnvValue,
@@ -57,7 +58,9 @@ export interface EncryptEnvFileResult {
  * the first key of the file's own variable (`CUSTOS_ENV_KEY_<MODE>` for `.env.<mode>`,
  * `CUSTOS_ENV_KEY` for `.env`). When that variable holds no key yet, one is generated and written
  * to the key file (mode 0600) — even if the shared `CUSTOS_ENV_KEY` exists. Comments, order and
- * layout are kept; the file keeps its mode and is replaced atomically. A value in the first
+ * layout are kept; the file keeps its mode and is replaced atomically (a symbolic link is
+ * refused: the link would be replaced and its target left in plaintext). A key file that is a
+ * symbolic link is refused (`ERR_INSECURE_FILE`). A value in the first
  * `enc:` format is refused (`ERR_ENV_VALUE_OUTDATED`) unless `rotate` is set.
  *
  * @example
@@ -71,7 +74,7 @@ export async function encryptEnvFile(
   options: EncryptEnvFileOptions = {},
 ): Promise<EncryptEnvFileResult> {
   const file = resolve(path);
-  const { text, mode: fileMode } = await readEnvFile(file);
+  const { text, mode: fileMode } = await readEnvFile(file, 'encrypt');
   const mode = modeOfEnvFile(file);
   const keyVariable = envKeyVariable(mode);
   const oldKeys = await findEnvKeys(mode, dirname(file), options);
@@ -112,8 +115,9 @@ export async function encryptEnvFile(
 
 /**
  * Decrypts every `enc:` value of a dotenv file (`custos env decrypt`) and returns the plaintext
- * text; with `write: true` the file is rewritten in place. The result holds secrets in clear:
- * write it only where the plaintext file belongs (git-ignored, mode 0600).
+ * text; with `write: true` the file is rewritten in place — atomically, with mode 0600 whatever
+ * its mode was, since it now holds secrets in clear (a symbolic link is refused). Keep the
+ * plaintext file out of git.
  *
  * @example
  * ```ts
@@ -125,7 +129,7 @@ export async function decryptEnvFile(
   options: EnvKeyOptions & { readonly write?: boolean } = {},
 ): Promise<{ readonly text: string; readonly decrypted: number }> {
   const file = resolve(path);
-  const { text, mode: fileMode } = await readEnvFile(file);
+  const { text } = await readEnvFile(file, options.write === true ? 'decrypt' : undefined);
   const keys = await findEnvKeys(modeOfEnvFile(file), dirname(file), options);
   let decrypted = 0;
   const output = rewriteDotenvValues(text, (name, value) => {
@@ -133,11 +137,27 @@ export async function decryptEnvFile(
     decrypted++;
     return decryptEnvValue(keys, name, value, file);
   });
-  if (options.write === true && decrypted > 0) await writeFileAtomic(file, output, fileMode);
+  // Plaintext secrets now: owner-only, whatever the mode of the file that held ciphertext.
+  if (options.write === true && decrypted > 0) await writeFileAtomic(file, output, 0o600);
   return { text: output, decrypted };
 }
 
-async function readEnvFile(file: string): Promise<{ text: string; mode: number }> {
+/**
+ * Reads an env file; `rewrite` names the in-place rewrite to come, which refuses a symbolic
+ * link: the rename would replace the link with a regular file and leave its target as it was
+ * (still plaintext after an encrypt).
+ */
+async function readEnvFile(
+  file: string,
+  rewrite?: 'encrypt' | 'decrypt',
+): Promise<{ text: string; mode: number }> {
+  const link = await lstat(file).catch(() => undefined);
+  if (rewrite !== undefined && link?.isSymbolicLink()) {
+    throw new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      `env file ${file} is a symbolic link: ${rewrite} the file it points to, which is what would change`,
+    );
+  }
   const info = await stat(file).catch(() => undefined);
   if (info === undefined || !info.isFile()) {
     throw new CustosError('ERR_INVALID_ARGUMENT', `env file ${file} does not exist`);
@@ -158,7 +178,8 @@ async function prepareKey(
   variable: string,
   options: EnvKeyOptions,
 ): Promise<{ keys: EnvKeySet; commit: () => Promise<void> }> {
-  const existing = await readFile(keys.keysFile, 'utf8').catch(() => undefined);
+  // Checked as when the keys were read: a symbolic link's target is never copied in.
+  const existing = await readPrivateFile(keys.keysFile, 'key file');
   const env = options.env ?? process.env;
   const current = parse(existing ?? '')[variable] ?? env[variable] ?? '';
   parseEnvKeyList(current, variable); // refuse to extend a damaged list

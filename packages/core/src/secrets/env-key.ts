@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parse } from 'dotenv';
 import { constantTimeEqual } from '../crypto/hmac.js';
@@ -7,7 +6,7 @@ import { Keyring } from '../crypto/keyring.js';
 import { loadKeyring } from '../crypto/keyring-json.js';
 import { CustosError } from '../errors/index.js';
 import { decodeBase64UrlStrict } from '../lib/bytes.js';
-import { checkPrivateFile } from '../lib/private-file.js';
+import { readPrivateFile } from '../lib/private-file.js';
 import { Secret } from '../redaction/secret.js';
 
 /**
@@ -114,7 +113,8 @@ export interface EnvKeySet {
  * the environment first and then from the key file. A variable may hold several keys separated
  * by commas; all of them decrypt (so a rotation can overlap) and the very first found encrypts.
  * A file with a mode uses its own variable only, never the shared `CUSTOS_ENV_KEY`. A key file
- * other users may read is refused (`ERR_INSECURE_FILE`), as keyring files are.
+ * other users may read is refused (`ERR_INSECURE_FILE`), as keyring files are, and so is a key
+ * file that is a symbolic link (its target is never read).
  *
  * @example
  * ```ts
@@ -245,8 +245,7 @@ export function buildKeySet(
 }
 
 async function readKeysFile(path: string): Promise<Record<string, string> | undefined> {
-  const info = await stat(path).catch(() => undefined);
-  if (info === undefined || !info.isFile()) return undefined; // no key file: keys come from the environment
-  await checkPrivateFile(path, 'key file');
-  return parse(await readFile(path, 'utf8'));
+  // No key file: keys come from the environment. A symbolic link is refused, never followed.
+  const text = await readPrivateFile(path, 'key file');
+  return text === undefined ? undefined : parse(text);
 }

@@ -58,6 +58,145 @@ async function failure(promise: Promise<unknown>) {
   throw new Error('expected a rejection');
 }
 
+/** Every file of the production precedence set, `.local` overrides included. */
+const LOADED_FILES = ['.env', '.env.local', '.env.production', '.env.production.local'] as const;
+
+describe('a plaintext override of an encrypted value, whatever file it comes from', () => {
+  // Each pair: the file holding DB_PASSWORD encrypted, and a later file of the production set
+  // overriding it in plaintext. The rule is about content, never the file's name (a `.local`
+  // file can be committed like any other).
+  it.each([
+    ['.env.production', '.env.production.local'],
+    ['.env', '.env.local'],
+    ['.env', '.env.production'],
+    ['.env', '.env.production.local'],
+    ['.env.local', '.env.production.local'],
+  ])(
+    'an enc: value of %s overridden in %s is refused in production, naming both files',
+    async (encryptedIn, source) => {
+      const planted = canary();
+      const path = join(dir, `p${counter++}`);
+      await mkdir(path);
+      const env = {
+        CUSTOS_ENV_KEY: generateEnvKey().reveal(),
+        CUSTOS_ENV_KEY_PRODUCTION: generateEnvKey().reveal(),
+      };
+      const file = join(path, encryptedIn);
+      await writeFile(
+        file,
+        `DB_PASSWORD=${randomBytes(24).toString('base64url')}\nAPI_KEY=${randomBytes(24).toString('hex')}\n`,
+      );
+      await encryptEnvFile(file, { env });
+      const target = join(path, source);
+      await writeFile(target, `DB_PASSWORD=OverriddenPlaintext-${planted}\nLOG_LEVEL=info\n`);
+      const provider = dotenvFiles({ directory: path, mode: 'production', env });
+      const error = await failure(provider.get('DB_PASSWORD'));
+      expect(error.code).toBe('ERR_ENV_VALUE_PLAINTEXT');
+      expect(error.message).toBe(
+        `DB_PASSWORD in ${target} is plaintext, and overrides the enc: value of DB_PASSWORD in ${file}: an encrypted value may have been replaced. Encrypt it (custos env encrypt ${target}), or mark it as meant to be readable with a "# custos: plaintext" comment on its line or the line above`,
+      );
+      expect(`${error.message}\n${error.stack}`).not.toContain(planted);
+      // Plain settings of the same file still load, and so do the encrypted values it does not touch.
+      expect(await provider.get('LOG_LEVEL')).toBe('info');
+      expect(await provider.get('API_KEY')).toMatch(/^[0-9a-f]{48}$/);
+    },
+  );
+
+  it('a plaintext value in a file below the encrypted one is shadowed, not loaded', async () => {
+    const { path, env } = await tampered((text) => text, {
+      '.env.local': `DB_PASSWORD=${canary()}\n`,
+    });
+    const provider = dotenvFiles({ directory: path, mode: 'production', env });
+    expect(await provider.get('DB_PASSWORD')).toMatch(/^[A-Za-z0-9_-]{32}$/);
+  });
+
+  it.each(LOADED_FILES)(
+    'a secret removed from the encrypted file and put in plaintext in %s is refused too',
+    async (source) => {
+      const planted = canary();
+      const line = `JWT_SECRET=${planted}\n`;
+      const { path, env } = await tampered(
+        (text) => replaceLine('JWT_SECRET', '')(text) + (source === '.env.production' ? line : ''),
+        source === '.env.production' ? {} : { [source]: line },
+      );
+      const target = join(path, source);
+      const error = await failure(
+        dotenvFiles({ directory: path, mode: 'production', env }).get('JWT_SECRET'),
+      );
+      expect(error.code).toBe('ERR_ENV_VALUE_PLAINTEXT');
+      expect(error.message).toMatch(new RegExp(`^JWT_SECRET in ${target} is plaintext, `));
+      expect(`${error.message}\n${error.stack}`).not.toContain(planted);
+    },
+  );
+
+  it('is a warning outside production, once, naming both files, never the value', async () => {
+    const planted = canary();
+    const { path, file, env } = await tampered((text) => text, {
+      '.env.staging.local': `DB_PASSWORD=${planted}\n`,
+    });
+    const warnings: string[] = [];
+    const provider = dotenvFiles({
+      directory: path,
+      mode: 'staging',
+      files: ['.env.production', '.env.staging.local'],
+      env,
+      onWarning: (message) => warnings.push(message),
+    });
+    expect(await provider.get('DB_PASSWORD')).toBe(planted);
+    expect(await provider.get('DB_PASSWORD')).toBe(planted);
+    expect(warnings).toEqual([
+      `DB_PASSWORD in ${join(path, '.env.staging.local')} is plaintext, and overrides the enc: value of DB_PASSWORD in ${file}: an encrypted value may have been replaced. Encrypt it (custos env encrypt ${join(path, '.env.staging.local')}), or mark it as meant to be readable with a "# custos: plaintext" comment on its line or the line above (refused in production)`,
+    ]);
+  });
+
+  it('is accepted from a .local file when marked there, or listed in plaintextNames', async () => {
+    const local = `local-${randomBytes(8).toString('hex')}`;
+    const marked = await tampered((text) => text, {
+      '.env.production.local': `DB_PASSWORD=${local} # custos: plaintext\n# custos: plaintext\nJWT_SECRET=${local}\n`,
+    });
+    const reader = dotenvFiles({ directory: marked.path, mode: 'production', env: marked.env });
+    expect(await reader.get('DB_PASSWORD')).toBe(local);
+    expect(await reader.get('JWT_SECRET')).toBe(local);
+    const listed = await tampered((text) => text, {
+      '.env.production.local': `DB_PASSWORD=${local}\n`,
+    });
+    const byOption = dotenvFiles({
+      directory: listed.path,
+      mode: 'production',
+      env: listed.env,
+      plaintextNames: ['DB_PASSWORD'],
+    });
+    expect(await byOption.get('DB_PASSWORD')).toBe(local);
+    // A marker in another file covers nothing here: it is read where the value is.
+    const elsewhere = await tampered((text) => `${text}# custos: plaintext\nAPI_KEY=x\n`, {
+      '.env.production.local': `DB_PASSWORD=${local}\n`,
+    });
+    const unmarked = dotenvFiles({
+      directory: elsewhere.path,
+      mode: 'production',
+      env: elsewhere.env,
+    });
+    expect((await failure(unmarked.get('DB_PASSWORD'))).code).toBe('ERR_ENV_VALUE_PLAINTEXT');
+  });
+
+  it('leaves alone a .local file of plain settings, and an encrypted .local override', async () => {
+    const { path, env } = await tampered((text) => text, {
+      '.env.production.local': 'PORT=9090\nLOG_LEVEL=debug\nDB_PASSWORD=\n',
+    });
+    const provider = dotenvFiles({ directory: path, mode: 'production', env });
+    expect(await provider.get('PORT')).toBe('9090');
+    // An empty value is no secret anybody knows: it overrides, and validation reports it missing.
+    expect(await provider.get('DB_PASSWORD')).toBe('');
+    // The same mode's key decrypts a .local file: an override may be encrypted like the rest.
+    const override = randomBytes(24).toString('base64url');
+    const local = join(path, '.env.production.local');
+    await writeFile(local, `DB_PASSWORD=${override}\n`);
+    await encryptEnvFile(local, { env });
+    const encrypted = dotenvFiles({ directory: path, mode: 'production', env });
+    expect(await encrypted.get('DB_PASSWORD')).toBe(override);
+  });
+});
+
 describe('a plaintext value in a dotenv file of encrypted values', () => {
   it('is refused in production, naming the variable and the file, never the value', async () => {
     const planted = canary();
@@ -166,7 +305,7 @@ describe('a plaintext value in a dotenv file of encrypted values', () => {
     expect(error.code).toBe('ERR_ENV_VALUE_PLAINTEXT');
   });
 
-  it('leaves alone plain settings, files without enc: values, and a plaintext local override', async () => {
+  it('leaves alone plain settings and files without enc: values', async () => {
     const plainSetting = await tampered(
       (text) => `${text}PORT=8080\nLOG_LEVEL=debug\nDB_PASSWORD_FILE=/run/secrets/db\n`,
     );
@@ -183,17 +322,6 @@ describe('a plaintext value in a dotenv file of encrypted values', () => {
     await writeFile(join(path, '.env.production'), `JWT_SECRET=${canary()}\n`, { mode: 0o600 });
     const allPlain = dotenvFiles({ directory: path, mode: 'production', env: {} });
     expect(await allPlain.get('JWT_SECRET')).toMatch(/^planted-/);
-
-    const local = `local-${randomBytes(8).toString('hex')}`;
-    const overridden = await tampered((text) => text, {
-      '.env.production.local': `JWT_SECRET=${local}\n`,
-    });
-    const withLocal = dotenvFiles({
-      directory: overridden.path,
-      mode: 'production',
-      env: overridden.env,
-    });
-    expect(await withLocal.get('JWT_SECRET')).toBe(local);
   });
 
   it('is a problem in checkEnvironment in production (custos validate, custos run) and a notice elsewhere', async () => {

@@ -50,13 +50,21 @@ export function isUnmarkedPlaintextSecret(
 
 /**
  * What is said about such a value in `file`, when `encryptedFile` (the same file, or another one
- * loaded with it) holds `enc:` values: the variable and the files, never the value. @internal
+ * loaded with it) holds `enc:` values — `overrides` when it holds this very name encrypted: the
+ * variable and the files, never the value. @internal
  */
-export function plaintextValueMessage(name: string, file: string, encryptedFile: string): string {
+export function plaintextValueMessage(
+  name: string,
+  file: string,
+  encryptedFile: string,
+  overrides = false,
+): string {
   const context =
     encryptedFile === file
       ? 'but the file holds enc: values: an encrypted value may have been replaced'
-      : `while ${encryptedFile} holds enc: values: an encrypted value may have been moved here and replaced`;
+      : overrides
+        ? `and overrides the enc: value of ${name} in ${encryptedFile}: an encrypted value may have been replaced`
+        : `while ${encryptedFile} holds enc: values: an encrypted value may have been moved here and replaced`;
   return `${name} in ${file} is plaintext, ${context}. Encrypt it (custos env encrypt ${file}), or mark it as meant to be readable with a "# custos: plaintext" comment on its line or the line above`;
 }
 
@@ -65,17 +73,10 @@ export function plaintextValueRefused(
   name: string,
   file: string,
   encryptedFile: string,
+  overrides = false,
 ): CustosError {
   return new CustosError(
     'ERR_ENV_VALUE_PLAINTEXT',
-    plaintextValueMessage(name, file, encryptedFile),
+    plaintextValueMessage(name, file, encryptedFile, overrides),
   );
-}
-
-/**
- * Whether a dotenv file is a machine's own override (`.env.local`, `.env.production.local`):
- * git-ignored, never committed, so no commit can slip a value into it. @internal
- */
-export function isLocalEnvFile(path: string): boolean {
-  return path.endsWith('.local');
 }

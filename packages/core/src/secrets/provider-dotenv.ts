@@ -9,7 +9,6 @@ import {
 import { decryptEnvValue, isEncryptedValue } from './env-crypt.js';
 import { type EnvKeyOptions, type EnvKeySet, findEnvKeys, modeOfEnvFile } from './env-key.js';
 import {
-  isLocalEnvFile,
   isUnmarkedPlaintextSecret,
   plaintextValueMessage,
   plaintextValueRefused,
@@ -50,6 +49,8 @@ interface Snapshot {
   readonly layers: Map<string, DotenvLayer>;
   /** The first loaded file holding `enc:` values, if any. */
   readonly encryptedFile: string | undefined;
+  /** For each name some loaded file holds `enc:` encrypted, the first such file. */
+  readonly encryptedIn: Map<string, string>;
   readonly keys: Map<string, Promise<EnvKeySet>>;
   /** `file\0name` of the plaintext values already warned about. */
   readonly warned: Set<string>;
@@ -62,8 +63,8 @@ interface Snapshot {
  * (its mode, from its name) and `CUSTOS_ENV_KEY`, in the environment or the git-ignored key
  * file (`.env.keys`); see `docs/secrets.md`. Files are re-read when they change on disk.
  *
- * In a file that holds `enc:` values — or in another committed (not `.local`) file loaded with
- * one — a plaintext value under a secret-looking name (or a URL carrying a password) is what an
+ * When any loaded file holds `enc:` values, a plaintext value under a secret-looking name (or a
+ * URL carrying a password) in any loaded file — `.local` overrides included — is what an
  * encrypted value replaced by a known one looks like: refused in production
  * (`ERR_ENV_VALUE_PLAINTEXT`), a warning elsewhere — both naming the variable and the files,
  * never the value. Values meant to be readable are marked `# custos: plaintext` (on
@@ -95,6 +96,7 @@ export function dotenvFiles(options: DotenvFilesOptions = {}): SecretProvider {
           values: mergeLayers(layers),
           layers: new Map(layers.map((layer) => [layer.path, layer])),
           encryptedFile: layers.find((layer) => layer.holdsEncrypted)?.path,
+          encryptedIn: encryptedNames(layers),
           keys: new Map(),
           warned: new Set(),
         };
@@ -118,25 +120,25 @@ export function dotenvFiles(options: DotenvFilesOptions = {}): SecretProvider {
   };
 
   /**
-   * Refuses or warns about a plaintext secret where encrypted values are expected: in a file
-   * holding `enc:` values, or in another committed (not `.local`) file loaded with one — the
-   * encrypted line removed and a known value put in the shared `.env` is the same attack.
+   * Refuses or warns about a plaintext secret where encrypted values are expected: in any loaded
+   * file, as soon as one of them holds `enc:` values. Judged by content, never by file name or
+   * git status: a `.local` override can be committed (or shipped in an image) like any other
+   * file, and the encrypted line removed from `.env.production` with a known value put in
+   * another loaded file is the same attack as an in-place swap.
    */
   const checkPlaintext = (state: Snapshot, name: string, value: string, path: string) => {
     const layer = state.layers.get(path);
-    if (layer === undefined) return;
+    if (layer === undefined || state.encryptedFile === undefined || allowedPlain.has(name)) return;
+    if (!isUnmarkedPlaintextSecret(name, value, layer.plaintextNames)) return;
     const encryptedFile = layer.holdsEncrypted
       ? path
-      : isLocalEnvFile(path)
-        ? undefined
-        : state.encryptedFile;
-    if (encryptedFile === undefined || allowedPlain.has(name)) return;
-    if (!isUnmarkedPlaintextSecret(name, value, layer.plaintextNames)) return;
-    if (production) throw plaintextValueRefused(name, path, encryptedFile);
+      : (state.encryptedIn.get(name) ?? state.encryptedFile);
+    const overrides = state.encryptedIn.has(name) && encryptedFile !== path;
+    if (production) throw plaintextValueRefused(name, path, encryptedFile, overrides);
     const key = `${path}\0${name}`;
     if (state.warned.has(key)) return;
     state.warned.add(key);
-    warn(`${plaintextValueMessage(name, path, encryptedFile)} (refused in production)`);
+    warn(`${plaintextValueMessage(name, path, encryptedFile, overrides)} (refused in production)`);
   };
 
   return {
@@ -167,6 +169,17 @@ export function dotenvFiles(options: DotenvFilesOptions = {}): SecretProvider {
       );
     },
   };
+}
+
+/** Each name some layer holds `enc:` encrypted, with the first layer that does. */
+function encryptedNames(layers: readonly DotenvLayer[]): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const layer of layers) {
+    for (const [name, value] of Object.entries(layer.values)) {
+      if (isEncryptedValue(value) && !names.has(name)) names.set(name, layer.path);
+    }
+  }
+  return names;
 }
 
 /** Changes whenever any of the files is created, removed or rewritten. */

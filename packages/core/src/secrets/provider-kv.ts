@@ -1,4 +1,5 @@
 import { CustosError } from '../errors/index.js';
+import { checkRequestPath } from '../lib/request-path.js';
 import {
   createClientReporting,
   type ServerAuth,
@@ -35,7 +36,9 @@ export interface VaultKvOptions extends ServerConnectionOptions {
  * Requests go through the custos server client (`@custos/core/client`): no redirects, https
  * unless loopback (or `allowInsecureHttp`), `timeoutMs` per request. Every failure, the
  * client's included, is `ERR_SECRET_PROVIDER`; the client's own code (`ERR_SERVER_UNREACHABLE`,
- * `ERR_SERVER_REDIRECT`, `ERR_INSECURE_TRANSPORT`) is the error's `cause`.
+ * `ERR_SERVER_REDIRECT`, `ERR_INSECURE_TRANSPORT`) is the error's `cause`. A `mount` or `path`
+ * with a `.`, `..` or empty segment is refused when the provider is created (cause
+ * `ERR_INVALID_ARGUMENT`): the URL parser would resolve it to another route.
  *
  * @example
  * ```ts
@@ -51,15 +54,21 @@ export function vaultKv(options: VaultKvOptions): SecretProvider {
   const path = options.path.replace(/^\/+|\/+$/g, '');
   const ttl = options.documentTtlMs ?? 1000;
   const where = `${mount}/${path} at ${client.address}`;
+  const documentPath = `${mount}/data/${path.split('/').map(encodeURIComponent).join('/')}`;
+  try {
+    // Refused now rather than at every read: the client would refuse it each time anyway.
+    checkRequestPath(documentPath);
+  } catch (err) {
+    throw new CustosError('ERR_SECRET_PROVIDER', (err as Error).message, { cause: err });
+  }
   const failure = (message: string) => new CustosError('ERR_SECRET_PROVIDER', message);
   let document: { fields: Map<string, string>; at: number } | undefined;
   let inFlight: Promise<Map<string, string> | undefined> | undefined;
 
   const fetchDocument = async (): Promise<Map<string, string> | undefined> => {
-    const encoded = path.split('/').map(encodeURIComponent).join('/');
     const response = await client.call(
       'GET',
-      `${mount}/data/${encoded}${options.version ? `?version=${options.version}` : ''}`,
+      `${documentPath}${options.version ? `?version=${options.version}` : ''}`,
     );
     if (response.status === 404) return undefined;
     if (response.status === 403 || response.status === 401)

@@ -16,7 +16,11 @@ export async function run(file: string, options: Options): Promise<number> {
     // Asked for: the decrypted file is this command's output.
     process.stdout.write(result.text);
   } else {
-    print(`decrypted ${result.decrypted} values in ${file}`);
+    print(
+      result.decrypted === 0
+        ? `no enc: values in ${file}; left unchanged`
+        : `decrypted ${result.decrypted} values in ${file}: it now holds plaintext secrets, written with mode 0600 (owner only); keep it out of git`,
+    );
   }
   return ExitCode.ok;
 }

@@ -1,6 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,8 +81,107 @@ describe('custos env encrypt / decrypt', () => {
     expect(locked.stdout).toMatch(/JWT_SECRET: unreadable: .* needs env key [0-9a-f]{16}/);
 
     const decrypted = await custos(['env', 'decrypt', '.env.production'], { cwd, env });
-    expect(decrypted).toMatchObject({ code: 0, stdout: 'decrypted 2 values in .env.production\n' });
+    expect(decrypted).toMatchObject({
+      code: 0,
+      stdout:
+        'decrypted 2 values in .env.production: it now holds plaintext secrets, written with mode 0600 (owner only); keep it out of git\n',
+    });
     expect(await readFile(join(cwd, '.env.production'), 'utf8')).toBe(plain);
+  });
+
+  it('writes decrypted plaintext with mode 0600, replacing the file (never into the old one)', async () => {
+    const secret = randomBytes(24).toString('base64url');
+    const cwd = await project({ '.env.production': `DB_PASSWORD=${secret}\nPORT=8080\n` });
+    const file = join(cwd, '.env.production');
+    await custos(['env', 'encrypt', '.env.production'], { cwd });
+    // As committed and checked out: readable by everyone, which is fine for enc: values.
+    for (const mode of [0o644, 0o664, 0o666, 0o640]) {
+      await chmod(file, mode);
+      const before = await stat(file);
+      const result = await custos(['env', 'decrypt', '.env.production'], { cwd });
+      expect(result.code).toBe(0);
+      const after = await stat(file);
+      expect(after.mode & 0o777).toBe(0o600);
+      // A new file renamed into place: the old inode, which others may hold open, never
+      // received plaintext.
+      expect(after.ino).not.toBe(before.ino);
+      expect(await readFile(file, 'utf8')).toContain(`DB_PASSWORD=${secret}`);
+      await custos(['env', 'encrypt', '.env.production'], { cwd });
+    }
+    // Nothing to decrypt: the file is left as it is.
+    await writeFile(file, 'PORT=8080\n');
+    await chmod(file, 0o644);
+    const none = await custos(['env', 'decrypt', '.env.production'], { cwd });
+    expect(none).toMatchObject({
+      code: 0,
+      stdout: 'no enc: values in .env.production; left unchanged\n',
+    });
+    expect((await stat(file)).mode & 0o777).toBe(0o644);
+  });
+
+  it('refuses a key file that is a symbolic link, and never copies its target', async () => {
+    const elsewhere = await project({
+      credentials: `aws_secret_access_key=${randomBytes(20).toString('hex')}\n`,
+    });
+    const target = join(elsewhere, 'credentials');
+    const targetText = await readFile(target, 'utf8');
+    const plain = `API_TOKEN=${randomBytes(20).toString('hex')}\n`;
+    for (const [name, linkTo] of [
+      ['to a private file', target],
+      ['dangling', join(elsewhere, 'missing')],
+    ] as const) {
+      const cwd = await project({ '.env': plain });
+      await symlink(linkTo, join(cwd, '.env.keys'));
+      const encrypt = await custos(['env', 'encrypt', '.env'], { cwd });
+      expect(encrypt.code, name).toBe(2);
+      expect(encrypt.stderr).toMatch(
+        /^custos: key file .*\.env\.keys is a symbolic link; .*\[ERR_INSECURE_FILE\]\n$/,
+      );
+      // The link is still a link, the env file still plaintext, the target untouched.
+      expect((await lstat(join(cwd, '.env.keys'))).isSymbolicLink()).toBe(true);
+      expect(await readFile(join(cwd, '.env'), 'utf8')).toBe(plain);
+      const explicit = await custos(['env', 'encrypt', '--keys-file', '.env.keys', '.env'], {
+        cwd,
+      });
+      expect(explicit.stderr, name).toContain('[ERR_INSECURE_FILE]');
+      const fromEnv = await custos(['env', 'encrypt', '.env'], {
+        cwd,
+        env: { CUSTOS_ENV_KEYS_FILE: join(cwd, '.env.keys') },
+      });
+      expect(fromEnv.stderr, name).toContain('[ERR_INSECURE_FILE]');
+    }
+    expect(await readFile(target, 'utf8')).toBe(targetText);
+
+    // Reading is refused the same way: validate and run do not load keys through a link.
+    const cwd = await project({ '.env': plain });
+    await custos(['env', 'encrypt', '.env'], { cwd });
+    await rename(join(cwd, '.env.keys'), join(elsewhere, 'keys'));
+    await symlink(join(elsewhere, 'keys'), join(cwd, '.env.keys'));
+    const validated = await custos(['validate'], { cwd });
+    expect(validated.code).toBe(1);
+    expect(validated.stdout).toMatch(/API_TOKEN: unreadable: key file .* is a symbolic link/);
+    const decrypt = await custos(['env', 'decrypt', '--stdout', '.env'], { cwd });
+    expect(decrypt).toMatchObject({ code: 2, stdout: '' });
+  });
+
+  it('refuses to rewrite an env file that is a symbolic link (its target would be left as it was)', async () => {
+    const plain = `API_TOKEN=${randomBytes(20).toString('hex')}\n`;
+    const cwd = await project({ 'real.env': plain });
+    await symlink(join(cwd, 'real.env'), join(cwd, '.env'));
+    const encrypt = await custos(['env', 'encrypt', '.env'], { cwd });
+    expect(encrypt.code).toBe(2);
+    expect(encrypt.stderr).toMatch(
+      /env file .*\.env is a symbolic link: encrypt the file it points to/,
+    );
+    expect(await readFile(join(cwd, 'real.env'), 'utf8')).toBe(plain);
+    expect((await lstat(join(cwd, '.env'))).isSymbolicLink()).toBe(true);
+    await custos(['env', 'encrypt', 'real.env'], { cwd });
+    const decrypt = await custos(['env', 'decrypt', '.env'], { cwd });
+    expect(decrypt.stderr).toMatch(/is a symbolic link: decrypt the file it points to/);
+    expect(await readFile(join(cwd, 'real.env'), 'utf8')).toMatch(/^API_TOKEN=enc:v2:/);
+    // Printing reads through the link: nothing is written.
+    const printed = await custos(['env', 'decrypt', '--stdout', '.env'], { cwd });
+    expect(printed).toMatchObject({ code: 0, stdout: plain });
   });
 
   it('rotates to a new key, and decrypts to stdout on request', async () => {

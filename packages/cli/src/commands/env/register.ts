@@ -21,7 +21,9 @@ export function registerEnvCommands(program: Command, lazy: Lazy): void {
     .action(lazy(() => import('./encrypt.js')));
   env
     .command('decrypt')
-    .description('decrypt every enc: value of an env file in place (or print it with --stdout)')
+    .description(
+      'decrypt every enc: value of an env file in place, as a mode 0600 file (or print it with --stdout)',
+    )
     .argument('<file>', 'env file')
     .option('--keys-file <file>', 'key file (default .env.keys beside the env file)')
     .option('--stdout', 'print the decrypted file instead of rewriting it', false)

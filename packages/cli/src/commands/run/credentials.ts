@@ -1,12 +1,19 @@
 import { CustosError } from '@custos/core/errors';
 
 /**
- * Variables custos reads its own credentials from, to load the configuration: the server token
- * (`CUSTOS_TOKEN`, `VAULT_TOKEN`) and the dotenv keys (`CUSTOS_ENV_KEY`,
- * `CUSTOS_ENV_KEY_<MODE>`). The command `custos run` starts needs the configuration, not the
- * keys to it. Names are compared case-insensitively (Windows environments are).
+ * Variables custos reads its own credentials from, to load the configuration, and those that
+ * point at them: the server token (`CUSTOS_TOKEN`, `VAULT_TOKEN`), the dotenv keys
+ * (`CUSTOS_ENV_KEY`, `CUSTOS_ENV_KEY_<MODE>`), the key file (`CUSTOS_ENV_KEYS_FILE`) and the
+ * `_FILE` form of each (`CUSTOS_TOKEN_FILE`, which `NAME_FILE` indirection would read). The
+ * command `custos run` starts needs the configuration, not the keys to it. Names are compared
+ * case-insensitively (Windows environments are).
  */
-const CREDENTIAL = /^(?:CUSTOS_TOKEN|VAULT_TOKEN|CUSTOS_ENV_KEY(?:_[A-Z0-9_]*)?)$/i;
+const CREDENTIAL =
+  /^(?:(?:CUSTOS_TOKEN|VAULT_TOKEN)(?:_FILE)?|CUSTOS_ENV_KEYS_FILE|CUSTOS_ENV_KEY(?:_[A-Z0-9_]*)?)$/i;
+
+/** The credentials as said in messages and help. */
+const CREDENTIAL_NAMES =
+  'CUSTOS_TOKEN, VAULT_TOKEN, CUSTOS_ENV_KEY, CUSTOS_ENV_KEY_<MODE>, CUSTOS_ENV_KEYS_FILE, and their _FILE forms';
 
 /** Whether `name` is one of the credentials `custos run` removes from the command's environment. */
 export function isLaunchCredential(name: string): boolean {
@@ -19,7 +26,7 @@ export function checkPassedCredentials(keep: readonly string[]): void {
     if (!isLaunchCredential(name)) {
       throw new CustosError(
         'ERR_INVALID_ARGUMENT',
-        `--pass-credential ${name}: not a credential custos removes (CUSTOS_TOKEN, VAULT_TOKEN, CUSTOS_ENV_KEY, CUSTOS_ENV_KEY_<MODE>); other variables are passed on anyway`,
+        `--pass-credential ${name}: not a credential custos removes (${CREDENTIAL_NAMES}); other variables are passed on anyway`,
       );
     }
   }

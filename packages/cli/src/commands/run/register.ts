@@ -13,7 +13,7 @@ export function registerRunCommand(program: Command, lazy: Lazy): void {
       .argument('<command...>', 'the command and its arguments (after -- when they have options)')
       .option(
         '--pass-credential <name>',
-        'pass this credential on to the command (repeatable); by default custos removes the ones it loads the configuration with: CUSTOS_TOKEN, VAULT_TOKEN, CUSTOS_ENV_KEY, CUSTOS_ENV_KEY_<MODE>',
+        'pass this credential on to the command (repeatable); by default custos removes the ones it loads the configuration with, and the variables pointing at them: CUSTOS_TOKEN, VAULT_TOKEN, CUSTOS_ENV_KEY, CUSTOS_ENV_KEY_<MODE>, CUSTOS_ENV_KEYS_FILE (and *_FILE forms)',
         (value: string, previous: string[]) => [...previous, value],
         [] as string[],
       )

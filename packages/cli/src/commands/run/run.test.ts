@@ -1,12 +1,14 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encryptEnvFile, generateEnvKey } from '@custos/core/secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireTool } from '#test-support/tools.js';
 import { custos, startCustos } from '../../test-cli.js';
 
+const hasGit = requireTool('git');
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 /** A child that prints the SHA-256 of a variable (never the variable) and exits with a code. */
 const printHash = (name: string, code = 0) =>
@@ -205,6 +207,53 @@ describe('custos run', () => {
     expect(help.stdout).toMatch(/CUSTOS_TOKEN, VAULT_TOKEN/);
   });
 
+  it('keeps the key file out of the command: the variable pointing at it, and the _FILE forms', async () => {
+    const envKey = generateEnvKey().reveal();
+    const jwt = randomBytes(32).toString('base64url');
+    const cwd = await project({ '.env.production': `JWT_SECRET=${jwt}\n` });
+    const keysDir = await mkdtemp(join(root, 'keys-'));
+    const keysFile = join(keysDir, 'production.keys');
+    await writeFile(keysFile, `CUSTOS_ENV_KEY_PRODUCTION=${envKey}\n`, { mode: 0o600 });
+    await encryptEnvFile(join(cwd, '.env.production'), { keysFile });
+    const tokenFile = join(keysDir, 'token');
+    await writeFile(tokenFile, `cst.${randomBytes(16).toString('hex')}`, { mode: 0o600 });
+    const pointers = {
+      CUSTOS_ENV_KEYS_FILE: keysFile,
+      CUSTOS_TOKEN_FILE: tokenFile,
+      VAULT_TOKEN_FILE: tokenFile,
+      CUSTOS_ENV_KEY_PRODUCTION_FILE: keysFile,
+    };
+    const printEnv = [process.execPath, '-e', 'console.log(JSON.stringify(process.env))'];
+    const result = await custos(['run', '--environment', 'production', '--', ...printEnv], {
+      cwd,
+      env: pointers,
+    });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const seen = JSON.parse(result.stdout) as Record<string, string>;
+    // Decrypted with the keys of that file, which the command is not told where to find.
+    expect(seen.JWT_SECRET).toBe(jwt);
+    for (const name of Object.keys(pointers)) expect(seen, name).not.toHaveProperty(name);
+    expect(result.stdout).not.toContain(keysDir);
+    // Passed on when asked, case-insensitively, one at a time.
+    const kept = await custos(
+      [
+        'run',
+        '--environment',
+        'production',
+        '--pass-credential',
+        'custos_env_keys_file',
+        '--',
+        ...printEnv,
+      ],
+      { cwd, env: pointers },
+    );
+    const keptEnv = JSON.parse(kept.stdout) as Record<string, string>;
+    expect(keptEnv.CUSTOS_ENV_KEYS_FILE).toBe(keysFile);
+    expect(keptEnv).not.toHaveProperty('CUSTOS_TOKEN_FILE');
+    const help = await custos(['run', '--help']);
+    expect(help.stdout).toMatch(/CUSTOS_ENV_KEYS_FILE/);
+  });
+
   it('refuses in production a plaintext secret slipped into a file of encrypted values, naming it, never its value', async () => {
     const envKey = generateEnvKey().reveal();
     const planted = `planted-${randomBytes(16).toString('hex')}`;
@@ -243,6 +292,72 @@ describe('custos run', () => {
       expect(output.stdout + output.stderr).not.toContain(planted);
     }
   });
+
+  it.runIf(hasGit)(
+    'refuses in production a plaintext .local override of an encrypted value, committed or not',
+    async () => {
+      const envKey = generateEnvKey().reveal();
+      const planted = `OverriddenPlaintext-${randomBytes(12).toString('hex')}`;
+      const cwd = await project({
+        '.env.production': `DB_PASSWORD=${randomBytes(24).toString('base64url')}\n`,
+        '.gitignore': '.env.keys\n',
+      });
+      const file = join(cwd, '.env.production');
+      const env = { CUSTOS_ENV_KEY_PRODUCTION: envKey };
+      await encryptEnvFile(file, { env });
+      const local = join(cwd, '.env.production.local');
+      await writeFile(local, `DB_PASSWORD=${planted}\n`);
+      const child = ['--', process.execPath, '-e', 'console.log(process.env.DB_PASSWORD)'];
+      const expected = `  ✗ DB_PASSWORD: unreadable: DB_PASSWORD in ${local} is plaintext, and overrides the enc: value of DB_PASSWORD in ${file}`;
+      const untracked = await custos(['run', '--environment', 'production', ...child], {
+        cwd,
+        env,
+      });
+      // Committed: git's view changes nothing, the content decides.
+      const git = (...args: string[]) =>
+        execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], {
+          cwd,
+          stdio: 'ignore',
+        });
+      git('init', '-q');
+      git('add', '-f', '.env.production', '.env.production.local', '.gitignore');
+      git('commit', '-q', '-m', 'override');
+      const committed = await custos(['run', '--environment', 'production', ...child], {
+        cwd,
+        env,
+      });
+      for (const result of [untracked, committed]) {
+        expect(result.code).toBe(1);
+        expect(result.stdout).toBe('');
+        expect(result.stderr).toContain(expected);
+        expect(result.stderr).toContain('[ERR_ENV_VALUE_PLAINTEXT]');
+        expect(result.stderr).not.toContain(planted);
+      }
+      // Elsewhere it starts, with a note saying the same.
+      const development = await custos(
+        [
+          'run',
+          '--environment',
+          'development',
+          '-e',
+          '.env.production',
+          '-e',
+          '.env.production.local',
+          ...child,
+        ],
+        { cwd, env },
+      );
+      expect(development.code).toBe(0);
+      expect(development.stdout).toBe(`${planted}\n`);
+      expect(development.stderr).toContain(
+        `  note: DB_PASSWORD in ${local} is plaintext, and overrides the enc: value of DB_PASSWORD in ${file}`,
+      );
+      // Marked where it is, it is meant: production starts.
+      await writeFile(local, `DB_PASSWORD=${planted} # custos: plaintext\n`);
+      const marked = await custos(['run', '--environment', 'production', ...child], { cwd, env });
+      expect(marked).toMatchObject({ code: 0, stdout: `${planted}\n` });
+    },
+  );
 
   it('exits 2 when the command cannot be started or is missing', async () => {
     const cwd = await project({});
