@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { POSTGRES_URL } from '@custos/test-support/services';
 import { describe, expect, it } from 'vitest';
-import { POSTGRES_URL } from '#test-support/services.js';
 import { type RunningServer, startServer } from './server.js';
 import { createTestStorage, send, storageKinds, type TestResponse } from './test-harness.js';
 

@@ -10,7 +10,7 @@ import {
   POSTGRES_URL,
   requireService,
   uniqueName,
-} from '#test-support/services.js';
+} from '@custos/test-support/services';
 import { type RunningServer, type StartOptions, startServer } from './server.js';
 
 /** The storages every server behaviour is tested on. */

@@ -1,7 +1,7 @@
+import { POSTGRES_URL } from '@custos/test-support/services';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POSTGRES_URL } from '#test-support/services.js';
 import {
   startTestServer,
   storageKinds,

@@ -6,8 +6,8 @@ import {
   type FieldCipher,
   type FieldKms,
 } from '@custos/core/fields';
+import { requireService } from '@custos/test-support/services';
 import { afterEach, describe, expect, it } from 'vitest';
-import { requireService } from '#test-support/services.js';
 import type { ReencryptDatabase } from './database.js';
 import { type ReencryptOptions, reencryptTable } from './reencrypt.js';
 import { encryptionStatus } from './status.js';

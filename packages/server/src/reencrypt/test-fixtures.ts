@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { POSTGRES_URL, uniqueName } from '@custos/test-support/services';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { POSTGRES_URL, uniqueName } from '#test-support/services.js';
 import type { ReencryptDatabase } from './database.js';
 import { postgresReencryptDatabase } from './postgres-database.js';
 import { sqliteReencryptDatabase } from './sqlite-database.js';

@@ -1,6 +1,6 @@
 import { LocalKms } from '@custos/core/kms';
+import { malformedBackups } from '@custos/test-support/transit-backups';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { malformedBackups } from '#test-support/transit-backups.js';
 import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
 
 const NAME_RULE =

@@ -3,8 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTool } from '@custos/test-support/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireTool } from '#test-support/tools.js';
 import { custos } from '../../test-cli.js';
 
 /** The value of one `NAME=value` line (the key file holds nothing fancier). */

@@ -1,12 +1,11 @@
 /**
  * Test support: a Kysely instance on a real database, as an application would hand it to a
- * custos store. SQLite in memory, or a fresh PostgreSQL schema dropped on close. Excluded from
- * the build (`test-*.ts`).
+ * custos store. SQLite in memory, or a fresh PostgreSQL schema dropped on close.
  */
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
-import { POSTGRES_URL, requireService, uniqueName } from '#test-support/services.js';
+import { POSTGRES_URL, requireService, uniqueName } from './services.js';
 
 export type TestDatabaseKind = 'sqlite' | 'postgres';
 

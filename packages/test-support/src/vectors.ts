@@ -1,7 +1,7 @@
 /**
- * Stored known-answer vectors (`test/vectors/*.json`): their shapes, and how their JSON stands for
- * bytes, associated data and typed field values. Written once by `test/vectors/generate.ts`, read
- * by the tests that decrypt every vector. See `test/vectors/README.md`.
+ * Stored known-answer vectors (`vectors/*.json` in this package): their shapes, and how their JSON
+ * stands for bytes, associated data and typed field values. Written once by `vectors/generate.ts`,
+ * read by the tests that decrypt every vector. See `vectors/README.md`.
  */
 import { readFileSync } from 'node:fs';
 
@@ -23,7 +23,7 @@ export type StoredFieldValue =
   | { readonly json: unknown }
   | { readonly bigint: string };
 
-/** `test/vectors/envelope-v1.json`: the custos envelope (`crypto/FORMAT.md`). */
+/** `vectors/envelope-v1.json`: the custos envelope (`crypto/FORMAT.md`). */
 export interface EnvelopeVectorFile {
   readonly description: string;
   /** A serialised keyring (`serializeKeyring`), key material included. */
@@ -57,7 +57,7 @@ export interface StoredFieldContext {
   readonly padding?: { readonly blockBytes: number };
 }
 
-/** `test/vectors/fields-v1.json`: field ciphertexts and blind indexes (`fields/FORMAT.md`). */
+/** `vectors/fields-v1.json`: field ciphertexts and blind indexes (`fields/FORMAT.md`). */
 export interface FieldVectorFile {
   readonly description: string;
   readonly keyring: unknown;
@@ -104,7 +104,7 @@ export interface BlindIndexVector {
   readonly quotedIn?: string;
 }
 
-/** `test/vectors/transit-v1.json`: `vault:v<N>:` values of LocalKms and the server's transit. */
+/** `vectors/transit-v1.json`: `vault:v<N>:` values of LocalKms and the server's transit. */
 export interface TransitVectorFile {
   readonly description: string;
   /** A custos KMS file (`custos.kms.v1`): one transit backup per key. */
@@ -147,7 +147,7 @@ export interface TransitSignatureVector {
   readonly deterministic: boolean;
 }
 
-/** `test/vectors/barrier-v1.json`: the server's seal and barrier storage. */
+/** `vectors/barrier-v1.json`: the server's seal and barrier storage. */
 export interface BarrierVectorFile {
   readonly description: string;
   /** Unseal key shares (base64) and how many reproduce the root key. */
@@ -184,7 +184,7 @@ export function readVectorFile<T>(name: string): T {
 
 /** A file of the repository by its path from the root (for the documents that quote vectors). */
 export function readRepoFile(path: string): string {
-  return readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+  return readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8');
 }
 
 /** The bytes a {@link StoredBytes} stands for. */

@@ -1,10 +1,10 @@
 /**
- * Writes the stored known-answer vectors of `test/vectors/`. Run it ONLY when adding a format
+ * Writes the stored known-answer vectors of `packages/test-support/vectors/`. Run it ONLY when adding a format
  * version, as a new file (`envelope-v2.json`, …); NEVER regenerate an existing file: those
  * vectors stand for data already stored by users, which every later release must still read.
  * The script refuses to overwrite a file that exists.
  *
- *     npx tsc -b && npx tsx test/vectors/generate.ts
+ *     npx tsc -b && npx tsx packages/test-support/vectors/generate.ts
  *
  * Key material is random at generation and then fixed forever in the file. See `README.md`.
  */
@@ -20,10 +20,10 @@ import {
   type FieldValue,
 } from '@custos/core/fields';
 import { LocalKms, localKmsDataKeys } from '@custos/core/kms';
-import { BARRIER_KEY, createBarrier } from '../../packages/server/src/barrier/barrier.js';
-import { createRootKey, encryptKeyring } from '../../packages/server/src/seal/root-key.js';
-import { openStorage } from '../../packages/server/src/storage/database.js';
-import { createEntryStore } from '../../packages/server/src/storage/entry-store.js';
+import { BARRIER_KEY, createBarrier } from '../../server/src/barrier/barrier.js';
+import { createRootKey, encryptKeyring } from '../../server/src/seal/root-key.js';
+import { openStorage } from '../../server/src/storage/database.js';
+import { createEntryStore } from '../../server/src/storage/entry-store.js';
 import {
   type BarrierVectorFile,
   type BlindIndexVector,
@@ -43,7 +43,7 @@ import {
   type TransitSignatureVector,
   type TransitVectorFile,
   vectorFilePath,
-} from '../support/vectors.js';
+} from '../src/vectors.js';
 
 // A fixed clock, so `createdAt` and policy times in the files say when the vectors were made.
 const MADE_AT = new Date('2025-01-01T00:00:00.000Z');
