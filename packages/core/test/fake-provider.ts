@@ -1,4 +1,4 @@
-import type { SecretProvider } from './provider.js';
+import type { SecretProvider } from '../src/secrets/provider.js';
 
 /** A provider over a Map that counts calls and can be made to fail, for tests. */
 export interface FakeProvider extends SecretProvider {

@@ -1,6 +1,6 @@
 /**
  * Known-answer vectors for legacy formats, made by passlib 1.7.4 (an independent
- * implementation) with small costs so the tests run fast. Excluded from the build.
+ * implementation) with small costs so the tests run fast.
  */
 export const PASSWORD = 'correct horse battery staple';
 export const UNICODE_PASSWORD = 'pässwörd-ünïcode-🔑';
