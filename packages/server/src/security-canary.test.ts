@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { POSTGRES_URL } from '@custos/test-support/services';
 import { describe, expect, it } from 'vitest';
+import { createTestStorage, send, storageKinds, type TestResponse } from '../test/harness.js';
 import { type RunningServer, startServer } from './server.js';
-import { createTestStorage, send, storageKinds, type TestResponse } from './test-harness.js';
 
 const CANARIES = {
   kv: 'canary-kv-3f9a1c27d0b14e',

@@ -1,10 +1,9 @@
 /**
- * Test support for the audit chain: a signing identity and an in-memory sink. Excluded from
- * the build (`test-*.ts`).
+ * Test support for the audit chain: a signing identity and an in-memory sink.
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import type { CheckpointSigner } from './audit-chain.js';
-import type { AuditSink, SinkHistory } from './sinks.js';
+import type { CheckpointSigner } from '../src/audit/audit-chain.js';
+import type { AuditSink, SinkHistory } from '../src/audit/sinks.js';
 
 /** A fresh Ed25519 checkpoint signer, with its public key as PEM for the verifier. */
 export function signer(): CheckpointSigner & { pem: string } {

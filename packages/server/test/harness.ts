@@ -1,6 +1,5 @@
 /**
  * Test support for the server: real servers over real HTTP, on real SQLite and PostgreSQL.
- * Excluded from the build (`test-*.ts`).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,12 +10,12 @@ import {
   requireService,
   uniqueName,
 } from '@custos/test-support/services';
-import { type RunningServer, type StartOptions, startServer } from './server.js';
+import { type RunningServer, type StartOptions, startServer } from '../src/server.js';
 
 /** The storages every server behaviour is tested on. */
 export type StorageKind = 'sqlite' | 'postgres';
 
-/** Storages available here (PostgreSQL is required under CI, see test/support). */
+/** Storages available here (PostgreSQL is required under CI, see `@custos/test-support/services`). */
 export async function storageKinds(): Promise<StorageKind[]> {
   return (await requireService('postgres')) ? ['sqlite', 'postgres'] : ['sqlite'];
 }

@@ -1,13 +1,12 @@
 /**
  * For the tests that attack the path: spellings of a request path that a router, a proxy or a
- * client may read differently, the path the router really serves for each, and a client that
- * sends a request target byte for byte (`fetch` drops `#…` and resolves dot segments before
- * sending). Excluded from the build (`test-*.ts`).
+ * client may read differently, the path the router really serves for each, and a client that sends
+ * a request target byte for byte (`fetch` drops `#…` and resolves dot segments before sending).
  */
 import { request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
-import type { RouteEntry } from './app.js';
-import { ROUTER_OPTIONS } from './app.js';
+import type { RouteEntry } from '../src/http/app.js';
+import { ROUTER_OPTIONS } from '../src/http/app.js';
 
 /** One spelling of a path: what it tries, and the request target (from `/`) to send. */
 export interface PathVariant {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { POSTGRES_URL, uniqueName } from '@custos/test-support/services';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import type { ReencryptDatabase } from './database.js';
-import { postgresReencryptDatabase } from './postgres-database.js';
-import { sqliteReencryptDatabase } from './sqlite-database.js';
+import type { ReencryptDatabase } from '../src/reencrypt/database.js';
+import { postgresReencryptDatabase } from '../src/reencrypt/postgres-database.js';
+import { sqliteReencryptDatabase } from '../src/reencrypt/sqlite-database.js';
 
 /** A scratch database with direct SQL access for the test's "application". */
 export interface TestDatabase {

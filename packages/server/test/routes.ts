@@ -1,6 +1,6 @@
 /**
  * Turns the route table's URL patterns into requests, for the tests that walk every route
- * (authorisation, seal, PUT = POST). Excluded from the build (`test-*.ts`).
+ * (authorisation, seal, PUT = POST).
  */
 
 /** Values for route parameters that must be valid for the route to be reached at all. */

@@ -1,10 +1,11 @@
 /**
- * Test support for the seal: walking the routes that need the keys, and production-mode
- * servers (init and unseal over HTTP). Excluded from the build (`test-*.ts`).
+ * Test support for the seal: walking the routes that need the keys, and production-mode servers
+ * (init and unseal over HTTP).
  */
-import { concretePath } from '../http/test-routes.js';
-import { type RunningServer, type StartOptions, startServer } from '../server.js';
-import { send } from '../test-harness.js';
+
+import { type RunningServer, type StartOptions, startServer } from '../src/server.js';
+import { send } from './harness.js';
+import { concretePath } from './routes.js';
 
 /**
  * Sends a request to every route that is not marked `whileSealed` and returns those that did

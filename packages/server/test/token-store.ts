@@ -1,14 +1,15 @@
 /**
- * Test support for the token store: real token stores over real SQLite or PostgreSQL, with a
- * clock the test moves. Several "nodes" can share one storage (each with its own connection
- * pool, seal, barrier and caches), as several servers would. Excluded from the build.
+ * Test support for the token store: real token stores over real SQLite or PostgreSQL, with a clock
+ * the test moves. Several "nodes" can share one storage (each with its own connection pool, seal,
+ * barrier and caches), as several servers would.
  */
-import { type Barrier, createBarrier } from '../barrier/barrier.js';
-import { SealManager } from '../seal/seal-manager.js';
-import { openStorage, type StorageDatabase } from '../storage/database.js';
-import { createEntryStore } from '../storage/entry-store.js';
-import { createTestStorage, type StorageKind, type TestStorage } from '../test-harness.js';
-import { createTokenStore, type TokenStore } from './token-store.js';
+
+import { createTokenStore, type TokenStore } from '../src/auth/token-store.js';
+import { type Barrier, createBarrier } from '../src/barrier/barrier.js';
+import { SealManager } from '../src/seal/seal-manager.js';
+import { openStorage, type StorageDatabase } from '../src/storage/database.js';
+import { createEntryStore } from '../src/storage/entry-store.js';
+import { createTestStorage, type StorageKind, type TestStorage } from './harness.js';
 
 /** A settable clock in Unix seconds. */
 export interface TestClock {

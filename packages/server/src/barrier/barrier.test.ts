@@ -7,7 +7,7 @@ import {
   storageKinds,
   type TestServer,
   type TestStorage,
-} from '../test-harness.js';
+} from '../../test/harness.js';
 
 const SECRETS = { a: 'canary-barrier-a-61f0c2d9', b: 'canary-barrier-b-07e4a8b3' };
 const INTEGRITY_FAULT =

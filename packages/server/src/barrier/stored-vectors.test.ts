@@ -8,10 +8,10 @@
 import { loadKeyring } from '@custos/core/crypto';
 import { type BarrierVectorFile, readVectorFile } from '@custos/test-support/vectors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestStorage, storageKinds, type TestStorage } from '../../test/harness.js';
 import { combineRootKey, decryptKeyring } from '../seal/root-key.js';
 import { openStorage, type StorageDatabase } from '../storage/database.js';
 import { createEntryStore, type EntryStore } from '../storage/entry-store.js';
-import { createTestStorage, storageKinds, type TestStorage } from '../test-harness.js';
 import { type Barrier, createBarrier } from './barrier.js';
 
 const file = readVectorFile<BarrierVectorFile>('barrier-v1.json');

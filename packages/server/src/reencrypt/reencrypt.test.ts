@@ -8,10 +8,14 @@ import {
 } from '@custos/core/fields';
 import { requireService } from '@custos/test-support/services';
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  postgresTestDatabase,
+  sqliteTestDatabase,
+  type TestDatabase,
+} from '../../test/reencrypt-databases.js';
 import type { ReencryptDatabase } from './database.js';
 import { type ReencryptOptions, reencryptTable } from './reencrypt.js';
 import { encryptionStatus } from './status.js';
-import { postgresTestDatabase, sqliteTestDatabase, type TestDatabase } from './test-fixtures.js';
 
 const DDL =
   'create table patients (id integer primary key, clinic text, ssn text, email text, note text)';

@@ -7,7 +7,7 @@
 import { decodeBackup } from '@custos/core/kms';
 import { readVectorFile, type TransitVectorFile } from '@custos/test-support/vectors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 
 const file = readVectorFile<TransitVectorFile>('transit-v1.json');
 const versionOf = (value: string) => Number(/^vault:v(\d+):/.exec(value)?.[1]);

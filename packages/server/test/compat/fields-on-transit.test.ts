@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { createFieldCipher } from '@custos/core/fields';
 import { createTransitClient, LocalKms, localKmsDataKeys, transitDataKeys } from '@custos/core/kms';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+import { startTestServer, storageKinds, type TestServer } from '../harness.js';
 
 describe.each(await storageKinds())('field ciphers on the transit KMS (%s)', (kind) => {
   let s: TestServer;

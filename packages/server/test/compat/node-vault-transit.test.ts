@@ -1,6 +1,6 @@
 import nodeVault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+import { startTestServer, storageKinds, type TestServer } from '../harness.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const text = (base64: string) => Buffer.from(base64, 'base64').toString();

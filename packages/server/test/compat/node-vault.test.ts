@@ -1,7 +1,7 @@
 import nodeVault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type RunningServer, startServer } from '../server.js';
-import { createTestStorage, storageKinds, type TestStorage } from '../test-harness.js';
+import { type RunningServer, startServer } from '../../src/server.js';
+import { createTestStorage, storageKinds, type TestStorage } from '../harness.js';
 
 type Vault = ReturnType<typeof nodeVault>;
 

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSecrets, type SecretProvider, vaultKv } from '@custos/core/secrets';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+import { startTestServer, storageKinds, type TestServer } from '../harness.js';
 
 /** Counts the requests a provider makes. */
 function countingFetch() {

@@ -1,6 +1,6 @@
 import { createTransitClient, LocalKms, localKmsDataKeys, transitDataKeys } from '@custos/core/kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+import { startTestServer, storageKinds, type TestServer } from '../harness.js';
 
 describe.each(await storageKinds())('transit data keys for field ciphers on %s', (kind) => {
   let s: TestServer;
