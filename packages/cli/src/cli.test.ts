@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { custos } from './test-cli.js';
+import { custos } from '../test/cli.js';
 
 function run(...args: string[]) {
   return custos(args, { env: { CUSTOS_DEBUG: '' } });
@@ -27,7 +27,7 @@ describe('custos CLI', () => {
   });
 
   it('loads neither the server nor its drivers for --help and --version', async () => {
-    const tracer = new URL('./fixtures/trace-imports.mjs', import.meta.url).href;
+    const tracer = new URL('../test/fixtures/trace-imports.mjs', import.meta.url).href;
     for (const flag of ['--help', '--version', 'kv', 'audit']) {
       const trace = join(dir, `imports${flag}.txt`);
       const result = await custos([flag], {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closedPort, type RecordingServer, recordingServer } from '@custos/test-support/http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { custos } from './test-cli.js';
+import { custos } from '../test/cli.js';
 
 /** How the CLI reaches the server, end to end: the real binary against local node:http servers. */
 

@@ -12,7 +12,7 @@ import {
 import { selfSignedCertificate } from '@custos/test-support/tls';
 import { requireTool } from '@custos/test-support/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { custos, startCustos } from './test-cli.js';
+import { custos, startCustos } from '../test/cli.js';
 
 /** The storages the production server is tested on from the CLI. */
 async function serverStorages(): Promise<('sqlite' | 'postgres')[]> {

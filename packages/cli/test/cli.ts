@@ -1,6 +1,5 @@
 /**
- * Runs the real `custos` binary as a user would, for the CLI's end-to-end tests. Excluded from
- * the build (`test-*.ts`).
+ * Runs the real `custos` binary as a user would, for the CLI's end-to-end tests.
  */
 import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

@@ -17,7 +17,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { Keyring, writeKeyringFile } from '@custos/core/crypto';
 import { createFieldCipher, type FieldCipher } from '@custos/core/fields';
 import { expect } from 'vitest';
-import { bin } from '../../test-cli.js';
+import { bin } from './cli.js';
 
 /** The checkpoint row as stored (`custos_reencrypt_checkpoint`). */
 export interface StoredCheckpoint {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireTool } from '@custos/test-support/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { custos } from '../../test-cli.js';
+import { custos } from '../../../test/cli.js';
 
 /** The value of one `NAME=value` line (the key file holds nothing fancier). */
 const lineValue = (text: string, name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(text)?.[1];

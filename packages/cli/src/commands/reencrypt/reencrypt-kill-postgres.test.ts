@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { POSTGRES_URL, requireService, uniqueName } from '@custos/test-support/services';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runKillTest, type StoredCheckpoint } from './test-kill-harness.js';
+import { runKillTest, type StoredCheckpoint } from '../../../test/reencrypt-kill-harness.js';
 
 const hasPostgres = await requireService('postgres');
 

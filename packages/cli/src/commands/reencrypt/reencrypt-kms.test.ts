@@ -16,7 +16,7 @@ import { POSTGRES_URL, requireService, uniqueName } from '@custos/test-support/s
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { custos, type DevServer, startDevServer } from '../../test-cli.js';
+import { custos, type DevServer, startDevServer } from '../../../test/cli.js';
 
 const CANARY = 'CANARY-SSN-555-12-3456';
 const hasPostgres = await requireService('postgres');

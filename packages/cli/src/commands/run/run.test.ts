@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encryptEnvFile, generateEnvKey } from '@custos/core/secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { custos, startCustos } from '../../test-cli.js';
+import { custos, startCustos } from '../../../test/cli.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 /** A child that prints the SHA-256 of a variable (never the variable) and exits with a code. */
