@@ -1,14 +1,24 @@
 import { CustosError } from '@custos/core/errors';
 import type { AnyFieldCipher, PaddingOptions } from '@custos/core/fields';
-import type { ReencryptDatabase } from './database.js';
+import type { AnyKysely, ReencryptDatabase } from './database.js';
+import { reencryptDatabase } from './dialect.js';
 import { addCounts, type PlanSettings, planRow } from './row-plan.js';
 import type { Checkpoint, Row, RowId, RowUpdate, RunStats, TableTarget } from './types.js';
 import { emptyStats } from './types.js';
 import { type ContextBinding, contextFor, decrypts, inspectValue } from './value-plan.js';
 
 /** Options of {@link reencryptTable}. */
-export interface ReencryptOptions {
-  readonly database: ReencryptDatabase;
+export interface ReencryptOptions extends RunOptions {
+  /**
+   * The application's Kysely instance on SQLite or PostgreSQL (any driver; not a transaction:
+   * the run commits one transaction per batch). custos never opens or closes it; its plugins
+   * are not applied to the run's queries.
+   */
+  readonly db: AnyKysely;
+}
+
+/** What a run does, whatever database it runs on. */
+export interface RunOptions {
   readonly cipher: AnyFieldCipher;
   readonly target: TableTarget;
   /** The table name bound into ciphertexts; default the table name without its schema. */
@@ -68,15 +78,24 @@ const MAX_CONFLICT_ROUNDS = 5;
  * @example
  * ```ts
  * const report = await reencryptTable({
- *   database: await openReencryptDatabase('app.db'),
+ *   db, // the application's Kysely instance
  *   cipher: createFieldCipher({ keyring }),
  *   target: { table: 'patients', idColumn: 'id', columns: ['ssn', 'email'] },
  * });
  * if (!report.complete) process.exitCode = 1;
  * ```
  */
-export async function reencryptTable(options: ReencryptOptions): Promise<ReencryptReport> {
-  const { database, cipher, target } = options;
+export function reencryptTable(options: ReencryptOptions): Promise<ReencryptReport> {
+  const { db, ...run } = options;
+  return reencryptWith(reencryptDatabase(db), run);
+}
+
+/** {@link reencryptTable} over any {@link ReencryptDatabase} (tests interpose on it). */
+export async function reencryptWith(
+  database: ReencryptDatabase,
+  options: RunOptions,
+): Promise<ReencryptReport> {
+  const { cipher, target } = options;
   const batchSize = options.batchSize ?? 1000;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
     throw new CustosError('ERR_INVALID_ARGUMENT', 'batch size must be from 1 to 100000');
@@ -269,7 +288,7 @@ async function verifyBatch(settings: PlanSettings, rows: readonly Row[]) {
   return counts;
 }
 
-function bindingOf(options: ReencryptOptions): ContextBinding {
+function bindingOf(options: RunOptions): ContextBinding {
   return {
     contextTable: options.contextTable ?? (options.target.table.split('.').at(-1) as string),
     bindRowId: options.bindRowId !== false,

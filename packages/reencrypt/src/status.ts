@@ -1,12 +1,14 @@
 import { ENVELOPE_TEXT_PREFIX, parseEnvelope } from '@custos/core/crypto';
 import type { AnyFieldCipher, CiphertextInfo } from '@custos/core/fields';
-import type { ReencryptDatabase } from './database.js';
+import type { AnyKysely } from './database.js';
+import { reencryptDatabase } from './dialect.js';
 import type { RowId, TableTarget } from './types.js';
 import { contextFor, decrypts, inspectValue, type ValueState } from './value-plan.js';
 
 /** Options of {@link encryptionStatus}. */
 export interface EncryptionStatusOptions {
-  readonly database: ReencryptDatabase;
+  /** The application's Kysely instance on SQLite or PostgreSQL, as for `reencryptTable`. */
+  readonly db: AnyKysely;
   readonly target: TableTarget;
   /** Without a cipher only envelope headers are read: no "current", no decryption check. */
   readonly cipher?: AnyFieldCipher;
@@ -58,13 +60,14 @@ export interface EncryptionStatus {
  *
  * @example
  * ```ts
- * const status = await encryptionStatus({ database, cipher, target: { table: 'patients', idColumn: 'id', columns: ['ssn'] } });
+ * const status = await encryptionStatus({ db, cipher, target: { table: 'patients', idColumn: 'id', columns: ['ssn'] } });
  * ```
  */
 export async function encryptionStatus(
   options: EncryptionStatusOptions,
 ): Promise<EncryptionStatus> {
-  const { database, target, cipher } = options;
+  const { target, cipher } = options;
+  const database = reencryptDatabase(options.db);
   await database.inspect(target);
   const rowsTotal = await database.countRows(target);
   const decryptChecked = cipher !== undefined && options.decrypt !== false;

@@ -6,15 +6,11 @@ import {
   type FieldCipher,
   type FieldKms,
 } from '@custos/core/fields';
-import { requireService } from '@custos/test-support/services';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  postgresTestDatabase,
-  sqliteTestDatabase,
-  type TestDatabase,
-} from '../../test/reencrypt-databases.js';
+import { type TableDatabase, tableDatabase, testDatabaseKinds } from '../test/databases.js';
 import type { ReencryptDatabase } from './database.js';
-import { type ReencryptOptions, reencryptTable } from './reencrypt.js';
+import { reencryptDatabase } from './dialect.js';
+import { type ReencryptOptions, reencryptTable, reencryptWith } from './reencrypt.js';
 import { encryptionStatus } from './status.js';
 
 const DDL =
@@ -50,7 +46,7 @@ function rows(fc: FieldCipher, count: number, from = 1) {
   });
 }
 
-async function readAll(db: TestDatabase, fc: FieldCipher) {
+async function readAll(db: TableDatabase, fc: FieldCipher) {
   const all = await db.query('select id, ssn, email from patients order by id');
   return all.map((row) => ({
     id: Number(row.id),
@@ -71,27 +67,19 @@ async function readAll(db: TestDatabase, fc: FieldCipher) {
   }));
 }
 
-const hasPostgres = await requireService('postgres');
-const databases: [string, () => Promise<TestDatabase>, boolean][] = [
-  ['SQLite', async () => sqliteTestDatabase(), true],
-  ['PostgreSQL', postgresTestDatabase, hasPostgres],
-];
-
-for (const [name, open, available] of databases) {
-  describe.runIf(available)(`reencryptTable on ${name}`, () => {
-    let db: TestDatabase;
+for (const kind of await testDatabaseKinds()) {
+  describe(`reencryptTable on ${kind}`, () => {
+    let db: TableDatabase;
     const setup = async () => {
-      db = await open();
+      db = await tableDatabase(kind);
       await db.query(DDL);
       return db;
     };
     afterEach(async () => {
       await db?.close();
     });
-    const run = (
-      database: ReencryptDatabase,
-      options: Partial<ReencryptOptions> & Pick<ReencryptOptions, 'cipher'>,
-    ) => reencryptTable({ database, target, batchSize: 37, ...options });
+    const run = (options: Partial<ReencryptOptions> & Pick<ReencryptOptions, 'cipher'>) =>
+      reencryptTable({ db: db.db, target, batchSize: 37, ...options });
 
     it('moves every value to the primary after a rotation, and verifies', async () => {
       const { keyring, fc } = keys();
@@ -101,7 +89,7 @@ for (const [name, open, available] of databases) {
       keyring.rotate('default');
       keyring.rotate('deterministic');
       const progress: number[] = [];
-      const report = await run(db.database, {
+      const report = await run({
         cipher: fc,
         onProgress: (p) => p.phase === 'reencrypt' && progress.push(p.rowsDone),
       });
@@ -124,7 +112,7 @@ for (const [name, open, available] of databases) {
         { id: 7 },
       ]);
       // A second run finds nothing to do.
-      const again = await run(db.database, { cipher: fc });
+      const again = await run({ cipher: fc });
       expect(again.stats).toMatchObject({ reencrypted: 0, current: 450, rows: 250 });
     });
 
@@ -134,7 +122,7 @@ for (const [name, open, available] of databases) {
       await db.insert('patients', rows(fc, 40));
       const before = await db.query('select * from patients order by id');
       keyring.rotate('default');
-      const report = await run(db.database, { cipher: fc, dryRun: true });
+      const report = await run({ cipher: fc, dryRun: true });
       expect(report.stats).toMatchObject({ reencrypted: 40, current: 32 });
       expect(report.complete).toBe(false);
       expect(await db.query('select * from patients order by id')).toEqual(before);
@@ -147,7 +135,7 @@ for (const [name, open, available] of databases) {
       keyring.rotate('default');
       const controller = new AbortController();
       await expect(
-        run(db.database, {
+        run({
           cipher: fc,
           signal: controller.signal,
           onProgress: (p) => p.rowsDone >= 74 && controller.abort(),
@@ -155,7 +143,7 @@ for (const [name, open, available] of databases) {
       ).rejects.toMatchObject({ name: 'AbortError' });
       const checkpoint = await db.query('select phase, last_id from custos_reencrypt_checkpoint');
       expect(checkpoint).toEqual([{ phase: 'reencrypt', last_id: '74' }]);
-      const resumed = await run(db.database, { cipher: fc });
+      const resumed = await run({ cipher: fc });
       expect(resumed.resumed).toBe(true);
       expect(resumed.stats.rows).toBe(200);
       expect(resumed.stats.reencrypted).toBe(200);
@@ -170,8 +158,9 @@ for (const [name, open, available] of databases) {
       keyring.rotate('default');
       const written = new Map<number, string>();
       // The "application" writes a row of each batch between the engine's read and its update.
+      const database = reencryptDatabase(db.db);
       const racing: ReencryptDatabase = {
-        ...db.database,
+        ...database,
         async applyUpdates(t, updates, checkpoint) {
           const victim = Number(updates[0]?.id);
           if (!written.has(victim)) {
@@ -182,10 +171,10 @@ for (const [name, open, available] of databases) {
               victim,
             ]);
           }
-          return db.database.applyUpdates(t, updates, checkpoint);
+          return database.applyUpdates(t, updates, checkpoint);
         },
       };
-      const report = await run(racing, { cipher: fc, verify: true });
+      const report = await reencryptWith(racing, { target, batchSize: 37, cipher: fc });
       expect(report.stats.conflicts).toBeGreaterThan(0);
       expect(report.complete).toBe(true);
       const after = await readAll(db, fc);
@@ -206,10 +195,10 @@ for (const [name, open, available] of databases) {
           email: i % 2 ? `u${i + 1}@example.com` : null,
         })),
       );
-      const plain = await run(db.database, { cipher: fc });
+      const plain = await run({ cipher: fc });
       expect(plain.stats.plaintext).toBe(45);
       expect(plain.complete).toBe(true);
-      const report = await run(db.database, {
+      const report = await run({
         cipher: fc,
         encryptPlaintext: true,
         deterministicColumns: ['email'],
@@ -239,7 +228,7 @@ for (const [name, open, available] of databases) {
       await db.query('update patients set ssn = ? where id = 4', [tenantRows[2]?.ssn]);
       keyring.rotate('default');
       const report = await reencryptTable({
-        database: db.database,
+        db: db.db,
         cipher: fc,
         target: tenantTarget,
         batchSize: 7,
@@ -249,7 +238,7 @@ for (const [name, open, available] of databases) {
       const [row4] = await db.query('select ssn from patients where id = 4');
       expect(row4?.ssn).toBe(tenantRows[2]?.ssn);
       const status = await encryptionStatus({
-        database: db.database,
+        db: db.db,
         cipher: fc,
         target: tenantTarget,
       });
@@ -274,7 +263,7 @@ for (const [name, open, available] of databases) {
       await db.insert('patients', values);
       keyring.rotate('kek');
       const report = await reencryptTable({
-        database: db.database,
+        db: db.db,
         cipher: createFieldCipher({ kms: createKeyringKms(keyring, { keyName: 'kek' }), keyring }),
         target: { ...target, columns: ['ssn'] },
         bindRowId: false,
@@ -308,7 +297,7 @@ for (const [name, open, available] of databases) {
         },
       };
       const tenantTarget = { ...target, columns: ['ssn'], tenantColumn: 'clinic' };
-      const options = { database: db.database, target: tenantTarget, batchSize: 5 };
+      const options = { db: db.db, target: tenantTarget, batchSize: 5 };
       await expect(
         reencryptTable({ ...options, cipher: createFieldCipher({ kms: flaky, keyring }) }),
       ).rejects.toBe(outage);
@@ -332,7 +321,7 @@ for (const [name, open, available] of databases) {
       keyring.rotate('default');
       await db.insert('patients', rows(fc, 5, 11));
       await db.query("update patients set ssn = 'leaked' where id = 15");
-      const status = await encryptionStatus({ database: db.database, target });
+      const status = await encryptionStatus({ db: db.db, target });
       expect(status.rows).toBe(15);
       expect(status.decryptChecked).toBe(false);
       const ssn = status.columns.find((c) => c.column === 'ssn');
@@ -347,18 +336,18 @@ for (const [name, open, available] of databases) {
       const { fc } = keys();
       await setup();
       await expect(
-        reencryptTable({ database: db.database, cipher: fc, target: { ...target, table: 'nope' } }),
+        reencryptTable({ db: db.db, cipher: fc, target: { ...target, table: 'nope' } }),
       ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
       await expect(
         reencryptTable({
-          database: db.database,
+          db: db.db,
           cipher: fc,
           target: { ...target, columns: ['x'] },
         }),
       ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: /no column x/ });
       await expect(
         reencryptTable({
-          database: db.database,
+          db: db.db,
           cipher: fc,
           target: { ...target, table: 'patients; drop table patients' },
         }),
