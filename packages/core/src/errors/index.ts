@@ -18,7 +18,7 @@
 
 /** Every stable error code, with the one-line meaning documented in `docs/errors.md`. */
 export const errorCodes = {
-  // --- general and crypto core (C1) ---
+  // --- general and crypto core ---
   ERR_INVALID_ARGUMENT: 'An argument has the wrong type, length or form.',
   ERR_DECRYPTION_FAILED:
     'A ciphertext failed authentication, or names a key or version this keyring does not hold.',
@@ -32,7 +32,7 @@ export const errorCodes = {
   ERR_INVALID_KEY_STATE: 'The requested key state change is not allowed from the current state.',
   ERR_MALFORMED_KEYRING: 'A serialised keyring is not valid (bad JSON, truncated, wrong fields).',
   ERR_INSECURE_FILE: 'A file holding key material may be read by other users (mode is not 0600).',
-  // --- secrets SDK and configuration validation (C2) ---
+  // --- secrets SDK and configuration validation ---
   ERR_SECRET_MISSING: 'A required secret is not set in any configured provider.',
   ERR_SECRETS_INVALID:
     'The configuration fails its secrets schema; the error lists every problem by variable name, never by value.',
@@ -55,7 +55,7 @@ export const errorCodes = {
     'The server answered with a redirect; custos never follows one, so the token and the request go nowhere else.',
   ERR_INSECURE_TRANSPORT:
     'Plain http to a host other than loopback was refused: it was not explicitly allowed.',
-  // --- server: seal, auth, policies, KV v2, audit (C3) ---
+  // --- server: seal, auth, policies, KV v2, audit ---
   ERR_SEALED: 'The server is sealed: it holds no keys until unsealed with enough key shares.',
   ERR_NOT_INITIALIZED: 'The server has not been initialised yet (sys/init).',
   ERR_ALREADY_INITIALIZED: 'The server is already initialised; init runs once.',
@@ -73,16 +73,16 @@ export const errorCodes = {
   ERR_INVALID_CONFIG: 'The server configuration is invalid.',
   ERR_STORAGE_INTEGRITY:
     'A stored entry failed its barrier integrity check: it was changed, moved to another path or damaged in storage.',
-  // --- transit and key lifecycle (C4) ---
+  // --- transit and key lifecycle ---
   ERR_KMS_REMOTE: 'The remote transit engine refused the operation or could not be reached.',
-  // --- field-level encryption (C5) ---
+  // --- field-level encryption ---
   ERR_FIELD_NOT_ENCRYPTED:
     'A value that should be a custos field ciphertext is plaintext or in another format.',
   ERR_FIELD_CONTEXT_MISSING:
     'The row id, tenant or column needed to bind a field ciphertext is not available where it is encrypted or decrypted.',
   ERR_REENCRYPT_INCOMPLETE:
     'The re-encryption verification pass found values that fail to decrypt or are not under the primary key version.',
-  // --- tokens, passwords, API keys (C6) ---
+  // --- tokens, passwords, API keys ---
   ERR_TOKEN_INVALID:
     'The token is malformed, its signature does not verify, or a pinned claim or header (algorithm, issuer, audience, type) does not match.',
   ERR_TOKEN_EXPIRED: 'The token has expired, beyond the clock tolerance.',
