@@ -6,6 +6,14 @@ import {
   type FieldCipher,
   type FieldKms,
 } from '@custos/core/fields';
+import {
+  CamelCasePlugin,
+  DummyDriver,
+  Kysely,
+  MysqlAdapter,
+  MysqlIntrospector,
+  MysqlQueryCompiler,
+} from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type TableDatabase, tableDatabase, testDatabaseKinds } from '../test/databases.js';
 import type { ReencryptDatabase } from './database.js';
@@ -353,5 +361,50 @@ for (const kind of await testDatabaseKinds()) {
         }),
       ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     });
+
+    it("runs on the application's Kysely whatever plugins it carries (they rename result columns)", async () => {
+      const { keyring, fc } = keys();
+      await setup();
+      await db.query('create table people (person_id integer primary key, tax_number text)');
+      const context = (id: number) => ({ table: 'people', column: 'tax_number', rowId: id });
+      await db.insert(
+        'people',
+        Array.from({ length: 12 }, (_, i) => ({
+          person_id: i + 1,
+          tax_number: fc.encrypt(`tax-${i + 1}`, context(i + 1)),
+        })),
+      );
+      keyring.rotate('default');
+      const people = { table: 'people', idColumn: 'person_id', columns: ['tax_number'] };
+      const camel = db.db.withPlugin(new CamelCasePlugin());
+      const report = await reencryptTable({ db: camel, cipher: fc, target: people, batchSize: 5 });
+      expect(report).toMatchObject({ complete: true, resumed: false, rowsTotal: 12 });
+      expect(report.stats).toMatchObject({ reencrypted: 12, verified: 12 });
+      const again = await reencryptTable({ db: camel, cipher: fc, target: people });
+      expect(again.stats).toMatchObject({ reencrypted: 0, current: 12 });
+      const status = await encryptionStatus({ db: camel, cipher: fc, target: people });
+      expect(status.columns[0]?.versions.map((v) => [v.keyVersion, v.values])).toEqual([[2, 12]]);
+    });
   });
 }
+
+describe('reencryptTable on other databases', () => {
+  it('refuses a Kysely instance that writes SQL for neither SQLite nor PostgreSQL', async () => {
+    const mysql = new Kysely<unknown>({
+      dialect: {
+        createAdapter: () => new MysqlAdapter(),
+        createDriver: () => new DummyDriver(),
+        createIntrospector: (db) => new MysqlIntrospector(db),
+        createQueryCompiler: () => new MysqlQueryCompiler(),
+      },
+    });
+    const { fc } = keys();
+    await expect(reencryptTable({ db: mysql, cipher: fc, target })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: /SQLite and PostgreSQL/,
+    });
+    await expect(encryptionStatus({ db: mysql, target })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
+  });
+});

@@ -85,7 +85,7 @@ const MAX_CONFLICT_ROUNDS = 5;
  * if (!report.complete) process.exitCode = 1;
  * ```
  */
-export function reencryptTable(options: ReencryptOptions): Promise<ReencryptReport> {
+export async function reencryptTable(options: ReencryptOptions): Promise<ReencryptReport> {
   const { db, ...run } = options;
   return reencryptWith(reencryptDatabase(db), run);
 }
