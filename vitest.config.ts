@@ -1,12 +1,10 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  resolve: {
-    alias: { '#test-support': fileURLToPath(new URL('./test/support', import.meta.url)) },
-  },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Unit tests sit beside the code (`src/**/*.test.ts`); end-to-end and cross-package tests in
+    // each package's `test/`.
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     // Tests import sibling packages through their built `dist` (npm test builds first).
     environment: 'node',
     testTimeout: 20_000,

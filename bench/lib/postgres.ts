@@ -1,8 +1,8 @@
+import { POSTGRES_URL } from '@custos/test-support/services';
 import pg from 'pg';
-import { POSTGRES_URL } from '../../test/support/services.js';
 
 // The benchmarks use the tests' PostgreSQL (CUSTOS_TEST_POSTGRES_URL) and its schema cleanup.
-export { dropPostgresSchema as dropSchema, POSTGRES_URL } from '../../test/support/services.js';
+export { dropPostgresSchema as dropSchema, POSTGRES_URL } from '@custos/test-support/services';
 
 /**
  * Why PostgreSQL cannot be used (its host and the connection error; never credentials), or

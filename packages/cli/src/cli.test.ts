@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { custos } from './test-cli.js';
+import { custos } from '../test/cli.js';
 
 function run(...args: string[]) {
   return custos(args, { env: { CUSTOS_DEBUG: '' } });
@@ -26,8 +26,8 @@ describe('custos CLI', () => {
     expect(version).toMatchObject({ code: 0, stdout: '0.1.0\n' });
   });
 
-  it('loads neither the server nor its drivers for --help and --version', async () => {
-    const tracer = new URL('./fixtures/trace-imports.mjs', import.meta.url).href;
+  it('loads neither the server, re-encryption nor their drivers for --help and --version', async () => {
+    const tracer = new URL('../test/fixtures/trace-imports.mjs', import.meta.url).href;
     for (const flag of ['--help', '--version', 'kv', 'audit']) {
       const trace = join(dir, `imports${flag}.txt`);
       const result = await custos([flag], {
@@ -37,7 +37,7 @@ describe('custos CLI', () => {
       const loaded = await readFile(trace, 'utf8');
       expect(loaded).toMatch(/packages\/cli\/dist\/main\.js/); // the trace works
       expect(loaded).not.toMatch(
-        /packages\/server\/|node_modules\/(fastify|kysely|better-sqlite3|pg)\//,
+        /packages\/(server|reencrypt)\/|node_modules\/(fastify|kysely|better-sqlite3|pg)\//,
       );
     }
   });

@@ -1,4 +1,7 @@
-/** Exit codes every custos command keeps to (SPEC §3). */
+/**
+ * Exit codes every custos command keeps to, so scripts and CI can tell a finding (1) from a
+ * mistake or a failure (2).
+ */
 export const ExitCode = {
   /** Success. */
   ok: 0,

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { closedPort, type RecordingServer, recordingServer } from '@custos/test-support/http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closedPort, type RecordingServer, recordingServer } from '#test-support/http.js';
-import { custos } from './test-cli.js';
+import { custos } from '../test/cli.js';
 
 /** How the CLI reaches the server, end to end: the real binary against local node:http servers. */
 

@@ -3,16 +3,16 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   dropPostgresSchema,
   POSTGRES_URL,
   requireService,
   uniqueName,
-} from '#test-support/services.js';
-import { selfSignedCertificate } from '#test-support/tls.js';
-import { requireTool } from '#test-support/tools.js';
-import { custos, startCustos } from './test-cli.js';
+} from '@custos/test-support/services';
+import { selfSignedCertificate } from '@custos/test-support/tls';
+import { requireTool } from '@custos/test-support/tools';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { custos, startCustos } from '../test/cli.js';
 
 /** The storages the production server is tested on from the CLI. */
 async function serverStorages(): Promise<('sqlite' | 'postgres')[]> {

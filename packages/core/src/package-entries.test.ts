@@ -76,7 +76,7 @@ describe('@custos/core entries', () => {
 
   it('internal entries are imported by @custos/server only', async () => {
     const importers: string[] = [];
-    for (const dir of ['packages', 'bench', 'test', 'docs']) {
+    for (const dir of ['packages', 'bench', 'docs']) {
       const files = await readdir(join(repository, dir), { recursive: true, withFileTypes: true });
       for (const file of files) {
         const path = join(file.parentPath, file.name);

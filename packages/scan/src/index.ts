@@ -1,7 +1,7 @@
 /**
  * `@custos/scan`: the secret scanner (files, directories, git history). The rules and the
- * scanner arrive with the scanning capability (SPEC C8); this entry point fixes the package's
- * place in the build and its public door.
+ * scanner itself are not written yet; this entry point fixes the package's place in the build
+ * and its public door.
  *
  * @example
  * ```ts

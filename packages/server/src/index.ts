@@ -21,12 +21,5 @@ export {
   readServerConfig,
   type ServerConfig,
 } from './config/server-config.js';
-export {
-  encryptionStatus,
-  openReencryptDatabase,
-  type ReencryptOptions,
-  type ReencryptReport,
-  reencryptTable,
-} from './reencrypt/index.js';
 export { type RunningServer, type StartOptions, startServer } from './server.js';
 export { serverVersion } from './version.js';

@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { POSTGRES_URL } from '@custos/test-support/services';
 import { describe, expect, it } from 'vitest';
-import { POSTGRES_URL } from '#test-support/services.js';
+import { createTestStorage, send, storageKinds, type TestResponse } from '../test/harness.js';
 import { type RunningServer, startServer } from './server.js';
-import { createTestStorage, send, storageKinds, type TestResponse } from './test-harness.js';
 
 const CANARIES = {
   kv: 'canary-kv-3f9a1c27d0b14e',

@@ -1,5 +1,9 @@
+import {
+  openTestDatabase,
+  type TestDatabase,
+  testDatabaseKinds,
+} from '@custos/test-support/kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../lib/test-kysely.js';
 import { createApiKeyService, createSqlApiKeyStore, type SqlApiKeyStore } from './index.js';
 
 const kinds = await testDatabaseKinds();

@@ -1,5 +1,5 @@
+import { type RecordingServer, recordingServer } from '@custos/test-support/http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RecordingServer, recordingServer } from '#test-support/http.js';
 import { isCustosError } from '../errors/index.js';
 import { createServerClient } from './index.js';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { closedPort, type RecordingServer, recordingServer } from '@custos/test-support/http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closedPort, type RecordingServer, recordingServer } from '#test-support/http.js';
 import { type CustosError, isCustosError } from '../errors/index.js';
 import { createServerClient } from './index.js';
 

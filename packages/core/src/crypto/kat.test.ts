@@ -1,14 +1,14 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { type AeadAlgorithm, createAeadKey, open, seal } from './aead.js';
-import { hkdfSha256 } from './hkdf.js';
 import {
   type AeadVector,
   aes256GcmSivVectors,
   aes256GcmVectors,
   chacha20Poly1305Vectors,
   hkdfSha256Vectors,
-} from './test-vectors.js';
+} from '../../test/crypto-vectors.js';
+import { type AeadAlgorithm, createAeadKey, open, seal } from './aead.js';
+import { hkdfSha256 } from './hkdf.js';
 
 const hex = (s: string) => Buffer.from(s, 'hex');
 

@@ -1,10 +1,11 @@
 /**
- * Stored known-answer vectors of the envelope format (`test/vectors/envelope-v1.json`, written
- * once by `test/vectors/generate.ts`): ciphertexts made by an earlier build must decrypt with
- * today's code. A change of layout, associated data or key derivation that still round-trips
- * fails here, because it would make every stored ciphertext unreadable.
+ * Stored known-answer vectors of the envelope format (`envelope-v1.json` in
+ * `packages/test-support/vectors/`, written once by its `generate.ts`): ciphertexts made by an
+ * earlier build must decrypt with today's code. A change of layout, associated data or key
+ * derivation that still round-trips fails here, because it would make every stored ciphertext
+ * unreadable.
  */
-import { describe, expect, it } from 'vitest';
+
 import {
   type EnvelopeVector,
   type EnvelopeVectorFile,
@@ -12,7 +13,8 @@ import {
   readVectorFile,
   storedAad,
   storedBytes,
-} from '#test-support/vectors.js';
+} from '@custos/test-support/vectors';
+import { describe, expect, it } from 'vitest';
 import { ENVELOPE_TEXT_PREFIX, envelopeToText, loadKeyring, parseEnvelope } from './index.js';
 
 const file = readVectorFile<EnvelopeVectorFile>('envelope-v1.json');

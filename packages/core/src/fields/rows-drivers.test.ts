@@ -4,10 +4,11 @@
  * decrypted with `decryptRow`, with the types each driver returns (SQLite integers, bigints in
  * safe-integer mode, PostgreSQL int8 as text).
  */
+
+import { POSTGRES_URL, requireService, uniqueName } from '@custos/test-support/services';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POSTGRES_URL, requireService, uniqueName } from '#test-support/services.js';
 import { Keyring } from '../crypto/index.js';
 import { createFieldCipher } from './field-cipher.js';
 import { createKeyringKms } from './field-kms.js';

@@ -1,14 +1,13 @@
 /**
- * Stored known-answer vectors of field ciphertexts and blind indexes
- * (`test/vectors/fields-v1.json`, written once by `test/vectors/generate.ts`): values stored by
- * an earlier build — keyring mode, deterministic columns, padding, tenants, and both KMS modes —
- * must decrypt with today's code, and blind indexes must come out the same, or lookups on
- * stored indexes would silently find nothing.
+ * Stored known-answer vectors of field ciphertexts and blind indexes (`fields-v1.json` in
+ * `packages/test-support/vectors/`, written once by its `generate.ts`): values stored by an earlier
+ * build — keyring mode, deterministic columns, padding, tenants, and both KMS modes — must decrypt
+ * with today's code, and blind indexes must come out the same, or lookups on stored indexes would
+ * silently find nothing.
  */
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BlindIndexVector,
   type FieldVector,
@@ -16,7 +15,8 @@ import {
   readRepoFile,
   readVectorFile,
   storedFieldValue,
-} from '#test-support/vectors.js';
+} from '@custos/test-support/vectors';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKeyring } from '../crypto/index.js';
 import { LocalKms, localKmsDataKeys } from '../kms/index.js';
 import { blindIndexVersion, createFieldCipher, createKeyringKms } from './index.js';

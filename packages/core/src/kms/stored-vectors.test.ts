@@ -1,14 +1,15 @@
 /**
- * Stored known-answer vectors of transit values (`test/vectors/transit-v1.json`, written once by
- * `test/vectors/generate.ts`): a KMS file of an earlier build opens, and its keys decrypt,
- * verify and recompute the `vault:v<N>:` values that build made. The server's transit reads the
- * same file through `transit/restore` (`packages/server/src/transit/stored-vectors.test.ts`).
+ * Stored known-answer vectors of transit values (`transit-v1.json` in
+ * `packages/test-support/vectors/`, written once by its `generate.ts`): a KMS file of an earlier
+ * build opens, and its keys decrypt, verify and recompute the `vault:v<N>:` values that build made.
+ * The server's transit reads the same file through `transit/restore`
+ * (`packages/server/src/transit/stored-vectors.test.ts`).
  */
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readVectorFile, type TransitVectorFile } from '@custos/test-support/vectors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readVectorFile, type TransitVectorFile } from '#test-support/vectors.js';
 import { LocalKms } from './index.js';
 
 const file = readVectorFile<TransitVectorFile>('transit-v1.json');

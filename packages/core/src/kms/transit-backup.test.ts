@@ -1,5 +1,5 @@
+import { malformedBackups } from '@custos/test-support/transit-backups';
 import { describe, expect, it } from 'vitest';
-import { malformedBackups } from '#test-support/transit-backups.js';
 import type { CustosError } from '../errors/index.js';
 import { LocalKms } from './local-kms.js';
 import { decodeBackup } from './transit-backup.js';

@@ -38,7 +38,7 @@ describe('the nonce pool in a startup snapshot', () => {
     const entry = join(dir, 'entry.cjs');
     const blob = join(dir, 'snapshot.blob');
     await build({
-      entryPoints: [join(import.meta.dirname, 'snapshot-entry.fixture.ts')],
+      entryPoints: [join(import.meta.dirname, '../../test/fixtures/snapshot-entry.ts')],
       bundle: true,
       platform: 'node',
       format: 'cjs',

@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import bcrypt from 'bcrypt';
 import { describe, expect, it } from 'vitest';
+import { LEGACY_HASHES, LONG_PASSWORD, PASSWORD } from '../../test/password-vectors.js';
 import { Secret } from '../redaction/secret.js';
 import {
   createPasswordHasher,
@@ -9,7 +10,6 @@ import {
   passwordNeedsRehash,
   verifyPassword,
 } from './index.js';
-import { LEGACY_HASHES, LONG_PASSWORD, PASSWORD } from './test-vectors.js';
 
 describe('hashPassword / verifyPassword', () => {
   it('hashes with Argon2id and OWASP parameters, in PHC form, salted', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fakeProvider } from '../../test/fake-provider.js';
 import { type CacheEntry, SecretCache } from './cache.js';
-import { fakeProvider } from './test-support.js';
 
 function setup(ttlMs = 300_000, staleIfErrorMs = 86_400_000) {
   const provider = fakeProvider({ TOKEN: 'value-one-abcdef' });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fakeProvider } from '../../test/fake-provider.js';
 import { createScrubber } from '../redaction/scrubber.js';
 import { createSecrets, type Secrets } from './client.js';
 import { encryptEnvFile } from './env-file-crypt.js';
@@ -10,7 +11,6 @@ import { generateEnvKey } from './env-key.js';
 import { checkEnvironment } from './environment.js';
 import { dotenvFiles } from './provider-dotenv.js';
 import { defineSecrets, secret } from './schema.js';
-import { fakeProvider } from './test-support.js';
 
 /**
  * Planted values: whatever fails, none of them may appear in any error (message, stack,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fakeProvider } from '../../test/fake-provider.js';
 import { isCustosError } from '../errors/index.js';
 import { createScrubber } from '../redaction/scrubber.js';
 import { Secret } from '../redaction/secret.js';
@@ -7,7 +8,6 @@ import { createSecrets, type SecretsOptions } from './client.js';
 import { SecretMissing, SecretsInvalid, WeakSecret } from './problems.js';
 import { processEnv } from './provider-env.js';
 import { defineSecrets, secret } from './schema.js';
-import { fakeProvider } from './test-support.js';
 
 const strong = () => randomBytes(32).toString('base64url');
 

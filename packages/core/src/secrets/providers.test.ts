@@ -2,13 +2,13 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fakeProvider } from '../../test/fake-provider.js';
 import { isCustosError } from '../errors/index.js';
 import { chain } from './chain.js';
 import { dotenvPrecedence } from './dotenv-files.js';
 import { dotenvFiles } from './provider-dotenv.js';
 import { processEnv } from './provider-env.js';
 import { secretFiles } from './provider-files.js';
-import { fakeProvider } from './test-support.js';
 
 let dir: string;
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { fakeProvider } from '../../test/fake-provider.js';
 import { createScrubber, REDACTED } from '../redaction/scrubber.js';
 import { createSecrets } from './client.js';
 import { defineSecrets, secret } from './schema.js';
-import { fakeProvider } from './test-support.js';
 import { urlSecretParts } from './url-secrets.js';
 
 describe('urlSecretParts', () => {

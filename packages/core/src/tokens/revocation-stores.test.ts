@@ -1,7 +1,11 @@
+import {
+  openTestDatabase,
+  type TestDatabase,
+  testDatabaseKinds,
+} from '@custos/test-support/kysely';
+import { REDIS_URL, requireService, uniqueName } from '@custos/test-support/services';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { REDIS_URL, requireService, uniqueName } from '#test-support/services.js';
-import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../lib/test-kysely.js';
 import {
   createMemoryRevocationStore,
   createRedisRevocationStore,

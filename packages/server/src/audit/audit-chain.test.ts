@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { memorySink, signer } from '../../test/audit.js';
 import { ChainedSink, type CheckpointRecord, lineHash } from './audit-chain.js';
 import { verifyAuditLog } from './audit-verify.js';
 import type { AuditSink } from './sinks.js';
-import { memorySink, signer } from './test-audit.js';
 
 async function writeLog(count: number, every = 5) {
   const key = signer();

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { fileText, memorySink, signer } from '../../test/audit.js';
 import { ChainedSink, type CheckpointRecord } from './audit-chain.js';
 import type { ChainState, FileStart } from './audit-continuity.js';
 import { verifyAuditLog } from './audit-verify.js';
 import type { AuditSink, SinkHistory } from './sinks.js';
-import { fileText, memorySink, signer } from './test-audit.js';
 
 const START = Date.parse('2026-01-01T00:00:00.000Z');
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { fileText, memorySink, signer } from '../../test/audit.js';
 import { ChainedSink, type CheckpointRecord, lineHash } from './audit-chain.js';
 import { verifyAuditLog } from './audit-verify.js';
-import { fileText, memorySink, signer } from './test-audit.js';
 
 /**
  * Forgeries by an attacker who can rewrite the file but does not hold the checkpoint signing

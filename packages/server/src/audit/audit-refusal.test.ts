@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rename, rm, truncate, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createTestStorage, send, storageKinds, type TestStorage } from '../../test/harness.js';
 import { type RunningServer, type StartOptions, startServer } from '../server.js';
-import { createTestStorage, send, storageKinds, type TestStorage } from '../test-harness.js';
 import { verifyAuditLog } from './audit-verify.js';
 
 const ROOT = 'root';

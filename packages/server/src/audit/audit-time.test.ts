@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { fileText, memorySink, signer } from '../../test/audit.js';
 import { ChainedSink, lineHash } from './audit-chain.js';
 import { DEFAULT_CLOCK_SKEW_MS, verifyAuditLog } from './audit-verify.js';
-import { fileText, memorySink, signer } from './test-audit.js';
 
 const START = Date.parse('2026-01-01T00:00:00.000Z');
 const MINUTE = 60_000;

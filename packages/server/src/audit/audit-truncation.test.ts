@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { fileText, memoryHistory, memorySink, signer } from '../../test/audit.js';
 import { ChainedSink, type CheckpointRecord } from './audit-chain.js';
 import { LATE_CHECKPOINT_GRACE_MS, verifyAuditLog } from './audit-verify.js';
-import { fileText, memoryHistory, memorySink, signer } from './test-audit.js';
 
 const START = Date.parse('2026-01-01T00:00:00.000Z');
 const INTERVAL_MS = 10_000;

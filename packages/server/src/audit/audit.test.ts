@@ -3,7 +3,7 @@ import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, storageKinds } from '../test-harness.js';
+import { startTestServer, storageKinds } from '../../test/harness.js';
 import { verifyAuditLog } from './audit-verify.js';
 
 const CANARY = 'canary-audit-5d1f0e7c-never-in-the-log';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { send, startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+import { send, startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 import { MAX_TOKEN_TTL_SECONDS } from './token-store.js';
 
 const UNCONSTRAINED =

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { send, startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+import { send, startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 
 describe.each(await storageKinds())('tokens and AppRole on %s', (kind) => {
   let s: TestServer;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storageKinds } from '../test-harness.js';
-import { openTokenTestbed, type TokenTestbed } from './test-token-store.js';
+import { storageKinds } from '../../test/harness.js';
+import { openTokenTestbed, type TokenTestbed } from '../../test/token-store.js';
 import { moveDue } from './token-entry.js';
 import {
   type CreateTokenInput,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storageKinds } from '../test-harness.js';
-import { openTokenTestbed, type TokenNode, type TokenTestbed } from './test-token-store.js';
+import { storageKinds } from '../../test/harness.js';
+import { openTokenTestbed, type TokenNode, type TokenTestbed } from '../../test/token-store.js';
 import type { CreateTokenInput, IssuedToken, TokenEntry, TokenStore } from './token-store.js';
 
 const ROUNDS = 20;

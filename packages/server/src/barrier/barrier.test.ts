@@ -1,13 +1,13 @@
+import { POSTGRES_URL } from '@custos/test-support/services';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POSTGRES_URL } from '#test-support/services.js';
 import {
   startTestServer,
   storageKinds,
   type TestServer,
   type TestStorage,
-} from '../test-harness.js';
+} from '../../test/harness.js';
 
 const SECRETS = { a: 'canary-barrier-a-61f0c2d9', b: 'canary-barrier-b-07e4a8b3' };
 const INTEGRITY_FAULT =

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestStorage, storageKinds, type TestStorage } from '../../test/harness.js';
 import { SealManager } from '../seal/seal-manager.js';
 import { openStorage, type StorageDatabase } from '../storage/database.js';
 import { createEntryStore, type EntryStore } from '../storage/entry-store.js';
-import { createTestStorage, storageKinds, type TestStorage } from '../test-harness.js';
 import { type Barrier, createBarrier } from './barrier.js';
 
 /** One node: its own connection, seal manager and barrier, counting keyring reloads. */

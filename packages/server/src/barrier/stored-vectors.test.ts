@@ -1,17 +1,17 @@
 /**
- * Stored known-answer vectors of the server's storage (`test/vectors/barrier-v1.json`, written
- * once by `test/vectors/generate.ts`): unseal keys of an earlier build reproduce its root key,
- * which opens its stored barrier keyring, under which every stored entry decrypts to its value
- * at its path. A change to the seal or barrier format that still round-trips fails here, since
- * it would lock every existing server out of its data.
+ * Stored known-answer vectors of the server's storage (`barrier-v1.json` in
+ * `packages/test-support/vectors/`, written once by its `generate.ts`): unseal keys of an earlier
+ * build reproduce its root key, which opens its stored barrier keyring, under which every stored
+ * entry decrypts to its value at its path. A change to the seal or barrier format that still
+ * round-trips fails here, since it would lock every existing server out of its data.
  */
 import { loadKeyring } from '@custos/core/crypto';
+import { type BarrierVectorFile, readVectorFile } from '@custos/test-support/vectors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BarrierVectorFile, readVectorFile } from '#test-support/vectors.js';
+import { createTestStorage, storageKinds, type TestStorage } from '../../test/harness.js';
 import { combineRootKey, decryptKeyring } from '../seal/root-key.js';
 import { openStorage, type StorageDatabase } from '../storage/database.js';
 import { createEntryStore, type EntryStore } from '../storage/entry-store.js';
-import { createTestStorage, storageKinds, type TestStorage } from '../test-harness.js';
 import { type Barrier, createBarrier } from './barrier.js';
 
 const file = readVectorFile<BarrierVectorFile>('barrier-v1.json');

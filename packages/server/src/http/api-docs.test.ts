@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { send, startTestServer, type TestServer } from '../test-harness.js';
-import { concretePath } from './test-routes.js';
+import { send, startTestServer, type TestServer } from '../../test/harness.js';
+import { concretePath } from '../../test/routes.js';
 
 describe('docs/server-api.md', () => {
   let s: TestServer;

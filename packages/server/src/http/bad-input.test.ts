@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 import { MAX_JSON_DEPTH } from './body-parser.js';
 
 function raw(url: string, bytes: string): Promise<string> {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { send, startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
+import { concretePath } from '../../test/routes.js';
 import { createPolicyStore } from '../policy/policy-store.js';
-import { send, startTestServer, storageKinds, type TestServer } from '../test-harness.js';
-import { concretePath } from './test-routes.js';
 
 /** The three spellings of a list request. */
 const LIST_SPELLINGS = [

@@ -9,9 +9,9 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../test-harness.js';
-import { pathVariants, routeOracle, sendTarget } from './test-path-variants.js';
-import { concretePath } from './test-routes.js';
+import { startTestServer, type TestServer } from '../../test/harness.js';
+import { pathVariants, routeOracle, sendTarget } from '../../test/path-variants.js';
+import { concretePath } from '../../test/routes.js';
 
 const ALL = ['create', 'read', 'update', 'patch', 'delete', 'list', 'sudo'];
 

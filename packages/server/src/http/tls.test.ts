@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
+import { selfSignedCertificate } from '@custos/test-support/tls';
+import { requireTool } from '@custos/test-support/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selfSignedCertificate } from '#test-support/tls.js';
-import { requireTool } from '#test-support/tools.js';
 import { type RunningServer, startServer } from '../server.js';
 
 describe.runIf(requireTool('openssl'))('TLS', () => {

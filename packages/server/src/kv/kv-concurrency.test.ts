@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { send, startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 import { startServer } from '../server.js';
-import { send, startTestServer, storageKinds, type TestServer } from '../test-harness.js';
 
 const CAS_MISMATCH = 'check-and-set parameter did not match the current version';
 

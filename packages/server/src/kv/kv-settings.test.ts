@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 import { MAX_DATA_KEY_LENGTH } from './kv-data-keys.js';
 
 const MERGE_PATCH = { 'content-type': 'application/merge-patch+json' };

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 
 const ENVELOPE_KEYS = [
   'auth',

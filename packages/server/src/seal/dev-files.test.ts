@@ -1,8 +1,8 @@
 import { chmod, copyFile, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestStorage, send, type TestStorage } from '../../test/harness.js';
 import { type RunningServer, startServer } from '../server.js';
-import { createTestStorage, send, type TestStorage } from '../test-harness.js';
 
 const modeOf = async (path: string) => ((await stat(path)).mode & 0o777).toString(8);
 

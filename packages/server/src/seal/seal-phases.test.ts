@@ -2,15 +2,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { RunningServer } from '../server.js';
-import { createTestStorage, send, storageKinds, type TestStorage } from '../test-harness.js';
+import { createTestStorage, send, storageKinds, type TestStorage } from '../../test/harness.js';
 import {
   type InitResult,
   initOverHttp,
   sealedAnswers,
   startSealedServer,
   unsealOverHttp,
-} from './test-seal.js';
+} from '../../test/seal.js';
+import type { RunningServer } from '../server.js';
 
 /** A hook the test holds open until `release()`. Inactive until `arm()`. */
 function gate() {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createTestStorage, send, storageKinds, type TestStorage } from '../../test/harness.js';
+import { sealedAnswers } from '../../test/seal.js';
 import { type RunningServer, startServer } from '../server.js';
-import { createTestStorage, send, storageKinds, type TestStorage } from '../test-harness.js';
-import { sealedAnswers } from './test-seal.js';
 
 describe.each(await storageKinds())('seal, init and restart on %s (production mode)', (kind) => {
   let storage: TestStorage;

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestStorage, send, storageKinds, type TestStorage } from '../../test/harness.js';
+import {
+  type InitResult,
+  initOverHttp,
+  startSealedServer,
+  unsealOverHttp,
+} from '../../test/seal.js';
 import type { RunningServer } from '../server.js';
-import { createTestStorage, send, storageKinds, type TestStorage } from '../test-harness.js';
-import { type InitResult, initOverHttp, startSealedServer, unsealOverHttp } from './test-seal.js';
 
 /**
  * Two servers on one database (PostgreSQL, or one SQLite file), as two nodes of a deployment:

@@ -1,7 +1,7 @@
+import { POSTGRES_URL, requireService } from '@custos/test-support/services';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { POSTGRES_URL, requireService } from '#test-support/services.js';
-import { createTestStorage, type TestStorage } from '../test-harness.js';
+import { createTestStorage, type TestStorage } from '../../test/harness.js';
 import { openStorage, type StorageDatabase } from './database.js';
 import { createEntryStore, type EntryStore } from './entry-store.js';
 

@@ -1,6 +1,6 @@
+import { requireService } from '@custos/test-support/services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireService } from '#test-support/services.js';
-import { createTestStorage, storageKinds, type TestStorage } from '../test-harness.js';
+import { createTestStorage, storageKinds, type TestStorage } from '../../test/harness.js';
 import { openStorage, type StorageDatabase } from './database.js';
 import { createEntryStore, type EntryStore } from './entry-store.js';
 

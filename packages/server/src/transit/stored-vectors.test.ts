@@ -1,13 +1,13 @@
 /**
- * Stored known-answer vectors of transit values (`test/vectors/transit-v1.json`): each key's
- * backup, restored through `transit/restore`, must decrypt, verify and recompute the stored
- * `vault:v<N>:` values over HTTP, and export the same key material. The same file is read by
- * LocalKms (`packages/core/src/kms/stored-vectors.test.ts`).
+ * Stored known-answer vectors of transit values (`transit-v1.json` in
+ * `packages/test-support/vectors/`): each key's backup, restored through `transit/restore`, must
+ * decrypt, verify and recompute the stored `vault:v<N>:` values over HTTP, and export the same key
+ * material. The same file is read by LocalKms (`packages/core/src/kms/stored-vectors.test.ts`).
  */
 import { decodeBackup } from '@custos/core/internal/transit';
+import { readVectorFile, type TransitVectorFile } from '@custos/test-support/vectors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readVectorFile, type TransitVectorFile } from '#test-support/vectors.js';
-import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 
 const file = readVectorFile<TransitVectorFile>('transit-v1.json');
 const versionOf = (value: string) => Number(/^vault:v(\d+):/.exec(value)?.[1]);

@@ -1,7 +1,7 @@
 import { LocalKms } from '@custos/core/kms';
+import { malformedBackups } from '@custos/test-support/transit-backups';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { malformedBackups } from '#test-support/transit-backups.js';
-import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 
 const NAME_RULE =
   'key names are 1-128 characters of A-Z a-z 0-9 . _ - and start with a letter or digit';

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer } from '../server.js';
 import {
   send,
   startTestServer,
   storageKinds,
   type TestResponse,
   type TestServer,
-} from '../test-harness.js';
+} from '../../test/harness.js';
+import { startServer } from '../server.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const HOUR_MS = 3600_000;

@@ -1,6 +1,6 @@
 import { createPublicKey, verify as verifyNode } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const PAYLOAD = Buffer.from('invoice 2026-0042: 118.00 EUR');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const PREFIX = 'vault:v1:';

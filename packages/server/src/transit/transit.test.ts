@@ -1,6 +1,6 @@
 import { LocalKms } from '@custos/core/kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { send, startTestServer, storageKinds, type TestServer } from '../test-harness.js';
+import { send, startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const TOO_OLD = 'ciphertext or signature version is disallowed by policy (too old)';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningServer, startServer } from '@custos/server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { custos } from '../../test-cli.js';
+import { custos } from '../../../test/cli.js';
 
 const ROOT = 'audit-root';
 

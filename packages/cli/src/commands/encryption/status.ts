@@ -2,6 +2,7 @@ import { ExitCode } from '../../exit-codes.js';
 import { print } from '../../output.js';
 import { createProgress } from '../../progress.js';
 import { type CipherFlags, loadCipher } from '../reencrypt/cipher.js';
+import { openTargetDatabase } from '../reencrypt/database.js';
 import { type TargetFlags, targetFrom } from '../reencrypt/target.js';
 
 interface Options extends TargetFlags, CipherFlags {
@@ -11,14 +12,14 @@ interface Options extends TargetFlags, CipherFlags {
 }
 
 export async function run(options: Options): Promise<number> {
-  const { encryptionStatus, openReencryptDatabase } = await import('@custos/server/reencrypt');
+  const { encryptionStatus } = await import('@custos/reencrypt');
   const { target, binding } = targetFrom(options);
   const cipher = await loadCipher(options);
-  const database = await openReencryptDatabase(options.db);
+  const database = await openTargetDatabase(options.db);
   const progress = createProgress(`status ${options.table}`);
   try {
     const status = await encryptionStatus({
-      database,
+      db: database.db,
       target,
       ...binding,
       ...(cipher === undefined ? {} : { cipher }),

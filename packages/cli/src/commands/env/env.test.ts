@@ -14,9 +14,9 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTool } from '@custos/test-support/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireTool } from '#test-support/tools.js';
-import { custos } from '../../test-cli.js';
+import { custos } from '../../../test/cli.js';
 
 /** The value of one `NAME=value` line (the key file holds nothing fancier). */
 const lineValue = (text: string, name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(text)?.[1];

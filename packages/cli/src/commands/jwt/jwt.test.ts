@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { hasValidApiKeyChecksum } from '@custos/core/api-keys';
 import { loadJwtKeyset } from '@custos/core/tokens';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { custos } from '../../test-cli.js';
+import { custos } from '../../../test/cli.js';
 
 function run(...args: string[]) {
   return custos(args, { env: { CUSTOS_DEBUG: '' } });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readKeyringFile } from '@custos/core/crypto';
 import { createFieldCipher } from '@custos/core/fields';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { custos } from '../../test-cli.js';
+import { custos } from '../../../test/cli.js';
 
 const run = (...args: string[]) => custos(args);
 

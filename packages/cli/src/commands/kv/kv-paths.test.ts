@@ -1,6 +1,6 @@
+import { type RecordingServer, recordingServer } from '@custos/test-support/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RecordingServer, recordingServer } from '#test-support/http.js';
-import { custos } from '../../test-cli.js';
+import { custos } from '../../../test/cli.js';
 
 /**
  * `custos kv` against a local server that records every request: a key path with `.` or `..`

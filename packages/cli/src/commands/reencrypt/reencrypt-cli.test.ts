@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Keyring, writeKeyringFile } from '@custos/core/crypto';
 import { createFieldCipher } from '@custos/core/fields';
+import { POSTGRES_URL, requireService, uniqueName } from '@custos/test-support/services';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POSTGRES_URL, requireService, uniqueName } from '#test-support/services.js';
 
 const bin = fileURLToPath(new URL('../../../bin/custos.js', import.meta.url));
 const exec = promisify(execFile);

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { POSTGRES_URL, requireService, uniqueName } from '@custos/test-support/services';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POSTGRES_URL, requireService, uniqueName } from '#test-support/services.js';
-import { runKillTest, type StoredCheckpoint } from './test-kill-harness.js';
+import { runKillTest, type StoredCheckpoint } from '../../../test/reencrypt-kill-harness.js';
 
 const hasPostgres = await requireService('postgres');
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runKillTest, type StoredCheckpoint } from './test-kill-harness.js';
+import { runKillTest, type StoredCheckpoint } from '../../../test/reencrypt-kill-harness.js';
 
 describe('custos reencrypt on SQLite, killed with SIGKILL again and again', () => {
   let dir: string;

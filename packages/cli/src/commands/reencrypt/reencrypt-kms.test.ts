@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { Keyring, writeKeyringFile } from '@custos/core/crypto';
 import { type AsyncFieldCipher, createFieldCipher } from '@custos/core/fields';
 import { createTransitClient, LocalKms, localKmsDataKeys, transitDataKeys } from '@custos/core/kms';
+import { POSTGRES_URL, requireService, uniqueName } from '@custos/test-support/services';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POSTGRES_URL, requireService, uniqueName } from '#test-support/services.js';
-import { custos, type DevServer, startDevServer } from '../../test-cli.js';
+import { custos, type DevServer, startDevServer } from '../../../test/cli.js';
 
 const CANARY = 'CANARY-SSN-555-12-3456';
 const hasPostgres = await requireService('postgres');

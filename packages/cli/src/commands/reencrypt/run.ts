@@ -3,6 +3,7 @@ import { ExitCode } from '../../exit-codes.js';
 import { print, warn } from '../../output.js';
 import { createProgress, type Progress } from '../../progress.js';
 import { type CipherFlags, loadCipher } from './cipher.js';
+import { openTargetDatabase } from './database.js';
 import { splitList, type TargetFlags, targetFrom } from './target.js';
 
 interface Options extends TargetFlags, CipherFlags {
@@ -16,7 +17,7 @@ interface Options extends TargetFlags, CipherFlags {
 }
 
 export async function run(options: Options): Promise<number> {
-  const { openReencryptDatabase, reencryptTable } = await import('@custos/server/reencrypt');
+  const { reencryptTable } = await import('@custos/reencrypt');
   const { target, binding } = targetFrom(options);
   const cipher = await loadCipher(options);
   if (cipher === undefined) {
@@ -25,7 +26,7 @@ export async function run(options: Options): Promise<number> {
       'pass the keys the application uses: --keyring <file>, or --transit-key <name> (KMS mode)',
     );
   }
-  const database = await openReencryptDatabase(options.db);
+  const database = await openTargetDatabase(options.db);
   const controller = new AbortController();
   const interrupt = () => controller.abort();
   process.once('SIGINT', interrupt);
@@ -33,7 +34,7 @@ export async function run(options: Options): Promise<number> {
   let progress: { phase: string; bar: Progress } | undefined;
   try {
     const report = await reencryptTable({
-      database,
+      db: database.db,
       cipher,
       target,
       ...binding,

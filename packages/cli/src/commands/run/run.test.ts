@@ -4,9 +4,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encryptEnvFile, generateEnvKey } from '@custos/core/secrets';
+import { requireTool } from '@custos/test-support/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireTool } from '#test-support/tools.js';
-import { custos, startCustos } from '../../test-cli.js';
+import { custos, startCustos } from '../../../test/cli.js';
 
 const hasGit = requireTool('git');
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

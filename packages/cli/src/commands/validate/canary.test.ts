@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliResult, custos } from '../../test-cli.js';
+import { type CliResult, custos } from '../../../test/cli.js';
 
 /**
  * Planted values in every place configuration comes from. Whatever fails — weak values,

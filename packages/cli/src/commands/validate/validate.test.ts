@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { custos } from '../../test-cli.js';
+import { custos } from '../../../test/cli.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const fixture = (name: string) =>
+  fileURLToPath(new URL(`../../../test/fixtures/validate/${name}`, import.meta.url));
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 const b64 = (bytes: number) => randomBytes(bytes).toString('base64');
 

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { POSTGRES_URL, requireService, uniqueName } from '@custos/test-support/services';
 import Database from 'better-sqlite3';
 import { eq, sql } from 'drizzle-orm';
 import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3';
@@ -7,7 +8,6 @@ import { pgTable, text as pgText } from 'drizzle-orm/pg-core';
 import { sqliteTable, text as sqliteText } from 'drizzle-orm/sqlite-core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POSTGRES_URL, requireService, uniqueName } from '#test-support/services.js';
 import { Keyring } from '../../crypto/index.js';
 import { createFieldCipher } from '../field-cipher.js';
 import { createKeyringKms } from '../field-kms.js';

@@ -1,8 +1,8 @@
+import { POSTGRES_URL, requireService, uniqueName } from '@custos/test-support/services';
 import Database from 'better-sqlite3';
 import { type Dialect, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POSTGRES_URL, requireService, uniqueName } from '#test-support/services.js';
 import { Keyring } from '../../crypto/index.js';
 import { createFieldCipher } from '../field-cipher.js';
 import { createKeyringKms } from '../field-kms.js';

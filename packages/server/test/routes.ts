@@ -1,0 +1,30 @@
+/**
+ * Turns the route table's URL patterns into requests, for the tests that walk every route
+ * (authorisation, seal, PUT = POST).
+ */
+
+/** Values for route parameters that must be valid for the route to be reached at all. */
+const PARAMETERS: Record<string, string> = {
+  sink: 'file',
+  name: 'some-name',
+  type: 'plaintext',
+  version: '1',
+  algorithm: 'sha2-256',
+  bytes: '32',
+};
+
+/**
+ * A concrete API path (without `/v1/`) for a route pattern: `*` becomes `key` (default
+ * `some/key`), every `:param` a plausible value.
+ *
+ * @example
+ * ```ts
+ * concretePath('/v1/secret/data/*'); // 'secret/data/some/key'
+ * ```
+ */
+export function concretePath(url: string, key = 'some/key'): string {
+  return url
+    .replace(/^\/v1\//, '')
+    .replace('*', key)
+    .replace(/:([a-z_]+)/g, (_match, name: string) => PARAMETERS[name] ?? `some-${name}`);
+}

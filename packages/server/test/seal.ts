@@ -1,0 +1,63 @@
+/**
+ * Test support for the seal: walking the routes that need the keys, and production-mode servers
+ * (init and unseal over HTTP).
+ */
+
+import { type RunningServer, type StartOptions, startServer } from '../src/server.js';
+import { send } from './harness.js';
+import { concretePath } from './routes.js';
+
+/**
+ * Sends a request to every route that is not marked `whileSealed` and returns those that did
+ * not answer 503 with `message` (HEAD answers have no body; only their status is checked).
+ */
+export async function sealedAnswers(
+  server: RunningServer,
+  token: string,
+  message = 'Vault is sealed',
+): Promise<{ checked: number; wrong: string[] }> {
+  const routes = server.app.routeTable.filter((r) => !r.access.whileSealed);
+  const wrong: string[] = [];
+  for (const route of routes) {
+    const hasBody = !['GET', 'HEAD', 'DELETE'].includes(route.method);
+    const response = await send(server.url, route.method, concretePath(route.url), {
+      token,
+      ...(hasBody ? { body: {} } : {}),
+    });
+    const bodyOk =
+      route.method === 'HEAD' ||
+      JSON.stringify(response.body) === JSON.stringify({ errors: [message] });
+    if (response.status !== 503 || !bodyOk)
+      wrong.push(`${route.method} ${route.url}: ${response.status} ${response.text.slice(0, 80)}`);
+  }
+  return { checked: routes.length, wrong };
+}
+
+/** The unseal keys (hex) and root token from `sys/init`. */
+export interface InitResult {
+  readonly keys: string[];
+  readonly rootToken: string;
+}
+
+/** Initialises a production-mode server over HTTP (3 shares, threshold 2); it stays sealed. */
+export async function initOverHttp(server: RunningServer): Promise<InitResult> {
+  const init = await send(server.url, 'POST', 'sys/init', {
+    body: { secret_shares: 3, secret_threshold: 2 },
+  });
+  if (init.status !== 200) throw new Error(`sys/init answered ${init.status}: ${init.text}`);
+  return { keys: init.body.keys, rootToken: init.body.root_token };
+}
+
+/** Submits the first two unseal keys; returns the last answer. */
+export async function unsealOverHttp(server: RunningServer, keys: readonly string[]) {
+  await send(server.url, 'POST', 'sys/unseal', { body: { key: keys[0] } });
+  return send(server.url, 'POST', 'sys/unseal', { body: { key: keys[1] } });
+}
+
+/** Starts a production-mode server (sealed) on `storage`, on a free port, silent. */
+export function startSealedServer(
+  storage: string,
+  options: Partial<StartOptions> = {},
+): Promise<RunningServer> {
+  return startServer({ storage, port: 0, logLevel: 'silent', ...options });
+}

@@ -1,0 +1,87 @@
+/**
+ * Test support for the token store: real token stores over real SQLite or PostgreSQL, with a clock
+ * the test moves. Several "nodes" can share one storage (each with its own connection pool, seal,
+ * barrier and caches), as several servers would.
+ */
+
+import { createTokenStore, type TokenStore } from '../src/auth/token-store.js';
+import { type Barrier, createBarrier } from '../src/barrier/barrier.js';
+import { SealManager } from '../src/seal/seal-manager.js';
+import { openStorage, type StorageDatabase } from '../src/storage/database.js';
+import { createEntryStore } from '../src/storage/entry-store.js';
+import { createTestStorage, type StorageKind, type TestStorage } from './harness.js';
+
+/** A settable clock in Unix seconds. */
+export interface TestClock {
+  (): number;
+  /** Moves the clock forward. */
+  advance(seconds: number): void;
+}
+
+/** A clock that stands still until the test moves it. */
+export function testClock(start = 1_800_000_000): TestClock {
+  let at = start;
+  const clock = (() => at) as TestClock;
+  clock.advance = (seconds) => {
+    at += seconds;
+  };
+  return clock;
+}
+
+/** One server's view of the shared storage. */
+export interface TokenNode {
+  readonly tokens: TokenStore;
+  readonly barrier: Barrier;
+}
+
+/** Token stores over one fresh storage. */
+export interface TokenTestbed {
+  readonly clock: TestClock;
+  /** The first node, opened with the storage. */
+  readonly node: TokenNode;
+  /** Opens another node on the same storage (another connection pool, seal and cache). */
+  openNode(): Promise<TokenNode>;
+  /** Every stored token path under `sys/token/` (id, accessor, child and due entries). */
+  tokenPaths(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Initialises a fresh storage of `kind` and unseals a token store over it.
+ *
+ * @example
+ * ```ts
+ * const bed = await openTokenTestbed('postgres');
+ * const { token } = await bed.node.tokens.create({ policies: ['a'], path: 'auth/token/create' });
+ * ```
+ */
+export async function openTokenTestbed(kind: StorageKind): Promise<TokenTestbed> {
+  const storage: TestStorage = await createTestStorage(kind);
+  const clock = testClock();
+  const databases: StorageDatabase[] = [];
+  let share: Buffer | undefined;
+
+  const openNode = async (): Promise<TokenNode> => {
+    const database = await openStorage(storage.location);
+    databases.push(database);
+    const store = createEntryStore(database.db);
+    const seal = new SealManager(store);
+    await seal.load();
+    if (share === undefined) [share] = await seal.initialize(1, 1);
+    await seal.submitShare(Buffer.from(share as Buffer));
+    const barrier = createBarrier(store, seal);
+    return { tokens: createTokenStore(barrier, clock), barrier };
+  };
+
+  const node = await openNode();
+  return {
+    clock,
+    node,
+    openNode,
+    tokenPaths: () => node.barrier.listPaths('sys/token/'),
+    async close() {
+      for (const database of databases) await database.close();
+      await storage.cleanup();
+    },
+  };
+}
