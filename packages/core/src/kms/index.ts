@@ -27,6 +27,7 @@ export {
   EXPORT_TYPES,
   type ExportType,
 } from './key-custody.js';
+export { exportKeyMaterial } from './key-export.js';
 export {
   assertTransition,
   canDecrypt,

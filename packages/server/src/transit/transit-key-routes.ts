@@ -1,11 +1,11 @@
 import { CustosError } from '@custos/core/errors';
 import {
-  assertExportAllowed,
   assertSameCreation,
   type CreateTransitKeyOptions,
   describeKey,
   EXPORT_TYPES,
   type ExportType,
+  exportKeyMaterial,
   isKeyPurpose,
   isKeyState,
   isTransitKeyType,
@@ -250,28 +250,13 @@ async function exportKey(
     throw invalid(`invalid export type; use ${EXPORT_TYPES.join(', ')}`);
   const found = await ctx.transit.describe(name);
   if (found === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
-  // The lifecycle first: a revoked, expired or pending-deletion key releases no material.
-  assertExportAllowed(found.policy, type as ExportType, ctx.transit.now().getTime());
-  const wanted = version === undefined || version === 'latest' ? undefined : Number(version);
-  const keys: Record<string, string> = {};
-  for (const v of found.versions) {
-    if (wanted !== undefined && v.version !== wanted) continue;
-    const material =
-      type === 'encryption-key'
-        ? v.key
-        : type === 'hmac-key'
-          ? v.hmac_key
-          : type === 'signing-key'
-            ? v.private_key
-            : v.public_key;
-    if (material === undefined) throw invalid(`key type ${found.policy.type} has no ${type}`);
-    keys[String(v.version)] = material;
-  }
-  if (version === 'latest') {
-    const latest = keys[String(found.policy.latest_version)];
-    for (const k of Object.keys(keys)) delete keys[k];
-    if (latest !== undefined) keys[String(found.policy.latest_version)] = latest;
-  }
-  if (Object.keys(keys).length === 0) throw new CustosError('ERR_NOT_FOUND', 'not found');
+  // The lifecycle, the flags, then only versions that still decrypt (see exportKeyMaterial).
+  const keys = exportKeyMaterial(
+    found.policy,
+    found.versions,
+    type as ExportType,
+    version,
+    ctx.transit.now().getTime(),
+  );
   return ok(request, reply, { name, type: found.policy.type, keys });
 }
