@@ -8,7 +8,7 @@ const TOO_OLD = 'ciphertext or signature version is disallowed by policy (too ol
 describe.each(await storageKinds())('transit on %s', (kind) => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTestServer(kind, { transit: { counterBlock: 5 } });
+    s = await startTestServer(kind, { transit: { counterBlock: 5, minRotateAfterEncryptions: 1 } });
   });
   afterAll(async () => {
     await s.close();
