@@ -27,6 +27,7 @@ import {
 } from '@custos/core/kms';
 import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
+import { USAGE_PREFIX } from './usage-log.js';
 
 const POLICY = 'transit/policy/';
 const VERSION = 'transit/key/';
@@ -278,6 +279,15 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
       await tx.write(REVOKED + fingerprint, { key: name, version } satisfies RevokedMaterial);
   };
 
+  /**
+   * Removes the usage log stored under `name`, in the transaction that creates or restores a key
+   * there: the log of a key deleted before (or of a forced restore's predecessor) is not the
+   * new key's history.
+   */
+  const dropUsage = async (tx: BarrierWriter, name: string) => {
+    for (const path of await tx.listPaths(`${USAGE_PREFIX}${name}/`)) await tx.remove(path);
+  };
+
   /** The versions a key still holds, read inside `tx`. */
   const versionsIn = async (tx: BarrierWriter, policy: TransitKeyPolicy) => {
     const versions: TransitKeyVersion[] = [];
@@ -381,6 +391,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
         await barrier.transaction(async (tx) => {
           await tx.create(versionPath(name, 1), createKeyVersion(policy.type, 1, now()));
           await tx.create(POLICY + name, policy);
+          await dropUsage(tx, name);
         });
         return true;
       } catch (err) {
@@ -512,6 +523,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
             if (existing === undefined) await tx.create(POLICY + name, restored);
             else await tx.replace(POLICY + name, restored, existing.revision);
             if (wasRevoked(policy)) await recordRevoked(tx, name, versions);
+            await dropUsage(tx, name);
           }),
         ),
       );
