@@ -228,7 +228,8 @@ export class PermissionDenied extends CustosError {
 
 /**
  * A concurrent writer changed the entry first; retry from a fresh read, or report the
- * check-and-set mismatch.
+ * check-and-set mismatch. `path` names the storage entry for the server log only: it can name
+ * a token's or key's entry, so the message a client sees never holds it.
  *
  * @example
  * ```ts
@@ -236,8 +237,11 @@ export class PermissionDenied extends CustosError {
  * ```
  */
 export class VersionConflict extends CustosError {
-  constructor(message: string) {
+  readonly path: string | undefined;
+
+  constructor(message: string, options: { path?: string } = {}) {
     super('ERR_VERSION_CONFLICT', message);
+    this.path = options.path;
   }
 }
 
