@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { checkDatabaseFile } from './database-file.js';
 import { migrate } from './migrations.js';
 import type { StorageSchema } from './schema.js';
 import { cachingSqliteDatabase } from './statement-cache.js';
@@ -25,6 +26,8 @@ export interface StorageDatabase {
  * Opens the storage named by `location` and runs the migrations:
  * - `:memory:` or `memory` — SQLite in memory (dev mode's default);
  * - a file path or `sqlite:<path>` — SQLite file (created owner-only, 0600, with its directory);
+ *   an existing one must be a regular file of this user that no one else may read or write,
+ *   in a directory others cannot write to ({@link checkDatabaseFile});
  * - `postgres://user@host:port/db[?schema=name]` — PostgreSQL; with `schema`, the tables live in
  *   that schema (created if missing), which lets several deployments or test runs share a database.
  *
@@ -48,7 +51,11 @@ export async function openStorage(location: string): Promise<StorageDatabase> {
 
 function openSqlite(location: string): StorageDatabase {
   const path = location === 'memory' ? ':memory:' : location.replace(/^sqlite:/, '');
-  if (path !== ':memory:') createPrivateFile(path);
+  if (path !== ':memory:') {
+    // An existing file (or link, or companion file) others could reach is refused first.
+    checkDatabaseFile(path);
+    createPrivateFile(path);
+  }
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
@@ -69,7 +76,7 @@ function openSqlite(location: string): StorageDatabase {
 /**
  * Creates a new database file owner-only (0600), and its directory (0700) when missing, before
  * SQLite opens it: SQLite gives the `-wal` and `-shm` files it creates the database file's
- * mode, so they are owner-only too. An existing file keeps the mode its owner gave it.
+ * mode, so they are owner-only too. An existing file was checked by `checkDatabaseFile`.
  */
 function createPrivateFile(path: string): void {
   mkdirSync(dirname(resolve(path)), { recursive: true, mode: 0o700 });
