@@ -31,7 +31,8 @@ export const errorCodes = {
     'The key version reached its encryption limit and must be rotated before encrypting again.',
   ERR_INVALID_KEY_STATE: 'The requested key state change is not allowed from the current state.',
   ERR_MALFORMED_KEYRING: 'A serialised keyring is not valid (bad JSON, truncated, wrong fields).',
-  ERR_INSECURE_FILE: 'A file holding key material may be read by other users (mode is not 0600).',
+  ERR_INSECURE_FILE:
+    "A file holding key material may be read by other users (mode is not 0600), or a SQLite storage file (or its `-wal`/`-shm`) is a symbolic link, another user's, readable or writable by others, or in a directory others may write to.",
   // --- secrets SDK and configuration validation (C2) ---
   ERR_SECRET_MISSING: 'A required secret is not set in any configured provider.',
   ERR_SECRETS_INVALID:
