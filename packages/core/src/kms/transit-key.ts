@@ -142,7 +142,7 @@ export function createKeyPolicy(
     );
   const purpose = options.purpose ?? defaultPurpose(type);
   if (!isKeyPurpose(purpose) || !purposesOf[type].includes(purpose)) {
-    throw invalid(`a ${type} key can serve ${purposesOf[type].join(', ')}, not ${String(purpose)}`);
+    throw invalid(`a ${type} key can serve ${purposesOf[type].join(', ')} only`);
   }
   const derived = options.derived ?? false;
   if (derived && !keyTypeSupport[type].derivation)

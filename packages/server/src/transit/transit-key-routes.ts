@@ -9,6 +9,8 @@ import {
   isKeyPurpose,
   isKeyState,
   isTransitKeyType,
+  KEY_PURPOSES,
+  TRANSIT_KEY_TYPES,
 } from '@custos/core/kms';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
@@ -38,9 +40,9 @@ function expiresAt(value: unknown): string | null | undefined {
  */
 export function createOptions(body: Record<string, unknown>): CreateTransitKeyOptions {
   if (body.type !== undefined && !isTransitKeyType(body.type))
-    throw invalid(`unknown key type ${String(body.type)}`);
+    throw invalid(`unknown key type; use one of ${TRANSIT_KEY_TYPES.join(', ')}`);
   if (body.purpose !== undefined && !isKeyPurpose(body.purpose))
-    throw invalid(`unknown purpose ${String(body.purpose)}`);
+    throw invalid(`unknown purpose; use one of ${KEY_PURPOSES.join(', ')}`);
   const options: Record<string, unknown> = {};
   const set = (option: keyof CreateTransitKeyOptions, value: unknown) => {
     if (value !== undefined) options[option] = value;

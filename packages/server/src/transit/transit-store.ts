@@ -507,7 +507,10 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
           barrier.transaction(async (tx) => {
             const existing = await tx.read<TransitKeyPolicy>(POLICY + name);
             if (existing !== undefined && !force)
-              throw new CustosError('ERR_INVALID_REQUEST', `key "${name}" already exists`);
+              throw new CustosError(
+                'ERR_INVALID_REQUEST',
+                'a key with that name already exists (force replaces it)',
+              );
             if (existing !== undefined) assertReplaceable(existing.data, now().getTime());
             for (const { fingerprint, version } of materialFingerprints(versions)) {
               if ((await tx.revision(REVOKED + fingerprint)) === undefined) continue;
