@@ -39,7 +39,27 @@ describe.each(await storageKinds())('the transit usage log on %s', (kind) => {
     await s.server.context.transitUsage.flush();
     await s.request('POST', 'transit/encrypt/seen', { token: user, body: { plaintext: b64('z') } });
 
-    const entries = await usage('seen');
+    // A segment written before accessors were dropped shows none either.
+    await s.server.context.barrier.write('transit/usage/seen/1999-01-01T00:00:00.000Z-legacy', [
+      {
+        time: '1999-01-01T00:00:00.000Z',
+        operation: 'encrypt',
+        success: true,
+        version: 1,
+        accessor: await accessorOf('root'),
+        display_name: 'root',
+        request_id: 'legacy',
+      },
+    ]);
+    const [legacy, ...entries] = await usage('seen');
+    expect(legacy).toEqual({
+      time: '1999-01-01T00:00:00.000Z',
+      operation: 'encrypt',
+      success: true,
+      version: 1,
+      display_name: 'root',
+      request_id: 'legacy',
+    });
     expect(entries.map((e) => [e.operation, e.success, e.display_name])).toEqual([
       ['encrypt', true, 'root'],
       ['encrypt', true, 'token-app'],
@@ -52,7 +72,7 @@ describe.each(await storageKinds())('the transit usage log on %s', (kind) => {
           (field) => field !== 'version' || 'version' in entry,
         ),
       );
-    const text = JSON.stringify(entries);
+    const text = JSON.stringify([legacy, ...entries]);
     for (const token of ['root', user]) expect(text).not.toContain(await accessorOf(token));
 
     // The audit entry of the same request holds the accessor HMAC'd, found with audit-hash.
