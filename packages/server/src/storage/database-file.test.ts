@@ -80,7 +80,7 @@ describe('a SQLite storage file that other users could reach is refused', () => 
     },
   );
 
-  it('a directory others may write to (without the sticky bit) is refused; with it, accepted', async () => {
+  it('a directory (or one above it) others may write to without the sticky bit is refused; with it, accepted', async () => {
     const open = join(dir, 'open');
     await mkdir(open);
     await chmod(open, 0o777);
@@ -88,8 +88,17 @@ describe('a SQLite storage file that other users could reach is refused', () => 
       code: 'ERR_INSECURE_FILE',
       message: `storage: the directory ${open} of ${join(open, 'custos.db')} may be written by other users (mode 777, no sticky bit), who could replace or delete the database; run chmod 700 ${open}`,
     });
+    // A directory above it counts as much: the one below could be moved aside and replaced.
+    await mkdir(join(open, 'inner'), { mode: 0o700 });
+    expect(await refusal(join(open, 'inner', 'custos.db'))).toMatchObject({
+      code: 'ERR_INSECURE_FILE',
+      message: expect.stringContaining(
+        `the directory ${open} of ${join(open, 'inner', 'custos.db')}`,
+      ),
+    });
     await chmod(open, 0o1777);
     expect(await refusal(join(open, 'custos.db'))).toBeUndefined();
+    expect(await refusal(join(open, 'inner', 'custos.db'))).toBeUndefined();
     expect((await stat(join(open, 'custos.db'))).mode & 0o777).toBe(0o600);
   });
 

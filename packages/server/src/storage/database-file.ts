@@ -24,8 +24,8 @@ const modeOf = (info: Stats) => (info.mode & 0o777).toString(8).padStart(3, '0')
  * - the database file, or its `-wal` or `-shm` file, is a symbolic link (whoever owns the link
  *   decides where the data goes), not a regular file, owned by another user, or readable or
  *   writable by group or others (`chmod 600`);
- * - its directory is writable by group or others without the sticky bit (`chmod 700`): anyone
- *   who may write there may swap the files.
+ * - its directory, or any directory above it, is writable by group or others without the
+ *   sticky bit (`chmod 700`): anyone who may write there may swap the files.
  *
  * Files that do not exist yet pass: the server creates them owner-only. POSIX only: on Windows
  * the checks are skipped (no modes or owners to read).
@@ -37,13 +37,16 @@ const modeOf = (info: Stats) => (info.mode & 0o777).toString(8).padStart(3, '0')
  */
 export function checkDatabaseFile(path: string): void {
   if (process.platform === 'win32') return;
-  const dir = dirname(resolve(path));
-  // The directory may be reached through a link (/tmp on some systems): its target counts.
-  const dirInfo = statIfPresent(dir, true);
-  if (dirInfo !== undefined && (dirInfo.mode & 0o022) !== 0 && (dirInfo.mode & 0o1000) === 0)
-    throw insecure(
-      `the directory ${dir} of ${path} may be written by other users (mode ${modeOf(dirInfo)}, no sticky bit), who could replace or delete the database; run chmod 700 ${dir}`,
-    );
+  // Every directory on the way (through links: /tmp may be one): whoever may write to one can
+  // move what is below it aside and put something else in its place.
+  for (let dir = dirname(resolve(path)); ; dir = dirname(dir)) {
+    const info = statIfPresent(dir, true);
+    if (info !== undefined && (info.mode & 0o022) !== 0 && (info.mode & 0o1000) === 0)
+      throw insecure(
+        `the directory ${dir} of ${path} may be written by other users (mode ${modeOf(info)}, no sticky bit), who could replace or delete the database; run chmod 700 ${dir}`,
+      );
+    if (dirname(dir) === dir) break;
+  }
   for (const suffix of COMPANIONS) {
     const file = `${path}${suffix}`;
     const info = statIfPresent(file, false);
