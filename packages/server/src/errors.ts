@@ -90,8 +90,12 @@ export class Sealed extends CustosError {
  * ```
  */
 export class VersionConflict extends ServerError {
-  constructor(message: string) {
+  /** The storage entry that conflicted, for the server log only (never the client's answer). */
+  readonly path: string | undefined;
+
+  constructor(message: string, options: { path?: string } = {}) {
     super('ERR_VERSION_CONFLICT', message);
+    this.path = options.path;
   }
 }
 

@@ -65,6 +65,28 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * A request as the server log shows it: method, path and peer. The query string is left out
+ * (`?…` marks that there was one): its values are request values, which never reach a log line.
+ */
+function requestForLog(request: {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}) {
+  const url = request.url ?? '';
+  const query = url.indexOf('?');
+  return {
+    method: request.method,
+    url: query === -1 ? url : `${url.slice(0, query)}?…`,
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
 function sinksOf(configs: readonly AuditSinkConfig[]): AuditSink[] {
   return configs.map((c, i) =>
     c.type === 'file'
@@ -96,6 +118,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         paths: ['req.headers["x-vault-token"]', 'req.headers.authorization'],
         censor: '[REDACTED]',
       },
+      serializers: { req: requestForLog },
     },
     options.logDestination ?? process.stdout,
   );

@@ -64,7 +64,7 @@ export function malformedBackups(symmetric: string, signing: string): MalformedB
   cases.push({
     case: 'a field beside policy and versions',
     blob: encode({ ...decode(symmetric), extra: true }),
-    error: 'backup: unknown field "extra"',
+    error: 'backup: holds a field a custos backup does not have',
   });
 
   policy('empty name', 'name', '');

@@ -22,6 +22,7 @@ export {
   EXPORT_TYPES,
   type ExportType,
 } from '../kms/key-custody.js';
+export { exportKeyMaterial } from '../kms/key-export.js';
 export { assertNotRevoked, materialFingerprints } from '../kms/revoked-material.js';
 export { decodeBackup, encodeBackup, type TransitKeyBackup } from '../kms/transit-backup.js';
 export {

@@ -21,11 +21,12 @@ const show = (value: unknown) => (value === null ? 'null' : String(value));
 
 /**
  * The settings a create request names that differ from the existing key's, as
- * `field is <existing>, not <requested>` — settings left out of the request never conflict.
+ * `field is <existing> on the key` — settings left out of the request never conflict. The
+ * requested value is never quoted (error texts reach the audit log as they are).
  *
  * @example
  * ```ts
- * creationConflicts(policy, { exportable: true }); // ['exportable is false, not true']
+ * creationConflicts(policy, { exportable: true }); // ['exportable is false on the key']
  * ```
  */
 export function creationConflicts(
@@ -41,7 +42,7 @@ export function creationConflicts(
       field === 'expires_at'
         ? sameTime(existing as string | null, requested as string | null)
         : existing === requested;
-    if (!same) conflicts.push(`${field} is ${show(existing)}, not ${show(requested)}`);
+    if (!same) conflicts.push(`${field} is ${show(existing)} on the key`);
   }
   return conflicts;
 }

@@ -229,9 +229,22 @@ const HMAC_ALGORITHMS: Readonly<Record<string, string>> = {
   'sha3-512': 'sha3-512',
 };
 
+/** The hashes ECDSA signatures take (Vault's names → node's). */
+const SIGNING_HASHES: Readonly<Record<string, string>> = {
+  'sha2-224': 'sha224',
+  'sha2-256': 'sha256',
+  'sha2-384': 'sha384',
+  'sha2-512': 'sha512',
+};
+
 function hmacAlgorithm(name: string | undefined): string {
-  const algorithm = HMAC_ALGORITHMS[name ?? 'sha2-256'];
-  if (algorithm === undefined) throw invalid(`unsupported algorithm ${String(name)}`);
+  const wanted = name ?? 'sha2-256';
+  // Own entries only: `constructor` or `__proto__` must not reach Object.prototype.
+  const algorithm = Object.hasOwn(HMAC_ALGORITHMS, wanted) ? HMAC_ALGORITHMS[wanted] : undefined;
+  // The message names the choices, never the value sent (error texts reach the audit log as
+  // they are).
+  if (algorithm === undefined)
+    throw invalid(`unsupported algorithm; use one of ${Object.keys(HMAC_ALGORITHMS).join(', ')}`);
   return algorithm;
 }
 
@@ -292,28 +305,31 @@ export interface SignatureOptions {
 }
 
 /**
- * Vault's refusal of a `marshaling_algorithm` other than asn1 and jws.
+ * The refusal of a `marshaling_algorithm` other than asn1 and jws: Vault's words, without the
+ * value sent (error texts reach the audit log as they are).
  *
  * @example
  * ```ts
- * throw invalidMarshaling('pem'); // invalid marshaling type "pem"
+ * throw invalidMarshaling(); // invalid marshaling type; use asn1 or jws
  * ```
  */
-export function invalidMarshaling(value: unknown): CustosError {
-  return invalid(`invalid marshaling type ${JSON.stringify(String(value))}`);
+export function invalidMarshaling(): CustosError {
+  return invalid('invalid marshaling type; use asn1 or jws');
 }
 
 function signatureParameters(view: TransitKeyView, options: SignatureOptions) {
   const { type } = view.policy;
   if (!keyTypeSupport[type].signing) throw invalid(`key type ${type} does not support signing`);
   const marshaling = options.marshalingAlgorithm ?? 'asn1';
-  if (marshaling !== 'asn1' && marshaling !== 'jws') throw invalidMarshaling(marshaling);
+  if (marshaling !== 'asn1' && marshaling !== 'jws') throw invalidMarshaling();
   const urlSafe = marshaling === 'jws';
   if (type === 'ed25519') return { digest: null, dsaEncoding: undefined, urlSafe };
-  const digest = hmacAlgorithm(options.hashAlgorithm);
-  if (!['sha224', 'sha256', 'sha384', 'sha512'].includes(digest)) {
-    throw invalid(`unsupported hash algorithm ${options.hashAlgorithm}`);
-  }
+  const hash = options.hashAlgorithm ?? 'sha2-256';
+  const digest = Object.hasOwn(SIGNING_HASHES, hash) ? SIGNING_HASHES[hash] : undefined;
+  if (digest === undefined)
+    throw invalid(
+      `unsupported hash algorithm; use one of ${Object.keys(SIGNING_HASHES).join(', ')}`,
+    );
   return {
     digest,
     dsaEncoding: urlSafe ? ('ieee-p1363' as const) : ('der' as const),

@@ -150,7 +150,7 @@ export function createKeyPolicy(
     );
   const purpose = options.purpose ?? defaultPurpose(type);
   if (!isKeyPurpose(purpose) || !purposesOf[type].includes(purpose)) {
-    throw invalid(`a ${type} key can serve ${purposesOf[type].join(', ')}, not ${String(purpose)}`);
+    throw invalid(`a ${type} key can serve ${purposesOf[type].join(', ')} only`);
   }
   const derived = options.derived ?? false;
   if (derived && !keyTypeSupport[type].derivation)
@@ -467,7 +467,10 @@ export function rotationDue(
   );
 }
 
-/** The key as Vault's `GET transit/keys/:name` returns it (plus custos's lifecycle fields). */
+/**
+ * The key as Vault's `GET transit/keys/:name` returns it (plus custos's lifecycle fields): `keys`
+ * holds the versions from `min_decryption_version` on, `encryptions` every version still held.
+ */
 export function describeKey(
   policy: TransitKeyPolicy,
   versions: readonly TransitKeyVersion[],
@@ -475,7 +478,10 @@ export function describeKey(
 ): Record<string, unknown> {
   const support = keyTypeSupport[policy.type];
   const keys: Record<string, unknown> = {};
+  // As Vault: `keys` lists the versions that still decrypt (and verify); a public key of a
+  // version below min_decryption_version is no longer handed out, here or by export.
   for (const v of versions) {
+    if (v.version < policy.min_decryption_version) continue;
     keys[String(v.version)] = support.signing
       ? { creation_time: v.created_time, name: policy.type, public_key: v.public_key }
       : Math.floor(Date.parse(v.created_time) / 1000);

@@ -48,9 +48,9 @@ export function hmacScalars(key: AuditKey, value: unknown): unknown {
     return hmacValue(key, value);
   if (Array.isArray(value)) return value.map((item) => hmacScalars(key, item));
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = hmacScalars(key, v);
-    return out;
+    // fromEntries defines own properties: a `__proto__` field stays a field (an assignment
+    // would set the prototype and drop it from the entry).
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hmacScalars(key, v)]));
   }
   // null (and anything JSON cannot carry, which a parsed body never holds).
   return value === undefined ? undefined : null;

@@ -30,6 +30,8 @@ interface SecretIdEntry {
 
 const ROLE = 'auth/approle/role/';
 const ROLE_ID = 'auth/approle/role-id/';
+/** Vault's refusal of a role_id another role has. */
+const ROLE_ID_IN_USE = 'role_id already in use';
 const SECRET_ID = 'auth/approle/secret-id/';
 const ROLE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -90,12 +92,20 @@ export function createApproleStore(
           };
           if (!role.bind_secret_id)
             throw new CustosError('ERR_INVALID_REQUEST', UNCONSTRAINED_ROLE);
+          const claimRoleId = async () => {
+            const link = ROLE_ID + (await hash(role.role_id));
+            // Another role's role_id is refused by name (Vault's words), never by storage path;
+            // a race to the same one ends here on the retry.
+            if ((await tx.revision(link)) !== undefined)
+              throw new CustosError('ERR_INVALID_REQUEST', ROLE_ID_IN_USE);
+            await tx.create(link, { role: name });
+          };
           if (input.role_id !== undefined && input.role_id !== existing?.data.role_id) {
             if (existing !== undefined)
               await tx.remove(ROLE_ID + (await hash(existing.data.role_id)));
-            await tx.create(ROLE_ID + (await hash(role.role_id)), { role: name });
+            await claimRoleId();
           } else if (existing === undefined) {
-            await tx.create(ROLE_ID + (await hash(role.role_id)), { role: name });
+            await claimRoleId();
           }
           if (existing === undefined) await tx.create(ROLE + name, role);
           else await tx.replace(ROLE + name, role, existing.revision);

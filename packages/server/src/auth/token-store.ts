@@ -2,6 +2,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import { generateSecret, hmacSha256 } from '@custos/core/crypto';
 import { CustosError, PermissionDenied } from '@custos/core/errors';
 import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
+import { isServerError } from '../errors.js';
 import { createPeriodicTask } from '../lib/periodic-task.js';
 import {
   childLinkOf,
@@ -56,6 +57,8 @@ const { id: ID, accessor: ACCESSOR, child: CHILD, due: DUE } = TOKEN_PATHS;
 export const TOKEN_PREFIX = 'cst.';
 
 const USE_LIMITED_PARENT = 'use-limited tokens cannot create child tokens';
+/** Vault's refusal of a chosen token id that a token already has. */
+const DUPLICATE_ID = 'cannot create a token with a duplicate ID';
 /** How many child subtrees of one token are revoked at once. */
 const REVOKE_PARALLELISM = 4;
 
@@ -280,7 +283,14 @@ export function createTokenStore(
           path: input.path,
           hash,
         };
-        await tx.create(ID + hash, entry);
+        // A chosen id that a live token has is refused in Vault's words (never by storage path).
+        if ((await tx.revision(ID + hash)) !== undefined)
+          throw new CustosError('ERR_INVALID_REQUEST', DUPLICATE_ID);
+        await tx.create(ID + hash, entry).catch((err: unknown) => {
+          if (isServerError(err, 'ERR_VERSION_CONFLICT'))
+            throw new CustosError('ERR_INVALID_REQUEST', DUPLICATE_ID);
+          throw err;
+        });
         await tx.create(ACCESSOR + accessor, { hash });
         if (parent !== undefined) await tx.create(childLinkOf(entry), {});
         const due = dueKeyOf(entry);

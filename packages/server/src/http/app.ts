@@ -111,7 +111,8 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
   registerBoundary(app, ctx);
 
   app.setErrorHandler((error, request, reply) => {
-    const { status, body } = toHttpError(error);
+    const { status, body, logDetail } = toHttpError(error);
+    if (logDetail !== undefined) request.log.warn({ err: logDetail }, 'request conflicted');
     if (status === 500)
       request.log.error(
         { err: { message: (error as Error).message, code: (error as { code?: string }).code } },

@@ -74,7 +74,7 @@ describe.each(await storageKinds())(
         expect(response.status).toBe(400);
         expect(response.body.errors[0]).toEqual(expect.any(String));
       }
-      expect(cases[5]?.body.errors[0]).toMatch(/unknown capability "fly"/);
+      expect(cases[5]?.body.errors[0]).toMatch(/^path rule 1: unknown capability \(use /);
       expect(cases[6]?.body.errors[0]).toMatch(/HCL is not supported/);
     });
 

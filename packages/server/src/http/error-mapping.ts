@@ -1,10 +1,13 @@
 import type { CustosError } from '@custos/core/errors';
-import { type AnyErrorCode, isServerError } from '../errors.js';
+import { type AnyErrorCode, isServerError, VersionConflict } from '../errors.js';
+import { STORAGE_CONFLICT as STORAGE_CONFLICT_MESSAGE } from '../storage/entry-store.js';
 
 /** An HTTP status and Vault-shaped body for an error. */
 export interface HttpError {
   readonly status: number;
   readonly body: Record<string, unknown>;
+  /** What only the server log may hold (a storage path), when there is something. */
+  readonly logDetail?: Record<string, unknown>;
 }
 
 /** HTTP status per error code: the only place that decides it. Unlisted codes are 400. */
@@ -72,6 +75,13 @@ export function toHttpError(err: unknown): HttpError {
 
 function fromCustosError(err: CustosError<AnyErrorCode>): HttpError {
   if (err.code === 'ERR_NOT_FOUND') return { status: 404, body: { errors: [] } };
+  // A storage conflict names its entry for the log; the client gets the fixed message only.
+  if (err instanceof VersionConflict && err.path !== undefined)
+    return {
+      status: STATUS[err.code] ?? 400,
+      body: { errors: [STORAGE_CONFLICT_MESSAGE] },
+      logDetail: { code: err.code, path: err.path },
+    };
   return {
     status: STATUS[err.code] ?? 400,
     body: { errors: [MESSAGE[err.code] ?? err.message] },

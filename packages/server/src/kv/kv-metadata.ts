@@ -1,5 +1,6 @@
 import { CustosError } from '@custos/core/errors';
 import { formatDuration } from '../lib/duration.js';
+import { ownValue, setOwn } from '../lib/own-property.js';
 
 /** Vault keeps 10 versions unless configured otherwise. */
 export const DEFAULT_MAX_VERSIONS = 10;
@@ -143,7 +144,7 @@ export function parseCustomMetadata(
   const out: Record<string, string | null> = {};
   for (const [key, value] of entries) {
     if (value === null && allowNull) {
-      out[key] = null;
+      setOwn(out, key, null);
       continue;
     }
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
@@ -167,7 +168,7 @@ export function parseCustomMetadata(
       problems.push(
         `${prefix}: value for key "${key.slice(0, 64)}" contains unprintable characters`,
       );
-    out[key] = text;
+    setOwn(out, key, text);
   }
   if (problems.length > 0) throw new CustosError('ERR_INVALID_REQUEST', problems.join('; '));
   return out;
@@ -181,19 +182,44 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
       ? { ...(target as object) }
       : {};
   for (const [key, value] of Object.entries(patch)) {
+    // Own properties only: a `__proto__` (or `constructor`) member is a member like any other.
     if (value === null) delete base[key];
-    else base[key] = mergePatch(base[key], value);
+    else setOwn(base, key, mergePatch(ownValue(base, key), value));
   }
   return base;
+}
+
+/**
+ * Applies a PATCH's `custom_metadata` (null removes a key) to the stored one; null when none
+ * is left.
+ *
+ * @example
+ * ```ts
+ * mergeCustomMetadata({ a: '1', b: '2' }, { a: null, c: '3' }); // { b: '2', c: '3' }
+ * ```
+ */
+export function mergeCustomMetadata(
+  stored: Record<string, string> | null | undefined,
+  patch: Record<string, string | null>,
+): Record<string, string> | null {
+  const merged: Record<string, string> = { ...(stored ?? {}) };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key];
+    else setOwn(merged, key, value);
+  }
+  return Object.keys(merged).length > 0 ? merged : null;
 }
 
 /** The structure of `data` with every leaf replaced by null, to `depth` levels (0 = all). */
 export function subkeysOf(data: unknown, depth: number, level = 1): unknown {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return null;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(data)) {
-    const nested = typeof value === 'object' && value !== null && !Array.isArray(value);
-    out[key] = nested && (depth === 0 || level < depth) ? subkeysOf(value, depth, level + 1) : null;
-  }
-  return out;
+  return Object.fromEntries(
+    Object.entries(data).map(([key, value]) => {
+      const nested = typeof value === 'object' && value !== null && !Array.isArray(value);
+      return [
+        key,
+        nested && (depth === 0 || level < depth) ? subkeysOf(value, depth, level + 1) : null,
+      ];
+    }),
+  );
 }

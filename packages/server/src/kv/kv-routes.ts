@@ -9,6 +9,7 @@ import { checkDataKeys } from './kv-data-keys.js';
 import type { KvEngine } from './kv-engine.js';
 import {
   type KeyMetadata,
+  mergeCustomMetadata,
   metadataResponse,
   parseCustomMetadata,
   subkeysOf,
@@ -239,14 +240,8 @@ export function registerKvRoutes(app: FastifyInstance, mount: string, kv: KvEngi
       const found = await kv.patchMetadata(keyOf(request), (meta) => {
         const { custom_metadata: custom, ...rest } = fields;
         Object.assign(meta, rest);
-        if (custom !== undefined) {
-          const merged: Record<string, string> = { ...(meta.custom_metadata ?? {}) };
-          for (const [k, v] of Object.entries(custom ?? {})) {
-            if (v === null) delete merged[k];
-            else merged[k] = v;
-          }
-          meta.custom_metadata = Object.keys(merged).length > 0 ? merged : null;
-        }
+        if (custom !== undefined)
+          meta.custom_metadata = mergeCustomMetadata(meta.custom_metadata, custom ?? {});
       });
       if (!found) throw new CustosError('ERR_NOT_FOUND', 'not found');
       return noContent(reply);

@@ -77,27 +77,28 @@ export function parsePolicy(name: string, text: string): Policy {
     throw invalid('policy must have a "path" object mapping path patterns to rules');
   }
   const rules: PolicyRule[] = [];
-  for (const [pattern, rawRule] of Object.entries(paths)) {
-    validatePattern(pattern);
+  // A rule is named by its place in "path", never by its pattern or values: the policy is one
+  // string in the request, HMAC'd in the audit log, and error texts reach the log as they are.
+  for (const [index, [pattern, rawRule]] of Object.entries(paths).entries()) {
+    const where = `path rule ${index + 1}`;
+    validatePattern(pattern, where);
     if (typeof rawRule !== 'object' || rawRule === null || Array.isArray(rawRule)) {
-      throw invalid(`rule for "${pattern}" must be an object with "capabilities"`);
+      throw invalid(`${where} must be an object with "capabilities"`);
     }
     const rule = rawRule as Record<string, unknown>;
     const unsupported = Object.keys(rule).filter((k) => UNSUPPORTED_RULE_KEYS.includes(k));
     if (unsupported.length > 0) {
-      throw invalid(`rule for "${pattern}": ${unsupported.join(', ')} is not supported by custos`);
+      throw invalid(`${where}: ${unsupported.join(', ')} is not supported by custos`);
     }
-    const extra = Object.keys(rule).filter((k) => k !== 'capabilities');
-    if (extra.length > 0) throw invalid(`rule for "${pattern}" has unknown field "${extra[0]}"`);
+    if (Object.keys(rule).some((k) => k !== 'capabilities'))
+      throw invalid(`${where} has a field other than "capabilities"`);
     const caps = rule.capabilities;
     if (!Array.isArray(caps) || caps.length === 0) {
-      throw invalid(`rule for "${pattern}" needs a non-empty "capabilities" list`);
+      throw invalid(`${where} needs a non-empty "capabilities" list`);
     }
     for (const cap of caps) {
       if (!(CAPABILITIES as readonly unknown[]).includes(cap)) {
-        throw invalid(
-          `rule for "${pattern}": unknown capability "${String(cap)}" (use ${CAPABILITIES.join(', ')})`,
-        );
+        throw invalid(`${where}: unknown capability (use ${CAPABILITIES.join(', ')})`);
       }
     }
     rules.push({ pattern, capabilities: new Set(caps as Capability[]) });
@@ -105,18 +106,18 @@ export function parsePolicy(name: string, text: string): Policy {
   return { name, rules, text };
 }
 
-function validatePattern(pattern: string): void {
+function validatePattern(pattern: string, where: string): void {
   if (pattern.length === 0 || pattern.length > 512) {
-    throw invalid('path patterns are 1-512 characters');
+    throw invalid(`${where}: path patterns are 1-512 characters`);
   }
-  if (pattern.startsWith('/')) throw invalid(`path pattern "${pattern}" must not start with "/"`);
+  if (pattern.startsWith('/')) throw invalid(`${where}: the path pattern must not start with "/"`);
   const star = pattern.indexOf('*');
   if (star !== -1 && star !== pattern.length - 1) {
-    throw invalid(`path pattern "${pattern}": "*" is allowed only at the end`);
+    throw invalid(`${where}: "*" is allowed only at the end of the path pattern`);
   }
   for (const segment of pattern.replace(/\*$/, '').split('/')) {
     if (segment.includes('+') && segment !== '+') {
-      throw invalid(`path pattern "${pattern}": "+" must be a whole path segment`);
+      throw invalid(`${where}: "+" must be a whole path segment`);
     }
   }
 }

@@ -1,5 +1,6 @@
 import { isCustosError } from '@custos/core/errors';
 import { type DatabaseKind, type OpenDatabase, openDatabase } from '../database/open-database.js';
+import { checkDatabaseFile } from './database-file.js';
 import { migrate } from './migrations.js';
 import type { StorageSchema } from './schema.js';
 
@@ -22,6 +23,8 @@ const STORAGE_PRAGMAS = [
  * Opens the storage named by `location` and runs the migrations:
  * - `:memory:` or `memory` — SQLite in memory (dev mode's default);
  * - a file path or `sqlite:<path>` — SQLite file (created owner-only, 0600, with its directory);
+ *   an existing one must be a regular file of this user that no one else may read or write,
+ *   in a directory others cannot write to ({@link checkDatabaseFile});
  * - `postgres://user@host:port/db[?schema=name]` — PostgreSQL; with `schema`, the tables live in
  *   that schema (created if missing), which lets several deployments or test runs share a database.
  *
@@ -31,6 +34,12 @@ const STORAGE_PRAGMAS = [
  * ```
  */
 export async function openStorage(location: string): Promise<StorageDatabase> {
+  const sqliteFile = /^postgres(ql)?:\/\//.test(location)
+    ? undefined
+    : location.replace(/^sqlite:/, '');
+  // An existing file (or link, or companion file) other users could reach is refused first.
+  if (sqliteFile !== undefined && sqliteFile !== ':memory:' && sqliteFile !== 'memory')
+    checkDatabaseFile(sqliteFile);
   let storage: StorageDatabase;
   try {
     storage = await openDatabase<StorageSchema>(location === 'memory' ? ':memory:' : location, {

@@ -44,9 +44,13 @@ export interface EntryStore extends EntryWriter {
   transaction<T>(work: (tx: EntryWriter) => Promise<T>): Promise<T>;
 }
 
+/** The conflict: a fixed message for the client, the path for the server log only. */
 function versionConflict(path: string): VersionConflict {
-  return new VersionConflict(`entry ${path} was changed concurrently`);
+  return new VersionConflict(STORAGE_CONFLICT, { path });
 }
+
+/** What a client is told of a storage conflict (the entry's path stays in the server log). */
+export const STORAGE_CONFLICT = 'the request conflicted with a concurrent change; retry it';
 
 /** Escapes LIKE wildcards so a path prefix matches literally. */
 function likePrefix(prefix: string): string {

@@ -4,6 +4,7 @@ import { stringList } from '../auth/params.js';
 import type { ServerContext } from '../context.js';
 import { bodyOf } from '../http/body-parser.js';
 import { ok } from '../http/envelope.js';
+import { setOwn } from '../lib/own-property.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { describeMount, MOUNTS, mountOf } from './mounts.js';
 
@@ -47,7 +48,7 @@ export function registerSysRoutes(app: FastifyInstance, ctx: ServerContext): voi
     const data: Record<string, string[]> = {};
     for (const path of paths) {
       const caps = acl?.isRoot ? ['root'] : [...(acl?.capabilities(path) ?? [])].sort();
-      data[path] = caps.length > 0 ? caps : ['deny'];
+      setOwn(data, path, caps.length > 0 ? caps : ['deny']);
     }
     return ok(request, reply, { ...data, capabilities: data[paths[0] as string] });
   });

@@ -15,8 +15,8 @@ function isKeyName(name: unknown): boolean {
 }
 
 /**
- * Writes transit requests to the keys' usage logs: who (token accessor and name), what, whether
- * it worked, which request and version — never data.
+ * Writes transit requests to the keys' usage logs: who (the token's display name), what, whether
+ * it worked, which request and version — never data, never a token accessor.
  *
  * @example
  * ```ts
@@ -37,7 +37,6 @@ export function createUsageRecorder(ctx: ServerContext) {
       operation,
       success,
       ...(typeof version === 'number' ? { version } : {}),
-      accessor: entry?.accessor ?? '',
       display_name: entry?.displayName ?? '',
       request_id: request.id,
     });
@@ -57,8 +56,8 @@ export function createUsageRecorder(ctx: ServerContext) {
 
     /**
      * Wraps the handler of an operation on key `:name` so that a failure before the per-item
-     * results (no such key, a revoked key, a malformed request) is logged too, once, as a failed
-     * use. A name that can never be a key gets no log.
+     * results (a revoked key, a malformed request) is logged too, once, as a failed use. A name
+     * that can never be a key, or a key that does not exist, gets no log.
      */
     keyOperation(operation: string | ((request: FastifyRequest) => string), handler: Handler) {
       return async (request: FastifyRequest, reply: FastifyReply) => {
@@ -66,7 +65,8 @@ export function createUsageRecorder(ctx: ServerContext) {
           return await handler(request, reply);
         } catch (err) {
           const { name } = request.params as { name?: string };
-          if (isKeyName(name)) {
+          // A key that does not exist has no log (its name's next key must not inherit one).
+          if (isKeyName(name) && (await ctx.transit.exists(name as string).catch(() => false))) {
             const op = typeof operation === 'string' ? operation : operation(request);
             record(request, name as string, op, false);
           }

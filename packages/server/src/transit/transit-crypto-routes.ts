@@ -265,7 +265,7 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
     const hash = params(request).algorithm ?? body.hash_algorithm ?? body.algorithm;
     const marshaling = body.marshaling_algorithm ?? undefined;
     if (marshaling !== undefined && marshaling !== 'asn1' && marshaling !== 'jws')
-      throw invalidMarshaling(marshaling);
+      throw invalidMarshaling();
     if (optionalBoolean(body.prehashed, 'prehashed'))
       throw new CustosError('ERR_INVALID_REQUEST', 'prehashed input is not supported');
     return {

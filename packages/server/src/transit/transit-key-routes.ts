@@ -1,16 +1,18 @@
 import { CustosError } from '@custos/core/errors';
 import {
-  assertExportAllowed,
   assertSameCreation,
   describeKey,
   EXPORT_TYPES,
   type ExportType,
+  exportKeyMaterial,
 } from '@custos/core/internal/transit';
 import {
   type CreateTransitKeyOptions,
   isKeyPurpose,
   isKeyState,
   isTransitKeyType,
+  KEY_PURPOSES,
+  TRANSIT_KEY_TYPES,
 } from '@custos/core/kms';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
@@ -40,9 +42,9 @@ function expiresAt(value: unknown): string | null | undefined {
  */
 export function createOptions(body: Record<string, unknown>): CreateTransitKeyOptions {
   if (body.type !== undefined && !isTransitKeyType(body.type))
-    throw invalid(`unknown key type ${String(body.type)}`);
+    throw invalid(`unknown key type; use one of ${TRANSIT_KEY_TYPES.join(', ')}`);
   if (body.purpose !== undefined && !isKeyPurpose(body.purpose))
-    throw invalid(`unknown purpose ${String(body.purpose)}`);
+    throw invalid(`unknown purpose; use one of ${KEY_PURPOSES.join(', ')}`);
   const options: Record<string, unknown> = {};
   const set = (option: keyof CreateTransitKeyOptions, value: unknown) => {
     if (value !== undefined) options[option] = value;
@@ -252,28 +254,13 @@ async function exportKey(
     throw invalid(`invalid export type; use ${EXPORT_TYPES.join(', ')}`);
   const found = await ctx.transit.describe(name);
   if (found === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
-  // The lifecycle first: a revoked, expired or pending-deletion key releases no material.
-  assertExportAllowed(found.policy, type as ExportType, ctx.transit.now().getTime());
-  const wanted = version === undefined || version === 'latest' ? undefined : Number(version);
-  const keys: Record<string, string> = {};
-  for (const v of found.versions) {
-    if (wanted !== undefined && v.version !== wanted) continue;
-    const material =
-      type === 'encryption-key'
-        ? v.key
-        : type === 'hmac-key'
-          ? v.hmac_key
-          : type === 'signing-key'
-            ? v.private_key
-            : v.public_key;
-    if (material === undefined) throw invalid(`key type ${found.policy.type} has no ${type}`);
-    keys[String(v.version)] = material;
-  }
-  if (version === 'latest') {
-    const latest = keys[String(found.policy.latest_version)];
-    for (const k of Object.keys(keys)) delete keys[k];
-    if (latest !== undefined) keys[String(found.policy.latest_version)] = latest;
-  }
-  if (Object.keys(keys).length === 0) throw new CustosError('ERR_NOT_FOUND', 'not found');
+  // The lifecycle, the flags, then only versions that still decrypt (see exportKeyMaterial).
+  const keys = exportKeyMaterial(
+    found.policy,
+    found.versions,
+    type as ExportType,
+    version,
+    ctx.transit.now().getTime(),
+  );
   return ok(request, reply, { name, type: found.policy.type, keys });
 }

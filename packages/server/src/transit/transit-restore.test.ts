@@ -106,7 +106,7 @@ describe.each(await storageKinds())('transit restore checks everything first on 
     expect(
       (await s.request('POST', 'transit/restore', { body: { backup: aes, name: 'bystander' } }))
         .body.errors,
-    ).toEqual(['key "bystander" already exists']);
+    ).toEqual(['a key with that name already exists (force replaces it)']);
     expect(await keys()).toEqual(['bystander', 'copy.v2', 'restorable']);
     expect((await s.request('GET', 'transit/keys/copy.v2')).body.data).toMatchObject({
       name: 'copy.v2',

@@ -34,7 +34,9 @@ describe.each(await storageKinds())('transit rotation and key storage on %s', (k
   // The transit clock is injected, so time-based rotation is tested without waiting.
   let nowMs = Date.now();
   beforeAll(async () => {
-    s = await startTestServer(kind, { transit: { counterBlock: 5, now: () => new Date(nowMs) } });
+    s = await startTestServer(kind, {
+      transit: { counterBlock: 5, minRotateAfterEncryptions: 1, now: () => new Date(nowMs) },
+    });
   });
   afterAll(async () => {
     await s.close();
@@ -213,12 +215,14 @@ describe.runIf((await storageKinds()).includes('postgres'))(
   'rotate_after_encryptions across two server nodes on one PostgreSQL',
   () => {
     it('every counter slot is handed out once: no version is used more than its limit by both nodes together', async () => {
-      const a = await startTestServer('postgres', { transit: { counterBlock: 5 } });
+      const a = await startTestServer('postgres', {
+        transit: { counterBlock: 5, minRotateAfterEncryptions: 1 },
+      });
       const b = await startServer({
         storage: a.storage.location,
         port: 0,
         logLevel: 'silent',
-        transit: { counterBlock: 5 },
+        transit: { counterBlock: 5, minRotateAfterEncryptions: 1 },
       });
       try {
         await send(b.url, 'POST', 'sys/unseal', { body: { key: a.server.unsealKey } });

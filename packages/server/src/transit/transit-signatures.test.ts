@@ -96,7 +96,7 @@ describe.each(await storageKinds())('transit signatures and minimum versions on 
       for (const marshaling of ['pem', 'ASN1', '']) {
         const expected = {
           status: 400,
-          body: { errors: [`invalid marshaling type "${marshaling}"`] },
+          body: { errors: ['invalid marshaling type; use asn1 or jws'] },
         };
         expect(await sign(name, { marshaling_algorithm: marshaling })).toMatchObject(expected);
         expect(

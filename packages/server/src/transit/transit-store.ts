@@ -26,6 +26,7 @@ import type { CreateTransitKeyOptions, KeyState, TransitKeyConfigChange } from '
 import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
 import { isServerError } from '../errors.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
+import { USAGE_PREFIX } from './usage-log.js';
 
 const POLICY = 'transit/policy/';
 const VERSION = 'transit/key/';
@@ -41,6 +42,21 @@ interface RevokedMaterial {
 
 /** Encryptions a node reserves from a version's stored counter at a time. */
 const DEFAULT_COUNTER_BLOCK = 10_000;
+
+/**
+ * The smallest `rotate_after_encryptions` this server accepts by default. A rotation costs a
+ * storage transaction and a version entry that every later read of the key walks (about as much
+ * as a few encryptions); at 1,000 encryptions per version that is well under 1 % of the work,
+ * so a token that may only encrypt cannot turn its requests into a key of endless versions.
+ */
+export const MIN_ROTATE_AFTER_ENCRYPTIONS = 1_000;
+
+/**
+ * The most versions one request may create by rotating a key out mid-batch. With the minimum
+ * above and batches of at most 10,000 items a request needs at most 11; the cap holds for keys
+ * stored with a smaller limit too (before the minimum, or under a test's smaller one).
+ */
+export const MAX_NEW_VERSIONS_PER_REQUEST = 100;
 
 interface CachedKey {
   policy: TransitKeyPolicy;
@@ -71,6 +87,11 @@ export interface TransitStoreOptions {
   readonly now?: () => Date;
   /** Encryptions reserved per storage write (default 10,000; smaller in tests). */
   readonly counterBlock?: number;
+  /**
+   * The smallest `rotate_after_encryptions` a key may be created, configured or restored with
+   * (default {@link MIN_ROTATE_AFTER_ENCRYPTIONS}; smaller in tests of rotation by count).
+   */
+  readonly minRotateAfterEncryptions?: number;
 }
 
 /**
@@ -91,6 +112,16 @@ export interface TransitStoreOptions {
 export function createTransitStore(barrier: Barrier, options: TransitStoreOptions = {}) {
   const now = options.now ?? (() => new Date());
   const block = options.counterBlock ?? DEFAULT_COUNTER_BLOCK;
+  const minRotateAfter = options.minRotateAfterEncryptions ?? MIN_ROTATE_AFTER_ENCRYPTIONS;
+
+  /** Refuses a `rotate_after_encryptions` below this server's minimum (see above). */
+  const assertRotateAfter = (value: number | undefined) => {
+    if (value !== undefined && value < minRotateAfter)
+      throw new CustosError(
+        'ERR_INVALID_REQUEST',
+        `rotate_after_encryptions must be at least ${minRotateAfter} on this server (each version costs a storage entry; a smaller limit makes that cost dominate)`,
+      );
+  };
   const cache = new Map<string, CachedKey>();
   const reservations = new Map<string, Reservation>();
   const locks = new KeyedMutex();
@@ -247,6 +278,15 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
       await tx.write(REVOKED + fingerprint, { key: name, version } satisfies RevokedMaterial);
   };
 
+  /**
+   * Removes the usage log stored under `name`, in the transaction that creates or restores a key
+   * there: the log of a key deleted before (or of a forced restore's predecessor) is not the
+   * new key's history.
+   */
+  const dropUsage = async (tx: BarrierWriter, name: string) => {
+    for (const path of await tx.listPaths(`${USAGE_PREFIX}${name}/`)) await tx.remove(path);
+  };
+
   /** The versions a key still holds, read inside `tx`. */
   const versionsIn = async (tx: BarrierWriter, policy: TransitKeyPolicy) => {
     const versions: TransitKeyVersion[] = [];
@@ -283,6 +323,14 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
       needed: readonly number[] = [],
     ): Promise<EncryptionSession> {
       let key = await mustLoad(name);
+      // One request creates at most MAX_NEW_VERSIONS_PER_REQUEST versions: a batch that could
+      // need more is refused whole, before any encryption (and rotations are counted below).
+      if (Math.ceil(expected / key.policy.rotate_after_encryptions) > MAX_NEW_VERSIONS_PER_REQUEST)
+        throw new CustosError(
+          'ERR_INVALID_REQUEST',
+          `this request could create more than ${MAX_NEW_VERSIONS_PER_REQUEST} versions of key ${name}: send at most ${MAX_NEW_VERSIONS_PER_REQUEST * key.policy.rotate_after_encryptions} items per request under its rotate_after_encryptions`,
+        );
+      let rotations = 0;
       const latest = await version(key, key.policy.latest_version);
       if (latest !== undefined && rotationDueByAge(key.policy, latest, now().getTime())) {
         await rotate(name, true);
@@ -312,6 +360,13 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
             return session.view;
           }
           if (keyVersion !== undefined && keyVersion !== 0) throw versionExhausted(key.policy, n);
+          // Concurrent requests using up the new versions could make this one rotate again and
+          // again: it stops at the cap (each call counts, whether or not it created a version).
+          if (++rotations > MAX_NEW_VERSIONS_PER_REQUEST)
+            throw new CustosError(
+              'ERR_KEY_EXHAUSTED',
+              `this request reached the most versions of key ${name} one request may create (${MAX_NEW_VERSIONS_PER_REQUEST}); send the rest in another request`,
+            );
           // The latest version is used up: rotate it out (unless another request or node
           // already did) and go on with the batch on the new latest version.
           await rotate(name, true);
@@ -330,10 +385,12 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
     /** Creates a key with version 1, or returns false when it exists already. */
     async createKey(name: string, options: CreateTransitKeyOptions): Promise<boolean> {
       const policy = createKeyPolicy(name, options, now());
+      assertRotateAfter(options.rotateAfterEncryptions);
       try {
         await barrier.transaction(async (tx) => {
           await tx.create(versionPath(name, 1), createKeyVersion(policy.type, 1, now()));
           await tx.create(POLICY + name, policy);
+          await dropUsage(tx, name);
         });
         return true;
       } catch (err) {
@@ -365,8 +422,10 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
 
     rotate: (name: string) => rotate(name),
 
-    configure: (name: string, change: TransitKeyConfigChange) =>
-      updatePolicy(name, (p) => configureKey(p, change, now())),
+    configure: (name: string, change: TransitKeyConfigChange) => {
+      assertRotateAfter(change.rotateAfterEncryptions);
+      return updatePolicy(name, (p) => configureKey(p, change, now()));
+    },
 
     /** Moves the key through its lifecycle; a revocation also records its material as revoked. */
     async setState(name: string, state: KeyState): Promise<void> {
@@ -438,6 +497,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
     async restore(blob: unknown, rename: string | undefined, force: boolean): Promise<void> {
       if (rename !== undefined) validateKeyName(rename);
       const { policy, versions } = decodeBackup(blob);
+      assertRotateAfter(policy.rotate_after_encryptions);
       const name = rename ?? policy.name;
       // The policy is written on the revision read (created if absent): a revocation or a
       // restore committed meanwhile on another node makes this one retry and judge again.
@@ -446,7 +506,10 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
           barrier.transaction(async (tx) => {
             const existing = await tx.read<TransitKeyPolicy>(POLICY + name);
             if (existing !== undefined && !force)
-              throw new CustosError('ERR_INVALID_REQUEST', `key "${name}" already exists`);
+              throw new CustosError(
+                'ERR_INVALID_REQUEST',
+                'a key with that name already exists (force replaces it)',
+              );
             if (existing !== undefined) assertReplaceable(existing.data, now().getTime());
             for (const { fingerprint, version } of materialFingerprints(versions)) {
               if ((await tx.revision(REVOKED + fingerprint)) === undefined) continue;
@@ -462,6 +525,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
             if (existing === undefined) await tx.create(POLICY + name, restored);
             else await tx.replace(POLICY + name, restored, existing.revision);
             if (wasRevoked(policy)) await recordRevoked(tx, name, versions);
+            await dropUsage(tx, name);
           }),
         ),
       );

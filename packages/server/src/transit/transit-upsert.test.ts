@@ -152,7 +152,7 @@ describe.each(await storageKinds())('transit encrypt upsert on %s', (kind) => {
       status: 400,
       body: {
         errors: [
-          'key upserted already exists with other settings: exportable is false, not true; decrypt_after_revocation is false, not true (creating a key never changes an existing one; change what may change in its config)',
+          'key upserted already exists with other settings: exportable is false on the key; decrypt_after_revocation is false on the key (creating a key never changes an existing one; change what may change in its config)',
         ],
       },
     });
@@ -160,7 +160,7 @@ describe.each(await storageKinds())('transit encrypt upsert on %s', (kind) => {
       body: { type: 'chacha20-poly1305', expires_at: '2099-01-01T00:00:00Z' },
     });
     expect(typed.body.errors[0]).toMatch(
-      /exists with other settings: type is aes256-gcm96, not chacha20-poly1305; expires_at is null, not 2099-01-01T00:00:00.000Z /,
+      /exists with other settings: type is aes256-gcm96 on the key; expires_at is null on the key /,
     );
     expect((await key('upserted')).body.data).toMatchObject({
       type: 'aes256-gcm96',

@@ -1,18 +1,34 @@
 import { randomBytes } from 'node:crypto';
 import type { Barrier } from '../barrier/barrier.js';
 
-/** One use of a transit key: who, what, whether it worked, which request. Never data. */
+/**
+ * One use of a transit key: what, whether it worked, which request and the token's display name.
+ * Never data, and no token accessor: an accessor is actionable (`lookup-accessor`,
+ * `revoke-accessor`), while `request_id` finds the request's audit entry, where the accessor is
+ * HMAC'd under the sink's key (match a known one with `sys/audit-hash/<sink>`).
+ */
 export interface KeyUsageEntry {
   readonly time: string;
   readonly operation: string;
   readonly success: boolean;
   readonly version?: number;
-  readonly accessor: string;
   readonly display_name: string;
   readonly request_id: string;
 }
 
-const PREFIX = 'transit/usage/';
+/** Where usage segments live: `transit/usage/<key>/<time>-<random>`. */
+export const USAGE_PREFIX = 'transit/usage/';
+const PREFIX = USAGE_PREFIX;
+
+/** Only the fields an entry shows (segments written before accessors were dropped held one). */
+const shown = ({ time, operation, success, version, display_name, request_id }: KeyUsageEntry) => ({
+  time,
+  operation,
+  success,
+  ...(version === undefined ? {} : { version }),
+  display_name,
+  request_id,
+});
 const MAX_SEGMENTS = 100;
 
 /**
@@ -70,7 +86,8 @@ export function createUsageLog(
       }
       return [...stored, ...(buffers.get(name) ?? [])]
         .sort((a, b) => a.time.localeCompare(b.time))
-        .slice(-limit);
+        .slice(-limit)
+        .map(shown);
     },
     /** Writes what is buffered (before a seal or shutdown). */
     flush,
