@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../lib/atomic-file.js';
-import { checkPrivateFile } from '../lib/private-file.js';
+import { readKeyMaterialFile } from '../lib/private-file.js';
 import type { Keyring, KeyringOptions } from './keyring.js';
 import { loadKeyring, serializeKeyring } from './keyring-json.js';
 
@@ -27,8 +26,7 @@ export async function readKeyringFile(
   path: string,
   options: ReadKeyringFileOptions = {},
 ): Promise<Keyring> {
-  await checkPrivateFile(path, 'keyring file', options);
-  return loadKeyring(await readFile(path, 'utf8'), options);
+  return loadKeyring(await readKeyMaterialFile(path, 'keyring file', options), options);
 }
 
 /**

@@ -1,8 +1,8 @@
-import { readFile, stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { CustosError } from '../errors/index.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { type BytesLike, toBuffer } from '../lib/bytes.js';
-import { checkPrivateFile } from '../lib/private-file.js';
+import { readKeyMaterialFile } from '../lib/private-file.js';
 import { parseVersioned } from './ciphertext.js';
 import { assertBackupAllowed, assertReplaceable } from './key-custody.js';
 import type { KeyState } from './key-lifecycle.js';
@@ -132,15 +132,14 @@ export class LocalKms {
   static async open(file: string, options: LocalKmsOptions = {}): Promise<LocalKms> {
     const kms = new LocalKms(options);
     kms.#file = file;
-    const exists = await stat(file).then(
+    const exists = await lstat(file).then(
       () => true,
       (err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return false;
         throw err;
       },
     );
-    if (exists) await checkPrivateFile(file, 'KMS file');
-    const text = exists ? await readFile(file, 'utf8') : undefined;
+    const text = exists ? await readKeyMaterialFile(file, 'KMS file') : undefined;
     if (text !== undefined) {
       let parsed: { format?: string; keys?: string[]; revoked_material?: unknown };
       try {

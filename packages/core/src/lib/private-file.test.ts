@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKms } from '../kms/index.js';
-import { checkPrivateFile, readPrivateFile } from './private-file.js';
+import { readKeyMaterialFile, readPrivateFile } from './private-file.js';
 
-describe('checkPrivateFile', () => {
+describe('readKeyMaterialFile', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'custos-private-file-'));
@@ -20,11 +20,11 @@ describe('checkPrivateFile', () => {
     await writeFile(file, '{}');
     for (const mode of [0o600, 0o400]) {
       await chmod(file, mode);
-      await expect(checkPrivateFile(file, 'keyring file')).resolves.toBeUndefined();
+      await expect(readKeyMaterialFile(file, 'keyring file')).resolves.toBe('{}');
     }
     for (const mode of [0o640, 0o604, 0o644, 0o660]) {
       await chmod(file, mode);
-      await expect(checkPrivateFile(file, 'keyring file')).rejects.toMatchObject({
+      await expect(readKeyMaterialFile(file, 'keyring file')).rejects.toMatchObject({
         code: 'ERR_INSECURE_FILE',
         message: expect.stringMatching(/^keyring file .*keys\.json may be read .*chmod 600/),
       });
@@ -36,17 +36,17 @@ describe('checkPrivateFile', () => {
     await writeFile(file, '{}', { mode: 0o644 });
     await chmod(file, 0o644);
     const warnings: string[] = [];
-    await checkPrivateFile(file, 'key file', {
+    await readKeyMaterialFile(file, 'key file', {
       permissions: 'warn',
       onWarning: (m) => warnings.push(m),
     });
     expect(warnings).toEqual([expect.stringMatching(/mode 644/)]);
-    await expect(checkPrivateFile(join(dir, 'nope.json'), 'key file')).rejects.toMatchObject({
+    await expect(readKeyMaterialFile(join(dir, 'nope.json'), 'key file')).rejects.toMatchObject({
       code: 'ERR_INVALID_ARGUMENT',
       message: expect.stringMatching(/does not exist/),
     });
     await mkdir(join(dir, 'sub'));
-    await expect(checkPrivateFile(join(dir, 'sub'), 'key file')).rejects.toMatchObject({
+    await expect(readKeyMaterialFile(join(dir, 'sub'), 'key file')).rejects.toMatchObject({
       code: 'ERR_INVALID_ARGUMENT',
     });
   });
@@ -59,6 +59,55 @@ describe('checkPrivateFile', () => {
     await expect(LocalKms.open(file)).resolves.toBeInstanceOf(LocalKms);
     await chmod(file, 0o644);
     await expect(LocalKms.open(file)).rejects.toMatchObject({ code: 'ERR_INSECURE_FILE' });
+  });
+
+  it('readKeyMaterialFile follows a link to a private file and judges the file it leads to', async () => {
+    // Secret mounts (Kubernetes, Docker) name keys through links; the target's mode is what counts.
+    const target = join(dir, 'mounted-keyring.json');
+    await writeFile(target, '{"mounted":true}', { mode: 0o600 });
+    const link = join(dir, 'keyring-link.json');
+    await symlink(target, link);
+    await expect(readKeyMaterialFile(link, 'keyring file')).resolves.toBe('{"mounted":true}');
+    await chmod(target, 0o644);
+    await expect(readKeyMaterialFile(link, 'keyring file')).rejects.toMatchObject({
+      code: 'ERR_INSECURE_FILE',
+      message: expect.stringMatching(/mode 644/),
+    });
+  });
+
+  it('readKeyMaterialFile refuses key material that belongs to another user (not root)', async (context) => {
+    if (process.getuid?.() !== 0) {
+      // Only root can hand a file to another user; the suite runs as root in CI.
+      expect(process.env.CI, 'CI runs the suite as root').not.toBe('true');
+      context.skip();
+    }
+    const file = join(dir, 'someone-elses.json');
+    await writeFile(file, '{}', { mode: 0o600 });
+    await chown(file, 4242, 4242);
+    await expect(readKeyMaterialFile(file, 'keyring file')).rejects.toMatchObject({
+      code: 'ERR_INSECURE_FILE',
+      message: `keyring file ${file} belongs to another user (uid 4242); key files must belong to the user running custos (uid 0) or to root`,
+    });
+    await expect(readPrivateFile(file, 'key file')).rejects.toMatchObject({
+      code: 'ERR_INSECURE_FILE',
+      message: expect.stringMatching(/belongs to another user \(uid 4242\)/),
+    });
+  });
+
+  it('readKeyMaterialFile refuses a FIFO without blocking, and LocalKms refuses a dangling link', async () => {
+    const fifo = join(dir, 'fifo.json');
+    execFileSync('mkfifo', ['-m', '600', fifo]);
+    await expect(readKeyMaterialFile(fifo, 'keyring file')).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: `keyring file ${fifo} is not a file`,
+    });
+    // A link whose target is gone must not start an empty KMS that `save` would then write.
+    const dangling = join(dir, 'kms-dangling.json');
+    await symlink(join(dir, 'kms-gone.json'), dangling);
+    await expect(LocalKms.open(dangling)).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringMatching(/does not exist/),
+    });
   });
 
   it('readPrivateFile reads a private regular file, and says undefined when there is none', async () => {

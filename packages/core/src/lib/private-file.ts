@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { type FileHandle, lstat, open, stat } from 'node:fs/promises';
+import { type FileHandle, lstat, open } from 'node:fs/promises';
 import { CustosError } from '../errors/index.js';
 
 /** What to do when a key file may be read by other users. */
@@ -9,36 +9,62 @@ export interface PrivateFileOptions {
   readonly onWarning?: (message: string) => void;
 }
 
+/** `O_NONBLOCK` keeps a FIFO planted under the name from blocking the open. */
+const FOLLOWING_OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
 /**
- * Checks a file that holds key material before it is read: it must exist (`ERR_INVALID_ARGUMENT`
- * otherwise, so a mistyped path never starts an empty keyring) and be readable by its owner only
- * (mode 0600 or stricter; `ERR_INSECURE_FILE` otherwise). `what` names it in messages, such as
- * "keyring file". POSIX modes only: on Windows the mode check is skipped.
+ * Reads a file that an operator named as holding key material (a keyring, a JWT keyset, a local
+ * KMS file). It must exist (`ERR_INVALID_ARGUMENT` otherwise, so a mistyped path never starts an
+ * empty keyring), be a regular file, be readable by its owner only (mode 0600 or stricter;
+ * `ERR_INSECURE_FILE` otherwise, or a warning when `permissions: 'warn'`), and belong to the
+ * user running custos or to root (`ERR_INSECURE_FILE`: another user could replace the keys).
+ * `what` names it in messages, such as "keyring file".
+ *
+ * A symbolic link is followed, since an explicitly named path is often one (Kubernetes and Docker
+ * mount secrets as links); the checks apply to the file it leads to, and they and the read use one
+ * open file, so the path cannot be swapped in between. Files found by convention in a project
+ * directory use {@link readPrivateFile}, which refuses links. POSIX modes only: on Windows the
+ * mode and owner checks are skipped.
  *
  * @example
  * ```ts
- * await checkPrivateFile('keyring.json', 'keyring file');
+ * const json = await readKeyMaterialFile('keyring.json', 'keyring file');
  * ```
  */
-export async function checkPrivateFile(
+export async function readKeyMaterialFile(
   path: string,
   what: string,
   options: PrivateFileOptions = {},
-): Promise<void> {
-  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
+): Promise<string> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, FOLLOWING_OPEN_FLAGS);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
     throw new CustosError(
       'ERR_INVALID_ARGUMENT',
-      err.code === 'ENOENT' ? `${what} ${path} does not exist` : `cannot read ${path}: ${err.code}`,
+      code === 'ENOENT' ? `${what} ${path} does not exist` : `cannot read ${path}: ${code ?? 'error'}`,
     );
-  });
-  if (!info.isFile())
-    throw new CustosError('ERR_INVALID_ARGUMENT', `${what} ${path} is not a file`);
-  if (process.platform === 'win32' || (info.mode & 0o077) === 0) return;
-  const message = readableByOthers(what, path, info.mode);
-  if ((options.permissions ?? 'refuse') === 'refuse') {
-    throw new CustosError('ERR_INSECURE_FILE', message);
   }
-  options.onWarning?.(message);
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) {
+      throw new CustosError('ERR_INVALID_ARGUMENT', `${what} ${path} is not a file`);
+    }
+    if (process.platform !== 'win32') {
+      checkOwner(what, path, info.uid);
+      if ((info.mode & 0o077) !== 0) {
+        const message = readableByOthers(what, path, info.mode);
+        if ((options.permissions ?? 'refuse') === 'refuse') {
+          throw new CustosError('ERR_INSECURE_FILE', message);
+        }
+        options.onWarning?.(message);
+      }
+    }
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -48,8 +74,8 @@ export async function checkPrivateFile(
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
 /**
- * Reads a file that holds key material, as {@link checkPrivateFile} checks one, and also refuses
- * a symbolic link (`ERR_INSECURE_FILE`): a link committed or planted under a key file's name
+ * Reads a key file found by convention in a project directory (`.env.keys`), with the checks of
+ * {@link readKeyMaterialFile}, and also refuses a symbolic link (`ERR_INSECURE_FILE`): a link committed or planted under a key file's name
  * would have its target — another project's keys, a credential of the user — read as keys and
  * copied into the files written next. The checks and the read use one open file, so the path
  * cannot be swapped in between. Returns `undefined` when nothing exists at `path`.
@@ -83,8 +109,11 @@ export async function readPrivateFile(path: string, what: string): Promise<strin
     if (!info.isFile()) {
       throw new CustosError('ERR_INVALID_ARGUMENT', `${what} ${path} is not a file`);
     }
-    if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
-      throw new CustosError('ERR_INSECURE_FILE', readableByOthers(what, path, info.mode));
+    if (process.platform !== 'win32') {
+      checkOwner(what, path, info.uid);
+      if ((info.mode & 0o077) !== 0) {
+        throw new CustosError('ERR_INSECURE_FILE', readableByOthers(what, path, info.mode));
+      }
     }
     return await handle.readFile('utf8');
   } finally {
@@ -94,4 +123,14 @@ export async function readPrivateFile(path: string, what: string): Promise<strin
 
 function readableByOthers(what: string, path: string, mode: number): string {
   return `${what} ${path} may be read by other users (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${path}`;
+}
+
+/** Key material must belong to the user running custos or to root; another user could swap it. */
+function checkOwner(what: string, path: string, uid: number): void {
+  const self = process.getuid?.();
+  if (self === undefined || uid === self || uid === 0) return;
+  throw new CustosError(
+    'ERR_INSECURE_FILE',
+    `${what} ${path} belongs to another user (uid ${uid}); key files must belong to the user running custos (uid ${self}) or to root`,
+  );
 }

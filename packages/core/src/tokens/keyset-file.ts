@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../lib/atomic-file.js';
-import { checkPrivateFile } from '../lib/private-file.js';
+import { readKeyMaterialFile } from '../lib/private-file.js';
 import type { JwtKeyset } from './keyset.js';
 import { loadJwtKeyset, serializeJwtKeyset } from './keyset-json.js';
 
@@ -14,8 +13,7 @@ import { loadJwtKeyset, serializeJwtKeyset } from './keyset-json.js';
  * ```
  */
 export async function readJwtKeysetFile(path: string): Promise<JwtKeyset> {
-  await checkPrivateFile(path, 'keyset file');
-  return loadJwtKeyset(await readFile(path, 'utf8'));
+  return loadJwtKeyset(await readKeyMaterialFile(path, 'keyset file'));
 }
 
 /**
