@@ -43,7 +43,9 @@ export async function readKeyMaterialFile(
     const code = (err as NodeJS.ErrnoException).code;
     throw new CustosError(
       'ERR_INVALID_ARGUMENT',
-      code === 'ENOENT' ? `${what} ${path} does not exist` : `cannot read ${path}: ${code ?? 'error'}`,
+      code === 'ENOENT'
+        ? `${what} ${path} does not exist`
+        : `cannot read ${path}: ${code ?? 'error'}`,
     );
   }
   try {
