@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { type DotenvLayer, dotenvPrecedence, readDotenvLayers } from './dotenv-files.js';
 import { isEncryptedValue } from './env-crypt.js';
@@ -20,7 +20,9 @@ export type EnvFileFindingKind =
   /** A file holding secrets that other users may read. */
   | 'readable-by-others'
   /** The example file holds what looks like a real secret. */
-  | 'secret-in-example';
+  | 'secret-in-example'
+  /** The key file is a symbolic link, which custos refuses to read keys through. */
+  | 'key-file-link';
 
 /** One finding; never holds a value. */
 export interface EnvFileFinding {
@@ -175,8 +177,16 @@ async function protection(layers: readonly DotenvLayer[], directory: string) {
   const findings: EnvFileFinding[] = [];
   const notices: string[] = [];
   const keysPath = resolve(directory, ENV_KEYS_FILE);
-  const keysInfo = await stat(keysPath).catch(() => undefined);
+  const keysInfo = await lstat(keysPath).catch(() => undefined);
   const sensitive: { path: string; mode: number; what: string }[] = [];
+  if (keysInfo?.isSymbolicLink()) {
+    findings.push({
+      file: keysPath,
+      kind: 'key-file-link',
+      detail:
+        'is a symbolic link; custos reads key files only as regular files (decrypting would fail): put the file itself there',
+    });
+  }
   if (keysInfo?.isFile()) {
     sensitive.push({ path: keysPath, mode: keysInfo.mode & 0o777, what: 'holds the env keys' });
   }

@@ -162,6 +162,12 @@ describe('custos env encrypt / decrypt', () => {
     expect(validated.stdout).toMatch(/API_TOKEN: unreadable: key file .* is a symbolic link/);
     const decrypt = await custos(['env', 'decrypt', '--stdout', '.env'], { cwd });
     expect(decrypt).toMatchObject({ code: 2, stdout: '' });
+    // `env check` says so before anything is run against it.
+    const checked = await custos(['env', 'check'], { cwd });
+    expect(checked.code).toBe(1);
+    expect(checked.stdout).toMatch(
+      /✗ .*\.env\.keys: is a symbolic link; custos reads key files only as regular files/,
+    );
   });
 
   it('refuses to rewrite an env file that is a symbolic link (its target would be left as it was)', async () => {
