@@ -124,6 +124,30 @@ for (const kind of await testDatabaseKinds()) {
       expect(again.stats).toMatchObject({ reencrypted: 0, current: 450, rows: 250 });
     });
 
+    it('refuses an id column holding NULL, naming it, and leaves that row as it was', async () => {
+      // Paging is by `id > last`: a row without an id can be neither paged past nor updated.
+      const { keyring, fc } = keys();
+      db = await tableDatabase(kind);
+      await db.query('create table loose (id integer, ssn text, email text)');
+      const encrypted = rows(fc, 5).map(({ id, ssn, email }) => ({ id, ssn, email }));
+      const orphan = fc.encrypt('ssn-orphan', { table: 'loose', column: 'ssn' });
+      await db.insert('loose', [...encrypted, { id: null, ssn: orphan, email: null }]);
+      keyring.rotate('default');
+      const error = await reencryptTable({
+        db: db.db,
+        target: { table: 'loose', idColumn: 'id', columns: ['ssn'] },
+        cipher: fc,
+        batchSize: 100,
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CustosError);
+      expect(error).toMatchObject({
+        code: 'ERR_INVALID_ARGUMENT',
+        message:
+          'loose.id is NULL in some rows; reencrypt pages through a table by a unique, non-NULL id column',
+      });
+      expect(await db.query('select ssn from loose where id is null')).toEqual([{ ssn: orphan }]);
+    });
+
     it('writes nothing in a dry run', async () => {
       const { keyring, fc } = keys();
       await setup();

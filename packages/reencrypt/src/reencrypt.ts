@@ -146,7 +146,7 @@ export async function reencryptWith(
       options.signal?.throwIfAborted();
       const rows = await database.readBatch(target, state.lastId, batchSize);
       if (rows.length === 0) break;
-      const lastId = rows.at(-1)?.[target.idColumn] as RowId;
+      const lastId = lastIdOf(rows, target);
       const { counts, checkpointSaved } = await reencryptBatch(
         settings,
         database,
@@ -178,7 +178,7 @@ export async function reencryptWith(
       if (rows.length === 0) break;
       const counts = await verifyBatch(settings, rows);
       state = next({
-        lastId: rows.at(-1)?.[target.idColumn] as RowId,
+        lastId: lastIdOf(rows, target),
         stats: addCounts(state.stats, { ...counts, verifyRows: rows.length }),
       });
       await database.saveCheckpoint(state);
@@ -260,6 +260,23 @@ async function reencryptBatch(
 
 function withConflicts(counts: Partial<RunStats>, conflicted: ReadonlySet<string>) {
   return conflicted.size === 0 ? counts : merge(counts, { conflicts: conflicted.size });
+}
+
+/**
+ * The id to page on from a batch. Paging is by `id > last`, so a row whose id is NULL could be
+ * neither paged past nor updated by id: such a table is refused before its batch is written.
+ */
+function lastIdOf(rows: readonly Row[], target: TableTarget): RowId {
+  for (const row of rows) {
+    const id = row[target.idColumn];
+    if (id === null || id === undefined) {
+      throw new CustosError(
+        'ERR_INVALID_ARGUMENT',
+        `${target.table}.${target.idColumn} is NULL in some rows; reencrypt pages through a table by a unique, non-NULL id column`,
+      );
+    }
+  }
+  return rows.at(-1)?.[target.idColumn] as RowId;
 }
 
 /** Checks every value of a batch: NULL, or a current ciphertext that decrypts. */
