@@ -1,6 +1,8 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTool } from '@custos/test-support/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { custos } from '../test/cli.js';
 
@@ -48,6 +50,31 @@ describe('custos CLI', () => {
     expect((await run('keygen', '--bytes', 'many')).code).toBe(2);
     expect((await run('keygen', '--format', 'rot13')).code).toBe(2);
   });
+
+  it.runIf(requireTool('git'))(
+    'warns when a key file it writes could be committed, and not when git ignores it',
+    async () => {
+      const repo = join(dir, 'repo');
+      await mkdir(repo);
+      execFileSync('git', ['init', '-q', repo]);
+      await writeFile(join(repo, '.gitignore'), 'ignored-*.json\n');
+      for (const [command, name] of [
+        [['keyring', 'create', '--out'], 'keyring.json'],
+        [['keygen', '--jwt', 'ES256', '--out'], 'jwt-keys.json'],
+      ] as const) {
+        const exposed = join(repo, name);
+        const written = await run(...command, exposed);
+        expect(written.code).toBe(0);
+        expect(written.stderr).toBe(
+          `warning: ${exposed} holds keys and is not git-ignored; add ${name} to .gitignore so it is never committed\n`,
+        );
+        const ignored = await run(...command, join(repo, `ignored-${name}`));
+        expect(ignored).toMatchObject({ code: 0, stderr: '' });
+        const outside = await run(...command, join(dir, `outside-${name}`));
+        expect(outside).toMatchObject({ code: 0, stderr: '' });
+      }
+    },
+  );
 
   it('creates, rotates and shows a keyring file without printing key material', async () => {
     const file = join(dir, 'keyring.json');

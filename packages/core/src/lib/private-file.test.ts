@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmod, chown, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKms } from '../kms/index.js';
 import { readKeyMaterialFile, readPrivateFile } from './private-file.js';
@@ -91,6 +92,51 @@ describe('readKeyMaterialFile', () => {
     await expect(readPrivateFile(file, 'key file')).rejects.toMatchObject({
       code: 'ERR_INSECURE_FILE',
       message: expect.stringMatching(/belongs to another user \(uid 4242\)/),
+    });
+  });
+
+  it('readKeyMaterialFile accepts a group-readable file only where the process cannot write it', async (context) => {
+    // A Kubernetes secret mount with `defaultMode: 0440` and `fsGroup`: read-only to the process.
+    // Played by a process running as `nobody` reading a file it owns without its write bit.
+    if (process.getuid?.() !== 0) {
+      expect(process.env.CI, 'CI runs the suite as root').not.toBe('true');
+      context.skip();
+    }
+    const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
+    const module = fileURLToPath(new URL('../../dist/lib/private-file.js', import.meta.url));
+    const readAsNobody = (file: string) => {
+      const script = `import { readKeyMaterialFile } from ${JSON.stringify(module)};
+        readKeyMaterialFile(process.argv[1], 'keyring file').then(
+          (text) => console.log('read ' + text),
+          (e) => console.log(e.code + ' ' + e.message));`;
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, file], {
+        uid: nobody,
+        encoding: 'utf8',
+      });
+      return child.stdout.trim() || child.stderr.trim();
+    };
+    await chmod(dir, 0o755);
+    const cases: [number, string][] = [
+      [0o440, 'read {"k":1}'],
+      [0o400, 'read {"k":1}'],
+      [0o640, 'ERR_INSECURE_FILE'], // the process could rewrite what its group reads
+      [0o460, 'ERR_INSECURE_FILE'], // the group may write
+      [0o444, 'ERR_INSECURE_FILE'], // anyone may read
+    ];
+    for (const [mode, expected] of cases) {
+      const file = join(dir, `mounted-${mode.toString(8)}.json`);
+      await writeFile(file, '{"k":1}');
+      await chown(file, nobody, nobody);
+      await chmod(file, mode);
+      expect(readAsNobody(file), mode.toString(8)).toMatch(new RegExp(`^${expected}`));
+    }
+    // Root can write any file on a writable file system, so for it 0440 is refused.
+    const rootOwned = join(dir, 'root-0440.json');
+    await writeFile(rootOwned, '{}', { mode: 0o440 });
+    await chmod(rootOwned, 0o440);
+    await expect(readKeyMaterialFile(rootOwned, 'keyring file')).rejects.toMatchObject({
+      code: 'ERR_INSECURE_FILE',
+      message: expect.stringMatching(/mode 440\).*read-only secret mount/),
     });
   });
 

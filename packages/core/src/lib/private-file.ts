@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { type FileHandle, lstat, open } from 'node:fs/promises';
+import { access, type FileHandle, lstat, open } from 'node:fs/promises';
 import { CustosError } from '../errors/index.js';
 
 /** What to do when a key file may be read by other users. */
@@ -19,6 +19,11 @@ const FOLLOWING_OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
  * `ERR_INSECURE_FILE` otherwise, or a warning when `permissions: 'warn'`), and belong to the
  * user running custos or to root (`ERR_INSECURE_FILE`: another user could replace the keys).
  * `what` names it in messages, such as "keyring file".
+ *
+ * A file its group may also read (0440, 0640) is accepted where this process cannot write it — a
+ * read-only secret mount, such as Kubernetes mounts with `defaultMode: 0440` and `fsGroup` — since
+ * nobody in the group can then replace the keys through this process's rights either; anything
+ * others may read, or the group may write, is refused.
  *
  * A symbolic link is followed, since an explicitly named path is often one (Kubernetes and Docker
  * mount secrets as links); the checks apply to the file it leads to, and they and the read use one
@@ -55,8 +60,8 @@ export async function readKeyMaterialFile(
     }
     if (process.platform !== 'win32') {
       checkOwner(what, path, info.uid);
-      if ((info.mode & 0o077) !== 0) {
-        const message = readableByOthers(what, path, info.mode);
+      if (!(await privateEnough(path, info.mode))) {
+        const message = readableByOthers(what, path, info.mode, true);
         if ((options.permissions ?? 'refuse') === 'refuse') {
           throw new CustosError('ERR_INSECURE_FILE', message);
         }
@@ -123,8 +128,24 @@ export async function readPrivateFile(path: string, what: string): Promise<strin
   }
 }
 
-function readableByOthers(what: string, path: string, mode: number): string {
-  return `${what} ${path} may be read by other users (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${path}`;
+/**
+ * Owner-only files always pass; a file its group may read (and not write) passes only when this
+ * process cannot write it (a read-only mount, or a file whose owner has no write bit).
+ */
+async function privateEnough(path: string, mode: number): Promise<boolean> {
+  if ((mode & 0o077) === 0) return true;
+  if ((mode & 0o037) !== 0) return false;
+  return access(path, constants.W_OK).then(
+    () => false,
+    () => true,
+  );
+}
+
+function readableByOthers(what: string, path: string, mode: number, groupRule = false): string {
+  const base = `${what} ${path} may be read by other users (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${path}`;
+  return groupRule
+    ? `${base} (a file its group may read is accepted only where this process cannot write it, as on a read-only secret mount)`
+    : base;
 }
 
 /** Key material must belong to the user running custos or to root; another user could swap it. */

@@ -6,6 +6,7 @@ import {
   serializeJwtKeyset,
   writeJwtKeysetFile,
 } from '@custos/core/tokens';
+import { warnIfCommittable } from '../../committable.js';
 import { ExitCode } from '../../exit-codes.js';
 import { print } from '../../output.js';
 
@@ -30,6 +31,7 @@ export async function run(options: Options): Promise<number> {
     );
   }
   await writeJwtKeysetFile(options.out, keyset);
+  await warnIfCommittable(options.out);
   print(
     `created ${options.out} (mode 0600): ${keyset.current.algorithm} key ${keyset.current.kid} (current)`,
   );

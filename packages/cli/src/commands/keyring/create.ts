@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
 import { type AeadAlgorithm, Keyring, writeKeyringFile } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
+import { warnIfCommittable } from '../../committable.js';
 import { ExitCode } from '../../exit-codes.js';
 import { print } from '../../output.js';
 
@@ -21,6 +22,7 @@ export async function run(options: Options): Promise<number> {
   const keyring = new Keyring();
   const info = keyring.createKey(options.name, { algorithm: options.algorithm });
   await writeKeyringFile(options.out, keyring);
+  await warnIfCommittable(options.out);
   print(
     `created ${options.out} (mode 0600): key "${info.name}" id ${info.id} ${info.algorithm} v1`,
   );
