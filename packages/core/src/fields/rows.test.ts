@@ -91,6 +91,32 @@ describe('createRowCodec', () => {
     );
   });
 
+  it('refuses a tenant-bound table without its tenant: writes, reads and lookups', () => {
+    const codec = createRowCodec(createFieldCipher({ keyring: setup() }), patients);
+    const { clinic_id: _, ...untenanted } = row;
+    expect(() => codec.encryptRow(untenanted)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_FIELD_CONTEXT_MISSING',
+        message: 'patients.ssn is bound to clinic_id, which the row does not hold',
+      }),
+    );
+    const { clinic_id: __, ...storedUntenanted } = codec.encryptRow(row);
+    expect(() => codec.decryptRow(storedUntenanted)).toThrow(
+      expect.objectContaining({ code: 'ERR_FIELD_CONTEXT_MISSING' }),
+    );
+    for (const lookup of [
+      () => codec.blindIndex('email', 'jane@example.com'),
+      () => codec.blindIndexCandidates('email', 'jane@example.com'),
+    ]) {
+      expect(lookup).toThrow(
+        expect.objectContaining({
+          code: 'ERR_FIELD_CONTEXT_MISSING',
+          message: 'patients.email is bound to clinic_id: pass the tenant id to look it up',
+        }),
+      );
+    }
+  });
+
   it('works the same over a KMS-mode cipher, returning promises', async () => {
     const keyring = setup();
     const fc = createFieldCipher({ kms: createKeyringKms(keyring), keyring });

@@ -135,6 +135,13 @@ export function createRowCodec(
     if (index === undefined) {
       throw new CustosError('ERR_INVALID_ARGUMENT', `${table.table}.${column} has no blind index`);
     }
+    if (table.tenantColumn !== undefined && (tenantId === undefined || tenantId === null)) {
+      // A tenant-bound column's index key is per tenant; one made without it never matches.
+      throw new CustosError(
+        'ERR_FIELD_CONTEXT_MISSING',
+        `${table.table}.${column} is bound to ${table.tenantColumn}: pass the tenant id to look it up`,
+      );
+    }
     const { indexColumn: _, ...rest } = index;
     return { ...rest, table: table.table, column, ...(tenantId === undefined ? {} : { tenantId }) };
   }

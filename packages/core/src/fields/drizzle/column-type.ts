@@ -22,7 +22,9 @@ export interface EncryptedColumnOptions {
   readonly padding?: PaddingOptions;
   /**
    * Returns the current tenant (for example from an `AsyncLocalStorage`), which selects the
-   * tenant's key and is bound to the value. Called on every read and write.
+   * tenant's key and is bound to the value. Called on every read and write. Setting it makes the
+   * column tenant-bound: a read or write while it returns `undefined` (outside the tenant scope)
+   * fails with `ERR_FIELD_CONTEXT_MISSING` rather than using the shared key.
    */
   readonly tenantId?: () => FieldIdentifier | undefined;
 }
@@ -69,10 +71,21 @@ export function encryptedColumnType<T extends FieldValue>(
     ...(options.deterministic ? { deterministic: true } : {}),
     ...(options.padding ? { padding: options.padding } : {}),
   };
-  const context = (): FieldContext => {
-    const tenantId = options.tenantId?.();
-    return tenantId === undefined ? base : { ...base, tenantId };
-  };
+  const tenantOf = options.tenantId;
+  const context =
+    tenantOf === undefined
+      ? () => base
+      : (): FieldContext => {
+          const tenantId = tenantOf();
+          if (tenantId === undefined || tenantId === null) {
+            // Fail closed: unbound, the value would fall back to the shared key.
+            throw new CustosError(
+              'ERR_FIELD_CONTEXT_MISSING',
+              `${options.table}.${column} is bound to a tenant, and tenantId() returned none: run this inside the tenant scope`,
+            );
+          }
+          return { ...base, tenantId };
+        };
   return {
     dataType: () => 'text',
     toDriver: (value: T) => cipher.encrypt(value, context()),

@@ -87,6 +87,22 @@ function behaviour(name: string, open: () => Db) {
       });
     });
 
+    it('refuses to write or read a tenant-bound column outside a tenant scope', async () => {
+      // Fail closed: without a tenant the value would be encrypted under the shared key, unbound.
+      const db = open();
+      const outside = { ...jane, id: 'p-outside', email: 'outside@example.com' };
+      await expect(db.insert(outside)).rejects.toMatchObject({
+        code: 'ERR_FIELD_CONTEXT_MISSING',
+        message:
+          'patients.ssn is bound to a tenant, and tenantId() returned none: run this inside the tenant scope',
+      });
+      expect(await db.raw("select id from patients where id = 'p-outside'")).toEqual([]);
+      await expect(db.selectAll()).rejects.toMatchObject({ code: 'ERR_FIELD_CONTEXT_MISSING' });
+      await expect(db.byEmail('jane@example.com')).rejects.toMatchObject({
+        code: 'ERR_FIELD_CONTEXT_MISSING',
+      });
+    });
+
     it('fails loudly on a plaintext value instead of returning it', async () => {
       const db = open();
       await db.raw(

@@ -92,6 +92,25 @@ function behaviour(name: string, dialect: () => Dialect) {
       expect(aliased).toEqual({ id: 'p2', clinic_id: 'c1', social: '219-09-9999' });
     });
 
+    it('refuses an insert that leaves out the tenant of a tenant-bound table, writing nothing', async () => {
+      await expect(
+        db
+          .insertInto('patients')
+          // A typed query could not leave clinic_id out; a dynamic one can.
+          .values({ id: 'p-untenanted', name: 'X', ssn: '078-05-1120' } as never)
+          .execute(),
+      ).rejects.toMatchObject({
+        code: 'ERR_FIELD_CONTEXT_MISSING',
+        message: expect.stringMatching(/^patients\.ssn is bound to clinic_id/),
+      });
+      const written = await raw()
+        .selectFrom('patients')
+        .select('id')
+        .where('id', '=', 'p-untenanted')
+        .execute();
+      expect(written).toEqual([]);
+    });
+
     it('asks for the id and tenant columns when a select leaves them out', async () => {
       await expect(
         db.selectFrom('patients').select(['ssn']).where('id', '=', 'p1').execute(),
