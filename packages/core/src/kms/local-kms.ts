@@ -403,7 +403,8 @@ export class LocalKms {
 
   #key(name: string): StoredKey {
     const key = this.#keys.get(name);
-    if (key === undefined) throw new CustosError('ERR_KEY_NOT_FOUND', 'encryption key not found');
+    if (key === undefined)
+      throw new CustosError('ERR_KEY_NOT_FOUND', `encryption key "${name}" not found`);
     return key;
   }
 
