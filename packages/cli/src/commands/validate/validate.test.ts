@@ -124,6 +124,23 @@ describe('custos validate', () => {
     });
   });
 
+  it('exits 2 when there is nothing to validate, and says when nothing is known to be required', async () => {
+    const empty = await project({}, false);
+    const vacuous = await custos(['validate', '--environment', 'production'], { cwd: empty });
+    expect(vacuous).toMatchObject({ code: 2, stdout: '' });
+    expect(vacuous.stderr).toMatch(
+      /^custos: nothing to validate: no schema .*\[ERR_INVALID_ARGUMENT\]\n$/,
+    );
+    const definedOnly = await project({ '.env.production': goodEnv() }, false);
+    const partial = await custos(['validate', '--environment', 'production'], {
+      cwd: definedOnly,
+    });
+    expect(partial.code).toBe(0);
+    expect(partial.stdout).toContain(
+      '  note: no schema or example file: only the values the env files define were checked; nothing is known to be required\n',
+    );
+  });
+
   it('exits 2 on usage errors: a missing example or schema, a broken schema', async () => {
     const cwd = await project({}, false);
     const missingExample = await custos(['validate', '--example', 'nope.example'], { cwd });
