@@ -248,6 +248,62 @@ describe('compatibility mode (JWT_SECRET, JWT_SECRET_PREVIOUS, JWT_REFRESH_SECRE
     }
   });
 
+  it("accepts the seeds' spellings: _OLD as a previous secret, _NEW as a next one", async () => {
+    // Seed 002's rotation: add JWT_SECRET_NEW (both accepted), later promote it; JWT_SECRET_OLD.
+    const [old, current, upcoming] = [fresh(), fresh(), fresh()];
+    const sign = async (secret: string) =>
+      createTokenService({
+        keys: await createCompatKeysets({ secrets: { JWT_SECRET: secret } }),
+        issuer,
+        audience,
+      })
+        .issueTokenPair({ subject: 'alice' })
+        .then((pair) => pair.accessToken);
+    const warnings: string[] = [];
+    const keys = await createCompatKeysets({
+      secrets: { JWT_SECRET: current, JWT_SECRET_OLD: old, JWT_SECRET_NEW: upcoming },
+      onWarning: (message) => warnings.push(message),
+    });
+    expect(keys.access.keys.map((k) => k.status)).toEqual(['current', 'previous', 'previous']);
+    const service = createTokenService({ keys, issuer, audience });
+    for (const secret of [old, current, upcoming]) {
+      await expect(service.verifyAccessToken(await sign(secret))).resolves.toMatchObject({
+        sub: 'alice',
+      });
+    }
+    // Only JWT_SECRET signs; the next secret waits for its promotion.
+    const issued = await service.issueTokenPair({ subject: 'bob' });
+    expect(decodeProtectedHeader(issued.accessToken).kid).toBe(keys.access.current.kid);
+    expect(warnings).toEqual([]);
+  });
+
+  it('refuses two spellings of one role, and names a JWT secret it does not read', async () => {
+    await expect(
+      createCompatKeysets({
+        secrets: { JWT_SECRET: fresh(), JWT_SECRET_PREVIOUS: fresh(), JWT_SECRET_OLD: fresh() },
+      }),
+    ).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: 'set one of JWT_SECRET_PREVIOUS and JWT_SECRET_OLD, not both',
+    });
+    await expect(
+      createCompatKeysets({ secrets: { JWT_SECRET: fresh(), JWT_REFRESH_SECRET_NEW: fresh() } }),
+    ).rejects.toMatchObject({
+      code: 'ERR_SECRET_MISSING',
+      message: 'JWT_REFRESH_SECRET_NEW is set but JWT_REFRESH_SECRET is not',
+    });
+    const canary = fresh();
+    const warnings: string[] = [];
+    await createCompatKeysets({
+      secrets: { JWT_SECRET: fresh(), OLD_JWT_SECRET: canary, JWT_ISSUER: 'api' },
+      onWarning: (message) => warnings.push(message),
+    });
+    expect(warnings).toEqual([
+      'OLD_JWT_SECRET looks like a previous or next JWT secret but is not read: name it JWT_SECRET_PREVIOUS (verifies only) or JWT_SECRET_NEXT (verifies before it signs)',
+    ]);
+    expect(warnings.join()).not.toContain(canary);
+  });
+
   it('honours other variable names', async () => {
     const keys = await createCompatKeysets({
       secrets: { SECRET_KEY: fresh() },
