@@ -5,6 +5,7 @@ import {
 } from '@custos/test-support/kysely';
 import { REDIS_URL, requireService, uniqueName } from '@custos/test-support/services';
 import { Redis } from 'ioredis';
+import { Redis as Redis6 } from 'ioredis6';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createMemoryRevocationStore,
@@ -85,19 +86,26 @@ storeContract('memory revocation store', async () => ({
   close: async () => {},
 }));
 
+// The peer range covers ioredis 5 and 6: the same contract runs on both clients.
 describe.runIf(redisUp)('on Redis', () => {
-  storeContract('Redis revocation store', async () => {
-    const redis = new Redis(REDIS_URL);
-    const keyPrefix = `${uniqueName('tokens')}:`;
-    return {
-      store: createRedisRevocationStore({ redis, keyPrefix }),
-      async close() {
-        const keys = await redis.keys(`${keyPrefix}*`);
-        if (keys.length > 0) await redis.del(...keys);
-        await redis.quit();
-      },
-    };
-  });
+  const clients: [string, (url: string) => Redis | Redis6][] = [
+    ['ioredis 5', (url) => new Redis(url)],
+    ['ioredis 6', (url) => new Redis6(url)],
+  ];
+  for (const [major, connect] of clients) {
+    storeContract(`Redis revocation store (${major})`, async () => {
+      const redis = connect(REDIS_URL);
+      const keyPrefix = `${uniqueName('tokens')}:`;
+      return {
+        store: createRedisRevocationStore({ redis, keyPrefix }),
+        async close() {
+          const keys = await redis.keys(`${keyPrefix}*`);
+          if (keys.length > 0) await redis.del(...keys);
+          await redis.quit();
+        },
+      };
+    });
+  }
 });
 
 for (const kind of databaseKinds) {
