@@ -176,6 +176,21 @@ describe('custos server, operator, kv and audit commands', () => {
     expect(help.stdout).toMatch(/delete \[options\] <path>\s+delete the key/);
   });
 
+  it('warns loudly at start-up when it listens beyond loopback without TLS or has no audit sink', async () => {
+    const config = join(dir, 'exposed.json');
+    await writeFile(
+      config,
+      JSON.stringify({ listen: '0.0.0.0:0', storage: 'exposed.db', logLevel: 'warn' }),
+    );
+    const server = await serve(['--config', config], /not initialised/);
+    try {
+      expect(server.output()).toMatch(/^WARNING: listening on 0\.0\.0\.0 without TLS: /m);
+      expect(server.output()).toMatch(/^WARNING: no audit sink: /m);
+    } finally {
+      await stop(server.child);
+    }
+  });
+
   it('runs a production server from a config file: init, unseal from stdin, seal, and verifies its audit log', async () => {
     const auditFile = join(dir, 'audit.log');
     const config = join(dir, 'custos.json');

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { CustosError } from '@custos/core/errors';
 import { ExitCode } from '../../exit-codes.js';
 import { print, warn } from '../../output.js';
+import { productionWarnings } from './production-warnings.js';
 
 interface Options {
   dev: boolean;
@@ -57,6 +58,13 @@ export async function run(options: Options): Promise<number> {
       logLevel: config.logLevel,
       ...(tls ? { tls } : {}),
     });
+    for (const line of productionWarnings({
+      host,
+      tls: tls !== undefined,
+      auditSinks: config.audit.length,
+    })) {
+      warn(line);
+    }
     const status = running.context.seal.status();
     print(
       `custos ${server.serverVersion} listening on ${running.url} (${running.context.storage.description})`,
