@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parseListen, parseServerConfig } from './server-config.js';
 
@@ -50,5 +51,31 @@ describe('server configuration', () => {
   it('parses listen addresses, IPv6 included', () => {
     expect(parseListen('0.0.0.0:8200')).toEqual({ host: '0.0.0.0', port: 8200 });
     expect(parseListen('[::1]:9000')).toEqual({ host: '::1', port: 9000 });
+  });
+
+  it('is documented field by field in docs/operations.md, with an example that parses', async () => {
+    const doc = await readFile(new URL('../../../../docs/operations.md', import.meta.url), 'utf8');
+    const section = doc.slice(
+      doc.indexOf('## Configuration reference'),
+      doc.indexOf('## Production'),
+    );
+    const documented = [...section.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
+    const refusal = (() => {
+      try {
+        parseServerConfig({ storage: 'x.db', notAField: 1 }, '/');
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return '';
+    })();
+    const known = /\(known: ([^)]*)\)/.exec(refusal)?.[1]?.split(', ');
+    expect(known).toBeDefined();
+    expect([...documented].sort()).toEqual([...(known as string[])].sort());
+    const example = /```json\n([\s\S]*?)```/.exec(section)?.[1] as string;
+    expect(parseServerConfig(JSON.parse(example), '/etc/custos')).toMatchObject({
+      listen: '0.0.0.0:8200',
+      tls: { cert: '/etc/custos/tls/cert.pem' },
+      audit: [{ type: 'file', path: '/var/log/custos/audit.log', name: 'file' }],
+    });
   });
 });
