@@ -126,8 +126,9 @@ describe('createFieldCipher({ keyring })', () => {
     // One character of the ciphertext changed (well inside it, so the base64 stays canonical).
     const at = 30;
     const tampered = `${stored.slice(0, at)}${stored[at] === 'A' ? 'B' : 'A'}${stored.slice(at + 1)}`;
+    // Named by table and column (the guide promises both), never by value or row id.
     const notAuthentic =
-      'decryption failed: the ciphertext or its associated data is not authentic';
+      'decryption failed for patients.ssn: the ciphertext or its associated data is not authentic (a value copied from another row, column or tenant, or a wrong key)';
     const attempts: [() => unknown, string, string][] = [
       [() => fc.decrypt(stored, { ...ctx, rowId: 1 }), 'ERR_DECRYPTION_FAILED', notAuthentic],
       [

@@ -1,6 +1,7 @@
 import { type Keyring, parseEnvelope } from '../crypto/index.js';
 import { CustosError, DecryptionFailed, KeyNotFound } from '../errors/index.js';
 import { bindContext, cryptOptions } from './context.js';
+import { fieldDecryptionError } from './decryption-failure.js';
 import { isDeterministicEnvelope, keyNameById, requireFieldCiphertext } from './envelope-peek.js';
 import { createSearchKeys } from './search-keys.js';
 import type {
@@ -52,7 +53,11 @@ export function createKeyringFieldCipher(options: KeyringFieldCipherOptions): Fi
         `decryption failed: ${context.table}.${context.column} holds a ${deterministic ? 'deterministic' : 'randomised'} ciphertext but the context says ${deterministic ? 'randomised' : 'deterministic'}`,
       );
     }
-    return keyring.decrypt(text, cryptOptions(bindContext(context, deterministic)));
+    try {
+      return keyring.decrypt(text, cryptOptions(bindContext(context, deterministic)));
+    } catch (err) {
+      throw fieldDecryptionError(err, context);
+    }
   }
 
   function currentKeys(): CurrentKeys {

@@ -77,7 +77,11 @@ describe('createFieldCipher({ kms })', () => {
     const { fc } = setup();
     const stored = await fc.encrypt('secret', ctx);
     const other = await fc.encrypt('other', { ...ctx, tenantId: 'globex' });
-    const failed = expect.objectContaining({ code: 'ERR_DECRYPTION_FAILED' });
+    const failed = expect.objectContaining({
+      code: 'ERR_DECRYPTION_FAILED',
+      // Where it failed (table and column), never the value, row or tenant.
+      message: expect.stringMatching(new RegExp(`^decryption failed for ${ctx.table}\\.`)),
+    });
     await expect(fc.decrypt(stored, { ...ctx, tenantId: 'globex' })).rejects.toEqual(failed);
     await expect(fc.decrypt(stored, { ...ctx, rowId: 'n2' })).rejects.toEqual(failed);
     await expect(fc.decrypt(stored, { ...ctx, column: 'title' })).rejects.toEqual(failed);

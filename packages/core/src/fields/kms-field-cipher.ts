@@ -3,6 +3,7 @@ import { CustosError, DecryptionFailed } from '../errors/index.js';
 import { BoundedCache } from './bounded-cache.js';
 import { bindContext, cryptOptions } from './context.js';
 import { DATA_KEY, type DataKey, importDataKey } from './data-key.js';
+import { fieldDecryptionError } from './decryption-failure.js';
 import {
   isDeterministicEnvelope,
   joinWrappedKey,
@@ -142,10 +143,18 @@ export function createKmsFieldCipher(options: KmsFieldCipherOptions): AsyncField
           'decryption failed: this value was encrypted with a keyring, and no keyring was given',
         );
       }
-      return { deterministic, plaintext: keyring.decrypt(envelope, cryptOptions(bound)) };
+      try {
+        return { deterministic, plaintext: keyring.decrypt(envelope, cryptOptions(bound)) };
+      } catch (err) {
+        throw fieldDecryptionError(err, context);
+      }
     }
-    const key = await decryptionKey(wrappedKey, context.tenantId);
-    return { deterministic, plaintext: key.keyring.decrypt(envelope, { aad: bound.aad }) };
+    try {
+      const key = await decryptionKey(wrappedKey, context.tenantId);
+      return { deterministic, plaintext: key.keyring.decrypt(envelope, { aad: bound.aad }) };
+    } catch (err) {
+      throw fieldDecryptionError(err, context);
+    }
   }
 
   async function sealRandomized(plaintext: Buffer, context: FieldContext, fresh: boolean) {
