@@ -10,6 +10,7 @@ import { CustosError } from '@custos/core/errors';
 import type { TokenEntry } from '../auth/token-store.js';
 import type { Barrier } from '../barrier/barrier.js';
 import { ServerError } from '../errors.js';
+import { AUDIT } from '../storage/layout.js';
 import { ChainedSink, type CheckpointRecord, type CheckpointSigner } from './audit-chain.js';
 import type { ChainState, FileStart } from './audit-continuity.js';
 import { type AuditKey, type AuditScalar, hmacScalars, hmacValue } from './hmac-values.js';
@@ -59,10 +60,10 @@ export const NEW_FILE_PATH = 'sys/audit/new-file/';
 /** Starts of files kept per sink (the oldest are dropped): years of daily rotation. */
 export const MAX_FILE_RECORDS = 1000;
 
-const SIGNING_KEY_PATH = 'sys/audit/signing-key';
-const HMAC_KEY_PREFIX = 'sys/audit/hmac-key/';
-const CHECKPOINT_PREFIX = 'sys/audit/checkpoint/';
-const FILES_PREFIX = 'sys/audit/files/';
+const SIGNING_KEY_PATH = AUDIT.prefix + AUDIT.signingKey;
+const HMAC_KEY_PREFIX = AUDIT.prefix + AUDIT.hmacKey;
+const CHECKPOINT_PREFIX = AUDIT.prefix + AUDIT.checkpoint;
+const FILES_PREFIX = AUDIT.prefix + AUDIT.files;
 
 /**
  * Fans each audit entry out to every sink, each with its own HMAC key and hash chain. A request

@@ -2,6 +2,7 @@ import { type KeyObject, randomUUID } from 'node:crypto';
 import { hmacSha256 } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
 import { type Barrier, retryOnConflict } from '../barrier/barrier.js';
+import { APPROLE } from '../storage/layout.js';
 
 /** A role's settings (Vault's AppRole fields custos supports). */
 export interface ApproleRole {
@@ -28,11 +29,11 @@ interface SecretIdEntry {
   metadata: Record<string, string>;
 }
 
-const ROLE = 'auth/approle/role/';
-const ROLE_ID = 'auth/approle/role-id/';
+const ROLE = APPROLE.prefix + APPROLE.role;
+const ROLE_ID = APPROLE.prefix + APPROLE.roleId;
 /** Vault's refusal of a role_id another role has. */
 const ROLE_ID_IN_USE = 'role_id already in use';
-const SECRET_ID = 'auth/approle/secret-id/';
+const SECRET_ID = APPROLE.prefix + APPROLE.secretId;
 const ROLE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /**

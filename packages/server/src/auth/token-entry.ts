@@ -1,4 +1,5 @@
 import type { BarrierWriter } from '../barrier/barrier.js';
+import { TOKENS } from '../storage/layout.js';
 import type { Lifetime } from './token-lifetime.js';
 
 /**
@@ -32,13 +33,13 @@ export interface TokenEntry extends Lifetime {
  */
 export const TOKEN_PATHS = {
   /** `id/<hash>`: the entry. */
-  id: 'sys/token/id/',
+  id: TOKENS.prefix + TOKENS.id,
   /** `accessor/<accessor>`: `{ hash }`. */
-  accessor: 'sys/token/accessor/',
+  accessor: TOKENS.prefix + TOKENS.accessor,
   /** `child/<parent hash>/<child hash>`: one link per child, listed to revoke a tree. */
-  child: 'sys/token/child/',
+  child: TOKENS.prefix + TOKENS.child,
   /** `due/<Unix seconds, 12 digits>/<hash>`: when the sweeper must revoke it (0 = now). */
-  due: 'sys/token/due/',
+  due: TOKENS.prefix + TOKENS.due,
 } as const;
 
 /** The link from a parent to one of its children. */

@@ -21,6 +21,8 @@ export {
   remainingTtl,
 } from './token-lifetime.js';
 
+import { CORE } from '../storage/layout.js';
+
 /** Parameters for a new token. */
 export interface CreateTokenInput {
   readonly policies: readonly string[];
@@ -52,7 +54,7 @@ export interface TokenStoreOptions {
   readonly onSweepError?: (error: unknown) => void;
 }
 
-const HMAC_KEY_PATH = 'core/token-hmac-key';
+const HMAC_KEY_PATH = CORE.prefix + CORE.tokenHmacKey;
 const { id: ID, accessor: ACCESSOR, child: CHILD, due: DUE } = TOKEN_PATHS;
 export const TOKEN_PREFIX = 'cst.';
 

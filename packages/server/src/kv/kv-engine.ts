@@ -2,6 +2,7 @@ import { CustosError } from '@custos/core/errors';
 import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
 import { isServerError, ServerError } from '../errors.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
+import { KV } from '../storage/layout.js';
 import {
   addVersion,
   DEFAULT_KV_CONFIG,
@@ -42,9 +43,10 @@ export type VersionRead =
  * ```
  */
 export function createKvEngine(barrier: Barrier, mount: string, now: () => number = Date.now) {
-  const configPath = `kv/${mount}/config`;
-  const metaPath = (key: string) => `kv/${mount}/meta/${key}`;
-  const versionPath = (key: string, version: number) => `kv/${mount}/ver/${version}/${key}`;
+  const area = KV.prefix(mount);
+  const configPath = area + KV.config;
+  const metaPath = (key: string) => `${area}${KV.meta}${key}`;
+  const versionPath = (key: string, version: number) => `${area}${KV.version}${version}/${key}`;
   const locks = new KeyedMutex();
 
   const config = async (r: Pick<BarrierWriter, 'read'> = barrier): Promise<KvConfig> =>

@@ -1,9 +1,10 @@
 import { CustosError } from '@custos/core/errors';
 import type { Barrier } from '../barrier/barrier.js';
+import { POLICIES } from '../storage/layout.js';
 import { Acl } from './acl.js';
 import { type Policy, parsePolicy, validatePolicyName } from './policy-parse.js';
 
-const PREFIX = 'sys/policy/';
+const PREFIX = POLICIES.prefix;
 
 /**
  * What every token may do to itself, as Vault's `default` policy allows. Stored (and editable)

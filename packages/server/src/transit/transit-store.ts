@@ -26,13 +26,13 @@ import type { CreateTransitKeyOptions, KeyState, TransitKeyConfigChange } from '
 import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
 import { isServerError } from '../errors.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
-import { USAGE_PREFIX } from './usage-log.js';
+import { TRANSIT, TRANSIT_USAGE } from '../storage/layout.js';
 
-const POLICY = 'transit/policy/';
-const VERSION = 'transit/key/';
+const POLICY = TRANSIT.prefix + TRANSIT.policy;
+const VERSION = TRANSIT.prefix + TRANSIT.key;
 const versionPath = (name: string, version: number) => `${VERSION}${name}/${version}`;
 /** Fingerprints of revoked key material, kept after the key is deleted (see the kms NOTES). */
-const REVOKED = 'transit/revoked-material/';
+const REVOKED = TRANSIT.prefix + TRANSIT.revokedMaterial;
 
 /** What a revoked-material entry records: the key the material was revoked with. */
 interface RevokedMaterial {
@@ -284,7 +284,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
    * new key's history.
    */
   const dropUsage = async (tx: BarrierWriter, name: string) => {
-    for (const path of await tx.listPaths(`${USAGE_PREFIX}${name}/`)) await tx.remove(path);
+    for (const path of await tx.listPaths(`${TRANSIT_USAGE.prefix}${name}/`)) await tx.remove(path);
   };
 
   /** The versions a key still holds, read inside `tx`. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Barrier } from '../barrier/barrier.js';
+import { TRANSIT_USAGE } from '../storage/layout.js';
 
 /**
  * One use of a transit key: what, whether it worked, which request and the token's display name.
@@ -17,8 +18,7 @@ export interface KeyUsageEntry {
 }
 
 /** Where usage segments live: `transit/usage/<key>/<time>-<random>`. */
-export const USAGE_PREFIX = 'transit/usage/';
-const PREFIX = USAGE_PREFIX;
+const PREFIX = TRANSIT_USAGE.prefix;
 
 /** Only the fields an entry shows (segments written before accessors were dropped held one). */
 const shown = ({ time, operation, success, version, display_name, request_id }: KeyUsageEntry) => ({
