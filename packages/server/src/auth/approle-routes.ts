@@ -3,10 +3,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { bodyOf } from '../http/body-parser.js';
 import { noContent, ok } from '../http/envelope.js';
+import { boolOr, durationField, intField, stringList, stringMap } from '../http/fields.js';
 import { isListRequest } from '../http/route-access.js';
-import { parseDurationSeconds } from '../lib/duration.js';
 import type { ApproleRole } from './approle-store.js';
-import { count, flag, stringList, stringMap } from './params.js';
 import { authBlock } from './token-response.js';
 
 const nameOf = (request: FastifyRequest) => (request.params as { name: string }).name;
@@ -16,18 +15,17 @@ function roleInput(body: Record<string, unknown>): Partial<ApproleRole> {
   if (body.token_policies !== undefined || body.policies !== undefined) {
     input.token_policies = stringList(body.token_policies ?? body.policies, 'token_policies');
   }
-  if (body.token_ttl !== undefined)
-    input.token_ttl = parseDurationSeconds(body.token_ttl, 'token_ttl');
+  if (body.token_ttl !== undefined) input.token_ttl = durationField(body.token_ttl, 'token_ttl');
   if (body.token_max_ttl !== undefined)
-    input.token_max_ttl = parseDurationSeconds(body.token_max_ttl, 'token_max_ttl');
+    input.token_max_ttl = durationField(body.token_max_ttl, 'token_max_ttl');
   if (body.token_num_uses !== undefined)
-    input.token_num_uses = count(body.token_num_uses, 'token_num_uses');
+    input.token_num_uses = intField(body.token_num_uses, 'token_num_uses');
   if (body.secret_id_num_uses !== undefined)
-    input.secret_id_num_uses = count(body.secret_id_num_uses, 'secret_id_num_uses');
+    input.secret_id_num_uses = intField(body.secret_id_num_uses, 'secret_id_num_uses');
   if (body.secret_id_ttl !== undefined)
-    input.secret_id_ttl = parseDurationSeconds(body.secret_id_ttl, 'secret_id_ttl');
+    input.secret_id_ttl = durationField(body.secret_id_ttl, 'secret_id_ttl');
   if (body.bind_secret_id !== undefined)
-    input.bind_secret_id = flag(body.bind_secret_id, 'bind_secret_id', true);
+    input.bind_secret_id = boolOr(body.bind_secret_id, 'bind_secret_id', true);
   return input;
 }
 

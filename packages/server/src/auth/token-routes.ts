@@ -3,21 +3,20 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { bodyOf } from '../http/body-parser.js';
 import { noContent, ok } from '../http/envelope.js';
-import { parseDurationSeconds } from '../lib/duration.js';
-import { count, flag, stringList, stringMap } from './params.js';
+import {
+  boolOr,
+  durationField,
+  intField,
+  optionalDuration,
+  requiredString,
+  stringList,
+  stringMap,
+} from '../http/fields.js';
 import { authBlock, lookupData } from './token-response.js';
 import type { TokenEntry } from './token-store.js';
 
 function caller(request: FastifyRequest): TokenEntry {
   return request.custos.entry as TokenEntry;
-}
-
-function stringParam(body: Record<string, unknown>, field: string): string {
-  const value = body[field];
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new CustosError('ERR_INVALID_REQUEST', `missing ${field}`);
-  }
-  return value;
 }
 
 /**
@@ -45,10 +44,10 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ServerContext): v
         "child policies must be a subset of the parent's policies",
       );
     }
-    if (!flag(body.no_default_policy, 'no_default_policy', false) && !policies.includes('root')) {
+    if (!boolOr(body.no_default_policy, 'no_default_policy', false) && !policies.includes('root')) {
       policies = [...new Set([...policies, 'default'])];
     }
-    const orphan = flag(body.no_parent, 'no_parent', false);
+    const orphan = boolOr(body.no_parent, 'no_parent', false);
     if (orphan && !request.custos.acl?.allows('auth/token/create', 'sudo')) {
       throw new CustosError(
         'ERR_PERMISSION_DENIED',
@@ -62,14 +61,14 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ServerContext): v
       throw new CustosError('ERR_INVALID_REQUEST', 'periodic tokens are not supported');
     const { token, entry } = await ctx.tokens.create({
       policies,
-      ...(body.ttl === undefined ? {} : { ttlSeconds: parseDurationSeconds(body.ttl, 'ttl') }),
+      ...(body.ttl === undefined ? {} : { ttlSeconds: durationField(body.ttl, 'ttl') }),
       ...(body.explicit_max_ttl === undefined
         ? {}
         : {
-            explicitMaxTtlSeconds: parseDurationSeconds(body.explicit_max_ttl, 'explicit_max_ttl'),
+            explicitMaxTtlSeconds: durationField(body.explicit_max_ttl, 'explicit_max_ttl'),
           }),
-      renewable: flag(body.renewable, 'renewable', true),
-      numUses: body.num_uses === undefined ? 0 : count(body.num_uses, 'num_uses'),
+      renewable: boolOr(body.renewable, 'renewable', true),
+      numUses: body.num_uses === undefined ? 0 : intField(body.num_uses, 'num_uses'),
       displayName: typeof body.display_name === 'string' ? `token-${body.display_name}` : 'token',
       meta: stringMap(body.meta, 'meta'),
       parent,
@@ -85,20 +84,20 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ServerContext): v
   );
 
   app.post(`${base}/lookup`, async (request, reply) => {
-    const token = stringParam(bodyOf(request), 'token');
+    const token = requiredString(bodyOf(request).token, 'token');
     const entry = await ctx.tokens.lookup(token);
     if (entry === undefined) throw new CustosError('ERR_INVALID_REQUEST', 'bad token');
     return ok(request, reply, lookupData(entry, ctx.tokens.now(), token));
   });
 
   app.post(`${base}/lookup-accessor`, async (request, reply) => {
-    const entry = await ctx.tokens.byAccessor(stringParam(bodyOf(request), 'accessor'));
+    const entry = await ctx.tokens.byAccessor(requiredString(bodyOf(request).accessor, 'accessor'));
     if (entry === undefined) throw new CustosError('ERR_INVALID_REQUEST', 'invalid accessor');
     return ok(request, reply, lookupData(entry, ctx.tokens.now()));
   });
 
   const increment = (body: Record<string, unknown>) =>
-    body.increment === undefined ? undefined : parseDurationSeconds(body.increment, 'increment');
+    optionalDuration(body.increment, 'increment');
 
   const renewed = async (entry: TokenEntry | undefined, body: Record<string, unknown>) => {
     if (entry === undefined) throw new PermissionDenied();
@@ -113,14 +112,17 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ServerContext): v
 
   app.post(`${base}/renew`, async (request, reply) => {
     const body = bodyOf(request);
-    const token = stringParam(body, 'token');
+    const token = requiredString(body.token, 'token');
     const entry = await renewed(await ctx.tokens.lookup(token), body);
     return ok(request, reply, null, { auth: authBlock(token, entry, ctx.tokens.now()) });
   });
 
   app.post(`${base}/renew-accessor`, async (request, reply) => {
     const body = bodyOf(request);
-    const entry = await renewed(await ctx.tokens.byAccessor(stringParam(body, 'accessor')), body);
+    const entry = await renewed(
+      await ctx.tokens.byAccessor(requiredString(body.accessor, 'accessor')),
+      body,
+    );
     // Named by accessor: the token itself is not returned (as Vault).
     return ok(request, reply, null, { auth: authBlock('', entry, ctx.tokens.now()) });
   });
@@ -133,12 +135,12 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ServerContext): v
   // Revocation does not need a live token: an expired one (or one whose parent died) is
   // removed with its tree at once instead of waiting for the sweeper.
   app.post(`${base}/revoke`, async (request, reply) => {
-    await ctx.tokens.revokeToken(stringParam(bodyOf(request), 'token'));
+    await ctx.tokens.revokeToken(requiredString(bodyOf(request).token, 'token'));
     return noContent(reply);
   });
 
   app.post(`${base}/revoke-accessor`, async (request, reply) => {
-    await ctx.tokens.revokeAccessor(stringParam(bodyOf(request), 'accessor'));
+    await ctx.tokens.revokeAccessor(requiredString(bodyOf(request).accessor, 'accessor'));
     return noContent(reply);
   });
 }

@@ -3,8 +3,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bodyOf } from '../http/body-parser.js';
 import { envelope, noContent, ok } from '../http/envelope.js';
 import { HttpResponseError } from '../http/error-mapping.js';
+import { durationField, intField, jsonBool } from '../http/fields.js';
 import { isListRequest } from '../http/route-access.js';
-import { formatDuration, parseDurationSeconds } from '../lib/duration.js';
+import { formatDuration } from '../lib/duration.js';
 import { checkDataKeys } from './kv-data-keys.js';
 import type { KvEngine } from './kv-engine.js';
 import {
@@ -24,19 +25,15 @@ function keyOf(request: FastifyRequest, allowFolder = false): string {
   return key;
 }
 
-function integer(value: unknown, message: string): number {
-  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw invalid(message);
-  return n;
-}
-
 function casOf(body: Record<string, unknown>): number | undefined {
   const options = body.options;
   if (options === undefined || options === null) return undefined;
   if (typeof options !== 'object' || Array.isArray(options))
     throw invalid('options must be an object');
   const cas = (options as Record<string, unknown>).cas;
-  return cas === undefined ? undefined : integer(cas, 'error parsing check-and-set parameter');
+  return cas === undefined
+    ? undefined
+    : intField(cas, 'cas', 'error parsing check-and-set parameter');
 }
 
 function dataOf(body: Record<string, unknown>): Record<string, unknown> {
@@ -51,7 +48,7 @@ function versionsOf(body: Record<string, unknown>): number[] {
   const versions = body.versions;
   if (!Array.isArray(versions) || versions.length === 0)
     throw invalid('no version number provided');
-  return versions.map((v) => integer(v, 'versions must be integers'));
+  return versions.map((v) => intField(v, 'versions', 'versions must be integers'));
 }
 
 function requireMergePatch(request: FastifyRequest): void {
@@ -120,7 +117,7 @@ export function registerKvRoutes(app: FastifyInstance, mount: string, kv: KvEngi
       const version =
         query.version === undefined
           ? undefined
-          : integer(query.version, 'version must be an integer');
+          : intField(query.version, 'version', 'version must be an integer');
       const found = await kv.read(key, version);
       if (found.kind === 'missing') throw new CustosError('ERR_NOT_FOUND', 'not found');
       if (found.kind === 'unavailable') unavailable(request, found.meta, found.version, undefined);
@@ -264,11 +261,8 @@ export function registerKvRoutes(app: FastifyInstance, mount: string, kv: KvEngi
       const version =
         query.version === undefined
           ? undefined
-          : integer(query.version, 'version must be an integer');
-      const depth =
-        query.depth === undefined
-          ? 0
-          : integer(query.depth, 'depth must be a non-negative integer');
+          : intField(query.version, 'version', 'version must be an integer');
+      const depth = query.depth === undefined ? 0 : intField(query.depth, 'depth');
       const found = await kv.read(keyOf(request), version);
       if (found.kind === 'missing') throw new CustosError('ERR_NOT_FOUND', 'not found');
       if (found.kind === 'unavailable') {
@@ -299,16 +293,12 @@ type MetadataFields = Settings & {
 function settingsOf(body: Record<string, unknown>): Settings {
   const fields: Settings = {};
   if (body.max_versions !== undefined)
-    fields.max_versions = integer(body.max_versions, 'max_versions must be a non-negative integer');
+    fields.max_versions = intField(body.max_versions, 'max_versions');
   if (body.cas_required !== undefined) {
-    if (typeof body.cas_required !== 'boolean') throw invalid('cas_required must be a boolean');
-    fields.cas_required = body.cas_required;
+    fields.cas_required = jsonBool(body.cas_required, 'cas_required');
   }
   if (body.delete_version_after !== undefined) {
-    fields.delete_version_after = parseDurationSeconds(
-      body.delete_version_after,
-      'delete_version_after',
-    );
+    fields.delete_version_after = durationField(body.delete_version_after, 'delete_version_after');
   }
   return fields;
 }

@@ -1,9 +1,9 @@
 import { CustosError, PermissionDenied } from '@custos/core/errors';
 import type { FastifyInstance } from 'fastify';
-import { stringList } from '../auth/params.js';
 import type { ServerContext } from '../context.js';
 import { bodyOf } from '../http/body-parser.js';
 import { ok } from '../http/envelope.js';
+import { stringList } from '../http/fields.js';
 import { setOwn } from '../lib/own-property.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { describeMount, MOUNTS, mountOf } from './mounts.js';

@@ -16,9 +16,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { bodyOf } from '../http/body-parser.js';
 import { ok } from '../http/envelope.js';
+import { base64Field, optionalBase64, optionalBool, optionalInt } from '../http/fields.js';
 import { itemsOf, runItems, sendResults } from './batch.js';
 import { createUsageRecorder } from './key-usage.js';
-import { base64Field, optionalBase64, optionalBoolean, optionalInteger } from './params.js';
 import { refuseCreationSettings, upsertOptions } from './upsert.js';
 
 type Params = { name: string; algorithm?: string; type?: string; bytes?: string };
@@ -104,7 +104,7 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
         if (!input.batch) base64Field(body.plaintext, 'plaintext');
         await ctx.transit.createKey(name, upsertOptions(body, items));
       }
-      const requested = optionalInteger(body.key_version, 'key_version');
+      const requested = optionalInt(body.key_version, 'key_version');
       const session = await ctx.transit.forEncryption(
         name,
         items.length,
@@ -112,7 +112,7 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
       );
       const results = await runItems(items, async (item) => {
         const binding = bindingOf(item, body);
-        const keyVersion = optionalInteger(item.key_version, 'key_version') ?? requested;
+        const keyVersion = optionalInt(item.key_version, 'key_version') ?? requested;
         const plaintext = base64Field(item.plaintext, 'plaintext');
         const { ciphertext, keyVersion: used } = encryptWithKey(await session.take(keyVersion), {
           plaintext,
@@ -162,14 +162,14 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
       const body = bodyOf(request);
       const input = itemsOf(request);
       const { items } = input;
-      const requested = optionalInteger(body.key_version, 'key_version');
+      const requested = optionalInt(body.key_version, 'key_version');
       const session = await ctx.transit.forEncryption(name, items.length, [
         ...items.flatMap((i) => versionIn(i.ciphertext)),
         ...versionsRequested(items, body),
       ]);
       const results = await runItems(items, async (item) => {
         const binding = bindingOf(item, body);
-        const keyVersion = optionalInteger(item.key_version, 'key_version') ?? requested;
+        const keyVersion = optionalInt(item.key_version, 'key_version') ?? requested;
         const { plaintext } = decryptWithKey(session.view, {
           ciphertext: item.ciphertext,
           ...binding,
@@ -207,7 +207,7 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
             'invalid type; must be plaintext or wrapped',
           );
         const body = bodyOf(request);
-        const key = randomDataKey(optionalInteger(body.bits, 'bits') ?? 256);
+        const key = randomDataKey(optionalInt(body.bits, 'bits') ?? 256);
         const context = optionalBase64(body.context, 'context');
         const session = await ctx.transit.forEncryption(name, 1);
         const { ciphertext, keyVersion } = encryptWithKey(await session.take(undefined), {
@@ -242,7 +242,7 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
             view,
             base64Field(item.input, 'input'),
             algorithm,
-            optionalInteger(item.key_version ?? body.key_version, 'key_version'),
+            optionalInt(item.key_version ?? body.key_version, 'key_version'),
           );
           return { hmac, key_version: parseVersioned(hmac).version };
         });
@@ -266,7 +266,7 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
     const marshaling = body.marshaling_algorithm ?? undefined;
     if (marshaling !== undefined && marshaling !== 'asn1' && marshaling !== 'jws')
       throw invalidMarshaling();
-    if (optionalBoolean(body.prehashed, 'prehashed'))
+    if (optionalBool(body.prehashed, 'prehashed'))
       throw new CustosError('ERR_INVALID_REQUEST', 'prehashed input is not supported');
     return {
       ...(typeof hash === 'string' ? { hashAlgorithm: hash } : {}),
@@ -285,7 +285,7 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
         const { items } = input;
         const view = await ctx.transit.view(name, versionsRequested(items, body));
         const results = await runItems(items, async (item) => {
-          const keyVersion = optionalInteger(item.key_version ?? body.key_version, 'key_version');
+          const keyVersion = optionalInt(item.key_version ?? body.key_version, 'key_version');
           const { signature, keyVersion: used } = signWithKey(
             view,
             base64Field(item.input, 'input'),
@@ -353,7 +353,7 @@ export function registerTransitCryptoRoutes(app: FastifyInstance, ctx: ServerCon
   for (const url of ['/v1/transit/random', '/v1/transit/random/:bytes']) {
     post(url, async (request, reply) => {
       const body = bodyOf(request);
-      const count = optionalInteger(params(request).bytes ?? body.bytes, 'bytes') ?? 32;
+      const count = optionalInt(params(request).bytes ?? body.bytes, 'bytes') ?? 32;
       if (count < 1 || count > 128 * 1024)
         throw new CustosError('ERR_INVALID_REQUEST', 'bytes must be from 1 to 131072');
       const format = body.format ?? 'base64';

@@ -18,22 +18,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { bodyOf } from '../http/body-parser.js';
 import { noContent, ok } from '../http/envelope.js';
+import { durationField, optionalBool, optionalInt, timeField } from '../http/fields.js';
 import { isListRequest } from '../http/route-access.js';
-import { parseDurationSeconds } from '../lib/duration.js';
-import { optionalBoolean, optionalInteger } from './params.js';
 
 const nameOf = (request: FastifyRequest) => (request.params as { name: string }).name;
 
 function invalid(message: string): CustosError {
   return new CustosError('ERR_INVALID_REQUEST', message);
-}
-
-function expiresAt(value: unknown): string | null | undefined {
-  if (value === undefined) return undefined;
-  if (value === null || value === '') return null;
-  if (typeof value !== 'string' || Number.isNaN(Date.parse(value)))
-    throw invalid('expires_at must be an ISO 8601 time');
-  return new Date(value).toISOString();
 }
 
 /**
@@ -51,25 +42,19 @@ export function createOptions(body: Record<string, unknown>): CreateTransitKeyOp
   };
   set('type', body.type);
   set('purpose', body.purpose);
-  set('derived', optionalBoolean(body.derived, 'derived'));
-  set('convergentEncryption', optionalBoolean(body.convergent_encryption, 'convergent_encryption'));
-  set('exportable', optionalBoolean(body.exportable, 'exportable'));
-  set(
-    'allowPlaintextBackup',
-    optionalBoolean(body.allow_plaintext_backup, 'allow_plaintext_backup'),
-  );
+  set('derived', optionalBool(body.derived, 'derived'));
+  set('convergentEncryption', optionalBool(body.convergent_encryption, 'convergent_encryption'));
+  set('exportable', optionalBool(body.exportable, 'exportable'));
+  set('allowPlaintextBackup', optionalBool(body.allow_plaintext_backup, 'allow_plaintext_backup'));
   set(
     'decryptAfterRevocation',
-    optionalBoolean(body.decrypt_after_revocation, 'decrypt_after_revocation'),
+    optionalBool(body.decrypt_after_revocation, 'decrypt_after_revocation'),
   );
   if (body.auto_rotate_period !== undefined)
-    options.autoRotatePeriodSeconds = parseDurationSeconds(
-      body.auto_rotate_period,
-      'auto_rotate_period',
-    );
-  const expires = expiresAt(body.expires_at);
+    options.autoRotatePeriodSeconds = durationField(body.auto_rotate_period, 'auto_rotate_period');
+  const expires = timeField(body.expires_at, 'expires_at');
   if (expires !== undefined) options.expiresAt = expires;
-  const rotateAfter = optionalInteger(body.rotate_after_encryptions, 'rotate_after_encryptions');
+  const rotateAfter = optionalInt(body.rotate_after_encryptions, 'rotate_after_encryptions');
   if (rotateAfter !== undefined) options.rotateAfterEncryptions = rotateAfter;
   return options as CreateTransitKeyOptions;
 }
@@ -133,29 +118,29 @@ export function registerTransitKeyRoutes(app: FastifyInstance, ctx: ServerContex
       };
       set(
         'minDecryptionVersion',
-        optionalInteger(body.min_decryption_version, 'min_decryption_version'),
+        optionalInt(body.min_decryption_version, 'min_decryption_version'),
       );
       set(
         'minEncryptionVersion',
-        optionalInteger(body.min_encryption_version, 'min_encryption_version'),
+        optionalInt(body.min_encryption_version, 'min_encryption_version'),
       );
-      set('deletionAllowed', optionalBoolean(body.deletion_allowed, 'deletion_allowed'));
-      set('exportable', optionalBoolean(body.exportable, 'exportable'));
+      set('deletionAllowed', optionalBool(body.deletion_allowed, 'deletion_allowed'));
+      set('exportable', optionalBool(body.exportable, 'exportable'));
       set(
         'allowPlaintextBackup',
-        optionalBoolean(body.allow_plaintext_backup, 'allow_plaintext_backup'),
+        optionalBool(body.allow_plaintext_backup, 'allow_plaintext_backup'),
       );
       set(
         'decryptAfterRevocation',
-        optionalBoolean(body.decrypt_after_revocation, 'decrypt_after_revocation'),
+        optionalBool(body.decrypt_after_revocation, 'decrypt_after_revocation'),
       );
       set(
         'rotateAfterEncryptions',
-        optionalInteger(body.rotate_after_encryptions, 'rotate_after_encryptions'),
+        optionalInt(body.rotate_after_encryptions, 'rotate_after_encryptions'),
       );
-      set('expiresAt', expiresAt(body.expires_at));
+      set('expiresAt', timeField(body.expires_at, 'expires_at'));
       if (body.auto_rotate_period !== undefined) {
-        change.autoRotatePeriodSeconds = parseDurationSeconds(
+        change.autoRotatePeriodSeconds = durationField(
           body.auto_rotate_period,
           'auto_rotate_period',
         );
@@ -178,7 +163,7 @@ export function registerTransitKeyRoutes(app: FastifyInstance, ctx: ServerContex
     method: 'POST',
     url: `${base}/:name/trim`,
     handler: async (request, reply) => {
-      const min = optionalInteger(bodyOf(request).min_available_version, 'min_available_version');
+      const min = optionalInt(bodyOf(request).min_available_version, 'min_available_version');
       if (min === undefined) throw invalid("missing 'min_available_version'");
       await ctx.transit.trim(nameOf(request), min);
       return ok(request, reply, await describe(request));
@@ -201,7 +186,7 @@ export function registerTransitKeyRoutes(app: FastifyInstance, ctx: ServerContex
   app.get(`${base}/:name/usage`, async (request, reply) => {
     if (!(await ctx.transit.exists(nameOf(request))))
       throw new CustosError('ERR_NOT_FOUND', 'not found');
-    const limit = optionalInteger((request.query as Record<string, unknown>).limit, 'limit') ?? 100;
+    const limit = optionalInt((request.query as Record<string, unknown>).limit, 'limit') ?? 100;
     return ok(request, reply, {
       usage: await ctx.transitUsage.read(nameOf(request), Math.min(limit, 10_000)),
     });
@@ -222,11 +207,7 @@ export function registerTransitKeyRoutes(app: FastifyInstance, ctx: ServerContex
           throw invalid('name must be a string');
         // The store checks the name as key creation does ('', 'a/b', '../x' are refused).
         const rename = (request.params as { name?: string }).name ?? named;
-        await ctx.transit.restore(
-          body.backup,
-          rename,
-          optionalBoolean(body.force, 'force') ?? false,
-        );
+        await ctx.transit.restore(body.backup, rename, optionalBool(body.force, 'force') ?? false);
         return noContent(reply);
       },
     });
