@@ -3,15 +3,15 @@
  * root of the storage view its owner is given, ending in `/`) and the keys its owner uses inside
  * it, relative to that prefix. A new kind of stored entry gets its key here, inside the area of
  * the component that owns it; a new component gets a new area whose prefix no other area's
- * starts with.
+ * starts with (an area nests only inside its owner's: the usage log inside transit).
  *
  * The full storage path of an entry is `prefix + key`; the barrier encrypts each value with that
  * full path as associated data, so an entry never moves once written.
  *
  * @example
  * ```ts
- * const view = prefixedView(barrier, TRANSIT.prefix);
- * await view.read(TRANSIT.policy + 'orders'); // storage path transit/policy/orders
+ * const view = barrierView(barrier, TRANSIT.prefix);
+ * await view.read(`${TRANSIT.policy}orders`); // storage path transit/policy/orders
  * ```
  * @module
  */
@@ -101,7 +101,3 @@ export const KV = {
   /** `ver/<version>/<key>`: one version's data. */
   version: 'ver/',
 } as const;
-
-/** The full storage path of `key` in an area. */
-export const storagePath = (area: { readonly prefix: string }, key: string): string =>
-  area.prefix + key;
