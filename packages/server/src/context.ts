@@ -9,7 +9,11 @@ import type { StorageDatabase } from './storage/database.js';
 import type { TransitStore } from './transit/transit-store.js';
 import type { UsageLog } from './transit/usage-log.js';
 
-/** Everything route modules need, built once at start (`server.ts`). */
+/**
+ * Every component of a running server, built once at start (`server.ts`). Only the
+ * composition root (server.ts, lifecycle.ts, app/) holds it; route groups and engines are
+ * given the members they use.
+ */
 export interface ServerContext {
   readonly storage: StorageDatabase;
   readonly seal: SealManager;

@@ -17,7 +17,7 @@ export interface InitOutput {
  * ```
  */
 export async function initialize(
-  ctx: ServerContext,
+  ctx: Pick<ServerContext, 'seal' | 'tokens'>,
   shares: number,
   threshold: number,
   options: { rootTokenId?: string; stayUnsealed?: boolean } = {},
@@ -39,7 +39,7 @@ export async function initialize(
  * audit log closed (with final checkpoints) while the keys are still held, then every key is
  * dropped (see `wireSealHooks`).
  */
-export async function sealServer(ctx: ServerContext): Promise<void> {
+export async function sealServer(ctx: Pick<ServerContext, 'seal'>): Promise<void> {
   await ctx.seal.seal();
 }
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { buildApp } from './app/build-app.js';
 import { AuditBroker } from './audit/audit-broker.js';
 import { type AuditSink, createFileSink, createStdoutSink } from './audit/sinks.js';
 import { createApproleStore } from './auth/approle-store.js';
@@ -7,7 +8,6 @@ import { createTokenStore } from './auth/token-store.js';
 import { createBarrier } from './barrier/barrier.js';
 import type { AuditSinkConfig } from './config/server-config.js';
 import type { ServerContext } from './context.js';
-import { buildApp } from './http/app.js';
 import { createKvEngine } from './kv/kv-engine.js';
 import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
 import { createPolicyStore } from './policy/policy-store.js';

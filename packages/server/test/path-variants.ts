@@ -5,8 +5,8 @@
  */
 import { request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
-import type { RouteEntry } from '../src/http/app.js';
-import { ROUTER_OPTIONS } from '../src/http/app.js';
+import type { RouteEntry } from '../src/http/route-table.js';
+import { ROUTER_OPTIONS } from '../src/http/router-options.js';
 
 /** One spelling of a path: what it tries, and the request target (from `/`) to send. */
 export interface PathVariant {

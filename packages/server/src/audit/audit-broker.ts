@@ -9,7 +9,9 @@ import {
 import { CustosError } from '@custos/core/errors';
 import type { TokenEntry } from '../auth/token-store.js';
 import type { Barrier } from '../barrier/barrier.js';
+import { barrierView } from '../barrier/barrier-view.js';
 import { ServerError } from '../errors.js';
+import { AUDIT } from '../storage/layout.js';
 import { ChainedSink, type CheckpointRecord, type CheckpointSigner } from './audit-chain.js';
 import type { ChainState, FileStart } from './audit-continuity.js';
 import { type AuditKey, type AuditScalar, hmacScalars, hmacValue } from './hmac-values.js';
@@ -59,10 +61,11 @@ export const NEW_FILE_PATH = 'sys/audit/new-file/';
 /** Starts of files kept per sink (the oldest are dropped): years of daily rotation. */
 export const MAX_FILE_RECORDS = 1000;
 
-const SIGNING_KEY_PATH = 'sys/audit/signing-key';
-const HMAC_KEY_PREFIX = 'sys/audit/hmac-key/';
-const CHECKPOINT_PREFIX = 'sys/audit/checkpoint/';
-const FILES_PREFIX = 'sys/audit/files/';
+// Relative to the broker's storage view (AUDIT.prefix).
+const SIGNING_KEY_PATH = AUDIT.signingKey;
+const HMAC_KEY_PREFIX = AUDIT.hmacKey;
+const CHECKPOINT_PREFIX = AUDIT.checkpoint;
+const FILES_PREFIX = AUDIT.files;
 
 /**
  * Fans each audit entry out to every sink, each with its own HMAC key and hash chain. A request
@@ -113,8 +116,10 @@ export class AuditBroker {
    * each file still holds the chain recorded for it: a sink that does not is refused, and its
    * reason reported. Each sink is given `timeoutMs`.
    */
-  async activate(barrier: Barrier): Promise<void> {
+  async activate(root: Barrier): Promise<void> {
     if (!this.enabled || this.active) return;
+    // The audit area of storage, and nothing else (keys are relative to it).
+    const barrier = barrierView(root, AUDIT.prefix);
     this.#barrier = barrier;
     this.#signer = await loadSigner(barrier);
     this.#latest.clear();

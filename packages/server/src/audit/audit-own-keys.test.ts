@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/harness.js';
-import { stringMap } from '../auth/params.js';
+import { stringMap } from '../http/fields.js';
 import {
   mergeCustomMetadata,
   mergePatch,

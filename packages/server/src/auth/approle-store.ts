@@ -2,6 +2,8 @@ import { type KeyObject, randomUUID } from 'node:crypto';
 import { hmacSha256 } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
 import { type Barrier, retryOnConflict } from '../barrier/barrier.js';
+import { barrierView } from '../barrier/barrier-view.js';
+import { APPROLE } from '../storage/layout.js';
 
 /** A role's settings (Vault's AppRole fields custos supports). */
 export interface ApproleRole {
@@ -28,11 +30,11 @@ interface SecretIdEntry {
   metadata: Record<string, string>;
 }
 
-const ROLE = 'auth/approle/role/';
-const ROLE_ID = 'auth/approle/role-id/';
+const ROLE = APPROLE.role;
+const ROLE_ID = APPROLE.roleId;
 /** Vault's refusal of a role_id another role has. */
 const ROLE_ID_IN_USE = 'role_id already in use';
-const SECRET_ID = 'auth/approle/secret-id/';
+const SECRET_ID = APPROLE.secretId;
 const ROLE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /**
@@ -45,6 +47,39 @@ const UNCONSTRAINED_ROLE =
 
 /** The same message whatever was wrong, so login failures reveal nothing. */
 const invalidLogin = () => new CustosError('ERR_INVALID_REQUEST', 'invalid role_id or secret_id');
+
+/** A new secret ID, as `role/:name/secret-id` answers (shown once). */
+export interface IssuedSecretId {
+  readonly secret_id: string;
+  readonly secret_id_accessor: string;
+  readonly secret_id_ttl: number;
+  readonly secret_id_num_uses: number;
+}
+
+/**
+ * AppRole: roles, their role IDs and secret IDs, and login. Role IDs and secret IDs are
+ * stored by keyed hash only.
+ *
+ * @example
+ * ```ts
+ * await approles.putRole('ci', { token_policies: ['deploy'] });
+ * const { secret_id } = await approles.createSecretId('ci', {});
+ * ```
+ */
+export interface Approles {
+  /** The role, or undefined when there is none. */
+  getRole(name: string): Promise<ApproleRole | undefined>;
+  /** Creates or updates a role with the given settings (a new role gets a role ID). */
+  putRole(name: string, input: Partial<ApproleRole>): Promise<void>;
+  /** Deletes a role with its role ID and every secret ID. */
+  deleteRole(name: string): Promise<void>;
+  /** Every role name, sorted. */
+  listRoles(): Promise<string[]>;
+  /** Issues a secret ID for the role, with `metadata` (a string map). */
+  createSecretId(name: string, metadata: Record<string, string>): Promise<IssuedSecretId>;
+  /** Checks role ID and secret ID, spends one use, and returns the role to issue a token for. */
+  login(roleId: unknown, secretId: unknown): Promise<{ name: string; role: ApproleRole }>;
+}
 
 /**
  * AppRole for machines: a role has a role ID (like a user name) and issues secret IDs (like
@@ -62,10 +97,12 @@ export function createApproleStore(
   barrier: Barrier,
   hmacKey: () => Promise<KeyObject>,
   now: () => number = Date.now,
-) {
+): Approles {
+  // The AppRole area of storage, and nothing else (keys are relative to it).
+  const storage = barrierView(barrier, APPROLE.prefix);
   const hash = async (value: string) => hmacSha256(await hmacKey(), value).toString('hex');
 
-  const getRole = async (name: string) => (await barrier.read<ApproleRole>(ROLE + name))?.data;
+  const getRole = async (name: string) => (await storage.read<ApproleRole>(ROLE + name))?.data;
 
   return {
     getRole,
@@ -76,7 +113,7 @@ export function createApproleStore(
           'role names are 1-128 characters of A-Z a-z 0-9 . _ -',
         );
       await retryOnConflict(() =>
-        barrier.transaction(async (tx) => {
+        storage.transaction(async (tx) => {
           const existing = await tx.read<ApproleRole>(ROLE + name);
           const role: ApproleRole = {
             role_id: existing?.data.role_id ?? randomUUID(),
@@ -115,17 +152,17 @@ export function createApproleStore(
     async deleteRole(name: string): Promise<void> {
       const role = await getRole(name);
       if (role === undefined) return;
-      for (const path of await barrier.listPaths(`${SECRET_ID}${name}/`))
-        await barrier.remove(path);
-      await barrier.transaction(async (tx) => {
+      for (const path of await storage.listPaths(`${SECRET_ID}${name}/`))
+        await storage.remove(path);
+      await storage.transaction(async (tx) => {
         await tx.remove(ROLE_ID + (await hash(role.role_id)));
         await tx.remove(ROLE + name);
       });
     },
     async listRoles(): Promise<string[]> {
-      return (await barrier.listPaths(ROLE)).map((p) => p.slice(ROLE.length));
+      return (await storage.listPaths(ROLE)).map((p) => p.slice(ROLE.length));
     },
-    async createSecretId(name: string, metadata: Record<string, string>) {
+    async createSecretId(name: string, metadata: Record<string, string>): Promise<IssuedSecretId> {
       const role = await getRole(name);
       if (role === undefined) throw new CustosError('ERR_NOT_FOUND', `role ${name} does not exist`);
       const secretId = randomUUID();
@@ -136,7 +173,7 @@ export function createApproleStore(
         created_at: now(),
         metadata,
       };
-      await barrier.create(`${SECRET_ID}${name}/${await hash(secretId)}`, entry);
+      await storage.create(`${SECRET_ID}${name}/${await hash(secretId)}`, entry);
       return {
         secret_id: secretId,
         secret_id_accessor: entry.accessor,
@@ -148,7 +185,7 @@ export function createApproleStore(
     async login(roleId: unknown, secretId: unknown): Promise<{ name: string; role: ApproleRole }> {
       if (typeof roleId !== 'string' || roleId.length === 0 || roleId.length > 256)
         throw invalidLogin();
-      const link = await barrier.read<{ role: string }>(ROLE_ID + (await hash(roleId)));
+      const link = await storage.read<{ role: string }>(ROLE_ID + (await hash(roleId)));
       if (link === undefined) throw invalidLogin();
       const name = link.data.role;
       const role = await getRole(name);
@@ -159,15 +196,15 @@ export function createApproleStore(
         throw invalidLogin();
       const path = `${SECRET_ID}${name}/${await hash(secretId)}`;
       await retryOnConflict(async () => {
-        const stored = await barrier.read<SecretIdEntry>(path);
+        const stored = await storage.read<SecretIdEntry>(path);
         if (stored === undefined) throw invalidLogin();
         const entry = stored.data;
         if (entry.expires_at !== 0 && entry.expires_at <= now()) {
-          await barrier.remove(path);
+          await storage.remove(path);
           throw invalidLogin();
         }
         if (entry.uses_left === 0) return;
-        await barrier.transaction(async (tx) => {
+        await storage.transaction(async (tx) => {
           // Claim the use at the revision read; a concurrent login with the same ID retries.
           await tx.replace(path, { ...entry, uses_left: entry.uses_left - 1 }, stored.revision);
           if (entry.uses_left === 1) await tx.remove(path);
@@ -177,6 +214,3 @@ export function createApproleStore(
     },
   };
 }
-
-/** The AppRole store's interface. */
-export type Approles = ReturnType<typeof createApproleStore>;

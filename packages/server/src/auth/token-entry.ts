@@ -1,4 +1,5 @@
 import type { BarrierWriter } from '../barrier/barrier.js';
+import { TOKENS } from '../storage/layout.js';
 import type { Lifetime } from './token-lifetime.js';
 
 /**
@@ -23,22 +24,23 @@ export interface TokenEntry extends Lifetime {
 }
 
 /**
- * Where the token store keeps what, behind the barrier (`<hash>` is the token's keyed hash).
+ * Where the token store keeps what, relative to its storage view (`TOKENS.prefix`, see
+ * storage/layout.ts; `<hash>` is the token's keyed hash).
  *
  * @example
  * ```ts
- * await barrier.read<TokenEntry>(TOKEN_PATHS.id + hash);
+ * await tokenStorage.read<TokenEntry>(TOKEN_PATHS.id + hash);
  * ```
  */
 export const TOKEN_PATHS = {
   /** `id/<hash>`: the entry. */
-  id: 'sys/token/id/',
+  id: TOKENS.id,
   /** `accessor/<accessor>`: `{ hash }`. */
-  accessor: 'sys/token/accessor/',
+  accessor: TOKENS.accessor,
   /** `child/<parent hash>/<child hash>`: one link per child, listed to revoke a tree. */
-  child: 'sys/token/child/',
+  child: TOKENS.child,
   /** `due/<Unix seconds, 12 digits>/<hash>`: when the sweeper must revoke it (0 = now). */
-  due: 'sys/token/due/',
+  due: TOKENS.due,
 } as const;
 
 /** The link from a parent to one of its children. */

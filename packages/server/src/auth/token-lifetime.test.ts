@@ -7,6 +7,7 @@ import {
   MAX_TOKEN_TTL_SECONDS,
   type TokenEntry,
   type TokenStore,
+  tokenStorage,
 } from './token-store.js';
 
 const HOUR = 3600;
@@ -184,8 +185,8 @@ describe.each(await storageKinds())('token lifetimes on %s', (kind) => {
     const child = await issue({ parent: parent.entry });
     // What a revocation writes first (in one transaction) before it was interrupted.
     const marked: TokenEntry = { ...parent.entry, revoking: true };
-    await bed.node.barrier.transaction(async (tx) => {
-      await tx.write(`sys/token/id/${parent.entry.hash}`, marked);
+    await tokenStorage(bed.node.barrier).transaction(async (tx) => {
+      await tx.write(`id/${parent.entry.hash}`, marked);
       await moveDue(tx, parent.entry, marked);
     });
     await tokens.sweep();

@@ -2,6 +2,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import { generateSecret, hmacSha256 } from '@custos/core/crypto';
 import { CustosError, PermissionDenied } from '@custos/core/errors';
 import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
+import { barrierView, isViewKey } from '../barrier/barrier-view.js';
 import { isServerError } from '../errors.js';
 import { createPeriodicTask } from '../lib/periodic-task.js';
 import {
@@ -20,6 +21,8 @@ export {
   MAX_TOKEN_TTL_SECONDS,
   remainingTtl,
 } from './token-lifetime.js';
+
+import { CORE, TOKENS } from '../storage/layout.js';
 
 /** Parameters for a new token. */
 export interface CreateTokenInput {
@@ -52,7 +55,7 @@ export interface TokenStoreOptions {
   readonly onSweepError?: (error: unknown) => void;
 }
 
-const HMAC_KEY_PATH = 'core/token-hmac-key';
+const HMAC_KEY_PATH = CORE.tokenHmacKey;
 const { id: ID, accessor: ACCESSOR, child: CHILD, due: DUE } = TOKEN_PATHS;
 export const TOKEN_PREFIX = 'cst.';
 
@@ -65,6 +68,70 @@ const REVOKE_PARALLELISM = 4;
 /** Whether `value` can be a token or an accessor at all (anything else is unknown). */
 const plausible = (value: unknown): value is string =>
   typeof value === 'string' && value.length > 0 && value.length <= 256;
+
+/**
+ * The token store's view of storage (`TOKENS.prefix`): the keys of `TOKEN_PATHS`, `childLinkOf`
+ * and `dueKeyOf` are relative to it.
+ *
+ * @example
+ * ```ts
+ * await tokenStorage(barrier).transaction((tx) => moveDue(tx, before, after));
+ * ```
+ */
+export const tokenStorage = (barrier: Barrier): Barrier => barrierView(barrier, TOKENS.prefix);
+
+/**
+ * Tokens: issuing, looking up, authenticating, renewing and revoking them (with their trees),
+ * and sweeping expired ones. Tokens are stored by keyed hash only.
+ *
+ * @example
+ * ```ts
+ * const { token } = await tokens.create({ policies: ['app'], ttlSeconds: 3600, path: 'auth/token/create' });
+ * const entry = await tokens.authenticate(token);
+ * ```
+ */
+export interface TokenStore {
+  /** The store's clock (Unix seconds), for responses that report remaining time. */
+  readonly now: () => number;
+  /**
+   * Issues a token. A child is created only if its parent is still live and not use-limited,
+   * checked in the transaction that links the child, with the parent's row locked against
+   * revocation until it commits (see `NOTES.md`).
+   */
+  create(input: CreateTokenInput): Promise<IssuedToken>;
+  /** The live entry for `token`, or undefined (unknown, expired, revoked, or dead ancestor). */
+  lookup(token: string): Promise<TokenEntry | undefined>;
+  /**
+   * Resolves the token of a request and spends one use of a limited-use token; the last use
+   * revokes it. Throws `PermissionDenied` for anything but a live token.
+   */
+  authenticate(token: string | undefined): Promise<TokenEntry>;
+  /**
+   * Extends a renewable token's TTL by `incrementSeconds` (default: its creation TTL), never
+   * past its maximum nor its parent's current expiry.
+   */
+  renew(entry: TokenEntry, incrementSeconds?: number): Promise<TokenEntry>;
+  /** Revokes a token and, unless they are orphans, all tokens created from it. */
+  revoke(entry: TokenEntry): Promise<void>;
+  /** Revokes the token with this value and its tree, live or not (no-op when unknown). */
+  revokeToken(token: string): Promise<void>;
+  /** Revokes the token with this accessor and its tree, live or not (no-op when unknown). */
+  revokeAccessor(accessor: string): Promise<void>;
+  /** Finds a live token entry by accessor. */
+  byAccessor(accessor: string): Promise<TokenEntry | undefined>;
+  /**
+   * Revokes every token whose expiry has passed (with its tree), and finishes revocations
+   * that were interrupted. Returns how many trees it revoked.
+   */
+  sweep(): Promise<number>;
+  /** Sweeps every `sweepIntervalMs` until `stopSweeping` (run while unsealed). */
+  startSweeping(): void;
+  stopSweeping(): void;
+  /** The key tokens (and AppRole IDs) are hashed with. */
+  hmacKey(): Promise<KeyObject>;
+  /** Forgets the HMAC key and cached entries (after a seal). */
+  clear(): void;
+}
 
 /**
  * Issues, looks up, renews and revokes tokens. Only HMAC-SHA256(key, token) reaches storage
@@ -83,22 +150,25 @@ export function createTokenStore(
   barrier: Barrier,
   now: () => number = () => Date.now() / 1000,
   options: TokenStoreOptions = {},
-) {
+): TokenStore {
+  // The token area of storage, and the one core entry the store owns (its HMAC key).
+  const storage = tokenStorage(barrier);
+  const core = barrierView(barrier, CORE.prefix);
   let hmacKey: KeyObject | undefined;
 
   const key = async (): Promise<KeyObject> => {
     if (hmacKey !== undefined) return hmacKey;
-    const stored = await barrier.read<{ key: string }>(HMAC_KEY_PATH);
+    const stored = await core.read<{ key: string }>(HMAC_KEY_PATH);
     if (stored !== undefined) {
       hmacKey = createSecretKey(Buffer.from(stored.data.key, 'base64'));
     } else {
       const fresh = generateSecret({ encoding: 'base64', bytes: 32 }).secret.reveal();
       try {
-        await barrier.create(HMAC_KEY_PATH, { key: fresh });
+        await core.create(HMAC_KEY_PATH, { key: fresh });
         hmacKey = createSecretKey(Buffer.from(fresh, 'base64'));
       } catch {
         // Another node created it first: use theirs.
-        const winner = await barrier.read<{ key: string }>(HMAC_KEY_PATH);
+        const winner = await core.read<{ key: string }>(HMAC_KEY_PATH);
         hmacKey = createSecretKey(
           Buffer.from((winner as { data: { key: string } }).data.key, 'base64'),
         );
@@ -116,14 +186,14 @@ export function createTokenStore(
   const CACHE_LIMIT = 10_000;
 
   const fetchEntry = async (hash: string) => {
-    const revision = await barrier.revision(ID + hash);
+    const revision = await storage.revision(ID + hash);
     if (revision === undefined) {
       cache.delete(hash);
       return undefined;
     }
     const hit = cache.get(hash);
     if (hit !== undefined && hit.revision === revision) return hit;
-    const stored = await barrier.read<TokenEntry>(ID + hash);
+    const stored = await storage.read<TokenEntry>(ID + hash);
     if (stored === undefined) return undefined;
     const fresh = { entry: stored.data, revision: stored.revision };
     if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
@@ -152,7 +222,7 @@ export function createTokenStore(
   /** Marks `hash` revoked unless it already is; undefined when it is gone. */
   const mark = (hash: string): Promise<TokenEntry | undefined> =>
     retryOnConflict(() =>
-      barrier.transaction(async (tx) => {
+      storage.transaction(async (tx) => {
         const stored = await tx.read<TokenEntry>(ID + hash);
         if (stored === undefined) return undefined;
         if (stored.data.revoking) return stored.data;
@@ -168,18 +238,18 @@ export function createTokenStore(
   const revokeTree = async (hash: string): Promise<boolean> => {
     const marked = await mark(hash);
     if (marked === undefined) return false;
-    const links = await barrier.listPaths(`${CHILD}${hash}/`);
+    const links = await storage.listPaths(`${CHILD}${hash}/`);
     // Sibling subtrees are independent: a few at a time keeps large trees quick.
     for (let i = 0; i < links.length; i += REVOKE_PARALLELISM) {
       await Promise.all(
         links.slice(i, i + REVOKE_PARALLELISM).map(async (path) => {
           // A link whose child is already gone is removed here; the others go with their child.
           if (!(await revokeTree(path.slice(path.lastIndexOf('/') + 1))))
-            await barrier.remove(path);
+            await storage.remove(path);
         }),
       );
     }
-    await barrier.transaction(async (tx) => {
+    await storage.transaction(async (tx) => {
       await tx.remove(ID + hash);
       await tx.remove(ACCESSOR + marked.accessor);
       if (marked.parentHash !== '') await tx.remove(childLinkOf(marked));
@@ -206,24 +276,25 @@ export function createTokenStore(
     plausible(token) ? readHash(await hashOf(token)) : undefined;
 
   const accessorHash = async (accessor: string) => {
-    if (!plausible(accessor)) return undefined;
-    return (await barrier.read<{ hash: string }>(ACCESSOR + accessor))?.data.hash;
+    // An accessor no storage key can hold was never issued: absent, as any unknown one.
+    if (!plausible(accessor) || !isViewKey(ACCESSOR + accessor)) return undefined;
+    return (await storage.read<{ hash: string }>(ACCESSOR + accessor))?.data.hash;
   };
 
   const sweep = async (): Promise<number> => {
     let revoked = 0;
     const at = now();
-    for (const path of await barrier.listPaths(DUE)) {
+    for (const path of await storage.listPaths(DUE)) {
       const [time, hash] = path.slice(DUE.length).split('/') as [string, string];
       if (Number(time) > at) break; // sorted by time: the rest is not due yet
-      const stored = await barrier.read<TokenEntry>(ID + hash);
+      const stored = await storage.read<TokenEntry>(ID + hash);
       if (stored === undefined) {
-        await barrier.remove(path);
+        await storage.remove(path);
       } else if (!isLive(stored.data, at)) {
         await revokeTree(hash);
         revoked++;
       } else if (dueKeyOf(stored.data) !== path) {
-        await barrier.remove(path); // left behind by a renewal on an older version
+        await storage.remove(path); // left behind by a renewal on an older version
       }
     }
     return revoked;
@@ -253,7 +324,7 @@ export function createTokenStore(
       const hash = await hashOf(token);
       const accessor = generateSecret({ encoding: 'alphanumeric', length: 24 }).secret.reveal();
       const linked = input.parent !== undefined && input.orphan !== true;
-      return barrier.transaction(async (tx) => {
+      return storage.transaction(async (tx) => {
         const at = now();
         let parent: TokenEntry | undefined;
         if (linked) {
@@ -317,11 +388,11 @@ export function createTokenStore(
         if (entry.numUses === 0) return entry;
         if (entry.numUses === 1) {
           // Marking claims the last use (the revision check lets one request have it).
-          await barrier.transaction((tx) => markInTx(tx, entry, revision));
+          await storage.transaction((tx) => markInTx(tx, entry, revision));
           await revokeTree(entry.hash);
           return entry;
         }
-        await barrier.replace(ID + entry.hash, { ...entry, numUses: entry.numUses - 1 }, revision);
+        await storage.replace(ID + entry.hash, { ...entry, numUses: entry.numUses - 1 }, revision);
         return entry;
       });
     },
@@ -333,7 +404,7 @@ export function createTokenStore(
     async renew(entry: TokenEntry, incrementSeconds?: number): Promise<TokenEntry> {
       return retryOnConflict(async () => {
         const at = now();
-        const stored = await barrier.read<TokenEntry>(ID + entry.hash);
+        const stored = await storage.read<TokenEntry>(ID + entry.hash);
         if (stored === undefined || !isLive(stored.data, at)) throw new PermissionDenied();
         const current = stored.data;
         if (!current.renewable || current.expireTime === 0)
@@ -347,7 +418,7 @@ export function createTokenStore(
           ...current,
           expireTime: renewedExpiry(current, at, incrementSeconds, parent),
         };
-        await barrier.transaction(async (tx) => {
+        await storage.transaction(async (tx) => {
           await tx.replace(ID + current.hash, renewed, stored.revision);
           await moveDue(tx, current, renewed);
         });
@@ -397,6 +468,3 @@ export function createTokenStore(
     },
   };
 }
-
-/** The token store's interface. */
-export type TokenStore = ReturnType<typeof createTokenStore>;

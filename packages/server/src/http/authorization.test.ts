@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send, startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 import { concretePath as concrete } from '../../test/routes.js';
-import type { RouteEntry } from './app.js';
+import type { RouteEntry } from './route-table.js';
 
 const ALL = ['create', 'read', 'update', 'patch', 'delete', 'list'];
 

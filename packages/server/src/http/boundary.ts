@@ -36,12 +36,15 @@ function auditRequestOf(request: FastifyRequest): AuditRequest {
   };
 }
 
+/** What the boundary uses: the seal state, tokens, policies and the audit log. */
+export type BoundaryDeps = Pick<ServerContext, 'seal' | 'tokens' | 'policies' | 'audit'>;
+
 /**
  * The one place where a request is admitted: sealed or not, whose token, what its policies
  * allow on this path, and the audit entry written before anything else happens. Handlers run
  * only for admitted requests and find the caller in `request.custos`.
  */
-export function registerBoundary(app: FastifyInstance, ctx: ServerContext): void {
+export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void {
   app.decorateRequest('custos', null as never);
 
   app.addHook('preHandler', async (request: FastifyRequest) => {
@@ -114,7 +117,7 @@ function checkNames(request: FastifyRequest, access: RouteAccess): void {
   }
 }
 
-async function logRequest(request: FastifyRequest, ctx: ServerContext): Promise<void> {
+async function logRequest(request: FastifyRequest, ctx: BoundaryDeps): Promise<void> {
   if (!ctx.audit.enabled) return;
   request.custos.audit = await ctx.audit.logRequest(auditRequestOf(request));
 }

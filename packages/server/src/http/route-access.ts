@@ -5,10 +5,11 @@ import type { Acl } from '../policy/acl.js';
 import type { Capability } from '../policy/policy-parse.js';
 
 /**
- * How a route is protected. Declared on every route (`config.access`) and enforced once, at
- * the boundary, before the handler runs.
+ * How a route is protected. Declared on every route (`access` in its route spec, route-spec.ts, kept as
+ * `config.access`) and enforced once, at the boundary, before the handler runs.
  */
-export interface RouteAccess {
+// biome-ignore lint/suspicious/noExplicitAny: a route declares `exists` for its own request type
+export interface RouteAccess<Request extends FastifyRequest<any> = FastifyRequest> {
   /** No token needed (sys/init, sys/unseal, sys/health, approle login, …). */
   readonly unauthenticated?: boolean;
   /** Answers while sealed (sys/seal-status, sys/unseal, …). Default false. */
@@ -19,7 +20,7 @@ export interface RouteAccess {
    * For POST/PUT: whether the target exists, to require `update` rather than `create`.
    * Without it, writes require `update`, as in Vault.
    */
-  readonly exists?: (request: FastifyRequest) => Promise<boolean>;
+  readonly exists?: (request: Request) => Promise<boolean>;
   /** Audit the request and response (default true). Health checks opt out. */
   readonly audit?: boolean;
   /**

@@ -1,7 +1,9 @@
 import { CustosError } from '@custos/core/errors';
 import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
+import { barrierView } from '../barrier/barrier-view.js';
 import { isServerError, ServerError } from '../errors.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
+import { KV } from '../storage/layout.js';
 import {
   addVersion,
   DEFAULT_KV_CONFIG,
@@ -29,6 +31,67 @@ export type VersionRead =
     };
 
 /**
+ * KV version 2 for one mount: versioned secrets with metadata, check-and-set, soft delete,
+ * undelete and destroy. Keys are the paths after `data/` (`app/db`); every method that changes
+ * a key is one storage transaction.
+ *
+ * @example
+ * ```ts
+ * const found = await kv.read('app/db');
+ * if (found.kind === 'ok') console.log(found.version, Object.keys(found.data));
+ * ```
+ */
+export interface KvEngine {
+  /** The mount's settings (defaults until `setConfig`). */
+  config(): Promise<KvConfig>;
+  /** Replaces the mount's settings. */
+  setConfig(next: KvConfig): Promise<void>;
+  /** Version `requested` of `key` (default: the current one). */
+  read(key: string, requested?: number): Promise<VersionRead>;
+  /** The key's metadata, or undefined when the key does not exist. */
+  readMetadata(key: string): Promise<KeyMetadata | undefined>;
+  /**
+   * Writes a new version; with `cas`, only if the current version is `cas` (0: the key must not
+   * exist). Throws `ERR_VERSION_CONFLICT` (CAS mismatch) or `ERR_INVALID_REQUEST` (CAS required).
+   */
+  write(
+    key: string,
+    data: Record<string, unknown>,
+    cas?: number,
+  ): Promise<{ meta: KeyMetadata; version: number }>;
+  /** JSON merge patch of the current version into a new version; 404 if none is readable. */
+  patch(
+    key: string,
+    patch: Record<string, unknown>,
+    cas?: number,
+  ): Promise<{ meta: KeyMetadata; version: number }>;
+  /** Soft-deletes the latest version (no-op when it is already deleted or destroyed). */
+  deleteLatest(key: string): Promise<boolean>;
+  /** Soft-deletes the listed versions (those that exist). */
+  deleteVersions(key: string, versions: readonly number[]): Promise<boolean>;
+  /** Undoes a soft delete of the listed versions (destroyed ones stay destroyed). */
+  undeleteVersions(key: string, versions: readonly number[]): Promise<boolean>;
+  /** Marks versions destroyed and deletes their data for good, in the same transaction. */
+  destroyVersions(key: string, versions: readonly number[]): Promise<boolean>;
+  /** Sets metadata fields (creating the metadata when missing), as `POST metadata/:path`. */
+  setMetadata(
+    key: string,
+    fields: Partial<
+      Pick<
+        KeyMetadata,
+        'max_versions' | 'cas_required' | 'delete_version_after' | 'custom_metadata'
+      >
+    >,
+  ): Promise<boolean>;
+  /** Merges metadata fields into existing metadata; returns false when there is none. */
+  patchMetadata(key: string, apply: (meta: KeyMetadata) => void): Promise<boolean>;
+  /** Removes the key: every version's data and the metadata, in one transaction. */
+  deleteMetadata(key: string): Promise<void>;
+  /** Immediate children of `folder` (keys, and folders ending in '/'), as Vault lists them. */
+  list(folder: string): Promise<string[]>;
+}
+
+/**
  * KV version 2 on top of the barrier, for one mount. Every write of a version is one transaction:
  * the version's data entry (created; its primary key refuses a second writer of the same
  * version) and the key's metadata (replaced only at the revision that was read). A lost race
@@ -41,13 +104,19 @@ export type VersionRead =
  * const { meta, version } = await kv.write('app/db', { password: 'x' }, { cas: 0 });
  * ```
  */
-export function createKvEngine(barrier: Barrier, mount: string, now: () => number = Date.now) {
-  const configPath = `kv/${mount}/config`;
-  const metaPath = (key: string) => `kv/${mount}/meta/${key}`;
-  const versionPath = (key: string, version: number) => `kv/${mount}/ver/${version}/${key}`;
+export function createKvEngine(
+  barrier: Barrier,
+  mount: string,
+  now: () => number = Date.now,
+): KvEngine {
+  // The mount's area of storage, and nothing else (keys are relative to it).
+  const storage = barrierView(barrier, KV.prefix(mount));
+  const configPath = KV.config;
+  const metaPath = (key: string) => KV.meta + key;
+  const versionPath = (key: string, version: number) => `${KV.version}${version}/${key}`;
   const locks = new KeyedMutex();
 
-  const config = async (r: Pick<BarrierWriter, 'read'> = barrier): Promise<KvConfig> =>
+  const config = async (r: Pick<BarrierWriter, 'read'> = storage): Promise<KvConfig> =>
     (await r.read<KvConfig>(configPath))?.data ?? DEFAULT_KV_CONFIG;
 
   const checkCas = (cas: number | undefined, cfg: KvConfig, meta: KeyMetadata): void => {
@@ -66,7 +135,7 @@ export function createKvEngine(barrier: Barrier, mount: string, now: () => numbe
     requireExisting: boolean,
   ) => {
     const attempt = () =>
-      barrier.transaction(async (tx) => {
+      storage.transaction(async (tx) => {
         const cfg = await config(tx);
         const stored = await tx.read<KeyMetadata>(metaPath(key));
         if (stored === undefined && requireExisting)
@@ -108,7 +177,7 @@ export function createKvEngine(barrier: Barrier, mount: string, now: () => numbe
   ) =>
     locks.run(key, () =>
       retryOnConflict(() =>
-        barrier.transaction(async (tx) => {
+        storage.transaction(async (tx) => {
           const stored = await tx.read<KeyMetadata>(metaPath(key));
           if (stored === undefined && !createIfMissing) return false;
           const meta = stored?.data ?? emptyMetadata(new Date(now()).toISOString());
@@ -121,14 +190,14 @@ export function createKvEngine(barrier: Barrier, mount: string, now: () => numbe
     );
 
   const readVersion = async (key: string, requested?: number): Promise<VersionRead> => {
-    const stored = await barrier.read<KeyMetadata>(metaPath(key));
+    const stored = await storage.read<KeyMetadata>(metaPath(key));
     if (stored === undefined) return { kind: 'missing' };
     const meta = stored.data;
     const version = requested && requested > 0 ? requested : meta.current_version;
     const vm = meta.versions[String(version)];
     if (vm === undefined) return { kind: 'missing' };
     if (vm.destroyed || isDeleted(vm, now())) return { kind: 'unavailable', meta, version };
-    const entry = await barrier.read<{ data: Record<string, unknown> }>(versionPath(key, version));
+    const entry = await storage.read<{ data: Record<string, unknown> }>(versionPath(key, version));
     if (entry === undefined) return { kind: 'missing' };
     return { kind: 'ok', meta, version, data: entry.data.data };
   };
@@ -145,10 +214,10 @@ export function createKvEngine(barrier: Barrier, mount: string, now: () => numbe
   return {
     config: () => config(),
     async setConfig(next: KvConfig): Promise<void> {
-      await barrier.write(configPath, next);
+      await storage.write(configPath, next);
     },
     read: readVersion,
-    readMetadata: async (key: string) => (await barrier.read<KeyMetadata>(metaPath(key)))?.data,
+    readMetadata: async (key: string) => (await storage.read<KeyMetadata>(metaPath(key)))?.data,
 
     write: (key: string, data: Record<string, unknown>, cas?: number) =>
       writeVersion(key, cas, async () => data, false),
@@ -234,7 +303,7 @@ export function createKvEngine(barrier: Barrier, mount: string, now: () => numbe
     deleteMetadata: (key: string) =>
       locks.run(key, () =>
         retryOnConflict(() =>
-          barrier.transaction(async (tx) => {
+          storage.transaction(async (tx) => {
             const stored = await tx.read<KeyMetadata>(metaPath(key));
             if (stored === undefined) return;
             for (const v of Object.keys(stored.data.versions))
@@ -250,7 +319,7 @@ export function createKvEngine(barrier: Barrier, mount: string, now: () => numbe
       const prefix = folder === '' || folder.endsWith('/') ? folder : `${folder}/`;
       const base = metaPath(prefix);
       const children = new Set<string>();
-      for (const path of await barrier.listPaths(base)) {
+      for (const path of await storage.listPaths(base)) {
         const rest = path.slice(base.length);
         const slash = rest.indexOf('/');
         children.add(slash === -1 ? rest : rest.slice(0, slash + 1));
@@ -260,6 +329,3 @@ export function createKvEngine(barrier: Barrier, mount: string, now: () => numbe
     },
   };
 }
-
-/** The KV engine's interface. */
-export type KvEngine = ReturnType<typeof createKvEngine>;

@@ -1,9 +1,9 @@
 import { CustosError } from '@custos/core/errors';
 import type { Barrier } from '../barrier/barrier.js';
+import { barrierView, isViewKey } from '../barrier/barrier-view.js';
+import { POLICIES } from '../storage/layout.js';
 import { Acl } from './acl.js';
 import { type Policy, parsePolicy, validatePolicyName } from './policy-parse.js';
-
-const PREFIX = 'sys/policy/';
 
 /**
  * What every token may do to itself, as Vault's `default` policy allows. Stored (and editable)
@@ -61,6 +61,8 @@ export interface PolicyStore {
  * ```
  */
 export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions = {}): PolicyStore {
+  // The policy area of storage, and nothing else (a policy's key is its name).
+  const storage = barrierView(barrier, POLICIES.prefix);
   const ttl = options.cacheTtlMs ?? 5000;
   const now = options.now ?? Date.now;
   const limit = options.cacheLimit ?? 1000;
@@ -74,7 +76,8 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
   const get = async (name: string): Promise<Policy | undefined> => {
     const hit = cache.get(name);
     if (hit !== undefined && now() - hit.at < ttl) return hit.policy;
-    const entry = await barrier.read<{ text: string }>(PREFIX + name);
+    // A name no storage key can hold (a token may carry any policy name) names no policy.
+    const entry = isViewKey(name) ? await storage.read<{ text: string }>(name) : undefined;
     let policy = entry === undefined ? undefined : parsePolicy(name, entry.data.text);
     if (policy === undefined && name === 'default')
       policy = parsePolicy('default', DEFAULT_POLICY_TEXT);
@@ -89,18 +92,18 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
       if (name === 'root')
         throw new CustosError('ERR_INVALID_REQUEST', 'cannot update the root policy');
       const policy = parsePolicy(name, text);
-      await barrier.write(PREFIX + name, { text });
+      await storage.write(name, { text });
       remember(name, policy);
     },
     async delete(name) {
       if (name === 'root' || name === 'default') {
         throw new CustosError('ERR_INVALID_REQUEST', `cannot delete the ${name} policy`);
       }
-      await barrier.remove(PREFIX + name);
+      await storage.remove(name);
       cache.delete(name);
     },
     async list() {
-      const stored = (await barrier.listPaths(PREFIX)).map((p) => p.slice(PREFIX.length));
+      const stored = await storage.listPaths('');
       return [...new Set(['default', ...stored, 'root'])].sort();
     },
     async aclFor(names) {

@@ -4,6 +4,7 @@ import { CustosError } from '@custos/core/errors';
 import { BARRIER_KEY, type BarrierKeys, retryOnConflict } from '../barrier/barrier.js';
 import { Sealed, ServerError } from '../errors.js';
 import type { EntryStore } from '../storage/entry-store.js';
+import { CORE } from '../storage/layout.js';
 import { combineRootKey, createRootKey, SHARE_LENGTH } from './root-key.js';
 import {
   insertKeyring,
@@ -13,7 +14,7 @@ import {
 } from './stored-keyring.js';
 
 /** Stored in the clear: it holds only the share counts. */
-const SEAL_CONFIG_PATH = 'core/seal-config';
+const SEAL_CONFIG_PATH = CORE.prefix + CORE.sealConfig;
 
 interface SealConfig {
   secret_shares: number;

@@ -1,10 +1,11 @@
 import { type Keyring, type KeyringJson, loadKeyring, serializeKeyring } from '@custos/core/crypto';
 import { ServerError } from '../errors.js';
 import type { EntryWriter, StoredEntry } from '../storage/entry-store.js';
+import { CORE } from '../storage/layout.js';
 import { decryptKeyring, encryptKeyring } from './root-key.js';
 
 /** The barrier keyring, encrypted under the root key (not the barrier). */
-export const KEYRING_PATH = 'core/keyring';
+const KEYRING_PATH = CORE.prefix + CORE.keyring;
 
 /** A barrier keyring and the revision of the `core/keyring` entry it was read from. */
 export interface StoredKeyring {

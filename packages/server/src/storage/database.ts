@@ -1,11 +1,8 @@
 import { isCustosError } from '@custos/core/errors';
-import { type DatabaseKind, type OpenDatabase, openDatabase } from '../database/open-database.js';
+import { type OpenDatabase, openDatabase } from '../database/open-database.js';
 import { checkDatabaseFile } from './database-file.js';
 import { migrate } from './migrations.js';
 import type { StorageSchema } from './schema.js';
-
-/** Which database holds the entries. */
-export type StorageKind = DatabaseKind;
 
 /** An open, migrated database. */
 export type StorageDatabase = OpenDatabase<StorageSchema>;

@@ -1,5 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
-import type { StorageKind } from './database.js';
+import type { StorageKind } from './storage-kind.js';
 
 /**
  * Migrations, inline so a bundled or packed server carries them. Each is written once and never

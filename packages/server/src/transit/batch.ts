@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isServerError } from '../errors.js';
 import { bodyOf } from '../http/body-parser.js';
 import { envelope, ok } from '../http/envelope.js';
-import { optionalInteger } from './params.js';
+import { optionalInt } from '../http/fields.js';
 
 /** Largest `batch_input` accepted. */
 export const MAX_BATCH_ITEMS = 10_000;
@@ -31,7 +31,7 @@ export interface BatchInput {
  */
 export function itemsOf(request: FastifyRequest): BatchInput {
   const body = bodyOf(request);
-  const partialFailureCode = optionalInteger(
+  const partialFailureCode = optionalInt(
     body.partial_failure_response_code,
     'partial_failure_response_code',
   );

@@ -24,15 +24,16 @@ import {
 } from '@custos/core/internal/transit';
 import type { CreateTransitKeyOptions, KeyState, TransitKeyConfigChange } from '@custos/core/kms';
 import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
+import { barrierView } from '../barrier/barrier-view.js';
 import { isServerError } from '../errors.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
-import { USAGE_PREFIX } from './usage-log.js';
+import { TRANSIT } from '../storage/layout.js';
 
-const POLICY = 'transit/policy/';
-const VERSION = 'transit/key/';
+const POLICY = TRANSIT.policy;
+const VERSION = TRANSIT.key;
 const versionPath = (name: string, version: number) => `${VERSION}${name}/${version}`;
 /** Fingerprints of revoked key material, kept after the key is deleted (see the kms NOTES). */
-const REVOKED = 'transit/revoked-material/';
+const REVOKED = TRANSIT.revokedMaterial;
 
 /** What a revoked-material entry records: the key the material was revoked with. */
 interface RevokedMaterial {
@@ -95,6 +96,68 @@ export interface TransitStoreOptions {
 }
 
 /**
+ * Transit's keys: creation, the lifecycle, rotation and trimming, backup and restore, and the
+ * views the synchronous crypto runs on. Every change is checked against the key's state and
+ * made under the policy entry's revision, so nodes sharing storage agree.
+ *
+ * @example
+ * ```ts
+ * await transit.createKey('orders', { type: 'aes256-gcm96' });
+ * const session = await transit.forEncryption('orders', 1);
+ * const key = await session.take(undefined);
+ * ```
+ */
+export interface TransitStore {
+  /** The clock expiry and rotation are judged by (injectable for tests of time). */
+  readonly now: () => Date;
+  /** The key, ready for the synchronous operations, with versions `needed` loaded. */
+  view(name: string, needed?: readonly number[]): Promise<TransitKeyView>;
+  /** Whether key `name` exists (one indexed lookup, no decryption). */
+  exists(name: string): Promise<boolean>;
+  /**
+   * Starts the encryptions of one request (`expected` of them): rotates first if the latest
+   * version is due by age; by count, `take` rotates when no slot is left, so slots this node
+   * reserved are used before the version is given up. `needed` versions are loaded for
+   * decryption (rewrap).
+   */
+  forEncryption(
+    name: string,
+    expected: number,
+    needed?: readonly number[],
+  ): Promise<EncryptionSession>;
+  /** Creates a key with version 1, or returns false when it exists already. */
+  createKey(name: string, options: CreateTransitKeyOptions): Promise<boolean>;
+  /** The key's policy and every stored version, or undefined when there is no such key. */
+  describe(
+    name: string,
+  ): Promise<{ policy: TransitKeyPolicy; versions: TransitKeyVersion[] } | undefined>;
+  /** Every key name, sorted. */
+  list(): Promise<string[]>;
+  /** Adds a version; returns its number. */
+  rotate(name: string): Promise<number>;
+  /** Changes the settings that may change after creation; returns the new policy. */
+  configure(name: string, change: TransitKeyConfigChange): Promise<TransitKeyPolicy>;
+  /** Moves the key through its lifecycle; a revocation also records its material as revoked. */
+  setState(name: string, state: KeyState): Promise<void>;
+  /** Deletes versions below `minAvailableVersion` (their entries) and records the new floor. */
+  trim(name: string, minAvailableVersion: number): Promise<void>;
+  /** Deletes the key and every version; only when `deletion_allowed`. */
+  deleteKey(name: string): Promise<void>;
+  /** The key as a backup blob; only as its lifecycle state and flags allow (see the kms NOTES). */
+  backup(name: string): Promise<string>;
+  /**
+   * Restores a backup (from `transit/backup` or the local KMS) under its name or `rename`: the
+   * name and every field of the backup are checked before anything is written, and `force`
+   * replaces only a key that is active, rotating or inactive (a revoked key stays revoked).
+   */
+  restore(blob: unknown, rename: string | undefined, force: boolean): Promise<void>;
+  /** Rotates every key whose `auto_rotate_period` has passed (run periodically). */
+  rotateDueKeys(): Promise<number>;
+  /** Forgets cached keys and counter reservations (after a seal). */
+  clear(): void;
+}
+
+/**
  * Transit keys behind the barrier: one entry for the policy, one per version (so thousands of
  * rotations never build one huge record). Keys are cached per node and revalidated on every
  * use by the policy entry's revision (one indexed lookup, no decryption), so a rotation,
@@ -109,7 +172,12 @@ export interface TransitStoreOptions {
  * const view = await transit.view('orders');
  * ```
  */
-export function createTransitStore(barrier: Barrier, options: TransitStoreOptions = {}) {
+export function createTransitStore(
+  barrier: Barrier,
+  options: TransitStoreOptions = {},
+): TransitStore {
+  // The transit area of storage, and nothing else (keys are relative to it).
+  const storage = barrierView(barrier, TRANSIT.prefix);
   const now = options.now ?? (() => new Date());
   const block = options.counterBlock ?? DEFAULT_COUNTER_BLOCK;
   const minRotateAfter = options.minRotateAfterEncryptions ?? MIN_ROTATE_AFTER_ENCRYPTIONS;
@@ -127,14 +195,14 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
   const locks = new KeyedMutex();
 
   const load = async (name: string): Promise<CachedKey | undefined> => {
-    const revision = await barrier.revision(POLICY + name);
+    const revision = await storage.revision(POLICY + name);
     if (revision === undefined) {
       cache.delete(name);
       return undefined;
     }
     const cached = cache.get(name);
     if (cached !== undefined && cached.revision === revision) return cached;
-    const stored = await barrier.read<TransitKeyPolicy>(POLICY + name);
+    const stored = await storage.read<TransitKeyPolicy>(POLICY + name);
     if (stored === undefined) return undefined;
     // Version material never changes; keep what is cached except versions trimmed since.
     const versions = new Map<number, TransitKeyVersion>();
@@ -150,7 +218,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
     if (hit !== undefined) return hit;
     if (n < Math.max(1, key.policy.min_available_version) || n > key.policy.latest_version)
       return undefined;
-    const stored = await barrier.read<TransitKeyVersion>(versionPath(key.policy.name, n));
+    const stored = await storage.read<TransitKeyVersion>(versionPath(key.policy.name, n));
     if (stored !== undefined) key.versions.set(n, stored.data);
     return stored?.data;
   };
@@ -174,10 +242,10 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
   ) =>
     locks.run(name, () =>
       retryOnConflict(async () => {
-        const stored = await barrier.read<TransitKeyPolicy>(POLICY + name);
+        const stored = await storage.read<TransitKeyPolicy>(POLICY + name);
         if (stored === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
         const next = await change(stored.data);
-        await barrier.replace(POLICY + name, next, stored.revision);
+        await storage.replace(POLICY + name, next, stored.revision);
         cache.delete(name);
         return next;
       }),
@@ -186,7 +254,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
   const rotate = (name: string, onlyIfDue = false) =>
     locks.run(`rotate:${name}`, () =>
       retryOnConflict(() =>
-        barrier.transaction(async (tx) => {
+        storage.transaction(async (tx) => {
           const stored = await tx.read<TransitKeyPolicy>(POLICY + name);
           if (stored === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
           const policy = stored.data;
@@ -244,7 +312,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
     return locks.run(`counter:${key.policy.name}/${n}`, async () => {
       if (takeReserved(key, n)) return true;
       const reserved = await retryOnConflict(async () => {
-        const entry = await barrier.read<TransitKeyVersion>(versionPath(key.policy.name, n));
+        const entry = await storage.read<TransitKeyVersion>(versionPath(key.policy.name, n));
         if (entry === undefined)
           throw new CustosError(
             'ERR_KEY_DISABLED',
@@ -254,7 +322,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
         if (room <= 0) return { entry: entry.data, first: 0 };
         const size = Math.min(room, Math.max(block, wanted));
         const updated = { ...entry.data, encryptions: entry.data.encryptions + size };
-        await barrier.replace(versionPath(key.policy.name, n), updated, entry.revision);
+        await storage.replace(versionPath(key.policy.name, n), updated, entry.revision);
         return { entry: updated, first: entry.data.encryptions + 1 };
       });
       // The stored count (reserved by every node) is what rotationDue compares to the limit.
@@ -284,7 +352,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
    * new key's history.
    */
   const dropUsage = async (tx: BarrierWriter, name: string) => {
-    for (const path of await tx.listPaths(`${USAGE_PREFIX}${name}/`)) await tx.remove(path);
+    for (const path of await tx.listPaths(`${TRANSIT.usage}${name}/`)) await tx.remove(path);
   };
 
   /** The versions a key still holds, read inside `tx`. */
@@ -308,7 +376,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
     },
 
     async exists(name: string): Promise<boolean> {
-      return (await barrier.revision(POLICY + name)) !== undefined;
+      return (await storage.revision(POLICY + name)) !== undefined;
     },
 
     /**
@@ -387,7 +455,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
       const policy = createKeyPolicy(name, options, now());
       assertRotateAfter(options.rotateAfterEncryptions);
       try {
-        await barrier.transaction(async (tx) => {
+        await storage.transaction(async (tx) => {
           await tx.create(versionPath(name, 1), createKeyVersion(policy.type, 1, now()));
           await tx.create(POLICY + name, policy);
           await dropUsage(tx, name);
@@ -410,14 +478,14 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
         n <= key.policy.latest_version;
         n++
       ) {
-        const stored = await barrier.read<TransitKeyVersion>(versionPath(name, n));
+        const stored = await storage.read<TransitKeyVersion>(versionPath(name, n));
         if (stored !== undefined) versions.push(stored.data);
       }
       return { policy: key.policy, versions };
     },
 
     async list(): Promise<string[]> {
-      return (await barrier.listPaths(POLICY)).map((p) => p.slice(POLICY.length));
+      return (await storage.listPaths(POLICY)).map((p) => p.slice(POLICY.length));
     },
 
     rotate: (name: string) => rotate(name),
@@ -431,7 +499,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
     async setState(name: string, state: KeyState): Promise<void> {
       await locks.run(name, () =>
         retryOnConflict(() =>
-          barrier.transaction(async (tx) => {
+          storage.transaction(async (tx) => {
             const stored = await tx.read<TransitKeyPolicy>(POLICY + name);
             if (stored === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
             const next = changeState(stored.data, state, now());
@@ -447,7 +515,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
     async trim(name: string, minAvailableVersion: number): Promise<void> {
       await locks.run(name, () =>
         retryOnConflict(() =>
-          barrier.transaction(async (tx) => {
+          storage.transaction(async (tx) => {
             const stored = await tx.read<TransitKeyPolicy>(POLICY + name);
             if (stored === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
             for (const v of planTrim(stored.data, minAvailableVersion))
@@ -466,7 +534,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
     /** Deletes the key and every version; only when `deletion_allowed`. */
     async deleteKey(name: string): Promise<void> {
       await locks.run(name, () =>
-        barrier.transaction(async (tx) => {
+        storage.transaction(async (tx) => {
           const stored = await tx.read<TransitKeyPolicy>(POLICY + name);
           if (stored === undefined) return;
           if (!stored.data.deletion_allowed)
@@ -503,7 +571,7 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
       // restore committed meanwhile on another node makes this one retry and judge again.
       await locks.run(name, () =>
         retryOnConflict(() =>
-          barrier.transaction(async (tx) => {
+          storage.transaction(async (tx) => {
             const existing = await tx.read<TransitKeyPolicy>(POLICY + name);
             if (existing !== undefined && !force)
               throw new CustosError(
@@ -552,6 +620,3 @@ export function createTransitStore(barrier: Barrier, options: TransitStoreOption
     },
   };
 }
-
-/** The transit store's interface. */
-export type TransitStore = ReturnType<typeof createTransitStore>;

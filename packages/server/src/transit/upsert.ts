@@ -1,6 +1,6 @@
 import { CustosError } from '@custos/core/errors';
 import type { CreateTransitKeyOptions } from '@custos/core/kms';
-import { optionalBoolean } from './params.js';
+import { optionalBool } from '../http/fields.js';
 
 /** The key types an encrypt may create: a key it can encrypt with. */
 const UPSERT_TYPES = ['aes256-gcm96', 'chacha20-poly1305'] as const;
@@ -71,6 +71,6 @@ export function upsertOptions(
     type: type as (typeof UPSERT_TYPES)[number],
     derived,
     convergentEncryption:
-      optionalBoolean(body.convergent_encryption, 'convergent_encryption') ?? false,
+      optionalBool(body.convergent_encryption, 'convergent_encryption') ?? false,
   };
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Barrier } from '../barrier/barrier.js';
+import { barrierView } from '../barrier/barrier-view.js';
+import { TRANSIT_USAGE } from '../storage/layout.js';
 
 /**
  * One use of a transit key: what, whether it worked, which request and the token's display name.
@@ -16,9 +18,25 @@ export interface KeyUsageEntry {
   readonly request_id: string;
 }
 
-/** Where usage segments live: `transit/usage/<key>/<time>-<random>`. */
-export const USAGE_PREFIX = 'transit/usage/';
-const PREFIX = USAGE_PREFIX;
+/**
+ * The per-key usage log of transit: who used a key, for what, and whether it worked.
+ *
+ * @example
+ * ```ts
+ * usage.record('orders', { operation: 'encrypt', success: true, display_name: 'token', request_id });
+ * const recent = await usage.read('orders', 20);
+ * ```
+ */
+export interface UsageLog {
+  /** Buffers one entry for key `name` (written with the next flush; never blocks a request). */
+  record(name: string, entry: Omit<KeyUsageEntry, 'time'>): void;
+  /** The most recent `limit` entries for `name` (default 100), oldest first, from every node. */
+  read(name: string, limit?: number): Promise<KeyUsageEntry[]>;
+  /** Writes what is buffered (before a seal or shutdown). */
+  flush(): Promise<void>;
+  /** Removes a deleted key's log. */
+  forget(name: string): Promise<void>;
+}
 
 /** Only the fields an entry shows (segments written before accessors were dropped held one). */
 const shown = ({ time, operation, success, version, display_name, request_id }: KeyUsageEntry) => ({
@@ -46,7 +64,9 @@ const MAX_SEGMENTS = 100;
 export function createUsageLog(
   barrier: Barrier,
   options: { flushMs?: number; now?: () => Date } = {},
-) {
+): UsageLog {
+  // Usage segments only: `<key>/<time>-<random>` inside the transit area.
+  const storage = barrierView(barrier, TRANSIT_USAGE.prefix);
   const now = options.now ?? (() => new Date());
   const buffers = new Map<string, KeyUsageEntry[]>();
   let timer: NodeJS.Timeout | undefined;
@@ -55,13 +75,13 @@ export function createUsageLog(
     const entries = buffers.get(name);
     if (entries === undefined || entries.length === 0) return;
     buffers.delete(name);
-    await barrier.create(
-      `${PREFIX}${name}/${now().toISOString()}-${randomBytes(4).toString('hex')}`,
+    await storage.create(
+      `${name}/${now().toISOString()}-${randomBytes(4).toString('hex')}`,
       entries,
     );
-    const segments = await barrier.listPaths(`${PREFIX}${name}/`);
+    const segments = await storage.listPaths(`${name}/`);
     for (const old of segments.slice(0, Math.max(0, segments.length - MAX_SEGMENTS)))
-      await barrier.remove(old);
+      await storage.remove(old);
   };
 
   const flush = async (): Promise<void> => {
@@ -81,8 +101,8 @@ export function createUsageLog(
     /** The most recent `limit` entries for `name`, oldest first, from every node. */
     async read(name: string, limit = 100): Promise<KeyUsageEntry[]> {
       const stored: KeyUsageEntry[] = [];
-      for (const path of await barrier.listPaths(`${PREFIX}${name}/`)) {
-        stored.push(...((await barrier.read<KeyUsageEntry[]>(path))?.data ?? []));
+      for (const path of await storage.listPaths(`${name}/`)) {
+        stored.push(...((await storage.read<KeyUsageEntry[]>(path))?.data ?? []));
       }
       return [...stored, ...(buffers.get(name) ?? [])]
         .sort((a, b) => a.time.localeCompare(b.time))
@@ -94,10 +114,7 @@ export function createUsageLog(
     /** Removes a deleted key's log. */
     async forget(name: string): Promise<void> {
       buffers.delete(name);
-      for (const path of await barrier.listPaths(`${PREFIX}${name}/`)) await barrier.remove(path);
+      for (const path of await storage.listPaths(`${name}/`)) await storage.remove(path);
     },
   };
 }
-
-/** The usage log's interface. */
-export type UsageLog = ReturnType<typeof createUsageLog>;

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import helmet from '@fastify/helmet';
+import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ServerContext } from '../context.js';
+import { registerJsonBodyParser } from '../http/body-parser.js';
+import { registerBoundary } from '../http/boundary.js';
+import { toHttpError } from '../http/error-mapping.js';
+import { adoptListRequest } from '../http/list-method.js';
+import { registerRouteGroups } from '../http/route-spec.js';
+import { collectRouteTable } from '../http/route-table.js';
+import { ROUTER_OPTIONS } from '../http/router-options.js';
+import { routeGroups } from './route-groups.js';
+
+/** Options for {@link buildApp}. */
+export interface AppOptions {
+  /** Largest request body accepted (413 beyond). */
+  readonly bodyLimitBytes: number;
+  readonly logger: FastifyBaseLogger | false;
+  readonly https?: { readonly cert: Buffer; readonly key: Buffer };
+}
+
+const BAD_REQUEST = Buffer.from(
+  'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: 34\r\n\r\n{"errors":["malformed request"]}\r\n',
+);
+
+/**
+ * Builds the HTTP application: the JSON body parser, security headers, the boundary (seal,
+ * token, policy, audit), error mapping, and every route group (route-groups.ts).
+ *
+ * @example
+ * ```ts
+ * const app = buildApp(ctx, { bodyLimitBytes: 4 << 20, logger: false });
+ * await app.listen({ port: 8200 });
+ * ```
+ */
+export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstance {
+  const app = fastify({
+    ...(options.logger === false ? {} : { loggerInstance: options.logger }),
+    bodyLimit: options.bodyLimitBytes,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    return503OnClosing: true,
+    routerOptions: { ...ROUTER_OPTIONS },
+    clientErrorHandler: (error, socket) => {
+      if (adoptListRequest(app.server as Server, error, socket)) return;
+      if (socket.writable) socket.end(BAD_REQUEST);
+      else socket.destroy();
+    },
+    ...(options.https === undefined
+      ? {}
+      : { https: { ...options.https, minVersion: 'TLSv1.2' as const } }),
+  }) as unknown as FastifyInstance;
+
+  collectRouteTable(app);
+  registerJsonBodyParser(app);
+  void app.register(helmet, {
+    // A JSON API: no documents to frame or script.
+    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    hsts: options.https !== undefined,
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    // Responses carry secrets: never cache them anywhere.
+    reply.header('cache-control', 'no-store');
+    return payload;
+  });
+  registerBoundary(app, ctx);
+
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body, logDetail } = toHttpError(error);
+    if (logDetail !== undefined) request.log.warn({ err: logDetail }, 'request conflicted');
+    if (status === 500)
+      request.log.error(
+        { err: { message: (error as Error).message, code: (error as { code?: string }).code } },
+        'request failed',
+      );
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ errors: [] }));
+
+  registerRouteGroups(app, routeGroups(ctx));
+  return app;
+}

@@ -1,0 +1,58 @@
+import { CustosError } from '@custos/core/errors';
+import { bodyOf } from '../../http/body-parser.js';
+import { noContent, ok } from '../../http/envelope.js';
+import { stringMap } from '../../http/fields.js';
+import { type RouteGroup, route } from '../../http/route-spec.js';
+import type { Approles } from '../approle-store.js';
+
+/**
+ * `auth/approle/role/:name/role-id` (read, or set one of 8 to 256 characters) and
+ * `…/secret-id` (a new secret ID, shown once).
+ *
+ * @example
+ * ```ts
+ * registerRouteGroups(app, [approleCredentialsPaths({ approles })]);
+ * ```
+ */
+export function approleCredentialsPaths({ approles }: { readonly approles: Approles }): RouteGroup {
+  return {
+    name: 'auth/approle/credentials',
+    routes: [
+      route({
+        method: 'GET',
+        path: '/v1/auth/approle/role/:name/role-id',
+        handler: async (request, reply) => {
+          const role = await approles.getRole(request.params.name);
+          if (role === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
+          return ok(request, reply, { role_id: role.role_id });
+        },
+      }),
+      route({
+        method: 'POST',
+        path: '/v1/auth/approle/role/:name/role-id',
+        handler: async (request, reply) => {
+          const roleId = bodyOf(request).role_id;
+          if (typeof roleId !== 'string' || roleId.length < 8 || roleId.length > 256) {
+            throw new CustosError(
+              'ERR_INVALID_REQUEST',
+              'role_id must be a string of 8 to 256 characters',
+            );
+          }
+          if ((await approles.getRole(request.params.name)) === undefined) {
+            throw new CustosError('ERR_NOT_FOUND', 'not found');
+          }
+          await approles.putRole(request.params.name, { role_id: roleId });
+          return noContent(reply);
+        },
+      }),
+      route({
+        method: 'POST',
+        path: '/v1/auth/approle/role/:name/secret-id',
+        handler: async (request, reply) => {
+          const metadata = stringMap(bodyOf(request).metadata, 'metadata');
+          return ok(request, reply, await approles.createSecretId(request.params.name, metadata));
+        },
+      }),
+    ],
+  };
+}

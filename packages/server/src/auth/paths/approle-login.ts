@@ -1,0 +1,49 @@
+import { bodyOf } from '../../http/body-parser.js';
+import { ok } from '../../http/envelope.js';
+import { type RouteGroup, route } from '../../http/route-spec.js';
+import type { Approles } from '../approle-store.js';
+import { authBlock } from '../token-response.js';
+import type { TokenStore } from '../token-store.js';
+
+/**
+ * `auth/approle/login` (no token): a role ID and secret ID for an orphan token with the role's
+ * policies (never root) and `default`.
+ *
+ * @example
+ * ```ts
+ * registerRouteGroups(app, [approleLoginPaths({ approles, tokens })]);
+ * ```
+ */
+export function approleLoginPaths({
+  approles,
+  tokens,
+}: {
+  readonly approles: Approles;
+  readonly tokens: TokenStore;
+}): RouteGroup {
+  return {
+    name: 'auth/approle/login',
+    routes: [
+      route({
+        method: 'POST',
+        path: '/v1/auth/approle/login',
+        access: { unauthenticated: true },
+        handler: async (request, reply) => {
+          const body = bodyOf(request);
+          const { name, role } = await approles.login(body.role_id, body.secret_id);
+          const { token, entry } = await tokens.create({
+            policies: [...new Set([...role.token_policies.filter((p) => p !== 'root'), 'default'])],
+            ...(role.token_ttl > 0 ? { ttlSeconds: role.token_ttl } : {}),
+            ...(role.token_max_ttl > 0 ? { explicitMaxTtlSeconds: role.token_max_ttl } : {}),
+            numUses: role.token_num_uses,
+            displayName: `approle-${name}`,
+            meta: { role_name: name },
+            orphan: true,
+            path: 'auth/approle/login',
+          });
+          return ok(request, reply, null, { auth: authBlock(token, entry, tokens.now()) });
+        },
+      }),
+    ],
+  };
+}

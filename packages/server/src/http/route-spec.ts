@@ -1,0 +1,123 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RouteAccess } from './route-access.js';
+
+/** The HTTP methods routes are declared with (PUT is added beside every POST: route-table.ts). */
+export type RouteMethod = 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'DELETE';
+
+/** The `:name` parameters of a URL pattern, e.g. `'name' | 'version'`. */
+type NamedParams<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`
+  ? Name | NamedParams<`/${Rest}`>
+  : P extends `${string}:${infer Name}`
+    ? Name
+    : never;
+
+/** Every parameter of a URL pattern: its `:name`s, and `*` when it ends in one. */
+type ParamsIn<P extends string> = NamedParams<P> | (P extends `${string}*` ? '*' : never);
+
+/** The parameters every pattern of the union `P` has (the others are optional). */
+type CommonParams<P extends string> = (
+  P extends string
+    ? (x: ParamsIn<P>) => void
+    : never
+) extends (x: infer Common) => void
+  ? Common
+  : never;
+
+/**
+ * The path parameters of a route served at the pattern(s) `P`: a parameter every pattern has
+ * is a string, one only some patterns have may be missing.
+ *
+ * @example
+ * ```ts
+ * type P = PathParams<'/v1/transit/hmac/:name' | '/v1/transit/hmac/:name/:algorithm'>;
+ * // { name: string; algorithm?: string }
+ * ```
+ */
+export type PathParams<P extends string> = {
+  readonly [K in CommonParams<P> & string]: string;
+} & { readonly [K in Exclude<ParamsIn<P>, CommonParams<P>> & string]?: string };
+
+/** A request to a route served at the pattern(s) `P`, its parameters and query typed. */
+export type RouteRequest<P extends string = string> = FastifyRequest<{
+  Params: PathParams<P>;
+  Querystring: Readonly<Record<string, unknown>>;
+}>;
+
+/** A route's handler: it runs only for requests the boundary admitted. */
+export type RouteHandler<P extends string = string> = (
+  request: RouteRequest<P>,
+  reply: FastifyReply,
+) => Promise<unknown>;
+
+/**
+ * One route, declared: its method(s), URL pattern(s), how it is protected (enforced by the
+ * boundary before the handler runs; see {@link RouteAccess}) and its handler.
+ */
+export interface RouteSpec<P extends string = string> {
+  readonly method: RouteMethod | readonly RouteMethod[];
+  /** The URL pattern, or several served alike (`…/hmac/:name` and `…/hmac/:name/:algorithm`). */
+  readonly path: P | readonly P[];
+  readonly access?: RouteAccess<RouteRequest<P>>;
+  readonly handler: RouteHandler<P>;
+}
+
+/** A declared route with its types erased, as a route group holds it. */
+export interface DeclaredRoute {
+  readonly method: RouteMethod | readonly RouteMethod[];
+  readonly path: string | readonly string[];
+  readonly access?: RouteAccess;
+  readonly handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+}
+
+/**
+ * Declares a route; the handler's `request.params` is typed from the pattern.
+ *
+ * @example
+ * ```ts
+ * const rotate = route({
+ *   method: 'POST',
+ *   path: '/v1/transit/keys/:name/rotate',
+ *   handler: async (request, reply) => ok(request, reply, await rotateKey(request.params.name)),
+ * });
+ * ```
+ */
+export function route<const P extends string>(spec: RouteSpec<P>): DeclaredRoute {
+  return spec as unknown as DeclaredRoute;
+}
+
+/**
+ * The routes of one path group (one file, as a Vault backend's `path_*.go`), registered together
+ * as one encapsulated Fastify plugin.
+ */
+export interface RouteGroup {
+  /** What the group serves, e.g. `transit/encrypt`. */
+  readonly name: string;
+  readonly routes: readonly DeclaredRoute[];
+}
+
+/**
+ * Registers each group as its own encapsulated plugin, every route with its `access` as route
+ * config (where the boundary finds it).
+ *
+ * @example
+ * ```ts
+ * registerRouteGroups(app, [encryptPaths(deps), decryptPaths(deps)]);
+ * ```
+ */
+export function registerRouteGroups(app: FastifyInstance, groups: readonly RouteGroup[]): void {
+  for (const group of groups) {
+    void app.register(async (scope) => {
+      for (const spec of group.routes) {
+        const method = typeof spec.method === 'string' ? spec.method : [...spec.method];
+        for (const url of typeof spec.path === 'string' ? [spec.path] : spec.path) {
+          scope.route({
+            method,
+            url,
+            ...(spec.access === undefined ? {} : { config: { access: spec.access } }),
+            handler: spec.handler,
+          });
+        }
+      }
+    });
+  }
+}

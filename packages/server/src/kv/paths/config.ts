@@ -1,0 +1,44 @@
+import { bodyOf } from '../../http/body-parser.js';
+import { noContent, ok } from '../../http/envelope.js';
+import { type RouteGroup, route } from '../../http/route-spec.js';
+import { formatDuration } from '../../lib/duration.js';
+import type { KvEngine } from '../kv-engine.js';
+import { settingsOf } from './request.js';
+
+/**
+ * `<mount>/config`: the mount's settings.
+ *
+ * @example
+ * ```ts
+ * registerRouteGroups(app, [kvConfigPaths('secret', kv)]);
+ * ```
+ */
+export function kvConfigPaths(mount: string, kv: KvEngine): RouteGroup {
+  return {
+    name: `${mount}/config`,
+    routes: [
+      route({
+        method: 'GET',
+        path: `/v1/${mount}/config`,
+        handler: async (request, reply) => {
+          const cfg = await kv.config();
+          return ok(request, reply, {
+            cas_required: cfg.cas_required,
+            delete_version_after: formatDuration(cfg.delete_version_after),
+            max_versions: cfg.max_versions,
+          });
+        },
+      }),
+      route({
+        method: 'POST',
+        path: `/v1/${mount}/config`,
+        handler: async (request, reply) => {
+          // Validate before reading: a wrong type is refused whatever the current settings are.
+          const changes = settingsOf(bodyOf(request));
+          await kv.setConfig({ ...(await kv.config()), ...changes });
+          return noContent(reply);
+        },
+      }),
+    ],
+  };
+}

@@ -1,0 +1,85 @@
+import { CustosError } from '@custos/core/errors';
+import { bodyOf } from '../../http/body-parser.js';
+import { noContent, ok } from '../../http/envelope.js';
+import { type RouteGroup, route } from '../../http/route-spec.js';
+import type { KvEngine } from '../kv-engine.js';
+import { versionResponse } from '../kv-metadata.js';
+import { casOf, dataOf, keyOf, queryVersion, requireMergePatch, unavailable } from './request.js';
+
+/**
+ * `<mount>/data/*`: read, write (with check-and-set), merge-patch and soft-delete a secret.
+ *
+ * @example
+ * ```ts
+ * registerRouteGroups(app, [kvDataPaths('secret', kv)]);
+ * ```
+ */
+export function kvDataPaths(mount: string, kv: KvEngine): RouteGroup {
+  const path = `/v1/${mount}/data/*` as const;
+  return {
+    name: `${mount}/data`,
+    routes: [
+      route({
+        method: 'GET',
+        path,
+        handler: async (request, reply) => {
+          const key = keyOf(request.params['*']);
+          const found = await kv.read(key, queryVersion(request.query));
+          if (found.kind === 'missing') throw new CustosError('ERR_NOT_FOUND', 'not found');
+          if (found.kind === 'unavailable')
+            unavailable(request, found.meta, found.version, undefined);
+          return ok(request, reply, {
+            data: found.data,
+            metadata: versionResponse(found.meta, found.version),
+          });
+        },
+      }),
+      route({
+        method: 'POST',
+        path,
+        access: {
+          exists: async (request) =>
+            (await kv.readMetadata(keyOf(request.params['*'], true))) !== undefined,
+        },
+        handler: async (request, reply) => {
+          const body = bodyOf(request);
+          const key = keyOf(request.params['*']);
+          const { meta, version } = await kv.write(key, dataOf(body), casOf(body));
+          return ok(request, reply, versionResponse(meta, version));
+        },
+      }),
+      route({
+        method: 'PATCH',
+        path,
+        handler: async (request, reply) => {
+          requireMergePatch(request);
+          const body = bodyOf(request);
+          const key = keyOf(request.params['*']);
+          try {
+            const { meta, version } = await kv.patch(key, dataOf(body), casOf(body));
+            return ok(request, reply, versionResponse(meta, version));
+          } catch (err) {
+            if ((err as CustosError).code !== 'ERR_NOT_FOUND') throw err;
+            const meta = await kv.readMetadata(key);
+            if (meta === undefined || meta.versions[String(meta.current_version)] === undefined)
+              throw err;
+            return unavailable(
+              request,
+              meta,
+              meta.current_version,
+              versionResponse(meta, meta.current_version),
+            );
+          }
+        },
+      }),
+      route({
+        method: 'DELETE',
+        path,
+        handler: async (request, reply) => {
+          await kv.deleteLatest(keyOf(request.params['*']));
+          return noContent(reply);
+        },
+      }),
+    ],
+  };
+}

@@ -1,0 +1,95 @@
+import { CustosError } from '@custos/core/errors';
+import { bodyOf } from '../../http/body-parser.js';
+import { noContent, ok } from '../../http/envelope.js';
+import { isListRequest } from '../../http/route-access.js';
+import { type RouteGroup, type RouteRequest, route } from '../../http/route-spec.js';
+import type { KvEngine } from '../kv-engine.js';
+import { mergeCustomMetadata, metadataResponse } from '../kv-metadata.js';
+import { keyOf, metadataFields, requireMergePatch } from './request.js';
+
+/**
+ * `<mount>/metadata` and `<mount>/metadata/*`: list keys, and read, write, merge-patch and
+ * delete a key's metadata (deleting it deletes every version).
+ *
+ * @example
+ * ```ts
+ * registerRouteGroups(app, [kvMetadataPaths('secret', kv)]);
+ * ```
+ */
+export function kvMetadataPaths(mount: string, kv: KvEngine): RouteGroup {
+  const path = `/v1/${mount}/metadata/*` as const;
+  const list = async (request: RouteRequest, reply: Parameters<typeof ok>[1], folder: string) => {
+    const keys = await kv.list(folder);
+    if (keys.length === 0) throw new CustosError('ERR_NOT_FOUND', 'not found');
+    return ok(request, reply, { keys });
+  };
+  return {
+    name: `${mount}/metadata`,
+    routes: [
+      // The mount root without a trailing slash: `vault kv list secret` and node-vault's
+      // list('secret/metadata') ask here. It only lists; there is no key to read.
+      route({
+        method: 'GET',
+        path: `/v1/${mount}/metadata`,
+        access: { list: true },
+        handler: async (request, reply) => {
+          if (!isListRequest(request)) throw new CustosError('ERR_NOT_FOUND', 'not found');
+          return list(request, reply, '');
+        },
+      }),
+      route({
+        method: 'GET',
+        path,
+        access: { list: true },
+        handler: async (request, reply) => {
+          if (isListRequest(request)) return list(request, reply, keyOf(request.params['*'], true));
+          const meta = await kv.readMetadata(keyOf(request.params['*']));
+          if (meta === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
+          return ok(request, reply, metadataResponse(meta));
+        },
+      }),
+      route({
+        method: 'POST',
+        path,
+        access: {
+          exists: async (request) =>
+            (await kv.readMetadata(keyOf(request.params['*'], true))) !== undefined,
+        },
+        handler: async (request, reply) => {
+          const body = bodyOf(request);
+          const key = keyOf(request.params['*']);
+          const fields = metadataFields(body, false);
+          // Even with no fields the metadata is created (as Vault does): the key exists, at
+          // version 0. Without PATCH semantics, custom_metadata holds no nulls
+          // (parseCustomMetadata refuses them).
+          await kv.setMetadata(key, fields as Parameters<KvEngine['setMetadata']>[1]);
+          return noContent(reply);
+        },
+      }),
+      route({
+        method: 'PATCH',
+        path,
+        handler: async (request, reply) => {
+          requireMergePatch(request);
+          const fields = metadataFields(bodyOf(request), true);
+          const found = await kv.patchMetadata(keyOf(request.params['*']), (meta) => {
+            const { custom_metadata: custom, ...rest } = fields;
+            Object.assign(meta, rest);
+            if (custom !== undefined)
+              meta.custom_metadata = mergeCustomMetadata(meta.custom_metadata, custom ?? {});
+          });
+          if (!found) throw new CustosError('ERR_NOT_FOUND', 'not found');
+          return noContent(reply);
+        },
+      }),
+      route({
+        method: 'DELETE',
+        path,
+        handler: async (request, reply) => {
+          await kv.deleteMetadata(keyOf(request.params['*']));
+          return noContent(reply);
+        },
+      }),
+    ],
+  };
+}

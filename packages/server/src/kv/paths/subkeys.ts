@@ -1,0 +1,44 @@
+import { CustosError } from '@custos/core/errors';
+import { ok } from '../../http/envelope.js';
+import { intField } from '../../http/fields.js';
+import { type RouteGroup, route } from '../../http/route-spec.js';
+import type { KvEngine } from '../kv-engine.js';
+import { subkeysOf, versionResponse } from '../kv-metadata.js';
+import { keyOf, queryVersion, unavailable } from './request.js';
+
+/**
+ * `<mount>/subkeys/*`: a version's structure without its values (`?depth=` limits it).
+ *
+ * @example
+ * ```ts
+ * registerRouteGroups(app, [kvSubkeysPaths('secret', kv)]);
+ * ```
+ */
+export function kvSubkeysPaths(mount: string, kv: KvEngine): RouteGroup {
+  return {
+    name: `${mount}/subkeys`,
+    routes: [
+      route({
+        method: 'GET',
+        path: `/v1/${mount}/subkeys/*`,
+        handler: async (request, reply) => {
+          const query = request.query;
+          const version = queryVersion(query);
+          const depth = query.depth === undefined ? 0 : intField(query.depth, 'depth');
+          const found = await kv.read(keyOf(request.params['*']), version);
+          if (found.kind === 'missing') throw new CustosError('ERR_NOT_FOUND', 'not found');
+          if (found.kind === 'unavailable') {
+            unavailable(request, found.meta, found.version, {
+              subkeys: null,
+              metadata: versionResponse(found.meta, found.version),
+            });
+          }
+          return ok(request, reply, {
+            subkeys: subkeysOf(found.data, depth),
+            metadata: versionResponse(found.meta, found.version),
+          });
+        },
+      }),
+    ],
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * Every place the server keeps something in storage, in one list. Each area has a `prefix` (the
+ * root of the storage view its owner is given, ending in `/`) and the keys its owner uses inside
+ * it, relative to that prefix. A new kind of stored entry gets its key here, inside the area of
+ * the component that owns it; a new component gets a new area whose prefix no other area's
+ * starts with (an area nests only inside its owner's: the usage log inside transit).
+ *
+ * The full storage path of an entry is `prefix + key`; the barrier encrypts each value with that
+ * full path as associated data, so an entry never moves once written.
+ *
+ * @example
+ * ```ts
+ * const view = barrierView(barrier, TRANSIT.prefix);
+ * await view.read(`${TRANSIT.policy}orders`); // storage path transit/policy/orders
+ * ```
+ * @module
+ */
+
+/**
+ * Entries below the barrier, read and written by the seal with the root key or in the clear:
+ * the barrier keyring (root-key encrypted) and the seal configuration (share counts only).
+ */
+export const CORE = {
+  prefix: 'core/',
+  /** The barrier keyring, encrypted under the root key. */
+  keyring: 'keyring',
+  /** `{ shares, threshold }`: no secret. */
+  sealConfig: 'seal-config',
+  /** The key that hashes token IDs (behind the barrier, read by the token store). */
+  tokenHmacKey: 'token-hmac-key',
+} as const;
+
+/** The token store (`<hash>` is a token's keyed hash). */
+export const TOKENS = {
+  prefix: 'sys/token/',
+  /** `id/<hash>`: the entry. */
+  id: 'id/',
+  /** `accessor/<accessor>`: `{ hash }`. */
+  accessor: 'accessor/',
+  /** `child/<parent hash>/<child hash>`: one link per child, listed to revoke a tree. */
+  child: 'child/',
+  /** `due/<Unix seconds, 12 digits>/<hash>`: when the sweeper must revoke it (0 = now). */
+  due: 'due/',
+} as const;
+
+/** ACL policies: `<name>` holds `{ text }`. */
+export const POLICIES = {
+  prefix: 'sys/policy/',
+} as const;
+
+/** The audit broker's keys and chain state, per sink. */
+export const AUDIT = {
+  prefix: 'sys/audit/',
+  /** The Ed25519 key that signs checkpoints. */
+  signingKey: 'signing-key',
+  /** `hmac-key/<sink>`: the key that HMACs the sink's values. */
+  hmacKey: 'hmac-key/',
+  /** `checkpoint/<sink>`: the sink's last checkpoint. */
+  checkpoint: 'checkpoint/',
+  /** `files/<sink>`: the starts of the sink's files. */
+  files: 'files/',
+} as const;
+
+/** The AppRole auth method. */
+export const APPROLE = {
+  prefix: 'auth/approle/',
+  /** `role/<name>`: the role. */
+  role: 'role/',
+  /** `role-id/<role id>`: the name of the role that has it. */
+  roleId: 'role-id/',
+  /** `secret-id/<role name>/<hash>`: one secret ID. */
+  secretId: 'secret-id/',
+} as const;
+
+/** The transit engine. */
+export const TRANSIT = {
+  prefix: 'transit/',
+  /** `policy/<name>`: a key's policy. */
+  policy: 'policy/',
+  /** `key/<name>/<version>`: one version's key material. */
+  key: 'key/',
+  /** `revoked-material/<fingerprint>`: revoked key material, kept after its key is deleted. */
+  revokedMaterial: 'revoked-material/',
+  /** `usage/<name>/<time>-<random>`: the key's usage log (see {@link TRANSIT_USAGE}). */
+  usage: 'usage/',
+} as const;
+
+/** The transit usage log: `<name>/<time>-<random>` segments, inside the transit area. */
+export const TRANSIT_USAGE = {
+  prefix: `${TRANSIT.prefix}${TRANSIT.usage}`,
+} as const;
+
+/** One KV version 2 mount. */
+export const KV = {
+  /** The area of mount `mount` (`kv/secret/` for the default mount). */
+  prefix: (mount: string): string => `kv/${mount}/`,
+  /** The mount's settings. */
+  config: 'config',
+  /** `meta/<key>`: a key's metadata. */
+  meta: 'meta/',
+  /** `ver/<version>/<key>`: one version's data. */
+  version: 'ver/',
+} as const;

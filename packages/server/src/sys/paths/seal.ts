@@ -1,0 +1,145 @@
+import { CustosError } from '@custos/core/errors';
+import type { TokenStore } from '../../auth/token-store.js';
+import { bodyOf } from '../../http/body-parser.js';
+import { noContent } from '../../http/envelope.js';
+import { type RouteGroup, route } from '../../http/route-spec.js';
+import { initialize, sealServer } from '../../lifecycle.js';
+import type { SealManager } from '../../seal/seal-manager.js';
+import type { StorageKind } from '../../storage/storage-kind.js';
+
+/** What the seal paths use. */
+export interface SealPathDeps {
+  readonly seal: SealManager;
+  readonly tokens: TokenStore;
+  readonly storageKind: StorageKind;
+  readonly version: string;
+}
+
+const open = { unauthenticated: true, whileSealed: true } as const;
+
+/**
+ * The seal status as `sys/seal-status` and `sys/unseal` answer it.
+ *
+ * @example
+ * ```ts
+ * reply.send(sealStatus(deps));
+ * ```
+ */
+export function sealStatus({ seal, version, storageKind }: SealPathDeps) {
+  const status = seal.status();
+  return {
+    type: 'shamir',
+    initialized: status.initialized,
+    sealed: status.sealed,
+    t: status.t,
+    n: status.n,
+    progress: status.progress,
+    nonce: status.nonce,
+    version,
+    build_date: '',
+    migration: false,
+    recovery_seal: false,
+    storage_type: storageKind,
+  };
+}
+
+/** Parses an unseal key given as hex or base64. */
+function shareOf(value: unknown): Buffer {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new CustosError('ERR_INVALID_REQUEST', "missing 'key' (an unseal key, hex or base64)");
+  }
+  const text = value.trim();
+  if (/^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0) return Buffer.from(text, 'hex');
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return Buffer.from(text, 'base64');
+  throw new CustosError('ERR_INVALID_REQUEST', 'unseal key must be hex or base64');
+}
+
+const UNSUPPORTED_INIT = [
+  'pgp_keys',
+  'root_token_pgp_key',
+  'recovery_shares',
+  'recovery_threshold',
+];
+
+/**
+ * `sys/init`, `sys/unseal`, `sys/seal-status` (no token, answered while sealed) and `sys/seal`.
+ *
+ * @example
+ * ```ts
+ * registerRouteGroups(app, [sealPaths(deps)]);
+ * ```
+ */
+export function sealPaths(deps: SealPathDeps): RouteGroup {
+  const { seal } = deps;
+  return {
+    name: 'sys/seal',
+    routes: [
+      route({
+        method: 'GET',
+        path: '/v1/sys/init',
+        access: open,
+        handler: async (_request, reply) => reply.send({ initialized: seal.isInitialized() }),
+      }),
+      route({
+        method: 'POST',
+        path: '/v1/sys/init',
+        access: open,
+        handler: async (request, reply) => {
+          const body = bodyOf(request);
+          for (const unsupported of UNSUPPORTED_INIT) {
+            if (body[unsupported] !== undefined) {
+              throw new CustosError(
+                'ERR_INVALID_REQUEST',
+                `${unsupported} is not supported by custos`,
+              );
+            }
+          }
+          const shares = body.secret_shares;
+          const threshold = body.secret_threshold;
+          if (typeof shares !== 'number' || typeof threshold !== 'number') {
+            throw new CustosError(
+              'ERR_INVALID_REQUEST',
+              'secret_shares and secret_threshold must be numbers',
+            );
+          }
+          const { keyShares, rootToken } = await initialize(deps, shares, threshold);
+          return reply.send({
+            keys: keyShares.map((k) => k.toString('hex')),
+            keys_base64: keyShares.map((k) => k.toString('base64')),
+            root_token: rootToken,
+          });
+        },
+      }),
+      route({
+        method: 'POST',
+        path: '/v1/sys/unseal',
+        access: open,
+        handler: async (request, reply) => {
+          const body = bodyOf(request);
+          if (body.reset === true) {
+            seal.resetProgress();
+            return reply.send(sealStatus(deps));
+          }
+          await seal.submitShare(shareOf(body.key));
+          return reply.send(sealStatus(deps));
+        },
+      }),
+      route({
+        method: 'GET',
+        path: '/v1/sys/seal-status',
+        access: open,
+        handler: async (_request, reply) => reply.send(sealStatus(deps)),
+      }),
+      route({
+        method: 'POST',
+        path: '/v1/sys/seal',
+        access: { sudo: true },
+        handler: async (_request, reply) => {
+          // The response is audited before the keys go; the seal happens once it is sent.
+          reply.raw.once('finish', () => void sealServer(deps));
+          return noContent(reply);
+        },
+      }),
+    ],
+  };
+}

@@ -1,0 +1,54 @@
+import { CustosError } from '@custos/core/errors';
+import { decryptWithKey } from '@custos/core/internal/transit';
+import { bodyOf } from '../../http/body-parser.js';
+import { type RouteGroup, route } from '../../http/route-spec.js';
+import { itemsOf, runItems, sendResults } from '../batch.js';
+import type { TransitPathDeps } from './deps.js';
+import { bindingOf, versionIn } from './items.js';
+
+/**
+ * `transit/decrypt/:name`, with `batch_input`; answers carry only the plaintext, as Vault's do.
+ *
+ * @example
+ * ```ts
+ * registerRouteGroups(app, [decryptPaths({ transit, recorder })]);
+ * ```
+ */
+export function decryptPaths({
+  transit,
+  recorder,
+}: Pick<TransitPathDeps, 'transit' | 'recorder'>): RouteGroup {
+  const { keyOperation, logUsage } = recorder;
+  return {
+    name: 'transit/decrypt',
+    routes: [
+      route({
+        method: 'POST',
+        path: '/v1/transit/decrypt/:name',
+        handler: keyOperation('decrypt', async (request, reply) => {
+          const { name } = request.params;
+          const body = bodyOf(request);
+          const input = itemsOf(request);
+          const { items } = input;
+          const view = await transit.view(
+            name,
+            items.flatMap((i) => versionIn(i.ciphertext)),
+          );
+          const results = await runItems(items, async (item) => {
+            const binding = bindingOf(item, body);
+            if (item.ciphertext === undefined || item.ciphertext === '')
+              throw new CustosError('ERR_INVALID_REQUEST', 'missing ciphertext to decrypt');
+            const { plaintext, keyVersion } = decryptWithKey(view, {
+              ciphertext: item.ciphertext,
+              ...binding,
+            });
+            return { plaintext: plaintext.toString('base64'), key_version: keyVersion };
+          });
+          logUsage(request, name, 'decrypt', results);
+          const plain = results.map((r) => ('error' in r ? r : { plaintext: r.plaintext }));
+          return sendResults(request, reply, input, plain);
+        }),
+      }),
+    ],
+  };
+}

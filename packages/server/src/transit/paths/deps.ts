@@ -1,0 +1,13 @@
+import type { UsageRecorder } from '../key-usage.js';
+import type { TransitStore } from '../transit-store.js';
+import type { UsageLog } from '../usage-log.js';
+
+/**
+ * What transit's path groups are built from. Each group takes only the members it uses
+ * (`Pick<TransitPathDeps, …>`).
+ */
+export interface TransitPathDeps {
+  readonly transit: TransitStore;
+  readonly usage: UsageLog;
+  readonly recorder: UsageRecorder;
+}

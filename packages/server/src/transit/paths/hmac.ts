@@ -1,0 +1,57 @@
+import { hmacWithKey, parseVersioned } from '@custos/core/internal/transit';
+import { bodyOf } from '../../http/body-parser.js';
+import { base64Field, optionalInt } from '../../http/fields.js';
+import { type RouteGroup, route } from '../../http/route-spec.js';
+import { itemsOf, runItems, sendResults } from '../batch.js';
+import type { TransitPathDeps } from './deps.js';
+import { versionsRequested } from './items.js';
+
+/**
+ * `transit/hmac/:name[/:algorithm]`, with `batch_input` (verification is at `transit/verify`).
+ *
+ * @example
+ * ```ts
+ * registerRouteGroups(app, [hmacPaths({ transit, recorder })]);
+ * ```
+ */
+export function hmacPaths({
+  transit,
+  recorder,
+}: Pick<TransitPathDeps, 'transit' | 'recorder'>): RouteGroup {
+  const { keyOperation, logUsage } = recorder;
+  return {
+    name: 'transit/hmac',
+    routes: [
+      route({
+        method: 'POST',
+        path: ['/v1/transit/hmac/:name', '/v1/transit/hmac/:name/:algorithm'],
+        handler: keyOperation('hmac', async (request, reply) => {
+          const { name } = request.params;
+          const body = bodyOf(request);
+          const algorithm =
+            request.params.algorithm ??
+            (typeof body.algorithm === 'string' ? body.algorithm : undefined);
+          const input = itemsOf(request);
+          const { items } = input;
+          const view = await transit.view(name, versionsRequested(items, body));
+          const results = await runItems(items, async (item) => {
+            const hmac = hmacWithKey(
+              view,
+              base64Field(item.input, 'input'),
+              algorithm,
+              optionalInt(item.key_version ?? body.key_version, 'key_version'),
+            );
+            return { hmac, key_version: parseVersioned(hmac).version };
+          });
+          logUsage(request, name, 'hmac', results);
+          return sendResults(
+            request,
+            reply,
+            input,
+            results.map((r) => ('error' in r ? r : { hmac: r.hmac })),
+          );
+        }),
+      }),
+    ],
+  };
+}

@@ -1,0 +1,40 @@
+import { CustosError } from '@custos/core/errors';
+import { isKeyState } from '@custos/core/kms';
+import { bodyOf } from '../../http/body-parser.js';
+import { ok } from '../../http/envelope.js';
+import { type RouteGroup, route } from '../../http/route-spec.js';
+import type { TransitPathDeps } from './deps.js';
+import { describedKey } from './describe.js';
+
+const invalid = (message: string) => new CustosError('ERR_INVALID_REQUEST', message);
+
+/**
+ * `transit/keys/:name/state`: the custos key lifecycle (active, inactive, rotating, revoked,
+ * pending deletion).
+ *
+ * @example
+ * ```ts
+ * registerRouteGroups(app, [keysStatePaths({ transit })]);
+ * ```
+ */
+export function keysStatePaths({ transit }: Pick<TransitPathDeps, 'transit'>): RouteGroup {
+  return {
+    name: 'transit/keys/state',
+    routes: [
+      route({
+        method: 'POST',
+        path: '/v1/transit/keys/:name/state',
+        handler: async (request, reply) => {
+          const state = bodyOf(request).state;
+          if (!isKeyState(state))
+            throw invalid(
+              'state must be one of active, inactive, rotating, revoked, pending_deletion',
+            );
+          if (state === 'expired') throw invalid('a key expires by its expires_at, not on request');
+          await transit.setState(request.params.name, state);
+          return ok(request, reply, await describedKey(transit, request.params.name));
+        },
+      }),
+    ],
+  };
+}

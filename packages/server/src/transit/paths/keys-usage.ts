@@ -1,0 +1,34 @@
+import { CustosError } from '@custos/core/errors';
+import { ok } from '../../http/envelope.js';
+import { optionalInt } from '../../http/fields.js';
+import { type RouteGroup, route } from '../../http/route-spec.js';
+import type { TransitPathDeps } from './deps.js';
+
+/**
+ * `transit/keys/:name/usage`: the key's usage log, newest first (`?limit=`, at most 10 000).
+ *
+ * @example
+ * ```ts
+ * registerRouteGroups(app, [keysUsagePaths({ transit, usage })]);
+ * ```
+ */
+export function keysUsagePaths({
+  transit,
+  usage,
+}: Pick<TransitPathDeps, 'transit' | 'usage'>): RouteGroup {
+  return {
+    name: 'transit/keys/usage',
+    routes: [
+      route({
+        method: 'GET',
+        path: '/v1/transit/keys/:name/usage',
+        handler: async (request, reply) => {
+          const { name } = request.params;
+          if (!(await transit.exists(name))) throw new CustosError('ERR_NOT_FOUND', 'not found');
+          const limit = optionalInt(request.query.limit, 'limit') ?? 100;
+          return ok(request, reply, { usage: await usage.read(name, Math.min(limit, 10_000)) });
+        },
+      }),
+    ],
+  };
+}

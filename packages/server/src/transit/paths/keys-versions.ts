@@ -1,0 +1,42 @@
+import { CustosError } from '@custos/core/errors';
+import { bodyOf } from '../../http/body-parser.js';
+import { ok } from '../../http/envelope.js';
+import { optionalInt } from '../../http/fields.js';
+import { type RouteGroup, route } from '../../http/route-spec.js';
+import type { TransitPathDeps } from './deps.js';
+import { describedKey } from './describe.js';
+
+/**
+ * `transit/keys/:name/rotate` (a new version) and `…/trim` (versions below a floor go).
+ *
+ * @example
+ * ```ts
+ * registerRouteGroups(app, [keysVersionsPaths({ transit })]);
+ * ```
+ */
+export function keysVersionsPaths({ transit }: Pick<TransitPathDeps, 'transit'>): RouteGroup {
+  return {
+    name: 'transit/keys/versions',
+    routes: [
+      route({
+        method: 'POST',
+        path: '/v1/transit/keys/:name/rotate',
+        handler: async (request, reply) => {
+          await transit.rotate(request.params.name);
+          return ok(request, reply, await describedKey(transit, request.params.name));
+        },
+      }),
+      route({
+        method: 'POST',
+        path: '/v1/transit/keys/:name/trim',
+        handler: async (request, reply) => {
+          const min = optionalInt(bodyOf(request).min_available_version, 'min_available_version');
+          if (min === undefined)
+            throw new CustosError('ERR_INVALID_REQUEST', "missing 'min_available_version'");
+          await transit.trim(request.params.name, min);
+          return ok(request, reply, await describedKey(transit, request.params.name));
+        },
+      }),
+    ],
+  };
+}

@@ -1,0 +1,71 @@
+import { CustosError } from '@custos/core/errors';
+import { assertSameCreation } from '@custos/core/internal/transit';
+import { bodyOf } from '../../http/body-parser.js';
+import { noContent, ok } from '../../http/envelope.js';
+import { isListRequest } from '../../http/route-access.js';
+import { type RouteGroup, route } from '../../http/route-spec.js';
+import type { TransitPathDeps } from './deps.js';
+import { describedKey } from './describe.js';
+import { createOptions } from './key-options.js';
+
+/**
+ * `transit/keys` (LIST) and `transit/keys/:name`: create, read, delete.
+ *
+ * @example
+ * ```ts
+ * registerRouteGroups(app, [keysPaths({ transit, usage })]);
+ * ```
+ */
+export function keysPaths({
+  transit,
+  usage,
+}: Pick<TransitPathDeps, 'transit' | 'usage'>): RouteGroup {
+  return {
+    name: 'transit/keys',
+    routes: [
+      route({
+        method: 'GET',
+        path: '/v1/transit/keys',
+        access: { list: true },
+        handler: async (request, reply) => {
+          if (!isListRequest(request)) throw new CustosError('ERR_NOT_FOUND', 'not found');
+          const keys = await transit.list();
+          if (keys.length === 0) throw new CustosError('ERR_NOT_FOUND', 'not found');
+          return ok(request, reply, { keys });
+        },
+      }),
+      route({
+        method: 'POST',
+        path: '/v1/transit/keys/:name',
+        access: { exists: (request) => transit.exists(request.params.name) },
+        handler: async (request, reply) => {
+          const { name } = request.params;
+          const options = createOptions(bodyOf(request));
+          if (!(await transit.createKey(name, options))) {
+            // The key exists: fine if it has what was asked for, an error naming the difference
+            // if not (creation never changes a key, and must not hide settings someone else
+            // chose).
+            const existing = await transit.describe(name);
+            if (existing !== undefined) assertSameCreation(existing.policy, options);
+          }
+          return ok(request, reply, await describedKey(transit, name));
+        },
+      }),
+      route({
+        method: 'GET',
+        path: '/v1/transit/keys/:name',
+        handler: async (request, reply) =>
+          ok(request, reply, await describedKey(transit, request.params.name)),
+      }),
+      route({
+        method: 'DELETE',
+        path: '/v1/transit/keys/:name',
+        handler: async (request, reply) => {
+          await transit.deleteKey(request.params.name);
+          await usage.forget(request.params.name);
+          return noContent(reply);
+        },
+      }),
+    ],
+  };
+}

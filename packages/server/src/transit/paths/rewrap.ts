@@ -1,0 +1,67 @@
+import { decryptWithKey, encryptWithKey } from '@custos/core/internal/transit';
+import { bodyOf } from '../../http/body-parser.js';
+import { optionalInt } from '../../http/fields.js';
+import { type RouteGroup, route } from '../../http/route-spec.js';
+import { itemsOf, runItems, sendResults } from '../batch.js';
+import type { TransitPathDeps } from './deps.js';
+import { bindingOf, versionIn, versionsRequested } from './items.js';
+
+/**
+ * `transit/rewrap/:name`: decrypts and encrypts again under the key's latest (or a named)
+ * version; the plaintext never leaves the server.
+ *
+ * @example
+ * ```ts
+ * registerRouteGroups(app, [rewrapPaths({ transit, recorder })]);
+ * ```
+ */
+export function rewrapPaths({
+  transit,
+  recorder,
+}: Pick<TransitPathDeps, 'transit' | 'recorder'>): RouteGroup {
+  const { keyOperation, logUsage } = recorder;
+  return {
+    name: 'transit/rewrap',
+    routes: [
+      route({
+        method: 'POST',
+        path: '/v1/transit/rewrap/:name',
+        handler: keyOperation('rewrap', async (request, reply) => {
+          const { name } = request.params;
+          const body = bodyOf(request);
+          const input = itemsOf(request);
+          const { items } = input;
+          const requested = optionalInt(body.key_version, 'key_version');
+          const session = await transit.forEncryption(name, items.length, [
+            ...items.flatMap((i) => versionIn(i.ciphertext)),
+            ...versionsRequested(items, body),
+          ]);
+          const results = await runItems(items, async (item) => {
+            const binding = bindingOf(item, body);
+            const keyVersion = optionalInt(item.key_version, 'key_version') ?? requested;
+            const { plaintext } = decryptWithKey(session.view, {
+              ciphertext: item.ciphertext,
+              ...binding,
+            });
+            // Rewrap never hands the plaintext out; it lives here only between the two operations.
+            try {
+              const { ciphertext, keyVersion: used } = encryptWithKey(
+                await session.take(keyVersion),
+                {
+                  plaintext,
+                  ...binding,
+                  ...(keyVersion ? { keyVersion } : {}),
+                },
+              );
+              return { ciphertext, key_version: used };
+            } finally {
+              plaintext.fill(0);
+            }
+          });
+          logUsage(request, name, 'rewrap', results);
+          return sendResults(request, reply, input, results);
+        }),
+      }),
+    ],
+  };
+}
