@@ -95,15 +95,13 @@ export function parseApiKey(key: string): ParsedApiKey {
     throw malformed();
   }
   const parts = key.split('_');
-  const tail = parts.pop() ?? '';
+  // `split` returns at least one element, so there is always a tail.
+  const tail = parts.pop() as string;
   const keyId = parts.pop() ?? '';
   const prefix = parts.join('_');
-  if (
-    !TAIL.test(tail) ||
-    !KEY_ID.test(keyId) ||
-    prefix.length > 32 ||
-    !API_KEY_PREFIX_PATTERN.test(prefix)
-  ) {
+  // No separate prefix length check: with the tail, the key id and both separators fixed in
+  // length, the bound on the whole key above leaves at most 32 characters for the prefix.
+  if (!TAIL.test(tail) || !KEY_ID.test(keyId) || !API_KEY_PREFIX_PATTERN.test(prefix)) {
     throw malformed();
   }
   const body = key.slice(0, key.length - CHECKSUM_LENGTH);

@@ -22,7 +22,7 @@ export const errorCodes = {
   ERR_INVALID_KEY_STATE: 'The requested key state change is not allowed from the current state.',
   ERR_MALFORMED_KEYRING: 'A serialised keyring is not valid (bad JSON, truncated, wrong fields).',
   ERR_INSECURE_FILE:
-    'A file holding key material may be read by other users (mode is not 0600), or a dotenv key file is a symbolic link, or a SQLite storage file (or its `-wal`/`-shm`) is a symbolic link, owned by another user, readable or writable by others, or in a directory others may write to.',
+    "A file holding key material may be read by other users (others may read it, its group may write it, or its group may read it where this process could rewrite it), belongs to a user other than the process's or root, or a dotenv key file is a symbolic link, or a SQLite storage file (or its `-wal`/`-shm`) is a symbolic link, owned by another user, readable or writable by others, or in a directory others may write to.",
   // --- secrets SDK and configuration validation ---
   ERR_SECRET_MISSING: 'A required secret is not set in any configured provider.',
   ERR_SECRETS_INVALID:

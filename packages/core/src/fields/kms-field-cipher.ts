@@ -150,7 +150,7 @@ export function createKmsFieldCipher(options: KmsFieldCipherOptions): AsyncField
       }
     }
     try {
-      const key = await decryptionKey(wrappedKey, context.tenantId);
+      const key = await decryptionKey(wrappedKey, tenantOf(context));
       return { deterministic, plaintext: key.keyring.decrypt(envelope, { aad: bound.aad }) };
     } catch (err) {
       throw fieldDecryptionError(err, context);
@@ -159,13 +159,14 @@ export function createKmsFieldCipher(options: KmsFieldCipherOptions): AsyncField
 
   async function sealRandomized(plaintext: Buffer, context: FieldContext, fresh: boolean) {
     const bound = bindContext(context, false);
-    let key = await encryptionKey(context.tenantId);
+    const tenantId = tenantOf(context);
+    let key = await encryptionKey(tenantId);
     if (fresh) {
       const current = await kmsCurrentKey();
       const wrappedBy = kms.describeWrappedKey(key.wrapped);
       if (wrappedBy.keyId !== current.keyId || wrappedBy.keyVersion !== current.keyVersion) {
-        encryptionKeys.delete(tenantCacheKey(context.tenantId));
-        key = await encryptionKey(context.tenantId);
+        encryptionKeys.delete(tenantCacheKey(tenantId));
+        key = await encryptionKey(tenantId);
       }
     }
     const envelope = key.keyring.encryptToString(DATA_KEY, plaintext, { aad: bound.aad });
@@ -232,6 +233,14 @@ export function createKmsFieldCipher(options: KmsFieldCipherOptions): AsyncField
     },
     currentKeys,
   };
+}
+
+/**
+ * The tenant of a context as the data keys see it: a null tenant id is no tenant, as it is in
+ * the field's associated data and key context (a nullable tenant column reads as null).
+ */
+function tenantOf(context: FieldContext): FieldIdentifier | undefined {
+  return context.tenantId ?? undefined;
 }
 
 function dataKeyContext(tenantId: FieldIdentifier | undefined): DataKeyContext {

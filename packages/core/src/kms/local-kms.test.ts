@@ -504,7 +504,7 @@ describe('LocalKms persistence and backup', () => {
     kms.deleteKey('k');
     expect(code(() => kms.encrypt('k', 'x'))).toEqual({
       code: 'ERR_KEY_NOT_FOUND',
-      message: 'encryption key not found',
+      message: 'encryption key "k" not found',
     });
   });
 });
