@@ -1,0 +1,127 @@
+import { assessAssignedValue } from './assigned-values.js';
+import type { Candidate, Rule, RuleContext } from './rule.js';
+import { classifySecretName, type SecretNameKind } from './secret-names.js';
+
+const NAME_HINT = /pass|pwd|secret|token|key|credential|auth|bearer/gi;
+const NAME_CHAR = /[A-Za-z0-9_.$-]/;
+const MAX_NAME = 80;
+
+// Extensions of programming languages: there an unquoted value is code (an identifier, a call),
+// never a literal secret.
+const CODE_FILE =
+  /\.(?:[cm]?[jt]sx?|py|go|java|kt|kts|scala|cs|rb|php|swift|rs|c|cc|cpp|h|hpp|m|dart|lua|groovy|vue|svelte)$/i;
+
+// What may separate a name from its value: `=`, `:`, `:=`, `=>`, `?=`, `||=`, a TypeScript type
+// annotation (`: string =`), XML (`>`), .NET appSettings (`" value="`).
+const OPERATOR =
+  /^["'\]]{0,2}[ \t]*(?::[ \t]*[A-Za-z_][\w<>[\]|., ]*?[ \t]*=(?![=~>])|:=|=>|\?=|\|\|=|=(?![=~])|:(?!:)|>(?=[^<\s])|["']?[ \t]+value[ \t]*=)[ \t]*/;
+
+const KUBERNETES_NAME = /^[ \t]*-?[ \t]*name:[ \t]*["']?$/;
+const KUBERNETES_VALUE = /^["']?[ \t]*\r?\n[ \t]*value:[ \t]*/;
+
+const RULE_IDS: Record<SecretNameKind, string> = {
+  password: 'password-assignment',
+  'jwt-secret': 'jwt-signing-secret',
+  secret: 'secret-assignment',
+};
+
+interface AssignedValue {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Reads the value starting at `at`: a quoted string on one line, or a bare word. */
+function readValue(
+  text: string,
+  at: number,
+  bareAllowed: boolean,
+  inQuery: boolean,
+): AssignedValue | null {
+  let q = at;
+  if (/[bruBRU@]/.test(text[q] ?? '') && /["'`]/.test(text[q + 1] ?? '')) q++;
+  const quote = text[q];
+  if (quote === '"' || quote === "'" || quote === '`') {
+    for (let i = q + 1; i < text.length && i < q + 1002; i++) {
+      const char = text[i];
+      if (char === '\n') return null;
+      if (char === '\\') {
+        i++;
+        continue;
+      }
+      if (char === quote) return skipScheme(text, { start: q + 1, end: i });
+    }
+    return null;
+  }
+  if (!bareAllowed || /[!|>&*[{]/.test(quote ?? '')) return null;
+  let end = q;
+  const stop = inQuery ? /[\s,;&)}\]<"']/ : /[\s,;)}\]<"']/;
+  while (end < text.length && end < q + 1000 && !stop.test(text[end] as string)) end++;
+  return skipScheme(text, { start: q, end });
+}
+
+/** `Bearer x`, `Basic x`, `Token x`: the credential is what follows the scheme. */
+function skipScheme(text: string, value: AssignedValue): AssignedValue {
+  const scheme = /^(?:Bearer|Basic|Token)[ \t]+/i.exec(text.slice(value.start, value.end));
+  if (scheme !== null) return { start: value.start + scheme[0].length, end: value.end };
+  const bare = /^(?:Bearer|Basic|Token)$/i.test(text.slice(value.start, value.end));
+  if (!bare || text[value.end] !== ' ') return value;
+  let end = value.end + 1;
+  while (end < text.length && !/[\s,;)}\]<"']/.test(text[end] as string)) end++;
+  return { start: value.end + 1, end };
+}
+
+/**
+ * Generic secrets: a strong value assigned to a secret-looking name, in every common syntax
+ * (dotenv, shell, YAML, JSON, TOML, INI, properties, XML, JS/TS, Python, Go, Java, C#, Ruby,
+ * PHP, Terraform, Kubernetes `env` lists). Reported as `password-assignment`,
+ * `jwt-signing-secret` or `secret-assignment`.
+ */
+export const genericAssignment: Rule = {
+  id: 'secret-assignment',
+  description:
+    'strong value assigned to a secret-looking name (password, secret, token, API key, …) in any common syntax',
+  source: 'https://cheatsheetseries.owasp.org/cheatsheets/Secrets_Management_Cheat_Sheet.html',
+  keywords: ['pass', 'pwd', 'secret', 'token', 'key', 'credential', 'auth', 'bearer'],
+  confidence: 'medium',
+  variants: ['password-assignment', 'jwt-signing-secret'],
+  priority: 1,
+  *find(text: string, context?: RuleContext): Iterable<Candidate> {
+    const bareAllowed = !CODE_FILE.test(context?.name ?? '');
+    const hint = new RegExp(NAME_HINT);
+    for (let match = hint.exec(text); match !== null; match = hint.exec(text)) {
+      let start = match.index;
+      while (
+        start > 0 &&
+        match.index - start < MAX_NAME &&
+        NAME_CHAR.test(text[start - 1] as string)
+      )
+        start--;
+      let end = match.index + match[0].length;
+      while (end < text.length && end - start < MAX_NAME && NAME_CHAR.test(text[end] as string))
+        end++;
+      hint.lastIndex = end;
+      const name = text.slice(start, end).replace(/^[$.-]+|[.-]+$/g, '');
+      const kind = classifySecretName(name);
+      if (kind === null) continue;
+      const rest = text.slice(end, end + 200);
+      let value: AssignedValue | null = null;
+      const operator = OPERATOR.exec(rest);
+      if (operator !== null) {
+        const inQuery = /[?&;]/.test(text[start - 1] ?? '');
+        const bare = bareAllowed || inQuery || operator[0].includes('>');
+        value = readValue(text, end + operator[0].length, bare, inQuery);
+      } else {
+        const lineStart = text.lastIndexOf('\n', start) + 1;
+        const kubernetes = KUBERNETES_VALUE.exec(rest);
+        if (kubernetes !== null && KUBERNETES_NAME.test(text.slice(lineStart, start))) {
+          value = readValue(text, end + kubernetes[0].length, true, false);
+        }
+      }
+      if (value === null || value.end <= value.start) continue;
+      const confidence = assessAssignedValue(text.slice(value.start, value.end), kind);
+      if (confidence !== null) {
+        yield { start: value.start, end: value.end, confidence, ruleId: RULE_IDS[kind] };
+      }
+    }
+  },
+};
