@@ -31,7 +31,8 @@ export function prefilterFor(rules: readonly Rule[]): Prefilter {
     keywords.map((keyword) => [keyword, keywords.filter((other) => keyword.includes(other))]),
   );
   const always = rules.filter((rule) => rule.keywords.length === 0);
-  const combined = keywords.length > 0 ? new RegExp(keywords.map(escapeForRegex).join('|'), 'g') : null;
+  const combined =
+    keywords.length > 0 ? new RegExp(keywords.map(escapeForRegex).join('|'), 'g') : null;
   const prefilter: Prefilter = {
     activeRules(text) {
       if (combined === null) return [...always];

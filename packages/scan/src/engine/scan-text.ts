@@ -55,10 +55,11 @@ function isStandIn(secret: string): boolean {
   return isPlaceholder(secret) || isReference(secret) || isProtectedValue(secret);
 }
 
-function rank(entry: Located): [number, number, number] {
+function rank(entry: Located): [number, number, number, number] {
   const { rule, candidate } = entry;
   return [
     rule.priority,
+    candidate.veto ? 1 : 0,
     -CONFIDENCE_LEVELS.indexOf(candidate.confidence),
     candidate.end - candidate.start,
   ];
@@ -72,7 +73,10 @@ function better(a: Located, b: Located): boolean {
   return false;
 }
 
-/** Keeps one finding per stretch of text: the most specific rule's. */
+/**
+ * Keeps one finding per stretch of text: the most specific rule's. A veto (a token whose
+ * checksum fails) takes its stretch away from less specific rules and reports nothing.
+ */
 function removeOverlaps(found: Located[]): Located[] {
   found.sort((a, b) => a.candidate.start - b.candidate.start);
   const kept: Located[] = [];
@@ -84,7 +88,7 @@ function removeOverlaps(found: Located[]): Located[] {
     }
     kept.push(entry);
   }
-  return kept;
+  return kept.filter((entry) => entry.candidate.veto !== true);
 }
 
 /**

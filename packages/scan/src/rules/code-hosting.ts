@@ -15,6 +15,7 @@ export const githubClassicToken: Rule = patternRule({
   confidence: 'high',
   pattern: /(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g,
   validate: (secret) => (hasValidPrefixedCrc32(secret, secret.slice(0, 4)) ? 'high' : null),
+  vetoRejected: true,
 });
 
 /** GitHub fine-grained personal access tokens. */

@@ -106,11 +106,14 @@ export const genericAssignment: Rule = {
       const rest = text.slice(end, end + 200);
       let value: AssignedValue | null = null;
       const operator = OPERATOR.exec(rest);
-      if (operator !== null) {
+      const xml = operator?.[0].startsWith('>') === true;
+      if (operator !== null && (!xml || text[start - 1] === '<')) {
         const inQuery = /[?&;]/.test(text[start - 1] ?? '');
-        const bare = bareAllowed || inQuery || operator[0].includes('>');
+        const bare = bareAllowed || inQuery || xml;
         value = readValue(text, end + operator[0].length, bare, inQuery);
-      } else {
+        // An XML element's value ends at its closing tag.
+        if (xml && value !== null && !text.startsWith(`</${name}>`, value.end)) value = null;
+      } else if (operator === null) {
         const lineStart = text.lastIndexOf('\n', start) + 1;
         const kubernetes = KUBERNETES_VALUE.exec(rest);
         if (kubernetes !== null && KUBERNETES_NAME.test(text.slice(lineStart, start))) {

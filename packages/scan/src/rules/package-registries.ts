@@ -10,6 +10,7 @@ export const npmToken: Rule = patternRule({
   confidence: 'high',
   pattern: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g,
   validate: (secret) => (hasValidPrefixedCrc32(secret, 'npm_') ? 'high' : null),
+  vetoRejected: true,
 });
 
 /**

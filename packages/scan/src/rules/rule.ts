@@ -17,6 +17,11 @@ export interface Candidate {
   readonly confidence: Confidence;
   /** A more precise id than the rule's own, when one rule reports several kinds. */
   readonly ruleId?: string;
+  /**
+   * The rule recognised these characters and found them not to be a live credential (a bad
+   * checksum): nothing is reported, and less specific rules may not report them either.
+   */
+  readonly veto?: true;
 }
 
 /**
@@ -76,6 +81,11 @@ export interface PatternRuleSpec {
   readonly validate?: (secret: string, match: RegExpExecArray) => Confidence | Verdict | null;
   readonly priority?: number;
   readonly variants?: readonly string[];
+  /**
+   * A match the validator rejects is vetoed (see {@link Candidate.veto}): for formats whose
+   * checksum tells a real token from a look-alike.
+   */
+  readonly vetoRejected?: boolean;
 }
 
 /** A validator's decision when it also names the kind of secret (see {@link Candidate.ruleId}). */
@@ -121,7 +131,11 @@ export function patternRule(spec: PatternRuleSpec): Rule {
         if (span === undefined) continue;
         const secret = text.slice(span[0], span[1]);
         const verdict = spec.validate ? spec.validate(secret, match) : spec.confidence;
-        if (verdict === null) continue;
+        if (verdict === null) {
+          if (spec.vetoRejected)
+            yield { start: span[0], end: span[1], confidence: 'low', veto: true };
+          continue;
+        }
         yield typeof verdict === 'string'
           ? { start: span[0], end: span[1], confidence: verdict }
           : { start: span[0], end: span[1], ...verdict };

@@ -60,7 +60,9 @@ export const custosApiKey: Rule = {
         start--;
       }
       if (start > 0 && /[A-Za-z0-9_]/.test(text[start - 1] as string)) continue;
-      if (hasValidApiKeyChecksum(text.slice(start, end))) yield { start, end, confidence: 'high' };
+      yield hasValidApiKeyChecksum(text.slice(start, end))
+        ? { start, end, confidence: 'high' }
+        : { start, end, confidence: 'low', veto: true };
     }
   },
 };
