@@ -18,6 +18,15 @@ export type { Finding } from './engine/finding.js';
 export { DEFAULT_FINGERPRINT_KEY, fingerprintSecret } from './engine/fingerprint.js';
 export { redactSecret } from './engine/redact.js';
 export { type ScanTextOptions, scanText } from './engine/scan-text.js';
+export type { SkipReason } from './files/classify.js';
+export { type ListedFile, type ListFilesOptions, listFiles } from './files/list-files.js';
+export type { FileLimits } from './files/scan-file.js';
+export {
+  type ScanPathsOptions,
+  type ScanProgress,
+  type ScanReport,
+  scanPaths,
+} from './files/scan-paths.js';
 export { characterClasses, shannonEntropy } from './filters/entropy.js';
 export { isFixturePath } from './filters/fixture-paths.js';
 export { isPlaceholder, isReference } from './filters/placeholders.js';
