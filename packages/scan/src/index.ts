@@ -31,6 +31,13 @@ export { characterClasses, shannonEntropy } from './filters/entropy.js';
 export { isFixturePath } from './filters/fixture-paths.js';
 export { isPlaceholder, isReference } from './filters/placeholders.js';
 export { isProtectedValue } from './filters/protected-values.js';
+export { installPreCommitHook, PRE_COMMIT_HOOK } from './git/install-hook.js';
+export {
+  type GitHistoryReport,
+  type ScanGitHistoryOptions,
+  scanGitHistory,
+} from './git/scan-history.js';
+export { type ScanStagedOptions, scanStaged } from './git/scan-staged.js';
 export { type Allowlist, type AllowlistMatcher, compileAllowlist } from './policy/allowlist.js';
 export { type Baseline, parseBaseline, readBaseline } from './policy/baseline.js';
 export { defaultRules } from './rules/catalog.js';

@@ -22,7 +22,7 @@ export function parseBaseline(json: string): Baseline {
   try {
     parsed = JSON.parse(json);
   } catch {
-    throw new CustosError('ERR_INVALID_ARGUMENT', 'the baseline is not valid JSON');
+    throw new CustosError('ERR_SCAN_CONFIG', 'the baseline is not valid JSON');
   }
   const entries = Array.isArray(parsed)
     ? parsed
@@ -33,7 +33,7 @@ export function parseBaseline(json: string): Baseline {
       : null;
   if (entries === null) {
     throw new CustosError(
-      'ERR_INVALID_ARGUMENT',
+      'ERR_SCAN_CONFIG',
       'a baseline is a JSON report ({"findings":[…]}) or an array of fingerprints',
     );
   }
