@@ -40,6 +40,9 @@ export {
 export { type ScanStagedOptions, scanStaged } from './git/scan-staged.js';
 export { type Allowlist, type AllowlistMatcher, compileAllowlist } from './policy/allowlist.js';
 export { type Baseline, parseBaseline, readBaseline } from './policy/baseline.js';
+export { type JsonFinding, toJsonReport } from './report/json-report.js';
+export { toSarif } from './report/sarif-report.js';
+export { formatText } from './report/text-report.js';
 export { defaultRules } from './rules/catalog.js';
 export { crc32Base62 } from './rules/checksums.js';
 export {

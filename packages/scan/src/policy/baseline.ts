@@ -59,5 +59,11 @@ export function parseBaseline(json: string): Baseline {
  * ```
  */
 export async function readBaseline(path: string): Promise<Baseline> {
-  return parseBaseline(await readFile(path, 'utf8'));
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new CustosError('ERR_SCAN_CONFIG', `the baseline ${path} cannot be read`);
+  }
+  return parseBaseline(text);
 }
