@@ -94,7 +94,8 @@ export const errorCodes = {
   // --- secret scanning ---
   ERR_SCAN_GIT:
     'A git command the scanner runs failed: not inside a repository, an unknown revision or branch, or git is not installed.',
-  ERR_SCAN_CONFIG: 'A scanner configuration or baseline file is not valid (bad JSON, wrong fields).',
+  ERR_SCAN_CONFIG:
+    'A scanner configuration or baseline file is not valid (bad JSON, wrong fields).',
 } as const;
 
 /**

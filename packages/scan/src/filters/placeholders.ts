@@ -35,6 +35,10 @@ const EXACT_PLACEHOLDERS = new Set([
   'mysecret',
 ]);
 
+// Keys providers print in their own documentation for everyone to copy (AWS's end in EXAMPLE and
+// are caught by the word): Stripe's test-mode key from its API reference.
+const DOCUMENTED_EXAMPLES = new Set(['sk_test_4eC39HqLyjWDarjtT1zdp7dc']);
+
 /**
  * Whether `value` is a placeholder: `your_…_here`, runs of `x`/`*`/`.`, `<…>`, words such as
  * "example" or "changeme" (this covers AWS's documented `…EXAMPLE` keys), keyboard sequences.
@@ -47,7 +51,7 @@ const EXACT_PLACEHOLDERS = new Set([
  */
 export function isPlaceholder(value: string): boolean {
   const lower = value.toLowerCase();
-  if (EXACT_PLACEHOLDERS.has(lower)) return true;
+  if (EXACT_PLACEHOLDERS.has(lower) || DOCUMENTED_EXAMPLES.has(value)) return true;
   if (/^your[\s_-]|[\s_-]here$/.test(lower)) return true;
   if (/x{4,}|\*{3,}|\.{3}|…|#{4}|(.)\1{5,}/i.test(value)) return true;
   if (/^<.*>$|^\[.*\]$|^\(.*\)$/.test(value)) return true;

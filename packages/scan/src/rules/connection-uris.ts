@@ -25,7 +25,7 @@ function decoded(value: string): string {
  * URIs with a password in their user information (RFC 3986 §3.2.1): database, cache, queue and
  * mail URLs, and basic auth in HTTP(S)/FTP/SSH/LDAP URLs, each family reported under its own id.
  * Passwords on development hosts (localhost, example.com, `db`) are reported one level lower,
- * and a password equal to its user name at low confidence.
+ * and a password shorter than six characters or equal to its user name at low confidence.
  */
 export const connectionUri: Rule = patternRule({
   id: 'uri-password',
@@ -43,7 +43,8 @@ export const connectionUri: Rule = patternRule({
     if (family === undefined) return null;
     let confidence = family[2];
     if (DEV_HOSTS.test(match.groups?.host ?? '')) confidence = weaker(confidence);
-    if (decoded(secret) === decoded(match.groups?.user ?? '')) confidence = 'low';
+    const password = decoded(secret);
+    if (password === decoded(match.groups?.user ?? '') || password.length < 6) confidence = 'low';
     return { confidence, ruleId: family[1] };
   },
 });

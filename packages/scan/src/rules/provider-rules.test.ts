@@ -391,3 +391,17 @@ describe('near misses are not reported', () => {
     expect(scanText(text(), { name: 'config/settings' })).toEqual([]);
   });
 });
+
+describe('documented example values', () => {
+  it('leaves alone the keys providers publish in their documentation', () => {
+    expect(scanText('stripe.api_key = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"')).toEqual([]);
+  });
+
+  it('reports short or user-equal URI passwords at low confidence', () => {
+    // custos-ignore-next-line (a weak literal on purpose: this repository scans itself)
+    const [short] = scanText('postgres://app:pw@db.prod.internal/app');
+    expect(short).toMatchObject({ rule: 'postgresql-uri-password', confidence: 'low' });
+    const [same] = scanText('postgres://postgres:postgres@db.prod.internal/app'); // custos-ignore
+    expect(same).toMatchObject({ rule: 'postgresql-uri-password', confidence: 'low' });
+  });
+});
