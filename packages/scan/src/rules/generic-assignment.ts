@@ -3,8 +3,42 @@ import type { Candidate, Rule, RuleContext } from './rule.js';
 import { classifySecretName, type SecretNameKind } from './secret-names.js';
 
 const NAME_HINT = /pass|pwd|secret|token|key|credential|auth|bearer/gi;
-const NAME_CHAR = /[A-Za-z0-9_.$-]/;
 const MAX_NAME = 80;
+
+/** `[A-Za-z0-9_.$-]`, by character code (this loop runs for every hint in every file). */
+function isNameChar(code: number): boolean {
+  return (
+    (code >= 97 && code <= 122) ||
+    (code >= 65 && code <= 90) ||
+    (code >= 48 && code <= 57) ||
+    code === 95 ||
+    code === 46 ||
+    code === 36 ||
+    code === 45
+  );
+}
+
+/**
+ * Whether what follows a name can start an assignment: after at most two closing quotes or
+ * brackets and some blanks, one of `= : > ? |`, a line break (Kubernetes `name:`/`value:`
+ * pairs) or `value` (.NET appSettings).
+ */
+function mayAssign(text: string, at: number): boolean {
+  let i = at;
+  for (let quotes = 0; quotes < 2 && /["'\]]/.test(text[i] ?? ''); quotes++) i++;
+  while (text[i] === ' ' || text[i] === '\t') i++;
+  const next = text[i];
+  return (
+    next === '=' ||
+    next === ':' ||
+    next === '>' ||
+    next === '?' ||
+    next === '|' ||
+    next === '\n' ||
+    next === '\r' ||
+    next === 'v'
+  );
+}
 
 // Extensions of programming languages: there an unquoted value is code (an identifier, a call),
 // never a literal secret.
@@ -14,10 +48,10 @@ const CODE_FILE =
 // What may separate a name from its value: `=`, `:`, `:=`, `=>`, `?=`, `||=`, a TypeScript type
 // annotation (`: string =`), XML (`>`), .NET appSettings (`" value="`).
 const OPERATOR =
-  /^["'\]]{0,2}[ \t]*(?::[ \t]*[A-Za-z_][\w<>[\]|., ]*?[ \t]*=(?![=~>])|:=|=>|\?=|\|\|=|=(?![=~])|:(?!:)|>(?=[^<\s])|["']?[ \t]+value[ \t]*=)[ \t]*/;
+  /["'\]]{0,2}[ \t]*(?::[ \t]*[A-Za-z_][\w<>[\]|., ]*?[ \t]*=(?![=~>])|:=|=>|\?=|\|\|=|=(?![=~])|:(?!:)|>(?=[^<\s])|["']?[ \t]+value[ \t]*=)[ \t]*/;
 
 const KUBERNETES_NAME = /^[ \t]*-?[ \t]*name:[ \t]*["']?$/;
-const KUBERNETES_VALUE = /^["']?[ \t]*\r?\n[ \t]*value:[ \t]*/;
+const KUBERNETES_VALUE = /["']?[ \t]*\r?\n[ \t]*value:[ \t]*/;
 
 const RULE_IDS: Record<SecretNameKind, string> = {
   password: 'password-assignment',
@@ -88,24 +122,28 @@ export const genericAssignment: Rule = {
   *find(text: string, context?: RuleContext): Iterable<Candidate> {
     const bareAllowed = !CODE_FILE.test(context?.name ?? '');
     const hint = new RegExp(NAME_HINT);
+    const operatorAt = new RegExp(OPERATOR.source, 'y');
+    const kubernetesAt = new RegExp(KUBERNETES_VALUE.source, 'y');
     for (let match = hint.exec(text); match !== null; match = hint.exec(text)) {
       let start = match.index;
       while (
         start > 0 &&
         match.index - start < MAX_NAME &&
-        NAME_CHAR.test(text[start - 1] as string)
-      )
+        isNameChar(text.charCodeAt(start - 1))
+      ) {
         start--;
+      }
       let end = match.index + match[0].length;
-      while (end < text.length && end - start < MAX_NAME && NAME_CHAR.test(text[end] as string))
-        end++;
+      while (end < text.length && end - start < MAX_NAME && isNameChar(text.charCodeAt(end))) end++;
       hint.lastIndex = end;
+      // Most names in code are not followed by an assignment: look at the next character first.
+      if (!mayAssign(text, end)) continue;
       const name = text.slice(start, end).replace(/^[$.-]+|[.-]+$/g, '');
       const kind = classifySecretName(name);
       if (kind === null) continue;
-      const rest = text.slice(end, end + 200);
       let value: AssignedValue | null = null;
-      const operator = OPERATOR.exec(rest);
+      operatorAt.lastIndex = end;
+      const operator = operatorAt.exec(text);
       const xml = operator?.[0].startsWith('>') === true;
       if (operator !== null && (!xml || text[start - 1] === '<')) {
         const inQuery = /[?&;]/.test(text[start - 1] ?? '');
@@ -115,7 +153,8 @@ export const genericAssignment: Rule = {
         if (xml && value !== null && !text.startsWith(`</${name}>`, value.end)) value = null;
       } else if (operator === null) {
         const lineStart = text.lastIndexOf('\n', start) + 1;
-        const kubernetes = KUBERNETES_VALUE.exec(rest);
+        kubernetesAt.lastIndex = end;
+        const kubernetes = kubernetesAt.exec(text);
         if (kubernetes !== null && KUBERNETES_NAME.test(text.slice(lineStart, start))) {
           value = readValue(text, end + kubernetes[0].length, true, false);
         }
