@@ -41,7 +41,7 @@ export const huggingFaceToken: Rule = patternRule({
 export const aiProviderKey: Rule = patternRule({
   id: 'ai-provider-api-key',
   description: 'Groq (gsk_), xAI (xai-), Replicate (r8_) or Perplexity (pplx-) API key',
-  source: 'https://console.groq.com/docs/quickstart',
+  source: 'https://console.groq.com/docs',
   keywords: ['gsk_', 'xai-', 'r8_', 'pplx-'],
   confidence: 'high',
   pattern:
