@@ -2,7 +2,8 @@ import type { Rule } from '../rules/rule.js';
 
 /** Chooses, in one pass over the text, the rules whose keywords occur in it. */
 export interface Prefilter {
-  activeRules(text: string): Rule[];
+  /** The rules to run on `text`; `lower` is `text.toLowerCase()` when the caller has it. */
+  activeRules(text: string, lower?: string): Rule[];
 }
 
 function escapeForRegex(keyword: string): string {
@@ -34,9 +35,9 @@ export function prefilterFor(rules: readonly Rule[]): Prefilter {
   const combined =
     keywords.length > 0 ? new RegExp(keywords.map(escapeForRegex).join('|'), 'g') : null;
   const prefilter: Prefilter = {
-    activeRules(text) {
+    activeRules(text, lowered) {
       if (combined === null) return [...always];
-      const lower = text.toLowerCase();
+      const lower = lowered ?? text.toLowerCase();
       const found = new Set<string>();
       const regex = new RegExp(combined);
       for (let match = regex.exec(lower); match !== null; match = regex.exec(lower)) {

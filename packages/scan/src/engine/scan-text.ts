@@ -108,8 +108,9 @@ export function scanText(text: string, options: ScanTextOptions = {}): Finding[]
   const rules = options.rules ?? defaultRules;
   const name = options.name ?? '';
   const found: Located[] = [];
-  for (const rule of prefilterFor(rules).activeRules(text)) {
-    for (const candidate of rule.find(text, { name })) {
+  const lower = text.toLowerCase();
+  for (const rule of prefilterFor(rules).activeRules(text, lower)) {
+    for (const candidate of rule.find(text, { name, lower })) {
       if (!STRUCTURED_RULES.has(rule.id) && isStandIn(text.slice(candidate.start, candidate.end))) {
         continue;
       }

@@ -132,10 +132,8 @@ export async function scanPaths(
     ...(options.root !== undefined ? { root: options.root } : {}),
     ...(options.gitignore !== undefined ? { gitignore: options.gitignore } : {}),
   });
-  const { allowlist } = options;
-  const files = await sizes(
-    allowlist?.paths?.length ? listed.filter((file) => !allowedPath(options, file)) : listed,
-  );
+  const allowlist = compileAllowlist(options.allowlist);
+  const files = await sizes(listed.filter((file) => !allowlist.allowsPath(file.relative)));
   const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
   const findings: Finding[] = [];
   const skipped: Array<{ file: string; reason: SkipReason }> = [];
@@ -164,22 +162,6 @@ export async function scanPaths(
     skipped: skipped.sort((a, b) => (a.file < b.file ? -1 : 1)),
     workers,
   };
-}
-
-function allowedPath(options: ScanPathsOptions, file: ListedFile): boolean {
-  const patterns = options.allowlist?.paths ?? [];
-  return patterns.length > 0 && compiled(options).allowsPath(file.relative);
-}
-
-const matchers = new WeakMap<object, ReturnType<typeof compileAllowlist>>();
-function compiled(options: ScanPathsOptions) {
-  const key = options.allowlist as object;
-  let matcher = matchers.get(key);
-  if (matcher === undefined) {
-    matcher = compileAllowlist(options.allowlist);
-    matchers.set(key, matcher);
-  }
-  return matcher;
 }
 
 async function sizes(files: readonly ListedFile[]) {

@@ -19,7 +19,14 @@ export function shannonEntropy(value: string): number {
   return bits;
 }
 
-/** How many of lowercase, uppercase, digits and other characters `value` uses. */
+/**
+ * How many of lowercase, uppercase, digits and other characters `value` uses.
+ *
+ * @example
+ * ```ts
+ * characterClasses('Abc-123'); // 4
+ * ```
+ */
 export function characterClasses(value: string): number {
   return (
     Number(/[a-z]/.test(value)) +

@@ -5,6 +5,11 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 /**
  * CRC32 (IEEE) of `data` in base62 (`0-9A-Za-z`), left-padded with `0` to 6 characters: the
  * checksum GitHub's and npm's token formats put in their last six characters.
+ *
+ * @example
+ * ```ts
+ * crc32Base62('abc'); // "0yKviM"
+ * ```
  */
 export function crc32Base62(data: string): string {
   let value = crc32(Buffer.from(data, 'utf8')) >>> 0;

@@ -35,10 +35,13 @@ export const connectionUri: Rule = patternRule({
   keywords: ['://'],
   confidence: 'high',
   variants: FAMILIES.map(([, id]) => id),
-  pattern:
-    /(?<![A-Za-z0-9+.-])(?<scheme>[A-Za-z][A-Za-z0-9+.-]{1,15}):\/\/(?<user>[^\s:@/'"<>`]*):(?<secret>[^\s@/'"<>`]+)@(?<host>[^\s/'"<>`?#:,;]+)/g,
+  // Anchored on the literal `://` (fast to find); the scheme is read backwards from there.
+  pattern: /:\/\/(?<user>[^\s:@/'"<>`]*):(?<secret>[^\s@/'"<>`]+)@(?<host>[^\s/'"<>`?#:,;]+)/g,
   validate: (secret, match) => {
-    const scheme = (match.groups?.scheme ?? '').toLowerCase();
+    const before = match.input.slice(Math.max(0, match.index - 17), match.index);
+    const scheme = (
+      /(?:^|[^A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{1,15})$/.exec(before)?.[1] ?? ''
+    ).toLowerCase();
     const family = FAMILIES.find(([pattern]) => pattern.test(scheme));
     if (family === undefined) return null;
     let confidence = family[2];

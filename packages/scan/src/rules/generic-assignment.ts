@@ -2,7 +2,7 @@ import { assessAssignedValue } from './assigned-values.js';
 import type { Candidate, Rule, RuleContext } from './rule.js';
 import { classifySecretName, type SecretNameKind } from './secret-names.js';
 
-const NAME_HINT = /pass|pwd|secret|token|key|credential|auth|bearer/gi;
+const NAME_HINT = /pass|pwd|secret|token|key|credential|auth|bearer/g;
 const MAX_NAME = 80;
 
 /** `[A-Za-z0-9_.$-]`, by character code (this loop runs for every hint in every file). */
@@ -52,6 +52,18 @@ const OPERATOR =
 
 const KUBERNETES_NAME = /^[ \t]*-?[ \t]*name:[ \t]*["']?$/;
 const KUBERNETES_VALUE = /["']?[ \t]*\r?\n[ \t]*value:[ \t]*/;
+
+// Names repeat (a key in every entry of a config file): classify each once per process.
+const classified = new Map<string, SecretNameKind | null>();
+function classifyCached(name: string): SecretNameKind | null {
+  let kind = classified.get(name);
+  if (kind === undefined) {
+    kind = classifySecretName(name);
+    if (classified.size > 50_000) classified.clear();
+    classified.set(name, kind);
+  }
+  return kind;
+}
 
 const RULE_IDS: Record<SecretNameKind, string> = {
   password: 'password-assignment',
@@ -121,10 +133,14 @@ export const genericAssignment: Rule = {
   priority: 1,
   *find(text: string, context?: RuleContext): Iterable<Candidate> {
     const bareAllowed = !CODE_FILE.test(context?.name ?? '');
-    const hint = new RegExp(NAME_HINT);
+    // Hints are searched in the lowercased text, names read in the original: the offsets agree
+    // unless lowercasing changed the length (a few non-ASCII letters), then search case-blind.
+    const lowered = context?.lower ?? text.toLowerCase();
+    const lower = lowered.length === text.length ? lowered : text;
+    const hint = new RegExp(NAME_HINT.source, lower === text ? 'gi' : 'g');
     const operatorAt = new RegExp(OPERATOR.source, 'y');
     const kubernetesAt = new RegExp(KUBERNETES_VALUE.source, 'y');
-    for (let match = hint.exec(text); match !== null; match = hint.exec(text)) {
+    for (let match = hint.exec(lower); match !== null; match = hint.exec(lower)) {
       let start = match.index;
       while (
         start > 0 &&
@@ -139,7 +155,7 @@ export const genericAssignment: Rule = {
       // Most names in code are not followed by an assignment: look at the next character first.
       if (!mayAssign(text, end)) continue;
       const name = text.slice(start, end).replace(/^[$.-]+|[.-]+$/g, '');
-      const kind = classifySecretName(name);
+      const kind = classifyCached(name);
       if (kind === null) continue;
       let value: AssignedValue | null = null;
       operatorAt.lastIndex = end;

@@ -13,10 +13,9 @@ const NOT_A_VALUE = new Set(
     'prompt validator validation schema strength reset changed change manager service class ' +
     'handler input form box visible visibility mask masked icon index position offset client ' +
     'generator factory bytes bits lifetime duration seconds ms minutes days cache table column ' +
-    'audience issuer scope scopes claim claims backend engine mount request response result key_id ' +
-    'keys secrets tokens passwords credentials count sid endpoint region account entropy rule rules ' +
-    'check checker match matcher length_min policy_id type_id storage id_ref selector ' +
-    'ref_name env_var'
+    'audience issuer scope scopes claim claims backend engine mount request response result keys ' +
+    'secrets tokens passwords credentials sid region account entropy rule rules check checker ' +
+    'match matcher storage selector'
   ).split(' '),
 );
 
