@@ -100,11 +100,12 @@ const NEGATIVES: Record<string, readonly (() => string)[]> = {
   env: [
     () => 'API_KEY=your_api_key_here',
     () => 'DB_PASSWORD=changeme',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal reference is the point
     () => 'SESSION_SECRET=${SESSION_SECRET}',
     () => 'AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE',
     () => 'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-    () => 'DB_PASSWORD=vault:v1:' + base64Of(40),
-    () => 'API_SECRET=enc:v2:custos:' + base64Of(60).replace(/[+/=]/g, 'A'),
+    () => `DB_PASSWORD=vault:v1:${base64Of(40)}`,
+    () => `API_SECRET=enc:v2:custos:${base64Of(60).replace(/[+/=]/g, 'A')}`,
     () => `REQUEST_ID=${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`,
     () => `GITHUB_TOKEN=${withBadChecksum(checksummedToken('ghp_'))}`,
     () => 'PASSWORD_MIN_LENGTH=12',
@@ -112,6 +113,7 @@ const NEGATIVES: Record<string, readonly (() => string)[]> = {
   ],
   yaml: [
     () => '  password: "{{ .Values.db.password }}"',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal reference is the point
     () => '  token: ${{ secrets.DEPLOY_TOKEN }}',
     () => `  password_hash: $2b$12$${randomString(53).replace(/[^A-Za-z0-9]/g, 'a')}`,
     () => `  public_key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA${randomString(43)} deploy@ci`,
