@@ -40,6 +40,11 @@ export {
 export { type ScanStagedOptions, scanStaged } from './git/scan-staged.js';
 export { type Allowlist, type AllowlistMatcher, compileAllowlist } from './policy/allowlist.js';
 export { type Baseline, parseBaseline, readBaseline } from './policy/baseline.js';
+export {
+  type GitleaksIgnoreEntry,
+  isGitleaksIgnored,
+  parseGitleaksIgnore,
+} from './policy/gitleaks-ignore.js';
 export { type JsonFinding, toJsonReport } from './report/json-report.js';
 export { toSarif } from './report/sarif-report.js';
 export { formatText } from './report/text-report.js';

@@ -3,6 +3,7 @@ import {
   defaultRules,
   type Finding,
   formatText,
+  isGitleaksIgnored,
   scanGitHistory,
   scannerVersion,
   scanPaths,
@@ -14,7 +15,7 @@ import {
 import { ExitCode } from '../../exit-codes.js';
 import { print, warn } from '../../output.js';
 import { createProgress } from '../../progress.js';
-import { loadSettings, type SettingsFlags } from './settings.js';
+import { loadSettings, type ScanSettings, type SettingsFlags } from './settings.js';
 
 interface Options extends SettingsFlags {
   format: 'text' | 'json' | 'sarif';
@@ -50,7 +51,16 @@ async function readStdin(): Promise<string> {
 }
 
 async function findSecrets(paths: readonly string[], options: Options): Promise<Finding[]> {
-  const settings = await loadSettings(options);
+  const { gitleaksIgnore, ...settings } = await loadSettings(options);
+  const found = await scan(paths, options, settings);
+  return found.filter((finding) => !isGitleaksIgnored(gitleaksIgnore, finding));
+}
+
+async function scan(
+  paths: readonly string[],
+  options: Options,
+  settings: Omit<ScanSettings, 'gitleaksIgnore'>,
+): Promise<Finding[]> {
   if (options.stdin) {
     return scanText(await readStdin(), { ...settings, name: options.name ?? '<stdin>' });
   }

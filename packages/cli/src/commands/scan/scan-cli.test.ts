@@ -103,6 +103,14 @@ describe('custos scan', () => {
     });
   });
 
+  it('honours .gitleaksignore fingerprints by file and line (migration)', async () => {
+    await writeFile(join(dir, 'app.env'), `A=1\nGITHUB_TOKEN=${githubToken()}\n`);
+    await writeFile(join(dir, '.gitleaksignore'), 'app.env:github-pat:1\n');
+    expect((await run([])).code).toBe(1);
+    await writeFile(join(dir, '.gitleaksignore'), 'app.env:github-pat:2\n');
+    expect((await run([])).code).toBe(0);
+  });
+
   it('writes SARIF 2.1.0 with rules, locations and fingerprints', async () => {
     await mkdir(join(dir, 'config'));
     await writeFile(join(dir, 'config', 'app.env'), `\n  GITHUB_TOKEN=${githubToken()}\n`);

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CustosError } from '@custos/core/errors';
-import type { Allowlist, Baseline, Confidence } from '@custos/scan';
-import { readBaseline } from '@custos/scan';
+import type { Allowlist, Baseline, Confidence, GitleaksIgnoreEntry } from '@custos/scan';
+import { parseGitleaksIgnore, readBaseline } from '@custos/scan';
 
 /** What the flags and the settings file give the scanner. */
 export interface ScanSettings {
@@ -11,6 +11,8 @@ export interface ScanSettings {
   readonly minConfidence: Confidence;
   readonly maxFileBytes?: number;
   readonly scanMinified: boolean;
+  /** Places silenced by a `.gitleaksignore` in the current directory (migration). */
+  readonly gitleaksIgnore: readonly GitleaksIgnoreEntry[];
 }
 
 export interface SettingsFlags {
@@ -71,5 +73,6 @@ export async function loadSettings(flags: SettingsFlags): Promise<ScanSettings> 
     minConfidence: flags.minConfidence,
     ...(flags.maxFileSize !== undefined ? { maxFileBytes: flags.maxFileSize } : {}),
     scanMinified: flags.scanMinified,
+    gitleaksIgnore: parseGitleaksIgnore(await readFile('.gitleaksignore', 'utf8').catch(() => '')),
   };
 }
