@@ -1,8 +1,7 @@
 import { isFixturePath } from '../filters/fixture-paths.js';
 import { isPlaceholder, isReference } from '../filters/placeholders.js';
 import { isProtectedValue } from '../filters/protected-values.js';
-import type { Allowlist } from '../policy/allowlist.js';
-import { compileAllowlist } from '../policy/allowlist.js';
+import { type Allowlist, type AllowlistMatcher, compileAllowlist } from '../policy/allowlist.js';
 import type { Baseline } from '../policy/baseline.js';
 import { defaultRules } from '../rules/catalog.js';
 import {
@@ -47,9 +46,16 @@ interface Located {
   readonly candidate: Candidate;
 }
 
-// Structured values (key blocks, tokens with checksums) are not judged by placeholder filters:
-// a key's base64 legitimately holds runs such as `AAAAAA`.
-const STRUCTURED_RULES = new Set(['private-key', 'putty-private-key', 'gcp-service-account-key']);
+// scanPaths passes one allowlist for every file: compile it once.
+const compiled = new WeakMap<Allowlist, AllowlistMatcher>();
+function compiledAllowlist(allowlist: Allowlist = {}): AllowlistMatcher {
+  let matcher = compiled.get(allowlist);
+  if (matcher === undefined) {
+    matcher = compileAllowlist(allowlist);
+    compiled.set(allowlist, matcher);
+  }
+  return matcher;
+}
 
 function isStandIn(secret: string): boolean {
   return isPlaceholder(secret) || isReference(secret) || isProtectedValue(secret);
@@ -111,14 +117,14 @@ export function scanText(text: string, options: ScanTextOptions = {}): Finding[]
   const lower = text.toLowerCase();
   for (const rule of prefilterFor(rules).activeRules(text, lower)) {
     for (const candidate of rule.find(text, { name, lower })) {
-      if (!STRUCTURED_RULES.has(rule.id) && isStandIn(text.slice(candidate.start, candidate.end))) {
+      if (rule.structured !== true && isStandIn(text.slice(candidate.start, candidate.end))) {
         continue;
       }
       found.push({ rule, candidate });
     }
   }
   if (found.length === 0) return [];
-  const allowlist = compileAllowlist(options.allowlist);
+  const allowlist = compiledAllowlist(options.allowlist);
   const fixture = isFixturePath(name);
   const lines = new LineIndex(text);
   const findings: Finding[] = [];

@@ -25,15 +25,18 @@ export const awsSecretAccessKey: Rule = patternRule({
 });
 
 /** The private key inside a Google Cloud service-account key file (JSON). */
-export const gcpServiceAccountKey: Rule = patternRule({
-  id: 'gcp-service-account-key',
-  description: 'Google Cloud service-account key file (JSON private_key)',
-  source: 'https://cloud.google.com/iam/docs/keys-create-delete',
-  keywords: ['"private_key"'],
-  confidence: 'high',
-  pattern:
-    /"private_key"\s*:\s*"(?<secret>-----BEGIN PRIVATE KEY-----(?:\\n|\\r\\n)[A-Za-z0-9+/=\\rn]{200,}?-----END PRIVATE KEY-----(?:\\n)?)"/g,
-});
+export const gcpServiceAccountKey: Rule = {
+  ...patternRule({
+    id: 'gcp-service-account-key',
+    description: 'Google Cloud service-account key file (JSON private_key)',
+    source: 'https://cloud.google.com/iam/docs/keys-create-delete',
+    keywords: ['"private_key"'],
+    confidence: 'high',
+    pattern:
+      /"private_key"\s*:\s*"(?<secret>-----BEGIN PRIVATE KEY-----(?:\\n|\\r\\n)[A-Za-z0-9+/=\\rn]{200,}?-----END PRIVATE KEY-----(?:\\n)?)"/g,
+  }),
+  structured: true,
+};
 
 /** Google API keys (`AIza` and 35 characters). */
 export const gcpApiKey: Rule = patternRule({

@@ -39,6 +39,7 @@ export const pemPrivateKey: Rule = {
   keywords: ['private key'],
   confidence: 'high',
   priority: PROVIDER_PRIORITY - 1,
+  structured: true,
   *find(text): Iterable<Candidate> {
     const begin = new RegExp(BEGIN);
     for (let match = begin.exec(text); match !== null; match = begin.exec(text)) {
@@ -68,6 +69,7 @@ export const puttyPrivateKey: Rule = {
   keywords: ['putty-user-key-file'],
   confidence: 'high',
   priority: PROVIDER_PRIORITY,
+  structured: true,
   *find(text): Iterable<Candidate> {
     const header = /PuTTY-User-Key-File-\d: [^\r\n]+\r?\nEncryption: ([^\r\n]+)/g;
     for (let match = header.exec(text); match !== null; match = header.exec(text)) {

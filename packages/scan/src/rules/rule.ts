@@ -52,6 +52,11 @@ export interface Rule {
   readonly variants?: readonly string[];
   /** A specific rule wins over a generic one when both report the same characters. */
   readonly priority: number;
+  /**
+   * The secret is a structured block (a private key) whose encoding legitimately holds what
+   * placeholder filters look for (runs such as `AAAAAA`): those filters are not applied.
+   */
+  readonly structured?: boolean;
   /** Finds candidates in `text`. */
   find(text: string, context?: RuleContext): Iterable<Candidate>;
 }
