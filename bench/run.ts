@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { checkGoals, renderResults, type Section } from './lib/report.js';
 import { envelopeSuite } from './suites/envelope.js';
 import { fieldsSuite } from './suites/fields.js';
+import { scanSuite } from './suites/scan.js';
 import { secretsSuite } from './suites/secrets.js';
 import { serverSuite } from './suites/server.js';
 import { tokensSuite } from './suites/tokens.js';
@@ -10,6 +11,7 @@ import { transitSuite } from './suites/transit.js';
 const suites: Record<string, () => Section | Promise<Section>> = {
   envelope: envelopeSuite,
   fields: fieldsSuite,
+  scan: scanSuite,
   secrets: secretsSuite,
   server: serverSuite,
   tokens: tokensSuite,

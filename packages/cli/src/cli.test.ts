@@ -28,18 +28,18 @@ describe('custos CLI', () => {
     expect(version).toMatchObject({ code: 0, stdout: '0.1.0\n' });
   });
 
-  it('loads neither the server, re-encryption nor their drivers for --help and --version', async () => {
+  it('loads neither the server, re-encryption, the scanner nor their drivers for --help and --version', async () => {
     const tracer = new URL('../test/fixtures/trace-imports.mjs', import.meta.url).href;
-    for (const flag of ['--help', '--version', 'kv', 'audit']) {
+    for (const flag of ['--help', '--version', 'kv', 'audit', 'scan --help']) {
       const trace = join(dir, `imports${flag}.txt`);
-      const result = await custos([flag], {
+      const result = await custos(flag.split(' '), {
         env: { CUSTOS_TRACE_IMPORTS: trace, NODE_OPTIONS: `--import=${tracer}` },
       });
       expect([0, 2], result.stderr).toContain(result.code); // group commands without a subcommand print help, exit 2
       const loaded = await readFile(trace, 'utf8');
       expect(loaded).toMatch(/packages\/cli\/dist\/main\.js/); // the trace works
       expect(loaded).not.toMatch(
-        /packages\/(server|reencrypt)\/|node_modules\/(fastify|kysely|better-sqlite3|pg)\//,
+        /packages\/(server|reencrypt|scan)\/|node_modules\/(fastify|kysely|better-sqlite3|pg|ignore)\//,
       );
     }
   });

@@ -10,6 +10,7 @@ import { registerKvCommands } from './commands/kv/register.js';
 import { registerOperatorCommands } from './commands/operator/register.js';
 import { registerReencryptCommand } from './commands/reencrypt/register.js';
 import { registerRunCommand } from './commands/run/register.js';
+import { registerScanCommand } from './commands/scan/register.js';
 import { registerServerCommand } from './commands/server/register.js';
 import { registerValidateCommand } from './commands/validate/register.js';
 import { createLazy } from './lazy.js';
@@ -45,6 +46,7 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     registerValidateCommand,
     registerRunCommand,
     registerEnvCommands,
+    registerScanCommand,
   ]) {
     register(program, lazy);
   }

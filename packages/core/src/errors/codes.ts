@@ -91,6 +91,11 @@ export const errorCodes = {
   ERR_API_KEY_EXPIRED: 'The API key has passed its expiry time.',
   ERR_API_KEY_REVOKED: 'The API key has been revoked.',
   ERR_API_KEY_SCOPE: 'The API key is valid but lacks a scope the operation requires.',
+  // --- secret scanning ---
+  ERR_SCAN_GIT:
+    'A git command the scanner runs failed: not inside a repository, an unknown revision or branch, or git is not installed.',
+  ERR_SCAN_CONFIG:
+    'A scanner configuration or baseline file is not valid (bad JSON, wrong fields).',
 } as const;
 
 /**

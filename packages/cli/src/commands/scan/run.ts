@@ -1,0 +1,107 @@
+import { CustosError } from '@custos/core/errors';
+import {
+  defaultRules,
+  type Finding,
+  formatText,
+  isGitleaksIgnored,
+  scanGitHistory,
+  scannerVersion,
+  scanPaths,
+  scanStaged,
+  scanText,
+  toJsonReport,
+  toSarif,
+} from '@custos/scan';
+import { ExitCode } from '../../exit-codes.js';
+import { print, warn } from '../../output.js';
+import { createProgress } from '../../progress.js';
+import { loadSettings, type ScanSettings, type SettingsFlags } from './settings.js';
+
+interface Options extends SettingsFlags {
+  format: 'text' | 'json' | 'sarif';
+  stdin: boolean;
+  name?: string;
+  git: boolean;
+  since?: string;
+  branch?: string;
+  staged: boolean;
+  gitignore: boolean;
+  workers?: number;
+}
+
+function usage(message: string): CustosError {
+  return new CustosError('ERR_INVALID_ARGUMENT', message);
+}
+
+function checkModes(paths: readonly string[], options: Options): void {
+  const modes = [options.stdin, options.git, options.staged].filter(Boolean).length;
+  if (modes > 1) throw usage('choose one of --stdin, --git and --staged');
+  if (modes === 1 && paths.length > 0)
+    throw usage('paths cannot be combined with --stdin, --git or --staged');
+  if (options.name !== undefined && !options.stdin) throw usage('--name goes with --stdin');
+  if ((options.since !== undefined || options.branch !== undefined) && !options.git) {
+    throw usage('--since and --branch go with --git');
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function findSecrets(paths: readonly string[], options: Options): Promise<Finding[]> {
+  const { gitleaksIgnore, ...settings } = await loadSettings(options);
+  const found = await scan(paths, options, settings);
+  return found.filter((finding) => !isGitleaksIgnored(gitleaksIgnore, finding));
+}
+
+async function scan(
+  paths: readonly string[],
+  options: Options,
+  settings: Omit<ScanSettings, 'gitleaksIgnore'>,
+): Promise<Finding[]> {
+  if (options.stdin) {
+    return scanText(await readStdin(), { ...settings, name: options.name ?? '<stdin>' });
+  }
+  if (options.staged) return scanStaged(settings);
+  if (options.git) {
+    return (
+      await scanGitHistory({
+        ...settings,
+        ...(options.since !== undefined ? { since: options.since } : {}),
+        ...(options.branch !== undefined ? { branch: options.branch } : {}),
+      })
+    ).findings;
+  }
+  const progress = process.stderr.isTTY ? createProgress('scan', { unit: 'files' }) : null;
+  try {
+    const report = await scanPaths(paths.length > 0 ? paths : ['.'], {
+      ...settings,
+      gitignore: options.gitignore,
+      ...(options.workers !== undefined ? { workers: options.workers } : {}),
+      ...(progress ? { onProgress: (p) => progress.update(p.filesDone, p.filesTotal) } : {}),
+    });
+    return report.findings;
+  } finally {
+    progress?.stop();
+  }
+}
+
+/** `custos scan`: 0 nothing found, 1 secrets found, 2 usage or runtime error. */
+export async function run(paths: string[], options: Options): Promise<number> {
+  checkModes(paths, options);
+  const findings = await findSecrets(paths, options);
+  if (options.format === 'json') {
+    print(JSON.stringify(toJsonReport(findings), null, 2));
+  } else if (options.format === 'sarif') {
+    print(
+      JSON.stringify(toSarif(findings, { rules: defaultRules, version: scannerVersion }), null, 2),
+    );
+  } else {
+    const lines = formatText(findings);
+    for (const line of lines.slice(0, -1)) print(line);
+    warn(lines.at(-1) as string);
+  }
+  return findings.length > 0 ? ExitCode.finding : ExitCode.ok;
+}

@@ -1,0 +1,175 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32Base62 } from '@custos/scan';
+import { requireTool } from '@custos/test-support/tools';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { custos } from '../../../test/cli.js';
+
+const hasGit = requireTool('git');
+
+function base62(length: number): string {
+  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  return [...randomBytes(length)].map((byte) => alphabet[byte % 62]).join('');
+}
+
+/** A GitHub token with a valid checksum: the canary no output may show whole. */
+function githubToken(): string {
+  const random = `${base62(27)}Zq7`;
+  return `ghp_${random}${crc32Base62(random)}`;
+}
+
+describe('custos scan', () => {
+  let dir: string;
+  const run = (args: string[], stdin?: string) =>
+    custos(['scan', ...args], { cwd: dir, ...(stdin !== undefined ? { stdin } : {}) });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custos-scan-cli-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('exits 0 on a clean tree, 1 with findings, 2 on usage errors', async () => {
+    await writeFile(join(dir, 'README.txt'), 'nothing to see\n');
+    expect(await run([])).toMatchObject({ code: 0, stdout: '', stderr: 'No secrets found.\n' });
+    await writeFile(join(dir, 'app.env'), `GITHUB_TOKEN=${githubToken()}\n`);
+    const found = await run(['.']);
+    expect(found.code).toBe(1);
+    expect(found.stdout).toBe('app.env:1:14  github-token  high  ghp_…\n');
+    expect((await run(['--stdin', '--git'])).code).toBe(2);
+    expect((await run(['--format', 'xml'])).code).toBe(2);
+    expect((await run(['--since', 'HEAD'])).code).toBe(2);
+    expect((await run(['no-such-dir'])).code).toBe(2);
+    expect((await run(['--baseline', 'missing.json'])).stderr).toMatch(/ERR_SCAN_CONFIG/);
+  });
+
+  it('never prints a found secret whole, in any format', async () => {
+    const token = githubToken();
+    const password = `${base62(18)}!x9`;
+    await writeFile(join(dir, 'app.env'), `GITHUB_TOKEN=${token}\nDB_PASSWORD=${password}\n`);
+    for (const format of ['text', 'json', 'sarif']) {
+      const result = await run(['--format', format]);
+      expect(result.code).toBe(1);
+      for (const output of [result.stdout, result.stderr]) {
+        expect(output).not.toContain(token.slice(4, 20));
+        expect(output).not.toContain(password.slice(2));
+      }
+    }
+    const piped = await run(['--stdin', '--name', 'x.env', '--format', 'json'], `A=${token}\n`);
+    expect(piped.stdout).not.toContain(token.slice(4, 20));
+  });
+
+  it('writes the JSON report, which also serves as a baseline', async () => {
+    await writeFile(join(dir, 'app.env'), `GITHUB_TOKEN=${githubToken()}\n`);
+    const result = await run(['--format', 'json']);
+    const report = JSON.parse(result.stdout);
+    expect(report).toEqual({
+      findings: [
+        {
+          rule: 'github-token',
+          file: 'app.env',
+          line: 1,
+          column: 14,
+          fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/),
+          confidence: 'high',
+          redacted: 'ghp_…',
+        },
+      ],
+    });
+    await writeFile(join(dir, 'baseline.json'), result.stdout);
+    expect((await run(['--baseline', 'baseline.json'])).code).toBe(0);
+    await writeFile(join(dir, 'more.env'), `NPM=${githubToken()}\n`);
+    const next = await run(['--baseline', 'baseline.json', '--format', 'json']);
+    expect(JSON.parse(next.stdout).findings.map((f: { file: string }) => f.file)).toEqual([
+      'more.env',
+    ]);
+  });
+
+  it('reads allowlists from .custos-scan.json', async () => {
+    await writeFile(join(dir, 'app.env'), `GITHUB_TOKEN=${githubToken()}\n`);
+    await writeFile(
+      join(dir, '.custos-scan.json'),
+      JSON.stringify({ allowlist: { rules: ['github-token'] } }),
+    );
+    expect((await run([])).code).toBe(0);
+    await writeFile(join(dir, '.custos-scan.json'), '{"allowlist": {"rules": "github-token"}}');
+    expect(await run([])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/ERR_SCAN_CONFIG/),
+    });
+  });
+
+  it('honours .gitleaksignore fingerprints by file and line (migration)', async () => {
+    await writeFile(join(dir, 'app.env'), `A=1\nGITHUB_TOKEN=${githubToken()}\n`);
+    await writeFile(join(dir, '.gitleaksignore'), 'app.env:github-pat:1\n');
+    expect((await run([])).code).toBe(1);
+    await writeFile(join(dir, '.gitleaksignore'), 'app.env:github-pat:2\n');
+    expect((await run([])).code).toBe(0);
+  });
+
+  it('writes SARIF 2.1.0 with rules, locations and fingerprints', async () => {
+    await mkdir(join(dir, 'config'));
+    await writeFile(join(dir, 'config', 'app.env'), `\n  GITHUB_TOKEN=${githubToken()}\n`);
+    const sarif = JSON.parse((await run(['--format', 'sarif'])).stdout);
+    expect(sarif.version).toBe('2.1.0');
+    const [runEntry] = sarif.runs;
+    const ids = runEntry.tool.driver.rules.map((r: { id: string }) => r.id);
+    expect(ids).toContain('github-token');
+    expect(new Set(ids).size).toBe(ids.length);
+    const [result] = runEntry.results;
+    expect(result).toMatchObject({
+      ruleId: 'github-token',
+      ruleIndex: ids.indexOf('github-token'),
+      level: 'error',
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: 'config/app.env' },
+            region: { startLine: 2, startColumn: 16, endLine: 2, endColumn: 56 },
+          },
+        },
+      ],
+      partialFingerprints: { 'custosSecret/v1': expect.stringMatching(/^[0-9a-f]{32}$/) },
+    });
+  });
+
+  it.runIf(hasGit)('scans history, staged changes, and installs the hook', async () => {
+    const env = {
+      GIT_AUTHOR_NAME: 'Ada',
+      GIT_AUTHOR_EMAIL: 'a@b',
+      GIT_COMMITTER_NAME: 'Ada',
+      GIT_COMMITTER_EMAIL: 'a@b',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+    };
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: dir, env: { ...process.env, ...env } })
+        .toString()
+        .trim();
+    git('init', '-q', '-b', 'main');
+    await writeFile(join(dir, 'app.env'), `GITHUB_TOKEN=${githubToken()}\n`);
+    git('add', '-A');
+    expect((await run(['--staged'])).code).toBe(1);
+    git('commit', '-qm', 'add');
+    const commit = git('rev-parse', 'HEAD');
+    git('rm', '-q', 'app.env');
+    git('commit', '-qm', 'remove');
+    expect((await run([])).code).toBe(0); // the work tree is clean…
+    const history = await run(['--git', '--format', 'json']);
+    expect(history.code).toBe(1); // …the history is not
+    expect(JSON.parse(history.stdout).findings).toMatchObject([
+      { file: 'app.env', commit, author: 'Ada' },
+    ]);
+    expect((await run(['--git', '--since', commit])).code).toBe(0);
+    expect((await run(['--staged'])).code).toBe(0);
+    const hook = await custos(['scan', 'install-hook'], { cwd: dir });
+    expect(hook.code).toBe(0);
+    expect(await readFile(join(dir, '.git', 'hooks', 'pre-commit'), 'utf8')).toMatch(
+      /custos scan --staged/,
+    );
+    expect((await custos(['scan', 'install-hook'], { cwd: dir })).code).toBe(0); // same hook: rewritten
+  });
+});

@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { CustosError } from '@custos/core/errors';
+import type { Allowlist, Baseline, Confidence, GitleaksIgnoreEntry } from '@custos/scan';
+import { parseGitleaksIgnore, readBaseline } from '@custos/scan';
+
+/** What the flags and the settings file give the scanner. */
+export interface ScanSettings {
+  readonly allowlist: Allowlist;
+  readonly baseline?: Baseline;
+  readonly minConfidence: Confidence;
+  readonly maxFileBytes?: number;
+  readonly scanMinified: boolean;
+  /** Places silenced by a `.gitleaksignore` in the current directory (migration). */
+  readonly gitleaksIgnore: readonly GitleaksIgnoreEntry[];
+}
+
+export interface SettingsFlags {
+  readonly config?: string;
+  readonly baseline?: string;
+  readonly minConfidence: Confidence;
+  readonly maxFileSize?: number;
+  readonly scanMinified: boolean;
+}
+
+const DEFAULT_CONFIG = '.custos-scan.json';
+
+function strings(value: unknown, field: string, file: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw new CustosError('ERR_SCAN_CONFIG', `${file}: ${field} must be an array of strings`);
+  }
+  return value;
+}
+
+async function readConfig(path: string, explicit: boolean): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    if (explicit) throw new CustosError('ERR_SCAN_CONFIG', `${path} cannot be read`);
+    return {};
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+      return parsed as Record<string, unknown>;
+    }
+  } catch {
+    // reported below
+  }
+  throw new CustosError('ERR_SCAN_CONFIG', `${path} is not a JSON object`);
+}
+
+/**
+ * Reads the scanner settings from `--config` or, when present, `.custos-scan.json`:
+ * `{"allowlist": {"paths": [], "rules": [], "fingerprints": []}, "baseline": "file"}`. Flags win
+ * over the file.
+ */
+export async function loadSettings(flags: SettingsFlags): Promise<ScanSettings> {
+  const path = resolve(flags.config ?? DEFAULT_CONFIG);
+  const config = await readConfig(path, flags.config !== undefined);
+  const allow = (config.allowlist ?? {}) as Record<string, unknown>;
+  const baselineFile =
+    flags.baseline ?? (typeof config.baseline === 'string' ? config.baseline : undefined);
+  return {
+    allowlist: {
+      paths: strings(allow.paths, 'allowlist.paths', path),
+      rules: strings(allow.rules, 'allowlist.rules', path),
+      fingerprints: strings(allow.fingerprints, 'allowlist.fingerprints', path),
+    },
+    ...(baselineFile !== undefined ? { baseline: await readBaseline(baselineFile) } : {}),
+    minConfidence: flags.minConfidence,
+    ...(flags.maxFileSize !== undefined ? { maxFileBytes: flags.maxFileSize } : {}),
+    scanMinified: flags.scanMinified,
+    gitleaksIgnore: parseGitleaksIgnore(await readFile('.gitleaksignore', 'utf8').catch(() => '')),
+  };
+}

@@ -1,0 +1,152 @@
+import { isFixturePath } from '../filters/fixture-paths.js';
+import { isPlaceholder, isReference } from '../filters/placeholders.js';
+import { isProtectedValue } from '../filters/protected-values.js';
+import { type Allowlist, type AllowlistMatcher, compileAllowlist } from '../policy/allowlist.js';
+import type { Baseline } from '../policy/baseline.js';
+import { defaultRules } from '../rules/catalog.js';
+import {
+  atLeast,
+  type Candidate,
+  CONFIDENCE_LEVELS,
+  type Confidence,
+  type Rule,
+  weaker,
+} from '../rules/rule.js';
+import type { Finding } from './finding.js';
+import { fingerprintSecret } from './fingerprint.js';
+import { isIgnoredInline } from './inline-ignore.js';
+import { LineIndex } from './positions.js';
+import { prefilterFor } from './prefilter.js';
+import { redactSecret } from './redact.js';
+
+/**
+ * Options of {@link scanText}; `scanPaths` takes the same.
+ *
+ * @example
+ * ```ts
+ * const options: ScanTextOptions = { name: 'config/.env', minConfidence: 'medium' };
+ * ```
+ */
+export interface ScanTextOptions {
+  /** The file name shown in findings; also tells code from configuration and marks test fixtures. */
+  readonly name?: string;
+  /** The rules to run (default: {@link defaultRules}). */
+  readonly rules?: readonly Rule[];
+  /** Key of the fingerprints (default: the documented `DEFAULT_FINGERPRINT_KEY`). */
+  readonly fingerprintKey?: string;
+  readonly allowlist?: Allowlist;
+  /** Fingerprints of accepted findings, not reported again. */
+  readonly baseline?: Baseline;
+  /** Report only findings at least this sure (default `low`: everything). */
+  readonly minConfidence?: Confidence;
+}
+
+interface Located {
+  readonly rule: Rule;
+  readonly candidate: Candidate;
+}
+
+// scanPaths passes one allowlist for every file: compile it once.
+const compiled = new WeakMap<Allowlist, AllowlistMatcher>();
+function compiledAllowlist(allowlist: Allowlist = {}): AllowlistMatcher {
+  let matcher = compiled.get(allowlist);
+  if (matcher === undefined) {
+    matcher = compileAllowlist(allowlist);
+    compiled.set(allowlist, matcher);
+  }
+  return matcher;
+}
+
+function isStandIn(secret: string): boolean {
+  return isPlaceholder(secret) || isReference(secret) || isProtectedValue(secret);
+}
+
+function rank(entry: Located): [number, number, number, number] {
+  const { rule, candidate } = entry;
+  return [
+    rule.priority,
+    candidate.veto ? 1 : 0,
+    -CONFIDENCE_LEVELS.indexOf(candidate.confidence),
+    candidate.end - candidate.start,
+  ];
+}
+
+function better(a: Located, b: Located): boolean {
+  const [ra, rb] = [rank(a), rank(b)];
+  for (let i = 0; i < ra.length; i++) {
+    if ((ra[i] as number) !== (rb[i] as number)) return (ra[i] as number) > (rb[i] as number);
+  }
+  return false;
+}
+
+/**
+ * Keeps one finding per stretch of text: the most specific rule's. A veto (a token whose
+ * checksum fails) takes its stretch away from less specific rules and reports nothing.
+ */
+function removeOverlaps(found: Located[]): Located[] {
+  found.sort((a, b) => a.candidate.start - b.candidate.start);
+  const kept: Located[] = [];
+  for (const entry of found) {
+    const last = kept.at(-1);
+    if (last !== undefined && entry.candidate.start < last.candidate.end) {
+      if (better(entry, last)) kept[kept.length - 1] = entry;
+      continue;
+    }
+    kept.push(entry);
+  }
+  return kept.filter((entry) => entry.candidate.veto !== true);
+}
+
+/**
+ * Scans one text for secrets. Only the rules whose keywords occur in the text run; candidates
+ * that are placeholders, references, ciphertexts or hashes are dropped, as are findings
+ * silenced inline (`custos-ignore`), allowlisted or in the baseline. Findings in test fixtures
+ * (by `name`) are reported one confidence level lower.
+ *
+ * @example
+ * ```ts
+ * import { scanText } from '@custos/scan';
+ * const findings = scanText(await readFile('.env', 'utf8'), { name: '.env' });
+ * for (const f of findings) console.warn(`${f.file}:${f.line}:${f.column} ${f.rule} ${f.redacted}`);
+ * ```
+ */
+export function scanText(text: string, options: ScanTextOptions = {}): Finding[] {
+  const rules = options.rules ?? defaultRules;
+  const name = options.name ?? '';
+  const found: Located[] = [];
+  const lower = text.toLowerCase();
+  for (const rule of prefilterFor(rules).activeRules(text, lower)) {
+    for (const candidate of rule.find(text, { name, lower })) {
+      if (rule.structured !== true && isStandIn(text.slice(candidate.start, candidate.end))) {
+        continue;
+      }
+      found.push({ rule, candidate });
+    }
+  }
+  if (found.length === 0) return [];
+  const allowlist = compiledAllowlist(options.allowlist);
+  const fixture = isFixturePath(name);
+  const lines = new LineIndex(text);
+  const findings: Finding[] = [];
+  for (const { rule, candidate } of removeOverlaps(found)) {
+    const start = lines.position(candidate.start);
+    if (isIgnoredInline(lines, start.line)) continue;
+    const end = lines.position(candidate.end);
+    const secret = text.slice(candidate.start, candidate.end);
+    const finding: Finding = {
+      rule: candidate.ruleId ?? rule.id,
+      file: name,
+      line: start.line,
+      column: start.column,
+      endLine: end.line,
+      endColumn: end.column,
+      fingerprint: fingerprintSecret(secret, options.fingerprintKey),
+      confidence: fixture ? weaker(candidate.confidence) : candidate.confidence,
+      redacted: redactSecret(secret),
+    };
+    if (!atLeast(finding.confidence, options.minConfidence ?? 'low')) continue;
+    if (allowlist.allowsFinding(finding) || options.baseline?.has(finding.fingerprint)) continue;
+    findings.push(finding);
+  }
+  return findings;
+}

@@ -1,0 +1,27 @@
+/** Why a file was not scanned. */
+export type SkipReason = 'binary' | 'minified' | 'huge' | 'unreadable';
+
+const MINIFIED_NAME = /\.min\.(?:js|mjs|cjs|css)$|\.(?:js|css)\.map$|\.map$/i;
+const MINIFIABLE = /\.(?:[cm]?js|css|json|svg|html?)$/i;
+
+/**
+ * Whether `content` should be skipped: binary (a NUL byte in its first 8 KiB) or minified /
+ * generated (a `.min.js`-style name or a source map, or a script or stylesheet whose first
+ * 64 KiB has a line over 5,000 characters and averages over 500 per line).
+ *
+ * @example
+ * ```ts
+ * classifyContent('dist/app.min.js', buffer); // "minified"
+ * ```
+ */
+export function classifyContent(path: string, content: Buffer): SkipReason | null {
+  if (content.subarray(0, 8192).includes(0)) return 'binary';
+  if (MINIFIED_NAME.test(path)) return 'minified';
+  if (MINIFIABLE.test(path)) {
+    const head = content.subarray(0, 65536).toString('latin1');
+    const lines = head.split('\n');
+    const longest = lines.reduce((max, line) => Math.max(max, line.length), 0);
+    if (longest > 5000 && head.length / lines.length > 500) return 'minified';
+  }
+  return null;
+}

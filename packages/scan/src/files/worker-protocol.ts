@@ -1,0 +1,25 @@
+import type { Allowlist } from '../policy/allowlist.js';
+import type { Confidence } from '../rules/rule.js';
+import type { ListedFile } from './list-files.js';
+import type { FileResult } from './scan-file.js';
+
+/** Scan options that cross to a worker thread (structured-clone safe: no functions, no sets). */
+export interface WorkerOptions {
+  readonly fingerprintKey?: string;
+  readonly allowlist?: Allowlist;
+  readonly baseline?: readonly string[];
+  readonly minConfidence?: Confidence;
+  readonly maxFileBytes?: number;
+  readonly scanMinified?: boolean;
+}
+
+/** What a worker is given (its `workerData`). */
+export interface WorkerRequest {
+  readonly files: readonly ListedFile[];
+  readonly options: WorkerOptions;
+}
+
+/** What a worker posts: one message per file, then `done`. */
+export type WorkerReply =
+  | { readonly type: 'file'; readonly file: string; readonly result: FileResult }
+  | { readonly type: 'done' };

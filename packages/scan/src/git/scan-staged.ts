@@ -1,0 +1,91 @@
+import { resolve } from 'node:path';
+import type { Finding } from '../engine/finding.js';
+import { type ScanTextOptions, scanText } from '../engine/scan-text.js';
+import { classifyContent } from '../files/classify.js';
+import { DEFAULT_MAX_FILE_BYTES, type FileLimits } from '../files/scan-file.js';
+import { compileAllowlist } from '../policy/allowlist.js';
+import { readObjects } from './cat-file.js';
+import { runGit } from './run-git.js';
+
+/** Options of {@link scanStaged}. */
+export interface ScanStagedOptions extends Omit<ScanTextOptions, 'name'>, FileLimits {
+  /** A directory inside the repository (default: the current one). */
+  readonly repository?: string;
+}
+
+/** The lines each staged file adds: `git diff --cached -U0` hunks. */
+async function addedLines(cwd: string): Promise<Map<string, Array<readonly [number, number]>>> {
+  const diff = await runGit(
+    [
+      '-c',
+      'core.quotePath=false',
+      'diff',
+      '--cached',
+      '-U0',
+      '--no-color',
+      '--no-ext-diff',
+      '--no-renames',
+      '--diff-filter=ACMT',
+      '--src-prefix=a/',
+      '--dst-prefix=b/',
+    ],
+    cwd,
+  );
+  const added = new Map<string, Array<readonly [number, number]>>();
+  let ranges: Array<readonly [number, number]> | null = null;
+  for (const line of diff.toString('utf8').split('\n')) {
+    if (line.startsWith('+++ ')) {
+      // git ends the name with a tab when it holds a space (as GNU diff does).
+      const path = line.slice(4).replace(/\t$/, '');
+      ranges = path.startsWith('b/') ? [] : null;
+      if (ranges !== null) added.set(path.slice(2), ranges);
+      continue;
+    }
+    const hunk = /^@@ -\S+ \+(\d+)(?:,(\d+))? @@/.exec(line);
+    if (hunk !== null && ranges !== null) {
+      const start = Number(hunk[1]);
+      const count = hunk[2] === undefined ? 1 : Number(hunk[2]);
+      if (count > 0) ranges.push([start, start + count - 1]);
+    }
+  }
+  return added;
+}
+
+/**
+ * Scans what is staged for the next commit (the index, not the work tree), reporting only
+ * secrets on lines the commit adds: the pre-commit check.
+ *
+ * @example
+ * ```ts
+ * import { scanStaged } from '@custos/scan';
+ * const findings = await scanStaged({ repository: '.' });
+ * if (findings.length > 0) process.exitCode = 1;
+ * ```
+ */
+export async function scanStaged(options: ScanStagedOptions = {}): Promise<Finding[]> {
+  const cwd = resolve(options.repository ?? '.');
+  const top = (await runGit(['rev-parse', '--show-toplevel'], cwd)).toString('utf8').trim();
+  const added = await addedLines(top);
+  const allowlist = compileAllowlist(options.allowlist);
+  const paths = [...added.keys()].filter((path) => !allowlist.allowsPath(path));
+  const findings: Finding[] = [];
+  let index = 0;
+  await readObjects(
+    paths.map((path) => `:${path}`),
+    top,
+    ({ content }) => {
+      const path = paths[index++] as string;
+      if (content === null || content.length > (options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES))
+        return;
+      const skip = classifyContent(path, content);
+      if (skip === 'binary' || (skip === 'minified' && options.scanMinified !== true)) return;
+      const ranges = added.get(path) ?? [];
+      for (const finding of scanText(content.toString('utf8'), { ...options, name: path })) {
+        if (ranges.some(([from, to]) => finding.line <= to && finding.endLine >= from)) {
+          findings.push(finding);
+        }
+      }
+    },
+  );
+  return findings;
+}

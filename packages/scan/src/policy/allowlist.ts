@@ -1,0 +1,47 @@
+import ignore from 'ignore';
+import type { Finding } from '../engine/finding.js';
+
+/**
+ * Findings not to report: by path (gitignore-style patterns relative to the scanned root), by
+ * rule id, or by secret (the fingerprint of a finding: a value known not to be secret, a
+ * revoked test key).
+ *
+ * @example
+ * ```ts
+ * const allowlist: Allowlist = { paths: ['docs/examples/**'], rules: ['jwt'], fingerprints: ['3f2a…'] };
+ * ```
+ */
+export interface Allowlist {
+  readonly paths?: readonly string[];
+  readonly rules?: readonly string[];
+  readonly fingerprints?: readonly string[];
+}
+
+/** A compiled allowlist. */
+export interface AllowlistMatcher {
+  allowsPath(path: string): boolean;
+  allowsFinding(finding: Pick<Finding, 'rule' | 'fingerprint' | 'file'>): boolean;
+}
+
+/**
+ * Compiles an allowlist.
+ *
+ * @example
+ * ```ts
+ * const matcher = compileAllowlist({ paths: ['fixtures/'] });
+ * matcher.allowsPath('fixtures/keys.pem'); // true
+ * ```
+ */
+export function compileAllowlist(allowlist: Allowlist = {}): AllowlistMatcher {
+  const paths = ignore().add([...(allowlist.paths ?? [])]);
+  const hasPaths = (allowlist.paths ?? []).length > 0;
+  const rules = new Set(allowlist.rules ?? []);
+  const fingerprints = new Set(allowlist.fingerprints ?? []);
+  const allowsPath = (path: string) =>
+    hasPaths && path !== '' && !path.startsWith('../') && paths.ignores(path);
+  return {
+    allowsPath,
+    allowsFinding: (finding) =>
+      rules.has(finding.rule) || fingerprints.has(finding.fingerprint) || allowsPath(finding.file),
+  };
+}

@@ -1,0 +1,23 @@
+import type { Finding } from '../engine/finding.js';
+
+/**
+ * Human-readable lines, one per finding (`file:line:column  rule  confidence  redacted`, and the
+ * introducing commit in history scans), then a summary line. Secrets appear only redacted.
+ *
+ * @example
+ * ```ts
+ * for (const line of formatText(findings)) console.warn(line);
+ * ```
+ */
+export function formatText(findings: readonly Finding[]): string[] {
+  const lines = findings.map((f) => {
+    const where = `${f.file}:${f.line}:${f.column}`;
+    const origin = f.commit
+      ? `  ${f.commit.slice(0, 12)} ${f.author ?? ''} ${f.date ?? ''}`.trimEnd()
+      : '';
+    return `${where}  ${f.rule}  ${f.confidence}  ${f.redacted}${origin}`;
+  });
+  const count = findings.length;
+  lines.push(count === 0 ? 'No secrets found.' : `${count} secret${count === 1 ? '' : 's'} found.`);
+  return lines;
+}
