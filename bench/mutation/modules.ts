@@ -10,6 +10,13 @@ export interface MutationModule {
    * (`vitest related`): the tests that import it, directly or not, within its package.
    */
   readonly mutate: readonly string[];
+  /**
+   * Where the tests that measure the module are looked for (vitest `--dir`), when not the whole
+   * repository: the related tests there only. Server modules are imported by every server test;
+   * running all of them against each mutant would take many hours on two cores, so these are
+   * measured by the tests beside their code (which include their HTTP-level tests).
+   */
+  readonly testDir?: string;
 }
 
 const NOT_TESTS = ['!**/*.test.ts', '!**/test-*.ts', '!**/*.fixture.ts'];
@@ -32,14 +39,17 @@ export const MUTATION_MODULES: Readonly<Record<string, MutationModule>> = {
       'packages/server/src/auth/token-lifetime.ts',
       'packages/server/src/auth/token-entry.ts',
     ],
+    testDir: 'packages/server/src/auth',
   },
   seal: {
     title: 'Seal (Shamir root key, phases, stored keyring)',
     mutate: ['packages/server/src/seal/*.ts', ...NOT_TESTS],
+    testDir: 'packages/server/src/seal',
   },
   barrier: {
     title: 'Barrier',
     mutate: ['packages/server/src/barrier/*.ts', ...NOT_TESTS],
+    testDir: 'packages/server/src/barrier',
   },
   audit: {
     title: 'Audit chain, continuity and verification',
@@ -50,6 +60,7 @@ export const MUTATION_MODULES: Readonly<Record<string, MutationModule>> = {
       'packages/server/src/audit/audit-line.ts',
       'packages/server/src/audit/hmac-values.ts',
     ],
+    testDir: 'packages/server/src/audit',
   },
   crypto: {
     title: 'Crypto envelope and keyring',

@@ -26,6 +26,8 @@ export interface ModuleSummary {
   readonly title: string;
   readonly ranAt: string;
   readonly files: readonly string[];
+  /** Where the measuring tests were looked for, when not the whole repository. */
+  readonly testDir?: string;
   readonly counts: Readonly<Record<string, number>>;
   /** Killed and timed-out mutants over every mutant that compiled, in percent. */
   readonly score: number;
@@ -111,6 +113,7 @@ export async function summarise(
     title: module.title,
     ranAt: new Date().toISOString(),
     files: [...files].sort(),
+    ...(module.testDir === undefined ? {} : { testDir: module.testDir }),
     counts,
     score: valid === 0 ? 100 : (100 * detected) / valid,
     equivalent,
@@ -148,7 +151,13 @@ export function renderMutationReport(summaries: readonly ModuleSummary[]): strin
     );
   }
   for (const s of summaries) {
-    lines.push('', `## ${s.title}`, '', `Run ${s.ranAt.slice(0, 10)} on ${s.files.join(', ')}.`);
+    const tests = s.testDir === undefined ? '' : `, measured by the tests under ${s.testDir}`;
+    lines.push(
+      '',
+      `## ${s.title}`,
+      '',
+      `Run ${s.ranAt.slice(0, 10)} on ${s.files.join(', ')}${tests}.`,
+    );
     if (s.unexplained.length > 0) {
       lines.push('', 'Surviving mutants without an explanation:', '');
       for (const m of s.unexplained)

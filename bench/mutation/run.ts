@@ -29,6 +29,7 @@ for (const name of names) {
     configFile: new URL('stryker.config.mjs', root).pathname,
     mutate: [...module.mutate],
     incrementalFile: `bench/mutation/${name}.incremental.json`,
+    ...(module.testDir === undefined ? {} : { vitest: { dir: module.testDir } }),
   });
   const results: MutantResult[] = await stryker.runMutationTest();
   const summary = await summarise(name, module, results, root);
