@@ -11,7 +11,7 @@ export interface MutationModule {
    */
   readonly mutate: readonly string[];
   /**
-   * Where the tests that measure the module are looked for (vitest `--dir`), when not the whole
+   * Where the tests that measure the module are looked for, when not the whole
    * repository: the related tests there only. Server modules are imported by every server test;
    * running all of them against each mutant would take many hours on two cores, so these are
    * measured by the tests beside their code (which include their HTTP-level tests).

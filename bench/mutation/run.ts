@@ -25,11 +25,13 @@ for (const name of names) {
   const module = MUTATION_MODULES[name];
   if (module === undefined) continue;
   process.stderr.write(`mutation: ${name} (${module.title})…\n`);
+  // Read by bench/mutation/vitest.config.ts in Stryker's test runner processes.
+  if (module.testDir === undefined) delete process.env.CUSTOS_MUTATION_TEST_DIR;
+  else process.env.CUSTOS_MUTATION_TEST_DIR = module.testDir;
   const stryker = new Stryker({
     configFile: new URL('stryker.config.mjs', root).pathname,
     mutate: [...module.mutate],
     incrementalFile: `bench/mutation/${name}.incremental.json`,
-    ...(module.testDir === undefined ? {} : { vitest: { dir: module.testDir } }),
   });
   const results: MutantResult[] = await stryker.runMutationTest();
   const summary = await summarise(name, module, results, root);
