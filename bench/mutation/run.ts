@@ -25,6 +25,9 @@ for (const name of names) {
   const module = MUTATION_MODULES[name];
   if (module === undefined) continue;
   process.stderr.write(`mutation: ${name} (${module.title})…\n`);
+  // Server tests run on SQLite only (packages/server/test/harness.ts): the code under mutation
+  // is the same on both storages, and each test runs once per mutant.
+  process.env.CUSTOS_TEST_STORAGE = 'sqlite';
   // Read by bench/mutation/vitest.config.ts in Stryker's test runner processes.
   if (module.testDir === undefined) delete process.env.CUSTOS_MUTATION_TEST_DIR;
   else process.env.CUSTOS_MUTATION_TEST_DIR = module.testDir;
