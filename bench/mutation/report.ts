@@ -139,24 +139,27 @@ export function renderMutationReport(summaries: readonly ModuleSummary[]): strin
     '',
     `Machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
     '',
-    '| Module | Mutants | Killed | Timeout | Survived | No coverage | Compile errors | Score | Equivalent | Unexplained | Goal |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| Module | Mutants | Killed | Timeout | Survived | No coverage | Compile errors | Static, not run | Score | Equivalent | Unexplained | Goal |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const s of summaries) {
     const c = (status: string) => s.counts[status] ?? 0;
     const total = Object.values(s.counts).reduce((a, b) => a + b, 0);
     const met = s.score >= GOAL_PERCENT && s.unexplained.length === 0;
     lines.push(
-      `| ${s.title} | ${total} | ${c('Killed')} | ${c('Timeout')} | ${c('Survived')} | ${c('NoCoverage')} | ${c('CompileError')} | ${s.score.toFixed(1)} % | ${s.equivalent.length} | ${s.unexplained.length} | ${met ? 'met' : '**not met**'} |`,
+      `| ${s.title} | ${total} | ${c('Killed')} | ${c('Timeout')} | ${c('Survived')} | ${c('NoCoverage')} | ${c('CompileError')} | ${c('Ignored')} | ${s.score.toFixed(1)} % | ${s.equivalent.length} | ${s.unexplained.length} | ${met ? 'met' : '**not met**'} |`,
     );
   }
   for (const s of summaries) {
     const tests = s.testDir === undefined ? '' : `, measured by the tests under ${s.testDir}`;
+    const ignored = s.counts.Ignored ?? 0;
+    const skipped =
+      ignored === 0 ? '' : ` ${ignored} static mutants were not run (they count in no score).`;
     lines.push(
       '',
       `## ${s.title}`,
       '',
-      `Run ${s.ranAt.slice(0, 10)} on ${s.files.join(', ')}${tests}.`,
+      `Run ${s.ranAt.slice(0, 10)} on ${s.files.join(', ')}${tests}.${skipped}`,
     );
     if (s.unexplained.length > 0) {
       lines.push('', 'Surviving mutants without an explanation:', '');

@@ -31,10 +31,13 @@ for (const name of names) {
   // Read by bench/mutation/vitest.config.ts in Stryker's test runner processes.
   if (module.testDir === undefined) delete process.env.CUSTOS_MUTATION_TEST_DIR;
   else process.env.CUSTOS_MUTATION_TEST_DIR = module.testDir;
+  if (module.ignoreStatic === true) process.env.CUSTOS_MUTATION_SHARED_MODULES = '1';
+  else delete process.env.CUSTOS_MUTATION_SHARED_MODULES;
   const stryker = new Stryker({
     configFile: new URL('stryker.config.mjs', root).pathname,
     mutate: [...module.mutate],
     incrementalFile: `bench/mutation/${name}.incremental.json`,
+    ignoreStatic: module.ignoreStatic === true,
   });
   const results: MutantResult[] = await stryker.runMutationTest();
   const summary = await summarise(name, module, results, root);

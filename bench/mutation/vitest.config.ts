@@ -18,5 +18,7 @@ export default defineConfig({
     testTimeout: 90_000,
     hookTimeout: 120_000,
     ...(testDir === undefined ? {} : { include: [`${testDir}/**/*.test.ts`] }),
+    // Test files share loaded modules: only when static mutants are skipped (see modules.ts).
+    ...(process.env.CUSTOS_MUTATION_SHARED_MODULES === '1' ? { isolate: false } : {}),
   },
 });
