@@ -10,6 +10,20 @@ export interface MutationModule {
    * (`vitest related`): the tests that import it, directly or not, within its package.
    */
   readonly mutate: readonly string[];
+  /**
+   * Where the tests that measure the module are looked for, when not the whole
+   * repository: the related tests there only. Server modules are imported by every server test;
+   * running all of them against each mutant would take many hours on two cores, so these are
+   * measured by the tests beside their code (which include their HTTP-level tests).
+   */
+  readonly testDir?: string;
+  /**
+   * Skip static mutants (code run when modules load or in `beforeAll` hooks, such as starting a
+   * server): each would need every test of the module run in fresh processes. The tests then
+   * share loaded modules (vitest `isolate: false`), several times faster, which is sound only
+   * without static mutants. The report lists how many were skipped; they count in no score.
+   */
+  readonly ignoreStatic?: boolean;
 }
 
 const NOT_TESTS = ['!**/*.test.ts', '!**/test-*.ts', '!**/*.fixture.ts'];
@@ -32,14 +46,20 @@ export const MUTATION_MODULES: Readonly<Record<string, MutationModule>> = {
       'packages/server/src/auth/token-lifetime.ts',
       'packages/server/src/auth/token-entry.ts',
     ],
+    testDir: 'packages/server/src/auth',
+    ignoreStatic: true,
   },
   seal: {
     title: 'Seal (Shamir root key, phases, stored keyring)',
     mutate: ['packages/server/src/seal/*.ts', ...NOT_TESTS],
+    testDir: 'packages/server/src/seal',
+    ignoreStatic: true,
   },
   barrier: {
     title: 'Barrier',
     mutate: ['packages/server/src/barrier/*.ts', ...NOT_TESTS],
+    testDir: 'packages/server/src/barrier',
+    ignoreStatic: true,
   },
   audit: {
     title: 'Audit chain, continuity and verification',
@@ -50,6 +70,8 @@ export const MUTATION_MODULES: Readonly<Record<string, MutationModule>> = {
       'packages/server/src/audit/audit-line.ts',
       'packages/server/src/audit/hmac-values.ts',
     ],
+    testDir: 'packages/server/src/audit',
+    ignoreStatic: true,
   },
   crypto: {
     title: 'Crypto envelope and keyring',

@@ -26,6 +26,8 @@ export interface ModuleSummary {
   readonly title: string;
   readonly ranAt: string;
   readonly files: readonly string[];
+  /** Where the measuring tests were looked for, when not the whole repository. */
+  readonly testDir?: string;
   readonly counts: Readonly<Record<string, number>>;
   /** Killed and timed-out mutants over every mutant that compiled, in percent. */
   readonly score: number;
@@ -111,6 +113,7 @@ export async function summarise(
     title: module.title,
     ranAt: new Date().toISOString(),
     files: [...files].sort(),
+    ...(module.testDir === undefined ? {} : { testDir: module.testDir }),
     counts,
     score: valid === 0 ? 100 : (100 * detected) / valid,
     equivalent,
@@ -136,19 +139,28 @@ export function renderMutationReport(summaries: readonly ModuleSummary[]): strin
     '',
     `Machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
     '',
-    '| Module | Mutants | Killed | Timeout | Survived | No coverage | Compile errors | Score | Equivalent | Unexplained | Goal |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| Module | Mutants | Killed | Timeout | Survived | No coverage | Compile errors | Static, not run | Score | Equivalent | Unexplained | Goal |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const s of summaries) {
     const c = (status: string) => s.counts[status] ?? 0;
     const total = Object.values(s.counts).reduce((a, b) => a + b, 0);
     const met = s.score >= GOAL_PERCENT && s.unexplained.length === 0;
     lines.push(
-      `| ${s.title} | ${total} | ${c('Killed')} | ${c('Timeout')} | ${c('Survived')} | ${c('NoCoverage')} | ${c('CompileError')} | ${s.score.toFixed(1)} % | ${s.equivalent.length} | ${s.unexplained.length} | ${met ? 'met' : '**not met**'} |`,
+      `| ${s.title} | ${total} | ${c('Killed')} | ${c('Timeout')} | ${c('Survived')} | ${c('NoCoverage')} | ${c('CompileError')} | ${c('Ignored')} | ${s.score.toFixed(1)} % | ${s.equivalent.length} | ${s.unexplained.length} | ${met ? 'met' : '**not met**'} |`,
     );
   }
   for (const s of summaries) {
-    lines.push('', `## ${s.title}`, '', `Run ${s.ranAt.slice(0, 10)} on ${s.files.join(', ')}.`);
+    const tests = s.testDir === undefined ? '' : `, measured by the tests under ${s.testDir}`;
+    const ignored = s.counts.Ignored ?? 0;
+    const skipped =
+      ignored === 0 ? '' : ` ${ignored} static mutants were not run (they count in no score).`;
+    lines.push(
+      '',
+      `## ${s.title}`,
+      '',
+      `Run ${s.ranAt.slice(0, 10)} on ${s.files.join(', ')}${tests}.${skipped}`,
+    );
     if (s.unexplained.length > 0) {
       lines.push('', 'Surviving mutants without an explanation:', '');
       for (const m of s.unexplained)

@@ -25,10 +25,19 @@ for (const name of names) {
   const module = MUTATION_MODULES[name];
   if (module === undefined) continue;
   process.stderr.write(`mutation: ${name} (${module.title})…\n`);
+  // Server tests run on SQLite only (packages/server/test/harness.ts): the code under mutation
+  // is the same on both storages, and each test runs once per mutant.
+  process.env.CUSTOS_TEST_STORAGE = 'sqlite';
+  // Read by bench/mutation/vitest.config.ts in Stryker's test runner processes.
+  if (module.testDir === undefined) delete process.env.CUSTOS_MUTATION_TEST_DIR;
+  else process.env.CUSTOS_MUTATION_TEST_DIR = module.testDir;
+  if (module.ignoreStatic === true) process.env.CUSTOS_MUTATION_SHARED_MODULES = '1';
+  else delete process.env.CUSTOS_MUTATION_SHARED_MODULES;
   const stryker = new Stryker({
     configFile: new URL('stryker.config.mjs', root).pathname,
     mutate: [...module.mutate],
     incrementalFile: `bench/mutation/${name}.incremental.json`,
+    ignoreStatic: module.ignoreStatic === true,
   });
   const results: MutantResult[] = await stryker.runMutationTest();
   const summary = await summarise(name, module, results, root);

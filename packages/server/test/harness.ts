@@ -15,8 +15,18 @@ import { type RunningServer, type StartOptions, startServer } from '../src/serve
 /** The storages every server behaviour is tested on. */
 export type StorageKind = 'sqlite' | 'postgres';
 
-/** Storages available here (PostgreSQL is required under CI, see `@custos/test-support/services`). */
+/**
+ * Storages available here (PostgreSQL is required under CI, see `@custos/test-support/services`).
+ * `CUSTOS_TEST_STORAGE=sqlite` keeps to SQLite (mutation testing, where every test runs once
+ * per mutant; never set under CI).
+ */
 export async function storageKinds(): Promise<StorageKind[]> {
+  if (process.env.CUSTOS_TEST_STORAGE === 'sqlite') {
+    if (process.env.CI === 'true') {
+      throw new Error('CUSTOS_TEST_STORAGE=sqlite would skip PostgreSQL: never set it under CI');
+    }
+    return ['sqlite'];
+  }
   return (await requireService('postgres')) ? ['sqlite', 'postgres'] : ['sqlite'];
 }
 

@@ -107,9 +107,15 @@ describe.each(await storageKinds())('seal phases on %s (production mode)', (kind
   it('admits nothing that needs the keys until every unseal hook has finished', async () => {
     unsealHold.arm();
     const unsealed = unsealOverHttp(server, init.keys);
-    await vi.waitFor(() => expect(server.context.seal.phase()).toBe('unsealing'));
     // The keys are open (the hooks use the barrier) but the server does not serve with them.
-    expect(server.context.seal.keyring().has('barrier')).toBe(true);
+    // The phase turns to unsealing before the keys are combined: wait for both.
+    await vi.waitFor(
+      () => {
+        expect(server.context.seal.phase()).toBe('unsealing');
+        expect(server.context.seal.keyring().has('barrier')).toBe(true);
+      },
+      { timeout: 15_000 }, // a bound for a loaded machine, not a measurement
+    );
     const auditedBefore = await auditedPaths();
     const refused = await sealedAnswers(server, init.rootToken);
     expect(refused.wrong).toEqual([]);
