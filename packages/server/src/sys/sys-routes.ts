@@ -9,7 +9,7 @@ import { registerAuditRoutes } from './audit-routes.js';
 import { describeMount, MOUNTS, mountOf } from './mounts.js';
 
 /**
- * The remaining `sys/` endpoints: mounts (and the UI mount lookup the `vault kv` CLI uses),
+ * The remaining `sys/` endpoints: mounts and auth methods (and the UI mount lookup the `vault kv` CLI uses),
  * `capabilities-self`, and the audit endpoints (`audit-routes.ts`).
  *
  * @example
@@ -21,6 +21,17 @@ export function registerSysRoutes(app: FastifyInstance, ctx: ServerContext): voi
   app.get('/v1/sys/mounts', async (request, reply) => {
     const data = Object.fromEntries(
       MOUNTS.filter((m) => !m.path.startsWith('auth/')).map((m) => [m.path, describeMount(m)]),
+    );
+    return ok(request, reply, data);
+  });
+
+  // The auth methods, as `vault auth list` reads them: keyed by their path under `auth/`.
+  app.get('/v1/sys/auth', async (request, reply) => {
+    const data = Object.fromEntries(
+      MOUNTS.filter((m) => m.path.startsWith('auth/')).map((m) => [
+        m.path.slice('auth/'.length),
+        describeMount(m),
+      ]),
     );
     return ok(request, reply, data);
   });
