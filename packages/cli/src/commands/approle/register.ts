@@ -4,7 +4,7 @@ import { addOutputFlags } from '../../output-flags.js';
 import { addServerFlags } from '../../server-flags.js';
 
 /**
- * `custos approle role …` and `custos approle secret-id …`: AppRole roles, role IDs and secret
+ * `custos approle role …`, `custos approle role-id <role>` and `custos approle secret-id …`: AppRole roles, role IDs and secret
  * IDs at `auth/approle/` (what Vault users type as `vault write auth/approle/role/…`).
  */
 export function registerAppRoleCommands(program: Command, lazy: Lazy): void {
@@ -38,8 +38,8 @@ export function registerAppRoleCommands(program: Command, lazy: Lazy): void {
     .description('delete a role and its secret IDs')
     .argument('<name>')
     .action(lazy(() => import('./role-delete.js')));
-  addOutputFlags(
-    role
+  const roleId = addOutputFlags(
+    approle
       .command('role-id')
       .description("print a role's role ID")
       .argument('<name>')
@@ -55,7 +55,7 @@ export function registerAppRoleCommands(program: Command, lazy: Lazy): void {
       .argument('[metadata...]', 'key=value metadata of the secret ID')
       .action(lazy(() => import('./secret-id-create.js'))),
   );
-  for (const command of [...role.commands, ...secretId.commands]) {
+  for (const command of [...role.commands, ...secretId.commands, roleId]) {
     command.option('--mount <path>', 'where AppRole is mounted', 'approle');
     addServerFlags(command);
   }

@@ -1,6 +1,6 @@
 import type { ServerFlags } from '../../server-client.js';
 import type { OutputFlags } from '../../vault/format.js';
-import { readPath } from './read-path.js';
+import { readAndPrint } from '../../vault/read.js';
 import { rolePath } from './role-path.js';
 
 interface Options extends ServerFlags, OutputFlags {
@@ -8,5 +8,5 @@ interface Options extends ServerFlags, OutputFlags {
 }
 
 export async function run(name: string, options: Options): Promise<number> {
-  return readPath(rolePath(options.mount, name, 'role-id'), options);
+  return readAndPrint(rolePath(options.mount, name, 'role-id'), options);
 }

@@ -1,9 +1,7 @@
-import { ExitCode } from '../../exit-codes.js';
-import { warn } from '../../output.js';
-import { type ServerFlags, serverClient } from '../../server-client.js';
+import type { ServerFlags } from '../../server-client.js';
 import { apiPath, parseDataArgs } from '../../vault/data-args.js';
 import type { OutputFlags } from '../../vault/format.js';
-import { printResponse, type VaultResponse } from '../../vault/response.js';
+import { readAndPrint } from '../../vault/read.js';
 
 type Options = ServerFlags & OutputFlags;
 
@@ -14,15 +12,5 @@ export async function run(path: string, query: string[], options: Options): Prom
       (Array.isArray(v) ? v : [v]).map((item): [string, string] => [k, String(item)]),
     ),
   ).toString();
-  const { status, body } = await serverClient(options).request(
-    'GET',
-    params === '' ? target : `${target}?${params}`,
-    { allowStatus: [404] },
-  );
-  if (status === 404 || body === null) {
-    warn(`No value found at ${target}`);
-    return ExitCode.error;
-  }
-  printResponse(body as VaultResponse, options, target);
-  return ExitCode.ok;
+  return readAndPrint(params === '' ? target : `${target}?${params}`, options);
 }
