@@ -110,7 +110,7 @@ describe.runIf(requireTool('bash'))('the CLI for Vault users, against a dev serv
       code: 2,
       stderr: expect.stringMatching(/use table or json/),
     });
-  });
+  }, 120_000);
 
   it('refuses an HCL policy with a clear error, before sending it', async () => {
     const hcl = join(dir, 'app.hcl');
