@@ -22,11 +22,9 @@ export function policyDocument(text: string, source: string): string {
   }
   try {
     JSON.parse(trimmed);
-  } catch (err) {
-    throw new CustosError(
-      'ERR_INVALID_ARGUMENT',
-      `the policy in ${source} is not valid JSON (${err instanceof SyntaxError ? err.message.replace(/:.*$/s, '') : 'parse error'})`,
-    );
+  } catch {
+    // The parser's message quotes the text: say only where to look.
+    throw new CustosError('ERR_INVALID_ARGUMENT', `the policy in ${source} is not valid JSON`);
   }
   return trimmed;
 }
