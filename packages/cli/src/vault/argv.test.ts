@@ -12,6 +12,11 @@ describe('normaliseVaultFlags', () => {
   });
 
   it('reads booleans as Vault does: -flag, -flag=true, -flag=false', () => {
+    expect(normaliseVaultFlags(['policy', 'write', '-help'])).toEqual([
+      'policy',
+      'write',
+      '--help',
+    ]);
     expect(normaliseVaultFlags(['token', 'revoke', '-self'])).toEqual([
       'token',
       'revoke',

@@ -69,6 +69,7 @@ const BOOLEAN_FLAGS = new Set([
   'cas-required',
   'detailed',
   'allow-insecure-http',
+  'help',
 ]);
 
 /**
