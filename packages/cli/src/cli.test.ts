@@ -30,7 +30,16 @@ describe('custos CLI', () => {
 
   it('loads neither the server, re-encryption, the scanner nor their drivers for --help and --version', async () => {
     const tracer = new URL('../test/fixtures/trace-imports.mjs', import.meta.url).href;
-    for (const flag of ['--help', '--version', 'kv', 'audit', 'scan --help']) {
+    for (const flag of [
+      '--help',
+      '--version',
+      'kv',
+      'audit',
+      'scan --help',
+      'token',
+      'policy',
+      'approle',
+    ]) {
       const trace = join(dir, `imports${flag}.txt`);
       const result = await custos(flag.split(' '), {
         env: { CUSTOS_TRACE_IMPORTS: trace, NODE_OPTIONS: `--import=${tracer}` },

@@ -2,6 +2,7 @@ import { CommanderError } from 'commander';
 import { ExitCode } from './exit-codes.js';
 import { reportError } from './output.js';
 import { createProgram } from './program.js';
+import { normaliseVaultFlags } from './vault/argv.js';
 
 /**
  * Runs the custos command line with `argv` (without `node` and the script path) and returns
@@ -18,7 +19,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     exitCode = code;
   });
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    // Vault's one-dash long flags (`-format=json`) read as commander's `--format=json`.
+    await program.parseAsync(normaliseVaultFlags(argv), { from: 'user' });
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {

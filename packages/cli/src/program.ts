@@ -1,17 +1,23 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { registerAppRoleCommands } from './commands/approle/register.js';
 import { registerAuditCommands } from './commands/audit/register.js';
+import { registerAuthCommands } from './commands/auth/register.js';
 import { registerEncryptionCommands } from './commands/encryption/register.js';
 import { registerEnvCommands } from './commands/env/register.js';
+import { registerGenericCommands } from './commands/generic/register.js';
 import { registerJwtCommands } from './commands/jwt/register.js';
 import { registerKeygenCommand } from './commands/keygen/register.js';
 import { registerKeyringCommands } from './commands/keyring/register.js';
 import { registerKvCommands } from './commands/kv/register.js';
 import { registerOperatorCommands } from './commands/operator/register.js';
+import { registerPolicyCommands } from './commands/policy/register.js';
 import { registerReencryptCommand } from './commands/reencrypt/register.js';
 import { registerRunCommand } from './commands/run/register.js';
 import { registerScanCommand } from './commands/scan/register.js';
+import { registerSecretsCommands } from './commands/secrets/register.js';
 import { registerServerCommand } from './commands/server/register.js';
+import { registerTokenCommands } from './commands/token/register.js';
 import { registerValidateCommand } from './commands/validate/register.js';
 import { createLazy } from './lazy.js';
 
@@ -37,6 +43,12 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     registerServerCommand,
     registerOperatorCommands,
     registerKvCommands,
+    registerGenericCommands,
+    registerPolicyCommands,
+    registerTokenCommands,
+    registerAuthCommands,
+    registerSecretsCommands,
+    registerAppRoleCommands,
     registerAuditCommands,
     registerKeyringCommands,
     registerKeygenCommand,

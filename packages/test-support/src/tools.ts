@@ -1,5 +1,5 @@
 /**
- * Command-line tools some tests run (git, openssl). Like a service (`services.ts`): when one is
+ * Command-line tools some tests run (git, openssl, bash). Like a service (`services.ts`): when one is
  * missing, locally the tests that need it are skipped with a notice; under CI (`CI=true`) they
  * fail, never skip.
  */
@@ -8,7 +8,11 @@ import { execFileSync } from 'node:child_process';
 const inCi = process.env.CI === 'true' || process.env.CI === '1';
 
 /** How to ask each tool for its version: a cheap run that exits 0 when the tool works. */
-const VERSION_ARGS = { git: ['--version'], openssl: ['version'] } as const;
+const VERSION_ARGS = {
+  git: ['--version'],
+  openssl: ['version'],
+  bash: ['--version'],
+} as const;
 
 /** A tool some tests need. */
 export type TestTool = keyof typeof VERSION_ARGS;

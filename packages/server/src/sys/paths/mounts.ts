@@ -4,7 +4,7 @@ import { type RouteGroup, route } from '../../http/route-spec.js';
 import { describeMount, MOUNTS, mountOf } from '../mounts.js';
 
 /**
- * `sys/mounts` and the UI mount lookup the `vault kv` CLI uses (`sys/internal/ui/mounts/*`).
+ * `sys/mounts`, `sys/auth` (the auth methods) and the UI mount lookup the `vault kv` CLI uses (`sys/internal/ui/mounts/*`).
  *
  * @example
  * ```ts
@@ -22,6 +22,20 @@ export function mountsPaths(): RouteGroup {
           const data = Object.fromEntries(
             MOUNTS.filter((m) => !m.path.startsWith('auth/')).map((m) => [
               m.path,
+              describeMount(m),
+            ]),
+          );
+          return ok(request, reply, data);
+        },
+      }),
+      // The auth methods, as `vault auth list` reads them: keyed by their path under `auth/`.
+      route({
+        method: 'GET',
+        path: '/v1/sys/auth',
+        handler: async (request, reply) => {
+          const data = Object.fromEntries(
+            MOUNTS.filter((m) => m.path.startsWith('auth/')).map((m) => [
+              m.path.slice('auth/'.length),
               describeMount(m),
             ]),
           );

@@ -1,0 +1,153 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { requireTool } from '@custos/test-support/tools';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bin, custos, type DevServer, startDevServer } from '../test/cli.js';
+
+const script = fileURLToPath(new URL('../test/fixtures/vault-bootstrap.sh', import.meta.url));
+/** A secret value that must never reach standard error or an error message. */
+const CANARY = 'canary-7f3e9b1c5d';
+
+function runScript(env: Record<string, string>) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      'bash',
+      [script],
+      { env: { PATH: process.env.PATH, ...env } },
+      (error, stdout, stderr) =>
+        resolve({ code: error === null ? 0 : Number(error.code ?? -1), stdout, stderr }),
+    );
+  });
+}
+
+describe.runIf(requireTool('bash'))('the CLI for Vault users, against a dev server', () => {
+  let dir: string;
+  let server: DevServer;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custos-vault-cli-'));
+    server = await startDevServer('dev-root');
+    env = { VAULT_ADDR: server.url, VAULT_TOKEN: 'dev-root' };
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const out = (name: string) => readFile(join(dir, name), 'utf8');
+
+  it('runs a bootstrap script written for vault, renamed to custos, and the token it makes is limited', async () => {
+    const result = await runScript({ ...env, CUSTOS_BIN: bin, OUT: dir, CANARY });
+    expect(result.stderr).toBe('');
+    expect(result).toMatchObject({ code: 0, stdout: expect.stringMatching(/bootstrap done\n$/) });
+    expect(result.stdout).toContain('Success! Uploaded policy: app-reader');
+    expect(result.stdout).toContain('Success! Data written to: auth/approle/role/app');
+
+    expect((await out('policies.txt')).split('\n')).toContain('app-reader');
+    expect(JSON.parse(JSON.parse(await out('policy.json')).policy)).toMatchObject({
+      path: { 'secret/data/app/*': { capabilities: ['read'] } },
+    });
+    // write, then patch merged into a new version; list and delete through the generic commands.
+    const db = JSON.parse(await out('db.json'));
+    expect(db.data.data).toEqual({ user: 'app', password: CANARY, port: '5432' });
+    expect(db.data.metadata.version).toBe(2);
+    expect(await out('list.txt')).toBe('Keys\n----\ndb\n');
+    expect(await out('delete.txt')).toBe(
+      'Success! Data deleted (if it existed) at: secret/data/app/tmp\n',
+    );
+
+    const token = JSON.parse(await out('token.json'));
+    expect(token.auth.policies).toEqual(['app-reader', 'default']);
+    expect(token.auth.lease_duration).toBeGreaterThan(3000);
+    expect(token.auth.lease_duration).toBeLessThanOrEqual(3600);
+    const login = JSON.parse(await out('login.json'));
+    expect(login.auth.token_policies).toEqual(['app-reader', 'default']);
+
+    const lookup = JSON.parse(await out('lookup.json'));
+    expect(lookup.data).toMatchObject({ accessor: token.auth.accessor });
+    expect(await out('renew.txt')).toMatch(/^token_renewable\s+true$/m);
+    expect(await out('caps.txt')).toBe('read\n');
+    expect(await out('caps-self.txt')).toBe('read\n');
+    expect(await out('read-as-app.txt')).toBe(`${CANARY}\n`);
+
+    expect(await out('denied-write.code')).toBe('2\n');
+    expect(await out('denied-write.err')).toMatch(
+      /^custos: POST secret\/data\/app\/db: 403 permission denied \[ERR_PERMISSION_DENIED\]\n$/,
+    );
+    expect(await out('denied-policy.code')).toBe('2\n');
+    expect(await out('denied-policy.err')).toMatch(/403 permission denied/);
+    expect(await out('revoked.code')).toBe('2\n');
+    expect(await out('revoked.err')).toMatch(/403 permission denied/);
+    expect(await out('missing.code')).toBe('2\n');
+    expect(await out('missing.err')).toBe('No value found at secret/data/app/missing\n');
+    for (const name of ['denied-write.err', 'denied-policy.err', 'revoked.err', 'missing.err']) {
+      expect(await out(name)).not.toContain(CANARY);
+    }
+  }, 300_000); // some thirty CLI runs, one after the other
+
+  it('prints the table, a -field and Vault-style errors', async () => {
+    const written = await custos(['write', 'secret/data/shown', '-'], {
+      env,
+      stdin: '{"data": {"a": "1"}}',
+    });
+    expect(written.code).toBe(0);
+    const table = await custos(['read', 'secret/data/shown'], { env });
+    expect(table.stdout).toMatch(
+      /^Key {9}Value\n--- {9}-----\ndata {8}map\[a:1\]\nmetadata {4}map\[/,
+    );
+    const field = await custos(['token', 'create', '-field=token', '-policy=default'], { env });
+    expect(field.stdout).toMatch(/^cst\.\S+\n$/);
+    const noData = await custos(['write', 'secret/data/shown'], { env });
+    expect(noData).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/must supply data or use -force/),
+    });
+    const badFormat = await custos(['read', '-format=yaml', 'secret/data/shown'], { env });
+    expect(badFormat).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/use table or json/),
+    });
+  }, 120_000);
+
+  it('refuses an HCL policy with a clear error, before sending it', async () => {
+    const hcl = join(dir, 'app.hcl');
+    await writeFile(hcl, 'path "secret/data/app/*" {\n  capabilities = ["read"]\n}\n');
+    const result = await custos(['policy', 'write', 'hcl-app', hcl], { env });
+    expect(result).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(
+        /looks like HCL, which custos does not support yet: write it in Vault's JSON form/,
+      ),
+    });
+    expect((await custos(['policy', 'read', 'hcl-app'], { env })).stderr).toBe(
+      'No policy named: hcl-app\n',
+    );
+    const fromStdin = await custos(['policy', 'write', 'stdin-app', '-'], {
+      env,
+      stdin: '{"path": {"secret/data/x": {"capabilities": ["read"]}}}',
+    });
+    expect(fromStdin).toMatchObject({ code: 0, stdout: 'Success! Uploaded policy: stdin-app\n' });
+    expect((await custos(['policy', 'delete', 'stdin-app'], { env })).code).toBe(0);
+  }, 120_000);
+
+  it('lists the fixed mounts and reports a refused mount change with exit 2, never a success', async () => {
+    const secrets = await custos(['secrets', 'list'], { env });
+    expect(secrets.stdout).toMatch(/^secret\/\s+kv\s+/m);
+    expect((await custos(['auth', 'list', '-format=json'], { env })).stdout).toMatch(/"approle\/"/);
+    for (const args of [
+      ['auth', 'enable', 'approle'],
+      ['auth', 'disable', 'approle'],
+      ['secrets', 'enable', '-path=kv2', 'kv-v2'],
+      ['secrets', 'disable', 'transit/'],
+      ['secrets', 'tune', '-max-lease-ttl=1h', 'secret/'],
+    ]) {
+      const refused = await custos(args, { env });
+      expect(refused.code, args.join(' ')).toBe(2);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toMatch(/does not support .*: HTTP 40[45]\); custos mounts are fixed/);
+    }
+  }, 120_000);
+});
