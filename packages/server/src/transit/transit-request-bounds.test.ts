@@ -75,6 +75,27 @@ describe('the state one transit request can create is bounded', () => {
   });
 });
 
+describe('a key shows the encryptions made, not the slots reserved ahead', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer('sqlite', { transit: { counterBlock: 500 } });
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it('counts one encryption as one, then a batch as its items', async () => {
+    expect((await s.request('POST', 'transit/keys/counted')).status).toBe(200);
+    expect((await s.request('POST', 'transit/encrypt/counted', { body: item })).status).toBe(200);
+    const once = await s.request('GET', 'transit/keys/counted');
+    expect(once.body.data.encryptions).toEqual({ '1': 1 });
+    await s.request('POST', 'transit/encrypt/counted', { body: { batch_input: batchOf(7) } });
+    expect((await s.request('GET', 'transit/keys/counted')).body.data.encryptions).toEqual({
+      '1': 8,
+    });
+  });
+});
+
 describe('keys stored with a small rotate_after_encryptions (a test minimum of 1)', () => {
   let s: TestServer;
   beforeAll(async () => {

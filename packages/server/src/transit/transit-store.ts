@@ -131,6 +131,12 @@ export interface TransitStore {
   describe(
     name: string,
   ): Promise<{ policy: TransitKeyPolicy; versions: TransitKeyVersion[] } | undefined>;
+  /**
+   * Per version, the encryption slots this node reserved but has not used. The stored count
+   * includes them (it is what rotation compares to the limit); a reader subtracts them to show
+   * encryptions made. Other nodes' unused reservations stay counted.
+   */
+  unusedReservations(name: string): ReadonlyMap<number, number>;
   /** Every key name, sorted. */
   list(): Promise<string[]>;
   /** Adds a version; returns its number. */
@@ -465,6 +471,16 @@ export function createTransitStore(
         if (isServerError(err, 'ERR_VERSION_CONFLICT')) return false;
         throw err;
       }
+    },
+
+    unusedReservations(name: string): ReadonlyMap<number, number> {
+      const unused = new Map<number, number>();
+      for (const [id, r] of reservations) {
+        if (!id.startsWith(`${name}/`)) continue;
+        const version = Number(id.slice(name.length + 1, id.indexOf('/', name.length + 1)));
+        if (r.next <= r.end) unused.set(version, r.end - r.next + 1);
+      }
+      return unused;
     },
 
     async describe(

@@ -12,10 +12,16 @@ import type { TransitStore } from '../transit-store.js';
  * ```
  */
 export async function describedKey(
-  transit: Pick<TransitStore, 'describe' | 'now'>,
+  transit: Pick<TransitStore, 'describe' | 'now' | 'unusedReservations'>,
   name: string,
 ): Promise<ReturnType<typeof describeKey>> {
   const found = await transit.describe(name);
   if (found === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
-  return describeKey(found.policy, found.versions, transit.now().getTime());
+  // `encryptions` shows encryptions made, not the slots this node reserved in blocks ahead.
+  const unused = transit.unusedReservations(name);
+  const versions = found.versions.map((v) => ({
+    ...v,
+    encryptions: v.encryptions - (unused.get(v.version) ?? 0),
+  }));
+  return describeKey(found.policy, versions, transit.now().getTime());
 }
