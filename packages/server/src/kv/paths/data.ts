@@ -4,7 +4,15 @@ import { noContent, ok } from '../../http/envelope.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { KvEngine } from '../kv-engine.js';
 import { versionResponse } from '../kv-metadata.js';
-import { casOf, dataOf, keyOf, queryVersion, requireMergePatch, unavailable } from './request.js';
+import {
+  casOf,
+  dataOf,
+  keyExists,
+  keyOf,
+  queryVersion,
+  requireMergePatch,
+  unavailable,
+} from './request.js';
 
 /**
  * `<mount>/data/*`: read, write (with check-and-set), merge-patch and soft-delete a secret.
@@ -37,10 +45,7 @@ export function kvDataPaths(mount: string, kv: KvEngine): RouteGroup {
       route({
         method: 'POST',
         path,
-        access: {
-          exists: async (request) =>
-            (await kv.readMetadata(keyOf(request.params['*'], true))) !== undefined,
-        },
+        access: { exists: keyExists(kv) },
         handler: async (request, reply) => {
           const body = bodyOf(request);
           const key = keyOf(request.params['*']);

@@ -5,7 +5,7 @@ import { isListRequest } from '../../http/route-access.js';
 import { type RouteGroup, type RouteRequest, route } from '../../http/route-spec.js';
 import type { KvEngine } from '../kv-engine.js';
 import { mergeCustomMetadata, metadataResponse } from '../kv-metadata.js';
-import { keyOf, metadataFields, requireMergePatch } from './request.js';
+import { keyExists, keyOf, metadataFields, requireMergePatch } from './request.js';
 
 /**
  * `<mount>/metadata` and `<mount>/metadata/*`: list keys, and read, write, merge-patch and
@@ -51,10 +51,7 @@ export function kvMetadataPaths(mount: string, kv: KvEngine): RouteGroup {
       route({
         method: 'POST',
         path,
-        access: {
-          exists: async (request) =>
-            (await kv.readMetadata(keyOf(request.params['*'], true))) !== undefined,
-        },
+        access: { exists: keyExists(kv) },
         handler: async (request, reply) => {
           const body = bodyOf(request);
           const key = keyOf(request.params['*']);

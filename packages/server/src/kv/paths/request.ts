@@ -4,6 +4,7 @@ import { envelope } from '../../http/envelope.js';
 import { HttpResponseError } from '../../http/error-mapping.js';
 import { durationField, intField, jsonBool } from '../../http/fields.js';
 import { checkDataKeys } from '../kv-data-keys.js';
+import type { KvEngine } from '../kv-engine.js';
 import { type KeyMetadata, parseCustomMetadata, versionResponse } from '../kv-metadata.js';
 
 const invalid = (message: string) => new CustosError('ERR_INVALID_REQUEST', message);
@@ -20,6 +21,21 @@ const invalid = (message: string) => new CustosError('ERR_INVALID_REQUEST', mess
 export function keyOf(path: string, allowFolder = false): string {
   if (!allowFolder && (path === '' || path.endsWith('/'))) throw invalid('missing path');
   return path;
+}
+
+/**
+ * Whether the key a write names exists already (its metadata), which decides whether the ACL
+ * judges the write as `create` or `update`; asked only after authentication.
+ *
+ * @example
+ * ```ts
+ * route({ method: 'POST', path, access: { exists: keyExists(kv) }, handler });
+ * ```
+ */
+export function keyExists(
+  kv: Pick<KvEngine, 'readMetadata'>,
+): (request: FastifyRequest<{ Params: { '*': string } }>) => Promise<boolean> {
+  return async (request) => (await kv.readMetadata(keyOf(request.params['*'], true))) !== undefined;
 }
 
 /** The check-and-set version in `options.cas`, when given. */
