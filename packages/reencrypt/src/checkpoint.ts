@@ -1,6 +1,6 @@
 import { CustosError } from '@custos/core/errors';
 import type { CompiledQuery } from 'kysely';
-import type { AnyKysely } from './database.js';
+import type { AnyKysely, ReencryptDatabase } from './database.js';
 import { prepareQuery } from './prepared-query.js';
 import type { Checkpoint, RowId, RunStats } from './types.js';
 
@@ -107,4 +107,26 @@ function decodeRowId(text: string | null): RowId | undefined {
     return BigInt((value as { bigint: string }).bigint);
   }
   throw new CustosError('ERR_INVALID_ARGUMENT', `${CHECKPOINT_TABLE} holds an unreadable last_id`);
+}
+
+/**
+ * The checkpoint methods of a {@link ReencryptDatabase}, the same on every dialect: the table
+ * is created, read and written with the compiled {@link checkpointQueries}.
+ */
+export function checkpointStore(
+  db: AnyKysely,
+  checkpoints: CheckpointQueries,
+): Pick<ReencryptDatabase, 'ensureCheckpointTable' | 'loadCheckpoint' | 'saveCheckpoint'> {
+  return {
+    async ensureCheckpointTable() {
+      await db.executeQuery(checkpoints.create);
+    },
+    async loadCheckpoint(runKey) {
+      const { rows } = await db.executeQuery<Record<string, unknown>>(checkpoints.select(runKey));
+      return rows[0] === undefined ? undefined : checkpointFromRow(rows[0]);
+    },
+    async saveCheckpoint(checkpoint) {
+      await db.executeQuery(checkpoints.upsert(checkpoint));
+    },
+  };
 }

@@ -1,6 +1,6 @@
 import { CustosError } from '@custos/core/errors';
 import { type CompiledQuery, type RawBuilder, sql } from 'kysely';
-import { checkpointFromRow, checkpointQueries } from './checkpoint.js';
+import { checkpointQueries, checkpointStore } from './checkpoint.js';
 import { type AnyKysely, inTransaction, type ReencryptDatabase } from './database.js';
 import { type QuotedTarget, quoteTarget } from './identifiers.js';
 import { prepareQuery } from './prepared-query.js';
@@ -101,16 +101,7 @@ export function postgresReencryptDatabase(db: AnyKysely): ReencryptDatabase {
         return applied;
       });
     },
-    async ensureCheckpointTable() {
-      await db.executeQuery(checkpoints.create);
-    },
-    async loadCheckpoint(runKey) {
-      const { rows } = await db.executeQuery<Record<string, unknown>>(checkpoints.select(runKey));
-      return rows[0] === undefined ? undefined : checkpointFromRow(rows[0]);
-    },
-    async saveCheckpoint(checkpoint) {
-      await db.executeQuery(checkpoints.upsert(checkpoint));
-    },
+    ...checkpointStore(db, checkpoints),
   };
 }
 
