@@ -53,25 +53,19 @@ export async function readKeyMaterialFile(
         : `cannot read ${path}: ${code ?? 'error'}`,
     );
   }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile()) {
-      throw new CustosError('ERR_INVALID_ARGUMENT', `${what} ${path} is not a file`);
-    }
-    if (process.platform !== 'win32') {
-      checkOwner(what, path, info.uid);
-      if (!(await privateEnough(path, info.mode))) {
-        const message = readableByOthers(what, path, info.mode, true);
-        if ((options.permissions ?? 'refuse') === 'refuse') {
-          throw new CustosError('ERR_INSECURE_FILE', message);
-        }
-        options.onWarning?.(message);
+  return readOpened(
+    handle,
+    path,
+    what,
+    async (mode) =>
+      (await privateEnough(path, mode)) ? undefined : readableByOthers(what, path, mode, true),
+    (message) => {
+      if ((options.permissions ?? 'refuse') === 'refuse') {
+        throw new CustosError('ERR_INSECURE_FILE', message);
       }
-    }
-    return await handle.readFile('utf8');
-  } finally {
-    await handle.close();
-  }
+      options.onWarning?.(message);
+    },
+  );
 }
 
 /**
@@ -111,6 +105,29 @@ export async function readPrivateFile(path: string, what: string): Promise<strin
     }
     throw new CustosError('ERR_INVALID_ARGUMENT', `cannot read ${path}: ${code ?? 'error'}`);
   }
+  return readOpened(
+    handle,
+    path,
+    what,
+    async (mode) => ((mode & 0o077) === 0 ? undefined : readableByOthers(what, path, mode)),
+    (message) => {
+      throw new CustosError('ERR_INSECURE_FILE', message);
+    },
+  );
+}
+
+/**
+ * Reads an opened key file, then closes it: a regular file (`ERR_INVALID_ARGUMENT` otherwise),
+ * owned by this user or root, and with a mode `insecure` finds no fault in (its message goes to
+ * `onInsecure`). The checks apply to the open file, so the path cannot be swapped in between.
+ */
+async function readOpened(
+  handle: FileHandle,
+  path: string,
+  what: string,
+  insecure: (mode: number) => Promise<string | undefined>,
+  onInsecure: (message: string) => void,
+): Promise<string> {
   try {
     const info = await handle.stat();
     if (!info.isFile()) {
@@ -118,9 +135,8 @@ export async function readPrivateFile(path: string, what: string): Promise<strin
     }
     if (process.platform !== 'win32') {
       checkOwner(what, path, info.uid);
-      if ((info.mode & 0o077) !== 0) {
-        throw new CustosError('ERR_INSECURE_FILE', readableByOthers(what, path, info.mode));
-      }
+      const message = await insecure(info.mode);
+      if (message !== undefined) onInsecure(message);
     }
     return await handle.readFile('utf8');
   } finally {
