@@ -83,6 +83,33 @@ describe.each(await storageKinds())('barrier keyring reloads on %s', (kind) => {
     expect(a.reloads()).toBe(1);
   });
 
+  it('a seal that closes while the node reloads for an unknown version fails the read as sealed, not as damage', async () => {
+    // A third node whose keyring reload finds the seal closed meanwhile (an operator sealed it
+    // between the failed decryption and the reload): that is ERR_SEALED (503, retry later),
+    // never ERR_STORAGE_INTEGRITY (500, "storage was tampered with").
+    const c = await openNode(storage.location, share);
+    const racing = createBarrier(c.store, {
+      keyring: () => c.seal.keyring(),
+      reloadKeyring: async () => {
+        await c.seal.seal();
+        return c.seal.reloadKeyring();
+      },
+    });
+    try {
+      await b.seal.rotateBarrierKey();
+      await b.barrier.write('app/after-seal', { v: 'canary-sealed-7f21' });
+      const failure = await racing.read('app/after-seal').then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).toMatchObject({ code: 'ERR_SEALED' });
+      expect(String(failure)).not.toContain('canary-sealed-7f21');
+    } finally {
+      await c.seal.submitShare(Buffer.from(share));
+      await c.close();
+    }
+  });
+
   it('a rotation and a reload keep the encryption counts this node made since the keyring was stored', async () => {
     const primary = () => {
       const info = a.seal.keyring().info('barrier');
