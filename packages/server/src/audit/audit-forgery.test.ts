@@ -179,6 +179,40 @@ describe('audit forgeries without the signing key', () => {
     );
   });
 
+  it('a public key that cannot be read is refused, never replaced by the keys the file announces', async () => {
+    // A whole file rewritten with the forger's own key announces that key in its open entry.
+    // Given an unreadable key (a typo, a cut-off PEM, the wrong file), verification must not
+    // fall back to the announced keys: that would pass the forgery as intact.
+    const { lines, at } = await closedLog();
+    const forger = signer();
+    const forged: string[] = [];
+    const sink = { ...memorySink(), name: 'file' };
+    let t = Date.parse('2026-01-01T00:00:00.000Z');
+    const chain = new ChainedSink(sink, {
+      signer: forger,
+      checkpointEvery: 5,
+      now: () => new Date(t++),
+    });
+    await chain.open();
+    for (let i = 0; i < lines.length - 5; i++) await chain.append({ type: 'request', n: i });
+    await chain.close();
+    forged.push(...sink.lines);
+    expect(verifyAuditLog(fileText(forged), { now: at }).ok).toBe(true); // no key: self-consistent
+    const pem = forger.pem;
+    const unreadable = [
+      'not a key',
+      `${pem.slice(0, pem.length / 2)}`, // cut off
+      '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----',
+      '', // an empty key file
+      '@@@@', // not base64
+    ];
+    for (const publicKey of unreadable) {
+      expect(() => verifyAuditLog(fileText(forged), { publicKey, now: at })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+      );
+    }
+  });
+
   it('a duplicated line is reported as such, not only as a broken link', async () => {
     const { lines, key, at } = await closedLog();
     const duplicated = [...lines.slice(0, 5), lines[4] as string, ...lines.slice(5)];

@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { CustosError } from '@custos/core/errors';
 import {
   checkpointMessage,
   DEFAULT_CHECKPOINT_EVERY,
@@ -432,13 +433,20 @@ function isPositiveInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }
 
-function parsePublicKey(text: string): KeyObject | undefined {
+/**
+ * The trusted key the caller gave. An unreadable one is refused: falling back to the keys the
+ * file announces would let a file rewritten with a forger's own key pass as intact.
+ */
+function parsePublicKey(text: string): KeyObject {
   try {
     return text.includes('-----BEGIN')
       ? createPublicKey(text)
       : createPublicKey({ key: Buffer.from(text, 'base64'), format: 'der', type: 'spki' });
   } catch {
-    return undefined;
+    throw new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      'the audit public key given cannot be read: expected an SPKI public key, PEM or DER in base64',
+    );
   }
 }
 
