@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import helmet from '@fastify/helmet';
-import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { registerJsonBodyParser } from '../http/body-parser.js';
 import { registerBoundary } from '../http/boundary.js';
@@ -42,6 +42,12 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
     requestIdHeader: false,
     return503OnClosing: true,
     routerOptions: { ...ROUTER_OPTIONS },
+    // A URL the router cannot decode: Fastify's own reply would echo the whole URL (query
+    // included) outside the API envelope and without the security headers.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const { status, body } = toHttpError(error);
+      void reply.code(status).header('cache-control', 'no-store').send(body);
+    },
     clientErrorHandler: (error, socket) => {
       if (adoptListRequest(app.server as Server, error, socket)) return;
       if (socket.writable) socket.end(BAD_REQUEST);

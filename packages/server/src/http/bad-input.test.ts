@@ -134,6 +134,22 @@ describe.each(await storageKinds())(
       );
     });
 
+    it.each([
+      ['a bad escape', '/v1/secret/data/a%ZZ?x=canary-url-51e0'],
+      ['a truncated escape', '/v1/secret/data/a%E0%A4%A?token=canary-url-51e0'],
+      ['an invalid UTF-8 sequence', '/v1/secret/data/%FF%FE?canary-url-51e0'],
+    ])('a malformed URL (%s) → 400 in the API envelope, the URL not echoed', async (_l, target) => {
+      const response = await raw(
+        s.url,
+        `GET ${target} HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\nConnection: close\r\n\r\n`,
+      );
+      expect(response).toMatch(/^HTTP\/1.1 400 /);
+      const [head = '', body = ''] = response.split('\r\n\r\n');
+      expect(JSON.parse(body)).toEqual({ errors: ['malformed URL'] });
+      expect(head.toLowerCase()).toContain('cache-control: no-store');
+      expect(response).not.toContain('canary-url-51e0');
+    });
+
     it('keeps serving after all of it', async () => {
       await Promise.all(
         Array.from({ length: 50 }, () => s.request('POST', 'secret/data/bad', { raw: '{{{' })),
