@@ -2,20 +2,24 @@ import type { Rule } from '../rules/rule.js';
 
 /** Chooses, in one pass over the text, the rules whose keywords occur in it. */
 export interface Prefilter {
-  /** The rules to run on `text`; `lower` is `text.toLowerCase()` when the caller has it. */
-  activeRules(text: string, lower?: string): Rule[];
+  /** The rules to run on `text`. */
+  activeRules(text: string): Rule[];
 }
 
 function escapeForRegex(keyword: string): string {
   return keyword.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
+const lowercase = (keyword: string) => keyword.toLowerCase();
+
 const cache = new WeakMap<readonly Rule[], Prefilter>();
 
 /**
- * The prefilter of a rule set (built once per set): one regular expression of every keyword,
- * run over the lowercased text, longest keywords first; a keyword found also counts for the
- * keywords it contains (`sk_live_` holds `sk_`).
+ * The prefilter of a rule set (built once per set): one case-blind regular expression of every
+ * keyword, longest keywords first; a keyword found also counts for the keywords it contains
+ * (`sk_live_` holds `sk_`), and keywords overlapping it are still found. The text is never lowercased whole: most files
+ * hold a non-Latin-1 character somewhere, and lowercasing such a string cost more than every
+ * rule together.
  *
  * @example
  * ```ts
@@ -25,28 +29,33 @@ const cache = new WeakMap<readonly Rule[], Prefilter>();
 export function prefilterFor(rules: readonly Rule[]): Prefilter {
   const cached = cache.get(rules);
   if (cached) return cached;
-  const keywords = [...new Set(rules.flatMap((rule) => rule.keywords))].sort(
+  const keywords = [...new Set(rules.flatMap((rule) => rule.keywords.map(lowercase)))].sort(
     (a, b) => b.length - a.length,
   );
   const contained = new Map(
     keywords.map((keyword) => [keyword, keywords.filter((other) => keyword.includes(other))]),
   );
-  const always = rules.filter((rule) => rule.keywords.length === 0);
   const combined =
-    keywords.length > 0 ? new RegExp(keywords.map(escapeForRegex).join('|'), 'g') : null;
+    keywords.length > 0 ? new RegExp(keywords.map(escapeForRegex).join('|'), 'gi') : null;
   const prefilter: Prefilter = {
-    activeRules(text, lowered) {
-      if (combined === null) return [...always];
-      const lower = lowered ?? text.toLowerCase();
+    activeRules(text) {
       const found = new Set<string>();
-      const regex = new RegExp(combined);
-      for (let match = regex.exec(lower); match !== null; match = regex.exec(lower)) {
-        if (found.has(match[0])) continue;
-        for (const keyword of contained.get(match[0]) ?? []) found.add(keyword);
-        if (found.size === keywords.length) break;
+      if (combined !== null) {
+        const search = new RegExp(combined);
+        for (let match = search.exec(text); match !== null; match = search.exec(text)) {
+          const keyword = match[0].toLowerCase();
+          if (!found.has(keyword)) {
+            for (const held of contained.get(keyword) ?? []) found.add(held);
+            if (found.size === keywords.length) break;
+          }
+          // On from the next character: another keyword may start inside this one.
+          search.lastIndex = match.index + 1;
+        }
       }
       return rules.filter(
-        (rule) => rule.keywords.length === 0 || rule.keywords.some((keyword) => found.has(keyword)),
+        (rule) =>
+          rule.keywords.length === 0 ||
+          rule.keywords.some((keyword) => found.has(lowercase(keyword))),
       );
     },
   };

@@ -93,6 +93,15 @@ describe('scanText', () => {
     ];
     scanText('ALPHA and sk_live_', { rules });
     expect(calls).toEqual(['a', 'c', 'd']);
+    // Case-blind both ways (a rule's keyword may be written in capitals), also in text holding
+    // characters outside Latin-1, whose lowercasing can change the text's length.
+    calls.length = 0;
+    scanText('İİ — ß→ BeTa', { rules: [spy('e', ['BETA']), spy('f', ['gamma'])] });
+    expect(calls).toEqual(['e']);
+    // Keywords that overlap in the text: both are found.
+    calls.length = 0;
+    scanText('xabcx', { rules: [spy('g', ['ab']), spy('h', ['bc'])] });
+    expect(calls).toEqual(['g', 'h']);
     expect(
       prefilterFor(rules)
         .activeRules('nothing here')

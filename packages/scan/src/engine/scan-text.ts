@@ -114,9 +114,8 @@ export function scanText(text: string, options: ScanTextOptions = {}): Finding[]
   const rules = options.rules ?? defaultRules;
   const name = options.name ?? '';
   const found: Located[] = [];
-  const lower = text.toLowerCase();
-  for (const rule of prefilterFor(rules).activeRules(text, lower)) {
-    for (const candidate of rule.find(text, { name, lower })) {
+  for (const rule of prefilterFor(rules).activeRules(text)) {
+    for (const candidate of rule.find(text, { name })) {
       if (rule.structured !== true && isStandIn(text.slice(candidate.start, candidate.end))) {
         continue;
       }

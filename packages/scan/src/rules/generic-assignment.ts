@@ -133,14 +133,10 @@ export const genericAssignment: Rule = {
   priority: 1,
   *find(text: string, context?: RuleContext): Iterable<Candidate> {
     const bareAllowed = !CODE_FILE.test(context?.name ?? '');
-    // Hints are searched in the lowercased text, names read in the original: the offsets agree
-    // unless lowercasing changed the length (a few non-ASCII letters), then search case-blind.
-    const lowered = context?.lower ?? text.toLowerCase();
-    const lower = lowered.length === text.length ? lowered : text;
-    const hint = new RegExp(NAME_HINT.source, lower === text ? 'gi' : 'g');
+    const hint = new RegExp(NAME_HINT.source, 'gi');
     const operatorAt = new RegExp(OPERATOR.source, 'y');
     const kubernetesAt = new RegExp(KUBERNETES_VALUE.source, 'y');
-    for (let match = hint.exec(lower); match !== null; match = hint.exec(lower)) {
+    for (let match = hint.exec(text); match !== null; match = hint.exec(text)) {
       let start = match.index;
       while (
         start > 0 &&

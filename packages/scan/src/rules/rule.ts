@@ -65,8 +65,6 @@ export interface Rule {
 export interface RuleContext {
   /** The file's path or name (its extension tells code from configuration). */
   readonly name?: string;
-  /** The text lowercased (the engine computes it once for the prefilter). */
-  readonly lower?: string;
 }
 
 /** What {@link patternRule} needs. */
