@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scanPaths } from '@custos/scan';
+import { openScanCache, scanPaths } from '@custos/scan';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomString } from './generate.js';
 
@@ -45,5 +45,24 @@ describe('scanPaths across worker threads', () => {
       allowlist: { paths: ['src/f10.env'] },
     });
     expect(filtered.findings.map((f) => f.file)).toEqual(['src/f20.env', 'src/f30.env']);
+  });
+
+  it('use the scan cache alike: a second run takes every file from it', async () => {
+    const cachePath = join(root, '..', `${root.split('/').at(-1)}-cache.json`);
+    try {
+      const scan = async () => {
+        const cache = await openScanCache(cachePath);
+        const report = await scanPaths(['.'], { root, workers: 2, cache });
+        await cache.save();
+        return report;
+      };
+      const first = await scan();
+      const second = await scan();
+      expect(first.cachedFiles).toBe(0);
+      expect(second.cachedFiles).toBe(40);
+      expect(second).toEqual({ ...first, cachedFiles: 40 });
+    } finally {
+      await rm(cachePath, { force: true });
+    }
   });
 });

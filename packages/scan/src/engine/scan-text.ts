@@ -1,11 +1,10 @@
 import { isFixturePath } from '../filters/fixture-paths.js';
 import { isPlaceholder, isReference } from '../filters/placeholders.js';
 import { isProtectedValue } from '../filters/protected-values.js';
-import { type Allowlist, type AllowlistMatcher, compileAllowlist } from '../policy/allowlist.js';
+import type { Allowlist } from '../policy/allowlist.js';
 import type { Baseline } from '../policy/baseline.js';
 import { defaultRules } from '../rules/catalog.js';
 import {
-  atLeast,
   type Candidate,
   CONFIDENCE_LEVELS,
   type Confidence,
@@ -13,6 +12,7 @@ import {
   weaker,
 } from '../rules/rule.js';
 import type { Finding } from './finding.js';
+import { isReported } from './finding-filter.js';
 import { fingerprintSecret } from './fingerprint.js';
 import { isIgnoredInline } from './inline-ignore.js';
 import { LineIndex } from './positions.js';
@@ -44,17 +44,6 @@ export interface ScanTextOptions {
 interface Located {
   readonly rule: Rule;
   readonly candidate: Candidate;
-}
-
-// scanPaths passes one allowlist for every file: compile it once.
-const compiled = new WeakMap<Allowlist, AllowlistMatcher>();
-function compiledAllowlist(allowlist: Allowlist = {}): AllowlistMatcher {
-  let matcher = compiled.get(allowlist);
-  if (matcher === undefined) {
-    matcher = compileAllowlist(allowlist);
-    compiled.set(allowlist, matcher);
-  }
-  return matcher;
 }
 
 function isStandIn(secret: string): boolean {
@@ -123,7 +112,6 @@ export function scanText(text: string, options: ScanTextOptions = {}): Finding[]
     }
   }
   if (found.length === 0) return [];
-  const allowlist = compiledAllowlist(options.allowlist);
   const fixture = isFixturePath(name);
   const lines = new LineIndex(text);
   const findings: Finding[] = [];
@@ -143,9 +131,7 @@ export function scanText(text: string, options: ScanTextOptions = {}): Finding[]
       confidence: fixture ? weaker(candidate.confidence) : candidate.confidence,
       redacted: redactSecret(secret),
     };
-    if (!atLeast(finding.confidence, options.minConfidence ?? 'low')) continue;
-    if (allowlist.allowsFinding(finding) || options.baseline?.has(finding.fingerprint)) continue;
-    findings.push(finding);
+    if (isReported(finding, options)) findings.push(finding);
   }
   return findings;
 }

@@ -1,11 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Finding } from '../engine/finding.js';
+import { isReported } from '../engine/finding-filter.js';
 import { fingerprintSecret } from '../engine/fingerprint.js';
 import { type ScanTextOptions, scanText } from '../engine/scan-text.js';
-import { compileAllowlist } from '../policy/allowlist.js';
-import { atLeast } from '../rules/rule.js';
 import { classifyContent, type SkipReason } from './classify.js';
 import type { ListedFile } from './list-files.js';
+import { cachedFindings, cacheKey } from './scan-cache.js';
 
 /** Limits of a file scan. */
 export interface FileLimits {
@@ -20,7 +20,12 @@ export interface FileResult {
   readonly findings: Finding[];
   readonly bytes: number;
   readonly skipped?: SkipReason;
+  /** For the scan cache: the content's key and findings before the run's filters. */
+  readonly cached?: { readonly key: string; readonly findings: Finding[]; readonly hit: boolean };
 }
+
+/** The stored entries of a scan cache (see scan-cache.ts), in this thread or a worker's. */
+export type CacheEntries = Readonly<Record<string, readonly Finding[]>>;
 
 export const DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024;
 const PKCS12 = /\.(?:p12|pfx)$/i;
@@ -32,6 +37,7 @@ const PKCS12 = /\.(?:p12|pfx)$/i;
 export async function scanFile(
   file: ListedFile,
   options: Omit<ScanTextOptions, 'name'> & FileLimits,
+  cache?: CacheEntries,
 ): Promise<FileResult> {
   let content: Buffer;
   try {
@@ -49,9 +55,25 @@ export async function scanFile(
   if (skipped === 'binary' || (skipped === 'minified' && options.scanMinified !== true)) {
     return { findings: [], bytes: 0, skipped };
   }
+  // Custom rules are not part of the scanner's identity: their findings are never cached.
+  if (cache === undefined || options.rules !== undefined) {
+    return {
+      findings: scanText(content.toString('utf8'), { ...options, name: file.relative }),
+      bytes: content.length,
+    };
+  }
+  const key = cacheKey(file.relative, content, options.fingerprintKey);
+  const stored = cachedFindings(cache, key);
+  const all = stored
+    ? [...stored]
+    : scanText(content.toString('utf8'), {
+        name: file.relative,
+        ...(options.fingerprintKey === undefined ? {} : { fingerprintKey: options.fingerprintKey }),
+      });
   return {
-    findings: scanText(content.toString('utf8'), { ...options, name: file.relative }),
+    findings: all.filter((finding) => isReported(finding, options)),
     bytes: content.length,
+    cached: { key, findings: all, hit: stored !== undefined },
   };
 }
 
@@ -71,9 +93,5 @@ function pkcs12Finding(
     confidence: 'medium',
     redacted: '…',
   };
-  const allowed =
-    !atLeast(finding.confidence, options.minConfidence ?? 'low') ||
-    compileAllowlist(options.allowlist).allowsFinding(finding) ||
-    options.baseline?.has(finding.fingerprint) === true;
-  return allowed ? [] : [finding];
+  return isReported(finding, options) ? [finding] : [];
 }

@@ -8,6 +8,7 @@ import type { ScanTextOptions } from '../engine/scan-text.js';
 import { compileAllowlist } from '../policy/allowlist.js';
 import type { SkipReason } from './classify.js';
 import { type ListedFile, listFiles } from './list-files.js';
+import type { ScanCache } from './scan-cache.js';
 import { type FileLimits, type FileResult, scanFile } from './scan-file.js';
 import type { WorkerOptions, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
@@ -29,6 +30,11 @@ export interface ScanPathsOptions extends Omit<ScanTextOptions, 'name'>, FileLim
    * enough to repay starting them. Custom `rules` always run in this thread.
    */
   readonly workers?: number | 'auto';
+  /**
+   * A scan cache ({@link openScanCache}): files whose content (and name) it holds are not
+   * scanned again. The caller saves it after the scan.
+   */
+  readonly cache?: ScanCache;
   /** Called as files are done (for a progress display). */
   readonly onProgress?: (progress: ScanProgress) => void;
 }
@@ -48,6 +54,8 @@ export interface ScanReport {
   readonly skipped: ReadonlyArray<{ readonly file: string; readonly reason: SkipReason }>;
   /** Worker threads used (0: all in the calling thread). */
   readonly workers: number;
+  /** Files whose findings came from the scan cache. */
+  readonly cachedFiles: number;
 }
 
 const WORKER_URL = new URL('./scan-worker.js', import.meta.url);
@@ -133,15 +141,26 @@ export async function scanPaths(
     ...(options.gitignore !== undefined ? { gitignore: options.gitignore } : {}),
   });
   const allowlist = compileAllowlist(options.allowlist);
-  const files = await sizes(listed.filter((file) => !allowlist.allowsPath(file.relative)));
+  const files = await sizes(
+    listed.filter(
+      (file) => !allowlist.allowsPath(file.relative) && file.absolute !== options.cache?.path,
+    ),
+  );
   const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
   const findings: Finding[] = [];
   const skipped: Array<{ file: string; reason: SkipReason }> = [];
   let filesDone = 0;
   let bytesDone = 0;
+  let cachedFiles = 0;
+  const cache = options.cache?.entries();
   const record = (file: string, result: FileResult) => {
     findings.push(...result.findings);
     if (result.skipped) skipped.push({ file, reason: result.skipped });
+    if (result.cached !== undefined) {
+      const { key, findings: all, hit } = result.cached;
+      options.cache?.record(key, all, hit);
+      if (hit) cachedFiles++;
+    }
     filesDone++;
     bytesDone += result.bytes;
     options.onProgress?.({ filesDone, filesTotal: files.length, bytesDone });
@@ -150,10 +169,12 @@ export async function scanPaths(
   if (workers > 0) {
     const shared = workerOptions(options);
     await Promise.all(
-      deal(files, workers).map((hand) => runWorker({ files: hand, options: shared }, record)),
+      deal(files, workers).map((hand) =>
+        runWorker({ files: hand, options: shared, ...(cache ? { cache } : {}) }, record),
+      ),
     );
   } else {
-    for (const file of files) record(file.relative, await scanFile(file, options));
+    for (const file of files) record(file.relative, await scanFile(file, options, cache));
   }
   return {
     findings: findings.sort(byPlace),
@@ -161,6 +182,7 @@ export async function scanPaths(
     bytesScanned: bytesDone,
     skipped: skipped.sort((a, b) => (a.file < b.file ? -1 : 1)),
     workers,
+    cachedFiles,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Allowlist } from '../policy/allowlist.js';
 import type { Confidence } from '../rules/rule.js';
 import type { ListedFile } from './list-files.js';
-import type { FileResult } from './scan-file.js';
+import type { CacheEntries, FileResult } from './scan-file.js';
 
 /** Scan options that cross to a worker thread (structured-clone safe: no functions, no sets). */
 export interface WorkerOptions {
@@ -17,6 +17,8 @@ export interface WorkerOptions {
 export interface WorkerRequest {
   readonly files: readonly ListedFile[];
   readonly options: WorkerOptions;
+  /** The scan cache's stored entries, when a cache is used. */
+  readonly cache?: CacheEntries;
 }
 
 /** What a worker posts: one message per file, then `done`. */

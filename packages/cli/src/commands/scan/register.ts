@@ -40,6 +40,12 @@ export function registerScanCommand(program: Command, lazy: Lazy): void {
     .option('--max-file-size <bytes>', 'skip larger files', parseByteCount)
     .option('--scan-minified', 'scan minified and generated files too', false)
     .option('--no-gitignore', 'do not follow .gitignore (.custosignore still applies)')
+    .option(
+      '--cache',
+      'keep findings by file content in .custos-scan-cache: the next run scans only what changed',
+      false,
+    )
+    .option('--cache-location <file>', 'where to keep the scan cache (implies --cache)')
     .option('--workers <n>', 'worker threads (default: one per core for large trees)', parseWorkers)
     .action(lazy(() => import('./run.js')));
 

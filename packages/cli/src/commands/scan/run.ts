@@ -4,6 +4,8 @@ import {
   type Finding,
   formatText,
   isGitleaksIgnored,
+  openScanCache,
+  type ScanReport,
   scanGitHistory,
   scannerVersion,
   scanPaths,
@@ -27,7 +29,12 @@ interface Options extends SettingsFlags {
   staged: boolean;
   gitignore: boolean;
   workers?: number;
+  cache: boolean;
+  cacheLocation?: string;
 }
+
+/** Where `--cache` keeps the scan cache unless `--cache-location` says. */
+const DEFAULT_CACHE_FILE = '.custos-scan-cache';
 
 function usage(message: string): CustosError {
   return new CustosError('ERR_INVALID_ARGUMENT', message);
@@ -41,6 +48,9 @@ function checkModes(paths: readonly string[], options: Options): void {
   if (options.name !== undefined && !options.stdin) throw usage('--name goes with --stdin');
   if ((options.since !== undefined || options.branch !== undefined) && !options.git) {
     throw usage('--since and --branch go with --git');
+  }
+  if ((options.cache || options.cacheLocation !== undefined) && modes > 0) {
+    throw usage('--cache and --cache-location go with a scan of files and directories');
   }
 }
 
@@ -74,18 +84,35 @@ async function scan(
       })
     ).findings;
   }
+  const cachePath = options.cacheLocation ?? (options.cache ? DEFAULT_CACHE_FILE : undefined);
+  const cache = cachePath === undefined ? undefined : await openScanCache(cachePath);
   const progress = process.stderr.isTTY ? createProgress('scan', { unit: 'files' }) : null;
+  let report: ScanReport;
   try {
-    const report = await scanPaths(paths.length > 0 ? paths : ['.'], {
+    report = await scanPaths(paths.length > 0 ? paths : ['.'], {
       ...settings,
       gitignore: options.gitignore,
       ...(options.workers !== undefined ? { workers: options.workers } : {}),
+      ...(cache ? { cache } : {}),
       ...(progress ? { onProgress: (p) => progress.update(p.filesDone, p.filesTotal) } : {}),
     });
-    return report.findings;
   } finally {
     progress?.stop();
   }
+  if (cache !== undefined) {
+    await cache.save().catch((err: NodeJS.ErrnoException) => {
+      throw new CustosError(
+        'ERR_INVALID_ARGUMENT',
+        `cannot write the scan cache ${cachePath}: ${err.code ?? err.message}`,
+      );
+    });
+    if (options.format === 'text') {
+      warn(
+        `scan cache: ${report.cachedFiles} of ${report.filesScanned} files unchanged since the last run`,
+      );
+    }
+  }
+  return report.findings;
 }
 
 /** `custos scan`: 0 nothing found, 1 secrets found, 2 usage or runtime error. */

@@ -47,6 +47,27 @@ describe('custos scan', () => {
     expect((await run(['--baseline', 'missing.json'])).stderr).toMatch(/ERR_SCAN_CONFIG/);
   });
 
+  it('with --cache, scans only what changed since the last run, and never its own cache', async () => {
+    const token = githubToken();
+    await writeFile(join(dir, 'app.env'), `GITHUB_TOKEN=${token}\n`);
+    await writeFile(join(dir, 'README.txt'), 'nothing to see\n');
+    const first = await run(['--cache']);
+    expect(first.code).toBe(1);
+    expect(first.stderr).toContain('scan cache: 0 of 2 files unchanged since the last run');
+    const second = await run(['--cache']);
+    expect(second.code).toBe(1);
+    expect(second.stdout).toBe(first.stdout);
+    expect(second.stderr).toContain('scan cache: 2 of 2 files unchanged since the last run');
+    const cache = await readFile(join(dir, '.custos-scan-cache'), 'utf8');
+    expect(cache).not.toContain(token);
+    await mkdir(join(dir, 'ci-cache'));
+    const elsewhere = await run(['--cache-location', 'ci-cache/scan.json', '--format', 'json']);
+    expect(elsewhere.code).toBe(1);
+    expect(JSON.parse(elsewhere.stdout).findings).toHaveLength(1);
+    expect((await run(['--cache', '--git'])).code).toBe(2);
+    expect((await run(['--cache', '--stdin'], '')).code).toBe(2);
+  });
+
   it('never prints a found secret whole, in any format', async () => {
     const token = githubToken();
     const password = `${base62(18)}!x9`;

@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Finding } from '../engine/finding.js';
+
+/**
+ * A scan cache: for each file content (and name), its findings before allowlists, baselines and
+ * the confidence threshold (applied on every run, so changing them never needs a fresh cache).
+ * Worker threads get the stored entries as a plain object ({@link ScanCache.entries}); what
+ * they find is recorded here by the calling thread.
+ */
+export interface ScanCache {
+  /** Where the cache is kept (never scanned itself). */
+  readonly path: string;
+  /** The stored findings of a content, if any. */
+  get(key: string): readonly Finding[] | undefined;
+  /** Records the findings of a content this run scanned or found in the cache. */
+  record(key: string, findings: readonly Finding[], hit: boolean): void;
+  /** Files this run found in the cache. */
+  readonly hits: number;
+  /** The stored entries, as sent to worker threads. */
+  entries(): Readonly<Record<string, readonly Finding[]>>;
+  /** Writes the entries this run recorded (only those: the file does not grow without bound). */
+  save(): Promise<void>;
+}
+
+const FORMAT = 'custos-scan-cache/1';
+
+interface CacheFile {
+  readonly format: string;
+  readonly scanner: string;
+  readonly entries: Record<string, readonly Finding[]>;
+}
+
+let scannerIdentity: string | undefined;
+
+/**
+ * The identity of the scanner's code (its rules, engine and filters as built): a cache written by
+ * another build is not used, so a rule changed in development is never hidden by a stale entry.
+ */
+function scannerCode(): string {
+  if (scannerIdentity !== undefined) return scannerIdentity;
+  const hash = createHash('sha256').update(FORMAT);
+  const root = fileURLToPath(new URL('../', import.meta.url));
+  for (const folder of ['engine', 'filters', 'rules', 'files']) {
+    for (const name of readdirSync(join(root, folder)).sort()) {
+      if (!/\.[cm]?[jt]s$/.test(name) || name.endsWith('.d.ts')) continue;
+      hash.update(name).update(readFileSync(join(root, folder, name)));
+    }
+  }
+  scannerIdentity = hash.digest('hex');
+  return scannerIdentity;
+}
+
+/**
+ * The cache key of a file's content under `name` (the name decides the syntax and fixture
+ * rules) and a fingerprint key (findings hold fingerprints made with it; only a hash of the key
+ * enters the cache key).
+ *
+ * @example
+ * ```ts
+ * const key = cacheKey('src/app.ts', await readFile('src/app.ts'), undefined);
+ * ```
+ */
+export function cacheKey(
+  name: string,
+  content: Uint8Array,
+  fingerprintKey: string | undefined,
+): string {
+  return createHash('sha256')
+    .update(
+      createHash('sha256')
+        .update(fingerprintKey ?? '')
+        .digest(),
+    )
+    .update(name)
+    .update('\0')
+    .update(content)
+    .digest('base64url');
+}
+
+/**
+ * Opens the scan cache at `path` (empty when the file is missing, unreadable, of another
+ * format or written by another build of the scanner).
+ *
+ * @example
+ * ```ts
+ * const cache = await openScanCache('node_modules/.cache/custos/scan.json');
+ * const report = await scanPaths(['.'], { cache });
+ * await cache.save();
+ * ```
+ */
+export async function openScanCache(path: string): Promise<ScanCache> {
+  const scanner = scannerCode();
+  let stored: Record<string, readonly Finding[]> = {};
+  try {
+    const file = JSON.parse(await readFile(path, 'utf8')) as Partial<CacheFile>;
+    if (file.format === FORMAT && file.scanner === scanner && isRecord(file.entries)) {
+      stored = file.entries as Record<string, readonly Finding[]>;
+    }
+  } catch {
+    // No cache yet, or one that cannot be read: start empty.
+  }
+  const used = new Map<string, readonly Finding[]>();
+  let hits = 0;
+  return {
+    path: resolve(path),
+    get hits() {
+      return hits;
+    },
+    get: (key) => cachedFindings(stored, key),
+    record(key, findings, hit) {
+      used.set(key, findings);
+      if (hit) hits++;
+    },
+    entries: () => stored,
+    async save() {
+      const file: CacheFile = { format: FORMAT, scanner, entries: Object.fromEntries(used) };
+      await mkdir(dirname(path), { recursive: true });
+      const temporary = `${path}.${process.pid}.tmp`;
+      try {
+        // Findings are redacted, but fingerprints and places are nobody else's business.
+        await writeFile(temporary, JSON.stringify(file), { mode: 0o600 });
+        await chmod(temporary, 0o600);
+        await rename(temporary, path);
+      } catch (err) {
+        await rm(temporary, { force: true });
+        throw err;
+      }
+    },
+  };
+}
+
+/**
+ * The findings stored for `key` in a cache's entries (in this thread or a worker's).
+ *
+ * @example
+ * ```ts
+ * const findings = cachedFindings(cache.entries(), key) ?? scanText(text, { name });
+ * ```
+ */
+export function cachedFindings(
+  entries: Readonly<Record<string, readonly Finding[]>>,
+  key: string,
+): readonly Finding[] | undefined {
+  const findings = Object.hasOwn(entries, key) ? entries[key] : undefined;
+  return Array.isArray(findings) ? findings : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
