@@ -136,7 +136,7 @@ describe.each(await storageKinds())(
 
     it.each([
       ['a bad escape', '/v1/secret/data/a%ZZ?x=canary-url-51e0'],
-      ['a truncated escape', '/v1/secret/data/a%E0%A4%A?token=canary-url-51e0'],
+      ['a truncated escape', '/v1/secret/data/a%E0%A4%A?q=canary-url-51e0'],
       ['an invalid UTF-8 sequence', '/v1/secret/data/%FF%FE?canary-url-51e0'],
     ])('a malformed URL (%s) → 400 in the API envelope, the URL not echoed', async (_l, target) => {
       const response = await raw(
