@@ -9,7 +9,7 @@ const LEVEL: Record<Confidence, 'error' | 'warning' | 'note'> = {
 
 interface SarifRule {
   readonly id: string;
-  readonly name: string;
+  readonly name?: string;
   readonly shortDescription: { readonly text: string };
   readonly helpUri?: string;
   readonly help: { readonly text: string };
@@ -20,9 +20,11 @@ function describeRules(rules: readonly Rule[]): SarifRule[] {
   const described: SarifRule[] = [];
   const add = (id: string, rule: Rule) => {
     const url = /^https:\/\//.test(rule.source);
+    // SARIF wants a name distinct from the id, or none (`jwt` would only change case).
+    const name = id.replace(/(^|-)([a-z])/g, (_m, _dash, c: string) => c.toUpperCase());
     described.push({
       id,
-      name: id.replace(/(^|-)([a-z])/g, (_m, _dash, c: string) => c.toUpperCase()),
+      ...(name.toLowerCase() === id.toLowerCase() ? {} : { name }),
       shortDescription: { text: rule.description },
       ...(url ? { helpUri: rule.source } : {}),
       help: {
