@@ -95,7 +95,7 @@ export const errorCodes = {
   ERR_BACKUP_KEY_MISMATCH:
     'None of the given keys opens the backup: a wrong key, identity or passphrase, or a file encrypted to other recipients.',
   ERR_BACKUP_TRUNCATED:
-    'The backup stream ends cleanly after a chunk that is not its last: chunks were cut off.',
+    'The backup stream ends before its last chunk: it was cut off (a cut that leaves part of a chunk may fail as ERR_DECRYPTION_FAILED instead).',
   // --- secret scanning ---
   ERR_SCAN_GIT:
     'A git command the scanner runs failed: not inside a repository, an unknown revision or branch, or git is not installed.',
