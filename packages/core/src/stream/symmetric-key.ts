@@ -69,7 +69,7 @@ export function backupKey(material: Uint8Array): BackupKey {
  */
 export async function readBackupKeyFile(path: string): Promise<BackupKey> {
   const text = (await readKeyMaterialFile(path, 'backup key file')).trim();
-  if (text.startsWith(IDENTITY_PREFIX)) {
+  if (text.includes(IDENTITY_PREFIX)) {
     throw new CustosError(
       'ERR_INVALID_ARGUMENT',
       `${path} holds an X25519 identity, not a symmetric key: pass it as an identity (--identity)`,
