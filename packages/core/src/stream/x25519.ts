@@ -12,9 +12,23 @@ import type { BackupStanza } from './format.js';
 import { type BackupIdentity, type BackupRecipient, STANZA_TYPE } from './recipient.js';
 import { unwrapFileKey, WRAPPED_KEY_LENGTH, wrapFileKey } from './wrap.js';
 
-/** A recipient string: this prefix, then the X25519 public key in base64url. */
+/**
+ * A recipient string: this prefix, then the X25519 public key in base64url.
+ *
+ * @example
+ * ```ts
+ * if (text.startsWith(RECIPIENT_PREFIX)) recipients.push(x25519Recipient(text));
+ * ```
+ */
 export const RECIPIENT_PREFIX = 'custos-backup-recipient-';
-/** An identity string: this prefix, then the X25519 private key in base64url. */
+/**
+ * An identity string: this prefix, then the X25519 private key in base64url (a secret).
+ *
+ * @example
+ * ```ts
+ * const lines = text.split('\n').filter((l) => l.startsWith(IDENTITY_PREFIX));
+ * ```
+ */
 export const IDENTITY_PREFIX = 'CUSTOS-BACKUP-IDENTITY-';
 
 const LABEL = 'custos-backup/v1 x25519';
