@@ -18,10 +18,15 @@ const READ_PIECE = 1 << 20;
 /** Backups and their plaintext are written readable by the owner only. */
 const OUTPUT_MODE = 0o600;
 
-const readFileStream = (path: string) => createReadStream(path, { highWaterMark: READ_PIECE });
+/** A path is read in 1 MiB pieces; anything else is already a byte stream (standard input). */
+const bytesOf = (input: BackupInput) =>
+  typeof input === 'string' ? createReadStream(input, { highWaterMark: READ_PIECE }) : input;
+
+/** Where a file function reads from: a path, or a byte stream such as `process.stdin`. */
+export type BackupInput = string | AsyncIterable<Uint8Array>;
 
 /**
- * Encrypts the file `input` into `output`, atomically: a temporary file beside `output`,
+ * Encrypts `input` (a path, or a byte stream such as standard input) into the file `output`, atomically: a temporary file beside `output`,
  * renamed over it only when everything was written; nothing is left behind on failure.
  *
  * @example
@@ -30,15 +35,15 @@ const readFileStream = (path: string) => createReadStream(path, { highWaterMark:
  * ```
  */
 export async function encryptFile(
-  input: string,
+  input: BackupInput,
   output: string,
   options: BackupEncryptOptions,
 ): Promise<void> {
-  await writeStreamAtomic(output, encryptIterable(readFileStream(input), options), OUTPUT_MODE);
+  await writeStreamAtomic(output, encryptIterable(bytesOf(input), options), OUTPUT_MODE);
 }
 
 /**
- * Decrypts the backup `input` into `output` (mode 0600), atomically: the plaintext appears under
+ * Decrypts the backup `input` (a path or a byte stream) into the file `output` (mode 0600), atomically: the plaintext appears under
  * `output` only once every chunk authenticated; on any failure (wrong key, tampering,
  * truncation) nothing is left, not even a partial temporary file.
  *
@@ -48,11 +53,11 @@ export async function encryptFile(
  * ```
  */
 export async function decryptFile(
-  input: string,
+  input: BackupInput,
   output: string,
   options: BackupDecryptOptions,
 ): Promise<void> {
-  await writeStreamAtomic(output, decryptIterable(readFileStream(input), options), OUTPUT_MODE);
+  await writeStreamAtomic(output, decryptIterable(bytesOf(input), options), OUTPUT_MODE);
 }
 
 /** What {@link verifyBackup} found: the plaintext size and chunk count of an authentic backup. */
@@ -95,7 +100,7 @@ export function verifyFile(
   path: string,
   options: BackupDecryptOptions,
 ): Promise<BackupVerification> {
-  return verifyBackup(readFileStream(path), options);
+  return verifyBackup(bytesOf(path), options);
 }
 
 /** Options of {@link rekeyBackup}: a key that opens the file, and the recipients it is for next. */
@@ -142,11 +147,11 @@ export async function* rekeyBackup(
  * ```
  */
 export async function rekeyFile(
-  input: string,
+  input: BackupInput,
   output: string,
   options: BackupRekeyOptions,
 ): Promise<void> {
-  await writeStreamAtomic(output, rekeyBackup(readFileStream(input), options), OUTPUT_MODE);
+  await writeStreamAtomic(output, rekeyBackup(bytesOf(input), options), OUTPUT_MODE);
 }
 
 /** What {@link inspectBackup} reads from a header, with no key: which keys can open it. */

@@ -26,6 +26,7 @@ export {
 export type { StanzaDescription } from './describe.js';
 export {
   type BackupInfo,
+  type BackupInput,
   type BackupRekeyOptions,
   type BackupVerification,
   decryptFile,
@@ -45,6 +46,7 @@ export {
   DEFAULT_PASSPHRASE_PARAMETERS,
   type PassphraseKeyOptions,
   passphraseKey,
+  readPassphraseFile,
 } from './passphrase.js';
 export type { BackupIdentity, BackupRecipient } from './recipient.js';
 export { type BackupKey, backupKey, readBackupKeyFile } from './symmetric-key.js';

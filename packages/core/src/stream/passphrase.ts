@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Algorithm } from '@node-rs/argon2';
 import { CustosError, MalformedCiphertext } from '../errors/index.js';
 import { type BytesLike, toBuffer } from '../lib/bytes.js';
+import { readKeyMaterialFile } from '../lib/private-file.js';
 import type { BackupStanza } from './format.js';
 import { type BackupIdentity, type BackupRecipient, STANZA_TYPE } from './recipient.js';
 import { unwrapFileKey, WRAPPED_KEY_LENGTH, wrapFileKey } from './wrap.js';
@@ -91,6 +92,26 @@ export function passphraseKey(
       }
     },
   };
+}
+
+/**
+ * A passphrase read from a file, as {@link passphraseKey}. The file must be mode 0600 (or
+ * stricter) and belong to this user or root (`ERR_INSECURE_FILE`), as every custos key file;
+ * one trailing line break is not part of the passphrase.
+ *
+ * @example
+ * ```ts
+ * const key = await readPassphraseFile('/run/secrets/backup-passphrase');
+ * ```
+ */
+export async function readPassphraseFile(
+  path: string,
+  options: PassphraseKeyOptions = {},
+): Promise<BackupRecipient & BackupIdentity> {
+  const text = (await readKeyMaterialFile(path, 'passphrase file')).replace(/\r?\n$/, '');
+  if (text === '')
+    throw new CustosError('ERR_INVALID_ARGUMENT', `passphrase file ${path} is empty`);
+  return passphraseKey(text, options);
 }
 
 /** What `inspect` shows of a passphrase stanza: its Argon2id parameters. */
