@@ -1,4 +1,4 @@
-import { type AeadKey, open, seal } from '../crypto/aead.js';
+import { type AeadKey, open, sealParts } from '../crypto/aead.js';
 import { CustosError, DecryptionFailed } from '../errors/index.js';
 import { CHUNK_SIZE, SEALED_CHUNK_SIZE, TAG_LENGTH } from './format.js';
 
@@ -21,7 +21,9 @@ function chunkNonce(nonce: Buffer, counter: number, last: boolean): Buffer {
  * Splits `source` into 64 KiB chunks and seals each under `key` with its counter and the
  * last-chunk flag. A chunk is sealed only once it is known whether more data follows, so a full
  * chunk waits for the next byte; every chunk but the last is full, and the last is empty only
- * when the whole input is. Memory stays at one chunk whatever the input size.
+ * when the whole input is. Each sealed chunk leaves as two pieces, ciphertext then tag, as the
+ * cipher made them: no copy (a writer gathers them into one `writev`). Memory stays at one chunk
+ * whatever the input size.
  */
 export async function* sealChunks(
   source: AsyncIterable<Uint8Array>,
@@ -31,18 +33,19 @@ export async function* sealChunks(
   const pending = Buffer.allocUnsafe(CHUNK_SIZE);
   let filled = 0;
   let counter = 0;
+  const sealOne = (chunk: Buffer, last: boolean) =>
+    sealParts(key, chunkNonce(nonce, counter++, last), chunk, NO_AAD);
   for await (const input of source) {
     const piece = asBuffer(input);
     let offset = 0;
     while (offset < piece.length) {
       if (filled === CHUNK_SIZE) {
-        yield seal(key, chunkNonce(nonce, counter++, false), pending, NO_AAD);
+        yield* sealOne(pending, false);
         filled = 0;
       }
       // A whole chunk with more after it, straight from the input: no copy.
       if (filled === 0 && piece.length - offset > CHUNK_SIZE) {
-        const chunk = piece.subarray(offset, offset + CHUNK_SIZE);
-        yield seal(key, chunkNonce(nonce, counter++, false), chunk, NO_AAD);
+        yield* sealOne(piece.subarray(offset, offset + CHUNK_SIZE), false);
         offset += CHUNK_SIZE;
         continue;
       }
@@ -52,7 +55,7 @@ export async function* sealChunks(
       offset += n;
     }
   }
-  yield seal(key, chunkNonce(nonce, counter, true), pending.subarray(0, filled), NO_AAD);
+  yield* sealOne(pending.subarray(0, filled), true);
 }
 
 /**
