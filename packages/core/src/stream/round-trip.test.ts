@@ -154,6 +154,24 @@ describe('backup streams: round trips', () => {
     expectSameBytes(Buffer.concat(plain), data);
   });
 
+  it('Node and web streams fail with the typed error on a damaged backup', async () => {
+    const sealed = await encrypt(randomBytes(200_000), [x25519Recipient(recipient)]);
+    sealed[sealed.length - 20] = (sealed[sealed.length - 20] as number) ^ 1;
+    const identities = [x25519Identity(identity)];
+    await expect(
+      pipeline(
+        Readable.from(pieces(sealed, 50_000)),
+        decryptStream({ identities }),
+        async (source: AsyncIterable<Buffer>) => {
+          for await (const _ of source);
+        },
+      ),
+    ).rejects.toMatchObject({ code: 'ERR_DECRYPTION_FAILED' });
+    await expect(
+      collect(decryptWebStream(ReadableStream.from(pieces(sealed, 50_000)), { identities })),
+    ).rejects.toMatchObject({ code: 'ERR_DECRYPTION_FAILED' });
+  });
+
   it('web streams: encryptWebStream and decryptWebStream', async () => {
     const data = randomBytes(300_000);
     const webSource = ReadableStream.from(pieces(data, 40_000));
