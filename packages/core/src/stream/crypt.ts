@@ -4,6 +4,7 @@ import { ByteReader } from './byte-reader.js';
 import { openChunks, sealChunks } from './chunks.js';
 import { type ParsedHeader, parseHeader } from './format.js';
 import { createHeader, payloadKeyOf, unlockHeader } from './header.js';
+import { type BackupInput, bytesOf } from './input.js';
 import type { BackupIdentity, BackupRecipient } from './recipient.js';
 
 /** Options of every encrypting function: whom the backup is for (1 to 32 recipients). */
@@ -17,7 +18,7 @@ export interface BackupDecryptOptions {
 }
 
 /**
- * Encrypts the bytes of `source` into a custos backup (see `FORMAT.md`), yielding the header,
+ * Encrypts the bytes of `source` (a file path or any async iterable of bytes) into a custos backup (see `FORMAT.md`), yielding the header,
  * then each sealed 64 KiB chunk as it is ready. Memory stays flat whatever the size; the
  * consumer's pace is the producer's (backpressure).
  *
@@ -27,12 +28,12 @@ export interface BackupDecryptOptions {
  * ```
  */
 export async function* encryptIterable(
-  source: AsyncIterable<Uint8Array>,
+  source: BackupInput,
   options: BackupEncryptOptions,
 ): AsyncGenerator<Buffer> {
   const { bytes, payloadKey } = await createHeader(options.recipients);
   yield bytes;
-  yield* sealChunks(source, payloadKey);
+  yield* sealChunks(bytesOf(source), payloadKey);
 }
 
 /**
@@ -49,10 +50,10 @@ export async function* encryptIterable(
  * ```
  */
 export async function* decryptIterable(
-  source: AsyncIterable<Uint8Array>,
+  source: BackupInput,
   options: BackupDecryptOptions,
 ): AsyncGenerator<Buffer> {
-  const reader = new ByteReader(source);
+  const reader = new ByteReader(bytesOf(source));
   try {
     const header = await parseHeader((n) => reader.read(n));
     const fileKey = await unlockHeader(header, options.identities);
@@ -121,8 +122,8 @@ export function decryptWebStream(
 }
 
 /** Parses the header of a backup from `source`; reads no further than the header. */
-export async function readHeader(source: AsyncIterable<Uint8Array>): Promise<ParsedHeader> {
-  const reader = new ByteReader(source);
+export async function readHeader(source: BackupInput): Promise<ParsedHeader> {
+  const reader = new ByteReader(bytesOf(source));
   try {
     return await parseHeader((n) => reader.read(n));
   } finally {

@@ -11,19 +11,15 @@ import {
 import { describeStanza, type StanzaDescription } from './describe.js';
 import { CHUNK_SIZE, FORMAT_VERSION, parseHeader } from './format.js';
 import { rewrapHeader, unlockHeader } from './header.js';
+import type { BackupInput } from './input.js';
 import type { BackupRecipient } from './recipient.js';
 
-/** Files are read in 1 MiB pieces: fewer, larger reads; memory stays flat. */
-const READ_PIECE = 1 << 20;
 /** Backups and their plaintext are written readable by the owner only. */
 const OUTPUT_MODE = 0o600;
 
-/** A path is read in 1 MiB pieces; anything else is already a byte stream (standard input). */
-const bytesOf = (input: BackupInput) =>
-  typeof input === 'string' ? createReadStream(input, { highWaterMark: READ_PIECE }) : input;
-
-/** Where a file function reads from: a path, or a byte stream such as `process.stdin`. */
-export type BackupInput = string | AsyncIterable<Uint8Array>;
+/** Rekey passes pieces on to a writer that queues them, so each read gets its own buffer. */
+const queuedBytesOf = (input: BackupInput) =>
+  typeof input === 'string' ? createReadStream(input, { highWaterMark: 1 << 20 }) : input;
 
 /**
  * Encrypts `input` (a path, or a byte stream such as standard input) into the file `output`, atomically: a temporary file beside `output`,
@@ -39,7 +35,7 @@ export async function encryptFile(
   output: string,
   options: BackupEncryptOptions,
 ): Promise<void> {
-  await writeStreamAtomic(output, encryptIterable(bytesOf(input), options), OUTPUT_MODE);
+  await writeStreamAtomic(output, encryptIterable(input, options), OUTPUT_MODE);
 }
 
 /**
@@ -57,7 +53,7 @@ export async function decryptFile(
   output: string,
   options: BackupDecryptOptions,
 ): Promise<void> {
-  await writeStreamAtomic(output, decryptIterable(bytesOf(input), options), OUTPUT_MODE);
+  await writeStreamAtomic(output, decryptIterable(input, options), OUTPUT_MODE);
 }
 
 /** What {@link verifyBackup} found: the plaintext size and chunk count of an authentic backup. */
@@ -76,7 +72,7 @@ export interface BackupVerification {
  * ```
  */
 export async function verifyBackup(
-  source: AsyncIterable<Uint8Array>,
+  source: BackupInput,
   options: BackupDecryptOptions,
 ): Promise<BackupVerification> {
   let plaintextBytes = 0;
@@ -100,7 +96,7 @@ export function verifyFile(
   path: string,
   options: BackupDecryptOptions,
 ): Promise<BackupVerification> {
-  return verifyBackup(bytesOf(path), options);
+  return verifyBackup(path, options);
 }
 
 /** Options of {@link rekeyBackup}: a key that opens the file, and the recipients it is for next. */
@@ -151,7 +147,7 @@ export async function rekeyFile(
   output: string,
   options: BackupRekeyOptions,
 ): Promise<void> {
-  await writeStreamAtomic(output, rekeyBackup(bytesOf(input), options), OUTPUT_MODE);
+  await writeStreamAtomic(output, rekeyBackup(queuedBytesOf(input), options), OUTPUT_MODE);
 }
 
 /** What {@link inspectBackup} reads from a header, with no key: which keys can open it. */
@@ -172,7 +168,7 @@ export interface BackupInfo {
  * recipients.map((r) => r.summary); // ['X25519 recipient custos-backup-recipient-…']
  * ```
  */
-export async function inspectBackup(source: AsyncIterable<Uint8Array>): Promise<BackupInfo> {
+export async function inspectBackup(source: BackupInput): Promise<BackupInfo> {
   const header = await readHeader(source);
   return {
     formatVersion: FORMAT_VERSION,
@@ -191,5 +187,5 @@ export async function inspectBackup(source: AsyncIterable<Uint8Array>): Promise<
  * ```
  */
 export async function inspectFile(path: string): Promise<BackupInfo> {
-  return inspectBackup(createReadStream(path, { highWaterMark: 64 * 1024 }));
+  return inspectBackup(path);
 }

@@ -26,7 +26,6 @@ export {
 export type { StanzaDescription } from './describe.js';
 export {
   type BackupInfo,
-  type BackupInput,
   type BackupRekeyOptions,
   type BackupVerification,
   decryptFile,
@@ -40,6 +39,7 @@ export {
 } from './files.js';
 export type { BackupStanza } from './format.js';
 export { readBackupIdentityFile, writeBackupIdentityFile } from './identity-file.js';
+export type { BackupInput } from './input.js';
 export { keyringKey } from './keyring-key.js';
 export {
   type Argon2idParameters,

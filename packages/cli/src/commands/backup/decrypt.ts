@@ -1,6 +1,6 @@
 import { decryptFile, decryptIterable } from '@custos/core/stream';
 import { ExitCode } from '../../exit-codes.js';
-import { inputOf, streamOf, toStdout } from './io.js';
+import { inputOf, toStdout } from './io.js';
 import { type IdentityFlags, identitiesOf } from './keys.js';
 
 interface Options extends IdentityFlags {
@@ -13,7 +13,7 @@ export async function run(input: string | undefined, options: Options): Promise<
     await decryptFile(inputOf(input), options.out, { identities });
   } else {
     // Each chunk is authenticated before it is written; a cut stream fails only at its end.
-    await toStdout(decryptIterable(streamOf(input), { identities }), 'plaintext');
+    await toStdout(decryptIterable(inputOf(input), { identities }), 'plaintext');
   }
   return ExitCode.ok;
 }

@@ -1,6 +1,6 @@
 import { encryptFile, encryptIterable } from '@custos/core/stream';
 import { ExitCode } from '../../exit-codes.js';
-import { inputOf, streamOf, toStdout } from './io.js';
+import { inputOf, toStdout } from './io.js';
 import { type RecipientFlags, recipientsOf } from './keys.js';
 
 interface Options extends RecipientFlags {
@@ -12,7 +12,7 @@ export async function run(input: string | undefined, options: Options): Promise<
   if (options.out !== undefined) {
     await encryptFile(inputOf(input), options.out, { recipients });
   } else {
-    await toStdout(encryptIterable(streamOf(input), { recipients }), 'a backup');
+    await toStdout(encryptIterable(inputOf(input), { recipients }), 'a backup');
   }
   return ExitCode.ok;
 }

@@ -1,14 +1,14 @@
 import { inspectBackup } from '@custos/core/stream';
 import { ExitCode } from '../../exit-codes.js';
 import { print } from '../../output.js';
-import { streamOf } from './io.js';
+import { inputOf } from './io.js';
 
 interface Options {
   json: boolean;
 }
 
 export async function run(input: string | undefined, options: Options): Promise<number> {
-  const info = await inspectBackup(streamOf(input));
+  const info = await inspectBackup(inputOf(input));
   if (options.json) {
     print(JSON.stringify(info, null, 2));
     return ExitCode.ok;

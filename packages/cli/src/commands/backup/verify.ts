@@ -2,7 +2,7 @@ import { isCustosError } from '@custos/core/errors';
 import { verifyBackup } from '@custos/core/stream';
 import { ExitCode } from '../../exit-codes.js';
 import { print, reportError } from '../../output.js';
-import { streamOf } from './io.js';
+import { inputOf } from './io.js';
 import { type IdentityFlags, identitiesOf } from './keys.js';
 
 /** What a damaged backup fails with: a failed check (exit 1), not a usage error. */
@@ -11,7 +11,7 @@ const DAMAGE = ['ERR_DECRYPTION_FAILED', 'ERR_BACKUP_TRUNCATED', 'ERR_MALFORMED_
 export async function run(input: string | undefined, options: IdentityFlags): Promise<number> {
   const identities = await identitiesOf(options);
   try {
-    const { plaintextBytes, chunks } = await verifyBackup(streamOf(input), { identities });
+    const { plaintextBytes, chunks } = await verifyBackup(inputOf(input), { identities });
     print(`authentic: ${plaintextBytes} bytes in ${chunks} chunk${chunks === 1 ? '' : 's'}`);
     return ExitCode.ok;
   } catch (err) {
