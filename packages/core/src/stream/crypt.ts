@@ -18,9 +18,9 @@ export interface BackupDecryptOptions {
 }
 
 /**
- * Encrypts the bytes of `source` (a file path or any async iterable of bytes) into a custos backup (see `FORMAT.md`), yielding the header,
- * then each sealed 64 KiB chunk as it is ready. Memory stays flat whatever the size; the
- * consumer's pace is the producer's (backpressure).
+ * Encrypts the bytes of `source` (a file path, or any async iterable of bytes) into a custos
+ * backup (see `FORMAT.md`), yielding the header, then each sealed 64 KiB chunk as it is ready.
+ * Memory stays flat whatever the size; the consumer's pace is the producer's (backpressure).
  *
  * @example
  * ```ts
