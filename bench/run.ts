@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { checkGoals, renderResults, type Section } from './lib/report.js';
+import { backupSuite } from './suites/backup.js';
 import { envelopeSuite } from './suites/envelope.js';
 import { fieldsSuite } from './suites/fields.js';
 import { scanSuite } from './suites/scan.js';
@@ -9,6 +10,7 @@ import { tokensSuite } from './suites/tokens.js';
 import { transitSuite } from './suites/transit.js';
 
 const suites: Record<string, () => Section | Promise<Section>> = {
+  backup: backupSuite,
   envelope: envelopeSuite,
   fields: fieldsSuite,
   scan: scanSuite,

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerAppRoleCommands } from './commands/approle/register.js';
 import { registerAuditCommands } from './commands/audit/register.js';
 import { registerAuthCommands } from './commands/auth/register.js';
+import { registerBackupCommands } from './commands/backup/register.js';
 import { registerEncryptionCommands } from './commands/encryption/register.js';
 import { registerEnvCommands } from './commands/env/register.js';
 import { registerGenericCommands } from './commands/generic/register.js';
@@ -59,6 +60,7 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     registerRunCommand,
     registerEnvCommands,
     registerScanCommand,
+    registerBackupCommands,
   ]) {
     register(program, lazy);
   }

@@ -91,6 +91,11 @@ export const errorCodes = {
   ERR_API_KEY_EXPIRED: 'The API key has passed its expiry time.',
   ERR_API_KEY_REVOKED: 'The API key has been revoked.',
   ERR_API_KEY_SCOPE: 'The API key is valid but lacks a scope the operation requires.',
+  // --- backups (streaming encryption) ---
+  ERR_BACKUP_KEY_MISMATCH:
+    'None of the given keys opens the backup: a wrong key, identity or passphrase, or a file encrypted to other recipients.',
+  ERR_BACKUP_TRUNCATED:
+    'The backup stream ends before its last chunk: it was cut off (a cut that leaves part of a chunk may fail as ERR_DECRYPTION_FAILED instead).',
   // --- secret scanning ---
   ERR_SCAN_GIT:
     'A git command the scanner runs failed: not inside a repository, an unknown revision or branch, or git is not installed.',

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, link, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { CustosError } from '../errors/index.js';
+
+/** Options of {@link writeFileAtomic} and {@link writeStreamAtomic}. */
+export interface AtomicWriteOptions {
+  /** Refuse (`ERR_INVALID_ARGUMENT`) when `path` exists instead of replacing it. */
+  readonly exclusive?: boolean;
+}
 
 /**
  * Writes `data` to `path` so that readers see either the old file or the whole new one, never
@@ -11,11 +18,57 @@ export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
   mode: number,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  await writeAtomic(path, mode, options, (handle) => handle.writeFile(data));
+}
+
+/**
+ * Writes everything `source` yields to `path` as {@link writeFileAtomic} does: into a temporary
+ * file beside it, renamed over `path` only once the source ended without error. On any failure
+ * the temporary file is removed, so nothing partial is ever left under either name.
+ */
+export async function writeStreamAtomic(
+  path: string,
+  source: AsyncIterable<Uint8Array>,
+  mode: number,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  await writeAtomic(path, mode, options, async (handle) => {
+    // Pieces are gathered up to 1 MiB and written with one writev: few system calls, no copy.
+    let batch: Uint8Array[] = [];
+    let batched = 0;
+    for await (const piece of source) {
+      batch.push(piece);
+      batched += piece.length;
+      if (batched >= WRITE_BATCH) {
+        await writeAll(handle, batch, batched);
+        batch = [];
+        batched = 0;
+      }
+    }
+    if (batch.length > 0) await writeAll(handle, batch, batched);
+  });
+}
+
+/** writev may write less than asked (a signal, a full quota); the rest goes out in full. */
+async function writeAll(handle: FileHandle, pieces: Uint8Array[], length: number): Promise<void> {
+  const { bytesWritten } = await handle.writev(pieces);
+  if (bytesWritten < length) await handle.writeFile(Buffer.concat(pieces).subarray(bytesWritten));
+}
+
+const WRITE_BATCH = 1 << 20;
+
+async function writeAtomic(
+  path: string,
+  mode: number,
+  options: AtomicWriteOptions,
+  write: (handle: FileHandle) => Promise<void>,
 ): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temp, 'wx', mode);
   try {
-    await handle.writeFile(data);
+    await write(handle);
     await handle.chmod(mode);
     await handle.sync();
   } catch (err) {
@@ -25,9 +78,18 @@ export async function writeFileAtomic(
   }
   await handle.close();
   try {
-    await rename(temp, path);
+    if (options.exclusive) {
+      // link fails when the target exists, where rename would replace it.
+      await link(temp, path);
+      await unlink(temp);
+    } else {
+      await rename(temp, path);
+    }
   } catch (err) {
     await unlink(temp).catch(() => {});
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new CustosError('ERR_INVALID_ARGUMENT', `${path} exists; it is not replaced`);
+    }
     throw err;
   }
 }

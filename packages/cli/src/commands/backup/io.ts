@@ -1,0 +1,47 @@
+import { fstatSync, writeSync, writevSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { CustosError } from '@custos/core/errors';
+
+/** The named file, or standard input (no name, or `-`). */
+export function inputOf(path: string | undefined): AsyncIterable<Uint8Array> | string {
+  return path === undefined || path === '-' ? process.stdin : path;
+}
+
+/** Streams to standard output, refusing a terminal: a backup is binary and may be large. */
+export async function toStdout(source: AsyncIterable<Uint8Array>, what: string): Promise<void> {
+  if (process.stdout.isTTY) {
+    throw new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      `refusing to write ${what} to a terminal: pass --out <file> or redirect standard output`,
+    );
+  }
+  if (fstatSync(1).isFile() || fstatSync(1).isCharacterDevice()) {
+    // A file or /dev/null: gather pieces into one writev each (fewer system calls, no copy).
+    await writeBatches(source);
+  } else {
+    await pipeline(source, process.stdout);
+  }
+}
+
+const BATCH_BYTES = 1 << 20;
+
+async function writeBatches(source: AsyncIterable<Uint8Array>): Promise<void> {
+  let batch: Uint8Array[] = [];
+  let batched = 0;
+  const flush = () => {
+    const written = writevSync(1, batch);
+    // A short write (a signal, a full disk quota) leaves the rest to write in full.
+    if (written < batched) {
+      const rest = Buffer.concat(batch).subarray(written);
+      for (let offset = 0; offset < rest.length; ) offset += writeSync(1, rest, offset);
+    }
+    batch = [];
+    batched = 0;
+  };
+  for await (const piece of source) {
+    batch.push(piece);
+    batched += piece.length;
+    if (batched >= BATCH_BYTES) flush();
+  }
+  if (batched > 0) flush();
+}

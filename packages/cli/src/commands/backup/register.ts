@@ -1,0 +1,111 @@
+import type { Command } from 'commander';
+import type { Lazy } from '../../lazy.js';
+import { addServerFlags } from '../../server-flags.js';
+
+const repeat = (value: string, previous: string[] = []) => [...previous, value];
+
+/** The flags naming keys that open a backup (decrypt, verify, and the old keys of rekey). */
+function addOpeningKeys(command: Command): Command {
+  return addServerFlags(
+    command
+      .option(
+        '-i, --identity <file>',
+        'X25519 identity file (custos backup keygen); repeatable',
+        repeat,
+      )
+      .option(
+        '--key-file <file>',
+        'key file: 32 bytes as hex or base64, mode 0600; repeatable',
+        repeat,
+      )
+      .option('--passphrase-file <file>', 'file holding the passphrase (mode 0600)')
+      .option(
+        '--transit-mount <path>',
+        'transit mount on the server, for transit-key backups',
+        'transit',
+      )
+      .addHelpText(
+        'after',
+        '\nA backup encrypted to a transit key is opened by the server at CUSTOS_ADDR with CUSTOS_TOKEN\n(or VAULT_ADDR / VAULT_TOKEN): custos asks it to decrypt the file key, and the data never leaves\nthis machine.',
+      ),
+  );
+}
+
+/** `custos backup keygen|encrypt|decrypt|verify|rekey|inspect`. */
+export function registerBackupCommands(program: Command, lazy: Lazy): void {
+  const backup = program
+    .command('backup')
+    .description(
+      'encrypt, decrypt, verify and rekey backups: streamed, authenticated, constant memory',
+    );
+  backup
+    .command('keygen')
+    .description(
+      'write a new X25519 identity (mode 0600) and print its recipient, as age-keygen does',
+    )
+    .requiredOption('-o, --out <file>', 'identity file to write; refused if it exists')
+    .action(lazy(() => import('./keygen.js')));
+  addServerFlags(
+    backup
+      .command('encrypt')
+      .description(
+        'encrypt a file or standard input (pg_dump | custos backup encrypt -r … > db.cbk)',
+      )
+      .argument('[input]', 'file to encrypt (default: standard input)')
+      .option('-o, --out <file>', 'write here, atomically (default: standard output)')
+      .option(
+        '-r, --recipient <recipient>',
+        'X25519 recipient (custos-backup-recipient-…); repeatable',
+        repeat,
+      )
+      .option(
+        '--key-file <file>',
+        'key file: 32 bytes as hex or base64, mode 0600; repeatable',
+        repeat,
+      )
+      .option('--passphrase-file <file>', 'file holding the passphrase (mode 0600); Argon2id')
+      .option(
+        '--transit-key <name>',
+        'transit key on the server (CUSTOS_ADDR) that wraps the file key',
+      )
+      .option('--transit-mount <path>', 'transit mount on the server', 'transit'),
+  ).action(lazy(() => import('./encrypt.js')));
+  addOpeningKeys(
+    backup
+      .command('decrypt')
+      .description(
+        'decrypt a backup; with --out the plaintext appears only once all of it is authentic',
+      )
+      .argument('[input]', 'backup file (default: standard input)')
+      .option('-o, --out <file>', 'write here, atomically (default: standard output)'),
+  ).action(lazy(() => import('./decrypt.js')));
+  addOpeningKeys(
+    backup
+      .command('verify')
+      .description(
+        'authenticate a whole backup without writing plaintext (exit 1 when it is damaged)',
+      )
+      .argument('[input]', 'backup file (default: standard input)'),
+  ).action(lazy(() => import('./verify.js')));
+  addOpeningKeys(
+    backup
+      .command('rekey')
+      .description('rewrap the file key for new recipients, without re-encrypting the data')
+      .argument('<input>', 'backup file')
+      .option('-o, --out <file>', 'write here (default: replace the input, atomically)')
+      .option('--to-recipient <recipient>', 'new X25519 recipient; repeatable', repeat)
+      .option('--to-key-file <file>', 'new key file; repeatable', repeat)
+      .option('--to-passphrase-file <file>', 'new passphrase, from a file (mode 0600)')
+      .option('--to-transit-key <name>', 'new transit key on the server')
+      .addHelpText(
+        'after',
+        '\nThe new recipients replace the old ones: list every key that should open the file.',
+      ),
+  ).action(lazy(() => import('./rekey.js')));
+  backup
+    .command('inspect')
+    .description('show which keys open a backup, without decrypting it')
+    .argument('[input]', 'backup file (default: standard input)')
+    .option('--json', 'print JSON', false)
+    .action(lazy(() => import('./inspect.js')));
+}
