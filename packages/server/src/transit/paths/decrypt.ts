@@ -29,6 +29,7 @@ export function decryptPaths({
           path: '/v1/transit/decrypt/:name',
           handler: async (request, reply) => {
             const { name } = request.params;
+            // Kept by hand: the body's context and associated_data are each item's defaults.
             const body = bodyOf(request);
             const input = itemsOf(request);
             const { items } = input;

@@ -31,6 +31,7 @@ export function verifyPaths({
           path: ['/v1/transit/verify/:name', '/v1/transit/verify/:name/:algorithm'],
           handler: async (request, reply) => {
             const { name } = request.params;
+            // Kept by hand: the body's signature and hmac are each item's defaults (read per item).
             const body = bodyOf(request);
             const options = signatureOptions(request.params.algorithm, body);
             const input = itemsOf(request);
