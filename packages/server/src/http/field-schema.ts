@@ -28,11 +28,12 @@ import { bodyOf } from './body-parser.js';
 import {
   base64Field,
   boolField,
-  durationField,
+  boolOr,
   intField,
   jsonBool,
   optionalBase64,
   optionalBool,
+  optionalDuration,
   optionalInt,
   optionalString,
   requiredString,
@@ -131,12 +132,15 @@ export const field = {
   bool<const O extends BoolOptions = Record<never, never>>(
     options?: O,
   ): FieldSchema<Valued<O, boolean>> {
-    const read: Reader<boolean | undefined> = options?.json
+    const { json, strict, default: fallback } = options ?? {};
+    if (strict && !json && fallback !== undefined)
+      return schema('bool', (value, name) => boolOr(value, name, fallback), undefined);
+    const read: Reader<boolean | undefined> = json
       ? unlessUndefined(jsonBool)
-      : options?.strict
+      : strict
         ? unlessUndefined(boolField)
         : optionalBool;
-    return schema('bool', read, options?.default);
+    return schema('bool', read, fallback);
   },
 
   /**
@@ -153,7 +157,7 @@ export const field = {
   duration<const O extends { readonly default?: number } = Record<never, never>>(
     options?: O,
   ): FieldSchema<Valued<O, number>> {
-    return schema('duration', unlessUndefined(durationField), options?.default);
+    return schema('duration', optionalDuration, options?.default);
   },
 
   /** A list of names, an array or a comma-separated string (`stringList`); `[]` when absent. */
