@@ -1,7 +1,7 @@
 import { CustosError } from '@custos/core/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/harness.js';
-import { type FieldKind, readFields } from '../http/field-schema.js';
+import { BODY_METHODS, type FieldKind, readFields } from '../http/field-schema.js';
 import type { DeclaredRoute } from '../http/route-spec.js';
 import { routeGroups } from './route-groups.js';
 
@@ -28,8 +28,6 @@ const WRONG: Record<FieldKind, unknown> = {
   base64: '!!',
   time: 'someday',
 };
-
-const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 /** The request a route is sent with `values` as its fields (body or query, by method). */
 function requestWith(method: string, values: Record<string, unknown>) {

@@ -79,7 +79,11 @@ const unlessUndefined =
   (value, name) =>
     value === undefined ? undefined : read(value, name);
 
-function schema<T, D>(kind: FieldKind, read: Reader<T | undefined>, fallback: D): FieldSchema<T> {
+function schema<T>(
+  kind: FieldKind,
+  read: Reader<T | undefined>,
+  fallback: unknown,
+): FieldSchema<T> {
   return {
     kind,
     read: (value, name) => (read(value, name) ?? fallback) as T,
@@ -184,7 +188,7 @@ export const field = {
 } as const;
 
 /** The methods whose fields come from the JSON body; the others' from the query string. */
-const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
+export const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
 
 /**
  * Reads a request's declared fields, in the order declared: from the JSON body for

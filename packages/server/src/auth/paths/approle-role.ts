@@ -26,11 +26,10 @@ function roleInput(
   if (body.token_policies !== undefined || body.policies !== undefined) {
     input.token_policies = stringList(body.token_policies ?? body.policies, 'token_policies');
   }
-  const { token_ttl, token_max_ttl, token_num_uses, secret_id_num_uses } = fields;
-  if (token_ttl !== undefined) input.token_ttl = token_ttl;
-  if (token_max_ttl !== undefined) input.token_max_ttl = token_max_ttl;
-  if (token_num_uses !== undefined) input.token_num_uses = token_num_uses;
-  if (secret_id_num_uses !== undefined) input.secret_id_num_uses = secret_id_num_uses;
+  if (fields.token_ttl !== undefined) input.token_ttl = fields.token_ttl;
+  if (fields.token_max_ttl !== undefined) input.token_max_ttl = fields.token_max_ttl;
+  if (fields.token_num_uses !== undefined) input.token_num_uses = fields.token_num_uses;
+  if (fields.secret_id_num_uses !== undefined) input.secret_id_num_uses = fields.secret_id_num_uses;
   if (fields.secret_id_ttl !== undefined) input.secret_id_ttl = fields.secret_id_ttl;
   if (fields.bind_secret_id !== undefined) input.bind_secret_id = fields.bind_secret_id;
   return input;

@@ -33,7 +33,8 @@ export const CREATE_KEY_FIELDS = {
  *
  * @example
  * ```ts
- * createOptions({ type: 'ed25519' }, fields); // { type: 'ed25519', exportable: true } for exportable: 'true'
+ * // a request { type: 'ed25519', exportable: 'true' }:
+ * createOptions(body, fields); // { type: 'ed25519', exportable: true }
  * ```
  */
 export function createOptions(
