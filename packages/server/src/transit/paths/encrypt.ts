@@ -36,7 +36,7 @@ export function encryptPaths({
           fields: { key_version: field.int() },
           handler: async (request, reply, { key_version: requested }) => {
             const { name } = request.params;
-            // The body's context, associated_data and plaintext are the single item's (read per item).
+            // The body's context, associated_data and plaintext are the single item's.
             const body = bodyOf(request);
             const input = itemsOf(request);
             const { items } = input;

@@ -29,8 +29,8 @@ export function hmacPaths({
           path: ['/v1/transit/hmac/:name', '/v1/transit/hmac/:name/:algorithm'],
           handler: async (request, reply) => {
             const { name } = request.params;
-            // Kept by hand: the body's key_version is each item's default (read per item, as Vault),
-            // and the path's algorithm wins over the body's.
+            // Kept by hand: the body's key_version is each item's default (read per item, as
+            // Vault), and the path's algorithm wins over the body's.
             const body = bodyOf(request);
             const algorithm =
               request.params.algorithm ??

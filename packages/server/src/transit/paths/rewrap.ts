@@ -33,7 +33,7 @@ export function rewrapPaths({
           fields: { key_version: field.int() },
           handler: async (request, reply, { key_version: requested }) => {
             const { name } = request.params;
-            // The body's context, associated_data and ciphertext are the single item's (read per item).
+            // The body's context, associated_data and ciphertext are the single item's.
             const body = bodyOf(request);
             const input = itemsOf(request);
             const { items } = input;

@@ -30,7 +30,7 @@ export function signPaths({
           path: ['/v1/transit/sign/:name', '/v1/transit/sign/:name/:algorithm'],
           handler: async (request, reply) => {
             const { name } = request.params;
-            // Kept by hand: the body's key_version is each item's default (read per item, as Vault).
+            // Kept by hand: the body's key_version is each item's default (read per item).
             const body = bodyOf(request);
             const options = signatureOptions(request.params.algorithm, body);
             const input = itemsOf(request);
