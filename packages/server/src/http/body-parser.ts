@@ -74,7 +74,7 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
 }
 
 /** The request body as an object (Vault bodies are JSON objects). */
-export function bodyOf(request: FastifyRequest): Record<string, unknown> {
+export function bodyOf(request: Pick<FastifyRequest, 'body'>): Record<string, unknown> {
   const body = request.body;
   if (body === undefined || body === null) return {};
   if (typeof body !== 'object' || Array.isArray(body)) {

@@ -44,16 +44,16 @@ export function intField(
 }
 
 /**
- * {@link intField}, absent when `undefined`, `null` or `''`.
+ * {@link intField}, absent when `undefined`, `null` or `''` (`message` as there).
  *
  * @example
  * ```ts
  * optionalInt(body.key_version, 'key_version'); // undefined when not given
  * ```
  */
-export function optionalInt(value: unknown, field: string): number | undefined {
+export function optionalInt(value: unknown, field: string, message?: string): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  return intField(value, field);
+  return intField(value, field, message);
 }
 
 /**
@@ -234,5 +234,18 @@ export function timeField(value: unknown, field: string): string | null | undefi
  */
 export function requiredString(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.length === 0) throw invalid(`missing ${field}`);
+  return value;
+}
+
+/**
+ * A string, absent when `undefined` ("… must be a string" when it is not one).
+ *
+ * @example
+ * ```ts
+ * optionalString(body.name, 'name'); // undefined when not given
+ * ```
+ */
+export function optionalString(value: unknown, field: string): string | undefined {
+  if (value !== undefined && typeof value !== 'string') throw invalid(`${field} must be a string`);
   return value;
 }

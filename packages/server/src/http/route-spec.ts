@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type FieldSchemas, type FieldValues, readFields } from './field-schema.js';
 import type { RouteAccess } from './route-access.js';
 
 /** The HTTP methods routes are declared with (PUT is added beside every POST: route-table.ts). */
@@ -43,22 +44,32 @@ export type RouteRequest<P extends string = string> = FastifyRequest<{
   Querystring: Readonly<Record<string, unknown>>;
 }>;
 
-/** A route's handler: it runs only for requests the boundary admitted. */
-export type RouteHandler<P extends string = string> = (
+/** No declared fields. */
+type NoFields = Record<never, never>;
+
+/**
+ * A route's handler: it runs only for requests the boundary admitted, with the route's declared
+ * fields read and coerced (`fields`).
+ */
+export type RouteHandler<P extends string = string, F extends FieldSchemas = NoFields> = (
   request: RouteRequest<P>,
   reply: FastifyReply,
+  fields: FieldValues<F>,
 ) => Promise<unknown>;
 
 /**
  * One route, declared: its method(s), URL pattern(s), how it is protected (enforced by the
- * boundary before the handler runs; see {@link RouteAccess}) and its handler.
+ * boundary before the handler runs; see {@link RouteAccess}), its request fields (read from the
+ * body or the query string before the handler runs; see field-schema.ts) and its handler.
  */
-export interface RouteSpec<P extends string = string> {
+export interface RouteSpec<P extends string = string, F extends FieldSchemas = NoFields> {
   readonly method: RouteMethod | readonly RouteMethod[];
   /** The URL pattern, or several served alike (`…/hmac/:name` and `…/hmac/:name/:algorithm`). */
   readonly path: P | readonly P[];
   readonly access?: RouteAccess<RouteRequest<P>>;
-  readonly handler: RouteHandler<P>;
+  /** The request fields, by name (`field.int()`, `field.duration()`, …); others are ignored. */
+  readonly fields?: F;
+  readonly handler: RouteHandler<P, F>;
 }
 
 /** A declared route with its types erased, as a route group holds it. */
@@ -66,23 +77,40 @@ export interface DeclaredRoute {
   readonly method: RouteMethod | readonly RouteMethod[];
   readonly path: string | readonly string[];
   readonly access?: RouteAccess;
+  readonly fields: FieldSchemas;
+  /** Reads the declared fields, then runs the route's handler with them. */
   readonly handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 }
 
 /**
- * Declares a route; the handler's `request.params` is typed from the pattern.
+ * Declares a route; the handler's `request.params` is typed from the pattern, its `fields` from
+ * the declared field schemas.
  *
  * @example
  * ```ts
- * const rotate = route({
+ * const trim = route({
  *   method: 'POST',
- *   path: '/v1/transit/keys/:name/rotate',
- *   handler: async (request, reply) => ok(request, reply, await rotateKey(request.params.name)),
+ *   path: '/v1/transit/keys/:name/trim',
+ *   fields: { min_available_version: field.int() },
+ *   handler: async (request, reply, { min_available_version }) =>
+ *     ok(request, reply, await trimKey(request.params.name, min_available_version)),
  * });
  * ```
  */
-export function route<const P extends string>(spec: RouteSpec<P>): DeclaredRoute {
-  return spec as unknown as DeclaredRoute;
+export function route<const P extends string, const F extends FieldSchemas = NoFields>(
+  spec: RouteSpec<P, F>,
+): DeclaredRoute {
+  const fields: FieldSchemas = spec.fields ?? {};
+  const { access, handler } = spec;
+  return {
+    method: spec.method,
+    path: spec.path,
+    ...(access === undefined ? {} : { access: access as RouteAccess }),
+    fields,
+    // Fastify types a route's request by its generic parameters only: these are the pattern's.
+    handler: async (request, reply) =>
+      handler(request as RouteRequest<P>, reply, readFields(fields, request) as FieldValues<F>),
+  };
 }
 
 /**

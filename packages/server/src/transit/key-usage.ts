@@ -1,7 +1,6 @@
 import { validateKeyName } from '@custos/core/internal/transit';
-import type { FastifyReply } from 'fastify';
 import type { TokenEntry } from '../auth/token-store.js';
-import type { RouteHandler, RouteRequest } from '../http/route-spec.js';
+import type { DeclaredRoute, RouteRequest } from '../http/route-spec.js';
 import type { TransitStore } from './transit-store.js';
 import type { UsageLog } from './usage-log.js';
 
@@ -20,6 +19,9 @@ export interface UsageRecorderDeps {
   readonly usage: Pick<UsageLog, 'record'>;
 }
 
+/** The path parameters of a key operation's route. */
+export type KeyOperationParams = Readonly<Record<string, string | undefined>>;
+
 /** Writes transit requests to the keys' usage logs (see {@link createUsageRecorder}). */
 export interface UsageRecorder {
   /** Records each item's outcome (its `key_version` when it has one). */
@@ -30,14 +32,15 @@ export interface UsageRecorder {
     results: readonly Record<string, unknown>[],
   ): void;
   /**
-   * Wraps the handler of an operation on key `:name` so that a failure before the per-item
-   * results (a revoked key, a malformed request) is logged too, once, as a failed use. A name
-   * that can never be a key, or a key that does not exist, gets no log.
+   * Wraps a route of an operation on key `:name` so that a failure before the per-item results
+   * (a revoked key, a malformed request or field) is logged too, once, as a failed use. A name
+   * that can never be a key, or a key that does not exist, gets no log. `operation` may be
+   * named from the path parameters.
    */
-  keyOperation<P extends string>(
-    operation: string | ((request: RouteRequest<P>) => string),
-    handler: RouteHandler<P>,
-  ): RouteHandler<P>;
+  keyOperation(
+    operation: string | ((params: KeyOperationParams) => string),
+    declared: DeclaredRoute,
+  ): DeclaredRoute;
 }
 
 /**
@@ -47,7 +50,7 @@ export interface UsageRecorder {
  * @example
  * ```ts
  * const { logUsage, keyOperation } = createUsageRecorder({ transit, usage });
- * const handler = keyOperation('hmac', async (request, reply) => { ... });
+ * const hmac = keyOperation('hmac', route({ method: 'POST', path, handler }));
  * ```
  */
 export function createUsageRecorder({ transit, usage }: UsageRecorderDeps): UsageRecorder {
@@ -74,22 +77,25 @@ export function createUsageRecorder({ transit, usage }: UsageRecorderDeps): Usag
         record(request, name, operation, !('error' in result), result.key_version);
     },
 
-    keyOperation<P extends string>(
-      operation: string | ((request: RouteRequest<P>) => string),
-      handler: RouteHandler<P>,
-    ): RouteHandler<P> {
-      return async (request: RouteRequest<P>, reply: FastifyReply) => {
-        try {
-          return await handler(request, reply);
-        } catch (err) {
-          const name: unknown = (request.params as { readonly name?: string }).name;
-          // A key that does not exist has no log (its name's next key must not inherit one).
-          if (isKeyName(name) && (await transit.exists(name as string).catch(() => false))) {
-            const op = typeof operation === 'string' ? operation : operation(request);
-            record(request as RouteRequest, name as string, op, false);
+    keyOperation(operation, declared) {
+      const { handler } = declared;
+      return {
+        ...declared,
+        // The declared fields are read inside: a malformed one is a failed use too.
+        handler: async (request, reply) => {
+          try {
+            return await handler(request, reply);
+          } catch (err) {
+            const params = request.params as KeyOperationParams;
+            const name: unknown = params.name;
+            // A key that does not exist has no log (its name's next key must not inherit one).
+            if (isKeyName(name) && (await transit.exists(name as string).catch(() => false))) {
+              const op = typeof operation === 'string' ? operation : operation(params);
+              record(request as RouteRequest, name as string, op, false);
+            }
+            throw err;
           }
-          throw err;
-        }
+        },
       };
     },
   };

@@ -30,6 +30,8 @@ export function approleLoginPaths({
         access: { unauthenticated: true },
         handler: async (request, reply) => {
           const body = bodyOf(request);
+          // Kept by hand: the store judges the credentials, so a malformed one is answered as a
+          // wrong one.
           const { name, role } = await approles.login(body.role_id, body.secret_id);
           const { token, entry } = await tokens.create({
             policies: [...new Set([...role.token_policies.filter((p) => p !== 'root'), 'default'])],

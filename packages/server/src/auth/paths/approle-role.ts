@@ -1,27 +1,37 @@
 import { CustosError } from '@custos/core/errors';
 import { bodyOf } from '../../http/body-parser.js';
 import { noContent, ok } from '../../http/envelope.js';
-import { boolOr, durationField, intField, stringList } from '../../http/fields.js';
+import { type FieldValues, field } from '../../http/field-schema.js';
+import { stringList } from '../../http/fields.js';
 import { isListRequest } from '../../http/route-access.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { ApproleRole, Approles } from '../approle-store.js';
 
-function roleInput(body: Record<string, unknown>): Partial<ApproleRole> {
+/** A role's settings; an absent one is left as it is (or takes its default on creation). */
+const ROLE_FIELDS = {
+  token_ttl: field.duration(),
+  token_max_ttl: field.duration(),
+  token_num_uses: field.int({ strict: true }),
+  secret_id_num_uses: field.int({ strict: true }),
+  secret_id_ttl: field.duration(),
+  bind_secret_id: field.bool({ strict: true }),
+} as const;
+
+function roleInput(
+  fields: FieldValues<typeof ROLE_FIELDS>,
+  body: Record<string, unknown>,
+): Partial<ApproleRole> {
   const input: Partial<ApproleRole> = {};
+  // Kept by hand: `policies` is the older name of token_policies, read only without it.
   if (body.token_policies !== undefined || body.policies !== undefined) {
     input.token_policies = stringList(body.token_policies ?? body.policies, 'token_policies');
   }
-  if (body.token_ttl !== undefined) input.token_ttl = durationField(body.token_ttl, 'token_ttl');
-  if (body.token_max_ttl !== undefined)
-    input.token_max_ttl = durationField(body.token_max_ttl, 'token_max_ttl');
-  if (body.token_num_uses !== undefined)
-    input.token_num_uses = intField(body.token_num_uses, 'token_num_uses');
-  if (body.secret_id_num_uses !== undefined)
-    input.secret_id_num_uses = intField(body.secret_id_num_uses, 'secret_id_num_uses');
-  if (body.secret_id_ttl !== undefined)
-    input.secret_id_ttl = durationField(body.secret_id_ttl, 'secret_id_ttl');
-  if (body.bind_secret_id !== undefined)
-    input.bind_secret_id = boolOr(body.bind_secret_id, 'bind_secret_id', true);
+  if (fields.token_ttl !== undefined) input.token_ttl = fields.token_ttl;
+  if (fields.token_max_ttl !== undefined) input.token_max_ttl = fields.token_max_ttl;
+  if (fields.token_num_uses !== undefined) input.token_num_uses = fields.token_num_uses;
+  if (fields.secret_id_num_uses !== undefined) input.secret_id_num_uses = fields.secret_id_num_uses;
+  if (fields.secret_id_ttl !== undefined) input.secret_id_ttl = fields.secret_id_ttl;
+  if (fields.bind_secret_id !== undefined) input.bind_secret_id = fields.bind_secret_id;
   return input;
 }
 
@@ -54,8 +64,9 @@ export function approleRolePaths({ approles }: { readonly approles: Approles }):
         access: {
           exists: async (request) => (await approles.getRole(request.params.name)) !== undefined,
         },
-        handler: async (request, reply) => {
-          await approles.putRole(request.params.name, roleInput(bodyOf(request)));
+        fields: ROLE_FIELDS,
+        handler: async (request, reply, fields) => {
+          await approles.putRole(request.params.name, roleInput(fields, bodyOf(request)));
           return noContent(reply);
         },
       }),

@@ -1,7 +1,6 @@
 import { CustosError } from '@custos/core/errors';
-import { bodyOf } from '../../http/body-parser.js';
 import { ok } from '../../http/envelope.js';
-import { requiredString } from '../../http/fields.js';
+import { field } from '../../http/field-schema.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import { lookupData } from '../token-response.js';
 import type { TokenStore } from '../token-store.js';
@@ -28,8 +27,8 @@ export function tokenLookupPaths({ tokens }: { readonly tokens: TokenStore }): R
       route({
         method: 'POST',
         path: '/v1/auth/token/lookup',
-        handler: async (request, reply) => {
-          const token = requiredString(bodyOf(request).token, 'token');
+        fields: { token: field.string({ required: true }) },
+        handler: async (request, reply, { token }) => {
           const entry = await tokens.lookup(token);
           if (entry === undefined) throw new CustosError('ERR_INVALID_REQUEST', 'bad token');
           return ok(request, reply, lookupData(entry, tokens.now(), token));
@@ -38,10 +37,9 @@ export function tokenLookupPaths({ tokens }: { readonly tokens: TokenStore }): R
       route({
         method: 'POST',
         path: '/v1/auth/token/lookup-accessor',
-        handler: async (request, reply) => {
-          const entry = await tokens.byAccessor(
-            requiredString(bodyOf(request).accessor, 'accessor'),
-          );
+        fields: { accessor: field.string({ required: true }) },
+        handler: async (request, reply, { accessor }) => {
+          const entry = await tokens.byAccessor(accessor);
           if (entry === undefined) throw new CustosError('ERR_INVALID_REQUEST', 'invalid accessor');
           return ok(request, reply, lookupData(entry, tokens.now()));
         },

@@ -1,7 +1,6 @@
 import { PermissionDenied } from '@custos/core/errors';
-import { bodyOf } from '../../http/body-parser.js';
 import { ok } from '../../http/envelope.js';
-import { optionalDuration, requiredString } from '../../http/fields.js';
+import { field } from '../../http/field-schema.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import { authBlock } from '../token-response.js';
 import type { TokenEntry, TokenStore } from '../token-store.js';
@@ -16,18 +15,20 @@ import { caller } from './caller.js';
  * ```
  */
 export function tokenRenewPaths({ tokens }: { readonly tokens: TokenStore }): RouteGroup {
-  const renewed = async (entry: TokenEntry | undefined, body: Record<string, unknown>) => {
+  const renewed = async (entry: TokenEntry | undefined, increment: number | undefined) => {
     if (entry === undefined) throw new PermissionDenied();
-    return tokens.renew(entry, optionalDuration(body.increment, 'increment'));
+    return tokens.renew(entry, increment);
   };
+  const increment = field.duration();
   return {
     name: 'auth/token/renew',
     routes: [
       route({
         method: 'POST',
         path: '/v1/auth/token/renew-self',
-        handler: async (request, reply) => {
-          const entry = await renewed(caller(request), bodyOf(request));
+        fields: { increment },
+        handler: async (request, reply, fields) => {
+          const entry = await renewed(caller(request), fields.increment);
           const auth = authBlock(request.custos.token as string, entry, tokens.now());
           return ok(request, reply, null, { auth });
         },
@@ -35,22 +36,19 @@ export function tokenRenewPaths({ tokens }: { readonly tokens: TokenStore }): Ro
       route({
         method: 'POST',
         path: '/v1/auth/token/renew',
-        handler: async (request, reply) => {
-          const body = bodyOf(request);
-          const token = requiredString(body.token, 'token');
-          const entry = await renewed(await tokens.lookup(token), body);
+        fields: { token: field.string({ required: true }), increment },
+        handler: async (request, reply, fields) => {
+          const { token } = fields;
+          const entry = await renewed(await tokens.lookup(token), fields.increment);
           return ok(request, reply, null, { auth: authBlock(token, entry, tokens.now()) });
         },
       }),
       route({
         method: 'POST',
         path: '/v1/auth/token/renew-accessor',
-        handler: async (request, reply) => {
-          const body = bodyOf(request);
-          const entry = await renewed(
-            await tokens.byAccessor(requiredString(body.accessor, 'accessor')),
-            body,
-          );
+        fields: { accessor: field.string({ required: true }), increment },
+        handler: async (request, reply, fields) => {
+          const entry = await renewed(await tokens.byAccessor(fields.accessor), fields.increment);
           // Named by accessor: the token itself is not returned (as Vault).
           return ok(request, reply, null, { auth: authBlock('', entry, tokens.now()) });
         },

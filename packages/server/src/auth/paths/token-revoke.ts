@@ -1,6 +1,5 @@
-import { bodyOf } from '../../http/body-parser.js';
 import { noContent } from '../../http/envelope.js';
-import { requiredString } from '../../http/fields.js';
+import { field } from '../../http/field-schema.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { TokenStore } from '../token-store.js';
 import { caller } from './caller.js';
@@ -30,16 +29,18 @@ export function tokenRevokePaths({ tokens }: { readonly tokens: TokenStore }): R
       route({
         method: 'POST',
         path: '/v1/auth/token/revoke',
-        handler: async (request, reply) => {
-          await tokens.revokeToken(requiredString(bodyOf(request).token, 'token'));
+        fields: { token: field.string({ required: true }) },
+        handler: async (_request, reply, { token }) => {
+          await tokens.revokeToken(token);
           return noContent(reply);
         },
       }),
       route({
         method: 'POST',
         path: '/v1/auth/token/revoke-accessor',
-        handler: async (request, reply) => {
-          await tokens.revokeAccessor(requiredString(bodyOf(request).accessor, 'accessor'));
+        fields: { accessor: field.string({ required: true }) },
+        handler: async (_request, reply, { accessor }) => {
+          await tokens.revokeAccessor(accessor);
           return noContent(reply);
         },
       }),

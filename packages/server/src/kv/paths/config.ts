@@ -1,9 +1,8 @@
-import { bodyOf } from '../../http/body-parser.js';
 import { noContent, ok } from '../../http/envelope.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import { formatDuration } from '../../lib/duration.js';
 import type { KvEngine } from '../kv-engine.js';
-import { settingsOf } from './request.js';
+import { SETTINGS_FIELDS, settingsOf } from './request.js';
 
 /**
  * `<mount>/config`: the mount's settings.
@@ -32,10 +31,10 @@ export function kvConfigPaths(mount: string, kv: KvEngine): RouteGroup {
       route({
         method: 'POST',
         path: `/v1/${mount}/config`,
-        handler: async (request, reply) => {
-          // Validate before reading: a wrong type is refused whatever the current settings are.
-          const changes = settingsOf(bodyOf(request));
-          await kv.setConfig({ ...(await kv.config()), ...changes });
+        // Validated before the settings are read: a wrong type is refused whatever they are.
+        fields: SETTINGS_FIELDS,
+        handler: async (_request, reply, fields) => {
+          await kv.setConfig({ ...(await kv.config()), ...settingsOf(fields) });
           return noContent(reply);
         },
       }),

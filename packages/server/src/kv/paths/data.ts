@@ -9,9 +9,9 @@ import {
   dataOf,
   keyExists,
   keyOf,
-  queryVersion,
   requireMergePatch,
   unavailable,
+  VERSION_FIELD,
 } from './request.js';
 
 /**
@@ -30,9 +30,10 @@ export function kvDataPaths(mount: string, kv: KvEngine): RouteGroup {
       route({
         method: 'GET',
         path,
-        handler: async (request, reply) => {
+        fields: { version: VERSION_FIELD },
+        handler: async (request, reply, { version }) => {
           const key = keyOf(request.params['*']);
-          const found = await kv.read(key, queryVersion(request.query));
+          const found = await kv.read(key, version);
           if (found.kind === 'missing') throw new CustosError('ERR_NOT_FOUND', 'not found');
           if (found.kind === 'unavailable')
             unavailable(request, found.meta, found.version, undefined);

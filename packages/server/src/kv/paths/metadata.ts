@@ -1,11 +1,12 @@
 import { CustosError } from '@custos/core/errors';
 import { bodyOf } from '../../http/body-parser.js';
 import { noContent, ok } from '../../http/envelope.js';
+import { readFields } from '../../http/field-schema.js';
 import { isListRequest } from '../../http/route-access.js';
 import { type RouteGroup, type RouteRequest, route } from '../../http/route-spec.js';
 import type { KvEngine } from '../kv-engine.js';
 import { mergeCustomMetadata, metadataResponse } from '../kv-metadata.js';
-import { keyExists, keyOf, metadataFields, requireMergePatch } from './request.js';
+import { keyExists, keyOf, metadataFields, requireMergePatch, SETTINGS_FIELDS } from './request.js';
 
 /**
  * `<mount>/metadata` and `<mount>/metadata/*`: list keys, and read, write, merge-patch and
@@ -52,10 +53,10 @@ export function kvMetadataPaths(mount: string, kv: KvEngine): RouteGroup {
         method: 'POST',
         path,
         access: { exists: keyExists(kv) },
-        handler: async (request, reply) => {
-          const body = bodyOf(request);
+        fields: SETTINGS_FIELDS,
+        handler: async (request, reply, settings) => {
           const key = keyOf(request.params['*']);
-          const fields = metadataFields(body, false);
+          const fields = metadataFields(settings, bodyOf(request), false);
           // Even with no fields the metadata is created (as Vault does): the key exists, at
           // version 0. Without PATCH semantics, custom_metadata holds no nulls
           // (parseCustomMetadata refuses them).
@@ -68,7 +69,9 @@ export function kvMetadataPaths(mount: string, kv: KvEngine): RouteGroup {
         path,
         handler: async (request, reply) => {
           requireMergePatch(request);
-          const fields = metadataFields(bodyOf(request), true);
+          // Read after the content type is checked (a wrong one is a 415 before any 400).
+          const settings = readFields(SETTINGS_FIELDS, request);
+          const fields = metadataFields(settings, bodyOf(request), true);
           const found = await kv.patchMetadata(keyOf(request.params['*']), (meta) => {
             const { custom_metadata: custom, ...rest } = fields;
             Object.assign(meta, rest);

@@ -2,7 +2,8 @@ import { CustosError } from '@custos/core/errors';
 import type { FastifyRequest } from 'fastify';
 import { envelope } from '../../http/envelope.js';
 import { HttpResponseError } from '../../http/error-mapping.js';
-import { durationField, intField, jsonBool } from '../../http/fields.js';
+import { type FieldValues, field } from '../../http/field-schema.js';
+import { intField } from '../../http/fields.js';
 import { checkDataKeys } from '../kv-data-keys.js';
 import type { KvEngine } from '../kv-engine.js';
 import { type KeyMetadata, parseCustomMetadata, versionResponse } from '../kv-metadata.js';
@@ -68,11 +69,7 @@ export function versionsOf(body: Record<string, unknown>): number[] {
 }
 
 /** A version asked for in the query (`?version=`), when given. */
-export function queryVersion(query: Readonly<Record<string, unknown>>): number | undefined {
-  return query.version === undefined
-    ? undefined
-    : intField(query.version, 'version', 'version must be an integer');
-}
+export const VERSION_FIELD = field.int({ strict: true, message: 'version must be an integer' });
 
 /** PATCH takes JSON merge patches only (415 otherwise), as Vault. */
 export function requireMergePatch(request: FastifyRequest): void {
@@ -109,20 +106,32 @@ export type MetadataFields = Settings & {
 };
 
 /** The settings `config` and `metadata` share, each type-checked (400 naming the field). */
-export function settingsOf(body: Record<string, unknown>): Settings {
+export const SETTINGS_FIELDS = {
+  max_versions: field.int({ strict: true }),
+  cas_required: field.bool({ json: true }),
+  delete_version_after: field.duration(),
+} as const;
+
+/** The settings a request gives (an absent one is not changed). */
+export function settingsOf(values: FieldValues<typeof SETTINGS_FIELDS>): Settings {
   const fields: Settings = {};
-  if (body.max_versions !== undefined)
-    fields.max_versions = intField(body.max_versions, 'max_versions');
-  if (body.cas_required !== undefined)
-    fields.cas_required = jsonBool(body.cas_required, 'cas_required');
-  if (body.delete_version_after !== undefined)
-    fields.delete_version_after = durationField(body.delete_version_after, 'delete_version_after');
+  if (values.max_versions !== undefined) fields.max_versions = values.max_versions;
+  if (values.cas_required !== undefined) fields.cas_required = values.cas_required;
+  if (values.delete_version_after !== undefined)
+    fields.delete_version_after = values.delete_version_after;
   return fields;
 }
 
-/** The fields of a metadata write (`patch`: a merge patch, where `null` removes). */
-export function metadataFields(body: Record<string, unknown>, patch: boolean): MetadataFields {
-  const fields: MetadataFields = settingsOf(body);
+/**
+ * The fields of a metadata write (`patch`: a merge patch, where `null` removes): the settings,
+ * and `custom_metadata`, read here (a map whose `null`s mean something only in a patch).
+ */
+export function metadataFields(
+  settings: FieldValues<typeof SETTINGS_FIELDS>,
+  body: Record<string, unknown>,
+  patch: boolean,
+): MetadataFields {
+  const fields: MetadataFields = settingsOf(settings);
   if (body.custom_metadata !== undefined) {
     const parsed = parseCustomMetadata(body.custom_metadata, patch);
     fields.custom_metadata = patch ? parsed : Object.keys(parsed).length > 0 ? parsed : null;

@@ -1,10 +1,10 @@
 import { CustosError } from '@custos/core/errors';
 import { ok } from '../../http/envelope.js';
-import { intField } from '../../http/fields.js';
+import { field } from '../../http/field-schema.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { KvEngine } from '../kv-engine.js';
 import { subkeysOf, versionResponse } from '../kv-metadata.js';
-import { keyOf, queryVersion, unavailable } from './request.js';
+import { keyOf, unavailable, VERSION_FIELD } from './request.js';
 
 /**
  * `<mount>/subkeys/*`: a version's structure without its values (`?depth=` limits it).
@@ -21,10 +21,8 @@ export function kvSubkeysPaths(mount: string, kv: KvEngine): RouteGroup {
       route({
         method: 'GET',
         path: `/v1/${mount}/subkeys/*`,
-        handler: async (request, reply) => {
-          const query = request.query;
-          const version = queryVersion(query);
-          const depth = query.depth === undefined ? 0 : intField(query.depth, 'depth');
+        fields: { version: VERSION_FIELD, depth: field.int({ strict: true, default: 0 }) },
+        handler: async (request, reply, { version, depth }) => {
           const found = await kv.read(keyOf(request.params['*']), version);
           if (found.kind === 'missing') throw new CustosError('ERR_NOT_FOUND', 'not found');
           if (found.kind === 'unavailable') {

@@ -41,6 +41,7 @@ export function auditPaths({ audit }: { readonly audit: AuditBroker }): RouteGro
         path: '/v1/sys/audit-hash/:sink',
         access: { sudo: true },
         handler: async (request, reply) => {
+          // Kept by hand: `input` may be a string, a number or a boolean (no type is all three).
           const input = bodyOf(request).input;
           // Numbers and booleans are HMAC'd in the log as their canonical string: hash them
           // alike.

@@ -1,6 +1,7 @@
 import { type RouteGroup, type RouteRequest, route } from '../../http/route-spec.js';
 import type { SealManager } from '../../seal/seal-manager.js';
 
+/** Kept by hand: as in Vault, a code that is not a valid HTTP status is ignored, not refused. */
 function healthCode(request: RouteRequest, name: string, fallback: number): number {
   const raw = request.query[name];
   const n = typeof raw === 'string' ? Number(raw) : Number.NaN;

@@ -85,6 +85,8 @@ export function sealPaths(deps: SealPathDeps): RouteGroup {
         path: '/v1/sys/init',
         access: open,
         handler: async (request, reply) => {
+          // Kept by hand: Vault's init refuses its unsupported options whatever their type, and
+          // takes the share counts as JSON numbers only, with one refusal naming both.
           const body = bodyOf(request);
           for (const unsupported of UNSUPPORTED_INIT) {
             if (body[unsupported] !== undefined) {
@@ -115,6 +117,7 @@ export function sealPaths(deps: SealPathDeps): RouteGroup {
         path: '/v1/sys/unseal',
         access: open,
         handler: async (request, reply) => {
+          // Kept by hand: the key is hex or base64 (shareOf), and only a JSON `true` resets.
           const body = bodyOf(request);
           if (body.reset === true) {
             seal.resetProgress();

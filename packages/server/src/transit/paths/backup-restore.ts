@@ -1,7 +1,6 @@
-import { CustosError } from '@custos/core/errors';
 import { bodyOf } from '../../http/body-parser.js';
 import { noContent, ok } from '../../http/envelope.js';
-import { optionalBool } from '../../http/fields.js';
+import { field } from '../../http/field-schema.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { TransitPathDeps } from './deps.js';
 
@@ -26,14 +25,12 @@ export function backupRestorePaths({ transit }: Pick<TransitPathDeps, 'transit'>
       route({
         method: 'POST',
         path: ['/v1/transit/restore', '/v1/transit/restore/:name'],
-        handler: async (request, reply) => {
-          const body = bodyOf(request);
-          const named = body.name;
-          if (named !== undefined && typeof named !== 'string')
-            throw new CustosError('ERR_INVALID_REQUEST', 'name must be a string');
+        fields: { name: field.string(), force: field.bool({ default: false }) },
+        handler: async (request, reply, { name, force }) => {
+          // The backup is judged whole by the store (its refusals name the part that is wrong).
+          const { backup } = bodyOf(request);
           // The store checks the name as key creation does ('', 'a/b', '../x' are refused).
-          const rename = request.params.name ?? named;
-          await transit.restore(body.backup, rename, optionalBool(body.force, 'force') ?? false);
+          await transit.restore(backup, request.params.name ?? name, force);
           return noContent(reply);
         },
       }),

@@ -1,8 +1,7 @@
 import { CustosError } from '@custos/core/errors';
 import { encryptWithKey, randomDataKey } from '@custos/core/internal/transit';
-import { bodyOf } from '../../http/body-parser.js';
 import { ok } from '../../http/envelope.js';
-import { optionalBase64, optionalInt } from '../../http/fields.js';
+import { field } from '../../http/field-schema.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { TransitPathDeps } from './deps.js';
 
@@ -23,25 +22,21 @@ export function datakeyPaths({
   return {
     name: 'transit/datakey',
     routes: [
-      route({
-        method: 'POST',
-        path: '/v1/transit/datakey/:type/:name',
-        handler: keyOperation(
-          // The operation names only the two real types, never arbitrary path text.
-          (request) =>
-            ['plaintext', 'wrapped'].includes(request.params.type)
-              ? `datakey-${request.params.type}`
-              : 'datakey',
-          async (request, reply) => {
+      keyOperation(
+        // The operation names only the two real types, never arbitrary path text.
+        ({ type }) => (type === 'plaintext' || type === 'wrapped' ? `datakey-${type}` : 'datakey'),
+        route({
+          method: 'POST',
+          path: '/v1/transit/datakey/:type/:name',
+          fields: { bits: field.int({ default: 256 }), context: field.base64() },
+          handler: async (request, reply, { bits, context }) => {
             const { name, type } = request.params;
             if (type !== 'plaintext' && type !== 'wrapped')
               throw new CustosError(
                 'ERR_INVALID_REQUEST',
                 'invalid type; must be plaintext or wrapped',
               );
-            const body = bodyOf(request);
-            const key = randomDataKey(optionalInt(body.bits, 'bits') ?? 256);
-            const context = optionalBase64(body.context, 'context');
+            const key = randomDataKey(bits);
             const session = await transit.forEncryption(name, 1);
             const { ciphertext, keyVersion } = encryptWithKey(await session.take(undefined), {
               plaintext: key,
@@ -55,8 +50,8 @@ export function datakeyPaths({
             };
             return ok(request, reply, data);
           },
-        ),
-      }),
+        }),
+      ),
     ],
   };
 }

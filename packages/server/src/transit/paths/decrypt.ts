@@ -22,33 +22,37 @@ export function decryptPaths({
   return {
     name: 'transit/decrypt',
     routes: [
-      route({
-        method: 'POST',
-        path: '/v1/transit/decrypt/:name',
-        handler: keyOperation('decrypt', async (request, reply) => {
-          const { name } = request.params;
-          const body = bodyOf(request);
-          const input = itemsOf(request);
-          const { items } = input;
-          const view = await transit.view(
-            name,
-            items.flatMap((i) => versionIn(i.ciphertext)),
-          );
-          const results = await runItems(items, async (item) => {
-            const binding = bindingOf(item, body);
-            if (item.ciphertext === undefined || item.ciphertext === '')
-              throw new CustosError('ERR_INVALID_REQUEST', 'missing ciphertext to decrypt');
-            const { plaintext, keyVersion } = decryptWithKey(view, {
-              ciphertext: item.ciphertext,
-              ...binding,
+      keyOperation(
+        'decrypt',
+        route({
+          method: 'POST',
+          path: '/v1/transit/decrypt/:name',
+          handler: async (request, reply) => {
+            const { name } = request.params;
+            // Kept by hand: the body's context and associated_data are each item's defaults.
+            const body = bodyOf(request);
+            const input = itemsOf(request);
+            const { items } = input;
+            const view = await transit.view(
+              name,
+              items.flatMap((i) => versionIn(i.ciphertext)),
+            );
+            const results = await runItems(items, async (item) => {
+              const binding = bindingOf(item, body);
+              if (item.ciphertext === undefined || item.ciphertext === '')
+                throw new CustosError('ERR_INVALID_REQUEST', 'missing ciphertext to decrypt');
+              const { plaintext, keyVersion } = decryptWithKey(view, {
+                ciphertext: item.ciphertext,
+                ...binding,
+              });
+              return { plaintext: plaintext.toString('base64'), key_version: keyVersion };
             });
-            return { plaintext: plaintext.toString('base64'), key_version: keyVersion };
-          });
-          logUsage(request, name, 'decrypt', results);
-          const plain = results.map((r) => ('error' in r ? r : { plaintext: r.plaintext }));
-          return sendResults(request, reply, input, plain);
+            logUsage(request, name, 'decrypt', results);
+            const plain = results.map((r) => ('error' in r ? r : { plaintext: r.plaintext }));
+            return sendResults(request, reply, input, plain);
+          },
         }),
-      }),
+      ),
     ],
   };
 }

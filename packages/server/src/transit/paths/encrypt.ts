@@ -1,5 +1,6 @@
 import { encryptWithKey } from '@custos/core/internal/transit';
 import { bodyOf } from '../../http/body-parser.js';
+import { field } from '../../http/field-schema.js';
 import { base64Field, optionalInt } from '../../http/fields.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import { itemsOf, runItems, sendResults } from '../batch.js';
@@ -25,48 +26,53 @@ export function encryptPaths({
   return {
     name: 'transit/encrypt',
     routes: [
-      route({
-        method: 'POST',
-        path: '/v1/transit/encrypt/:name',
-        access: { exists: (request) => transit.exists(request.params.name) },
-        handler: keyOperation('encrypt', async (request, reply) => {
-          const { name } = request.params;
-          const body = bodyOf(request);
-          const input = itemsOf(request);
-          const { items } = input;
-          refuseCreationSettings(body, items);
-          // The boundary already asked whether the key exists (create vs update); a key that
-          // appeared since is left as it is (createKey returns false), one deleted since fails
-          // below.
-          if (request.custos.operation === 'create') {
-            // A single item that cannot be encrypted creates no key.
-            if (!input.batch) base64Field(body.plaintext, 'plaintext');
-            await transit.createKey(name, upsertOptions(body, items));
-          }
-          const requested = optionalInt(body.key_version, 'key_version');
-          const session = await transit.forEncryption(
-            name,
-            items.length,
-            versionsRequested(items, body),
-          );
-          const results = await runItems(items, async (item) => {
-            const binding = bindingOf(item, body);
-            const keyVersion = optionalInt(item.key_version, 'key_version') ?? requested;
-            const plaintext = base64Field(item.plaintext, 'plaintext');
-            const { ciphertext, keyVersion: used } = encryptWithKey(
-              await session.take(keyVersion),
-              {
-                plaintext,
-                ...binding,
-                ...(keyVersion === undefined ? {} : { keyVersion }),
-              },
+      keyOperation(
+        'encrypt',
+        route({
+          method: 'POST',
+          path: '/v1/transit/encrypt/:name',
+          access: { exists: (request) => transit.exists(request.params.name) },
+          // The request's key_version is each item's default; an item's own is read per item.
+          fields: { key_version: field.int() },
+          handler: async (request, reply, { key_version: requested }) => {
+            const { name } = request.params;
+            // The body's context, associated_data and plaintext are the single item's.
+            const body = bodyOf(request);
+            const input = itemsOf(request);
+            const { items } = input;
+            refuseCreationSettings(body, items);
+            // The boundary already asked whether the key exists (create vs update); a key that
+            // appeared since is left as it is (createKey returns false), one deleted since fails
+            // below.
+            if (request.custos.operation === 'create') {
+              // A single item that cannot be encrypted creates no key.
+              if (!input.batch) base64Field(body.plaintext, 'plaintext');
+              await transit.createKey(name, upsertOptions(body, items));
+            }
+            const session = await transit.forEncryption(
+              name,
+              items.length,
+              versionsRequested(items, body),
             );
-            return { ciphertext, key_version: used };
-          });
-          logUsage(request, name, 'encrypt', results);
-          return sendResults(request, reply, input, results);
+            const results = await runItems(items, async (item) => {
+              const binding = bindingOf(item, body);
+              const keyVersion = optionalInt(item.key_version, 'key_version') ?? requested;
+              const plaintext = base64Field(item.plaintext, 'plaintext');
+              const { ciphertext, keyVersion: used } = encryptWithKey(
+                await session.take(keyVersion),
+                {
+                  plaintext,
+                  ...binding,
+                  ...(keyVersion === undefined ? {} : { keyVersion }),
+                },
+              );
+              return { ciphertext, key_version: used };
+            });
+            logUsage(request, name, 'encrypt', results);
+            return sendResults(request, reply, input, results);
+          },
         }),
-      }),
+      ),
     ],
   };
 }

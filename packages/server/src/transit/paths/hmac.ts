@@ -22,36 +22,41 @@ export function hmacPaths({
   return {
     name: 'transit/hmac',
     routes: [
-      route({
-        method: 'POST',
-        path: ['/v1/transit/hmac/:name', '/v1/transit/hmac/:name/:algorithm'],
-        handler: keyOperation('hmac', async (request, reply) => {
-          const { name } = request.params;
-          const body = bodyOf(request);
-          const algorithm =
-            request.params.algorithm ??
-            (typeof body.algorithm === 'string' ? body.algorithm : undefined);
-          const input = itemsOf(request);
-          const { items } = input;
-          const view = await transit.view(name, versionsRequested(items, body));
-          const results = await runItems(items, async (item) => {
-            const hmac = hmacWithKey(
-              view,
-              base64Field(item.input, 'input'),
-              algorithm,
-              optionalInt(item.key_version ?? body.key_version, 'key_version'),
+      keyOperation(
+        'hmac',
+        route({
+          method: 'POST',
+          path: ['/v1/transit/hmac/:name', '/v1/transit/hmac/:name/:algorithm'],
+          handler: async (request, reply) => {
+            const { name } = request.params;
+            // Kept by hand: the body's key_version is each item's default (read per item, as
+            // Vault), and the path's algorithm wins over the body's.
+            const body = bodyOf(request);
+            const algorithm =
+              request.params.algorithm ??
+              (typeof body.algorithm === 'string' ? body.algorithm : undefined);
+            const input = itemsOf(request);
+            const { items } = input;
+            const view = await transit.view(name, versionsRequested(items, body));
+            const results = await runItems(items, async (item) => {
+              const hmac = hmacWithKey(
+                view,
+                base64Field(item.input, 'input'),
+                algorithm,
+                optionalInt(item.key_version ?? body.key_version, 'key_version'),
+              );
+              return { hmac, key_version: parseVersioned(hmac).version };
+            });
+            logUsage(request, name, 'hmac', results);
+            return sendResults(
+              request,
+              reply,
+              input,
+              results.map((r) => ('error' in r ? r : { hmac: r.hmac })),
             );
-            return { hmac, key_version: parseVersioned(hmac).version };
-          });
-          logUsage(request, name, 'hmac', results);
-          return sendResults(
-            request,
-            reply,
-            input,
-            results.map((r) => ('error' in r ? r : { hmac: r.hmac })),
-          );
+          },
         }),
-      }),
+      ),
     ],
   };
 }

@@ -6,9 +6,26 @@ import {
   KEY_PURPOSES,
   TRANSIT_KEY_TYPES,
 } from '@custos/core/kms';
-import { durationField, optionalBool, optionalInt, timeField } from '../../http/fields.js';
+import { type FieldValues, field } from '../../http/field-schema.js';
 
 const invalid = (message: string) => new CustosError('ERR_INVALID_REQUEST', message);
+
+/** The given values only: an absent (`undefined`) field names no option. */
+function given(options: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+}
+
+/** The typed fields of `keys/:name` (`type` and `purpose` are names checked by createOptions). */
+export const CREATE_KEY_FIELDS = {
+  derived: field.bool(),
+  convergent_encryption: field.bool(),
+  exportable: field.bool(),
+  allow_plaintext_backup: field.bool(),
+  decrypt_after_revocation: field.bool(),
+  auto_rotate_period: field.duration(),
+  expires_at: field.time(),
+  rotate_after_encryptions: field.int(),
+} as const;
 
 /**
  * Key creation parameters of `keys/:name`: only those the request names (the rest take their
@@ -16,66 +33,65 @@ const invalid = (message: string) => new CustosError('ERR_INVALID_REQUEST', mess
  *
  * @example
  * ```ts
- * createOptions({ type: 'ed25519', exportable: 'true' }); // { type: 'ed25519', exportable: true }
+ * // a request { type: 'ed25519', exportable: 'true' }:
+ * createOptions(body, fields); // { type: 'ed25519', exportable: true }
  * ```
  */
-export function createOptions(body: Record<string, unknown>): CreateTransitKeyOptions {
+export function createOptions(
+  body: Record<string, unknown>,
+  fields: FieldValues<typeof CREATE_KEY_FIELDS>,
+): CreateTransitKeyOptions {
   if (body.type !== undefined && !isTransitKeyType(body.type))
     throw invalid(`unknown key type; use one of ${TRANSIT_KEY_TYPES.join(', ')}`);
   if (body.purpose !== undefined && !isKeyPurpose(body.purpose))
     throw invalid(`unknown purpose; use one of ${KEY_PURPOSES.join(', ')}`);
-  const options: Record<string, unknown> = {};
-  const set = (option: keyof CreateTransitKeyOptions, value: unknown) => {
-    if (value !== undefined) options[option] = value;
-  };
-  set('type', body.type);
-  set('purpose', body.purpose);
-  set('derived', optionalBool(body.derived, 'derived'));
-  set('convergentEncryption', optionalBool(body.convergent_encryption, 'convergent_encryption'));
-  set('exportable', optionalBool(body.exportable, 'exportable'));
-  set('allowPlaintextBackup', optionalBool(body.allow_plaintext_backup, 'allow_plaintext_backup'));
-  set(
-    'decryptAfterRevocation',
-    optionalBool(body.decrypt_after_revocation, 'decrypt_after_revocation'),
-  );
-  if (body.auto_rotate_period !== undefined)
-    options.autoRotatePeriodSeconds = durationField(body.auto_rotate_period, 'auto_rotate_period');
-  const expires = timeField(body.expires_at, 'expires_at');
-  if (expires !== undefined) options.expiresAt = expires;
-  const rotateAfter = optionalInt(body.rotate_after_encryptions, 'rotate_after_encryptions');
-  if (rotateAfter !== undefined) options.rotateAfterEncryptions = rotateAfter;
-  return options as CreateTransitKeyOptions;
+  return given({
+    type: body.type,
+    purpose: body.purpose,
+    derived: fields.derived,
+    convergentEncryption: fields.convergent_encryption,
+    exportable: fields.exportable,
+    allowPlaintextBackup: fields.allow_plaintext_backup,
+    decryptAfterRevocation: fields.decrypt_after_revocation,
+    autoRotatePeriodSeconds: fields.auto_rotate_period,
+    expiresAt: fields.expires_at,
+    rotateAfterEncryptions: fields.rotate_after_encryptions,
+  }) as CreateTransitKeyOptions;
 }
+
+/** The fields of `keys/:name/config`: the settings that may change after creation. */
+export const KEY_CONFIG_FIELDS = {
+  min_decryption_version: field.int(),
+  min_encryption_version: field.int(),
+  deletion_allowed: field.bool(),
+  exportable: field.bool(),
+  allow_plaintext_backup: field.bool(),
+  decrypt_after_revocation: field.bool(),
+  rotate_after_encryptions: field.int(),
+  expires_at: field.time(),
+  auto_rotate_period: field.duration(),
+} as const;
 
 /**
  * The settings a `keys/:name/config` request changes: only those it names.
  *
  * @example
  * ```ts
- * configChange({ min_decryption_version: 2 }); // { minDecryptionVersion: 2 }
+ * configChange(fields); // { minDecryptionVersion: 2 } for { min_decryption_version: 2 }
  * ```
  */
-export function configChange(body: Record<string, unknown>): Record<string, unknown> {
-  const change: Record<string, unknown> = {};
-  const set = (field: string, value: unknown) => {
-    if (value !== undefined) change[field] = value;
-  };
-  set('minDecryptionVersion', optionalInt(body.min_decryption_version, 'min_decryption_version'));
-  set('minEncryptionVersion', optionalInt(body.min_encryption_version, 'min_encryption_version'));
-  set('deletionAllowed', optionalBool(body.deletion_allowed, 'deletion_allowed'));
-  set('exportable', optionalBool(body.exportable, 'exportable'));
-  set('allowPlaintextBackup', optionalBool(body.allow_plaintext_backup, 'allow_plaintext_backup'));
-  set(
-    'decryptAfterRevocation',
-    optionalBool(body.decrypt_after_revocation, 'decrypt_after_revocation'),
-  );
-  set(
-    'rotateAfterEncryptions',
-    optionalInt(body.rotate_after_encryptions, 'rotate_after_encryptions'),
-  );
-  set('expiresAt', timeField(body.expires_at, 'expires_at'));
-  if (body.auto_rotate_period !== undefined) {
-    change.autoRotatePeriodSeconds = durationField(body.auto_rotate_period, 'auto_rotate_period');
-  }
-  return change;
+export function configChange(
+  fields: FieldValues<typeof KEY_CONFIG_FIELDS>,
+): Record<string, unknown> {
+  return given({
+    minDecryptionVersion: fields.min_decryption_version,
+    minEncryptionVersion: fields.min_encryption_version,
+    deletionAllowed: fields.deletion_allowed,
+    exportable: fields.exportable,
+    allowPlaintextBackup: fields.allow_plaintext_backup,
+    decryptAfterRevocation: fields.decrypt_after_revocation,
+    rotateAfterEncryptions: fields.rotate_after_encryptions,
+    expiresAt: fields.expires_at,
+    autoRotatePeriodSeconds: fields.auto_rotate_period,
+  });
 }

@@ -1,9 +1,8 @@
-import { bodyOf } from '../../http/body-parser.js';
 import { ok } from '../../http/envelope.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { TransitPathDeps } from './deps.js';
 import { describedKey } from './describe.js';
-import { configChange } from './key-options.js';
+import { configChange, KEY_CONFIG_FIELDS } from './key-options.js';
 
 /**
  * `transit/keys/:name/config`: the settings that may change after creation.
@@ -20,9 +19,9 @@ export function keysConfigPaths({ transit }: Pick<TransitPathDeps, 'transit'>): 
       route({
         method: 'POST',
         path: '/v1/transit/keys/:name/config',
-        handler: async (request, reply) => {
-          const change = configChange(bodyOf(request));
-          await transit.configure(request.params.name, change);
+        fields: KEY_CONFIG_FIELDS,
+        handler: async (request, reply, fields) => {
+          await transit.configure(request.params.name, configChange(fields));
           return ok(request, reply, await describedKey(transit, request.params.name));
         },
       }),

@@ -25,6 +25,7 @@ export function keysStatePaths({ transit }: Pick<TransitPathDeps, 'transit'>): R
         method: 'POST',
         path: '/v1/transit/keys/:name/state',
         handler: async (request, reply) => {
+          // Kept by hand: `state` is one of the lifecycle's names (no field type is a choice).
           const state = bodyOf(request).state;
           if (!isKeyState(state))
             throw invalid(

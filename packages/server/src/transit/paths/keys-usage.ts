@@ -1,6 +1,6 @@
 import { CustosError } from '@custos/core/errors';
 import { ok } from '../../http/envelope.js';
-import { optionalInt } from '../../http/fields.js';
+import { field } from '../../http/field-schema.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { TransitPathDeps } from './deps.js';
 
@@ -22,10 +22,10 @@ export function keysUsagePaths({
       route({
         method: 'GET',
         path: '/v1/transit/keys/:name/usage',
-        handler: async (request, reply) => {
+        fields: { limit: field.int({ default: 100 }) },
+        handler: async (request, reply, { limit }) => {
           const { name } = request.params;
           if (!(await transit.exists(name))) throw new CustosError('ERR_NOT_FOUND', 'not found');
-          const limit = optionalInt(request.query.limit, 'limit') ?? 100;
           return ok(request, reply, { usage: await usage.read(name, Math.min(limit, 10_000)) });
         },
       }),

@@ -1,7 +1,6 @@
 import { CustosError } from '@custos/core/errors';
-import { bodyOf } from '../../http/body-parser.js';
 import { ok } from '../../http/envelope.js';
-import { optionalInt } from '../../http/fields.js';
+import { field } from '../../http/field-schema.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { TransitPathDeps } from './deps.js';
 import { describedKey } from './describe.js';
@@ -29,8 +28,8 @@ export function keysVersionsPaths({ transit }: Pick<TransitPathDeps, 'transit'>)
       route({
         method: 'POST',
         path: '/v1/transit/keys/:name/trim',
-        handler: async (request, reply) => {
-          const min = optionalInt(bodyOf(request).min_available_version, 'min_available_version');
+        fields: { min_available_version: field.int() },
+        handler: async (request, reply, { min_available_version: min }) => {
           if (min === undefined)
             throw new CustosError('ERR_INVALID_REQUEST', "missing 'min_available_version'");
           await transit.trim(request.params.name, min);

@@ -6,7 +6,7 @@ import { isListRequest } from '../../http/route-access.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { TransitPathDeps } from './deps.js';
 import { describedKey } from './describe.js';
-import { createOptions } from './key-options.js';
+import { CREATE_KEY_FIELDS, createOptions } from './key-options.js';
 
 /**
  * `transit/keys` (LIST) and `transit/keys/:name`: create, read, delete.
@@ -38,9 +38,10 @@ export function keysPaths({
         method: 'POST',
         path: '/v1/transit/keys/:name',
         access: { exists: (request) => transit.exists(request.params.name) },
-        handler: async (request, reply) => {
+        fields: CREATE_KEY_FIELDS,
+        handler: async (request, reply, fields) => {
           const { name } = request.params;
-          const options = createOptions(bodyOf(request));
+          const options = createOptions(bodyOf(request), fields);
           if (!(await transit.createKey(name, options))) {
             // The key exists: fine if it has what was asked for, an error naming the difference
             // if not (creation never changes a key, and must not hide settings someone else

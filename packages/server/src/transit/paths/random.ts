@@ -21,6 +21,8 @@ export function randomPaths(): RouteGroup {
         method: 'POST',
         path: ['/v1/transit/random', '/v1/transit/random/:bytes'],
         handler: async (request, reply) => {
+          // Kept by hand: a `bytes` in the path wins over (and hides) the body's; `format` is a
+          // choice.
           const body = bodyOf(request);
           const count = optionalInt(request.params.bytes ?? body.bytes, 'bytes') ?? 32;
           if (count < 1 || count > 128 * 1024)

@@ -23,32 +23,36 @@ export function signPaths({
   return {
     name: 'transit/sign',
     routes: [
-      route({
-        method: 'POST',
-        path: ['/v1/transit/sign/:name', '/v1/transit/sign/:name/:algorithm'],
-        handler: keyOperation('sign', async (request, reply) => {
-          const { name } = request.params;
-          const body = bodyOf(request);
-          const options = signatureOptions(request.params.algorithm, body);
-          const input = itemsOf(request);
-          const { items } = input;
-          const view = await transit.view(name, versionsRequested(items, body));
-          const results = await runItems(items, async (item) => {
-            const keyVersion = optionalInt(item.key_version ?? body.key_version, 'key_version');
-            const { signature, keyVersion: used } = signWithKey(
-              view,
-              base64Field(item.input, 'input'),
-              {
-                ...options,
-                ...(keyVersion === undefined ? {} : { keyVersion }),
-              },
-            );
-            return { signature, key_version: used };
-          });
-          logUsage(request, name, 'sign', results);
-          return sendResults(request, reply, input, results);
+      keyOperation(
+        'sign',
+        route({
+          method: 'POST',
+          path: ['/v1/transit/sign/:name', '/v1/transit/sign/:name/:algorithm'],
+          handler: async (request, reply) => {
+            const { name } = request.params;
+            // Kept by hand: the body's key_version is each item's default (read per item).
+            const body = bodyOf(request);
+            const options = signatureOptions(request.params.algorithm, body);
+            const input = itemsOf(request);
+            const { items } = input;
+            const view = await transit.view(name, versionsRequested(items, body));
+            const results = await runItems(items, async (item) => {
+              const keyVersion = optionalInt(item.key_version ?? body.key_version, 'key_version');
+              const { signature, keyVersion: used } = signWithKey(
+                view,
+                base64Field(item.input, 'input'),
+                {
+                  ...options,
+                  ...(keyVersion === undefined ? {} : { keyVersion }),
+                },
+              );
+              return { signature, key_version: used };
+            });
+            logUsage(request, name, 'sign', results);
+            return sendResults(request, reply, input, results);
+          },
         }),
-      }),
+      ),
     ],
   };
 }
