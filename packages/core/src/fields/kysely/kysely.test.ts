@@ -28,6 +28,7 @@ interface DB {
 
 const keyring = new Keyring();
 keyring.createKey('default');
+keyring.createKey('blind-index');
 const fc = createFieldCipher({ keyring });
 const patients: TableEncryption = {
   table: 'patients',
