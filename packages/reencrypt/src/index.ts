@@ -16,6 +16,7 @@
  * ```
  * @module
  */
+export type { BlindIndexColumns } from './blind-index-plan.js';
 export { CHECKPOINT_TABLE } from './checkpoint.js';
 export {
   type ReencryptOptions,
