@@ -85,15 +85,14 @@ function behaviour(name: string, dialect: () => Dialect) {
       own.createKey('blind-index');
       const contacts: TableEncryption = { ...patients, table: 'contacts' };
       const contactCodec = createRowCodec(createFieldCipher({ keyring: own }), contacts);
-      const cdb = new Kysely<Record<string, Record<string, unknown>>>({
-        dialect: dialect(),
-        plugins: [
-          createFieldEncryptionPlugin({
-            cipher: createFieldCipher({ keyring: own }),
-            tables: [contacts],
-          }),
-        ],
-      });
+      // The same connection, with a plugin of its own (destroying a second instance would end
+      // the shared pool).
+      const cdb = (raw() as unknown as Kysely<Record<string, Record<string, unknown>>>).withPlugin(
+        createFieldEncryptionPlugin({
+          cipher: createFieldCipher({ keyring: own }),
+          tables: [contacts],
+        }),
+      );
       try {
         await sql.raw(DDL[0]?.replace('patients', 'contacts') as string).execute(cdb);
         const add = (id: string, email: string) =>
@@ -126,7 +125,6 @@ function behaviour(name: string, dialect: () => Dialect) {
         );
       } finally {
         await sql.raw('drop table contacts').execute(cdb);
-        await cdb.destroy();
       }
     });
 
