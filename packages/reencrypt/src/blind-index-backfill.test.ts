@@ -15,6 +15,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { type TableDatabase, tableDatabase, testDatabaseKinds } from '../test/databases.js';
 import { type ReencryptOptions, reencryptTable } from './reencrypt.js';
+import { encryptionStatus } from './status.js';
 
 const DDL =
   'create table people (id integer primary key, tenant text, email text, email_bidx text)';
@@ -107,6 +108,20 @@ for (const kind of await testDatabaseKinds()) {
       const halfDone = await indexVersions();
       expect(halfDone).toContain(1);
       expect(halfDone).toContain(2);
+      const status = await encryptionStatus({
+        db: db.db,
+        target,
+        cipher: fc,
+        indexColumns: ['email_bidx'],
+      });
+      const counted = status.indexes?.[0];
+      expect(counted?.versions.map((v) => [v.kind, v.keyVersion, v.current, v.values])).toEqual(
+        expect.arrayContaining([
+          ['blind-index', 2, true, halfDone.filter((v) => v === 2).length],
+          ['blind-index', 1, false, halfDone.filter((v) => v === 1).length],
+        ]),
+      );
+      expect(counted).toMatchObject({ nulls: 0, unrecognised: 0 });
       await expectEveryRowFound(codec);
       // Tenant-bound: a lookup without the tenant is refused, never made with a shared key.
       expect(() => codec.blindIndexCandidates('email', emailOf(1))).toThrow(
@@ -162,6 +177,10 @@ for (const kind of await testDatabaseKinds()) {
       await db.insert('people', rows);
       keyring.rotate('default'); // legacy indexes were under v1 of the encryption key
       await expectEveryRowFound(createRowCodec(legacy, table));
+      const status = await encryptionStatus({ db: db.db, target, indexColumns: ['email_bidx'] });
+      expect(status.indexes?.[0]?.versions).toEqual([
+        { kind: 'legacy', keyVersion: 1, current: undefined, values: ROWS },
+      ]);
 
       const report = await run({ cipher: legacy });
       expect(report).toMatchObject({ complete: true });

@@ -30,6 +30,8 @@ export {
   type EncryptionStatus,
   type EncryptionStatusOptions,
   encryptionStatus,
+  type IndexColumnStatus,
+  type IndexVersionCount,
   type KeyVersionCount,
 } from './status.js';
 export type { RowId, RunStats, TableTarget } from './types.js';

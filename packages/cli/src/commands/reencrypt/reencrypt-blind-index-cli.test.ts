@@ -80,7 +80,32 @@ describe('custos reencrypt --blind-index (SQLite)', () => {
       });
     }
     expect(db.prepare('select * from people order by id').all()).toEqual(before);
-  });
+  }, 60_000);
+
+  it('encryption status counts indexes per blind-index key version; --require-current wants them all current', async () => {
+    const status = [
+      'encryption',
+      'status',
+      '--db',
+      dbFile,
+      '--table',
+      'people',
+      '--columns',
+      'email',
+      '--tenant-column',
+      'tenant',
+      '--keyring',
+      file,
+      '--index-columns',
+      'email_bidx',
+    ];
+    const result = await custos(status);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(
+      /people\.email_bidx \(blind index\):\n {2}blind-index v1 \(old\): 40\n {2}null: 0/,
+    );
+    expect((await custos([...status, '--require-current'])).code).toBe(1);
+  }, 60_000);
 
   it('keeps the old version while a row is not done (exit 1), then rewrites and retires it', async () => {
     db.prepare("update people set tenant = 't2' where id = 9").run(); // no longer opens
@@ -106,8 +131,27 @@ describe('custos reencrypt --blind-index (SQLite)', () => {
       'disabled',
       'enabled',
     ]);
+    const current = await custos([
+      'encryption',
+      'status',
+      '--db',
+      dbFile,
+      '--table',
+      'people',
+      '--columns',
+      'email',
+      '--tenant-column',
+      'tenant',
+      '--keyring',
+      file,
+      '--index-columns',
+      'email_bidx',
+      '--require-current',
+    ]);
+    expect(current.code, current.stdout).toBe(0);
+    expect(current.stdout).toMatch(/blind-index v2 \(current\): 40/);
     for (const output of [blocked, done]) {
       expect(output.stdout + output.stderr).not.toContain(CANARY);
     }
-  });
+  }, 60_000);
 });
