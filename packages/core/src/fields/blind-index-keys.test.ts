@@ -75,6 +75,12 @@ describe('blind-index keys', () => {
         blindIndexKeyName: 'deterministic',
       }),
     ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => createFieldCipher({ keyring, legacyBlindIndexKeyName: 'blind-index' })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARGUMENT',
+        message: expect.stringContaining('legacyBlindIndexKeyName'),
+      }),
+    );
   });
 
   it('without a blind-index key: encryption works, an index is refused with the way out', () => {

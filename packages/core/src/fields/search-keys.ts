@@ -47,6 +47,12 @@ export function createSearchKeys(keyring: Keyring, names: SearchKeyNames) {
       `blindIndexKeyName "${blindIndexKeyName}" is an encryption key; blind indexes need a key of their own, or every rotation of the encryption key changes them`,
     );
   }
+  if (legacyBlindIndexKeyName === blindIndexKeyName) {
+    throw new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      `legacyBlindIndexKeyName names the blind-index key "${blindIndexKeyName}"; it is the key legacy indexes were derived from (the encryption key)`,
+    );
+  }
 
   function requireDeterministicKey(): void {
     if (!keyring.has(deterministicKeyName)) {
