@@ -17,6 +17,7 @@ const context = { table: 'patients', column: 'ssn', rowId: 421 };
 export async function fieldsSuite(): Promise<Section> {
   const keyring = new Keyring();
   keyring.createKey('default');
+  keyring.createKey('blind-index');
   const fc = createFieldCipher({ keyring });
   const cloakKey = parseKeySync(generateKey());
   const key = randomBytes(32);

@@ -106,6 +106,7 @@ describe('custos CLI', () => {
       keys.map((k: { name: string; primaryVersion: number }) => [k.name, k.primaryVersion]),
     ).toEqual([
       ['default', 3],
+      ['blind-index', 1],
       ['search', 1],
     ]);
     expect(shown.stdout).not.toMatch(/"key"/);

@@ -16,6 +16,7 @@
  * ```
  * @module
  */
+export type { BlindIndexColumns } from './blind-index-plan.js';
 export { CHECKPOINT_TABLE } from './checkpoint.js';
 export {
   type ReencryptOptions,
@@ -29,6 +30,8 @@ export {
   type EncryptionStatus,
   type EncryptionStatusOptions,
   encryptionStatus,
+  type IndexColumnStatus,
+  type IndexVersionCount,
   type KeyVersionCount,
 } from './status.js';
 export type { RowId, RunStats, TableTarget } from './types.js';

@@ -1,8 +1,14 @@
-import { CustosError } from '@custos/core/errors';
+import { CustosError, KeyNotFound } from '@custos/core/errors';
 import type { AnyFieldCipher, PaddingOptions } from '@custos/core/fields';
+import {
+  type BlindIndexColumns,
+  type BlindIndexSettings,
+  planBlindIndexRow,
+  verifyBlindIndexRow,
+} from './blind-index-plan.js';
 import type { AnyKysely, ReencryptDatabase } from './database.js';
 import { reencryptDatabase } from './dialect.js';
-import { addCounts, type PlanSettings, planRow } from './row-plan.js';
+import { addCounts, type PlanSettings, planRow, type RowPlan } from './row-plan.js';
 import type { Checkpoint, Row, RowId, RowUpdate, RunStats, TableTarget } from './types.js';
 import { emptyStats } from './types.js';
 import { type ContextBinding, contextFor, decrypts, inspectValue } from './value-plan.js';
@@ -29,6 +35,14 @@ export interface RunOptions {
   readonly deterministicColumns?: readonly string[];
   /** Also encrypt plaintext values (migrating an existing column). */
   readonly encryptPlaintext?: boolean;
+  /**
+   * Rewrite blind indexes instead of re-encrypting: for each of these encrypted columns (all in
+   * `target.columns`), every index not under the blind-index key's primary version (older
+   * versions, legacy `v<n>.` indexes) is recomputed from the decrypted value. Values are not
+   * re-encrypted. A run of its own, with its own checkpoint; counts land in `reencrypted`
+   * (indexes rewritten) and `current`.
+   */
+  readonly blindIndexes?: BlindIndexColumns;
   /** Padding for plaintext being encrypted (re-encrypted values keep theirs). */
   readonly padding?: PaddingOptions;
   /** Rows per batch and transaction; default 1000. */
@@ -108,10 +122,22 @@ export async function reencryptWith(
     binding: bindingOf(options),
     encryptPlaintext: options.encryptPlaintext === true,
   };
-  await database.inspect(target);
-  const runKey = `${target.table}|${target.idColumn}|${[...target.columns].sort().join(',')}`;
-  const targetKeys = JSON.stringify(await cipher.currentKeys());
-  const rowsTotal = await database.countRows(target);
+  const { blindIndex: blindIndexKey, ...encryptionKeys } = await cipher.currentKeys();
+  const indexRun =
+    options.blindIndexes === undefined
+      ? undefined
+      : blindIndexRun(settings, options.blindIndexes, blindIndexKey?.keyVersion);
+  const readTarget = indexRun?.target ?? target;
+  await database.inspect(readTarget);
+  const runKey =
+    indexRun?.runKey ??
+    `${target.table}|${target.idColumn}|${[...target.columns].sort().join(',')}`;
+  const targetKeys = JSON.stringify(indexRun === undefined ? encryptionKeys : blindIndexKey);
+  const rowsTotal = await database.countRows(readTarget);
+  const planOne = (row: Row): Promise<RowPlan> =>
+    indexRun === undefined ? planRow(settings, row) : planBlindIndexRow(indexRun, row);
+  const verifyOne = (row: Row): Promise<Partial<RunStats>> =>
+    indexRun === undefined ? verifyRow(settings, row) : verifyBlindIndexRow(indexRun, row);
 
   let checkpoint: Checkpoint | undefined;
   if (!dryRun) {
@@ -144,11 +170,12 @@ export async function reencryptWith(
     report('reencrypt', state.stats.rows);
     for (;;) {
       options.signal?.throwIfAborted();
-      const rows = await database.readBatch(target, state.lastId, batchSize);
+      const rows = await database.readBatch(readTarget, state.lastId, batchSize);
       if (rows.length === 0) break;
       const lastId = lastIdOf(rows, target);
       const { counts, checkpointSaved } = await reencryptBatch(
-        settings,
+        readTarget,
+        planOne,
         database,
         rows,
         dryRun,
@@ -174,9 +201,9 @@ export async function reencryptWith(
     report('verify', state.stats.verifyRows);
     for (;;) {
       options.signal?.throwIfAborted();
-      const rows = await database.readBatch(target, state.lastId, batchSize);
+      const rows = await database.readBatch(readTarget, state.lastId, batchSize);
       if (rows.length === 0) break;
-      const counts = await verifyBatch(settings, rows);
+      const counts = await verifyBatch(verifyOne, rows);
       state = next({
         lastId: lastIdOf(rows, target),
         stats: addCounts(state.stats, { ...counts, verifyRows: rows.length }),
@@ -209,7 +236,8 @@ export async function reencryptWith(
  * read again and retried, and the caller saves the checkpoint afterwards.
  */
 async function reencryptBatch(
-  settings: PlanSettings,
+  target: TableTarget,
+  planOne: (row: Row) => Promise<RowPlan>,
   database: ReencryptDatabase,
   rows: readonly Row[],
   dryRun: boolean,
@@ -220,7 +248,7 @@ async function reencryptBatch(
   const plan = async (batch: readonly Row[]) => {
     pending = [];
     for (const row of batch) {
-      const { update, counts: rowCounts } = await planRow(settings, row);
+      const { update, counts: rowCounts } = await planOne(row);
       if (update === undefined || dryRun) counts = merge(counts, rowCounts);
       else pending.push({ update, counts: rowCounts });
     }
@@ -235,7 +263,7 @@ async function reencryptBatch(
   });
   for (let round = 0; pending.length > 0 && round <= MAX_CONFLICT_ROUNDS; round++) {
     const applied = await database.applyUpdates(
-      settings.target,
+      target,
       pending.map((p) => p.update),
       checkpoint,
     );
@@ -249,7 +277,7 @@ async function reencryptBatch(
     checkpoint = undefined;
     await plan(
       await database.readRows(
-        settings.target,
+        target,
         missed.map((p) => p.update.id),
       ),
     );
@@ -279,30 +307,83 @@ function lastIdOf(rows: readonly Row[], target: TableTarget): RowId {
   return rows.at(-1)?.[target.idColumn] as RowId;
 }
 
-/** Checks every value of a batch: NULL, or a current ciphertext that decrypts. */
-async function verifyBatch(settings: PlanSettings, rows: readonly Row[]) {
+/** Checks every row of a batch. */
+async function verifyBatch(
+  verifyOne: (row: Row) => Promise<Partial<RunStats>>,
+  rows: readonly Row[],
+) {
+  let counts: Partial<RunStats> = {};
+  for (const row of rows) counts = merge(counts, await verifyOne(row));
+  return counts;
+}
+
+/** Checks every value of a row: NULL, or a current ciphertext that decrypts. */
+async function verifyRow(settings: PlanSettings, row: Row) {
   const counts: Partial<RunStats> = {};
   const bump = (key: keyof RunStats) => {
     counts[key] = (counts[key] ?? 0) + 1;
   };
-  for (const row of rows) {
-    for (const column of settings.target.columns) {
-      const value = row[column];
-      const state = await inspectValue(settings.cipher, value);
-      if (state.kind === 'null') continue;
-      if (state.kind === 'plaintext') bump('verifyPlaintext');
-      else if (state.kind === 'malformed' || !state.info.current) bump('verifyFailed');
-      else {
-        const context = contextFor(settings.binding, settings.target, row, column);
-        bump(
-          (await decrypts(settings.cipher, value as string, context, state.info))
-            ? 'verified'
-            : 'verifyFailed',
-        );
-      }
+  for (const column of settings.target.columns) {
+    const value = row[column];
+    const state = await inspectValue(settings.cipher, value);
+    if (state.kind === 'null') continue;
+    if (state.kind === 'plaintext') bump('verifyPlaintext');
+    else if (state.kind === 'malformed' || !state.info.current) bump('verifyFailed');
+    else {
+      const context = contextFor(settings.binding, settings.target, row, column);
+      bump(
+        (await decrypts(settings.cipher, value as string, context, state.info))
+          ? 'verified'
+          : 'verifyFailed',
+      );
     }
   }
   return counts;
+}
+
+/**
+ * The settings of a blind-index backfill: the columns read (values, then their indexes), its
+ * own run key, and the primary version indexes are rewritten to.
+ */
+function blindIndexRun(
+  settings: PlanSettings,
+  indexes: BlindIndexColumns,
+  primaryVersion: number | undefined,
+): BlindIndexSettings & { runKey: string } {
+  const { target } = settings;
+  const columns = Object.keys(indexes);
+  if (columns.length === 0) {
+    throw new CustosError('ERR_INVALID_ARGUMENT', 'name at least one blind index to rewrite');
+  }
+  if (settings.encryptPlaintext) {
+    throw new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      'a blind-index run only rewrites indexes; encrypt plaintext in a run of its own first',
+    );
+  }
+  for (const column of columns) {
+    if (!target.columns.includes(column)) {
+      throw new CustosError(
+        'ERR_INVALID_ARGUMENT',
+        `the blind index of ${column} needs ${column} among the encrypted columns`,
+      );
+    }
+  }
+  if (primaryVersion === undefined) {
+    throw new KeyNotFound(
+      'rewriting blind indexes needs the blind-index key: pass the keyring holding it',
+    );
+  }
+  const indexColumns = columns.map((c) => indexes[c]?.indexColumn as string);
+  const pairs = columns.map((c, i) => `${c}=${indexColumns[i]}`).sort();
+  return {
+    cipher: settings.cipher,
+    target: { ...target, columns: [...columns, ...indexColumns] },
+    binding: settings.binding,
+    indexes,
+    primaryVersion,
+    runKey: `blind-index|${target.table}|${target.idColumn}|${pairs.join(',')}`,
+  };
 }
 
 function bindingOf(options: RunOptions): ContextBinding {

@@ -15,6 +15,11 @@ export interface EncryptionStatusOptions {
   /** As for `reencryptTable`: how the application binds values (for the decryption check). */
   readonly contextTable?: string;
   readonly bindRowId?: boolean;
+  /**
+   * Blind-index columns to count per blind-index key version (`b<n>.`), legacy (`v<n>.`, derived
+   * from an encryption key) and NULL: what a `blindIndexes` backfill has left.
+   */
+  readonly indexColumns?: readonly string[];
   /** Try to decrypt every value (default true with a cipher): finds tampered or moved values. */
   readonly decrypt?: boolean;
   readonly batchSize?: number;
@@ -46,11 +51,33 @@ export interface ColumnStatus {
   failing: number;
 }
 
+/** Indexes of one blind-index key version (or legacy) in one index column. */
+export interface IndexVersionCount {
+  /** `b`: a version of the blind-index key; `v`: legacy, derived from an encryption key. */
+  readonly kind: 'blind-index' | 'legacy';
+  readonly keyVersion: number;
+  /** Under the blind-index key's primary; undefined without a cipher holding that key. */
+  readonly current: boolean | undefined;
+  values: number;
+}
+
+/** What one blind-index column holds. */
+export interface IndexColumnStatus {
+  readonly column: string;
+  nulls: number;
+  /** Values that are no blind index custos writes. */
+  unrecognised: number;
+  /** Per version, most values first. */
+  versions: IndexVersionCount[];
+}
+
 /** What `custos encryption status` reports. */
 export interface EncryptionStatus {
   readonly rows: number;
   readonly decryptChecked: boolean;
   readonly columns: readonly ColumnStatus[];
+  /** Present when `indexColumns` were given. */
+  readonly indexes?: readonly IndexColumnStatus[];
 }
 
 /**
@@ -66,10 +93,21 @@ export interface EncryptionStatus {
 export async function encryptionStatus(
   options: EncryptionStatusOptions,
 ): Promise<EncryptionStatus> {
-  const { target, cipher } = options;
+  const { cipher } = options;
+  const indexColumns = options.indexColumns ?? [];
+  const { target } = options;
+  const readTarget = { ...target, columns: [...target.columns, ...indexColumns] };
   const database = reencryptDatabase(options.db);
-  await database.inspect(target);
-  const rowsTotal = await database.countRows(target);
+  await database.inspect(readTarget);
+  const rowsTotal = await database.countRows(readTarget);
+  const primaryIndexVersion =
+    cipher === undefined ? undefined : (await cipher.currentKeys()).blindIndex?.keyVersion;
+  const indexes = new Map(
+    indexColumns.map((column) => [
+      column,
+      { column, nulls: 0, unrecognised: 0, byVersion: new Map<string, IndexVersionCount>() },
+    ]),
+  );
   const decryptChecked = cipher !== undefined && options.decrypt !== false;
   const binding = {
     contextTable: options.contextTable ?? (target.table.split('.').at(-1) as string),
@@ -87,7 +125,7 @@ export async function encryptionStatus(
   let rows = 0;
   for (;;) {
     options.signal?.throwIfAborted();
-    const batch = await database.readBatch(target, after, options.batchSize ?? 1000);
+    const batch = await database.readBatch(readTarget, after, options.batchSize ?? 1000);
     if (batch.length === 0) break;
     for (const row of batch) {
       for (const column of target.columns) {
@@ -115,6 +153,9 @@ export async function encryptionStatus(
         }
       }
     }
+    for (const row of batch) {
+      for (const [column, status] of indexes) countIndex(status, row[column], primaryIndexVersion);
+    }
     rows += batch.length;
     after = batch.at(-1)?.[target.idColumn] as RowId;
     options.onProgress?.(rows, rowsTotal);
@@ -126,7 +167,48 @@ export async function encryptionStatus(
       ...status,
       versions: [...byKey.values()].sort((a, b) => b.values - a.values),
     })),
+    ...(indexColumns.length === 0
+      ? {}
+      : {
+          indexes: [...indexes.values()].map(({ byVersion, ...status }) => ({
+            ...status,
+            versions: [...byVersion.values()].sort((a, b) => b.values - a.values),
+          })),
+        }),
   };
+}
+
+// `b<n>.` (blind-index key) or `v<n>.` (legacy), as `packages/core/src/fields/FORMAT.md` says.
+const INDEX_FORMAT = /^([bv])([1-9][0-9]{0,9})\.[A-Za-z0-9_-]+$/;
+
+function countIndex(
+  status: { nulls: number; unrecognised: number; byVersion: Map<string, IndexVersionCount> },
+  value: unknown,
+  primary: number | undefined,
+): void {
+  if (value === null || value === undefined) {
+    status.nulls++;
+    return;
+  }
+  const match = typeof value === 'string' ? INDEX_FORMAT.exec(value) : null;
+  if (match === null) {
+    status.unrecognised++;
+    return;
+  }
+  const key = `${match[1]}${match[2]}`;
+  const entry = status.byVersion.get(key);
+  if (entry !== undefined) {
+    entry.values++;
+    return;
+  }
+  const legacy = match[1] === 'v';
+  const keyVersion = Number(match[2]);
+  status.byVersion.set(key, {
+    kind: legacy ? 'legacy' : 'blind-index',
+    keyVersion,
+    current: primary === undefined ? undefined : !legacy && keyVersion === primary,
+    values: 1,
+  });
 }
 
 function count(byKey: Map<string, KeyVersionCount>, info: CiphertextInfo, known: boolean): void {

@@ -104,6 +104,14 @@ export interface BlindIndexVector {
   readonly quotedIn?: string;
 }
 
+/** `vectors/blind-index-v2.json`: blind indexes under a blind-index key (`b<version>.`). */
+export interface BlindIndexVectorFile {
+  readonly description: string;
+  /** `default` (rotated once, changing no index) and `blind-index` (two versions). */
+  readonly keyring: unknown;
+  readonly blindIndexes: readonly BlindIndexVector[];
+}
+
 /** `vectors/transit-v1.json`: `vault:v<N>:` values of LocalKms and the server's transit. */
 export interface TransitVectorFile {
   readonly description: string;

@@ -16,6 +16,7 @@ import { envelopeToText, Keyring, serializeKeyring } from '@custos/core/crypto';
 import {
   createFieldCipher,
   createKeyringKms,
+  type FieldCipher,
   type FieldContext,
   type FieldValue,
 } from '@custos/core/fields';
@@ -27,6 +28,7 @@ import { createEntryStore } from '../../server/src/storage/entry-store.js';
 import {
   type BarrierVectorFile,
   type BlindIndexVector,
+  type BlindIndexVectorFile,
   type EnvelopeVector,
   type EnvelopeVectorFile,
   type FieldVector,
@@ -152,9 +154,13 @@ async function envelopeVectors(): Promise<EnvelopeVectorFile> {
 
 const typed = (value: StoredFieldValue): StoredFieldValue => value;
 
+// fields-v1.json holds the legacy blind indexes (`v<n>.`, derived from the encryption key); this
+// generator now writes indexes under a blind-index key of their own (`b<n>.`). The stored file
+// is never regenerated; its test reads the legacy indexes through legacyBlindIndexKeyName.
 async function fieldVectors(): Promise<FieldVectorFile> {
   const keyring = new Keyring({ now });
   keyring.createKey('default');
+  keyring.createKey('blind-index');
   keyring.createKey('deterministic', { algorithm: 'aes-256-gcm-siv' });
   keyring.createKey('kek');
   const kms = new LocalKms({ now });
@@ -228,44 +234,7 @@ async function fieldVectors(): Promise<FieldVectorFile> {
     }
   };
   const indexRound = (version?: number, quote = false) => {
-    const fc = createFieldCipher({ keyring });
-    const cases: { value: StoredFieldValue; options: BlindIndexVector['options'] }[] = [
-      {
-        value: typed({ string: ' Jane@Example.COM ' }),
-        options: { table: 'users', column: 'email', normalize: true },
-      },
-      {
-        value: typed({ string: 'jane@example.com' }),
-        options: { table: 'users', column: 'email' },
-      },
-      {
-        value: typed({ string: 'jane@example.com' }),
-        options: { table: 'users', column: 'email', tenantId: 'acme', bits: 16 },
-      },
-      { value: typed({ number: 42 }), options: { table: 'users', column: 'age', bits: 256 } },
-      { value: typed({ string: '42' }), options: { table: 'users', column: 'age', bits: 13 } },
-      {
-        value: typed({ string: '1990-04-01' }),
-        options: {
-          table: 'users',
-          column: 'dob',
-          slow: { memoryKiB: 64, iterations: 1, parallelism: 1 },
-        },
-      },
-    ];
-    for (const c of cases) {
-      const options = version === undefined ? c.options : { ...c.options, version };
-      const index = fc.blindIndex(storedFieldValue(c.value) as FieldValue, options);
-      blindIndexes.push({
-        name: `${index.split('.')[0]}: ${JSON.stringify(c.value)} with ${JSON.stringify(options)}`,
-        value: c.value,
-        options,
-        index,
-        ...(quote && c.options.normalize === true
-          ? { quotedIn: 'packages/core/src/fields/FORMAT.md' }
-          : {}),
-      });
-    }
+    blindIndexes.push(...blindIndexVectors(createFieldCipher({ keyring }), version, quote));
   };
   keyringRound();
   await envelopeRound();
@@ -286,6 +255,68 @@ async function fieldVectors(): Promise<FieldVectorFile> {
     kmsKey: 'field-keys',
     keyringKmsKey: 'kek',
     fields,
+    blindIndexes,
+  };
+}
+
+/** The blind indexes of every case under `version` (default the primary). */
+function blindIndexVectors(fc: FieldCipher, version?: number, quote = false): BlindIndexVector[] {
+  const cases: { value: StoredFieldValue; options: BlindIndexVector['options'] }[] = [
+    {
+      value: typed({ string: ' Jane@Example.COM ' }),
+      options: { table: 'users', column: 'email', normalize: true },
+    },
+    {
+      value: typed({ string: 'jane@example.com' }),
+      options: { table: 'users', column: 'email' },
+    },
+    {
+      value: typed({ string: 'jane@example.com' }),
+      options: { table: 'users', column: 'email', tenantId: 'acme', bits: 16 },
+    },
+    { value: typed({ number: 42 }), options: { table: 'users', column: 'age', bits: 256 } },
+    { value: typed({ string: '42' }), options: { table: 'users', column: 'age', bits: 13 } },
+    {
+      value: typed({ string: '1990-04-01' }),
+      options: {
+        table: 'users',
+        column: 'dob',
+        slow: { memoryKiB: 64, iterations: 1, parallelism: 1 },
+      },
+    },
+  ];
+  return cases.map((c) => {
+    const options = version === undefined ? c.options : { ...c.options, version };
+    const index = fc.blindIndex(storedFieldValue(c.value) as FieldValue, options);
+    return {
+      name: `${index.split('.')[0]}: ${JSON.stringify(c.value)} with ${JSON.stringify(options)}`,
+      value: c.value,
+      options,
+      index,
+      ...(quote && c.options.normalize === true
+        ? { quotedIn: 'packages/core/src/fields/FORMAT.md' }
+        : {}),
+    };
+  });
+}
+
+/**
+ * Blind indexes under a blind-index key of their own (`b<version>.`): two versions of that key,
+ * and an encryption key rotated in between that must change none of them.
+ */
+async function blindIndexKeyVectors(): Promise<BlindIndexVectorFile> {
+  const keyring = new Keyring({ now });
+  keyring.createKey('default');
+  keyring.createKey('blind-index');
+  const fc = createFieldCipher({ keyring });
+  const blindIndexes = blindIndexVectors(fc);
+  keyring.rotate('default');
+  keyring.rotate('blind-index');
+  blindIndexes.push(...blindIndexVectors(fc, 1), ...blindIndexVectors(fc));
+  return {
+    description:
+      'Blind indexes under a blind-index key of their own, format 2 (b<version>., packages/core/src/fields/FORMAT.md): every index must recompute with these keys, forever, whatever the encryption key does. Never regenerate; see README.md.',
+    keyring: JSON.parse(serializeKeyring(keyring)),
     blindIndexes,
   };
 }
@@ -426,5 +457,6 @@ async function barrierVectors(): Promise<BarrierVectorFile> {
 
 await writeOnce('envelope-v1.json', envelopeVectors);
 await writeOnce('fields-v1.json', fieldVectors);
+await writeOnce('blind-index-v2.json', blindIndexKeyVectors);
 await writeOnce('transit-v1.json', transitVectors);
 await writeOnce('barrier-v1.json', barrierVectors);

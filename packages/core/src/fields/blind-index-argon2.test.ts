@@ -7,6 +7,7 @@ const dob = { table: 'users', column: 'dob' } as const;
 function cipher() {
   const keyring = new Keyring();
   keyring.createKey('default');
+  keyring.createKey('blind-index');
   return createFieldCipher({ keyring });
 }
 

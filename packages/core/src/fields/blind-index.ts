@@ -25,7 +25,25 @@ const ARGON2ID = 2 as Algorithm;
 // Argon2 needs a salt; the per-column secret key already makes every column's function unique,
 // so a fixed, public salt is enough.
 const ARGON2_SALT = Buffer.from('custos/blind-idx', 'utf8');
-const INDEX_FORMAT = /^v([1-9][0-9]{0,9})\.([A-Za-z0-9_-]+)$/;
+const INDEX_FORMAT = /^b([1-9][0-9]{0,9})\.([A-Za-z0-9_-]+)$/;
+
+/**
+ * The name of the keyring key blind indexes come from, unless the cipher names another: a key
+ * used for nothing else, so rotating an encryption key never changes an index.
+ *
+ * @example
+ * ```ts
+ * keyring.createKey(DEFAULT_BLIND_INDEX_KEY_NAME); // once, next to the encryption key
+ * ```
+ */
+export const DEFAULT_BLIND_INDEX_KEY_NAME = 'blind-index';
+
+/**
+ * Which key an index was computed under, written before the digest: `b<version>.` for a version
+ * of the blind-index key, `v<version>.` for a legacy index derived from an encryption key (what
+ * custos wrote before blind-index keys were their own).
+ */
+export type BlindIndexPrefix = 'b' | 'v';
 
 /**
  * The message a blind index is computed over: the normalised value with its type tag, so the
@@ -58,12 +76,19 @@ export function blindIndexBits(options: BlindIndexOptions): number {
 }
 
 /** HMAC-SHA256 of the message under the column's key, truncated and formatted. */
-export function hmacBlindIndex(key: KeyObject, keyVersion: number, message: Buffer, bits: number) {
-  return formatBlindIndex(keyVersion, truncate(hmacSha256(key, message), bits));
+export function hmacBlindIndex(
+  prefix: BlindIndexPrefix,
+  key: KeyObject,
+  keyVersion: number,
+  message: Buffer,
+  bits: number,
+) {
+  return formatBlindIndex(prefix, keyVersion, truncate(hmacSha256(key, message), bits));
 }
 
 /** Argon2id of the message with the column's key as Argon2's secret (synchronous: blocks). */
 export function argon2BlindIndexSync(
+  prefix: BlindIndexPrefix,
   key: KeyObject,
   keyVersion: number,
   message: Buffer,
@@ -71,11 +96,12 @@ export function argon2BlindIndexSync(
   slow: true | SlowBlindIndexOptions,
 ): string {
   const digest = hashRawSync(message, argon2Options(key, slow));
-  return formatBlindIndex(keyVersion, truncate(digest, bits));
+  return formatBlindIndex(prefix, keyVersion, truncate(digest, bits));
 }
 
 /** Argon2id blind index on the libuv thread pool. */
 export async function argon2BlindIndex(
+  prefix: BlindIndexPrefix,
   key: KeyObject,
   keyVersion: number,
   message: Buffer,
@@ -83,16 +109,19 @@ export async function argon2BlindIndex(
   slow: true | SlowBlindIndexOptions,
 ): Promise<string> {
   const digest = await hashRaw(message, argon2Options(key, slow));
-  return formatBlindIndex(keyVersion, truncate(digest, bits));
+  return formatBlindIndex(prefix, keyVersion, truncate(digest, bits));
 }
 
 /**
- * Reads the key version out of a stored blind index (for backfills: rows whose index is not at
- * the primary version need recomputing). Returns undefined for anything else.
+ * Reads the blind-index key version out of a stored index (`b<version>.…`), for backfills: rows
+ * whose index is not at the primary version need recomputing. Returns undefined for anything
+ * else, legacy indexes included (`v<version>.…`, derived from an encryption key), which need
+ * recomputing too.
  *
  * @example
  * ```ts
- * blindIndexVersion('v2.q83Jd0aB1cE'); // 2
+ * blindIndexVersion('b2.q83Jd0aB1cE'); // 2
+ * blindIndexVersion('v2.q83Jd0aB1cE'); // undefined: legacy, rewrite it
  * ```
  */
 export function blindIndexVersion(index: string): number | undefined {
@@ -123,6 +152,6 @@ function truncate(digest: Buffer, bits: number): Buffer {
   return out;
 }
 
-function formatBlindIndex(keyVersion: number, bytes: Buffer): string {
-  return `v${keyVersion}.${bytes.toString('base64url')}`;
+function formatBlindIndex(prefix: BlindIndexPrefix, keyVersion: number, bytes: Buffer): string {
+  return `${prefix}${keyVersion}.${bytes.toString('base64url')}`;
 }

@@ -14,7 +14,11 @@
  * ```
  * @module
  */
-export { blindIndexVersion, DEFAULT_BLIND_INDEX_BITS } from './blind-index.js';
+export {
+  blindIndexVersion,
+  DEFAULT_BLIND_INDEX_BITS,
+  DEFAULT_BLIND_INDEX_KEY_NAME,
+} from './blind-index.js';
 export { createFieldCipher } from './field-cipher.js';
 export {
   createKeyringKms,

@@ -1,5 +1,6 @@
 import { type Keyring, parseEnvelope } from '../crypto/index.js';
 import { CustosError, DecryptionFailed, KeyNotFound } from '../errors/index.js';
+import { DEFAULT_BLIND_INDEX_KEY_NAME } from './blind-index.js';
 import { bindContext, cryptOptions } from './context.js';
 import { fieldDecryptionError } from './decryption-failure.js';
 import { isDeterministicEnvelope, keyNameById, requireFieldCiphertext } from './envelope-peek.js';
@@ -20,8 +21,17 @@ export interface KeyringFieldCipherOptions {
   readonly keyName?: string;
   /** The `aes-256-gcm-siv` key of deterministic columns; default `deterministic`. */
   readonly deterministicKeyName?: string;
-  /** The key blind-index keys are derived from; default `keyName`. */
+  /**
+   * The key blind indexes come from, used for nothing else (never `keyName`); default
+   * `blind-index`. Rotating it is a deliberate step followed by `custos reencrypt --blind-index`.
+   */
   readonly blindIndexKeyName?: string;
+  /**
+   * The key that indexes written before blind indexes had a key of their own (`v<version>.…`)
+   * were derived from (it was `blindIndexKeyName`, which defaulted to `keyName`). Lookup
+   * candidates then match them too; drop it once `custos reencrypt --blind-index` is done.
+   */
+  readonly legacyBlindIndexKeyName?: string;
 }
 
 /** Builds the keyring-mode cipher (see `createFieldCipher`). */
@@ -42,7 +52,9 @@ export function createKeyringFieldCipher(options: KeyringFieldCipherOptions): Fi
   }
   const search = createSearchKeys(keyring, {
     deterministicKeyName,
-    blindIndexKeyName: options.blindIndexKeyName ?? keyName,
+    blindIndexKeyName: options.blindIndexKeyName ?? DEFAULT_BLIND_INDEX_KEY_NAME,
+    legacyBlindIndexKeyName: options.legacyBlindIndexKeyName,
+    encryptionKeyNames: [keyName],
   });
 
   function open(ciphertext: string, context: FieldContext, expectMode: boolean): Buffer {
@@ -65,11 +77,13 @@ export function createKeyringFieldCipher(options: KeyringFieldCipherOptions): Fi
     const deterministic = keyring.has(deterministicKeyName)
       ? keyring.info(deterministicKeyName)
       : undefined;
+    const blindIndex = search.currentBlindIndexKey();
     return {
       randomized: { keyId: random.id, keyVersion: random.primaryVersion },
       ...(deterministic === undefined
         ? {}
         : { deterministic: { keyId: deterministic.id, keyVersion: deterministic.primaryVersion } }),
+      ...(blindIndex === undefined ? {} : { blindIndex }),
     };
   }
 
@@ -84,11 +98,7 @@ export function createKeyringFieldCipher(options: KeyringFieldCipherOptions): Fi
       return decodeFieldValue(open(ciphertext, context, true)) as T;
     },
     blindIndex: search.blindIndex,
-    blindIndexCandidates(value, options) {
-      return search
-        .blindIndexVersions()
-        .map((version) => search.blindIndex(value, { ...options, version }));
-    },
+    blindIndexCandidates: search.blindIndexCandidates,
     deterministicCandidates: search.deterministicCandidates,
     reencrypt(ciphertext: string, context: FieldContext): string {
       const plaintext = open(ciphertext, context, false);

@@ -30,6 +30,7 @@ function setup(cache: { ttlSeconds?: number; maxUses?: number; maxEntries?: numb
   keyring.createKey('kek');
   keyring.createKey('default');
   keyring.createKey('deterministic', { algorithm: 'aes-256-gcm-siv' });
+  keyring.createKey('blind-index');
   let now = 1_000_000;
   const clock = {
     advance: (seconds: number) => {

@@ -1,5 +1,6 @@
 import { type Keyring, parseEnvelope } from '../crypto/index.js';
 import { CustosError, DecryptionFailed } from '../errors/index.js';
+import { DEFAULT_BLIND_INDEX_KEY_NAME } from './blind-index.js';
 import { BoundedCache } from './bounded-cache.js';
 import { bindContext, cryptOptions } from './context.js';
 import { DATA_KEY, type DataKey, importDataKey } from './data-key.js';
@@ -45,8 +46,17 @@ export interface KmsFieldCipherOptions {
   readonly keyring?: Keyring;
   /** In `keyring`: the deterministic key; default `deterministic`. */
   readonly deterministicKeyName?: string;
-  /** In `keyring`: the key blind-index keys come from; default `default`. */
+  /**
+   * In `keyring`: the key blind indexes come from, used for nothing else; default
+   * `blind-index`. Rotating it is a deliberate step followed by `custos reencrypt --blind-index`.
+   */
   readonly blindIndexKeyName?: string;
+  /**
+   * In `keyring`: the key that indexes written before blind indexes had a key of their own
+   * (`v<version>.…`) were derived from (it was `blindIndexKeyName`, default `default`). Lookup
+   * candidates then match them too; drop it once `custos reencrypt --blind-index` is done.
+   */
+  readonly legacyBlindIndexKeyName?: string;
   readonly dataKeyCache?: DataKeyCacheOptions;
 }
 
@@ -71,7 +81,9 @@ export function createKmsFieldCipher(options: KmsFieldCipherOptions): AsyncField
       ? undefined
       : createSearchKeys(keyring, {
           deterministicKeyName,
-          blindIndexKeyName: options.blindIndexKeyName ?? 'default',
+          blindIndexKeyName: options.blindIndexKeyName ?? DEFAULT_BLIND_INDEX_KEY_NAME,
+          legacyBlindIndexKeyName: options.legacyBlindIndexKeyName,
+          encryptionKeyNames: [],
         });
 
   function needSearch(what: string): SearchKeys {
@@ -117,11 +129,13 @@ export function createKmsFieldCipher(options: KmsFieldCipherOptions): AsyncField
     const deterministic = keyring?.has(deterministicKeyName)
       ? keyring.info(deterministicKeyName)
       : undefined;
+    const blindIndex = search?.currentBlindIndexKey();
     return {
       randomized,
       ...(deterministic === undefined
         ? {}
         : { deterministic: { keyId: deterministic.id, keyVersion: deterministic.primaryVersion } }),
+      ...(blindIndex === undefined ? {} : { blindIndex }),
     };
   }
 
@@ -188,12 +202,7 @@ export function createKmsFieldCipher(options: KmsFieldCipherOptions): AsyncField
       return needSearch('a blind index').blindIndexAsync(value, blindIndexOptions);
     },
     async blindIndexCandidates(value, blindIndexOptions) {
-      const keys = needSearch('a blind index');
-      return Promise.all(
-        keys
-          .blindIndexVersions()
-          .map((version) => keys.blindIndexAsync(value, { ...blindIndexOptions, version })),
-      );
+      return needSearch('a blind index').blindIndexCandidatesAsync(value, blindIndexOptions);
     },
     async deterministicCandidates(value, context) {
       return needSearch('a deterministic column').deterministicCandidates(value, context);

@@ -65,6 +65,7 @@ function keyring() {
   k.createKey('default');
   k.createKey('deterministic', { algorithm: 'aes-256-gcm-siv' });
   k.createKey('kek');
+  k.createKey('blind-index');
   return k;
 }
 

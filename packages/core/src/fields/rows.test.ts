@@ -8,6 +8,7 @@ function setup() {
   const keyring = new Keyring();
   keyring.createKey('default');
   keyring.createKey('deterministic', { algorithm: 'aes-256-gcm-siv' });
+  keyring.createKey('blind-index');
   return keyring;
 }
 

@@ -53,7 +53,10 @@ export interface RowCodec {
   contextFor(column: string, row: Row): FieldContext;
   /** The blind index to look `value` up by (`where email_bidx = ?`). */
   blindIndex(column: string, value: FieldValue, tenantId?: FieldIdentifier): string;
-  /** Indexes under every readable key version (`where email_bidx in (…)` during a rotation). */
+  /**
+   * Indexes under every readable blind-index key version, then legacy ones (`where email_bidx
+   * in (…)` while a blind-index backfill runs). Tenant-bound columns need the tenant.
+   */
   blindIndexCandidates(column: string, value: FieldValue, tenantId?: FieldIdentifier): string[];
 }
 

@@ -3,6 +3,7 @@ import { CustosError, KeyNotFound } from '../errors/index.js';
 import {
   argon2BlindIndex,
   argon2BlindIndexSync,
+  type BlindIndexPrefix,
   blindIndexBits,
   blindIndexMessage,
   hmacBlindIndex,
@@ -22,8 +23,15 @@ import { encodeFieldValue } from './value-codec.js';
 export interface SearchKeyNames {
   /** The `aes-256-gcm-siv` key of deterministic columns. */
   readonly deterministicKeyName: string;
-  /** The key blind-index keys are derived from. */
+  /** The key blind-index keys are derived from, used for nothing else. */
   readonly blindIndexKeyName: string;
+  /**
+   * The key legacy indexes (`v<version>.`) were derived from, before blind indexes had a key of
+   * their own: lookup candidates cover its readable versions too, until a backfill is done.
+   */
+  readonly legacyBlindIndexKeyName?: string | undefined;
+  /** Keys the blind-index key must not be (the keys that encrypt). */
+  readonly encryptionKeyNames: readonly string[];
 }
 
 /**
@@ -32,7 +40,19 @@ export interface SearchKeyNames {
  * key from a KMS cannot give.
  */
 export function createSearchKeys(keyring: Keyring, names: SearchKeyNames) {
-  const { deterministicKeyName, blindIndexKeyName } = names;
+  const { deterministicKeyName, blindIndexKeyName, legacyBlindIndexKeyName } = names;
+  if ([...names.encryptionKeyNames, deterministicKeyName].includes(blindIndexKeyName)) {
+    throw new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      `blindIndexKeyName "${blindIndexKeyName}" is an encryption key; blind indexes need a key of their own, or every rotation of the encryption key changes them`,
+    );
+  }
+  if (legacyBlindIndexKeyName === blindIndexKeyName) {
+    throw new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      `legacyBlindIndexKeyName names the blind-index key "${blindIndexKeyName}"; it is the key legacy indexes were derived from (the encryption key)`,
+    );
+  }
 
   function requireDeterministicKey(): void {
     if (!keyring.has(deterministicKeyName)) {
@@ -71,11 +91,20 @@ export function createSearchKeys(keyring: Keyring, names: SearchKeyNames) {
     );
   }
 
+  function requireBlindIndexKey(): void {
+    if (!keyring.has(blindIndexKeyName)) {
+      throw new KeyNotFound(
+        `blind indexes need a key of their own named "${blindIndexKeyName}" (never the encryption key): custos keyring add --file <keyring> --name ${blindIndexKeyName}; indexes written before it existed still match with legacyBlindIndexKeyName until custos reencrypt --blind-index has rewritten them (docs/field-encryption.md)`,
+      );
+    }
+  }
+
   // Column keys at the primary version: method → table → column → tenant. The primary is always
   // enabled (a keyring invariant), so a cached key stays valid until the primary changes.
   const primaryKeys = new Map<string, Map<string, Map<string, Map<string, DerivedKey>>>>();
   let cachedKeys = 0;
   function columnKey(scope: BlindIndexScope, method: Method, version: number | undefined) {
+    requireBlindIndexKey();
     if (version !== undefined) {
       return keyring.deriveKey(blindIndexKeyName, blindIndexPurpose(scope, method), { version });
     }
@@ -93,31 +122,82 @@ export function createSearchKeys(keyring: Keyring, names: SearchKeyNames) {
     return derived;
   }
 
+  /** The column keys a lookup must try: every readable blind-index key version, then legacy. */
+  function candidateKeys(scope: BlindIndexScope, method: Method): IndexKey[] {
+    requireBlindIndexKey();
+    const keys: IndexKey[] = readableVersions(keyring, blindIndexKeyName).map((version) => ({
+      prefix: 'b',
+      derived: columnKey(scope, method, version),
+    }));
+    if (legacyBlindIndexKeyName === undefined) return keys;
+    if (!keyring.has(legacyBlindIndexKeyName)) {
+      throw new KeyNotFound(
+        `legacyBlindIndexKeyName names "${legacyBlindIndexKeyName}", which the keyring does not hold`,
+      );
+    }
+    for (const version of readableVersions(keyring, legacyBlindIndexKeyName)) {
+      const purpose = blindIndexPurpose(scope, method);
+      const derived = keyring.deriveKey(legacyBlindIndexKeyName, purpose, { version });
+      keys.push({ prefix: 'v', derived });
+    }
+    return keys;
+  }
+
   function prepare(value: FieldValue, options: BlindIndexOptions) {
     const scope = blindIndexScope(options);
     const bits = blindIndexBits(options);
     const message = blindIndexMessage(value, options);
     const slow = options.slow === undefined || options.slow === false ? undefined : options.slow;
-    const derived = columnKey(scope, slow === undefined ? 'hmac' : 'argon2id', options.version);
-    return { bits, message, slow, derived };
+    return {
+      scope,
+      bits,
+      message,
+      slow,
+      method: (slow === undefined ? 'hmac' : 'argon2id') as Method,
+    };
+  }
+
+  function computeSync(p: ReturnType<typeof prepare>, { prefix, derived }: IndexKey): string {
+    return p.slow === undefined
+      ? hmacBlindIndex(prefix, derived.key, derived.keyVersion, p.message, p.bits)
+      : argon2BlindIndexSync(prefix, derived.key, derived.keyVersion, p.message, p.bits, p.slow);
+  }
+
+  function computeAsync(p: ReturnType<typeof prepare>, { prefix, derived }: IndexKey) {
+    return p.slow === undefined
+      ? Promise.resolve(hmacBlindIndex(prefix, derived.key, derived.keyVersion, p.message, p.bits))
+      : argon2BlindIndex(prefix, derived.key, derived.keyVersion, p.message, p.bits, p.slow);
+  }
+
+  function primaryKey(p: ReturnType<typeof prepare>, options: BlindIndexOptions): IndexKey {
+    return { prefix: 'b', derived: columnKey(p.scope, p.method, options.version) };
   }
 
   function blindIndex(value: FieldValue, options: BlindIndexOptions): string {
-    const { bits, message, slow, derived } = prepare(value, options);
-    return slow === undefined
-      ? hmacBlindIndex(derived.key, derived.keyVersion, message, bits)
-      : argon2BlindIndexSync(derived.key, derived.keyVersion, message, bits, slow);
+    const p = prepare(value, options);
+    return computeSync(p, primaryKey(p, options));
   }
 
   async function blindIndexAsync(value: FieldValue, options: BlindIndexOptions): Promise<string> {
-    const { bits, message, slow, derived } = prepare(value, options);
-    return slow === undefined
-      ? hmacBlindIndex(derived.key, derived.keyVersion, message, bits)
-      : argon2BlindIndex(derived.key, derived.keyVersion, message, bits, slow);
+    const p = prepare(value, options);
+    return computeAsync(p, primaryKey(p, options));
   }
 
-  function blindIndexVersions(): number[] {
-    return readableVersions(keyring, blindIndexKeyName);
+  function blindIndexCandidates(value: FieldValue, options: BlindIndexOptions): string[] {
+    const p = prepare(value, options);
+    return candidateKeys(p.scope, p.method).map((key) => computeSync(p, key));
+  }
+
+  function blindIndexCandidatesAsync(value: FieldValue, options: BlindIndexOptions) {
+    const p = prepare(value, options);
+    return Promise.all(candidateKeys(p.scope, p.method).map((key) => computeAsync(p, key)));
+  }
+
+  /** The blind-index key's id and primary version; undefined while the keyring has none. */
+  function currentBlindIndexKey(): { keyId: string; keyVersion: number } | undefined {
+    if (!keyring.has(blindIndexKeyName)) return undefined;
+    const info = keyring.info(blindIndexKeyName);
+    return { keyId: info.id, keyVersion: info.primaryVersion };
   }
 
   return {
@@ -126,12 +206,20 @@ export function createSearchKeys(keyring: Keyring, names: SearchKeyNames) {
     deterministicCandidates,
     blindIndex,
     blindIndexAsync,
-    blindIndexVersions,
+    blindIndexCandidates,
+    blindIndexCandidatesAsync,
+    currentBlindIndexKey,
     requireDeterministicKey,
   };
 }
 
 type Method = 'hmac' | 'argon2id';
+
+/** A column key and the prefix its indexes carry (`b`: blind-index key, `v`: legacy). */
+interface IndexKey {
+  readonly prefix: BlindIndexPrefix;
+  readonly derived: DerivedKey;
+}
 
 function nested<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V> {
   return getOrCreate(map, key, () => new Map<string, V>());

@@ -74,7 +74,10 @@ export interface BlindIndexOptions {
   readonly normalize?: boolean | ((value: string) => string);
   /** Argon2id instead of HMAC alone, for low-entropy values (birth dates, 4-digit codes). */
   readonly slow?: boolean | SlowBlindIndexOptions;
-  /** Key version to compute under; default the primary. Used for lookups during rotation. */
+  /**
+   * Version of the blind-index key to compute under; default the primary. Lookups during a
+   * blind-index rotation use `blindIndexCandidates` instead.
+   */
   readonly version?: number;
 }
 
@@ -95,6 +98,8 @@ export interface CurrentKeys {
   readonly randomized: { readonly keyId: string; readonly keyVersion: number };
   /** Absent when no deterministic key is configured. */
   readonly deterministic?: { readonly keyId: string; readonly keyVersion: number };
+  /** The blind-index key's primary (indexes are written under it); absent without one. */
+  readonly blindIndex?: { readonly keyId: string; readonly keyVersion: number };
 }
 
 /**
@@ -107,9 +112,12 @@ export interface FieldCipher {
   encrypt(value: FieldValue, context: FieldContext): string;
   /** Decrypts with the same context used to encrypt; returns the value with its type. */
   decrypt<T extends FieldValue = FieldValue>(ciphertext: string, context: FieldContext): T;
-  /** A short deterministic string for equality lookups (`v<version>.<base64url>`). */
+  /** A short deterministic string for equality lookups (`b<version>.<base64url>`). */
   blindIndex(value: FieldValue, options: BlindIndexOptions): string;
-  /** The blind index under every key version that still decrypts, primary first. */
+  /**
+   * The blind index under every readable blind-index key version, primary first, then under
+   * the legacy key's versions (`legacyBlindIndexKeyName`): `where idx in (…)` during a backfill.
+   */
   blindIndexCandidates(value: FieldValue, options: BlindIndexOptions): string[];
   /** A deterministic column's ciphertext under every version that still decrypts, primary first. */
   deterministicCandidates(value: FieldValue, context: FieldContext): string[];

@@ -19,7 +19,15 @@ export function registerEncryptionCommands(program: Command, lazy: Lazy): void {
       'keyring file: marks current versions and checks every value decrypts',
     )
     .option('--no-decrypt', 'with keys given, read headers only (faster; no tamper check)')
-    .option('--require-current', 'exit 1 unless every value is current and encrypted', false)
+    .option(
+      '--index-columns <a,b>',
+      'blind-index columns: count indexes per blind-index key version and legacy ones',
+    )
+    .option(
+      '--require-current',
+      'exit 1 unless every value is current and encrypted (and every index under the blind-index primary)',
+      false,
+    )
     .option('--json', 'print JSON', false)
     .action(lazy(() => import('./status.js')));
 }

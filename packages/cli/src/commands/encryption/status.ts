@@ -3,10 +3,11 @@ import { print } from '../../output.js';
 import { createProgress } from '../../progress.js';
 import { type CipherFlags, loadCipher } from '../reencrypt/cipher.js';
 import { openTargetDatabase } from '../reencrypt/database.js';
-import { type TargetFlags, targetFrom } from '../reencrypt/target.js';
+import { splitList, type TargetFlags, targetFrom } from '../reencrypt/target.js';
 
 interface Options extends TargetFlags, CipherFlags {
   decrypt: boolean;
+  indexColumns?: string;
   requireCurrent: boolean;
   json: boolean;
 }
@@ -24,6 +25,7 @@ export async function run(options: Options): Promise<number> {
       ...binding,
       ...(cipher === undefined ? {} : { cipher }),
       decrypt: options.decrypt,
+      indexColumns: splitList(options.indexColumns, '--index-columns'),
       onProgress: (done, total) => progress.update(done, total),
     });
     progress.stop();
@@ -47,11 +49,23 @@ export async function run(options: Options): Promise<number> {
             : '  failing to decrypt: not checked (pass --keyring or --transit-key)',
         );
       }
+      for (const index of status.indexes ?? []) {
+        print(`${options.table}.${index.column} (blind index):`);
+        for (const v of index.versions) {
+          const name = v.kind === 'legacy' ? 'legacy (encryption key)' : options.blindIndexKeyName;
+          const current = v.current === undefined ? '' : v.current ? ' (current)' : ' (old)';
+          print(`  ${name} v${v.keyVersion}${current}: ${v.values}`);
+        }
+        print(`  null: ${index.nulls}`);
+        if (index.unrecognised > 0) print(`  not a blind index: ${index.unrecognised}`);
+      }
     }
     const broken = status.columns.some((c) => c.failing > 0 || c.malformed > 0);
-    const outdated = status.columns.some(
-      (c) => c.plaintext > 0 || c.versions.some((v) => v.current !== true),
-    );
+    const outdated =
+      status.columns.some((c) => c.plaintext > 0 || c.versions.some((v) => v.current !== true)) ||
+      (status.indexes ?? []).some(
+        (i) => i.unrecognised > 0 || i.versions.some((v) => v.current !== true),
+      );
     return broken || (options.requireCurrent && outdated) ? ExitCode.finding : ExitCode.ok;
   } finally {
     progress.stop();

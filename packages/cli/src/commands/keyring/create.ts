@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
 import { type AeadAlgorithm, Keyring, writeKeyringFile } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
+import { DEFAULT_BLIND_INDEX_KEY_NAME } from '@custos/core/fields';
 import { warnIfCommittable } from '../../committable.js';
 import { ExitCode } from '../../exit-codes.js';
 import { print } from '../../output.js';
@@ -10,6 +11,7 @@ interface Options {
   name: string;
   algorithm: AeadAlgorithm;
   force: boolean;
+  blindIndex: boolean;
 }
 
 export async function run(options: Options): Promise<number> {
@@ -21,10 +23,14 @@ export async function run(options: Options): Promise<number> {
   }
   const keyring = new Keyring();
   const info = keyring.createKey(options.name, { algorithm: options.algorithm });
+  const blindIndex =
+    options.blindIndex && options.name !== DEFAULT_BLIND_INDEX_KEY_NAME
+      ? keyring.createKey(DEFAULT_BLIND_INDEX_KEY_NAME)
+      : undefined;
   await writeKeyringFile(options.out, keyring);
   await warnIfCommittable(options.out);
   print(
-    `created ${options.out} (mode 0600): key "${info.name}" id ${info.id} ${info.algorithm} v1`,
+    `created ${options.out} (mode 0600): key "${info.name}" id ${info.id} ${info.algorithm} v1${blindIndex === undefined ? '' : `, key "${blindIndex.name}" id ${blindIndex.id} v1 (blind indexes only)`}`,
   );
   return ExitCode.ok;
 }

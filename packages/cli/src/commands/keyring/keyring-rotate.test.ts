@@ -18,7 +18,7 @@ describe('custos keyring rotate', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** The keyring of the docs' Quick start: `default` and `deterministic`. */
+  /** The keyring of the docs' Quick start: `default`, `blind-index` and `deterministic`. */
   async function quickStart() {
     const file = join(dir, `keyring-${n++}.json`);
     expect((await run('keyring', 'create', '--out', file)).code).toBe(0);
@@ -47,7 +47,8 @@ describe('custos keyring rotate', () => {
     expect(rotated.stderr).toMatch(
       /skipped "deterministic" \(deterministic\).*--name deterministic or --all/,
     );
-    expect(await versions(file)).toEqual({ default: 2, deterministic: 1 });
+    expect(rotated.stderr).toMatch(/kept "blind-index".*only with --blind-index/);
+    expect(await versions(file)).toEqual({ default: 2, 'blind-index': 1, deterministic: 1 });
     expect((await stat(file)).mode & 0o777).toBe(0o600);
 
     const after = createFieldCipher({ keyring: await readKeyringFile(file) });
@@ -65,20 +66,25 @@ describe('custos keyring rotate', () => {
     const file = await quickStart();
     const named = await run('keyring', 'rotate', '--file', file, '--name', 'deterministic');
     expect(named).toMatchObject({ code: 0, stderr: '' });
-    expect(await versions(file)).toEqual({ default: 1, deterministic: 2 });
+    expect(await versions(file)).toEqual({ default: 1, 'blind-index': 1, deterministic: 2 });
     const all = await run('keyring', 'rotate', '--file', file, '--all');
     expect(all.code).toBe(0);
     expect(all.stdout.trim().split('\n')).toHaveLength(2);
-    expect(await versions(file)).toEqual({ default: 2, deterministic: 3 });
+    expect(await versions(file)).toEqual({ default: 2, 'blind-index': 1, deterministic: 3 });
   });
 
   it('refuses what it cannot do safely, with exit 2 and nothing written', async () => {
     const file = await quickStart();
-    const both = await run('keyring', 'rotate', '--file', file, '--name', 'default', '--all');
-    expect(both).toMatchObject({
-      code: 2,
-      stderr: expect.stringMatching(/either --name or --all/),
-    });
+    for (const flags of [
+      ['--name', 'default', '--all'],
+      ['--blind-index', '--all'],
+      ['--name', 'default', '--blind-index'],
+    ]) {
+      expect(await run('keyring', 'rotate', '--file', file, ...flags)).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/either --name, --all or --blind-index/),
+      });
+    }
     const unknown = await run('keyring', 'rotate', '--file', file, '--name', 'nope');
     expect(unknown).toMatchObject({ code: 2, stderr: expect.stringMatching(/ERR_KEY_NOT_FOUND/) });
     const onlyDeterministic = join(dir, 'search.json');
@@ -89,6 +95,7 @@ describe('custos keyring rotate', () => {
       'search',
       '--algorithm',
       'aes-256-gcm-siv',
+      '--no-blind-index',
     ];
     expect((await run('keyring', 'create', ...create)).code).toBe(0);
     const skipped = await run('keyring', 'rotate', '--file', onlyDeterministic);
@@ -97,6 +104,51 @@ describe('custos keyring rotate', () => {
       stderr: expect.stringMatching(/only deterministic keys \(search\).*--name, or pass --all/),
     });
     expect(await versions(onlyDeterministic)).toEqual({ search: 1 });
-    expect(await versions(file)).toEqual({ default: 1, deterministic: 1 });
+    expect(await versions(file)).toEqual({ default: 1, 'blind-index': 1, deterministic: 1 });
+    const noBlindIndexKey = await run(
+      'keyring',
+      'rotate',
+      '--file',
+      onlyDeterministic,
+      '--blind-index',
+    );
+    expect(noBlindIndexKey).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/ERR_KEY_NOT_FOUND/),
+    });
+  });
+
+  it('never rotates the blind-index key in a routine rotation: indexes stay; --blind-index rotates it alone', async () => {
+    const file = await quickStart();
+    const email = { table: 'patients', column: 'email', normalize: true };
+    const stored = createFieldCipher({ keyring: await readKeyringFile(file) }).blindIndex(
+      'jane@example.com',
+      email,
+    );
+    expect((await run('keyring', 'rotate', '--file', file)).code).toBe(0);
+    expect((await run('keyring', 'rotate', '--file', file, '--all')).code).toBe(0);
+    const routine = createFieldCipher({ keyring: await readKeyringFile(file) });
+    expect(routine.blindIndex('jane@example.com', email)).toBe(stored);
+
+    const rotated = await run('keyring', 'rotate', '--file', file, '--blind-index');
+    expect(rotated).toMatchObject({ code: 0, stderr: '' });
+    expect(rotated.stdout).toMatch(
+      /rotated "blind-index": v2 is now primary.*blindIndexCandidates.*custos reencrypt --blind-index/,
+    );
+    expect(await versions(file)).toEqual({ default: 3, 'blind-index': 2, deterministic: 2 });
+    const after = createFieldCipher({ keyring: await readKeyringFile(file) });
+    expect(after.blindIndex('jane@example.com', email)).not.toBe(stored);
+    expect(after.blindIndexCandidates('jane@example.com', email)).toContain(stored);
+  });
+
+  it('creates the blind-index key with every keyring, unless asked not to', async () => {
+    const file = join(dir, `keyring-${n++}.json`);
+    const created = await run('keyring', 'create', '--out', file);
+    expect(created.stdout).toMatch(
+      /key "default" id [0-9a-f]{16} aes-256-gcm v1, key "blind-index" id [0-9a-f]{16} v1 \(blind indexes only\)/,
+    );
+    const bare = join(dir, `keyring-${n++}.json`);
+    expect((await run('keyring', 'create', '--out', bare, '--no-blind-index')).code).toBe(0);
+    expect(await versions(bare)).toEqual({ default: 1 });
   });
 });

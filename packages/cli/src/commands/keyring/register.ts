@@ -10,7 +10,9 @@ export function registerKeyringCommands(program: Command, lazy: Lazy): void {
     .description('create, rotate and inspect keyring files (symmetric keys with versions)');
   keyring
     .command('create')
-    .description('create a keyring file (mode 0600) holding one new key')
+    .description(
+      'create a keyring file (mode 0600) holding one new key, and the blind-index key beside it',
+    )
     .requiredOption('-o, --out <file>', 'file to write; refused if it exists unless --force')
     .option('-n, --name <name>', 'name of the key', 'default')
     .addOption(
@@ -19,6 +21,7 @@ export function registerKeyringCommands(program: Command, lazy: Lazy): void {
         .default('aes-256-gcm'),
     )
     .option('-f, --force', 'replace an existing file', false)
+    .option('--no-blind-index', 'leave out the "blind-index" key (blind indexes need it)')
     .action(lazy(() => import('./create.js')));
   keyring
     .command('add')
@@ -38,10 +41,15 @@ export function registerKeyringCommands(program: Command, lazy: Lazy): void {
     )
     .requiredOption('-f, --file <file>', 'keyring file')
     .option('-n, --name <name>', 'rotate only this key (deterministic ones included)')
-    .option('--all', 'rotate every key, deterministic ones included', false)
+    .option('--all', 'rotate every key, deterministic ones included (not "blind-index")', false)
+    .option(
+      '--blind-index',
+      'rotate only the "blind-index" key (deliberate: then custos reencrypt --blind-index)',
+      false,
+    )
     .addHelpText(
       'after',
-      '\nWithout --name or --all, every randomised key rotates and deterministic (aes-256-gcm-siv)\nkeys are skipped: until custos reencrypt has run, equality lookups on a deterministic column\nmatch only the version they are computed under (use deterministicCandidates meanwhile).',
+      '\nWithout --name or --all, every randomised key rotates and deterministic (aes-256-gcm-siv)\nkeys are skipped: until custos reencrypt has run, equality lookups on a deterministic column\nmatch only the version they are computed under (use deterministicCandidates meanwhile).\nThe "blind-index" key rotates only with --blind-index (or --name blind-index): every index\nthen needs rewriting (custos reencrypt --blind-index), lookups use blindIndexCandidates meanwhile.',
     )
     .action(lazy(() => import('./rotate.js')));
   keyring

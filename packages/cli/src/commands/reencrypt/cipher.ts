@@ -13,6 +13,7 @@ export interface CipherFlags extends ServerFlags {
   kmsFile?: string;
   keyName: string;
   deterministicKeyName: string;
+  blindIndexKeyName: string;
 }
 
 /**
@@ -40,6 +41,7 @@ export async function loadCipher(flags: CipherFlags): Promise<AnyFieldCipher | u
           keyring,
           keyName: flags.keyName,
           deterministicKeyName: flags.deterministicKeyName,
+          blindIndexKeyName: flags.blindIndexKeyName,
         });
   }
   const kms =
@@ -53,6 +55,6 @@ export async function loadCipher(flags: CipherFlags): Promise<AnyFieldCipher | u
     kms,
     ...(keyring === undefined ? {} : { keyring }),
     deterministicKeyName: flags.deterministicKeyName,
-    blindIndexKeyName: flags.keyName,
+    blindIndexKeyName: flags.blindIndexKeyName,
   });
 }

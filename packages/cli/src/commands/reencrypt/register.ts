@@ -26,6 +26,11 @@ export function addTargetOptions(command: Command): Command {
       'deterministic',
     )
     .option(
+      '--blind-index-key-name <name>',
+      'keyring key of blind indexes (never the encryption key)',
+      'blind-index',
+    )
+    .option(
       '--transit-key <name>',
       'KMS mode: transit key wrapping the data keys, on the server at CUSTOS_ADDR (token CUSTOS_TOKEN; VAULT_ADDR/VAULT_TOKEN also read)',
     )
@@ -46,7 +51,7 @@ export function registerReencryptCommand(program: Command, lazy: Lazy): void {
       )
       .addHelpText(
         'after',
-        "\nKeys: --keyring <file> (keyring mode), or --transit-key <name> (KMS mode: data keys wrapped by\nthe server's transit engine, or by a local KMS file with --kms-file), with --keyring alongside\nfor deterministic columns.",
+        "\nKeys: --keyring <file> (keyring mode), or --transit-key <name> (KMS mode: data keys wrapped by\nthe server's transit engine, or by a local KMS file with --kms-file), with --keyring alongside\nfor deterministic columns.\nBlind indexes: after custos keyring rotate --blind-index (or to move legacy indexes derived from the\nencryption key), --blind-index email=email_bidx recomputes every index not under the blind-index key's\nprimary from the decrypted value, resumably; --retire-old-versions then retires the older versions.",
       ),
   )
     .option(
@@ -59,6 +64,18 @@ export function registerReencryptCommand(program: Command, lazy: Lazy): void {
     .option('--deterministic <a,b>', 'columns whose plaintext is encrypted deterministically')
     .option('--pad-block <bytes>', 'pad plaintext being encrypted to a multiple of this size')
     .option('--no-verify', 'skip the final pass that checks every row decrypts under the primary')
+    .option(
+      '--blind-index <column=index,…>',
+      'rewrite these blind indexes under the blind-index key primary instead of re-encrypting (e.g. email=email_bidx)',
+    )
+    .option('--index-normalize', 'the blind indexes were computed with normalize: true', false)
+    .option('--index-bits <bits>', 'bits the blind indexes keep (default 64)')
+    .option('--index-slow', 'the blind indexes are slow (Argon2id, default parameters)', false)
+    .option(
+      '--retire-old-versions',
+      'after a complete --blind-index run, disable the older blind-index key versions in --keyring (refused while any row is not done)',
+      false,
+    )
     .option('--json', 'print the report as JSON', false)
     .action(lazy(() => import('./run.js')));
 }

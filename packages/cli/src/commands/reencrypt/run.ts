@@ -2,11 +2,16 @@ import { CustosError } from '@custos/core/errors';
 import { ExitCode } from '../../exit-codes.js';
 import { print, warn } from '../../output.js';
 import { createProgress, type Progress } from '../../progress.js';
+import {
+  type BlindIndexFlags,
+  blindIndexesFrom,
+  retireOldBlindIndexVersions,
+} from './blind-index-flags.js';
 import { type CipherFlags, loadCipher } from './cipher.js';
 import { openTargetDatabase } from './database.js';
 import { splitList, type TargetFlags, targetFrom } from './target.js';
 
-interface Options extends TargetFlags, CipherFlags {
+interface Options extends TargetFlags, CipherFlags, BlindIndexFlags {
   batch: string;
   dryRun: boolean;
   encryptPlaintext: boolean;
@@ -19,6 +24,16 @@ interface Options extends TargetFlags, CipherFlags {
 export async function run(options: Options): Promise<number> {
   const { reencryptTable } = await import('@custos/reencrypt');
   const { target, binding } = targetFrom(options);
+  const blindIndexes = blindIndexesFrom(options, target.columns);
+  if (
+    options.retireOldVersions &&
+    (options.keyring === undefined || options.dryRun || !options.verify)
+  ) {
+    throw new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      '--retire-old-versions needs --keyring (the file it retires versions in) and a verified run (no --dry-run, no --no-verify)',
+    );
+  }
   const cipher = await loadCipher(options);
   if (cipher === undefined) {
     throw new CustosError(
@@ -46,6 +61,7 @@ export async function run(options: Options): Promise<number> {
         ? {}
         : { padding: { blockBytes: integer(options.padBlock, '--pad-block') } }),
       verify: options.verify,
+      ...(blindIndexes === undefined ? {} : { blindIndexes }),
       signal: controller.signal,
       onProgress: ({ phase, rowsDone, rowsTotal }) => {
         if (progress?.phase !== phase) {
@@ -58,7 +74,16 @@ export async function run(options: Options): Promise<number> {
     progress?.bar.stop();
     const { stats } = report;
     if (options.json) print(JSON.stringify(report, null, 2));
-    else {
+    else if (blindIndexes !== undefined) {
+      print(
+        `${options.dryRun ? 'dry run: ' : ''}${stats.rows} rows in ${database.description}${report.resumed ? ' (resumed)' : ''}: ${stats.reencrypted} blind indexes rewritten, ${stats.current} already current, ${stats.nulls} null, ${stats.plaintext} plaintext values (no index written), ${stats.failed} failing, ${stats.conflicts} rows changed by the application meanwhile (kept)`,
+      );
+      if (!options.dryRun && options.verify) {
+        print(
+          `verified: ${stats.verified} indexes current and recomputed equal, ${stats.verifyFailed} not`,
+        );
+      }
+    } else {
       print(
         `${options.dryRun ? 'dry run: ' : ''}${stats.rows} rows in ${database.description}${report.resumed ? ' (resumed)' : ''}: ${stats.reencrypted} values re-encrypted, ${stats.encrypted} encrypted, ${stats.current} already current, ${stats.nulls} null, ${stats.plaintext} plaintext left, ${stats.failed} failing, ${stats.conflicts} rows changed by the application meanwhile (kept)`,
       );
@@ -73,7 +98,23 @@ export async function run(options: Options): Promise<number> {
         `custos: ${stats.plaintext} plaintext values left; add --encrypt-plaintext to encrypt them`,
       );
     }
+    if (report.complete && options.retireOldVersions) {
+      const version = (await cipher.currentKeys()).blindIndex?.keyVersion as number;
+      const retired = await retireOldBlindIndexVersions(
+        options.keyring as string,
+        options.blindIndexKeyName,
+        version,
+      );
+      print(
+        retired.length === 0
+          ? `"${options.blindIndexKeyName}" has no older version to retire`
+          : `retired "${options.blindIndexKeyName}" ${retired.map((v) => `v${v}`).join(', ')} (disabled): reload the keyring in every application instance; lookups now compute one index`,
+      );
+    }
     if (options.dryRun || !options.verify || report.complete) return ExitCode.ok;
+    if (options.retireOldVersions) {
+      warn('custos: older blind-index key versions kept: some rows are not done');
+    }
     warn(
       'custos: verification found values that fail to decrypt or are not under the primary; see custos encryption status [ERR_REENCRYPT_INCOMPLETE]',
     );

@@ -28,6 +28,7 @@ interface DB {
 
 const keyring = new Keyring();
 keyring.createKey('default');
+keyring.createKey('blind-index');
 const fc = createFieldCipher({ keyring });
 const patients: TableEncryption = {
   table: 'patients',
@@ -75,6 +76,56 @@ function behaviour(name: string, dialect: () => Dialect) {
       expect(rows[1]?.email).toBeNull();
       expect(rows[1]?.email_bidx).toBeNull();
       expect(JSON.stringify(rows)).not.toContain('078-05-1120');
+    });
+
+    it('finds rows by blind index across key rotations: an encryption-key rotation changes nothing, a blind-index rotation is covered by the candidates', async () => {
+      // A keyring of its own: rotating the shared one would change the other tests' indexes.
+      const own = new Keyring();
+      own.createKey('default');
+      own.createKey('blind-index');
+      const contacts: TableEncryption = { ...patients, table: 'contacts' };
+      const contactCodec = createRowCodec(createFieldCipher({ keyring: own }), contacts);
+      // The same connection, with a plugin of its own (destroying a second instance would end
+      // the shared pool).
+      const cdb = (raw() as unknown as Kysely<Record<string, Record<string, unknown>>>).withPlugin(
+        createFieldEncryptionPlugin({
+          cipher: createFieldCipher({ keyring: own }),
+          tables: [contacts],
+        }),
+      );
+      try {
+        await sql.raw(DDL[0]?.replace('patients', 'contacts') as string).execute(cdb);
+        const add = (id: string, email: string) =>
+          cdb.insertInto('contacts').values({ id, clinic_id: 'c1', ssn: '1', email }).execute();
+        const byIndex = async (email: string) =>
+          (
+            await cdb
+              .selectFrom('contacts')
+              .select('id')
+              .where('email_bidx', 'in', contactCodec.blindIndexCandidates('email', email, 'c1'))
+              .orderBy('id')
+              .execute()
+          ).map((r) => r.id);
+        await add('a', 'same@example.com');
+        own.rotate('default');
+        await add('b', 'same@example.com');
+        // Equality on the one index still finds rows written before the rotation.
+        const equal = await cdb
+          .selectFrom('contacts')
+          .select('id')
+          .where('email_bidx', '=', contactCodec.blindIndex('email', 'same@example.com', 'c1'))
+          .orderBy('id')
+          .execute();
+        expect(equal.map((r) => r.id)).toEqual(['a', 'b']);
+        own.rotate('blind-index');
+        await add('c', 'same@example.com');
+        expect(await byIndex('SAME@example.com')).toEqual(['a', 'b', 'c']);
+        expect(() => contactCodec.blindIndexCandidates('email', 'same@example.com')).toThrow(
+          expect.objectContaining({ code: 'ERR_FIELD_CONTEXT_MISSING' }),
+        );
+      } finally {
+        await sql.raw('drop table contacts').execute(cdb);
+      }
     });
 
     it('decrypts selected rows, including aliased columns, and finds rows by blind index', async () => {
