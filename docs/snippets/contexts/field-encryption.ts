@@ -1,0 +1,108 @@
+/**
+ * docs/field-encryption.md: the Quick start's `keyring.json` in the working directory, the
+ * cipher it gives (`fc`), a SQLite `patients` table for the row helpers and the backfill (three
+ * rows under an old blind-index version), PostgreSQL tables `users` and `patients` in the run's
+ * schema (`pool`, `DATABASE_URL`), and a custos dev server with transit key `phi`.
+ */
+import { randomUUID } from 'node:crypto';
+import { readKeyringFile, writeKeyringFile } from '@custos/core/crypto';
+import { createFieldCipher, createRowCodec } from '@custos/core/fields';
+import { LocalKms } from '@custos/core/kms';
+import Database from 'better-sqlite3';
+import { SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { postgresUrlForRun, startDevServer, workDir, writeQuickStartKeyring } from '../support.js';
+
+// Rotated once, so that the retirement step has an old version to retire.
+const quickStart = await writeQuickStartKeyring();
+quickStart.rotate('default');
+await writeKeyringFile('keyring.json', quickStart);
+export const keyring = await readKeyringFile('keyring.json');
+export const fc = createFieldCipher({ keyring });
+
+// The application's own values.
+export const patient = { id: randomUUID() };
+export const other = { id: randomUUID() };
+export const clinic = { id: 'clinic-1' };
+export const id = randomUUID();
+export const clinicId = 'clinic-1';
+export const tenantId = clinicId;
+export const rowId = id;
+export const ssn = '078-05-1120';
+export const dob = new Date('1990-04-01');
+export const birthDate = dob;
+export const email = 'Jane@Example.com';
+export const address = 'jane@example.com';
+export const input = ' JANE@example.com';
+export const note = 'Allergic to penicillin';
+
+// SQLite: the row helpers, the Kysely plugin and the backfill.
+export const db = new Database(':memory:');
+db.exec(
+  `create table patients (id, clinic_id text, ssn text, dob text, email text, email_bidx text)`,
+);
+export const dialect = new SqliteDialect({ database: db });
+/** The Kysely schema of the `patients` table. */
+export interface DB {
+  patients: {
+    id: string | number;
+    clinic_id: string;
+    ssn: string | null;
+    dob: string | null;
+    email: string | null;
+    email_bidx: string | null;
+  };
+}
+/** The row codec of the "Plain rows" section. */
+export const patients = createRowCodec(fc, {
+  table: 'patients',
+  idColumn: 'id',
+  tenantColumn: 'clinic_id',
+  columns: {
+    ssn: true,
+    dob: { padding: { blockBytes: 16 } },
+    email: { deterministic: true, blindIndex: { indexColumn: 'email_bidx', normalize: true } },
+  },
+});
+// Rows whose blind index is of an older version, for the backfill to rewrite.
+for (const n of [1, 2, 3]) {
+  const row = patients.encryptRow({
+    id: n,
+    clinic_id: clinicId,
+    ssn,
+    dob,
+    email: `p${n}@example.com`,
+  });
+  db.prepare(
+    'insert into patients (id, clinic_id, ssn, dob, email, email_bidx) values (?, ?, ?, ?, ?, ?)',
+  ).run(row.id, row.clinic_id, row.ssn, row.dob, row.email, 'v0.stale');
+}
+
+// PostgreSQL: the blind-index example (`pool`) and Drizzle (`DATABASE_URL`).
+process.env.DATABASE_URL = await postgresUrlForRun();
+export const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+await pool.query(
+  'create table if not exists users (id text primary key, email text, email_bidx text)',
+);
+await pool.query(
+  'create table if not exists patients (id uuid primary key, ssn text, birth_date text, email text)',
+);
+
+// The custos server, for KMS mode: transit key `phi`; `kms.json` for the local KMS.
+const server = await startDevServer();
+process.env.CUSTOS_ADDR = server.url;
+export const token = 'root';
+const created = await fetch(`${server.url}/v1/transit/keys/phi`, {
+  method: 'POST',
+  headers: { 'x-vault-token': token },
+});
+if (!created.ok) throw new Error(`creating transit key phi: ${created.status}`);
+const local = await LocalKms.open(`${workDir}/kms.json`);
+local.createKey('phi');
+await local.save();
+
+export async function finish(): Promise<void> {
+  db.close();
+  await pool.end();
+  await server.close();
+}
