@@ -2,8 +2,8 @@
  * Turns a documentation snippet into a module that type-checks and runs: the snippet as
  * written, preceded by an import of the names its document's context module provides (the
  * application's own objects: a Redis client, a database, a logged-in user…) and followed by
- * the context's `finish()`, which checks what the snippet set up (a route answers) and closes
- * the context's connections.
+ * the context's `finish(exports)`, which checks what the snippet set up (a route answers, an
+ * exported route handler serves a request) and closes the context's connections.
  *
  * A context lives in `contexts/<doc>.ts` (`docs/tokens.md` → `contexts/tokens.ts`,
  * `docs/recipes/express.md` → `contexts/recipes/express.ts`, `packages/reencrypt/README.md` →
@@ -79,6 +79,26 @@ export function declaredNames(code: string): Set<string> {
   return names;
 }
 
+/** The values a snippet exports (`export const|function|class`), handed to `finish()`. */
+export function exportedValueNames(code: string): string[] {
+  const file = ts.createSourceFile('snippet.ts', code, ts.ScriptTarget.Latest, true);
+  const names: string[] = [];
+  for (const statement of file.statements) {
+    const exported = ts
+      .getModifiers(statement as ts.HasModifiers)
+      ?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+    if (!exported) continue;
+    if (ts.isVariableStatement(statement))
+      for (const d of statement.declarationList.declarations) names.push(...bindingNames(d.name));
+    else if (
+      (ts.isFunctionDeclaration(statement) || ts.isClassDeclaration(statement)) &&
+      statement.name
+    )
+      names.push(statement.name.text);
+  }
+  return names;
+}
+
 function bindingNames(name: ts.BindingName): string[] {
   if (ts.isIdentifier(name)) return [name.text];
   return name.elements.flatMap((e) => (ts.isOmittedExpression(e) ? [] : bindingNames(e.name)));
@@ -114,6 +134,6 @@ export function assembleSnippet(
       ? []
       : [`import { ${specifiers.join(', ')} } from '${context.importPath}';`]),
   ].join('\n');
-  const tail = hasFinish ? `\nawait ${FINISH}();\n` : '';
+  const tail = hasFinish ? `\nawait ${FINISH}({ ${exportedValueNames(code).join(', ')} });\n` : '';
   return `${head}\n// ---- the snippet, as the document has it ----\n${code}\n// ---- end ----\n${tail}\nexport {};\n`;
 }

@@ -47,7 +47,7 @@ const NEEDS: Record<string, readonly ('postgres' | 'redis')[]> = {
 };
 
 /** How long one snippet may run before it counts as hanging. */
-const RUN_TIMEOUT_MS = 30_000;
+const RUN_TIMEOUT_MS = 120_000;
 
 interface Prepared extends DocSnippet {
   readonly id: string;

@@ -87,7 +87,7 @@ export async function serveJson(body: () => unknown): Promise<{ url: string; ser
 export async function fetchWithin(
   url: string,
   init: RequestInit = {},
-  ms = 5000,
+  ms = 15_000,
 ): Promise<Response> {
   try {
     return await fetch(url, { ...init, signal: AbortSignal.timeout(ms) });
@@ -107,3 +107,6 @@ export function check(condition: unknown, what: string): asserts condition {
 export function writeWorkFile(name: string, text: string, mode = 0o600): Promise<void> {
   return writeFile(join(workDir, name), text, { mode });
 }
+
+/** What a snippet exports (route handlers, a module class), handed to its context's `finish`. */
+export type SnippetExports = Record<string, unknown>;

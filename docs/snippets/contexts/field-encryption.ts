@@ -11,7 +11,13 @@ import { LocalKms } from '@custos/core/kms';
 import Database from 'better-sqlite3';
 import { SqliteDialect } from 'kysely';
 import pg from 'pg';
-import { postgresUrlForRun, startDevServer, workDir, writeQuickStartKeyring } from '../support.js';
+import {
+  postgresUrlForRun,
+  type SnippetExports,
+  startDevServer,
+  workDir,
+  writeQuickStartKeyring,
+} from '../support.js';
 
 // Rotated once, so that the retirement step has an old version to retire.
 const quickStart = await writeQuickStartKeyring();
@@ -101,7 +107,7 @@ const local = await LocalKms.open(`${workDir}/kms.json`);
 local.createKey('phi');
 await local.save();
 
-export async function finish(): Promise<void> {
+export async function finish(_snippet: SnippetExports): Promise<void> {
   db.close();
   await pool.end();
   await server.close();

@@ -9,7 +9,7 @@ import { Socket } from 'node:net';
 import { hashPassword } from '@custos/core/passwords';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import { check } from '../support.js';
+import { check, type SnippetExports } from '../support.js';
 
 export const form = { email: 'nurse@example.com', password: 'correct horse battery staple' };
 export const user = {
@@ -42,6 +42,6 @@ export function show(key: string): void {
 }
 export const pair = { accessToken: `eyJ${randomBytes(24).toString('base64url')}` };
 
-export async function finish(): Promise<void> {
+export async function finish(_snippet: SnippetExports): Promise<void> {
   await db.destroy();
 }

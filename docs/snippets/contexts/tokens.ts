@@ -14,7 +14,15 @@ import {
   writeJwtKeysetFile,
 } from '@custos/core/tokens';
 import express from 'express';
-import { check, fetchWithin, listen, redisForRun, serveJson, workDir } from '../support.js';
+import {
+  check,
+  fetchWithin,
+  listen,
+  redisForRun,
+  type SnippetExports,
+  serveJson,
+  workDir,
+} from '../support.js';
 
 export const keyset = await JwtKeyset.generate('ES256');
 process.env.JWT_KEYS_FILE = join(workDir, 'jwt-keys.json');
@@ -38,7 +46,7 @@ const session = await issuer.issueTokenPair({ subject: user.id, claims: { role: 
 export const bearerToken = session.accessToken;
 export const refreshToken = session.refreshToken;
 
-export async function finish(): Promise<void> {
+export async function finish(_snippet: SnippetExports): Promise<void> {
   const server = createServer(app);
   try {
     const url = await listen(server);

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { LocalKms } from '@custos/core/kms';
-import { check, fetchWithin, startDevServer, workDir } from '../support.js';
+import { check, fetchWithin, type SnippetExports, startDevServer, workDir } from '../support.js';
 
 const server = await startDevServer();
 process.env.CUSTOS_ADDR = server.url;
@@ -14,7 +14,7 @@ export const kms = await LocalKms.open(join(workDir, 'kms.json'));
 kms.createKey('patients', { exportable: true, allowPlaintextBackup: true });
 await kms.save();
 
-export async function finish(): Promise<void> {
+export async function finish(_snippet: SnippetExports): Promise<void> {
   try {
     // Where a snippet moved the key, the server now holds it.
     const response = await fetchWithin(`${server.url}/v1/transit/keys/patients`, {

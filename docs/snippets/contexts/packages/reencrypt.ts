@@ -7,6 +7,7 @@ import { Keyring } from '@custos/core/crypto';
 import { createFieldCipher, createRowCodec } from '@custos/core/fields';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
+import type { SnippetExports } from '../../support.js';
 
 const sqlite = new Database(':memory:');
 sqlite.exec('create table patients (id integer primary key, ssn text, email text)');
@@ -27,6 +28,6 @@ for (const id of [1, 2, 3])
 keyring.rotate('default');
 export const cipher = createFieldCipher({ keyring });
 
-export async function finish(): Promise<void> {
+export async function finish(_snippet: SnippetExports): Promise<void> {
   await db.destroy();
 }
