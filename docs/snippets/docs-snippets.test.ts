@@ -13,7 +13,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
@@ -45,6 +45,12 @@ const NEEDS: Record<string, readonly ('postgres' | 'redis')[]> = {
   'recipes/nestjs': ['redis'],
   'recipes/prisma': [],
 };
+
+/**
+ * Documents whose examples are type-checked as the framework's own projects compile them
+ * (`moduleResolution: bundler`, as create-next-app writes it), not with Node's resolution.
+ */
+const BUNDLER_DOCS = new Set(['docs/recipes/nextjs.md']);
 
 /** How long one snippet may run before it counts as hanging. */
 const RUN_TIMEOUT_MS = 120_000;
@@ -80,40 +86,45 @@ async function writeGenerated(): Promise<void> {
   }
   // What an application compiles with: strict, Node's own module resolution. Decorators as
   // NestJS needs them (they change nothing for the other snippets).
-  const tsconfig = {
-    compilerOptions: {
-      target: 'ES2023',
-      lib: ['ES2023', 'DOM', 'DOM.Iterable'],
-      module: 'nodenext',
-      moduleResolution: 'nodenext',
-      strict: true,
-      types: ['node'],
-      skipLibCheck: true,
-      noEmit: true,
-      experimentalDecorators: true,
-      emitDecoratorMetadata: true,
-      jsx: 'react-jsx',
-    },
-    include: ['*.ts'],
+  const compilerOptions = {
+    target: 'ES2023',
+    lib: ['ES2023', 'DOM', 'DOM.Iterable'],
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    strict: true,
+    types: ['node'],
+    skipLibCheck: true,
+    noEmit: true,
+    experimentalDecorators: true,
+    emitDecoratorMetadata: true,
   };
+  const bundled = snippets.filter((s) => BUNDLER_DOCS.has(s.doc)).map((s) => basename(s.file));
+  const tsconfig = { compilerOptions, include: ['*.ts'], exclude: bundled };
   await writeFile(join(generated, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
+  // A Next.js app compiles as create-next-app sets it up: the bundler's module resolution.
+  const nextConfig = {
+    compilerOptions: { ...compilerOptions, module: 'esnext', moduleResolution: 'bundler' },
+    files: bundled,
+  };
+  await writeFile(join(generated, 'tsconfig.bundler.json'), JSON.stringify(nextConfig, null, 2));
 }
 
-/** tsc's diagnostics, by file (absolute path). */
+/** tsc's diagnostics, by file (absolute path): both projects, side by side. */
 async function typeCheck(): Promise<Map<string, string[]>> {
-  let output = '';
-  try {
-    await run(
-      process.execPath,
-      [tsc, '-p', join(generated, 'tsconfig.json'), '--pretty', 'false'],
-      {
+  const project = async (name: string) => {
+    try {
+      await run(process.execPath, [tsc, '-p', join(generated, name), '--pretty', 'false'], {
         cwd: root,
         maxBuffer: 16 * 1024 * 1024,
-      },
-    );
-  } catch (error) {
-    output = String((error as { stdout?: string }).stdout ?? error);
-  }
+      });
+      return '';
+    } catch (error) {
+      return String((error as { stdout?: string }).stdout ?? error);
+    }
+  };
+  const output = (
+    await Promise.all([project('tsconfig.json'), project('tsconfig.bundler.json')])
+  ).join('\n');
   const byFile = new Map<string, string[]>();
   let last = '';
   for (const line of output.split('\n')) {
