@@ -12,7 +12,11 @@ import { REDIS_URL } from '@custos/test-support/services';
 import { check, fetchWithin, workDir } from './support.js';
 
 /** The user the recipes' `findUserByEmail` knows. */
-export const recipeUser = { id: 'user-42', email: 'nurse@example.com', password: randomBytes(12).toString('hex') };
+export const recipeUser = {
+  id: 'user-42',
+  email: 'nurse@example.com',
+  password: randomBytes(12).toString('hex'),
+};
 
 /** Writes the keyset file and sets what the recipes read from the environment. */
 export async function prepareRecipeEnvironment(): Promise<{ baseUrl: string }> {
@@ -103,7 +107,9 @@ function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
       );
     });
   });

@@ -5,7 +5,11 @@
  * the Edge verifier (a good token, a forged one). The process then exits: the route module
  * keeps its Redis connection, as in a running server.
  */
-import { createRedisRevocationStore, createTokenService, readJwtKeysetFile } from '@custos/core/tokens';
+import {
+  createRedisRevocationStore,
+  createTokenService,
+  readJwtKeysetFile,
+} from '@custos/core/tokens';
 import { Redis } from 'ioredis';
 import { NextRequest } from 'next/server.js';
 import { prepareRecipeEnvironment, recipeUser, userDirectory } from '../../recipes-http.js';
@@ -39,7 +43,9 @@ export async function finish(snippet: SnippetExports): Promise<void> {
     check((await DELETE(withCookie(session))).status === 204, 'log out');
     check((await GET(withCookie(session))).status === 401, 'a logged-out session is 401');
   } else {
-    const redis = new Redis(process.env.REDIS_URL ?? '', { keyPrefix: process.env.REDIS_KEY_PREFIX ?? '' });
+    const redis = new Redis(process.env.REDIS_URL ?? '', {
+      keyPrefix: process.env.REDIS_KEY_PREFIX ?? '',
+    });
     const service = createTokenService({
       keys,
       issuer: 'https://web.example.com',
