@@ -38,12 +38,10 @@ const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
 const NEEDS: Record<string, readonly ('postgres' | 'redis')[]> = {
   tokens: ['redis'],
   'field-encryption': ['postgres'],
-  'passwords-and-api-keys': ['postgres'],
   'recipes/express': ['redis'],
   'recipes/fastify': ['redis'],
   'recipes/nextjs': ['redis'],
   'recipes/nestjs': ['redis'],
-  'recipes/prisma': [],
 };
 
 /**
@@ -208,7 +206,12 @@ describe('documentation examples', () => {
     // Each run gets a PostgreSQL schema of its own (runs go two at a time).
     const outcomes = await pool(
       runnable.map(
-        (s, i) => () => runSnippet(s, { ...env, CUSTOS_DOCS_PG_SCHEMA: `${schema}_${i}` }),
+        (s, i) => () =>
+          runSnippet(s, {
+            ...env,
+            CUSTOS_DOCS_PG_SCHEMA: `${schema}_${i}`,
+            CUSTOS_DOCS_SNIPPET_CODE: s.code,
+          }),
       ),
     );
     runSchemas.push(...runnable.map((_, i) => `${schema}_${i}`));

@@ -15,6 +15,15 @@ import pg from 'pg';
 /** The snippet's working directory: a fresh temporary directory per run. */
 export const workDir = process.cwd();
 
+/**
+ * Whether the snippet being run mentions `word` (a whole word of its source), so that a context
+ * starts an expensive service (a server, a database) only for the snippets that use it.
+ */
+export function snippetMentions(...words: string[]): boolean {
+  const code = process.env.CUSTOS_DOCS_SNIPPET_CODE ?? '';
+  return words.some((word) => new RegExp(`\\b${word}\\b`).test(code));
+}
+
 /** The PostgreSQL schema of this run (created on first use), from the test. */
 export function pgSchema(): string {
   const schema = process.env.CUSTOS_DOCS_PG_SCHEMA;

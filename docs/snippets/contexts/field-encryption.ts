@@ -14,6 +14,7 @@ import pg from 'pg';
 import {
   postgresUrlForRun,
   type SnippetExports,
+  snippetMentions,
   startDevServer,
   workDir,
   writeQuickStartKeyring,
@@ -84,25 +85,29 @@ for (const n of [1, 2, 3]) {
   ).run(row.id, row.clinic_id, row.ssn, row.dob, row.email, 'v0.stale');
 }
 
-// PostgreSQL: the blind-index example (`pool`) and Drizzle (`DATABASE_URL`).
-process.env.DATABASE_URL = await postgresUrlForRun();
+// PostgreSQL, for the snippets that use it: the blind-index example (`pool`) and Drizzle
+// (`DATABASE_URL`).
+const usesPostgres = snippetMentions('pool', 'DATABASE_URL');
+if (usesPostgres) process.env.DATABASE_URL = await postgresUrlForRun();
 export const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
-await pool.query(
-  'create table if not exists users (id text primary key, email text, email_bidx text)',
-);
-await pool.query(
-  'create table if not exists patients (id uuid primary key, ssn text, birth_date text, email text)',
-);
+if (usesPostgres) {
+  await pool.query('create table users (id text primary key, email text, email_bidx text)');
+  await pool.query(
+    'create table patients (id uuid primary key, ssn text, birth_date text, email text)',
+  );
+}
 
-// The custos server, for KMS mode: transit key `phi`; `kms.json` for the local KMS.
-const server = await startDevServer();
-process.env.CUSTOS_ADDR = server.url;
+// The custos server with transit key `phi` (KMS mode), and `kms.json` for the local KMS.
+const server = snippetMentions('token', 'transitDataKeys') ? await startDevServer() : undefined;
 export const token = 'root';
-const created = await fetch(`${server.url}/v1/transit/keys/phi`, {
-  method: 'POST',
-  headers: { 'x-vault-token': token },
-});
-if (!created.ok) throw new Error(`creating transit key phi: ${created.status}`);
+if (server) {
+  process.env.CUSTOS_ADDR = server.url;
+  const created = await fetch(`${server.url}/v1/transit/keys/phi`, {
+    method: 'POST',
+    headers: { 'x-vault-token': token },
+  });
+  if (!created.ok) throw new Error(`creating transit key phi: ${created.status}`);
+}
 const local = await LocalKms.open(`${workDir}/kms.json`);
 local.createKey('phi');
 await local.save();
@@ -110,5 +115,5 @@ await local.save();
 export async function finish(_snippet: SnippetExports): Promise<void> {
   db.close();
   await pool.end();
-  await server.close();
+  await server?.close();
 }
