@@ -5,13 +5,20 @@
  * schema (`pool`, `DATABASE_URL`), and a custos dev server with transit key `phi`.
  */
 import { randomUUID } from 'node:crypto';
-import { readKeyringFile, writeKeyringFile } from '@custos/core/crypto';
+import {
+  loadKeyring,
+  readKeyringFile,
+  serializeKeyring,
+  writeKeyringFile,
+} from '@custos/core/crypto';
+import { isCustosError } from '@custos/core/errors';
 import { createFieldCipher, createRowCodec } from '@custos/core/fields';
 import { LocalKms } from '@custos/core/kms';
 import Database from 'better-sqlite3';
 import { SqliteDialect } from 'kysely';
 import pg from 'pg';
 import {
+  check,
   postgresUrlForRun,
   type SnippetExports,
   snippetMentions,
@@ -112,7 +119,28 @@ const local = await LocalKms.open(`${workDir}/kms.json`);
 local.createKey('phi');
 await local.save();
 
+// A value under version 1 of `default`, for the retirement step to retire.
+const underVersionOne = createFieldCipher({ keyring: await readKeyringFile('keyring.json') });
+const retiredWhere = { table: 'patients', column: 'ssn', rowId: 'old-row' };
+const underOld = (() => {
+  const old = loadKeyring(serializeKeyring(keyring));
+  old.setPrimary('default', 1);
+  return createFieldCipher({ keyring: old }).encrypt(ssn, retiredWhere);
+})();
+
 export async function finish(_snippet: SnippetExports): Promise<void> {
+  if (snippetMentions('setMinDecryptionVersion')) {
+    // The retirement step took effect in the file: version 1 no longer decrypts.
+    const retired = createFieldCipher({ keyring: await readKeyringFile('keyring.json') });
+    check(underVersionOne.decrypt(underOld, retiredWhere) === ssn, 'v1 decrypted before');
+    let refused = '';
+    try {
+      retired.decrypt(underOld, retiredWhere);
+    } catch (error) {
+      refused = isCustosError(error) ? error.code : String(error);
+    }
+    check(refused === 'ERR_KEY_DISABLED', `a retired version is refused (${refused})`);
+  }
   db.close();
   await pool.end();
   await server?.close();
