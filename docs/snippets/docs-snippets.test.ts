@@ -234,7 +234,7 @@ describe('documentation examples', () => {
     } finally {
       redis.disconnect();
     }
-  });
+  }, 120_000);
 
   it('finds the examples of every guide (the extractor is not silently blind)', () => {
     const docs = new Set(snippets.map((s) => s.doc));
