@@ -4,7 +4,12 @@ export default defineConfig({
   test: {
     // Unit tests sit beside the code (`src/**/*.test.ts`); end-to-end and cross-package tests in
     // each package's `test/`.
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'packages/*/test/**/*.test.ts',
+      // The documentation's examples, type-checked and run (docs/snippets/).
+      'docs/snippets/*.test.ts',
+    ],
     // Tests import sibling packages through their built `dist` (npm test builds first).
     environment: 'node',
     testTimeout: 20_000,

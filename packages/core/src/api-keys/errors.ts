@@ -17,7 +17,8 @@ export type ApiKeyRejectionCode =
  * @example
  * ```ts
  * try {
- *   const record = await apiKeys.verifyApiKey(req.headers['x-api-key']);
+ *   const presented = request.headers['x-api-key']; // Fastify: string | string[] | undefined
+ *   const record = await apiKeys.verifyApiKey(typeof presented === 'string' ? presented : '');
  * } catch (err) {
  *   if (err instanceof ApiKeyRejected) return reply.code(err.code === 'ERR_API_KEY_SCOPE' ? 403 : 401).send();
  *   throw err;

@@ -63,11 +63,11 @@ export interface ApiKeyService {
  * const apiKeys = createApiKeyService({
  *   store: createSqlApiKeyStore({ db }),
  *   prefixes: ['acme'],
- *   peppers: { currentId: '1', peppers: { '1': await getRequiredSecret('API_KEY_PEPPER') } },
+ *   peppers: { currentId: '1', peppers: { '1': await secrets.getRequiredSecret('API_KEY_PEPPER') } },
  * });
  * const { key } = await apiKeys.createApiKey({ scopes: ['reports:read'], ownerId: user.id });
  * showOnce(key.reveal()); // "acme_4fG8s0aQ2LmZ_…"
- * const record = await apiKeys.verifyApiKey(req.headers['x-api-key'], { requiredScopes: ['reports:read'] });
+ * const record = await apiKeys.verifyApiKey(req.get('x-api-key') ?? '', { requiredScopes: ['reports:read'] }); // Express
  * ```
  */
 export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyService {

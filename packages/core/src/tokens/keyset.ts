@@ -153,7 +153,7 @@ export class JwtKeyset {
    *
    * @example
    * ```ts
-   * app.get('/.well-known/jwks.json', () => keyset.toJwks());
+   * app.get('/.well-known/jwks.json', (_req, res) => { res.json(keyset.toJwks()); }); // Express
    * ```
    */
   toJwks(now: Date = new Date()): JSONWebKeySet {
