@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import helmet from '@fastify/helmet';
+import { fastifySecurityHeaders } from '@custos/core/http';
 import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { registerJsonBodyParser } from '../http/body-parser.js';
@@ -54,15 +54,16 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
 
   collectRouteTable(app);
   registerJsonBodyParser(app);
-  void app.register(helmet, {
-    // A JSON API: no documents to frame or script.
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    hsts: options.https !== undefined,
-  });
-  app.addHook('onSend', async (_request, reply, payload) => {
-    // Responses carry secrets: never cache them anywhere.
-    reply.header('cache-control', 'no-store');
-    return payload;
+  // The library's headers (docs/transport.md), no-store on every answer since answers carry
+  // secrets. A JSON API: no documents to frame or script, so no CSP nonce and no framing.
+  void app.register(fastifySecurityHeaders, {
+    contentSecurityPolicy: {
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      nonce: false,
+    },
+    hsts: options.https !== undefined ? {} : false,
+    noStore: 'all',
+    helmet: { xFrameOptions: { action: 'deny' } },
   });
   registerBoundary(app, ctx);
 
