@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { fastifySecurityHeaders } from '@custos/core/http';
+import type { TlsServerOptions } from '@custos/core/tls';
 import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { registerJsonBodyParser } from '../http/body-parser.js';
@@ -12,12 +13,17 @@ import { collectRouteTable } from '../http/route-table.js';
 import { ROUTER_OPTIONS } from '../http/router-options.js';
 import { routeGroups } from './route-groups.js';
 
+/** A certificate and key, and optionally the rest of `TlsServerOptions`. */
+export type ServerTlsOptions = Pick<TlsServerOptions, 'cert' | 'key'> &
+  Partial<Omit<TlsServerOptions, 'cert' | 'key'>>;
+
 /** Options for {@link buildApp}. */
 export interface AppOptions {
   /** Largest request body accepted (413 beyond). */
   readonly bodyLimitBytes: number;
   readonly logger: FastifyBaseLogger | false;
-  readonly https?: { readonly cert: Buffer; readonly key: Buffer };
+  /** TLS options, as `tlsServerOptions()` of `@custos/core/tls` makes them. */
+  readonly https?: ServerTlsOptions;
 }
 
 const BAD_REQUEST = Buffer.from(
@@ -49,7 +55,13 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
     },
     ...(options.https === undefined
       ? {}
-      : { https: { ...options.https, minVersion: 'TLSv1.2' as const } }),
+      : {
+          https: {
+            ...options.https,
+            // Never below TLS 1.2, whatever a caller without types passes.
+            minVersion: options.https.minVersion === 'TLSv1.3' ? 'TLSv1.3' : 'TLSv1.2',
+          },
+        }),
   }) as unknown as FastifyInstance;
 
   collectRouteTable(app);
