@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerAppRoleCommands } from './commands/approle/register.js';
 import { registerAuditCommands } from './commands/audit/register.js';
 import { registerAuthCommands } from './commands/auth/register.js';
+import { registerCertCommands } from './commands/cert/register.js';
 import { registerEncryptionCommands } from './commands/encryption/register.js';
 import { registerEnvCommands } from './commands/env/register.js';
 import { registerGenericCommands } from './commands/generic/register.js';
@@ -17,6 +18,7 @@ import { registerRunCommand } from './commands/run/register.js';
 import { registerScanCommand } from './commands/scan/register.js';
 import { registerSecretsCommands } from './commands/secrets/register.js';
 import { registerServerCommand } from './commands/server/register.js';
+import { registerTlsCommands } from './commands/tls/register.js';
 import { registerTokenCommands } from './commands/token/register.js';
 import { registerValidateCommand } from './commands/validate/register.js';
 import { createLazy } from './lazy.js';
@@ -59,6 +61,8 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     registerRunCommand,
     registerEnvCommands,
     registerScanCommand,
+    registerTlsCommands,
+    registerCertCommands,
   ]) {
     register(program, lazy);
   }

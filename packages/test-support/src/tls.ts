@@ -53,7 +53,7 @@ export interface TestCertificateSpec {
   readonly digest?: 'sha256' | 'sha1';
   /** Default one day ago. */
   readonly notBefore?: Date;
-  /** Default thirty days from now. */
+  /** Default ninety days from now. */
   readonly notAfter?: Date;
   /** Default false: signed by the test CA. True: self-signed. */
   readonly selfSigned?: boolean;
@@ -96,7 +96,7 @@ export function createTestPki(dir: string): TestPki {
     ...KEY_ARGS.ec,
     '-nodes',
     '-days',
-    '30',
+    '3650',
     '-subj',
     '/CN=custos test CA',
     '-addext',
@@ -161,7 +161,7 @@ export function createTestPki(dir: string): TestPki {
         csr,
       ]);
       const notBefore = spec.notBefore ?? new Date(Date.now() - 86_400_000);
-      const notAfter = spec.notAfter ?? new Date(Date.now() + 30 * 86_400_000);
+      const notAfter = spec.notAfter ?? new Date(Date.now() + 90 * 86_400_000);
       run([
         'ca',
         '-batch',

@@ -1,7 +1,8 @@
 /**
  * TLS for servers and connections: `tlsServerOptions()` from `TLS_MIN_VERSION`, `TLS_CIPHERS`,
  * `SSL_CERT_PATH`, `SSL_KEY_PATH`, `SSL_CA_PATH` (minimum TLS 1.2, checked cipher list, key
- * matched to its certificate), certificate reload on SIGHUP. Guide: `docs/transport.md`.
+ * matched to its certificate), certificate reload on SIGHUP; certificate and endpoint checks
+ * (`custos cert check`, `custos tls check`). Guide: `docs/transport.md`.
  *
  * @example
  * ```ts
@@ -13,6 +14,17 @@
  * ```
  * @module
  */
+export type { CertificateSummary, CheckResult } from './certificate-checks.js';
+export {
+  type CertificateFileCheckOptions,
+  type CertificateReport,
+  checkCertificateFile,
+} from './certificate-file-check.js';
+export {
+  checkTlsEndpoint,
+  type TlsEndpointCheckOptions,
+  type TlsEndpointReport,
+} from './endpoint-check.js';
 export { reloadTlsOnSighup, type TlsReloader, type TlsReloadOptions } from './reload.js';
 export { type TlsServerOptions, tlsServerOptions } from './server-options.js';
 export {
