@@ -21,6 +21,14 @@ export {
   checkCertificateFile,
 } from './certificate-file-check.js';
 export {
+  type ConnectionTls,
+  type PgConnectionOptions,
+  pgConnectionOptions,
+  pgConnectionOptionsFromUrl,
+  type RedisConnectionOptions,
+  redisConnectionOptions,
+} from './database-connections.js';
+export {
   checkTlsEndpoint,
   type TlsEndpointCheckOptions,
   type TlsEndpointReport,
