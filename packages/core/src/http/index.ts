@@ -1,7 +1,8 @@
 /**
  * Transport security for HTTP servers: security headers on helmet (HSTS, CSP with nonces,
  * `Permissions-Policy`, `Cache-Control: no-store` on sensitive responses) for Express/Connect,
- * Fastify and `node:http`, configured from the environment. Guide: `docs/transport.md`.
+ * Fastify and `node:http`, configured from the environment; an HTTPS redirect that believes
+ * `X-Forwarded-Proto` only from configured proxies. Guide: `docs/transport.md`.
  *
  * @example
  * ```ts
@@ -11,6 +12,11 @@
  * @module
  */
 export { type FastifyInstanceLike, fastifySecurityHeaders } from './fastify-security-headers.js';
+export {
+  fastifyHttpsRedirect,
+  type HttpsRedirectOptions,
+  httpsRedirect,
+} from './https-redirect.js';
 export {
   type ConnectMiddleware,
   securityHeaders,
