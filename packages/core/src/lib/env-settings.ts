@@ -1,5 +1,7 @@
+import { defaultScrubber } from '../redaction/scrubber.js';
 import { type SecretProblem, SecretsInvalid } from '../secrets/problems.js';
 import { defaultEnvironment } from '../secrets/provider.js';
+import { registerReadValue } from '../secrets/register-values.js';
 import { defineSecrets, type SchemaShape, secret } from '../secrets/schema.js';
 import { validateRules } from '../secrets/validate.js';
 
@@ -39,6 +41,13 @@ export function readSettings(shape: SchemaShape, env: SettingsEnv = process.env)
     const value = env[name];
     return typeof value === 'string' ? value.trim() : undefined;
   };
+  // As secrets.load does: a password read here (DB_PASSWORD, or one inside DATABASE_URL) is
+  // redacted from logs from now on.
+  for (const [name, rule] of Object.entries(schema.rules)) {
+    const value = lookup(name);
+    if (value !== undefined && value !== '')
+      registerReadValue(defaultScrubber, value, rule.sensitive);
+  }
   const result = validateRules(schema.rules, lookup, {
     production: defaultEnvironment(env as NodeJS.ProcessEnv) === 'production',
   });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redact } from '../redaction/index.js';
 import {
   pgConnectionOptions,
   pgConnectionOptionsFromUrl,
@@ -130,6 +131,19 @@ describe('database and Redis connection options', () => {
     expect(bad?.message).toMatch(/DB_PORT/);
     expect(bad?.message).toMatch(/DB_SSL/);
     expect(bad?.message).toMatch(/DATABASE_URL: missing/);
+  });
+
+  it('registers the passwords it reads for redaction, as secrets.load does', () => {
+    const fromVariable = 'canary-pg-variable-5e0c2b7d91';
+    const inUrl = 'canary-pg-url-8d3a6f1c04';
+    const redisPassword = 'canary-redis-2f9b8e7a13';
+    pgConnectionOptions({ DB_HOST: 'db', DB_PASSWORD: fromVariable });
+    pgConnectionOptions({ DATABASE_URL: `postgres://app:${inUrl}@db/app` });
+    redisConnectionOptions({ REDIS_HOST: 'cache', REDIS_PASSWORD: redisPassword });
+    const line = redact(`connect failed: ${fromVariable} ${inUrl} ${redisPassword}`);
+    expect(line).not.toContain(fromVariable);
+    expect(line).not.toContain(inUrl);
+    expect(line).not.toContain(redisPassword);
   });
 
   it('refuses plain or unverified Redis in production unless explicitly allowed', () => {
