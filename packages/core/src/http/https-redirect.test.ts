@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fastifyHttpsRedirect, httpsRedirect } from './index.js';
+import { fastifyHttpsRedirect, httpsRedirect, withHttpsRedirect } from './index.js';
 
 const closers: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -49,6 +49,11 @@ describe.each([
       app.get('/a/b', (_req, res) => res.send('served'));
       return listen(createServer(app));
     },
+  ],
+  [
+    'node:http',
+    async (options: typeof OPTIONS) =>
+      listen(createServer(withHttpsRedirect((_req, res) => res.end('served'), options))),
   ],
   [
     'Fastify',

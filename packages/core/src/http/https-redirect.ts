@@ -119,6 +119,25 @@ export function httpsRedirect(options: HttpsRedirectOptions): ConnectMiddleware 
 }
 
 /**
+ * Wraps a `node:http` request handler with {@link httpsRedirect}: the handler runs only for
+ * requests that came over HTTPS.
+ *
+ * @example
+ * ```ts
+ * createServer(withHttpsRedirect(handler, { trustedProxies: ['127.0.0.1'], allowedHosts: ['app.example.com'] }));
+ * ```
+ */
+export function withHttpsRedirect<Req extends IncomingMessage, Res extends ServerResponse<Req>>(
+  handler: (req: Req, res: Res) => void,
+  options: HttpsRedirectOptions,
+): (req: Req, res: Res) => void {
+  const redirect = createHttpsRedirect(options);
+  return (req, res) => {
+    if (!redirect(req, res as unknown as ServerResponse)) handler(req, res);
+  };
+}
+
+/**
  * The Fastify plugin of {@link httpsRedirect} (not encapsulated).
  *
  * @example

@@ -16,6 +16,7 @@ export {
   fastifyHttpsRedirect,
   type HttpsRedirectOptions,
   httpsRedirect,
+  withHttpsRedirect,
 } from './https-redirect.js';
 export {
   type ConnectMiddleware,
