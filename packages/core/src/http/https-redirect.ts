@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import { CustosError } from '../errors/index.js';
+import type { FastifyInstanceLike } from './fastify-security-headers.js';
 import type { ConnectMiddleware } from './security-headers.js';
 
 /** Options of the HTTPS redirect. */
@@ -147,7 +148,7 @@ export function withHttpsRedirect<Req extends IncomingMessage, Res extends Serve
  */
 export const fastifyHttpsRedirect = Object.assign(
   async function custosHttpsRedirect(
-    app: { addHook(name: string, hook: (...args: never[]) => unknown): unknown },
+    app: FastifyInstanceLike,
     options: HttpsRedirectOptions,
   ): Promise<void> {
     const redirect = createHttpsRedirect(options);

@@ -24,7 +24,6 @@ export {
   withSecurityHeaders,
 } from './security-headers.js';
 export {
-  type CspDirectiveValue,
   type CspOptions,
   DEFAULT_PERMISSIONS_POLICY,
   HSTS_PRELOAD_MIN_AGE_SECONDS,

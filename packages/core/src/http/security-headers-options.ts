@@ -20,13 +20,10 @@ export interface HstsOptions {
   readonly preload?: boolean;
 }
 
-/** A `Content-Security-Policy` directive value: a fixed source, or one computed per request. */
-export type CspDirectiveValue = string;
-
 /** `Content-Security-Policy` settings (on top of helmet's defaults). */
 export interface CspOptions {
   /** Directives in helmet's camelCase or kebab-case form; `null` removes a default directive. */
-  readonly directives?: Readonly<Record<string, readonly CspDirectiveValue[] | null>>;
+  readonly directives?: Readonly<Record<string, readonly string[] | null>>;
   /**
    * Default true: a fresh nonce per response, added to `script-src` and `style-src` (read it
    * with `cspNonce(res)` to mark your inline `<script nonce>` tags).
