@@ -4,6 +4,7 @@ import { registerAppRoleCommands } from './commands/approle/register.js';
 import { registerAuditCommands } from './commands/audit/register.js';
 import { registerAuthCommands } from './commands/auth/register.js';
 import { registerBackupCommands } from './commands/backup/register.js';
+import { registerCertCommands } from './commands/cert/register.js';
 import { registerEncryptionCommands } from './commands/encryption/register.js';
 import { registerEnvCommands } from './commands/env/register.js';
 import { registerGenericCommands } from './commands/generic/register.js';
@@ -18,6 +19,7 @@ import { registerRunCommand } from './commands/run/register.js';
 import { registerScanCommand } from './commands/scan/register.js';
 import { registerSecretsCommands } from './commands/secrets/register.js';
 import { registerServerCommand } from './commands/server/register.js';
+import { registerTlsCommands } from './commands/tls/register.js';
 import { registerTokenCommands } from './commands/token/register.js';
 import { registerValidateCommand } from './commands/validate/register.js';
 import { createLazy } from './lazy.js';
@@ -61,6 +63,8 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     registerEnvCommands,
     registerScanCommand,
     registerBackupCommands,
+    registerTlsCommands,
+    registerCertCommands,
   ]) {
     register(program, lazy);
   }

@@ -1,15 +1,17 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:tls';
 import {
   dropPostgresSchema,
   POSTGRES_URL,
   requireService,
   uniqueName,
 } from '@custos/test-support/services';
-import { selfSignedCertificate } from '@custos/test-support/tls';
+import { createTestPki, selfSignedCertificate } from '@custos/test-support/tls';
 import { requireTool } from '@custos/test-support/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { custos, startCustos } from '../test/cli.js';
@@ -331,5 +333,75 @@ describe.each(await serverStorages())('custos server --config with a tls block, 
     const verified = await run(['audit', 'verify', join(dir, 'audit.log')]);
     expect(verified.code).toBe(0);
     expect(verified.stdout).toMatch(/intact/);
+  });
+});
+
+describe('custos server --config: tls.minVersion, tls.ciphers and a reload on SIGHUP', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custos-cli-tls-reload-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** The certificate the server presents to a new connection, or the handshake's error code. */
+  const presented = (url: string, options: { maxVersion?: 'TLSv1.2' } = {}) =>
+    new Promise<string>((resolve) => {
+      const { hostname, port } = new URL(url);
+      const socket = connect(
+        { host: hostname, port: Number(port), rejectUnauthorized: false, ...options },
+        () => {
+          resolve(socket.getPeerX509Certificate()?.fingerprint256 ?? 'none');
+          socket.destroy();
+        },
+      );
+      socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+    });
+
+  it('refuses TLS 1.2 when 1.3 is the minimum, reloads the certificate on SIGHUP, and refuses a bad pair at start', async ({
+    skip,
+  }) => {
+    if (!hasOpenssl) skip();
+    const pki = createTestPki(dir);
+    const first = pki.issue({ name: 'first' });
+    const second = pki.issue({ name: 'second' });
+    await copyFile(first.certFile, join(dir, 'live.pem'));
+    await copyFile(first.keyFile, join(dir, 'live.key'));
+    const config = join(dir, 'custos.json');
+    const write = (tls: Record<string, unknown>) =>
+      writeFile(
+        config,
+        JSON.stringify({
+          listen: '127.0.0.1:0',
+          storage: join(dir, 'custos.db'),
+          tls: { cert: 'live.pem', key: 'live.key', ...tls },
+          logLevel: 'warn',
+        }),
+      );
+    const fingerprint = async (file: string) =>
+      new X509Certificate(await readFile(file)).fingerprint256;
+
+    await write({ minVersion: 'TLSv1.3', ciphers: 'TLS_AES_256_GCM_SHA384' });
+    const server = await serve(['--config', config], /not initialised/);
+    try {
+      expect(await presented(server.url)).toBe(await fingerprint(first.certFile));
+      expect(await presented(server.url, { maxVersion: 'TLSv1.2' })).toBe(
+        'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
+      );
+      await copyFile(second.certFile, join(dir, 'live.pem'));
+      await copyFile(second.keyFile, join(dir, 'live.key'));
+      server.child.kill('SIGHUP');
+      await expect.poll(() => server.output()).toMatch(/TLS certificate reloaded/);
+      expect(await presented(server.url)).toBe(await fingerprint(second.certFile));
+    } finally {
+      await stop(server.child);
+    }
+
+    await copyFile(first.keyFile, join(dir, 'live.key')); // no longer the certificate's key
+    await write({});
+    const refused = await run(['server', '--config', config]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('does not match the certificate');
   });
 });

@@ -9,6 +9,7 @@
  * ```
  * @module
  */
+export type { ServerTlsOptions } from './app/build-app.js';
 export {
   type AuditVerification,
   type VerifyOptions,
@@ -20,6 +21,7 @@ export {
   parseServerConfig,
   readServerConfig,
   type ServerConfig,
+  type ServerTlsConfig,
 } from './config/server-config.js';
 export { type RunningServer, type StartOptions, startServer } from './server.js';
 export { serverVersion } from './version.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { buildApp } from './app/build-app.js';
+import { buildApp, type ServerTlsOptions } from './app/build-app.js';
 import { AuditBroker } from './audit/audit-broker.js';
 import { type AuditSink, createFileSink, createStdoutSink } from './audit/sinks.js';
 import { createApproleStore } from './auth/approle-store.js';
@@ -26,7 +26,8 @@ export interface StartOptions {
   readonly host?: string;
   /** 0 picks a free port. Default 8200. */
   readonly port?: number;
-  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /** TLS: a certificate and key, or everything `tlsServerOptions()` of `@custos/core/tls` returns. */
+  readonly tls?: ServerTlsOptions;
   readonly audit?: readonly AuditSinkConfig[];
   readonly maxRequestBytes?: number;
   readonly auditTimeoutMs?: number;

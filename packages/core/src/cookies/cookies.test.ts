@@ -7,12 +7,19 @@ import {
   clearSessionCookie,
   readSessionCookie,
   serializeSessionCookie,
+  sessionCookieOptionsFromEnv,
   setSessionCookie,
 } from './index.js';
 
 const token = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';
 
 describe('serializeSessionCookie', () => {
+  it('writes SameSite=None with Secure, and leaves out HttpOnly only when asked', () => {
+    expect(serializeSessionCookie('s', 'v', { sameSite: 'none', httpOnly: false })).toBe(
+      's=v; Path=/; Secure; SameSite=None',
+    );
+  });
+
   it('is HttpOnly, Secure and SameSite=Strict by default', () => {
     expect(
       serializeSessionCookie('session', token, { maxAgeSeconds: 900, environment: 'production' }),
@@ -53,9 +60,16 @@ describe('serializeSessionCookie', () => {
     expect(() => serializeSessionCookie('s', 'v', { hostPrefix: true, secure: false })).toThrow(
       /__Host-/,
     );
-    expect(() => serializeSessionCookie('s', 'v', { sameSite: 'none' as 'lax' })).toThrow(
+    expect(() => serializeSessionCookie('s', 'v', { sameSite: 'bogus' as 'lax' })).toThrow(
       /sameSite/,
     );
+    expect(() => serializeSessionCookie('s', 'v', { sameSite: 'none', secure: false })).toThrow(
+      /SameSite=None needs Secure/,
+    );
+    expect(() =>
+      serializeSessionCookie('s', 'v', { sameSite: 'none', environment: 'development' }),
+    ).toThrow(/SameSite=None needs Secure/);
+    expect(() => serializeSessionCookie('s', 'v', { httpOnly: 'no' as never })).toThrow(/httpOnly/);
     expect(() => serializeSessionCookie('s', 'v', { domain: 'a.com; Secure' })).toThrow(/domain/);
     expect(() => serializeSessionCookie('s', 'v', { maxAgeSeconds: -1 })).toThrow(/maxAgeSeconds/);
   });
@@ -143,5 +157,87 @@ describe('on real servers', () => {
     expect(() => setSessionCookie({} as never, 's', 'v')).toThrow(/ServerResponse/);
     expect(readSessionCookie(undefined, 's')).toBeUndefined();
     expect(readSessionCookie('s=1; t=2', 't')).toBe('2');
+  });
+});
+
+describe('sessionCookieOptionsFromEnv', () => {
+  const problemNames = (env: Record<string, string>) => {
+    try {
+      sessionCookieOptionsFromEnv(env);
+    } catch (err) {
+      expect(err).toMatchObject({ code: 'ERR_SECRETS_INVALID' });
+      return (err as { problems: { name: string }[] }).problems.map((p) => p.name).sort();
+    }
+    return [];
+  };
+
+  it('uses __Host- when the settings allow it, and the safe defaults otherwise', () => {
+    const defaults = sessionCookieOptionsFromEnv({ NODE_ENV: 'production' });
+    expect(defaults).toEqual({
+      secure: true,
+      httpOnly: true,
+      sameSite: 'strict',
+      hostPrefix: true,
+    });
+    expect(serializeSessionCookie('session', 'v', defaults)).toBe(
+      '__Host-session=v; Path=/; HttpOnly; Secure; SameSite=Strict',
+    );
+    expect(readSessionCookie('__Host-session=v', 'session', defaults)).toBe('v');
+    // No NODE_ENV: Secure, as serializeSessionCookie decides.
+    expect(sessionCookieOptionsFromEnv({}).secure).toBe(true);
+    const withDomain = sessionCookieOptionsFromEnv({
+      COOKIE_DOMAIN: 'example.com',
+      COOKIE_SAME_SITE: 'Lax',
+      COOKIE_MAX_AGE: '3600',
+      COOKIE_HTTP_ONLY: 'false',
+    });
+    expect(withDomain).toEqual({
+      secure: true,
+      httpOnly: false,
+      sameSite: 'lax',
+      domain: 'example.com',
+      hostPrefix: false,
+      maxAgeSeconds: 3600,
+    });
+    expect(serializeSessionCookie('session', 'v', withDomain)).toBe(
+      'session=v; Max-Age=3600; Domain=example.com; Path=/; Secure; SameSite=Lax',
+    );
+    const development = sessionCookieOptionsFromEnv({ NODE_ENV: 'development' });
+    expect(development).toMatchObject({ secure: false, hostPrefix: false });
+    expect(serializeSessionCookie('s', 'v', development)).toBe(
+      's=v; Path=/; HttpOnly; SameSite=Strict',
+    );
+    expect(sessionCookieOptionsFromEnv({ COOKIE_SAME_SITE: 'none' })).toMatchObject({
+      sameSite: 'none',
+      secure: true,
+    });
+  });
+
+  it('refuses SameSite=None without Secure and every other bad setting, all at once', () => {
+    expect(problemNames({ COOKIE_SAME_SITE: 'none', COOKIE_SECURE: 'false' })).toEqual([
+      'COOKIE_SAME_SITE',
+    ]);
+    expect(problemNames({ COOKIE_SAME_SITE: 'None', NODE_ENV: 'development' })).toEqual([
+      'COOKIE_SAME_SITE',
+    ]);
+    expect(problemNames({ COOKIE_SECURE: 'false', NODE_ENV: 'production' })).toEqual([
+      'COOKIE_SECURE',
+    ]);
+    expect(
+      problemNames({
+        COOKIE_SECURE: 'yes',
+        COOKIE_HTTP_ONLY: '1',
+        COOKIE_SAME_SITE: 'strictest',
+        COOKIE_DOMAIN: 'a.com; Secure',
+        COOKIE_MAX_AGE: '15m',
+      }),
+    ).toEqual([
+      'COOKIE_DOMAIN',
+      'COOKIE_HTTP_ONLY',
+      'COOKIE_MAX_AGE',
+      'COOKIE_SAME_SITE',
+      'COOKIE_SECURE',
+    ]);
+    expect(problemNames({ COOKIE_MAX_AGE: String(401 * 24 * 3600) })).toEqual(['COOKIE_MAX_AGE']);
   });
 });

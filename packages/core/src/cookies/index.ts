@@ -1,7 +1,8 @@
 /**
  * Session cookies set safely for Express, Fastify and `node:http`: `HttpOnly`, `Secure`
- * outside development, `SameSite=Strict` by default (`Lax` allowed), optional `__Host-`
- * prefix. See `docs/passwords-and-api-keys.md`.
+ * outside development, `SameSite=Strict` by default (`Lax`, or `None` with `Secure`, allowed),
+ * optional `__Host-` prefix; defaults from `COOKIE_*` variables with
+ * `sessionCookieOptionsFromEnv`. See `docs/passwords-and-api-keys.md` and `docs/transport.md`.
  *
  * @example
  * ```ts
@@ -11,6 +12,7 @@
  * ```
  * @module
  */
+export { sessionCookieOptionsFromEnv } from './cookie-env.js';
 export {
   type CookieResponse,
   type CookieSource,

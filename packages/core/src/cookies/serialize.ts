@@ -4,8 +4,13 @@ import { CustosError } from '../errors/index.js';
 export interface SessionCookieOptions {
   /** Lifetime in seconds; omit for a cookie that ends with the browser session. */
   readonly maxAgeSeconds?: number;
-  /** `strict` (default) or `lax` (needed when users arrive by links from other sites). */
-  readonly sameSite?: 'strict' | 'lax';
+  /**
+   * `strict` (default), `lax` (needed when users arrive by links from other sites) or `none`
+   * (cross-site requests too; only with `Secure`).
+   */
+  readonly sameSite?: 'strict' | 'lax' | 'none';
+  /** Default true: scripts cannot read the cookie. */
+  readonly httpOnly?: boolean;
   /**
    * Name the cookie `__Host-<name>`: browsers then accept it only with `Secure`, `Path=/` and
    * no `Domain`, so a subdomain or a plain-HTTP page cannot plant or overwrite it.
@@ -21,10 +26,13 @@ export interface SessionCookieOptions {
   readonly environment?: string;
 }
 
+const SAME_SITE: readonly string[] = ['strict', 'lax', 'none'];
+const SAME_SITE_ATTRIBUTE = { strict: 'Strict', lax: 'Lax', none: 'None' } as const;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // RFC 6265 cookie-octet: visible ASCII except space, DQUOTE, comma, semicolon and backslash.
 const COOKIE_VALUE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/;
-const DOMAIN = /^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/;
+/** A host name for `Domain=` (a leading dot is allowed and ignored by browsers). @internal */
+export const DOMAIN = /^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/;
 const PATH = /^\/[\x21-\x3A\x3C-\x7E]*$/;
 
 /**
@@ -46,8 +54,8 @@ export function sessionCookieName(name: string, options: SessionCookieOptions = 
 }
 
 /**
- * The `Set-Cookie` header value for a session cookie: always `HttpOnly`; `Secure` unless in
- * development; `SameSite=Strict` unless `lax` is asked for. The value must already be
+ * The `Set-Cookie` header value for a session cookie: `HttpOnly` unless turned off; `Secure`
+ * unless in development; `SameSite=Strict` unless `lax` or `none` (with `Secure`) is asked for. The value must already be
  * cookie-safe (a JWT, base64url or hex is); it is never echoed in an error.
  *
  * @example
@@ -69,8 +77,12 @@ export function serializeSessionCookie(
     );
   }
   const sameSite = options.sameSite ?? 'strict';
-  if (sameSite !== 'strict' && sameSite !== 'lax') {
-    throw new CustosError('ERR_INVALID_ARGUMENT', 'sameSite must be "strict" or "lax"');
+  if (!SAME_SITE.includes(sameSite)) {
+    throw new CustosError('ERR_INVALID_ARGUMENT', 'sameSite must be "strict", "lax" or "none"');
+  }
+  const httpOnly = options.httpOnly ?? true;
+  if (typeof httpOnly !== 'boolean') {
+    throw new CustosError('ERR_INVALID_ARGUMENT', 'httpOnly must be true or false');
   }
   const environment = options.environment ?? process.env.NODE_ENV;
   let secure = options.secure ?? environment !== 'development';
@@ -83,6 +95,10 @@ export function serializeSessionCookie(
       );
     }
     secure = true;
+  }
+  if (sameSite === 'none' && !secure) {
+    // Browsers reject SameSite=None without Secure; refusing says why instead.
+    throw new CustosError('ERR_INVALID_ARGUMENT', 'SameSite=None needs Secure');
   }
   if (!PATH.test(path)) throw new CustosError('ERR_INVALID_ARGUMENT', 'path must start with "/"');
   const parts = [`${fullName}=${value}`];
@@ -97,8 +113,9 @@ export function serializeSessionCookie(
       throw new CustosError('ERR_INVALID_ARGUMENT', 'domain is not a host name');
     parts.push(`Domain=${options.domain}`);
   }
-  parts.push(`Path=${path}`, 'HttpOnly');
+  parts.push(`Path=${path}`);
+  if (httpOnly) parts.push('HttpOnly');
   if (secure) parts.push('Secure');
-  parts.push(`SameSite=${sameSite === 'strict' ? 'Strict' : 'Lax'}`);
+  parts.push(`SameSite=${SAME_SITE_ATTRIBUTE[sameSite]}`);
   return parts.join('; ');
 }

@@ -101,6 +101,11 @@ export const errorCodes = {
     'A git command the scanner runs failed: not inside a repository, an unknown revision or branch, or git is not installed.',
   ERR_SCAN_CONFIG:
     'A scanner configuration or baseline file is not valid (bad JSON, wrong fields).',
+  // --- transport security ---
+  ERR_TLS_CONFIG:
+    'A TLS setting is refused: a minimum version below TLS 1.2, a cipher list OpenSSL rejects or one naming a broken cipher, a certificate, key or CA file that cannot be read or parsed, or a key that does not match its certificate.',
+  ERR_INSECURE_CONNECTION:
+    "A database or Redis connection would run without TLS, or without verifying the server's certificate, in production, and that was not explicitly allowed.",
 } as const;
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import helmet from '@fastify/helmet';
+import { fastifySecurityHeaders } from '@custos/core/http';
+import type { TlsServerOptions } from '@custos/core/tls';
 import fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { registerJsonBodyParser } from '../http/body-parser.js';
@@ -12,12 +13,17 @@ import { collectRouteTable } from '../http/route-table.js';
 import { ROUTER_OPTIONS } from '../http/router-options.js';
 import { routeGroups } from './route-groups.js';
 
+/** A certificate and key, and optionally the rest of `TlsServerOptions`. */
+export type ServerTlsOptions = Pick<TlsServerOptions, 'cert' | 'key'> &
+  Partial<Omit<TlsServerOptions, 'cert' | 'key'>>;
+
 /** Options for {@link buildApp}. */
 export interface AppOptions {
   /** Largest request body accepted (413 beyond). */
   readonly bodyLimitBytes: number;
   readonly logger: FastifyBaseLogger | false;
-  readonly https?: { readonly cert: Buffer; readonly key: Buffer };
+  /** TLS options, as `tlsServerOptions()` of `@custos/core/tls` makes them. */
+  readonly https?: ServerTlsOptions;
 }
 
 const BAD_REQUEST = Buffer.from(
@@ -55,20 +61,27 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
     },
     ...(options.https === undefined
       ? {}
-      : { https: { ...options.https, minVersion: 'TLSv1.2' as const } }),
+      : {
+          https: {
+            ...options.https,
+            // Never below TLS 1.2, whatever a caller without types passes.
+            minVersion: options.https.minVersion === 'TLSv1.3' ? 'TLSv1.3' : 'TLSv1.2',
+          },
+        }),
   }) as unknown as FastifyInstance;
 
   collectRouteTable(app);
   registerJsonBodyParser(app);
-  void app.register(helmet, {
-    // A JSON API: no documents to frame or script.
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    hsts: options.https !== undefined,
-  });
-  app.addHook('onSend', async (_request, reply, payload) => {
-    // Responses carry secrets: never cache them anywhere.
-    reply.header('cache-control', 'no-store');
-    return payload;
+  // The library's headers (docs/transport.md), no-store on every answer since answers carry
+  // secrets. A JSON API: no documents to frame or script, so no CSP nonce and no framing.
+  void app.register(fastifySecurityHeaders, {
+    contentSecurityPolicy: {
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      nonce: false,
+    },
+    hsts: options.https !== undefined ? {} : false,
+    noStore: 'all',
+    helmet: { xFrameOptions: { action: 'deny' } },
   });
   registerBoundary(app, ctx);
 

@@ -24,6 +24,29 @@ describe('server configuration', () => {
       auditTimeoutMs: 2000,
       logLevel: 'info',
     });
+    expect(
+      parseServerConfig(
+        {
+          storage: 'x',
+          tls: {
+            cert: 'c.pem',
+            key: 'k.pem',
+            ca: 'clients.pem',
+            minVersion: 'TLSv1.3',
+            ciphers: 'TLS_AES_256_GCM_SHA384',
+            clientCertificates: 'required',
+          },
+        },
+        '/etc/custos',
+      ).tls,
+    ).toEqual({
+      cert: '/etc/custos/c.pem',
+      key: '/etc/custos/k.pem',
+      ca: '/etc/custos/clients.pem',
+      minVersion: 'TLSv1.3',
+      ciphers: 'TLS_AES_256_GCM_SHA384',
+      clientCertificates: 'required',
+    });
     expect(parseServerConfig({ storage: 'postgres://db/custos' }, '/x').storage).toBe(
       'postgres://db/custos',
     );
@@ -37,6 +60,17 @@ describe('server configuration', () => {
     [{ storage: 'x', audit: [{ type: 'stdout' }, { type: 'stdout' }] }, /distinct names/],
     [{ storage: 'x', maxRequestBytes: -1 }, /maxRequestBytes/],
     [{ storage: 'x', tls: { cert: 'c' } }, /"tls"/],
+    [{ storage: 'x', tls: { cert: 'c', key: 'k', minVersion: 'TLSv1.1' } }, /below 1.2 is refused/],
+    [{ storage: 'x', tls: { cert: 'c', key: 'k', ciphers: 3 } }, /"tls.ciphers"/],
+    [{ storage: 'x', tls: { cert: 'c', key: 'k', sni: true } }, /unknown field "tls.sni"/],
+    [
+      { storage: 'x', tls: { cert: 'c', key: 'k', clientCertificates: 'required' } },
+      /needs "tls.ca"/,
+    ],
+    [
+      { storage: 'x', tls: { cert: 'c', key: 'k', ca: 'a', clientCertificates: 'maybe' } },
+      /clientCertificates/,
+    ],
     [{ storage: 'x', logLevel: 'loud' }, /logLevel/],
     [{ storage: 'x', storge: 'typo' }, /unknown field "storge"/],
   ])('refuses %j with ERR_INVALID_CONFIG naming the field', (raw, message) => {

@@ -7,13 +7,27 @@ export type AuditSinkConfig =
   | { readonly type: 'file'; readonly path: string; readonly name?: string }
   | { readonly type: 'stdout'; readonly name?: string };
 
+/** The `tls` section: files resolved against the configuration file's directory. */
+export interface ServerTlsConfig {
+  readonly cert: string;
+  readonly key: string;
+  /** CA bundle for client certificates. */
+  readonly ca?: string;
+  /** `TLSv1.2` (default) or `TLSv1.3`; lower is refused. */
+  readonly minVersion?: string;
+  /** OpenSSL cipher list. */
+  readonly ciphers?: string;
+  /** `off` (default without `ca`), `optional` (default with `ca`) or `required`. */
+  readonly clientCertificates?: 'off' | 'optional' | 'required';
+}
+
 /** The production configuration (`custos server --config custos.json`). */
 export interface ServerConfig {
   /** `host:port`, default `127.0.0.1:8200`. */
   readonly listen: string;
   /** A SQLite file path (or `sqlite:<path>`), or a `postgres://` URL. */
   readonly storage: string;
-  readonly tls?: { readonly cert: string; readonly key: string };
+  readonly tls?: ServerTlsConfig;
   readonly audit: readonly AuditSinkConfig[];
   /** Largest request body in bytes (default 4 MiB). */
   readonly maxRequestBytes: number;
@@ -59,19 +73,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
   const storage = /^postgres(ql)?:\/\//.test(c.storage as string)
     ? (c.storage as string)
     : resolve(baseDir, (c.storage as string).replace(/^sqlite:/, ''));
-  let tls: ServerConfig['tls'];
-  if (c.tls !== undefined) {
-    const t = c.tls as Record<string, unknown>;
-    if (
-      typeof t !== 'object' ||
-      t === null ||
-      typeof t.cert !== 'string' ||
-      typeof t.key !== 'string'
-    ) {
-      fail('"tls" must be {"cert": "<file>", "key": "<file>"}');
-    }
-    tls = { cert: resolve(baseDir, t.cert as string), key: resolve(baseDir, t.key as string) };
-  }
+  const tls = c.tls === undefined ? undefined : parseTls(c.tls, baseDir);
   const audit = (c.audit ?? []) as unknown;
   if (!Array.isArray(audit)) fail('"audit" must be a list of sinks');
   const sinks = (audit as unknown[]).map((sink, i): AuditSinkConfig => {
@@ -106,6 +108,46 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     auditTimeoutMs: positive(c.auditTimeoutMs, 'auditTimeoutMs', 2000),
     logLevel: logLevel as ServerConfig['logLevel'],
   };
+}
+
+const TLS_FIELDS = ['cert', 'key', 'ca', 'minVersion', 'ciphers', 'clientCertificates'];
+
+function parseTls(raw: unknown, baseDir: string): ServerTlsConfig {
+  const t = raw as Record<string, unknown>;
+  if (
+    typeof t !== 'object' ||
+    t === null ||
+    Array.isArray(t) ||
+    typeof t.cert !== 'string' ||
+    typeof t.key !== 'string'
+  ) {
+    fail('"tls" must be {"cert": "<file>", "key": "<file>"}');
+  }
+  for (const key of Object.keys(t))
+    if (!TLS_FIELDS.includes(key))
+      fail(`unknown field "tls.${key}" (known: ${TLS_FIELDS.join(', ')})`);
+  const text = (field: string) => {
+    const value = t[field];
+    if (value === undefined) return {};
+    if (typeof value !== 'string' || value === '') fail(`"tls.${field}" must be a string`);
+    return { [field]: value as string };
+  };
+  const minVersion = t.minVersion;
+  if (minVersion !== undefined && minVersion !== 'TLSv1.2' && minVersion !== 'TLSv1.3')
+    fail('"tls.minVersion" must be "TLSv1.2" or "TLSv1.3" (TLS below 1.2 is refused)');
+  const clients = t.clientCertificates;
+  if (clients !== undefined && !['off', 'optional', 'required'].includes(clients as string))
+    fail('"tls.clientCertificates" must be "off", "optional" or "required"');
+  if (clients !== undefined && clients !== 'off' && t.ca === undefined)
+    fail('"tls.clientCertificates" needs "tls.ca", the CA bundle of the client certificates');
+  return {
+    cert: resolve(baseDir, t.cert as string),
+    key: resolve(baseDir, t.key as string),
+    ...(typeof t.ca === 'string' ? { ca: resolve(baseDir, t.ca) } : text('ca')),
+    ...text('minVersion'),
+    ...text('ciphers'),
+    ...(clients === undefined ? {} : { clientCertificates: clients as 'off' }),
+  } as ServerTlsConfig;
 }
 
 /** Reads and validates a configuration file. */

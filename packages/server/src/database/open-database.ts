@@ -1,6 +1,7 @@
 import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CustosError } from '@custos/core/errors';
+import { pgConnectionOptionsFromUrl } from '@custos/core/tls';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
@@ -116,8 +117,11 @@ async function openPostgres<DB>(
   if (schema !== null && !SCHEMA_NAME.test(schema)) {
     throw new CustosError('ERR_INVALID_ARGUMENT', 'schema must be a lowercase SQL identifier');
   }
+  // sslmode (and sslrootcert) as libpq reads them; the URL keeps its other parameters.
+  const { connectionString, ssl } = pgConnectionOptionsFromUrl(url.toString());
   const pool = new pg.Pool({
-    connectionString: url.toString(),
+    connectionString,
+    ssl,
     max: options.maxConnections ?? 10,
     ...(schema === null ? {} : { options: `-c search_path=${schema}` }),
   });

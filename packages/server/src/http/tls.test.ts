@@ -54,7 +54,9 @@ describe.runIf(requireTool('openssl'))('TLS', () => {
       'GET /v1/sys/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
     );
     expect(health).toMatch(/^HTTP\/1.1 200/);
-    expect(health.toLowerCase()).toContain('strict-transport-security');
+    expect(health.toLowerCase()).toContain(
+      'strict-transport-security: max-age=31536000; includesubdomains\r\n',
+    );
     const listed = await tlsRequest(
       'LIST /v1/secret/metadata/tls HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\nConnection: close\r\n\r\n',
     );

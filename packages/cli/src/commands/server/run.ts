@@ -1,5 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import type { Server as TlsServer } from 'node:tls';
 import { CustosError } from '@custos/core/errors';
+import { reloadTlsOnSighup, type TlsSettings, tlsServerOptions } from '@custos/core/tls';
+import type { ServerTlsConfig } from '@custos/server';
 import { ExitCode } from '../../exit-codes.js';
 import { print, warn } from '../../output.js';
 import { productionWarnings } from './production-warnings.js';
@@ -22,6 +24,7 @@ export async function run(options: Options): Promise<number> {
     );
   }
   let running: Awaited<ReturnType<typeof server.startServer>>;
+  let stopReload = () => {};
   if (options.dev) {
     const { host, port } = server.parseListen(options.listen);
     running = await server.startServer({
@@ -45,9 +48,9 @@ export async function run(options: Options): Promise<number> {
   } else {
     const config = await server.readServerConfig(options.config as string);
     const { host, port } = server.parseListen(config.listen);
-    const tls = config.tls
-      ? { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) }
-      : undefined;
+    const tlsSettings = config.tls === undefined ? undefined : serverTlsSettings(config.tls);
+    // Read and checked now: a bad pair, cipher list or version stops the start (ERR_TLS_CONFIG).
+    const tls = tlsSettings === undefined ? undefined : tlsServerOptions(tlsSettings);
     running = await server.startServer({
       host,
       port,
@@ -65,6 +68,14 @@ export async function run(options: Options): Promise<number> {
     })) {
       warn(line);
     }
+    if (tlsSettings !== undefined) {
+      // SIGHUP re-reads the certificate and key (open connections keep theirs).
+      const reloader = reloadTlsOnSighup(running.app.server as unknown as TlsServer, tlsSettings, {
+        onReload: () => print('TLS certificate reloaded'),
+        onError: (err) => warn(`TLS certificate not reloaded: ${(err as Error).message}`),
+      });
+      stopReload = () => reloader.stop();
+    }
     const status = running.context.seal.status();
     print(
       `custos ${server.serverVersion} listening on ${running.url} (${running.context.storage.description})`,
@@ -79,6 +90,7 @@ export async function run(options: Options): Promise<number> {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      stopReload();
       void running.close().finally(resolve);
     };
     process.on('SIGINT', stop);
@@ -86,4 +98,15 @@ export async function run(options: Options): Promise<number> {
     process.on('SIGHUP', () => void running.context.audit.reopen());
   });
   return ExitCode.ok;
+}
+
+function serverTlsSettings(tls: ServerTlsConfig): TlsSettings {
+  return {
+    certPath: tls.cert,
+    keyPath: tls.key,
+    ...(tls.ca === undefined ? {} : { caPath: tls.ca }),
+    ...(tls.minVersion === undefined ? {} : { minVersion: tls.minVersion }),
+    ...(tls.ciphers === undefined ? {} : { ciphers: tls.ciphers }),
+    ...(tls.clientCertificates === undefined ? {} : { clientCertificates: tls.clientCertificates }),
+  };
 }

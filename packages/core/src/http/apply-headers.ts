@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import helmet, { type HelmetOptions } from 'helmet';
+import { CustosError } from '../errors/index.js';
+import {
+  DEFAULT_PERMISSIONS_POLICY,
+  resolveHsts,
+  type SecurityHeadersOptions,
+} from './security-headers-options.js';
+
+/** Sets every security header on one response (synchronously). */
+export type HeaderApplier = (req: IncomingMessage, res: ServerResponse) => void;
+
+const nonces = new WeakMap<object, string>();
+
+/** The nonce of a response, when CSP nonces are on. @internal */
+export function nonceOf(res: object): string | undefined {
+  return nonces.get(res);
+}
+
+const FEATURE = /^[a-z][a-z0-9-]*$/;
+const ALLOW_ENTRY = /^(self|src|\*|"https?:\/\/[A-Za-z0-9.:[\]-]+")$/;
+
+/** `camera=(), geolocation=(self "https://maps.example")`. */
+function permissionsPolicyHeader(policy: Readonly<Record<string, readonly string[]>>): string {
+  return Object.entries(policy)
+    .map(([feature, allow]) => {
+      if (!FEATURE.test(feature)) {
+        throw new CustosError(
+          'ERR_INVALID_ARGUMENT',
+          `permissionsPolicy: "${feature}" is not a feature name`,
+        );
+      }
+      if (
+        !Array.isArray(allow) ||
+        allow.some((a) => typeof a !== 'string' || !ALLOW_ENTRY.test(a))
+      ) {
+        throw new CustosError(
+          'ERR_INVALID_ARGUMENT',
+          `permissionsPolicy.${feature} must list self, src, * or quoted origins ("https://a.example")`,
+        );
+      }
+      return allow.includes('*') ? `${feature}=*` : `${feature}=(${allow.join(' ')})`;
+    })
+    .join(', ');
+}
+
+function cspOption(
+  options: SecurityHeadersOptions,
+): NonNullable<HelmetOptions['contentSecurityPolicy']> {
+  const csp = options.contentSecurityPolicy;
+  if (csp === false) return false;
+  const directives: Record<
+    string,
+    Iterable<string | ((req: IncomingMessage, res: ServerResponse) => string)> | null
+  > = {
+    ...(csp?.directives ?? {}),
+  };
+  if (csp?.nonce ?? true) {
+    const nonce = (_req: IncomingMessage, res: ServerResponse) => `'nonce-${nonces.get(res)}'`;
+    const withNonce = (camel: string, kebab: string) => {
+      const key = kebab in directives ? kebab : camel;
+      const given = directives[key];
+      directives[key] = [...(given ?? ["'self'"]), nonce];
+    };
+    withNonce('scriptSrc', 'script-src');
+    withNonce('styleSrc', 'style-src');
+  }
+  return { useDefaults: true, directives };
+}
+
+/**
+ * Builds the function that sets helmet's headers, HSTS, CSP (with a fresh nonce per response),
+ * `Permissions-Policy` and, with `noStore: 'all'`, `Cache-Control: no-store`. Every option is
+ * checked here, so a bad configuration fails at start-up.
+ * @internal
+ */
+export function createHeaderApplier(options: SecurityHeadersOptions = {}): HeaderApplier {
+  if (typeof options !== 'object' || options === null) {
+    throw new CustosError('ERR_INVALID_ARGUMENT', 'security header options must be an object');
+  }
+  const hsts = resolveHsts(options.hsts);
+  const noStore = options.noStore ?? 'sensitive';
+  if (noStore !== 'sensitive' && noStore !== 'all') {
+    throw new CustosError('ERR_INVALID_ARGUMENT', 'noStore must be "sensitive" or "all"');
+  }
+  const permissions = permissionsPolicyHeader(
+    options.permissionsPolicy ?? DEFAULT_PERMISSIONS_POLICY,
+  );
+  const wantsNonce =
+    options.contentSecurityPolicy !== false && (options.contentSecurityPolicy?.nonce ?? true);
+  let middleware: ReturnType<typeof helmet>;
+  try {
+    // Spread, helmet's either-this-name-or-its-alias option types lose their pairing.
+    middleware = helmet({
+      ...options.helmet,
+      contentSecurityPolicy: cspOption(options),
+      strictTransportSecurity:
+        hsts === false
+          ? false
+          : {
+              maxAge: hsts.maxAgeSeconds,
+              includeSubDomains: hsts.includeSubDomains,
+              preload: hsts.preload,
+            },
+    } as HelmetOptions);
+  } catch (err) {
+    // helmet names the bad option; it never holds a secret.
+    throw new CustosError('ERR_INVALID_ARGUMENT', `security headers: ${(err as Error).message}`);
+  }
+  return (req, res) => {
+    if (wantsNonce) nonces.set(res, randomBytes(16).toString('base64'));
+    let failure: unknown;
+    // helmet's middlewares are synchronous: `next` has run when it returns.
+    middleware(req, res, (err?: unknown) => {
+      failure = err;
+    });
+    if (failure !== undefined) throw failure;
+    if (permissions !== '') res.setHeader('permissions-policy', permissions);
+    if (noStore === 'all') res.setHeader('cache-control', 'no-store');
+  };
+}

@@ -1,0 +1,239 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import Fastify from 'fastify';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  cspNonce,
+  fastifySecurityHeaders,
+  markSensitive,
+  securityHeaders,
+  securityHeadersOptionsFromEnv,
+  withSecurityHeaders,
+} from './index.js';
+
+const closers: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const close of closers) await close();
+});
+
+async function listening(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** The nonces a CSP header allows in `directive`. */
+function noncesIn(csp: string | null, directive: string): string[] {
+  const part = (csp ?? '').split(';').find((d) => d.trim().startsWith(`${directive} `)) ?? '';
+  return [...part.matchAll(/'nonce-([A-Za-z0-9+/=]+)'/g)].map((m) => m[1] as string);
+}
+
+describe('securityHeaders on a real Express app', () => {
+  it('sends HSTS, CSP with a fresh nonce per response, Permissions-Policy and helmet headers', async () => {
+    const app = express();
+    app.use(securityHeaders({ hsts: { maxAgeSeconds: 63_072_000, preload: true } }));
+    app.get('/page', (_req, res) => {
+      res.send(`<script nonce="${cspNonce(res)}">start()</script>`);
+    });
+    const url = await listening(createServer(app));
+    const first = await fetch(`${url}/page`);
+    const second = await fetch(`${url}/page`);
+    expect(first.headers.get('strict-transport-security')).toBe(
+      'max-age=63072000; includeSubDomains; preload',
+    );
+    const [scriptNonce] = noncesIn(first.headers.get('content-security-policy'), 'script-src');
+    expect(scriptNonce).toMatch(/^[A-Za-z0-9+/]{22}==$/);
+    expect(noncesIn(first.headers.get('content-security-policy'), 'style-src')).toEqual([
+      scriptNonce,
+    ]);
+    expect(await first.text()).toBe(`<script nonce="${scriptNonce}">start()</script>`);
+    expect(noncesIn(second.headers.get('content-security-policy'), 'script-src')).not.toEqual([
+      scriptNonce,
+    ]);
+    expect(first.headers.get('permissions-policy')).toContain('camera=(), ');
+    expect(first.headers.get('permissions-policy')).toContain('geolocation=()');
+    expect(first.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(first.headers.get('x-powered-by')).toBeNull();
+    // Not marked sensitive: caching is left to the application.
+    expect(first.headers.get('cache-control')).toBeNull();
+  });
+
+  it('sets no-store on responses marked sensitive, or on every one with noStore: all', async () => {
+    const app = express();
+    app.use(securityHeaders({ hsts: false, contentSecurityPolicy: false }));
+    app.get('/public', (_req, res) => res.json({}));
+    app.get('/key', (_req, res) => {
+      markSensitive(res);
+      res.json({});
+    });
+    const url = await listening(createServer(app));
+    const plain = await fetch(`${url}/public`);
+    expect(plain.headers.get('cache-control')).toBeNull();
+    expect(plain.headers.get('strict-transport-security')).toBeNull();
+    expect(plain.headers.get('content-security-policy')).toBeNull();
+    expect((await fetch(`${url}/key`)).headers.get('cache-control')).toBe('no-store');
+
+    const all = express();
+    all.use(securityHeaders({ noStore: 'all' }));
+    all.get('/', (_req, res) => res.json({}));
+    const allUrl = await listening(createServer(all));
+    expect((await fetch(allUrl)).headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('allows what the permissions policy lists, quoting origins', async () => {
+    const app = express();
+    app.use(
+      securityHeaders({
+        permissionsPolicy: {
+          camera: [],
+          geolocation: ['self', '"https://maps.example"'],
+          fullscreen: ['*'],
+        },
+      }),
+    );
+    app.get('/', (_req, res) => res.end());
+    const url = await listening(createServer(app));
+    expect((await fetch(url)).headers.get('permissions-policy')).toBe(
+      'camera=(), geolocation=(self "https://maps.example"), fullscreen=*',
+    );
+  });
+});
+
+describe('fastifySecurityHeaders on a real Fastify app', () => {
+  it('applies the same headers, and noStore: all wins over a handler', async () => {
+    const app = Fastify();
+    await app.register(fastifySecurityHeaders, {
+      noStore: 'all',
+      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"] }, nonce: false },
+    });
+    app.get('/', async (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=3600');
+      return { ok: true };
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    closers.push(() => app.close());
+    const { port } = app.server.address() as AddressInfo;
+    const response = await fetch(`http://127.0.0.1:${port}/`);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('content-security-policy')).toMatch(/^default-src 'none';/);
+    expect(response.headers.get('content-security-policy')).not.toContain('nonce-');
+    expect(response.headers.get('strict-transport-security')).toBe(
+      'max-age=31536000; includeSubDomains',
+    );
+    expect(response.headers.get('permissions-policy')).toContain('microphone=()');
+    // The 404 handler's answers get them too.
+    const missing = await fetch(`http://127.0.0.1:${port}/nothing`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('cache-control')).toBe('no-store');
+    expect(missing.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+  });
+
+  it('marks one reply sensitive and exposes the nonce on the reply', async () => {
+    const app = Fastify();
+    await app.register(fastifySecurityHeaders, { hsts: false });
+    app.get('/token', async (_request, reply) => {
+      markSensitive(reply);
+      return { nonce: cspNonce(reply) ?? null };
+    });
+    app.get('/public', async () => ({}));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    closers.push(() => app.close());
+    const { port } = app.server.address() as AddressInfo;
+    const token = await fetch(`http://127.0.0.1:${port}/token`);
+    expect(token.headers.get('cache-control')).toBe('no-store');
+    const { nonce } = (await token.json()) as { nonce: string };
+    expect(noncesIn(token.headers.get('content-security-policy'), 'script-src')).toEqual([nonce]);
+    const plain = await fetch(`http://127.0.0.1:${port}/public`);
+    expect(plain.headers.get('cache-control')).toBeNull();
+  });
+});
+
+describe('withSecurityHeaders on node:http', () => {
+  it('sets the headers before the handler runs', async () => {
+    const url = await listening(
+      createServer(
+        withSecurityHeaders((_req, res) => res.end(cspNonce(res)), {
+          hsts: { maxAgeSeconds: 600, includeSubDomains: false },
+        }),
+      ),
+    );
+    const response = await fetch(url);
+    expect(response.headers.get('strict-transport-security')).toBe('max-age=600');
+    expect(noncesIn(response.headers.get('content-security-policy'), 'script-src')).toEqual([
+      await response.text(),
+    ]);
+  });
+});
+
+describe('configuration', () => {
+  it('reads HSTS from the environment', () => {
+    expect(securityHeadersOptionsFromEnv({})).toEqual({
+      hsts: { maxAgeSeconds: 31_536_000, includeSubDomains: true, preload: false },
+    });
+    expect(
+      securityHeadersOptionsFromEnv({
+        HSTS_MAX_AGE: '63072000',
+        HSTS_INCLUDE_SUBDOMAINS: 'true',
+        HSTS_PRELOAD: 'true',
+      }),
+    ).toEqual({ hsts: { maxAgeSeconds: 63_072_000, includeSubDomains: true, preload: true } });
+    expect(
+      securityHeadersOptionsFromEnv({ HSTS_MAX_AGE: '0', HSTS_INCLUDE_SUBDOMAINS: 'false' }),
+    ).toEqual({
+      hsts: { maxAgeSeconds: 0, includeSubDomains: false, preload: false },
+    });
+  });
+
+  it('refuses at start-up a preload the preload list would reject, and bad values, all at once', () => {
+    for (const env of [
+      { HSTS_PRELOAD: 'true', HSTS_MAX_AGE: '86400' },
+      { HSTS_PRELOAD: 'true', HSTS_INCLUDE_SUBDOMAINS: 'false' },
+    ]) {
+      expect(() => securityHeadersOptionsFromEnv(env)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_SECRETS_INVALID',
+          problems: [expect.objectContaining({ name: 'HSTS_PRELOAD' })],
+        }),
+      );
+    }
+    let thrown: unknown;
+    try {
+      securityHeadersOptionsFromEnv({
+        HSTS_MAX_AGE: '1y',
+        HSTS_INCLUDE_SUBDOMAINS: 'yes',
+        HSTS_PRELOAD: 'TRUE',
+      });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toMatchObject({ code: 'ERR_SECRETS_INVALID' });
+    expect((thrown as { problems: { name: string }[] }).problems.map((p) => p.name).sort()).toEqual(
+      ['HSTS_INCLUDE_SUBDOMAINS', 'HSTS_MAX_AGE', 'HSTS_PRELOAD'],
+    );
+    expect(() => securityHeadersOptionsFromEnv({ HSTS_MAX_AGE: '-1' })).toThrow(
+      /HSTS_MAX_AGE: must be a whole number/,
+    );
+    expect(() => securityHeadersOptionsFromEnv({ HSTS_MAX_AGE: '99999999999' })).toThrow(
+      /HSTS_MAX_AGE/,
+    );
+  });
+
+  it('refuses bad options when the middleware is built', () => {
+    const invalid = expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' });
+    expect(() => securityHeaders({ hsts: { preload: true, maxAgeSeconds: 300 } })).toThrow(invalid);
+    expect(() => securityHeaders({ hsts: { preload: true, includeSubDomains: false } })).toThrow(
+      /preload needs/,
+    );
+    expect(() => securityHeaders({ hsts: { maxAgeSeconds: 1.5 } })).toThrow(invalid);
+    expect(() => securityHeaders({ permissionsPolicy: { 'camera; x': [] } })).toThrow(invalid);
+    expect(() => securityHeaders({ permissionsPolicy: { camera: ['https://a.example'] } })).toThrow(
+      /quoted origins/,
+    );
+    expect(() =>
+      securityHeaders({ contentSecurityPolicy: { directives: { scriptSrc: ["'self';"] } } }),
+    ).toThrow(invalid);
+    expect(() => securityHeaders({ noStore: 'never' as 'all' })).toThrow(invalid);
+    expect(() => markSensitive({} as never)).toThrow(invalid);
+  });
+});
