@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteAccess } from './route-access.js';
 
 /** The HTTP methods routes are declared with (PUT is added beside every POST: route-table.ts). */
@@ -93,6 +93,15 @@ export interface RouteGroup {
   /** What the group serves, e.g. `transit/encrypt`. */
   readonly name: string;
   readonly routes: readonly DeclaredRoute[];
+  /**
+   * How the group's errors (including the boundary's refusals) are answered, when its protocol
+   * is not Vault's (the Secrets Manager API answers `{ __type, message }`).
+   */
+  readonly errorHandler?: (
+    error: FastifyError,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) => unknown;
 }
 
 /**
@@ -107,6 +116,7 @@ export interface RouteGroup {
 export function registerRouteGroups(app: FastifyInstance, groups: readonly RouteGroup[]): void {
   for (const group of groups) {
     void app.register(async (scope) => {
+      if (group.errorHandler !== undefined) scope.setErrorHandler(group.errorHandler);
       for (const spec of group.routes) {
         const method = typeof spec.method === 'string' ? spec.method : [...spec.method];
         for (const url of typeof spec.path === 'string' ? [spec.path] : spec.path) {
