@@ -28,3 +28,18 @@ export function concretePath(url: string, key = 'some/key'): string {
     .replace('*', key)
     .replace(/:([a-z_]+)/g, (_match, name: string) => PARAMETERS[name] ?? `some-${name}`);
 }
+
+/**
+ * The routes of the Vault API (every route but the signed Secrets Manager API, which speaks
+ * AWS's protocol at its own path and is walked by its own tests).
+ *
+ * @example
+ * ```ts
+ * vaultRoutes(app.routeTable).filter((r) => r.method === 'POST');
+ * ```
+ */
+export function vaultRoutes<R extends { readonly access: { readonly signed?: unknown } }>(
+  table: readonly R[],
+): R[] {
+  return table.filter((r) => r.access.signed === undefined);
+}

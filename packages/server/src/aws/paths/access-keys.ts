@@ -4,7 +4,16 @@ import { bodyOf } from '../../http/body-parser.js';
 import { ok } from '../../http/envelope.js';
 import { optionalDuration, stringList } from '../../http/fields.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
-import type { AccessKeyStore } from '../access-key-store.js';
+import { type AccessKeyStore, isAccessKeyId } from '../access-key-store.js';
+
+/** Access key ids have one spelling (upper case): any other is refused before the ACL. */
+function checkAccessKeyId(id: string): void {
+  if (!isAccessKeyId(id))
+    throw new CustosError(
+      'ERR_INVALID_REQUEST',
+      'not an access key id (AKCU and 16 letters or digits)',
+    );
+}
 
 /**
  * `aws/access-key`: issues an access key for the Secrets Manager API, mapped to policies as a
@@ -58,6 +67,7 @@ export function accessKeyPaths({
       route({
         method: 'DELETE',
         path: '/v1/aws/access-key/:id',
+        access: { names: { id: checkAccessKeyId } },
         handler: async (request, reply) => {
           await accessKeys.revoke(request.params.id);
           return reply.code(204).send();
