@@ -67,6 +67,8 @@ export async function signRequest(
   operation: string,
   body: unknown,
   signingDate: Date = new Date(),
+  /** Whether the signer also sends the body's hash in `x-amz-content-sha256`. */
+  applyChecksum = false,
 ): Promise<SignedTestRequest> {
   const url = new URL(s.url);
   const text = JSON.stringify(body);
@@ -75,6 +77,7 @@ export async function signRequest(
     region: 'us-east-1',
     service: 'secretsmanager',
     sha256: Sha256,
+    applyChecksum,
   });
   const signed = await signer.sign(
     {
