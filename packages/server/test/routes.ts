@@ -11,6 +11,8 @@ const PARAMETERS: Record<string, string> = {
   version: '1',
   algorithm: 'sha2-256',
   bytes: '32',
+  // An access key id has one spelling (AKCU + 16 of A-Z and 2-7).
+  id: 'AKCUABCDEFGHIJ234567',
 };
 
 /**

@@ -11,7 +11,7 @@ function checkAccessKeyId(id: string): void {
   if (!isAccessKeyId(id))
     throw new CustosError(
       'ERR_INVALID_REQUEST',
-      'not an access key id (AKCU and 16 letters or digits)',
+      'not an access key id (AKCU and 16 of A-Z, 2-7)',
     );
 }
 
