@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerAppRoleCommands } from './commands/approle/register.js';
 import { registerAuditCommands } from './commands/audit/register.js';
 import { registerAuthCommands } from './commands/auth/register.js';
+import { registerAwsCommands } from './commands/aws/register.js';
 import { registerEncryptionCommands } from './commands/encryption/register.js';
 import { registerEnvCommands } from './commands/env/register.js';
 import { registerGenericCommands } from './commands/generic/register.js';
@@ -47,6 +48,7 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     registerPolicyCommands,
     registerTokenCommands,
     registerAuthCommands,
+    registerAwsCommands,
     registerSecretsCommands,
     registerAppRoleCommands,
     registerAuditCommands,
