@@ -14,7 +14,9 @@ import { accessKey, smClient } from '../../test/aws.js';
 import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 
 /** The error an SDK call fails with: its AWS type and HTTP status. */
-async function failure(promise: Promise<unknown>): Promise<{ name: string; status?: number }> {
+async function failure(
+  promise: Promise<unknown>,
+): Promise<{ name: string; status: number | undefined }> {
   try {
     await promise;
   } catch (err) {

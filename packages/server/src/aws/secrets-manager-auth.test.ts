@@ -22,7 +22,9 @@ const CANARY = 'canary-aws-value-6d1e8f2a9b3c';
 const CANARY_PUT = 'canary-aws-put-0a9b8c7d6e5f';
 const MINUTE = 60_000;
 
-async function failure(promise: Promise<unknown>): Promise<{ name: string; status?: number }> {
+async function failure(
+  promise: Promise<unknown>,
+): Promise<{ name: string; status: number | undefined }> {
   try {
     await promise;
   } catch (err) {

@@ -9,10 +9,7 @@ import { type AccessKeyStore, isAccessKeyId } from '../access-key-store.js';
 /** Access key ids have one spelling (upper case): any other is refused before the ACL. */
 function checkAccessKeyId(id: string): void {
   if (!isAccessKeyId(id))
-    throw new CustosError(
-      'ERR_INVALID_REQUEST',
-      'not an access key id (AKCU and 16 of A-Z, 2-7)',
-    );
+    throw new CustosError('ERR_INVALID_REQUEST', 'not an access key id (AKCU and 16 of A-Z, 2-7)');
 }
 
 /**
