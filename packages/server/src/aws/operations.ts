@@ -227,12 +227,17 @@ async function batchGetSecretValue(ctx: OperationContext, body: Record<string, u
   let nextToken: string | undefined;
   if (ids !== undefined) names = ids;
   else {
+    // Filters list the mount: judged as ListSecrets is, so no name the caller may not list
+    // (or describe) shows up, not even in `Errors`.
+    const { site } = ctx.deps;
+    if (!ctx.allows(`${site.mount}/metadata/`, 'list'))
+      throw new AwsError('AccessDeniedException', 'permission denied', 400);
     const page = await listMatching(ctx.deps, {
       filters: filters ?? [],
       maxResults: optionalInt(body.MaxResults, 'MaxResults', 1, 20) ?? 20,
       nextToken: optionalString(body.NextToken, 'NextToken', 4096, 1),
       includeMarked: false,
-      visible: () => true,
+      visible: (name) => ctx.allows(metadataPathOf(site, name), 'read'),
     });
     names = page.secrets.map((s) => s.name);
     nextToken = page.nextToken;

@@ -176,6 +176,19 @@ describe.each(await storageKinds())(
       }
     });
 
+    it('refuses a revoked key', async () => {
+      const revoked = await accessKey(s, ['aws-rw']);
+      expect((await sendSigned(await signRequest(s, revoked, 'GetSecretValue', get))).status).toBe(
+        200,
+      );
+      expect((await s.request('DELETE', `aws/access-key/${revoked.accessKeyId}`)).status).toBe(204);
+      const answer = await sendSigned(await signRequest(s, revoked, 'GetSecretValue', get));
+      expect(answer).toMatchObject({
+        status: 403,
+        body: { __type: 'UnrecognizedClientException' },
+      });
+    });
+
     it("refuses what the key's policies do not allow on the mapped KV path (AccessDeniedException)", async () => {
       const narrow = smClient(s, await accessKey(s, ['aws-public-only']));
       expect(await failure(narrow.send(new GetSecretValueCommand(get)))).toEqual({

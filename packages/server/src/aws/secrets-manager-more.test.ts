@@ -201,6 +201,14 @@ describe.each(await storageKinds())('Secrets Manager API, the other operations, 
       ['batch/no', 'AccessDeniedException'],
       ['batch/missing', 'AccessDeniedException'],
     ]);
+    // By filter: the caller may not list the mount, so nothing is listed (not even names).
+    expect(
+      await failure(
+        narrow.send(
+          new BatchGetSecretValueCommand({ Filters: [{ Key: 'name', Values: ['batch/'] }] }),
+        ),
+      ),
+    ).toEqual({ name: 'AccessDeniedException', status: 400 });
     const all = await sm.send(
       new BatchGetSecretValueCommand({ Filters: [{ Key: 'name', Values: ['batch/'] }] }),
     );
