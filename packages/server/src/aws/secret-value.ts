@@ -18,7 +18,11 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  */
 export function secretValueOf(body: Record<string, unknown>): SecretValue | undefined {
   const text = optionalString(body.SecretString, 'SecretString', MAX_VALUE_BYTES);
-  const binary = optionalString(body.SecretBinary, 'SecretBinary', (MAX_VALUE_BYTES * 4) / 3 + 4);
+  const binary = optionalString(
+    body.SecretBinary,
+    'SecretBinary',
+    Math.ceil(MAX_VALUE_BYTES / 3) * 4,
+  );
   if (text !== undefined && binary !== undefined)
     throw invalidRequest("You can't specify both a binary secret value and a string secret value.");
   if (text !== undefined) return { SecretString: text };

@@ -110,12 +110,13 @@ export async function createSecret(
   },
 ): Promise<Record<string, unknown>> {
   const { name, token, value, attributes } = input;
+  if (value === undefined) {
+    if (!(await deps.kv.createKey(name, { aws: attributes })))
+      return replayedCreate(deps, name, token, value);
+    const meta = (await deps.kv.readMetadata(name)) as KeyMetadata;
+    return { ARN: arnOf(deps.site, name, meta), Name: name };
+  }
   try {
-    if (value === undefined) {
-      if (!(await deps.kv.createKey(name, { aws: attributes }))) throw exists();
-      const meta = (await deps.kv.readMetadata(name)) as KeyMetadata;
-      return { ARN: arnOf(deps.site, name, meta), Name: name };
-    }
     const result = await deps.kv.write(name, dataOfValue(value), undefined, {
       mustNotExist: true,
       ...(token === undefined ? {} : { versionId: token }),
@@ -126,13 +127,10 @@ export async function createSecret(
     const { VersionStages: _, ...out } = written(deps, name, result);
     return out;
   } catch (err) {
-    if (!(err instanceof Exists || isServerError(err, 'ERR_KEY_EXISTS'))) throw err;
+    if (!isServerError(err, 'ERR_KEY_EXISTS')) throw err;
     return replayedCreate(deps, name, token, value);
   }
 }
-
-class Exists extends Error {}
-const exists = () => new Exists();
 
 /** A CreateSecret retried with the same token and value answers as the first did. */
 async function replayedCreate(

@@ -45,7 +45,7 @@ export const CAS_MISMATCH = 'check-and-set parameter did not match the current v
 export const CAS_REQUIRED = 'check-and-set parameter required for this call';
 
 /** The version a client's version id names, if any. */
-function versionIdOf(meta: KeyMetadata, versionId: string): number | undefined {
+function versionNamedBy(meta: KeyMetadata, versionId: string): number | undefined {
   const ids = meta.version_ids;
   return ids !== undefined && Object.hasOwn(ids, versionId) ? ids[versionId] : undefined;
 }
@@ -178,7 +178,7 @@ export function createKvEngine(
         const meta = stored?.data ?? emptyMetadata(new Date(now()).toISOString());
         options.prepare?.(meta);
         const earlier =
-          options.versionId === undefined ? undefined : versionIdOf(meta, options.versionId);
+          options.versionId === undefined ? undefined : versionNamedBy(meta, options.versionId);
         checkCas(cas, cfg, meta);
         const data = await produce(meta, tx);
         if (earlier !== undefined) {
