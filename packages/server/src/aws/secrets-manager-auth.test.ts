@@ -234,6 +234,58 @@ describe.each(await storageKinds())(
       ).toBe(true);
     });
 
+    it('is one route: POST / exactly, no query, no PUT, no other spelling; the Vault API unchanged', async () => {
+      const signed = await signRequest(s, key, 'GetSecretValue', get);
+      const withQuery = await sendSigned({ ...signed, url: `${s.url}/?x=1` });
+      expect(withQuery).toMatchObject({ status: 400, body: { __type: 'InvalidRequestException' } });
+      for (const url of [`${s.url}//`, `${s.url}/%2F`, `${s.url}/%20`]) {
+        const other = await sendSigned({ ...signed, url });
+        expect(other.status, url).toBe(400);
+        expect(other.text, url).not.toContain(CANARY);
+      }
+      const put = await fetch(signed.url, {
+        method: 'PUT',
+        headers: signed.headers,
+        body: signed.body,
+      });
+      expect(put.status).toBe(400);
+      expect(await put.text()).not.toContain(CANARY);
+      // A Vault request sent with AWS's content type is read as the Vault request it is.
+      const write = await s.request('POST', 'secret/data/vault-side', {
+        body: { data: { a: 'b' } },
+        headers: { 'content-type': 'application/x-amz-json-1.1' },
+      });
+      expect(write.status).toBe(200);
+      expect((await s.request('GET', 'secret/data/vault-side')).body.data.data).toEqual({ a: 'b' });
+    });
+
+    it('answers nothing about a request before its signature is checked', async () => {
+      const unsigned = await fetch(`${s.url}/`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': 'secretsmanager.NoSuchOperation',
+        },
+        body: '{"SecretId": 5}',
+      });
+      expect(unsigned.status).toBe(403);
+      expect(await unsigned.json()).toMatchObject({
+        __type: 'MissingAuthenticationTokenException',
+      });
+      const unknownOp = await sendSigned(await signRequest(s, key, 'NoSuchOperation', get));
+      expect(unknownOp).toMatchObject({
+        status: 400,
+        body: { __type: 'UnknownOperationException' },
+      });
+      const badField = await sendSigned(
+        await signRequest(s, key, 'GetSecretValue', { SecretId: 5 }),
+      );
+      expect(badField).toMatchObject({
+        status: 400,
+        body: { __type: 'InvalidParameterException' },
+      });
+    });
+
     it('answers 503 ServiceUnavailable once sealed', async () => {
       expect((await s.request('POST', 'sys/seal')).status).toBe(204);
       const answer = await sendSigned(await signRequest(s, key, 'GetSecretValue', get));
