@@ -75,7 +75,7 @@ function secretsManagerOf(options: AwsOptions = {}) {
   if (!isPathPrefix(pathPrefix))
     throw new ServerError(
       'ERR_INVALID_CONFIG',
-      'aws.pathPrefix must be empty or /segment(/segment)* of lower-case letters, digits and -',
+      'aws.pathPrefix must be empty or /segment(/segment)* of lower-case letters, digits and -, outside /v1',
     );
   const region = options.region ?? 'us-east-1';
   if (!/^[a-z0-9-]{1,32}$/.test(region))
@@ -141,6 +141,7 @@ function sinksOf(configs: readonly AuditSinkConfig[]): AuditSink[] {
  * ```
  */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const secretsManager = secretsManagerOf(options.aws); // checked before anything is opened
   const storage = await openStorage(options.storage ?? ':memory:');
   const store = createEntryStore(storage.db);
   const seal = new SealManager(store);
@@ -158,7 +159,6 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     options.logDestination ?? process.stdout,
   );
   const clock = options.clock ?? Date.now;
-  const secretsManager = secretsManagerOf(options.aws);
   const tokens = createTokenStore(barrier, () => clock() / 1000, {
     ...(options.tokenSweepIntervalMs === undefined
       ? {}

@@ -18,6 +18,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessKey, smClient, type TestAccessKey } from '../../test/aws.js';
 import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
+import { startServer } from '../server.js';
 
 async function failure(
   promise: Promise<unknown>,
@@ -60,6 +61,13 @@ describe.each(await storageKinds())('Secrets Manager API, the other operations, 
     expect((await sm.send(new GetSecretValueCommand({ SecretId: 'prefixed' }))).SecretString).toBe(
       'p',
     );
+  });
+
+  it('refuses a path prefix that is not plain lower-case segments (ERR_INVALID_CONFIG)', async () => {
+    for (const pathPrefix of ['aws', '/aws/', '/AWS', '/a%2Fb', '/a/../b', '/v1', '/v1/aws']) {
+      const start = startServer({ storage: ':memory:', port: 0, aws: { pathPrefix } });
+      await expect(start).rejects.toMatchObject({ code: 'ERR_INVALID_CONFIG' });
+    }
   });
 
   it('retries a CreateSecret with the same token as the first answer, and keeps binary values', async () => {

@@ -24,8 +24,12 @@ export interface SecretsManagerApiDeps {
 const TARGET_PREFIX = 'secretsmanager.';
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
-/** Whether `prefix` can be the API's path prefix: `''`, or `/segment(/segment)*` of [a-z0-9-]. */
-export const isPathPrefix = (prefix: string) => /^(\/[a-z0-9-]+)*$/.test(prefix);
+/**
+ * Whether `prefix` can be the API's path prefix: `''`, or `/segment(/segment)*` of [a-z0-9-],
+ * outside the Vault API's `/v1/`.
+ */
+export const isPathPrefix = (prefix: string) =>
+  /^(\/[a-z0-9-]+)*$/.test(prefix) && prefix !== '/v1' && !prefix.startsWith('/v1/');
 
 /** The operation `X-Amz-Target` names. */
 function operationOf(request: FastifyRequest): { name: string; operation: AwsOperation } {
