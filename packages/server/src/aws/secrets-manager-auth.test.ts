@@ -286,6 +286,33 @@ describe.each(await storageKinds())(
       });
     });
 
+    it('deletes a secret for good once its recovery window has passed', async () => {
+      const at = () => new Date(serverNow());
+      await sendSigned(
+        await signRequest(s, key, 'CreateSecret', { Name: 'expiring', SecretString: 'e' }, at()),
+      );
+      const del = { SecretId: 'expiring', RecoveryWindowInDays: 7 };
+      expect((await sendSigned(await signRequest(s, key, 'DeleteSecret', del, at()))).status).toBe(
+        200,
+      );
+      offsetMs += 6 * 24 * 60 * MINUTE;
+      try {
+        const marked = await sendSigned(
+          await signRequest(s, key, 'GetSecretValue', { SecretId: 'expiring' }, at()),
+        );
+        expect(marked.body.__type).toBe('InvalidRequestException');
+        expect((await s.request('GET', 'secret/data/expiring')).status).toBe(200);
+        offsetMs += 2 * 24 * 60 * MINUTE;
+        const gone = await sendSigned(
+          await signRequest(s, key, 'DescribeSecret', { SecretId: 'expiring' }, at()),
+        );
+        expect(gone.body.__type).toBe('ResourceNotFoundException');
+        expect((await s.request('GET', 'secret/metadata/expiring')).status).toBe(404);
+      } finally {
+        offsetMs -= 8 * 24 * 60 * MINUTE;
+      }
+    });
+
     it('answers 503 ServiceUnavailable once sealed', async () => {
       expect((await s.request('POST', 'sys/seal')).status).toBe(204);
       const answer = await sendSigned(await signRequest(s, key, 'GetSecretValue', get));
