@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerAppRoleCommands } from './commands/approle/register.js';
 import { registerAuditCommands } from './commands/audit/register.js';
 import { registerAuthCommands } from './commands/auth/register.js';
+import { registerAwsCommands } from './commands/aws/register.js';
 import { registerBackupCommands } from './commands/backup/register.js';
 import { registerCertCommands } from './commands/cert/register.js';
 import { registerEncryptionCommands } from './commands/encryption/register.js';
@@ -50,6 +51,7 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     registerPolicyCommands,
     registerTokenCommands,
     registerAuthCommands,
+    registerAwsCommands,
     registerSecretsCommands,
     registerAppRoleCommands,
     registerAuditCommands,

@@ -1,6 +1,8 @@
 import type { AuditBroker } from './audit/audit-broker.js';
 import type { Approles } from './auth/approle-store.js';
 import type { TokenStore } from './auth/token-store.js';
+import type { AccessKeyStore } from './aws/access-key-store.js';
+import type { SecretsManagerSite } from './aws/secret-id.js';
 import type { Barrier } from './barrier/barrier.js';
 import type { KvEngine } from './kv/kv-engine.js';
 import type { PolicyStore } from './policy/policy-store.js';
@@ -25,6 +27,12 @@ export interface ServerContext {
   readonly transit: TransitStore;
   readonly transitUsage: UsageLog;
   readonly audit: AuditBroker;
+  /** Access keys of the Secrets Manager API. */
+  readonly accessKeys: AccessKeyStore;
+  /** Where the Secrets Manager API keeps its secrets, names its ARNs, and is served. */
+  readonly secretsManager: SecretsManagerSite & { readonly pathPrefix: string };
+  /** The server's clock, Unix milliseconds. */
+  readonly clock: () => number;
   /** Whether the server was started with `--dev`. */
   readonly dev: boolean;
   readonly version: string;

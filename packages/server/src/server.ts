@@ -5,9 +5,12 @@ import { AuditBroker } from './audit/audit-broker.js';
 import { type AuditSink, createFileSink, createStdoutSink } from './audit/sinks.js';
 import { createApproleStore } from './auth/approle-store.js';
 import { createTokenStore } from './auth/token-store.js';
+import { createAccessKeyStore } from './aws/access-key-store.js';
+import { isPathPrefix } from './aws/paths/secrets-manager-api.js';
 import { createBarrier } from './barrier/barrier.js';
 import type { AuditSinkConfig } from './config/server-config.js';
 import type { ServerContext } from './context.js';
+import { ServerError } from './errors.js';
 import { createKvEngine } from './kv/kv-engine.js';
 import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
 import { createPolicyStore } from './policy/policy-store.js';
@@ -53,6 +56,38 @@ export interface StartOptions {
    * only if it is a regular file of this user that nobody else may read.
    */
   readonly dev?: { readonly rootTokenId?: string };
+  /** The Secrets Manager API (docs/aws.md). */
+  readonly aws?: AwsOptions;
+}
+
+/** Where the Secrets Manager API is served and what its ARNs name. */
+export interface AwsOptions {
+  /** Served at `<pathPrefix>/`: `''` (default, at `/`) or e.g. `/aws`. */
+  readonly pathPrefix?: string;
+  /** The region in ARNs (default `us-east-1`). */
+  readonly region?: string;
+  /** The twelve-digit account id in ARNs (default `000000000000`). */
+  readonly accountId?: string;
+}
+
+/** The Secrets Manager API's settings, defaults filled in and checked. */
+function secretsManagerOf(options: AwsOptions = {}) {
+  const pathPrefix = options.pathPrefix ?? '';
+  if (!isPathPrefix(pathPrefix))
+    throw new ServerError(
+      'ERR_INVALID_CONFIG',
+      'aws.pathPrefix must be empty or /segment(/segment)* of lower-case letters, digits and -, outside /v1',
+    );
+  const region = options.region ?? 'us-east-1';
+  if (!/^[a-z0-9-]{1,32}$/.test(region))
+    throw new ServerError(
+      'ERR_INVALID_CONFIG',
+      'aws.region must be lower-case letters, digits and -',
+    );
+  const accountId = options.accountId ?? '000000000000';
+  if (!/^\d{12}$/.test(accountId))
+    throw new ServerError('ERR_INVALID_CONFIG', 'aws.accountId must be twelve digits');
+  return { mount: 'secret', region, accountId, pathPrefix };
 }
 
 /** A running server. */
@@ -107,6 +142,7 @@ function sinksOf(configs: readonly AuditSinkConfig[]): AuditSink[] {
  * ```
  */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const secretsManager = secretsManagerOf(options.aws); // checked before anything is opened
   const storage = await openStorage(options.storage ?? ':memory:');
   const store = createEntryStore(storage.db);
   const seal = new SealManager(store);
@@ -153,6 +189,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     transit: createTransitStore(barrier, options.transit ?? {}),
     transitUsage: createUsageLog(barrier),
     audit,
+    accessKeys: createAccessKeyStore(barrier, () => clock() / 1000),
+    secretsManager,
+    clock,
     dev: options.dev !== undefined,
     version: serverVersion,
   };

@@ -11,6 +11,8 @@ const PARAMETERS: Record<string, string> = {
   version: '1',
   algorithm: 'sha2-256',
   bytes: '32',
+  // An access key id has one spelling (AKCU + 16 of A-Z and 2-7).
+  id: 'AKCUABCDEFGHIJ234567',
 };
 
 /**
@@ -27,4 +29,19 @@ export function concretePath(url: string, key = 'some/key'): string {
     .replace(/^\/v1\//, '')
     .replace('*', key)
     .replace(/:([a-z_]+)/g, (_match, name: string) => PARAMETERS[name] ?? `some-${name}`);
+}
+
+/**
+ * The routes of the Vault API (every route but the signed Secrets Manager API, which speaks
+ * AWS's protocol at its own path and is walked by its own tests).
+ *
+ * @example
+ * ```ts
+ * vaultRoutes(app.routeTable).filter((r) => r.method === 'POST');
+ * ```
+ */
+export function vaultRoutes<R extends { readonly access: { readonly signed?: unknown } }>(
+  table: readonly R[],
+): R[] {
+  return table.filter((r) => r.access.signed === undefined);
 }

@@ -5,7 +5,7 @@
 
 import { type RunningServer, type StartOptions, startServer } from '../src/server.js';
 import { send } from './harness.js';
-import { concretePath } from './routes.js';
+import { concretePath, vaultRoutes } from './routes.js';
 
 /**
  * Sends a request to every route that is not marked `whileSealed` and returns those that did
@@ -16,7 +16,7 @@ export async function sealedAnswers(
   token: string,
   message = 'Vault is sealed',
 ): Promise<{ checked: number; wrong: string[] }> {
-  const routes = server.app.routeTable.filter((r) => !r.access.whileSealed);
+  const routes = vaultRoutes(server.app.routeTable).filter((r) => !r.access.whileSealed);
   const wrong: string[] = [];
   for (const route of routes) {
     const hasBody = !['GET', 'HEAD', 'DELETE'].includes(route.method);

@@ -5,6 +5,8 @@ import { tokenCreatePaths } from '../auth/paths/token-create.js';
 import { tokenLookupPaths } from '../auth/paths/token-lookup.js';
 import { tokenRenewPaths } from '../auth/paths/token-renew.js';
 import { tokenRevokePaths } from '../auth/paths/token-revoke.js';
+import { accessKeyPaths } from '../aws/paths/access-keys.js';
+import { secretsManagerApiPaths } from '../aws/paths/secrets-manager-api.js';
 import type { ServerContext } from '../context.js';
 import type { RouteGroup } from '../http/route-spec.js';
 import { kvConfigPaths } from '../kv/paths/config.js';
@@ -93,5 +95,14 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     signPaths({ transit, recorder }),
     verifyPaths({ transit, recorder }),
     randomPaths(),
+    // The Secrets Manager API (AWS's JSON protocol, SigV4) and its access keys.
+    accessKeyPaths({ accessKeys: ctx.accessKeys }),
+    secretsManagerApiPaths({
+      kv,
+      accessKeys: ctx.accessKeys,
+      site: ctx.secretsManager,
+      pathPrefix: ctx.secretsManager.pathPrefix,
+      now: ctx.clock,
+    }),
   ];
 }

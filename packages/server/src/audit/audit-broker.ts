@@ -17,6 +17,9 @@ import type { ChainState, FileStart } from './audit-continuity.js';
 import { type AuditKey, type AuditScalar, hmacScalars, hmacValue } from './hmac-values.js';
 import type { AuditSink } from './sinks.js';
 
+/** Who made a request, as the audit log records it: a token's entry, or an access key's. */
+export type AuditIdentity = Pick<TokenEntry, 'accessor' | 'displayName' | 'policies' | 'meta'>;
+
 /** One request as the audit log sees it. */
 export interface AuditRequest {
   readonly id: string;
@@ -24,7 +27,7 @@ export interface AuditRequest {
   readonly path: string;
   readonly remoteAddress: string;
   readonly token: string | undefined;
-  readonly entry: TokenEntry | undefined;
+  readonly entry: AuditIdentity | undefined;
   readonly data: unknown;
 }
 

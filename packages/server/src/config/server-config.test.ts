@@ -47,6 +47,10 @@ describe('server configuration', () => {
       ciphers: 'TLS_AES_256_GCM_SHA384',
       clientCertificates: 'required',
     });
+    expect(
+      parseServerConfig({ storage: 'x', aws: { pathPrefix: '/aws', region: 'eu-west-1' } }, '/')
+        .aws,
+    ).toEqual({ pathPrefix: '/aws', region: 'eu-west-1' });
     expect(parseServerConfig({ storage: 'postgres://db/custos' }, '/x').storage).toBe(
       'postgres://db/custos',
     );
@@ -73,6 +77,8 @@ describe('server configuration', () => {
     ],
     [{ storage: 'x', logLevel: 'loud' }, /logLevel/],
     [{ storage: 'x', storge: 'typo' }, /unknown field "storge"/],
+    [{ storage: 'x', aws: { prefix: '/aws' } }, /unknown field "aws\.prefix"/],
+    [{ storage: 'x', aws: { region: 1 } }, /"aws\.region"/],
   ])('refuses %j with ERR_INVALID_CONFIG naming the field', (raw, message) => {
     expect(() => parseServerConfig(raw, '/')).toThrow(
       expect.objectContaining({

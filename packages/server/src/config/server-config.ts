@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ServerError } from '../errors.js';
+import type { AwsOptions } from '../server.js';
 
 /** An audit sink in the configuration file. */
 export type AuditSinkConfig =
@@ -34,6 +35,8 @@ export interface ServerConfig {
   /** How long a request waits for the audit log before failing (default 2000 ms). */
   readonly auditTimeoutMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** The Secrets Manager API: `pathPrefix`, `region`, `accountId` (docs/aws.md). */
+  readonly aws?: AwsOptions;
 }
 
 const fail = (message: string): never => {
@@ -62,6 +65,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     'maxRequestBytes',
     'auditTimeoutMs',
     'logLevel',
+    'aws',
   ];
   for (const key of Object.keys(c))
     if (!known.includes(key)) fail(`unknown field "${key}" (known: ${known.join(', ')})`);
@@ -99,7 +103,9 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
   const logLevel = c.logLevel ?? 'info';
   if (typeof logLevel !== 'string' || !LOG_LEVELS.includes(logLevel))
     fail(`"logLevel" must be one of ${LOG_LEVELS.join(', ')}`);
+  const aws = awsOf(c.aws);
   return {
+    ...(aws === undefined ? {} : { aws }),
     listen: listen as string,
     storage,
     ...(tls ? { tls } : {}),
@@ -148,6 +154,21 @@ function parseTls(raw: unknown, baseDir: string): ServerTlsConfig {
     ...text('ciphers'),
     ...(clients === undefined ? {} : { clientCertificates: clients as 'off' }),
   } as ServerTlsConfig;
+}
+
+/** The `aws` block: string fields only (startServer checks their forms). */
+function awsOf(value: unknown): AwsOptions | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return fail('"aws" must be {"pathPrefix"?, "region"?, "accountId"?}');
+  const out: Record<string, string> = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (!['pathPrefix', 'region', 'accountId'].includes(key))
+      fail(`unknown field "aws.${key}" (known: pathPrefix, region, accountId)`);
+    if (typeof field !== 'string') fail(`"aws.${key}" must be a string`);
+    out[key] = field as string;
+  }
+  return out as AwsOptions;
 }
 
 /** Reads and validates a configuration file. */

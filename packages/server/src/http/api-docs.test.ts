@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send, startTestServer, type TestServer } from '../../test/harness.js';
-import { concretePath } from '../../test/routes.js';
+import { concretePath, vaultRoutes } from '../../test/routes.js';
 
 describe('docs/server-api.md', () => {
   let s: TestServer;
@@ -15,7 +15,7 @@ describe('docs/server-api.md', () => {
   it('lists every route the server has, and no route it does not have', async () => {
     const doc = await readFile(new URL('../../../../docs/server-api.md', import.meta.url), 'utf8');
     const documented = new Set(
-      [...doc.matchAll(/^\| `(GET|POST|PATCH|DELETE) (\/v1\/[^`]+)`/gm)].map(
+      [...doc.matchAll(/^\| `(GET|POST|PATCH|DELETE) (\/v1\/[^`]+|\/)`/gm)].map(
         (m) => `${m[1]} ${m[2]}`,
       ),
     );
@@ -28,7 +28,7 @@ describe('docs/server-api.md', () => {
   });
 
   it('registers PUT beside every POST route (PUT = POST)', () => {
-    const table = s.server.app.routeTable;
+    const table = vaultRoutes(s.server.app.routeTable);
     const posts = table.filter((r) => r.method === 'POST');
     expect(posts.length).toBeGreaterThan(40);
     const puts = new Set(table.filter((r) => r.method === 'PUT').map((r) => r.url));
@@ -38,7 +38,7 @@ describe('docs/server-api.md', () => {
   it('answers PUT on every POST route over HTTP exactly as it answers POST', async () => {
     // Without a token nothing runs: protected routes answer 403, open ones refuse the empty body.
     const mismatches: string[] = [];
-    for (const route of s.server.app.routeTable.filter((r) => r.method === 'POST')) {
+    for (const route of vaultRoutes(s.server.app.routeTable).filter((r) => r.method === 'POST')) {
       const path = concretePath(route.url);
       const post = await send(s.url, 'POST', path, { token: null, body: {} });
       const put = await send(s.url, 'PUT', path, { token: null, body: {} });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send, startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
-import { concretePath as concrete } from '../../test/routes.js';
+import { concretePath as concrete, vaultRoutes } from '../../test/routes.js';
 import type { RouteEntry } from './route-table.js';
 
 const ALL = ['create', 'read', 'update', 'patch', 'delete', 'list'];
@@ -84,7 +84,7 @@ describe.each(await storageKinds())('authorisation matrix on %s', (kind) => {
   });
 
   it('refuses every protected route without the right token and policy', async () => {
-    const routes = s.server.app.routeTable.filter((r) => !r.access.unauthenticated);
+    const routes = vaultRoutes(s.server.app.routeTable).filter((r) => !r.access.unauthenticated);
     expect(routes.length).toBeGreaterThan(60);
     const cases: [string, string | null][] = [
       ['no token', null],
@@ -118,7 +118,7 @@ describe.each(await storageKinds())('authorisation matrix on %s', (kind) => {
   });
 
   it('refuses each request to a token granted every capability on its path but the one it needs', async () => {
-    const probes = capabilityProbes(s.server.app.routeTable);
+    const probes = capabilityProbes(vaultRoutes(s.server.app.routeTable));
     // Every route that lists: KV metadata (root and keys), policies (two forms), transit keys, AppRole roles.
     expect(probes.filter((p) => p.method === 'LIST').length).toBe(6);
     const failures: string[] = [];
@@ -138,7 +138,7 @@ describe.each(await storageKinds())('authorisation matrix on %s', (kind) => {
   });
 
   it('admits reads and lists to a token granted only the capability they need (the probes are not refused for another reason)', async () => {
-    const reads = capabilityProbes(s.server.app.routeTable).filter(
+    const reads = capabilityProbes(vaultRoutes(s.server.app.routeTable)).filter(
       // GET and LIST have no side effects; the UI mount lookup also checks access to the mount.
       (p) => (p.method === 'GET' || p.method === 'LIST') && !p.path.startsWith('sys/internal/'),
     );

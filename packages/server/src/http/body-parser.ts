@@ -54,23 +54,54 @@ export function nestedTooDeep(text: string): boolean {
 export function registerJsonBodyParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request: FastifyRequest, body, done) => {
-    const text = (body as string).trim();
-    if (text === '') {
-      done(null, {});
-      return;
-    }
-    if (nestedTooDeep(text)) {
-      // Vault's wording (its listener's max_json_depth check), with the limit.
-      const message = `JSON input exceeds allowed nesting depth (${MAX_JSON_DEPTH})`;
-      done(new CustosError('ERR_INVALID_REQUEST', message), undefined);
-      return;
-    }
-    try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(new CustosError('ERR_INVALID_REQUEST', 'request body is not valid JSON'), undefined);
-    }
+    parseJsonText(body as string, done);
   });
+  // The Secrets Manager API signs the body's bytes: they are kept for the signature check.
+  app.addContentTypeParser(
+    AWS_JSON_CONTENT_TYPE,
+    { parseAs: 'buffer' },
+    (request: FastifyRequest, body, done) => {
+      RAW_BODIES.set(request, body as Buffer);
+      parseJsonText((body as Buffer).toString('utf8'), done);
+    },
+  );
+}
+
+/** The content type of AWS's JSON 1.1 protocol (the Secrets Manager API). */
+export const AWS_JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+const RAW_BODIES = new WeakMap<FastifyRequest, Buffer>();
+
+/**
+ * The bytes of a request body sent as {@link AWS_JSON_CONTENT_TYPE} (what SigV4 signs), or an
+ * empty buffer for a request without a body.
+ *
+ * @example
+ * ```ts
+ * createHash('sha256').update(rawBodyOf(request)).digest('hex');
+ * ```
+ */
+export function rawBodyOf(request: FastifyRequest): Buffer {
+  return RAW_BODIES.get(request) ?? Buffer.alloc(0);
+}
+
+function parseJsonText(body: string, done: (err: Error | null, body?: unknown) => void): void {
+  const text = body.trim();
+  if (text === '') {
+    done(null, {});
+    return;
+  }
+  if (nestedTooDeep(text)) {
+    // Vault's wording (its listener's max_json_depth check), with the limit.
+    const message = `JSON input exceeds allowed nesting depth (${MAX_JSON_DEPTH})`;
+    done(new CustosError('ERR_INVALID_REQUEST', message), undefined);
+    return;
+  }
+  try {
+    done(null, JSON.parse(text));
+  } catch {
+    done(new CustosError('ERR_INVALID_REQUEST', 'request body is not valid JSON'), undefined);
+  }
 }
 
 /** The request body as an object (Vault bodies are JSON objects). */

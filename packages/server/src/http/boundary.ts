@@ -4,7 +4,13 @@ import type { AuditRequest } from '../audit/audit-broker.js';
 import type { ServerContext } from '../context.js';
 import { apiPathOf } from './api-path.js';
 import { HttpResponseError, toHttpError } from './error-mapping.js';
-import { operationOf, type RouteAccess, resolveWriteOperation } from './route-access.js';
+import {
+  type AclCheck,
+  operationOf,
+  type RouteAccess,
+  resolveWriteOperation,
+  type SignedAdmission,
+} from './route-access.js';
 
 const TOKEN_HEADER = 'x-vault-token';
 
@@ -31,7 +37,7 @@ function auditRequestOf(request: FastifyRequest): AuditRequest {
     path: state.path,
     remoteAddress: request.ip,
     token: state.token,
-    entry: state.entry,
+    entry: state.entry ?? state.identity,
     data: request.body ?? null,
   };
 }
@@ -49,6 +55,7 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
 
   app.addHook('preHandler', async (request: FastifyRequest) => {
     const access: RouteAccess = request.routeOptions.config.access ?? {};
+    if (access.signed !== undefined) return admitSigned(request, access, access.signed, ctx);
     const path = apiPathOf(request);
     checkNames(request, access);
     request.custos = { path, operation: 'read' };
@@ -95,6 +102,8 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
         body = null;
       }
     }
+    const signed = request.routeOptions.config.access?.signed;
+    if (signed !== undefined) body = signed.auditBody(reply.statusCode, body);
     try {
       await ctx.audit.logResponse(record, reply.statusCode, body);
       return payload;
@@ -106,6 +115,49 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
       return JSON.stringify(errorBody);
     }
   });
+}
+
+/**
+ * Admission of a signed request (see `SignedAdmission`): sealed → refused; its checks read
+ * from the request; the caller authenticated; every check judged by the caller's ACL; the
+ * request audited (also when refused) before the handler runs.
+ */
+async function admitSigned(
+  request: FastifyRequest,
+  access: RouteAccess,
+  signed: SignedAdmission,
+  ctx: BoundaryDeps,
+): Promise<void> {
+  request.custos = { path: '', operation: 'read' };
+  if (!access.whileSealed) ctx.seal.requireUnsealed();
+  // A malformed request is refused only after its caller is authenticated: an anonymous
+  // caller learns nothing about what a valid request would be. It is audited either way.
+  let malformed: unknown;
+  let checks: readonly AclCheck[] = [];
+  try {
+    const judged = signed.judge(request);
+    request.custos.path = judged.path;
+    request.custos.operation = judged.operation;
+    checks = judged.checks;
+  } catch (err) {
+    malformed = err;
+  }
+  let denied: unknown;
+  try {
+    const caller = await signed.authenticate(request);
+    request.custos.token = caller.credential;
+    request.custos.identity = caller.identity;
+    if (malformed !== undefined) throw malformed;
+    const acl = await ctx.policies.aclFor([...caller.policies]);
+    request.custos.acl = acl;
+    for (const check of checks) {
+      if (!acl.allows(check.path, check.operation)) throw new PermissionDenied();
+    }
+  } catch (err) {
+    denied = err;
+  }
+  if (access.audit !== false) await logRequest(request, ctx);
+  if (denied !== undefined) throw denied;
 }
 
 /** Refuses a path parameter that is not in its canonical spelling (see `RouteAccess.names`). */

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/harness.js';
 import { pathVariants, routeOracle, sendTarget } from '../../test/path-variants.js';
-import { concretePath } from '../../test/routes.js';
+import { concretePath, vaultRoutes } from '../../test/routes.js';
 
 const ALL = ['create', 'read', 'update', 'patch', 'delete', 'list', 'sudo'];
 
@@ -133,7 +133,7 @@ describe('path spellings: the ACL and the audit log judge the path the router se
   });
 
   it('a name in another case is refused under a deny on its canonical path, or is another name judged as such', async () => {
-    const table = s.server.app.routeTable;
+    const table = vaultRoutes(s.server.app.routeTable);
     const served = routeOracle(table);
     const failures: string[] = [];
     let refusals = 0;
@@ -195,7 +195,7 @@ describe('path spellings: the ACL and the audit log judge the path the router se
   });
 
   it('every spelling of every route is refused (400), unrouted (404), or judged, audited and served as one path', async () => {
-    const table = s.server.app.routeTable;
+    const table = vaultRoutes(s.server.app.routeTable);
     const served = routeOracle(table);
     const urls = [...new Set(table.map((r) => r.url))];
     const cases = table.flatMap((route) =>

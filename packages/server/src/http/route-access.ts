@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { AuditRecord } from '../audit/audit-broker.js';
+import type { AuditIdentity, AuditRecord } from '../audit/audit-broker.js';
 import type { TokenEntry } from '../auth/token-store.js';
 import type { Acl } from '../policy/acl.js';
 import type { Capability } from '../policy/policy-parse.js';
@@ -36,6 +36,43 @@ export interface RouteAccess<Request extends FastifyRequest<any> = FastifyReques
    * a name they read from the path.
    */
   readonly names?: Readonly<Record<string, (value: string) => unknown>>;
+  /**
+   * The route reads its caller and its targets from a signed request instead of a token and
+   * the URL path (the Secrets Manager API, SigV4): see {@link SignedAdmission}. Admission is
+   * otherwise the same: sealed → refused, the ACL judged, the request audited first.
+   */
+  readonly signed?: SignedAdmission;
+}
+
+/** One check the ACL makes: a path (as a Vault request would name it) and a capability. */
+export interface AclCheck {
+  readonly path: string;
+  readonly operation: Capability;
+}
+
+/** The caller of a signed request, as the boundary and the audit log know it. */
+export interface SignedCaller {
+  /** What the audit log records (HMAC'd) as the client token: the access key id. */
+  readonly credential: string;
+  readonly identity: AuditIdentity;
+  readonly policies: readonly string[];
+}
+
+/** How a route that signs its requests is admitted by the boundary. */
+export interface SignedAdmission {
+  /**
+   * The path and operation the audit log records, and every check the ACL must pass, read
+   * from the request without storage. Throws for a malformed request (before the audit).
+   */
+  judge(request: FastifyRequest): {
+    readonly path: string;
+    readonly operation: Capability;
+    readonly checks: readonly AclCheck[];
+  };
+  /** Authenticates the request (signature, time, key); throws to refuse it. */
+  authenticate(request: FastifyRequest): Promise<SignedCaller>;
+  /** The response body as the audit log's response block reads it (`data`, `errors`). */
+  auditBody(status: number, body: unknown): unknown;
 }
 
 /** What the boundary attaches to each request. */
@@ -45,6 +82,8 @@ export interface RequestState {
   operation: Capability;
   token?: string | undefined;
   entry?: TokenEntry | undefined;
+  /** The caller of a signed request (no token entry). */
+  identity?: AuditIdentity | undefined;
   acl?: Acl | undefined;
   /** Set once the request entry was written to the audit log (its response entry reuses it). */
   audit?: AuditRecord | undefined;

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type FieldSchemas, type FieldValues, readFields } from './field-schema.js';
 import type { RouteAccess } from './route-access.js';
 
@@ -121,6 +121,15 @@ export interface RouteGroup {
   /** What the group serves, e.g. `transit/encrypt`. */
   readonly name: string;
   readonly routes: readonly DeclaredRoute[];
+  /**
+   * How the group's errors (including the boundary's refusals) are answered, when its protocol
+   * is not Vault's (the Secrets Manager API answers `{ __type, message }`).
+   */
+  readonly errorHandler?: (
+    error: FastifyError,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) => unknown;
 }
 
 /**
@@ -135,6 +144,7 @@ export interface RouteGroup {
 export function registerRouteGroups(app: FastifyInstance, groups: readonly RouteGroup[]): void {
   for (const group of groups) {
     void app.register(async (scope) => {
+      if (group.errorHandler !== undefined) scope.setErrorHandler(group.errorHandler);
       for (const spec of group.routes) {
         const method = typeof spec.method === 'string' ? spec.method : [...spec.method];
         for (const url of typeof spec.path === 'string' ? [spec.path] : spec.path) {

@@ -17,7 +17,8 @@ declare module 'fastify' {
 
 /**
  * Records every route registered from here on in `app.routeTable`, and makes every POST route
- * answer PUT too (PUT = POST in Vault's API), decided here once for every route group.
+ * answer PUT too (PUT = POST in Vault's API), decided here once for every route group. Signed
+ * routes (the Secrets Manager API) answer only what they declare.
  *
  * @example
  * ```ts
@@ -30,7 +31,9 @@ export function collectRouteTable(app: FastifyInstance): void {
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? [...route.method] : [route.method];
-    if (methods.includes('POST') && !methods.includes('PUT')) methods.push('PUT');
+    // A signed route speaks another protocol (AWS's JSON API: POST only).
+    const signed = route.config?.access?.signed !== undefined;
+    if (methods.includes('POST') && !methods.includes('PUT') && !signed) methods.push('PUT');
     route.method = methods;
     for (const method of methods)
       routeTable.push({ method, url: route.url, access: route.config?.access ?? {} });

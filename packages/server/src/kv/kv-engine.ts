@@ -12,12 +12,43 @@ import {
   type KeyMetadata,
   type KvConfig,
   mergePatch,
+  type NewVersionOptions,
   scheduledDeletion,
 } from './kv-metadata.js';
+
+/** How a write treats the key (beyond check-and-set) and labels its new version. */
+export interface WriteOptions extends NewVersionOptions {
+  /** Refuse (`ERR_KEY_EXISTS`) when the key exists, even with no version. */
+  readonly mustNotExist?: boolean;
+  /** Refuse (`ERR_NOT_FOUND`) when the key does not exist. */
+  readonly mustExist?: boolean;
+  /**
+   * Runs in the write's transaction on the metadata read there, before the version is added:
+   * throws to refuse the write, or sets metadata fields written with the version.
+   */
+  readonly prepare?: (meta: KeyMetadata) => void;
+}
+
+/** What a write did: the version written, or the one an earlier write with its id wrote. */
+export interface WriteResult {
+  readonly meta: KeyMetadata;
+  readonly version: number;
+  /** True when `versionId` named an earlier version with the same data: nothing was written. */
+  readonly replayed?: boolean;
+}
+
+/** A write whose `versionId` names an existing version that holds other data. */
+export const VERSION_ID_TAKEN = 'a version with this id already exists and holds other data';
 
 /** Vault's check-and-set messages, which clients match on. */
 export const CAS_MISMATCH = 'check-and-set parameter did not match the current version';
 export const CAS_REQUIRED = 'check-and-set parameter required for this call';
+
+/** The version a client's version id names, if any. */
+function versionNamedBy(meta: KeyMetadata, versionId: string): number | undefined {
+  const ids = meta.version_ids;
+  return ids !== undefined && Object.hasOwn(ids, versionId) ? ids[versionId] : undefined;
+}
 
 /** What reading one version found. */
 export type VersionRead =
@@ -58,13 +89,15 @@ export interface KvEngine {
     key: string,
     data: Record<string, unknown>,
     cas?: number,
-  ): Promise<{ meta: KeyMetadata; version: number }>;
+    options?: WriteOptions,
+  ): Promise<WriteResult>;
+  /**
+   * Creates the key's metadata with `fields` and no version; false when the key exists. One
+   * transaction: of two creators, one gets false.
+   */
+  createKey(key: string, fields: Partial<KeyMetadata>): Promise<boolean>;
   /** JSON merge patch of the current version into a new version; 404 if none is readable. */
-  patch(
-    key: string,
-    patch: Record<string, unknown>,
-    cas?: number,
-  ): Promise<{ meta: KeyMetadata; version: number }>;
+  patch(key: string, patch: Record<string, unknown>, cas?: number): Promise<WriteResult>;
   /** Soft-deletes the latest version (no-op when it is already deleted or destroyed). */
   deleteLatest(key: string): Promise<boolean>;
   /** Soft-deletes the listed versions (those that exist). */
@@ -132,17 +165,29 @@ export function createKvEngine(
     key: string,
     cas: number | undefined,
     produce: (meta: KeyMetadata, tx: BarrierWriter) => Promise<Record<string, unknown>>,
-    requireExisting: boolean,
+    options: WriteOptions,
   ) => {
     const attempt = () =>
-      storage.transaction(async (tx) => {
+      storage.transaction(async (tx): Promise<WriteResult> => {
         const cfg = await config(tx);
         const stored = await tx.read<KeyMetadata>(metaPath(key));
-        if (stored === undefined && requireExisting)
+        if (stored === undefined && options.mustExist === true)
           throw new CustosError('ERR_NOT_FOUND', 'not found');
+        if (stored !== undefined && options.mustNotExist === true)
+          throw new CustosError('ERR_KEY_EXISTS', 'the key already exists');
         const meta = stored?.data ?? emptyMetadata(new Date(now()).toISOString());
+        options.prepare?.(meta);
+        const earlier =
+          options.versionId === undefined ? undefined : versionNamedBy(meta, options.versionId);
         checkCas(cas, cfg, meta);
         const data = await produce(meta, tx);
+        if (earlier !== undefined) {
+          const held = await tx.read<{ data: Record<string, unknown> }>(versionPath(key, earlier));
+          if (held === undefined || JSON.stringify(held.data.data) !== JSON.stringify(data))
+            // Not a conflict to retry: the id is taken for good.
+            throw new CustosError('ERR_KEY_EXISTS', VERSION_ID_TAKEN);
+          return { meta, version: earlier, replayed: true };
+        }
         const createdMs = now();
         const trimmed = addVersion(
           meta,
@@ -152,6 +197,7 @@ export function createKvEngine(
             destroyed: false,
           },
           cfg,
+          options,
         );
         await tx.create(versionPath(key, meta.current_version), { data });
         if (stored === undefined) await tx.create(metaPath(key), meta);
@@ -219,8 +265,18 @@ export function createKvEngine(
     read: readVersion,
     readMetadata: async (key: string) => (await storage.read<KeyMetadata>(metaPath(key)))?.data,
 
-    write: (key: string, data: Record<string, unknown>, cas?: number) =>
-      writeVersion(key, cas, async () => data, false),
+    write: (key: string, data: Record<string, unknown>, cas?: number, options: WriteOptions = {}) =>
+      writeVersion(key, cas, async () => data, options),
+
+    createKey: (key: string, fields: Partial<KeyMetadata>) =>
+      locks.run(key, () =>
+        storage.transaction(async (tx) => {
+          if ((await tx.read<KeyMetadata>(metaPath(key))) !== undefined) return false;
+          const meta = { ...emptyMetadata(new Date(now()).toISOString()), ...fields };
+          await tx.create(metaPath(key), meta);
+          return true;
+        }),
+      ),
 
     /** JSON merge patch of the current version into a new version; 404 if none is readable. */
     patch: (key: string, patch: Record<string, unknown>, cas?: number) =>
@@ -237,7 +293,7 @@ export function createKvEngine(
           );
           return mergePatch(current?.data.data ?? {}, patch) as Record<string, unknown>;
         },
-        true,
+        { mustExist: true },
       ),
 
     /** Soft-deletes the latest version (no-op when it is already deleted or destroyed). */

@@ -1,6 +1,7 @@
 import { CustosError } from '@custos/core/errors';
 import { formatDuration } from '../lib/duration.js';
 import { ownValue, setOwn } from '../lib/own-property.js';
+import { CURRENT_LABEL, dropVersionRefs, labelsOf, setLabel } from './kv-labels.js';
 
 /** Vault keeps 10 versions unless configured otherwise. */
 export const DEFAULT_MAX_VERSIONS = 10;
@@ -37,6 +38,34 @@ export interface KeyMetadata {
   delete_version_after: number;
   custom_metadata: Record<string, string> | null;
   versions: Record<string, VersionMetadata>;
+  /**
+   * Version labels: label → version (kv-labels.ts). Absent in metadata written before labels
+   * existed: the current version then holds `AWSCURRENT`.
+   */
+  labels?: Record<string, number>;
+  /** Version ids chosen by clients (AWS `ClientRequestToken` / `VersionId`) → version. */
+  version_ids?: Record<string, number>;
+  /** What only the Secrets Manager API reads and writes (docs/aws.md). */
+  aws?: SecretAttributes;
+}
+
+/** A secret's Secrets Manager attributes, kept in its KV metadata. */
+export interface SecretAttributes {
+  description?: string;
+  kms_key_id?: string;
+  tags?: { Key: string; Value: string }[];
+  /** ISO time from which the secret is deleted for good (`DeleteSecret` with a recovery window). */
+  deletion_date?: string;
+  /** ISO time `DeleteSecret` was called. */
+  deleted_date?: string;
+}
+
+/** How a new version is labelled and identified (KV writes: current, no client id). */
+export interface NewVersionOptions {
+  /** Labels the new version takes (default `['AWSCURRENT']`). */
+  readonly labels?: readonly string[];
+  /** The client's id for the version (AWS `ClientRequestToken`). */
+  readonly versionId?: string;
 }
 
 /** A new, empty metadata entry. */
@@ -69,15 +98,24 @@ export function scheduledDeletion(createdMs: number, config: KvConfig, meta: Key
 /**
  * Adds version `current_version + 1` and returns the version numbers that fall out of the
  * window of kept versions (`max_versions`: the larger of key and mount, as Vault does; 10 when
- * neither is set). Their data entries must be deleted in the same transaction.
+ * neither is set). Their data entries must be deleted in the same transaction. The new version
+ * takes `options.labels` (default: it becomes `AWSCURRENT`, its predecessor `AWSPREVIOUS`).
  */
 export function addVersion(
   meta: KeyMetadata,
   version: VersionMetadata,
   config: KvConfig,
+  options: NewVersionOptions = {},
 ): number[] {
+  meta.labels = labelsOf(meta); // before the count moves: legacy metadata labels its current
   meta.current_version += 1;
   meta.versions[String(meta.current_version)] = version;
+  for (const label of options.labels ?? [CURRENT_LABEL])
+    setLabel(meta, label, meta.current_version);
+  if (options.versionId !== undefined) {
+    meta.version_ids = { ...meta.version_ids };
+    setOwn(meta.version_ids, options.versionId, meta.current_version);
+  }
   meta.updated_time = version.created_time;
   const configured = Math.max(meta.max_versions, config.max_versions);
   const keep = configured > 0 ? configured : DEFAULT_MAX_VERSIONS;
@@ -92,6 +130,7 @@ export function addVersion(
     }
     meta.oldest_version = lastToDrop + 1;
   }
+  dropVersionRefs(meta, trimmed);
   return trimmed;
 }
 

@@ -101,3 +101,10 @@ export const KV = {
   /** `ver/<version>/<key>`: one version's data. */
   version: 'ver/',
 } as const;
+
+/** The Secrets Manager API's own entries (its secrets live in KV). */
+export const AWS = {
+  prefix: 'aws/',
+  /** `access-key/<access key id>`: the key's secret, policies and lifetime. */
+  accessKey: 'access-key/',
+} as const;

@@ -57,6 +57,7 @@ export async function run(options: Options): Promise<number> {
       storage: config.storage,
       audit: config.audit,
       maxRequestBytes: config.maxRequestBytes,
+      ...(config.aws === undefined ? {} : { aws: config.aws }),
       auditTimeoutMs: config.auditTimeoutMs,
       logLevel: config.logLevel,
       ...(tls ? { tls } : {}),

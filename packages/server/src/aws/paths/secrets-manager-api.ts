@@ -1,0 +1,178 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { bodyOf, rawBodyOf } from '../../http/body-parser.js';
+import { toHttpError } from '../../http/error-mapping.js';
+import type { SignedAdmission } from '../../http/route-access.js';
+import { type RouteGroup, route } from '../../http/route-spec.js';
+import type { KvEngine } from '../../kv/kv-engine.js';
+import type { AccessKeyStore } from '../access-key-store.js';
+import { AwsError } from '../aws-error.js';
+import { type AwsOperation, OPERATIONS } from '../operations.js';
+import type { SecretsManagerSite } from '../secret-id.js';
+import { readSigV4Claim, verifySigV4 } from '../sigv4.js';
+
+/** What the Secrets Manager API is given. */
+export interface SecretsManagerApiDeps {
+  readonly kv: KvEngine;
+  readonly accessKeys: AccessKeyStore;
+  readonly site: SecretsManagerSite;
+  /** Where the API is served: `''` (at `/`) or a prefix such as `/aws` (at `/aws/`). */
+  readonly pathPrefix: string;
+  /** Unix milliseconds. */
+  readonly now: () => number;
+}
+
+const TARGET_PREFIX = 'secretsmanager.';
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+/**
+ * Whether `prefix` can be the API's path prefix: `''`, or `/segment(/segment)*` of [a-z0-9-],
+ * outside the Vault API's `/v1/`.
+ */
+export const isPathPrefix = (prefix: string) =>
+  /^(\/[a-z0-9-]+)*$/.test(prefix) && prefix !== '/v1' && !prefix.startsWith('/v1/');
+
+/** The operation `X-Amz-Target` names. */
+function operationOf(request: FastifyRequest): { name: string; operation: AwsOperation } {
+  const target = request.headers['x-amz-target'];
+  const name =
+    typeof target === 'string' && target.startsWith(TARGET_PREFIX)
+      ? target.slice(TARGET_PREFIX.length)
+      : undefined;
+  if (name === undefined || !Object.hasOwn(OPERATIONS, name))
+    throw new AwsError('UnknownOperationException', 'X-Amz-Target names no operation of this API');
+  return { name, operation: OPERATIONS[name] as AwsOperation };
+}
+
+/** A request body: a JSON object. */
+function awsBodyOf(request: FastifyRequest): Record<string, unknown> {
+  try {
+    return bodyOf(request);
+  } catch {
+    throw new AwsError('SerializationException', 'the request body must be a JSON object');
+  }
+}
+
+/** Any error as AWS answers it: its `__type`, status and message. */
+export function awsErrorOf(error: unknown): { type: string; status: number; message: string } {
+  if (error instanceof AwsError)
+    return { type: error.type, status: error.status, message: error.message };
+  const { status, body } = toHttpError(error);
+  const message = String((body.errors as unknown[] | undefined)?.[0] ?? 'request refused');
+  switch (status) {
+    case 403:
+      return { type: 'AccessDeniedException', status: 400, message };
+    case 404:
+      return { type: 'ResourceNotFoundException', status: 400, message: 'not found' };
+    case 413:
+      return { type: 'InvalidRequestException', status: 413, message };
+    case 503:
+      return { type: 'ServiceUnavailable', status: 503, message };
+    default:
+      return status >= 500
+        ? { type: 'InternalServiceError', status, message }
+        : { type: 'InvalidRequestException', status: 400, message };
+  }
+}
+
+function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const { type, status, message } = awsErrorOf(error);
+  if (status >= 500 && status !== 503)
+    request.log.error(
+      { err: { message: (error as Error).message, code: (error as { code?: string }).code } },
+      'request failed',
+    );
+  return reply
+    .code(status)
+    .header('content-type', CONTENT_TYPE)
+    .header('x-amzn-errortype', type)
+    .send({ __type: type, message });
+}
+
+/**
+ * The Secrets Manager API (AWS's JSON 1.1 protocol): `POST <prefix>/` with
+ * `X-Amz-Target: secretsmanager.<operation>`, signed with SigV4 by an access key custos
+ * issued. The boundary admits it like any request (sealed → refused, the key's policies judged
+ * on the KV paths the operation touches, audited first); errors are AWS's `{ __type, message }`.
+ *
+ * @example
+ * ```ts
+ * registerRouteGroups(app, [secretsManagerApiPaths({ kv, accessKeys, site, pathPrefix: '', now })]);
+ * ```
+ */
+export function secretsManagerApiPaths(deps: SecretsManagerApiDeps): RouteGroup {
+  const url = `${deps.pathPrefix}/`;
+  const engine = { kv: deps.kv, site: deps.site, now: deps.now };
+  const signed: SignedAdmission = {
+    judge(request) {
+      // One spelling: no query string, no other path the router would read as this one.
+      if (request.url !== url)
+        throw new AwsError(
+          'InvalidRequestException',
+          `the Secrets Manager API is served at ${url} exactly, without a query string`,
+        );
+      const { operation } = operationOf(request);
+      const checks = operation.judge(awsBodyOf(request), deps.site);
+      const first = checks[0] ?? { path: `${deps.site.mount}/data/`, operation: 'read' as const };
+      return { path: first.path, operation: first.operation, checks };
+    },
+    async authenticate(request) {
+      const signedRequest = {
+        method: request.method,
+        path: url,
+        headers: request.headers,
+        body: rawBodyOf(request),
+      };
+      const claim = readSigV4Claim(signedRequest, deps.now());
+      const key = await deps.accessKeys.lookup(claim.accessKeyId);
+      if (key === undefined)
+        throw new AwsError(
+          'UnrecognizedClientException',
+          'The security token included in the request is invalid (unknown or expired access key).',
+          403,
+        );
+      verifySigV4(signedRequest, claim, key.secretAccessKey);
+      return {
+        credential: key.accessKeyId,
+        identity: {
+          accessor: key.accessKeyId,
+          displayName: 'aws-access-key',
+          policies: [...key.policies],
+          meta: {},
+        },
+        policies: key.policies,
+      };
+    },
+    auditBody(status, body) {
+      if (status < 400) return { data: body };
+      const { __type, message } = (body ?? {}) as { __type?: unknown; message?: unknown };
+      return { errors: [`${String(__type)}: ${String(message)}`] };
+    },
+  };
+  return {
+    name: 'aws/secretsmanager',
+    errorHandler: answerError,
+    routes: [
+      route({
+        method: 'POST',
+        path: url,
+        access: { signed },
+        handler: async (request, reply) => {
+          const { operation } = operationOf(request);
+          const acl = request.custos.acl;
+          const result = await operation.run(
+            {
+              deps: engine,
+              allows: (path, capability) => acl?.allows(path, capability) === true,
+            },
+            awsBodyOf(request),
+          );
+          return reply
+            .code(200)
+            .header('content-type', CONTENT_TYPE)
+            .header('x-amzn-requestid', request.id)
+            .send(JSON.stringify(result));
+        },
+      }),
+    ],
+  };
+}
