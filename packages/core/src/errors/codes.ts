@@ -91,6 +91,17 @@ export const errorCodes = {
   ERR_API_KEY_EXPIRED: 'The API key has passed its expiry time.',
   ERR_API_KEY_REVOKED: 'The API key has been revoked.',
   ERR_API_KEY_SCOPE: 'The API key is valid but lacks a scope the operation requires.',
+  // --- webhooks ---
+  ERR_WEBHOOK_MALFORMED:
+    'The webhook signature header is missing or not of the custos form (t=, id=, v1= elements, each once but v1, within the size limits).',
+  ERR_WEBHOOK_SIGNATURE:
+    'No signature in the webhook header matches the body and timestamp under any accepted secret.',
+  ERR_WEBHOOK_SECRET_RETIRED:
+    'The webhook verifies only under a previous secret whose grace window has ended (verifying), or a signer has no secret left within its window (signing).',
+  ERR_WEBHOOK_TIMESTAMP:
+    'The webhook is authentic but its timestamp is outside the tolerance (too old, or too far in the future).',
+  ERR_WEBHOOK_REPLAYED:
+    'The exact signed webhook (same id and timestamp) was already accepted within the tolerance window.',
   // --- secret scanning ---
   ERR_SCAN_GIT:
     'A git command the scanner runs failed: not inside a repository, an unknown revision or branch, or git is not installed.',

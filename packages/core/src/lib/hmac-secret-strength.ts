@@ -48,3 +48,19 @@ export function checkHmacSecret(name: string, value: string): void {
     weak('has too few distinct characters to be random');
   }
 }
+
+/**
+ * Minimum checks for an HMAC secret given as bytes: at least 32 of them, and not a repeated
+ * pattern (fewer than 8 distinct byte values). Errors name the secret, never its bytes.
+ */
+export function checkHmacSecretBytes(name: string, bytes: Uint8Array): void {
+  if (bytes.length < MIN_HMAC_SECRET_BYTES) {
+    throw new CustosError(
+      'ERR_WEAK_SECRET',
+      `${name} is shorter than ${MIN_HMAC_SECRET_BYTES} bytes; generate one with \`custos keygen --bytes 32\``,
+    );
+  }
+  if (new Set(bytes).size < MIN_DISTINCT_CHARACTERS) {
+    throw new CustosError('ERR_WEAK_SECRET', `${name} has too few distinct bytes to be random`);
+  }
+}
