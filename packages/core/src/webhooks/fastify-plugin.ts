@@ -32,12 +32,15 @@ export interface FastifyWebhookScopeLike {
     contentType: string,
     options: { parseAs: 'buffer'; bodyLimit?: number },
     parser: (
-      request: never,
+      request: FastifyWebhookRequestLike,
       body: Buffer,
       done: (error: Error | null, body?: unknown) => void,
     ) => void,
   ): unknown;
-  addHook(name: 'preHandler', hook: (request: never, reply: never) => Promise<unknown>): unknown;
+  addHook(
+    name: 'preHandler',
+    hook: (request: FastifyWebhookRequestLike, reply: FastifyWebhookReplyLike) => Promise<unknown>,
+  ): unknown;
 }
 
 /** A Fastify plugin, applied to the scope it is registered in (not encapsulated). */
@@ -88,10 +91,7 @@ export function fastifyWebhooks(
       bodyLimit === undefined ? { parseAs: 'buffer' } : { parseAs: 'buffer', bodyLimit },
       (_request, body, parsed) => parsed(null, body),
     );
-    scope.addHook('preHandler', (async (
-      request: FastifyWebhookRequestLike,
-      reply: FastifyWebhookReplyLike,
-    ) => {
+    scope.addHook('preHandler', async (request, reply) => {
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       try {
         const webhook = await verifier.verify({
@@ -107,7 +107,7 @@ export function fastifyWebhooks(
           .header('cache-control', 'no-store')
           .send({ error: 'webhook rejected' });
       }
-    }) as (request: never, reply: never) => Promise<unknown>);
+    });
     done();
   };
   // What fastify-plugin sets: the hooks and parser apply to the scope that registers this.
