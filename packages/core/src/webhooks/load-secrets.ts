@@ -1,5 +1,6 @@
 import { CustosError } from '../errors/index.js';
 import { type SecretSource, secretReader } from '../lib/secret-source.js';
+import { Secret } from '../redaction/secret.js';
 import { parseNotAfter, type WebhookSecretEntry } from './secrets.js';
 
 /** Options for {@link loadWebhookSecrets}. */
@@ -14,7 +15,8 @@ export interface LoadWebhookSecretsOptions {
  * Reads a webhook secret and, during a rotation, its predecessor with the end of its grace
  * window: `WEBHOOK_SECRET`, `WEBHOOK_SECRET_PREVIOUS` and `WEBHOOK_SECRET_PREVIOUS_NOT_AFTER`
  * (ISO 8601 with a time zone, required with a previous secret: its window ends at a fixed time,
- * whatever restarts). Gives the list a signer or verifier takes; they check the strength.
+ * whatever restarts). Gives the list a signer or verifier takes (values wrapped in `Secret`, so
+ * printing the list shows none); the signer or verifier checks their strength.
  *
  * @example
  * ```ts
@@ -35,7 +37,7 @@ export async function loadWebhookSecrets(
     read(notAfterName),
   ]);
   if (current === undefined) throw new CustosError('ERR_SECRET_MISSING', `${name} is not set`);
-  const entries: WebhookSecretEntry[] = [{ secret: current, name }];
+  const entries: WebhookSecretEntry[] = [{ secret: new Secret(current), name }];
   if (previous !== undefined) {
     if (notAfter === undefined) {
       throw new CustosError(
@@ -44,7 +46,7 @@ export async function loadWebhookSecrets(
       );
     }
     parseNotAfter(notAfter, previousName);
-    entries.push({ secret: previous, notAfter, name: previousName });
+    entries.push({ secret: new Secret(previous), notAfter, name: previousName });
   }
   return entries;
 }
