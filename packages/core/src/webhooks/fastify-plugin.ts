@@ -101,11 +101,10 @@ export function fastifyWebhooks(
         recordVerifiedWebhook(request, webhook);
       } catch (error) {
         if (!(error instanceof WebhookRejected)) throw error;
+        reply.code(401).header('cache-control', 'no-store').send({ error: 'webhook rejected' });
+        // After the answer: a throwing hook cannot turn the 401 into something else.
         onRejected?.(error);
-        return reply
-          .code(401)
-          .header('cache-control', 'no-store')
-          .send({ error: 'webhook rejected' });
+        return reply;
       }
     });
     done();

@@ -207,6 +207,35 @@ describe('Express', () => {
     );
   });
 
+  it('still answers 401 when the onRejected hook throws', async () => {
+    const app = express();
+    app.post(
+      '/webhooks',
+      webhookMiddleware(createWebhookVerifier({ secrets: canary }), {
+        onRejected: () => {
+          throw new Error('logger down');
+        },
+      }),
+      (_req, res) => {
+        res.end('handled');
+      },
+    );
+    app.use(
+      (
+        _error: Error,
+        _req: express.Request,
+        res: express.Response,
+        _next: express.NextFunction,
+      ) => {
+        if (!res.headersSent) res.status(500).end();
+      },
+    );
+    const base = await listenExpress(app);
+    expect((await post(`${base}/webhooks`, body, { 'custos-webhook-signature': 'x' })).status).toBe(
+      401,
+    );
+  });
+
   it('verifiedWebhook throws on a route the middleware did not guard', () => {
     expect(() => verifiedWebhook({})).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
@@ -269,6 +298,24 @@ describe('Fastify', () => {
       req.end(body);
     });
     expect(status).toBe(200);
+  });
+
+  it('still answers 401 when the onRejected hook throws', async () => {
+    const app = Fastify();
+    await app.register(async (scope) => {
+      await scope.register(
+        fastifyWebhooks(createWebhookVerifier({ secrets: canary }), {
+          onRejected: () => {
+            throw new Error('logger down');
+          },
+        }),
+      );
+      scope.post('/webhooks', async () => 'handled');
+    });
+    const base = await listenFastify(app);
+    const response = await post(`${base}/webhooks`, body, { 'custos-webhook-signature': 'x' });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ error: 'webhook rejected' });
   });
 
   it('answers 413 to a body over bodyLimit', async () => {

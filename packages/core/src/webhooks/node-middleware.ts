@@ -65,8 +65,9 @@ export function webhookMiddleware(
         },
         (error: unknown) => {
           if (error instanceof WebhookRejected) {
-            options.onRejected?.(error);
             answer(res, 401, 'webhook rejected');
+            // After the answer: a throwing hook cannot turn the 401 into something else.
+            options.onRejected?.(error);
           } else if (error instanceof BodyTooLarge) {
             res.setHeader('connection', 'close');
             answer(res, 413, 'webhook body too large');
@@ -74,7 +75,8 @@ export function webhookMiddleware(
             next(error);
           }
         },
-      );
+      )
+      .catch(next);
   };
 }
 
