@@ -1,4 +1,5 @@
 import { CustosError } from '../errors/index.js';
+import type { WebhookBody } from './body.js';
 import { WebhookRejected } from './errors.js';
 import { WEBHOOK_SIGNATURE_HEADER } from './header.js';
 import { recordVerifiedWebhook } from './verified.js';
@@ -92,7 +93,8 @@ export function fastifyWebhooks(
       (_request, body, parsed) => parsed(null, body),
     );
     scope.addHook('preHandler', async (request, reply) => {
-      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      // No body: no bytes. Anything but bytes (another parser ran) fails in verify: closed.
+      const body = (request.body ?? Buffer.alloc(0)) as WebhookBody;
       try {
         const webhook = await verifier.verify({
           header: request.headers[WEBHOOK_SIGNATURE_HEADER],

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Fastify from 'fastify';
@@ -240,6 +240,28 @@ describe('Express', () => {
     expect(() => verifiedWebhook({})).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     );
+  });
+});
+
+describe('node:http', () => {
+  it('works with the handler as next', async () => {
+    const verify = webhookMiddleware(createWebhookVerifier({ secrets: canary }));
+    const server = createServer((req, res) => {
+      verify(req, res, (error) => {
+        if (error !== undefined) {
+          res.statusCode = 500;
+          res.end();
+          return;
+        }
+        res.end(verifiedWebhook(req).id);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const signed = signer.sign({ body, id: 'evt_node' });
+    expect(await (await post(base, body, signed.headers)).text()).toBe('evt_node');
+    expect((await post(base, `${body}x`, signed.headers)).status).toBe(401);
   });
 });
 
