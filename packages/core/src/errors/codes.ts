@@ -93,7 +93,7 @@ export const errorCodes = {
   ERR_API_KEY_SCOPE: 'The API key is valid but lacks a scope the operation requires.',
   // --- webhooks ---
   ERR_WEBHOOK_MALFORMED:
-    'The webhook signature header is missing or not of the custos form (t=, id=, v1= elements, each once but v1, within the size limits).',
+    'The webhook signature header is missing or not of the custos form (t= and id= once each, one to sixteen v1= signatures, within the size limits).',
   ERR_WEBHOOK_SIGNATURE:
     'No signature in the webhook header matches the body and timestamp under any accepted secret.',
   ERR_WEBHOOK_SECRET_RETIRED:

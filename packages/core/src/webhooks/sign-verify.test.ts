@@ -41,6 +41,19 @@ describe('the signature scheme', () => {
     expect(signed.id).toBe('evt_1');
   });
 
+  it('matches a known-answer vector (computed with openssl dgst -sha256 -hmac)', async () => {
+    const secret = Buffer.from(Array.from({ length: 32 }, (_, i) => i)).toString('hex');
+    const now = new Date(1_764_763_200_000);
+    const header =
+      't=1764763200,id=evt_kat,v1=ade49575299eb3e8b83ce87f4eab3fefbe9dda1279343b61d609d502fd52560f';
+    expect(
+      createWebhookSigner({ secrets: secret }).sign({ body: '{"a":1}', id: 'evt_kat', now }).header,
+    ).toBe(header);
+    await expect(
+      createWebhookVerifier({ secrets: secret }).verify({ header, body: '{"a":1}', now }),
+    ).resolves.toMatchObject({ id: 'evt_kat' });
+  });
+
   it('signs whole seconds and generates a random id when none is given', () => {
     const signer = createWebhookSigner({ secrets: current });
     const a = signer.sign({ body, now: new Date(at.getTime() + 999) });
