@@ -96,6 +96,17 @@ export const errorCodes = {
     'None of the given keys opens the backup: a wrong key, identity or passphrase, or a file encrypted to other recipients.',
   ERR_BACKUP_TRUNCATED:
     'The backup stream ends before its last chunk: it was cut off (a cut that leaves part of a chunk may fail as ERR_DECRYPTION_FAILED instead).',
+  // --- webhooks ---
+  ERR_WEBHOOK_MALFORMED:
+    'The webhook signature header is missing or not of the custos form (t= and id= once each, one to sixteen v1= signatures, within the size limits).',
+  ERR_WEBHOOK_SIGNATURE:
+    'No signature in the webhook header matches the body and timestamp under any accepted secret.',
+  ERR_WEBHOOK_SECRET_RETIRED:
+    'The webhook verifies only under a previous secret whose grace window has ended (verifying), or a signer has no secret left within its window (signing).',
+  ERR_WEBHOOK_TIMESTAMP:
+    'The webhook is authentic but its timestamp is outside the tolerance (too old, or too far in the future).',
+  ERR_WEBHOOK_REPLAYED:
+    'The exact signed webhook (same id and timestamp) was already accepted within the tolerance window.',
   // --- secret scanning ---
   ERR_SCAN_GIT:
     'A git command the scanner runs failed: not inside a repository, an unknown revision or branch, or git is not installed.',

@@ -1,6 +1,7 @@
 import { webcrypto } from 'node:crypto';
 import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { CustosError } from '../errors/index.js';
+import { MIN_HMAC_SECRET_BYTES } from '../lib/hmac-secret-strength.js';
 
 /**
  * The JWS algorithms a custos keyset signs with.
@@ -15,8 +16,6 @@ export const JWT_ALGORITHMS = ['HS256', 'ES256', 'EdDSA', 'RS256'] as const;
 /** One of {@link JWT_ALGORITHMS}. `EdDSA` means Ed25519. */
 export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 
-/** Shortest HS256 secret accepted, in bytes (RFC 7518 §3.2: at least the hash size). */
-export const MIN_HMAC_SECRET_BYTES = 32;
 const MIN_RSA_MODULUS_BITS = 2048;
 
 /**

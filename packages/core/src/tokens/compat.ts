@@ -1,21 +1,12 @@
 import { hmacSha256 } from '../crypto/hmac.js';
 import { CustosError } from '../errors/index.js';
-import { isSecret, type Secret } from '../redaction/secret.js';
+import { checkHmacSecret } from '../lib/hmac-secret-strength.js';
+import { type SecretSource, type SecretValue, secretReader } from '../lib/secret-source.js';
 import { hmacKeyMaterial } from './algorithms.js';
 import { JwtKeyset, type KeyEntry } from './keyset.js';
-import { checkJwtSecret } from './secret-strength.js';
 import type { TokenKeys } from './token-service.js';
 
-/** A secret as a secrets source hands it over. */
-export type SecretValue = string | Secret<string>;
-
-/**
- * Where compat mode reads its variables: a plain record (`process.env`, a parsed dotenv
- * file) or a getter, such as the secrets SDK's `getOptionalSecret`.
- */
-export type SecretSource =
-  | Readonly<Record<string, string | undefined>>
-  | ((name: string) => SecretValue | undefined | Promise<SecretValue | undefined>);
+export type { SecretSource, SecretValue };
 
 /** Options for {@link createCompatKeysets}. */
 export interface CompatKeysetsOptions {
@@ -65,7 +56,7 @@ const KID_LABEL = 'custos/jwt-kid/v1';
  * ```
  */
 export async function createCompatKeysets(options: CompatKeysetsOptions): Promise<TokenKeys> {
-  const read = reader(options.secrets);
+  const read = secretReader(options.secrets);
   const spellings = options.names === undefined;
   const [access, refresh] = await Promise.all([
     readVariant(
@@ -93,7 +84,7 @@ export async function createCompatKeysets(options: CompatKeysetsOptions): Promis
   const given = [access, access.previous, access.next, refresh, refresh.previous, refresh.next]
     .filter((v): v is { name: string; value: string } => v.value !== undefined)
     .map((v) => [v.name, v.value] as const);
-  for (const [name, value] of given) checkJwtSecret(name, value);
+  for (const [name, value] of given) checkHmacSecret(name, value);
   for (const [i, [name, value]] of given.entries()) {
     const twin = given.slice(0, i).find(([, other]) => other === value);
     if (twin !== undefined) {
@@ -193,15 +184,4 @@ async function keysetOf(
     if (value !== undefined) entries.push(await entry(value, 'previous'));
   }
   return new JwtKeyset(entries);
-}
-
-function reader(source: SecretSource): (name: string) => Promise<string | undefined> {
-  return async (name) => {
-    const raw = typeof source === 'function' ? await source(name) : source[name];
-    const value = isSecret(raw) ? raw.reveal() : raw;
-    if (value !== undefined && typeof value !== 'string') {
-      throw new CustosError('ERR_INVALID_ARGUMENT', `${name} must be a string`);
-    }
-    return value === '' ? undefined : value;
-  };
 }

@@ -1,5 +1,7 @@
 import { CustosError } from '../errors/index.js';
-import { MIN_HMAC_SECRET_BYTES } from './algorithms.js';
+
+/** Shortest HMAC secret accepted, in bytes (RFC 7518 §3.2, RFC 2104: at least the hash size). */
+export const MIN_HMAC_SECRET_BYTES = 32;
 
 // Values copied from example files and docs rather than generated. A generated secret must
 // not match by accident, so these are long or anchored enough that a random 32-byte value
@@ -23,10 +25,11 @@ const WORDY_PLACEHOLDERS: readonly RegExp[] = [
 const MIN_DISTINCT_CHARACTERS = 8;
 
 /**
- * Minimum checks for a JWT HMAC secret taken from the environment: at least 32 bytes, not a
- * placeholder, not a repeated pattern. Errors name the variable, never the value.
+ * Minimum checks for an HMAC secret (a JWT HS256 secret, a webhook signing secret) taken as
+ * text: at least 32 bytes, not a placeholder, not a repeated pattern. Errors name the
+ * variable, never the value.
  */
-export function checkJwtSecret(name: string, value: string): void {
+export function checkHmacSecret(name: string, value: string): void {
   const weak = (why: string): never => {
     throw new CustosError(
       'ERR_WEAK_SECRET',
@@ -43,5 +46,21 @@ export function checkJwtSecret(name: string, value: string): void {
   }
   if (new Set(value).size < MIN_DISTINCT_CHARACTERS) {
     weak('has too few distinct characters to be random');
+  }
+}
+
+/**
+ * Minimum checks for an HMAC secret given as bytes: at least 32 of them, and not a repeated
+ * pattern (fewer than 8 distinct byte values). Errors name the secret, never its bytes.
+ */
+export function checkHmacSecretBytes(name: string, bytes: Uint8Array): void {
+  if (bytes.length < MIN_HMAC_SECRET_BYTES) {
+    throw new CustosError(
+      'ERR_WEAK_SECRET',
+      `${name} is shorter than ${MIN_HMAC_SECRET_BYTES} bytes; generate one with \`custos keygen --bytes 32\``,
+    );
+  }
+  if (new Set(bytes).size < MIN_DISTINCT_CHARACTERS) {
+    throw new CustosError('ERR_WEAK_SECRET', `${name} has too few distinct bytes to be random`);
   }
 }
