@@ -75,8 +75,11 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
       request.custos.acl = acl;
       const aclPath =
         request.custos.operation === 'list' && !path.endsWith('/') ? `${path}/` : path;
-      if (!acl.allows(aclPath, request.custos.operation, access.sudo === true))
-        throw new PermissionDenied();
+      const decision = acl.decide(aclPath, request.custos.operation, {
+        sudo: access.sudo === true,
+        data: parametersOf(request),
+      });
+      if (!decision.allowed) throw new PermissionDenied();
     } catch (err) {
       denied = err;
     }
@@ -106,6 +109,15 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
       return JSON.stringify(errorBody);
     }
   });
+}
+
+/**
+ * The parameters a policy's `allowed_parameters` / `denied_parameters` / `required_parameters`
+ * judge, as Vault's request data: a write's body (its top-level keys), a read's query string.
+ */
+function parametersOf(request: FastifyRequest): unknown {
+  if (request.method === 'GET' || request.method === 'HEAD') return request.query ?? {};
+  return request.body ?? {};
 }
 
 /** Refuses a path parameter that is not in its canonical spelling (see `RouteAccess.names`). */

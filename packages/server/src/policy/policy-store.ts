@@ -3,7 +3,8 @@ import type { Barrier } from '../barrier/barrier.js';
 import { barrierView, isViewKey } from '../barrier/barrier-view.js';
 import { POLICIES } from '../storage/layout.js';
 import { Acl } from './acl.js';
-import { type Policy, parsePolicy, validatePolicyName } from './policy-parse.js';
+import { type Policy, policyFromDocument, validatePolicyName } from './policy-parse.js';
+import { policyDocumentOf } from './policy-text.js';
 
 /**
  * What every token may do to itself, as Vault's `default` policy allows. Stored (and editable)
@@ -22,6 +23,16 @@ export const DEFAULT_POLICY_TEXT = JSON.stringify(
   null,
   2,
 );
+
+/**
+ * A stored policy: the text as it was written (what a read returns) and the document read from
+ * it (what the ACL is built from, so reading a policy never needs the HCL parser). Policies
+ * stored before HCL was read have only `text`, in Vault's JSON form.
+ */
+interface StoredPolicy {
+  readonly text: string;
+  readonly document?: unknown;
+}
 
 /** Options for {@link createPolicyStore}. */
 export interface PolicyStoreOptions {
@@ -56,7 +67,7 @@ export interface PolicyStore {
  * @example
  * ```ts
  * const policies = createPolicyStore(barrier);
- * await policies.put('app', '{"path":{"secret/data/app/*":{"capabilities":["read"]}}}');
+ * await policies.put('app', 'path "secret/data/app/*" { capabilities = ["read"] }');
  * const acl = await policies.aclFor(['default', 'app']);
  * ```
  */
@@ -77,10 +88,14 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
     const hit = cache.get(name);
     if (hit !== undefined && now() - hit.at < ttl) return hit.policy;
     // A name no storage key can hold (a token may carry any policy name) names no policy.
-    const entry = isViewKey(name) ? await storage.read<{ text: string }>(name) : undefined;
-    let policy = entry === undefined ? undefined : parsePolicy(name, entry.data.text);
+    const entry = isViewKey(name) ? await storage.read<StoredPolicy>(name) : undefined;
+    const stored = entry?.data;
+    let policy =
+      stored === undefined
+        ? undefined
+        : policyFromDocument(name, stored.document ?? JSON.parse(stored.text), stored.text);
     if (policy === undefined && name === 'default')
-      policy = parsePolicy('default', DEFAULT_POLICY_TEXT);
+      policy = policyFromDocument('default', JSON.parse(DEFAULT_POLICY_TEXT), DEFAULT_POLICY_TEXT);
     remember(name, policy);
     return policy;
   };
@@ -91,8 +106,9 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
       validatePolicyName(name);
       if (name === 'root')
         throw new CustosError('ERR_INVALID_REQUEST', 'cannot update the root policy');
-      const policy = parsePolicy(name, text);
-      await storage.write(name, { text });
+      const document = await policyDocumentOf(text);
+      const policy = policyFromDocument(name, document, text);
+      await storage.write(name, { text, document } satisfies StoredPolicy);
       remember(name, policy);
     },
     async delete(name) {
