@@ -44,7 +44,7 @@ export async function parseHcl(text: string): Promise<Record<string, unknown>> {
   if (holdsExpression(value)) {
     throw new CustosError(
       'ERR_INVALID_REQUEST',
-      'policy is not valid: HCL expressions (${…}, %{…}, variables, function calls) are not allowed in a policy; write literal values',
+      'policy is not valid: HCL expressions (interpolation, template directives, variables, function calls) are not allowed in a policy; write literal values',
     );
   }
   return value;

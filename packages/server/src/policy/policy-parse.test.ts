@@ -52,16 +52,19 @@ describe('policy documents', () => {
     const text = 'path "secret/private-name" {\n  capabilities = ["read"\n}\n';
     const error = await parsePolicy('p', text).catch((err: Error) => err);
     expect(error).toMatchObject({ code: 'ERR_INVALID_REQUEST' });
-    expect((error as Error).message).toMatch(/^policy is not valid HCL: policy:3,1-2: Missing item separator/);
+    expect((error as Error).message).toMatch(
+      /^policy is not valid HCL: policy:3,1-2: Missing item separator/,
+    );
     expect((error as Error).message).not.toContain('private-name');
   });
 
   it('refuses HCL expressions where a policy holds literals', async () => {
     const refused = refusal(
-      'policy is not valid: HCL expressions (${…}, %{…}, variables, function calls) are not allowed in a policy; write literal values',
+      'policy is not valid: HCL expressions (interpolation, template directives, variables, function calls) are not allowed in a policy; write literal values',
     );
     for (const body of [
       '  capabilities = [read]',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: an HCL interpolation is the point
       '  capabilities = ["${var.cap}"]',
       '  capabilities = [upper("read")]',
       '  capabilities = ["read"]\n  allowed_parameters = { (var.x) = [] }',
