@@ -4,7 +4,7 @@ import type { AuditRequest } from '../audit/audit-broker.js';
 import type { ServerContext } from '../context.js';
 import { apiPathOf } from './api-path.js';
 import { HttpResponseError, toHttpError } from './error-mapping.js';
-import { operationOf, type RouteAccess, resolveWriteOperation } from './route-access.js';
+import { aclPathOf, operationOf, type RouteAccess, resolveWriteOperation } from './route-access.js';
 
 const TOKEN_HEADER = 'x-vault-token';
 
@@ -73,12 +73,14 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
       request.custos.operation = await resolveWriteOperation(request, access, operation);
       const acl = await ctx.policies.aclFor(entry.policies);
       request.custos.acl = acl;
-      const aclPath =
-        request.custos.operation === 'list' && !path.endsWith('/') ? `${path}/` : path;
-      const decision = acl.decide(aclPath, request.custos.operation, {
-        sudo: access.sudo === true,
-        data: parametersOf(request),
-      });
+      const decision = acl.decide(
+        aclPathOf(path, request.custos.operation),
+        request.custos.operation,
+        {
+          sudo: access.sudo === true,
+          data: parametersOf(request),
+        },
+      );
       if (!decision.allowed) throw new PermissionDenied();
     } catch (err) {
       denied = err;

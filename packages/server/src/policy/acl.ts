@@ -175,7 +175,14 @@ export class Acl {
       if (refusal !== undefined) return { allowed: false, rule, reason: `${from}: ${refusal}` };
     }
     const granting = rule.sources.filter((s) => s.capabilities.includes(operation));
-    const constrained = constrains(rule.parameters) ? ', within its parameter constraints' : '';
+    const checked = options.data !== undefined && PARAMETER_OPERATIONS.has(operation);
+    const constrained = !constrains(rule.parameters)
+      ? ''
+      : checked
+        ? ', and the parameters keep its constraints'
+        : PARAMETER_OPERATIONS.has(operation)
+          ? '; its parameter constraints were not checked (no parameters given)'
+          : '';
     return {
       allowed: true,
       rule,

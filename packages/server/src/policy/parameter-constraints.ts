@@ -29,7 +29,9 @@ export function constrains(constraints: ParameterConstraints): boolean {
  *
  * A value matches a list (Vault 1.21's per-element matching) when it matches one element, or
  * when it is a list, or a comma-separated string, and its elements match: all of them for
- * `allowed_parameters`, any one for `denied_parameters`. A string element may start and/or end
+ * `allowed_parameters`, any one for `denied_parameters`; a string with a comma is allowed only
+ * by its parts (or an element equal to all of it), never by a glob over the whole. A string
+ * element may start and/or end
  * with `*` (`"*-prod"`, `"app-*"`, `"*mid*"`); numbers and booleans match their text too, as
  * the field readers take `5` and `"5"` alike.
  *
@@ -78,7 +80,13 @@ export function parameterRefusal(
 }
 
 function allowedValue(value: unknown, list: readonly unknown[]): boolean {
-  if (list.length === 0 || inList(value, list)) return true;
+  if (list.length === 0) return true;
+  // A comma-separated string is judged by its parts, unless an element names it exactly: a
+  // glob must not pass a whole string with another value after a comma (`app-*` and
+  // `"app-one,admin"`, which the field readers take as two values), as Vault's does.
+  if (typeof value === 'string' && value.includes(',')) {
+    if (list.includes(value)) return true;
+  } else if (inList(value, list)) return true;
   const parts = elementsOf(value);
   // An empty list or string has no element to judge: it is not taken as allowed (Vault lets it
   // through, and an empty `policies` means "the parent's policies").
