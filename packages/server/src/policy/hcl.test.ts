@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseHcl } from './hcl.js';
+import { DEFAULT_POLICY_DOCUMENT, DEFAULT_POLICY_TEXT } from './policy-store.js';
 
 describe('parseHcl', () => {
   it('gives each of many concurrent parses its own result', async () => {
@@ -13,6 +14,15 @@ describe('parseHcl', () => {
     );
     await expect(Promise.all(['path "a" {', 'path "b" { x = 1 }'].map(parseHcl))).rejects.toThrow(
       /^policy is not valid HCL: /,
+    );
+  });
+});
+
+describe('the built-in default policy', () => {
+  it('is HCL whose document is the one the store builds it from (no parser needed)', async () => {
+    expect(await parseHcl(DEFAULT_POLICY_TEXT)).toEqual(DEFAULT_POLICY_DOCUMENT);
+    expect(DEFAULT_POLICY_TEXT).toContain(
+      'path "sys/capabilities-self" {\n  capabilities = ["update"]\n}\n',
     );
   });
 });

@@ -6,23 +6,32 @@ import { Acl } from './acl.js';
 import { type Policy, policyFromDocument, validatePolicyName } from './policy-parse.js';
 import { policyDocumentOf } from './policy-text.js';
 
+/** The rules of the built-in `default` policy (its text, {@link DEFAULT_POLICY_TEXT}, says the same). */
+const DEFAULT_RULES: Readonly<Record<string, readonly string[]>> = {
+  'auth/token/lookup-self': ['read'],
+  'auth/token/renew-self': ['update'],
+  'auth/token/revoke-self': ['update'],
+  'sys/capabilities-self': ['update'],
+  'sys/internal/ui/mounts/*': ['read'],
+};
+
 /**
- * What every token may do to itself, as Vault's `default` policy allows. Stored (and editable)
- * like any other policy; it cannot be deleted.
+ * What every token may do to itself, as Vault's `default` policy allows, in HCL as Vault shows
+ * it. Stored (and editable) like any other policy; it cannot be deleted.
  */
-export const DEFAULT_POLICY_TEXT = JSON.stringify(
-  {
-    path: {
-      'auth/token/lookup-self': { capabilities: ['read'] },
-      'auth/token/renew-self': { capabilities: ['update'] },
-      'auth/token/revoke-self': { capabilities: ['update'] },
-      'sys/capabilities-self': { capabilities: ['update'] },
-      'sys/internal/ui/mounts/*': { capabilities: ['read'] },
-    },
-  },
-  null,
-  2,
-);
+export const DEFAULT_POLICY_TEXT = Object.entries(DEFAULT_RULES)
+  .map(
+    ([pattern, caps]) =>
+      `path "${pattern}" {\n  capabilities = [${caps.map((c) => `"${c}"`).join(', ')}]\n}\n`,
+  )
+  .join('\n');
+
+/** {@link DEFAULT_POLICY_TEXT} as its document: the built-in policy needs no parser. */
+export const DEFAULT_POLICY_DOCUMENT = {
+  path: Object.fromEntries(
+    Object.entries(DEFAULT_RULES).map(([pattern, caps]) => [pattern, [{ capabilities: caps }]]),
+  ),
+};
 
 /**
  * A stored policy: the text as it was written (what a read returns) and the document read from
@@ -95,7 +104,7 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
         ? undefined
         : policyFromDocument(name, stored.document ?? JSON.parse(stored.text), stored.text);
     if (policy === undefined && name === 'default')
-      policy = policyFromDocument('default', JSON.parse(DEFAULT_POLICY_TEXT), DEFAULT_POLICY_TEXT);
+      policy = policyFromDocument('default', DEFAULT_POLICY_DOCUMENT, DEFAULT_POLICY_TEXT);
     remember(name, policy);
     return policy;
   };
