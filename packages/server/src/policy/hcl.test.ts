@@ -9,8 +9,8 @@ describe('parseHcl', () => {
       (_, i) => `path "secret/data/${i}/*" {\n  capabilities = ["read"]\n}\n`,
     );
     const results = await Promise.all(texts.map(parseHcl));
-    results.forEach((result, i) =>
-      expect(result).toEqual({ path: { [`secret/data/${i}/*`]: [{ capabilities: ['read'] }] } }),
+    expect(results).toEqual(
+      texts.map((_, i) => ({ path: { [`secret/data/${i}/*`]: [{ capabilities: ['read'] }] } })),
     );
     await expect(Promise.all(['path "a" {', 'path "b" { x = 1 }'].map(parseHcl))).rejects.toThrow(
       /^policy is not valid HCL: /,
