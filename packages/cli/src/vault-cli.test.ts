@@ -71,6 +71,7 @@ describe.runIf(requireTool('bash'))('the CLI for Vault users, against a dev serv
     expect(lookup.data).toMatchObject({ accessor: token.auth.accessor });
     expect(await out('renew.txt')).toMatch(/^token_renewable\s+true$/m);
     expect(await out('caps.txt')).toBe('read\n');
+    expect(await out('caps-accessor.txt')).toBe('read\n');
     expect(await out('caps-self.txt')).toBe('read\n');
     expect(await out('read-as-app.txt')).toBe(`${CANARY}\n`);
 
