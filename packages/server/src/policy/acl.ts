@@ -75,11 +75,9 @@ const PARAMETER_OPERATIONS: ReadonlySet<Capability> = new Set([
 export class Acl {
   readonly #root: boolean;
   readonly #rules: CompiledRule[];
-  readonly #policies: readonly string[];
 
   constructor(policies: readonly Policy[], options: { root?: boolean } = {}) {
     this.#root = options.root ?? false;
-    this.#policies = policies.map((p) => p.name);
     const byPattern = new Map<string, Merging>();
     for (const policy of policies) {
       for (const rule of policy.rules) {
@@ -94,11 +92,6 @@ export class Acl {
   /** Whether this ACL grants every capability on every path (the root policy). */
   get isRoot(): boolean {
     return this.#root;
-  }
-
-  /** The names of the policies this ACL was built from (unknown names left out). */
-  get policies(): readonly string[] {
-    return this.#root ? ['root'] : this.#policies;
   }
 
   /** The capabilities that apply to `path` (empty when nothing matches). */
