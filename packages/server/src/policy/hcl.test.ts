@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseHcl } from './hcl.js';
+import { MAX_HCL_POLICY_CHARS, parseHcl } from './hcl.js';
 import { DEFAULT_POLICY_DOCUMENT, DEFAULT_POLICY_TEXT } from './policy-store.js';
 
 describe('parseHcl', () => {
@@ -16,6 +16,26 @@ describe('parseHcl', () => {
       /^policy is not valid HCL: /,
     );
   });
+});
+
+describe('the HCL parser thread', () => {
+  it("parses off the server thread: the parser's globals never reach this one", async () => {
+    await parseHcl('path "a" {\n  capabilities = ["read"]\n}\n');
+    expect('Go' in globalThis).toBe(false);
+    expect('__parse_terraform_config_wasm__' in globalThis).toBe(false);
+  });
+
+  it('refuses a text longer than the limit before parsing it, and takes one at the limit', async () => {
+    const block = 'path "secret/data/app/*" {\n  capabilities = ["read"]\n}\n';
+    const atLimit = block.repeat(Math.floor(MAX_HCL_POLICY_CHARS / block.length));
+    const padded = atLimit + '#'.repeat(MAX_HCL_POLICY_CHARS - atLimit.length);
+    expect(padded.length).toBe(MAX_HCL_POLICY_CHARS);
+    expect(Object.keys((await parseHcl(padded)).path as object)).toEqual(['secret/data/app/*']);
+    await expect(parseHcl(`${padded}\n`)).rejects.toMatchObject({
+      code: 'ERR_INVALID_REQUEST',
+      message: `policy is longer than ${MAX_HCL_POLICY_CHARS} characters`,
+    });
+  }, 60_000);
 });
 
 describe('the built-in default policy', () => {

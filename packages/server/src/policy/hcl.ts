@@ -1,31 +1,118 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { CustosError } from '@custos/core/errors';
 
 /**
  * HCL, read by HashiCorp's own parser (`@cdktf/hcl2json`: the Go `hcl/v2` library compiled to
- * WebAssembly, shipped inside the npm package; nothing is downloaded). The package compiles its
- * WebAssembly as soon as it is imported, so it is imported on the first HCL text only, once.
+ * WebAssembly, shipped inside the npm package; nothing is downloaded), in a worker thread:
+ * - a parse runs synchronously inside the WebAssembly runtime, and a large policy takes seconds
+ *   (about 2 s for 256 KiB), which on the server's thread would stall every request;
+ * - the package sets globals (`Go`, `fs`, `require`) when it loads; they stay in the worker.
+ * The worker starts on the first HCL text (the package compiles its WebAssembly on import, about
+ * a second), serves every parse after it, and is started again if it dies or is stopped.
  */
-type Hcl2Json = { parse(filename: string, contents: string): Promise<Record<string, unknown>> };
 
-let loading: Promise<Hcl2Json> | undefined;
+/** Longest policy text read as HCL (Vault has no limit; its parser is native). */
+export const MAX_HCL_POLICY_CHARS = 256 * 1024;
 
-function hcl2json(): Promise<Hcl2Json> {
-  loading ??= import('@cdktf/hcl2json') as Promise<Hcl2Json>;
-  return loading;
+/** How long one parse may take before the worker is stopped and the parse refused. */
+const PARSE_TIMEOUT_MS = 30_000;
+
+/**
+ * The worker's code, run as CommonJS (`eval`), so it is the same whether the server runs from
+ * its TypeScript sources (tests) or from `dist`. It loads the package by the path resolved here.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { parse } = require(workerData.parser);
+parentPort.on('message', ({ id, text }) => {
+  parse('policy', text).then(
+    (value) => parentPort.postMessage({ id, value }),
+    (err) => parentPort.postMessage({ id, error: String((err && err.message) || err) }),
+  );
+});
+`;
+
+type Reply = { id: number; value?: Record<string, unknown>; error?: string };
+interface Pending {
+  resolve(reply: Reply): void;
+  reject(err: Error): void;
 }
 
-/** The name the parser gives the text in its messages (`policy:1,35-36: …`). */
-const SOURCE = 'policy';
+let worker: Worker | undefined;
+let nextId = 0;
+const pending = new Map<number, Pending>();
+
+function stopWorker(reason: Error): void {
+  const stopped = worker;
+  worker = undefined;
+  for (const waiting of pending.values()) waiting.reject(reason);
+  pending.clear();
+  void stopped?.terminate();
+}
+
+function parserWorker(): Worker {
+  if (worker !== undefined) return worker;
+  const parser = createRequire(import.meta.url).resolve('@cdktf/hcl2json');
+  const started = new Worker(WORKER_SOURCE, { eval: true, workerData: { parser } });
+  // An idle parser never keeps the process alive.
+  started.unref();
+  started.on('message', (reply: Reply) => {
+    pending.get(reply.id)?.resolve(reply);
+    pending.delete(reply.id);
+  });
+  // Not the caller's fault: a 500 (an unexpected error), and the next parse starts a new worker.
+  const failed = () => new Error('the HCL parser stopped; the policy was not read');
+  started.on('error', () => {
+    if (worker === started) stopWorker(failed());
+  });
+  started.on('exit', () => {
+    if (worker === started) stopWorker(failed());
+  });
+  worker = started;
+  return started;
+}
+
+function parseInWorker(text: string): Promise<Reply> {
+  const id = nextId++;
+  const target = parserWorker();
+  return new Promise<Reply>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      if (worker === target) {
+        stopWorker(
+          new CustosError(
+            'ERR_INVALID_REQUEST',
+            `policy took longer than ${PARSE_TIMEOUT_MS / 1000} s to read as HCL`,
+          ),
+        );
+      }
+    }, PARSE_TIMEOUT_MS);
+    timer.unref();
+    const settle = () => clearTimeout(timer);
+    pending.set(id, {
+      resolve: (reply) => {
+        settle();
+        resolve(reply);
+      },
+      reject: (err) => {
+        settle();
+        reject(err);
+      },
+    });
+    target.postMessage({ id, text });
+  });
+}
 
 /**
  * HCL text as the JSON value `hcl2json` makes of it: a block `path "a" { … }` becomes
  * `{"path": {"a": [{…}]}}` (a list per label, one entry per block: two blocks for one label
- * are two entries), attributes stay as they are written.
+ * are two entries; keys come back sorted), attributes stay as they are written.
  *
  * A syntax error is `ERR_INVALID_REQUEST` with the parser's own diagnosis (line, column and
  * what is wrong; it does not quote the text). An expression where a literal belongs
  * (`${var.x}`, `upper("read")`, a variable) is refused: a policy holds literal values only, and
- * the parser would hand an expression back as the string `"${…}"`.
+ * the parser would hand an expression back as the string `"${…}"`. Text longer than
+ * {@link MAX_HCL_POLICY_CHARS} is refused before it is parsed.
  *
  * @example
  * ```ts
@@ -34,25 +121,30 @@ const SOURCE = 'policy';
  * ```
  */
 export async function parseHcl(text: string): Promise<Record<string, unknown>> {
-  const { parse } = await hcl2json();
-  let value: Record<string, unknown>;
-  try {
-    value = await parse(SOURCE, text);
-  } catch (err) {
-    throw new CustosError('ERR_INVALID_REQUEST', `policy is not valid HCL: ${diagnosis(err)}`);
+  if (text.length > MAX_HCL_POLICY_CHARS) {
+    throw new CustosError(
+      'ERR_INVALID_REQUEST',
+      `policy is longer than ${MAX_HCL_POLICY_CHARS} characters`,
+    );
   }
-  if (holdsExpression(value)) {
+  const reply = await parseInWorker(text);
+  if (reply.error !== undefined || reply.value === undefined) {
+    throw new CustosError(
+      'ERR_INVALID_REQUEST',
+      `policy is not valid HCL: ${diagnosis(reply.error ?? '')}`,
+    );
+  }
+  if (holdsExpression(reply.value)) {
     throw new CustosError(
       'ERR_INVALID_REQUEST',
       'policy is not valid: HCL expressions (interpolation, template directives, variables, function calls) are not allowed in a policy; write literal values',
     );
   }
-  return value;
+  return reply.value;
 }
 
 /** The parser's diagnostics without its wrapping (`parse config: [ … ]`). */
-function diagnosis(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+function diagnosis(message: string): string {
   const inner = /^parse config: \[(.*)\]$/s.exec(message)?.[1] ?? message;
   // Diagnostics are short; a bound keeps a pathological one out of the log.
   return inner.length > 500 ? `${inner.slice(0, 500)}…` : inner;
