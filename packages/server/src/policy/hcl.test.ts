@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { MAX_HCL_POLICY_CHARS, parseHcl } from './hcl.js';
 import { DEFAULT_POLICY_DOCUMENT, DEFAULT_POLICY_TEXT } from './policy-store.js';
@@ -24,6 +25,23 @@ describe('the HCL parser thread', () => {
     expect('Go' in globalThis).toBe(false);
     expect('__parse_terraform_config_wasm__' in globalThis).toBe(false);
   });
+
+  it('never keeps a process alive: one that parsed HCL exits when its work is done', async () => {
+    // The built module (tests use the packages' dist); a kept-alive parser would hang until killed.
+    const built = new URL('../../dist/policy/hcl.js', import.meta.url).href;
+    const script = `const { parseHcl } = await import(${JSON.stringify(built)});
+await parseHcl('path "a" { capabilities = ["read"] }');
+console.log('parsed');`;
+    const exit = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        ['--input-type=module', '-e', script],
+        { timeout: 60_000 },
+        (_error, stdout) => resolve({ code: child.exitCode, stdout }),
+      );
+    });
+    expect(exit).toEqual({ code: 0, stdout: 'parsed\n' });
+  }, 90_000);
 
   it('refuses a text longer than the limit before parsing it, and takes one at the limit', async () => {
     const block = 'path "secret/data/app/*" {\n  capabilities = ["read"]\n}\n';

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CustosError } from '@custos/core/errors';
 
@@ -19,18 +20,21 @@ export const MAX_HCL_POLICY_CHARS = 256 * 1024;
 const PARSE_TIMEOUT_MS = 30_000;
 
 /**
- * The worker's code, run as CommonJS (`eval`), so it is the same whether the server runs from
- * its TypeScript sources (tests) or from `dist`. It loads the package by the path resolved here.
+ * The worker's code, given as text (`eval`), so it is the same whether the server runs from its
+ * TypeScript sources (tests) or from `dist`. Dynamic imports only: the text is read as CommonJS
+ * or as a module depending on the process's flags (`--input-type`), and works as either.
  */
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { parse } = require(workerData.parser);
-parentPort.on('message', ({ id, text }) => {
-  parse('policy', text).then(
-    (value) => parentPort.postMessage({ id, value }),
-    (err) => parentPort.postMessage({ id, error: String((err && err.message) || err) }),
-  );
-});
+(async () => {
+  const { parentPort, workerData } = await import('node:worker_threads');
+  const { parse } = await import(workerData.parser);
+  parentPort.on('message', ({ id, text }) => {
+    parse('policy', text).then(
+      (value) => parentPort.postMessage({ id, value }),
+      (err) => parentPort.postMessage({ id, error: String((err && err.message) || err) }),
+    );
+  });
+})();
 `;
 
 type Reply = { id: number; value?: Record<string, unknown>; error?: string };
@@ -53,13 +57,12 @@ function stopWorker(reason: Error): void {
 
 function parserWorker(): Worker {
   if (worker !== undefined) return worker;
-  const parser = createRequire(import.meta.url).resolve('@cdktf/hcl2json');
+  const parser = pathToFileURL(createRequire(import.meta.url).resolve('@cdktf/hcl2json')).href;
   const started = new Worker(WORKER_SOURCE, { eval: true, workerData: { parser } });
-  // An idle parser never keeps the process alive.
-  started.unref();
   started.on('message', (reply: Reply) => {
     pending.get(reply.id)?.resolve(reply);
     pending.delete(reply.id);
+    if (pending.size === 0) started.unref();
   });
   // Not the caller's fault: a 500 (an unexpected error), and the next parse starts a new worker.
   const failed = () => new Error('the HCL parser stopped; the policy was not read');
@@ -69,6 +72,8 @@ function parserWorker(): Worker {
   started.on('exit', () => {
     if (worker === started) stopWorker(failed());
   });
+  // An idle parser never keeps the process alive; a busy one does (see parseInWorker).
+  started.unref();
   worker = started;
   return started;
 }
@@ -99,6 +104,8 @@ function parseInWorker(text: string): Promise<Reply> {
         reject(err);
       },
     });
+    // Held alive while a parse is pending, or a caller awaiting it could see the process end.
+    target.ref();
     target.postMessage({ id, text });
   });
 }
