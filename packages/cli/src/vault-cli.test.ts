@@ -47,9 +47,10 @@ describe.runIf(requireTool('bash'))('the CLI for Vault users, against a dev serv
     expect(result.stdout).toContain('Success! Data written to: auth/approle/role/app');
 
     expect((await out('policies.txt')).split('\n')).toContain('app-reader');
-    expect(JSON.parse(JSON.parse(await out('policy.json')).policy)).toMatchObject({
-      path: { 'secret/data/app/*': { capabilities: ['read'] } },
-    });
+    // Read back exactly as written, in HCL.
+    expect(JSON.parse(await out('policy.json')).policy).toBe(
+      await readFile(join(dir, 'app-reader.hcl'), 'utf8'),
+    );
     // write, then patch merged into a new version; list and delete through the generic commands.
     const db = JSON.parse(await out('db.json'));
     expect(db.data.data).toEqual({ user: 'app', password: CANARY, port: '5432' });
@@ -70,6 +71,7 @@ describe.runIf(requireTool('bash'))('the CLI for Vault users, against a dev serv
     expect(lookup.data).toMatchObject({ accessor: token.auth.accessor });
     expect(await out('renew.txt')).toMatch(/^token_renewable\s+true$/m);
     expect(await out('caps.txt')).toBe('read\n');
+    expect(await out('caps-accessor.txt')).toBe('read\n');
     expect(await out('caps-self.txt')).toBe('read\n');
     expect(await out('read-as-app.txt')).toBe(`${CANARY}\n`);
 
@@ -112,25 +114,54 @@ describe.runIf(requireTool('bash'))('the CLI for Vault users, against a dev serv
     });
   }, 120_000);
 
-  it('refuses an HCL policy with a clear error, before sending it', async () => {
+  it('writes HCL and JSON policies as written, reports malformed HCL, and explains a decision', async () => {
     const hcl = join(dir, 'app.hcl');
-    await writeFile(hcl, 'path "secret/data/app/*" {\n  capabilities = ["read"]\n}\n');
-    const result = await custos(['policy', 'write', 'hcl-app', hcl], { env });
-    expect(result).toMatchObject({
+    const text = 'path "secret/data/app/*" {\n  capabilities = ["read"]\n}\n';
+    await writeFile(hcl, text);
+    const written = await custos(['policy', 'write', 'hcl-app', hcl], { env });
+    expect(written).toMatchObject({ code: 0, stdout: 'Success! Uploaded policy: hcl-app\n' });
+    expect((await custos(['policy', 'read', 'hcl-app'], { env })).stdout).toBe(`${text}\n`);
+    const broken = join(dir, 'broken.hcl');
+    await writeFile(broken, 'path "secret/data/app/*" {\n  capabilities = ["read"\n}\n');
+    expect(await custos(['policy', 'write', 'broken-app', broken], { env })).toMatchObject({
       code: 2,
       stderr: expect.stringMatching(
-        /looks like HCL, which custos does not support yet: write it in Vault's JSON form/,
+        /policy is not valid HCL: policy:3,1-2: Missing item separator/,
       ),
     });
-    expect((await custos(['policy', 'read', 'hcl-app'], { env })).stderr).toBe(
-      'No policy named: hcl-app\n',
-    );
     const fromStdin = await custos(['policy', 'write', 'stdin-app', '-'], {
       env,
       stdin: '{"path": {"secret/data/x": {"capabilities": ["read"]}}}',
     });
     expect(fromStdin).toMatchObject({ code: 0, stdout: 'Success! Uploaded policy: stdin-app\n' });
     expect((await custos(['policy', 'delete', 'stdin-app'], { env })).code).toBe(0);
+
+    const accessor = JSON.parse(
+      (await custos(['token', 'create', '-policy=hcl-app', '-format=json'], { env })).stdout,
+    ).auth.accessor as string;
+    const explain = (operation: string) =>
+      custos(
+        [
+          'policy',
+          'explain',
+          '--token-accessor',
+          accessor,
+          '--path',
+          'secret/data/app/db',
+          '--operation',
+          operation,
+        ],
+        { env },
+      );
+    const allowed = await explain('read');
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toContain('allowed: read on secret/data/app/db\n');
+    expect(allowed.stdout).toContain(
+      'why: rule "secret/data/app/*" grants read (from policy "hcl-app")',
+    );
+    const denied = await explain('update');
+    expect(denied.code).toBe(1);
+    expect(denied.stdout).toContain('why: rule "secret/data/app/*" grants read, not update');
   }, 120_000);
 
   it('lists the fixed mounts and reports a refused mount change with exit 2, never a success', async () => {

@@ -82,11 +82,29 @@ export interface TestServer {
       raw?: string;
     },
   ): Promise<TestResponse>;
-  /** Writes an ACL policy: `{ 'secret/data/*': ['read'] }` → Vault's JSON form. */
+  /** Writes an ACL policy: `{ 'secret/data/*': ['read'] }`, in HCL as users write them. */
   policy(name: string, rules: Record<string, readonly string[]>): Promise<TestResponse>;
   /** Creates a token (as root) and returns it. */
   token(body: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
+}
+
+/**
+ * A policy in HCL: one `path` block per pattern, with its capabilities.
+ *
+ * @example
+ * ```ts
+ * hclPolicy({ 'secret/data/*': ['read'] });
+ * // 'path "secret/data/*" {\n  capabilities = ["read"]\n}\n'
+ * ```
+ */
+export function hclPolicy(rules: Record<string, readonly string[]>): string {
+  return Object.entries(rules)
+    .map(
+      ([pattern, caps]) =>
+        `path ${JSON.stringify(pattern)} {\n  capabilities = ${JSON.stringify(caps)}\n}\n`,
+    )
+    .join('');
 }
 
 /** Sends one request to `url` (path without the `/v1/` prefix). */
@@ -153,13 +171,7 @@ export async function startTestServer(
     policy: (name, rules) =>
       send(server.url, 'POST', `sys/policies/acl/${name}`, {
         token: 'root',
-        body: {
-          policy: JSON.stringify({
-            path: Object.fromEntries(
-              Object.entries(rules).map(([p, c]) => [p, { capabilities: c }]),
-            ),
-          }),
-        },
+        body: { policy: hclPolicy(rules) },
       }),
     token: async (body) =>
       (await send(server.url, 'POST', 'auth/token/create', { token: 'root', body })).body.auth

@@ -15,9 +15,11 @@ import { kvMetadataPaths } from '../kv/paths/metadata.js';
 import { kvSubkeysPaths } from '../kv/paths/subkeys.js';
 import { kvVersionsPaths } from '../kv/paths/versions.js';
 import { policiesPaths } from '../policy/paths/policies.js';
+import { policyExplainPaths } from '../policy/paths/policy-explain.js';
 import { auditPaths } from '../sys/paths/audit.js';
 import { barrierKeyPaths } from '../sys/paths/barrier-key.js';
 import { capabilitiesPaths } from '../sys/paths/capabilities.js';
+import { capabilitiesTokenPaths } from '../sys/paths/capabilities-token.js';
 import { healthPaths } from '../sys/paths/health.js';
 import { mountsPaths } from '../sys/paths/mounts.js';
 import { sealPaths } from '../sys/paths/seal.js';
@@ -62,8 +64,10 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     barrierKeyPaths({ seal }),
     mountsPaths(),
     capabilitiesPaths(),
+    capabilitiesTokenPaths({ tokens, policies }),
     auditPaths({ audit }),
     policiesPaths({ policies }),
+    policyExplainPaths({ tokens, policies }),
     // auth/token/
     tokenCreatePaths({ tokens }),
     tokenLookupPaths({ tokens }),

@@ -9,12 +9,13 @@ describe.each(await storageKinds())('tokens and AppRole on %s', (kind) => {
     s = await startTestServer(kind, { clock: () => nowMs });
     await s.request('POST', 'sys/policies/acl/kv-read', {
       body: {
-        policy: JSON.stringify({
-          path: {
-            'secret/data/*': { capabilities: ['read'] },
-            'auth/token/create': { capabilities: ['update'] },
-          },
-        }),
+        policy: `
+          path "secret/data/*" {
+            capabilities = ["read"]
+          }
+          path "auth/token/create" {
+            capabilities = ["update"]
+          }`,
       },
     });
     await s.request('POST', 'secret/data/shared', { body: { data: { v: 1 } } });

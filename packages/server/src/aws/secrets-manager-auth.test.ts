@@ -207,6 +207,38 @@ describe.each(await storageKinds())(
       ).toBe('pub');
     });
 
+    it('refuses where the deciding rule constrains parameters: the AWS API cannot bypass them', async () => {
+      // The same capabilities as aws-rw, but the rule limits what a Vault write may send. An
+      // AWS request's fields are not Vault's parameters, so such a rule refuses it outright.
+      const hcl = [
+        'path "secret/data/guarded/*" {',
+        '  capabilities = ["create", "read", "update"]',
+        '  denied_parameters = { "data" = [] }',
+        '}',
+        'path "secret/data/open/*" {',
+        '  capabilities = ["create", "read", "update"]',
+        '}',
+      ].join('\n');
+      expect(
+        (await s.request('POST', 'sys/policies/acl/aws-guarded', { body: { policy: hcl } })).status,
+      ).toBe(204);
+      const guarded = smClient(s, await accessKey(s, ['aws-guarded']));
+      expect(
+        await failure(
+          guarded.send(new CreateSecretCommand({ Name: 'guarded/a', SecretString: 'x' })),
+        ),
+      ).toEqual({ name: 'AccessDeniedException', status: 400 });
+      await s.request('POST', 'secret/data/guarded/b', { body: { data: { SecretString: 'v' } } });
+      expect(
+        await failure(guarded.send(new GetSecretValueCommand({ SecretId: 'guarded/b' }))),
+      ).toEqual({ name: 'AccessDeniedException', status: 400 });
+      // Where no constraint applies, the same key works.
+      await guarded.send(new CreateSecretCommand({ Name: 'open/a', SecretString: 'x' }));
+      expect(
+        (await guarded.send(new GetSecretValueCommand({ SecretId: 'open/a' }))).SecretString,
+      ).toBe('x');
+    });
+
     it("audits each request, refused ones too, with values HMAC'd: no canary in the audit file or logs", async () => {
       const sm = smClient(s, key);
       await sm.send(new PutSecretValueCommand({ SecretId: 'target', SecretString: CANARY_PUT }));

@@ -60,10 +60,10 @@ describe.each(await storageKinds())(
         await s.request('POST', 'secret/metadata/bad', { body: { cas_required: 'yes' } }),
         await s.request('POST', 'sys/policies/acl/p', { body: { policy: 42 } }),
         await s.request('POST', 'sys/policies/acl/p', {
-          body: { policy: '{"path":{"x":{"capabilities":["fly"]}}}' },
+          body: { policy: 'path "x" { capabilities = ["fly"] }' },
         }),
         await s.request('POST', 'sys/policies/acl/p', {
-          body: { policy: 'path "x" { capabilities = ["read"] }' },
+          body: { policy: 'path "x" { capabilities = ["read" }' },
         }),
         await s.request('POST', 'auth/token/create', { body: { ttl: 'forever' } }),
         await s.request('POST', 'auth/token/create', { body: { policies: 7 } }),
@@ -75,7 +75,9 @@ describe.each(await storageKinds())(
         expect(response.body.errors[0]).toEqual(expect.any(String));
       }
       expect(cases[5]?.body.errors[0]).toMatch(/^path rule 1: unknown capability \(use /);
-      expect(cases[6]?.body.errors[0]).toMatch(/HCL is not supported/);
+      expect(cases[6]?.body.errors[0]).toMatch(
+        /^policy is not valid HCL: policy:1,35-36: Missing item separator/,
+      );
     });
 
     it('bodies over the limit → 413', async () => {

@@ -6,6 +6,7 @@ import { apiPathOf } from './api-path.js';
 import { HttpResponseError, toHttpError } from './error-mapping.js';
 import {
   type AclCheck,
+  aclPathOf,
   operationOf,
   type RouteAccess,
   resolveWriteOperation,
@@ -80,10 +81,15 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
       request.custos.operation = await resolveWriteOperation(request, access, operation);
       const acl = await ctx.policies.aclFor(entry.policies);
       request.custos.acl = acl;
-      const aclPath =
-        request.custos.operation === 'list' && !path.endsWith('/') ? `${path}/` : path;
-      if (!acl.allows(aclPath, request.custos.operation, access.sudo === true))
-        throw new PermissionDenied();
+      const decision = acl.decide(
+        aclPathOf(path, request.custos.operation),
+        request.custos.operation,
+        {
+          sudo: access.sudo === true,
+          data: parametersOf(request),
+        },
+      );
+      if (!decision.allowed) throw new PermissionDenied();
     } catch (err) {
       denied = err;
     }
@@ -151,13 +157,22 @@ async function admitSigned(
     const acl = await ctx.policies.aclFor([...caller.policies]);
     request.custos.acl = acl;
     for (const check of checks) {
-      if (!acl.allows(check.path, check.operation)) throw new PermissionDenied();
+      if (!acl.allowsWithoutParameters(check.path, check.operation)) throw new PermissionDenied();
     }
   } catch (err) {
     denied = err;
   }
   if (access.audit !== false) await logRequest(request, ctx);
   if (denied !== undefined) throw denied;
+}
+
+/**
+ * The parameters a policy's `allowed_parameters` / `denied_parameters` / `required_parameters`
+ * judge, as Vault's request data: a write's body (its top-level keys), a read's query string.
+ */
+function parametersOf(request: FastifyRequest): unknown {
+  if (request.method === 'GET' || request.method === 'HEAD') return request.query ?? {};
+  return request.body ?? {};
 }
 
 /** Refuses a path parameter that is not in its canonical spelling (see `RouteAccess.names`). */

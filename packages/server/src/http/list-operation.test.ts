@@ -19,7 +19,7 @@ describe.each(await storageKinds())('list requests on %s', (kind) => {
     // Something to read behind every kind of route the walk reaches with its concrete paths.
     await s.request('POST', 'secret/data/some/key', { body: { data: { password: 'CANARY-1' } } });
     await s.request('POST', 'sys/policies/acl/some-name', {
-      body: { policy: '{"path":{"x/*":{"capabilities":["read"]}}}' },
+      body: { policy: 'path "x/*" { capabilities = ["read"] }' },
     });
     await s.request('POST', 'transit/keys/some-name', {
       body: { exportable: true, allow_plaintext_backup: true },

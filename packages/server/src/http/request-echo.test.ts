@@ -114,7 +114,7 @@ describe('request values never come back in error texts, the audit log or the se
     });
     await s.request('POST', 'secret/data/some/key', { body: { data: { a: 'b' } } });
     await s.request('POST', 'sys/policies/acl/some-name', {
-      body: { policy: '{"path":{"secret/*":{"capabilities":["read"]}}}' },
+      body: { policy: 'path "secret/*" { capabilities = ["read"] }' },
     });
   });
   afterAll(async () => {
@@ -185,6 +185,8 @@ describe('request values never come back in error texts, the audit log or the se
   it('holds for values inside strings the server parses: a policy document, a backup, a meta map', async () => {
     const policy = (document: unknown) =>
       s.request('POST', 'sys/policies/acl/echo', { body: { policy: JSON.stringify(document) } });
+    const hclPolicy = (text: string) =>
+      s.request('POST', 'sys/policies/acl/echo', { body: { policy: text } });
     const backup = (blob: unknown) =>
       s.request('POST', 'transit/restore/echo-restored', {
         body: { backup: Buffer.from(JSON.stringify(blob)).toString('base64') },
@@ -202,6 +204,21 @@ describe('request values never come back in error texts, the audit log or the se
       await policy({ path: { [`a+${CANARY}`]: { capabilities: ['read'] } } }),
       await policy({ path: { [CANARY]: { capabilities: ['read'], [CANARY]: 1 } } }),
       await policy({ path: { [CANARY]: CANARY } }),
+      await policy({
+        path: { a: { capabilities: ['read'], allowed_parameters: { [CANARY]: 1 } } },
+      }),
+      await policy({
+        path: { a: { capabilities: ['read'], required_parameters: [CANARY_NUMBER] } },
+      }),
+      await policy({ path: { a: { policy: CANARY } } }),
+      await hclPolicy(`path "${CANARY}" {\n  capabilities = ["${CANARY}"\n}`),
+      await hclPolicy(`path "${CANARY}" {\n  capabilities = ["read"]\n  ${CANARY} = 1\n}`),
+      await hclPolicy(`path "${CANARY}" {\n  capabilities = [${CANARY}]\n}`),
+      await hclPolicy(
+        `path "${CANARY}" {\n  capabilities = ["read"]\n  allowed_parameters = { "${CANARY}" = "${CANARY}" }\n}`,
+      ),
+      await hclPolicy(`${CANARY} "${CANARY}" { }`),
+      await hclPolicy(`path "${CANARY}" { capabilities = ["read"] \u0001 }`),
       await backup({ ...good, [CANARY]: CANARY }),
       await backup({ ...good, policy: { ...good.policy, type: CANARY, [CANARY]: 1 } }),
       await backup({ ...good, policy: { ...good.policy, latest_version: CANARY_NUMBER } }),

@@ -137,3 +137,16 @@ export function isListRequest(request: FastifyRequest): boolean {
   const list = (request.query as Record<string, unknown> | undefined)?.list;
   return list === 'true' || list === '1';
 }
+
+/**
+ * The path the ACL judges for `operation` on `path`: a list is judged on the folder, the path
+ * with a trailing slash (as Vault does).
+ *
+ * @example
+ * ```ts
+ * aclPathOf('secret/metadata/app', 'list'); // 'secret/metadata/app/'
+ * ```
+ */
+export function aclPathOf(path: string, operation: Capability): string {
+  return operation === 'list' && !path.endsWith('/') ? `${path}/` : path;
+}

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Acl } from './acl.js';
-import { parsePolicy } from './policy-parse.js';
+import { parsePolicy, policyFromDocument } from './policy-parse.js';
 
 const policy = (name: string, rules: Record<string, string[]>) =>
-  parsePolicy(
+  policyFromDocument(
     name,
-    JSON.stringify({
-      path: Object.fromEntries(Object.entries(rules).map(([p, c]) => [p, { capabilities: c }])),
-    }),
+    { path: Object.fromEntries(Object.entries(rules).map(([p, c]) => [p, { capabilities: c }])) },
+    '',
   );
 
 describe('ACL evaluation (Vault semantics)', () => {
@@ -149,19 +148,20 @@ describe('ACL evaluation (Vault semantics)', () => {
     expect(new Acl([]).allows('anything', 'read')).toBe(false);
   });
 
-  it('refuses malformed policies and options it would not enforce', () => {
-    expect(() => parsePolicy('p', 'path "x" {}')).toThrow(/HCL is not supported/);
-    expect(() => parsePolicy('p', '{"path":{"a*b":{"capabilities":["read"]}}}')).toThrow(
+  it('refuses malformed policies and options it would not enforce', async () => {
+    await expect(parsePolicy('p', 'path "a*b" { capabilities = ["read"] }')).rejects.toThrow(
       /only at the end/,
     );
-    expect(() => parsePolicy('p', '{"path":{"a/b+c":{"capabilities":["read"]}}}')).toThrow(
+    await expect(parsePolicy('p', 'path "a/b+c" { capabilities = ["read"] }')).rejects.toThrow(
       /whole path segment/,
     );
-    expect(() => parsePolicy('p', '{"path":{"a":{"capabilities":[]}}}')).toThrow(/non-empty/);
-    expect(() =>
-      parsePolicy('p', '{"path":{"a":{"capabilities":["read"],"allowed_parameters":{}}}}'),
-    ).toThrow(/allowed_parameters is not supported/);
-    expect(() => parsePolicy('Bad Name', '{"path":{}}')).toThrow(/policy names/);
+    await expect(parsePolicy('p', 'path "a" { capabilities = [] }')).rejects.toThrow(/non-empty/);
+    await expect(
+      parsePolicy('p', 'path "a" {\n capabilities = ["read"]\n min_wrapping_ttl = "1h"\n}'),
+    ).rejects.toThrow(/min_wrapping_ttl is not supported/);
+    await expect(parsePolicy('Bad Name', 'path "a" { capabilities = ["read"] }')).rejects.toThrow(
+      /policy names/,
+    );
   });
 
   it('tells whether a token reaches anywhere under a mount (for the UI mount lookup)', () => {

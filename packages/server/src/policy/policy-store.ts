@@ -3,25 +3,45 @@ import type { Barrier } from '../barrier/barrier.js';
 import { barrierView, isViewKey } from '../barrier/barrier-view.js';
 import { POLICIES } from '../storage/layout.js';
 import { Acl } from './acl.js';
-import { type Policy, parsePolicy, validatePolicyName } from './policy-parse.js';
+import { type Policy, policyFromDocument, validatePolicyName } from './policy-parse.js';
+import { policyDocumentOf } from './policy-text.js';
+
+/** The rules of the built-in `default` policy (its text, {@link DEFAULT_POLICY_TEXT}, says the same). */
+const DEFAULT_RULES: Readonly<Record<string, readonly string[]>> = {
+  'auth/token/lookup-self': ['read'],
+  'auth/token/renew-self': ['update'],
+  'auth/token/revoke-self': ['update'],
+  'sys/capabilities-self': ['update'],
+  'sys/internal/ui/mounts/*': ['read'],
+};
 
 /**
- * What every token may do to itself, as Vault's `default` policy allows. Stored (and editable)
- * like any other policy; it cannot be deleted.
+ * What every token may do to itself, as Vault's `default` policy allows, in HCL as Vault shows
+ * it. Stored (and editable) like any other policy; it cannot be deleted.
  */
-export const DEFAULT_POLICY_TEXT = JSON.stringify(
-  {
-    path: {
-      'auth/token/lookup-self': { capabilities: ['read'] },
-      'auth/token/renew-self': { capabilities: ['update'] },
-      'auth/token/revoke-self': { capabilities: ['update'] },
-      'sys/capabilities-self': { capabilities: ['update'] },
-      'sys/internal/ui/mounts/*': { capabilities: ['read'] },
-    },
-  },
-  null,
-  2,
-);
+export const DEFAULT_POLICY_TEXT = Object.entries(DEFAULT_RULES)
+  .map(
+    ([pattern, caps]) =>
+      `path "${pattern}" {\n  capabilities = [${caps.map((c) => `"${c}"`).join(', ')}]\n}\n`,
+  )
+  .join('\n');
+
+/** {@link DEFAULT_POLICY_TEXT} as its document: the built-in policy needs no parser. */
+export const DEFAULT_POLICY_DOCUMENT = {
+  path: Object.fromEntries(
+    Object.entries(DEFAULT_RULES).map(([pattern, caps]) => [pattern, [{ capabilities: caps }]]),
+  ),
+};
+
+/**
+ * A stored policy: the text as it was written (what a read returns) and the document read from
+ * it (what the ACL is built from, so reading a policy never needs the HCL parser). Policies
+ * stored before HCL was read have only `text`, in Vault's JSON form.
+ */
+interface StoredPolicy {
+  readonly text: string;
+  readonly document?: unknown;
+}
 
 /** Options for {@link createPolicyStore}. */
 export interface PolicyStoreOptions {
@@ -56,7 +76,7 @@ export interface PolicyStore {
  * @example
  * ```ts
  * const policies = createPolicyStore(barrier);
- * await policies.put('app', '{"path":{"secret/data/app/*":{"capabilities":["read"]}}}');
+ * await policies.put('app', 'path "secret/data/app/*" { capabilities = ["read"] }');
  * const acl = await policies.aclFor(['default', 'app']);
  * ```
  */
@@ -77,10 +97,14 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
     const hit = cache.get(name);
     if (hit !== undefined && now() - hit.at < ttl) return hit.policy;
     // A name no storage key can hold (a token may carry any policy name) names no policy.
-    const entry = isViewKey(name) ? await storage.read<{ text: string }>(name) : undefined;
-    let policy = entry === undefined ? undefined : parsePolicy(name, entry.data.text);
+    const entry = isViewKey(name) ? await storage.read<StoredPolicy>(name) : undefined;
+    const stored = entry?.data;
+    let policy =
+      stored === undefined
+        ? undefined
+        : policyFromDocument(name, stored.document ?? JSON.parse(stored.text), stored.text);
     if (policy === undefined && name === 'default')
-      policy = parsePolicy('default', DEFAULT_POLICY_TEXT);
+      policy = policyFromDocument('default', DEFAULT_POLICY_DOCUMENT, DEFAULT_POLICY_TEXT);
     remember(name, policy);
     return policy;
   };
@@ -91,8 +115,9 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
       validatePolicyName(name);
       if (name === 'root')
         throw new CustosError('ERR_INVALID_REQUEST', 'cannot update the root policy');
-      const policy = parsePolicy(name, text);
-      await storage.write(name, { text });
+      const document = await policyDocumentOf(text);
+      const policy = policyFromDocument(name, document, text);
+      await storage.write(name, { text, document } satisfies StoredPolicy);
       remember(name, policy);
     },
     async delete(name) {

@@ -93,7 +93,7 @@ describe.each(await storageKinds())(
     it('logs in with AppRole, and again when its token is revoked', async () => {
       await s.request('POST', 'sys/policies/acl/app-read', {
         body: {
-          policy: JSON.stringify({ path: { 'secret/data/app/*': { capabilities: ['read'] } } }),
+          policy: 'path "secret/data/app/*" {\n  capabilities = ["read"]\n}\n',
         },
       });
       await s.request('POST', 'auth/approle/role/app', { body: { token_policies: ['app-read'] } });

@@ -3,7 +3,10 @@ import type { Lazy } from '../../lazy.js';
 import { addOutputFlags } from '../../output-flags.js';
 import { addServerFlags } from '../../server-flags.js';
 
-/** `custos policy write|read|list|delete`: ACL policies at `sys/policies/acl/`, as `vault policy`. */
+/**
+ * `custos policy write|read|list|delete`: ACL policies at `sys/policies/acl/`, as `vault policy`;
+ * and custos's own `custos policy explain`.
+ */
 export function registerPolicyCommands(program: Command, lazy: Lazy): void {
   const policy = program
     .command('policy')
@@ -11,7 +14,9 @@ export function registerPolicyCommands(program: Command, lazy: Lazy): void {
   addOutputFlags(
     policy
       .command('write')
-      .description("create or replace a policy from a file or stdin (-), in Vault's JSON form")
+      .description(
+        "create or replace a policy from a file or stdin (-), in HCL or Vault's JSON form",
+      )
       .argument('<name>')
       .argument('<file>', 'the policy file, or - for stdin')
       .action(lazy(() => import('./write.js'))),
@@ -30,6 +35,23 @@ export function registerPolicyCommands(program: Command, lazy: Lazy): void {
       .command('list')
       .description('list the policy names')
       .action(lazy(() => import('./list.js'))),
+    false,
+  );
+  addOutputFlags(
+    policy
+      .command('explain')
+      .description(
+        'say which policy and rule allow or deny an operation of a token on a path, and why (needs sudo; exit 1 when denied)',
+      )
+      .requiredOption('--token-accessor <accessor>', 'the accessor of the token to explain')
+      .requiredOption('--path <path>', 'the API path, e.g. secret/data/app/db')
+      .requiredOption('--operation <operation>', 'create, read, update, patch, delete or list')
+      .option(
+        '--parameters <json>',
+        "the request's parameters as a JSON object, judged against the rule's constraints",
+      )
+      .option('--sudo', 'the path also needs sudo')
+      .action(lazy(() => import('./explain.js'))),
     false,
   );
   policy

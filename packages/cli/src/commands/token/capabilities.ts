@@ -1,15 +1,16 @@
-import { createServerClient } from '@custos/core/client';
 import { ExitCode } from '../../exit-codes.js';
 import { print } from '../../output.js';
-import { type ServerFlags, serverClient, serverConnection } from '../../server-client.js';
+import { type ServerFlags, serverClient } from '../../server-client.js';
 import { apiPath } from '../../vault/data-args.js';
 import { type OutputFlags, outputFormat } from '../../vault/format.js';
 
-type Options = ServerFlags & OutputFlags;
+type Options = ServerFlags & OutputFlags & { accessor?: boolean };
 
 /**
- * The capabilities of the current token, or of a given one: asked with that token itself
- * (`sys/capabilities-self`, which every token's `default` policy allows).
+ * The capabilities of a token on a path, as `vault token capabilities`: the current token's
+ * (`sys/capabilities-self`), another token's (`sys/capabilities`, with the token in the body:
+ * asking spends none of its uses) or, with `-accessor`, the token with that accessor's
+ * (`sys/capabilities-accessor`). The last two need a grant on those paths.
  */
 export async function run(
   tokenOrPath: string,
@@ -18,12 +19,14 @@ export async function run(
 ): Promise<number> {
   const format = outputFormat(options);
   const target = apiPath(path ?? tokenOrPath);
-  const client =
+  const request =
     path === undefined
-      ? serverClient(options)
-      : createServerClient({ ...serverConnection(options), auth: { token: tokenOrPath } });
-  const { body } = await client.request('POST', 'sys/capabilities-self', {
-    body: { paths: [target] },
+      ? { route: 'sys/capabilities-self', body: { paths: [target] } }
+      : options.accessor === true
+        ? { route: 'sys/capabilities-accessor', body: { accessor: tokenOrPath, paths: [target] } }
+        : { route: 'sys/capabilities', body: { token: tokenOrPath, paths: [target] } };
+  const { body } = await serverClient(options).request('POST', request.route, {
+    body: request.body,
   });
   const data = (body as { data?: Record<string, unknown> } | null)?.data ?? {};
   const found = Object.hasOwn(data, target) ? data[target] : data.capabilities;

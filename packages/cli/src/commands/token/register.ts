@@ -61,6 +61,7 @@ export function registerTokenCommands(program: Command, lazy: Lazy): void {
       .description('print the capabilities a token (default: the current one) has on a path')
       .argument('<token-or-path>', 'the token, or the path when checking the current token')
       .argument('[path]', 'the path, when a token is given')
+      .option('--accessor', 'the token argument is an accessor')
       .action(lazy(() => import('./capabilities.js'))),
     false,
   );

@@ -162,7 +162,7 @@ export function secretsManagerApiPaths(deps: SecretsManagerApiDeps): RouteGroup 
           const result = await operation.run(
             {
               deps: engine,
-              allows: (path, capability) => acl?.allows(path, capability) === true,
+              allows: (path, capability) => acl?.allowsWithoutParameters(path, capability) === true,
             },
             awsBodyOf(request),
           );
