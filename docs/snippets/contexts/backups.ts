@@ -31,7 +31,9 @@ import {
   writeWorkFile,
 } from '../support.js';
 
-const dump = `-- PostgreSQL database dump\n${randomBytes(200_000).toString('base64')}\n`;
+// Larger than one 16 MiB part for the S3 example, so that its upload is a real multipart one.
+const dumpBytes = snippetMentions('S3Client') ? 18 * 1024 * 1024 : 200_000;
+const dump = `-- PostgreSQL database dump\n${randomBytes(dumpBytes).toString('base64')}\n`;
 await writeWorkFile('db.sql', dump);
 await writeWorkFile('backup.key', `${randomBytes(32).toString('hex')}\n`);
 process.env.BACKUP_RECIPIENT = await writeBackupIdentityFile(join(workDir, 'id.key'));
