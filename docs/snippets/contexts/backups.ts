@@ -21,6 +21,7 @@ import {
   writeBackupIdentityFile,
   x25519Recipient,
 } from '@custos/core/stream';
+import S3rver from 's3rver';
 import {
   check,
   listen,
@@ -70,7 +71,6 @@ export const uploadUrl = `${await listen(uploads)}/uploads/db.sql.cbk`;
 // S3: s3rver, a local S3-compatible server, with the bucket `backups`.
 const s3 = snippetMentions('S3Client') ? await startS3() : undefined;
 async function startS3() {
-  const { default: S3rver } = await import('s3rver');
   const directory = await mkdtemp(join(tmpdir(), 'custos-docs-s3-'));
   const server = new S3rver({
     address: '127.0.0.1',

@@ -42,7 +42,7 @@ const inFlight = await (async () => {
 export const req = inFlight.req;
 export const res = inFlight.res;
 
-function get(url: string, host: string): Promise<{ status: number; location?: string }> {
+function get(url: string, host: string): Promise<{ status: number; location: string | undefined }> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     request(

@@ -8,8 +8,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import { REDIS_URL } from '@custos/test-support/services';
 import { createWebhookSigner, createWebhookVerifier } from '@custos/core/webhooks';
+import { REDIS_URL } from '@custos/test-support/services';
 import { freePort, waitForServer } from '../recipes-http.js';
 import { check, fetchWithin, listen, type SnippetExports, snippetMentions } from '../support.js';
 
