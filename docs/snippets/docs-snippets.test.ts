@@ -38,6 +38,8 @@ const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
 const NEEDS: Record<string, readonly ('postgres' | 'redis')[]> = {
   tokens: ['redis'],
   'field-encryption': ['postgres'],
+  transport: ['redis'],
+  webhooks: ['redis'],
   'recipes/express': ['redis'],
   'recipes/fastify': ['redis'],
   'recipes/nextjs': ['redis'],
@@ -245,6 +247,10 @@ describe('documentation examples', () => {
       'docs/tokens.md',
       'docs/transit.md',
       'docs/scanning.md',
+      'docs/backups.md',
+      'docs/transport.md',
+      'docs/webhooks.md',
+      'docs/aws.md',
     ])
       expect(docs, doc).toContain(doc);
     expect(snippets.length).toBeGreaterThan(25);

@@ -88,7 +88,8 @@ function post(baseUrl: string, path: string, body: unknown): Promise<Response> {
   });
 }
 
-async function waitForServer(baseUrl: string): Promise<void> {
+/** Waits until a server answers at `baseUrl` (any status), retrying for about ten seconds. */
+export async function waitForServer(baseUrl: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await fetch(`${baseUrl}/.well-known/jwks.json`);
@@ -100,7 +101,8 @@ async function waitForServer(baseUrl: string): Promise<void> {
   }
 }
 
-function freePort(): Promise<number> {
+/** A free loopback port (for an example that listens on `process.env.PORT`). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

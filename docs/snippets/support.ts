@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Keyring, writeKeyringFile } from '@custos/core/crypto';
+import { type Keyring, readKeyringFile } from '@custos/core/crypto';
 import { POSTGRES_URL, REDIS_URL } from '@custos/test-support/services';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -54,15 +54,25 @@ export function redisForRun(): Redis {
   return new Redis(REDIS_URL, { keyPrefix, maxRetriesPerRequest: 2 });
 }
 
-/** Writes `keyring.json` (mode 0600) as the Quick start's two `custos keyring` commands do. */
+/**
+ * Creates `keyring.json` with the Quick start's two commands, run as written (in process, through
+ * the CLI's `main`): `custos keyring create` (keys `default` and `blind-index`, mode 0600) and
+ * `custos keyring add … --name deterministic --algorithm aes-256-gcm-siv`. So the examples get
+ * exactly the keyring a reader following the guide has, not one assembled here.
+ */
 export async function writeQuickStartKeyring(
   file = join(workDir, 'keyring.json'),
 ): Promise<Keyring> {
-  const keyring = new Keyring();
-  keyring.createKey('default');
-  keyring.createKey('deterministic', { algorithm: 'aes-256-gcm-siv' });
-  await writeKeyringFile(file, keyring);
-  return keyring;
+  const { main } = await import('custos');
+  const commands = [
+    ['keyring', 'create', '--out', file],
+    ['keyring', 'add', '--file', file, '--name', 'deterministic', '--algorithm', 'aes-256-gcm-siv'],
+  ];
+  for (const argv of commands) {
+    const code = await main(argv);
+    if (code !== 0) throw new Error(`custos ${argv.join(' ')} exited ${code}`);
+  }
+  return readKeyringFile(file);
 }
 
 /** A custos dev server in this process (SQLite in the working directory, root token `root`). */

@@ -1,5 +1,5 @@
 import { Duplex } from 'node:stream';
-import { ReadableStream } from 'node:stream/web';
+import { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { ByteReader } from './byte-reader.js';
 import { openChunks, sealChunks } from './chunks.js';
 import { type ParsedHeader, parseHeader } from './format.js';
@@ -91,6 +91,14 @@ export function decryptStream(options: BackupDecryptOptions): Duplex {
 }
 
 /**
+ * A web `ReadableStream` of bytes: the global one (a `fetch` body, `Blob.stream()`; the DOM's
+ * type where an application compiles with the DOM library) or `node:stream/web`'s. Both are the
+ * same object at run time in Node; their TypeScript types differ, so the web-stream functions
+ * take either and return the global type, which `fetch` accepts as a body.
+ */
+export type WebByteStream = ReadableStream<Uint8Array> | NodeReadableStream<Uint8Array>;
+
+/**
  * Encrypts a web `ReadableStream` (a `fetch` body, `Blob.stream()`) into one of the backup.
  *
  * @example
@@ -100,10 +108,10 @@ export function decryptStream(options: BackupDecryptOptions): Duplex {
  * ```
  */
 export function encryptWebStream(
-  input: ReadableStream<Uint8Array>,
+  input: WebByteStream,
   options: BackupEncryptOptions,
 ): ReadableStream<Uint8Array> {
-  return ReadableStream.from(encryptIterable(input, options));
+  return NodeReadableStream.from(encryptIterable(input, options));
 }
 
 /**
@@ -115,10 +123,10 @@ export function encryptWebStream(
  * ```
  */
 export function decryptWebStream(
-  input: ReadableStream<Uint8Array>,
+  input: WebByteStream,
   options: BackupDecryptOptions,
 ): ReadableStream<Uint8Array> {
-  return ReadableStream.from(decryptIterable(input, options));
+  return NodeReadableStream.from(decryptIterable(input, options));
 }
 
 /** Parses the header of a backup from `source`; reads no further than the header. */

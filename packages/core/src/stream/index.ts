@@ -22,6 +22,7 @@ export {
   encryptIterable,
   encryptStream,
   encryptWebStream,
+  type WebByteStream,
 } from './crypt.js';
 export type { StanzaDescription } from './describe.js';
 export {
