@@ -56,7 +56,7 @@ function viewOf(writer: BarrierWriter, prefix: string): BarrierWriter {
  * ```
  */
 export function barrierView(barrier: Barrier, prefix: string): Barrier {
-  if (prefix === '' || !prefix.endsWith('/') || prefix.startsWith('/') || DOT_SEGMENT.test(prefix))
+  if (!prefix.endsWith('/') || prefix.startsWith('/') || DOT_SEGMENT.test(prefix))
     throw new Error(`a barrier view needs a prefix ending in '/' (got ${JSON.stringify(prefix)})`);
   return {
     ...viewOf(barrier, prefix),
