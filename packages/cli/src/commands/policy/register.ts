@@ -40,9 +40,7 @@ export function registerPolicyCommands(program: Command, lazy: Lazy): void {
   addOutputFlags(
     policy
       .command('explain')
-      .description(
-        'say which policy and rule allow or deny an operation of a token on a path, and why (needs sudo; exit 1 when denied)',
-      )
+      .description('say which policy rule allows or denies an operation, and why')
       .requiredOption('--token-accessor <accessor>', 'the accessor of the token to explain')
       .requiredOption('--path <path>', 'the API path, e.g. secret/data/app/db')
       .requiredOption('--operation <operation>', 'create, read, update, patch, delete or list')
