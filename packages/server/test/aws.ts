@@ -3,7 +3,10 @@
  * client pointed at a test server, and requests signed by AWS's own SigV4 signer.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  SecretsManagerClient,
+  SecretsManagerServiceException,
+} from '@aws-sdk/client-secrets-manager';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { TestServer } from './harness.js';
 
@@ -122,4 +125,29 @@ export async function sendSigned(request: SignedTestRequest) {
     body = null;
   }
   return { status: response.status, body, text };
+}
+
+/**
+ * The AWS error a call fails with (its `__type` as the SDK names it, and the HTTP status);
+ * throws when the call succeeds or fails otherwise.
+ *
+ * @example
+ * ```ts
+ * expect(await failure(sm.send(new GetSecretValueCommand({ SecretId: 'x' })))).toEqual({
+ *   name: 'ResourceNotFoundException',
+ *   status: 400,
+ * });
+ * ```
+ */
+export async function failure(
+  promise: Promise<unknown>,
+): Promise<{ name: string; status: number | undefined }> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof SecretsManagerServiceException)
+      return { name: err.name, status: err.$metadata.httpStatusCode };
+    throw err;
+  }
+  throw new Error('the call succeeded');
 }

@@ -7,25 +7,12 @@ import {
   PutSecretValueCommand,
   RestoreSecretCommand,
   type SecretsManagerClient,
-  SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessKey, smClient } from '../../test/aws.js';
+import { accessKey, failure, smClient } from '../../test/aws.js';
 import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 
 /** The error an SDK call fails with: its AWS type and HTTP status. */
-async function failure(
-  promise: Promise<unknown>,
-): Promise<{ name: string; status: number | undefined }> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof SecretsManagerServiceException)
-      return { name: err.name, status: err.$metadata.httpStatusCode };
-    throw err;
-  }
-  throw new Error('the call succeeded');
-}
 
 describe.each(await storageKinds())('Secrets Manager API core operations on %s', (kind) => {
   let s: TestServer;

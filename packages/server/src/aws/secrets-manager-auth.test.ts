@@ -6,11 +6,11 @@ import {
   CreateSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
-  SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   accessKey,
+  failure,
   sendSigned,
   signRequest,
   smClient,
@@ -21,19 +21,6 @@ import { startTestServer, storageKinds, type TestServer } from '../../test/harne
 const CANARY = 'canary-aws-value-6d1e8f2a9b3c';
 const CANARY_PUT = 'canary-aws-put-0a9b8c7d6e5f';
 const MINUTE = 60_000;
-
-async function failure(
-  promise: Promise<unknown>,
-): Promise<{ name: string; status: number | undefined }> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof SecretsManagerServiceException)
-      return { name: err.name, status: err.$metadata.httpStatusCode };
-    throw err;
-  }
-  throw new Error('the call succeeded');
-}
 
 describe.each(await storageKinds())(
   'Secrets Manager API authentication and audit on %s',

@@ -9,29 +9,15 @@ import {
   PutSecretValueCommand,
   RotateSecretCommand,
   type SecretsManagerClient,
-  SecretsManagerServiceException,
   TagResourceCommand,
   UntagResourceCommand,
   UpdateSecretCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessKey, smClient, type TestAccessKey } from '../../test/aws.js';
+import { accessKey, failure, smClient, type TestAccessKey } from '../../test/aws.js';
 import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 import { startServer } from '../server.js';
-
-async function failure(
-  promise: Promise<unknown>,
-): Promise<{ name: string; status: number | undefined }> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof SecretsManagerServiceException)
-      return { name: err.name, status: err.$metadata.httpStatusCode };
-    throw err;
-  }
-  throw new Error('the call succeeded');
-}
 
 describe.each(await storageKinds())('Secrets Manager API, the other operations, on %s', (kind) => {
   let s: TestServer;
