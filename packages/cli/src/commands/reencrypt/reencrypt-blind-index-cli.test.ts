@@ -14,6 +14,24 @@ describe('custos reencrypt --blind-index (SQLite)', () => {
   let file: string;
   let dbFile: string;
   let db: Database.Database;
+  /** `custos encryption status` of the table's blind index. */
+  const indexStatus = (...extra: string[]) => [
+    'encryption',
+    'status',
+    '--db',
+    dbFile,
+    '--table',
+    'people',
+    '--columns',
+    'email',
+    '--tenant-column',
+    'tenant',
+    '--keyring',
+    file,
+    '--index-columns',
+    'email_bidx',
+    ...extra,
+  ];
   const flags = (...extra: string[]) => [
     'reencrypt',
     '--db',
@@ -83,22 +101,7 @@ describe('custos reencrypt --blind-index (SQLite)', () => {
   }, 60_000);
 
   it('encryption status counts indexes per blind-index key version; --require-current wants them all current', async () => {
-    const status = [
-      'encryption',
-      'status',
-      '--db',
-      dbFile,
-      '--table',
-      'people',
-      '--columns',
-      'email',
-      '--tenant-column',
-      'tenant',
-      '--keyring',
-      file,
-      '--index-columns',
-      'email_bidx',
-    ];
+    const status = indexStatus();
     const result = await custos(status);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(
@@ -131,23 +134,7 @@ describe('custos reencrypt --blind-index (SQLite)', () => {
       'disabled',
       'enabled',
     ]);
-    const current = await custos([
-      'encryption',
-      'status',
-      '--db',
-      dbFile,
-      '--table',
-      'people',
-      '--columns',
-      'email',
-      '--tenant-column',
-      'tenant',
-      '--keyring',
-      file,
-      '--index-columns',
-      'email_bidx',
-      '--require-current',
-    ]);
+    const current = await custos(indexStatus('--require-current'));
     expect(current.code, current.stdout).toBe(0);
     expect(current.stdout).toMatch(/blind-index v2 \(current\): 40/);
     for (const output of [blocked, done]) {
