@@ -4,9 +4,8 @@ import {
   testDatabaseKinds,
 } from '@custos/test-support/kysely';
 import { REDIS_URL, requireService, uniqueName } from '@custos/test-support/services';
-import { Redis } from 'ioredis';
-import { Redis as Redis6 } from 'ioredis6';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { REDIS_CLIENTS } from '../../test/redis-clients.js';
 import {
   createMemoryRevocationStore,
   createRedisRevocationStore,
@@ -88,11 +87,7 @@ storeContract('memory revocation store', async () => ({
 
 // The peer range covers ioredis 5 and 6: the same contract runs on both clients.
 describe.runIf(redisUp)('on Redis', () => {
-  const clients: [string, (url: string) => Redis | Redis6][] = [
-    ['ioredis 5', (url) => new Redis(url)],
-    ['ioredis 6', (url) => new Redis6(url)],
-  ];
-  for (const [major, connect] of clients) {
+  for (const [major, connect] of REDIS_CLIENTS) {
     storeContract(`Redis revocation store (${major})`, async () => {
       const redis = connect(REDIS_URL);
       const keyPrefix = `${uniqueName('tokens')}:`;

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { REDIS_URL, requireService, uniqueName } from '@custos/test-support/services';
 import { Redis } from 'ioredis';
-import { Redis as Redis6 } from 'ioredis6';
 import { afterAll, describe, expect, it } from 'vitest';
+import { REDIS_CLIENTS } from '../../test/redis-clients.js';
 import {
   createMemoryWebhookReplayStore,
   createRedisWebhookReplayStore,
@@ -50,11 +50,7 @@ storeContract('memory replay store', () => ({
 
 // The peer range covers ioredis 5 and 6: the same contract runs on both clients.
 describe.runIf(redisUp)('on Redis', () => {
-  const clients: [string, (url: string) => Redis | Redis6][] = [
-    ['ioredis 5', (url) => new Redis(url)],
-    ['ioredis 6', (url) => new Redis6(url)],
-  ];
-  for (const [major, connect] of clients) {
+  for (const [major, connect] of REDIS_CLIENTS) {
     storeContract(`Redis replay store (${major})`, () => {
       const redis = connect(REDIS_URL);
       const keyPrefix = `${uniqueName('webhooks')}:`;
