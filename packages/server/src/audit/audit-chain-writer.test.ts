@@ -66,7 +66,8 @@ describe('the audit chain writer', () => {
     });
   });
 
-  it('a quiet log is signed by the timer when the interval has passed, not before', async () => {
+  /** A chain on fake timers, signed by its 10 s timer (the 100-entry count never comes). */
+  const timedChain = () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const sink = memorySink();
     const chain = new ChainedSink(sink, {
@@ -74,6 +75,11 @@ describe('the audit chain writer', () => {
       checkpointEvery: 100,
       checkpointIntervalMs: 10_000,
     });
+    return { sink, chain };
+  };
+
+  it('a quiet log is signed by the timer when the interval has passed, not before', async () => {
+    const { sink, chain } = timedChain();
     await chain.open();
     await chain.append({ type: 'request' });
     await vi.advanceTimersByTimeAsync(9_999);
@@ -86,13 +92,7 @@ describe('the audit chain writer', () => {
   });
 
   it('a checkpoint or close cancels the pending timer; nothing is signed twice', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const sink = memorySink();
-    const chain = new ChainedSink(sink, {
-      signer: signer(),
-      checkpointEvery: 100,
-      checkpointIntervalMs: 10_000,
-    });
+    const { sink, chain } = timedChain();
     await chain.open();
     await chain.checkpoint();
     await vi.advanceTimersByTimeAsync(10_000);
