@@ -1,5 +1,6 @@
 import { CustosError } from '../errors/index.js';
 import { decodeBase64Strict } from '../lib/bytes.js';
+import { isProtectedKeyFile } from '../stream/protected-file.js';
 import { aeadParameters, isAeadAlgorithm } from './aead.js';
 import { KEY_ID_LENGTH } from './envelope.js';
 import {
@@ -152,6 +153,12 @@ export function loadKeyring(input: string | unknown, options: KeyringOptions = {
 }
 
 function parseJson(text: string): unknown {
+  if (isProtectedKeyFile(text)) {
+    throw new CustosError(
+      'ERR_KEY_FILE_LOCKED',
+      'this keyring is protected: read it with readKeyringFile(path, { unlock }), or pass loadKeyring the text of unprotectKeyFile(text, unlock)',
+    );
+  }
   try {
     return JSON.parse(text);
   } catch {

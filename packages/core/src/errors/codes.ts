@@ -96,6 +96,18 @@ export const errorCodes = {
     'None of the given keys opens the backup: a wrong key, identity or passphrase, or a file encrypted to other recipients.',
   ERR_BACKUP_TRUNCATED:
     'The backup stream ends before its last chunk: it was cut off (a cut that leaves part of a chunk may fail as ERR_DECRYPTION_FAILED instead).',
+  ERR_BACKUP_DRILL_FAILED:
+    'A restore drill found a problem: the plaintext digest differs from the one expected, or the restore into the scratch database failed.',
+  ERR_KEY_FILE_LOCKED:
+    'A key file is protected (wrapped like a backup) and none of the unlock keys given opens it, or none was given.',
+  ERR_SHARE_MALFORMED:
+    'A text is not a custos share, or fails its checksum (mistyped, cut off or altered).',
+  ERR_SHARE_DUPLICATE: 'The same share was given twice; each share counts once.',
+  ERR_SHARES_MIXED:
+    'The shares come from different splits, or claim the same set but disagree (one was altered).',
+  ERR_SHARES_TOO_FEW: 'Fewer distinct shares were given than the threshold of their split.',
+  ERR_SHARES_WRONG:
+    'Well-formed shares of one split do not rebuild the secret its commitment names: a share was forged or altered.',
   // --- webhooks ---
   ERR_WEBHOOK_MALFORMED:
     'The webhook signature header is missing or not of the custos form (t= and id= once each, one to sixteen v1= signatures, within the size limits).',

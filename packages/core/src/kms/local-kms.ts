@@ -2,7 +2,7 @@ import { lstat } from 'node:fs/promises';
 import { CustosError } from '../errors/index.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { type BytesLike, toBuffer } from '../lib/bytes.js';
-import { readKeyMaterialFile } from '../lib/private-file.js';
+import { type KeyFileUnlockOptions, readKeyFile } from '../stream/protected-file.js';
 import { parseVersioned } from './ciphertext.js';
 import { assertBackupAllowed, assertReplaceable } from './key-custody.js';
 import type { KeyState } from './key-lifecycle.js';
@@ -67,6 +67,11 @@ export interface LocalKmsOptions {
   readonly now?: () => Date;
   /** Called for every operation on a key (the usage log). */
   readonly onUsage?: (usage: KeyUsage) => void;
+  /**
+   * Opens a protected KMS file (`custos kms protect`… see docs/backups.md); without it, the keys
+   * the environment names (`CUSTOS_KEY_PASSPHRASE_FILE`, `CUSTOS_KEY_IDENTITY`, …).
+   */
+  readonly unlock?: KeyFileUnlockOptions;
 }
 
 /**
@@ -119,6 +124,8 @@ export class LocalKms {
   readonly #now: () => Date;
   readonly #onUsage: ((usage: KeyUsage) => void) | undefined;
   #file: string | undefined;
+  /** Seals the file's new text for the keys it was protected for (a protected file). */
+  #reseal: ((text: string) => Promise<string>) | undefined;
 
   constructor(options: LocalKmsOptions = {}) {
     this.#now = options.now ?? (() => new Date());
@@ -127,7 +134,9 @@ export class LocalKms {
 
   /**
    * Opens (or starts) a KMS file. The file holds key material: it is written with mode 0600, and
-   * an existing one that other users may read is refused (`ERR_INSECURE_FILE`).
+   * an existing one that other users may read is refused (`ERR_INSECURE_FILE`). A protected
+   * file is opened with `options.unlock` (or the keys the environment names) and saved protected
+   * for the same keys.
    */
   static async open(file: string, options: LocalKmsOptions = {}): Promise<LocalKms> {
     const kms = new LocalKms(options);
@@ -139,7 +148,11 @@ export class LocalKms {
         throw err;
       },
     );
-    const text = exists ? await readKeyMaterialFile(file, 'KMS file') : undefined;
+    const opened = exists
+      ? await readKeyFile(file, 'KMS file', { unlock: options.unlock })
+      : undefined;
+    if (opened?.protected) kms.#reseal = opened.reseal;
+    const text = opened?.text;
     if (text !== undefined) {
       let parsed: { format?: string; keys?: string[]; revoked_material?: unknown };
       try {
@@ -181,9 +194,10 @@ export class LocalKms {
     if (file === undefined) throw new CustosError('ERR_INVALID_ARGUMENT', 'no file to save to');
     const keys = [...this.#keys.keys()].map((name) => this.#backupOf(name));
     const revoked_material = Object.fromEntries(this.#revoked);
+    const text = `${JSON.stringify({ format: FILE_FORMAT, keys, revoked_material }, null, 2)}\n`;
     await writeFileAtomic(
       file,
-      `${JSON.stringify({ format: FILE_FORMAT, keys, revoked_material }, null, 2)}\n`,
+      this.#reseal === undefined ? text : await this.#reseal(text),
       0o600,
     );
   }

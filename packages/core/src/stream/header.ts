@@ -57,6 +57,19 @@ export async function rewrapHeader(
 }
 
 /**
+ * A new header for the same file key and stanzas, with a fresh payload salt: new content sealed
+ * for the recipients an opened file already had (a protected key file written back). The fresh
+ * salt gives a fresh payload key, so no nonce repeats.
+ */
+export function resealHeader(fileKey: Buffer, header: ParsedHeader): SealedHeader {
+  const payloadSalt = randomBytes(PAYLOAD_SALT_LENGTH);
+  return {
+    bytes: headerBytes(fileKey, header.stanzas, payloadSalt),
+    payloadKey: payloadKeyOf(fileKey, payloadSalt),
+  };
+}
+
+/**
  * Finds the file key with the first identity that opens a stanza, then authenticates the whole
  * header with it. `ERR_BACKUP_KEY_MISMATCH` when no identity opens any stanza (a wrong key or
  * passphrase, or a file encrypted to others), naming what the file needs;

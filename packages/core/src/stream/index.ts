@@ -49,7 +49,22 @@ export {
   passphraseKey,
   readPassphraseFile,
 } from './passphrase.js';
+export {
+  isProtectedKeyFile,
+  KEY_UNLOCK_ENV,
+  type KeyFileUnlockOptions,
+  protectKeyFile,
+  unprotectKeyFile,
+} from './protected-file.js';
 export type { BackupIdentity, BackupRecipient } from './recipient.js';
+export {
+  combineShares,
+  MAX_SHARED_SECRET,
+  type ShareInput,
+  type SplitSecretOptions,
+  splitSecret,
+} from './shamir.js';
+export { parseShare, type SecretShare } from './share-text.js';
 export { type BackupKey, backupKey, readBackupKeyFile } from './symmetric-key.js';
 export { transitIdentity, transitRecipient } from './transit-key.js';
 export {

@@ -40,7 +40,12 @@ export {
   KID_PATTERN,
   type RotateKeysetOptions,
 } from './keyset.js';
-export { readJwtKeysetFile, writeJwtKeysetFile } from './keyset-file.js';
+export {
+  type ReadJwtKeysetFileOptions,
+  readJwtKeysetFile,
+  type WriteJwtKeysetFileOptions,
+  writeJwtKeysetFile,
+} from './keyset-file.js';
 export { type JwtKeysetJson, loadJwtKeyset, serializeJwtKeyset } from './keyset-json.js';
 export {
   createMemoryRevocationStore,

@@ -1,5 +1,10 @@
 import type { JWK } from 'jose';
 import { CustosError } from '../errors/index.js';
+import {
+  isProtectedKeyFile,
+  type KeyFileUnlockOptions,
+  unprotectKeyFile,
+} from '../stream/protected-file.js';
 import { importKeyMaterial, isJwtAlgorithm, type JwtAlgorithm } from './algorithms.js';
 import { type JwtKeyInfo, type JwtKeyStatus, JwtKeyset, type KeyEntry } from './keyset.js';
 
@@ -54,15 +59,23 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
  * that each key's type fits its algorithm, unique kids, exactly one current key, and a
  * `verifyUntil` on every previous key (one without it would verify forever). A bad keyset is
  * refused with `ERR_MALFORMED_KEYSET` naming the field; key material never appears in the
- * message.
+ * message. Protected text (`custos jwt protect`) is opened with `options.unlock`, or the keys
+ * the environment names (`CUSTOS_KEY_PASSPHRASE_FILE`, `CUSTOS_KEY_IDENTITY`, …).
  *
  * @example
  * ```ts
  * const keyset = await loadJwtKeyset(await readFile('jwt-keys.json', 'utf8'));
  * ```
  */
-export async function loadJwtKeyset(input: string | unknown): Promise<JwtKeyset> {
-  const root = object(typeof input === 'string' ? parseJson(input) : input, 'keyset');
+export async function loadJwtKeyset(
+  input: string | unknown,
+  options: { readonly unlock?: KeyFileUnlockOptions | undefined } = {},
+): Promise<JwtKeyset> {
+  const text =
+    typeof input === 'string' && isProtectedKeyFile(input)
+      ? await unprotectKeyFile(input, options.unlock)
+      : input;
+  const root = object(typeof text === 'string' ? parseJson(text) : text, 'keyset');
   if (root.custos !== 'jwt-keyset') fail('keyset: "custos" must be "jwt-keyset"');
   if (root.formatVersion !== 1) fail('keyset: unsupported formatVersion (expected 1)');
   if (!Array.isArray(root.keys) || root.keys.length === 0) {
