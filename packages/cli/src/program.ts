@@ -20,6 +20,7 @@ import { registerRunCommand } from './commands/run/register.js';
 import { registerScanCommand } from './commands/scan/register.js';
 import { registerSecretsCommands } from './commands/secrets/register.js';
 import { registerServerCommand } from './commands/server/register.js';
+import { registerShamirCommands } from './commands/shamir/register.js';
 import { registerTlsCommands } from './commands/tls/register.js';
 import { registerTokenCommands } from './commands/token/register.js';
 import { registerValidateCommand } from './commands/validate/register.js';
@@ -65,6 +66,7 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     registerEnvCommands,
     registerScanCommand,
     registerBackupCommands,
+    registerShamirCommands,
     registerTlsCommands,
     registerCertCommands,
   ]) {
