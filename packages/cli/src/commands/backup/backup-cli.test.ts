@@ -240,7 +240,9 @@ describe('custos backup', () => {
   it('usage mistakes exit 2 with the fix named', async () => {
     const none = await custos(['backup', 'encrypt', '-o', path('x')], { stdin: Buffer.from('x') });
     expect(none.code).toBe(2);
-    expect(none.stderr).toMatch(/--recipient, --key-file, --passphrase-file or --transit-key/);
+    expect(none.stderr).toMatch(
+      /--recipient, --key-file, --passphrase-file, --transit-key or --keyring/,
+    );
     const badRecipient = await custos(['backup', 'encrypt', '-r', 'age1abc'], {
       stdin: Buffer.from('x'),
     });

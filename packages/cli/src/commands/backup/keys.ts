@@ -1,8 +1,10 @@
+import { readKeyringFile } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
 import { createTransitClient } from '@custos/core/kms';
 import {
   type BackupIdentity,
   type BackupRecipient,
+  keyringKey,
   readBackupIdentityFile,
   readBackupKeyFile,
   readPassphraseFile,
@@ -19,6 +21,8 @@ export interface RecipientFlags extends ServerFlags {
   passphraseFile?: string | undefined;
   transitKey?: string | undefined;
   transitMount: string;
+  keyring?: string | undefined;
+  keyringKey?: string | undefined;
 }
 
 /** The flags that name keys opening a backup. */
@@ -27,6 +31,7 @@ export interface IdentityFlags extends ServerFlags {
   keyFile?: string[];
   passphraseFile?: string;
   transitMount: string;
+  keyring?: string;
 }
 
 /** Every recipient the flags name; at least one is required. */
@@ -40,10 +45,21 @@ export async function recipientsOf(flags: RecipientFlags): Promise<BackupRecipie
   if (flags.transitKey !== undefined) {
     recipients.push(transitRecipient(transitClient(flags), flags.transitKey));
   }
+  if (flags.keyring !== undefined) {
+    const keyring = await readKeyringFile(flags.keyring);
+    const name = flags.keyringKey ?? 'backups';
+    if (!keyring.has(name)) {
+      throw new CustosError(
+        'ERR_KEY_NOT_FOUND',
+        `keyring ${flags.keyring} has no key "${name}" (it holds ${keyring.keyNames().join(', ')}): name one with --keyring-key, or add it with custos keyring add`,
+      );
+    }
+    recipients.push(keyringKey(keyring, name));
+  }
   if (recipients.length === 0) {
     throw new CustosError(
       'ERR_INVALID_ARGUMENT',
-      'name who may decrypt: --recipient, --key-file, --passphrase-file or --transit-key',
+      'name who may decrypt: --recipient, --key-file, --passphrase-file, --transit-key or --keyring',
     );
   }
   return recipients;
@@ -59,6 +75,10 @@ export async function identitiesOf(flags: IdentityFlags): Promise<BackupIdentity
   for (const file of flags.keyFile ?? []) identities.push(await readBackupKeyFile(file));
   if (flags.passphraseFile !== undefined) {
     identities.push(await readPassphraseFile(flags.passphraseFile));
+  }
+  if (flags.keyring !== undefined) {
+    const keyring = await readKeyringFile(flags.keyring);
+    for (const name of keyring.keyNames()) identities.push(keyringKey(keyring, name));
   }
   identities.push(transitIdentity(() => transitClient(flags)));
   return identities;

@@ -1,35 +1,14 @@
 import type { Command } from 'commander';
 import type { Lazy } from '../../lazy.js';
-import { addServerFlags } from '../../server-flags.js';
+import { addIdentityFlags, addRecipientFlags } from './key-flags.js';
 
 const repeat = (value: string, previous: string[] = []) => [...previous, value];
 
 /** The flags naming keys that open a backup (decrypt, verify, and the old keys of rekey). */
-function addOpeningKeys(command: Command): Command {
-  return addServerFlags(
-    command
-      .option(
-        '-i, --identity <file>',
-        'X25519 identity file (custos backup keygen); repeatable',
-        repeat,
-      )
-      .option(
-        '--key-file <file>',
-        'key file: 32 bytes as hex or base64, mode 0600; repeatable',
-        repeat,
-      )
-      .option('--passphrase-file <file>', 'file holding the passphrase (mode 0600)')
-      .option(
-        '--transit-mount <path>',
-        'transit mount on the server, for transit-key backups',
-        'transit',
-      )
-      .addHelpText(
-        'after',
-        '\nA backup encrypted to a transit key is opened by the server at CUSTOS_ADDR with CUSTOS_TOKEN\n(or VAULT_ADDR / VAULT_TOKEN): custos asks it to decrypt the file key, and the data never leaves\nthis machine.',
-      ),
+const addOpeningKeys = (command: Command) =>
+  addIdentityFlags(
+    command.option('--keyring <file>', 'keyring file (a key of it wrapped the file key)'),
   );
-}
 
 /** `custos backup keygen|encrypt|decrypt|verify|rekey|inspect`. */
 export function registerBackupCommands(program: Command, lazy: Lazy): void {
@@ -45,7 +24,7 @@ export function registerBackupCommands(program: Command, lazy: Lazy): void {
     )
     .requiredOption('-o, --out <file>', 'identity file to write; refused if it exists')
     .action(lazy(() => import('./keygen.js')));
-  addServerFlags(
+  addRecipientFlags(
     backup
       .command('encrypt')
       .description(
@@ -53,22 +32,8 @@ export function registerBackupCommands(program: Command, lazy: Lazy): void {
       )
       .argument('[input]', 'file to encrypt (default: standard input)')
       .option('-o, --out <file>', 'write here, atomically (default: standard output)')
-      .option(
-        '-r, --recipient <recipient>',
-        'X25519 recipient (custos-backup-recipient-…); repeatable',
-        repeat,
-      )
-      .option(
-        '--key-file <file>',
-        'key file: 32 bytes as hex or base64, mode 0600; repeatable',
-        repeat,
-      )
-      .option('--passphrase-file <file>', 'file holding the passphrase (mode 0600); Argon2id')
-      .option(
-        '--transit-key <name>',
-        'transit key on the server (CUSTOS_ADDR) that wraps the file key',
-      )
-      .option('--transit-mount <path>', 'transit mount on the server', 'transit'),
+      .option('--keyring <file>', 'keyring file whose key (--keyring-key) wraps the file key')
+      .option('--keyring-key <name>', 'key of --keyring that wraps the file key', 'backups'),
   ).action(lazy(() => import('./encrypt.js')));
   addOpeningKeys(
     backup

@@ -1,7 +1,8 @@
 import { type Command, Option } from 'commander';
 import type { Lazy } from '../../lazy.js';
+import { addIdentityFlags, addRecipientFlags } from '../backup/key-flags.js';
 
-/** `custos jwt rotate|show|jwks`: JWT keyset files. */
+/** `custos jwt rotate|show|jwks|protect|unprotect`: JWT keyset files. */
 export function registerJwtCommands(program: Command, lazy: Lazy): void {
   const jwt = program
     .command('jwt')
@@ -35,4 +36,25 @@ export function registerJwtCommands(program: Command, lazy: Lazy): void {
     .description('print the public JWK Set other services verify with (asymmetric keys only)')
     .requiredOption('-f, --file <file>', 'keyset file')
     .action(lazy(() => import('./jwks.js')));
+
+  addRecipientFlags(
+    jwt
+      .command('protect')
+      .description(
+        'wrap a keyset file (in place) for a passphrase, X25519 recipient, key file or transit key',
+      )
+      .requiredOption('-f, --file <file>', 'keyset file')
+      .option('-o, --out <file>', 'write here instead of replacing the file')
+      .addHelpText(
+        'after',
+        '\nLoaders open a protected file with CUSTOS_KEY_PASSPHRASE_FILE, CUSTOS_KEY_IDENTITY or\nCUSTOS_KEY_KEY_FILE (or CUSTOS_ADDR and CUSTOS_TOKEN for a transit key); commands that change it\nwrite it back protected for the same keys. See docs/backups.md.',
+      ),
+  ).action(lazy(() => import('./protect.js')));
+  addIdentityFlags(
+    jwt
+      .command('unprotect')
+      .description('write a protected keyset file back in the clear (mode 0600)')
+      .requiredOption('-f, --file <file>', 'protected keyset file')
+      .option('-o, --out <file>', 'write here instead of replacing the file'),
+  ).action(lazy(() => import('./unprotect.js')));
 }

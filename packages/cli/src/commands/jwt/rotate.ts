@@ -20,7 +20,7 @@ export async function run(options: Options): Promise<number> {
     graceSeconds,
     ...(options.algorithm === undefined ? {} : { algorithm: options.algorithm }),
   });
-  await writeJwtKeysetFile(options.file, after);
+  await writeJwtKeysetFile(options.file, after, { protectedLike: before });
   const demoted = after.keys.find((k) => k.kid === before.current.kid);
   const dropped = before.keys.length + 1 - after.keys.length;
   print(

@@ -1,9 +1,10 @@
 import { type Command, Option } from 'commander';
 import type { Lazy } from '../../lazy.js';
+import { addIdentityFlags, addRecipientFlags } from '../backup/key-flags.js';
 
 const algorithms = ['aes-256-gcm', 'chacha20-poly1305', 'aes-256-gcm-siv'];
 
-/** `custos keyring create|add|rotate|show`. */
+/** `custos keyring create|add|rotate|show|protect|unprotect`. */
 export function registerKeyringCommands(program: Command, lazy: Lazy): void {
   const keyring = program
     .command('keyring')
@@ -58,4 +59,25 @@ export function registerKeyringCommands(program: Command, lazy: Lazy): void {
     .requiredOption('-f, --file <file>', 'keyring file')
     .option('--json', 'print JSON', false)
     .action(lazy(() => import('./show.js')));
+
+  addRecipientFlags(
+    keyring
+      .command('protect')
+      .description(
+        'wrap a keyring file (in place) for a passphrase, X25519 recipient, key file or transit key',
+      )
+      .requiredOption('-f, --file <file>', 'keyring file')
+      .option('-o, --out <file>', 'write here instead of replacing the file')
+      .addHelpText(
+        'after',
+        '\nLoaders open a protected file with CUSTOS_KEY_PASSPHRASE_FILE, CUSTOS_KEY_IDENTITY or\nCUSTOS_KEY_KEY_FILE (or CUSTOS_ADDR and CUSTOS_TOKEN for a transit key); commands that change it\nwrite it back protected for the same keys. See docs/backups.md.',
+      ),
+  ).action(lazy(() => import('./protect.js')));
+  addIdentityFlags(
+    keyring
+      .command('unprotect')
+      .description('write a protected keyring file back in the clear (mode 0600)')
+      .requiredOption('-f, --file <file>', 'protected keyring file')
+      .option('-o, --out <file>', 'write here instead of replacing the file'),
+  ).action(lazy(() => import('./unprotect.js')));
 }

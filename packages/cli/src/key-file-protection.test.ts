@@ -1,0 +1,106 @@
+/**
+ * Protected key files through the real binary: `custos keyring protect|unprotect` and
+ * `custos jwt protect|unprotect`; every command that takes a keyring or keyset opens a protected
+ * one with the CUSTOS_KEY_* variables and writes it back protected; a missing or wrong key is
+ * ERR_KEY_FILE_LOCKED with exit 2, the passphrase never echoed.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { custos } from '../test/cli.js';
+
+const BEGIN = '-----BEGIN CUSTOS PROTECTED KEY FILE-----';
+
+describe('protected key files on the command line', () => {
+  let dir: string;
+  let n = 0;
+  const path = (name: string) => join(dir, `${n++}-${name}`);
+  const canary = `CANARY-keyfile-pass-${randomBytes(6).toString('hex')}`;
+  let passFile: string;
+  let keyFile: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custos-protect-'));
+    passFile = path('pass');
+    await writeFile(passFile, `${canary}\n`, { mode: 0o600 });
+    keyFile = path('unlock.key');
+    await writeFile(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function ok(args: string[], env: NodeJS.ProcessEnv = {}) {
+    const result = await custos(args, { env });
+    expect(result.code, result.stderr).toBe(0);
+    return result;
+  }
+
+  it('keyring protect with a passphrase: show, rotate and backup encrypt --keyring open it through CUSTOS_KEY_PASSPHRASE_FILE; it stays protected', async () => {
+    const keyring = path('keyring.json');
+    await ok(['keyring', 'create', '-o', keyring, '-n', 'backups']);
+    await ok(['keyring', 'protect', '-f', keyring, '--passphrase-file', passFile]);
+    const text = await readFile(keyring, 'utf8');
+    expect(text.startsWith(BEGIN)).toBe(true);
+    expect(text).not.toContain('backups');
+
+    const locked = await custos(['keyring', 'show', '-f', keyring]);
+    expect(locked.code).toBe(2);
+    expect(locked.stderr).toMatch(/is protected and no unlock key was given.*ERR_KEY_FILE_LOCKED/);
+    const wrongPass = path('wrong');
+    await writeFile(wrongPass, `${canary}-not`, { mode: 0o600 });
+    const wrong = await custos(['keyring', 'show', '-f', keyring], {
+      env: { CUSTOS_KEY_PASSPHRASE_FILE: wrongPass },
+    });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/none of the unlock keys given opens it.*ERR_KEY_FILE_LOCKED/);
+    for (const r of [locked, wrong]) expect(r.stderr).not.toContain(canary);
+
+    const env = { CUSTOS_KEY_PASSPHRASE_FILE: passFile };
+    expect((await ok(['keyring', 'show', '-f', keyring], env)).stdout).toMatch(/backups/);
+    await ok(['keyring', 'rotate', '-f', keyring, '-n', 'backups'], env);
+    expect((await readFile(keyring, 'utf8')).startsWith(BEGIN)).toBe(true);
+    expect((await ok(['keyring', 'show', '-f', keyring, '--json'], env)).stdout).toMatch(
+      /"primaryVersion": 2/,
+    );
+
+    const input = path('db.sql');
+    await writeFile(input, 'rows');
+    const sealed = path('db.cbk');
+    await ok(['backup', 'encrypt', input, '-o', sealed, '--keyring', keyring], env);
+    const out = path('restored');
+    await ok(['backup', 'decrypt', sealed, '--keyring', keyring, '-o', out], env);
+    expect(await readFile(out, 'utf8')).toBe('rows');
+
+    await ok(['keyring', 'unprotect', '-f', keyring, '--passphrase-file', passFile]);
+    expect(JSON.parse(await readFile(keyring, 'utf8')).custos).toBe('keyring');
+  });
+
+  it('jwt protect with a key file: show and rotate open it through CUSTOS_KEY_KEY_FILE and keep it protected', async () => {
+    const keyset = path('jwt.json');
+    await ok(['keygen', '--jwt', 'EdDSA', '--out', keyset]);
+    await ok(['jwt', 'protect', '-f', keyset, '--key-file', keyFile]);
+    expect((await readFile(keyset, 'utf8')).startsWith(BEGIN)).toBe(true);
+    const env = { CUSTOS_KEY_KEY_FILE: keyFile };
+    await ok(['jwt', 'rotate', '-f', keyset, '--grace', '1h'], env);
+    expect((await readFile(keyset, 'utf8')).startsWith(BEGIN)).toBe(true);
+    const shown = await ok(['jwt', 'show', '-f', keyset, '--json'], env);
+    expect(JSON.parse(shown.stdout)).toHaveLength(2);
+    const locked = await custos(['jwt', 'jwks', '-f', keyset]);
+    expect(locked.code).toBe(2);
+    expect(locked.stderr).toMatch(/ERR_KEY_FILE_LOCKED/);
+    const again = await custos(['jwt', 'protect', '-f', keyset, '--key-file', keyFile]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/protected already/);
+  });
+
+  it('protect refuses a file that is not a keyring, leaving it as it was', async () => {
+    const notKeyring = path('x.json');
+    await writeFile(notKeyring, '{"custos":"nope"}', { mode: 0o600 });
+    const result = await custos(['keyring', 'protect', '-f', notKeyring, '--key-file', keyFile]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/ERR_MALFORMED_KEYRING/);
+    expect(await readFile(notKeyring, 'utf8')).toBe('{"custos":"nope"}');
+  });
+});
