@@ -10,7 +10,7 @@ const addOpeningKeys = (command: Command) =>
     command.option('--keyring <file>', 'keyring file (a key of it wrapped the file key)'),
   );
 
-/** `custos backup keygen|encrypt|decrypt|verify|rekey|inspect`. */
+/** `custos backup keygen|encrypt|decrypt|verify|rekey|drill|inspect|escrow`. */
 export function registerBackupCommands(program: Command, lazy: Lazy): void {
   const backup = program
     .command('backup')
@@ -67,6 +67,36 @@ export function registerBackupCommands(program: Command, lazy: Lazy): void {
         '\nThe new recipients replace the old ones: list every key that should open the file.',
       ),
   ).action(lazy(() => import('./rekey.js')));
+  addOpeningKeys(
+    backup
+      .command('drill')
+      .description(
+        'restore test: decrypt into a scratch place, check the digest, restore a pg_dump into a scratch database',
+      )
+      .argument('[input]', 'backup file (default: standard input)')
+      .option(
+        '--expect-sha256 <hex>',
+        'the SHA-256 the plaintext must have (recorded at backup time)',
+      )
+      .option(
+        '--restore-into <url>',
+        'postgres:// server to restore a pg_dump into a new scratch database (dropped afterwards)',
+      )
+      .option(
+        '--keep-database',
+        'keep the scratch database for a look (its name is printed)',
+        false,
+      )
+      .option(
+        '--scratch-dir <dir>',
+        'where the plaintext is decrypted (default: the temp directory)',
+      )
+      .option('--json', 'print the report as JSON', false)
+      .addHelpText(
+        'after',
+        '\nThe plaintext goes to a new directory (mode 0700) that is removed afterwards, whatever happens.\nA plain SQL dump is restored with psql (one transaction, stop at the first error), a custom-format\ndump (pg_dump -Fc) with pg_restore. Exit 0 when the drill passed, 1 when it found a problem\n(damage, a digest that differs, a failed restore), 2 for a missing key or a usage mistake.',
+      ),
+  ).action(lazy(() => import('./drill.js')));
   backup
     .command('inspect')
     .description('show which keys open a backup, without decrypting it')
