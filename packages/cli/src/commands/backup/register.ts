@@ -97,6 +97,49 @@ export function registerBackupCommands(program: Command, lazy: Lazy): void {
         '\nThe plaintext goes to a new directory (mode 0700) that is removed afterwards, whatever happens.\nA plain SQL dump is restored with psql (one transaction, stop at the first error), a custom-format\ndump (pg_dump -Fc) with pg_restore. Exit 0 when the drill passed, 1 when it found a problem\n(damage, a digest that differs, a failed restore), 2 for a missing key or a usage mistake.',
       ),
   ).action(lazy(() => import('./drill.js')));
+  const escrow = backup
+    .command('escrow')
+    .description('offline escrow: the key material a restore needs, as one protected file');
+  addRecipientFlags(
+    escrow
+      .command('export')
+      .description(
+        'bundle keyrings, keysets, KMS files and transit key backups into one encrypted file',
+      )
+      .requiredOption('-o, --out <file>', 'escrow file to write (a custos backup), atomically')
+      .option('--escrow-keyring <file>', 'keyring file to escrow; repeatable', repeat)
+      .option('--jwt-keyset <file>', 'JWT keyset file to escrow; repeatable', repeat)
+      .option('--kms-file <file>', 'local KMS file to escrow; repeatable', repeat)
+      .option('--file <file>', 'any other key file to escrow; repeatable', repeat)
+      .option(
+        '--transit-backup <name>',
+        'transit key to back up from the server (exportable, allow_plaintext_backup); repeatable',
+        repeat,
+      )
+      .option(
+        '--split <t/n>',
+        'also open it with a fresh key split into n Shamir shares, any t of which open it',
+      )
+      .option('--shares-dir <dir>', 'where --split writes its share files (mode 0600)')
+      .option('--keyring <file>', 'keyring file whose key (--keyring-key) wraps the file key')
+      .option('--keyring-key <name>', 'key of --keyring that wraps the file key', 'backups')
+      .addHelpText(
+        'after',
+        '\nProtected key files are escrowed opened (CUSTOS_KEY_* unlock them): the escrow itself is the\nprotection. Keep it offline; restore with custos backup escrow import.',
+      ),
+  ).action(lazy(() => import('./escrow-export.js')));
+  addOpeningKeys(
+    escrow
+      .command('import')
+      .description('open an escrow file and write its key files into a directory (mode 0600)')
+      .argument('<input>', 'escrow file')
+      .option(
+        '--out-dir <dir>',
+        'directory to write the files to (existing files are never replaced)',
+      )
+      .option('--share <file>', 'a share file of an escrow made with --split; repeatable', repeat)
+      .option('--list', 'list what the escrow holds, write nothing', false),
+  ).action(lazy(() => import('./escrow-import.js')));
   backup
     .command('inspect')
     .description('show which keys open a backup, without decrypting it')
