@@ -5,7 +5,7 @@
  * ERR_KEY_FILE_LOCKED with exit 2, the passphrase never echoed.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { custos } from '../test/cli.js';
 
 const BEGIN = '-----BEGIN CUSTOS PROTECTED KEY FILE-----';
 
-describe('protected key files on the command line', () => {
+describe('protected key files on the command line', { timeout: 90_000 }, () => {
   let dir: string;
   let n = 0;
   const path = (name: string) => join(dir, `${n++}-${name}`);
@@ -102,5 +102,30 @@ describe('protected key files on the command line', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/ERR_MALFORMED_KEYRING/);
     expect(await readFile(notKeyring, 'utf8')).toBe('{"custos":"nope"}');
+  });
+  it('env check warns about unprotected key files in production only, and not about protected ones', async () => {
+    const project = join(dir, 'project');
+    const plainKeyring = join(project, 'keyring.json');
+    await mkdir(project, { recursive: true });
+    await ok(['keyring', 'create', '-o', plainKeyring]);
+    const sealedKeyring = join(project, 'sealed.json');
+    await ok(['keyring', 'create', '-o', sealedKeyring]);
+    await ok(['keyring', 'protect', '-f', sealedKeyring, '--key-file', keyFile]);
+    const production = await custos([
+      'env',
+      'check',
+      '--dir',
+      project,
+      '--environment',
+      'production',
+    ]);
+    expect(production.stdout).toMatch(
+      /! .*keyring\.json: keyring file stored unprotected; in production wrap it \(custos keyring protect/,
+    );
+    expect(production.stdout).not.toMatch(/sealed\.json/);
+    const development = await custos(['env', 'check', '--dir', project], {
+      env: { NODE_ENV: 'development' },
+    });
+    expect(development.stdout).not.toMatch(/unprotected/);
   });
 });

@@ -19,7 +19,7 @@ const pg = await requireService('postgres');
 const psql = (sql: string, url = POSTGRES_URL) =>
   run('psql', ['-X', '-q', '-At', '-d', url, '-c', sql]);
 
-describe('custos backup drill', () => {
+describe('custos backup drill', { timeout: 60_000 }, () => {
   let dir: string;
   let scratch: string;
   let keyFile: string;

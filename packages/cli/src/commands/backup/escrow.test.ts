@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { custos, type DevServer, startDevServer } from '../../../test/cli.js';
 
-describe('custos backup escrow', () => {
+describe('custos backup escrow', { timeout: 60_000 }, () => {
   let dir: string;
   let n = 0;
   const path = (name: string) => join(dir, `${n++}-${name}`);

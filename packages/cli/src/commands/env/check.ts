@@ -1,10 +1,13 @@
 import { checkEnvFiles } from '@custos/core/secrets';
 import { ExitCode } from '../../exit-codes.js';
 import { print } from '../../output.js';
+import { unprotectedKeyFiles } from './key-file-warnings.js';
 
 interface Options {
   dir: string;
   example?: string;
+  keyFile?: string[];
+  environment?: string;
 }
 
 export async function run(options: Options): Promise<number> {
@@ -14,6 +17,13 @@ export async function run(options: Options): Promise<number> {
   });
   for (const finding of findings) print(`  ✗ ${finding.file}: ${finding.detail}`);
   for (const notice of notices) print(`  note: ${notice}`);
+  const environment = options.environment ?? process.env.NODE_ENV ?? 'development';
+  if (environment === 'production') {
+    // A warning, not a finding: a protected file needs an unlock key wherever it is loaded.
+    for (const warning of await unprotectedKeyFiles(options.dir, options.keyFile ?? [])) {
+      print(`  ! ${warning}`);
+    }
+  }
   const checked = `${files.length} env file${files.length === 1 ? '' : 's'}`;
   const unchecked = notices.length === 0 ? '' : ', git-ignore not checked';
   print(

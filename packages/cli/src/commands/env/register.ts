@@ -35,5 +35,15 @@ export function registerEnvCommands(program: Command, lazy: Lazy): void {
     )
     .option('-d, --dir <dir>', 'directory holding the .env files', '.')
     .option('--example <file>', 'example file (default .env.example)')
+    .option(
+      '--key-file <file>',
+      'keyring, JWT keyset or KMS file to check is protected (production); repeatable',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--environment <name>', 'environment to check for (default: NODE_ENV)')
+    .addHelpText(
+      'after',
+      '\nIn production (--environment production or NODE_ENV=production) it also warns about key files\n(the --key-file ones, and keyring, keyset and KMS JSON files in --dir) stored unprotected.',
+    )
     .action(lazy(() => import('./check.js')));
 }

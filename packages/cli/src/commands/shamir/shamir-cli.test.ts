@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { custos } from '../../../test/cli.js';
 
-describe('custos shamir', () => {
+describe('custos shamir', { timeout: 60_000 }, () => {
   let dir: string;
   let n = 0;
   const path = (name: string) => join(dir, `${n++}-${name}`);
