@@ -14,8 +14,7 @@ function kindOf(text: string): { what: string; protect: string } | undefined {
   if (json.custos === 'keyring') return { what: 'keyring file', protect: 'custos keyring protect' };
   if (json.custos === 'jwt-keyset')
     return { what: 'JWT keyset file', protect: 'custos jwt protect' };
-  if (json.format === 'custos.kms.v1')
-    return { what: 'local KMS file', protect: 'custos keyring protect (see docs/backups.md)' };
+  if (json.format === 'custos.kms.v1') return { what: 'local KMS file', protect: '' };
   return undefined;
 }
 
@@ -44,8 +43,12 @@ export async function unprotectedKeyFiles(
       if (named.includes(file)) warnings.push(`${file}: not a custos key file`);
       continue;
     }
+    const how =
+      kind.protect === ''
+        ? 'protectKeyFile from @custos/core/stream; LocalKms.open opens it'
+        : `${kind.protect} -f ${file} --passphrase-file …`;
     warnings.push(
-      `${file}: ${kind.what} stored unprotected; in production wrap it (${kind.protect} -f ${file} --passphrase-file …) and give loaders CUSTOS_KEY_PASSPHRASE_FILE`,
+      `${file}: ${kind.what} stored unprotected; in production wrap it (${how}) and give loaders CUSTOS_KEY_PASSPHRASE_FILE`,
     );
   }
   return warnings;
