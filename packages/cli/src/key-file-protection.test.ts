@@ -73,6 +73,18 @@ describe('protected key files on the command line', { timeout: 90_000 }, () => {
     await ok(['backup', 'decrypt', sealed, '--keyring', keyring, '-o', out], env);
     expect(await readFile(out, 'utf8')).toBe('rows');
 
+    const refused = await custos([
+      'keyring',
+      'unprotect',
+      '-f',
+      keyring,
+      '--passphrase-file',
+      wrongPass,
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/ERR_KEY_FILE_LOCKED/);
+    expect(refused.stderr).not.toContain(canary);
+    expect((await readFile(keyring, 'utf8')).startsWith(BEGIN)).toBe(true);
     await ok(['keyring', 'unprotect', '-f', keyring, '--passphrase-file', passFile]);
     expect(JSON.parse(await readFile(keyring, 'utf8')).custos).toBe('keyring');
   });
