@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { custos } from '../test/cli.js';
+import { custos, type DevServer, startDevServer } from '../test/cli.js';
 
 const BEGIN = '-----BEGIN CUSTOS PROTECTED KEY FILE-----';
 
@@ -139,5 +139,36 @@ describe('protected key files on the command line', { timeout: 90_000 }, () => {
       env: { NODE_ENV: 'development' },
     });
     expect(development.stdout).not.toMatch(/unprotected/);
+  });
+  describe('a keyring protected by a transit key on a custos server', () => {
+    const token = `root-${randomBytes(8).toString('hex')}`;
+    let server: DevServer;
+    beforeAll(async () => {
+      server = await startDevServer(token);
+      const response = await fetch(`${server.url}/v1/transit/keys/keyfiles`, {
+        method: 'POST',
+        headers: { 'x-vault-token': token, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(response.status).toBeLessThan(300);
+    }, 30_000);
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    it('opens through CUSTOS_ADDR and CUSTOS_TOKEN; a bad token is refused without echoing it', async () => {
+      const keyring = path('keyring.json');
+      const env = { CUSTOS_ADDR: server.url, CUSTOS_TOKEN: token };
+      await ok(['keyring', 'create', '-o', keyring]);
+      await ok(['keyring', 'protect', '-f', keyring, '--transit-key', 'keyfiles'], env);
+      expect((await readFile(keyring, 'utf8')).startsWith(BEGIN)).toBe(true);
+      expect((await ok(['keyring', 'show', '-f', keyring], env)).stdout).toMatch(/default/);
+      const denied = await custos(['keyring', 'show', '-f', keyring], {
+        env: { CUSTOS_ADDR: server.url, CUSTOS_TOKEN: 'not-a-token' },
+      });
+      expect(denied.code).toBe(2);
+      expect(denied.stderr).toMatch(/ERR_KMS_REMOTE/);
+      expect(denied.stderr).not.toContain(token);
+    });
   });
 });
