@@ -107,6 +107,24 @@ describe('protected key files on the command line', { timeout: 90_000 }, () => {
     expect(again.stderr).toMatch(/protected already/);
   });
 
+  it('backup keygen --passphrase-file writes a protected identity; decrypt opens it through CUSTOS_KEY_PASSPHRASE_FILE', async () => {
+    const identity = path('id.key');
+    const made = await ok(['backup', 'keygen', '--out', identity, '--passphrase-file', passFile]);
+    const recipient = made.stdout.trim();
+    expect((await readFile(identity, 'utf8')).startsWith(BEGIN)).toBe(true);
+    const input = path('db.sql');
+    await writeFile(input, 'rows');
+    const sealed = path('db.cbk');
+    await ok(['backup', 'encrypt', input, '-o', sealed, '-r', recipient]);
+    const out = path('out');
+    const locked = await custos(['backup', 'decrypt', sealed, '-i', identity, '-o', out]);
+    expect(locked.code).toBe(2);
+    expect(locked.stderr).toMatch(/ERR_KEY_FILE_LOCKED/);
+    const env = { CUSTOS_KEY_PASSPHRASE_FILE: passFile, CUSTOS_KEY_IDENTITY: identity };
+    await ok(['backup', 'decrypt', sealed, '-i', identity, '-o', out], env);
+    expect(await readFile(out, 'utf8')).toBe('rows');
+  });
+
   it('protect refuses a file that is not a keyring, leaving it as it was', async () => {
     const notKeyring = path('x.json');
     await writeFile(notKeyring, '{"custos":"nope"}', { mode: 0o600 });

@@ -179,7 +179,9 @@ async function identitiesFromEnv(
     return value === undefined || value === '' ? undefined : value;
   };
   const identity = set(KEY_UNLOCK_ENV.identity);
-  if (identity !== undefined) identities.push(...(await readBackupIdentityFile(identity)));
+  if (identity !== undefined) {
+    identities.push(...(await readBackupIdentityFile(identity, { unlock: { env } })));
+  }
   const keyFile = set(KEY_UNLOCK_ENV.keyFile);
   if (keyFile !== undefined) identities.push(await readBackupKeyFile(keyFile));
   const passphrase = set(KEY_UNLOCK_ENV.passphraseFile);

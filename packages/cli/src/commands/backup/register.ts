@@ -23,6 +23,10 @@ export function registerBackupCommands(program: Command, lazy: Lazy): void {
       'write a new X25519 identity (mode 0600) and print its recipient, as age-keygen does',
     )
     .requiredOption('-o, --out <file>', 'identity file to write; refused if it exists')
+    .option(
+      '--passphrase-file <file>',
+      'protect the identity file with this passphrase (Argon2id); decrypting then needs CUSTOS_KEY_PASSPHRASE_FILE',
+    )
     .action(lazy(() => import('./keygen.js')));
   addRecipientFlags(
     backup
