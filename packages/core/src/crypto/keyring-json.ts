@@ -1,6 +1,6 @@
 import { CustosError } from '../errors/index.js';
 import { decodeBase64Strict } from '../lib/bytes.js';
-import { isProtectedKeyFile } from '../stream/protected-file.js';
+import { isProtectedKeyFile } from '../stream/protected-armor.js';
 import { aeadParameters, isAeadAlgorithm } from './aead.js';
 import { KEY_ID_LENGTH } from './envelope.js';
 import {

@@ -1,12 +1,8 @@
 import { CustosError } from '../errors/index.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { readKeyMaterialFile } from '../lib/private-file.js';
-import {
-  isProtectedKeyFile,
-  type KeyFileUnlockOptions,
-  protectKeyFile,
-  unprotectKeyFile,
-} from './protected-file.js';
+import { isProtectedKeyFile } from './protected-armor.js';
+import { type KeyFileUnlockOptions, protectKeyFile, unprotectKeyFile } from './protected-file.js';
 import type { BackupIdentity, BackupRecipient } from './recipient.js';
 import { generateBackupIdentity, x25519Identity } from './x25519.js';
 

@@ -49,8 +49,8 @@ export {
   passphraseKey,
   readPassphraseFile,
 } from './passphrase.js';
+export { isProtectedKeyFile } from './protected-armor.js';
 export {
-  isProtectedKeyFile,
   KEY_UNLOCK_ENV,
   type KeyFileUnlockOptions,
   protectKeyFile,

@@ -17,7 +17,8 @@ import { JwtKeyset } from '../tokens/keyset.js';
 import { readJwtKeysetFile, writeJwtKeysetFile } from '../tokens/keyset-file.js';
 import { loadJwtKeyset, serializeJwtKeyset } from '../tokens/keyset-json.js';
 import { passphraseKey } from './passphrase.js';
-import { isProtectedKeyFile, protectKeyFile, unprotectKeyFile } from './protected-file.js';
+import { isProtectedKeyFile } from './protected-armor.js';
+import { protectKeyFile, unprotectKeyFile } from './protected-file.js';
 import { backupKey } from './symmetric-key.js';
 import { generateBackupIdentity, x25519Identity, x25519Recipient } from './x25519.js';
 

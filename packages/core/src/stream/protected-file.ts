@@ -1,20 +1,11 @@
 import { CustosError, isCustosError } from '../errors/index.js';
-import { createTransitClient } from '../kms/transit-client.js';
-import { type PrivateFileOptions, readKeyMaterialFile } from '../lib/private-file.js';
 import { ByteReader } from './byte-reader.js';
 import { openChunks, sealChunks } from './chunks.js';
 import { describeStanza } from './describe.js';
 import { parseHeader } from './format.js';
 import { createHeader, payloadKeyOf, resealHeader, unlockHeader } from './header.js';
-import { readBackupIdentityFile } from './identity-file.js';
-import { readPassphraseFile } from './passphrase.js';
+import { armor, isProtectedKeyFile, unarmor } from './protected-armor.js';
 import type { BackupIdentity, BackupRecipient } from './recipient.js';
-import { readBackupKeyFile } from './symmetric-key.js';
-import { transitIdentity } from './transit-key.js';
-
-const BEGIN = '-----BEGIN CUSTOS PROTECTED KEY FILE-----';
-const END = '-----END CUSTOS PROTECTED KEY FILE-----';
-const LINE_WIDTH = 64;
 
 /**
  * The environment variables that name unlock keys for protected key files, read when no
@@ -58,18 +49,6 @@ export interface OpenedKeyFile {
   readonly protected: boolean;
   /** New content sealed for the keys the file was protected for (the text as is when it was plain). */
   reseal(text: string): Promise<string>;
-}
-
-/**
- * Whether `text` is a protected key file (made by {@link protectKeyFile}).
- *
- * @example
- * ```ts
- * if (isProtectedKeyFile(await readFile('keyring.json', 'utf8'))) console.log('protected');
- * ```
- */
-export function isProtectedKeyFile(text: string): boolean {
-  return text.trimStart().startsWith(BEGIN);
 }
 
 /**
@@ -155,20 +134,6 @@ export async function openKeyFileText(
   };
 }
 
-/**
- * Reads a key file with the checks of `readKeyMaterialFile` (mode 0600, owner), and opens it when
- * it is protected.
- * @internal
- */
-export async function readKeyFile(
-  path: string,
-  what: string,
-  options: PrivateFileOptions & { readonly unlock?: KeyFileUnlockOptions | undefined } = {},
-): Promise<OpenedKeyFile> {
-  const text = await readKeyMaterialFile(path, what, options);
-  return openKeyFileText(text, `${what} ${path}`, options.unlock);
-}
-
 /** The unlock keys the environment names (none when it names none). */
 async function identitiesFromEnv(
   env: Readonly<Record<string, string | undefined>>,
@@ -178,44 +143,29 @@ async function identitiesFromEnv(
     const value = env[name];
     return value === undefined || value === '' ? undefined : value;
   };
+  // Loaded only here: Argon2id's native module and the HTTP client stay out of plain loads.
   const identity = set(KEY_UNLOCK_ENV.identity);
   if (identity !== undefined) {
+    const { readBackupIdentityFile } = await import('./identity-file.js');
     identities.push(...(await readBackupIdentityFile(identity, { unlock: { env } })));
   }
   const keyFile = set(KEY_UNLOCK_ENV.keyFile);
-  if (keyFile !== undefined) identities.push(await readBackupKeyFile(keyFile));
+  if (keyFile !== undefined) {
+    const { readBackupKeyFile } = await import('./symmetric-key.js');
+    identities.push(await readBackupKeyFile(keyFile));
+  }
   const passphrase = set(KEY_UNLOCK_ENV.passphraseFile);
-  if (passphrase !== undefined) identities.push(await readPassphraseFile(passphrase));
+  if (passphrase !== undefined) {
+    const { readPassphraseFile } = await import('./passphrase.js');
+    identities.push(await readPassphraseFile(passphrase));
+  }
   if (set('CUSTOS_ADDR') !== undefined || set('VAULT_ADDR') !== undefined) {
     const mount = set(KEY_UNLOCK_ENV.transitMount) ?? 'transit';
+    const { transitIdentity } = await import('./transit-key.js');
+    const { createTransitClient } = await import('../kms/transit-client.js');
     identities.push(transitIdentity(() => createTransitClient({ mount })));
   }
   return identities;
-}
-
-function armor(bytes: Buffer): string {
-  const b64 = bytes.toString('base64');
-  const lines: string[] = [];
-  for (let i = 0; i < b64.length; i += LINE_WIDTH) lines.push(b64.slice(i, i + LINE_WIDTH));
-  return `${BEGIN}\n${lines.join('\n')}\n${END}\n`;
-}
-
-function unarmor(text: string, what: string): Buffer {
-  const body = text.trim();
-  if (!body.startsWith(BEGIN) || !body.endsWith(END)) {
-    throw new CustosError(
-      'ERR_MALFORMED_CIPHERTEXT',
-      `${what} is protected but cut off (no end line)`,
-    );
-  }
-  const b64 = body.slice(BEGIN.length, body.length - END.length).replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) {
-    throw new CustosError(
-      'ERR_MALFORMED_CIPHERTEXT',
-      `${what} is protected but its text is damaged`,
-    );
-  }
-  return Buffer.from(b64, 'base64');
 }
 
 async function* one(data: string | Buffer): AsyncGenerator<Buffer> {

@@ -1,5 +1,6 @@
 import { writeFileAtomic } from '../lib/atomic-file.js';
-import { type KeyFileUnlockOptions, readKeyFile } from '../stream/protected-file.js';
+import type { KeyFileUnlockOptions } from '../stream/protected-file.js';
+import { readKeyFile } from '../stream/protected-read.js';
 import type { JwtKeyset } from './keyset.js';
 import { loadJwtKeyset, serializeJwtKeyset } from './keyset-json.js';
 

@@ -1,10 +1,7 @@
 import type { JWK } from 'jose';
 import { CustosError } from '../errors/index.js';
-import {
-  isProtectedKeyFile,
-  type KeyFileUnlockOptions,
-  unprotectKeyFile,
-} from '../stream/protected-file.js';
+import type { KeyFileUnlockOptions } from '../stream/protected-file.js';
+import { openKeyFile } from '../stream/protected-read.js';
 import { importKeyMaterial, isJwtAlgorithm, type JwtAlgorithm } from './algorithms.js';
 import { type JwtKeyInfo, type JwtKeyStatus, JwtKeyset, type KeyEntry } from './keyset.js';
 
@@ -72,9 +69,7 @@ export async function loadJwtKeyset(
   options: { readonly unlock?: KeyFileUnlockOptions | undefined } = {},
 ): Promise<JwtKeyset> {
   const text =
-    typeof input === 'string' && isProtectedKeyFile(input)
-      ? await unprotectKeyFile(input, options.unlock)
-      : input;
+    typeof input === 'string' ? (await openKeyFile(input, 'keyset', options.unlock)).text : input;
   const root = object(typeof text === 'string' ? parseJson(text) : text, 'keyset');
   if (root.custos !== 'jwt-keyset') fail('keyset: "custos" must be "jwt-keyset"');
   if (root.formatVersion !== 1) fail('keyset: unsupported formatVersion (expected 1)');
