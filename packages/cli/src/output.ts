@@ -5,6 +5,18 @@ export function print(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
+/**
+ * A reader that stops early (`custos … | head`) closes standard output: later writes fail with
+ * EPIPE. Like other Unix tools, the command then ends at once with the exit code it has so far,
+ * instead of an unhandled error event and its stack.
+ */
+export function endQuietlyWhenOutputCloses(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
+
 /** Writes a line to standard error. */
 export function warn(line: string): void {
   process.stderr.write(`${line}\n`);
