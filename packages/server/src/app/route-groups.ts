@@ -1,10 +1,12 @@
 import { approleCredentialsPaths } from '../auth/paths/approle-credentials.js';
 import { approleLoginPaths } from '../auth/paths/approle-login.js';
 import { approleRolePaths } from '../auth/paths/approle-role.js';
+import { tokenAccessorPaths } from '../auth/paths/token-accessors.js';
 import { tokenCreatePaths } from '../auth/paths/token-create.js';
 import { tokenLookupPaths } from '../auth/paths/token-lookup.js';
 import { tokenRenewPaths } from '../auth/paths/token-renew.js';
 import { tokenRevokePaths } from '../auth/paths/token-revoke.js';
+import { tokenRolePaths } from '../auth/paths/token-roles.js';
 import { accessKeyPaths } from '../aws/paths/access-keys.js';
 import { secretsManagerApiPaths } from '../aws/paths/secrets-manager-api.js';
 import type { ServerContext } from '../context.js';
@@ -69,7 +71,9 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     policiesPaths({ policies }),
     policyExplainPaths({ tokens, policies }),
     // auth/token/
-    tokenCreatePaths({ tokens }),
+    tokenCreatePaths({ tokens, tokenRoles: ctx.tokenRoles }),
+    tokenRolePaths({ tokenRoles: ctx.tokenRoles }),
+    tokenAccessorPaths({ tokens }),
     tokenLookupPaths({ tokens }),
     tokenRenewPaths({ tokens }),
     tokenRevokePaths({ tokens }),

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditRequest } from '../audit/audit-broker.js';
 import type { ServerContext } from '../context.js';
 import { apiPathOf } from './api-path.js';
+import { cidrList, clientAddress } from './client-address.js';
 import { HttpResponseError, toHttpError } from './error-mapping.js';
 import {
   type AclCheck,
@@ -44,7 +45,16 @@ function auditRequestOf(request: FastifyRequest): AuditRequest {
 }
 
 /** What the boundary uses: the seal state, tokens, policies and the audit log. */
-export type BoundaryDeps = Pick<ServerContext, 'seal' | 'tokens' | 'policies' | 'audit'>;
+export type BoundaryDeps = Pick<ServerContext, 'seal' | 'tokens' | 'policies' | 'audit'> &
+  Partial<Pick<ServerContext, 'trustedProxies'>>;
+
+/**
+ * The client address of an admitted request (the boundary sets it: the peer, or what a trusted
+ * proxy says in `X-Forwarded-For`); undefined when it cannot be known.
+ */
+export function clientAddressOf(request: FastifyRequest): string | undefined {
+  return request.custos?.clientAddress;
+}
 
 /**
  * The one place where a request is admitted: sealed or not, whose token, what its policies
@@ -53,13 +63,22 @@ export type BoundaryDeps = Pick<ServerContext, 'seal' | 'tokens' | 'policies' | 
  */
 export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void {
   app.decorateRequest('custos', null as never);
+  const trusted = cidrList(ctx.trustedProxies ?? [], 'trustedProxies');
 
   app.addHook('preHandler', async (request: FastifyRequest) => {
     const access: RouteAccess = request.routeOptions.config.access ?? {};
     if (access.signed !== undefined) return admitSigned(request, access, access.signed, ctx);
     const path = apiPathOf(request);
     checkNames(request, access);
-    request.custos = { path, operation: 'read' };
+    request.custos = {
+      path,
+      operation: 'read',
+      clientAddress: clientAddress(
+        request.socket.remoteAddress,
+        request.headers['x-forwarded-for'],
+        trusted,
+      ),
+    };
     // Sealed, not initialised, or an unseal or seal in progress: refused (503) before anything.
     if (!access.whileSealed) ctx.seal.requireUnsealed();
     const operation = operationOf(request);
@@ -76,6 +95,12 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
     try {
       const entry = await ctx.tokens.authenticate(token);
       request.custos.entry = entry;
+      // A token bound to CIDR blocks works only from inside them (Vault's token_bound_cidrs).
+      if (
+        entry.boundCidrs !== undefined &&
+        !cidrList(entry.boundCidrs, 'token_bound_cidrs').has(request.custos.clientAddress)
+      )
+        throw new PermissionDenied();
       // Only now may storage be asked whether the target exists: an anonymous caller makes the
       // server read (and cache) nothing.
       request.custos.operation = await resolveWriteOperation(request, access, operation);
