@@ -1,6 +1,8 @@
 import { approleCredentialsPaths } from '../auth/paths/approle-credentials.js';
 import { approleLoginPaths } from '../auth/paths/approle-login.js';
 import { approleRolePaths } from '../auth/paths/approle-role.js';
+import { approleRoleFieldPaths } from '../auth/paths/approle-role-fields.js';
+import { approleSecretIdPaths } from '../auth/paths/approle-secret-ids.js';
 import { tokenAccessorPaths } from '../auth/paths/token-accessors.js';
 import { tokenCreatePaths } from '../auth/paths/token-create.js';
 import { tokenLookupPaths } from '../auth/paths/token-lookup.js';
@@ -80,6 +82,8 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     // auth/approle/
     approleRolePaths({ approles }),
     approleCredentialsPaths({ approles }),
+    approleSecretIdPaths({ approles }),
+    approleRoleFieldPaths({ approles }),
     approleLoginPaths({ approles, tokens }),
     // secret/ (KV version 2)
     kvConfigPaths(KV_MOUNT, kv),
