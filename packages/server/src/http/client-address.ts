@@ -33,7 +33,7 @@ export function normalizeAddress(address: string | undefined): string | undefine
  */
 export function cidrList(blocks: readonly string[], field: string) {
   const list = new BlockList();
-  for (const block of blocks) {
+  for (const [index, block] of blocks.entries()) {
     const [address, prefix, extra] = block.split('/');
     const normal = normalizeAddress(address);
     const family = normal === undefined ? 0 : isIP(normal);
@@ -44,7 +44,11 @@ export function cidrList(blocks: readonly string[], field: string) {
       (prefix !== undefined && !/^\d{1,3}$/.test(prefix)) ||
       bits > (family === 4 ? 32 : 128)
     )
-      throw new CustosError('ERR_INVALID_REQUEST', `${field}: "${block}" is not a CIDR block`);
+      // The entry is named by its place, never echoed.
+      throw new CustosError(
+        'ERR_INVALID_REQUEST',
+        `${field}: entry ${index + 1} is not a CIDR block (address/prefix)`,
+      );
     list.addSubnet(normal as string, bits, family === 4 ? 'ipv4' : 'ipv6');
   }
   return {
