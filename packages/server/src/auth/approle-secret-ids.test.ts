@@ -62,10 +62,9 @@ describe.each(await storageKinds())('AppRole secret IDs and CIDR bindings on %s'
         })
       ).body.data.secret_id_num_uses,
     ).toBe(1);
-    await s.request(
-      'DELETE',
-      `auth/approle/role/svc/secret-id-accessor/destroy?secret_id_accessor=${one.secret_id_accessor}`,
-    );
+    await s.request('POST', 'auth/approle/role/svc/secret-id-accessor/destroy', {
+      body: { secret_id_accessor: one.secret_id_accessor },
+    });
     expect((await login({ role_id: roleId, secret_id: one.secret_id })).status).toBe(400);
     await s.request('POST', 'auth/approle/role/svc/secret-id/destroy', {
       body: { secret_id: two.secret_id },

@@ -115,7 +115,7 @@ export function approleSecretIdPaths({ approles }: { readonly approles: Approles
         },
       }),
       route({
-        method: ['POST', 'DELETE'],
+        method: 'POST',
         path: '/v1/auth/approle/role/:name/secret-id-accessor/destroy',
         fields: accessor,
         handler: async (request, reply, fields) => {
