@@ -107,6 +107,15 @@ describe.each(await storageKinds())('batch, periodic and orphan tokens over HTTP
       expect((await create({ type: 'batch', ...body })).status).toBe(400);
   });
 
+  it('refuses a batch token too long to be sent back, and stores nothing', async () => {
+    const meta = Object.fromEntries(
+      Array.from({ length: 200 }, (_, i) => [`k${i}`, 'v'.repeat(40)]),
+    );
+    const refused = await create({ type: 'batch', policies: ['reader'], meta });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors[0]).toMatch(/longer than 8192 characters/);
+  });
+
   it('a batch token dies with its parent and never outlives it', async () => {
     const parent = await auth({ policies: ['reader', 'minter'], ttl: '10m' });
     const batch = await auth({ type: 'batch', ttl: '5h' }, parent.client_token);

@@ -77,7 +77,7 @@ export function initialLifetime(
   if (period > 0) {
     // Periodic: no system maximum, only an explicit one and the parent's limits.
     const limit = Math.min(
-      explicitMax > 0 ? at + explicitMax : NEVER,
+      explicitMax > 0 ? at + Math.min(explicitMax, MAX_TOKEN_TTL_SECONDS) : NEVER,
       parent === undefined ? NEVER : hardLimitOf(parent),
     );
     const expireTime = Math.min(

@@ -4,6 +4,7 @@ import { send, startTestServer, storageKinds, type TestServer } from '../../test
 describe.each(await storageKinds())('token roles over HTTP on %s', (kind) => {
   let s: TestServer;
   let proxied: TestServer;
+  let dual: TestServer;
   let minter: string;
   beforeAll(async () => {
     s = await startTestServer(kind);
@@ -16,6 +17,7 @@ describe.each(await storageKinds())('token roles over HTTP on %s', (kind) => {
   afterAll(async () => {
     await s.close();
     await proxied?.close();
+    await dual?.close();
   });
 
   const role = async (name: string, body: Record<string, unknown>) => {
@@ -195,6 +197,30 @@ describe.each(await storageKinds())('token roles over HTTP on %s', (kind) => {
     expect((await from('10.1.1.1, 192.0.2.1')).status).toBe(403);
     expect((await from('garbage')).status).toBe(403);
     expect((await from()).status).toBe(403);
+  });
+
+  it('reads an IPv4-mapped peer (a dual-stack listener) as its IPv4 address', async () => {
+    dual = await startTestServer(kind, { host: '::', trustedProxies: ['127.0.0.1/32'] });
+    const url = dual.url.replace('[::]', '127.0.0.1');
+    await send(url, 'POST', 'auth/token/roles/loopback', {
+      token: 'root',
+      body: { token_bound_cidrs: ['127.0.0.1/32'] },
+    });
+    await send(url, 'POST', 'auth/token/roles/remote', {
+      token: 'root',
+      body: { token_bound_cidrs: ['10.0.0.0/8'] },
+    });
+    const issue = async (name: string) =>
+      (await send(url, 'POST', `auth/token/create/${name}`, { token: 'root', body: {} })).body.auth
+        .client_token as string;
+    const loopback = await issue('loopback');
+    const remote = await issue('remote');
+    const use = (token: string, headers: Record<string, string> = {}) =>
+      send(url, 'GET', 'auth/token/lookup-self', { token, headers });
+    // The peer is ::ffff:127.0.0.1: inside 127.0.0.1/32, and a trusted proxy.
+    expect((await use(loopback)).status).toBe(200);
+    expect((await use(remote)).status).toBe(403);
+    expect((await use(remote, { 'x-forwarded-for': '10.2.3.4' })).status).toBe(200);
   });
 
   it('a role-created child and its parent revoked at once: the child never survives', async () => {

@@ -82,6 +82,7 @@ const BATCH_ID = 'batch tokens cannot have a chosen id';
 const BATCH_USES = 'batch tokens cannot be use-limited (num_uses)';
 const BATCH_PERIODIC = 'batch tokens cannot be periodic';
 const BATCH_ROOT = 'batch tokens cannot have the root policy';
+const BATCH_TOO_LONG = `a batch token carries its policies and metadata, and these would make it longer than ${MAX_BATCH_TOKEN_LENGTH} characters`;
 
 /** The lifetime a creation asks for. */
 const lifetimeRequest = (input: CreateTokenInput) => ({
@@ -319,6 +320,8 @@ export function createTokenStore(
   /** A batch token's entry if it opens under the batch key, is live and its ancestors are. */
   const readBatch = async (token: string) => {
     if (token.length > MAX_BATCH_TOKEN_LENGTH) return undefined;
+    if (token.length > MAX_BATCH_TOKEN_LENGTH)
+      throw new CustosError('ERR_INVALID_REQUEST', BATCH_TOO_LONG);
     const entry = openBatchToken(await batchKey(), token, await hashOf(token));
     if (entry === undefined) return undefined;
     const at = now();
@@ -379,6 +382,8 @@ export function createTokenStore(
       ...(input.role === undefined ? {} : { role: input.role }),
       ...(input.boundCidrs === undefined ? {} : { boundCidrs: input.boundCidrs }),
     });
+    if (token.length > MAX_BATCH_TOKEN_LENGTH)
+      throw new CustosError('ERR_INVALID_REQUEST', BATCH_TOO_LONG);
     const entry = openBatchToken(await batchKey(), token, await hashOf(token));
     if (entry === undefined) throw new Error('a batch token just sealed did not open');
     return { token, entry };
