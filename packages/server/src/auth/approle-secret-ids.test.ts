@@ -237,6 +237,17 @@ describe.each(await storageKinds())('AppRole secret IDs and CIDR bindings on %s'
         })
       ).status,
     ).toBe(400);
+    for (const policies of [['Root'], ['reader', 'ADMIN'], 'Reader']) {
+      const viaRoute = await s.request('POST', 'auth/approle/role/fields/policies', {
+        body: { policies },
+      });
+      expect(viaRoute.status).toBe(400);
+      const viaRole = await s.request('POST', 'auth/approle/role/fields', {
+        body: { token_policies: policies },
+      });
+      expect(viaRole.status).toBe(400);
+    }
+    expect(await get('policies')).toEqual({ policies: ['a', 'b'], token_policies: ['a', 'b'] });
     expect((await s.request('GET', 'auth/approle/role/missing/policies')).status).toBe(404);
     expect(
       (await s.request('POST', 'auth/approle/role/missing/policies', { body: { policies: ['a'] } }))

@@ -6,6 +6,7 @@ import { type Barrier, retryOnConflict } from '../barrier/barrier.js';
 import { barrierView } from '../barrier/barrier-view.js';
 import { isServerError } from '../errors.js';
 import { cidrList } from '../http/client-address.js';
+import { validatePolicyName } from '../policy/policy-parse.js';
 import { APPROLE } from '../storage/layout.js';
 
 /** A role's settings (Vault's AppRole fields custos supports). */
@@ -220,6 +221,8 @@ export function createApproleStore(
         'ERR_INVALID_REQUEST',
         'role names are 1-128 characters of A-Z a-z 0-9 . _ -',
       );
+    // Policy names have one spelling (lower case): `Root` or `Admin` is refused, never folded.
+    for (const policy of input.token_policies ?? []) validatePolicyName(policy);
     if (input.secret_id_bound_cidrs !== undefined)
       cidrList(input.secret_id_bound_cidrs, 'secret_id_bound_cidrs');
     if (input.token_bound_cidrs !== undefined)
