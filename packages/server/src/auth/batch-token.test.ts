@@ -123,6 +123,27 @@ describe.each(await storageKinds())('batch tokens in the token store on %s', (ki
     }
   });
 
+  it('a batch child raced against its parent revocation never works once the revocation ends', async () => {
+    for (let round = 0; round < 10; round++) {
+      const parent = await issue(bed.node.tokens, { ttlSeconds: 3600 });
+      const admitted = await bed.node.tokens.authenticate(parent.token);
+      const creations = Array.from({ length: 5 }, () =>
+        issue(other.tokens, { type: 'batch', parent: admitted }).then(
+          (issued) => issued.token,
+          () => undefined,
+        ),
+      );
+      const [tokens] = await Promise.all([
+        Promise.all(creations),
+        bed.node.tokens.revoke(admitted),
+      ]);
+      for (const token of tokens.filter((t): t is string => t !== undefined)) {
+        expect(await bed.node.tokens.lookup(token)).toBeUndefined();
+        expect(await other.tokens.lookup(token)).toBeUndefined();
+      }
+    }
+  });
+
   it('creating a token (orphans included) re-checks its creator in the same transaction', async () => {
     const parent = await issue(bed.node.tokens, { ttlSeconds: 3600 });
     const admitted = await bed.node.tokens.authenticate(parent.token);
