@@ -1,11 +1,10 @@
 import { type KeyObject, randomUUID, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
 import { hmacSha256 } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
 import { type Barrier, retryOnConflict } from '../barrier/barrier.js';
 import { barrierView } from '../barrier/barrier-view.js';
 import { isServerError } from '../errors.js';
-import { cidrList } from '../http/client-address.js';
+import { blocksWithin, cidrList } from '../http/client-address.js';
 import { validatePolicyName } from '../policy/policy-parse.js';
 import { APPROLE } from '../storage/layout.js';
 
@@ -112,21 +111,10 @@ const isConstrained = (role: ApproleRole) =>
   role.bind_secret_id ||
   (role.secret_id_bound_cidrs ?? []).length > 0 ||
   (role.token_bound_cidrs ?? []).length > 0;
-/** Each of `inner`'s blocks must lie inside one of `outer`'s (when `outer` has any). */
-function withinBlocks(inner: readonly string[], outer: readonly string[], field: string) {
-  if (outer.length === 0) return;
-  const list = cidrList(outer, field);
-  for (const block of inner) {
-    const [address, prefix] = block.split('/') as [string, string | undefined];
-    const bits = prefix === undefined ? (isIP(address) === 4 ? 32 : 128) : Number(prefix);
-    const fits = outer.some((o) => {
-      const [, p] = o.split('/') as [string, string | undefined];
-      const outerBits = p === undefined ? (isIP(o) === 4 ? 32 : 128) : Number(p);
-      return outerBits <= bits && cidrList([o], field).has(address);
-    });
-    if (!fits || !list.has(address))
-      throw new CustosError('ERR_INVALID_REQUEST', `${field} must be within the role's blocks`);
-  }
+/** Refuses blocks of a secret ID that reach outside its role's (when the role has any). */
+function requireWithin(inner: readonly string[], outer: readonly string[], field: string) {
+  if (outer.length > 0 && !blocksWithin(inner, outer))
+    throw new CustosError('ERR_INVALID_REQUEST', `${field} must be within the role's blocks`);
 }
 
 /** The same message whatever was wrong, so login failures reveal nothing. */
@@ -316,8 +304,8 @@ export function createApproleStore(
       const tokenCidrs = [...(options.tokenBoundCidrs ?? [])];
       cidrList(cidrs, 'cidr_list');
       cidrList(tokenCidrs, 'token_bound_cidrs');
-      withinBlocks(cidrs, role.secret_id_bound_cidrs, 'cidr_list');
-      withinBlocks(tokenCidrs, role.token_bound_cidrs, 'token_bound_cidrs');
+      requireWithin(cidrs, role.secret_id_bound_cidrs, 'cidr_list');
+      requireWithin(tokenCidrs, role.token_bound_cidrs, 'token_bound_cidrs');
       const limit = (asked: number | undefined, roles: number, field: string) => {
         if (asked === undefined || asked === 0) return roles;
         if (roles !== 0 && asked > roles)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cidrList, clientAddress, normalizeAddress } from './client-address.js';
+import { blocksWithin, cidrList, clientAddress, normalizeAddress } from './client-address.js';
 
 describe('client addresses and CIDR blocks', () => {
   it('reads IPv4-mapped IPv6 as IPv4, in any case, and refuses what is no address', () => {
@@ -55,5 +55,19 @@ describe('client addresses and CIDR blocks', () => {
     expect(clientAddress('127.0.0.1', undefined, proxies)).toBe('127.0.0.1');
     // A malformed hop: the client cannot be known.
     expect(clientAddress('127.0.0.1', '10.0.0.1, not-an-ip', proxies)).toBeUndefined();
+  });
+
+  it('tells whether blocks lie within others', () => {
+    expect(blocksWithin(['10.1.0.0/16', '10.2.3.4'], ['10.0.0.0/8'])).toBe(true);
+    expect(blocksWithin(['::ffff:127.0.0.1'], ['127.0.0.0/8'])).toBe(true);
+    expect(blocksWithin([], ['10.0.0.0/8'])).toBe(true);
+    for (const wider of [
+      ['0.0.0.0/0'],
+      ['10.0.0.0/7'],
+      ['11.0.0.0/16'],
+      ['10.0.0.0/8', '12.0.0.1'],
+    ])
+      expect(blocksWithin(wider, ['10.0.0.0/8']), wider.join()).toBe(false);
+    expect(blocksWithin(['::/0'], ['0.0.0.0/0'])).toBe(false);
   });
 });

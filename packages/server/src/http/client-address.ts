@@ -89,3 +89,35 @@ export function clientAddress(
   }
   return address;
 }
+
+/** A block's address and prefix length (a bare address is a /32 or /128). */
+function blockOf(block: string): { address: string; bits: number } {
+  const [address = '', prefix] = block.split('/');
+  const normal = normalizeAddress(address) ?? address;
+  const full = isIP(normal) === 4 ? 32 : 128;
+  return { address: normal, bits: prefix === undefined ? full : Number(prefix) };
+}
+
+/**
+ * Whether every block of `inner` lies inside some block of `outer` (both already checked with
+ * {@link cidrList}): its network is in the outer block and its prefix is no shorter.
+ *
+ * @example
+ * ```ts
+ * blocksWithin(['10.1.0.0/16'], ['10.0.0.0/8']); // true
+ * blocksWithin(['0.0.0.0/0'], ['10.0.0.0/8']); // false
+ * ```
+ */
+export function blocksWithin(inner: readonly string[], outer: readonly string[]): boolean {
+  return inner.every((block) => {
+    const { address, bits } = blockOf(block);
+    return outer.some((candidate) => {
+      const around = blockOf(candidate);
+      return (
+        isIP(around.address) === isIP(address) &&
+        around.bits <= bits &&
+        cidrList([candidate], 'blocks').has(address)
+      );
+    });
+  });
+}
