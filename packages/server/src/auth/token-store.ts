@@ -4,6 +4,7 @@ import { CustosError, PermissionDenied } from '@custos/core/errors';
 import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
 import { barrierView, isViewKey } from '../barrier/barrier-view.js';
 import { isServerError } from '../errors.js';
+import { cidrList } from '../http/client-address.js';
 import { createPeriodicTask } from '../lib/periodic-task.js';
 import {
   BATCH_TOKEN_PREFIX,
@@ -145,9 +146,10 @@ export interface TokenStore {
   lookup(token: string): Promise<TokenEntry | undefined>;
   /**
    * Resolves the token of a request and spends one use of a limited-use token; the last use
-   * revokes it. Throws `PermissionDenied` for anything but a live token.
+   * revokes it. Throws `PermissionDenied` for anything but a live token, and for a token bound
+   * to CIDR blocks that `clientAddress` is outside of (checked before a use is spent).
    */
-  authenticate(token: string | undefined): Promise<TokenEntry>;
+  authenticate(token: string | undefined, clientAddress?: string): Promise<TokenEntry>;
   /**
    * Extends a renewable token's TTL by `incrementSeconds` (default: its creation TTL), never
    * past its maximum nor its parent's current expiry.
@@ -484,12 +486,18 @@ export function createTokenStore(
      * Resolves the token of a request and spends one use of a limited-use token; the last use
      * revokes it. Throws `PermissionDenied` for anything but a live token.
      */
-    async authenticate(token: string | undefined): Promise<TokenEntry> {
+    async authenticate(token: string | undefined, clientAddress?: string): Promise<TokenEntry> {
       if (token === undefined) throw new PermissionDenied();
       return retryOnConflict(async () => {
         const found = await read(token);
         if (found === undefined) throw new PermissionDenied();
         const { entry, revision } = found;
+        // A token bound to CIDR blocks works only from inside them (Vault's token_bound_cidrs).
+        if (
+          entry.boundCidrs !== undefined &&
+          !cidrList(entry.boundCidrs, 'token_bound_cidrs').has(clientAddress)
+        )
+          throw new PermissionDenied();
         if (entry.numUses === 0) return entry;
         if (entry.numUses === 1) {
           // Marking claims the last use (the revision check lets one request have it).

@@ -93,14 +93,9 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
     request.custos.token = token;
     let denied: unknown;
     try {
-      const entry = await ctx.tokens.authenticate(token);
+      // A token bound to CIDR blocks is refused from outside them, before a use is spent.
+      const entry = await ctx.tokens.authenticate(token, request.custos.clientAddress);
       request.custos.entry = entry;
-      // A token bound to CIDR blocks works only from inside them (Vault's token_bound_cidrs).
-      if (
-        entry.boundCidrs !== undefined &&
-        !cidrList(entry.boundCidrs, 'token_bound_cidrs').has(request.custos.clientAddress)
-      )
-        throw new PermissionDenied();
       // Only now may storage be asked whether the target exists: an anonymous caller makes the
       // server read (and cache) nothing.
       request.custos.operation = await resolveWriteOperation(request, access, operation);
