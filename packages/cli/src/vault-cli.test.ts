@@ -102,6 +102,22 @@ describe.runIf(requireTool('bash'))('the CLI for Vault users, against a dev serv
     );
     const field = await custos(['token', 'create', '-field=token', '-policy=default'], { env });
     expect(field.stdout).toMatch(/^cst\.\S+\n$/);
+    const batch = await custos(
+      ['token', 'create', '-type=batch', '-field=token', '-policy=default'],
+      {
+        env,
+      },
+    );
+    expect(batch.stdout).toMatch(/^hvb\.\S+\n$/);
+    const role = await custos(
+      ['write', 'auth/token/roles/cli-role', 'allowed_policies=default', 'orphan=true'],
+      {
+        env,
+      },
+    );
+    expect(role.code).toBe(0);
+    const viaRole = await custos(['token', 'create', '-role', 'cli-role', '-format=json'], { env });
+    expect(JSON.parse(viaRole.stdout).auth).toMatchObject({ orphan: true, policies: ['default'] });
     const noData = await custos(['write', 'secret/data/shown'], { env });
     expect(noData).toMatchObject({
       code: 2,

@@ -1,5 +1,6 @@
 import type { AuditBroker } from './audit/audit-broker.js';
 import type { Approles } from './auth/approle-store.js';
+import type { TokenRoles } from './auth/token-role-store.js';
 import type { TokenStore } from './auth/token-store.js';
 import type { AccessKeyStore } from './aws/access-key-store.js';
 import type { SecretsManagerSite } from './aws/secret-id.js';
@@ -21,6 +22,8 @@ export interface ServerContext {
   readonly seal: SealManager;
   readonly barrier: Barrier;
   readonly tokens: TokenStore;
+  /** Token roles (`auth/token/roles/:name`). */
+  readonly tokenRoles: TokenRoles;
   readonly policies: PolicyStore;
   readonly approles: Approles;
   readonly kv: KvEngine;
@@ -36,4 +39,6 @@ export interface ServerContext {
   /** Whether the server was started with `--dev`. */
   readonly dev: boolean;
   readonly version: string;
+  /** CIDR blocks of reverse proxies trusted to name the client in `X-Forwarded-For`. */
+  readonly trustedProxies: readonly string[];
 }

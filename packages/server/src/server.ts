@@ -4,6 +4,7 @@ import { buildApp, type ServerTlsOptions } from './app/build-app.js';
 import { AuditBroker } from './audit/audit-broker.js';
 import { type AuditSink, createFileSink, createStdoutSink } from './audit/sinks.js';
 import { createApproleStore } from './auth/approle-store.js';
+import { createTokenRoleStore } from './auth/token-role-store.js';
 import { createTokenStore } from './auth/token-store.js';
 import { createAccessKeyStore } from './aws/access-key-store.js';
 import { isPathPrefix } from './aws/paths/secrets-manager-api.js';
@@ -58,6 +59,8 @@ export interface StartOptions {
   readonly dev?: { readonly rootTokenId?: string };
   /** The Secrets Manager API (docs/aws.md). */
   readonly aws?: AwsOptions;
+  /** CIDR blocks of reverse proxies trusted to name the client in `X-Forwarded-For`. */
+  readonly trustedProxies?: readonly string[];
 }
 
 /** Where the Secrets Manager API is served and what its ARNs name. */
@@ -183,6 +186,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     seal,
     barrier,
     tokens,
+    tokenRoles: createTokenRoleStore(barrier),
     policies: createPolicyStore(barrier),
     approles: createApproleStore(barrier, tokens.hmacKey, clock),
     kv: createKvEngine(barrier, 'secret'),
@@ -194,6 +198,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     clock,
     dev: options.dev !== undefined,
     version: serverVersion,
+    trustedProxies: options.trustedProxies ?? [],
   };
   wireSealHooks(context);
 

@@ -29,6 +29,8 @@ const VALUE_FLAGS = new Set([
   'ttl',
   'explicit-max-ttl',
   'period',
+  'type',
+  'role',
   'display-name',
   'num-uses',
   'use-limit',

@@ -1,10 +1,14 @@
 import { approleCredentialsPaths } from '../auth/paths/approle-credentials.js';
 import { approleLoginPaths } from '../auth/paths/approle-login.js';
 import { approleRolePaths } from '../auth/paths/approle-role.js';
+import { approleRoleFieldPaths } from '../auth/paths/approle-role-fields.js';
+import { approleSecretIdPaths } from '../auth/paths/approle-secret-ids.js';
+import { tokenAccessorPaths } from '../auth/paths/token-accessors.js';
 import { tokenCreatePaths } from '../auth/paths/token-create.js';
 import { tokenLookupPaths } from '../auth/paths/token-lookup.js';
 import { tokenRenewPaths } from '../auth/paths/token-renew.js';
 import { tokenRevokePaths } from '../auth/paths/token-revoke.js';
+import { tokenRolePaths } from '../auth/paths/token-roles.js';
 import { accessKeyPaths } from '../aws/paths/access-keys.js';
 import { secretsManagerApiPaths } from '../aws/paths/secrets-manager-api.js';
 import type { ServerContext } from '../context.js';
@@ -69,13 +73,17 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     policiesPaths({ policies }),
     policyExplainPaths({ tokens, policies }),
     // auth/token/
-    tokenCreatePaths({ tokens }),
+    tokenCreatePaths({ tokens, tokenRoles: ctx.tokenRoles }),
+    tokenRolePaths({ tokenRoles: ctx.tokenRoles }),
+    tokenAccessorPaths({ tokens }),
     tokenLookupPaths({ tokens }),
     tokenRenewPaths({ tokens }),
     tokenRevokePaths({ tokens }),
     // auth/approle/
     approleRolePaths({ approles }),
     approleCredentialsPaths({ approles }),
+    approleSecretIdPaths({ approles }),
+    approleRoleFieldPaths({ approles }),
     approleLoginPaths({ approles, tokens }),
     // secret/ (KV version 2)
     kvConfigPaths(KV_MOUNT, kv),

@@ -3,7 +3,7 @@ import { send, startTestServer, storageKinds, type TestServer } from '../../test
 import { MAX_TOKEN_TTL_SECONDS } from './token-store.js';
 
 const UNCONSTRAINED =
-  'bind_secret_id must be true: a role needs a login constraint and custos supports no other (no CIDR binding)';
+  'a role needs a login constraint: bind_secret_id, secret_id_bound_cidrs or token_bound_cidrs';
 
 describe.each(await storageKinds())('AppRole login constraints on %s', (kind) => {
   let s: TestServer;

@@ -21,6 +21,14 @@ export interface TokenEntry extends Lifetime {
   readonly hash: string;
   /** Set, first of all, when the token's revocation starts: it is dead from then on. */
   readonly revoking?: true;
+  /** The explicit maximum TTL asked for (seconds, as capped); 0 when none was set. */
+  readonly explicitMaxTtl?: number;
+  /** `batch` for a batch token (never stored: its value carries the entry); absent = service. */
+  readonly type?: 'batch';
+  /** The token role it was created from, if any. */
+  readonly role?: string;
+  /** CIDR blocks the token may be used from (empty or absent: anywhere). */
+  readonly boundCidrs?: readonly string[];
 }
 
 /**

@@ -18,6 +18,12 @@ export interface Lifetime {
   /** Unix seconds after which renewal cannot extend the token; 0 = never expires. */
   readonly maxExpireTime: number;
   readonly renewable: boolean;
+  /**
+   * A periodic token's period (seconds, at most 768 h): every renewal sets its expiry to one
+   * period from then, and only an explicit maximum or its parent bounds its life (Vault's
+   * periodic tokens). Absent or 0 for other tokens.
+   */
+  readonly period?: number;
 }
 
 /** What a creation asks for. */
@@ -25,6 +31,8 @@ export interface LifetimeRequest {
   readonly ttlSeconds?: number | undefined;
   readonly explicitMaxTtlSeconds?: number | undefined;
   readonly renewable?: boolean | undefined;
+  /** A period (seconds): the token is periodic (`ttlSeconds` is then ignored, as in Vault). */
+  readonly periodSeconds?: number | undefined;
   /** Root tokens alone may never expire. */
   readonly isRoot: boolean;
 }
@@ -40,6 +48,7 @@ const orNever = (time: number) => (time === 0 ? NEVER : time);
 export function hardLimitOf(entry: Lifetime): number {
   if (entry.expireTime === 0) return NEVER;
   if (!entry.renewable) return entry.expireTime;
+  if ((entry.period ?? 0) > 0) return orNever(entry.maxExpireTime);
   return Math.min(orNever(entry.maxExpireTime), entry.creationTime + 1 + MAX_TOKEN_TTL_SECONDS);
 }
 
@@ -62,7 +71,29 @@ export function initialLifetime(
   const creationTime = Math.floor(at);
   const requested = request.ttlSeconds ?? 0;
   const explicitMax = request.explicitMaxTtlSeconds ?? 0;
+  const period = Math.min(request.periodSeconds ?? 0, MAX_TOKEN_TTL_SECONDS);
   const parentExpires = parent !== undefined && parent.expireTime !== 0;
+  const parentRenews = parent === undefined || !parentExpires || parent.renewable;
+  if (period > 0) {
+    // Periodic: no system maximum, only an explicit one and the parent's limits.
+    const limit = Math.min(
+      explicitMax > 0 ? at + Math.min(explicitMax, MAX_TOKEN_TTL_SECONDS) : NEVER,
+      parent === undefined ? NEVER : hardLimitOf(parent),
+    );
+    const expireTime = Math.min(
+      at + period,
+      limit,
+      parent === undefined ? NEVER : orNever(parent.expireTime),
+    );
+    return {
+      creationTime,
+      creationTtl: Math.round(expireTime - at),
+      expireTime,
+      maxExpireTime: limit === NEVER ? 0 : limit,
+      renewable: parentRenews,
+      period,
+    };
+  }
   if (request.isRoot && requested === 0 && explicitMax === 0 && !parentExpires) {
     return { creationTime, creationTtl: 0, expireTime: 0, maxExpireTime: 0, renewable: false };
   }
@@ -77,7 +108,6 @@ export function initialLifetime(
     maxExpireTime,
     parent === undefined ? NEVER : orNever(parent.expireTime),
   );
-  const parentRenews = parent === undefined || !parentExpires || parent.renewable;
   return {
     creationTime,
     creationTtl: Math.round(expireTime - at),
@@ -88,8 +118,9 @@ export function initialLifetime(
 }
 
 /**
- * The expiry after renewing `entry` at `at` by `incrementSeconds` (default: its creation TTL):
- * never past its own hard limit, nor past its parent's current expiry.
+ * The expiry after renewing `entry` at `at` by `incrementSeconds` (default: its creation TTL;
+ * a periodic token always renews by its period): never past its own hard limit, nor past its
+ * parent's current expiry.
  *
  * @example
  * ```ts
@@ -102,10 +133,13 @@ export function renewedExpiry(
   incrementSeconds: number | undefined,
   parent: Lifetime | undefined,
 ): number {
+  const period = entry.period ?? 0;
   const increment =
-    incrementSeconds !== undefined && incrementSeconds > 0
-      ? incrementSeconds
-      : entry.creationTtl || DEFAULT_TOKEN_TTL_SECONDS;
+    period > 0
+      ? period
+      : incrementSeconds !== undefined && incrementSeconds > 0
+        ? incrementSeconds
+        : entry.creationTtl || DEFAULT_TOKEN_TTL_SECONDS;
   return Math.min(
     at + increment,
     hardLimitOf(entry),

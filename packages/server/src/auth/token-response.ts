@@ -12,10 +12,13 @@ export function authBlock(token: string, entry: TokenEntry, nowSeconds: number):
     policies: entry.policies,
     token_policies: entry.policies,
     metadata: Object.keys(entry.meta).length > 0 ? entry.meta : null,
-    lease_duration: remainingTtl(entry, nowSeconds),
+    // Rounded, not floored: the response is written a moment after the expiry was set, and
+    // the lease a client asked for is the one it reads back (as Vault).
+    lease_duration:
+      entry.expireTime === 0 ? 0 : Math.max(0, Math.round(entry.expireTime - nowSeconds)),
     renewable: entry.renewable,
     entity_id: '',
-    token_type: 'service',
+    token_type: entry.type ?? 'service',
     orphan: entry.parentHash === '',
     num_uses: Math.max(0, entry.numUses),
   };
@@ -35,8 +38,7 @@ export function lookupData(
     display_name: entry.displayName,
     entity_id: '',
     expire_time: entry.expireTime === 0 ? null : iso(entry.expireTime),
-    explicit_max_ttl:
-      entry.maxExpireTime === 0 ? 0 : Math.round(entry.maxExpireTime - entry.creationTime),
+    explicit_max_ttl: explicitMaxTtlOf(entry),
     ...(token === undefined ? {} : { id: token }),
     issue_time: iso(entry.creationTime),
     meta: Object.keys(entry.meta).length > 0 ? entry.meta : null,
@@ -46,6 +48,18 @@ export function lookupData(
     policies: entry.policies,
     renewable: entry.renewable,
     ttl: remainingTtl(entry, nowSeconds),
-    type: 'service',
+    type: entry.type ?? 'service',
+    ...((entry.period ?? 0) > 0 ? { period: entry.period } : {}),
+    ...(entry.role === undefined ? {} : { role: entry.role }),
+    ...(entry.boundCidrs === undefined ? {} : { bound_cidrs: entry.boundCidrs }),
   };
+}
+
+/**
+ * The explicit maximum TTL as Vault reports it: what was asked for (capped), 0 when none was.
+ * Entries written before it was recorded report their maximum lifetime, as they did.
+ */
+function explicitMaxTtlOf(entry: TokenEntry): number {
+  if (entry.explicitMaxTtl !== undefined) return entry.explicitMaxTtl;
+  return entry.maxExpireTime === 0 ? 0 : Math.round(entry.maxExpireTime - entry.creationTime);
 }

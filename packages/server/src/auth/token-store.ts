@@ -4,7 +4,14 @@ import { CustosError, PermissionDenied } from '@custos/core/errors';
 import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/barrier.js';
 import { barrierView, isViewKey } from '../barrier/barrier-view.js';
 import { isServerError } from '../errors.js';
+import { cidrList } from '../http/client-address.js';
 import { createPeriodicTask } from '../lib/periodic-task.js';
+import {
+  BATCH_TOKEN_PREFIX,
+  MAX_BATCH_TOKEN_LENGTH,
+  openBatchToken,
+  sealBatchToken,
+} from './batch-token.js';
 import {
   childLinkOf,
   dueKeyOf,
@@ -13,7 +20,7 @@ import {
   TOKEN_PATHS,
   type TokenEntry,
 } from './token-entry.js';
-import { initialLifetime, renewedExpiry } from './token-lifetime.js';
+import { initialLifetime, MAX_TOKEN_TTL_SECONDS, renewedExpiry } from './token-lifetime.js';
 
 export type { TokenEntry } from './token-entry.js';
 export {
@@ -30,6 +37,14 @@ export interface CreateTokenInput {
   readonly ttlSeconds?: number;
   readonly explicitMaxTtlSeconds?: number;
   readonly renewable?: boolean;
+  /** A periodic token's period (seconds); see `Lifetime.period`. */
+  readonly periodSeconds?: number;
+  /** `batch` for a batch token (not stored, not renewable); service otherwise. */
+  readonly type?: 'service' | 'batch';
+  /** The token role it is created from. */
+  readonly role?: string;
+  /** CIDR blocks the token may be used from. */
+  readonly boundCidrs?: readonly string[];
   readonly numUses?: number;
   readonly displayName?: string;
   readonly meta?: Record<string, string>;
@@ -60,6 +75,33 @@ const { id: ID, accessor: ACCESSOR, child: CHILD, due: DUE } = TOKEN_PATHS;
 export const TOKEN_PREFIX = 'cst.';
 
 const USE_LIMITED_PARENT = 'use-limited tokens cannot create child tokens';
+/** Vault: a batch token cannot create tokens (nor be renewed, nor revoked but with its parent). */
+const BATCH_PARENT = 'batch tokens cannot create tokens';
+const BATCH_REVOKE = 'batch tokens cannot be revoked; they expire, or go with their parent';
+const BATCH_RENEW = 'batch tokens cannot be renewed';
+const BATCH_ID = 'batch tokens cannot have a chosen id';
+const BATCH_USES = 'batch tokens cannot be use-limited (num_uses)';
+const BATCH_PERIODIC = 'batch tokens cannot be periodic';
+const BATCH_ROOT = 'batch tokens cannot have the root policy';
+const BATCH_TOO_LONG = `a batch token carries its policies and metadata, and these would make it longer than ${MAX_BATCH_TOKEN_LENGTH} characters`;
+
+/** The lifetime a creation asks for. */
+const lifetimeRequest = (input: CreateTokenInput) => ({
+  ttlSeconds: input.ttlSeconds,
+  explicitMaxTtlSeconds: input.explicitMaxTtlSeconds,
+  renewable: input.renewable,
+  periodSeconds: input.periodSeconds,
+  isRoot: input.policies.includes('root'),
+});
+
+/** The entry fields a creation sets beside its lifetime. */
+const extras = (input: CreateTokenInput) => ({
+  explicitMaxTtl: Math.min(input.explicitMaxTtlSeconds ?? 0, MAX_TOKEN_TTL_SECONDS),
+  ...(input.role === undefined ? {} : { role: input.role }),
+  ...(input.boundCidrs === undefined || input.boundCidrs.length === 0
+    ? {}
+    : { boundCidrs: [...input.boundCidrs] }),
+});
 /** Vault's refusal of a chosen token id that a token already has. */
 const DUPLICATE_ID = 'cannot create a token with a duplicate ID';
 /** How many child subtrees of one token are revoked at once. */
@@ -68,6 +110,7 @@ const REVOKE_PARALLELISM = 4;
 /** Whether `value` can be a token or an accessor at all (anything else is unknown). */
 const plausible = (value: unknown): value is string =>
   typeof value === 'string' && value.length > 0 && value.length <= 256;
+const isBatchToken = (value: string): boolean => value.startsWith(BATCH_TOKEN_PREFIX);
 
 /**
  * The token store's view of storage (`TOKENS.prefix`): the keys of `TOKEN_PATHS`, `childLinkOf`
@@ -103,9 +146,10 @@ export interface TokenStore {
   lookup(token: string): Promise<TokenEntry | undefined>;
   /**
    * Resolves the token of a request and spends one use of a limited-use token; the last use
-   * revokes it. Throws `PermissionDenied` for anything but a live token.
+   * revokes it. Throws `PermissionDenied` for anything but a live token, and for a token bound
+   * to CIDR blocks that `clientAddress` is outside of (checked before a use is spent).
    */
-  authenticate(token: string | undefined): Promise<TokenEntry>;
+  authenticate(token: string | undefined, clientAddress?: string): Promise<TokenEntry>;
   /**
    * Extends a renewable token's TTL by `incrementSeconds` (default: its creation TTL), never
    * past its maximum nor its parent's current expiry.
@@ -119,6 +163,8 @@ export interface TokenStore {
   revokeAccessor(accessor: string): Promise<void>;
   /** Finds a live token entry by accessor. */
   byAccessor(accessor: string): Promise<TokenEntry | undefined>;
+  /** The accessor of every stored (service) token, sorted. */
+  listAccessors(): Promise<string[]>;
   /**
    * Revokes every token whose expiry has passed (with its tree), and finishes revocations
    * that were interrupted. Returns how many trees it revoked.
@@ -154,28 +200,29 @@ export function createTokenStore(
   // The token area of storage, and the one core entry the store owns (its HMAC key).
   const storage = tokenStorage(barrier);
   const core = barrierView(barrier, CORE.prefix);
-  let hmacKey: KeyObject | undefined;
+  const keys = new Map<string, KeyObject>();
 
-  const key = async (): Promise<KeyObject> => {
-    if (hmacKey !== undefined) return hmacKey;
-    const stored = await core.read<{ key: string }>(HMAC_KEY_PATH);
-    if (stored !== undefined) {
-      hmacKey = createSecretKey(Buffer.from(stored.data.key, 'base64'));
-    } else {
+  /** A 256-bit key kept behind the barrier at `path` (made by the first node that needs it). */
+  const coreKey = async (path: string): Promise<KeyObject> => {
+    const known = keys.get(path);
+    if (known !== undefined) return known;
+    let stored = await core.read<{ key: string }>(path);
+    if (stored === undefined) {
       const fresh = generateSecret({ encoding: 'base64', bytes: 32 }).secret.reveal();
       try {
-        await core.create(HMAC_KEY_PATH, { key: fresh });
-        hmacKey = createSecretKey(Buffer.from(fresh, 'base64'));
+        await core.create(path, { key: fresh });
       } catch {
         // Another node created it first: use theirs.
-        const winner = await core.read<{ key: string }>(HMAC_KEY_PATH);
-        hmacKey = createSecretKey(
-          Buffer.from((winner as { data: { key: string } }).data.key, 'base64'),
-        );
       }
+      stored = await core.read<{ key: string }>(path);
+      if (stored === undefined) throw new Error(`the key at ${path} could not be stored`);
     }
-    return hmacKey;
+    const found = createSecretKey(Buffer.from(stored.data.key, 'base64'));
+    keys.set(path, found);
+    return found;
   };
+  const key = () => coreKey(HMAC_KEY_PATH);
+  const batchKey = () => coreKey(CORE.batchTokenKey);
 
   const hashOf = async (token: string): Promise<string> =>
     hmacSha256(await key(), token).toString('hex');
@@ -272,13 +319,76 @@ export function createTokenStore(
     return (await ancestorsLive(stored.entry, at)) ? stored : undefined;
   };
 
-  const read = async (token: string) =>
-    plausible(token) ? readHash(await hashOf(token)) : undefined;
+  /** A batch token's entry if it opens under the batch key, is live and its ancestors are. */
+  const readBatch = async (token: string) => {
+    if (token.length > MAX_BATCH_TOKEN_LENGTH) return undefined;
+    if (token.length > MAX_BATCH_TOKEN_LENGTH)
+      throw new CustosError('ERR_INVALID_REQUEST', BATCH_TOO_LONG);
+    const entry = openBatchToken(await batchKey(), token, await hashOf(token));
+    if (entry === undefined) return undefined;
+    const at = now();
+    if (!isLive(entry, at) || !(await ancestorsLive(entry, at))) return undefined;
+    return { entry, revision: 0 };
+  };
+
+  const read = async (token: string) => {
+    if (typeof token === 'string' && isBatchToken(token)) return readBatch(token);
+    return plausible(token) ? readHash(await hashOf(token)) : undefined;
+  };
 
   const accessorHash = async (accessor: string) => {
     // An accessor no storage key can hold was never issued: absent, as any unknown one.
     if (!plausible(accessor) || !isViewKey(ACCESSOR + accessor)) return undefined;
     return (await storage.read<{ hash: string }>(ACCESSOR + accessor))?.data.hash;
+  };
+
+  /**
+   * A batch token: nothing is stored; its value carries its entry, sealed under the batch key.
+   * Its parent is checked live now and on every use (it is never linked: revoking the parent
+   * kills it through that check).
+   */
+  const createBatch = async (input: CreateTokenInput): Promise<IssuedToken> => {
+    if (input.id !== undefined) throw new CustosError('ERR_INVALID_REQUEST', BATCH_ID);
+    if ((input.numUses ?? 0) !== 0) throw new CustosError('ERR_INVALID_REQUEST', BATCH_USES);
+    if ((input.periodSeconds ?? 0) > 0)
+      throw new CustosError('ERR_INVALID_REQUEST', BATCH_PERIODIC);
+    if (input.policies.includes('root')) throw new CustosError('ERR_INVALID_REQUEST', BATCH_ROOT);
+    let parent: TokenEntry | undefined;
+    if (input.parent !== undefined) {
+      // The creator is re-checked under the lock that revocation waits for (as in `create`),
+      // and with its ancestors, orphans' creators included.
+      const creator = input.parent;
+      const live = await storage.transaction(async (tx) => {
+        const stored = await tx.readLocked<TokenEntry>(ID + creator.hash);
+        return stored !== undefined && isLive(stored.data, now()) ? stored.data : undefined;
+      });
+      if (live === undefined || !(await ancestorsLive(live, now()))) throw new PermissionDenied();
+      if (input.orphan !== true) parent = live;
+    }
+    const at = now();
+    const lifetime = initialLifetime(
+      { ...lifetimeRequest(input), renewable: false, periodSeconds: 0 },
+      at,
+      parent,
+    );
+    const token = sealBatchToken(await batchKey(), {
+      policies: [...new Set(input.policies)].sort(),
+      creationTime: lifetime.creationTime,
+      expireTime: lifetime.expireTime,
+      creationTtl: lifetime.creationTtl,
+      explicitMaxTtl: extras(input).explicitMaxTtl,
+      parentHash: parent?.hash ?? '',
+      displayName: input.displayName ?? 'token',
+      meta: input.meta ?? {},
+      path: input.path,
+      ...(input.role === undefined ? {} : { role: input.role }),
+      ...(input.boundCidrs === undefined ? {} : { boundCidrs: input.boundCidrs }),
+    });
+    if (token.length > MAX_BATCH_TOKEN_LENGTH)
+      throw new CustosError('ERR_INVALID_REQUEST', BATCH_TOO_LONG);
+    const entry = openBatchToken(await batchKey(), token, await hashOf(token));
+    if (entry === undefined) throw new Error('a batch token just sealed did not open');
+    return { token, entry };
   };
 
   const sweep = async (): Promise<number> => {
@@ -316,8 +426,11 @@ export function createTokenStore(
      * revocation until it commits (see `NOTES.md`).
      */
     async create(input: CreateTokenInput): Promise<IssuedToken> {
+      if (input.parent?.type === 'batch')
+        throw new CustosError('ERR_INVALID_REQUEST', BATCH_PARENT);
       if (input.parent !== undefined && input.parent.numUses !== 0)
         throw new CustosError('ERR_INVALID_REQUEST', USE_LIMITED_PARENT);
+      if (input.type === 'batch') return createBatch(input);
       const token =
         input.id ??
         TOKEN_PREFIX + generateSecret({ encoding: 'alphanumeric', length: 32 }).secret.reveal();
@@ -327,32 +440,26 @@ export function createTokenStore(
       return storage.transaction(async (tx) => {
         const at = now();
         let parent: TokenEntry | undefined;
-        if (linked) {
-          const stored = await tx.readLocked<TokenEntry>(ID + (input.parent as TokenEntry).hash);
+        if (input.parent !== undefined) {
+          // The creator, orphans' included, is re-checked under the lock: a token whose
+          // revocation has started creates nothing, linked or not.
+          const stored = await tx.readLocked<TokenEntry>(ID + input.parent.hash);
           if (stored === undefined || !isLive(stored.data, at)) throw new PermissionDenied();
-          parent = stored.data;
-          if (parent.numUses !== 0)
+          if (stored.data.numUses !== 0)
             throw new CustosError('ERR_INVALID_REQUEST', USE_LIMITED_PARENT);
+          if (linked) parent = stored.data;
         }
         const entry: TokenEntry = {
           accessor,
           policies: [...new Set(input.policies)].sort(),
           displayName: input.displayName ?? 'token',
           meta: input.meta ?? {},
-          ...initialLifetime(
-            {
-              ttlSeconds: input.ttlSeconds,
-              explicitMaxTtlSeconds: input.explicitMaxTtlSeconds,
-              renewable: input.renewable,
-              isRoot: input.policies.includes('root'),
-            },
-            at,
-            parent,
-          ),
+          ...initialLifetime(lifetimeRequest(input), at, parent),
           numUses: input.numUses ?? 0,
           parentHash: parent?.hash ?? '',
           path: input.path,
           hash,
+          ...extras(input),
         };
         // A chosen id that a live token has is refused in Vault's words (never by storage path).
         if ((await tx.revision(ID + hash)) !== undefined)
@@ -379,12 +486,18 @@ export function createTokenStore(
      * Resolves the token of a request and spends one use of a limited-use token; the last use
      * revokes it. Throws `PermissionDenied` for anything but a live token.
      */
-    async authenticate(token: string | undefined): Promise<TokenEntry> {
+    async authenticate(token: string | undefined, clientAddress?: string): Promise<TokenEntry> {
       if (token === undefined) throw new PermissionDenied();
       return retryOnConflict(async () => {
         const found = await read(token);
         if (found === undefined) throw new PermissionDenied();
         const { entry, revision } = found;
+        // A token bound to CIDR blocks works only from inside them (Vault's token_bound_cidrs).
+        if (
+          entry.boundCidrs !== undefined &&
+          !cidrList(entry.boundCidrs, 'token_bound_cidrs').has(clientAddress)
+        )
+          throw new PermissionDenied();
         if (entry.numUses === 0) return entry;
         if (entry.numUses === 1) {
           // Marking claims the last use (the revision check lets one request have it).
@@ -402,6 +515,7 @@ export function createTokenStore(
      * past its maximum nor its parent's current expiry.
      */
     async renew(entry: TokenEntry, incrementSeconds?: number): Promise<TokenEntry> {
+      if (entry.type === 'batch') throw new CustosError('ERR_INVALID_REQUEST', BATCH_RENEW);
       return retryOnConflict(async () => {
         const at = now();
         const stored = await storage.read<TokenEntry>(ID + entry.hash);
@@ -428,11 +542,14 @@ export function createTokenStore(
 
     /** Revokes a token and, unless they are orphans, all tokens created from it. */
     async revoke(entry: TokenEntry): Promise<void> {
+      if (entry.type === 'batch') throw new CustosError('ERR_INVALID_REQUEST', BATCH_REVOKE);
       await revokeTree(entry.hash);
     },
 
     /** Revokes the token with this value and its tree, live or not (no-op when unknown). */
     async revokeToken(token: string): Promise<void> {
+      if (typeof token === 'string' && isBatchToken(token))
+        throw new CustosError('ERR_INVALID_REQUEST', BATCH_REVOKE);
       if (plausible(token)) await revokeTree(await hashOf(token));
     },
 
@@ -446,6 +563,11 @@ export function createTokenStore(
     async byAccessor(accessor: string): Promise<TokenEntry | undefined> {
       const hash = await accessorHash(accessor);
       return hash === undefined ? undefined : (await readHash(hash))?.entry;
+    },
+
+    /** The accessor of every stored (service) token, sorted. */
+    async listAccessors(): Promise<string[]> {
+      return (await storage.listPaths(ACCESSOR)).map((p) => p.slice(ACCESSOR.length)).sort();
     },
 
     /**
@@ -463,7 +585,7 @@ export function createTokenStore(
 
     /** Forgets the HMAC key and cached entries (after a seal). */
     clear(): void {
-      hmacKey = undefined;
+      keys.clear();
       cache.clear();
     },
   };

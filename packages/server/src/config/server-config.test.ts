@@ -23,6 +23,7 @@ describe('server configuration', () => {
       maxRequestBytes: 4 * 1024 * 1024,
       auditTimeoutMs: 2000,
       logLevel: 'info',
+      trustedProxies: [],
     });
     expect(
       parseServerConfig(
@@ -91,6 +92,18 @@ describe('server configuration', () => {
   it('parses listen addresses, IPv6 included', () => {
     expect(parseListen('0.0.0.0:8200')).toEqual({ host: '0.0.0.0', port: 8200 });
     expect(parseListen('[::1]:9000')).toEqual({ host: '::1', port: 9000 });
+  });
+
+  it('reads trustedProxies as CIDR blocks and refuses anything else, without echoing it', () => {
+    expect(
+      parseServerConfig({ storage: 'x', trustedProxies: ['10.0.0.5/32', '::1'] }, '/')
+        .trustedProxies,
+    ).toEqual(['10.0.0.5/32', '::1']);
+    for (const trustedProxies of ['10.0.0.0/8', [7], ['10.0.0.0/99'], ['proxy.internal']]) {
+      expect(() => parseServerConfig({ storage: 'x', trustedProxies }, '/')).toThrow(
+        /^config: "?trustedProxies/,
+      );
+    }
   });
 
   it('is documented field by field in docs/operations.md, with an example that parses', async () => {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ServerError } from '../errors.js';
+import { cidrList } from '../http/client-address.js';
 import type { AwsOptions } from '../server.js';
 
 /** An audit sink in the configuration file. */
@@ -37,6 +38,11 @@ export interface ServerConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** The Secrets Manager API: `pathPrefix`, `region`, `accountId` (docs/aws.md). */
   readonly aws?: AwsOptions;
+  /**
+   * CIDR blocks of the reverse proxies whose `X-Forwarded-For` names the client (for
+   * `token_bound_cidrs` and `secret_id_bound_cidrs`); default none: the peer is the client.
+   */
+  readonly trustedProxies: readonly string[];
 }
 
 const fail = (message: string): never => {
@@ -66,6 +72,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     'auditTimeoutMs',
     'logLevel',
     'aws',
+    'trustedProxies',
   ];
   for (const key of Object.keys(c))
     if (!known.includes(key)) fail(`unknown field "${key}" (known: ${known.join(', ')})`);
@@ -104,6 +111,14 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
   if (typeof logLevel !== 'string' || !LOG_LEVELS.includes(logLevel))
     fail(`"logLevel" must be one of ${LOG_LEVELS.join(', ')}`);
   const aws = awsOf(c.aws);
+  const trustedProxies = c.trustedProxies ?? [];
+  if (!Array.isArray(trustedProxies) || trustedProxies.some((p) => typeof p !== 'string'))
+    fail('"trustedProxies" must be a list of CIDR blocks');
+  try {
+    cidrList(trustedProxies as string[], 'trustedProxies');
+  } catch (err) {
+    fail((err as Error).message);
+  }
   return {
     ...(aws === undefined ? {} : { aws }),
     listen: listen as string,
@@ -113,6 +128,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     maxRequestBytes: positive(c.maxRequestBytes, 'maxRequestBytes', 4 * 1024 * 1024),
     auditTimeoutMs: positive(c.auditTimeoutMs, 'auditTimeoutMs', 2000),
     logLevel: logLevel as ServerConfig['logLevel'],
+    trustedProxies: trustedProxies as string[],
   };
 }
 

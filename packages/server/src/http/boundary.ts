@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditRequest } from '../audit/audit-broker.js';
 import type { ServerContext } from '../context.js';
 import { apiPathOf } from './api-path.js';
+import { cidrList, clientAddress } from './client-address.js';
 import { HttpResponseError, toHttpError } from './error-mapping.js';
 import {
   type AclCheck,
@@ -44,7 +45,16 @@ function auditRequestOf(request: FastifyRequest): AuditRequest {
 }
 
 /** What the boundary uses: the seal state, tokens, policies and the audit log. */
-export type BoundaryDeps = Pick<ServerContext, 'seal' | 'tokens' | 'policies' | 'audit'>;
+export type BoundaryDeps = Pick<ServerContext, 'seal' | 'tokens' | 'policies' | 'audit'> &
+  Partial<Pick<ServerContext, 'trustedProxies'>>;
+
+/**
+ * The client address of an admitted request (the boundary sets it: the peer, or what a trusted
+ * proxy says in `X-Forwarded-For`); undefined when it cannot be known.
+ */
+export function clientAddressOf(request: FastifyRequest): string | undefined {
+  return request.custos?.clientAddress;
+}
 
 /**
  * The one place where a request is admitted: sealed or not, whose token, what its policies
@@ -53,13 +63,22 @@ export type BoundaryDeps = Pick<ServerContext, 'seal' | 'tokens' | 'policies' | 
  */
 export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void {
   app.decorateRequest('custos', null as never);
+  const trusted = cidrList(ctx.trustedProxies ?? [], 'trustedProxies');
 
   app.addHook('preHandler', async (request: FastifyRequest) => {
     const access: RouteAccess = request.routeOptions.config.access ?? {};
     if (access.signed !== undefined) return admitSigned(request, access, access.signed, ctx);
     const path = apiPathOf(request);
     checkNames(request, access);
-    request.custos = { path, operation: 'read' };
+    request.custos = {
+      path,
+      operation: 'read',
+      clientAddress: clientAddress(
+        request.socket.remoteAddress,
+        request.headers['x-forwarded-for'],
+        trusted,
+      ),
+    };
     // Sealed, not initialised, or an unseal or seal in progress: refused (503) before anything.
     if (!access.whileSealed) ctx.seal.requireUnsealed();
     const operation = operationOf(request);
@@ -74,7 +93,8 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
     request.custos.token = token;
     let denied: unknown;
     try {
-      const entry = await ctx.tokens.authenticate(token);
+      // A token bound to CIDR blocks is refused from outside them, before a use is spent.
+      const entry = await ctx.tokens.authenticate(token, request.custos.clientAddress);
       request.custos.entry = entry;
       // Only now may storage be asked whether the target exists: an anonymous caller makes the
       // server read (and cache) nothing.

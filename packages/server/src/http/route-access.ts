@@ -82,6 +82,8 @@ export interface RequestState {
   operation: Capability;
   token?: string | undefined;
   entry?: TokenEntry | undefined;
+  /** The client's address (see `clientAddressOf` in boundary.ts); undefined if unknown. */
+  clientAddress?: string | undefined;
   /** The caller of a signed request (no token entry). */
   identity?: AuditIdentity | undefined;
   acl?: Acl | undefined;

@@ -28,6 +28,8 @@ export const CORE = {
   sealConfig: 'seal-config',
   /** The key that hashes token IDs (behind the barrier, read by the token store). */
   tokenHmacKey: 'token-hmac-key',
+  /** The AES-256 key batch tokens are sealed with (behind the barrier, read by the token store). */
+  batchTokenKey: 'batch-token-key',
 } as const;
 
 /** The token store (`<hash>` is a token's keyed hash). */
@@ -41,6 +43,8 @@ export const TOKENS = {
   child: 'child/',
   /** `due/<Unix seconds, 12 digits>/<hash>`: when the sweeper must revoke it (0 = now). */
   due: 'due/',
+  /** `role/<name>`: a token role. */
+  role: 'role/',
 } as const;
 
 /** ACL policies: `<name>` holds `{ text }`. */

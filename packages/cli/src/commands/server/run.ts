@@ -60,6 +60,7 @@ export async function run(options: Options): Promise<number> {
       ...(config.aws === undefined ? {} : { aws: config.aws }),
       auditTimeoutMs: config.auditTimeoutMs,
       logLevel: config.logLevel,
+      trustedProxies: config.trustedProxies,
       ...(tls ? { tls } : {}),
     });
     for (const line of productionWarnings({

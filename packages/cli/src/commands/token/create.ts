@@ -9,6 +9,8 @@ interface Options extends ServerFlags, OutputFlags {
   ttl?: string;
   explicitMaxTtl?: string;
   period?: string;
+  type?: string;
+  role?: string;
   displayName?: string;
   useLimit?: string;
   numUses?: string;
@@ -36,6 +38,7 @@ export async function run(options: Options): Promise<number> {
     ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
     ...(options.explicitMaxTtl === undefined ? {} : { explicit_max_ttl: options.explicitMaxTtl }),
     ...(options.period === undefined ? {} : { period: options.period }),
+    ...(options.type === undefined ? {} : { type: options.type }),
     ...(options.displayName === undefined ? {} : { display_name: options.displayName }),
     ...(uses === undefined ? {} : { num_uses: uses }),
     ...(options.metadata === undefined ? {} : { meta: metadataOf(options.metadata) }),
@@ -44,9 +47,12 @@ export async function run(options: Options): Promise<number> {
     ...(options.renewable === undefined ? {} : { renewable: options.renewable }),
     ...(options.defaultPolicy ? {} : { no_default_policy: true }),
   };
-  const { body: response } = await serverClient(options).request('POST', 'auth/token/create', {
-    body,
-  });
-  printResponse(response as VaultResponse, options, 'auth/token/create');
+  // The role name goes into the path as one segment: the server refuses any other spelling.
+  const path =
+    options.role === undefined
+      ? 'auth/token/create'
+      : `auth/token/create/${encodeURIComponent(options.role)}`;
+  const { body: response } = await serverClient(options).request('POST', path, { body });
+  printResponse(response as VaultResponse, options, path);
   return ExitCode.ok;
 }

@@ -19,7 +19,15 @@ export function registerTokenCommands(program: Command, lazy: Lazy): void {
       )
       .option('--ttl <duration>', 'initial time to live, e.g. 1h')
       .option('--explicit-max-ttl <duration>', 'a maximum the token can never be renewed past')
-      .option('--period <duration>', 'make a periodic token (the server refuses it: not supported)')
+      .option(
+        '--period <duration>',
+        'make a periodic token: each renewal sets its TTL to this (needs sudo)',
+      )
+      .option('--type <type>', 'service (default) or batch (not stored, not renewable)')
+      .option(
+        '--role <name>',
+        'create the token through this token role (auth/token/create/<name>)',
+      )
       .option('--display-name <name>', 'a name shown in lookups and audit logs')
       .option('--use-limit <n>', 'number of uses (0: unlimited)')
       .option('--num-uses <n>', 'same as -use-limit')

@@ -1,13 +1,12 @@
 import { CustosError } from '@custos/core/errors';
 import { bodyOf } from '../../http/body-parser.js';
 import { noContent, ok } from '../../http/envelope.js';
-import { field } from '../../http/field-schema.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { Approles } from '../approle-store.js';
 
 /**
- * `auth/approle/role/:name/role-id` (read, or set one of 8 to 256 characters) and
- * `…/secret-id` (a new secret ID, shown once).
+ * `auth/approle/role/:name/role-id` (read, or set one of 8 to 256 characters). Secret IDs are
+ * served by `approle-secret-ids.ts`.
  *
  * @example
  * ```ts
@@ -44,14 +43,6 @@ export function approleCredentialsPaths({ approles }: { readonly approles: Appro
           }
           await approles.putRole(request.params.name, { role_id: roleId });
           return noContent(reply);
-        },
-      }),
-      route({
-        method: 'POST',
-        path: '/v1/auth/approle/role/:name/secret-id',
-        fields: { metadata: field.map() },
-        handler: async (request, reply, { metadata }) => {
-          return ok(request, reply, await approles.createSecretId(request.params.name, metadata));
         },
       }),
     ],

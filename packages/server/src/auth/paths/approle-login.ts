@@ -1,4 +1,5 @@
 import { bodyOf } from '../../http/body-parser.js';
+import { clientAddressOf } from '../../http/boundary.js';
 import { ok } from '../../http/envelope.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { Approles } from '../approle-store.js';
@@ -6,8 +7,9 @@ import { authBlock } from '../token-response.js';
 import type { TokenStore } from '../token-store.js';
 
 /**
- * `auth/approle/login` (no token): a role ID and secret ID for an orphan token with the role's
- * policies (never root) and `default`.
+ * `auth/approle/login` (no token): a role ID and secret ID (where the role binds one), from a
+ * client address the role's and the secret ID's CIDR blocks allow, for an orphan token with the
+ * role's policies (never root) and `default`, bound to the token CIDR blocks.
  *
  * @example
  * ```ts
@@ -32,11 +34,18 @@ export function approleLoginPaths({
           const body = bodyOf(request);
           // Kept by hand: the store judges the credentials, so a malformed one is answered as a
           // wrong one.
-          const { name, role } = await approles.login(body.role_id, body.secret_id);
+          const { name, role, tokenBoundCidrs } = await approles.login(
+            body.role_id,
+            body.secret_id,
+            clientAddressOf(request),
+          );
           const { token, entry } = await tokens.create({
             policies: [...new Set([...role.token_policies.filter((p) => p !== 'root'), 'default'])],
             ...(role.token_ttl > 0 ? { ttlSeconds: role.token_ttl } : {}),
             ...(role.token_max_ttl > 0 ? { explicitMaxTtlSeconds: role.token_max_ttl } : {}),
+            ...(role.token_period > 0 ? { periodSeconds: role.token_period } : {}),
+            ...(role.token_type === 'batch' ? { type: 'batch' as const } : {}),
+            ...(tokenBoundCidrs.length > 0 ? { boundCidrs: tokenBoundCidrs } : {}),
             numUses: role.token_num_uses,
             displayName: `approle-${name}`,
             meta: { role_name: name },

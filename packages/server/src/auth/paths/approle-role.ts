@@ -2,10 +2,11 @@ import { CustosError } from '@custos/core/errors';
 import { bodyOf } from '../../http/body-parser.js';
 import { noContent, ok } from '../../http/envelope.js';
 import { type FieldValues, field } from '../../http/field-schema.js';
-import { stringList } from '../../http/fields.js';
+import { durationField, stringList } from '../../http/fields.js';
 import { isListRequest } from '../../http/route-access.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { ApproleRole, Approles } from '../approle-store.js';
+import { MAX_TOKEN_TTL_SECONDS } from '../token-store.js';
 
 /** A role's settings; an absent one is left as it is (or takes its default on creation). */
 const ROLE_FIELDS = {
@@ -15,13 +16,42 @@ const ROLE_FIELDS = {
   secret_id_num_uses: field.int({ strict: true }),
   secret_id_ttl: field.duration(),
   bind_secret_id: field.bool({ strict: true }),
+  token_type: field.string(),
 } as const;
+
+/** Settings custos refuses rather than ignores. */
+const REFUSED = [
+  'local_secret_ids',
+  'token_explicit_max_ttl',
+  'token_no_default_policy',
+  'bound_cidr_list',
+];
+const TOKEN_TYPES = ['service', 'batch', 'default'];
 
 function roleInput(
   fields: FieldValues<typeof ROLE_FIELDS>,
   body: Record<string, unknown>,
 ): Partial<ApproleRole> {
+  for (const key of REFUSED)
+    if (body[key] !== undefined)
+      throw new CustosError('ERR_INVALID_REQUEST', `${key} is not supported on AppRole roles`);
   const input: Partial<ApproleRole> = {};
+  // Kept by hand: CIDR lists are set only when given (an absent list leaves the role's), and
+  // `period` is the older name of token_period.
+  for (const key of ['secret_id_bound_cidrs', 'token_bound_cidrs'] as const) {
+    if (body[key] !== undefined) input[key] = stringList(body[key], key).filter((s) => s !== '');
+  }
+  const period = body.token_period ?? body.period;
+  if (period !== undefined)
+    input.token_period = Math.min(
+      durationField(period, body.token_period !== undefined ? 'token_period' : 'period'),
+      MAX_TOKEN_TTL_SECONDS,
+    );
+  if (fields.token_type !== undefined) {
+    if (!TOKEN_TYPES.includes(fields.token_type))
+      throw new CustosError('ERR_INVALID_REQUEST', 'token_type must be service, batch or default');
+    input.token_type = fields.token_type as ApproleRole['token_type'];
+  }
   // Kept by hand: `policies` is the older name of token_policies, read only without it.
   if (body.token_policies !== undefined || body.policies !== undefined) {
     input.token_policies = stringList(body.token_policies ?? body.policies, 'token_policies');

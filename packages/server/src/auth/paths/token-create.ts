@@ -1,87 +1,116 @@
 import { CustosError } from '@custos/core/errors';
+import type { FastifyRequest } from 'fastify';
 import { bodyOf } from '../../http/body-parser.js';
 import { ok } from '../../http/envelope.js';
-import { field } from '../../http/field-schema.js';
+import { type FieldValues, field } from '../../http/field-schema.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
+import { type CreateContext, creationInput, unknownRole } from '../token-create-rules.js';
 import { authBlock } from '../token-response.js';
+import type { TokenRoles } from '../token-role-store.js';
+import { validateTokenRoleName } from '../token-role-store.js';
 import type { TokenStore } from '../token-store.js';
 import { caller } from './caller.js';
 
+const CREATE_FIELDS = {
+  policies: field.commaList(),
+  no_default_policy: field.bool({ strict: true, default: false }),
+  no_parent: field.bool({ strict: true, default: false }),
+  ttl: field.duration(),
+  explicit_max_ttl: field.duration(),
+  period: field.duration(),
+  renewable: field.bool({ strict: true, default: true }),
+  num_uses: field.int({ strict: true, default: 0 }),
+  meta: field.map(),
+  type: field.string(),
+} as const;
+
+/** Token role names have one spelling (lower case): another is refused before the ACL. */
+const names = { role_name: validateTokenRoleName };
+
 /**
- * `auth/token/create`: a child of the caller's token (or an orphan, with sudo), with at most
- * the caller's policies unless the caller is root.
+ * `auth/token/create` (a child of the caller's token, or an orphan with sudo),
+ * `auth/token/create-orphan` (an orphan; sudo) and `auth/token/create/:role_name` (through a
+ * token role). Policies: a subset of the caller's unless the caller is root or has sudo on the
+ * path, or the role allows them (see `token-create-rules.ts`).
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [tokenCreatePaths({ tokens })]);
+ * registerRouteGroups(app, [tokenCreatePaths({ tokens, tokenRoles })]);
  * ```
  */
-export function tokenCreatePaths({ tokens }: { readonly tokens: TokenStore }): RouteGroup {
+export function tokenCreatePaths({
+  tokens,
+  tokenRoles,
+}: {
+  readonly tokens: TokenStore;
+  readonly tokenRoles: TokenRoles;
+}): RouteGroup {
+  const issue = async (
+    request: FastifyRequest,
+    fields: FieldValues<typeof CREATE_FIELDS>,
+    context: Omit<CreateContext, 'parent' | 'sudo'>,
+  ) => {
+    // Kept by hand: `id` is refused whatever its type without root, a display_name that is not
+    // text is ignored (as Vault), and `entity_alias` needs identity, which custos lacks.
+    const body = bodyOf(request);
+    if (body.entity_alias !== undefined)
+      throw new CustosError('ERR_INVALID_REQUEST', 'entity_alias is not supported (no identity)');
+    const parent = caller(request);
+    if (body.id !== undefined && typeof body.id !== 'string' && !parent.policies.includes('root'))
+      throw new CustosError('ERR_PERMISSION_DENIED', 'only root tokens may choose a token id');
+    const sudo = request.custos.acl?.allows(request.custos.path, 'sudo') === true;
+    const input = creationInput(
+      {
+        policies: fields.policies,
+        noDefaultPolicy: fields.no_default_policy,
+        noParent: fields.no_parent,
+        ttl: fields.ttl,
+        explicitMaxTtl: fields.explicit_max_ttl,
+        period: fields.period,
+        renewable: fields.renewable,
+        numUses: fields.num_uses,
+        meta: fields.meta,
+        type: fields.type ?? '',
+        displayName: typeof body.display_name === 'string' ? body.display_name : undefined,
+        id: typeof body.id === 'string' ? body.id : undefined,
+      },
+      { ...context, parent, sudo },
+    );
+    const { token, entry } = await tokens.create(input);
+    return { auth: authBlock(token, entry, tokens.now()) };
+  };
   return {
     name: 'auth/token/create',
     routes: [
       route({
         method: 'POST',
         path: '/v1/auth/token/create',
-        fields: {
-          policies: field.commaList(),
-          no_default_policy: field.bool({ strict: true, default: false }),
-          no_parent: field.bool({ strict: true, default: false }),
-          ttl: field.duration(),
-          explicit_max_ttl: field.duration(),
-          renewable: field.bool({ strict: true, default: true }),
-          num_uses: field.int({ strict: true, default: 0 }),
-          meta: field.map(),
-        },
+        fields: CREATE_FIELDS,
+        handler: async (request, reply, fields) =>
+          ok(request, reply, null, await issue(request, fields, { orphanRoute: false })),
+      }),
+      route({
+        method: 'POST',
+        path: '/v1/auth/token/create-orphan',
+        fields: CREATE_FIELDS,
+        handler: async (request, reply, fields) =>
+          ok(request, reply, null, await issue(request, fields, { orphanRoute: true })),
+      }),
+      route({
+        method: 'POST',
+        path: '/v1/auth/token/create/:role_name',
+        access: { names },
+        fields: CREATE_FIELDS,
         handler: async (request, reply, fields) => {
-          // Kept by hand: `id` and `period` are refused whatever their type, and a display_name
-          // that is not text is ignored, as Vault does.
-          const body = bodyOf(request);
-          const parent = caller(request);
-          const isRootParent = parent.policies.includes('root');
-          const requested = fields.policies;
-          let policies = requested.length > 0 ? requested : parent.policies;
-          if (!isRootParent && !policies.every((p) => parent.policies.includes(p))) {
-            throw new CustosError(
-              'ERR_INVALID_REQUEST',
-              "child policies must be a subset of the parent's policies",
-            );
-          }
-          if (!fields.no_default_policy && !policies.includes('root')) {
-            policies = [...new Set([...policies, 'default'])];
-          }
-          const orphan = fields.no_parent;
-          if (orphan && !request.custos.acl?.allows('auth/token/create', 'sudo')) {
-            throw new CustosError(
-              'ERR_PERMISSION_DENIED',
-              'creating orphan tokens needs sudo on auth/token/create',
-            );
-          }
-          if (body.id !== undefined && !isRootParent) {
-            throw new CustosError(
-              'ERR_PERMISSION_DENIED',
-              'only root tokens may choose a token id',
-            );
-          }
-          if (body.period !== undefined)
-            throw new CustosError('ERR_INVALID_REQUEST', 'periodic tokens are not supported');
-          const { token, entry } = await tokens.create({
-            policies,
-            ...(fields.ttl === undefined ? {} : { ttlSeconds: fields.ttl }),
-            ...(fields.explicit_max_ttl === undefined
-              ? {}
-              : { explicitMaxTtlSeconds: fields.explicit_max_ttl }),
-            renewable: fields.renewable,
-            numUses: fields.num_uses,
-            displayName:
-              typeof body.display_name === 'string' ? `token-${body.display_name}` : 'token',
-            meta: fields.meta,
-            parent,
-            orphan,
-            path: 'auth/token/create',
-            ...(typeof body.id === 'string' ? { id: body.id } : {}),
-          });
-          return ok(request, reply, null, { auth: authBlock(token, entry, tokens.now()) });
+          const name = request.params.role_name;
+          const settings = await tokenRoles.get(name);
+          if (settings === undefined) throw unknownRole();
+          return ok(
+            request,
+            reply,
+            null,
+            await issue(request, fields, { orphanRoute: false, role: { name, settings } }),
+          );
         },
       }),
     ],
