@@ -75,6 +75,11 @@ export {
   type SecretProvider,
   type WarningListener,
 } from './provider.js';
+export {
+  type AwsSecretsManagerClient,
+  type AwsSecretsManagerOptions,
+  awsSecretsManager,
+} from './provider-aws.js';
 export { type DotenvFilesOptions, dotenvFiles } from './provider-dotenv.js';
 export { type ProcessEnvOptions, processEnv } from './provider-env.js';
 export { type SecretFilesOptions, secretFiles } from './provider-files.js';
