@@ -100,6 +100,12 @@ export {
   secret,
 } from './schema.js';
 export { loadSchemaFile, schemaFromJson } from './schema-file.js';
+export {
+  backendProviders,
+  SECRETS_BACKENDS,
+  type SecretsBackend,
+  type SecretsBackendOptions,
+} from './secrets-backend.js';
 export type {
   StandardIssue,
   StandardResult,

@@ -5,7 +5,14 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { isCustosError } from '@custos/core/errors';
-import { awsSecretsManager, chain, createSecrets } from '@custos/core/secrets';
+import {
+  awsSecretsManager,
+  chain,
+  checkEnvironment,
+  createSecrets,
+  defineSecrets,
+  secret,
+} from '@custos/core/secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessKey, smClient, type TestAccessKey } from '../../test/aws.js';
 import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
@@ -37,7 +44,7 @@ describe.each(await storageKinds())(
       );
       await sm.send(new CreateSecretCommand({ Name: 'svc/TOKEN', SecretString: first.API_KEY }));
       await sm.send(
-        new CreateSecretCommand({ Name: 'svc/URL', SecretString: 'https://example.test' }),
+        new CreateSecretCommand({ Name: 'svc/URL', SecretString: 'https://billing.corp.internal' }),
       );
     });
     afterAll(async () => {
@@ -119,6 +126,57 @@ describe.each(await storageKinds())(
       client.destroy();
     });
 
+    it('is what SECRETS_BACKEND=aws (and custos, vault) load, from the environment alone', async () => {
+      const schema = defineSecrets({
+        TOKEN: secret(),
+        URL: secret({ sensitive: false, optional: true }),
+      });
+      const aws = await checkEnvironment({
+        schema,
+        environment: 'production',
+        env: {
+          SECRETS_BACKEND: 'aws-secrets-manager',
+          AWS_SECRETS_PREFIX: 'svc/',
+          AWS_REGION: 'us-east-1',
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: s.url,
+          AWS_ACCESS_KEY_ID: key.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: key.secretAccessKey,
+        },
+      });
+      expect(aws.problems).toEqual([]);
+      expect(aws.variables.get('TOKEN')?.reveal()).toBe(first.API_KEY);
+      const token = await s.token({ policies: ['app'] });
+      const password = fresh('kv');
+      expect(
+        (
+          await s.request('POST', 'secret/data/kv/prod', {
+            body: { data: { DB_PASSWORD: password } },
+          })
+        ).status,
+      ).toBe(200);
+      for (const backend of ['custos', 'vault']) {
+        const prefix = backend.toUpperCase();
+        const kv = await checkEnvironment({
+          schema: defineSecrets({ DB_PASSWORD: secret() }),
+          environment: 'production',
+          env: {
+            SECRETS_BACKEND: backend,
+            [`${prefix}_ADDR`]: s.url,
+            [`${prefix}_PATH`]: 'secret/kv/prod',
+            [`${prefix}_TOKEN`]: token,
+          },
+        });
+        expect(kv.problems, backend).toEqual([]);
+        expect(kv.variables.get('DB_PASSWORD')?.reveal(), backend).toBe(password);
+      }
+    });
+
+    it('refuses options naming both or neither of secretId and prefix', () => {
+      for (const bad of [{}, { secretId: 'a', prefix: 'b' }, { secretId: '' }])
+        expect(() => awsSecretsManager(bad)).toThrow(/secretId/);
+    });
+
+    // Last: it seals the server.
     it('serves the last good value while the server fails (stale-if-error), and fails closed without one', async () => {
       const warnings: string[] = [];
       const secrets = createSecrets({
@@ -145,11 +203,6 @@ describe.each(await storageKinds())(
       const sealed = await cold.get('API_KEY').catch((err: unknown) => err);
       expect(isCustosError(sealed) && sealed.code).toBe('ERR_SECRET_PROVIDER');
       secrets.close();
-    });
-
-    it('refuses options naming both or neither of secretId and prefix', () => {
-      for (const bad of [{}, { secretId: 'a', prefix: 'b' }, { secretId: '' }])
-        expect(() => awsSecretsManager(bad)).toThrow(/secretId/);
     });
   },
 );
