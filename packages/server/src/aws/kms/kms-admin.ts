@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { effectiveState, type TransitKeyPolicy } from '@custos/core/internal/transit';
 import {
   kmsDisabled,
@@ -211,4 +212,42 @@ export async function cancelKeyDeletion(call: KmsCall, name: string) {
   const { deletionDate: _, ...rest } = await keyEntryOf(call.deps, policy);
   await call.deps.store.setKeyEntry(name, { ...rest, keyCreated: policy.created_time });
   return { KeyId: keyArnOf(call.deps.site, name) };
+}
+
+/**
+ * GetPublicKey: the latest version's public key as DER SubjectPublicKeyInfo (what AWS returns),
+ * for signing keys; a symmetric key has none (UnsupportedOperationException).
+ */
+export async function getPublicKey(call: KmsCall, name: string) {
+  const described = await call.deps.transit.describe(name).catch((err) => {
+    throw kmsErrorOf(err);
+  });
+  if (described === undefined) throw kmsNotFound(`key ${name} does not exist`);
+  const { policy, versions } = described;
+  const spec = specOf(policy.type);
+  if (spec?.keyUsage !== 'SIGN_VERIFY')
+    throw kmsUnsupported(`key ${name} (${policy.type}) has no public key`);
+  if (effectiveState(policy.state, policy.expires_at, call.deps.now()) === 'pending_deletion')
+    throw kmsInvalidState(`key ${name} is pending deletion`);
+  const latest = versions.find((v) => v.version === policy.latest_version);
+  if (latest?.public_key === undefined) throw kmsNotFound(`key ${name} has no public key`);
+  const key =
+    policy.type === 'ed25519'
+      ? createPublicKey({
+          key: {
+            kty: 'OKP',
+            crv: 'Ed25519',
+            x: Buffer.from(latest.public_key, 'base64').toString('base64url'),
+          },
+          format: 'jwk',
+        })
+      : createPublicKey(latest.public_key);
+  return {
+    KeyId: keyArnOf(call.deps.site, name),
+    PublicKey: key.export({ type: 'spki', format: 'der' }).toString('base64'),
+    CustomerMasterKeySpec: spec.keySpec,
+    KeySpec: spec.keySpec,
+    KeyUsage: spec.keyUsage,
+    ...(spec.signingAlgorithm === undefined ? {} : { SigningAlgorithms: [spec.signingAlgorithm] }),
+  };
 }

@@ -12,6 +12,7 @@ import {
   GenerateDataKeyCommand,
   GenerateDataKeyWithoutPlaintextCommand,
   GetKeyRotationStatusCommand,
+  GetPublicKeyCommand,
   type KMSClient,
   ListAliasesCommand,
   ListKeysCommand,
@@ -261,10 +262,14 @@ describe.each(await storageKinds())('KMS API on transit keys on %s', (kind) => {
       }),
     );
     expect(verified.SignatureValid).toBe(true);
-    const pem = (await s.request('GET', `transit/keys/${keyId}`)).body.data.keys['1'].public_key;
-    expect(
-      verify('sha256', message, createPublicKey(pem), Buffer.from(signed.Signature as Uint8Array)),
-    ).toBe(true);
+    const publicKey = await kms.send(new GetPublicKeyCommand({ KeyId: keyId }));
+    expect(publicKey).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+    const spki = createPublicKey({
+      key: Buffer.from(publicKey.PublicKey as Uint8Array),
+      format: 'der',
+      type: 'spki',
+    });
+    expect(verify('sha256', message, spki, Buffer.from(signed.Signature as Uint8Array))).toBe(true);
     expect(
       await failure(
         kms.send(
@@ -304,6 +309,13 @@ describe.each(await storageKinds())('KMS API on transit keys on %s', (kind) => {
       }),
     );
     expect(verified.SignatureValid).toBe(true);
+    const publicKey = await kms.send(new GetPublicKeyCommand({ KeyId: keyId }));
+    const spki = createPublicKey({
+      key: Buffer.from(publicKey.PublicKey as Uint8Array),
+      format: 'der',
+      type: 'spki',
+    });
+    expect(verify(null, message, spki, Buffer.from(signed.Signature as Uint8Array))).toBe(true);
     expect(
       await failure(
         kms.send(
@@ -316,5 +328,9 @@ describe.each(await storageKinds())('KMS API on transit keys on %s', (kind) => {
         ),
       ),
     ).toEqual({ name: 'InvalidKeyUsageException', status: 400 });
+    expect(await failure(kms.send(new GetPublicKeyCommand({ KeyId: await newKey() })))).toEqual({
+      name: 'UnsupportedOperationException',
+      status: 400,
+    });
   });
 });

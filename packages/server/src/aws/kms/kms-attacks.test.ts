@@ -352,6 +352,43 @@ describe.each(await storageKinds())('KMS API attacks on %s', (kind) => {
     expect(await unsigned.json()).toMatchObject({ __type: 'MissingAuthenticationTokenException' });
   });
 
+  it('refuses oversized and malformed fields with ValidationException, naming the field only', async () => {
+    const big = randomBytes(4097);
+    const tooBig = await all
+      .send(new EncryptCommand({ KeyId: 'key-c', Plaintext: big }))
+      .catch((err: Error) => err);
+    expect(tooBig).toMatchObject({ name: 'ValidationException' });
+    expect((tooBig as Error).message).toContain('Plaintext');
+    const badContext = await sendSigned(
+      await signRequest(
+        s,
+        allKey,
+        'Encrypt',
+        { KeyId: 'key-c', Plaintext: 'eA==', EncryptionContext: { a: 5 } },
+        new Date(),
+        false,
+        'kms',
+      ),
+    );
+    expect(badContext.body).toMatchObject({ __type: 'ValidationException' });
+    const notBase64 = await sendSigned(
+      await signRequest(
+        s,
+        allKey,
+        'Decrypt',
+        { CiphertextBlob: 'not base64!' },
+        new Date(),
+        false,
+        'kms',
+      ),
+    );
+    expect(notBase64.body).toMatchObject({ __type: 'ValidationException' });
+    const unknownOp = await sendSigned(
+      await signRequest(s, allKey, 'ImportKeyMaterial', {}, new Date(), false, 'kms'),
+    );
+    expect(unknownOp.body).toMatchObject({ __type: 'UnknownOperationException' });
+  });
+
   it('shows no plaintext or data key in responses to failures, the audit log or the server log', async () => {
     const blob = await encrypt('key-c', { k: 'v' });
     const errors: string[] = [];
@@ -393,5 +430,14 @@ describe.each(await storageKinds())('KMS API attacks on %s', (kind) => {
       expect(logText.includes(secret)).toBe(false);
       for (const message of errors) expect(message.includes(secret)).toBe(false);
     }
+  });
+
+  // Last: it seals the server.
+  it('answers 503 KMSInternalException once sealed', async () => {
+    expect((await s.request('POST', 'sys/seal')).status).toBe(204);
+    expect(await failure(all.send(new DescribeKeyCommand({ KeyId: 'key-a' })))).toEqual({
+      name: 'KMSInternalException',
+      status: 503,
+    });
   });
 });

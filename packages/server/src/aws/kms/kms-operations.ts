@@ -6,6 +6,7 @@ import {
   deleteAlias,
   describeKey,
   getKeyRotationStatus,
+  getPublicKey,
   listAliases,
   listKeys,
   scheduleKeyDeletion,
@@ -347,6 +348,11 @@ export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
     refs: keyRef('KeyId'),
     checks: onKey('key', paths.key, 'read'),
     run: (call) => getKeyRotationStatus(call, keyOf(call, 'key')),
+  },
+  GetPublicKey: {
+    refs: keyRef('KeyId'),
+    checks: onKey('key', paths.key, 'read'),
+    run: (call) => getPublicKey(call, keyOf(call, 'key')),
   },
   EnableKey: {
     refs: keyRef('KeyId'),
