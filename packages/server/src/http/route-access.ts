@@ -76,9 +76,7 @@ export interface SignedAdmission {
    * the server read nothing), the audited path and checks made concrete with storage — the
    * KMS API resolves aliases to the keys they name here. Undefined keeps `judge`'s.
    */
-  resolve?(
-    request: FastifyRequest,
-  ): Promise<
+  resolve?(request: FastifyRequest): Promise<
     | {
         readonly path: string;
         readonly operation: Capability;
