@@ -1,4 +1,4 @@
-import { kmsValidation } from './kms-error.js';
+import { kmsUnsupported, kmsValidation } from './kms-error.js';
 
 /**
  * Readers for the members of a KMS request body. A refusal is a ValidationException naming
@@ -63,5 +63,5 @@ export function kmsInt(
 
 /** Refuses `DryRun: true` (not served) and accepts `GrantTokens` (grants are not served: ignored). */
 export function refuseDryRun(body: Record<string, unknown>): void {
-  if (body.DryRun === true) throw kmsValidation('DryRun is not supported by this server');
+  if (body.DryRun === true) throw kmsUnsupported('DryRun is not served by this server');
 }
