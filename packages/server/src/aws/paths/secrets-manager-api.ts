@@ -110,12 +110,14 @@ function answerError(error: FastifyError, request: FastifyRequest, reply: Fastif
 /**
  * The Secrets Manager API (AWS's JSON 1.1 protocol): `POST <prefix>/` with
  * `X-Amz-Target: secretsmanager.<operation>`, signed with SigV4 by an access key custos
- * issued. The boundary admits it like any request (sealed → refused, the key's policies judged
- * on the KV paths the operation touches, audited first); errors are AWS's `{ __type, message }`.
+ * issued — and on the same route the KMS API (`TrentService.<operation>`, paths/kms-api.ts),
+ * the signature scoped to the service the target names. The boundary admits it like any
+ * request (sealed → refused, the key's policies judged on the KV or transit paths the operation
+ * touches, audited first); errors are AWS's `{ __type, message }`.
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [secretsManagerApiPaths({ kv, accessKeys, site, pathPrefix: '', now })]);
+ * registerRouteGroups(app, [secretsManagerApiPaths({ kv, accessKeys, site, pathPrefix: '', now, kms })]);
  * ```
  */
 export function secretsManagerApiPaths(deps: SecretsManagerApiDeps): RouteGroup {
@@ -137,9 +139,7 @@ export function secretsManagerApiPaths(deps: SecretsManagerApiDeps): RouteGroup 
       if (serviceOf(request) === 'kms')
         return judged(kms.judge(kmsOperationName(request), awsBodyOf(request)), 'aws/kms');
       const { operation } = operationOf(request);
-      const checks = operation.judge(awsBodyOf(request), deps.site);
-      const first = checks[0] ?? { path: `${deps.site.mount}/data/`, operation: 'read' as const };
-      return { path: first.path, operation: first.operation, checks };
+      return judged(operation.judge(awsBodyOf(request), deps.site), `${deps.site.mount}/data/`);
     },
     async authenticate(request) {
       const signedRequest = {
