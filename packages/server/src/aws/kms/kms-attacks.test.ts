@@ -18,6 +18,7 @@ import {
   ScheduleKeyDeletionCommand,
   SignCommand,
 } from '@aws-sdk/client-kms';
+import type { FastifyRequest } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   accessKey,
@@ -28,6 +29,8 @@ import {
   type TestAccessKey,
 } from '../../../test/aws.js';
 import { startTestServer, storageKinds, type TestServer } from '../../../test/harness.js';
+import { kmsApi } from '../paths/kms-api.js';
+import { createKmsStore } from './kms-store.js';
 
 const bytes = (value: string) => Buffer.from(value, 'utf8');
 const denied = { name: 'AccessDeniedException', status: 400 };
@@ -311,6 +314,34 @@ describe.each(await storageKinds())('KMS API attacks on %s', (kind) => {
         await failure(all.send(new CreateAliasCommand({ AliasName: bad, TargetKeyId: 'key-a' }))),
         bad,
       ).toEqual({ name: 'ValidationException', status: 400 });
+  });
+
+  it('runs on the key the alias named when it was judged, even if the alias moves meanwhile', async () => {
+    const { context } = s.server;
+    const store = createKmsStore(context.barrier);
+    const api = kmsApi({
+      transit: context.transit,
+      usage: context.transitUsage,
+      store,
+      site: { transitMount: 'transit', region: 'us-east-1', accountId: '000000000000' },
+      now: Date.now,
+    });
+    await all.send(new CreateAliasCommand({ AliasName: 'alias/moving', TargetKeyId: 'key-a' }));
+    // The request as the route sees it: an id and the caller admission found.
+    const request = {
+      id: 'race-1',
+      custos: { identity: { displayName: 'aws-access-key' } },
+    } as unknown as FastifyRequest;
+    const body = { KeyId: 'alias/moving', Plaintext: Buffer.from('x').toString('base64') };
+    expect(await api.resolve(request, 'Encrypt', body)).toEqual([
+      { path: 'transit/encrypt/key-a', operation: 'update' },
+    ]);
+    await store.updateAlias('alias/moving', 'key-b', Math.floor(Date.now() / 1000));
+    const result = await api.run(request, 'Encrypt', body);
+    expect(result.KeyId).toMatch(/key\/key-a$/);
+    // A request that was never admitted does not run.
+    const stray = { id: 'race-2', custos: {} } as unknown as FastifyRequest;
+    await expect(api.run(stray, 'Encrypt', body)).rejects.toThrow(/without being admitted/);
   });
 
   it('refuses a signature scoped to another service, and an anonymous request learns nothing', async () => {

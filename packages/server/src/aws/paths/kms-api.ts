@@ -71,7 +71,7 @@ export function kmsApi(deps: KmsDeps) {
     },
 
     /** Runs the operation on the keys resolved at admission. */
-    run(request: FastifyRequest, name: string, body: Record<string, unknown>) {
+    async run(request: FastifyRequest, name: string, body: Record<string, unknown>) {
       const keys = resolvedKeys.get(request);
       if (keys === undefined) throw new Error('KMS request ran without being admitted');
       return operationOf(name).run(
