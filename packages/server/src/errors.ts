@@ -31,7 +31,7 @@ export const serverErrorCodes = {
     'An audit file does not hold the chain the server recorded (emptied, cut, replaced or removed while it was not writing): the server refuses to write to it until an operator starts a new file.',
   ERR_INVALID_CONFIG: 'The server configuration is invalid.',
   ERR_AWS_REFUSED:
-    'A Secrets Manager API request was refused; its AWS error type (`__type`) says why.',
+    'A Secrets Manager or KMS API request was refused; its AWS error type (`__type`) says why.',
   ERR_STORAGE_INTEGRITY:
     'A stored entry failed its barrier integrity check: it was changed, moved to another path or damaged in storage.',
 } as const;

@@ -3,10 +3,8 @@
  * client pointed at a test server, and requests signed by AWS's own SigV4 signer.
  */
 import { createHash, createHmac } from 'node:crypto';
-import {
-  SecretsManagerClient,
-  SecretsManagerServiceException,
-} from '@aws-sdk/client-secrets-manager';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { TestServer } from './harness.js';
 
@@ -35,6 +33,16 @@ export async function accessKey(
 /** The official SDK client, pointed at the test server (`prefix`: the API's path prefix). */
 export function smClient(s: TestServer, key: TestAccessKey, prefix = ''): SecretsManagerClient {
   return new SecretsManagerClient({
+    endpoint: `${s.url}${prefix}`,
+    region: 'us-east-1',
+    credentials: key,
+    maxAttempts: 1,
+  });
+}
+
+/** The official KMS client, pointed at the test server. */
+export function kmsClient(s: TestServer, key: TestAccessKey, prefix = ''): KMSClient {
+  return new KMSClient({
     endpoint: `${s.url}${prefix}`,
     region: 'us-east-1',
     credentials: key,
@@ -80,13 +88,15 @@ export async function signRequest(
   signingDate: Date = new Date(),
   /** Whether the signer also sends the body's hash in `x-amz-content-sha256`. */
   applyChecksum = false,
+  /** The service: `secretsmanager` (target `secretsmanager.<op>`) or `kms` (`TrentService.<op>`). */
+  service: 'secretsmanager' | 'kms' = 'secretsmanager',
 ): Promise<SignedTestRequest> {
   const url = new URL(s.url);
   const text = JSON.stringify(body);
   const signer = new SignatureV4({
     credentials: key,
     region: 'us-east-1',
-    service: 'secretsmanager',
+    service,
     sha256: Sha256,
     applyChecksum,
   });
@@ -100,7 +110,8 @@ export async function signRequest(
       headers: {
         host: url.host,
         'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': `secretsmanager.${operation}`,
+        'x-amz-target':
+          service === 'kms' ? `TrentService.${operation}` : `secretsmanager.${operation}`,
       },
       body: text,
     },
@@ -145,8 +156,12 @@ export async function failure(
   try {
     await promise;
   } catch (err) {
-    if (err instanceof SecretsManagerServiceException)
-      return { name: err.name, status: err.$metadata.httpStatusCode };
+    // Any AWS SDK service error (Secrets Manager's, KMS's): its type and HTTP status.
+    if (err instanceof Error && '$fault' in err && '$metadata' in err)
+      return {
+        name: err.name,
+        status: (err.$metadata as { httpStatusCode?: number }).httpStatusCode,
+      };
     throw err;
   }
   throw new Error('the call succeeded');

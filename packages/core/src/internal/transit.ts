@@ -23,6 +23,7 @@ export {
   type ExportType,
 } from '../kms/key-custody.js';
 export { exportKeyMaterial } from '../kms/key-export.js';
+export { effectiveState } from '../kms/key-lifecycle.js';
 export { assertNotRevoked, materialFingerprints } from '../kms/revoked-material.js';
 export { decodeBackup, encodeBackup, type TransitKeyBackup } from '../kms/transit-backup.js';
 export {

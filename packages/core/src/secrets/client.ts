@@ -16,13 +16,15 @@ import { processEnv } from './provider-env.js';
 import { registerReadValue } from './register-values.js';
 import { resolveRule, type SecretRule } from './rules.js';
 import type { SchemaOutput, SchemaShape, SecretsSchema } from './schema.js';
+import { backendProviders } from './secrets-backend.js';
 import { checkValue, validateRules } from './validate.js';
 
 /** Options of {@link createSecrets}. */
 export interface SecretsOptions {
   /**
    * Where values come from, highest precedence first: the first provider holding a name wins.
-   * Default `[processEnv(), dotenvFiles({ mode: environment })]`, which production refuses
+   * Default: the chain `SECRETS_BACKEND` names (`backendProviders`), else
+   * `[processEnv(), dotenvFiles({ mode: environment })]`, which production refuses
    * (the plain process environment): name production providers explicitly.
    */
   readonly providers?: readonly SecretProvider[];
@@ -86,7 +88,8 @@ const BASELINE_RULE = resolveRule({ minBytes: 0, minEntropyBits: 0 });
 export function createSecrets(options: SecretsOptions = {}): Secrets {
   const environment = options.environment ?? defaultEnvironment();
   const production = environment === 'production';
-  const providers = options.providers ?? [processEnv(), dotenvFiles({ mode: environment })];
+  const providers = options.providers ??
+    backendProviders({ environment }) ?? [processEnv(), dotenvFiles({ mode: environment })];
   const scrubber = options.scrubber ?? defaultScrubber;
   const warn = options.onWarning ?? emitWarning;
   // Timers cap the TTL: setTimeout takes at most 2^31 - 1 ms (about 24.8 days).

@@ -13,6 +13,7 @@ import { processEnv } from './provider-env.js';
 import { secretFiles } from './provider-files.js';
 import { registerReadValue } from './register-values.js';
 import type { SecretsSchema } from './schema.js';
+import { backendChain } from './secrets-backend.js';
 import { validateRules } from './validate.js';
 
 /** Options of {@link checkEnvironment}. */
@@ -42,6 +43,11 @@ export interface CheckEnvironmentOptions {
   readonly keysFile?: string;
   /** The process environment to use; default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The provider chain (see `backendProviders`); default `SECRETS_BACKEND`. When set, exactly
+   * these stores are read; unset, the process environment, secret files and env files are.
+   */
+  readonly backend?: string;
 }
 
 /** What {@link checkEnvironment} found. Holds values only inside `Secret`s. */
@@ -104,11 +110,35 @@ export async function checkEnvironment(
     ...(options.envFiles === undefined ? {} : { files: options.envFiles }),
     ...(options.keysFile === undefined ? {} : { keysFile: options.keysFile }),
   });
-  const providers: SecretProvider[] = [files, dotenv];
-  if (readsProcessEnv) providers.unshift(processEnv({ env, allowInProduction: true }));
+  const backends = backendChain({
+    env,
+    environment,
+    directory,
+    allowProcessEnv: options.allowProcessEnv === true,
+    onWarning: (message) => notices.push(message),
+    ...(options.backend === undefined ? {} : { backend: options.backend }),
+    ...(options.envFiles === undefined ? {} : { envFiles: options.envFiles }),
+    ...(options.keysFile === undefined ? {} : { keysFile: options.keysFile }),
+    ...(options.secretDirectories === undefined
+      ? {}
+      : { secretDirectories: options.secretDirectories.map((d) => resolve(directory, d)) }),
+  });
+  if (backends?.some((b) => b.backend === 'env') && production && !readsProcessEnv)
+    throw new CustosError(
+      'ERR_INSECURE_PROVIDER',
+      'SECRETS_BACKEND=env in production: the process environment is refused there (allow it with --allow-process-env)',
+    );
+  const providers: SecretProvider[] = backends?.map((b) => b.provider) ?? [files, dotenv];
+  if (backends === undefined && readsProcessEnv)
+    providers.unshift(processEnv({ env, allowInProduction: true }));
   const source = chain(providers);
 
-  const definedNames = [...new Set([...(await files.list()), ...(await dotenv.list())])];
+  // The names the stores define (the whole process environment is not a store's list).
+  const listed = backends?.filter((b) => b.backend !== 'env').map((b) => b.provider) ?? [
+    files,
+    dotenv,
+  ];
+  const definedNames = [...new Set((await Promise.all(listed.map((p) => p.list()))).flat())];
   const { schema, basis } = await chooseSchema(options, directory, definedNames);
   const names = [...new Set([...schema.names, ...definedNames])];
   const values = new Map<string, string | undefined>();

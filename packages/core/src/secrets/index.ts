@@ -75,6 +75,11 @@ export {
   type SecretProvider,
   type WarningListener,
 } from './provider.js';
+export {
+  type AwsSecretsManagerClient,
+  type AwsSecretsManagerOptions,
+  awsSecretsManager,
+} from './provider-aws.js';
 export { type DotenvFilesOptions, dotenvFiles } from './provider-dotenv.js';
 export { type ProcessEnvOptions, processEnv } from './provider-env.js';
 export { type SecretFilesOptions, secretFiles } from './provider-files.js';
@@ -95,6 +100,12 @@ export {
   secret,
 } from './schema.js';
 export { loadSchemaFile, schemaFromJson } from './schema-file.js';
+export {
+  backendProviders,
+  SECRETS_BACKENDS,
+  type SecretsBackend,
+  type SecretsBackendOptions,
+} from './secrets-backend.js';
 export type {
   StandardIssue,
   StandardResult,

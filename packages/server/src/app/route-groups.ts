@@ -9,6 +9,7 @@ import { tokenLookupPaths } from '../auth/paths/token-lookup.js';
 import { tokenRenewPaths } from '../auth/paths/token-renew.js';
 import { tokenRevokePaths } from '../auth/paths/token-revoke.js';
 import { tokenRolePaths } from '../auth/paths/token-roles.js';
+import { createKmsStore } from '../aws/kms/kms-store.js';
 import { accessKeyPaths } from '../aws/paths/access-keys.js';
 import { secretsManagerApiPaths } from '../aws/paths/secrets-manager-api.js';
 import type { ServerContext } from '../context.js';
@@ -46,6 +47,8 @@ import { verifyPaths } from '../transit/paths/verify.js';
 
 /** The KV version 2 mount the server serves. */
 const KV_MOUNT = 'secret';
+/** The transit mount the server serves (the KMS API's keys are its keys). */
+const TRANSIT_MOUNT = 'transit';
 
 /**
  * Every route group the server serves: the one list. Each group is given only the components
@@ -107,7 +110,7 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     signPaths({ transit, recorder }),
     verifyPaths({ transit, recorder }),
     randomPaths(),
-    // The Secrets Manager API (AWS's JSON protocol, SigV4) and its access keys.
+    // The Secrets Manager and KMS APIs (AWS's JSON protocol, SigV4) and their access keys.
     accessKeyPaths({ accessKeys: ctx.accessKeys }),
     secretsManagerApiPaths({
       kv,
@@ -115,6 +118,17 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
       site: ctx.secretsManager,
       pathPrefix: ctx.secretsManager.pathPrefix,
       now: ctx.clock,
+      kms: {
+        transit,
+        usage,
+        store: createKmsStore(ctx.barrier),
+        site: {
+          transitMount: TRANSIT_MOUNT,
+          region: ctx.secretsManager.region,
+          accountId: ctx.secretsManager.accountId,
+        },
+        now: ctx.clock,
+      },
     }),
   ];
 }

@@ -138,6 +138,10 @@ export const OPERATIONS: Readonly<Record<string, AwsOperation>> = {
       const order = optionalString(body.SortOrder, 'SortOrder', 4);
       if (order !== undefined && order !== 'asc' && order !== 'desc')
         throw invalidParameter('SortOrder must be asc or desc');
+      // Listed by name (AWS's default is the creation date): other orders are not served.
+      const sortBy = optionalString(body.SortBy, 'SortBy', 32);
+      if (sortBy !== undefined && sortBy !== 'name')
+        throw invalidParameter('SortBy: this server lists secrets by name only (SortBy name)');
       return listSecrets(ctx.deps, {
         filters: filtersOf(body.Filters),
         maxResults: maxResultsOf(body.MaxResults),

@@ -80,8 +80,9 @@ function afterOf(token: string | undefined): string | undefined {
 }
 
 /**
- * The secrets a listing shows, in name order from after `NextToken`: those `visible` lets the
- * caller see, that pass the filters, marked for deletion only with `includeMarked`.
+ * The secrets a listing shows, in name order (`descending`: reversed) from after `NextToken`:
+ * those `visible` lets the caller see, that pass the filters, marked for deletion only with
+ * `includeMarked`. The order is the whole listing's, so pages follow each other in it.
  */
 export async function listMatching(
   deps: SecretsManagerDeps,
@@ -91,12 +92,16 @@ export async function listMatching(
     nextToken: string | undefined;
     includeMarked: boolean;
     visible: (name: string) => boolean;
+    descending?: boolean;
   },
 ): Promise<{ secrets: { name: string; meta: KeyMetadata }[]; nextToken?: string }> {
   const after = afterOf(input.nextToken);
   const secrets: { name: string; meta: KeyMetadata }[] = [];
-  for (const name of await allNames(deps)) {
-    if (after !== undefined && name <= after) continue;
+  const names = await allNames(deps);
+  if (input.descending === true) names.reverse();
+  for (const name of names) {
+    if (after !== undefined && (input.descending === true ? name >= after : name <= after))
+      continue;
     if (!input.visible(name)) continue;
     let meta: KeyMetadata;
     try {
@@ -116,11 +121,10 @@ export async function listMatching(
 /** ListSecrets. */
 export async function listSecrets(
   deps: SecretsManagerDeps,
-  input: Parameters<typeof listMatching>[1] & { descending: boolean },
+  input: Parameters<typeof listMatching>[1],
 ) {
   const { secrets, nextToken } = await listMatching(deps, input);
   const list = secrets.map(({ name, meta }) => describe(deps, name, meta));
-  if (input.descending) list.reverse();
   return { SecretList: list, ...(nextToken === undefined ? {} : { NextToken: nextToken }) };
 }
 

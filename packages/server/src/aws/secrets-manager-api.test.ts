@@ -179,6 +179,43 @@ describe.each(await storageKinds())('Secrets Manager API core operations on %s',
     expect(pages).toBe(2);
   });
 
+  it('sorts by name across pages, descending too (SortBy name, SortOrder desc)', async () => {
+    for (const name of ['order/a', 'order/B', 'order/c', 'order/d', 'order/e'])
+      await sm.send(new CreateSecretCommand({ Name: name, SecretString: name }));
+    const pagesOf = async (order: 'asc' | 'desc') => {
+      const pages: string[][] = [];
+      let token: string | undefined;
+      do {
+        const page = await sm.send(
+          new ListSecretsCommand({
+            MaxResults: 2,
+            SortBy: 'name',
+            SortOrder: order,
+            Filters: [{ Key: 'name', Values: ['order/'] }],
+            ...(token === undefined ? {} : { NextToken: token }),
+          }),
+        );
+        pages.push((page.SecretList ?? []).map((e) => e.Name as string));
+        token = page.NextToken;
+      } while (token !== undefined);
+      return pages;
+    };
+    // Code-unit order, as KV lists (upper case first).
+    expect(await pagesOf('asc')).toEqual([
+      ['order/B', 'order/a'],
+      ['order/c', 'order/d'],
+      ['order/e'],
+    ]);
+    expect(await pagesOf('desc')).toEqual([
+      ['order/e', 'order/d'],
+      ['order/c', 'order/a'],
+      ['order/B'],
+    ]);
+    expect(
+      await failure(sm.send(new ListSecretsCommand({ SortBy: 'last-accessed-date' }))),
+    ).toEqual({ name: 'InvalidParameterException', status: 400 });
+  });
+
   it('reads through AWS what KV wrote, and through KV what AWS wrote', async () => {
     await s.request('POST', 'secret/data/from-kv', { body: { data: { user: 'u', pass: 'p' } } });
     const viaAws = await sm.send(new GetSecretValueCommand({ SecretId: 'from-kv' }));

@@ -6,7 +6,8 @@ import { AwsError } from './aws-error.js';
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
-const SERVICE = 'secretsmanager';
+/** The services whose APIs this server answers, by the name their signatures are scoped to. */
+export type SignedService = 'secretsmanager' | 'kms';
 const TERMINATOR = 'aws4_request';
 /** Headers the signature must cover: the target host, the time, and the operation. */
 const REQUIRED_SIGNED = ['host', 'x-amz-date', 'x-amz-target'] as const;
@@ -24,6 +25,8 @@ export interface SigV4Claim {
   readonly accessKeyId: string;
   readonly date: string;
   readonly region: string;
+  /** The service the signature is scoped to (the one the request's operation belongs to). */
+  readonly service: SignedService;
   readonly signedHeaders: readonly string[];
   readonly signature: Buffer;
   /** The `X-Amz-Date` the request was signed at (ms). */
@@ -40,12 +43,16 @@ const badSignature = (message: string) => new AwsError('InvalidSignatureExceptio
  *
  * @example
  * ```ts
- * const claim = readSigV4Claim(request, Date.now());
+ * const claim = readSigV4Claim(request, Date.now(), 'secretsmanager');
  * const secret = await keys.secretOf(claim.accessKeyId);
  * verifySigV4(request, claim, secret);
  * ```
  */
-export function readSigV4Claim(request: SignedRequest, nowMs: number): SigV4Claim {
+export function readSigV4Claim(
+  request: SignedRequest,
+  nowMs: number,
+  expectedService: SignedService,
+): SigV4Claim {
   const header = single(request.headers.authorization);
   if (header === undefined) {
     throw new AwsError(
@@ -84,11 +91,11 @@ export function readSigV4Claim(request: SignedRequest, nowMs: number): SigV4Clai
     !/^\d{8}$/.test(date) ||
     region === undefined ||
     !/^[a-z0-9-]{1,64}$/.test(region) ||
-    service !== SERVICE ||
+    service !== expectedService ||
     terminator !== TERMINATOR
   ) {
     throw incomplete(
-      `Credential must be <access key id>/<yyyymmdd>/<region>/${SERVICE}/${TERMINATOR}`,
+      `Credential must be <access key id>/<yyyymmdd>/<region>/${expectedService}/${TERMINATOR}`,
     );
   }
   if (!/^[0-9a-f]{64}$/.test(signature)) throw incomplete('Signature must be 64 hex digits');
@@ -117,6 +124,7 @@ export function readSigV4Claim(request: SignedRequest, nowMs: number): SigV4Clai
     accessKeyId,
     date,
     region,
+    service: expectedService,
     signedHeaders: names,
     signature: Buffer.from(signature, 'hex'),
     signedAtMs,
@@ -165,7 +173,7 @@ function signatureOf(
     claim.signedHeaders.join(';'),
     payloadHash,
   ].join('\n');
-  const scope = `${claim.date}/${claim.region}/${SERVICE}/${TERMINATOR}`;
+  const scope = `${claim.date}/${claim.region}/${claim.service}/${TERMINATOR}`;
   const stringToSign = [
     ALGORITHM,
     single(request.headers['x-amz-date']),
@@ -174,7 +182,7 @@ function signatureOf(
   ].join('\n');
   const kDate = hmac(`AWS4${secret}`, claim.date);
   const kRegion = hmac(kDate, claim.region);
-  const kService = hmac(kRegion, SERVICE);
+  const kService = hmac(kRegion, claim.service);
   const kSigning = hmac(kService, TERMINATOR);
   return hmac(kSigning, stringToSign);
 }

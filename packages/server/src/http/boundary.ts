@@ -174,6 +174,12 @@ async function admitSigned(
     request.custos.token = caller.credential;
     request.custos.identity = caller.identity;
     if (malformed !== undefined) throw malformed;
+    const resolved = await signed.resolve?.(request);
+    if (resolved !== undefined) {
+      request.custos.path = resolved.path;
+      request.custos.operation = resolved.operation;
+      checks = resolved.checks;
+    }
     const acl = await ctx.policies.aclFor([...caller.policies]);
     request.custos.acl = acl;
     for (const check of checks) {

@@ -71,6 +71,19 @@ export interface SignedAdmission {
   };
   /** Authenticates the request (signature, time, key); throws to refuse it. */
   authenticate(request: FastifyRequest): Promise<SignedCaller>;
+  /**
+   * Optional: once the caller is authenticated (and only then, so an anonymous caller makes
+   * the server read nothing), the audited path and checks made concrete with storage — the
+   * KMS API resolves aliases to the keys they name here. Undefined keeps `judge`'s.
+   */
+  resolve?(request: FastifyRequest): Promise<
+    | {
+        readonly path: string;
+        readonly operation: Capability;
+        readonly checks: readonly AclCheck[];
+      }
+    | undefined
+  >;
   /** The response body as the audit log's response block reads it (`data`, `errors`). */
   auditBody(status: number, body: unknown): unknown;
 }

@@ -106,9 +106,13 @@ export const KV = {
   version: 'ver/',
 } as const;
 
-/** The Secrets Manager API's own entries (its secrets live in KV). */
+/** The AWS APIs' own entries (Secrets Manager's secrets live in KV, KMS keys in transit). */
 export const AWS = {
   prefix: 'aws/',
   /** `access-key/<access key id>`: the key's secret, policies and lifetime. */
   accessKey: 'access-key/',
+  /** `kms/alias/<name after alias/>`: the transit key a KMS alias names. */
+  kmsAlias: 'kms/alias/',
+  /** `kms/key/<transit key name>`: what the KMS API adds to a transit key (description, deletion date). */
+  kmsKey: 'kms/key/',
 } as const;

@@ -2,18 +2,19 @@ import { CustosError } from '@custos/core/errors';
 
 /**
  * Variables custos reads its own credentials from, to load the configuration, and those that
- * point at them: the server token (`CUSTOS_TOKEN`, `VAULT_TOKEN`), the dotenv keys
+ * point at them: the server token (`CUSTOS_TOKEN`, `VAULT_TOKEN`), the AppRole secret id of
+ * `SECRETS_BACKEND=custos|vault` (`CUSTOS_SECRET_ID`, `VAULT_SECRET_ID`), the dotenv keys
  * (`CUSTOS_ENV_KEY`, `CUSTOS_ENV_KEY_<MODE>`), the key file (`CUSTOS_ENV_KEYS_FILE`) and the
  * `_FILE` form of each (`CUSTOS_TOKEN_FILE`, which `NAME_FILE` indirection would read). The
  * command `custos run` starts needs the configuration, not the keys to it. Names are compared
  * case-insensitively (Windows environments are).
  */
 const CREDENTIAL =
-  /^(?:(?:CUSTOS_TOKEN|VAULT_TOKEN)(?:_FILE)?|CUSTOS_ENV_KEYS_FILE|CUSTOS_ENV_KEY(?:_[A-Z0-9_]*)?)$/i;
+  /^(?:(?:CUSTOS_TOKEN|VAULT_TOKEN|CUSTOS_SECRET_ID|VAULT_SECRET_ID)(?:_FILE)?|CUSTOS_ENV_KEYS_FILE|CUSTOS_ENV_KEY(?:_[A-Z0-9_]*)?)$/i;
 
 /** The credentials as said in messages and help. */
 const CREDENTIAL_NAMES =
-  'CUSTOS_TOKEN, VAULT_TOKEN, CUSTOS_ENV_KEY, CUSTOS_ENV_KEY_<MODE>, CUSTOS_ENV_KEYS_FILE, and their _FILE forms';
+  'CUSTOS_TOKEN, VAULT_TOKEN, CUSTOS_SECRET_ID, VAULT_SECRET_ID, CUSTOS_ENV_KEY, CUSTOS_ENV_KEY_<MODE>, CUSTOS_ENV_KEYS_FILE, and their _FILE forms';
 
 /** Whether `name` is one of the credentials `custos run` removes from the command's environment. */
 export function isLaunchCredential(name: string): boolean {

@@ -8,12 +8,12 @@ export function registerRunCommand(program: Command, lazy: Lazy): void {
     program
       .command('run')
       .description(
-        'load and validate configuration, then run a command with it in its environment; signals are forwarded and its exit code passed through',
+        'load and validate configuration (from the stores SECRETS_BACKEND names, when set), then run a command with it in its environment; signals are forwarded and its exit code passed through',
       )
       .argument('<command...>', 'the command and its arguments (after -- when they have options)')
       .option(
         '--pass-credential <name>',
-        'pass this credential on to the command (repeatable); by default custos removes the ones it loads the configuration with, and the variables pointing at them: CUSTOS_TOKEN, VAULT_TOKEN, CUSTOS_ENV_KEY, CUSTOS_ENV_KEY_<MODE>, CUSTOS_ENV_KEYS_FILE (and *_FILE forms)',
+        'pass this credential on to the command (repeatable); by default custos removes the ones it loads the configuration with, and the variables pointing at them: CUSTOS_TOKEN, VAULT_TOKEN, CUSTOS_SECRET_ID, VAULT_SECRET_ID, CUSTOS_ENV_KEY, CUSTOS_ENV_KEY_<MODE>, CUSTOS_ENV_KEYS_FILE (and *_FILE forms)',
         (value: string, previous: string[]) => [...previous, value],
         [] as string[],
       )

@@ -8,7 +8,7 @@ export function registerValidateCommand(program: Command, lazy: Lazy): void {
     program
       .command('validate')
       .description(
-        'check configuration: required variables set, secrets strong, no placeholders; exit 1 lists every problem (never a value)',
+        'check configuration (from the stores SECRETS_BACKEND names, when set): required variables set, secrets strong, no placeholders; exit 1 lists every problem (never a value)',
       ),
   )
     .option('--json', 'print the report as JSON', false)

@@ -4,11 +4,14 @@ import { toHttpError } from '../../http/error-mapping.js';
 import type { SignedAdmission } from '../../http/route-access.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { KvEngine } from '../../kv/kv-engine.js';
+import type { Capability } from '../../policy/policy-parse.js';
 import type { AccessKeyStore } from '../access-key-store.js';
 import { AwsError } from '../aws-error.js';
+import type { KmsDeps } from '../kms/kms-keys.js';
 import { type AwsOperation, OPERATIONS } from '../operations.js';
 import type { SecretsManagerSite } from '../secret-id.js';
-import { readSigV4Claim, verifySigV4 } from '../sigv4.js';
+import { readSigV4Claim, type SignedService, verifySigV4 } from '../sigv4.js';
+import { KMS_TARGET_PREFIX, kmsApi, kmsErrorOfAny } from './kms-api.js';
 
 /** What the Secrets Manager API is given. */
 export interface SecretsManagerApiDeps {
@@ -19,6 +22,8 @@ export interface SecretsManagerApiDeps {
   readonly pathPrefix: string;
   /** Unix milliseconds. */
   readonly now: () => number;
+  /** The KMS API served on the same endpoint (`X-Amz-Target: TrentService.<Op>`). */
+  readonly kms: KmsDeps;
 }
 
 const TARGET_PREFIX = 'secretsmanager.';
@@ -30,6 +35,19 @@ const CONTENT_TYPE = 'application/x-amz-json-1.1';
  */
 export const isPathPrefix = (prefix: string) =>
   /^(\/[a-z0-9-]+)*$/.test(prefix) && prefix !== '/v1' && !prefix.startsWith('/v1/');
+
+/** The service `X-Amz-Target` names (what the signature must be scoped to). */
+function serviceOf(request: FastifyRequest): SignedService {
+  const target = request.headers['x-amz-target'];
+  return typeof target === 'string' && target.startsWith(KMS_TARGET_PREFIX)
+    ? 'kms'
+    : 'secretsmanager';
+}
+
+/** The KMS operation `X-Amz-Target` names (after {@link serviceOf} said `kms`). */
+function kmsOperationName(request: FastifyRequest): string {
+  return String(request.headers['x-amz-target']).slice(KMS_TARGET_PREFIX.length);
+}
 
 /** The operation `X-Amz-Target` names. */
 function operationOf(request: FastifyRequest): { name: string; operation: AwsOperation } {
@@ -75,7 +93,8 @@ export function awsErrorOf(error: unknown): { type: string; status: number; mess
 }
 
 function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const { type, status, message } = awsErrorOf(error);
+  const { type, status, message } =
+    serviceOf(request) === 'kms' ? kmsErrorOfAny(error) : awsErrorOf(error);
   if (status >= 500 && status !== 503)
     request.log.error(
       { err: { message: (error as Error).message, code: (error as { code?: string }).code } },
@@ -91,29 +110,36 @@ function answerError(error: FastifyError, request: FastifyRequest, reply: Fastif
 /**
  * The Secrets Manager API (AWS's JSON 1.1 protocol): `POST <prefix>/` with
  * `X-Amz-Target: secretsmanager.<operation>`, signed with SigV4 by an access key custos
- * issued. The boundary admits it like any request (sealed → refused, the key's policies judged
- * on the KV paths the operation touches, audited first); errors are AWS's `{ __type, message }`.
+ * issued — and on the same route the KMS API (`TrentService.<operation>`, paths/kms-api.ts),
+ * the signature scoped to the service the target names. The boundary admits it like any
+ * request (sealed → refused, the key's policies judged on the KV or transit paths the operation
+ * touches, audited first); errors are AWS's `{ __type, message }`.
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [secretsManagerApiPaths({ kv, accessKeys, site, pathPrefix: '', now })]);
+ * registerRouteGroups(app, [secretsManagerApiPaths({ kv, accessKeys, site, pathPrefix: '', now, kms })]);
  * ```
  */
 export function secretsManagerApiPaths(deps: SecretsManagerApiDeps): RouteGroup {
   const url = `${deps.pathPrefix}/`;
   const engine = { kv: deps.kv, site: deps.site, now: deps.now };
+  const kms = kmsApi(deps.kms);
+  const judged = (checks: readonly { path: string; operation: Capability }[], fallback: string) => {
+    const first = checks[0] ?? { path: fallback, operation: 'read' as const };
+    return { path: first.path, operation: first.operation, checks };
+  };
   const signed: SignedAdmission = {
     judge(request) {
       // One spelling: no query string, no other path the router would read as this one.
       if (request.url !== url)
         throw new AwsError(
-          'InvalidRequestException',
-          `the Secrets Manager API is served at ${url} exactly, without a query string`,
+          serviceOf(request) === 'kms' ? 'ValidationException' : 'InvalidRequestException',
+          `the AWS APIs are served at ${url} exactly, without a query string`,
         );
+      if (serviceOf(request) === 'kms')
+        return judged(kms.judge(kmsOperationName(request), awsBodyOf(request)), 'aws/kms');
       const { operation } = operationOf(request);
-      const checks = operation.judge(awsBodyOf(request), deps.site);
-      const first = checks[0] ?? { path: `${deps.site.mount}/data/`, operation: 'read' as const };
-      return { path: first.path, operation: first.operation, checks };
+      return judged(operation.judge(awsBodyOf(request), deps.site), `${deps.site.mount}/data/`);
     },
     async authenticate(request) {
       const signedRequest = {
@@ -122,7 +148,7 @@ export function secretsManagerApiPaths(deps: SecretsManagerApiDeps): RouteGroup 
         headers: request.headers,
         body: rawBodyOf(request),
       };
-      const claim = readSigV4Claim(signedRequest, deps.now());
+      const claim = readSigV4Claim(signedRequest, deps.now(), serviceOf(request));
       const key = await deps.accessKeys.lookup(claim.accessKeyId);
       if (key === undefined)
         throw new AwsError(
@@ -142,6 +168,13 @@ export function secretsManagerApiPaths(deps: SecretsManagerApiDeps): RouteGroup 
         policies: key.policies,
       };
     },
+    async resolve(request) {
+      if (serviceOf(request) !== 'kms') return undefined;
+      return judged(
+        await kms.resolve(request, kmsOperationName(request), awsBodyOf(request)),
+        'aws/kms',
+      );
+    },
     auditBody(status, body) {
       if (status < 400) return { data: body };
       const { __type, message } = (body ?? {}) as { __type?: unknown; message?: unknown };
@@ -157,6 +190,14 @@ export function secretsManagerApiPaths(deps: SecretsManagerApiDeps): RouteGroup 
         path: url,
         access: { signed },
         handler: async (request, reply) => {
+          if (serviceOf(request) === 'kms') {
+            const result = await kms.run(request, kmsOperationName(request), awsBodyOf(request));
+            return reply
+              .code(200)
+              .header('content-type', CONTENT_TYPE)
+              .header('x-amzn-requestid', request.id)
+              .send(JSON.stringify(result));
+          }
           const { operation } = operationOf(request);
           const acl = request.custos.acl;
           const result = await operation.run(

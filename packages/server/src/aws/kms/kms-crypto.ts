@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import {
+  checkEncryption,
+  decryptWithKey,
+  encryptWithKey,
+  parseVersioned,
+  signWithKey,
+  verifyWithKey,
+} from '@custos/core/internal/transit';
+import { AwsError } from '../aws-error.js';
+import { blobAad, blobHeader, type KmsBlob } from './kms-blob.js';
+import { kmsErrorOf, kmsInvalidKeyUsage } from './kms-error.js';
+import { assertUsable, type KmsCall, type KmsDeps, specOf, viewOf } from './kms-keys.js';
+
+/**
+ * Seals `plaintext` under the latest version of transit key `name` into a blob (kms-blob.ts),
+ * `context` (canonical) bound as associated data with the blob's header. The encryption takes
+ * a counted slot of the version, as transit's own encryptions do.
+ *
+ * @example
+ * ```ts
+ * const { blob, version } = await sealUnder(deps, 'orders', plaintext, canonicalContext(ctx));
+ * ```
+ */
+export async function sealUnder(
+  deps: KmsDeps,
+  name: string,
+  plaintext: Buffer,
+  context: Buffer,
+): Promise<{ blob: Buffer; version: number }> {
+  let session: Awaited<ReturnType<KmsDeps['transit']['forEncryption']>>;
+  try {
+    session = await deps.transit.forEncryption(name, 1);
+  } catch (err) {
+    throw kmsErrorOf(err);
+  }
+  assertUsable(session.view, 'ENCRYPT_DECRYPT', 'encrypt', deps.now());
+  const view = await session.take(undefined);
+  const version = checkEncryption(view, undefined);
+  const header = blobHeader(name, version);
+  const { ciphertext } = encryptWithKey(view, {
+    plaintext,
+    associatedData: blobAad(header, context),
+    keyVersion: version,
+  });
+  return { blob: Buffer.concat([header, parseVersioned(ciphertext).bytes]), version };
+}
+
+/**
+ * Opens a blob with the key version its header names; any change to the blob, another
+ * context, or a header naming another key fails as InvalidCiphertextException.
+ *
+ * @example
+ * ```ts
+ * const plaintext = await openBlob(deps, parseBlob(bytes), canonicalContext(ctx));
+ * ```
+ */
+export async function openBlob(deps: KmsDeps, blob: KmsBlob, context: Buffer): Promise<Buffer> {
+  const view = await viewOf(deps, blob.keyName, [blob.version]);
+  assertUsable(view, 'ENCRYPT_DECRYPT', 'decrypt', deps.now());
+  return decryptWithKey(view, {
+    ciphertext: `vault:v${blob.version}:${blob.sealed.toString('base64')}`,
+    associatedData: blobAad(blob.header, context),
+  }).plaintext;
+}
+
+/** A fresh data key of `bytes` bytes. */
+export const dataKey = (bytes: number) => randomBytes(bytes);
+
+/** The signing algorithm of a key, checked against the one the request names. */
+function signingParameters(view: Awaited<ReturnType<typeof viewOf>>, algorithm: string) {
+  const expected = specOf(view.policy.type)?.signingAlgorithm;
+  if (expected !== algorithm)
+    throw kmsInvalidKeyUsage(
+      `key ${view.policy.name} signs with ${expected ?? 'no algorithm'}, not the one requested`,
+    );
+  return { hashAlgorithm: 'sha2-256', marshalingAlgorithm: 'asn1' as const };
+}
+
+/** Sign: the DER signature (ECDSA) or the raw one (Ed25519), as AWS returns it. */
+export async function signMessage(
+  call: KmsCall,
+  name: string,
+  message: Buffer,
+  algorithm: string,
+): Promise<{ signature: Buffer; version: number }> {
+  const view = await viewOf(call.deps, name);
+  assertUsable(view, 'SIGN_VERIFY', 'encrypt', call.deps.now());
+  const { signature, keyVersion } = signWithKey(view, message, signingParameters(view, algorithm));
+  return { signature: parseVersioned(signature).bytes, version: keyVersion };
+}
+
+/** The most versions Verify tries (a signature carries no version: newest first). */
+const MAX_VERIFY_VERSIONS = 100;
+
+/**
+ * Verify: a signature made by any version still held from `min_decryption_version` (newest
+ * first); an invalid one is KMSInvalidSignatureException, as in AWS.
+ */
+export async function verifyMessage(
+  call: KmsCall,
+  name: string,
+  message: Buffer,
+  signature: Buffer,
+  algorithm: string,
+): Promise<{ version: number }> {
+  let view = await viewOf(call.deps, name);
+  assertUsable(view, 'SIGN_VERIFY', 'decrypt', call.deps.now());
+  const options = signingParameters(view, algorithm);
+  const { latest_version: latest, min_decryption_version: floor } = view.policy;
+  const oldest = Math.max(1, floor, latest - MAX_VERIFY_VERSIONS + 1);
+  const versions: number[] = [];
+  for (let v = latest; v >= oldest; v--) versions.push(v);
+  view = await viewOf(call.deps, name, versions);
+  for (const v of versions) {
+    if (view.version(v) === undefined) continue;
+    if (verifyWithKey(view, message, `vault:v${v}:${signature.toString('base64')}`, options))
+      return { version: v };
+  }
+  throw new AwsError('KMSInvalidSignatureException', 'the signature does not verify with this key');
+}

@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import {
+  effectiveState,
+  type TransitKeyPolicy,
+  type TransitKeyView,
+} from '@custos/core/internal/transit';
+import type { TransitKeyType } from '@custos/core/kms';
+import type { TransitStore } from '../../transit/transit-store.js';
+import type { UsageLog } from '../../transit/usage-log.js';
+import {
+  kmsDisabled,
+  kmsErrorOf,
+  kmsInvalidKeyUsage,
+  kmsInvalidState,
+  kmsNotFound,
+  kmsUnsupported,
+} from './kms-error.js';
+import { type KmsSite, keyArnOf } from './kms-key-id.js';
+import type { KmsKeyEntry, KmsStore } from './kms-store.js';
+
+/** What the KMS operations work on. */
+export interface KmsDeps {
+  readonly transit: TransitStore;
+  readonly usage: Pick<UsageLog, 'record'>;
+  readonly store: KmsStore;
+  readonly site: KmsSite;
+  /** Unix milliseconds. */
+  readonly now: () => number;
+}
+
+/** One request's view of the KMS API: its deps, who calls, and the keys admission resolved. */
+export interface KmsCall {
+  readonly deps: KmsDeps;
+  readonly requestId: string;
+  /** The caller as the usage log names it (never an accessor or key id). */
+  readonly displayName: string;
+  /** The transit key each role of the request names (resolved once, at admission). */
+  readonly keys: Readonly<Record<string, string | undefined>>;
+}
+
+/** How a transit key type reads in KMS terms. */
+interface KmsSpec {
+  readonly keySpec: string;
+  readonly keyUsage: 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC';
+  readonly signingAlgorithm?: string;
+}
+
+/** KMS's names for the transit types it can serve (other types are described, not used). */
+const SPECS: Readonly<Partial<Record<string, KmsSpec>>> = {
+  'aes256-gcm96': { keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT' },
+  'chacha20-poly1305': { keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT' },
+  'ecdsa-p256': {
+    keySpec: 'ECC_NIST_P256',
+    keyUsage: 'SIGN_VERIFY',
+    signingAlgorithm: 'ECDSA_SHA_256',
+  },
+  ed25519: {
+    keySpec: 'ECC_NIST_EDWARDS25519',
+    keyUsage: 'SIGN_VERIFY',
+    signingAlgorithm: 'ED25519_SHA_512',
+  },
+  hmac: { keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC' },
+};
+
+/** The KMS spec of a transit key type, or undefined for a type the KMS API does not serve. */
+export const specOf = (type: string): KmsSpec | undefined =>
+  Object.hasOwn(SPECS, type) ? SPECS[type] : undefined;
+
+/** The transit type CreateKey makes for a `KeySpec` and `KeyUsage`. */
+export function typeForSpec(keySpec: string, keyUsage: string): TransitKeyType {
+  if (keySpec === 'SYMMETRIC_DEFAULT' && keyUsage === 'ENCRYPT_DECRYPT') return 'aes256-gcm96';
+  if (keySpec === 'ECC_NIST_P256' && keyUsage === 'SIGN_VERIFY') return 'ecdsa-p256';
+  if (keySpec === 'ECC_NIST_EDWARDS25519' && keyUsage === 'SIGN_VERIFY') return 'ed25519';
+  throw kmsUnsupported(
+    'this server creates SYMMETRIC_DEFAULT keys for ENCRYPT_DECRYPT, and ECC_NIST_P256 or ECC_NIST_EDWARDS25519 keys for SIGN_VERIFY',
+  );
+}
+
+/** AWS's key state of a transit key: Enabled, Disabled or PendingDeletion. */
+export function awsStateOf(policy: TransitKeyPolicy, nowMs: number): string {
+  const state = effectiveState(policy.state, policy.expires_at, nowMs);
+  if (state === 'active' || state === 'rotating') return 'Enabled';
+  if (state === 'pending_deletion') return 'PendingDeletion';
+  return 'Disabled';
+}
+
+/**
+ * Refuses a key the operation cannot use, with AWS's error: pending deletion →
+ * KMSInvalidStateException; disabled (inactive, expired, revoked) → DisabledException, except
+ * that a revoked key with `decrypt_after_revocation` still decrypts and verifies (transit's
+ * rule); the wrong usage → InvalidKeyUsageException; a derived key is not served.
+ */
+export function assertUsable(
+  view: TransitKeyView,
+  usage: KmsSpec['keyUsage'],
+  mode: 'encrypt' | 'decrypt',
+  nowMs: number,
+): void {
+  const { policy } = view;
+  const state = effectiveState(policy.state, policy.expires_at, nowMs);
+  if (state === 'pending_deletion') throw kmsInvalidState(`key ${policy.name} is pending deletion`);
+  const revokedButReadable =
+    state === 'revoked' && mode === 'decrypt' && policy.decrypt_after_revocation;
+  if (state !== 'active' && state !== 'rotating' && !revokedButReadable)
+    throw kmsDisabled(`key ${policy.name} is disabled (${state})`);
+  if (specOf(policy.type)?.keyUsage !== usage)
+    throw kmsInvalidKeyUsage(`key ${policy.name} (${policy.type}) is not a ${usage} key`);
+  if (policy.derived)
+    throw kmsUnsupported(
+      `key ${policy.name} is a derived transit key: the KMS API serves keys without derivation`,
+    );
+}
+
+/** The key's view, or NotFoundException. */
+export async function viewOf(deps: KmsDeps, name: string, needed: readonly number[] = []) {
+  try {
+    return await deps.transit.view(name, needed);
+  } catch (err) {
+    throw kmsErrorOf(err);
+  }
+}
+
+/**
+ * Runs a key operation and records it in the key's usage log (once, success or failure; a
+ * failure only for a key that exists, as transit does).
+ */
+export async function used<T>(
+  call: KmsCall,
+  name: string,
+  operation: string,
+  run: () => Promise<{ result: T; version?: number }>,
+): Promise<T> {
+  const entry = (success: boolean, version?: number) => ({
+    operation,
+    success,
+    ...(version === undefined ? {} : { version }),
+    display_name: call.displayName,
+    request_id: call.requestId,
+  });
+  try {
+    const { result, version } = await run();
+    call.deps.usage.record(name, entry(true, version));
+    return result;
+  } catch (err) {
+    if (await call.deps.transit.exists(name).catch(() => false))
+      call.deps.usage.record(name, entry(false));
+    throw kmsErrorOf(err);
+  }
+}
+
+/** What the KMS API keeps of a key, if it was kept for this key (not an earlier one of its name). */
+export async function keyEntryOf(deps: KmsDeps, policy: TransitKeyPolicy): Promise<KmsKeyEntry> {
+  const entry = await deps.store.keyEntry(policy.name);
+  return entry.keyCreated === policy.created_time ? entry : {};
+}
+
+/** DescribeKey's `KeyMetadata`. */
+export async function keyMetadata(deps: KmsDeps, policy: TransitKeyPolicy) {
+  const { site } = deps;
+  const nowMs = deps.now();
+  const spec = specOf(policy.type);
+  const entry = await keyEntryOf(deps, policy);
+  const state = awsStateOf(policy, nowMs);
+  return {
+    AWSAccountId: site.accountId,
+    KeyId: policy.name,
+    Arn: keyArnOf(site, policy.name),
+    CreationDate: Date.parse(policy.created_time) / 1000,
+    Enabled: state === 'Enabled',
+    Description: entry.description ?? '',
+    KeyUsage: spec?.keyUsage ?? 'ENCRYPT_DECRYPT',
+    KeyState: state,
+    ...(state === 'PendingDeletion' && entry.deletionDate !== undefined
+      ? { DeletionDate: entry.deletionDate }
+      : {}),
+    Origin: 'AWS_KMS',
+    KeyManager: 'CUSTOMER',
+    CustomerMasterKeySpec: spec?.keySpec ?? policy.type,
+    KeySpec: spec?.keySpec ?? policy.type,
+    ...(spec?.keyUsage === 'ENCRYPT_DECRYPT'
+      ? { EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] }
+      : {}),
+    ...(spec?.signingAlgorithm === undefined ? {} : { SigningAlgorithms: [spec.signingAlgorithm] }),
+    MultiRegion: false,
+  };
+}
+
+/** CreateKey: a transit key named by a fresh UUID (the key id), with the KMS entry beside it. */
+export async function createKey(
+  deps: KmsDeps,
+  input: { type: TransitKeyType; description: string | undefined; tags: KmsKeyEntry['tags'] },
+) {
+  const name = randomUUID();
+  try {
+    await deps.transit.createKey(name, { type: input.type });
+  } catch (err) {
+    throw kmsErrorOf(err);
+  }
+  const described = await deps.transit.describe(name);
+  if (described === undefined) throw kmsNotFound('the key was deleted as it was created');
+  await deps.store.setKeyEntry(name, {
+    keyCreated: described.policy.created_time,
+    ...(input.description === undefined ? {} : { description: input.description }),
+    ...(input.tags === undefined ? {} : { tags: input.tags }),
+  });
+  return { KeyMetadata: await keyMetadata(deps, described.policy) };
+}
