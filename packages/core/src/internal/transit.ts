@@ -23,6 +23,13 @@ export {
   type ExportType,
 } from '../kms/key-custody.js';
 export { exportKeyMaterial } from '../kms/key-export.js';
+export {
+  IMPORTABLE_KEY_TYPES,
+  importedKeyVersion,
+  newWrappingKey,
+  unwrapImportedKey,
+  WRAPPED_EPHEMERAL_KEY_BYTES,
+} from '../kms/key-import.js';
 export { assertNotRevoked, materialFingerprints } from '../kms/revoked-material.js';
 export { decodeBackup, encodeBackup, type TransitKeyBackup } from '../kms/transit-backup.js';
 export {
@@ -45,6 +52,7 @@ export {
   createKeyVersion,
   describeKey,
   planTrim,
+  rotatesItself,
   rotationDue,
   rotationDueByAge,
   type TransitKeyPolicy,

@@ -28,6 +28,7 @@ import { barrierView } from '../barrier/barrier-view.js';
 import { isServerError } from '../errors.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
 import { TRANSIT } from '../storage/layout.js';
+import { createTransitImports, type TransitImports } from './transit-imports.js';
 
 const POLICY = TRANSIT.policy;
 const VERSION = TRANSIT.key;
@@ -107,7 +108,7 @@ export interface TransitStoreOptions {
  * const key = await session.take(undefined);
  * ```
  */
-export interface TransitStore {
+export interface TransitStore extends TransitImports {
   /** The clock expiry and rotation are judged by (injectable for tests of time). */
   readonly now: () => Date;
   /** The key, ready for the synchronous operations, with versions `needed` loaded. */
@@ -371,7 +372,15 @@ export function createTransitStore(
     return versions;
   };
 
+  // BYOK (transit/wrapping_key, keys/:name/import[_version]): transit-imports.ts.
+  const imports = createTransitImports(storage, now, (name) => {
+    cache.delete(name);
+    forgetReservations(name);
+  });
+
   return {
+    ...imports,
+
     /** The clock expiry and rotation are judged by (injectable for tests of time). */
     now,
 
@@ -633,6 +642,7 @@ export function createTransitStore(
     clear(): void {
       cache.clear();
       reservations.clear();
+      imports.clearWrappingKey();
     },
   };
 }
