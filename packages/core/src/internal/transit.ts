@@ -30,6 +30,7 @@ export {
   unwrapImportedKey,
   WRAPPED_EPHEMERAL_KEY_BYTES,
 } from '../kms/key-import.js';
+export { type KeyMaterial, newKeyMaterialAsync } from '../kms/key-material.js';
 export { assertNotRevoked, materialFingerprints } from '../kms/revoked-material.js';
 export { decodeBackup, encodeBackup, type TransitKeyBackup } from '../kms/transit-backup.js';
 export {

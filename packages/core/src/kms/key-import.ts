@@ -1,16 +1,18 @@
 import {
   constants,
   createDecipheriv,
-  generateKeyPairSync,
+  generateKeyPair,
   type KeyObject,
   privateDecrypt,
   randomBytes,
 } from 'node:crypto';
+import { promisify } from 'node:util';
 import { CustosError } from '../errors/index.js';
 import { hasKeyPair, keyPairMaterial, parsePrivateKey, symmetricKeyBytes } from './key-material.js';
 import type { TransitKeyType } from './key-types.js';
 import type { TransitKeyVersion } from './transit-key.js';
 
+const generateKeyPairAsync = promisify(generateKeyPair);
 const invalid = (message: string) => new CustosError('ERR_INVALID_ARGUMENT', message);
 
 /**
@@ -52,11 +54,11 @@ export const IMPORTABLE_KEY_TYPES: readonly TransitKeyType[] = [
  *
  * @example
  * ```ts
- * const der = newWrappingKey(); // store it behind the barrier
+ * const der = await newWrappingKey(); // store it behind the barrier (made off the event loop)
  * ```
  */
-export function newWrappingKey(): Buffer {
-  const { privateKey } = generateKeyPairSync('rsa', {
+export async function newWrappingKey(): Promise<Buffer> {
+  const { privateKey } = await generateKeyPairAsync('rsa', {
     modulusLength: 4096,
     publicExponent: 0x10001,
   });

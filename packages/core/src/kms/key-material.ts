@@ -1,13 +1,17 @@
 import {
   createPrivateKey,
   createPublicKey,
+  generateKeyPair,
   generateKeyPairSync,
   type KeyObject,
   randomBytes,
   sign,
   verify,
 } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { TransitKeyType } from './key-types.js';
+
+const generateKeyPairAsync = promisify(generateKeyPair);
 
 /** How each type's key material is made: symmetric bytes, an RSA modulus, an EC curve. */
 type MaterialSpec =
@@ -181,4 +185,33 @@ export function newKeyMaterial(type: TransitKeyType): {
     case 'hmac':
       return {};
   }
+}
+
+/** The material {@link newKeyMaterial} returns. */
+export type KeyMaterial = ReturnType<typeof newKeyMaterial>;
+
+/**
+ * {@link newKeyMaterial} without blocking: key pairs are generated on libuv's thread pool (an
+ * RSA-4096 key takes seconds of CPU), so a server keeps answering meanwhile. The server makes
+ * material this way before it opens a storage transaction.
+ *
+ * @example
+ * ```ts
+ * const material = await newKeyMaterialAsync('rsa-4096');
+ * ```
+ */
+export async function newKeyMaterialAsync(type: TransitKeyType): Promise<KeyMaterial> {
+  const spec = SPECS[type];
+  if (spec.kind === 'rsa') {
+    const { privateKey } = await generateKeyPairAsync('rsa', {
+      modulusLength: spec.bits,
+      publicExponent: 0x10001,
+    });
+    return keyPairMaterial(type, privateKey);
+  }
+  if (spec.kind === 'ec') {
+    const { privateKey } = await generateKeyPairAsync('ec', { namedCurve: spec.curve });
+    return keyPairMaterial(type, privateKey);
+  }
+  return newKeyMaterial(type);
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CustosError } from '../errors/index.js';
 import { assertTransition, canEncrypt, effectiveState, type KeyState } from './key-lifecycle.js';
-import { newKeyMaterial } from './key-material.js';
+import { type KeyMaterial, newKeyMaterial } from './key-material.js';
 import {
   defaultPurpose,
   isKeyPurpose,
@@ -113,19 +113,23 @@ export function validateKeyName(name: unknown): string {
   return name;
 }
 
-/** Creates the material of one version. */
+/**
+ * Creates one version: `material` when it was made ahead (`newKeyMaterialAsync`, for a server
+ * that must not block), else new material now.
+ */
 export function createKeyVersion(
   type: TransitKeyType,
   version: number,
   now: Date,
+  material: KeyMaterial = newKeyMaterial(type),
 ): TransitKeyVersion {
-  const base = {
+  return {
     version,
     created_time: now.toISOString(),
     hmac_key: randomBytes(32).toString('base64'),
     encryptions: 0,
+    ...material,
   };
-  return { ...base, ...newKeyMaterial(type) };
 }
 
 /** Validates creation options and returns the new key's policy (latest version 1). */

@@ -87,7 +87,7 @@ export function createTransitImports(
       if (stored === undefined) {
         try {
           await storage.create(TRANSIT.wrappingKey, {
-            private_key: newWrappingKey().toString('base64'),
+            private_key: (await newWrappingKey()).toString('base64'),
           } satisfies StoredWrappingKey);
         } catch (err) {
           // Another request or node made it first: theirs is the one.

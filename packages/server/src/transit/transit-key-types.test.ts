@@ -425,6 +425,35 @@ describe.each(await storageKinds())('transit key types on %s', (kind) => {
     ]);
   });
 
+  it('keeps answering while an RSA-4096 key is made (key pairs are generated off the event loop)', async () => {
+    let done = false;
+    const creating = s
+      .request('POST', 'transit/keys/rsa4-busy', { body: { type: 'rsa-4096' } })
+      .finally(() => {
+        done = true;
+      });
+    let answered = 0;
+    while (!done) {
+      expect((await s.request('GET', 'sys/health')).status).toBe(200);
+      answered++;
+    }
+    expect((await creating).status).toBe(200);
+    // Generated on the event loop, the key would hold every other request until it is made.
+    expect(answered).toBeGreaterThanOrEqual(5);
+    const rotating = s.request('POST', 'transit/keys/rsa4-busy/rotate', { body: {} });
+    let rotated = false;
+    void rotating.finally(() => {
+      rotated = true;
+    });
+    let answeredDuringRotation = 0;
+    while (!rotated) {
+      await s.request('GET', 'sys/health');
+      answeredDuringRotation++;
+    }
+    expect((await rotating).body.data.latest_version).toBe(2);
+    expect(answeredDuringRotation).toBeGreaterThanOrEqual(5);
+  }, 120_000);
+
   it('refuses an unknown type, naming the ones there are', async () => {
     const refused = await s.request('POST', 'transit/keys/bad', { body: { type: 'rsa-1024' } });
     expect(refused.status).toBe(400);
