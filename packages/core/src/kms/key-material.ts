@@ -61,6 +61,20 @@ export function isRsaType(type: TransitKeyType): boolean {
 }
 
 /**
+ * A version's `name` in `keys/:name` reads, as Vault gives it: the curve for ECDSA (`P-384`), the
+ * type for the others (`rsa-2048`, `ed25519`).
+ *
+ * @example
+ * ```ts
+ * versionKeyName('ecdsa-p521'); // 'P-521'
+ * ```
+ */
+export function versionKeyName(type: TransitKeyType): string {
+  const spec = SPECS[type];
+  return spec.kind === 'ec' ? spec.curve : type;
+}
+
+/**
  * The public key in the form a version stores it and `keys/:name` shows it (as Vault): raw
  * base64 for ed25519, a PEM `PUBLIC KEY` (SPKI) for ECDSA and RSA.
  *

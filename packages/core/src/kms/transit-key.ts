@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CustosError } from '../errors/index.js';
 import { assertTransition, canEncrypt, effectiveState, type KeyState } from './key-lifecycle.js';
-import { type KeyMaterial, newKeyMaterial } from './key-material.js';
+import { type KeyMaterial, newKeyMaterial, versionKeyName } from './key-material.js';
 import {
   defaultPurpose,
   isKeyPurpose,
@@ -499,7 +499,11 @@ export function describeKey(
   for (const v of versions) {
     if (v.version < policy.min_decryption_version) continue;
     keys[String(v.version)] = support.signing
-      ? { creation_time: v.created_time, name: policy.type, public_key: v.public_key }
+      ? {
+          creation_time: v.created_time,
+          name: versionKeyName(policy.type),
+          public_key: v.public_key,
+        }
       : Math.floor(Date.parse(v.created_time) / 1000);
   }
   return {

@@ -92,6 +92,8 @@ describe.each(await storageKinds())('transit key types on %s', (kind) => {
     ] as const) {
       const data = (await s.request('GET', `transit/keys/${name}`)).body.data;
       expect(data).toMatchObject({ supports_signing: true, supports_encryption: false });
+      // Vault names an ECDSA version by its curve.
+      expect(data.keys['1'].name).toBe(`P-${name.slice(1)}`);
       expect(createPublicKey(data.keys['1'].public_key).asymmetricKeyDetails?.namedCurve).toBe(
         curve,
       );
