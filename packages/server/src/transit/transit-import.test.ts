@@ -18,7 +18,7 @@ import {
   verify as verifyNode,
 } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
+import { send, startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 
 const b64 = (bytes: Buffer | string) => Buffer.from(bytes).toString('base64');
 const PAYLOAD = Buffer.from('firmware 7.1 image digest');
@@ -416,6 +416,44 @@ describe.each(await storageKinds())('transit BYOK import on %s', (kind) => {
     });
     expect(again.status).toBe(400);
     expect((await keyOf('byok-fresh')).body.data.latest_version).toBe(1);
+  });
+
+  it('authorisation: reading the wrapping key and importing are capabilities of their own paths', async () => {
+    await s.policy('importer', {
+      'transit/wrapping_key': ['read'],
+      'transit/keys/+/import': ['update'],
+    });
+    await s.policy('reader', { 'transit/wrapping_key': ['read'] });
+    const importer = await s.token({ policies: ['importer'] });
+    const reader = await s.token({ policies: ['reader'] });
+    const body = () => ({
+      type: 'ecdsa-p384',
+      ciphertext: wrapForImport(
+        wrappingPem,
+        der(generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey),
+      ),
+    });
+    expect(
+      (await send(s.url, 'GET', 'transit/wrapping_key', { token: reader })).body.data.public_key,
+    ).toBe(wrappingPem);
+    expect(
+      (await send(s.url, 'POST', 'transit/keys/team-a/import', { token: reader, body: body() }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await send(s.url, 'POST', 'transit/keys/team-a/import', { token: importer, body: body() }))
+        .status,
+    ).toBe(204);
+    expect(
+      (
+        await send(s.url, 'POST', 'transit/keys/team-a/import_version', {
+          token: importer,
+          body: body(),
+        })
+      ).status,
+    ).toBe(403);
+    expect((await keyOf('team-a')).body.data.latest_version).toBe(1);
+    expect((await send(s.url, 'GET', 'transit/wrapping_key', { token: null })).status).toBe(403);
   });
 
   it('an imported key backs up and restores with its imported_key and allow_rotation', async () => {
