@@ -17,6 +17,9 @@ import {
   sign as signNode,
   verify as verifyNode,
 } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send, startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 
@@ -40,14 +43,19 @@ function wrapForImport(wrappingPem: string, target: Buffer, oaepHash = 'sha256')
 describe.each(await storageKinds())('transit BYOK import on %s', (kind) => {
   let s: TestServer;
   let wrappingPem: string;
+  let dir: string;
+  let auditFile: string;
   beforeAll(async () => {
-    s = await startTestServer(kind);
+    dir = await mkdtemp(join(tmpdir(), 'custos-byok-'));
+    auditFile = join(dir, 'audit.log');
+    s = await startTestServer(kind, { audit: [{ type: 'file', path: auditFile, name: 'file' }] });
     const read = await s.request('GET', 'transit/wrapping_key');
     expect(read.status).toBe(200);
     wrappingPem = read.body.data.public_key;
   }, 60_000);
   afterAll(async () => {
     await s.close();
+    await rm(dir, { recursive: true, force: true });
   });
 
   const importKey = (name: string, body: Record<string, unknown>) =>
@@ -416,6 +424,33 @@ describe.each(await storageKinds())('transit BYOK import on %s', (kind) => {
     });
     expect(again.status).toBe(400);
     expect((await keyOf('byok-fresh')).body.data.latest_version).toBe(1);
+  });
+
+  it('an imported key’s material never shows: not in answers, refusals or the audit log (planted canary)', async () => {
+    const canary = Buffer.from(`byok-canary-${randomBytes(10).toString('hex')}`); // 32 bytes
+    expect(canary).toHaveLength(32);
+    const forms = [
+      canary.toString('utf8'),
+      canary.toString('hex'),
+      canary.toString('base64'),
+      canary.toString('base64url'),
+    ];
+    const accepted = wrapForImport(wrappingPem, canary);
+    const refusedBody = wrapForImport(wrappingPem, canary.subarray(0, 24));
+    const answers = [
+      await importKey('byok-canary', { ciphertext: accepted }),
+      await importKey('byok-canary-short', { ciphertext: refusedBody }),
+      await importKey('byok-canary', { ciphertext: accepted }),
+      await keyOf('byok-canary'),
+      await s.request('POST', 'transit/encrypt/byok-canary', { body: { plaintext: b64('x') } }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([204, 400, 400, 200, 200]);
+    const audit = await readFile(auditFile, 'utf8');
+    expect(audit).toContain('transit/keys/byok-canary/import');
+    for (const text of [...answers.map((a) => a.text), audit]) {
+      for (const form of [...forms, accepted.slice(0, 60), refusedBody.slice(0, 60)])
+        expect(text).not.toContain(form);
+    }
   });
 
   it('authorisation: reading the wrapping key and importing are capabilities of their own paths', async () => {
