@@ -144,6 +144,36 @@ describe.each(await storageKinds())('transit key types on %s', (kind) => {
     });
   });
 
+  it('rsa-*: padding_scheme oaep is accepted, anything else refused (no silent OAEP for a PKCS#1 v1.5 reader)', async () => {
+    const ok = await encrypt('rsa2', Buffer.from('x'), { padding_scheme: 'oaep' });
+    expect(ok.status).toBe(200);
+    const expected = {
+      status: 400,
+      body: { errors: ['unsupported padding_scheme; custos encrypts with RSA keys by oaep only'] },
+    };
+    expect(await encrypt('rsa2', Buffer.from('x'), { padding_scheme: 'pkcs1v15' })).toMatchObject(
+      expected,
+    );
+    expect(
+      await encrypt('rsa2', Buffer.from('x'), {
+        batch_input: [{ plaintext: b64('a') }, { plaintext: b64('b'), padding_scheme: 'pkcs1v15' }],
+      }),
+    ).toMatchObject(expected);
+    expect(
+      await decrypt('rsa2', ok.body.data.ciphertext, { padding_scheme: 'pkcs1v15' }),
+    ).toMatchObject(expected);
+    expect(
+      await s.request('POST', 'transit/rewrap/rsa2', {
+        body: { ciphertext: ok.body.data.ciphertext, padding_scheme: 'PKCS1v15' },
+      }),
+    ).toMatchObject(expected);
+    expect(
+      await s.request('POST', 'transit/datakey/wrapped/rsa2', {
+        body: { padding_scheme: 'pkcs1v15' },
+      }),
+    ).toMatchObject(expected);
+  });
+
   it('rsa-*: a changed ciphertext never decrypts (one message whatever changed)', async () => {
     const ciphertext = (await encrypt('rsa2', Buffer.from('pin 1234'))).body.data.ciphertext;
     const bytes = bodyOf(ciphertext);
