@@ -531,7 +531,10 @@ export function describeKey(
     supports_derivation: support.derivation,
     supports_signing: support.signing,
     imported_key: policy.imported_key === true,
-    ...(policy.imported_key === true ? { allow_rotation: policy.allow_rotation === true } : {}),
+    // As Vault: only on imported keys.
+    ...(policy.imported_key === true
+      ? { imported_key_allow_rotation: policy.allow_rotation === true }
+      : {}),
     // Beyond Vault: the lifecycle (seed 001).
     purpose: policy.purpose,
     state: effectiveState(policy.state, policy.expires_at, nowMs),

@@ -81,7 +81,7 @@ describe.each(await storageKinds())('transit BYOK import on %s', (kind) => {
     expect(described).toMatchObject({
       type: 'rsa-2048',
       imported_key: true,
-      allow_rotation: false,
+      imported_key_allow_rotation: false,
       latest_version: 1,
     });
     expect(described.keys['1'].public_key).toBe(
@@ -253,7 +253,7 @@ describe.each(await storageKinds())('transit BYOK import on %s', (kind) => {
     expect(rotated.body.data).toMatchObject({
       latest_version: 2,
       imported_key: true,
-      allow_rotation: true,
+      imported_key_allow_rotation: true,
     });
 
     // import_version is for imported keys only, and for keys that exist.
@@ -506,7 +506,11 @@ describe.each(await storageKinds())('transit BYOK import on %s', (kind) => {
       (await s.request('POST', 'transit/restore/byok-backup-copy', { body: { backup } })).status,
     ).toBe(204);
     const copy = (await keyOf('byok-backup-copy')).body.data;
-    expect(copy).toMatchObject({ imported_key: true, allow_rotation: false, type: 'rsa-3072' });
+    expect(copy).toMatchObject({
+      imported_key: true,
+      imported_key_allow_rotation: false,
+      type: 'rsa-3072',
+    });
     expect(
       (await s.request('POST', 'transit/keys/byok-backup-copy/rotate', { body: {} })).status,
     ).toBe(400);
