@@ -153,7 +153,7 @@ describe('key material of the new types', () => {
       ['SHA256', 'sha256'],
       ['Sha384', 'sha384'],
       ['SHA512', 'sha512'],
-    ]) {
+    ] as const) {
       expect(unwrapImportedKey(wrapping.privateKey, wrap(target, hash), name)).toEqual(target);
     }
     expect(() => unwrapImportedKey(wrapping.privateKey, wrap(target, 'sha1'))).toThrow(
