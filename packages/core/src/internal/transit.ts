@@ -28,7 +28,6 @@ export {
   importedKeyVersion,
   newWrappingKey,
   unwrapImportedKey,
-  WRAPPED_EPHEMERAL_KEY_BYTES,
 } from '../kms/key-import.js';
 export { type KeyMaterial, newKeyMaterialAsync } from '../kms/key-material.js';
 export { assertNotRevoked, materialFingerprints } from '../kms/revoked-material.js';

@@ -15,7 +15,7 @@ import { CustosError, DecryptionFailed, KeyDisabled } from '../errors/index.js';
 import { noncePool } from '../lib/random-pool.js';
 import { formatVersioned, parseVersioned } from './ciphertext.js';
 import { canDecrypt, canEncrypt, effectiveState } from './key-lifecycle.js';
-import { symmetricKeyBytes } from './key-material.js';
+import { isRsaType, symmetricKeyBytes } from './key-material.js';
 import { keyTypeSupport } from './key-types.js';
 import { type TransitCipherKey, transitCipherKey } from './transit-ciphers.js';
 import type { TransitKeyPolicy, TransitKeyVersion } from './transit-key.js';
@@ -381,7 +381,7 @@ function signatureParameters(view: TransitKeyView, options: SignatureOptions): S
   const marshaling = options.marshalingAlgorithm ?? 'asn1';
   if (marshaling !== 'asn1' && marshaling !== 'jws') throw invalidMarshaling();
   const urlSafe = marshaling === 'jws';
-  const rsa = type.startsWith('rsa-');
+  const rsa = isRsaType(type);
   if (!rsa && (options.signatureAlgorithm !== undefined || options.saltLength !== undefined))
     throw invalid(`signature_algorithm and salt_length apply to RSA keys only, not ${type}`);
   if (type === 'ed25519') return { digest: null, urlSafe, keyInput: (key) => key };

@@ -57,7 +57,6 @@ export function rsaOaepDecrypt(privateKey: KeyObject, body: Buffer): Buffer {
 
 /** RSA signature schemes, with Vault's names. */
 export const RSA_SIGNATURE_ALGORITHMS = ['pss', 'pkcs1v15'] as const;
-export type RsaSignatureAlgorithm = (typeof RSA_SIGNATURE_ALGORITHMS)[number];
 
 /** The most salt PSS can take under `key` and a hash of `hashBytes` bytes. */
 function maxSaltLength(key: KeyObject, hashBytes: number): number {
