@@ -24,6 +24,8 @@ async function api(
 
 async function measure(server: ServerProcess): Promise<Measurement[]> {
   await api(server, 'transit/keys/bench', {});
+  await api(server, 'transit/keys/bench-rsa', { type: 'rsa-2048' });
+  await api(server, 'transit/keys/bench-p384', { type: 'ecdsa-p384' });
   const value = b64('x'.repeat(32));
   const one = (await api(server, 'transit/encrypt/bench', { plaintext: value })).data
     .ciphertext as string;
@@ -74,6 +76,17 @@ async function measure(server: ServerProcess): Promise<Measurement[]> {
       'transit decrypt, batch of 100 (requests/s)',
       '/v1/transit/decrypt/bench',
       batchCipher,
+    ),
+    // Signatures cost the key's arithmetic, not the route: these show how much.
+    await post(
+      'transit sign, rsa-2048 (PSS, SHA-256)',
+      '/v1/transit/sign/bench-rsa',
+      JSON.stringify({ input: value }),
+    ),
+    await post(
+      'transit sign, ecdsa-p384 (SHA-256)',
+      '/v1/transit/sign/bench-p384',
+      JSON.stringify({ input: value }),
     ),
   ];
 }

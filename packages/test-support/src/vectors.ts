@@ -112,7 +112,11 @@ export interface BlindIndexVectorFile {
   readonly blindIndexes: readonly BlindIndexVector[];
 }
 
-/** `vectors/transit-v1.json`: `vault:v<N>:` values of LocalKms and the server's transit. */
+/**
+ * `vectors/transit-v1.json`: `vault:v<N>:` values of LocalKms and the server's transit; and
+ * `vectors/transit-key-types-v1.json` in the same shape, for the key types added after it
+ * (aes128-gcm96, ecdsa-p384, ecdsa-p521, rsa-2048, rsa-4096).
+ */
 export interface TransitVectorFile {
   readonly description: string;
   /** A custos KMS file (`custos.kms.v1`): one transit backup per key. */
@@ -149,9 +153,13 @@ export interface TransitSignatureVector {
   readonly input: string;
   readonly hashAlgorithm?: string;
   readonly marshalingAlgorithm: 'asn1' | 'jws';
+  /** RSA only (`transit-key-types-v1.json`): `pss` or `pkcs1v15`. */
+  readonly signatureAlgorithm?: 'pss' | 'pkcs1v15';
+  /** RSA PSS only: the `salt_length` signed with (`auto`, `hash` or bytes). */
+  readonly saltLength?: 'auto' | 'hash' | number;
   readonly keyVersion: number;
   readonly signature: string;
-  /** Ed25519 signatures are deterministic: signing again gives this signature. */
+  /** Ed25519 and RSA PKCS#1 v1.5 signatures are deterministic: signing again gives this one. */
   readonly deterministic: boolean;
 }
 

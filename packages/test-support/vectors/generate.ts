@@ -412,6 +412,100 @@ async function transitVectors(): Promise<TransitVectorFile> {
   };
 }
 
+/** The key types added after `transit-v1.json`: AES-128-GCM, RSA (OAEP, PSS, PKCS#1 v1.5), P-384, P-521. */
+async function transitKeyTypeVectors(): Promise<TransitVectorFile> {
+  const kms = new LocalKms({ now });
+  const backup = { exportable: true, allowPlaintextBackup: true } as const;
+  kms.createKey('aes128', { ...backup, type: 'aes128-gcm96' });
+  kms.createKey('aes128-convergent', {
+    ...backup,
+    type: 'aes128-gcm96',
+    derived: true,
+    convergentEncryption: true,
+  });
+  kms.createKey('rsa2048', { ...backup, type: 'rsa-2048' });
+  kms.createKey('rsa4096', { ...backup, type: 'rsa-4096' });
+  kms.createKey('p384', { ...backup, type: 'ecdsa-p384' });
+  kms.createKey('p521', { ...backup, type: 'ecdsa-p521' });
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const ciphertexts: TransitCiphertextVector[] = [];
+  const signatures: TransitSignatureVector[] = [];
+  const encrypt = (key: string, plaintext: string, context?: string, associatedData?: string) => {
+    const { ciphertext, keyVersion } = kms.encrypt(key, Buffer.from(plaintext, 'base64'), {
+      ...(context === undefined ? {} : { context: Buffer.from(context, 'base64') }),
+      ...(associatedData === undefined
+        ? {}
+        : { associatedData: Buffer.from(associatedData, 'base64') }),
+    });
+    ciphertexts.push({
+      name: `${key} v${keyVersion}${context === undefined ? '' : ', context'}${associatedData === undefined ? '' : ', associated data'}: ${Buffer.from(plaintext, 'base64').length} bytes`,
+      key,
+      plaintext,
+      ...(context === undefined ? {} : { context }),
+      ...(associatedData === undefined ? {} : { associatedData }),
+      ciphertext,
+      deterministic: key === 'aes128-convergent',
+    });
+  };
+  type Signing = Pick<
+    TransitSignatureVector,
+    'hashAlgorithm' | 'signatureAlgorithm' | 'saltLength'
+  >;
+  const signWith = (key: string, options: Signing) => {
+    const input = b64(`sign me with ${key}`);
+    for (const marshalingAlgorithm of ['asn1', 'jws'] as const) {
+      const { signature, keyVersion } = kms.sign(key, Buffer.from(input, 'base64'), {
+        marshalingAlgorithm,
+        ...options,
+      });
+      signatures.push({
+        name: `${key} v${keyVersion} ${[options.signatureAlgorithm, options.hashAlgorithm, options.saltLength === undefined ? undefined : `salt ${options.saltLength}`].filter((x) => x !== undefined).join(' ') || 'defaults'} ${marshalingAlgorithm}`,
+        key,
+        input,
+        ...options,
+        marshalingAlgorithm,
+        keyVersion,
+        signature,
+        deterministic: options.signatureAlgorithm === 'pkcs1v15',
+      });
+    }
+  };
+  const round = () => {
+    encrypt('aes128', b64('the quick brown fox'));
+    encrypt('aes128', '', undefined, b64('row 1'));
+    encrypt('aes128', ALL_BYTES.toString('base64'), undefined, b64('binary'));
+    encrypt('aes128-convergent', b64('4111 1111 1111 1111'), b64('tenant-acme'));
+    encrypt('aes128-convergent', b64('4111 1111 1111 1111'), b64('tenant-acme'), b64('card'));
+    encrypt('rsa2048', b64('a 32-byte data key, or near it..'));
+    encrypt('rsa2048', ALL_BYTES.subarray(0, 190).toString('base64'));
+    encrypt('rsa4096', b64('rsa-4096 plaintext'));
+    signWith('rsa2048', {});
+    signWith('rsa2048', {
+      signatureAlgorithm: 'pss',
+      hashAlgorithm: 'sha2-512',
+      saltLength: 'hash',
+    });
+    signWith('rsa2048', { signatureAlgorithm: 'pss', saltLength: 20 });
+    signWith('rsa2048', { signatureAlgorithm: 'pkcs1v15' });
+    signWith('rsa4096', { signatureAlgorithm: 'pkcs1v15', hashAlgorithm: 'sha2-384' });
+    signWith('rsa4096', { signatureAlgorithm: 'pss' });
+    signWith('p384', {});
+    signWith('p384', { hashAlgorithm: 'sha2-384' });
+    signWith('p521', { hashAlgorithm: 'sha2-512' });
+  };
+  round();
+  for (const key of kms.listKeys()) kms.rotate(key);
+  round();
+  return {
+    description:
+      'Transit values (vault:v<N>:) of the key types added after transit-v1.json, from LocalKms: every key restored from its backup must decrypt, verify and recompute these, forever. Never regenerate; see README.md.',
+    kmsFile: { format: 'custos.kms.v1', keys: kms.listKeys().map((name) => kms.backup(name)) },
+    ciphertexts,
+    hmacs: [],
+    signatures,
+  };
+}
+
 async function barrierVectors(): Promise<BarrierVectorFile> {
   const { rootKey, keyShares } = await createRootKey(3, 2);
   const keyring = new Keyring({ now });
@@ -460,3 +554,4 @@ await writeOnce('fields-v1.json', fieldVectors);
 await writeOnce('blind-index-v2.json', blindIndexKeyVectors);
 await writeOnce('transit-v1.json', transitVectors);
 await writeOnce('barrier-v1.json', barrierVectors);
+await writeOnce('transit-key-types-v1.json', transitKeyTypeVectors);

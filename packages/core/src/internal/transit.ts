@@ -23,7 +23,14 @@ export {
   type ExportType,
 } from '../kms/key-custody.js';
 export { exportKeyMaterial } from '../kms/key-export.js';
+export {
+  IMPORTABLE_KEY_TYPES,
+  importedKeyVersion,
+  newWrappingKey,
+  unwrapImportedKey,
+} from '../kms/key-import.js';
 export { effectiveState } from '../kms/key-lifecycle.js';
+export { type KeyMaterial, newKeyMaterialAsync } from '../kms/key-material.js';
 export { assertNotRevoked, materialFingerprints } from '../kms/revoked-material.js';
 export { decodeBackup, encodeBackup, type TransitKeyBackup } from '../kms/transit-backup.js';
 export {
@@ -46,6 +53,7 @@ export {
   createKeyVersion,
   describeKey,
   planTrim,
+  rotatesItself,
   rotationDue,
   rotationDueByAge,
   type TransitKeyPolicy,

@@ -1,6 +1,6 @@
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { KEY_STATES } from './key-lifecycle.js';
+import { hasKeyPair, parsePrivateKey, publicFormOf, symmetricKeyBytes } from './key-material.js';
 import { KEY_PURPOSES, keyTypeSupport, purposesOf, TRANSIT_KEY_TYPES } from './key-types.js';
 import { MIN_AUTO_ROTATE_SECONDS, validateKeyName } from './transit-key.js';
 
@@ -74,6 +74,8 @@ const policySchema = z
     rotate_after_encryptions: int(1, 2 ** 32),
     created_time: time,
     updated_time: time,
+    imported_key: bool.optional(),
+    allow_rotation: bool.optional(),
   })
   .superRefine((p, ctx) => {
     const issue = (field: string, message: string) =>
@@ -101,12 +103,14 @@ const policySchema = z
       p.state !== 'pending_deletion'
     )
       issue('revoked_time', `a revoked key cannot be ${p.state} (revocation is final)`);
+    if (p.allow_rotation !== undefined && p.imported_key !== true)
+      issue('allow_rotation', 'belongs to imported keys only');
   });
 
 const versionSchema = z.strictObject({
   version: int(1),
   created_time: time,
-  key: material(32).optional(),
+  key: material().optional(),
   hmac_key: material(32),
   private_key: material().optional(),
   public_key: z.string(shouldBe('must be a string')).optional(),
@@ -116,44 +120,26 @@ const versionSchema = z.strictObject({
 type Policy = z.infer<typeof policySchema>;
 type Version = z.infer<typeof versionSchema>;
 
-/** The public key in the form a version stores it (see `createKeyVersion`). */
-function publicFormOf(type: 'ed25519' | 'ecdsa-p256', privateKey: KeyObject): string {
-  const publicKey = createPublicKey(privateKey);
-  return type === 'ed25519'
-    ? Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url').toString('base64')
-    : publicKey.export({ type: 'spki', format: 'pem' }).toString();
-}
-
-/** Checks that the signing material parses as the key type's and matches its public key. */
-function signingProblem(type: 'ed25519' | 'ecdsa-p256', v: Version): [string, string] | undefined {
+/** Checks that the key pair parses as the key type's and matches its public key. */
+function keyPairProblem(type: Policy['type'], v: Version): [string, string] | undefined {
   if (v.private_key === undefined) return ['private_key', `is missing (type ${type} needs it)`];
-  let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey({
-      key: Buffer.from(v.private_key, 'base64'),
-      format: 'der',
-      type: 'pkcs8',
-    });
-  } catch {
-    return ['private_key', `is not a PKCS#8 ${type} private key`];
-  }
-  const fits =
-    type === 'ed25519'
-      ? privateKey.asymmetricKeyType === 'ed25519'
-      : privateKey.asymmetricKeyType === 'ec' &&
-        privateKey.asymmetricKeyDetails?.namedCurve === 'prime256v1';
-  if (!fits) return ['private_key', `is not a PKCS#8 ${type} private key`];
-  if (v.public_key !== publicFormOf(type, privateKey))
+  const parsed = parsePrivateKey(type, Buffer.from(v.private_key, 'base64'));
+  if (typeof parsed === 'string') return ['private_key', parsed];
+  if (v.public_key !== publicFormOf(type, parsed))
     return ['public_key', 'does not belong to private_key'];
   return undefined;
 }
 
 /** The material fields a version of `type` must have and must not have. */
 function materialProblem(type: Policy['type'], v: Version): [string, string] | undefined {
-  const symmetric = type === 'aes256-gcm96' || type === 'chacha20-poly1305';
-  if (symmetric && v.key === undefined) return ['key', `is missing (type ${type} needs it)`];
-  if (!symmetric && v.key !== undefined) return ['key', `does not belong in a key of type ${type}`];
-  if (type === 'ed25519' || type === 'ecdsa-p256') return signingProblem(type, v);
+  const bytes = symmetricKeyBytes(type);
+  if (bytes !== undefined && v.key === undefined)
+    return ['key', `is missing (type ${type} needs it)`];
+  if (bytes === undefined && v.key !== undefined)
+    return ['key', `does not belong in a key of type ${type}`];
+  if (v.key !== undefined && Buffer.from(v.key, 'base64').length !== bytes)
+    return ['key', `must hold ${bytes} bytes`];
+  if (hasKeyPair(type)) return keyPairProblem(type, v);
   if (v.private_key !== undefined)
     return ['private_key', `does not belong in a key of type ${type}`];
   if (v.public_key !== undefined) return ['public_key', `does not belong in a key of type ${type}`];

@@ -1,5 +1,6 @@
 import { CustosError } from '../errors/index.js';
 import { assertExportAllowed, type ExportType } from './key-custody.js';
+import { keyTypeSupport } from './key-types.js';
 import type { TransitKeyPolicy, TransitKeyVersion } from './transit-key.js';
 
 const invalid = (message: string) => new CustosError('ERR_INVALID_ARGUMENT', message);
@@ -12,7 +13,8 @@ function requestedVersion(policy: TransitKeyPolicy, version: string): number {
 }
 
 const MATERIAL: Readonly<Record<ExportType, (v: TransitKeyVersion) => string | undefined>> = {
-  'encryption-key': (v) => v.key,
+  // An RSA key encrypts with its key pair: its encryption key is its private key (as Vault).
+  'encryption-key': (v) => v.key ?? v.private_key,
   'hmac-key': (v) => v.hmac_key,
   'signing-key': (v) => v.private_key,
   'public-key': (v) => v.public_key,
@@ -53,7 +55,10 @@ export function exportKeyMaterial(
   }
   const keys: Record<string, string> = {};
   for (const v of released) {
-    const material = MATERIAL[type](v);
+    const material =
+      type === 'encryption-key' && !keyTypeSupport[policy.type].encryption
+        ? undefined
+        : MATERIAL[type](v);
     if (material === undefined) throw invalid(`key type ${policy.type} has no ${type}`);
     keys[String(v.version)] = material;
   }

@@ -12,6 +12,12 @@ export const TRANSIT_KEY_TYPES = [
   'ed25519',
   'ecdsa-p256',
   'hmac',
+  'aes128-gcm96',
+  'ecdsa-p384',
+  'ecdsa-p521',
+  'rsa-2048',
+  'rsa-3072',
+  'rsa-4096',
 ] as const;
 
 /**
@@ -67,7 +73,16 @@ export const keyTypeSupport: Readonly<Record<TransitKeyType, KeyTypeSupport>> = 
   ed25519: { encryption: false, signing: true, derivation: false, hmacOnly: false },
   'ecdsa-p256': { encryption: false, signing: true, derivation: false, hmacOnly: false },
   hmac: { encryption: false, signing: false, derivation: false, hmacOnly: true },
+  'aes128-gcm96': { encryption: true, signing: false, derivation: true, hmacOnly: false },
+  'ecdsa-p384': { encryption: false, signing: true, derivation: false, hmacOnly: false },
+  'ecdsa-p521': { encryption: false, signing: true, derivation: false, hmacOnly: false },
+  // RSA keys encrypt (OAEP) and sign (PSS, PKCS#1 v1.5), as in Vault.
+  'rsa-2048': { encryption: true, signing: true, derivation: false, hmacOnly: false },
+  'rsa-3072': { encryption: true, signing: true, derivation: false, hmacOnly: false },
+  'rsa-4096': { encryption: true, signing: true, derivation: false, hmacOnly: false },
 };
+
+const RSA_PURPOSES = ['encryption', 'signing', 'jwt', 'database', 'backup'] as const;
 
 /** Purposes a type may serve. */
 export const purposesOf: Readonly<Record<TransitKeyType, readonly KeyPurpose[]>> = {
@@ -76,6 +91,12 @@ export const purposesOf: Readonly<Record<TransitKeyType, readonly KeyPurpose[]>>
   ed25519: ['signing', 'jwt'],
   'ecdsa-p256': ['signing', 'jwt'],
   hmac: ['api_key', 'jwt'],
+  'aes128-gcm96': ['encryption', 'database', 'backup'],
+  'ecdsa-p384': ['signing', 'jwt'],
+  'ecdsa-p521': ['signing', 'jwt'],
+  'rsa-2048': RSA_PURPOSES,
+  'rsa-3072': RSA_PURPOSES,
+  'rsa-4096': RSA_PURPOSES,
 };
 
 /** The default purpose of a type. */

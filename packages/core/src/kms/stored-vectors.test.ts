@@ -1,7 +1,8 @@
 /**
- * Stored known-answer vectors of transit values (`transit-v1.json` in
- * `packages/test-support/vectors/`, written once by its `generate.ts`): a KMS file of an earlier
- * build opens, and its keys decrypt, verify and recompute the `vault:v<N>:` values that build made.
+ * Stored known-answer vectors of transit values (`transit-v1.json` and, for the key types added
+ * after it, `transit-key-types-v1.json` in `packages/test-support/vectors/`, written once by its
+ * `generate.ts`): a KMS file of an earlier build opens, and its keys decrypt, verify and recompute
+ * the `vault:v<N>:` values that build made.
  * The server's transit reads the same file through `transit/restore`
  * (`packages/server/src/transit/stored-vectors.test.ts`).
  */
@@ -12,30 +13,37 @@ import { readVectorFile, type TransitVectorFile } from '@custos/test-support/vec
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKms } from './index.js';
 
-const file = readVectorFile<TransitVectorFile>('transit-v1.json');
 const b64 = (value: string | undefined) =>
   value === undefined ? undefined : Buffer.from(value, 'base64');
 const versionOf = (value: string) => Number(/^vault:v(\d+):/.exec(value)?.[1]);
 
-let dir: string;
-let kms: LocalKms;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'custos-transit-vectors-'));
-  const path = join(dir, 'kms.json');
-  await writeFile(path, JSON.stringify(file.kmsFile));
-  await chmod(path, 0o600);
-  kms = await LocalKms.open(path);
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+/** Each file with the keys its KMS file holds. */
+const FILES = [
+  ['transit-v1.json', ['aes', 'chacha', 'convergent', 'derived', 'ec', 'ed']],
+  [
+    'transit-key-types-v1.json',
+    ['aes128', 'aes128-convergent', 'p384', 'p521', 'rsa2048', 'rsa4096'],
+  ],
+] as const;
 
-describe('stored transit vectors on LocalKms', () => {
-  it('the KMS file holds every key, and the vectors span key types and versions', () => {
-    expect(kms.listKeys()).toEqual(['aes', 'chacha', 'convergent', 'derived', 'ec', 'ed']);
-    expect(new Set(file.ciphertexts.map((v) => versionOf(v.ciphertext)))).toEqual(
-      new Set([1, 2, 3]),
-    );
+describe.each(FILES)('stored transit vectors of %s on LocalKms', (fileName, keys) => {
+  const file = readVectorFile<TransitVectorFile>(fileName);
+  let dir: string;
+  let kms: LocalKms;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custos-transit-vectors-'));
+    const path = join(dir, 'kms.json');
+    await writeFile(path, JSON.stringify(file.kmsFile));
+    await chmod(path, 0o600);
+    kms = await LocalKms.open(path);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the KMS file holds every key, and the vectors span versions', () => {
+    expect(kms.listKeys()).toEqual(keys);
+    expect(new Set(file.ciphertexts.map((v) => versionOf(v.ciphertext))).size).toBeGreaterThan(1);
     expect(file.ciphertexts.some((v) => v.associatedData !== undefined)).toBe(true);
     expect(file.ciphertexts.some((v) => v.context !== undefined)).toBe(true);
   });
@@ -72,6 +80,8 @@ describe('stored transit vectors on LocalKms', () => {
       const options = {
         marshalingAlgorithm: v.marshalingAlgorithm,
         ...(v.hashAlgorithm === undefined ? {} : { hashAlgorithm: v.hashAlgorithm }),
+        ...(v.signatureAlgorithm === undefined ? {} : { signatureAlgorithm: v.signatureAlgorithm }),
+        ...(v.saltLength === undefined ? {} : { saltLength: v.saltLength }),
       };
       expect(kms.verify(v.key, input, v.signature, options)).toBe(true);
       expect(kms.verify(v.key, Buffer.from('something else'), v.signature, options)).toBe(false);

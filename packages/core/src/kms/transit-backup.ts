@@ -52,7 +52,8 @@ export function decodeBackup(blob: unknown): TransitKeyBackup {
   if (!result.success) return fail(describeIssue(result.error.issues[0] as z.core.$ZodIssue));
   const { policy, versions } = result.data;
   return {
-    policy: { ...policy, revoked_time: policy.revoked_time ?? null },
+    // Absent optional fields stay absent (zod adds no undefined keys).
+    policy: { ...policy, revoked_time: policy.revoked_time ?? null } as TransitKeyPolicy,
     // Absent optional fields stay absent (zod adds no undefined keys).
     versions: versions as TransitKeyVersion[],
   };

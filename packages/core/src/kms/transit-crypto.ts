@@ -5,18 +5,21 @@ import {
   createSecretKey,
   type KeyObject,
   randomBytes,
+  type SigningOptions,
   sign,
   timingSafeEqual,
   verify,
 } from 'node:crypto';
-import { type AeadKey, createAeadKey, open, seal } from '../crypto/aead.js';
 import { DerivedKeyCache } from '../crypto/hkdf.js';
 import { CustosError, DecryptionFailed, KeyDisabled } from '../errors/index.js';
 import { noncePool } from '../lib/random-pool.js';
 import { formatVersioned, parseVersioned } from './ciphertext.js';
 import { canDecrypt, canEncrypt, effectiveState } from './key-lifecycle.js';
+import { isRsaType, symmetricKeyBytes } from './key-material.js';
 import { keyTypeSupport } from './key-types.js';
+import { type TransitCipherKey, transitCipherKey } from './transit-ciphers.js';
 import type { TransitKeyPolicy, TransitKeyVersion } from './transit-key.js';
+import { rsaOaepDecrypt, rsaOaepEncrypt, rsaSignatureKey } from './transit-rsa.js';
 
 /** A key as the operations see it: its policy and a lookup of its versions. */
 export interface TransitKeyView {
@@ -33,14 +36,15 @@ const MISSING_CONTEXT =
   "missing 'context' for key derivation; the key was created using a derived key, which means additional, per-request information must be included in order to perform operations with the key";
 
 interface Prepared {
-  aead?: AeadKey;
+  cipher?: TransitCipherKey;
   hmac: KeyObject;
   privateKey?: KeyObject;
   publicKey?: KeyObject;
 }
 
 const prepared = new WeakMap<TransitKeyVersion, Prepared>();
-const derivedKeys = new DerivedKeyCache<AeadKey>(4096);
+const derivedKeys = new DerivedKeyCache<TransitCipherKey>(4096);
+const nonceKeys = new DerivedKeyCache<KeyObject>(4096);
 const CONVERGENT_INFO = 'custos/transit/convergent-nonce/v1';
 
 const invalid = (message: string) => new CustosError('ERR_INVALID_ARGUMENT', message);
@@ -50,12 +54,7 @@ function prepare(policy: TransitKeyPolicy, v: TransitKeyVersion): Prepared {
   let p = prepared.get(v);
   if (p === undefined) {
     p = { hmac: createSecretKey(Buffer.from(v.hmac_key, 'base64')) };
-    if (v.key !== undefined) {
-      p.aead = createAeadKey(
-        policy.type === 'chacha20-poly1305' ? 'chacha20-poly1305' : 'aes-256-gcm',
-        Buffer.from(v.key, 'base64'),
-      );
-    }
+    if (v.key !== undefined) p.cipher = transitCipherKey(policy.type, Buffer.from(v.key, 'base64'));
     if (v.private_key !== undefined) {
       p.privateKey = createPrivateKey({
         key: Buffer.from(v.private_key, 'base64'),
@@ -104,19 +103,42 @@ function checkDecryptionVersion(policy: TransitKeyPolicy, version: number): void
   if (version < policy.min_decryption_version) throw new KeyDisabled(VERSION_TOO_OLD_MESSAGE);
 }
 
-function aeadKey(view: TransitKeyView, v: TransitKeyVersion, context: Buffer | undefined): AeadKey {
+function cipherKey(
+  view: TransitKeyView,
+  v: TransitKeyVersion,
+  context: Buffer | undefined,
+): TransitCipherKey {
   const { policy } = view;
-  const base = prepare(policy, v).aead;
+  const base = prepare(policy, v).cipher;
   if (base === undefined) throw invalid(`key type ${policy.type} does not support encryption`);
   if (!policy.derived) {
-    if (context !== undefined && context.length > 0)
-      throw invalid('key was not created as a derived key, but a context was provided');
+    assertNoContext(context);
     return base;
   }
   if (context === undefined || context.length === 0) throw invalid(MISSING_CONTEXT);
-  return derivedKeys.derive(base.keyObject, context, {}, (bytes) =>
-    createAeadKey(base.algorithm, bytes),
+  return derivedKeys.derive(
+    base.keyObject,
+    context,
+    { length: symmetricKeyBytes(policy.type) ?? 32 },
+    (bytes) => transitCipherKey(policy.type, bytes),
   );
+}
+
+function assertNoContext(context: Buffer | undefined): void {
+  if (context !== undefined && context.length > 0)
+    throw invalid('key was not created as a derived key, but a context was provided');
+}
+
+/** The key pair of an RSA version, for encryption (RSA keys are never derived). */
+function rsaKeys(
+  view: TransitKeyView,
+  v: TransitKeyVersion,
+  input: { context?: Buffer; associatedData?: Buffer },
+): Prepared & { privateKey: KeyObject; publicKey: KeyObject } {
+  assertNoContext(input.context);
+  if (input.associatedData !== undefined && input.associatedData.length > 0)
+    throw invalid(`associated_data is not supported by key type ${view.policy.type}`);
+  return prepare(view.policy, v) as Prepared & { privateKey: KeyObject; publicKey: KeyObject };
 }
 
 /**
@@ -156,16 +178,22 @@ export function encryptWithKey(
 ): { ciphertext: string; keyVersion: number } {
   const { policy } = view;
   const version = checkEncryption(view, input.keyVersion);
-  const key = aeadKey(view, versionFor(view, version), input.context);
+  const material = versionFor(view, version);
+  if (material.private_key !== undefined) {
+    const { publicKey } = rsaKeys(view, material, input);
+    const body = rsaOaepEncrypt(publicKey, input.plaintext);
+    return { ciphertext: formatVersioned(version, body), keyVersion: version };
+  }
+  const key = cipherKey(view, material, input.context);
   const aad = input.associatedData ?? Buffer.alloc(0);
   let nonce: Buffer;
   if (policy.convergent_encryption) {
-    const nonceKey = derivedKeys.derive(key.keyObject, CONVERGENT_INFO, {}, (bytes) =>
-      createAeadKey(key.algorithm, bytes),
+    const nonceKey = nonceKeys.derive(key.keyObject, CONVERGENT_INFO, {}, (bytes) =>
+      createSecretKey(bytes),
     );
     const lengths = Buffer.alloc(8);
     lengths.writeBigUInt64BE(BigInt(aad.length));
-    nonce = createHmac('sha256', nonceKey.keyObject)
+    nonce = createHmac('sha256', nonceKey)
       .update(lengths)
       .update(aad)
       .update(input.plaintext)
@@ -174,7 +202,7 @@ export function encryptWithKey(
   } else {
     nonce = noncePool.take(12);
   }
-  const sealed = Buffer.concat([nonce, seal(key, nonce, input.plaintext, aad)]);
+  const sealed = Buffer.concat([nonce, key.seal(nonce, input.plaintext, aad)]);
   return { ciphertext: formatVersioned(version, sealed), keyVersion: version };
 }
 
@@ -196,11 +224,15 @@ export function decryptWithKey(
   const { version, bytes } = parseVersioned(input.ciphertext);
   checkDecryptionVersion(policy, version);
   assertUsable(view, 'decrypt');
-  const key = aeadKey(view, versionFor(view, version), input.context);
+  const material = versionFor(view, version);
+  if (material.private_key !== undefined) {
+    const { privateKey } = rsaKeys(view, material, input);
+    return { plaintext: rsaOaepDecrypt(privateKey, bytes), keyVersion: version };
+  }
+  const key = cipherKey(view, material, input.context);
   if (bytes.length < 12 + 16) throw malformed('invalid ciphertext length');
   try {
-    const plaintext = open(
-      key,
+    const plaintext = key.open(
       bytes.subarray(0, 12),
       bytes.subarray(12),
       input.associatedData ?? Buffer.alloc(0),
@@ -229,7 +261,7 @@ const HMAC_ALGORITHMS: Readonly<Record<string, string>> = {
   'sha3-512': 'sha3-512',
 };
 
-/** The hashes ECDSA signatures take (Vault's names → node's). */
+/** The hashes ECDSA and RSA signatures take (Vault's names → node's). */
 const SIGNING_HASHES: Readonly<Record<string, string>> = {
   'sha2-224': 'sha224',
   'sha2-256': 'sha256',
@@ -291,16 +323,24 @@ export function verifyHmacWithKey(
  * @example
  * ```ts
  * const { signature } = kms.sign('release', artifact, { marshalingAlgorithm: 'jws' } satisfies SignatureOptions);
+ * kms.sign('jwt-rs256', header, { signatureAlgorithm: 'pkcs1v15' });
  * ```
  */
 export interface SignatureOptions {
-  /** ECDSA only: sha2-224/256/384/512 (default sha2-256). */
+  /** ECDSA and RSA: sha2-224/256/384/512 (default sha2-256, as in Vault). */
   readonly hashAlgorithm?: string;
   /**
    * `asn1` (default) or `jws`: the signature in base64url, as in a JWS (every key type, as in
    * Vault); for ECDSA also r‖s instead of DER.
    */
   readonly marshalingAlgorithm?: 'asn1' | 'jws';
+  /** RSA only: `pss` (default, as in Vault) or `pkcs1v15`. */
+  readonly signatureAlgorithm?: 'pss' | 'pkcs1v15';
+  /**
+   * RSA PSS only: `auto` (default: the largest salt when signing, any when verifying), `hash`
+   * (the hash's length) or a number of bytes.
+   */
+  readonly saltLength?: 'auto' | 'hash' | number;
   readonly keyVersion?: number;
 }
 
@@ -317,27 +357,59 @@ export function invalidMarshaling(): CustosError {
   return invalid('invalid marshaling type; use asn1 or jws');
 }
 
-function signatureParameters(view: TransitKeyView, options: SignatureOptions) {
+/** The output length of each signing hash, for PSS salt bounds. */
+const HASH_BYTES: Readonly<Record<string, number>> = {
+  sha224: 28,
+  sha256: 32,
+  sha384: 48,
+  sha512: 64,
+};
+
+interface SignatureParameters {
+  readonly digest: string | null;
+  readonly urlSafe: boolean;
+  /** The key options for node:crypto's sign or verify. */
+  keyInput(
+    key: KeyObject,
+    mode: 'sign' | 'verify',
+  ): KeyObject | ({ key: KeyObject } & SigningOptions);
+}
+
+function signatureParameters(view: TransitKeyView, options: SignatureOptions): SignatureParameters {
   const { type } = view.policy;
   if (!keyTypeSupport[type].signing) throw invalid(`key type ${type} does not support signing`);
   const marshaling = options.marshalingAlgorithm ?? 'asn1';
   if (marshaling !== 'asn1' && marshaling !== 'jws') throw invalidMarshaling();
   const urlSafe = marshaling === 'jws';
-  if (type === 'ed25519') return { digest: null, dsaEncoding: undefined, urlSafe };
+  const rsa = isRsaType(type);
+  if (!rsa && (options.signatureAlgorithm !== undefined || options.saltLength !== undefined))
+    throw invalid(`signature_algorithm and salt_length apply to RSA keys only, not ${type}`);
+  if (type === 'ed25519') return { digest: null, urlSafe, keyInput: (key) => key };
   const hash = options.hashAlgorithm ?? 'sha2-256';
   const digest = Object.hasOwn(SIGNING_HASHES, hash) ? SIGNING_HASHES[hash] : undefined;
   if (digest === undefined)
     throw invalid(
       `unsupported hash algorithm; use one of ${Object.keys(SIGNING_HASHES).join(', ')}`,
     );
-  return {
-    digest,
-    dsaEncoding: urlSafe ? ('ieee-p1363' as const) : ('der' as const),
-    urlSafe,
-  };
+  if (rsa) {
+    // Checked now, before any item: a bad scheme or salt refuses the whole request.
+    const check = (key: KeyObject, mode: 'sign' | 'verify') =>
+      rsaSignatureKey(
+        key,
+        options.signatureAlgorithm,
+        options.saltLength,
+        HASH_BYTES[digest] ?? 32,
+        mode,
+      );
+    const latest = view.version(view.policy.latest_version);
+    if (latest !== undefined) check(prepare(view.policy, latest).publicKey as KeyObject, 'verify');
+    return { digest, urlSafe, keyInput: check };
+  }
+  const dsaEncoding = urlSafe ? ('ieee-p1363' as const) : ('der' as const);
+  return { digest, urlSafe, keyInput: (key) => ({ key, dsaEncoding }) };
 }
 
-/** Signs `input` (ed25519, ecdsa-p256): `vault:v<N>:` + the signature. */
+/** Signs `input` (ed25519, ECDSA, RSA): `vault:v<N>:` + the signature. */
 export function signWithKey(
   view: TransitKeyView,
   input: Buffer,
@@ -347,11 +419,7 @@ export function signWithKey(
   assertUsable(view, 'encrypt');
   const version = encryptionVersion(view.policy, options.keyVersion);
   const key = prepare(view.policy, versionFor(view, version)).privateKey as KeyObject;
-  const signature = sign(
-    params.digest,
-    input,
-    params.dsaEncoding ? { key, dsaEncoding: params.dsaEncoding } : key,
-  );
+  const signature = sign(params.digest, input, params.keyInput(key, 'sign'));
   return { signature: formatVersioned(version, signature, params.urlSafe), keyVersion: version };
 }
 
@@ -368,12 +436,7 @@ export function verifyWithKey(
   assertUsable(view, 'decrypt');
   const key = prepare(view.policy, versionFor(view, version)).publicKey as KeyObject;
   try {
-    return verify(
-      params.digest,
-      input,
-      params.dsaEncoding ? { key, dsaEncoding: params.dsaEncoding } : key,
-      bytes,
-    );
+    return verify(params.digest, input, params.keyInput(key, 'verify'), bytes);
   } catch {
     return false;
   }

@@ -1,6 +1,7 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { CustosError } from '../errors/index.js';
 import { assertTransition, canEncrypt, effectiveState, type KeyState } from './key-lifecycle.js';
+import { type KeyMaterial, newKeyMaterial, versionKeyName } from './key-material.js';
 import {
   defaultPurpose,
   isKeyPurpose,
@@ -8,6 +9,7 @@ import {
   type KeyPurpose,
   keyTypeSupport,
   purposesOf,
+  TRANSIT_KEY_TYPES,
   type TransitKeyType,
 } from './key-types.js';
 
@@ -45,19 +47,29 @@ export interface TransitKeyPolicy {
   rotate_after_encryptions: number;
   readonly created_time: string;
   updated_time: string;
+  /**
+   * Whether the key's first version was imported (BYOK, `keys/:name/import`). Absent from
+   * policies stored before imports existed, read as false.
+   */
+  readonly imported_key?: boolean;
+  /**
+   * An imported key only: whether custos may add versions of its own making (`rotate`, rotation
+   * by age or count). Without it only `import_version` adds versions.
+   */
+  readonly allow_rotation?: boolean;
 }
 
 /** One version's key material (base64), stored apart from the policy. */
 export interface TransitKeyVersion {
   readonly version: number;
   readonly created_time: string;
-  /** 32-byte encryption key (aes256-gcm96, chacha20-poly1305). */
+  /** Encryption key: 32 bytes (aes256-gcm96, chacha20-poly1305), 16 (aes128-gcm96). */
   readonly key?: string;
   /** 32-byte HMAC key (every type; the only key of `hmac` keys). */
   readonly hmac_key: string;
-  /** PKCS#8 DER (ed25519, ecdsa-p256). */
+  /** PKCS#8 DER (ed25519, ecdsa-p256/p384/p521, rsa-2048/3072/4096). */
   readonly private_key?: string;
-  /** Vault's public form: raw base64 for ed25519, PEM for ECDSA. */
+  /** Vault's public form: raw base64 for ed25519, PEM (SPKI) for ECDSA and RSA. */
   readonly public_key?: string;
   /** Encryptions made (or reserved) with this version. */
   encryptions: number;
@@ -101,39 +113,23 @@ export function validateKeyName(name: unknown): string {
   return name;
 }
 
-/** Creates the material of one version. */
+/**
+ * Creates one version: `material` when it was made ahead (`newKeyMaterialAsync`, for a server
+ * that must not block), else new material now.
+ */
 export function createKeyVersion(
   type: TransitKeyType,
   version: number,
   now: Date,
+  material: KeyMaterial = newKeyMaterial(type),
 ): TransitKeyVersion {
-  const base = {
+  return {
     version,
     created_time: now.toISOString(),
     hmac_key: randomBytes(32).toString('base64'),
     encryptions: 0,
+    ...material,
   };
-  if (type === 'aes256-gcm96' || type === 'chacha20-poly1305') {
-    return { ...base, key: randomBytes(32).toString('base64') };
-  }
-  if (type === 'ed25519') {
-    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    const raw = publicKey.export({ format: 'jwk' }).x as string;
-    return {
-      ...base,
-      private_key: privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
-      public_key: Buffer.from(raw, 'base64url').toString('base64'),
-    };
-  }
-  if (type === 'ecdsa-p256') {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    return {
-      ...base,
-      private_key: privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
-      public_key: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-    };
-  }
-  return base;
 }
 
 /** Validates creation options and returns the new key's policy (latest version 1). */
@@ -145,9 +141,7 @@ export function createKeyPolicy(
   validateKeyName(name);
   const type = options.type ?? 'aes256-gcm96';
   if (!isTransitKeyType(type))
-    throw invalid(
-      `unknown key type; use one of aes256-gcm96, chacha20-poly1305, ed25519, ecdsa-p256, hmac`,
-    );
+    throw invalid(`unknown key type; use one of ${TRANSIT_KEY_TYPES.join(', ')}`);
   const purpose = options.purpose ?? defaultPurpose(type);
   if (!isKeyPurpose(purpose) || !purposesOf[type].includes(purpose)) {
     throw invalid(`a ${type} key can serve ${purposesOf[type].join(', ')} only`);
@@ -315,8 +309,11 @@ export function configureKey(
     }
     next.allow_plaintext_backup = change.allowPlaintextBackup;
   }
-  if (change.autoRotatePeriodSeconds !== undefined)
+  if (change.autoRotatePeriodSeconds !== undefined) {
     next.auto_rotate_period = validateAutoRotate(change.autoRotatePeriodSeconds);
+    if (next.auto_rotate_period > 0 && !rotatesItself(policy))
+      throw invalid('auto_rotate_period needs allow_rotation on an imported key');
+  }
   if (change.expiresAt !== undefined && !sameTime(change.expiresAt, policy.expires_at)) {
     if (change.expiresAt !== null && Number.isNaN(Date.parse(change.expiresAt)))
       throw invalid('expires_at must be an ISO 8601 time');
@@ -372,6 +369,19 @@ export function changeState(
 }
 
 /**
+ * Whether custos may make new versions of the key itself: always, but for an imported key
+ * created without `allow_rotation` (its versions come from outside, by `import_version`).
+ *
+ * @example
+ * ```ts
+ * if (!rotatesItself(policy)) return; // no rotation by age or count
+ * ```
+ */
+export function rotatesItself(policy: TransitKeyPolicy): boolean {
+  return policy.imported_key !== true || policy.allow_rotation === true;
+}
+
+/**
  * Refuses a new version for a key that was revoked (`ERR_INVALID_KEY_STATE`): its material is
  * recorded as revoked when it is revoked, and nothing could use a new version anyway.
  *
@@ -381,6 +391,10 @@ export function changeState(
  * ```
  */
 export function assertRotatable(policy: TransitKeyPolicy): void {
+  if (!rotatesItself(policy))
+    throw invalid(
+      `imported key ${policy.name} does not allow rotation within custos (allow_rotation is false): add versions with import_version`,
+    );
   if (wasRevoked(policy))
     throw new CustosError(
       'ERR_INVALID_KEY_STATE',
@@ -444,6 +458,7 @@ export function rotationDueByAge(
 ): boolean {
   return (
     canEncrypt(effectiveState(policy.state, policy.expires_at, nowMs)) &&
+    rotatesItself(policy) &&
     policy.auto_rotate_period > 0 &&
     Date.parse(latest.created_time) + policy.auto_rotate_period * 1000 <= nowMs
   );
@@ -462,6 +477,7 @@ export function rotationDue(
   if (rotationDueByAge(policy, latest, nowMs)) return true;
   return (
     canEncrypt(effectiveState(policy.state, policy.expires_at, nowMs)) &&
+    rotatesItself(policy) &&
     keyTypeSupport[policy.type].encryption &&
     latest.encryptions >= policy.rotate_after_encryptions
   );
@@ -483,7 +499,11 @@ export function describeKey(
   for (const v of versions) {
     if (v.version < policy.min_decryption_version) continue;
     keys[String(v.version)] = support.signing
-      ? { creation_time: v.created_time, name: policy.type, public_key: v.public_key }
+      ? {
+          creation_time: v.created_time,
+          name: versionKeyName(policy.type),
+          public_key: v.public_key,
+        }
       : Math.floor(Date.parse(v.created_time) / 1000);
   }
   return {
@@ -510,7 +530,11 @@ export function describeKey(
     supports_decryption: support.encryption,
     supports_derivation: support.derivation,
     supports_signing: support.signing,
-    imported_key: false,
+    imported_key: policy.imported_key === true,
+    // As Vault: only on imported keys.
+    ...(policy.imported_key === true
+      ? { imported_key_allow_rotation: policy.allow_rotation === true }
+      : {}),
     // Beyond Vault: the lifecycle (seed 001).
     purpose: policy.purpose,
     state: effectiveState(policy.state, policy.expires_at, nowMs),

@@ -37,6 +37,7 @@ import { exportPaths } from '../transit/paths/export.js';
 import { hmacPaths } from '../transit/paths/hmac.js';
 import { keysPaths } from '../transit/paths/keys.js';
 import { keysConfigPaths } from '../transit/paths/keys-config.js';
+import { keysImportPaths } from '../transit/paths/keys-import.js';
 import { keysStatePaths } from '../transit/paths/keys-state.js';
 import { keysUsagePaths } from '../transit/paths/keys-usage.js';
 import { keysVersionsPaths } from '../transit/paths/keys-versions.js';
@@ -98,6 +99,7 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     keysPaths({ transit, usage }),
     keysConfigPaths({ transit }),
     keysVersionsPaths({ transit }),
+    keysImportPaths({ transit }),
     keysStatePaths({ transit }),
     keysUsagePaths({ transit, usage }),
     backupRestorePaths({ transit }),

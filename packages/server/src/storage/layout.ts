@@ -87,6 +87,8 @@ export const TRANSIT = {
   revokedMaterial: 'revoked-material/',
   /** `usage/<name>/<time>-<random>`: the key's usage log (see {@link TRANSIT_USAGE}). */
   usage: 'usage/',
+  /** The RSA-4096 key that wraps keys imported by BYOK (`transit/wrapping_key`). */
+  wrappingKey: 'wrapping-key',
 } as const;
 
 /** The transit usage log: `<name>/<time>-<random>` segments, inside the transit area. */

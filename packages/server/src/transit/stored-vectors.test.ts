@@ -1,6 +1,6 @@
 /**
- * Stored known-answer vectors of transit values (`transit-v1.json` in
- * `packages/test-support/vectors/`): each key's backup, restored through `transit/restore`, must
+ * Stored known-answer vectors of transit values (`transit-v1.json` and
+ * `transit-key-types-v1.json` in `packages/test-support/vectors/`): each key's backup, restored through `transit/restore`, must
  * decrypt, verify and recompute the stored `vault:v<N>:` values over HTTP, and export the same key
  * material. The same file is read by LocalKms (`packages/core/src/kms/stored-vectors.test.ts`).
  */
@@ -9,10 +9,12 @@ import { readVectorFile, type TransitVectorFile } from '@custos/test-support/vec
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 
-const file = readVectorFile<TransitVectorFile>('transit-v1.json');
 const versionOf = (value: string) => Number(/^vault:v(\d+):/.exec(value)?.[1]);
+const FILES = ['transit-v1.json', 'transit-key-types-v1.json'] as const;
+const cases = (await storageKinds()).flatMap((kind) => FILES.map((name) => [name, kind] as const));
 
-describe.each(await storageKinds())('stored transit vectors on the server (%s)', (kind) => {
+describe.each(cases)('stored transit vectors of %s on the server (%s)', (fileName, kind) => {
+  const file = readVectorFile<TransitVectorFile>(fileName);
   let s: TestServer;
   beforeAll(async () => {
     s = await startTestServer(kind);
@@ -25,14 +27,16 @@ describe.each(await storageKinds())('stored transit vectors on the server (%s)',
     await s.close();
   });
 
-  it('exports exactly the stored key material of every encryption key version', async () => {
+  it('exports exactly the stored key material of every version (encryption and signing keys)', async () => {
     for (const backup of file.kmsFile.keys) {
       const { policy, versions } = decodeBackup(backup);
-      if (policy.type !== 'aes256-gcm96' && policy.type !== 'chacha20-poly1305') continue;
-      const exported = await s.request('GET', `transit/export/encryption-key/${policy.name}`);
+      const exportType = versions.every((v) => v.key !== undefined)
+        ? 'encryption-key'
+        : 'signing-key';
+      const exported = await s.request('GET', `transit/export/${exportType}/${policy.name}`);
       expect(exported.status).toBe(200);
       expect(exported.body.data.keys).toEqual(
-        Object.fromEntries(versions.map((v) => [String(v.version), v.key])),
+        Object.fromEntries(versions.map((v) => [String(v.version), v.key ?? v.private_key])),
       );
     }
   });
@@ -72,6 +76,10 @@ describe.each(await storageKinds())('stored transit vectors on the server (%s)',
       const options = {
         marshaling_algorithm: v.marshalingAlgorithm,
         ...(v.hashAlgorithm === undefined ? {} : { hash_algorithm: v.hashAlgorithm }),
+        ...(v.signatureAlgorithm === undefined
+          ? {}
+          : { signature_algorithm: v.signatureAlgorithm }),
+        ...(v.saltLength === undefined ? {} : { salt_length: v.saltLength }),
       };
       const verified = await s.request('POST', `transit/verify/${v.key}`, {
         body: { input: v.input, signature: v.signature, ...options },

@@ -11,7 +11,9 @@ import {
   createKeyVersion,
   decodeBackup,
   encodeBackup,
+  type KeyMaterial,
   materialFingerprints,
+  newKeyMaterialAsync,
   planTrim,
   rotationDue,
   rotationDueByAge,
@@ -28,6 +30,7 @@ import { barrierView } from '../barrier/barrier-view.js';
 import { isServerError } from '../errors.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
 import { TRANSIT } from '../storage/layout.js';
+import { createTransitImports, type TransitImports } from './transit-imports.js';
 
 const POLICY = TRANSIT.policy;
 const VERSION = TRANSIT.key;
@@ -107,7 +110,7 @@ export interface TransitStoreOptions {
  * const key = await session.take(undefined);
  * ```
  */
-export interface TransitStore {
+export interface TransitStore extends TransitImports {
   /** The clock expiry and rotation are judged by (injectable for tests of time). */
   readonly now: () => Date;
   /** The key, ready for the synchronous operations, with versions `needed` loaded. */
@@ -257,9 +260,34 @@ export function createTransitStore(
       }),
     );
 
+  /**
+   * The material of the version a rotation would add, made before its transaction (an RSA-4096
+   * key takes seconds of CPU: off the event loop, and never while a transaction is open); none
+   * when there is no key or, for a rotation by age or count, none is due.
+   */
+  const materialAhead = async (
+    name: string,
+    onlyIfDue: boolean,
+  ): Promise<{ type: TransitKeyPolicy['type']; material: KeyMaterial } | undefined> => {
+    const stored = await storage.read<TransitKeyPolicy>(POLICY + name);
+    if (stored === undefined) return undefined;
+    const policy = stored.data;
+    if (onlyIfDue) {
+      const latest = await storage.read<TransitKeyVersion>(
+        versionPath(name, policy.latest_version),
+      );
+      if (latest === undefined || !rotationDue(policy, latest.data, now().getTime()))
+        return undefined;
+    } else {
+      assertRotatable(policy);
+    }
+    return { type: policy.type, material: await newKeyMaterialAsync(policy.type) };
+  };
+
   const rotate = (name: string, onlyIfDue = false) =>
-    locks.run(`rotate:${name}`, () =>
-      retryOnConflict(() =>
+    locks.run(`rotate:${name}`, async () => {
+      const ahead = await materialAhead(name, onlyIfDue);
+      return retryOnConflict(() =>
         storage.transaction(async (tx) => {
           const stored = await tx.read<TransitKeyPolicy>(POLICY + name);
           if (stored === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
@@ -273,7 +301,13 @@ export function createTransitStore(
               return policy.latest_version;
           }
           const next = policy.latest_version + 1;
-          await tx.create(versionPath(name, next), createKeyVersion(policy.type, next, now()));
+          // The material made ahead, unless the key was replaced by one of another type since
+          // (then made here: rare, and only for that race).
+          const material = ahead?.type === policy.type ? ahead.material : undefined;
+          await tx.create(
+            versionPath(name, next),
+            createKeyVersion(policy.type, next, now(), material),
+          );
           await tx.replace(
             POLICY + name,
             { ...policy, latest_version: next, updated_time: now().toISOString() },
@@ -282,8 +316,8 @@ export function createTransitStore(
           cache.delete(name);
           return next;
         }),
-      ),
-    );
+      );
+    });
 
   /**
    * A version's reservations, named by its creation time too: a key deleted and created again
@@ -371,7 +405,15 @@ export function createTransitStore(
     return versions;
   };
 
+  // BYOK (transit/wrapping_key, keys/:name/import[_version]): transit-imports.ts.
+  const imports = createTransitImports(storage, now, (name) => {
+    cache.delete(name);
+    forgetReservations(name);
+  });
+
   return {
+    ...imports,
+
     /** The clock expiry and rotation are judged by (injectable for tests of time). */
     now,
 
@@ -460,9 +502,12 @@ export function createTransitStore(
     async createKey(name: string, options: CreateTransitKeyOptions): Promise<boolean> {
       const policy = createKeyPolicy(name, options, now());
       assertRotateAfter(options.rotateAfterEncryptions);
+      // Made before the transaction, off the event loop (RSA keys take seconds of CPU).
+      if ((await storage.revision(POLICY + name)) !== undefined) return false;
+      const material = await newKeyMaterialAsync(policy.type);
       try {
         await storage.transaction(async (tx) => {
-          await tx.create(versionPath(name, 1), createKeyVersion(policy.type, 1, now()));
+          await tx.create(versionPath(name, 1), createKeyVersion(policy.type, 1, now(), material));
           await tx.create(POLICY + name, policy);
           await dropUsage(tx, name);
         });
@@ -633,6 +678,7 @@ export function createTransitStore(
     clear(): void {
       cache.clear();
       reservations.clear();
+      imports.clearWrappingKey();
     },
   };
 }

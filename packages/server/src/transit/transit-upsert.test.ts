@@ -111,7 +111,7 @@ describe.each(await storageKinds())('transit encrypt upsert on %s', (kind) => {
         type,
       });
       expect(response.body.errors).toEqual([
-        'encrypt creates only encryption keys: type must be aes256-gcm96 or chacha20-poly1305',
+        'encrypt creates only encryption keys: type must be aes256-gcm96, chacha20-poly1305 or aes128-gcm96',
       ]);
       expect((await key(`typed-${type}`)).status).toBe(404);
     }

@@ -85,6 +85,17 @@ describe.each(await storageKinds())('transit on %s', (kind) => {
       'failed to base64-decode plaintext',
     ]);
     expect((await decrypt('orders', {})).body.errors).toEqual(['missing ciphertext to decrypt']);
+    // Vault's words for an encrypt without plaintext (an empty one encrypts ''); no key is
+    // created for it either.
+    for (const params of [{}, { plaintext: null }, { context: b64('tenant') }]) {
+      expect(await encrypt('orders', params)).toMatchObject({
+        status: 400,
+        body: { errors: ['missing plaintext to encrypt'] },
+      });
+    }
+    expect((await encrypt('never-made', {})).body.errors).toEqual(['missing plaintext to encrypt']);
+    expect((await s.request('GET', 'transit/keys/never-made')).status).toBe(404);
+    expect((await encrypt('orders', { plaintext: '' })).status).toBe(200);
     expect((await decrypt('nokey', { ciphertext: body.data.ciphertext })).body.errors).toEqual([
       'encryption key not found',
     ]);

@@ -3,7 +3,7 @@ import type { CreateTransitKeyOptions } from '@custos/core/kms';
 import { optionalBool } from '../http/fields.js';
 
 /** The key types an encrypt may create: a key it can encrypt with. */
-const UPSERT_TYPES = ['aes256-gcm96', 'chacha20-poly1305'] as const;
+const UPSERT_TYPES = ['aes256-gcm96', 'chacha20-poly1305', 'aes128-gcm96'] as const;
 
 /**
  * Creation settings an encrypt never carries. Encrypting to a missing key creates it, as in
@@ -64,7 +64,7 @@ export function upsertOptions(
   const type = body.type ?? 'aes256-gcm96';
   if (!(UPSERT_TYPES as readonly unknown[]).includes(type))
     throw invalid(
-      `encrypt creates only encryption keys: type must be ${UPSERT_TYPES.join(' or ')}`,
+      `encrypt creates only encryption keys: type must be ${UPSERT_TYPES.slice(0, -1).join(', ')} or ${UPSERT_TYPES.at(-1)}`,
     );
   const derived = [body, ...items].some((i) => i.context !== undefined && i.context !== '');
   return {

@@ -1,9 +1,11 @@
 import { CustosError } from '@custos/core/errors';
 import { encryptWithKey, randomDataKey } from '@custos/core/internal/transit';
+import { bodyOf } from '../../http/body-parser.js';
 import { ok } from '../../http/envelope.js';
 import { field } from '../../http/field-schema.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { TransitPathDeps } from './deps.js';
+import { refusePaddingScheme } from './padding-scheme.js';
 
 /**
  * `transit/datakey/:type/:name`: a fresh data key, encrypted under the named key, and in the
@@ -36,6 +38,7 @@ export function datakeyPaths({
                 'ERR_INVALID_REQUEST',
                 'invalid type; must be plaintext or wrapped',
               );
+            refusePaddingScheme(bodyOf(request));
             const key = randomDataKey(bits);
             const session = await transit.forEncryption(name, 1);
             const { ciphertext, keyVersion } = encryptWithKey(await session.take(undefined), {

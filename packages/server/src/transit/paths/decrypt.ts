@@ -5,6 +5,7 @@ import { type RouteGroup, route } from '../../http/route-spec.js';
 import { itemsOf, runItems, sendResults } from '../batch.js';
 import type { TransitPathDeps } from './deps.js';
 import { bindingOf, versionIn } from './items.js';
+import { refusePaddingScheme } from './padding-scheme.js';
 
 /**
  * `transit/decrypt/:name`, with `batch_input`; answers carry only the plaintext, as Vault's do.
@@ -33,6 +34,7 @@ export function decryptPaths({
             const body = bodyOf(request);
             const input = itemsOf(request);
             const { items } = input;
+            refusePaddingScheme(body, items);
             const view = await transit.view(
               name,
               items.flatMap((i) => versionIn(i.ciphertext)),

@@ -1,3 +1,4 @@
+import { CustosError } from '@custos/core/errors';
 import { encryptWithKey } from '@custos/core/internal/transit';
 import { bodyOf } from '../../http/body-parser.js';
 import { field } from '../../http/field-schema.js';
@@ -7,6 +8,7 @@ import { itemsOf, runItems, sendResults } from '../batch.js';
 import { refuseCreationSettings, upsertOptions } from '../upsert.js';
 import type { TransitPathDeps } from './deps.js';
 import { bindingOf, versionsRequested } from './items.js';
+import { refusePaddingScheme } from './padding-scheme.js';
 
 /**
  * `transit/encrypt/:name`, with `batch_input`. Encrypting to a missing key creates it (upsert)
@@ -41,6 +43,10 @@ export function encryptPaths({
             const input = itemsOf(request);
             const { items } = input;
             refuseCreationSettings(body, items);
+            refusePaddingScheme(body, items);
+            // Vault's words when a single encrypt has no plaintext (an empty one encrypts '').
+            if (!input.batch && (body.plaintext === undefined || body.plaintext === null))
+              throw new CustosError('ERR_INVALID_REQUEST', 'missing plaintext to encrypt');
             // The boundary already asked whether the key exists (create vs update); a key that
             // appeared since is left as it is (createKey returns false), one deleted since fails
             // below.

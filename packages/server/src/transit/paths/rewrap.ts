@@ -6,6 +6,7 @@ import { type RouteGroup, route } from '../../http/route-spec.js';
 import { itemsOf, runItems, sendResults } from '../batch.js';
 import type { TransitPathDeps } from './deps.js';
 import { bindingOf, versionIn, versionsRequested } from './items.js';
+import { refusePaddingScheme } from './padding-scheme.js';
 
 /**
  * `transit/rewrap/:name`: decrypts and encrypts again under the key's latest (or a named)
@@ -36,6 +37,7 @@ export function rewrapPaths({
             // The body's context, associated_data and ciphertext are the single item's.
             const body = bodyOf(request);
             const input = itemsOf(request);
+            refusePaddingScheme(body, input.items);
             const { items } = input;
             const session = await transit.forEncryption(name, items.length, [
               ...items.flatMap((i) => versionIn(i.ciphertext)),

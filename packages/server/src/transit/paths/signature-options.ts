@@ -22,8 +22,17 @@ export function signatureOptions(
     throw invalidMarshaling();
   if (optionalBool(body.prehashed, 'prehashed'))
     throw new CustosError('ERR_INVALID_REQUEST', 'prehashed input is not supported');
+  // RSA only; the key's type and the values are checked with the key (signatureParameters).
+  const scheme = body.signature_algorithm;
+  const salt = body.salt_length;
   return {
     ...(typeof hash === 'string' ? { hashAlgorithm: hash } : {}),
     ...(marshaling === undefined ? {} : { marshalingAlgorithm: marshaling }),
+    ...(scheme === undefined || scheme === null || scheme === ''
+      ? {}
+      : { signatureAlgorithm: scheme as SignatureOptions['signatureAlgorithm'] & string }),
+    ...(salt === undefined || salt === null || salt === ''
+      ? {}
+      : { saltLength: salt as SignatureOptions['saltLength'] & string }),
   };
 }
