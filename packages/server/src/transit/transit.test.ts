@@ -85,6 +85,15 @@ describe.each(await storageKinds())('transit on %s', (kind) => {
       'failed to base64-decode plaintext',
     ]);
     expect((await decrypt('orders', {})).body.errors).toEqual(['missing ciphertext to decrypt']);
+    expect(await encrypt('orders', {})).toMatchObject({
+      status: 400,
+      body: { errors: ['missing plaintext to encrypt'] },
+    });
+    expect(await encrypt('never-created', { plaintext: null })).toMatchObject({
+      status: 400,
+      body: { errors: ['missing plaintext to encrypt'] },
+    });
+    expect((await s.request('GET', 'transit/keys/never-created')).status).toBe(404);
     expect((await decrypt('nokey', { ciphertext: body.data.ciphertext })).body.errors).toEqual([
       'encryption key not found',
     ]);
