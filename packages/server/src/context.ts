@@ -10,6 +10,7 @@ import type { SealManager } from './seal/seal-manager.js';
 import type { StorageDatabase } from './storage/database.js';
 import type { TransitStore } from './transit/transit-store.js';
 import type { UsageLog } from './transit/usage-log.js';
+import type { WrappingStore } from './wrapping/wrapping-store.js';
 
 /**
  * Every component of a running server, built once at start (`server.ts`). Only the
@@ -27,6 +28,8 @@ export interface ServerContext {
   readonly transit: TransitStore;
   readonly transitUsage: UsageLog;
   readonly audit: AuditBroker;
+  /** Wrapped responses and their single-use wrapping tokens. */
+  readonly wrapping: WrappingStore;
   /** Access keys of the Secrets Manager API. */
   readonly accessKeys: AccessKeyStore;
   /** Where the Secrets Manager API keeps its secrets, names its ARNs, and is served. */

@@ -21,6 +21,7 @@ import { createEntryStore } from './storage/entry-store.js';
 import { createTransitStore, type TransitStoreOptions } from './transit/transit-store.js';
 import { createUsageLog } from './transit/usage-log.js';
 import { serverVersion } from './version.js';
+import { createWrappingStore } from './wrapping/wrapping-store.js';
 
 /** How to start a server. */
 export interface StartOptions {
@@ -189,6 +190,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     transit: createTransitStore(barrier, options.transit ?? {}),
     transitUsage: createUsageLog(barrier),
     audit,
+    wrapping: createWrappingStore(barrier, tokens),
     accessKeys: createAccessKeyStore(barrier, () => clock() / 1000),
     secretsManager,
     clock,

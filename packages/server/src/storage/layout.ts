@@ -43,6 +43,15 @@ export const TOKENS = {
   due: 'due/',
 } as const;
 
+/** Response wrapping: wrapped responses, keyed by their wrapping token's accessor. */
+export const WRAPPING = {
+  prefix: 'sys/wrapping/',
+  /** `response/<accessor>`: the wrapped response and when and where it was wrapped. */
+  response: 'response/',
+  /** `due/<Unix seconds, 12 digits>/<accessor>`: when the wrapped response may be dropped. */
+  due: 'due/',
+} as const;
+
 /** ACL policies: `<name>` holds `{ text }`. */
 export const POLICIES = {
   prefix: 'sys/policy/',
