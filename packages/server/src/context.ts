@@ -6,6 +6,8 @@ import type { SecretsManagerSite } from './aws/secret-id.js';
 import type { Barrier } from './barrier/barrier.js';
 import type { KvEngine } from './kv/kv-engine.js';
 import type { PolicyStore } from './policy/policy-store.js';
+import type { GenerateRoot } from './seal/generate-root.js';
+import type { Rekey } from './seal/rekey.js';
 import type { SealManager } from './seal/seal-manager.js';
 import type { StorageDatabase } from './storage/database.js';
 import type { TransitStore } from './transit/transit-store.js';
@@ -20,6 +22,9 @@ import type { WrappingStore } from './wrapping/wrapping-store.js';
 export interface ServerContext {
   readonly storage: StorageDatabase;
   readonly seal: SealManager;
+  /** Rekey and root token generation (authorised by key shares). */
+  readonly rekey: Rekey;
+  readonly generateRoot: GenerateRoot;
   readonly barrier: Barrier;
   readonly tokens: TokenStore;
   readonly policies: PolicyStore;

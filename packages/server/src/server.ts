@@ -15,6 +15,8 @@ import { createKvEngine } from './kv/kv-engine.js';
 import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
 import { createPolicyStore } from './policy/policy-store.js';
 import { createDevKeyFile, readDevKeyFile } from './seal/dev-unseal-key.js';
+import { GenerateRoot } from './seal/generate-root.js';
+import { Rekey } from './seal/rekey.js';
 import { SealManager } from './seal/seal-manager.js';
 import { openStorage } from './storage/database.js';
 import { createEntryStore } from './storage/entry-store.js';
@@ -182,6 +184,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const context: ServerContext = {
     storage,
     seal,
+    rekey: new Rekey(seal, store),
+    generateRoot: new GenerateRoot(seal, store, tokens),
     barrier,
     tokens,
     policies: createPolicyStore(barrier),

@@ -20,10 +20,12 @@ import { auditPaths } from '../sys/paths/audit.js';
 import { barrierKeyPaths } from '../sys/paths/barrier-key.js';
 import { capabilitiesPaths } from '../sys/paths/capabilities.js';
 import { capabilitiesTokenPaths } from '../sys/paths/capabilities-token.js';
+import { generateRootPaths } from '../sys/paths/generate-root.js';
 import { healthPaths } from '../sys/paths/health.js';
 import { hostInfoPaths } from '../sys/paths/host-info.js';
 import { leaderPaths } from '../sys/paths/leader.js';
 import { mountsPaths } from '../sys/paths/mounts.js';
+import { rekeyPaths } from '../sys/paths/rekey.js';
 import { sealPaths } from '../sys/paths/seal.js';
 import { tokenCountersPaths } from '../sys/paths/token-counters.js';
 import { wrappingPaths } from '../sys/paths/wrapping.js';
@@ -75,6 +77,8 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     hostInfoPaths(),
     tokenCountersPaths({ barrier: ctx.barrier }),
     wrappingPaths({ wrapping: ctx.wrapping }),
+    rekeyPaths({ rekey: ctx.rekey }),
+    generateRootPaths({ generateRoot: ctx.generateRoot }),
     policiesPaths({ policies }),
     policyExplainPaths({ tokens, policies }),
     // auth/token/

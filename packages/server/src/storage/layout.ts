@@ -28,6 +28,15 @@ export const CORE = {
   sealConfig: 'seal-config',
   /** The key that hashes token IDs (behind the barrier, read by the token store). */
   tokenHmacKey: 'token-hmac-key',
+  /**
+   * The root key after a rekey, encrypted under the barrier keyring: how another server that
+   * holds the old root key follows the change (it holds the keyring, not the new shares).
+   */
+  rootKey: 'root-key',
+  /** `{ nonce, … }` of the rekey in progress (no secret): one at a time across servers. */
+  rekeyAttempt: 'rekey-attempt',
+  /** `{ nonce, … }` of the root token generation in progress (no secret). */
+  generateRootAttempt: 'generate-root-attempt',
 } as const;
 
 /** The token store (`<hash>` is a token's keyed hash). */

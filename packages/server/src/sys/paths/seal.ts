@@ -43,8 +43,15 @@ export function sealStatus({ seal, version, storageKind }: SealPathDeps) {
   };
 }
 
-/** Parses an unseal key given as hex or base64. */
-function shareOf(value: unknown): Buffer {
+/**
+ * Parses an unseal key given as hex or base64.
+ *
+ * @example
+ * ```ts
+ * shareOf(body.key); // the share's bytes
+ * ```
+ */
+export function shareOf(value: unknown): Buffer {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new CustosError('ERR_INVALID_REQUEST', "missing 'key' (an unseal key, hex or base64)");
   }
