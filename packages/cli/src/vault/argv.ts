@@ -53,6 +53,9 @@ const VALUE_FLAGS = new Set([
   'audit-non-hmac-request-keys',
   'audit-non-hmac-response-keys',
   'listing-visibility',
+  'otp',
+  'decode',
+  'nonce',
 ]);
 
 /** Long flags that take no value (Vault's booleans). */
@@ -70,6 +73,10 @@ const BOOLEAN_FLAGS = new Set([
   'detailed',
   'allow-insecure-http',
   'help',
+  'init',
+  'status',
+  'cancel',
+  'generate-otp',
 ]);
 
 /**

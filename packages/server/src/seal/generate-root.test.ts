@@ -1,13 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestStorage, send, storageKinds, type TestStorage } from '../../test/harness.js';
 import { initOverHttp, startSealedServer, unsealOverHttp } from '../../test/seal.js';
+import { TOKEN_PREFIX } from '../auth/token-store.js';
 import type { RunningServer } from '../server.js';
-import { decodeRootToken, encodeRootToken, generateOtp } from './root-token-otp.js';
+import {
+  decodeRootToken,
+  encodeRootToken,
+  generateOtp,
+  ROOT_TOKEN_OTP_LENGTH,
+} from './root-token-otp.js';
 
 describe('root token OTP encoding (Vault 1.10+)', () => {
   it('XORs the token with a base62 OTP as long as a token, base64 without padding, and back', () => {
     const otp = generateOtp();
     expect(otp).toMatch(/^[A-Za-z0-9]{36}$/);
+    expect(ROOT_TOKEN_OTP_LENGTH).toBe(TOKEN_PREFIX.length + 32);
     const token = `cst.${generateOtp().slice(4)}`;
     const encoded = encodeRootToken(token, otp);
     expect(encoded).not.toContain('=');

@@ -1,9 +1,11 @@
 import { generateSecret } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
-import { TOKEN_PREFIX } from '../auth/token-store.js';
 
-/** Length of a custos token (`cst.` and 32 letters and digits): the OTP's length. */
-export const ROOT_TOKEN_OTP_LENGTH = TOKEN_PREFIX.length + 32;
+/**
+ * Length of a custos token (`cst.` and 32 letters and digits): the OTP's length. Written out so
+ * the CLI can load this file alone (`@custos/server/root-token`); a test keeps it in step.
+ */
+export const ROOT_TOKEN_OTP_LENGTH = 36;
 
 /**
  * A fresh one-time password for a root token generation: base62, as long as a token (Vault's
