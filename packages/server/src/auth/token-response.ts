@@ -12,7 +12,7 @@ export function authBlock(token: string, entry: TokenEntry, nowSeconds: number):
     policies: entry.policies,
     token_policies: entry.policies,
     metadata: Object.keys(entry.meta).length > 0 ? entry.meta : null,
-    lease_duration: remainingTtl(entry, nowSeconds),
+    lease_duration: leaseDuration(entry, nowSeconds),
     renewable: entry.renewable,
     entity_id: '',
     token_type: 'service',
@@ -48,4 +48,13 @@ export function lookupData(
     ttl: remainingTtl(entry, nowSeconds),
     type: 'service',
   };
+}
+
+/**
+ * The lease of a token just issued or renewed, as Vault reports it: the TTL granted, in whole
+ * seconds (3600 for `ttl=1h`). The milliseconds spent between granting and answering are not
+ * counted off (a floor would report 3599).
+ */
+function leaseDuration(entry: TokenEntry, nowSeconds: number): number {
+  return entry.expireTime === 0 ? 0 : Math.max(0, Math.round(entry.expireTime - nowSeconds));
 }
