@@ -328,7 +328,7 @@ describe.each(await serverStorages())('custos server --config with a tls block, 
       expect((await run(['operator', 'generate-root', '--status'], env)).stdout).toMatch(
         /Progress +0\/2/,
       );
-      expect((await run(['operator', 'generate-root', init.keys[0]], env)).stdout).toMatch(
+      expect((await run(['operator', 'generate-root', `${init.keys[0]}`], env)).stdout).toMatch(
         /Progress +1\/2/,
       );
       const generated = JSON.parse(
