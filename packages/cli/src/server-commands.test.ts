@@ -220,6 +220,7 @@ describe('custos server, operator, kv and audit commands', () => {
       expect((await run(['operator', 'unseal', init.keys[2]], env)).stdout).toMatch(/unsealed/);
       const withToken = { ...env, CUSTOS_TOKEN: init.root_token };
       expect((await run(['kv', 'put', 'svc/a', 'k=v'], withToken)).code).toBe(0);
+
       expect((await run(['operator', 'seal'], withToken)).code).toBe(0);
       expect((await run(['kv', 'get', 'svc/a'], withToken)).stderr).toMatch(/503/);
       await stop(server.child);
@@ -288,6 +289,71 @@ describe.each(await serverStorages())('custos server --config with a tls block, 
     await storage.cleanup();
     await rm(dir, { recursive: true, force: true });
   });
+
+  it('generates a root token from the key shares and decodes it (operator generate-root)', async () => {
+    const config = join(dir, 'custos-generate-root.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        listen: '127.0.0.1:0',
+        storage: 'data/generate-root.db',
+        logLevel: 'warn',
+      }),
+    );
+    const server = await serve(['--config', config], /not initialised/);
+    const env = { CUSTOS_ADDR: server.url };
+    try {
+      const init = (await (
+        await fetch(`${server.url}/v1/sys/init`, {
+          method: 'POST',
+          body: JSON.stringify({ secret_shares: 3, secret_threshold: 2 }),
+        })
+      ).json()) as { keys: string[]; root_token: string };
+      for (const key of init.keys.slice(0, 2))
+        await fetch(`${server.url}/v1/sys/unseal`, {
+          method: 'POST',
+          body: JSON.stringify({ key }),
+        });
+      await fetch(`${server.url}/v1/secret/data/svc/a`, {
+        method: 'POST',
+        headers: { 'x-vault-token': init.root_token },
+        body: JSON.stringify({ data: { k: 'v' } }),
+      });
+
+      // A new root token from the key shares (Vault's OTP flow), decoded as Vault's CLI does.
+      const started = JSON.parse(
+        (await run(['operator', 'generate-root', '--init', '--format', 'json'], env)).stdout,
+      );
+      expect(started.otp).toHaveLength(started.otp_length);
+      expect((await run(['operator', 'generate-root', '--status'], env)).stdout).toMatch(
+        /Progress +0\/2/,
+      );
+      expect((await run(['operator', 'generate-root', `${init.keys[0]}`], env)).stdout).toMatch(
+        /Progress +1\/2/,
+      );
+      const generated = JSON.parse(
+        (await run(['operator', 'generate-root', '--format', 'json'], env, `${init.keys[1]}\n`))
+          .stdout,
+      );
+      expect(generated.complete).toBe(true);
+      const decoded = await run(
+        ['operator', 'generate-root', `-decode=${generated.encoded_token}`, `-otp=${started.otp}`],
+        env,
+      );
+      expect(decoded.code, decoded.stderr).toBe(0);
+      const newRoot = decoded.stdout.trim();
+      expect(newRoot).not.toBe(init.root_token);
+      expect(
+        (await run(['kv', 'get', '--field', 'k', 'svc/a'], { ...env, CUSTOS_TOKEN: newRoot }))
+          .stdout,
+      ).toBe('v\n');
+      expect((await run(['operator', 'generate-root', '--generate-otp'], env)).stdout).toMatch(
+        /^[A-Za-z0-9]{36}\n$/,
+      );
+    } finally {
+      await stop(server.child);
+    }
+  }, 60_000);
 
   it('serves HTTPS with the configured certificate end to end: operator, kv and a verified audit log', async ({
     skip,

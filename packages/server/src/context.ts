@@ -7,10 +7,13 @@ import type { SecretsManagerSite } from './aws/secret-id.js';
 import type { Barrier } from './barrier/barrier.js';
 import type { KvEngine } from './kv/kv-engine.js';
 import type { PolicyStore } from './policy/policy-store.js';
+import type { GenerateRoot } from './seal/generate-root.js';
+import type { Rekey } from './seal/rekey.js';
 import type { SealManager } from './seal/seal-manager.js';
 import type { StorageDatabase } from './storage/database.js';
 import type { TransitStore } from './transit/transit-store.js';
 import type { UsageLog } from './transit/usage-log.js';
+import type { WrappingStore } from './wrapping/wrapping-store.js';
 
 /**
  * Every component of a running server, built once at start (`server.ts`). Only the
@@ -20,6 +23,9 @@ import type { UsageLog } from './transit/usage-log.js';
 export interface ServerContext {
   readonly storage: StorageDatabase;
   readonly seal: SealManager;
+  /** Rekey and root token generation (authorised by key shares). */
+  readonly rekey: Rekey;
+  readonly generateRoot: GenerateRoot;
   readonly barrier: Barrier;
   readonly tokens: TokenStore;
   /** Token roles (`auth/token/roles/:name`). */
@@ -30,6 +36,8 @@ export interface ServerContext {
   readonly transit: TransitStore;
   readonly transitUsage: UsageLog;
   readonly audit: AuditBroker;
+  /** Wrapped responses and their single-use wrapping tokens. */
+  readonly wrapping: WrappingStore;
   /** Access keys of the Secrets Manager API. */
   readonly accessKeys: AccessKeyStore;
   /** Where the Secrets Manager API keeps its secrets, names its ARNs, and is served. */

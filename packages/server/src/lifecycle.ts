@@ -60,6 +60,9 @@ export function wireSealHooks(ctx: ServerContext): void {
   });
   ctx.seal.onBeforeSeal(() => ctx.audit.deactivate());
   ctx.seal.onSeal(() => {
+    // The shares of a rekey or root generation in progress were checked against keys now gone.
+    ctx.rekey.forget();
+    ctx.generateRoot.forget();
     ctx.tokens.clear();
     ctx.policies.clear();
     ctx.transit.clear();

@@ -16,12 +16,15 @@ import { createKvEngine } from './kv/kv-engine.js';
 import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
 import { createPolicyStore } from './policy/policy-store.js';
 import { createDevKeyFile, readDevKeyFile } from './seal/dev-unseal-key.js';
+import { GenerateRoot } from './seal/generate-root.js';
+import { Rekey } from './seal/rekey.js';
 import { SealManager } from './seal/seal-manager.js';
 import { openStorage } from './storage/database.js';
 import { createEntryStore } from './storage/entry-store.js';
 import { createTransitStore, type TransitStoreOptions } from './transit/transit-store.js';
 import { createUsageLog } from './transit/usage-log.js';
 import { serverVersion } from './version.js';
+import { createWrappingStore } from './wrapping/wrapping-store.js';
 
 /** How to start a server. */
 export interface StartOptions {
@@ -184,6 +187,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const context: ServerContext = {
     storage,
     seal,
+    rekey: new Rekey(seal, store),
+    generateRoot: new GenerateRoot(seal, store, tokens),
     barrier,
     tokens,
     tokenRoles: createTokenRoleStore(barrier),
@@ -193,6 +198,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     transit: createTransitStore(barrier, options.transit ?? {}),
     transitUsage: createUsageLog(barrier),
     audit,
+    wrapping: createWrappingStore(barrier, tokens),
     accessKeys: createAccessKeyStore(barrier, () => clock() / 1000),
     secretsManager,
     clock,

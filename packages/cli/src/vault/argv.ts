@@ -55,6 +55,9 @@ const VALUE_FLAGS = new Set([
   'audit-non-hmac-request-keys',
   'audit-non-hmac-response-keys',
   'listing-visibility',
+  'otp',
+  'decode',
+  'nonce',
 ]);
 
 /** Long flags that take no value (Vault's booleans). */
@@ -72,6 +75,10 @@ const BOOLEAN_FLAGS = new Set([
   'detailed',
   'allow-insecure-http',
   'help',
+  'init',
+  'status',
+  'cancel',
+  'generate-otp',
 ]);
 
 /**

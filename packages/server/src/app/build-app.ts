@@ -6,7 +6,7 @@ import fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { ServerContext } from '../context.js';
 import { registerJsonBodyParser } from '../http/body-parser.js';
 import { registerBoundary } from '../http/boundary.js';
-import { toHttpError } from '../http/error-mapping.js';
+import { toHttpError, UNSUPPORTED_PATH_BODY } from '../http/error-mapping.js';
 import { adoptListRequest } from '../http/list-method.js';
 import { registerRouteGroups } from '../http/route-spec.js';
 import { collectRouteTable } from '../http/route-table.js';
@@ -95,7 +95,7 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
       );
     return reply.code(status).send(body);
   });
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ errors: [] }));
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send(UNSUPPORTED_PATH_BODY));
 
   registerRouteGroups(app, routeGroups(ctx));
   return app;

@@ -25,9 +25,15 @@ import { auditPaths } from '../sys/paths/audit.js';
 import { barrierKeyPaths } from '../sys/paths/barrier-key.js';
 import { capabilitiesPaths } from '../sys/paths/capabilities.js';
 import { capabilitiesTokenPaths } from '../sys/paths/capabilities-token.js';
+import { generateRootPaths } from '../sys/paths/generate-root.js';
 import { healthPaths } from '../sys/paths/health.js';
+import { hostInfoPaths } from '../sys/paths/host-info.js';
+import { leaderPaths } from '../sys/paths/leader.js';
 import { mountsPaths } from '../sys/paths/mounts.js';
+import { rekeyPaths } from '../sys/paths/rekey.js';
 import { sealPaths } from '../sys/paths/seal.js';
+import { tokenCountersPaths } from '../sys/paths/token-counters.js';
+import { wrappingPaths } from '../sys/paths/wrapping.js';
 import { createUsageRecorder } from '../transit/key-usage.js';
 import { backupRestorePaths } from '../transit/paths/backup-restore.js';
 import { datakeyPaths } from '../transit/paths/datakey.js';
@@ -74,6 +80,13 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     capabilitiesPaths(),
     capabilitiesTokenPaths({ tokens, policies }),
     auditPaths({ audit }),
+    // sys/ operator routes: leader, host info, token counters, response wrapping.
+    leaderPaths(),
+    hostInfoPaths(),
+    tokenCountersPaths({ barrier: ctx.barrier }),
+    wrappingPaths({ wrapping: ctx.wrapping }),
+    rekeyPaths({ rekey: ctx.rekey }),
+    generateRootPaths({ generateRoot: ctx.generateRoot }),
     policiesPaths({ policies }),
     policyExplainPaths({ tokens, policies }),
     // auth/token/

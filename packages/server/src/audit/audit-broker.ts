@@ -421,9 +421,17 @@ function requestBlock(key: AuditKey, request: AuditRequest): Record<string, unkn
 
 function responseBlock(key: AuditKey, body: unknown): Record<string, unknown> {
   if (body === null || typeof body !== 'object') return {};
-  const { data, auth, errors, warnings } = body as Record<string, unknown>;
+  const { data, auth, errors, warnings, wrap_info } = body as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   if (data !== undefined) out.data = hmacScalars(key, data);
+  if (wrap_info !== undefined && wrap_info !== null) {
+    // The wrapping token and accessors are HMAC'd; when, where and for how long are not secret.
+    const { token, accessor, wrapped_accessor, ...when } = wrap_info as Record<string, unknown>;
+    out.wrap_info = {
+      ...when,
+      ...(hmacScalars(key, { token, accessor, wrapped_accessor }) as object),
+    };
+  }
   if (auth !== undefined && auth !== null) {
     const { policies, token_policies, ...secret } = auth as Record<string, unknown>;
     out.auth = { ...(hmacScalars(key, secret) as object), policies, token_policies };

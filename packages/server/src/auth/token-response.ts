@@ -12,10 +12,7 @@ export function authBlock(token: string, entry: TokenEntry, nowSeconds: number):
     policies: entry.policies,
     token_policies: entry.policies,
     metadata: Object.keys(entry.meta).length > 0 ? entry.meta : null,
-    // Rounded, not floored: the response is written a moment after the expiry was set, and
-    // the lease a client asked for is the one it reads back (as Vault).
-    lease_duration:
-      entry.expireTime === 0 ? 0 : Math.max(0, Math.round(entry.expireTime - nowSeconds)),
+    lease_duration: leaseDuration(entry, nowSeconds),
     renewable: entry.renewable,
     entity_id: '',
     token_type: entry.type ?? 'service',
@@ -62,4 +59,13 @@ export function lookupData(
 function explicitMaxTtlOf(entry: TokenEntry): number {
   if (entry.explicitMaxTtl !== undefined) return entry.explicitMaxTtl;
   return entry.maxExpireTime === 0 ? 0 : Math.round(entry.maxExpireTime - entry.creationTime);
+}
+
+/**
+ * The lease of a token just issued or renewed, as Vault reports it: the TTL granted, in whole
+ * seconds (3600 for `ttl=1h`). The milliseconds spent between granting and answering are not
+ * counted off (a floor would report 3599).
+ */
+function leaseDuration(entry: TokenEntry, nowSeconds: number): number {
+  return entry.expireTime === 0 ? 0 : Math.max(0, Math.round(entry.expireTime - nowSeconds));
 }

@@ -37,12 +37,22 @@ describe('docs/server-api.md', () => {
 
   it('answers PUT on every POST route over HTTP exactly as it answers POST', async () => {
     // Without a token nothing runs: protected routes answer 403, open ones refuse the empty body.
+    // What a start makes afresh each time (its nonce, a generated OTP) is not compared.
+    const fresh = (text: string) => text.replace(/"(nonce|otp)":"[^"]*"/g, '"$1":"…"');
+    // An open route that starts something with an empty body (sys/generate-root/attempt, as in
+    // Vault) is reset by its DELETE before the PUT starts it again.
     const mismatches: string[] = [];
-    for (const route of vaultRoutes(s.server.app.routeTable).filter((r) => r.method === 'POST')) {
+    const table = vaultRoutes(s.server.app.routeTable);
+    for (const route of table.filter((r) => r.method === 'POST')) {
       const path = concretePath(route.url);
+      const reset = table.some((r) => r.method === 'DELETE' && r.url === route.url)
+        ? () => send(s.url, 'DELETE', path, { token: null })
+        : async () => {};
       const post = await send(s.url, 'POST', path, { token: null, body: {} });
+      await reset();
       const put = await send(s.url, 'PUT', path, { token: null, body: {} });
-      if (put.status === 404 || put.status !== post.status || put.text !== post.text)
+      await reset();
+      if (put.status === 404 || put.status !== post.status || fresh(put.text) !== fresh(post.text))
         mismatches.push(`${route.url}: POST ${post.status}, PUT ${put.status} ${put.text}`);
     }
     expect(mismatches).toEqual([]);

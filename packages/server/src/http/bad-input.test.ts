@@ -87,10 +87,17 @@ describe.each(await storageKinds())(
       expect(response).toMatchObject({ status: 413, body: { errors: ['request body too large'] } });
     });
 
-    it('unknown paths → 404 {"errors":[]}', async () => {
-      for (const path of ['nope', 'secret/nope/x', 'sys/nope', 'transit/keys/x']) {
-        expect(await s.request('GET', path)).toMatchObject({ status: 404, body: { errors: [] } });
+    it('unknown paths → 404 with Vault\'s unsupported path; a missing key → 404 {"errors":[]}', async () => {
+      for (const path of ['nope', 'secret/nope/x', 'sys/nope', 'sys/wrapping/nope', 'sys/rekey']) {
+        expect(await s.request('GET', path)).toMatchObject({
+          status: 404,
+          body: { errors: ['1 error occurred:\n\t* unsupported path\n\n'] },
+        });
       }
+      expect(await s.request('GET', 'transit/keys/x')).toMatchObject({
+        status: 404,
+        body: { errors: [] },
+      });
     });
 
     it('huge keys, bad encodings and control characters → 4xx', async () => {

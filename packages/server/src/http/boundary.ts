@@ -2,6 +2,8 @@ import { PermissionDenied } from '@custos/core/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditRequest } from '../audit/audit-broker.js';
 import type { ServerContext } from '../context.js';
+import { wrapPayload } from '../wrapping/wrap-response.js';
+import { wrapTtlOf } from '../wrapping/wrap-ttl.js';
 import { apiPathOf } from './api-path.js';
 import { cidrList, clientAddress } from './client-address.js';
 import { HttpResponseError, toHttpError } from './error-mapping.js';
@@ -45,7 +47,8 @@ function auditRequestOf(request: FastifyRequest): AuditRequest {
 }
 
 /** What the boundary uses: the seal state, tokens, policies and the audit log. */
-export type BoundaryDeps = Pick<ServerContext, 'seal' | 'tokens' | 'policies' | 'audit'> &
+export type BoundaryDeps = Pick<ServerContext, 'seal' | 'tokens' | 'policies' | 'audit' | 'wrapping'
+> &
   Partial<Pick<ServerContext, 'trustedProxies'>>;
 
 /**
@@ -87,6 +90,7 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
     if (access.unauthenticated) {
       request.custos.operation = await resolveWriteOperation(request, access, operation);
       if (access.audit !== false && ctx.seal.isUnsealed()) await logRequest(request, ctx);
+      request.custos.wrapTtl = wrapTtlOf(request);
       return;
     }
     const token = tokenOf(request);
@@ -115,9 +119,24 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
     }
     if (access.audit !== false) await logRequest(request, ctx);
     if (denied !== undefined) throw denied;
+    // Read once admitted (and audited): a malformed wrap TTL is refused before the handler runs.
+    request.custos.wrapTtl = wrapTtlOf(request);
   });
 
-  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, sent: unknown) => {
+    let payload = sent;
+    const wrapTtl = request.custos?.wrapTtl;
+    if (wrapTtl !== undefined && reply.statusCode === 200) {
+      // The response goes behind the barrier; the client (and the audit log) get wrap_info.
+      try {
+        payload = await wrapPayload(ctx.wrapping, request, payload, wrapTtl);
+      } catch (err) {
+        const { status, body: errorBody } = toHttpError(err);
+        reply.code(status);
+        reply.header('content-type', 'application/json; charset=utf-8');
+        payload = JSON.stringify(errorBody);
+      }
+    }
     const record = request.custos?.audit;
     if (record === undefined) return payload;
     let body: unknown = null;

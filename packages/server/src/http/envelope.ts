@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { WrapInfo } from '../wrapping/wrapping-store.js';
 
 /** The `auth` block of a response that issues a token (Vault's shape). */
 export interface AuthBlock {
@@ -22,7 +23,8 @@ export interface ResponseEnvelope {
   renewable: boolean;
   lease_duration: number;
   data: unknown;
-  wrap_info: null;
+  /** Set only on a wrapped response (the wrapping token); `null` otherwise. */
+  wrap_info: WrapInfo | null;
   warnings: string[] | null;
   auth: AuthBlock | null;
 }

@@ -28,11 +28,20 @@ const STATUS: Partial<Record<AnyErrorCode, number>> = {
 const MESSAGE: Partial<Record<AnyErrorCode, string>> = {
   ERR_SEALED: 'Vault is sealed',
   ERR_NOT_INITIALIZED: 'Vault is not initialized',
+  ERR_ALREADY_INITIALIZED: 'Vault is already initialized',
   ERR_PERMISSION_DENIED: 'permission denied',
   // The storage path stays in the server log: it can name a token's or key's entry.
   ERR_STORAGE_INTEGRITY:
     'storage integrity check failed: a stored entry was changed, moved or damaged (see the server log)',
 };
+
+/**
+ * Vault's answer to a path no route serves (404): its router's `unsupported path`, in the
+ * multi-error form Vault's request handling wraps it in.
+ */
+export const UNSUPPORTED_PATH_BODY = {
+  errors: ['1 error occurred:\n\t* unsupported path\n\n'],
+} as const;
 
 /** Errors that carry a response body beyond their message (KV's 404 with metadata). */
 export class HttpResponseError extends Error {

@@ -102,6 +102,8 @@ export interface RequestState {
   acl?: Acl | undefined;
   /** Set once the request entry was written to the audit log (its response entry reuses it). */
   audit?: AuditRecord | undefined;
+  /** The wrap TTL the request asked for (`X-Vault-Wrap-TTL`), read once it was admitted. */
+  wrapTtl?: number | undefined;
 }
 
 declare module 'fastify' {

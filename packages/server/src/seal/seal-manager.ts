@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { Keyring } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
 import { BARRIER_KEY, type BarrierKeys, retryOnConflict } from '../barrier/barrier.js';
-import { Sealed, ServerError } from '../errors.js';
-import type { EntryStore } from '../storage/entry-store.js';
+import { isServerError, Sealed, ServerError } from '../errors.js';
+import type { EntryStore, EntryWriter, StoredEntry } from '../storage/entry-store.js';
 import { CORE } from '../storage/layout.js';
 import { combineRootKey, createRootKey, SHARE_LENGTH } from './root-key.js';
 import {
@@ -15,6 +15,8 @@ import {
 
 /** Stored in the clear: it holds only the share counts. */
 const SEAL_CONFIG_PATH = CORE.prefix + CORE.sealConfig;
+/** The root key after a rekey, under the barrier keyring (see `NOTES.md`). */
+const ROOT_KEY_PATH = CORE.prefix + CORE.rootKey;
 
 interface SealConfig {
   secret_shares: number;
@@ -185,6 +187,8 @@ export class SealManager implements BarrierKeys {
     // An operator who unseals right after a seal must not see the share silently dropped.
     if (this.#phase === 'sealing') await this.#sealing;
     if (this.#phase !== 'sealed') return this.status();
+    // A rekey on another server may have changed the share counts since this one read them.
+    if (this.#pending.length === 0) await this.load();
     if (share.length !== SHARE_LENGTH) {
       throw new CustosError(
         'ERR_INVALID_REQUEST',
@@ -200,13 +204,14 @@ export class SealManager implements BarrierKeys {
     }
     if (this.#pending.length === 0) this.#nonce = randomUUID();
     this.#pending.push(Buffer.from(share));
-    if (this.#pending.length < config.secret_threshold) return this.status();
+    const threshold = this.#config?.secret_threshold ?? config.secret_threshold;
+    if (this.#pending.length < threshold) return this.status();
 
     const shares = this.#pending;
     this.#pending = [];
     this.#nonce = '';
     this.#phase = 'unsealing';
-    this.#unsealing = this.#unseal(shares, config.secret_threshold);
+    this.#unsealing = this.#unseal(shares, threshold);
     try {
       await this.#unsealing;
     } finally {
@@ -257,7 +262,7 @@ export class SealManager implements BarrierKeys {
     const entry = await readKeyringEntry(this.#store);
     if (this.#rootKey !== rootKey) throw new Sealed('Vault is sealed');
     if (entry.revision <= this.#keyringRevision) return;
-    this.#adopt(openStoredKeyring(rootKey, entry, this.#keyring));
+    this.#adopt(await this.#openCurrent(entry));
   }
 
   /**
@@ -268,16 +273,123 @@ export class SealManager implements BarrierKeys {
    */
   async rotateBarrierKey(): Promise<number> {
     return retryOnConflict(async () => {
-      const rootKey = this.#heldRootKey();
+      this.#heldRootKey();
       const entry = await readKeyringEntry(this.#store);
-      if (this.#rootKey !== rootKey) throw new Sealed('Vault is sealed');
-      const { keyring } = openStoredKeyring(rootKey, entry, this.#keyring);
+      const { keyring } = await this.#openCurrent(entry);
+      const rootKey = this.#heldRootKey();
       const version = keyring.rotate(BARRIER_KEY);
       const revision = await replaceKeyring(this.#store, rootKey, keyring, entry.revision);
       // Sealed meanwhile: the rotation is stored, but this node no longer holds keys.
       if (this.#rootKey === rootKey) this.#adopt({ keyring, revision });
       return version;
     });
+  }
+
+  /** The share counts in force (threshold `t` of `n`); throws when not initialised. */
+  shareCounts(): { readonly shares: number; readonly threshold: number } {
+    const config = this.#config;
+    if (config === undefined)
+      throw new ServerError('ERR_NOT_INITIALIZED', 'the server is not initialized');
+    return { shares: config.secret_shares, threshold: config.secret_threshold };
+  }
+
+  /**
+   * Checks that `shares` (a threshold of the current key shares) reproduce the root key this
+   * server holds: the authorisation of a rekey or a root token generation. The shares are
+   * zeroed; a wrong combination throws `ERR_UNSEAL_FAILED`.
+   */
+  async authorize(shares: readonly Buffer[]): Promise<void> {
+    await this.load();
+    const { threshold } = this.shareCounts();
+    let combined: Buffer | undefined;
+    try {
+      combined = await combineRootKey(shares, threshold).catch(() => undefined);
+      const held = this.#heldRootKey();
+      if (combined === undefined || !timingSafeEqual(combined, held))
+        throw new ServerError(
+          'ERR_UNSEAL_FAILED',
+          'the keys given do not reproduce the root key (wrong keys, or keys of a previous key set); progress was reset',
+        );
+    } finally {
+      combined?.fill(0);
+      for (const s of shares) s.fill(0);
+    }
+  }
+
+  /**
+   * Replaces the root key (a rekey): the stored barrier keyring is encrypted under `rootKey`
+   * instead, the share counts are stored, and the new root key is left under the barrier
+   * keyring for the other servers that hold the old one (see `NOTES.md`). Data is not
+   * re-encrypted; the old shares no longer open the keyring.
+   */
+  async replaceRootKey(rootKey: Buffer, shares: number, threshold: number): Promise<void> {
+    validateShareCounts(shares, threshold);
+    const config: SealConfig = {
+      ...(this.#config as SealConfig),
+      secret_shares: shares,
+      secret_threshold: threshold,
+    };
+    const stored = await retryOnConflict(() =>
+      this.#store.transaction(async (tx) => {
+        const entry = await readKeyringEntry(tx);
+        const { keyring } = await this.#openCurrent(entry, tx);
+        const revision = await replaceKeyring(tx, rootKey, keyring, entry.revision);
+        await tx.put(SEAL_CONFIG_PATH, Buffer.from(JSON.stringify(config)));
+        await tx.put(
+          ROOT_KEY_PATH,
+          keyring.encrypt(BARRIER_KEY, rootKey.toString('base64'), {
+            aad: { path: ROOT_KEY_PATH },
+          }),
+        );
+        return { keyring, revision };
+      }),
+    );
+    this.#config = config;
+    const old = this.#rootKey;
+    if (old === undefined) return; // sealed meanwhile: the new key is stored, none is held
+    this.#rootKey = Buffer.from(rootKey);
+    old.fill(0);
+    this.#adopt(stored);
+  }
+
+  /**
+   * Opens a stored keyring with the root key held; when that key no longer opens it (a rekey
+   * on another server), takes the new root key left under the barrier keyring and opens it
+   * with that. A server that cannot follow (the new root key is under a barrier key version it
+   * lacks) is told to be unsealed again with the new keys.
+   */
+  async #openCurrent(entry: StoredEntry, reader: EntryWriter = this.#store) {
+    const held = this.#heldRootKey();
+    try {
+      return openStoredKeyring(held, entry, this.#keyring);
+    } catch (err) {
+      if (!isServerError(err, 'ERR_UNSEAL_FAILED')) throw err;
+    }
+    const handover = await reader.get(ROOT_KEY_PATH);
+    let rootKey: Buffer;
+    try {
+      if (handover === undefined) throw new Error('no root key handover');
+      rootKey = Buffer.from(
+        this.keyring()
+          .decrypt(handover.value, { aad: { path: ROOT_KEY_PATH } })
+          .toString('utf8'),
+        'base64',
+      );
+    } catch {
+      throw new ServerError(
+        'ERR_STORAGE_INTEGRITY',
+        'the root key was changed by a rekey this server cannot follow: seal it and unseal it with the new keys',
+      );
+    }
+    const opened = openStoredKeyring(rootKey, entry, this.#keyring);
+    if (this.#rootKey === held) {
+      this.#rootKey = rootKey;
+      held.fill(0);
+      const config = await reader.get(SEAL_CONFIG_PATH);
+      if (config !== undefined)
+        this.#config = JSON.parse(Buffer.from(config.value).toString('utf8')) as SealConfig;
+    }
+    return opened;
   }
 
   #heldRootKey(): Buffer {
@@ -333,7 +445,8 @@ export class SealManager implements BarrierKeys {
   }
 }
 
-function validateShareCounts(shares: number, threshold: number): void {
+/** Refuses share counts custos cannot split (1..255 shares, threshold ≥ 2 unless one share). */
+export function validateShareCounts(shares: number, threshold: number): void {
   if (!Number.isInteger(shares) || shares < 1 || shares > 255) {
     throw new CustosError('ERR_INVALID_REQUEST', 'secret_shares must be an integer from 1 to 255');
   }

@@ -40,8 +40,34 @@ describe.each(await storageKinds())('seal, init and restart on %s (production mo
     ]) {
       expect((await send(server.url, 'POST', 'sys/init', { body: bad })).status).toBe(400);
     }
+    // A real PGP key (or recovery share count) is refused; nothing is initialised.
+    for (const [field, value] of [
+      ['pgp_keys', ['a2V5']],
+      ['root_token_pgp_key', 'a2V5'],
+      ['recovery_shares', 3],
+      ['recovery_threshold', 2],
+      ['recovery_pgp_keys', ['a2V5']],
+      ['stored_shares', 1],
+    ] as const) {
+      const refused = await send(server.url, 'POST', 'sys/init', {
+        body: { secret_shares: 5, secret_threshold: 3, [field]: value },
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors[0]).toBe(`${field} is not supported by custos`);
+    }
+    expect((await send(server.url, 'GET', 'sys/init')).body.initialized).toBe(false);
+    // The body Vault's Go client and CLI send (absent-equivalent values for what custos lacks).
     const init = await send(server.url, 'POST', 'sys/init', {
-      body: { secret_shares: 5, secret_threshold: 3 },
+      body: {
+        secret_shares: 5,
+        secret_threshold: 3,
+        stored_shares: 0,
+        pgp_keys: null,
+        recovery_shares: 0,
+        recovery_threshold: 0,
+        recovery_pgp_keys: null,
+        root_token_pgp_key: '',
+      },
     });
     expect(init.status).toBe(200);
     expect(init.body.keys).toHaveLength(5);
@@ -52,6 +78,7 @@ describe.each(await storageKinds())('seal, init and restart on %s (production mo
       body: { secret_shares: 1, secret_threshold: 1 },
     });
     expect(again.status).toBe(400);
+    expect(again.body).toEqual({ errors: ['Vault is already initialized'] });
     expect((await send(server.url, 'GET', 'sys/health')).status).toBe(503);
   });
 

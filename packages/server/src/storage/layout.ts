@@ -30,6 +30,15 @@ export const CORE = {
   tokenHmacKey: 'token-hmac-key',
   /** The AES-256 key batch tokens are sealed with (behind the barrier, read by the token store). */
   batchTokenKey: 'batch-token-key',
+  /**
+   * The root key after a rekey, encrypted under the barrier keyring: how another server that
+   * holds the old root key follows the change (it holds the keyring, not the new shares).
+   */
+  rootKey: 'root-key',
+  /** `{ nonce, … }` of the rekey in progress (no secret): one at a time across servers. */
+  rekeyAttempt: 'rekey-attempt',
+  /** `{ nonce, … }` of the root token generation in progress (no secret). */
+  generateRootAttempt: 'generate-root-attempt',
 } as const;
 
 /** The token store (`<hash>` is a token's keyed hash). */
@@ -45,6 +54,15 @@ export const TOKENS = {
   due: 'due/',
   /** `role/<name>`: a token role. */
   role: 'role/',
+} as const;
+
+/** Response wrapping: wrapped responses, keyed by their wrapping token's accessor. */
+export const WRAPPING = {
+  prefix: 'sys/wrapping/',
+  /** `response/<accessor>`: the wrapped response and when and where it was wrapped. */
+  response: 'response/',
+  /** `due/<Unix seconds, 12 digits>/<accessor>`: when the wrapped response may be dropped. */
+  due: 'due/',
 } as const;
 
 /** ACL policies: `<name>` holds `{ text }`. */

@@ -9,7 +9,7 @@ const integer = (value: string) => {
   return n;
 };
 
-/** `custos operator init|unseal|seal|status` against CUSTOS_ADDR. */
+/** `custos operator init|unseal|seal|status|generate-root` against CUSTOS_ADDR. */
 export function registerOperatorCommands(program: Command, lazy: Lazy): void {
   const operator = program
     .command('operator')
@@ -36,5 +36,20 @@ export function registerOperatorCommands(program: Command, lazy: Lazy): void {
     .description('print seal status; exit 0 unsealed, 1 sealed or uninitialised, 2 on error')
     .option('--format <format>', 'text or json', 'text')
     .action(lazy(() => import('./status.js')));
+  operator
+    .command('generate-root')
+    .description(
+      "generate a new root token with a threshold of unseal key shares (Vault's OTP flow)",
+    )
+    .argument('[key]', 'an unseal key share (hex or base64); omit to read it from stdin')
+    .option('--init', 'start a generation (the server makes the OTP unless --otp is given)', false)
+    .option('--status', 'print the generation in progress', false)
+    .option('--cancel', 'cancel the generation in progress', false)
+    .option('--generate-otp', 'print a new OTP to start a generation with (--init --otp)', false)
+    .option('--otp <otp>', 'the OTP: to start with (--init), or to decode with (--decode)')
+    .option('--decode <encoded>', "decode the encoded root token with --otp ('-': from stdin)")
+    .option('--nonce <nonce>', 'the nonce of the generation (default: the one in progress)')
+    .option('--format <format>', 'text or json', 'text')
+    .action(lazy(() => import('./generate-root.js')));
   for (const command of operator.commands) addServerFlags(command);
 }

@@ -43,8 +43,15 @@ export function sealStatus({ seal, version, storageKind }: SealPathDeps) {
   };
 }
 
-/** Parses an unseal key given as hex or base64. */
-function shareOf(value: unknown): Buffer {
+/**
+ * Parses an unseal key given as hex or base64.
+ *
+ * @example
+ * ```ts
+ * shareOf(body.key); // the share's bytes
+ * ```
+ */
+export function shareOf(value: unknown): Buffer {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new CustosError('ERR_INVALID_REQUEST', "missing 'key' (an unseal key, hex or base64)");
   }
@@ -54,12 +61,23 @@ function shareOf(value: unknown): Buffer {
   throw new CustosError('ERR_INVALID_REQUEST', 'unseal key must be hex or base64');
 }
 
-const UNSUPPORTED_INIT = [
-  'pgp_keys',
-  'root_token_pgp_key',
-  'recovery_shares',
-  'recovery_threshold',
-];
+/**
+ * Init options custos does not support, and whether a value of each is absent-equivalent: Vault's
+ * Go client and CLI always send them (`pgp_keys: null`, `root_token_pgp_key: ""`,
+ * `recovery_shares: 0`, …), so only a real value (a PGP key, a share count) is refused.
+ */
+const UNSUPPORTED_INIT: Readonly<Record<string, (value: unknown) => boolean>> = {
+  pgp_keys: isAbsentList,
+  recovery_pgp_keys: isAbsentList,
+  root_token_pgp_key: (value) => value === '',
+  recovery_shares: (value) => value === 0,
+  recovery_threshold: (value) => value === 0,
+  stored_shares: (value) => value === 0,
+};
+
+function isAbsentList(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 0;
+}
 
 /**
  * `sys/init`, `sys/unseal`, `sys/seal-status` (no token, answered while sealed) and `sys/seal`.
@@ -85,11 +103,12 @@ export function sealPaths(deps: SealPathDeps): RouteGroup {
         path: '/v1/sys/init',
         access: open,
         handler: async (request, reply) => {
-          // Kept by hand: Vault's init refuses its unsupported options whatever their type, and
-          // takes the share counts as JSON numbers only, with one refusal naming both.
+          // Kept by hand: Vault's init refuses its unsupported options unless absent-equivalent
+          // (whatever their type), and takes the share counts as JSON numbers only, with one refusal naming both.
           const body = bodyOf(request);
-          for (const unsupported of UNSUPPORTED_INIT) {
-            if (body[unsupported] !== undefined) {
+          for (const [unsupported, absent] of Object.entries(UNSUPPORTED_INIT)) {
+            const value = body[unsupported];
+            if (value !== undefined && value !== null && !absent(value)) {
               throw new CustosError(
                 'ERR_INVALID_REQUEST',
                 `${unsupported} is not supported by custos`,

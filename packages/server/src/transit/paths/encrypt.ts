@@ -52,7 +52,7 @@ export function encryptPaths({
             // below.
             if (request.custos.operation === 'create') {
               // A single item that cannot be encrypted creates no key.
-              if (!input.batch) base64Field(body.plaintext, 'plaintext');
+              if (!input.batch) plaintextOf(body);
               await transit.createKey(name, upsertOptions(body, items));
             }
             const session = await transit.forEncryption(
@@ -63,7 +63,7 @@ export function encryptPaths({
             const results = await runItems(items, async (item) => {
               const binding = bindingOf(item, body);
               const keyVersion = optionalInt(item.key_version, 'key_version') ?? requested;
-              const plaintext = base64Field(item.plaintext, 'plaintext');
+              const plaintext = plaintextOf(item);
               const { ciphertext, keyVersion: used } = encryptWithKey(
                 await session.take(keyVersion),
                 {
@@ -81,4 +81,11 @@ export function encryptPaths({
       ),
     ],
   };
+}
+
+/** An item's plaintext; absent → Vault's `missing plaintext to encrypt` (clients match it). */
+function plaintextOf(item: { readonly plaintext?: unknown }): Buffer {
+  if (item.plaintext === undefined || item.plaintext === null)
+    throw new CustosError('ERR_INVALID_REQUEST', 'missing plaintext to encrypt');
+  return base64Field(item.plaintext, 'plaintext');
 }

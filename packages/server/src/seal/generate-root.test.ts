@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestStorage, send, storageKinds, type TestStorage } from '../../test/harness.js';
+import { initOverHttp, startSealedServer, unsealOverHttp } from '../../test/seal.js';
+import { TOKEN_PREFIX } from '../auth/token-store.js';
+import type { RunningServer } from '../server.js';
+import {
+  decodeRootToken,
+  encodeRootToken,
+  generateOtp,
+  ROOT_TOKEN_OTP_LENGTH,
+} from './root-token-otp.js';
+
+describe('root token OTP encoding (Vault 1.10+)', () => {
+  it('XORs the token with a base62 OTP as long as a token, base64 without padding, and back', () => {
+    const otp = generateOtp();
+    expect(otp).toMatch(/^[A-Za-z0-9]{36}$/);
+    expect(ROOT_TOKEN_OTP_LENGTH).toBe(TOKEN_PREFIX.length + 32);
+    const token = `cst.${generateOtp().slice(4)}`;
+    const encoded = encodeRootToken(token, otp);
+    expect(encoded).not.toContain('=');
+    expect(encoded).not.toContain(token);
+    expect(decodeRootToken(encoded, otp)).toBe(token);
+    expect(() => decodeRootToken(encoded, otp.slice(1))).toThrow(/not as long/);
+    expect(() => decodeRootToken('not base64!', otp)).toThrow(/not base64/);
+  });
+});
+
+describe.each(await storageKinds())('sys/generate-root over HTTP on %s', (kind) => {
+  let storage: TestStorage;
+  let a: RunningServer;
+  let b: RunningServer;
+  let keys: string[];
+
+  beforeAll(async () => {
+    storage = await createTestStorage(kind);
+    a = await startSealedServer(storage.location);
+    ({ keys } = await initOverHttp(a));
+    b = await startSealedServer(storage.location);
+    expect((await unsealOverHttp(a, keys)).body.sealed).toBe(false);
+    expect((await unsealOverHttp(b, keys)).body.sealed).toBe(false);
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    await storage.cleanup();
+  });
+
+  const attempt = (server: RunningServer, method: string, body?: unknown) =>
+    send(server.url, method, 'sys/generate-root/attempt', body === undefined ? {} : { body });
+  const update = (server: RunningServer, key: string | undefined, nonce: string) =>
+    send(server.url, 'POST', 'sys/generate-root/update', { body: { key, nonce } });
+
+  it('generates a root token with a server-made OTP: the encoded token decodes to a working root token', async () => {
+    expect((await attempt(a, 'GET')).body).toEqual({
+      started: false,
+      nonce: '',
+      progress: 0,
+      required: 2,
+      encoded_token: '',
+      encoded_root_token: '',
+      pgp_fingerprint: '',
+      otp: '',
+      otp_length: 36,
+      complete: false,
+    });
+    const started = await attempt(a, 'POST', { pgp_key: '' });
+    expect(started.body).toMatchObject({ started: true, progress: 0, required: 2, otp_length: 36 });
+    const { otp, nonce } = started.body as { otp: string; nonce: string };
+    expect(otp).toMatch(/^[A-Za-z0-9]{36}$/);
+    // The OTP is given once: the status never shows it again, on any server.
+    expect((await attempt(a, 'GET')).body.otp).toBe('');
+    expect((await attempt(b, 'GET')).body).toMatchObject({ started: true, nonce, otp: '' });
+    expect((await attempt(b, 'POST', {})).body.errors).toEqual([
+      'root generation already in progress',
+    ]);
+    expect((await update(b, keys[0], nonce)).body.errors[0]).toMatch(/holds no progress/);
+    expect((await update(a, keys[0], 'wrong')).body.errors[0]).toBe(
+      `incorrect nonce supplied; nonce for this root generation operation is ${nonce}`,
+    );
+    expect((await update(a, keys[0], nonce)).body).toMatchObject({ progress: 1, complete: false });
+    expect((await update(a, keys[0], nonce)).body.errors[0]).toMatch(/already been provided/);
+    const done = await update(a, keys[2], nonce);
+    expect(done.status, done.text).toBe(200);
+    expect(done.body).toMatchObject({ complete: true, nonce, progress: 2 });
+    expect(done.body.encoded_root_token).toBe(done.body.encoded_token);
+    const token = decodeRootToken(done.body.encoded_token, otp);
+    const self = await send(b.url, 'GET', 'auth/token/lookup-self', { token });
+    expect(self.status).toBe(200);
+    expect(self.body.data.policies).toEqual(['root']);
+    // The attempt is over: its nonce counts for nothing.
+    expect((await update(a, keys[1], nonce)).body.errors).toEqual([
+      'no root generation in progress',
+    ]);
+    expect((await attempt(a, 'GET')).body.started).toBe(false);
+  });
+
+  it('takes an OTP of the right length, refuses others and PGP keys; cancel ends the attempt', async () => {
+    for (const body of [{ otp: 'short' }, { otp: `${generateOtp()}x` }, { pgp_key: 'a2V5' }])
+      expect((await attempt(a, 'POST', body)).status).toBe(400);
+    expect((await attempt(a, 'GET')).body.started).toBe(false);
+    const otp = generateOtp();
+    const started = await attempt(a, 'POST', { otp });
+    expect(started.body.otp).toBe('');
+    expect((await update(a, keys[1], started.body.nonce)).body.progress).toBe(1);
+    expect((await attempt(b, 'DELETE')).status).toBe(204);
+    expect((await attempt(a, 'GET')).body.started).toBe(false);
+    expect((await update(a, keys[2], started.body.nonce)).body.errors).toEqual([
+      'no root generation in progress',
+    ]);
+    // Again with the caller's OTP, to the end; shares of another deployment reset progress.
+    const again = await attempt(a, 'POST', { otp });
+    const other = await createTestStorage('sqlite');
+    const stranger = await startSealedServer(other.location);
+    try {
+      const foreign = (await initOverHttp(stranger)).keys;
+      expect((await update(a, keys[0], again.body.nonce)).body.progress).toBe(1);
+      const failed = await update(a, foreign[1], again.body.nonce);
+      expect(failed.status).toBe(400);
+      expect(failed.body.errors[0]).toMatch(/do not reproduce the root key/);
+    } finally {
+      await stranger.close();
+      await other.cleanup();
+    }
+    expect((await attempt(a, 'GET')).body.progress).toBe(0);
+    await update(a, keys[0], again.body.nonce);
+    const done = await update(a, keys[1], again.body.nonce);
+    const token = decodeRootToken(done.body.encoded_token, otp);
+    expect((await send(a.url, 'GET', 'auth/token/lookup-self', { token })).status).toBe(200);
+  });
+});
