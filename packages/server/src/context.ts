@@ -5,9 +5,11 @@ import type { AccessKeyStore } from './aws/access-key-store.js';
 import type { SecretsManagerSite } from './aws/secret-id.js';
 import type { Barrier } from './barrier/barrier.js';
 import type { KvEngine } from './kv/kv-engine.js';
+import type { KvMounts } from './kv/kv-mounts.js';
 import type { PolicyStore } from './policy/policy-store.js';
 import type { SealManager } from './seal/seal-manager.js';
 import type { StorageDatabase } from './storage/database.js';
+import type { MountEntry, MountTable } from './sys/mount-table.js';
 import type { TransitStore } from './transit/transit-store.js';
 import type { UsageLog } from './transit/usage-log.js';
 
@@ -22,8 +24,16 @@ export interface ServerContext {
   readonly barrier: Barrier;
   readonly tokens: TokenStore;
   readonly policies: PolicyStore;
+  /** AppRole at `auth/approle/` (kept for the components that predate AppRole mounts). */
   readonly approles: Approles;
+  /** The AppRole store of each AppRole mount. */
+  readonly approleMounts: (mount: MountEntry) => Approles;
+  /** The KV version 2 engine of `kv/secret/` (the `secret/` mount the server starts with). */
   readonly kv: KvEngine;
+  /** Which engine serves which path: every mount and auth method. */
+  readonly mounts: MountTable;
+  /** The engines of KV mounts, by mount. */
+  readonly kvMounts: KvMounts;
   readonly transit: TransitStore;
   readonly transitUsage: UsageLog;
   readonly audit: AuditBroker;

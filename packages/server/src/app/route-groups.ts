@@ -1,3 +1,4 @@
+import { cubbyholes } from '../auth/cubbyhole.js';
 import { approleCredentialsPaths } from '../auth/paths/approle-credentials.js';
 import { approleLoginPaths } from '../auth/paths/approle-login.js';
 import { approleRolePaths } from '../auth/paths/approle-role.js';
@@ -8,6 +9,7 @@ import { tokenRevokePaths } from '../auth/paths/token-revoke.js';
 import { accessKeyPaths } from '../aws/paths/access-keys.js';
 import { secretsManagerApiPaths } from '../aws/paths/secrets-manager-api.js';
 import type { ServerContext } from '../context.js';
+import { mountedGroup, mountOfRequest } from '../http/mount-routing.js';
 import type { RouteGroup } from '../http/route-spec.js';
 import { kvConfigPaths } from '../kv/paths/config.js';
 import { kvDataPaths } from '../kv/paths/data.js';
@@ -17,10 +19,12 @@ import { kvVersionsPaths } from '../kv/paths/versions.js';
 import { policiesPaths } from '../policy/paths/policies.js';
 import { policyExplainPaths } from '../policy/paths/policy-explain.js';
 import { auditPaths } from '../sys/paths/audit.js';
+import { authMethodsPaths } from '../sys/paths/auth-methods.js';
 import { barrierKeyPaths } from '../sys/paths/barrier-key.js';
 import { capabilitiesPaths } from '../sys/paths/capabilities.js';
 import { capabilitiesTokenPaths } from '../sys/paths/capabilities-token.js';
 import { healthPaths } from '../sys/paths/health.js';
+import { mountCatchAll } from '../sys/paths/mount-catch-all.js';
 import { mountsPaths } from '../sys/paths/mounts.js';
 import { sealPaths } from '../sys/paths/seal.js';
 import { createUsageRecorder } from '../transit/key-usage.js';
@@ -40,9 +44,6 @@ import { rewrapPaths } from '../transit/paths/rewrap.js';
 import { signPaths } from '../transit/paths/sign.js';
 import { verifyPaths } from '../transit/paths/verify.js';
 
-/** The KV version 2 mount the server serves. */
-const KV_MOUNT = 'secret';
-
 /**
  * Every route group the server serves: the one list. Each group is given only the components
  * it uses; each is registered once, as its own encapsulated plugin (`registerRouteGroups`).
@@ -53,16 +54,26 @@ const KV_MOUNT = 'secret';
  * ```
  */
 export function routeGroups(ctx: ServerContext): RouteGroup[] {
-  const { seal, tokens, policies, approles, kv, transit, audit } = ctx;
+  const { seal, tokens, policies, kv, transit, audit } = ctx;
   const usage = ctx.transitUsage;
   const recorder = createUsageRecorder({ transit, usage });
   const storageKind = ctx.storage.kind;
+  const { mounts, kvMounts } = ctx;
+  // Every request under a mount no engine's route serves (KV version 1, cubbyhole/, 404s).
+  const catchAll = mountCatchAll({ kvMounts, cubbyholeOf: cubbyholes(ctx.barrier) });
+  const kvOf = (request: Parameters<typeof mountOfRequest>[0]) =>
+    kvMounts.v2(mountOfRequest(request));
+  const kv2 = (group: RouteGroup) => mountedGroup('kv-2', group, catchAll.route);
+  const approleOf = (request: Parameters<typeof mountOfRequest>[0]) =>
+    ctx.approleMounts(mountOfRequest(request));
+  const approle = (group: RouteGroup) => mountedGroup('approle', group, catchAll.authRoute);
   return [
     // sys/
     sealPaths({ seal, tokens, storageKind, version: ctx.version }),
     healthPaths({ seal, version: ctx.version }),
     barrierKeyPaths({ seal }),
-    mountsPaths(),
+    mountsPaths({ mounts }),
+    authMethodsPaths({ mounts }),
     capabilitiesPaths(),
     capabilitiesTokenPaths({ tokens, policies }),
     auditPaths({ audit }),
@@ -73,16 +84,18 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     tokenLookupPaths({ tokens }),
     tokenRenewPaths({ tokens }),
     tokenRevokePaths({ tokens }),
-    // auth/approle/
-    approleRolePaths({ approles }),
-    approleCredentialsPaths({ approles }),
-    approleLoginPaths({ approles, tokens }),
-    // secret/ (KV version 2)
-    kvConfigPaths(KV_MOUNT, kv),
-    kvDataPaths(KV_MOUNT, kv),
-    kvVersionsPaths(KV_MOUNT, kv),
-    kvMetadataPaths(KV_MOUNT, kv),
-    kvSubkeysPaths(KV_MOUNT, kv),
+    // AppRole, at every mount of it (auth/approle/ and those enabled through sys/auth)
+    approle(approleRolePaths({ approles: approleOf })),
+    approle(approleCredentialsPaths({ approles: approleOf })),
+    approle(approleLoginPaths({ approles: approleOf, tokens })),
+    // KV version 2, at every mount of it (secret/ and those enabled through sys/mounts)
+    kv2(kvConfigPaths(kvOf)),
+    kv2(kvDataPaths(kvOf)),
+    kv2(kvVersionsPaths(kvOf)),
+    kv2(kvMetadataPaths(kvOf)),
+    kv2(kvSubkeysPaths(kvOf)),
+    // KV version 1 and cubbyhole/, and what no route of a mount's engine serves
+    catchAll.group,
     // transit/
     keysPaths({ transit, usage }),
     keysConfigPaths({ transit }),

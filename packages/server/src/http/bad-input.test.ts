@@ -87,10 +87,23 @@ describe.each(await storageKinds())(
       expect(response).toMatchObject({ status: 413, body: { errors: ['request body too large'] } });
     });
 
-    it('unknown paths → 404 {"errors":[]}', async () => {
-      for (const path of ['nope', 'secret/nope/x', 'sys/nope', 'transit/keys/x']) {
+    it('unknown paths → 404, as Vault answers each', async () => {
+      for (const path of ['nope', 'transit/keys/x']) {
         expect(await s.request('GET', path)).toMatchObject({ status: 404, body: { errors: [] } });
       }
+      expect(await s.request('GET', 'nope/x')).toMatchObject({
+        status: 404,
+        body: { errors: ['no handler for route "nope/x". route entry not found.'] },
+      });
+      expect(await s.request('GET', 'sys/nope')).toMatchObject({
+        status: 404,
+        body: { errors: ['unsupported path'] },
+      });
+      // A version 1 path on the KV version 2 mount: Vault's hint.
+      expect(await s.request('GET', 'secret/nope/x')).toMatchObject({
+        status: 404,
+        body: { warnings: [expect.stringMatching(/^Invalid path for a versioned K\/V/)] },
+      });
     });
 
     it('huge keys, bad encodings and control characters → 4xx', async () => {

@@ -41,6 +41,8 @@ export const TOKENS = {
   child: 'child/',
   /** `due/<Unix seconds, 12 digits>/<hash>`: when the sweeper must revoke it (0 = now). */
   due: 'due/',
+  /** `cubbyhole/<hash>/data/<key>`: the token's cubbyhole, removed with the token. */
+  cubbyhole: 'cubbyhole/',
 } as const;
 
 /** ACL policies: `<name>` holds `{ text }`. */
@@ -59,6 +61,21 @@ export const AUDIT = {
   checkpoint: 'checkpoint/',
   /** `files/<sink>`: the starts of the sink's files. */
   files: 'files/',
+} as const;
+
+/** The mount table: `table` holds every mount and auth method (`sys/mount-table.ts`). */
+export const MOUNT_TABLE = {
+  prefix: 'sys/mounts/',
+  table: 'table',
+} as const;
+
+/**
+ * The data of a mount enabled through `sys/mounts` or `sys/auth`: everything it stores lives
+ * under `mount/<mount uuid>/`, so disabling it removes that area and a remount moves nothing.
+ * (The mounts a server starts with keep their own areas: `kv/secret/`, `transit/`, `auth/approle/`.)
+ */
+export const MOUNT_DATA = {
+  prefix: (uuid: string): string => `mount/${uuid}/`,
 } as const;
 
 /** The AppRole auth method. */

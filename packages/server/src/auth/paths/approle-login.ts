@@ -1,7 +1,7 @@
 import { bodyOf } from '../../http/body-parser.js';
 import { ok } from '../../http/envelope.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
-import type { Approles } from '../approle-store.js';
+import type { ApprolesOf } from '../approle-store.js';
 import { authBlock } from '../token-response.js';
 import type { TokenStore } from '../token-store.js';
 
@@ -18,7 +18,7 @@ export function approleLoginPaths({
   approles,
   tokens,
 }: {
-  readonly approles: Approles;
+  readonly approles: ApprolesOf;
   readonly tokens: TokenStore;
 }): RouteGroup {
   return {
@@ -26,13 +26,13 @@ export function approleLoginPaths({
     routes: [
       route({
         method: 'POST',
-        path: '/v1/auth/approle/login',
+        path: '/v1/auth/:mount/login',
         access: { unauthenticated: true },
         handler: async (request, reply) => {
           const body = bodyOf(request);
           // Kept by hand: the store judges the credentials, so a malformed one is answered as a
           // wrong one.
-          const { name, role } = await approles.login(body.role_id, body.secret_id);
+          const { name, role } = await approles(request).login(body.role_id, body.secret_id);
           const { token, entry } = await tokens.create({
             policies: [...new Set([...role.token_policies.filter((p) => p !== 'root'), 'default'])],
             ...(role.token_ttl > 0 ? { ttlSeconds: role.token_ttl } : {}),
@@ -41,7 +41,7 @@ export function approleLoginPaths({
             displayName: `approle-${name}`,
             meta: { role_name: name },
             orphan: true,
-            path: 'auth/approle/login',
+            path: `${request.custos.mount?.path ?? 'auth/approle/'}login`,
           });
           return ok(request, reply, null, { auth: authBlock(token, entry, tokens.now()) });
         },
