@@ -186,7 +186,10 @@ export function createMountTable(barrier: Barrier): MountTable {
   ): Promise<T> =>
     retryOnConflict(() =>
       barrier.transaction(async (tx) => {
-        const stored = await tx.readLocked<StoredTable>(tablePath);
+        // Read, then replaced at the revision read: a writer that changed the table meanwhile
+        // (on any node) makes this a conflict, retried on the fresh table. (No row lock: two
+        // writers holding a shared lock on it would deadlock on PostgreSQL.)
+        const stored = await tx.read<StoredTable>(tablePath);
         const { mounts, result } = await apply(
           [...(stored?.data.mounts ?? initialTable().mounts)],
           tx,
@@ -234,8 +237,8 @@ export function createMountTable(barrier: Barrier): MountTable {
         };
         return { mounts: [...mounts, entry], result: entry };
       }),
-    disable: (path) =>
-      change(async (mounts, tx) => {
+    disable: async (path) => {
+      const removed = await change<MountEntry | false>(async (mounts, tx) => {
         const mount = find(mounts, path);
         if (mount === undefined) return { mounts, result: false };
         if (mount.fixed === true) throw invalid(`cannot disable ${path}`);
@@ -244,8 +247,16 @@ export function createMountTable(barrier: Barrier): MountTable {
         if (mount.storage !== null) {
           for (const entry of await tx.listPaths(mount.storage)) await tx.remove(entry);
         }
-        return { mounts: mounts.filter((m) => m !== mount), result: true };
-      }),
+        return { mounts: mounts.filter((m) => m !== mount), result: mount };
+      });
+      if (removed === false) return false;
+      // A write admitted before the mount was disabled may have landed after the transaction
+      // listed the data: what is left is removed too (no request reaches the area any more).
+      if (removed.storage !== null) {
+        for (const entry of await barrier.listPaths(removed.storage)) await barrier.remove(entry);
+      }
+      return true;
+    },
     tune: (path, tuning) =>
       change(async (mounts) => {
         const index = mounts.findIndex((m) => m.path === path);
