@@ -35,7 +35,7 @@ describe.each(await storageKinds())('sys/mounts on %s', (kind) => {
   });
 
   it('enables KV version 1 at a path, served as Vault serves it (no versions, lease, list, delete)', async () => {
-    expect((await enable('kv1', { type: 'kv', options: { version: '1' } })).status).toBe(204);
+    expect((await enable('kv1', { type: 'kv', options: { version: 1 } })).status).toBe(204);
     const value = randomBytes(8).toString('hex');
     expect(
       (await s.request('POST', 'kv1/app/db', { body: { password: value, ttl: '1h' } })).status,
@@ -141,6 +141,8 @@ describe.each(await storageKinds())('sys/mounts on %s', (kind) => {
     expect((await enable('engine', { type: 'transit' })).status).toBe(400);
     expect((await enable('engine', { type: 'nope' })).body.errors[0]).toMatch(/unknown/);
     expect((await enable('engine', { type: 'kv', options: { version: '3' } })).status).toBe(400);
+    expect((await enable('engine', { type: 'kv', options: { version: [2] } })).status).toBe(400);
+    expect((await enable('engine', { type: 'kv', options: 'v2' })).status).toBe(400);
     const listed = Object.keys((await s.request('GET', 'sys/mounts')).body.data);
     expect(
       listed.filter((p) => !['cubbyhole/', 'secret/', 'sys/', 'transit/'].includes(p)).sort(),

@@ -28,12 +28,28 @@ const FIXED_TYPES: ReadonlySet<string> = new Set([
   'approle',
 ]);
 
-/** The fields of an enable: `type`, `description`, `options` (`config` is read by hand). */
+/** The fields of an enable: `type`, `description` (`options` and `config` are read by hand). */
 const ENABLE_FIELDS = {
   type: field.string({ required: true }),
   description: field.string(),
-  options: field.map(),
 } as const;
+
+/**
+ * `options` of an enable: a map of strings, where a number stands for its digits (clients send
+ * `{"version": 2}` as often as `{"version": "2"}`, and Vault takes both). Read by hand: no field
+ * type takes numbers for strings.
+ */
+export function mountOptionsOf(request: FastifyRequest): Record<string, string> {
+  const options = bodyOf(request).options;
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object' || Array.isArray(options))
+    throw invalid('options must be an object of strings');
+  const entries = Object.entries(options).map(([key, value]) => [
+    key,
+    typeof value === 'number' && Number.isFinite(value) ? String(value) : value,
+  ]);
+  return stringMap(Object.fromEntries(entries), 'options');
+}
 
 /** The fields of a tune (`options` only for what a mount allows; `config`-less, as Vault). */
 const TUNE_FIELDS = {
@@ -112,7 +128,8 @@ export function mountsPaths(deps: { readonly mounts: MountTable }): RouteGroup {
         path: '/v1/sys/mounts/*',
         access: { names: { '*': lowerCaseMountPath } },
         fields: ENABLE_FIELDS,
-        handler: async (request, reply, { type, description, options }) => {
+        handler: async (request, reply, { type, description }) => {
+          const options = mountOptionsOf(request);
           const existing = (await mounts.list()).map((m) => m.path);
           const path = secretsMountPath(request.params['*'], existing);
           const known = SECRETS_TYPES[type];
