@@ -18,6 +18,7 @@ import { kvSubkeysPaths } from '../kv/paths/subkeys.js';
 import { kvVersionsPaths } from '../kv/paths/versions.js';
 import { policiesPaths } from '../policy/paths/policies.js';
 import { policyExplainPaths } from '../policy/paths/policy-explain.js';
+import { staticFirstSegments } from '../sys/mount-path.js';
 import { auditPaths } from '../sys/paths/audit.js';
 import { authMethodsPaths } from '../sys/paths/auth-methods.js';
 import { barrierKeyPaths } from '../sys/paths/barrier-key.js';
@@ -67,12 +68,15 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
   const approleOf = (request: Parameters<typeof mountOfRequest>[0]) =>
     ctx.approleMounts(mountOfRequest(request));
   const approle = (group: RouteGroup) => mountedGroup('approle', group, catchAll.authRoute);
-  return [
+  // The first segments the server's own routes claim (filled below, once all are declared):
+  // no mount may be enabled where a route would shadow it.
+  const reserved = new Set<string>();
+  const groups: RouteGroup[] = [
     // sys/
     sealPaths({ seal, tokens, storageKind, version: ctx.version }),
     healthPaths({ seal, version: ctx.version }),
     barrierKeyPaths({ seal }),
-    mountsPaths({ mounts }),
+    mountsPaths({ mounts, reserved }),
     authMethodsPaths({ mounts }),
     capabilitiesPaths(),
     capabilitiesTokenPaths({ tokens, policies }),
@@ -122,4 +126,9 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
       now: ctx.clock,
     }),
   ];
+  for (const segment of staticFirstSegments(
+    groups.flatMap((group) => group.routes.flatMap((r) => r.path)),
+  ))
+    reserved.add(segment);
+  return groups;
 }

@@ -45,7 +45,7 @@ export function canonicalMountPath(raw: string): string {
 /**
  * A secrets engine's mount path as `sys/mounts/:path` and `sys/remount` take it: canonical
  * ({@link canonicalMountPath}) and not reserved (`sys/`, `auth/`, `cubbyhole/`, `identity/`,
- * `aws/`). A path under an existing mount is refused as Vault does (`path is already in use at
+ * `aws/`, and any first segment of a route the server declares without `:mount`, `reserved`). A path under an existing mount is refused as Vault does (`path is already in use at
  * secret/`) before its shape is judged.
  *
  * @example
@@ -54,12 +54,16 @@ export function canonicalMountPath(raw: string): string {
  * secretsMountPath('secret/a', ['secret/']); // throws: path is already in use at secret/
  * ```
  */
-export function secretsMountPath(raw: string, existing: readonly string[]): string {
+export function secretsMountPath(
+  raw: string,
+  existing: readonly string[],
+  reserved: ReadonlySet<string> = RESERVED_MOUNT_SEGMENTS,
+): string {
   const first = raw.split('/')[0] ?? '';
   const under = existing.find((path) => path === `${first}/` && raw.length > path.length);
   if (under !== undefined && raw !== under) throw invalid(`path is already in use at ${under}`);
   const path = canonicalMountPath(raw);
-  if (RESERVED_MOUNT_SEGMENTS.has(path.slice(0, -1)))
+  if (RESERVED_MOUNT_SEGMENTS.has(path.slice(0, -1)) || reserved.has(path.slice(0, -1)))
     throw invalid(`cannot mount under ${path}: the path is reserved`);
   return path;
 }
@@ -78,4 +82,23 @@ export function lowerCaseMountPath(path: string): void {
     throw invalid(
       'mount path must be 1 to 64 lower-case letters, digits, "-" or "_", starting with a letter or digit',
     );
+}
+
+/**
+ * The first path segments routes claim for themselves (`/v1/transit/keys` → `transit`): a mount
+ * there would be shadowed by them, so `sys/mounts` refuses it. Routes declared with `:mount`
+ * claim none.
+ *
+ * @example
+ * ```ts
+ * staticFirstSegments(['/v1/sys/mounts', '/v1/:mount/data/*']); // Set { 'sys' }
+ * ```
+ */
+export function staticFirstSegments(paths: Iterable<string>): Set<string> {
+  const segments = new Set<string>();
+  for (const path of paths) {
+    const first = /^\/v1\/([^/:*]+)/.exec(path)?.[1];
+    if (first !== undefined) segments.add(first);
+  }
+  return segments;
 }

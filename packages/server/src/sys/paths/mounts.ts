@@ -5,7 +5,7 @@ import { noContent, ok } from '../../http/envelope.js';
 import { field } from '../../http/field-schema.js';
 import { optionalDuration, stringMap } from '../../http/fields.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
-import { lowerCaseMountPath, secretsMountPath } from '../mount-path.js';
+import { canonicalMountPath, lowerCaseMountPath, secretsMountPath } from '../mount-path.js';
 import type { MountConfig, MountEntry, MountTable, MountType } from '../mount-table.js';
 import { describeMount, isAuthMount, mountOf, tuneOf } from '../mounts.js';
 
@@ -94,11 +94,15 @@ const withSlash = (path: string) => (path.endsWith('/') ? path : `${path}/`);
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [mountsPaths({ mounts })]);
+ * registerRouteGroups(app, [mountsPaths({ mounts, reserved: new Set(['transit']) })]);
  * ```
  */
-export function mountsPaths(deps: { readonly mounts: MountTable }): RouteGroup {
-  const { mounts } = deps;
+export function mountsPaths(deps: {
+  readonly mounts: MountTable;
+  /** First segments the server's own routes claim (filled once every group is declared). */
+  readonly reserved: ReadonlySet<string>;
+}): RouteGroup {
+  const { mounts, reserved } = deps;
   return {
     name: 'sys/mounts',
     routes: [
@@ -131,7 +135,7 @@ export function mountsPaths(deps: { readonly mounts: MountTable }): RouteGroup {
         handler: async (request, reply, { type, description }) => {
           const options = mountOptionsOf(request);
           const existing = (await mounts.list()).map((m) => m.path);
-          const path = secretsMountPath(request.params['*'], existing);
+          const path = secretsMountPath(request.params['*'], existing, reserved);
           const known = SECRETS_TYPES[type];
           if (known === undefined) {
             if (FIXED_TYPES.has(type))
@@ -194,6 +198,7 @@ export function mountsPaths(deps: { readonly mounts: MountTable }): RouteGroup {
             : secretsMountPath(
                 to,
                 current.filter((m) => m !== mount).map((m) => m.path),
+                reserved,
               );
           await mounts.remount(mount.path, target);
           // Vault moves a mount's data in the background and returns an ID to poll; custos
@@ -225,8 +230,7 @@ export function mountsPaths(deps: { readonly mounts: MountTable }): RouteGroup {
 /** An auth method's path under `auth/` as `sys/remount` takes it (`auth/approle2`). */
 function authSegment(to: string): string {
   if (!to.startsWith('auth/')) throw invalid('an auth method can only move under auth/');
-  const rest = to.slice('auth/'.length);
-  return secretsMountPath(rest, []);
+  return canonicalMountPath(to.slice('auth/'.length));
 }
 
 /** The change a tune asks for. */
