@@ -6,11 +6,13 @@ import type { AccessKeyStore } from './aws/access-key-store.js';
 import type { SecretsManagerSite } from './aws/secret-id.js';
 import type { Barrier } from './barrier/barrier.js';
 import type { KvEngine } from './kv/kv-engine.js';
+import type { KvMounts } from './kv/kv-mounts.js';
 import type { PolicyStore } from './policy/policy-store.js';
 import type { GenerateRoot } from './seal/generate-root.js';
 import type { Rekey } from './seal/rekey.js';
 import type { SealManager } from './seal/seal-manager.js';
 import type { StorageDatabase } from './storage/database.js';
+import type { MountEntry, MountTable } from './sys/mount-table.js';
 import type { TransitStore } from './transit/transit-store.js';
 import type { UsageLog } from './transit/usage-log.js';
 import type { WrappingStore } from './wrapping/wrapping-store.js';
@@ -31,8 +33,16 @@ export interface ServerContext {
   /** Token roles (`auth/token/roles/:name`). */
   readonly tokenRoles: TokenRoles;
   readonly policies: PolicyStore;
+  /** AppRole at `auth/approle/` (kept for the components that predate AppRole mounts). */
   readonly approles: Approles;
+  /** The AppRole store of each AppRole mount. */
+  readonly approleMounts: (mount: MountEntry) => Approles;
+  /** The KV version 2 engine of `kv/secret/` (the `secret/` mount the server starts with). */
   readonly kv: KvEngine;
+  /** Which engine serves which path: every mount and auth method. */
+  readonly mounts: MountTable;
+  /** The engines of KV mounts, by mount. */
+  readonly kvMounts: KvMounts;
   readonly transit: TransitStore;
   readonly transitUsage: UsageLog;
   readonly audit: AuditBroker;

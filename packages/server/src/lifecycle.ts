@@ -47,6 +47,8 @@ export async function sealServer(ctx: Pick<ServerContext, 'seal'>): Promise<void
 export function wireSealHooks(ctx: ServerContext): void {
   let sweep: NodeJS.Timeout | undefined;
   ctx.seal.onUnseal(async () => {
+    // The mount table the server starts with, written once (by the first node to unseal).
+    await ctx.mounts.load();
     await ctx.audit.activate(ctx.barrier);
     // Transit keys with an auto_rotate_period rotate on use; this catches the idle ones.
     sweep = setInterval(() => void ctx.transit.rotateDueKeys().catch(() => {}), 60_000).unref();
@@ -65,6 +67,7 @@ export function wireSealHooks(ctx: ServerContext): void {
     ctx.generateRoot.forget();
     ctx.tokens.clear();
     ctx.policies.clear();
+    ctx.mounts.clear();
     ctx.transit.clear();
   });
 }

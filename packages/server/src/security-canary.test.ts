@@ -16,6 +16,9 @@ const CANARIES = {
   denied: 'canary-denied-2c3d4e5f6a7b',
   oversized: 'canary-oversized-9b8a7c6d5e',
   wrongType: 'canary-wrongtype-4f5e6d7c8b',
+  kv1: 'canary-kv1-6a5b4c3d2e1f',
+  cubbyhole: 'canary-cubbyhole-0f1e2d3c4b',
+  kv1Denied: 'canary-kv1-denied-5e4d3c2b1a',
   unsealKey: '',
   rootToken: '',
   childToken: '',
@@ -74,6 +77,14 @@ describe.each(await storageKinds())('planted canaries never leave the barrier (%
         await send(url, 'POST', 'auth/approle/role/ci/secret-id', { ...root, body: {} })
       ).body.data.secret_id;
 
+      // A KV version 1 mount and the token's cubbyhole hold values behind the barrier too.
+      await send(url, 'POST', 'sys/mounts/legacy', { ...root, body: { type: 'kv' } });
+      await send(url, 'POST', 'legacy/app/db', { ...root, body: { password: CANARIES.kv1 } });
+      await send(url, 'POST', 'cubbyhole/note', {
+        token: CANARIES.childToken,
+        body: { note: CANARIES.cubbyhole },
+      });
+
       const failures: TestResponse[] = [
         await send(url, 'POST', 'secret/data/app/db', {
           ...root,
@@ -103,11 +114,23 @@ describe.each(await storageKinds())('planted canaries never leave the barrier (%
         await send(url, 'POST', 'auth/approle/login', {
           body: { role_id: CANARIES.wrongType, secret_id: CANARIES.secretId },
         }),
+        await send(url, 'POST', 'legacy/app/db', {
+          token: CANARIES.childToken,
+          body: { password: CANARIES.kv1Denied },
+        }),
+        await send(url, 'POST', 'legacy/', { ...root, body: { password: CANARIES.kv1Denied } }),
+        await send(url, 'POST', 'secret/app/db', { ...root, body: { p: CANARIES.kv1Denied } }),
       ];
-      expect(failures.map((f) => f.status)).toEqual([400, 400, 403, 413, 400, 400, 400, 400]);
+      expect(failures.map((f) => f.status)).toEqual([
+        400, 400, 403, 413, 400, 400, 400, 400, 403, 400, 404,
+      ]);
       for (const f of failures) assertAbsent(`error response ${f.status}`, f.text);
       const read = await send(url, 'GET', 'secret/data/app/db', root);
       expect(read.body.data.data.password).toBe(CANARIES.kv); // the canaries really were stored
+      expect((await send(url, 'GET', 'legacy/app/db', root)).body.data.password).toBe(CANARIES.kv1);
+      expect(
+        (await send(url, 'GET', 'cubbyhole/note', { token: CANARIES.childToken })).body.data.note,
+      ).toBe(CANARIES.cubbyhole);
 
       await server.close();
       server = undefined;

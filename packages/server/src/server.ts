@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { buildApp, type ServerTlsOptions } from './app/build-app.js';
 import { AuditBroker } from './audit/audit-broker.js';
 import { type AuditSink, createFileSink, createStdoutSink } from './audit/sinks.js';
-import { createApproleStore } from './auth/approle-store.js';
+import { approleMounts, createApproleStore } from './auth/approle-store.js';
 import { createTokenRoleStore } from './auth/token-role-store.js';
 import { createTokenStore } from './auth/token-store.js';
 import { createAccessKeyStore } from './aws/access-key-store.js';
@@ -13,6 +13,7 @@ import type { AuditSinkConfig } from './config/server-config.js';
 import type { ServerContext } from './context.js';
 import { ServerError } from './errors.js';
 import { createKvEngine } from './kv/kv-engine.js';
+import { createKvMounts } from './kv/kv-mounts.js';
 import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
 import { createPolicyStore } from './policy/policy-store.js';
 import { createDevKeyFile, readDevKeyFile } from './seal/dev-unseal-key.js';
@@ -21,6 +22,8 @@ import { Rekey } from './seal/rekey.js';
 import { SealManager } from './seal/seal-manager.js';
 import { openStorage } from './storage/database.js';
 import { createEntryStore } from './storage/entry-store.js';
+import { APPROLE, KV } from './storage/layout.js';
+import { createMountTable } from './sys/mount-table.js';
 import { createTransitStore, type TransitStoreOptions } from './transit/transit-store.js';
 import { createUsageLog } from './transit/usage-log.js';
 import { serverVersion } from './version.js';
@@ -184,6 +187,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     onSinkError: (sink, error) =>
       logger.error({ sink, reason: error.message }, 'audit sink failed'),
   });
+  const kv = createKvEngine(barrier, 'secret');
+  const approles = createApproleStore(barrier, tokens.hmacKey, clock);
   const context: ServerContext = {
     storage,
     seal,
@@ -193,8 +198,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     tokens,
     tokenRoles: createTokenRoleStore(barrier),
     policies: createPolicyStore(barrier),
-    approles: createApproleStore(barrier, tokens.hmacKey, clock),
-    kv: createKvEngine(barrier, 'secret'),
+    approles,
+    approleMounts: approleMounts(barrier, tokens.hmacKey, clock, { [APPROLE.prefix]: approles }),
+    kv,
+    mounts: createMountTable(barrier),
+    kvMounts: createKvMounts(barrier, { [KV.prefix('secret')]: kv }),
     transit: createTransitStore(barrier, options.transit ?? {}),
     transitUsage: createUsageLog(barrier),
     audit,

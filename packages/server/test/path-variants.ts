@@ -125,6 +125,9 @@ export function routeOracle(
         if (name !== undefined && value.includes('/')) ambiguous = true;
         return value;
       });
+    // An empty segment (`/v1//sys/init` matches `/v1/:mount/*` with an empty mount): the
+    // server refuses it (400), as it refuses a `/` inside one segment.
+    if (path.startsWith('/') || path.includes('//')) ambiguous = true;
     return ambiguous ? { kind: 'ambiguous', path } : { kind: 'path', path, route: found.store };
   };
 }

@@ -13,6 +13,8 @@ const PARAMETERS: Record<string, string> = {
   bytes: '32',
   // An access key id has one spelling (AKCU + 16 of A-Z and 2-7).
   id: 'AKCUABCDEFGHIJ234567',
+  // Routes of a mount's engine are declared once with `:mount`: walked on the KV v2 mount.
+  mount: 'secret',
 };
 
 /**
@@ -26,6 +28,7 @@ const PARAMETERS: Record<string, string> = {
  */
 export function concretePath(url: string, key = 'some/key'): string {
   return url
+    .replace(/^\/v1\/auth\/:mount\//, '/v1/auth/approle/')
     .replace(/^\/v1\//, '')
     .replace('*', key)
     .replace(/:([a-z_]+)/g, (_match, name: string) => PARAMETERS[name] ?? `some-${name}`);

@@ -2,8 +2,9 @@ import type { ServerClient } from '@custos/core/client';
 import { CustosError } from '@custos/core/errors';
 
 /**
- * Sends a request the custos server may not serve (enabling or tuning mounts: its mounts are
- * fixed) and turns "no such route" (404, 405) into an error that says so, never a success.
+ * Sends a request an older server may not serve (enabling or tuning mounts: custos servers
+ * before mounts were configurable had fixed ones) and turns "no such route" (404, 405) into an
+ * error that says so, never a success.
  *
  * @example
  * ```ts
@@ -24,7 +25,7 @@ export async function requestSupported(
   if (response.status === 404 || response.status === 405) {
     throw new CustosError(
       'ERR_INVALID_REQUEST',
-      `the server at ${client.address} does not support ${what} (${method} ${path}: HTTP ${response.status}); custos mounts are fixed: see \`custos secrets list\` and \`custos auth list\``,
+      `the server at ${client.address} does not support ${what} (${method} ${path}: HTTP ${response.status}); its mounts may be fixed: see \`custos secrets list\` and \`custos auth list\``,
     );
   }
 }

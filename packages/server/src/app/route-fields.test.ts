@@ -56,7 +56,7 @@ describe('the declared fields of every route group', () => {
 
   it('parse a representative request: each field takes a value of its type', () => {
     expect([...new Set(declared.map((d) => d.group.split('/')[0]))]).toEqual(
-      expect.arrayContaining(['auth', 'secret', 'transit']),
+      expect.arrayContaining(['auth', 'kv', 'transit']),
     );
     for (const { group, route } of declared) {
       const schemas = Object.entries(route.fields);

@@ -1,3 +1,4 @@
+import { cubbyholes } from '../auth/cubbyhole.js';
 import { approleCredentialsPaths } from '../auth/paths/approle-credentials.js';
 import { approleLoginPaths } from '../auth/paths/approle-login.js';
 import { approleRolePaths } from '../auth/paths/approle-role.js';
@@ -13,6 +14,7 @@ import { createKmsStore } from '../aws/kms/kms-store.js';
 import { accessKeyPaths } from '../aws/paths/access-keys.js';
 import { secretsManagerApiPaths } from '../aws/paths/secrets-manager-api.js';
 import type { ServerContext } from '../context.js';
+import { mountedGroup, mountOfRequest } from '../http/mount-routing.js';
 import type { RouteGroup } from '../http/route-spec.js';
 import { kvConfigPaths } from '../kv/paths/config.js';
 import { kvDataPaths } from '../kv/paths/data.js';
@@ -21,7 +23,9 @@ import { kvSubkeysPaths } from '../kv/paths/subkeys.js';
 import { kvVersionsPaths } from '../kv/paths/versions.js';
 import { policiesPaths } from '../policy/paths/policies.js';
 import { policyExplainPaths } from '../policy/paths/policy-explain.js';
+import { staticFirstSegments } from '../sys/mount-path.js';
 import { auditPaths } from '../sys/paths/audit.js';
+import { authMethodsPaths } from '../sys/paths/auth-methods.js';
 import { barrierKeyPaths } from '../sys/paths/barrier-key.js';
 import { capabilitiesPaths } from '../sys/paths/capabilities.js';
 import { capabilitiesTokenPaths } from '../sys/paths/capabilities-token.js';
@@ -29,6 +33,7 @@ import { generateRootPaths } from '../sys/paths/generate-root.js';
 import { healthPaths } from '../sys/paths/health.js';
 import { hostInfoPaths } from '../sys/paths/host-info.js';
 import { leaderPaths } from '../sys/paths/leader.js';
+import { mountCatchAll } from '../sys/paths/mount-catch-all.js';
 import { mountsPaths } from '../sys/paths/mounts.js';
 import { rekeyPaths } from '../sys/paths/rekey.js';
 import { sealPaths } from '../sys/paths/seal.js';
@@ -52,8 +57,6 @@ import { rewrapPaths } from '../transit/paths/rewrap.js';
 import { signPaths } from '../transit/paths/sign.js';
 import { verifyPaths } from '../transit/paths/verify.js';
 
-/** The KV version 2 mount the server serves. */
-const KV_MOUNT = 'secret';
 /** The transit mount the server serves (the KMS API's keys are its keys). */
 const TRANSIT_MOUNT = 'transit';
 
@@ -67,16 +70,29 @@ const TRANSIT_MOUNT = 'transit';
  * ```
  */
 export function routeGroups(ctx: ServerContext): RouteGroup[] {
-  const { seal, tokens, policies, approles, kv, transit, audit } = ctx;
+  const { seal, tokens, policies, kv, transit, audit } = ctx;
   const usage = ctx.transitUsage;
   const recorder = createUsageRecorder({ transit, usage });
   const storageKind = ctx.storage.kind;
-  return [
+  const { mounts, kvMounts } = ctx;
+  // Every request under a mount no engine's route serves (KV version 1, cubbyhole/, 404s).
+  const catchAll = mountCatchAll({ kvMounts, cubbyholeOf: cubbyholes(ctx.barrier) });
+  const kvOf = (request: Parameters<typeof mountOfRequest>[0]) =>
+    kvMounts.v2(mountOfRequest(request));
+  const kv2 = (group: RouteGroup) => mountedGroup('kv-2', group, catchAll.route);
+  const approleOf = (request: Parameters<typeof mountOfRequest>[0]) =>
+    ctx.approleMounts(mountOfRequest(request));
+  const approle = (group: RouteGroup) => mountedGroup('approle', group, catchAll.authRoute);
+  // The first segments the server's own routes claim (filled below, once all are declared):
+  // no mount may be enabled where a route would shadow it.
+  const reserved = new Set<string>();
+  const groups: RouteGroup[] = [
     // sys/
     sealPaths({ seal, tokens, storageKind, version: ctx.version }),
     healthPaths({ seal, version: ctx.version }),
     barrierKeyPaths({ seal }),
-    mountsPaths(),
+    mountsPaths({ mounts, reserved }),
+    authMethodsPaths({ mounts }),
     capabilitiesPaths(),
     capabilitiesTokenPaths({ tokens, policies }),
     auditPaths({ audit }),
@@ -96,18 +112,20 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     tokenLookupPaths({ tokens }),
     tokenRenewPaths({ tokens }),
     tokenRevokePaths({ tokens }),
-    // auth/approle/
-    approleRolePaths({ approles }),
-    approleCredentialsPaths({ approles }),
-    approleSecretIdPaths({ approles }),
-    approleRoleFieldPaths({ approles }),
-    approleLoginPaths({ approles, tokens }),
-    // secret/ (KV version 2)
-    kvConfigPaths(KV_MOUNT, kv),
-    kvDataPaths(KV_MOUNT, kv),
-    kvVersionsPaths(KV_MOUNT, kv),
-    kvMetadataPaths(KV_MOUNT, kv),
-    kvSubkeysPaths(KV_MOUNT, kv),
+    // AppRole, at every mount of it (auth/approle/ and those enabled through sys/auth)
+    approle(approleRolePaths({ approles: approleOf })),
+    approle(approleCredentialsPaths({ approles: approleOf })),
+    approle(approleSecretIdPaths({ approles: approleOf })),
+    approle(approleRoleFieldPaths({ approles: approleOf })),
+    approle(approleLoginPaths({ approles: approleOf, tokens })),
+    // KV version 2, at every mount of it (secret/ and those enabled through sys/mounts)
+    kv2(kvConfigPaths(kvOf)),
+    kv2(kvDataPaths(kvOf)),
+    kv2(kvVersionsPaths(kvOf)),
+    kv2(kvMetadataPaths(kvOf)),
+    kv2(kvSubkeysPaths(kvOf)),
+    // KV version 1 and cubbyhole/, and what no route of a mount's engine serves
+    catchAll.group,
     // transit/
     keysPaths({ transit, usage }),
     keysConfigPaths({ transit }),
@@ -146,4 +164,9 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
       },
     }),
   ];
+  for (const segment of staticFirstSegments(
+    groups.flatMap((group) => group.routes.flatMap((r) => r.path)),
+  ))
+    reserved.add(segment);
+  return groups;
 }

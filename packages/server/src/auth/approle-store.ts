@@ -1,12 +1,14 @@
 import { type KeyObject, randomUUID, timingSafeEqual } from 'node:crypto';
 import { hmacSha256 } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
+import type { FastifyRequest } from 'fastify';
 import { type Barrier, retryOnConflict } from '../barrier/barrier.js';
 import { barrierView } from '../barrier/barrier-view.js';
 import { isServerError } from '../errors.js';
 import { blocksWithin, cidrList } from '../http/client-address.js';
 import { validatePolicyName } from '../policy/policy-parse.js';
 import { APPROLE } from '../storage/layout.js';
+import type { MountEntry } from '../sys/mount-table.js';
 
 /** A role's settings (Vault's AppRole fields custos supports). */
 export interface ApproleRole {
@@ -171,6 +173,37 @@ export interface Approles {
   ): Promise<ApproleLogin>;
 }
 
+/** The AppRole store of the auth mount a request was admitted for (routes take `:mount`). */
+export type ApprolesOf = (request: FastifyRequest) => Approles;
+
+/**
+ * The AppRole store of each AppRole mount, built on first use over the mount's storage area
+ * (`known`: stores built already, by area).
+ *
+ * @example
+ * ```ts
+ * const approleOf = approleMounts(barrier, tokens.hmacKey, clock, { [APPROLE.prefix]: approles });
+ * await approleOf(mount).listRoles();
+ * ```
+ */
+export function approleMounts(
+  barrier: Barrier,
+  hmacKey: () => Promise<KeyObject>,
+  now: () => number,
+  known: Readonly<Record<string, Approles>> = {},
+): (mount: MountEntry) => Approles {
+  const stores = new Map<string, Approles>(Object.entries(known));
+  return (mount) => {
+    if (mount.storage === null) throw new Error(`mount ${mount.path} has no storage area`);
+    let store = stores.get(mount.storage);
+    if (store === undefined) {
+      store = approleStoreOn(barrierView(barrier, mount.storage), hmacKey, now);
+      stores.set(mount.storage, store);
+    }
+    return store;
+  };
+}
+
 /**
  * AppRole for machines: a role has a role ID (like a user name) and issues secret IDs (like
  * passwords, with use and TTL limits); role ID + secret ID log in for a token with the role's
@@ -189,7 +222,23 @@ export function createApproleStore(
   now: () => number = Date.now,
 ): Approles {
   // The AppRole area of storage, and nothing else (keys are relative to it).
-  const storage = barrierView(barrier, APPROLE.prefix);
+  return approleStoreOn(barrierView(barrier, APPROLE.prefix), hmacKey, now);
+}
+
+/**
+ * AppRole on `storage`, the barrier already narrowed to one auth mount's area (an AppRole
+ * enabled through `sys/auth` keeps its roles under `mount/<uuid>/`).
+ *
+ * @example
+ * ```ts
+ * const approles = approleStoreOn(barrierView(barrier, mount.storage), tokens.hmacKey);
+ * ```
+ */
+export function approleStoreOn(
+  storage: Barrier,
+  hmacKey: () => Promise<KeyObject>,
+  now: () => number = Date.now,
+): Approles {
   const hash = async (value: string) => hmacSha256(await hmacKey(), value).toString('hex');
 
   const getRole = async (name: string) => {

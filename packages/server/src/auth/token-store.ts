@@ -296,7 +296,10 @@ export function createTokenStore(
         }),
       );
     }
+    // The token's cubbyhole goes with it (in the same transaction as its entry).
+    const cubbyhole = await storage.listPaths(`${TOKENS.cubbyhole}${hash}/`);
     await storage.transaction(async (tx) => {
+      for (const path of cubbyhole) await tx.remove(path);
       await tx.remove(ID + hash);
       await tx.remove(ACCESSOR + marked.accessor);
       if (marked.parentHash !== '') await tx.remove(childLinkOf(marked));

@@ -87,16 +87,23 @@ describe.each(await storageKinds())(
       expect(response).toMatchObject({ status: 413, body: { errors: ['request body too large'] } });
     });
 
-    it('unknown paths → 404 with Vault\'s unsupported path; a missing key → 404 {"errors":[]}', async () => {
-      for (const path of ['nope', 'secret/nope/x', 'sys/nope', 'sys/wrapping/nope', 'sys/rekey']) {
-        expect(await s.request('GET', path)).toMatchObject({
-          status: 404,
-          body: { errors: ['1 error occurred:\n\t* unsupported path\n\n'] },
-        });
+    it('unknown paths → 404, as Vault answers each', async () => {
+      const unsupported = { errors: ['1 error occurred:\n\t* unsupported path\n\n'] };
+      for (const path of ['sys/nope', 'sys/wrapping/nope', 'sys/rekey']) {
+        expect(await s.request('GET', path)).toMatchObject({ status: 404, body: unsupported });
       }
       expect(await s.request('GET', 'transit/keys/x')).toMatchObject({
         status: 404,
         body: { errors: [] },
+      });
+      expect(await s.request('GET', 'nope/x')).toMatchObject({
+        status: 404,
+        body: { errors: ['no handler for route "nope/x". route entry not found.'] },
+      });
+      // A version 1 path on the KV version 2 mount: Vault's hint.
+      expect(await s.request('GET', 'secret/nope/x')).toMatchObject({
+        status: 404,
+        body: { warnings: [expect.stringMatching(/^Invalid path for a versioned K\/V/)] },
       });
     });
 

@@ -10,6 +10,7 @@ import { HttpResponseError, toHttpError } from './error-mapping.js';
 import {
   type AclCheck,
   aclPathOf,
+  type MountRouting,
   operationOf,
   type RouteAccess,
   resolveWriteOperation,
@@ -47,7 +48,9 @@ function auditRequestOf(request: FastifyRequest): AuditRequest {
 }
 
 /** What the boundary uses: the seal state, tokens, policies and the audit log. */
-export type BoundaryDeps = Pick<ServerContext, 'seal' | 'tokens' | 'policies' | 'audit' | 'wrapping'
+export type BoundaryDeps = Pick<
+  ServerContext,
+  'seal' | 'tokens' | 'policies' | 'audit' | 'wrapping' | 'mounts'
 > &
   Partial<Pick<ServerContext, 'trustedProxies'>>;
 
@@ -69,7 +72,7 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
   const trusted = cidrList(ctx.trustedProxies ?? [], 'trustedProxies');
 
   app.addHook('preHandler', async (request: FastifyRequest) => {
-    const access: RouteAccess = request.routeOptions.config.access ?? {};
+    let access: RouteAccess = request.routeOptions.config.access ?? {};
     if (access.signed !== undefined) return admitSigned(request, access, access.signed, ctx);
     const path = apiPathOf(request);
     checkNames(request, access);
@@ -84,6 +87,7 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
     };
     // Sealed, not initialised, or an unseal or seal in progress: refused (503) before anything.
     if (!access.whileSealed) ctx.seal.requireUnsealed();
+    if (access.mount !== undefined) access = await admitMount(request, access.mount, ctx);
     const operation = operationOf(request);
     if (operation === 'list' && access.list !== true) throw unsupportedOperation();
     request.custos.operation = operation;
@@ -209,6 +213,25 @@ async function admitSigned(
   }
   if (access.audit !== false) await logRequest(request, ctx);
   if (denied !== undefined) throw denied;
+}
+
+/**
+ * Finds the mount a request routed by mount names (its `:mount` parameter) in the current
+ * mount table, and the access it is admitted with: the route's own when its engine serves the
+ * mount, else the mount's catch-all route's (which serves it: KV version 1, the cubbyhole, or a
+ * 404 naming the path).
+ */
+async function admitMount(
+  request: FastifyRequest,
+  routing: MountRouting,
+  ctx: BoundaryDeps,
+): Promise<RouteAccess> {
+  const name = (request.params as Record<string, string | undefined>).mount;
+  const mount = name === undefined ? undefined : await ctx.mounts.get(`${routing.under}${name}/`);
+  request.custos.mount = mount;
+  if (routing.serves(mount)) return request.routeOptions.config.access ?? {};
+  request.custos.fallback = true;
+  return routing.fallback;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { AuditIdentity, AuditRecord } from '../audit/audit-broker.js';
 import type { TokenEntry } from '../auth/token-store.js';
 import type { Acl } from '../policy/acl.js';
 import type { Capability } from '../policy/policy-parse.js';
+import type { MountEntry } from '../sys/mount-table.js';
 
 /**
  * How a route is protected. Declared on every route (`access` in its route spec, route-spec.ts, kept as
@@ -42,6 +43,23 @@ export interface RouteAccess<Request extends FastifyRequest<any> = FastifyReques
    * otherwise the same: sealed → refused, the ACL judged, the request audited first.
    */
   readonly signed?: SignedAdmission;
+  /**
+   * The route serves the mount its `:mount` parameter names (see `http/mount-routing.ts`): the
+   * boundary finds that mount in the current mount table before anything else is judged, and
+   * when this route's engine does not serve it, admits (and serves) the request as the
+   * mount's catch-all route instead.
+   */
+  readonly mount?: MountRouting;
+}
+
+/** How a route routed by mount is matched to the mount its request names. */
+export interface MountRouting {
+  /** Where the `:mount` parameter's mount sits (`auth/` for auth methods; `''` else). */
+  readonly under: '' | 'auth/';
+  /** Whether the route's engine serves `mount` (`undefined`: nothing is mounted there). */
+  readonly serves: (mount: MountEntry | undefined) => boolean;
+  /** The access of the route that serves the request when this one does not. */
+  readonly fallback: RouteAccess;
 }
 
 /** One check the ACL makes: a path (as a Vault request would name it) and a capability. */
@@ -104,6 +122,10 @@ export interface RequestState {
   audit?: AuditRecord | undefined;
   /** The wrap TTL the request asked for (`X-Vault-Wrap-TTL`), read once it was admitted. */
   wrapTtl?: number | undefined;
+  /** The mount the request names (routes routed by mount), from the current mount table. */
+  mount?: MountEntry | undefined;
+  /** The matched route's engine does not serve the mount: its catch-all route serves it. */
+  fallback?: boolean;
 }
 
 declare module 'fastify' {

@@ -143,7 +143,19 @@ export function createKvEngine(
   now: () => number = Date.now,
 ): KvEngine {
   // The mount's area of storage, and nothing else (keys are relative to it).
-  const storage = barrierView(barrier, KV.prefix(mount));
+  return kvEngineOn(barrierView(barrier, KV.prefix(mount)), now);
+}
+
+/**
+ * KV version 2 on `storage`, the barrier already narrowed to one mount's area (a mount enabled
+ * through `sys/mounts` keeps its data under `mount/<uuid>/`).
+ *
+ * @example
+ * ```ts
+ * const kv = kvEngineOn(barrierView(barrier, mount.storage));
+ * ```
+ */
+export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEngine {
   const configPath = KV.config;
   const metaPath = (key: string) => KV.meta + key;
   const versionPath = (key: string, version: number) => `${KV.version}${version}/${key}`;

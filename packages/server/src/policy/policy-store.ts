@@ -13,6 +13,8 @@ const DEFAULT_RULES: Readonly<Record<string, readonly string[]>> = {
   'auth/token/revoke-self': ['update'],
   'sys/capabilities-self': ['update'],
   'sys/internal/ui/mounts/*': ['read'],
+  // Each token's own cubbyhole (only that token reaches its cubbyhole's storage).
+  'cubbyhole/*': ['create', 'read', 'update', 'delete', 'list'],
 };
 
 /**

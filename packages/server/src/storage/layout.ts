@@ -54,6 +54,8 @@ export const TOKENS = {
   due: 'due/',
   /** `role/<name>`: a token role. */
   role: 'role/',
+  /** `cubbyhole/<hash>/data/<key>`: the token's cubbyhole, removed with the token. */
+  cubbyhole: 'cubbyhole/',
 } as const;
 
 /** Response wrapping: wrapped responses, keyed by their wrapping token's accessor. */
@@ -81,6 +83,21 @@ export const AUDIT = {
   checkpoint: 'checkpoint/',
   /** `files/<sink>`: the starts of the sink's files. */
   files: 'files/',
+} as const;
+
+/** The mount table: `table` holds every mount and auth method (`sys/mount-table.ts`). */
+export const MOUNT_TABLE = {
+  prefix: 'sys/mounts/',
+  table: 'table',
+} as const;
+
+/**
+ * The data of a mount enabled through `sys/mounts` or `sys/auth`: everything it stores lives
+ * under `mount/<mount uuid>/`, so disabling it removes that area and a remount moves nothing.
+ * (The mounts a server starts with keep their own areas: `kv/secret/`, `transit/`, `auth/approle/`.)
+ */
+export const MOUNT_DATA = {
+  prefix: (uuid: string): string => `mount/${uuid}/`,
 } as const;
 
 /** The AppRole auth method. */

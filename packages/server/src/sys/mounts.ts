@@ -1,49 +1,64 @@
-/** A mounted engine, as `sys/mounts` describes it. */
-export interface MountInfo {
-  readonly path: string;
-  readonly type: string;
-  readonly description: string;
-  readonly options: Record<string, string> | null;
-}
+import type { MountEntry } from './mount-table.js';
 
 /**
- * custos mounts a fixed set of engines: KV v2 at `secret/`, transit at `transit/`, and the
- * system and auth backends. Enabling more mounts is not supported.
+ * The mount serving `path` (`secret/app/db`): the longest mount path it starts with.
+ *
+ * @example
+ * ```ts
+ * mountOf(await mounts.list(), 'secret/app/db')?.path; // 'secret/'
+ * ```
  */
-export const MOUNTS: readonly MountInfo[] = [
-  {
-    path: 'secret/',
-    type: 'kv',
-    description: 'key/value secret storage',
-    options: { version: '2' },
-  },
-  { path: 'transit/', type: 'transit', description: 'encryption as a service', options: null },
-  { path: 'sys/', type: 'system', description: 'system endpoints', options: null },
-  { path: 'auth/token/', type: 'token', description: 'token based credentials', options: null },
-  { path: 'auth/approle/', type: 'approle', description: 'AppRole for machines', options: null },
-];
-
-/** The mount serving `path`, if any. */
-export function mountOf(path: string): MountInfo | undefined {
+export function mountOf(mounts: readonly MountEntry[], path: string): MountEntry | undefined {
   const normalized = path.endsWith('/') ? path : `${path}/`;
-  return MOUNTS.filter((m) => normalized.startsWith(m.path)).sort(
-    (a, b) => b.path.length - a.path.length,
-  )[0];
+  return mounts
+    .filter((m) => normalized.startsWith(m.path))
+    .sort((a, b) => b.path.length - a.path.length)[0];
 }
 
-/** The fields Vault returns for a mount. */
-export function describeMount(mount: MountInfo): Record<string, unknown> {
+/** Whether `mount` is an auth method (mounted under `auth/`). */
+export const isAuthMount = (mount: MountEntry): boolean => mount.path.startsWith('auth/');
+
+/**
+ * The fields Vault returns for a mount (`sys/mounts`, `sys/auth`, `sys/mounts/:path`).
+ *
+ * @example
+ * ```ts
+ * describeMount(mount).options; // { version: '2' }
+ * ```
+ */
+export function describeMount(mount: MountEntry): Record<string, unknown> {
   return {
     type: mount.type,
     description: mount.description,
-    accessor: `${mount.type}_custos`,
-    config: { default_lease_ttl: 0, max_lease_ttl: 0, force_no_cache: false },
+    accessor: mount.accessor,
+    config: { ...mount.config, force_no_cache: false },
     options: mount.options,
     local: false,
     seal_wrap: false,
     external_entropy_access: false,
     plugin_version: '',
     running_plugin_version: '',
-    uuid: '',
+    running_sha256: '',
+    uuid: mount.uuid,
+  };
+}
+
+/**
+ * A mount's settings as `sys/mounts/:path/tune` reads them.
+ *
+ * @example
+ * ```ts
+ * tuneOf(mount); // { default_lease_ttl: 2764800, max_lease_ttl: 2764800, … }
+ * ```
+ */
+export function tuneOf(mount: MountEntry): Record<string, unknown> {
+  // 0 means the system default, which Vault reports (768 h).
+  const systemDefault = 768 * 3600;
+  return {
+    default_lease_ttl: mount.config.default_lease_ttl || systemDefault,
+    max_lease_ttl: mount.config.max_lease_ttl || systemDefault,
+    force_no_cache: false,
+    description: mount.description,
+    options: mount.options,
   };
 }

@@ -149,6 +149,37 @@ describe.each(await storageKinds())(
       ).toBe(400);
     });
 
+    it('enables, moves and disables mounts and auth methods; KV version 1 reads and writes', async () => {
+      await vault.mount({ mount_point: 'legacy', type: 'kv', description: 'v1' });
+      expect((await vault.mounts()).data['legacy/']).toMatchObject({
+        type: 'kv',
+        options: { version: '1' },
+      });
+      await vault.write('legacy/app', { url: 'redis://y' });
+      expect((await vault.read('legacy/app')).data).toEqual({ url: 'redis://y' });
+      expect((await vault.list('legacy/')).data.keys).toEqual(['app']);
+      // A version 1 read on the version 2 mount: Vault's 404 that tells the versions apart.
+      expect((await failure(vault.read('secret/app/cache'))).status).toBe(404);
+      await vault.remount({ from: 'legacy', to: 'old' });
+      expect((await vault.read('old/app')).data).toEqual({ url: 'redis://y' });
+      await vault.unmount({ mount_point: 'old' });
+      expect((await failure(vault.read('old/app'))).status).toBe(404);
+
+      await vault.enableAuth({ mount_point: 'machines', type: 'approle' });
+      expect(Object.keys((await vault.auths()).data)).toContain('machines/');
+      await vault.write('auth/machines/role/ci', { token_policies: ['reader'] });
+      const roleId = (await vault.read('auth/machines/role/ci/role-id')).data.role_id;
+      const secretId = (await vault.write('auth/machines/role/ci/secret-id', {})).data.secret_id;
+      const login = await nodeVault({ endpoint: server.url }).approleLogin({
+        mount_point: 'machines',
+        role_id: roleId,
+        secret_id: secretId,
+      });
+      expect(login.auth.policies).toEqual(['default', 'reader']);
+      await vault.disableAuth({ mount_point: 'machines' });
+      expect(Object.keys((await vault.auths()).data)).not.toContain('machines/');
+    });
+
     it('seals: every secret operation answers 503 until unsealed again', async () => {
       await vault.seal();
       // The server seals once the response is sent: wait for that, not for a fixed time.

@@ -7,7 +7,7 @@ import { addServerFlags } from '../../server-flags.js';
 export function registerAuthCommands(program: Command, lazy: Lazy): void {
   const auth = program
     .command('auth')
-    .description('list, enable and disable auth methods (custos: token/ and approle/ are fixed)');
+    .description('list, enable and disable auth methods (AppRole at any path; token/ is fixed)');
   addOutputFlags(
     auth
       .command('list')
@@ -18,14 +18,14 @@ export function registerAuthCommands(program: Command, lazy: Lazy): void {
   );
   auth
     .command('enable')
-    .description('enable an auth method at a path (a server with fixed mounts refuses it)')
+    .description('enable an auth method at a path under auth/ (approle)')
     .argument('<type>', 'e.g. approle')
     .option('--path <path>', 'where to mount it (default: the type)')
     .option('--description <text>', 'a description of the mount')
     .action(lazy(() => import('./enable.js')));
   auth
     .command('disable')
-    .description('disable the auth method at a path (a server with fixed mounts refuses it)')
+    .description('disable the auth method at a path, removing its roles and secret IDs')
     .argument('<path>')
     .action(lazy(() => import('./disable.js')));
   for (const command of auth.commands) addServerFlags(command);

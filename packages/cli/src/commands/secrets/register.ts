@@ -7,9 +7,7 @@ import { addServerFlags } from '../../server-flags.js';
 export function registerSecretsCommands(program: Command, lazy: Lazy): void {
   const secrets = program
     .command('secrets')
-    .description(
-      'list, enable, disable and tune secrets engines (custos: secret/ and transit/ are fixed)',
-    );
+    .description('list, enable, disable and tune secrets engines (KV version 1 and 2 at any path)');
   addOutputFlags(
     secrets
       .command('list')
@@ -20,8 +18,8 @@ export function registerSecretsCommands(program: Command, lazy: Lazy): void {
   );
   secrets
     .command('enable')
-    .description('mount a secrets engine at a path (a server with fixed mounts refuses it)')
-    .argument('<type>', 'e.g. kv, kv-v2, transit')
+    .description('mount a secrets engine at a path: kv (version 1 unless --version 2), kv-v2')
+    .argument('<type>', 'kv, kv-v1 or kv-v2')
     .option('--path <path>', 'where to mount it (default: the type)')
     .option('--description <text>', 'a description of the mount')
     .option('--version <n>', 'KV version (kv only)')
@@ -30,12 +28,12 @@ export function registerSecretsCommands(program: Command, lazy: Lazy): void {
     .action(lazy(() => import('./enable.js')));
   secrets
     .command('disable')
-    .description('unmount the secrets engine at a path (a server with fixed mounts refuses it)')
+    .description('unmount the secrets engine at a path, removing all its data for good')
     .argument('<path>')
     .action(lazy(() => import('./disable.js')));
   secrets
     .command('tune')
-    .description("change a mount's settings (a server with fixed mounts refuses it)")
+    .description("change a mount's description and lease settings")
     .argument('<path>')
     .option('--description <text>', 'a description of the mount')
     .option('--default-lease-ttl <duration>', 'default lease TTL')

@@ -2,7 +2,7 @@ import { bodyOf } from '../../http/body-parser.js';
 import { clientAddressOf } from '../../http/boundary.js';
 import { ok } from '../../http/envelope.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
-import type { Approles } from '../approle-store.js';
+import type { ApprolesOf } from '../approle-store.js';
 import { authBlock } from '../token-response.js';
 import type { TokenStore } from '../token-store.js';
 
@@ -20,7 +20,7 @@ export function approleLoginPaths({
   approles,
   tokens,
 }: {
-  readonly approles: Approles;
+  readonly approles: ApprolesOf;
   readonly tokens: TokenStore;
 }): RouteGroup {
   return {
@@ -28,13 +28,13 @@ export function approleLoginPaths({
     routes: [
       route({
         method: 'POST',
-        path: '/v1/auth/approle/login',
+        path: '/v1/auth/:mount/login',
         access: { unauthenticated: true },
         handler: async (request, reply) => {
           const body = bodyOf(request);
           // Kept by hand: the store judges the credentials, so a malformed one is answered as a
           // wrong one.
-          const { name, role, tokenBoundCidrs } = await approles.login(
+          const { name, role, tokenBoundCidrs } = await approles(request).login(
             body.role_id,
             body.secret_id,
             clientAddressOf(request),
@@ -50,7 +50,7 @@ export function approleLoginPaths({
             displayName: `approle-${name}`,
             meta: { role_name: name },
             orphan: true,
-            path: 'auth/approle/login',
+            path: `${request.custos.mount?.path ?? 'auth/approle/'}login`,
           });
           return ok(request, reply, null, { auth: authBlock(token, entry, tokens.now()) });
         },

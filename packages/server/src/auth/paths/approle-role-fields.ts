@@ -3,7 +3,7 @@ import { bodyOf } from '../../http/body-parser.js';
 import { noContent, ok } from '../../http/envelope.js';
 import { boolField, durationField, intField, stringList } from '../../http/fields.js';
 import { type DeclaredRoute, type RouteGroup, route } from '../../http/route-spec.js';
-import type { ApproleRole, Approles } from '../approle-store.js';
+import type { ApproleRole, ApprolesOf } from '../approle-store.js';
 import { MAX_TOKEN_TTL_SECONDS } from '../token-store.js';
 
 /** How one role setting is read from a request body. */
@@ -45,10 +45,10 @@ export const ROLE_FIELD_ROUTES: readonly {
  * registerRouteGroups(app, [approleRoleFieldPaths({ approles })]);
  * ```
  */
-export function approleRoleFieldPaths({ approles }: { readonly approles: Approles }): RouteGroup {
+export function approleRoleFieldPaths({ approles }: { readonly approles: ApprolesOf }): RouteGroup {
   const routes: DeclaredRoute[] = [];
   for (const setting of ROLE_FIELD_ROUTES) {
-    const path = `/v1/auth/approle/role/:name/${setting.route}` as const;
+    const path = `/v1/auth/:mount/role/:name/${setting.route}` as const;
     const answerOf = (role: ApproleRole) =>
       setting.route === 'policies'
         ? { policies: role.token_policies, token_policies: role.token_policies }
@@ -60,7 +60,7 @@ export function approleRoleFieldPaths({ approles }: { readonly approles: Approle
         method: 'GET',
         path,
         handler: async (request, reply) => {
-          const role = await approles.getRole(request.params.name);
+          const role = await approles(request).getRole(request.params.name);
           if (role === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
           return ok(request, reply, answerOf(role));
         },
@@ -77,7 +77,7 @@ export function approleRoleFieldPaths({ approles }: { readonly approles: Approle
           const name = body[setting.field] !== undefined ? setting.field : alias;
           if (name === '' || body[name] === undefined)
             throw new CustosError('ERR_INVALID_REQUEST', `missing ${setting.field}`);
-          await approles.updateRole(request.params.name, {
+          await approles(request).updateRole(request.params.name, {
             [setting.field]: setting.read(body[name], name),
           });
           return noContent(reply);
@@ -87,7 +87,9 @@ export function approleRoleFieldPaths({ approles }: { readonly approles: Approle
         method: 'DELETE',
         path,
         handler: async (request, reply) => {
-          await approles.updateRole(request.params.name, { [setting.field]: setting.reset });
+          await approles(request).updateRole(request.params.name, {
+            [setting.field]: setting.reset,
+          });
           return noContent(reply);
         },
       }),

@@ -5,7 +5,7 @@ import { type FieldValues, field } from '../../http/field-schema.js';
 import { durationField, stringList } from '../../http/fields.js';
 import { isListRequest } from '../../http/route-access.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
-import type { ApproleRole, Approles } from '../approle-store.js';
+import type { ApproleRole, ApprolesOf } from '../approle-store.js';
 import { MAX_TOKEN_TTL_SECONDS } from '../token-store.js';
 
 /** A role's settings; an absent one is left as it is (or takes its default on creation). */
@@ -73,38 +73,39 @@ function roleInput(
  * registerRouteGroups(app, [approleRolePaths({ approles })]);
  * ```
  */
-export function approleRolePaths({ approles }: { readonly approles: Approles }): RouteGroup {
+export function approleRolePaths({ approles }: { readonly approles: ApprolesOf }): RouteGroup {
   return {
     name: 'auth/approle/role',
     routes: [
       route({
         method: 'GET',
-        path: '/v1/auth/approle/role',
+        path: '/v1/auth/:mount/role',
         access: { list: true },
         handler: async (request, reply) => {
           if (!isListRequest(request)) throw new CustosError('ERR_NOT_FOUND', 'not found');
-          const keys = await approles.listRoles();
+          const keys = await approles(request).listRoles();
           if (keys.length === 0) throw new CustosError('ERR_NOT_FOUND', 'not found');
           return ok(request, reply, { keys });
         },
       }),
       route({
         method: 'POST',
-        path: '/v1/auth/approle/role/:name',
+        path: '/v1/auth/:mount/role/:name',
         access: {
-          exists: async (request) => (await approles.getRole(request.params.name)) !== undefined,
+          exists: async (request) =>
+            (await approles(request).getRole(request.params.name)) !== undefined,
         },
         fields: ROLE_FIELDS,
         handler: async (request, reply, fields) => {
-          await approles.putRole(request.params.name, roleInput(fields, bodyOf(request)));
+          await approles(request).putRole(request.params.name, roleInput(fields, bodyOf(request)));
           return noContent(reply);
         },
       }),
       route({
         method: 'GET',
-        path: '/v1/auth/approle/role/:name',
+        path: '/v1/auth/:mount/role/:name',
         handler: async (request, reply) => {
-          const role = await approles.getRole(request.params.name);
+          const role = await approles(request).getRole(request.params.name);
           if (role === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
           const { role_id: _hidden, ...settings } = role;
           return ok(request, reply, { ...settings, policies: role.token_policies });
@@ -112,9 +113,9 @@ export function approleRolePaths({ approles }: { readonly approles: Approles }):
       }),
       route({
         method: 'DELETE',
-        path: '/v1/auth/approle/role/:name',
+        path: '/v1/auth/:mount/role/:name',
         handler: async (request, reply) => {
-          await approles.deleteRole(request.params.name);
+          await approles(request).deleteRole(request.params.name);
           return noContent(reply);
         },
       }),

@@ -4,7 +4,7 @@ import { noContent, ok } from '../../http/envelope.js';
 import { type FieldValues, field } from '../../http/field-schema.js';
 import { isListRequest } from '../../http/route-access.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
-import type { Approles, SecretIdInfo } from '../approle-store.js';
+import type { ApprolesOf, SecretIdInfo } from '../approle-store.js';
 
 /** What a new secret ID may carry beside the role's settings. */
 const ISSUE_FIELDS = {
@@ -37,7 +37,7 @@ const answer = (request: FastifyRequest, reply: FastifyReply, info: SecretIdInfo
  * registerRouteGroups(app, [approleSecretIdPaths({ approles })]);
  * ```
  */
-export function approleSecretIdPaths({ approles }: { readonly approles: Approles }): RouteGroup {
+export function approleSecretIdPaths({ approles }: { readonly approles: ApprolesOf }): RouteGroup {
   const secretId = { secret_id: field.string({ required: true }) };
   const accessor = { secret_id_accessor: field.string({ required: true }) };
   return {
@@ -45,35 +45,35 @@ export function approleSecretIdPaths({ approles }: { readonly approles: Approles
     routes: [
       route({
         method: 'POST',
-        path: '/v1/auth/approle/role/:name/secret-id',
+        path: '/v1/auth/:mount/role/:name/secret-id',
         fields: ISSUE_FIELDS,
         handler: async (request, reply, fields) =>
           ok(
             request,
             reply,
-            await approles.createSecretId(request.params.name, issueOptions(fields)),
+            await approles(request).createSecretId(request.params.name, issueOptions(fields)),
           ),
       }),
       route({
         method: 'GET',
-        path: '/v1/auth/approle/role/:name/secret-id',
+        path: '/v1/auth/:mount/role/:name/secret-id',
         access: { list: true },
         handler: async (request, reply) => {
           if (!isListRequest(request)) throw new CustosError('ERR_NOT_FOUND', 'not found');
-          const keys = await approles.listSecretIds(request.params.name);
+          const keys = await approles(request).listSecretIds(request.params.name);
           if (keys.length === 0) throw new CustosError('ERR_NOT_FOUND', 'not found');
           return ok(request, reply, { keys });
         },
       }),
       route({
         method: 'POST',
-        path: '/v1/auth/approle/role/:name/custom-secret-id',
+        path: '/v1/auth/:mount/role/:name/custom-secret-id',
         fields: { ...ISSUE_FIELDS, ...secretId },
         handler: async (request, reply, fields) =>
           ok(
             request,
             reply,
-            await approles.createSecretId(request.params.name, {
+            await approles(request).createSecretId(request.params.name, {
               ...issueOptions(fields),
               secretId: fields.secret_id,
             }),
@@ -81,32 +81,36 @@ export function approleSecretIdPaths({ approles }: { readonly approles: Approles
       }),
       route({
         method: 'POST',
-        path: '/v1/auth/approle/role/:name/secret-id/lookup',
+        path: '/v1/auth/:mount/role/:name/secret-id/lookup',
         fields: secretId,
         handler: async (request, reply, fields) =>
           answer(
             request,
             reply,
-            await approles.lookupSecretId(request.params.name, { secretId: fields.secret_id }),
+            await approles(request).lookupSecretId(request.params.name, {
+              secretId: fields.secret_id,
+            }),
           ),
       }),
       route({
         // POST only: a DELETE reads its fields from the query string, and a secret ID never
         // goes in a URL.
         method: 'POST',
-        path: '/v1/auth/approle/role/:name/secret-id/destroy',
+        path: '/v1/auth/:mount/role/:name/secret-id/destroy',
         fields: secretId,
         handler: async (request, reply, fields) => {
-          await approles.destroySecretId(request.params.name, { secretId: fields.secret_id });
+          await approles(request).destroySecretId(request.params.name, {
+            secretId: fields.secret_id,
+          });
           return noContent(reply);
         },
       }),
       route({
         method: 'POST',
-        path: '/v1/auth/approle/role/:name/secret-id-accessor/lookup',
+        path: '/v1/auth/:mount/role/:name/secret-id-accessor/lookup',
         fields: accessor,
         handler: async (request, reply, fields) => {
-          const info = await approles.lookupSecretId(request.params.name, {
+          const info = await approles(request).lookupSecretId(request.params.name, {
             accessor: fields.secret_id_accessor,
           });
           if (info === undefined)
@@ -116,10 +120,10 @@ export function approleSecretIdPaths({ approles }: { readonly approles: Approles
       }),
       route({
         method: 'POST',
-        path: '/v1/auth/approle/role/:name/secret-id-accessor/destroy',
+        path: '/v1/auth/:mount/role/:name/secret-id-accessor/destroy',
         fields: accessor,
         handler: async (request, reply, fields) => {
-          await approles.destroySecretId(request.params.name, {
+          await approles(request).destroySecretId(request.params.name, {
             accessor: fields.secret_id_accessor,
           });
           return noContent(reply);

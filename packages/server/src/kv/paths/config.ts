@@ -1,7 +1,7 @@
 import { noContent, ok } from '../../http/envelope.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import { formatDuration } from '../../lib/duration.js';
-import type { KvEngine } from '../kv-engine.js';
+import type { KvOf } from './request.js';
 import { SETTINGS_FIELDS, settingsOf } from './request.js';
 
 /**
@@ -9,18 +9,18 @@ import { SETTINGS_FIELDS, settingsOf } from './request.js';
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [kvConfigPaths('secret', kv)]);
+ * registerRouteGroups(app, [kvConfigPaths(kvOf)]);
  * ```
  */
-export function kvConfigPaths(mount: string, kv: KvEngine): RouteGroup {
+export function kvConfigPaths(kvOf: KvOf): RouteGroup {
   return {
-    name: `${mount}/config`,
+    name: `kv/config`,
     routes: [
       route({
         method: 'GET',
-        path: `/v1/${mount}/config`,
+        path: `/v1/:mount/config`,
         handler: async (request, reply) => {
-          const cfg = await kv.config();
+          const cfg = await kvOf(request).config();
           return ok(request, reply, {
             cas_required: cfg.cas_required,
             delete_version_after: formatDuration(cfg.delete_version_after),
@@ -30,10 +30,11 @@ export function kvConfigPaths(mount: string, kv: KvEngine): RouteGroup {
       }),
       route({
         method: 'POST',
-        path: `/v1/${mount}/config`,
+        path: `/v1/:mount/config`,
         // Validated before the settings are read: a wrong type is refused whatever they are.
         fields: SETTINGS_FIELDS,
-        handler: async (_request, reply, fields) => {
+        handler: async (request, reply, fields) => {
+          const kv = kvOf(request);
           await kv.setConfig({ ...(await kv.config()), ...settingsOf(fields) });
           return noContent(reply);
         },

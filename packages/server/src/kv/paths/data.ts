@@ -2,8 +2,8 @@ import { CustosError } from '@custos/core/errors';
 import { bodyOf } from '../../http/body-parser.js';
 import { noContent, ok } from '../../http/envelope.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
-import type { KvEngine } from '../kv-engine.js';
 import { versionResponse } from '../kv-metadata.js';
+import type { KvOf } from './request.js';
 import {
   casOf,
   dataOf,
@@ -19,13 +19,13 @@ import {
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [kvDataPaths('secret', kv)]);
+ * registerRouteGroups(app, [kvDataPaths(kvOf)]);
  * ```
  */
-export function kvDataPaths(mount: string, kv: KvEngine): RouteGroup {
-  const path = `/v1/${mount}/data/*` as const;
+export function kvDataPaths(kvOf: KvOf): RouteGroup {
+  const path = `/v1/:mount/data/*` as const;
   return {
-    name: `${mount}/data`,
+    name: `kv/data`,
     routes: [
       route({
         method: 'GET',
@@ -33,7 +33,7 @@ export function kvDataPaths(mount: string, kv: KvEngine): RouteGroup {
         fields: { version: VERSION_FIELD },
         handler: async (request, reply, { version }) => {
           const key = keyOf(request.params['*']);
-          const found = await kv.read(key, version);
+          const found = await kvOf(request).read(key, version);
           if (found.kind === 'missing') throw new CustosError('ERR_NOT_FOUND', 'not found');
           if (found.kind === 'unavailable')
             unavailable(request, found.meta, found.version, undefined);
@@ -46,11 +46,11 @@ export function kvDataPaths(mount: string, kv: KvEngine): RouteGroup {
       route({
         method: 'POST',
         path,
-        access: { exists: keyExists(kv) },
+        access: { exists: keyExists(kvOf) },
         handler: async (request, reply) => {
           const body = bodyOf(request);
           const key = keyOf(request.params['*']);
-          const { meta, version } = await kv.write(key, dataOf(body), casOf(body));
+          const { meta, version } = await kvOf(request).write(key, dataOf(body), casOf(body));
           return ok(request, reply, versionResponse(meta, version));
         },
       }),
@@ -62,11 +62,11 @@ export function kvDataPaths(mount: string, kv: KvEngine): RouteGroup {
           const body = bodyOf(request);
           const key = keyOf(request.params['*']);
           try {
-            const { meta, version } = await kv.patch(key, dataOf(body), casOf(body));
+            const { meta, version } = await kvOf(request).patch(key, dataOf(body), casOf(body));
             return ok(request, reply, versionResponse(meta, version));
           } catch (err) {
             if ((err as CustosError).code !== 'ERR_NOT_FOUND') throw err;
-            const meta = await kv.readMetadata(key);
+            const meta = await kvOf(request).readMetadata(key);
             if (meta === undefined || meta.versions[String(meta.current_version)] === undefined)
               throw err;
             return unavailable(
@@ -82,7 +82,7 @@ export function kvDataPaths(mount: string, kv: KvEngine): RouteGroup {
         method: 'DELETE',
         path,
         handler: async (request, reply) => {
-          await kv.deleteLatest(keyOf(request.params['*']));
+          await kvOf(request).deleteLatest(keyOf(request.params['*']));
           return noContent(reply);
         },
       }),

@@ -6,6 +6,7 @@ import { isListRequest } from '../../http/route-access.js';
 import { type RouteGroup, type RouteRequest, route } from '../../http/route-spec.js';
 import type { KvEngine } from '../kv-engine.js';
 import { mergeCustomMetadata, metadataResponse } from '../kv-metadata.js';
+import type { KvOf } from './request.js';
 import { keyExists, keyOf, metadataFields, requireMergePatch, SETTINGS_FIELDS } from './request.js';
 
 /**
@@ -14,24 +15,24 @@ import { keyExists, keyOf, metadataFields, requireMergePatch, SETTINGS_FIELDS } 
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [kvMetadataPaths('secret', kv)]);
+ * registerRouteGroups(app, [kvMetadataPaths(kvOf)]);
  * ```
  */
-export function kvMetadataPaths(mount: string, kv: KvEngine): RouteGroup {
-  const path = `/v1/${mount}/metadata/*` as const;
+export function kvMetadataPaths(kvOf: KvOf): RouteGroup {
+  const path = `/v1/:mount/metadata/*` as const;
   const list = async (request: RouteRequest, reply: Parameters<typeof ok>[1], folder: string) => {
-    const keys = await kv.list(folder);
+    const keys = await kvOf(request).list(folder);
     if (keys.length === 0) throw new CustosError('ERR_NOT_FOUND', 'not found');
     return ok(request, reply, { keys });
   };
   return {
-    name: `${mount}/metadata`,
+    name: `kv/metadata`,
     routes: [
       // The mount root without a trailing slash: `vault kv list secret` and node-vault's
       // list('secret/metadata') ask here. It only lists; there is no key to read.
       route({
         method: 'GET',
-        path: `/v1/${mount}/metadata`,
+        path: `/v1/:mount/metadata`,
         access: { list: true },
         handler: async (request, reply) => {
           if (!isListRequest(request)) throw new CustosError('ERR_NOT_FOUND', 'not found');
@@ -44,7 +45,7 @@ export function kvMetadataPaths(mount: string, kv: KvEngine): RouteGroup {
         access: { list: true },
         handler: async (request, reply) => {
           if (isListRequest(request)) return list(request, reply, keyOf(request.params['*'], true));
-          const meta = await kv.readMetadata(keyOf(request.params['*']));
+          const meta = await kvOf(request).readMetadata(keyOf(request.params['*']));
           if (meta === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
           return ok(request, reply, metadataResponse(meta));
         },
@@ -52,7 +53,7 @@ export function kvMetadataPaths(mount: string, kv: KvEngine): RouteGroup {
       route({
         method: 'POST',
         path,
-        access: { exists: keyExists(kv) },
+        access: { exists: keyExists(kvOf) },
         fields: SETTINGS_FIELDS,
         handler: async (request, reply, settings) => {
           const key = keyOf(request.params['*']);
@@ -60,7 +61,7 @@ export function kvMetadataPaths(mount: string, kv: KvEngine): RouteGroup {
           // Even with no fields the metadata is created (as Vault does): the key exists, at
           // version 0. Without PATCH semantics, custom_metadata holds no nulls
           // (parseCustomMetadata refuses them).
-          await kv.setMetadata(key, fields as Parameters<KvEngine['setMetadata']>[1]);
+          await kvOf(request).setMetadata(key, fields as Parameters<KvEngine['setMetadata']>[1]);
           return noContent(reply);
         },
       }),
@@ -72,7 +73,7 @@ export function kvMetadataPaths(mount: string, kv: KvEngine): RouteGroup {
           // Read after the content type is checked (a wrong one is a 415 before any 400).
           const settings = readFields(SETTINGS_FIELDS, request);
           const fields = metadataFields(settings, bodyOf(request), true);
-          const found = await kv.patchMetadata(keyOf(request.params['*']), (meta) => {
+          const found = await kvOf(request).patchMetadata(keyOf(request.params['*']), (meta) => {
             const { custom_metadata: custom, ...rest } = fields;
             Object.assign(meta, rest);
             if (custom !== undefined)
@@ -86,7 +87,7 @@ export function kvMetadataPaths(mount: string, kv: KvEngine): RouteGroup {
         method: 'DELETE',
         path,
         handler: async (request, reply) => {
-          await kv.deleteMetadata(keyOf(request.params['*']));
+          await kvOf(request).deleteMetadata(keyOf(request.params['*']));
           return noContent(reply);
         },
       }),

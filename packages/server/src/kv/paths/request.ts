@@ -30,14 +30,21 @@ export function keyOf(path: string, allowFolder = false): string {
  *
  * @example
  * ```ts
- * route({ method: 'POST', path, access: { exists: keyExists(kv) }, handler });
+ * route({ method: 'POST', path, access: { exists: keyExists(kvOf) }, handler });
  * ```
  */
 export function keyExists(
-  kv: Pick<KvEngine, 'readMetadata'>,
+  kvOf: KvOf,
 ): (request: FastifyRequest<{ Params: { '*': string } }>) => Promise<boolean> {
-  return async (request) => (await kv.readMetadata(keyOf(request.params['*'], true))) !== undefined;
+  return async (request) =>
+    (await kvOf(request).readMetadata(keyOf(request.params['*'], true))) !== undefined;
 }
+
+/**
+ * The KV version 2 engine of the mount a request was admitted for (routes are declared once,
+ * with a `:mount` parameter; see `http/mount-routing.ts`).
+ */
+export type KvOf = (request: FastifyRequest) => KvEngine;
 
 /** The check-and-set version in `options.cas`, when given. */
 export function casOf(body: Record<string, unknown>): number | undefined {

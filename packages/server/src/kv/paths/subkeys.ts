@@ -2,8 +2,8 @@ import { CustosError } from '@custos/core/errors';
 import { ok } from '../../http/envelope.js';
 import { field } from '../../http/field-schema.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
-import type { KvEngine } from '../kv-engine.js';
 import { subkeysOf, versionResponse } from '../kv-metadata.js';
+import type { KvOf } from './request.js';
 import { keyOf, unavailable, VERSION_FIELD } from './request.js';
 
 /**
@@ -11,19 +11,19 @@ import { keyOf, unavailable, VERSION_FIELD } from './request.js';
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [kvSubkeysPaths('secret', kv)]);
+ * registerRouteGroups(app, [kvSubkeysPaths(kvOf)]);
  * ```
  */
-export function kvSubkeysPaths(mount: string, kv: KvEngine): RouteGroup {
+export function kvSubkeysPaths(kvOf: KvOf): RouteGroup {
   return {
-    name: `${mount}/subkeys`,
+    name: `kv/subkeys`,
     routes: [
       route({
         method: 'GET',
-        path: `/v1/${mount}/subkeys/*`,
+        path: `/v1/:mount/subkeys/*`,
         fields: { version: VERSION_FIELD, depth: field.int({ strict: true, default: 0 }) },
         handler: async (request, reply, { version, depth }) => {
-          const found = await kv.read(keyOf(request.params['*']), version);
+          const found = await kvOf(request).read(keyOf(request.params['*']), version);
           if (found.kind === 'missing') throw new CustosError('ERR_NOT_FOUND', 'not found');
           if (found.kind === 'unavailable') {
             unavailable(request, found.meta, found.version, {

@@ -2,6 +2,7 @@ import { bodyOf } from '../../http/body-parser.js';
 import { noContent } from '../../http/envelope.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { KvEngine } from '../kv-engine.js';
+import type { KvOf } from './request.js';
 import { keyOf, versionsOf } from './request.js';
 
 /**
@@ -9,29 +10,29 @@ import { keyOf, versionsOf } from './request.js';
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [kvVersionsPaths('secret', kv)]);
+ * registerRouteGroups(app, [kvVersionsPaths(kvOf)]);
  * ```
  */
-export function kvVersionsPaths(mount: string, kv: KvEngine): RouteGroup {
+export function kvVersionsPaths(kvOf: KvOf): RouteGroup {
   const action = (
     name: string,
-    apply: (key: string, versions: readonly number[]) => Promise<unknown>,
+    apply: (kv: KvEngine, key: string, versions: readonly number[]) => Promise<unknown>,
   ) =>
     route({
       method: 'POST',
-      path: `/v1/${mount}/${name}/*`,
+      path: `/v1/:mount/${name}/*`,
       handler: async (request, reply) => {
         const key = keyOf(request.params['*']);
-        await apply(key, versionsOf(bodyOf(request)));
+        await apply(kvOf(request), key, versionsOf(bodyOf(request)));
         return noContent(reply);
       },
     });
   return {
-    name: `${mount}/versions`,
+    name: `kv/versions`,
     routes: [
-      action('delete', kv.deleteVersions),
-      action('undelete', kv.undeleteVersions),
-      action('destroy', kv.destroyVersions),
+      action('delete', (kv, key, versions) => kv.deleteVersions(key, versions)),
+      action('undelete', (kv, key, versions) => kv.undeleteVersions(key, versions)),
+      action('destroy', (kv, key, versions) => kv.destroyVersions(key, versions)),
     ],
   };
 }

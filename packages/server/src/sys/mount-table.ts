@@ -1,0 +1,301 @@
+import { randomUUID } from 'node:crypto';
+import { CustosError } from '@custos/core/errors';
+import type { Barrier, BarrierWriter } from '../barrier/barrier.js';
+import { retryOnConflict } from '../barrier/barrier.js';
+import { barrierView } from '../barrier/barrier-view.js';
+import { APPROLE, KV, MOUNT_DATA, MOUNT_TABLE, TRANSIT } from '../storage/layout.js';
+
+/** The engines custos mounts. */
+export type MountType = 'kv' | 'transit' | 'system' | 'cubbyhole' | 'token' | 'approle';
+
+/** The engine that serves a mount's routes: KV splits by `options.version`. */
+export type MountEngine =
+  | 'kv-1'
+  | 'kv-2'
+  | 'transit'
+  | 'system'
+  | 'cubbyhole'
+  | 'token'
+  | 'approle';
+
+/** A mount's tunable settings, as `sys/mounts/:path/tune` reads them (seconds; 0 = default). */
+export interface MountConfig {
+  readonly default_lease_ttl: number;
+  readonly max_lease_ttl: number;
+}
+
+/** One mount of the table (a secrets engine, or an auth method under `auth/`). */
+export interface MountEntry {
+  /** `secret/`, `kv1/`, `auth/approle/`: always one segment (plus `auth/`) and a `/`. */
+  readonly path: string;
+  readonly type: MountType;
+  readonly description: string;
+  readonly uuid: string;
+  readonly accessor: string;
+  readonly options: Readonly<Record<string, string>> | null;
+  readonly config: MountConfig;
+  /** The barrier prefix of the mount's data (`null`: it stores nothing of its own). */
+  readonly storage: string | null;
+  /**
+   * Served at this path only: `sys/`, `cubbyhole/`, `auth/token/`, and `transit/` (whose routes
+   * are not routed by mount) cannot be disabled or moved.
+   */
+  readonly fixed?: boolean;
+}
+
+/** The stored table. */
+interface StoredTable {
+  readonly mounts: MountEntry[];
+}
+
+/** What enabling a mount takes. */
+export interface MountRequest {
+  readonly path: string;
+  readonly type: MountType;
+  readonly description?: string;
+  readonly options?: Readonly<Record<string, string>> | null;
+  readonly config?: Partial<MountConfig>;
+}
+
+/**
+ * The mount table: which engine serves which path. Kept behind the barrier in one entry, read
+ * at unseal, every change one transaction at the entry's revision; a request checks the entry's
+ * revision (no decryption) and re-reads the table only when another node (or this one) changed
+ * it, so every node routes by the current table.
+ */
+export interface MountTable {
+  /** Writes the table the server starts with when storage has none (at unseal). */
+  load(): Promise<void>;
+  /** Every mount, current (secrets engines and auth methods). */
+  list(): Promise<readonly MountEntry[]>;
+  /** The mount at `path` exactly (`kv1/`, `auth/approle/`), current. */
+  get(path: string): Promise<MountEntry | undefined>;
+  /** Adds a mount; refused if its path (or one it nests in, or under) is taken. */
+  enable(request: MountRequest): Promise<MountEntry>;
+  /**
+   * Removes the mount at `path` and, in the same transaction, every entry of its data.
+   * `false` when nothing was mounted there.
+   */
+  disable(path: string): Promise<boolean>;
+  /** Changes a mount's description, lease settings or options (`version` cannot change). */
+  tune(
+    path: string,
+    change: {
+      readonly description?: string;
+      readonly config?: Partial<MountConfig>;
+      readonly options?: Readonly<Record<string, string>>;
+    },
+  ): Promise<MountEntry>;
+  /** Moves the mount at `from` to `to`; its data stays where it is (keyed by the mount). */
+  remount(from: string, to: string): Promise<MountEntry>;
+  /** Forgets the cached table (after a seal). */
+  clear(): void;
+}
+
+/** The engine serving a mount. */
+export function engineOf(mount: MountEntry): MountEngine {
+  if (mount.type === 'kv') return mount.options?.version === '2' ? 'kv-2' : 'kv-1';
+  return mount.type;
+}
+
+const invalid = (message: string) => new CustosError('ERR_INVALID_REQUEST', message);
+
+const NO_CONFIG: MountConfig = { default_lease_ttl: 0, max_lease_ttl: 0 };
+
+const accessorOf = (type: MountType) => `${type}_${randomUUID().slice(0, 8)}`;
+
+/** The mounts a server starts with, over the storage areas they have always had. */
+function initialTable(): StoredTable {
+  const entry = (
+    path: string,
+    type: MountType,
+    description: string,
+    storage: string | null,
+    extra: Partial<MountEntry> = {},
+  ): MountEntry => ({
+    path,
+    type,
+    description,
+    uuid: randomUUID(),
+    accessor: accessorOf(type),
+    options: null,
+    config: NO_CONFIG,
+    storage,
+    ...extra,
+  });
+  return {
+    mounts: [
+      entry('secret/', 'kv', 'key/value secret storage', KV.prefix('secret'), {
+        options: { version: '2' },
+      }),
+      // Transit is served at its own path only (its routes are not routed by mount).
+      entry('transit/', 'transit', 'encryption as a service', TRANSIT.prefix, { fixed: true }),
+      entry('cubbyhole/', 'cubbyhole', 'per-token private secret storage', null, {
+        fixed: true,
+      }),
+      entry('sys/', 'system', 'system endpoints', null, { fixed: true }),
+      entry('auth/token/', 'token', 'token based credentials', null, { fixed: true }),
+      entry('auth/approle/', 'approle', 'AppRole for machines', APPROLE.prefix),
+    ],
+  };
+}
+
+/** The options a KV mount is stored with: `version` `1` or `2` (1 when not given). */
+function kvOptions(options: Readonly<Record<string, string>> | null | undefined) {
+  // As Vault: a `kv` mount without a version is version 1.
+  const version = options?.version ?? '1';
+  if (version !== '1' && version !== '2') throw invalid('options.version must be 1 or 2');
+  return { ...options, version };
+}
+
+/**
+ * Creates the mount table over the barrier.
+ *
+ * @example
+ * ```ts
+ * const mounts = createMountTable(barrier);
+ * await mounts.load();
+ * await mounts.enable({ path: 'kv1/', type: 'kv', options: { version: '1' } });
+ * ```
+ */
+export function createMountTable(barrier: Barrier): MountTable {
+  const storage = barrierView(barrier, MOUNT_TABLE.prefix);
+  let cached: { revision: number; mounts: readonly MountEntry[] } | undefined;
+
+  const current = async (): Promise<readonly MountEntry[]> => {
+    const revision = await storage.revision(MOUNT_TABLE.table);
+    if (revision === undefined) return initialTable().mounts;
+    if (cached?.revision === revision) return cached.mounts;
+    const entry = await storage.read<StoredTable>(MOUNT_TABLE.table);
+    if (entry === undefined) return initialTable().mounts;
+    cached = { revision: entry.revision, mounts: entry.data.mounts };
+    return cached.mounts;
+  };
+
+  const tablePath = MOUNT_TABLE.prefix + MOUNT_TABLE.table;
+
+  /**
+   * Runs `apply` on the stored table in one transaction of the whole barrier (disabling a mount
+   * removes its data in the same one), retried when another writer won.
+   */
+  const change = <T>(
+    apply: (
+      mounts: MountEntry[],
+      tx: BarrierWriter,
+    ) => Promise<{ mounts: MountEntry[]; result: T }>,
+  ): Promise<T> =>
+    retryOnConflict(() =>
+      barrier.transaction(async (tx) => {
+        // Read, then replaced at the revision read: a writer that changed the table meanwhile
+        // (on any node) makes this a conflict, retried on the fresh table. (No row lock: two
+        // writers holding a shared lock on it would deadlock on PostgreSQL.)
+        const stored = await tx.read<StoredTable>(tablePath);
+        const { mounts, result } = await apply(
+          [...(stored?.data.mounts ?? initialTable().mounts)],
+          tx,
+        );
+        if (stored === undefined) await tx.create(tablePath, { mounts });
+        else await tx.replace(tablePath, { mounts }, stored.revision);
+        return result;
+      }),
+    );
+
+  const find = (mounts: readonly MountEntry[], path: string) =>
+    mounts.find((mount) => mount.path === path);
+
+  /** A path is taken when it equals, nests in, or holds an existing mount. */
+  const refuseTaken = (mounts: readonly MountEntry[], path: string) => {
+    const clash = mounts.find((m) => path.startsWith(m.path) || m.path.startsWith(path));
+    if (clash !== undefined) throw invalid(`path is already in use at ${clash.path}`);
+  };
+
+  return {
+    async load() {
+      if ((await storage.revision(MOUNT_TABLE.table)) !== undefined) return;
+      try {
+        await storage.create(MOUNT_TABLE.table, initialTable());
+      } catch (err) {
+        // Another node wrote it first: theirs is the table.
+        if ((await storage.revision(MOUNT_TABLE.table)) === undefined) throw err;
+      }
+    },
+    list: current,
+    get: async (path) => find(await current(), path),
+    enable: (request) =>
+      change(async (mounts) => {
+        refuseTaken(mounts, request.path);
+        const uuid = randomUUID();
+        const entry: MountEntry = {
+          path: request.path,
+          type: request.type,
+          description: request.description ?? '',
+          uuid,
+          accessor: accessorOf(request.type),
+          options: request.type === 'kv' ? kvOptions(request.options) : (request.options ?? null),
+          config: { ...NO_CONFIG, ...request.config },
+          storage: MOUNT_DATA.prefix(uuid),
+        };
+        return { mounts: [...mounts, entry], result: entry };
+      }),
+    disable: async (path) => {
+      const removed = await change<MountEntry | false>(async (mounts, tx) => {
+        const mount = find(mounts, path);
+        if (mount === undefined) return { mounts, result: false };
+        if (mount.fixed === true) throw invalid(`cannot disable ${path}`);
+        // Its data goes with it, in the same transaction: a mount enabled later at the same
+        // path starts empty.
+        if (mount.storage !== null) {
+          for (const entry of await tx.listPaths(mount.storage)) await tx.remove(entry);
+        }
+        return { mounts: mounts.filter((m) => m !== mount), result: mount };
+      });
+      if (removed === false) return false;
+      // A write admitted before the mount was disabled may have landed after the transaction
+      // listed the data: what is left is removed too (no request reaches the area any more).
+      if (removed.storage !== null) {
+        for (const entry of await barrier.listPaths(removed.storage)) await barrier.remove(entry);
+      }
+      return true;
+    },
+    tune: (path, tuning) =>
+      change(async (mounts) => {
+        const index = mounts.findIndex((m) => m.path === path);
+        const mount = mounts[index];
+        if (mount === undefined) throw invalid(`no mount at ${path}`);
+        let options = mount.options;
+        if (tuning.options !== undefined) {
+          const version = tuning.options.version;
+          if (mount.type === 'kv' && version !== undefined && version !== mount.options?.version)
+            throw invalid('changing the version of a KV mount is not supported');
+          options = { ...mount.options, ...tuning.options };
+        }
+        const tuned: MountEntry = {
+          ...mount,
+          ...(tuning.description === undefined ? {} : { description: tuning.description }),
+          config: { ...mount.config, ...tuning.config },
+          options,
+        };
+        mounts[index] = tuned;
+        return { mounts, result: tuned };
+      }),
+    remount: (from, to) =>
+      change(async (mounts) => {
+        const index = mounts.findIndex((m) => m.path === from);
+        const mount = mounts[index];
+        if (mount === undefined) throw invalid(`no mount at ${from}`);
+        if (mount.fixed === true) throw invalid(`cannot remount ${from}`);
+        if (from.startsWith('auth/') !== to.startsWith('auth/'))
+          throw invalid('cannot move a mount between secrets engines and auth methods');
+        refuseTaken(
+          mounts.filter((m) => m !== mount),
+          to,
+        );
+        const moved: MountEntry = { ...mount, path: to };
+        mounts[index] = moved;
+        return { mounts, result: moved };
+      }),
+    clear: () => {
+      cached = undefined;
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import { CustosError } from '@custos/core/errors';
+import { noContent, ok } from '../../http/envelope.js';
+import { field } from '../../http/field-schema.js';
+import { type RouteGroup, route } from '../../http/route-spec.js';
+import { canonicalMountPath, lowerCaseMountPath } from '../mount-path.js';
+import type { MountEntry, MountTable } from '../mount-table.js';
+import { describeMount, isAuthMount, tuneOf } from '../mounts.js';
+import { tuningOf } from './mounts.js';
+
+const invalid = (message: string) => new CustosError('ERR_INVALID_REQUEST', message);
+
+/** The auth method at `auth/<path>`, or a 400 naming it, as Vault. */
+async function authMount(mounts: MountTable, path: string): Promise<MountEntry> {
+  const mount = await mounts.get(`auth/${canonicalMountPath(path)}`);
+  if (mount === undefined || !isAuthMount(mount))
+    throw invalid(`no matching auth method at "auth/${path}"`);
+  return mount;
+}
+
+/**
+ * `sys/auth` (list, keyed by the path under `auth/`, as `vault auth list` reads them),
+ * `sys/auth/:path` (read, enable, disable) and `sys/auth/:path/tune`. AppRole can be enabled at
+ * any path; `token/` is the one token method. Everything but the list needs sudo, as in Vault.
+ *
+ * @example
+ * ```ts
+ * registerRouteGroups(app, [authMethodsPaths({ mounts })]);
+ * ```
+ */
+export function authMethodsPaths(deps: { readonly mounts: MountTable }): RouteGroup {
+  const { mounts } = deps;
+  return {
+    name: 'sys/auth',
+    routes: [
+      route({
+        method: 'GET',
+        path: '/v1/sys/auth',
+        handler: async (request, reply) => {
+          const data = Object.fromEntries(
+            (await mounts.list())
+              .filter(isAuthMount)
+              .map((m) => [m.path.slice('auth/'.length), describeMount(m)]),
+          );
+          return ok(request, reply, data);
+        },
+      }),
+      route({
+        method: 'GET',
+        path: '/v1/sys/auth/*',
+        access: { sudo: true, names: { '*': lowerCaseMountPath } },
+        handler: async (request, reply) =>
+          ok(request, reply, describeMount(await authMount(mounts, request.params['*']))),
+      }),
+      route({
+        method: 'POST',
+        path: '/v1/sys/auth/*',
+        access: { sudo: true, names: { '*': lowerCaseMountPath } },
+        fields: {
+          type: field.string({ required: true }),
+          description: field.string(),
+          options: field.map(),
+        },
+        handler: async (request, reply, { type, description, options }) => {
+          const path = `auth/${canonicalMountPath(request.params['*'])}`;
+          if (type === 'token') throw invalid('token credential backend cannot be instantiated');
+          if (type !== 'approle') throw invalid(`unknown auth method type "${type}"`);
+          await mounts.enable({
+            path,
+            type,
+            ...(description === undefined ? {} : { description }),
+            options,
+          });
+          return noContent(reply);
+        },
+      }),
+      route({
+        method: 'DELETE',
+        path: '/v1/sys/auth/*',
+        access: { sudo: true, names: { '*': lowerCaseMountPath } },
+        handler: async (request, reply) => {
+          const path = `auth/${canonicalMountPath(request.params['*'])}`;
+          // As Vault: disabling what is not enabled succeeds.
+          if ((await mounts.get(path)) !== undefined) await mounts.disable(path);
+          return noContent(reply);
+        },
+      }),
+      route({
+        method: 'GET',
+        path: '/v1/sys/auth/:path/tune',
+        access: { sudo: true, names: { path: lowerCaseMountPath } },
+        handler: async (request, reply) =>
+          ok(request, reply, tuneOf(await authMount(mounts, request.params.path))),
+      }),
+      route({
+        method: 'POST',
+        path: '/v1/sys/auth/:path/tune',
+        access: { sudo: true, names: { path: lowerCaseMountPath } },
+        fields: {
+          description: field.string(),
+          default_lease_ttl: field.duration(),
+          max_lease_ttl: field.duration(),
+          options: field.map(),
+        },
+        handler: async (request, reply, fields) => {
+          const mount = await authMount(mounts, request.params.path);
+          await mounts.tune(mount.path, tuningOf(request, fields));
+          return noContent(reply);
+        },
+      }),
+    ],
+  };
+}
