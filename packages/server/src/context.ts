@@ -6,6 +6,9 @@ import type { SecretsManagerSite } from './aws/secret-id.js';
 import type { Barrier } from './barrier/barrier.js';
 import type { KvEngine } from './kv/kv-engine.js';
 import type { PolicyStore } from './policy/policy-store.js';
+import type { RotationEngine } from './rotation/rotation-engine.js';
+import type { RotationStore } from './rotation/rotation-store.js';
+import type { RotatorRegistry } from './rotation/rotator.js';
 import type { SealManager } from './seal/seal-manager.js';
 import type { StorageDatabase } from './storage/database.js';
 import type { TransitStore } from './transit/transit-store.js';
@@ -33,6 +36,12 @@ export interface ServerContext {
   readonly secretsManager: SecretsManagerSite & { readonly pathPrefix: string };
   /** The server's clock, Unix milliseconds. */
   readonly clock: () => number;
+  /** The rotation engine (rotation/): its stored state, its rotators, the engine. */
+  readonly rotation: {
+    readonly store: RotationStore;
+    readonly rotators: RotatorRegistry;
+    readonly engine: RotationEngine;
+  };
   /** Whether the server was started with `--dev`. */
   readonly dev: boolean;
   readonly version: string;

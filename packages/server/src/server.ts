@@ -14,6 +14,10 @@ import { ServerError } from './errors.js';
 import { createKvEngine } from './kv/kv-engine.js';
 import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
 import { createPolicyStore } from './policy/policy-store.js';
+import { builtInRotators } from './rotation/built-in-rotators.js';
+import { createRotationEngine } from './rotation/rotation-engine.js';
+import { createRotationStore } from './rotation/rotation-store.js';
+import type { RotatorRegistry } from './rotation/rotator.js';
 import { createDevKeyFile, readDevKeyFile } from './seal/dev-unseal-key.js';
 import { SealManager } from './seal/seal-manager.js';
 import { openStorage } from './storage/database.js';
@@ -58,6 +62,11 @@ export interface StartOptions {
   readonly dev?: { readonly rootTokenId?: string };
   /** The Secrets Manager API (docs/aws.md). */
   readonly aws?: AwsOptions;
+  /**
+   * The rotators policies may name (default the built-in ones, `builtInRotators()`); a server
+   * plugin registers custom ones on it (docs/rotation.md).
+   */
+  readonly rotators?: RotatorRegistry;
 }
 
 /** Where the Secrets Manager API is served and what its ARNs name. */
@@ -178,6 +187,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     onSinkError: (sink, error) =>
       logger.error({ sink, reason: error.message }, 'audit sink failed'),
   });
+  const kv = createKvEngine(barrier, 'secret');
+  const rotationStore = createRotationStore(barrier);
+  const rotators = options.rotators ?? builtInRotators();
   const context: ServerContext = {
     storage,
     seal,
@@ -185,13 +197,25 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     tokens,
     policies: createPolicyStore(barrier),
     approles: createApproleStore(barrier, tokens.hmacKey, clock),
-    kv: createKvEngine(barrier, 'secret'),
+    kv,
     transit: createTransitStore(barrier, options.transit ?? {}),
     transitUsage: createUsageLog(barrier),
     audit,
     accessKeys: createAccessKeyStore(barrier, () => clock() / 1000),
     secretsManager,
     clock,
+    rotation: {
+      store: rotationStore,
+      rotators,
+      engine: createRotationEngine({
+        store: rotationStore,
+        // The KV mounts by name: the one mount today (sys/mounts.ts).
+        kvOf: (mount) => (mount === 'secret' ? kv : undefined),
+        rotators,
+        audit,
+        clock,
+      }),
+    },
     dev: options.dev !== undefined,
     version: serverVersion,
   };

@@ -16,6 +16,8 @@ import { kvSubkeysPaths } from '../kv/paths/subkeys.js';
 import { kvVersionsPaths } from '../kv/paths/versions.js';
 import { policiesPaths } from '../policy/paths/policies.js';
 import { policyExplainPaths } from '../policy/paths/policy-explain.js';
+import { rotationPoliciesPaths } from '../rotation/paths/rotation-policies.js';
+import { rotationRunPaths } from '../rotation/paths/rotation-run.js';
 import { auditPaths } from '../sys/paths/audit.js';
 import { barrierKeyPaths } from '../sys/paths/barrier-key.js';
 import { capabilitiesPaths } from '../sys/paths/capabilities.js';
@@ -68,6 +70,13 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     auditPaths({ audit }),
     policiesPaths({ policies }),
     policyExplainPaths({ tokens, policies }),
+    // sys/rotation (the rotation engine)
+    rotationPoliciesPaths({
+      store: ctx.rotation.store,
+      rotators: ctx.rotation.rotators,
+      clock: ctx.clock,
+    }),
+    rotationRunPaths({ engine: ctx.rotation.engine, store: ctx.rotation.store, clock: ctx.clock }),
     // auth/token/
     tokenCreatePaths({ tokens }),
     tokenLookupPaths({ tokens }),

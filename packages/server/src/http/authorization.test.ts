@@ -119,8 +119,9 @@ describe.each(await storageKinds())('authorisation matrix on %s', (kind) => {
 
   it('refuses each request to a token granted every capability on its path but the one it needs', async () => {
     const probes = capabilityProbes(vaultRoutes(s.server.app.routeTable));
-    // Every route that lists: KV metadata (root and keys), policies (two forms), transit keys, AppRole roles.
-    expect(probes.filter((p) => p.method === 'LIST').length).toBe(6);
+    // Every route that lists: KV metadata (root and keys), policies (two forms), transit keys,
+    // AppRole roles, rotation policies.
+    expect(probes.filter((p) => p.method === 'LIST').length).toBe(7);
     const failures: string[] = [];
     for (const [i, probe] of probes.entries()) {
       const others = [...ALL, 'sudo'].filter((c) => c !== probe.needs);

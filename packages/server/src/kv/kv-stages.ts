@@ -51,6 +51,14 @@ export function isStage(value: unknown): value is Stage {
   return typeof value === 'string' && (STAGES as readonly string[]).includes(value);
 }
 
+/** The `?stage=` of a KV read: undefined when absent, else {@link parseStage}. */
+export function stageOfQuery(value: unknown): Stage | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string')
+    throw new CustosError('ERR_INVALID_REQUEST', 'stage must be given once');
+  return parseStage(value);
+}
+
 /**
  * A `?stage=` value checked: one of {@link STAGES}, else a 400 naming the field (the value is
  * not echoed).

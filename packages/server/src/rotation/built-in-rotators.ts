@@ -1,0 +1,17 @@
+import { RotatorRegistry } from './rotator.js';
+import { randomRotator } from './rotators/random.js';
+
+/**
+ * A registry holding the built-in rotators; a server plugin adds custom ones with `register`.
+ *
+ * @example
+ * ```ts
+ * const rotators = builtInRotators();
+ * rotators.names(); // ['random', 'redis-acl']
+ * ```
+ */
+export function builtInRotators(): RotatorRegistry {
+  const registry = new RotatorRegistry();
+  registry.register(randomRotator);
+  return registry;
+}
