@@ -1,5 +1,6 @@
 import { RotatorRegistry } from './rotator.js';
 import { randomRotator } from './rotators/random.js';
+import { redisAclRotator } from './rotators/redis-acl.js';
 
 /**
  * A registry holding the built-in rotators; a server plugin adds custom ones with `register`.
@@ -13,5 +14,6 @@ import { randomRotator } from './rotators/random.js';
 export function builtInRotators(): RotatorRegistry {
   const registry = new RotatorRegistry();
   registry.register(randomRotator);
+  registry.register(redisAclRotator);
   return registry;
 }
