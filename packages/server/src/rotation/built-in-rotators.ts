@@ -1,4 +1,5 @@
 import { RotatorRegistry } from './rotator.js';
+import { postgresPasswordRotator } from './rotators/postgres-password.js';
 import { randomRotator } from './rotators/random.js';
 import { redisAclRotator } from './rotators/redis-acl.js';
 
@@ -8,12 +9,13 @@ import { redisAclRotator } from './rotators/redis-acl.js';
  * @example
  * ```ts
  * const rotators = builtInRotators();
- * rotators.names(); // ['random', 'redis-acl']
+ * rotators.names(); // ['postgres-password', 'random', 'redis-acl']
  * ```
  */
 export function builtInRotators(): RotatorRegistry {
   const registry = new RotatorRegistry();
   registry.register(randomRotator);
   registry.register(redisAclRotator);
+  registry.register(postgresPasswordRotator);
   return registry;
 }
