@@ -7,6 +7,7 @@ import type { Barrier } from './barrier/barrier.js';
 import type { KvEngine } from './kv/kv-engine.js';
 import type { PolicyStore } from './policy/policy-store.js';
 import type { RotationEngine } from './rotation/rotation-engine.js';
+import type { RotationScheduler } from './rotation/rotation-scheduler.js';
 import type { RotationStore } from './rotation/rotation-store.js';
 import type { RotatorRegistry } from './rotation/rotator.js';
 import type { SealManager } from './seal/seal-manager.js';
@@ -41,6 +42,9 @@ export interface ServerContext {
     readonly store: RotationStore;
     readonly rotators: RotatorRegistry;
     readonly engine: RotationEngine;
+    readonly scheduler: RotationScheduler;
+    /** How often the scheduler ticks while unsealed (ms; 0: never). */
+    readonly schedulerIntervalMs: number;
   };
   /** Whether the server was started with `--dev`. */
   readonly dev: boolean;

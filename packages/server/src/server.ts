@@ -15,7 +15,9 @@ import { createKvEngine } from './kv/kv-engine.js';
 import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
 import { createPolicyStore } from './policy/policy-store.js';
 import { builtInRotators } from './rotation/built-in-rotators.js';
+import { postgresLeaderLock, singleNodeLeader } from './rotation/leader-lock.js';
 import { createRotationEngine } from './rotation/rotation-engine.js';
+import { createRotationScheduler } from './rotation/rotation-scheduler.js';
 import { createRotationStore } from './rotation/rotation-store.js';
 import type { RotatorRegistry } from './rotation/rotator.js';
 import { createDevKeyFile, readDevKeyFile } from './seal/dev-unseal-key.js';
@@ -67,6 +69,8 @@ export interface StartOptions {
    * plugin registers custom ones on it (docs/rotation.md).
    */
   readonly rotators?: RotatorRegistry;
+  /** How often the rotation scheduler ticks while unsealed (default 60 000 ms; 0: never). */
+  readonly rotationSchedulerIntervalMs?: number;
 }
 
 /** Where the Secrets Manager API is served and what its ARNs name. */
@@ -190,6 +194,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const kv = createKvEngine(barrier, 'secret');
   const rotationStore = createRotationStore(barrier);
   const rotators = options.rotators ?? builtInRotators();
+  const rotationEngine = createRotationEngine({
+    store: rotationStore,
+    // The KV mounts by name: the one mount today (sys/mounts.ts).
+    kvOf: (mount) => (mount === 'secret' ? kv : undefined),
+    rotators,
+    audit,
+    clock,
+  });
   const context: ServerContext = {
     storage,
     seal,
@@ -207,14 +219,18 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     rotation: {
       store: rotationStore,
       rotators,
-      engine: createRotationEngine({
+      engine: rotationEngine,
+      scheduler: createRotationScheduler({
+        engine: rotationEngine,
         store: rotationStore,
-        // The KV mounts by name: the one mount today (sys/mounts.ts).
-        kvOf: (mount) => (mount === 'secret' ? kv : undefined),
-        rotators,
-        audit,
+        leader:
+          storage.kind === 'postgres'
+            ? postgresLeaderLock(storage.db as never)
+            : singleNodeLeader(),
         clock,
+        onEvent: (event) => logger.info({ rotation: event }, `rotation ${event.kind}`),
       }),
+      schedulerIntervalMs: options.rotationSchedulerIntervalMs ?? 60_000,
     },
     dev: options.dev !== undefined,
     version: serverVersion,

@@ -29,6 +29,11 @@ export const secretName = (ref: SecretRef): string => `${ref.mount}/${ref.key}`;
 export interface RotateOptions {
   /** A token accessor, or `scheduler`. */
   readonly by: string;
+  /**
+   * Start only if the secret's last run is still this one (`null`: none): the scheduler's
+   * guard against two nodes rotating one due secret twice. Refused: result `skipped`.
+   */
+  readonly after?: string | null;
   readonly reason?: string;
   /** Runs create (discarded) and the rotator's preflight only: nothing is written or applied. */
   readonly dryRun?: boolean;
@@ -38,7 +43,7 @@ export interface RotateOptions {
 export interface RotationResult {
   readonly id: string;
   readonly secret: string;
-  readonly result: 'succeeded' | 'rolled_back' | 'failed' | 'planned';
+  readonly result: 'succeeded' | 'rolled_back' | 'failed' | 'planned' | 'skipped';
   readonly steps: RotationRun['steps'];
   readonly error?: string;
   readonly from_version?: number;
@@ -80,8 +85,11 @@ export interface RotationEngine {
   rotate(ref: SecretRef, options: RotateOptions): Promise<RotationResult>;
   /** Continues the run a crash left running for `secret` (`<mount>/<key>`); undefined when none. */
   resume(secret: string): Promise<RotationResult | undefined>;
-  /** Continues every run left running. */
-  resumeAll(): Promise<RotationResult[]>;
+  /**
+   * Continues every run left running; with `staleMs`, only runs not saved for that long (a run
+   * a live node is driving is saved before each of its steps).
+   */
+  resumeAll(staleMs?: number): Promise<RotationResult[]>;
   /** Retires every `previous` value whose grace period ended at `nowMs`; the secrets retired. */
   retireDue(nowMs: number): Promise<string[]>;
 }
@@ -94,7 +102,7 @@ const STEP_AFTER: Readonly<Record<Exclude<RotationStep, 'rollback'>, RotationSte
 };
 
 /** The secret a stored name names (`secret/app/db` → mount `secret`, key `app/db`). */
-function refOf(secret: string): SecretRef {
+export function refOfSecret(secret: string): SecretRef {
   const slash = secret.indexOf('/');
   return { mount: secret.slice(0, slash), key: secret.slice(slash + 1) };
 }
@@ -132,7 +140,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     policy: RotationPolicy,
     current: Record<string, unknown>,
   ): RotationContext => {
-    const ref = refOf(run.secret);
+    const ref = refOfSecret(run.secret);
     const kv = kvFor(ref.mount);
     return {
       rotationId: run.id,
@@ -176,13 +184,14 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
 
   /** Runs the steps from `run.step` until the run ends, persisting before each. */
   const drive = async (run: RotationRun, policy: RotationPolicy): Promise<RotationResult> => {
-    const ref = refOf(run.secret);
+    const ref = refOfSecret(run.secret);
     const kv = kvFor(ref.mount);
     const rotator = rotatorOf(policy);
     const known: Record<string, unknown>[] = [];
     const fail = (err: unknown) => scrubValues(err, known);
 
     while (run.state === 'running') {
+      run.saved_ms = deps.clock();
       await store.saveRun(run);
       await deps.beforeStep?.(run.step, run);
       const step = run.step;
@@ -348,7 +357,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
   /** Retires the value `run` replaced: the rotator's retire, then its `previous` label goes. */
   const retire = async (secret: string, run: RotationRun) => {
     const policy = await store.readPolicy(secret);
-    const ref = refOf(secret);
+    const ref = refOfSecret(secret);
     const kv = kvFor(ref.mount);
     if (run.from_version > 0) {
       const previous = await dataOf(kv, ref.key, run.from_version);
@@ -408,6 +417,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
         state: 'running',
         from_version: from,
         steps: [],
+        saved_ms: deps.clock(),
       };
       if (options.dryRun === true) {
         const context = contextOf(run, policy, current);
@@ -433,6 +443,10 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
           return { ...resultOf(run, 'failed'), error, plan };
         }
       }
+      if (options.after !== undefined) {
+        if (!(await store.startRun(run, options.after))) return resultOf(run, 'skipped');
+        return drive(run, policy);
+      }
       if (!(await store.startRun(run)))
         throw new ServerError(
           'ERR_ROTATION_IN_PROGRESS',
@@ -441,9 +455,13 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
       return drive(run, policy);
     },
     resume,
-    async resumeAll() {
+    async resumeAll(staleMs) {
       const out: RotationResult[] = [];
       for (const secret of await store.listRunning()) {
+        if (staleMs !== undefined) {
+          const run = await store.readRun(secret);
+          if (run === undefined || deps.clock() - (run.saved_ms ?? 0) < staleMs) continue;
+        }
         const result = await resume(secret);
         if (result !== undefined) out.push(result);
       }

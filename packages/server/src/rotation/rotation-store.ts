@@ -50,6 +50,8 @@ export interface RotationRun {
   retire_after?: string;
   /** Whether the replaced value was retired (its `previous` label removed, rotator told). */
   retired?: boolean;
+  /** When the run was last saved (Unix ms): a run not saved for long was left by a crash. */
+  saved_ms?: number;
 }
 
 /**
@@ -73,9 +75,11 @@ export interface RotationStore {
   readRun(secret: string): Promise<RotationRun | undefined>;
   /**
    * Starts `run` unless a rotation of the secret is running: true when it started, false when
-   * another run holds the secret (one transaction: of two starters one gets false).
+   * another run holds the secret (one transaction: of two starters one gets false). With
+   * `after`, only when the secret's last run is still the one with that id (`null`: none):
+   * two schedulers that both found the secret due start it once.
    */
-  startRun(run: RotationRun): Promise<boolean>;
+  startRun(run: RotationRun, after?: string | null): Promise<boolean>;
   /** Persists a run's progress (only the run with its id: a stale writer is refused). */
   saveRun(run: RotationRun): Promise<void>;
   /** Every secret whose run is in progress. */
@@ -137,10 +141,11 @@ export function createRotationStore(barrier: Barrier): RotationStore {
     },
     listPolicies: () => names(ROTATION.policy),
     readRun: async (secret) => (await storage.read<RotationRun>(ROTATION.run + secret))?.data,
-    startRun: (run) =>
+    startRun: (run, after) =>
       retryOnConflict(() =>
         storage.transaction(async (tx) => {
           const stored = await tx.readLocked<RotationRun>(ROTATION.run + run.secret);
+          if (after !== undefined && (stored?.data.id ?? null) !== after) return false;
           if (stored === undefined) {
             await tx.create(ROTATION.run + run.secret, run);
             return true;
