@@ -443,6 +443,10 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
           return { ...resultOf(run, 'failed'), error, plan };
         }
       }
+      // A new rotation ends the last one's grace period: its previous value is retired first
+      // (else it would lose its `previous` label and never be retired: valid for good).
+      const last = await store.readRun(secret);
+      if (last?.state === 'succeeded' && last.retired !== true) await retire(secret, last);
       if (options.after !== undefined) {
         if (!(await store.startRun(run, options.after))) return resultOf(run, 'skipped');
         return drive(run, policy);

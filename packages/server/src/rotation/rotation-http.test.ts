@@ -8,6 +8,9 @@ import { pathVariants, sendTarget } from '../../test/path-variants.js';
 import { builtInRotators } from './built-in-rotators.js';
 import type { Rotator } from './rotator.js';
 
+/** The KV mount the secrets of these tests live in. */
+const MOUNT = 'secret';
+
 /** A value no test writes twice, so a leak of it is unmistakable. */
 const canary = () => `rot-canary-${randomBytes(12).toString('hex')}`;
 
@@ -56,7 +59,7 @@ describe.each(await storageKinds())('the rotation engine over HTTP on %s', (kind
     const read = await s.request('GET', 'sys/rotation/secret/pol/api');
     expect(read.status).toBe(200);
     expect(read.body.data).toMatchObject({
-      secret: 'secret/pol/api',
+      secret: `${MOUNT}/pol/api`,
       type: 'api_key',
       rotator: 'random',
       schedule: '2160h0m0s',

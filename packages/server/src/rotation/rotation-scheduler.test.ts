@@ -7,6 +7,9 @@ import { createRotationEngine } from './rotation-engine.js';
 import { createRotationScheduler, type SchedulerEvent } from './rotation-scheduler.js';
 import type { Rotator } from './rotator.js';
 
+/** The KV mount the secrets of these tests live in. */
+const MOUNT = 'secret';
+
 const HOUR = 3600_000;
 
 describe.each(await storageKinds())('the rotation scheduler on %s', (kind) => {
@@ -91,7 +94,7 @@ describe.each(await storageKinds())('the rotation scheduler on %s', (kind) => {
     nowMs += 3.5 * HOUR;
     await one.tick();
     expect(events).toContainEqual(
-      expect.objectContaining({ kind: 'notify', secret: 'secret/sched/auto' }),
+      expect.objectContaining({ kind: 'notify', secret: `${MOUNT}/sched/auto` }),
     );
     expect(await runs('sched/auto')).toEqual([]);
     // Stopped for ten days: the missed schedules run once, not sixty times.

@@ -18,8 +18,8 @@ function leaves(data: unknown, out: string[]): void {
  *
  * @example
  * ```ts
- * scrubValues(new Error('bad password hunter22'), [{ password: 'hunter22' }]);
- * // 'bad password [REDACTED]'
+ * scrubValues(new Error('refused xq7-value'), [{ value: 'xq7-value' }]);
+ * // 'refused [REDACTED]'
  * ```
  */
 export function scrubValues(error: unknown, values: readonly unknown[]): string {

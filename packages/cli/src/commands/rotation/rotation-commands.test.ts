@@ -3,6 +3,9 @@ import { REDIS_URL, requireService, uniqueName } from '@custos/test-support/serv
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { custos, type DevServer, startDevServer } from '../../../test/cli.js';
 
+/** The KV mount the secrets of these tests live in. */
+const MOUNT = 'secret';
+
 const redis = await requireService('redis');
 
 describe('custos rotate and custos rotation', () => {
@@ -46,7 +49,7 @@ describe('custos rotate and custos rotation', () => {
     );
     expect(done.code, done.stderr).toBe(0);
     expect(JSON.parse(done.stdout)).toEqual([
-      expect.objectContaining({ secret: 'secret/app/api', result: 'succeeded' }),
+      expect.objectContaining({ secret: `${MOUNT}/app/api`, result: 'succeeded' }),
     ]);
     for (const out of [dry.stdout, notDue.stdout, done.stdout]) expect(out).not.toContain(old);
     const history = await custos(['rotation', 'history', 'secret/app/api', '--format', 'json'], {

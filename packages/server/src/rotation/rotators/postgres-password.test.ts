@@ -130,7 +130,7 @@ describe.runIf(postgres).each(await storageKinds())(
       expect(r.text).not.toContain(old);
     });
 
-    it('20 clients reconnecting with the current value and one long-lived connection: zero failed queries through three rotations', async () => {
+    it('20 clients reconnecting with the current value and one long-lived connection: zero failed queries through a rotation', async () => {
       await setup('pg/busy');
       let stop = false;
       let failures = 0;
@@ -174,12 +174,14 @@ describe.runIf(postgres).each(await storageKinds())(
         }
       };
       const running = [...Array.from({ length: 20 }, client), heldLoop()];
-      for (let i = 0; i < 3; i++) {
-        const r = await s.request('POST', 'sys/rotate-secret/secret/pg/busy', {
-          body: { force: true },
-        });
-        expect(r.body.data.result, JSON.stringify(r.body.data.error)).toBe('succeeded');
-      }
+      // The clients run before, during and after one rotation (a second rotation ends the
+      // first one's grace period early: clients still holding the oldest value would fail).
+      await new Promise((r) => setTimeout(r, 300));
+      const r = await s.request('POST', 'sys/rotate-secret/secret/pg/busy', {
+        body: { force: true },
+      });
+      expect(r.body.data.result).toBe('succeeded');
+      await new Promise((r) => setTimeout(r, 300));
       stop = true;
       await Promise.all(running);
       await held.end();
@@ -188,8 +190,9 @@ describe.runIf(postgres).each(await storageKinds())(
     });
 
     it('refuses settings with a password in the URL or without two roles', async () => {
+      const inUrl = randomValue({ length: 16, charset: 'hex', prefix: '' });
       for (const settings of [
-        { url: 'postgres://u:secretpw@127.0.0.1/test', usernames: ['a', 'b'] },
+        { url: `postgres://u:${inUrl}@127.0.0.1/test`, usernames: ['a', 'b'] },
         { url: POSTGRES_URL, usernames: ['a'] },
         { url: POSTGRES_URL, usernames: ['a', 'a'] },
         { url: POSTGRES_URL, usernames: ['a', 'B"; DROP'] },
@@ -198,7 +201,7 @@ describe.runIf(postgres).each(await storageKinds())(
           body: { rotator: 'postgres-password', schedule: '90d', settings },
         });
         expect(r.status, JSON.stringify(settings)).toBe(400);
-        expect(r.text).not.toContain('secretpw');
+        expect(r.text).not.toContain(inUrl);
       }
     });
   },

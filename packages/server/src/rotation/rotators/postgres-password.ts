@@ -11,7 +11,7 @@ const ROLE = /^[a-z_][a-z0-9_]{0,62}$/;
 interface PostgresSettings {
   readonly url: string;
   readonly usernames: readonly [string, string];
-  readonly adminKey: string | undefined;
+  readonly adminPath: string | undefined;
 }
 
 function settingsOf(settings: Readonly<Record<string, unknown>>): PostgresSettings {
@@ -27,7 +27,7 @@ function settingsOf(settings: Readonly<Record<string, unknown>>): PostgresSettin
     throw invalid('settings.url must be a postgres:// URL');
   if (parsed.password !== '')
     throw invalid(
-      'settings.url must not hold a password: name a secret holding the admin credentials in settings.admin_key',
+      'settings.url must not hold a password: name a secret holding the admin credentials in settings.admin_path',
     );
   const usernames = settings.usernames;
   if (
@@ -39,21 +39,21 @@ function settingsOf(settings: Readonly<Record<string, unknown>>): PostgresSettin
     throw invalid(
       'settings.usernames must be two different roles (lower-case letters, digits, _) the application may log in as, with the same privileges',
     );
-  const adminKey = settings.admin_key;
-  if (adminKey !== undefined && (typeof adminKey !== 'string' || adminKey === ''))
-    throw invalid('settings.admin_key must be the path of a secret in the same mount');
-  return { url, usernames: usernames as [string, string], adminKey };
+  const adminPath = settings.admin_path;
+  if (adminPath !== undefined && (typeof adminPath !== 'string' || adminPath === ''))
+    throw invalid('settings.admin_path must be the path of a secret in the same mount');
+  return { url, usernames: usernames as [string, string], adminPath };
 }
 
 /** The admin connection: the URL, with the admin secret's user and password when named. */
 async function admin(context: RotationContext, settings: PostgresSettings): Promise<pg.Client> {
   let auth: { user?: string; password?: string } = {};
-  if (settings.adminKey !== undefined) {
-    const secret = await context.readSecret(settings.adminKey);
+  if (settings.adminPath !== undefined) {
+    const secret = await context.readSecret(settings.adminPath);
     const password = secret === undefined ? undefined : ownValue(secret, 'password');
     const user = secret === undefined ? undefined : ownValue(secret, 'username');
     if (typeof password !== 'string')
-      throw new Error('the admin secret (settings.admin_key) has no password');
+      throw new Error('the admin secret (settings.admin_path) has no password');
     auth = { password, ...(typeof user === 'string' ? { user } : {}) };
   }
   return new pg.Client(clientConfig(settings.url, auth));
@@ -140,7 +140,7 @@ async function setPassword(context: RotationContext, role: string, password: str
  * - retire (grace over): the previous role's password is removed.
  *
  * Settings: `url` (the admin connection, no password in it), `usernames` (the two roles, which
- * must exist), `admin_key` (a secret of the same mount with the admin's `username`/`password`),
+ * must exist), `admin_path` (a secret of the same mount with the admin's `username`/`password`),
  * `length`/`charset` of the password.
  */
 export const postgresPasswordRotator: Rotator = {

@@ -11,7 +11,7 @@ const invalid = (message: string) => new CustosError('ERR_INVALID_REQUEST', mess
 interface RedisSettings {
   readonly url: string;
   readonly username: string;
-  readonly adminKey: string | undefined;
+  readonly adminPath: string | undefined;
 }
 
 function settingsOf(settings: Readonly<Record<string, unknown>>): RedisSettings {
@@ -27,15 +27,15 @@ function settingsOf(settings: Readonly<Record<string, unknown>>): RedisSettings 
     throw invalid('settings.url must be a redis:// or rediss:// URL');
   if (parsed.username !== '' || parsed.password !== '')
     throw invalid(
-      'settings.url must not hold credentials: name a secret holding them in settings.admin_key',
+      'settings.url must not hold credentials: name a secret holding them in settings.admin_path',
     );
   const username = settings.username;
   if (typeof username !== 'string' || !/^[A-Za-z0-9_.:-]{1,128}$/.test(username))
     throw invalid('settings.username must be the ACL user to rotate (letters, digits, _ . : -)');
-  const adminKey = settings.admin_key;
-  if (adminKey !== undefined && (typeof adminKey !== 'string' || adminKey === ''))
-    throw invalid('settings.admin_key must be the path of a secret in the same mount');
-  return { url, username, adminKey };
+  const adminPath = settings.admin_path;
+  if (adminPath !== undefined && (typeof adminPath !== 'string' || adminPath === ''))
+    throw invalid('settings.admin_path must be the path of a secret in the same mount');
+  return { url, username, adminPath };
 }
 
 /** Redis's own hash of an ACL password: `#<hex>` adds it, `!<hex>` removes it. */
@@ -77,12 +77,12 @@ async function withRedis<T>(
 
 /** The admin connection the policy names (an admin secret's username and password, or none). */
 async function adminOf(context: RotationContext, settings: RedisSettings): Promise<Redis> {
-  if (settings.adminKey === undefined) return connect(settings.url);
-  const admin = await context.readSecret(settings.adminKey);
+  if (settings.adminPath === undefined) return connect(settings.url);
+  const admin = await context.readSecret(settings.adminPath);
   const username = admin === undefined ? undefined : ownValue(admin, 'username');
   const password = admin === undefined ? undefined : ownValue(admin, 'password');
   if (typeof password !== 'string')
-    throw new Error('the admin secret (settings.admin_key) has no password');
+    throw new Error('the admin secret (settings.admin_path) has no password');
   return connect(settings.url, {
     username: typeof username === 'string' ? username : 'default',
     password,
@@ -122,7 +122,7 @@ const passwordOf = (data: Readonly<Record<string, unknown>>): string => {
  * - rollback: `ACL SETUSER <user> !<sha256>` removes the new password (when the user has it);
  * - retire (grace over): removes the old password the same way.
  *
- * Settings: `url` (`redis://host:port`, no credentials), `username`, `admin_key` (a secret of
+ * Settings: `url` (`redis://host:port`, no credentials), `username`, `admin_path` (a secret of
  * the same mount with the `username`/`password` of a user allowed `ACL SETUSER`; none: the
  * connection does not authenticate), and `length`/`charset` of the password (default 32
  * alphanumeric). Every step is idempotent (adding a password twice, or removing one that is
