@@ -2,6 +2,7 @@ import { RotatorRegistry } from './rotator.js';
 import { postgresPasswordRotator } from './rotators/postgres-password.js';
 import { randomRotator } from './rotators/random.js';
 import { redisAclRotator } from './rotators/redis-acl.js';
+import { webhookRotator } from './rotators/webhook.js';
 
 /**
  * A registry holding the built-in rotators; a server plugin adds custom ones with `register`.
@@ -9,7 +10,7 @@ import { redisAclRotator } from './rotators/redis-acl.js';
  * @example
  * ```ts
  * const rotators = builtInRotators();
- * rotators.names(); // ['postgres-password', 'random', 'redis-acl']
+ * rotators.names(); // ['postgres-password', 'random', 'redis-acl', 'webhook']
  * ```
  */
 export function builtInRotators(): RotatorRegistry {
@@ -17,5 +18,6 @@ export function builtInRotators(): RotatorRegistry {
   registry.register(randomRotator);
   registry.register(redisAclRotator);
   registry.register(postgresPasswordRotator);
+  registry.register(webhookRotator);
   return registry;
 }
