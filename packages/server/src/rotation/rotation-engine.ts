@@ -279,6 +279,13 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
       Object.hasOwn(meta.version_ids ?? {}, run.id)
     )
       return written;
+    // The pending version must not push `current` (or `previous`) out of the kept versions.
+    const configured = Math.max(meta?.max_versions ?? 0, (await kv.config()).max_versions);
+    if (configured > 0 && configured < 3)
+      throw new CustosError(
+        'ERR_INVALID_REQUEST',
+        `max_versions is ${configured}: rotation keeps current, pending and previous, so the key (or mount) must keep at least 3 versions`,
+      );
     const pending = await rotator.create(context);
     const { version } = await kv.write(key, pending, meta?.current_version ?? 0, {
       labels: [PENDING_LABEL],

@@ -172,6 +172,18 @@ describe.each(await storageKinds())('the rotation engine over HTTP on %s', (kind
     expect((await s.server.context.kv.readMetadata('app/api'))?.current_version).toBe(2);
   });
 
+  it('refuses to rotate a key that keeps fewer than 3 versions (current would be trimmed)', async () => {
+    const old = canary();
+    await write('app/short', { value: old });
+    await s.request('POST', 'secret/metadata/app/short', { body: { max_versions: 1 } });
+    await setPolicy('app/short', { rotator: 'random', schedule: '90d' });
+    const r = await rotate('app/short');
+    expect(r.body.data.result).toBe('rolled_back');
+    expect(r.body.data.error).toMatch(/at least 3 versions/);
+    expect((await s.request('GET', 'secret/data/app/short')).body.data.data.value).toBe(old);
+    expect((await s.server.context.kv.readMetadata('app/short'))?.current_version).toBe(1);
+  });
+
   it('a dry run writes nothing and answers the plan without a value', async () => {
     const old = canary();
     await write('app/dry', { value: old });
