@@ -1,4 +1,5 @@
 import { RotatorRegistry } from './rotator.js';
+import { jwtKeysetRotator } from './rotators/jwt-keyset.js';
 import { postgresPasswordRotator } from './rotators/postgres-password.js';
 import { randomRotator } from './rotators/random.js';
 import { redisAclRotator } from './rotators/redis-acl.js';
@@ -10,7 +11,7 @@ import { webhookRotator } from './rotators/webhook.js';
  * @example
  * ```ts
  * const rotators = builtInRotators();
- * rotators.names(); // ['postgres-password', 'random', 'redis-acl', 'webhook']
+ * rotators.names(); // ['jwt-keyset', 'postgres-password', 'random', 'redis-acl', 'webhook']
  * ```
  */
 export function builtInRotators(): RotatorRegistry {
@@ -19,5 +20,6 @@ export function builtInRotators(): RotatorRegistry {
   registry.register(redisAclRotator);
   registry.register(postgresPasswordRotator);
   registry.register(webhookRotator);
+  registry.register(jwtKeysetRotator);
   return registry;
 }

@@ -146,6 +146,8 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
       rotationId: run.id,
       secret: ref,
       settings: policy.settings,
+      gracePeriodSeconds: policy.grace_period,
+      now: deps.clock(),
       current,
       readSecret: async (key) => {
         const found = await kv.read(key);

@@ -62,6 +62,10 @@ export interface RotationContext {
   readonly secret: { readonly mount: string; readonly key: string };
   /** The policy's settings for the rotator. */
   readonly settings: Readonly<Record<string, unknown>>;
+  /** The policy's grace period, in seconds: how long the replaced value keeps working. */
+  readonly gracePeriodSeconds: number;
+  /** The engine's clock (Unix ms). */
+  readonly now: number;
   /** The data of the secret's `current` version (`{}` for a secret with none yet). */
   readonly current: Readonly<Record<string, unknown>>;
   /** Reads another secret of the same mount (admin credentials a policy names). */
