@@ -16,6 +16,7 @@ import { registerKvCommands } from './commands/kv/register.js';
 import { registerOperatorCommands } from './commands/operator/register.js';
 import { registerPolicyCommands } from './commands/policy/register.js';
 import { registerReencryptCommand } from './commands/reencrypt/register.js';
+import { registerRotationCommands } from './commands/rotation/register.js';
 import { registerRunCommand } from './commands/run/register.js';
 import { registerScanCommand } from './commands/scan/register.js';
 import { registerSecretsCommands } from './commands/secrets/register.js';
@@ -50,6 +51,7 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     registerKvCommands,
     registerGenericCommands,
     registerPolicyCommands,
+    registerRotationCommands,
     registerTokenCommands,
     registerAuthCommands,
     registerAwsCommands,

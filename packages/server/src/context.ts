@@ -8,6 +8,10 @@ import type { Barrier } from './barrier/barrier.js';
 import type { KvEngine } from './kv/kv-engine.js';
 import type { KvMounts } from './kv/kv-mounts.js';
 import type { PolicyStore } from './policy/policy-store.js';
+import type { RotationEngine } from './rotation/rotation-engine.js';
+import type { RotationScheduler } from './rotation/rotation-scheduler.js';
+import type { RotationStore } from './rotation/rotation-store.js';
+import type { RotatorRegistry } from './rotation/rotator.js';
 import type { GenerateRoot } from './seal/generate-root.js';
 import type { Rekey } from './seal/rekey.js';
 import type { SealManager } from './seal/seal-manager.js';
@@ -54,6 +58,15 @@ export interface ServerContext {
   readonly secretsManager: SecretsManagerSite & { readonly pathPrefix: string };
   /** The server's clock, Unix milliseconds. */
   readonly clock: () => number;
+  /** The rotation engine (rotation/): its stored state, its rotators, the engine. */
+  readonly rotation: {
+    readonly store: RotationStore;
+    readonly rotators: RotatorRegistry;
+    readonly engine: RotationEngine;
+    readonly scheduler: RotationScheduler;
+    /** How often the scheduler ticks while unsealed (ms; 0: never). */
+    readonly schedulerIntervalMs: number;
+  };
   /** Whether the server was started with `--dev`. */
   readonly dev: boolean;
   readonly version: string;

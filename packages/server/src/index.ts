@@ -23,5 +23,13 @@ export {
   type ServerConfig,
   type ServerTlsConfig,
 } from './config/server-config.js';
+export { builtInRotators } from './rotation/built-in-rotators.js';
+export type {
+  PendingContext,
+  RetireContext,
+  RotationContext,
+  Rotator,
+} from './rotation/rotator.js';
+export { RotatorRegistry } from './rotation/rotator.js';
 export { type RunningServer, type StartOptions, startServer } from './server.js';
 export { serverVersion } from './version.js';

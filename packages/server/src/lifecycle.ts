@@ -1,4 +1,5 @@
 import type { ServerContext } from './context.js';
+import { createPeriodicTask } from './lib/periodic-task.js';
 
 /** What init hands back, once: the key shares and the root token. */
 export interface InitOutput {
@@ -46,9 +47,16 @@ export async function sealServer(ctx: Pick<ServerContext, 'seal'>): Promise<void
 /** Wires what must happen on every unseal and seal. Called once at start. */
 export function wireSealHooks(ctx: ServerContext): void {
   let sweep: NodeJS.Timeout | undefined;
+  // The rotation scheduler (leader only: rotation/leader-lock.ts); a failed tick is retried
+  // at the next one.
+  const rotationTicks =
+    ctx.rotation.schedulerIntervalMs > 0
+      ? createPeriodicTask(() => ctx.rotation.scheduler.tick(), ctx.rotation.schedulerIntervalMs)
+      : undefined;
   ctx.seal.onUnseal(async () => {
     // The mount table the server starts with, written once (by the first node to unseal).
     await ctx.mounts.load();
+    rotationTicks?.start();
     await ctx.audit.activate(ctx.barrier);
     // Transit keys with an auto_rotate_period rotate on use; this catches the idle ones.
     sweep = setInterval(() => void ctx.transit.rotateDueKeys().catch(() => {}), 60_000).unref();
@@ -56,6 +64,7 @@ export function wireSealHooks(ctx: ServerContext): void {
     ctx.tokens.startSweeping();
   });
   ctx.seal.onBeforeSeal(async () => {
+    rotationTicks?.stop();
     clearInterval(sweep);
     ctx.tokens.stopSweeping();
     await ctx.transitUsage.flush();

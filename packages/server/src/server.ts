@@ -16,6 +16,12 @@ import { createKvEngine } from './kv/kv-engine.js';
 import { createKvMounts } from './kv/kv-mounts.js';
 import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
 import { createPolicyStore } from './policy/policy-store.js';
+import { builtInRotators } from './rotation/built-in-rotators.js';
+import { postgresLeaderLock, singleNodeLeader } from './rotation/leader-lock.js';
+import { createRotationEngine } from './rotation/rotation-engine.js';
+import { createRotationScheduler } from './rotation/rotation-scheduler.js';
+import { createRotationStore } from './rotation/rotation-store.js';
+import type { RotatorRegistry } from './rotation/rotator.js';
 import { createDevKeyFile, readDevKeyFile } from './seal/dev-unseal-key.js';
 import { GenerateRoot } from './seal/generate-root.js';
 import { Rekey } from './seal/rekey.js';
@@ -23,7 +29,7 @@ import { SealManager } from './seal/seal-manager.js';
 import { openStorage } from './storage/database.js';
 import { createEntryStore } from './storage/entry-store.js';
 import { APPROLE, KV } from './storage/layout.js';
-import { createMountTable } from './sys/mount-table.js';
+import { createMountTable, engineOf } from './sys/mount-table.js';
 import { createTransitStore, type TransitStoreOptions } from './transit/transit-store.js';
 import { createUsageLog } from './transit/usage-log.js';
 import { serverVersion } from './version.js';
@@ -67,6 +73,13 @@ export interface StartOptions {
   readonly aws?: AwsOptions;
   /** CIDR blocks of reverse proxies trusted to name the client in `X-Forwarded-For`. */
   readonly trustedProxies?: readonly string[];
+  /**
+   * The rotators policies may name (default the built-in ones, `builtInRotators()`); a server
+   * plugin registers custom ones on it (docs/rotation.md).
+   */
+  readonly rotators?: RotatorRegistry;
+  /** How often the rotation scheduler ticks while unsealed (default 60 000 ms; 0: never). */
+  readonly rotationSchedulerIntervalMs?: number;
 }
 
 /** Where the Secrets Manager API is served and what its ARNs name. */
@@ -189,6 +202,21 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   });
   const kv = createKvEngine(barrier, 'secret');
   const approles = createApproleStore(barrier, tokens.hmacKey, clock);
+  const mounts = createMountTable(barrier);
+  const kvMounts = createKvMounts(barrier, { [KV.prefix('secret')]: kv });
+  const rotationStore = createRotationStore(barrier);
+  const rotators = options.rotators ?? builtInRotators();
+  const rotationEngine = createRotationEngine({
+    store: rotationStore,
+    // A KV version 2 mount by name, from the mount table in force.
+    kvOf: async (mount) => {
+      const entry = await mounts.get(`${mount}/`);
+      return entry !== undefined && engineOf(entry) === 'kv-2' ? kvMounts.v2(entry) : undefined;
+    },
+    rotators,
+    audit,
+    clock,
+  });
   const context: ServerContext = {
     storage,
     seal,
@@ -201,8 +229,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     approles,
     approleMounts: approleMounts(barrier, tokens.hmacKey, clock, { [APPROLE.prefix]: approles }),
     kv,
-    mounts: createMountTable(barrier),
-    kvMounts: createKvMounts(barrier, { [KV.prefix('secret')]: kv }),
+    mounts,
+    kvMounts,
     transit: createTransitStore(barrier, options.transit ?? {}),
     transitUsage: createUsageLog(barrier),
     audit,
@@ -210,6 +238,22 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     accessKeys: createAccessKeyStore(barrier, () => clock() / 1000),
     secretsManager,
     clock,
+    rotation: {
+      store: rotationStore,
+      rotators,
+      engine: rotationEngine,
+      scheduler: createRotationScheduler({
+        engine: rotationEngine,
+        store: rotationStore,
+        leader:
+          storage.kind === 'postgres'
+            ? postgresLeaderLock(storage.db as never)
+            : singleNodeLeader(),
+        clock,
+        onEvent: (event) => logger.info({ rotation: event }, `rotation ${event.kind}`),
+      }),
+      schedulerIntervalMs: options.rotationSchedulerIntervalMs ?? 60_000,
+    },
     dev: options.dev !== undefined,
     version: serverVersion,
     trustedProxies: options.trustedProxies ?? [],

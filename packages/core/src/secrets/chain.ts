@@ -1,12 +1,12 @@
 import { CustosError, isCustosError } from '../errors/index.js';
-import type { SecretProvider } from './provider.js';
+import type { NonCurrentStage, SecretProvider } from './provider.js';
 
 /**
  * Combines providers with fallback: for each name, the **first provider that holds it wins**
  * and later providers are not asked. A provider that throws stops the lookup with
  * `ERR_SECRET_PROVIDER` naming it — an outage is never mistaken for a miss (which could
  * silently pick a lower-priority value). `list` is the union of all names; `watch` merges the
- * providers that can watch.
+ * providers that can watch; `getStaged` asks, in order, the providers that keep staged versions.
  *
  * @example
  * ```ts
@@ -27,6 +27,20 @@ export function chain(providers: readonly SecretProvider[]): SecretProvider {
       }
       return undefined;
     },
+    ...(members.some((p) => typeof p.getStaged === 'function')
+      ? {
+          async getStaged(name: string, stage: NonCurrentStage) {
+            for (const provider of members) {
+              if (provider.getStaged === undefined) continue;
+              const value = await ask(provider, name, () =>
+                (provider.getStaged as NonNullable<SecretProvider['getStaged']>)(name, stage),
+              );
+              if (value !== undefined) return value;
+            }
+            return undefined;
+          },
+        }
+      : {}),
     async list() {
       const lists = await Promise.all(
         members.map((provider) => ask(provider, 'its names', () => provider.list())),

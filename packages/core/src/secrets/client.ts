@@ -9,6 +9,7 @@ import {
   type Environment,
   emitWarning,
   type SecretProvider,
+  type SecretStage,
   type WarningListener,
 } from './provider.js';
 import { dotenvFiles } from './provider-dotenv.js';
@@ -53,6 +54,22 @@ export interface Secrets {
   getRequiredSecret(name: string, rule?: SecretRule<unknown>): Promise<Secret<string>>;
   /** Like {@link Secrets.getRequiredSecret}, but `undefined` when no provider holds `name`. */
   getOptionalSecret(name: string, rule?: SecretRule<unknown>): Promise<Secret<string> | undefined>;
+  /**
+   * The value of `name` in a staging label of a rotated secret, or `undefined` when no provider
+   * holds it. `stage: 'current'` (the default) is {@link Secrets.getOptionalSecret}; `previous`
+   * (the value a rotation replaced, still valid during its grace window) and `pending` are read
+   * from the providers that keep versions (the custos server's KV), uncached, and registered
+   * with the scrubber. No such provider: `ERR_INVALID_ARGUMENT`.
+   *
+   * @example
+   * ```ts
+   * const old = await secrets.getSecret('WEBHOOK_SECRET', { stage: 'previous' });
+   * ```
+   */
+  getSecret(
+    name: string,
+    options?: { readonly stage?: SecretStage },
+  ): Promise<Secret<string> | undefined>;
   /**
    * Reads every variable of `schema` and validates them together. Fails once with
    * `ERR_SECRETS_INVALID` listing every problem; returns the typed values.
@@ -172,6 +189,14 @@ export function createSecrets(options: SecretsOptions = {}): Secrets {
     }
   };
 
+  const getOptional = (name: string, rule?: SecretRule<unknown>) => {
+    const entry = cache.peek(name);
+    if (entry?.resolved !== undefined && entry.checked?.has(rule ?? BASELINE_RULE)) {
+      return entry.resolved;
+    }
+    return slowGet(name, rule, false);
+  };
+
   return {
     environment,
     production,
@@ -182,12 +207,26 @@ export function createSecrets(options: SecretsOptions = {}): Secrets {
       }
       return slowGet(name, rule, true) as Promise<Secret<string>>;
     },
-    getOptionalSecret(name, rule) {
-      const entry = cache.peek(name);
-      if (entry?.resolved !== undefined && entry.checked?.has(rule ?? BASELINE_RULE)) {
-        return entry.resolved;
+    getOptionalSecret: getOptional,
+    async getSecret(name, options = {}) {
+      const stage = options.stage ?? 'current';
+      if (stage === 'current') return getOptional(name);
+      if (stage !== 'previous' && stage !== 'pending')
+        throw new CustosError('ERR_INVALID_ARGUMENT', 'stage must be current, previous or pending');
+      if (source.getStaged === undefined)
+        throw new CustosError(
+          'ERR_INVALID_ARGUMENT',
+          `no provider keeps staged versions (${providerNames.join(', ')}): read ${stage} values from the custos server (vaultKv)`,
+        );
+      let value: string | undefined;
+      try {
+        value = await source.getStaged(name, stage);
+      } catch (err) {
+        throw scrub(err);
       }
-      return slowGet(name, rule, false);
+      if (value === undefined || value === '') return undefined;
+      scrubber.add(value);
+      return new Secret(value);
     },
     async load(schema) {
       const values = new Map<string, string | undefined>();

@@ -72,7 +72,9 @@ export {
 export {
   defaultEnvironment,
   type Environment,
+  type NonCurrentStage,
   type SecretProvider,
+  type SecretStage,
   type WarningListener,
 } from './provider.js';
 export {

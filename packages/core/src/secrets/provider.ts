@@ -34,7 +34,19 @@ export interface SecretProvider {
   list(): Promise<readonly string[]>;
   /** Optional push notification of changed names; returns the function that stops it. */
   watch?(listener: (names: readonly string[]) => void): () => void;
+  /**
+   * Optional: the value of `name` in the version holding a staging label other than
+   * `current` (a rotation's `previous` or `pending` version), or `undefined` when the store
+   * does not hold it. Only stores with versions implement it (the custos server's KV).
+   */
+  getStaged?(name: string, stage: NonCurrentStage): Promise<string | undefined>;
 }
+
+/** The staging labels of a rotated secret (docs/rotation.md): `current` is what `get` reads. */
+export type SecretStage = 'current' | 'previous' | 'pending';
+
+/** A staging label other than `current`. */
+export type NonCurrentStage = Exclude<SecretStage, 'current'>;
 
 /**
  * `production` turns on the production gate (weak values, development defaults and the plain

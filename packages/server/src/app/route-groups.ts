@@ -23,6 +23,8 @@ import { kvSubkeysPaths } from '../kv/paths/subkeys.js';
 import { kvVersionsPaths } from '../kv/paths/versions.js';
 import { policiesPaths } from '../policy/paths/policies.js';
 import { policyExplainPaths } from '../policy/paths/policy-explain.js';
+import { rotationPoliciesPaths } from '../rotation/paths/rotation-policies.js';
+import { rotationRunPaths } from '../rotation/paths/rotation-run.js';
 import { staticFirstSegments } from '../sys/mount-path.js';
 import { auditPaths } from '../sys/paths/audit.js';
 import { authMethodsPaths } from '../sys/paths/auth-methods.js';
@@ -105,6 +107,19 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     generateRootPaths({ generateRoot: ctx.generateRoot }),
     policiesPaths({ policies }),
     policyExplainPaths({ tokens, policies }),
+    // sys/rotation (the rotation engine)
+    rotationPoliciesPaths({
+      mounts: ctx.mounts,
+      store: ctx.rotation.store,
+      rotators: ctx.rotation.rotators,
+      clock: ctx.clock,
+    }),
+    rotationRunPaths({
+      mounts: ctx.mounts,
+      engine: ctx.rotation.engine,
+      store: ctx.rotation.store,
+      clock: ctx.clock,
+    }),
     // auth/token/
     tokenCreatePaths({ tokens, tokenRoles: ctx.tokenRoles }),
     tokenRolePaths({ tokenRoles: ctx.tokenRoles }),

@@ -120,9 +120,9 @@ describe.each(await storageKinds())('authorisation matrix on %s', (kind) => {
   it('refuses each request to a token granted every capability on its path but the one it needs', async () => {
     const probes = capabilityProbes(vaultRoutes(s.server.app.routeTable));
     // Every route that lists: KV metadata (root and keys), policies (two forms), transit keys,
-    // AppRole roles and secret IDs, token roles and accessors, and the mount catch-alls (KV
-    // version 1 and cubbyhole/; under auth/).
-    expect(probes.filter((p) => p.method === 'LIST').length).toBe(11);
+    // AppRole roles and secret IDs, token roles and accessors, rotation policies, and the mount
+    // catch-alls (KV version 1 and cubbyhole/; under auth/).
+    expect(probes.filter((p) => p.method === 'LIST').length).toBe(12);
     const failures: string[] = [];
     for (const [i, probe] of probes.entries()) {
       const others = [...ALL, 'sudo'].filter((c) => c !== probe.needs);

@@ -22,6 +22,7 @@ const STATUS: Partial<Record<AnyErrorCode, number>> = {
   // Storage does not hold what the barrier wrote: the server's fault, never the request's.
   ERR_STORAGE_INTEGRITY: 500,
   ERR_KEY_NOT_FOUND: 400,
+  ERR_ROTATION_IN_PROGRESS: 409,
 };
 
 /** Vault's wording for errors that clients match on. */

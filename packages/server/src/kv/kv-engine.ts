@@ -15,6 +15,7 @@ import {
   type NewVersionOptions,
   scheduledDeletion,
 } from './kv-metadata.js';
+import { type Stage, versionOfStage } from './kv-stages.js';
 
 /** How a write treats the key (beyond check-and-set) and labels its new version. */
 export interface WriteOptions extends NewVersionOptions {
@@ -77,8 +78,13 @@ export interface KvEngine {
   config(): Promise<KvConfig>;
   /** Replaces the mount's settings. */
   setConfig(next: KvConfig): Promise<void>;
-  /** Version `requested` of `key` (default: the current one). */
-  read(key: string, requested?: number): Promise<VersionRead>;
+  /**
+   * Version `requested` of `key`, or the version holding `stage`; by default the `current` one
+   * (the version labelled `AWSCURRENT`: a pending version written by a rotation is not read
+   * until it is made current). `missing` when the stage is held by no version; when both are
+   * given they must name the same version (else `ERR_INVALID_REQUEST`).
+   */
+  read(key: string, requested?: number, stage?: Stage): Promise<VersionRead>;
   /** The key's metadata, or undefined when the key does not exist. */
   readMetadata(key: string): Promise<KeyMetadata | undefined>;
   /**
@@ -247,11 +253,20 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
       ),
     );
 
-  const readVersion = async (key: string, requested?: number): Promise<VersionRead> => {
+  const readVersion = async (
+    key: string,
+    requested?: number,
+    stage?: Stage,
+  ): Promise<VersionRead> => {
     const stored = await storage.read<KeyMetadata>(metaPath(key));
     if (stored === undefined) return { kind: 'missing' };
     const meta = stored.data;
-    const version = requested && requested > 0 ? requested : meta.current_version;
+    const staged = versionOfStage(meta, stage ?? 'current');
+    const asked = requested && requested > 0 ? requested : undefined;
+    if (stage !== undefined && staged === undefined) return { kind: 'missing' };
+    if (stage !== undefined && asked !== undefined && asked !== staged)
+      throw new CustosError('ERR_INVALID_REQUEST', `version and stage name different versions`);
+    const version = asked ?? staged ?? meta.current_version;
     const vm = meta.versions[String(version)];
     if (vm === undefined) return { kind: 'missing' };
     if (vm.destroyed || isDeleted(vm, now())) return { kind: 'unavailable', meta, version };
@@ -296,13 +311,13 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
         key,
         cas,
         async (meta, tx) => {
-          const vm = meta.versions[String(meta.current_version)];
+          // The patch applies to what readers get: the `current` version, not a pending one.
+          const base = versionOfStage(meta, 'current') ?? meta.current_version;
+          const vm = meta.versions[String(base)];
           if (vm === undefined || vm.destroyed || isDeleted(vm, now())) {
             throw new CustosError('ERR_NOT_FOUND', 'not found');
           }
-          const current = await tx.read<{ data: Record<string, unknown> }>(
-            versionPath(key, meta.current_version),
-          );
+          const current = await tx.read<{ data: Record<string, unknown> }>(versionPath(key, base));
           return mergePatch(current?.data.data ?? {}, patch) as Record<string, unknown>;
         },
         { mustExist: true },

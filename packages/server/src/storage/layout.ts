@@ -153,3 +153,20 @@ export const AWS = {
   /** `kms/key/<transit key name>`: what the KMS API adds to a transit key (description, deletion date). */
   kmsKey: 'kms/key/',
 } as const;
+
+/**
+ * The rotation engine (rotation/): `<secret>` is `<mount>/<key>` of a KV secret.
+ */
+export const ROTATION = {
+  prefix: 'sys/rotation/',
+  /** `policy/<secret>`: the secret's rotation policy. */
+  policy: 'policy/',
+  /** `run/<secret>`: the rotation in progress (or the last one), its step persisted before each step. */
+  run: 'run/',
+  /** `history/<secret>/<start ms, 15 digits>-<rotation id>`: one finished rotation. */
+  history: 'history/',
+  /** The HMAC key of value fingerprints in the history (never leaves the barrier). */
+  fingerprintKey: 'fingerprint-key',
+  /** `lease/<secret>`: which node runs a scheduled rotation of it, until when. */
+  lease: 'lease/',
+} as const;

@@ -3,6 +3,7 @@ import { bodyOf } from '../../http/body-parser.js';
 import { noContent, ok } from '../../http/envelope.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import { versionResponse } from '../kv-metadata.js';
+import { stageOfQuery } from '../kv-stages.js';
 import type { KvOf } from './request.js';
 import {
   casOf,
@@ -33,7 +34,8 @@ export function kvDataPaths(kvOf: KvOf): RouteGroup {
         fields: { version: VERSION_FIELD },
         handler: async (request, reply, { version }) => {
           const key = keyOf(request.params['*']);
-          const found = await kvOf(request).read(key, version);
+          // `?stage=` is one of three names, which no field type expresses: read by hand.
+          const found = await kvOf(request).read(key, version, stageOfQuery(request.query.stage));
           if (found.kind === 'missing') throw new CustosError('ERR_NOT_FOUND', 'not found');
           if (found.kind === 'unavailable')
             unavailable(request, found.meta, found.version, undefined);

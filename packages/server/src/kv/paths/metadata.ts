@@ -6,6 +6,7 @@ import { isListRequest } from '../../http/route-access.js';
 import { type RouteGroup, type RouteRequest, route } from '../../http/route-spec.js';
 import type { KvEngine } from '../kv-engine.js';
 import { mergeCustomMetadata, metadataResponse } from '../kv-metadata.js';
+import { withVersionLabels } from '../kv-stages.js';
 import type { KvOf } from './request.js';
 import { keyExists, keyOf, metadataFields, requireMergePatch, SETTINGS_FIELDS } from './request.js';
 
@@ -47,7 +48,7 @@ export function kvMetadataPaths(kvOf: KvOf): RouteGroup {
           if (isListRequest(request)) return list(request, reply, keyOf(request.params['*'], true));
           const meta = await kvOf(request).readMetadata(keyOf(request.params['*']));
           if (meta === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
-          return ok(request, reply, metadataResponse(meta));
+          return ok(request, reply, withVersionLabels(metadataResponse(meta), meta));
         },
       }),
       route({

@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import type { Lazy } from '../../lazy.js';
+import { addOutputFlags } from '../../output-flags.js';
+import { addServerFlags } from '../../server-flags.js';
+
+/**
+ * `custos rotate …` (rotate secrets now, plan a rotation, or rotate every secret of a rotator
+ * in an emergency) and `custos rotation status|history` (docs/rotation.md).
+ */
+export function registerRotationCommands(program: Command, lazy: Lazy): void {
+  const rotate = addOutputFlags(
+    program
+      .command('rotate')
+      .description(
+        'rotate secrets by their rotation policy: exit 0 done, 1 a rotation failed and rolled back, 2 usage or configuration error',
+      )
+      .argument('[secrets...]', 'the secrets, as <mount>/<path> (secret/app/db)')
+      .option('--dry-run', 'run the preflight and create steps and print the plan; change nothing')
+      .option('--force', 'rotate now, whether or not the schedule says it is due (needs --reason)')
+      .option('--reason <text>', 'why (recorded in the history and the audit log)')
+      .option('--all', 'every secret whose policy uses the rotator named by --type (needs --force)')
+      .option(
+        '--type <rotator>',
+        'with --all: the rotator (random, redis-acl, postgres-password, …)',
+      )
+      .action(lazy(() => import('./rotate.js'))),
+    false,
+  );
+  addServerFlags(rotate);
+  const rotation = program
+    .command('rotation')
+    .description('rotation status and history (CUSTOS_ADDR, CUSTOS_TOKEN)');
+  addOutputFlags(
+    rotation
+      .command('status')
+      .description('every rotation policy: last rotation, next due, overdue, last result')
+      .action(lazy(() => import('./status.js'))),
+    false,
+  );
+  addOutputFlags(
+    rotation
+      .command('history')
+      .description("a secret's rotations: who, when, why, steps, result, fingerprints")
+      .argument('<secret>', '<mount>/<path>')
+      .action(lazy(() => import('./history.js'))),
+    false,
+  );
+  for (const command of rotation.commands) addServerFlags(command);
+}

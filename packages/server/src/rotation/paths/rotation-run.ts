@@ -1,0 +1,126 @@
+import { CustosError } from '@custos/core/errors';
+import { ok } from '../../http/envelope.js';
+import { field } from '../../http/field-schema.js';
+import { type RouteGroup, route } from '../../http/route-spec.js';
+import { type RotationEngine, secretName } from '../rotation-engine.js';
+import { dueTime, statusOf } from '../rotation-status.js';
+import type { RotationRun, RotationStore } from '../rotation-store.js';
+import type { MountTable } from '../../sys/mount-table.js';
+import { secretOfPath } from '../rotation-target.js';
+
+/** What the run routes use. */
+export interface RotationRunDeps {
+  /** The mount table: a rotation names a secret of a KV version 2 mount. */
+  readonly mounts: Pick<MountTable, 'list'>;
+  readonly engine: RotationEngine;
+  readonly store: RotationStore;
+  readonly clock: () => number;
+}
+
+/** A run as the API shows it: steps, result, fingerprints; never a value. */
+function runResponse(run: RotationRun): Record<string, unknown> {
+  return {
+    id: run.id,
+    secret: run.secret,
+    rotator: run.rotator,
+    by: run.by,
+    reason: run.reason ?? '',
+    started_time: run.started_time,
+    ended_time: run.ended_time ?? '',
+    state: run.state,
+    steps: run.steps,
+    from_version: run.from_version,
+    ...(run.pending_version === undefined ? {} : { new_version: run.pending_version }),
+    ...(run.error === undefined ? {} : { error: run.error }),
+    ...(run.old_fingerprint === undefined ? {} : { old_fingerprint: run.old_fingerprint }),
+    ...(run.new_fingerprint === undefined ? {} : { new_fingerprint: run.new_fingerprint }),
+    ...(run.retire_after === undefined ? {} : { retire_after: run.retire_after }),
+    retired: run.retired === true,
+  };
+}
+
+/** The last successful run in a history (oldest first). */
+const lastSucceeded = (history: readonly RotationRun[]) =>
+  [...history].reverse().find((r) => r.state === 'succeeded');
+
+/**
+ * `sys/rotate-secret/*` (rotate one secret now, or plan it), `sys/rotation-history/*` (its
+ * runs) and `sys/rotation-status` (every policy: last rotation, next due, overdue). Answers
+ * carry steps, results and keyed fingerprints, never a value: a token that may rotate a
+ * secret or read its history learns nothing of what the secret holds.
+ *
+ * @example
+ * ```ts
+ * registerRouteGroups(app, [rotationRunPaths({ engine, store, clock })]);
+ * ```
+ */
+export function rotationRunPaths(deps: RotationRunDeps): RouteGroup {
+  return {
+    name: 'sys/rotation-run',
+    routes: [
+      route({
+        method: 'POST',
+        path: '/v1/sys/rotate-secret/*',
+        fields: {
+          dry_run: field.bool({ json: true }),
+          force: field.bool({ json: true }),
+          reason: field.string(),
+        },
+        handler: async (request, reply, { dry_run, force, reason }) => {
+          const ref = secretOfPath(request.params['*'], await deps.mounts.list());
+          if (reason !== undefined && reason.length > 512)
+            throw new CustosError('ERR_INVALID_REQUEST', 'reason is at most 512 characters');
+          const secret = secretName(ref);
+          if (force !== true && dry_run !== true) {
+            const policy = await deps.store.readPolicy(secret);
+            if (policy === undefined)
+              throw new CustosError('ERR_NOT_FOUND', `no rotation policy for ${secret}`);
+            const due = dueTime(policy, lastSucceeded(await deps.store.history(secret)));
+            if (deps.clock() < due)
+              return ok(request, reply, {
+                secret,
+                result: 'not_due',
+                next_due: new Date(due).toISOString(),
+              });
+          }
+          const by = request.custos.entry?.accessor ?? 'unknown';
+          const result = await deps.engine.rotate(ref, {
+            by,
+            ...(reason === undefined ? {} : { reason }),
+            dryRun: dry_run === true,
+          });
+          return ok(request, reply, { ...result, dry_run: dry_run === true });
+        },
+      }),
+      route({
+        method: 'GET',
+        path: '/v1/sys/rotation-history/*',
+        handler: async (request, reply) => {
+          const secret = secretName(secretOfPath(request.params['*'], await deps.mounts.list()));
+          const history = await deps.store.history(secret);
+          const run = await deps.store.readRun(secret);
+          const runs = history.map(runResponse);
+          // A run still in progress (or left by a crash) is not in the history yet.
+          if (run !== undefined && run.state === 'running') runs.push(runResponse(run));
+          return ok(request, reply, { secret, runs });
+        },
+      }),
+      route({
+        method: 'GET',
+        path: '/v1/sys/rotation-status',
+        handler: async (request, reply) => {
+          const now = deps.clock();
+          const secrets = [];
+          for (const secret of await deps.store.listPolicies()) {
+            const policy = await deps.store.readPolicy(secret);
+            if (policy === undefined) continue;
+            const history = await deps.store.history(secret);
+            const run = await deps.store.readRun(secret);
+            secrets.push(statusOf(secret, policy, lastSucceeded(history), run, now));
+          }
+          return ok(request, reply, { secrets });
+        },
+      }),
+    ],
+  };
+}

@@ -1,0 +1,501 @@
+import { randomUUID } from 'node:crypto';
+import { CustosError } from '@custos/core/errors';
+import type { AuditBroker } from '../audit/audit-broker.js';
+import { ServerError } from '../errors.js';
+import type { KvEngine } from '../kv/kv-engine.js';
+import {
+  CURRENT_LABEL,
+  PENDING_LABEL,
+  PREVIOUS_LABEL,
+  removeLabel,
+  setLabel,
+} from '../kv/kv-labels.js';
+import { versionOfStage } from '../kv/kv-stages.js';
+import type { RotationPolicy } from './rotation-policy.js';
+import type { RotationRun, RotationStep, RotationStore } from './rotation-store.js';
+import type { PendingContext, RotationContext, Rotator, RotatorRegistry } from './rotator.js';
+import { scrubValues } from './scrub-values.js';
+
+/** A KV secret a policy covers: its mount and its key in the mount. */
+export interface SecretRef {
+  readonly mount: string;
+  readonly key: string;
+}
+
+/** `<mount>/<key>`: how the store and the API name a secret. */
+export const secretName = (ref: SecretRef): string => `${ref.mount}/${ref.key}`;
+
+/** Who asks for a rotation and why. */
+export interface RotateOptions {
+  /** A token accessor, or `scheduler`. */
+  readonly by: string;
+  /**
+   * Start only if the secret's last run is still this one (`null`: none): the scheduler's
+   * guard against two nodes rotating one due secret twice. Refused: result `skipped`.
+   */
+  readonly after?: string | null;
+  readonly reason?: string;
+  /** Runs create (discarded) and the rotator's preflight only: nothing is written or applied. */
+  readonly dryRun?: boolean;
+}
+
+/** What a rotation (or a dry run) came to. Never holds a value. */
+export interface RotationResult {
+  readonly id: string;
+  readonly secret: string;
+  readonly result: 'succeeded' | 'rolled_back' | 'failed' | 'planned' | 'skipped';
+  readonly steps: RotationRun['steps'];
+  readonly error?: string;
+  readonly from_version?: number;
+  readonly new_version?: number;
+  readonly new_fingerprint?: string;
+  readonly retire_after?: string;
+  readonly plan?: Record<string, unknown>;
+}
+
+/** What the engine is given. */
+export interface RotationEngineDeps {
+  readonly store: RotationStore;
+  /** The KV engine serving `mount`, or undefined when no KV v2 mount is there. */
+  kvOf(mount: string): Promise<KvEngine | undefined>;
+  readonly rotators: RotatorRegistry;
+  readonly audit: Pick<AuditBroker, 'logRequest' | 'logResponse'>;
+  readonly clock: () => number;
+  /**
+   * Tests only: runs after a step was persisted as next and before it runs; throwing there is
+   * a crash between two steps (the run stays as persisted).
+   */
+  readonly beforeStep?: (step: RotationStep, run: Readonly<RotationRun>) => Promise<void>;
+}
+
+/**
+ * The rotation engine: runs the four steps of a rotation (create → set → test → finish) as a
+ * state machine persisted before each step (rotation/NOTES.md), rolls back on a failed set or
+ * test (`current` untouched), resumes runs a crash left, retires `previous` values whose grace
+ * period ended, records each run in the secret's history and each step in the audit log.
+ *
+ * @example
+ * ```ts
+ * const result = await engine.rotate({ mount: 'secret', key: 'app/api' }, { by: accessor });
+ * result.result; // 'succeeded'
+ * ```
+ */
+export interface RotationEngine {
+  /** Rotates now (whatever the schedule says), or plans it (`dryRun`). */
+  rotate(ref: SecretRef, options: RotateOptions): Promise<RotationResult>;
+  /** Continues the run a crash left running for `secret` (`<mount>/<key>`); undefined when none. */
+  resume(secret: string): Promise<RotationResult | undefined>;
+  /**
+   * Continues every run left running; with `staleMs`, only runs not saved for that long (a run
+   * a live node is driving is saved before each of its steps).
+   */
+  resumeAll(staleMs?: number): Promise<RotationResult[]>;
+  /** Retires every `previous` value whose grace period ended at `nowMs`; the secrets retired. */
+  retireDue(nowMs: number): Promise<string[]>;
+}
+
+const STEP_AFTER: Readonly<Record<Exclude<RotationStep, 'rollback'>, RotationStep | undefined>> = {
+  create: 'set',
+  set: 'test',
+  test: 'finish',
+  finish: undefined,
+};
+
+/** The secret a stored name names (`secret/app/db` → mount `secret`, key `app/db`). */
+export function refOfSecret(secret: string): SecretRef {
+  const slash = secret.indexOf('/');
+  return { mount: secret.slice(0, slash), key: secret.slice(slash + 1) };
+}
+
+/** Creates the engine. */
+export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
+  const { store, rotators, audit } = deps;
+  const nowIso = () => new Date(deps.clock()).toISOString();
+
+  const kvFor = async (mount: string): Promise<KvEngine> => {
+    const kv = await deps.kvOf(mount);
+    if (kv === undefined)
+      throw new CustosError('ERR_INVALID_REQUEST', `no KV version 2 mount at ${mount}/`);
+    return kv;
+  };
+
+  const rotatorOf = (policy: RotationPolicy): Rotator => {
+    const rotator = rotators.get(policy.rotator);
+    if (rotator === undefined)
+      throw new CustosError(
+        'ERR_INVALID_REQUEST',
+        `rotator ${policy.rotator} is not available on this server (available: ${rotators.names().join(', ')})`,
+      );
+    return rotator;
+  };
+
+  const dataOf = async (kv: KvEngine, key: string, version: number | undefined) => {
+    if (version === undefined || version === 0) return {};
+    const found = await kv.read(key, version);
+    return found.kind === 'ok' ? found.data : undefined;
+  };
+
+  const contextOf = async (
+    run: Pick<RotationRun, 'id' | 'secret'>,
+    policy: RotationPolicy,
+    current: Record<string, unknown>,
+  ): Promise<RotationContext> => {
+    const ref = refOfSecret(run.secret);
+    const kv = await kvFor(ref.mount);
+    return {
+      rotationId: run.id,
+      secret: ref,
+      settings: policy.settings,
+      gracePeriodSeconds: policy.grace_period,
+      now: deps.clock(),
+      current,
+      readSecret: async (key) => {
+        const found = await kv.read(key);
+        return found.kind === 'ok' ? found.data : undefined;
+      },
+    };
+  };
+
+  /** Writes one step to the audit log: the request before it runs, the outcome after. */
+  const audited = async <T>(run: RotationRun, step: string, work: () => Promise<T>): Promise<T> => {
+    const record = await audit.logRequest({
+      id: `${run.id}/${step}`,
+      operation: 'update',
+      path: `sys/rotation-step/${run.secret}`,
+      remoteAddress: '',
+      token: undefined,
+      entry: undefined,
+      data: {
+        rotation_id: run.id,
+        step,
+        by: run.by,
+        ...(run.reason ? { reason: run.reason } : {}),
+      },
+    });
+    try {
+      const result = await work();
+      await audit.logResponse(record, 200, { data: { rotation_id: run.id, step, result: 'ok' } });
+      return result;
+    } catch (err) {
+      await audit.logResponse(record, 500, {
+        data: { rotation_id: run.id, step, result: 'failed' },
+      });
+      throw err;
+    }
+  };
+
+  /** Runs the steps from `run.step` until the run ends, persisting before each. */
+  const drive = async (run: RotationRun, policy: RotationPolicy): Promise<RotationResult> => {
+    const ref = refOfSecret(run.secret);
+    const kv = await kvFor(ref.mount);
+    const rotator = rotatorOf(policy);
+    const known: Record<string, unknown>[] = [];
+    const fail = (err: unknown) => scrubValues(err, known);
+
+    while (run.state === 'running') {
+      run.saved_ms = deps.clock();
+      await store.saveRun(run);
+      await deps.beforeStep?.(run.step, run);
+      const step = run.step;
+      const current = (await dataOf(kv, ref.key, run.from_version)) ?? {};
+      known.push(current);
+      const context = await contextOf(run, policy, current);
+      const pendingContext = async (): Promise<PendingContext> => {
+        const pending = await dataOf(kv, ref.key, run.pending_version);
+        if (pending === undefined || run.pending_version === undefined)
+          throw new CustosError('ERR_NOT_FOUND', 'the pending version is gone');
+        known.push(pending);
+        return { ...context, pending };
+      };
+      try {
+        await audited(run, step, async () => {
+          switch (step) {
+            case 'create':
+              run.pending_version = await createStep(kv, ref.key, run, rotator, context);
+              return;
+            case 'set':
+              return rotator.set(await pendingContext());
+            case 'test':
+              return rotator.test(await pendingContext());
+            case 'finish':
+              return finishStep(kv, ref.key, run, policy, rotator, await pendingContext());
+            case 'rollback':
+              return rollbackStep(kv, ref.key, run, rotator, pendingContext);
+          }
+        });
+        run.steps.push({ step, result: 'ok', time: nowIso() });
+        if (step === 'rollback') {
+          run.state = 'rolled_back';
+        } else {
+          const next = STEP_AFTER[step];
+          if (next === undefined) run.state = 'succeeded';
+          else run.step = next;
+        }
+      } catch (err) {
+        const message = fail(err);
+        run.steps.push({ step, result: 'failed', time: nowIso(), error: message });
+        if (step === 'rollback') {
+          // Stays running: the next resume retries the rollback. Nothing new starts meanwhile.
+          run.error = message;
+          await store.saveRun(run);
+          return resultOf(run, 'failed');
+        }
+        if (step === 'finish' && run.new_fingerprint !== undefined) {
+          // The labels moved: the new value is current. The rotator's own finish failed.
+          run.error = message;
+          run.state = 'succeeded';
+        } else {
+          run.error = message;
+          run.step = 'rollback';
+        }
+      }
+    }
+    run.ended_time = nowIso();
+    await store.saveRun(run);
+    await store.appendHistory(run);
+    if (run.state === 'succeeded' && policy.grace_period === 0) {
+      try {
+        await retire(run.secret, run);
+      } catch (err) {
+        // The rotation itself succeeded; the scheduler retries the retirement (retireDue).
+        run.error = `retiring the previous value failed: ${fail(err)}`;
+        await store.saveRun(run);
+      }
+    }
+    return resultOf(run, run.state);
+  };
+
+  const createStep = async (
+    kv: KvEngine,
+    key: string,
+    run: RotationRun,
+    rotator: Rotator,
+    context: RotationContext,
+  ): Promise<number> => {
+    // Idempotent: the version this rotation wrote carries its id (a replay after a crash).
+    const meta = await kv.readMetadata(key);
+    const written = meta?.version_ids?.[run.id];
+    if (
+      meta !== undefined &&
+      written !== undefined &&
+      Object.hasOwn(meta.version_ids ?? {}, run.id)
+    )
+      return written;
+    // The pending version must not push `current` (or `previous`) out of the kept versions.
+    const configured = Math.max(meta?.max_versions ?? 0, (await kv.config()).max_versions);
+    if (configured > 0 && configured < 3)
+      throw new CustosError(
+        'ERR_INVALID_REQUEST',
+        `max_versions is ${configured}: rotation keeps current, pending and previous, so the key (or mount) must keep at least 3 versions`,
+      );
+    const pending = await rotator.create(context);
+    const { version } = await kv.write(key, pending, meta?.current_version ?? 0, {
+      labels: [PENDING_LABEL],
+      versionId: run.id,
+    });
+    return version;
+  };
+
+  const finishStep = async (
+    kv: KvEngine,
+    key: string,
+    run: RotationRun,
+    policy: RotationPolicy,
+    rotator: Rotator,
+    context: PendingContext,
+  ) => {
+    const pending = run.pending_version as number;
+    await kv.patchMetadata(key, (meta) => {
+      const current = versionOfStage(meta, 'current');
+      if (current === pending) return; // done before a crash
+      if ((current ?? 0) !== run.from_version)
+        throw new CustosError(
+          'ERR_INVALID_REQUEST',
+          'the secret was written during the rotation: its current version is not the one rotated',
+        );
+      setLabel(meta, CURRENT_LABEL, pending); // the old current becomes previous
+      removeLabel(meta, PENDING_LABEL, pending);
+    });
+    if (run.from_version > 0) run.old_fingerprint = await store.fingerprint(context.current);
+    run.new_fingerprint = await store.fingerprint(context.pending);
+    run.retire_after = new Date(deps.clock() + policy.grace_period * 1000).toISOString();
+    await rotator.finish?.(context);
+  };
+
+  const rollbackStep = async (
+    kv: KvEngine,
+    key: string,
+    run: RotationRun,
+    rotator: Rotator,
+    pendingContext: () => Promise<PendingContext>,
+  ) => {
+    const pending = run.pending_version;
+    if (pending === undefined) {
+      // Create may have written the version before a crash kept it from being recorded.
+      const meta = await kv.readMetadata(key);
+      const written = meta?.version_ids?.[run.id];
+      if (written === undefined || !Object.hasOwn(meta?.version_ids ?? {}, run.id)) return;
+      run.pending_version = written;
+    }
+    const meta = await kv.readMetadata(key);
+    if (meta !== undefined && versionOfStage(meta, 'current') === run.pending_version)
+      throw new CustosError('ERR_INVALID_REQUEST', 'the pending value is current already');
+    const context = await pendingContext().catch(() => undefined);
+    if (context !== undefined) await rotator.rollback?.(context);
+    await kv.patchMetadata(key, (m) =>
+      removeLabel(m, PENDING_LABEL, run.pending_version as number),
+    );
+    // The unused value is not kept: it was never current.
+    await kv.destroyVersions(key, [run.pending_version as number]);
+  };
+
+  const resultOf = (run: RotationRun, result: RotationResult['result']): RotationResult => ({
+    id: run.id,
+    secret: run.secret,
+    result,
+    steps: run.steps,
+    ...(run.error === undefined ? {} : { error: run.error }),
+    from_version: run.from_version,
+    ...(run.pending_version === undefined || result !== 'succeeded'
+      ? {}
+      : { new_version: run.pending_version }),
+    ...(run.new_fingerprint === undefined ? {} : { new_fingerprint: run.new_fingerprint }),
+    ...(run.retire_after === undefined ? {} : { retire_after: run.retire_after }),
+  });
+
+  /** Retires the value `run` replaced: the rotator's retire, then its `previous` label goes. */
+  const retire = async (secret: string, run: RotationRun) => {
+    const policy = await store.readPolicy(secret);
+    const ref = refOfSecret(secret);
+    const kv = await kvFor(ref.mount);
+    if (run.from_version > 0) {
+      const previous = await dataOf(kv, ref.key, run.from_version);
+      const current = (await dataOf(kv, ref.key, run.pending_version)) ?? {};
+      if (policy !== undefined && previous !== undefined) {
+        const rotator = rotatorOf(policy);
+        await audited(run, 'retire', async () => {
+          try {
+            await rotator.retire?.({ ...(await contextOf(run, policy, current)), previous });
+          } catch (err) {
+            throw new Error(scrubValues(err, [previous, current]));
+          }
+        });
+      }
+      await kv.patchMetadata(ref.key, (m) => removeLabel(m, PREVIOUS_LABEL, run.from_version));
+    }
+    run.retired = true;
+    await store.saveRun(run);
+    await store.appendHistory(run);
+  };
+
+  const resume = async (secret: string) => {
+    const run = await store.readRun(secret);
+    if (run === undefined || run.state !== 'running') return undefined;
+    const policy = await store.readPolicy(secret);
+    if (policy === undefined) {
+      // The policy went while the run was cut short: roll back with what the run recorded.
+      throw new CustosError('ERR_NOT_FOUND', `no rotation policy for ${secret}`);
+    }
+    return drive(run, policy);
+  };
+
+  return {
+    async rotate(ref, options) {
+      const secret = secretName(ref);
+      const policy = await store.readPolicy(secret);
+      if (policy === undefined)
+        throw new CustosError('ERR_NOT_FOUND', `no rotation policy for ${secret}`);
+      const rotator = rotatorOf(policy);
+      const kv = await kvFor(ref.mount);
+      const meta = await kv.readMetadata(ref.key);
+      const from = meta === undefined ? 0 : (versionOfStage(meta, 'current') ?? 0);
+      const current = await dataOf(kv, ref.key, from);
+      if (current === undefined)
+        throw new CustosError(
+          'ERR_INVALID_REQUEST',
+          `the current version of ${secret} is deleted or destroyed: undelete it or write a new one first`,
+        );
+      const run: RotationRun = {
+        id: randomUUID(),
+        secret,
+        rotator: policy.rotator,
+        by: options.by,
+        ...(options.reason === undefined ? {} : { reason: options.reason }),
+        started_time: nowIso(),
+        step: 'create',
+        state: 'running',
+        from_version: from,
+        steps: [],
+        saved_ms: deps.clock(),
+      };
+      if (options.dryRun === true) {
+        const context = await contextOf(run, policy, current);
+        const plan = {
+          rotator: policy.rotator,
+          steps: ['create', 'set', 'test', 'finish'],
+          from_version: from,
+          grace_period_seconds: policy.grace_period,
+          automatic: policy.automatic,
+        };
+        try {
+          await audited(run, 'dry-run', async () => {
+            await rotator.preflight?.(context);
+            const pending = await rotator.create(context); // checked, then discarded
+            if (typeof pending !== 'object' || pending === null)
+              throw new Error('the rotator created no data');
+          });
+          run.steps.push({ step: 'create', result: 'ok', time: nowIso() });
+          return { ...resultOf(run, 'planned'), plan };
+        } catch (err) {
+          const error = scrubValues(err, [current]);
+          run.steps.push({ step: 'create', result: 'failed', time: nowIso(), error });
+          return { ...resultOf(run, 'failed'), error, plan };
+        }
+      }
+      // A new rotation ends the last one's grace period: its previous value is retired first
+      // (else it would lose its `previous` label and never be retired: valid for good).
+      const last = await store.readRun(secret);
+      if (last?.state === 'succeeded' && last.retired !== true) await retire(secret, last);
+      if (options.after !== undefined) {
+        if (!(await store.startRun(run, options.after))) return resultOf(run, 'skipped');
+        return drive(run, policy);
+      }
+      if (!(await store.startRun(run)))
+        throw new ServerError(
+          'ERR_ROTATION_IN_PROGRESS',
+          `a rotation of ${secret} is already running`,
+        );
+      return drive(run, policy);
+    },
+    resume,
+    async resumeAll(staleMs) {
+      const out: RotationResult[] = [];
+      for (const secret of await store.listRunning()) {
+        if (staleMs !== undefined) {
+          const run = await store.readRun(secret);
+          if (run === undefined || deps.clock() - (run.saved_ms ?? 0) < staleMs) continue;
+        }
+        const result = await resume(secret);
+        if (result !== undefined) out.push(result);
+      }
+      return out;
+    },
+    async retireDue(nowMs) {
+      const retired: string[] = [];
+      for (const secret of await store.listRuns()) {
+        const run = await store.readRun(secret);
+        if (
+          run === undefined ||
+          run.state !== 'succeeded' ||
+          run.retired === true ||
+          run.retire_after === undefined ||
+          Date.parse(run.retire_after) > nowMs
+        )
+          continue;
+        await retire(secret, run);
+        retired.push(secret);
+      }
+      return retired;
+    },
+  };
+}

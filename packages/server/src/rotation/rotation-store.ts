@@ -1,0 +1,197 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { type Barrier, retryOnConflict } from '../barrier/barrier.js';
+import { barrierView } from '../barrier/barrier-view.js';
+import { isServerError } from '../errors.js';
+import { ROTATION } from '../storage/layout.js';
+import type { RotationPolicy } from './rotation-policy.js';
+
+/** The steps of a rotation, in order, and the two ends it may reach. */
+export type RotationStep = 'create' | 'set' | 'test' | 'finish' | 'rollback';
+
+/** Where a rotation is: running (a step is next), or ended. */
+export type RunState = 'running' | 'succeeded' | 'rolled_back';
+
+/** One step as it went. */
+export interface StepRecord {
+  readonly step: RotationStep;
+  readonly result: 'ok' | 'failed' | 'skipped';
+  readonly time: string;
+  /** Why it failed (values scrubbed). */
+  readonly error?: string;
+}
+
+/**
+ * One rotation of one secret, persisted before each step (`step` is the step that runs next,
+ * or ran last when it ended): after a crash, the engine runs `step` again.
+ */
+export interface RotationRun {
+  readonly id: string;
+  /** `<mount>/<key>`. */
+  readonly secret: string;
+  readonly rotator: string;
+  /** A token accessor, or `scheduler`. */
+  readonly by: string;
+  readonly reason?: string;
+  readonly started_time: string;
+  step: RotationStep;
+  state: RunState;
+  /** The version that held `current` when the rotation started. */
+  readonly from_version: number;
+  /** The version written as `pending` (set once create wrote it). */
+  pending_version?: number;
+  steps: StepRecord[];
+  /** Why it rolled back. */
+  error?: string;
+  ended_time?: string;
+  /** Keyed fingerprints (never values) of the value replaced and the value made current. */
+  old_fingerprint?: string;
+  new_fingerprint?: string;
+  /** When the replaced value stops working (the grace period's end), ISO. */
+  retire_after?: string;
+  /** Whether the replaced value was retired (its `previous` label removed, rotator told). */
+  retired?: boolean;
+  /** When the run was last saved (Unix ms): a run not saved for long was left by a crash. */
+  saved_ms?: number;
+}
+
+/**
+ * Where the rotation engine keeps its state, behind the barrier (`sys/rotation/`): policies,
+ * the run of each secret (the one in progress, else the last), the history of finished runs,
+ * and the key of value fingerprints.
+ *
+ * @example
+ * ```ts
+ * const store = createRotationStore(barrier);
+ * await store.writePolicy('secret/app/db', policy);
+ * ```
+ */
+export interface RotationStore {
+  readPolicy(secret: string): Promise<RotationPolicy | undefined>;
+  writePolicy(secret: string, policy: RotationPolicy): Promise<void>;
+  /** False when there was none. */
+  deletePolicy(secret: string): Promise<boolean>;
+  /** Every secret with a policy (`secret/app/db`), sorted. */
+  listPolicies(): Promise<string[]>;
+  readRun(secret: string): Promise<RotationRun | undefined>;
+  /**
+   * Starts `run` unless a rotation of the secret is running: true when it started, false when
+   * another run holds the secret (one transaction: of two starters one gets false). With
+   * `after`, only when the secret's last run is still the one with that id (`null`: none):
+   * two schedulers that both found the secret due start it once.
+   */
+  startRun(run: RotationRun, after?: string | null): Promise<boolean>;
+  /** Persists a run's progress (only the run with its id: a stale writer is refused). */
+  saveRun(run: RotationRun): Promise<void>;
+  /** Every secret whose run is in progress. */
+  listRunning(): Promise<string[]>;
+  /** Every secret with a run (in progress or ended). */
+  listRuns(): Promise<string[]>;
+  /** Adds an ended run to the secret's history. */
+  appendHistory(run: RotationRun): Promise<void>;
+  /** The secret's history, oldest first. */
+  history(secret: string): Promise<RotationRun[]>;
+  /** `hmac-sha256:<hex>` of a value under the barrier-held fingerprint key. */
+  fingerprint(data: Readonly<Record<string, unknown>>): Promise<string>;
+}
+
+/** A canonical JSON text: object keys sorted at every depth, so equal data fingerprints alike. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object' && value !== null)
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
+}
+
+/** Creates the rotation store on the barrier, narrowed to its area. */
+export function createRotationStore(barrier: Barrier): RotationStore {
+  const storage = barrierView(barrier, ROTATION.prefix);
+  let fingerprintKey: Buffer | undefined;
+
+  const key = async (): Promise<Buffer> => {
+    if (fingerprintKey !== undefined) return fingerprintKey;
+    const stored = await storage.read<{ key: string }>(ROTATION.fingerprintKey);
+    if (stored !== undefined) {
+      fingerprintKey = Buffer.from(stored.data.key, 'base64');
+      return fingerprintKey;
+    }
+    try {
+      await storage.create(ROTATION.fingerprintKey, { key: randomBytes(32).toString('base64') });
+    } catch (err) {
+      // Another node created it first: use theirs.
+      if (!isServerError(err, 'ERR_VERSION_CONFLICT') && !isServerError(err, 'ERR_KEY_EXISTS'))
+        throw err;
+    }
+    return key();
+  };
+
+  const names = async (prefix: string): Promise<string[]> =>
+    (await storage.listPaths(prefix)).map((p) => p.slice(prefix.length)).sort();
+
+  return {
+    readPolicy: async (secret) =>
+      (await storage.read<RotationPolicy>(ROTATION.policy + secret))?.data,
+    writePolicy: (secret, policy) => storage.write(ROTATION.policy + secret, policy),
+    async deletePolicy(secret) {
+      if ((await storage.revision(ROTATION.policy + secret)) === undefined) return false;
+      await storage.remove(ROTATION.policy + secret);
+      return true;
+    },
+    listPolicies: () => names(ROTATION.policy),
+    readRun: async (secret) => (await storage.read<RotationRun>(ROTATION.run + secret))?.data,
+    startRun: (run, after) =>
+      retryOnConflict(() =>
+        storage.transaction(async (tx) => {
+          const stored = await tx.readLocked<RotationRun>(ROTATION.run + run.secret);
+          if (after !== undefined && (stored?.data.id ?? null) !== after) return false;
+          if (stored === undefined) {
+            await tx.create(ROTATION.run + run.secret, run);
+            return true;
+          }
+          if (stored.data.state === 'running') return false;
+          await tx.replace(ROTATION.run + run.secret, run, stored.revision);
+          return true;
+        }),
+      ),
+    saveRun: (run) =>
+      retryOnConflict(() =>
+        storage.transaction(async (tx) => {
+          const stored = await tx.readLocked<RotationRun>(ROTATION.run + run.secret);
+          if (stored === undefined || stored.data.id !== run.id)
+            throw new Error('the rotation was replaced by another run');
+          await tx.replace(ROTATION.run + run.secret, run, stored.revision);
+        }),
+      ),
+    async listRunning() {
+      const out: string[] = [];
+      for (const secret of await names(ROTATION.run)) {
+        const run = (await storage.read<RotationRun>(ROTATION.run + secret))?.data;
+        if (run?.state === 'running') out.push(secret);
+      }
+      return out;
+    },
+    listRuns: () => names(ROTATION.run),
+    async appendHistory(run) {
+      const started = String(Date.parse(run.started_time)).padStart(15, '0');
+      await storage.write(`${ROTATION.history}${run.secret}/${started}-${run.id}`, run);
+    },
+    async history(secret) {
+      const prefix = `${ROTATION.history}${secret}/`;
+      const out: RotationRun[] = [];
+      for (const entry of await names(prefix)) {
+        if (entry.includes('/')) continue; // a deeper secret's history (secret/app/db/x)
+        const run = (await storage.read<RotationRun>(prefix + entry))?.data;
+        if (run !== undefined) out.push(run);
+      }
+      return out;
+    },
+    async fingerprint(data) {
+      const mac = createHmac('sha256', await key())
+        .update(canonical(data))
+        .digest('hex');
+      return `hmac-sha256:${mac}`;
+    },
+  };
+}
