@@ -125,8 +125,12 @@ function initialTable(): StoredTable {
   });
   return {
     mounts: [
+      // Fixed too: the Secrets Manager API stores in it and judges its requests on secret/
+      // paths, so a moved mount would be governed by policies on its old path and a disabled
+      // one would keep being written where no mount shows it.
       entry('secret/', 'kv', 'key/value secret storage', KV.prefix('secret'), {
         options: { version: '2' },
+        fixed: true,
       }),
       // Transit is served at its own path only (its routes are not routed by mount).
       entry('transit/', 'transit', 'encryption as a service', TRANSIT.prefix, { fixed: true }),

@@ -173,6 +173,16 @@ describe.each(await storageKinds())('sys/mounts on %s', (kind) => {
     expect((await s.request('LIST', 'gone/')).status).toBe(404);
     // Disabling what is not mounted succeeds, as in Vault.
     expect((await disable('never')).status).toBe(204);
+    // The mounts the server's own APIs store in stay where they are (the Secrets Manager API
+    // writes to secret/ and is judged on its paths), in every spelling of their path.
+    for (const path of ['secret', 'secret/', 'transit', 'cubbyhole/', 'sys']) {
+      expect((await disable(path)).status).toBe(400);
+      const moved = await s.request('POST', 'sys/remount', {
+        body: { from: path, to: 'elsewhere' },
+      });
+      expect(moved.status).toBe(400);
+    }
+    expect((await s.request('GET', 'sys/mounts/secret')).status).toBe(200);
   });
 
   it('remounts: the data moves with the mount, the old path serves nothing', async () => {
