@@ -37,6 +37,7 @@ export {
   LocalKms,
   type LocalKmsOptions,
 } from './local-kms.js';
+export { openPkcs11Kms, type Pkcs11Kms, type Pkcs11KmsOptions } from './pkcs11/pkcs11-kms.js';
 export {
   createTransitClient,
   type RemoteCryptOptions,
