@@ -31,6 +31,15 @@ export {
   TRANSIT_KEY_TYPES,
   type TransitKeyType,
 } from './key-types.js';
+export { type EnvironmentKms, openKmsFromEnvironment } from './kms-from-environment.js';
+export {
+  type KeyRotationSettings,
+  KMS_PROVIDERS,
+  type KmsProviderName,
+  type KmsSettings,
+  kmsSettingsSchema,
+  readKmsSettings,
+} from './kms-settings.js';
 export {
   type KeyUsage,
   type KmsCryptOptions,

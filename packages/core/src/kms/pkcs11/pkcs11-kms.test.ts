@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isCustosError } from '../../errors/index.js';
 import { createFieldCipher } from '../../fields/index.js';
+import { openKmsFromEnvironment } from '../kms-from-environment.js';
 import { openPkcs11Kms, type Pkcs11Kms } from './pkcs11-kms.js';
 
 // Debian's softhsm2 package (installed by .ci/run).
@@ -179,6 +180,29 @@ describe('PKCS#11 KMS on a SoftHSM2 token', () => {
       openPkcs11Kms({ library: join(dir, 'softhsm2.conf'), pin, keyLabel: 'field-keys' }),
     );
     expect(notAModule.code).toBe('ERR_KMS_PROVIDER_MISSING');
+  });
+
+  it('is selected by KMS_PROVIDER=pkcs11 and the PKCS11_* variables', async () => {
+    const env = {
+      KMS_PROVIDER: 'pkcs11',
+      PKCS11_LIBRARY: LIBRARY,
+      PKCS11_PIN: pin,
+      PKCS11_KEY_LABEL: 'field-keys',
+      PKCS11_TOKEN_LABEL: TOKEN,
+      SOFTHSM2_CONF: process.env.SOFTHSM2_CONF,
+    };
+    const opened = await openKmsFromEnvironment(env);
+    try {
+      const fc = createFieldCipher({ kms: opened.kms });
+      const context = { table: 'patients', column: 'ssn', rowId: 8 };
+      expect(await fc.decrypt(await fc.encrypt('env', context), context)).toBe('env');
+    } finally {
+      await opened.close();
+    }
+    const canary = `canary-${randomBytes(6).toString('hex')}`;
+    const refused = await codeOf(openKmsFromEnvironment({ ...env, PKCS11_PIN: canary }));
+    expect(refused.code).toBe('ERR_KMS_LOGIN_FAILED');
+    expect(refused.text).not.toContain(canary);
   });
 
   it('refuses to work once closed', async () => {
