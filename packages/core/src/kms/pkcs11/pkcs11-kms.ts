@@ -171,9 +171,11 @@ function openOnToken(library: Pkcs11Library, options: Pkcs11KmsOptions): Pkcs11K
       const iv = body.subarray(0, IV_BYTES);
       const sealed = body.subarray(IV_BYTES);
       const handle = key;
+      call(`unwrapping a data key under ${keyLabel} v${version}`, () =>
+        pkcs11.C_DecryptInit(session, gcm(Buffer.from(iv), aad(context)), handle),
+      );
       let plaintext: Buffer;
       try {
-        pkcs11.C_DecryptInit(session, gcm(Buffer.from(iv), aad(context)), handle);
         plaintext = pkcs11.C_Decrypt(session, Buffer.from(sealed), Buffer.alloc(sealed.length));
       } catch (err) {
         if (err instanceof binding.Pkcs11Error && isAuthenticationFailure(binding, err.code)) {
@@ -335,6 +337,8 @@ function isAuthenticationFailure(binding: Pkcs11Module, code: number): boolean {
     binding.CKR_ENCRYPTED_DATA_INVALID,
     binding.CKR_ENCRYPTED_DATA_LEN_RANGE,
     binding.CKR_DATA_INVALID,
+    // SoftHSM2 (and other Botan/OpenSSL-based tokens) report a GCM tag mismatch in C_Decrypt
+    // as a general error: after a C_DecryptInit that succeeded, it means the data did not open.
     binding.CKR_GENERAL_ERROR,
   ].includes(code);
 }
