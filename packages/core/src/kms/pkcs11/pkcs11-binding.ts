@@ -9,6 +9,13 @@ export type Pkcs11Instance = InstanceType<Pkcs11Module['PKCS11']>;
 export interface Pkcs11Library {
   readonly binding: Pkcs11Module;
   readonly pkcs11: Pkcs11Instance;
+  /**
+   * Per token (slot), the sessions this process holds and the SHA-256 of the PIN it logged in
+   * with: PKCS#11 login state is shared by every session of the application, so a second login
+   * answers CKR_USER_ALREADY_LOGGED_IN without looking at the PIN, and closing the last session
+   * logs out.
+   */
+  readonly logins: Map<string, { sessions: number; pinDigest: Buffer }>;
   /** Finalises the module once its last user releases it. */
   release(): void;
 }
@@ -77,6 +84,7 @@ export async function loadPkcs11Library(path: string): Promise<Pkcs11Library> {
     library: {
       binding,
       pkcs11,
+      logins: new Map<string, { sessions: number; pinDigest: Buffer }>(),
       release() {
         entry.users--;
         if (entry.users > 0) return;

@@ -156,6 +156,26 @@ describe('PKCS#11 KMS on a SoftHSM2 token', () => {
     await kms.close();
   });
 
+  it('checks the PIN of a second provider while the token is logged in, and keeps the first one working after the second closes', async () => {
+    const first = await open('field-keys', { create: false });
+    try {
+      const canary = `canary-${randomBytes(6).toString('hex')}`;
+      const refused = await codeOf(open('field-keys', { pin: canary, create: false }));
+      expect(refused.code).toBe('ERR_KMS_LOGIN_FAILED');
+      expect(refused.text).not.toContain(canary);
+      const second = await open('wrap-keys', { create: false });
+      const { wrapped } = await second.generateDataKey({ tenantId: 1 });
+      await second.close();
+      // The first provider's session is still logged in after the second's closed.
+      const { plaintext, wrapped: mine } = await first.generateDataKey({ tenantId: 1 });
+      const back = await first.unwrapDataKey(mine, { tenantId: 1 });
+      expect(Buffer.from(back).equals(Buffer.from(plaintext))).toBe(true);
+      expect(wrapped).toMatch(/^pkcs11:v1:/);
+    } finally {
+      await first.close();
+    }
+  });
+
   it('a missing key label, a missing token and a missing module are typed errors', async () => {
     const noKey = await codeOf(open('no-such-key', { create: false }));
     expect(noKey.code).toBe('ERR_KEY_NOT_FOUND');

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { encodeAssociatedData } from '../../crypto/associated-data.js';
 import { CustosError, DecryptionFailed, KeyNotFound } from '../../errors/index.js';
 import type { DataKeyContext, FieldKms, KmsKeyVersion } from '../../fields/field-kms.js';
@@ -94,8 +94,9 @@ function openOnToken(library: Pkcs11Library, options: Pkcs11KmsOptions): Pkcs11K
   const session = call('opening a session', () =>
     pkcs11.C_OpenSession(slot, binding.CKF_SERIAL_SESSION | binding.CKF_RW_SESSION),
   );
+  const slotKey = slot.toString('hex');
   try {
-    login(binding, pkcs11, session, options.pin);
+    login(library, session, slotKey, options.pin);
   } catch (err) {
     try {
       pkcs11.C_CloseSession(session);
@@ -104,20 +105,35 @@ function openOnToken(library: Pkcs11Library, options: Pkcs11KmsOptions): Pkcs11K
     }
     throw err;
   }
+  const endSession = () => {
+    const held = library.logins.get(slotKey);
+    if (held !== undefined && --held.sessions === 0) library.logins.delete(slotKey);
+    // Closing the application's last session with the token logs it out (PKCS#11 §5.6).
+    pkcs11.C_CloseSession(session);
+  };
   const { keyLabel } = options;
   let closed = false;
-  let versions = call('finding the wrapping key', () =>
-    findKeyVersions(binding, pkcs11, session, keyLabel),
-  );
-  if (versions.size === 0 && options.createKeyIfMissing === true) {
-    const handle = call(`generating ${keyLabel} v1`, () =>
-      generateKey(binding, pkcs11, session, keyLabel, 1),
+  let versions: Map<number, Buffer>;
+  try {
+    versions = call('finding the wrapping key', () =>
+      findKeyVersions(binding, pkcs11, session, keyLabel),
     );
-    versions.set(1, handle);
-  }
-  if (versions.size === 0) {
-    pkcs11.C_CloseSession(session);
-    throw new KeyNotFound(`the token holds no AES key labelled ${JSON.stringify(keyLabel)}`);
+    if (versions.size === 0 && options.createKeyIfMissing === true) {
+      const handle = call(`generating ${keyLabel} v1`, () =>
+        generateKey(binding, pkcs11, session, keyLabel, 1),
+      );
+      versions.set(1, handle);
+    }
+    if (versions.size === 0) {
+      throw new KeyNotFound(`the token holds no AES key labelled ${JSON.stringify(keyLabel)}`);
+    }
+  } catch (err) {
+    try {
+      endSession();
+    } catch {
+      // The first error is the one to report.
+    }
+    throw err;
   }
   const latest = () => Math.max(...versions.keys());
   const usable = () => {
@@ -220,12 +236,7 @@ function openOnToken(library: Pkcs11Library, options: Pkcs11KmsOptions): Pkcs11K
       if (closed) return;
       closed = true;
       try {
-        pkcs11.C_Logout(session);
-      } catch {
-        // Logged out already (another session of this application logged out).
-      }
-      try {
-        pkcs11.C_CloseSession(session);
+        endSession();
       } finally {
         library.release();
       }
@@ -275,12 +286,32 @@ function findSlot(binding: Pkcs11Module, pkcs11: Pkcs11Instance, tokenLabel: str
   );
 }
 
-function login(binding: Pkcs11Module, pkcs11: Pkcs11Instance, session: Buffer, pin: string) {
+function login(library: Pkcs11Library, session: Buffer, slotKey: string, pin: string) {
+  const { binding, pkcs11 } = library;
+  const pinDigest = createHash('sha256').update(pin, 'utf8').digest();
+  const held = library.logins.get(slotKey);
+  if (held !== undefined) {
+    // Already logged in through another session of ours: the token would not check this PIN.
+    if (!timingSafeEqual(held.pinDigest, pinDigest)) {
+      throw new CustosError(
+        'ERR_KMS_LOGIN_FAILED',
+        'the PIN differs from the one this process is logged in to the token with',
+      );
+    }
+    held.sessions++;
+    return;
+  }
   try {
     pkcs11.C_Login(session, binding.CKU_USER, pin);
   } catch (err) {
     if (err instanceof binding.Pkcs11Error) {
-      if (err.code === binding.CKR_USER_ALREADY_LOGGED_IN) return;
+      if (err.code === binding.CKR_USER_ALREADY_LOGGED_IN) {
+        // Logged in by code that is not this provider: the PIN cannot be checked. Fail closed.
+        throw new CustosError(
+          'ERR_KMS_LOGIN_FAILED',
+          'the token is already logged in by other code in this process, so the PIN cannot be checked',
+        );
+      }
       const refused = [
         binding.CKR_PIN_INCORRECT,
         binding.CKR_PIN_LOCKED,
@@ -297,6 +328,7 @@ function login(binding: Pkcs11Module, pkcs11: Pkcs11Instance, session: Buffer, p
     }
     throw pkcs11Failure(binding, err, 'logging in');
   }
+  library.logins.set(slotKey, { sessions: 1, pinDigest });
 }
 
 /**
