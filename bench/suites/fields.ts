@@ -4,6 +4,7 @@ import { Keyring } from '@custos/core/crypto';
 import { createFieldCipher } from '@custos/core/fields';
 import { compare } from '../lib/measure.js';
 import type { Goal, Section, Table } from '../lib/report.js';
+import { fieldsKmsTables } from './fields-kms.js';
 import { reencryptTables } from './fields-reencrypt.js';
 
 const PREFIX = 'custos:';
@@ -108,6 +109,9 @@ export async function fieldsSuite(): Promise<Section> {
     ],
   });
 
+  const kmsMode = await fieldsKmsTables();
+  tables.push(...kmsMode.tables);
+
   const reencrypt = await reencryptTables();
   tables.push(...reencrypt.tables);
 
@@ -123,6 +127,8 @@ export async function fieldsSuite(): Promise<Section> {
       '@47ng/cloak has no lookup hash (only an 8-character SHA-256 fingerprint of the key), so the',
       'blind index is compared with the unkeyed SHA-256 of the value that prisma-field-encryption',
       'stores instead.',
+      '',
+      kmsMode.notes,
       '',
       reencrypt.notes,
     ].join('\n'),

@@ -54,6 +54,13 @@ export const errorCodes = {
   ERR_INVALID_REQUEST: 'The request is malformed or has an invalid parameter.',
   // --- transit and key lifecycle ---
   ERR_KMS_REMOTE: 'The remote transit engine refused the operation or could not be reached.',
+  ERR_KMS_PROVIDER_MISSING:
+    "A KMS provider's client package or native library (a PKCS#11 module) is not installed or cannot be loaded.",
+  ERR_KMS_LOGIN_FAILED:
+    'The KMS or HSM refused the credentials given (a wrong PIN, a locked token, a refused login).',
+  ERR_KMS_PROVIDER:
+    'The KMS provider (an HSM, a cloud KMS) refused the operation or failed while doing it.',
+  ERR_KMS_CONFIG: 'KMS_PROVIDER, or a setting the selected provider needs, is missing or invalid.',
   // --- field-level encryption ---
   ERR_FIELD_NOT_ENCRYPTED:
     'A value that should be a custos field ciphertext is plaintext or in another format.',

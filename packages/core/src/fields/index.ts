@@ -19,6 +19,7 @@ export {
   DEFAULT_BLIND_INDEX_BITS,
   DEFAULT_BLIND_INDEX_KEY_NAME,
 } from './blind-index.js';
+export { type CachingKmsOptions, createCachingKms } from './caching-kms.js';
 export { createFieldCipher } from './field-cipher.js';
 export {
   createKeyringKms,

@@ -31,12 +31,22 @@ export {
   TRANSIT_KEY_TYPES,
   type TransitKeyType,
 } from './key-types.js';
+export { type EnvironmentKms, openKmsFromEnvironment } from './kms-from-environment.js';
+export {
+  type KeyRotationSettings,
+  KMS_PROVIDERS,
+  type KmsProviderName,
+  type KmsSettings,
+  kmsSettingsSchema,
+  readKmsSettings,
+} from './kms-settings.js';
 export {
   type KeyUsage,
   type KmsCryptOptions,
   LocalKms,
   type LocalKmsOptions,
 } from './local-kms.js';
+export { openPkcs11Kms, type Pkcs11Kms, type Pkcs11KmsOptions } from './pkcs11/pkcs11-kms.js';
 export {
   createTransitClient,
   type RemoteCryptOptions,

@@ -1,0 +1,71 @@
+import { existsSync } from 'node:fs';
+import { CustosError } from '../errors/index.js';
+import type { FieldKms } from '../fields/field-kms.js';
+import { localKmsDataKeys, transitDataKeys } from './field-data-keys.js';
+import { type KmsSettings, readKmsSettings } from './kms-settings.js';
+import { LocalKms } from './local-kms.js';
+import { openPkcs11Kms } from './pkcs11/pkcs11-kms.js';
+import { createTransitClient } from './transit-client.js';
+
+/** A {@link FieldKms} chosen by the environment, with what was selected. */
+export interface EnvironmentKms {
+  readonly kms: FieldKms;
+  readonly settings: KmsSettings;
+  /** Releases what the provider holds (a PKCS#11 session); a no-op for the others. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the field-encryption KMS that `KMS_PROVIDER` selects, with the provider's settings from
+ * the environment ({@link readKmsSettings}: one `ERR_KMS_CONFIG` naming every missing or
+ * invalid variable). `custos` / `vault` use the transit client (`CUSTOS_ADDR` / `VAULT_ADDR`,
+ * `CUSTOS_TOKEN` / `VAULT_TOKEN`) with `KMS_KEY_NAME`; `local` a LocalKms file; `pkcs11` a
+ * token. `aws`, `azure` and `gcp` are validated but not available yet: `ERR_KMS_CONFIG` says so.
+ *
+ * @example
+ * ```ts
+ * const { kms, close } = await openKmsFromEnvironment();
+ * const fc = createFieldCipher({ kms: createCachingKms(kms) });
+ * ```
+ */
+export async function openKmsFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<EnvironmentKms> {
+  const settings = readKmsSettings(env);
+  const none = async () => {};
+  switch (settings.provider) {
+    case 'custos':
+    case 'vault':
+      return {
+        kms: transitDataKeys(createTransitClient({ env }), settings.keyName),
+        settings,
+        close: none,
+      };
+    case 'local': {
+      // LocalKms.open starts an empty file where none exists: a setting must name a real one.
+      if (!existsSync(settings.file)) {
+        throw new CustosError(
+          'ERR_KMS_CONFIG',
+          `LOCAL_KMS_FILE: ${JSON.stringify(settings.file)} does not exist`,
+        );
+      }
+      const local = await LocalKms.open(settings.file);
+      local.readKey(settings.keyName); // ERR_KEY_NOT_FOUND names a missing KMS_KEY_NAME
+      return { kms: localKmsDataKeys(local, settings.keyName), settings, close: none };
+    }
+    case 'pkcs11': {
+      const kms = await openPkcs11Kms({
+        library: settings.library,
+        pin: settings.pin.reveal(),
+        keyLabel: settings.keyLabel,
+        ...(settings.tokenLabel === undefined ? {} : { tokenLabel: settings.tokenLabel }),
+      });
+      return { kms, settings, close: () => kms.close() };
+    }
+    default:
+      throw new CustosError(
+        'ERR_KMS_CONFIG',
+        `KMS_PROVIDER=${settings.provider}: the settings are valid, but this provider is not available in this version of custos (use custos, vault, pkcs11 or local)`,
+      );
+  }
+}
