@@ -72,13 +72,19 @@ describe('protected key files', () => {
 
   it('without a key, with a wrong one, or as text to loadKeyring: ERR_KEY_FILE_LOCKED naming what it needs, never the passphrase', async () => {
     const { file, text } = await protectedKeyring();
-    const none = await readKeyringFile(file, { unlock: { env: {} } }).catch((e: Error) => e);
+    const none = await readKeyringFile(file, { unlock: { env: {} } }).then(
+      () => expect.fail('opened without the right key'),
+      (e: Error) => e,
+    );
     expect(none).toMatchObject({ code: 'ERR_KEY_FILE_LOCKED' });
     expect(none.message).toMatch(/no unlock key was given; it needs one of: passphrase \(Argon2id/);
     expect(none.message).toMatch(/CUSTOS_KEY_PASSPHRASE_FILE/);
     const wrong = await readKeyringFile(file, {
       unlock: { identities: [passphraseKey(`${CANARY}x`)] },
-    }).catch((e: Error) => e);
+    }).then(
+      () => expect.fail('opened without the right key'),
+      (e: Error) => e,
+    );
     expect(wrong).toMatchObject({ code: 'ERR_KEY_FILE_LOCKED' });
     expect(() => loadKeyring(text)).toThrow(
       expect.objectContaining({ code: 'ERR_KEY_FILE_LOCKED' }),

@@ -84,12 +84,18 @@ describe('splitSecret / combineShares', () => {
     const forged = formatShare({ ...victim, share: bent });
     const atThreshold = await combineShares(
       inputs([lines[0] as string, lines[1] as string, forged]),
-    ).catch((e: unknown) => e as Error);
+    ).then(
+      () => expect.fail('combined a forged share set'),
+      (e: unknown) => e as Error,
+    );
     expect(atThreshold).toMatchObject({ code: 'ERR_SHARES_WRONG' });
     expect(atThreshold.message).toMatch(/add another share/);
     const spare = await combineShares(
       inputs([lines[0] as string, lines[1] as string, forged, lines[4] as string]),
-    ).catch((e: unknown) => e as Error);
+    ).then(
+      () => expect.fail('combined a forged share set'),
+      (e: unknown) => e as Error,
+    );
     expect(spare).toMatchObject({ code: 'ERR_SHARES_WRONG' });
     expect(spare.message).toMatch(/share #3 is wrong; the other shares agree/);
     for (const err of [atThreshold, spare]) {
