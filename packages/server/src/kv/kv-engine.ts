@@ -104,7 +104,7 @@ export interface KvEngine {
   createKey(key: string, fields: Partial<KeyMetadata>): Promise<boolean>;
   /** JSON merge patch of the current version into a new version; 404 if none is readable. */
   patch(key: string, patch: Record<string, unknown>, cas?: number): Promise<WriteResult>;
-  /** Soft-deletes the latest version (no-op when it is already deleted or destroyed). */
+  /** Soft-deletes the version a plain read serves: `current`, else the latest (no-op when deleted or destroyed). */
   deleteLatest(key: string): Promise<boolean>;
   /** Soft-deletes the listed versions (those that exist). */
   deleteVersions(key: string, versions: readonly number[]): Promise<boolean>;
@@ -323,10 +323,13 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
         { mustExist: true },
       ),
 
-    /** Soft-deletes the latest version (no-op when it is already deleted or destroyed). */
+    /** Soft-deletes the version a plain read serves: `current`, else the latest (no-op when deleted or destroyed). */
     deleteLatest: (key: string) =>
       updateMetadata(key, (meta) => {
-        const vm = meta.versions[String(meta.current_version)];
+        // The version a plain read serves: `current` when staging labels say so (a pending
+        // version is newer but no reader has it), else the highest.
+        const served = versionOfStage(meta, 'current') ?? meta.current_version;
+        const vm = meta.versions[String(served)];
         if (vm === undefined || vm.destroyed || isDeleted(vm, now())) return false;
         vm.deletion_time = new Date(now()).toISOString();
         return true;

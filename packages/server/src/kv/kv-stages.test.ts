@@ -51,6 +51,23 @@ describe.each(await storageKinds())('KV v2 staging labels on %s', (kind) => {
     expect(after.body.data.data).toEqual({ v: two, extra: 'x' });
   });
 
+  it('DELETE data/:path soft-deletes the version a plain read serves (current), never a pending one', async () => {
+    const [one, two] = [value(), value()];
+    await s.request('POST', 'secret/data/stages/del', { body: { data: { v: one } } });
+    await s.server.context.kv.write('stages/del', { v: two }, undefined, {
+      labels: [PENDING_LABEL],
+    });
+    expect((await s.request('DELETE', 'secret/data/stages/del')).status).toBe(204);
+    // What a reader saw is gone; the pending version a rotation is testing is untouched.
+    expect((await s.request('GET', 'secret/data/stages/del')).status).toBe(404);
+    const pending = await s.request('GET', 'secret/data/stages/del?stage=pending');
+    expect(pending.status).toBe(200);
+    expect(pending.body.data.data).toEqual({ v: two });
+    const meta = await s.request('GET', 'secret/metadata/stages/del');
+    expect(meta.body.data.versions['1'].deletion_time).not.toBe('');
+    expect(meta.body.data.versions['2'].deletion_time).toBe('');
+  });
+
   it('answers 404 for a stage no version holds, and 400 for an unknown stage or a contradiction', async () => {
     await s.request('POST', 'secret/data/stages/b', { body: { data: { v: value() } } });
     expect((await s.request('GET', 'secret/data/stages/b?stage=previous')).status).toBe(404);
