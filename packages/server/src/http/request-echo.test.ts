@@ -132,7 +132,7 @@ describe('request values never come back in error texts, the audit log or the se
     const problems: string[] = [];
     const check = (what: string, response: TestResponse, echoedByDesign: boolean) => {
       if (response.status >= 500) problems.push(`${what}: ${response.status} ${response.text}`);
-      if (response.status >= 400 && !echoedByDesign && echoes(response.text))
+      if (response.status >= 400 && !echoedByDesign && echoes(errorTextOf(response)))
         problems.push(`${what}: ${response.text}`);
     };
     let sent = 0;
@@ -247,6 +247,17 @@ describe('request values never come back in error texts, the audit log or the se
     expect(echoes(JSON.stringify({ n: CANARY_NUMBER }))).toBe(true);
   });
 });
+
+/**
+ * What of an error answer could echo the request: all of it, except the stored metadata of
+ * KV's 404 for a deleted or destroyed version (Vault's answer carries it; an earlier request
+ * of this walk may have stored a canary in `custom_metadata`, legitimately, as data).
+ */
+function errorTextOf(response: TestResponse): string {
+  const body = response.body as { data?: { metadata?: unknown } } | undefined;
+  if (response.status !== 404 || body?.data?.metadata === undefined) return response.text;
+  return JSON.stringify({ ...body, data: { ...body.data, metadata: undefined } });
+}
 
 function echoes(text: string): boolean {
   return text.includes(CANARY) || text.includes(String(CANARY_NUMBER));
