@@ -1,7 +1,6 @@
 import { CommanderError } from 'commander';
 import { ExitCode } from './exit-codes.js';
 import { reportError } from './output.js';
-import { createProgram } from './program.js';
 import { normaliseVaultFlags } from './vault/argv.js';
 
 /**
@@ -15,12 +14,19 @@ import { normaliseVaultFlags } from './vault/argv.js';
  */
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;
-  const program = createProgram((code) => {
+  const setExitCode = (code: number) => {
     exitCode = code;
-  });
+  };
+  // Vault's one-dash long flags (`-format=json`) read as commander's `--format=json`.
+  const args = normaliseVaultFlags(argv);
+  // `custos scan` (the pre-commit check, run on every commit) builds only its own branch of
+  // the tree; the same commander definitions parse it either way.
+  const program =
+    args[0] === 'scan'
+      ? (await import('./scan-program.js')).createScanProgram(setExitCode)
+      : (await import('./program.js')).createProgram(setExitCode);
   try {
-    // Vault's one-dash long flags (`-format=json`) read as commander's `--format=json`.
-    await program.parseAsync(normaliseVaultFlags(argv), { from: 'user' });
+    await program.parseAsync(args, { from: 'user' });
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { registerAppRoleCommands } from './commands/approle/register.js';
 import { registerAuditCommands } from './commands/audit/register.js';
 import { registerAuthCommands } from './commands/auth/register.js';
@@ -26,24 +25,17 @@ import { registerTlsCommands } from './commands/tls/register.js';
 import { registerTokenCommands } from './commands/token/register.js';
 import { registerValidateCommand } from './commands/validate/register.js';
 import { createLazy } from './lazy.js';
-
-const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+import { createRootCommand } from './root-command.js';
 
 /**
  * Builds the command tree. Each command group registers itself from
  * `commands/<group>/register.ts`; command bodies are imported only when their command runs,
- * so `custos --help` loads nothing but commander.
+ * so `custos --help` loads nothing but commander. `custos scan` builds only its own branch
+ * (see scan-program.ts).
  */
 export function createProgram(setExitCode: (code: number) => void): Command {
   const lazy = createLazy(setExitCode);
-  const program = new Command('custos')
-    .description('Secrets and encryption for TypeScript/Node.js applications.')
-    .version(version, '-v, --version', 'print the custos version')
-    .helpOption('-h, --help', 'show help for a command')
-    .showHelpAfterError('(run with --help for usage)')
-    // Program options (such as --version) only before the command: `kv get --version 2` is the KV flag.
-    .enablePositionalOptions()
-    .exitOverride();
+  const program = createRootCommand();
 
   for (const register of [
     registerServerCommand,

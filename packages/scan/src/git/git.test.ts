@@ -111,6 +111,10 @@ describe.runIf(hasGit)('git scanning', () => {
       await expect(scanGitHistory({ repository: outside })).rejects.toMatchObject({
         code: 'ERR_SCAN_GIT',
       });
+      await expect(scanStaged({ repository: outside })).rejects.toMatchObject({
+        code: 'ERR_SCAN_GIT',
+        message: expect.stringContaining('git diff failed: not a git repository'),
+      });
     } finally {
       await rm(outside, { recursive: true, force: true });
     }
@@ -139,6 +143,13 @@ describe.runIf(hasGit)('git scanning', () => {
       ['new dir/x.env', 1],
     ]);
     expect(findings[0]?.fingerprint).toBe(fingerprintSecret(fresh));
+    // From a subdirectory, even with `diff.relative` set: the whole index, paths from the top.
+    git('config', 'diff.relative', 'true');
+    const fromSubdirectory = await scanStaged({ repository: join(repo, 'new dir') });
+    expect(fromSubdirectory.map((f) => [f.file, f.line])).toEqual([
+      ['app.env', 3],
+      ['new dir/x.env', 1],
+    ]);
   });
 
   it('installs the pre-commit hook, keeping another hook unless forced', async () => {

@@ -26,7 +26,14 @@ export function runGit(args: readonly string[], cwd: string): Promise<Buffer> {
 
 /** The error for a failed git command. */
 export function gitFailed(args: readonly string[], reason: string): CustosError {
-  return new CustosError('ERR_SCAN_GIT', `git ${args[0] ?? ''} failed: ${reason.trim()}`);
+  return new CustosError('ERR_SCAN_GIT', `git ${subcommand(args)} failed: ${reason.trim()}`);
+}
+
+/** The git command of `args`, past any `-c name=value` settings. */
+function subcommand(args: readonly string[]): string {
+  let i = 0;
+  while (args[i] === '-c') i += 2;
+  return args[i] ?? '';
 }
 
 /** Refuses a revision or branch that git would read as an option. */

@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
+import { CustosError } from '@custos/core/errors';
 import type { Finding } from '../engine/finding.js';
 import { type ScanTextOptions, scanText } from '../engine/scan-text.js';
 import { classifyContent } from '../files/classify.js';
 import { DEFAULT_MAX_FILE_BYTES, type FileLimits } from '../files/scan-file.js';
 import { compileAllowlist } from '../policy/allowlist.js';
 import { readObjects } from './cat-file.js';
-import { runGit } from './run-git.js';
+import { gitFailed, runGit } from './run-git.js';
 
 /** Options of {@link scanStaged}. */
 export interface ScanStagedOptions extends Omit<ScanTextOptions, 'name'>, FileLimits {
@@ -21,6 +22,10 @@ async function addedLines(cwd: string): Promise<Map<string, Array<readonly [numb
       'core.quotePath=false',
       'diff',
       '--cached',
+      // Paths from the top of the work tree whatever the directory (`diff.relative` set or not),
+      // as `git cat-file` reads `:path`: no `git rev-parse --show-toplevel` spawn needed.
+      '--no-relative',
+      '--no-textconv',
       '-U0',
       '--no-color',
       '--no-ext-diff',
@@ -64,15 +69,24 @@ async function addedLines(cwd: string): Promise<Map<string, Array<readonly [numb
  */
 export async function scanStaged(options: ScanStagedOptions = {}): Promise<Finding[]> {
   const cwd = resolve(options.repository ?? '.');
-  const top = (await runGit(['rev-parse', '--show-toplevel'], cwd)).toString('utf8').trim();
-  const added = await addedLines(top);
+  const added = await addedLines(cwd).catch((err: unknown) => {
+    // Outside a repository `git diff` turns into `git diff --no-index`, which has no --cached.
+    if (err instanceof CustosError && err.message.includes("unknown option `cached'")) {
+      throw gitFailed(['diff'], 'not a git repository (or any of the parent directories)');
+    }
+    throw err;
+  });
   const allowlist = compileAllowlist(options.allowlist);
-  const paths = [...added.keys()].filter((path) => !allowlist.allowsPath(path));
+  // Files the commit only shortens add no line a secret could be on: not even read.
+  const paths = [...added]
+    .filter(([path, ranges]) => ranges.length > 0 && !allowlist.allowsPath(path))
+    .map(([path]) => path);
   const findings: Finding[] = [];
+  if (paths.length === 0) return findings;
   let index = 0;
   await readObjects(
     paths.map((path) => `:${path}`),
-    top,
+    cwd,
     ({ content }) => {
       const path = paths[index++] as string;
       if (content === null || content.length > (options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES))

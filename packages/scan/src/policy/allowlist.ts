@@ -1,4 +1,5 @@
-import ignore from 'ignore';
+import { createRequire } from 'node:module';
+import type ignoreFactory from 'ignore';
 import type { Finding } from '../engine/finding.js';
 
 /**
@@ -33,15 +34,20 @@ export interface AllowlistMatcher {
  * ```
  */
 export function compileAllowlist(allowlist: Allowlist = {}): AllowlistMatcher {
-  const paths = ignore().add([...(allowlist.paths ?? [])]);
   const hasPaths = (allowlist.paths ?? []).length > 0;
+  // `ignore` loads only when there are path patterns: the pre-commit check's start-up counts.
+  const paths = hasPaths ? loadIgnore()().add([...(allowlist.paths ?? [])]) : null;
   const rules = new Set(allowlist.rules ?? []);
   const fingerprints = new Set(allowlist.fingerprints ?? []);
   const allowsPath = (path: string) =>
-    hasPaths && path !== '' && !path.startsWith('../') && paths.ignores(path);
+    paths !== null && path !== '' && !path.startsWith('../') && paths.ignores(path);
   return {
     allowsPath,
     allowsFinding: (finding) =>
       rules.has(finding.rule) || fingerprints.has(finding.fingerprint) || allowsPath(finding.file),
   };
+}
+
+function loadIgnore(): typeof ignoreFactory {
+  return createRequire(import.meta.url)('ignore') as typeof ignoreFactory;
 }

@@ -1,22 +1,17 @@
 import { CustosError } from '@custos/core/errors';
+import type { ScanReport } from '@custos/scan';
+// The light entry only: the pre-commit check (`--staged`) must start quickly, so directory
+// walking, worker threads, the cache, SARIF and the progress bar load when a mode needs them.
 import {
-  defaultRules,
   type Finding,
   formatText,
   isGitleaksIgnored,
-  openScanCache,
-  type ScanReport,
-  scanGitHistory,
-  scannerVersion,
-  scanPaths,
   scanStaged,
   scanText,
   toJsonReport,
-  toSarif,
-} from '@custos/scan';
+} from '@custos/scan/light';
 import { ExitCode } from '../../exit-codes.js';
 import { print, warn } from '../../output.js';
-import { createProgress } from '../../progress.js';
 import { loadSettings, type ScanSettings, type SettingsFlags } from './settings.js';
 
 interface Options extends SettingsFlags {
@@ -75,6 +70,7 @@ async function scan(
     return scanText(await readStdin(), { ...settings, name: options.name ?? '<stdin>' });
   }
   if (options.staged) return scanStaged(settings);
+  const { openScanCache, scanGitHistory, scanPaths } = await import('@custos/scan');
   if (options.git) {
     return (
       await scanGitHistory({
@@ -86,7 +82,9 @@ async function scan(
   }
   const cachePath = options.cacheLocation ?? (options.cache ? DEFAULT_CACHE_FILE : undefined);
   const cache = cachePath === undefined ? undefined : await openScanCache(cachePath);
-  const progress = process.stderr.isTTY ? createProgress('scan', { unit: 'files' }) : null;
+  const progress = process.stderr.isTTY
+    ? (await import('../../progress.js')).createProgress('scan', { unit: 'files' })
+    : null;
   let report: ScanReport;
   try {
     report = await scanPaths(paths.length > 0 ? paths : ['.'], {
@@ -122,6 +120,7 @@ export async function run(paths: string[], options: Options): Promise<number> {
   if (options.format === 'json') {
     print(JSON.stringify(toJsonReport(findings), null, 2));
   } else if (options.format === 'sarif') {
+    const { defaultRules, scannerVersion, toSarif } = await import('@custos/scan');
     print(
       JSON.stringify(toSarif(findings, { rules: defaultRules, version: scannerVersion }), null, 2),
     );

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CustosError } from '@custos/core/errors';
-import type { Allowlist, Baseline, Confidence, GitleaksIgnoreEntry } from '@custos/scan';
-import { parseGitleaksIgnore, readBaseline } from '@custos/scan';
+import type { Allowlist, Baseline, Confidence, GitleaksIgnoreEntry } from '@custos/scan/light';
+import { parseGitleaksIgnore, readBaseline } from '@custos/scan/light';
 
 /** What the flags and the settings file give the scanner. */
 export interface ScanSettings {
