@@ -3,10 +3,14 @@ import { Worker } from 'node:worker_threads';
 import type { AeadKey } from '../crypto/aead.js';
 import { CHUNK_WORKER_SOURCE } from './chunk-worker-source.js';
 
-/** A batch a worker answered: the sealed or opened bytes, and the counter of a failed chunk (-1). */
+/**
+ * A batch a worker answered: the sealed or opened pieces, the counter of a failed chunk (-1),
+ * and the job's data buffer given back for reuse.
+ */
 export interface BatchResult {
-  readonly data: Buffer;
+  readonly pieces: Buffer[];
   readonly failed: number;
+  readonly input: Buffer;
 }
 
 /** A batch to seal (`last`: it holds the last chunk) or to open (never the last chunk). */
@@ -50,16 +54,19 @@ export class ChunkPool {
         eval: true,
         workerData: { key: key.keyObject },
       });
-      worker.on('message', (answer: { id: number; data: Uint8Array; failed: number }) => {
-        const waiting = this.#waiting.get(answer.id);
-        this.#waiting.delete(answer.id);
-        this.#refIfBusy();
-        const { buffer, byteOffset, byteLength } = answer.data;
-        waiting?.resolve({
-          data: Buffer.from(buffer, byteOffset, byteLength),
-          failed: answer.failed,
-        });
-      });
+      worker.on(
+        'message',
+        (answer: { id: number; pieces: Uint8Array[]; input: Uint8Array; failed: number }) => {
+          const waiting = this.#waiting.get(answer.id);
+          this.#waiting.delete(answer.id);
+          this.#refIfBusy();
+          waiting?.resolve({
+            pieces: answer.pieces.map(asBuffer),
+            failed: answer.failed,
+            input: asBuffer(answer.input),
+          });
+        },
+      );
       worker.on('error', (err) => this.#fail(err));
       worker.unref();
       return worker;
@@ -96,4 +103,8 @@ export class ChunkPool {
     this.#waiting.clear();
     this.#refIfBusy();
   }
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

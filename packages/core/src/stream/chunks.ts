@@ -44,6 +44,8 @@ class BatchRunner {
   readonly #queue: Promise<Batch>[] = [];
   #pool: ChunkPool | undefined;
   #batches = 0;
+  /** Batch buffers back from their job, reused: no fresh pages to fault in per batch. */
+  readonly #spare: Buffer[] = [];
 
   constructor(key: AeadKey) {
     this.#key = key;
@@ -62,16 +64,26 @@ class BatchRunner {
       } catch (err) {
         answer = Promise.reject(err);
       }
+      // Its output is the cipher's own: the batch buffer is free again.
+      this.#spare.push(job.data);
     } else {
       this.#pool ??= new ChunkPool(this.#key, this.#workers);
-      const size = job.op === 'open' ? CHUNK_SIZE : Number.POSITIVE_INFINITY;
-      answer = this.#pool
-        .run(job)
-        .then(({ data, failed }) => ({ pieces: split(data, size), failed }));
+      answer = this.#pool.run(job).then(({ pieces, failed, input }) => {
+        this.#spare.push(input);
+        return { pieces, failed };
+      });
     }
     // Awaited in order later; a failure while an earlier batch is awaited is not unhandled.
     answer.catch(() => {});
     this.#queue.push(answer);
+  }
+
+  /** A buffer for the next batch: a spare one of the same size, or a new one. */
+  buffer(size: number): Buffer {
+    const spare = this.#spare.pop();
+    return spare !== undefined && spare.buffer.byteLength === size
+      ? Buffer.from(spare.buffer, 0, size)
+      : Buffer.allocUnsafeSlow(size);
   }
 
   /** Whether the caller should take answers before queuing more. */
@@ -94,15 +106,6 @@ class BatchRunner {
     this.#queue.length = 0;
     await this.#pool?.close();
   }
-}
-
-/** `data` as pieces of `size` bytes (views, no copy): a worker's plaintext, chunk by chunk. */
-function split(data: Buffer, size: number): Buffer[] {
-  if (data.length === 0) return [];
-  if (data.length <= size) return [data];
-  const pieces: Buffer[] = [];
-  for (let at = 0; at < data.length; at += size) pieces.push(data.subarray(at, at + size));
-  return pieces;
 }
 
 function sealBatch(key: AeadKey, data: Buffer, counter: number, last: boolean): Batch {
@@ -130,7 +133,7 @@ export async function* sealChunks(
   key: AeadKey,
 ): AsyncGenerator<Buffer> {
   const runner = new BatchRunner(key);
-  let batch = Buffer.allocUnsafeSlow(PLAIN_BATCH);
+  let batch = runner.buffer(PLAIN_BATCH);
   let filled = 0;
   let counter = 0;
   const dispatch = (data: Buffer, last: boolean) => {
@@ -147,7 +150,7 @@ export async function* sealChunks(
       while (offset < piece.length) {
         if (filled === PLAIN_BATCH) {
           dispatch(batch, false);
-          batch = Buffer.allocUnsafeSlow(PLAIN_BATCH);
+          batch = runner.buffer(PLAIN_BATCH);
           filled = 0;
         }
         const n = piece.copy(
@@ -214,7 +217,7 @@ export async function* openChunks(
   key: AeadKey,
 ): AsyncGenerator<Buffer> {
   const runner = new BatchRunner(key);
-  let batch = Buffer.allocUnsafeSlow(SEALED_BATCH);
+  let batch = runner.buffer(SEALED_BATCH);
   let filled = 0;
   let counter = 0;
   try {
@@ -229,7 +232,7 @@ export async function* openChunks(
             openBatch(key, data, first),
           );
           counter += BATCH_CHUNKS;
-          batch = Buffer.allocUnsafeSlow(SEALED_BATCH);
+          batch = runner.buffer(SEALED_BATCH);
           filled = 0;
         }
         const n = piece.copy(
