@@ -1,5 +1,6 @@
 import { type AeadKey, open, sealParts } from '../crypto/aead.js';
 import { CustosError, DecryptionFailed } from '../errors/index.js';
+import { type BatchJob, ChunkPool, poolSize } from './chunk-pool.js';
 import { CHUNK_SIZE, SEALED_CHUNK_SIZE, TAG_LENGTH } from './format.js';
 
 const NO_AAD = Buffer.alloc(0);
@@ -17,109 +18,260 @@ function chunkNonce(nonce: Buffer, counter: number, last: boolean): Buffer {
   return nonce;
 }
 
+/** Chunks per batch: what one worker seals or opens at a time (1 MiB of plaintext). */
+const BATCH_CHUNKS = 16;
+const PLAIN_BATCH = CHUNK_SIZE * BATCH_CHUNKS;
+const SEALED_BATCH = SEALED_CHUNK_SIZE * BATCH_CHUNKS;
+/** Batches handled on the calling thread before a pool starts: small files never start one. */
+const INLINE_BATCHES = 4;
+/** Batches in flight per worker: enough to keep every core busy, memory a few MiB. */
+const QUEUED_PER_WORKER = 3;
+
+/** What a batch gave: its pieces in order, and the counter of the chunk that failed (or -1). */
+interface Batch {
+  readonly pieces: readonly Buffer[];
+  readonly failed: number;
+}
+
+/**
+ * Runs batches on the calling thread first, then (a stream longer than a few MiB, more than one
+ * core) on a pool of worker threads, keeping their answers in order. At most a few batches are
+ * in flight: memory stays flat whatever the stream's size.
+ */
+class BatchRunner {
+  readonly #key: AeadKey;
+  readonly #workers = poolSize();
+  readonly #queue: Promise<Batch>[] = [];
+  #pool: ChunkPool | undefined;
+  #batches = 0;
+  /** Batch buffers back from their job, reused: no fresh pages to fault in per batch. */
+  readonly #spare: Buffer[] = [];
+
+  constructor(key: AeadKey) {
+    this.#key = key;
+  }
+
+  /** Queues a batch; `inline` computes it here, `job` is what a worker gets otherwise. */
+  push(job: BatchJob, inline: () => Batch): void {
+    const onThisThread =
+      this.#workers === 0 ||
+      (this.#pool === undefined && (job.last || this.#batches < INLINE_BATCHES));
+    this.#batches++;
+    let answer: Promise<Batch>;
+    if (onThisThread) {
+      try {
+        answer = Promise.resolve(inline());
+      } catch (err) {
+        answer = Promise.reject(err);
+      }
+      // Its output is the cipher's own: the batch buffer is free again.
+      this.#spare.push(job.data);
+    } else {
+      this.#pool ??= new ChunkPool(this.#key, this.#workers);
+      answer = this.#pool.run(job).then(({ pieces, failed, input }) => {
+        this.#spare.push(input);
+        return { pieces, failed };
+      });
+    }
+    // Awaited in order later; a failure while an earlier batch is awaited is not unhandled.
+    answer.catch(() => {});
+    this.#queue.push(answer);
+  }
+
+  /** A buffer for the next batch: a spare one of the same size, or a new one. */
+  buffer(size: number): Buffer {
+    const spare = this.#spare.pop();
+    return spare !== undefined && spare.buffer.byteLength === size
+      ? Buffer.from(spare.buffer, 0, size)
+      : Buffer.allocUnsafeSlow(size);
+  }
+
+  /** Whether the caller should take answers before queuing more. */
+  get full(): boolean {
+    // On this thread an answer is ready at once: hand it over before reading on.
+    const limit = this.#pool === undefined ? 1 : this.#workers * QUEUED_PER_WORKER;
+    return this.#queue.length >= limit;
+  }
+
+  get empty(): boolean {
+    return this.#queue.length === 0;
+  }
+
+  /** The oldest batch's answer. */
+  next(): Promise<Batch> {
+    return this.#queue.shift() as Promise<Batch>;
+  }
+
+  async close(): Promise<void> {
+    this.#queue.length = 0;
+    await this.#pool?.close();
+  }
+}
+
+function sealBatch(key: AeadKey, data: Buffer, counter: number, last: boolean): Batch {
+  const nonce = Buffer.alloc(12);
+  const chunks = Math.max(1, Math.ceil(data.length / CHUNK_SIZE));
+  const pieces: Buffer[] = [];
+  for (let i = 0; i < chunks; i++) {
+    const chunk = data.subarray(i * CHUNK_SIZE, Math.min(data.length, (i + 1) * CHUNK_SIZE));
+    const isLast = last && i === chunks - 1;
+    pieces.push(...sealParts(key, chunkNonce(nonce, counter + i, isLast), chunk, NO_AAD));
+  }
+  return { pieces, failed: -1 };
+}
+
 /**
  * Splits `source` into 64 KiB chunks and seals each under `key` with its counter and the
  * last-chunk flag. A chunk is sealed only once it is known whether more data follows, so a full
- * chunk waits for the next byte; every chunk but the last is full, and the last is empty only
- * when the whole input is. Each sealed chunk leaves as two pieces, ciphertext then tag, as the
- * cipher made them: no copy (a writer gathers them into one `writev`). Memory stays at one chunk
- * whatever the input size.
+ * batch waits for the next byte; every chunk but the last is full, and the last is empty only
+ * when the whole input is. Chunks are sealed in batches of 16, on worker threads once the stream
+ * is longer than a few MiB (see {@link BatchRunner}); sealed chunks leave in order, ciphertext
+ * then tag. Memory stays at a few batches whatever the input size.
  */
 export async function* sealChunks(
   source: AsyncIterable<Uint8Array>,
   key: AeadKey,
 ): AsyncGenerator<Buffer> {
-  const nonce = Buffer.alloc(12);
-  const pending = Buffer.allocUnsafe(CHUNK_SIZE);
+  const runner = new BatchRunner(key);
+  let batch = runner.buffer(PLAIN_BATCH);
   let filled = 0;
   let counter = 0;
-  const sealOne = (chunk: Buffer, last: boolean) =>
-    sealParts(key, chunkNonce(nonce, counter++, last), chunk, NO_AAD);
-  for await (const input of source) {
-    const piece = asBuffer(input);
-    let offset = 0;
-    while (offset < piece.length) {
-      if (filled === CHUNK_SIZE) {
-        yield* sealOne(pending, false);
-        filled = 0;
+  const dispatch = (data: Buffer, last: boolean) => {
+    const first = counter;
+    counter += Math.max(1, Math.ceil(data.length / CHUNK_SIZE));
+    runner.push({ op: 'seal', data, counter: first, last }, () =>
+      sealBatch(key, data, first, last),
+    );
+  };
+  try {
+    for await (const input of source) {
+      const piece = asBuffer(input);
+      let offset = 0;
+      while (offset < piece.length) {
+        if (filled === PLAIN_BATCH) {
+          dispatch(batch, false);
+          batch = runner.buffer(PLAIN_BATCH);
+          filled = 0;
+        }
+        const n = piece.copy(
+          batch,
+          filled,
+          offset,
+          Math.min(piece.length, offset + PLAIN_BATCH - filled),
+        );
+        filled += n;
+        offset += n;
       }
-      // A whole chunk with more after it, straight from the input: no copy.
-      if (filled === 0 && piece.length - offset > CHUNK_SIZE) {
-        yield* sealOne(piece.subarray(offset, offset + CHUNK_SIZE), false);
-        offset += CHUNK_SIZE;
-        continue;
-      }
-      const n = Math.min(CHUNK_SIZE - filled, piece.length - offset);
-      piece.copy(pending, filled, offset, offset + n);
-      filled += n;
-      offset += n;
+      while (runner.full) yield* (await runner.next()).pieces;
+    }
+    dispatch(batch.subarray(0, filled), true);
+    while (!runner.empty) yield* (await runner.next()).pieces;
+  } finally {
+    await runner.close();
+  }
+}
+
+function openOne(key: AeadKey, sealed: Buffer, counter: number, last: boolean): Buffer {
+  try {
+    return open(key, chunkNonce(Buffer.alloc(12), counter, last), sealed, NO_AAD);
+  } catch {
+    throw failedChunk(counter);
+  }
+}
+
+function failedChunk(counter: number): DecryptionFailed {
+  return new DecryptionFailed(
+    `backup chunk ${counter + 1} failed authentication: the file was modified, or its chunks were reordered, repeated or taken from another file`,
+  );
+}
+
+function openBatch(key: AeadKey, data: Buffer, counter: number): Batch {
+  const pieces: Buffer[] = [];
+  for (let i = 0; i * SEALED_CHUNK_SIZE < data.length; i++) {
+    const sealed = data.subarray(i * SEALED_CHUNK_SIZE, (i + 1) * SEALED_CHUNK_SIZE);
+    try {
+      pieces.push(open(key, chunkNonce(Buffer.alloc(12), counter + i, false), sealed, NO_AAD));
+    } catch {
+      return { pieces, failed: counter + i };
     }
   }
-  yield* sealOne(pending.subarray(0, filled), true);
+  return { pieces, failed: -1 };
+}
+
+function* released(batch: Batch): Generator<Buffer> {
+  yield* batch.pieces;
+  if (batch.failed >= 0) throw failedChunk(batch.failed);
 }
 
 /**
- * Opens the sealed chunks of `source` one at a time and yields each chunk's plaintext only
- * after its tag verified. A stream that stops before its last chunk, at a chunk boundary or
+ * Opens the sealed chunks of `source` and yields each chunk's plaintext only after its tag
+ * verified, in order. A stream that stops before its last chunk, at a chunk boundary or
  * inside one, fails at its end: `ERR_BACKUP_TRUNCATED` when the data stops cleanly after a
  * chunk that is not the last, `ERR_DECRYPTION_FAILED` for any changed, moved, repeated or
- * foreign chunk. Everything yielded before the failure is authentic.
+ * foreign chunk. Everything yielded before the failure is authentic. Whole batches of 16 chunks
+ * known not to hold the last chunk (more bytes follow them) are opened on worker threads once
+ * the stream is long enough; the rest, with the last-chunk rules, on this thread.
  */
 export async function* openChunks(
   source: AsyncIterable<Uint8Array>,
   key: AeadKey,
 ): AsyncGenerator<Buffer> {
-  const nonce = Buffer.alloc(12);
-  const pending = Buffer.allocUnsafe(SEALED_CHUNK_SIZE);
+  const runner = new BatchRunner(key);
+  let batch = runner.buffer(SEALED_BATCH);
   let filled = 0;
   let counter = 0;
-  const openChunk = (sealed: Buffer, last: boolean) => {
-    try {
-      return open(key, chunkNonce(nonce, counter, last), sealed, NO_AAD);
-    } catch {
-      throw new DecryptionFailed(
-        `backup chunk ${counter + 1} failed authentication: the file was modified, or its chunks were reordered, repeated or taken from another file`,
-      );
-    }
-  };
-  for await (const input of source) {
-    const piece = asBuffer(input);
-    let offset = 0;
-    while (offset < piece.length) {
-      if (filled === SEALED_CHUNK_SIZE) {
-        yield openChunk(pending, false);
-        counter++;
-        filled = 0;
+  try {
+    for await (const input of source) {
+      const piece = asBuffer(input);
+      let offset = 0;
+      while (offset < piece.length) {
+        if (filled === SEALED_BATCH) {
+          const data = batch;
+          const first = counter;
+          runner.push({ op: 'open', data, counter: first, last: false }, () =>
+            openBatch(key, data, first),
+          );
+          counter += BATCH_CHUNKS;
+          batch = runner.buffer(SEALED_BATCH);
+          filled = 0;
+        }
+        const n = piece.copy(
+          batch,
+          filled,
+          offset,
+          Math.min(piece.length, offset + SEALED_BATCH - filled),
+        );
+        filled += n;
+        offset += n;
       }
-      if (filled === 0 && piece.length - offset > SEALED_CHUNK_SIZE) {
-        yield openChunk(piece.subarray(offset, offset + SEALED_CHUNK_SIZE), false);
-        counter++;
-        offset += SEALED_CHUNK_SIZE;
-        continue;
-      }
-      const n = Math.min(SEALED_CHUNK_SIZE - filled, piece.length - offset);
-      piece.copy(pending, filled, offset, offset + n);
-      filled += n;
-      offset += n;
+      while (runner.full) yield* released(await runner.next());
     }
+    while (!runner.empty) yield* released(await runner.next());
+  } finally {
+    await runner.close();
   }
-  yield openLast(pending.subarray(0, filled), counter, openChunk);
+  // The tail: up to a batch, ending with the last chunk.
+  const tail = batch.subarray(0, filled);
+  let offset = 0;
+  while (tail.length - offset > SEALED_CHUNK_SIZE) {
+    yield openOne(key, tail.subarray(offset, offset + SEALED_CHUNK_SIZE), counter, false);
+    counter++;
+    offset += SEALED_CHUNK_SIZE;
+  }
+  const last = openLast(key, tail.subarray(offset), counter);
+  yield last;
 }
 
-function openLast(
-  sealed: Buffer,
-  counter: number,
-  openChunk: (sealed: Buffer, last: boolean) => Buffer,
-): Buffer {
+function openLast(key: AeadKey, sealed: Buffer, counter: number): Buffer {
   if (sealed.length < TAG_LENGTH) throw truncated(counter);
   try {
-    return openChunk(sealed, true);
+    return openOne(key, sealed, counter, true);
   } catch (err) {
     // A full chunk sealed as "not last" at the very end: the chunks after it were cut off.
     if (sealed.length === SEALED_CHUNK_SIZE) {
       let authenticNotLast = false;
       try {
-        openChunk(sealed, false);
+        openOne(key, sealed, counter, false);
         authenticNotLast = true;
       } catch {}
       if (authenticNotLast) throw truncated(counter + 1);

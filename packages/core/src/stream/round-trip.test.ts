@@ -216,7 +216,8 @@ describe('backup streams: round trips', () => {
     expect(pulled).toBe(0);
     let seen = 0;
     for await (const _ of stream) if (++seen === 10) break;
-    expect(pulled).toBeLessThan(15);
+    // Chunks are sealed in batches of 16, and a batch waits for one more piece (is it the last?).
+    expect(pulled).toBeLessThanOrEqual(17);
   });
 });
 

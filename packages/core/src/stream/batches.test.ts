@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { backupKey, decryptIterable, encryptIterable } from './index.js';
+
+const KiB64 = 64 * 1024;
+const SEALED = KiB64 + 16;
+/** Chunks per batch (chunks.ts), and the batches done on the calling thread before a pool. */
+const BATCH = 16;
+const INLINE_BATCHES = 4;
+
+async function collect(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const piece of source) parts.push(Buffer.from(piece));
+  return Buffer.concat(parts);
+}
+async function* pieces(data: Buffer, size: number): AsyncGenerator<Buffer> {
+  for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
+}
+
+describe('backup chunk batches: every size at chunk and batch boundaries, on and off the worker pool', () => {
+  const key = backupKey(randomBytes(32));
+  const encrypt = (data: Buffer, piece: number) =>
+    collect(encryptIterable(pieces(data, piece), { recipients: [key] }));
+  /** Decrypts, keeping what was released before a failure. */
+  async function decrypt(sealed: Buffer, piece: number) {
+    const released: Buffer[] = [];
+    try {
+      for await (const p of decryptIterable(pieces(sealed, piece), { identities: [key] })) {
+        released.push(Buffer.from(p));
+      }
+    } catch (err) {
+      return { err, released: Buffer.concat(released) };
+    }
+    return { err: undefined, released: Buffer.concat(released) };
+  }
+  const saved = process.env.CUSTOS_BACKUP_THREADS;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.CUSTOS_BACKUP_THREADS;
+    else process.env.CUSTOS_BACKUP_THREADS = saved;
+  });
+
+  const pooled = (INLINE_BATCHES + 3) * BATCH * KiB64; // a stream that reaches the pool
+  const sizes = [
+    0,
+    1,
+    KiB64 - 1,
+    KiB64,
+    KiB64 + 1,
+    3 * KiB64,
+    BATCH * KiB64 - 1,
+    BATCH * KiB64,
+    BATCH * KiB64 + 1,
+    pooled - 1,
+    pooled,
+    pooled + 1,
+  ];
+
+  for (const threads of ['0', '2']) {
+    it(`round-trips ${sizes.length} sizes around chunk and batch boundaries (threads: ${threads})`, async () => {
+      process.env.CUSTOS_BACKUP_THREADS = threads;
+      for (const size of sizes) {
+        const data = randomBytes(size);
+        const sealed = await encrypt(data, 300_001);
+        const { err, released } = await decrypt(sealed, 77_777);
+        expect(err).toBeUndefined();
+        expect(released.equals(data), `size ${size}`).toBe(true);
+      }
+    });
+  }
+
+  it('in the pooled part of a stream: a flipped byte, swapped chunks and a cut at a chunk boundary are refused, only the authentic prefix released', async () => {
+    process.env.CUSTOS_BACKUP_THREADS = '2';
+    const data = randomBytes(pooled + 1000);
+    const sealed = await encrypt(data, 1 << 20);
+    const headerLength = sealed.length - (data.length + 16 * Math.ceil(data.length / KiB64));
+    const chunkAt = (i: number) => headerLength + i * SEALED;
+    const target = (INLINE_BATCHES + 1) * BATCH + 5; // inside a batch a worker opens
+
+    const flipped = Buffer.from(sealed);
+    flipped[chunkAt(target) + 100] = (flipped[chunkAt(target) + 100] as number) ^ 1;
+    const a = await decrypt(flipped, 1 << 20);
+    expect(a.err).toMatchObject({ code: 'ERR_DECRYPTION_FAILED' });
+    expect(String((a.err as Error).message)).toContain(`chunk ${target + 1} `);
+    expect(a.released.equals(data.subarray(0, target * KiB64))).toBe(true);
+
+    const swapped = Buffer.concat([
+      sealed.subarray(0, chunkAt(target)),
+      sealed.subarray(chunkAt(target + 1), chunkAt(target + 2)),
+      sealed.subarray(chunkAt(target), chunkAt(target + 1)),
+      sealed.subarray(chunkAt(target + 2)),
+    ]);
+    const b = await decrypt(swapped, 65_536);
+    expect(b.err).toMatchObject({ code: 'ERR_DECRYPTION_FAILED' });
+    expect(b.released.equals(data.subarray(0, target * KiB64))).toBe(true);
+
+    for (const cut of [target, (INLINE_BATCHES + 2) * BATCH]) {
+      const c = await decrypt(sealed.subarray(0, chunkAt(cut)), 100_000);
+      expect(c.err).toMatchObject({ code: 'ERR_BACKUP_TRUNCATED' });
+      expect(c.released.equals(data.subarray(0, c.released.length))).toBe(true);
+    }
+  });
+
+  it('a backup sealed on the pool opens on the calling thread, and the other way round', async () => {
+    const data = randomBytes(pooled + 12_345);
+    process.env.CUSTOS_BACKUP_THREADS = '2';
+    const onPool = await encrypt(data, 1 << 20);
+    process.env.CUSTOS_BACKUP_THREADS = '0';
+    const here = await encrypt(data, 1 << 20);
+    expect((await decrypt(onPool, 1 << 20)).released.equals(data)).toBe(true);
+    process.env.CUSTOS_BACKUP_THREADS = '2';
+    expect((await decrypt(here, 1 << 20)).released.equals(data)).toBe(true);
+  });
+});
