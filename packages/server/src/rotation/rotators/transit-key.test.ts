@@ -91,6 +91,11 @@ describe.each(await testDatabaseKinds())('the transit-key rotator, ciphertexts i
     // Progress, behind the barrier.
     const progress = await rewrapProgressStore(s.server.context.barrier).read(r.body.data.id);
     expect(progress?.targets[0]).toMatchObject({ rows: ROWS, rewrapped: ROWS, done: true });
+    const history = await s.request('GET', 'sys/rotation-history/secret/keys/orders');
+    expect(history.body.data.runs[0].rewrap).toMatchObject({
+      version: 2,
+      targets: [{ database: 'app', table: 'orders_a', column: 'secret', rows: ROWS, done: true }],
+    });
     // Run again (a resumed finish): nothing left to do.
     const again = await s.request('POST', 'sys/rotate-secret/secret/keys/orders', {
       body: { force: true },
