@@ -18,6 +18,11 @@
  */
 export type { BlindIndexColumns } from './blind-index-plan.js';
 export { CHECKPOINT_TABLE } from './checkpoint.js';
+// The batch and compare-and-swap layer on its own, for other rewrap jobs (the server's
+// `transit-key` rotator rewraps transit ciphertexts with it).
+export type { AnyKysely, ReencryptDatabase } from './database.js';
+export { reencryptDatabase } from './dialect.js';
+export { quoteTarget } from './identifiers.js';
 export {
   type ReencryptOptions,
   type ReencryptProgress,
@@ -34,4 +39,4 @@ export {
   type IndexVersionCount,
   type KeyVersionCount,
 } from './status.js';
-export type { RowId, RunStats, TableTarget } from './types.js';
+export type { Row, RowId, RowUpdate, RunStats, TableTarget } from './types.js';

@@ -1,3 +1,4 @@
+import type { AnyKysely } from '@custos/reencrypt';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp, type ServerTlsOptions } from './app/build-app.js';
@@ -22,6 +23,8 @@ import { createRotationEngine } from './rotation/rotation-engine.js';
 import { createRotationScheduler } from './rotation/rotation-scheduler.js';
 import { createRotationStore } from './rotation/rotation-store.js';
 import type { RotatorRegistry } from './rotation/rotator.js';
+import { rewrapProgressStore } from './rotation/rotators/rewrap-job.js';
+import { transitKeyRotator } from './rotation/rotators/transit-key.js';
 import { createDevKeyFile, readDevKeyFile } from './seal/dev-unseal-key.js';
 import { GenerateRoot } from './seal/generate-root.js';
 import { Rekey } from './seal/rekey.js';
@@ -78,6 +81,11 @@ export interface StartOptions {
    * plugin registers custom ones on it (docs/rotation.md).
    */
   readonly rotators?: RotatorRegistry;
+  /**
+   * The databases `transit-key` rotation policies may name (by these names, never a URL in a
+   * policy): Kysely instances over SQLite or PostgreSQL whose columns hold transit ciphertexts.
+   */
+  readonly rotationDatabases?: Readonly<Record<string, AnyKysely>>;
   /** How often the rotation scheduler ticks while unsealed (default 60 000 ms; 0: never). */
   readonly rotationSchedulerIntervalMs?: number;
 }
@@ -205,7 +213,18 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const mounts = createMountTable(barrier);
   const kvMounts = createKvMounts(barrier, { [KV.prefix('secret')]: kv });
   const rotationStore = createRotationStore(barrier);
+  const transit = createTransitStore(barrier, options.transit ?? {});
   const rotators = options.rotators ?? builtInRotators();
+  // Needs this server's transit store: registered here, unless a plugin registered its own.
+  if (rotators.get('transit-key') === undefined)
+    rotators.register(
+      transitKeyRotator({
+        transit,
+        progress: rewrapProgressStore(barrier),
+        databases: options.rotationDatabases ?? {},
+        now: clock,
+      }),
+    );
   const rotationEngine = createRotationEngine({
     store: rotationStore,
     // A KV version 2 mount by name, from the mount table in force.
@@ -231,7 +250,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     kv,
     mounts,
     kvMounts,
-    transit: createTransitStore(barrier, options.transit ?? {}),
+    transit,
     transitUsage: createUsageLog(barrier),
     audit,
     wrapping: createWrappingStore(barrier, tokens),

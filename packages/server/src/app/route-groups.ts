@@ -25,6 +25,7 @@ import { policiesPaths } from '../policy/paths/policies.js';
 import { policyExplainPaths } from '../policy/paths/policy-explain.js';
 import { rotationPoliciesPaths } from '../rotation/paths/rotation-policies.js';
 import { rotationRunPaths } from '../rotation/paths/rotation-run.js';
+import { rewrapProgressStore } from '../rotation/rotators/rewrap-job.js';
 import { staticFirstSegments } from '../sys/mount-path.js';
 import { auditPaths } from '../sys/paths/audit.js';
 import { authMethodsPaths } from '../sys/paths/auth-methods.js';
@@ -119,6 +120,7 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
       engine: ctx.rotation.engine,
       store: ctx.rotation.store,
       clock: ctx.clock,
+      rewrap: rewrapProgressStore(ctx.barrier),
     }),
     // auth/token/
     tokenCreatePaths({ tokens, tokenRoles: ctx.tokenRoles }),

@@ -32,6 +32,14 @@ export interface Rotator {
    * (`ERR_INVALID_REQUEST`) naming the setting that is wrong.
    */
   checkSettings(settings: Readonly<Record<string, unknown>>): void;
+  /**
+   * The rights a token must hold, besides writing the policy, to write a policy with these
+   * settings: a rotation acts later with the server's rights (the scheduler), so what it
+   * changes outside the secret (a transit key) is judged when the policy is written. Optional.
+   */
+  requiredRights?(
+    settings: Readonly<Record<string, unknown>>,
+  ): readonly { readonly path: string; readonly capability: 'update' | 'read' }[];
   /** Step 1: the pending value, from the current one (not yet applied anywhere). */
   create(context: RotationContext): Promise<Record<string, unknown>>;
   /** Step 2: applies the pending value to the target system, keeping the current one working. */

@@ -169,4 +169,6 @@ export const ROTATION = {
   fingerprintKey: 'fingerprint-key',
   /** `lease/<secret>`: which node runs a scheduled rotation of it, until when. */
   lease: 'lease/',
+  /** `rewrap/<rotation id>`: a `transit-key` rotation's rewrap progress (last id per target). */
+  rewrap: 'rewrap/',
 } as const;

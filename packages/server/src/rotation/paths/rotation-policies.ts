@@ -1,13 +1,13 @@
-import { CustosError } from '@custos/core/errors';
+import { CustosError, PermissionDenied } from '@custos/core/errors';
 import { bodyOf } from '../../http/body-parser.js';
 import { noContent, ok } from '../../http/envelope.js';
 import { field } from '../../http/field-schema.js';
 import { isListRequest } from '../../http/route-access.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
+import type { MountTable } from '../../sys/mount-table.js';
 import { secretName } from '../rotation-engine.js';
 import { policyOf, policyResponse } from '../rotation-policy.js';
 import type { RotationStore } from '../rotation-store.js';
-import type { MountTable } from '../../sys/mount-table.js';
 import { secretOfPath } from '../rotation-target.js';
 import type { RotatorRegistry } from '../rotator.js';
 
@@ -96,6 +96,12 @@ export function rotationPoliciesPaths(deps: RotationPoliciesDeps): RouteGroup {
               `rotator ${policy.rotator} is not available on this server (available: ${deps.rotators.names().join(', ')})`,
             );
           rotator.checkSettings(policy.settings);
+          // What the rotation will change outside the secret is judged now, against the
+          // writer's token: the scheduler later runs it with the server's rights.
+          const acl = request.custos.acl;
+          for (const right of rotator.requiredRights?.(policy.settings) ?? [])
+            if (acl?.allowsWithoutParameters(right.path, right.capability) !== true)
+              throw new PermissionDenied();
           const before = await deps.store.readPolicy(secret);
           // Rewriting a policy keeps when it was first written: the schedule counts from there.
           await deps.store.writePolicy(
@@ -109,7 +115,9 @@ export function rotationPoliciesPaths(deps: RotationPoliciesDeps): RouteGroup {
         method: 'DELETE',
         path,
         handler: async (request, reply) => {
-          await deps.store.deletePolicy(secretName(secretOfPath(request.params['*'], await deps.mounts.list())));
+          await deps.store.deletePolicy(
+            secretName(secretOfPath(request.params['*'], await deps.mounts.list())),
+          );
           return noContent(reply);
         },
       }),

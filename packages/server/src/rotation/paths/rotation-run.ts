@@ -2,11 +2,12 @@ import { CustosError } from '@custos/core/errors';
 import { ok } from '../../http/envelope.js';
 import { field } from '../../http/field-schema.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
+import type { MountTable } from '../../sys/mount-table.js';
 import { type RotationEngine, secretName } from '../rotation-engine.js';
 import { dueTime, statusOf } from '../rotation-status.js';
 import type { RotationRun, RotationStore } from '../rotation-store.js';
-import type { MountTable } from '../../sys/mount-table.js';
 import { secretOfPath } from '../rotation-target.js';
+import type { RewrapProgressStore } from '../rotators/rewrap-job.js';
 
 /** What the run routes use. */
 export interface RotationRunDeps {
@@ -15,6 +16,8 @@ export interface RotationRunDeps {
   readonly engine: RotationEngine;
   readonly store: RotationStore;
   readonly clock: () => number;
+  /** Rewrap progress of `transit-key` rotations, shown with their runs in the history. */
+  readonly rewrap?: RewrapProgressStore;
 }
 
 /** A run as the API shows it: steps, result, fingerprints; never a value. */
@@ -99,9 +102,20 @@ export function rotationRunPaths(deps: RotationRunDeps): RouteGroup {
           const secret = secretName(secretOfPath(request.params['*'], await deps.mounts.list()));
           const history = await deps.store.history(secret);
           const run = await deps.store.readRun(secret);
-          const runs = history.map(runResponse);
+          const all = run !== undefined && run.state === 'running' ? [...history, run] : history;
           // A run still in progress (or left by a crash) is not in the history yet.
-          if (run !== undefined && run.state === 'running') runs.push(runResponse(run));
+          const runs = [];
+          for (const r of all) {
+            const rewrap = r.rotator === 'transit-key' ? await deps.rewrap?.read(r.id) : undefined;
+            runs.push(
+              rewrap === undefined
+                ? runResponse(r)
+                : {
+                    ...runResponse(r),
+                    rewrap: { version: rewrap.version, targets: rewrap.targets },
+                  },
+            );
+          }
           return ok(request, reply, { secret, runs });
         },
       }),
