@@ -52,7 +52,9 @@ describe.each(await storageKinds())(
         await vc.kv2.write({ mountPath: 'secret', path: 'app/db', data: { password } }),
       ) as Json;
       expect(written.data.version).toBe(1);
-      ok(await vc.kv2.write({ mountPath: 'secret', path: 'app/cache', data: { url: 'redis://x' } }));
+      ok(
+        await vc.kv2.write({ mountPath: 'secret', path: 'app/cache', data: { url: 'redis://x' } }),
+      );
       const read = ok(await vc.kv2.read({ mountPath: 'secret', path: 'app/db' })) as Json;
       expect(read.data.data).toEqual({ password });
       expect(read.data.metadata.version).toBe(1);
@@ -71,10 +73,12 @@ describe.each(await storageKinds())(
 
     it('sys/mounts: enables a KV version 1 mount that reads, writes, lists and deletes', async () => {
       ok(await vc.mount({ mountPath: 'legacy', type: 'kv', options: { version: '1' } }));
+      // custos answers sys/mounts in `data` only (Vault also copies it to the top level:
+      // docs/server-api.md, "Not compatible").
       const info = ok(await vc.engineInfo({ mountPath: 'legacy' })) as Json;
-      expect(info.type).toBe('kv');
+      expect(info.data).toMatchObject({ type: 'kv', options: { version: '1' } });
       const mounts = ok(await vc.mounts()) as Json;
-      expect(mounts['legacy/'] ?? mounts.data['legacy/']).toMatchObject({ type: 'kv' });
+      expect(mounts.data['legacy/']).toMatchObject({ type: 'kv' });
       ok(await vc.kv.write({ mountPath: 'legacy', path: 'app', data: { url: 'redis://y' } }));
       const read = ok(await vc.kv.read({ mountPath: 'legacy', path: 'app' })) as Json;
       expect(read.data).toEqual({ url: 'redis://y' });
@@ -119,9 +123,9 @@ describe.each(await storageKinds())(
       ).toContain('permission denied');
 
       ok(await vc.write({ path: 'auth/token/revoke', data: { token } }));
-      expect(
-        failed(await reader.kv2.read({ mountPath: 'secret', path: 'app/cache' })),
-      ).toContain('permission denied');
+      expect(failed(await reader.kv2.read({ mountPath: 'secret', path: 'app/cache' }))).toContain(
+        'permission denied',
+      );
     });
 
     it('AppRole: logs in with a secret ID delivered response-wrapped', async () => {
@@ -153,21 +157,29 @@ describe.each(await storageKinds())(
     });
 
     it('transit: creates a key, encrypts and decrypts', async () => {
-      ok(await vc.transit.createKey({ mountPath: 'transit', name: 'orders' }));
+      // The client's key schemas require Vault 1.15's `mount_type` in the envelope, which
+      // custos does not send (docs/server-api.md, "Not compatible"): read those unvalidated.
+      const lax = { strictSchema: false };
+      ok(await vc.transit.createKey({ mountPath: 'transit', name: 'orders' }, lax));
       const plaintext = Buffer.from(randomBytes(16).toString('hex')).toString('base64');
       const enc = ok(
-        await vc.transit.encrypt({ mountPath: 'transit', name: 'orders', plaintext }),
+        await vc.transit.encrypt({ mountPath: 'transit', name: 'orders', plaintext }, lax),
       ) as Json;
       expect(enc.data.ciphertext).toMatch(/^vault:v1:/);
       const dec = ok(
-        await vc.transit.decrypt({
-          mountPath: 'transit',
-          name: 'orders',
-          ciphertext: enc.data.ciphertext,
-        }),
+        await vc.transit.decrypt(
+          {
+            mountPath: 'transit',
+            name: 'orders',
+            ciphertext: enc.data.ciphertext,
+          },
+          lax,
+        ),
       ) as Json;
       expect(dec.data.plaintext).toBe(plaintext);
-      const key = ok(await vc.transit.readKey({ mountPath: 'transit', name: 'orders' })) as Json;
+      const key = ok(
+        await vc.transit.readKey({ mountPath: 'transit', name: 'orders' }, lax),
+      ) as Json;
       expect(key.data.type).toBe('aes256-gcm96');
     });
   },
