@@ -355,6 +355,93 @@ describe.each(await serverStorages())('custos server --config with a tls block, 
     }
   }, 60_000);
 
+  it('rekeys with a threshold of the current shares, then with verification (operator rekey)', async () => {
+    const config = join(dir, 'custos-rekey.json');
+    await writeFile(
+      config,
+      JSON.stringify({ listen: '127.0.0.1:0', storage: 'data/rekey.db', logLevel: 'warn' }),
+    );
+    const server = await serve(['--config', config], /not initialised/);
+    const env = { CUSTOS_ADDR: server.url };
+    const unsealWith = async (keys: readonly string[]) => {
+      for (const key of keys)
+        await fetch(`${server.url}/v1/sys/unseal`, {
+          method: 'POST',
+          body: JSON.stringify({ key }),
+        });
+    };
+    try {
+      const init = (await (
+        await fetch(`${server.url}/v1/sys/init`, {
+          method: 'POST',
+          body: JSON.stringify({ secret_shares: 3, secret_threshold: 2 }),
+        })
+      ).json()) as { keys: string[]; root_token: string };
+      await unsealWith(init.keys.slice(0, 2));
+
+      const started = await run(
+        ['operator', 'rekey', '-init', '-key-shares=4', '-key-threshold=3'],
+        env,
+      );
+      expect(started.code, started.stderr).toBe(0);
+      expect(started.stdout).toMatch(/Progress +0\/2/);
+      expect(started.stdout).toMatch(/New Shares +4/);
+      expect((await run(['operator', 'rekey', `${init.keys[2]}`], env)).stdout).toMatch(
+        /Progress +1\/2/,
+      );
+      const done = await run(['operator', 'rekey'], env, `${init.keys[0]}\n`);
+      expect(done.code, done.stderr).toBe(0);
+      const newKeys = [...done.stdout.matchAll(/^Key \d: ([0-9a-f]+)$/gm)].map(
+        (m) => m[1] as string,
+      );
+      expect(newKeys).toHaveLength(4);
+      expect(newKeys).not.toContain(init.keys[0]);
+
+      // The new keys unseal; the old ones no longer do.
+      await fetch(`${server.url}/v1/sys/seal`, {
+        method: 'POST',
+        headers: { 'x-vault-token': init.root_token },
+      });
+      await unsealWith(init.keys.slice(0, 3));
+      const sealed = async () =>
+        ((await (await fetch(`${server.url}/v1/sys/seal-status`)).json()) as { sealed: boolean })
+          .sealed;
+      expect(await sealed()).toBe(true);
+      await fetch(`${server.url}/v1/sys/unseal`, {
+        method: 'POST',
+        body: JSON.stringify({ reset: true }),
+      });
+      await unsealWith(newKeys.slice(1, 4));
+      expect(await sealed()).toBe(false);
+
+      // With verification: the new keys replace the old ones once a threshold of them is given back.
+      const withVerification = await run(
+        ['operator', 'rekey', '-init', '-verify', '-key-shares=2', '-key-threshold=2'],
+        env,
+      );
+      expect(withVerification.code, withVerification.stderr).toBe(0);
+      await run(['operator', 'rekey', `${newKeys[0]}`], env);
+      await run(['operator', 'rekey', `${newKeys[1]}`], env);
+      const third = await run(['operator', 'rekey', `${newKeys[2]}`, '-format=json'], env);
+      expect(third.code, third.stderr).toBe(0);
+      const verifying = JSON.parse(third.stdout);
+      expect(verifying.verification_required).toBe(true);
+      expect((await run(['operator', 'rekey', '-status', '-verify'], env)).stdout).toMatch(
+        /Progress +0\/2/,
+      );
+      await run(['operator', 'rekey', '-verify', `${verifying.keys[0]}`], env);
+      const verified = await run(['operator', 'rekey', '-verify', `${verifying.keys[1]}`], env);
+      expect(verified.stdout).toMatch(/verification complete/);
+
+      // Cancel: nothing in progress afterwards.
+      await run(['operator', 'rekey', '-init', '-key-shares=3', '-key-threshold=2'], env);
+      expect((await run(['operator', 'rekey', '-cancel'], env)).stdout).toMatch(/canceled/);
+      expect((await run(['operator', 'rekey', '-status'], env)).stdout).toMatch(/Started +false/);
+    } finally {
+      await stop(server.child);
+    }
+  }, 60_000);
+
   it('serves HTTPS with the configured certificate end to end: operator, kv and a verified audit log', async ({
     skip,
   }) => {

@@ -79,6 +79,7 @@ const BOOLEAN_FLAGS = new Set([
   'status',
   'cancel',
   'generate-otp',
+  'verify',
 ]);
 
 /**

@@ -26,6 +26,8 @@ export interface AppOptions {
   readonly https?: ServerTlsOptions;
 }
 
+const FASTIFY_JSON = 'application/json; charset=utf-8';
+
 const BAD_REQUEST = Buffer.from(
   'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: 34\r\n\r\n{"errors":["malformed request"]}\r\n',
 );
@@ -84,6 +86,13 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
     helmet: { xFrameOptions: { action: 'deny' } },
   });
   registerBoundary(app, ctx);
+  // Vault answers `application/json` exactly, and clients compare the header whole
+  // (@litehex/node-vault parses nothing else); Fastify adds `; charset=utf-8` (JSON is UTF-8).
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (reply.getHeader('content-type') === FASTIFY_JSON)
+      reply.header('content-type', 'application/json');
+    return payload;
+  });
 
   app.setErrorHandler((error, request, reply) => {
     const { status, body, logDetail } = toHttpError(error);

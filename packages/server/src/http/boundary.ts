@@ -137,7 +137,7 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
       } catch (err) {
         const { status, body: errorBody } = toHttpError(err);
         reply.code(status);
-        reply.header('content-type', 'application/json; charset=utf-8');
+        reply.header('content-type', 'application/json');
         payload = JSON.stringify(errorBody);
       }
     }
@@ -160,7 +160,7 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
       // The response could not be recorded: it is not sent (as Vault does).
       const { status, body: errorBody } = toHttpError(err);
       reply.code(status);
-      reply.header('content-type', 'application/json; charset=utf-8');
+      reply.header('content-type', 'application/json');
       return JSON.stringify(errorBody);
     }
   });

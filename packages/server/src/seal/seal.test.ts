@@ -125,6 +125,10 @@ describe.each(await storageKinds())('seal, init and restart on %s (production mo
     for (const key of [keys[4], keys[1], keys[3]])
       await send(server.url, 'POST', 'sys/unseal', { body: { key } });
     expect((await send(server.url, 'GET', 'sys/health')).status).toBe(200);
+    // Unsealed, Vault's status names the cluster (typed clients require both fields).
+    const unsealed = (await send(server.url, 'GET', 'sys/seal-status')).body;
+    expect(unsealed).toMatchObject({ sealed: false, cluster_name: 'custos' });
+    expect(typeof unsealed.cluster_id).toBe('string');
     await send(server.url, 'POST', 'secret/data/persist/me', {
       token: rootToken,
       body: { data: { kept: 'yes' } },

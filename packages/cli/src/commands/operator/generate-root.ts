@@ -1,8 +1,8 @@
-import { text } from 'node:stream/consumers';
 import { CustosError } from '@custos/core/errors';
 import { ExitCode } from '../../exit-codes.js';
 import { print } from '../../output.js';
 import { type ServerFlags, serverClient } from '../../server-client.js';
+import { orStdin } from './stdin-value.js';
 
 interface Options extends ServerFlags {
   init: boolean;
@@ -24,19 +24,6 @@ interface Attempt {
   otp: string;
   otp_length: number;
   complete: boolean;
-}
-
-/** Reads a value given as `-` from stdin (keeps it out of the shell history). */
-async function orStdin(value: string | undefined, what: string): Promise<string> {
-  const given =
-    value === '-' || value === undefined
-      ? process.stdin.isTTY
-        ? undefined
-        : (await text(process.stdin)).trim()
-      : value;
-  if (given === undefined || given === '')
-    throw new CustosError('ERR_INVALID_ARGUMENT', `give the ${what} as an argument or on stdin`);
-  return given;
 }
 
 function show(attempt: Attempt, format: string): void {

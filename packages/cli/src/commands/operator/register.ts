@@ -9,7 +9,7 @@ const integer = (value: string) => {
   return n;
 };
 
-/** `custos operator init|unseal|seal|status|generate-root` against CUSTOS_ADDR. */
+/** `custos operator init|unseal|seal|status|generate-root|rekey` against CUSTOS_ADDR. */
 export function registerOperatorCommands(program: Command, lazy: Lazy): void {
   const operator = program
     .command('operator')
@@ -51,5 +51,24 @@ export function registerOperatorCommands(program: Command, lazy: Lazy): void {
     .option('--nonce <nonce>', 'the nonce of the generation (default: the one in progress)')
     .option('--format <format>', 'text or json', 'text')
     .action(lazy(() => import('./generate-root.js')));
+  operator
+    .command('rekey')
+    .description(
+      "replace the unseal key shares with new ones, authorised by a threshold of the current shares (Vault's rekey flow)",
+    )
+    .argument('[key]', 'a current key share (a new one with --verify); omit to read it from stdin')
+    .option('--init', 'start a rekey with --key-shares and --key-threshold', false)
+    .option('-n, --key-shares <n>', 'number of new key shares (with --init)', integer, 5)
+    .option('-t, --key-threshold <n>', 'new shares needed to unseal (with --init)', integer, 3)
+    .option(
+      '--verify',
+      'with --init: require the new keys to be verified; otherwise: act on the verification',
+      false,
+    )
+    .option('--status', 'print the rekey (or, with --verify, the verification) in progress', false)
+    .option('--cancel', 'cancel the rekey (or, with --verify, restart the verification)', false)
+    .option('--nonce <nonce>', 'the nonce of the rekey (default: the one in progress)')
+    .option('--format <format>', 'text or json', 'text')
+    .action(lazy(() => import('./rekey.js')));
   for (const command of operator.commands) addServerFlags(command);
 }

@@ -248,6 +248,8 @@ export async function getPublicKey(call: KmsCall, name: string) {
     CustomerMasterKeySpec: spec.keySpec,
     KeySpec: spec.keySpec,
     KeyUsage: spec.keyUsage,
-    ...(spec.signingAlgorithm === undefined ? {} : { SigningAlgorithms: [spec.signingAlgorithm] }),
+    ...(spec.signingAlgorithms === undefined
+      ? {}
+      : { SigningAlgorithms: [...spec.signingAlgorithms] }),
   };
 }

@@ -10,7 +10,7 @@ import {
 import { AwsError } from '../aws-error.js';
 import { blobAad, blobHeader, type KmsBlob } from './kms-blob.js';
 import { kmsErrorOf, kmsInvalidKeyUsage } from './kms-error.js';
-import { assertUsable, type KmsCall, type KmsDeps, specOf, viewOf } from './kms-keys.js';
+import { assertUsable, type KmsCall, type KmsDeps, signingOf, specOf, viewOf } from './kms-keys.js';
 
 /**
  * Seals `plaintext` under the latest version of transit key `name` into a blob (kms-blob.ts),
@@ -67,14 +67,14 @@ export async function openBlob(deps: KmsDeps, blob: KmsBlob, context: Buffer): P
 /** A fresh data key of `bytes` bytes. */
 export const dataKey = (bytes: number) => randomBytes(bytes);
 
-/** The signing algorithm of a key, checked against the one the request names. */
+/** The signing parameters of a key for the algorithm the request names (which it must serve). */
 function signingParameters(view: Awaited<ReturnType<typeof viewOf>>, algorithm: string) {
-  const expected = specOf(view.policy.type)?.signingAlgorithm;
-  if (expected !== algorithm)
-    throw kmsInvalidKeyUsage(
-      `key ${view.policy.name} signs with ${expected ?? 'no algorithm'}, not the one requested`,
-    );
-  return { hashAlgorithm: 'sha2-256', marshalingAlgorithm: 'asn1' as const };
+  const signing = signingOf(view.policy.type, algorithm);
+  if (signing === undefined) {
+    const served = specOf(view.policy.type)?.signingAlgorithms?.join(', ') ?? 'no algorithm';
+    throw kmsInvalidKeyUsage(`key ${view.policy.name} signs with ${served}, not the one requested`);
+  }
+  return { ...signing, marshalingAlgorithm: 'asn1' as const };
 }
 
 /** Sign: the DER signature (ECDSA) or the raw one (Ed25519), as AWS returns it. */

@@ -39,26 +39,63 @@ export interface KmsCall {
 }
 
 /** How a transit key type reads in KMS terms. */
-interface KmsSpec {
+export interface KmsSpec {
   readonly keySpec: string;
   readonly keyUsage: 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC';
-  readonly signingAlgorithm?: string;
+  /** The signing algorithms the key serves (SIGN_VERIFY keys), in AWS's order. */
+  readonly signingAlgorithms?: readonly string[];
 }
 
-/** KMS's names for the transit types it can serve (other types are described, not used). */
+/** What transit's signing takes for a KMS signing algorithm (AWS's PSS salt: the hash's length). */
+export interface KmsSigning {
+  readonly hashAlgorithm?: string;
+  readonly signatureAlgorithm?: 'pss' | 'pkcs1v15';
+  readonly saltLength?: 'hash';
+}
+
+const SIGNINGS: Readonly<Record<string, KmsSigning>> = {
+  ECDSA_SHA_256: { hashAlgorithm: 'sha2-256' },
+  ECDSA_SHA_384: { hashAlgorithm: 'sha2-384' },
+  ECDSA_SHA_512: { hashAlgorithm: 'sha2-512' },
+  ED25519_SHA_512: {},
+  RSASSA_PSS_SHA_256: { hashAlgorithm: 'sha2-256', signatureAlgorithm: 'pss', saltLength: 'hash' },
+  RSASSA_PSS_SHA_384: { hashAlgorithm: 'sha2-384', signatureAlgorithm: 'pss', saltLength: 'hash' },
+  RSASSA_PSS_SHA_512: { hashAlgorithm: 'sha2-512', signatureAlgorithm: 'pss', saltLength: 'hash' },
+  RSASSA_PKCS1_V1_5_SHA_256: { hashAlgorithm: 'sha2-256', signatureAlgorithm: 'pkcs1v15' },
+  RSASSA_PKCS1_V1_5_SHA_384: { hashAlgorithm: 'sha2-384', signatureAlgorithm: 'pkcs1v15' },
+  RSASSA_PKCS1_V1_5_SHA_512: { hashAlgorithm: 'sha2-512', signatureAlgorithm: 'pkcs1v15' },
+};
+
+const RSA_SIGNING = [
+  'RSASSA_PSS_SHA_256',
+  'RSASSA_PSS_SHA_384',
+  'RSASSA_PSS_SHA_512',
+  'RSASSA_PKCS1_V1_5_SHA_256',
+  'RSASSA_PKCS1_V1_5_SHA_384',
+  'RSASSA_PKCS1_V1_5_SHA_512',
+] as const;
+
+const signingKey = (keySpec: string, signingAlgorithms: readonly string[]): KmsSpec => ({
+  keySpec,
+  keyUsage: 'SIGN_VERIFY',
+  signingAlgorithms,
+});
+
+/**
+ * KMS's names for the transit types it can serve (other types are described, not used). RSA
+ * keys are served as SIGN_VERIFY keys (a KMS key has one usage; transit's RSA encryption is not
+ * offered through the KMS API: docs/aws.md).
+ */
 const SPECS: Readonly<Partial<Record<string, KmsSpec>>> = {
   'aes256-gcm96': { keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT' },
   'chacha20-poly1305': { keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT' },
-  'ecdsa-p256': {
-    keySpec: 'ECC_NIST_P256',
-    keyUsage: 'SIGN_VERIFY',
-    signingAlgorithm: 'ECDSA_SHA_256',
-  },
-  ed25519: {
-    keySpec: 'ECC_NIST_EDWARDS25519',
-    keyUsage: 'SIGN_VERIFY',
-    signingAlgorithm: 'ED25519_SHA_512',
-  },
+  'ecdsa-p256': signingKey('ECC_NIST_P256', ['ECDSA_SHA_256']),
+  'ecdsa-p384': signingKey('ECC_NIST_P384', ['ECDSA_SHA_384']),
+  'ecdsa-p521': signingKey('ECC_NIST_P521', ['ECDSA_SHA_512']),
+  ed25519: signingKey('ECC_NIST_EDWARDS25519', ['ED25519_SHA_512']),
+  'rsa-2048': signingKey('RSA_2048', RSA_SIGNING),
+  'rsa-3072': signingKey('RSA_3072', RSA_SIGNING),
+  'rsa-4096': signingKey('RSA_4096', RSA_SIGNING),
   hmac: { keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC' },
 };
 
@@ -66,13 +103,25 @@ const SPECS: Readonly<Partial<Record<string, KmsSpec>>> = {
 export const specOf = (type: string): KmsSpec | undefined =>
   Object.hasOwn(SPECS, type) ? SPECS[type] : undefined;
 
+/**
+ * The transit signing parameters of `algorithm` for a key of `type`, or undefined where the key
+ * does not sign with it (AWS's InvalidKeyUsageException).
+ */
+export function signingOf(type: string, algorithm: string): KmsSigning | undefined {
+  if (specOf(type)?.signingAlgorithms?.includes(algorithm) !== true) return undefined;
+  return Object.hasOwn(SIGNINGS, algorithm) ? SIGNINGS[algorithm] : undefined;
+}
+
 /** The transit type CreateKey makes for a `KeySpec` and `KeyUsage`. */
 export function typeForSpec(keySpec: string, keyUsage: string): TransitKeyType {
   if (keySpec === 'SYMMETRIC_DEFAULT' && keyUsage === 'ENCRYPT_DECRYPT') return 'aes256-gcm96';
-  if (keySpec === 'ECC_NIST_P256' && keyUsage === 'SIGN_VERIFY') return 'ecdsa-p256';
-  if (keySpec === 'ECC_NIST_EDWARDS25519' && keyUsage === 'SIGN_VERIFY') return 'ed25519';
+  if (keyUsage === 'SIGN_VERIFY') {
+    for (const [type, spec] of Object.entries(SPECS))
+      if (spec?.keyUsage === 'SIGN_VERIFY' && spec.keySpec === keySpec)
+        return type as TransitKeyType;
+  }
   throw kmsUnsupported(
-    'this server creates SYMMETRIC_DEFAULT keys for ENCRYPT_DECRYPT, and ECC_NIST_P256 or ECC_NIST_EDWARDS25519 keys for SIGN_VERIFY',
+    'this server creates SYMMETRIC_DEFAULT keys for ENCRYPT_DECRYPT, and ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_NIST_EDWARDS25519, RSA_2048, RSA_3072 or RSA_4096 keys for SIGN_VERIFY',
   );
 }
 
@@ -180,7 +229,9 @@ export async function keyMetadata(deps: KmsDeps, policy: TransitKeyPolicy) {
     ...(spec?.keyUsage === 'ENCRYPT_DECRYPT'
       ? { EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] }
       : {}),
-    ...(spec?.signingAlgorithm === undefined ? {} : { SigningAlgorithms: [spec.signingAlgorithm] }),
+    ...(spec?.signingAlgorithms === undefined
+      ? {}
+      : { SigningAlgorithms: [...spec.signingAlgorithms] }),
     MultiRegion: false,
   };
 }

@@ -40,6 +40,8 @@ export function sealStatus({ seal, version, storageKind }: SealPathDeps) {
     migration: false,
     recovery_seal: false,
     storage_type: storageKind,
+    // Vault names the cluster once unsealed (as sys/health does); typed clients require it.
+    ...(status.sealed ? {} : { cluster_name: 'custos', cluster_id: '' }),
   };
 }
 
