@@ -6,6 +6,7 @@ import { isServerError, Sealed, ServerError } from '../errors.js';
 import type { EntryStore, EntryWriter, StoredEntry } from '../storage/entry-store.js';
 import { CORE } from '../storage/layout.js';
 import { combineRootKey, createRootKey, SHARE_LENGTH } from './root-key.js';
+import type { RootKeyWrapper, SealType, WrappedRootKey } from './root-key-wrapper.js';
 import {
   insertKeyring,
   openStoredKeyring,
@@ -17,10 +18,19 @@ import {
 const SEAL_CONFIG_PATH = CORE.prefix + CORE.sealConfig;
 /** The root key after a rekey, under the barrier keyring (see `NOTES.md`). */
 const ROOT_KEY_PATH = CORE.prefix + CORE.rootKey;
+/** Auto-unseal: the root key wrapped by the seal (stored in the clear: it is wrapped). */
+const WRAPPED_ROOT_KEY_PATH = CORE.prefix + CORE.wrappedRootKey;
+/** Auto-unseal: the recovery key, under the barrier keyring (it authorises, never unseals). */
+const RECOVERY_KEY_PATH = CORE.prefix + CORE.recoveryKey;
 
 interface SealConfig {
+  /** Absent in storage written before auto-unseal: `shamir`. */
+  type?: SealType;
   secret_shares: number;
   secret_threshold: number;
+  /** Auto-unseal only: the recovery share counts. */
+  recovery_shares?: number;
+  recovery_threshold?: number;
   created_time: string;
 }
 
@@ -73,9 +83,26 @@ export class SealManager implements BarrierKeys {
   readonly #unsealHooks: (() => Promise<void>)[] = [];
   readonly #beforeSealHooks: (() => Promise<void>)[] = [];
   readonly #sealHooks: (() => void)[] = [];
+  readonly #wrapper: RootKeyWrapper | undefined;
 
-  constructor(store: EntryStore) {
+  /** `wrapper`: the auto-unseal seal of the configuration (none: Shamir unseal keys). */
+  constructor(store: EntryStore, wrapper?: RootKeyWrapper) {
     this.#store = store;
+    this.#wrapper = wrapper;
+  }
+
+  /** The seal type in force: the stored one once initialised, else the configured one. */
+  sealType(): SealType {
+    return (
+      this.#config?.type ??
+      (this.#config === undefined ? this.#wrapper?.type : undefined) ??
+      'shamir'
+    );
+  }
+
+  /** Whether shares are recovery shares (auto-unseal) rather than unseal shares. */
+  isRecoverySeal(): boolean {
+    return this.sealType() !== 'shamir';
   }
 
   /** Reads whether the storage has been initialised. Call once at start. */
@@ -112,11 +139,12 @@ export class SealManager implements BarrierKeys {
   }
 
   status(): SealStatus {
+    const counts = this.#config === undefined ? undefined : this.shareCounts();
     return {
       initialized: this.#config !== undefined,
       sealed: this.#phase !== 'unsealed',
-      t: this.#config?.secret_threshold ?? 0,
-      n: this.#config?.secret_shares ?? 0,
+      t: counts?.threshold ?? 0,
+      n: counts?.shares ?? 0,
       progress: this.#pending.length,
       nonce: this.#nonce,
     };
@@ -154,6 +182,7 @@ export class SealManager implements BarrierKeys {
       throw new ServerError('ERR_ALREADY_INITIALIZED', 'the server is already initialized');
     }
     validateShareCounts(shares, threshold);
+    if (this.#wrapper !== undefined) return this.#initializeAuto(this.#wrapper, shares, threshold);
     const { rootKey, keyShares } = await createRootKey(shares, threshold);
     const keyring = new Keyring();
     keyring.createKey(BARRIER_KEY);
@@ -169,6 +198,86 @@ export class SealManager implements BarrierKeys {
     rootKey.fill(0);
     this.#config = config;
     return keyShares;
+  }
+
+  /**
+   * Auto-unseal init: a random root key wrapped by the seal (stored with the wrapping key's
+   * version), and a separate recovery key split into `shares` (returned once). The recovery key
+   * is stored under the barrier keyring: it authorises a root token generation, never unseals.
+   */
+  async #initializeAuto(
+    wrapper: RootKeyWrapper,
+    shares: number,
+    threshold: number,
+  ): Promise<Buffer[]> {
+    const rootKey = (await createRootKey(1, 1)).rootKey;
+    const recovery = await createRootKey(shares, threshold);
+    try {
+      const wrapped = await wrapper.wrap(rootKey);
+      const keyring = new Keyring();
+      keyring.createKey(BARRIER_KEY);
+      const config: SealConfig = {
+        type: wrapper.type,
+        secret_shares: 1,
+        secret_threshold: 1,
+        recovery_shares: shares,
+        recovery_threshold: threshold,
+        created_time: new Date().toISOString(),
+      };
+      await this.#store.transaction(async (tx) => {
+        await insertKeyring(tx, rootKey, keyring);
+        await tx.insert(WRAPPED_ROOT_KEY_PATH, Buffer.from(JSON.stringify(wrapped)));
+        await tx.insert(
+          RECOVERY_KEY_PATH,
+          keyring.encrypt(BARRIER_KEY, recovery.rootKey.toString('base64'), {
+            aad: { path: RECOVERY_KEY_PATH },
+          }),
+        );
+        await tx.insert(SEAL_CONFIG_PATH, Buffer.from(JSON.stringify(config)));
+      });
+      this.#config = config;
+      return recovery.keyShares;
+    } finally {
+      rootKey.fill(0);
+      recovery.rootKey.fill(0);
+    }
+  }
+
+  /**
+   * Auto-unseal: unwraps the stored root key with the configured seal, opens the keyring and
+   * runs the unseal hooks. Throws `ERR_SEAL_UNAVAILABLE` when the seal cannot unwrap (the
+   * server stays sealed, nothing is written); does nothing unless sealed.
+   */
+  async autoUnseal(): Promise<SealStatus> {
+    await this.load();
+    const config = this.#config;
+    if (config === undefined)
+      throw new ServerError('ERR_NOT_INITIALIZED', 'the server is not initialized');
+    const wrapper = this.#wrapper;
+    const stored = config.type ?? 'shamir';
+    if (wrapper === undefined || wrapper.type !== stored)
+      throw new ServerError(
+        'ERR_SEAL_UNAVAILABLE',
+        `the storage is sealed with a ${stored} seal but the configuration has ${wrapper === undefined ? 'no seal stanza' : `a ${wrapper.type} seal`} (to change the seal, see "Seal migration" in docs/operations.md)`,
+      );
+    if (this.#phase === 'sealing') await this.#sealing;
+    if (this.#phase === 'unsealing') await this.#unsealing?.catch(() => {});
+    if (this.#phase !== 'sealed') return this.status();
+    const entry = await this.#store.get(WRAPPED_ROOT_KEY_PATH);
+    if (entry === undefined)
+      throw new ServerError('ERR_STORAGE_INTEGRITY', 'the wrapped root key is missing');
+    const wrapped = JSON.parse(Buffer.from(entry.value).toString('utf8')) as WrappedRootKey;
+    // Another caller may have started meanwhile (the read above awaited).
+    if (this.phase() === 'unsealing') await this.#unsealing?.catch(() => {});
+    if (this.phase() !== 'sealed') return this.status();
+    this.#phase = 'unsealing';
+    this.#unsealing = this.#openWith(() => wrapper.unwrap(wrapped));
+    try {
+      await this.#unsealing;
+    } finally {
+      this.#unsealing = undefined;
+    }
+    return this.status();
   }
 
   /**
@@ -189,6 +298,11 @@ export class SealManager implements BarrierKeys {
     if (this.#phase !== 'sealed') return this.status();
     // A rekey on another server may have changed the share counts since this one read them.
     if (this.#pending.length === 0) await this.load();
+    if (this.isRecoverySeal())
+      throw new CustosError(
+        'ERR_INVALID_REQUEST',
+        'this server unseals itself with its auto-unseal seal; recovery keys do not unseal it',
+      );
     if (share.length !== SHARE_LENGTH) {
       throw new CustosError(
         'ERR_INVALID_REQUEST',
@@ -211,7 +325,9 @@ export class SealManager implements BarrierKeys {
     this.#pending = [];
     this.#nonce = '';
     this.#phase = 'unsealing';
-    this.#unsealing = this.#unseal(shares, threshold);
+    this.#unsealing = this.#openWith(() => combineRootKey(shares, threshold)).finally(() => {
+      for (const s of shares) s.fill(0);
+    });
     try {
       await this.#unsealing;
     } finally {
@@ -290,7 +406,21 @@ export class SealManager implements BarrierKeys {
     const config = this.#config;
     if (config === undefined)
       throw new ServerError('ERR_NOT_INITIALIZED', 'the server is not initialized');
+    if ((config.type ?? 'shamir') !== 'shamir')
+      return {
+        shares: config.recovery_shares as number,
+        threshold: config.recovery_threshold as number,
+      };
     return { shares: config.secret_shares, threshold: config.secret_threshold };
+  }
+
+  /** Refuses `operation` under auto-unseal (it needs unseal shares of the root key). */
+  requireShamir(operation: string): void {
+    if (this.isRecoverySeal())
+      throw new CustosError(
+        'ERR_INVALID_REQUEST',
+        `${operation} is not available with an auto-unseal seal (recovery keys do not split the root key)`,
+      );
   }
 
   /**
@@ -304,7 +434,7 @@ export class SealManager implements BarrierKeys {
     let combined: Buffer | undefined;
     try {
       combined = await combineRootKey(shares, threshold).catch(() => undefined);
-      const held = this.#heldRootKey();
+      const held = this.isRecoverySeal() ? await this.#recoveryKey() : this.#heldRootKey();
       if (combined === undefined || !timingSafeEqual(combined, held))
         throw new ServerError(
           'ERR_UNSEAL_FAILED',
@@ -392,6 +522,20 @@ export class SealManager implements BarrierKeys {
     return opened;
   }
 
+  /** The recovery key (auto-unseal), read under the barrier keyring. */
+  async #recoveryKey(): Promise<Buffer> {
+    this.#heldRootKey();
+    const entry = await this.#store.get(RECOVERY_KEY_PATH);
+    if (entry === undefined)
+      throw new ServerError('ERR_STORAGE_INTEGRITY', 'the recovery key is missing');
+    return Buffer.from(
+      this.keyring()
+        .decrypt(entry.value, { aad: { path: RECOVERY_KEY_PATH } })
+        .toString('utf8'),
+      'base64',
+    );
+  }
+
   #heldRootKey(): Buffer {
     if (this.#rootKey === undefined) throw new Sealed('Vault is sealed');
     return this.#rootKey;
@@ -403,10 +547,11 @@ export class SealManager implements BarrierKeys {
     this.#keyringRevision = stored.revision;
   }
 
-  async #unseal(shares: Buffer[], threshold: number): Promise<void> {
+  /** Opens the keys with the root key `source` yields (shares combined, or unwrapped). */
+  async #openWith(source: () => Promise<Buffer>): Promise<void> {
     let rootKey: Buffer | undefined;
     try {
-      rootKey = await combineRootKey(shares, threshold);
+      rootKey = await source();
       const { keyring, revision } = openStoredKeyring(rootKey, await readKeyringEntry(this.#store));
       this.#rootKey = rootKey;
       this.#keyring = keyring;
@@ -417,8 +562,6 @@ export class SealManager implements BarrierKeys {
       await this.#closeKeys();
       rootKey?.fill(0);
       throw err;
-    } finally {
-      for (const s of shares) s.fill(0);
     }
   }
 

@@ -1,0 +1,193 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestStorage, send, storageKinds, type TestStorage } from '../../test/harness.js';
+import { initOverHttp, startSealedServer, unsealOverHttp } from '../../test/seal.js';
+import type { RunningServer } from '../server.js';
+
+/** A port free now, so the seal server can be stopped and started again at the same address. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * Auto-unseal with the transit seal: server B keeps its root key wrapped by a transit key of a
+ * second custos server (the seal server), unseals itself at start and retries while the seal
+ * server is down.
+ */
+describe.each(await storageKinds())('transit auto-unseal on %s', (kind) => {
+  let storage: TestStorage;
+  let sealDir: string;
+  let sealPort: number;
+  let sealServer: RunningServer | undefined;
+  let sealKeys: { keys: string[]; rootToken: string };
+  let node: RunningServer | undefined;
+  const logs: string[] = [];
+  let rootToken: string;
+  let recoveryKeys: string[];
+
+  const startSealServer = async () => {
+    sealServer = await startSealedServer(join(sealDir, 'seal.db'), { port: sealPort });
+    expect((await unsealOverHttp(sealServer, sealKeys.keys)).body.sealed).toBe(false);
+  };
+  const startNode = () =>
+    startSealedServer(storage.location, {
+      seal: {
+        type: 'transit',
+        address: `http://127.0.0.1:${sealPort}`,
+        key_name: 'custos-seal',
+        mount_path: 'transit/',
+        timeout_ms: 1000,
+      },
+      env: { CUSTOS_SEAL_TOKEN: sealKeys.rootToken },
+      logLevel: 'info',
+      logDestination: { write: (line) => void logs.push(line) },
+      autoUnsealBackoff: { initialMs: 20, maxMs: 100 },
+    });
+  const status = async () =>
+    (await send((node as RunningServer).url, 'GET', 'sys/seal-status')).body;
+
+  beforeAll(async () => {
+    storage = await createTestStorage(kind);
+    sealDir = await mkdtemp(join(tmpdir(), 'custos-seal-'));
+    sealPort = await freePort();
+    sealServer = await startSealedServer(join(sealDir, 'seal.db'), { port: sealPort });
+    sealKeys = await initOverHttp(sealServer);
+    expect((await unsealOverHttp(sealServer, sealKeys.keys)).body.sealed).toBe(false);
+    const created = await send(sealServer.url, 'POST', 'transit/keys/custos-seal', {
+      token: sealKeys.rootToken,
+    });
+    expect(created.status).toBe(200);
+    node = await startNode();
+  });
+  afterAll(async () => {
+    await node?.close();
+    await sealServer?.close();
+    await storage.cleanup();
+    await rm(sealDir, { recursive: true, force: true });
+  });
+
+  it('reports the transit seal before init and gives recovery keys at init', async () => {
+    const before = await status();
+    expect(before).toMatchObject({ type: 'transit', recovery_seal: true, initialized: false });
+    const wrongPair = await send((node as RunningServer).url, 'POST', 'sys/init', {
+      body: { secret_shares: 3, secret_threshold: 2 },
+    });
+    expect(wrongPair.status).toBe(400);
+    expect(wrongPair.body.errors[0]).toContain('recovery_shares');
+    const init = await send((node as RunningServer).url, 'POST', 'sys/init', {
+      body: { recovery_shares: 3, recovery_threshold: 2 },
+    });
+    expect(init.status).toBe(200);
+    expect(init.body.keys).toEqual([]);
+    expect(init.body.recovery_keys).toHaveLength(3);
+    recoveryKeys = init.body.recovery_keys;
+    rootToken = init.body.root_token;
+    expect(await status()).toMatchObject({
+      type: 'transit',
+      recovery_seal: true,
+      initialized: true,
+      sealed: false,
+      t: 2,
+      n: 3,
+    });
+    const written = await send((node as RunningServer).url, 'POST', 'secret/data/app', {
+      token: rootToken,
+      body: { data: { value: 'written before restart' } },
+    });
+    expect(written.status).toBe(200);
+  });
+
+  it('refuses recovery keys as unseal keys, and rekey (it needs unseal shares)', async () => {
+    const rekey = await send((node as RunningServer).url, 'POST', 'sys/rekey/init', {
+      token: rootToken,
+      body: { secret_shares: 3, secret_threshold: 2 },
+    });
+    expect(rekey.status).toBe(400);
+    expect(rekey.body.errors[0]).toContain('auto-unseal');
+    expect(recoveryKeys).toHaveLength(3);
+  });
+
+  it('stays sealed while the seal server is down, retries, and unseals once it is back', async () => {
+    await (node as RunningServer).close();
+    await (sealServer as RunningServer).close();
+    sealServer = undefined;
+    logs.length = 0;
+    node = await startNode();
+    await until(async () => logs.some((l) => l.includes('auto-unseal failed')), 'a failed try');
+    expect(await status()).toMatchObject({ type: 'transit', initialized: true, sealed: true });
+    const sealed = await send((node as RunningServer).url, 'GET', 'secret/data/app', {
+      token: rootToken,
+    });
+    expect(sealed.status).toBe(503);
+    const failures = logs.filter((l) => l.includes('auto-unseal failed')).length;
+    await until(
+      async () => logs.filter((l) => l.includes('auto-unseal failed')).length > failures,
+      'a retry',
+    );
+    await startSealServer();
+    await until(async () => (await status()).sealed === false, 'the auto-unseal');
+    const read = await send((node as RunningServer).url, 'GET', 'secret/data/app', {
+      token: rootToken,
+    });
+    expect(read.body.data.data.value).toBe('written before restart');
+  });
+
+  it('never logs the seal token (canary), and a wrong token keeps the server sealed', async () => {
+    const all = logs.join('\n');
+    expect(all).toContain('ERR_SEAL_UNAVAILABLE');
+    expect(all).not.toContain(sealKeys.rootToken);
+    await (node as RunningServer).close();
+    logs.length = 0;
+    const canary = `hvs.${'CANARY'}${Date.now().toString(36)}`;
+    node = await startSealedServer(storage.location, {
+      seal: {
+        type: 'transit',
+        address: `http://127.0.0.1:${sealPort}`,
+        key_name: 'custos-seal',
+        token: canary,
+      },
+      logLevel: 'info',
+      logDestination: { write: (line) => void logs.push(line) },
+      autoUnsealBackoff: { initialMs: 20, maxMs: 100 },
+    });
+    await until(async () => logs.some((l) => l.includes('auto-unseal failed')), 'a failed try');
+    expect((await status()).sealed).toBe(true);
+    expect(logs.join('\n')).not.toContain(canary);
+    const unseal = await send((node as RunningServer).url, 'POST', 'sys/unseal', { body: {} });
+    expect(unseal.status).toBe(503);
+    expect(unseal.text).not.toContain(canary);
+    await (node as RunningServer).close();
+    node = await startNode();
+    await until(async () => (await status()).sealed === false, 'the auto-unseal');
+  });
+
+  it('unseals after a rotation of the transit key (the stored key names its version)', async () => {
+    const rotated = await send(
+      (sealServer as RunningServer).url,
+      'POST',
+      'transit/keys/custos-seal/rotate',
+      {
+        token: sealKeys.rootToken,
+      },
+    );
+    expect(rotated.status).toBe(200);
+    await (node as RunningServer).close();
+    node = await startNode();
+    await until(async () => (await status()).sealed === false, 'the auto-unseal');
+  });
+});
