@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestStorage, send, storageKinds, type TestStorage } from '../../test/harness.js';
 import { initOverHttp, startSealedServer, unsealOverHttp } from '../../test/seal.js';
 import type { RunningServer } from '../server.js';
+import { decodeRootToken } from './root-token-otp.js';
 
 /** A port free now, so the seal server can be stopped and started again at the same address. */
 async function freePort(): Promise<number> {
@@ -112,6 +113,32 @@ describe.each(await storageKinds())('transit auto-unseal on %s', (kind) => {
     expect(written.status).toBe(200);
   });
 
+  it('generates a root token with a threshold of recovery keys (a wrong set is refused)', async () => {
+    const url = (node as RunningServer).url;
+    const started = await send(url, 'POST', 'sys/generate-root/attempt', { body: {} });
+    expect(started.body).toMatchObject({ started: true, required: 2 });
+    const { otp, nonce } = started.body as { otp: string; nonce: string };
+    await send(url, 'POST', 'sys/generate-root/update', { body: { key: recoveryKeys[0], nonce } });
+    const done = await send(url, 'POST', 'sys/generate-root/update', {
+      body: { key: recoveryKeys[2], nonce },
+    });
+    expect(done.body).toMatchObject({ complete: true });
+    const token = decodeRootToken(done.body.encoded_token, otp);
+    const self = await send(url, 'GET', 'auth/token/lookup-self', { token });
+    expect(self.body.data.policies).toEqual(['root']);
+    // Unseal shares of another server do not authorise it.
+    const other = await send(url, 'POST', 'sys/generate-root/attempt', { body: {} });
+    const otherNonce = other.body.nonce as string;
+    await send(url, 'POST', 'sys/generate-root/update', {
+      body: { key: sealKeys.keys[0], nonce: otherNonce },
+    });
+    const refused = await send(url, 'POST', 'sys/generate-root/update', {
+      body: { key: sealKeys.keys[1], nonce: otherNonce },
+    });
+    expect(refused.status).toBe(400);
+    await send(url, 'DELETE', 'sys/generate-root/attempt');
+  });
+
   it('refuses recovery keys as unseal keys, and rekey (it needs unseal shares)', async () => {
     const rekey = await send((node as RunningServer).url, 'POST', 'sys/rekey/init', {
       token: rootToken,
@@ -174,6 +201,98 @@ describe.each(await storageKinds())('transit auto-unseal on %s', (kind) => {
     await (node as RunningServer).close();
     node = await startNode();
     await until(async () => (await status()).sealed === false, 'the auto-unseal');
+  });
+
+  it('migrates a Shamir server to the transit seal: data written before is read after, the unseal keys become recovery keys', async () => {
+    const shamirStorage = await createTestStorage(kind);
+    try {
+      const plain = await startSealedServer(shamirStorage.location);
+      const init = await initOverHttp(plain);
+      await unsealOverHttp(plain, init.keys);
+      const written = await send(plain.url, 'POST', 'secret/data/before', {
+        token: init.rootToken,
+        body: { data: { value: 'from the Shamir days' } },
+      });
+      expect(written.status).toBe(200);
+      await plain.close();
+      const migrating = await startSealedServer(shamirStorage.location, {
+        seal: {
+          type: 'transit',
+          address: `http://127.0.0.1:${sealPort}`,
+          key_name: 'custos-seal',
+        },
+        env: { VAULT_TOKEN: sealKeys.rootToken },
+        autoUnsealBackoff: { initialMs: 20, maxMs: 100 },
+      });
+      try {
+        const pending = (await send(migrating.url, 'GET', 'sys/seal-status')).body;
+        expect(pending).toMatchObject({ type: 'shamir', sealed: true, migration: true });
+        const plainShare = await send(migrating.url, 'POST', 'sys/unseal', {
+          body: { key: init.keys[0] },
+        });
+        expect(plainShare.status).toBe(400);
+        expect(plainShare.body.errors[0]).toContain('"migrate": true');
+        await send(migrating.url, 'POST', 'sys/unseal', {
+          body: { key: init.keys[0], migrate: true },
+        });
+        const done = await send(migrating.url, 'POST', 'sys/unseal', {
+          body: { key: init.keys[2], migrate: true },
+        });
+        expect(done.body).toMatchObject({
+          type: 'transit',
+          recovery_seal: true,
+          sealed: false,
+          migration: false,
+          t: 2,
+          n: 3,
+        });
+      } finally {
+        await migrating.close();
+      }
+      const after = await startSealedServer(shamirStorage.location, {
+        seal: {
+          type: 'transit',
+          address: `http://127.0.0.1:${sealPort}`,
+          key_name: 'custos-seal',
+        },
+        env: { VAULT_TOKEN: sealKeys.rootToken },
+        autoUnsealBackoff: { initialMs: 20, maxMs: 100 },
+      });
+      try {
+        await until(
+          async () => (await send(after.url, 'GET', 'sys/seal-status')).body.sealed === false,
+          'the auto-unseal after migration',
+        );
+        const read = await send(after.url, 'GET', 'secret/data/before', { token: init.rootToken });
+        expect(read.body.data.data.value).toBe('from the Shamir days');
+        // The old unseal keys are the recovery keys now: they authorise a root generation.
+        const started = await send(after.url, 'POST', 'sys/generate-root/attempt', { body: {} });
+        const { nonce } = started.body as { nonce: string };
+        await send(after.url, 'POST', 'sys/generate-root/update', {
+          body: { key: init.keys[1], nonce },
+        });
+        const generated = await send(after.url, 'POST', 'sys/generate-root/update', {
+          body: { key: init.keys[2], nonce },
+        });
+        expect(generated.body).toMatchObject({ complete: true });
+      } finally {
+        await after.close();
+      }
+      // Without the seal stanza the migrated storage stays sealed, with a clear error.
+      const withoutSeal = await startSealedServer(shamirStorage.location);
+      try {
+        const refused = await send(withoutSeal.url, 'POST', 'sys/unseal', {
+          body: { key: init.keys[0] },
+        });
+        expect(refused.status).toBe(503);
+        expect(refused.text).toContain('no seal stanza');
+        expect((await send(withoutSeal.url, 'GET', 'sys/seal-status')).body.sealed).toBe(true);
+      } finally {
+        await withoutSeal.close();
+      }
+    } finally {
+      await shamirStorage.cleanup();
+    }
   });
 
   it('unseals after a rotation of the transit key (the stored key names its version)', async () => {

@@ -258,7 +258,9 @@ export class SealManager implements BarrierKeys {
     if (wrapper === undefined || wrapper.type !== stored)
       throw new ServerError(
         'ERR_SEAL_UNAVAILABLE',
-        `the storage is sealed with a ${stored} seal but the configuration has ${wrapper === undefined ? 'no seal stanza' : `a ${wrapper.type} seal`} (to change the seal, see "Seal migration" in docs/operations.md)`,
+        wrapper !== undefined && stored === 'shamir'
+          ? `the storage is sealed with unseal keys but the configuration has a ${wrapper.type} seal: unseal with "migrate": true to migrate (docs/operations.md, "Seal migration")`
+          : `the storage is sealed with a ${stored} seal but the configuration has ${wrapper === undefined ? 'no seal stanza' : `a ${wrapper.type} seal`} (docs/operations.md, "Seal migration")`,
       );
     if (this.#phase === 'sealing') await this.#sealing;
     if (this.#phase === 'unsealing') await this.#unsealing?.catch(() => {});
@@ -287,7 +289,7 @@ export class SealManager implements BarrierKeys {
    * combination). A share that arrives while a seal is finishing waits for it, then counts;
    * while unsealing or unsealed a share is not taken: the status is returned.
    */
-  async submitShare(share: Buffer): Promise<SealStatus> {
+  async submitShare(share: Buffer, options: { migrate?: boolean } = {}): Promise<SealStatus> {
     if (this.#config === undefined) await this.load();
     const config = this.#config;
     if (config === undefined) {
@@ -302,6 +304,11 @@ export class SealManager implements BarrierKeys {
       throw new CustosError(
         'ERR_INVALID_REQUEST',
         'this server unseals itself with its auto-unseal seal; recovery keys do not unseal it',
+      );
+    if (this.migrationPending() && !options.migrate)
+      throw new CustosError(
+        'ERR_INVALID_REQUEST',
+        'the configuration names an auto-unseal seal but the storage is sealed with unseal keys: unseal with "migrate": true to migrate (docs/operations.md)',
       );
     if (share.length !== SHARE_LENGTH) {
       throw new CustosError(
@@ -325,7 +332,11 @@ export class SealManager implements BarrierKeys {
     this.#pending = [];
     this.#nonce = '';
     this.#phase = 'unsealing';
-    this.#unsealing = this.#openWith(() => combineRootKey(shares, threshold)).finally(() => {
+    const wrapper = options.migrate ? this.#wrapper : undefined;
+    this.#unsealing = this.#openWith(
+      () => combineRootKey(shares, threshold),
+      wrapper === undefined ? undefined : (rootKey) => this.#migrateToAuto(wrapper, rootKey),
+    ).finally(() => {
       for (const s of shares) s.fill(0);
     });
     try {
@@ -547,8 +558,60 @@ export class SealManager implements BarrierKeys {
     this.#keyringRevision = stored.revision;
   }
 
-  /** Opens the keys with the root key `source` yields (shares combined, or unwrapped). */
-  async #openWith(source: () => Promise<Buffer>): Promise<void> {
+  /**
+   * Whether the configuration names an auto-unseal seal while the storage is still sealed with
+   * unseal keys: `sys/unseal` with `migrate: true` migrates (seal-status `migration: true`).
+   */
+  migrationPending(): boolean {
+    return (
+      this.#wrapper !== undefined &&
+      this.#config !== undefined &&
+      (this.#config.type ?? 'shamir') === 'shamir'
+    );
+  }
+
+  /**
+   * Shamir → auto-unseal, with the root key just combined (before the unseal hooks): the root key
+   * is wrapped by the seal and stored, the unseal keys become recovery keys (the root key is
+   * stored as the recovery key under the barrier keyring, the counts as recovery counts), in one
+   * transaction. The old `core/keyring` is untouched: data is not re-encrypted.
+   */
+  async #migrateToAuto(wrapper: RootKeyWrapper, rootKey: Buffer): Promise<void> {
+    const wrapped = await wrapper.wrap(rootKey);
+    const old = this.#config as SealConfig;
+    const config: SealConfig = {
+      ...old,
+      type: wrapper.type,
+      secret_shares: 1,
+      secret_threshold: 1,
+      recovery_shares: old.secret_shares,
+      recovery_threshold: old.secret_threshold,
+    };
+    const keyring = this.keyring();
+    await this.#store.transaction(async (tx) => {
+      const current = await tx.get(SEAL_CONFIG_PATH);
+      if (current === undefined || JSON.parse(Buffer.from(current.value).toString('utf8')).type)
+        throw new CustosError('ERR_INVALID_REQUEST', 'the seal was migrated meanwhile');
+      await tx.put(WRAPPED_ROOT_KEY_PATH, Buffer.from(JSON.stringify(wrapped)));
+      await tx.put(
+        RECOVERY_KEY_PATH,
+        keyring.encrypt(BARRIER_KEY, rootKey.toString('base64'), {
+          aad: { path: RECOVERY_KEY_PATH },
+        }),
+      );
+      await tx.put(SEAL_CONFIG_PATH, Buffer.from(JSON.stringify(config)));
+    });
+    this.#config = config;
+  }
+
+  /**
+   * Opens the keys with the root key `source` yields (shares combined, or unwrapped); `migrate`
+   * runs with the keys open, before the unseal hooks (a failure seals again).
+   */
+  async #openWith(
+    source: () => Promise<Buffer>,
+    migrate?: (rootKey: Buffer) => Promise<void>,
+  ): Promise<void> {
     let rootKey: Buffer | undefined;
     try {
       rootKey = await source();
@@ -556,6 +619,7 @@ export class SealManager implements BarrierKeys {
       this.#rootKey = rootKey;
       this.#keyring = keyring;
       this.#keyringRevision = revision;
+      await migrate?.(rootKey);
       for (const hook of this.#unsealHooks) await hook();
       this.#phase = 'unsealed';
     } catch (err) {

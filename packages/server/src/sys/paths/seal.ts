@@ -37,7 +37,7 @@ export function sealStatus({ seal, version, storageKind }: SealPathDeps) {
     nonce: status.nonce,
     version,
     build_date: '',
-    migration: false,
+    migration: seal.migrationPending(),
     recovery_seal: seal.isRecoverySeal(),
     storage_type: storageKind,
   };
@@ -166,7 +166,7 @@ export function sealPaths(deps: SealPathDeps): RouteGroup {
           }
           // Auto-unseal: a sealed server (after sys/seal) asks its seal again; no key is taken.
           if (seal.isRecoverySeal()) await seal.autoUnseal();
-          else await seal.submitShare(shareOf(body.key));
+          else await seal.submitShare(shareOf(body.key), { migrate: body.migrate === true });
           return reply.send(sealStatus(deps));
         },
       }),
