@@ -183,7 +183,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     throw new ServerError('ERR_INVALID_CONFIG', 'dev mode takes no seal stanza');
   const storage = await openStorage(options.storage ?? ':memory:');
   const store = createEntryStore(storage.db);
-  const seal = new SealManager(store, wrapper);
+  const migrateAway = options.seal?.disabled === true;
+  const seal = new SealManager(store, wrapper, { migrateAway });
   await seal.load();
   const barrier = createBarrier(store, seal);
   const logger = pino(
@@ -303,7 +304,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   // Auto-unseal: sealed (serving seal-status) until the seal unwraps the root key; retried with
   // backoff while the seal is out of reach, never a crash.
   const autoUnseal =
-    wrapper === undefined
+    wrapper === undefined || migrateAway
       ? undefined
       : startAutoUnseal(
           seal,

@@ -203,7 +203,7 @@ describe.each(await storageKinds())('transit auto-unseal on %s', (kind) => {
     await until(async () => (await status()).sealed === false, 'the auto-unseal');
   });
 
-  it('migrates a Shamir server to the transit seal: data written before is read after, the unseal keys become recovery keys', async () => {
+  it('migrates Shamir -> transit -> Shamir: data written before is read after, unseal keys become recovery keys and back', async () => {
     const shamirStorage = await createTestStorage(kind);
     try {
       const plain = await startSealedServer(shamirStorage.location);
@@ -289,6 +289,57 @@ describe.each(await storageKinds())('transit auto-unseal on %s', (kind) => {
         expect((await send(withoutSeal.url, 'GET', 'sys/seal-status')).body.sealed).toBe(true);
       } finally {
         await withoutSeal.close();
+      }
+      // And back: the stanza `disabled`, the recovery keys with `migrate` become unseal keys.
+      const back = await startSealedServer(shamirStorage.location, {
+        seal: {
+          type: 'transit',
+          address: `http://127.0.0.1:${sealPort}`,
+          key_name: 'custos-seal',
+          disabled: true,
+        },
+        env: { VAULT_TOKEN: sealKeys.rootToken },
+      });
+      try {
+        expect((await send(back.url, 'GET', 'sys/seal-status')).body).toMatchObject({
+          type: 'transit',
+          sealed: true,
+          migration: true,
+        });
+        const noMigrate = await send(back.url, 'POST', 'sys/unseal', {
+          body: { key: init.keys[0] },
+        });
+        expect(noMigrate.status).toBe(400);
+        // A wrong set (the seal server's keys) is refused, nothing is written.
+        await send(back.url, 'POST', 'sys/unseal', {
+          body: { key: sealKeys.keys[0], migrate: true },
+        });
+        const wrong = await send(back.url, 'POST', 'sys/unseal', {
+          body: { key: sealKeys.keys[1], migrate: true },
+        });
+        expect(wrong.status).toBe(400);
+        expect((await send(back.url, 'GET', 'sys/seal-status')).body).toMatchObject({
+          type: 'transit',
+          sealed: true,
+          migration: true,
+        });
+        await send(back.url, 'POST', 'sys/unseal', { body: { key: init.keys[1], migrate: true } });
+        const done = await send(back.url, 'POST', 'sys/unseal', {
+          body: { key: init.keys[2], migrate: true },
+        });
+        expect(done.body).toMatchObject({ type: 'shamir', sealed: false, recovery_seal: false });
+      } finally {
+        await back.close();
+      }
+      const shamirAgain = await startSealedServer(shamirStorage.location);
+      try {
+        expect((await unsealOverHttp(shamirAgain, init.keys)).body.sealed).toBe(false);
+        const read = await send(shamirAgain.url, 'GET', 'secret/data/before', {
+          token: init.rootToken,
+        });
+        expect(read.body.data.data.value).toBe('from the Shamir days');
+      } finally {
+        await shamirAgain.close();
       }
     } finally {
       await shamirStorage.cleanup();

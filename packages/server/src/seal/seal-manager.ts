@@ -84,11 +84,21 @@ export class SealManager implements BarrierKeys {
   readonly #beforeSealHooks: (() => Promise<void>)[] = [];
   readonly #sealHooks: (() => void)[] = [];
   readonly #wrapper: RootKeyWrapper | undefined;
+  /** The seal stanza says `disabled`: migrate from it back to Shamir unseal keys. */
+  readonly #migrateAway: boolean;
 
-  /** `wrapper`: the auto-unseal seal of the configuration (none: Shamir unseal keys). */
-  constructor(store: EntryStore, wrapper?: RootKeyWrapper) {
+  /**
+   * `wrapper`: the auto-unseal seal of the configuration (none: Shamir unseal keys);
+   * `migrateAway`: the stanza is `disabled` (Vault's name): migrate back to Shamir.
+   */
+  constructor(
+    store: EntryStore,
+    wrapper?: RootKeyWrapper,
+    options: { migrateAway?: boolean } = {},
+  ) {
     this.#store = store;
     this.#wrapper = wrapper;
+    this.#migrateAway = options.migrateAway === true;
   }
 
   /** The seal type in force: the stored one once initialised, else the configured one. */
@@ -255,6 +265,11 @@ export class SealManager implements BarrierKeys {
       throw new ServerError('ERR_NOT_INITIALIZED', 'the server is not initialized');
     const wrapper = this.#wrapper;
     const stored = config.type ?? 'shamir';
+    if (this.#migrateAway && wrapper !== undefined && wrapper.type === stored)
+      throw new ServerError(
+        'ERR_SEAL_UNAVAILABLE',
+        `the ${stored} seal is disabled for a migration: give the recovery keys to sys/unseal with "migrate": true (docs/operations.md, "Seal migration")`,
+      );
     if (wrapper === undefined || wrapper.type !== stored)
       throw new ServerError(
         'ERR_SEAL_UNAVAILABLE',
@@ -300,15 +315,18 @@ export class SealManager implements BarrierKeys {
     if (this.#phase !== 'sealed') return this.status();
     // A rekey on another server may have changed the share counts since this one read them.
     if (this.#pending.length === 0) await this.load();
-    if (this.isRecoverySeal())
+    const pending = this.migrationPending();
+    if (this.isRecoverySeal() && !pending)
       throw new CustosError(
         'ERR_INVALID_REQUEST',
         'this server unseals itself with its auto-unseal seal; recovery keys do not unseal it',
       );
-    if (this.migrationPending() && !options.migrate)
+    if (pending && !options.migrate)
       throw new CustosError(
         'ERR_INVALID_REQUEST',
-        'the configuration names an auto-unseal seal but the storage is sealed with unseal keys: unseal with "migrate": true to migrate (docs/operations.md)',
+        this.isRecoverySeal()
+          ? 'the seal stanza is disabled: give the recovery keys with "migrate": true to migrate to unseal keys (docs/operations.md)'
+          : 'the configuration names an auto-unseal seal but the storage is sealed with unseal keys: unseal with "migrate": true to migrate (docs/operations.md)',
       );
     if (share.length !== SHARE_LENGTH) {
       throw new CustosError(
@@ -325,17 +343,21 @@ export class SealManager implements BarrierKeys {
     }
     if (this.#pending.length === 0) this.#nonce = randomUUID();
     this.#pending.push(Buffer.from(share));
-    const threshold = this.#config?.secret_threshold ?? config.secret_threshold;
+    const threshold = this.shareCounts().threshold;
     if (this.#pending.length < threshold) return this.status();
 
     const shares = this.#pending;
     this.#pending = [];
     this.#nonce = '';
     this.#phase = 'unsealing';
-    const wrapper = options.migrate ? this.#wrapper : undefined;
-    this.#unsealing = this.#openWith(
-      () => combineRootKey(shares, threshold),
-      wrapper === undefined ? undefined : (rootKey) => this.#migrateToAuto(wrapper, rootKey),
+    const wrapper = pending ? this.#wrapper : undefined;
+    this.#unsealing = (
+      wrapper !== undefined && this.isRecoverySeal()
+        ? this.#migrateToShamir(wrapper, shares, threshold)
+        : this.#openWith(
+            () => combineRootKey(shares, threshold),
+            wrapper === undefined ? undefined : (rootKey) => this.#migrateToAuto(wrapper, rootKey),
+          )
     ).finally(() => {
       for (const s of shares) s.fill(0);
     });
@@ -563,11 +585,61 @@ export class SealManager implements BarrierKeys {
    * unseal keys: `sys/unseal` with `migrate: true` migrates (seal-status `migration: true`).
    */
   migrationPending(): boolean {
-    return (
-      this.#wrapper !== undefined &&
-      this.#config !== undefined &&
-      (this.#config.type ?? 'shamir') === 'shamir'
-    );
+    if (this.#wrapper === undefined || this.#config === undefined) return false;
+    const stored = this.#config.type ?? 'shamir';
+    return this.#migrateAway ? stored === this.#wrapper.type : stored === 'shamir';
+  }
+
+  /**
+   * Auto-unseal → Shamir (the stanza `disabled`): the root key is unwrapped by the seal, the
+   * recovery shares must reproduce the stored recovery key, and the recovery key becomes the
+   * root key: `core/keyring` is re-encrypted under it, the wrapped root key and recovery key
+   * entries are deleted and the recovery counts become the unseal counts, in one transaction.
+   * The recovery keys are the unseal keys from then on.
+   */
+  #migrateToShamir(wrapper: RootKeyWrapper, shares: Buffer[], threshold: number): Promise<void> {
+    let candidate: Buffer | undefined;
+    return this.#openWith(
+      async () => {
+        candidate = await combineRootKey(shares, threshold);
+        const entry = await this.#store.get(WRAPPED_ROOT_KEY_PATH);
+        if (entry === undefined)
+          throw new ServerError('ERR_STORAGE_INTEGRITY', 'the wrapped root key is missing');
+        return wrapper.unwrap(JSON.parse(Buffer.from(entry.value).toString('utf8')));
+      },
+      async () => {
+        const recovery = await this.#recoveryKey();
+        const newRoot = candidate as Buffer;
+        try {
+          if (!timingSafeEqual(recovery, newRoot))
+            throw new ServerError(
+              'ERR_UNSEAL_FAILED',
+              'the recovery keys given do not reproduce the recovery key; progress was reset',
+            );
+        } finally {
+          recovery.fill(0);
+        }
+        const old = this.#config as SealConfig;
+        const config: SealConfig = {
+          secret_shares: old.recovery_shares as number,
+          secret_threshold: old.recovery_threshold as number,
+          created_time: old.created_time,
+        };
+        const keyring = this.keyring();
+        const revision = await this.#store.transaction(async (tx) => {
+          const entry = await readKeyringEntry(tx);
+          const next = await replaceKeyring(tx, newRoot, keyring, entry.revision);
+          await tx.delete(WRAPPED_ROOT_KEY_PATH);
+          await tx.delete(RECOVERY_KEY_PATH);
+          await tx.put(SEAL_CONFIG_PATH, Buffer.from(JSON.stringify(config)));
+          return next;
+        });
+        this.#config = config;
+        this.#rootKey?.fill(0);
+        this.#rootKey = Buffer.from(newRoot);
+        this.#adopt({ keyring, revision });
+      },
+    ).finally(() => candidate?.fill(0));
   }
 
   /**

@@ -16,6 +16,7 @@ const TRANSIT_FIELDS = [
   'key_name',
   'timeout_ms',
   'allow_insecure_http',
+  'disabled',
 ];
 
 const fail = (message: string): never => {
@@ -55,6 +56,8 @@ export function parseSealStanza(raw: unknown): SealStanza {
     (!Number.isInteger(s.timeout_ms) || (s.timeout_ms as number) <= 0)
   )
     fail('seal.timeout_ms must be a positive integer');
+  if (s.disabled !== undefined && typeof s.disabled !== 'boolean')
+    fail('seal.disabled must be true or false');
   if (s.allow_insecure_http !== undefined && typeof s.allow_insecure_http !== 'boolean')
     fail('seal.allow_insecure_http must be true or false');
   return s as unknown as SealStanza;

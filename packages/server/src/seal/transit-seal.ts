@@ -16,6 +16,8 @@ export interface TransitSealConfig {
   readonly timeout_ms?: number;
   /** Plain http to a host other than loopback (a trusted network only). */
   readonly allow_insecure_http?: boolean;
+  /** Vault's name: migrate from this seal back to Shamir unseal keys (docs/operations.md). */
+  readonly disabled?: boolean;
 }
 
 /** Bound to every wrap: a root key wrapped for something else does not unwrap as one. */

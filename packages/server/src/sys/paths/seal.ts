@@ -165,7 +165,7 @@ export function sealPaths(deps: SealPathDeps): RouteGroup {
             return reply.send(sealStatus(deps));
           }
           // Auto-unseal: a sealed server (after sys/seal) asks its seal again; no key is taken.
-          if (seal.isRecoverySeal()) await seal.autoUnseal();
+          if (seal.isRecoverySeal() && !seal.migrationPending()) await seal.autoUnseal();
           else await seal.submitShare(shareOf(body.key), { migrate: body.migrate === true });
           return reply.send(sealStatus(deps));
         },
