@@ -46,7 +46,9 @@ export function parseSealStanza(raw: unknown): SealStanza {
     fail('seal.token must be a non-empty string (or leave it out and set CUSTOS_SEAL_TOKEN)');
   if (
     s.mount_path !== undefined &&
-    (typeof s.mount_path !== 'string' || !/^\/?[\w.-]+(\/[\w.-]+)*\/?$/.test(s.mount_path))
+    (typeof s.mount_path !== 'string' ||
+      !/^\/?[\w.-]+(\/[\w.-]+)*\/?$/.test(s.mount_path) ||
+      s.mount_path.split('/').some((part) => part === '.' || part === '..'))
   )
     fail('seal.mount_path must be a mount path such as "transit/"');
   if (typeof s.key_name !== 'string' || !/^[\w.-]+$/.test(s.key_name))
