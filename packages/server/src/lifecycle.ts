@@ -24,14 +24,21 @@ export async function initialize(
   options: { rootTokenId?: string; stayUnsealed?: boolean } = {},
 ): Promise<InitOutput> {
   const keyShares = await ctx.seal.initialize(shares, threshold);
-  for (const share of keyShares.slice(0, threshold)) await ctx.seal.submitShare(Buffer.from(share));
+  if (ctx.seal.isRecoverySeal()) {
+    // Auto-unseal: the keys are recovery keys; the seal unwraps the root key (and the server
+    // stays unsealed, as Vault does).
+    await ctx.seal.autoUnseal();
+  } else {
+    for (const share of keyShares.slice(0, threshold))
+      await ctx.seal.submitShare(Buffer.from(share));
+  }
   const { token } = await ctx.tokens.create({
     policies: ['root'],
     displayName: 'root',
     path: 'auth/token/root',
     ...(options.rootTokenId === undefined ? {} : { id: options.rootTokenId }),
   });
-  if (!options.stayUnsealed) await sealServer(ctx);
+  if (!options.stayUnsealed && !ctx.seal.isRecoverySeal()) await sealServer(ctx);
   return { keyShares, rootToken: token };
 }
 

@@ -25,10 +25,12 @@ import { createRotationStore } from './rotation/rotation-store.js';
 import type { RotatorRegistry } from './rotation/rotator.js';
 import { rewrapProgressStore } from './rotation/rotators/rewrap-job.js';
 import { transitKeyRotator } from './rotation/rotators/transit-key.js';
+import { startAutoUnseal } from './seal/auto-unseal.js';
 import { createDevKeyFile, readDevKeyFile } from './seal/dev-unseal-key.js';
 import { GenerateRoot } from './seal/generate-root.js';
 import { Rekey } from './seal/rekey.js';
 import { SealManager } from './seal/seal-manager.js';
+import { createRootKeyWrapper, type SealStanza } from './seal/seal-stanza.js';
 import { openStorage } from './storage/database.js';
 import { createEntryStore } from './storage/entry-store.js';
 import { APPROLE, KV } from './storage/layout.js';
@@ -88,6 +90,16 @@ export interface StartOptions {
   readonly rotationDatabases?: Readonly<Record<string, AnyKysely>>;
   /** How often the rotation scheduler ticks while unsealed (default 60 000 ms; 0: never). */
   readonly rotationSchedulerIntervalMs?: number;
+  /**
+   * Auto-unseal (`seal` stanza, Vault's names): the root key is wrapped by this seal, the server
+   * unseals itself at start (retrying with backoff while the seal is out of reach) and init
+   * gives recovery keys (docs/operations.md, "Auto-unseal").
+   */
+  readonly seal?: SealStanza;
+  /** The environment the seal token is read from (`CUSTOS_SEAL_TOKEN`, `VAULT_TOKEN`). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Backoff of the auto-unseal retries (default 1 s doubling to 60 s). */
+  readonly autoUnsealBackoff?: { readonly initialMs?: number; readonly maxMs?: number };
 }
 
 /** Where the Secrets Manager API is served and what its ARNs name. */
@@ -173,9 +185,14 @@ function sinksOf(configs: readonly AuditSinkConfig[]): AuditSink[] {
  */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const secretsManager = secretsManagerOf(options.aws); // checked before anything is opened
+  const wrapper =
+    options.seal === undefined ? undefined : createRootKeyWrapper(options.seal, options.env);
+  if (wrapper !== undefined && options.dev !== undefined)
+    throw new ServerError('ERR_INVALID_CONFIG', 'dev mode takes no seal stanza');
   const storage = await openStorage(options.storage ?? ':memory:');
   const store = createEntryStore(storage.db);
-  const seal = new SealManager(store);
+  const migrateAway = options.seal?.disabled === true;
+  const seal = new SealManager(store, wrapper, { migrateAway });
   await seal.load();
   const barrier = createBarrier(store, seal);
   const logger = pino(
@@ -303,6 +320,23 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await storage.close();
     throw err;
   }
+  // Auto-unseal: sealed (serving seal-status) until the seal unwraps the root key; retried with
+  // backoff while the seal is out of reach, never a crash.
+  const autoUnseal =
+    wrapper === undefined || migrateAway
+      ? undefined
+      : startAutoUnseal(
+          seal,
+          {
+            unsealed: () => logger.info(`unsealed by the ${wrapper.description}`),
+            failed: (error, retryInMs) =>
+              logger.warn(
+                { code: (error as { code?: string }).code },
+                `auto-unseal failed, server stays sealed, retry in ${retryInMs} ms: ${error.message}`,
+              ),
+          },
+          options.autoUnsealBackoff,
+        );
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const host = options.host ?? '127.0.0.1';
@@ -314,6 +348,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     ...(rootToken === undefined ? {} : { rootToken }),
     ...(unsealKey === undefined ? {} : { unsealKey }),
     async close() {
+      await autoUnseal?.stop();
       await app.close();
       await sealServer(context);
       await storage.close();

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ServerError } from '../errors.js';
 import { cidrList } from '../http/client-address.js';
+import { parseSealStanza, type SealStanza } from '../seal/seal-stanza.js';
 import type { AwsOptions } from '../server.js';
 
 /** An audit sink in the configuration file. */
@@ -43,6 +44,8 @@ export interface ServerConfig {
    * `token_bound_cidrs` and `secret_id_bound_cidrs`); default none: the peer is the client.
    */
   readonly trustedProxies: readonly string[];
+  /** Auto-unseal (Vault's `seal` stanza): `{"type": "transit", "address", "token", "mount_path", "key_name"}`. */
+  readonly seal?: SealStanza;
 }
 
 const fail = (message: string): never => {
@@ -73,6 +76,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     'logLevel',
     'aws',
     'trustedProxies',
+    'seal',
   ];
   for (const key of Object.keys(c))
     if (!known.includes(key)) fail(`unknown field "${key}" (known: ${known.join(', ')})`);
@@ -119,8 +123,10 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
   } catch (err) {
     fail((err as Error).message);
   }
+  const seal = c.seal === undefined ? undefined : parseSealStanza(c.seal);
   return {
     ...(aws === undefined ? {} : { aws }),
+    ...(seal === undefined ? {} : { seal }),
     listen: listen as string,
     storage,
     ...(tls ? { tls } : {}),

@@ -23,6 +23,8 @@ const STATUS: Partial<Record<AnyErrorCode, number>> = {
   ERR_STORAGE_INTEGRITY: 500,
   ERR_KEY_NOT_FOUND: 400,
   ERR_ROTATION_IN_PROGRESS: 409,
+  // The transit server or HSM of the auto-unseal seal is out of reach: the server stays sealed.
+  ERR_SEAL_UNAVAILABLE: 503,
 };
 
 /** Vault's wording for errors that clients match on. */

@@ -118,6 +118,7 @@ export class Rekey {
     threshold: number;
     requireVerification: boolean;
   }): Promise<RekeyStatus> {
+    this.#seal.requireShamir('rekey');
     validateShareCounts(options.shares, options.threshold);
     const quorum = new ShareQuorum(this.#seal.shareCounts().threshold, 'rekey');
     const attempt: RekeyAttempt = {

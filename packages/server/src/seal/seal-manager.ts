@@ -6,6 +6,7 @@ import { isServerError, Sealed, ServerError } from '../errors.js';
 import type { EntryStore, EntryWriter, StoredEntry } from '../storage/entry-store.js';
 import { CORE } from '../storage/layout.js';
 import { combineRootKey, createRootKey, SHARE_LENGTH } from './root-key.js';
+import type { RootKeyWrapper, SealType, WrappedRootKey } from './root-key-wrapper.js';
 import {
   insertKeyring,
   openStoredKeyring,
@@ -17,10 +18,19 @@ import {
 const SEAL_CONFIG_PATH = CORE.prefix + CORE.sealConfig;
 /** The root key after a rekey, under the barrier keyring (see `NOTES.md`). */
 const ROOT_KEY_PATH = CORE.prefix + CORE.rootKey;
+/** Auto-unseal: the root key wrapped by the seal (stored in the clear: it is wrapped). */
+const WRAPPED_ROOT_KEY_PATH = CORE.prefix + CORE.wrappedRootKey;
+/** Auto-unseal: the recovery key, under the barrier keyring (it authorises, never unseals). */
+const RECOVERY_KEY_PATH = CORE.prefix + CORE.recoveryKey;
 
 interface SealConfig {
+  /** Absent in storage written before auto-unseal: `shamir`. */
+  type?: SealType;
   secret_shares: number;
   secret_threshold: number;
+  /** Auto-unseal only: the recovery share counts. */
+  recovery_shares?: number;
+  recovery_threshold?: number;
   created_time: string;
 }
 
@@ -73,9 +83,36 @@ export class SealManager implements BarrierKeys {
   readonly #unsealHooks: (() => Promise<void>)[] = [];
   readonly #beforeSealHooks: (() => Promise<void>)[] = [];
   readonly #sealHooks: (() => void)[] = [];
+  readonly #wrapper: RootKeyWrapper | undefined;
+  /** The seal stanza says `disabled`: migrate from it back to Shamir unseal keys. */
+  readonly #migrateAway: boolean;
 
-  constructor(store: EntryStore) {
+  /**
+   * `wrapper`: the auto-unseal seal of the configuration (none: Shamir unseal keys);
+   * `migrateAway`: the stanza is `disabled` (Vault's name): migrate back to Shamir.
+   */
+  constructor(
+    store: EntryStore,
+    wrapper?: RootKeyWrapper,
+    options: { migrateAway?: boolean } = {},
+  ) {
     this.#store = store;
+    this.#wrapper = wrapper;
+    this.#migrateAway = options.migrateAway === true;
+  }
+
+  /** The seal type in force: the stored one once initialised, else the configured one. */
+  sealType(): SealType {
+    return (
+      this.#config?.type ??
+      (this.#config === undefined ? this.#wrapper?.type : undefined) ??
+      'shamir'
+    );
+  }
+
+  /** Whether shares are recovery shares (auto-unseal) rather than unseal shares. */
+  isRecoverySeal(): boolean {
+    return this.sealType() !== 'shamir';
   }
 
   /** Reads whether the storage has been initialised. Call once at start. */
@@ -112,11 +149,12 @@ export class SealManager implements BarrierKeys {
   }
 
   status(): SealStatus {
+    const counts = this.#config === undefined ? undefined : this.shareCounts();
     return {
       initialized: this.#config !== undefined,
       sealed: this.#phase !== 'unsealed',
-      t: this.#config?.secret_threshold ?? 0,
-      n: this.#config?.secret_shares ?? 0,
+      t: counts?.threshold ?? 0,
+      n: counts?.shares ?? 0,
       progress: this.#pending.length,
       nonce: this.#nonce,
     };
@@ -154,6 +192,7 @@ export class SealManager implements BarrierKeys {
       throw new ServerError('ERR_ALREADY_INITIALIZED', 'the server is already initialized');
     }
     validateShareCounts(shares, threshold);
+    if (this.#wrapper !== undefined) return this.#initializeAuto(this.#wrapper, shares, threshold);
     const { rootKey, keyShares } = await createRootKey(shares, threshold);
     const keyring = new Keyring();
     keyring.createKey(BARRIER_KEY);
@@ -172,13 +211,100 @@ export class SealManager implements BarrierKeys {
   }
 
   /**
+   * Auto-unseal init: a random root key wrapped by the seal (stored with the wrapping key's
+   * version), and a separate recovery key split into `shares` (returned once). The recovery key
+   * is stored under the barrier keyring: it authorises a root token generation, never unseals.
+   */
+  async #initializeAuto(
+    wrapper: RootKeyWrapper,
+    shares: number,
+    threshold: number,
+  ): Promise<Buffer[]> {
+    const rootKey = (await createRootKey(1, 1)).rootKey;
+    const recovery = await createRootKey(shares, threshold);
+    try {
+      const wrapped = await wrapper.wrap(rootKey);
+      const keyring = new Keyring();
+      keyring.createKey(BARRIER_KEY);
+      const config: SealConfig = {
+        type: wrapper.type,
+        secret_shares: 1,
+        secret_threshold: 1,
+        recovery_shares: shares,
+        recovery_threshold: threshold,
+        created_time: new Date().toISOString(),
+      };
+      await this.#store.transaction(async (tx) => {
+        await insertKeyring(tx, rootKey, keyring);
+        await tx.insert(WRAPPED_ROOT_KEY_PATH, Buffer.from(JSON.stringify(wrapped)));
+        await tx.insert(
+          RECOVERY_KEY_PATH,
+          keyring.encrypt(BARRIER_KEY, recovery.rootKey.toString('base64'), {
+            aad: { path: RECOVERY_KEY_PATH },
+          }),
+        );
+        await tx.insert(SEAL_CONFIG_PATH, Buffer.from(JSON.stringify(config)));
+      });
+      this.#config = config;
+      return recovery.keyShares;
+    } finally {
+      rootKey.fill(0);
+      recovery.rootKey.fill(0);
+    }
+  }
+
+  /**
+   * Auto-unseal: unwraps the stored root key with the configured seal, opens the keyring and
+   * runs the unseal hooks. Throws `ERR_SEAL_UNAVAILABLE` when the seal cannot unwrap (the
+   * server stays sealed, nothing is written); does nothing unless sealed.
+   */
+  async autoUnseal(): Promise<SealStatus> {
+    await this.load();
+    const config = this.#config;
+    if (config === undefined)
+      throw new ServerError('ERR_NOT_INITIALIZED', 'the server is not initialized');
+    const wrapper = this.#wrapper;
+    const stored = config.type ?? 'shamir';
+    if (this.#migrateAway && wrapper !== undefined && wrapper.type === stored)
+      throw new ServerError(
+        'ERR_SEAL_UNAVAILABLE',
+        `the ${stored} seal is disabled for a migration: give the recovery keys to sys/unseal with "migrate": true (docs/operations.md, "Seal migration")`,
+      );
+    if (wrapper === undefined || wrapper.type !== stored)
+      throw new ServerError(
+        'ERR_SEAL_UNAVAILABLE',
+        wrapper !== undefined && stored === 'shamir'
+          ? `the storage is sealed with unseal keys but the configuration has a ${wrapper.type} seal: unseal with "migrate": true to migrate (docs/operations.md, "Seal migration")`
+          : `the storage is sealed with a ${stored} seal but the configuration has ${wrapper === undefined ? 'no seal stanza' : `a ${wrapper.type} seal`} (docs/operations.md, "Seal migration")`,
+      );
+    if (this.#phase === 'sealing') await this.#sealing;
+    if (this.#phase === 'unsealing') await this.#unsealing?.catch(() => {});
+    if (this.#phase !== 'sealed') return this.status();
+    const entry = await this.#store.get(WRAPPED_ROOT_KEY_PATH);
+    if (entry === undefined)
+      throw new ServerError('ERR_STORAGE_INTEGRITY', 'the wrapped root key is missing');
+    const wrapped = JSON.parse(Buffer.from(entry.value).toString('utf8')) as WrappedRootKey;
+    // Another caller may have started meanwhile (the read above awaited).
+    if (this.phase() === 'unsealing') await this.#unsealing?.catch(() => {});
+    if (this.phase() !== 'sealed') return this.status();
+    this.#phase = 'unsealing';
+    this.#unsealing = this.#openWith(() => wrapper.unwrap(wrapped));
+    try {
+      await this.#unsealing;
+    } finally {
+      this.#unsealing = undefined;
+    }
+    return this.status();
+  }
+
+  /**
    * Adds one unseal key share. When `t` distinct shares are in, reproduces the root key,
    * verifies it, opens the barrier keyring and runs the unseal hooks; on failure the progress
    * is reset, the server stays sealed and the error is thrown (`ERR_UNSEAL_FAILED` for a wrong
    * combination). A share that arrives while a seal is finishing waits for it, then counts;
    * while unsealing or unsealed a share is not taken: the status is returned.
    */
-  async submitShare(share: Buffer): Promise<SealStatus> {
+  async submitShare(share: Buffer, options: { migrate?: boolean } = {}): Promise<SealStatus> {
     if (this.#config === undefined) await this.load();
     const config = this.#config;
     if (config === undefined) {
@@ -189,6 +315,19 @@ export class SealManager implements BarrierKeys {
     if (this.#phase !== 'sealed') return this.status();
     // A rekey on another server may have changed the share counts since this one read them.
     if (this.#pending.length === 0) await this.load();
+    const pending = this.migrationPending();
+    if (this.isRecoverySeal() && !pending)
+      throw new CustosError(
+        'ERR_INVALID_REQUEST',
+        'this server unseals itself with its auto-unseal seal; recovery keys do not unseal it',
+      );
+    if (pending && !options.migrate)
+      throw new CustosError(
+        'ERR_INVALID_REQUEST',
+        this.isRecoverySeal()
+          ? 'the seal stanza is disabled: give the recovery keys with "migrate": true to migrate to unseal keys (docs/operations.md)'
+          : 'the configuration names an auto-unseal seal but the storage is sealed with unseal keys: unseal with "migrate": true to migrate (docs/operations.md)',
+      );
     if (share.length !== SHARE_LENGTH) {
       throw new CustosError(
         'ERR_INVALID_REQUEST',
@@ -204,14 +343,24 @@ export class SealManager implements BarrierKeys {
     }
     if (this.#pending.length === 0) this.#nonce = randomUUID();
     this.#pending.push(Buffer.from(share));
-    const threshold = this.#config?.secret_threshold ?? config.secret_threshold;
+    const threshold = this.shareCounts().threshold;
     if (this.#pending.length < threshold) return this.status();
 
     const shares = this.#pending;
     this.#pending = [];
     this.#nonce = '';
     this.#phase = 'unsealing';
-    this.#unsealing = this.#unseal(shares, threshold);
+    const wrapper = pending ? this.#wrapper : undefined;
+    this.#unsealing = (
+      wrapper !== undefined && this.isRecoverySeal()
+        ? this.#migrateToShamir(wrapper, shares, threshold)
+        : this.#openWith(
+            () => combineRootKey(shares, threshold),
+            wrapper === undefined ? undefined : (rootKey) => this.#migrateToAuto(wrapper, rootKey),
+          )
+    ).finally(() => {
+      for (const s of shares) s.fill(0);
+    });
     try {
       await this.#unsealing;
     } finally {
@@ -290,7 +439,21 @@ export class SealManager implements BarrierKeys {
     const config = this.#config;
     if (config === undefined)
       throw new ServerError('ERR_NOT_INITIALIZED', 'the server is not initialized');
+    if ((config.type ?? 'shamir') !== 'shamir')
+      return {
+        shares: config.recovery_shares as number,
+        threshold: config.recovery_threshold as number,
+      };
     return { shares: config.secret_shares, threshold: config.secret_threshold };
+  }
+
+  /** Refuses `operation` under auto-unseal (it needs unseal shares of the root key). */
+  requireShamir(operation: string): void {
+    if (this.isRecoverySeal())
+      throw new CustosError(
+        'ERR_INVALID_REQUEST',
+        `${operation} is not available with an auto-unseal seal (recovery keys do not split the root key)`,
+      );
   }
 
   /**
@@ -304,7 +467,7 @@ export class SealManager implements BarrierKeys {
     let combined: Buffer | undefined;
     try {
       combined = await combineRootKey(shares, threshold).catch(() => undefined);
-      const held = this.#heldRootKey();
+      const held = this.isRecoverySeal() ? await this.#recoveryKey() : this.#heldRootKey();
       if (combined === undefined || !timingSafeEqual(combined, held))
         throw new ServerError(
           'ERR_UNSEAL_FAILED',
@@ -392,6 +555,20 @@ export class SealManager implements BarrierKeys {
     return opened;
   }
 
+  /** The recovery key (auto-unseal), read under the barrier keyring. */
+  async #recoveryKey(): Promise<Buffer> {
+    this.#heldRootKey();
+    const entry = await this.#store.get(RECOVERY_KEY_PATH);
+    if (entry === undefined)
+      throw new ServerError('ERR_STORAGE_INTEGRITY', 'the recovery key is missing');
+    return Buffer.from(
+      this.keyring()
+        .decrypt(entry.value, { aad: { path: RECOVERY_KEY_PATH } })
+        .toString('utf8'),
+      'base64',
+    );
+  }
+
   #heldRootKey(): Buffer {
     if (this.#rootKey === undefined) throw new Sealed('Vault is sealed');
     return this.#rootKey;
@@ -403,22 +580,124 @@ export class SealManager implements BarrierKeys {
     this.#keyringRevision = stored.revision;
   }
 
-  async #unseal(shares: Buffer[], threshold: number): Promise<void> {
+  /**
+   * Whether the configuration names an auto-unseal seal while the storage is still sealed with
+   * unseal keys: `sys/unseal` with `migrate: true` migrates (seal-status `migration: true`).
+   */
+  migrationPending(): boolean {
+    if (this.#wrapper === undefined || this.#config === undefined) return false;
+    const stored = this.#config.type ?? 'shamir';
+    return this.#migrateAway ? stored === this.#wrapper.type : stored === 'shamir';
+  }
+
+  /**
+   * Auto-unseal → Shamir (the stanza `disabled`): the root key is unwrapped by the seal, the
+   * recovery shares must reproduce the stored recovery key, and the recovery key becomes the
+   * root key: `core/keyring` is re-encrypted under it, the wrapped root key and recovery key
+   * entries are deleted and the recovery counts become the unseal counts, in one transaction.
+   * The recovery keys are the unseal keys from then on.
+   */
+  #migrateToShamir(wrapper: RootKeyWrapper, shares: Buffer[], threshold: number): Promise<void> {
+    let candidate: Buffer | undefined;
+    return this.#openWith(
+      async () => {
+        candidate = await combineRootKey(shares, threshold);
+        const entry = await this.#store.get(WRAPPED_ROOT_KEY_PATH);
+        if (entry === undefined)
+          throw new ServerError('ERR_STORAGE_INTEGRITY', 'the wrapped root key is missing');
+        return wrapper.unwrap(JSON.parse(Buffer.from(entry.value).toString('utf8')));
+      },
+      async () => {
+        const recovery = await this.#recoveryKey();
+        const newRoot = candidate as Buffer;
+        try {
+          if (!timingSafeEqual(recovery, newRoot))
+            throw new ServerError(
+              'ERR_UNSEAL_FAILED',
+              'the recovery keys given do not reproduce the recovery key; progress was reset',
+            );
+        } finally {
+          recovery.fill(0);
+        }
+        const old = this.#config as SealConfig;
+        const config: SealConfig = {
+          secret_shares: old.recovery_shares as number,
+          secret_threshold: old.recovery_threshold as number,
+          created_time: old.created_time,
+        };
+        const keyring = this.keyring();
+        const revision = await this.#store.transaction(async (tx) => {
+          const entry = await readKeyringEntry(tx);
+          const next = await replaceKeyring(tx, newRoot, keyring, entry.revision);
+          await tx.delete(WRAPPED_ROOT_KEY_PATH);
+          await tx.delete(RECOVERY_KEY_PATH);
+          await tx.put(SEAL_CONFIG_PATH, Buffer.from(JSON.stringify(config)));
+          return next;
+        });
+        this.#config = config;
+        this.#rootKey?.fill(0);
+        this.#rootKey = Buffer.from(newRoot);
+        this.#adopt({ keyring, revision });
+      },
+    ).finally(() => candidate?.fill(0));
+  }
+
+  /**
+   * Shamir → auto-unseal, with the root key just combined (before the unseal hooks): the root key
+   * is wrapped by the seal and stored, the unseal keys become recovery keys (the root key is
+   * stored as the recovery key under the barrier keyring, the counts as recovery counts), in one
+   * transaction. The old `core/keyring` is untouched: data is not re-encrypted.
+   */
+  async #migrateToAuto(wrapper: RootKeyWrapper, rootKey: Buffer): Promise<void> {
+    const wrapped = await wrapper.wrap(rootKey);
+    const old = this.#config as SealConfig;
+    const config: SealConfig = {
+      ...old,
+      type: wrapper.type,
+      secret_shares: 1,
+      secret_threshold: 1,
+      recovery_shares: old.secret_shares,
+      recovery_threshold: old.secret_threshold,
+    };
+    const keyring = this.keyring();
+    await this.#store.transaction(async (tx) => {
+      const current = await tx.get(SEAL_CONFIG_PATH);
+      if (current === undefined || JSON.parse(Buffer.from(current.value).toString('utf8')).type)
+        throw new CustosError('ERR_INVALID_REQUEST', 'the seal was migrated meanwhile');
+      await tx.put(WRAPPED_ROOT_KEY_PATH, Buffer.from(JSON.stringify(wrapped)));
+      await tx.put(
+        RECOVERY_KEY_PATH,
+        keyring.encrypt(BARRIER_KEY, rootKey.toString('base64'), {
+          aad: { path: RECOVERY_KEY_PATH },
+        }),
+      );
+      await tx.put(SEAL_CONFIG_PATH, Buffer.from(JSON.stringify(config)));
+    });
+    this.#config = config;
+  }
+
+  /**
+   * Opens the keys with the root key `source` yields (shares combined, or unwrapped); `migrate`
+   * runs with the keys open, before the unseal hooks (a failure seals again).
+   */
+  async #openWith(
+    source: () => Promise<Buffer>,
+    migrate?: (rootKey: Buffer) => Promise<void>,
+  ): Promise<void> {
     let rootKey: Buffer | undefined;
     try {
-      rootKey = await combineRootKey(shares, threshold);
+      rootKey = await source();
       const { keyring, revision } = openStoredKeyring(rootKey, await readKeyringEntry(this.#store));
       this.#rootKey = rootKey;
       this.#keyring = keyring;
       this.#keyringRevision = revision;
+      await migrate?.(rootKey);
       for (const hook of this.#unsealHooks) await hook();
       this.#phase = 'unsealed';
     } catch (err) {
       await this.#closeKeys();
       rootKey?.fill(0);
       throw err;
-    } finally {
-      for (const s of shares) s.fill(0);
     }
   }
 

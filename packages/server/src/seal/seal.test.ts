@@ -44,8 +44,6 @@ describe.each(await storageKinds())('seal, init and restart on %s (production mo
     for (const [field, value] of [
       ['pgp_keys', ['a2V5']],
       ['root_token_pgp_key', 'a2V5'],
-      ['recovery_shares', 3],
-      ['recovery_threshold', 2],
       ['recovery_pgp_keys', ['a2V5']],
       ['stored_shares', 1],
     ] as const) {
@@ -54,6 +52,19 @@ describe.each(await storageKinds())('seal, init and restart on %s (production mo
       });
       expect(refused.status).toBe(400);
       expect(refused.body.errors[0]).toBe(`${field} is not supported by custos`);
+    }
+    // Recovery share counts apply only with an auto-unseal seal.
+    for (const [field, value] of [
+      ['recovery_shares', 3],
+      ['recovery_threshold', 2],
+    ] as const) {
+      const refused = await send(server.url, 'POST', 'sys/init', {
+        body: { secret_shares: 5, secret_threshold: 3, [field]: value },
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors[0]).toBe(
+        `${field} applies only with an auto-unseal seal: give secret_shares and secret_threshold`,
+      );
     }
     expect((await send(server.url, 'GET', 'sys/init')).body.initialized).toBe(false);
     // The body Vault's Go client and CLI send (absent-equivalent values for what custos lacks).

@@ -35,6 +35,10 @@ export const CORE = {
    * holds the old root key follows the change (it holds the keyring, not the new shares).
    */
   rootKey: 'root-key',
+  /** Auto-unseal: the root key wrapped by the seal, with the wrapping key's version (no secret in the clear). */
+  wrappedRootKey: 'wrapped-root-key',
+  /** Auto-unseal: the recovery key, encrypted under the barrier keyring. */
+  recoveryKey: 'recovery-key',
   /** `{ nonce, … }` of the rekey in progress (no secret): one at a time across servers. */
   rekeyAttempt: 'rekey-attempt',
   /** `{ nonce, … }` of the root token generation in progress (no secret). */

@@ -19,6 +19,12 @@ export function registerOperatorCommands(program: Command, lazy: Lazy): void {
     .description('initialise the server: prints the unseal key shares and the root token, once')
     .option('-n, --key-shares <n>', 'number of unseal key shares', integer, 5)
     .option('-t, --key-threshold <n>', 'shares needed to unseal', integer, 3)
+    .option(
+      '--recovery-shares <n>',
+      'auto-unseal server: number of recovery key shares (instead of -n)',
+      integer,
+    )
+    .option('--recovery-threshold <n>', 'auto-unseal server: recovery shares needed', integer)
     .option('--format <format>', 'text or json', 'text')
     .action(lazy(() => import('./init.js')));
   operator
@@ -26,6 +32,11 @@ export function registerOperatorCommands(program: Command, lazy: Lazy): void {
     .description('submit one unseal key share (argument, or read from stdin)')
     .argument('[key]', 'the unseal key share (hex or base64); omit to read it from stdin')
     .option('--reset', 'forget the shares submitted so far', false)
+    .option(
+      '--migrate',
+      'seal migration: the share is for a migration to or from an auto-unseal seal',
+      false,
+    )
     .action(lazy(() => import('./unseal.js')));
   operator
     .command('seal')

@@ -6,6 +6,7 @@ import { type ServerFlags, serverClient } from '../../server-client.js';
 
 interface Options extends ServerFlags {
   reset: boolean;
+  migrate: boolean;
 }
 
 export async function run(key: string | undefined, options: Options): Promise<number> {
@@ -22,7 +23,7 @@ export async function run(key: string | undefined, options: Options): Promise<nu
         'give the unseal key as an argument or on stdin',
       );
     }
-    body = { key: share };
+    body = options.migrate ? { key: share, migrate: true } : { key: share };
   }
   const { body: status } = await client.request('POST', 'sys/unseal', { body });
   const s = status as { sealed: boolean; t: number; n: number; progress: number };

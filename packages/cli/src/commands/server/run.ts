@@ -61,6 +61,7 @@ export async function run(options: Options): Promise<number> {
       auditTimeoutMs: config.auditTimeoutMs,
       logLevel: config.logLevel,
       trustedProxies: config.trustedProxies,
+      ...(config.seal === undefined ? {} : { seal: config.seal }),
       ...(tls ? { tls } : {}),
     });
     for (const line of productionWarnings({

@@ -28,7 +28,7 @@ const open = { unauthenticated: true, whileSealed: true } as const;
 export function sealStatus({ seal, version, storageKind }: SealPathDeps) {
   const status = seal.status();
   return {
-    type: 'shamir',
+    type: seal.sealType(),
     initialized: status.initialized,
     sealed: status.sealed,
     t: status.t,
@@ -37,8 +37,8 @@ export function sealStatus({ seal, version, storageKind }: SealPathDeps) {
     nonce: status.nonce,
     version,
     build_date: '',
-    migration: false,
-    recovery_seal: false,
+    migration: seal.migrationPending(),
+    recovery_seal: seal.isRecoverySeal(),
     storage_type: storageKind,
     // Vault names the cluster once unsealed (as sys/health does); typed clients require it.
     ...(status.sealed ? {} : { cluster_name: 'custos', cluster_id: '' }),
@@ -72,8 +72,6 @@ const UNSUPPORTED_INIT: Readonly<Record<string, (value: unknown) => boolean>> = 
   pgp_keys: isAbsentList,
   recovery_pgp_keys: isAbsentList,
   root_token_pgp_key: (value) => value === '',
-  recovery_shares: (value) => value === 0,
-  recovery_threshold: (value) => value === 0,
   stored_shares: (value) => value === 0,
 };
 
@@ -117,20 +115,44 @@ export function sealPaths(deps: SealPathDeps): RouteGroup {
               );
             }
           }
-          const shares = body.secret_shares;
-          const threshold = body.secret_threshold;
+          // Auto-unseal: the recovery counts are what is split (Vault's `recovery_shares`);
+          // Shamir: the unseal counts. The other pair must be absent (Vault's clients send 0).
+          const recovery = seal.isRecoverySeal();
+          const [sharesField, thresholdField, otherShares, otherThreshold] = recovery
+            ? ['recovery_shares', 'recovery_threshold', 'secret_shares', 'secret_threshold']
+            : ['secret_shares', 'secret_threshold', 'recovery_shares', 'recovery_threshold'];
+          for (const field of [otherShares, otherThreshold] as const) {
+            const value = body[field];
+            if (value !== undefined && value !== null && value !== 0)
+              throw new CustosError(
+                'ERR_INVALID_REQUEST',
+                recovery
+                  ? `${field} is not used with an auto-unseal seal: give recovery_shares and recovery_threshold`
+                  : `${field} applies only with an auto-unseal seal: give secret_shares and secret_threshold`,
+              );
+          }
+          const shares = body[sharesField];
+          const threshold = body[thresholdField];
           if (typeof shares !== 'number' || typeof threshold !== 'number') {
             throw new CustosError(
               'ERR_INVALID_REQUEST',
-              'secret_shares and secret_threshold must be numbers',
+              `${sharesField} and ${thresholdField} must be numbers`,
             );
           }
           const { keyShares, rootToken } = await initialize(deps, shares, threshold);
-          return reply.send({
-            keys: keyShares.map((k) => k.toString('hex')),
-            keys_base64: keyShares.map((k) => k.toString('base64')),
-            root_token: rootToken,
-          });
+          const hex = keyShares.map((k) => k.toString('hex'));
+          const base64 = keyShares.map((k) => k.toString('base64'));
+          return reply.send(
+            recovery
+              ? {
+                  keys: [],
+                  keys_base64: [],
+                  recovery_keys: hex,
+                  recovery_keys_base64: base64,
+                  root_token: rootToken,
+                }
+              : { keys: hex, keys_base64: base64, root_token: rootToken },
+          );
         },
       }),
       route({
@@ -144,7 +166,9 @@ export function sealPaths(deps: SealPathDeps): RouteGroup {
             seal.resetProgress();
             return reply.send(sealStatus(deps));
           }
-          await seal.submitShare(shareOf(body.key));
+          // Auto-unseal: a sealed server (after sys/seal) asks its seal again; no key is taken.
+          if (seal.isRecoverySeal() && !seal.migrationPending()) await seal.autoUnseal();
+          else await seal.submitShare(shareOf(body.key), { migrate: body.migrate === true });
           return reply.send(sealStatus(deps));
         },
       }),
