@@ -26,7 +26,7 @@ import { createDevKeyFile, readDevKeyFile } from './seal/dev-unseal-key.js';
 import { GenerateRoot } from './seal/generate-root.js';
 import { Rekey } from './seal/rekey.js';
 import { SealManager } from './seal/seal-manager.js';
-import { openStorage } from './storage/database.js';
+import { openStorage, type StorageTimeouts } from './storage/database.js';
 import { createEntryStore } from './storage/entry-store.js';
 import { APPROLE, KV } from './storage/layout.js';
 import { createMountTable, engineOf } from './sys/mount-table.js';
@@ -39,6 +39,8 @@ import { createWrappingStore } from './wrapping/wrapping-store.js';
 export interface StartOptions {
   /** `:memory:`, a SQLite file path, or a `postgres://` URL. Default `:memory:`. */
   readonly storage?: string;
+  /** PostgreSQL connect and query timeouts (default 5 000 and 30 000 ms). */
+  readonly storageTimeouts?: StorageTimeouts;
   readonly host?: string;
   /** 0 picks a free port. Default 8200. */
   readonly port?: number;
@@ -165,7 +167,7 @@ function sinksOf(configs: readonly AuditSinkConfig[]): AuditSink[] {
  */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const secretsManager = secretsManagerOf(options.aws); // checked before anything is opened
-  const storage = await openStorage(options.storage ?? ':memory:');
+  const storage = await openStorage(options.storage ?? ':memory:', options.storageTimeouts);
   const store = createEntryStore(storage.db);
   const seal = new SealManager(store);
   await seal.load();
