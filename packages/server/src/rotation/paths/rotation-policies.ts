@@ -4,10 +4,10 @@ import { noContent, ok } from '../../http/envelope.js';
 import { field } from '../../http/field-schema.js';
 import { isListRequest } from '../../http/route-access.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
-import type { MountTable } from '../../sys/mount-table.js';
 import { secretName } from '../rotation-engine.js';
 import { policyOf, policyResponse } from '../rotation-policy.js';
 import type { RotationStore } from '../rotation-store.js';
+import type { MountTable } from '../../sys/mount-table.js';
 import { secretOfPath } from '../rotation-target.js';
 import type { RotatorRegistry } from '../rotator.js';
 
@@ -109,9 +109,7 @@ export function rotationPoliciesPaths(deps: RotationPoliciesDeps): RouteGroup {
         method: 'DELETE',
         path,
         handler: async (request, reply) => {
-          await deps.store.deletePolicy(
-            secretName(secretOfPath(request.params['*'], await deps.mounts.list())),
-          );
+          await deps.store.deletePolicy(secretName(secretOfPath(request.params['*'], await deps.mounts.list())));
           return noContent(reply);
         },
       }),

@@ -2,10 +2,10 @@ import { CustosError } from '@custos/core/errors';
 import { ok } from '../../http/envelope.js';
 import { field } from '../../http/field-schema.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
-import type { MountTable } from '../../sys/mount-table.js';
 import { type RotationEngine, secretName } from '../rotation-engine.js';
 import { dueTime, statusOf } from '../rotation-status.js';
 import type { RotationRun, RotationStore } from '../rotation-store.js';
+import type { MountTable } from '../../sys/mount-table.js';
 import { secretOfPath } from '../rotation-target.js';
 
 /** What the run routes use. */
