@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp, type ServerTlsOptions } from './app/build-app.js';
+import { closeGracefully } from './app/graceful-close.js';
 import { AuditBroker } from './audit/audit-broker.js';
 import { type AuditSink, createFileSink, createStdoutSink } from './audit/sinks.js';
 import { approleMounts, createApproleStore } from './auth/approle-store.js';
@@ -82,6 +83,11 @@ export interface StartOptions {
   readonly rotators?: RotatorRegistry;
   /** How often the rotation scheduler ticks while unsealed (default 60 000 ms; 0: never). */
   readonly rotationSchedulerIntervalMs?: number;
+  /**
+   * How long `close()` waits for the requests in flight before it cuts their connections
+   * (default 30 000 ms). See `closeGracefully`.
+   */
+  readonly shutdownGraceMs?: number;
 }
 
 /** Where the Secrets Manager API is served and what its ARNs name. */
@@ -122,6 +128,11 @@ export interface RunningServer {
   /** Dev mode only: the root token and unseal key created at start. */
   readonly rootToken?: string;
   readonly unsealKey?: string;
+  /**
+   * Graceful shutdown: stops accepting connections, lets the requests in flight finish (up to
+   * `shutdownGraceMs`), then seals (the audit log gets its close entry and final checkpoint)
+   * and closes storage.
+   */
   close(): Promise<void>;
 }
 
@@ -297,7 +308,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     ...(rootToken === undefined ? {} : { rootToken }),
     ...(unsealKey === undefined ? {} : { unsealKey }),
     async close() {
-      await app.close();
+      const drained = await closeGracefully(app, options.shutdownGraceMs ?? 30_000);
+      if (!drained) logger.warn('shutdown: requests still in flight at the bound were cut off');
       await sealServer(context);
       await storage.close();
     },

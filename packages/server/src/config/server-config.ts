@@ -43,6 +43,8 @@ export interface ServerConfig {
    * `token_bound_cidrs` and `secret_id_bound_cidrs`); default none: the peer is the client.
    */
   readonly trustedProxies: readonly string[];
+  /** How long a shutdown (SIGTERM) waits for the requests in flight (default 30 000 ms). */
+  readonly shutdownGraceMs: number;
 }
 
 const fail = (message: string): never => {
@@ -73,6 +75,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     'logLevel',
     'aws',
     'trustedProxies',
+    'shutdownGraceMs',
   ];
   for (const key of Object.keys(c))
     if (!known.includes(key)) fail(`unknown field "${key}" (known: ${known.join(', ')})`);
@@ -129,6 +132,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     auditTimeoutMs: positive(c.auditTimeoutMs, 'auditTimeoutMs', 2000),
     logLevel: logLevel as ServerConfig['logLevel'],
     trustedProxies: trustedProxies as string[],
+    shutdownGraceMs: positive(c.shutdownGraceMs, 'shutdownGraceMs', 30_000),
   };
 }
 
