@@ -1,3 +1,4 @@
+import type { ClusterNodes } from './cluster/cluster-nodes.js';
 import type { AuditBroker } from './audit/audit-broker.js';
 import type { Approles } from './auth/approle-store.js';
 import type { TokenRoles } from './auth/token-role-store.js';
@@ -28,6 +29,8 @@ import type { WrappingStore } from './wrapping/wrapping-store.js';
  */
 export interface ServerContext {
   readonly storage: StorageDatabase;
+  /** The nodes sharing this storage, and which leads (`sys/leader`, `sys/ha-status`). */
+  readonly cluster: ClusterNodes;
   readonly seal: SealManager;
   /** Rekey and root token generation (authorised by key shares). */
   readonly rekey: Rekey;

@@ -10,6 +10,8 @@ import { createTokenStore } from './auth/token-store.js';
 import { createAccessKeyStore } from './aws/access-key-store.js';
 import { isPathPrefix } from './aws/paths/secrets-manager-api.js';
 import { createBarrier } from './barrier/barrier.js';
+import { leadershipLockKey, postgresLeadership } from './cluster/cluster-leadership.js';
+import { createClusterNodes } from './cluster/cluster-nodes.js';
 import type { AuditSinkConfig } from './config/server-config.js';
 import type { ServerContext } from './context.js';
 import { ServerError } from './errors.js';
@@ -18,7 +20,7 @@ import { createKvMounts } from './kv/kv-mounts.js';
 import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
 import { createPolicyStore } from './policy/policy-store.js';
 import { builtInRotators } from './rotation/built-in-rotators.js';
-import { postgresLeaderLock, singleNodeLeader } from './rotation/leader-lock.js';
+import { singleNodeLeader } from './rotation/leader-lock.js';
 import { createRotationEngine } from './rotation/rotation-engine.js';
 import { createRotationScheduler } from './rotation/rotation-scheduler.js';
 import { createRotationStore } from './rotation/rotation-store.js';
@@ -230,8 +232,19 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     audit,
     clock,
   });
+  // One leader per cluster on PostgreSQL (an advisory lock); it runs the rotation scheduler.
+  const leadership =
+    storage.kind === 'postgres'
+      ? postgresLeadership(storage.db as never, leadershipLockKey(storage.schema))
+      : undefined;
   const context: ServerContext = {
     storage,
+    cluster: createClusterNodes({
+      barrier,
+      ...(leadership === undefined ? {} : { leadership }),
+      version: serverVersion,
+      clock,
+    }),
     seal,
     rekey: new Rekey(seal, store),
     generateRoot: new GenerateRoot(seal, store, tokens),
@@ -258,10 +271,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       scheduler: createRotationScheduler({
         engine: rotationEngine,
         store: rotationStore,
-        leader:
-          storage.kind === 'postgres'
-            ? postgresLeaderLock(storage.db as never)
-            : singleNodeLeader(),
+        leader: leadership?.asLeaderLock() ?? singleNodeLeader(),
         clock,
         onEvent: (event) => logger.info({ rotation: event }, `rotation ${event.kind}`),
       }),
@@ -301,6 +311,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const host = options.host ?? '127.0.0.1';
   const url = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  context.cluster.setAddress(url);
   return {
     url,
     app,
