@@ -1,4 +1,3 @@
-import type { ClusterNodes } from './cluster/cluster-nodes.js';
 import type { AuditBroker } from './audit/audit-broker.js';
 import type { Approles } from './auth/approle-store.js';
 import type { TokenRoles } from './auth/token-role-store.js';
@@ -6,6 +5,7 @@ import type { TokenStore } from './auth/token-store.js';
 import type { AccessKeyStore } from './aws/access-key-store.js';
 import type { SecretsManagerSite } from './aws/secret-id.js';
 import type { Barrier } from './barrier/barrier.js';
+import type { ClusterNodes } from './cluster/cluster-nodes.js';
 import type { KvEngine } from './kv/kv-engine.js';
 import type { KvMounts } from './kv/kv-mounts.js';
 import type { PolicyStore } from './policy/policy-store.js';
