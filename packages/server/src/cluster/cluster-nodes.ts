@@ -62,13 +62,14 @@ export function createClusterNodes(options: {
   let address = '';
   let activeSince: number | undefined;
   const path = `${CLUSTER_NODES_PREFIX}${id}`;
-  const beat = async () => {
+  /** This node's registration as of now (leadership read from the lock, not from storage). */
+  const current = (): ClusterNode => {
     const now = options.clock();
     const leading = options.leadership?.isLeader() ?? true;
     if (!leading) activeSince = undefined;
     else activeSince ??= now;
     const pid = options.leadership?.sessionPid();
-    const node: ClusterNode = {
+    return {
       id,
       hostname: hostname(),
       apiAddress: address,
@@ -77,8 +78,8 @@ export function createClusterNodes(options: {
       ...(pid === undefined ? {} : { lockPid: pid }),
       ...(activeSince === undefined ? {} : { activeSince }),
     };
-    await options.barrier.write(path, node);
   };
+  const beat = () => options.barrier.write(path, current());
   const heartbeats = createPeriodicTask(beat, heartbeatMs);
   const fresh = (node: ClusterNode) => options.clock() - node.lastEcho <= 3 * heartbeatMs;
 
@@ -109,14 +110,12 @@ export function createClusterNodes(options: {
     },
     list,
     async leader() {
-      const nodes = await list();
-      if (options.leadership === undefined) return nodes.find((n) => n.id === id);
-      if (options.leadership.isLeader()) {
-        await beat();
-        return (await list()).find((n) => n.id === id);
-      }
+      if (options.leadership === undefined) return current();
+      // This node leads: answered from memory (an unauthenticated route never writes).
+      if (options.leadership.isLeader()) return current();
       const holder = await options.leadership.holderPid();
-      return holder === undefined ? undefined : nodes.find((n) => n.lockPid === holder);
+      if (holder === undefined) return undefined;
+      return (await list()).find((n) => n.lockPid === holder);
     },
     isLeader: () => options.leadership?.isLeader() ?? true,
   };
