@@ -5,6 +5,7 @@ import type { TokenStore } from './auth/token-store.js';
 import type { AccessKeyStore } from './aws/access-key-store.js';
 import type { SecretsManagerSite } from './aws/secret-id.js';
 import type { Barrier } from './barrier/barrier.js';
+import type { ClusterNodes } from './cluster/cluster-nodes.js';
 import type { KvEngine } from './kv/kv-engine.js';
 import type { KvMounts } from './kv/kv-mounts.js';
 import type { PolicyStore } from './policy/policy-store.js';
@@ -28,6 +29,8 @@ import type { WrappingStore } from './wrapping/wrapping-store.js';
  */
 export interface ServerContext {
   readonly storage: StorageDatabase;
+  /** The nodes sharing this storage, and which leads (`sys/leader`, `sys/ha-status`). */
+  readonly cluster: ClusterNodes;
   readonly seal: SealManager;
   /** Rekey and root token generation (authorised by key shares). */
   readonly rekey: Rekey;

@@ -36,6 +36,8 @@ export const serverErrorCodes = {
     'A Secrets Manager or KMS API request was refused; its AWS error type (`__type`) says why.',
   ERR_STORAGE_INTEGRITY:
     'A stored entry failed its barrier integrity check: it was changed, moved to another path or damaged in storage.',
+  ERR_STORAGE_UNAVAILABLE:
+    'Storage (PostgreSQL) did not answer: it is down, restarting or unreachable, or a query ran out of time. Nothing of the request was acknowledged.',
   ERR_ROTATION_IN_PROGRESS:
     'A rotation of this secret is already running (on this node or another); it must end first.',
 } as const;

@@ -69,9 +69,12 @@ export function wireSealHooks(ctx: ServerContext): void {
     sweep = setInterval(() => void ctx.transit.rotateDueKeys().catch(() => {}), 60_000).unref();
     // Expired tokens are revoked (with their trees) even if nobody presents them again.
     ctx.tokens.startSweeping();
+    // Registered in the cluster's node list; on PostgreSQL, a candidate for leadership.
+    await ctx.cluster.start();
   });
   ctx.seal.onBeforeSeal(async () => {
     rotationTicks?.stop();
+    await ctx.cluster.stop();
     clearInterval(sweep);
     ctx.tokens.stopSweeping();
     await ctx.transitUsage.flush();

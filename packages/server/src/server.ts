@@ -2,6 +2,7 @@ import type { AnyKysely } from '@custos/reencrypt';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp, type ServerTlsOptions } from './app/build-app.js';
+import { closeGracefully } from './app/graceful-close.js';
 import { AuditBroker } from './audit/audit-broker.js';
 import { type AuditSink, createFileSink, createStdoutSink } from './audit/sinks.js';
 import { approleMounts, createApproleStore } from './auth/approle-store.js';
@@ -10,6 +11,8 @@ import { createTokenStore } from './auth/token-store.js';
 import { createAccessKeyStore } from './aws/access-key-store.js';
 import { isPathPrefix } from './aws/paths/secrets-manager-api.js';
 import { createBarrier } from './barrier/barrier.js';
+import { leadershipLockKey, postgresLeadership } from './cluster/cluster-leadership.js';
+import { createClusterNodes } from './cluster/cluster-nodes.js';
 import type { AuditSinkConfig } from './config/server-config.js';
 import type { ServerContext } from './context.js';
 import { ServerError } from './errors.js';
@@ -18,7 +21,7 @@ import { createKvMounts } from './kv/kv-mounts.js';
 import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
 import { createPolicyStore } from './policy/policy-store.js';
 import { builtInRotators } from './rotation/built-in-rotators.js';
-import { postgresLeaderLock, singleNodeLeader } from './rotation/leader-lock.js';
+import { singleNodeLeader } from './rotation/leader-lock.js';
 import { createRotationEngine } from './rotation/rotation-engine.js';
 import { createRotationScheduler } from './rotation/rotation-scheduler.js';
 import { createRotationStore } from './rotation/rotation-store.js';
@@ -31,7 +34,7 @@ import { GenerateRoot } from './seal/generate-root.js';
 import { Rekey } from './seal/rekey.js';
 import { SealManager } from './seal/seal-manager.js';
 import { createRootKeyWrapper, type SealStanza } from './seal/seal-stanza.js';
-import { openStorage } from './storage/database.js';
+import { openStorage, type StorageTimeouts } from './storage/database.js';
 import { createEntryStore } from './storage/entry-store.js';
 import { APPROLE, KV } from './storage/layout.js';
 import { createMountTable, engineOf } from './sys/mount-table.js';
@@ -44,6 +47,8 @@ import { createWrappingStore } from './wrapping/wrapping-store.js';
 export interface StartOptions {
   /** `:memory:`, a SQLite file path, or a `postgres://` URL. Default `:memory:`. */
   readonly storage?: string;
+  /** PostgreSQL connect and query timeouts (default 5 000 and 30 000 ms). */
+  readonly storageTimeouts?: StorageTimeouts;
   readonly host?: string;
   /** 0 picks a free port. Default 8200. */
   readonly port?: number;
@@ -100,6 +105,11 @@ export interface StartOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Backoff of the auto-unseal retries (default 1 s doubling to 60 s). */
   readonly autoUnsealBackoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  /**
+   * How long `close()` waits for the requests in flight before it cuts their connections
+   * (default 30 000 ms). See `closeGracefully`.
+   */
+  readonly shutdownGraceMs?: number;
 }
 
 /** Where the Secrets Manager API is served and what its ARNs name. */
@@ -140,6 +150,11 @@ export interface RunningServer {
   /** Dev mode only: the root token and unseal key created at start. */
   readonly rootToken?: string;
   readonly unsealKey?: string;
+  /**
+   * Graceful shutdown: stops accepting connections, lets the requests in flight finish (up to
+   * `shutdownGraceMs`), then seals (the audit log gets its close entry and final checkpoint)
+   * and closes storage.
+   */
   close(): Promise<void>;
 }
 
@@ -189,7 +204,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     options.seal === undefined ? undefined : createRootKeyWrapper(options.seal, options.env);
   if (wrapper !== undefined && options.dev !== undefined)
     throw new ServerError('ERR_INVALID_CONFIG', 'dev mode takes no seal stanza');
-  const storage = await openStorage(options.storage ?? ':memory:');
+  const storage = await openStorage(options.storage ?? ':memory:', options.storageTimeouts);
   const store = createEntryStore(storage.db);
   const migrateAway = options.seal?.disabled === true;
   const seal = new SealManager(store, wrapper, { migrateAway });
@@ -253,8 +268,19 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     audit,
     clock,
   });
+  // One leader per cluster on PostgreSQL (an advisory lock); it runs the rotation scheduler.
+  const leadership =
+    storage.kind === 'postgres'
+      ? postgresLeadership(storage.db as never, leadershipLockKey(storage.schema))
+      : undefined;
   const context: ServerContext = {
     storage,
+    cluster: createClusterNodes({
+      barrier,
+      ...(leadership === undefined ? {} : { leadership }),
+      version: serverVersion,
+      clock,
+    }),
     seal,
     rekey: new Rekey(seal, store),
     generateRoot: new GenerateRoot(seal, store, tokens),
@@ -281,10 +307,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       scheduler: createRotationScheduler({
         engine: rotationEngine,
         store: rotationStore,
-        leader:
-          storage.kind === 'postgres'
-            ? postgresLeaderLock(storage.db as never)
-            : singleNodeLeader(),
+        leader: leadership?.asLeaderLock() ?? singleNodeLeader(),
         clock,
         onEvent: (event) => logger.info({ rotation: event }, `rotation ${event.kind}`),
       }),
@@ -341,6 +364,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const host = options.host ?? '127.0.0.1';
   const url = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  context.cluster.setAddress(url);
   return {
     url,
     app,
@@ -349,7 +373,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     ...(unsealKey === undefined ? {} : { unsealKey }),
     async close() {
       await autoUnseal?.stop();
-      await app.close();
+      const drained = await closeGracefully(app, options.shutdownGraceMs ?? 30_000);
+      if (!drained) logger.warn('shutdown: requests still in flight at the bound were cut off');
       await sealServer(context);
       await storage.close();
     },

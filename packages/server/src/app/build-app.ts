@@ -96,7 +96,11 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
 
   app.setErrorHandler((error, request, reply) => {
     const { status, body, logDetail } = toHttpError(error);
-    if (logDetail !== undefined) request.log.warn({ err: logDetail }, 'request conflicted');
+    if (logDetail !== undefined)
+      request.log.warn(
+        { err: logDetail },
+        logDetail.code === 'ERR_STORAGE_UNAVAILABLE' ? 'storage unavailable' : 'request conflicted',
+      );
     if (status === 500)
       request.log.error(
         { err: { message: (error as Error).message, code: (error as { code?: string }).code } },

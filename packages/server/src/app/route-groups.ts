@@ -100,7 +100,7 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     capabilitiesTokenPaths({ tokens, policies }),
     auditPaths({ audit }),
     // sys/ operator routes: leader, host info, token counters, response wrapping.
-    leaderPaths(),
+    leaderPaths(ctx),
     hostInfoPaths(),
     tokenCountersPaths({ barrier: ctx.barrier }),
     wrappingPaths({ wrapping: ctx.wrapping }),

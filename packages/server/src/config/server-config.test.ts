@@ -24,6 +24,7 @@ describe('server configuration', () => {
       auditTimeoutMs: 2000,
       logLevel: 'info',
       trustedProxies: [],
+      shutdownGraceMs: 30_000,
     });
     expect(
       parseServerConfig(
@@ -92,6 +93,16 @@ describe('server configuration', () => {
   it('parses listen addresses, IPv6 included', () => {
     expect(parseListen('0.0.0.0:8200')).toEqual({ host: '0.0.0.0', port: 8200 });
     expect(parseListen('[::1]:9000')).toEqual({ host: '::1', port: 9000 });
+  });
+
+  it('reads shutdownGraceMs as a positive integer', () => {
+    expect(parseServerConfig({ storage: 'x', shutdownGraceMs: 5000 }, '/').shutdownGraceMs).toBe(
+      5000,
+    );
+    for (const shutdownGraceMs of [0, -1, 1.5, '30s'])
+      expect(() => parseServerConfig({ storage: 'x', shutdownGraceMs }, '/')).toThrow(
+        /^config: "shutdownGraceMs" must be a positive integer/,
+      );
   });
 
   it('reads trustedProxies as CIDR blocks and refuses anything else, without echoing it', () => {

@@ -46,6 +46,8 @@ export interface ServerConfig {
   readonly trustedProxies: readonly string[];
   /** Auto-unseal (Vault's `seal` stanza): `{"type": "transit", "address", "token", "mount_path", "key_name"}`. */
   readonly seal?: SealStanza;
+  /** How long a shutdown (SIGTERM) waits for the requests in flight (default 30 000 ms). */
+  readonly shutdownGraceMs: number;
 }
 
 const fail = (message: string): never => {
@@ -77,6 +79,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     'aws',
     'trustedProxies',
     'seal',
+    'shutdownGraceMs',
   ];
   for (const key of Object.keys(c))
     if (!known.includes(key)) fail(`unknown field "${key}" (known: ${known.join(', ')})`);
@@ -135,6 +138,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     auditTimeoutMs: positive(c.auditTimeoutMs, 'auditTimeoutMs', 2000),
     logLevel: logLevel as ServerConfig['logLevel'],
     trustedProxies: trustedProxies as string[],
+    shutdownGraceMs: positive(c.shutdownGraceMs, 'shutdownGraceMs', 30_000),
   };
 }
 

@@ -34,6 +34,17 @@ export interface OpenDatabaseOptions {
   readonly sqlitePragmas?: readonly string[];
   /** Connections in the PostgreSQL pool; default 10. */
   readonly maxConnections?: number;
+  /**
+   * How long a new PostgreSQL connection may take before the query that needed it fails
+   * (default 5 000 ms): with PostgreSQL down or unreachable, requests fail fast instead of hanging.
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * How long a PostgreSQL query may run: the server cancels it (`statement_timeout`) and the
+   * client stops waiting a little later (`query_timeout`, for a server that no longer answers).
+   * Default 30 000 ms.
+   */
+  readonly queryTimeoutMs?: number;
 }
 
 /**
@@ -119,12 +130,26 @@ async function openPostgres<DB>(
   }
   // sslmode (and sslrootcert) as libpq reads them; the URL keeps its other parameters.
   const { connectionString, ssl } = pgConnectionOptionsFromUrl(url.toString());
+  const queryTimeoutMs = options.queryTimeoutMs ?? 30_000;
   const pool = new pg.Pool({
     connectionString,
     ssl,
     max: options.maxConnections ?? 10,
-    ...(schema === null ? {} : { options: `-c search_path=${schema}` }),
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    // The server cancels first; the client gives up on a connection that stopped answering.
+    query_timeout: queryTimeoutMs + 2_000,
+    keepAlive: true,
+    options: [
+      `-c statement_timeout=${Math.trunc(queryTimeoutMs)}`,
+      ...(schema === null ? [] : [`-c search_path=${schema}`]),
+    ].join(' '),
   });
+  // An idle pooled connection that breaks (PostgreSQL restarted, network cut) is dropped by the
+  // pool, which emits `error`: without a listener that would end the process.
+  pool.on('error', () => {});
+  // So does one checked out between queries (a transaction, the leader lock): the query in
+  // flight fails on its own, and the pool drops the broken connection when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const prepare = options.create
     ? schema === null
       ? undefined

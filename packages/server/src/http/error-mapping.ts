@@ -1,6 +1,7 @@
 import type { CustosError } from '@custos/core/errors';
 import { type AnyErrorCode, isServerError, VersionConflict } from '../errors.js';
 import { STORAGE_CONFLICT as STORAGE_CONFLICT_MESSAGE } from '../storage/entry-store.js';
+import { isStorageUnavailable, storageUnavailable } from '../storage/storage-unavailable.js';
 
 /** An HTTP status and Vault-shaped body for an error. */
 export interface HttpError {
@@ -25,6 +26,8 @@ const STATUS: Partial<Record<AnyErrorCode, number>> = {
   ERR_ROTATION_IN_PROGRESS: 409,
   // The transit server or HSM of the auto-unseal seal is out of reach: the server stays sealed.
   ERR_SEAL_UNAVAILABLE: 503,
+  // PostgreSQL down, restarting or too slow: the client may retry (on another node too).
+  ERR_STORAGE_UNAVAILABLE: 503,
 };
 
 /** Vault's wording for errors that clients match on. */
@@ -77,6 +80,12 @@ export function toHttpError(err: unknown): HttpError {
     const { status, message } = FASTIFY_CLIENT_ERRORS[code] as { status: number; message: string };
     return { status, body: { errors: [message] } };
   }
+  // A driver error of unreachable storage: 503 with a fixed message, never a 500 with its text.
+  if (isStorageUnavailable(err))
+    return {
+      ...fromCustosError(storageUnavailable()),
+      logDetail: { code: 'ERR_STORAGE_UNAVAILABLE', reason: (err as Error).message },
+    };
   const status = (err as { statusCode?: number }).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     // Fastify validation and parse errors: their messages describe the input, never secrets.

@@ -4,6 +4,12 @@ import { checkDatabaseFile } from './database-file.js';
 import { migrate } from './migrations.js';
 import type { StorageSchema } from './schema.js';
 
+/** PostgreSQL timeouts (see `OpenDatabaseOptions`): fail fast when storage does not answer. */
+export interface StorageTimeouts {
+  readonly connectTimeoutMs?: number;
+  readonly queryTimeoutMs?: number;
+}
+
 /** An open, migrated database. */
 export type StorageDatabase = OpenDatabase<StorageSchema>;
 
@@ -30,7 +36,10 @@ const STORAGE_PRAGMAS = [
  * const storage = await openStorage('postgres://custos@db:5432/custos');
  * ```
  */
-export async function openStorage(location: string): Promise<StorageDatabase> {
+export async function openStorage(
+  location: string,
+  timeouts: StorageTimeouts = {},
+): Promise<StorageDatabase> {
   const sqliteFile = /^postgres(ql)?:\/\//.test(location)
     ? undefined
     : location.replace(/^sqlite:/, '');
@@ -42,6 +51,7 @@ export async function openStorage(location: string): Promise<StorageDatabase> {
     storage = await openDatabase<StorageSchema>(location === 'memory' ? ':memory:' : location, {
       create: true,
       sqlitePragmas: STORAGE_PRAGMAS,
+      ...timeouts,
     });
   } catch (err) {
     // Storage settings are configuration: a start-up failure, not a usage error.

@@ -61,6 +61,7 @@ export async function run(options: Options): Promise<number> {
       auditTimeoutMs: config.auditTimeoutMs,
       logLevel: config.logLevel,
       trustedProxies: config.trustedProxies,
+      shutdownGraceMs: config.shutdownGraceMs,
       ...(config.seal === undefined ? {} : { seal: config.seal }),
       ...(tls ? { tls } : {}),
     });
@@ -90,9 +91,16 @@ export async function run(options: Options): Promise<number> {
     );
   }
   await new Promise<void>((resolve) => {
+    // The first SIGTERM or SIGINT shuts down gracefully (in-flight requests finish, the audit
+    // log is closed); a second one exits at once.
+    let stopping = false;
     const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      if (stopping) {
+        warn('second signal: exiting without waiting for the requests in flight');
+        process.exit(ExitCode.error);
+      }
+      stopping = true;
+      print('shutting down: finishing the requests in flight (send the signal again to force)');
       stopReload();
       void running.close().finally(resolve);
     };
