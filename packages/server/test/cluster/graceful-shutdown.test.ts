@@ -124,7 +124,7 @@ describe.each(await storageKinds())('graceful shutdown on %s', (kind: StorageKin
           headers: { 'x-vault-token': rootToken },
         });
         expect(read.status).toBe(200);
-        expect((await read.json()).data.data).toEqual({ value });
+        expect(((await read.json()) as { data: { data: unknown } }).data.data).toEqual({ value });
       } finally {
         await again.close();
       }
