@@ -8,6 +8,8 @@ import type { Barrier } from './barrier/barrier.js';
 import type { KvEngine } from './kv/kv-engine.js';
 import type { KvMounts } from './kv/kv-mounts.js';
 import type { PolicyStore } from './policy/policy-store.js';
+import type { ChangeEvents } from './events/change-events.js';
+import type { EventRelay } from './events/event-relay.js';
 import type { RotationEngine } from './rotation/rotation-engine.js';
 import type { RotationScheduler } from './rotation/rotation-scheduler.js';
 import type { RotationStore } from './rotation/rotation-store.js';
@@ -67,6 +69,10 @@ export interface ServerContext {
     /** How often the scheduler ticks while unsealed (ms; 0: never). */
     readonly schedulerIntervalMs: number;
   };
+  /** Change events of secrets (events/): published here, relayed between nodes on PostgreSQL. */
+  readonly events: ChangeEvents;
+  /** The relay of change events between nodes sharing one database (through storage). */
+  readonly eventRelay: EventRelay;
   /** Whether the server was started with `--dev`. */
   readonly dev: boolean;
   readonly version: string;

@@ -12,6 +12,9 @@ import { createBarrier } from './barrier/barrier.js';
 import type { AuditSinkConfig } from './config/server-config.js';
 import type { ServerContext } from './context.js';
 import { ServerError } from './errors.js';
+import { createChangeEvents } from './events/change-events.js';
+import { createEventRelay } from './events/event-relay.js';
+import { publishingRotations } from './events/rotation-changes.js';
 import { createKvEngine } from './kv/kv-engine.js';
 import { createKvMounts } from './kv/kv-mounts.js';
 import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
@@ -206,7 +209,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const kvMounts = createKvMounts(barrier, { [KV.prefix('secret')]: kv });
   const rotationStore = createRotationStore(barrier);
   const rotators = options.rotators ?? builtInRotators();
-  const rotationEngine = createRotationEngine({
+  const events = createChangeEvents({ clock });
+  const rotationEngine = publishingRotations(createRotationEngine({
     store: rotationStore,
     // A KV version 2 mount by name, from the mount table in force.
     kvOf: async (mount) => {
@@ -216,7 +220,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     rotators,
     audit,
     clock,
-  });
+  }), events);
   const context: ServerContext = {
     storage,
     seal,
@@ -254,6 +258,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       }),
       schedulerIntervalMs: options.rotationSchedulerIntervalMs ?? 60_000,
     },
+    events,
+    // Through storage: nodes on one PostgreSQL database (or one SQLite file) see each other's.
+    eventRelay: createEventRelay(barrier, events, {
+      clock,
+      onError: (error) => logger.error({ reason: error.message }, 'change event relay failed'),
+    }),
     dev: options.dev !== undefined,
     version: serverVersion,
     trustedProxies: options.trustedProxies ?? [],

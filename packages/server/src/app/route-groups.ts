@@ -24,6 +24,7 @@ import { kvVersionsPaths } from '../kv/paths/versions.js';
 import { policiesPaths } from '../policy/paths/policies.js';
 import { policyExplainPaths } from '../policy/paths/policy-explain.js';
 import { rotationPoliciesPaths } from '../rotation/paths/rotation-policies.js';
+import { eventsPaths } from '../events/paths/events.js';
 import { rotationRunPaths } from '../rotation/paths/rotation-run.js';
 import { staticFirstSegments } from '../sys/mount-path.js';
 import { auditPaths } from '../sys/paths/audit.js';
@@ -120,6 +121,8 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
       store: ctx.rotation.store,
       clock: ctx.clock,
     }),
+    // sys/events (change events of secrets, long-poll)
+    eventsPaths({ events: ctx.events, tokens, seal: ctx.seal }),
     // auth/token/
     tokenCreatePaths({ tokens, tokenRoles: ctx.tokenRoles }),
     tokenRolePaths({ tokenRoles: ctx.tokenRoles }),
