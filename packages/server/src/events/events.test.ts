@@ -124,6 +124,32 @@ describe.each(await storageKinds())('change events of secrets on %s', (kind) => 
     ]);
   });
 
+  it('announces a finished rotation on the other node, without the new value', async () => {
+    const reader = await tokenWith('events-rotation', {
+      'sys/events/kv': ['read'],
+      'secret/data/rot/*': ['read'],
+    });
+    expect(
+      (await root(0, 'POST', 'secret/data/rot/api', { data: { value: canary() } })).status,
+    ).toBe(200);
+    expect((await root(0, 'POST', 'sys/rotation/secret/rot/api', { type: 'api_key' })).status).toBe(
+      204,
+    );
+    const index = await indexOf(1, reader);
+    const rotated = await root(0, 'POST', 'sys/rotate-secret/secret/rot/api', { force: true });
+    expect(rotated.body.data.result).toBe('succeeded');
+    const current = (await root(0, 'GET', 'secret/data/rot/api')).body.data.data.value as string;
+    let kinds: string[] = [];
+    let at = index;
+    while (!kinds.includes('rotation')) {
+      const answer = await poll(1, reader, `prefix=secret/rot/&index=${at}&wait=10s`);
+      expect(answer.status).toBe(200);
+      expect(answer.text).not.toContain(current);
+      at = answer.body.data.index;
+      kinds = [...kinds, ...answer.body.data.events.map((e: { kind: string }) => e.kind)];
+    }
+  });
+
   it('refuses a token without read on sys/events/kv', async () => {
     const other = await tokenWith('events-none', { 'secret/data/*': ['read'] });
     expect((await poll(0, other, 'wait=0')).status).toBe(403);
@@ -147,8 +173,15 @@ describe.each(await storageKinds())('change events of secrets on %s', (kind) => 
       expect(answer.body.errors[0]).toMatch(/prefix/);
     }
     const index = await indexOf(0, reader);
-    await root(0, 'POST', 'secret/data/case/Key', { data: { v: canary() } });
-    await root(0, 'POST', 'secret/data/case/a%2Fb', { data: { v: canary() } });
+    expect((await root(0, 'POST', 'secret/data/case/Key', { data: { v: canary() } })).status).toBe(
+      200,
+    );
+    // The server reads this %2F as the separator (the secret case/a/b), and the event names it
+    // so: a reader of secret/data/case/a/b is told, as the ACL judged the write.
+    expect(
+      (await root(0, 'POST', 'secret/data/case/a%2Fb', { data: { v: canary() } })).status,
+    ).toBe(200);
+    expect((await root(0, 'GET', 'secret/data/case/a/b')).status).toBe(200);
     const upper = await poll(0, reader, `prefix=SECRET/case/&index=${index}&wait=0`);
     expect(upper.body.data.events).toEqual([]);
     const encoded = await poll(0, reader, `prefix=secret%2Fcase%2F&index=${index}&wait=0`);
