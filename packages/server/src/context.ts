@@ -6,6 +6,8 @@ import type { AccessKeyStore } from './aws/access-key-store.js';
 import type { SecretsManagerSite } from './aws/secret-id.js';
 import type { Barrier } from './barrier/barrier.js';
 import type { ClusterNodes } from './cluster/cluster-nodes.js';
+import type { ChangeEvents } from './events/change-events.js';
+import type { EventRelay } from './events/event-relay.js';
 import type { KvEngine } from './kv/kv-engine.js';
 import type { KvMounts } from './kv/kv-mounts.js';
 import type { PolicyStore } from './policy/policy-store.js';
@@ -70,6 +72,10 @@ export interface ServerContext {
     /** How often the scheduler ticks while unsealed (ms; 0: never). */
     readonly schedulerIntervalMs: number;
   };
+  /** Change events of secrets (events/): published here, relayed between nodes on PostgreSQL. */
+  readonly events: ChangeEvents;
+  /** The relay of change events between nodes sharing one database (through storage). */
+  readonly eventRelay: EventRelay;
   /** Whether the server was started with `--dev`. */
   readonly dev: boolean;
   readonly version: string;

@@ -64,6 +64,7 @@ export function wireSealHooks(ctx: ServerContext): void {
     // The mount table the server starts with, written once (by the first node to unseal).
     await ctx.mounts.load();
     rotationTicks?.start();
+    ctx.eventRelay.start();
     await ctx.audit.activate(ctx.barrier);
     // Transit keys with an auto_rotate_period rotate on use; this catches the idle ones.
     sweep = setInterval(() => void ctx.transit.rotateDueKeys().catch(() => {}), 60_000).unref();
@@ -74,6 +75,7 @@ export function wireSealHooks(ctx: ServerContext): void {
   });
   ctx.seal.onBeforeSeal(async () => {
     rotationTicks?.stop();
+    ctx.eventRelay.stop();
     await ctx.cluster.stop();
     clearInterval(sweep);
     ctx.tokens.stopSweeping();
@@ -88,5 +90,7 @@ export function wireSealHooks(ctx: ServerContext): void {
     ctx.policies.clear();
     ctx.mounts.clear();
     ctx.transit.clear();
+    // Every wait for change events ends (and is answered 503).
+    ctx.events.close();
   });
 }

@@ -16,6 +16,9 @@ import { createClusterNodes } from './cluster/cluster-nodes.js';
 import type { AuditSinkConfig } from './config/server-config.js';
 import type { ServerContext } from './context.js';
 import { ServerError } from './errors.js';
+import { createChangeEvents } from './events/change-events.js';
+import { createEventRelay } from './events/event-relay.js';
+import { publishingRotations } from './events/rotation-changes.js';
 import { createKvEngine } from './kv/kv-engine.js';
 import { createKvMounts } from './kv/kv-mounts.js';
 import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
@@ -257,17 +260,21 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         now: clock,
       }),
     );
-  const rotationEngine = createRotationEngine({
-    store: rotationStore,
-    // A KV version 2 mount by name, from the mount table in force.
-    kvOf: async (mount) => {
-      const entry = await mounts.get(`${mount}/`);
-      return entry !== undefined && engineOf(entry) === 'kv-2' ? kvMounts.v2(entry) : undefined;
-    },
-    rotators,
-    audit,
-    clock,
-  });
+  const events = createChangeEvents({ clock });
+  const rotationEngine = publishingRotations(
+    createRotationEngine({
+      store: rotationStore,
+      // A KV version 2 mount by name, from the mount table in force.
+      kvOf: async (mount) => {
+        const entry = await mounts.get(`${mount}/`);
+        return entry !== undefined && engineOf(entry) === 'kv-2' ? kvMounts.v2(entry) : undefined;
+      },
+      rotators,
+      audit,
+      clock,
+    }),
+    events,
+  );
   // One leader per cluster on PostgreSQL (an advisory lock); it runs the rotation scheduler.
   const leadership =
     storage.kind === 'postgres'
@@ -313,6 +320,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       }),
       schedulerIntervalMs: options.rotationSchedulerIntervalMs ?? 60_000,
     },
+    events,
+    // Through storage: nodes on one PostgreSQL database (or one SQLite file) see each other's.
+    eventRelay: createEventRelay(barrier, events, {
+      clock,
+      onError: (error) => logger.error({ reason: error.message }, 'change event relay failed'),
+    }),
     dev: options.dev !== undefined,
     version: serverVersion,
     trustedProxies: options.trustedProxies ?? [],

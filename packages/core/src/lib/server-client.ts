@@ -49,6 +49,11 @@ export interface ApiRequestOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** For {@link ServerClient.request}: error statuses returned instead of thrown (`[404]`). */
   readonly allowStatus?: readonly number[];
+  /**
+   * Ends the request early (a long-poll that is no longer wanted): it fails with
+   * `ERR_SERVER_UNREACHABLE`. The client's own timeout applies as well.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** A client of the custos server (or HashiCorp Vault, OpenBao): see {@link createServerClient}. */
@@ -284,7 +289,9 @@ async function sendOnce(
       `cannot reach the server at ${address} (${scrubber.redact(String(reason))}); check CUSTOS_ADDR`,
     );
   };
-  const signal = AbortSignal.timeout(timeoutMs);
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal =
+    request.signal === undefined ? timeout : AbortSignal.any([timeout, request.signal]);
   let response: Response;
   try {
     response = await doFetch(url, {

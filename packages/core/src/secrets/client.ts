@@ -139,7 +139,12 @@ export function createSecrets(options: SecretsOptions = {}): Secrets {
   const cache = new SecretCache({
     ttlMs,
     staleIfErrorMs: staleMs,
-    fetch: (name) => source.get(name),
+    fetch: (name) => {
+      // Changes are watched from the first read on (providers that push: files, dotenv,
+      // vaultKv with `watch`), so a cached value is refreshed when its store changes.
+      stopWatching ??= source.watch?.(reloadWatched);
+      return source.get(name);
+    },
     onChange(name, entry) {
       const value = prepare(entry);
       for (const listener of listeners.get(name) ?? []) {
@@ -181,9 +186,11 @@ export function createSecrets(options: SecretsOptions = {}): Secrets {
     return value;
   };
 
+  // A pushed change reloads the names watched and the names cached (a value read once is
+  // refreshed at the change, not at its TTL).
   const reloadWatched = (names: readonly string[]) => {
     for (const name of names) {
-      if (listeners.has(name)) {
+      if (listeners.has(name) || cache.has(name)) {
         cache.reload(name).catch((err) => warn(scrubber.redact(describe(err))));
       }
     }

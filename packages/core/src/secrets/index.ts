@@ -61,6 +61,7 @@ export {
   type SecretNameKind,
   secretKindOfName,
 } from './infer.js';
+export type { KvWatchOptions } from './kv-watch.js';
 export {
   formatProblem,
   type ProblemKind,

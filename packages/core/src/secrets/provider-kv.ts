@@ -5,6 +5,7 @@ import {
   type ServerAuth,
   type ServerConnectionOptions,
 } from '../lib/server-client.js';
+import { type KvWatchOptions, watchKvSecret } from './kv-watch.js';
 import type { NonCurrentStage, SecretProvider } from './provider.js';
 
 /** How the provider authenticates (a token, or AppRole). */
@@ -23,6 +24,13 @@ export interface VaultKvOptions extends ServerConnectionOptions {
    * of 20 variables costs one request. The SDK's own cache (TTL, stale-if-error) sits above.
    */
   readonly documentTtlMs?: number;
+  /**
+   * Watch the server's change events (`GET /v1/sys/events/kv`, custos only; docs/secrets.md):
+   * a write or rotation of the secret, on any node, drops the cached values within about a
+   * second instead of at the TTL. Reconnects with backoff after a failure; meanwhile the TTL
+   * applies. The token needs `read` on `sys/events/kv`. Default off.
+   */
+  readonly watch?: boolean | KvWatchOptions;
 }
 
 /**
@@ -103,8 +111,12 @@ export function vaultKv(options: VaultKvOptions): SecretProvider {
     });
     const fields = await inFlight;
     document = fields === undefined ? undefined : { fields, at: Date.now() };
+    for (const name of fields?.keys() ?? []) known.add(name);
     return fields;
   };
+  /** Every field name seen: the names a change may have changed. */
+  const known = new Set<string>();
+  const watchOptions = options.watch === true ? {} : options.watch || undefined;
 
   return {
     name: `kv:${mount}/${path}`,
@@ -118,5 +130,26 @@ export function vaultKv(options: VaultKvOptions): SecretProvider {
     async getStaged(name, stage) {
       return (await fetchDocument(stage))?.get(name);
     },
+    ...(watchOptions === undefined
+      ? {}
+      : {
+          watch(listener: (names: readonly string[]) => void) {
+            // Its own client: a long-poll outlasts the per-request timeout of reads.
+            const waitSeconds = Math.min(Math.max(watchOptions.waitSeconds ?? 25, 1), 60);
+            const events = createClientReporting('ERR_SECRET_PROVIDER', {
+              ...options,
+              timeoutMs: waitSeconds * 1000 + (options.timeoutMs ?? 5000),
+            });
+            return watchKvSecret(
+              events,
+              `${mount}/${path}`,
+              () => {
+                document = undefined;
+                listener([...known]);
+              },
+              { ...watchOptions, waitSeconds },
+            );
+          },
+        }),
   };
 }

@@ -4,6 +4,7 @@ import { fastifySecurityHeaders } from '@custos/core/http';
 import type { TlsServerOptions } from '@custos/core/tls';
 import fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ServerContext } from '../context.js';
+import { registerChangePublishing } from '../events/publish-changes.js';
 import { registerJsonBodyParser } from '../http/body-parser.js';
 import { registerBoundary } from '../http/boundary.js';
 import { toHttpError, UNSUPPORTED_PATH_BODY } from '../http/error-mapping.js';
@@ -93,6 +94,7 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
       reply.header('content-type', 'application/json');
     return payload;
   });
+  registerChangePublishing(app, ctx.events);
 
   app.setErrorHandler((error, request, reply) => {
     const { status, body, logDetail } = toHttpError(error);

@@ -14,6 +14,7 @@ import { createKmsStore } from '../aws/kms/kms-store.js';
 import { accessKeyPaths } from '../aws/paths/access-keys.js';
 import { secretsManagerApiPaths } from '../aws/paths/secrets-manager-api.js';
 import type { ServerContext } from '../context.js';
+import { eventsPaths } from '../events/paths/events.js';
 import { mountedGroup, mountOfRequest } from '../http/mount-routing.js';
 import type { RouteGroup } from '../http/route-spec.js';
 import { kvConfigPaths } from '../kv/paths/config.js';
@@ -122,6 +123,8 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
       clock: ctx.clock,
       rewrap: rewrapProgressStore(ctx.barrier),
     }),
+    // sys/events (change events of secrets, long-poll)
+    eventsPaths({ events: ctx.events, tokens, seal: ctx.seal }),
     // auth/token/
     tokenCreatePaths({ tokens, tokenRoles: ctx.tokenRoles }),
     tokenRolePaths({ tokenRoles: ctx.tokenRoles }),

@@ -176,3 +176,14 @@ export const ROTATION = {
   /** `rewrap/<rotation id>`: a `transit-key` rotation's rewrap progress (last id per target). */
   rewrap: 'rewrap/',
 } as const;
+
+/**
+ * Change events relayed between nodes sharing PostgreSQL (events/event-relay.ts): which secret
+ * changed, behind the barrier like everything else; each entry is dropped a minute after it
+ * was written.
+ */
+export const EVENTS = {
+  prefix: 'sys/events/',
+  /** `relay/<ms, 13 digits>-<node id>-<n>`: one change event. */
+  relay: 'relay/',
+} as const;
