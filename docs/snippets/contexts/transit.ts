@@ -25,11 +25,14 @@ await kms.save();
 export async function finish(_snippet: SnippetExports): Promise<void> {
   if (!server) return;
   try {
-    // The snippet moved the key: the server now holds it.
-    const response = await fetchWithin(`${server.url}/v1/transit/keys/patients`, {
+    // The snippet moved the key (or imported one): the server now holds it.
+    const [name, what] = snippetMentions('import')
+      ? ['release-signing', 'the imported key']
+      : ['patients', 'the restored key'];
+    const response = await fetchWithin(`${server.url}/v1/transit/keys/${name}`, {
       headers: { 'x-vault-token': token },
     });
-    check(response.status === 200, `the restored key: ${response.status}`);
+    check(response.status === 200, `${what}: ${response.status}`);
   } finally {
     await server.close();
   }

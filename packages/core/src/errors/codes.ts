@@ -49,7 +49,7 @@ export const errorCodes = {
   // --- a server's answers: thrown by the server, reported by the client ---
   ERR_SEALED: 'The server is sealed: it holds no keys until unsealed with enough key shares.',
   ERR_PERMISSION_DENIED:
-    'The token is missing, unknown, expired or revoked, or its policies do not allow the operation.',
+    'The token is missing, unknown, expired or revoked (a batch token altered, or whose parent was revoked, included), used from outside its bound CIDR blocks, or its policies do not allow the operation (orphan and periodic tokens need sudo on the create path).',
   ERR_NOT_FOUND: 'Nothing exists at that path.',
   ERR_INVALID_REQUEST: 'The request is malformed or has an invalid parameter.',
   // --- transit and key lifecycle ---
