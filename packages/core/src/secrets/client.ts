@@ -119,6 +119,8 @@ export function createSecrets(options: SecretsOptions = {}): Secrets {
   const listeners = new Map<string, Set<(value: Secret<string> | undefined) => void>>();
   let timer: NodeJS.Timeout | undefined;
   let stopWatching: (() => void) | undefined;
+  // Once closed, no read (a refresh still in flight, a late caller) starts watching again.
+  let closed = false;
 
   const scrub = <E>(error: E): E => scrubber.redactError(error);
   // A plain setting can still carry a credential: DATABASE_URL's password, a webhook URL.
@@ -142,7 +144,7 @@ export function createSecrets(options: SecretsOptions = {}): Secrets {
     fetch: (name) => {
       // Changes are watched from the first read on (providers that push: files, dotenv,
       // vaultKv with `watch`), so a cached value is refreshed when its store changes.
-      stopWatching ??= source.watch?.(reloadWatched);
+      if (!closed) stopWatching ??= source.watch?.(reloadWatched);
       return source.get(name);
     },
     onChange(name, entry) {
@@ -271,13 +273,14 @@ export function createSecrets(options: SecretsOptions = {}): Secrets {
         timer = setInterval(() => reloadWatched([...listeners.keys()]), ttlMs);
         timer.unref();
       }
-      stopWatching ??= source.watch?.(reloadWatched);
+      if (!closed) stopWatching ??= source.watch?.(reloadWatched);
       return () => {
         set.delete(listener);
         if (set.size === 0) listeners.delete(name);
       };
     },
     close() {
+      closed = true;
       clearInterval(timer);
       timer = undefined;
       stopWatching?.();
