@@ -386,7 +386,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     ...(unsealKey === undefined ? {} : { unsealKey }),
     async close() {
       await autoUnseal?.stop();
-      // Waits for change events end now (answered at once): a drain would otherwise wait out
+      // Pending waits for change events are answered now: a drain would otherwise wait out
       // their `wait` (up to 60 s) while nothing else is in flight.
       context.events.close();
       const drained = await closeGracefully(app, options.shutdownGraceMs ?? 30_000);
