@@ -1,6 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { toHttpError } from '../../http/error-mapping.js';
-import { AwsError } from '../aws-error.js';
+import { AwsError, awsErrorWith } from '../aws-error.js';
 import type { KmsDeps } from '../kms/kms-keys.js';
 import {
   type KeyRole,
@@ -88,21 +87,11 @@ export function kmsApi(deps: KmsDeps) {
 }
 
 /** The KMS API's refusals as AWS's: its own, or custos's by HTTP status. */
-export function kmsErrorOfAny(error: unknown): { type: string; status: number; message: string } {
-  if (error instanceof AwsError)
-    return { type: error.type, status: error.status, message: error.message };
-  const { status, body } = toHttpError(error);
-  const message = String((body.errors as unknown[] | undefined)?.[0] ?? 'request refused');
-  switch (status) {
-    case 403:
-      return { type: 'AccessDeniedException', status: 400, message };
-    case 404:
-      return { type: 'NotFoundException', status: 400, message: 'not found' };
-    case 503:
-      return { type: 'KMSInternalException', status: 503, message };
-    default:
-      return status >= 500
-        ? { type: 'KMSInternalException', status, message }
-        : { type: 'ValidationException', status: 400, message };
-  }
-}
+export const kmsErrorOfAny = (error: unknown) =>
+  awsErrorWith(error, {
+    notFound: 'NotFoundException',
+    invalid: 'ValidationException',
+    internal: 'KMSInternalException',
+    unavailable: 'KMSInternalException',
+    tooLargeStatus: 400,
+  });

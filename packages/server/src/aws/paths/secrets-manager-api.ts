@@ -1,12 +1,11 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { bodyOf, rawBodyOf } from '../../http/body-parser.js';
-import { toHttpError } from '../../http/error-mapping.js';
 import type { SignedAdmission } from '../../http/route-access.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { KvEngine } from '../../kv/kv-engine.js';
 import type { Capability } from '../../policy/policy-parse.js';
 import type { AccessKeyStore } from '../access-key-store.js';
-import { AwsError } from '../aws-error.js';
+import { AwsError, awsErrorWith } from '../aws-error.js';
 import type { KmsDeps } from '../kms/kms-keys.js';
 import { type AwsOperation, OPERATIONS } from '../operations.js';
 import type { SecretsManagerSite } from '../secret-id.js';
@@ -70,27 +69,15 @@ function awsBodyOf(request: FastifyRequest): Record<string, unknown> {
   }
 }
 
-/** Any error as AWS answers it: its `__type`, status and message. */
-export function awsErrorOf(error: unknown): { type: string; status: number; message: string } {
-  if (error instanceof AwsError)
-    return { type: error.type, status: error.status, message: error.message };
-  const { status, body } = toHttpError(error);
-  const message = String((body.errors as unknown[] | undefined)?.[0] ?? 'request refused');
-  switch (status) {
-    case 403:
-      return { type: 'AccessDeniedException', status: 400, message };
-    case 404:
-      return { type: 'ResourceNotFoundException', status: 400, message: 'not found' };
-    case 413:
-      return { type: 'InvalidRequestException', status: 413, message };
-    case 503:
-      return { type: 'ServiceUnavailable', status: 503, message };
-    default:
-      return status >= 500
-        ? { type: 'InternalServiceError', status, message }
-        : { type: 'InvalidRequestException', status: 400, message };
-  }
-}
+/** Any error as Secrets Manager answers it: its `__type`, status and message. */
+export const awsErrorOf = (error: unknown) =>
+  awsErrorWith(error, {
+    notFound: 'ResourceNotFoundException',
+    invalid: 'InvalidRequestException',
+    internal: 'InternalServiceError',
+    unavailable: 'ServiceUnavailable',
+    tooLargeStatus: 413,
+  });
 
 function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const { type, status, message } =
