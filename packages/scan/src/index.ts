@@ -18,7 +18,7 @@ export type { Finding } from './engine/finding.js';
 export { isReported } from './engine/finding-filter.js';
 export { DEFAULT_FINGERPRINT_KEY, fingerprintSecret } from './engine/fingerprint.js';
 export { redactSecret } from './engine/redact.js';
-export { type ScanTextOptions, scanText } from './engine/scan-text.js';
+export { type ScanTextOptions, scanBytes, scanText } from './engine/scan-text.js';
 export type { SkipReason } from './files/classify.js';
 export { type ListedFile, type ListFilesOptions, listFiles } from './files/list-files.js';
 export { cacheKey, openScanCache, type ScanCache } from './files/scan-cache.js';

@@ -12,7 +12,7 @@
  * @module
  */
 export type { Finding } from './engine/finding.js';
-export { type ScanTextOptions, scanText } from './engine/scan-text.js';
+export { type ScanTextOptions, scanBytes, scanText } from './engine/scan-text.js';
 export { type ScanStagedOptions, scanStaged } from './git/scan-staged.js';
 export type { Allowlist } from './policy/allowlist.js';
 export { type Baseline, parseBaseline, readBaseline } from './policy/baseline.js';

@@ -8,13 +8,16 @@ import {
   type Candidate,
   CONFIDENCE_LEVELS,
   type Confidence,
+  judgedText,
   type Rule,
+  type RuleContext,
   weaker,
 } from '../rules/rule.js';
 import type { Finding } from './finding.js';
 import { isReported } from './finding-filter.js';
 import { fingerprintSecret } from './fingerprint.js';
 import { isIgnoredInline } from './inline-ignore.js';
+import { oneByteText } from './one-byte-text.js';
 import { LineIndex } from './positions.js';
 import { prefilterFor } from './prefilter.js';
 import { redactSecret } from './redact.js';
@@ -100,12 +103,49 @@ function removeOverlaps(found: Located[]): Located[] {
  * ```
  */
 export function scanText(text: string, options: ScanTextOptions = {}): Finding[] {
+  return scanPrepared(text, { name: options.name ?? '' }, options);
+}
+
+/**
+ * Scans the UTF-8 `bytes` of a file: the same findings as {@link scanText} of the decoded text,
+ * found in about half the time. The built-in rules search a one-byte form of the text in
+ * which characters above U+00FF are stand-ins they cannot tell from the originals
+ * (`oneByteText`); what they judge, and every finding's secret, is read from the decoded text,
+ * which is only decoded when a match holds such a character. Custom `rules` read the decoded
+ * text.
+ *
+ * @example
+ * ```ts
+ * import { scanBytes } from '@custos/scan';
+ * const findings = scanBytes(await readFile('config/app.yaml'), { name: 'config/app.yaml' });
+ * ```
+ */
+export function scanBytes(bytes: Uint8Array, options: ScanTextOptions = {}): Finding[] {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Custom rules may match any character: they read the decoded text.
+  const text = options.rules === undefined ? oneByteText(buffer) : undefined;
+  if (text === undefined) return scanText(buffer.toString('utf8'), options);
+  let decoded: string | undefined;
+  const context: RuleContext = {
+    name: options.name ?? '',
+    decoded: () => {
+      decoded ??= buffer.toString('utf8');
+      return decoded;
+    },
+  };
+  return scanPrepared(text, context, options);
+}
+
+function scanPrepared(text: string, context: RuleContext, options: ScanTextOptions): Finding[] {
   const rules = options.rules ?? defaultRules;
-  const name = options.name ?? '';
+  const name = context.name ?? '';
   const found: Located[] = [];
   for (const rule of prefilterFor(rules).activeRules(text)) {
-    for (const candidate of rule.find(text, { name })) {
-      if (rule.structured !== true && isStandIn(text.slice(candidate.start, candidate.end))) {
+    for (const candidate of rule.find(text, context)) {
+      if (
+        rule.structured !== true &&
+        isStandIn(judgedText(text, candidate.start, candidate.end, context))
+      ) {
         continue;
       }
       found.push({ rule, candidate });
@@ -119,7 +159,7 @@ export function scanText(text: string, options: ScanTextOptions = {}): Finding[]
     const start = lines.position(candidate.start);
     if (isIgnoredInline(lines, start.line)) continue;
     const end = lines.position(candidate.end);
-    const secret = text.slice(candidate.start, candidate.end);
+    const secret = judgedText(text, candidate.start, candidate.end, context);
     const finding: Finding = {
       rule: candidate.ruleId ?? rule.id,
       file: name,

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Finding } from '../engine/finding.js';
 import { isReported } from '../engine/finding-filter.js';
 import { fingerprintSecret } from '../engine/fingerprint.js';
-import { type ScanTextOptions, scanText } from '../engine/scan-text.js';
+import { type ScanTextOptions, scanBytes } from '../engine/scan-text.js';
 import { classifyContent, type SkipReason } from './classify.js';
 import type { ListedFile } from './list-files.js';
 import { cachedFindings, cacheKey } from './scan-cache.js';
@@ -58,7 +58,7 @@ export async function scanFile(
   // Custom rules are not part of the scanner's identity: their findings are never cached.
   if (cache === undefined || options.rules !== undefined) {
     return {
-      findings: scanText(content.toString('utf8'), { ...options, name: file.relative }),
+      findings: scanBytes(content, { ...options, name: file.relative }),
       bytes: content.length,
     };
   }
@@ -66,7 +66,7 @@ export async function scanFile(
   const stored = cachedFindings(cache, key);
   const all = stored
     ? [...stored]
-    : scanText(content.toString('utf8'), {
+    : scanBytes(content, {
         name: file.relative,
         ...(options.fingerprintKey === undefined ? {} : { fingerprintKey: options.fingerprintKey }),
       });

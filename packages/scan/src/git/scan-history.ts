@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Finding } from '../engine/finding.js';
-import { type ScanTextOptions, scanText } from '../engine/scan-text.js';
+import { type ScanTextOptions, scanBytes } from '../engine/scan-text.js';
 import { classifyContent } from '../files/classify.js';
 import { DEFAULT_MAX_FILE_BYTES, type FileLimits } from '../files/scan-file.js';
 import { compileAllowlist } from '../policy/allowlist.js';
@@ -35,7 +35,7 @@ export interface GitHistoryReport {
 
 /**
  * Scans git history by unique blob: every blob of the chosen revisions is read once with
- * `git cat-file --batch` and scanned with `scanText` under the path it first had; each secret
+ * `git cat-file --batch` and scanned with `scanBytes` under the path it first had; each secret
  * is reported once, with the commit, author and date that first introduced it (a file moved or
  * deleted later does not bring it back or hide it).
  *
@@ -72,7 +72,7 @@ export async function scanGitHistory(
       const skip = classifyContent(origin.path, content);
       if (skip === 'binary' || (skip === 'minified' && options.scanMinified !== true)) return;
       bytesScanned += content.length;
-      for (const finding of scanText(content.toString('utf8'), { ...options, name: origin.path })) {
+      for (const finding of scanBytes(content, { ...options, name: origin.path })) {
         if (seen.has(finding.fingerprint)) continue;
         seen.add(finding.fingerprint);
         findings.push({

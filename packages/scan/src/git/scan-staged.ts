@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { CustosError } from '@custos/core/errors';
 import type { Finding } from '../engine/finding.js';
-import { type ScanTextOptions, scanText } from '../engine/scan-text.js';
+import { type ScanTextOptions, scanBytes } from '../engine/scan-text.js';
 import { classifyContent } from '../files/classify.js';
 import { DEFAULT_MAX_FILE_BYTES, type FileLimits } from '../files/scan-file.js';
 import { compileAllowlist } from '../policy/allowlist.js';
@@ -94,7 +94,7 @@ export async function scanStaged(options: ScanStagedOptions = {}): Promise<Findi
       const skip = classifyContent(path, content);
       if (skip === 'binary' || (skip === 'minified' && options.scanMinified !== true)) return;
       const ranges = added.get(path) ?? [];
-      for (const finding of scanText(content.toString('utf8'), { ...options, name: path })) {
+      for (const finding of scanBytes(content, { ...options, name: path })) {
         if (ranges.some(([from, to]) => finding.line <= to && finding.endLine >= from)) {
           findings.push(finding);
         }

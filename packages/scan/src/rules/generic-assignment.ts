@@ -1,5 +1,5 @@
 import { assessAssignedValue } from './assigned-values.js';
-import type { Candidate, Rule, RuleContext } from './rule.js';
+import { type Candidate, judgedText, type Rule, type RuleContext } from './rule.js';
 import { classifySecretName, type SecretNameKind } from './secret-names.js';
 
 const NAME_HINT = /pass|pwd|secret|token|key|credential|auth|bearer/g;
@@ -172,7 +172,10 @@ export const genericAssignment: Rule = {
         }
       }
       if (value === null || value.end <= value.start) continue;
-      const confidence = assessAssignedValue(text.slice(value.start, value.end), kind);
+      const confidence = assessAssignedValue(
+        judgedText(text, value.start, value.end, context),
+        kind,
+      );
       if (confidence !== null) {
         yield { start: value.start, end: value.end, confidence, ruleId: RULE_IDS[kind] };
       }

@@ -65,6 +65,31 @@ export interface Rule {
 export interface RuleContext {
   /** The file's path or name (its extension tells code from configuration). */
   readonly name?: string;
+  /**
+   * Present when the text a rule reads holds stand-ins for the characters above U+00FF (the
+   * scanner's one-byte form of a file, see `oneByteText`): the text as decoded, with the same
+   * offsets. Patterns find the same matches in both; what a rule judges beyond its patterns
+   * (entropy, checksums, comparisons) it reads through {@link judgedText}.
+   */
+  readonly decoded?: () => string;
+}
+
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * `text.slice(start, end)` with the characters themselves where the text holds stand-ins (see
+ * {@link RuleContext.decoded}): what a rule's judgement of a value must read.
+ *
+ * @example
+ * ```ts
+ * const value = judgedText(text, start, end, context);
+ * if (shannonEntropy(value) >= 4) yield { start, end, confidence: 'high' };
+ * ```
+ */
+export function judgedText(text: string, start: number, end: number, context?: RuleContext) {
+  const slice = text.slice(start, end);
+  if (context?.decoded === undefined || !NON_ASCII.test(slice)) return slice;
+  return context.decoded().slice(start, end);
 }
 
 /** What {@link patternRule} needs. */
@@ -125,16 +150,17 @@ export function patternRule(spec: PatternRuleSpec): Rule {
     confidence: spec.confidence,
     priority: spec.priority ?? PROVIDER_PRIORITY,
     ...(spec.variants ? { variants: spec.variants } : {}),
-    *find(text) {
+    *find(text, context) {
       const regex = new RegExp(pattern);
-      for (let match = regex.exec(text); match !== null; match = regex.exec(text)) {
-        if (match[0].length === 0) {
+      for (let found = regex.exec(text); found !== null; found = regex.exec(text)) {
+        if (found[0].length === 0) {
           regex.lastIndex++;
           continue;
         }
+        const match = spec.validate ? decodedMatch(pattern, found, context) : found;
         const span = match.indices?.groups?.secret ?? match.indices?.[0];
         if (span === undefined) continue;
-        const secret = text.slice(span[0], span[1]);
+        const secret = match.input.slice(span[0], span[1]);
         const verdict = spec.validate ? spec.validate(secret, match) : spec.confidence;
         if (verdict === null) {
           if (spec.vetoRejected)
@@ -147,6 +173,22 @@ export function patternRule(spec: PatternRuleSpec): Rule {
       }
     },
   };
+}
+
+/**
+ * The same match in the decoded text when `found` spans stand-ins (see
+ * {@link RuleContext.decoded}), so a validator sees the characters themselves; else `found`.
+ */
+function decodedMatch(
+  pattern: RegExp,
+  found: RegExpExecArray,
+  context: RuleContext | undefined,
+): RegExpExecArray {
+  if (context?.decoded === undefined || !NON_ASCII.test(found[0])) return found;
+  const again = new RegExp(pattern);
+  again.lastIndex = found.index;
+  const match = again.exec(context.decoded());
+  return match?.index === found.index ? match : found;
 }
 
 /** One level weaker (`low` stays `low`). */
