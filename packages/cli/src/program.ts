@@ -5,6 +5,7 @@ import { registerAuthCommands } from './commands/auth/register.js';
 import { registerAwsCommands } from './commands/aws/register.js';
 import { registerBackupCommands } from './commands/backup/register.js';
 import { registerCertCommands } from './commands/cert/register.js';
+import { registerComplianceCommands } from './commands/compliance/register.js';
 import { registerEncryptionCommands } from './commands/encryption/register.js';
 import { registerEnvCommands } from './commands/env/register.js';
 import { registerGenericCommands } from './commands/generic/register.js';
@@ -44,6 +45,7 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     registerGenericCommands,
     registerPolicyCommands,
     registerRotationCommands,
+    registerComplianceCommands,
     registerTokenCommands,
     registerAuthCommands,
     registerAwsCommands,

@@ -1,5 +1,5 @@
 /**
- * Command-line tools some tests run (git, openssl, bash). Like a service (`services.ts`): when one is
+ * Command-line tools some tests run (git, openssl, bash, chromium). Like a service (`services.ts`): when one is
  * missing, locally the tests that need it are skipped with a notice; under CI (`CI=true`) they
  * fail, never skip.
  */
@@ -12,6 +12,7 @@ const VERSION_ARGS = {
   git: ['--version'],
   openssl: ['version'],
   bash: ['--version'],
+  chromium: ['--version'],
 } as const;
 
 /** A tool some tests need. */

@@ -1,0 +1,368 @@
+import type { ComplianceEvidence } from './evidence.js';
+
+/** How a control stands. */
+export type ControlStatus = 'pass' | 'fail' | 'partial' | 'not-applicable';
+
+/** One claim read from the live system, and the command that re-checks it. */
+export interface EvidenceItem {
+  readonly claim: string;
+  /** `true` supports the control, `false` counts against it, absent: a fact. */
+  readonly supports?: boolean;
+  readonly recheck: string;
+}
+
+/** A control of a framework, judged. */
+export interface ControlResult {
+  readonly id: string;
+  readonly framework: 'hipaa' | 'soc2';
+  readonly title: string;
+  readonly status: ControlStatus;
+  readonly evidence: readonly EvidenceItem[];
+  /** Re-checks the whole control. */
+  readonly recheck: string;
+}
+
+/** Frameworks a report covers. */
+export type Framework = 'hipaa' | 'soc2' | 'all';
+
+/** The report, as `--format json` prints it. */
+export interface ComplianceReport {
+  readonly framework: Framework;
+  readonly generatedAt: string;
+  readonly server: string;
+  readonly controls: readonly ControlResult[];
+}
+
+/** Longest token lifetime the report accepts (Vault's default maximum, 32 days). */
+export const MAX_TOKEN_TTL_SECONDS = 32 * 86_400;
+/** Longest default token lifetime before authentication is only partial (a working day). */
+export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 3600;
+/** Oldest a key may be without a rotation period of its own (NIST SP 800-57's one year). */
+export const MAX_KEY_AGE_DAYS = 365;
+
+interface Judgement {
+  readonly status: ControlStatus;
+  readonly evidence: readonly EvidenceItem[];
+}
+
+const RANK: Record<ControlStatus, number> = { 'not-applicable': 0, pass: 1, partial: 2, fail: 3 };
+const worst = (...statuses: ControlStatus[]) =>
+  statuses.reduce((a, b) => (RANK[b] > RANK[a] ? b : a), 'not-applicable' as ControlStatus);
+const fromEvidence = (evidence: EvidenceItem[], unsure = false): Judgement => ({
+  status: evidence.some((e) => e.supports === false) ? 'fail' : unsure ? 'partial' : 'pass',
+  evidence,
+});
+const hours = (seconds: number) => `${Math.round(seconds / 3600)}h`;
+
+function access(e: ComplianceEvidence): Judgement {
+  const evidence: EvidenceItem[] = [];
+  for (const grant of e.policies.broad) {
+    evidence.push({
+      claim: `policy "${grant.policy}" grants ${grant.capabilities.join(', ')} on "${grant.path}"`,
+      supports: false,
+      recheck: `custos policy read ${grant.policy}`,
+    });
+  }
+  if (e.policies.broad.length === 0) {
+    evidence.push({
+      claim: `none of the ${e.policies.names.length} policies grants writes or sudo on every path, or on policies, auth methods, mounts, audit devices or the seal`,
+      supports: true,
+      recheck: 'custos policy list, then custos policy read <name>',
+    });
+  }
+  evidence.push({
+    claim: `tokens live at most ${hours(e.tokenTtl.maxSeconds)} (limit ${hours(MAX_TOKEN_TTL_SECONDS)})`,
+    supports: e.tokenTtl.maxSeconds <= MAX_TOKEN_TTL_SECONDS,
+    recheck: 'custos read sys/auth/token/tune',
+  });
+  return fromEvidence(evidence);
+}
+
+function authentication(e: ComplianceEvidence): Judgement {
+  const evidence: EvidenceItem[] = [
+    {
+      claim: `auth methods: ${e.authMethods.join(', ')}; every request carries a token checked on the server`,
+      recheck: 'custos auth list',
+    },
+    {
+      claim: `tokens live at most ${hours(e.tokenTtl.maxSeconds)} (limit ${hours(MAX_TOKEN_TTL_SECONDS)})`,
+      supports: e.tokenTtl.maxSeconds <= MAX_TOKEN_TTL_SECONDS,
+      recheck: 'custos read sys/auth/token/tune',
+    },
+  ];
+  const longDefault = e.tokenTtl.defaultSeconds > DEFAULT_TOKEN_TTL_SECONDS;
+  evidence.push({
+    claim: `new tokens live ${hours(e.tokenTtl.defaultSeconds)} by default${longDefault ? ` (more than ${hours(DEFAULT_TOKEN_TTL_SECONDS)}: sessions outlive a working day)` : ''}`,
+    recheck: 'custos read sys/auth/token/tune',
+  });
+  return fromEvidence(evidence, longDefault);
+}
+
+function encryption(e: ComplianceEvidence): Judgement {
+  const evidence: EvidenceItem[] = [
+    {
+      claim: `the storage barrier (AES-256-GCM) key is term ${e.barrierKey.term}, ${e.barrierKey.ageDays} days old (limit ${MAX_KEY_AGE_DAYS})`,
+      supports: e.barrierKey.ageDays <= MAX_KEY_AGE_DAYS,
+      recheck: 'custos read sys/key-status',
+    },
+  ];
+  const oneShare = e.seal.type === 'shamir' && e.seal.threshold < 2;
+  evidence.push({
+    claim:
+      e.seal.type === 'shamir'
+        ? `unsealing takes ${e.seal.threshold} of ${e.seal.shares} key shares${oneShare ? ' (one person alone can unseal)' : ''}`
+        : `the root key is held by the ${e.seal.type} seal (auto-unseal)`,
+    recheck: 'custos read sys/seal-status',
+  });
+  for (const key of e.transitKeys) {
+    const limit = key.autoRotateDays > 0 ? key.autoRotateDays : MAX_KEY_AGE_DAYS;
+    evidence.push({
+      claim: `transit key ${key.name}: version ${key.latestVersion} is ${key.ageDays} days old (limit ${limit}${key.autoRotateDays > 0 ? ', its rotation period' : ''})`,
+      supports: key.ageDays <= limit,
+      recheck: `custos read ${key.name.replace(/\/(?=[^/]*$)/, '/keys/')}`,
+    });
+  }
+  if (e.transitKeys.length === 0) {
+    evidence.push({ claim: 'no transit keys', recheck: 'custos list transit/keys' });
+  }
+  return fromEvidence(evidence, oneShare);
+}
+
+/** Audit devices and the chain of the files given; `unsure` when no file was verified here. */
+function auditTrail(e: ComplianceEvidence): { evidence: EvidenceItem[]; unsure: boolean } {
+  const evidence: EvidenceItem[] = [
+    e.audit.devices.length > 0
+      ? {
+          claim: `audit devices: ${e.audit.devices.join(', ')}; a request is refused when its entry cannot be written`,
+          supports: true,
+          recheck: 'custos audit list',
+        }
+      : {
+          claim: 'no audit device is enabled: requests are not recorded',
+          supports: false,
+          recheck: 'custos audit list',
+        },
+    {
+      claim: `the server holds a signed checkpoint of ${e.audit.signedCheckpoints} audit devices`,
+      recheck: 'custos read sys/audit/checkpoints',
+    },
+  ];
+  for (const file of e.audit.files) {
+    evidence.push({
+      claim: file.ok
+        ? `${file.file}: hash chain and checkpoint signatures verified over ${file.entries} entries`
+        : `${file.file}: the chain does not verify (${file.problem ?? 'see the re-check'})`,
+      supports: file.ok,
+      recheck: `custos audit verify ${file.file} --server${file.sink === undefined ? '' : ` --sink ${file.sink}`}`,
+    });
+  }
+  const unsure = e.audit.files.length === 0;
+  if (unsure) {
+    evidence.push({
+      claim: 'no audit file was verified here (give --audit-file)',
+      recheck: 'custos audit verify <file>',
+    });
+  }
+  return { evidence, unsure };
+}
+
+function audit(e: ComplianceEvidence): Judgement {
+  const { evidence, unsure } = auditTrail(e);
+  return fromEvidence(evidence, unsure);
+}
+
+function integrity(e: ComplianceEvidence): Judgement {
+  const { evidence, unsure } = auditTrail(e);
+  return fromEvidence(
+    [
+      {
+        claim:
+          'every stored entry is authenticated (AES-256-GCM under the barrier key): a changed byte is refused, never served',
+        recheck: 'custos read sys/key-status',
+      },
+      ...evidence.filter((item) => item.recheck.startsWith('custos audit verify')),
+    ],
+    unsure,
+  );
+}
+
+function transmission(e: ComplianceEvidence): Judgement {
+  if (!e.transport.tls) {
+    return fromEvidence([
+      {
+        claim: `the server is reached over plain http at ${e.address}`,
+        supports: false,
+        recheck: `curl -sI ${e.address}/v1/sys/health`,
+      },
+    ]);
+  }
+  const { report } = e.transport;
+  const where = `${report.host}:${report.port}`;
+  const evidence: EvidenceItem[] = [
+    {
+      claim: `TLS at ${where}: ${Object.entries(report.protocols)
+        .filter(([, offered]) => offered)
+        .map(([version]) => version)
+        .join(', ')} offered${report.negotiated ? `, ${report.negotiated.cipher} negotiated` : ''}`,
+      recheck: `custos tls check ${where}`,
+    },
+  ];
+  for (const check of report.checks.filter((c) => c.status === 'fail' || c.status === 'warn')) {
+    evidence.push({
+      claim: `${check.check}: ${check.detail}`,
+      ...(check.status === 'fail' ? { supports: false } : {}),
+      recheck: `custos tls check ${where}`,
+    });
+  }
+  if (report.ok) {
+    evidence.push({
+      claim: 'every TLS check passed',
+      supports: true,
+      recheck: `custos tls check ${where}`,
+    });
+  }
+  return fromEvidence(evidence);
+}
+
+function boundary(e: ComplianceEvidence): Judgement {
+  const tls = transmission(e);
+  if (!e.transport.tls) return tls;
+  const evidence: EvidenceItem[] = [
+    ...tls.evidence,
+    {
+      claim: e.transport.hsts
+        ? 'the server sends Strict-Transport-Security'
+        : 'the server sends no Strict-Transport-Security header',
+      recheck: `curl -sI ${e.address}/v1/sys/health`,
+    },
+  ];
+  return { status: worst(tls.status, e.transport.hsts ? 'pass' : 'partial'), evidence };
+}
+
+function monitoring(e: ComplianceEvidence): Judgement {
+  const { evidence, unsure } = auditTrail(e);
+  const failed = e.rotation.filter((r) => r.lastResult === 'failed');
+  evidence.push({
+    claim:
+      failed.length === 0
+        ? 'no rotation failed at its last run'
+        : `rotations failed at their last run: ${failed.map((r) => r.secret).join(', ')}`,
+    supports: failed.length === 0,
+    recheck: 'custos rotation status',
+  });
+  return fromEvidence(evidence, unsure);
+}
+
+function change(e: ComplianceEvidence): Judgement {
+  const overdue = e.rotation.filter((r) => r.overdue);
+  const failed = e.rotation.filter((r) => r.lastResult === 'failed');
+  const evidence: EvidenceItem[] = [
+    {
+      claim: `${e.rotation.length} secrets have a rotation policy; overdue: ${overdue.length === 0 ? 'none' : overdue.map((r) => r.secret).join(', ')}`,
+      supports: overdue.length === 0,
+      recheck: 'custos rotation status',
+    },
+  ];
+  if (failed.length > 0) {
+    evidence.push({
+      claim: `last rotation failed: ${failed.map((r) => r.secret).join(', ')}`,
+      supports: false,
+      recheck: 'custos rotation history <secret>',
+    });
+  }
+  if (e.scan === undefined) {
+    evidence.push({
+      claim: 'no secret-scan report was given (give --scan-report)',
+      recheck: 'custos scan . --format json',
+    });
+  } else {
+    evidence.push({
+      claim: `${e.scan.file}: ${e.scan.findings} secrets found in code`,
+      supports: e.scan.findings === 0,
+      recheck: 'custos scan . --format json',
+    });
+  }
+  return fromEvidence(evidence, e.rotation.length === 0 || e.scan === undefined);
+}
+
+interface ControlSpec {
+  readonly id: string;
+  readonly framework: 'hipaa' | 'soc2';
+  readonly title: string;
+  readonly judge: (e: ComplianceEvidence) => Judgement;
+}
+
+/** The controls, in the order reports list them. */
+export const CONTROLS: readonly ControlSpec[] = [
+  { id: '164.312(a)(1)', framework: 'hipaa', title: 'Access control', judge: access },
+  {
+    id: '164.312(a)(2)(iv)',
+    framework: 'hipaa',
+    title: 'Encryption and decryption',
+    judge: encryption,
+  },
+  { id: '164.312(b)', framework: 'hipaa', title: 'Audit controls', judge: audit },
+  { id: '164.312(c)(1)', framework: 'hipaa', title: 'Integrity', judge: integrity },
+  {
+    id: '164.312(d)',
+    framework: 'hipaa',
+    title: 'Person or entity authentication',
+    judge: authentication,
+  },
+  { id: '164.312(e)(1)', framework: 'hipaa', title: 'Transmission security', judge: transmission },
+  {
+    id: 'CC6.1',
+    framework: 'soc2',
+    title: 'Logical access security and encryption at rest',
+    judge: (e) => {
+      const [a, b] = [access(e), encryption(e)];
+      return { status: worst(a.status, b.status), evidence: [...a.evidence, ...b.evidence] };
+    },
+  },
+  {
+    id: 'CC6.6',
+    framework: 'soc2',
+    title: 'Protection against threats from outside the system boundary',
+    judge: boundary,
+  },
+  { id: 'CC6.7', framework: 'soc2', title: 'Transmission of information', judge: transmission },
+  { id: 'CC7.2', framework: 'soc2', title: 'Monitoring of system components', judge: monitoring },
+  { id: 'CC8.1', framework: 'soc2', title: 'Change management', judge: change },
+];
+
+/**
+ * Judges the controls of `framework` (or only `control`) on `evidence`.
+ *
+ * @example
+ * ```ts
+ * const report = judgeControls(await gatherEvidence(client, sources), 'hipaa', new Date());
+ * ```
+ */
+export function judgeControls(
+  evidence: ComplianceEvidence,
+  framework: Framework,
+  generatedAt: Date,
+  control?: string,
+): ComplianceReport {
+  const controls = CONTROLS.filter(
+    (spec) =>
+      (framework === 'all' || spec.framework === framework) &&
+      (control === undefined || spec.id.toLowerCase() === control.toLowerCase()),
+  ).map((spec): ControlResult => {
+    const { status, evidence: items } = spec.judge(evidence);
+    return {
+      id: spec.id,
+      framework: spec.framework,
+      title: spec.title,
+      status,
+      evidence: items,
+      recheck: `custos compliance report --framework ${spec.framework} --control '${spec.id}'`,
+    };
+  });
+  return {
+    framework,
+    generatedAt: generatedAt.toISOString(),
+    server: evidence.address,
+    controls,
+  };
+}
