@@ -35,6 +35,11 @@ export interface NodeMemory {
   readonly peakMiB: number;
   /** `endMiB / baselineMiB - 1`. */
   readonly growth: number;
+  /**
+   * Growth over the second half after warm-up (end against the median of the fifth around its
+   * middle): a leak keeps growing there, a heap that settled late does not.
+   */
+  readonly secondHalfGrowth: number;
 }
 
 export interface SoakReport {
@@ -176,8 +181,13 @@ export async function runSoak(cluster: SoakCluster, options: SoakOptions): Promi
     const after = all.filter((s) => s.atMs >= options.warmupMs);
     const early = after.filter((s) => s.atMs <= options.warmupMs + measured / 5).map((s) => s.mib);
     const late = after.filter((s) => s.atMs >= options.durationMs - measured / 5).map((s) => s.mib);
+    const middle = options.warmupMs + measured / 2;
+    const central = after
+      .filter((s) => Math.abs(s.atMs - middle) <= measured / 10)
+      .map((s) => s.mib);
     const baselineMiB = median(early.length > 0 ? early : after.map((s) => s.mib));
     const endMiB = median(late.length > 0 ? late : after.map((s) => s.mib));
+    const middleMiB = median(central.length > 0 ? central : after.map((s) => s.mib));
     return {
       url: node.url,
       samples: all,
@@ -185,6 +195,7 @@ export async function runSoak(cluster: SoakCluster, options: SoakOptions): Promi
       endMiB,
       peakMiB: Math.max(0, ...all.map((s) => s.mib)),
       growth: baselineMiB > 0 ? endMiB / baselineMiB - 1 : 0,
+      secondHalfGrowth: middleMiB > 0 ? endMiB / middleMiB - 1 : 0,
     };
   });
   const sorted = latencies.sort((a, b) => a - b);
@@ -216,7 +227,9 @@ export function renderSoakReport(report: SoakReport): string {
       (m) =>
         `${m.url}: RSS after warm-up ${m.baselineMiB.toFixed(0)} MiB, at the end ${m.endMiB.toFixed(
           0,
-        )} MiB (growth ${(m.growth * 100).toFixed(1)} %), peak ${m.peakMiB.toFixed(0)} MiB`,
+        )} MiB (growth ${(m.growth * 100).toFixed(1)} %; over the second half ${(
+          m.secondHalfGrowth * 100
+        ).toFixed(1)} %), peak ${m.peakMiB.toFixed(0)} MiB`,
     ),
   ];
   return `${lines.join('\n')}\n`;
