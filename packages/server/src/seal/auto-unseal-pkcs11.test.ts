@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestStorage, send, type TestStorage } from '../../test/harness.js';
-import { initOverHttp, startSealedServer, unsealOverHttp } from '../../test/seal.js';
+import {
+  generateRootWith,
+  initOverHttp,
+  rekeyRecoveryWith,
+  startSealedServer,
+  unsealOverHttp,
+} from '../../test/seal.js';
 import { createSoftHsmToken, SOFTHSM_LIBRARY, type SoftHsmToken } from '../../test/softhsm.js';
 import type { RunningServer } from '../server.js';
 import type { Pkcs11SealConfig } from './pkcs11-seal.js';
@@ -112,6 +118,46 @@ describe.each(['CKM_AES_GCM', 'CKM_AES_KEY_WRAP_PAD'])(
       expect(self.body.data.policies).toEqual(['root']);
     });
 
+    it('rotates the recovery keys (sys/rekey-recovery-key, with verification): the old ones stop working', async () => {
+      const url = (node as RunningServer).url;
+      const barrier = await send(url, 'POST', 'sys/rekey/init', {
+        body: { secret_shares: 3, secret_threshold: 2 },
+      });
+      expect(barrier.status).toBe(400);
+      expect(barrier.body.errors[0]).toContain('sys/rekey-recovery-key');
+      // A wrong set (one old key and a made-up one) is refused and changes nothing.
+      const bogus = `${'ab'.repeat(32)}01`;
+      const wrong = await rekeyRecoveryWith(url, [recoveryKeys[0] as string, bogus], {
+        secret_shares: 4,
+        secret_threshold: 3,
+      });
+      expect(wrong.update.status).toBe(400);
+      await send(url, 'DELETE', 'sys/rekey-recovery-key/init');
+      const rotated = await rekeyRecoveryWith(url, recoveryKeys.slice(1), {
+        secret_shares: 4,
+        secret_threshold: 3,
+        require_verification: true,
+      });
+      expect(rotated.update.body).toMatchObject({ complete: true, verification_required: true });
+      expect(rotated.keys).toHaveLength(4);
+      expect(rotated.verify?.body).toMatchObject({ complete: true });
+      expect(await status()).toMatchObject({ type: 'pkcs11', sealed: false, t: 3, n: 4 });
+      expect((await send(url, 'GET', 'sys/rekey-recovery-key/init')).body.started).toBe(false);
+      const old = await generateRootWith(url, recoveryKeys.slice(0, 3));
+      expect(old.status).toBe(400);
+      expect(old.body.errors[0]).toContain('do not reproduce');
+      expect((await generateRootWith(url, rotated.keys.slice(1))).body.complete).toBe(true);
+      recoveryKeys = rotated.keys;
+      // The root key did not change: a restart still unseals by itself, data intact.
+      await restart({ generate_key: false });
+      await until(async () => (await status()).sealed === false, 'the auto-unseal');
+      expect((await status()).t).toBe(3);
+      const read = await send((node as RunningServer).url, 'GET', 'secret/data/app', {
+        token: rootToken,
+      });
+      expect(read.body.data.data.value).toBe('kept behind the HSM');
+    });
+
     it('stays sealed on a wrong PIN, naming it but never the PIN, without retrying the login', async () => {
       const canary = `CANARY${randomBytes(6).toString('hex')}`;
       await restart({}, canary);
@@ -213,6 +259,11 @@ describe.each(['CKM_AES_GCM', 'CKM_AES_KEY_WRAP_PAD'])(
             token: init.rootToken,
           });
           expect(read.body.data.data.value).toBe('from the Shamir days');
+          const noRecovery = await send(shamirAgain.url, 'POST', 'sys/rekey-recovery-key/init', {
+            body: { secret_shares: 3, secret_threshold: 2 },
+          });
+          expect(noRecovery.status).toBe(400);
+          expect(noRecovery.body.errors[0]).toContain('needs an auto-unseal seal');
         } finally {
           await shamirAgain.close();
         }
