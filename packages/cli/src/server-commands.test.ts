@@ -1,6 +1,6 @@
-import type { ChildProcess } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { type ChildProcess, execFileSync } from 'node:child_process';
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,8 +51,9 @@ function run(args: string[], env: Record<string, string> = {}, stdin?: string) {
 function serve(
   args: string[],
   until: RegExp,
+  env?: NodeJS.ProcessEnv,
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = startCustos(['server', ...args]);
+  const child = startCustos(['server', ...args], env === undefined ? {} : { env });
   let output = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -350,6 +351,79 @@ describe.each(await serverStorages())('custos server --config with a tls block, 
       expect((await run(['operator', 'generate-root', '--generate-otp'], env)).stdout).toMatch(
         /^[A-Za-z0-9]{36}\n$/,
       );
+    } finally {
+      await stop(server.child);
+    }
+  }, 60_000);
+
+  it('rotates the recovery keys of a PKCS#11-sealed server (operator rekey -target=recovery)', async () => {
+    const hsm = join(dir, 'hsm');
+    await mkdir(hsm);
+    await writeFile(
+      join(hsm, 'softhsm2.conf'),
+      `directories.tokendir = ${hsm}\nobjectstore.backend = file\n`,
+    );
+    const hsmEnv = { SOFTHSM2_CONF: join(hsm, 'softhsm2.conf') };
+    const pin = randomBytes(8).toString('hex');
+    const soPin = randomBytes(8).toString('hex');
+    const tokenInit = execFileSync(
+      'softhsm2-util',
+      ['--init-token', '--free', '--label', 'cli-seal', '--so-pin', soPin, '--pin', pin],
+      { env: { ...process.env, ...hsmEnv }, stdio: 'pipe' },
+    ).toString('utf8');
+    expect(tokenInit).toMatch(/reassigned/);
+    await writeFile(join(dir, 'hsm-pin'), `${pin}\n`, { mode: 0o600 });
+    const config = join(dir, 'custos-hsm.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        listen: '127.0.0.1:0',
+        storage: 'data/hsm.db',
+        logLevel: 'warn',
+        seal: {
+          type: 'pkcs11',
+          lib: '/usr/lib/softhsm/libsofthsm2.so',
+          token_label: 'cli-seal',
+          key_label: 'custos-seal',
+          pin_file: 'hsm-pin',
+          generate_key: true,
+        },
+      }),
+    );
+    const server = await serve(['--config', config], /not initialised/, hsmEnv);
+    const env = { CUSTOS_ADDR: server.url };
+    try {
+      const init = await run(
+        ['operator', 'init', '-recovery-shares=3', '-recovery-threshold=2', '-format=json'],
+        env,
+      );
+      expect(init.code, init.stderr).toBe(0);
+      const recoveryKeys = JSON.parse(init.stdout).recovery_keys as string[];
+      expect(recoveryKeys).toHaveLength(3);
+      const barrier = await run(
+        ['operator', 'rekey', '-init', '-key-shares=3', '-key-threshold=2'],
+        env,
+      );
+      expect(barrier.code).not.toBe(0);
+      expect(barrier.stderr).toContain('rekey-recovery-key');
+      const started = await run(
+        ['operator', 'rekey', '-target=recovery', '-init', '-key-shares=2', '-key-threshold=2'],
+        env,
+      );
+      expect(started.code, started.stderr).toBe(0);
+      expect(started.stdout).toMatch(/New Shares +2/);
+      await run(['operator', 'rekey', '-target=recovery', `${recoveryKeys[0]}`], env);
+      const done = await run(
+        ['operator', 'rekey', '-target=recovery'],
+        env,
+        `${recoveryKeys[2]}\n`,
+      );
+      expect(done.code, done.stderr).toBe(0);
+      expect(done.stdout).toMatch(/old recovery keys no longer authorise/);
+      expect([...done.stdout.matchAll(/^Key \d: ([0-9a-f]+)$/gm)]).toHaveLength(2);
+      const wrongTarget = await run(['operator', 'rekey', '-target=unseal', '-status'], env);
+      expect(wrongTarget.code).not.toBe(0);
+      expect(wrongTarget.stderr).toContain('--target must be barrier or recovery');
     } finally {
       await stop(server.child);
     }

@@ -36,6 +36,8 @@ export interface ServerContext {
   readonly seal: SealManager;
   /** Rekey and root token generation (authorised by key shares). */
   readonly rekey: Rekey;
+  /** Recovery key rekey under an auto-unseal seal (`sys/rekey-recovery-key`). */
+  readonly rekeyRecovery: Rekey;
   readonly generateRoot: GenerateRoot;
   readonly barrier: Barrier;
   readonly tokens: TokenStore;

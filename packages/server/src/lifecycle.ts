@@ -85,6 +85,7 @@ export function wireSealHooks(ctx: ServerContext): void {
   ctx.seal.onSeal(() => {
     // The shares of a rekey or root generation in progress were checked against keys now gone.
     ctx.rekey.forget();
+    ctx.rekeyRecovery.forget();
     ctx.generateRoot.forget();
     ctx.tokens.clear();
     ctx.policies.clear();

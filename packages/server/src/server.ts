@@ -290,6 +290,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     }),
     seal,
     rekey: new Rekey(seal, store),
+    rekeyRecovery: new Rekey(seal, store, 'recovery'),
     generateRoot: new GenerateRoot(seal, store, tokens),
     barrier,
     tokens,

@@ -61,3 +61,41 @@ export function startSealedServer(
 ): Promise<RunningServer> {
   return startServer({ storage, port: 0, logLevel: 'silent', ...options });
 }
+
+/** A root token generation authorised by `keys` (unseal or recovery shares); the last answer. */
+export async function generateRootWith(url: string, keys: readonly string[]) {
+  await send(url, 'DELETE', 'sys/generate-root/attempt');
+  const started = await send(url, 'POST', 'sys/generate-root/attempt', { body: {} });
+  const nonce = started.body.nonce as string;
+  let last = started;
+  for (const key of keys)
+    last = await send(url, 'POST', 'sys/generate-root/update', { body: { key, nonce } });
+  return last;
+}
+
+/**
+ * A recovery key rekey (`sys/rekey-recovery-key`) authorised by `keys`, with `body` as the init
+ * body; with `require_verification`, the new keys are given back to verify. Returns the new keys
+ * and the answers of the last update and (if any) the verification.
+ */
+export async function rekeyRecoveryWith(
+  url: string,
+  keys: readonly string[],
+  body: { secret_shares: number; secret_threshold: number; require_verification?: boolean },
+) {
+  const init = await send(url, 'POST', 'sys/rekey-recovery-key/init', { body });
+  if (init.status !== 200) return { init, update: init, keys: [] as string[] };
+  const nonce = init.body.nonce as string;
+  let update = init;
+  for (const key of keys)
+    update = await send(url, 'POST', 'sys/rekey-recovery-key/update', { body: { key, nonce } });
+  const fresh = (update.body.keys ?? []) as string[];
+  if (body.require_verification !== true || update.body.complete !== true)
+    return { init, update, keys: fresh };
+  let verify = update;
+  for (const key of fresh.slice(0, body.secret_threshold))
+    verify = await send(url, 'POST', 'sys/rekey-recovery-key/verify', {
+      body: { key, nonce: update.body.verification_nonce },
+    });
+  return { init, update, verify, keys: fresh };
+}

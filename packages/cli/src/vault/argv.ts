@@ -50,6 +50,9 @@ const VALUE_FLAGS = new Set([
   'custom-metadata',
   'key-shares',
   'key-threshold',
+  'recovery-shares',
+  'recovery-threshold',
+  'target',
   'options',
   'plugin-name',
   'audit-non-hmac-request-keys',
@@ -80,6 +83,7 @@ const BOOLEAN_FLAGS = new Set([
   'cancel',
   'generate-otp',
   'verify',
+  'migrate',
 ]);
 
 /**

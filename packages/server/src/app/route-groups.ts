@@ -106,6 +106,7 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     tokenCountersPaths({ barrier: ctx.barrier }),
     wrappingPaths({ wrapping: ctx.wrapping }),
     rekeyPaths({ rekey: ctx.rekey }),
+    rekeyPaths({ rekey: ctx.rekeyRecovery }),
     generateRootPaths({ generateRoot: ctx.generateRoot }),
     policiesPaths({ policies }),
     policyExplainPaths({ tokens, policies }),

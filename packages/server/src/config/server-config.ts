@@ -44,7 +44,11 @@ export interface ServerConfig {
    * `token_bound_cidrs` and `secret_id_bound_cidrs`); default none: the peer is the client.
    */
   readonly trustedProxies: readonly string[];
-  /** Auto-unseal (Vault's `seal` stanza): `{"type": "transit", "address", "token", "mount_path", "key_name"}`. */
+  /**
+   * Auto-unseal (Vault's `seal` stanza): `{"type": "transit", "address", "token", "mount_path",
+   * "key_name"}` or `{"type": "pkcs11", "lib", "slot" | "token_label", "pin_file", "key_label",
+   * "mechanism"}` (`pin_file` relative to the configuration file's directory).
+   */
   readonly seal?: SealStanza;
   /** How long a shutdown (SIGTERM) waits for the requests in flight (default 30 000 ms). */
   readonly shutdownGraceMs: number;
@@ -126,7 +130,11 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
   } catch (err) {
     fail((err as Error).message);
   }
-  const seal = c.seal === undefined ? undefined : parseSealStanza(c.seal);
+  const parsedSeal = c.seal === undefined ? undefined : parseSealStanza(c.seal);
+  const seal =
+    parsedSeal?.type === 'pkcs11' && parsedSeal.pin_file !== undefined
+      ? { ...parsedSeal, pin_file: resolve(baseDir, parsedSeal.pin_file) }
+      : parsedSeal;
   return {
     ...(aws === undefined ? {} : { aws }),
     ...(seal === undefined ? {} : { seal }),

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestStorage, send, storageKinds, type TestStorage } from '../../test/harness.js';
-import { initOverHttp, startSealedServer, unsealOverHttp } from '../../test/seal.js';
+import {
+  generateRootWith,
+  initOverHttp,
+  rekeyRecoveryWith,
+  startSealedServer,
+  unsealOverHttp,
+} from '../../test/seal.js';
 import type { RunningServer } from '../server.js';
 import { decodeRootToken } from './root-token-otp.js';
 
@@ -147,6 +153,20 @@ describe.each(await storageKinds())('transit auto-unseal on %s', (kind) => {
     expect(rekey.status).toBe(400);
     expect(rekey.body.errors[0]).toContain('auto-unseal');
     expect(recoveryKeys).toHaveLength(3);
+  });
+
+  it('rotates the recovery keys (sys/rekey-recovery-key): new shares issued, the old ones stop working', async () => {
+    const url = (node as RunningServer).url;
+    const rotated = await rekeyRecoveryWith(url, recoveryKeys.slice(0, 2), {
+      secret_shares: 5,
+      secret_threshold: 3,
+    });
+    expect(rotated.update.body).toMatchObject({ complete: true, verification_required: false });
+    expect(rotated.keys).toHaveLength(5);
+    expect(await status()).toMatchObject({ type: 'transit', sealed: false, t: 3, n: 5 });
+    expect((await generateRootWith(url, recoveryKeys)).status).toBe(400);
+    expect((await generateRootWith(url, rotated.keys.slice(2))).body.complete).toBe(true);
+    recoveryKeys = rotated.keys;
   });
 
   it('stays sealed while the seal server is down, retries, and unseals once it is back', async () => {

@@ -50,11 +50,25 @@ export interface RekeyVerifyStatus {
   readonly progress: number;
 }
 
-const CANCEL_PATH = 'sys/rekey/init';
+/**
+ * What a rekey replaces: `barrier` (Vault's default target) the root key and its unseal shares;
+ * `recovery` (`sys/rekey-recovery-key`, `-target=recovery`) the recovery key of an auto-unseal
+ * seal and its recovery shares.
+ */
+export type RekeyTarget = 'barrier' | 'recovery';
+
+const TARGETS = {
+  barrier: { path: 'sys/rekey', name: 'rekey', attempt: CORE.rekeyAttempt },
+  recovery: {
+    path: 'sys/rekey-recovery-key',
+    name: 'recovery key rekey',
+    attempt: CORE.rekeyRecoveryAttempt,
+  },
+} as const;
 
 /**
- * Rekey (see `NOTES.md`): a threshold of the current key shares authorises a new root key, split
- * into new shares (`secret_shares`, `secret_threshold`); the stored barrier keyring is
+ * Rekey (see `NOTES.md`): a threshold of the current key shares authorises a new root key (with
+ * target `recovery`: a new recovery key, under an auto-unseal seal), split into new shares (`secret_shares`, `secret_threshold`); the stored barrier keyring is
  * re-encrypted under it (data is not), so the old shares stop working. With
  * `require_verification` the new root key is installed only once a threshold of the new shares
  * is given back to `sys/rekey/verify`. One rekey at a time across servers (recorded in
@@ -71,16 +85,23 @@ export class Rekey {
   readonly #seal: SealManager;
   readonly #attempts;
   readonly #owner = randomUUID();
+  readonly #target: RekeyTarget;
   #progress: { attempt: RekeyAttempt; quorum: ShareQuorum } | undefined;
   #verification: { rootKey: Buffer; quorum: ShareQuorum; attempt: RekeyAttempt } | undefined;
 
-  constructor(seal: SealManager, store: EntryStore) {
+  constructor(seal: SealManager, store: EntryStore, target: RekeyTarget = 'barrier') {
     this.#seal = seal;
+    this.#target = target;
     this.#attempts = operationAttempts<RekeyAttempt>(
       store,
-      CORE.prefix + CORE.rekeyAttempt,
-      'rekey',
+      CORE.prefix + TARGETS[target].attempt,
+      TARGETS[target].name,
     );
+  }
+
+  /** The route prefix of this rekey (`sys/rekey` or `sys/rekey-recovery-key`). */
+  get path(): string {
+    return TARGETS[this.#target].path;
   }
 
   async status(): Promise<RekeyStatus> {
@@ -118,9 +139,10 @@ export class Rekey {
     threshold: number;
     requireVerification: boolean;
   }): Promise<RekeyStatus> {
-    this.#seal.requireShamir('rekey');
+    if (this.#target === 'barrier') this.#seal.requireShamir('rekey');
+    else this.#seal.requireRecoverySeal('a recovery key rekey');
     validateShareCounts(options.shares, options.threshold);
-    const quorum = new ShareQuorum(this.#seal.shareCounts().threshold, 'rekey');
+    const quorum = new ShareQuorum(this.#seal.shareCounts().threshold, TARGETS[this.#target].name);
     const attempt: RekeyAttempt = {
       nonce: quorum.nonce,
       owner: this.#owner,
@@ -170,7 +192,10 @@ export class Rekey {
         verification_required: attempt.require_verification,
       };
       if (attempt.require_verification) {
-        const quorum = new ShareQuorum(attempt.secret_threshold, 'rekey verification');
+        const quorum = new ShareQuorum(
+          attempt.secret_threshold,
+          `${TARGETS[this.#target].name} verification`,
+        );
         this.#verification = { rootKey: Buffer.from(rootKey), quorum, attempt };
         return { ...result, verification_nonce: quorum.nonce };
       }
@@ -231,7 +256,10 @@ export class Rekey {
     const v = this.#verification;
     if (v === undefined) return;
     v.quorum.reset();
-    this.#verification = { ...v, quorum: new ShareQuorum(v.quorum.required, 'rekey verification') };
+    this.#verification = {
+      ...v,
+      quorum: new ShareQuorum(v.quorum.required, `${TARGETS[this.#target].name} verification`),
+    };
   }
 
   /** Drops this server's progress (after a seal: the keys it would check are gone). */
@@ -244,16 +272,19 @@ export class Rekey {
     const stored = await this.#attempts.read();
     if (stored === undefined) {
       this.#forget();
-      throw new CustosError('ERR_INVALID_REQUEST', 'no rekey in progress');
+      throw new CustosError('ERR_INVALID_REQUEST', `no ${TARGETS[this.#target].name} in progress`);
     }
     const local = this.#progress;
     if (local === undefined || local.attempt.nonce !== stored.nonce || stored.owner !== this.#owner)
-      throw notHeldHere('rekey', CANCEL_PATH);
+      throw notHeldHere(TARGETS[this.#target].name, `${this.path}/init`);
     return local;
   }
 
   async #install(rootKey: Buffer, attempt: RekeyAttempt): Promise<void> {
-    await this.#seal.replaceRootKey(rootKey, attempt.secret_shares, attempt.secret_threshold);
+    if (this.#target === 'barrier')
+      await this.#seal.replaceRootKey(rootKey, attempt.secret_shares, attempt.secret_threshold);
+    else
+      await this.#seal.replaceRecoveryKey(rootKey, attempt.secret_shares, attempt.secret_threshold);
     await this.#attempts.remove();
     this.#forget();
   }

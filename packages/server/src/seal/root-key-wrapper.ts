@@ -1,7 +1,7 @@
 /**
  * An auto-unseal seal: a key held outside custos (another custos or Vault transit key, an HSM)
  * that wraps the root key. The server stores only the wrapped root key and unwraps it at start.
- * A new seal type (PKCS#11) is one more implementation of {@link RootKeyWrapper}.
+ * Implementations: `transit-seal.ts` and `pkcs11-seal.ts`; a new seal type is one more.
  */
 
 /** The seal types the server knows (`shamir` is the default: no wrapper). */
@@ -10,7 +10,7 @@ export type SealType = 'shamir' | 'transit' | 'pkcs11';
 /** The root key as the seal wrapped it: stored in the clear (it is wrapped) at `core/wrapped-root-key`. */
 export interface WrappedRootKey {
   readonly type: Exclude<SealType, 'shamir'>;
-  /** The wrapper's ciphertext (transit: `vault:v<n>:…`). */
+  /** The wrapper's ciphertext (transit: `vault:v<n>:…`; pkcs11: `gcm:` or `kwp:` + base64). */
   readonly ciphertext: string;
   /** Version of the wrapping key that wrapped it. */
   readonly keyVersion: number;

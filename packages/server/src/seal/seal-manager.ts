@@ -452,8 +452,52 @@ export class SealManager implements BarrierKeys {
     if (this.isRecoverySeal())
       throw new CustosError(
         'ERR_INVALID_REQUEST',
-        `${operation} is not available with an auto-unseal seal (recovery keys do not split the root key)`,
+        `${operation} is not available with an auto-unseal seal (recovery keys do not split the root key): rotate the recovery keys with sys/rekey-recovery-key`,
       );
+  }
+
+  /** Refuses `operation` unless the server has an auto-unseal seal (and so recovery keys). */
+  requireRecoverySeal(operation: string): void {
+    if (!this.isRecoverySeal())
+      throw new CustosError(
+        'ERR_INVALID_REQUEST',
+        `${operation} needs an auto-unseal seal: this server has unseal keys (rekey them with sys/rekey)`,
+      );
+  }
+
+  /**
+   * Replaces the recovery key (a recovery key rekey, auto-unseal only): the new recovery key is
+   * stored under the barrier keyring with the new recovery counts, in one transaction refused if
+   * the seal was migrated meanwhile. The root key and the data do not change; the old recovery
+   * shares no longer reproduce the stored recovery key, so they stop authorising at once (every
+   * server reads the recovery key from storage when it checks shares).
+   */
+  async replaceRecoveryKey(recoveryKey: Buffer, shares: number, threshold: number): Promise<void> {
+    validateShareCounts(shares, threshold);
+    const keyring = this.keyring();
+    const config = await this.#store.transaction(async (tx) => {
+      const current = await tx.get(SEAL_CONFIG_PATH);
+      const stored =
+        current === undefined
+          ? undefined
+          : (JSON.parse(Buffer.from(current.value).toString('utf8')) as SealConfig);
+      if (stored === undefined || (stored.type ?? 'shamir') === 'shamir')
+        throw new CustosError('ERR_INVALID_REQUEST', 'the seal was migrated meanwhile');
+      const next: SealConfig = {
+        ...stored,
+        recovery_shares: shares,
+        recovery_threshold: threshold,
+      };
+      await tx.put(
+        RECOVERY_KEY_PATH,
+        keyring.encrypt(BARRIER_KEY, recoveryKey.toString('base64'), {
+          aad: { path: RECOVERY_KEY_PATH },
+        }),
+      );
+      await tx.put(SEAL_CONFIG_PATH, Buffer.from(JSON.stringify(next)));
+      return next;
+    });
+    this.#config = config;
   }
 
   /**

@@ -13,11 +13,26 @@ describe('the seal stanza', () => {
     expect(config.seal).toEqual({ ...base, mount_path: 'transit/' });
   });
 
+  it('takes a pkcs11 stanza, its pin_file relative to the configuration directory', () => {
+    const pkcs11 = { type: 'pkcs11', lib: '/usr/lib/hsm.so', key_label: 'k', slot: '0' };
+    const config = parseServerConfig(
+      { storage: 'data.db', seal: { ...pkcs11, pin_file: 'hsm-pin' } },
+      '/etc/custos',
+    );
+    expect(config.seal).toEqual({ ...pkcs11, pin_file: '/etc/custos/hsm-pin' });
+  });
+
   it('refuses bad fields with a message naming the field, never echoing the token', () => {
     const canary = `CANARY-${Date.now().toString(36)}`;
     const cases: [Record<string, unknown>, string][] = [
       [{ ...base, type: 'awskms' }, 'seal.type'],
-      [{ ...base, type: 'pkcs11' }, 'pkcs11'],
+      [{ type: 'pkcs11', key_label: 'k', address: 'x' }, 'seal.address'],
+      [{ type: 'pkcs11', key_label: 'k', mechanism: 'CKM_RSA_PKCS' }, 'seal.mechanism'],
+      [{ type: 'pkcs11', key_label: 'k', slot: 0 }, 'seal.slot'],
+      [{ type: 'pkcs11', key_label: 'k', slot: '0', token_label: 't' }, 'seal.token_label'],
+      [{ type: 'pkcs11', key_label: 'k', pin: canary, pin_file: '/p' }, 'seal.pin_file'],
+      [{ type: 'pkcs11', key_label: '', pin: canary }, 'seal.key_label'],
+      [{ type: 'pkcs11', key_label: 'k', pin: canary, generate_key: 'yes' }, 'seal.generate_key'],
       [{ ...base, address: 'kms.internal' }, 'seal.address'],
       [{ ...base, key_name: '../x' }, 'seal.key_name'],
       [{ ...base, mount_path: 'a/../../b?' }, 'seal.mount_path'],

@@ -1,12 +1,10 @@
 import { ServerError } from '../errors.js';
+import { createPkcs11Seal, type Pkcs11SealConfig, pkcs11SealMechanism } from './pkcs11-seal.js';
 import type { RootKeyWrapper } from './root-key-wrapper.js';
 import { createTransitSeal, type TransitSealConfig } from './transit-seal.js';
 
-/**
- * The `seal` stanza of the server configuration, with Vault's names. `transit` is served;
- * `pkcs11` is parsed but refused until its binding lands.
- */
-export type SealStanza = TransitSealConfig;
+/** The `seal` stanza of the server configuration, with Vault's names: `transit` or `pkcs11`. */
+export type SealStanza = TransitSealConfig | Pkcs11SealConfig;
 
 const TRANSIT_FIELDS = [
   'type',
@@ -16,6 +14,19 @@ const TRANSIT_FIELDS = [
   'key_name',
   'timeout_ms',
   'allow_insecure_http',
+  'disabled',
+];
+
+const PKCS11_FIELDS = [
+  'type',
+  'lib',
+  'slot',
+  'token_label',
+  'pin',
+  'pin_file',
+  'key_label',
+  'mechanism',
+  'generate_key',
   'disabled',
 ];
 
@@ -35,8 +46,8 @@ export function parseSealStanza(raw: unknown): SealStanza {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     fail('"seal" must be an object such as {"type": "transit", …}');
   const s = raw as Record<string, unknown>;
-  if (s.type === 'pkcs11') fail('seal.type "pkcs11" is not available yet in this build');
-  if (s.type !== 'transit') fail('seal.type must be "transit"');
+  if (s.type === 'pkcs11') return parsePkcs11Stanza(s);
+  if (s.type !== 'transit') fail('seal.type must be "transit" or "pkcs11"');
   for (const key of Object.keys(s))
     if (!TRANSIT_FIELDS.includes(key))
       fail(`unknown field "seal.${key}" (known: ${TRANSIT_FIELDS.join(', ')})`);
@@ -65,6 +76,34 @@ export function parseSealStanza(raw: unknown): SealStanza {
   return s as unknown as SealStanza;
 }
 
+/** A `pkcs11` stanza: absent fields come from HSM_* in the environment when the seal is made. */
+function parsePkcs11Stanza(s: Record<string, unknown>): Pkcs11SealConfig {
+  for (const key of Object.keys(s))
+    if (!PKCS11_FIELDS.includes(key))
+      fail(`unknown field "seal.${key}" (known: ${PKCS11_FIELDS.join(', ')})`);
+  for (const field of ['lib', 'token_label', 'pin', 'pin_file', 'key_label'])
+    if (s[field] !== undefined && (typeof s[field] !== 'string' || s[field] === ''))
+      fail(`seal.${field} must be a non-empty string`);
+  if (
+    s.slot !== undefined &&
+    !(typeof s.slot === 'string' && /^(0|[1-9][0-9]{0,19})$/.test(s.slot))
+  )
+    fail('seal.slot must be a slot number written as a string, such as "0"');
+  if (s.slot !== undefined && s.token_label !== undefined)
+    fail('seal.slot and seal.token_label name the token twice: keep one');
+  if (s.pin !== undefined && s.pin_file !== undefined)
+    fail('seal.pin and seal.pin_file both give the PIN: keep one (better pin_file or HSM_PIN)');
+  if (
+    s.mechanism !== undefined &&
+    (typeof s.mechanism !== 'string' || pkcs11SealMechanism(s.mechanism) === undefined)
+  )
+    fail('seal.mechanism must be CKM_AES_GCM or CKM_AES_KEY_WRAP_PAD');
+  for (const field of ['generate_key', 'disabled'])
+    if (s[field] !== undefined && typeof s[field] !== 'boolean')
+      fail(`seal.${field} must be true or false`);
+  return s as unknown as Pkcs11SealConfig;
+}
+
 /**
  * The seal a stanza names (a new seal type is one more case here).
  *
@@ -77,5 +116,6 @@ export function createRootKeyWrapper(
   stanza: SealStanza,
   env: NodeJS.ProcessEnv = process.env,
 ): RootKeyWrapper {
-  return createTransitSeal(parseSealStanza(stanza), env);
+  const parsed = parseSealStanza(stanza);
+  return parsed.type === 'pkcs11' ? createPkcs11Seal(parsed, env) : createTransitSeal(parsed, env);
 }

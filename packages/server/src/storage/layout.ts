@@ -41,6 +41,8 @@ export const CORE = {
   recoveryKey: 'recovery-key',
   /** `{ nonce, … }` of the rekey in progress (no secret): one at a time across servers. */
   rekeyAttempt: 'rekey-attempt',
+  /** `{ nonce, … }` of the recovery key rekey in progress (no secret): one at a time. */
+  rekeyRecoveryAttempt: 'rekey-recovery-attempt',
   /** `{ nonce, … }` of the root token generation in progress (no secret). */
   generateRootAttempt: 'generate-root-attempt',
 } as const;

@@ -79,6 +79,11 @@ export function registerOperatorCommands(program: Command, lazy: Lazy): void {
     .option('--status', 'print the rekey (or, with --verify, the verification) in progress', false)
     .option('--cancel', 'cancel the rekey (or, with --verify, restart the verification)', false)
     .option('--nonce <nonce>', 'the nonce of the rekey (default: the one in progress)')
+    .option(
+      '--target <target>',
+      'barrier (the unseal keys) or recovery (the recovery keys of an auto-unseal server)',
+      'barrier',
+    )
     .option('--format <format>', 'text or json', 'text')
     .action(lazy(() => import('./rekey.js')));
   for (const command of operator.commands) addServerFlags(command);

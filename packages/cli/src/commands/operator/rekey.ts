@@ -1,3 +1,4 @@
+import { CustosError } from '@custos/core/errors';
 import { ExitCode } from '../../exit-codes.js';
 import { print } from '../../output.js';
 import { type ServerFlags, serverClient } from '../../server-client.js';
@@ -11,6 +12,7 @@ interface Options extends ServerFlags {
   keyShares: number;
   keyThreshold: number;
   nonce?: string;
+  target: string;
   format: string;
 }
 
@@ -28,7 +30,7 @@ interface RekeyAnswer {
   keys?: string[];
 }
 
-function show(answer: RekeyAnswer, format: string): void {
+function show(answer: RekeyAnswer, format: string, recovery = false): void {
   if (format === 'json') {
     print(JSON.stringify(answer, null, 2));
     return;
@@ -43,7 +45,9 @@ function show(answer: RekeyAnswer, format: string): void {
       );
     else
       print(
-        `The server is rekeyed with ${answer.keys.length} key shares. The old keys no longer unseal it; store the new ones apart: they are never shown again.`,
+        recovery
+          ? `The recovery keys are replaced by ${answer.keys.length} new shares. The old recovery keys no longer authorise anything; store the new ones apart: they are never shown again.`
+          : `The server is rekeyed with ${answer.keys.length} key shares. The old keys no longer unseal it; store the new ones apart: they are never shown again.`,
       );
     return;
   }
@@ -65,8 +69,12 @@ function show(answer: RekeyAnswer, format: string): void {
  * cancel) and, with `-verify`, over sys/rekey/verify.
  */
 export async function run(key: string | undefined, options: Options): Promise<number> {
+  if (options.target !== 'barrier' && options.target !== 'recovery')
+    throw new CustosError('ERR_INVALID_ARGUMENT', '--target must be barrier or recovery');
+  const recovery = options.target === 'recovery';
+  const prefix = recovery ? 'sys/rekey-recovery-key' : 'sys/rekey';
   const client = serverClient(options);
-  const base = options.verify ? 'sys/rekey/verify' : 'sys/rekey/init';
+  const base = options.verify ? `${prefix}/verify` : `${prefix}/init`;
   if (options.cancel) {
     await client.request('DELETE', base);
     print(
@@ -81,7 +89,7 @@ export async function run(key: string | undefined, options: Options): Promise<nu
     return ExitCode.ok;
   }
   if (options.init) {
-    const { body } = await client.request('POST', 'sys/rekey/init', {
+    const { body } = await client.request('POST', `${prefix}/init`, {
       body: {
         secret_shares: options.keyShares,
         secret_threshold: options.keyThreshold,
@@ -91,14 +99,17 @@ export async function run(key: string | undefined, options: Options): Promise<nu
     show(body as unknown as RekeyAnswer, options.format);
     return ExitCode.ok;
   }
-  const share = await orStdin(key, options.verify ? 'new key' : 'unseal key');
+  const share = await orStdin(
+    key,
+    options.verify ? 'new key' : recovery ? 'recovery key' : 'unseal key',
+  );
   const nonce =
     options.nonce ?? ((await client.request('GET', base)).body as unknown as RekeyAnswer).nonce;
   const { body } = await client.request(
     'POST',
-    options.verify ? 'sys/rekey/verify' : 'sys/rekey/update',
+    options.verify ? `${prefix}/verify` : `${prefix}/update`,
     { body: { key: share, nonce } },
   );
-  show(body as unknown as RekeyAnswer, options.format);
+  show(body as unknown as RekeyAnswer, options.format, recovery);
   return ExitCode.ok;
 }

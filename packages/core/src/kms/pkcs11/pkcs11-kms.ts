@@ -267,7 +267,12 @@ function generateKey(
   ]);
 }
 
-function findSlot(binding: Pkcs11Module, pkcs11: Pkcs11Instance, tokenLabel: string | undefined) {
+/** The slot holding the token labelled `tokenLabel` (default: the first slot with a token). */
+export function findSlot(
+  binding: Pkcs11Module,
+  pkcs11: Pkcs11Instance,
+  tokenLabel: string | undefined,
+) {
   let slots: Buffer[];
   try {
     slots = pkcs11.C_GetSlotList(true);
@@ -286,7 +291,12 @@ function findSlot(binding: Pkcs11Module, pkcs11: Pkcs11Instance, tokenLabel: str
   );
 }
 
-function login(library: Pkcs11Library, session: Buffer, slotKey: string, pin: string) {
+/**
+ * Logs `session` in with the user PIN, or counts it in when this process is already logged in to
+ * the token with the same PIN (compared as SHA-256 digests, constant-time). The PIN is never in
+ * an error message.
+ */
+export function login(library: Pkcs11Library, session: Buffer, slotKey: string, pin: string) {
   const { binding, pkcs11 } = library;
   const pinDigest = createHash('sha256').update(pin, 'utf8').digest();
   const held = library.logins.get(slotKey);
@@ -335,7 +345,7 @@ function login(library: Pkcs11Library, session: Buffer, slotKey: string, pin: st
  * The AES keys labelled `keyLabel`, by version: `CKA_ID` holding a decimal number is the
  * version; a single key with another id (made by an operator's tool) is version 1.
  */
-function findKeyVersions(
+export function findKeyVersions(
   binding: Pkcs11Module,
   pkcs11: Pkcs11Instance,
   session: Buffer,

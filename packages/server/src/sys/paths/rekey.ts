@@ -19,7 +19,8 @@ function refuseUnsupported(body: Record<string, unknown>): void {
 
 /**
  * `sys/rekey/init` (GET status, POST start, DELETE cancel), `sys/rekey/update` and
- * `sys/rekey/verify` (GET, POST, DELETE), with Vault's bodies. Served only while unsealed.
+ * `sys/rekey/verify` (GET, POST, DELETE), with Vault's bodies. Served only while unsealed. The
+ * same routes under `sys/rekey-recovery-key/` for a recovery key rekey (`rekey.path`).
  *
  * @example
  * ```ts
@@ -28,17 +29,17 @@ function refuseUnsupported(body: Record<string, unknown>): void {
  */
 export function rekeyPaths({ rekey }: { readonly rekey: Rekey }): RouteGroup {
   return {
-    name: 'sys/rekey',
+    name: rekey.path,
     routes: [
       route({
         method: 'GET',
-        path: '/v1/sys/rekey/init',
+        path: `/v1/${rekey.path}/init`,
         access: byShares,
         handler: async (_request, reply) => reply.send(await rekey.status()),
       }),
       route({
         method: 'POST',
-        path: '/v1/sys/rekey/init',
+        path: `/v1/${rekey.path}/init`,
         access: byShares,
         handler: async (request, reply) => {
           // Kept by hand, as sys/init: share counts are JSON numbers, PGP options refused.
@@ -60,7 +61,7 @@ export function rekeyPaths({ rekey }: { readonly rekey: Rekey }): RouteGroup {
       }),
       route({
         method: 'DELETE',
-        path: '/v1/sys/rekey/init',
+        path: `/v1/${rekey.path}/init`,
         access: byShares,
         handler: async (_request, reply) => {
           await rekey.cancel();
@@ -69,7 +70,7 @@ export function rekeyPaths({ rekey }: { readonly rekey: Rekey }): RouteGroup {
       }),
       route({
         method: 'POST',
-        path: '/v1/sys/rekey/update',
+        path: `/v1/${rekey.path}/update`,
         access: byShares,
         handler: async (request, reply) => {
           // Kept by hand: the key is hex or base64 (shareOf).
@@ -79,13 +80,13 @@ export function rekeyPaths({ rekey }: { readonly rekey: Rekey }): RouteGroup {
       }),
       route({
         method: 'GET',
-        path: '/v1/sys/rekey/verify',
+        path: `/v1/${rekey.path}/verify`,
         access: byShares,
         handler: async (_request, reply) => reply.send(rekey.verifyStatus()),
       }),
       route({
         method: 'POST',
-        path: '/v1/sys/rekey/verify',
+        path: `/v1/${rekey.path}/verify`,
         access: byShares,
         handler: async (request, reply) => {
           const body = bodyOf(request);
@@ -94,7 +95,7 @@ export function rekeyPaths({ rekey }: { readonly rekey: Rekey }): RouteGroup {
       }),
       route({
         method: 'DELETE',
-        path: '/v1/sys/rekey/verify',
+        path: `/v1/${rekey.path}/verify`,
         access: byShares,
         handler: async (_request, reply) => {
           await rekey.cancelVerification();
