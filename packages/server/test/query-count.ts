@@ -42,6 +42,21 @@ function install(): void {
   }
 }
 
+/**
+ * Runs `work` and answers the storage queries it (and what it started) made.
+ *
+ * @example
+ * ```ts
+ * const sql = await queriesDuring(() => store.get('a'));
+ * ```
+ */
+export async function queriesDuring(work: () => Promise<unknown>): Promise<string[]> {
+  install();
+  const bucket: Bucket = [];
+  await current.run(bucket, work);
+  return bucket;
+}
+
 /** The counter of one server. */
 export interface RequestQueries {
   /** Runs `send` (one request) and answers the storage queries it made. */

@@ -51,6 +51,24 @@ describe.each(await storageKinds())('storage queries per request on %s', (kind) 
     return result;
   };
 
+  it('shares round trips between concurrent requests (PostgreSQL), never adds any', async () => {
+    const concurrent = 16;
+    const sql = await queries.during(() =>
+      Promise.all(
+        Array.from({ length: concurrent }, async () => {
+          const answer = await server.request('GET', 'secret/data/read', { token });
+          expect(answer.status).toBe(200);
+        }),
+      ),
+    );
+    process.stderr.write(
+      `[queries] ${kind} ${concurrent} concurrent KV v2 reads: ${sql.length} queries\n`,
+    );
+    expect(sql.length).toBeGreaterThan(0);
+    // Concurrent first uses may each refill a cache entry: one more query each at most.
+    expect(sql.length).toBeLessThanOrEqual(concurrent * (BUDGET['KV v2 read'] + 1));
+  });
+
   it('stays within the budget of each kind of request', async () => {
     const measured: Record<keyof typeof BUDGET, number[]> = {
       'authenticated no-op (GET auth/token/lookup-self)': await counts(
