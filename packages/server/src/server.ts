@@ -387,9 +387,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     ...(unsealKey === undefined ? {} : { unsealKey }),
     async close() {
       await autoUnseal?.stop();
-      // Pending waits for change events are answered now: a drain would otherwise wait out
-      // their `wait` (up to 60 s) while nothing else is in flight.
-      context.events.close();
+      // Pending and later waits for change events are answered now: a drain would otherwise
+      // wait out their `wait` (up to 60 s) while nothing else is in flight.
+      context.events.shutDown();
       const drained = await closeGracefully(app, options.shutdownGraceMs ?? 30_000);
       if (!drained) logger.warn('shutdown: requests still in flight at the bound were cut off');
       await sealServer(context);

@@ -12,6 +12,7 @@ import { adoptListRequest } from '../http/list-method.js';
 import { registerRouteGroups } from '../http/route-spec.js';
 import { collectRouteTable } from '../http/route-table.js';
 import { ROUTER_OPTIONS } from '../http/router-options.js';
+import { markConnectionUsed, trackConnections } from './graceful-close.js';
 import { routeGroups } from './route-groups.js';
 
 /** A certificate and key, and optionally the rest of `TlsServerOptions`. */
@@ -58,7 +59,10 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
       void reply.code(status).header('cache-control', 'no-store').send(body);
     },
     clientErrorHandler: (error, socket) => {
-      if (adoptListRequest(app.server as Server, error, socket)) return;
+      if (adoptListRequest(app.server as Server, error, socket)) {
+        markConnectionUsed(app.server as Server, socket);
+        return;
+      }
       if (socket.writable) socket.end(BAD_REQUEST);
       else socket.destroy();
     },
@@ -73,6 +77,7 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
         }),
   }) as unknown as FastifyInstance;
 
+  trackConnections(app.server as Server);
   collectRouteTable(app);
   registerJsonBodyParser(app);
   // The library's headers (docs/transport.md), no-store on every answer since answers carry

@@ -71,6 +71,13 @@ export interface ChangeEvents {
   ): Promise<WaitResult>;
   /** Ends every wait now (on seal): the waiting clients poll again and are refused. */
   close(): void;
+  /**
+   * Ends every wait now and answers every later one at once (the server is shutting down):
+   * a long-poll must not hold the shutdown for its `wait`.
+   */
+  shutDown(): void;
+  /** Whether {@link shutDown} was called. */
+  isShutDown(): boolean;
 }
 
 /** How many events a node keeps to answer waits (older indexes are told to resync). */
@@ -89,6 +96,7 @@ export function createChangeEvents(
   const waiters = new Set<() => void>();
   const closers = new Set<() => void>();
   const publishListeners: ((event: ChangeEvent) => void)[] = [];
+  let shutDown = false;
 
   const add = (event: ChangeEvent) => {
     last += 1;
@@ -119,7 +127,7 @@ export function createChangeEvents(
     current: () => last,
     async waitAfter(index, waitMs, keep = () => true, signal) {
       let result = answer(index, keep);
-      if (result.resync || result.events.length > 0 || waitMs <= 0 || signal?.aborted)
+      if (result.resync || result.events.length > 0 || waitMs <= 0 || signal?.aborted || shutDown)
         return result;
       let from = index;
       await new Promise<void>((resolve) => {
@@ -146,5 +154,10 @@ export function createChangeEvents(
     close() {
       for (const done of [...closers]) done();
     },
+    shutDown() {
+      shutDown = true;
+      for (const done of [...closers]) done();
+    },
+    isShutDown: () => shutDown,
   };
 }

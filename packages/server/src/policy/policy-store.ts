@@ -89,6 +89,9 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
   const now = options.now ?? Date.now;
   const limit = options.cacheLimit ?? 1000;
   const cache = new Map<string, { policy: Policy | undefined; at: number }>();
+  // Bumped by every local write (and clear): a read that started before one does not cache
+  // what it read, which may be the policy as it was before the write.
+  let generation = 0;
   const remember = (name: string, policy: Policy | undefined) => {
     cache.delete(name);
     if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
@@ -98,6 +101,7 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
   const get = async (name: string): Promise<Policy | undefined> => {
     const hit = cache.get(name);
     if (hit !== undefined && now() - hit.at < ttl) return hit.policy;
+    const started = generation;
     // A name no storage key can hold (a token may carry any policy name) names no policy.
     const entry = isViewKey(name) ? await storage.read<StoredPolicy>(name) : undefined;
     const stored = entry?.data;
@@ -107,7 +111,7 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
         : policyFromDocument(name, stored.document ?? JSON.parse(stored.text), stored.text);
     if (policy === undefined && name === 'default')
       policy = policyFromDocument('default', DEFAULT_POLICY_DOCUMENT, DEFAULT_POLICY_TEXT);
-    remember(name, policy);
+    if (generation === started) remember(name, policy);
     return policy;
   };
 
@@ -119,15 +123,26 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
         throw new CustosError('ERR_INVALID_REQUEST', 'cannot update the root policy');
       const document = await policyDocumentOf(text);
       const policy = policyFromDocument(name, document, text);
-      await storage.write(name, { text, document } satisfies StoredPolicy);
+      generation += 1;
+      try {
+        await storage.write(name, { text, document } satisfies StoredPolicy);
+      } finally {
+        generation += 1;
+        cache.delete(name);
+      }
       remember(name, policy);
     },
     async delete(name) {
       if (name === 'root' || name === 'default') {
         throw new CustosError('ERR_INVALID_REQUEST', `cannot delete the ${name} policy`);
       }
-      await storage.remove(name);
-      cache.delete(name);
+      generation += 1;
+      try {
+        await storage.remove(name);
+      } finally {
+        generation += 1;
+        cache.delete(name);
+      }
     },
     async list() {
       const stored = await storage.listPaths('');
@@ -138,6 +153,9 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
       const policies = await Promise.all(names.map(get));
       return new Acl(policies.filter((p): p is Policy => p !== undefined));
     },
-    clear: () => cache.clear(),
+    clear: () => {
+      generation += 1;
+      cache.clear();
+    },
   };
 }

@@ -1,6 +1,7 @@
 import { type CompiledQuery, type Kysely, SqliteAdapter, sql, type Transaction } from 'kysely';
 import { VersionConflict } from '../errors.js';
 import { prepareQuery } from './prepared-query.js';
+import { createReadBatcher, type ReadBatcher } from './read-batcher.js';
 import type { StorageSchema } from './schema.js';
 
 /** An entry as stored: opaque bytes and the revision that changes on every write. */
@@ -151,6 +152,23 @@ function writer(
   };
 }
 
+/** `get` and `revision` through batchers (outside transactions only). */
+function batchedReads(
+  entries: ReadBatcher<{ value: Uint8Array; revision: number }>,
+  revisions: ReadBatcher<{ revision: number }>,
+): Pick<EntryWriter, 'get' | 'revision'> {
+  return {
+    async get(path) {
+      const row = await entries.read(path);
+      return row === undefined ? undefined : { value: row.value, revision: Number(row.revision) };
+    },
+    async revision(path) {
+      const row = await revisions.read(path);
+      return row === undefined ? undefined : Number(row.revision);
+    },
+  };
+}
+
 /**
  * The entry store over a Kysely database (SQLite or PostgreSQL; the same queries on both).
  *
@@ -162,8 +180,18 @@ function writer(
  */
 export function createEntryStore(db: Kysely<StorageSchema>): EntryStore {
   const statements = prepareStatements(db);
+  const direct = writer(db, statements);
+  // PostgreSQL: the reads of concurrent requests share their round trips (read-batcher.ts).
+  const batched =
+    db.getExecutor().adapter instanceof SqliteAdapter
+      ? {}
+      : batchedReads(
+          createReadBatcher<{ value: Uint8Array; revision: number }>(db, ['value', 'revision']),
+          createReadBatcher<{ revision: number }>(db, ['revision']),
+        );
   return {
-    ...writer(db, statements),
+    ...direct,
+    ...batched,
     transaction: (work) => db.transaction().execute((trx) => work(writer(trx, statements))),
   };
 }

@@ -58,7 +58,8 @@ const invalid = (message: string) => new CustosError('ERR_INVALID_REQUEST', mess
  * events: [{ index, path, kind, time }] }`; present the answer's `index` next time. Each event
  * is shown only when the caller's ACL lets it `read` the secret (`<mount>/data/<key>` on KV
  * version 2): a secret the token cannot read is neither named nor counted. No values, no
- * versions. The wait ends with 503 on seal and 403 once the token is revoked.
+ * versions. The wait ends with 503 on seal, 403 once the token is revoked, and at once (with
+ * what there is) when the server shuts down.
  *
  * @example
  * ```ts
@@ -101,7 +102,8 @@ export function eventsPaths(deps: EventsDeps): RouteGroup {
               result.resync ||
               result.events.length > 0 ||
               Date.now() >= deadline ||
-              closed.signal.aborted
+              closed.signal.aborted ||
+              deps.events.isShutDown()
             )
               return ok(request, reply, {
                 index: result.index,
