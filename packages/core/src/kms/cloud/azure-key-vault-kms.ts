@@ -80,7 +80,8 @@ const WRAPPED =
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-async function importPackage<T>(name: string): Promise<T> {
+/** Loads an optional Azure package, or fails with `ERR_KMS_PROVIDER_MISSING` naming it. */
+export async function importAzurePackage<T>(name: string): Promise<T> {
   try {
     const mod = (await import(name)) as T & { default?: T };
     return mod;
@@ -145,11 +146,11 @@ export async function openAzureKeyVaultKms(
   if (!(refreshMs >= 0 && Number.isFinite(refreshMs))) {
     throw new CustosError('ERR_INVALID_ARGUMENT', 'keyRefreshSeconds must be 0 or more');
   }
-  const keys = await importPackage<KeyVaultModule>('@azure/keyvault-keys');
+  const keys = await importAzurePackage<KeyVaultModule>('@azure/keyvault-keys');
   const credential =
     options.credential ??
     new (
-      await importPackage<{ DefaultAzureCredential: new () => AzureTokenCredential }>(
+      await importAzurePackage<{ DefaultAzureCredential: new () => AzureTokenCredential }>(
         '@azure/identity',
       )
     ).DefaultAzureCredential();

@@ -20,6 +20,8 @@ export interface GcpKmsOptions {
   readonly keyName: string;
   /** Credentials; default Application Default Credentials (`GOOGLE_APPLICATION_CREDENTIALS`…). */
   readonly authClient?: GcpAuthClient;
+  /** A service account key file (as `GOOGLE_APPLICATION_CREDENTIALS`); ignored with `authClient`. */
+  readonly keyFilename?: string;
   /** Host of the API; default `cloudkms.googleapis.com`. */
   readonly apiEndpoint?: string;
   /** Port of the API; default 443. */
@@ -111,6 +113,9 @@ export async function openGcpKms(options: GcpKmsOptions): Promise<GcpKms> {
     ...(options.apiEndpoint === undefined ? {} : { apiEndpoint: options.apiEndpoint }),
     ...(options.port === undefined ? {} : { port: options.port }),
     ...(options.authClient === undefined ? {} : { authClient: options.authClient }),
+    ...(options.authClient !== undefined || options.keyFilename === undefined
+      ? {}
+      : { keyFilename: options.keyFilename }),
   });
 
   const encrypt = async (plaintext: Buffer, aad: Buffer, doing: string) => {
