@@ -40,6 +40,9 @@ afterAll(async () => {
   await fake?.close();
 });
 
+/** Tests that rotate, disable, present a wrong token or read requests: the fake only. */
+const fakeOnly = it.skipIf(real);
+
 function theFake(): FakeKeyVault {
   if (fake === undefined) throw new Error('this test needs the local fake');
   return fake;
@@ -107,7 +110,7 @@ describe.each([
     expect(kms.describeWrappedKey(wrapped)).toEqual(await kms.currentKey());
   });
 
-  it('runs the bearer challenge and sends the documented bodies', async () => {
+  fakeOnly('runs the bearer challenge and sends the documented bodies', async () => {
     const server = theFake();
     const { kms, asked } = await open();
     const before = server.server.requests.length;
@@ -155,56 +158,65 @@ describe.each([
     expect(isCustosError(moved, 'ERR_DECRYPTION_FAILED')).toBe(true);
   });
 
-  it('follows rotation: the new version wraps, data wrapped before still unwraps', async () => {
-    const server = theFake();
-    const { kms } = await open({ keyRefreshSeconds: 0 });
-    const fc = createFieldCipher({ kms: createCachingKms(kms) });
-    const context = { table: 'users', column: 'ssn', tenantId: 'acme' };
-    const old = await fc.encrypt('123-45-6789', context);
-    const { wrapped: before } = await kms.generateDataKey({ tenantId: 'acme' });
-    const newVersion = server.rotate(keyName);
-    const current = await kms.currentKey();
-    expect(current.keyVersion).toBeGreaterThan(kms.describeWrappedKey(before).keyVersion);
-    const { wrapped } = await kms.generateDataKey({ tenantId: 'acme' });
-    expect(wrapped.split(':')[2]).toBe(newVersion);
-    expect(kms.describeWrappedKey(wrapped)).toEqual(current);
-    expect(await fc.decrypt(old, context)).toBe('123-45-6789');
-    expect((await fc.describe(old)).current).toBe(false);
-    const moved = await fc.reencrypt(old, context);
-    expect((await fc.describe(moved)).current).toBe(true);
-    expect(await fc.decrypt(moved, context)).toBe('123-45-6789');
-  });
+  fakeOnly(
+    'follows rotation: the new version wraps, data wrapped before still unwraps',
+    async () => {
+      const server = theFake();
+      const { kms } = await open({ keyRefreshSeconds: 0 });
+      const fc = createFieldCipher({ kms: createCachingKms(kms) });
+      const context = { table: 'users', column: 'ssn', tenantId: 'acme' };
+      const old = await fc.encrypt('123-45-6789', context);
+      const { wrapped: before } = await kms.generateDataKey({ tenantId: 'acme' });
+      const newVersion = server.rotate(keyName);
+      const current = await kms.currentKey();
+      expect(current.keyVersion).toBeGreaterThan(kms.describeWrappedKey(before).keyVersion);
+      const { wrapped } = await kms.generateDataKey({ tenantId: 'acme' });
+      expect(wrapped.split(':')[2]).toBe(newVersion);
+      expect(kms.describeWrappedKey(wrapped)).toEqual(current);
+      expect(await fc.decrypt(old, context)).toBe('123-45-6789');
+      expect((await fc.describe(old)).current).toBe(false);
+      const moved = await fc.reencrypt(old, context);
+      expect((await fc.describe(moved)).current).toBe(true);
+      expect(await fc.decrypt(moved, context)).toBe('123-45-6789');
+    },
+  );
 
-  it('refuses a disabled version with ERR_KEY_DISABLED (unwrap by Key Vault, wrap by custos)', async () => {
-    const server = theFake();
-    const { kms } = await open({ keyRefreshSeconds: 0 });
-    const { wrapped } = await kms.generateDataKey({ tenantId: 'acme' });
-    const version = wrapped.split(':')[2] as string;
-    server.setEnabled(keyName, version, false);
-    const unwrapping = await failure(kms.unwrapDataKey(wrapped, { tenantId: 'acme' }));
-    expect(isCustosError(unwrapping, 'ERR_KEY_DISABLED')).toBe(true);
-    // Key Vault would still wrap with a disabled version: the provider refuses first.
-    const wrapsBefore = server.server.requests.filter((r) => r.path.endsWith('/wrapkey')).length;
-    const wrapping = await failure(kms.generateDataKey({ tenantId: 'acme' }));
-    expect(isCustosError(wrapping, 'ERR_KEY_DISABLED')).toBe(true);
-    expect(server.server.requests.filter((r) => r.path.endsWith('/wrapkey'))).toHaveLength(
-      wrapsBefore,
-    );
-    server.setEnabled(keyName, version, true);
-    expect(await kms.unwrapDataKey(wrapped, { tenantId: 'acme' })).toHaveLength(32);
-  });
+  fakeOnly(
+    'refuses a disabled version with ERR_KEY_DISABLED (unwrap by Key Vault, wrap by custos)',
+    async () => {
+      const server = theFake();
+      const { kms } = await open({ keyRefreshSeconds: 0 });
+      const { wrapped } = await kms.generateDataKey({ tenantId: 'acme' });
+      const version = wrapped.split(':')[2] as string;
+      server.setEnabled(keyName, version, false);
+      const unwrapping = await failure(kms.unwrapDataKey(wrapped, { tenantId: 'acme' }));
+      expect(isCustosError(unwrapping, 'ERR_KEY_DISABLED')).toBe(true);
+      // Key Vault would still wrap with a disabled version: the provider refuses first.
+      const wrapsBefore = server.server.requests.filter((r) => r.path.endsWith('/wrapkey')).length;
+      const wrapping = await failure(kms.generateDataKey({ tenantId: 'acme' }));
+      expect(isCustosError(wrapping, 'ERR_KEY_DISABLED')).toBe(true);
+      expect(server.server.requests.filter((r) => r.path.endsWith('/wrapkey'))).toHaveLength(
+        wrapsBefore,
+      );
+      server.setEnabled(keyName, version, true);
+      expect(await kms.unwrapDataKey(wrapped, { tenantId: 'acme' })).toHaveLength(32);
+    },
+  );
 
-  it('maps a refused token to ERR_KMS_LOGIN_FAILED and a missing key to ERR_KEY_NOT_FOUND', async () => {
-    theFake();
-    const { kms } = await open({ token: 'not-the-token' });
-    const login = await failure(kms.generateDataKey({ tenantId: 'acme' }));
-    expect(isCustosError(login, 'ERR_KMS_LOGIN_FAILED')).toBe(true);
-    const { kms: missing } = await open({ keyName: 'no-such-key' });
-    const notFound = await failure(missing.currentKey());
-    expect(isCustosError(notFound, 'ERR_KEY_NOT_FOUND')).toBe(true);
-  });
+  fakeOnly(
+    'maps a refused token to ERR_KMS_LOGIN_FAILED and a missing key to ERR_KEY_NOT_FOUND',
+    async () => {
+      theFake();
+      const { kms } = await open({ token: 'not-the-token' });
+      const login = await failure(kms.generateDataKey({ tenantId: 'acme' }));
+      expect(isCustosError(login, 'ERR_KMS_LOGIN_FAILED')).toBe(true);
+      const { kms: missing } = await open({ keyName: 'no-such-key' });
+      const notFound = await failure(missing.currentKey());
+      expect(isCustosError(notFound, 'ERR_KEY_NOT_FOUND')).toBe(true);
+    },
+  );
 
-  it('never puts a key or the token in an error message (canary)', async () => {
+  fakeOnly('never puts a key or the token in an error message (canary)', async () => {
     const server = theFake();
     const { kms } = await open();
     const { wrapped } = await kms.generateDataKey({ tenantId: 'acme' });

@@ -29,6 +29,9 @@ afterAll(async () => {
   await fake?.close();
 });
 
+/** Tests that rotate, disable, present a wrong token or read requests: the fake only. */
+const fakeOnly = it.skipIf(REAL_KEY !== undefined);
+
 function theFake(): FakeGcpKms {
   if (fake === undefined) throw new Error('this test needs the local fake');
   return fake;
@@ -71,23 +74,26 @@ describe('Google Cloud KMS provider (contract)', () => {
     expect(kms.describeWrappedKey(wrapped)).toEqual(await kms.currentKey());
   });
 
-  it('sends what the REST API documents: path, bearer token, base64 fields, AAD', async () => {
-    const server = theFake();
-    const kms = await open();
-    const before = server.server.requests.length;
-    const { plaintext } = await kms.generateDataKey({ tenantId: 7 });
-    const [request] = server.server.requests.slice(before);
-    expect(request?.method).toBe('POST');
-    expect(request?.path).toBe(`/v1/${KEY_NAME}:encrypt`);
-    expect(request?.headers.authorization).toBe(`Bearer ${server.token}`);
-    const body = JSON.parse(request?.body ?? '{}') as Record<string, string>;
-    expect(Buffer.from(body.plaintext as string, 'base64').equals(Buffer.from(plaintext))).toBe(
-      true,
-    );
-    const aad = Buffer.from(body.additionalAuthenticatedData as string, 'base64');
-    expect(aad.toString('utf8')).toContain('field-data-key');
-    expect(aad.toString('utf8')).toContain('7');
-  });
+  fakeOnly(
+    'sends what the REST API documents: path, bearer token, base64 fields, AAD',
+    async () => {
+      const server = theFake();
+      const kms = await open();
+      const before = server.server.requests.length;
+      const { plaintext } = await kms.generateDataKey({ tenantId: 7 });
+      const [request] = server.server.requests.slice(before);
+      expect(request?.method).toBe('POST');
+      expect(request?.path).toBe(`/v1/${KEY_NAME}:encrypt`);
+      expect(request?.headers.authorization).toBe(`Bearer ${server.token}`);
+      const body = JSON.parse(request?.body ?? '{}') as Record<string, string>;
+      expect(Buffer.from(body.plaintext as string, 'base64').equals(Buffer.from(plaintext))).toBe(
+        true,
+      );
+      const aad = Buffer.from(body.additionalAuthenticatedData as string, 'base64');
+      expect(aad.toString('utf8')).toContain('field-data-key');
+      expect(aad.toString('utf8')).toContain('7');
+    },
+  );
 
   it('binds the tenant: another context cannot unwrap (AAD checked by the service)', async () => {
     const kms = await open();
@@ -98,26 +104,29 @@ describe('Google Cloud KMS provider (contract)', () => {
     expect(isCustosError(none, 'ERR_DECRYPTION_FAILED')).toBe(true);
   });
 
-  it('follows rotation: the new primary wraps, data wrapped before still unwraps', async () => {
-    const server = theFake();
-    const kms = await open();
-    const fc = createFieldCipher({ kms: createCachingKms(kms) });
-    const context = { table: 'users', column: 'ssn', tenantId: 'acme' };
-    const old = await fc.encrypt('123-45-6789', context);
-    const before = await kms.currentKey();
-    const version = server.rotate();
-    expect(await kms.currentKey()).toEqual({ keyId: KEY_NAME, keyVersion: version });
-    expect(version).toBeGreaterThan(before.keyVersion);
-    const { wrapped } = await kms.generateDataKey({ tenantId: 'acme' });
-    expect(kms.describeWrappedKey(wrapped).keyVersion).toBe(version);
-    expect(await fc.decrypt(old, context)).toBe('123-45-6789');
-    const moved = await fc.reencrypt(old, context);
-    expect((await fc.describe(moved)).keyVersion).toBe(version);
-    expect((await fc.describe(old)).current).toBe(false);
-    expect(await fc.decrypt(moved, context)).toBe('123-45-6789');
-  });
+  fakeOnly(
+    'follows rotation: the new primary wraps, data wrapped before still unwraps',
+    async () => {
+      const server = theFake();
+      const kms = await open();
+      const fc = createFieldCipher({ kms: createCachingKms(kms) });
+      const context = { table: 'users', column: 'ssn', tenantId: 'acme' };
+      const old = await fc.encrypt('123-45-6789', context);
+      const before = await kms.currentKey();
+      const version = server.rotate();
+      expect(await kms.currentKey()).toEqual({ keyId: KEY_NAME, keyVersion: version });
+      expect(version).toBeGreaterThan(before.keyVersion);
+      const { wrapped } = await kms.generateDataKey({ tenantId: 'acme' });
+      expect(kms.describeWrappedKey(wrapped).keyVersion).toBe(version);
+      expect(await fc.decrypt(old, context)).toBe('123-45-6789');
+      const moved = await fc.reencrypt(old, context);
+      expect((await fc.describe(moved)).keyVersion).toBe(version);
+      expect((await fc.describe(old)).current).toBe(false);
+      expect(await fc.decrypt(moved, context)).toBe('123-45-6789');
+    },
+  );
 
-  it('refuses a disabled or destroyed version with ERR_KEY_DISABLED', async () => {
+  fakeOnly('refuses a disabled or destroyed version with ERR_KEY_DISABLED', async () => {
     const server = theFake();
     const kms = await open();
     const { wrapped } = await kms.generateDataKey({ tenantId: 'acme' });
@@ -134,14 +143,14 @@ describe('Google Cloud KMS provider (contract)', () => {
     server.rotate();
   });
 
-  it('maps refused credentials to ERR_KMS_LOGIN_FAILED', async () => {
+  fakeOnly('maps refused credentials to ERR_KMS_LOGIN_FAILED', async () => {
     theFake();
     const kms = await open({ token: 'ya29.not-the-right-token' });
     const err = await failure(kms.generateDataKey({ tenantId: 'acme' }));
     expect(isCustosError(err, 'ERR_KMS_LOGIN_FAILED')).toBe(true);
   });
 
-  it('maps a key that does not exist to ERR_KEY_NOT_FOUND', async () => {
+  fakeOnly('maps a key that does not exist to ERR_KEY_NOT_FOUND', async () => {
     theFake();
     const kms = await open({
       keyName: 'projects/custos-test/locations/europe-west1/keyRings/app/cryptoKeys/missing',
@@ -150,7 +159,7 @@ describe('Google Cloud KMS provider (contract)', () => {
     expect(isCustosError(err, 'ERR_KEY_NOT_FOUND')).toBe(true);
   });
 
-  it('never puts the data key or the token in an error message (canary)', async () => {
+  fakeOnly('never puts the data key or the token in an error message (canary)', async () => {
     const server = theFake();
     const kms = await open();
     server.setState(server.rotate(), 'DISABLED');
