@@ -102,7 +102,8 @@ export const kmsSettingsSchema = defineSecrets({
   }),
 });
 
-const GCP_KEY_NAME = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/;
+const GCP_KEY_NAME =
+  /^projects\/[A-Za-z0-9][A-Za-z0-9.:-]{0,62}\/locations\/[A-Za-z0-9-]{1,63}\/keyRings\/[A-Za-z0-9_-]{1,63}\/cryptoKeys\/[A-Za-z0-9_-]{1,63}$/;
 
 /**
  * Reads `KMS_PROVIDER` and the selected provider's variables, checks them all, and returns the
@@ -147,7 +148,7 @@ export function readKmsSettings(env: NodeJS.ProcessEnv = process.env): KmsSettin
   if (provider === 'aws') url('AWS_ENDPOINT_URL_KMS');
   if (provider === 'gcp') {
     const name = lookup('GCP_KMS_KEY_NAME');
-    if (name !== undefined && !GCP_KEY_NAME.test(name)) {
+    if (name !== undefined && (!GCP_KEY_NAME.test(name) || name.includes('..'))) {
       problems.push(
         'GCP_KMS_KEY_NAME: must be projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>',
       );

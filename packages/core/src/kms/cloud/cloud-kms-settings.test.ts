@@ -40,6 +40,23 @@ describe('KMS_PROVIDER=azure and KMS_PROVIDER=gcp settings', () => {
     expect(configError({ ...AZURE, AZURE_KEY_VERSION: '../x' })).toContain('AZURE_KEY_VERSION');
   });
 
+  it('refuses a GCP key name that is not a plain CryptoKey resource name', () => {
+    for (const name of [
+      `${GCP.GCP_KMS_KEY_NAME}/cryptoKeyVersions/1`,
+      `${GCP.GCP_KMS_KEY_NAME}:decrypt`,
+      `${GCP.GCP_KMS_KEY_NAME}?alt=media`,
+      'projects/../locations/l/keyRings/r/cryptoKeys/k',
+    ]) {
+      expect(configError({ ...GCP, GCP_KMS_KEY_NAME: name })).toContain('GCP_KMS_KEY_NAME');
+    }
+    expect(
+      readKmsSettings({
+        ...GCP,
+        GCP_KMS_KEY_NAME: GCP.GCP_KMS_KEY_NAME.replace('acme', 'example.com:acme'),
+      }),
+    ).toMatchObject({ provider: 'gcp' });
+  });
+
   it('reads a service principal, keeping the client secret a Secret', () => {
     const secret = `s3cr3t-${randomBytes(12).toString('hex')}`;
     const settings = readKmsSettings({

@@ -181,6 +181,20 @@ describe('Google Cloud KMS provider (contract)', () => {
     server.rotate();
   });
 
+  it('refuses key names that could change the REST path', async () => {
+    for (const keyName of [
+      'projects/p/locations/l/keyRings/r/cryptoKeys/k:decrypt',
+      'projects/p/locations/l/keyRings/r/cryptoKeys/k?x=1',
+      'projects/p/locations/l/keyRings/r/cryptoKeys/k#',
+      'projects/../locations/l/keyRings/r/cryptoKeys/k',
+      'projects/p/locations/l/keyRings/r/cryptoKeys/%2e%2e',
+      'projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1',
+    ]) {
+      const err = await failure(openGcpKms({ keyName }));
+      expect(isCustosError(err, 'ERR_INVALID_ARGUMENT')).toBe(true);
+    }
+  });
+
   it('refuses malformed wrapped keys before calling the service', async () => {
     const kms = await open();
     for (const bad of ['', 'gcpkms:v0:AAAA', 'gcpkms:v1:', 'pkcs11:v1:AAAA', 'gcpkms:v1:a b']) {

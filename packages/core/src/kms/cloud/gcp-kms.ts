@@ -52,7 +52,10 @@ type KmsModule = {
   KeyManagementServiceClient: new (options: Record<string, unknown>) => KmsClient;
 };
 
-const KEY_NAME = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/;
+// Resource ids as Google spells them (a domain-scoped project id has '.' and ':'): nothing that
+// could change the REST path (no '/', '?', '#', '%', and no '..').
+const KEY_NAME =
+  /^projects\/[A-Za-z0-9][A-Za-z0-9.:-]{0,62}\/locations\/[A-Za-z0-9-]{1,63}\/keyRings\/[A-Za-z0-9_-]{1,63}\/cryptoKeys\/[A-Za-z0-9_-]{1,63}$/;
 const VERSION_NAME =
   /^(projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+)\/cryptoKeyVersions\/([1-9][0-9]{0,8})$/;
 const WRAPPED = /^gcpkms:v([1-9][0-9]{0,8}):([A-Za-z0-9_-]+)$/;
@@ -101,7 +104,7 @@ async function importKmsModule(): Promise<KmsModule> {
  */
 export async function openGcpKms(options: GcpKmsOptions): Promise<GcpKms> {
   const { keyName } = options;
-  if (typeof keyName !== 'string' || !KEY_NAME.test(keyName)) {
+  if (typeof keyName !== 'string' || !KEY_NAME.test(keyName) || keyName.includes('..')) {
     throw new CustosError(
       'ERR_INVALID_ARGUMENT',
       'keyName must be projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>',
