@@ -1,7 +1,6 @@
 /** A google-auth-library client for contract tests: a fixed access token, the test CA trusted. */
 import { request } from 'node:https';
 import { Readable } from 'node:stream';
-import { Gaxios } from 'gaxios';
 import { OAuth2Client } from 'google-auth-library';
 import type { HttpsJsonServer } from './https-json-server.js';
 
@@ -41,7 +40,7 @@ function trustingFetch(server: HttpsJsonServer): typeof fetch {
 /** An OAuth2Client holding `token` (valid for an hour) that talks to `server` over TLS. */
 export function gcpTestAuth(server: HttpsJsonServer, token: string): OAuth2Client {
   const client = new OAuth2Client({
-    transporter: new Gaxios({ fetchImplementation: trustingFetch(server) }),
+    transporterOptions: { fetchImplementation: trustingFetch(server) },
   });
   client.setCredentials({ access_token: token, expiry_date: Date.now() + 3_600_000 });
   return client;

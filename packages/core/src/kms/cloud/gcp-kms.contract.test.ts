@@ -6,6 +6,7 @@
  * name, with Application Default Credentials allowed to use it. The tests that need to rotate,
  * disable or destroy versions, or count requests, only run against the fake.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeGcpKms, startFakeGcpKms } from '../../../test/cloud-kms/fake-gcp-kms.js';
 import { gcpTestAuth } from '../../../test/cloud-kms/gcp-test-auth.js';
@@ -145,7 +146,7 @@ describe('Google Cloud KMS provider (contract)', () => {
 
   fakeOnly('maps refused credentials to ERR_KMS_LOGIN_FAILED', async () => {
     theFake();
-    const kms = await open({ token: 'ya29.not-the-right-token' });
+    const kms = await open({ token: `wrong-${randomBytes(8).toString('hex')}` });
     const err = await failure(kms.generateDataKey({ tenantId: 'acme' }));
     expect(isCustosError(err, 'ERR_KMS_LOGIN_FAILED')).toBe(true);
   });
