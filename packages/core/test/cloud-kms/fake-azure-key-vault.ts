@@ -45,6 +45,9 @@ export interface FakeKeyVault {
   readonly tenantId: string;
   /** The one bearer token accepted. */
   readonly token: string;
+  /** A service principal the token endpoint (`<vaultUrl>/<tenantId>/oauth2/v2.0/token`) knows. */
+  readonly clientId: string;
+  readonly clientSecret: string;
   /** Adds a version of `name` (created one second after the last) and makes it current. */
   rotate(name: string): string;
   setEnabled(name: string, version: string, enabled: boolean): void;
@@ -127,7 +130,55 @@ export async function startFakeKeyVault(
     };
   };
 
+  const clientId = '00000000-0000-0000-0000-00000000c1d5';
+  const clientSecret = randomBytes(24).toString('base64url');
+  /** Microsoft Entra ID's metadata and client-credentials token endpoint, as MSAL calls them. */
+  const identity = (seen: SeenRequest): JsonAnswer => {
+    const base = `${origin}/${tenantId}`;
+    if (
+      seen.method === 'GET' &&
+      seen.path === `/${tenantId}/v2.0/.well-known/openid-configuration`
+    ) {
+      return {
+        status: 200,
+        body: {
+          issuer: `${base}/v2.0`,
+          authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+          token_endpoint: `${base}/oauth2/v2.0/token`,
+          end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+          jwks_uri: `${base}/discovery/v2.0/keys`,
+        },
+      };
+    }
+    if (seen.method !== 'POST' || seen.path !== `/${tenantId}/oauth2/v2.0/token`) {
+      return { status: 404, body: { error: 'not_found' } };
+    }
+    const form = new URLSearchParams(seen.body);
+    if (
+      !String(seen.headers['content-type']).startsWith('application/x-www-form-urlencoded') ||
+      form.get('grant_type') !== 'client_credentials' ||
+      form.get('scope') !== `${KEY_VAULT_RESOURCE}/.default`
+    ) {
+      return { status: 400, body: { error: 'invalid_request', error_description: seen.body } };
+    }
+    if (form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret) {
+      return {
+        status: 401,
+        body: {
+          error: 'invalid_client',
+          error_description: `AADSTS7000215: Invalid client secret provided. (request: ${seen.body})`,
+          error_codes: [7000215],
+        },
+      };
+    }
+    return {
+      status: 200,
+      body: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token },
+    };
+  };
+
   const handle = (seen: SeenRequest): JsonAnswer => {
+    if (seen.path.startsWith(`/${tenantId}/`)) return identity(seen);
     if (!API_VERSION.test(seen.query.get('api-version') ?? '')) {
       return vaultError(400, 'BadParameter', 'The api-version is missing or unknown', seen);
     }
@@ -243,6 +294,8 @@ export async function startFakeKeyVault(
     vaultUrl: server.origin,
     tenantId,
     token,
+    clientId,
+    clientSecret,
     rotate,
     setEnabled(name, versionId, enabled) {
       const version = held.get(name)?.versions.find((v) => v.id === versionId);

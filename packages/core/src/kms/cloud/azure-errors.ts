@@ -17,8 +17,13 @@ export function azureFailure(
     code?: unknown;
     message?: unknown;
   };
-  // @azure/identity's credential failures: no token was obtained.
-  if (name === 'AuthenticationError' || name === 'CredentialUnavailableError') {
+  // @azure/identity's credential failures: no token was obtained (a refused client secret
+  // surfaces as AuthenticationRequiredError through MSAL).
+  if (
+    name === 'AuthenticationError' ||
+    name === 'AuthenticationRequiredError' ||
+    name === 'CredentialUnavailableError'
+  ) {
     return new CustosError(
       'ERR_KMS_LOGIN_FAILED',
       `${doing}: no access token could be obtained for Key Vault (${String(name)})`,

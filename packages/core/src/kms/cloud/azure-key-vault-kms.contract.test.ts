@@ -243,6 +243,43 @@ describe.each([
     expect((err as { cause?: unknown }).cause).toBeUndefined();
   });
 
+  fakeOnly(
+    'gets its token with a ClientSecretCredential from the token endpoint; a wrong secret is ERR_KMS_LOGIN_FAILED without the secret',
+    async () => {
+      const server = theFake();
+      const { ClientSecretCredential } = await import('@azure/identity');
+      const credentialFor = (secret: string) =>
+        new ClientSecretCredential(server.tenantId, server.clientId, secret, {
+          authorityHost: server.vaultUrl,
+          disableInstanceDiscovery: true,
+          agent: server.server.agent,
+          retryOptions: { maxRetries: 0 },
+        });
+      const { kms } = await open({ credential: credentialFor(server.clientSecret) });
+      const before = server.server.requests.length;
+      const { plaintext, wrapped } = await kms.generateDataKey({ tenantId: 'acme' });
+      expect(
+        Buffer.from(await kms.unwrapDataKey(wrapped, { tenantId: 'acme' })).equals(
+          Buffer.from(plaintext),
+        ),
+      ).toBe(true);
+      const tokenRequest = server.server.requests
+        .slice(before)
+        .find((r) => r.path === `/${server.tenantId}/oauth2/v2.0/token`);
+      expect(new URLSearchParams(tokenRequest?.body).get('scope')).toBe(
+        `${KEY_VAULT_RESOURCE}/.default`,
+      );
+
+      const wrong = `wrong-${server.clientSecret.slice(0, 6)}-canary`;
+      const { kms: refused } = await open({ credential: credentialFor(wrong) });
+      const err = await failure(refused.generateDataKey({ tenantId: 'acme' }));
+      expect(isCustosError(err, 'ERR_KMS_LOGIN_FAILED')).toBe(true);
+      const text = `${err.message} ${String(err.stack)} ${JSON.stringify(err)}`;
+      expect(text).not.toContain(wrong);
+      expect(text).not.toContain(server.clientSecret);
+    },
+  );
+
   it('refuses malformed wrapped keys before calling the service', async () => {
     const { kms } = await open();
     for (const bad of [
