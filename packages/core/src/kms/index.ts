@@ -17,6 +17,18 @@
  * @module
  */
 export {
+  type AzureKeyVaultKms,
+  type AzureKeyVaultKmsOptions,
+  type AzureTokenCredential,
+  openAzureKeyVaultKms,
+} from './cloud/azure-key-vault-kms.js';
+export {
+  type GcpAuthClient,
+  type GcpKms,
+  type GcpKmsOptions,
+  openGcpKms,
+} from './cloud/gcp-kms.js';
+export {
   type DataKeyScope,
   localKmsDataKeys,
   type TransitDataKeys,

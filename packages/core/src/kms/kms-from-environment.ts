@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import { CustosError } from '../errors/index.js';
 import type { FieldKms } from '../fields/field-kms.js';
+import { azureCredentialFor } from './cloud/azure-credential.js';
+import { openAzureKeyVaultKms } from './cloud/azure-key-vault-kms.js';
+import { openGcpKms } from './cloud/gcp-kms.js';
 import { localKmsDataKeys, transitDataKeys } from './field-data-keys.js';
 import { type KmsSettings, readKmsSettings } from './kms-settings.js';
 import { LocalKms } from './local-kms.js';
@@ -11,7 +14,7 @@ import { createTransitClient } from './transit-client.js';
 export interface EnvironmentKms {
   readonly kms: FieldKms;
   readonly settings: KmsSettings;
-  /** Releases what the provider holds (a PKCS#11 session); a no-op for the others. */
+  /** Releases what the provider holds (a PKCS#11 session, a cloud client's connections). */
   close(): Promise<void>;
 }
 
@@ -20,7 +23,11 @@ export interface EnvironmentKms {
  * the environment ({@link readKmsSettings}: one `ERR_KMS_CONFIG` naming every missing or
  * invalid variable). `custos` / `vault` use the transit client (`CUSTOS_ADDR` / `VAULT_ADDR`,
  * `CUSTOS_TOKEN` / `VAULT_TOKEN`) with `KMS_KEY_NAME`; `local` a LocalKms file; `pkcs11` a
- * token. `aws`, `azure` and `gcp` are validated but not available yet: `ERR_KMS_CONFIG` says so.
+ * token; `azure` a Key Vault key (`AZURE_KEY_VAULT_URL`, `AZURE_KEY_NAME`, a service principal
+ * from `AZURE_TENANT_ID` / `AZURE_CLIENT_ID` / `AZURE_CLIENT_SECRET` or else
+ * `DefaultAzureCredential`); `gcp` a Cloud KMS key (`GCP_KMS_KEY_NAME`, credentials from
+ * `GOOGLE_APPLICATION_CREDENTIALS` or Application Default Credentials). Nothing is contacted
+ * before first use. `aws` is validated but not available yet: `ERR_KMS_CONFIG` says so.
  *
  * @example
  * ```ts
@@ -62,10 +69,35 @@ export async function openKmsFromEnvironment(
       });
       return { kms, settings, close: () => kms.close() };
     }
+    case 'azure': {
+      const kms = await openAzureKeyVaultKms({
+        vaultUrl: settings.vaultUrl,
+        keyName: settings.keyName,
+        ...(settings.keyVersion === undefined ? {} : { keyVersion: settings.keyVersion }),
+        credential: await azureCredentialFor(settings),
+      });
+      return { kms, settings, close: () => kms.close() };
+    }
+    case 'gcp': {
+      // The client would only fail on first use: a named key file must exist now.
+      if (settings.credentialsFile !== undefined && !existsSync(settings.credentialsFile)) {
+        throw new CustosError(
+          'ERR_KMS_CONFIG',
+          `GOOGLE_APPLICATION_CREDENTIALS: ${JSON.stringify(settings.credentialsFile)} does not exist`,
+        );
+      }
+      const kms = await openGcpKms({
+        keyName: settings.keyName,
+        ...(settings.credentialsFile === undefined
+          ? {}
+          : { keyFilename: settings.credentialsFile }),
+      });
+      return { kms, settings, close: () => kms.close() };
+    }
     default:
       throw new CustosError(
         'ERR_KMS_CONFIG',
-        `KMS_PROVIDER=${settings.provider}: the settings are valid, but this provider is not available in this version of custos (use custos, vault, pkcs11 or local)`,
+        `KMS_PROVIDER=${settings.provider}: the settings are valid, but this provider is not available in this version of custos (use custos, vault, azure, gcp, pkcs11 or local)`,
       );
   }
 }

@@ -38,8 +38,18 @@ export type KmsSettings = { readonly rotation: KeyRotationSettings } & (
       readonly vaultUrl: string;
       readonly keyName: string;
       readonly keyVersion?: string;
+      /** `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`: a service principal, or a user-assigned identity. */
+      readonly tenantId?: string;
+      readonly clientId?: string;
+      /** `AZURE_CLIENT_SECRET`, with both ids; without it, `DefaultAzureCredential`. */
+      readonly clientSecret?: Secret<string>;
     }
-  | { readonly provider: 'gcp'; readonly keyName: string }
+  | {
+      readonly provider: 'gcp';
+      readonly keyName: string;
+      /** `GOOGLE_APPLICATION_CREDENTIALS`; without it, Application Default Credentials. */
+      readonly credentialsFile?: string;
+    }
   | {
       readonly provider: 'pkcs11';
       readonly library: string;
@@ -72,7 +82,11 @@ export const kmsSettingsSchema = defineSecrets({
   AZURE_KEY_VAULT_URL: secret(when('azure')),
   AZURE_KEY_NAME: secret(when('azure')),
   AZURE_KEY_VERSION: secret({ ...plain, optional: true }),
+  AZURE_TENANT_ID: secret({ ...plain, optional: true }),
+  AZURE_CLIENT_ID: secret({ ...plain, optional: true }),
+  AZURE_CLIENT_SECRET: secret({ optional: true, minBytes: 8, minEntropyBits: 0 }),
   GCP_KMS_KEY_NAME: secret(when('gcp')),
+  GOOGLE_APPLICATION_CREDENTIALS: secret({ ...plain, optional: true }),
   PKCS11_LIBRARY: secret(when('pkcs11')),
   PKCS11_PIN: secret({
     requiredWhen: { KMS_PROVIDER: 'pkcs11' },
@@ -88,7 +102,8 @@ export const kmsSettingsSchema = defineSecrets({
   }),
 });
 
-const GCP_KEY_NAME = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/;
+const GCP_KEY_NAME =
+  /^projects\/[A-Za-z0-9][A-Za-z0-9.:-]{0,62}\/locations\/[A-Za-z0-9-]{1,63}\/keyRings\/[A-Za-z0-9_-]{1,63}\/cryptoKeys\/[A-Za-z0-9_-]{1,63}$/;
 
 /**
  * Reads `KMS_PROVIDER` and the selected provider's variables, checks them all, and returns the
@@ -126,11 +141,14 @@ export function readKmsSettings(env: NodeJS.ProcessEnv = process.env): KmsSettin
     }
     if (parsed?.protocol !== 'https:') problems.push(`${name}: must be an https:// URL`);
   };
-  if (provider === 'azure') url('AZURE_KEY_VAULT_URL');
+  if (provider === 'azure') {
+    url('AZURE_KEY_VAULT_URL');
+    checkAzureSettings(lookup, problems);
+  }
   if (provider === 'aws') url('AWS_ENDPOINT_URL_KMS');
   if (provider === 'gcp') {
     const name = lookup('GCP_KMS_KEY_NAME');
-    if (name !== undefined && !GCP_KEY_NAME.test(name)) {
+    if (name !== undefined && (!GCP_KEY_NAME.test(name) || name.includes('..'))) {
       problems.push(
         'GCP_KMS_KEY_NAME: must be projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>',
       );
@@ -178,10 +196,20 @@ export function readKmsSettings(env: NodeJS.ProcessEnv = process.env): KmsSettin
         vaultUrl: text('AZURE_KEY_VAULT_URL'),
         keyName: text('AZURE_KEY_NAME'),
         ...optional('AZURE_KEY_VERSION', 'keyVersion'),
+        ...optional('AZURE_TENANT_ID', 'tenantId'),
+        ...optional('AZURE_CLIENT_ID', 'clientId'),
+        ...(result.values.AZURE_CLIENT_SECRET === undefined
+          ? {}
+          : { clientSecret: result.values.AZURE_CLIENT_SECRET as Secret<string> }),
         rotation,
       };
     case 'gcp':
-      return { provider: 'gcp', keyName: text('GCP_KMS_KEY_NAME'), rotation };
+      return {
+        provider: 'gcp',
+        keyName: text('GCP_KMS_KEY_NAME'),
+        ...optional('GOOGLE_APPLICATION_CREDENTIALS', 'credentialsFile'),
+        rotation,
+      };
     case 'pkcs11':
       return {
         provider: 'pkcs11',
@@ -191,5 +219,28 @@ export function readKmsSettings(env: NodeJS.ProcessEnv = process.env): KmsSettin
         ...optional('PKCS11_TOKEN_LABEL', 'tokenLabel'),
         rotation,
       };
+  }
+}
+
+/**
+ * Azure names and credentials: a key name and version as Key Vault spells them, and a client
+ * secret only with the tenant and client it belongs to (DefaultAzureCredential would otherwise
+ * ignore it silently and try another identity).
+ */
+function checkAzureSettings(lookup: (name: string) => string | undefined, problems: string[]) {
+  const name = lookup('AZURE_KEY_NAME');
+  if (name !== undefined && !/^[A-Za-z0-9-]{1,127}$/.test(name)) {
+    problems.push('AZURE_KEY_NAME: must be 1-127 letters, digits and dashes');
+  }
+  const version = lookup('AZURE_KEY_VERSION');
+  if (version !== undefined && !/^[A-Za-z0-9]{1,64}$/.test(version)) {
+    problems.push('AZURE_KEY_VERSION: must be a key version id (letters and digits)');
+  }
+  if (lookup('AZURE_CLIENT_SECRET') !== undefined) {
+    for (const needed of ['AZURE_TENANT_ID', 'AZURE_CLIENT_ID']) {
+      if (lookup(needed) === undefined) {
+        problems.push(`${needed}: required with AZURE_CLIENT_SECRET (a service principal)`);
+      }
+    }
   }
 }
