@@ -1,6 +1,6 @@
 /**
  * Protected key files through the real binary: `custos keyring protect|unprotect` and
- * `custos jwt protect|unprotect`; every command that takes a keyring or keyset opens a protected
+ * `custos jwt protect|unprotect`, `custos kms protect|unprotect`; every command that takes a keyring or keyset opens a protected
  * one with the CUSTOS_KEY_* variables and writes it back protected; a missing or wrong key is
  * ERR_KEY_FILE_LOCKED with exit 2, the passphrase never echoed.
  */
@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LocalKms } from '@custos/core/kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { custos, type DevServer, startDevServer } from '../test/cli.js';
 
@@ -105,6 +106,35 @@ describe('protected key files on the command line', { timeout: 90_000 }, () => {
     const again = await custos(['jwt', 'protect', '-f', keyset, '--key-file', keyFile]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/protected already/);
+  });
+
+  it('kms protect with a passphrase: the KMS file is wrapped, unprotect gives back the same keys, a non-KMS file is refused untouched', async () => {
+    const file = path('kms.json');
+    const kms = await LocalKms.open(file);
+    kms.createKey('patients');
+    const { ciphertext } = kms.encrypt('patients', canary);
+    await kms.save();
+    await ok(['kms', 'protect', '-f', file, '--passphrase-file', passFile]);
+    const text = await readFile(file, 'utf8');
+    expect(text.startsWith(BEGIN)).toBe(true);
+    expect(text).not.toContain('patients');
+    await expect(LocalKms.open(file)).rejects.toMatchObject({ code: 'ERR_KEY_FILE_LOCKED' });
+
+    const again = await custos(['kms', 'protect', '-f', file, '--passphrase-file', passFile]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/protected already/);
+    await ok(['kms', 'unprotect', '-f', file, '--passphrase-file', passFile]);
+    const reopened = await LocalKms.open(file);
+    expect(reopened.listKeys()).toEqual(['patients']);
+    expect(reopened.decrypt('patients', ciphertext).toString()).toBe(canary);
+
+    const keyring = path('keyring.json');
+    await ok(['keyring', 'create', '-o', keyring]);
+    const before = await readFile(keyring, 'utf8');
+    const refused = await custos(['kms', 'protect', '-f', keyring, '--key-file', keyFile]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/is not a custos KMS file.*ERR_MALFORMED_KEYRING/);
+    expect(await readFile(keyring, 'utf8')).toBe(before);
   });
 
   it('backup keygen --passphrase-file writes a protected identity; decrypt opens it through CUSTOS_KEY_PASSPHRASE_FILE', async () => {

@@ -12,6 +12,7 @@ import { registerGenericCommands } from './commands/generic/register.js';
 import { registerJwtCommands } from './commands/jwt/register.js';
 import { registerKeygenCommand } from './commands/keygen/register.js';
 import { registerKeyringCommands } from './commands/keyring/register.js';
+import { registerKmsCommands } from './commands/kms/register.js';
 import { registerKvCommands } from './commands/kv/register.js';
 import { registerOperatorCommands } from './commands/operator/register.js';
 import { registerPolicyCommands } from './commands/policy/register.js';
@@ -53,6 +54,7 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     registerAppRoleCommands,
     registerAuditCommands,
     registerKeyringCommands,
+    registerKmsCommands,
     registerKeygenCommand,
     registerReencryptCommand,
     registerEncryptionCommands,

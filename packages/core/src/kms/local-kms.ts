@@ -153,41 +153,59 @@ export class LocalKms {
       ? await readKeyFile(file, 'KMS file', { unlock: options.unlock })
       : undefined;
     if (opened?.protected) kms.#reseal = opened.reseal;
-    const text = opened?.text;
-    if (text !== undefined) {
-      let parsed: { format?: string; keys?: string[]; revoked_material?: unknown };
-      try {
-        parsed = JSON.parse(text) as typeof parsed;
-      } catch {
-        throw new CustosError(
-          'ERR_MALFORMED_KEYRING',
-          `${file} is not valid JSON (is it truncated?)`,
-        );
-      }
-      const revoked = parsed.revoked_material ?? {};
-      if (
-        parsed.format !== FILE_FORMAT ||
-        !Array.isArray(parsed.keys) ||
-        typeof revoked !== 'object' ||
-        revoked === null ||
-        !Object.values(revoked).every((v) => typeof v === 'string')
-      ) {
-        throw new CustosError('ERR_MALFORMED_KEYRING', `${file} is not a custos KMS file`);
-      }
-      for (const [print, key] of Object.entries(revoked as Record<string, string>))
-        kms.#revoked.set(print, key);
-      for (const blob of parsed.keys) {
-        const { policy, versions } = decodeBackup(blob);
-        if (kms.#keys.has(policy.name))
-          throw new CustosError('ERR_MALFORMED_KEYRING', `${file} holds key ${policy.name} twice`);
-        kms.#keys.set(policy.name, {
-          policy,
-          versions: new Map(versions.map((v) => [v.version, { ...v }])),
-        });
-        if (wasRevoked(policy)) kms.#recordRevoked(policy.name);
-      }
-    }
+    if (opened !== undefined) kms.#load(opened.text, file);
     return kms;
+  }
+
+  /**
+   * Reads a KMS file's text that is already in memory (opened from a protected file, say) and
+   * checks it whole: the result holds its keys and has no file to save to until
+   * {@link LocalKms.save} is given one.
+   *
+   * @example
+   * ```ts
+   * const kms = LocalKms.fromText(await readFile('kms.json', 'utf8'));
+   * kms.listKeys();
+   * ```
+   */
+  static fromText(text: string, options: LocalKmsOptions = {}): LocalKms {
+    const kms = new LocalKms(options);
+    kms.#load(text, 'the KMS text');
+    return kms;
+  }
+
+  #load(text: string, file: string): void {
+    let parsed: { format?: string; keys?: string[]; revoked_material?: unknown };
+    try {
+      parsed = JSON.parse(text) as typeof parsed;
+    } catch {
+      throw new CustosError(
+        'ERR_MALFORMED_KEYRING',
+        `${file} is not valid JSON (is it truncated?)`,
+      );
+    }
+    const revoked = parsed.revoked_material ?? {};
+    if (
+      parsed.format !== FILE_FORMAT ||
+      !Array.isArray(parsed.keys) ||
+      typeof revoked !== 'object' ||
+      revoked === null ||
+      !Object.values(revoked).every((v) => typeof v === 'string')
+    ) {
+      throw new CustosError('ERR_MALFORMED_KEYRING', `${file} is not a custos KMS file`);
+    }
+    for (const [print, key] of Object.entries(revoked as Record<string, string>))
+      this.#revoked.set(print, key);
+    for (const blob of parsed.keys) {
+      const { policy, versions } = decodeBackup(blob);
+      if (this.#keys.has(policy.name))
+        throw new CustosError('ERR_MALFORMED_KEYRING', `${file} holds key ${policy.name} twice`);
+      this.#keys.set(policy.name, {
+        policy,
+        versions: new Map(versions.map((v) => [v.version, { ...v }])),
+      });
+      if (wasRevoked(policy)) this.#recordRevoked(policy.name);
+    }
   }
 
   /** Writes the KMS file (atomically, mode 0600). */

@@ -14,7 +14,8 @@ function kindOf(text: string): { what: string; protect: string } | undefined {
   if (json.custos === 'keyring') return { what: 'keyring file', protect: 'custos keyring protect' };
   if (json.custos === 'jwt-keyset')
     return { what: 'JWT keyset file', protect: 'custos jwt protect' };
-  if (json.format === 'custos.kms.v1') return { what: 'local KMS file', protect: '' };
+  if (json.format === 'custos.kms.v1')
+    return { what: 'local KMS file', protect: 'custos kms protect' };
   return undefined;
 }
 
@@ -43,10 +44,7 @@ export async function unprotectedKeyFiles(
       if (named.includes(file)) warnings.push(`${file}: not a custos key file`);
       continue;
     }
-    const how =
-      kind.protect === ''
-        ? 'protectKeyFile from @custos/core/stream; LocalKms.open opens it'
-        : `${kind.protect} -f ${file} --passphrase-file …`;
+    const how = `${kind.protect} -f ${file} --passphrase-file …`;
     warnings.push(
       `${file}: ${kind.what} stored unprotected; in production wrap it (${how}) and give loaders CUSTOS_KEY_PASSPHRASE_FILE`,
     );
