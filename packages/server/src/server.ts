@@ -62,6 +62,8 @@ export interface StartOptions {
   readonly auditTimeoutMs?: number;
   readonly auditCheckpointEvery?: number;
   readonly auditCheckpointIntervalMs?: number;
+  /** How long an audit sink's owner record holds without renewal (default 30 s). */
+  readonly auditOwnerLeaseMs?: number;
   readonly logLevel?: string;
   /**
    * The clock token and AppRole lifetimes are measured by, in Unix milliseconds (default
@@ -240,6 +242,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     ...(options.auditCheckpointIntervalMs === undefined
       ? {}
       : { checkpointIntervalMs: options.auditCheckpointIntervalMs }),
+    ...(options.auditOwnerLeaseMs === undefined ? {} : { ownerLeaseMs: options.auditOwnerLeaseMs }),
     onSinkError: (sink, error) =>
       logger.error({ sink, reason: error.message }, 'audit sink failed'),
   });

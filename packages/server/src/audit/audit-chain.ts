@@ -9,6 +9,7 @@ import {
   type FileStart,
 } from './audit-continuity.js';
 import { checkpointMessage, GENESIS_HASH, lineHash } from './audit-line.js';
+import { SinkNameClash } from './audit-sink-owner.js';
 import type { AuditSink } from './sinks.js';
 
 export { checkpointMessage, GENESIS_HASH, lineHash } from './audit-line.js';
@@ -108,7 +109,7 @@ export class ChainedSink {
   #draining = false;
   #timer: NodeJS.Timeout | undefined;
   /** Why the sink was refused when opened (undefined: it was not). */
-  #refusal: ChainBroken | undefined;
+  #refusal: ChainBroken | SinkNameClash | undefined;
   /** An `open` entry was due but its write failed: the next write announces again. */
   #announce = false;
 
@@ -126,6 +127,22 @@ export class ChainedSink {
   /** Why the sink was refused when it was opened, or undefined. */
   get refusal(): string | undefined {
     return this.#refusal?.reason;
+  }
+
+  /** The refusal's code: a broken chain, or a sink name another node writes. */
+  get refusalCode(): 'ERR_AUDIT_CHAIN_BROKEN' | 'ERR_AUDIT_SINK_NAME_CLASH' | undefined {
+    return this.#refusal?.code as
+      | 'ERR_AUDIT_CHAIN_BROKEN'
+      | 'ERR_AUDIT_SINK_NAME_CLASH'
+      | undefined;
+  }
+
+  /**
+   * Refuses the sink from here on (another node took its name over): nothing more is written,
+   * every queued and later write rejects with `error`. A new file does not lift this.
+   */
+  refuse(error: SinkNameClash): void {
+    this.#refusal ??= error;
   }
 
   /**
@@ -165,6 +182,7 @@ export class ChainedSink {
         ),
       );
     }
+    if (refusal instanceof SinkNameClash) return Promise.reject(refusal);
     this.#refusal = undefined;
     this.#head =
       previous === null

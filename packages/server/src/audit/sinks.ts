@@ -1,4 +1,5 @@
 import { type FileHandle, open, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 
 /**
  * What a sink already holds, read back to check that it continues the chain the server
@@ -18,6 +19,11 @@ export interface SinkHistory {
 /** Where audit lines go. A sink writes whole lines, one at a time, in order. */
 export interface AuditSink {
   readonly name: string;
+  /**
+   * Where the lines go (`file:<absolute path>`, `stdout`), recorded as the sink's owner so two
+   * nodes never write one chain to two places.
+   */
+  readonly destination?: string;
   /** Appends one or more lines (joined by newlines, without the final newline). */
   write(lines: string): Promise<void>;
   /**
@@ -57,6 +63,7 @@ export function createFileSink(name: string, path: string): AuditSink {
   };
   return {
     name,
+    destination: `file:${resolve(path)}`,
     async write(line) {
       const { file: h } = await file();
       const text = `${line}\n`;
@@ -177,6 +184,7 @@ async function* linesForward(
 export function createStdoutSink(name = 'stdout'): AuditSink {
   return {
     name,
+    destination: 'stdout',
     write: (line) =>
       new Promise((resolve, reject) => {
         process.stdout.write(`${line}\n`, (err) => (err ? reject(err) : resolve()));
