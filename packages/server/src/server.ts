@@ -185,10 +185,16 @@ function requestForLog(request: {
   };
 }
 
-function sinksOf(configs: readonly AuditSinkConfig[]): AuditSink[] {
+function sinksOf(configs: readonly AuditSinkConfig[], clock: () => number): AuditSink[] {
+  const now = () => new Date(clock());
   return configs.map((c, i) =>
     c.type === 'file'
-      ? createFileSink(c.name ?? `file${i === 0 ? '' : i}`, c.path)
+      ? createFileSink(c.name ?? `file${i === 0 ? '' : i}`, c.path, {
+          now,
+          ...(c.maxBytes === undefined ? {} : { maxBytes: c.maxBytes }),
+          ...(c.maxAgeSeconds === undefined ? {} : { maxAgeMs: c.maxAgeSeconds * 1000 }),
+          ...(c.retainDays === undefined ? {} : { retainMs: c.retainDays * 86_400_000 }),
+        })
       : createStdoutSink(c.name ?? 'stdout'),
   );
 }
@@ -234,7 +240,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     onSweepError: (error) =>
       logger.error({ reason: (error as Error).message }, 'expired token sweep failed'),
   });
-  const audit = new AuditBroker(sinksOf(options.audit ?? []), {
+  const audit = new AuditBroker(sinksOf(options.audit ?? [], clock), {
     ...(options.auditTimeoutMs === undefined ? {} : { timeoutMs: options.auditTimeoutMs }),
     ...(options.auditCheckpointEvery === undefined
       ? {}

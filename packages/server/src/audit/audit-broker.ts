@@ -158,6 +158,7 @@ export class AuditBroker {
             ? {}
             : { checkpointIntervalMs: this.#options.checkpointIntervalMs }),
           onCheckpoint: (record) => this.#recordCheckpoint(record),
+          onError: (error) => this.#options.onSinkError?.(sink.name, error),
           onFileStart: (start) => this.#recordFileStart(sink.name, start),
         }),
     );

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { parseDurationSeconds } from '@custos/core/duration';
 import { ServerError } from '../errors.js';
 import { cidrList } from '../http/client-address.js';
 import { parseSealStanza, type SealStanza } from '../seal/seal-stanza.js';
@@ -7,8 +8,31 @@ import type { AwsOptions } from '../server.js';
 
 /** An audit sink in the configuration file. */
 export type AuditSinkConfig =
-  | { readonly type: 'file'; readonly path: string; readonly name?: string }
+  | ({ readonly type: 'file'; readonly path: string; readonly name?: string } & FileRotationConfig)
   | { readonly type: 'stdout'; readonly name?: string };
+
+/** Rotation and retention of a file sink (docs/operations.md, "Audit log"). */
+export interface FileRotationConfig {
+  /** `max_bytes`: rotate once the file holds this many bytes. */
+  readonly maxBytes?: number;
+  /** `max_age`: rotate once the file's first entry is this old (seconds; `"24h"`, `"7d"`). */
+  readonly maxAgeSeconds?: number;
+  /** `retain`: delete rotated files whose last entry is older than this many days. */
+  readonly retainDays?: number;
+}
+
+/** Retention shorter than this many days is refused unless `allow_short_retention` is set. */
+export const MIN_AUDIT_RETENTION_DAYS = 90;
+
+const FILE_SINK_FIELDS = [
+  'type',
+  'name',
+  'path',
+  'max_bytes',
+  'max_age',
+  'retain',
+  'allow_short_retention',
+];
 
 /** The `tls` section: files resolved against the configuration file's directory. */
 export interface ServerTlsConfig {
@@ -103,7 +127,12 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     const name = s.name === undefined ? undefined : String(s.name);
     if (s.type === 'file') {
       if (typeof s.path !== 'string') fail(`audit[${i}].path must be a file path`);
-      return { type: 'file', path: resolve(baseDir, s.path as string), ...(name ? { name } : {}) };
+      return {
+        type: 'file',
+        path: resolve(baseDir, s.path as string),
+        ...(name ? { name } : {}),
+        ...fileRotationOf(s, `audit[${i}]`),
+      };
     }
     if (s.type === 'stdout') return { type: 'stdout', ...(name ? { name } : {}) };
     return fail(`audit[${i}].type must be "file" or "stdout"`);
@@ -148,6 +177,41 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     trustedProxies: trustedProxies as string[],
     shutdownGraceMs: positive(c.shutdownGraceMs, 'shutdownGraceMs', 30_000),
   };
+}
+
+/** The rotation and retention fields of a file sink, checked. */
+function fileRotationOf(s: Record<string, unknown>, where: string): FileRotationConfig {
+  for (const key of Object.keys(s))
+    if (!FILE_SINK_FIELDS.includes(key))
+      fail(`unknown field ${where}.${key} (known: ${FILE_SINK_FIELDS.join(', ')})`);
+  const out: { maxBytes?: number; maxAgeSeconds?: number; retainDays?: number } = {};
+  if (s.max_bytes !== undefined) {
+    if (!Number.isSafeInteger(s.max_bytes) || (s.max_bytes as number) < 4096)
+      fail(`${where}.max_bytes must be a whole number of bytes, at least 4096`);
+    out.maxBytes = s.max_bytes as number;
+  }
+  if (s.max_age !== undefined) {
+    let seconds = 0;
+    try {
+      seconds = parseDurationSeconds(s.max_age, `${where}.max_age`);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    if (seconds < 60) fail(`${where}.max_age must be at least 60 s`);
+    out.maxAgeSeconds = seconds;
+  }
+  if (s.allow_short_retention !== undefined && typeof s.allow_short_retention !== 'boolean')
+    fail(`${where}.allow_short_retention must be true or false`);
+  if (s.retain !== undefined) {
+    if (!Number.isSafeInteger(s.retain) || (s.retain as number) < 1)
+      fail(`${where}.retain must be a whole number of days, at least 1`);
+    if ((s.retain as number) < MIN_AUDIT_RETENTION_DAYS && s.allow_short_retention !== true)
+      fail(
+        `${where}.retain is ${s.retain} days, below the ${MIN_AUDIT_RETENTION_DAYS} days audit logs are commonly kept for; set "allow_short_retention": true to keep them shorter`,
+      );
+    out.retainDays = s.retain as number;
+  }
+  return out;
 }
 
 const TLS_FIELDS = ['cert', 'key', 'ca', 'minVersion', 'ciphers', 'clientCertificates'];
