@@ -189,4 +189,20 @@ describe('server configuration', () => {
       audit: [{ type: 'file', path: '/var/log/custos/audit.log', name: 'file' }],
     });
   });
+
+  it('parses the audit section example of docs/operations.md', async () => {
+    const doc = await readFile(new URL('../../../../docs/operations.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('## Audit log: rotation'));
+    const example = /```json\n([\s\S]*?)```/.exec(section)?.[1] as string;
+    expect(parseServerConfig({ storage: 'x', ...JSON.parse(example) }, '/').audit).toEqual([
+      {
+        type: 'file',
+        name: 'node-a',
+        path: '/var/log/custos/audit.log',
+        maxBytes: 104857600,
+        maxAgeSeconds: 86400,
+        retainDays: 400,
+      },
+    ]);
+  });
 });
