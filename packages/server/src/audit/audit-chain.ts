@@ -110,6 +110,8 @@ export class ChainedSink {
   #rotating = false;
   /** A retention pass is running. */
   #retaining: Promise<void> | undefined;
+  /** Closed: a retention pass still running records nothing more (nothing follows `close`). */
+  #closed = false;
   #head: ChainHead = GENESIS;
   #queue: QueueItem[] = [];
   #inFlight = 0;
@@ -252,8 +254,9 @@ export class ChainedSink {
   }
 
   async #retainExpired(): Promise<void> {
-    if (this.sink.expired === undefined || this.#refusal !== undefined) return;
+    if (this.sink.expired === undefined || this.#refusal !== undefined || this.#closed) return;
     for (const file of await this.sink.expired()) {
+      if (this.#closed) return;
       // Recorded first: a deletion the chain does not show never happens.
       await this.append({
         type: 'retention',
@@ -302,6 +305,7 @@ export class ChainedSink {
   async close(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#closed = true;
     if (this.#refusal === undefined)
       await this.append({ type: 'close', sink: this.sink.name }).catch(() => {});
     await this.sink.close();
