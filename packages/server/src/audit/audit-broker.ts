@@ -316,6 +316,14 @@ export class AuditBroker {
     return this.#sinks.map((s) => s.name);
   }
 
+  /** Each sink's name and type (`file`, `stdout`, `http`, `syslog`), from where it writes. */
+  sinkTypes(): { name: string; type: string }[] {
+    return this.#sinks.map((s) => ({
+      name: s.name,
+      type: /^(file|http|syslog|stdout)\b/.exec(s.destination ?? '')?.[1] ?? 'file',
+    }));
+  }
+
   /**
    * Claims every sink's owner record, or releases what it claimed and throws
    * {@link SinkNameClash}; then renews the leases while active.
