@@ -85,7 +85,8 @@ describe('server configuration', () => {
   it.each([
     [{}, /"storage"/],
     [{ storage: 'x', listen: 'nowhere' }, /"listen"/],
-    [{ storage: 'x', audit: [{ type: 'syslog' }] }, /audit\[0\]\.type/],
+    [{ storage: 'x', audit: [{ type: 'kafka' }] }, /audit\[0\]\.type/],
+    [{ storage: 'x', audit: [{ type: 'syslog' }] }, /audit\[0\]\.address/],
     [{ storage: 'x', audit: [{ type: 'file' }] }, /audit\[0\]\.path/],
     [{ storage: 'x', audit: [{ type: 'stdout' }, { type: 'stdout' }] }, /distinct names/],
     [
