@@ -96,6 +96,34 @@ describe.runIf(pg)('audit sink names across nodes on one PostgreSQL', () => {
     );
   });
 
+  it('two nodes unsealing at once with one sink name: exactly one gets it', async () => {
+    const storage = await createTestStorage('postgres');
+    storages.push(storage);
+    const start = (i: number) =>
+      startSealedServer(storage.location, {
+        audit: [
+          { type: 'file', name: 'file', path: join(dir, `race-${i}-${storages.length}.log`) },
+        ],
+      });
+    const first = await start(0);
+    nodes.push(first);
+    const init = await initOverHttp(first);
+    const second = await start(1);
+    nodes.push(second);
+    const answers = await Promise.all([
+      unsealOverHttp(first, init.keys),
+      unsealOverHttp(second, init.keys),
+    ]);
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses).toEqual([200, 500]);
+    const loser = answers.find((a) => a.status === 500);
+    expect(loser?.body.errors[0]).toMatch(
+      /^audit sink file refused: node .+ writes a sink of this name/,
+    );
+    const phases = [first, second].map((n) => n.context.seal.phase()).sort();
+    expect(phases).toEqual(['sealed', 'unsealed']);
+  });
+
   it('refuses a sink whose name another node took over while it ran (lease lost)', async () => {
     const storage = await createTestStorage('postgres');
     storages.push(storage);
