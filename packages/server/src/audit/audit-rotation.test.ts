@@ -56,11 +56,28 @@ describe('audit file rotation', () => {
         acknowledged.push(answer.body.request_id as string);
       }
     }
+    // What `custos audit verify --server` fetches: the latest checkpoint and the file starts.
+    const state = (await send(server.url, 'GET', 'sys/audit/checkpoints', { token: ROOT })).body
+      .data;
+    const publicKey = (await send(server.url, 'GET', 'sys/audit/public-key', { token: ROOT })).body
+      .data.public_key as string;
     await server.close();
     servers.splice(servers.indexOf(server), 1);
 
     const files = await filesOf('size.log');
     expect(files.length).toBeGreaterThanOrEqual(4);
+    // Each file the server had started by then begins at a recorded start and ends at the
+    // checkpoint the next start chains to (files started after the fetch are left out).
+    const starts = state.files.file as { seq: number }[];
+    expect(starts.length).toBeGreaterThanOrEqual(4);
+    const lastStart = (starts.at(-1) as { seq: number }).seq;
+    const known = files.filter(
+      (f) => (JSON.parse(f.text.split('\n')[0] as string).seq as number) <= lastStart,
+    );
+    expect(known.length).toBe(starts.length);
+    const againstServer = verifyAuditFiles(known, { publicKey, fileStarts: state.files.file });
+    expect(againstServer.problems).toEqual([]);
+    expect(againstServer.files.flatMap((f) => f.problems)).toEqual([]);
     // Given in reverse name order: the verifier orders them by the chain.
     const report = verifyAuditFiles(files.reverse());
     expect(report.problems).toEqual([]);
