@@ -31,6 +31,8 @@ export const serverErrorCodes = {
   ERR_AUDIT_UNAVAILABLE: 'No audit sink recorded the request in time, so the request was refused.',
   ERR_AUDIT_CHAIN_BROKEN:
     'An audit file does not hold the chain the server recorded (emptied, cut, replaced or removed while it was not writing): the server refuses to write to it until an operator starts a new file.',
+  ERR_AUDIT_SINK_NAME_CLASH:
+    'Another node writes an audit sink of the same name to another destination: one hash chain cannot be written by two nodes, so this node refuses the sink.',
   ERR_INVALID_CONFIG: 'The server configuration is invalid.',
   ERR_AWS_REFUSED:
     'A Secrets Manager or KMS API request was refused; its AWS error type (`__type`) says why.',

@@ -16,6 +16,14 @@ export {
   verifyAuditLog,
 } from './audit/audit-verify.js';
 export {
+  type AuditFileInput,
+  type AuditSetVerification,
+  type FileVerification,
+  type RetentionRecord,
+  type VerifyFilesOptions,
+  verifyAuditFiles,
+} from './audit/audit-verify-files.js';
+export {
   type AuditSinkConfig,
   parseListen,
   parseServerConfig,

@@ -4,7 +4,9 @@ import { pino } from 'pino';
 import { buildApp, type ServerTlsOptions } from './app/build-app.js';
 import { closeGracefully } from './app/graceful-close.js';
 import { AuditBroker } from './audit/audit-broker.js';
+import { createHttpSink } from './audit/http-sink.js';
 import { type AuditSink, createFileSink, createStdoutSink } from './audit/sinks.js';
+import { createSyslogSink } from './audit/syslog-sink.js';
 import { approleMounts, createApproleStore } from './auth/approle-store.js';
 import { createTokenRoleStore } from './auth/token-role-store.js';
 import { createTokenStore } from './auth/token-store.js';
@@ -13,7 +15,7 @@ import { isPathPrefix } from './aws/paths/secrets-manager-api.js';
 import { createBarrier } from './barrier/barrier.js';
 import { leadershipLockKey, postgresLeadership } from './cluster/cluster-leadership.js';
 import { createClusterNodes } from './cluster/cluster-nodes.js';
-import type { AuditSinkConfig } from './config/server-config.js';
+import { type AuditSinkConfig, defaultSinkName } from './config/server-config.js';
 import type { ServerContext } from './context.js';
 import { ServerError } from './errors.js';
 import { createChangeEvents } from './events/change-events.js';
@@ -62,6 +64,8 @@ export interface StartOptions {
   readonly auditTimeoutMs?: number;
   readonly auditCheckpointEvery?: number;
   readonly auditCheckpointIntervalMs?: number;
+  /** How long an audit sink's owner record holds without renewal (default 30 s). */
+  readonly auditOwnerLeaseMs?: number;
   readonly logLevel?: string;
   /**
    * The clock token and AppRole lifetimes are measured by, in Unix milliseconds (default
@@ -183,12 +187,26 @@ function requestForLog(request: {
   };
 }
 
-function sinksOf(configs: readonly AuditSinkConfig[]): AuditSink[] {
-  return configs.map((c, i) =>
-    c.type === 'file'
-      ? createFileSink(c.name ?? `file${i === 0 ? '' : i}`, c.path)
-      : createStdoutSink(c.name ?? 'stdout'),
-  );
+function sinksOf(configs: readonly AuditSinkConfig[], clock: () => number): AuditSink[] {
+  const now = () => new Date(clock());
+  return configs.map((c, i) => {
+    const name = c.name ?? defaultSinkName(c, i);
+    switch (c.type) {
+      case 'file':
+        return createFileSink(name, c.path, {
+          now,
+          ...(c.maxBytes === undefined ? {} : { maxBytes: c.maxBytes }),
+          ...(c.maxAgeSeconds === undefined ? {} : { maxAgeMs: c.maxAgeSeconds * 1000 }),
+          ...(c.retainDays === undefined ? {} : { retainMs: c.retainDays * 86_400_000 }),
+        });
+      case 'http':
+        return createHttpSink(name, c);
+      case 'syslog':
+        return createSyslogSink(name, c);
+      default:
+        return createStdoutSink(name);
+    }
+  });
 }
 
 /**
@@ -232,7 +250,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     onSweepError: (error) =>
       logger.error({ reason: (error as Error).message }, 'expired token sweep failed'),
   });
-  const audit = new AuditBroker(sinksOf(options.audit ?? []), {
+  const audit = new AuditBroker(sinksOf(options.audit ?? [], clock), {
     ...(options.auditTimeoutMs === undefined ? {} : { timeoutMs: options.auditTimeoutMs }),
     ...(options.auditCheckpointEvery === undefined
       ? {}
@@ -240,6 +258,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     ...(options.auditCheckpointIntervalMs === undefined
       ? {}
       : { checkpointIntervalMs: options.auditCheckpointIntervalMs }),
+    ...(options.auditOwnerLeaseMs === undefined ? {} : { ownerLeaseMs: options.auditOwnerLeaseMs }),
     onSinkError: (sink, error) =>
       logger.error({ sink, reason: error.message }, 'audit sink failed'),
   });

@@ -5,6 +5,7 @@ import {
   createSecretKey,
   generateKeyPairSync,
   randomBytes,
+  randomUUID,
 } from 'node:crypto';
 import { CustosError } from '@custos/core/errors';
 import type { TokenEntry } from '../auth/token-store.js';
@@ -14,6 +15,7 @@ import { ServerError } from '../errors.js';
 import { AUDIT } from '../storage/layout.js';
 import { ChainedSink, type CheckpointRecord, type CheckpointSigner } from './audit-chain.js';
 import type { ChainState, FileStart } from './audit-continuity.js';
+import { SinkNameClash, SinkOwnership } from './audit-sink-owner.js';
 import { type AuditKey, type AuditScalar, hmacScalars, hmacValue } from './hmac-values.js';
 import type { AuditSink } from './sinks.js';
 
@@ -54,6 +56,11 @@ export interface AuditBrokerOptions {
   readonly timeoutMs?: number;
   readonly checkpointEvery?: number;
   readonly checkpointIntervalMs?: number;
+  /**
+   * How long a sink's owner record holds without renewal (default 30 s): another node may
+   * claim a sink of the same name only once it ran out. Renewed every third of it.
+   */
+  readonly ownerLeaseMs?: number;
   /** Reports sink failures and refusals (never with entry contents). */
   readonly onSinkError?: (sink: string, error: Error) => void;
 }
@@ -99,6 +106,10 @@ export class AuditBroker {
   readonly #stateWrites = new Set<Promise<void>>();
   /** The last write queued per storage path, which the next one waits for. */
   readonly #lastWrite = new Map<string, Promise<void>>();
+  #owners: SinkOwnership | undefined;
+  /** Sinks whose owner record this broker holds, and the lease renewal timer. */
+  readonly #claimed = new Set<string>();
+  #renewal: NodeJS.Timeout | undefined;
 
   constructor(sinks: readonly AuditSink[], options: AuditBrokerOptions = {}) {
     this.#sinks = sinks;
@@ -123,6 +134,8 @@ export class AuditBroker {
     if (!this.enabled || this.active) return;
     // The audit area of storage, and nothing else (keys are relative to it).
     const barrier = barrierView(root, AUDIT.prefix);
+    // One chain, one writer: each sink's name is claimed first (ERR_AUDIT_SINK_NAME_CLASH).
+    await this.#claimSinks(barrier);
     this.#barrier = barrier;
     this.#signer = await loadSigner(barrier);
     this.#latest.clear();
@@ -145,6 +158,7 @@ export class AuditBroker {
             ? {}
             : { checkpointIntervalMs: this.#options.checkpointIntervalMs }),
           onCheckpoint: (record) => this.#recordCheckpoint(record),
+          onError: (error) => this.#options.onSinkError?.(sink.name, error),
           onFileStart: (start) => this.#recordFileStart(sink.name, start),
         }),
     );
@@ -164,6 +178,7 @@ export class AuditBroker {
     await Promise.all(chains.map((chain) => this.#bounded(chain.close()).catch(() => {})));
     // The last checkpoints reach storage before the keys go.
     await this.#settleStateWrites().catch(() => {});
+    await this.#releaseSinks();
     this.#signer = undefined;
     this.#barrier = undefined;
     this.#hmacKeys.clear();
@@ -301,6 +316,65 @@ export class AuditBroker {
     return this.#sinks.map((s) => s.name);
   }
 
+  /** Each sink's name and type (`file`, `stdout`, `http`, `syslog`), from where it writes. */
+  sinkTypes(): { name: string; type: string }[] {
+    return this.#sinks.map((s) => ({
+      name: s.name,
+      type: /^(file|http|syslog|stdout)\b/.exec(s.destination ?? '')?.[1] ?? 'file',
+    }));
+  }
+
+  /**
+   * Claims every sink's owner record, or releases what it claimed and throws
+   * {@link SinkNameClash}; then renews the leases while active.
+   */
+  async #claimSinks(barrier: Barrier): Promise<void> {
+    const owners = new SinkOwnership(barrier, AUDIT.owner, {
+      id: randomUUID(),
+      ...(this.#options.ownerLeaseMs === undefined ? {} : { leaseMs: this.#options.ownerLeaseMs }),
+    });
+    this.#owners = owners;
+    try {
+      for (const sink of this.#sinks) {
+        await owners.claim(sink.name, destinationOf(sink));
+        this.#claimed.add(sink.name);
+      }
+    } catch (err) {
+      await this.#releaseSinks();
+      throw err;
+    }
+    const renewEvery = Math.max(1, Math.floor(owners.leaseMs / 3));
+    this.#renewal = setInterval(() => void this.#renewLeases(), renewEvery).unref();
+  }
+
+  /** Renews each lease; a sink another node took over is refused from here on. */
+  async #renewLeases(): Promise<void> {
+    const owners = this.#owners;
+    if (owners === undefined) return;
+    for (const chain of this.#chains) {
+      const sink = chain.sink;
+      if (!this.#claimed.has(sink.name)) continue;
+      await owners.renew(sink.name, destinationOf(sink)).catch((err: unknown) => {
+        if (err instanceof SinkNameClash) {
+          this.#claimed.delete(sink.name);
+          chain.refuse(err);
+        }
+        this.#report(chain, err);
+      });
+    }
+  }
+
+  async #releaseSinks(): Promise<void> {
+    clearInterval(this.#renewal);
+    this.#renewal = undefined;
+    const owners = this.#owners;
+    this.#owners = undefined;
+    const claimed = [...this.#claimed];
+    this.#claimed.clear();
+    if (owners === undefined) return;
+    await Promise.all(claimed.map((sink) => owners.release(sink).catch(() => {})));
+  }
+
   #stateOf(sink: string): ChainState {
     return { checkpoint: this.#latest.get(sink), files: this.#files.get(sink) ?? [] };
   }
@@ -318,6 +392,11 @@ export class AuditBroker {
     const usable = this.#usable();
     if (usable.length === 0) {
       const reasons = this.refusals().map((r) => `sink ${r.sink}: ${r.reason}`);
+      if (this.#chains.every((c) => c.refusalCode === 'ERR_AUDIT_SINK_NAME_CLASH'))
+        throw new ServerError(
+          'ERR_AUDIT_SINK_NAME_CLASH',
+          `audit log unavailable: another node took over every sink's name (${reasons.join('; ')})`,
+        );
       throw new ServerError(
         'ERR_AUDIT_CHAIN_BROKEN',
         `audit log unavailable: every sink was refused (${reasons.join('; ')}). Move the file aside and start a new one: custos audit new-file <sink>`,
@@ -391,6 +470,10 @@ export class AuditBroker {
       err instanceof Error ? err : new Error(String(err)),
     );
   }
+}
+
+function destinationOf(sink: AuditSink): string {
+  return sink.destination ?? `sink:${sink.name}`;
 }
 
 function authBlock(key: AuditKey, request: AuditRequest): Record<string, unknown> | null {

@@ -9,6 +9,7 @@ import {
   type FileStart,
 } from './audit-continuity.js';
 import { checkpointMessage, GENESIS_HASH, lineHash } from './audit-line.js';
+import { SinkNameClash } from './audit-sink-owner.js';
 import type { AuditSink } from './sinks.js';
 
 export { checkpointMessage, GENESIS_HASH, lineHash } from './audit-line.js';
@@ -45,6 +46,8 @@ export interface ChainOptions {
   readonly onCheckpoint?: (record: CheckpointRecord) => void;
   /** Called when a write began a new (empty) file, with its first line (the server records it). */
   readonly onFileStart?: (start: FileStart) => void;
+  /** Reports failures of work nobody awaits: a rotation, a retention pass (never entry contents). */
+  readonly onError?: (error: Error) => void;
   /** Writes waiting beyond this many fail at once: the sink is stuck (default 1000). */
   readonly maxQueued?: number;
   readonly now?: () => Date;
@@ -102,13 +105,20 @@ export class ChainedSink {
   readonly #onFileStart: ((start: FileStart) => void) | undefined;
   readonly #maxQueued: number;
   readonly #now: () => Date;
+  readonly #onError: ((error: Error) => void) | undefined;
+  /** A rotation is queued or running (the next one waits until its new file is opened). */
+  #rotating = false;
+  /** A retention pass is running. */
+  #retaining: Promise<void> | undefined;
+  /** Closed: a retention pass still running records nothing more (nothing follows `close`). */
+  #closed = false;
   #head: ChainHead = GENESIS;
   #queue: QueueItem[] = [];
   #inFlight = 0;
   #draining = false;
   #timer: NodeJS.Timeout | undefined;
   /** Why the sink was refused when opened (undefined: it was not). */
-  #refusal: ChainBroken | undefined;
+  #refusal: ChainBroken | SinkNameClash | undefined;
   /** An `open` entry was due but its write failed: the next write announces again. */
   #announce = false;
 
@@ -121,11 +131,28 @@ export class ChainedSink {
     this.#onFileStart = options.onFileStart;
     this.#maxQueued = options.maxQueued ?? 1000;
     this.#now = options.now ?? (() => new Date());
+    this.#onError = options.onError;
   }
 
   /** Why the sink was refused when it was opened, or undefined. */
   get refusal(): string | undefined {
     return this.#refusal?.reason;
+  }
+
+  /** The refusal's code: a broken chain, or a sink name another node writes. */
+  get refusalCode(): 'ERR_AUDIT_CHAIN_BROKEN' | 'ERR_AUDIT_SINK_NAME_CLASH' | undefined {
+    return this.#refusal?.code as
+      | 'ERR_AUDIT_CHAIN_BROKEN'
+      | 'ERR_AUDIT_SINK_NAME_CLASH'
+      | undefined;
+  }
+
+  /**
+   * Refuses the sink from here on (another node took its name over): nothing more is written,
+   * every queued and later write rejects with `error`. A new file does not lift this.
+   */
+  refuse(error: SinkNameClash): void {
+    this.#refusal ??= error;
   }
 
   /**
@@ -144,6 +171,7 @@ export class ChainedSink {
     }));
     const announced = this.#push((done) => ({ kind: 'open', fields: {}, done }));
     await Promise.all([checked, announced]);
+    void this.retain();
   }
 
   /**
@@ -165,6 +193,7 @@ export class ChainedSink {
         ),
       );
     }
+    if (refusal instanceof SinkNameClash) return Promise.reject(refusal);
     this.#refusal = undefined;
     this.#head =
       previous === null
@@ -206,12 +235,77 @@ export class ChainedSink {
     }));
     const announced = this.#push((done) => ({ kind: 'open', fields: {}, done }));
     await Promise.all([signed, reopened, announced]);
+    void this.retain();
+  }
+
+  /**
+   * Retention: each rotated file past the sink's retention is recorded in the chain (a
+   * `retention` entry naming the file, its seq range and its last line's hash, which the next
+   * file's first line chains to), then deleted. Runs after every rotation, reopen and open; the
+   * returned promise settles when this pass is over (failures go to `onError`).
+   */
+  retain(): Promise<void> {
+    this.#retaining ??= this.#retainExpired()
+      .catch((err: unknown) => this.#onError?.(asError(err)))
+      .finally(() => {
+        this.#retaining = undefined;
+      });
+    return this.#retaining;
+  }
+
+  async #retainExpired(): Promise<void> {
+    if (this.sink.expired === undefined || this.#refusal !== undefined || this.#closed) return;
+    for (const file of await this.sink.expired()) {
+      if (this.#closed) return;
+      // Recorded first: a deletion the chain does not show never happens.
+      await this.append({
+        type: 'retention',
+        sink: this.sink.name,
+        deleted: {
+          file: file.name,
+          first_seq: file.firstSeq,
+          last_seq: file.lastSeq,
+          last_hash: file.lastHash,
+          last_time: file.lastTime,
+        },
+      });
+      await this.sink.remove?.(file);
+    }
+  }
+
+  /**
+   * Queues a rotation ahead of every waiting entry: the old file ends at a checkpoint, is moved
+   * aside, and the new one starts with an `open` entry chaining to that checkpoint. Entries
+   * queued meanwhile wait, and are acknowledged once written to the new file.
+   */
+  #queueRotation(): void {
+    this.#rotating = true;
+    let signed = false;
+    const report = (err: unknown) => this.#onError?.(asError(err));
+    const ended = (err?: unknown) => {
+      this.#rotating = false;
+      if (err === undefined) void this.retain();
+      else report(err);
+    };
+    this.#queue.unshift(
+      { kind: 'checkpoint', done: { resolve: () => (signed = true), reject: report } },
+      {
+        kind: 'task',
+        // An unsigned end is never moved aside: the file is kept and rotated at the next chance.
+        run: async () => {
+          if (signed) await this.sink.rotate?.();
+        },
+        done: { resolve: () => {}, reject: report },
+      },
+      { kind: 'open', fields: {}, done: { resolve: () => ended(), reject: ended } },
+    );
   }
 
   /** A `close` entry (a checkpoint follows it at once), then closes the sink. A refused sink is only closed. */
   async close(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#closed = true;
     if (this.#refusal === undefined)
       await this.append({ type: 'close', sink: this.sink.name }).catch(() => {});
     await this.sink.close();
@@ -290,6 +384,13 @@ export class ChainedSink {
         const end = this.#queue.findIndex((item) => item.kind === 'task');
         const batch = this.#queue.splice(0, end === -1 ? this.#queue.length : end) as LineItem[];
         await this.#writeBatch(batch);
+        if (!this.#rotating && this.#refusal === undefined && this.sink.rotationDue !== undefined) {
+          const due = await this.sink.rotationDue().catch((err: unknown) => {
+            this.#onError?.(asError(err));
+            return false;
+          });
+          if (due) this.#queueRotation();
+        }
       }
     } finally {
       this.#draining = false;
@@ -387,4 +488,8 @@ export class ChainedSink {
       this.#inFlight = 0;
     }
   }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }

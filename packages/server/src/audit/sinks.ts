@@ -1,4 +1,6 @@
-import { type FileHandle, open, stat } from 'node:fs/promises';
+import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { type RotatedFile, rotatedFiles, rotatedName } from './rotated-files.js';
 
 /**
  * What a sink already holds, read back to check that it continues the chain the server
@@ -18,6 +20,11 @@ export interface SinkHistory {
 /** Where audit lines go. A sink writes whole lines, one at a time, in order. */
 export interface AuditSink {
   readonly name: string;
+  /**
+   * Where the lines go (`file:<absolute path>`, `stdout`), recorded as the sink's owner so two
+   * nodes never write one chain to two places.
+   */
+  readonly destination?: string;
   /** Appends one or more lines (joined by newlines, without the final newline). */
   write(lines: string): Promise<void>;
   /**
@@ -30,6 +37,28 @@ export interface AuditSink {
   close(): Promise<void>;
   /** Closes and reopens the destination (log rotation); optional. */
   reopen?(): Promise<void>;
+  /** True when the file reached its size or age limit (checked between writes). */
+  rotationDue?(): Promise<boolean>;
+  /**
+   * Moves the file aside (after syncing it to disk), so the next write starts a new one.
+   * Returns where it went, or undefined when there was no file.
+   */
+  rotate?(): Promise<string | undefined>;
+  /** Rotated files past the retention, oldest first (none without a retention). */
+  expired?(): Promise<RotatedFile[]>;
+  /** Deletes a rotated file (retention, once its deletion is recorded in the chain). */
+  remove?(file: RotatedFile): Promise<void>;
+}
+
+/** Rotation and retention of a file sink (all optional: without them the file only grows). */
+export interface FileSinkOptions {
+  /** Rotate once the file holds this many bytes. */
+  readonly maxBytes?: number;
+  /** Rotate once the file's first entry is this old (ms). */
+  readonly maxAgeMs?: number;
+  /** Delete rotated files whose last entry is older than this (ms). */
+  readonly retainMs?: number;
+  readonly now?: () => Date;
 }
 
 const CHUNK_BYTES = 64 * 1024;
@@ -37,30 +66,49 @@ const NEWLINE = 0x0a;
 
 /**
  * Appends to a file (created with mode 0600). The file is opened lazily on the first write and
- * reopened after `reopen()` (for log rotation on SIGHUP).
+ * reopened after `reopen()` (for log rotation on SIGHUP). With `maxBytes` or `maxAgeMs` it says
+ * when it is due to rotate, and `rotate()` moves it to `<path>.<time>`; with `retainMs`,
+ * `expired()` lists the rotated files past it (the chain records their deletion).
  *
  * @example
  * ```ts
- * const sink = createFileSink('file', '/var/log/custos/audit.log');
+ * const sink = createFileSink('file', '/var/log/custos/audit.log', { maxBytes: 100 * 1024 * 1024 });
  * ```
  */
-export function createFileSink(name: string, path: string): AuditSink {
+export function createFileSink(
+  name: string,
+  path: string,
+  options: FileSinkOptions = {},
+): AuditSink {
+  const now = options.now ?? (() => new Date());
   let handle: Promise<{ file: FileHandle; sizeAtOpen: number }> | undefined;
   let written = 0;
+  /** Time (ms) of the file's first entry: what its age counts from. */
+  let startedMs: number | undefined;
   const file = () => {
     handle ??= (async () => {
       const opened = await open(path, 'a', 0o600);
       const { size } = await opened.stat();
+      startedMs = size === 0 ? undefined : await firstEntryMs(path, size);
       return { file: opened, sizeAtOpen: size };
     })();
     return handle;
   };
+  const close = async () => {
+    const h = handle;
+    handle = undefined;
+    written = 0;
+    startedMs = undefined;
+    if (h !== undefined) await (await h).file.close();
+  };
   return {
     name,
+    destination: `file:${resolve(path)}`,
     async write(line) {
       const { file: h } = await file();
       const text = `${line}\n`;
       await h.write(text);
+      startedMs ??= now().getTime();
       written += Buffer.byteLength(text);
     },
     async startsFile() {
@@ -68,16 +116,56 @@ export function createFileSink(name: string, path: string): AuditSink {
       return sizeAtOpen === 0 && written === 0;
     },
     history: () => fileHistory(path),
-    async close() {
-      const h = handle;
-      handle = undefined;
-      written = 0;
-      if (h !== undefined) await (await h).file.close();
-    },
+    close,
     async reopen() {
-      await this.close();
+      await close();
+    },
+    async rotationDue() {
+      if (options.maxBytes === undefined && options.maxAgeMs === undefined) return false;
+      const { sizeAtOpen } = await file();
+      const size = sizeAtOpen + written;
+      if (size === 0) return false;
+      if (options.maxBytes !== undefined && size >= options.maxBytes) return true;
+      return (
+        options.maxAgeMs !== undefined &&
+        startedMs !== undefined &&
+        now().getTime() - startedMs >= options.maxAgeMs
+      );
+    },
+    async rotate() {
+      const h = handle;
+      // What was written reaches the disk before the file is moved and the next one begins.
+      if (h !== undefined) await (await h).file.datasync();
+      await close();
+      const info = await stat(path).catch(() => undefined);
+      if (info === undefined) return undefined;
+      const target = await rotatedName(path, now());
+      await rename(path, target);
+      return target;
+    },
+    async expired() {
+      const retainMs = options.retainMs;
+      if (retainMs === undefined) return [];
+      const cutoff = now().getTime() - retainMs;
+      return (await rotatedFiles(path)).filter((f) => Date.parse(f.lastTime) < cutoff);
+    },
+    async remove(rotated) {
+      await unlink(rotated.path);
     },
   };
+}
+
+/** Time (ms) of the first entry of a file, or now when it has none that says. */
+async function firstEntryMs(path: string, size: number): Promise<number | undefined> {
+  for await (const line of linesForward(path, size)) {
+    try {
+      const time = Date.parse(String((JSON.parse(line) as { time?: unknown }).time));
+      return Number.isFinite(time) ? time : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /** Reads a file's lines back, for {@link AuditSink.history}. */
@@ -143,7 +231,7 @@ export async function* linesBackward(
 }
 
 /** Complete lines of the first `size` bytes of `path`, first first. */
-async function* linesForward(
+export async function* linesForward(
   path: string,
   size: number,
   chunkBytes = CHUNK_BYTES,
@@ -177,6 +265,7 @@ async function* linesForward(
 export function createStdoutSink(name = 'stdout'): AuditSink {
   return {
     name,
+    destination: 'stdout',
     write: (line) =>
       new Promise((resolve, reject) => {
         process.stdout.write(`${line}\n`, (err) => (err ? reject(err) : resolve()));

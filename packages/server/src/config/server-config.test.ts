@@ -58,12 +58,60 @@ describe('server configuration', () => {
     );
   });
 
+  it('reads rotation and retention of a file sink', () => {
+    const config = parseServerConfig(
+      {
+        storage: 'x',
+        audit: [
+          { type: 'file', path: 'a.log', max_bytes: 1048576, max_age: '1d', retain: 365 },
+          { type: 'file', path: 'b.log', name: 'short', retain: 7, allow_short_retention: true },
+        ],
+      },
+      '/etc/custos',
+    );
+    expect(config.audit).toEqual([
+      {
+        type: 'file',
+        path: '/etc/custos/a.log',
+        name: 'file',
+        maxBytes: 1048576,
+        maxAgeSeconds: 86400,
+        retainDays: 365,
+      },
+      { type: 'file', path: '/etc/custos/b.log', name: 'short', retainDays: 7 },
+    ]);
+  });
+
   it.each([
     [{}, /"storage"/],
     [{ storage: 'x', listen: 'nowhere' }, /"listen"/],
-    [{ storage: 'x', audit: [{ type: 'syslog' }] }, /audit\[0\]\.type/],
+    [{ storage: 'x', audit: [{ type: 'kafka' }] }, /audit\[0\]\.type/],
+    [{ storage: 'x', audit: [{ type: 'syslog' }] }, /audit\[0\]\.address/],
     [{ storage: 'x', audit: [{ type: 'file' }] }, /audit\[0\]\.path/],
     [{ storage: 'x', audit: [{ type: 'stdout' }, { type: 'stdout' }] }, /distinct names/],
+    [
+      { storage: 'x', audit: [{ type: 'file', path: 'a', retain: 30 }] },
+      /audit\[0\]\.retain is 30 days, below the 90 days .*set "allow_short_retention": true/,
+    ],
+    [
+      {
+        storage: 'x',
+        audit: [{ type: 'file', path: 'a', retain: 30, allow_short_retention: 'yes' }],
+      },
+      /audit\[0\]\.allow_short_retention must be true or false/,
+    ],
+    [{ storage: 'x', audit: [{ type: 'file', path: 'a', retain: 0 }] }, /audit\[0\]\.retain/],
+    [{ storage: 'x', audit: [{ type: 'file', path: 'a', retain: '90d' }] }, /whole number of days/],
+    [{ storage: 'x', audit: [{ type: 'file', path: 'a', max_bytes: 100 }] }, /at least 4096/],
+    [
+      { storage: 'x', audit: [{ type: 'file', path: 'a', max_age: 'daily' }] },
+      /audit\[0\]\.max_age/,
+    ],
+    [{ storage: 'x', audit: [{ type: 'file', path: 'a', max_age: '10s' }] }, /at least 60 s/],
+    [
+      { storage: 'x', audit: [{ type: 'file', path: 'a', maxBytes: 5000 }] },
+      /unknown field audit\[0\]\.maxBytes/,
+    ],
     [{ storage: 'x', maxRequestBytes: -1 }, /maxRequestBytes/],
     [{ storage: 'x', tls: { cert: 'c' } }, /"tls"/],
     [{ storage: 'x', tls: { cert: 'c', key: 'k', minVersion: 'TLSv1.1' } }, /below 1.2 is refused/],
@@ -141,5 +189,21 @@ describe('server configuration', () => {
       tls: { cert: '/etc/custos/tls/cert.pem' },
       audit: [{ type: 'file', path: '/var/log/custos/audit.log', name: 'file' }],
     });
+  });
+
+  it('parses the audit section example of docs/operations.md', async () => {
+    const doc = await readFile(new URL('../../../../docs/operations.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('## Audit log: rotation'));
+    const example = /```json\n([\s\S]*?)```/.exec(section)?.[1] as string;
+    expect(parseServerConfig({ storage: 'x', ...JSON.parse(example) }, '/').audit).toEqual([
+      {
+        type: 'file',
+        name: 'node-a',
+        path: '/var/log/custos/audit.log',
+        maxBytes: 104857600,
+        maxAgeSeconds: 86400,
+        retainDays: 400,
+      },
+    ]);
   });
 });

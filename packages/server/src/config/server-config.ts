@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { parseDurationSeconds } from '@custos/core/duration';
+import { SYSLOG_FACILITIES } from '../audit/syslog-sink.js';
 import { ServerError } from '../errors.js';
 import { cidrList } from '../http/client-address.js';
 import { parseSealStanza, type SealStanza } from '../seal/seal-stanza.js';
@@ -7,8 +9,48 @@ import type { AwsOptions } from '../server.js';
 
 /** An audit sink in the configuration file. */
 export type AuditSinkConfig =
-  | { readonly type: 'file'; readonly path: string; readonly name?: string }
-  | { readonly type: 'stdout'; readonly name?: string };
+  | ({ readonly type: 'file'; readonly path: string; readonly name?: string } & FileRotationConfig)
+  | { readonly type: 'stdout'; readonly name?: string }
+  | {
+      readonly type: 'http';
+      readonly name?: string;
+      readonly url: string;
+      /** Sent with every POST (credentials for the receiver: keep the file private). */
+      readonly headers?: Readonly<Record<string, string>>;
+      readonly timeoutMs?: number;
+    }
+  | {
+      readonly type: 'syslog';
+      readonly name?: string;
+      readonly host: string;
+      readonly port: number;
+      readonly transport: 'tcp' | 'udp';
+      readonly facility?: keyof typeof SYSLOG_FACILITIES;
+      readonly appName?: string;
+    };
+
+/** Rotation and retention of a file sink (docs/operations.md, "Audit log"). */
+export interface FileRotationConfig {
+  /** `max_bytes`: rotate once the file holds this many bytes. */
+  readonly maxBytes?: number;
+  /** `max_age`: rotate once the file's first entry is this old (seconds; `"24h"`, `"7d"`). */
+  readonly maxAgeSeconds?: number;
+  /** `retain`: delete rotated files whose last entry is older than this many days. */
+  readonly retainDays?: number;
+}
+
+/** Retention shorter than this many days is refused unless `allow_short_retention` is set. */
+export const MIN_AUDIT_RETENTION_DAYS = 90;
+
+const FILE_SINK_FIELDS = [
+  'type',
+  'name',
+  'path',
+  'max_bytes',
+  'max_age',
+  'retain',
+  'allow_short_retention',
+];
 
 /** The `tls` section: files resolved against the configuration file's directory. */
 export interface ServerTlsConfig {
@@ -103,14 +145,20 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     const name = s.name === undefined ? undefined : String(s.name);
     if (s.type === 'file') {
       if (typeof s.path !== 'string') fail(`audit[${i}].path must be a file path`);
-      return { type: 'file', path: resolve(baseDir, s.path as string), ...(name ? { name } : {}) };
+      return {
+        type: 'file',
+        path: resolve(baseDir, s.path as string),
+        ...(name ? { name } : {}),
+        ...fileRotationOf(s, `audit[${i}]`),
+      };
     }
     if (s.type === 'stdout') return { type: 'stdout', ...(name ? { name } : {}) };
-    return fail(`audit[${i}].type must be "file" or "stdout"`);
+    if (s.type === 'http') return { ...httpSinkOf(s, `audit[${i}]`), ...(name ? { name } : {}) };
+    if (s.type === 'syslog')
+      return { ...syslogSinkOf(s, `audit[${i}]`), ...(name ? { name } : {}) };
+    return fail(`audit[${i}].type must be "file", "stdout", "http" or "syslog"`);
   });
-  const names = sinks.map(
-    (s, i) => s.name ?? (s.type === 'file' ? `file${i === 0 ? '' : i}` : 'stdout'),
-  );
+  const names = sinks.map((s, i) => s.name ?? defaultSinkName(s, i));
   if (new Set(names).size !== names.length) fail('audit sinks need distinct names');
   const positive = (value: unknown, field: string, fallback: number) => {
     if (value === undefined) return fallback;
@@ -148,6 +196,108 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     trustedProxies: trustedProxies as string[],
     shutdownGraceMs: positive(c.shutdownGraceMs, 'shutdownGraceMs', 30_000),
   };
+}
+
+/** A sink's name when the configuration gives none: `file`, `file1`…, `stdout`, `http`, `syslog`. */
+export function defaultSinkName(sink: AuditSinkConfig, index: number): string {
+  return sink.type === 'file' ? `file${index === 0 ? '' : index}` : sink.type;
+}
+
+function knownFields(s: Record<string, unknown>, where: string, fields: readonly string[]): void {
+  for (const key of Object.keys(s))
+    if (!fields.includes(key)) fail(`unknown field ${where}.${key} (known: ${fields.join(', ')})`);
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+function httpSinkOf(s: Record<string, unknown>, where: string): AuditSinkConfig {
+  knownFields(s, where, ['type', 'name', 'url', 'headers', 'timeout_ms', 'allow_insecure_http']);
+  let url: URL | undefined;
+  try {
+    url = new URL(String(s.url));
+  } catch {
+    fail(`${where}.url must be an http(s) URL`);
+  }
+  const u = url as URL;
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    fail(`${where}.url must be an http(s) URL`);
+  if (u.protocol === 'http:' && !LOOPBACK.has(u.hostname) && s.allow_insecure_http !== true)
+    fail(
+      `${where}.url is plain http to another host: audit entries would cross the network in the clear; use https (or "allow_insecure_http": true)`,
+    );
+  const headers = s.headers ?? {};
+  if (
+    typeof headers !== 'object' ||
+    headers === null ||
+    Array.isArray(headers) ||
+    Object.values(headers).some((v) => typeof v !== 'string')
+  )
+    fail(`${where}.headers must map header names to strings`);
+  const timeout = s.timeout_ms;
+  if (timeout !== undefined && (!Number.isSafeInteger(timeout) || (timeout as number) <= 0))
+    fail(`${where}.timeout_ms must be a positive whole number of milliseconds`);
+  return {
+    type: 'http',
+    url: u.href,
+    headers: headers as Record<string, string>,
+    ...(timeout === undefined ? {} : { timeoutMs: timeout as number }),
+  };
+}
+
+function syslogSinkOf(s: Record<string, unknown>, where: string): AuditSinkConfig {
+  knownFields(s, where, ['type', 'name', 'address', 'transport', 'facility', 'app_name']);
+  const match = typeof s.address === 'string' ? /^(.+):(\d{1,5})$/.exec(s.address) : null;
+  const port = Number(match?.[2]);
+  if (match === null || port < 1 || port > 65535) fail(`${where}.address must be "host:port"`);
+  const transport = s.transport ?? 'tcp';
+  if (transport !== 'tcp' && transport !== 'udp') fail(`${where}.transport must be "tcp" or "udp"`);
+  const facility = s.facility ?? 'local0';
+  if (typeof facility !== 'string' || !Object.hasOwn(SYSLOG_FACILITIES, facility))
+    fail(`${where}.facility must be one of ${Object.keys(SYSLOG_FACILITIES).join(', ')}`);
+  const appName = s.app_name ?? 'custos';
+  if (typeof appName !== 'string' || !/^[!-~]{1,48}$/.test(appName))
+    fail(`${where}.app_name must be 1 to 48 printable ASCII characters without spaces`);
+  return {
+    type: 'syslog',
+    host: String(match?.[1]).replace(/^\[(.*)\]$/, '$1'),
+    port,
+    transport: transport as 'tcp' | 'udp',
+    facility: facility as keyof typeof SYSLOG_FACILITIES,
+    appName: appName as string,
+  };
+}
+
+/** The rotation and retention fields of a file sink, checked. */
+function fileRotationOf(s: Record<string, unknown>, where: string): FileRotationConfig {
+  knownFields(s, where, FILE_SINK_FIELDS);
+  const out: { maxBytes?: number; maxAgeSeconds?: number; retainDays?: number } = {};
+  if (s.max_bytes !== undefined) {
+    if (!Number.isSafeInteger(s.max_bytes) || (s.max_bytes as number) < 4096)
+      fail(`${where}.max_bytes must be a whole number of bytes, at least 4096`);
+    out.maxBytes = s.max_bytes as number;
+  }
+  if (s.max_age !== undefined) {
+    let seconds = 0;
+    try {
+      seconds = parseDurationSeconds(s.max_age, `${where}.max_age`);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    if (seconds < 60) fail(`${where}.max_age must be at least 60 s`);
+    out.maxAgeSeconds = seconds;
+  }
+  if (s.allow_short_retention !== undefined && typeof s.allow_short_retention !== 'boolean')
+    fail(`${where}.allow_short_retention must be true or false`);
+  if (s.retain !== undefined) {
+    if (!Number.isSafeInteger(s.retain) || (s.retain as number) < 1)
+      fail(`${where}.retain must be a whole number of days, at least 1`);
+    if ((s.retain as number) < MIN_AUDIT_RETENTION_DAYS && s.allow_short_retention !== true)
+      fail(
+        `${where}.retain is ${s.retain} days, below the ${MIN_AUDIT_RETENTION_DAYS} days audit logs are commonly kept for; set "allow_short_retention": true to keep them shorter`,
+      );
+    out.retainDays = s.retain as number;
+  }
+  return out;
 }
 
 const TLS_FIELDS = ['cert', 'key', 'ca', 'minVersion', 'ciphers', 'clientCertificates'];

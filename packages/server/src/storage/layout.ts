@@ -89,6 +89,8 @@ export const AUDIT = {
   checkpoint: 'checkpoint/',
   /** `files/<sink>`: the starts of the sink's files. */
   files: 'files/',
+  /** `owner/<sink>`: the node writing the sink's chain now (a lease it renews). */
+  owner: 'owner/',
 } as const;
 
 /** The mount table: `table` holds every mount and auth method (`sys/mount-table.ts`). */

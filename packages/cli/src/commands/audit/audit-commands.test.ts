@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningServer, startServer } from '@custos/server';
@@ -141,5 +141,55 @@ describe('custos audit new-file and verify --server', () => {
     const bad = await custos(['audit', 'verify', '--clock-skew', 'soon', file]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--clock-skew must be a whole number of seconds/);
+  });
+
+  it('verify FILE...: a rotated set in any order passes; a missing middle file, or a missing first, fails naming it', {
+    timeout: 60_000,
+  }, async () => {
+    const sub = await mkdtemp(join(dir, 'rotated-'));
+    const file = join(sub, 'audit.log');
+    const server = await startServer({
+      dev: { rootTokenId: ROOT },
+      port: 0,
+      logLevel: 'silent',
+      audit: [{ type: 'file', path: file, name: 'file', maxBytes: 4096 }],
+    });
+    for (let i = 0; i < 16; i++) {
+      const response = await fetch(`${server.url}/v1/secret/data/rotated/${i}`, {
+        method: 'POST',
+        headers: { 'x-vault-token': ROOT, 'content-type': 'application/json' },
+        body: JSON.stringify({ data: { value: `${i}` } }),
+      });
+      expect(response.status).toBe(200);
+    }
+    await server.close();
+    const names = (await readdir(sub)).sort();
+    expect(names.length).toBeGreaterThanOrEqual(3);
+    const [current, ...rotated] = names.map((n) => join(sub, n)) as [string, ...string[]];
+    const all = await custos(['audit', 'verify', current, ...rotated.reverse()]);
+    expect(all.stderr).not.toMatch(/problem:/);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(
+      new RegExp(`^${names.length} files: intact, one chain — seq 1\\.\\.\\d+`, 'm'),
+    );
+    rotated.reverse(); // oldest first again
+    const middle = rotated[1] as string;
+    const gap = await custos(['audit', 'verify', ...rotated.filter((f) => f !== middle), current]);
+    expect(gap.code).toBe(1);
+    expect(gap.stderr).toContain(`are missing between ${rotated[0]} and ${rotated[2] ?? current}`);
+    const noStart = await custos(['audit', 'verify', ...rotated.slice(1), current]);
+    expect(noStart.code).toBe(1);
+    expect(noStart.stderr).toMatch(/a file is missing from the set/);
+    const allowed = await custos([
+      'audit',
+      'verify',
+      '--allow-earlier-files',
+      ...rotated.slice(1),
+      current,
+    ]);
+    expect(allowed.code).toBe(0);
+    const unreadable = await custos(['audit', 'verify', current, join(sub, 'nope.log')]);
+    expect(unreadable.code).toBe(2);
+    expect(unreadable.stderr).toMatch(/cannot read .*nope\.log: ENOENT/);
   });
 });

@@ -10,8 +10,15 @@ export function registerAuditCommands(program: Command, lazy: Lazy): void {
   const audit = program.command('audit').description('verify tamper-evident audit logs');
   const verify = audit
     .command('verify')
-    .description('check a log for edited, removed, reordered or truncated entries (exit 1 if any)')
-    .argument('<file>', 'audit log file')
+    .description(
+      'check a log, or a set of its files in any order (rotated and current), for edited, removed, reordered or truncated entries and missing files (exit 1 if any)',
+    )
+    .argument('<files...>', 'audit log files of one sink')
+    .option(
+      '--allow-earlier-files',
+      'with several files: a set that begins after the chain start (earlier files neither given nor deleted by retention) is a warning, not a problem',
+      false,
+    )
     .option(
       '--public-key <file>',
       "the server's checkpoint public key (PEM or base64 DER), as a trust anchor",
@@ -21,7 +28,7 @@ export function registerAuditCommands(program: Command, lazy: Lazy): void {
       "also fetch the server's latest checkpoint (CUSTOS_ADDR, CUSTOS_TOKEN with sudo) to catch a cut-off end",
       false,
     )
-    .option('--sink <name>', 'the sink this file belongs to, with --server', 'file')
+    .option('--sink <name>', 'the sink these files belong to, with --server', 'file')
     .option(
       '--clock-skew <duration>',
       'how far an entry may be dated after now, or before the entry preceding it',

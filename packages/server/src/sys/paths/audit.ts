@@ -24,10 +24,10 @@ export function auditPaths({ audit }: { readonly audit: AuditBroker }): RouteGro
         access: { sudo: true },
         handler: async (request, reply) => {
           const data = Object.fromEntries(
-            audit.sinkNames().map((name) => [
+            audit.sinkTypes().map(({ name, type }) => [
               `${name}/`,
               {
-                type: name.startsWith('stdout') ? 'stdout' : 'file',
+                type,
                 path: `${name}/`,
                 options: {},
               },
