@@ -22,6 +22,7 @@ import { publishingRotations } from './events/rotation-changes.js';
 import { createKvEngine } from './kv/kv-engine.js';
 import { createKvMounts } from './kv/kv-mounts.js';
 import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
+import { createServerMetrics } from './metrics/server-metrics.js';
 import { createPolicyStore } from './policy/policy-store.js';
 import { builtInRotators } from './rotation/built-in-rotators.js';
 import { singleNodeLeader } from './rotation/leader-lock.js';
@@ -113,6 +114,16 @@ export interface StartOptions {
    * (default 30 000 ms). See `closeGracefully`.
    */
   readonly shutdownGraceMs?: number;
+  /** Metrics (`sys/metrics`, Vault's `telemetry` stanza; docs/metrics.md). */
+  readonly telemetry?: TelemetryOptions;
+}
+
+/** The `telemetry` settings, with Vault's names. */
+export interface TelemetryOptions {
+  /** `sys/metrics` needs no token (for scrapers); default false: `read` on `sys/metrics`. */
+  readonly unauthenticated_metrics_access?: boolean;
+  /** Transit keys with a `key` label of their own; later ones are counted as `other` (100). */
+  readonly max_key_labels?: number;
 }
 
 /** Where the Secrets Manager API is served and what its ARNs name. */
@@ -225,7 +236,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     options.logDestination ?? process.stdout,
   );
   const clock = options.clock ?? Date.now;
+  const metrics = createServerMetrics(
+    options.telemetry?.max_key_labels === undefined
+      ? {}
+      : { maxKeyLabels: options.telemetry.max_key_labels },
+  );
   const tokens = createTokenStore(barrier, () => clock() / 1000, {
+    cacheCounter: metrics.registerCache('token'),
     ...(options.tokenSweepIntervalMs === undefined
       ? {}
       : { sweepIntervalMs: options.tokenSweepIntervalMs }),
@@ -240,15 +257,20 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     ...(options.auditCheckpointIntervalMs === undefined
       ? {}
       : { checkpointIntervalMs: options.auditCheckpointIntervalMs }),
-    onSinkError: (sink, error) =>
-      logger.error({ sink, reason: error.message }, 'audit sink failed'),
+    onSinkError: (sink, error) => {
+      metrics.auditSinkFailed(sink);
+      logger.error({ sink, reason: error.message }, 'audit sink failed');
+    },
   });
   const kv = createKvEngine(barrier, 'secret');
   const approles = createApproleStore(barrier, tokens.hmacKey, clock);
   const mounts = createMountTable(barrier);
   const kvMounts = createKvMounts(barrier, { [KV.prefix('secret')]: kv });
   const rotationStore = createRotationStore(barrier);
-  const transit = createTransitStore(barrier, options.transit ?? {});
+  const transit = createTransitStore(barrier, {
+    ...options.transit,
+    cacheCounter: metrics.registerCache('transit_key'),
+  });
   const rotators = options.rotators ?? builtInRotators();
   // Needs this server's transit store: registered here, unless a plugin registered its own.
   if (rotators.get('transit-key') === undefined)
@@ -295,7 +317,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     barrier,
     tokens,
     tokenRoles: createTokenRoleStore(barrier),
-    policies: createPolicyStore(barrier),
+    policies: createPolicyStore(barrier, { cacheCounter: metrics.registerCache('policy') }),
     approles,
     approleMounts: approleMounts(barrier, tokens.hmacKey, clock, { [APPROLE.prefix]: approles }),
     kv,
@@ -330,7 +352,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     dev: options.dev !== undefined,
     version: serverVersion,
     trustedProxies: options.trustedProxies ?? [],
+    metrics,
+    unauthenticatedMetrics: options.telemetry?.unauthenticated_metrics_access === true,
   };
+  metrics.watch({
+    sealed: () => !seal.isUnsealed(),
+    nodes: async () => (seal.isUnsealed() ? (await context.cluster.list()).length : undefined),
+  });
   wireSealHooks(context);
 
   let rootToken: string | undefined;

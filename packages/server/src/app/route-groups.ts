@@ -22,6 +22,8 @@ import { kvDataPaths } from '../kv/paths/data.js';
 import { kvMetadataPaths } from '../kv/paths/metadata.js';
 import { kvSubkeysPaths } from '../kv/paths/subkeys.js';
 import { kvVersionsPaths } from '../kv/paths/versions.js';
+import { countedUsage } from '../metrics/counted-usage.js';
+import { integritySourceOf } from '../metrics/integrity-failures.js';
 import { policiesPaths } from '../policy/paths/policies.js';
 import { policyExplainPaths } from '../policy/paths/policy-explain.js';
 import { rotationPoliciesPaths } from '../rotation/paths/rotation-policies.js';
@@ -37,6 +39,7 @@ import { generateRootPaths } from '../sys/paths/generate-root.js';
 import { healthPaths } from '../sys/paths/health.js';
 import { hostInfoPaths } from '../sys/paths/host-info.js';
 import { leaderPaths } from '../sys/paths/leader.js';
+import { metricsPaths } from '../sys/paths/metrics.js';
 import { mountCatchAll } from '../sys/paths/mount-catch-all.js';
 import { mountsPaths } from '../sys/paths/mounts.js';
 import { rekeyPaths } from '../sys/paths/rekey.js';
@@ -76,7 +79,11 @@ const TRANSIT_MOUNT = 'transit';
 export function routeGroups(ctx: ServerContext): RouteGroup[] {
   const { seal, tokens, policies, kv, transit, audit } = ctx;
   const usage = ctx.transitUsage;
-  const recorder = createUsageRecorder({ transit, usage });
+  const recorder = createUsageRecorder({ transit, usage: countedUsage(usage, ctx.metrics) });
+  const onItemError = (error: unknown) => {
+    const source = integritySourceOf(error);
+    if (source !== undefined) ctx.metrics.integrityFailed(source);
+  };
   const storageKind = ctx.storage.kind;
   const { mounts, kvMounts } = ctx;
   // Every request under a mount no engine's route serves (KV version 1, cubbyhole/, 404s).
@@ -103,6 +110,11 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     // sys/ operator routes: leader, host info, token counters, response wrapping.
     leaderPaths(ctx),
     hostInfoPaths(),
+    metricsPaths({
+      metrics: ctx.metrics,
+      unauthenticated: ctx.unauthenticatedMetrics,
+      clock: ctx.clock,
+    }),
     tokenCountersPaths({ barrier: ctx.barrier }),
     wrappingPaths({ wrapping: ctx.wrapping }),
     rekeyPaths({ rekey: ctx.rekey }),
@@ -157,8 +169,8 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     backupRestorePaths({ transit }),
     exportPaths({ transit }),
     encryptPaths({ transit, recorder }),
-    decryptPaths({ transit, recorder }),
-    rewrapPaths({ transit, recorder }),
+    decryptPaths({ transit, recorder, onItemError }),
+    rewrapPaths({ transit, recorder, onItemError }),
     datakeyPaths({ transit, recorder }),
     hmacPaths({ transit, recorder }),
     signPaths({ transit, recorder }),
