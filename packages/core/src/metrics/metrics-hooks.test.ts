@@ -24,7 +24,7 @@ const issuer = 'https://issuer.test';
 const audience = 'api';
 
 /** The value of `name{labels}` in the registry (0 when absent). */
-async function valueOf(
+async function seriesValue(
   registry: Registry,
   name: string,
   labels: Record<string, string>,
@@ -118,23 +118,23 @@ describe('prometheusMetrics', () => {
     const registry = new Registry();
     const planted = await exercise(prometheusMetrics(registry));
     const jwt = (reason: string) =>
-      valueOf(registry, 'custos_jwt_verification_failures_total', { reason });
+      seriesValue(registry, 'custos_jwt_verification_failures_total', { reason });
     expect(await jwt('invalid')).toBe(2); // the token service's and the JWKS verifier's
     expect(await jwt('wrong_type')).toBe(1);
     expect(await jwt('key_not_found')).toBe(1);
     expect(await jwt('revoked')).toBe(1);
     expect(await jwt('reused')).toBe(1);
     expect(
-      await valueOf(registry, 'custos_field_decrypt_failures_total', {
+      await seriesValue(registry, 'custos_field_decrypt_failures_total', {
         table: 'patients',
         column: 'ssn',
       }),
     ).toBe(1);
     const lookups = (result: string) =>
-      valueOf(registry, 'custos_secret_cache_lookups_total', { result });
+      seriesValue(registry, 'custos_secret_cache_lookups_total', { result });
     expect(await lookups('hit')).toBe(2);
     expect(await lookups('miss')).toBe(3);
-    const rotations = (kind: string) => valueOf(registry, 'custos_rotations_total', { kind });
+    const rotations = (kind: string) => seriesValue(registry, 'custos_rotations_total', { kind });
     expect(await rotations('keyring_key')).toBe(1);
     expect(await rotations('jwt_keys')).toBe(1);
     expect(await rotations('secret_value')).toBe(1);
