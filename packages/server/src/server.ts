@@ -236,11 +236,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     options.logDestination ?? process.stdout,
   );
   const clock = options.clock ?? Date.now;
-  const metrics = createServerMetrics(
-    options.telemetry?.max_key_labels === undefined
+  const metrics = createServerMetrics({
+    clock,
+    ...(options.telemetry?.max_key_labels === undefined
       ? {}
-      : { maxKeyLabels: options.telemetry.max_key_labels },
-  );
+      : { maxKeyLabels: options.telemetry.max_key_labels }),
+  });
+  if (options.tls !== undefined) metrics.setCertificate(options.tls.cert);
   const tokens = createTokenStore(barrier, () => clock() / 1000, {
     cacheCounter: metrics.registerCache('token'),
     ...(options.tokenSweepIntervalMs === undefined

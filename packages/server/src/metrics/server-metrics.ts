@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ServerError } from '../errors.js';
 import { boundedLabel } from './bounded-labels.js';
@@ -18,6 +19,8 @@ export interface ServerMetricsOptions {
    * `other` (default 100).
    */
   readonly maxKeyLabels?: number;
+  /** The clock certificate expiry is measured by, Unix milliseconds (default `Date.now`). */
+  readonly clock?: () => number;
 }
 
 /** HTTP methods counted by name; any other is counted as `other`. */
@@ -50,6 +53,12 @@ export interface ServerMetrics {
   registerCache(name: string): CacheCounter;
   /** Where the seal state and node count gauges read the server's state. */
   watch(sources: ServerStateSources): void;
+  /**
+   * The certificate the server serves (PEM or DER, the leaf first), whose days to expiry are
+   * exported as `custos_tls_certificate_expiry_days{certificate="server"}`; called again when
+   * it is reloaded. A certificate that cannot be read removes the series.
+   */
+  setCertificate(certificate: string | Buffer): void;
 }
 
 /**
@@ -141,6 +150,19 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
     labelNames: ['cache', 'result'],
     registers,
   });
+  const clock = options.clock ?? Date.now;
+  let notAfter: number | undefined;
+  new Gauge({
+    name: 'custos_tls_certificate_expiry_days',
+    help: 'Days until the served TLS certificate expires (negative once it has)',
+    labelNames: ['certificate'],
+    registers,
+    collect() {
+      this.reset();
+      if (notAfter !== undefined)
+        this.set({ certificate: 'server' }, (notAfter - clock()) / 86_400_000);
+    },
+  });
   const caches = new Map<string, { hits: number; misses: number }>();
   new Gauge({
     name: 'custos_cache_hit_ratio',
@@ -182,6 +204,15 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
     },
     watch(next) {
       sources = next;
+    },
+    setCertificate(certificate) {
+      try {
+        // `validTo` as OpenSSL prints it (`Mar  4 10:00:00 2027 GMT`), which Date.parse reads.
+        const at = Date.parse(new X509Certificate(certificate).validTo);
+        notAfter = Number.isNaN(at) ? undefined : at;
+      } catch {
+        notAfter = undefined;
+      }
     },
   };
 }
