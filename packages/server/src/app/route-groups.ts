@@ -78,8 +78,9 @@ const TRANSIT_MOUNT = 'transit';
  */
 export function routeGroups(ctx: ServerContext): RouteGroup[] {
   const { seal, tokens, policies, kv, transit, audit } = ctx;
-  const usage = ctx.transitUsage;
-  const recorder = createUsageRecorder({ transit, usage: countedUsage(usage, ctx.metrics) });
+  // Every key operation recorded in a usage log is counted in the metrics too.
+  const usage = countedUsage(ctx.transitUsage, ctx.metrics);
+  const recorder = createUsageRecorder({ transit, usage });
   const onItemError = (error: unknown) => {
     const source = integritySourceOf(error);
     if (source !== undefined) ctx.metrics.integrityFailed(source);

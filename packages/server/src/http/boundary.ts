@@ -2,6 +2,7 @@ import { isCustosError, PermissionDenied } from '@custos/core/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditRequest } from '../audit/audit-broker.js';
 import type { ServerContext } from '../context.js';
+import { groupOf } from '../metrics/request-metrics.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
 import { wrapPayload } from '../wrapping/wrap-response.js';
 import { wrapTtlOf } from '../wrapping/wrap-ttl.js';
@@ -227,11 +228,6 @@ async function admitSigned(
   }
   if (access.audit !== false) await logRequest(request, ctx);
   if (denied !== undefined) throw denied;
-}
-
-/** The name of the route group a request was routed to (its metrics label). */
-function groupOf(request: FastifyRequest): string {
-  return request.routeOptions.config.group ?? 'unmatched';
 }
 
 /**

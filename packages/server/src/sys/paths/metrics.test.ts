@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EncryptCommand } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessKey, kmsClient } from '../../../test/aws.js';
 import { send, startTestServer, type TestServer } from '../../../test/harness.js';
 
 /** The value of the series `name{labels}` in a text exposition (0 when absent). */
@@ -123,6 +125,59 @@ describe('GET /v1/sys/metrics', () => {
     expect(delta(ops, { key: 'k1', operation: 'decrypt', outcome: 'error' })).toBe(2);
     expect(delta(ops, { key: 'k1', operation: 'decrypt', outcome: 'ok' })).toBe(1);
     expect(delta('custos_integrity_failures_total', { source: 'transit' })).toBe(2);
+  });
+
+  it('counts the KMS API: its operations as transit operations, a bad signature as an auth failure', async () => {
+    await s.policy('kms-metrics', {
+      'transit/*': ['create', 'read', 'update'],
+      'aws/kms/*': ['create', 'read', 'update'],
+    });
+    const key = await accessKey(s, ['kms-metrics']);
+    const kms = kmsClient(s, key);
+    const forged = kmsClient(s, { ...key, secretAccessKey: `${key.secretAccessKey}x` });
+    try {
+      // k1 has a label of its own (max_key_labels: 2, given to k1 and k2 above).
+      const before = await scrape(s);
+      await kms.send(new EncryptCommand({ KeyId: 'k1', Plaintext: Buffer.from('via kms') }));
+      await expect(
+        forged.send(new EncryptCommand({ KeyId: 'k1', Plaintext: Buffer.from('x') })),
+      ).rejects.toThrow();
+      const after = await scrape(s);
+      const delta = (name: string, labels: Record<string, string>) =>
+        sample(after, name, labels) - sample(before, name, labels);
+      expect(
+        delta('custos_transit_operations_total', {
+          key: 'k1',
+          operation: 'encrypt',
+          outcome: 'ok',
+        }),
+      ).toBe(1);
+      expect(delta('custos_auth_failures_total', { reason: 'bad_signature' })).toBe(1);
+    } finally {
+      kms.destroy();
+      forged.destroy();
+    }
+  });
+
+  it('counts a request the mount catch-all serves (KV version 1) as that group', async () => {
+    expect(
+      (
+        await s.request('POST', 'sys/mounts/kv1', {
+          body: { type: 'kv', options: { version: '1' } },
+        })
+      ).status,
+    ).toBe(204);
+    const before = await scrape(s);
+    expect((await s.request('POST', 'kv1/a', { body: { x: '1' } })).status).toBe(204);
+    // A KV version 2 route's pattern matches, but version 1 serves it.
+    expect((await s.request('GET', 'kv1/data/a')).status).toBe(404);
+    const after = await scrape(s);
+    const delta = (labels: Record<string, string>) =>
+      sample(after, 'custos_http_requests_total', labels) -
+      sample(before, 'custos_http_requests_total', labels);
+    expect(delta({ group: 'mount catch-all', method: 'POST', status: '204' })).toBe(1);
+    expect(delta({ group: 'mount catch-all', method: 'GET', status: '404' })).toBe(1);
+    expect(delta({ group: 'kv/data', method: 'GET', status: '404' })).toBe(0);
   });
 
   it('exports the seal state, the node count and cache hit ratios', async () => {
