@@ -151,7 +151,13 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     approle(approleCredentialsPaths({ approles: approleOf })),
     approle(approleSecretIdPaths({ approles: approleOf })),
     approle(approleRoleFieldPaths({ approles: approleOf })),
-    approle(approleLoginPaths({ approles: approleOf, tokens })),
+    approle(
+      approleLoginPaths({
+        approles: approleOf,
+        tokens,
+        onLoginFailure: () => ctx.metrics.authenticationFailed('approle_login'),
+      }),
+    ),
     // KV version 2, at every mount of it (secret/ and those enabled through sys/mounts)
     kv2(kvConfigPaths(kvOf)),
     kv2(kvDataPaths(kvOf)),

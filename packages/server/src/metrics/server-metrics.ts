@@ -39,7 +39,10 @@ export interface ServerMetrics {
   readonly registry: Registry;
   /** One answered request: its route group (`unmatched` when no route matched). */
   request(group: string, method: string, status: number, seconds: number): void;
-  /** A request refused because its token is missing, unknown or expired, or its signature. */
+  /**
+   * A request refused because its token is missing, unknown or expired, its signature is bad,
+   * or an AppRole login's credentials were refused.
+   */
   authenticationFailed(reason: string): void;
   /** An authenticated request its policies do not allow. */
   permissionDenied(group: string): void;
@@ -98,7 +101,7 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
   });
   const authFailures = new Counter({
     name: 'custos_auth_failures_total',
-    help: 'Requests refused for a missing, unknown or expired token or a bad signature, by reason',
+    help: 'Requests refused for a missing or bad token, a bad signature or refused AppRole credentials, by reason',
     labelNames: ['reason'],
     registers,
   });

@@ -80,11 +80,27 @@ describe('GET /v1/sys/metrics', () => {
     expect((await send(s.url, 'GET', 'secret/data/a', { token: 'bogus' })).status).toBe(403);
     expect((await send(s.url, 'GET', 'secret/data/b', { token: limited })).status).toBe(403);
     expect((await send(s.url, 'GET', 'sys/policies/acl', { token: limited })).status).toBe(403);
+    // AppRole at auth/approle/, as the server starts.
+    expect(
+      (await s.request('POST', 'auth/approle/role/metrics', { body: { token_policies: 'only-a' } }))
+        .status,
+    ).toBe(204);
+    const roleId = (await s.request('GET', 'auth/approle/role/metrics/role-id')).body.data.role_id;
+    const secretId = (await s.request('POST', 'auth/approle/role/metrics/secret-id')).body.data
+      .secret_id;
+    const login = (secret_id: string) =>
+      send(s.url, 'POST', 'auth/approle/login', {
+        token: null,
+        body: { role_id: roleId, secret_id },
+      });
+    expect((await login(`${secretId}x`)).status).toBe(400);
+    expect((await login(secretId)).status).toBe(200);
     const after = await scrape(s);
     const delta = (name: string, labels: Record<string, string>) =>
       sample(after, name, labels) - sample(before, name, labels);
     expect(delta('custos_auth_failures_total', { reason: 'missing_token' })).toBe(1);
     expect(delta('custos_auth_failures_total', { reason: 'bad_token' })).toBe(2);
+    expect(delta('custos_auth_failures_total', { reason: 'approle_login' })).toBe(1);
     expect(delta('custos_permission_denials_total', { group: 'kv/data' })).toBe(1);
     expect(delta('custos_permission_denials_total', { group: 'sys/policies' })).toBe(1);
   });
