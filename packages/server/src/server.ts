@@ -22,12 +22,14 @@ import { publishingRotations } from './events/rotation-changes.js';
 import { createKvEngine } from './kv/kv-engine.js';
 import { createKvMounts } from './kv/kv-mounts.js';
 import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
+import { countedRotations } from './metrics/counted-rotations.js';
 import { createServerMetrics } from './metrics/server-metrics.js';
 import { createPolicyStore } from './policy/policy-store.js';
 import { builtInRotators } from './rotation/built-in-rotators.js';
 import { singleNodeLeader } from './rotation/leader-lock.js';
 import { createRotationEngine } from './rotation/rotation-engine.js';
 import { createRotationScheduler } from './rotation/rotation-scheduler.js';
+import { rotationStatuses } from './rotation/rotation-statuses.js';
 import { createRotationStore } from './rotation/rotation-store.js';
 import type { RotatorRegistry } from './rotation/rotator.js';
 import { rewrapProgressStore } from './rotation/rotators/rewrap-job.js';
@@ -285,19 +287,22 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       }),
     );
   const events = createChangeEvents({ clock });
-  const rotationEngine = publishingRotations(
-    createRotationEngine({
-      store: rotationStore,
-      // A KV version 2 mount by name, from the mount table in force.
-      kvOf: async (mount) => {
-        const entry = await mounts.get(`${mount}/`);
-        return entry !== undefined && engineOf(entry) === 'kv-2' ? kvMounts.v2(entry) : undefined;
-      },
-      rotators,
-      audit,
-      clock,
-    }),
-    events,
+  const rotationEngine = countedRotations(
+    publishingRotations(
+      createRotationEngine({
+        store: rotationStore,
+        // A KV version 2 mount by name, from the mount table in force.
+        kvOf: async (mount) => {
+          const entry = await mounts.get(`${mount}/`);
+          return entry !== undefined && engineOf(entry) === 'kv-2' ? kvMounts.v2(entry) : undefined;
+        },
+        rotators,
+        audit,
+        clock,
+      }),
+      events,
+    ),
+    metrics,
   );
   // One leader per cluster on PostgreSQL (an advisory lock); it runs the rotation scheduler.
   const leadership =
@@ -360,6 +365,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   metrics.watch({
     sealed: () => !seal.isUnsealed(),
     nodes: async () => (seal.isUnsealed() ? (await context.cluster.list()).length : undefined),
+    overdueRotations: async () =>
+      seal.isUnsealed()
+        ? (await rotationStatuses(rotationStore, clock())).filter((s) => s.overdue).length
+        : undefined,
   });
   wireSealHooks(context);
 

@@ -10,6 +10,8 @@ export interface ServerStateSources {
   readonly sealed: () => boolean;
   /** How many nodes share this storage; undefined while it cannot be known (sealed). */
   readonly nodes: () => Promise<number | undefined>;
+  /** How many secrets are past their rotation due time; undefined while sealed. */
+  readonly overdueRotations: () => Promise<number | undefined>;
 }
 
 /** Options for {@link createServerMetrics}. */
@@ -52,6 +54,8 @@ export interface ServerMetrics {
   transitOperation(key: string, operation: string, ok: boolean): void;
   /** One write an audit sink failed. */
   auditSinkFailed(sink: string): void;
+  /** A rotation that ran, by its result (`succeeded`, `rolled_back`, `failed`). */
+  rotation(result: string): void;
   /** A cache's lookup counter; its hit ratio is exported as `custos_cache_hit_ratio`. */
   registerCache(name: string): CacheCounter;
   /** Where the seal state and node count gauges read the server's state. */
@@ -147,6 +151,22 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
       else this.reset();
     },
   });
+  const rotations = new Counter({
+    name: 'custos_rotations_total',
+    help: 'Secret rotations that ran (by a request or the scheduler), by result',
+    labelNames: ['result'],
+    registers,
+  });
+  new Gauge({
+    name: 'custos_rotation_overdue_secrets',
+    help: 'Secrets past their rotation due time (known while unsealed)',
+    registers,
+    async collect() {
+      const count = await sources?.overdueRotations().catch(() => undefined);
+      if (count !== undefined) this.set(count);
+      else this.reset();
+    },
+  });
   const cacheLookups = new Counter({
     name: 'custos_cache_lookups_total',
     help: 'Cache lookups, by cache and result (hit or miss)',
@@ -191,6 +211,7 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
     transitOperation: (key, operation, ok) =>
       transit.inc({ key: keyLabel(key), operation, outcome: ok ? 'ok' : 'error' }),
     auditSinkFailed: (sink) => auditSinks.inc({ sink }),
+    rotation: (result) => rotations.inc({ result }),
     registerCache(name) {
       const counts = caches.get(name) ?? { hits: 0, misses: 0 };
       caches.set(name, counts);

@@ -5,6 +5,8 @@ import { EncryptCommand } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessKey, kmsClient } from '../../../test/aws.js';
 import { send, startTestServer, type TestServer } from '../../../test/harness.js';
+import { builtInRotators } from '../../rotation/built-in-rotators.js';
+import type { Rotator } from '../../rotation/rotator.js';
 
 /** The value of the series `name{labels}` in a text exposition (0 when absent). */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -367,6 +369,65 @@ describe('audit sink failures', () => {
       // The write's request and response entries.
       expect((await failures('full')) - before).toBe(2);
       expect(await failures('good')).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('rotation metrics', () => {
+  /** A rotator whose test step fails: the engine rolls the rotation back. */
+  const failingTest: Rotator = {
+    name: 'failing-test',
+    checkSettings: () => {},
+    create: async ({ current }) => ({ ...current, value: 'next' }),
+    set: async () => {},
+    test: async () => {
+      throw new Error('the target refused the new value');
+    },
+  };
+
+  it('counts rotations by result and the secrets overdue at the server clock', async () => {
+    let nowMs = Date.now();
+    const rotators = builtInRotators();
+    rotators.register(failingTest);
+    const s = await startTestServer('sqlite', {
+      rotators,
+      clock: () => nowMs,
+      rotationSchedulerIntervalMs: 0,
+    });
+    try {
+      for (const key of ['rot/a', 'rot/b']) {
+        const written = await s.request('POST', `secret/data/${key}`, {
+          body: { data: { value: 'first' } },
+        });
+        expect(written.status).toBe(200);
+      }
+      const policy = (key: string, rotator: string) =>
+        s.request('POST', `sys/rotation/secret/${key}`, { body: { rotator, schedule: '90d' } });
+      expect((await policy('rot/a', 'random')).status).toBe(204);
+      expect((await policy('rot/b', 'failing-test')).status).toBe(204);
+      const before = await scrape(s);
+      expect(sample(before, 'custos_rotation_overdue_secrets')).toBe(0);
+      const rotate = (key: string) =>
+        s.request('POST', `sys/rotate-secret/secret/${key}`, { body: { force: true } });
+      expect((await rotate('rot/a')).body.data.result).toBe('succeeded');
+      expect((await rotate('rot/b')).body.data.result).toBe('rolled_back');
+      // A plan is not a rotation.
+      const plan = await s.request('POST', 'sys/rotate-secret/secret/rot/a', {
+        body: { force: true, dry_run: true },
+      });
+      expect(plan.body.data.result).toBe('planned');
+      const after = await scrape(s);
+      const delta = (result: string) =>
+        sample(after, 'custos_rotations_total', { result }) -
+        sample(before, 'custos_rotations_total', { result });
+      expect(delta('succeeded')).toBe(1);
+      expect(delta('rolled_back')).toBe(1);
+      expect(delta('planned')).toBe(0);
+      // 91 days on: both are past their 90-day schedule (b never rotated successfully).
+      nowMs += 91 * 86_400_000;
+      expect(sample(await scrape(s), 'custos_rotation_overdue_secrets')).toBe(2);
     } finally {
       await s.close();
     }
