@@ -216,6 +216,15 @@ function sinksOf(configs: readonly AuditSinkConfig[]): AuditSink[] {
  */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const secretsManager = secretsManagerOf(options.aws); // checked before anything is opened
+  const clock = options.clock ?? Date.now;
+  // Also checked (max_key_labels) before anything is opened.
+  const metrics = createServerMetrics({
+    clock,
+    ...(options.telemetry?.max_key_labels === undefined
+      ? {}
+      : { maxKeyLabels: options.telemetry.max_key_labels }),
+  });
+  if (options.tls !== undefined) metrics.setCertificate(options.tls.cert);
   const wrapper =
     options.seal === undefined ? undefined : createRootKeyWrapper(options.seal, options.env);
   if (wrapper !== undefined && options.dev !== undefined)
@@ -237,14 +246,6 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     },
     options.logDestination ?? process.stdout,
   );
-  const clock = options.clock ?? Date.now;
-  const metrics = createServerMetrics({
-    clock,
-    ...(options.telemetry?.max_key_labels === undefined
-      ? {}
-      : { maxKeyLabels: options.telemetry.max_key_labels }),
-  });
-  if (options.tls !== undefined) metrics.setCertificate(options.tls.cert);
   const tokens = createTokenStore(barrier, () => clock() / 1000, {
     cacheCounter: metrics.registerCache('token'),
     ...(options.tokenSweepIntervalMs === undefined

@@ -58,7 +58,7 @@ export interface ServerMetrics {
   rotation(result: string): void;
   /** A cache's lookup counter; its hit ratio is exported as `custos_cache_hit_ratio`. */
   registerCache(name: string): CacheCounter;
-  /** Where the seal state and node count gauges read the server's state. */
+  /** Where the seal state, node count and overdue rotation gauges read the server's state. */
   watch(sources: ServerStateSources): void;
   /**
    * The certificate the server serves (PEM or DER, the leaf first), whose days to expiry are

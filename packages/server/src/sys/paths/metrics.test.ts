@@ -7,6 +7,7 @@ import { accessKey, kmsClient } from '../../../test/aws.js';
 import { send, startTestServer, type TestServer } from '../../../test/harness.js';
 import { builtInRotators } from '../../rotation/built-in-rotators.js';
 import type { Rotator } from '../../rotation/rotator.js';
+import { startServer } from '../../server.js';
 
 /** The value of the series `name{labels}` in a text exposition (0 when absent). */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -330,6 +331,15 @@ describe('telemetry.unauthenticated_metrics_access', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('telemetry.max_key_labels', () => {
+  it('refuses a bound that is not a non-negative integer before opening anything', async () => {
+    for (const max_key_labels of [-1, 1.5, Number.NaN])
+      await expect(
+        startServer({ port: 0, logLevel: 'silent', telemetry: { max_key_labels } }),
+      ).rejects.toMatchObject({ code: 'ERR_INVALID_CONFIG' });
   });
 });
 
