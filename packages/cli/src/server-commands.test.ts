@@ -42,6 +42,21 @@ async function httpsHeaders(url: string, caFile: string): Promise<Record<string,
   });
 }
 
+/** The body of an HTTPS GET that trusts exactly `caFile`. */
+async function httpsText(url: string, caFile: string): Promise<string> {
+  const ca = await readFile(caFile);
+  return new Promise((resolve, reject) => {
+    get(url, { ca }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      response.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
+
 /** Runs `custos args…` with `env`, optionally feeding `stdin`. */
 function run(args: string[], env: Record<string, string> = {}, stdin?: string) {
   return custos(args, { env, ...(stdin === undefined ? {} : { stdin }) });
@@ -592,7 +607,8 @@ describe('custos server --config: tls.minVersion, tls.ciphers and a reload on SI
     if (!hasOpenssl) skip();
     const pki = createTestPki(dir);
     const first = pki.issue({ name: 'first' });
-    const second = pki.issue({ name: 'second' });
+    // Expires 110 days after the first (issued for 90 days).
+    const second = pki.issue({ name: 'second', notAfter: new Date(Date.now() + 200 * 86_400_000) });
     await copyFile(first.certFile, join(dir, 'live.pem'));
     await copyFile(first.keyFile, join(dir, 'live.key'));
     const config = join(dir, 'custos.json');
@@ -604,6 +620,7 @@ describe('custos server --config: tls.minVersion, tls.ciphers and a reload on SI
           storage: join(dir, 'custos.db'),
           tls: { cert: 'live.pem', key: 'live.key', ...tls },
           logLevel: 'warn',
+          telemetry: { unauthenticated_metrics_access: true },
         }),
       );
     const fingerprint = async (file: string) =>
@@ -618,9 +635,25 @@ describe('custos server --config: tls.minVersion, tls.ciphers and a reload on SI
       );
       await copyFile(second.certFile, join(dir, 'live.pem'));
       await copyFile(second.keyFile, join(dir, 'live.key'));
+      // The metrics follow the reload (a scraper needs no token with the telemetry option,
+      // and reads them while the server is not initialised).
+      const expiryDays = async () => {
+        const text = await httpsText(`${server.url}/v1/sys/metrics?format=prometheus`, pki.caFile);
+        const match = /^custos_tls_certificate_expiry_days\{certificate="server"\} (\S+)$/m.exec(
+          text,
+        );
+        return Number(match?.[1]);
+      };
+      const before = await expiryDays();
       server.child.kill('SIGHUP');
       await expect.poll(() => server.output()).toMatch(/TLS certificate reloaded/);
       expect(await presented(server.url)).toBe(await fingerprint(second.certFile));
+      const expiry = (file: string) =>
+        readFile(file).then((pem) => Date.parse(new X509Certificate(pem).validTo));
+      const added = ((await expiry(second.certFile)) - (await expiry(first.certFile))) / 86_400_000;
+      // Both read the server's clock: what changed is the certificate (the scrapes are well
+      // under a minute apart).
+      expect(Math.abs((await expiryDays()) - before - added)).toBeLessThan(0.001);
     } finally {
       await stop(server.child);
     }

@@ -39,5 +39,10 @@ export type {
   Rotator,
 } from './rotation/rotator.js';
 export { RotatorRegistry } from './rotation/rotator.js';
-export { type RunningServer, type StartOptions, startServer } from './server.js';
+export {
+  type RunningServer,
+  type StartOptions,
+  startServer,
+  type TelemetryOptions,
+} from './server.js';
 export { serverVersion } from './version.js';

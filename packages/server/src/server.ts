@@ -24,11 +24,14 @@ import { publishingRotations } from './events/rotation-changes.js';
 import { createKvEngine } from './kv/kv-engine.js';
 import { createKvMounts } from './kv/kv-mounts.js';
 import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
+import { countedRotations } from './metrics/counted-rotations.js';
+import { createServerMetrics } from './metrics/server-metrics.js';
 import { createPolicyStore } from './policy/policy-store.js';
 import { builtInRotators } from './rotation/built-in-rotators.js';
 import { singleNodeLeader } from './rotation/leader-lock.js';
 import { createRotationEngine } from './rotation/rotation-engine.js';
 import { createRotationScheduler } from './rotation/rotation-scheduler.js';
+import { rotationStatuses } from './rotation/rotation-statuses.js';
 import { createRotationStore } from './rotation/rotation-store.js';
 import type { RotatorRegistry } from './rotation/rotator.js';
 import { rewrapProgressStore } from './rotation/rotators/rewrap-job.js';
@@ -117,6 +120,16 @@ export interface StartOptions {
    * (default 30 000 ms). See `closeGracefully`.
    */
   readonly shutdownGraceMs?: number;
+  /** Metrics (`sys/metrics`, Vault's `telemetry` stanza; docs/metrics.md). */
+  readonly telemetry?: TelemetryOptions;
+}
+
+/** The `telemetry` settings, with Vault's names. */
+export interface TelemetryOptions {
+  /** `sys/metrics` needs no token (for scrapers); default false: `read` on `sys/metrics`. */
+  readonly unauthenticated_metrics_access?: boolean;
+  /** Transit keys with a `key` label of their own; later ones are counted as `other` (100). */
+  readonly max_key_labels?: number;
 }
 
 /** Where the Secrets Manager API is served and what its ARNs name. */
@@ -221,6 +234,15 @@ function sinksOf(configs: readonly AuditSinkConfig[], clock: () => number): Audi
  */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const secretsManager = secretsManagerOf(options.aws); // checked before anything is opened
+  const clock = options.clock ?? Date.now;
+  // Also checked (max_key_labels) before anything is opened.
+  const metrics = createServerMetrics({
+    clock,
+    ...(options.telemetry?.max_key_labels === undefined
+      ? {}
+      : { maxKeyLabels: options.telemetry.max_key_labels }),
+  });
+  if (options.tls !== undefined) metrics.setCertificate(options.tls.cert);
   const wrapper =
     options.seal === undefined ? undefined : createRootKeyWrapper(options.seal, options.env);
   if (wrapper !== undefined && options.dev !== undefined)
@@ -242,8 +264,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     },
     options.logDestination ?? process.stdout,
   );
-  const clock = options.clock ?? Date.now;
   const tokens = createTokenStore(barrier, () => clock() / 1000, {
+    cacheCounter: metrics.registerCache('token'),
     ...(options.tokenSweepIntervalMs === undefined
       ? {}
       : { sweepIntervalMs: options.tokenSweepIntervalMs }),
@@ -259,15 +281,20 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       ? {}
       : { checkpointIntervalMs: options.auditCheckpointIntervalMs }),
     ...(options.auditOwnerLeaseMs === undefined ? {} : { ownerLeaseMs: options.auditOwnerLeaseMs }),
-    onSinkError: (sink, error) =>
-      logger.error({ sink, reason: error.message }, 'audit sink failed'),
+    onSinkError: (sink, error) => {
+      metrics.auditSinkFailed(sink);
+      logger.error({ sink, reason: error.message }, 'audit sink failed');
+    },
   });
   const kv = createKvEngine(barrier, 'secret');
   const approles = createApproleStore(barrier, tokens.hmacKey, clock);
   const mounts = createMountTable(barrier);
   const kvMounts = createKvMounts(barrier, { [KV.prefix('secret')]: kv });
   const rotationStore = createRotationStore(barrier);
-  const transit = createTransitStore(barrier, options.transit ?? {});
+  const transit = createTransitStore(barrier, {
+    ...options.transit,
+    cacheCounter: metrics.registerCache('transit_key'),
+  });
   const rotators = options.rotators ?? builtInRotators();
   // Needs this server's transit store: registered here, unless a plugin registered its own.
   if (rotators.get('transit-key') === undefined)
@@ -280,19 +307,22 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       }),
     );
   const events = createChangeEvents({ clock });
-  const rotationEngine = publishingRotations(
-    createRotationEngine({
-      store: rotationStore,
-      // A KV version 2 mount by name, from the mount table in force.
-      kvOf: async (mount) => {
-        const entry = await mounts.get(`${mount}/`);
-        return entry !== undefined && engineOf(entry) === 'kv-2' ? kvMounts.v2(entry) : undefined;
-      },
-      rotators,
-      audit,
-      clock,
-    }),
-    events,
+  const rotationEngine = countedRotations(
+    publishingRotations(
+      createRotationEngine({
+        store: rotationStore,
+        // A KV version 2 mount by name, from the mount table in force.
+        kvOf: async (mount) => {
+          const entry = await mounts.get(`${mount}/`);
+          return entry !== undefined && engineOf(entry) === 'kv-2' ? kvMounts.v2(entry) : undefined;
+        },
+        rotators,
+        audit,
+        clock,
+      }),
+      events,
+    ),
+    metrics,
   );
   // One leader per cluster on PostgreSQL (an advisory lock); it runs the rotation scheduler.
   const leadership =
@@ -314,7 +344,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     barrier,
     tokens,
     tokenRoles: createTokenRoleStore(barrier),
-    policies: createPolicyStore(barrier),
+    policies: createPolicyStore(barrier, { cacheCounter: metrics.registerCache('policy') }),
     approles,
     approleMounts: approleMounts(barrier, tokens.hmacKey, clock, { [APPROLE.prefix]: approles }),
     kv,
@@ -349,7 +379,17 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     dev: options.dev !== undefined,
     version: serverVersion,
     trustedProxies: options.trustedProxies ?? [],
+    metrics,
+    unauthenticatedMetrics: options.telemetry?.unauthenticated_metrics_access === true,
   };
+  metrics.watch({
+    sealed: () => !seal.isUnsealed(),
+    nodes: async () => (seal.isUnsealed() ? (await context.cluster.list()).length : undefined),
+    overdueRotations: async () =>
+      seal.isUnsealed()
+        ? (await rotationStatuses(rotationStore, clock())).filter((s) => s.overdue).length
+        : undefined,
+  });
   wireSealHooks(context);
 
   let rootToken: string | undefined;

@@ -2,6 +2,7 @@ import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { CustosError, DecryptionFailed, KeyDisabled, KeyNotFound } from '../errors/index.js';
 import { type BytesLike, toBuffer } from '../lib/bytes.js';
 import { noncePool } from '../lib/random-pool.js';
+import type { MetricsHooks } from '../metrics/hooks.js';
 import {
   type AeadAlgorithm,
   type AeadKey,
@@ -124,6 +125,8 @@ export interface KeyringOptions {
   readonly rotateAfterFraction?: number;
   /** Called once when a primary version crosses the rotation threshold. */
   readonly onRotationDue?: (key: KeyInfo) => void;
+  /** Counts rotations (`rotate`) as `keyring_key` (`@custos/core/metrics`); default none. */
+  readonly metrics?: MetricsHooks;
 }
 
 /** @internal the mutable record behind one key version. */
@@ -192,6 +195,7 @@ export class Keyring {
   readonly #derivedKeys = new DerivedKeyCache<KeyObject>(1024);
   readonly #now: () => Date;
   readonly #rotateAfterFraction: number;
+  readonly #metrics: MetricsHooks | undefined;
   readonly #onRotationDue: ((key: KeyInfo) => void) | undefined;
   readonly #rotationNotified = new WeakSet<VersionRecord>();
 
@@ -202,6 +206,7 @@ export class Keyring {
       throw new CustosError('ERR_INVALID_ARGUMENT', 'rotateAfterFraction must be in (0, 1]');
     }
     this.#rotateAfterFraction = fraction;
+    this.#metrics = options.metrics;
     this.#onRotationDue = options.onRotationDue;
   }
 
@@ -267,6 +272,7 @@ export class Keyring {
       throw new CustosError('ERR_INVALID_ARGUMENT', 'version space exhausted');
     this.#addVersion(key, next, 'enabled', this.#now().toISOString(), 0, randomBytes(32));
     key.primaryVersion = next;
+    this.#metrics?.rotation('keyring_key');
     return next;
   }
 

@@ -1,5 +1,6 @@
 import { type Keyring, parseEnvelope } from '../crypto/index.js';
 import { CustosError, DecryptionFailed, KeyNotFound } from '../errors/index.js';
+import type { MetricsHooks } from '../metrics/hooks.js';
 import { DEFAULT_BLIND_INDEX_KEY_NAME } from './blind-index.js';
 import { bindContext, cryptOptions } from './context.js';
 import { fieldDecryptionError } from './decryption-failure.js';
@@ -32,6 +33,8 @@ export interface KeyringFieldCipherOptions {
    * candidates then match them too; drop it once `custos reencrypt --blind-index` is done.
    */
   readonly legacyBlindIndexKeyName?: string;
+  /** Counts values that fail to decrypt, by table and column (`@custos/core/metrics`). */
+  readonly metrics?: MetricsHooks;
 }
 
 /** Builds the keyring-mode cipher (see `createFieldCipher`). */
@@ -61,14 +64,18 @@ export function createKeyringFieldCipher(options: KeyringFieldCipherOptions): Fi
     const text = requireFieldCiphertext(ciphertext, context);
     const deterministic = isDeterministicEnvelope(text);
     if (expectMode && deterministic !== (context?.deterministic === true)) {
-      throw new DecryptionFailed(
-        `decryption failed: ${context.table}.${context.column} holds a ${deterministic ? 'deterministic' : 'randomised'} ciphertext but the context says ${deterministic ? 'randomised' : 'deterministic'}`,
+      throw fieldDecryptionError(
+        new DecryptionFailed(
+          `decryption failed: ${context.table}.${context.column} holds a ${deterministic ? 'deterministic' : 'randomised'} ciphertext but the context says ${deterministic ? 'randomised' : 'deterministic'}`,
+        ),
+        context,
+        options.metrics,
       );
     }
     try {
       return keyring.decrypt(text, cryptOptions(bindContext(context, deterministic)));
     } catch (err) {
-      throw fieldDecryptionError(err, context);
+      throw fieldDecryptionError(err, context, options.metrics);
     }
   }
 

@@ -1,5 +1,6 @@
 import { type Keyring, parseEnvelope } from '../crypto/index.js';
 import { CustosError, DecryptionFailed } from '../errors/index.js';
+import type { MetricsHooks } from '../metrics/hooks.js';
 import { DEFAULT_BLIND_INDEX_KEY_NAME } from './blind-index.js';
 import { BoundedCache } from './bounded-cache.js';
 import { bindContext, cryptOptions } from './context.js';
@@ -58,6 +59,8 @@ export interface KmsFieldCipherOptions {
    */
   readonly legacyBlindIndexKeyName?: string;
   readonly dataKeyCache?: DataKeyCacheOptions;
+  /** Counts values that fail to decrypt, by table and column (`@custos/core/metrics`). */
+  readonly metrics?: MetricsHooks;
 }
 
 /** Builds the KMS-mode cipher (see `createFieldCipher`). */
@@ -160,14 +163,14 @@ export function createKmsFieldCipher(options: KmsFieldCipherOptions): AsyncField
       try {
         return { deterministic, plaintext: keyring.decrypt(envelope, cryptOptions(bound)) };
       } catch (err) {
-        throw fieldDecryptionError(err, context);
+        throw fieldDecryptionError(err, context, options.metrics);
       }
     }
     try {
       const key = await decryptionKey(wrappedKey, tenantOf(context));
       return { deterministic, plaintext: key.keyring.decrypt(envelope, { aad: bound.aad }) };
     } catch (err) {
-      throw fieldDecryptionError(err, context);
+      throw fieldDecryptionError(err, context, options.metrics);
     }
   }
 

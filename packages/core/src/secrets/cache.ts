@@ -32,6 +32,8 @@ export interface SecretCacheOptions {
   readonly onChange: (name: string, entry: CacheEntry) => void;
   /** A failing provider was covered by the last good value. */
   readonly onStale: (name: string, error: unknown) => void;
+  /** Each `get`: answered from the cache (`true`) or by asking the providers (`false`). */
+  readonly onLookup?: (hit: boolean) => void;
 }
 
 /** Refresh-ahead starts at this fraction of the TTL: callers keep getting the cached value. */
@@ -71,17 +73,29 @@ export class SecretCache {
    * (for at most `staleIfErrorMs` past the TTL).
    */
   async get(name: string): Promise<CacheEntry> {
+    const lookup = this.#options.onLookup;
     const entry = this.#entries.get(name);
-    if (entry === undefined) return this.refresh(name);
-    if (entry.fresh) return entry;
+    if (entry === undefined) {
+      lookup?.(false);
+      return this.refresh(name);
+    }
+    if (entry.fresh) {
+      lookup?.(true);
+      return entry;
+    }
     const now = Date.now();
     const age = now - entry.fetchedAt;
     if (age < this.#options.ttlMs) {
       if (now >= entry.retryAt) this.refresh(name).catch((err) => this.#stale(name, entry, err));
+      lookup?.(true);
       return entry;
     }
     const coverable = age < this.#options.ttlMs + this.#options.staleIfErrorMs;
-    if (coverable && now < entry.retryAt) return entry;
+    if (coverable && now < entry.retryAt) {
+      lookup?.(true);
+      return entry;
+    }
+    lookup?.(false);
     try {
       return await this.refresh(name);
     } catch (err) {

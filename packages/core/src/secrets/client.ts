@@ -1,4 +1,5 @@
 import { CustosError, isCustosError } from '../errors/index.js';
+import type { MetricsHooks } from '../metrics/hooks.js';
 import { defaultScrubber, type Scrubber } from '../redaction/scrubber.js';
 import { Secret } from '../redaction/secret.js';
 import { type CacheEntry, SecretCache } from './cache.js';
@@ -39,6 +40,11 @@ export interface SecretsOptions {
   readonly onWarning?: WarningListener;
   /** Scrubber every loaded secret is registered with; default the process-wide one. */
   readonly scrubber?: Scrubber;
+  /**
+   * Counts cache hits and misses, and values a refresh found changed as rotations
+   * (`@custos/core/metrics`); default none.
+   */
+  readonly metrics?: MetricsHooks;
 }
 
 /** The secrets SDK: cached, validated, redacted access to configuration. */
@@ -108,6 +114,7 @@ export function createSecrets(options: SecretsOptions = {}): Secrets {
   const providers = options.providers ??
     backendProviders({ environment }) ?? [processEnv(), dotenvFiles({ mode: environment })];
   const scrubber = options.scrubber ?? defaultScrubber;
+  const { metrics } = options;
   const warn = options.onWarning ?? emitWarning;
   // Timers cap the TTL: setTimeout takes at most 2^31 - 1 ms (about 24.8 days).
   const ttlMs = seconds(options.cacheTtlSeconds ?? 300, 'cacheTtlSeconds', 604_800) * 1000;
@@ -148,6 +155,7 @@ export function createSecrets(options: SecretsOptions = {}): Secrets {
       return source.get(name);
     },
     onChange(name, entry) {
+      metrics?.rotation('secret_value');
       const value = prepare(entry);
       for (const listener of listeners.get(name) ?? []) {
         try {
@@ -160,6 +168,11 @@ export function createSecrets(options: SecretsOptions = {}): Secrets {
     onStale(name, error) {
       warn(scrubber.redact(`serving the last good value of ${name}: ${describe(error)}`));
     },
+    ...(metrics === undefined
+      ? {}
+      : {
+          onLookup: (hit: boolean) => (hit ? metrics.secretCacheHit() : metrics.secretCacheMiss()),
+        }),
   });
 
   const slowGet = async (
@@ -201,6 +214,7 @@ export function createSecrets(options: SecretsOptions = {}): Secrets {
   const getOptional = (name: string, rule?: SecretRule<unknown>) => {
     const entry = cache.peek(name);
     if (entry?.resolved !== undefined && entry.checked?.has(rule ?? BASELINE_RULE)) {
+      metrics?.secretCacheHit();
       return entry.resolved;
     }
     return slowGet(name, rule, false);
@@ -212,6 +226,7 @@ export function createSecrets(options: SecretsOptions = {}): Secrets {
     getRequiredSecret(name, rule) {
       const entry = cache.peek(name);
       if (entry?.resolved !== undefined && entry.checked?.has(rule ?? BASELINE_RULE)) {
+        metrics?.secretCacheHit();
         return entry.resolved;
       }
       return slowGet(name, rule, true) as Promise<Secret<string>>;

@@ -6,6 +6,8 @@ import {
   type JWSHeaderParameters,
 } from 'jose';
 import { CustosError } from '../errors/index.js';
+import { countRejections } from '../metrics/count-rejections.js';
+import type { MetricsHooks } from '../metrics/hooks.js';
 import { checkSeconds } from './duration.js';
 import { TokenRejected } from './errors.js';
 import { KID_PATTERN } from './keyset.js';
@@ -36,6 +38,8 @@ export interface JwksVerifierOptions {
   readonly timeoutSeconds?: number;
   readonly cacheMaxAgeSeconds?: number;
   readonly cooldownSeconds?: number;
+  /** Counts refused tokens by reason (`@custos/core/metrics`); default none. */
+  readonly metrics?: MetricsHooks;
 }
 
 /** Verifies tokens another service issued, against its JWKS. */
@@ -102,18 +106,19 @@ export function createJwksVerifier(options: JwksVerifierOptions): JwksVerifier {
   };
 
   return {
-    async verify(token, type = 'access') {
-      const claims = await verifyToken(token, selectKey, {
-        type,
-        algorithms,
-        issuer: options.issuer,
-        audience: options.audience,
-        clockToleranceSeconds: tolerance,
-        now: new Date(),
-      });
-      await assertNotRevoked(options.revocations, claims, type);
-      return claims;
-    },
+    verify: (token, type = 'access') =>
+      countRejections(options.metrics, async () => {
+        const claims = await verifyToken(token, selectKey, {
+          type,
+          algorithms,
+          issuer: options.issuer,
+          audience: options.audience,
+          clockToleranceSeconds: tolerance,
+          now: new Date(),
+        });
+        await assertNotRevoked(options.revocations, claims, type);
+        return claims;
+      }),
   };
 }
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, SignJWT } from 'jose';
 import { CustosError } from '../errors/index.js';
+import { countRejections } from '../metrics/count-rejections.js';
+import type { MetricsHooks } from '../metrics/hooks.js';
 import { checkSeconds } from './duration.js';
 import { TokenRejected } from './errors.js';
 import { selectVerifyKey } from './key-selection.js';
@@ -30,6 +32,11 @@ export interface TokenServiceOptions {
    * revoked and `refresh` refuses to run (reuse detection needs it).
    */
   readonly revocations?: RevocationStore;
+  /**
+   * Counts refused tokens by reason, and key updates as rotations (`@custos/core/metrics`);
+   * default none.
+   */
+  readonly metrics?: MetricsHooks;
 }
 
 /** Separate keysets for access and refresh tokens. */
@@ -121,6 +128,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   });
   const tolerance = checkSeconds(options.clockToleranceSeconds ?? 5, 'clockToleranceSeconds');
   const store = options.revocations;
+  const { metrics } = options;
   let keys = toTokenKeys(options.keys);
 
   // An entry must outlive every token it concerns, including the clock tolerance.
@@ -223,14 +231,14 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     async issueTokenPair({ subject, claims = {} }) {
       return issuePair(nonEmpty(subject, 'subject'), checkClaims(claims), randomUUID());
     },
-    verifyAccessToken: (token) => verify('access', token),
-    verifyRefreshToken: verifyRefresh,
+    verifyAccessToken: (token) => countRejections(metrics, () => verify('access', token)),
+    verifyRefreshToken: (token) => countRejections(metrics, () => verifyRefresh(token)),
     async refresh(refreshToken, refreshOptions = {}) {
       const revocations = requireStore('refresh');
-      const claims = await verifyRefresh(refreshToken);
+      const claims = await countRejections(metrics, () => verifyRefresh(refreshToken));
       // The atomic test-and-set decides a race between two refreshes with one token.
       const firstUse = await revocations.add(`used:${claims.jti}`, until(claims.exp));
-      if (!firstUse) await rejectReuse(revocations, claims.fam);
+      if (!firstUse) await countRejections(metrics, () => rejectReuse(revocations, claims.fam));
       const claimsOut = refreshOptions.claims ?? customClaimsOf(claims);
       return issuePair(claims.sub, checkClaims(claimsOut), claims.fam);
     },
@@ -264,6 +272,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     },
     updateKeys(next) {
       keys = toTokenKeys(next);
+      metrics?.rotation('jwt_keys');
     },
   };
 }

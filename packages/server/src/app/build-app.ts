@@ -12,6 +12,8 @@ import { adoptListRequest } from '../http/list-method.js';
 import { registerRouteGroups } from '../http/route-spec.js';
 import { collectRouteTable } from '../http/route-table.js';
 import { ROUTER_OPTIONS } from '../http/router-options.js';
+import { integritySourceOf } from '../metrics/integrity-failures.js';
+import { registerRequestMetrics } from '../metrics/request-metrics.js';
 import { markConnectionUsed, trackConnections } from './graceful-close.js';
 import { routeGroups } from './route-groups.js';
 
@@ -91,6 +93,7 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
     noStore: 'all',
     helmet: { xFrameOptions: { action: 'deny' } },
   });
+  registerRequestMetrics(app, ctx.metrics);
   registerBoundary(app, ctx);
   // Vault answers `application/json` exactly, and clients compare the header whole
   // (@litehex/node-vault parses nothing else); Fastify adds `; charset=utf-8` (JSON is UTF-8).
@@ -103,6 +106,8 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
 
   app.setErrorHandler((error, request, reply) => {
     const { status, body, logDetail } = toHttpError(error);
+    const source = integritySourceOf(error);
+    if (source !== undefined) ctx.metrics.integrityFailed(source);
     if (logDetail !== undefined)
       request.log.warn(
         { err: logDetail },

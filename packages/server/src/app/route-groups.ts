@@ -22,6 +22,8 @@ import { kvDataPaths } from '../kv/paths/data.js';
 import { kvMetadataPaths } from '../kv/paths/metadata.js';
 import { kvSubkeysPaths } from '../kv/paths/subkeys.js';
 import { kvVersionsPaths } from '../kv/paths/versions.js';
+import { countedUsage } from '../metrics/counted-usage.js';
+import { integritySourceOf } from '../metrics/integrity-failures.js';
 import { policiesPaths } from '../policy/paths/policies.js';
 import { policyExplainPaths } from '../policy/paths/policy-explain.js';
 import { rotationPoliciesPaths } from '../rotation/paths/rotation-policies.js';
@@ -37,6 +39,7 @@ import { generateRootPaths } from '../sys/paths/generate-root.js';
 import { healthPaths } from '../sys/paths/health.js';
 import { hostInfoPaths } from '../sys/paths/host-info.js';
 import { leaderPaths } from '../sys/paths/leader.js';
+import { metricsPaths } from '../sys/paths/metrics.js';
 import { mountCatchAll } from '../sys/paths/mount-catch-all.js';
 import { mountsPaths } from '../sys/paths/mounts.js';
 import { rekeyPaths } from '../sys/paths/rekey.js';
@@ -75,8 +78,13 @@ const TRANSIT_MOUNT = 'transit';
  */
 export function routeGroups(ctx: ServerContext): RouteGroup[] {
   const { seal, tokens, policies, kv, transit, audit } = ctx;
-  const usage = ctx.transitUsage;
+  // Every key operation recorded in a usage log is counted in the metrics too.
+  const usage = countedUsage(ctx.transitUsage, ctx.metrics);
   const recorder = createUsageRecorder({ transit, usage });
+  const onItemError = (error: unknown) => {
+    const source = integritySourceOf(error);
+    if (source !== undefined) ctx.metrics.integrityFailed(source);
+  };
   const storageKind = ctx.storage.kind;
   const { mounts, kvMounts } = ctx;
   // Every request under a mount no engine's route serves (KV version 1, cubbyhole/, 404s).
@@ -103,6 +111,11 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     // sys/ operator routes: leader, host info, token counters, response wrapping.
     leaderPaths(ctx),
     hostInfoPaths(),
+    metricsPaths({
+      metrics: ctx.metrics,
+      unauthenticated: ctx.unauthenticatedMetrics,
+      clock: ctx.clock,
+    }),
     tokenCountersPaths({ barrier: ctx.barrier }),
     wrappingPaths({ wrapping: ctx.wrapping }),
     rekeyPaths({ rekey: ctx.rekey }),
@@ -138,7 +151,13 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     approle(approleCredentialsPaths({ approles: approleOf })),
     approle(approleSecretIdPaths({ approles: approleOf })),
     approle(approleRoleFieldPaths({ approles: approleOf })),
-    approle(approleLoginPaths({ approles: approleOf, tokens })),
+    approle(
+      approleLoginPaths({
+        approles: approleOf,
+        tokens,
+        onLoginFailure: () => ctx.metrics.authenticationFailed('approle_login'),
+      }),
+    ),
     // KV version 2, at every mount of it (secret/ and those enabled through sys/mounts)
     kv2(kvConfigPaths(kvOf)),
     kv2(kvDataPaths(kvOf)),
@@ -157,8 +176,8 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     backupRestorePaths({ transit }),
     exportPaths({ transit }),
     encryptPaths({ transit, recorder }),
-    decryptPaths({ transit, recorder }),
-    rewrapPaths({ transit, recorder }),
+    decryptPaths({ transit, recorder, onItemError }),
+    rewrapPaths({ transit, recorder, onItemError }),
     datakeyPaths({ transit, recorder }),
     hmacPaths({ transit, recorder }),
     signPaths({ transit, recorder }),

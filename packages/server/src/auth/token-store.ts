@@ -6,6 +6,7 @@ import { barrierView, isViewKey } from '../barrier/barrier-view.js';
 import { isServerError } from '../errors.js';
 import { cidrList } from '../http/client-address.js';
 import { createPeriodicTask } from '../lib/periodic-task.js';
+import type { CacheCounter } from '../metrics/cache-counter.js';
 import {
   BATCH_TOKEN_PREFIX,
   MAX_BATCH_TOKEN_LENGTH,
@@ -68,6 +69,8 @@ export interface TokenStoreOptions {
   readonly sweepIntervalMs?: number;
   /** Told when a sweep fails (the next one tries again). */
   readonly onSweepError?: (error: unknown) => void;
+  /** Counts the lookups of the token entry cache (metrics). */
+  readonly cacheCounter?: CacheCounter;
 }
 
 const HMAC_KEY_PATH = CORE.tokenHmacKey;
@@ -239,7 +242,11 @@ export function createTokenStore(
       return undefined;
     }
     const hit = cache.get(hash);
-    if (hit !== undefined && hit.revision === revision) return hit;
+    if (hit !== undefined && hit.revision === revision) {
+      options.cacheCounter?.hit();
+      return hit;
+    }
+    options.cacheCounter?.miss();
     const stored = await storage.read<TokenEntry>(ID + hash);
     if (stored === undefined) return undefined;
     const fresh = { entry: stored.data, revision: stored.revision };

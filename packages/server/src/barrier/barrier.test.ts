@@ -71,10 +71,20 @@ describe.each(await storageKinds())('the barrier refuses tampered storage on %s'
   const write = (key: string, value: string) =>
     s.request('POST', `secret/data/${key}`, { body: { data: { value } } });
 
+  /** `custos_integrity_failures_total{source="storage"}` of the server. */
+  async function storageIntegrityFailures(): Promise<number> {
+    const families = await s.server.context.metrics.registry.getMetricsAsJSON();
+    const family = families.find((f) => f.name === 'custos_integrity_failures_total');
+    return family?.values.find((v) => v.labels.source === 'storage')?.value ?? 0;
+  }
+
   /** A refused read: 500, a fixed message, no secret; the storage path only in the log. */
   async function expectIntegrityFault(key: string, storagePath: string) {
+    const before = await storageIntegrityFailures();
     const response = await s.request('GET', `secret/data/${key}`);
     expect(response.status).toBe(500);
+    // The tamper signal of the metrics (docs/metrics.md).
+    expect((await storageIntegrityFailures()) - before).toBe(1);
     expect(response.body).toEqual({ errors: [INTEGRITY_FAULT] });
     for (const secret of Object.values(SECRETS)) {
       expect(response.text).not.toContain(secret);

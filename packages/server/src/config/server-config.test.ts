@@ -153,6 +153,30 @@ describe('server configuration', () => {
       );
   });
 
+  it('reads the telemetry section with Vault names and refuses anything else', () => {
+    expect(parseServerConfig({ storage: 'x' }, '/').telemetry).toBeUndefined();
+    expect(
+      parseServerConfig(
+        { storage: 'x', telemetry: { unauthenticated_metrics_access: true, max_key_labels: 5 } },
+        '/',
+      ).telemetry,
+    ).toEqual({ unauthenticated_metrics_access: true, max_key_labels: 5 });
+    const refusals: [unknown, RegExp][] = [
+      [true, /^config: "telemetry" must be/],
+      [[], /^config: "telemetry" must be/],
+      [{ unauthenticated_metrics_access: 'true' }, /unauthenticated_metrics_access" must be true/],
+      [{ max_key_labels: -1 }, /max_key_labels" must be an integer/],
+      [{ max_key_labels: 1.5 }, /max_key_labels" must be an integer/],
+      [{ max_key_labels: 1e6 }, /max_key_labels" must be an integer/],
+      [
+        { unauthenticatedMetricsAccess: true },
+        /unknown field "telemetry.unauthenticatedMetricsAccess"/,
+      ],
+    ];
+    for (const [telemetry, message] of refusals)
+      expect(() => parseServerConfig({ storage: 'x', telemetry }, '/')).toThrow(message);
+  });
+
   it('reads trustedProxies as CIDR blocks and refuses anything else, without echoing it', () => {
     expect(
       parseServerConfig({ storage: 'x', trustedProxies: ['10.0.0.5/32', '::1'] }, '/')

@@ -5,7 +5,7 @@ import { SYSLOG_FACILITIES } from '../audit/syslog-sink.js';
 import { ServerError } from '../errors.js';
 import { cidrList } from '../http/client-address.js';
 import { parseSealStanza, type SealStanza } from '../seal/seal-stanza.js';
-import type { AwsOptions } from '../server.js';
+import type { AwsOptions, TelemetryOptions } from '../server.js';
 
 /** An audit sink in the configuration file. */
 export type AuditSinkConfig =
@@ -94,6 +94,11 @@ export interface ServerConfig {
   readonly seal?: SealStanza;
   /** How long a shutdown (SIGTERM) waits for the requests in flight (default 30 000 ms). */
   readonly shutdownGraceMs: number;
+  /**
+   * Metrics, with Vault's names: `unauthenticated_metrics_access` (default false) and
+   * `max_key_labels` (default 100); see docs/metrics.md.
+   */
+  readonly telemetry?: TelemetryOptions;
 }
 
 const fail = (message: string): never => {
@@ -126,6 +131,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     'trustedProxies',
     'seal',
     'shutdownGraceMs',
+    'telemetry',
   ];
   for (const key of Object.keys(c))
     if (!known.includes(key)) fail(`unknown field "${key}" (known: ${known.join(', ')})`);
@@ -183,8 +189,10 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     parsedSeal?.type === 'pkcs11' && parsedSeal.pin_file !== undefined
       ? { ...parsedSeal, pin_file: resolve(baseDir, parsedSeal.pin_file) }
       : parsedSeal;
+  const telemetry = telemetryOf(c.telemetry);
   return {
     ...(aws === undefined ? {} : { aws }),
+    ...(telemetry === undefined ? {} : { telemetry }),
     ...(seal === undefined ? {} : { seal }),
     listen: listen as string,
     storage,
@@ -353,6 +361,32 @@ function awsOf(value: unknown): AwsOptions | undefined {
     out[key] = field as string;
   }
   return out as AwsOptions;
+}
+
+/** The `telemetry` block: `unauthenticated_metrics_access` (boolean), `max_key_labels`. */
+function telemetryOf(value: unknown): TelemetryOptions | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return fail('"telemetry" must be {"unauthenticated_metrics_access"?, "max_key_labels"?}');
+  const t = value as Record<string, unknown>;
+  for (const key of Object.keys(t))
+    if (!['unauthenticated_metrics_access', 'max_key_labels'].includes(key))
+      fail(
+        `unknown field "telemetry.${key}" (known: unauthenticated_metrics_access, max_key_labels)`,
+      );
+  const open = t.unauthenticated_metrics_access;
+  if (open !== undefined && typeof open !== 'boolean')
+    fail('"telemetry.unauthenticated_metrics_access" must be true or false');
+  const max = t.max_key_labels;
+  if (
+    max !== undefined &&
+    (!Number.isInteger(max) || (max as number) < 0 || (max as number) > 10_000)
+  )
+    fail('"telemetry.max_key_labels" must be an integer from 0 to 10000');
+  return {
+    ...(open === undefined ? {} : { unauthenticated_metrics_access: open as boolean }),
+    ...(max === undefined ? {} : { max_key_labels: max as number }),
+  };
 }
 
 /** Reads and validates a configuration file. */

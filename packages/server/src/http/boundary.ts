@@ -1,7 +1,9 @@
-import { PermissionDenied } from '@custos/core/errors';
+import { isCustosError, PermissionDenied } from '@custos/core/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditRequest } from '../audit/audit-broker.js';
 import type { ServerContext } from '../context.js';
+import { groupOf } from '../metrics/request-metrics.js';
+import type { ServerMetrics } from '../metrics/server-metrics.js';
 import { wrapPayload } from '../wrapping/wrap-response.js';
 import { wrapTtlOf } from '../wrapping/wrap-ttl.js';
 import { apiPathOf } from './api-path.js';
@@ -52,7 +54,10 @@ export type BoundaryDeps = Pick<
   ServerContext,
   'seal' | 'tokens' | 'policies' | 'audit' | 'wrapping' | 'mounts'
 > &
-  Partial<Pick<ServerContext, 'trustedProxies'>>;
+  Partial<Pick<ServerContext, 'trustedProxies'>> & {
+    /** Where refusals are counted (authentication failures, permission denials). */
+    readonly metrics?: Pick<ServerMetrics, 'authenticationFailed' | 'permissionDenied'>;
+  };
 
 /**
  * The client address of an admitted request (the boundary sets it: the peer, or what a trusted
@@ -100,10 +105,12 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
     const token = tokenOf(request);
     request.custos.token = token;
     let denied: unknown;
+    let authenticated = false;
     try {
       // A token bound to CIDR blocks is refused from outside them, before a use is spent.
       const entry = await ctx.tokens.authenticate(token, request.custos.clientAddress);
       request.custos.entry = entry;
+      authenticated = true;
       // Only now may storage be asked whether the target exists: an anonymous caller makes the
       // server read (and cache) nothing.
       request.custos.operation = await resolveWriteOperation(request, access, operation);
@@ -120,6 +127,10 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
       if (!decision.allowed) throw new PermissionDenied();
     } catch (err) {
       denied = err;
+      if (isCustosError(err, 'ERR_PERMISSION_DENIED')) {
+        if (authenticated) ctx.metrics?.permissionDenied(groupOf(request));
+        else ctx.metrics?.authenticationFailed(token === undefined ? 'missing_token' : 'bad_token');
+      }
     }
     if (access.audit !== false) await logRequest(request, ctx);
     if (denied !== undefined) throw denied;
@@ -192,8 +203,10 @@ async function admitSigned(
     malformed = err;
   }
   let denied: unknown;
+  let authenticated = false;
   try {
     const caller = await signed.authenticate(request);
+    authenticated = true;
     request.custos.token = caller.credential;
     request.custos.identity = caller.identity;
     if (malformed !== undefined) throw malformed;
@@ -210,6 +223,8 @@ async function admitSigned(
     }
   } catch (err) {
     denied = err;
+    if (!authenticated) ctx.metrics?.authenticationFailed('bad_signature');
+    else if (err instanceof PermissionDenied) ctx.metrics?.permissionDenied(groupOf(request));
   }
   if (access.audit !== false) await logRequest(request, ctx);
   if (denied !== undefined) throw denied;

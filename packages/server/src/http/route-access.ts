@@ -131,6 +131,8 @@ export interface RequestState {
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: RouteAccess;
+    /** The name of the route group the route belongs to (metrics label requests by it). */
+    group?: string;
   }
   interface FastifyRequest {
     custos: RequestState;

@@ -133,8 +133,8 @@ export interface RouteGroup {
 }
 
 /**
- * Registers each group as its own encapsulated plugin, every route with its `access` as route
- * config (where the boundary finds it).
+ * Registers each group as its own encapsulated plugin, every route with its `access` and its
+ * group's name as route config (where the boundary and the request metrics find them).
  *
  * @example
  * ```ts
@@ -151,7 +151,10 @@ export function registerRouteGroups(app: FastifyInstance, groups: readonly Route
           scope.route({
             method,
             url,
-            ...(spec.access === undefined ? {} : { config: { access: spec.access } }),
+            config: {
+              group: group.name,
+              ...(spec.access === undefined ? {} : { access: spec.access }),
+            },
             handler: spec.handler,
           });
         }

@@ -1,6 +1,7 @@
 import { CustosError } from '@custos/core/errors';
 import type { Barrier } from '../barrier/barrier.js';
 import { barrierView, isViewKey } from '../barrier/barrier-view.js';
+import type { CacheCounter } from '../metrics/cache-counter.js';
 import { POLICIES } from '../storage/layout.js';
 import { Acl } from './acl.js';
 import { type Policy, policyFromDocument, validatePolicyName } from './policy-parse.js';
@@ -58,6 +59,8 @@ export interface PolicyStoreOptions {
    */
   readonly cacheLimit?: number;
   readonly now?: () => number;
+  /** Counts the lookups of the policy cache (metrics). */
+  readonly cacheCounter?: CacheCounter;
 }
 
 /** Policies in storage, with the built-in `root` and `default`. */
@@ -100,7 +103,11 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
 
   const get = async (name: string): Promise<Policy | undefined> => {
     const hit = cache.get(name);
-    if (hit !== undefined && now() - hit.at < ttl) return hit.policy;
+    if (hit !== undefined && now() - hit.at < ttl) {
+      options.cacheCounter?.hit();
+      return hit.policy;
+    }
+    options.cacheCounter?.miss();
     const started = generation;
     // A name no storage key can hold (a token may carry any policy name) names no policy.
     const entry = isViewKey(name) ? await storage.read<StoredPolicy>(name) : undefined;

@@ -68,6 +68,7 @@ export type ItemResult = Record<string, unknown> | { error: string };
 export async function runItems(
   items: readonly Record<string, unknown>[],
   work: (item: Record<string, unknown>) => Promise<Record<string, unknown>>,
+  onItemError?: (error: unknown) => void,
 ): Promise<ItemResult[]> {
   const results: ItemResult[] = [];
   for (const [i, item] of items.entries()) {
@@ -77,6 +78,7 @@ export async function runItems(
     } catch (err) {
       if (!isServerError(err) || err.code === 'ERR_SEALED' || err.code === 'ERR_AUDIT_UNAVAILABLE')
         throw err;
+      onItemError?.(err);
       results.push({ error: err.message });
     }
   }

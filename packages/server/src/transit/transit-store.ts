@@ -29,6 +29,7 @@ import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/ba
 import { barrierView } from '../barrier/barrier-view.js';
 import { isServerError } from '../errors.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
+import type { CacheCounter } from '../metrics/cache-counter.js';
 import { TRANSIT } from '../storage/layout.js';
 import { createTransitImports, type TransitImports } from './transit-imports.js';
 
@@ -96,6 +97,8 @@ export interface TransitStoreOptions {
    * (default {@link MIN_ROTATE_AFTER_ENCRYPTIONS}; smaller in tests of rotation by count).
    */
   readonly minRotateAfterEncryptions?: number;
+  /** Counts the lookups of the key cache (metrics). */
+  readonly cacheCounter?: CacheCounter;
 }
 
 /**
@@ -210,7 +213,11 @@ export function createTransitStore(
       return undefined;
     }
     const cached = cache.get(name);
-    if (cached !== undefined && cached.revision === revision) return cached;
+    if (cached !== undefined && cached.revision === revision) {
+      options.cacheCounter?.hit();
+      return cached;
+    }
+    options.cacheCounter?.miss();
     const stored = await storage.read<TransitKeyPolicy>(POLICY + name);
     if (stored === undefined) return undefined;
     // Version material never changes; keep what is cached except versions trimmed since.

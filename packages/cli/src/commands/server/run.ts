@@ -63,6 +63,7 @@ export async function run(options: Options): Promise<number> {
       trustedProxies: config.trustedProxies,
       shutdownGraceMs: config.shutdownGraceMs,
       ...(config.seal === undefined ? {} : { seal: config.seal }),
+      ...(config.telemetry === undefined ? {} : { telemetry: config.telemetry }),
       ...(tls ? { tls } : {}),
     });
     for (const line of productionWarnings({
@@ -75,7 +76,10 @@ export async function run(options: Options): Promise<number> {
     if (tlsSettings !== undefined) {
       // SIGHUP re-reads the certificate and key (open connections keep theirs).
       const reloader = reloadTlsOnSighup(running.app.server as unknown as TlsServer, tlsSettings, {
-        onReload: () => print('TLS certificate reloaded'),
+        onReload: (next) => {
+          running.context.metrics.setCertificate(next.cert);
+          print('TLS certificate reloaded');
+        },
         onError: (err) => warn(`TLS certificate not reloaded: ${(err as Error).message}`),
       });
       stopReload = () => reloader.stop();

@@ -1,3 +1,4 @@
+import { isCustosError } from '@custos/core/errors';
 import { bodyOf } from '../../http/body-parser.js';
 import { clientAddressOf } from '../../http/boundary.js';
 import { ok } from '../../http/envelope.js';
@@ -19,9 +20,12 @@ import type { TokenStore } from '../token-store.js';
 export function approleLoginPaths({
   approles,
   tokens,
+  onLoginFailure,
 }: {
   readonly approles: ApprolesOf;
   readonly tokens: TokenStore;
+  /** Told of every login the credentials (or the client address) refused (metrics). */
+  readonly onLoginFailure?: () => void;
 }): RouteGroup {
   return {
     name: 'auth/approle/login',
@@ -34,11 +38,12 @@ export function approleLoginPaths({
           const body = bodyOf(request);
           // Kept by hand: the store judges the credentials, so a malformed one is answered as a
           // wrong one.
-          const { name, role, tokenBoundCidrs } = await approles(request).login(
-            body.role_id,
-            body.secret_id,
-            clientAddressOf(request),
-          );
+          const { name, role, tokenBoundCidrs } = await approles(request)
+            .login(body.role_id, body.secret_id, clientAddressOf(request))
+            .catch((err: unknown) => {
+              if (isCustosError(err, 'ERR_INVALID_REQUEST')) onLoginFailure?.();
+              throw err;
+            });
           const { token, entry } = await tokens.create({
             policies: [...new Set([...role.token_policies.filter((p) => p !== 'root'), 'default'])],
             ...(role.token_ttl > 0 ? { ttlSeconds: role.token_ttl } : {}),

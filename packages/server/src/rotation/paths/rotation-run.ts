@@ -4,7 +4,8 @@ import { field } from '../../http/field-schema.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { MountTable } from '../../sys/mount-table.js';
 import { type RotationEngine, secretName } from '../rotation-engine.js';
-import { dueTime, statusOf } from '../rotation-status.js';
+import { dueTime } from '../rotation-status.js';
+import { lastSucceeded, rotationStatuses } from '../rotation-statuses.js';
 import type { RotationRun, RotationStore } from '../rotation-store.js';
 import { secretOfPath } from '../rotation-target.js';
 import type { RewrapProgressStore } from '../rotators/rewrap-job.js';
@@ -41,10 +42,6 @@ function runResponse(run: RotationRun): Record<string, unknown> {
     retired: run.retired === true,
   };
 }
-
-/** The last successful run in a history (oldest first). */
-const lastSucceeded = (history: readonly RotationRun[]) =>
-  [...history].reverse().find((r) => r.state === 'succeeded');
 
 /**
  * `sys/rotate-secret/*` (rotate one secret now, or plan it), `sys/rotation-history/*` (its
@@ -123,15 +120,7 @@ export function rotationRunPaths(deps: RotationRunDeps): RouteGroup {
         method: 'GET',
         path: '/v1/sys/rotation-status',
         handler: async (request, reply) => {
-          const now = deps.clock();
-          const secrets = [];
-          for (const secret of await deps.store.listPolicies()) {
-            const policy = await deps.store.readPolicy(secret);
-            if (policy === undefined) continue;
-            const history = await deps.store.history(secret);
-            const run = await deps.store.readRun(secret);
-            secrets.push(statusOf(secret, policy, lastSucceeded(history), run, now));
-          }
+          const secrets = await rotationStatuses(deps.store, deps.clock());
           return ok(request, reply, { secrets });
         },
       }),

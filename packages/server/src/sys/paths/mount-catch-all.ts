@@ -11,6 +11,9 @@ import type { Kv1Engine } from '../../kv/kv1-engine.js';
 import { lowerCaseMountPath } from '../mount-path.js';
 import { engineOf, type MountEntry } from '../mount-table.js';
 
+/** The name of the group that serves what no engine's route of a mount serves. */
+export const MOUNT_CATCH_ALL_GROUP = 'mount catch-all';
+
 /** What the catch-all route uses: KV version 1 mounts and each token's cubbyhole. */
 export interface MountCatchAllDeps {
   readonly kvMounts: Pick<KvMounts, 'v1'>;
@@ -186,6 +189,6 @@ export function mountCatchAll(deps: MountCatchAllDeps): {
   return {
     route: declared,
     authRoute: authDeclared,
-    group: { name: 'mount catch-all', routes: [declared, authDeclared] },
+    group: { name: MOUNT_CATCH_ALL_GROUP, routes: [declared, authDeclared] },
   };
 }

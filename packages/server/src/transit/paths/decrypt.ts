@@ -18,7 +18,8 @@ import { refusePaddingScheme } from './padding-scheme.js';
 export function decryptPaths({
   transit,
   recorder,
-}: Pick<TransitPathDeps, 'transit' | 'recorder'>): RouteGroup {
+  onItemError,
+}: Pick<TransitPathDeps, 'transit' | 'recorder' | 'onItemError'>): RouteGroup {
   const { keyOperation, logUsage } = recorder;
   return {
     name: 'transit/decrypt',
@@ -39,16 +40,20 @@ export function decryptPaths({
               name,
               items.flatMap((i) => versionIn(i.ciphertext)),
             );
-            const results = await runItems(items, async (item) => {
-              const binding = bindingOf(item, body);
-              if (item.ciphertext === undefined || item.ciphertext === '')
-                throw new CustosError('ERR_INVALID_REQUEST', 'missing ciphertext to decrypt');
-              const { plaintext, keyVersion } = decryptWithKey(view, {
-                ciphertext: item.ciphertext,
-                ...binding,
-              });
-              return { plaintext: plaintext.toString('base64'), key_version: keyVersion };
-            });
+            const results = await runItems(
+              items,
+              async (item) => {
+                const binding = bindingOf(item, body);
+                if (item.ciphertext === undefined || item.ciphertext === '')
+                  throw new CustosError('ERR_INVALID_REQUEST', 'missing ciphertext to decrypt');
+                const { plaintext, keyVersion } = decryptWithKey(view, {
+                  ciphertext: item.ciphertext,
+                  ...binding,
+                });
+                return { plaintext: plaintext.toString('base64'), key_version: keyVersion };
+              },
+              onItemError,
+            );
             logUsage(request, name, 'decrypt', results);
             const plain = results.map((r) => ('error' in r ? r : { plaintext: r.plaintext }));
             return sendResults(request, reply, input, plain);

@@ -10,4 +10,6 @@ export interface TransitPathDeps {
   readonly transit: TransitStore;
   readonly usage: UsageLog;
   readonly recorder: UsageRecorder;
+  /** Told of every item whose error may be a tamper signal (a ciphertext that did not open). */
+  readonly onItemError?: (error: unknown) => void;
 }

@@ -20,7 +20,8 @@ import { refusePaddingScheme } from './padding-scheme.js';
 export function rewrapPaths({
   transit,
   recorder,
-}: Pick<TransitPathDeps, 'transit' | 'recorder'>): RouteGroup {
+  onItemError,
+}: Pick<TransitPathDeps, 'transit' | 'recorder' | 'onItemError'>): RouteGroup {
   const { keyOperation, logUsage } = recorder;
   return {
     name: 'transit/rewrap',
@@ -43,28 +44,32 @@ export function rewrapPaths({
               ...items.flatMap((i) => versionIn(i.ciphertext)),
               ...versionsRequested(items, body),
             ]);
-            const results = await runItems(items, async (item) => {
-              const binding = bindingOf(item, body);
-              const keyVersion = optionalInt(item.key_version, 'key_version') ?? requested;
-              const { plaintext } = decryptWithKey(session.view, {
-                ciphertext: item.ciphertext,
-                ...binding,
-              });
-              // Rewrap never hands the plaintext out; it lives here only between the two operations.
-              try {
-                const { ciphertext, keyVersion: used } = encryptWithKey(
-                  await session.take(keyVersion),
-                  {
-                    plaintext,
-                    ...binding,
-                    ...(keyVersion ? { keyVersion } : {}),
-                  },
-                );
-                return { ciphertext, key_version: used };
-              } finally {
-                plaintext.fill(0);
-              }
-            });
+            const results = await runItems(
+              items,
+              async (item) => {
+                const binding = bindingOf(item, body);
+                const keyVersion = optionalInt(item.key_version, 'key_version') ?? requested;
+                const { plaintext } = decryptWithKey(session.view, {
+                  ciphertext: item.ciphertext,
+                  ...binding,
+                });
+                // Rewrap never hands the plaintext out; it lives here only between the two operations.
+                try {
+                  const { ciphertext, keyVersion: used } = encryptWithKey(
+                    await session.take(keyVersion),
+                    {
+                      plaintext,
+                      ...binding,
+                      ...(keyVersion ? { keyVersion } : {}),
+                    },
+                  );
+                  return { ciphertext, key_version: used };
+                } finally {
+                  plaintext.fill(0);
+                }
+              },
+              onItemError,
+            );
             logUsage(request, name, 'rewrap', results);
             return sendResults(request, reply, input, results);
           },

@@ -1,0 +1,39 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { MOUNT_CATCH_ALL_GROUP } from '../sys/paths/mount-catch-all.js';
+import type { ServerMetrics } from './server-metrics.js';
+
+/** The route group label of a request no route matched (404s, malformed targets). */
+export const UNMATCHED_GROUP = 'unmatched';
+
+/**
+ * The route group that served a request, its metrics label: the matched route's group, or the
+ * mount catch-all's when the matched route's engine does not serve the mount (KV version 1,
+ * cubbyhole/, 404s), or {@link UNMATCHED_GROUP}.
+ *
+ * @example
+ * ```ts
+ * metrics.permissionDenied(groupOf(request));
+ * ```
+ */
+export function groupOf(request: FastifyRequest): string {
+  if (request.custos?.fallback === true) return MOUNT_CATCH_ALL_GROUP;
+  return request.routeOptions.config?.group ?? UNMATCHED_GROUP;
+}
+
+/**
+ * Counts every answered request by its route group's name (never its path: a path carries
+ * names callers choose, a secret's path among them), method and status, and its latency.
+ *
+ * @example
+ * ```ts
+ * registerRequestMetrics(app, metrics);
+ * ```
+ */
+export function registerRequestMetrics(
+  app: FastifyInstance,
+  metrics: Pick<ServerMetrics, 'request'>,
+): void {
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.request(groupOf(request), request.method, reply.statusCode, reply.elapsedTime / 1000);
+  });
+}
