@@ -190,6 +190,7 @@ describe('the AWS KMS field provider against the custos KMS API (real HTTP, SDK 
     for (const pinned of [
       provider({ accountId: account }),
       provider({ keyId: keyArn }), // a key ARN pins its account
+      provider({ keyId: `arn:aws:kms:${region}:${account}:alias/fields` }), // so does an alias ARN
     ]) {
       sent = [];
       for (const value of [elsewhere, otherRegion]) {

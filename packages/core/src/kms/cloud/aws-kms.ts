@@ -33,8 +33,8 @@ export interface AwsKmsOptions {
   /**
    * The account the keys must belong to (twelve digits). When set, a configured ARN, a key that
    * answered a GenerateDataKey, and the key a stored wrapped key names must all be of this
-   * account: a value pointing at someone else's key is refused before any call. A key ARN as
-   * `keyId` sets it implicitly.
+   * account: a value pointing at someone else's key is refused before any call. A key or alias
+   * ARN as `keyId` sets it implicitly.
    */
   readonly accountId?: string;
   /** Another endpoint speaking the KMS API (a custos server, a VPC endpoint); default AWS's. */
@@ -150,7 +150,14 @@ export function createAwsKms(options: AwsKmsOptions): AwsKms {
     throw new CustosError('ERR_INVALID_ARGUMENT', `keyId ${mismatch}`);
   }
   const configuredArn = reference.kind === 'key-arn' ? reference.arn : undefined;
-  const accountId = options.accountId ?? configuredArn?.accountId;
+  // An ARN names its account: a key or alias ARN as keyId pins it as accountId would.
+  const accountId =
+    options.accountId ??
+    (reference.kind === 'key-arn'
+      ? reference.arn.accountId
+      : reference.kind === 'alias-arn'
+        ? reference.accountId
+        : undefined);
 
   let connection: Promise<{ sdk: KmsModule; client: AwsKmsClient }> | undefined;
   const connect = () => {
