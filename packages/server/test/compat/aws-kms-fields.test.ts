@@ -309,5 +309,25 @@ describe('the AWS KMS field provider against the custos KMS API (real HTTP, SDK 
     expect(
       (await s.request('GET', 'transit/keys/fields-untouched')).body.data.auto_rotate_period,
     ).toBe(0);
+    // A token that may use the key but not configure it: the open fails, and nothing changed.
+    await s.policy('fields-use-only', {
+      'transit/encrypt/fields-untouched': ['update'],
+      'transit/decrypt/fields-untouched': ['update'],
+      'transit/keys/fields-untouched': ['read'],
+    });
+    const user = await s.token({ policies: ['fields-use-only'] });
+    await expect(
+      openKmsFromEnvironment({
+        KMS_PROVIDER: 'custos',
+        KMS_KEY_NAME: 'fields-untouched',
+        CUSTOS_ADDR: s.url,
+        CUSTOS_TOKEN: user,
+        KEY_ROTATION_ENABLED: 'true',
+        KEY_ROTATION_INTERVAL_DAYS: '30',
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_KMS_REMOTE', message: /permission denied/ });
+    expect(
+      (await s.request('GET', 'transit/keys/fields-untouched')).body.data.auto_rotate_period,
+    ).toBe(0);
   });
 });
