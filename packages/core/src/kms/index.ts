@@ -17,6 +17,13 @@
  * @module
  */
 export {
+  type AwsKms,
+  type AwsKmsClient,
+  type AwsKmsOptions,
+  awsEncryptionContext,
+  createAwsKms,
+} from './cloud/aws-kms.js';
+export {
   type AzureKeyVaultKms,
   type AzureKeyVaultKmsOptions,
   type AzureTokenCredential,
@@ -43,7 +50,11 @@ export {
   TRANSIT_KEY_TYPES,
   type TransitKeyType,
 } from './key-types.js';
-export { type EnvironmentKms, openKmsFromEnvironment } from './kms-from-environment.js';
+export {
+  type EnvironmentKms,
+  type OpenKmsFromEnvironmentOptions,
+  openKmsFromEnvironment,
+} from './kms-from-environment.js';
 export {
   type KeyRotationSettings,
   KMS_PROVIDERS,

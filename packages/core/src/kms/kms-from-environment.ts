@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { CustosError } from '../errors/index.js';
 import type { FieldKms } from '../fields/field-kms.js';
+import { createAwsKms } from './cloud/aws-kms.js';
 import { azureCredentialFor } from './cloud/azure-credential.js';
 import { openAzureKeyVaultKms } from './cloud/azure-key-vault-kms.js';
 import { openGcpKms } from './cloud/gcp-kms.js';
@@ -18,6 +19,17 @@ export interface EnvironmentKms {
   close(): Promise<void>;
 }
 
+/** Options of {@link openKmsFromEnvironment}. */
+export interface OpenKmsFromEnvironmentOptions {
+  /**
+   * Register `KEY_ROTATION_*` with the provider when `KEY_ROTATION_ENABLED=true` (default
+   * true): one call at open. Tools that only read (`custos encryption status`) pass false.
+   */
+  readonly registerRotation?: boolean;
+}
+
+const DAY_SECONDS = 86_400;
+
 /**
  * Opens the field-encryption KMS that `KMS_PROVIDER` selects, with the provider's settings from
  * the environment ({@link readKmsSettings}: one `ERR_KMS_CONFIG` naming every missing or
@@ -26,8 +38,14 @@ export interface EnvironmentKms {
  * token; `azure` a Key Vault key (`AZURE_KEY_VAULT_URL`, `AZURE_KEY_NAME`, a service principal
  * from `AZURE_TENANT_ID` / `AZURE_CLIENT_ID` / `AZURE_CLIENT_SECRET` or else
  * `DefaultAzureCredential`); `gcp` a Cloud KMS key (`GCP_KMS_KEY_NAME`, credentials from
- * `GOOGLE_APPLICATION_CREDENTIALS` or Application Default Credentials). Nothing is contacted
- * before first use. `aws` is validated but not available yet: `ERR_KMS_CONFIG` says so.
+ * `GOOGLE_APPLICATION_CREDENTIALS` or Application Default Credentials); `aws` a KMS key
+ * (`AWS_REGION`, `AWS_KMS_KEY_ID`, optionally `AWS_KMS_ACCOUNT_ID`, `AWS_ENDPOINT_URL_KMS` /
+ * `AWS_ENDPOINT_URL`, credentials from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` /
+ * `AWS_SESSION_TOKEN` or else the SDK's default chain).
+ *
+ * Nothing is contacted before first use, except with `KEY_ROTATION_ENABLED=true`: the rotation
+ * policy is then registered at open — AWS `EnableKeyRotation` every `KEY_ROTATION_INTERVAL_DAYS`,
+ * or the transit key's `auto_rotate_period` — and read back, and a failure fails the open.
  *
  * @example
  * ```ts
@@ -37,17 +55,50 @@ export interface EnvironmentKms {
  */
 export async function openKmsFromEnvironment(
   env: NodeJS.ProcessEnv = process.env,
+  options: OpenKmsFromEnvironmentOptions = {},
 ): Promise<EnvironmentKms> {
   const settings = readKmsSettings(env);
+  const days = settings.rotation.enabled ? settings.rotation.intervalDays : undefined;
+  const rotate = options.registerRotation !== false && days !== undefined;
   const none = async () => {};
   switch (settings.provider) {
     case 'custos':
-    case 'vault':
-      return {
-        kms: transitDataKeys(createTransitClient({ env }), settings.keyName),
-        settings,
-        close: none,
-      };
+    case 'vault': {
+      const transit = createTransitClient({ env });
+      if (rotate) await transit.setAutoRotatePeriod(settings.keyName, days * DAY_SECONDS);
+      return { kms: transitDataKeys(transit, settings.keyName), settings, close: none };
+    }
+    case 'aws': {
+      const { credentials } = settings;
+      const kms = createAwsKms({
+        keyId: settings.keyId,
+        region: settings.region,
+        ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
+        ...(settings.accountId === undefined ? {} : { accountId: settings.accountId }),
+        ...(credentials === undefined
+          ? {}
+          : {
+              clientConfig: {
+                credentials: {
+                  accessKeyId: credentials.accessKeyId,
+                  secretAccessKey: credentials.secretAccessKey.reveal(),
+                  ...(credentials.sessionToken === undefined
+                    ? {}
+                    : { sessionToken: credentials.sessionToken.reveal() }),
+                },
+              },
+            }),
+      });
+      if (rotate) {
+        try {
+          await kms.enableKeyRotation(days);
+        } catch (err) {
+          await kms.close();
+          throw err;
+        }
+      }
+      return { kms, settings, close: () => kms.close() };
+    }
     case 'local': {
       // LocalKms.open starts an empty file where none exists: a setting must name a real one.
       if (!existsSync(settings.file)) {
@@ -94,10 +145,5 @@ export async function openKmsFromEnvironment(
       });
       return { kms, settings, close: () => kms.close() };
     }
-    default:
-      throw new CustosError(
-        'ERR_KMS_CONFIG',
-        `KMS_PROVIDER=${settings.provider}: the settings are valid, but this provider is not available in this version of custos (use custos, vault, azure, gcp, pkcs11 or local)`,
-      );
   }
 }

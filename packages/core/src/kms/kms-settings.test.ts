@@ -143,13 +143,118 @@ describe('KMS_PROVIDER and its settings from the environment', () => {
     }
   });
 
-  it('says plainly that the aws, azure and gcp providers are not available yet', async () => {
-    await expect(
-      openKmsFromEnvironment({
-        KMS_PROVIDER: 'aws',
-        AWS_REGION: 'eu-west-1',
-        AWS_KMS_KEY_ID: 'alias/fields',
+  const aws = { KMS_PROVIDER: 'aws', AWS_REGION: 'eu-west-1', AWS_KMS_KEY_ID: 'alias/fields' };
+  const arn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+  it('reads the aws settings: endpoint (the KMS one first), account and an access key as Secrets', () => {
+    const secret = `canary-${randomBytes(12).toString('hex')}`;
+    const settings = readKmsSettings({
+      ...aws,
+      AWS_KMS_KEY_ID: arn,
+      AWS_KMS_ACCOUNT_ID: '111122223333',
+      AWS_ENDPOINT_URL: 'https://kms.general.example',
+      AWS_ENDPOINT_URL_KMS: 'https://kms.example',
+      AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: secret,
+    });
+    expect(settings).toMatchObject({
+      provider: 'aws',
+      region: 'eu-west-1',
+      keyId: arn,
+      endpoint: 'https://kms.example',
+      accountId: '111122223333',
+      credentials: { accessKeyId: 'AKIAEXAMPLE' },
+    });
+    if (settings.provider !== 'aws') throw new Error('unreachable');
+    expect(settings.credentials?.secretAccessKey.reveal()).toBe(secret);
+    expect(JSON.stringify(settings)).not.toContain(secret);
+    expect(readKmsSettings({ ...aws, AWS_ENDPOINT_URL: 'http://127.0.0.1:8200' })).toMatchObject({
+      endpoint: 'http://127.0.0.1:8200',
+    });
+    expect(readKmsSettings(aws)).not.toHaveProperty('credentials');
+  });
+
+  it('refuses aws settings that do not fit: key forms, ARNs of another region or account, endpoints, half an access key', () => {
+    const canary = `canary-${randomBytes(12).toString('hex')}`;
+    for (const keyId of [
+      'arn:aws:s3:::bucket',
+      'alias/',
+      'alias//x',
+      'key id with spaces',
+      'a/b',
+    ]) {
+      expect(configError({ ...aws, AWS_KMS_KEY_ID: keyId })).toContain('AWS_KMS_KEY_ID: must be');
+    }
+    expect(
+      configError({ ...aws, AWS_KMS_KEY_ID: arn.replace('eu-west-1', 'us-east-1') }),
+    ).toContain('AWS_KMS_KEY_ID: is an ARN of region us-east-1, not eu-west-1');
+    expect(
+      configError({ ...aws, AWS_KMS_KEY_ID: arn, AWS_KMS_ACCOUNT_ID: '444455556666' }),
+    ).toContain('AWS_KMS_KEY_ID: is an ARN of account 111122223333, not 444455556666');
+    expect(
+      configError({
+        ...aws,
+        AWS_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:alias/fields',
+        AWS_KMS_ACCOUNT_ID: '444455556666',
       }),
-    ).rejects.toMatchObject({ code: 'ERR_KMS_CONFIG', message: /not available/ });
+    ).toContain('AWS_KMS_KEY_ID: is an ARN of account');
+    expect(configError({ ...aws, AWS_KMS_ACCOUNT_ID: '1234' })).toContain('AWS_KMS_ACCOUNT_ID');
+    expect(configError({ ...aws, AWS_REGION: 'Europe' })).toContain('AWS_REGION: must be');
+    for (const endpoint of ['http://kms.example', 'http://10.0.0.1', 'ftp://127.0.0.1']) {
+      expect(configError({ ...aws, AWS_ENDPOINT_URL: endpoint })).toContain(
+        'AWS_ENDPOINT_URL: must be an https:// URL (http:// only on loopback)',
+      );
+    }
+    const half = configError({ ...aws, AWS_SECRET_ACCESS_KEY: canary });
+    expect(half).toContain('AWS_ACCESS_KEY_ID: required with AWS_SECRET_ACCESS_KEY');
+    expect(half).not.toContain(canary);
+    expect(configError({ ...aws, AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE' })).toContain(
+      'AWS_SECRET_ACCESS_KEY: required with AWS_ACCESS_KEY_ID',
+    );
+    expect(configError({ ...aws, AWS_SESSION_TOKEN: canary })).not.toContain(canary);
+  });
+
+  it('takes KEY_ROTATION_* where custos registers rotation, and refuses it with ERR_KMS_CONFIG elsewhere', () => {
+    const on = (days: string) => ({
+      KEY_ROTATION_ENABLED: 'true',
+      KEY_ROTATION_INTERVAL_DAYS: days,
+    });
+    expect(readKmsSettings({ ...aws, ...on('90') }).rotation).toEqual({
+      enabled: true,
+      intervalDays: 90,
+    });
+    expect(readKmsSettings({ ...aws, ...on('2560') }).rotation.intervalDays).toBe(2560);
+    for (const days of ['89', '2561', '1']) {
+      expect(configError({ ...aws, ...on(days) })).toContain(
+        'KEY_ROTATION_INTERVAL_DAYS: AWS KMS rotates keys every 90 to 2560 days',
+      );
+    }
+    expect(
+      readKmsSettings({ KMS_PROVIDER: 'vault', KMS_KEY_NAME: 'f', ...on('1') }).rotation,
+    ).toEqual({ enabled: true, intervalDays: 1 });
+    const local = { KMS_PROVIDER: 'local', LOCAL_KMS_FILE: '/tmp/k.json', KMS_KEY_NAME: 'f' };
+    expect(configError({ ...local, ...on('30') })).toContain(
+      'KEY_ROTATION_ENABLED: a LocalKms file cannot rotate its key by itself',
+    );
+    const pkcs11 = {
+      KMS_PROVIDER: 'pkcs11',
+      PKCS11_LIBRARY: '/usr/lib/softhsm/libsofthsm2.so',
+      PKCS11_PIN: '1234',
+      PKCS11_KEY_LABEL: 'fields',
+    };
+    expect(configError({ ...pkcs11, ...on('30') })).toContain(
+      'KEY_ROTATION_ENABLED: a PKCS#11 token cannot rotate its key by itself',
+    );
+    const gcp = {
+      KMS_PROVIDER: 'gcp',
+      GCP_KMS_KEY_NAME: 'projects/p/locations/global/keyRings/r/cryptoKeys/k',
+    };
+    expect(configError({ ...gcp, ...on('30') })).toContain(
+      'custos does not register rotation with Google Cloud KMS',
+    );
+    // Off, or not set: every provider opens as before.
+    expect(readKmsSettings({ ...pkcs11, KEY_ROTATION_ENABLED: 'false' }).rotation).toEqual({
+      enabled: false,
+    });
   });
 });

@@ -3,6 +3,12 @@ import type { Secret } from '../redaction/secret.js';
 import { formatProblem } from '../secrets/problems.js';
 import { defineSecrets, secret } from '../secrets/schema.js';
 import { validateRules } from '../secrets/validate.js';
+import {
+  AWS_ACCOUNT_ID,
+  AWS_REGION,
+  keyReferenceMismatch,
+  parseKeyReference,
+} from './cloud/aws-key-arn.js';
 
 /**
  * The values `KMS_PROVIDER` takes. `custos` and `vault` are the same transit client.
@@ -30,8 +36,18 @@ export type KmsSettings = { readonly rotation: KeyRotationSettings } & (
   | {
       readonly provider: 'aws';
       readonly region: string;
+      /** A key id, key ARN, alias name or alias ARN. */
       readonly keyId: string;
+      /** `AWS_ENDPOINT_URL_KMS`, else `AWS_ENDPOINT_URL`: another endpoint speaking KMS. */
       readonly endpoint?: string;
+      /** `AWS_KMS_ACCOUNT_ID`: keys of any other account are refused. */
+      readonly accountId?: string;
+      /** `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, when set. */
+      readonly credentials?: {
+        readonly accessKeyId: string;
+        readonly secretAccessKey: Secret<string>;
+        readonly sessionToken?: Secret<string>;
+      };
     }
   | {
       readonly provider: 'azure';
@@ -79,6 +95,11 @@ export const kmsSettingsSchema = defineSecrets({
   AWS_REGION: secret(when('aws')),
   AWS_KMS_KEY_ID: secret(when('aws')),
   AWS_ENDPOINT_URL_KMS: secret({ ...plain, optional: true }),
+  AWS_ENDPOINT_URL: secret({ ...plain, optional: true }),
+  AWS_KMS_ACCOUNT_ID: secret({ ...plain, optional: true }),
+  AWS_ACCESS_KEY_ID: secret({ ...plain, optional: true }),
+  AWS_SECRET_ACCESS_KEY: secret({ optional: true, minBytes: 16, minEntropyBits: 0 }),
+  AWS_SESSION_TOKEN: secret({ optional: true, minBytes: 16, minEntropyBits: 0 }),
   AZURE_KEY_VAULT_URL: secret(when('azure')),
   AZURE_KEY_NAME: secret(when('azure')),
   AZURE_KEY_VERSION: secret({ ...plain, optional: true }),
@@ -111,8 +132,9 @@ const GCP_KEY_NAME =
  * value). Nothing is contacted.
  *
  * `KEY_ROTATION_ENABLED` / `KEY_ROTATION_INTERVAL_DAYS` are read and checked here and returned
- * as `rotation`; custos has no rotation engine yet, so nothing rotates the key on that schedule
- * (rotate it with the provider's own schedule, see `docs/field-encryption.md`).
+ * as `rotation`: {@link openKmsFromEnvironment} registers them with the provider (AWS KMS
+ * 90–2560 days, a transit key's `auto_rotate_period`); providers that cannot rotate their key
+ * themselves, or whose rotation custos does not register, refuse them here.
  *
  * @example
  * ```ts
@@ -130,7 +152,7 @@ export function readKmsSettings(env: NodeJS.ProcessEnv = process.env): KmsSettin
   const text = (name: string) => lookup(name) as string;
   const provider = lookup('KMS_PROVIDER') as KmsProviderName | undefined;
 
-  const url = (name: string) => {
+  const url = (name: string, allowLoopbackHttp = false) => {
     const value = lookup(name);
     if (value === undefined) return;
     let parsed: URL | undefined;
@@ -139,13 +161,23 @@ export function readKmsSettings(env: NodeJS.ProcessEnv = process.env): KmsSettin
     } catch {
       parsed = undefined;
     }
-    if (parsed?.protocol !== 'https:') problems.push(`${name}: must be an https:// URL`);
+    if (parsed?.protocol === 'https:') return;
+    if (allowLoopbackHttp && parsed?.protocol === 'http:' && isLoopbackHost(parsed.hostname)) {
+      return;
+    }
+    problems.push(
+      `${name}: must be an https:// URL${allowLoopbackHttp ? ' (http:// only on loopback)' : ''}`,
+    );
   };
   if (provider === 'azure') {
     url('AZURE_KEY_VAULT_URL');
     checkAzureSettings(lookup, problems);
   }
-  if (provider === 'aws') url('AWS_ENDPOINT_URL_KMS');
+  if (provider === 'aws') {
+    url('AWS_ENDPOINT_URL_KMS', true);
+    url('AWS_ENDPOINT_URL', true);
+    checkAwsSettings(lookup, problems);
+  }
   if (provider === 'gcp') {
     const name = lookup('GCP_KMS_KEY_NAME');
     if (name !== undefined && (!GCP_KEY_NAME.test(name) || name.includes('..'))) {
@@ -158,6 +190,9 @@ export function readKmsSettings(env: NodeJS.ProcessEnv = process.env): KmsSettin
   const days = lookup('KEY_ROTATION_INTERVAL_DAYS');
   if (days !== undefined && !/^[1-9][0-9]{0,3}$/.test(days)) {
     problems.push('KEY_ROTATION_INTERVAL_DAYS: must be a whole number of days from 1 to 9999');
+  } else if (enabled && provider !== undefined) {
+    const refusal = rotationRefusal(provider, Number(days));
+    if (refusal !== undefined) problems.push(refusal);
   }
   if (problems.length > 0) {
     throw new CustosError(
@@ -187,7 +222,24 @@ export function readKmsSettings(env: NodeJS.ProcessEnv = process.env): KmsSettin
         provider: 'aws',
         region: text('AWS_REGION'),
         keyId: text('AWS_KMS_KEY_ID'),
-        ...optional('AWS_ENDPOINT_URL_KMS', 'endpoint'),
+        ...optional(
+          lookup('AWS_ENDPOINT_URL_KMS') === undefined
+            ? 'AWS_ENDPOINT_URL'
+            : 'AWS_ENDPOINT_URL_KMS',
+          'endpoint',
+        ),
+        ...optional('AWS_KMS_ACCOUNT_ID', 'accountId'),
+        ...(result.values.AWS_SECRET_ACCESS_KEY === undefined
+          ? {}
+          : {
+              credentials: {
+                accessKeyId: text('AWS_ACCESS_KEY_ID'),
+                secretAccessKey: result.values.AWS_SECRET_ACCESS_KEY as Secret<string>,
+                ...(result.values.AWS_SESSION_TOKEN === undefined
+                  ? {}
+                  : { sessionToken: result.values.AWS_SESSION_TOKEN as Secret<string> }),
+              },
+            }),
         rotation,
       };
     case 'azure':
@@ -219,6 +271,74 @@ export function readKmsSettings(env: NodeJS.ProcessEnv = process.env): KmsSettin
         ...optional('PKCS11_TOKEN_LABEL', 'tokenLabel'),
         rotation,
       };
+  }
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+const isLoopbackHost = (host: string) => LOOPBACK.has(host) || /^127\.[0-9.]+$/.test(host);
+
+/**
+ * Why `KEY_ROTATION_ENABLED=true` cannot be honoured for `provider` at `days`, if so: custos
+ * registers rotation with AWS KMS (`EnableKeyRotation`, 90–2560 days) and a transit key
+ * (`auto_rotate_period`); a PKCS#11 token and a LocalKms file cannot rotate themselves, and
+ * Azure's and Google's rotation policies are set on the key itself.
+ */
+function rotationRefusal(provider: KmsProviderName, days: number): string | undefined {
+  switch (provider) {
+    case 'aws':
+      return days >= 90 && days <= 2560
+        ? undefined
+        : 'KEY_ROTATION_INTERVAL_DAYS: AWS KMS rotates keys every 90 to 2560 days';
+    case 'custos':
+    case 'vault':
+      return undefined;
+    case 'pkcs11':
+    case 'local':
+      return `KEY_ROTATION_ENABLED: a ${provider === 'local' ? 'LocalKms file' : 'PKCS#11 token'} cannot rotate its key by itself; rotate it on a schedule of your own (see docs/field-encryption.md) and leave KEY_ROTATION_ENABLED unset`;
+    case 'azure':
+    case 'gcp':
+      return `KEY_ROTATION_ENABLED: custos does not register rotation with ${provider === 'azure' ? 'Azure Key Vault (set a rotation policy on the key)' : 'Google Cloud KMS (set a rotation period on the key)'}; leave KEY_ROTATION_ENABLED unset`;
+  }
+}
+
+/**
+ * AWS names and credentials: a key reference AWS accepts whose ARN (if any) is of the
+ * configured region and account, a twelve-digit account, and a complete access key.
+ */
+function checkAwsSettings(lookup: (name: string) => string | undefined, problems: string[]) {
+  const region = lookup('AWS_REGION');
+  if (region !== undefined && !AWS_REGION.test(region)) {
+    problems.push('AWS_REGION: must be an AWS region such as eu-west-1');
+  }
+  const account = lookup('AWS_KMS_ACCOUNT_ID');
+  if (account !== undefined && !AWS_ACCOUNT_ID.test(account)) {
+    problems.push('AWS_KMS_ACCOUNT_ID: must be twelve digits');
+  }
+  const keyId = lookup('AWS_KMS_KEY_ID');
+  if (keyId !== undefined) {
+    const reference = parseKeyReference(keyId);
+    if (reference === undefined) {
+      problems.push('AWS_KMS_KEY_ID: must be a key id, key ARN, alias name (alias/…) or alias ARN');
+    } else if (region !== undefined) {
+      const mismatch = keyReferenceMismatch(
+        reference,
+        region,
+        account !== undefined && AWS_ACCOUNT_ID.test(account) ? account : undefined,
+      );
+      if (mismatch !== undefined) problems.push(`AWS_KMS_KEY_ID: ${mismatch}`);
+    }
+  }
+  const hasId = lookup('AWS_ACCESS_KEY_ID') !== undefined;
+  const hasSecret = lookup('AWS_SECRET_ACCESS_KEY') !== undefined;
+  if (hasId !== hasSecret) {
+    problems.push(
+      hasId
+        ? 'AWS_SECRET_ACCESS_KEY: required with AWS_ACCESS_KEY_ID'
+        : 'AWS_ACCESS_KEY_ID: required with AWS_SECRET_ACCESS_KEY',
+    );
+  }
+  if (lookup('AWS_SESSION_TOKEN') !== undefined && !hasSecret) {
+    problems.push('AWS_SESSION_TOKEN: only with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
   }
 }
 

@@ -118,6 +118,22 @@ export function createTransitClient(options: TransitClientOptions = {}) {
     async latestVersion(name: string): Promise<number> {
       return (await call('GET', `keys/${encodeURIComponent(name)}`)).latest_version as number;
     },
+    /**
+     * Sets the key's `auto_rotate_period` (seconds; 0 turns it off) and reads it back: the
+     * server then rotates the key by age. Needs `update` on `<mount>/keys/<name>/config` and
+     * `read` on `<mount>/keys/<name>`.
+     */
+    async setAutoRotatePeriod(name: string, seconds: number): Promise<void> {
+      const key = encodeURIComponent(name);
+      await call('POST', `keys/${key}/config`, { auto_rotate_period: `${seconds}s` });
+      const recorded = (await call('GET', `keys/${key}`)).auto_rotate_period;
+      if (recorded !== seconds) {
+        throw new TransitRefused(
+          200,
+          `transit keys at ${client.address}: the key did not record auto_rotate_period ${seconds}s`,
+        );
+      }
+    },
   };
 }
 

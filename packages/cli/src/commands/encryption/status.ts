@@ -15,8 +15,15 @@ interface Options extends TargetFlags, CipherFlags {
 export async function run(options: Options): Promise<number> {
   const { encryptionStatus } = await import('@custos/reencrypt');
   const { target, binding } = targetFrom(options);
-  const cipher = await loadCipher(options);
-  const database = await openTargetDatabase(options.db);
+  const loaded = await loadCipher(options);
+  const cipher = loaded?.cipher;
+  let database: Awaited<ReturnType<typeof openTargetDatabase>>;
+  try {
+    database = await openTargetDatabase(options.db);
+  } catch (err) {
+    await loaded?.close();
+    throw err;
+  }
   const progress = createProgress(`status ${options.table}`);
   try {
     const status = await encryptionStatus({
@@ -46,7 +53,7 @@ export async function run(options: Options): Promise<number> {
         print(
           status.decryptChecked
             ? `  failing to decrypt: ${column.failing}`
-            : '  failing to decrypt: not checked (pass --keyring or --transit-key)',
+            : '  failing to decrypt: not checked (pass --keyring, --transit-key or --kms-env)',
         );
       }
       for (const index of status.indexes ?? []) {
@@ -70,5 +77,6 @@ export async function run(options: Options): Promise<number> {
   } finally {
     progress.stop();
     await database.close();
+    await loaded?.close();
   }
 }

@@ -1,7 +1,7 @@
-import { readKeyringFile } from '@custos/core/crypto';
+import { type Keyring, readKeyringFile } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
-import { type AnyFieldCipher, createFieldCipher } from '@custos/core/fields';
-import { createTransitClient, transitDataKeys } from '@custos/core/kms';
+import { type AnyFieldCipher, createFieldCipher, type FieldKms } from '@custos/core/fields';
+import { createTransitClient, openKmsFromEnvironment, transitDataKeys } from '@custos/core/kms';
 import { type ServerFlags, serverConnection } from '../../server-client.js';
 import { openLocalKmsDataKeys } from './local-kms-file.js';
 
@@ -11,9 +11,16 @@ export interface CipherFlags extends ServerFlags {
   transitKey?: string;
   transitMount: string;
   kmsFile?: string;
+  kmsEnv: boolean;
   keyName: string;
   deterministicKeyName: string;
   blindIndexKeyName: string;
+}
+
+/** A field cipher, and what releases its KMS (a PKCS#11 session, a cloud client). */
+export interface LoadedCipher {
+  readonly cipher: AnyFieldCipher;
+  close(): Promise<void>;
 }
 
 /**
@@ -22,11 +29,20 @@ export interface CipherFlags extends ServerFlags {
  * - `--transit-key` (KMS mode): data keys wrapped by that key on the server at `CUSTOS_ADDR`
  *   (token `CUSTOS_TOKEN`; `VAULT_ADDR` / `VAULT_TOKEN` also read), or in the local KMS file
  *   `--kms-file`; `--keyring` alongside supplies deterministic columns and values written in
- *   keyring mode.
+ *   keyring mode;
+ * - `--kms-env` (KMS mode): the provider `KMS_PROVIDER` selects, with its variables read from
+ *   the environment exactly as the application's `openKmsFromEnvironment()` reads them
+ *   (`KEY_ROTATION_*` are checked but never registered from here); `--keyring` as above.
  *
  * Undefined when no keys are given (`encryption status` then reads headers only).
  */
-export async function loadCipher(flags: CipherFlags): Promise<AnyFieldCipher | undefined> {
+export async function loadCipher(flags: CipherFlags): Promise<LoadedCipher | undefined> {
+  if (flags.kmsEnv && (flags.transitKey !== undefined || flags.kmsFile !== undefined)) {
+    throw new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      '--kms-env takes the KMS from KMS_PROVIDER and its variables: leave out --transit-key and --kms-file',
+    );
+  }
   if (flags.kmsFile !== undefined && flags.transitKey === undefined) {
     throw new CustosError(
       'ERR_INVALID_ARGUMENT',
@@ -34,15 +50,23 @@ export async function loadCipher(flags: CipherFlags): Promise<AnyFieldCipher | u
     );
   }
   const keyring = flags.keyring === undefined ? undefined : await readKeyringFile(flags.keyring);
+  const none = async () => {};
+  if (flags.kmsEnv) {
+    const opened = await openKmsFromEnvironment(process.env, { registerRotation: false });
+    return { cipher: kmsCipher(flags, opened.kms, keyring), close: () => opened.close() };
+  }
   if (flags.transitKey === undefined) {
     return keyring === undefined
       ? undefined
-      : createFieldCipher({
-          keyring,
-          keyName: flags.keyName,
-          deterministicKeyName: flags.deterministicKeyName,
-          blindIndexKeyName: flags.blindIndexKeyName,
-        });
+      : {
+          cipher: createFieldCipher({
+            keyring,
+            keyName: flags.keyName,
+            deterministicKeyName: flags.deterministicKeyName,
+            blindIndexKeyName: flags.blindIndexKeyName,
+          }),
+          close: none,
+        };
   }
   const kms =
     flags.kmsFile === undefined
@@ -51,6 +75,10 @@ export async function loadCipher(flags: CipherFlags): Promise<AnyFieldCipher | u
           flags.transitKey,
         )
       : await openLocalKmsDataKeys(flags.kmsFile, flags.transitKey);
+  return { cipher: kmsCipher(flags, kms, keyring), close: none };
+}
+
+function kmsCipher(flags: CipherFlags, kms: FieldKms, keyring: Keyring | undefined) {
   return createFieldCipher({
     kms,
     ...(keyring === undefined ? {} : { keyring }),

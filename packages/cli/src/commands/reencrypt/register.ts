@@ -38,6 +38,11 @@ export function addTargetOptions(command: Command): Command {
     .option(
       '--kms-file <file>',
       'KMS mode: the --transit-key is in this local KMS file (LocalKms, mode 0600), not on a server',
+    )
+    .option(
+      '--kms-env',
+      "KMS mode: the provider KMS_PROVIDER selects (aws, azure, gcp, pkcs11, custos, vault, local), read from the environment as the application's openKmsFromEnvironment() reads it",
+      false,
     );
 }
 
@@ -51,7 +56,7 @@ export function registerReencryptCommand(program: Command, lazy: Lazy): void {
       )
       .addHelpText(
         'after',
-        "\nKeys: --keyring <file> (keyring mode), or --transit-key <name> (KMS mode: data keys wrapped by\nthe server's transit engine, or by a local KMS file with --kms-file), with --keyring alongside\nfor deterministic columns.\nBlind indexes: after custos keyring rotate --blind-index (or to move legacy indexes derived from the\nencryption key), --blind-index email=email_bidx recomputes every index not under the blind-index key's\nprimary from the decrypted value, resumably; --retire-old-versions then retires the older versions.",
+        "\nKeys: --keyring <file> (keyring mode), or --transit-key <name> (KMS mode: data keys wrapped by\nthe server's transit engine, or by a local KMS file with --kms-file), or --kms-env (KMS mode: the\nprovider KMS_PROVIDER and its variables select, as in the application), with --keyring alongside\nfor deterministic columns.\nBlind indexes: after custos keyring rotate --blind-index (or to move legacy indexes derived from the\nencryption key), --blind-index email=email_bidx recomputes every index not under the blind-index key's\nprimary from the decrypted value, resumably; --retire-old-versions then retires the older versions.",
       ),
   )
     .option(

@@ -34,14 +34,21 @@ export async function run(options: Options): Promise<number> {
       '--retire-old-versions needs --keyring (the file it retires versions in) and a verified run (no --dry-run, no --no-verify)',
     );
   }
-  const cipher = await loadCipher(options);
-  if (cipher === undefined) {
+  const loaded = await loadCipher(options);
+  if (loaded === undefined) {
     throw new CustosError(
       'ERR_INVALID_ARGUMENT',
-      'pass the keys the application uses: --keyring <file>, or --transit-key <name> (KMS mode)',
+      'pass the keys the application uses: --keyring <file>, or --transit-key <name> or --kms-env (KMS mode)',
     );
   }
-  const database = await openTargetDatabase(options.db);
+  const { cipher } = loaded;
+  let database: Awaited<ReturnType<typeof openTargetDatabase>>;
+  try {
+    database = await openTargetDatabase(options.db);
+  } catch (err) {
+    await loaded.close();
+    throw err;
+  }
   const controller = new AbortController();
   const interrupt = () => controller.abort();
   process.once('SIGINT', interrupt);
@@ -130,6 +137,7 @@ export async function run(options: Options): Promise<number> {
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
     await database.close();
+    await loaded.close();
   }
 }
 
