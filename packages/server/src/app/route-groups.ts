@@ -76,7 +76,11 @@ const TRANSIT_MOUNT = 'transit';
 export function routeGroups(ctx: ServerContext): RouteGroup[] {
   const { seal, tokens, policies, kv, transit, audit } = ctx;
   const usage = ctx.transitUsage;
-  const recorder = createUsageRecorder({ transit, usage });
+  // Transit, at every transit mount (transit/ and those enabled through sys/mounts).
+  const transitOf = (request: Parameters<typeof mountOfRequest>[0]) =>
+    ctx.transitMounts.of(mountOfRequest(request));
+  const recorder = createUsageRecorder(transitOf);
+  const transitAt = (group: RouteGroup) => mountedGroup('transit', group, catchAll.route);
   const storageKind = ctx.storage.kind;
   const { mounts, kvMounts } = ctx;
   // Every request under a mount no engine's route serves (KV version 1, cubbyhole/, 404s).
@@ -147,23 +151,23 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     kv2(kvSubkeysPaths(kvOf)),
     // KV version 1 and cubbyhole/, and what no route of a mount's engine serves
     catchAll.group,
-    // transit/
-    keysPaths({ transit, usage }),
-    keysConfigPaths({ transit }),
-    keysVersionsPaths({ transit }),
-    keysImportPaths({ transit }),
-    keysStatePaths({ transit }),
-    keysUsagePaths({ transit, usage }),
-    backupRestorePaths({ transit }),
-    exportPaths({ transit }),
-    encryptPaths({ transit, recorder }),
-    decryptPaths({ transit, recorder }),
-    rewrapPaths({ transit, recorder }),
-    datakeyPaths({ transit, recorder }),
-    hmacPaths({ transit, recorder }),
-    signPaths({ transit, recorder }),
-    verifyPaths({ transit, recorder }),
-    randomPaths(),
+    // transit, at every transit mount
+    transitAt(keysPaths({ transitOf })),
+    transitAt(keysConfigPaths({ transitOf })),
+    transitAt(keysVersionsPaths({ transitOf })),
+    transitAt(keysImportPaths({ transitOf })),
+    transitAt(keysStatePaths({ transitOf })),
+    transitAt(keysUsagePaths({ transitOf })),
+    transitAt(backupRestorePaths({ transitOf })),
+    transitAt(exportPaths({ transitOf })),
+    transitAt(encryptPaths({ transitOf, recorder })),
+    transitAt(decryptPaths({ transitOf, recorder })),
+    transitAt(rewrapPaths({ transitOf, recorder })),
+    transitAt(datakeyPaths({ transitOf, recorder })),
+    transitAt(hmacPaths({ transitOf, recorder })),
+    transitAt(signPaths({ transitOf, recorder })),
+    transitAt(verifyPaths({ transitOf, recorder })),
+    transitAt(randomPaths()),
     // The Secrets Manager and KMS APIs (AWS's JSON protocol, SigV4) and their access keys.
     accessKeyPaths({ accessKeys: ctx.accessKeys }),
     secretsManagerApiPaths({
