@@ -100,7 +100,7 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     healthPaths({ seal, version: ctx.version }),
     barrierKeyPaths({ seal }),
     mountsPaths({ mounts, reserved }),
-    authMethodsPaths({ mounts }),
+    authMethodsPaths({ mounts, tokens }),
     capabilitiesPaths(),
     capabilitiesTokenPaths({ tokens, policies }),
     auditPaths({ audit }),
@@ -142,7 +142,7 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     approle(approleCredentialsPaths({ approles: approleOf })),
     approle(approleSecretIdPaths({ approles: approleOf })),
     approle(approleRoleFieldPaths({ approles: approleOf })),
-    approle(approleLoginPaths({ approles: approleOf, tokens })),
+    approle(approleLoginPaths({ approles: approleOf, tokens, mounts })),
     // KV version 2, at every mount of it (secret/ and those enabled through sys/mounts)
     kv2(kvConfigPaths(kvOf)),
     kv2(kvDataPaths(kvOf)),
