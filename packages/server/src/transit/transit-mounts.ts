@@ -17,7 +17,10 @@ export interface TransitMount {
 export interface TransitMounts {
   /** The engine of `mount` (built on first use; one per storage area). */
   of(mount: MountEntry): TransitMount;
-  /** Rotates the keys due by age on every transit mount of the table; how many rotated. */
+  /**
+   * Rotates the keys due by age on every transit mount of the table; how many rotated. Drops
+   * the engines of mounts no longer in the table (run every minute while unsealed).
+   */
   rotateDueKeys(): Promise<number>;
   /** Writes every mount's buffered usage entries (before a seal). */
   flush(): Promise<void>;
@@ -76,8 +79,13 @@ export function createTransitMounts(deps: {
   return {
     of,
     async rotateDueKeys() {
+      const current = await transitMounts();
+      // The engines of mounts disabled since are dropped (their areas are gone).
+      const areas = new Set(current.map((m) => m.storage));
+      for (const area of engines.keys())
+        if (!areas.has(area) && deps.known?.[area] === undefined) engines.delete(area);
       let rotated = 0;
-      for (const mount of await transitMounts()) rotated += await of(mount).transit.rotateDueKeys();
+      for (const mount of current) rotated += await of(mount).transit.rotateDueKeys();
       return rotated;
     },
     async flush() {
