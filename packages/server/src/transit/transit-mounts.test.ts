@@ -155,4 +155,26 @@ describe.each(await storageKinds())('transit at any mount path on %s', (kind) =>
     const decrypted = await s.request('POST', 'moved/decrypt/kept', { body: { ciphertext } });
     expect(Buffer.from(decrypted.body.data.plaintext, 'base64').toString()).toBe('m');
   });
+  it('leaves no key behind when keys are created while the mount is disabled', async () => {
+    for (let round = 0; round < 5; round++) {
+      const path = `racing-transit-${round}`;
+      expect(
+        (await s.request('POST', `sys/mounts/${path}`, { body: { type: 'transit' } })).status,
+      ).toBe(204);
+      const uuid = (await s.request('GET', `sys/mounts/${path}`)).body.data.uuid as string;
+      const writes = Array.from({ length: 8 }, (_, i) =>
+        i % 2 === 0
+          ? s.request('POST', `${path}/keys/k${i}`)
+          : s.request('POST', `${path}/encrypt/k${i}`, { body: { plaintext: b64('r') } }),
+      );
+      const [disabled, ...answers] = await Promise.all([
+        s.request('DELETE', `sys/mounts/${path}`),
+        ...writes,
+      ]);
+      expect(disabled.status).toBe(204);
+      for (const answer of answers) expect([200, 404]).toContain(answer.status);
+      await s.server.context.transitMounts.flush();
+      expect(await s.server.context.barrier.listPaths(`mount/${uuid}/`)).toEqual([]);
+    }
+  });
 });

@@ -1,3 +1,4 @@
+import { CustosError } from '@custos/core/errors';
 import type { Barrier } from '../barrier/barrier.js';
 import type { MountEntry, MountTable } from '../sys/mount-table.js';
 import {
@@ -11,6 +12,14 @@ import { createUsageLog, type UsageLog } from './usage-log.js';
 export interface TransitMount {
   readonly transit: TransitStore;
   readonly usage: UsageLog;
+  /**
+   * Called after a request created entries in the mount's area (a key, a restore, an import,
+   * the wrapping key): if the mount was disabled meanwhile, its area is emptied again and the
+   * request refused, so a key created while its mount is disabled never outlives the mount.
+   * (Written, then the table re-read: either the disable's removal saw the entries, or this
+   * re-read sees the disable.)
+   */
+  readonly settle: () => Promise<void>;
 }
 
 /** The transit engine of each transit mount (`transit/` and those enabled through sys/mounts). */
@@ -44,11 +53,17 @@ export interface TransitMounts {
 export function createTransitMounts(deps: {
   readonly barrier: Barrier;
   readonly mounts: Pick<MountTable, 'list'>;
-  readonly known?: Readonly<Record<string, TransitMount>>;
+  readonly known?: Readonly<Record<string, Omit<TransitMount, 'settle'>>>;
   readonly options?: TransitStoreOptions;
 }): TransitMounts {
   const { barrier, mounts } = deps;
-  const engines = new Map<string, TransitMount>(Object.entries(deps.known ?? {}));
+  // The known engines' mounts (transit/) are fixed: never disabled, nothing to settle.
+  const engines = new Map<string, TransitMount>(
+    Object.entries(deps.known ?? {}).map(([area, known]) => [
+      area,
+      { ...known, settle: () => Promise.resolve() },
+    ]),
+  );
   /** Whether a transit mount with data area `area` is still in the table. */
   const mounted = async (area: string) =>
     (await mounts.list()).some((m) => m.type === 'transit' && m.storage === area);
@@ -61,6 +76,11 @@ export function createTransitMounts(deps: {
     let engine = engines.get(area);
     if (engine === undefined) {
       engine = {
+        settle: async () => {
+          if (await mounted(area)) return;
+          for (const path of await barrier.listPaths(area)) await barrier.remove(path);
+          throw new CustosError('ERR_NOT_FOUND', 'the transit mount was disabled');
+        },
         transit: createTransitStore(barrier, deps.options ?? {}, area),
         usage: createUsageLog(
           barrier,

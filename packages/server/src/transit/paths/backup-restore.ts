@@ -34,6 +34,7 @@ export function backupRestorePaths({ transitOf }: Pick<TransitPathDeps, 'transit
           const { backup } = bodyOf(request);
           // The store checks the name as key creation does ('', 'a/b', '../x' are refused).
           await transit.restore(backup, request.params.name ?? name, force);
+          await transitOf(request).settle();
           return noContent(reply);
         },
       }),

@@ -55,6 +55,7 @@ export function encryptPaths({
               // A single item that cannot be encrypted creates no key.
               if (!input.batch) plaintextOf(body);
               await transit.createKey(name, upsertOptions(body, items));
+              await transitOf(request).settle();
             }
             const session = await transit.forEncryption(
               name,

@@ -75,10 +75,13 @@ export function keysImportPaths({ transitOf }: Pick<TransitPathDeps, 'transitOf'
       route({
         method: 'GET',
         path: '/v1/:mount/wrapping_key',
-        handler: async (request, reply) =>
-          ok(request, reply, {
-            public_key: wrappingPublicKey(await transitOf(request).transit.wrappingKey()),
-          }),
+        handler: async (request, reply) => {
+          const { transit, settle } = transitOf(request);
+          // Made on first use: written into the mount's area like a key.
+          const wrappingKey = await transit.wrappingKey();
+          await settle();
+          return ok(request, reply, { public_key: wrappingPublicKey(wrappingKey) });
+        },
       }),
       route({
         method: 'POST',
@@ -126,6 +129,7 @@ export function keysImportPaths({ transitOf }: Pick<TransitPathDeps, 'transitOf'
             fields.hash_function,
             (build) => transit.importKey(name, options, fields.allow_rotation, build),
           );
+          await transitOf(request).settle();
           if (!created) throw existing();
           return noContent(reply);
         },
@@ -140,6 +144,7 @@ export function keysImportPaths({ transitOf }: Pick<TransitPathDeps, 'transitOf'
           await withImportedMaterial(transit, fields.ciphertext, fields.hash_function, (build) =>
             transit.importVersion(request.params.name, build),
           );
+          await transitOf(request).settle();
           return noContent(reply);
         },
       }),

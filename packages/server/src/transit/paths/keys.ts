@@ -41,7 +41,9 @@ export function keysPaths({ transitOf }: Pick<TransitPathDeps, 'transitOf'>): Ro
           const { transit } = transitOf(request);
           const { name } = request.params;
           const options = createOptions(bodyOf(request), fields);
-          if (!(await transit.createKey(name, options))) {
+          const created = await transit.createKey(name, options);
+          await transitOf(request).settle();
+          if (!created) {
             // The key exists: fine if it has what was asked for, an error naming the difference
             // if not (creation never changes a key, and must not hide settings someone else
             // chose).
