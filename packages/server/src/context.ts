@@ -21,6 +21,7 @@ import type { Rekey } from './seal/rekey.js';
 import type { SealManager } from './seal/seal-manager.js';
 import type { StorageDatabase } from './storage/database.js';
 import type { MountEntry, MountTable } from './sys/mount-table.js';
+import type { TransitMounts } from './transit/transit-mounts.js';
 import type { TransitStore } from './transit/transit-store.js';
 import type { UsageLog } from './transit/usage-log.js';
 import type { WrappingStore } from './wrapping/wrapping-store.js';
@@ -57,6 +58,8 @@ export interface ServerContext {
   readonly kvMounts: KvMounts;
   readonly transit: TransitStore;
   readonly transitUsage: UsageLog;
+  /** The engines of transit mounts, by mount (`transit/`'s are `transit` and `transitUsage`). */
+  readonly transitMounts: TransitMounts;
   readonly audit: AuditBroker;
   /** Wrapped responses and their single-use wrapping tokens. */
   readonly wrapping: WrappingStore;

@@ -66,8 +66,12 @@ export function wireSealHooks(ctx: ServerContext): void {
     rotationTicks?.start();
     ctx.eventRelay.start();
     await ctx.audit.activate(ctx.barrier);
-    // Transit keys with an auto_rotate_period rotate on use; this catches the idle ones.
-    sweep = setInterval(() => void ctx.transit.rotateDueKeys().catch(() => {}), 60_000).unref();
+    // Transit keys with an auto_rotate_period rotate on use; this catches the idle ones (on
+    // every transit mount).
+    sweep = setInterval(
+      () => void ctx.transitMounts.rotateDueKeys().catch(() => {}),
+      60_000,
+    ).unref();
     // Expired tokens are revoked (with their trees) even if nobody presents them again.
     ctx.tokens.startSweeping();
     // Registered in the cluster's node list; on PostgreSQL, a candidate for leadership.
@@ -79,7 +83,7 @@ export function wireSealHooks(ctx: ServerContext): void {
     await ctx.cluster.stop();
     clearInterval(sweep);
     ctx.tokens.stopSweeping();
-    await ctx.transitUsage.flush();
+    await ctx.transitMounts.flush();
   });
   ctx.seal.onBeforeSeal(() => ctx.audit.deactivate());
   ctx.seal.onSeal(() => {
@@ -90,7 +94,7 @@ export function wireSealHooks(ctx: ServerContext): void {
     ctx.tokens.clear();
     ctx.policies.clear();
     ctx.mounts.clear();
-    ctx.transit.clear();
+    ctx.transitMounts.clear();
     // Every wait for change events ends (and is answered 503).
     ctx.events.close();
   });

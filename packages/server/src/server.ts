@@ -44,8 +44,9 @@ import { SealManager } from './seal/seal-manager.js';
 import { createRootKeyWrapper, type SealStanza } from './seal/seal-stanza.js';
 import { openStorage, type StorageTimeouts } from './storage/database.js';
 import { createEntryStore } from './storage/entry-store.js';
-import { APPROLE, KV } from './storage/layout.js';
+import { APPROLE, KV, TRANSIT } from './storage/layout.js';
 import { createMountTable, engineOf } from './sys/mount-table.js';
+import { createTransitMounts } from './transit/transit-mounts.js';
 import { createTransitStore, type TransitStoreOptions } from './transit/transit-store.js';
 import { createUsageLog } from './transit/usage-log.js';
 import { serverVersion } from './version.js';
@@ -295,6 +296,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     ...options.transit,
     cacheCounter: metrics.registerCache('transit_key'),
   });
+  const transitUsage = createUsageLog(barrier);
   const rotators = options.rotators ?? builtInRotators();
   // Needs this server's transit store: registered here, unless a plugin registered its own.
   if (rotators.get('transit-key') === undefined)
@@ -351,7 +353,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     mounts,
     kvMounts,
     transit,
-    transitUsage: createUsageLog(barrier),
+    transitUsage,
+    transitMounts: createTransitMounts({
+      barrier,
+      mounts,
+      known: { [TRANSIT.prefix]: { transit, usage: transitUsage } },
+      ...(options.transit === undefined ? {} : { options: options.transit }),
+    }),
     audit,
     wrapping: createWrappingStore(barrier, tokens),
     accessKeys: createAccessKeyStore(barrier, () => clock() / 1000),

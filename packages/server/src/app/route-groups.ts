@@ -63,6 +63,7 @@ import { randomPaths } from '../transit/paths/random.js';
 import { rewrapPaths } from '../transit/paths/rewrap.js';
 import { signPaths } from '../transit/paths/sign.js';
 import { verifyPaths } from '../transit/paths/verify.js';
+import type { UsageLog } from '../transit/usage-log.js';
 
 /** The transit mount the server serves (the KMS API's keys are its keys). */
 const TRANSIT_MOUNT = 'transit';
@@ -78,13 +79,30 @@ const TRANSIT_MOUNT = 'transit';
  */
 export function routeGroups(ctx: ServerContext): RouteGroup[] {
   const { seal, tokens, policies, kv, transit, audit } = ctx;
-  // Every key operation recorded in a usage log is counted in the metrics too.
+  // Every key operation recorded in a usage log is counted in the metrics too: the KMS API's
+  // (transit/'s log) and those of every transit mount's routes.
   const usage = countedUsage(ctx.transitUsage, ctx.metrics);
-  const recorder = createUsageRecorder({ transit, usage });
+  const countedLogs = new WeakMap<UsageLog, UsageLog>();
+  const countedOf = (log: UsageLog): UsageLog => {
+    let counted = countedLogs.get(log);
+    if (counted === undefined) {
+      counted = countedUsage(log, ctx.metrics);
+      countedLogs.set(log, counted);
+    }
+    return counted;
+  };
   const onItemError = (error: unknown) => {
     const source = integritySourceOf(error);
     if (source !== undefined) ctx.metrics.integrityFailed(source);
   };
+  // Transit, at every transit mount (transit/ and those enabled through sys/mounts).
+  const transitOf = (request: Parameters<typeof mountOfRequest>[0]) =>
+    ctx.transitMounts.of(mountOfRequest(request));
+  const recorder = createUsageRecorder((request) => {
+    const mount = transitOf(request);
+    return { transit: mount.transit, usage: countedOf(mount.usage) };
+  });
+  const transitAt = (group: RouteGroup) => mountedGroup('transit', group, catchAll.route);
   const storageKind = ctx.storage.kind;
   const { mounts, kvMounts } = ctx;
   // Every request under a mount no engine's route serves (KV version 1, cubbyhole/, 404s).
@@ -104,7 +122,7 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     healthPaths({ seal, version: ctx.version }),
     barrierKeyPaths({ seal }),
     mountsPaths({ mounts, reserved }),
-    authMethodsPaths({ mounts }),
+    authMethodsPaths({ mounts, tokens }),
     capabilitiesPaths(),
     capabilitiesTokenPaths({ tokens, policies }),
     auditPaths({ audit }),
@@ -155,6 +173,7 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
       approleLoginPaths({
         approles: approleOf,
         tokens,
+        mounts,
         onLoginFailure: () => ctx.metrics.authenticationFailed('approle_login'),
       }),
     ),
@@ -166,23 +185,23 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     kv2(kvSubkeysPaths(kvOf)),
     // KV version 1 and cubbyhole/, and what no route of a mount's engine serves
     catchAll.group,
-    // transit/
-    keysPaths({ transit, usage }),
-    keysConfigPaths({ transit }),
-    keysVersionsPaths({ transit }),
-    keysImportPaths({ transit }),
-    keysStatePaths({ transit }),
-    keysUsagePaths({ transit, usage }),
-    backupRestorePaths({ transit }),
-    exportPaths({ transit }),
-    encryptPaths({ transit, recorder }),
-    decryptPaths({ transit, recorder, onItemError }),
-    rewrapPaths({ transit, recorder, onItemError }),
-    datakeyPaths({ transit, recorder }),
-    hmacPaths({ transit, recorder }),
-    signPaths({ transit, recorder }),
-    verifyPaths({ transit, recorder }),
-    randomPaths(),
+    // transit, at every transit mount
+    transitAt(keysPaths({ transitOf })),
+    transitAt(keysConfigPaths({ transitOf })),
+    transitAt(keysVersionsPaths({ transitOf })),
+    transitAt(keysImportPaths({ transitOf })),
+    transitAt(keysStatePaths({ transitOf })),
+    transitAt(keysUsagePaths({ transitOf })),
+    transitAt(backupRestorePaths({ transitOf })),
+    transitAt(exportPaths({ transitOf })),
+    transitAt(encryptPaths({ transitOf, recorder })),
+    transitAt(decryptPaths({ transitOf, recorder, onItemError })),
+    transitAt(rewrapPaths({ transitOf, recorder, onItemError })),
+    transitAt(datakeyPaths({ transitOf, recorder })),
+    transitAt(hmacPaths({ transitOf, recorder })),
+    transitAt(signPaths({ transitOf, recorder })),
+    transitAt(verifyPaths({ transitOf, recorder })),
+    transitAt(randomPaths()),
     // The Secrets Manager and KMS APIs (AWS's JSON protocol, SigV4) and their access keys.
     accessKeyPaths({ accessKeys: ctx.accessKeys }),
     secretsManagerApiPaths({

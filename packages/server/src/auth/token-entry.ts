@@ -29,6 +29,8 @@ export interface TokenEntry extends Lifetime {
   readonly role?: string;
   /** CIDR blocks the token may be used from (empty or absent: anywhere). */
   readonly boundCidrs?: readonly string[];
+  /** The uuid of the auth mount whose login issued it (AppRole); absent for `auth/token/`. */
+  readonly mount?: string;
 }
 
 /**

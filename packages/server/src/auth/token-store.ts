@@ -53,8 +53,20 @@ export interface CreateTokenInput {
   readonly parent?: TokenEntry;
   readonly orphan?: boolean;
   readonly path: string;
+  /** The uuid of the auth mount whose login issues it (revoked with the mount). */
+  readonly mount?: string;
   /** A caller-chosen token value (root tokens in dev mode only). */
   readonly id?: string;
+}
+
+/** What `auth/token/tidy` did. */
+export interface TidyResult {
+  /** Expired token trees revoked. */
+  readonly revoked: number;
+  /** Accessor entries removed whose token was gone. */
+  readonly accessors: number;
+  /** Child links removed whose child was gone, or whose dead child was revoked. */
+  readonly links: number;
 }
 
 /** A token value and its entry. The value is returned once and never stored. */
@@ -101,6 +113,7 @@ const lifetimeRequest = (input: CreateTokenInput) => ({
 const extras = (input: CreateTokenInput) => ({
   explicitMaxTtl: Math.min(input.explicitMaxTtlSeconds ?? 0, MAX_TOKEN_TTL_SECONDS),
   ...(input.role === undefined ? {} : { role: input.role }),
+  ...(input.mount === undefined ? {} : { mount: input.mount }),
   ...(input.boundCidrs === undefined || input.boundCidrs.length === 0
     ? {}
     : { boundCidrs: [...input.boundCidrs] }),
@@ -164,6 +177,22 @@ export interface TokenStore {
   revokeToken(token: string): Promise<void>;
   /** Revokes the token with this accessor and its tree, live or not (no-op when unknown). */
   revokeAccessor(accessor: string): Promise<void>;
+  /**
+   * Revokes the token with this value but not its children: each becomes an orphan (no-op when
+   * unknown). The token is marked first, so no child is created from it meanwhile.
+   */
+  revokeOrphan(token: string): Promise<void>;
+  /**
+   * Revokes every stored token the auth mount with uuid `mount` issued (with their trees), live
+   * or not; returns how many. Scans every token entry.
+   */
+  revokeIssuedBy(mount: string): Promise<number>;
+  /**
+   * Sweeps expired tokens, then removes what no token holds any more: accessor entries of a
+   * token that is gone, child links whose child is gone (a child whose parent is gone is
+   * revoked). Safe to run while tokens are created and revoked.
+   */
+  tidy(): Promise<TidyResult>;
   /** Finds a live token entry by accessor. */
   byAccessor(accessor: string): Promise<TokenEntry | undefined>;
   /** The accessor of every stored (service) token, sorted. */
@@ -420,6 +449,59 @@ export function createTokenStore(
     return revoked;
   };
 
+  /** See `TokenStore.revokeOrphan`: children are orphaned, then the token is revoked. */
+  const revokeOrphanHash = async (hash: string): Promise<void> => {
+    if ((await mark(hash)) === undefined) return;
+    for (const link of await storage.listPaths(`${CHILD}${hash}/`)) {
+      const child = link.slice(link.lastIndexOf('/') + 1);
+      await retryOnConflict(() =>
+        storage.transaction(async (tx) => {
+          const stored = await tx.read<TokenEntry>(ID + child);
+          if (stored !== undefined && stored.data.parentHash === hash)
+            await tx.replace(ID + child, { ...stored.data, parentHash: '' }, stored.revision);
+          if ((await tx.revision(link)) !== undefined) await tx.remove(link);
+        }),
+      );
+    }
+    // Marked, so no child was linked since: only the token itself goes.
+    await revokeTree(hash);
+  };
+
+  const tidy = async (): Promise<TidyResult> => {
+    const revoked = await sweep();
+    let accessors = 0;
+    for (const path of await storage.listPaths(ACCESSOR)) {
+      const hash = (await storage.read<{ hash: string }>(path))?.data.hash;
+      // Written with the entry and removed with it, in one transaction: gone entry, gone token.
+      if (hash !== undefined && (await storage.revision(ID + hash)) !== undefined) continue;
+      if ((await storage.revision(path)) !== undefined) await storage.remove(path);
+      accessors++;
+    }
+    let links = 0;
+    for (const link of await storage.listPaths(CHILD)) {
+      const [parent = '', child = ''] = link.slice(CHILD.length).split('/');
+      if ((await storage.revision(ID + child)) === undefined) {
+        if ((await storage.revision(link)) !== undefined) await storage.remove(link);
+        links++;
+      } else if ((await storage.revision(ID + parent)) === undefined) {
+        // Its parent is gone, so it is dead already (its ancestors are not live): revoked.
+        await revokeTree(child);
+        links++;
+      }
+    }
+    return { revoked, accessors, links };
+  };
+
+  const revokeIssuedBy = async (mount: string): Promise<number> => {
+    let revoked = 0;
+    for (const path of await storage.listPaths(ID)) {
+      const hash = path.slice(ID.length);
+      const stored = await fetchEntry(hash);
+      if (stored?.entry.mount === mount && (await revokeTree(hash))) revoked++;
+    }
+    return revoked;
+  };
+
   const sweeper = createPeriodicTask(
     sweep,
     options.sweepIntervalMs ?? 60_000,
@@ -568,6 +650,15 @@ export function createTokenStore(
       const hash = await accessorHash(accessor);
       if (hash !== undefined) await revokeTree(hash);
     },
+
+    async revokeOrphan(token: string): Promise<void> {
+      if (typeof token === 'string' && isBatchToken(token))
+        throw new CustosError('ERR_INVALID_REQUEST', BATCH_REVOKE);
+      if (plausible(token)) await revokeOrphanHash(await hashOf(token));
+    },
+
+    revokeIssuedBy,
+    tidy,
 
     /** Finds a live token entry by accessor. */
     async byAccessor(accessor: string): Promise<TokenEntry | undefined> {

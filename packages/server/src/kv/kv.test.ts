@@ -7,6 +7,7 @@ const ENVELOPE_KEYS = [
   'data',
   'lease_duration',
   'lease_id',
+  'mount_type',
   'renewable',
   'request_id',
   'warnings',

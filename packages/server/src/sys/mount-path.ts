@@ -85,7 +85,7 @@ export function lowerCaseMountPath(path: string): void {
 }
 
 /**
- * The first path segments routes claim for themselves (`/v1/transit/keys` → `transit`): a mount
+ * The first path segments routes claim for themselves (`/v1/aws/access-key` → `aws`): a mount
  * there would be shadowed by them, so `sys/mounts` refuses it. Routes declared with `:mount`
  * claim none.
  *

@@ -37,8 +37,8 @@ export interface MountEntry {
   /** The barrier prefix of the mount's data (`null`: it stores nothing of its own). */
   readonly storage: string | null;
   /**
-   * Served at this path only: `sys/`, `cubbyhole/`, `auth/token/`, and `transit/` (whose routes
-   * are not routed by mount) cannot be disabled or moved.
+   * Served at this path only: `sys/`, `cubbyhole/`, `auth/token/`, `secret/` and `transit/`
+   * (the Secrets Manager and KMS APIs keep their data there) cannot be disabled or moved.
    */
   readonly fixed?: boolean;
 }
@@ -132,7 +132,7 @@ function initialTable(): StoredTable {
         options: { version: '2' },
         fixed: true,
       }),
-      // Transit is served at its own path only (its routes are not routed by mount).
+      // Fixed too: the KMS API's keys and the transit-key rotator's are transit/'s keys.
       entry('transit/', 'transit', 'encryption as a service', TRANSIT.prefix, { fixed: true }),
       entry('cubbyhole/', 'cubbyhole', 'per-token private secret storage', null, {
         fixed: true,

@@ -77,4 +77,24 @@ describe.each(await storageKinds())('the mount table across two nodes on %s', (k
     const listed = Object.keys((await request(1, 'GET', 'sys/mounts')).body.data);
     for (const name of names) expect(listed).toContain(`${name}/`);
   });
+  it('a transit mount enabled on one node serves its keys on the other, and goes from both', async () => {
+    expect(
+      (await request(0, 'POST', 'sys/mounts/shared-transit', { type: 'transit' })).status,
+    ).toBe(204);
+    expect((await request(1, 'POST', 'shared-transit/keys/k')).status).toBe(200);
+    const plaintext = Buffer.from('both nodes').toString('base64');
+    const encrypted = await request(0, 'POST', 'shared-transit/encrypt/k', { plaintext });
+    expect(encrypted.status).toBe(200);
+    const decrypted = await request(1, 'POST', 'shared-transit/decrypt/k', {
+      ciphertext: encrypted.body.data.ciphertext,
+    });
+    expect(decrypted.body.data.plaintext).toBe(plaintext);
+    // Rotated on one node, the other encrypts with the new version at once.
+    expect((await request(0, 'POST', 'shared-transit/keys/k/rotate')).status).toBe(200);
+    expect(
+      (await request(1, 'POST', 'shared-transit/encrypt/k', { plaintext })).body.data.ciphertext,
+    ).toMatch(/^vault:v2:/);
+    expect((await request(1, 'DELETE', 'sys/mounts/shared-transit')).status).toBe(204);
+    expect((await request(0, 'GET', 'shared-transit/keys/k')).status).toBe(404);
+  });
 });

@@ -138,7 +138,7 @@ describe.each(await storageKinds())('sys/mounts on %s', (kind) => {
       expect(response.status, path).toBe(400);
       if (expected instanceof RegExp) expect(response.body.errors[0], path).toMatch(expected);
     }
-    expect((await enable('engine', { type: 'transit' })).status).toBe(400);
+    expect((await enable('engine', { type: 'cubbyhole' })).status).toBe(400);
     expect((await enable('engine', { type: 'nope' })).body.errors[0]).toMatch(/unknown/);
     expect((await enable('engine', { type: 'kv', options: { version: '3' } })).status).toBe(400);
     expect((await enable('engine', { type: 'kv', options: { version: [2] } })).status).toBe(400);

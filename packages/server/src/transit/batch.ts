@@ -114,7 +114,7 @@ export function sendResults(
     partialFailure && partial !== undefined && !valid
       ? ['invalid HTTP response code override from partial_failure_response_code, reverting to 400']
       : [];
-  const body = envelope(request.id, { batch_results: withReferences }, { warnings });
+  const body = envelope(request, { batch_results: withReferences }, { warnings });
   if (failures === 0) return reply.code(200).send(body);
   return reply.code(partialFailure && valid ? partial : 400).send(body);
 }

@@ -13,7 +13,10 @@ function isKeyName(name: unknown): boolean {
   }
 }
 
-/** What {@link createUsageRecorder} needs: whether a key exists, and the log to write to. */
+/**
+ * What {@link createUsageRecorder} needs for a request: whether a key exists, and the log to
+ * write to (those of the transit mount the request names).
+ */
 export interface UsageRecorderDeps {
   readonly transit: Pick<TransitStore, 'exists'>;
   readonly usage: Pick<UsageLog, 'record'>;
@@ -49,11 +52,13 @@ export interface UsageRecorder {
  *
  * @example
  * ```ts
- * const { logUsage, keyOperation } = createUsageRecorder({ transit, usage });
+ * const { logUsage, keyOperation } = createUsageRecorder(() => ({ transit, usage }));
  * const hmac = keyOperation('hmac', route({ method: 'POST', path, handler }));
  * ```
  */
-export function createUsageRecorder({ transit, usage }: UsageRecorderDeps): UsageRecorder {
+export function createUsageRecorder(
+  depsOf: (request: RouteRequest) => UsageRecorderDeps,
+): UsageRecorder {
   const record = (
     request: RouteRequest,
     name: string,
@@ -62,7 +67,7 @@ export function createUsageRecorder({ transit, usage }: UsageRecorderDeps): Usag
     version?: unknown,
   ) => {
     const entry = request.custos.entry as TokenEntry | undefined;
-    usage.record(name, {
+    depsOf(request).usage.record(name, {
       operation,
       success,
       ...(typeof version === 'number' ? { version } : {}),
@@ -89,6 +94,7 @@ export function createUsageRecorder({ transit, usage }: UsageRecorderDeps): Usag
             const params = request.params as KeyOperationParams;
             const name: unknown = params.name;
             // A key that does not exist has no log (its name's next key must not inherit one).
+            const { transit } = depsOf(request as RouteRequest);
             if (isKeyName(name) && (await transit.exists(name as string).catch(() => false))) {
               const op = typeof operation === 'string' ? operation : operation(params);
               record(request as RouteRequest, name as string, op, false);

@@ -187,9 +187,10 @@ export interface TransitStore extends TransitImports {
 export function createTransitStore(
   barrier: Barrier,
   options: TransitStoreOptions = {},
+  area: string = TRANSIT.prefix,
 ): TransitStore {
-  // The transit area of storage, and nothing else (keys are relative to it).
-  const storage = barrierView(barrier, TRANSIT.prefix);
+  // The mount's transit area of storage, and nothing else (keys are relative to it).
+  const storage = barrierView(barrier, area);
   const now = options.now ?? (() => new Date());
   const block = options.counterBlock ?? DEFAULT_COUNTER_BLOCK;
   const minRotateAfter = options.minRotateAfterEncryptions ?? MIN_ROTATE_AFTER_ENCRYPTIONS;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Barrier } from '../barrier/barrier.js';
 import { barrierView } from '../barrier/barrier-view.js';
-import { TRANSIT_USAGE } from '../storage/layout.js';
+import { TRANSIT } from '../storage/layout.js';
 
 /**
  * One use of a transit key: what, whether it worked, which request and the token's display name.
@@ -63,10 +63,19 @@ const MAX_SEGMENTS = 100;
  */
 export function createUsageLog(
   barrier: Barrier,
-  options: { flushMs?: number; now?: () => Date } = {},
+  options: {
+    flushMs?: number;
+    now?: () => Date;
+    /**
+     * Whether the mount the log belongs to is still enabled, asked before each write: the
+     * buffer of a disabled mount is dropped, not written into the area its disable removed.
+     */
+    mounted?: () => Promise<boolean>;
+  } = {},
+  area: string = TRANSIT.prefix,
 ): UsageLog {
-  // Usage segments only: `<key>/<time>-<random>` inside the transit area.
-  const storage = barrierView(barrier, TRANSIT_USAGE.prefix);
+  // Usage segments only: `<key>/<time>-<random>` inside the mount's transit area.
+  const storage = barrierView(barrier, `${area}${TRANSIT.usage}`);
   const now = options.now ?? (() => new Date());
   const buffers = new Map<string, KeyUsageEntry[]>();
   let timer: NodeJS.Timeout | undefined;
@@ -75,6 +84,7 @@ export function createUsageLog(
     const entries = buffers.get(name);
     if (entries === undefined || entries.length === 0) return;
     buffers.delete(name);
+    if (options.mounted !== undefined && !(await options.mounted())) return;
     await storage.create(
       `${name}/${now().toISOString()}-${randomBytes(4).toString('hex')}`,
       entries,

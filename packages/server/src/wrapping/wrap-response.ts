@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { ResponseEnvelope } from '../http/envelope.js';
+import { mountTypeOf, type ResponseEnvelope } from '../http/envelope.js';
 import type { WrappingStore } from './wrapping-store.js';
 
 /** Whether a sent body is Vault's response envelope (the only kind of response Vault wraps). */
@@ -53,6 +53,7 @@ export async function wrapPayload(
     wrap_info: wrapInfo,
     warnings: null,
     auth: null,
+    mount_type: mountTypeOf(request),
   };
   return JSON.stringify(wrapped);
 }

@@ -176,8 +176,59 @@ describe.each(await storageKinds())(
         secret_id: secretId,
       });
       expect(login.auth.policies).toEqual(['default', 'reader']);
+      const machine = nodeVault({ endpoint: server.url, token: login.auth.client_token });
+      expect((await machine.tokenLookupSelf()).data.path).toBe('auth/machines/login');
       await vault.disableAuth({ mount_point: 'machines' });
       expect(Object.keys((await vault.auths()).data)).not.toContain('machines/');
+      // The method's tokens went with it.
+      expect((await failure(machine.tokenLookupSelf())).status).toBe(403);
+    });
+
+    it('serves transit at a mount of its own, with its own keys', async () => {
+      await vault.mount({ mount_point: 'team-transit', type: 'transit' });
+      expect((await vault.mounts()).data['team-transit/']).toMatchObject({ type: 'transit' });
+      await vault.write('team-transit/keys/orders', {});
+      const plaintext = Buffer.from('order 42').toString('base64');
+      const encrypted = await vault.write('team-transit/encrypt/orders', { plaintext });
+      expect(encrypted.mount_type).toBe('transit');
+      const decrypted = await vault.write('team-transit/decrypt/orders', {
+        ciphertext: encrypted.data.ciphertext,
+      });
+      expect(decrypted.data.plaintext).toBe(plaintext);
+      // transit/ (node-vault's transit calls) does not have the key.
+      expect((await failure(vault.transitReadKey({ name: 'orders' }))).status).toBe(404);
+      await vault.transitCreateKey({ name: 'orders' });
+      expect(
+        (
+          await failure(
+            vault.decryptData({ name: 'orders', ciphertext: encrypted.data.ciphertext }),
+          )
+        ).status,
+      ).toBe(400);
+      await vault.unmount({ mount_point: 'team-transit' });
+      expect((await failure(vault.read('team-transit/keys/orders'))).status).toBe(404);
+    });
+
+    it('revokes a token but not its children (tokenRevokeOrphan), and tidies', async () => {
+      // A child of the root token (with its policies), which creates a child of its own. (The
+      // client switches to a token it creates: a client of its own does the creating.)
+      const parent = (await nodeVault({ endpoint: server.url, token: rootToken }).tokenCreate({}))
+        .auth.client_token;
+      const child = (
+        await nodeVault({ endpoint: server.url, token: parent }).tokenCreate({
+          policies: ['reader'],
+        })
+      ).auth.client_token;
+      await vault.tokenRevokeOrphan({ token: parent });
+      expect((await failure(vault.tokenLookup({ token: parent }))).status).toBe(400);
+      expect((await vault.tokenLookup({ token: child })).data.orphan).toBe(true);
+      // Vault answers tidy 202, which node-vault reports as an error carrying the response.
+      const tidied = await vault.write('auth/token/tidy', {}).then(
+        () => undefined,
+        (err: { response?: { statusCode: number; body: { warnings: string[] } } }) => err.response,
+      );
+      expect(tidied?.statusCode).toBe(202);
+      expect(tidied?.body.warnings[0]).toMatch(/^Tidy operation successfully started/);
     });
 
     it('seals: every secret operation answers 503 until unsealed again', async () => {

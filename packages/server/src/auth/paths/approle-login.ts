@@ -1,8 +1,9 @@
-import { isCustosError } from '@custos/core/errors';
+import { CustosError, isCustosError } from '@custos/core/errors';
 import { bodyOf } from '../../http/body-parser.js';
 import { clientAddressOf } from '../../http/boundary.js';
 import { ok } from '../../http/envelope.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
+import type { MountEntry, MountTable } from '../../sys/mount-table.js';
 import type { ApprolesOf } from '../approle-store.js';
 import { authBlock } from '../token-response.js';
 import type { TokenStore } from '../token-store.js';
@@ -14,19 +15,24 @@ import type { TokenStore } from '../token-store.js';
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [approleLoginPaths({ approles, tokens })]);
+ * registerRouteGroups(app, [approleLoginPaths({ approles, tokens, mounts })]);
  * ```
  */
 export function approleLoginPaths({
   approles,
   tokens,
   onLoginFailure,
+  mounts,
 }: {
   readonly approles: ApprolesOf;
   readonly tokens: TokenStore;
   /** Told of every login the credentials (or the client address) refused (metrics). */
   readonly onLoginFailure?: () => void;
+  /** The mount table, asked again once the token exists (a disable may have raced the login). */
+  readonly mounts: Pick<MountTable, 'list'>;
 }): RouteGroup {
+  const stillMounted = async (mount: MountEntry | undefined) =>
+    mount === undefined || (await mounts.list()).some((m) => m.uuid === mount.uuid);
   return {
     name: 'auth/approle/login',
     routes: [
@@ -56,7 +62,15 @@ export function approleLoginPaths({
             meta: { role_name: name },
             orphan: true,
             path: `${request.custos.mount?.path ?? 'auth/approle/'}login`,
+            ...(request.custos.mount === undefined ? {} : { mount: request.custos.mount.uuid }),
           });
+          // A login admitted before its mount was disabled may have created the token after
+          // the disable revoked the mount's tokens: the mount is checked again, after the
+          // token exists, and the token revoked if the mount is gone (see auth/NOTES.md).
+          if (!(await stillMounted(request.custos.mount))) {
+            if (entry.type !== 'batch') await tokens.revokeToken(token);
+            throw new CustosError('ERR_INVALID_REQUEST', 'the auth method was disabled');
+          }
           return ok(request, reply, null, { auth: authBlock(token, entry, tokens.now()) });
         },
       }),

@@ -96,7 +96,7 @@ export function unavailable(
   data: unknown,
 ): never {
   throw new HttpResponseError(404, {
-    ...envelope(request.id, data ?? { data: null, metadata: versionResponse(meta, version) }),
+    ...envelope(request, data ?? { data: null, metadata: versionResponse(meta, version) }),
   });
 }
 

@@ -41,7 +41,7 @@ function policyRoutes(
           return reply.send({
             keys,
             policies: keys,
-            ...envelope(request.id, { keys, policies: keys }),
+            ...envelope(request, { keys, policies: keys }),
           });
         if (!isListRequest(request)) throw new CustosError('ERR_NOT_FOUND', 'not found');
         return ok(request, reply, { keys, policies: keys });
@@ -56,7 +56,7 @@ function policyRoutes(
         const text = name === 'root' ? '' : (await policies.get(name))?.text;
         if (text === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
         const data = { name, policy: text, rules: text };
-        if (legacy) return reply.send({ name, rules: text, ...envelope(request.id, data) });
+        if (legacy) return reply.send({ name, rules: text, ...envelope(request, data) });
         return ok(request, reply, data);
       },
     }),

@@ -1,4 +1,5 @@
 import { CustosError } from '@custos/core/errors';
+import type { TokenStore } from '../../auth/token-store.js';
 import { noContent, ok } from '../../http/envelope.js';
 import { field } from '../../http/field-schema.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
@@ -24,11 +25,15 @@ async function authMount(mounts: MountTable, path: string): Promise<MountEntry> 
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [authMethodsPaths({ mounts })]);
+ * registerRouteGroups(app, [authMethodsPaths({ mounts, tokens })]);
  * ```
  */
-export function authMethodsPaths(deps: { readonly mounts: MountTable }): RouteGroup {
-  const { mounts } = deps;
+export function authMethodsPaths(deps: {
+  readonly mounts: MountTable;
+  /** Revokes the tokens of a disabled method. */
+  readonly tokens: Pick<TokenStore, 'revokeIssuedBy'>;
+}): RouteGroup {
+  const { mounts, tokens } = deps;
   return {
     name: 'sys/auth',
     routes: [
@@ -80,7 +85,11 @@ export function authMethodsPaths(deps: { readonly mounts: MountTable }): RouteGr
         handler: async (request, reply) => {
           const path = `auth/${canonicalMountPath(request.params['*'])}`;
           // As Vault: disabling what is not enabled succeeds.
-          if ((await mounts.get(path)) !== undefined) await mounts.disable(path);
+          const mount = await mounts.get(path);
+          if (mount !== undefined && (await mounts.disable(path)))
+            // Every token its logins issued goes with it (a login that raced this checks the
+            // mount again once its token exists: approle-login.ts).
+            await tokens.revokeIssuedBy(mount.uuid);
           return noContent(reply);
         },
       }),

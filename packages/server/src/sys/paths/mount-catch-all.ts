@@ -41,7 +41,7 @@ const KV_SUBCOMMAND: Readonly<Record<string, string>> = {
 export function versionedKvHint(request: FastifyRequest): HttpResponseError {
   const subcommand = isListRequest(request) ? 'list' : (KV_SUBCOMMAND[request.method] ?? 'get');
   return new HttpResponseError(404, {
-    ...envelope(request.id, null, {
+    ...envelope(request, null, {
       warnings: [
         `Invalid path for a versioned K/V secrets engine. See the API docs for the appropriate API endpoints to use. If using the Vault CLI, use 'vault kv ${subcommand}' for this operation.`,
       ],
@@ -105,7 +105,7 @@ export function mountCatchAll(deps: MountCatchAllDeps): {
         if (data === undefined) throw notFound();
         // The lease a KV version 1 read reports: the mount's default lease TTL (768 h unset).
         return reply.code(200).send({
-          ...envelope(request.id, data),
+          ...envelope(request, data),
           lease_duration:
             mount.type === 'cubbyhole'
               ? 0

@@ -17,16 +17,11 @@ const SECRETS_TYPES: Readonly<Record<string, { type: MountType; version?: string
   generic: { type: 'kv' },
   'kv-v1': { type: 'kv', version: '1' },
   'kv-v2': { type: 'kv', version: '2' },
+  transit: { type: 'transit' },
 };
 
 /** The engine types custos has but serves at their own path only. */
-const FIXED_TYPES: ReadonlySet<string> = new Set([
-  'transit',
-  'cubbyhole',
-  'system',
-  'token',
-  'approle',
-]);
+const FIXED_TYPES: ReadonlySet<string> = new Set(['cubbyhole', 'system', 'token', 'approle']);
 
 /** The fields of an enable: `type`, `description` (`options` and `config` are read by hand). */
 const ENABLE_FIELDS = {

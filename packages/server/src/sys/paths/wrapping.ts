@@ -56,7 +56,7 @@ export function wrappingPaths({ wrapping }: { readonly wrapping: WrappingStore }
               : {};
           return reply
             .code(200)
-            .send({ ...envelope(request.id, null), ...stored, request_id: request.id });
+            .send({ ...envelope(request, null), ...stored, request_id: request.id });
         },
       }),
       route({
@@ -75,7 +75,7 @@ export function wrappingPaths({ wrapping }: { readonly wrapping: WrappingStore }
           if (token === undefined || token === '')
             throw new CustosError('ERR_INVALID_REQUEST', INVALID_WRAPPING_TOKEN);
           const wrapInfo = await wrapping.rewrap(token);
-          return reply.code(200).send({ ...envelope(request.id, null), wrap_info: wrapInfo });
+          return reply.code(200).send({ ...envelope(request, null), wrap_info: wrapInfo });
         },
       }),
     ],

@@ -13,13 +13,13 @@ import { refusePaddingScheme } from './padding-scheme.js';
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [datakeyPaths({ transit, recorder })]);
+ * registerRouteGroups(app, [datakeyPaths({ transitOf, recorder })]);
  * ```
  */
 export function datakeyPaths({
-  transit,
+  transitOf,
   recorder,
-}: Pick<TransitPathDeps, 'transit' | 'recorder'>): RouteGroup {
+}: Pick<TransitPathDeps, 'transitOf' | 'recorder'>): RouteGroup {
   const { keyOperation, logUsage } = recorder;
   return {
     name: 'transit/datakey',
@@ -29,9 +29,10 @@ export function datakeyPaths({
         ({ type }) => (type === 'plaintext' || type === 'wrapped' ? `datakey-${type}` : 'datakey'),
         route({
           method: 'POST',
-          path: '/v1/transit/datakey/:type/:name',
+          path: '/v1/:mount/datakey/:type/:name',
           fields: { bits: field.int({ default: 256 }), context: field.base64() },
           handler: async (request, reply, { bits, context }) => {
+            const { transit } = transitOf(request);
             const { name, type } = request.params;
             if (type !== 'plaintext' && type !== 'wrapped')
               throw new CustosError(

@@ -12,14 +12,14 @@ import { refusePaddingScheme } from './padding-scheme.js';
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [decryptPaths({ transit, recorder })]);
+ * registerRouteGroups(app, [decryptPaths({ transitOf, recorder })]);
  * ```
  */
 export function decryptPaths({
-  transit,
+  transitOf,
   recorder,
   onItemError,
-}: Pick<TransitPathDeps, 'transit' | 'recorder' | 'onItemError'>): RouteGroup {
+}: Pick<TransitPathDeps, 'transitOf' | 'recorder' | 'onItemError'>): RouteGroup {
   const { keyOperation, logUsage } = recorder;
   return {
     name: 'transit/decrypt',
@@ -28,8 +28,9 @@ export function decryptPaths({
         'decrypt',
         route({
           method: 'POST',
-          path: '/v1/transit/decrypt/:name',
+          path: '/v1/:mount/decrypt/:name',
           handler: async (request, reply) => {
+            const { transit } = transitOf(request);
             const { name } = request.params;
             // Kept by hand: the body's context and associated_data are each item's defaults.
             const body = bodyOf(request);

@@ -17,13 +17,13 @@ import { refusePaddingScheme } from './padding-scheme.js';
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [encryptPaths({ transit, recorder })]);
+ * registerRouteGroups(app, [encryptPaths({ transitOf, recorder })]);
  * ```
  */
 export function encryptPaths({
-  transit,
+  transitOf,
   recorder,
-}: Pick<TransitPathDeps, 'transit' | 'recorder'>): RouteGroup {
+}: Pick<TransitPathDeps, 'transitOf' | 'recorder'>): RouteGroup {
   const { keyOperation, logUsage } = recorder;
   return {
     name: 'transit/encrypt',
@@ -32,11 +32,12 @@ export function encryptPaths({
         'encrypt',
         route({
           method: 'POST',
-          path: '/v1/transit/encrypt/:name',
-          access: { exists: (request) => transit.exists(request.params.name) },
+          path: '/v1/:mount/encrypt/:name',
+          access: { exists: (request) => transitOf(request).transit.exists(request.params.name) },
           // The request's key_version is each item's default; an item's own is read per item.
           fields: { key_version: field.int() },
           handler: async (request, reply, { key_version: requested }) => {
+            const { transit } = transitOf(request);
             const { name } = request.params;
             // The body's context, associated_data and plaintext are the single item's.
             const body = bodyOf(request);
@@ -54,6 +55,7 @@ export function encryptPaths({
               // A single item that cannot be encrypted creates no key.
               if (!input.batch) plaintextOf(body);
               await transit.createKey(name, upsertOptions(body, items));
+              await transitOf(request).settle();
             }
             const session = await transit.forEncryption(
               name,

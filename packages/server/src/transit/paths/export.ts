@@ -9,17 +9,18 @@ import type { TransitPathDeps } from './deps.js';
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [exportPaths({ transit })]);
+ * registerRouteGroups(app, [exportPaths({ transitOf })]);
  * ```
  */
-export function exportPaths({ transit }: Pick<TransitPathDeps, 'transit'>): RouteGroup {
+export function exportPaths({ transitOf }: Pick<TransitPathDeps, 'transitOf'>): RouteGroup {
   return {
     name: 'transit/export',
     routes: [
       route({
         method: 'GET',
-        path: ['/v1/transit/export/:type/:name', '/v1/transit/export/:type/:name/:version'],
+        path: ['/v1/:mount/export/:type/:name', '/v1/:mount/export/:type/:name/:version'],
         handler: async (request, reply) => {
+          const { transit } = transitOf(request);
           const { type, name, version } = request.params;
           if (!(EXPORT_TYPES as readonly string[]).includes(type))
             throw new CustosError(

@@ -11,13 +11,13 @@ import { versionsRequested } from './items.js';
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [hmacPaths({ transit, recorder })]);
+ * registerRouteGroups(app, [hmacPaths({ transitOf, recorder })]);
  * ```
  */
 export function hmacPaths({
-  transit,
+  transitOf,
   recorder,
-}: Pick<TransitPathDeps, 'transit' | 'recorder'>): RouteGroup {
+}: Pick<TransitPathDeps, 'transitOf' | 'recorder'>): RouteGroup {
   const { keyOperation, logUsage } = recorder;
   return {
     name: 'transit/hmac',
@@ -26,8 +26,9 @@ export function hmacPaths({
         'hmac',
         route({
           method: 'POST',
-          path: ['/v1/transit/hmac/:name', '/v1/transit/hmac/:name/:algorithm'],
+          path: ['/v1/:mount/hmac/:name', '/v1/:mount/hmac/:name/:algorithm'],
           handler: async (request, reply) => {
+            const { transit } = transitOf(request);
             const { name } = request.params;
             // Kept by hand: the body's key_version is each item's default (read per item, as
             // Vault), and the path's algorithm wins over the body's.

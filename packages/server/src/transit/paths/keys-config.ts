@@ -9,18 +9,19 @@ import { configChange, KEY_CONFIG_FIELDS } from './key-options.js';
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [keysConfigPaths({ transit })]);
+ * registerRouteGroups(app, [keysConfigPaths({ transitOf })]);
  * ```
  */
-export function keysConfigPaths({ transit }: Pick<TransitPathDeps, 'transit'>): RouteGroup {
+export function keysConfigPaths({ transitOf }: Pick<TransitPathDeps, 'transitOf'>): RouteGroup {
   return {
     name: 'transit/keys/config',
     routes: [
       route({
         method: 'POST',
-        path: '/v1/transit/keys/:name/config',
+        path: '/v1/:mount/keys/:name/config',
         fields: KEY_CONFIG_FIELDS,
         handler: async (request, reply, fields) => {
+          const { transit } = transitOf(request);
           await transit.configure(request.params.name, configChange(fields));
           return ok(request, reply, await describedKey(transit, request.params.name));
         },

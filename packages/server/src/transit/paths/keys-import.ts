@@ -65,22 +65,27 @@ async function withImportedMaterial<T>(
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [keysImportPaths({ transit })]);
+ * registerRouteGroups(app, [keysImportPaths({ transitOf })]);
  * ```
  */
-export function keysImportPaths({ transit }: Pick<TransitPathDeps, 'transit'>): RouteGroup {
+export function keysImportPaths({ transitOf }: Pick<TransitPathDeps, 'transitOf'>): RouteGroup {
   return {
     name: 'transit/keys/import',
     routes: [
       route({
         method: 'GET',
-        path: '/v1/transit/wrapping_key',
-        handler: async (request, reply) =>
-          ok(request, reply, { public_key: wrappingPublicKey(await transit.wrappingKey()) }),
+        path: '/v1/:mount/wrapping_key',
+        handler: async (request, reply) => {
+          const { transit, settle } = transitOf(request);
+          // Made on first use: written into the mount's area like a key.
+          const wrappingKey = await transit.wrappingKey();
+          await settle();
+          return ok(request, reply, { public_key: wrappingPublicKey(wrappingKey) });
+        },
       }),
       route({
         method: 'POST',
-        path: '/v1/transit/keys/:name/import',
+        path: '/v1/:mount/keys/:name/import',
         fields: {
           ...WRAPPED_FIELDS,
           allow_rotation: field.bool({ default: false }),
@@ -92,6 +97,7 @@ export function keysImportPaths({ transit }: Pick<TransitPathDeps, 'transit'>): 
           expires_at: field.time(),
         },
         handler: async (request, reply, fields) => {
+          const { transit } = transitOf(request);
           const { name } = request.params;
           const body = bodyOf(request);
           if (body.convergent_encryption !== undefined)
@@ -123,19 +129,22 @@ export function keysImportPaths({ transit }: Pick<TransitPathDeps, 'transit'>): 
             fields.hash_function,
             (build) => transit.importKey(name, options, fields.allow_rotation, build),
           );
+          await transitOf(request).settle();
           if (!created) throw existing();
           return noContent(reply);
         },
       }),
       route({
         method: 'POST',
-        path: '/v1/transit/keys/:name/import_version',
+        path: '/v1/:mount/keys/:name/import_version',
         fields: WRAPPED_FIELDS,
         handler: async (request, reply, fields) => {
+          const { transit } = transitOf(request);
           refuseUnsupported(bodyOf(request), ['public_key', 'version', 'bump_version']);
           await withImportedMaterial(transit, fields.ciphertext, fields.hash_function, (build) =>
             transit.importVersion(request.params.name, build),
           );
+          await transitOf(request).settle();
           return noContent(reply);
         },
       }),

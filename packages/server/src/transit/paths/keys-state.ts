@@ -14,17 +14,18 @@ const invalid = (message: string) => new CustosError('ERR_INVALID_REQUEST', mess
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [keysStatePaths({ transit })]);
+ * registerRouteGroups(app, [keysStatePaths({ transitOf })]);
  * ```
  */
-export function keysStatePaths({ transit }: Pick<TransitPathDeps, 'transit'>): RouteGroup {
+export function keysStatePaths({ transitOf }: Pick<TransitPathDeps, 'transitOf'>): RouteGroup {
   return {
     name: 'transit/keys/state',
     routes: [
       route({
         method: 'POST',
-        path: '/v1/transit/keys/:name/state',
+        path: '/v1/:mount/keys/:name/state',
         handler: async (request, reply) => {
+          const { transit } = transitOf(request);
           // Kept by hand: `state` is one of the lifecycle's names (no field type is a choice).
           const state = bodyOf(request).state;
           if (!isKeyState(state))

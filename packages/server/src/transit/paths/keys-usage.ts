@@ -9,21 +9,19 @@ import type { TransitPathDeps } from './deps.js';
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [keysUsagePaths({ transit, usage })]);
+ * registerRouteGroups(app, [keysUsagePaths({ transitOf })]);
  * ```
  */
-export function keysUsagePaths({
-  transit,
-  usage,
-}: Pick<TransitPathDeps, 'transit' | 'usage'>): RouteGroup {
+export function keysUsagePaths({ transitOf }: Pick<TransitPathDeps, 'transitOf'>): RouteGroup {
   return {
     name: 'transit/keys/usage',
     routes: [
       route({
         method: 'GET',
-        path: '/v1/transit/keys/:name/usage',
+        path: '/v1/:mount/keys/:name/usage',
         fields: { limit: field.int({ default: 100 }) },
         handler: async (request, reply, { limit }) => {
+          const { transit, usage } = transitOf(request);
           const { name } = request.params;
           if (!(await transit.exists(name))) throw new CustosError('ERR_NOT_FOUND', 'not found');
           return ok(request, reply, { usage: await usage.read(name, Math.min(limit, 10_000)) });

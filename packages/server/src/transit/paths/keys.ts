@@ -13,21 +13,19 @@ import { CREATE_KEY_FIELDS, createOptions } from './key-options.js';
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [keysPaths({ transit, usage })]);
+ * registerRouteGroups(app, [keysPaths({ transitOf })]);
  * ```
  */
-export function keysPaths({
-  transit,
-  usage,
-}: Pick<TransitPathDeps, 'transit' | 'usage'>): RouteGroup {
+export function keysPaths({ transitOf }: Pick<TransitPathDeps, 'transitOf'>): RouteGroup {
   return {
     name: 'transit/keys',
     routes: [
       route({
         method: 'GET',
-        path: '/v1/transit/keys',
+        path: '/v1/:mount/keys',
         access: { list: true },
         handler: async (request, reply) => {
+          const { transit } = transitOf(request);
           if (!isListRequest(request)) throw new CustosError('ERR_NOT_FOUND', 'not found');
           const keys = await transit.list();
           if (keys.length === 0) throw new CustosError('ERR_NOT_FOUND', 'not found');
@@ -36,13 +34,16 @@ export function keysPaths({
       }),
       route({
         method: 'POST',
-        path: '/v1/transit/keys/:name',
-        access: { exists: (request) => transit.exists(request.params.name) },
+        path: '/v1/:mount/keys/:name',
+        access: { exists: (request) => transitOf(request).transit.exists(request.params.name) },
         fields: CREATE_KEY_FIELDS,
         handler: async (request, reply, fields) => {
+          const { transit } = transitOf(request);
           const { name } = request.params;
           const options = createOptions(bodyOf(request), fields);
-          if (!(await transit.createKey(name, options))) {
+          const created = await transit.createKey(name, options);
+          await transitOf(request).settle();
+          if (!created) {
             // The key exists: fine if it has what was asked for, an error naming the difference
             // if not (creation never changes a key, and must not hide settings someone else
             // chose).
@@ -54,14 +55,15 @@ export function keysPaths({
       }),
       route({
         method: 'GET',
-        path: '/v1/transit/keys/:name',
+        path: '/v1/:mount/keys/:name',
         handler: async (request, reply) =>
-          ok(request, reply, await describedKey(transit, request.params.name)),
+          ok(request, reply, await describedKey(transitOf(request).transit, request.params.name)),
       }),
       route({
         method: 'DELETE',
-        path: '/v1/transit/keys/:name',
+        path: '/v1/:mount/keys/:name',
         handler: async (request, reply) => {
+          const { transit, usage } = transitOf(request);
           await transit.deleteKey(request.params.name);
           await usage.forget(request.params.name);
           return noContent(reply);

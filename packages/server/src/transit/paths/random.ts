@@ -19,7 +19,7 @@ export function randomPaths(): RouteGroup {
     routes: [
       route({
         method: 'POST',
-        path: ['/v1/transit/random', '/v1/transit/random/:bytes'],
+        path: ['/v1/:mount/random', '/v1/:mount/random/:bytes'],
         handler: async (request, reply) => {
           // Kept by hand: a `bytes` in the path wins over (and hides) the body's; `format` is a
           // choice.

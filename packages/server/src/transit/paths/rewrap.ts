@@ -14,14 +14,14 @@ import { refusePaddingScheme } from './padding-scheme.js';
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [rewrapPaths({ transit, recorder })]);
+ * registerRouteGroups(app, [rewrapPaths({ transitOf, recorder })]);
  * ```
  */
 export function rewrapPaths({
-  transit,
+  transitOf,
   recorder,
   onItemError,
-}: Pick<TransitPathDeps, 'transit' | 'recorder' | 'onItemError'>): RouteGroup {
+}: Pick<TransitPathDeps, 'transitOf' | 'recorder' | 'onItemError'>): RouteGroup {
   const { keyOperation, logUsage } = recorder;
   return {
     name: 'transit/rewrap',
@@ -30,10 +30,11 @@ export function rewrapPaths({
         'rewrap',
         route({
           method: 'POST',
-          path: '/v1/transit/rewrap/:name',
+          path: '/v1/:mount/rewrap/:name',
           // The request's key_version is each item's default; an item's own is read per item.
           fields: { key_version: field.int() },
           handler: async (request, reply, { key_version: requested }) => {
+            const { transit } = transitOf(request);
             const { name } = request.params;
             // The body's context, associated_data and ciphertext are the single item's.
             const body = bodyOf(request);

@@ -12,13 +12,13 @@ import { signatureOptions } from './signature-options.js';
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [signPaths({ transit, recorder })]);
+ * registerRouteGroups(app, [signPaths({ transitOf, recorder })]);
  * ```
  */
 export function signPaths({
-  transit,
+  transitOf,
   recorder,
-}: Pick<TransitPathDeps, 'transit' | 'recorder'>): RouteGroup {
+}: Pick<TransitPathDeps, 'transitOf' | 'recorder'>): RouteGroup {
   const { keyOperation, logUsage } = recorder;
   return {
     name: 'transit/sign',
@@ -27,8 +27,9 @@ export function signPaths({
         'sign',
         route({
           method: 'POST',
-          path: ['/v1/transit/sign/:name', '/v1/transit/sign/:name/:algorithm'],
+          path: ['/v1/:mount/sign/:name', '/v1/:mount/sign/:name/:algorithm'],
           handler: async (request, reply) => {
+            const { transit } = transitOf(request);
             const { name } = request.params;
             // Kept by hand: the body's key_version is each item's default (read per item).
             const body = bodyOf(request);

@@ -13,13 +13,13 @@ import { signatureOptions } from './signature-options.js';
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [verifyPaths({ transit, recorder })]);
+ * registerRouteGroups(app, [verifyPaths({ transitOf, recorder })]);
  * ```
  */
 export function verifyPaths({
-  transit,
+  transitOf,
   recorder,
-}: Pick<TransitPathDeps, 'transit' | 'recorder'>): RouteGroup {
+}: Pick<TransitPathDeps, 'transitOf' | 'recorder'>): RouteGroup {
   const { keyOperation, logUsage } = recorder;
   return {
     name: 'transit/verify',
@@ -28,8 +28,9 @@ export function verifyPaths({
         'verify',
         route({
           method: 'POST',
-          path: ['/v1/transit/verify/:name', '/v1/transit/verify/:name/:algorithm'],
+          path: ['/v1/:mount/verify/:name', '/v1/:mount/verify/:name/:algorithm'],
           handler: async (request, reply) => {
+            const { transit } = transitOf(request);
             const { name } = request.params;
             // Kept by hand: the body's signature and hmac are each item's defaults (read per item).
             const body = bodyOf(request);
