@@ -172,6 +172,7 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
       site: ctx.secretsManager,
       pathPrefix: ctx.secretsManager.pathPrefix,
       now: ctx.clock,
+      events: ctx.events,
       kms: {
         transit,
         usage,
