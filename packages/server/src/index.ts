@@ -15,6 +15,11 @@ export {
   type VerifyOptions,
   verifyAuditLog,
 } from './audit/audit-verify.js';
+export type {
+  PasswordSource,
+  RotationConfig,
+  RotationDatabaseConfig,
+} from './config/rotation-config.js';
 export {
   type AuditSinkConfig,
   parseListen,

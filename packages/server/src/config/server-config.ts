@@ -4,6 +4,7 @@ import { ServerError } from '../errors.js';
 import { cidrList } from '../http/client-address.js';
 import { parseSealStanza, type SealStanza } from '../seal/seal-stanza.js';
 import type { AwsOptions } from '../server.js';
+import { parseRotationConfig, type RotationConfig } from './rotation-config.js';
 
 /** An audit sink in the configuration file. */
 export type AuditSinkConfig =
@@ -52,6 +53,11 @@ export interface ServerConfig {
   readonly seal?: SealStanza;
   /** How long a shutdown (SIGTERM) waits for the requests in flight (default 30 000 ms). */
   readonly shutdownGraceMs: number;
+  /**
+   * Rotation (docs/rotation.md): `scheduler_interval`, `databases` by name (passwords named by
+   * `password_env` or `password_file`, never inlined) and rotator `plugins`.
+   */
+  readonly rotation?: RotationConfig;
 }
 
 const fail = (message: string): never => {
@@ -84,6 +90,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     'trustedProxies',
     'seal',
     'shutdownGraceMs',
+    'rotation',
   ];
   for (const key of Object.keys(c))
     if (!known.includes(key)) fail(`unknown field "${key}" (known: ${known.join(', ')})`);
@@ -135,8 +142,10 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     parsedSeal?.type === 'pkcs11' && parsedSeal.pin_file !== undefined
       ? { ...parsedSeal, pin_file: resolve(baseDir, parsedSeal.pin_file) }
       : parsedSeal;
+  const rotation = c.rotation === undefined ? undefined : parseRotationConfig(c.rotation, baseDir);
   return {
     ...(aws === undefined ? {} : { aws }),
+    ...(rotation === undefined ? {} : { rotation }),
     ...(seal === undefined ? {} : { seal }),
     listen: listen as string,
     storage,

@@ -63,6 +63,7 @@ export async function run(options: Options): Promise<number> {
       trustedProxies: config.trustedProxies,
       shutdownGraceMs: config.shutdownGraceMs,
       ...(config.seal === undefined ? {} : { seal: config.seal }),
+      ...(config.rotation === undefined ? {} : { rotation: config.rotation }),
       ...(tls ? { tls } : {}),
     });
     for (const line of productionWarnings({
