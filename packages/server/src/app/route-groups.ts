@@ -24,6 +24,8 @@ import { kvSubkeysPaths } from '../kv/paths/subkeys.js';
 import { kvVersionsPaths } from '../kv/paths/versions.js';
 import { policiesPaths } from '../policy/paths/policies.js';
 import { policyExplainPaths } from '../policy/paths/policy-explain.js';
+import { createApprovalStore } from '../rotation/approval-store.js';
+import { rotationApprovalPaths } from '../rotation/paths/rotation-approvals.js';
 import { rotationPoliciesPaths } from '../rotation/paths/rotation-policies.js';
 import { rotationRunPaths } from '../rotation/paths/rotation-run.js';
 import { rewrapProgressStore } from '../rotation/rotators/rewrap-job.js';
@@ -75,6 +77,7 @@ const TRANSIT_MOUNT = 'transit';
  */
 export function routeGroups(ctx: ServerContext): RouteGroup[] {
   const { seal, tokens, policies, kv, transit, audit } = ctx;
+  const approvals = createApprovalStore(ctx.barrier, ctx.clock);
   const usage = ctx.transitUsage;
   const recorder = createUsageRecorder({ transit, usage });
   const storageKind = ctx.storage.kind;
@@ -123,6 +126,14 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
       store: ctx.rotation.store,
       clock: ctx.clock,
       rewrap: rewrapProgressStore(ctx.barrier),
+      approvals: { store: approvals, tokens },
+    }),
+    rotationApprovalPaths({
+      mounts: ctx.mounts,
+      engine: ctx.rotation.engine,
+      approvals,
+      tokens,
+      clock: ctx.clock,
     }),
     // sys/events (change events of secrets, long-poll)
     eventsPaths({ events: ctx.events, tokens, seal: ctx.seal }),

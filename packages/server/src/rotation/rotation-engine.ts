@@ -35,6 +35,8 @@ export interface RotateOptions {
    */
   readonly after?: string | null;
   readonly reason?: string;
+  /** The identities that approved the rotation (two-person approval), recorded with it. */
+  readonly approvedBy?: readonly string[];
   /** Runs create (discarded) and the rotator's preflight only: nothing is written or applied. */
   readonly dryRun?: boolean;
 }
@@ -170,6 +172,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
         step,
         by: run.by,
         ...(run.reason ? { reason: run.reason } : {}),
+        ...(run.approved_by === undefined ? {} : { approved_by: run.approved_by }),
       },
     });
     try {
@@ -421,6 +424,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
         rotator: policy.rotator,
         by: options.by,
         ...(options.reason === undefined ? {} : { reason: options.reason }),
+        ...(options.approvedBy === undefined ? {} : { approved_by: [...options.approvedBy] }),
         started_time: nowIso(),
         step: 'create',
         state: 'running',
