@@ -49,9 +49,9 @@ async function locationWithPassword(
   name: string,
   db: RotationDatabaseConfig,
   env: NodeJS.ProcessEnv,
-): Promise<string> {
+): Promise<{ location: string; password?: string }> {
   const source = db.password;
-  if (source === undefined) return db.location;
+  if (source === undefined) return { location: db.location };
   let password: string | undefined;
   if ('env' in source) {
     password = env[source.env];
@@ -71,7 +71,7 @@ async function locationWithPassword(
   }
   const url = new URL(db.location);
   url.password = encodeURIComponent(password);
-  return url.toString();
+  return { location: url.toString(), password };
 }
 
 /**
@@ -111,10 +111,18 @@ export async function openRotationSetup(
   };
   try {
     for (const [name, db] of Object.entries(config.databases)) {
-      const location = await locationWithPassword(name, db, env);
+      const { location, password } = await locationWithPassword(name, db, env);
       const open = await openDatabase<unknown>(location).catch((err: Error) => {
-        // openDatabase's messages never hold the password; the URL without it names the host.
-        throw invalid(`rotation.databases.${name} cannot be opened: ${err.message}`);
+        // openDatabase's messages name the host, not the password; scrubbed all the same.
+        const message =
+          password === undefined
+            ? err.message
+            : err.message
+                .split(password)
+                .join('[redacted]')
+                .split(encodeURIComponent(password))
+                .join('[redacted]');
+        throw invalid(`rotation.databases.${name} cannot be opened: ${message}`);
       });
       opened.push({ name, close: open.close, db: open.db as AnyKysely });
     }
