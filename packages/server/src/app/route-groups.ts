@@ -26,6 +26,7 @@ import { policiesPaths } from '../policy/paths/policies.js';
 import { policyExplainPaths } from '../policy/paths/policy-explain.js';
 import { createApprovalStore } from '../rotation/approval-store.js';
 import { rotationApprovalPaths } from '../rotation/paths/rotation-approvals.js';
+import { rotationContinuePaths } from '../rotation/paths/rotation-continue.js';
 import { rotationPoliciesPaths } from '../rotation/paths/rotation-policies.js';
 import { rotationRunPaths } from '../rotation/paths/rotation-run.js';
 import { rewrapProgressStore } from '../rotation/rotators/rewrap-job.js';
@@ -127,6 +128,12 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
       clock: ctx.clock,
       rewrap: rewrapProgressStore(ctx.barrier),
       approvals: { store: approvals, tokens },
+    }),
+    rotationContinuePaths({
+      mounts: ctx.mounts,
+      engine: ctx.rotation.engine,
+      store: ctx.rotation.store,
+      rotators: ctx.rotation.rotators,
     }),
     rotationApprovalPaths({
       mounts: ctx.mounts,
