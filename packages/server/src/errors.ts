@@ -42,6 +42,8 @@ export const serverErrorCodes = {
     'Storage (PostgreSQL) did not answer: it is down, restarting or unreachable, or a query ran out of time. Nothing of the request was acknowledged.',
   ERR_ROTATION_IN_PROGRESS:
     'A rotation of this secret is already running (on this node or another); it must end first.',
+  ERR_APPROVAL_REFUSED:
+    'A rotation approval was refused: the approver is the requester (or acts for them), approved it already, has no identity, or the request expired or ended.',
 } as const;
 
 /**

@@ -23,6 +23,11 @@ export {
   type VerifyFilesOptions,
   verifyAuditFiles,
 } from './audit/audit-verify-files.js';
+export type {
+  PasswordSource,
+  RotationConfig,
+  RotationDatabaseConfig,
+} from './config/rotation-config.js';
 export {
   type AuditSinkConfig,
   parseListen,

@@ -15,6 +15,7 @@ import { isPathPrefix } from './aws/paths/secrets-manager-api.js';
 import { createBarrier } from './barrier/barrier.js';
 import { leadershipLockKey, postgresLeadership } from './cluster/cluster-leadership.js';
 import { createClusterNodes } from './cluster/cluster-nodes.js';
+import type { RotationConfig } from './config/rotation-config.js';
 import { type AuditSinkConfig, defaultSinkName } from './config/server-config.js';
 import type { ServerContext } from './context.js';
 import { ServerError } from './errors.js';
@@ -31,6 +32,7 @@ import { builtInRotators } from './rotation/built-in-rotators.js';
 import { singleNodeLeader } from './rotation/leader-lock.js';
 import { createRotationEngine } from './rotation/rotation-engine.js';
 import { createRotationScheduler } from './rotation/rotation-scheduler.js';
+import { openRotationSetup } from './rotation/rotation-setup.js';
 import { rotationStatuses } from './rotation/rotation-statuses.js';
 import { createRotationStore } from './rotation/rotation-store.js';
 import type { RotatorRegistry } from './rotation/rotator.js';
@@ -106,6 +108,12 @@ export interface StartOptions {
   readonly rotationDatabases?: Readonly<Record<string, AnyKysely>>;
   /** How often the rotation scheduler ticks while unsealed (default 60 000 ms; 0: never). */
   readonly rotationSchedulerIntervalMs?: number;
+  /**
+   * The configuration file's `rotation` section (config/rotation-config.ts): its databases are
+   * opened and its plugins' rotators registered at start (closed by `close()`); its
+   * `scheduler_interval` applies unless `rotationSchedulerIntervalMs` is given.
+   */
+  readonly rotation?: RotationConfig;
   /**
    * Auto-unseal (`seal` stanza, Vault's names): the root key is wrapped by this seal, the server
    * unseals itself at start (retrying with backoff while the seal is out of reach) and init
@@ -248,7 +256,18 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     options.seal === undefined ? undefined : createRootKeyWrapper(options.seal, options.env);
   if (wrapper !== undefined && options.dev !== undefined)
     throw new ServerError('ERR_INVALID_CONFIG', 'dev mode takes no seal stanza');
-  const storage = await openStorage(options.storage ?? ':memory:', options.storageTimeouts);
+  // Plugins and rotation databases first: a wrong one stops the start before storage opens.
+  const rotationSetup =
+    options.rotation === undefined
+      ? undefined
+      : await openRotationSetup(options.rotation, options.env ?? process.env);
+  let storage: Awaited<ReturnType<typeof openStorage>>;
+  try {
+    storage = await openStorage(options.storage ?? ':memory:', options.storageTimeouts);
+  } catch (err) {
+    await rotationSetup?.close();
+    throw err;
+  }
   const store = createEntryStore(storage.db);
   const migrateAway = options.seal?.disabled === true;
   const seal = new SealManager(store, wrapper, { migrateAway });
@@ -298,13 +317,25 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   });
   const transitUsage = createUsageLog(barrier);
   const rotators = options.rotators ?? builtInRotators();
+  for (const rotator of rotationSetup?.rotators ?? []) {
+    if (rotators.get(rotator.name) !== undefined) {
+      await rotationSetup?.close();
+      await storage.close();
+      throw new ServerError(
+        'ERR_INVALID_CONFIG',
+        `config: a rotation plugin's rotator is named ${rotator.name}, the name of a rotator the server has`,
+      );
+    }
+    rotators.register(rotator);
+  }
+  const rotationDatabases = { ...rotationSetup?.databases, ...options.rotationDatabases };
   // Needs this server's transit store: registered here, unless a plugin registered its own.
   if (rotators.get('transit-key') === undefined)
     rotators.register(
       transitKeyRotator({
         transit,
         progress: rewrapProgressStore(barrier),
-        databases: options.rotationDatabases ?? {},
+        databases: rotationDatabases,
         now: clock,
       }),
     );
@@ -376,7 +407,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         clock,
         onEvent: (event) => logger.info({ rotation: event }, `rotation ${event.kind}`),
       }),
-      schedulerIntervalMs: options.rotationSchedulerIntervalMs ?? 60_000,
+      schedulerIntervalMs:
+        options.rotationSchedulerIntervalMs ?? options.rotation?.schedulerIntervalMs ?? 60_000,
     },
     events,
     // Through storage: nodes on one PostgreSQL database (or one SQLite file) see each other's.
@@ -408,6 +440,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     } catch (err) {
       await sealServer(context);
       await storage.close();
+      await rotationSetup?.close();
       throw err;
     }
   }
@@ -461,6 +494,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       if (!drained) logger.warn('shutdown: requests still in flight at the bound were cut off');
       await sealServer(context);
       await storage.close();
+      await rotationSetup?.close();
     },
   };
 }

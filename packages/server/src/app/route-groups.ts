@@ -26,6 +26,9 @@ import { countedUsage } from '../metrics/counted-usage.js';
 import { integritySourceOf } from '../metrics/integrity-failures.js';
 import { policiesPaths } from '../policy/paths/policies.js';
 import { policyExplainPaths } from '../policy/paths/policy-explain.js';
+import { createApprovalStore } from '../rotation/approval-store.js';
+import { rotationApprovalPaths } from '../rotation/paths/rotation-approvals.js';
+import { rotationContinuePaths } from '../rotation/paths/rotation-continue.js';
 import { rotationPoliciesPaths } from '../rotation/paths/rotation-policies.js';
 import { rotationRunPaths } from '../rotation/paths/rotation-run.js';
 import { rewrapProgressStore } from '../rotation/rotators/rewrap-job.js';
@@ -79,6 +82,7 @@ const TRANSIT_MOUNT = 'transit';
  */
 export function routeGroups(ctx: ServerContext): RouteGroup[] {
   const { seal, tokens, policies, kv, transit, audit } = ctx;
+  const approvals = createApprovalStore(ctx.barrier, ctx.clock);
   // Every key operation recorded in a usage log is counted in the metrics too: the KMS API's
   // (transit/'s log) and those of every transit mount's routes.
   const usage = countedUsage(ctx.transitUsage, ctx.metrics);
@@ -154,6 +158,20 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
       store: ctx.rotation.store,
       clock: ctx.clock,
       rewrap: rewrapProgressStore(ctx.barrier),
+      approvals: { store: approvals, tokens },
+    }),
+    rotationContinuePaths({
+      mounts: ctx.mounts,
+      engine: ctx.rotation.engine,
+      store: ctx.rotation.store,
+      rotators: ctx.rotation.rotators,
+    }),
+    rotationApprovalPaths({
+      mounts: ctx.mounts,
+      engine: ctx.rotation.engine,
+      approvals,
+      tokens,
+      clock: ctx.clock,
     }),
     // sys/events (change events of secrets, long-poll)
     eventsPaths({ events: ctx.events, tokens, seal: ctx.seal }),
@@ -210,6 +228,7 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
       site: ctx.secretsManager,
       pathPrefix: ctx.secretsManager.pathPrefix,
       now: ctx.clock,
+      events: ctx.events,
       kms: {
         transit,
         usage,

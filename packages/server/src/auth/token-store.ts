@@ -195,6 +195,13 @@ export interface TokenStore {
   tidy(): Promise<TidyResult>;
   /** Finds a live token entry by accessor. */
   byAccessor(accessor: string): Promise<TokenEntry | undefined>;
+  /**
+   * Whom `entry` acts for: the ancestor-or-self just below a root token (or at the top of the
+   * tree: an orphan, a login's token), or undefined when an ancestor is gone or no longer
+   * live. A child token acts for whoever made it: rules about "who" (two-person approval)
+   * judge this token, never the child's own display name.
+   */
+  rootOf(entry: TokenEntry): Promise<TokenEntry | undefined>;
   /** The accessor of every stored (service) token, sorted. */
   listAccessors(): Promise<string[]>;
   /**
@@ -664,6 +671,20 @@ export function createTokenStore(
     async byAccessor(accessor: string): Promise<TokenEntry | undefined> {
       const hash = await accessorHash(accessor);
       return hash === undefined ? undefined : (await readHash(hash))?.entry;
+    },
+
+    async rootOf(entry: TokenEntry): Promise<TokenEntry | undefined> {
+      const at = now();
+      let top = entry;
+      for (let depth = 0; top.parentHash !== '' && !top.policies.includes('root'); depth++) {
+        if (depth > 1024) return undefined; // a cycle cannot be made; refuse rather than loop
+        const ancestor = await fetchEntry(top.parentHash);
+        if (ancestor === undefined || !isLive(ancestor.entry, at)) return undefined;
+        // Tokens a root token made are people's own: root hands them out.
+        if (ancestor.entry.policies.includes('root')) break;
+        top = ancestor.entry;
+      }
+      return top;
     },
 
     /** The accessor of every stored (service) token, sorted. */

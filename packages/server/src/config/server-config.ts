@@ -6,6 +6,7 @@ import { ServerError } from '../errors.js';
 import { cidrList } from '../http/client-address.js';
 import { parseSealStanza, type SealStanza } from '../seal/seal-stanza.js';
 import type { AwsOptions, TelemetryOptions } from '../server.js';
+import { parseRotationConfig, type RotationConfig } from './rotation-config.js';
 
 /** An audit sink in the configuration file. */
 export type AuditSinkConfig =
@@ -99,6 +100,11 @@ export interface ServerConfig {
    * `max_key_labels` (default 100); see docs/metrics.md.
    */
   readonly telemetry?: TelemetryOptions;
+  /**
+   * Rotation (docs/rotation.md): `scheduler_interval`, `databases` by name (passwords named by
+   * `password_env` or `password_file`, never inlined) and rotator `plugins`.
+   */
+  readonly rotation?: RotationConfig;
 }
 
 const fail = (message: string): never => {
@@ -132,6 +138,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     'seal',
     'shutdownGraceMs',
     'telemetry',
+    'rotation',
   ];
   for (const key of Object.keys(c))
     if (!known.includes(key)) fail(`unknown field "${key}" (known: ${known.join(', ')})`);
@@ -190,9 +197,11 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
       ? { ...parsedSeal, pin_file: resolve(baseDir, parsedSeal.pin_file) }
       : parsedSeal;
   const telemetry = telemetryOf(c.telemetry);
+  const rotation = c.rotation === undefined ? undefined : parseRotationConfig(c.rotation, baseDir);
   return {
     ...(aws === undefined ? {} : { aws }),
     ...(telemetry === undefined ? {} : { telemetry }),
+    ...(rotation === undefined ? {} : { rotation }),
     ...(seal === undefined ? {} : { seal }),
     listen: listen as string,
     storage,

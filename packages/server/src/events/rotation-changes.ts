@@ -35,5 +35,7 @@ export function publishingRotations(engine: RotationEngine, events: ChangeEvents
       return results;
     },
     retireDue: (nowMs) => engine.retireDue(nowMs),
+    // The current version does not change: nothing to announce.
+    continueFinish: (secret) => engine.continueFinish(secret),
   };
 }

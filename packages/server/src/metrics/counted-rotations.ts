@@ -41,5 +41,7 @@ export function countedRotations(
       return results;
     },
     retireDue: (nowMs) => engine.retireDue(nowMs),
+    // Finishing a rotation already counted (its rewrap resumed) is no new rotation.
+    continueFinish: (secret) => engine.continueFinish(secret),
   };
 }

@@ -35,6 +35,8 @@ export interface RotateOptions {
    */
   readonly after?: string | null;
   readonly reason?: string;
+  /** The identities that approved the rotation (two-person approval), recorded with it. */
+  readonly approvedBy?: readonly string[];
   /** Runs create (discarded) and the rotator's preflight only: nothing is written or applied. */
   readonly dryRun?: boolean;
 }
@@ -92,6 +94,12 @@ export interface RotationEngine {
   resumeAll(staleMs?: number): Promise<RotationResult[]>;
   /** Retires every `previous` value whose grace period ended at `nowMs`; the secrets retired. */
   retireDue(nowMs: number): Promise<string[]>;
+  /**
+   * Runs the rotator's finish again for the secret's last rotation, when that rotation
+   * succeeded but its finish failed (a `transit-key` rewrap cut short: it continues from the
+   * saved progress). The history entry gets the new step; `error` goes once it succeeds.
+   */
+  continueFinish(secret: string): Promise<RotationResult>;
 }
 
 const STEP_AFTER: Readonly<Record<Exclude<RotationStep, 'rollback'>, RotationStep | undefined>> = {
@@ -170,6 +178,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
         step,
         by: run.by,
         ...(run.reason ? { reason: run.reason } : {}),
+        ...(run.approved_by === undefined ? {} : { approved_by: run.approved_by }),
       },
     });
     try {
@@ -399,7 +408,47 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     return drive(run, policy);
   };
 
+  const continueFinish = async (secret: string): Promise<RotationResult> => {
+    const policy = await store.readPolicy(secret);
+    if (policy === undefined)
+      throw new CustosError('ERR_NOT_FOUND', `no rotation policy for ${secret}`);
+    const last = [...(await store.history(secret))].reverse().find((r) => r.state === 'succeeded');
+    if (last === undefined || last.error === undefined)
+      throw new CustosError(
+        'ERR_INVALID_REQUEST',
+        `the last rotation of ${secret} finished completely: nothing to continue`,
+      );
+    const rotator = rotatorOf(policy);
+    if (rotator.name !== last.rotator)
+      throw new CustosError(
+        'ERR_INVALID_REQUEST',
+        `the policy now names rotator ${rotator.name}, not ${last.rotator} that rotated: rotate again`,
+      );
+    const ref = refOfSecret(secret);
+    const kv = await kvFor(ref.mount);
+    const current = (await dataOf(kv, ref.key, last.from_version)) ?? {};
+    const pending = await dataOf(kv, ref.key, last.pending_version);
+    if (pending === undefined)
+      throw new CustosError('ERR_NOT_FOUND', 'the version the rotation made current is gone');
+    const context: PendingContext = { ...(await contextOf(last, policy, current)), pending };
+    const run: RotationRun = { ...last, steps: [...last.steps] };
+    try {
+      await audited(run, 'finish', async () => {
+        await rotator.finish?.(context);
+      });
+      run.steps.push({ step: 'finish', result: 'ok', time: nowIso() });
+      delete run.error;
+    } catch (err) {
+      const message = scrubValues(err, [current, pending]);
+      run.steps.push({ step: 'finish', result: 'failed', time: nowIso(), error: message });
+      run.error = message;
+    }
+    await store.appendHistory(run);
+    return resultOf(run, 'succeeded');
+  };
+
   return {
+    continueFinish,
     async rotate(ref, options) {
       const secret = secretName(ref);
       const policy = await store.readPolicy(secret);
@@ -421,6 +470,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
         rotator: policy.rotator,
         by: options.by,
         ...(options.reason === undefined ? {} : { reason: options.reason }),
+        ...(options.approvedBy === undefined ? {} : { approved_by: [...options.approvedBy] }),
         started_time: nowIso(),
         step: 'create',
         state: 'running',

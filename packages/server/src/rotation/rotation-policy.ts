@@ -22,6 +22,13 @@ export interface RotationPolicy {
   readonly notify_before: number;
   /** The rotator's own settings (checked by the rotator; never a secret value). */
   readonly settings: Readonly<Record<string, unknown>>;
+  /**
+   * Two-person approval: a rotation asked for by a request (not the scheduler's) waits until
+   * this many other identities approve it. Absent or 0: none.
+   */
+  readonly approvals?: number;
+  /** How long (seconds) a rotation request may wait for its approvals. */
+  readonly approval_ttl?: number;
   /** When the policy was written (ISO): a never-rotated secret is due one schedule after it. */
   readonly created_time: string;
 }
@@ -54,6 +61,9 @@ export const SECRET_TYPE_DEFAULTS = {
 
 const invalid = (message: string) => new CustosError('ERR_INVALID_REQUEST', message);
 
+/** How long a rotation request waits for its approvals unless the policy says (24 h). */
+export const DEFAULT_APPROVAL_TTL = 86_400;
+
 /** The fields of a policy write, as the route reads them. */
 export interface PolicyInput {
   readonly type?: string | undefined;
@@ -64,6 +74,8 @@ export interface PolicyInput {
   readonly automatic?: boolean | undefined;
   readonly notify_before?: number | undefined;
   readonly settings?: unknown;
+  readonly approvals?: number | undefined;
+  readonly approval_ttl?: number | undefined;
 }
 
 /**
@@ -100,6 +112,14 @@ export function policyOf(input: PolicyInput, nowIso: string): RotationPolicy {
     throw invalid('settings must be an object');
   const grace = input.grace_period ?? defaults?.grace ?? 0;
   const notify = input.notify_before ?? 0;
+  const approvals = input.approvals ?? 0;
+  if (!Number.isInteger(approvals) || approvals < 0 || approvals > 5)
+    throw invalid('approvals must be an integer from 0 to 5');
+  if (input.approval_ttl !== undefined && approvals === 0)
+    throw invalid('approval_ttl applies only with approvals');
+  const approvalTtl = input.approval_ttl ?? DEFAULT_APPROVAL_TTL;
+  if (approvals > 0 && (approvalTtl < 60 || approvalTtl > 7 * 86_400))
+    throw invalid('approval_ttl must be between 1m and 7d');
   return {
     ...(input.type === undefined ? {} : { type: input.type as SecretType }),
     rotator,
@@ -109,6 +129,7 @@ export function policyOf(input: PolicyInput, nowIso: string): RotationPolicy {
     automatic: input.automatic ?? defaults?.automatic ?? true,
     notify_before: notify,
     settings: settings as Record<string, unknown>,
+    ...(approvals === 0 ? {} : { approvals, approval_ttl: approvalTtl }),
     created_time: nowIso,
   };
 }
@@ -130,6 +151,10 @@ export function policyResponse(policy: RotationPolicy): Record<string, unknown> 
     automatic: policy.automatic,
     notify_before: formatDuration(policy.notify_before),
     settings: policy.settings,
+    approvals: policy.approvals ?? 0,
+    ...(policy.approval_ttl === undefined
+      ? {}
+      : { approval_ttl: formatDuration(policy.approval_ttl) }),
     created_time: policy.created_time,
   };
 }

@@ -32,6 +32,8 @@ export interface RotationRun {
   /** A token accessor, or `scheduler`. */
   readonly by: string;
   readonly reason?: string;
+  /** Who approved it (two-person approval): the identities, never a token. */
+  readonly approved_by?: readonly string[];
   readonly started_time: string;
   step: RotationStep;
   state: RunState;

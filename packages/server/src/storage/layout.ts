@@ -179,6 +179,8 @@ export const ROTATION = {
   lease: 'lease/',
   /** `rewrap/<rotation id>`: a `transit-key` rotation's rewrap progress (last id per target). */
   rewrap: 'rewrap/',
+  /** `request/<id>`: a rotation waiting for (or given) its two-person approvals. */
+  request: 'request/',
 } as const;
 
 /**

@@ -29,7 +29,7 @@ export function registerRotationCommands(program: Command, lazy: Lazy): void {
   addServerFlags(rotate);
   const rotation = program
     .command('rotation')
-    .description('rotation status and history (CUSTOS_ADDR, CUSTOS_TOKEN)');
+    .description('rotation status, history and approvals (CUSTOS_ADDR, CUSTOS_TOKEN)');
   addOutputFlags(
     rotation
       .command('status')
@@ -43,6 +43,23 @@ export function registerRotationCommands(program: Command, lazy: Lazy): void {
       .description("a secret's rotations: who, when, why, steps, result, fingerprints")
       .argument('<secret>', '<mount>/<path>')
       .action(lazy(() => import('./history.js'))),
+    false,
+  );
+  addOutputFlags(
+    rotation
+      .command('requests')
+      .description('rotations waiting for two-person approval: who asked, who approved, until when')
+      .action(lazy(() => import('./requests.js'))),
+    false,
+  );
+  addOutputFlags(
+    rotation
+      .command('approve')
+      .description(
+        'approve a rotation request (another person than the requester); the last approval runs the rotation',
+      )
+      .argument('<id>', 'the request id (`custos rotation requests`)')
+      .action(lazy(() => import('./approve.js'))),
     false,
   );
   for (const command of rotation.commands) addServerFlags(command);

@@ -81,7 +81,9 @@ export async function run(secrets: string[], options: Options): Promise<number> 
               ? `version ${String(data.new_version)}${data.retire_after ? `, previous valid until ${String(data.retire_after)}` : ''}`
               : result === 'planned'
                 ? `would rotate version ${String(data.from_version)} with ${String((data.plan as { rotator: string }).rotator)}`
-                : String(data.error ?? ''),
+                : result === 'approval_required'
+                  ? `waits for ${String(data.approvals_required)} approvals until ${String(data.expires_time)}: custos rotation approve ${String(data.request_id)}`
+                  : String(data.error ?? ''),
       });
     } catch (err) {
       refused = true;
@@ -102,7 +104,7 @@ export async function run(secrets: string[], options: Options): Promise<number> 
     const count = (result: string) => outcomes.filter((o) => o.result === result).length;
     print();
     print(
-      `${count('succeeded')} succeeded, ${count('rolled_back')} rolled back, ${count('failed')} failed, ${count('planned')} planned, ${count('not_due')} not due, ${count('error')} refused`,
+      `${count('succeeded')} succeeded, ${count('rolled_back')} rolled back, ${count('failed')} failed, ${count('planned')} planned, ${count('not_due')} not due, ${count('approval_required')} awaiting approval, ${count('error')} refused`,
     );
   }
   if (refused) return ExitCode.error;

@@ -64,6 +64,7 @@ export async function run(options: Options): Promise<number> {
       shutdownGraceMs: config.shutdownGraceMs,
       ...(config.seal === undefined ? {} : { seal: config.seal }),
       ...(config.telemetry === undefined ? {} : { telemetry: config.telemetry }),
+      ...(config.rotation === undefined ? {} : { rotation: config.rotation }),
       ...(tls ? { tls } : {}),
     });
     for (const line of productionWarnings({

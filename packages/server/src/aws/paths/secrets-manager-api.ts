@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ChangeEvents } from '../../events/change-events.js';
 import { bodyOf, rawBodyOf } from '../../http/body-parser.js';
 import type { SignedAdmission } from '../../http/route-access.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
@@ -8,6 +9,7 @@ import type { AccessKeyStore } from '../access-key-store.js';
 import { AwsError, awsErrorWith } from '../aws-error.js';
 import type { KmsDeps } from '../kms/kms-keys.js';
 import { type AwsOperation, OPERATIONS } from '../operations.js';
+import { changeOfOperation } from '../secret-changes.js';
 import type { SecretsManagerSite } from '../secret-id.js';
 import { readSigV4Claim, type SignedService, verifySigV4 } from '../sigv4.js';
 import { KMS_TARGET_PREFIX, kmsApi, kmsErrorOfAny } from './kms-api.js';
@@ -23,6 +25,8 @@ export interface SecretsManagerApiDeps {
   readonly now: () => number;
   /** The KMS API served on the same endpoint (`X-Amz-Target: TrentService.<Op>`). */
   readonly kms: KmsDeps;
+  /** Where a change to a secret is published (as a KV write publishes it), for SDK watchers. */
+  readonly events: ChangeEvents;
 }
 
 const TARGET_PREFIX = 'secretsmanager.';
@@ -104,7 +108,7 @@ function answerError(error: FastifyError, request: FastifyRequest, reply: Fastif
  *
  * @example
  * ```ts
- * registerRouteGroups(app, [secretsManagerApiPaths({ kv, accessKeys, site, pathPrefix: '', now, kms })]);
+ * registerRouteGroups(app, [secretsManagerApiPaths({ kv, accessKeys, site, pathPrefix: '', now, kms, events })]);
  * ```
  */
 export function secretsManagerApiPaths(deps: SecretsManagerApiDeps): RouteGroup {
@@ -185,15 +189,20 @@ export function secretsManagerApiPaths(deps: SecretsManagerApiDeps): RouteGroup 
               .header('x-amzn-requestid', request.id)
               .send(JSON.stringify(result));
           }
-          const { operation } = operationOf(request);
+          const { name, operation } = operationOf(request);
           const acl = request.custos.acl;
+          const body = awsBodyOf(request);
           const result = await operation.run(
             {
               deps: engine,
               allows: (path, capability) => acl?.allowsWithoutParameters(path, capability) === true,
             },
-            awsBodyOf(request),
+            body,
           );
+          // The operation committed: watchers learn of it as they learn of a KV write.
+          const change = changeOfOperation(name, body, deps.site);
+          if (change !== undefined)
+            deps.events.publish({ mount: deps.site.mount, engine: 'kv-2', ...change });
           return reply
             .code(200)
             .header('content-type', CONTENT_TYPE)

@@ -79,6 +79,8 @@ export function rotationPoliciesPaths(deps: RotationPoliciesDeps): RouteGroup {
           grace_period: field.duration(),
           automatic: field.bool({ json: true }),
           notify_before: field.duration(),
+          approvals: field.int(),
+          approval_ttl: field.duration(),
         },
         handler: async (request, reply, fields) => {
           const secret = secretName(secretOfPath(request.params['*'], await deps.mounts.list()));

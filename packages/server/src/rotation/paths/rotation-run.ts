@@ -1,9 +1,13 @@
 import { CustosError } from '@custos/core/errors';
+import type { TokenStore } from '../../auth/token-store.js';
 import { ok } from '../../http/envelope.js';
 import { field } from '../../http/field-schema.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { MountTable } from '../../sys/mount-table.js';
+import { approvalIdentity } from '../approval-identity.js';
+import type { ApprovalStore } from '../approval-store.js';
 import { type RotationEngine, secretName } from '../rotation-engine.js';
+import { DEFAULT_APPROVAL_TTL } from '../rotation-policy.js';
 import { dueTime } from '../rotation-status.js';
 import { lastSucceeded, rotationStatuses } from '../rotation-statuses.js';
 import type { RotationRun, RotationStore } from '../rotation-store.js';
@@ -19,6 +23,11 @@ export interface RotationRunDeps {
   readonly clock: () => number;
   /** Rewrap progress of `transit-key` rotations, shown with their runs in the history. */
   readonly rewrap?: RewrapProgressStore;
+  /** Two-person approval: where requests wait, and the tokens whose identities count. */
+  readonly approvals?: {
+    readonly store: ApprovalStore;
+    readonly tokens: Pick<TokenStore, 'rootOf'>;
+  };
 }
 
 /** A run as the API shows it: steps, result, fingerprints; never a value. */
@@ -29,6 +38,7 @@ function runResponse(run: RotationRun): Record<string, unknown> {
     rotator: run.rotator,
     by: run.by,
     reason: run.reason ?? '',
+    ...(run.approved_by === undefined ? {} : { approved_by: run.approved_by }),
     started_time: run.started_time,
     ended_time: run.ended_time ?? '',
     state: run.state,
@@ -84,6 +94,33 @@ export function rotationRunPaths(deps: RotationRunDeps): RouteGroup {
               });
           }
           const by = request.custos.entry?.accessor ?? 'unknown';
+          const required = (await deps.store.readPolicy(secret))?.approvals ?? 0;
+          if (required > 0 && dry_run !== true) {
+            // Two-person approval: nothing rotates until others approve (a dry run changes
+            // nothing and needs none). Without an approval store, fail closed.
+            if (deps.approvals === undefined)
+              throw new CustosError(
+                'ERR_INVALID_REQUEST',
+                `${secret} needs approvals this server cannot take`,
+              );
+            const policy = await deps.store.readPolicy(secret);
+            const opened = await deps.approvals.store.open({
+              secret,
+              requester: await approvalIdentity(deps.approvals.tokens, request.custos.entry),
+              requesterAccessor: by,
+              ...(reason === undefined ? {} : { reason }),
+              approvalsRequired: required,
+              ttlSeconds: policy?.approval_ttl ?? DEFAULT_APPROVAL_TTL,
+            });
+            return ok(request, reply, {
+              secret,
+              result: 'approval_required',
+              request_id: opened.id,
+              approvals_required: required,
+              expires_time: opened.expires_time,
+              dry_run: false,
+            });
+          }
           const result = await deps.engine.rotate(ref, {
             by,
             ...(reason === undefined ? {} : { reason }),
