@@ -40,6 +40,7 @@ import { createRootKeyWrapper, type SealStanza } from './seal/seal-stanza.js';
 import { openStorage, type StorageTimeouts } from './storage/database.js';
 import { createEntryStore } from './storage/entry-store.js';
 import { APPROLE, KV } from './storage/layout.js';
+import { openChangeFeed } from './storage/open-change-feed.js';
 import { createMountTable, engineOf } from './sys/mount-table.js';
 import { createTransitStore, type TransitStoreOptions } from './transit/transit-store.js';
 import { createUsageLog } from './transit/usage-log.js';
@@ -207,12 +208,6 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     options.seal === undefined ? undefined : createRootKeyWrapper(options.seal, options.env);
   if (wrapper !== undefined && options.dev !== undefined)
     throw new ServerError('ERR_INVALID_CONFIG', 'dev mode takes no seal stanza');
-  const storage = await openStorage(options.storage ?? ':memory:', options.storageTimeouts);
-  const store = createEntryStore(storage.db);
-  const migrateAway = options.seal?.disabled === true;
-  const seal = new SealManager(store, wrapper, { migrateAway });
-  await seal.load();
-  const barrier = createBarrier(store, seal);
   const logger = pino(
     {
       level: options.logLevel ?? 'info',
@@ -224,6 +219,23 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     },
     options.logDestination ?? process.stdout,
   );
+  const storage = await openStorage(options.storage ?? ':memory:', options.storageTimeouts);
+  // The caches above the barrier follow the storage's committed changes (storage/NOTES.md).
+  const changes = await openChangeFeed(options.storage ?? ':memory:', options.storageTimeouts, {
+    onState: (live, reason) =>
+      live
+        ? logger.info('storage change feed listening: caches in use')
+        : logger.warn({ reason }, 'storage change feed lost: caches bypassed until it is back'),
+  });
+  const closeStorage = async () => {
+    await changes.close();
+    await storage.close();
+  };
+  const store = createEntryStore(storage.db, changes);
+  const migrateAway = options.seal?.disabled === true;
+  const seal = new SealManager(store, wrapper, { migrateAway });
+  await seal.load();
+  const barrier = createBarrier(store, seal);
   const clock = options.clock ?? Date.now;
   const tokens = createTokenStore(barrier, () => clock() / 1000, {
     ...(options.tokenSweepIntervalMs === undefined
@@ -340,7 +352,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       ({ rootToken, unsealKey } = await startDev(context, storage.description, options));
     } catch (err) {
       await sealServer(context);
-      await storage.close();
+      await closeStorage();
       throw err;
     }
   }
@@ -354,7 +366,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8200 });
   } catch (err) {
     await sealServer(context);
-    await storage.close();
+    await closeStorage();
     throw err;
   }
   // Auto-unseal: sealed (serving seal-status) until the seal unwraps the root key; retried with
@@ -393,7 +405,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       const drained = await closeGracefully(app, options.shutdownGraceMs ?? 30_000);
       if (!drained) logger.warn('shutdown: requests still in flight at the bound were cut off');
       await sealServer(context);
-      await storage.close();
+      await closeStorage();
     },
   };
 }

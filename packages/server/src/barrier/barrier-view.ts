@@ -61,5 +61,6 @@ export function barrierView(barrier: Barrier, prefix: string): Barrier {
   return {
     ...viewOf(barrier, prefix),
     transaction: (work) => barrier.transaction((tx) => work(viewOf(tx, prefix))),
+    changes: barrier.changes,
   };
 }

@@ -1,0 +1,120 @@
+/** Told of committed changes to storage entries (see {@link ChangeFeed}). */
+export interface ChangeListener {
+  /** The entry at the full storage `path` was written or removed. */
+  changed(path: string): void;
+  /** Anything may have changed (the feed was lost, re-established, or a path was too long). */
+  reset(): void;
+}
+
+/**
+ * Committed storage changes, for the caches in front of storage: every write this node commits,
+ * and (PostgreSQL) every write another node commits, reaches the listeners. While the feed is
+ * not `live` a missed change is possible, so caches are neither served nor filled
+ * (`storage/NOTES.md`, "The cache epoch").
+ */
+export interface ChangeFeed {
+  /** Whether a cache may be served and filled now: every committed change will reach it. */
+  readonly live: boolean;
+  /**
+   * The PostgreSQL channel the entry store notifies in each writing statement (undefined: the
+   * feed is in process only, SQLite).
+   */
+  readonly channel: string | undefined;
+  /** Adds a listener; the function returned removes it. */
+  listen(listener: ChangeListener): () => void;
+  /** Tells this process's listeners of writes that committed (called by the entry store). */
+  committed(paths: readonly string[]): void;
+  /**
+   * Resolves once every node listening on the same storage has applied the changes committed
+   * before the call (at once in process; on PostgreSQL, bounded by the settle timeout).
+   */
+  settle(): Promise<void>;
+  /** Stops listening; the feed is never live again. */
+  close(): Promise<void>;
+}
+
+/** Calls each listener, one failing listener never keeping the others from being told. */
+export function createListenerSet() {
+  const listeners = new Set<ChangeListener>();
+  const each = (call: (listener: ChangeListener) => void) => {
+    for (const listener of listeners) {
+      try {
+        call(listener);
+      } catch {
+        // A listener only drops cache entries; one that throws must not stop the others.
+      }
+    }
+  };
+  return {
+    add(listener: ChangeListener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    changed: (path: string) => each((l) => l.changed(path)),
+    reset: () => each((l) => l.reset()),
+  };
+}
+
+/**
+ * The feed of one process (SQLite, or storage no other node writes): always live, every commit
+ * told to the listeners before the write returns.
+ *
+ * @example
+ * ```ts
+ * const feed = createLocalChangeFeed();
+ * const store = createEntryStore(storage.db, feed);
+ * ```
+ */
+export function createLocalChangeFeed(): ChangeFeed {
+  const listeners = createListenerSet();
+  return {
+    live: true,
+    channel: undefined,
+    listen: listeners.add,
+    committed(paths) {
+      for (const path of paths) listeners.changed(path);
+    },
+    settle: async () => {},
+    close: async () => {},
+  };
+}
+
+/** In-process feeds by SQLite file: two servers of one process on one file share theirs. */
+const sharedFeeds = new Map<string, { feed: ChangeFeed; users: number }>();
+
+/**
+ * The in-process feed of the SQLite storage `key` (its resolved file), shared by every store of
+ * this process on the same file; `close` releases this user's share.
+ *
+ * @example
+ * ```ts
+ * const feed = sharedLocalChangeFeed('/var/lib/custos/custos.db');
+ * ```
+ */
+export function sharedLocalChangeFeed(key: string): ChangeFeed {
+  let shared = sharedFeeds.get(key);
+  if (shared === undefined) {
+    shared = { feed: createLocalChangeFeed(), users: 0 };
+    sharedFeeds.set(key, shared);
+  }
+  shared.users += 1;
+  const { feed } = shared;
+  let closed = false;
+  return {
+    get live() {
+      return feed.live;
+    },
+    channel: undefined,
+    listen: (listener) => feed.listen(listener),
+    committed: (paths) => feed.committed(paths),
+    settle: () => feed.settle(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      const current = sharedFeeds.get(key);
+      if (current !== undefined && --current.users === 0) sharedFeeds.delete(key);
+    },
+  };
+}
