@@ -231,19 +231,19 @@ export function createTokenStore(
   // Parsed entries, kept until the storage's change feed reports a write of them (on any
   // node): a revocation, renewal or spent use is seen at the next use. Read on every use while
   // the feed is not live.
-  const cache = createFeedCache<{ entry: TokenEntry; revision: number }>(barrier.changes, {
-    prefix: TOKENS.prefix,
+  const cache = createFeedCache<{ entry: TokenEntry; revision: number }>(storage.changes, {
+    prefix: ID,
     limit: 10_000,
   });
 
   const fetchEntry = async (hash: string) => {
-    const hit = cache.get(ID + hash);
+    const hit = cache.get(hash);
     if (hit !== undefined) return hit;
     const stamp = cache.stamp();
     const stored = await storage.read<TokenEntry>(ID + hash);
     if (stored === undefined) return undefined;
     const fresh = { entry: stored.data, revision: stored.revision };
-    cache.fill(ID + hash, fresh, stamp);
+    cache.fill(hash, fresh, stamp);
     return fresh;
   };
 
@@ -497,7 +497,7 @@ export function createTokenStore(
         // A conflict means the entry changed on another node after it was cached (its
         // notification not yet here): the retry reads it from storage.
         const conflicted = (err: unknown): never => {
-          if (isServerError(err, 'ERR_VERSION_CONFLICT')) cache.drop(ID + entry.hash);
+          if (isServerError(err, 'ERR_VERSION_CONFLICT')) cache.drop(entry.hash);
           throw err;
         };
         // A token bound to CIDR blocks works only from inside them (Vault's token_bound_cidrs).

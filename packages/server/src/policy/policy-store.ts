@@ -82,8 +82,8 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
   const storage = barrierView(barrier, POLICIES.prefix);
   // Parsed policies (and misses), kept until the change feed reports a write of them on any
   // node; read from storage on every use while the feed is not live.
-  const cache = createFeedCache<{ policy: Policy | undefined }>(barrier.changes, {
-    prefix: POLICIES.prefix,
+  const cache = createFeedCache<{ policy: Policy | undefined }>(storage.changes, {
+    prefix: '',
     limit: options.cacheLimit ?? 1000,
   });
 

@@ -118,3 +118,32 @@ export function sharedLocalChangeFeed(key: string): ChangeFeed {
     },
   };
 }
+
+/**
+ * `feed` as seen from the storage area `prefix` (a barrier view's): listeners hear the changes
+ * inside it with paths relative to it, and every reset; `close` leaves `feed` open.
+ *
+ * @example
+ * ```ts
+ * const tokensFeed = scopedChangeFeed(barrier.changes, 'auth/token/');
+ * ```
+ */
+export function scopedChangeFeed(feed: ChangeFeed, prefix: string): ChangeFeed {
+  return {
+    get live() {
+      return feed.live;
+    },
+    channel: feed.channel,
+    listen: (listener) =>
+      feed.listen({
+        changed(path) {
+          if (path.startsWith(prefix)) listener.changed(path.slice(prefix.length));
+        },
+        reset: () => listener.reset(),
+      }),
+    committed: (paths) => feed.committed(paths.map((path) => prefix + path)),
+    settle: () => feed.settle(),
+    // The feed belongs to the storage: a view of it does not end it.
+    close: async () => {},
+  };
+}

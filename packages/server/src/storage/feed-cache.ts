@@ -2,7 +2,8 @@ import type { ChangeFeed } from './change-feed.js';
 
 /**
  * Decoded entries of one storage area, kept while the change feed says nothing changed them.
- * Keys are relative to `prefix` (as a barrier view's). A fill is kept only if the feed was
+ * Keys are relative to `prefix`, itself relative to the feed's area (a barrier view's feed
+ * speaks in the view's keys). A fill is kept only if the feed was
  * live and nothing in the area changed since the read began (`stamp`), so a read that raced a
  * write never puts the old entry back.
  */
@@ -23,7 +24,7 @@ export interface FeedCache<V> {
 
 /** Options of {@link createFeedCache}. */
 export interface FeedCacheOptions {
-  /** The storage area (full path prefix) whose changes drop entries. */
+  /** The part of the feed's area whose changes drop entries (keys are relative to it). */
   readonly prefix: string;
   /** The most entries kept; the oldest goes first. */
   readonly limit: number;
@@ -34,7 +35,7 @@ export interface FeedCacheOptions {
  *
  * @example
  * ```ts
- * const cache = createFeedCache<MountEntry[]>(barrier.changes, { prefix: 'sys/mounts/', limit: 1 });
+ * const cache = createFeedCache<MountEntry[]>(mountStorage.changes, { prefix: '', limit: 1 });
  * const stamp = cache.stamp();
  * cache.fill('table', await read(), stamp);
  * ```

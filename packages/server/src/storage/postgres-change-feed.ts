@@ -69,6 +69,22 @@ export function createPostgresChangeFeed(
   /** Settles in progress: the pids still to answer, and who answered so far. */
   const settling = new Map<string, { answered: Set<number>; check: () => void }>();
 
+  /** One query at a time on the feed's connection (the driver no longer queues them). */
+  const queues = new WeakMap<pg.Client, Promise<unknown>>();
+  const query = <R extends pg.QueryResultRow>(
+    connection: pg.Client,
+    text: string,
+    values: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> => {
+    const previous = queues.get(connection) ?? Promise.resolve();
+    const next = previous.then(() => connection.query<R>(text, values));
+    queues.set(
+      connection,
+      next.catch(() => {}),
+    );
+    return next;
+  };
+
   const lost = (connection: pg.Client, reason: string) => {
     if (client !== connection) return;
     client = undefined;
@@ -97,9 +113,9 @@ export function createPostgresChangeFeed(
     } else if (payload.startsWith(SETTLE)) {
       // Everything notified before this request has been applied above: answer it.
       const id = payload.slice(SETTLE.length);
-      connection
-        .query('select pg_notify($1, $2)', [channel, SETTLED + id])
-        .catch((err: Error) => lost(connection, err.message));
+      query(connection, 'select pg_notify($1, $2)', [channel, SETTLED + id]).catch((err: Error) =>
+        lost(connection, err.message),
+      );
     } else if (payload.startsWith(SETTLED)) {
       const waiter = settling.get(payload.slice(SETTLED.length));
       if (waiter !== undefined) {
@@ -119,7 +135,7 @@ export function createPostgresChangeFeed(
     connection.on('notification', (message) => onNotification(connection, message));
     try {
       await connection.connect();
-      await connection.query(`listen "${channel}"`);
+      await query(connection, `listen "${channel}"`);
     } catch (err) {
       lost(connection, (err as Error).message);
       return;
@@ -136,8 +152,7 @@ export function createPostgresChangeFeed(
         () => lost(connection, 'heartbeat not answered'),
         Math.max(heartbeatMs, 500),
       );
-      connection
-        .query('select 1')
+      query(connection, 'select 1')
         .then(
           () => clearTimeout(timeout),
           (err: Error) => {
@@ -170,21 +185,20 @@ export function createPostgresChangeFeed(
         if (expected !== undefined && [...expected].every((pid) => answered.has(pid))) finish();
       };
       settling.set(id, { answered, check });
-      connection
-        .query<{ pids: number[] }>(
-          `select array(select pid from pg_stat_activity where application_name = $1 and datname = current_database()) as pids, pg_notify($2, $3)`,
-          [applicationName, channel, SETTLE + id],
-        )
-        .then(
-          ({ rows }) => {
-            expected = new Set((rows[0]?.pids ?? []).map(Number));
-            check();
-          },
-          (err: Error) => {
-            lost(connection, err.message);
-            finish();
-          },
-        );
+      query<{ pids: number[] }>(
+        connection,
+        `select array(select pid from pg_stat_activity where application_name = $1 and datname = current_database()) as pids, pg_notify($2, $3)`,
+        [applicationName, channel, SETTLE + id],
+      ).then(
+        ({ rows }) => {
+          expected = new Set((rows[0]?.pids ?? []).map(Number));
+          check();
+        },
+        (err: Error) => {
+          lost(connection, err.message);
+          finish();
+        },
+      );
     });
   };
 

@@ -165,8 +165,8 @@ function kvOptions(options: Readonly<Record<string, string>> | null | undefined)
  */
 export function createMountTable(barrier: Barrier): MountTable {
   const storage = barrierView(barrier, MOUNT_TABLE.prefix);
-  const cache = createFeedCache<readonly MountEntry[]>(barrier.changes, {
-    prefix: MOUNT_TABLE.prefix,
+  const cache = createFeedCache<readonly MountEntry[]>(storage.changes, {
+    prefix: '',
     limit: 1,
   });
 
