@@ -40,7 +40,7 @@ import { createRootKeyWrapper, type SealStanza } from './seal/seal-stanza.js';
 import { openStorage, type StorageTimeouts } from './storage/database.js';
 import { createEntryStore } from './storage/entry-store.js';
 import { APPROLE, KV } from './storage/layout.js';
-import { openChangeFeed } from './storage/open-change-feed.js';
+import { type ChangeFeedOptions, openChangeFeed } from './storage/open-change-feed.js';
 import { createMountTable, engineOf } from './sys/mount-table.js';
 import { createTransitStore, type TransitStoreOptions } from './transit/transit-store.js';
 import { createUsageLog } from './transit/usage-log.js';
@@ -53,6 +53,11 @@ export interface StartOptions {
   readonly storage?: string;
   /** PostgreSQL connect and query timeouts (default 5 000 and 30 000 ms). */
   readonly storageTimeouts?: StorageTimeouts;
+  /**
+   * The PostgreSQL change feed's heartbeat, settle timeout and first reconnection delay
+   * (storage/NOTES.md); defaults suit production.
+   */
+  readonly changeFeed?: Omit<ChangeFeedOptions, 'onState'>;
   readonly host?: string;
   /** 0 picks a free port. Default 8200. */
   readonly port?: number;
@@ -222,6 +227,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const storage = await openStorage(options.storage ?? ':memory:', options.storageTimeouts);
   // The caches above the barrier follow the storage's committed changes (storage/NOTES.md).
   const changes = await openChangeFeed(options.storage ?? ':memory:', options.storageTimeouts, {
+    ...options.changeFeed,
     onState: (live, reason) =>
       live
         ? logger.info('storage change feed listening: caches in use')

@@ -511,7 +511,6 @@ export function createTokenStore(
           // Marking claims the last use (the revision check lets one request have it).
           await storage.transaction((tx) => markInTx(tx, entry, revision)).catch(conflicted);
           await revokeTree(entry.hash);
-          await storage.changes.settle();
           return entry;
         }
         await storage
@@ -555,7 +554,6 @@ export function createTokenStore(
     async revoke(entry: TokenEntry): Promise<void> {
       if (entry.type === 'batch') throw new CustosError('ERR_INVALID_REQUEST', BATCH_REVOKE);
       await revokeTree(entry.hash);
-      await storage.changes.settle();
     },
 
     /** Revokes the token with this value and its tree, live or not (no-op when unknown). */
@@ -563,14 +561,12 @@ export function createTokenStore(
       if (typeof token === 'string' && isBatchToken(token))
         throw new CustosError('ERR_INVALID_REQUEST', BATCH_REVOKE);
       if (plausible(token)) await revokeTree(await hashOf(token));
-      await storage.changes.settle();
     },
 
     /** Revokes the token with this accessor and its tree, live or not (no-op when unknown). */
     async revokeAccessor(accessor: string): Promise<void> {
       const hash = await accessorHash(accessor);
       if (hash !== undefined) await revokeTree(hash);
-      await storage.changes.settle();
     },
 
     /** Finds a live token entry by accessor. */

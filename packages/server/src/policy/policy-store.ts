@@ -114,14 +114,12 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
       policyFromDocument(name, document, text);
       // The feed drops the cached policy here and on every node before this returns.
       await storage.write(name, { text, document } satisfies StoredPolicy);
-      await storage.changes.settle();
     },
     async delete(name) {
       if (name === 'root' || name === 'default') {
         throw new CustosError('ERR_INVALID_REQUEST', `cannot delete the ${name} policy`);
       }
       await storage.remove(name);
-      await storage.changes.settle();
     },
     async list() {
       const stored = await storage.listPaths('');

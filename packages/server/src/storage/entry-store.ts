@@ -225,10 +225,14 @@ export function createEntryStore(
 ): EntryStore {
   const statements = prepareStatements(db, changes.channel);
   // A write outside a transaction is told to this process's caches once it settled (failed
-  // ones too: whether a statement whose answer was lost committed is unknown).
+  // ones too: whether a statement whose answer was lost committed is unknown), and returns once
+  // every other node dropped what it changed (`ChangeFeed.settle`).
   const direct = writer(db, statements, (path, outcome) =>
     outcome.then(
-      () => changes.committed([path]),
+      async () => {
+        changes.committed([path]);
+        await changes.settle();
+      },
       (err: unknown) => {
         changes.committed([path]);
         throw err;
@@ -253,11 +257,14 @@ export function createEntryStore(
       const record = async (path: string) => {
         paths.push(path);
       };
+      let result: Awaited<ReturnType<typeof work>>;
       try {
-        return await db.transaction().execute((trx) => work(writer(trx, statements, record)));
+        result = await db.transaction().execute((trx) => work(writer(trx, statements, record)));
       } finally {
         if (paths.length > 0) changes.committed(paths);
       }
+      if (paths.length > 0) await changes.settle();
+      return result;
     },
   };
 }

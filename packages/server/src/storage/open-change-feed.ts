@@ -11,7 +11,7 @@ import {
 /** Options of {@link openChangeFeed} beyond the storage's own timeouts. */
 export type ChangeFeedOptions = Pick<
   PostgresChangeFeedOptions,
-  'heartbeatMs' | 'settleTimeoutMs' | 'onState'
+  'heartbeatMs' | 'settleTimeoutMs' | 'reconnectMs' | 'onState'
 >;
 
 /**

@@ -17,10 +17,18 @@ export interface PostgresChangeFeedOptions {
   readonly connect: (applicationName: string) => pg.Client;
   /** The schema of the storage tables (the channel is per schema), or undefined. */
   readonly schema: string | undefined;
-  /** How often the feed's connection is asked to answer; default 1 000 ms. */
+  /**
+   * How often the feed's connection is asked to answer (default 1 000 ms); one not answered
+   * within as long again is lost. A connection cut silently ends the epoch within twice this.
+   */
   readonly heartbeatMs?: number;
-  /** How long `settle` waits for the other nodes; default 2 000 ms. */
+  /**
+   * How long `settle` waits for the other nodes' answers; default three heartbeats, longer
+   * than a silently cut connection takes to end its node's epoch.
+   */
   readonly settleTimeoutMs?: number;
+  /** The wait before the first reconnection after a loss (default 50 ms), doubled up to 2 s. */
+  readonly reconnectMs?: number;
   /** Told when the feed is lost or re-established (for the log). */
   readonly onState?: (live: boolean, reason?: string) => void;
 }
@@ -34,17 +42,26 @@ export function feedNamesOf(schema: string | undefined) {
   return { channel: `custos_changes_${tag}`, applicationName: `custos-feed ${tag}` };
 }
 
+/** The other feed connections of the deployment, as PostgreSQL lists them. */
+const PEERS =
+  'array(select pid from pg_stat_activity where application_name = $1 and datname = current_database() and pid <> pg_backend_pid()) as peers';
+
 /**
  * The change feed of PostgreSQL storage shared by several nodes: a dedicated connection
  * LISTENs on the deployment's channel, where every writing statement of the entry store
- * notifies its path (delivered only if the transaction commits). The feed is live from the
- * moment LISTEN took effect (all caches dropped then) until the connection fails or stops
- * answering its heartbeat (caches dropped again, bypassed until a new connection listens).
+ * notifies its path (delivered only if the transaction commits).
  *
- * `settle` makes a change visible cluster-wide before a call returns: it notifies a request
- * that every listening connection of the deployment (found in `pg_stat_activity` by its
- * application name) answers after applying everything notified before it — PostgreSQL
- * delivers each listener its notifications in commit order.
+ * The cache epoch (storage/NOTES.md): the feed is live from the moment LISTEN took effect and
+ * every other node acknowledged this one (all caches dropped then), for as long as its
+ * connection answers: each heartbeat answer renews a lease of two heartbeats, and a node whose
+ * lease ran out serves nothing from its caches until the next answer, which PostgreSQL sends
+ * after every notification queued before it. A failed connection ends the epoch (caches dropped)
+ * until a new one listens.
+ *
+ * `settle` makes a change visible cluster-wide before a write returns: when other nodes listen
+ * (their connections found in `pg_stat_activity` by application name), it notifies a request
+ * that each answers after applying everything notified before it, and waits for the answers or
+ * for the settle timeout (three heartbeats: longer than the lease of a node that cannot answer).
  *
  * @example
  * ```ts
@@ -57,17 +74,27 @@ export function createPostgresChangeFeed(
 ): ChangeFeed & { ready(): Promise<void> } {
   const { channel, applicationName } = feedNamesOf(options.schema);
   const heartbeatMs = options.heartbeatMs ?? 1_000;
-  const settleTimeoutMs = options.settleTimeoutMs ?? 2_000;
+  const leaseMs = 2 * heartbeatMs;
+  const settleTimeoutMs = options.settleTimeoutMs ?? 3 * heartbeatMs;
+  const firstRetryMs = options.reconnectMs ?? 50;
   const listeners = createListenerSet();
   let client: pg.Client | undefined;
-  let live = false;
+  /** LISTEN in effect and the other nodes told: caches may be used while the lease holds. */
+  let listening = false;
+  /** When the connection last answered (monotonic ms). */
+  let answeredAt = 0;
   let closed = false;
-  let retryMs = 50;
+  let retryMs = firstRetryMs;
   let reconnect: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
   let firstAttempt: Promise<void> | undefined;
-  /** Settles in progress: the pids still to answer, and who answered so far. */
+  /** The backend pid of this feed's connection. */
+  let ownPid = -1;
+  /** The backend pids of the other nodes' feed connections, as last seen. */
+  let peers = new Set<number>();
+  /** Settles in progress: who answered so far, and the check that ends one. */
   const settling = new Map<string, { answered: Set<number>; check: () => void }>();
+  const live = () => listening && performance.now() - answeredAt <= leaseMs;
 
   /** One query at a time on the feed's connection (the driver no longer queues them). */
   const queues = new WeakMap<pg.Client, Promise<unknown>>();
@@ -88,18 +115,18 @@ export function createPostgresChangeFeed(
   const lost = (connection: pg.Client, reason: string) => {
     if (client !== connection) return;
     client = undefined;
-    const wasLive = live;
-    live = false;
+    const wasListening = listening;
+    listening = false;
     clearInterval(heartbeat);
     // Whatever was cached may have missed a change from now on: dropped, and bypassed.
     listeners.reset();
     for (const waiter of settling.values()) waiter.check();
     connection.removeAllListeners('notification');
     connection.end().catch(() => {});
-    if (wasLive) options.onState?.(false, reason);
+    if (wasListening) options.onState?.(false, reason);
     if (!closed) {
       reconnect = setTimeout(open, retryMs);
-      retryMs = Math.min(retryMs * 2, 2_000);
+      retryMs = Math.min(retryMs * 2, Math.max(2_000, firstRetryMs));
     }
   };
 
@@ -111,7 +138,9 @@ export function createPostgresChangeFeed(
       if (path === ALL_CHANGED) listeners.reset();
       else listeners.changed(path);
     } else if (payload.startsWith(SETTLE)) {
-      // Everything notified before this request has been applied above: answer it.
+      // Everything notified before this request has been applied above: answer it. Its sender
+      // is a node this one's own writes must settle with from now on.
+      if (message.processId !== ownPid) peers.add(message.processId);
       const id = payload.slice(SETTLE.length);
       query(connection, 'select pg_notify($1, $2)', [channel, SETTLED + id]).catch((err: Error) =>
         lost(connection, err.message),
@@ -125,51 +154,11 @@ export function createPostgresChangeFeed(
     }
   };
 
-  const open = async (): Promise<void> => {
-    reconnect = undefined;
-    if (closed) return;
-    const connection = options.connect(applicationName);
-    client = connection;
-    connection.on('error', (err) => lost(connection, err.message));
-    connection.on('end', () => lost(connection, 'connection ended'));
-    connection.on('notification', (message) => onNotification(connection, message));
-    try {
-      await connection.connect();
-      await query(connection, `listen "${channel}"`);
-    } catch (err) {
-      lost(connection, (err as Error).message);
-      return;
-    }
-    if (client !== connection) return;
-    // From here every commit is notified to this connection; what was cached before is not
-    // known to be current, so the epoch starts empty.
-    listeners.reset();
-    live = true;
-    retryMs = 50;
-    options.onState?.(true);
-    heartbeat = setInterval(() => {
-      const timeout = setTimeout(
-        () => lost(connection, 'heartbeat not answered'),
-        Math.max(heartbeatMs, 500),
-      );
-      query(connection, 'select 1')
-        .then(
-          () => clearTimeout(timeout),
-          (err: Error) => {
-            clearTimeout(timeout);
-            lost(connection, err.message);
-          },
-        )
-        .catch(() => {});
-    }, heartbeatMs);
-    heartbeat.unref();
-  };
-
-  const settle = async (): Promise<void> => {
-    const connection = client;
-    // Not listening: this node cannot hear the answers (the others apply the change when
-    // their own notification arrives; see NOTES.md for the bound).
-    if (!live || connection === undefined) return;
+  /**
+   * Asks every other listening node to answer once it applied what was notified so far, and
+   * waits for the answers (or the settle timeout, or the loss of this connection).
+   */
+  const settleOn = async (connection: pg.Client): Promise<void> => {
     const id = randomUUID();
     const answered = new Set<number>();
     let expected: Set<number> | undefined;
@@ -185,13 +174,14 @@ export function createPostgresChangeFeed(
         if (expected !== undefined && [...expected].every((pid) => answered.has(pid))) finish();
       };
       settling.set(id, { answered, check });
-      query<{ pids: number[] }>(
-        connection,
-        `select array(select pid from pg_stat_activity where application_name = $1 and datname = current_database()) as pids, pg_notify($2, $3)`,
-        [applicationName, channel, SETTLE + id],
-      ).then(
+      query<{ peers: number[] }>(connection, `select ${PEERS}, pg_notify($2, $3)`, [
+        applicationName,
+        channel,
+        SETTLE + id,
+      ]).then(
         ({ rows }) => {
-          expected = new Set((rows[0]?.pids ?? []).map(Number));
+          expected = new Set((rows[0]?.peers ?? []).map(Number));
+          peers = new Set(expected);
           check();
         },
         (err: Error) => {
@@ -202,23 +192,80 @@ export function createPostgresChangeFeed(
     });
   };
 
+  const beat = (connection: pg.Client) => {
+    const timeout = setTimeout(() => lost(connection, 'heartbeat not answered'), heartbeatMs);
+    query<{ peers: number[] }>(connection, `select ${PEERS}`, [applicationName]).then(
+      ({ rows }) => {
+        clearTimeout(timeout);
+        if (client !== connection) return;
+        answeredAt = performance.now();
+        // Nodes that stopped listening leave; new ones are added when they announce themselves.
+        const listed = new Set((rows[0]?.peers ?? []).map(Number));
+        for (const pid of listed) if (!peers.has(pid)) peers.add(pid);
+        for (const pid of peers) if (!listed.has(pid)) peers.delete(pid);
+      },
+      (err: Error) => {
+        clearTimeout(timeout);
+        lost(connection, err.message);
+      },
+    );
+  };
+
+  const open = async (): Promise<void> => {
+    reconnect = undefined;
+    if (closed) return;
+    const connection = options.connect(applicationName);
+    client = connection;
+    connection.on('error', (err) => lost(connection, err.message));
+    connection.on('end', () => lost(connection, 'connection ended'));
+    connection.on('notification', (message) => onNotification(connection, message));
+    try {
+      await connection.connect();
+      await query(connection, `listen "${channel}"`);
+      ownPid = (await query<{ pid: number }>(connection, 'select pg_backend_pid() as pid')).rows[0]
+        ?.pid as number;
+      // The other nodes learn of this one (and settle their writes with it from then on)
+      // before it caches anything.
+      await settleOn(connection);
+    } catch (err) {
+      lost(connection, (err as Error).message);
+      return;
+    }
+    if (client !== connection) return;
+    // From here every commit is notified to this connection; what was cached before is not
+    // known to be current, so the epoch starts empty.
+    listeners.reset();
+    answeredAt = performance.now();
+    listening = true;
+    retryMs = firstRetryMs;
+    options.onState?.(true);
+    heartbeat = setInterval(() => beat(connection), heartbeatMs);
+    heartbeat.unref();
+  };
+
   return {
     get live() {
-      return live;
+      return live();
     },
     channel,
     listen: listeners.add,
     committed(paths) {
       for (const path of paths) listeners.changed(path);
     },
-    settle,
+    async settle() {
+      const connection = client;
+      // Alone, nothing to wait for. Not listening: this node cannot hear the answers; the
+      // others apply the change when its notification reaches them (storage/NOTES.md).
+      if (!listening || connection === undefined || peers.size === 0) return;
+      await settleOn(connection);
+    },
     ready() {
       firstAttempt ??= open();
       return firstAttempt;
     },
     async close() {
       closed = true;
-      live = false;
+      listening = false;
       clearTimeout(reconnect);
       clearInterval(heartbeat);
       const connection = client;

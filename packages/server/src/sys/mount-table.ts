@@ -192,32 +192,21 @@ export function createMountTable(barrier: Barrier): MountTable {
       tx: BarrierWriter,
     ) => Promise<{ mounts: MountEntry[]; result: T }>,
   ): Promise<T> =>
-    settled(
-      retryOnConflict(() =>
-        barrier.transaction(async (tx) => {
-          // Read, then replaced at the revision read: a writer that changed the table meanwhile
-          // (on any node) makes this a conflict, retried on the fresh table. (No row lock: two
-          // writers holding a shared lock on it would deadlock on PostgreSQL.)
-          const stored = await tx.read<StoredTable>(tablePath);
-          const { mounts, result } = await apply(
-            [...(stored?.data.mounts ?? initialTable().mounts)],
-            tx,
-          );
-          if (stored === undefined) await tx.create(tablePath, { mounts });
-          else await tx.replace(tablePath, { mounts }, stored.revision);
-          return result;
-        }),
-      ),
+    retryOnConflict(() =>
+      barrier.transaction(async (tx) => {
+        // Read, then replaced at the revision read: a writer that changed the table meanwhile
+        // (on any node) makes this a conflict, retried on the fresh table. (No row lock: two
+        // writers holding a shared lock on it would deadlock on PostgreSQL.)
+        const stored = await tx.read<StoredTable>(tablePath);
+        const { mounts, result } = await apply(
+          [...(stored?.data.mounts ?? initialTable().mounts)],
+          tx,
+        );
+        if (stored === undefined) await tx.create(tablePath, { mounts });
+        else await tx.replace(tablePath, { mounts }, stored.revision);
+        return result;
+      }),
     );
-
-  /** `change`'s outcome, once every node has dropped the table it held before. */
-  const settled = async <T>(outcome: Promise<T>): Promise<T> => {
-    try {
-      return await outcome;
-    } finally {
-      await barrier.changes.settle();
-    }
-  };
 
   const find = (mounts: readonly MountEntry[], path: string) =>
     mounts.find((mount) => mount.path === path);
