@@ -176,22 +176,21 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
   const metaPath = (key: string) => KV.meta + key;
   const versionPath = (key: string, version: number) => `${KV.version}${version}/${key}`;
   const locks = new KeyedMutex();
-  // Each key's metadata (frozen: callers share it), kept until the change feed reports a write
-  // of it on any node; read on every use while the feed is not live. Version data is never
-  // cached.
-  const metadata = createFeedCache<KeyMetadata>(storage.changes, {
+  // Each key's metadata (frozen: callers share it), or null for a key without any, kept until
+  // the change feed reports a write of it on any node; read on every use while the feed is not
+  // live. Version data is never cached.
+  const metadata = createFeedCache<KeyMetadata | null>(storage.changes, {
     prefix: KV.meta,
     limit: 10_000,
   });
   const currentMetadata = async (key: string): Promise<KeyMetadata | undefined> => {
     const hit = metadata.get(key);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) return hit ?? undefined;
     const stamp = metadata.stamp();
     const stored = (await storage.read<KeyMetadata>(metaPath(key)))?.data;
-    if (stored === undefined) return undefined;
-    const frozen = deepFreeze(stored);
+    const frozen = stored === undefined ? null : deepFreeze(stored);
     metadata.fill(key, frozen, stamp);
-    return frozen;
+    return frozen ?? undefined;
   };
 
   const config = async (r: Pick<BarrierWriter, 'read'> = storage): Promise<KvConfig> =>
