@@ -1,7 +1,23 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * What the feed carries for a storage path: 128 bits of its SHA-256, in hex. Notifications on
+ * PostgreSQL reach any role that may connect to the database and LISTEN, so they name no path
+ * (a KV key, a token accessor); a cache computes the digests of the keys it holds.
+ *
+ * @example
+ * ```ts
+ * pathDigest('sys/policy/app'); // 32 hex digits
+ * ```
+ */
+export function pathDigest(path: string): string {
+  return createHash('sha256').update(path, 'utf8').digest('hex').slice(0, 32);
+}
+
 /** Told of committed changes to storage entries (see {@link ChangeFeed}). */
 export interface ChangeListener {
-  /** The entry at the full storage `path` was written or removed. */
-  changed(path: string): void;
+  /** The entry whose full storage path has this {@link pathDigest} was written or removed. */
+  changed(digest: string): void;
   /** Anything may have changed (the feed was lost, re-established, or a path was too long). */
   reset(): void;
 }
@@ -15,6 +31,15 @@ export interface ChangeListener {
 export interface ChangeFeed {
   /** Whether a cache may be served and filled now: every committed change will reach it. */
   readonly live: boolean;
+  /** The storage prefix this feed's `committed` paths are relative to ('' for the storage). */
+  readonly area: string;
+  /** How many changes this process has been told of so far (a stamp for `changedSince`). */
+  position(): number;
+  /**
+   * Whether the entry with this digest may have changed after `position`: true when it did, or
+   * after a reset, or when the record of changes that far back was let go.
+   */
+  changedSince(digest: string, position: number): boolean;
   /**
    * The PostgreSQL channel the entry store notifies in each writing statement (undefined: the
    * feed is in process only, SQLite).
@@ -33,9 +58,18 @@ export interface ChangeFeed {
   close(): Promise<void>;
 }
 
-/** Calls each listener, one failing listener never keeping the others from being told. */
+/** The most recent changes remembered for `changedSince`; older ones count as "maybe changed". */
+const REMEMBERED_CHANGES = 4096;
+
+/**
+ * The listeners of one feed, and the record of recent changes: each listener is told of every
+ * change, one failing listener never keeping the others from being told.
+ */
 export function createListenerSet() {
   const listeners = new Set<ChangeListener>();
+  let position = 0;
+  let forgottenUpTo = 0;
+  const recent = new Map<string, number>();
   const each = (call: (listener: ChangeListener) => void) => {
     for (const listener of listeners) {
       try {
@@ -52,8 +86,26 @@ export function createListenerSet() {
         listeners.delete(listener);
       };
     },
-    changed: (path: string) => each((l) => l.changed(path)),
-    reset: () => each((l) => l.reset()),
+    changed(digest: string) {
+      position += 1;
+      recent.delete(digest);
+      recent.set(digest, position);
+      if (recent.size > REMEMBERED_CHANGES) {
+        const [oldest, at] = recent.entries().next().value as [string, number];
+        recent.delete(oldest);
+        forgottenUpTo = at;
+      }
+      each((l) => l.changed(digest));
+    },
+    reset() {
+      position += 1;
+      forgottenUpTo = position;
+      recent.clear();
+      each((l) => l.reset());
+    },
+    position: () => position,
+    changedSince: (digest: string, since: number) =>
+      forgottenUpTo > since || (recent.get(digest) ?? 0) > since,
   };
 }
 
@@ -72,9 +124,12 @@ export function createLocalChangeFeed(): ChangeFeed {
   return {
     live: true,
     channel: undefined,
+    area: '',
+    position: listeners.position,
+    changedSince: listeners.changedSince,
     listen: listeners.add,
     committed(paths) {
-      for (const path of paths) listeners.changed(path);
+      for (const path of paths) listeners.changed(pathDigest(path));
     },
     settle: async () => {},
     close: async () => {},
@@ -107,6 +162,9 @@ export function sharedLocalChangeFeed(key: string): ChangeFeed {
       return feed.live;
     },
     channel: undefined,
+    area: '',
+    position: () => feed.position(),
+    changedSince: (digest, since) => feed.changedSince(digest, since),
     listen: (listener) => feed.listen(listener),
     committed: (paths) => feed.committed(paths),
     settle: () => feed.settle(),
@@ -120,8 +178,8 @@ export function sharedLocalChangeFeed(key: string): ChangeFeed {
 }
 
 /**
- * `feed` as seen from the storage area `prefix` (a barrier view's): listeners hear the changes
- * inside it with paths relative to it, and every reset; `close` leaves `feed` open.
+ * `feed` as seen from the storage area `prefix` (a barrier view's): `committed` paths and the
+ * `area` are relative to it; `close` leaves `feed` open.
  *
  * @example
  * ```ts
@@ -134,13 +192,10 @@ export function scopedChangeFeed(feed: ChangeFeed, prefix: string): ChangeFeed {
       return feed.live;
     },
     channel: feed.channel,
-    listen: (listener) =>
-      feed.listen({
-        changed(path) {
-          if (path.startsWith(prefix)) listener.changed(path.slice(prefix.length));
-        },
-        reset: () => listener.reset(),
-      }),
+    area: feed.area + prefix,
+    position: () => feed.position(),
+    changedSince: (digest, since) => feed.changedSince(digest, since),
+    listen: (listener) => feed.listen(listener),
     committed: (paths) => feed.committed(paths.map((path) => prefix + path)),
     settle: () => feed.settle(),
     // The feed belongs to the storage: a view of it does not end it.

@@ -1,7 +1,7 @@
 import { CompiledQuery, type Kysely, SqliteAdapter, sql, type Transaction } from 'kysely';
 import { VersionConflict } from '../errors.js';
 import { type ChangeFeed, createLocalChangeFeed } from './change-feed.js';
-import { ALL_CHANGED, MAX_NOTIFIED_PATH_BYTES } from './postgres-change-feed.js';
+import { PATH_DIGEST_SQL } from './postgres-change-feed.js';
 import { prepareQuery } from './prepared-query.js';
 import { createReadBatcher, type ReadBatcher } from './read-batcher.js';
 import type { StorageSchema } from './schema.js';
@@ -63,8 +63,9 @@ function likePrefix(prefix: string): string {
 }
 
 /**
- * A writing statement that also notifies `channel` of the path it wrote (PostgreSQL), in the
- * same statement: the notification is delivered only if its transaction commits, and costs no
+ * A writing statement that also notifies `channel` of the digest of the path it wrote
+ * (PostgreSQL; `pathDigest`, so no path reaches other roles that may LISTEN), in the same
+ * statement: the notification is delivered only if its transaction commits, and costs no
  * round trip. Its rows are the paths written (one per affected row).
  */
 function notifying(
@@ -75,7 +76,7 @@ function notifying(
   return (values: Readonly<Record<string, unknown>>) => {
     const inner = statement(values);
     return CompiledQuery.raw(
-      `with "changed" as (${inner.sql} returning "path") select pg_notify('${channel}', 'c:' || case when octet_length("path") <= ${MAX_NOTIFIED_PATH_BYTES} then "path" else '${ALL_CHANGED}' end) from "changed"`,
+      `with "changed" as (${inner.sql} returning "path") select pg_notify('${channel}', 'c:' || ${PATH_DIGEST_SQL}) from "changed"`,
       [...inner.parameters],
     );
   };

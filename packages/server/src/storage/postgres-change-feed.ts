@@ -1,15 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { type ChangeFeed, createListenerSet } from './change-feed.js';
+import { type ChangeFeed, createListenerSet, pathDigest } from './change-feed.js';
 
-/** What a notification carries: a changed path, or the settle protocol's request and answer. */
+/**
+ * What a notification carries: the digest of a changed path (`pathDigest`), or the settle
+ * protocol's request and answer.
+ */
 const CHANGED = 'c:';
 const SETTLE = 'settle:';
 const SETTLED = 'settled:';
-/** Sent instead of a path too long for a notification: every cache is dropped. */
-export const ALL_CHANGED = '*';
-/** The longest path (in bytes) a notification carries; PostgreSQL's payload limit is 8000. */
-export const MAX_NOTIFIED_PATH_BYTES = 7900;
+/** The SQL of `pathDigest` over the column `path` (PostgreSQL 11 and later). */
+export const PATH_DIGEST_SQL = `left(encode(sha256(convert_to("path", 'UTF8')), 'hex'), 32)`;
 
 /** Options of {@link createPostgresChangeFeed}. */
 export interface PostgresChangeFeedOptions {
@@ -134,9 +135,7 @@ export function createPostgresChangeFeed(
     if (message.channel !== channel || client !== connection) return;
     const payload = message.payload ?? '';
     if (payload.startsWith(CHANGED)) {
-      const path = payload.slice(CHANGED.length);
-      if (path === ALL_CHANGED) listeners.reset();
-      else listeners.changed(path);
+      listeners.changed(payload.slice(CHANGED.length));
     } else if (payload.startsWith(SETTLE)) {
       // Everything notified before this request has been applied above: answer it. Its sender
       // is a node this one's own writes must settle with from now on.
@@ -248,9 +247,12 @@ export function createPostgresChangeFeed(
       return live();
     },
     channel,
+    area: '',
+    position: listeners.position,
+    changedSince: listeners.changedSince,
     listen: listeners.add,
     committed(paths) {
-      for (const path of paths) listeners.changed(path);
+      for (const path of paths) listeners.changed(pathDigest(path));
     },
     async settle() {
       const connection = client;
