@@ -7,8 +7,8 @@
 import { createTokenStore, type TokenStore } from '../src/auth/token-store.js';
 import { type Barrier, createBarrier } from '../src/barrier/barrier.js';
 import { SealManager } from '../src/seal/seal-manager.js';
-import { openStorage, type StorageDatabase } from '../src/storage/database.js';
 import type { ChangeFeed } from '../src/storage/change-feed.js';
+import { openStorage, type StorageDatabase } from '../src/storage/database.js';
 import { createEntryStore } from '../src/storage/entry-store.js';
 import { openChangeFeed } from '../src/storage/open-change-feed.js';
 import { createTestStorage, type StorageKind, type TestStorage } from './harness.js';
