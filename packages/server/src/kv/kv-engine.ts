@@ -88,6 +88,8 @@ export interface KvEngine {
   read(key: string, requested?: number, stage?: Stage): Promise<VersionRead>;
   /** The key's metadata, or undefined when the key does not exist. */
   readMetadata(key: string): Promise<KeyMetadata | undefined>;
+  /** Forgets the cached metadata of every key (after a seal). */
+  clearCache(): void;
   /**
    * Writes a new version; with `cas`, only if the current version is `cas` (0: the key must not
    * exist). Throws `ERR_VERSION_CONFLICT` (CAS mismatch) or `ERR_INVALID_REQUEST` (CAS required).
@@ -316,6 +318,7 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
     },
     read: readVersion,
     readMetadata: currentMetadata,
+    clearCache: () => metadata.clear(),
 
     write: (key: string, data: Record<string, unknown>, cas?: number, options: WriteOptions = {}) =>
       writeVersion(key, cas, async () => data, options),
