@@ -121,4 +121,59 @@ describe.runIf((await storageKinds()).includes('postgres'))('the PostgreSQL chan
       await feed.close();
     }
   });
+
+  it('makes a write wait until every other listening node answered that it applied it', async () => {
+    const schema = storage.raw.kind === 'postgres' ? storage.raw.schema : undefined;
+    const { channel, applicationName } = feedNamesOf(schema);
+    const feed = await openChangeFeed(storage.location, {}, { settleTimeoutMs: 60_000 });
+    // Another node, played by hand: listed as a feed connection, answering only when told.
+    const peer = new pg.Client({
+      connectionString: POSTGRES_URL,
+      application_name: applicationName,
+    });
+    const heard: pg.Notification[] = [];
+    let nextMessage = () => {};
+    peer.on('notification', (message) => {
+      heard.push(message);
+      nextMessage();
+    });
+    const waitFor = (match: (payload: string) => boolean) =>
+      new Promise<string>((resolve) => {
+        const check = () => {
+          const found = heard.find((m) => match(m.payload ?? ''));
+          if (found !== undefined) resolve(found.payload ?? '');
+        };
+        nextMessage = check;
+        check();
+      });
+    try {
+      await peer.connect();
+      await peer.query(`listen "${channel}"`);
+      // It joins as a node does: its settle request is answered by the feed.
+      await peer.query('select pg_notify($1, $2)', [channel, 'settle:joining']);
+      await waitFor((payload) => payload === 'settled:joining');
+      const store = createEntryStore(database.db, feed);
+      let done = false;
+      const write = store.put('settled/entry', bytes('v')).then(() => {
+        done = true;
+      });
+      const request = await waitFor(
+        (payload) => payload.startsWith('settle:') && payload !== 'settle:joining',
+      );
+      // The write committed (its notification came first) but does not return before the
+      // peer answers.
+      expect(heard.map((m) => m.payload)).toContain(`c:${pathDigest('settled/entry')}`);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(done).toBe(false);
+      await peer.query('select pg_notify($1, $2)', [
+        channel,
+        `settled:${request.slice('settle:'.length)}`,
+      ]);
+      await write;
+      expect(done).toBe(true);
+    } finally {
+      await peer.end();
+      await feed.close();
+    }
+  });
 });
