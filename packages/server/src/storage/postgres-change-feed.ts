@@ -19,8 +19,8 @@ export interface PostgresChangeFeedOptions {
   /** The schema of the storage tables (the channel is per schema), or undefined. */
   readonly schema: string | undefined;
   /**
-   * How often the feed's connection is asked to answer (default 1 000 ms); one not answered
-   * within as long again is lost. A connection cut silently ends the epoch within twice this.
+   * How often the feed's connection is asked to answer (default 1 000 ms). Each answer renews
+   * the lease for two heartbeats; a connection that leaves one unanswered for five is lost.
    */
   readonly heartbeatMs?: number;
   /**
@@ -192,7 +192,9 @@ export function createPostgresChangeFeed(
   };
 
   const beat = (connection: pg.Client) => {
-    const timeout = setTimeout(() => lost(connection, 'heartbeat not answered'), heartbeatMs);
+    // The lease already stops the caches after two heartbeats without an answer; the
+    // connection itself is given up later, so a busy database does not cost every cache.
+    const timeout = setTimeout(() => lost(connection, 'heartbeat not answered'), 5 * heartbeatMs);
     query<{ peers: number[] }>(connection, `select ${PEERS}`, [applicationName]).then(
       ({ rows }) => {
         clearTimeout(timeout);
