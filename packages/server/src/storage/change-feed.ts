@@ -64,6 +64,14 @@ const REMEMBERED_CHANGES = 4096;
 /**
  * The listeners of one feed, and the record of recent changes: each listener is told of every
  * change, one failing listener never keeping the others from being told.
+ *
+ * @example
+ * ```ts
+ * const listeners = createListenerSet();
+ * const since = listeners.position();
+ * listeners.changed(pathDigest('sys/policy/app'));
+ * listeners.changedSince(pathDigest('sys/policy/app'), since); // true
+ * ```
  */
 export function createListenerSet() {
   const listeners = new Set<ChangeListener>();

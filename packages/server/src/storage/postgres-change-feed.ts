@@ -34,7 +34,14 @@ export interface PostgresChangeFeedOptions {
   readonly onState?: (live: boolean, reason?: string) => void;
 }
 
-/** The channel and connection name of the storage in `schema`: one per deployment. */
+/**
+ * The channel and connection name of the storage in `schema`: one per deployment.
+ *
+ * @example
+ * ```ts
+ * const { channel, applicationName } = feedNamesOf('custos'); // custos_changes_…, custos-feed …
+ * ```
+ */
 export function feedNamesOf(schema: string | undefined) {
   const tag = createHash('sha256')
     .update(schema ?? '')
