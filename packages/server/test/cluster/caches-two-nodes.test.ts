@@ -137,6 +137,26 @@ describe.each(await storageKinds())('caches of two nodes on one %s storage', (ki
     expect(await readOnB()).toBe(403);
   });
 
+  it('a transit key rotated, then deleted, on A is used as it is now on B', async () => {
+    const { request } = cluster;
+    const encryptOnB = async () =>
+      (await request(1, 'POST', 'transit/encrypt/moving', { plaintext: 'aGVsbG8=' })).body.data
+        ?.ciphertext as string | undefined;
+    expect((await request(0, 'POST', 'transit/keys/moving')).status).toBeLessThan(300);
+    expect(await encryptOnB()).toMatch(/^vault:v1:/);
+    expect(await encryptOnB()).toMatch(/^vault:v1:/);
+    expect((await request(0, 'POST', 'transit/keys/moving/rotate')).status).toBeLessThan(300);
+    expect(await encryptOnB()).toMatch(/^vault:v2:/);
+    const config = { deletion_allowed: true };
+    expect((await request(0, 'POST', 'transit/keys/moving/config', config)).status).toBeLessThan(
+      300,
+    );
+    expect((await request(0, 'DELETE', 'transit/keys/moving')).status).toBe(204);
+    // Gone on B too: encrypting creates a new key (Vault's upsert), at version 1.
+    expect(await encryptOnB()).toMatch(/^vault:v1:/);
+    expect((await request(1, 'GET', 'transit/keys/moving')).body.data.latest_version).toBe(1);
+  });
+
   it('a mount disabled on A is gone on B at its next request', async () => {
     const { request } = cluster;
     expect((await request(0, 'POST', 'sys/mounts/gone', { type: 'kv-v1' })).status).toBe(204);
