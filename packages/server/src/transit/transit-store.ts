@@ -287,7 +287,7 @@ export function createTransitStore(
   const rotate = (name: string, onlyIfDue = false) =>
     locks.run(`rotate:${name}`, async () => {
       const ahead = await materialAhead(name, onlyIfDue);
-      return retryOnConflict(() =>
+      const latest = await retryOnConflict(() =>
         storage.transaction(async (tx) => {
           const stored = await tx.read<TransitKeyPolicy>(POLICY + name);
           if (stored === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
@@ -317,6 +317,10 @@ export function createTransitStore(
           return next;
         }),
       );
+      // Not rotated because another node just did: this node's cached policy may predate that
+      // rotation (its notification still on the way), and the caller reloads it next.
+      cache.drop(name);
+      return latest;
     });
 
   /**
