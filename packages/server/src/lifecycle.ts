@@ -94,6 +94,7 @@ export function wireSealHooks(ctx: ServerContext): void {
     ctx.tokens.clear();
     ctx.policies.clear();
     ctx.mounts.clear();
+    ctx.kvMounts.clear();
     ctx.transitMounts.clear();
     // Every wait for change events ends (and is answered 503).
     ctx.events.close();

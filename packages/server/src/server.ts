@@ -47,6 +47,7 @@ import { createRootKeyWrapper, type SealStanza } from './seal/seal-stanza.js';
 import { openStorage, type StorageTimeouts } from './storage/database.js';
 import { createEntryStore } from './storage/entry-store.js';
 import { APPROLE, KV, TRANSIT } from './storage/layout.js';
+import { type ChangeFeedOptions, openChangeFeed } from './storage/open-change-feed.js';
 import { createMountTable, engineOf } from './sys/mount-table.js';
 import { createTransitMounts } from './transit/transit-mounts.js';
 import { createTransitStore, type TransitStoreOptions } from './transit/transit-store.js';
@@ -60,6 +61,11 @@ export interface StartOptions {
   readonly storage?: string;
   /** PostgreSQL connect and query timeouts (default 5 000 and 30 000 ms). */
   readonly storageTimeouts?: StorageTimeouts;
+  /**
+   * The PostgreSQL change feed's heartbeat, settle timeout and first reconnection delay
+   * (storage/NOTES.md); defaults suit production.
+   */
+  readonly changeFeed?: Omit<ChangeFeedOptions, 'onState'>;
   readonly host?: string;
   /** 0 picks a free port. Default 8200. */
   readonly port?: number;
@@ -256,23 +262,6 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     options.seal === undefined ? undefined : createRootKeyWrapper(options.seal, options.env);
   if (wrapper !== undefined && options.dev !== undefined)
     throw new ServerError('ERR_INVALID_CONFIG', 'dev mode takes no seal stanza');
-  // Plugins and rotation databases first: a wrong one stops the start before storage opens.
-  const rotationSetup =
-    options.rotation === undefined
-      ? undefined
-      : await openRotationSetup(options.rotation, options.env ?? process.env);
-  let storage: Awaited<ReturnType<typeof openStorage>>;
-  try {
-    storage = await openStorage(options.storage ?? ':memory:', options.storageTimeouts);
-  } catch (err) {
-    await rotationSetup?.close();
-    throw err;
-  }
-  const store = createEntryStore(storage.db);
-  const migrateAway = options.seal?.disabled === true;
-  const seal = new SealManager(store, wrapper, { migrateAway });
-  await seal.load();
-  const barrier = createBarrier(store, seal);
   const logger = pino(
     {
       level: options.logLevel ?? 'info',
@@ -284,6 +273,43 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     },
     options.logDestination ?? process.stdout,
   );
+  // Plugins and rotation databases first: a wrong one stops the start before storage opens.
+  const rotationSetup =
+    options.rotation === undefined
+      ? undefined
+      : await openRotationSetup(options.rotation, options.env ?? process.env);
+  let storage: Awaited<ReturnType<typeof openStorage>>;
+  let changes: Awaited<ReturnType<typeof openChangeFeed>>;
+  try {
+    storage = await openStorage(options.storage ?? ':memory:', options.storageTimeouts);
+  } catch (err) {
+    await rotationSetup?.close();
+    throw err;
+  }
+  try {
+    // The caches above the barrier follow the storage's committed changes (storage/NOTES.md).
+    changes = await openChangeFeed(options.storage ?? ':memory:', options.storageTimeouts, {
+      ...options.changeFeed,
+      onState: (live, reason) =>
+        live
+          ? logger.info('storage change feed listening: caches in use')
+          : logger.warn({ reason }, 'storage change feed lost: caches bypassed until it is back'),
+    });
+  } catch (err) {
+    await storage.close();
+    await rotationSetup?.close();
+    throw err;
+  }
+  const closeStorage = async () => {
+    await changes.close();
+    await storage.close();
+    await rotationSetup?.close();
+  };
+  const store = createEntryStore(storage.db, changes);
+  const migrateAway = options.seal?.disabled === true;
+  const seal = new SealManager(store, wrapper, { migrateAway });
+  await seal.load();
+  const barrier = createBarrier(store, seal);
   const tokens = createTokenStore(barrier, () => clock() / 1000, {
     cacheCounter: metrics.registerCache('token'),
     ...(options.tokenSweepIntervalMs === undefined
@@ -319,8 +345,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const rotators = options.rotators ?? builtInRotators();
   for (const rotator of rotationSetup?.rotators ?? []) {
     if (rotators.get(rotator.name) !== undefined) {
-      await rotationSetup?.close();
-      await storage.close();
+      await closeStorage();
       throw new ServerError(
         'ERR_INVALID_CONFIG',
         `config: a rotation plugin's rotator is named ${rotator.name}, the name of a rotator the server has`,
@@ -439,8 +464,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       ({ rootToken, unsealKey } = await startDev(context, storage.description, options));
     } catch (err) {
       await sealServer(context);
-      await storage.close();
-      await rotationSetup?.close();
+      await closeStorage();
       throw err;
     }
   }
@@ -454,7 +478,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8200 });
   } catch (err) {
     await sealServer(context);
-    await storage.close();
+    await closeStorage();
     throw err;
   }
   // Auto-unseal: sealed (serving seal-status) until the seal unwraps the root key; retried with
@@ -493,8 +517,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       const drained = await closeGracefully(app, options.shutdownGraceMs ?? 30_000);
       if (!drained) logger.warn('shutdown: requests still in flight at the bound were cut off');
       await sealServer(context);
-      await storage.close();
-      await rotationSetup?.close();
+      await closeStorage();
     },
   };
 }

@@ -1,8 +1,12 @@
 /**
  * How many storage queries each kind of admitted request makes: a count, not a time, so a
  * change to the request path's round trips is a visible diff. The budgets are what the path
- * does today (stop 27, before caching: every request checks the revisions of the cached token,
- * policies and mount table); a cache that removes round trips lowers them.
+ * does with warm caches: the token, its parent, the policies, the mount table and KV metadata
+ * are served from caches the storage's change feed invalidates (storage/NOTES.md), so a
+ * lookup-self reads nothing, a KV read only the version's data, a KV write its transaction
+ * (begin, config, metadata, version, metadata, commit), the key's metadata before it and the
+ * change-event relay entry after it; transit encrypt reads nothing (its key is cached and its
+ * counter slots are reserved in blocks).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, storageKinds, type TestServer } from './harness.js';
@@ -13,10 +17,10 @@ const ROUNDS = 10;
 
 /** The most queries a warm request of each kind may make, on SQLite and PostgreSQL alike. */
 const BUDGET = {
-  'authenticated no-op (GET auth/token/lookup-self)': 2,
-  'KV v2 read': 5,
-  'KV v2 write': 11,
-  'transit encrypt': 4,
+  'authenticated no-op (GET auth/token/lookup-self)': 0,
+  'KV v2 read': 1,
+  'KV v2 write': 8,
+  'transit encrypt': 0,
 } as const;
 
 describe.each(await storageKinds())('storage queries per request on %s', (kind) => {
@@ -85,8 +89,9 @@ describe.each(await storageKinds())('storage queries per request on %s', (kind) 
       // The typical request: a cache refilled by a background change may add one now and then.
       const median = [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
       process.stderr.write(`[queries] ${kind} ${name}: ${median} (${values.join(',')})\n`);
-      // At least one query: the counter sees the requests' storage at all.
-      expect(median, name).toBeGreaterThan(0);
+    }
+    for (const [name, values] of Object.entries(measured)) {
+      const median = [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
       expect(median, name).toBeLessThanOrEqual(BUDGET[name as keyof typeof BUDGET]);
     }
   });

@@ -7,8 +7,10 @@
 import { createTokenStore, type TokenStore } from '../src/auth/token-store.js';
 import { type Barrier, createBarrier } from '../src/barrier/barrier.js';
 import { SealManager } from '../src/seal/seal-manager.js';
+import type { ChangeFeed } from '../src/storage/change-feed.js';
 import { openStorage, type StorageDatabase } from '../src/storage/database.js';
 import { createEntryStore } from '../src/storage/entry-store.js';
+import { openChangeFeed } from '../src/storage/open-change-feed.js';
 import { createTestStorage, type StorageKind, type TestStorage } from './harness.js';
 
 /** A settable clock in Unix seconds. */
@@ -59,12 +61,16 @@ export async function openTokenTestbed(kind: StorageKind): Promise<TokenTestbed>
   const storage: TestStorage = await createTestStorage(kind);
   const clock = testClock();
   const databases: StorageDatabase[] = [];
+  const feeds: ChangeFeed[] = [];
   let share: Buffer | undefined;
 
   const openNode = async (): Promise<TokenNode> => {
     const database = await openStorage(storage.location);
     databases.push(database);
-    const store = createEntryStore(database.db);
+    // Each node follows the others' writes as a server does (its caches are dropped by them).
+    const changes = await openChangeFeed(storage.location);
+    feeds.push(changes);
+    const store = createEntryStore(database.db, changes);
     const seal = new SealManager(store);
     await seal.load();
     if (share === undefined) [share] = await seal.initialize(1, 1);
@@ -80,6 +86,7 @@ export async function openTokenTestbed(kind: StorageKind): Promise<TokenTestbed>
     openNode,
     tokenPaths: () => node.barrier.listPaths('sys/token/'),
     async close() {
+      for (const feed of feeds) await feed.close();
       for (const database of databases) await database.close();
       await storage.cleanup();
     },

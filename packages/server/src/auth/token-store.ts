@@ -30,6 +30,7 @@ export {
   remainingTtl,
 } from './token-lifetime.js';
 
+import { createFeedCache } from '../storage/feed-cache.js';
 import { CORE, TOKENS } from '../storage/layout.js';
 
 /** Parameters for a new token. */
@@ -266,28 +267,26 @@ export function createTokenStore(
   const hashOf = async (token: string): Promise<string> =>
     hmacSha256(await key(), token).toString('hex');
 
-  // Parsed entries, revalidated on every use by their storage revision (one indexed lookup, no
-  // decryption): a revocation, renewal or spent use on any node is seen at once.
-  const cache = new Map<string, { entry: TokenEntry; revision: number }>();
-  const CACHE_LIMIT = 10_000;
+  // Parsed entries, kept until the storage's change feed reports a write of them (on any
+  // node): a revocation, renewal or spent use is seen at the next use. Read on every use while
+  // the feed is not live.
+  const cache = createFeedCache<{ entry: TokenEntry; revision: number }>(storage.changes, {
+    prefix: ID,
+    limit: 10_000,
+  });
 
   const fetchEntry = async (hash: string) => {
-    const revision = await storage.revision(ID + hash);
-    if (revision === undefined) {
-      cache.delete(hash);
-      return undefined;
-    }
     const hit = cache.get(hash);
-    if (hit !== undefined && hit.revision === revision) {
+    if (hit !== undefined) {
       options.cacheCounter?.hit();
       return hit;
     }
     options.cacheCounter?.miss();
+    const stamp = cache.stamp();
     const stored = await storage.read<TokenEntry>(ID + hash);
     if (stored === undefined) return undefined;
     const fresh = { entry: stored.data, revision: stored.revision };
-    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-    cache.set(hash, fresh);
+    cache.fill(hash, fresh, stamp);
     return fresh;
   };
 
@@ -591,6 +590,12 @@ export function createTokenStore(
         const found = await read(token);
         if (found === undefined) throw new PermissionDenied();
         const { entry, revision } = found;
+        // A conflict means the entry changed on another node after it was cached (its
+        // notification not yet here): the retry reads it from storage.
+        const conflicted = (err: unknown): never => {
+          if (isServerError(err, 'ERR_VERSION_CONFLICT')) cache.drop(entry.hash);
+          throw err;
+        };
         // A token bound to CIDR blocks works only from inside them (Vault's token_bound_cidrs).
         if (
           entry.boundCidrs !== undefined &&
@@ -600,11 +605,13 @@ export function createTokenStore(
         if (entry.numUses === 0) return entry;
         if (entry.numUses === 1) {
           // Marking claims the last use (the revision check lets one request have it).
-          await storage.transaction((tx) => markInTx(tx, entry, revision));
+          await storage.transaction((tx) => markInTx(tx, entry, revision)).catch(conflicted);
           await revokeTree(entry.hash);
           return entry;
         }
-        await storage.replace(ID + entry.hash, { ...entry, numUses: entry.numUses - 1 }, revision);
+        await storage
+          .replace(ID + entry.hash, { ...entry, numUses: entry.numUses - 1 }, revision)
+          .catch(conflicted);
         return entry;
       });
     },

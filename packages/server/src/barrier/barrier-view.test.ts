@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createLocalChangeFeed } from '../storage/change-feed.js';
 import type { Barrier, BarrierEntry, BarrierWriter } from './barrier.js';
 import { barrierView } from './barrier-view.js';
 
@@ -25,7 +26,7 @@ function mapBarrier(entries = new Map<string, unknown>()): Barrier {
       entries.delete(path);
     },
   };
-  return { ...writer, transaction: (work) => work(writer) };
+  return { ...writer, transaction: (work) => work(writer), changes: createLocalChangeFeed() };
 }
 
 describe('barrierView', () => {

@@ -1,4 +1,5 @@
 import { CustosError } from '@custos/core/errors';
+import { scopedChangeFeed } from '../storage/change-feed.js';
 import type { Barrier, BarrierWriter } from './barrier.js';
 
 /** A `.` or `..` segment anywhere in a key (tested without splitting: no allocation per call). */
@@ -61,5 +62,6 @@ export function barrierView(barrier: Barrier, prefix: string): Barrier {
   return {
     ...viewOf(barrier, prefix),
     transaction: (work) => barrier.transaction((tx) => work(viewOf(tx, prefix))),
+    changes: scopedChangeFeed(barrier.changes, prefix),
   };
 }

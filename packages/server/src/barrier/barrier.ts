@@ -1,6 +1,7 @@
 import { type Keyring, parseEnvelope } from '@custos/core/crypto';
 import { isCustosError } from '@custos/core/errors';
 import { isServerError, ServerError } from '../errors.js';
+import type { ChangeFeed } from '../storage/change-feed.js';
 import type { EntryStore, EntryWriter, StoredEntry } from '../storage/entry-store.js';
 
 /** A decrypted entry and the revision to pass back for a conditional update. */
@@ -30,6 +31,8 @@ export interface BarrierWriter {
 /** The encrypted view of storage that every component above the seal uses. */
 export interface Barrier extends BarrierWriter {
   transaction<T>(work: (tx: BarrierWriter) => Promise<T>): Promise<T>;
+  /** The storage's committed changes, which invalidate the caches above the barrier. */
+  readonly changes: ChangeFeed;
 }
 
 /** What the barrier needs from the seal: the current keyring, or a `Sealed` error. */
@@ -132,6 +135,7 @@ export function createBarrier(store: EntryStore, keys: BarrierKeys): Barrier {
   return {
     ...writer(store),
     transaction: (work) => store.transaction((tx) => work(writer(tx))),
+    changes: store.changes,
   };
 }
 

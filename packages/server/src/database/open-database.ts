@@ -118,10 +118,14 @@ function createPrivateFile(path: string): void {
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-async function openPostgres<DB>(
+/**
+ * The connection settings of the PostgreSQL `location` (credentials, TLS, timeouts, schema),
+ * shared by the pool and by the storage's change-feed connection.
+ */
+export function postgresConnectionOf(
   location: string,
   options: OpenDatabaseOptions,
-): Promise<OpenDatabase<DB>> {
+): { url: URL; schema: string | null; config: pg.ClientConfig } {
   const url = new URL(location);
   const schema = url.searchParams.get('schema');
   url.searchParams.delete('schema');
@@ -131,10 +135,9 @@ async function openPostgres<DB>(
   // sslmode (and sslrootcert) as libpq reads them; the URL keeps its other parameters.
   const { connectionString, ssl } = pgConnectionOptionsFromUrl(url.toString());
   const queryTimeoutMs = options.queryTimeoutMs ?? 30_000;
-  const pool = new pg.Pool({
+  const config: pg.ClientConfig = {
     connectionString,
     ssl,
-    max: options.maxConnections ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
     // The server cancels first; the client gives up on a connection that stopped answering.
     query_timeout: queryTimeoutMs + 2_000,
@@ -143,7 +146,16 @@ async function openPostgres<DB>(
       `-c statement_timeout=${Math.trunc(queryTimeoutMs)}`,
       ...(schema === null ? [] : [`-c search_path=${schema}`]),
     ].join(' '),
-  });
+  };
+  return { url, schema, config };
+}
+
+async function openPostgres<DB>(
+  location: string,
+  options: OpenDatabaseOptions,
+): Promise<OpenDatabase<DB>> {
+  const { url, schema, config } = postgresConnectionOf(location, options);
+  const pool = new pg.Pool({ ...config, max: options.maxConnections ?? 10 });
   // An idle pooled connection that breaks (PostgreSQL restarted, network cut) is dropped by the
   // pool, which emits `error`: without a listener that would end the process.
   pool.on('error', () => {});

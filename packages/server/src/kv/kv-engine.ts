@@ -3,6 +3,7 @@ import { type Barrier, type BarrierWriter, retryOnConflict } from '../barrier/ba
 import { barrierView } from '../barrier/barrier-view.js';
 import { isServerError, ServerError } from '../errors.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
+import { createFeedCache } from '../storage/feed-cache.js';
 import { KV } from '../storage/layout.js';
 import {
   addVersion,
@@ -87,6 +88,8 @@ export interface KvEngine {
   read(key: string, requested?: number, stage?: Stage): Promise<VersionRead>;
   /** The key's metadata, or undefined when the key does not exist. */
   readMetadata(key: string): Promise<KeyMetadata | undefined>;
+  /** Forgets the cached metadata of every key (after a seal). */
+  clearCache(): void;
   /**
    * Writes a new version; with `cas`, only if the current version is `cas` (0: the key must not
    * exist). Throws `ERR_VERSION_CONFLICT` (CAS mismatch) or `ERR_INVALID_REQUEST` (CAS required).
@@ -152,6 +155,15 @@ export function createKvEngine(
   return kvEngineOn(barrierView(barrier, KV.prefix(mount)), now);
 }
 
+/** `value` and everything it holds, made read-only (a cached entry shared by its readers). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
 /**
  * KV version 2 on `storage`, the barrier already narrowed to one mount's area (a mount enabled
  * through `sys/mounts` keeps its data under `mount/<uuid>/`).
@@ -166,6 +178,22 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
   const metaPath = (key: string) => KV.meta + key;
   const versionPath = (key: string, version: number) => `${KV.version}${version}/${key}`;
   const locks = new KeyedMutex();
+  // Each key's metadata (frozen: callers share it), or null for a key without any, kept until
+  // the change feed reports a write of it on any node; read on every use while the feed is not
+  // live. Version data is never cached.
+  const metadata = createFeedCache<KeyMetadata | null>(storage.changes, {
+    prefix: KV.meta,
+    limit: 10_000,
+  });
+  const currentMetadata = async (key: string): Promise<KeyMetadata | undefined> => {
+    const hit = metadata.get(key);
+    if (hit !== undefined) return hit ?? undefined;
+    const stamp = metadata.stamp();
+    const stored = (await storage.read<KeyMetadata>(metaPath(key)))?.data;
+    const frozen = stored === undefined ? null : deepFreeze(stored);
+    metadata.fill(key, frozen, stamp);
+    return frozen ?? undefined;
+  };
 
   const config = async (r: Pick<BarrierWriter, 'read'> = storage): Promise<KvConfig> =>
     (await r.read<KvConfig>(configPath))?.data ?? DEFAULT_KV_CONFIG;
@@ -258,9 +286,8 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
     requested?: number,
     stage?: Stage,
   ): Promise<VersionRead> => {
-    const stored = await storage.read<KeyMetadata>(metaPath(key));
-    if (stored === undefined) return { kind: 'missing' };
-    const meta = stored.data;
+    const meta = await currentMetadata(key);
+    if (meta === undefined) return { kind: 'missing' };
     const staged = versionOfStage(meta, stage ?? 'current');
     const asked = requested && requested > 0 ? requested : undefined;
     if (stage !== undefined && staged === undefined) return { kind: 'missing' };
@@ -290,7 +317,8 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
       await storage.write(configPath, next);
     },
     read: readVersion,
-    readMetadata: async (key: string) => (await storage.read<KeyMetadata>(metaPath(key)))?.data,
+    readMetadata: currentMetadata,
+    clearCache: () => metadata.clear(),
 
     write: (key: string, data: Record<string, unknown>, cas?: number, options: WriteOptions = {}) =>
       writeVersion(key, cas, async () => data, options),

@@ -10,6 +10,8 @@ export interface KvMounts {
   v2(mount: MountEntry): KvEngine;
   /** The KV version 1 engine of `mount`. */
   v1(mount: MountEntry): Kv1Engine;
+  /** Forgets what every KV version 2 engine cached (after a seal). */
+  clear(): void;
 }
 
 /**
@@ -51,6 +53,9 @@ export function createKvMounts(
         v1.set(area, engine);
       }
       return engine;
+    },
+    clear() {
+      for (const engine of v2.values()) engine.clearCache();
     },
   };
 }

@@ -55,7 +55,7 @@ describe('policy cache: a read in flight during a local write', () => {
 
   it('does not put back a policy read before a local update', async () => {
     const reads = heldReads(server.server.context.barrier);
-    const store = createPolicyStore(reads.barrier, { cacheTtlMs: 60_000 });
+    const store = createPolicyStore(reads.barrier);
     await store.put('race-update', hclPolicy({ 'secret/data/app': ['read'] }));
     store.clear();
     reads.holdNext();
@@ -69,7 +69,7 @@ describe('policy cache: a read in flight during a local write', () => {
 
   it('does not put back a policy read before a local delete', async () => {
     const reads = heldReads(server.server.context.barrier);
-    const store = createPolicyStore(reads.barrier, { cacheTtlMs: 60_000 });
+    const store = createPolicyStore(reads.barrier);
     await store.put('race-delete', hclPolicy({ 'secret/data/app': ['read'] }));
     store.clear();
     reads.holdNext();

@@ -2,6 +2,7 @@ import { CustosError } from '@custos/core/errors';
 import type { Barrier } from '../barrier/barrier.js';
 import { barrierView, isViewKey } from '../barrier/barrier-view.js';
 import type { CacheCounter } from '../metrics/cache-counter.js';
+import { createFeedCache } from '../storage/feed-cache.js';
 import { POLICIES } from '../storage/layout.js';
 import { Acl } from './acl.js';
 import { type Policy, policyFromDocument, validatePolicyName } from './policy-parse.js';
@@ -49,16 +50,10 @@ interface StoredPolicy {
 /** Options for {@link createPolicyStore}. */
 export interface PolicyStoreOptions {
   /**
-   * How long a policy read from storage is trusted before being read again. Writes through
-   * this node are seen at once; on other nodes sharing the database, after at most this long.
-   */
-  readonly cacheTtlMs?: number;
-  /**
    * Most policies (and misses) kept in the cache; the oldest goes first. A bound, because a
    * caller chooses the names looked up (a write to `sys/policies/acl/<any name>`).
    */
   readonly cacheLimit?: number;
-  readonly now?: () => number;
   /** Counts the lookups of the policy cache (metrics). */
   readonly cacheCounter?: CacheCounter;
 }
@@ -88,27 +83,21 @@ export interface PolicyStore {
 export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions = {}): PolicyStore {
   // The policy area of storage, and nothing else (a policy's key is its name).
   const storage = barrierView(barrier, POLICIES.prefix);
-  const ttl = options.cacheTtlMs ?? 5000;
-  const now = options.now ?? Date.now;
-  const limit = options.cacheLimit ?? 1000;
-  const cache = new Map<string, { policy: Policy | undefined; at: number }>();
-  // Bumped by every local write (and clear): a read that started before one does not cache
-  // what it read, which may be the policy as it was before the write.
-  let generation = 0;
-  const remember = (name: string, policy: Policy | undefined) => {
-    cache.delete(name);
-    if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
-    cache.set(name, { policy, at: now() });
-  };
+  // Parsed policies (and misses), kept until the change feed reports a write of them on any
+  // node; read from storage on every use while the feed is not live.
+  const cache = createFeedCache<{ policy: Policy | undefined }>(storage.changes, {
+    prefix: '',
+    limit: options.cacheLimit ?? 1000,
+  });
 
   const get = async (name: string): Promise<Policy | undefined> => {
     const hit = cache.get(name);
-    if (hit !== undefined && now() - hit.at < ttl) {
+    if (hit !== undefined) {
       options.cacheCounter?.hit();
       return hit.policy;
     }
     options.cacheCounter?.miss();
-    const started = generation;
+    const stamp = cache.stamp();
     // A name no storage key can hold (a token may carry any policy name) names no policy.
     const entry = isViewKey(name) ? await storage.read<StoredPolicy>(name) : undefined;
     const stored = entry?.data;
@@ -118,7 +107,7 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
         : policyFromDocument(name, stored.document ?? JSON.parse(stored.text), stored.text);
     if (policy === undefined && name === 'default')
       policy = policyFromDocument('default', DEFAULT_POLICY_DOCUMENT, DEFAULT_POLICY_TEXT);
-    if (generation === started) remember(name, policy);
+    cache.fill(name, { policy }, stamp);
     return policy;
   };
 
@@ -129,27 +118,15 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
       if (name === 'root')
         throw new CustosError('ERR_INVALID_REQUEST', 'cannot update the root policy');
       const document = await policyDocumentOf(text);
-      const policy = policyFromDocument(name, document, text);
-      generation += 1;
-      try {
-        await storage.write(name, { text, document } satisfies StoredPolicy);
-      } finally {
-        generation += 1;
-        cache.delete(name);
-      }
-      remember(name, policy);
+      policyFromDocument(name, document, text);
+      // The feed drops the cached policy here and on every node before this returns.
+      await storage.write(name, { text, document } satisfies StoredPolicy);
     },
     async delete(name) {
       if (name === 'root' || name === 'default') {
         throw new CustosError('ERR_INVALID_REQUEST', `cannot delete the ${name} policy`);
       }
-      generation += 1;
-      try {
-        await storage.remove(name);
-      } finally {
-        generation += 1;
-        cache.delete(name);
-      }
+      await storage.remove(name);
     },
     async list() {
       const stored = await storage.listPaths('');
@@ -160,9 +137,6 @@ export function createPolicyStore(barrier: Barrier, options: PolicyStoreOptions 
       const policies = await Promise.all(names.map(get));
       return new Acl(policies.filter((p): p is Policy => p !== undefined));
     },
-    clear: () => {
-      generation += 1;
-      cache.clear();
-    },
+    clear: () => cache.clear(),
   };
 }

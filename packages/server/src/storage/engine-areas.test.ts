@@ -24,7 +24,11 @@ function observed(barrier: Barrier, paths: string[]): Barrier {
     write: (path, data) => writer.write(note(path), data),
     remove: (path) => writer.remove(note(path)),
   });
-  return { ...wrap(barrier), transaction: (work) => barrier.transaction((tx) => work(wrap(tx))) };
+  return {
+    ...wrap(barrier),
+    transaction: (work) => barrier.transaction((tx) => work(wrap(tx))),
+    changes: barrier.changes,
+  };
 }
 
 describe('each engine narrows the barrier to its own area (storage/layout.ts)', () => {

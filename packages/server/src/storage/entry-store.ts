@@ -1,5 +1,7 @@
-import { type CompiledQuery, type Kysely, SqliteAdapter, sql, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, SqliteAdapter, sql, type Transaction } from 'kysely';
 import { VersionConflict } from '../errors.js';
+import { type ChangeFeed, createLocalChangeFeed } from './change-feed.js';
+import { PATH_DIGEST_SQL } from './postgres-change-feed.js';
 import { prepareQuery } from './prepared-query.js';
 import { createReadBatcher, type ReadBatcher } from './read-batcher.js';
 import type { StorageSchema } from './schema.js';
@@ -43,6 +45,8 @@ export interface EntryStore extends EntryWriter {
    * as `ERR_VERSION_CONFLICT` from `insert`/`update`; the caller decides whether to retry.
    */
   transaction<T>(work: (tx: EntryWriter) => Promise<T>): Promise<T>;
+  /** Every committed write of this store (and, on PostgreSQL, of every node on the storage). */
+  readonly changes: ChangeFeed;
 }
 
 /** The conflict: a fixed message for the client, the path for the server log only. */
@@ -58,8 +62,28 @@ function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+/**
+ * A writing statement that also notifies `channel` of the digest of the path it wrote
+ * (PostgreSQL; `pathDigest`, so no path reaches other roles that may LISTEN), in the same
+ * statement: the notification is delivered only if its transaction commits, and costs no
+ * round trip. Its rows are the paths written (one per affected row).
+ */
+function notifying(
+  statement: (values: Readonly<Record<string, unknown>>) => CompiledQuery,
+  channel: string | undefined,
+) {
+  if (channel === undefined) return statement;
+  return (values: Readonly<Record<string, unknown>>) => {
+    const inner = statement(values);
+    return CompiledQuery.raw(
+      `with "changed" as (${inner.sql} returning "path") select pg_notify('${channel}', 'c:' || ${PATH_DIGEST_SQL}) from "changed"`,
+      [...inner.parameters],
+    );
+  };
+}
+
 /** The entry store's statements, compiled once per database (the SQL differs by dialect). */
-function prepareStatements(db: Kysely<StorageSchema>) {
+function prepareStatements(db: Kysely<StorageSchema>, channel: string | undefined) {
   const entries = 'custos_entries' as const;
   // SQLite has no row locks (nor their syntax): its transactions hold the only connection.
   const rowLocks = !(db.getExecutor().adapter instanceof SqliteAdapter);
@@ -78,34 +102,46 @@ function prepareStatements(db: Kysely<StorageSchema>) {
         .where(sql<boolean>`path like ${p('pattern')} escape '\\'`)
         .orderBy('path'),
     ),
-    insert: prepareQuery<'path' | 'value'>((p) =>
-      db
-        .insertInto(entries)
-        .values({ path: p('path'), value: p('value') as unknown as Uint8Array })
-        .onConflict((oc) => oc.column('path').doNothing()),
+    insert: notifying(
+      prepareQuery<'path' | 'value'>((p) =>
+        db
+          .insertInto(entries)
+          .values({ path: p('path'), value: p('value') as unknown as Uint8Array })
+          .onConflict((oc) => oc.column('path').doNothing()),
+      ),
+      channel,
     ),
-    update: prepareQuery<'path' | 'value' | 'revision'>((p) =>
-      db
-        .updateTable(entries)
-        .set((eb) => ({
-          value: p('value') as unknown as Uint8Array,
-          revision: eb('revision', '+', 1),
-        }))
-        .where('path', '=', p('path'))
-        .where('revision', '=', p('revision') as unknown as number),
+    update: notifying(
+      prepareQuery<'path' | 'value' | 'revision'>((p) =>
+        db
+          .updateTable(entries)
+          .set((eb) => ({
+            value: p('value') as unknown as Uint8Array,
+            revision: eb('revision', '+', 1),
+          }))
+          .where('path', '=', p('path'))
+          .where('revision', '=', p('revision') as unknown as number),
+      ),
+      channel,
     ),
-    put: prepareQuery<'path' | 'value'>((p) =>
-      db
-        .insertInto(entries)
-        .values({ path: p('path'), value: p('value') as unknown as Uint8Array })
-        .onConflict((oc) =>
-          oc.column('path').doUpdateSet((eb) => ({
-            value: eb.ref('excluded.value'),
-            revision: eb('custos_entries.revision', '+', 1),
-          })),
-        ),
+    put: notifying(
+      prepareQuery<'path' | 'value'>((p) =>
+        db
+          .insertInto(entries)
+          .values({ path: p('path'), value: p('value') as unknown as Uint8Array })
+          .onConflict((oc) =>
+            oc.column('path').doUpdateSet((eb) => ({
+              value: eb.ref('excluded.value'),
+              revision: eb('custos_entries.revision', '+', 1),
+            })),
+          ),
+      ),
+      channel,
     ),
-    delete: prepareQuery<'path'>((p) => db.deleteFrom(entries).where('path', '=', p('path'))),
+    delete: notifying(
+      prepareQuery<'path'>((p) => db.deleteFrom(entries).where('path', '=', p('path'))),
+      channel,
+    ),
   };
 }
 
@@ -114,9 +150,15 @@ type Statements = ReturnType<typeof prepareStatements>;
 function writer(
   db: Kysely<StorageSchema> | Transaction<StorageSchema>,
   q: Statements,
+  wrote: (path: string, outcome: Promise<unknown>) => Promise<void>,
 ): EntryWriter {
-  const affected = async (query: CompiledQuery) =>
-    Number((await db.executeQuery(query)).numAffectedRows ?? 0n);
+  // A notifying statement (PostgreSQL) answers one row per path it wrote.
+  const affected = async (path: string, query: CompiledQuery) => {
+    const result = db.executeQuery(query);
+    await wrote(path, result);
+    const { numAffectedRows, rows } = await result;
+    return Number(numAffectedRows ?? BigInt(rows.length));
+  };
   const read = async (query: CompiledQuery) => {
     const { rows } = await db.executeQuery<{ value: Uint8Array; revision: number }>(query);
     const row = rows[0];
@@ -137,17 +179,17 @@ function writer(
       return rows.map((r) => r.path).filter((p) => p.startsWith(prefix));
     },
     async insert(path, value) {
-      if ((await affected(q.insert({ path, value }))) === 0) throw versionConflict(path);
+      if ((await affected(path, q.insert({ path, value }))) === 0) throw versionConflict(path);
     },
     async update(path, value, expectedRevision) {
-      if ((await affected(q.update({ path, value, revision: expectedRevision }))) === 0)
+      if ((await affected(path, q.update({ path, value, revision: expectedRevision }))) === 0)
         throw versionConflict(path);
     },
     async put(path, value) {
-      await db.executeQuery(q.put({ path, value }));
+      await affected(path, q.put({ path, value }));
     },
     async delete(path) {
-      await db.executeQuery(q.delete({ path }));
+      await affected(path, q.delete({ path }));
     },
   };
 }
@@ -178,9 +220,26 @@ function batchedReads(
  * await store.transaction(async (tx) => { await tx.insert('a', bytes); });
  * ```
  */
-export function createEntryStore(db: Kysely<StorageSchema>): EntryStore {
-  const statements = prepareStatements(db);
-  const direct = writer(db, statements);
+export function createEntryStore(
+  db: Kysely<StorageSchema>,
+  changes: ChangeFeed = createLocalChangeFeed(),
+): EntryStore {
+  const statements = prepareStatements(db, changes.channel);
+  // A write outside a transaction is told to this process's caches once it settled (failed
+  // ones too: whether a statement whose answer was lost committed is unknown), and returns once
+  // every other node dropped what it changed (`ChangeFeed.settle`).
+  const direct = writer(db, statements, (path, outcome) =>
+    outcome.then(
+      async () => {
+        changes.committed([path]);
+        await changes.settle();
+      },
+      (err: unknown) => {
+        changes.committed([path]);
+        throw err;
+      },
+    ),
+  );
   // PostgreSQL: the reads of concurrent requests share their round trips (read-batcher.ts).
   const batched =
     db.getExecutor().adapter instanceof SqliteAdapter
@@ -192,6 +251,21 @@ export function createEntryStore(db: Kysely<StorageSchema>): EntryStore {
   return {
     ...direct,
     ...batched,
-    transaction: (work) => db.transaction().execute((trx) => work(writer(trx, statements))),
+    changes,
+    async transaction(work) {
+      // The paths a transaction wrote are told once it ended (committed, or maybe committed).
+      const paths: string[] = [];
+      const record = async (path: string) => {
+        paths.push(path);
+      };
+      let result: Awaited<ReturnType<typeof work>>;
+      try {
+        result = await db.transaction().execute((trx) => work(writer(trx, statements, record)));
+      } finally {
+        if (paths.length > 0) changes.committed(paths);
+      }
+      if (paths.length > 0) await changes.settle();
+      return result;
+    },
   };
 }

@@ -3,6 +3,7 @@ import { CustosError } from '@custos/core/errors';
 import type { Barrier, BarrierWriter } from '../barrier/barrier.js';
 import { retryOnConflict } from '../barrier/barrier.js';
 import { barrierView } from '../barrier/barrier-view.js';
+import { createFeedCache } from '../storage/feed-cache.js';
 import { APPROLE, KV, MOUNT_DATA, MOUNT_TABLE, TRANSIT } from '../storage/layout.js';
 
 /** The engines custos mounts. */
@@ -58,10 +59,10 @@ export interface MountRequest {
 }
 
 /**
- * The mount table: which engine serves which path. Kept behind the barrier in one entry, read
- * at unseal, every change one transaction at the entry's revision; a request checks the entry's
- * revision (no decryption) and re-reads the table only when another node (or this one) changed
- * it, so every node routes by the current table.
+ * The mount table: which engine serves which path. Kept behind the barrier in one entry, every
+ * change one transaction at the entry's revision. Each node keeps the table it read until the
+ * storage's change feed reports a change of it (made by any node), and reads it on every
+ * request while the feed is not live; a change returns once every node dropped the old table.
  */
 export interface MountTable {
   /** Writes the table the server starts with when storage has none (at unseal). */
@@ -164,16 +165,19 @@ function kvOptions(options: Readonly<Record<string, string>> | null | undefined)
  */
 export function createMountTable(barrier: Barrier): MountTable {
   const storage = barrierView(barrier, MOUNT_TABLE.prefix);
-  let cached: { revision: number; mounts: readonly MountEntry[] } | undefined;
+  const cache = createFeedCache<readonly MountEntry[]>(storage.changes, {
+    prefix: '',
+    limit: 1,
+  });
 
   const current = async (): Promise<readonly MountEntry[]> => {
-    const revision = await storage.revision(MOUNT_TABLE.table);
-    if (revision === undefined) return initialTable().mounts;
-    if (cached?.revision === revision) return cached.mounts;
+    const cached = cache.get(MOUNT_TABLE.table);
+    if (cached !== undefined) return cached;
+    const stamp = cache.stamp();
     const entry = await storage.read<StoredTable>(MOUNT_TABLE.table);
     if (entry === undefined) return initialTable().mounts;
-    cached = { revision: entry.revision, mounts: entry.data.mounts };
-    return cached.mounts;
+    cache.fill(MOUNT_TABLE.table, entry.data.mounts, stamp);
+    return entry.data.mounts;
   };
 
   const tablePath = MOUNT_TABLE.prefix + MOUNT_TABLE.table;
@@ -298,8 +302,6 @@ export function createMountTable(barrier: Barrier): MountTable {
         mounts[index] = moved;
         return { mounts, result: moved };
       }),
-    clear: () => {
-      cached = undefined;
-    },
+    clear: () => cache.clear(),
   };
 }

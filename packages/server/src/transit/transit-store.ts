@@ -30,6 +30,7 @@ import { barrierView } from '../barrier/barrier-view.js';
 import { isServerError } from '../errors.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
 import type { CacheCounter } from '../metrics/cache-counter.js';
+import { createFeedCache } from '../storage/feed-cache.js';
 import { TRANSIT } from '../storage/layout.js';
 import { createTransitImports, type TransitImports } from './transit-imports.js';
 
@@ -171,9 +172,10 @@ export interface TransitStore extends TransitImports {
 
 /**
  * Transit keys behind the barrier: one entry for the policy, one per version (so thousands of
- * rotations never build one huge record). Keys are cached per node and revalidated on every
- * use by the policy entry's revision (one indexed lookup, no decryption), so a rotation,
- * configuration or revocation made on another node applies at once. Encryption counters are
+ * rotations never build one huge record). Keys are cached per node until the storage's change
+ * feed reports a write of the policy entry, on any node (a write returns once every node
+ * dropped it), so a rotation, configuration or revocation made on another node applies at
+ * once. Encryption counters are
  * reserved in blocks under a revision check and never past `rotate_after_encryptions`, so no
  * version is used more often than its limit, across requests and nodes (see the kms NOTES).
  *
@@ -203,30 +205,28 @@ export function createTransitStore(
         `rotate_after_encryptions must be at least ${minRotateAfter} on this server (each version costs a storage entry; a smaller limit makes that cost dominate)`,
       );
   };
-  const cache = new Map<string, CachedKey>();
+  // Each key's policy, and the versions read for it, kept until the storage's change feed
+  // reports a write of the policy (on any node); read on every use while the feed is not live.
+  const cache = createFeedCache<CachedKey>(storage.changes, { prefix: POLICY, limit: 10_000 });
   const reservations = new Map<string, Reservation>();
   const locks = new KeyedMutex();
 
   const load = async (name: string): Promise<CachedKey | undefined> => {
-    const revision = await storage.revision(POLICY + name);
-    if (revision === undefined) {
-      cache.delete(name);
-      return undefined;
-    }
     const cached = cache.get(name);
-    if (cached !== undefined && cached.revision === revision) {
+    if (cached !== undefined) {
       options.cacheCounter?.hit();
       return cached;
     }
     options.cacheCounter?.miss();
+    const stamp = cache.stamp();
     const stored = await storage.read<TransitKeyPolicy>(POLICY + name);
     if (stored === undefined) return undefined;
-    // Version material never changes; keep what is cached except versions trimmed since.
-    const versions = new Map<number, TransitKeyVersion>();
-    for (const [n, v] of cached?.versions ?? [])
-      if (n >= stored.data.min_available_version) versions.set(n, v);
-    const fresh: CachedKey = { policy: stored.data, revision: stored.revision, versions };
-    cache.set(name, fresh);
+    const fresh: CachedKey = {
+      policy: stored.data,
+      revision: stored.revision,
+      versions: new Map(),
+    };
+    cache.fill(name, fresh, stamp);
     return fresh;
   };
 
@@ -263,7 +263,7 @@ export function createTransitStore(
         if (stored === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
         const next = await change(stored.data);
         await storage.replace(POLICY + name, next, stored.revision);
-        cache.delete(name);
+        cache.drop(name);
         return next;
       }),
     );
@@ -295,7 +295,7 @@ export function createTransitStore(
   const rotate = (name: string, onlyIfDue = false) =>
     locks.run(`rotate:${name}`, async () => {
       const ahead = await materialAhead(name, onlyIfDue);
-      return retryOnConflict(() =>
+      const latest = await retryOnConflict(() =>
         storage.transaction(async (tx) => {
           const stored = await tx.read<TransitKeyPolicy>(POLICY + name);
           if (stored === undefined) throw new CustosError('ERR_NOT_FOUND', 'not found');
@@ -321,10 +321,14 @@ export function createTransitStore(
             { ...policy, latest_version: next, updated_time: now().toISOString() },
             stored.revision,
           );
-          cache.delete(name);
+          cache.drop(name);
           return next;
         }),
       );
+      // Not rotated because another node just did: this node's cached policy may predate that
+      // rotation (its notification still on the way), and the caller reloads it next.
+      cache.drop(name);
+      return latest;
     });
 
   /**
@@ -415,7 +419,7 @@ export function createTransitStore(
 
   // BYOK (transit/wrapping_key, keys/:name/import[_version]): transit-imports.ts.
   const imports = createTransitImports(storage, now, (name) => {
-    cache.delete(name);
+    cache.drop(name);
     forgetReservations(name);
   });
 
@@ -432,7 +436,7 @@ export function createTransitStore(
     },
 
     async exists(name: string): Promise<boolean> {
-      return (await storage.revision(POLICY + name)) !== undefined;
+      return (await load(name)) !== undefined;
     },
 
     /**
@@ -577,7 +581,7 @@ export function createTransitStore(
           }),
         ),
       );
-      cache.delete(name);
+      cache.drop(name);
     },
 
     /** Deletes versions below `minAvailableVersion` (their entries) and records the new floor. */
@@ -597,7 +601,7 @@ export function createTransitStore(
           }),
         ),
       );
-      cache.delete(name);
+      cache.drop(name);
     },
 
     /** Deletes the key and every version; only when `deletion_allowed`. */
@@ -614,7 +618,7 @@ export function createTransitStore(
           await tx.remove(POLICY + name);
         }),
       );
-      cache.delete(name);
+      cache.drop(name);
       forgetReservations(name);
     },
 
@@ -666,7 +670,7 @@ export function createTransitStore(
           }),
         ),
       );
-      cache.delete(name);
+      cache.drop(name);
       forgetReservations(name);
     },
 

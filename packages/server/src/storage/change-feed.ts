@@ -1,0 +1,212 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * What the feed carries for a storage path: 128 bits of its SHA-256, in hex. Notifications on
+ * PostgreSQL reach any role that may connect to the database and LISTEN, so they name no path
+ * (a KV key, a token accessor); a cache computes the digests of the keys it holds.
+ *
+ * @example
+ * ```ts
+ * pathDigest('sys/policy/app'); // 32 hex digits
+ * ```
+ */
+export function pathDigest(path: string): string {
+  return createHash('sha256').update(path, 'utf8').digest('hex').slice(0, 32);
+}
+
+/** Told of committed changes to storage entries (see {@link ChangeFeed}). */
+export interface ChangeListener {
+  /** The entry whose full storage path has this {@link pathDigest} was written or removed. */
+  changed(digest: string): void;
+  /** Anything may have changed (the feed was lost, re-established, or a path was too long). */
+  reset(): void;
+}
+
+/**
+ * Committed storage changes, for the caches in front of storage: every write this node commits,
+ * and (PostgreSQL) every write another node commits, reaches the listeners. While the feed is
+ * not `live` a missed change is possible, so caches are neither served nor filled
+ * (`storage/NOTES.md`, "The cache epoch").
+ */
+export interface ChangeFeed {
+  /** Whether a cache may be served and filled now: every committed change will reach it. */
+  readonly live: boolean;
+  /** The storage prefix this feed's `committed` paths are relative to ('' for the storage). */
+  readonly area: string;
+  /** How many changes this process has been told of so far (a stamp for `changedSince`). */
+  position(): number;
+  /**
+   * Whether the entry with this digest may have changed after `position`: true when it did, or
+   * after a reset, or when the record of changes that far back was let go.
+   */
+  changedSince(digest: string, position: number): boolean;
+  /**
+   * The PostgreSQL channel the entry store notifies in each writing statement (undefined: the
+   * feed is in process only, SQLite).
+   */
+  readonly channel: string | undefined;
+  /** Adds a listener; the function returned removes it. */
+  listen(listener: ChangeListener): () => void;
+  /** Tells this process's listeners of writes that committed (called by the entry store). */
+  committed(paths: readonly string[]): void;
+  /**
+   * Resolves once every node listening on the same storage has applied the changes committed
+   * before the call (at once in process; on PostgreSQL, bounded by the settle timeout).
+   */
+  settle(): Promise<void>;
+  /** Stops listening; the feed is never live again. */
+  close(): Promise<void>;
+}
+
+/** The most recent changes remembered for `changedSince`; older ones count as "maybe changed". */
+const REMEMBERED_CHANGES = 4096;
+
+/**
+ * The listeners of one feed, and the record of recent changes: each listener is told of every
+ * change, one failing listener never keeping the others from being told.
+ *
+ * @example
+ * ```ts
+ * const listeners = createListenerSet();
+ * const since = listeners.position();
+ * listeners.changed(pathDigest('sys/policy/app'));
+ * listeners.changedSince(pathDigest('sys/policy/app'), since); // true
+ * ```
+ */
+export function createListenerSet() {
+  const listeners = new Set<ChangeListener>();
+  let position = 0;
+  let forgottenUpTo = 0;
+  const recent = new Map<string, number>();
+  const each = (call: (listener: ChangeListener) => void) => {
+    for (const listener of listeners) {
+      try {
+        call(listener);
+      } catch {
+        // A listener only drops cache entries; one that throws must not stop the others.
+      }
+    }
+  };
+  return {
+    add(listener: ChangeListener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    changed(digest: string) {
+      position += 1;
+      recent.delete(digest);
+      recent.set(digest, position);
+      if (recent.size > REMEMBERED_CHANGES) {
+        const [oldest, at] = recent.entries().next().value as [string, number];
+        recent.delete(oldest);
+        forgottenUpTo = at;
+      }
+      each((l) => l.changed(digest));
+    },
+    reset() {
+      position += 1;
+      forgottenUpTo = position;
+      recent.clear();
+      each((l) => l.reset());
+    },
+    position: () => position,
+    changedSince: (digest: string, since: number) =>
+      forgottenUpTo > since || (recent.get(digest) ?? 0) > since,
+  };
+}
+
+/**
+ * The feed of one process (SQLite, or storage no other node writes): always live, every commit
+ * told to the listeners before the write returns.
+ *
+ * @example
+ * ```ts
+ * const feed = createLocalChangeFeed();
+ * const store = createEntryStore(storage.db, feed);
+ * ```
+ */
+export function createLocalChangeFeed(): ChangeFeed {
+  const listeners = createListenerSet();
+  return {
+    live: true,
+    channel: undefined,
+    area: '',
+    position: listeners.position,
+    changedSince: listeners.changedSince,
+    listen: listeners.add,
+    committed(paths) {
+      for (const path of paths) listeners.changed(pathDigest(path));
+    },
+    settle: async () => {},
+    close: async () => {},
+  };
+}
+
+/** In-process feeds by SQLite file: two servers of one process on one file share theirs. */
+const sharedFeeds = new Map<string, { feed: ChangeFeed; users: number }>();
+
+/**
+ * The in-process feed of the SQLite storage `key` (its resolved file), shared by every store of
+ * this process on the same file; `close` releases this user's share.
+ *
+ * @example
+ * ```ts
+ * const feed = sharedLocalChangeFeed('/var/lib/custos/custos.db');
+ * ```
+ */
+export function sharedLocalChangeFeed(key: string): ChangeFeed {
+  let shared = sharedFeeds.get(key);
+  if (shared === undefined) {
+    shared = { feed: createLocalChangeFeed(), users: 0 };
+    sharedFeeds.set(key, shared);
+  }
+  shared.users += 1;
+  const { feed } = shared;
+  let closed = false;
+  return {
+    get live() {
+      return feed.live;
+    },
+    channel: undefined,
+    area: '',
+    position: () => feed.position(),
+    changedSince: (digest, since) => feed.changedSince(digest, since),
+    listen: (listener) => feed.listen(listener),
+    committed: (paths) => feed.committed(paths),
+    settle: () => feed.settle(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      const current = sharedFeeds.get(key);
+      if (current !== undefined && --current.users === 0) sharedFeeds.delete(key);
+    },
+  };
+}
+
+/**
+ * `feed` as seen from the storage area `prefix` (a barrier view's): `committed` paths and the
+ * `area` are relative to it; `close` leaves `feed` open.
+ *
+ * @example
+ * ```ts
+ * const tokensFeed = scopedChangeFeed(barrier.changes, 'auth/token/');
+ * ```
+ */
+export function scopedChangeFeed(feed: ChangeFeed, prefix: string): ChangeFeed {
+  return {
+    get live() {
+      return feed.live;
+    },
+    channel: feed.channel,
+    area: feed.area + prefix,
+    position: () => feed.position(),
+    changedSince: (digest, since) => feed.changedSince(digest, since),
+    listen: (listener) => feed.listen(listener),
+    committed: (paths) => feed.committed(paths.map((path) => prefix + path)),
+    settle: () => feed.settle(),
+    // The feed belongs to the storage: a view of it does not end it.
+    close: async () => {},
+  };
+}
