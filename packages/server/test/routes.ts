@@ -13,9 +13,29 @@ const PARAMETERS: Record<string, string> = {
   bytes: '32',
   // An access key id has one spelling (AKCU + 16 of A-Z and 2-7).
   id: 'AKCUABCDEFGHIJ234567',
-  // Routes of a mount's engine are declared once with `:mount`: walked on the KV v2 mount.
-  mount: 'secret',
 };
+
+/**
+ * The first segments of KV version 2's routes, and the catch-all's `*`: every other
+ * `/v1/:mount/…` route is transit's.
+ */
+const KV_ROUTES = new Set([
+  'data',
+  'metadata',
+  'config',
+  'subkeys',
+  'delete',
+  'undelete',
+  'destroy',
+  '*',
+  '',
+]);
+
+/**
+ * Routes of a mount's engine are declared once with `:mount`: KV's are walked on `secret/`,
+ * transit's on `transit/` (each engine's routes answer only under a mount of that engine).
+ */
+const mountFor = (rest: string) => (KV_ROUTES.has(rest.split('/')[0] ?? '') ? 'secret' : 'transit');
 
 /**
  * A concrete API path (without `/v1/`) for a route pattern: `*` becomes `key` (default
@@ -29,6 +49,7 @@ const PARAMETERS: Record<string, string> = {
 export function concretePath(url: string, key = 'some/key'): string {
   return url
     .replace(/^\/v1\/auth\/:mount\//, '/v1/auth/approle/')
+    .replace(/^\/v1\/:mount\/(.*)$/, (_match, rest: string) => `/v1/${mountFor(rest)}/${rest}`)
     .replace(/^\/v1\//, '')
     .replace('*', key)
     .replace(/:([a-z_]+)/g, (_match, name: string) => PARAMETERS[name] ?? `some-${name}`);

@@ -109,7 +109,9 @@ export class ChainedSink {
   /** A rotation is queued or running (the next one waits until its new file is opened). */
   #rotating = false;
   /** A retention pass is running. */
+  /** The retention pass running or queued last, and the one queued and not yet started. */
   #retaining: Promise<void> | undefined;
+  #retainQueued: Promise<void> | undefined;
   /** Closed: a retention pass still running records nothing more (nothing follows `close`). */
   #closed = false;
   #head: ChainHead = GENESIS;
@@ -245,12 +247,21 @@ export class ChainedSink {
    * returned promise settles when this pass is over (failures go to `onError`).
    */
   retain(): Promise<void> {
-    this.#retaining ??= this.#retainExpired()
+    // A pass already running may have listed the files before this call's reason to run
+    // (a rotation, a moved clock): one more pass is queued after it, never more than one.
+    if (this.#retainQueued !== undefined) return this.#retainQueued;
+    const pass: Promise<void> = (this.#retaining ?? Promise.resolve())
+      .then(() => {
+        if (this.#retainQueued === pass) this.#retainQueued = undefined;
+        return this.#retainExpired();
+      })
       .catch((err: unknown) => this.#onError?.(asError(err)))
       .finally(() => {
-        this.#retaining = undefined;
+        if (this.#retaining === pass) this.#retaining = undefined;
       });
-    return this.#retaining;
+    this.#retainQueued = pass;
+    this.#retaining = pass;
+    return pass;
   }
 
   async #retainExpired(): Promise<void> {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /**
  * The HTTP and syslog sinks against real local receivers: the lines arrive as one chain that
  * verifies, values stay HMAC'd, and a receiver that fails or is gone fails the request (fail
@@ -15,7 +16,8 @@ import { verifyAuditLog } from './audit-verify.js';
 
 const ROOT = 'root';
 const CANARY = 'canary-value-7f3a9e';
-const HEADER_SECRET = 'collector-token-51c2d8';
+// Made at run time: no literal that looks like a credential sits in the repository.
+const HEADER_SECRET = `collector-token-${randomBytes(6).toString('hex')}`;
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

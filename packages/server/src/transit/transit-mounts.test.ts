@@ -172,7 +172,14 @@ describe.each(await storageKinds())('transit at any mount path on %s', (kind) =>
         ...writes,
       ]);
       expect(disabled.status).toBe(204);
-      for (const answer of answers) expect([200, 404]).toContain(answer.status);
+      for (const answer of answers) {
+        // 404: the mount was gone when the request looked; 400: an encrypt that created its key
+        // in time found the key's version removed under it by the disable (an item error, as
+        // Vault answers a key that vanished). Never a 500, never a key left behind (below).
+        if (answer.status === 400)
+          expect(answer.body.errors).toEqual([expect.stringMatching(/no longer exists/)]);
+        else expect([200, 404]).toContain(answer.status);
+      }
       await s.server.context.transitMounts.flush();
       expect(await s.server.context.barrier.listPaths(`mount/${uuid}/`)).toEqual([]);
     }
