@@ -16,7 +16,7 @@ afterEach(() => new Promise<void>((done) => (server ? server.close(() => done())
 
 function receiver(status: number, delayMs = 0) {
   const got: { headers: IncomingHttpHeaders; body: string }[] = [];
-  server = createServer((req, res) => {
+  const listening = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
@@ -24,9 +24,10 @@ function receiver(status: number, delayMs = 0) {
       setTimeout(() => res.writeHead(status).end(), delayMs);
     });
   });
+  server = listening;
   return new Promise<{ url: string; got: typeof got }>((ok) =>
-    server?.listen(0, '127.0.0.1', () =>
-      ok({ url: `http://127.0.0.1:${(server?.address() as AddressInfo).port}/hook`, got }),
+    listening.listen(0, '127.0.0.1', () =>
+      ok({ url: `http://127.0.0.1:${(listening.address() as AddressInfo).port}/hook`, got }),
     ),
   );
 }
