@@ -6,6 +6,7 @@ import { ServerError } from '../errors.js';
 import { cidrList } from '../http/client-address.js';
 import { parseSealStanza, type SealStanza } from '../seal/seal-stanza.js';
 import type { AwsOptions, TelemetryOptions } from '../server.js';
+import { type AlertsConfig, parseAlertsConfig } from './alerts-config.js';
 import { parseRotationConfig, type RotationConfig } from './rotation-config.js';
 
 /** An audit sink in the configuration file. */
@@ -105,6 +106,8 @@ export interface ServerConfig {
    * `password_env` or `password_file`, never inlined) and rotator `plugins`.
    */
   readonly rotation?: RotationConfig;
+  /** Alerts (docs/alerts.md): `rules`, `channels` (secrets named, never inlined), `rate_limit`. */
+  readonly alerts?: AlertsConfig;
 }
 
 const fail = (message: string): never => {
@@ -139,6 +142,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     'shutdownGraceMs',
     'telemetry',
     'rotation',
+    'alerts',
   ];
   for (const key of Object.keys(c))
     if (!known.includes(key)) fail(`unknown field "${key}" (known: ${known.join(', ')})`);
@@ -198,10 +202,12 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
       : parsedSeal;
   const telemetry = telemetryOf(c.telemetry);
   const rotation = c.rotation === undefined ? undefined : parseRotationConfig(c.rotation, baseDir);
+  const alerts = c.alerts === undefined ? undefined : parseAlertsConfig(c.alerts, baseDir);
   return {
     ...(aws === undefined ? {} : { aws }),
     ...(telemetry === undefined ? {} : { telemetry }),
     ...(rotation === undefined ? {} : { rotation }),
+    ...(alerts === undefined ? {} : { alerts }),
     ...(seal === undefined ? {} : { seal }),
     listen: listen as string,
     storage,

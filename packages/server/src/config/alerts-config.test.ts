@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { parseServerConfig } from './server-config.js';
+
+const base = { storage: 'data/custos.db', audit: [{ type: 'stdout' }] };
+const parse = (alerts: unknown) => parseServerConfig({ ...base, alerts }, '/etc/custos');
+const refusal = (alerts: unknown) => {
+  try {
+    parse(alerts);
+  } catch (err) {
+    expect(err).toMatchObject({ code: 'ERR_INVALID_CONFIG' });
+    return (err as Error).message;
+  }
+  throw new Error('accepted');
+};
+const hook = { type: 'webhook', url: 'https://hooks.example/alert', secret_env: 'ALERT_HMAC' };
+
+describe('the alerts section of the configuration file', () => {
+  it('reads rules, channels with named secrets and the rate limit', () => {
+    const config = parse({
+      rate_limit: '10m',
+      channels: {
+        ops: hook,
+        mail: {
+          type: 'email',
+          host: 'smtp.example',
+          port: 2525,
+          from: 'custos@example.com',
+          to: ['oncall@example.com'],
+          username: 'custos',
+          password_file: 'secrets/smtp',
+        },
+      },
+      rules: [
+        {
+          name: 'logins',
+          event: 'auth_failure_spike',
+          threshold: 20,
+          window: '1m',
+          channels: ['ops'],
+        },
+        {
+          name: 'tamper',
+          event: 'decryption_failures',
+          threshold: 1,
+          window: 60,
+          channels: ['ops', 'mail'],
+        },
+        { name: 'certs', event: 'certificate_expiring', days: 14, channels: ['mail'] },
+        { name: 'sealed', event: 'node_sealed', channels: ['ops'] },
+      ],
+    });
+    expect(config.alerts).toEqual({
+      rateLimitMs: 600_000,
+      channels: {
+        ops: { type: 'webhook', url: 'https://hooks.example/alert', secret: { env: 'ALERT_HMAC' } },
+        mail: {
+          type: 'email',
+          host: 'smtp.example',
+          port: 2525,
+          from: 'custos@example.com',
+          to: ['oncall@example.com'],
+          username: 'custos',
+          password: { file: '/etc/custos/secrets/smtp' },
+        },
+      },
+      rules: [
+        {
+          name: 'logins',
+          event: { kind: 'auth_failure_spike', threshold: 20, windowMs: 60_000 },
+          channels: ['ops'],
+        },
+        {
+          name: 'tamper',
+          event: { kind: 'decryption_failures', threshold: 1, windowMs: 60_000 },
+          channels: ['ops', 'mail'],
+        },
+        { name: 'certs', event: { kind: 'certificate_expiring', days: 14 }, channels: ['mail'] },
+        { name: 'sealed', event: { kind: 'node_sealed' }, channels: ['ops'] },
+      ],
+    });
+  });
+
+  it('defaults the rate limit to five minutes and leaves alerts out when absent', () => {
+    expect(parse({}).alerts?.rateLimitMs).toBe(300_000);
+    expect(parseServerConfig(base, '/etc/custos').alerts).toBeUndefined();
+  });
+
+  it('refuses a secret or password written inline, without echoing it', () => {
+    const canary = 'canary-hmac-7f3a9c';
+    const hookMessage = refusal({
+      channels: { ops: { ...hook, secret_env: undefined, secret: canary } },
+    });
+    expect(hookMessage).toContain('alerts.channels.ops.secret');
+    expect(hookMessage).not.toContain(canary);
+    const mailMessage = refusal({
+      channels: {
+        mail: {
+          type: 'email',
+          host: 'h',
+          from: 'a@b.c',
+          to: ['d@e.f'],
+          username: 'u',
+          password: canary,
+        },
+      },
+    });
+    expect(mailMessage).toContain('password_env');
+    expect(mailMessage).not.toContain(canary);
+  });
+
+  it('names what is wrong', () => {
+    expect(refusal({ channels: { ops: { type: 'webhook', url: 'https://x.example' } } })).toContain(
+      'signing secret',
+    );
+    expect(refusal({ channels: { ops: { ...hook, url: 'ftp://x.example' } } })).toContain(
+      'http(s)',
+    );
+    expect(refusal({ channels: { ops: { ...hook, url: 'https://u:p@x.example' } } })).toContain(
+      'credentials',
+    );
+    expect(
+      refusal({
+        channels: { ops: hook },
+        rules: [{ name: 'r', event: 'node_sealed', channels: ['nope'] }],
+      }),
+    ).toContain('no channel named "nope"');
+    expect(
+      refusal({
+        channels: { ops: hook },
+        rules: [{ name: 'r', event: 'auth_failure_spike', window: '1m', channels: ['ops'] }],
+      }),
+    ).toContain('threshold');
+    expect(
+      refusal({
+        channels: { ops: hook },
+        rules: [{ name: 'r', event: 'node_sealed', threshold: 3, channels: ['ops'] }],
+      }),
+    ).toContain('belong to');
+    expect(
+      refusal({
+        channels: { ops: hook },
+        rules: [{ name: 'r', event: 'certificate_expiring', channels: ['ops'] }],
+      }),
+    ).toContain('days');
+    expect(
+      refusal({
+        channels: { ops: hook },
+        rules: [
+          { name: 'r', event: 'node_sealed', channels: ['ops'] },
+          { name: 'r', event: 'rotation_failed', channels: ['ops'] },
+        ],
+      }),
+    ).toContain('named twice');
+    expect(
+      refusal({
+        channels: { ops: hook },
+        rules: [{ name: 'r', event: 'disk_full', channels: ['ops'] }],
+      }),
+    ).toContain('alerts.rules.0.event');
+    expect(refusal({ rate_limit: 'soon' })).toContain('alerts.rate_limit');
+    expect(refusal({ extra: 1 })).toContain('unknown field "alerts.extra"');
+    expect(refusal([])).toContain('"alerts" must be an object');
+  });
+});

@@ -1,0 +1,268 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { ServerError } from '../errors.js';
+import { parseDurationSeconds } from '../lib/duration.js';
+
+/** Where a channel's secret comes from: never the configuration file itself. */
+export type AlertSecretSource = { readonly env: string } | { readonly file: string };
+
+/** The event an alert rule watches, with its thresholds. */
+export type AlertEvent =
+  | { readonly kind: 'auth_failure_spike'; readonly threshold: number; readonly windowMs: number }
+  | { readonly kind: 'decryption_failures'; readonly threshold: number; readonly windowMs: number }
+  | { readonly kind: 'rotation_failed' }
+  | { readonly kind: 'rotation_overdue' }
+  | { readonly kind: 'certificate_expiring'; readonly days: number }
+  | { readonly kind: 'audit_sink_failing' }
+  | { readonly kind: 'node_sealed' };
+
+/** One alert rule: a name, the event it watches and the channels it goes to. */
+export interface AlertRule {
+  readonly name: string;
+  readonly event: AlertEvent;
+  readonly channels: readonly string[];
+}
+
+/** A delivery channel: a signed webhook or an SMTP email. */
+export type AlertChannel =
+  | { readonly type: 'webhook'; readonly url: string; readonly secret: AlertSecretSource }
+  | {
+      readonly type: 'email';
+      readonly host: string;
+      readonly port: number;
+      readonly from: string;
+      readonly to: readonly string[];
+      readonly username?: string;
+      readonly password?: AlertSecretSource;
+    };
+
+/** The `alerts` section of the configuration file, checked and resolved. */
+export interface AlertsConfig {
+  readonly rules: readonly AlertRule[];
+  readonly channels: Readonly<Record<string, AlertChannel>>;
+  /** At most one alert per rule per this many ms. */
+  readonly rateLimitMs: number;
+}
+
+const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const DEFAULT_RATE_LIMIT_MS = 5 * 60_000;
+
+const ruleSchema = z
+  .object({
+    name: z.string().regex(NAME, 'a rule name is lower-case letters, digits, _ and -'),
+    event: z.enum([
+      'auth_failure_spike',
+      'decryption_failures',
+      'rotation_failed',
+      'rotation_overdue',
+      'certificate_expiring',
+      'audit_sink_failing',
+      'node_sealed',
+    ]),
+    threshold: z.number().int().min(1).max(1_000_000).optional(),
+    window: z.union([z.string(), z.number()]).optional(),
+    days: z.number().int().min(1).max(3650).optional(),
+    channels: z.array(z.string()).min(1).max(16),
+  })
+  .strict();
+
+const channelSchema = z
+  .object({
+    type: z.enum(['webhook', 'email']),
+    url: z.string().optional(),
+    secret: z.unknown().optional(),
+    secret_env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
+    secret_file: z.string().min(1).optional(),
+    host: z.string().min(1).optional(),
+    port: z.number().int().min(1).max(65_535).optional(),
+    from: z.string().min(3).optional(),
+    to: z.array(z.string().min(3)).min(1).max(32).optional(),
+    username: z.string().min(1).optional(),
+    password: z.unknown().optional(),
+    password_env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
+    password_file: z.string().min(1).optional(),
+  })
+  .strict();
+
+const alertsSchema = z
+  .object({
+    rules: z.array(ruleSchema).max(256).optional(),
+    channels: z.record(z.string(), channelSchema).optional(),
+    rate_limit: z.union([z.string(), z.number()]).optional(),
+  })
+  .strict();
+
+const fail = (message: string): never => {
+  throw new ServerError('ERR_INVALID_CONFIG', `config: ${message}`);
+};
+
+/** The first problem zod found, as `alerts.<path>: <message>`. */
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (issue === undefined) return '"alerts" is not valid';
+  const path = ['alerts', ...issue.path.map(String)].join('.');
+  if (issue.code === 'unrecognized_keys')
+    return `unknown field "${path}.${issue.keys.join('", "')}"`;
+  return `"${path}": ${issue.message}`;
+}
+
+function durationMs(value: string | number, at: string, min: number, max: number): number {
+  let seconds = 0;
+  try {
+    seconds = parseDurationSeconds(value, at);
+  } catch {
+    fail(`"${at}" must be a duration such as "60s" or "5m"`);
+  }
+  if (seconds < min || seconds > max) fail(`"${at}" must be between ${min}s and ${max}s`);
+  return seconds * 1000;
+}
+
+/** A secret named by `<field>_env` or `<field>_file`; an inline value is refused. */
+function secretOf(
+  at: string,
+  field: 'secret' | 'password',
+  inline: unknown,
+  env: string | undefined,
+  file: string | undefined,
+  baseDir: string,
+): AlertSecretSource | undefined {
+  if (inline !== undefined)
+    fail(
+      `"${at}.${field}": a ${field} is never written in the configuration file; name it with "${field}_env" or "${field}_file"`,
+    );
+  if (env !== undefined && file !== undefined)
+    fail(`"${at}": give "${field}_env" or "${field}_file", not both`);
+  if (env !== undefined) return { env };
+  if (file !== undefined) return { file: resolve(baseDir, file) };
+  return undefined;
+}
+
+function channelOf(
+  name: string,
+  raw: z.infer<typeof channelSchema>,
+  baseDir: string,
+): AlertChannel {
+  const at = `alerts.channels.${name}`;
+  if (!NAME.test(name))
+    fail(`"${at}": a channel name is lower-case letters, digits, _ and - (at most 64)`);
+  if (raw.type === 'webhook') {
+    for (const key of ['host', 'port', 'from', 'to', 'username'] as const)
+      if (raw[key] !== undefined) fail(`"${at}.${key}" belongs to an email channel`);
+    if (
+      raw.password !== undefined ||
+      raw.password_env !== undefined ||
+      raw.password_file !== undefined
+    )
+      fail(`"${at}": a webhook is signed with "secret_env" or "secret_file", not a password`);
+    let url: URL;
+    try {
+      url = new URL(raw.url ?? '');
+    } catch {
+      return fail(`"${at}.url" must be an http(s) URL`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      fail(`"${at}.url" must be an http(s) URL`);
+    if (url.username !== '' || url.password !== '') fail(`"${at}.url" must not hold credentials`);
+    const secret = secretOf(at, 'secret', raw.secret, raw.secret_env, raw.secret_file, baseDir);
+    if (secret === undefined)
+      return fail(`"${at}": a webhook needs its signing secret, by "secret_env" or "secret_file"`);
+    return { type: 'webhook', url: url.toString(), secret };
+  }
+  if (raw.url !== undefined) fail(`"${at}.url" belongs to a webhook channel`);
+  if (raw.secret !== undefined || raw.secret_env !== undefined || raw.secret_file !== undefined)
+    fail(`"${at}": an email channel takes "password_env" or "password_file", not a secret`);
+  if (raw.host === undefined) fail(`"${at}.host" is required (the SMTP server)`);
+  if (raw.from === undefined) fail(`"${at}.from" is required`);
+  if (raw.to === undefined) fail(`"${at}.to" is required (a list of addresses)`);
+  const password = secretOf(
+    at,
+    'password',
+    raw.password,
+    raw.password_env,
+    raw.password_file,
+    baseDir,
+  );
+  if (password !== undefined && raw.username === undefined)
+    fail(`"${at}": a password needs a "username"`);
+  return {
+    type: 'email',
+    host: raw.host as string,
+    port: raw.port ?? 587,
+    from: raw.from as string,
+    to: raw.to as string[],
+    ...(raw.username === undefined ? {} : { username: raw.username }),
+    ...(password === undefined ? {} : { password }),
+  };
+}
+
+function eventOf(at: string, raw: z.infer<typeof ruleSchema>): AlertEvent {
+  const spike = raw.event === 'auth_failure_spike' || raw.event === 'decryption_failures';
+  if (!spike && (raw.threshold !== undefined || raw.window !== undefined))
+    fail(`"${at}": "threshold" and "window" belong to auth_failure_spike and decryption_failures`);
+  if (raw.event !== 'certificate_expiring' && raw.days !== undefined)
+    fail(`"${at}.days" belongs to certificate_expiring`);
+  if (raw.event === 'auth_failure_spike' || raw.event === 'decryption_failures') {
+    if (raw.threshold === undefined) fail(`"${at}.threshold" is required for ${raw.event}`);
+    if (raw.window === undefined) fail(`"${at}.window" is required for ${raw.event}`);
+    return {
+      kind: raw.event,
+      threshold: raw.threshold as number,
+      windowMs: durationMs(raw.window as string | number, `${at}.window`, 1, 86_400),
+    };
+  }
+  if (raw.event === 'certificate_expiring') {
+    if (raw.days === undefined) fail(`"${at}.days" is required for certificate_expiring`);
+    return { kind: raw.event, days: raw.days as number };
+  }
+  return { kind: raw.event };
+}
+
+/**
+ * Checks the configuration file's `alerts` section: `rules` (a name, an `event` with its
+ * thresholds, the `channels` it goes to), `channels` by name (`webhook`: `url` and a signing
+ * secret named by `secret_env`/`secret_file`; `email`: SMTP `host`, `port`, `from`, `to`, a
+ * password named by `password_env`/`password_file`) and `rate_limit` (a duration, default 5m).
+ * Secrets are never inlined. A problem is `ERR_INVALID_CONFIG` naming the field.
+ *
+ * @example
+ * ```ts
+ * const alerts = parseAlertsConfig(
+ *   {
+ *     channels: { ops: { type: 'webhook', url: 'https://hooks.example/x', secret_env: 'ALERT_HMAC' } },
+ *     rules: [{ name: 'logins', event: 'auth_failure_spike', threshold: 20, window: '1m', channels: ['ops'] }],
+ *   },
+ *   '/etc/custos',
+ * );
+ * ```
+ */
+export function parseAlertsConfig(raw: unknown, baseDir: string): AlertsConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    fail('"alerts" must be an object: {"rules"?, "channels"?, "rate_limit"?}');
+  const checked = alertsSchema.safeParse(raw);
+  if (!checked.success) return fail(firstIssue(checked.error));
+  const { rules = [], channels = {}, rate_limit: rateLimit } = checked.data;
+  const resolvedChannels = Object.fromEntries(
+    Object.entries(channels).map(([name, c]) => [name, channelOf(name, c, baseDir)]),
+  );
+  const seen = new Set<string>();
+  const resolvedRules = rules.map((rule, i) => {
+    const at = `alerts.rules.${i}`;
+    if (seen.has(rule.name)) fail(`"${at}.name": the rule "${rule.name}" is named twice`);
+    seen.add(rule.name);
+    for (const channel of rule.channels)
+      if (!Object.hasOwn(resolvedChannels, channel))
+        fail(`"${at}.channels": no channel named "${channel}" in "alerts.channels"`);
+    if (new Set(rule.channels).size !== rule.channels.length)
+      fail(`"${at}.channels" names a channel twice`);
+    return { name: rule.name, event: eventOf(at, rule), channels: rule.channels };
+  });
+  return {
+    rules: resolvedRules,
+    channels: resolvedChannels,
+    rateLimitMs:
+      rateLimit === undefined
+        ? DEFAULT_RATE_LIMIT_MS
+        : durationMs(rateLimit, 'alerts.rate_limit', 1, 7 * 86_400),
+  };
+}
