@@ -74,6 +74,10 @@ export async function run(options: Options): Promise<number> {
     })) {
       warn(line);
     }
+    if (config.alerts !== undefined)
+      warn(
+        'the alerts section is checked but no alert is delivered yet: watch the metrics instead (docs/alerts.md)',
+      );
     if (tlsSettings !== undefined) {
       // SIGHUP re-reads the certificate and key (open connections keep theirs).
       const reloader = reloadTlsOnSighup(running.app.server as unknown as TlsServer, tlsSettings, {
