@@ -215,7 +215,7 @@ export const OPERATIONS: Readonly<Record<string, AwsOperation>> = {
     judge: onData('update'),
     run: async () => {
       throw invalidRequest(
-        'Rotation is not available on this server yet: custos has no rotation engine. Rotate by writing a new version (PutSecretValue).',
+        'RotateSecret is not served through this API yet: rotate with custos rotation rotate (sys/rotate-secret), or write a new version (PutSecretValue).',
       );
     },
   },

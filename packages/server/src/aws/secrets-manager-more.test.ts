@@ -209,10 +209,12 @@ describe.each(await storageKinds())('Secrets Manager API, the other operations, 
     expect(all.SecretValues?.map((v) => v.Name)).toEqual(['batch/no', 'batch/ok']);
   });
 
-  it('refuses RotateSecret clearly until a rotation engine exists', async () => {
+  it('refuses RotateSecret clearly, naming the rotation engine to use instead', async () => {
     await sm.send(new CreateSecretCommand({ Name: 'norot', SecretString: 'x' }));
     const refused = sm.send(new RotateSecretCommand({ SecretId: 'norot' }));
-    await expect(refused).rejects.toThrow(/no rotation engine/);
+    await expect(refused).rejects.toThrow(
+      /not served through this API yet: rotate with custos rotation rotate/,
+    );
     expect(await failure(sm.send(new RotateSecretCommand({ SecretId: 'norot' })))).toEqual({
       name: 'InvalidRequestException',
       status: 400,
