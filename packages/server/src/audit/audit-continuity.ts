@@ -51,15 +51,25 @@ export class ChainBroken extends ServerError {
   }
 }
 
-interface Parsed {
+/** The chain fields of one audit line (what continuity, rotation and retention read). */
+export interface ChainLine {
   readonly seq: number;
   readonly prev: string;
   readonly type: unknown;
   readonly time: unknown;
   readonly startsFile: unknown;
+  readonly deleted: unknown;
 }
 
-function parse(line: string): Parsed | undefined {
+/**
+ * Reads the chain fields of an audit line; undefined for a line that is not a chain entry.
+ *
+ * @example
+ * ```ts
+ * parseChainLine('{"seq":3,"prev":"ab…","type":"request"}')?.seq; // 3
+ * ```
+ */
+export function parseChainLine(line: string): ChainLine | undefined {
   try {
     const entry = JSON.parse(line) as Record<string, unknown>;
     if (typeof entry.seq !== 'number' || typeof entry.prev !== 'string') return undefined;
@@ -69,6 +79,7 @@ function parse(line: string): Parsed | undefined {
       type: entry.type,
       time: entry.time,
       startsFile: entry.starts_file,
+      deleted: entry.deleted,
     };
   } catch {
     return undefined;
@@ -116,10 +127,10 @@ export async function checkContinuity(
 
   // From the end back to the recorded checkpoint: the file must hold it, byte for byte.
   let last: string | undefined;
-  let earliest: Parsed | undefined;
+  let earliest: ChainLine | undefined;
   let found = false;
   for await (const line of history.backward()) {
-    const entry = parse(line);
+    const entry = parseChainLine(line);
     const isLast = last === undefined;
     if (isLast) {
       last = line;
@@ -162,7 +173,7 @@ export async function checkContinuity(
 
   // From the start: a file begins with the open entry that started it.
   const firstLine = await history.first();
-  const first = firstLine === undefined ? undefined : parse(firstLine);
+  const first = firstLine === undefined ? undefined : parseChainLine(firstLine);
   if (first === undefined || firstLine === undefined || first.type !== 'open')
     return refuse(
       'the file does not begin with an open entry, as every file the server starts does: lines were cut from its start, or it was emptied while the server wrote to it',

@@ -1,3 +1,4 @@
+import { type ChainLine, parseChainLine } from './audit-continuity.js';
 import { GENESIS_HASH, lineHash } from './audit-line.js';
 import {
   type AuditVerification,
@@ -208,7 +209,7 @@ function endsOf(input: AuditFileInput): Ends {
   const lines = input.text.split('\n').filter((l) => l.length > 0);
   // A torn last line (no newline) is not an entry: the file ends at the line before it.
   if (input.text.length > 0 && !input.text.endsWith('\n')) lines.pop();
-  const entries = lines.map((line) => ({ line, entry: parse(line) }));
+  const entries = lines.map((line) => ({ line, entry: parseChainLine(line) }));
   const firstAt = entries.find((e) => e.entry !== undefined);
   const lastAt = entries.findLast((e) => e.entry !== undefined);
   const retention: RetentionRecord[] = [];
@@ -228,31 +229,7 @@ function endsOf(input: AuditFileInput): Ends {
   };
 }
 
-interface Entry {
-  readonly seq: number;
-  readonly prev: string;
-  readonly time: unknown;
-  readonly type: unknown;
-  readonly deleted: unknown;
-}
-
-function parse(line: string): Entry | undefined {
-  try {
-    const entry = JSON.parse(line) as Record<string, unknown>;
-    if (typeof entry.seq !== 'number' || typeof entry.prev !== 'string') return undefined;
-    return {
-      seq: entry.seq,
-      prev: entry.prev,
-      time: entry.time,
-      type: entry.type,
-      deleted: entry.deleted,
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-function retentionOf(entry: Entry | undefined, file: string): RetentionRecord | undefined {
+function retentionOf(entry: ChainLine | undefined, file: string): RetentionRecord | undefined {
   if (entry?.type !== 'retention' || typeof entry.deleted !== 'object' || entry.deleted === null)
     return undefined;
   const d = entry.deleted as Record<string, unknown>;
