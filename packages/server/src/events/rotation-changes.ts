@@ -1,4 +1,5 @@
-import type { RotationEngine, RotationResult } from '../rotation/rotation-engine.js';
+import { observedRotations } from '../rotation/observed-rotations.js';
+import type { RotationEngine } from '../rotation/rotation-engine.js';
 import { refOfSecret } from '../rotation/rotation-engine.js';
 import type { ChangeEvents } from './change-events.js';
 
@@ -13,29 +14,9 @@ import type { ChangeEvents } from './change-events.js';
  * ```
  */
 export function publishingRotations(engine: RotationEngine, events: ChangeEvents): RotationEngine {
-  const announce = (result: RotationResult | undefined) => {
-    if (result?.result !== 'succeeded') return;
+  return observedRotations(engine, (result) => {
+    if (result.result !== 'succeeded') return;
     const { mount, key } = refOfSecret(result.secret);
     events.publish({ mount, engine: 'kv-2', key, kind: 'rotation' });
-  };
-  return {
-    async rotate(ref, options) {
-      const result = await engine.rotate(ref, options);
-      if (options.dryRun !== true) announce(result);
-      return result;
-    },
-    async resume(secret) {
-      const result = await engine.resume(secret);
-      announce(result);
-      return result;
-    },
-    async resumeAll(staleMs) {
-      const results = await engine.resumeAll(staleMs);
-      for (const result of results) announce(result);
-      return results;
-    },
-    retireDue: (nowMs) => engine.retireDue(nowMs),
-    // The current version does not change: nothing to announce.
-    continueFinish: (secret) => engine.continueFinish(secret),
-  };
+  });
 }

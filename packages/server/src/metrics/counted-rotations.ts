@@ -1,3 +1,4 @@
+import { observedRotations } from '../rotation/observed-rotations.js';
 import type { RotationEngine, RotationResult } from '../rotation/rotation-engine.js';
 import type { ServerMetrics } from './server-metrics.js';
 
@@ -21,27 +22,7 @@ export function countedRotations(
   engine: RotationEngine,
   metrics: Pick<ServerMetrics, 'rotation'>,
 ): RotationEngine {
-  const count = (result: RotationResult | undefined) => {
-    if (result !== undefined && COUNTED.has(result.result)) metrics.rotation(result.result);
-  };
-  return {
-    async rotate(ref, options) {
-      const result = await engine.rotate(ref, options);
-      count(result);
-      return result;
-    },
-    async resume(secret) {
-      const result = await engine.resume(secret);
-      count(result);
-      return result;
-    },
-    async resumeAll(staleMs) {
-      const results = await engine.resumeAll(staleMs);
-      for (const result of results) count(result);
-      return results;
-    },
-    retireDue: (nowMs) => engine.retireDue(nowMs),
-    // Finishing a rotation already counted (its rewrap resumed) is no new rotation.
-    continueFinish: (secret) => engine.continueFinish(secret),
-  };
+  return observedRotations(engine, (result) => {
+    if (COUNTED.has(result.result)) metrics.rotation(result.result);
+  });
 }
