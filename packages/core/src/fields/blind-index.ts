@@ -1,10 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import {
-  type Algorithm,
-  type Options as Argon2Options,
-  hashRaw,
-  hashRawSync,
-} from '@node-rs/argon2';
+import { createRequire } from 'node:module';
+import type { Algorithm, Options as Argon2Options } from '@node-rs/argon2';
 import { hmacSha256 } from '../crypto/index.js';
 import { CustosError } from '../errors/index.js';
 import type { BlindIndexOptions, FieldValue, SlowBlindIndexOptions } from './types.js';
@@ -86,6 +82,20 @@ export function hmacBlindIndex(
   return formatBlindIndex(prefix, keyVersion, truncate(hmacSha256(key, message), bits));
 }
 
+/**
+ * The Argon2 add-on, loaded on the first slow index: a process that never computes one (the
+ * server, most applications) does not map the native library.
+ */
+const argon2 = (() => {
+  let loaded: typeof import('@node-rs/argon2') | undefined;
+  return () => {
+    loaded ??= createRequire(import.meta.url)(
+      '@node-rs/argon2',
+    ) as typeof import('@node-rs/argon2');
+    return loaded;
+  };
+})();
+
 /** Argon2id of the message with the column's key as Argon2's secret (synchronous: blocks). */
 export function argon2BlindIndexSync(
   prefix: BlindIndexPrefix,
@@ -95,7 +105,7 @@ export function argon2BlindIndexSync(
   bits: number,
   slow: true | SlowBlindIndexOptions,
 ): string {
-  const digest = hashRawSync(message, argon2Options(key, slow));
+  const digest = argon2().hashRawSync(message, argon2Options(key, slow));
   return formatBlindIndex(prefix, keyVersion, truncate(digest, bits));
 }
 
@@ -108,7 +118,7 @@ export async function argon2BlindIndex(
   bits: number,
   slow: true | SlowBlindIndexOptions,
 ): Promise<string> {
-  const digest = await hashRaw(message, argon2Options(key, slow));
+  const digest = await argon2().hashRaw(message, argon2Options(key, slow));
   return formatBlindIndex(prefix, keyVersion, truncate(digest, bits));
 }
 

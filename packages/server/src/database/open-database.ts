@@ -4,7 +4,7 @@ import { CustosError } from '@custos/core/errors';
 import { pgConnectionOptionsFromUrl } from '@custos/core/tls';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { cachingSqliteDatabase } from './statement-cache.js';
 
 /** Which database a location names. */
@@ -155,6 +155,8 @@ async function openPostgres<DB>(
   options: OpenDatabaseOptions,
 ): Promise<OpenDatabase<DB>> {
   const { url, schema, config } = postgresConnectionOf(location, options);
+  // pg loads only for PostgreSQL storage: an SQLite server never pays its memory.
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({ ...config, max: options.maxConnections ?? 10 });
   // An idle pooled connection that breaks (PostgreSQL restarted, network cut) is dropped by the
   // pool, which emits `error`: without a listener that would end the process.

@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import pg from 'pg';
 import { postgresConnectionOf } from '../database/open-database.js';
 import { type ChangeFeed, createLocalChangeFeed, sharedLocalChangeFeed } from './change-feed.js';
 import type { StorageTimeouts } from './database.js';
@@ -33,6 +32,7 @@ export async function openChangeFeed(
 ): Promise<ChangeFeed> {
   if (/^postgres(ql)?:\/\//.test(location)) {
     const { schema, config } = postgresConnectionOf(location, timeouts);
+    const { default: pg } = await import('pg');
     const feed = createPostgresChangeFeed({
       ...options,
       schema: schema ?? undefined,

@@ -1,5 +1,9 @@
 import { CustosError } from '@custos/core/errors';
-import pg from 'pg';
+import type pg from 'pg';
+
+/** pg loads on first use: a server that rotates no database password never pays its memory. */
+const loadPg = async () => (await import('pg')).default;
+
 import { ownValue } from '../../lib/own-property.js';
 import type { PendingContext, RotationContext, Rotator } from '../rotator.js';
 import { randomValue, randomValueSpec } from './random-value.js';
@@ -56,7 +60,8 @@ async function admin(context: RotationContext, settings: PostgresSettings): Prom
       throw new Error('the admin secret (settings.admin_path) has no password');
     auth = { password, ...(typeof user === 'string' ? { user } : {}) };
   }
-  return new pg.Client(clientConfig(settings.url, auth));
+  const { Client } = await loadPg();
+  return new Client(clientConfig(settings.url, auth));
 }
 
 /**
@@ -176,7 +181,8 @@ export const postgresPasswordRotator: Rotator = {
   },
   async test(context: PendingContext) {
     const settings = settingsOf(context.settings);
-    const client = new pg.Client(
+    const { Client } = await loadPg();
+    const client = new Client(
       clientConfig(settings.url, {
         user: field(context.pending, 'username'),
         password: field(context.pending, 'password'),

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CustosError } from '@custos/core/errors';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { ownValue } from '../../lib/own-property.js';
 import type { RotationContext, Rotator } from '../rotator.js';
 import { randomValue, randomValueSpec } from './random-value.js';
@@ -41,8 +41,12 @@ function settingsOf(settings: Readonly<Record<string, unknown>>): RedisSettings 
 /** Redis's own hash of an ACL password: `#<hex>` adds it, `!<hex>` removes it. */
 const aclHash = (password: string) => createHash('sha256').update(password).digest('hex');
 
-/** A Redis client that fails at once instead of retrying (a step reports, the engine decides). */
-function connect(url: string, auth?: { username: string; password: string }): Redis {
+/**
+ * A Redis client that fails at once instead of retrying (a step reports, the engine decides).
+ * ioredis loads on first use: a server that rotates no Redis password never pays its memory.
+ */
+async function connect(url: string, auth?: { username: string; password: string }): Promise<Redis> {
+  const { Redis } = await import('ioredis');
   const client = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -156,7 +160,7 @@ export const redisAclRotator: Rotator = {
     const settings = settingsOf(context.settings);
     const password = passwordOf(context.pending);
     await withRedis(
-      connect(settings.url, { username: settings.username, password }),
+      await connect(settings.url, { username: settings.username, password }),
       'authenticating with the new password',
       async (c) => {
         if ((await c.ping()) !== 'PONG') throw new Error('PING did not answer PONG');
