@@ -22,11 +22,11 @@ const publicEntries = entries.filter((e) => !e.startsWith('./internal/'));
 
 /**
  * The native add-ons an entry loads, by name; every entry not listed loads none. Argon2id
- * hashes passwords and slow blind indexes; bcrypt verifies legacy password hashes.
+ * hashes passwords; bcrypt verifies legacy password hashes. (`./fields` loads Argon2 on the
+ * first slow blind index, not on import.)
  */
 const NATIVE_ADDONS: Readonly<Record<string, readonly string[]>> = {
   './passwords': ['argon2', 'bcrypt'],
-  './fields': ['argon2'],
 };
 
 /** Imports `specifier` in a fresh Node process and returns every file it dlopen'ed. */
