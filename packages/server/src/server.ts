@@ -418,7 +418,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     }),
     audit,
     wrapping: createWrappingStore(barrier, tokens),
-    accessKeys: createAccessKeyStore(barrier, () => clock() / 1000),
+    accessKeys: createAccessKeyStore(
+      barrier,
+      () => clock() / 1000,
+      async (accessor) => (await tokens.byAccessor(accessor)) !== undefined,
+    ),
     secretsManager,
     clock,
     rotation: {

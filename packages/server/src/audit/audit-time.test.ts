@@ -6,8 +6,12 @@ import { DEFAULT_CLOCK_SKEW_MS, verifyAuditLog } from './audit-verify.js';
 const START = Date.parse('2026-01-01T00:00:00.000Z');
 const MINUTE = 60_000;
 
-/** A closed log written at START (open, 3 requests, close, one checkpoint every 100). */
-async function closedLog() {
+/**
+ * A log written at START, signed to its end (open, 3 requests, a checkpoint; one every 100).
+ * Not closed: after a close only an open entry may follow, so appending there is a problem of
+ * its own (audit-forged-retention.test.ts).
+ */
+async function signedLog() {
   const key = signer();
   const sink = memorySink();
   let t = START;
@@ -18,7 +22,7 @@ async function closedLog() {
   });
   await chain.open();
   for (let i = 0; i < 3; i++) await chain.append({ type: 'request', n: i });
-  await chain.close();
+  await chain.checkpoint();
   return { key, lines: [...sink.lines], end: t };
 }
 
@@ -46,28 +50,28 @@ describe('audit verification of entry times', () => {
   });
 
   it('entries appended with a time in the future are a problem, not "not signed yet" forever', async () => {
-    const { key, lines, end } = await closedLog();
+    const { key, lines, end } = await signedLog();
     const now = new Date(end + MINUTE);
     const future = append(lines, [end + 365 * 24 * 60 * MINUTE]);
     const report = verifyAuditLog(fileText(future), { publicKey: key.pem, now });
     expect(report.ok).toBe(false);
     expect(report.problems.join('\n')).toMatch(
-      /line 7: time 2027-01-01T00:00:00\.00\dZ is later than the verification time .* by more than the allowed clock skew \(300 s\)/,
+      /line 6: time 2027-01-01T00:00:00\.00\dZ is later than the verification time .* by more than the allowed clock skew \(300 s\)/,
     );
     // Just beyond the default skew.
     const ahead = append(lines, [now.getTime() + 6 * MINUTE]);
     expect(
       verifyAuditLog(fileText(ahead), { publicKey: key.pem, now }).problems.join('\n'),
-    ).toMatch(/line 7: time .* is later than the verification time/);
+    ).toMatch(/line 6: time .* is later than the verification time/);
     // Within the skew, a young unsigned end is only a warning.
     const young = append(lines, [now.getTime() + 4 * MINUTE]);
     const within = verifyAuditLog(fileText(young), { publicKey: key.pem, now });
     expect(within.ok).toBe(true);
-    expect(within.warnings.join('\n')).toMatch(/entries 7..7 are chained but not signed yet/);
+    expect(within.warnings.join('\n')).toMatch(/entries 6..6 are chained but not signed yet/);
   });
 
   it('the clock skew is configurable', async () => {
-    const { key, lines, end } = await closedLog();
+    const { key, lines, end } = await signedLog();
     const now = new Date(end + MINUTE);
     const ahead = append(lines, [now.getTime() + 4 * MINUTE]);
     const strict = verifyAuditLog(fileText(ahead), {
@@ -80,13 +84,13 @@ describe('audit verification of entry times', () => {
   });
 
   it('entries going back in time beyond the skew are a problem; small steps back are not', async () => {
-    const { key, lines, end } = await closedLog();
+    const { key, lines, end } = await signedLog();
     const now = new Date(end + MINUTE);
     const back = append(lines, [end - 6 * MINUTE]);
     const report = verifyAuditLog(fileText(back), { publicKey: key.pem, now });
     expect(report.ok).toBe(false);
     expect(report.problems.join('\n')).toMatch(
-      /line 7: time .* is earlier than the entry before it \(.*\) by more than the allowed clock skew \(300 s\)/,
+      /line 6: time .* is earlier than the entry before it \(.*\) by more than the allowed clock skew \(300 s\)/,
     );
     // A step back within the skew, judged while the unsigned entry is young: no problem.
     const jitter = append(lines, [end - 2_000]);
@@ -95,7 +99,7 @@ describe('audit verification of entry times', () => {
   });
 
   it('an entry whose time is not a timestamp is a problem (it would escape the interval rule)', async () => {
-    const { key, lines, end } = await closedLog();
+    const { key, lines, end } = await signedLog();
     const forged = append(lines, [end]).map((line, i, all) =>
       i === all.length - 1 ? line.replace(/"time":"[^"]*"/, '"time":"soon"') : line,
     );
@@ -104,6 +108,6 @@ describe('audit verification of entry times', () => {
       now: new Date(end + 24 * 60 * MINUTE),
     });
     expect(report.ok).toBe(false);
-    expect(report.problems.join('\n')).toMatch(/line 7: time "soon" is not a timestamp/);
+    expect(report.problems.join('\n')).toMatch(/line 6: time "soon" is not a timestamp/);
   });
 });

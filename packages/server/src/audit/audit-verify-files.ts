@@ -75,7 +75,8 @@ const NOT_CLOSED = 'the log was not closed';
  * the chain: every file's first line follows the last line of the file before it (next `seq`,
  * `prev` equal to its hash), so a missing file, a file given twice, a file cut at its end or a
  * replaced one is named. The first file must begin the chain, or continue files that the chain
- * records as deleted by retention (`retention` entries), else the earlier files are missing.
+ * records as deleted by retention (`retention` entries a checkpoint signs: an unsigned one is
+ * a warning, never proof), else the earlier files are missing.
  *
  * @example
  * ```ts
@@ -102,14 +103,30 @@ export function verifyAuditFiles(
     ...ends.filter((e) => e.firstSeq === undefined),
   ];
   const chained = ordered.filter((e) => e.firstSeq !== undefined);
-  const deleted = ends.flatMap((e) => e.retention).sort((a, b) => a.lastSeq - b.lastSeq);
   const last = chained.at(-1);
 
-  const files = ordered.map((e): FileVerification => {
-    // Only the current (last) file must hold the server's latest checkpoint; the file starts
-    // say where an earlier file ends.
-    const { expectedCheckpoint, ...rest } = options;
-    const report = verifyAuditLog(e.input.text, e === last ? options : rest);
+  // Only the current (last) file must hold the server's latest checkpoint; the file starts
+  // say where an earlier file ends.
+  const { expectedCheckpoint, ...rest } = options;
+  const reports = ordered.map((e) => verifyAuditLog(e.input.text, e === last ? options : rest));
+  // A retention entry is proof of a deletion only once a checkpoint signs it: anyone who can
+  // write the file can append a chained line to its unsigned end (no key needed), and a forged
+  // record would excuse deleting any file.
+  const deleted: RetentionRecord[] = [];
+  ordered.forEach((e, i) => {
+    const signedThrough = reports[i]?.lastCheckpointSeq ?? Number.NEGATIVE_INFINITY;
+    for (const record of e.retention) {
+      if (record.recordedAt.seq <= signedThrough) deleted.push(record);
+      else
+        warnings.push(
+          `the retention entry at seq ${record.recordedAt.seq} of ${record.recordedAt.file} (deleting ${record.file}) is not signed by a checkpoint: not taken as proof of that deletion`,
+        );
+    }
+  });
+  deleted.sort((a, b) => a.lastSeq - b.lastSeq);
+
+  const files = ordered.map((e, i): FileVerification => {
+    const report = reports[i] as AuditVerification;
     const continued = e.lastSeq !== undefined && chained[chained.indexOf(e) + 1] !== undefined;
     return {
       ...report,

@@ -170,6 +170,11 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
         );
       }
     }
+    if (closedAt !== undefined && closedAt === lastSeq && entry.type !== 'open') {
+      problems.push(
+        `line ${number}: an entry after the signed close at seq ${closedAt} that is not an open entry (the server writes nothing after closing a log until it opens it again): appended`,
+      );
+    }
     if (previousType === 'close' && entry.type !== 'checkpoint') {
       problems.push(
         `line ${number}: the close entry before it has no checkpoint after it (the writer always signs a close at once)`,

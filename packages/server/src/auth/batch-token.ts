@@ -33,6 +33,8 @@ interface BatchClaims {
   b: string[];
   /** namespace (custos has only the root namespace, '') */
   n: string;
+  /** the person of an orphan's maker (absent: none recorded) */
+  i?: string;
 }
 
 /** The fields of a batch token's entry that its value carries. */
@@ -50,6 +52,7 @@ export type BatchEntryFields = Pick<
   readonly explicitMaxTtl: number;
   readonly role?: string;
   readonly boundCidrs?: readonly string[];
+  readonly creator?: string;
 };
 
 /**
@@ -76,6 +79,7 @@ export function sealBatchToken(key: KeyObject, fields: BatchEntryFields): string
     r: fields.role ?? '',
     b: [...(fields.boundCidrs ?? [])],
     n: '',
+    ...(fields.creator === undefined ? {} : { i: fields.creator }),
   };
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
@@ -136,5 +140,6 @@ export function openBatchToken(
     type: 'batch',
     ...(claims.r === '' ? {} : { role: claims.r }),
     ...(claims.b.length === 0 ? {} : { boundCidrs: claims.b }),
+    ...(typeof claims.i === 'string' ? { creator: claims.i } : {}),
   };
 }

@@ -31,6 +31,12 @@ export interface TokenEntry extends Lifetime {
   readonly boundCidrs?: readonly string[];
   /** The uuid of the auth mount whose login issued it (AppRole); absent for `auth/token/`. */
   readonly mount?: string;
+  /**
+   * Whom an orphan acts for when a token other than root made it (or orphaned it, by
+   * `revoke-orphan`): the creator's person (see `TokenStore.personOf`), so that a token
+   * without a parent to walk to is still its maker's, never the display name it chose.
+   */
+  readonly creator?: string;
 }
 
 /**

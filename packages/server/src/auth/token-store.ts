@@ -60,6 +60,9 @@ export interface CreateTokenInput {
   readonly id?: string;
 }
 
+/** The person of a token tree that names nobody (a token created without `display_name`). */
+export const ANONYMOUS_PERSON = 'token';
+
 /** What `auth/token/tidy` did. */
 export interface TidyResult {
   /** Expired token trees revoked. */
@@ -203,6 +206,12 @@ export interface TokenStore {
    * judge this token, never the child's own display name.
    */
   rootOf(entry: TokenEntry): Promise<TokenEntry | undefined>;
+  /**
+   * Whom `entry` acts for, as a name: the `creator` recorded on the top of its tree (an orphan
+   * a token other than root made), else that top's display name; {@link ANONYMOUS_PERSON} when
+   * the tree cannot be walked. Undefined for a root token (root hands out people's tokens).
+   */
+  personOf(entry: TokenEntry): Promise<string | undefined>;
   /** The accessor of every stored (service) token, sorted. */
   listAccessors(): Promise<string[]>;
   /**
@@ -288,6 +297,35 @@ export function createTokenStore(
     const fresh = { entry: stored.data, revision: stored.revision };
     cache.fill(hash, fresh, stamp);
     return fresh;
+  };
+
+  /** See `TokenStore.rootOf`. */
+  const rootOf = async (entry: TokenEntry): Promise<TokenEntry | undefined> => {
+    const at = now();
+    let top = entry;
+    for (let depth = 0; top.parentHash !== '' && !top.policies.includes('root'); depth++) {
+      if (depth > 1024) return undefined; // a cycle cannot be made; refuse rather than loop
+      const ancestor = await fetchEntry(top.parentHash);
+      if (ancestor === undefined || !isLive(ancestor.entry, at)) return undefined;
+      // Tokens a root token made are people's own: root hands them out.
+      if (ancestor.entry.policies.includes('root')) break;
+      top = ancestor.entry;
+    }
+    return top;
+  };
+
+  /** See `TokenStore.personOf`. */
+  const personOf = async (entry: TokenEntry): Promise<string | undefined> => {
+    if (entry.policies.includes('root')) return undefined;
+    const top = await rootOf(entry);
+    return top === undefined ? ANONYMOUS_PERSON : (top.creator ?? top.displayName);
+  };
+
+  /** The `creator` of an orphan `input` asks for: its maker's person, unless root made it. */
+  const creatorOf = async (input: CreateTokenInput) => {
+    if (input.orphan !== true || input.parent === undefined) return {};
+    const person = await personOf(input.parent);
+    return person === undefined ? {} : { creator: person };
   };
 
   /** Whether every ancestor of `entry` is live: revoking a parent kills its tree at once. */
@@ -410,6 +448,7 @@ export function createTokenStore(
       if (live === undefined || !(await ancestorsLive(live, now()))) throw new PermissionDenied();
       if (input.orphan !== true) parent = live;
     }
+    const { creator } = await creatorOf(input);
     const at = now();
     const lifetime = initialLifetime(
       { ...lifetimeRequest(input), renewable: false, periodSeconds: 0 },
@@ -428,6 +467,7 @@ export function createTokenStore(
       path: input.path,
       ...(input.role === undefined ? {} : { role: input.role }),
       ...(input.boundCidrs === undefined ? {} : { boundCidrs: input.boundCidrs }),
+      ...(creator === undefined ? {} : { creator }),
     });
     if (token.length > MAX_BATCH_TOKEN_LENGTH)
       throw new CustosError('ERR_INVALID_REQUEST', BATCH_TOO_LONG);
@@ -457,6 +497,10 @@ export function createTokenStore(
 
   /** See `TokenStore.revokeOrphan`: children are orphaned, then the token is revoked. */
   const revokeOrphanHash = async (hash: string): Promise<void> => {
+    // The orphaned children keep acting for whom they acted for (judged before the mark, while
+    // the token is live): their own display names would be new people otherwise.
+    const revoked = await fetchEntry(hash);
+    const person = revoked === undefined ? undefined : await personOf(revoked.entry);
     if ((await mark(hash)) === undefined) return;
     for (const link of await storage.listPaths(`${CHILD}${hash}/`)) {
       const child = link.slice(link.lastIndexOf('/') + 1);
@@ -464,7 +508,15 @@ export function createTokenStore(
         storage.transaction(async (tx) => {
           const stored = await tx.read<TokenEntry>(ID + child);
           if (stored !== undefined && stored.data.parentHash === hash)
-            await tx.replace(ID + child, { ...stored.data, parentHash: '' }, stored.revision);
+            await tx.replace(
+              ID + child,
+              {
+                ...stored.data,
+                parentHash: '',
+                ...(person === undefined ? {} : { creator: stored.data.creator ?? person }),
+              },
+              stored.revision,
+            );
           if ((await tx.revision(link)) !== undefined) await tx.remove(link);
         }),
       );
@@ -535,6 +587,8 @@ export function createTokenStore(
       const hash = await hashOf(token);
       const accessor = generateSecret({ encoding: 'alphanumeric', length: 24 }).secret.reveal();
       const linked = input.parent !== undefined && input.orphan !== true;
+      // Whom an orphan acts for is its maker's person, judged before the maker is re-checked.
+      const creator = await creatorOf(input);
       return storage.transaction(async (tx) => {
         const at = now();
         let parent: TokenEntry | undefined;
@@ -558,6 +612,7 @@ export function createTokenStore(
           path: input.path,
           hash,
           ...extras(input),
+          ...creator,
         };
         // A chosen id that a live token has is refused in Vault's words (never by storage path).
         if ((await tx.revision(ID + hash)) !== undefined)
@@ -680,19 +735,8 @@ export function createTokenStore(
       return hash === undefined ? undefined : (await readHash(hash))?.entry;
     },
 
-    async rootOf(entry: TokenEntry): Promise<TokenEntry | undefined> {
-      const at = now();
-      let top = entry;
-      for (let depth = 0; top.parentHash !== '' && !top.policies.includes('root'); depth++) {
-        if (depth > 1024) return undefined; // a cycle cannot be made; refuse rather than loop
-        const ancestor = await fetchEntry(top.parentHash);
-        if (ancestor === undefined || !isLive(ancestor.entry, at)) return undefined;
-        // Tokens a root token made are people's own: root hands them out.
-        if (ancestor.entry.policies.includes('root')) break;
-        top = ancestor.entry;
-      }
-      return top;
-    },
+    rootOf,
+    personOf,
 
     /** The accessor of every stored (service) token, sorted. */
     async listAccessors(): Promise<string[]> {

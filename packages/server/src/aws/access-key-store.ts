@@ -16,6 +16,11 @@ export interface AccessKeyEntry {
   readonly createdAt: number;
   /** Unix seconds; 0 = never. */
   readonly expireTime: number;
+  /**
+   * The accessor of the token that made it, when that token was not root: the key works only
+   * while that token does (revoked, expired or its parent revoked: the key is refused).
+   */
+  readonly creatorAccessor?: string;
 }
 
 /** What {@link AccessKeyStore.create} takes. */
@@ -23,6 +28,12 @@ export interface CreateAccessKeyInput {
   readonly policies: readonly string[];
   /** Lifetime in seconds; 0 or missing = no expiry. */
   readonly ttlSeconds?: number;
+  /**
+   * The token that makes it, unless root: the key is bound to it (see
+   * {@link AccessKeyEntry.creatorAccessor}) and expires no later than it (`expireTime`, Unix
+   * seconds, 0 = never).
+   */
+  readonly creator?: { readonly accessor: string; readonly expireTime: number };
 }
 
 /**
@@ -58,7 +69,12 @@ export const isAccessKeyId = (text: string): boolean => ID_PATTERN.test(text);
  * const keys = createAccessKeyStore(barrier, () => Date.now() / 1000);
  * ```
  */
-export function createAccessKeyStore(barrier: Barrier, now: () => number): AccessKeyStore {
+export function createAccessKeyStore(
+  barrier: Barrier,
+  now: () => number,
+  /** Whether the token with this accessor (and every ancestor) is still live. */
+  tokenLive: (accessor: string) => Promise<boolean> = async () => false,
+): AccessKeyStore {
   const storage = barrierView(barrier, AWS.prefix);
   const pathOf = (id: string) => AWS.accessKey + id;
   return {
@@ -67,13 +83,17 @@ export function createAccessKeyStore(barrier: Barrier, now: () => number): Acces
       const accessKeyId = `AKCU${[...bytes].map((b) => BASE32[b % 32]).join('')}`;
       const createdAt = Math.floor(now());
       const ttl = input.ttlSeconds ?? 0;
+      const asked = ttl > 0 ? createdAt + ttl : 0;
+      const limit = input.creator?.expireTime ?? 0;
+      const expireTime = limit === 0 ? asked : asked === 0 ? limit : Math.min(asked, limit);
       const entry: AccessKeyEntry = {
         accessKeyId,
         // 30 random bytes: 40 base64 characters, as AWS's secret access keys.
         secretAccessKey: randomBytes(30).toString('base64'),
         policies: [...input.policies],
         createdAt,
-        expireTime: ttl > 0 ? createdAt + ttl : 0,
+        expireTime,
+        ...(input.creator === undefined ? {} : { creatorAccessor: input.creator.accessor }),
       };
       await storage.create(pathOf(accessKeyId), entry);
       return entry;
@@ -83,6 +103,8 @@ export function createAccessKeyStore(barrier: Barrier, now: () => number): Acces
       const entry = (await storage.read<AccessKeyEntry>(pathOf(accessKeyId)))?.data;
       if (entry === undefined) return undefined;
       if (entry.expireTime !== 0 && entry.expireTime <= now()) return undefined;
+      if (entry.creatorAccessor !== undefined && !(await tokenLive(entry.creatorAccessor)))
+        return undefined;
       return entry;
     },
     async revoke(accessKeyId) {

@@ -119,16 +119,23 @@ describe('custos audit new-file and verify --server', () => {
     });
     await server.close();
     const lines = (await readFile(file, 'utf8')).trim().split('\n');
-    const last = JSON.parse(lines.at(-1) as string) as { seq: number };
-    const inMinutes = (minutes: number) =>
-      JSON.stringify({
-        time: new Date(Date.now() + minutes * 60_000).toISOString(),
-        seq: last.seq + 1,
-        prev: createHash('sha256')
-          .update(lines.at(-1) as string)
-          .digest('hex'),
-        type: 'request',
-      });
+    // Appended after the close as a restart would write (an open entry first: anything else
+    // after a close is a problem of its own), then an entry, both dated `minutes` ahead.
+    const inMinutes = (minutes: number) => {
+      const out = [...lines];
+      for (const type of ['open', 'request']) {
+        const before = out.at(-1) as string;
+        out.push(
+          JSON.stringify({
+            time: new Date(Date.now() + minutes * 60_000).toISOString(),
+            seq: (JSON.parse(before) as { seq: number }).seq + 1,
+            prev: createHash('sha256').update(before).digest('hex'),
+            type,
+          }),
+        );
+      }
+      return out.slice(lines.length).join('\n');
+    };
     await writeFile(file, `${[...lines, inMinutes(3)].join('\n')}\n`);
     expect((await custos(['audit', 'verify', file])).code).toBe(0);
     const strict = await custos(['audit', 'verify', '--clock-skew', '1m', file]);

@@ -14,8 +14,9 @@ function checkAccessKeyId(id: string): void {
 
 /**
  * `aws/access-key`: issues an access key for the Secrets Manager API, mapped to policies as a
- * token is (at most the caller's policies unless the caller is root). The secret access key is
- * in this answer and never again.
+ * token is (at most the caller's policies unless the caller is root). A key made by a token
+ * other than root is bound to it: it expires no later than the token and is refused once the
+ * token is revoked or its parent is. The secret access key is in this answer and never again.
  *
  * @example
  * ```ts
@@ -51,7 +52,22 @@ export function accessKeyPaths({
               "an access key's policies must be a subset of the caller's policies",
             );
           const ttlSeconds = optionalDuration(body.ttl, 'ttl') ?? 0;
-          const key = await accessKeys.create({ policies, ttlSeconds });
+          // A key made by a token other than root is that token's: it dies with it, and those
+          // that create no tokens (batch, use-limited) make no keys.
+          let creator: { accessor: string; expireTime: number } | undefined;
+          if (!parent.policies.includes('root')) {
+            if (parent.type === 'batch' || parent.numUses !== 0 || parent.accessor === '')
+              throw new CustosError(
+                'ERR_INVALID_REQUEST',
+                'batch and use-limited tokens cannot create access keys',
+              );
+            creator = { accessor: parent.accessor, expireTime: parent.expireTime };
+          }
+          const key = await accessKeys.create({
+            policies,
+            ttlSeconds,
+            ...(creator === undefined ? {} : { creator }),
+          });
           return ok(request, reply, {
             access_key_id: key.accessKeyId,
             secret_access_key: key.secretAccessKey,

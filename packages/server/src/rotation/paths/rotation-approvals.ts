@@ -13,7 +13,7 @@ export interface RotationApprovalDeps {
   readonly mounts: Pick<MountTable, 'list'>;
   readonly engine: RotationEngine;
   readonly approvals: ApprovalStore;
-  readonly tokens: Pick<TokenStore, 'rootOf'>;
+  readonly tokens: Pick<TokenStore, 'personOf'>;
   readonly clock: () => number;
 }
 

@@ -26,7 +26,7 @@ export interface RotationRunDeps {
   /** Two-person approval: where requests wait, and the tokens whose identities count. */
   readonly approvals?: {
     readonly store: ApprovalStore;
-    readonly tokens: Pick<TokenStore, 'rootOf'>;
+    readonly tokens: Pick<TokenStore, 'personOf'>;
   };
 }
 
