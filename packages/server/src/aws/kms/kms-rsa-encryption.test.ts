@@ -1,9 +1,11 @@
 import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import {
+  CancelKeyDeletionCommand,
   CreateKeyCommand,
   type CreateKeyCommandInput,
   DecryptCommand,
   DescribeKeyCommand,
+  EnableKeyCommand,
   EnableKeyRotationCommand,
   EncryptCommand,
   type EncryptionAlgorithmSpec,
@@ -12,6 +14,7 @@ import {
   GetPublicKeyCommand,
   type KMSClient,
   ReEncryptCommand,
+  ScheduleKeyDeletionCommand,
   SignCommand,
 } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -296,6 +299,22 @@ describe.each(await storageKinds())('KMS API: RSA ENCRYPT_DECRYPT keys on %s', (
         Buffer.from((await decrypt(id, blob, 'RSAES_OAEP_SHA_256')).Plaintext as Uint8Array),
       ).toEqual(plaintext);
     }
+  });
+
+  it('keeps the usage through a scheduled and cancelled deletion', async () => {
+    const id = (await newKey({ KeySpec: 'RSA_2048', KeyUsage: 'ENCRYPT_DECRYPT' }))
+      ?.KeyId as string;
+    await kms.send(new ScheduleKeyDeletionCommand({ KeyId: id, PendingWindowInDays: 7 }));
+    await kms.send(new CancelKeyDeletionCommand({ KeyId: id }));
+    await kms.send(new EnableKeyCommand({ KeyId: id }));
+    expect((await kms.send(new DescribeKeyCommand({ KeyId: id }))).KeyMetadata?.KeyUsage).toBe(
+      'ENCRYPT_DECRYPT',
+    );
+    const plaintext = canary();
+    const blob = await encryptLocally(id, 'RSAES_OAEP_SHA_1', plaintext);
+    expect(
+      Buffer.from((await decrypt(id, blob, 'RSAES_OAEP_SHA_1')).Plaintext as Uint8Array),
+    ).toEqual(plaintext);
   });
 
   it('judges Decrypt on transit/decrypt/<KeyId>: a key that may only encrypt is denied', async () => {
