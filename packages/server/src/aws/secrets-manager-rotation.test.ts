@@ -1,4 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CancelRotateSecretCommand,
   CreateSecretCommand,
@@ -61,12 +64,17 @@ describe.each(await storageKinds())('RotateSecret and CancelRotateSecret on %s',
   let s: TestServer;
   let key: TestAccessKey;
   let sm: SecretsManagerClient;
+  let dir: string;
   const gated = gatedRotator();
   beforeAll(async () => {
     const rotators = builtInRotators();
     rotators.register(failingTest);
     rotators.register(gated.rotator);
-    s = await startTestServer(kind, { rotators });
+    dir = await mkdtemp(join(tmpdir(), 'custos-sm-rotation-'));
+    s = await startTestServer(kind, {
+      rotators,
+      audit: [{ type: 'file', path: join(dir, 'audit.log'), name: 'file' }],
+    });
     await s.policy('aws-rot', {
       'secret/*': ['create', 'read', 'update', 'delete', 'list'],
       'sys/rotation/secret/*': ['create', 'read', 'update'],
@@ -78,6 +86,7 @@ describe.each(await storageKinds())('RotateSecret and CancelRotateSecret on %s',
   afterAll(async () => {
     sm?.destroy();
     await s.close();
+    await rm(dir, { recursive: true, force: true });
   });
 
   const create = (name: string, value = canary()) =>
@@ -449,6 +458,13 @@ describe.each(await storageKinds())('RotateSecret and CancelRotateSecret on %s',
     // Turning the schedule on without rotating keeps the approvals.
     await sm.send(new RotateSecretCommand({ SecretId: 'rot/approve', RotateImmediately: false }));
     expect((await s.request('GET', 'sys/rotation/secret/rot/approve')).body.data.approvals).toBe(1);
+  });
+
+  it('never writes a value (old, pending or current) into the audit log', async () => {
+    const audit = await readFile(join(dir, 'audit.log'), 'utf8');
+    expect(audit).toContain('RotateSecret');
+    expect(audit).toContain('sys/rotation-step/secret/rot/fail');
+    expect(audit).not.toContain('sm-rot-canary-');
   });
 });
 
