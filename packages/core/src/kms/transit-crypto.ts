@@ -19,7 +19,7 @@ import { isRsaType, symmetricKeyBytes } from './key-material.js';
 import { keyTypeSupport } from './key-types.js';
 import { type TransitCipherKey, transitCipherKey } from './transit-ciphers.js';
 import type { TransitKeyPolicy, TransitKeyVersion } from './transit-key.js';
-import { rsaOaepDecrypt, rsaOaepEncrypt, rsaSignatureKey } from './transit-rsa.js';
+import { type OaepHash, rsaOaepDecrypt, rsaOaepEncrypt, rsaSignatureKey } from './transit-rsa.js';
 
 /** A key as the operations see it: its policy and a lookup of its versions. */
 export interface TransitKeyView {
@@ -165,6 +165,8 @@ export interface EncryptInput {
   readonly context?: Buffer;
   readonly associatedData?: Buffer;
   readonly keyVersion?: number;
+  /** RSA keys: OAEP's hash (default SHA-256, as Vault; SHA-1 for AWS's RSAES_OAEP_SHA_1). */
+  readonly oaepHash?: OaepHash;
 }
 
 /**
@@ -181,7 +183,7 @@ export function encryptWithKey(
   const material = versionFor(view, version);
   if (material.private_key !== undefined) {
     const { publicKey } = rsaKeys(view, material, input);
-    const body = rsaOaepEncrypt(publicKey, input.plaintext);
+    const body = rsaOaepEncrypt(publicKey, input.plaintext, input.oaepHash);
     return { ciphertext: formatVersioned(version, body), keyVersion: version };
   }
   const key = cipherKey(view, material, input.context);
@@ -211,6 +213,8 @@ export interface DecryptInput {
   readonly ciphertext: unknown;
   readonly context?: Buffer;
   readonly associatedData?: Buffer;
+  /** RSA keys: OAEP's hash (default SHA-256). */
+  readonly oaepHash?: OaepHash;
 }
 
 /** Decrypts a `vault:v<N>:` ciphertext; any change to it fails with Vault's messages. */
@@ -227,7 +231,10 @@ export function decryptWithKey(
   const material = versionFor(view, version);
   if (material.private_key !== undefined) {
     const { privateKey } = rsaKeys(view, material, input);
-    return { plaintext: rsaOaepDecrypt(privateKey, bytes), keyVersion: version };
+    return {
+      plaintext: rsaOaepDecrypt(privateKey, bytes, input.oaepHash),
+      keyVersion: version,
+    };
   }
   const key = cipherKey(view, material, input.context);
   if (bytes.length < 12 + 16) throw malformed('invalid ciphertext length');

@@ -9,47 +9,62 @@ import { CustosError, DecryptionFailed } from '../errors/index.js';
 
 const invalid = (message: string) => new CustosError('ERR_INVALID_ARGUMENT', message);
 
-/** RSA-OAEP's hash, as in Vault (SHA-256 for the digest and MGF1, no label). */
-const OAEP = { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' } as const;
-/** SHA-256's output length: OAEP takes 2 × 32 + 2 bytes of each block. */
-const OAEP_OVERHEAD = 66;
+/**
+ * RSA-OAEP's hash, for the digest and MGF1 alike, with no label: SHA-256 as in Vault (the
+ * default), or SHA-1 for AWS KMS's `RSAES_OAEP_SHA_1`.
+ */
+export type OaepHash = 'sha256' | 'sha1';
+
+const oaep = (hash: OaepHash) =>
+  ({ padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash }) as const;
+/** What OAEP takes of each block: twice the hash's length, plus 2 bytes. */
+const oaepOverhead = (hash: OaepHash) => 2 * (hash === 'sha1' ? 20 : 32) + 2;
 
 /** The modulus size of an RSA key in bytes. */
 const modulusBytes = (key: KeyObject) =>
   Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
 
 /**
- * Encrypts with RSA-OAEP (SHA-256) as Vault's transit does for `rsa-*` keys. The plaintext must
- * fit one block (190 bytes under a 2048-bit key): encrypt a data key for more.
+ * Encrypts with RSA-OAEP (SHA-256 unless `hash` says) as Vault's transit does for `rsa-*` keys.
+ * The plaintext must fit one block (190 bytes under a 2048-bit key with SHA-256): encrypt a
+ * data key for more.
  *
  * @example
  * ```ts
  * const body = rsaOaepEncrypt(publicKey, Buffer.from('a data key'));
  * ```
  */
-export function rsaOaepEncrypt(publicKey: KeyObject, plaintext: Buffer): Buffer {
-  const most = modulusBytes(publicKey) - OAEP_OVERHEAD;
+export function rsaOaepEncrypt(
+  publicKey: KeyObject,
+  plaintext: Buffer,
+  hash: OaepHash = 'sha256',
+): Buffer {
+  const most = modulusBytes(publicKey) - oaepOverhead(hash);
   if (plaintext.length > most)
     throw invalid(
       `plaintext is too long for RSA-OAEP with this key: at most ${most} bytes (encrypt a data key with it instead)`,
     );
-  return publicEncrypt({ key: publicKey, ...OAEP }, plaintext);
+  return publicEncrypt({ key: publicKey, ...oaep(hash) }, plaintext);
 }
 
 /**
- * Decrypts an RSA-OAEP (SHA-256) block; any failure is one `DecryptionFailed` (Vault's words), so
- * no caller learns which check failed.
+ * Decrypts an RSA-OAEP block (SHA-256 unless `hash` says); any failure is one
+ * `DecryptionFailed` (Vault's words), so no caller learns which check failed.
  *
  * @example
  * ```ts
  * const plaintext = rsaOaepDecrypt(privateKey, body);
  * ```
  */
-export function rsaOaepDecrypt(privateKey: KeyObject, body: Buffer): Buffer {
+export function rsaOaepDecrypt(
+  privateKey: KeyObject,
+  body: Buffer,
+  hash: OaepHash = 'sha256',
+): Buffer {
   if (body.length !== modulusBytes(privateKey))
     throw new DecryptionFailed('crypto/rsa: decryption error');
   try {
-    return privateDecrypt({ key: privateKey, ...OAEP }, body);
+    return privateDecrypt({ key: privateKey, ...oaep(hash) }, body);
   } catch {
     throw new DecryptionFailed('crypto/rsa: decryption error');
   }

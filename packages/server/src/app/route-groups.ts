@@ -229,6 +229,11 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
       pathPrefix: ctx.secretsManager.pathPrefix,
       now: ctx.clock,
       events: ctx.events,
+      rotation: {
+        engine: ctx.rotation.engine,
+        store: ctx.rotation.store,
+        rotators: ctx.rotation.rotators,
+      },
       kms: {
         transit,
         usage,

@@ -13,10 +13,13 @@ import {
   dataPathOf,
   metadataPathOf,
   newSecretName,
+  rotateSecretPathOf,
+  rotationPolicyPathOf,
   type SecretsManagerSite,
   secretRefOf,
 } from './secret-id.js';
 import { filtersOf, listMatching, listSecrets, listSecretVersionIds } from './secret-listing.js';
+import { cancelRotateSecret, rotateSecret, rotationMembers } from './secret-rotation.js';
 import { tagResource, untagResource, updateSecretVersionStage } from './secret-stages.js';
 import { secretValueOf } from './secret-value.js';
 import { clientTokenOf } from './secret-versions.js';
@@ -37,10 +40,12 @@ export interface Judged {
   readonly operation: Capability;
 }
 
-/** What an operation runs with: the engine's deps and the caller's ACL (per-item checks). */
+/** What an operation runs with: the engine's deps, the caller's ACL (per-item checks) and name. */
 export interface OperationContext {
   readonly deps: SecretsManagerDeps;
   readonly allows: (path: string, capability: Capability) => boolean;
+  /** Who calls, as a rotation's history records it (`aws-access-key:<access key id>`). */
+  readonly caller: string;
 }
 
 /**
@@ -130,11 +135,14 @@ export const OPERATIONS: Readonly<Record<string, AwsOperation>> = {
   },
   DescribeSecret: {
     judge: onMetadata('read'),
-    run: (ctx, body) => describeSecret(ctx.deps, ref(ctx, body)),
+    run: async (ctx, body) => {
+      const described = await describeSecret(ctx.deps, ref(ctx, body));
+      return { ...described, ...(await rotationMembers(ctx.deps, described.Name)) };
+    },
   },
   ListSecrets: {
     judge: (_body, site) => [{ path: `${site.mount}/metadata/`, operation: 'list' }],
-    run: (ctx, body) => {
+    run: async (ctx, body) => {
       const order = optionalString(body.SortOrder, 'SortOrder', 4);
       if (order !== undefined && order !== 'asc' && order !== 'desc')
         throw invalidParameter('SortOrder must be asc or desc');
@@ -142,7 +150,7 @@ export const OPERATIONS: Readonly<Record<string, AwsOperation>> = {
       const sortBy = optionalString(body.SortBy, 'SortBy', 32);
       if (sortBy !== undefined && sortBy !== 'name')
         throw invalidParameter('SortBy: this server lists secrets by name only (SortBy name)');
-      return listSecrets(ctx.deps, {
+      const listed = await listSecrets(ctx.deps, {
         filters: filtersOf(body.Filters),
         maxResults: maxResultsOf(body.MaxResults),
         nextToken: optionalString(body.NextToken, 'NextToken', 4096, 1),
@@ -150,6 +158,10 @@ export const OPERATIONS: Readonly<Record<string, AwsOperation>> = {
         visible: (name) => ctx.allows(metadataPathOf(ctx.deps.site, name), 'read'),
         descending: order === 'desc',
       });
+      const SecretList = [];
+      for (const entry of listed.SecretList)
+        SecretList.push({ ...entry, ...(await rotationMembers(ctx.deps, entry.Name)) });
+      return { ...listed, SecretList };
     },
   },
   DeleteSecret: {
@@ -212,12 +224,28 @@ export const OPERATIONS: Readonly<Record<string, AwsOperation>> = {
     run: (ctx, body) => batchGetSecretValue(ctx, body),
   },
   RotateSecret: {
-    judge: onData('update'),
-    run: async () => {
-      throw invalidRequest(
-        'RotateSecret is not served through this API yet: rotate with custos rotation rotate (sys/rotate-secret), or write a new version (PutSecretValue).',
-      );
-    },
+    // It writes the secret's rotation policy and runs the rotation: judged as writing the
+    // value, writing the policy (sys/rotation) and asking for a rotation (sys/rotate-secret).
+    judge: (body, site) => [
+      ...onData('update')(body, site),
+      { path: rotationPolicyPathOf(site, nameOf(body, site)), operation: 'update' },
+      { path: rotateSecretPathOf(site, nameOf(body, site)), operation: 'update' },
+    ],
+    run: (ctx, body) =>
+      rotateSecret(ctx.deps, ref(ctx, body), {
+        token: clientTokenOf(body.ClientRequestToken),
+        lambdaArn: body.RotationLambdaARN,
+        rules: body.RotationRules,
+        immediately: optionalBool(body.RotateImmediately, 'RotateImmediately') ?? true,
+        by: ctx.caller,
+        allows: ctx.allows,
+      }),
+  },
+  CancelRotateSecret: {
+    judge: (body, site) => [
+      { path: rotationPolicyPathOf(site, nameOf(body, site)), operation: 'update' },
+    ],
+    run: (ctx, body) => cancelRotateSecret(ctx.deps, ref(ctx, body)),
   },
 };
 

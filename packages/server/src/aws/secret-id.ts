@@ -98,3 +98,10 @@ export function arnOf(site: SecretsManagerSite, name: string, meta: KeyMetadata)
 export const dataPathOf = (site: SecretsManagerSite, name: string) => `${site.mount}/data/${name}`;
 export const metadataPathOf = (site: SecretsManagerSite, name: string) =>
   `${site.mount}/metadata/${name}`;
+
+/** The rotation policy path a secret's RotateSecret and CancelRotateSecret are judged on. */
+export const rotationPolicyPathOf = (site: SecretsManagerSite, name: string) =>
+  `sys/rotation/${site.mount}/${name}`;
+/** The path asking for a rotation of the secret is judged on (as `sys/rotate-secret` is). */
+export const rotateSecretPathOf = (site: SecretsManagerSite, name: string) =>
+  `sys/rotate-secret/${site.mount}/${name}`;

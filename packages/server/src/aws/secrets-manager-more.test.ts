@@ -7,7 +7,6 @@ import {
   ListSecretsCommand,
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
-  RotateSecretCommand,
   type SecretsManagerClient,
   TagResourceCommand,
   UntagResourceCommand,
@@ -207,17 +206,5 @@ describe.each(await storageKinds())('Secrets Manager API, the other operations, 
       new BatchGetSecretValueCommand({ Filters: [{ Key: 'name', Values: ['batch/'] }] }),
     );
     expect(all.SecretValues?.map((v) => v.Name)).toEqual(['batch/no', 'batch/ok']);
-  });
-
-  it('refuses RotateSecret clearly, naming the rotation engine to use instead', async () => {
-    await sm.send(new CreateSecretCommand({ Name: 'norot', SecretString: 'x' }));
-    const refused = sm.send(new RotateSecretCommand({ SecretId: 'norot' }));
-    await expect(refused).rejects.toThrow(
-      /not served through this API yet: rotate with custos rotation rotate/,
-    );
-    expect(await failure(sm.send(new RotateSecretCommand({ SecretId: 'norot' })))).toEqual({
-      name: 'InvalidRequestException',
-      status: 400,
-    });
   });
 });

@@ -10,6 +10,7 @@ import {
   notFound,
 } from './aws-error.js';
 import { arnOf, arnSuffixOf, type SecretRef, type SecretsManagerSite } from './secret-id.js';
+import type { SecretsRotationDeps } from './secret-rotation.js';
 import { dataOfValue, type SecretValue, valueOfData } from './secret-value.js';
 import {
   epochOf,
@@ -20,12 +21,16 @@ import {
   versionOfStage,
 } from './secret-versions.js';
 
-/** What the Secrets Manager operations work on: the KV engine of the mount, and the clock. */
+/**
+ * What the Secrets Manager operations work on: the KV engine of the mount, the clock, and the
+ * rotation engine (RotateSecret, CancelRotateSecret, the rotation members of DescribeSecret).
+ */
 export interface SecretsManagerDeps {
   readonly kv: KvEngine;
   readonly site: SecretsManagerSite;
   /** Unix milliseconds. */
   readonly now: () => number;
+  readonly rotation?: SecretsRotationDeps;
 }
 
 /** A secret found by its `SecretId`, alive (not purged). */

@@ -10,6 +10,7 @@ import {
   removeLabel,
   setLabel,
 } from '../kv/kv-labels.js';
+import type { KeyMetadata } from '../kv/kv-metadata.js';
 import { versionOfStage } from '../kv/kv-stages.js';
 import type { RotationPolicy } from './rotation-policy.js';
 import type { RotationRun, RotationStep, RotationStore } from './rotation-store.js';
@@ -39,6 +40,12 @@ export interface RotateOptions {
   readonly approvedBy?: readonly string[];
   /** Runs create (discarded) and the rotator's preflight only: nothing is written or applied. */
   readonly dryRun?: boolean;
+  /**
+   * The KV version id the pending version gets (the Secrets Manager API's
+   * `ClientRequestToken`); default the rotation id. A version id the secret already has is
+   * never adopted unless it is this rotation's pending version (rotation/NOTES.md).
+   */
+  readonly versionId?: string;
 }
 
 /** What a rotation (or a dry run) came to. Never holds a value. */
@@ -113,6 +120,26 @@ const STEP_AFTER: Readonly<Record<Exclude<RotationStep, 'rollback'>, RotationSte
 export function refOfSecret(secret: string): SecretRef {
   const slash = secret.indexOf('/');
   return { mount: secret.slice(0, slash), key: secret.slice(slash + 1) };
+}
+
+/** The KV version id a run writes its pending version under. */
+const versionIdOfRun = (run: Pick<RotationRun, 'id' | 'version_id'>): string =>
+  run.version_id ?? run.id;
+
+/** The version the run's version id names in `meta`, if any. */
+function writtenBy(meta: KeyMetadata, run: RotationRun): number | undefined {
+  const ids = meta.version_ids ?? {};
+  const id = versionIdOfRun(run);
+  return Object.hasOwn(ids, id) ? ids[id] : undefined;
+}
+
+/** Whether `version` holds the `pending` label and neither `current` nor `previous`. */
+function isPendingOnly(meta: KeyMetadata, version: number): boolean {
+  return (
+    versionOfStage(meta, 'pending') === version &&
+    versionOfStage(meta, 'current') !== version &&
+    versionOfStage(meta, 'previous') !== version
+  );
 }
 
 /** Creates the engine. */
@@ -283,13 +310,16 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
   ): Promise<number> => {
     // Idempotent: the version this rotation wrote carries its id (a replay after a crash).
     const meta = await kv.readMetadata(key);
-    const written = meta?.version_ids?.[run.id];
-    if (
-      meta !== undefined &&
-      written !== undefined &&
-      Object.hasOwn(meta.version_ids ?? {}, run.id)
-    )
-      return written;
+    const written = meta === undefined ? undefined : writtenBy(meta, run);
+    if (written !== undefined) {
+      if (meta !== undefined && isPendingOnly(meta, written)) return written;
+      // A client's version id naming another version (PutSecretValue wrote it, or it is
+      // current): never adopted as the pending value, never destroyed by the rollback.
+      throw new CustosError(
+        'ERR_INVALID_REQUEST',
+        'the version id of this rotation already names a version of the secret',
+      );
+    }
     // The pending version must not push `current` (or `previous`) out of the kept versions.
     const configured = Math.max(meta?.max_versions ?? 0, (await kv.config()).max_versions);
     if (configured > 0 && configured < 3)
@@ -300,7 +330,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     const pending = await rotator.create(context);
     const { version } = await kv.write(key, pending, meta?.current_version ?? 0, {
       labels: [PENDING_LABEL],
-      versionId: run.id,
+      versionId: versionIdOfRun(run),
     });
     return version;
   };
@@ -340,10 +370,12 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
   ) => {
     const pending = run.pending_version;
     if (pending === undefined) {
-      // Create may have written the version before a crash kept it from being recorded.
+      // Create may have written the version before a crash kept it from being recorded: only
+      // a version that holds `pending` alone is this rotation's (a client's version id may
+      // name a version the rotation never wrote, which must not be destroyed).
       const meta = await kv.readMetadata(key);
-      const written = meta?.version_ids?.[run.id];
-      if (written === undefined || !Object.hasOwn(meta?.version_ids ?? {}, run.id)) return;
+      const written = meta === undefined ? undefined : writtenBy(meta, run);
+      if (meta === undefined || written === undefined || !isPendingOnly(meta, written)) return;
       run.pending_version = written;
     }
     const meta = await kv.readMetadata(key);
@@ -471,6 +503,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
         by: options.by,
         ...(options.reason === undefined ? {} : { reason: options.reason }),
         ...(options.approvedBy === undefined ? {} : { approved_by: [...options.approvedBy] }),
+        ...(options.versionId === undefined ? {} : { version_id: options.versionId }),
         started_time: nowIso(),
         step: 'create',
         state: 'running',

@@ -139,4 +139,68 @@ describe.each(await storageKinds())('rotations cut short by a crash on %s', (kin
     expect(result?.error).toMatch(/written during the rotation/);
     expect((await s.request('GET', `secret/data/${key}`)).body.data.data.value).toBe(mine);
   });
+
+  it('a version id given for the pending version (a ClientRequestToken): a crash inside create resumes with it', async () => {
+    const key = 'crash/token-resume';
+    await prepare(key);
+    const token = `token-${value()}-${value()}`;
+    await expect(
+      crashingEngine('set').rotate({ mount: 'secret', key }, { by: 'test', versionId: token }),
+    ).rejects.toBeInstanceOf(Crash);
+    const store = s.server.context.rotation.store;
+    const run = await store.readRun(`secret/${key}`);
+    if (run === undefined) throw new Error('no run');
+    delete run.pending_version;
+    run.step = 'create';
+    run.steps = [];
+    await store.saveRun(run);
+    const [result] = await s.server.context.rotation.engine.resumeAll();
+    expect(result?.result).toBe('succeeded');
+    const meta = await s.server.context.kv.readMetadata(key);
+    expect(meta?.current_version).toBe(2);
+    expect(meta?.version_ids?.[token]).toBe(2);
+    expect(meta?.labels).toEqual({ AWSCURRENT: 2, AWSPREVIOUS: 1 });
+  });
+
+  it.each(['current', 'previous'] as const)(
+    'a version id naming the %s version is never adopted as pending nor destroyed by the rollback',
+    async (stage) => {
+      const key = `crash/token-taken-${stage}`;
+      await prepare(key);
+      const kv = s.server.context.kv;
+      const token = `token-${value()}-${value()}`;
+      // A version written with that id (as PutSecretValue writes one), then, for `previous`,
+      // another write over it.
+      const taken = value();
+      await kv.write(key, { value: taken }, undefined, { versionId: token });
+      if (stage === 'previous') await kv.write(key, { value: value() }, undefined);
+      const before = await kv.readMetadata(key);
+      for (const resumed of [false, true]) {
+        const result = resumed
+          ? await (async () => {
+              // The same, reached by a resume whose run never recorded its pending version.
+              await expect(
+                crashingEngine('create').rotate(
+                  { mount: 'secret', key },
+                  { by: 'test', versionId: token },
+                ),
+              ).rejects.toBeInstanceOf(Crash);
+              const [r] = await s.server.context.rotation.engine.resumeAll();
+              return r;
+            })()
+          : await s.server.context.rotation.engine.rotate(
+              { mount: 'secret', key },
+              { by: 'test', versionId: token },
+            );
+        expect(result?.result).toBe('rolled_back');
+        expect(result?.error).toMatch(/already names a version/);
+        const meta = await kv.readMetadata(key);
+        expect(meta?.labels).toEqual(before?.labels);
+        expect(meta?.current_version).toBe(before?.current_version);
+        const version = meta?.version_ids?.[token] as number;
+        expect(meta?.versions[String(version)]?.destroyed).toBe(false);
+        expect((await kv.read(key, version)).kind).toBe('ok');
+      }
+    },
+  );
 });

@@ -34,6 +34,8 @@ export interface RotationRun {
   readonly reason?: string;
   /** Who approved it (two-person approval): the identities, never a token. */
   readonly approved_by?: readonly string[];
+  /** The KV version id of the pending version when not the rotation id (a client's token). */
+  readonly version_id?: string;
   readonly started_time: string;
   step: RotationStep;
   state: RunState;

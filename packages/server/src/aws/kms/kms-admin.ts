@@ -9,7 +9,7 @@ import {
   kmsValidation,
 } from './kms-error.js';
 import { aliasArnOf, keyArnOf } from './kms-key-id.js';
-import { type KmsCall, keyEntryOf, keyMetadata, specOf } from './kms-keys.js';
+import { type KmsCall, keyEntryOf, keyMetadata, kmsSpecOf, specOf } from './kms-keys.js';
 
 const DAY_SECONDS = 86_400;
 
@@ -108,7 +108,8 @@ export async function updateAlias(call: KmsCall, alias: string, target: string) 
   if (
     from !== undefined &&
     to !== undefined &&
-    specOf(from.policy.type)?.keyUsage !== specOf(to.policy.type)?.keyUsage
+    (await kmsSpecOf(call.deps, from.policy))?.keyUsage !==
+      (await kmsSpecOf(call.deps, to.policy))?.keyUsage
   )
     throw kmsValidation('an alias can only move to a key of the same KeyUsage');
   await call.deps.store.updateAlias(alias, target, Math.floor(call.deps.now() / 1000));
@@ -125,7 +126,7 @@ export async function deleteAlias(call: KmsCall, alias: string) {
 /** Enable/DisableKeyRotation: transit's `auto_rotate_period` (days × 86,400 s, or 0). */
 export async function setKeyRotation(call: KmsCall, name: string, days: number) {
   const policy = await policyOf(call, name);
-  if (specOf(policy.type)?.keyUsage !== 'ENCRYPT_DECRYPT')
+  if (specOf(policy.type)?.keySpec !== 'SYMMETRIC_DEFAULT')
     throw kmsUnsupported('automatic rotation is for symmetric encryption keys only');
   assertChangeable(policy, call.deps.now());
   await transit(() =>
@@ -224,8 +225,8 @@ export async function getPublicKey(call: KmsCall, name: string) {
   });
   if (described === undefined) throw kmsNotFound(`key ${name} does not exist`);
   const { policy, versions } = described;
-  const spec = specOf(policy.type);
-  if (spec?.keyUsage !== 'SIGN_VERIFY')
+  const spec = await kmsSpecOf(call.deps, policy);
+  if (spec === undefined || spec.keySpec === 'SYMMETRIC_DEFAULT' || spec.keySpec === 'HMAC_256')
     throw kmsUnsupported(`key ${name} (${policy.type}) has no public key`);
   if (effectiveState(policy.state, policy.expires_at, call.deps.now()) === 'pending_deletion')
     throw kmsInvalidState(`key ${name} is pending deletion`);
@@ -251,5 +252,8 @@ export async function getPublicKey(call: KmsCall, name: string) {
     ...(spec.signingAlgorithms === undefined
       ? {}
       : { SigningAlgorithms: [...spec.signingAlgorithms] }),
+    ...(spec.encryptionAlgorithms === undefined
+      ? {}
+      : { EncryptionAlgorithms: [...spec.encryptionAlgorithms] }),
   };
 }

@@ -152,7 +152,7 @@ describe.each(await storageKinds())('KMS API on RSA and P-384/P-521 transit keys
     });
     const refused: CreateKeyCommandInput[] = [
       { KeySpec: 'ECC_NIST_P384', KeyUsage: 'ENCRYPT_DECRYPT' },
-      { KeySpec: 'RSA_2048', KeyUsage: 'ENCRYPT_DECRYPT' },
+      { KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'SIGN_VERIFY' },
       // Not a KeySpec of AWS's either.
       { KeySpec: 'RSA_1024' as CreateKeyCommandInput['KeySpec'], KeyUsage: 'SIGN_VERIFY' },
       { KeySpec: 'ECC_SECG_P256K1', KeyUsage: 'SIGN_VERIFY' },

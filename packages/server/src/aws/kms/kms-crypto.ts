@@ -9,8 +9,18 @@ import {
 } from '@custos/core/internal/transit';
 import { AwsError } from '../aws-error.js';
 import { blobAad, blobHeader, type KmsBlob } from './kms-blob.js';
-import { kmsErrorOf, kmsInvalidKeyUsage } from './kms-error.js';
-import { assertUsable, type KmsCall, type KmsDeps, signingOf, specOf, viewOf } from './kms-keys.js';
+import { kmsErrorOf, kmsInvalidCiphertext, kmsInvalidKeyUsage } from './kms-error.js';
+import {
+  assertUsable,
+  type KmsCall,
+  type KmsDeps,
+  kmsSpecOf,
+  RSA_ENCRYPTION,
+  type RsaEncryptionAlgorithm,
+  signingOf,
+  specOf,
+  viewOf,
+} from './kms-keys.js';
 
 /**
  * Seals `plaintext` under the latest version of transit key `name` into a blob (kms-blob.ts),
@@ -34,7 +44,14 @@ export async function sealUnder(
   } catch (err) {
     throw kmsErrorOf(err);
   }
-  assertUsable(session.view, 'ENCRYPT_DECRYPT', 'encrypt', deps.now());
+  assertUsable(
+    session.view,
+    specOf(session.view.policy.type),
+    'ENCRYPT_DECRYPT',
+    'encrypt',
+    deps.now(),
+    'SYMMETRIC_DEFAULT',
+  );
   const view = await session.take(undefined);
   const version = checkEncryption(view, undefined);
   const header = blobHeader(name, version);
@@ -57,7 +74,14 @@ export async function sealUnder(
  */
 export async function openBlob(deps: KmsDeps, blob: KmsBlob, context: Buffer): Promise<Buffer> {
   const view = await viewOf(deps, blob.keyName, [blob.version]);
-  assertUsable(view, 'ENCRYPT_DECRYPT', 'decrypt', deps.now());
+  assertUsable(
+    view,
+    specOf(view.policy.type),
+    'ENCRYPT_DECRYPT',
+    'decrypt',
+    deps.now(),
+    'SYMMETRIC_DEFAULT',
+  );
   return decryptWithKey(view, {
     ciphertext: `vault:v${blob.version}:${blob.sealed.toString('base64')}`,
     associatedData: blobAad(blob.header, context),
@@ -85,7 +109,13 @@ export async function signMessage(
   algorithm: string,
 ): Promise<{ signature: Buffer; version: number }> {
   const view = await viewOf(call.deps, name);
-  assertUsable(view, 'SIGN_VERIFY', 'encrypt', call.deps.now());
+  assertUsable(
+    view,
+    await kmsSpecOf(call.deps, view.policy),
+    'SIGN_VERIFY',
+    'encrypt',
+    call.deps.now(),
+  );
   const { signature, keyVersion } = signWithKey(view, message, signingParameters(view, algorithm));
   return { signature: parseVersioned(signature).bytes, version: keyVersion };
 }
@@ -105,7 +135,13 @@ export async function verifyMessage(
   algorithm: string,
 ): Promise<{ version: number }> {
   let view = await viewOf(call.deps, name);
-  assertUsable(view, 'SIGN_VERIFY', 'decrypt', call.deps.now());
+  assertUsable(
+    view,
+    await kmsSpecOf(call.deps, view.policy),
+    'SIGN_VERIFY',
+    'decrypt',
+    call.deps.now(),
+  );
   const options = signingParameters(view, algorithm);
   const { latest_version: latest, min_decryption_version: floor } = view.policy;
   const oldest = Math.max(1, floor, latest - MAX_VERIFY_VERSIONS + 1);
@@ -118,4 +154,83 @@ export async function verifyMessage(
       return { version: v };
   }
   throw new AwsError('KMSInvalidSignatureException', 'the signature does not verify with this key');
+}
+
+/**
+ * Encrypt with an RSA ENCRYPT_DECRYPT key: RSA-OAEP (SHA-1 or SHA-256, as `algorithm` names)
+ * under the latest version, through transit's RSA encryption (node:crypto). The blob is the
+ * bare RSA ciphertext, as AWS returns it: it names no key, so Decrypt takes `KeyId`.
+ *
+ * @example
+ * ```ts
+ * const { blob } = await rsaEncrypt(deps, 'key-id', plaintext, 'RSAES_OAEP_SHA_256');
+ * ```
+ */
+export async function rsaEncrypt(
+  deps: KmsDeps,
+  name: string,
+  plaintext: Buffer,
+  algorithm: RsaEncryptionAlgorithm,
+): Promise<{ blob: Buffer; version: number }> {
+  let session: Awaited<ReturnType<KmsDeps['transit']['forEncryption']>>;
+  try {
+    session = await deps.transit.forEncryption(name, 1);
+  } catch (err) {
+    throw kmsErrorOf(err);
+  }
+  const spec = await kmsSpecOf(deps, session.view.policy);
+  assertUsable(session.view, spec, 'ENCRYPT_DECRYPT', 'encrypt', deps.now(), 'RSA');
+  const view = await session.take(undefined);
+  const version = checkEncryption(view, undefined);
+  const { ciphertext } = encryptWithKey(view, {
+    plaintext,
+    keyVersion: version,
+    oaepHash: RSA_ENCRYPTION[algorithm],
+  });
+  return { blob: parseVersioned(ciphertext).bytes, version };
+}
+
+/** The most versions an RSA Decrypt tries (a bare RSA ciphertext carries no version). */
+const MAX_DECRYPT_VERSIONS = 100;
+
+/**
+ * Decrypt with an RSA ENCRYPT_DECRYPT key: the versions from the latest down to
+ * `min_decryption_version` (at most 100) are tried, newest first, as Verify does; none
+ * opening it is InvalidCiphertextException (one answer, whatever failed).
+ *
+ * @example
+ * ```ts
+ * const { plaintext } = await rsaDecrypt(deps, 'key-id', blob, 'RSAES_OAEP_SHA_256');
+ * ```
+ */
+export async function rsaDecrypt(
+  deps: KmsDeps,
+  name: string,
+  blob: Buffer,
+  algorithm: RsaEncryptionAlgorithm,
+): Promise<{ plaintext: Buffer; version: number }> {
+  let view = await viewOf(deps, name);
+  const spec = await kmsSpecOf(deps, view.policy);
+  assertUsable(view, spec, 'ENCRYPT_DECRYPT', 'decrypt', deps.now(), 'RSA');
+  const { latest_version: latest, min_decryption_version: floor } = view.policy;
+  const oldest = Math.max(1, floor, latest - MAX_DECRYPT_VERSIONS + 1);
+  const versions: number[] = [];
+  for (let v = latest; v >= oldest; v--) versions.push(v);
+  view = await viewOf(deps, name, versions);
+  const oaepHash = RSA_ENCRYPTION[algorithm];
+  for (const v of versions) {
+    if (view.version(v) === undefined) continue;
+    try {
+      const { plaintext } = decryptWithKey(view, {
+        ciphertext: `vault:v${v}:${blob.toString('base64')}`,
+        oaepHash,
+      });
+      return { plaintext, version: v };
+    } catch {
+      // Not this version's (or not a ciphertext at all): the next one, then one refusal.
+    }
+  }
+  throw kmsInvalidCiphertext(
+    'the ciphertext blob does not decrypt with this key and encryption algorithm',
+  );
 }

@@ -44,7 +44,18 @@ export interface KmsSpec {
   readonly keyUsage: 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC';
   /** The signing algorithms the key serves (SIGN_VERIFY keys), in AWS's order. */
   readonly signingAlgorithms?: readonly string[];
+  /** The encryption algorithms the key serves (ENCRYPT_DECRYPT keys). */
+  readonly encryptionAlgorithms?: readonly string[];
 }
+
+/** The KMS key usages a key may be created with and keep (per key, in its KMS entry). */
+export type KmsKeyUsage = 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY';
+
+/** RSA-OAEP as AWS KMS names it, by the hash OAEP uses. */
+export const RSA_ENCRYPTION = { RSAES_OAEP_SHA_1: 'sha1', RSAES_OAEP_SHA_256: 'sha256' } as const;
+
+/** An RSA encryption algorithm's name. */
+export type RsaEncryptionAlgorithm = keyof typeof RSA_ENCRYPTION;
 
 /** What transit's signing takes for a KMS signing algorithm (AWS's PSS salt: the hash's length). */
 export interface KmsSigning {
@@ -82,13 +93,19 @@ const signingKey = (keySpec: string, signingAlgorithms: readonly string[]): KmsS
 });
 
 /**
- * KMS's names for the transit types it can serve (other types are described, not used). RSA
- * keys are served as SIGN_VERIFY keys (a KMS key has one usage; transit's RSA encryption is not
- * offered through the KMS API: docs/aws.md).
+ * KMS's names for the transit types it can serve (other types are described, not used). An RSA
+ * key is a SIGN_VERIFY key unless its KMS entry says ENCRYPT_DECRYPT (CreateKey keeps the usage
+ * asked for: a KMS key has one usage); see {@link specOf}.
  */
+const SYMMETRIC: KmsSpec = {
+  keySpec: 'SYMMETRIC_DEFAULT',
+  keyUsage: 'ENCRYPT_DECRYPT',
+  encryptionAlgorithms: ['SYMMETRIC_DEFAULT'],
+};
+
 const SPECS: Readonly<Partial<Record<string, KmsSpec>>> = {
-  'aes256-gcm96': { keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT' },
-  'chacha20-poly1305': { keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT' },
+  'aes256-gcm96': SYMMETRIC,
+  'chacha20-poly1305': SYMMETRIC,
   'ecdsa-p256': signingKey('ECC_NIST_P256', ['ECDSA_SHA_256']),
   'ecdsa-p384': signingKey('ECC_NIST_P384', ['ECDSA_SHA_384']),
   'ecdsa-p521': signingKey('ECC_NIST_P521', ['ECDSA_SHA_512']),
@@ -99,9 +116,31 @@ const SPECS: Readonly<Partial<Record<string, KmsSpec>>> = {
   hmac: { keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC' },
 };
 
-/** The KMS spec of a transit key type, or undefined for a type the KMS API does not serve. */
-export const specOf = (type: string): KmsSpec | undefined =>
-  Object.hasOwn(SPECS, type) ? SPECS[type] : undefined;
+/** Whether a transit key type is an RSA type. */
+const isRsa = (type: string) => /^rsa-(2048|3072|4096)$/.test(type);
+
+/**
+ * The KMS spec of a transit key type, or undefined for a type the KMS API does not serve. An
+ * RSA key's usage is its KMS entry's (`usage`): SIGN_VERIFY unless the key was created for
+ * ENCRYPT_DECRYPT (RSAES_OAEP_SHA_1 and RSAES_OAEP_SHA_256).
+ */
+export function specOf(type: string, usage?: KmsKeyUsage): KmsSpec | undefined {
+  const spec = Object.hasOwn(SPECS, type) ? SPECS[type] : undefined;
+  if (spec === undefined || usage !== 'ENCRYPT_DECRYPT' || !isRsa(type)) return spec;
+  return {
+    keySpec: spec.keySpec,
+    keyUsage: 'ENCRYPT_DECRYPT',
+    encryptionAlgorithms: Object.keys(RSA_ENCRYPTION),
+  };
+}
+
+/** The KMS spec of a key: its type, and the usage its KMS entry keeps. */
+export async function kmsSpecOf(
+  deps: KmsDeps,
+  policy: TransitKeyPolicy,
+): Promise<KmsSpec | undefined> {
+  return specOf(policy.type, (await keyEntryOf(deps, policy)).keyUsage);
+}
 
 /**
  * The transit signing parameters of `algorithm` for a key of `type`, or undefined where the key
@@ -115,13 +154,15 @@ export function signingOf(type: string, algorithm: string): KmsSigning | undefin
 /** The transit type CreateKey makes for a `KeySpec` and `KeyUsage`. */
 export function typeForSpec(keySpec: string, keyUsage: string): TransitKeyType {
   if (keySpec === 'SYMMETRIC_DEFAULT' && keyUsage === 'ENCRYPT_DECRYPT') return 'aes256-gcm96';
+  if (keyUsage === 'ENCRYPT_DECRYPT' && /^RSA_(2048|3072|4096)$/.test(keySpec))
+    return `rsa-${keySpec.slice(4)}` as TransitKeyType;
   if (keyUsage === 'SIGN_VERIFY') {
     for (const [type, spec] of Object.entries(SPECS))
       if (spec?.keyUsage === 'SIGN_VERIFY' && spec.keySpec === keySpec)
         return type as TransitKeyType;
   }
   throw kmsUnsupported(
-    'this server creates SYMMETRIC_DEFAULT keys for ENCRYPT_DECRYPT, and ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_NIST_EDWARDS25519, RSA_2048, RSA_3072 or RSA_4096 keys for SIGN_VERIFY',
+    'this server creates SYMMETRIC_DEFAULT, RSA_2048, RSA_3072 or RSA_4096 keys for ENCRYPT_DECRYPT, and ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_NIST_EDWARDS25519, RSA_2048, RSA_3072 or RSA_4096 keys for SIGN_VERIFY',
   );
 }
 
@@ -137,13 +178,17 @@ export function awsStateOf(policy: TransitKeyPolicy, nowMs: number): string {
  * Refuses a key the operation cannot use, with AWS's error: pending deletion →
  * KMSInvalidStateException; disabled (inactive, expired, revoked) → DisabledException, except
  * that a revoked key with `decrypt_after_revocation` still decrypts and verifies (transit's
- * rule); the wrong usage → InvalidKeyUsageException; a derived key is not served.
+ * rule); the wrong usage (`spec`: the key's, {@link kmsSpecOf}) or, for an operation of
+ * symmetric keys only (`keySpec`), another key spec → InvalidKeyUsageException; a derived key
+ * is not served.
  */
 export function assertUsable(
   view: TransitKeyView,
+  spec: KmsSpec | undefined,
   usage: KmsSpec['keyUsage'],
   mode: 'encrypt' | 'decrypt',
   nowMs: number,
+  keySpec?: 'SYMMETRIC_DEFAULT' | 'RSA',
 ): void {
   const { policy } = view;
   const state = effectiveState(policy.state, policy.expires_at, nowMs);
@@ -152,8 +197,16 @@ export function assertUsable(
     state === 'revoked' && mode === 'decrypt' && policy.decrypt_after_revocation;
   if (state !== 'active' && state !== 'rotating' && !revokedButReadable)
     throw kmsDisabled(`key ${policy.name} is disabled (${state})`);
-  if (specOf(policy.type)?.keyUsage !== usage)
+  if (keySpec === 'SYMMETRIC_DEFAULT' && spec?.keySpec !== keySpec)
+    throw kmsInvalidKeyUsage(
+      `key ${policy.name} (${spec?.keySpec ?? policy.type}) is not a symmetric key: this operation takes a SYMMETRIC_DEFAULT key`,
+    );
+  if (spec?.keyUsage !== usage)
     throw kmsInvalidKeyUsage(`key ${policy.name} (${policy.type}) is not a ${usage} key`);
+  if (keySpec === 'RSA' && !spec.keySpec.startsWith('RSA_'))
+    throw kmsInvalidKeyUsage(
+      `key ${policy.name} (${spec.keySpec}) is not an RSA key: RSAES_OAEP_SHA_1 and RSAES_OAEP_SHA_256 take an RSA key`,
+    );
   if (policy.derived)
     throw kmsUnsupported(
       `key ${policy.name} is a derived transit key: the KMS API serves keys without derivation`,
@@ -207,8 +260,8 @@ export async function keyEntryOf(deps: KmsDeps, policy: TransitKeyPolicy): Promi
 export async function keyMetadata(deps: KmsDeps, policy: TransitKeyPolicy) {
   const { site } = deps;
   const nowMs = deps.now();
-  const spec = specOf(policy.type);
   const entry = await keyEntryOf(deps, policy);
+  const spec = specOf(policy.type, entry.keyUsage);
   const state = awsStateOf(policy, nowMs);
   return {
     AWSAccountId: site.accountId,
@@ -226,9 +279,9 @@ export async function keyMetadata(deps: KmsDeps, policy: TransitKeyPolicy) {
     KeyManager: 'CUSTOMER',
     CustomerMasterKeySpec: spec?.keySpec ?? policy.type,
     KeySpec: spec?.keySpec ?? policy.type,
-    ...(spec?.keyUsage === 'ENCRYPT_DECRYPT'
-      ? { EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] }
-      : {}),
+    ...(spec?.encryptionAlgorithms === undefined
+      ? {}
+      : { EncryptionAlgorithms: [...spec.encryptionAlgorithms] }),
     ...(spec?.signingAlgorithms === undefined
       ? {}
       : { SigningAlgorithms: [...spec.signingAlgorithms] }),
@@ -239,7 +292,12 @@ export async function keyMetadata(deps: KmsDeps, policy: TransitKeyPolicy) {
 /** CreateKey: a transit key named by a fresh UUID (the key id), with the KMS entry beside it. */
 export async function createKey(
   deps: KmsDeps,
-  input: { type: TransitKeyType; description: string | undefined; tags: KmsKeyEntry['tags'] },
+  input: {
+    type: TransitKeyType;
+    keyUsage: KmsKeyUsage;
+    description: string | undefined;
+    tags: KmsKeyEntry['tags'];
+  },
 ) {
   const name = randomUUID();
   try {
@@ -251,6 +309,8 @@ export async function createKey(
   if (described === undefined) throw kmsNotFound('the key was deleted as it was created');
   await deps.store.setKeyEntry(name, {
     keyCreated: described.policy.created_time,
+    // Kept for RSA keys, the one type that may have either usage.
+    ...(isRsa(input.type) ? { keyUsage: input.keyUsage } : {}),
     ...(input.description === undefined ? {} : { description: input.description }),
     ...(input.tags === undefined ? {} : { tags: input.tags }),
   });

@@ -15,7 +15,15 @@ import {
   updateAlias,
 } from './kms-admin.js';
 import { canonicalContext, parseBlob } from './kms-blob.js';
-import { dataKey, openBlob, sealUnder, signMessage, verifyMessage } from './kms-crypto.js';
+import {
+  dataKey,
+  openBlob,
+  rsaDecrypt,
+  rsaEncrypt,
+  sealUnder,
+  signMessage,
+  verifyMessage,
+} from './kms-crypto.js';
 import { kmsNotFound, kmsUnsupported, kmsValidation } from './kms-error.js';
 import { blobField, kmsChoice, kmsInt, kmsString, refuseDryRun } from './kms-fields.js';
 import {
@@ -27,7 +35,13 @@ import {
   keyArnOf,
   keyRefOf,
 } from './kms-key-id.js';
-import { createKey, type KmsCall, typeForSpec, used } from './kms-keys.js';
+import {
+  createKey,
+  type KmsCall,
+  type RsaEncryptionAlgorithm,
+  typeForSpec,
+  used,
+} from './kms-keys.js';
 
 /** The keys a request names, by role: the key, ReEncrypt's source and destination, Decrypt's hint. */
 export type KeyRole = 'key' | 'source' | 'destination' | 'hint';
@@ -91,8 +105,31 @@ const paths = {
 
 const b64 = (bytes: Buffer) => bytes.toString('base64');
 const ENCRYPTION_ALGORITHM = 'SYMMETRIC_DEFAULT';
-const checkEncryptionAlgorithm = (value: unknown, field = 'EncryptionAlgorithm') =>
-  kmsChoice(value, field, [ENCRYPTION_ALGORITHM]);
+const ENCRYPTION_ALGORITHMS = [
+  ENCRYPTION_ALGORITHM,
+  'RSAES_OAEP_SHA_1',
+  'RSAES_OAEP_SHA_256',
+] as const;
+/** An `EncryptionAlgorithm` member: SYMMETRIC_DEFAULT (the default) or an RSA-OAEP one. */
+const encryptionAlgorithmOf = (value: unknown, field = 'EncryptionAlgorithm') =>
+  kmsChoice(value, field, ENCRYPTION_ALGORITHMS) ?? ENCRYPTION_ALGORITHM;
+/** ReEncrypt's algorithms: symmetric keys only (an RSA ciphertext is Decrypt, then Encrypt). */
+const checkEncryptionAlgorithm = (value: unknown, field: string) => {
+  if (encryptionAlgorithmOf(value, field) !== ENCRYPTION_ALGORITHM)
+    throw kmsUnsupported(
+      `${field}: ReEncrypt with RSA keys is not served here; Decrypt, then Encrypt`,
+    );
+};
+/** Whether an algorithm is RSA-OAEP (an RSA key, a bare RSA ciphertext). */
+const isRsaAlgorithm = (
+  algorithm: (typeof ENCRYPTION_ALGORITHMS)[number],
+): algorithm is RsaEncryptionAlgorithm => algorithm !== ENCRYPTION_ALGORITHM;
+/** RSA keys take no encryption context (AWS's rule for asymmetric keys). */
+function refuseContext(value: unknown): void {
+  if (value === undefined || value === null) return;
+  if (typeof value === 'object' && Object.keys(value).length === 0) return;
+  throw kmsValidation('EncryptionContext is not supported with RSA (asymmetric) keys');
+}
 const SIGNING_ALGORITHMS = [
   'ECDSA_SHA_256',
   'ECDSA_SHA_384',
@@ -179,6 +216,7 @@ export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
       const tags = body.Tags === undefined || body.Tags === null ? undefined : tagsOf(body.Tags);
       return createKey(call.deps, {
         type: typeForSpec(keySpec, keyUsage),
+        keyUsage: keyUsage === 'SIGN_VERIFY' ? 'SIGN_VERIFY' : 'ENCRYPT_DECRYPT',
         description: kmsString(body.Description, 'Description', 8192),
         tags,
       });
@@ -239,10 +277,22 @@ export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
     checks: onKey('key', paths.encrypt, 'update'),
     run: async (call, body) => {
       refuseDryRun(body);
-      checkEncryptionAlgorithm(body.EncryptionAlgorithm);
+      const algorithm = encryptionAlgorithmOf(body.EncryptionAlgorithm);
       const plaintext = blobField(body.Plaintext, 'Plaintext', 4096);
-      const context = canonicalContext(body.EncryptionContext);
       const name = keyOf(call, 'key');
+      if (isRsaAlgorithm(algorithm)) {
+        refuseContext(body.EncryptionContext);
+        const blob = await used(call, name, 'encrypt', async () => {
+          const sealed = await rsaEncrypt(call.deps, name, plaintext, algorithm);
+          return { result: sealed.blob, version: sealed.version };
+        });
+        return {
+          CiphertextBlob: b64(blob),
+          KeyId: keyArnOf(call.deps.site, name),
+          EncryptionAlgorithm: algorithm,
+        };
+      }
+      const context = canonicalContext(body.EncryptionContext);
       const { blob } = await used(call, name, 'encrypt', async () => {
         const sealed = await sealUnder(call.deps, name, plaintext, context);
         return { result: sealed, version: sealed.version };
@@ -255,16 +305,38 @@ export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
     },
   },
   Decrypt: {
-    refs: (body, site) => ({
-      key: blobRef('CiphertextBlob')(body),
-      ...(body.KeyId === undefined || body.KeyId === null
-        ? {}
-        : { hint: keyRefOf(site, body.KeyId) }),
-    }),
+    refs: (body, site) => {
+      // A bare RSA ciphertext names no key: KeyId does (required, as in AWS).
+      if (isRsaAlgorithm(encryptionAlgorithmOf(body.EncryptionAlgorithm))) {
+        if (body.KeyId === undefined || body.KeyId === null)
+          throw kmsValidation('KeyId is required to decrypt with an RSAES_OAEP algorithm');
+        return { key: keyRefOf(site, body.KeyId) };
+      }
+      return {
+        key: blobRef('CiphertextBlob')(body),
+        ...(body.KeyId === undefined || body.KeyId === null
+          ? {}
+          : { hint: keyRefOf(site, body.KeyId) }),
+      };
+    },
     checks: onKey('key', paths.decrypt, 'update'),
     run: async (call, body) => {
       refuseDryRun(body);
-      checkEncryptionAlgorithm(body.EncryptionAlgorithm);
+      const algorithm = encryptionAlgorithmOf(body.EncryptionAlgorithm);
+      if (isRsaAlgorithm(algorithm)) {
+        refuseContext(body.EncryptionContext);
+        const ciphertext = blobField(body.CiphertextBlob, 'CiphertextBlob', 6144);
+        const name = keyOf(call, 'key');
+        const plaintext = await used(call, name, 'decrypt', async () => {
+          const opened = await rsaDecrypt(call.deps, name, ciphertext, algorithm);
+          return { result: opened.plaintext, version: opened.version };
+        });
+        return {
+          KeyId: keyArnOf(call.deps.site, name),
+          Plaintext: b64(plaintext),
+          EncryptionAlgorithm: algorithm,
+        };
+      }
       const blob = parseBlob(blobField(body.CiphertextBlob, 'CiphertextBlob', 6144));
       const context = canonicalContext(body.EncryptionContext);
       assertHint(call, 'hint', blob.keyName);
@@ -282,13 +354,15 @@ export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
   GenerateDataKey: generateDataKey(true),
   GenerateDataKeyWithoutPlaintext: generateDataKey(false),
   ReEncrypt: {
-    refs: (body, site) => ({
-      source: blobRef('CiphertextBlob')(body),
-      destination: keyRefOf(site, body.DestinationKeyId, 'DestinationKeyId'),
-      ...(body.SourceKeyId === undefined || body.SourceKeyId === null
-        ? {}
-        : { hint: keyRefOf(site, body.SourceKeyId, 'SourceKeyId') }),
-    }),
+    refs: (body, site) => {
+      // Before the blob is read: an RSA ciphertext is not a blob of this server's.
+      checkEncryptionAlgorithm(body.SourceEncryptionAlgorithm, 'SourceEncryptionAlgorithm');
+      checkEncryptionAlgorithm(
+        body.DestinationEncryptionAlgorithm,
+        'DestinationEncryptionAlgorithm',
+      );
+      return reEncryptRefs(body, site);
+    },
     checks: (keys, body, site) => [
       ...onKey('source', paths.decrypt, 'update')(keys, body, site),
       ...onKey('destination', paths.encrypt, 'update')(keys, body, site),
@@ -417,6 +491,17 @@ export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
     },
   },
 };
+
+/** ReEncrypt's keys: the blob's, the destination, and `SourceKeyId` as a hint. */
+function reEncryptRefs(body: Record<string, unknown>, site: KmsSite) {
+  return {
+    source: blobRef('CiphertextBlob')(body),
+    destination: keyRefOf(site, body.DestinationKeyId, 'DestinationKeyId'),
+    ...(body.SourceKeyId === undefined || body.SourceKeyId === null
+      ? {}
+      : { hint: keyRefOf(site, body.SourceKeyId, 'SourceKeyId') }),
+  };
+}
 
 /** CreateAlias's and UpdateAlias's `TargetKeyId`: a key, never another alias. */
 function targetRef(body: Record<string, unknown>, site: KmsSite): KeyRef {

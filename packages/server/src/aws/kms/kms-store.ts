@@ -20,6 +20,11 @@ export interface KmsKeyEntry {
    * key is not read as its name's next key's.
    */
   readonly keyCreated?: string;
+  /**
+   * The usage CreateKey gave an RSA key (SIGN_VERIFY or ENCRYPT_DECRYPT): an RSA key serves
+   * only that one through the KMS API. Absent: SIGN_VERIFY (keys made through transit).
+   */
+  readonly keyUsage?: 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY';
   readonly description?: string;
   readonly tags?: readonly { readonly TagKey: string; readonly TagValue: string }[];
   /** Unix seconds: when a scheduled deletion falls due (the key is `pending_deletion`). */

@@ -11,6 +11,7 @@ import type { KmsDeps } from '../kms/kms-keys.js';
 import { type AwsOperation, OPERATIONS } from '../operations.js';
 import { changeOfOperation } from '../secret-changes.js';
 import type { SecretsManagerSite } from '../secret-id.js';
+import type { SecretsRotationDeps } from '../secret-rotation.js';
 import { readSigV4Claim, type SignedService, verifySigV4 } from '../sigv4.js';
 import { KMS_TARGET_PREFIX, kmsApi, kmsErrorOfAny } from './kms-api.js';
 
@@ -27,6 +28,8 @@ export interface SecretsManagerApiDeps {
   readonly kms: KmsDeps;
   /** Where a change to a secret is published (as a KV write publishes it), for SDK watchers. */
   readonly events: ChangeEvents;
+  /** The rotation engine RotateSecret runs (absent: RotateSecret is refused). */
+  readonly rotation?: SecretsRotationDeps;
 }
 
 const TARGET_PREFIX = 'secretsmanager.';
@@ -113,7 +116,12 @@ function answerError(error: FastifyError, request: FastifyRequest, reply: Fastif
  */
 export function secretsManagerApiPaths(deps: SecretsManagerApiDeps): RouteGroup {
   const url = `${deps.pathPrefix}/`;
-  const engine = { kv: deps.kv, site: deps.site, now: deps.now };
+  const engine = {
+    kv: deps.kv,
+    site: deps.site,
+    now: deps.now,
+    ...(deps.rotation === undefined ? {} : { rotation: deps.rotation }),
+  };
   const kms = kmsApi(deps.kms);
   const judged = (checks: readonly { path: string; operation: Capability }[], fallback: string) => {
     const first = checks[0] ?? { path: fallback, operation: 'read' as const };
@@ -196,6 +204,7 @@ export function secretsManagerApiPaths(deps: SecretsManagerApiDeps): RouteGroup 
             {
               deps: engine,
               allows: (path, capability) => acl?.allowsWithoutParameters(path, capability) === true,
+              caller: `aws-access-key:${request.custos.identity?.accessor ?? 'unknown'}`,
             },
             body,
           );
