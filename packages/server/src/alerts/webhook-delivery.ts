@@ -24,6 +24,11 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
   return `t=${timestamp},v1=${mac}`;
 }
 
+/** How one delivery went: `reason` names a failure in fixed words, never a secret. */
+export type DeliveryResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: string };
+
 export interface WebhookTarget {
   readonly url: string;
   readonly secret: string;
@@ -43,7 +48,7 @@ export async function sendWebhook(
   target: WebhookTarget,
   body: string,
   at: Date,
-): Promise<{ ok: true } | { ok: false; reason: string }> {
+): Promise<DeliveryResult> {
   const timestamp = Math.floor(at.getTime() / 1000);
   try {
     const response = await fetch(target.url, {

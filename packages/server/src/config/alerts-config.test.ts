@@ -57,12 +57,14 @@ describe('the alerts section of the configuration file', () => {
           type: 'email',
           host: 'smtp.example',
           port: 2525,
+          security: 'starttls',
           from: 'custos@example.com',
           to: ['oncall@example.com'],
           username: 'custos',
           password: { file: '/etc/custos/secrets/smtp' },
         },
       },
+      checkIntervalMs: 60_000,
       rules: [
         {
           name: 'logins',
@@ -82,7 +84,36 @@ describe('the alerts section of the configuration file', () => {
 
   it('defaults the rate limit to five minutes and leaves alerts out when absent', () => {
     expect(parse({}).alerts?.rateLimitMs).toBe(300_000);
+    expect(parse({ check_interval: '10s' }).alerts?.checkIntervalMs).toBe(10_000);
     expect(parseServerConfig(base, '/etc/custos').alerts).toBeUndefined();
+  });
+
+  it('reads the SMTP security, its default port and a CA file', () => {
+    const mail = { type: 'email', host: 'smtp.example', from: 'a@b.c', to: ['d@e.f'] };
+    const channel = (extra: object) => parse({ channels: { mail: { ...mail, ...extra } } }).alerts;
+    expect(channel({})?.channels.mail).toMatchObject({ security: 'starttls', port: 587 });
+    expect(channel({ security: 'tls', ca_file: 'ca.pem' })?.channels.mail).toMatchObject({
+      security: 'tls',
+      port: 465,
+      caFile: '/etc/custos/ca.pem',
+    });
+    expect(channel({ security: 'none' })?.channels.mail).toMatchObject({ port: 25 });
+  });
+
+  it('never lets an SMTP password travel unencrypted, nor half of a login', () => {
+    const mail = { type: 'email', host: 'smtp.example', from: 'a@b.c', to: ['d@e.f'] };
+    const refused = (extra: object) => refusal({ channels: { mail: { ...mail, ...extra } } });
+    expect(refused({ security: 'none', username: 'u', password_env: 'SMTP_PW' })).toContain(
+      'never sent over an unencrypted connection',
+    );
+    expect(refused({ username: 'u' })).toContain('a username needs its password');
+    expect(refused({ password_env: 'SMTP_PW' })).toContain('a password needs a "username"');
+    expect(refused({ security: 'none', ca_file: 'ca.pem' })).toContain('ca_file');
+    expect(refused({ security: 'ssl' })).toContain('alerts.channels.mail.security');
+    expect(refusal({ channels: { ops: { ...hook, security: 'tls' } } })).toContain(
+      'belongs to an email channel',
+    );
+    expect(refusal({ check_interval: '0s' })).toContain('alerts.check_interval');
   });
 
   it('refuses a secret or password written inline, without echoing it', () => {

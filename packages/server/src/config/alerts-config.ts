@@ -23,6 +23,13 @@ export interface AlertRule {
   readonly channels: readonly string[];
 }
 
+/**
+ * How an email channel protects its SMTP connection: `starttls` (default; the server must offer
+ * STARTTLS, or nothing is sent), `tls` (TLS from the first byte, port 465) or `none` (a local
+ * relay only; refused with a password).
+ */
+export type SmtpSecurity = 'starttls' | 'tls' | 'none';
+
 /** A delivery channel: a signed webhook or an SMTP email. */
 export type AlertChannel =
   | { readonly type: 'webhook'; readonly url: string; readonly secret: AlertSecretSource }
@@ -30,6 +37,9 @@ export type AlertChannel =
       readonly type: 'email';
       readonly host: string;
       readonly port: number;
+      readonly security: SmtpSecurity;
+      /** CA certificates (PEM) the SMTP server's certificate is checked against, instead of Node's. */
+      readonly caFile?: string;
       readonly from: string;
       readonly to: readonly string[];
       readonly username?: string;
@@ -42,11 +52,15 @@ export interface AlertsConfig {
   readonly channels: Readonly<Record<string, AlertChannel>>;
   /** At most one alert per rule per this many ms. */
   readonly rateLimitMs: number;
+  /** How often the seal state, overdue rotations and certificate expiry are checked (ms). */
+  readonly checkIntervalMs: number;
 }
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const DEFAULT_RATE_LIMIT_MS = 5 * 60_000;
+const DEFAULT_CHECK_INTERVAL_MS = 60_000;
+const SMTP_PORTS: Readonly<Record<SmtpSecurity, number>> = { starttls: 587, tls: 465, none: 25 };
 
 const ruleSchema = z
   .object({
@@ -76,6 +90,8 @@ const channelSchema = z
     secret_file: z.string().min(1).optional(),
     host: z.string().min(1).optional(),
     port: z.number().int().min(1).max(65_535).optional(),
+    security: z.enum(['starttls', 'tls', 'none']).optional(),
+    ca_file: z.string().min(1).optional(),
     from: z.string().min(3).optional(),
     to: z.array(z.string().min(3)).min(1).max(32).optional(),
     username: z.string().min(1).optional(),
@@ -90,6 +106,7 @@ const alertsSchema = z
     rules: z.array(ruleSchema).max(256).optional(),
     channels: z.record(z.string(), channelSchema).optional(),
     rate_limit: z.union([z.string(), z.number()]).optional(),
+    check_interval: z.union([z.string(), z.number()]).optional(),
   })
   .strict();
 
@@ -147,7 +164,7 @@ function channelOf(
   if (!NAME.test(name))
     fail(`"${at}": a channel name is lower-case letters, digits, _ and - (at most 64)`);
   if (raw.type === 'webhook') {
-    for (const key of ['host', 'port', 'from', 'to', 'username'] as const)
+    for (const key of ['host', 'port', 'security', 'ca_file', 'from', 'to', 'username'] as const)
       if (raw[key] !== undefined) fail(`"${at}.${key}" belongs to an email channel`);
     if (
       raw.password !== undefined ||
@@ -185,10 +202,21 @@ function channelOf(
   );
   if (password !== undefined && raw.username === undefined)
     fail(`"${at}": a password needs a "username"`);
+  if (password === undefined && raw.username !== undefined)
+    fail(`"${at}": a username needs its password, by "password_env" or "password_file"`);
+  const security = raw.security ?? 'starttls';
+  if (security === 'none' && password !== undefined)
+    fail(
+      `"${at}": a password is never sent over an unencrypted connection; use "starttls" or "tls"`,
+    );
+  if (security === 'none' && raw.ca_file !== undefined)
+    fail(`"${at}.ca_file" needs "security" "starttls" or "tls"`);
   return {
     type: 'email',
     host: raw.host as string,
-    port: raw.port ?? 587,
+    port: raw.port ?? SMTP_PORTS[security],
+    security,
+    ...(raw.ca_file === undefined ? {} : { caFile: resolve(baseDir, raw.ca_file) }),
     from: raw.from as string,
     to: raw.to as string[],
     ...(raw.username === undefined ? {} : { username: raw.username }),
@@ -221,9 +249,11 @@ function eventOf(at: string, raw: z.infer<typeof ruleSchema>): AlertEvent {
 /**
  * Checks the configuration file's `alerts` section: `rules` (a name, an `event` with its
  * thresholds, the `channels` it goes to), `channels` by name (`webhook`: `url` and a signing
- * secret named by `secret_env`/`secret_file`; `email`: SMTP `host`, `port`, `from`, `to`, a
- * password named by `password_env`/`password_file`) and `rate_limit` (a duration, default 5m).
- * Secrets are never inlined. A problem is `ERR_INVALID_CONFIG` naming the field.
+ * secret named by `secret_env`/`secret_file`; `email`: SMTP `host`, `port`, `security`
+ * (`starttls` by default, `tls`, `none`), `ca_file`, `from`, `to`, a password named by
+ * `password_env`/`password_file`), `rate_limit` (a duration, default 5m) and `check_interval`
+ * (how often state is checked, default 1m). Secrets are never inlined. A problem is
+ * `ERR_INVALID_CONFIG` naming the field.
  *
  * @example
  * ```ts
@@ -238,10 +268,15 @@ function eventOf(at: string, raw: z.infer<typeof ruleSchema>): AlertEvent {
  */
 export function parseAlertsConfig(raw: unknown, baseDir: string): AlertsConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    fail('"alerts" must be an object: {"rules"?, "channels"?, "rate_limit"?}');
+    fail('"alerts" must be an object: {"rules"?, "channels"?, "rate_limit"?, "check_interval"?}');
   const checked = alertsSchema.safeParse(raw);
   if (!checked.success) return fail(firstIssue(checked.error));
-  const { rules = [], channels = {}, rate_limit: rateLimit } = checked.data;
+  const {
+    rules = [],
+    channels = {},
+    rate_limit: rateLimit,
+    check_interval: checkInterval,
+  } = checked.data;
   const resolvedChannels = Object.fromEntries(
     Object.entries(channels).map(([name, c]) => [name, channelOf(name, c, baseDir)]),
   );
@@ -264,5 +299,9 @@ export function parseAlertsConfig(raw: unknown, baseDir: string): AlertsConfig {
       rateLimit === undefined
         ? DEFAULT_RATE_LIMIT_MS
         : durationMs(rateLimit, 'alerts.rate_limit', 1, 7 * 86_400),
+    checkIntervalMs:
+      checkInterval === undefined
+        ? DEFAULT_CHECK_INTERVAL_MS
+        : durationMs(checkInterval, 'alerts.check_interval', 1, 86_400),
   };
 }
