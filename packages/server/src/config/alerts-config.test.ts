@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parseServerConfig } from './server-config.js';
 
@@ -191,5 +192,23 @@ describe('the alerts section of the configuration file', () => {
     expect(refusal({ rate_limit: 'soon' })).toContain('alerts.rate_limit');
     expect(refusal({ extra: 1 })).toContain('unknown field "alerts.extra"');
     expect(refusal([])).toContain('"alerts" must be an object');
+  });
+});
+
+describe('docs/alerts.md', () => {
+  it('shows a configuration that parses, with every event', async () => {
+    const doc = await readFile(new URL('../../../../docs/alerts.md', import.meta.url), 'utf8');
+    const example = JSON.parse(/```json\n([\s\S]*?)```/.exec(doc)?.[1] as string);
+    const alerts = parse(example.alerts).alerts;
+    expect(alerts?.rules.map((r) => r.event.kind).sort()).toEqual([
+      'audit_sink_failing',
+      'auth_failure_spike',
+      'certificate_expiring',
+      'decryption_failures',
+      'node_sealed',
+      'rotation_failed',
+      'rotation_overdue',
+    ]);
+    expect(alerts?.channels.mail).toMatchObject({ security: 'starttls', port: 587 });
   });
 });
