@@ -4,7 +4,12 @@ import { ServerError } from '../errors.js';
 import { readNamedSecret } from '../lib/named-secret.js';
 import type { Alert } from './alert-evaluator.js';
 import { createEmailSender } from './email-delivery.js';
-import { type DeliveryResult, sendWebhook, webhookBody } from './webhook-delivery.js';
+import {
+  alertWebhookSigner,
+  type DeliveryResult,
+  sendWebhook,
+  webhookBody,
+} from './webhook-delivery.js';
 
 /** One channel, ready to send: its secret read, its SMTP transport made. */
 interface OpenChannel {
@@ -40,7 +45,7 @@ async function openChannel(
   const timeout = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
   if (channel.type === 'webhook') {
     const secret = await readNamedSecret(channel.secret, at, 'secret', env);
-    const target = { url: channel.url, secret, ...timeout };
+    const target = { url: channel.url, signer: alertWebhookSigner(secret, name), ...timeout };
     return {
       type: 'webhook',
       send: (alert, node, when) => sendWebhook(target, webhookBody(alert, node, when), when),
@@ -79,7 +84,8 @@ async function openChannel(
 /**
  * Reads every channel's secret (signing secret, SMTP password) and CA file from where the
  * configuration names them, so a missing one stops the start (`ERR_INVALID_CONFIG`, naming the
- * channel and the variable or file, never a value) rather than the first alert.
+ * channel and the variable or file, never a value) rather than the first alert; a weak signing
+ * secret is `ERR_WEAK_SECRET`.
  *
  * @example
  * ```ts

@@ -1,9 +1,10 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createWebhookVerifier, WEBHOOK_SIGNATURE_HEADER } from '@custos/core/webhooks';
 import {
   closedPort,
   type RecordingServer,
@@ -18,10 +19,9 @@ import { parseAlertsConfig } from '../config/alerts-config.js';
 import { builtInRotators } from '../rotation/built-in-rotators.js';
 import type { Rotator } from '../rotation/rotator.js';
 import { startServer } from '../server.js';
-import { SIGNATURE_HEADER } from './webhook-delivery.js';
 
 // Canaries, made at run time: none may appear in a payload, a mail or a log line.
-const hex = () => randomBytes(8).toString('hex');
+const hex = () => randomBytes(16).toString('hex');
 const hookSecret = `canary-hook-${hex()}`;
 const smtpPassword = `canary-smtp-${hex()}`;
 const kvValue = `canary-kv-${hex()}`;
@@ -60,12 +60,16 @@ async function sample(
   return found?.value ?? 0;
 }
 
-/** What a receiver does: recompute the HMAC of "<t>.<body>" and compare in constant time. */
-function signed(request: SeenRequest): boolean {
-  const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(request.headers[SIGNATURE_HEADER]));
-  if (match === null) return false;
-  const expected = createHmac('sha256', hookSecret).update(`${match[1]}.${request.body}`).digest();
-  return timingSafeEqual(expected, Buffer.from(match[2] as string, 'hex'));
+/** What a receiver does: verify the delivery with custos's webhook verifier (at the signing time: the server clock may be moved). */
+const verifier = createWebhookVerifier({ secrets: hookSecret });
+async function signed(request: SeenRequest): Promise<boolean> {
+  const header = request.headers[WEBHOOK_SIGNATURE_HEADER];
+  return verifier
+    .verify({ header, body: request.body, now: new Date(JSON.parse(request.body).custos.at) })
+    .then(
+      () => true,
+      () => false,
+    );
 }
 
 const rulesOf = (hook: RecordingServer) =>
@@ -220,7 +224,7 @@ describe('a server with alerts: requests feed the rules, delivery never holds th
     expect(smtp.mails).toHaveLength(1);
 
     const [request] = hook.seen;
-    expect(request && signed(request)).toBe(true);
+    expect(request && (await signed(request))).toBe(true);
     expect(JSON.parse(request?.body ?? '')).toMatchObject({
       text: '[custos] logins: 10 authentication failures within 60s',
       custos: {
@@ -385,7 +389,7 @@ describe('alerts on rotations, audit sinks and overdue secrets', () => {
   it('does not alert the seal a shutdown makes, and leaks no planted secret', async () => {
     await s.close();
     expect(rulesOf(hook)).not.toContain('sealed');
-    for (const request of hook.seen) expect(signed(request)).toBe(true);
+    for (const request of hook.seen) expect(await signed(request)).toBe(true);
     const out = hook.seen.map((r) => r.body).join('\n') + logs.join('\n');
     for (const canary of canaries) expect(out).not.toContain(canary);
   });
@@ -429,7 +433,7 @@ describe('alerts checked while the server is sealed', () => {
     }
   });
 
-  it('refuses to start when a channel secret is missing, naming it and not the others', async () => {
+  it('refuses to start when a channel secret is missing or weak, naming the channel, never the value', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'custos-alerts-'));
     try {
       await expect(
@@ -454,6 +458,29 @@ describe('alerts checked while the server is sealed', () => {
         code: 'ERR_INVALID_CONFIG',
         message:
           'config: alerts.channels.hook: the environment variable HOOK_SECRET (secret_env) is not set',
+      });
+      const weak = 'ab'.repeat(20);
+      await expect(
+        startServer({
+          port: 0,
+          logLevel: 'silent',
+          env: { HOOK_SECRET: weak },
+          alerts: parseAlertsConfig(
+            {
+              channels: {
+                hook: {
+                  type: 'webhook',
+                  url: 'https://hooks.example/h',
+                  secret_env: 'HOOK_SECRET',
+                },
+              },
+            },
+            dir,
+          ),
+        }),
+      ).rejects.toMatchObject({
+        code: 'ERR_WEAK_SECRET',
+        message: expect.stringContaining('the signing secret of alerts.channels.hook'),
       });
     } finally {
       await rm(dir, { recursive: true, force: true });
