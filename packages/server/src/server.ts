@@ -1,8 +1,7 @@
 import type { AnyKysely } from '@custos/reencrypt';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { type AlertChannels, openAlertChannels } from './alerts/alert-channels.js';
-import { createServerAlerts } from './alerts/server-alerts.js';
+import { openServerAlerts } from './alerts/server-alerts.js';
 import { buildApp, type ServerTlsOptions } from './app/build-app.js';
 import { closeGracefully } from './app/graceful-close.js';
 import { AuditBroker } from './audit/audit-broker.js';
@@ -283,19 +282,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   );
   // Alert channel secrets, plugins and rotation databases first: a wrong one stops the start
   // before storage opens.
-  const alertChannels: AlertChannels | undefined =
+  const alerts =
     options.alerts === undefined
       ? undefined
-      : await openAlertChannels(options.alerts, { env: options.env ?? process.env });
-  const alerts =
-    options.alerts === undefined || alertChannels === undefined
-      ? undefined
-      : createServerAlerts({
-          config: options.alerts,
+      : await openServerAlerts(options.alerts, {
           metrics: serverMetrics,
-          channels: alertChannels,
           clock,
           log: logger,
+          env: options.env ?? process.env,
         });
   // Every event the metrics count also reaches the alert rules (alerts/server-alerts.ts).
   const metrics = alerts?.metrics ?? serverMetrics;
@@ -306,7 +300,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         ? undefined
         : await openRotationSetup(options.rotation, options.env ?? process.env);
   } catch (err) {
-    alertChannels?.close();
+    alerts?.close();
     throw err;
   }
   let storage: Awaited<ReturnType<typeof openStorage>>;
@@ -315,7 +309,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     storage = await openStorage(options.storage ?? ':memory:', options.storageTimeouts);
   } catch (err) {
     await rotationSetup?.close();
-    alertChannels?.close();
+    alerts?.close();
     throw err;
   }
   try {
@@ -330,14 +324,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   } catch (err) {
     await storage.close();
     await rotationSetup?.close();
-    alertChannels?.close();
+    alerts?.close();
     throw err;
   }
   const closeStorage = async () => {
     await changes.close();
     await storage.close();
     await rotationSetup?.close();
-    alertChannels?.close();
+    alerts?.close();
   };
   const store = createEntryStore(storage.db, changes);
   const migrateAway = options.seal?.disabled === true;

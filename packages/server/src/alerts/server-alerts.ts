@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { AlertsConfig } from '../config/alerts-config.js';
 import { createPeriodicTask } from '../lib/periodic-task.js';
 import type { ServerMetrics, ServerStateSources } from '../metrics/server-metrics.js';
-import type { AlertChannels } from './alert-channels.js';
+import { type AlertChannels, openAlertChannels } from './alert-channels.js';
 import { createAlertDispatcher } from './alert-dispatcher.js';
 import { type AlertSignal, createAlertEvaluator } from './alert-evaluator.js';
 import { alertingMetrics } from './alerting-metrics.js';
@@ -39,6 +39,8 @@ export interface ServerAlerts {
    * `drainMs` for the deliveries in flight.
    */
   stop(drainMs: number): Promise<void>;
+  /** Releases the channels (after `stop`, or when the start fails). */
+  close(): void;
 }
 
 /**
@@ -119,5 +121,24 @@ export function createServerAlerts(options: ServerAlertsOptions): ServerAlerts {
       checks.stop();
       await dispatcher.drain(drainMs);
     },
+    close: () => channels.close(),
   };
+}
+
+/**
+ * Reads the channels' secrets ({@link openAlertChannels}: a missing or weak one stops the
+ * start) and wires the alerts ({@link createServerAlerts}).
+ *
+ * @example
+ * ```ts
+ * const alerts = await openServerAlerts(config.alerts, { metrics, clock: Date.now, log: logger, env: process.env });
+ * ```
+ */
+export async function openServerAlerts(
+  config: AlertsConfig,
+  options: Omit<ServerAlertsOptions, 'config' | 'channels'> & { readonly env: NodeJS.ProcessEnv },
+): Promise<ServerAlerts> {
+  const { env, ...rest } = options;
+  const channels = await openAlertChannels(config, { env });
+  return createServerAlerts({ ...rest, config, channels });
 }
