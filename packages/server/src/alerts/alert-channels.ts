@@ -1,5 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import type { AlertChannel, AlertsConfig } from '../config/alerts-config.js';
+import {
+  type AlertChannel,
+  type AlertsConfig,
+  webhookUrlProblem,
+} from '../config/alerts-config.js';
 import { ServerError } from '../errors.js';
 import { readNamedSecret } from '../lib/named-secret.js';
 import type { Alert } from './alert-evaluator.js';
@@ -44,8 +48,15 @@ async function openChannel(
   const env = options.env ?? process.env;
   const timeout = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
   if (channel.type === 'webhook') {
+    const source = channel.url;
+    const url = typeof source === 'string' ? source : await readNamedSecret(source, at, 'url', env);
+    const problem = webhookUrlProblem(url);
+    if (problem !== undefined) {
+      const from = typeof source === 'string' ? 'url' : 'env' in source ? 'url_env' : 'url_file';
+      throw new ServerError('ERR_INVALID_CONFIG', `config: ${at}: the ${from} ${problem}`);
+    }
     const secret = await readNamedSecret(channel.secret, at, 'secret', env);
-    const target = { url: channel.url, signer: alertWebhookSigner(secret, name), ...timeout };
+    const target = { url, signer: alertWebhookSigner(secret, name), ...timeout };
     return {
       type: 'webhook',
       send: (alert, node, when) => sendWebhook(target, webhookBody(alert, node, when), when),

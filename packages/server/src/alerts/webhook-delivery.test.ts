@@ -7,6 +7,7 @@ import {
   WEBHOOK_SIGNATURE_HEADER,
 } from '@custos/core/webhooks';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openAlertChannels } from './alert-channels.js';
 import { alertWebhookSigner, sendWebhook, webhookBody } from './webhook-delivery.js';
 
 // Made at run time: no literal that looks like a credential sits in the repository.
@@ -99,5 +100,28 @@ describe('webhook delivery', () => {
     const timedOut = await sendWebhook({ url: slow.url, signer, timeoutMs: 100 }, '{}', new Date());
     expect(timedOut).toEqual({ ok: false, reason: 'timed out' });
     expect(JSON.stringify(timedOut)).not.toContain(secret);
+  });
+
+  it('reads a URL kept secret from the environment, and refuses a bad one without quoting it', async () => {
+    const { url, got } = await receiver(200);
+    const channel = (urlEnv: string) => ({
+      channels: {
+        ops: {
+          type: 'webhook' as const,
+          url: { env: urlEnv },
+          secret: { env: 'HOOK_SECRET' },
+        },
+      },
+    });
+    const env = { HOOK_SECRET: secret, HOOK_URL: url, BAD_URL: `ftp://canary-${secret}` };
+    const channels = await openAlertChannels(channel('HOOK_URL'), { env });
+    expect(await channels.send('ops', alert, 'node-1', new Date())).toEqual({ ok: true });
+    expect(got).toHaveLength(1);
+    let message = '';
+    await openAlertChannels(channel('BAD_URL'), { env }).catch((err) => {
+      expect(err).toMatchObject({ code: 'ERR_INVALID_CONFIG' });
+      message = (err as Error).message;
+    });
+    expect(message).toBe('config: alerts.channels.ops: the url_env must be an http(s) URL');
   });
 });

@@ -101,6 +101,24 @@ describe('the alerts section of the configuration file', () => {
     expect(channel({ security: 'none' })?.channels.mail).toMatchObject({ port: 25 });
   });
 
+  it("takes a webhook URL by name too (a chat tool's URL is a secret), exactly one way", () => {
+    const { url: _, ...named } = hook;
+    expect(
+      parse({ channels: { ops: { ...named, url_env: 'OPS_HOOK_URL' } } }).alerts?.channels.ops,
+    ).toMatchObject({ url: { env: 'OPS_HOOK_URL' } });
+    expect(
+      parse({ channels: { ops: { ...named, url_file: 'hook-url' } } }).alerts?.channels.ops,
+    ).toMatchObject({ url: { file: '/etc/custos/hook-url' } });
+    expect(refusal({ channels: { ops: { ...hook, url_env: 'OPS_HOOK_URL' } } })).toContain(
+      'give one of "url", "url_env" or "url_file"',
+    );
+    expect(refusal({ channels: { ops: named } })).toContain('give one of');
+    const mail = { type: 'email', host: 'smtp.example', from: 'a@b.c', to: ['d@e.f'] };
+    expect(refusal({ channels: { mail: { ...mail, url_env: 'X' } } })).toContain(
+      '"alerts.channels.mail.url_env" belongs to a webhook channel',
+    );
+  });
+
   it('never lets an SMTP password travel unencrypted, nor half of a login', () => {
     const mail = { type: 'email', host: 'smtp.example', from: 'a@b.c', to: ['d@e.f'] };
     const refused = (extra: object) => refusal({ channels: { mail: { ...mail, ...extra } } });

@@ -32,7 +32,12 @@ export type SmtpSecurity = 'starttls' | 'tls' | 'none';
 
 /** A delivery channel: a signed webhook or an SMTP email. */
 export type AlertChannel =
-  | { readonly type: 'webhook'; readonly url: string; readonly secret: AlertSecretSource }
+  | {
+      readonly type: 'webhook';
+      /** The URL, or where it is read (a chat tool's incoming-webhook URL is itself a secret). */
+      readonly url: string | AlertSecretSource;
+      readonly secret: AlertSecretSource;
+    }
   | {
       readonly type: 'email';
       readonly host: string;
@@ -85,6 +90,8 @@ const channelSchema = z
   .object({
     type: z.enum(['webhook', 'email']),
     url: z.string().optional(),
+    url_env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
+    url_file: z.string().min(1).optional(),
     secret: z.unknown().optional(),
     secret_env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
     secret_file: z.string().min(1).optional(),
@@ -109,6 +116,27 @@ const alertsSchema = z
     check_interval: z.union([z.string(), z.number()]).optional(),
   })
   .strict();
+
+/**
+ * Why a webhook URL is refused (`must be an http(s) URL`, `must not hold credentials`), or
+ * undefined. Never quotes the URL: a chat tool's incoming-webhook URL is a secret.
+ *
+ * @example
+ * ```ts
+ * webhookUrlProblem('ftp://x.example'); // 'must be an http(s) URL'
+ * ```
+ */
+export function webhookUrlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'must be an http(s) URL';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must be an http(s) URL';
+  if (url.username !== '' || url.password !== '') return 'must not hold credentials';
+  return undefined;
+}
 
 const fail = (message: string): never => {
   throw new ServerError('ERR_INVALID_CONFIG', `config: ${message}`);
@@ -172,21 +200,22 @@ function channelOf(
       raw.password_file !== undefined
     )
       fail(`"${at}": a webhook is signed with "secret_env" or "secret_file", not a password`);
-    let url: URL;
-    try {
-      url = new URL(raw.url ?? '');
-    } catch {
-      return fail(`"${at}.url" must be an http(s) URL`);
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:')
-      fail(`"${at}.url" must be an http(s) URL`);
-    if (url.username !== '' || url.password !== '') fail(`"${at}.url" must not hold credentials`);
+    const given = [raw.url, raw.url_env, raw.url_file].filter((v) => v !== undefined).length;
+    if (given !== 1) fail(`"${at}": give one of "url", "url_env" or "url_file"`);
+    let url: string | AlertSecretSource;
+    if (raw.url !== undefined) {
+      const problem = webhookUrlProblem(raw.url);
+      if (problem !== undefined) fail(`"${at}.url" ${problem}`);
+      url = new URL(raw.url).toString();
+    } else if (raw.url_env !== undefined) url = { env: raw.url_env };
+    else url = { file: resolve(baseDir, raw.url_file as string) };
     const secret = secretOf(at, 'secret', raw.secret, raw.secret_env, raw.secret_file, baseDir);
     if (secret === undefined)
       return fail(`"${at}": a webhook needs its signing secret, by "secret_env" or "secret_file"`);
-    return { type: 'webhook', url: url.toString(), secret };
+    return { type: 'webhook', url, secret };
   }
-  if (raw.url !== undefined) fail(`"${at}.url" belongs to a webhook channel`);
+  for (const key of ['url', 'url_env', 'url_file'] as const)
+    if (raw[key] !== undefined) fail(`"${at}.${key}" belongs to a webhook channel`);
   if (raw.secret !== undefined || raw.secret_env !== undefined || raw.secret_file !== undefined)
     fail(`"${at}": an email channel takes "password_env" or "password_file", not a secret`);
   if (raw.host === undefined) fail(`"${at}.host" is required (the SMTP server)`);
@@ -248,7 +277,8 @@ function eventOf(at: string, raw: z.infer<typeof ruleSchema>): AlertEvent {
 
 /**
  * Checks the configuration file's `alerts` section: `rules` (a name, an `event` with its
- * thresholds, the `channels` it goes to), `channels` by name (`webhook`: `url` and a signing
+ * thresholds, the `channels` it goes to), `channels` by name (`webhook`: `url` (or
+ * `url_env`/`url_file`, for a URL that is itself a secret) and a signing
  * secret named by `secret_env`/`secret_file`; `email`: SMTP `host`, `port`, `security`
  * (`starttls` by default, `tls`, `none`), `ca_file`, `from`, `to`, a password named by
  * `password_env`/`password_file`), `rate_limit` (a duration, default 5m) and `check_interval`
