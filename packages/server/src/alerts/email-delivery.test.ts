@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { closedPort } from '@custos/test-support/http';
 import { selfSignedCertificate } from '@custos/test-support/tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpServer, type TestSmtpServer } from '../../test/smtp.js';
@@ -120,10 +120,7 @@ describe('email alert delivery (SMTP, nodemailer)', () => {
   });
 
   it('names a connection that fails', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as { port: number }).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await closedPort();
     const result = await createEmailSender(target(port)).send(alert, 'n', new Date());
     expect(result).toEqual({ ok: false, reason: expect.stringMatching(/^connection failed/) });
   });
