@@ -39,6 +39,8 @@ describe('custos CLI', () => {
       'token',
       'policy',
       'approle',
+      'alerts',
+      'alerts test --help',
     ]) {
       const trace = join(dir, `imports${flag}.txt`);
       const result = await custos(flag.split(' '), {

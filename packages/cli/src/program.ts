@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerAlertsCommands } from './commands/alerts/register.js';
 import { registerAppRoleCommands } from './commands/approle/register.js';
 import { registerAuditCommands } from './commands/audit/register.js';
 import { registerAuthCommands } from './commands/auth/register.js';
@@ -47,6 +48,7 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     registerPolicyCommands,
     registerRotationCommands,
     registerComplianceCommands,
+    registerAlertsCommands,
     registerTokenCommands,
     registerAuthCommands,
     registerAwsCommands,

@@ -9,6 +9,11 @@
  * ```
  * @module
  */
+export {
+  sendTestAlert,
+  type TestAlertOptions,
+  type TestDelivery,
+} from './alerts/test-alert.js';
 export type { ServerTlsOptions } from './app/build-app.js';
 export {
   type AuditVerification,

@@ -1,6 +1,7 @@
 import type { AnyKysely } from '@custos/reencrypt';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { openServerAlerts } from './alerts/server-alerts.js';
 import { buildApp, type ServerTlsOptions } from './app/build-app.js';
 import { closeGracefully } from './app/graceful-close.js';
 import { AuditBroker } from './audit/audit-broker.js';
@@ -15,6 +16,7 @@ import { isPathPrefix } from './aws/paths/secrets-manager-api.js';
 import { createBarrier } from './barrier/barrier.js';
 import { leadershipLockKey, postgresLeadership } from './cluster/cluster-leadership.js';
 import { createClusterNodes } from './cluster/cluster-nodes.js';
+import type { AlertsConfig } from './config/alerts-config.js';
 import type { RotationConfig } from './config/rotation-config.js';
 import { type AuditSinkConfig, defaultSinkName } from './config/server-config.js';
 import type { ServerContext } from './context.js';
@@ -137,6 +139,11 @@ export interface StartOptions {
   readonly shutdownGraceMs?: number;
   /** Metrics (`sys/metrics`, Vault's `telemetry` stanza; docs/metrics.md). */
   readonly telemetry?: TelemetryOptions;
+  /**
+   * The configuration file's `alerts` section (docs/alerts.md): its channels' secrets are read
+   * at start (one missing stops the start), its rules fed by the events the metrics count.
+   */
+  readonly alerts?: AlertsConfig;
 }
 
 /** The `telemetry` settings, with Vault's names. */
@@ -251,13 +258,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const secretsManager = secretsManagerOf(options.aws); // checked before anything is opened
   const clock = options.clock ?? Date.now;
   // Also checked (max_key_labels) before anything is opened.
-  const metrics = createServerMetrics({
+  const serverMetrics = createServerMetrics({
     clock,
     ...(options.telemetry?.max_key_labels === undefined
       ? {}
       : { maxKeyLabels: options.telemetry.max_key_labels }),
   });
-  if (options.tls !== undefined) metrics.setCertificate(options.tls.cert);
+  if (options.tls !== undefined) serverMetrics.setCertificate(options.tls.cert);
   const wrapper =
     options.seal === undefined ? undefined : createRootKeyWrapper(options.seal, options.env);
   if (wrapper !== undefined && options.dev !== undefined)
@@ -273,17 +280,36 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     },
     options.logDestination ?? process.stdout,
   );
-  // Plugins and rotation databases first: a wrong one stops the start before storage opens.
-  const rotationSetup =
-    options.rotation === undefined
+  // Alert channel secrets, plugins and rotation databases first: a wrong one stops the start
+  // before storage opens.
+  const alerts =
+    options.alerts === undefined
       ? undefined
-      : await openRotationSetup(options.rotation, options.env ?? process.env);
+      : await openServerAlerts(options.alerts, {
+          metrics: serverMetrics,
+          clock,
+          log: logger,
+          env: options.env ?? process.env,
+        });
+  // Every event the metrics count also reaches the alert rules (alerts/server-alerts.ts).
+  const metrics = alerts?.metrics ?? serverMetrics;
+  let rotationSetup: Awaited<ReturnType<typeof openRotationSetup>> | undefined;
+  try {
+    rotationSetup =
+      options.rotation === undefined
+        ? undefined
+        : await openRotationSetup(options.rotation, options.env ?? process.env);
+  } catch (err) {
+    alerts?.close();
+    throw err;
+  }
   let storage: Awaited<ReturnType<typeof openStorage>>;
   let changes: Awaited<ReturnType<typeof openChangeFeed>>;
   try {
     storage = await openStorage(options.storage ?? ':memory:', options.storageTimeouts);
   } catch (err) {
     await rotationSetup?.close();
+    alerts?.close();
     throw err;
   }
   try {
@@ -298,12 +324,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   } catch (err) {
     await storage.close();
     await rotationSetup?.close();
+    alerts?.close();
     throw err;
   }
   const closeStorage = async () => {
     await changes.close();
     await storage.close();
     await rotationSetup?.close();
+    alerts?.close();
   };
   const store = createEntryStore(storage.db, changes);
   const migrateAway = options.seal?.disabled === true;
@@ -451,6 +479,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     metrics,
     unauthenticatedMetrics: options.telemetry?.unauthenticated_metrics_access === true,
   };
+  // The same sources feed the gauges and the alerts' periodic checks.
   metrics.watch({
     sealed: () => !seal.isUnsealed(),
     nodes: async () => (seal.isUnsealed() ? (await context.cluster.list()).length : undefined),
@@ -460,6 +489,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         : undefined,
   });
   wireSealHooks(context);
+  if (alerts !== undefined) seal.onSeal(() => alerts.nodeSealed());
 
   let rootToken: string | undefined;
   let unsealKey: string | undefined;
@@ -507,6 +537,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const host = options.host ?? '127.0.0.1';
   const url = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   context.cluster.setAddress(url);
+  alerts?.setNode(url);
+  alerts?.start();
   return {
     url,
     app,
@@ -514,6 +546,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     ...(rootToken === undefined ? {} : { rootToken }),
     ...(unsealKey === undefined ? {} : { unsealKey }),
     async close() {
+      // Before the shutdown's own seal, which is not an alert; deliveries in flight get a moment.
+      await alerts?.stop(5000);
       await autoUnseal?.stop();
       // Pending and later waits for change events are answered now: a drain would otherwise
       // wait out their `wait` (up to 60 s) while nothing else is in flight.

@@ -13,7 +13,8 @@ export type AlertSignal =
 /** An alert a rule raised: what delivery sends (no secret value, only counts and names). */
 export interface Alert {
   readonly rule: string;
-  readonly event: AlertRule['event']['kind'];
+  /** The rule's event, or `test` for an alert sent by `custos alerts test`. */
+  readonly event: AlertRule['event']['kind'] | 'test';
   readonly summary: string;
   readonly channels: readonly string[];
 }
@@ -28,6 +29,8 @@ export interface AlertEvaluatorOptions {
   readonly rateLimitMs: number;
   /** Receives each alert; must not block (delivery is queued by the caller). */
   readonly fire: (alert: Alert) => void;
+  /** Told the name of a rule that triggered within its rate limit (and was held back). */
+  readonly rateLimited?: (rule: string) => void;
   /** Milliseconds now (tests pass their own). */
   readonly clock?: () => number;
 }
@@ -94,7 +97,10 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions): AlertEvalu
         const summary = triggered(rule, signal, recent, now);
         if (summary === undefined) continue;
         const last = lastFired.get(rule.name);
-        if (last !== undefined && now - last < options.rateLimitMs) continue;
+        if (last !== undefined && now - last < options.rateLimitMs) {
+          options.rateLimited?.(rule.name);
+          continue;
+        }
         lastFired.set(rule.name, now);
         options.fire({ rule: rule.name, event: rule.event.kind, summary, channels: rule.channels });
       }

@@ -1,11 +1,18 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  createMemoryWebhookReplayStore,
+  createWebhookVerifier,
+  WEBHOOK_SIGNATURE_HEADER,
+} from '@custos/core/webhooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SIGNATURE_HEADER, sendWebhook, webhookBody } from './webhook-delivery.js';
+import { openAlertChannels } from './alert-channels.js';
+import { alertWebhookSigner, sendWebhook, webhookBody } from './webhook-delivery.js';
 
 // Made at run time: no literal that looks like a credential sits in the repository.
-const secret = `canary-signing-secret-${randomBytes(6).toString('hex')}`;
+const secret = `canary-signing-secret-${randomBytes(16).toString('hex')}`;
+const signer = alertWebhookSigner(secret, 'ops');
 const alert = {
   rule: 'logins',
   event: 'auth_failure_spike' as const,
@@ -33,19 +40,11 @@ function receiver(status: number, delayMs = 0) {
   );
 }
 
-/** What a receiver does: recompute the HMAC of "<t>.<body>" and compare in constant time. */
-function verifies(header: string, body: string, key: string): boolean {
-  const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
-  if (!match) return false;
-  const expected = createHmac('sha256', key).update(`${match[1]}.${body}`).digest();
-  return timingSafeEqual(expected, Buffer.from(match[2] as string, 'hex'));
-}
-
 describe('webhook delivery', () => {
-  it('posts a Slack-compatible payload whose signature verifies, without the secret', async () => {
+  it("posts a Slack-compatible payload that custos's webhook verifier accepts, without the secret", async () => {
     const { url, got } = await receiver(200);
     const body = webhookBody(alert, 'node-1', new Date());
-    expect(await sendWebhook({ url, secret }, body, new Date())).toEqual({ ok: true });
+    expect(await sendWebhook({ url, signer }, body, new Date())).toEqual({ ok: true });
     expect(got).toHaveLength(1);
     const [request] = got;
     const payload = JSON.parse(request?.body ?? '');
@@ -55,21 +54,74 @@ describe('webhook delivery', () => {
       event: 'auth_failure_spike',
       node: 'node-1',
     });
-    const header = String(request?.headers[SIGNATURE_HEADER]);
-    expect(verifies(header, request?.body ?? '', secret)).toBe(true);
-    expect(verifies(header, `${request?.body} `, secret)).toBe(false);
-    expect(verifies(header, request?.body ?? '', 'another-secret')).toBe(false);
+    const header = request?.headers[WEBHOOK_SIGNATURE_HEADER];
+    const verifier = createWebhookVerifier({
+      secrets: secret,
+      replay: createMemoryWebhookReplayStore(),
+    });
+    const verified = await verifier.verify({ header, body: request?.body ?? '' });
+    expect(verified.body.toString()).toBe(body);
+    // The same delivery again is a replay; a changed body or another secret does not verify.
+    await expect(verifier.verify({ header, body: request?.body ?? '' })).rejects.toMatchObject({
+      code: 'ERR_WEBHOOK_REPLAYED',
+    });
+    await expect(
+      createWebhookVerifier({ secrets: secret }).verify({ header, body: `${request?.body} ` }),
+    ).rejects.toMatchObject({ code: 'ERR_WEBHOOK_SIGNATURE' });
+    await expect(
+      createWebhookVerifier({ secrets: `other-${randomBytes(16).toString('hex')}` }).verify({
+        header,
+        body: request?.body ?? '',
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_WEBHOOK_SIGNATURE' });
     expect(JSON.stringify(request)).not.toContain(secret);
+  });
+
+  it('refuses a weak signing secret when the channel is made, naming the channel only', () => {
+    for (const weak of ['q9z', 'change-me-change-me-change-me-change-me', 'ab'.repeat(20)]) {
+      let message = '';
+      try {
+        alertWebhookSigner(weak, 'ops');
+      } catch (err) {
+        expect(err).toMatchObject({ code: 'ERR_WEAK_SECRET' });
+        message = (err as Error).message;
+      }
+      expect(message).toContain('alerts.channels.ops');
+      expect(message).not.toContain(weak);
+    }
   });
 
   it('reports a failing status and a timeout without the secret', async () => {
     const failing = await receiver(500);
-    const result = await sendWebhook({ url: failing.url, secret }, '{}', new Date());
+    const result = await sendWebhook({ url: failing.url, signer }, '{}', new Date());
     expect(result).toEqual({ ok: false, reason: 'HTTP 500' });
     await new Promise<void>((done) => server?.close(() => done()));
     const slow = await receiver(200, 2000);
-    const timedOut = await sendWebhook({ url: slow.url, secret, timeoutMs: 100 }, '{}', new Date());
+    const timedOut = await sendWebhook({ url: slow.url, signer, timeoutMs: 100 }, '{}', new Date());
     expect(timedOut).toEqual({ ok: false, reason: 'timed out' });
     expect(JSON.stringify(timedOut)).not.toContain(secret);
+  });
+
+  it('reads a URL kept secret from the environment, and refuses a bad one without quoting it', async () => {
+    const { url, got } = await receiver(200);
+    const channel = (urlEnv: string) => ({
+      channels: {
+        ops: {
+          type: 'webhook' as const,
+          url: { env: urlEnv },
+          secret: { env: 'HOOK_SECRET' },
+        },
+      },
+    });
+    const env = { HOOK_SECRET: secret, HOOK_URL: url, BAD_URL: `ftp://canary-${secret}` };
+    const channels = await openAlertChannels(channel('HOOK_URL'), { env });
+    expect(await channels.send('ops', alert, 'node-1', new Date())).toEqual({ ok: true });
+    expect(got).toHaveLength(1);
+    let message = '';
+    await openAlertChannels(channel('BAD_URL'), { env }).catch((err) => {
+      expect(err).toMatchObject({ code: 'ERR_INVALID_CONFIG' });
+      message = (err as Error).message;
+    });
+    expect(message).toBe('config: alerts.channels.ops: the url_env must be an http(s) URL');
   });
 });

@@ -1,8 +1,5 @@
-import { createHmac } from 'node:crypto';
+import { createWebhookSigner, type WebhookSigner } from '@custos/core/webhooks';
 import type { Alert } from './alert-evaluator.js';
-
-/** The header carrying `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
-export const SIGNATURE_HEADER = 'x-custos-signature';
 
 /** A Slack-compatible body: `text` for chat tools, `custos` for machines. No secret values. */
 export function webhookBody(alert: Alert, node: string, at: Date): string {
@@ -18,40 +15,53 @@ export function webhookBody(alert: Alert, node: string, at: Date): string {
   });
 }
 
-/** The signature header value for a body sent at `timestamp` (unix seconds). */
-export function signWebhook(secret: string, timestamp: number, body: string): string {
-  const mac = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
-  return `t=${timestamp},v1=${mac}`;
+/**
+ * The signer of one webhook channel: `@custos/core/webhooks`' scheme (docs/webhooks.md), so a
+ * receiver verifies alerts with `createWebhookVerifier` like any custos webhook. The secret is
+ * checked here, at start (32+ bytes, not a placeholder: `ERR_WEAK_SECRET` naming the channel).
+ *
+ * @example
+ * ```ts
+ * const signer = alertWebhookSigner(process.env.ALERT_HMAC ?? '', 'ops');
+ * ```
+ */
+export function alertWebhookSigner(secret: string, channel: string): WebhookSigner {
+  return createWebhookSigner({
+    secrets: [{ secret, name: `the signing secret of alerts.channels.${channel}` }],
+  });
 }
+
+/** How one delivery went: `reason` names a failure in fixed words, never a secret. */
+export type DeliveryResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: string };
 
 export interface WebhookTarget {
   readonly url: string;
-  readonly secret: string;
+  readonly signer: WebhookSigner;
   readonly timeoutMs?: number;
 }
 
 /**
- * Posts a signed alert; resolves `true` on a 2xx, `false` otherwise (a timeout, a refused
- * connection, another status). Never throws and never reports the secret.
+ * Posts a signed alert (header `custos-webhook-signature`, signed at `at`); resolves `ok` on a
+ * 2xx, otherwise a reason (`HTTP <status>`, `timed out`, `connection failed`; a redirect is not
+ * followed). Never throws and never reports the secret or the receiver's reply.
  *
  * @example
  * ```ts
- * const ok = await sendWebhook({ url: 'https://hooks.example/x', secret }, body, new Date());
+ * const result = await sendWebhook({ url: 'https://hooks.example/x', signer }, body, new Date());
  * ```
  */
 export async function sendWebhook(
   target: WebhookTarget,
   body: string,
   at: Date,
-): Promise<{ ok: true } | { ok: false; reason: string }> {
-  const timestamp = Math.floor(at.getTime() / 1000);
+): Promise<DeliveryResult> {
   try {
+    const { headers } = target.signer.sign({ body, now: at });
     const response = await fetch(target.url, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        [SIGNATURE_HEADER]: signWebhook(target.secret, timestamp, body),
-      },
+      headers: { 'content-type': 'application/json', ...headers },
       body,
       redirect: 'error',
       signal: AbortSignal.timeout(target.timeoutMs ?? 5000),

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parseServerConfig } from './server-config.js';
 
@@ -57,12 +58,14 @@ describe('the alerts section of the configuration file', () => {
           type: 'email',
           host: 'smtp.example',
           port: 2525,
+          security: 'starttls',
           from: 'custos@example.com',
           to: ['oncall@example.com'],
           username: 'custos',
           password: { file: '/etc/custos/secrets/smtp' },
         },
       },
+      checkIntervalMs: 60_000,
       rules: [
         {
           name: 'logins',
@@ -82,7 +85,54 @@ describe('the alerts section of the configuration file', () => {
 
   it('defaults the rate limit to five minutes and leaves alerts out when absent', () => {
     expect(parse({}).alerts?.rateLimitMs).toBe(300_000);
+    expect(parse({ check_interval: '10s' }).alerts?.checkIntervalMs).toBe(10_000);
     expect(parseServerConfig(base, '/etc/custos').alerts).toBeUndefined();
+  });
+
+  it('reads the SMTP security, its default port and a CA file', () => {
+    const mail = { type: 'email', host: 'smtp.example', from: 'a@b.c', to: ['d@e.f'] };
+    const channel = (extra: object) => parse({ channels: { mail: { ...mail, ...extra } } }).alerts;
+    expect(channel({})?.channels.mail).toMatchObject({ security: 'starttls', port: 587 });
+    expect(channel({ security: 'tls', ca_file: 'ca.pem' })?.channels.mail).toMatchObject({
+      security: 'tls',
+      port: 465,
+      caFile: '/etc/custos/ca.pem',
+    });
+    expect(channel({ security: 'none' })?.channels.mail).toMatchObject({ port: 25 });
+  });
+
+  it("takes a webhook URL by name too (a chat tool's URL is a secret), exactly one way", () => {
+    const { url: _, ...named } = hook;
+    expect(
+      parse({ channels: { ops: { ...named, url_env: 'OPS_HOOK_URL' } } }).alerts?.channels.ops,
+    ).toMatchObject({ url: { env: 'OPS_HOOK_URL' } });
+    expect(
+      parse({ channels: { ops: { ...named, url_file: 'hook-url' } } }).alerts?.channels.ops,
+    ).toMatchObject({ url: { file: '/etc/custos/hook-url' } });
+    expect(refusal({ channels: { ops: { ...hook, url_env: 'OPS_HOOK_URL' } } })).toContain(
+      'give one of "url", "url_env" or "url_file"',
+    );
+    expect(refusal({ channels: { ops: named } })).toContain('give one of');
+    const mail = { type: 'email', host: 'smtp.example', from: 'a@b.c', to: ['d@e.f'] };
+    expect(refusal({ channels: { mail: { ...mail, url_env: 'X' } } })).toContain(
+      '"alerts.channels.mail.url_env" belongs to a webhook channel',
+    );
+  });
+
+  it('never lets an SMTP password travel unencrypted, nor half of a login', () => {
+    const mail = { type: 'email', host: 'smtp.example', from: 'a@b.c', to: ['d@e.f'] };
+    const refused = (extra: object) => refusal({ channels: { mail: { ...mail, ...extra } } });
+    expect(refused({ security: 'none', username: 'u', password_env: 'SMTP_PW' })).toContain(
+      'never sent over an unencrypted connection',
+    );
+    expect(refused({ username: 'u' })).toContain('a username needs its password');
+    expect(refused({ password_env: 'SMTP_PW' })).toContain('a password needs a "username"');
+    expect(refused({ security: 'none', ca_file: 'ca.pem' })).toContain('ca_file');
+    expect(refused({ security: 'ssl' })).toContain('alerts.channels.mail.security');
+    expect(refusal({ channels: { ops: { ...hook, security: 'tls' } } })).toContain(
+      'belongs to an email channel',
+    );
+    expect(refusal({ check_interval: '0s' })).toContain('alerts.check_interval');
   });
 
   it('refuses a secret or password written inline, without echoing it', () => {
@@ -160,5 +210,23 @@ describe('the alerts section of the configuration file', () => {
     expect(refusal({ rate_limit: 'soon' })).toContain('alerts.rate_limit');
     expect(refusal({ extra: 1 })).toContain('unknown field "alerts.extra"');
     expect(refusal([])).toContain('"alerts" must be an object');
+  });
+});
+
+describe('docs/alerts.md', () => {
+  it('shows a configuration that parses, with every event', async () => {
+    const doc = await readFile(new URL('../../../../docs/alerts.md', import.meta.url), 'utf8');
+    const example = JSON.parse(/```json\n([\s\S]*?)```/.exec(doc)?.[1] as string);
+    const alerts = parse(example.alerts).alerts;
+    expect(alerts?.rules.map((r) => r.event.kind).sort()).toEqual([
+      'audit_sink_failing',
+      'auth_failure_spike',
+      'certificate_expiring',
+      'decryption_failures',
+      'node_sealed',
+      'rotation_failed',
+      'rotation_overdue',
+    ]);
+    expect(alerts?.channels.mail).toMatchObject({ security: 'starttls', port: 587 });
   });
 });

@@ -23,13 +23,28 @@ export interface AlertRule {
   readonly channels: readonly string[];
 }
 
+/**
+ * How an email channel protects its SMTP connection: `starttls` (default; the server must offer
+ * STARTTLS, or nothing is sent), `tls` (TLS from the first byte, port 465) or `none` (a local
+ * relay only; refused with a password).
+ */
+export type SmtpSecurity = 'starttls' | 'tls' | 'none';
+
 /** A delivery channel: a signed webhook or an SMTP email. */
 export type AlertChannel =
-  | { readonly type: 'webhook'; readonly url: string; readonly secret: AlertSecretSource }
+  | {
+      readonly type: 'webhook';
+      /** The URL, or where it is read (a chat tool's incoming-webhook URL is itself a secret). */
+      readonly url: string | AlertSecretSource;
+      readonly secret: AlertSecretSource;
+    }
   | {
       readonly type: 'email';
       readonly host: string;
       readonly port: number;
+      readonly security: SmtpSecurity;
+      /** CA certificates (PEM) the SMTP server's certificate is checked against, instead of Node's. */
+      readonly caFile?: string;
       readonly from: string;
       readonly to: readonly string[];
       readonly username?: string;
@@ -42,11 +57,15 @@ export interface AlertsConfig {
   readonly channels: Readonly<Record<string, AlertChannel>>;
   /** At most one alert per rule per this many ms. */
   readonly rateLimitMs: number;
+  /** How often the seal state, overdue rotations and certificate expiry are checked (ms). */
+  readonly checkIntervalMs: number;
 }
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const DEFAULT_RATE_LIMIT_MS = 5 * 60_000;
+const DEFAULT_CHECK_INTERVAL_MS = 60_000;
+const SMTP_PORTS: Readonly<Record<SmtpSecurity, number>> = { starttls: 587, tls: 465, none: 25 };
 
 const ruleSchema = z
   .object({
@@ -71,11 +90,15 @@ const channelSchema = z
   .object({
     type: z.enum(['webhook', 'email']),
     url: z.string().optional(),
+    url_env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
+    url_file: z.string().min(1).optional(),
     secret: z.unknown().optional(),
     secret_env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
     secret_file: z.string().min(1).optional(),
     host: z.string().min(1).optional(),
     port: z.number().int().min(1).max(65_535).optional(),
+    security: z.enum(['starttls', 'tls', 'none']).optional(),
+    ca_file: z.string().min(1).optional(),
     from: z.string().min(3).optional(),
     to: z.array(z.string().min(3)).min(1).max(32).optional(),
     username: z.string().min(1).optional(),
@@ -90,8 +113,30 @@ const alertsSchema = z
     rules: z.array(ruleSchema).max(256).optional(),
     channels: z.record(z.string(), channelSchema).optional(),
     rate_limit: z.union([z.string(), z.number()]).optional(),
+    check_interval: z.union([z.string(), z.number()]).optional(),
   })
   .strict();
+
+/**
+ * Why a webhook URL is refused (`must be an http(s) URL`, `must not hold credentials`), or
+ * undefined. Never quotes the URL: a chat tool's incoming-webhook URL is a secret.
+ *
+ * @example
+ * ```ts
+ * webhookUrlProblem('ftp://x.example'); // 'must be an http(s) URL'
+ * ```
+ */
+export function webhookUrlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'must be an http(s) URL';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must be an http(s) URL';
+  if (url.username !== '' || url.password !== '') return 'must not hold credentials';
+  return undefined;
+}
 
 const fail = (message: string): never => {
   throw new ServerError('ERR_INVALID_CONFIG', `config: ${message}`);
@@ -147,7 +192,7 @@ function channelOf(
   if (!NAME.test(name))
     fail(`"${at}": a channel name is lower-case letters, digits, _ and - (at most 64)`);
   if (raw.type === 'webhook') {
-    for (const key of ['host', 'port', 'from', 'to', 'username'] as const)
+    for (const key of ['host', 'port', 'security', 'ca_file', 'from', 'to', 'username'] as const)
       if (raw[key] !== undefined) fail(`"${at}.${key}" belongs to an email channel`);
     if (
       raw.password !== undefined ||
@@ -155,21 +200,22 @@ function channelOf(
       raw.password_file !== undefined
     )
       fail(`"${at}": a webhook is signed with "secret_env" or "secret_file", not a password`);
-    let url: URL;
-    try {
-      url = new URL(raw.url ?? '');
-    } catch {
-      return fail(`"${at}.url" must be an http(s) URL`);
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:')
-      fail(`"${at}.url" must be an http(s) URL`);
-    if (url.username !== '' || url.password !== '') fail(`"${at}.url" must not hold credentials`);
+    const given = [raw.url, raw.url_env, raw.url_file].filter((v) => v !== undefined).length;
+    if (given !== 1) fail(`"${at}": give one of "url", "url_env" or "url_file"`);
+    let url: string | AlertSecretSource;
+    if (raw.url !== undefined) {
+      const problem = webhookUrlProblem(raw.url);
+      if (problem !== undefined) fail(`"${at}.url" ${problem}`);
+      url = new URL(raw.url).toString();
+    } else if (raw.url_env !== undefined) url = { env: raw.url_env };
+    else url = { file: resolve(baseDir, raw.url_file as string) };
     const secret = secretOf(at, 'secret', raw.secret, raw.secret_env, raw.secret_file, baseDir);
     if (secret === undefined)
       return fail(`"${at}": a webhook needs its signing secret, by "secret_env" or "secret_file"`);
-    return { type: 'webhook', url: url.toString(), secret };
+    return { type: 'webhook', url, secret };
   }
-  if (raw.url !== undefined) fail(`"${at}.url" belongs to a webhook channel`);
+  for (const key of ['url', 'url_env', 'url_file'] as const)
+    if (raw[key] !== undefined) fail(`"${at}.${key}" belongs to a webhook channel`);
   if (raw.secret !== undefined || raw.secret_env !== undefined || raw.secret_file !== undefined)
     fail(`"${at}": an email channel takes "password_env" or "password_file", not a secret`);
   if (raw.host === undefined) fail(`"${at}.host" is required (the SMTP server)`);
@@ -185,10 +231,21 @@ function channelOf(
   );
   if (password !== undefined && raw.username === undefined)
     fail(`"${at}": a password needs a "username"`);
+  if (password === undefined && raw.username !== undefined)
+    fail(`"${at}": a username needs its password, by "password_env" or "password_file"`);
+  const security = raw.security ?? 'starttls';
+  if (security === 'none' && password !== undefined)
+    fail(
+      `"${at}": a password is never sent over an unencrypted connection; use "starttls" or "tls"`,
+    );
+  if (security === 'none' && raw.ca_file !== undefined)
+    fail(`"${at}.ca_file" needs "security" "starttls" or "tls"`);
   return {
     type: 'email',
     host: raw.host as string,
-    port: raw.port ?? 587,
+    port: raw.port ?? SMTP_PORTS[security],
+    security,
+    ...(raw.ca_file === undefined ? {} : { caFile: resolve(baseDir, raw.ca_file) }),
     from: raw.from as string,
     to: raw.to as string[],
     ...(raw.username === undefined ? {} : { username: raw.username }),
@@ -220,10 +277,13 @@ function eventOf(at: string, raw: z.infer<typeof ruleSchema>): AlertEvent {
 
 /**
  * Checks the configuration file's `alerts` section: `rules` (a name, an `event` with its
- * thresholds, the `channels` it goes to), `channels` by name (`webhook`: `url` and a signing
- * secret named by `secret_env`/`secret_file`; `email`: SMTP `host`, `port`, `from`, `to`, a
- * password named by `password_env`/`password_file`) and `rate_limit` (a duration, default 5m).
- * Secrets are never inlined. A problem is `ERR_INVALID_CONFIG` naming the field.
+ * thresholds, the `channels` it goes to), `channels` by name (`webhook`: `url` (or
+ * `url_env`/`url_file`, for a URL that is itself a secret) and a signing
+ * secret named by `secret_env`/`secret_file`; `email`: SMTP `host`, `port`, `security`
+ * (`starttls` by default, `tls`, `none`), `ca_file`, `from`, `to`, a password named by
+ * `password_env`/`password_file`), `rate_limit` (a duration, default 5m) and `check_interval`
+ * (how often state is checked, default 1m). Secrets are never inlined. A problem is
+ * `ERR_INVALID_CONFIG` naming the field.
  *
  * @example
  * ```ts
@@ -238,10 +298,15 @@ function eventOf(at: string, raw: z.infer<typeof ruleSchema>): AlertEvent {
  */
 export function parseAlertsConfig(raw: unknown, baseDir: string): AlertsConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    fail('"alerts" must be an object: {"rules"?, "channels"?, "rate_limit"?}');
+    fail('"alerts" must be an object: {"rules"?, "channels"?, "rate_limit"?, "check_interval"?}');
   const checked = alertsSchema.safeParse(raw);
   if (!checked.success) return fail(firstIssue(checked.error));
-  const { rules = [], channels = {}, rate_limit: rateLimit } = checked.data;
+  const {
+    rules = [],
+    channels = {},
+    rate_limit: rateLimit,
+    check_interval: checkInterval,
+  } = checked.data;
   const resolvedChannels = Object.fromEntries(
     Object.entries(channels).map(([name, c]) => [name, channelOf(name, c, baseDir)]),
   );
@@ -264,5 +329,9 @@ export function parseAlertsConfig(raw: unknown, baseDir: string): AlertsConfig {
       rateLimit === undefined
         ? DEFAULT_RATE_LIMIT_MS
         : durationMs(rateLimit, 'alerts.rate_limit', 1, 7 * 86_400),
+    checkIntervalMs:
+      checkInterval === undefined
+        ? DEFAULT_CHECK_INTERVAL_MS
+        : durationMs(checkInterval, 'alerts.check_interval', 1, 86_400),
   };
 }

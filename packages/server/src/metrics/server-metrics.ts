@@ -66,6 +66,12 @@ export interface ServerMetrics {
    * it is reloaded. A certificate that cannot be read removes the series.
    */
   setCertificate(certificate: string | Buffer): void;
+  /** Days until the served certificate expires (negative once it has); undefined without one. */
+  certificateExpiryDays(): number | undefined;
+  /** An alert a rule raised (`fired`) or held back by the rate limit (`rate_limited`). */
+  alert(rule: string, outcome: 'fired' | 'rate_limited'): void;
+  /** How an alert fared on one channel: `delivered`, `failed` or `dropped`. */
+  alertDelivery(channel: string, outcome: 'delivered' | 'failed' | 'dropped'): void;
 }
 
 /**
@@ -175,6 +181,7 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
   });
   const clock = options.clock ?? Date.now;
   let notAfter: number | undefined;
+  const daysLeft = () => (notAfter === undefined ? undefined : (notAfter - clock()) / 86_400_000);
   new Gauge({
     name: 'custos_tls_certificate_expiry_days',
     help: 'Days until the served TLS certificate expires (negative once it has)',
@@ -182,9 +189,21 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
     registers,
     collect() {
       this.reset();
-      if (notAfter !== undefined)
-        this.set({ certificate: 'server' }, (notAfter - clock()) / 86_400_000);
+      const days = daysLeft();
+      if (days !== undefined) this.set({ certificate: 'server' }, days);
     },
+  });
+  const alerts = new Counter({
+    name: 'custos_alerts_total',
+    help: 'Alerts raised by a rule (fired) or held back by the rate limit (rate_limited), by rule',
+    labelNames: ['rule', 'outcome'],
+    registers,
+  });
+  const alertDeliveries = new Counter({
+    name: 'custos_alert_deliveries_total',
+    help: 'Alert deliveries by channel and outcome (delivered, failed, dropped)',
+    labelNames: ['channel', 'outcome'],
+    registers,
   });
   const caches = new Map<string, { hits: number; misses: number }>();
   new Gauge({
@@ -238,5 +257,8 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
         notAfter = undefined;
       }
     },
+    certificateExpiryDays: daysLeft,
+    alert: (rule, outcome) => alerts.inc({ rule, outcome }),
+    alertDelivery: (channel, outcome) => alertDeliveries.inc({ channel, outcome }),
   };
 }

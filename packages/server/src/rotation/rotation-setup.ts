@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import type { AnyKysely } from '@custos/reencrypt';
 import type { RotationConfig, RotationDatabaseConfig } from '../config/rotation-config.js';
 import { openDatabase } from '../database/open-database.js';
 import { ServerError } from '../errors.js';
+import { readNamedSecret } from '../lib/named-secret.js';
 import type { Rotator } from './rotator.js';
 
 /** What the `rotation` section gives a starting server. */
@@ -52,23 +52,7 @@ async function locationWithPassword(
 ): Promise<{ location: string; password?: string }> {
   const source = db.password;
   if (source === undefined) return { location: db.location };
-  let password: string | undefined;
-  if ('env' in source) {
-    password = env[source.env];
-    if (password === undefined || password === '')
-      throw invalid(
-        `rotation.databases.${name}: the environment variable ${source.env} (password_env) is not set`,
-      );
-  } else {
-    const text = await readFile(source.file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      throw invalid(
-        `rotation.databases.${name}: cannot read password_file ${source.file}: ${err.code ?? 'unreadable'}`,
-      );
-    });
-    password = text.replace(/\r?\n$/, '');
-    if (password === '')
-      throw invalid(`rotation.databases.${name}: password_file ${source.file} is empty`);
-  }
+  const password = await readNamedSecret(source, `rotation.databases.${name}`, 'password', env);
   const url = new URL(db.location);
   url.password = encodeURIComponent(password);
   return { location: url.toString(), password };

@@ -65,6 +65,7 @@ export async function run(options: Options): Promise<number> {
       ...(config.seal === undefined ? {} : { seal: config.seal }),
       ...(config.telemetry === undefined ? {} : { telemetry: config.telemetry }),
       ...(config.rotation === undefined ? {} : { rotation: config.rotation }),
+      ...(config.alerts === undefined ? {} : { alerts: config.alerts }),
       ...(tls ? { tls } : {}),
     });
     for (const line of productionWarnings({
@@ -74,10 +75,6 @@ export async function run(options: Options): Promise<number> {
     })) {
       warn(line);
     }
-    if (config.alerts !== undefined)
-      warn(
-        'the alerts section is checked but no alert is delivered yet: watch the metrics instead (docs/alerts.md)',
-      );
     if (tlsSettings !== undefined) {
       // SIGHUP re-reads the certificate and key (open connections keep theirs).
       const reloader = reloadTlsOnSighup(running.app.server as unknown as TlsServer, tlsSettings, {
