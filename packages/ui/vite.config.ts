@@ -1,0 +1,20 @@
+import { defineConfig } from 'vite';
+
+// The server serves the build at /ui/ (packages/server/src/ui/). Assets get hashed names
+// (cached for a year); index.html is the one file that is revalidated.
+export default defineConfig({
+  base: '/ui/',
+  // React's automatic JSX runtime; no dev-only plugin is needed to build.
+  oxc: { jsx: { runtime: 'automatic' } },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    // Nothing inlined: the CSP allows scripts, styles and images from the server only.
+    assetsInlineLimit: 0,
+    modulePreload: { polyfill: false },
+    sourcemap: false,
+    target: 'es2022',
+  },
+  // `npm run dev -w @custos/ui` (with a dev server on :8200): the API through Vite's proxy.
+  server: { proxy: { '/v1': 'http://127.0.0.1:8200' } },
+});
