@@ -4,6 +4,10 @@ import { defineConfig } from 'vite';
 // (cached for a year); index.html is the one file that is revalidated.
 export default defineConfig({
   base: '/ui/',
+  // React Aria adds two small <style> elements (touch and overscroll behaviour): they carry the
+  // nonce of this meta tag, which the server fills in afresh for each load of index.html
+  // (packages/server/src/ui/dashboard-routes.ts) and names in the CSP's style-src.
+  html: { cspNonce: '__CUSTOS_CSP_NONCE__' },
   // React's automatic JSX runtime; no dev-only plugin is needed to build.
   oxc: { jsx: { runtime: 'automatic' } },
   build: {

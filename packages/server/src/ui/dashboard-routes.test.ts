@@ -8,10 +8,18 @@ import { sendTarget } from '../../test/path-variants.js';
 import { sealServer } from '../lifecycle.js';
 import { type RunningServer, startServer } from '../server.js';
 import { defaultDashboardDir, loadDashboardAssets } from './dashboard-assets.js';
-import { DASHBOARD_CSP, dashboardPathOf } from './dashboard-routes.js';
+import { CSP_NONCE_PLACEHOLDER, dashboardCsp, dashboardPathOf } from './dashboard-routes.js';
 
-const INDEX =
-  '<!doctype html><title>t</title><script type="module" src="/ui/assets/app-1a2b.js"></script>';
+const INDEX = `<!doctype html><title>t</title><meta property="csp-nonce" nonce="${CSP_NONCE_PLACEHOLDER}"><script type="module" src="/ui/assets/app-1a2b.js"></script>`;
+
+/** index.html as served: the placeholder replaced by the load's nonce, the one its CSP names. */
+function expectIndex(response: { headers: Headers }, text: string): void {
+  const csp = response.headers.get('content-security-policy') ?? '';
+  const nonce = /'nonce-([A-Za-z0-9+/=]+)'/.exec(csp)?.[1];
+  expect(nonce).toMatch(/^[A-Za-z0-9+/]{24}$/);
+  expect(csp).toBe(dashboardCsp(nonce));
+  expect(text).toBe(INDEX.replace(CSP_NONCE_PLACEHOLDER, nonce!));
+}
 // Large enough to be worth compressing.
 const SCRIPT = `console.log(${JSON.stringify('x'.repeat(4000))});\n`;
 const STYLE = 'body { color: black; }\n'.repeat(100);
@@ -57,18 +65,33 @@ describe('the dashboard at /ui/', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(response.headers.get('cache-control')).toBe('no-cache');
-    expect(response.headers.get('content-security-policy')).toBe(DASHBOARD_CSP);
     expect(response.headers.get('x-frame-options')).toBe('DENY');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(await response.text()).toBe(INDEX);
+    expectIndex(response, await response.text());
   });
 
-  it('the CSP allows no inline script or style and no other origin', () => {
-    expect(DASHBOARD_CSP).not.toMatch(/unsafe|https:|data:|\*/);
-    for (const directive of ["script-src 'self'", "style-src 'self'", "connect-src 'self'"])
-      expect(DASHBOARD_CSP.split('; ')).toContain(directive);
-    expect(DASHBOARD_CSP).toContain("default-src 'none'");
-    expect(DASHBOARD_CSP).toContain("frame-ancestors 'none'");
+  it('gives each load of index.html a nonce of its own', async () => {
+    const nonces = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const response = await fetch(`${server.url}/ui/keys`);
+      const text = await response.text();
+      expectIndex(response, text);
+      expect(text).not.toContain(CSP_NONCE_PLACEHOLDER);
+      nonces.add(response.headers.get('content-security-policy') ?? '');
+    }
+    expect(nonces.size).toBe(3);
+  });
+
+  it('the CSP allows no inline script, no other origin, inline styles only by nonce', () => {
+    for (const csp of [dashboardCsp(), dashboardCsp('abc')]) {
+      expect(csp).not.toMatch(/unsafe|https:|data:|\*/);
+      const directives = csp.split('; ');
+      for (const directive of ["script-src 'self'", "connect-src 'self'", "default-src 'none'"])
+        expect(directives).toContain(directive);
+      expect(directives).toContain("frame-ancestors 'none'");
+    }
+    expect(dashboardCsp().split('; ')).toContain("style-src 'self'");
+    expect(dashboardCsp('abc').split('; ')).toContain("style-src 'self' 'nonce-abc'");
   });
 
   it('redirects /ui to /ui/', async () => {
@@ -116,7 +139,7 @@ describe('the dashboard at /ui/', () => {
       expect(response.status, path).toBe(200);
       expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
       expect(response.headers.get('cache-control')).toBe('no-cache');
-      expect(await response.text()).toBe(INDEX);
+      expectIndex(response, await response.text());
     }
     const missing = await fetch(`${server.url}/ui/assets/app-0000.js`);
     expect(missing.status).toBe(404);
@@ -152,7 +175,8 @@ describe('the dashboard at /ui/', () => {
       expect(response.text, target).not.toMatch(/CANARY|root:/);
       // Refused, or (a double-encoded name, a link) the app's page: never the file.
       expect([200, 400, 404], target).toContain(response.status);
-      if (response.status === 200) expect(response.text, target).toBe(INDEX);
+      if (response.status === 200)
+        expect(response.text, target).toMatch(/^<!doctype html><title>t/);
     }
     for (const target of targets.slice(0, 16))
       expect((await sendTarget(server.url, 'GET', target)).status, target).toBe(400);
@@ -171,7 +195,7 @@ describe('the dashboard at /ui/', () => {
       const response = await fetch(`${server.url}${path}`);
       expect(response.status, path).toBe(400);
       expect(response.headers.get('content-type')).toBe('application/json');
-      expect(await response.text()).not.toBe(INDEX);
+      expect(await response.text()).not.toContain('<!doctype');
     }
   });
 });
@@ -190,7 +214,7 @@ describe('the dashboard, where there is no build', () => {
       await fakeBuild(dir);
       const built = await fetch(`${server.url}/ui/`);
       expect(built.status).toBe(200);
-      expect(await built.text()).toBe(INDEX);
+      expectIndex(built, await built.text());
     } finally {
       await server.close();
       await rm(dir, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   type DashboardAsset,
@@ -11,22 +12,32 @@ export interface DashboardOptions {
 }
 
 /**
- * The dashboard's Content-Security-Policy: its own scripts, styles and images only, no inline
- * script or style, no framing, and requests to this server only (the API at /v1/).
+ * What the build puts where the nonce of a page load goes (Vite's `html.cspNonce`, in
+ * packages/ui/vite.config.ts); each load of index.html gets a fresh nonce in its place.
  */
-export const DASHBOARD_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
+export const CSP_NONCE_PLACEHOLDER = '__CUSTOS_CSP_NONCE__';
+
+/**
+ * The dashboard's Content-Security-Policy: its own scripts, styles and images only, no inline
+ * script, no framing, requests to this server only (the API at /v1/). Inline styles only with
+ * the page load's `nonce`: React Aria adds two small `<style>` elements and gives them the nonce
+ * it finds in the page's `csp-nonce` meta tag.
+ */
+export function dashboardCsp(nonce?: string): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    nonce === undefined ? "style-src 'self'" : `style-src 'self' 'nonce-${nonce}'`,
+    "img-src 'self'",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+    "object-src 'none'",
+  ].join('; ');
+}
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Revalidated on every load, so a new build is picked up at once. */
@@ -76,8 +87,8 @@ function acceptsGzip(request: FastifyRequest): boolean {
 /**
  * Serves the dashboard's build at `/ui/` (`/ui` redirects there): its files from memory with
  * their content types, hashed assets cached for a year, `index.html` revalidated on every
- * load and served for every other path (the app's own routes), all under
- * {@link DASHBOARD_CSP}. A missing build is a 503 saying how to build it. The routes are
+ * load (with a fresh CSP nonce) and served for every other path (the app's own routes), all
+ * under {@link dashboardCsp}. A missing build is a 503 saying how to build it. The routes are
  * `asset` routes: the boundary admits them without token, ACL or audit (route-access.ts).
  *
  * @example
@@ -109,6 +120,12 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
   const send = (request: FastifyRequest, reply: FastifyReply, asset: DashboardAsset) => {
     cacheControl.set(reply, asset.immutable ? IMMUTABLE : REVALIDATE);
     reply.header('content-type', asset.contentType);
+    if (asset.contentType.startsWith('text/html')) {
+      // A fresh nonce for each load (never a cached one: the page is revalidated each time).
+      const nonce = randomBytes(18).toString('base64');
+      reply.header('content-security-policy', dashboardCsp(nonce));
+      return reply.send(asset.body.toString('utf8').replaceAll(CSP_NONCE_PLACEHOLDER, nonce));
+    }
     if (asset.gzip === undefined) return reply.send(asset.body);
     reply.header('vary', 'accept-encoding');
     if (!acceptsGzip(request)) return reply.send(asset.body);
@@ -119,7 +136,7 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
     reply.code(status).header('content-type', 'text/plain; charset=utf-8').send(message);
 
   const serve = async (request: FastifyRequest, reply: FastifyReply) => {
-    reply.header('content-security-policy', DASHBOARD_CSP);
+    reply.header('content-security-policy', dashboardCsp());
     const path = dashboardPathOf(request.url);
     if (path === undefined) return text(reply, 400, 'invalid dashboard path\n');
     const files = await assets();
