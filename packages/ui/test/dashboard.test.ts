@@ -140,10 +140,14 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
     expect(stored.body.data.data).toEqual({ username: 'app', password: changed });
     expect(stored.body.data.metadata.version).toBe(2);
 
-    // Both versions listed; the first still reads as it was.
+    // Both versions listed; the first still reads as it was. A value revealed in one version
+    // is hidden again in another (nothing revealed carries over).
     await expect.poll(() => page.getByRole('link', { name: 'Version 1' }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Reveal password' }).click();
+    await expect.poll(() => page.locator('main').textContent()).toContain(changed);
     await page.getByRole('link', { name: 'Version 1' }).click();
     await expect.poll(() => page.getByText('Version 1, written').count()).toBe(1);
+    expect(await page.content()).not.toContain(canary);
     await page.getByRole('button', { name: 'Reveal password' }).click();
     await expect.poll(() => page.locator('main').textContent()).toContain(canary);
     expect(await page.locator('main').textContent()).not.toContain(changed);

@@ -42,9 +42,9 @@ export function KeysPage() {
   const [mount, name] = segmentsAfter('keys');
   if (mount === undefined || mount === '') return <Redirect to={keyHref('transit')} replace />;
   return name === undefined || name === '' ? (
-    <KeysList mount={mount} />
+    <KeysList key={mount} mount={mount} />
   ) : (
-    <KeyDetail mount={mount} name={name} />
+    <KeyDetail key={JSON.stringify([mount, name])} mount={mount} name={name} />
   );
 }
 

@@ -29,13 +29,17 @@ import { useApi, useLoad } from '../session-context.js';
 /** `/secrets`: the KV mounts; `/secrets/<mount>/<folder>/`: a folder; else one secret. */
 export function SecretsPage() {
   useLocation(); // re-render on navigation: the names are read from the address
+  const search = useSearch();
   const [mount, ...rest] = segmentsAfter('secrets');
   if (mount === undefined || mount === '') return <Mounts />;
   const path = rest.join('/');
+  // Keyed by what they show: nothing (a revealed field, a message) carries over to another
+  // secret or version.
+  const at = JSON.stringify([mount, path, search]);
   return path === '' || path.endsWith('/') ? (
-    <Folder mount={mount} path={path} />
+    <Folder key={at} mount={mount} path={path} />
   ) : (
-    <Secret mount={mount} path={path} />
+    <Secret key={at} mount={mount} path={path} />
   );
 }
 
