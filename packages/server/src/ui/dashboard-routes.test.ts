@@ -182,6 +182,20 @@ describe('the dashboard at /ui/', () => {
       expect((await sendTarget(server.url, 'GET', target)).status, target).toBe(400);
   });
 
+  it('admits as an asset (no token, no ACL, no audit) the dashboard’s routes and nothing else', () => {
+    const table = server.app.routeTable;
+    const assets = table.filter((r) => r.access.asset === true).map((r) => `${r.method} ${r.url}`);
+    expect(assets.sort()).toEqual([
+      'GET /ui',
+      'GET /ui/',
+      'GET /ui/*',
+      'HEAD /ui',
+      'HEAD /ui/',
+      'HEAD /ui/*',
+    ]);
+    expect(table.filter((r) => r.url.startsWith('/ui') && r.access.asset !== true)).toEqual([]);
+  });
+
   it('reads paths one way only', () => {
     expect(dashboardPathOf('/ui/')).toBe('');
     expect(dashboardPathOf('/ui/secrets/a%20b?x=1')).toBe('secrets/a b');
