@@ -2,7 +2,8 @@
  * Debian's Chromium, driven by playwright-core, for the dashboard's end-to-end tests.
  * Screenshots go to `packages/ui/test-artifacts/` (gitignored).
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
@@ -58,4 +59,29 @@ export async function openPage(
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
+}
+
+/**
+ * What axe-core finds against WCAG 2.1 A and AA (labels, names, roles, contrast, …) on the page
+ * as it is now, one line per rule and element. Evaluated through the browser's debugging
+ * protocol, which the page's CSP does not govern (the page itself stays under it).
+ */
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  const source = await readFile(
+    createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+    'utf8',
+  );
+  await page.evaluate(source);
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (...args: unknown[]) => Promise<unknown> } })
+      .axe;
+    const result = (await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    })) as { violations: { id: string; nodes: { target: string[] }[] }[] };
+    return result.violations.map((v) => ({
+      id: v.id,
+      targets: v.nodes.map((n) => n.target.join(' ')),
+    }));
+  });
+  return violations.flatMap((v) => v.targets.map((target) => `${v.id}: ${target}`));
 }

@@ -5,7 +5,13 @@ import { type RunningServer, startServer } from '@custos/server';
 import { requireTool } from '@custos/test-support/tools';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openPage, type PageWatch, screenshot } from './browser.js';
+import {
+  accessibilityViolations,
+  launchChromium,
+  openPage,
+  type PageWatch,
+  screenshot,
+} from './browser.js';
 
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 const hasChromium = requireTool('chromium');
@@ -323,6 +329,47 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
         .map((el) => el.outerHTML),
     );
     expect(unnamed).toEqual([]);
+  });
+
+  it('passes axe-core’s WCAG 2.1 AA checks on every page, the dialog and a phone’s width', async () => {
+    const found: string[] = [];
+    const check = async (page: Page, what: string) => {
+      for (const violation of await accessibilityViolations(page))
+        found.push(`${what}: ${violation}`);
+    };
+    const { page } = await open();
+    await page.goto(`${server.url}/ui/`);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await check(page, 'sign-in');
+    await page.getByRole('tab', { name: 'AppRole' }).click();
+    await check(page, 'sign-in (AppRole)');
+    await signInWithToken(page, rootToken);
+    await page.goto(`${server.url}/ui/secrets/secret/app/`);
+    await page.getByRole('button', { name: 'New secret' }).click();
+    await expect.poll(() => page.getByRole('link', { name: 'db' }).count()).toBe(1);
+    await check(page, 'folder with the new-secret form');
+    await page.getByRole('link', { name: 'db' }).click();
+    await expect.poll(() => page.getByRole('rowheader', { name: 'password' }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Reveal password' }).click();
+    await page.getByRole('button', { name: 'Write a new version' }).click();
+    await check(page, 'secret, revealed, editor open');
+    await page.getByRole('link', { name: 'Keys' }).click();
+    await expect.poll(() => page.getByRole('link', { name: 'orders' }).count()).toBe(1);
+    await check(page, 'keys');
+    await page.getByRole('link', { name: 'orders' }).click();
+    await page.getByRole('button', { name: 'Rotate key…' }).click();
+    await expect.poll(() => page.getByRole('alertdialog').count()).toBe(1);
+    await check(page, 'rotation dialog');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('alertdialog').count()).toBe(0);
+    await page.getByRole('link', { name: 'Health' }).click();
+    await expect.poll(() => page.getByRole('grid', { name: 'Nodes' }).count()).toBe(1);
+    await check(page, 'health');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${server.url}/ui/secrets/secret/app/db`);
+    await expect.poll(() => page.getByRole('rowheader', { name: 'password' }).count()).toBe(1);
+    await check(page, 'secret on a phone');
+    expect(found).toEqual([]);
   });
 
   it('fits a phone: nothing wider than the screen, every page reachable', async () => {

@@ -344,7 +344,7 @@ function Secret({ mount, path }: { readonly mount: string; readonly path: string
                       }
                       aria-label={`Reveal ${field.key}`}
                     >
-                      {revealed.has(field.key) ? 'Hide' : 'Reveal'}
+                      Reveal
                     </ToggleButton>
                     <Button
                       onPress={() => copy(field.key, field.value)}
