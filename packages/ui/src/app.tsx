@@ -64,8 +64,10 @@ function Shell() {
 function Routed() {
   const [, navigate] = useLocation();
   const [session, setSession] = useState<Session | undefined>(loadSession);
+  const [notice, setNotice] = useState<string>();
   const login = useCallback((next: Session) => {
     saveSession(next);
+    setNotice(undefined);
     setSession(next);
   }, []);
   const logout = useCallback(() => {
@@ -76,14 +78,20 @@ function Routed() {
     setSession(undefined);
     navigate('/', { replace: true });
   }, [session, navigate]);
+  // Where the user was stays in the address: signing in again returns there.
+  const ended = useCallback(() => {
+    clearSession();
+    setSession(undefined);
+    setNotice('Your session ended (the token expired or was revoked): sign in again.');
+  }, []);
   const value = useMemo(
-    () => (session === undefined ? null : { session, logout }),
-    [session, logout],
+    () => (session === undefined ? null : { session, logout, ended }),
+    [session, logout, ended],
   );
   return (
     <RouterProvider navigate={(href) => navigate(href)} useHref={(href) => `${BASE}${href}`}>
       {value === null ? (
-        <Login onLogin={login} />
+        <Login onLogin={login} notice={notice} />
       ) : (
         <SessionContext.Provider value={value}>
           <Shell />

@@ -1,10 +1,12 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
-import { call, type RequestOptions } from './api.js';
+import { ApiError, call, type RequestOptions } from './api.js';
 import type { Session } from './session.js';
 
 interface SessionValue {
   readonly session: Session;
   readonly logout: () => void;
+  /** The token no longer works (expired or revoked): back to sign-in, saying so. */
+  readonly ended: () => void;
 }
 
 export const SessionContext = createContext<SessionValue | null>(null);
@@ -22,14 +24,32 @@ export interface Api {
 }
 
 export function useApi(): Api {
-  const { token } = useSession().session;
-  return useMemo(
-    () => ({
-      get: <T,>(path: string, options?: RequestOptions) => call<T>(token, 'GET', path, options),
-      post: <T,>(path: string, body: unknown = {}) => call<T>(token, 'POST', path, { body }),
-    }),
-    [token],
-  );
+  const { session, ended } = useSession();
+  const { token } = session;
+  return useMemo(() => {
+    // A refusal is the token's policies, or a token that stopped working: the server answers
+    // 403 to both, so the token is looked up to tell which.
+    const checked = async <T,>(request: Promise<T>): Promise<T> => {
+      try {
+        return await request;
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 403) {
+          const alive = await call(token, 'GET', 'auth/token/lookup-self').then(
+            () => true,
+            (lookup: unknown) => !(lookup instanceof ApiError && lookup.status === 403),
+          );
+          if (!alive) ended();
+        }
+        throw err;
+      }
+    };
+    return {
+      get: <T,>(path: string, options?: RequestOptions) =>
+        checked(call<T>(token, 'GET', path, options)),
+      post: <T,>(path: string, body: unknown = {}) =>
+        checked(call<T>(token, 'POST', path, { body })),
+    };
+  }, [token, ended]);
 }
 
 /** What a load gives: its data, or its error, and a way to load again. */

@@ -256,6 +256,36 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
     await expect.poll(async () => (await lookup()).status).toBe(403);
   });
 
+  it('a token revoked while signed in ends the session with a notice; signing in again returns to the page', async () => {
+    const token = (await api('POST', 'auth/token/create', { policies: ['dash-limited'] })).body.auth
+      .client_token as string;
+    const { page } = await open();
+    await signInWithToken(page, token);
+    await page.goto(`${server.url}/ui/secrets/secret/app/db`);
+    await expect.poll(() => page.getByRole('rowheader', { name: 'password' }).count()).toBe(1);
+    expect((await api('POST', 'auth/token/revoke', { token })).status).toBe(204);
+    await page.getByRole('link', { name: 'Keys' }).click();
+    await expect
+      .poll(() => page.getByRole('status').textContent())
+      .toBe('Your session ended (the token expired or was revoked): sign in again.');
+    expect(await page.evaluate(() => sessionStorage.getItem('custos.session'))).toBeNull();
+    await page.getByRole('textbox', { name: 'Token' }).fill(rootToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('link', { name: 'orders' }).count()).toBe(1);
+  });
+
+  it('a denied read keeps the session: the page says what was refused', async () => {
+    const token = (await api('POST', 'auth/token/create', { policies: ['dash-limited'] })).body.auth
+      .client_token as string;
+    const { page } = await open();
+    await signInWithToken(page, token);
+    await page.getByRole('link', { name: 'Health' }).click();
+    await expect.poll(() => page.getByText('may not list the nodes').count()).toBe(1);
+    await page.goto(`${server.url}/ui/secrets`);
+    await expect.poll(() => page.getByText('may not list the mounts').count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Log out' }).count()).toBe(1);
+  });
+
   it('a wrong token or secret ID gets a clear message', async () => {
     const { page } = await open();
     await page.goto(`${server.url}/ui/`);

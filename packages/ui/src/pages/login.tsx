@@ -13,7 +13,7 @@ import {
   TextField,
 } from 'react-aria-components';
 import { ApiError, call, type Envelope } from '../api.js';
-import { ErrorMessage } from '../components/messages.js';
+import { ErrorMessage, StatusMessage } from '../components/messages.js';
 import type { Session } from '../session.js';
 
 interface TokenInfo {
@@ -37,7 +37,14 @@ function loginError(error: unknown, what: string): string {
 }
 
 /** Sign-in with a token, or with an AppRole's role ID and secret ID. */
-export function Login({ onLogin }: { readonly onLogin: (session: Session) => void }) {
+export function Login({
+  onLogin,
+  notice,
+}: {
+  readonly onLogin: (session: Session) => void;
+  /** Why the user is here again (a session that ended). */
+  readonly notice?: string | undefined;
+}) {
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
 
@@ -80,6 +87,7 @@ export function Login({ onLogin }: { readonly onLogin: (session: Session) => voi
     <main className="login" id="main">
       <Heading level={1}>custos</Heading>
       <p>Sign in to browse secrets, transit keys and the server's health.</p>
+      {notice !== undefined && <StatusMessage>{notice}</StatusMessage>}
       <Tabs>
         <TabList aria-label="Sign-in method">
           <Tab id="token">Token</Tab>
