@@ -44,8 +44,9 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 const REVALIDATE = 'no-cache';
 
 const NOT_BUILT =
-  'The custos dashboard is not built: run `npm run build -w @custos/ui` (the root `npm run build` ' +
-  'does it too) and restart the server. The HTTP API at /v1/ works without it.\n';
+  'The custos dashboard is not built. In the custos repository, run `npm run build -w @custos/ui` ' +
+  '(the root `npm run build` does it too); elsewhere, start the server with `ui: { dir }` naming ' +
+  'a build. The HTTP API at /v1/ works without it.\n';
 
 /**
  * The path of a request under `/ui/`, decoded; undefined for a path that could be read two
