@@ -14,13 +14,17 @@ import {
 } from './browser.js';
 
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
+
+/** Waits for the page to catch up; generous, as CI runs other test files beside this one. */
+const poll = <T>(read: () => T | Promise<T>) =>
+  expect.poll(read, { timeout: 15_000, interval: 50 });
 const hasChromium = requireTool('chromium');
 
 /** Values made at run time: the canary must never be on screen until revealed. */
 const rootToken = `dash-root-${randomBytes(12).toString('hex')}`;
 const canary = `CANARY-${randomBytes(9).toString('hex')}`;
 
-describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
+describe.runIf(hasChromium)('the dashboard in headless Chromium', { timeout: 90_000 }, () => {
   let server: RunningServer;
   let browser: Browser;
   let roleId: string;
@@ -47,7 +51,7 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
     await page.goto(`${server.url}/ui/`);
     await page.getByRole('textbox', { name: 'Token' }).fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('button', { name: 'Log out' }).count()).toBe(1);
+    await poll(() => page.getByRole('button', { name: 'Log out' }).count()).toBe(1);
   };
 
   /** An AppRole secret ID made for this sign-in (one use). */
@@ -107,7 +111,7 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
     await page.getByRole('link', { name: 'secret/' }).click();
     await page.getByRole('link', { name: 'app/' }).click();
     await page.getByRole('link', { name: 'db' }).click();
-    await expect.poll(() => page.getByRole('rowheader', { name: 'password' }).count()).toBe(1);
+    await poll(() => page.getByRole('rowheader', { name: 'password' }).count()).toBe(1);
     expect(new URL(page.url()).pathname).toBe('/ui/secrets/secret/app/db');
     // Hidden: nowhere in the document, not only invisible.
     expect(await page.content()).not.toContain(canary);
@@ -120,16 +124,16 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
     expect(await page.content()).not.toContain(canary);
 
     await page.getByRole('button', { name: 'Reveal password' }).click();
-    await expect.poll(() => page.locator('main').textContent()).toContain(canary);
+    await poll(() => page.locator('main').textContent()).toContain(canary);
     await screenshot(page, 'secret-revealed');
     await page.getByRole('button', { name: 'Reveal password' }).click();
-    await expect.poll(() => page.content()).not.toContain(canary);
+    await poll(() => page.content()).not.toContain(canary);
 
     // A new version: the password changes, the username (left empty) is kept as it was. The
     // form never holds a stored value.
     await page.getByRole('button', { name: 'Write a new version' }).click();
     const values = page.getByLabel('Value', { exact: true });
-    await expect.poll(() => values.count()).toBe(2);
+    await poll(() => values.count()).toBe(2);
     expect(
       await values.evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value)),
     ).toEqual(['', '']);
@@ -141,21 +145,21 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
     await values.nth(keys.indexOf('password')).fill(changed);
     await screenshot(page, 'secret-new-version');
     await page.getByRole('button', { name: 'Save new version' }).click();
-    await expect.poll(() => page.getByRole('status').textContent()).toContain('Saved version 2');
+    await poll(() => page.getByRole('status').textContent()).toContain('Saved version 2');
     const stored = await api('GET', 'secret/data/app/db');
     expect(stored.body.data.data).toEqual({ username: 'app', password: changed });
     expect(stored.body.data.metadata.version).toBe(2);
 
     // Both versions listed; the first still reads as it was. A value revealed in one version
     // is hidden again in another (nothing revealed carries over).
-    await expect.poll(() => page.getByRole('link', { name: 'Version 1' }).count()).toBe(1);
+    await poll(() => page.getByRole('link', { name: 'Version 1' }).count()).toBe(1);
     await page.getByRole('button', { name: 'Reveal password' }).click();
-    await expect.poll(() => page.locator('main').textContent()).toContain(changed);
+    await poll(() => page.locator('main').textContent()).toContain(changed);
     await page.getByRole('link', { name: 'Version 1' }).click();
-    await expect.poll(() => page.getByText('Version 1, written').count()).toBe(1);
+    await poll(() => page.getByText('Version 1, written').count()).toBe(1);
     expect(await page.content()).not.toContain(canary);
     await page.getByRole('button', { name: 'Reveal password' }).click();
-    await expect.poll(() => page.locator('main').textContent()).toContain(canary);
+    await poll(() => page.locator('main').textContent()).toContain(canary);
     expect(await page.locator('main').textContent()).not.toContain(changed);
     await screenshot(page, 'secret-versions');
     expect(errors).toEqual([]);
@@ -170,7 +174,7 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
     await page.getByLabel('Key', { exact: true }).fill('url');
     await page.getByLabel('Value', { exact: true }).fill('amqp://queue.invalid');
     await page.getByRole('button', { name: 'Create secret' }).click();
-    await expect.poll(() => new URL(page.url()).pathname).toBe('/ui/secrets/secret/app/queue');
+    await poll(() => new URL(page.url()).pathname).toBe('/ui/secrets/secret/app/queue');
     expect((await api('GET', 'secret/data/app/queue')).body.data.data).toEqual({
       url: 'amqp://queue.invalid',
     });
@@ -181,14 +185,14 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
     await signInWithToken(page, rootToken);
     await page.getByRole('link', { name: 'Keys' }).click();
     await page.getByRole('link', { name: 'orders' }).click();
-    await expect.poll(() => page.getByText('Latest version').count()).toBe(1);
+    await poll(() => page.getByText('Latest version').count()).toBe(1);
 
     await page.getByRole('button', { name: 'Rotate key…' }).click();
     const dialog = page.getByRole('alertdialog');
-    await expect.poll(() => dialog.textContent()).toContain('Rotate orders?');
+    await poll(() => dialog.textContent()).toContain('Rotate orders?');
     await screenshot(page, 'key-rotate-dialog');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
-    await expect.poll(() => page.getByRole('alertdialog').count()).toBe(0);
+    await poll(() => page.getByRole('alertdialog').count()).toBe(0);
     expect((await api('GET', 'transit/keys/orders')).body.data.latest_version).toBe(1);
 
     await page.getByRole('button', { name: 'Rotate key…' }).click();
@@ -197,7 +201,7 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
       .poll(() => page.getByRole('status').textContent())
       .toContain('version 2 is now the latest');
     expect((await api('GET', 'transit/keys/orders')).body.data.latest_version).toBe(2);
-    await expect.poll(() => page.getByRole('rowheader', { name: '2 (latest)' }).count()).toBe(1);
+    await poll(() => page.getByRole('rowheader', { name: '2 (latest)' }).count()).toBe(1);
     await screenshot(page, 'key-rotated');
     expect(errors).toEqual([]);
   });
@@ -209,7 +213,7 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
     await page.getByLabel('Role ID').fill(roleId);
     await page.getByLabel('Secret ID').fill(await secretId());
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('button', { name: 'Log out' }).count()).toBe(1);
+    await poll(() => page.getByRole('button', { name: 'Log out' }).count()).toBe(1);
     const session = JSON.parse(
       (await page.evaluate(() => sessionStorage.getItem('custos.session'))) ?? '{}',
     );
@@ -217,7 +221,7 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
     expect(session.issued).toBe(true);
 
     // Reads are allowed; writing is not, and the page says why.
-    await expect.poll(() => page.getByRole('rowheader', { name: 'key' }).count()).toBe(1);
+    await poll(() => page.getByRole('rowheader', { name: 'key' }).count()).toBe(1);
     await page.getByRole('button', { name: 'Write a new version' }).click();
     await page.getByLabel('Value', { exact: true }).fill('not-allowed');
     await page.getByRole('button', { name: 'Save new version' }).click();
@@ -243,17 +247,17 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
 
     // The health page: seal state shown, nodes not listable with this token, and it says so.
     await page.getByRole('link', { name: 'Health' }).click();
-    await expect.poll(() => page.getByText('unsealed').count()).toBe(1);
-    await expect.poll(() => page.getByText('may not list the nodes').count()).toBe(1);
+    await poll(() => page.getByText('unsealed').count()).toBe(1);
+    await poll(() => page.getByText('may not list the nodes').count()).toBe(1);
 
     await page.getByRole('button', { name: 'Log out' }).click();
-    await expect.poll(() => page.getByRole('button', { name: 'Sign in' }).count()).toBe(1);
+    await poll(() => page.getByRole('button', { name: 'Sign in' }).count()).toBe(1);
     expect(await page.evaluate(() => sessionStorage.getItem('custos.session'))).toBeNull();
     const lookup = () =>
       fetch(`${server.url}/v1/auth/token/lookup-self`, {
         headers: { 'x-vault-token': session.token },
       });
-    await expect.poll(async () => (await lookup()).status).toBe(403);
+    await poll(async () => (await lookup()).status).toBe(403);
   });
 
   it('a token revoked while signed in ends the session with a notice; signing in again returns to the page', async () => {
@@ -262,7 +266,7 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
     const { page } = await open();
     await signInWithToken(page, token);
     await page.goto(`${server.url}/ui/secrets/secret/app/db`);
-    await expect.poll(() => page.getByRole('rowheader', { name: 'password' }).count()).toBe(1);
+    await poll(() => page.getByRole('rowheader', { name: 'password' }).count()).toBe(1);
     expect((await api('POST', 'auth/token/revoke', { token })).status).toBe(204);
     await page.getByRole('link', { name: 'Keys' }).click();
     await expect
@@ -271,7 +275,7 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
     expect(await page.evaluate(() => sessionStorage.getItem('custos.session'))).toBeNull();
     await page.getByRole('textbox', { name: 'Token' }).fill(rootToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('link', { name: 'orders' }).count()).toBe(1);
+    await poll(() => page.getByRole('link', { name: 'orders' }).count()).toBe(1);
   });
 
   it('a denied read keeps the session: the page says what was refused', async () => {
@@ -280,9 +284,9 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
     const { page } = await open();
     await signInWithToken(page, token);
     await page.getByRole('link', { name: 'Health' }).click();
-    await expect.poll(() => page.getByText('may not list the nodes').count()).toBe(1);
+    await poll(() => page.getByText('may not list the nodes').count()).toBe(1);
     await page.goto(`${server.url}/ui/secrets`);
-    await expect.poll(() => page.getByText('may not list the mounts').count()).toBe(1);
+    await poll(() => page.getByText('may not list the mounts').count()).toBe(1);
     expect(await page.getByRole('button', { name: 'Log out' }).count()).toBe(1);
   });
 
@@ -308,13 +312,13 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
     await signInWithToken(page, rootToken);
     await page.getByRole('link', { name: 'Health' }).click();
     const facts = page.getByRole('definition');
-    await expect.poll(() => facts.allTextContents()).toContain('unsealed');
+    await poll(() => facts.allTextContents()).toContain('unsealed');
     const text = (await page.locator('main').textContent()) ?? '';
     expect(text).toContain('shamir, 1 of 1 key shares');
     expect(text).toContain(
       (await (await fetch(`${server.url}/v1/sys/health`)).json()).version as string,
     );
-    await expect.poll(() => page.getByRole('grid', { name: 'Nodes' }).count()).toBe(1);
+    await poll(() => page.getByRole('grid', { name: 'Nodes' }).count()).toBe(1);
     expect(await page.getByRole('gridcell', { name: 'leader' }).count()).toBe(1);
     await screenshot(page, 'health');
     expect(errors).toEqual([]);
@@ -337,7 +341,7 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
     );
     await page.keyboard.type(rootToken);
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.getByRole('button', { name: 'Log out' }).count()).toBe(1);
+    await poll(() => page.getByRole('button', { name: 'Log out' }).count()).toBe(1);
     // The first stop on a signed-in page skips to the content.
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
@@ -376,28 +380,28 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
     await signInWithToken(page, rootToken);
     await page.goto(`${server.url}/ui/secrets/secret/app/`);
     await page.getByRole('button', { name: 'New secret' }).click();
-    await expect.poll(() => page.getByRole('link', { name: 'db' }).count()).toBe(1);
+    await poll(() => page.getByRole('link', { name: 'db' }).count()).toBe(1);
     await check(page, 'folder with the new-secret form');
     await page.getByRole('link', { name: 'db' }).click();
-    await expect.poll(() => page.getByRole('rowheader', { name: 'password' }).count()).toBe(1);
+    await poll(() => page.getByRole('rowheader', { name: 'password' }).count()).toBe(1);
     await page.getByRole('button', { name: 'Reveal password' }).click();
     await page.getByRole('button', { name: 'Write a new version' }).click();
     await check(page, 'secret, revealed, editor open');
     await page.getByRole('link', { name: 'Keys' }).click();
-    await expect.poll(() => page.getByRole('link', { name: 'orders' }).count()).toBe(1);
+    await poll(() => page.getByRole('link', { name: 'orders' }).count()).toBe(1);
     await check(page, 'keys');
     await page.getByRole('link', { name: 'orders' }).click();
     await page.getByRole('button', { name: 'Rotate key…' }).click();
-    await expect.poll(() => page.getByRole('alertdialog').count()).toBe(1);
+    await poll(() => page.getByRole('alertdialog').count()).toBe(1);
     await check(page, 'rotation dialog');
     await page.keyboard.press('Escape');
-    await expect.poll(() => page.getByRole('alertdialog').count()).toBe(0);
+    await poll(() => page.getByRole('alertdialog').count()).toBe(0);
     await page.getByRole('link', { name: 'Health' }).click();
-    await expect.poll(() => page.getByRole('grid', { name: 'Nodes' }).count()).toBe(1);
+    await poll(() => page.getByRole('grid', { name: 'Nodes' }).count()).toBe(1);
     await check(page, 'health');
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${server.url}/ui/secrets/secret/app/db`);
-    await expect.poll(() => page.getByRole('rowheader', { name: 'password' }).count()).toBe(1);
+    await poll(() => page.getByRole('rowheader', { name: 'password' }).count()).toBe(1);
     await check(page, 'secret on a phone');
     expect(found).toEqual([]);
   });
@@ -411,7 +415,7 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', () => {
       ['Health', 'phone-health'],
     ] as const) {
       await page.getByRole('link', { name: link, exact: true }).click();
-      await expect.poll(() => page.getByRole('heading', { level: 1 }).count()).toBe(1);
+      await poll(() => page.getByRole('heading', { level: 1 }).count()).toBe(1);
       const overflow = await page.evaluate(
         () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
       );
