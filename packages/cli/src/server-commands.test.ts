@@ -198,12 +198,16 @@ describe('custos server, operator, kv and audit commands', () => {
     const config = join(dir, 'exposed.json');
     await writeFile(
       config,
-      JSON.stringify({ listen: '0.0.0.0:0', storage: 'exposed.db', logLevel: 'warn' }),
+      JSON.stringify({ listen: '0.0.0.0:0', storage: 'exposed.db', logLevel: 'warn', ui: false }),
     );
     const server = await serve(['--config', config], /not initialised/);
     try {
       expect(server.output()).toMatch(/^WARNING: listening on 0\.0\.0\.0 without TLS: /m);
       expect(server.output()).toMatch(/^WARNING: no audit sink: /m);
+      // "ui": false: no dashboard, /ui/ is refused as any path outside /v1/.
+      const ui = await fetch(`${server.url.replace('0.0.0.0', '127.0.0.1')}/ui/`);
+      expect(ui.status).toBe(400);
+      expect(ui.headers.get('content-type')).toBe('application/json');
     } finally {
       await stop(server.child);
     }
@@ -225,6 +229,11 @@ describe('custos server, operator, kv and audit commands', () => {
     const env = { CUSTOS_ADDR: server.url };
     try {
       expect(server.output()).toMatch(/not initialised/);
+      // The dashboard is served by default, also before init (its page, or how to build it).
+      const ui = await fetch(`${server.url}/ui/`);
+      expect(ui.headers.get('content-security-policy')).toMatch(
+        /^default-src 'none'; script-src 'self'/,
+      );
       expect((await run(['operator', 'status'], env)).code).toBe(1);
       const init = JSON.parse(
         (await run(['operator', 'init', '-n', '3', '-t', '2', '--format', 'json'], env)).stdout,

@@ -54,6 +54,7 @@ import { createMountTable, engineOf } from './sys/mount-table.js';
 import { createTransitMounts } from './transit/transit-mounts.js';
 import { createTransitStore, type TransitStoreOptions } from './transit/transit-store.js';
 import { createUsageLog } from './transit/usage-log.js';
+import { defaultDashboardDir } from './ui/dashboard-assets.js';
 import { serverVersion } from './version.js';
 import { createWrappingStore } from './wrapping/wrapping-store.js';
 
@@ -144,6 +145,11 @@ export interface StartOptions {
    * at start (one missing stops the start), its rules fed by the events the metrics count.
    */
   readonly alerts?: AlertsConfig;
+  /**
+   * The dashboard at `/ui/` (docs/dashboard.md): served from `dir`, by default the build of
+   * the `@custos/ui` package installed beside the server; `false` serves none.
+   */
+  readonly ui?: false | { readonly dir?: string };
 }
 
 /** The `telemetry` settings, with Vault's names. */
@@ -507,6 +513,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     bodyLimitBytes: options.maxRequestBytes ?? 4 * 1024 * 1024,
     logger,
     ...(options.tls === undefined ? {} : { https: options.tls }),
+    ...(options.ui === false
+      ? {}
+      : { dashboard: { dir: options.ui?.dir ?? defaultDashboardDir() } }),
   });
   try {
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8200 });

@@ -56,16 +56,17 @@ export function concretePath(url: string, key = 'some/key'): string {
 }
 
 /**
- * The routes of the Vault API (every route but the signed Secrets Manager API, which speaks
- * AWS's protocol at its own path and is walked by its own tests).
+ * The routes of the Vault API: every route but the signed Secrets Manager API, which speaks
+ * AWS's protocol at its own path and is walked by its own tests, and the dashboard's files at
+ * `/ui/` (walked by ui/dashboard-routes.test.ts).
  *
  * @example
  * ```ts
  * vaultRoutes(app.routeTable).filter((r) => r.method === 'POST');
  * ```
  */
-export function vaultRoutes<R extends { readonly access: { readonly signed?: unknown } }>(
-  table: readonly R[],
-): R[] {
-  return table.filter((r) => r.access.signed === undefined);
+export function vaultRoutes<
+  R extends { readonly access: { readonly signed?: unknown; readonly asset?: boolean } },
+>(table: readonly R[]): R[] {
+  return table.filter((r) => r.access.signed === undefined && r.access.asset !== true);
 }

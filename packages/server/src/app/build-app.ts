@@ -14,6 +14,7 @@ import { collectRouteTable } from '../http/route-table.js';
 import { ROUTER_OPTIONS } from '../http/router-options.js';
 import { integritySourceOf } from '../metrics/integrity-failures.js';
 import { registerRequestMetrics } from '../metrics/request-metrics.js';
+import { type DashboardOptions, registerDashboard } from '../ui/dashboard-routes.js';
 import { markConnectionUsed, trackConnections } from './graceful-close.js';
 import { routeGroups } from './route-groups.js';
 
@@ -28,6 +29,8 @@ export interface AppOptions {
   readonly logger: FastifyBaseLogger | false;
   /** TLS options, as `tlsServerOptions()` of `@custos/core/tls` makes them. */
   readonly https?: ServerTlsOptions;
+  /** The dashboard at `/ui/` (ui/dashboard-routes.ts); none when left out. */
+  readonly dashboard?: DashboardOptions;
 }
 
 const FASTIFY_JSON = 'application/json; charset=utf-8';
@@ -38,7 +41,7 @@ const BAD_REQUEST = Buffer.from(
 
 /**
  * Builds the HTTP application: the JSON body parser, security headers, the boundary (seal,
- * token, policy, audit), error mapping, and every route group (route-groups.ts).
+ * token, policy, audit), error mapping, every route group (route-groups.ts) and the dashboard.
  *
  * @example
  * ```ts
@@ -123,5 +126,6 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(UNSUPPORTED_PATH_BODY));
 
   registerRouteGroups(app, routeGroups(ctx));
+  if (options.dashboard !== undefined) registerDashboard(app, options.dashboard);
   return app;
 }

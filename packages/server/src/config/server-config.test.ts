@@ -25,7 +25,13 @@ describe('server configuration', () => {
       logLevel: 'info',
       trustedProxies: [],
       shutdownGraceMs: 30_000,
+      ui: true,
     });
+    expect(parseServerConfig({ storage: 'x', ui: false }, '/').ui).toBe(false);
+    for (const ui of ['false', 0, null, {}])
+      expect(() => parseServerConfig({ storage: 'x', ui }, '/')).toThrow(
+        'config: "ui" must be true or false',
+      );
     expect(
       parseServerConfig(
         {

@@ -108,6 +108,8 @@ export interface ServerConfig {
   readonly rotation?: RotationConfig;
   /** Alerts (docs/alerts.md): `rules`, `channels` (secrets named, never inlined), `rate_limit`. */
   readonly alerts?: AlertsConfig;
+  /** The dashboard at `/ui/` (Vault's name; default true): false serves none (docs/dashboard.md). */
+  readonly ui: boolean;
 }
 
 const fail = (message: string): never => {
@@ -143,6 +145,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     'telemetry',
     'rotation',
     'alerts',
+    'ui',
   ];
   for (const key of Object.keys(c))
     if (!known.includes(key)) fail(`unknown field "${key}" (known: ${known.join(', ')})`);
@@ -203,6 +206,8 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
   const telemetry = telemetryOf(c.telemetry);
   const rotation = c.rotation === undefined ? undefined : parseRotationConfig(c.rotation, baseDir);
   const alerts = c.alerts === undefined ? undefined : parseAlertsConfig(c.alerts, baseDir);
+  const ui = c.ui === undefined ? true : c.ui;
+  if (typeof ui !== 'boolean') fail('"ui" must be true or false');
   return {
     ...(aws === undefined ? {} : { aws }),
     ...(telemetry === undefined ? {} : { telemetry }),
@@ -218,6 +223,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     logLevel: logLevel as ServerConfig['logLevel'],
     trustedProxies: trustedProxies as string[],
     shutdownGraceMs: positive(c.shutdownGraceMs, 'shutdownGraceMs', 30_000),
+    ui: ui as boolean,
   };
 }
 

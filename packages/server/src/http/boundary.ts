@@ -78,6 +78,7 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
 
   app.addHook('preHandler', async (request: FastifyRequest) => {
     let access: RouteAccess = request.routeOptions.config.access ?? {};
+    if (access.asset === true) return;
     if (access.signed !== undefined) return admitSigned(request, access, access.signed, ctx);
     const path = apiPathOf(request);
     checkNames(request, access);

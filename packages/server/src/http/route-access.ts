@@ -50,6 +50,13 @@ export interface RouteAccess<Request extends FastifyRequest<any> = FastifyReques
    * mount's catch-all route instead.
    */
   readonly mount?: MountRouting;
+  /**
+   * A file of the dashboard (`/ui/`, ui/dashboard-routes.ts): the same static file for every
+   * caller, built into the install, never data. The boundary admits such a request as it is:
+   * no API path, no token, no ACL and no audit entry, also while sealed. The dashboard reads
+   * everything it shows through the API, with the user's token.
+   */
+  readonly asset?: boolean;
 }
 
 /** How a route routed by mount is matched to the mount its request names. */

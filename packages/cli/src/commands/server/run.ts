@@ -42,6 +42,7 @@ export async function run(options: Options): Promise<number> {
     );
     warn('and prints its root token. Never run dev mode in production.');
     print(`Listening on:  ${running.url}`);
+    print(`Dashboard:     ${running.url}/ui/`);
     if (running.unsealKey !== undefined) print(`Unseal key:    ${running.unsealKey}`);
     if (running.rootToken !== undefined) print(`Root token:    ${running.rootToken}`);
     print(`\n    export CUSTOS_ADDR='${running.url}'   # VAULT_ADDR works too`);
@@ -66,6 +67,7 @@ export async function run(options: Options): Promise<number> {
       ...(config.telemetry === undefined ? {} : { telemetry: config.telemetry }),
       ...(config.rotation === undefined ? {} : { rotation: config.rotation }),
       ...(config.alerts === undefined ? {} : { alerts: config.alerts }),
+      ...(config.ui ? {} : { ui: false as const }),
       ...(tls ? { tls } : {}),
     });
     for (const line of productionWarnings({
