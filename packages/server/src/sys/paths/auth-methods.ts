@@ -95,7 +95,8 @@ export function authMethodsPaths(deps: {
           handler: async (request, reply, { type, description, options }) => {
             const path = `auth/${canonicalMountPath(request.params['*'])}`;
             if (type === 'token') throw invalid('token credential backend cannot be instantiated');
-            if (type !== 'approle') throw invalid(`unknown auth method type "${type}"`);
+            if (type !== 'approle')
+              throw invalid('unknown auth method type (custos serves approle)');
             await mounts.enable({
               path,
               type,

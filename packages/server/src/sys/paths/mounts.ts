@@ -189,7 +189,9 @@ export function mountsPaths(deps: {
             if (known === undefined) {
               if (FIXED_TYPES.has(type))
                 throw invalid(`custos serves the ${type} engine at its own path only`);
-              throw invalid(`unknown secrets engine type "${type}"`);
+              throw invalid(
+                `unknown secrets engine type (custos serves ${Object.keys(SECRETS_TYPES).join(', ')})`,
+              );
             }
             await mounts.enable({
               path,
