@@ -254,4 +254,14 @@ describe.each(await storageKinds())('mount paths of several segments on %s', (ki
         .status,
     ).toBe(403);
   });
+
+  it('refuses a rotation policy for a secret on them (not supported yet), storing nothing', async () => {
+    await s.request('POST', 'teams/a/kv/data/rotated', { body: { data: { v: '1' } } });
+    const refused = await s.request('POST', 'sys/rotation/teams/a/kv/rotated', {
+      body: { rotator: 'random', schedule: '90d' },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors[0]).toMatch(/mount of several segments/);
+    expect((await s.request('LIST', 'sys/rotation')).status).toBe(404);
+  });
 });
