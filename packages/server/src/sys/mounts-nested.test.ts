@@ -78,6 +78,23 @@ describe.each(await storageKinds())('mount paths of several segments on %s', (ki
     expect((await s.request('LIST', 'teams/a/kv/metadata/app')).body.data.keys).toEqual(['db']);
     expect((await s.request('GET', 'teams/a/kv/config')).status).toBe(200);
     expect((await s.request('GET', 'teams/a/kv/subkeys/app/db')).status).toBe(200);
+    const patched = await s.request('PATCH', 'teams/a/kv/data/app/db', {
+      body: { data: { user: 'app' } },
+      headers: { 'content-type': 'application/merge-patch+json' },
+    });
+    expect(patched.status).toBe(200);
+    expect((await s.request('GET', 'teams/a/kv/data/app/db')).body.data.data).toEqual({
+      password: value,
+      user: 'app',
+    });
+    expect(
+      (
+        await s.request('PATCH', 'teams/a/kv/metadata/app/db', {
+          body: { max_versions: 3 },
+          headers: { 'content-type': 'application/merge-patch+json' },
+        })
+      ).status,
+    ).toBe(204);
     const hint = await s.request('GET', 'teams/a/kv/app/db');
     expect(hint.status).toBe(404);
     expect(hint.body.warnings[0]).toMatch(V2_HINT);

@@ -130,7 +130,9 @@ export function mountCatchAll(deps: MountCatchAllDeps): {
   };
 
   const catchAll = route({
-    method: ['GET', 'POST', 'DELETE'],
+    // PATCH too: the router reads one segment as `:mount`, so a KV version 2 patch under a
+    // mount of several segments (`teams/a/kv/data/x`) arrives here to be matched again.
+    method: ['GET', 'POST', 'PATCH', 'DELETE'],
     path: '/v1/:mount/*',
     access: {
       list: true,
