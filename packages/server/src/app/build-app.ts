@@ -9,6 +9,7 @@ import { registerJsonBodyParser } from '../http/body-parser.js';
 import { registerBoundary } from '../http/boundary.js';
 import { toHttpError, UNSUPPORTED_PATH_BODY } from '../http/error-mapping.js';
 import { adoptListRequest } from '../http/list-method.js';
+import { createMountRouter } from '../http/mount-routing.js';
 import { registerRouteGroups } from '../http/route-spec.js';
 import { collectRouteTable } from '../http/route-table.js';
 import { ROUTER_OPTIONS } from '../http/router-options.js';
@@ -97,7 +98,8 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
     helmet: { xFrameOptions: { action: 'deny' } },
   });
   registerRequestMetrics(app, ctx.metrics);
-  registerBoundary(app, ctx);
+  const groups = routeGroups(ctx);
+  registerBoundary(app, ctx, createMountRouter(groups));
   // Vault answers `application/json` exactly, and clients compare the header whole
   // (@litehex/node-vault parses nothing else); Fastify adds `; charset=utf-8` (JSON is UTF-8).
   app.addHook('onSend', async (_request, reply, payload) => {
@@ -125,7 +127,7 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(UNSUPPORTED_PATH_BODY));
 
-  registerRouteGroups(app, routeGroups(ctx));
+  registerRouteGroups(app, groups);
   if (options.dashboard !== undefined) registerDashboard(app, options.dashboard);
   return app;
 }

@@ -78,7 +78,22 @@ function checkPath(path: string): void {
 function routedPath(request: FastifyRequest): string | undefined {
   const pattern = request.routeOptions.url;
   if (pattern === undefined) return undefined;
-  const params = request.params as Record<string, string | undefined>;
+  return patternReading(pattern, request.params as Record<string, string | undefined>);
+}
+
+/**
+ * A route pattern filled with the parameters a router read for it, without `/v1/`: the path
+ * as the route reads it. Refuses a `/` inside a `:param` (sent encoded as `%2F`).
+ *
+ * @example
+ * ```ts
+ * patternReading('/v1/:mount/data/*', { mount: 'kv', '*': 'a/b' }); // 'kv/data/a/b'
+ * ```
+ */
+export function patternReading(
+  pattern: string,
+  params: Readonly<Record<string, string | undefined>>,
+): string {
   return pattern.slice(PREFIX.length).replace(/:([A-Za-z_]+)|\*/g, (_match, name?: string) => {
     const value = params[name ?? '*'] ?? '';
     if (name !== undefined && value.includes('/')) {

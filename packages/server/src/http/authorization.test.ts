@@ -1,58 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send, startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
-import { concretePath as concrete, vaultRoutes } from '../../test/routes.js';
-import type { RouteEntry } from './route-table.js';
+import { capabilityProbes, concretePath as concrete, vaultRoutes } from '../../test/routes.js';
 
 const ALL = ['create', 'read', 'update', 'patch', 'delete', 'list'];
-
-/** One request to a route, and the capability Vault requires for it. */
-interface CapabilityProbe {
-  readonly method: string;
-  readonly path: string;
-  /** The path the ACL is asked about: a list asks about the folder (trailing slash). */
-  readonly aclPath: string;
-  readonly needs: string;
-  readonly hasBody: boolean;
-}
-
-/**
- * Every protected route as a request, plus a `LIST` of every GET route that lists. The capability is
- * Vault's rule written out here, not read from the server: GET/HEAD read, LIST list,
- * PATCH patch, DELETE delete, POST/PUT create on a path that does not exist yet where the
- * route checks existence, update otherwise. Paths are unique, so nothing exists yet.
- */
-function capabilityProbes(table: readonly RouteEntry[]): CapabilityProbe[] {
-  const probes: CapabilityProbe[] = [];
-  for (const [i, route] of table.filter((r) => !r.access.unauthenticated).entries()) {
-    const path = concrete(route.url, `probe/${i}`);
-    const write = route.access.exists === undefined ? 'update' : 'create';
-    const needs: Record<string, string> = {
-      GET: 'read',
-      HEAD: 'read',
-      POST: write,
-      PUT: write,
-      PATCH: 'patch',
-      DELETE: 'delete',
-    };
-    probes.push({
-      method: route.method,
-      path,
-      aclPath: path,
-      needs: needs[route.method] as string,
-      hasBody: !['GET', 'HEAD', 'DELETE'].includes(route.method),
-    });
-    // A list request reaches only the routes that list (list-operation.test.ts: 405 elsewhere).
-    if (route.method === 'GET' && route.access.list === true)
-      probes.push({
-        method: 'LIST',
-        path,
-        aclPath: path.endsWith('/') ? path : `${path}/`,
-        needs: 'list',
-        hasBody: false,
-      });
-  }
-  return probes;
-}
 
 describe.each(await storageKinds())('authorisation matrix on %s', (kind) => {
   let s: TestServer;

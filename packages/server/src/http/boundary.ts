@@ -4,11 +4,14 @@ import type { AuditRequest } from '../audit/audit-broker.js';
 import type { ServerContext } from '../context.js';
 import { groupOf } from '../metrics/request-metrics.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
+import { isAuthMount, mountOf } from '../sys/mounts.js';
+import { MOUNT_CATCH_ALL_GROUP } from '../sys/paths/mount-catch-all.js';
 import { wrapPayload } from '../wrapping/wrap-response.js';
 import { wrapTtlOf } from '../wrapping/wrap-ttl.js';
 import { apiPathOf } from './api-path.js';
 import { cidrList, clientAddress } from './client-address.js';
 import { HttpResponseError, toHttpError } from './error-mapping.js';
+import type { MountRouter } from './mount-routing.js';
 import {
   type AclCheck,
   aclPathOf,
@@ -72,7 +75,12 @@ export function clientAddressOf(request: FastifyRequest): string | undefined {
  * allow on this path, and the audit entry written before anything else happens. Handlers run
  * only for admitted requests and find the caller in `request.custos`.
  */
-export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void {
+export function registerBoundary(
+  app: FastifyInstance,
+  ctx: BoundaryDeps,
+  /** Matches requests under mounts of several segments again (`createMountRouter`). */
+  mountRouter: MountRouter,
+): void {
   app.decorateRequest('custos', null as never);
   const trusted = cidrList(ctx.trustedProxies ?? [], 'trustedProxies');
 
@@ -93,7 +101,8 @@ export function registerBoundary(app: FastifyInstance, ctx: BoundaryDeps): void 
     };
     // Sealed, not initialised, or an unseal or seal in progress: refused (503) before anything.
     if (!access.whileSealed) ctx.seal.requireUnsealed();
-    if (access.mount !== undefined) access = await admitMount(request, access.mount, ctx);
+    if (access.mount !== undefined)
+      access = await admitMount(request, access.mount, ctx, mountRouter);
     const operation = operationOf(request);
     if (operation === 'list' && access.list !== true) throw unsupportedOperation();
     request.custos.operation = operation;
@@ -232,22 +241,47 @@ async function admitSigned(
 }
 
 /**
- * Finds the mount a request routed by mount names (its `:mount` parameter) in the current
- * mount table, and the access it is admitted with: the route's own when its engine serves the
- * mount, else the mount's catch-all route's (which serves it: KV version 1, the cubbyhole, or a
- * 404 naming the path).
+ * Finds the mount a request routed by mount names (the longest mount path its path starts
+ * with, among auth methods under `auth/`, among secrets engines else) in the current mount
+ * table, the route that serves it (`request.custos.served`), and the access it is admitted
+ * with: the matched route's when its engine serves the mount; under a mount of several
+ * segments, the route the rest of the path matches (`MountRouter`), with its parameters; and
+ * when the engine of neither serves it, the mount's catch-all route's (KV version 1, the
+ * cubbyhole, or a 404 naming the path).
  */
 async function admitMount(
   request: FastifyRequest,
-  routing: MountRouting,
+  matched: MountRouting,
   ctx: BoundaryDeps,
+  mountRouter: MountRouter,
 ): Promise<RouteAccess> {
-  const name = (request.params as Record<string, string | undefined>).mount;
-  const mount = name === undefined ? undefined : await ctx.mounts.get(`${routing.under}${name}/`);
+  const auth = matched.under === 'auth/';
+  const mounts = (await ctx.mounts.list()).filter((m) => isAuthMount(m) === auth);
+  const mount = mountOf(mounts, request.custos.path);
   request.custos.mount = mount;
-  if (routing.serves(mount)) return request.routeOptions.config.access ?? {};
-  request.custos.fallback = true;
-  return routing.fallback;
+  let routing = matched;
+  let access = request.routeOptions.config.access ?? {};
+  const named = (request.params as Record<string, string | undefined>).mount;
+  if (mount !== undefined && mount.path !== `${matched.under}${named}/`) {
+    // The router read only the mount's first segment as `:mount`: the rest is matched again.
+    const found = mountRouter.find(request, mount);
+    if (found?.route.access?.mount === undefined) return serveFallback(request, routing);
+    routing = found.route.access.mount;
+    access = found.route.access;
+    request.params = found.params;
+    request.custos.group = found.group;
+    checkNames(request, access);
+  }
+  if (!routing.serves(mount)) return serveFallback(request, routing);
+  request.custos.served = routing.route;
+  return access;
+}
+
+/** The request is served (and admitted) as the mount catch-all route. */
+function serveFallback(request: FastifyRequest, routing: MountRouting): RouteAccess {
+  request.custos.served = routing.fallback;
+  request.custos.group = MOUNT_CATCH_ALL_GROUP;
+  return routing.fallback.access ?? {};
 }
 
 /**

@@ -4,6 +4,7 @@ import type { TokenEntry } from '../auth/token-store.js';
 import type { Acl } from '../policy/acl.js';
 import type { Capability } from '../policy/policy-parse.js';
 import type { MountEntry } from '../sys/mount-table.js';
+import type { DeclaredRoute } from './route-spec.js';
 
 /**
  * How a route is protected. Declared on every route (`access` in its route spec, route-spec.ts, kept as
@@ -44,10 +45,11 @@ export interface RouteAccess<Request extends FastifyRequest<any> = FastifyReques
    */
   readonly signed?: SignedAdmission;
   /**
-   * The route serves the mount its `:mount` parameter names (see `http/mount-routing.ts`): the
-   * boundary finds that mount in the current mount table before anything else is judged, and
-   * when this route's engine does not serve it, admits (and serves) the request as the
-   * mount's catch-all route instead.
+   * The route serves mounts of one engine (see `http/mount-routing.ts`): the boundary finds
+   * the mount the request path names (the longest mount path it starts with) in the current
+   * mount table before anything else is judged; for a mount of several segments it matches
+   * the rest of the path against the routes of mounts again; and when the route's engine does
+   * not serve the mount, it admits (and serves) the request as the mount's catch-all route.
    */
   readonly mount?: MountRouting;
   /**
@@ -61,12 +63,14 @@ export interface RouteAccess<Request extends FastifyRequest<any> = FastifyReques
 
 /** How a route routed by mount is matched to the mount its request names. */
 export interface MountRouting {
-  /** Where the `:mount` parameter's mount sits (`auth/` for auth methods; `''` else). */
+  /** Where the route's mounts sit (`auth/` for auth methods; `''` else). */
   readonly under: '' | 'auth/';
   /** Whether the route's engine serves `mount` (`undefined`: nothing is mounted there). */
   readonly serves: (mount: MountEntry | undefined) => boolean;
-  /** The access of the route that serves the request when this one does not. */
-  readonly fallback: RouteAccess;
+  /** The route as declared: what serves the request when its engine serves the mount. */
+  readonly route: DeclaredRoute;
+  /** The route that serves the request when this one does not (the mount catch-all). */
+  readonly fallback: DeclaredRoute;
 }
 
 /** One check the ACL makes: a path (as a Vault request would name it) and a capability. */
@@ -131,8 +135,13 @@ export interface RequestState {
   wrapTtl?: number | undefined;
   /** The mount the request names (routes routed by mount), from the current mount table. */
   mount?: MountEntry | undefined;
-  /** The matched route's engine does not serve the mount: its catch-all route serves it. */
-  fallback?: boolean;
+  /**
+   * The route that serves a request routed by mount (set by the boundary): the matched one,
+   * the one matched again under a mount of several segments, or the mount catch-all.
+   */
+  served?: DeclaredRoute | undefined;
+  /** The route group of `served` when it is not the matched route's (the metrics label). */
+  group?: string | undefined;
 }
 
 declare module 'fastify' {

@@ -1,14 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { MOUNT_CATCH_ALL_GROUP } from '../sys/paths/mount-catch-all.js';
 import type { ServerMetrics } from './server-metrics.js';
 
 /** The route group label of a request no route matched (404s, malformed targets). */
 export const UNMATCHED_GROUP = 'unmatched';
 
 /**
- * The route group that served a request, its metrics label: the matched route's group, or the
- * mount catch-all's when the matched route's engine does not serve the mount (KV version 1,
- * cubbyhole/, 404s), or {@link UNMATCHED_GROUP}.
+ * The route group that served a request, its metrics label: the matched route's group, or
+ * that of the route the boundary served instead (the mount catch-all's when the matched
+ * route's engine does not serve the mount; the route matched again under a mount of several
+ * segments), or {@link UNMATCHED_GROUP}.
  *
  * @example
  * ```ts
@@ -16,8 +16,7 @@ export const UNMATCHED_GROUP = 'unmatched';
  * ```
  */
 export function groupOf(request: FastifyRequest): string {
-  if (request.custos?.fallback === true) return MOUNT_CATCH_ALL_GROUP;
-  return request.routeOptions.config?.group ?? UNMATCHED_GROUP;
+  return request.custos?.group ?? request.routeOptions.config?.group ?? UNMATCHED_GROUP;
 }
 
 /**

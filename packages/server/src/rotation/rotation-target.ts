@@ -20,6 +20,11 @@ export function secretOfPath(path: string, mounts: readonly MountEntry[]): Secre
   const mount = mountOf(mounts, path);
   if (mount === undefined || mount.type !== 'kv' || mount.options?.version !== '2')
     throw invalid('the path must name a secret of a KV version 2 mount: <mount>/<path>');
+  // A stored secret name is read back as `<first segment>/<key>` (refOfSecret): a mount of
+  // several segments would be read as another mount, so it is refused here, before anything
+  // is stored.
+  if (mount.path.indexOf('/') !== mount.path.length - 1)
+    throw invalid('rotation is not available for secrets on a mount of several segments');
   const key = path.slice(mount.path.length);
   if (key === '' || key.endsWith('/'))
     throw invalid('the path must name a secret, not a mount or a folder');

@@ -50,7 +50,7 @@ describe.each(await storageKinds())('sys/auth (enable, disable, tune) on %s', (k
     ).toBe(403);
     expect((await s.request('GET', 'auth/nothing/role')).body.errors[0]).toMatch(/no handler/);
     expect((await s.request('GET', 'auth/CI/role')).status).toBe(400);
-    for (const path of ['token', 'Ci2', 'a%2Fb', 'approle', 'approle/x']) {
+    for (const path of ['token', 'token/x', 'Ci2', 'a/B', 'a//b', 'approle', 'approle/x']) {
       const response = await s.request('POST', `sys/auth/${path}`, { body: { type: 'approle' } });
       expect(response.status, path).toBe(400);
     }

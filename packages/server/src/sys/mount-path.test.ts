@@ -1,21 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import {
   canonicalMountPath,
+  clashingMount,
   lowerCaseMountPath,
   secretsMountPath,
   staticFirstSegments,
 } from './mount-path.js';
 
 describe('mount paths', () => {
-  it('have one spelling: one lower-case segment ending in /', () => {
+  it('have one spelling: lower-case segments ending in /', () => {
     expect(canonicalMountPath('kv1')).toBe('kv1/');
     expect(canonicalMountPath('kv1/')).toBe('kv1/');
     expect(canonicalMountPath('a_b-9')).toBe('a_b-9/');
+    expect(canonicalMountPath('teams/a/kv')).toBe('teams/a/kv/');
+    expect(canonicalMountPath('a/b/c/d/e/f/g/h/')).toBe('a/b/c/d/e/f/g/h/');
     for (const raw of [
       '',
       '/',
       'a//',
-      'a/b',
+      'a//b',
+      '/a',
+      'a/./b',
+      'a/../b',
+      'a/B',
+      'a/b/c/d/e/f/g/h/i',
       'A',
       'a.b',
       '..',
@@ -33,15 +41,21 @@ describe('mount paths', () => {
     expect(() => lowerCaseMountPath('kv1/a')).not.toThrow();
   });
 
-  it('refuse a path under a mount as Vault does, and reserved first segments', () => {
-    expect(() => secretsMountPath('secret/a', ['secret/'])).toThrow(
-      'path is already in use at secret/',
-    );
-    expect(() => secretsMountPath('secret/a/b/', ['secret/'])).toThrow(/already in use/);
-    for (const reserved of ['sys', 'auth/', 'cubbyhole', 'identity', 'aws'])
-      expect(() => secretsMountPath(reserved, []), reserved).toThrow(/reserved/);
-    expect(() => secretsMountPath('kms', [], new Set(['kms']))).toThrow(/reserved/);
-    expect(secretsMountPath('kms', [])).toBe('kms/');
+  it('clash with a mount they nest in or enclose, never with a sibling sharing a prefix', () => {
+    expect(clashingMount('secret/a/', ['secret/'])).toBe('secret/');
+    expect(clashingMount('secret/a/b/', ['kv/', 'secret/'])).toBe('secret/');
+    expect(clashingMount('a/', ['a/b/c/'])).toBe('a/b/c/');
+    expect(clashingMount('a/b/', ['a/b/'])).toBe('a/b/');
+    expect(clashingMount('a/bc/', ['a/b/'])).toBeUndefined();
+    expect(clashingMount('a/b/', ['a/bc/', 'ab/'])).toBeUndefined();
+  });
+
+  it('refuse reserved first segments at any depth', () => {
+    for (const reserved of ['sys', 'auth/', 'cubbyhole', 'identity', 'aws', 'sys/x', 'auth/a/b'])
+      expect(() => secretsMountPath(reserved), reserved).toThrow(/reserved/);
+    expect(() => secretsMountPath('kms/a', new Set(['kms']))).toThrow(/reserved/);
+    expect(secretsMountPath('kms/a')).toBe('kms/a/');
+    expect(secretsMountPath('teams/sys/kv')).toBe('teams/sys/kv/');
   });
 
   it('are reserved where a route without :mount claims the first segment', () => {

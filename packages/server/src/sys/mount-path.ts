@@ -16,55 +16,73 @@ export const RESERVED_MOUNT_SEGMENTS: ReadonlySet<string> = new Set([
 /** One segment: lower-case letters, digits, `-` and `_`, starting with a letter or digit. */
 const SEGMENT = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
+/** At most this many segments in a mount path (`teams/a/kv/` has 3). */
+export const MAX_MOUNT_SEGMENTS = 8;
+
+const SEGMENT_RULE =
+  'mount path segments must be 1 to 64 lower-case letters, digits, "-" or "_", starting with a letter or digit';
+
 const invalid = (message: string) => new CustosError('ERR_INVALID_REQUEST', message);
 
 /**
- * The mount path a request names (`kv1`, `kv1/`), in its one spelling (`kv1/`): one segment of
- * lower-case letters, digits, `-` and `_`. Anything else is refused naming what is wrong: more
- * than one segment (custos routes a mount by the first segment of a path), `.`/`..`, an empty
- * path, upper case, or any other character (`#`, `%`, a space…).
+ * The mount path a request names (`kv1`, `teams/a/kv/`), in its one spelling (`teams/a/kv/`):
+ * 1 to {@link MAX_MOUNT_SEGMENTS} segments of lower-case letters, digits, `-` and `_`. Anything
+ * else is refused naming what is wrong: an empty path or segment (`a//b`), `.`/`..`, upper case,
+ * or any other character (`#`, `%`, a space…).
  *
  * @example
  * ```ts
- * canonicalMountPath('kv1/'); // 'kv1/'
+ * canonicalMountPath('teams/a/kv'); // 'teams/a/kv/'
  * canonicalMountPath('KV1'); // throws ERR_INVALID_REQUEST
  * ```
  */
 export function canonicalMountPath(raw: string): string {
   const trimmed = raw.endsWith('/') ? raw.slice(0, -1) : raw;
   if (trimmed === '') throw invalid('mount path must not be empty');
-  if (trimmed.includes('/'))
-    throw invalid('mount path must be one segment (custos does not nest mount paths)');
-  if (!SEGMENT.test(trimmed))
-    throw invalid(
-      'mount path must be 1 to 64 lower-case letters, digits, "-" or "_", starting with a letter or digit',
-    );
+  const segments = trimmed.split('/');
+  if (segments.length > MAX_MOUNT_SEGMENTS)
+    throw invalid(`mount path must have at most ${MAX_MOUNT_SEGMENTS} segments`);
+  if (segments.some((segment) => segment === ''))
+    throw invalid('mount path must not have an empty segment');
+  if (!segments.every((segment) => SEGMENT.test(segment))) throw invalid(SEGMENT_RULE);
   return `${trimmed}/`;
 }
 
 /**
- * A secrets engine's mount path as `sys/mounts/:path` and `sys/remount` take it: canonical
- * ({@link canonicalMountPath}) and not reserved (`sys/`, `auth/`, `cubbyhole/`, `identity/`,
- * `aws/`, and any first segment of a route the server declares without `:mount`, `reserved`). A path under an existing mount is refused as Vault does (`path is already in use at
- * secret/`) before its shape is judged.
+ * The mount of `existing` that `path` (canonical) would nest in or enclose (or be), as Vault
+ * finds it: `a/b/` clashes with `a/` and `a/b/c/`, never with `a/bc/`.
  *
  * @example
  * ```ts
- * secretsMountPath('kv1', ['secret/']); // 'kv1/'
- * secretsMountPath('secret/a', ['secret/']); // throws: path is already in use at secret/
+ * clashingMount('secret/a/', ['secret/']); // 'secret/'
+ * clashingMount('a/bc/', ['a/b/']); // undefined
+ * ```
+ */
+export function clashingMount(path: string, existing: readonly string[]): string | undefined {
+  return existing.find((other) => path.startsWith(other) || other.startsWith(path));
+}
+
+/**
+ * A secrets engine's mount path as `sys/mounts/:path` and `sys/remount` take it: canonical
+ * ({@link canonicalMountPath}) and its first segment not reserved, at any depth (`sys/`,
+ * `auth/`, `cubbyhole/`, `identity/`, `aws/`, and any first segment of a route the server
+ * declares without `:mount`, `reserved`). Whether it clashes with a mount is the mount table's
+ * to judge, in the transaction that adds it ({@link clashingMount}).
+ *
+ * @example
+ * ```ts
+ * secretsMountPath('teams/a/kv'); // 'teams/a/kv/'
+ * secretsMountPath('sys/x'); // throws: cannot mount under sys/: the path is reserved
  * ```
  */
 export function secretsMountPath(
   raw: string,
-  existing: readonly string[],
   reserved: ReadonlySet<string> = RESERVED_MOUNT_SEGMENTS,
 ): string {
-  const first = raw.split('/')[0] ?? '';
-  const under = existing.find((path) => path === `${first}/` && raw.length > path.length);
-  if (under !== undefined && raw !== under) throw invalid(`path is already in use at ${under}`);
   const path = canonicalMountPath(raw);
-  if (RESERVED_MOUNT_SEGMENTS.has(path.slice(0, -1)) || reserved.has(path.slice(0, -1)))
-    throw invalid(`cannot mount under ${path}: the path is reserved`);
+  const first = path.slice(0, path.indexOf('/'));
+  if (RESERVED_MOUNT_SEGMENTS.has(first) || reserved.has(first))
+    throw invalid(`cannot mount under ${first}/: the path is reserved`);
   return path;
 }
 
@@ -78,10 +96,7 @@ export function secretsMountPath(
  * ```
  */
 export function lowerCaseMountPath(path: string): void {
-  if (path !== path.toLowerCase())
-    throw invalid(
-      'mount path must be 1 to 64 lower-case letters, digits, "-" or "_", starting with a letter or digit',
-    );
+  if (path !== path.toLowerCase()) throw invalid(SEGMENT_RULE);
 }
 
 /**

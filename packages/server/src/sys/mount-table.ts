@@ -5,6 +5,7 @@ import { retryOnConflict } from '../barrier/barrier.js';
 import { barrierView } from '../barrier/barrier-view.js';
 import { createFeedCache } from '../storage/feed-cache.js';
 import { APPROLE, KV, MOUNT_DATA, MOUNT_TABLE, TRANSIT } from '../storage/layout.js';
+import { clashingMount } from './mount-path.js';
 
 /** The engines custos mounts. */
 export type MountType = 'kv' | 'transit' | 'system' | 'cubbyhole' | 'token' | 'approle';
@@ -27,7 +28,7 @@ export interface MountConfig {
 
 /** One mount of the table (a secrets engine, or an auth method under `auth/`). */
 export interface MountEntry {
-  /** `secret/`, `kv1/`, `auth/approle/`: always one segment (plus `auth/`) and a `/`. */
+  /** `secret/`, `teams/a/kv/`, `auth/approle/`: canonical segments (`mount-path.ts`) and a `/`. */
   readonly path: string;
   readonly type: MountType;
   readonly description: string;
@@ -211,10 +212,21 @@ export function createMountTable(barrier: Barrier): MountTable {
   const find = (mounts: readonly MountEntry[], path: string) =>
     mounts.find((mount) => mount.path === path);
 
-  /** A path is taken when it equals, nests in, or holds an existing mount. */
-  const refuseTaken = (mounts: readonly MountEntry[], path: string) => {
-    const clash = mounts.find((m) => path.startsWith(m.path) || m.path.startsWith(path));
-    if (clash !== undefined) throw invalid(`path is already in use at ${clash.path}`);
+  /**
+   * A path is taken when it equals, nests in, or holds an existing mount (`a/b/` is taken by
+   * `a/` and by `a/b/c/`, never by `a/bc/`). `message` words the refusal as Vault does for the
+   * operation.
+   */
+  const refuseTaken = (
+    mounts: readonly MountEntry[],
+    path: string,
+    message: (clash: string) => string,
+  ) => {
+    const clash = clashingMount(
+      path,
+      mounts.map((m) => m.path),
+    );
+    if (clash !== undefined) throw invalid(message(clash));
   };
 
   return {
@@ -231,7 +243,7 @@ export function createMountTable(barrier: Barrier): MountTable {
     get: async (path) => find(await current(), path),
     enable: (request) =>
       change(async (mounts) => {
-        refuseTaken(mounts, request.path);
+        refuseTaken(mounts, request.path, (clash) => `path is already in use at ${clash}`);
         const uuid = randomUUID();
         const entry: MountEntry = {
           path: request.path,
@@ -297,6 +309,7 @@ export function createMountTable(barrier: Barrier): MountTable {
         refuseTaken(
           mounts.filter((m) => m !== mount),
           to,
+          (clash) => `path already in use at "${clash}"`,
         );
         const moved: MountEntry = { ...mount, path: to };
         mounts[index] = moved;

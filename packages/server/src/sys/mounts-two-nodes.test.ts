@@ -97,4 +97,23 @@ describe.each(await storageKinds())('the mount table across two nodes on %s', (k
     expect((await request(1, 'DELETE', 'sys/mounts/shared-transit')).status).toBe(204);
     expect((await request(0, 'GET', 'shared-transit/keys/k')).status).toBe(404);
   });
+
+  it('a mount of several segments enabled, moved and disabled on one node is routed so on the other', async () => {
+    // Node b reads the table first, so it holds the table from before the change.
+    expect((await request(1, 'GET', 'deep/a/kv/data/x')).body.errors[0]).toMatch(/no handler/);
+    expect((await request(0, 'POST', 'sys/mounts/deep/a/kv', { type: 'kv-v2' })).status).toBe(204);
+    expect((await request(1, 'POST', 'deep/a/kv/data/x', { data: { v: 'b' } })).status).toBe(200);
+    expect((await request(0, 'GET', 'deep/a/kv/data/x')).body.data.data).toEqual({ v: 'b' });
+    // The other node refuses a mount around it: it judges clashes on the current table.
+    expect((await request(1, 'POST', 'sys/mounts/deep', { type: 'kv' })).body.errors).toEqual([
+      'path is already in use at deep/a/kv/',
+    ]);
+    expect(
+      (await request(1, 'POST', 'sys/remount', { from: 'deep/a/kv', to: 'deep/b/c/kv' })).status,
+    ).toBe(200);
+    expect((await request(0, 'GET', 'deep/b/c/kv/data/x')).body.data.data).toEqual({ v: 'b' });
+    expect((await request(0, 'GET', 'deep/a/kv/data/x')).body.errors[0]).toMatch(/no handler/);
+    expect((await request(0, 'DELETE', 'sys/mounts/deep/b/c/kv')).status).toBe(204);
+    expect((await request(1, 'GET', 'deep/b/c/kv/data/x')).body.errors[0]).toMatch(/no handler/);
+  });
 });

@@ -209,6 +209,40 @@ describe.each(await storageKinds())(
       expect((await failure(vault.read('team-transit/keys/orders'))).status).toBe(404);
     });
 
+    it('writes and reads a KV v2 secret on a mount of two segments, and an AppRole at one', async () => {
+      await vault.mount({ mount_point: 'teams/kv', type: 'kv', options: { version: '2' } });
+      expect((await vault.mounts()).data['teams/kv/']).toMatchObject({
+        type: 'kv',
+        options: { version: '2' },
+      });
+      const written = await vault.write('teams/kv/data/app/db', { data: { user: 'app' } });
+      expect(written.data.version).toBe(1);
+      const read = await vault.read('teams/kv/data/app/db');
+      expect(read.data.data).toEqual({ user: 'app' });
+      expect(read.mount_type).toBe('kv');
+      expect((await vault.list('teams/kv/metadata/app')).data.keys).toEqual(['db']);
+      // A mount inside it, or around it, is refused with Vault's text.
+      const nested = await failure(vault.mount({ mount_point: 'teams/kv/inner', type: 'kv' }));
+      expect(nested).toEqual({ status: 400, message: 'path is already in use at teams/kv/' });
+      await vault.remount({ from: 'teams/kv', to: 'teams/deeper/kv' });
+      expect((await vault.read('teams/deeper/kv/data/app/db')).data.data).toEqual({ user: 'app' });
+      await vault.unmount({ mount_point: 'teams/deeper/kv' });
+      expect((await failure(vault.read('teams/deeper/kv/data/app/db'))).status).toBe(404);
+
+      await vault.enableAuth({ mount_point: 'ci/machines', type: 'approle' });
+      await vault.write('auth/ci/machines/role/build', { token_policies: ['reader'] });
+      const roleId = (await vault.read('auth/ci/machines/role/build/role-id')).data.role_id;
+      const secretId = (await vault.write('auth/ci/machines/role/build/secret-id', {})).data
+        .secret_id;
+      const login = await nodeVault({ endpoint: server.url }).approleLogin({
+        mount_point: 'ci/machines',
+        role_id: roleId,
+        secret_id: secretId,
+      });
+      expect(login.auth.policies).toEqual(['default', 'reader']);
+      await vault.disableAuth({ mount_point: 'ci/machines' });
+    });
+
     it('revokes a token but not its children (tokenRevokeOrphan), and tidies', async () => {
       // A child of the root token (with its policies), which creates a child of its own. (The
       // client switches to a token it creates: a client of its own does the creating.)

@@ -6,7 +6,7 @@ import { type RouteGroup, route } from '../../http/route-spec.js';
 import { canonicalMountPath, lowerCaseMountPath } from '../mount-path.js';
 import type { MountEntry, MountTable } from '../mount-table.js';
 import { describeMount, isAuthMount, tuneOf } from '../mounts.js';
-import { tuningOf } from './mounts.js';
+import { orTune, tunedMountPath, tuningOf } from './mounts.js';
 
 const invalid = (message: string) => new CustosError('ERR_INVALID_REQUEST', message);
 
@@ -34,6 +34,29 @@ export function authMethodsPaths(deps: {
   readonly tokens: Pick<TokenStore, 'revokeIssuedBy'>;
 }): RouteGroup {
   const { mounts, tokens } = deps;
+  const readTune = route({
+    method: 'GET',
+    path: '/v1/sys/auth/:path/tune',
+    access: { sudo: true, names: { path: lowerCaseMountPath } },
+    handler: async (request, reply) =>
+      ok(request, reply, tuneOf(await authMount(mounts, tunedMountPath(request)))),
+  });
+  const writeTune = route({
+    method: 'POST',
+    path: '/v1/sys/auth/:path/tune',
+    access: { sudo: true, names: { path: lowerCaseMountPath } },
+    fields: {
+      description: field.string(),
+      default_lease_ttl: field.duration(),
+      max_lease_ttl: field.duration(),
+      options: field.map(),
+    },
+    handler: async (request, reply, fields) => {
+      const mount = await authMount(mounts, tunedMountPath(request));
+      await mounts.tune(mount.path, tuningOf(request, fields));
+      return noContent(reply);
+    },
+  });
   return {
     name: 'sys/auth',
     routes: [
@@ -49,35 +72,42 @@ export function authMethodsPaths(deps: {
           return ok(request, reply, data);
         },
       }),
-      route({
-        method: 'GET',
-        path: '/v1/sys/auth/*',
-        access: { sudo: true, names: { '*': lowerCaseMountPath } },
-        handler: async (request, reply) =>
-          ok(request, reply, describeMount(await authMount(mounts, request.params['*']))),
-      }),
-      route({
-        method: 'POST',
-        path: '/v1/sys/auth/*',
-        access: { sudo: true, names: { '*': lowerCaseMountPath } },
-        fields: {
-          type: field.string({ required: true }),
-          description: field.string(),
-          options: field.map(),
-        },
-        handler: async (request, reply, { type, description, options }) => {
-          const path = `auth/${canonicalMountPath(request.params['*'])}`;
-          if (type === 'token') throw invalid('token credential backend cannot be instantiated');
-          if (type !== 'approle') throw invalid(`unknown auth method type "${type}"`);
-          await mounts.enable({
-            path,
-            type,
-            ...(description === undefined ? {} : { description }),
-            options,
-          });
-          return noContent(reply);
-        },
-      }),
+      orTune(
+        route({
+          method: 'GET',
+          path: '/v1/sys/auth/*',
+          access: { sudo: true, names: { '*': lowerCaseMountPath } },
+          handler: async (request, reply) =>
+            ok(request, reply, describeMount(await authMount(mounts, request.params['*']))),
+        }),
+        readTune,
+      ),
+      orTune(
+        route({
+          method: 'POST',
+          path: '/v1/sys/auth/*',
+          access: { sudo: true, names: { '*': lowerCaseMountPath } },
+          fields: {
+            type: field.string({ required: true }),
+            description: field.string(),
+            options: field.map(),
+          },
+          handler: async (request, reply, { type, description, options }) => {
+            const path = `auth/${canonicalMountPath(request.params['*'])}`;
+            if (type === 'token') throw invalid('token credential backend cannot be instantiated');
+            if (type !== 'approle')
+              throw invalid('unknown auth method type (custos serves approle)');
+            await mounts.enable({
+              path,
+              type,
+              ...(description === undefined ? {} : { description }),
+              options,
+            });
+            return noContent(reply);
+          },
+        }),
+        writeTune,
+      ),
       route({
         method: 'DELETE',
         path: '/v1/sys/auth/*',
@@ -93,29 +123,8 @@ export function authMethodsPaths(deps: {
           return noContent(reply);
         },
       }),
-      route({
-        method: 'GET',
-        path: '/v1/sys/auth/:path/tune',
-        access: { sudo: true, names: { path: lowerCaseMountPath } },
-        handler: async (request, reply) =>
-          ok(request, reply, tuneOf(await authMount(mounts, request.params.path))),
-      }),
-      route({
-        method: 'POST',
-        path: '/v1/sys/auth/:path/tune',
-        access: { sudo: true, names: { path: lowerCaseMountPath } },
-        fields: {
-          description: field.string(),
-          default_lease_ttl: field.duration(),
-          max_lease_ttl: field.duration(),
-          options: field.map(),
-        },
-        handler: async (request, reply, fields) => {
-          const mount = await authMount(mounts, request.params.path);
-          await mounts.tune(mount.path, tuningOf(request, fields));
-          return noContent(reply);
-        },
-      }),
+      readTune,
+      writeTune,
     ],
   };
 }

@@ -4,11 +4,11 @@ import type { TokenEntry } from '../../auth/token-store.js';
 import { bodyOf } from '../../http/body-parser.js';
 import { envelope, noContent, ok } from '../../http/envelope.js';
 import { HttpResponseError, UNSUPPORTED_PATH_BODY } from '../../http/error-mapping.js';
+import { routedByMount } from '../../http/mount-routing.js';
 import { isListRequest } from '../../http/route-access.js';
 import { type DeclaredRoute, type RouteGroup, route } from '../../http/route-spec.js';
 import type { KvMounts } from '../../kv/kv-mounts.js';
 import type { Kv1Engine } from '../../kv/kv1-engine.js';
-import { lowerCaseMountPath } from '../mount-path.js';
 import { engineOf, type MountEntry } from '../mount-table.js';
 
 /** The name of the group that serves what no engine's route of a mount serves. */
@@ -130,11 +130,12 @@ export function mountCatchAll(deps: MountCatchAllDeps): {
   };
 
   const catchAll = route({
-    method: ['GET', 'POST', 'DELETE'],
+    // PATCH too: the router reads one segment as `:mount`, so a KV version 2 patch under a
+    // mount of several segments (`teams/a/kv/data/x`) arrives here to be matched again.
+    method: ['GET', 'POST', 'PATCH', 'DELETE'],
     path: '/v1/:mount/*',
     access: {
       list: true,
-      names: { mount: lowerCaseMountPath },
       // A write creates the key unless it holds a value (KV version 1 and the cubbyhole).
       exists: async (request) => {
         const store = storeOf(request);
@@ -157,19 +158,13 @@ export function mountCatchAll(deps: MountCatchAllDeps): {
       throw new HttpResponseError(404, { errors: [...UNSUPPORTED_PATH_BODY.errors] });
     },
   });
-  const declared: DeclaredRoute = {
-    ...catchAll,
-    // It serves whatever its mount is (or that there is none).
-    access: {
-      ...catchAll.access,
-      mount: { under: '', serves: () => true, fallback: catchAll.access ?? {} },
-    },
-  };
+  // It serves whatever its mount is (or that there is none).
+  const declared = routedByMount(catchAll, { under: '', serves: () => true });
   // Under `auth/`: what no route of an auth method serves.
   const authCatchAll = route({
     method: ['GET', 'POST', 'DELETE'],
     path: '/v1/auth/:mount/*',
-    access: { list: true, names: { mount: lowerCaseMountPath } },
+    access: { list: true },
     handler: async (request) => {
       if (request.custos.mount === undefined) {
         throw new HttpResponseError(404, {
@@ -179,13 +174,7 @@ export function mountCatchAll(deps: MountCatchAllDeps): {
       throw new HttpResponseError(404, { errors: [...UNSUPPORTED_PATH_BODY.errors] });
     },
   });
-  const authDeclared: DeclaredRoute = {
-    ...authCatchAll,
-    access: {
-      ...authCatchAll.access,
-      mount: { under: 'auth/', serves: () => true, fallback: authCatchAll.access ?? {} },
-    },
-  };
+  const authDeclared = routedByMount(authCatchAll, { under: 'auth/', serves: () => true });
   return {
     route: declared,
     authRoute: authDeclared,

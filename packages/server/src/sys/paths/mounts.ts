@@ -4,7 +4,7 @@ import { bodyOf } from '../../http/body-parser.js';
 import { noContent, ok } from '../../http/envelope.js';
 import { field } from '../../http/field-schema.js';
 import { optionalDuration, stringMap } from '../../http/fields.js';
-import { type RouteGroup, route } from '../../http/route-spec.js';
+import { type DeclaredRoute, type RouteGroup, route } from '../../http/route-spec.js';
 import { canonicalMountPath, lowerCaseMountPath, secretsMountPath } from '../mount-path.js';
 import type { MountConfig, MountEntry, MountTable, MountType } from '../mount-table.js';
 import { describeMount, isAuthMount, mountOf, tuneOf } from '../mounts.js';
@@ -79,6 +79,39 @@ async function secretsMount(mounts: MountTable, path: string): Promise<MountEntr
   return mount;
 }
 
+/**
+ * The mount path a tune route names: its `:path` (one segment), or the `*` of a
+ * `sys/mounts/<path>/tune` request of several segments that a `*` route handed it
+ * ({@link orTune}); with one trailing `/`.
+ */
+export function tunedMountPath(request: {
+  readonly params: Readonly<Record<string, string | undefined>>;
+}): string {
+  const { params } = request;
+  const path = params.path ?? params['*']?.slice(0, -TUNE_SUFFIX.length) ?? '';
+  return withSlash(path);
+}
+
+const TUNE_SUFFIX = '/tune';
+
+/**
+ * `route` (a `sys/mounts/*` or `sys/auth/*` route), handing a path that ends in `/tune` to
+ * `tune`: the router matches `…/:path/tune` for one segment only, and as in Vault (whose
+ * `…/tune` pattern wins) `sys/mounts/teams/a/kv/tune` tunes `teams/a/kv/`. Both routes are
+ * protected alike (checked by the tests that walk them).
+ */
+export function orTune(star: DeclaredRoute, tune: DeclaredRoute): DeclaredRoute {
+  return {
+    ...star,
+    handler: (request, reply) => {
+      const rest = (request.params as Readonly<Record<string, string | undefined>>)['*'];
+      return rest?.endsWith(TUNE_SUFFIX) === true
+        ? tune.handler(request, reply)
+        : star.handler(request, reply);
+    },
+  };
+}
+
 /** `path` with one trailing `/` (a path parameter names a mount with or without it). */
 const withSlash = (path: string) => (path.endsWith('/') ? path : `${path}/`);
 
@@ -98,6 +131,24 @@ export function mountsPaths(deps: {
   readonly reserved: ReadonlySet<string>;
 }): RouteGroup {
   const { mounts, reserved } = deps;
+  const readTune = route({
+    method: 'GET',
+    path: '/v1/sys/mounts/:path/tune',
+    access: { names: { path: lowerCaseMountPath } },
+    handler: async (request, reply) =>
+      ok(request, reply, tuneOf(await secretsMount(mounts, tunedMountPath(request)))),
+  });
+  const writeTune = route({
+    method: 'POST',
+    path: '/v1/sys/mounts/:path/tune',
+    access: { names: { path: lowerCaseMountPath } },
+    fields: TUNE_FIELDS,
+    handler: async (request, reply, fields) => {
+      const mount = await secretsMount(mounts, tunedMountPath(request));
+      await mounts.tune(mount.path, tuningOf(request, fields));
+      return noContent(reply);
+    },
+  });
   return {
     name: 'sys/mounts',
     routes: [
@@ -113,40 +164,48 @@ export function mountsPaths(deps: {
           return ok(request, reply, data);
         },
       }),
-      route({
-        method: 'GET',
-        path: '/v1/sys/mounts/*',
-        access: { names: { '*': lowerCaseMountPath } },
-        handler: async (request, reply) => {
-          const mount = await secretsMount(mounts, withSlash(request.params['*']));
-          return ok(request, reply, describeMount(mount));
-        },
-      }),
-      route({
-        method: 'POST',
-        path: '/v1/sys/mounts/*',
-        access: { names: { '*': lowerCaseMountPath } },
-        fields: ENABLE_FIELDS,
-        handler: async (request, reply, { type, description }) => {
-          const options = mountOptionsOf(request);
-          const existing = (await mounts.list()).map((m) => m.path);
-          const path = secretsMountPath(request.params['*'], existing, reserved);
-          const known = SECRETS_TYPES[type];
-          if (known === undefined) {
-            if (FIXED_TYPES.has(type))
-              throw invalid(`custos serves the ${type} engine at its own path only`);
-            throw invalid(`unknown secrets engine type "${type}"`);
-          }
-          await mounts.enable({
-            path,
-            type: known.type,
-            ...(description === undefined ? {} : { description }),
-            options: known.version === undefined ? options : { ...options, version: known.version },
-            config: configOf(request),
-          });
-          return noContent(reply);
-        },
-      }),
+      orTune(
+        route({
+          method: 'GET',
+          path: '/v1/sys/mounts/*',
+          access: { names: { '*': lowerCaseMountPath } },
+          handler: async (request, reply) => {
+            const mount = await secretsMount(mounts, withSlash(request.params['*']));
+            return ok(request, reply, describeMount(mount));
+          },
+        }),
+        readTune,
+      ),
+      orTune(
+        route({
+          method: 'POST',
+          path: '/v1/sys/mounts/*',
+          access: { names: { '*': lowerCaseMountPath } },
+          fields: ENABLE_FIELDS,
+          handler: async (request, reply, { type, description }) => {
+            const options = mountOptionsOf(request);
+            const path = secretsMountPath(request.params['*'], reserved);
+            const known = SECRETS_TYPES[type];
+            if (known === undefined) {
+              if (FIXED_TYPES.has(type))
+                throw invalid(`custos serves the ${type} engine at its own path only`);
+              throw invalid(
+                `unknown secrets engine type (custos serves ${Object.keys(SECRETS_TYPES).join(', ')})`,
+              );
+            }
+            await mounts.enable({
+              path,
+              type: known.type,
+              ...(description === undefined ? {} : { description }),
+              options:
+                known.version === undefined ? options : { ...options, version: known.version },
+              config: configOf(request),
+            });
+            return noContent(reply);
+          },
+        }),
+        writeTune,
+      ),
       route({
         method: 'DELETE',
         path: '/v1/sys/mounts/*',
@@ -159,24 +218,8 @@ export function mountsPaths(deps: {
           return noContent(reply);
         },
       }),
-      route({
-        method: 'GET',
-        path: '/v1/sys/mounts/:path/tune',
-        access: { names: { path: lowerCaseMountPath } },
-        handler: async (request, reply) =>
-          ok(request, reply, tuneOf(await secretsMount(mounts, `${request.params.path}/`))),
-      }),
-      route({
-        method: 'POST',
-        path: '/v1/sys/mounts/:path/tune',
-        access: { names: { path: lowerCaseMountPath } },
-        fields: TUNE_FIELDS,
-        handler: async (request, reply, fields) => {
-          const mount = await secretsMount(mounts, `${request.params.path}/`);
-          await mounts.tune(mount.path, tuningOf(request, fields));
-          return noContent(reply);
-        },
-      }),
+      readTune,
+      writeTune,
       route({
         method: 'POST',
         path: '/v1/sys/remount',
@@ -190,11 +233,7 @@ export function mountsPaths(deps: {
             throw invalid(`no matching mount at "${source}"`);
           const target = isAuthMount(mount)
             ? `auth/${authSegment(to)}`
-            : secretsMountPath(
-                to,
-                current.filter((m) => m !== mount).map((m) => m.path),
-                reserved,
-              );
+            : secretsMountPath(to, reserved);
           await mounts.remount(mount.path, target);
           // Vault moves a mount's data in the background and returns an ID to poll; custos
           // moves nothing (data is keyed by the mount), so the move is done when this returns.
