@@ -284,6 +284,48 @@ describe('backup KMS stanza on a local KMS', () => {
     }
   });
 
+  it('a stanza its KMS refuses does not hide another that opens (two keys of one name)', async () => {
+    // The same key name on two KMSs (two regions): the reader reaches only the second.
+    const elsewhere = localKmsDataKeys(localKms('backups'), 'backups');
+    const sealed = await encrypt(plain, [
+      kmsRecipient(elsewhere, 'local'),
+      kmsRecipient(kms, 'local'),
+    ]);
+    expect(await decrypt(sealed, [kmsIdentity('local', kms)])).toEqual(plain);
+    // Alone, the refusal is what is reported (not a vague mismatch).
+    const only = await encrypt(plain, [kmsRecipient(elsewhere, 'local')]);
+    expect((await failure(decrypt(only, [kmsIdentity('local', kms)]))).code).toBe(
+      'ERR_DECRYPTION_FAILED',
+    );
+    // And an edit of any stanza still fails the file, whichever stanza opens it.
+    const [first] = await stanzasOf(sealed);
+    const edited = Buffer.from(sealed);
+    const at =
+      (first as { start: number; body: Buffer }).start +
+      (first as { body: Buffer }).body.length -
+      1;
+    edited[at] = (edited[at] as number) ^ 0x01;
+    const err = await failure(decrypt(edited, [kmsIdentity('local', kms)]));
+    expect(err.code).toBe('ERR_DECRYPTION_FAILED');
+    expect(err.message).toMatch(/header/);
+  });
+
+  it('shows a key reference with control or bidi characters escaped', async () => {
+    // A KMS whose key names allow anything (a PKCS#11 label may): what a crafted header could say.
+    const sneaky = 'backups\u001b[2J\u202e\n';
+    const odd: FieldKms = {
+      ...kms,
+      describeWrappedKey: (wrapped) => ({ ...kms.describeWrappedKey(wrapped), keyId: sneaky }),
+    };
+    const sealed = await encrypt(plain, [kmsRecipient(odd, 'local')]);
+    const [info] = (await inspectBackup(pieces(sealed))).recipients;
+    expect(info?.summary).toBe(
+      'local KMS file key "backups\\u001b[2J\\u202e\\n" (KMS_PROVIDER=local)',
+    );
+    expect(info?.type === 'kms' && info.keyReference).toBe(sneaky);
+    expect(await decrypt(sealed, [kmsIdentity('local', odd)])).toEqual(plain);
+  });
+
   it('a caching KMS still gives each file its own data key', async () => {
     const cached = createCachingKms(kms);
     const seen = new Set<string>();

@@ -123,9 +123,11 @@ export function kmsIdentity(
       if (opened.describeWrappedKey(read.wrappedDataKey).keyId !== read.keyReference) {
         return undefined;
       }
-      const dataKey = Buffer.from(
-        await opened.unwrapDataKey(read.wrappedDataKey, { backupFileId: read.fileId }),
-      );
+      const unwrapped = await opened.unwrapDataKey(read.wrappedDataKey, {
+        backupFileId: read.fileId,
+      });
+      const dataKey = Buffer.from(unwrapped);
+      unwrapped.fill(0);
       let fileKey: Buffer;
       try {
         fileKey = unwrapFileKey(
@@ -159,13 +161,25 @@ export function describeKmsStanza(body: Buffer): {
     provider,
     keyReference,
     fileId,
-    keyDescription: `${PROVIDER_NAMES[provider] ?? `${provider} KMS key`} ${JSON.stringify(keyReference)} (KMS_PROVIDER=${provider})`,
+    keyDescription: `${PROVIDER_NAMES[provider] ?? `${provider} KMS key`} ${printable(keyReference)} (KMS_PROVIDER=${provider})`,
   };
 }
 
 /** The file id: the first 16 bytes of HMAC-SHA256(file key, "custos-backup/v1 kms file id"), hex. */
 function fileIdOf(fileKey: Buffer): string {
   return hmacSha256(fileKey, FILE_ID_INFO).subarray(0, FILE_ID_LENGTH).toString('hex');
+}
+
+/**
+ * A key reference quoted for a terminal: JSON's escapes, and every character outside printable
+ * ASCII as `\uXXXX`, so a crafted header cannot move the cursor, recolour or reorder (bidi
+ * controls) what `inspect` and error messages show.
+ */
+function printable(text: string): string {
+  return JSON.stringify(text).replace(
+    /[^\x20-\x7e]/g,
+    (c) => `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function aadOf(prefix: Buffer): Buffer {
