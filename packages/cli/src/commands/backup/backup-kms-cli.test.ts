@@ -259,7 +259,16 @@ describe('custos backup --kms-env with KMS_PROVIDER=aws (custos server KMS API, 
     expect(unset.code).toBe(2);
     expect(unset.stderr).toMatch(/ERR_KMS_CONFIG/);
     expect(unset.stderr).toMatch(/AWS_KMS_KEY_ID/);
-    for (const result of [none, missing, refused, unset]) clean(result, reader.secret);
+    // A role that may not make data keys: refused, and no backup file left behind.
+    const notAllowed = path('denied.cbk');
+    const denied = await custos(['backup', 'encrypt', '--kms-env', '-o', notAllowed], {
+      stdin: PLAIN,
+      env: envFor(reader),
+    });
+    expect(denied.code).toBe(2);
+    expect(denied.stderr).toMatch(/ERR_PERMISSION_DENIED/);
+    expect(existsSync(notAllowed)).toBe(false);
+    for (const result of [none, missing, refused, unset, denied]) clean(result, reader.secret);
     await expect(stat(out)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await leftovers()).toEqual([]);
   });
