@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalKms, openPkcs11Kms } from '@custos/core/kms';
+import { createAwsKms, LocalKms, openPkcs11Kms } from '@custos/core/kms';
 import { generateBackupIdentity } from '@custos/core/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, type DevServer, startDevServer } from '../../../test/cli.js';
@@ -320,6 +320,32 @@ describe('custos backup --kms-env with KMS_PROVIDER=aws (custos server KMS API, 
     const otherKey = await attempt(replaceStanza(fileA, 0, other));
     expect(otherKey.code).toBe(2);
     expect(otherKey.stderr).toMatch(/ERR_(PERMISSION_DENIED|DECRYPTION_FAILED)/);
+
+    // The stanza's data key, handed to the AWS provider as a field's: the KMS refuses the
+    // field contexts, and opens it only for its own file id.
+    const aws = createAwsKms({
+      keyId: 'backups',
+      region: 'us-east-1',
+      endpoint: server.url,
+      clientConfig: {
+        credentials: { accessKeyId: reader.id, secretAccessKey: reader.secret },
+        maxAttempts: 1,
+      },
+    });
+    try {
+      for (const context of [{}, { tenantId: 'acme' }]) {
+        await expect(aws.unwrapDataKey(kms.wrapped, context)).rejects.toMatchObject({
+          code: 'ERR_DECRYPTION_FAILED',
+        });
+      }
+      const fileId = kms.fileIdAndSalt.subarray(0, 16).toString('hex');
+      await expect(
+        aws.unwrapDataKey(kms.wrapped, { backupFileId: 'f'.repeat(32) }),
+      ).rejects.toMatchObject({ code: 'ERR_DECRYPTION_FAILED' });
+      expect(await aws.unwrapDataKey(kms.wrapped, { backupFileId: fileId })).toHaveLength(32);
+    } finally {
+      await aws.close();
+    }
 
     // A reader with another provider configured does not open it, and says which it needs.
     const local = await custos(['backup', 'decrypt', a, '-o', path('x.sql')], {
