@@ -345,6 +345,14 @@ describe('backup KMS stanza on a local KMS', () => {
     expect(await decrypt(b, [kmsIdentity('local', kms)])).toEqual(plain);
   });
 
+  it('names a provider it does not know by its name (even one named like an object property)', async () => {
+    for (const provider of ['constructor', 'tostring', 'hsm-7']) {
+      const sealed = await encrypt(Buffer.alloc(10), [kmsRecipient(kms, provider)]);
+      const [info] = (await inspectBackup(pieces(sealed))).recipients;
+      expect(info?.summary).toBe(`${provider} KMS key "backups" (KMS_PROVIDER=${provider})`);
+    }
+  });
+
   it('refuses a bad provider name', () => {
     for (const bad of ['', 'AWS', 'a b', 'x'.repeat(33)]) {
       expect(() => kmsRecipient(kms, bad)).toThrow(

@@ -161,7 +161,7 @@ export function describeKmsStanza(body: Buffer): {
     provider,
     keyReference,
     fileId,
-    keyDescription: `${PROVIDER_NAMES[provider] ?? `${provider} KMS key`} ${printable(keyReference)} (KMS_PROVIDER=${provider})`,
+    keyDescription: `${(Object.hasOwn(PROVIDER_NAMES, provider) && PROVIDER_NAMES[provider]) || `${provider} KMS key`} ${printable(keyReference)} (KMS_PROVIDER=${provider})`,
   };
 }
 
