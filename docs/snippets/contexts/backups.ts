@@ -4,15 +4,17 @@
  * `BACKUP_RECIPIENT` (`custos backup keygen`), a `backup.key` key file, and for the snippets
  * that use them: an S3 stand-in (s3rver, bucket `backups`, found through the SDK's own
  * `AWS_ENDPOINT_URL_S3`), an upload endpoint (`uploadUrl`) and a custos dev server with transit
- * key `backups`. `finish()` decrypts what each snippet produced and compares it to the dump.
+ * key `backups`, and a local KMS file selected by `KMS_PROVIDER=local` (key `backups`). `finish()`
+ * decrypts what each snippet produced and compares it to the dump.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { LocalKms } from '@custos/core/kms';
 import {
   type BackupRecipient,
   decryptFile,
@@ -87,6 +89,20 @@ async function startS3() {
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
   });
   return { server, directory };
+}
+
+// The KMS of the environment, for the KMS stanza's example: a local KMS file with key `backups`.
+if (snippetMentions('kmsRecipient')) {
+  const kmsFile = join(workDir, 'kms.json');
+  const local = new LocalKms();
+  local.createKey('backups');
+  await local.save(kmsFile);
+  await chmod(kmsFile, 0o600);
+  Object.assign(process.env, {
+    KMS_PROVIDER: 'local',
+    LOCAL_KMS_FILE: kmsFile,
+    KMS_KEY_NAME: 'backups',
+  });
 }
 
 // The custos server and its transit key `backups`.

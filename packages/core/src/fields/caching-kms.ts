@@ -1,6 +1,11 @@
 import { CustosError } from '../errors/index.js';
 import { BoundedCache } from './bounded-cache.js';
-import type { DataKeyContext, FieldKms, KmsKeyVersion } from './field-kms.js';
+import {
+  type DataKeyContext,
+  dataKeyBinding,
+  type FieldKms,
+  type KmsKeyVersion,
+} from './field-kms.js';
 
 /** Bounds of {@link createCachingKms}; an entry goes when the first bound is reached. */
 export interface CachingKmsOptions {
@@ -106,8 +111,9 @@ export function createCachingKms(kms: FieldKms, options: CachingKmsOptions = {})
   };
 }
 
+/** One cache slot per binding (purpose and tenant, or backup file): never shared across them. */
 function contextKey(context: DataKeyContext): string {
-  return context.tenantId === undefined ? '-' : `t${String(context.tenantId)}`;
+  return JSON.stringify(dataKeyBinding(context));
 }
 
 function unwrapKey(context: DataKeyContext, wrapped: string): string {

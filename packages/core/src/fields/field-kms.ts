@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { type Keyring, parseEnvelope } from '../crypto/index.js';
 import { CustosError, KeyNotFound } from '../errors/index.js';
-import type { FieldIdentifier } from './types.js';
+import { type DataKeyContext, dataKeyBinding } from './data-key-binding.js';
 
-/** What a data key is for; the KMS binds it to the wrapped key, so unwrapping needs it again. */
-export interface DataKeyContext {
-  /** The tenant the data key belongs to; another tenant's context cannot unwrap it. */
-  readonly tenantId?: FieldIdentifier;
-}
+export { type DataKeyContext, type DataKeyPurpose, dataKeyBinding } from './data-key-binding.js';
 
 /** A fresh data key: use `plaintext`, store `wrapped`. */
 export interface GeneratedDataKey {
@@ -71,10 +67,7 @@ export function createKeyringKms(keyring: Keyring, options: KeyringKmsOptions = 
       `key "${keyName}" must be randomised to wrap keys`,
     );
   }
-  const aadFor = (context: DataKeyContext) => ({
-    purpose: 'field-data-key',
-    tenant: context.tenantId === undefined ? undefined : String(context.tenantId),
-  });
+  const aadFor = (context: DataKeyContext) => dataKeyBinding(context);
   return {
     async generateDataKey(context) {
       const plaintext = randomBytes(32);

@@ -24,6 +24,8 @@ export { createFieldCipher } from './field-cipher.js';
 export {
   createKeyringKms,
   type DataKeyContext,
+  type DataKeyPurpose,
+  dataKeyBinding,
   type FieldKms,
   type GeneratedDataKey,
   type KeyringKmsOptions,

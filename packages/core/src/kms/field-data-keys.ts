@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { encodeAssociatedData } from '../crypto/associated-data.js';
 import { CustosError, DecryptionFailed } from '../errors/index.js';
+import { dataKeyBinding } from '../fields/data-key-binding.js';
 import { parseVersioned } from './ciphertext.js';
 import type { LocalKms } from './local-kms.js';
 import { type TransitClient, TransitRefused } from './transit-client.js';
@@ -15,6 +16,8 @@ import { type TransitClient, TransitRefused } from './transit-client.js';
  */
 export interface DataKeyScope {
   readonly tenantId?: string | number | bigint;
+  /** A backup's file id instead of a tenant (see `DataKeyContext.backupFileId`). */
+  readonly backupFileId?: string;
 }
 
 /**
@@ -44,11 +47,7 @@ interface TransitOperations {
 }
 
 function dataKeys(keyName: string, ops: TransitOperations): TransitDataKeys {
-  const aad = (scope: DataKeyScope) =>
-    encodeAssociatedData({
-      purpose: 'field-data-key',
-      tenant: scope.tenantId === undefined ? undefined : String(scope.tenantId),
-    });
+  const aad = (scope: DataKeyScope) => encodeAssociatedData(dataKeyBinding(scope));
   return {
     async generateDataKey(scope) {
       const plaintext = randomBytes(32);

@@ -1,5 +1,6 @@
 import type { BackupStanza } from './format.js';
 import { describeKeyringStanza } from './keyring-key.js';
+import { describeKmsStanza } from './kms-key.js';
 import { describePassphraseStanza } from './passphrase.js';
 import { STANZA_TYPE } from './recipient.js';
 import { describeKeyStanza } from './symmetric-key.js';
@@ -8,7 +9,8 @@ import { describeX25519Stanza } from './x25519.js';
 
 /**
  * What a recipient stanza says about the key it needs, without any secret: the recipient
- * string, the key id, the keyring key or transit key, or the passphrase's Argon2id cost.
+ * string, the key id, the keyring key, transit key or KMS key, or the passphrase's Argon2id
+ * cost.
  */
 export type StanzaDescription =
   | { readonly type: 'x25519'; readonly recipient: string; readonly summary: string }
@@ -31,6 +33,16 @@ export type StanzaDescription =
       readonly type: 'transit';
       readonly keyName: string;
       readonly keyVersion: number;
+      readonly summary: string;
+    }
+  | {
+      readonly type: 'kms';
+      /** The `KMS_PROVIDER` value that opens it (`aws`, `azure`, `gcp`, `pkcs11`, `local`…). */
+      readonly provider: string;
+      /** The KMS key: an ARN, a key name or label, a Key Vault key URL. */
+      readonly keyReference: string;
+      /** The id the data key is bound to (derived from the file key; the same after a rekey). */
+      readonly fileId: string;
       readonly summary: string;
     }
   | { readonly type: 'unknown'; readonly typeByte: number; readonly summary: string };
@@ -69,6 +81,10 @@ export function describeStanza(stanza: BackupStanza): StanzaDescription {
         ...t,
         summary: `transit key ${JSON.stringify(t.keyName)} (version ${t.keyVersion}) on a custos server`,
       };
+    }
+    case STANZA_TYPE.kms: {
+      const { keyDescription, ...k } = describeKmsStanza(stanza.body);
+      return { type: 'kms', ...k, summary: keyDescription };
     }
     default:
       return {

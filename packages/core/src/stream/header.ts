@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type AeadKey, createAeadKey } from '../crypto/aead.js';
 import { hkdfSha256 } from '../crypto/hkdf.js';
 import { constantTimeEqual, hmacSha256 } from '../crypto/hmac.js';
-import { CustosError, DecryptionFailed } from '../errors/index.js';
+import { CustosError, DecryptionFailed, isCustosError } from '../errors/index.js';
 import { describeStanza } from './describe.js';
 import {
   type BackupStanza,
@@ -71,9 +71,12 @@ export function resealHeader(fileKey: Buffer, header: ParsedHeader): SealedHeade
 
 /**
  * Finds the file key with the first identity that opens a stanza, then authenticates the whole
- * header with it. `ERR_BACKUP_KEY_MISMATCH` when no identity opens any stanza (a wrong key or
- * passphrase, or a file encrypted to others), naming what the file needs;
- * `ERR_DECRYPTION_FAILED` when the header was modified.
+ * header with it. An identity that fails on a stanza (a KMS refusing or out of reach, a damaged
+ * stanza) does not end the search: another stanza may open the file, and the header MAC still
+ * covers every stanza. When none opens it, the first such failure is thrown (it says what went
+ * wrong: a permission, a login); with none, `ERR_BACKUP_KEY_MISMATCH` (a wrong key or
+ * passphrase, or a file encrypted to others), naming what the file needs. `ERR_DECRYPTION_FAILED`
+ * when the header was modified.
  */
 export async function unlockHeader(
   header: ParsedHeader,
@@ -82,9 +85,18 @@ export async function unlockHeader(
   if (identities.length === 0) {
     throw new CustosError('ERR_INVALID_ARGUMENT', 'decrypting a backup needs at least one key');
   }
+  let firstFailure: CustosError | undefined;
   for (const identity of identities) {
     for (const stanza of header.stanzas) {
-      const fileKey = await identity.unwrapFileKey(stanza);
+      let fileKey: Buffer | undefined;
+      try {
+        fileKey = await identity.unwrapFileKey(stanza);
+      } catch (err) {
+        // A bug (not a typed refusal) is not hidden behind another stanza.
+        if (!isCustosError(err)) throw err;
+        firstFailure ??= err;
+        continue;
+      }
       if (fileKey === undefined) continue;
       if (fileKey.length !== FILE_KEY_LENGTH) {
         throw new DecryptionFailed('a recipient stanza holds a file key of the wrong length');
@@ -96,6 +108,7 @@ export async function unlockHeader(
       return fileKey;
     }
   }
+  if (firstFailure !== undefined) throw firstFailure;
   const needed = header.stanzas.map((s) => describeStanza(s).summary).join('; ');
   throw new CustosError(
     'ERR_BACKUP_KEY_MISMATCH',

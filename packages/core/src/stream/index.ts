@@ -2,7 +2,8 @@
  * Streaming encryption of backups and uploads: a chunked AES-256-GCM format (STREAM, 64 KiB
  * chunks with a counter and a last-chunk flag, see `FORMAT.md`) in constant memory, for Node
  * streams, web streams and files, to X25519 recipients, key files, passphrases (Argon2id),
- * keyring keys or transit keys on a custos server.
+ * keyring keys, transit keys on a custos server, or any field-encryption KMS (AWS KMS, Azure Key
+ * Vault, Google Cloud KMS, a PKCS#11 HSM, a local KMS file).
  *
  * @example
  * ```ts
@@ -42,6 +43,7 @@ export type { BackupStanza } from './format.js';
 export { readBackupIdentityFile, writeBackupIdentityFile } from './identity-file.js';
 export type { BackupInput } from './input.js';
 export { keyringKey } from './keyring-key.js';
+export { kmsIdentity, kmsRecipient } from './kms-key.js';
 export {
   type Argon2idParameters,
   DEFAULT_PASSPHRASE_PARAMETERS,

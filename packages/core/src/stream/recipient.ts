@@ -11,6 +11,7 @@ export const STANZA_TYPE = {
   key: 3,
   keyring: 4,
   transit: 5,
+  kms: 6,
 } as const;
 
 /**

@@ -241,7 +241,7 @@ describe('custos backup', () => {
     const none = await custos(['backup', 'encrypt', '-o', path('x')], { stdin: Buffer.from('x') });
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(
-      /--recipient, --key-file, --passphrase-file, --transit-key or --keyring/,
+      /--recipient, --key-file, --passphrase-file, --transit-key, --keyring or --kms-env/,
     );
     const badRecipient = await custos(['backup', 'encrypt', '-r', 'age1abc'], {
       stdin: Buffer.from('x'),

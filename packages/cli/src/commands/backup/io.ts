@@ -1,5 +1,5 @@
+import { once } from 'node:events';
 import { fstatSync, writeSync, writevSync } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import { CustosError } from '@custos/core/errors';
 
 /** The named file, or standard input (no name, or `-`). */
@@ -19,7 +19,12 @@ export async function toStdout(source: AsyncIterable<Uint8Array>, what: string):
     // A file or /dev/null: gather pieces into one writev each (fewer system calls, no copy).
     await writeBatches(source);
   } else {
-    await pipeline(source, process.stdout);
+    // Not pipeline(): on a failure of the source (a wrong key, a damaged chunk) it would destroy
+    // standard output with that error, which then surfaces as an unhandled 'error' event (exit 1
+    // and a stack) instead of the command's typed error (exit 2).
+    for await (const piece of source) {
+      if (!process.stdout.write(piece)) await once(process.stdout, 'drain');
+    }
   }
 }
 

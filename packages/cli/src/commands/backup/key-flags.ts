@@ -48,7 +48,7 @@ export function addIdentityFlags(command: Command): Command {
       )
       .addHelpText(
         'after',
-        '\nA backup encrypted to a transit key is opened by the server at CUSTOS_ADDR with CUSTOS_TOKEN\n(or VAULT_ADDR / VAULT_TOKEN): custos asks it to decrypt the file key, and the data never leaves\nthis machine.',
+        '\nA backup encrypted to a transit key is opened by the server at CUSTOS_ADDR with CUSTOS_TOKEN\n(or VAULT_ADDR / VAULT_TOKEN): custos asks it to decrypt the file key, and the data never leaves\nthis machine. One encrypted to a KMS (--kms-env) is opened by the KMS that KMS_PROVIDER and its\nvariables select, when the file names that provider.',
       ),
   );
 }

@@ -1,10 +1,12 @@
 import { readKeyringFile } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
-import { createTransitClient } from '@custos/core/kms';
+import { createTransitClient, KMS_PROVIDERS, readKmsSettings } from '@custos/core/kms';
 import {
   type BackupIdentity,
   type BackupRecipient,
   keyringKey,
+  kmsIdentity,
+  kmsRecipient,
   readBackupIdentityFile,
   readBackupKeyFile,
   readPassphraseFile,
@@ -12,6 +14,7 @@ import {
   transitRecipient,
   x25519Recipient,
 } from '@custos/core/stream';
+import { openEnvironmentKms } from '../../environment-kms.js';
 import { type ServerFlags, serverConnection } from '../../server-client.js';
 
 /** The flags that name recipients of a new backup. */
@@ -23,6 +26,8 @@ export interface RecipientFlags extends ServerFlags {
   transitMount: string;
   keyring?: string | undefined;
   keyringKey?: string | undefined;
+  /** `--kms-env`: the KMS `KMS_PROVIDER` selects wraps the file key. */
+  kmsEnv?: boolean | undefined;
 }
 
 /** The flags that name keys opening a backup. */
@@ -56,10 +61,11 @@ export async function recipientsOf(flags: RecipientFlags): Promise<BackupRecipie
     }
     recipients.push(keyringKey(keyring, name));
   }
+  if (flags.kmsEnv === true) recipients.push(environmentKmsRecipient());
   if (recipients.length === 0) {
     throw new CustosError(
       'ERR_INVALID_ARGUMENT',
-      'name who may decrypt: --recipient, --key-file, --passphrase-file, --transit-key or --keyring',
+      'name who may decrypt: --recipient, --key-file, --passphrase-file, --transit-key, --keyring or --kms-env',
     );
   }
   return recipients;
@@ -67,7 +73,8 @@ export async function recipientsOf(flags: RecipientFlags): Promise<BackupRecipie
 
 /**
  * Every key the flags name, in the order given, then the server's transit engine (asked only
- * for a transit stanza, and only when no earlier key opened the file).
+ * for a transit stanza, and only when no earlier key opened the file), then the KMS that
+ * `KMS_PROVIDER` selects (opened only for a KMS stanza of that provider).
  */
 export async function identitiesOf(flags: IdentityFlags): Promise<BackupIdentity[]> {
   const identities: BackupIdentity[] = [];
@@ -81,7 +88,53 @@ export async function identitiesOf(flags: IdentityFlags): Promise<BackupIdentity
     for (const name of keyring.keyNames()) identities.push(keyringKey(keyring, name));
   }
   identities.push(transitIdentity(() => transitClient(flags)));
+  identities.push(...environmentKmsIdentities());
   return identities;
+}
+
+/**
+ * `--kms-env` as a recipient: the settings are read now (one `ERR_KMS_CONFIG` naming every
+ * missing variable, before any input is read), the KMS is opened for the wrap and closed after.
+ */
+function environmentKmsRecipient(): BackupRecipient {
+  const { provider } = readKmsSettings(process.env);
+  return {
+    async wrapFileKey(fileKey) {
+      const opened = await openEnvironmentKms();
+      try {
+        return await kmsRecipient(opened.kms, provider).wrapFileKey(fileKey);
+      } finally {
+        await opened.close();
+      }
+    },
+  };
+}
+
+/**
+ * The KMS of the environment as identity, when `KMS_PROVIDER` names one: a KMS stanza of that
+ * provider opens it (its other variables are read then, so a broken setting matters only for a
+ * file that needs it), and it is closed after each stanza. Without `KMS_PROVIDER`, a file that
+ * only a KMS opens fails with `ERR_BACKUP_KEY_MISMATCH` naming the provider and key it needs.
+ * `custos` and `vault` are the same transit client: either opens the other's stanzas.
+ */
+function environmentKmsIdentities(): BackupIdentity[] {
+  const provider = process.env.KMS_PROVIDER ?? '';
+  if (!(KMS_PROVIDERS as readonly string[]).includes(provider)) return [];
+  const names = provider === 'custos' || provider === 'vault' ? ['custos', 'vault'] : [provider];
+  return names.map((name) => ({
+    async unwrapFileKey(stanza) {
+      let opened: Awaited<ReturnType<typeof openEnvironmentKms>> | undefined;
+      const identity = kmsIdentity(name, async () => {
+        opened = await openEnvironmentKms();
+        return opened.kms;
+      });
+      try {
+        return await identity.unwrapFileKey(stanza);
+      } finally {
+        await opened?.close();
+      }
+    },
+  }));
 }
 
 const transitClient = (flags: ServerFlags & { transitMount: string }) =>

@@ -37,7 +37,16 @@ export function registerBackupCommands(program: Command, lazy: Lazy): void {
       .argument('[input]', 'file to encrypt (default: standard input)')
       .option('-o, --out <file>', 'write here, atomically (default: standard output)')
       .option('--keyring <file>', 'keyring file whose key (--keyring-key) wraps the file key')
-      .option('--keyring-key <name>', 'key of --keyring that wraps the file key', 'backups'),
+      .option('--keyring-key <name>', 'key of --keyring that wraps the file key', 'backups')
+      .option(
+        '--kms-env',
+        'the KMS that KMS_PROVIDER selects (aws, azure, gcp, pkcs11, custos, vault, local) wraps the file key, read from the environment as the application reads it',
+        false,
+      )
+      .addHelpText(
+        'after',
+        '\nWith --kms-env the file key is wrapped under a data key of the KMS, bound to the encryption context\n{purpose: custos-backup, file: <file id>}: decrypting needs the same provider (KMS_PROVIDER and its\nvariables) and the right to decrypt with the key. See docs/backups.md.',
+      ),
   ).action(lazy(() => import('./encrypt.js')));
   addOpeningKeys(
     backup
@@ -66,6 +75,11 @@ export function registerBackupCommands(program: Command, lazy: Lazy): void {
       .option('--to-key-file <file>', 'new key file; repeatable', repeat)
       .option('--to-passphrase-file <file>', 'new passphrase, from a file (mode 0600)')
       .option('--to-transit-key <name>', 'new transit key on the server')
+      .option(
+        '--to-kms-env',
+        'new KMS recipient: the KMS that KMS_PROVIDER and its variables select',
+        false,
+      )
       .addHelpText(
         'after',
         '\nThe new recipients replace the old ones: list every key that should open the file.',

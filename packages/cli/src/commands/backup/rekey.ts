@@ -9,6 +9,7 @@ interface Options extends IdentityFlags {
   toKeyFile?: string[];
   toPassphraseFile?: string;
   toTransitKey?: string;
+  toKmsEnv?: boolean;
 }
 
 export async function run(input: string, options: Options): Promise<number> {
@@ -19,6 +20,7 @@ export async function run(input: string, options: Options): Promise<number> {
     keyFile: options.toKeyFile,
     passphraseFile: options.toPassphraseFile,
     transitKey: options.toTransitKey,
+    kmsEnv: options.toKmsEnv,
   });
   const out = options.out ?? input;
   await rekeyFile(input, out, { identities, recipients });

@@ -1,7 +1,8 @@
 import { type Keyring, readKeyringFile } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
 import { type AnyFieldCipher, createFieldCipher, type FieldKms } from '@custos/core/fields';
-import { createTransitClient, openKmsFromEnvironment, transitDataKeys } from '@custos/core/kms';
+import { createTransitClient, transitDataKeys } from '@custos/core/kms';
+import { openEnvironmentKms } from '../../environment-kms.js';
 import { type ServerFlags, serverConnection } from '../../server-client.js';
 import { openLocalKmsDataKeys } from './local-kms-file.js';
 
@@ -32,7 +33,8 @@ export interface LoadedCipher {
  *   keyring mode;
  * - `--kms-env` (KMS mode): the provider `KMS_PROVIDER` selects, with its variables read from
  *   the environment exactly as the application's `openKmsFromEnvironment()` reads them
- *   (`KEY_ROTATION_*` are checked but never registered from here); `--keyring` as above.
+ *   (`KEY_ROTATION_*` are checked but never registered from here; a local KMS file is guarded as
+ *   `--kms-file` is); `--keyring` as above.
  *
  * Undefined when no keys are given (`encryption status` then reads headers only).
  */
@@ -52,7 +54,7 @@ export async function loadCipher(flags: CipherFlags): Promise<LoadedCipher | und
   const keyring = flags.keyring === undefined ? undefined : await readKeyringFile(flags.keyring);
   const none = async () => {};
   if (flags.kmsEnv) {
-    const opened = await openKmsFromEnvironment(process.env, { registerRotation: false });
+    const opened = await openEnvironmentKms();
     return { cipher: kmsCipher(flags, opened.kms, keyring), close: () => opened.close() };
   }
   if (flags.transitKey === undefined) {

@@ -52,6 +52,15 @@ describe('createAwsKms() options and form (the KMS round trips: server test/comp
       purpose: 'field-data-key',
       tenant: '7',
     });
+    // A backup's file key (the backup format's KMS stanza): another purpose, no tenant.
+    const file = 'ab'.repeat(16);
+    expect(awsEncryptionContext({ backupFileId: file })).toEqual({
+      purpose: 'custos-backup',
+      file,
+    });
+    expect(() => awsEncryptionContext({ backupFileId: file, tenantId: 7 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
   });
 
   it('without @aws-sdk/client-kms installed, fails each use with ERR_KMS_PROVIDER_MISSING', async () => {

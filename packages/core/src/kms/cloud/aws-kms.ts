@@ -1,5 +1,6 @@
 import { CustosError, DecryptionFailed } from '../../errors/index.js';
-import type { DataKeyContext, FieldKms, KmsKeyVersion } from '../../fields/field-kms.js';
+import { type DataKeyContext, dataKeyBinding } from '../../fields/data-key-binding.js';
+import type { FieldKms, KmsKeyVersion } from '../../fields/field-kms.js';
 import { type AwsKmsOperation, awsFailure } from './aws-errors.js';
 import {
   AWS_ACCOUNT_ID,
@@ -90,9 +91,11 @@ function loadSdk(): Promise<KmsModule> {
 }
 
 /**
- * The encryption context a data key is bound to: purpose, and the tenant when there is one.
- * AWS authenticates it with the key (and logs it in CloudTrail): only the same context decrypts.
- * Key policies can condition on it (`kms:EncryptionContext:tenant`).
+ * The encryption context a data key is bound to: purpose, and the tenant when there is one (a
+ * backup's file key: `{ purpose: 'custos-backup', file }`, see `dataKeyBinding`). AWS
+ * authenticates it with the key (and logs it in CloudTrail): only the same context decrypts.
+ * Key policies can condition on it (`kms:EncryptionContext:tenant`,
+ * `kms:EncryptionContext:purpose`).
  *
  * @example
  * ```ts
@@ -100,9 +103,7 @@ function loadSdk(): Promise<KmsModule> {
  * ```
  */
 export function awsEncryptionContext(context: DataKeyContext): Record<string, string> {
-  return context.tenantId === undefined
-    ? { purpose: 'field-data-key' }
-    : { purpose: 'field-data-key', tenant: String(context.tenantId) };
+  return { ...dataKeyBinding(context) };
 }
 
 /**

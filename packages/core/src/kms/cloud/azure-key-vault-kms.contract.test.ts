@@ -9,6 +9,7 @@
  * managed identity, `az login`). The tests that rotate or disable versions, or look at
  * requests, only run against the fake.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type FakeKeyVault,
@@ -17,7 +18,8 @@ import {
 } from '../../../test/cloud-kms/fake-azure-key-vault.js';
 import { isCustosError } from '../../errors/index.js';
 import { createCachingKms } from '../../fields/caching-kms.js';
-import { createFieldCipher } from '../../fields/index.js';
+import { createFieldCipher, type FieldKms } from '../../fields/index.js';
+import { decryptIterable, encryptIterable, kmsIdentity, kmsRecipient } from '../../stream/index.js';
 import {
   type AzureKeyVaultKms,
   type AzureKeyVaultKmsOptions,
@@ -65,6 +67,31 @@ function testCredential(token: string) {
   return { credential, asked };
 }
 
+const PROVIDER = 'azure';
+
+async function* once(bytes: Buffer) {
+  yield bytes;
+}
+
+/** A backup to this KMS (with the KMS stanza), and the plaintext it holds. */
+async function kmsBackup(kms: FieldKms) {
+  const plain = randomBytes(100_000);
+  const parts: Buffer[] = [];
+  for await (const piece of encryptIterable(once(plain), {
+    recipients: [kmsRecipient(kms, PROVIDER)],
+  }))
+    parts.push(piece);
+  return { plain, sealed: Buffer.concat(parts) };
+}
+async function decryptBackup(sealed: Buffer, kms: FieldKms) {
+  const parts: Buffer[] = [];
+  for await (const piece of decryptIterable(once(sealed), {
+    identities: [kmsIdentity(PROVIDER, kms)],
+  }))
+    parts.push(piece);
+  return Buffer.concat(parts);
+}
+
 async function failure(promise: Promise<unknown>): Promise<Error> {
   try {
     await promise;
@@ -108,6 +135,16 @@ describe.each([
     const unwrapped = await kms.unwrapDataKey(wrapped, { tenantId: 'acme' });
     expect(Buffer.from(unwrapped).equals(Buffer.from(plaintext))).toBe(true);
     expect(kms.describeWrappedKey(wrapped)).toEqual(await kms.currentKey());
+  });
+
+  it('holds a backup file key (KMS stanza); a field context does not open its data key', async () => {
+    const { kms } = await open();
+    const { plain, sealed } = await kmsBackup(kms);
+    expect(await decryptBackup(sealed, kms)).toEqual(plain);
+    const wrapped = /azkv:[A-Za-z0-9:_-]+/.exec(sealed.toString('latin1'))?.[0] as string;
+    expect((await failure(kms.unwrapDataKey(wrapped, {}))) as { code?: string }).toMatchObject({
+      code: 'ERR_DECRYPTION_FAILED',
+    });
   });
 
   fakeOnly('runs the bearer challenge and sends the documented bodies', async () => {

@@ -2,7 +2,8 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Agent } from 'node:https';
 import { encodeAssociatedData } from '../../crypto/associated-data.js';
 import { CustosError, DecryptionFailed, KeyDisabled } from '../../errors/index.js';
-import type { DataKeyContext, FieldKms, KmsKeyVersion } from '../../fields/field-kms.js';
+import { type DataKeyContext, dataKeyBinding } from '../../fields/data-key-binding.js';
+import type { FieldKms, KmsKeyVersion } from '../../fields/field-kms.js';
 import { azureFailure } from './azure-errors.js';
 import { DATA_KEY_BYTES, requireDataKey, serviceBytes } from './data-key-context.js';
 
@@ -303,13 +304,12 @@ function algorithmFor(kty: string | undefined): Algorithm {
   );
 }
 
-/** What the data key's AES-GCM layer authenticates: purpose, tenant, and the wrapping key version. */
+/**
+ * What the data key's AES-GCM layer authenticates: purpose, tenant (or backup file), and the
+ * wrapping key version.
+ */
 function sealingAad(context: DataKeyContext, header: string): Buffer {
-  return encodeAssociatedData({
-    purpose: 'field-data-key',
-    tenant: context.tenantId === undefined ? undefined : String(context.tenantId),
-    wrappedBy: header,
-  });
+  return encodeAssociatedData({ ...dataKeyBinding(context), wrappedBy: header });
 }
 
 function parseWrapped(wrapped: string) {

@@ -1,19 +1,17 @@
 import { encodeAssociatedData } from '../../crypto/associated-data.js';
 import { CustosError } from '../../errors/index.js';
-import type { DataKeyContext } from '../../fields/field-kms.js';
+import { type DataKeyContext, dataKeyBinding } from '../../fields/data-key-binding.js';
 
 /** Bytes of a field data key. */
 export const DATA_KEY_BYTES = 32;
 
 /**
  * The associated data that binds a data key to its context, encoded as every provider encodes
- * it (the keyring and PKCS#11 providers use the same fields): purpose and tenant.
+ * it (the keyring and PKCS#11 providers use the same fields): {@link dataKeyBinding}, the
+ * purpose and the tenant (or the backup file).
  */
 export function dataKeyAad(context: DataKeyContext): Buffer {
-  return encodeAssociatedData({
-    purpose: 'field-data-key',
-    tenant: context.tenantId === undefined ? undefined : String(context.tenantId),
-  });
+  return encodeAssociatedData(dataKeyBinding(context));
 }
 
 /** Fails (zeroing it) unless `key` is a 32-byte data key. */

@@ -12,7 +12,8 @@ import { type FakeGcpKms, startFakeGcpKms } from '../../../test/cloud-kms/fake-g
 import { gcpTestAuth } from '../../../test/cloud-kms/gcp-test-auth.js';
 import { isCustosError } from '../../errors/index.js';
 import { createCachingKms } from '../../fields/caching-kms.js';
-import { createFieldCipher } from '../../fields/index.js';
+import { createFieldCipher, type FieldKms } from '../../fields/index.js';
+import { decryptIterable, encryptIterable, kmsIdentity, kmsRecipient } from '../../stream/index.js';
 import { type GcpKms, type GcpKmsOptions, openGcpKms } from './gcp-kms.js';
 
 const REAL_KEY = process.env.CUSTOS_CONTRACT_GCP_KEY_NAME;
@@ -55,6 +56,31 @@ async function open(extra: Partial<GcpKmsOptions> & { token?: string } = {}): Pr
   return kms;
 }
 
+const PROVIDER = 'gcp';
+
+async function* once(bytes: Buffer) {
+  yield bytes;
+}
+
+/** A backup to this KMS (with the KMS stanza), and the plaintext it holds. */
+async function kmsBackup(kms: FieldKms) {
+  const plain = randomBytes(100_000);
+  const parts: Buffer[] = [];
+  for await (const piece of encryptIterable(once(plain), {
+    recipients: [kmsRecipient(kms, PROVIDER)],
+  }))
+    parts.push(piece);
+  return { plain, sealed: Buffer.concat(parts) };
+}
+async function decryptBackup(sealed: Buffer, kms: FieldKms) {
+  const parts: Buffer[] = [];
+  for await (const piece of decryptIterable(once(sealed), {
+    identities: [kmsIdentity(PROVIDER, kms)],
+  }))
+    parts.push(piece);
+  return Buffer.concat(parts);
+}
+
 async function failure(promise: Promise<unknown>): Promise<Error> {
   try {
     await promise;
@@ -73,6 +99,16 @@ describe('Google Cloud KMS provider (contract)', () => {
     const unwrapped = await kms.unwrapDataKey(wrapped, { tenantId: 'acme' });
     expect(Buffer.from(unwrapped).equals(Buffer.from(plaintext))).toBe(true);
     expect(kms.describeWrappedKey(wrapped)).toEqual(await kms.currentKey());
+  });
+
+  it('holds a backup file key (KMS stanza); a field context does not open its data key', async () => {
+    const kms = await open();
+    const { plain, sealed } = await kmsBackup(kms);
+    expect(await decryptBackup(sealed, kms)).toEqual(plain);
+    const wrapped = /gcpkms:v[0-9]+:[A-Za-z0-9_-]+/.exec(sealed.toString('latin1'))?.[0] as string;
+    expect((await failure(kms.unwrapDataKey(wrapped, {}))) as { code?: string }).toMatchObject({
+      code: 'ERR_DECRYPTION_FAILED',
+    });
   });
 
   fakeOnly(

@@ -1,7 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { encodeAssociatedData } from '../../crypto/associated-data.js';
 import { CustosError, DecryptionFailed, KeyNotFound } from '../../errors/index.js';
-import type { DataKeyContext, FieldKms, KmsKeyVersion } from '../../fields/field-kms.js';
+import { type DataKeyContext, dataKeyBinding } from '../../fields/data-key-binding.js';
+import type { FieldKms, KmsKeyVersion } from '../../fields/field-kms.js';
 import {
   loadPkcs11Library,
   type Pkcs11Instance,
@@ -139,11 +140,7 @@ function openOnToken(library: Pkcs11Library, options: Pkcs11KmsOptions): Pkcs11K
   const usable = () => {
     if (closed) throw new CustosError('ERR_INVALID_ARGUMENT', 'this PKCS#11 KMS is closed');
   };
-  const aad = (context: DataKeyContext) =>
-    encodeAssociatedData({
-      purpose: 'field-data-key',
-      tenant: context.tenantId === undefined ? undefined : String(context.tenantId),
-    });
+  const aad = (context: DataKeyContext) => encodeAssociatedData(dataKeyBinding(context));
   const gcm = (iv: Buffer, associated: Buffer) => ({
     mechanism: binding.CKM_AES_GCM,
     parameter: {
