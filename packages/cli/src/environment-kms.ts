@@ -1,5 +1,4 @@
 import { type EnvironmentKms, openKmsFromEnvironment } from '@custos/core/kms';
-import { guardUnsavedVersions } from './commands/reencrypt/local-kms-file.js';
 
 /**
  * The KMS `KMS_PROVIDER` and its variables select, as the application's
@@ -7,21 +6,8 @@ import { guardUnsavedVersions } from './commands/reencrypt/local-kms-file.js';
  * `custos reencrypt`, `encryption status`, `backup encrypt|rekey`, and the backup commands that
  * decrypt): `KEY_ROTATION_*` are checked but never registered from here. A local KMS file is only
  * read, so a key version that would rotate in this process's memory alone is refused before it
- * wraps anything (it would be lost at exit).
+ * wraps anything (it would be lost at exit; `openKmsFromEnvironment` refuses it).
  */
-export async function openEnvironmentKms(
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<EnvironmentKms> {
-  const opened = await openKmsFromEnvironment(env, { registerRotation: false });
-  const { settings } = opened;
-  if (settings.provider !== 'local') return opened;
-  const { keyVersion } = await opened.kms.currentKey();
-  return {
-    ...opened,
-    kms: guardUnsavedVersions(opened.kms, {
-      keyName: settings.keyName,
-      file: settings.file,
-      savedVersion: keyVersion,
-    }),
-  };
+export function openEnvironmentKms(env: NodeJS.ProcessEnv = process.env): Promise<EnvironmentKms> {
+  return openKmsFromEnvironment(env, { registerRotation: false });
 }

@@ -10,6 +10,7 @@ import { type KmsSettings, readKmsSettings } from './kms-settings.js';
 import { LocalKms } from './local-kms.js';
 import { openPkcs11Kms } from './pkcs11/pkcs11-kms.js';
 import { createTransitClient } from './transit-client.js';
+import { guardUnsavedVersions } from './unsaved-versions.js';
 
 /** A {@link FieldKms} chosen by the environment, with what was selected. */
 export interface EnvironmentKms {
@@ -108,8 +109,14 @@ export async function openKmsFromEnvironment(
         );
       }
       const local = await LocalKms.open(settings.file);
-      local.readKey(settings.keyName); // ERR_KEY_NOT_FOUND names a missing KMS_KEY_NAME
-      return { kms: localKmsDataKeys(local, settings.keyName), settings, close: none };
+      const key = local.readKey(settings.keyName); // ERR_KEY_NOT_FOUND names a missing KMS_KEY_NAME
+      // Nothing here saves the file: a version rotated in memory alone would be lost at exit.
+      const kms = guardUnsavedVersions(localKmsDataKeys(local, settings.keyName), {
+        keyName: settings.keyName,
+        file: settings.file,
+        savedVersion: key.latest_version as number,
+      });
+      return { kms, settings, close: none };
     }
     case 'pkcs11': {
       const kms = await openPkcs11Kms({

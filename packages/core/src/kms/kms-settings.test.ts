@@ -143,6 +143,39 @@ describe('KMS_PROVIDER and its settings from the environment', () => {
     }
   });
 
+  it('a LocalKms key due for rotation wraps no field data key under a version only this process holds', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'custos-kms-env-'));
+    try {
+      const file = join(dir, 'kms.json');
+      const app = await LocalKms.open(file);
+      app.createKey('fields', { rotateAfterEncryptions: 2 });
+      await app.save();
+      const env = { KMS_PROVIDER: 'local', LOCAL_KMS_FILE: file, KMS_KEY_NAME: 'fields' };
+      const opened = await openKmsFromEnvironment(env);
+      const fc = createFieldCipher({ kms: opened.kms, dataKeyCache: { maxUses: 1 } });
+      const sealed = [];
+      // Every value until the saved version is exhausted encrypts and decrypts; the next one is
+      // refused (the rotated version would exist only in memory, lost at exit with its data).
+      let refused: unknown;
+      for (let i = 0; i < 4 && refused === undefined; i++) {
+        const context = { table: 't', column: 'c', rowId: i };
+        try {
+          sealed.push({ context, value: await fc.encrypt(`v${i}`, context) });
+        } catch (err) {
+          refused = err;
+        }
+      }
+      expect(refused).toMatchObject({ code: 'ERR_KEY_EXHAUSTED', message: /due for rotation/ });
+      expect(sealed.length).toBeGreaterThan(0);
+      for (const { context, value } of sealed) {
+        expect(await fc.decrypt(value, context)).toMatch(/^v\d$/);
+      }
+      await opened.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   const aws = { KMS_PROVIDER: 'aws', AWS_REGION: 'eu-west-1', AWS_KMS_KEY_ID: 'alias/fields' };
   const arn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 

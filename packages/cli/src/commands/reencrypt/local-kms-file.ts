@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { CustosError } from '@custos/core/errors';
 import type { FieldKms } from '@custos/core/fields';
-import { LocalKms, localKmsDataKeys } from '@custos/core/kms';
+import { LocalKms, openKmsFromEnvironment } from '@custos/core/kms';
 
 /**
  * Data keys wrapped by key `keyName` of the local KMS file `file` (the in-process transit engine
@@ -27,32 +27,10 @@ export async function openLocalKmsDataKeys(file: string, keyName: string): Promi
   if (!kms.listKeys().includes(keyName)) {
     throw new CustosError('ERR_KEY_NOT_FOUND', `KMS file ${file} has no key "${keyName}"`);
   }
-  return guardUnsavedVersions(localKmsDataKeys(kms, keyName), {
-    keyName,
-    file,
-    savedVersion: kms.readKey(keyName).latest_version as number,
-  });
-}
-
-/** Refuses data keys wrapped by a key version newer than the file holds (see above). */
-export function guardUnsavedVersions(
-  inner: FieldKms,
-  where: { keyName: string; file: string; savedVersion: number },
-): FieldKms {
-  return {
-    unwrapDataKey: (wrapped, context) => inner.unwrapDataKey(wrapped, context),
-    describeWrappedKey: (wrapped) => inner.describeWrappedKey(wrapped),
-    currentKey: () => inner.currentKey(),
-    async generateDataKey(context) {
-      const key = await inner.generateDataKey(context);
-      if (inner.describeWrappedKey(key.wrapped).keyVersion > where.savedVersion) {
-        key.plaintext.fill(0);
-        throw new CustosError(
-          'ERR_KEY_EXHAUSTED',
-          `key "${where.keyName}" of ${where.file} is due for rotation (age or encryption count) and would rotate only in this process; rotate it where the file is written (the application, LocalKms#rotate and save), then run again`,
-        );
-      }
-      return key;
-    },
-  };
+  // The environment's opener reads the file as an application does and refuses unsaved versions.
+  const opened = await openKmsFromEnvironment(
+    { KMS_PROVIDER: 'local', LOCAL_KMS_FILE: file, KMS_KEY_NAME: keyName },
+    { registerRotation: false },
+  );
+  return opened.kms;
 }
