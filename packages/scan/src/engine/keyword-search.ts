@@ -1,0 +1,137 @@
+/** One occurrence of a keyword: `text.slice(start, end)` equals it, ignoring ASCII case. */
+export interface KeywordMatch {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** What one pass of a {@link KeywordSearch} found in a text. */
+export interface KeywordHits {
+  /** The keywords that occur (as given to {@link createKeywordSearch}, lowercased). */
+  readonly found: ReadonlySet<string>;
+  /**
+   * Every occurrence of any of `keywords`, by start then end; overlaps included. Throws a
+   * `RangeError` for a keyword the search was not built with.
+   */
+  matches(keywords: readonly string[]): KeywordMatch[];
+}
+
+/** Finds every occurrence of a fixed set of keywords in one pass. */
+export interface KeywordSearch {
+  search(text: string): KeywordHits;
+}
+
+/** Stand-in for a character above U+00FF: none of them equals an ASCII letter in any case. */
+const ABOVE_LATIN1 = 0xb7;
+
+/**
+ * An Aho–Corasick automaton over the keywords, as a dense table of 256 transitions per state,
+ * blind to ASCII case: one table lookup per character finds every occurrence of every keyword,
+ * about three times faster than one regular expression of them all (which V8 tries keyword by
+ * keyword at every position). `null` when a keyword is empty or not ASCII: then only a regular
+ * expression tells what `/i` matches.
+ *
+ * ASCII case is all the case there is to fold: without the `u` flag, `/i` never lets a
+ * character above U+007F (`ſ`, the Kelvin sign) match an ASCII letter, and every character
+ * above U+00FF is read as one stand-in that is no keyword's character.
+ *
+ * @example
+ * ```ts
+ * const hits = createKeywordSearch(['ghp_', 'key'])?.search('GHP_x key');
+ * hits?.found; // Set { "ghp_", "key" }
+ * ```
+ */
+export function createKeywordSearch(keywords: readonly string[]): KeywordSearch | null {
+  const words = [...new Set(keywords.map((keyword) => keyword.toLowerCase()))];
+  const ascii = (word: string) => [...word].every((char) => char.charCodeAt(0) < 0x80);
+  if (words.some((word) => word.length === 0 || !ascii(word))) return null;
+  // The trie: goto[state * 256 + code] is the next state, or -1.
+  const goto: number[] = new Array(256).fill(-1);
+  const ends: number[][] = [[]];
+  words.forEach((word, id) => {
+    let state = 0;
+    for (let i = 0; i < word.length; i++) {
+      const at = state * 256 + word.charCodeAt(i);
+      if ((goto[at] as number) < 0) {
+        goto[at] = ends.length;
+        ends.push([]);
+        for (let c = 0; c < 256; c++) goto.push(-1);
+      }
+      state = goto[at] as number;
+    }
+    (ends[state] as number[]).push(id);
+  });
+  // Breadth first, each state's failure link and full transition row, and the keywords it ends.
+  const states = ends.length;
+  const delta = new Int32Array(states * 256);
+  const fail = new Int32Array(states);
+  const queue: number[] = [];
+  for (let c = 0; c < 256; c++) {
+    const next = goto[c] as number;
+    delta[c] = next < 0 ? 0 : next;
+    if (next > 0) queue.push(next);
+  }
+  for (let head = 0; head < queue.length; head++) {
+    const state = queue[head] as number;
+    ends[state] = [...(ends[state] as number[]), ...(ends[fail[state] as number] as number[])];
+    for (let c = 0; c < 256; c++) {
+      const next = goto[state * 256 + c] as number;
+      const viaFail = delta[(fail[state] as number) * 256 + c] as number;
+      if (next < 0) {
+        delta[state * 256 + c] = viaFail;
+      } else {
+        fail[next] = viaFail;
+        delta[state * 256 + c] = next;
+        queue.push(next);
+      }
+    }
+  }
+  // Upper-case ASCII letters move as their lower-case letters do.
+  for (let state = 0; state < states; state++) {
+    for (let c = 0x41; c <= 0x5a; c++) {
+      delta[state * 256 + c] = delta[state * 256 + c + 0x20] as number;
+    }
+  }
+  const ending = ends.map((ids) => Int32Array.from(ids));
+  const accepting = Uint8Array.from(ends, (ids) => (ids.length > 0 ? 1 : 0));
+  const lengths = Int32Array.from(words, (word) => word.length);
+  return {
+    search(text) {
+      // Occurrences as (end, keyword id) pairs, in the order they end.
+      const hitEnds: number[] = [];
+      const hitIds: number[] = [];
+      let state = 0;
+      for (let i = 0; i < text.length; i++) {
+        const code = text.charCodeAt(i);
+        state = delta[(state << 8) | (code > 0xff ? ABOVE_LATIN1 : code)] as number;
+        if (accepting[state] === 1) {
+          for (const id of ending[state] as Int32Array) {
+            hitEnds.push(i + 1);
+            hitIds.push(id);
+          }
+        }
+      }
+      const found = new Set(hitIds.map((id) => words[id] as string));
+      return {
+        found,
+        matches(wanted) {
+          const ids = new Set(
+            wanted.map((word) => {
+              const id = words.indexOf(word.toLowerCase());
+              // Asking for a keyword never sought would read as "it does not occur".
+              if (id < 0) throw new RangeError(`the keyword "${word}" was not searched for`);
+              return id;
+            }),
+          );
+          const matches: KeywordMatch[] = [];
+          for (let h = 0; h < hitIds.length; h++) {
+            const id = hitIds[h] as number;
+            if (!ids.has(id)) continue;
+            const end = hitEnds[h] as number;
+            matches.push({ start: end - (lengths[id] as number), end });
+          }
+          return matches.sort((a, b) => a.start - b.start || a.end - b.end);
+        },
+      };
+    },
+  };
+}
