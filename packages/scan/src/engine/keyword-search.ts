@@ -97,20 +97,27 @@ export function createKeywordSearch(keywords: readonly string[]): KeywordSearch 
   return {
     search(text) {
       // Occurrences as (end, keyword id) pairs, in the order they end.
-      const hitEnds: number[] = [];
-      const hitIds: number[] = [];
+      let hits = new Int32Array(512);
+      let count = 0;
       let state = 0;
       for (let i = 0; i < text.length; i++) {
         const code = text.charCodeAt(i);
         state = delta[(state << 8) | (code > 0xff ? ABOVE_LATIN1 : code)] as number;
         if (accepting[state] === 1) {
           for (const id of ending[state] as Int32Array) {
-            hitEnds.push(i + 1);
-            hitIds.push(id);
+            if (count * 2 === hits.length) {
+              const grown = new Int32Array(hits.length * 2);
+              grown.set(hits);
+              hits = grown;
+            }
+            hits[count * 2] = i + 1;
+            hits[count * 2 + 1] = id;
+            count++;
           }
         }
       }
-      const found = new Set(hitIds.map((id) => words[id] as string));
+      const found = new Set<string>();
+      for (let h = 0; h < count; h++) found.add(words[hits[h * 2 + 1] as number] as string);
       return {
         found,
         matches(wanted) {
@@ -123,13 +130,21 @@ export function createKeywordSearch(keywords: readonly string[]): KeywordSearch 
             }),
           );
           const matches: KeywordMatch[] = [];
-          for (let h = 0; h < hitIds.length; h++) {
-            const id = hitIds[h] as number;
+          let sorted = true;
+          for (let h = 0; h < count; h++) {
+            const id = hits[h * 2 + 1] as number;
             if (!ids.has(id)) continue;
-            const end = hitEnds[h] as number;
-            matches.push({ start: end - (lengths[id] as number), end });
+            const end = hits[h * 2] as number;
+            const match = { start: end - (lengths[id] as number), end };
+            const last = matches.at(-1);
+            if (
+              last !== undefined &&
+              (last.start > match.start || (last.start === match.start && last.end > end))
+            )
+              sorted = false;
+            matches.push(match);
           }
-          return matches.sort((a, b) => a.start - b.start || a.end - b.end);
+          return sorted ? matches : matches.sort((a, b) => a.start - b.start || a.end - b.end);
         },
       };
     },
