@@ -44,45 +44,43 @@ export function createKeywordSearch(keywords: readonly string[]): KeywordSearch 
   const words = [...new Set(keywords.map((keyword) => keyword.toLowerCase()))];
   const ascii = (word: string) => [...word].every((char) => char.charCodeAt(0) < 0x80);
   if (words.some((word) => word.length === 0 || !ascii(word))) return null;
-  // The trie: goto[state * 256 + code] is the next state, or -1.
-  const goto: number[] = new Array(256).fill(-1);
+  // The trie: each state's children by character code, and the keywords ending there.
+  const children: Array<Map<number, number>> = [new Map()];
   const ends: number[][] = [[]];
   words.forEach((word, id) => {
     let state = 0;
     for (let i = 0; i < word.length; i++) {
-      const at = state * 256 + word.charCodeAt(i);
-      if ((goto[at] as number) < 0) {
-        goto[at] = ends.length;
+      const here = children[state] as Map<number, number>;
+      let next = here.get(word.charCodeAt(i));
+      if (next === undefined) {
+        next = children.length;
+        here.set(word.charCodeAt(i), next);
+        children.push(new Map());
         ends.push([]);
-        for (let c = 0; c < 256; c++) goto.push(-1);
       }
-      state = goto[at] as number;
+      state = next;
     }
     (ends[state] as number[]).push(id);
   });
-  // Breadth first, each state's failure link and full transition row, and the keywords it ends.
-  const states = ends.length;
+  // Breadth first: a state moves as its failure state does, but to its own children; it ends
+  // its failure state's keywords too.
+  const states = children.length;
   const delta = new Int32Array(states * 256);
   const fail = new Int32Array(states);
   const queue: number[] = [];
-  for (let c = 0; c < 256; c++) {
-    const next = goto[c] as number;
-    delta[c] = next < 0 ? 0 : next;
-    if (next > 0) queue.push(next);
+  for (const [code, child] of children[0] as Map<number, number>) {
+    delta[code] = child;
+    queue.push(child);
   }
   for (let head = 0; head < queue.length; head++) {
     const state = queue[head] as number;
-    ends[state] = [...(ends[state] as number[]), ...(ends[fail[state] as number] as number[])];
-    for (let c = 0; c < 256; c++) {
-      const next = goto[state * 256 + c] as number;
-      const viaFail = delta[(fail[state] as number) * 256 + c] as number;
-      if (next < 0) {
-        delta[state * 256 + c] = viaFail;
-      } else {
-        fail[next] = viaFail;
-        delta[state * 256 + c] = next;
-        queue.push(next);
-      }
+    const failure = fail[state] as number;
+    ends[state] = [...(ends[state] as number[]), ...(ends[failure] as number[])];
+    delta.copyWithin(state * 256, failure * 256, failure * 256 + 256);
+    for (const [code, child] of children[state] as Map<number, number>) {
+      fail[child] = delta[failure * 256 + code] as number;
+      delta[state * 256 + code] = child;
+      queue.push(child);
     }
   }
   // Upper-case ASCII letters move as their lower-case letters do.

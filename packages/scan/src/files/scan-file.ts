@@ -3,17 +3,14 @@ import type { Finding } from '../engine/finding.js';
 import { isReported } from '../engine/finding-filter.js';
 import { fingerprintSecret } from '../engine/fingerprint.js';
 import { type ScanTextOptions, scanBytes } from '../engine/scan-text.js';
-import { classifyContent, type SkipReason } from './classify.js';
+import {
+  classifyContent,
+  DEFAULT_MAX_FILE_BYTES,
+  type FileLimits,
+  type SkipReason,
+} from './classify.js';
 import type { ListedFile } from './list-files.js';
 import { cachedFindings, cacheKey } from './scan-cache.js';
-
-/** Limits of a file scan. */
-export interface FileLimits {
-  /** Files larger than this are skipped as `huge` (default 10 MiB). */
-  readonly maxFileBytes?: number;
-  /** Scan minified and generated files too (default false). */
-  readonly scanMinified?: boolean;
-}
 
 /** What scanning one file gave. */
 export interface FileResult {
@@ -24,10 +21,12 @@ export interface FileResult {
   readonly cached?: { readonly key: string; readonly findings: Finding[]; readonly hit: boolean };
 }
 
+/** Limits of a file scan (defined beside the classification, which the light entry loads). */
+export type { FileLimits } from './classify.js';
+
 /** The stored entries of a scan cache (see scan-cache.ts), in this thread or a worker's. */
 export type CacheEntries = Readonly<Record<string, readonly Finding[]>>;
 
-export const DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024;
 const PKCS12 = /\.(?:p12|pfx)$/i;
 
 /**
