@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 export type { Finding } from './engine/finding.js';
 export { isReported } from './engine/finding-filter.js';
 export { DEFAULT_FINGERPRINT_KEY, fingerprintSecret } from './engine/fingerprint.js';
+export type { KeywordMatch } from './engine/keyword-search.js';
 export { redactSecret } from './engine/redact.js';
 export { type ScanTextOptions, scanBytes, scanText } from './engine/scan-text.js';
 export type { SkipReason } from './files/classify.js';

@@ -1,9 +1,23 @@
 import type { Rule } from '../rules/rule.js';
+import { createKeywordSearch, type KeywordMatch } from './keyword-search.js';
+
+/** What the prefilter chose for one text. */
+export interface Selection {
+  /** The rules to run: those without keywords, and those whose keywords occur. */
+  readonly rules: Rule[];
+  /**
+   * Every occurrence of any of `keywords` (some of the rules' own, lowercase), by start; see
+   * `RuleContext.keywordMatches`. Absent when the keywords were sought by a regular expression.
+   */
+  readonly keywordMatches?: (keywords: readonly string[]) => KeywordMatch[];
+}
 
 /** Chooses, in one pass over the text, the rules whose keywords occur in it. */
 export interface Prefilter {
   /** The rules to run on `text`. */
   activeRules(text: string): Rule[];
+  /** The rules to run on `text`, and where their keywords are. */
+  select(text: string): Selection;
 }
 
 function escapeForRegex(keyword: string): string {
@@ -15,48 +29,67 @@ const lowercase = (keyword: string) => keyword.toLowerCase();
 const cache = new WeakMap<readonly Rule[], Prefilter>();
 
 /**
- * The prefilter of a rule set (built once per set): one case-blind regular expression of every
- * keyword, longest keywords first; a keyword found also counts for the keywords it contains
- * (`sk_live_` holds `sk_`), and keywords overlapping it are still found. The text is never lowercased whole: most files
- * hold a non-Latin-1 character somewhere, and lowercasing such a string cost more than every
- * rule together.
+ * The keywords of `keywords` that occur in `text`, case-blind (`/i`), by one regular expression
+ * of them all, longest first; a keyword found also counts for the keywords it contains
+ * (`sk_live_` holds `sk_`), and keywords overlapping it are still found. Only for keywords an
+ * automaton cannot take (see `createKeywordSearch`).
+ */
+function regexSearch(keywords: readonly string[]): (text: string) => Set<string> {
+  const sorted = [...keywords].sort((a, b) => b.length - a.length);
+  const contained = new Map(
+    sorted.map((keyword) => [keyword, sorted.filter((other) => keyword.includes(other))]),
+  );
+  const combined = new RegExp(sorted.map(escapeForRegex).join('|'), 'gi');
+  return (text) => {
+    const found = new Set<string>();
+    const search = new RegExp(combined);
+    for (let match = search.exec(text); match !== null; match = search.exec(text)) {
+      const keyword = match[0].toLowerCase();
+      if (!found.has(keyword)) {
+        for (const held of contained.get(keyword) ?? []) found.add(held);
+        if (found.size === sorted.length) break;
+      }
+      // On from the next character: another keyword may start inside this one.
+      search.lastIndex = match.index + 1;
+    }
+    return found;
+  };
+}
+
+/**
+ * The prefilter of a rule set (built once per set): one pass over the text finds every keyword
+ * of every rule, case-blind, with an Aho–Corasick automaton (`createKeywordSearch`; a regular
+ * expression of them all when a keyword is not ASCII). The text is never lowercased whole: most
+ * files hold a non-Latin-1 character somewhere, and lowercasing such a string cost more than
+ * every rule together. Where each keyword occurs is kept for rules that search only there.
  *
  * @example
  * ```ts
- * const rules = prefilterFor(defaultRules).activeRules(text);
+ * const { rules, keywordMatches } = prefilterFor(defaultRules).select(text);
  * ```
  */
 export function prefilterFor(rules: readonly Rule[]): Prefilter {
   const cached = cache.get(rules);
   if (cached) return cached;
-  const keywords = [...new Set(rules.flatMap((rule) => rule.keywords.map(lowercase)))].sort(
-    (a, b) => b.length - a.length,
-  );
-  const contained = new Map(
-    keywords.map((keyword) => [keyword, keywords.filter((other) => keyword.includes(other))]),
-  );
-  const combined =
-    keywords.length > 0 ? new RegExp(keywords.map(escapeForRegex).join('|'), 'gi') : null;
+  const keywords = [...new Set(rules.flatMap((rule) => rule.keywords.map(lowercase)))];
+  const automaton = keywords.length > 0 ? createKeywordSearch(keywords) : null;
+  const regex = keywords.length > 0 && automaton === null ? regexSearch(keywords) : null;
+  const active = (found: ReadonlySet<string>) =>
+    rules.filter(
+      (rule) =>
+        rule.keywords.length === 0 ||
+        rule.keywords.some((keyword) => found.has(lowercase(keyword))),
+    );
   const prefilter: Prefilter = {
-    activeRules(text) {
-      const found = new Set<string>();
-      if (combined !== null) {
-        const search = new RegExp(combined);
-        for (let match = search.exec(text); match !== null; match = search.exec(text)) {
-          const keyword = match[0].toLowerCase();
-          if (!found.has(keyword)) {
-            for (const held of contained.get(keyword) ?? []) found.add(held);
-            if (found.size === keywords.length) break;
-          }
-          // On from the next character: another keyword may start inside this one.
-          search.lastIndex = match.index + 1;
-        }
+    select(text) {
+      if (automaton !== null) {
+        const hits = automaton.search(text);
+        return { rules: active(hits.found), keywordMatches: (wanted) => hits.matches(wanted) };
       }
-      return rules.filter(
-        (rule) =>
-          rule.keywords.length === 0 ||
-          rule.keywords.some((keyword) => found.has(lowercase(keyword))),
-      );
+      return { rules: active(regex === null ? new Set() : regex(text)) };
+    },
+    activeRules(text) {
+      return prefilter.select(text).rules;
     },
   };
   cache.set(rules, prefilter);

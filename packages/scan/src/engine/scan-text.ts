@@ -140,8 +140,12 @@ function scanPrepared(text: string, context: RuleContext, options: ScanTextOptio
   const rules = options.rules ?? defaultRules;
   const name = context.name ?? '';
   const found: Located[] = [];
-  for (const rule of prefilterFor(rules).activeRules(text)) {
-    for (const candidate of rule.find(text, context)) {
+  const selection = prefilterFor(rules).select(text);
+  const ruleContext: RuleContext = selection.keywordMatches
+    ? { ...context, keywordMatches: selection.keywordMatches }
+    : context;
+  for (const rule of selection.rules) {
+    for (const candidate of rule.find(text, ruleContext)) {
       if (
         rule.structured !== true &&
         isStandIn(judgedText(text, candidate.start, candidate.end, context))

@@ -1,3 +1,14 @@
+/** Limits of a file scan. */
+export interface FileLimits {
+  /** Files larger than this are skipped as `huge` (default 10 MiB). */
+  readonly maxFileBytes?: number;
+  /** Scan minified and generated files too (default false). */
+  readonly scanMinified?: boolean;
+}
+
+/** Files larger than this are skipped as `huge` unless `maxFileBytes` says otherwise. */
+export const DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024;
+
 /** Why a file was not scanned. */
 export type SkipReason = 'binary' | 'minified' | 'huge' | 'unreadable';
 

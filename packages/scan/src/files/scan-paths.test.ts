@@ -96,6 +96,20 @@ describe('scanPaths', () => {
     expect(all.findings.map((f) => f.file)).toEqual(['app.min.js', 'big.env', 'bundle.js']);
   });
 
+  it('reads every byte, of an empty file or a large one, up to exactly the size limit', async () => {
+    const tail = `\nKEY=${stripeKey()}\n`;
+    const large = `${'// filler\n'.repeat(20_000)}${tail}`;
+    await put('empty.env', '');
+    await put('large.env', large);
+    const exact = Buffer.byteLength(large);
+    const report = await scanPaths(['.'], { root, maxFileBytes: exact, workers: 0 });
+    expect(report.findings.map((f) => [f.file, f.line])).toEqual([['large.env', 20_002]]);
+    expect(report.bytesScanned).toBe(exact);
+    expect(report.skipped).toEqual([]);
+    const smaller = await scanPaths(['.'], { root, maxFileBytes: exact - 1, workers: 0 });
+    expect(smaller.skipped).toEqual([{ file: 'large.env', reason: 'huge' }]);
+  });
+
   it('reports PKCS#12 key stores as a whole', async () => {
     await put('certs/client.p12', Buffer.from([0x30, 0x82, 0, 1, 2, 3]));
     const report = await scanPaths(['.'], { root });

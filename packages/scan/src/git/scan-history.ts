@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import type { Finding } from '../engine/finding.js';
 import { type ScanTextOptions, scanBytes } from '../engine/scan-text.js';
-import { classifyContent } from '../files/classify.js';
-import { DEFAULT_MAX_FILE_BYTES, type FileLimits } from '../files/scan-file.js';
+import { classifyContent, DEFAULT_MAX_FILE_BYTES, type FileLimits } from '../files/classify.js';
 import { compileAllowlist } from '../policy/allowlist.js';
 import { blobOrigins } from './blob-origins.js';
 import { readObjects } from './cat-file.js';

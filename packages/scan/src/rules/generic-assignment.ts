@@ -1,8 +1,12 @@
+import type { KeywordMatch } from '../engine/keyword-search.js';
 import { assessAssignedValue } from './assigned-values.js';
 import { type Candidate, judgedText, type Rule, type RuleContext } from './rule.js';
 import { classifySecretName, type SecretNameKind } from './secret-names.js';
 
-const NAME_HINT = /pass|pwd|secret|token|key|credential|auth|bearer/g;
+/** Words one of which a secret-looking name holds: the rule's keywords. */
+const NAME_HINTS = ['pass', 'pwd', 'secret', 'token', 'key', 'credential', 'auth', 'bearer'];
+// No hint holds another, so at most one starts at any place, and they end in the order they start.
+const NAME_HINT = new RegExp(NAME_HINTS.join('|'), 'gi');
 const MAX_NAME = 80;
 
 /** `[A-Za-z0-9_.$-]`, by character code (this loop runs for every hint in every file). */
@@ -116,6 +120,34 @@ function skipScheme(text: string, value: AssignedValue): AssignedValue {
   return { start: value.end + 1, end };
 }
 
+interface Hint extends KeywordMatch {
+  /** The search goes on from here (past the name the hint is in). */
+  resumeAt(offset: number): void;
+}
+
+/**
+ * The name hints in `text`, left to right, each after where the previous one said to resume:
+ * read from the prefilter's matches when it has them, else searched for.
+ */
+function* hints(text: string, context: RuleContext | undefined): Iterable<Hint> {
+  let resume = 0;
+  const resumeAt = (offset: number) => {
+    resume = offset;
+  };
+  const known = context?.keywordMatches?.(NAME_HINTS);
+  if (known !== undefined) {
+    for (const { start, end } of known) {
+      if (start >= resume) yield { start, end, resumeAt };
+    }
+    return;
+  }
+  const search = new RegExp(NAME_HINT);
+  for (let match = search.exec(text); match !== null; match = search.exec(text)) {
+    yield { start: match.index, end: match.index + match[0].length, resumeAt };
+    search.lastIndex = resume;
+  }
+}
+
 /**
  * Generic secrets: a strong value assigned to a secret-looking name, in every common syntax
  * (dotenv, shell, YAML, JSON, TOML, INI, properties, XML, JS/TS, Python, Go, Java, C#, Ruby,
@@ -127,27 +159,26 @@ export const genericAssignment: Rule = {
   description:
     'strong value assigned to a secret-looking name (password, secret, token, API key, …) in any common syntax',
   source: 'https://cheatsheetseries.owasp.org/cheatsheets/Secrets_Management_Cheat_Sheet.html',
-  keywords: ['pass', 'pwd', 'secret', 'token', 'key', 'credential', 'auth', 'bearer'],
+  keywords: NAME_HINTS,
   confidence: 'medium',
   variants: ['password-assignment', 'jwt-signing-secret'],
   priority: 1,
   *find(text: string, context?: RuleContext): Iterable<Candidate> {
     const bareAllowed = !CODE_FILE.test(context?.name ?? '');
-    const hint = new RegExp(NAME_HINT.source, 'gi');
     const operatorAt = new RegExp(OPERATOR.source, 'y');
     const kubernetesAt = new RegExp(KUBERNETES_VALUE.source, 'y');
-    for (let match = hint.exec(text); match !== null; match = hint.exec(text)) {
-      let start = match.index;
+    for (const match of hints(text, context)) {
+      let start = match.start;
       while (
         start > 0 &&
-        match.index - start < MAX_NAME &&
+        match.start - start < MAX_NAME &&
         isNameChar(text.charCodeAt(start - 1))
       ) {
         start--;
       }
-      let end = match.index + match[0].length;
+      let end = match.end;
       while (end < text.length && end - start < MAX_NAME && isNameChar(text.charCodeAt(end))) end++;
-      hint.lastIndex = end;
+      match.resumeAt(end);
       // Most names in code are not followed by an assignment: look at the next character first.
       if (!mayAssign(text, end)) continue;
       const name = text.slice(start, end).replace(/^[$.-]+|[.-]+$/g, '');

@@ -1,3 +1,5 @@
+import type { KeywordMatch } from '../engine/keyword-search.js';
+
 /**
  * How sure a finding is: `high` (a checksum or an unambiguous structure), `medium` (a provider
  * shape, or a strong value assigned to a secret-looking name), `low` (weak evidence, or found in
@@ -72,6 +74,13 @@ export interface RuleContext {
    * (entropy, checksums, comparisons) it reads through {@link judgedText}.
    */
   readonly decoded?: () => string;
+  /**
+   * Where the given keywords (some of the rule's own {@link Rule.keywords}) occur in the text,
+   * case-blind, by start: the scanner's prefilter has found them all in its one pass, so a rule
+   * may look only there instead of searching the text again. Absent when the prefilter could
+   * not tell (then the rule searches itself).
+   */
+  readonly keywordMatches?: (keywords: readonly string[]) => readonly KeywordMatch[];
 }
 
 const NON_ASCII = /[\u0080-\uffff]/;

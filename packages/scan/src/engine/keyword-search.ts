@@ -1,0 +1,150 @@
+/** One occurrence of a keyword: `text.slice(start, end)` equals it, ignoring ASCII case. */
+export interface KeywordMatch {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** What one pass of a {@link KeywordSearch} found in a text. */
+export interface KeywordHits {
+  /** The keywords that occur (as given to {@link createKeywordSearch}, lowercased). */
+  readonly found: ReadonlySet<string>;
+  /**
+   * Every occurrence of any of `keywords`, by start then end; overlaps included. Throws a
+   * `RangeError` for a keyword the search was not built with.
+   */
+  matches(keywords: readonly string[]): KeywordMatch[];
+}
+
+/** Finds every occurrence of a fixed set of keywords in one pass. */
+export interface KeywordSearch {
+  search(text: string): KeywordHits;
+}
+
+/** Stand-in for a character above U+00FF: none of them equals an ASCII letter in any case. */
+const ABOVE_LATIN1 = 0xb7;
+
+/**
+ * An Aho–Corasick automaton over the keywords, as a dense table of 256 transitions per state,
+ * blind to ASCII case: one table lookup per character finds every occurrence of every keyword,
+ * about three times faster than one regular expression of them all (which V8 tries keyword by
+ * keyword at every position). `null` when a keyword is empty or not ASCII: then only a regular
+ * expression tells what `/i` matches.
+ *
+ * ASCII case is all the case there is to fold: without the `u` flag, `/i` never lets a
+ * character above U+007F (`ſ`, the Kelvin sign) match an ASCII letter, and every character
+ * above U+00FF is read as one stand-in that is no keyword's character.
+ *
+ * @example
+ * ```ts
+ * const hits = createKeywordSearch(['ghp_', 'key'])?.search('GHP_x key');
+ * hits?.found; // Set { "ghp_", "key" }
+ * ```
+ */
+export function createKeywordSearch(keywords: readonly string[]): KeywordSearch | null {
+  const words = [...new Set(keywords.map((keyword) => keyword.toLowerCase()))];
+  const ascii = (word: string) => [...word].every((char) => char.charCodeAt(0) < 0x80);
+  if (words.some((word) => word.length === 0 || !ascii(word))) return null;
+  // The trie: each state's children by character code, and the keywords ending there.
+  const children: Array<Map<number, number>> = [new Map()];
+  const ends: number[][] = [[]];
+  words.forEach((word, id) => {
+    let state = 0;
+    for (let i = 0; i < word.length; i++) {
+      const here = children[state] as Map<number, number>;
+      let next = here.get(word.charCodeAt(i));
+      if (next === undefined) {
+        next = children.length;
+        here.set(word.charCodeAt(i), next);
+        children.push(new Map());
+        ends.push([]);
+      }
+      state = next;
+    }
+    (ends[state] as number[]).push(id);
+  });
+  // Breadth first: a state moves as its failure state does, but to its own children; it ends
+  // its failure state's keywords too.
+  const states = children.length;
+  const delta = new Int32Array(states * 256);
+  const fail = new Int32Array(states);
+  const queue: number[] = [];
+  for (const [code, child] of children[0] as Map<number, number>) {
+    delta[code] = child;
+    queue.push(child);
+  }
+  for (let head = 0; head < queue.length; head++) {
+    const state = queue[head] as number;
+    const failure = fail[state] as number;
+    ends[state] = [...(ends[state] as number[]), ...(ends[failure] as number[])];
+    delta.copyWithin(state * 256, failure * 256, failure * 256 + 256);
+    for (const [code, child] of children[state] as Map<number, number>) {
+      fail[child] = delta[failure * 256 + code] as number;
+      delta[state * 256 + code] = child;
+      queue.push(child);
+    }
+  }
+  // Upper-case ASCII letters move as their lower-case letters do.
+  for (let state = 0; state < states; state++) {
+    for (let c = 0x41; c <= 0x5a; c++) {
+      delta[state * 256 + c] = delta[state * 256 + c + 0x20] as number;
+    }
+  }
+  const ending = ends.map((ids) => Int32Array.from(ids));
+  const accepting = Uint8Array.from(ends, (ids) => (ids.length > 0 ? 1 : 0));
+  const lengths = Int32Array.from(words, (word) => word.length);
+  return {
+    search(text) {
+      // Occurrences as (end, keyword id) pairs, in the order they end.
+      let hits = new Int32Array(512);
+      let count = 0;
+      let state = 0;
+      for (let i = 0; i < text.length; i++) {
+        const code = text.charCodeAt(i);
+        state = delta[(state << 8) | (code > 0xff ? ABOVE_LATIN1 : code)] as number;
+        if (accepting[state] === 1) {
+          for (const id of ending[state] as Int32Array) {
+            if (count * 2 === hits.length) {
+              const grown = new Int32Array(hits.length * 2);
+              grown.set(hits);
+              hits = grown;
+            }
+            hits[count * 2] = i + 1;
+            hits[count * 2 + 1] = id;
+            count++;
+          }
+        }
+      }
+      const found = new Set<string>();
+      for (let h = 0; h < count; h++) found.add(words[hits[h * 2 + 1] as number] as string);
+      return {
+        found,
+        matches(wanted) {
+          const ids = new Set(
+            wanted.map((word) => {
+              const id = words.indexOf(word.toLowerCase());
+              // Asking for a keyword never sought would read as "it does not occur".
+              if (id < 0) throw new RangeError(`the keyword "${word}" was not searched for`);
+              return id;
+            }),
+          );
+          const matches: KeywordMatch[] = [];
+          let sorted = true;
+          for (let h = 0; h < count; h++) {
+            const id = hits[h * 2 + 1] as number;
+            if (!ids.has(id)) continue;
+            const end = hits[h * 2] as number;
+            const match = { start: end - (lengths[id] as number), end };
+            const last = matches.at(-1);
+            if (
+              last !== undefined &&
+              (last.start > match.start || (last.start === match.start && last.end > end))
+            )
+              sorted = false;
+            matches.push(match);
+          }
+          return sorted ? matches : matches.sort((a, b) => a.start - b.start || a.end - b.end);
+        },
+      };
+    },
+  };
+}
