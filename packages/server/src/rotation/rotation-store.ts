@@ -143,10 +143,13 @@ export function createRotationStore(barrier: Barrier): RotationStore {
     },
     listPolicies: () => names(ROTATION.policy),
     readRun: async (secret) => (await storage.read<RotationRun>(ROTATION.run + secret))?.data,
+    // Read, then created or replaced at the revision read: a concurrent writer makes it a
+    // conflict, retried on the fresh run. No `readLocked`: two transactions holding `FOR SHARE`
+    // on the row and then updating it deadlock on PostgreSQL (40P01).
     startRun: (run, after) =>
       retryOnConflict(() =>
         storage.transaction(async (tx) => {
-          const stored = await tx.readLocked<RotationRun>(ROTATION.run + run.secret);
+          const stored = await tx.read<RotationRun>(ROTATION.run + run.secret);
           if (after !== undefined && (stored?.data.id ?? null) !== after) return false;
           if (stored === undefined) {
             await tx.create(ROTATION.run + run.secret, run);
@@ -160,7 +163,7 @@ export function createRotationStore(barrier: Barrier): RotationStore {
     saveRun: (run) =>
       retryOnConflict(() =>
         storage.transaction(async (tx) => {
-          const stored = await tx.readLocked<RotationRun>(ROTATION.run + run.secret);
+          const stored = await tx.read<RotationRun>(ROTATION.run + run.secret);
           if (stored === undefined || stored.data.id !== run.id)
             throw new Error('the rotation was replaced by another run');
           await tx.replace(ROTATION.run + run.secret, run, stored.revision);
