@@ -55,12 +55,26 @@ describe.each(await testDatabaseKinds())(
       const early = await s.request('POST', 'sys/rotation-continue/secret/keys/invoices');
       expect(early.status).toBe(400);
 
-      // The table is not there yet: the key rotates, the rewrap fails, the rotation stands.
+      // The table is not there yet: the key rotates, the rewrap (in the background) fails, the
+      // rotation stands.
       const rotated = await s.request('POST', 'sys/rotate-secret/secret/keys/invoices', {
         body: { force: true },
       });
       expect(rotated.body.data.result).toBe('succeeded');
-      expect(rotated.body.data.error).toBeDefined();
+      await s.server.context.rotation.engine.backgroundIdle();
+      const failed = (await s.request('GET', 'sys/rotation-history/secret/keys/invoices')).body.data
+        .runs[0];
+      expect(failed.background).toMatchObject({ state: 'failed', attempts: 1 });
+      expect(failed.background.error).toMatch(/does not exist/);
+      expect(failed.steps.at(-1)).toMatchObject({ step: 'background', result: 'failed' });
+      const status = await s.request('GET', 'sys/rotation-status');
+      expect(status.body.data.secrets[0]).toMatchObject({ background: 'failed' });
+      // Not rotated again before the rewrap is through: the old version's ciphertexts wait.
+      const again = await s.request('POST', 'sys/rotate-secret/secret/keys/invoices', {
+        body: { force: true },
+      });
+      expect(again.status).toBe(409);
+      expect(again.body.errors[0]).toMatch(/custos rotation continue/);
       await q('create table invoices (id integer primary key, secret text)');
       await q(
         `insert into invoices (id, secret) values ${cts.map((ct: string, i: number) => `(${i + 1}, '${ct}')`).join(', ')}`,
@@ -82,8 +96,9 @@ describe.each(await testDatabaseKinds())(
       const continued = await s.request('POST', 'sys/rotation-continue/secret/keys/invoices');
       expect(continued.status).toBe(200);
       expect(continued.body.data.result).toBe('succeeded');
-      expect(continued.body.data.error).toBeUndefined();
+      expect(continued.body.data.background).toBe('running');
       expect(continued.body.data.id).toBe(rotated.body.data.id);
+      await s.server.context.rotation.engine.backgroundIdle();
       const versions = (await q('select secret from invoices order by id')).map((r) =>
         Number(/^vault:v(\d+):/.exec(String(r.secret))?.[1]),
       );
@@ -97,7 +112,9 @@ describe.each(await testDatabaseKinds())(
       }
       const history = await s.request('GET', 'sys/rotation-history/secret/keys/invoices');
       const run = history.body.data.runs.at(-1);
-      expect(run.steps.at(-1)).toMatchObject({ step: 'finish', result: 'ok' });
+      expect(run.steps.at(-1)).toMatchObject({ step: 'background', result: 'ok' });
+      expect(run.background).toMatchObject({ state: 'done', attempts: 2 });
+      expect(run.background.error).toBeUndefined();
       expect(run.error).toBeUndefined();
       expect(run.rewrap.targets[0]).toMatchObject({ rewrapped: 3, done: true });
       // Done: nothing more to continue.

@@ -11,6 +11,9 @@ import {
   setLabel,
 } from '../kv/kv-labels.js';
 import { versionOfStage } from '../kv/kv-stages.js';
+import type { BackgroundJob, JobState } from './background-jobs.js';
+import { claimable } from './background-jobs.js';
+import { createBackgroundRunner } from './background-runner.js';
 import type { RotationPolicy } from './rotation-policy.js';
 import type { RotationRun, RotationStep, RotationStore } from './rotation-store.js';
 import type { PendingContext, RotationContext, Rotator, RotatorRegistry } from './rotator.js';
@@ -53,6 +56,8 @@ export interface RotationResult {
   readonly new_fingerprint?: string;
   readonly retire_after?: string;
   readonly plan?: Record<string, unknown>;
+  /** The rotator's background work (a `transit-key` rewrap), when it has some: its state. */
+  readonly background?: JobState;
 }
 
 /** What the engine is given. */
@@ -63,6 +68,11 @@ export interface RotationEngineDeps {
   readonly rotators: RotatorRegistry;
   readonly audit: Pick<AuditBroker, 'logRequest' | 'logResponse'>;
   readonly clock: () => number;
+  /**
+   * How long a node's claim on a background job holds without renewal (default 60 000 ms): a
+   * node that dies holding one is replaced that long after its last renewal.
+   */
+  readonly backgroundLeaseMs?: number;
   /**
    * Tests only: runs after a step was persisted as next and before it runs; throwing there is
    * a crash between two steps (the run stays as persisted).
@@ -100,6 +110,16 @@ export interface RotationEngine {
    * saved progress). The history entry gets the new step; `error` goes once it succeeds.
    */
   continueFinish(secret: string): Promise<RotationResult>;
+  /**
+   * Takes up every background job that is due and not held by a live node (recorded and not
+   * started, left by a node that died, failed and due for a retry), without waiting for them;
+   * the secrets whose jobs started here. The scheduler's leader calls it on each tick.
+   */
+  startBackground(): Promise<string[]>;
+  /** Resolves when every background job this engine runs has ended. */
+  backgroundIdle(): Promise<void>;
+  /** Stops this engine's background jobs (released for another node) and waits for them. */
+  stopBackground(): Promise<void>;
 }
 
 const STEP_AFTER: Readonly<Record<Exclude<RotationStep, 'rollback'>, RotationStep | undefined>> = {
@@ -119,6 +139,7 @@ export function refOfSecret(secret: string): SecretRef {
 export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
   const { store, rotators, audit } = deps;
   const nowIso = () => new Date(deps.clock()).toISOString();
+  const leaseMs = deps.backgroundLeaseMs ?? 60_000;
 
   const kvFor = async (mount: string): Promise<KvEngine> => {
     const kv = await deps.kvOf(mount);
@@ -145,7 +166,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
 
   const contextOf = async (
     run: Pick<RotationRun, 'id' | 'secret'>,
-    policy: RotationPolicy,
+    policy: Pick<RotationPolicy, 'settings' | 'grace_period'>,
     current: Record<string, unknown>,
   ): Promise<RotationContext> => {
     const ref = refOfSecret(run.secret);
@@ -262,6 +283,12 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     run.ended_time = nowIso();
     await store.saveRun(run);
     await store.appendHistory(run);
+    if (run.state === 'succeeded' && rotator.background !== undefined) {
+      // Started here without waiting (the answer returns now); a leader takes it up otherwise.
+      await runner.start(run.secret).catch(() => false);
+      const job = await store.readJob(run.secret);
+      return { ...resultOf(run, run.state), ...(job ? { background: job.state } : {}) };
+    }
     if (run.state === 'succeeded' && policy.grace_period === 0) {
       try {
         await retire(run.secret, run);
@@ -314,6 +341,17 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     context: PendingContext,
   ) => {
     const pending = run.pending_version as number;
+    // Recorded before the labels move: once the new value is current, its background work
+    // (and the guard against retiring the old value before it) exists for sure.
+    if (rotator.background !== undefined)
+      await store.recordJob({
+        rotationId: run.id,
+        secret: run.secret,
+        rotator: rotator.name,
+        settings: policy.settings,
+        gracePeriod: policy.grace_period,
+        nowMs: deps.clock(),
+      });
     await kv.patchMetadata(key, (meta) => {
       const current = versionOfStage(meta, 'current');
       if (current === pending) return; // done before a crash
@@ -356,6 +394,8 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     );
     // The unused value is not kept: it was never current.
     await kv.destroyVersions(key, [run.pending_version as number]);
+    // A background job finish recorded before it refused: nothing to do in the background.
+    await store.dropJob(run.secret, run.id);
   };
 
   const resultOf = (run: RotationRun, result: RotationResult['result']): RotationResult => ({
@@ -372,8 +412,19 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     ...(run.retire_after === undefined ? {} : { retire_after: run.retire_after }),
   });
 
-  /** Retires the value `run` replaced: the rotator's retire, then its `previous` label goes. */
-  const retire = async (secret: string, run: RotationRun) => {
+  /** Whether `run`'s background work (if it has any) has not succeeded yet. */
+  const backgroundOpen = async (run: Pick<RotationRun, 'id' | 'secret'>) => {
+    const job = await store.readJob(run.secret);
+    return job !== undefined && job.rotation_id === run.id && job.state !== 'done';
+  };
+
+  /**
+   * Retires the value `run` replaced: the rotator's retire, then its `previous` label goes.
+   * Never before the run's background work succeeded (a rewrap still moving ciphertexts off
+   * the old key version): false then, and nothing is done.
+   */
+  const retire = async (secret: string, run: RotationRun): Promise<boolean> => {
+    if (await backgroundOpen(run)) return false;
     const policy = await store.readPolicy(secret);
     const ref = refOfSecret(secret);
     const kv = await kvFor(ref.mount);
@@ -395,6 +446,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     run.retired = true;
     await store.saveRun(run);
     await store.appendHistory(run);
+    return true;
   };
 
   const resume = async (secret: string) => {
@@ -413,6 +465,17 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     if (policy === undefined)
       throw new CustosError('ERR_NOT_FOUND', `no rotation policy for ${secret}`);
     const last = [...(await store.history(secret))].reverse().find((r) => r.state === 'succeeded');
+    const job = await store.readJob(secret);
+    if (last !== undefined && job?.rotation_id === last.id && job.state !== 'done') {
+      // The background work (a rewrap): taken up now, in the background, whatever its retry
+      // time; refused while a live node holds it.
+      if (!claimable(job, deps.clock(), true) || !(await runner.start(secret, true)))
+        throw new ServerError(
+          'ERR_ROTATION_IN_PROGRESS',
+          `the background work of the last rotation of ${secret} is running on a node: follow it with custos rotation history ${secret}`,
+        );
+      return { ...resultOf(last, 'succeeded'), background: 'running' };
+    }
     if (last === undefined || last.error === undefined)
       throw new CustosError(
         'ERR_INVALID_REQUEST',
@@ -447,7 +510,83 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     return resultOf(run, 'succeeded');
   };
 
+  /** The run a job belongs to: the secret's run, or its history entry. */
+  const runOfJob = async (job: BackgroundJob): Promise<RotationRun | undefined> => {
+    const run = await store.readRun(job.secret);
+    if (run?.id === job.rotation_id) return run;
+    return (await store.history(job.secret)).find((r) => r.id === job.rotation_id);
+  };
+
+  const runner = createBackgroundRunner({
+    store,
+    clock: deps.clock,
+    owner: randomUUID(),
+    leaseMs,
+    describe: (err) => (err instanceof Error ? err.message : String(err)),
+    async work(job, signal) {
+      const run = await runOfJob(job);
+      if (run === undefined) throw new Error('the rotation the job belongs to is gone');
+      if (run.state === 'running') throw new Error('the rotation has not ended yet');
+      if (run.state === 'rolled_back') return; // the new value never became current
+      const rotator = rotators.get(job.rotator);
+      if (rotator?.background === undefined)
+        throw new Error(`rotator ${job.rotator} is not available on this server`);
+      const ref = refOfSecret(job.secret);
+      const kv = await kvFor(ref.mount);
+      const current = (await dataOf(kv, ref.key, run.from_version)) ?? {};
+      const pending = await dataOf(kv, ref.key, run.pending_version);
+      if (pending === undefined) throw new Error('the version the rotation made current is gone');
+      const policy = { settings: job.settings, grace_period: job.grace_period };
+      const context = { ...(await contextOf(run, policy, current)), pending, signal };
+      try {
+        await audited(run, 'background', () => rotator.background?.(context) ?? Promise.resolve());
+      } catch (err) {
+        throw new Error(scrubValues(err, [current, pending]));
+      }
+    },
+    async record(job, outcome) {
+      const run = await runOfJob(job);
+      if (run === undefined) return;
+      const updated: RotationRun = {
+        ...run,
+        steps: [
+          ...run.steps,
+          outcome.ok
+            ? { step: 'background', result: 'ok', time: nowIso() }
+            : { step: 'background', result: 'failed', time: nowIso(), error: outcome.error },
+        ],
+      };
+      if ((await store.readRun(job.secret))?.id === run.id) await store.saveRun(updated);
+      await store.appendHistory(updated);
+    },
+    async done(job) {
+      // Retirement waited for the work: a grace period that ended meanwhile ends now.
+      const run = await runOfJob(job);
+      if (
+        run?.state === 'succeeded' &&
+        run.retired !== true &&
+        run.retire_after !== undefined &&
+        Date.parse(run.retire_after) <= deps.clock()
+      )
+        await retire(job.secret, run);
+    },
+  });
+
   return {
+    async startBackground() {
+      const started: string[] = [];
+      for (const secret of await store.listJobs()) {
+        const job = await store.readJob(secret);
+        if (job === undefined || !claimable(job, deps.clock())) continue;
+        // A run still at finish (its node died) is resumed first; its job waits for that.
+        const run = await store.readRun(secret);
+        if (run?.id === job.rotation_id && run.state === 'running') continue;
+        if (await runner.start(secret)) started.push(secret);
+      }
+      return started;
+    },
+    backgroundIdle: () => runner.idle(),
+    stopBackground: () => runner.stop(),
     continueFinish,
     async rotate(ref, options) {
       const secret = secretName(ref);
@@ -502,6 +641,12 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
           return { ...resultOf(run, 'failed'), error, plan };
         }
       }
+      const job = await store.readJob(secret);
+      if (job !== undefined && job.state !== 'done')
+        throw new ServerError(
+          'ERR_ROTATION_IN_PROGRESS',
+          `the background work of the last rotation of ${secret} has not finished (${job.state}): wait for it, or continue it (custos rotation continue ${secret})`,
+        );
       // A new rotation ends the last one's grace period: its previous value is retired first
       // (else it would lose its `previous` label and never be retired: valid for good).
       const last = await store.readRun(secret);
@@ -542,8 +687,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
           Date.parse(run.retire_after) > nowMs
         )
           continue;
-        await retire(secret, run);
-        retired.push(secret);
+        if (await retire(secret, run)) retired.push(secret);
       }
       return retired;
     },

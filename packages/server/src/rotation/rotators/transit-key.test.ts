@@ -74,6 +74,9 @@ describe.each(await testDatabaseKinds())('the transit-key rotator, ciphertexts i
     });
     expect(r.status).toBe(200);
     expect(r.body.data.result).toBe('succeeded');
+    // The answer came once the new version was current; the rewrap runs in the background.
+    expect(['pending', 'running', 'done']).toContain(r.body.data.background);
+    await s.server.context.rotation.engine.backgroundIdle();
     const key = await s.request('GET', 'transit/keys/orders');
     expect(key.body.data.latest_version).toBe(2);
     const secret = await s.request('GET', 'secret/data/keys/orders');
@@ -92,6 +95,11 @@ describe.each(await testDatabaseKinds())('the transit-key rotator, ciphertexts i
     const progress = await rewrapProgressStore(s.server.context.barrier).read(r.body.data.id);
     expect(progress?.targets[0]).toMatchObject({ rows: ROWS, rewrapped: ROWS, done: true });
     const history = await s.request('GET', 'sys/rotation-history/secret/keys/orders');
+    expect(history.body.data.runs[0].background).toMatchObject({ state: 'done', attempts: 1 });
+    expect(history.body.data.runs[0].steps.at(-1)).toMatchObject({
+      step: 'background',
+      result: 'ok',
+    });
     expect(history.body.data.runs[0].rewrap).toMatchObject({
       version: 2,
       targets: [{ database: 'app', table: 'orders_a', column: 'secret', rows: ROWS, done: true }],
@@ -101,6 +109,7 @@ describe.each(await testDatabaseKinds())('the transit-key rotator, ciphertexts i
       body: { force: true },
     });
     expect(again.body.data.result).toBe('succeeded');
+    await s.server.context.rotation.engine.backgroundIdle();
     expect(new Set(await versionsIn('orders_a'))).toEqual(new Set([3]));
   });
 

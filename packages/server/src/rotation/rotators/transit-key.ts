@@ -32,7 +32,9 @@ function versionOf(pending: Readonly<Record<string, unknown>>): number {
  * - create: `{ key, version: latest + 1 }`.
  * - set: rotates the key unless its latest version already is `version` or newer (idempotent).
  * - test: an encrypt/decrypt round trip of random bytes with `version`.
- * - finish: the rewrap job; progress at `sys/rotation-rewrap/<secret>`.
+ * - background (after finish, not waited for): the rewrap job; progress at
+ *   `sys/rotation/rewrap/<rotation id>`. The old key version's value is not retired before it
+ *   is done.
  *
  * Who may write such a policy must hold `update` on `transit/keys/<key>/rotate` and
  * `transit/rewrap/<key>` (the policy route checks it): the scheduler later rotates with the
@@ -94,7 +96,7 @@ export function transitKeyRotator(deps: TransitKeyRotatorDeps): Rotator {
       if (keyVersion !== version || !timingSafeEqual(back, plaintext))
         throw new Error(`version ${version} of transit key ${key} does not round-trip`);
     },
-    async finish({ rotationId, settings, pending }) {
+    async background({ rotationId, settings, pending, signal }) {
       const { key, targets, batchSize } = transitKeySettings(settings, known);
       await runRewrap(
         {
@@ -102,6 +104,7 @@ export function transitKeyRotator(deps: TransitKeyRotatorDeps): Rotator {
           progress: deps.progress,
           database: (name) => (known(name) ? deps.databases[name] : undefined),
           now: deps.now,
+          signal,
         },
         { rotationId, key, version: versionOf(pending), targets, batchSize },
       );
