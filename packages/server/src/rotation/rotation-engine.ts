@@ -538,6 +538,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
       if (pending === undefined) throw new Error('the version the rotation made current is gone');
       const policy = { settings: job.settings, grace_period: job.grace_period };
       const context = { ...(await contextOf(run, policy, current)), pending, signal };
+      signal.throwIfAborted();
       try {
         await audited(run, 'background', () => rotator.background?.(context) ?? Promise.resolve());
       } catch (err) {
