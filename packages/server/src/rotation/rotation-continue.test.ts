@@ -34,6 +34,10 @@ describe.each(await testDatabaseKinds())(
       const cts = encrypted.body.data.batch_results.map(
         (b: { ciphertext: string }) => b.ciphertext,
       );
+      // What the secret records: the key and its version in use (the one a rotation retires).
+      await s.request('POST', 'secret/data/keys/invoices', {
+        body: { data: { key: 'invoices', version: 1 } },
+      });
       expect(
         (
           await s.request('POST', 'sys/rotation/secret/keys/invoices', {
@@ -43,6 +47,7 @@ describe.each(await testDatabaseKinds())(
               grace_period: '0s',
               settings: {
                 key: 'invoices',
+                retire_old_versions: true,
                 targets: [
                   { database: 'app', table: 'invoices', id_column: 'id', column: 'secret' },
                 ],
@@ -75,6 +80,13 @@ describe.each(await testDatabaseKinds())(
       });
       expect(again.status).toBe(409);
       expect(again.body.errors[0]).toMatch(/custos rotation continue/);
+      // Grace 0, long past: the old key version is not retired before the rewrap is through
+      // (the stored ciphertexts under version 1 must keep decrypting).
+      const engine = s.server.context.rotation.engine;
+      expect(await engine.retireDue(Date.now() + 86_400_000)).toEqual([]);
+      const minVersion = async () =>
+        (await s.request('GET', 'transit/keys/invoices')).body.data.min_decryption_version;
+      expect(await minVersion()).toBe(1);
       await q('create table invoices (id integer primary key, secret text)');
       await q(
         `insert into invoices (id, secret) values ${cts.map((ct: string, i: number) => `(${i + 1}, '${ct}')`).join(', ')}`,
@@ -99,6 +111,8 @@ describe.each(await testDatabaseKinds())(
       expect(continued.body.data.background).toBe('running');
       expect(continued.body.data.id).toBe(rotated.body.data.id);
       await s.server.context.rotation.engine.backgroundIdle();
+      // Rewrapped: the grace period that ended meanwhile ends now, version 1 is retired.
+      expect(await minVersion()).toBe(2);
       const versions = (await q('select secret from invoices order by id')).map((r) =>
         Number(/^vault:v(\d+):/.exec(String(r.secret))?.[1]),
       );

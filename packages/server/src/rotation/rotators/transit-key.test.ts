@@ -204,6 +204,13 @@ describe.each(await testDatabaseKinds())('the transit-key rotator, ciphertexts i
     });
     const admin = await s.token({ policies: ['key-admin'] });
     expect((await write({ key: 'orders', targets: [target] }, admin)).status).toBe(204);
+    // Retiring old versions changes the key's configuration: that right too.
+    expect(
+      (await write({ key: 'orders', targets: [target], retire_old_versions: true }, admin)).status,
+    ).toBe(403);
+    expect(
+      (await write({ key: 'orders', targets: [target], retire_old_versions: 'yes' })).status,
+    ).toBe(400);
     // Still denied for the first token: rewriting the policy is judged again.
     expect((await write({ key: 'orders', targets: [] }, writer)).status).toBe(403);
     const viaSend = await send(s.url, 'GET', 'sys/rotation/secret/keys/evil', { token: admin });
