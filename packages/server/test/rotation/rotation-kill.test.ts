@@ -20,6 +20,8 @@ const hasPostgres = await requireService('postgres');
 
 const TRIALS = 20;
 const STEPS = ['create', 'set', 'test', 'finish', 'rollback'] as const;
+/** A run not saved for 600 ms was left by a dead node (steps here take about 40 ms). */
+const NODE_ENV = { TICK_MS: '150', STALE_MS: '600', STEP_DELAY_MS: '20', LEASE_MS: '1000' };
 
 describe.runIf(hasPostgres)('rotations cut short by SIGKILL of the server process', () => {
   let dir: string;
@@ -28,12 +30,7 @@ describe.runIf(hasPostgres)('rotations cut short by SIGKILL of the server proces
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'custos-rotation-kill-'));
-    // A run not saved for 600 ms was left by a dead node (steps here take about 40 ms).
-    ({ cluster, first: node } = await startRotationCluster(dir, {
-      TICK_MS: '150',
-      STALE_MS: '600',
-      STEP_DELAY_MS: '20',
-    }));
+    ({ cluster, first: node } = await startRotationCluster(dir, NODE_ENV));
   }, 60_000);
   afterAll(async () => {
     await cluster?.close();
@@ -151,11 +148,7 @@ describe.runIf(hasPostgres)('rotations cut short by SIGKILL of the server proces
         { timeout: 10_000, interval: 1 },
       );
       await node.stop('SIGKILL');
-      node = await cluster.start(`node${trial + 1}`, {
-        TICK_MS: '150',
-        STALE_MS: '600',
-        STEP_DELAY_MS: '20',
-      });
+      node = await cluster.start(`node${trial + 1}`, NODE_ENV);
       await recovered(keys);
       for (const key of keys) {
         const outcome = await consistent(key, before.get(key));
@@ -186,4 +179,58 @@ describe.runIf(hasPostgres)('rotations cut short by SIGKILL of the server proces
       ]);
     });
   }, 180_000);
+
+  it('background work cut short by SIGKILL is taken over once its lease ends, done once, and only then retires', async () => {
+    const key = 'kill/bg';
+    await cluster.call(node, 'POST', `secret/data/${key}`, { data: { value: `seed-${key}` } });
+    await cluster.target.query('insert into accepted values ($1, $2)', [key, `seed-${key}`]);
+    const policy = await cluster.call(node, 'POST', `sys/rotation/secret/${key}`, {
+      rotator: 'steps-bg',
+      schedule: '90d',
+      grace_period: '0s',
+      automatic: false,
+    });
+    expect(policy.status).toBe(204);
+    const seen = node.lines.length;
+    const rotated = await cluster.call(node, 'POST', `sys/rotate-secret/secret/${key}`, {
+      force: true,
+      reason: 'kill in the background',
+    });
+    // The answer came with the new value current; the work runs on.
+    expect(rotated.body.data).toMatchObject({ result: 'succeeded', background: 'running' });
+    const id = rotated.body.data.id as string;
+    await vi.waitFor(
+      () =>
+        expect(
+          node.lines.slice(seen).some((l) => l.startsWith(`BEGIN ${node.name} ${key} background`)),
+        ).toBe(true),
+      { timeout: 10_000, interval: 1 },
+    );
+    await node.stop('SIGKILL');
+    node = await cluster.start('node-bg', NODE_ENV);
+    // Held by the dead node until its lease ends: not retired, not rotated again meanwhile.
+    const history = async () =>
+      (await cluster.call(node, 'GET', `sys/rotation-history/secret/${key}`)).body.data.runs.at(-1);
+    const again = await cluster.call(node, 'POST', `sys/rotate-secret/secret/${key}`, {
+      force: true,
+    });
+    expect(again.status).toBe(409);
+    await vi.waitFor(async () => expect((await history()).background.state).toBe('done'), {
+      timeout: 15_000,
+      interval: 100,
+    });
+    const run = await history();
+    expect(run).toMatchObject({ id, state: 'succeeded', retired: true });
+    expect(run.background.attempts).toBe(2);
+    const done = await cluster.target.query(
+      'select node from background_runs where rotation_id = $1',
+      [id],
+    );
+    expect(done.rows).toEqual([{ node: 'node-bg' }]);
+    // Retired after the work: the seed value no longer works, the new one does.
+    const left = await cluster.target.query('select value from accepted where secret = $1', [key]);
+    const current = (await cluster.call(node, 'GET', `secret/data/${key}`)).body.data.data.value;
+    expect(left.rows).toEqual([{ value: current }]);
+    expect((await cluster.call(node, 'GET', `secret/data/${key}?stage=previous`)).status).toBe(404);
+  }, 60_000);
 });

@@ -7,7 +7,7 @@
  * a file the test writes (to make schedules due). Prints `READY <url>` once listening.
  *
  * Environment: STORAGE (PostgreSQL location), TARGET_URL and TARGET_SCHEMA (the table's
- * database and schema), NAME, PORT, CLOCK_FILE, TICK_MS, STALE_MS, STEP_DELAY_MS.
+ * database and schema), NAME, PORT, CLOCK_FILE, TICK_MS, STALE_MS, STEP_DELAY_MS, LEASE_MS.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -57,7 +57,7 @@ const drop = (secret, value) =>
   target.query('delete from accepted where secret = $1 and value = $2', [secret, value]);
 
 const rotators = builtInRotators();
-rotators.register({
+const steps = {
   name: 'steps',
   checkSettings() {},
   create: (c) => step('create', c, async () => ({ value: randomBytes(12).toString('hex') })),
@@ -75,6 +75,24 @@ rotators.register({
   finish: (c) => step('finish', c, async () => {}),
   rollback: (c) => step('rollback', c, () => drop(c.secret.key, c.pending.value)),
   retire: (c) => step('retire', c, () => drop(c.secret.key, c.previous.value)),
+};
+rotators.register(steps);
+// The same, with background work (as a rewrap): ten slices of 30 ms, stopping when told to;
+// each completion is recorded with the node that did it.
+rotators.register({
+  ...steps,
+  name: 'steps-bg',
+  background: (c) =>
+    step('background', c, async () => {
+      for (let i = 0; i < 10; i++) {
+        c.signal.throwIfAborted();
+        await sleep(30);
+      }
+      await target.query('insert into background_runs (rotation_id, node) values ($1, $2)', [
+        c.rotationId,
+        name,
+      ]);
+    }),
 });
 
 const server = await startServer({
@@ -86,6 +104,7 @@ const server = await startServer({
   rotators,
   rotationSchedulerIntervalMs: Number(env.TICK_MS ?? 200),
   rotationScheduler: { jitterMs: 0, staleRunMs: Number(env.STALE_MS ?? 1000) },
+  rotationBackgroundLeaseMs: Number(env.LEASE_MS ?? 60_000),
 });
 say(`READY ${server.url}`);
 process.once('SIGTERM', () => {

@@ -161,6 +161,7 @@ export async function startRotationCluster(
   await target.query(
     'create table accepted (secret text, value text, primary key (secret, value))',
   );
+  await target.query('create table background_runs (rotation_id text, node text)');
   const init = await send(first.url, 'POST', 'sys/init', {
     body: { secret_shares: 1, secret_threshold: 1 },
   });
