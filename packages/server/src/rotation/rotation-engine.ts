@@ -11,9 +11,9 @@ import {
   setLabel,
 } from '../kv/kv-labels.js';
 import { versionOfStage } from '../kv/kv-stages.js';
-import type { BackgroundJob, JobState } from './background-jobs.js';
+import type { JobState } from './background-jobs.js';
 import { claimable } from './background-jobs.js';
-import { createBackgroundRunner } from './background-runner.js';
+import { createEngineBackground } from './rotation-background-work.js';
 import type { RotationPolicy } from './rotation-policy.js';
 import type { RotationRun, RotationStep, RotationStore } from './rotation-store.js';
 import type { PendingContext, RotationContext, Rotator, RotatorRegistry } from './rotator.js';
@@ -510,67 +510,18 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     return resultOf(run, 'succeeded');
   };
 
-  /** The run a job belongs to: the secret's run, or its history entry. */
-  const runOfJob = async (job: BackgroundJob): Promise<RotationRun | undefined> => {
-    const run = await store.readRun(job.secret);
-    if (run?.id === job.rotation_id) return run;
-    return (await store.history(job.secret)).find((r) => r.id === job.rotation_id);
-  };
-
-  const runner = createBackgroundRunner({
+  const runner = createEngineBackground({
     store,
+    rotators,
     clock: deps.clock,
-    owner: randomUUID(),
     leaseMs,
-    describe: (err) => (err instanceof Error ? err.message : String(err)),
-    async work(job, signal) {
-      const run = await runOfJob(job);
-      if (run === undefined) throw new Error('the rotation the job belongs to is gone');
-      if (run.state === 'running') throw new Error('the rotation has not ended yet');
-      if (run.state === 'rolled_back') return; // the new value never became current
-      const rotator = rotators.get(job.rotator);
-      if (rotator?.background === undefined)
-        throw new Error(`rotator ${job.rotator} is not available on this server`);
-      const ref = refOfSecret(job.secret);
-      const kv = await kvFor(ref.mount);
-      const current = (await dataOf(kv, ref.key, run.from_version)) ?? {};
-      const pending = await dataOf(kv, ref.key, run.pending_version);
-      if (pending === undefined) throw new Error('the version the rotation made current is gone');
-      const policy = { settings: job.settings, grace_period: job.grace_period };
-      const context = { ...(await contextOf(run, policy, current)), pending, signal };
-      signal.throwIfAborted();
-      try {
-        await audited(run, 'background', () => rotator.background?.(context) ?? Promise.resolve());
-      } catch (err) {
-        throw new Error(scrubValues(err, [current, pending]));
-      }
+    async readData(secret, version) {
+      const ref = refOfSecret(secret);
+      return dataOf(await kvFor(ref.mount), ref.key, version);
     },
-    async record(job, outcome) {
-      const run = await runOfJob(job);
-      if (run === undefined) return;
-      const updated: RotationRun = {
-        ...run,
-        steps: [
-          ...run.steps,
-          outcome.ok
-            ? { step: 'background', result: 'ok', time: nowIso() }
-            : { step: 'background', result: 'failed', time: nowIso(), error: outcome.error },
-        ],
-      };
-      if ((await store.readRun(job.secret))?.id === run.id) await store.saveRun(updated);
-      await store.appendHistory(updated);
-    },
-    async done(job) {
-      // Retirement waited for the work: a grace period that ended meanwhile ends now.
-      const run = await runOfJob(job);
-      if (
-        run?.state === 'succeeded' &&
-        run.retired !== true &&
-        run.retire_after !== undefined &&
-        Date.parse(run.retire_after) <= deps.clock()
-      )
-        await retire(job.secret, run);
-    },
+    contextOf,
+    audited,
+    retire,
   });
 
   return {
