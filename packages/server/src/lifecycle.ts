@@ -79,6 +79,8 @@ export function wireSealHooks(ctx: ServerContext): void {
   });
   ctx.seal.onBeforeSeal(async () => {
     rotationTicks?.stop();
+    // Background rewraps stop between batches and are released for the next leader.
+    await ctx.rotation.engine.stopBackground();
     ctx.eventRelay.stop();
     await ctx.cluster.stop();
     clearInterval(sweep);

@@ -30,6 +30,7 @@ import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
 import { countedRotations } from './metrics/counted-rotations.js';
 import { createServerMetrics } from './metrics/server-metrics.js';
 import { createPolicyStore } from './policy/policy-store.js';
+import { createApprovalStore, DEFAULT_APPROVAL_RETENTION_MS } from './rotation/approval-store.js';
 import { builtInRotators } from './rotation/built-in-rotators.js';
 import { singleNodeLeader } from './rotation/leader-lock.js';
 import { createRotationEngine } from './rotation/rotation-engine.js';
@@ -117,6 +118,20 @@ export interface StartOptions {
   readonly rotationDatabases?: Readonly<Record<string, AnyKysely>>;
   /** How often the rotation scheduler ticks while unsealed (default 60 000 ms; 0: never). */
   readonly rotationSchedulerIntervalMs?: number;
+  /**
+   * The scheduler's jitter (default 30 000 ms), how long a run must go unsaved before another
+   * node resumes it (default 10 min), and its concurrency (default 4): for embedding and tests.
+   */
+  readonly rotationScheduler?: {
+    readonly jitterMs?: number;
+    readonly staleRunMs?: number;
+    readonly concurrency?: number;
+  };
+  /**
+   * How long a node's claim on a rotation's background work (a rewrap) holds without renewal
+   * (default 60 000 ms): a node that dies holding one is replaced that long after.
+   */
+  readonly rotationBackgroundLeaseMs?: number;
   /**
    * The configuration file's `rotation` section (config/rotation-config.ts): its databases are
    * opened and its plugins' rotators registered at start (closed by `close()`); its
@@ -411,6 +426,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         rotators,
         audit,
         clock,
+        ...(options.rotationBackgroundLeaseMs === undefined
+          ? {}
+          : { backgroundLeaseMs: options.rotationBackgroundLeaseMs }),
       }),
       events,
     ),
@@ -469,6 +487,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         leader: leadership?.asLeaderLock() ?? singleNodeLeader(),
         clock,
         onEvent: (event) => logger.info({ rotation: event }, `rotation ${event.kind}`),
+        approvals: {
+          store: createApprovalStore(barrier, clock),
+          retentionMs: options.rotation?.approvalRetentionMs ?? DEFAULT_APPROVAL_RETENTION_MS,
+        },
+        ...options.rotationScheduler,
       }),
       schedulerIntervalMs:
         options.rotationSchedulerIntervalMs ?? options.rotation?.schedulerIntervalMs ?? 60_000,

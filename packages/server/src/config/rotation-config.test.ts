@@ -40,6 +40,9 @@ describe('the rotation section of the configuration file', () => {
       plugins: ['/etc/custos/plugins/upper.mjs', '/opt/custos/other.mjs'],
     });
     expect(parse({ scheduler_interval: 0 }).rotation?.schedulerIntervalMs).toBe(0);
+    expect(parse({ approval_retention: '30d' }).rotation?.approvalRetentionMs).toBe(
+      30 * 86_400_000,
+    );
     expect(parse({}).rotation).toEqual({ databases: {}, plugins: [] });
     expect(parseServerConfig(base, '/etc/custos').rotation).toBeUndefined();
   });
@@ -62,6 +65,8 @@ describe('the rotation section of the configuration file', () => {
       [{ interval: '60s' }, /unknown field "rotation\.interval"/],
       [{ scheduler_interval: 'soon' }, /rotation\.scheduler_interval.*duration/],
       [{ scheduler_interval: '2d' }, /between 1s and 24h/],
+      [{ approval_retention: 'later' }, /rotation\.approval_retention.*duration/],
+      [{ approval_retention: '5m' }, /between 1h and 365d/],
       [{ databases: { app: { url: 'mysql://db/app' } } }, /databases\.app\.url.*postgres/],
       [{ databases: { app: {} } }, /databases\.app.*either "url".*or "path"/],
       [

@@ -18,6 +18,8 @@ export interface RotationDatabaseConfig {
 export interface RotationConfig {
   /** How often the scheduler looks for due rotations, in ms (`0`: never). */
   readonly schedulerIntervalMs?: number;
+  /** How long ended approval requests are kept before the scheduler removes them, in ms. */
+  readonly approvalRetentionMs?: number;
   /** The databases by name. */
   readonly databases: Readonly<Record<string, RotationDatabaseConfig>>;
   /** Rotator plugin modules (absolute paths), loaded at start in this order. */
@@ -41,6 +43,7 @@ const databaseSchema = z
 const rotationSchema = z
   .object({
     scheduler_interval: z.union([z.string(), z.number()]).optional(),
+    approval_retention: z.union([z.string(), z.number()]).optional(),
     databases: z.record(z.string(), databaseSchema).optional(),
     plugins: z.array(z.string().min(1)).max(64).optional(),
   })
@@ -116,10 +119,17 @@ function databaseOf(
  */
 export function parseRotationConfig(raw: unknown, baseDir: string): RotationConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    fail('"rotation" must be an object: {"scheduler_interval"?, "databases"?, "plugins"?}');
+    fail(
+      '"rotation" must be an object: {"scheduler_interval"?, "approval_retention"?, "databases"?, "plugins"?}',
+    );
   const checked = rotationSchema.safeParse(raw);
   if (!checked.success) return fail(firstIssue(checked.error));
-  const { scheduler_interval: interval, databases = {}, plugins = [] } = checked.data;
+  const {
+    scheduler_interval: interval,
+    approval_retention: retention,
+    databases = {},
+    plugins = [],
+  } = checked.data;
   let schedulerIntervalMs: number | undefined;
   if (interval !== undefined) {
     let seconds = 0;
@@ -132,6 +142,18 @@ export function parseRotationConfig(raw: unknown, baseDir: string): RotationConf
       fail('"rotation.scheduler_interval" must be between 1s and 24h (0: never)');
     schedulerIntervalMs = seconds * 1000;
   }
+  let approvalRetentionMs: number | undefined;
+  if (retention !== undefined) {
+    let seconds = 0;
+    try {
+      seconds = parseDurationSeconds(retention, 'rotation.approval_retention');
+    } catch {
+      fail('"rotation.approval_retention" must be a duration such as "7d" or "24h"');
+    }
+    if (seconds < 3600 || seconds > 365 * 86_400)
+      fail('"rotation.approval_retention" must be between 1h and 365d');
+    approvalRetentionMs = seconds * 1000;
+  }
   const resolvedPlugins = plugins.map((plugin) =>
     isAbsolute(plugin) ? plugin : resolve(baseDir, plugin),
   );
@@ -139,6 +161,7 @@ export function parseRotationConfig(raw: unknown, baseDir: string): RotationConf
     fail('"rotation.plugins" names a module twice');
   return {
     ...(schedulerIntervalMs === undefined ? {} : { schedulerIntervalMs }),
+    ...(approvalRetentionMs === undefined ? {} : { approvalRetentionMs }),
     databases: Object.fromEntries(
       Object.entries(databases).map(([name, db]) => [name, databaseOf(name, db, baseDir)]),
     ),

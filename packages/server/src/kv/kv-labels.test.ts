@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CURRENT_LABEL, labelsOf, PREVIOUS_LABEL, removeLabel, setLabel } from './kv-labels.js';
+import {
+  CURRENT_LABEL,
+  labelsOf,
+  PENDING_LABEL,
+  PREVIOUS_LABEL,
+  removeLabel,
+  setLabel,
+} from './kv-labels.js';
 import { addVersion, DEFAULT_KV_CONFIG, emptyMetadata } from './kv-metadata.js';
 
 const version = () => ({
@@ -41,5 +48,24 @@ describe('version labels', () => {
     expect(addVersion(meta, version(), config)).toEqual([1]);
     expect(meta.labels).toEqual({ [CURRENT_LABEL]: 3, AWSPENDING: 2 });
     expect(meta.version_ids).toEqual({});
+  });
+
+  it('never trims the current or the pending version, and trims them once their label moved', () => {
+    const meta = emptyMetadata('2026-01-01T00:00:00.000Z');
+    const config = { ...DEFAULT_KV_CONFIG, max_versions: 3 };
+    addVersion(meta, version(), config); // 1: current
+    // Rotations that roll back write pending versions without moving current.
+    const trimmed: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      trimmed.push(...addVersion(meta, version(), config, { labels: [PENDING_LABEL] }));
+      removeLabel(meta, PENDING_LABEL, meta.current_version);
+    }
+    expect(trimmed).toEqual([2, 3]);
+    expect(Object.keys(meta.versions)).toEqual(['1', '4', '5', '6']);
+    expect(meta.labels).toEqual({ [CURRENT_LABEL]: 1 });
+    // A plain write: 1 is no longer current, no longer held, and goes with the window.
+    expect(addVersion(meta, version(), config)).toEqual([1, 4]);
+    expect(Object.keys(meta.versions)).toEqual(['5', '6', '7']);
+    expect(meta.labels).toEqual({ [CURRENT_LABEL]: 7 });
   });
 });

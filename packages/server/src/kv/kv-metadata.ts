@@ -1,7 +1,7 @@
 import { CustosError } from '@custos/core/errors';
 import { formatDuration } from '../lib/duration.js';
 import { ownValue, setOwn } from '../lib/own-property.js';
-import { CURRENT_LABEL, dropVersionRefs, labelsOf, setLabel } from './kv-labels.js';
+import { CURRENT_LABEL, dropVersionRefs, labelsOf, PENDING_LABEL, setLabel } from './kv-labels.js';
 
 /** Vault keeps 10 versions unless configured otherwise. */
 export const DEFAULT_MAX_VERSIONS = 10;
@@ -122,12 +122,18 @@ export function addVersion(
   const trimmed: number[] = [];
   if (meta.current_version - meta.oldest_version >= keep) {
     const lastToDrop = meta.current_version - keep;
-    for (let v = meta.oldest_version; v <= lastToDrop; v++) {
-      if (meta.versions[String(v)] !== undefined) {
-        delete meta.versions[String(v)];
+    // The version readers get (`AWSCURRENT`) and one a rotation is setting up (`AWSPENDING`)
+    // are never trimmed, however many versions came after them (rolled-back rotations write
+    // versions without moving `current`); they go once their label has moved on.
+    const held = new Set([labelsOf(meta)[CURRENT_LABEL], labelsOf(meta)[PENDING_LABEL]]);
+    for (const key of Object.keys(meta.versions)) {
+      const v = Number(key);
+      if (v <= lastToDrop && !held.has(v)) {
+        delete meta.versions[key];
         trimmed.push(v);
       }
     }
+    trimmed.sort((a, b) => a - b);
     meta.oldest_version = lastToDrop + 1;
   }
   dropVersionRefs(meta, trimmed);

@@ -78,7 +78,24 @@ export interface ApprovalStore {
   approve(id: string, approver: { identity: string; accessor: string }): Promise<ApprovalOutcome>;
   /** Records the rotation an approved request ran. */
   recordResult(id: string, rotationId: string, result: string): Promise<void>;
+  /**
+   * Removes the requests that ended `retentionMs` or longer before `nowMs`: approved ones (the
+   * rotation ran, whatever its result) from their last approval, expired ones from their
+   * expiry. The ids removed. A request approved meanwhile is kept (read, then removed at that
+   * revision).
+   */
+  purgeEnded(nowMs: number, retentionMs: number): Promise<string[]>;
 }
+
+/** When a request ended (approved: its last approval; pending: its expiry), Unix ms. */
+export function requestEndedMs(request: ApprovalRequest): number {
+  if (request.state === 'approved')
+    return Date.parse(request.approvals.at(-1)?.time ?? request.created_time);
+  return Date.parse(request.expires_time);
+}
+
+/** How long ended requests are kept by default (7 days). */
+export const DEFAULT_APPROVAL_RETENTION_MS = 7 * 86_400_000;
 
 /** Creates the approval store on the barrier (`sys/rotation/request/`). */
 export function createApprovalStore(barrier: Barrier, clock: () => number): ApprovalStore {
@@ -146,6 +163,24 @@ export function createApprovalStore(barrier: Barrier, clock: () => number): Appr
           return { request: next, completed };
         }),
       ),
+    async purgeEnded(nowMs, retentionMs) {
+      const removed: string[] = [];
+      for (const path of await storage.listPaths(ROTATION.request)) {
+        const gone = await retryOnConflict(() =>
+          storage.transaction(async (tx) => {
+            const stored = await tx.read<ApprovalRequest>(path);
+            if (stored === undefined || requestEndedMs(stored.data) + retentionMs > nowMs)
+              return undefined;
+            // Replaced at the revision read first: an approval meanwhile is a conflict.
+            await tx.replace(path, stored.data, stored.revision);
+            await tx.remove(path);
+            return stored.data.id;
+          }),
+        );
+        if (gone !== undefined) removed.push(gone);
+      }
+      return removed;
+    },
     recordResult: (id, rotationId, result) =>
       retryOnConflict(() =>
         storage.transaction(async (tx) => {

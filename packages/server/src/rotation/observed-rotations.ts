@@ -35,5 +35,8 @@ export function observedRotations(
     },
     retireDue: (nowMs) => engine.retireDue(nowMs),
     continueFinish: (secret) => engine.continueFinish(secret),
+    startBackground: () => engine.startBackground(),
+    backgroundIdle: () => engine.backgroundIdle(),
+    stopBackground: () => engine.stopBackground(),
   };
 }

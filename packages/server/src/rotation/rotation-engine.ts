@@ -12,6 +12,9 @@ import {
 } from '../kv/kv-labels.js';
 import type { KeyMetadata } from '../kv/kv-metadata.js';
 import { versionOfStage } from '../kv/kv-stages.js';
+import type { JobState } from './background-jobs.js';
+import { claimable } from './background-jobs.js';
+import { createEngineBackground } from './rotation-background-work.js';
 import type { RotationPolicy } from './rotation-policy.js';
 import type { RotationRun, RotationStep, RotationStore } from './rotation-store.js';
 import type { PendingContext, RotationContext, Rotator, RotatorRegistry } from './rotator.js';
@@ -60,6 +63,8 @@ export interface RotationResult {
   readonly new_fingerprint?: string;
   readonly retire_after?: string;
   readonly plan?: Record<string, unknown>;
+  /** The rotator's background work (a `transit-key` rewrap), when it has some: its state. */
+  readonly background?: JobState;
 }
 
 /** What the engine is given. */
@@ -70,6 +75,11 @@ export interface RotationEngineDeps {
   readonly rotators: RotatorRegistry;
   readonly audit: Pick<AuditBroker, 'logRequest' | 'logResponse'>;
   readonly clock: () => number;
+  /**
+   * How long a node's claim on a background job holds without renewal (default 60 000 ms): a
+   * node that dies holding one is replaced that long after its last renewal.
+   */
+  readonly backgroundLeaseMs?: number;
   /**
    * Tests only: runs after a step was persisted as next and before it runs; throwing there is
    * a crash between two steps (the run stays as persisted).
@@ -107,6 +117,16 @@ export interface RotationEngine {
    * saved progress). The history entry gets the new step; `error` goes once it succeeds.
    */
   continueFinish(secret: string): Promise<RotationResult>;
+  /**
+   * Takes up every background job that is due and not held by a live node (recorded and not
+   * started, left by a node that died, failed and due for a retry), without waiting for them;
+   * the secrets whose jobs started here. The scheduler's leader calls it on each tick.
+   */
+  startBackground(): Promise<string[]>;
+  /** Resolves when every background job this engine runs has ended. */
+  backgroundIdle(): Promise<void>;
+  /** Stops this engine's background jobs (released for another node) and waits for them. */
+  stopBackground(): Promise<void>;
 }
 
 const STEP_AFTER: Readonly<Record<Exclude<RotationStep, 'rollback'>, RotationStep | undefined>> = {
@@ -146,6 +166,7 @@ function isPendingOnly(meta: KeyMetadata, version: number): boolean {
 export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
   const { store, rotators, audit } = deps;
   const nowIso = () => new Date(deps.clock()).toISOString();
+  const leaseMs = deps.backgroundLeaseMs ?? 60_000;
 
   const kvFor = async (mount: string): Promise<KvEngine> => {
     const kv = await deps.kvOf(mount);
@@ -172,7 +193,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
 
   const contextOf = async (
     run: Pick<RotationRun, 'id' | 'secret'>,
-    policy: RotationPolicy,
+    policy: Pick<RotationPolicy, 'settings' | 'grace_period'>,
     current: Record<string, unknown>,
   ): Promise<RotationContext> => {
     const ref = refOfSecret(run.secret);
@@ -289,6 +310,12 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     run.ended_time = nowIso();
     await store.saveRun(run);
     await store.appendHistory(run);
+    if (run.state === 'succeeded' && rotator.background !== undefined) {
+      // Started here without waiting (the answer returns now); a leader takes it up otherwise.
+      await runner.start(run.secret).catch(() => false);
+      const job = await store.readJob(run.secret);
+      return { ...resultOf(run, run.state), ...(job ? { background: job.state } : {}) };
+    }
     if (run.state === 'succeeded' && policy.grace_period === 0) {
       try {
         await retire(run.secret, run);
@@ -344,6 +371,17 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     context: PendingContext,
   ) => {
     const pending = run.pending_version as number;
+    // Recorded before the labels move: once the new value is current, its background work
+    // (and the guard against retiring the old value before it) exists for sure.
+    if (rotator.background !== undefined)
+      await store.recordJob({
+        rotationId: run.id,
+        secret: run.secret,
+        rotator: rotator.name,
+        settings: policy.settings,
+        gracePeriod: policy.grace_period,
+        nowMs: deps.clock(),
+      });
     await kv.patchMetadata(key, (meta) => {
       const current = versionOfStage(meta, 'current');
       if (current === pending) return; // done before a crash
@@ -388,6 +426,8 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     );
     // The unused value is not kept: it was never current.
     await kv.destroyVersions(key, [run.pending_version as number]);
+    // A background job finish recorded before it refused: nothing to do in the background.
+    await store.dropJob(run.secret, run.id);
   };
 
   const resultOf = (run: RotationRun, result: RotationResult['result']): RotationResult => ({
@@ -404,8 +444,19 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     ...(run.retire_after === undefined ? {} : { retire_after: run.retire_after }),
   });
 
-  /** Retires the value `run` replaced: the rotator's retire, then its `previous` label goes. */
-  const retire = async (secret: string, run: RotationRun) => {
+  /** Whether `run`'s background work (if it has any) has not succeeded yet. */
+  const backgroundOpen = async (run: Pick<RotationRun, 'id' | 'secret'>) => {
+    const job = await store.readJob(run.secret);
+    return job !== undefined && job.rotation_id === run.id && job.state !== 'done';
+  };
+
+  /**
+   * Retires the value `run` replaced: the rotator's retire, then its `previous` label goes.
+   * Never before the run's background work succeeded (a rewrap still moving ciphertexts off
+   * the old key version): false then, and nothing is done.
+   */
+  const retire = async (secret: string, run: RotationRun): Promise<boolean> => {
+    if (await backgroundOpen(run)) return false;
     const policy = await store.readPolicy(secret);
     const ref = refOfSecret(secret);
     const kv = await kvFor(ref.mount);
@@ -427,6 +478,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     run.retired = true;
     await store.saveRun(run);
     await store.appendHistory(run);
+    return true;
   };
 
   const resume = async (secret: string) => {
@@ -445,6 +497,17 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     if (policy === undefined)
       throw new CustosError('ERR_NOT_FOUND', `no rotation policy for ${secret}`);
     const last = [...(await store.history(secret))].reverse().find((r) => r.state === 'succeeded');
+    const job = await store.readJob(secret);
+    if (last !== undefined && job?.rotation_id === last.id && job.state !== 'done') {
+      // The background work (a rewrap): taken up now, in the background, whatever its retry
+      // time; refused while a live node holds it.
+      if (!claimable(job, deps.clock(), true) || !(await runner.start(secret, true)))
+        throw new ServerError(
+          'ERR_ROTATION_IN_PROGRESS',
+          `the background work of the last rotation of ${secret} is running on a node: follow it with custos rotation history ${secret}`,
+        );
+      return { ...resultOf(last, 'succeeded'), background: 'running' };
+    }
     if (last === undefined || last.error === undefined)
       throw new CustosError(
         'ERR_INVALID_REQUEST',
@@ -479,7 +542,35 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     return resultOf(run, 'succeeded');
   };
 
+  const runner = createEngineBackground({
+    store,
+    rotators,
+    clock: deps.clock,
+    leaseMs,
+    async readData(secret, version) {
+      const ref = refOfSecret(secret);
+      return dataOf(await kvFor(ref.mount), ref.key, version);
+    },
+    contextOf,
+    audited,
+    retire,
+  });
+
   return {
+    async startBackground() {
+      const started: string[] = [];
+      for (const secret of await store.listJobs()) {
+        const job = await store.readJob(secret);
+        if (job === undefined || !claimable(job, deps.clock())) continue;
+        // A run still at finish (its node died) is resumed first; its job waits for that.
+        const run = await store.readRun(secret);
+        if (run?.id === job.rotation_id && run.state === 'running') continue;
+        if (await runner.start(secret)) started.push(secret);
+      }
+      return started;
+    },
+    backgroundIdle: () => runner.idle(),
+    stopBackground: () => runner.stop(),
     continueFinish,
     async rotate(ref, options) {
       const secret = secretName(ref);
@@ -535,6 +626,12 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
           return { ...resultOf(run, 'failed'), error, plan };
         }
       }
+      const job = await store.readJob(secret);
+      if (job !== undefined && job.state !== 'done')
+        throw new ServerError(
+          'ERR_ROTATION_IN_PROGRESS',
+          `the background work of the last rotation of ${secret} has not finished (${job.state}): wait for it, or continue it (custos rotation continue ${secret})`,
+        );
       // A new rotation ends the last one's grace period: its previous value is retired first
       // (else it would lose its `previous` label and never be retired: valid for good).
       const last = await store.readRun(secret);
@@ -575,8 +672,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
           Date.parse(run.retire_after) > nowMs
         )
           continue;
-        await retire(secret, run);
-        retired.push(secret);
+        if (await retire(secret, run)) retired.push(secret);
       }
       return retired;
     },

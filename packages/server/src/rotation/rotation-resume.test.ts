@@ -203,4 +203,25 @@ describe.each(await storageKinds())('rotations cut short by a crash on %s', (kin
       }
     },
   );
+
+  it('rotations that roll back again and again never push the current version out of max_versions', async () => {
+    const key = 'crash/many-rollbacks';
+    const old = await prepare(key, 'failing-set');
+    // The mount keeps 10 versions; each rolled-back rotation writes (and destroys) one.
+    for (let i = 0; i < 12; i++) {
+      const r = await s.request('POST', `sys/rotate-secret/secret/${key}`, {
+        body: { force: true },
+      });
+      expect(r.body.data.result).toBe('rolled_back');
+    }
+    const read = await s.request('GET', `secret/data/${key}`);
+    expect(read.status).toBe(200);
+    expect(read.body.data.data.value).toBe(old);
+    const meta = await s.server.context.kv.readMetadata(key);
+    expect(meta?.labels).toEqual({ AWSCURRENT: 1 });
+    expect(meta?.current_version).toBe(13);
+    // The window of 10 newest versions, and the current one held beside it.
+    expect(Object.keys(meta?.versions ?? {})).toHaveLength(11);
+    expect(meta?.versions['1']).toBeDefined();
+  });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
+import { createApprovalStore } from './approval-store.js';
 import { builtInRotators } from './built-in-rotators.js';
 import { type LeaderLock, postgresLeaderLock, singleNodeLeader } from './leader-lock.js';
 import { createRotationEngine } from './rotation-engine.js';
@@ -157,5 +158,50 @@ describe.each(await storageKinds())('the rotation scheduler on %s', (kind) => {
     nowMs += 5 * HOUR;
     await Promise.all([scheduler(), scheduler(), scheduler()].map((x) => x.tick()));
     for (let i = 0; i < 5; i++) expect(await runs(`sched/race/${i}`), `race/${i}`).toHaveLength(2);
+  });
+
+  it('removes ended approval requests once their retention passed, on the leader tick', async () => {
+    const requests = createApprovalStore(s.server.context.barrier, () => nowMs);
+    const open = (ttlSeconds: number) =>
+      requests.open({
+        secret: 'secret/sched/approvals',
+        requester: 'token-alice',
+        requesterAccessor: 'accessor-alice',
+        approvalsRequired: 1,
+        ttlSeconds,
+      });
+    const approved = await open(3600);
+    await requests.approve(approved.id, { identity: 'token-bob', accessor: 'accessor-bob' });
+    await requests.recordResult(approved.id, 'rotation-id', 'succeeded');
+    const expired = await open(60);
+    const waiting = await open(30 * 86_400);
+    const ctx = s.server.context;
+    const tick = () =>
+      createRotationScheduler({
+        engine: ctx.rotation.engine,
+        store: ctx.rotation.store,
+        leader: singleNodeLeader(),
+        clock: () => nowMs,
+        jitterMs: 0,
+        approvals: { store: requests, retentionMs: 7 * 86_400_000 },
+      }).tick();
+    nowMs += 6 * 86_400_000; // within the retention of both ended ones
+    expect((await tick()).purged).toEqual([]);
+    nowMs += 2 * 86_400_000;
+    expect(new Set((await tick()).purged)).toEqual(new Set([approved.id, expired.id]));
+    expect(await requests.read(approved.id)).toBeUndefined();
+    expect(await requests.read(expired.id)).toBeUndefined();
+    // Still waiting for its approval: kept, and still approvable.
+    expect(await requests.read(waiting.id)).toMatchObject({ state: 'pending' });
+    // A follower removes nothing.
+    const follower = createRotationScheduler({
+      engine: ctx.rotation.engine,
+      store: ctx.rotation.store,
+      leader: { run: async () => false },
+      clock: () => nowMs,
+      approvals: { store: requests, retentionMs: 0 },
+    });
+    expect((await follower.tick()).purged).toEqual([]);
+    expect(await requests.read(waiting.id)).toBeDefined();
   });
 });

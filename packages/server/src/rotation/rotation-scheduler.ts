@@ -1,3 +1,5 @@
+import { isServerError } from '../errors.js';
+import type { ApprovalStore } from './approval-store.js';
 import type { LeaderLock } from './leader-lock.js';
 import type { RotationEngine, RotationResult } from './rotation-engine.js';
 import { refOfSecret } from './rotation-engine.js';
@@ -32,6 +34,14 @@ export interface RotationSchedulerOptions {
   /** Random numbers in [0, 1) for the jitter (default `Math.random`: not a secret). */
   readonly random?: () => number;
   readonly onEvent?: (event: SchedulerEvent) => void;
+  /**
+   * Two-person approval requests: those that ended (approved and run, or expired) at least
+   * `retentionMs` ago are removed on each tick.
+   */
+  readonly approvals?: {
+    readonly store: Pick<ApprovalStore, 'purgeEnded'>;
+    readonly retentionMs: number;
+  };
 }
 
 /** What one tick did. */
@@ -41,14 +51,19 @@ export interface TickReport {
   readonly resumed: readonly RotationResult[];
   readonly retired: readonly string[];
   readonly rotated: readonly RotationResult[];
+  /** The secrets whose background work (a rewrap) this tick took up (it runs on). */
+  readonly background: readonly string[];
+  /** The ids of the ended approval requests removed. */
+  readonly purged: readonly string[];
 }
 
 /**
  * The rotation scheduler: on each tick, if this node is the leader, it resumes runs crashed
- * nodes left, retires `previous` values whose grace ended, announces secrets within their
- * `notify_before`, and rotates every automatic policy that is due (once, however many due
- * times a stopped server missed: the next due time counts from the rotation), with jitter and a
- * concurrency limit. Each rotation starts only if the secret's last run is still the one the
+ * nodes left, takes up background work (rewraps) nobody holds, retires `previous` values whose
+ * grace ended (and whose background work succeeded), removes ended approval requests past
+ * their retention, announces secrets within their `notify_before`, and rotates every automatic
+ * policy that is due (once, however many due times a stopped server missed: the next due time
+ * counts from the rotation), with jitter and a concurrency limit. Each rotation starts only if the secret's last run is still the one the
  * tick saw, so two nodes that both see it due rotate it once.
  *
  * @example
@@ -83,6 +98,9 @@ export function createRotationScheduler(options: RotationSchedulerOptions): Rota
         options.onEvent?.({ kind: 'notify', secret, due: status.next_due });
       }
       if (!policy.automatic || latest?.state === 'running') continue;
+      // Not before the last rotation's background work (a rewrap) has succeeded.
+      const job = await options.store.readJob(secret);
+      if (job !== undefined && job.state !== 'done') continue;
       if (!withinWindow(policy.schedule, policy.window, dueTime(policy, last), now)) continue;
       due.push({ secret, after: latest?.id ?? null });
     }
@@ -91,11 +109,22 @@ export function createRotationScheduler(options: RotationSchedulerOptions): Rota
 
   return {
     async tick() {
-      let report: TickReport = { leader: false, resumed: [], retired: [], rotated: [] };
+      let report: TickReport = {
+        leader: false,
+        resumed: [],
+        retired: [],
+        rotated: [],
+        background: [],
+        purged: [],
+      };
       const leader = await options.leader.run(async () => {
         const resumed = await options.engine.resumeAll(options.staleRunMs ?? 600_000);
+        // Background work left by a node that died (or stopped), or failed and due again.
+        const background = await options.engine.startBackground();
         const now = options.clock();
         const retired = await options.engine.retireDue(now);
+        const purged =
+          (await options.approvals?.store.purgeEnded(now, options.approvals.retentionMs)) ?? [];
         const queue = await dueSecrets(now);
         const rotated: RotationResult[] = [];
         const worker = async () => {
@@ -108,7 +137,9 @@ export function createRotationScheduler(options: RotationSchedulerOptions): Rota
                 reason: 'scheduled',
                 after: next.after,
               });
-            } catch {
+            } catch (err) {
+              // The last rotation's background work is still running: due again next tick.
+              if (isServerError(err, 'ERR_ROTATION_IN_PROGRESS')) continue;
               // Refused before it started (rotator gone, mount gone): the others still run;
               // `custos rotation status` shows it overdue.
               options.onEvent?.({ kind: 'rotated', secret: next.secret, result: 'failed' });
@@ -121,7 +152,7 @@ export function createRotationScheduler(options: RotationSchedulerOptions): Rota
           }
         };
         await Promise.all(Array.from({ length: concurrency }, worker));
-        report = { leader: true, resumed, retired, rotated };
+        report = { leader: true, resumed, retired, rotated, background, purged };
       });
       return { ...report, leader };
     },

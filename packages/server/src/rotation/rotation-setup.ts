@@ -18,7 +18,14 @@ export interface RotationSetup {
 
 const invalid = (message: string) => new ServerError('ERR_INVALID_CONFIG', `config: ${message}`);
 const METHODS = ['checkSettings', 'create', 'set', 'test'] as const;
-const OPTIONAL_METHODS = ['requiredRights', 'finish', 'rollback', 'retire', 'preflight'] as const;
+const OPTIONAL_METHODS = [
+  'requiredRights',
+  'finish',
+  'background',
+  'rollback',
+  'retire',
+  'preflight',
+] as const;
 
 /**
  * The rotator a plugin module exports as `rotator` (or as its default export), checked for the

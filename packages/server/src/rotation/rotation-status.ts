@@ -1,3 +1,4 @@
+import type { BackgroundJob, JobState } from './background-jobs.js';
 import type { RotationPolicy } from './rotation-policy.js';
 import { nextDue } from './rotation-schedule.js';
 import type { RotationRun } from './rotation-store.js';
@@ -15,6 +16,8 @@ export interface RotationStatus {
   /** Whether the scheduler announces it now (within `notify_before` of its due time). */
   readonly notify: boolean;
   readonly running: boolean;
+  /** The background work (a rewrap) of the last rotation, while it has not succeeded. */
+  readonly background?: JobState;
 }
 
 /**
@@ -41,6 +44,7 @@ export function statusOf(
   lastSucceeded: RotationRun | undefined,
   latest: RotationRun | undefined,
   nowMs: number,
+  job?: BackgroundJob,
 ): RotationStatus {
   const due = dueTime(policy, lastSucceeded);
   const last = latest?.ended_time ?? latest?.started_time;
@@ -55,5 +59,6 @@ export function statusOf(
     overdue: nowMs >= due,
     notify: policy.notify_before > 0 && nowMs >= due - policy.notify_before * 1000 && nowMs < due,
     running: latest?.state === 'running',
+    ...(job === undefined || job.state === 'done' ? {} : { background: job.state }),
   };
 }

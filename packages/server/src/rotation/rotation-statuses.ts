@@ -15,7 +15,7 @@ export const lastSucceeded = (history: readonly RotationRun[]): RotationRun | un
  * ```
  */
 export async function rotationStatuses(
-  store: Pick<RotationStore, 'listPolicies' | 'readPolicy' | 'history' | 'readRun'>,
+  store: Pick<RotationStore, 'listPolicies' | 'readPolicy' | 'history' | 'readRun' | 'readJob'>,
   nowMs: number,
 ): Promise<RotationStatus[]> {
   const statuses: RotationStatus[] = [];
@@ -24,7 +24,8 @@ export async function rotationStatuses(
     if (policy === undefined) continue;
     const history = await store.history(secret);
     const run = await store.readRun(secret);
-    statuses.push(statusOf(secret, policy, lastSucceeded(history), run, nowMs));
+    const job = await store.readJob(secret);
+    statuses.push(statusOf(secret, policy, lastSucceeded(history), run, nowMs, job));
   }
   return statuses;
 }

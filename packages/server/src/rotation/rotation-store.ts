@@ -3,6 +3,7 @@ import { type Barrier, retryOnConflict } from '../barrier/barrier.js';
 import { barrierView } from '../barrier/barrier-view.js';
 import { isServerError } from '../errors.js';
 import { ROTATION } from '../storage/layout.js';
+import { type BackgroundJobStore, createBackgroundJobStore } from './background-jobs.js';
 import type { RotationPolicy } from './rotation-policy.js';
 
 /** The steps of a rotation, in order, and the two ends it may reach. */
@@ -13,7 +14,8 @@ export type RunState = 'running' | 'succeeded' | 'rolled_back';
 
 /** One step as it went. */
 export interface StepRecord {
-  readonly step: RotationStep;
+  /** `background`: an attempt at the rotator's background work, after the run ended. */
+  readonly step: RotationStep | 'background';
   readonly result: 'ok' | 'failed' | 'skipped';
   readonly time: string;
   /** Why it failed (values scrubbed). */
@@ -61,7 +63,7 @@ export interface RotationRun {
 /**
  * Where the rotation engine keeps its state, behind the barrier (`sys/rotation/`): policies,
  * the run of each secret (the one in progress, else the last), the history of finished runs,
- * and the key of value fingerprints.
+ * the background job of each secret's last rotation, and the key of value fingerprints.
  *
  * @example
  * ```ts
@@ -69,7 +71,7 @@ export interface RotationRun {
  * await store.writePolicy('secret/app/db', policy);
  * ```
  */
-export interface RotationStore {
+export interface RotationStore extends BackgroundJobStore {
   readPolicy(secret: string): Promise<RotationPolicy | undefined>;
   writePolicy(secret: string, policy: RotationPolicy): Promise<void>;
   /** False when there was none. */
@@ -135,6 +137,7 @@ export function createRotationStore(barrier: Barrier): RotationStore {
     (await storage.listPaths(prefix)).map((p) => p.slice(prefix.length)).sort();
 
   return {
+    ...createBackgroundJobStore(storage),
     readPolicy: async (secret) =>
       (await storage.read<RotationPolicy>(ROTATION.policy + secret))?.data,
     writePolicy: (secret, policy) => storage.write(ROTATION.policy + secret, policy),
@@ -145,10 +148,13 @@ export function createRotationStore(barrier: Barrier): RotationStore {
     },
     listPolicies: () => names(ROTATION.policy),
     readRun: async (secret) => (await storage.read<RotationRun>(ROTATION.run + secret))?.data,
+    // Read, then created or replaced at the revision read: a concurrent writer makes it a
+    // conflict, retried on the fresh run. No `readLocked`: two transactions holding `FOR SHARE`
+    // on the row and then updating it deadlock on PostgreSQL (40P01).
     startRun: (run, after) =>
       retryOnConflict(() =>
         storage.transaction(async (tx) => {
-          const stored = await tx.readLocked<RotationRun>(ROTATION.run + run.secret);
+          const stored = await tx.read<RotationRun>(ROTATION.run + run.secret);
           if (after !== undefined && (stored?.data.id ?? null) !== after) return false;
           if (stored === undefined) {
             await tx.create(ROTATION.run + run.secret, run);
@@ -162,7 +168,7 @@ export function createRotationStore(barrier: Barrier): RotationStore {
     saveRun: (run) =>
       retryOnConflict(() =>
         storage.transaction(async (tx) => {
-          const stored = await tx.readLocked<RotationRun>(ROTATION.run + run.secret);
+          const stored = await tx.read<RotationRun>(ROTATION.run + run.secret);
           if (stored === undefined || stored.data.id !== run.id)
             throw new Error('the rotation was replaced by another run');
           await tx.replace(ROTATION.run + run.secret, run, stored.revision);

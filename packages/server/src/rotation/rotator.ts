@@ -51,6 +51,15 @@ export interface Rotator {
    * new value is in use. Optional.
    */
   finish?(context: PendingContext): Promise<void>;
+  /**
+   * After finish, in the background: long work once the new value is current (the
+   * `transit-key` rewrap). The rotation's answer does not wait for it; it is recorded in storage
+   * and held by one node at a time (a lease), taken over when that node dies, retried when it
+   * fails, so it must be resumable and idempotent, and stop soon when `signal` aborts (the
+   * node lost its claim or stops). The previous value is not retired before it has succeeded,
+   * and the secret does not rotate again before then. Optional.
+   */
+  background?(context: BackgroundContext): Promise<void>;
   /** Undoes `set` after a failed set or test: the pending value must stop working. Optional. */
   rollback?(context: PendingContext): Promise<void>;
   /** When the grace period ends: the previous value must stop working. Optional. */
@@ -83,6 +92,11 @@ export interface RotationContext {
 /** What set, test, finish and rollback are given: also the pending value. */
 export interface PendingContext extends RotationContext {
   readonly pending: Readonly<Record<string, unknown>>;
+}
+
+/** What background is given: also a signal that aborts when the work must stop. */
+export interface BackgroundContext extends PendingContext {
+  readonly signal: AbortSignal;
 }
 
 /** What retire is given: the value whose grace period ended. */

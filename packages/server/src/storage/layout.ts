@@ -181,6 +181,11 @@ export const ROTATION = {
   rewrap: 'rewrap/',
   /** `request/<id>`: a rotation waiting for (or given) its two-person approvals. */
   request: 'request/',
+  /**
+   * `job/<secret>`: the background work of the secret's last rotation (a `transit-key` rewrap):
+   * its state and which node holds it, until when.
+   */
+  job: 'job/',
 } as const;
 
 /**

@@ -5,7 +5,8 @@ import { addServerFlags } from '../../server-flags.js';
 
 /**
  * `custos rotate …` (rotate secrets now, plan a rotation, or rotate every secret of a rotator
- * in an emergency) and `custos rotation status|history` (docs/rotation.md).
+ * in an emergency) and `custos rotation status|history|requests|approve|continue`
+ * (docs/rotation.md).
  */
 export function registerRotationCommands(program: Command, lazy: Lazy): void {
   const rotate = addOutputFlags(
@@ -29,7 +30,7 @@ export function registerRotationCommands(program: Command, lazy: Lazy): void {
   addServerFlags(rotate);
   const rotation = program
     .command('rotation')
-    .description('rotation status, history and approvals (CUSTOS_ADDR, CUSTOS_TOKEN)');
+    .description('rotation status, history, approvals and continuing (CUSTOS_ADDR, CUSTOS_TOKEN)');
   addOutputFlags(
     rotation
       .command('status')
@@ -60,6 +61,17 @@ export function registerRotationCommands(program: Command, lazy: Lazy): void {
       )
       .argument('<id>', 'the request id (`custos rotation requests`)')
       .action(lazy(() => import('./approve.js'))),
+    false,
+  );
+  addOutputFlags(
+    rotation
+      .command('continue')
+      .description(
+        "continue a secret's last rotation where it stopped: its background work (a transit-key rewrap, from the saved progress) or a failed finish; exit 0 continued, 1 it failed again, 2 nothing to continue or usage error",
+      )
+      .argument('<secret>', '<mount>/<path>')
+      .option('--wait', 'follow the background work until it ends (exit 1 if it fails)')
+      .action(lazy(() => import('./continue.js'))),
     false,
   );
   for (const command of rotation.commands) addServerFlags(command);

@@ -14,6 +14,7 @@ interface Status {
   next_due: string;
   overdue: boolean;
   running: boolean;
+  background?: string;
 }
 
 /** `custos rotation status`: every policy, with overdue ones in red on a terminal. */
@@ -40,7 +41,11 @@ export async function run(options: Options): Promise<number> {
       s.rotator,
       s.automatic ? 'automatic' : 'manual',
       s.last_rotation ?? 'never',
-      s.running ? 'running' : (s.last_result ?? '-'),
+      s.running
+        ? 'running'
+        : s.background === undefined
+          ? (s.last_result ?? '-')
+          : `${s.last_result ?? '-'} (background ${s.background})`,
       s.next_due,
       s.overdue ? 'OVERDUE' : 'no',
     ]),

@@ -6,6 +6,7 @@ import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { MountTable } from '../../sys/mount-table.js';
 import { approvalIdentity } from '../approval-identity.js';
 import type { ApprovalStore } from '../approval-store.js';
+import type { BackgroundJob } from '../background-jobs.js';
 import { type RotationEngine, secretName } from '../rotation-engine.js';
 import { DEFAULT_APPROVAL_TTL } from '../rotation-policy.js';
 import { dueTime } from '../rotation-status.js';
@@ -27,6 +28,23 @@ export interface RotationRunDeps {
   readonly approvals?: {
     readonly store: ApprovalStore;
     readonly tokens: Pick<TokenStore, 'personOf'>;
+  };
+}
+
+/** A background job as the API shows it: its state, attempts, last error; never a value. */
+function jobResponse(job: BackgroundJob): Record<string, unknown> {
+  return {
+    state: job.state,
+    attempts: job.attempts,
+    updated_time: job.updated_time,
+    ...(job.ended_time === undefined ? {} : { ended_time: job.ended_time }),
+    ...(job.error === undefined ? {} : { error: job.error }),
+    ...(job.lease_until_ms === undefined
+      ? {}
+      : { held_until: new Date(job.lease_until_ms).toISOString() }),
+    ...(job.next_attempt_ms === undefined
+      ? {}
+      : { next_attempt: new Date(job.next_attempt_ms).toISOString() }),
   };
 }
 
@@ -138,17 +156,17 @@ export function rotationRunPaths(deps: RotationRunDeps): RouteGroup {
           const run = await deps.store.readRun(secret);
           const all = run !== undefined && run.state === 'running' ? [...history, run] : history;
           // A run still in progress (or left by a crash) is not in the history yet.
+          const job = await deps.store.readJob(secret);
           const runs = [];
           for (const r of all) {
             const rewrap = r.rotator === 'transit-key' ? await deps.rewrap?.read(r.id) : undefined;
-            runs.push(
-              rewrap === undefined
-                ? runResponse(r)
-                : {
-                    ...runResponse(r),
-                    rewrap: { version: rewrap.version, targets: rewrap.targets },
-                  },
-            );
+            runs.push({
+              ...runResponse(r),
+              ...(job?.rotation_id === r.id ? { background: jobResponse(job) } : {}),
+              ...(rewrap === undefined
+                ? {}
+                : { rewrap: { version: rewrap.version, targets: rewrap.targets } }),
+            });
           }
           return ok(request, reply, { secret, runs });
         },

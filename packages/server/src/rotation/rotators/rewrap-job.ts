@@ -81,6 +81,8 @@ export interface RewrapJobDeps {
   readonly progress: RewrapProgressStore;
   readonly database: (name: string) => AnyKysely | undefined;
   readonly now: () => number;
+  /** Checked before each batch: the job stops (throws) once it aborts. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -130,6 +132,7 @@ export async function runRewrap(
     const table = { table: target.table, idColumn: target.idColumn, columns: [target.column] };
     await db.inspect(table);
     for (;;) {
+      deps.signal?.throwIfAborted();
       const rows = await db.readBatch(table, state.last_id, job.batchSize);
       if (rows.length === 0) break;
       await rewrapBatch(deps, db, table, target, job, state, rows);

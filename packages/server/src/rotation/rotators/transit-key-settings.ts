@@ -19,6 +19,11 @@ export interface TransitKeySettings {
   readonly targets: readonly RewrapTarget[];
   /** Rows per batch (default 500). */
   readonly batchSize: number;
+  /**
+   * When the grace period ends (and never before the rewrap succeeded), raise the key's
+   * `min_decryption_version` to the version the rotation made current (default false).
+   */
+  readonly retireOldVersions: boolean;
 }
 
 const KEY_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -69,5 +74,8 @@ export function transitKeySettings(
     batchSize > 10_000
   )
     throw invalid('settings.batch_size must be an integer from 1 to 10000');
-  return { key, targets, batchSize };
+  const retireOldVersions = settings.retire_old_versions ?? false;
+  if (typeof retireOldVersions !== 'boolean')
+    throw invalid('settings.retire_old_versions must be true or false');
+  return { key, targets, batchSize, retireOldVersions };
 }

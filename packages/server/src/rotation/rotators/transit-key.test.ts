@@ -74,6 +74,9 @@ describe.each(await testDatabaseKinds())('the transit-key rotator, ciphertexts i
     });
     expect(r.status).toBe(200);
     expect(r.body.data.result).toBe('succeeded');
+    // The answer came once the new version was current; the rewrap runs in the background.
+    expect(['pending', 'running', 'done']).toContain(r.body.data.background);
+    await s.server.context.rotation.engine.backgroundIdle();
     const key = await s.request('GET', 'transit/keys/orders');
     expect(key.body.data.latest_version).toBe(2);
     const secret = await s.request('GET', 'secret/data/keys/orders');
@@ -92,6 +95,11 @@ describe.each(await testDatabaseKinds())('the transit-key rotator, ciphertexts i
     const progress = await rewrapProgressStore(s.server.context.barrier).read(r.body.data.id);
     expect(progress?.targets[0]).toMatchObject({ rows: ROWS, rewrapped: ROWS, done: true });
     const history = await s.request('GET', 'sys/rotation-history/secret/keys/orders');
+    expect(history.body.data.runs[0].background).toMatchObject({ state: 'done', attempts: 1 });
+    expect(history.body.data.runs[0].steps.at(-1)).toMatchObject({
+      step: 'background',
+      result: 'ok',
+    });
     expect(history.body.data.runs[0].rewrap).toMatchObject({
       version: 2,
       targets: [{ database: 'app', table: 'orders_a', column: 'secret', rows: ROWS, done: true }],
@@ -101,6 +109,7 @@ describe.each(await testDatabaseKinds())('the transit-key rotator, ciphertexts i
       body: { force: true },
     });
     expect(again.body.data.result).toBe('succeeded');
+    await s.server.context.rotation.engine.backgroundIdle();
     expect(new Set(await versionsIn('orders_a'))).toEqual(new Set([3]));
   });
 
@@ -195,6 +204,13 @@ describe.each(await testDatabaseKinds())('the transit-key rotator, ciphertexts i
     });
     const admin = await s.token({ policies: ['key-admin'] });
     expect((await write({ key: 'orders', targets: [target] }, admin)).status).toBe(204);
+    // Retiring old versions changes the key's configuration: that right too.
+    expect(
+      (await write({ key: 'orders', targets: [target], retire_old_versions: true }, admin)).status,
+    ).toBe(403);
+    expect(
+      (await write({ key: 'orders', targets: [target], retire_old_versions: 'yes' })).status,
+    ).toBe(400);
     // Still denied for the first token: rewriting the policy is judged again.
     expect((await write({ key: 'orders', targets: [] }, writer)).status).toBe(403);
     const viaSend = await send(s.url, 'GET', 'sys/rotation/secret/keys/evil', { token: admin });

@@ -9,7 +9,7 @@ import { transitKeySettings } from './transit-key-settings.js';
 
 /** What the `transit-key` rotator needs from the server. */
 export interface TransitKeyRotatorDeps {
-  readonly transit: Pick<TransitStore, 'view' | 'rotate' | 'forEncryption'>;
+  readonly transit: Pick<TransitStore, 'view' | 'rotate' | 'forEncryption' | 'configure'>;
   readonly progress: RewrapProgressStore;
   /** The databases policies may name (server option `rotationDatabases`). */
   readonly databases: Readonly<Record<string, AnyKysely>>;
@@ -32,14 +32,20 @@ function versionOf(pending: Readonly<Record<string, unknown>>): number {
  * - create: `{ key, version: latest + 1 }`.
  * - set: rotates the key unless its latest version already is `version` or newer (idempotent).
  * - test: an encrypt/decrypt round trip of random bytes with `version`.
- * - finish: the rewrap job; progress at `sys/rotation-rewrap/<secret>`.
+ * - background (after finish, not waited for): the rewrap job; progress at
+ *   `sys/rotation/rewrap/<rotation id>`. The old key version's value is not retired before it
+ *   is done.
  *
  * Who may write such a policy must hold `update` on `transit/keys/<key>/rotate` and
  * `transit/rewrap/<key>` (the policy route checks it): the scheduler later rotates with the
  * server's rights, not the writer's.
  *
+ * - retire (grace period over, rewrap done), with `retire_old_versions`: raises the key's
+ *   `min_decryption_version` to the version made current (never lowers it).
+ *
  * Settings: `key`, `targets` (`[{ database, table, id_column, column }]`, `database` naming an
- * entry of the server's `rotationDatabases`), `batch_size` (default 500).
+ * entry of the server's `rotationDatabases`), `batch_size` (default 500), `retire_old_versions`
+ * (default false; then the writer also needs `update` on `transit/keys/<key>/config`).
  *
  * @example
  * ```ts
@@ -54,10 +60,13 @@ export function transitKeyRotator(deps: TransitKeyRotatorDeps): Rotator {
       transitKeySettings(settings, known);
     },
     requiredRights(settings) {
-      const { key } = transitKeySettings(settings, known);
+      const { key, retireOldVersions } = transitKeySettings(settings, known);
       return [
         { path: `transit/keys/${key}/rotate`, capability: 'update' },
         { path: `transit/rewrap/${key}`, capability: 'update' },
+        ...(retireOldVersions
+          ? [{ path: `transit/keys/${key}/config`, capability: 'update' as const }]
+          : []),
       ];
     },
     async preflight({ settings }) {
@@ -94,7 +103,7 @@ export function transitKeyRotator(deps: TransitKeyRotatorDeps): Rotator {
       if (keyVersion !== version || !timingSafeEqual(back, plaintext))
         throw new Error(`version ${version} of transit key ${key} does not round-trip`);
     },
-    async finish({ rotationId, settings, pending }) {
+    async background({ rotationId, settings, pending, signal }) {
       const { key, targets, batchSize } = transitKeySettings(settings, known);
       await runRewrap(
         {
@@ -102,9 +111,20 @@ export function transitKeyRotator(deps: TransitKeyRotatorDeps): Rotator {
           progress: deps.progress,
           database: (name) => (known(name) ? deps.databases[name] : undefined),
           now: deps.now,
+          signal,
         },
         { rotationId, key, version: versionOf(pending), targets, batchSize },
       );
+    },
+    // The engine calls it only once the rewrap succeeded and the grace period ended: the
+    // registered ciphertexts are all under the new version by then.
+    async retire({ settings, current }) {
+      const { key, retireOldVersions } = transitKeySettings(settings, known);
+      if (!retireOldVersions) return;
+      const version = versionOf(current);
+      const view = await deps.transit.view(key);
+      if (view.policy.min_decryption_version < version)
+        await deps.transit.configure(key, { minDecryptionVersion: version });
     },
   };
 }

@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
+import { isServerError } from '../errors.js';
+import { createRotationEngine, type RotationEngine } from './rotation-engine.js';
+
+/**
+ * Several rotations of one secret at once, each engine on its own pooled connection(s): the
+ * run record is read and replaced at its revision (no `FOR SHARE` row lock, which two
+ * transactions holding and then updating deadlock on PostgreSQL, `40P01`). Exactly one of
+ * each round starts; the others are refused with `ERR_ROTATION_IN_PROGRESS`, never a deadlock.
+ */
+describe.each(await storageKinds())('concurrent rotations of one secret on %s', (kind) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer(kind);
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  /** Another engine on the server's storage, as another node (or request) would drive. */
+  const engine = (): RotationEngine => {
+    const ctx = s.server.context;
+    return createRotationEngine({
+      store: ctx.rotation.store,
+      kvOf: async (mount) => (mount === 'secret' ? ctx.kv : undefined),
+      rotators: ctx.rotation.rotators,
+      audit: ctx.audit,
+      clock: ctx.clock,
+    });
+  };
+
+  it('starts exactly one of eight rotations at a time, round after round, without a deadlock', async () => {
+    const key = 'race/one';
+    await s.request('POST', `secret/data/${key}`, {
+      body: { data: { value: randomBytes(8).toString('hex') } },
+    });
+    await s.request('POST', `sys/rotation/secret/${key}`, {
+      body: { rotator: 'random', schedule: '90d', grace_period: '0s' },
+    });
+    const engines = Array.from({ length: 8 }, engine);
+    let succeeded = 0;
+    // Round 1 creates the run record; later rounds replace an ended one (the update path).
+    for (let round = 0; round < 5; round++) {
+      const outcomes = await Promise.allSettled(
+        engines.map((e) => e.rotate({ mount: 'secret', key }, { by: `round-${round}` })),
+      );
+      const started = outcomes.filter((o) => o.status === 'fulfilled');
+      const refused = outcomes.filter((o) => o.status === 'rejected');
+      for (const o of refused)
+        expect(
+          isServerError((o as PromiseRejectedResult).reason, 'ERR_ROTATION_IN_PROGRESS'),
+          String((o as PromiseRejectedResult).reason),
+        ).toBe(true);
+      expect(started.length).toBeGreaterThanOrEqual(1);
+      for (const o of started)
+        expect((o as PromiseFulfilledResult<{ result: string }>).value.result).toBe('succeeded');
+      succeeded += started.length;
+    }
+    // Each started rotation made one new current version, in turn: the chain is unbroken.
+    const meta = await s.server.context.kv.readMetadata(key);
+    expect(meta?.current_version).toBe(1 + succeeded);
+    expect(meta?.labels?.AWSCURRENT).toBe(1 + succeeded);
+    const history = await s.request('GET', `sys/rotation-history/secret/${key}`);
+    expect(history.body.data.runs).toHaveLength(succeeded);
+    expect(new Set(history.body.data.runs.map((r: { state: string }) => r.state))).toEqual(
+      new Set(['succeeded']),
+    );
+  });
+
+  it('scheduler-style starts (`after` the last run) from eight engines start one rotation', async () => {
+    const key = 'race/after';
+    await s.request('POST', `secret/data/${key}`, {
+      body: { data: { value: randomBytes(8).toString('hex') } },
+    });
+    await s.request('POST', `sys/rotation/secret/${key}`, {
+      body: { rotator: 'random', schedule: '90d', grace_period: '0s' },
+    });
+    const first = await engine().rotate({ mount: 'secret', key }, { by: 'test' });
+    const results = await Promise.all(
+      Array.from({ length: 8 }, engine).map((e) =>
+        e.rotate({ mount: 'secret', key }, { by: 'scheduler', after: first.id }),
+      ),
+    );
+    expect(results.filter((r) => r.result === 'succeeded')).toHaveLength(1);
+    expect(results.filter((r) => r.result === 'skipped')).toHaveLength(7);
+  });
+});
