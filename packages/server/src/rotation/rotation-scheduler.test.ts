@@ -162,9 +162,10 @@ describe.each(await storageKinds())('the rotation scheduler on %s', (kind) => {
 
   it('removes ended approval requests once their retention passed, on the leader tick', async () => {
     const requests = createApprovalStore(s.server.context.barrier, () => nowMs);
+    const path = 'secret/sched/approvals';
     const open = (ttlSeconds: number) =>
       requests.open({
-        secret: 'secret/sched/approvals',
+        secret: path,
         requester: 'token-alice',
         requesterAccessor: 'accessor-alice',
         approvalsRequired: 1,
