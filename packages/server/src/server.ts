@@ -70,6 +70,11 @@ export interface StartOptions {
    * (storage/NOTES.md); defaults suit production.
    */
   readonly changeFeed?: Omit<ChangeFeedOptions, 'onState'>;
+  /**
+   * How often the change-event relay reads the other nodes' events without being woken
+   * (PostgreSQL; default 1 000 ms, events/event-relay.ts); tests make it long.
+   */
+  readonly eventRelay?: { readonly fallbackPollMs?: number };
   readonly host?: string;
   /** 0 picks a free port. Default 8200. */
   readonly port?: number;
@@ -497,9 +502,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         options.rotationSchedulerIntervalMs ?? options.rotation?.schedulerIntervalMs ?? 60_000,
     },
     events,
-    // Through storage: nodes on one PostgreSQL database (or one SQLite file) see each other's.
+    // Nodes on one PostgreSQL database see each other's through storage, woken by the change
+    // feed; servers of one process on one SQLite file, in process.
     eventRelay: createEventRelay(barrier, events, {
       clock,
+      ...(options.eventRelay?.fallbackPollMs === undefined
+        ? {}
+        : { fallbackPollMs: options.eventRelay.fallbackPollMs }),
       onError: (error) => logger.error({ reason: error.message }, 'change event relay failed'),
     }),
     dev: options.dev !== undefined,

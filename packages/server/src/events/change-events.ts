@@ -69,6 +69,11 @@ export interface ChangeEvents {
     keep?: (event: ChangeEvent) => boolean,
     signal?: AbortSignal,
   ): Promise<WaitResult>;
+  /**
+   * Events may have been missed (the relay could not hear the other nodes for a while): every
+   * index given so far is told to `resync`, the waits in progress now.
+   */
+  resync(): void;
   /** Ends every wait now (on seal): the waiting clients poll again and are refused. */
   close(): void;
   /**
@@ -150,6 +155,12 @@ export function createChangeEvents(
         signal?.addEventListener('abort', done);
       });
       return answer(index, keep);
+    },
+    resync() {
+      // An empty window one index past the last: every index given so far is older than it.
+      kept.length = 0;
+      last += 1;
+      for (const wake of [...waiters]) wake();
     },
     close() {
       for (const done of [...closers]) done();

@@ -1,11 +1,14 @@
 /**
  * The relay's storage cost: a poll lists the events of its overlap window, not every event kept
  * for a minute, and drops each expired event once. Two relays on one real barrier, with clocks
- * the test moves (the server's own relay is stopped).
+ * the test moves (the server's own relay is stopped). The barrier is SQLite's, whose servers
+ * relay in process; its feed's peers are replaced by ones reached through storage (as on
+ * PostgreSQL with another node listening), each relay waking the other.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/harness.js';
 import type { Barrier } from '../barrier/barrier.js';
+import type { FeedPeers } from '../storage/change-feed.js';
 import { EVENTS } from '../storage/layout.js';
 import { createChangeEvents } from './change-events.js';
 import { createEventRelay, RELAY_KEEP_MS } from './event-relay.js';
@@ -23,8 +26,23 @@ describe('event relay', () => {
   it('lists only its window per poll, delivers across nodes, and drops expired events', async () => {
     const barrier = server.server.context.barrier;
     let listed = 0;
+    const wakers = new Set<() => void>();
+    const woken: string[] = [];
+    const peers: FeedPeers = {
+      reach: 'storage',
+      present: () => true,
+      wake: () => {
+        woken.push('wake');
+      },
+      onWake(listener) {
+        const entry = () => listener();
+        wakers.add(entry);
+        return () => wakers.delete(entry);
+      },
+    };
     const counting: Barrier = {
       ...barrier,
+      changes: { ...barrier.changes, peers },
       listPaths: async (prefix: string) => {
         const paths = await barrier.listPaths(prefix);
         listed += paths.length;
@@ -34,7 +52,7 @@ describe('event relay', () => {
     const base = Date.now();
     let offset = 0;
     const clock = () => base + offset;
-    const options = { clock, pollMs: 3_600_000 };
+    const options = { clock, fallbackPollMs: 3_600_000 };
     const [eventsA, eventsB] = [createChangeEvents({ clock }), createChangeEvents({ clock })];
     const a = createEventRelay(counting, eventsA, options);
     const b = createEventRelay(counting, eventsB, options);
@@ -45,6 +63,8 @@ describe('event relay', () => {
         ({ mount: 'secret', engine: 'kv-2', key, kind: 'write' }) as const;
       for (let i = 0; i < 50; i++) eventsA.publish(change(`old/${i}`));
       await vi.waitFor(async () => expect((await barrier.listPaths(RELAY)).length).toBe(50));
+      // Each entry, once written, woke the other nodes.
+      await vi.waitFor(() => expect(woken).toHaveLength(50));
       const from = eventsB.current();
       await b.poll(); // the first poll also looks for expired events in all of them
       expect((await eventsB.waitAfter(from, 0)).events).toHaveLength(50);

@@ -56,7 +56,39 @@ export interface ChangeFeed {
   settle(): Promise<void>;
   /** Stops listening; the feed is never live again. */
   close(): Promise<void>;
+  /** The other nodes on this storage, for the change-event relay (events/event-relay.ts). */
+  readonly peers: FeedPeers;
 }
+
+/**
+ * The other nodes of a feed, as the change-event relay needs them. `storage` (PostgreSQL):
+ * other processes, reached through relay entries in storage, and woken by a notification
+ * carrying a fixed marker (no path, no name) when one is written. `process` (SQLite): the
+ * servers of this process sharing the feed, handed each event directly; nothing is stored.
+ */
+export interface FeedPeers {
+  readonly reach: 'storage' | 'process';
+  /**
+   * Whether another node listens on this storage now, or may: a PostgreSQL feed that is not
+   * listening cannot tell, and answers true (fail closed: the relay entry is written).
+   */
+  present(): boolean;
+  /**
+   * Tells the other nodes: `storage`, that a relay entry was written (sent after its commit);
+   * `process`, `message` itself.
+   */
+  wake(message?: unknown): void;
+  /** Calls `listener` when another node wakes this one; the function returned removes it. */
+  onWake(listener: (message?: unknown) => void): () => void;
+}
+
+/** The peers of a feed no other node shares (SQLite in memory): none, ever. */
+const noPeers: FeedPeers = {
+  reach: 'process',
+  present: () => false,
+  wake() {},
+  onWake: () => () => {},
+};
 
 /** The most recent changes remembered for `changedSince`; older ones count as "maybe changed". */
 const REMEMBERED_CHANGES = 4096;
@@ -141,11 +173,15 @@ export function createLocalChangeFeed(): ChangeFeed {
     },
     settle: async () => {},
     close: async () => {},
+    peers: noPeers,
   };
 }
 
 /** In-process feeds by SQLite file: two servers of one process on one file share theirs. */
-const sharedFeeds = new Map<string, { feed: ChangeFeed; users: number }>();
+const sharedFeeds = new Map<
+  string,
+  { feed: ChangeFeed; users: number; wakers: Set<(message?: unknown) => void> }
+>();
 
 /**
  * The in-process feed of the SQLite storage `key` (its resolved file), shared by every store of
@@ -159,12 +195,14 @@ const sharedFeeds = new Map<string, { feed: ChangeFeed; users: number }>();
 export function sharedLocalChangeFeed(key: string): ChangeFeed {
   let shared = sharedFeeds.get(key);
   if (shared === undefined) {
-    shared = { feed: createLocalChangeFeed(), users: 0 };
+    shared = { feed: createLocalChangeFeed(), users: 0, wakers: new Set() };
     sharedFeeds.set(key, shared);
   }
   shared.users += 1;
-  const { feed } = shared;
+  const { feed, wakers } = shared;
   let closed = false;
+  /** This user's own wake listeners: a wake reaches the other users' only. */
+  const mine = new Set<(message?: unknown) => void>();
   return {
     get live() {
       return feed.live;
@@ -176,9 +214,35 @@ export function sharedLocalChangeFeed(key: string): ChangeFeed {
     listen: (listener) => feed.listen(listener),
     committed: (paths) => feed.committed(paths),
     settle: () => feed.settle(),
+    peers: {
+      reach: 'process',
+      present: () => wakers.size > mine.size,
+      wake(message) {
+        for (const listener of [...wakers]) {
+          if (mine.has(listener)) continue;
+          try {
+            listener(message);
+          } catch {
+            // Another server's relay failing must not fail this server's write.
+          }
+        }
+      },
+      onWake(listener) {
+        // Each registration is its own entry, even for the same function.
+        const entry = (message?: unknown) => listener(message);
+        mine.add(entry);
+        wakers.add(entry);
+        return () => {
+          mine.delete(entry);
+          wakers.delete(entry);
+        };
+      },
+    },
     async close() {
       if (closed) return;
       closed = true;
+      for (const entry of mine) wakers.delete(entry);
+      mine.clear();
       const current = sharedFeeds.get(key);
       if (current !== undefined && --current.users === 0) sharedFeeds.delete(key);
     },
@@ -206,6 +270,7 @@ export function scopedChangeFeed(feed: ChangeFeed, prefix: string): ChangeFeed {
     listen: (listener) => feed.listen(listener),
     committed: (paths) => feed.committed(paths.map((path) => prefix + path)),
     settle: () => feed.settle(),
+    peers: feed.peers,
     // The feed belongs to the storage: a view of it does not end it.
     close: async () => {},
   };

@@ -9,6 +9,11 @@ import { type ChangeFeed, createListenerSet, pathDigest } from './change-feed.js
 const CHANGED = 'c:';
 const SETTLE = 'settle:';
 const SETTLED = 'settled:';
+/**
+ * A relay entry of change events was written (events/event-relay.ts): the other nodes read the
+ * relay now. A fixed marker: it names no path and no secret.
+ */
+export const RELAY_WAKE = 'relay';
 /** The SQL of `pathDigest` over the column `path` (PostgreSQL 11 and later). */
 export const PATH_DIGEST_SQL = `left(encode(sha256(convert_to("path", 'UTF8')), 'hex'), 32)`;
 
@@ -98,8 +103,23 @@ export function createPostgresChangeFeed(
   let firstAttempt: Promise<void> | undefined;
   /** The backend pid of this feed's connection. */
   let ownPid = -1;
-  /** The backend pids of the other nodes' feed connections, as last seen. */
-  let peers = new Set<number>();
+  /**
+   * The backend pids of the other nodes' feed connections, as last seen, each with the
+   * sequence number of when it was (last) learnt: a listing of `pg_stat_activity` removes only
+   * the pids learnt before it was asked for (a node's settle request can be delivered before
+   * the answer of a listing made before that node connected).
+   */
+  const peers = new Map<number, number>();
+  let peerSequence = 0;
+  const learnt = (pid: number) => peers.set(pid, ++peerSequence);
+  /** Replaces the peers by those `listed` by a query asked for at sequence `asked`. */
+  const listedPeers = (listed: Set<number>, asked: number) => {
+    for (const pid of listed) if (!peers.has(pid)) learnt(pid);
+    for (const [pid, at] of peers) if (!listed.has(pid) && at <= asked) peers.delete(pid);
+  };
+  const wakeListeners = new Set<() => void>();
+  /** The connection a wake-up is queued on and not yet sent: a new one adds nothing. */
+  let wakeQueuedOn: pg.Client | undefined;
   /** Settles in progress: who answered so far, and the check that ends one. */
   const settling = new Map<string, { answered: Set<number>; check: () => void }>();
   const live = () => listening && performance.now() - answeredAt <= leaseMs;
@@ -146,11 +166,20 @@ export function createPostgresChangeFeed(
     } else if (payload.startsWith(SETTLE)) {
       // Everything notified before this request has been applied above: answer it. Its sender
       // is a node this one's own writes must settle with from now on.
-      if (message.processId !== ownPid) peers.add(message.processId);
+      if (message.processId !== ownPid) learnt(message.processId);
       const id = payload.slice(SETTLE.length);
       query(connection, 'select pg_notify($1, $2)', [channel, SETTLED + id]).catch((err: Error) =>
         lost(connection, err.message),
       );
+    } else if (payload === RELAY_WAKE) {
+      if (message.processId === ownPid) return;
+      for (const listener of [...wakeListeners]) {
+        try {
+          listener();
+        } catch {
+          // One relay failing must not keep the others from reading.
+        }
+      }
     } else if (payload.startsWith(SETTLED)) {
       const waiter = settling.get(payload.slice(SETTLED.length));
       if (waiter !== undefined) {
@@ -180,6 +209,7 @@ export function createPostgresChangeFeed(
         if (expected !== undefined && [...expected].every((pid) => answered.has(pid))) finish();
       };
       settling.set(id, { answered, check });
+      const asked = peerSequence;
       query<{ peers: number[] }>(connection, `select ${PEERS}, pg_notify($2, $3)`, [
         applicationName,
         channel,
@@ -187,7 +217,7 @@ export function createPostgresChangeFeed(
       ]).then(
         ({ rows }) => {
           expected = new Set((rows[0]?.peers ?? []).map(Number));
-          peers = new Set(expected);
+          listedPeers(expected, asked);
           check();
         },
         (err: Error) => {
@@ -202,15 +232,14 @@ export function createPostgresChangeFeed(
     // The lease already stops the caches after two heartbeats without an answer; the
     // connection itself is given up later, so a busy database does not cost every cache.
     const timeout = setTimeout(() => lost(connection, 'heartbeat not answered'), 5 * heartbeatMs);
+    const asked = peerSequence;
     query<{ peers: number[] }>(connection, `select ${PEERS}`, [applicationName]).then(
       ({ rows }) => {
         clearTimeout(timeout);
         if (client !== connection) return;
         answeredAt = performance.now();
         // Nodes that stopped listening leave; new ones are added when they announce themselves.
-        const listed = new Set((rows[0]?.peers ?? []).map(Number));
-        for (const pid of listed) if (!peers.has(pid)) peers.add(pid);
-        for (const pid of peers) if (!listed.has(pid)) peers.delete(pid);
+        listedPeers(new Set((rows[0]?.peers ?? []).map(Number)), asked);
       },
       (err: Error) => {
         clearTimeout(timeout);
@@ -269,6 +298,35 @@ export function createPostgresChangeFeed(
       // others apply the change when its notification reaches them (storage/NOTES.md).
       if (!listening || connection === undefined || peers.size === 0) return;
       await settleOn(connection);
+    },
+    peers: {
+      reach: 'storage',
+      // Not listening: a node that joined meanwhile announced itself unheard; assume one did.
+      present: () => !listening || peers.size > 0,
+      wake() {
+        const connection = client;
+        if (!listening || connection === undefined || peers.size === 0) return;
+        if (wakeQueuedOn === connection) return;
+        wakeQueuedOn = connection;
+        // Queued behind this connection's earlier queries, sent after the caller's commit.
+        const previous = queues.get(connection) ?? Promise.resolve();
+        const sent = previous.then(() => {
+          if (wakeQueuedOn === connection) wakeQueuedOn = undefined;
+          return connection.query('select pg_notify($1, $2)', [channel, RELAY_WAKE]);
+        });
+        queues.set(
+          connection,
+          sent.catch(() => {}),
+        );
+        sent.catch((err: Error) => lost(connection, err.message));
+      },
+      onWake(listener) {
+        const entry = () => listener();
+        wakeListeners.add(entry);
+        return () => {
+          wakeListeners.delete(entry);
+        };
+      },
     },
     ready() {
       firstAttempt ??= open();
