@@ -208,6 +208,64 @@ describe.runIf(hasPostgres)('change events between nodes on PostgreSQL', () => {
     }
   });
 
+  it('a node whose feed is cut still relays (it cannot tell who listens), and one that cannot hear the others resyncs its waits', async () => {
+    const cluster = await clusterOn('postgres');
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    try {
+      await admin.connect();
+      const schema = cluster.storage.raw.kind === 'postgres' ? cluster.storage.raw.schema : '';
+      const { applicationName } = feedNamesOf(schema);
+      const feedPids = async () =>
+        (
+          await admin.query<{ pid: number }>(
+            'select pid from pg_stat_activity where application_name = $1',
+            [applicationName],
+          )
+        ).rows.map((r) => r.pid);
+      // Each node waits long before listening again, for the test to act while it does not.
+      await startedNodes(cluster, 1, { changeFeed: { reconnectMs: 5_000 } });
+      const [pidA] = await feedPids();
+      await startedNodes(cluster, 1, { changeFeed: { reconnectMs: 5_000 } });
+      const pidB = (await feedPids()).find((pid) => pid !== pidA);
+      const until = async (what: string, condition: () => boolean) => {
+        for (let i = 0; i < 400 && !condition(); i++) await new Promise((r) => setTimeout(r, 25));
+        if (!condition()) throw new Error(`timed out waiting for ${what}`);
+      };
+
+      // A's feed cut: A cannot know whether B listens, so it writes the entry; B finds it by
+      // its fallback poll (A cannot wake it).
+      let index = await cluster.indexOf(1);
+      await admin.query('select pg_terminate_backend($1)', [pidA]);
+      await until('A to notice', () => !cluster.node(0).context.barrier.changes.live);
+      const waiting = cluster.wait(1, 'secret/cut/', index);
+      expect(
+        (await cluster.request(0, 'POST', 'secret/data/cut/a', { data: { v: 'x' } })).status,
+      ).toBe(200);
+      const answer = await waiting;
+      expect(answer.paths).toEqual(['secret/cut/a']);
+      index = answer.index;
+      await until('A listening again', () => cluster.node(0).context.barrier.changes.live);
+
+      // B's feed cut: the other nodes forget B and write nothing for it, so B's waits are told
+      // to resync (drop what they cached), at the cut and again once B listens.
+      const resyncing = cluster.request(1, 'GET', `sys/events/kv?index=${index}&wait=20s`);
+      await admin.query('select pg_terminate_backend($1)', [pidB]);
+      const told = await resyncing;
+      expect(told.status).toBe(200);
+      expect(told.body.data.resync).toBe(true);
+      await until('B listening again', () => cluster.node(1).context.barrier.changes.live);
+      index = await cluster.indexOf(1);
+      const after = cluster.wait(1, 'secret/cut/', index);
+      expect(
+        (await cluster.request(0, 'POST', 'secret/data/cut/b', { data: { v: 'x' } })).status,
+      ).toBe(200);
+      expect((await after).paths).toEqual(['secret/cut/b']);
+    } finally {
+      await admin.end();
+      await cluster.close();
+    }
+  });
+
   it('three nodes: events, KV writes and revocations made on each are seen on the other two', async () => {
     const cluster = await clusterOn('postgres');
     try {
