@@ -83,8 +83,8 @@ describe.each(await storageKinds())('change events of secrets on %s', (kind) => 
       answer.body.data.events.map((e: { path: string; kind: string }) => [e.path, e.kind]),
     ).toEqual([['secret/app/db', 'write']]);
     expect(answer.text).not.toContain(value);
-    // The measured delivery across nodes (the bound is the relay's poll interval plus a
-    // storage round trip: docs/server-api.md); printed for the report, not asserted.
+    // The measured delivery across nodes (PostgreSQL: B is woken once A's relay entry is
+    // written; SQLite: in process; docs/server-api.md); printed for the report, not asserted.
     process.stderr.write(`[events] ${kind}: node A write seen on node B after ${elapsed} ms\n`);
   });
 
@@ -113,7 +113,7 @@ describe.each(await storageKinds())('change events of secrets on %s', (kind) => 
       at = answer.body.data.index;
       seen = [...seen, ...answer.body.data.events.map((e: { path: string }) => e.path)];
     }
-    // Node 1's hidden write is relayed within the bound; wait for it to be past on node 0.
+    // Node 1's hidden write is relayed within the bound (1 s fallback poll); wait past it.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const after = await poll(0, reader, `index=${index}&wait=0`);
     text += after.text;
