@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Barrier } from '../barrier/barrier.js';
 import { barrierView } from '../barrier/barrier-view.js';
 import { EVENTS } from '../storage/layout.js';
@@ -21,6 +22,11 @@ const RELAY_OVERLAP_MS = 10_000;
  * (an entry stamped earlier, committed late) the next fallback poll finds.
  */
 const RELAY_WAKE_WINDOW_MS = 2_000;
+/**
+ * The least time between the starts of two polls when woken: under a stream of writes a node
+ * reads the relay at most 40 times a second, not once per event.
+ */
+const RELAY_WAKE_GAP_MS = 25;
 
 /** The relay of one node. */
 export interface EventRelay {
@@ -77,7 +83,8 @@ async function listSeconds(
  * recent events only, not all those kept), delivers the ones of other nodes it has not seen,
  * and drops the entries of the seconds that passed out of {@link RELAY_KEEP_MS} since its last
  * poll (all older ones at its first poll). A woken poll lists the last
- * {@link RELAY_WAKE_WINDOW_MS} only.
+ * {@link RELAY_WAKE_WINDOW_MS} only, and starts at least {@link RELAY_WAKE_GAP_MS} after the
+ * poll before it.
  *
  * The event itself stays behind the barrier: a notification can be read by any role that may
  * LISTEN, so it never carries the secret's name.
@@ -155,15 +162,24 @@ export function createEventRelay(
     }
   };
 
-  const poll = (window = RELAY_OVERLAP_MS): Promise<void> => {
+  /** When the last poll started (monotonic ms). */
+  let lastPollAt = Number.NEGATIVE_INFINITY;
+  /** One poll, woken ones at least {@link RELAY_WAKE_GAP_MS} after the one before. */
+  const pollSpaced = async (window: number, woken: boolean) => {
+    const wait = lastPollAt + RELAY_WAKE_GAP_MS - performance.now();
+    if (woken && wait > 0) await delay(wait);
+    // A wake-up that came before this poll lists is answered by it.
+    again = false;
+    lastPollAt = performance.now();
+    await pollOnce(window);
+  };
+
+  const poll = (window = RELAY_OVERLAP_MS, woken = false): Promise<void> => {
     running ??= (async () => {
       try {
-        await pollOnce(window);
+        await pollSpaced(window, woken);
         // Woken while it ran: it may have listed before the new entry committed.
-        while (again && started()) {
-          again = false;
-          await pollOnce(RELAY_WAKE_WINDOW_MS);
-        }
+        while (again && started()) await pollSpaced(RELAY_WAKE_WINDOW_MS, true);
       } finally {
         running = undefined;
       }
@@ -178,7 +194,7 @@ export function createEventRelay(
       again = true;
       return;
     }
-    poll(RELAY_WAKE_WINDOW_MS).catch((err) => options.onError?.(err as Error));
+    poll(RELAY_WAKE_WINDOW_MS, true).catch((err) => options.onError?.(err as Error));
   };
 
   return {
@@ -213,6 +229,6 @@ export function createEventRelay(
       unsubscribe = [];
       timer = undefined;
     },
-    poll,
+    poll: (window?: number) => poll(window),
   };
 }

@@ -202,6 +202,52 @@ describe.runIf(hasPostgres)('change events between nodes on PostgreSQL', () => {
       );
       expect(payloads).toContain('relay');
       for (const payload of payloads) for (const name of names) expect(payload).not.toContain(name);
+
+      // A stream of events on A: B's relay reads are coalesced, not one poll per event. Only B
+      // reads the relay here (A publishes alone; the fallback polls are ten minutes apart).
+      const reads = { listings: 0, entries: 0 };
+      const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+      const original = proto.query;
+      proto.query = function counted(this: unknown, ...args: unknown[]) {
+        const text = String(
+          typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string })?.text,
+        );
+        const values = JSON.stringify(args[1] ?? (args[0] as { values?: unknown })?.values ?? []);
+        if (/^\s*select/i.test(text) && values.includes('events/relay/'))
+          reads[/ like /i.test(text) ? 'listings' : 'entries'] += 1;
+        return original.apply(this, args);
+      };
+      const count = 200;
+      const keys = new Set<string>();
+      try {
+        const from = cluster.node(1).context.events.current();
+        for (let n = 0; n < count; n++) {
+          cluster
+            .node(0)
+            .context.events.publish({
+              mount: 'secret',
+              engine: 'kv-2',
+              key: `stream/${n}`,
+              kind: 'write',
+            });
+          if (n % 10 === 9) await new Promise((r) => setTimeout(r, 10));
+        }
+        let at = from;
+        const deadline = Date.now() + 20_000;
+        while (keys.size < count && Date.now() < deadline) {
+          const answer = await cluster.node(1).context.events.waitAfter(at, 1_000);
+          at = answer.index;
+          for (const event of answer.events) keys.add(event.key);
+        }
+      } finally {
+        proto.query = original;
+      }
+      process.stderr.write(
+        `[relay] ${count} events published on A: B read the relay with ${reads.listings} listings and ${reads.entries} entry reads\n`,
+      );
+      expect(keys.size).toBe(count);
+      // Fewer than one woken poll (three listings) per event.
+      expect(reads.listings).toBeLessThan(3 * count);
     } finally {
       await listener.end();
       await cluster.close();
