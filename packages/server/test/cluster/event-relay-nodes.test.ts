@@ -369,11 +369,16 @@ describe('change events between servers of one process on one SQLite file', () =
     ] as const) {
       const index = await cluster.indexOf(to);
       const waiting = cluster.wait(to, 'secret/local/', index);
+      const started = performance.now();
       expect(
         (await cluster.request(from, 'POST', `secret/data/local/${from}`, { data: { v: 'x' } }))
           .status,
       ).toBe(200);
+      const written = performance.now() - started;
       expect((await waiting).paths).toEqual([`secret/local/${from}`]);
+      process.stderr.write(
+        `[relay] SQLite node ${from}→${to}: answered after ${(performance.now() - started).toFixed(1)} ms, the write alone ${written.toFixed(1)} ms\n`,
+      );
     }
     expect(await cluster.relayEntries()).toEqual([]);
   });
