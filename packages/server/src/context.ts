@@ -80,7 +80,10 @@ export interface ServerContext {
   };
   /** Change events of secrets (events/): published here, relayed between nodes on PostgreSQL. */
   readonly events: ChangeEvents;
-  /** The relay of change events between nodes sharing one database (through storage). */
+  /**
+   * The relay of change events between nodes sharing one database (PostgreSQL: through storage
+   * when other nodes listen, woken by the change feed; SQLite: in process).
+   */
   readonly eventRelay: EventRelay;
   /** Whether the server was started with `--dev`. */
   readonly dev: boolean;

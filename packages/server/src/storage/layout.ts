@@ -189,9 +189,9 @@ export const ROTATION = {
 } as const;
 
 /**
- * Change events relayed between nodes sharing PostgreSQL (events/event-relay.ts): which secret
- * changed, behind the barrier like everything else; each entry is dropped a minute after it
- * was written.
+ * Change events relayed between nodes sharing PostgreSQL (events/event-relay.ts), written only
+ * while other nodes listen: which secret changed, behind the barrier like everything else; each
+ * entry is dropped a minute after it was written.
  */
 export const EVENTS = {
   prefix: 'sys/events/',
