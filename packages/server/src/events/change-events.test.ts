@@ -31,4 +31,22 @@ describe('change events of one node', () => {
     events.close();
     expect(await closed).toEqual({ index: index + 2, resync: false, events: [] });
   });
+
+  it('after a resync tells every index given before to resync, the waits in progress at once', async () => {
+    const events = createChangeEvents();
+    const { index: start } = await events.waitAfter(0, 0);
+    events.publish(change('a'));
+    const current = events.current();
+    const waiting = events.waitAfter(current, 60_000);
+    events.resync();
+    const told = await waiting;
+    expect(told.resync).toBe(true);
+    for (const given of [start, current])
+      expect((await events.waitAfter(given, 0)).resync).toBe(true);
+    // From the index the resync answered, events follow as before.
+    events.publish(change('b'));
+    const next = await events.waitAfter(told.index, 0);
+    expect(next.resync).toBe(false);
+    expect(next.events.map((e) => e.key)).toEqual(['b']);
+  });
 });
