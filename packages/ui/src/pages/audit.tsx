@@ -55,8 +55,23 @@ export function AuditPage() {
     }
   }, 'audit-key');
 
-  const sinks = Array.isArray(devices.data) ? devices.data : [];
   const records = typeof chain.data === 'object' ? chain.data : undefined;
+  // Everything a row shows is in its item: the table re-renders a row when its item changes.
+  const sinks = (Array.isArray(devices.data) ? devices.data : []).map((device) => {
+    const name = device.path.replace(/\/$/, '');
+    const checkpoint = records?.checkpoints.find((c) => c.sink === name);
+    const files = records?.files?.[name];
+    return {
+      ...device,
+      checkpoint:
+        checkpoint === undefined
+          ? records === undefined
+            ? '—'
+            : 'none yet'
+          : `entry ${checkpoint.seq}${checkpoint.time === undefined ? '' : `, ${checkpoint.time}`}`,
+      files: files === undefined ? '—' : String(files.length),
+    };
+  });
   const firstSink = sinks[0]?.path.replace(/\/$/, '') ?? '<sink>';
   return (
     <section aria-labelledby="audit-heading">
@@ -104,25 +119,14 @@ export function AuditPage() {
             <Column>Files</Column>
           </TableHeader>
           <TableBody items={sinks}>
-            {(sink) => {
-              const name = sink.path.replace(/\/$/, '');
-              const checkpoint = records?.checkpoints.find((c) => c.sink === name);
-              const files = records?.files?.[name];
-              return (
-                <Row>
-                  <Cell>{sink.path}</Cell>
-                  <Cell>{sink.type}</Cell>
-                  <Cell>
-                    {checkpoint === undefined
-                      ? records === undefined
-                        ? '—'
-                        : 'none yet'
-                      : `entry ${checkpoint.seq}${checkpoint.time === undefined ? '' : `, ${checkpoint.time}`}`}
-                  </Cell>
-                  <Cell>{files === undefined ? '—' : String(files.length)}</Cell>
-                </Row>
-              );
-            }}
+            {(sink) => (
+              <Row>
+                <Cell>{sink.path}</Cell>
+                <Cell>{sink.type}</Cell>
+                <Cell>{sink.checkpoint}</Cell>
+                <Cell>{sink.files}</Cell>
+              </Row>
+            )}
           </TableBody>
         </Table>
       )}

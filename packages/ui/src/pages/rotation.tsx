@@ -72,7 +72,7 @@ interface HistoryRun {
   readonly ended_time?: string;
   readonly state: string;
   readonly from_version?: number;
-  readonly pending_version?: number;
+  readonly new_version?: number;
   readonly approved_by?: readonly string[];
   readonly error?: string;
 }
@@ -442,7 +442,7 @@ function RotationHistory({ secret }: { readonly secret: string }) {
                 </Cell>
                 <Cell>{run.reason ?? '—'}</Cell>
                 <Cell>
-                  {run.from_version ?? '—'} → {run.pending_version ?? '—'}
+                  {run.from_version ?? '—'} → {run.new_version ?? '—'}
                 </Cell>
                 <Cell>{run.error ?? ''}</Cell>
               </Row>
