@@ -77,6 +77,9 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', { timeout: 90_
     });
     await api('POST', 'secret/data/app/db', { data: { username: 'app', password: canary } });
     await api('POST', 'secret/data/app/api', { data: { key: 'k' } });
+    await api('POST', 'secret/metadata/app/db', {
+      custom_metadata: { owner: 'payments', data_class: 'credential' },
+    });
     await api('POST', 'transit/keys/orders', {});
     // Reads and lists secrets and keys; may neither write a secret nor rotate a key.
     await api('POST', 'sys/policies/acl/dash-limited', {
@@ -192,6 +195,17 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', { timeout: 90_
     const stored = await api('GET', 'secret/data/app/db');
     expect(stored.body.data.data).toEqual({ username: 'app', password: changed });
     expect(stored.body.data.metadata.version).toBe(2);
+
+    // What changed since version 1: field names and the kind of change, never a value.
+    const changes = page.getByRole('list', { name: 'Fields changed since version 1' });
+    await poll(() => changes.getByRole('listitem').allTextContents()).toEqual([
+      'password: changed',
+      'username: unchanged',
+    ]);
+    expect(await page.content()).not.toContain(canary);
+    // The secret's custom metadata (not secret: shown as it is).
+    const custom = page.getByRole('definition');
+    expect(await custom.allTextContents()).toEqual(['credential', 'payments']);
 
     // Both versions listed; the first still reads as it was. A value revealed in one version
     // is hidden again in another (nothing revealed carries over).
