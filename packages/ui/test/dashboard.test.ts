@@ -465,7 +465,9 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', { timeout: 90_
     expect(await pending.textContent()).toContain('DBA left');
     await screenshot(page, 'rotation-pending');
     await page.getByRole('button', { name: 'Approve the rotation of secret/prod/db' }).click();
-    await poll(() => page.getByRole('alert').textContent()).toContain('Permission denied');
+    await poll(() => page.getByRole('alert').textContent()).toContain(
+      'Approval refused: the requester cannot approve their own rotation',
+    );
     expect(await current('prod/db')).toBe(1);
 
     const bob = await open();

@@ -179,7 +179,14 @@ function RotationOverview() {
         else setNote(`Approved. ${said}`);
       }
     } catch (err) {
-      setError(describeError(err, `approve the rotation of ${request.secret}`));
+      // A refused approval (the requester, a second approval by one person, an expired request)
+      // is a 403 that says why; a plain policy refusal says only "permission denied".
+      const reason = err instanceof ApiError && err.status === 403 ? err.errors[0] : undefined;
+      setError(
+        reason !== undefined && !/^permission denied$/i.test(reason)
+          ? `Approval refused: ${reason}.`
+          : describeError(err, `approve the rotation of ${request.secret}`),
+      );
     }
     statuses.reload();
     requests.reload();
