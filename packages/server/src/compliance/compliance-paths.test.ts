@@ -115,8 +115,16 @@ describe('GET sys/compliance/report', { timeout: 60_000 }, () => {
     ]) {
       const refused = await s.request('GET', `sys/compliance/report?${query}`);
       expect(refused.status, query).toBe(400);
-      expect(refused.body.errors?.[0], query).toMatch(/framework|no control/);
+      expect(refused.body.errors?.[0], query).toMatch(/'framework'|'control'/);
     }
+    // A value asked for never comes back, in the answer or the audit log.
+    const planted = `CANARY-${randomBytes(8).toString('hex')}`;
+    for (const query of [`control=${planted}`, `framework=${planted}`]) {
+      const refused = await s.request('GET', `sys/compliance/report?${query}`);
+      expect(refused.status).toBe(400);
+      expect(refused.text).not.toContain(planted);
+    }
+    expect(await readFile(auditFile, 'utf8')).not.toContain(planted);
   });
 
   it('needs sudo on the route and the rights of every read it makes', async () => {

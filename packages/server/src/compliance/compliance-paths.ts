@@ -96,7 +96,8 @@ export function compliancePaths({ clock, cluster }: CompliancePathDeps): RouteGr
           if (report.controls.length === 0)
             throw new CustosError(
               'ERR_INVALID_REQUEST',
-              `no control ${fields.control ?? ''} in ${framework}: see docs/compliance.md for the list`,
+              // The control asked for is not repeated: a request value never comes back.
+              `'control' names no control of ${framework}: see docs/compliance.md for the list`,
             );
           return ok(request, reply, report);
         },
