@@ -463,6 +463,9 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', { timeout: 90_
     const pending = page.getByRole('grid', { name: 'Rotation requests waiting for approval' });
     await poll(() => pending.getByRole('rowheader').allTextContents()).toEqual(['secret/prod/db']);
     expect(await pending.textContent()).toContain('DBA left');
+    await poll(() => table.getByRole('row', { name: /secret\/prod\/db/ }).textContent()).toContain(
+      'waiting for approval',
+    );
     await screenshot(page, 'rotation-pending');
     await page.getByRole('button', { name: 'Approve the rotation of secret/prod/db' }).click();
     await poll(() => page.getByRole('alert').textContent()).toContain(

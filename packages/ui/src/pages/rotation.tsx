@@ -192,15 +192,27 @@ function RotationOverview() {
     requests.reload();
   };
 
-  const list = Array.isArray(statuses.data)
-    ? [...statuses.data]
-        .map((s) => ({ id: s.secret, status: s, standing: standing(s) }))
-        .sort((a, b) => a.standing.rank - b.standing.rank || a.id.localeCompare(b.id))
-    : [];
-  const count = (label: string) => list.filter((s) => s.standing.label === label).length;
   const pending = Array.isArray(requests.data)
     ? requests.data.filter((r) => r.state === 'pending')
     : [];
+  const waiting = new Set(pending.map((r) => r.secret));
+  const list = Array.isArray(statuses.data)
+    ? [...statuses.data]
+        .map((s) => {
+          const found = standing(s);
+          // A secret that is otherwise fine but has a request waiting says so.
+          return {
+            id: s.secret,
+            status: s,
+            standing:
+              !found.bad && waiting.has(s.secret)
+                ? { label: 'waiting for approval', bad: false, rank: found.rank }
+                : found,
+          };
+        })
+        .sort((a, b) => a.standing.rank - b.standing.rank || a.id.localeCompare(b.id))
+    : [];
+  const count = (label: string) => list.filter((s) => s.standing.label === label).length;
 
   return (
     <section aria-labelledby="rotation-heading">
