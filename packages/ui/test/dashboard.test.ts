@@ -614,6 +614,30 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', { timeout: 90_
     expect((await api('GET', 'transit/keys/ledger')).body.data.state).toBe('active');
     // Still signed in: a refusal is not a lost session.
     expect(await page.getByRole('button', { name: 'Log out' }).count()).toBe(1);
+
+    // A token that may see the rotation status but not rotate: the refusal says what and where.
+    await api('POST', 'sys/policies/acl/dash-rotation-viewer', {
+      policy: JSON.stringify({ path: { 'sys/rotation-status': { capabilities: ['read'] } } }),
+    });
+    const viewer = (await api('POST', 'auth/token/create', { policies: ['dash-rotation-viewer'] }))
+      .body.auth.client_token as string;
+    const other = await open();
+    await signInWithToken(other.page, viewer);
+    await other.page.getByRole('link', { name: 'Rotation' }).click();
+    const before = (await api('GET', 'secret/data/app/api')).body.data.metadata.version;
+    await other.page.getByRole('button', { name: 'Rotate secret/app/api…' }).click();
+    await other.page
+      .getByRole('dialog')
+      .getByLabel(/^Reason/)
+      .fill('not allowed');
+    await other.page.getByRole('dialog').getByRole('button', { name: 'Rotate now' }).click();
+    await expect
+      .poll(() => other.page.getByRole('alert').textContent())
+      .toBe(
+        "Permission denied: your token's policies do not allow you to rotate secret/app/api (sys/rotate-secret/secret/app/api).",
+      );
+    await screenshot(other.page, 'denied-rotation');
+    expect((await api('GET', 'secret/data/app/api')).body.data.metadata.version).toBe(before);
   });
 
   it('passes axe-core’s WCAG 2.1 AA checks on every page, the dialog and a phone’s width', async () => {
