@@ -44,6 +44,8 @@ export const serverErrorCodes = {
     'A rotation of this secret is already running (on this node or another); it must end first.',
   ERR_APPROVAL_REFUSED:
     'A rotation approval was refused: the approver is the requester (or acts for them), approved it already, has no identity, or the request expired or ended.',
+  ERR_COMPLIANCE_EVIDENCE:
+    "The compliance report could not read a piece of its evidence through the server's own API (the route named failed): no report is judged on part of the evidence.",
 } as const;
 
 /**

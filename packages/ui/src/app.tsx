@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useMemo, useState } from 'react';
 import { Button, Link, RouterProvider } from 'react-aria-components';
 import { Redirect, Route, Router, Switch, useLocation } from 'wouter';
 import { call } from './api.js';
@@ -10,9 +10,21 @@ import { BASE } from './routes.js';
 import { clearSession, loadSession, type Session, saveSession } from './session.js';
 import { SessionContext, useSession } from './session-context.js';
 
+// The pages added after the first slice load on first use: the first load stays small.
+const RotationPage = lazy(() =>
+  import('./pages/rotation.js').then((m) => ({ default: m.RotationPage })),
+);
+const AuditPage = lazy(() => import('./pages/audit.js').then((m) => ({ default: m.AuditPage })));
+const CompliancePage = lazy(() =>
+  import('./pages/compliance.js').then((m) => ({ default: m.CompliancePage })),
+);
+
 const PAGES = [
   ['/secrets', 'Secrets'],
   ['/keys', 'Keys'],
+  ['/rotation', 'Rotation'],
+  ['/audit', 'Audit'],
+  ['/compliance', 'Compliance'],
   ['/health', 'Health'],
 ] as const;
 
@@ -46,16 +58,22 @@ function Shell() {
         <Button onPress={logout}>Log out</Button>
       </header>
       <main id="main" tabIndex={-1}>
-        <Switch>
-          <Route path="/secrets" component={SecretsPage} />
-          <Route path="/secrets/*" component={SecretsPage} />
-          <Route path="/keys" component={KeysPage} />
-          <Route path="/keys/*" component={KeysPage} />
-          <Route path="/health" component={Health} />
-          <Route>
-            <Redirect to="/secrets" replace />
-          </Route>
-        </Switch>
+        <Suspense fallback={<p aria-live="polite">Loading…</p>}>
+          <Switch>
+            <Route path="/secrets" component={SecretsPage} />
+            <Route path="/secrets/*" component={SecretsPage} />
+            <Route path="/keys" component={KeysPage} />
+            <Route path="/keys/*" component={KeysPage} />
+            <Route path="/rotation" component={RotationPage} />
+            <Route path="/rotation/*" component={RotationPage} />
+            <Route path="/audit" component={AuditPage} />
+            <Route path="/compliance" component={CompliancePage} />
+            <Route path="/health" component={Health} />
+            <Route>
+              <Redirect to="/secrets" replace />
+            </Route>
+          </Switch>
+        </Suspense>
       </main>
     </div>
   );

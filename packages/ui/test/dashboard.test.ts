@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { access } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningServer, startServer } from '@custos/server';
 import { requireTool } from '@custos/test-support/tools';
@@ -28,6 +30,9 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', { timeout: 90_
   let server: RunningServer;
   let browser: Browser;
   let roleId: string;
+  let auditDir: string;
+  /** A second person (display name bob) who may approve rotations. */
+  let approverToken: string;
   const watches: PageWatch[] = [];
 
   const api = async (method: string, path: string, body?: unknown) => {
@@ -63,9 +68,18 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', { timeout: 90_
     await access(`${DIST}index.html`).catch(() => {
       throw new Error('the dashboard is not built: run `npm run build -w @custos/ui` first');
     });
-    server = await startServer({ dev: { rootTokenId: rootToken }, port: 0, logLevel: 'silent' });
+    auditDir = await mkdtemp(join(tmpdir(), 'custos-dashboard-audit-'));
+    server = await startServer({
+      dev: { rootTokenId: rootToken },
+      port: 0,
+      logLevel: 'silent',
+      audit: [{ type: 'file', path: join(auditDir, 'audit.log'), name: 'file' }],
+    });
     await api('POST', 'secret/data/app/db', { data: { username: 'app', password: canary } });
     await api('POST', 'secret/data/app/api', { data: { key: 'k' } });
+    await api('POST', 'secret/metadata/app/db', {
+      custom_metadata: { owner: 'payments', data_class: 'credential' },
+    });
     await api('POST', 'transit/keys/orders', {});
     // Reads and lists secrets and keys; may neither write a secret nor rotate a key.
     await api('POST', 'sys/policies/acl/dash-limited', {
@@ -83,12 +97,44 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', { timeout: 90_
       secret_id_num_uses: 1,
     });
     roleId = (await api('GET', 'auth/approle/role/dash-limited/role-id')).body.data.role_id;
+    // Rotation: one policy rotated at once, one that waits for a second person's approval.
+    await api('POST', 'secret/data/prod/db', { data: { value: 'v1' } });
+    expect(
+      (await api('POST', 'sys/rotation/secret/app/api', { rotator: 'random', schedule: '90d' }))
+        .status,
+    ).toBe(204);
+    expect(
+      (
+        await api('POST', 'sys/rotation/secret/prod/db', {
+          rotator: 'random',
+          schedule: '90d',
+          approvals: 1,
+        })
+      ).status,
+    ).toBe(204);
+    await api('POST', 'sys/policies/acl/dash-approver', {
+      policy: JSON.stringify({
+        path: {
+          'sys/rotation-status': { capabilities: ['read'] },
+          'sys/rotation-requests': { capabilities: ['read'] },
+          'sys/rotation-approve/*': { capabilities: ['update'] },
+          'sys/rotate-secret/*': { capabilities: ['update'] },
+        },
+      }),
+    });
+    approverToken = (
+      await api('POST', 'auth/token/create', { policies: ['dash-approver'], display_name: 'bob' })
+    ).body.auth.client_token as string;
+    // A key whose settings and state the tests change (orders is rotated by another test).
+    await api('POST', 'transit/keys/ledger', {});
+    await api('POST', 'transit/encrypt/ledger', { plaintext: Buffer.from('x').toString('base64') });
     browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    await rm(auditDir, { recursive: true, force: true });
     // No page may have put the token in an address, nor broken the CSP.
     for (const { urls, errors } of watches) {
       expect(urls.filter((url) => url.includes(rootToken))).toEqual([]);
@@ -149,6 +195,17 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', { timeout: 90_
     const stored = await api('GET', 'secret/data/app/db');
     expect(stored.body.data.data).toEqual({ username: 'app', password: changed });
     expect(stored.body.data.metadata.version).toBe(2);
+
+    // What changed since version 1: field names and the kind of change, never a value.
+    const changes = page.getByRole('list', { name: 'Fields changed since version 1' });
+    await poll(() => changes.getByRole('listitem').allTextContents()).toEqual([
+      'password: changed',
+      'username: unchanged',
+    ]);
+    expect(await page.content()).not.toContain(canary);
+    // The secret's custom metadata (not secret: shown as it is).
+    const custom = page.getByRole('definition');
+    expect(await custom.allTextContents()).toEqual(['credential', 'payments']);
 
     // Both versions listed; the first still reads as it was. A value revealed in one version
     // is hidden again in another (nothing revealed carries over).
@@ -365,6 +422,224 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', { timeout: 90_
     expect(unnamed).toEqual([]);
   });
 
+  it('rotation: lists every policy, rotates only with a reason, and a second person approves', async () => {
+    const { page, errors } = await open();
+    await signInWithToken(page, rootToken);
+    await page.getByRole('link', { name: 'Rotation' }).click();
+    const table = page.getByRole('grid', { name: 'Rotation status' });
+    await poll(() => table.getByRole('rowheader').allTextContents()).toEqual(
+      expect.arrayContaining(['secret/app/api', 'secret/prod/db']),
+    );
+    expect(await page.getByText('No rotation waits for approval.').count()).toBe(1);
+
+    // The reason is required: an empty one is refused in the form, nothing rotates.
+    await page.getByRole('button', { name: 'Rotate secret/app/api…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Rotate now' }).click();
+    await poll(() => dialog.textContent()).toContain('Say why');
+    await screenshot(page, 'rotation-reason-required');
+    const current = async (path: string) =>
+      (await api('GET', `secret/data/${path}`)).body.data.metadata.version as number;
+    expect(await current('app/api')).toBe(1);
+    await dialog.getByLabel(/^Reason/).fill('dashboard test');
+    await dialog.getByRole('button', { name: 'Rotate now' }).click();
+    await expect
+      .poll(() => page.getByRole('status').textContent())
+      .toBe('Rotated secret/app/api: version 2 is now current.');
+    expect(await current('app/api')).toBe(2);
+    const runs = (await api('GET', 'sys/rotation-history/secret/app/api')).body.data.runs;
+    expect(runs.at(-1)).toMatchObject({ reason: 'dashboard test', state: 'succeeded' });
+
+    // Two-person approval: the request waits, the requester cannot approve it, bob can.
+    await page.getByRole('button', { name: 'Rotate secret/prod/db…' }).click();
+    await page
+      .getByRole('dialog')
+      .getByLabel(/^Reason/)
+      .fill('DBA left');
+    await page.getByRole('dialog').getByRole('button', { name: 'Rotate now' }).click();
+    await poll(() => page.getByRole('status').textContent()).toContain(
+      'The rotation of secret/prod/db waits for 1 approval(s)',
+    );
+    const pending = page.getByRole('grid', { name: 'Rotation requests waiting for approval' });
+    await poll(() => pending.getByRole('rowheader').allTextContents()).toEqual(['secret/prod/db']);
+    expect(await pending.textContent()).toContain('DBA left');
+    await poll(() => table.getByRole('row', { name: /secret\/prod\/db/ }).textContent()).toContain(
+      'waiting for approval',
+    );
+    await screenshot(page, 'rotation-pending');
+    await page.getByRole('button', { name: 'Approve the rotation of secret/prod/db' }).click();
+    await poll(() => page.getByRole('alert').textContent()).toContain(
+      'Approval refused: the requester cannot approve their own rotation',
+    );
+    expect(await current('prod/db')).toBe(1);
+
+    const bob = await open();
+    await signInWithToken(bob.page, approverToken);
+    await bob.page.getByRole('link', { name: 'Rotation' }).click();
+    await bob.page.getByRole('button', { name: 'Approve the rotation of secret/prod/db' }).click();
+    await expect
+      .poll(() => bob.page.getByRole('status').textContent())
+      .toBe('Approved. Rotated secret/prod/db: version 2 is now current.');
+    expect(await current('prod/db')).toBe(2);
+    await poll(() => bob.page.getByText('No rotation waits for approval.').count()).toBe(1);
+
+    // The history page: who, why, which versions.
+    await page.getByRole('link', { name: 'secret/app/api' }).click();
+    const history = page.getByRole('grid', { name: 'Rotation runs, newest first' });
+    await poll(() => history.textContent()).toContain('dashboard test');
+    expect(await history.textContent()).toContain('1 → 2');
+    await screenshot(page, 'rotation-history');
+    expect(errors.filter((e) => !/403/.test(e))).toEqual([]);
+  });
+
+  it('keys: encryption counts against the limit, usage log, settings and state behind a dialog', async () => {
+    const { page, errors } = await open();
+    await signInWithToken(page, rootToken);
+    await page.goto(`${server.url}/ui/keys/transit/ledger`);
+    const versions = page.getByRole('grid', { name: 'Key versions' });
+    await poll(() => versions.textContent()).toContain('1 of 1,073,741,824');
+    const usage = page.getByRole('grid', { name: 'Key usage' });
+    await poll(() => usage.getByRole('gridcell', { name: 'encrypt' }).count()).toBe(1);
+
+    // Cancel changes nothing; Apply changes what the form says.
+    await page.getByRole('button', { name: 'Change settings…' }).click();
+    let dialog = page.getByRole('alertdialog');
+    await dialog.getByText('Allow deleting the key').click();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await poll(() => page.getByRole('alertdialog').count()).toBe(0);
+    const read = async () => (await api('GET', 'transit/keys/ledger')).body.data;
+    expect((await read()).deletion_allowed).toBe(false);
+    await page.getByRole('button', { name: 'Change settings…' }).click();
+    dialog = page.getByRole('alertdialog');
+    await dialog.getByText('Allow deleting the key').click();
+    await screenshot(page, 'key-settings-dialog');
+    await dialog.getByRole('button', { name: 'Apply' }).click();
+    await poll(() => page.getByRole('status').textContent()).toBe('Settings changed.');
+    expect((await read()).deletion_allowed).toBe(true);
+
+    // A version floor above the latest is refused in the form.
+    await page.getByRole('button', { name: 'Change settings…' }).click();
+    dialog = page.getByRole('alertdialog');
+    await dialog.getByLabel(/^Oldest version that decrypts/).fill('5');
+    await dialog.getByRole('button', { name: 'Apply' }).click();
+    await poll(() => dialog.textContent()).toContain('A version from 1 to 1.');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect((await read()).min_decryption_version).toBe(1);
+
+    await page.getByRole('button', { name: 'Change state…' }).click();
+    dialog = page.getByRole('alertdialog');
+    await dialog.locator('label', { hasText: /^inactive:/ }).click();
+    await screenshot(page, 'key-state-dialog');
+    await dialog.getByRole('button', { name: 'Change state' }).click();
+    await poll(() => page.getByRole('status').textContent()).toBe('State changed to inactive.');
+    expect((await read()).state).toBe('inactive');
+    await page.getByRole('button', { name: 'Change state…' }).click();
+    await page
+      .getByRole('alertdialog')
+      .locator('label', { hasText: /^active:/ })
+      .click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Change state' }).click();
+    await poll(() => page.getByRole('status').textContent()).toBe('State changed to active.');
+    expect((await read()).state).toBe('active');
+    expect(errors).toEqual([]);
+  });
+
+  it('audit and compliance: devices, checkpoints, and the report as a table of controls', async () => {
+    const { page, errors } = await open();
+    await signInWithToken(page, rootToken);
+    await page.getByRole('link', { name: 'Audit' }).click();
+    const devices = page.getByRole('grid', { name: 'Audit devices' });
+    await poll(() => devices.getByRole('rowheader').allTextContents()).toEqual(['file/']);
+    await poll(() => devices.textContent()).toMatch(/entry \d+|none yet/);
+    expect(await page.locator('main').textContent()).toContain(
+      'custos audit verify file.log --server --sink file',
+    );
+    await screenshot(page, 'audit');
+
+    await page.getByRole('link', { name: 'Compliance' }).click();
+    const controls = page.getByRole('grid', { name: 'Controls' });
+    await poll(() => controls.getByRole('rowheader').count()).toBe(11);
+    const report = (await api('GET', 'sys/compliance/report')).body.data as {
+      controls: { id: string; status: string }[];
+    };
+    const rows = await controls.getByRole('row').allTextContents();
+    for (const control of report.controls)
+      expect(rows.some((row) => row.includes(control.id) && row.includes(control.status))).toBe(
+        true,
+      );
+    // Plain http: transmission fails, and the evidence says so with its re-check.
+    expect(await controls.textContent()).toContain('plain http');
+    await screenshot(page, 'compliance');
+    await page.locator('label', { hasText: 'SOC 2' }).click();
+    expect(await page.getByRole('radio', { name: 'SOC 2' }).isChecked()).toBe(true);
+    await poll(() => controls.getByRole('rowheader').count()).toBe(5);
+    expect(await controls.getByRole('rowheader').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining('SOC 2 CC6.1')]),
+    );
+    expect(errors).toEqual([]);
+  });
+
+  it('a token without the rights sees in place what it may not read or change on the new pages', async () => {
+    const token = (await api('POST', 'auth/token/create', { policies: ['dash-limited'] })).body.auth
+      .client_token as string;
+    const { page } = await open();
+    await signInWithToken(page, token);
+    await page.getByRole('link', { name: 'Rotation' }).click();
+    await poll(() => page.getByText('may not read the rotation status').count()).toBe(1);
+    await poll(() => page.getByText('may not see rotation requests').count()).toBe(1);
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await poll(() => page.getByText('may not list the audit devices').count()).toBe(1);
+    await page.getByRole('link', { name: 'Compliance' }).click();
+    await poll(() => page.getByText('may not read the compliance report').count()).toBe(1);
+    await screenshot(page, 'denied-compliance');
+    // Keys: the usage log is readable here (read on transit/keys/*); a change is refused.
+    await page.goto(`${server.url}/ui/keys/transit/ledger`);
+    await page.getByRole('button', { name: 'Change settings…' }).click();
+    await page.getByRole('alertdialog').getByText('Allow deleting the key').click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Apply' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toBe(
+        "Permission denied: your token's policies do not allow you to change the settings of ledger (transit/keys/ledger/config).",
+      );
+    await page.getByRole('button', { name: 'Change state…' }).click();
+    await page
+      .getByRole('alertdialog')
+      .locator('label', { hasText: /^inactive:/ })
+      .click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Change state' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toContain('do not allow you to change the state of ledger');
+    expect((await api('GET', 'transit/keys/ledger')).body.data.state).toBe('active');
+    // Still signed in: a refusal is not a lost session.
+    expect(await page.getByRole('button', { name: 'Log out' }).count()).toBe(1);
+
+    // A token that may see the rotation status but not rotate: the refusal says what and where.
+    await api('POST', 'sys/policies/acl/dash-rotation-viewer', {
+      policy: JSON.stringify({ path: { 'sys/rotation-status': { capabilities: ['read'] } } }),
+    });
+    const viewer = (await api('POST', 'auth/token/create', { policies: ['dash-rotation-viewer'] }))
+      .body.auth.client_token as string;
+    const other = await open();
+    await signInWithToken(other.page, viewer);
+    await other.page.getByRole('link', { name: 'Rotation' }).click();
+    const before = (await api('GET', 'secret/data/app/api')).body.data.metadata.version;
+    await other.page.getByRole('button', { name: 'Rotate secret/app/api…' }).click();
+    await other.page
+      .getByRole('dialog')
+      .getByLabel(/^Reason/)
+      .fill('not allowed');
+    await other.page.getByRole('dialog').getByRole('button', { name: 'Rotate now' }).click();
+    await expect
+      .poll(() => other.page.getByRole('alert').textContent())
+      .toBe(
+        "Permission denied: your token's policies do not allow you to rotate secret/app/api (sys/rotate-secret/secret/app/api).",
+      );
+    await screenshot(other.page, 'denied-rotation');
+    expect((await api('GET', 'secret/data/app/api')).body.data.metadata.version).toBe(before);
+  });
+
   it('passes axe-core’s WCAG 2.1 AA checks on every page, the dialog and a phone’s width', async () => {
     const found: string[] = [];
     const check = async (page: Page, what: string) => {
@@ -399,6 +674,34 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', { timeout: 90_
     await page.getByRole('link', { name: 'Health' }).click();
     await poll(() => page.getByRole('grid', { name: 'Nodes' }).count()).toBe(1);
     await check(page, 'health');
+    await page.goto(`${server.url}/ui/keys/transit/ledger`);
+    await poll(() => page.getByRole('grid', { name: 'Key usage' }).count()).toBe(1);
+    await check(page, 'key with its usage log');
+    await page.getByRole('button', { name: 'Change settings…' }).click();
+    await poll(() => page.getByRole('alertdialog').count()).toBe(1);
+    await check(page, 'key settings dialog');
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'Change state…' }).click();
+    await poll(() => page.getByRole('alertdialog').count()).toBe(1);
+    await check(page, 'key state dialog');
+    await page.keyboard.press('Escape');
+    await page.getByRole('link', { name: 'Rotation' }).click();
+    await poll(() => page.getByRole('grid', { name: 'Rotation status' }).count()).toBe(1);
+    await check(page, 'rotation');
+    await page.getByRole('button', { name: 'Rotate secret/app/api…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Rotate now' }).click();
+    await poll(() => page.getByRole('dialog').textContent()).toContain('Say why');
+    await check(page, 'rotation dialog with its error');
+    await page.keyboard.press('Escape');
+    await page.getByRole('link', { name: 'secret/app/api' }).click();
+    await poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('history');
+    await check(page, 'rotation history');
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await poll(() => page.getByRole('grid', { name: 'Audit devices' }).count()).toBe(1);
+    await check(page, 'audit');
+    await page.getByRole('link', { name: 'Compliance' }).click();
+    await poll(() => page.getByRole('grid', { name: 'Controls' }).count()).toBe(1);
+    await check(page, 'compliance');
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${server.url}/ui/secrets/secret/app/db`);
     await poll(() => page.getByRole('rowheader', { name: 'password' }).count()).toBe(1);
@@ -412,6 +715,9 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', { timeout: 90_
     for (const [link, name] of [
       ['Secrets', 'phone-secrets'],
       ['Keys', 'phone-keys'],
+      ['Rotation', 'phone-rotation'],
+      ['Audit', 'phone-audit'],
+      ['Compliance', 'phone-compliance'],
       ['Health', 'phone-health'],
     ] as const) {
       await page.getByRole('link', { name: link, exact: true }).click();

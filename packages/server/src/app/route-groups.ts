@@ -13,6 +13,7 @@ import { tokenRolePaths } from '../auth/paths/token-roles.js';
 import { createKmsStore } from '../aws/kms/kms-store.js';
 import { accessKeyPaths } from '../aws/paths/access-keys.js';
 import { secretsManagerApiPaths } from '../aws/paths/secrets-manager-api.js';
+import { compliancePaths } from '../compliance/compliance-paths.js';
 import type { ServerContext } from '../context.js';
 import { eventsPaths } from '../events/paths/events.js';
 import { mountedGroup, mountOfRequest } from '../http/mount-routing.js';
@@ -130,6 +131,7 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     capabilitiesPaths(),
     capabilitiesTokenPaths({ tokens, policies }),
     auditPaths({ audit }),
+    compliancePaths({ clock: ctx.clock, cluster: ctx.cluster }),
     // sys/ operator routes: leader, host info, token counters, response wrapping.
     leaderPaths(ctx),
     hostInfoPaths(),

@@ -26,6 +26,8 @@ export interface ClusterNodes {
   readonly id: string;
   /** The address this node advertises (its URL, known once it listens). */
   setAddress(address: string): void;
+  /** The address this node advertises (`''` until it listens). */
+  address(): string;
   /** Registers now and every heartbeat after (while unsealed). */
   start(): Promise<void>;
   /** Stops the heartbeats and removes the registration (before the keys go). */
@@ -98,6 +100,7 @@ export function createClusterNodes(options: {
     setAddress(next) {
       address = next;
     },
+    address: () => address,
     async start() {
       options.leadership?.start();
       await beat();

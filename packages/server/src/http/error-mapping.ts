@@ -27,6 +27,7 @@ const STATUS: Partial<Record<AnyErrorCode, number>> = {
   ERR_KEY_NOT_FOUND: 400,
   ERR_ROTATION_IN_PROGRESS: 409,
   ERR_APPROVAL_REFUSED: 403,
+  ERR_COMPLIANCE_EVIDENCE: 500,
   // The transit server or HSM of the auto-unseal seal is out of reach: the server stays sealed.
   ERR_SEAL_UNAVAILABLE: 503,
   // PostgreSQL down, restarting or too slow: the client may retry (on another node too).

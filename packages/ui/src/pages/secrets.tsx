@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { Fragment, useState } from 'react';
 import {
   Breadcrumb,
   Breadcrumbs,
@@ -213,6 +213,7 @@ interface SecretData {
 
 interface Metadata {
   readonly current_version: number;
+  readonly custom_metadata?: Record<string, string> | null;
   readonly versions: Record<
     string,
     {
@@ -222,6 +223,29 @@ interface Metadata {
       readonly labels?: string[];
     }
   >;
+}
+
+/**
+ * Which fields a version added, removed or changed against the one before: names and the kind
+ * of change only (values are compared here, never shown).
+ */
+function fieldChanges(
+  before: Record<string, unknown> | null,
+  after: Record<string, unknown> | null,
+): [string, string][] {
+  const a = before ?? {};
+  const b = after ?? {};
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return keys.map((key) => [
+    key,
+    !(key in a)
+      ? 'added'
+      : !(key in b)
+        ? 'removed'
+        : JSON.stringify(a[key]) === JSON.stringify(b[key])
+          ? 'unchanged'
+          : 'changed',
+  ]);
 }
 
 const textOf = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
@@ -282,6 +306,23 @@ function Secret({ mount, path }: { readonly mount: string; readonly path: string
       );
     }
   };
+
+  // The version before the one shown, for the list of changed fields (names only, never values).
+  const shown = secret.data?.metadata.version;
+  const previous = useLoad(
+    async () => {
+      if (shown === undefined || shown < 2) return undefined;
+      try {
+        return (await api.get<Envelope<SecretData>>(`${at('data')}?version=${shown - 1}`)).data
+          .data;
+      } catch (err) {
+        // Deleted, destroyed or not readable: there is nothing to compare with.
+        if (err instanceof ApiError && (err.status === 404 || err.status === 403)) return null;
+        throw err;
+      }
+    },
+    `${mount}/${path}@${shown ?? ''}/previous`,
+  );
 
   const fields = Object.entries(secret.data?.data ?? {});
   const versions = Object.entries(metadata.data?.versions ?? {}).sort(
@@ -377,6 +418,48 @@ function Secret({ mount, path }: { readonly mount: string; readonly path: string
           </DisclosurePanel>
         </Disclosure>
       )}
+
+      {shown !== undefined && shown > 1 && previous.data !== undefined && (
+        <>
+          <Heading level={2}>Changes from version {shown - 1}</Heading>
+          {previous.data === null ? (
+            <p className="note">
+              Version {shown - 1} cannot be read (deleted, destroyed or not allowed).
+            </p>
+          ) : (
+            <ul className="changes" aria-label={`Fields changed since version ${shown - 1}`}>
+              {fieldChanges(previous.data, secret.data?.data ?? null).map(([key, change]) => (
+                <li key={key}>
+                  <code>{key}</code>: {change}
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
+      )}
+
+      <Heading level={2}>Custom metadata</Heading>
+      {metadata.data !== undefined &&
+        (Object.keys(metadata.data.custom_metadata ?? {}).length === 0 ? (
+          <p className="note">
+            None (set it with{' '}
+            <code>
+              {mount}/metadata/{path}
+            </code>
+            ).
+          </p>
+        ) : (
+          <dl className="facts" aria-label="Custom metadata">
+            {Object.entries(metadata.data.custom_metadata ?? {})
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([key, value]) => (
+                <Fragment key={key}>
+                  <dt>{key}</dt>
+                  <dd>{value}</dd>
+                </Fragment>
+              ))}
+          </dl>
+        ))}
 
       <Heading level={2}>Versions</Heading>
       {metadata.error !== undefined && (

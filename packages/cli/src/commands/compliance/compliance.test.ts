@@ -4,11 +4,11 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningServer, startServer } from '@custos/server';
+import type { ComplianceReport, ControlResult } from '@custos/server/compliance';
 import { createTestPki } from '@custos/test-support/tls';
 import { requireTool } from '@custos/test-support/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { custos, type DevServer, startDevServer } from '../../../test/cli.js';
-import type { ComplianceReport, ControlResult } from './controls.js';
 import { renderHtml } from './render-html.js';
 
 const statusOf = (report: ComplianceReport) =>

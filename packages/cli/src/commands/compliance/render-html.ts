@@ -1,4 +1,4 @@
-import type { ComplianceReport, ControlStatus } from './controls.js';
+import type { ComplianceReport, ControlStatus } from '@custos/server/compliance';
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',

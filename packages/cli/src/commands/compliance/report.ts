@@ -1,10 +1,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { CustosError } from '@custos/core/errors';
+import {
+  type ComplianceReport,
+  type Framework,
+  gatherEvidence,
+  judgeControls,
+} from '@custos/server/compliance';
 import { ExitCode } from '../../exit-codes.js';
 import { print } from '../../output.js';
 import { type ServerFlags, serverClient } from '../../server-client.js';
-import { type ComplianceReport, type Framework, judgeControls } from './controls.js';
-import { gatherEvidence } from './evidence.js';
 import { printPdf } from './pdf.js';
 import { renderHtml } from './render-html.js';
 

@@ -2,9 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import type { ServerClient } from '@custos/core/client';
 import { checkTlsEndpoint, type TlsEndpointReport } from '@custos/core/tls';
-import { type FileStart, verifyAuditLog } from '@custos/server/audit-verify';
-import { parsePolicy } from '@custos/server/policy-parse';
+import { type FileStart, verifyAuditLog } from '../audit/audit-verify.js';
+import { parsePolicy } from '../policy/policy-parse.js';
 import { isBroadPath } from './broad-grants.js';
+
+/**
+ * What evidence is read through: the CLI's client of a server's HTTP API, or the server's own
+ * routes called in process with the caller's token (`sys/compliance/report`). Either way every
+ * read is an API request, judged by the caller's policies and audited.
+ */
+export type EvidenceClient = Pick<ServerClient, 'address' | 'request'>;
 
 /**
  * A policy rule that grants writes or sudo on every path, or on what decides who may do what
@@ -80,13 +87,13 @@ export interface EvidenceSources {
 const DAY_MS = 86_400_000;
 const WIDE_WRITE = new Set(['create', 'update', 'delete', 'sudo', 'patch']);
 
-async function data<T>(client: ServerClient, method: string, path: string): Promise<T> {
+async function data<T>(client: EvidenceClient, method: string, path: string): Promise<T> {
   const { body } = await client.request(method, path);
   return (body as { data: T }).data;
 }
 
 async function broadGrants(
-  client: ServerClient,
+  client: EvidenceClient,
 ): Promise<{ names: string[]; broad: BroadGrant[] }> {
   const { keys } = await data<{ keys: string[] }>(client, 'LIST', 'sys/policies/acl');
   const broad: BroadGrant[] = [];
@@ -115,7 +122,7 @@ interface CheckpointRecords {
  * files start): a file edited, cut short or replaced does not verify.
  */
 async function auditFiles(
-  client: ServerClient,
+  client: EvidenceClient,
   sources: EvidenceSources,
   devices: readonly string[],
   records: CheckpointRecords,
@@ -148,7 +155,7 @@ async function auditFiles(
   return checks;
 }
 
-async function transitKeyAges(client: ServerClient, now: Date): Promise<TransitKeyAge[]> {
+async function transitKeyAges(client: EvidenceClient, now: Date): Promise<TransitKeyAge[]> {
   const mounts = await data<Record<string, { type: string }>>(client, 'GET', 'sys/mounts');
   const ages: TransitKeyAge[] = [];
   for (const [mount, entry] of Object.entries(mounts)) {
@@ -175,7 +182,7 @@ async function transitKeyAges(client: ServerClient, now: Date): Promise<TransitK
 }
 
 async function transport(
-  client: ServerClient,
+  client: EvidenceClient,
   sources: EvidenceSources,
 ): Promise<ComplianceEvidence['transport']> {
   const url = new URL(client.address.endsWith('/') ? client.address : `${client.address}/`);
@@ -217,7 +224,7 @@ async function scanFindings(file: string | undefined): Promise<ComplianceEvidenc
  * the report names as re-checks (the token needs sudo: `sys/policies`, `sys/auth/…/tune`).
  */
 export async function gatherEvidence(
-  client: ServerClient,
+  client: EvidenceClient,
   sources: EvidenceSources,
 ): Promise<ComplianceEvidence> {
   const { body: sealBody } = await client.request('GET', 'sys/seal-status');
