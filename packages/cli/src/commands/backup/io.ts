@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { fstatSync, writeSync, writevSync } from 'node:fs';
+import { fstatSync, writeSync, writev } from 'node:fs';
 import { CustosError } from '@custos/core/errors';
 
 /** The named file, or standard input (no name, or `-`). */
@@ -30,23 +30,42 @@ export async function toStdout(source: AsyncIterable<Uint8Array>, what: string):
 
 const BATCH_BYTES = 1 << 20;
 
+/**
+ * Gathers pieces up to 1 MiB and writes each batch with one writev on the thread pool, one batch
+ * in flight: this thread seals or opens the next batch while the kernel copies the last one (no
+ * copy of ours, few system calls). The pieces are the cipher's own buffers, never reused.
+ */
 async function writeBatches(source: AsyncIterable<Uint8Array>): Promise<void> {
   let batch: Uint8Array[] = [];
   let batched = 0;
-  const flush = () => {
-    const written = writevSync(1, batch);
-    // A short write (a signal, a full disk quota) leaves the rest to write in full.
-    if (written < batched) {
-      const rest = Buffer.concat(batch).subarray(written);
-      for (let offset = 0; offset < rest.length; ) offset += writeSync(1, rest, offset);
+  let writing: Promise<void> = Promise.resolve();
+  try {
+    for await (const piece of source) {
+      batch.push(piece);
+      batched += piece.length;
+      if (batched >= BATCH_BYTES) {
+        await writing;
+        writing = writeAll(batch, batched);
+        // Awaited before the next batch; a failure meanwhile is not unhandled.
+        writing.catch(() => {});
+        batch = [];
+        batched = 0;
+      }
     }
-    batch = [];
-    batched = 0;
-  };
-  for await (const piece of source) {
-    batch.push(piece);
-    batched += piece.length;
-    if (batched >= BATCH_BYTES) flush();
+    await writing;
+    if (batched > 0) await writeAll(batch, batched);
+  } finally {
+    await writing.catch(() => {});
   }
-  if (batched > 0) flush();
+}
+
+async function writeAll(pieces: Uint8Array[], length: number): Promise<void> {
+  const written = await new Promise<number>((resolve, reject) =>
+    writev(1, pieces, (err, bytes) => (err ? reject(err) : resolve(bytes))),
+  );
+  // A short write (a signal, a full disk quota) leaves the rest to write in full.
+  if (written < length) {
+    const rest = Buffer.concat(pieces).subarray(written);
+    for (let offset = 0; offset < rest.length; ) offset += writeSync(1, rest, offset);
+  }
 }
