@@ -9,6 +9,11 @@ import type { BackupInput } from './input.js';
  */
 export interface BatchSource {
   /**
+   * Whether the next batch is best read while the one before it is sealed (a file, read on the
+   * thread pool); a stream is pulled only when its bytes are needed.
+   */
+  readonly readsAhead: boolean;
+  /**
    * Fills `buffer` from its start, as far as the input goes: resolves the byte count, which is
    * less than `buffer.length` only at the end of the input (0 once it is over).
    */
@@ -23,6 +28,7 @@ export interface BatchSource {
  * the one before it.
  */
 export class FileBatchSource implements BatchSource {
+  readonly readsAhead = true;
   readonly #handle: FileHandle;
 
   private constructor(handle: FileHandle) {
@@ -56,6 +62,7 @@ export class FileBatchSource implements BatchSource {
 
 /** Pieces of a stream copied into the batch buffers (a piece may be reused once copied). */
 export class IterableBatchSource implements BatchSource {
+  readonly readsAhead = false;
   readonly #iterator: AsyncIterator<Uint8Array>;
   /** What is left of the piece a batch did not take in full. */
   #rest: Buffer = Buffer.alloc(0);

@@ -127,6 +127,28 @@ describe('backup chunk batches: every size at chunk and batch boundaries, on and
     expect((await decrypt(here, 1 << 20)).released.equals(data)).toBe(true);
   });
 
+  it('a consumer that stops early returns at once, even from a stream that has nothing more to give', async () => {
+    process.env.CUSTOS_BACKUP_THREADS = '0';
+    const data = randomBytes(3 * BATCH * KiB64);
+    const sealed = await encrypt(data, 1 << 20);
+    /** `bytes` in pieces, then a source that never answers again (a silent socket). */
+    async function* thenSilent(bytes: Buffer): AsyncGenerator<Buffer> {
+      yield* pieces(bytes, 1 << 16);
+      await new Promise(() => {});
+    }
+    let sealedPieces = 0;
+    for await (const _ of encryptIterable(thenSilent(data), { recipients: [key] })) {
+      if (++sealedPieces === 3) break;
+    }
+    let opened = 0;
+    for await (const _ of decryptIterable(thenSilent(sealed.subarray(0, sealed.length - 1)), {
+      identities: [key],
+    })) {
+      if (++opened === 3) break;
+    }
+    expect([sealedPieces, opened]).toEqual([3, 3]);
+  });
+
   describe('from a file path (read straight into the batch buffers, one batch ahead)', () => {
     let dir = '';
     afterEach(async () => {

@@ -122,9 +122,12 @@ function sealBatch(key: AeadKey, data: Buffer, counter: number, last: boolean): 
 }
 
 /**
- * Reads batches from `source` with one read ahead: `start` begins filling a buffer (on the thread
- * pool for a file) while this thread seals or opens the batch before it. A read still in flight
- * when the stream stops is waited for, so its buffer and file handle are never used after.
+ * Reads batches from `source`. For a source that reads ahead (a file), `start` begins filling a
+ * buffer at once (on the thread pool) while this thread seals or opens the batch before it; a
+ * read still in flight when the stream stops is waited for, so its buffer and file handle are
+ * never used after. A stream's pieces are pulled only when the read is awaited: nothing is
+ * pending while the caller is suspended, so a consumer that stops early never waits on a source
+ * that has nothing more to give.
  */
 class ReadAhead {
   readonly #source: BatchSource;
@@ -134,12 +137,13 @@ class ReadAhead {
     this.#source = source;
   }
 
-  start(buffer: Buffer): Promise<number> {
+  start(buffer: Buffer): () => Promise<number> {
+    if (!this.#source.readsAhead) return () => this.#source.fill(buffer);
     const read = this.#source.fill(buffer);
     // Awaited by the caller in turn; a failure while it yields is not unhandled.
     read.catch(() => {});
     this.#inFlight = read;
-    return read;
+    return () => read;
   }
 
   async settle(): Promise<void> {
@@ -169,7 +173,7 @@ export async function* sealChunks(source: BatchSource, key: AeadKey): AsyncGener
   };
   try {
     let current = runner.buffer(PLAIN_BATCH);
-    let length = await reads.start(current);
+    let length = await reads.start(current)();
     let next = length === PLAIN_BATCH ? runner.buffer(PLAIN_BATCH) : undefined;
     let nextRead = next === undefined ? undefined : reads.start(next);
     for (;;) {
@@ -178,7 +182,7 @@ export async function* sealChunks(source: BatchSource, key: AeadKey): AsyncGener
         dispatch(current.subarray(0, length), true);
         break;
       }
-      const nextLength = await nextRead;
+      const nextLength = await nextRead();
       // A full batch with nothing after it is the last one too.
       if (nextLength === 0) {
         dispatch(current, true);
@@ -249,13 +253,13 @@ export async function* openChunks(source: BatchSource, key: AeadKey): AsyncGener
   let current = runner.buffer(SEALED_BATCH);
   let length = 0;
   try {
-    length = await reads.start(current);
+    length = await reads.start(current)();
     let next = length === SEALED_BATCH ? runner.buffer(SEALED_BATCH) : undefined;
     let nextRead = next === undefined ? undefined : reads.start(next);
     // A batch leaves this loop for the workers only when bytes follow it: it cannot hold the
     // last chunk. The batch that ends the stream stays `current`, the tail.
     while (next !== undefined && nextRead !== undefined) {
-      const nextLength = await nextRead;
+      const nextLength = await nextRead();
       if (nextLength === 0) break;
       const after = nextLength === SEALED_BATCH ? runner.buffer(SEALED_BATCH) : undefined;
       const afterRead = after === undefined ? undefined : reads.start(after);
