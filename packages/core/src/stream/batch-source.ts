@@ -28,15 +28,23 @@ export interface BatchSource {
  * the one before it.
  */
 export class FileBatchSource implements BatchSource {
-  readonly readsAhead = true;
+  /** A regular file; a named pipe or a device (which may stay silent) is read only on demand. */
+  readonly readsAhead: boolean;
   readonly #handle: FileHandle;
 
-  private constructor(handle: FileHandle) {
+  private constructor(handle: FileHandle, regular: boolean) {
     this.#handle = handle;
+    this.readsAhead = regular;
   }
 
   static async open(path: string): Promise<FileBatchSource> {
-    return new FileBatchSource(await open(path, 'r'));
+    const handle = await open(path, 'r');
+    try {
+      return new FileBatchSource(handle, (await handle.stat()).isFile());
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
   }
 
   /** The next `n` bytes (fewer at the end of the file), in a buffer of their own: the header. */

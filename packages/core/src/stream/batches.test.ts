@@ -1,6 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -216,6 +217,26 @@ describe('backup chunk batches: every size at chunk and batch boundaries, on and
       const bad = await decryptPath(await file('flipped', flipped));
       expect(bad.err).toMatchObject({ code: 'ERR_DECRYPTION_FAILED' });
       expect(bad.released.equals(data.subarray(0, 2 * BATCH * KiB64))).toBe(true);
+    });
+
+    it('a named pipe is read on demand: a consumer that stops early returns while the writer is silent', async () => {
+      process.env.CUSTOS_BACKUP_THREADS = '0';
+      if (dir === '') dir = await mkdtemp(join(tmpdir(), 'custos-batches-'));
+      const fifo = join(dir, 'pipe');
+      execFileSync('mkfifo', [fifo]);
+      const stream = encryptIterable(fifo, { recipients: [key] });
+      await stream.next(); // the header: the pipe is opened with the first chunk
+      const firstChunk = stream.next();
+      const writer = await open(fifo, 'w');
+      try {
+        // Two batches and a few bytes, then silence with the pipe still open.
+        await writer.write(randomBytes(2 * BATCH * KiB64 + 5));
+        let seen = (await firstChunk).done ? 0 : 1;
+        for await (const _ of stream) if (++seen === 3) break;
+        expect(seen).toBe(3);
+      } finally {
+        await writer.close();
+      }
     });
 
     it('a consumer that stops early leaves no read in flight and the file closed', async () => {
