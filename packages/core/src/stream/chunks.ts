@@ -154,9 +154,9 @@ class ReadAhead {
 /**
  * Splits `source` into 64 KiB chunks and seals each under `key` with its counter and the
  * last-chunk flag. A chunk is sealed only once it is known whether more data follows, so a full
- * batch waits until the next batch's read gave at least a byte (the read after that one is
- * already under way while it is sealed); every chunk but the last is full, and the last is empty
- * only when the whole input is. Chunks are sealed in batches of 16, on worker threads once the
+ * batch waits until the next batch is read (for a file, the read after that one is already under
+ * way while it is sealed); every chunk but the last is full, and the last is empty only when the
+ * whole input is. Chunks are sealed in batches of 16, on worker threads once the
  * stream is longer than a few MiB (see {@link BatchRunner}); sealed chunks leave in order,
  * ciphertext then tag. Memory stays at a few batches whatever the input size.
  */
