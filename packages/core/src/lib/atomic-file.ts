@@ -35,19 +35,30 @@ export async function writeStreamAtomic(
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   await writeAtomic(path, mode, options, async (handle) => {
-    // Pieces are gathered up to 1 MiB and written with one writev: few system calls, no copy.
+    // Pieces are gathered up to 1 MiB and written with one writev (few system calls, no copy),
+    // one batch in flight while the source makes the next; they must not be reused once yielded.
     let batch: Uint8Array[] = [];
     let batched = 0;
-    for await (const piece of source) {
-      batch.push(piece);
-      batched += piece.length;
-      if (batched >= WRITE_BATCH) {
-        await writeAll(handle, batch, batched);
-        batch = [];
-        batched = 0;
+    let writing: Promise<void> = Promise.resolve();
+    try {
+      for await (const piece of source) {
+        batch.push(piece);
+        batched += piece.length;
+        if (batched >= WRITE_BATCH) {
+          await writing;
+          writing = writeAll(handle, batch, batched);
+          // Awaited before the next batch; a failure meanwhile is not unhandled.
+          writing.catch(() => {});
+          batch = [];
+          batched = 0;
+        }
       }
+      await writing;
+      if (batch.length > 0) await writeAll(handle, batch, batched);
+    } finally {
+      // Never close the handle under a write still in flight.
+      await writing.catch(() => {});
     }
-    if (batch.length > 0) await writeAll(handle, batch, batched);
   });
 }
 

@@ -1,5 +1,6 @@
 import { type AeadKey, open, sealParts } from '../crypto/aead.js';
 import { CustosError, DecryptionFailed } from '../errors/index.js';
+import type { BatchSource } from './batch-source.js';
 import { type BatchJob, ChunkPool, poolSize } from './chunk-pool.js';
 import { CHUNK_SIZE, SEALED_CHUNK_SIZE, TAG_LENGTH } from './format.js';
 
@@ -121,20 +122,47 @@ function sealBatch(key: AeadKey, data: Buffer, counter: number, last: boolean): 
 }
 
 /**
+ * Reads batches from `source`. For a source that reads ahead (a file), `start` begins filling a
+ * buffer at once (on the thread pool) while this thread seals or opens the batch before it; a
+ * read still in flight when the stream stops is waited for, so its buffer and file handle are
+ * never used after. A stream's pieces are pulled only when the read is awaited: nothing is
+ * pending while the caller is suspended, so a consumer that stops early never waits on a source
+ * that has nothing more to give.
+ */
+class ReadAhead {
+  readonly #source: BatchSource;
+  #inFlight: Promise<number> | undefined;
+
+  constructor(source: BatchSource) {
+    this.#source = source;
+  }
+
+  start(buffer: Buffer): () => Promise<number> {
+    if (!this.#source.readsAhead) return () => this.#source.fill(buffer);
+    const read = this.#source.fill(buffer);
+    // Awaited by the caller in turn; a failure while it yields is not unhandled.
+    read.catch(() => {});
+    this.#inFlight = read;
+    return () => read;
+  }
+
+  async settle(): Promise<void> {
+    await this.#inFlight?.catch(() => {});
+  }
+}
+
+/**
  * Splits `source` into 64 KiB chunks and seals each under `key` with its counter and the
  * last-chunk flag. A chunk is sealed only once it is known whether more data follows, so a full
- * batch waits for the next byte; every chunk but the last is full, and the last is empty only
- * when the whole input is. Chunks are sealed in batches of 16, on worker threads once the stream
- * is longer than a few MiB (see {@link BatchRunner}); sealed chunks leave in order, ciphertext
- * then tag. Memory stays at a few batches whatever the input size.
+ * batch waits until the next batch is read (for a file, the read after that one is already under
+ * way while it is sealed); every chunk but the last is full, and the last is empty only when the
+ * whole input is. Chunks are sealed in batches of 16, on worker threads once the
+ * stream is longer than a few MiB (see {@link BatchRunner}); sealed chunks leave in order,
+ * ciphertext then tag. Memory stays at a few batches whatever the input size.
  */
-export async function* sealChunks(
-  source: AsyncIterable<Uint8Array>,
-  key: AeadKey,
-): AsyncGenerator<Buffer> {
+export async function* sealChunks(source: BatchSource, key: AeadKey): AsyncGenerator<Buffer> {
   const runner = new BatchRunner(key);
-  let batch = runner.buffer(PLAIN_BATCH);
-  let filled = 0;
+  const reads = new ReadAhead(source);
   let counter = 0;
   const dispatch = (data: Buffer, last: boolean) => {
     const first = counter;
@@ -144,29 +172,34 @@ export async function* sealChunks(
     );
   };
   try {
-    for await (const input of source) {
-      const piece = asBuffer(input);
-      let offset = 0;
-      while (offset < piece.length) {
-        if (filled === PLAIN_BATCH) {
-          dispatch(batch, false);
-          batch = runner.buffer(PLAIN_BATCH);
-          filled = 0;
-        }
-        const n = piece.copy(
-          batch,
-          filled,
-          offset,
-          Math.min(piece.length, offset + PLAIN_BATCH - filled),
-        );
-        filled += n;
-        offset += n;
+    let current = runner.buffer(PLAIN_BATCH);
+    let length = await reads.start(current)();
+    let next = length === PLAIN_BATCH ? runner.buffer(PLAIN_BATCH) : undefined;
+    let nextRead = next === undefined ? undefined : reads.start(next);
+    for (;;) {
+      // A short batch is the last one.
+      if (next === undefined || nextRead === undefined) {
+        dispatch(current.subarray(0, length), true);
+        break;
       }
+      const nextLength = await nextRead();
+      // A full batch with nothing after it is the last one too.
+      if (nextLength === 0) {
+        dispatch(current, true);
+        break;
+      }
+      const after = nextLength === PLAIN_BATCH ? runner.buffer(PLAIN_BATCH) : undefined;
+      const afterRead = after === undefined ? undefined : reads.start(after);
+      dispatch(current, false);
       while (runner.full) yield* (await runner.next()).pieces;
+      current = next;
+      length = nextLength;
+      next = after;
+      nextRead = afterRead;
     }
-    dispatch(batch.subarray(0, filled), true);
     while (!runner.empty) yield* (await runner.next()).pieces;
   } finally {
+    await reads.settle();
     await runner.close();
   }
 }
@@ -209,49 +242,46 @@ function* released(batch: Batch): Generator<Buffer> {
  * inside one, fails at its end: `ERR_BACKUP_TRUNCATED` when the data stops cleanly after a
  * chunk that is not the last, `ERR_DECRYPTION_FAILED` for any changed, moved, repeated or
  * foreign chunk. Everything yielded before the failure is authentic. Whole batches of 16 chunks
- * known not to hold the last chunk (more bytes follow them) are opened on worker threads once
- * the stream is long enough; the rest, with the last-chunk rules, on this thread.
+ * known not to hold the last chunk (more bytes follow them) are opened in batches, on worker
+ * threads once the stream is long enough, while the batch after the next is read; the rest,
+ * with the last-chunk rules, on this thread.
  */
-export async function* openChunks(
-  source: AsyncIterable<Uint8Array>,
-  key: AeadKey,
-): AsyncGenerator<Buffer> {
+export async function* openChunks(source: BatchSource, key: AeadKey): AsyncGenerator<Buffer> {
   const runner = new BatchRunner(key);
-  let batch = runner.buffer(SEALED_BATCH);
-  let filled = 0;
+  const reads = new ReadAhead(source);
   let counter = 0;
+  let current = runner.buffer(SEALED_BATCH);
+  let length = 0;
   try {
-    for await (const input of source) {
-      const piece = asBuffer(input);
-      let offset = 0;
-      while (offset < piece.length) {
-        if (filled === SEALED_BATCH) {
-          const data = batch;
-          const first = counter;
-          runner.push({ op: 'open', data, counter: first, last: false }, () =>
-            openBatch(key, data, first),
-          );
-          counter += BATCH_CHUNKS;
-          batch = runner.buffer(SEALED_BATCH);
-          filled = 0;
-        }
-        const n = piece.copy(
-          batch,
-          filled,
-          offset,
-          Math.min(piece.length, offset + SEALED_BATCH - filled),
-        );
-        filled += n;
-        offset += n;
-      }
+    length = await reads.start(current)();
+    let next = length === SEALED_BATCH ? runner.buffer(SEALED_BATCH) : undefined;
+    let nextRead = next === undefined ? undefined : reads.start(next);
+    // A batch leaves this loop for the workers only when bytes follow it: it cannot hold the
+    // last chunk. The batch that ends the stream stays `current`, the tail.
+    while (next !== undefined && nextRead !== undefined) {
+      const nextLength = await nextRead();
+      if (nextLength === 0) break;
+      const after = nextLength === SEALED_BATCH ? runner.buffer(SEALED_BATCH) : undefined;
+      const afterRead = after === undefined ? undefined : reads.start(after);
+      const data = current;
+      const first = counter;
+      runner.push({ op: 'open', data, counter: first, last: false }, () =>
+        openBatch(key, data, first),
+      );
+      counter += BATCH_CHUNKS;
       while (runner.full) yield* released(await runner.next());
+      current = next;
+      length = nextLength;
+      next = after;
+      nextRead = afterRead;
     }
     while (!runner.empty) yield* released(await runner.next());
   } finally {
+    await reads.settle();
     await runner.close();
   }
   // The tail: up to a batch, ending with the last chunk.
-  const tail = batch.subarray(0, filled);
+  const tail = current.subarray(0, length);
   let offset = 0;
   while (tail.length - offset > SEALED_CHUNK_SIZE) {
     yield openOne(key, tail.subarray(offset, offset + SEALED_CHUNK_SIZE), counter, false);
@@ -285,10 +315,4 @@ function truncated(chunks: number): CustosError {
     'ERR_BACKUP_TRUNCATED',
     `the backup ends after ${chunks} chunk${chunks === 1 ? '' : 's'} without its last chunk: it was truncated`,
   );
-}
-
-function asBuffer(piece: Uint8Array): Buffer {
-  if (Buffer.isBuffer(piece)) return piece;
-  if (piece instanceof Uint8Array) return Buffer.from(piece.buffer, piece.byteOffset, piece.length);
-  throw new CustosError('ERR_INVALID_ARGUMENT', 'a backup stream carries bytes, not strings');
 }

@@ -1,5 +1,7 @@
 import { Duplex } from 'node:stream';
 import { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import type { AeadKey } from '../crypto/aead.js';
+import { batchSourceOf, FileBatchSource, IterableBatchSource } from './batch-source.js';
 import { ByteReader } from './byte-reader.js';
 import { openChunks, sealChunks } from './chunks.js';
 import { type ParsedHeader, parseHeader } from './format.js';
@@ -33,7 +35,12 @@ export async function* encryptIterable(
 ): AsyncGenerator<Buffer> {
   const { bytes, payloadKey } = await createHeader(options.recipients);
   yield bytes;
-  yield* sealChunks(bytesOf(source), payloadKey);
+  const input = await batchSourceOf(source);
+  try {
+    yield* sealChunks(input, payloadKey);
+  } finally {
+    await input.close();
+  }
 }
 
 /**
@@ -53,16 +60,36 @@ export async function* decryptIterable(
   source: BackupInput,
   options: BackupDecryptOptions,
 ): AsyncGenerator<Buffer> {
-  const reader = new ByteReader(bytesOf(source));
+  if (typeof source === 'string') {
+    // A file: the header, then the chunks read straight into the batch buffers.
+    const file = await FileBatchSource.open(source);
+    try {
+      const payloadKey = await unlockPayload((n) => file.read(n), options);
+      yield* openChunks(file, payloadKey);
+    } finally {
+      await file.close();
+    }
+    return;
+  }
+  const reader = new ByteReader(source);
   try {
-    const header = await parseHeader((n) => reader.read(n));
-    const fileKey = await unlockHeader(header, options.identities);
-    const payloadKey = payloadKeyOf(fileKey, header.payloadSalt);
-    fileKey.fill(0);
-    yield* openChunks(reader.rest(), payloadKey);
+    const payloadKey = await unlockPayload((n) => reader.read(n), options);
+    yield* openChunks(new IterableBatchSource(reader.rest()), payloadKey);
   } finally {
     await reader.close();
   }
+}
+
+/** Parses and unlocks a header: the payload key of the chunks after it. */
+async function unlockPayload(
+  read: (n: number) => Promise<Buffer>,
+  options: BackupDecryptOptions,
+): Promise<AeadKey> {
+  const header = await parseHeader(read);
+  const fileKey = await unlockHeader(header, options.identities);
+  const payloadKey = payloadKeyOf(fileKey, header.payloadSalt);
+  fileKey.fill(0);
+  return payloadKey;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { CustosError, isCustosError } from '../errors/index.js';
+import { IterableBatchSource } from './batch-source.js';
 import { ByteReader } from './byte-reader.js';
 import { openChunks, sealChunks } from './chunks.js';
 import { describeStanza } from './describe.js';
@@ -70,7 +71,12 @@ export async function protectKeyFile(
     throw new CustosError('ERR_INVALID_ARGUMENT', 'the key file is protected already');
   }
   const { bytes, payloadKey } = await createHeader(options.recipients);
-  return armor(Buffer.concat([bytes, ...(await collect(sealChunks(one(text), payloadKey)))]));
+  return armor(
+    Buffer.concat([
+      bytes,
+      ...(await collect(sealChunks(new IterableBatchSource(one(text)), payloadKey))),
+    ]),
+  );
 }
 
 /**
@@ -119,7 +125,9 @@ export async function openKeyFileText(
     );
   }
   const payloadKey = payloadKeyOf(fileKey, header.payloadSalt);
-  const plain = Buffer.concat(await collect(openChunks(reader.rest(), payloadKey)));
+  const plain = Buffer.concat(
+    await collect(openChunks(new IterableBatchSource(reader.rest()), payloadKey)),
+  );
   const key = Buffer.from(fileKey);
   fileKey.fill(0);
   return {
@@ -128,7 +136,10 @@ export async function openKeyFileText(
     async reseal(next: string) {
       const sealed = resealHeader(key, header);
       return armor(
-        Buffer.concat([sealed.bytes, ...(await collect(sealChunks(one(next), sealed.payloadKey)))]),
+        Buffer.concat([
+          sealed.bytes,
+          ...(await collect(sealChunks(new IterableBatchSource(one(next)), sealed.payloadKey))),
+        ]),
       );
     },
   };

@@ -33,21 +33,23 @@ export function transitRecipient(client: TransitClient, name: string): BackupRec
 /**
  * The server as identity: it asks the transit engine to decrypt the file key of any transit
  * stanza, with the key the stanza names. The server's refusals come back as `ERR_KMS_REMOTE`.
- * `client` may be a function, called only when a transit stanza is met (so a missing token
- * matters only for backups that need the server).
+ * `client` may be a function (or an async one), called only when a transit stanza is met (so a
+ * missing token matters only for backups that need the server).
  *
  * @example
  * ```ts
  * await decryptFile('db.sql.cbk', 'db.sql', { identities: [transitIdentity(createTransitClient())] });
  * ```
  */
-export function transitIdentity(client: TransitClient | (() => TransitClient)): BackupIdentity {
+export function transitIdentity(
+  client: TransitClient | (() => TransitClient | Promise<TransitClient>),
+): BackupIdentity {
   let resolved: TransitClient | undefined;
   return {
     async unwrapFileKey(stanza: BackupStanza): Promise<Buffer | undefined> {
       if (stanza.type !== STANZA_TYPE.transit) return undefined;
       const { keyName, ciphertext } = readBody(stanza.body);
-      resolved ??= typeof client === 'function' ? client() : client;
+      resolved ??= typeof client === 'function' ? await client() : client;
       return resolved.decrypt(keyName, ciphertext);
     },
   };

@@ -3,9 +3,9 @@
  * `--out`, every kind of key, refusals with nothing left behind, and transit keys on a real
  * `custos server --dev`.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,54 @@ describe('custos backup', () => {
     });
     expect(plain.code, plain.stderr).toBe(0);
     expect(plain.stdout.equals(dump)).toBe(true);
+  });
+
+  it('standard input redirected from a file (< db.sql) is read from where it stands, both ways', async () => {
+    const { identity, recipient } = await keygen();
+    // Over three batches, not a whole number of them: read ahead and the last chunk both matter.
+    const data = randomBytes(3 * (1 << 20) + 12_345);
+    const plain = path('db.sql');
+    await writeFile(plain, data);
+    /** `custos args…` with standard input the file `input`, `skip` bytes already read from it. */
+    const fromFile = async (args: string[], input: string, skip = 0) => {
+      const handle = await open(input, 'r');
+      try {
+        if (skip > 0) await handle.read(Buffer.alloc(skip), 0, skip, null);
+        const child = spawn(process.execPath, [bin, ...args], {
+          stdio: [handle.fd, 'pipe', 'pipe'],
+          env: { PATH: process.env.PATH },
+        });
+        const out: Buffer[] = [];
+        let stderr = '';
+        child.stdout?.on('data', (piece: Buffer) => out.push(piece));
+        child.stderr?.on('data', (piece: Buffer) => {
+          stderr += piece.toString();
+        });
+        const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+        return { code, stdout: Buffer.concat(out), stderr };
+      } finally {
+        await handle.close();
+      }
+    };
+    const sealed = await fromFile(['backup', 'encrypt', '-r', recipient], plain);
+    expect(sealed.code, sealed.stderr).toBe(0);
+    const sealedFile = path('db.cbk');
+    await writeFile(sealedFile, sealed.stdout);
+    const opened = await fromFile(['backup', 'decrypt', '-i', identity], sealedFile);
+    expect(opened.code, opened.stderr).toBe(0);
+    expect(opened.stdout.equals(data)).toBe(true);
+    // Like cat, from the current offset: the first 1000 bytes were read by someone else.
+    const rest = await fromFile(['backup', 'encrypt', '-r', recipient], plain, 1000);
+    await writeFile(sealedFile, rest.stdout);
+    const back = await custos(['backup', 'decrypt', '-i', identity, sealedFile]);
+    expect(back.stdout.equals(data.subarray(1000))).toBe(true);
+    // A damaged backup on redirected input: the typed error, exit 2.
+    const damaged = Buffer.from(sealed.stdout);
+    damaged[damaged.length - 100] = (damaged[damaged.length - 100] as number) ^ 1;
+    await writeFile(sealedFile, damaged);
+    const refused = await fromFile(['backup', 'decrypt', '-i', identity], sealedFile);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('ERR_DECRYPTION_FAILED');
   });
 
   it('files with --out, several recipients, verify, inspect, and rekey in place', async () => {

@@ -1,6 +1,4 @@
-import { readKeyringFile } from '@custos/core/crypto';
 import { CustosError } from '@custos/core/errors';
-import { createTransitClient, KMS_PROVIDERS, readKmsSettings } from '@custos/core/kms';
 import {
   type BackupIdentity,
   type BackupRecipient,
@@ -14,8 +12,13 @@ import {
   transitRecipient,
   x25519Recipient,
 } from '@custos/core/stream';
-import { openEnvironmentKms } from '../../environment-kms.js';
-import { type ServerFlags, serverConnection } from '../../server-client.js';
+import type { ServerFlags } from '../../server-client.js';
+
+// The keyring, KMS and server modules load only for the flags that need them: a backup to an
+// X25519 recipient or key file starts without them (the CLI's start-up is most of a small
+// backup's CPU time).
+const kmsModule = () => import('@custos/core/kms');
+const environmentKms = () => import('../../environment-kms.js');
 
 /** The flags that name recipients of a new backup. */
 export interface RecipientFlags extends ServerFlags {
@@ -48,9 +51,10 @@ export async function recipientsOf(flags: RecipientFlags): Promise<BackupRecipie
     recipients.push(await readPassphraseFile(flags.passphraseFile));
   }
   if (flags.transitKey !== undefined) {
-    recipients.push(transitRecipient(transitClient(flags), flags.transitKey));
+    recipients.push(transitRecipient(await transitClient(flags), flags.transitKey));
   }
   if (flags.keyring !== undefined) {
+    const { readKeyringFile } = await import('@custos/core/crypto');
     const keyring = await readKeyringFile(flags.keyring);
     const name = flags.keyringKey ?? 'backups';
     if (!keyring.has(name)) {
@@ -61,7 +65,7 @@ export async function recipientsOf(flags: RecipientFlags): Promise<BackupRecipie
     }
     recipients.push(keyringKey(keyring, name));
   }
-  if (flags.kmsEnv === true) recipients.push(environmentKmsRecipient());
+  if (flags.kmsEnv === true) recipients.push(await environmentKmsRecipient());
   if (recipients.length === 0) {
     throw new CustosError(
       'ERR_INVALID_ARGUMENT',
@@ -84,11 +88,12 @@ export async function identitiesOf(flags: IdentityFlags): Promise<BackupIdentity
     identities.push(await readPassphraseFile(flags.passphraseFile));
   }
   if (flags.keyring !== undefined) {
+    const { readKeyringFile } = await import('@custos/core/crypto');
     const keyring = await readKeyringFile(flags.keyring);
     for (const name of keyring.keyNames()) identities.push(keyringKey(keyring, name));
   }
   identities.push(transitIdentity(() => transitClient(flags)));
-  identities.push(...environmentKmsIdentities());
+  identities.push(...(await environmentKmsIdentities()));
   return identities;
 }
 
@@ -96,7 +101,9 @@ export async function identitiesOf(flags: IdentityFlags): Promise<BackupIdentity
  * `--kms-env` as a recipient: the settings are read now (one `ERR_KMS_CONFIG` naming every
  * missing variable, before any input is read), the KMS is opened for the wrap and closed after.
  */
-function environmentKmsRecipient(): BackupRecipient {
+async function environmentKmsRecipient(): Promise<BackupRecipient> {
+  const { readKmsSettings } = await kmsModule();
+  const { openEnvironmentKms } = await environmentKms();
   const { provider } = readKmsSettings(process.env);
   return {
     async wrapFileKey(fileKey) {
@@ -117,9 +124,12 @@ function environmentKmsRecipient(): BackupRecipient {
  * only a KMS opens fails with `ERR_BACKUP_KEY_MISMATCH` naming the provider and key it needs.
  * `custos` and `vault` are the same transit client: either opens the other's stanzas.
  */
-function environmentKmsIdentities(): BackupIdentity[] {
+async function environmentKmsIdentities(): Promise<BackupIdentity[]> {
   const provider = process.env.KMS_PROVIDER ?? '';
+  if (provider === '') return [];
+  const { KMS_PROVIDERS } = await kmsModule();
   if (!(KMS_PROVIDERS as readonly string[]).includes(provider)) return [];
+  const { openEnvironmentKms } = await environmentKms();
   const names = provider === 'custos' || provider === 'vault' ? ['custos', 'vault'] : [provider];
   return names.map((name) => ({
     async unwrapFileKey(stanza) {
@@ -137,5 +147,10 @@ function environmentKmsIdentities(): BackupIdentity[] {
   }));
 }
 
-const transitClient = (flags: ServerFlags & { transitMount: string }) =>
-  createTransitClient({ mount: flags.transitMount, ...serverConnection(flags) });
+async function transitClient(flags: ServerFlags & { transitMount: string }) {
+  const [{ createTransitClient }, { serverConnection }] = await Promise.all([
+    kmsModule(),
+    import('../../server-client.js'),
+  ]);
+  return createTransitClient({ mount: flags.transitMount, ...serverConnection(flags) });
+}
