@@ -128,16 +128,24 @@ describe.each(await storageKinds())('sys/mounts on %s', (kind) => {
       ['sys/x', /reserved/],
       ['auth/x/y', /reserved/],
       ['cubbyhole/a/b', /reserved/],
-      ['UPPER', /lower-case/],
-      ['a/B', /lower-case/],
+      // Reserved in any case.
+      ['SYS', /reserved/],
+      ['Sys/x', /reserved/],
+      ['AUTH/x', /reserved/],
+      ['Cubbyhole', /reserved/],
+      ['IdEntity/a', /reserved/],
+      ['AWS', /reserved/],
       ['a//b', 400],
-      ['a/.../b', /lower-case/],
+      ['a/.../b', /ASCII letters/],
       ['a/b/c/d/e/f/g/h/i', /at most 8 segments/],
-      ['a%20b', /lower-case/],
-      ['a..b', /lower-case/],
-      ['-lead', /lower-case/],
+      ['a%20b', /ASCII letters/],
+      ['a..b', /ASCII letters/],
+      ['-lead', /ASCII letters/],
       ['a%2F..%2Fb', 400],
-      ['a%23b', /lower-case/],
+      ['a%23b', /ASCII letters/],
+      // Unicode letters that fold onto ASCII ones (ſ → S, the Kelvin sign → k).
+      ['%C5%BFys', /ASCII letters/],
+      ['%E2%84%AAv1', /ASCII letters/],
     ];
     for (const [path, expected] of cases) {
       const response = await enable(path, { type: 'kv' });
