@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  authMountPath,
   canonicalMountPath,
   clashingMount,
   secretsMountPath,
@@ -85,6 +86,16 @@ describe('mount paths', () => {
     expect(secretsMountPath('teams/SYS/kv')).toBe('teams/SYS/kv/');
     expect(secretsMountPath('kms/a')).toBe('kms/a/');
     expect(secretsMountPath('teams/sys/kv')).toBe('teams/sys/kv/');
+  });
+
+  it('under auth/: the path of the token method in another case is reserved', () => {
+    expect(authMountPath('ci/machines')).toBe('ci/machines/');
+    expect(authMountPath('CI')).toBe('CI/');
+    // token/ itself is the token method's mount: the table refuses it as a path in use.
+    expect(authMountPath('token')).toBe('token/');
+    for (const path of ['Token', 'TOKEN/x', 'toKen/a/b'])
+      expect(() => authMountPath(path), path).toThrow(/reserved/);
+    expect(() => authMountPath('\u212Aey')).toThrow(/ASCII letters/);
   });
 
   it('are reserved where a route without :mount claims the first segment', () => {

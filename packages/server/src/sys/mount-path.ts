@@ -99,6 +99,26 @@ export function secretsMountPath(
 }
 
 /**
+ * An auth method's path under `auth/` as `sys/auth/:path` and `sys/remount` take it (without
+ * `auth/`): canonical ({@link canonicalMountPath}) and not the token method's `token/` in another
+ * case (`Token/`, `TOKEN/x`), which would read as it to anyone who reads paths without case.
+ * `token/` itself is the token method's mount: enabling there is refused as a path in use.
+ *
+ * @example
+ * ```ts
+ * authMountPath('ci/machines'); // 'ci/machines/'
+ * authMountPath('Token'); // throws: cannot enable an auth method under auth/Token/: the path is reserved
+ * ```
+ */
+export function authMountPath(raw: string): string {
+  const path = canonicalMountPath(raw);
+  const first = path.slice(0, path.indexOf('/'));
+  if (first !== 'token' && first.toLowerCase() === 'token')
+    throw invalid(`cannot enable an auth method under auth/${first}/: the path is reserved`);
+  return path;
+}
+
+/**
  * The first path segments routes claim for themselves (`/v1/aws/access-key` → `aws`): a mount
  * there would be shadowed by them, so `sys/mounts` refuses it. Routes declared with `:mount`
  * claim none.

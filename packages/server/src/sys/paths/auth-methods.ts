@@ -3,7 +3,7 @@ import type { TokenStore } from '../../auth/token-store.js';
 import { noContent, ok } from '../../http/envelope.js';
 import { field } from '../../http/field-schema.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
-import { canonicalMountPath } from '../mount-path.js';
+import { authMountPath, canonicalMountPath } from '../mount-path.js';
 import type { MountEntry, MountTable } from '../mount-table.js';
 import { describeMount, isAuthMount, tuneOf } from '../mounts.js';
 import { orTune, tunedMountPath, tuningOf } from './mounts.js';
@@ -93,7 +93,7 @@ export function authMethodsPaths(deps: {
             options: field.map(),
           },
           handler: async (request, reply, { type, description, options }) => {
-            const path = `auth/${canonicalMountPath(request.params['*'])}`;
+            const path = `auth/${authMountPath(request.params['*'])}`;
             if (type === 'token') throw invalid('token credential backend cannot be instantiated');
             if (type !== 'approle')
               throw invalid('unknown auth method type (custos serves approle)');

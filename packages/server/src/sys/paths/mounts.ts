@@ -5,7 +5,7 @@ import { noContent, ok } from '../../http/envelope.js';
 import { field } from '../../http/field-schema.js';
 import { optionalDuration, stringMap } from '../../http/fields.js';
 import { type DeclaredRoute, type RouteGroup, route } from '../../http/route-spec.js';
-import { canonicalMountPath, secretsMountPath } from '../mount-path.js';
+import { authMountPath, secretsMountPath } from '../mount-path.js';
 import type { MountConfig, MountEntry, MountTable, MountType } from '../mount-table.js';
 import { describeMount, isAuthMount, mountOf, tuneOf } from '../mounts.js';
 
@@ -259,7 +259,7 @@ export function mountsPaths(deps: {
 /** An auth method's path under `auth/` as `sys/remount` takes it (`auth/approle2`). */
 function authSegment(to: string): string {
   if (!to.startsWith('auth/')) throw invalid('an auth method can only move under auth/');
-  return canonicalMountPath(to.slice('auth/'.length));
+  return authMountPath(to.slice('auth/'.length));
 }
 
 /** The change a tune asks for. */
