@@ -178,6 +178,14 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     const found = await deps.secretOf(secret);
     if (found === undefined)
       throw new CustosError('ERR_INVALID_REQUEST', `no KV version 2 mount holds ${secret}`);
+    // Fail closed: a policy written for the secret of one mount never drives another mount's
+    // secret that came to answer to the same name (rotation-policy.ts, `mount_uuid`).
+    const written = (await store.readPolicy(secret))?.mount_uuid;
+    if (written !== undefined && written !== found.mountUuid)
+      throw new CustosError(
+        'ERR_INVALID_REQUEST',
+        `${secret} is on another mount than the one its rotation policy was written for: write the policy again to rotate it`,
+      );
     return found;
   };
 

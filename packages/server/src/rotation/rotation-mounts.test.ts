@@ -236,6 +236,46 @@ describe.each(await storageKinds())('rotation on mounts of several segments on %
     await expectRotated(before, []);
   });
 
+  it('a policy never drives the secret of a mount enabled later where its name resolves', async () => {
+    const policy = { rotator: 'random', schedule: '4h', grace_period: '0s' };
+    const version = async (path: string) =>
+      (await s.request('GET', path)).body.data.metadata.version as number;
+    // A policy for gone/b/'s secret k; then gone/b/ is disabled and gone/ enabled, whose key
+    // b/k now answers to the name gone/b/k.
+    expect((await s.request('POST', 'sys/mounts/gone/b', { body: { type: 'kv-v2' } })).status).toBe(
+      204,
+    );
+    await s.request('POST', 'gone/b/data/k', { body: { data: { value: canary() } } });
+    expect((await s.request('POST', 'sys/rotation/gone/b/k', { body: policy })).status).toBe(204);
+    expect((await s.request('DELETE', 'sys/mounts/gone/b')).status).toBe(204);
+    expect((await s.request('POST', 'sys/mounts/gone', { body: { type: 'kv-v2' } })).status).toBe(
+      204,
+    );
+    const value = canary();
+    await s.request('POST', 'gone/data/b/k', { body: { data: { value } } });
+    const refused = await s.request('POST', 'sys/rotate-secret/gone/b/k', {
+      body: { force: true },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors[0]).toMatch(/another mount than the one its rotation policy/);
+    await expect(s.server.context.rotation.engine.refOf('gone/b/k')).rejects.toMatchObject({
+      code: 'ERR_INVALID_REQUEST',
+    });
+    nowMs += 5 * HOUR;
+    const report = await s.server.context.rotation.scheduler.tick();
+    expect(report.rotated.map((r) => r.secret)).not.toContain('gone/b/k');
+    expect(await version('gone/data/b/k')).toBe(1);
+    expect((await s.request('GET', 'gone/data/b/k')).body.data.data.value).toBe(value);
+    // Written again, for the mount there now: it rotates that secret.
+    expect((await s.request('POST', 'sys/rotation/gone/b/k', { body: policy })).status).toBe(204);
+    expect(
+      (await s.request('POST', 'sys/rotate-secret/gone/b/k', { body: { force: true } })).body.data
+        .result,
+    ).toBe('succeeded');
+    expect(await version('gone/data/b/k')).toBe(2);
+    expect((await s.request('DELETE', 'sys/rotation/gone/b/k')).status).toBe(204);
+  });
+
   it('a name whose mount moved away resolves to nothing, never to another mount', async () => {
     const moving = (await s.request('GET', 'A/b/data/k')).body.data.metadata.version as number;
     expect(

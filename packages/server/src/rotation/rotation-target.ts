@@ -39,8 +39,23 @@ function kvSecretOf(
  * ```
  */
 export function secretOfPath(path: string, mounts: readonly MountEntry[]): SecretRef {
+  return secretAndMountOfPath(path, mounts).ref;
+}
+
+/**
+ * As {@link secretOfPath}, with the mount entry the secret is on.
+ *
+ * @example
+ * ```ts
+ * secretAndMountOfPath('teams/a/kv/db', await mounts.list()).mount.uuid;
+ * ```
+ */
+export function secretAndMountOfPath(
+  path: string,
+  mounts: readonly MountEntry[],
+): { readonly ref: SecretRef; readonly mount: MountEntry } {
   const { mount, key } = kvSecretOf(path, mounts);
-  return { mount: mount.path.slice(0, -1), key };
+  return { ref: { mount: mount.path.slice(0, -1), key }, mount };
 }
 
 /** A stored secret name resolved in the mount table in force. */
@@ -49,6 +64,8 @@ export interface ResolvedSecret {
   readonly ref: SecretRef;
   /** The KV version 2 engine serving the mount. */
   readonly kv: KvEngine;
+  /** The mount's uuid (a policy records the one it was written for). */
+  readonly mountUuid: string;
 }
 
 /**
@@ -78,6 +95,7 @@ export function kvSecrets(
     return {
       ref: { mount: found.mount.path.slice(0, -1), key: found.key },
       kv: kvMounts.v2(found.mount),
+      mountUuid: found.mount.uuid,
     };
   };
 }
