@@ -38,6 +38,7 @@ import { createRotationScheduler } from './rotation/rotation-scheduler.js';
 import { openRotationSetup } from './rotation/rotation-setup.js';
 import { rotationStatuses } from './rotation/rotation-statuses.js';
 import { createRotationStore } from './rotation/rotation-store.js';
+import { kvSecrets } from './rotation/rotation-target.js';
 import type { RotatorRegistry } from './rotation/rotator.js';
 import { rewrapProgressStore } from './rotation/rotators/rewrap-job.js';
 import { transitKeyRotator } from './rotation/rotators/transit-key.js';
@@ -51,7 +52,7 @@ import { openStorage, type StorageTimeouts } from './storage/database.js';
 import { createEntryStore } from './storage/entry-store.js';
 import { APPROLE, KV, TRANSIT } from './storage/layout.js';
 import { type ChangeFeedOptions, openChangeFeed } from './storage/open-change-feed.js';
-import { createMountTable, engineOf } from './sys/mount-table.js';
+import { createMountTable } from './sys/mount-table.js';
 import { createTransitMounts } from './transit/transit-mounts.js';
 import { createTransitStore, type TransitStoreOptions } from './transit/transit-store.js';
 import { createUsageLog } from './transit/usage-log.js';
@@ -423,11 +424,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     publishingRotations(
       createRotationEngine({
         store: rotationStore,
-        // A KV version 2 mount by name, from the mount table in force.
-        kvOf: async (mount) => {
-          const entry = await mounts.get(`${mount}/`);
-          return entry !== undefined && engineOf(entry) === 'kv-2' ? kvMounts.v2(entry) : undefined;
-        },
+        // A stored name's KV version 2 mount, from the mount table in force (longest path).
+        secretOf: kvSecrets(mounts, kvMounts),
         rotators,
         audit,
         clock,

@@ -19,7 +19,9 @@ const encodeChar = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase()
 /**
  * Spellings of the API path `path` (no `/v1/`): suffixes and infixes a router may strip or cut
  * at (`#`, `;`), encodings it may decode (`%23`, `%2F`, `%00`, a letter), dot segments, double
- * and trailing slashes, a trailing dot, case changes and the absolute form.
+ * and trailing slashes, a trailing dot, case changes (mount paths, KV keys and transit key names
+ * are case-sensitive: another case is another name), Unicode letters that case folding maps
+ * onto ASCII ones (`ſ`, the Kelvin sign) and the absolute form.
  *
  * @example
  * ```ts
@@ -66,10 +68,35 @@ export function pathVariants(path: string): PathVariant[] {
       'capitalised second segment',
       `${path.slice(0, first + 1)}${path.slice(first + 1).replace(/^./, (c) => c.toUpperCase())}`,
     ),
+    v('lower case', path.toLowerCase()),
+    v(
+      'encoded upper-case first letter',
+      `${encodeChar((path[0] as string).toUpperCase())}${path.slice(1)}`,
+    ),
+    v(
+      'encoded lower-case first letter',
+      `${encodeChar((path[0] as string).toLowerCase())}${path.slice(1)}`,
+    ),
+    // Letters outside ASCII that a Unicode case folding maps onto ASCII ones: a router, a proxy or
+    // a database collation that folds case would read them as `s`, `k`, `i`.
+    ...folded(path).map(([label, apiPath]) => v(label, apiPath)),
     { label: 'upper-case /V1', target: `/V1/${path}` },
     { label: 'double slash before v1', target: `//v1/${path}` },
     { label: 'absolute form', target: `http://localhost/v1/${path}` },
   ];
+}
+
+/** `path` with its first `s`, `k` or `i` (either case) spelled as a Unicode letter that folds onto it. */
+function folded(path: string): [string, string][] {
+  const lookalikes: [RegExp, string, string][] = [
+    [/s/i, '%C5%BF', 'long s (U+017F, upper case S)'],
+    [/k/i, '%E2%84%AA', 'Kelvin sign (U+212A, lower case k)'],
+    [/i/i, '%C4%B0', 'dotted capital I (U+0130, lower case i)'],
+    [/i/i, '%C4%B1', 'dotless i (U+0131, upper case I)'],
+  ];
+  return lookalikes
+    .filter(([letter]) => letter.test(path))
+    .map(([letter, encoded, label]) => [label, path.replace(letter, encoded)]);
 }
 
 interface FoundRoute {

@@ -1,7 +1,6 @@
 import { CustosError } from '@custos/core/errors';
 import type { FastifyRequest } from 'fastify';
 import FindMyWay from 'find-my-way';
-import { lowerCaseMountPath } from '../sys/mount-path.js';
 import type { MountEngine, MountEntry } from '../sys/mount-table.js';
 import { engineOf } from '../sys/mount-table.js';
 import { patternReading } from './api-path.js';
@@ -20,15 +19,12 @@ import { ROUTER_OPTIONS } from './router-options.js';
  * ```
  */
 export function routedByMount(
-  route: DeclaredRoute,
+  declared: DeclaredRoute,
   routing: { readonly under: '' | 'auth/'; readonly serves: MountRouting['serves'] },
   fallback?: DeclaredRoute,
 ): DeclaredRoute {
-  const declared: DeclaredRoute = {
-    ...route,
-    // A mount path has one spelling (lower case): another is refused before the ACL.
-    access: { ...route.access, names: { ...route.access?.names, mount: lowerCaseMountPath } },
-  };
+  // A mount path is case-sensitive (`Team/` and `team/` are two mounts, as in Vault): the
+  // boundary finds the mount by the path's exact spelling, and the ACL judges that spelling.
   return {
     ...declared,
     access: {

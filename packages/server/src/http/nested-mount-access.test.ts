@@ -17,12 +17,22 @@ const ALL = ['create', 'read', 'update', 'patch', 'delete', 'list'];
 
 const NESTED = { kv: 'teams/a/kv', transit: 'teams/a/transit', approle: 'teams/a/approle' };
 
+/**
+ * Their twins in another case: mount paths are case-sensitive (as in Vault), so these are other
+ * mounts, with their own data, that a spelling of the first ones in another case reaches.
+ */
+const NESTED_CASE = { kv: 'Teams/a/kv', transit: 'Teams/a/transit', approle: 'Teams/a/approle' };
+
 async function enableNested(s: TestServer): Promise<void> {
   for (const [path, type] of [
     ['sys/mounts/teams/a/kv', 'kv-v2'],
     ['sys/mounts/teams/a/kv2', 'kv-v2'],
     ['sys/mounts/teams/a/transit', 'transit'],
     ['sys/auth/teams/a/approle', 'approle'],
+    ['sys/mounts/Teams/a/kv', 'kv-v2'],
+    ['sys/mounts/Teams/a/kv2', 'kv-v2'],
+    ['sys/mounts/Teams/a/transit', 'transit'],
+    ['sys/auth/Teams/a/approle', 'approle'],
   ] as const) {
     expect((await s.request('POST', path, { body: { type } })).status, path).toBe(204);
   }
@@ -64,7 +74,7 @@ describe.each(await storageKinds())(
           failures.push(`${probe.method} ${probe.path} without ${probe.needs}: ${response.status}`);
       }
       expect(failures).toEqual([]);
-    });
+    }, 120_000);
 
     it('admits reads and lists to a token granted only what they need on the full path', async () => {
       const reads = capabilityProbes(mountedRoutes(s), NESTED).filter(
@@ -79,7 +89,7 @@ describe.each(await storageKinds())(
         if (response.status === 403) refused.push(`${probe.method} ${probe.path}`);
       }
       expect(refused).toEqual([]);
-    });
+    }, 120_000);
   },
 );
 
@@ -95,6 +105,8 @@ describe('path spellings under mounts of several segments', () => {
   let auditOffset = 0;
   let denyCount = 0;
   const canary = `canary-${randomBytes(8).toString('hex')}`;
+  /** What the twin in another case (`Teams/a/kv2/`) holds at the same key. */
+  const twinCanary = `canary-${randomBytes(8).toString('hex')}`;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'custos-nested-'));
@@ -102,6 +114,7 @@ describe('path spellings under mounts of several segments', () => {
     s = await startTestServer('sqlite', { audit: [{ type: 'file', path: auditFile }] });
     await enableNested(s);
     await s.request('POST', 'teams/a/kv2/data/other', { body: { data: { v: canary } } });
+    await s.request('POST', 'Teams/a/kv2/data/other', { body: { data: { v: twinCanary } } });
   });
   afterAll(async () => {
     await s.close();
@@ -170,11 +183,33 @@ describe('path spellings under mounts of several segments', () => {
       '/v1/teams/a/%EF%BD%8B%EF%BD%962/data/other',
       '/v1/teams/a/kv2%CC%81/data/other',
       '/v1/teams/a/kv\\..\\kv2/data/other',
+      // Another case, spelled or encoded: the twin at Teams/a/kv2/ (or no mount), never kv/.
+      '/v1/%54eams/a/kv2/data/other',
+      '/v1/%54eams/a/kv/../kv2/data/other',
+      '/v1/Teams/a/kv/data/../../kv2/data/other',
+      '/v1/teams/a/%4Bv2/data/other',
+      '/v1/teams/a/%4bV2/data/other',
+      // Unicode letters a case folding maps onto ASCII ones: ſ (S), the Kelvin sign (k).
+      '/v1/team%C5%BF/a/kv2/data/other',
+      '/v1/Team%C5%BF/a/kv2/data/other',
+      '/v1/teams/a/%E2%84%AAv2/data/other',
+      '/v1/teams/a/%E2%84%AAv/data/other',
+      '/v1/teams/a/kv2/data/Other',
+      '/v1/Teams/a/kv2/data/other/',
+      '/v1/Teams//a/kv2/data/other',
+      '/v1/Teams/a/kv2/data/other#',
+      '/v1/Teams/a/kv2/data/other%23',
+      '/v1/Teams/a/kv2/data/other?x=/../../../teams/a/kv/data/x',
+      '/v1/Teams%2Fa%2Fkv2/data/other',
     ];
     const failures: string[] = [];
     for (const target of targets) {
       const response = await sendTarget(s.url, 'GET', target, { token });
-      if (response.text.includes(canary) || ![400, 403, 404].includes(response.status))
+      if (
+        response.text.includes(canary) ||
+        response.text.includes(twinCanary) ||
+        ![400, 403, 404].includes(response.status)
+      )
         failures.push(`${target}: ${response.status} ${response.text.slice(0, 100)}`);
     }
     expect(failures).toEqual([]);
@@ -203,54 +238,69 @@ describe('path spellings under mounts of several segments', () => {
     }
   });
 
-  it('every spelling of every route under them is refused (400), unrouted (404), or judged, audited and served as one path', async () => {
-    const table = mountedRoutes(s);
-    const served = routeOracle(vaultRoutes(s.server.app.routeTable));
-    const urls = [...new Set(table.map((r) => r.url))];
-    const cases = table.flatMap((route) =>
-      pathVariants(concretePath(route.url, `v/${urls.indexOf(route.url)}`, NESTED)).map(
-        (variant) => ({ route, ...variant, outcome: served(route.method, variant.target) }),
-      ),
-    );
-    // One token denied everything under the walked mounts (the audit shows the path judged);
-    // a path outside them (another case, say) gets a token denied exactly that path.
-    const underMounts = await denying('teams/a/*', 'auth/teams/a/*');
-    const tokens = new Map<string, string>();
-    for (const { outcome } of cases)
-      if (outcome.kind === 'path' && !tokens.has(outcome.path))
-        tokens.set(
-          outcome.path,
-          /^(auth\/)?teams\/a\//.test(outcome.path) ? underMounts : await denying(outcome.path),
-        );
-    const everything = await denying('nothing/at/all');
-    const failures: string[] = [];
-    let denials = 0;
-    for (const { route, label, target, outcome } of cases) {
-      const hasBody = !['GET', 'HEAD', 'DELETE'].includes(route.method);
-      const token = outcome.kind === 'path' ? (tokens.get(outcome.path) as string) : everything;
-      await auditedPaths();
-      const response = await sendTarget(s.url, route.method, target, {
-        token,
-        ...(hasBody ? { body: {} } : {}),
-      });
-      const audited = await auditedPaths();
-      const what = `${route.method} ${target} (${label}, ${route.url})`;
-      const got = `${response.status} ${response.text.slice(0, 100)}, audited as ${JSON.stringify(audited)}`;
-      if (target.includes('#') || outcome.kind === 'ambiguous') {
-        if (response.status !== 400) failures.push(`${what}: want 400, got ${got}`);
-      } else if (outcome.kind === 'none') {
-        if (response.status !== 400 && response.status !== 404)
-          failures.push(`${what}: unrouted, want 400 or 404, got ${got}`);
-      } else {
-        if (audited.some((p) => p !== outcome.path))
-          failures.push(`${what}: served as ${outcome.path}, got ${got}`);
-        // AppRole's login needs no token: refused for its empty body instead.
-        if (response.status !== 400 && response.status !== 403)
-          failures.push(`${what}: ${outcome.path} is denied, got ${got}`);
-        if (response.status === 403) denials++;
+  it.each([
+    ['lower case', NESTED],
+    ['mixed case, beside their lower-case twins', NESTED_CASE],
+  ])(
+    'every spelling of every route under them (%s) is refused (400), unrouted (404), or judged, audited and served as one path',
+    async (_label, mounts) => {
+      const table = mountedRoutes(s);
+      const served = routeOracle(vaultRoutes(s.server.app.routeTable));
+      const urls = [...new Set(table.map((r) => r.url))];
+      const cases = table.flatMap((route) =>
+        pathVariants(concretePath(route.url, `v/${urls.indexOf(route.url)}`, mounts)).map(
+          (variant) => ({ route, ...variant, outcome: served(route.method, variant.target) }),
+        ),
+      );
+      // One token denied everything under the walked mounts and their twins in another case (the
+      // audit shows the path judged); a path outside them (another case of a segment no twin
+      // has, say) gets a token denied exactly that path.
+      const underMounts = await denying(
+        'teams/a/*',
+        'auth/teams/a/*',
+        'Teams/a/*',
+        'auth/Teams/a/*',
+      );
+      const tokens = new Map<string, string>();
+      for (const { outcome } of cases)
+        if (outcome.kind === 'path' && !tokens.has(outcome.path))
+          tokens.set(
+            outcome.path,
+            /^(auth\/)?[Tt]eams\/a\//.test(outcome.path)
+              ? underMounts
+              : await denying(outcome.path),
+          );
+      const everything = await denying('nothing/at/all');
+      const failures: string[] = [];
+      let denials = 0;
+      for (const { route, label, target, outcome } of cases) {
+        const hasBody = !['GET', 'HEAD', 'DELETE'].includes(route.method);
+        const token = outcome.kind === 'path' ? (tokens.get(outcome.path) as string) : everything;
+        await auditedPaths();
+        const response = await sendTarget(s.url, route.method, target, {
+          token,
+          ...(hasBody ? { body: {} } : {}),
+        });
+        const audited = await auditedPaths();
+        const what = `${route.method} ${target} (${label}, ${route.url})`;
+        const got = `${response.status} ${response.text.slice(0, 100)}, audited as ${JSON.stringify(audited)}`;
+        if (target.includes('#') || outcome.kind === 'ambiguous') {
+          if (response.status !== 400) failures.push(`${what}: want 400, got ${got}`);
+        } else if (outcome.kind === 'none') {
+          if (response.status !== 400 && response.status !== 404)
+            failures.push(`${what}: unrouted, want 400 or 404, got ${got}`);
+        } else {
+          if (audited.some((p) => p !== outcome.path))
+            failures.push(`${what}: served as ${outcome.path}, got ${got}`);
+          // AppRole's login needs no token: refused for its empty body instead.
+          if (response.status !== 400 && response.status !== 403)
+            failures.push(`${what}: ${outcome.path} is denied, got ${got}`);
+          if (response.status === 403) denials++;
+        }
       }
-    }
-    expect(failures).toEqual([]);
-    expect(denials).toBeGreaterThan(table.length);
-  }, 600_000);
+      expect(failures).toEqual([]);
+      expect(denials).toBeGreaterThan(table.length);
+    },
+    600_000,
+  );
 });

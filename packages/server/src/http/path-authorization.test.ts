@@ -17,11 +17,24 @@ const ALL = ['create', 'read', 'update', 'patch', 'delete', 'list', 'sudo'];
 
 /**
  * Mounts whose names are case-sensitive, as stored: `Key` and `key` are two KV keys, two
- * transit keys, two AppRole roles (checked below). Every other name (policies, audit sinks,
- * mounts) has one spelling, and any other is refused.
+ * transit keys, two AppRole roles (checked below); audit sink names come from the server's
+ * configuration. Mount paths are case-sensitive too (`Team/` and `team/` are two mounts, as in
+ * Vault: under `sys/mounts/`, `sys/auth/`, and the routes served by mount, {@link MOUNTED}). Every other name (policies, token roles…) has one spelling, and any
+ * other is refused.
  */
-/** Where names are case-sensitive (audit sink names come from the server's configuration). */
-const CASE_SENSITIVE = ['secret/', 'transit/', 'auth/approle/', 'sys/audit/new-file/'];
+const CASE_SENSITIVE = [
+  'secret/',
+  'transit/',
+  'auth/approle/',
+  'sys/audit/new-file/',
+  // A mount path named in another case: another mount's path.
+  'sys/mounts/',
+  'sys/auth/',
+  'sys/internal/ui/mounts/',
+];
+
+/** The routes served by mount: another case of `:mount` is another mount (or none). */
+const MOUNTED = /^\/v1\/(auth\/)?:mount\//;
 
 interface AuditLine {
   readonly type: string;
@@ -162,7 +175,7 @@ describe('path spellings: the ACL and the audit log judge the path the router se
           .map((e) => e.request?.path);
         const what = `${route.method} ${variant} (deny on ${canonical}): ${response.status} ${response.text.slice(0, 80)}, audited as ${JSON.stringify(audited)}`;
         if (audited.some((p) => p !== variant)) failures.push(`${what}: judged as another path`);
-        if (CASE_SENSITIVE.some((mount) => variant.startsWith(mount))) {
+        if (CASE_SENSITIVE.some((mount) => variant.startsWith(mount)) || MOUNTED.test(route.url)) {
           // Another name: the deny on the canonical one does not apply, and need not.
           const outcome = served(route.method, `/v1/${variant}`);
           if (outcome.kind !== 'path' || outcome.path !== variant)

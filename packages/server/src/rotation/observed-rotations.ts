@@ -12,29 +12,30 @@ import type { RotationEngine, RotationResult } from './rotation-engine.js';
  */
 export function observedRotations(
   engine: RotationEngine,
-  observe: (result: RotationResult) => void,
+  observe: (result: RotationResult) => void | Promise<void>,
 ): RotationEngine {
-  const seen = (result: RotationResult | undefined) => {
-    if (result !== undefined) observe(result);
+  const seen = async (result: RotationResult | undefined) => {
+    if (result !== undefined) await observe(result);
   };
   return {
     async rotate(ref, options) {
       const result = await engine.rotate(ref, options);
-      if (options.dryRun !== true) seen(result);
+      if (options.dryRun !== true) await seen(result);
       return result;
     },
     async resume(secret) {
       const result = await engine.resume(secret);
-      seen(result);
+      await seen(result);
       return result;
     },
     async resumeAll(staleMs) {
       const results = await engine.resumeAll(staleMs);
-      for (const result of results) seen(result);
+      for (const result of results) await seen(result);
       return results;
     },
     retireDue: (nowMs) => engine.retireDue(nowMs),
     continueFinish: (secret) => engine.continueFinish(secret),
+    refOf: (secret) => engine.refOf(secret),
     startBackground: () => engine.startBackground(),
     backgroundIdle: () => engine.backgroundIdle(),
     stopBackground: () => engine.stopBackground(),

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 import { builtInRotators } from './built-in-rotators.js';
 import { createRotationEngine, type RotationEngine } from './rotation-engine.js';
+import { kvSecrets } from './rotation-target.js';
 import type { BackgroundContext, Rotator } from './rotator.js';
 
 const value = () => randomBytes(12).toString('hex');
@@ -74,7 +75,7 @@ describe.each(await storageKinds())('background work after a rotation on %s', (k
     const ctx = s.server.context;
     return createRotationEngine({
       store: ctx.rotation.store,
-      kvOf: async (mount) => (mount === 'secret' ? ctx.kv : undefined),
+      secretOf: kvSecrets(ctx.mounts, ctx.kvMounts),
       rotators: ctx.rotation.rotators,
       audit: ctx.audit,
       clock: () => nowMs,
@@ -220,7 +221,7 @@ describe.each(await storageKinds())('background work after a rotation on %s', (k
     // A write to the secret while the rotation is between test and finish: finish refuses.
     const writing = createRotationEngine({
       store: ctx.rotation.store,
-      kvOf: async (mount) => (mount === 'secret' ? ctx.kv : undefined),
+      secretOf: kvSecrets(ctx.mounts, ctx.kvMounts),
       rotators: ctx.rotation.rotators,
       audit: ctx.audit,
       clock: () => nowMs,

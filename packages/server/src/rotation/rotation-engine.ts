@@ -17,6 +17,7 @@ import { claimable } from './background-jobs.js';
 import { createEngineBackground } from './rotation-background-work.js';
 import type { RotationPolicy } from './rotation-policy.js';
 import type { RotationRun, RotationStep, RotationStore } from './rotation-store.js';
+import type { ResolvedSecret } from './rotation-target.js';
 import type { PendingContext, RotationContext, Rotator, RotatorRegistry } from './rotator.js';
 import { scrubValues } from './scrub-values.js';
 
@@ -70,8 +71,12 @@ export interface RotationResult {
 /** What the engine is given. */
 export interface RotationEngineDeps {
   readonly store: RotationStore;
-  /** The KV engine serving `mount`, or undefined when no KV v2 mount is there. */
-  kvOf(mount: string): Promise<KvEngine | undefined>;
+  /**
+   * The secret a stored name (`teams/a/kv/app/db`) names in the mount table in force (its mount
+   * is the longest mount path the name starts with: `kvSecrets`) and the KV engine serving
+   * it; undefined when no KV version 2 mount holds it.
+   */
+  secretOf(secret: string): Promise<ResolvedSecret | undefined>;
   readonly rotators: RotatorRegistry;
   readonly audit: Pick<AuditBroker, 'logRequest' | 'logResponse'>;
   readonly clock: () => number;
@@ -102,6 +107,12 @@ export interface RotationEngineDeps {
 export interface RotationEngine {
   /** Rotates now (whatever the schedule says), or plans it (`dryRun`). */
   rotate(ref: SecretRef, options: RotateOptions): Promise<RotationResult>;
+  /**
+   * The secret a stored name (`<mount>/<key>`) names, by the mount table in force (the longest
+   * mount path it starts with, never its first segment); `ERR_INVALID_REQUEST` when no KV
+   * version 2 mount holds it.
+   */
+  refOf(secret: string): Promise<SecretRef>;
   /** Continues the run a crash left running for `secret` (`<mount>/<key>`); undefined when none. */
   resume(secret: string): Promise<RotationResult | undefined>;
   /**
@@ -136,12 +147,6 @@ const STEP_AFTER: Readonly<Record<Exclude<RotationStep, 'rollback'>, RotationSte
   finish: undefined,
 };
 
-/** The secret a stored name names (`secret/app/db` → mount `secret`, key `app/db`). */
-export function refOfSecret(secret: string): SecretRef {
-  const slash = secret.indexOf('/');
-  return { mount: secret.slice(0, slash), key: secret.slice(slash + 1) };
-}
-
 /** The KV version id a run writes its pending version under. */
 const versionIdOfRun = (run: Pick<RotationRun, 'id' | 'version_id'>): string =>
   run.version_id ?? run.id;
@@ -168,11 +173,20 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
   const nowIso = () => new Date(deps.clock()).toISOString();
   const leaseMs = deps.backgroundLeaseMs ?? 60_000;
 
-  const kvFor = async (mount: string): Promise<KvEngine> => {
-    const kv = await deps.kvOf(mount);
-    if (kv === undefined)
-      throw new CustosError('ERR_INVALID_REQUEST', `no KV version 2 mount at ${mount}/`);
-    return kv;
+  /** The stored name `secret` resolved in the mount table in force (never by its first segment). */
+  const resolve = async (secret: string): Promise<ResolvedSecret> => {
+    const found = await deps.secretOf(secret);
+    if (found === undefined)
+      throw new CustosError('ERR_INVALID_REQUEST', `no KV version 2 mount holds ${secret}`);
+    // Fail closed: a policy written for the secret of one mount never drives another mount's
+    // secret that came to answer to the same name (rotation-policy.ts, `mount_uuid`).
+    const written = (await store.readPolicy(secret))?.mount_uuid;
+    if (written !== undefined && written !== found.mountUuid)
+      throw new CustosError(
+        'ERR_INVALID_REQUEST',
+        `${secret} is on another mount than the one its rotation policy was written for: write the policy again to rotate it`,
+      );
+    return found;
   };
 
   const rotatorOf = (policy: RotationPolicy): Rotator => {
@@ -196,8 +210,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     policy: Pick<RotationPolicy, 'settings' | 'grace_period'>,
     current: Record<string, unknown>,
   ): Promise<RotationContext> => {
-    const ref = refOfSecret(run.secret);
-    const kv = await kvFor(ref.mount);
+    const { ref, kv } = await resolve(run.secret);
     return {
       rotationId: run.id,
       secret: ref,
@@ -243,8 +256,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
 
   /** Runs the steps from `run.step` until the run ends, persisting before each. */
   const drive = async (run: RotationRun, policy: RotationPolicy): Promise<RotationResult> => {
-    const ref = refOfSecret(run.secret);
-    const kv = await kvFor(ref.mount);
+    const { ref, kv } = await resolve(run.secret);
     const rotator = rotatorOf(policy);
     const known: Record<string, unknown>[] = [];
     const fail = (err: unknown) => scrubValues(err, known);
@@ -458,8 +470,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
   const retire = async (secret: string, run: RotationRun): Promise<boolean> => {
     if (await backgroundOpen(run)) return false;
     const policy = await store.readPolicy(secret);
-    const ref = refOfSecret(secret);
-    const kv = await kvFor(ref.mount);
+    const { ref, kv } = await resolve(secret);
     if (run.from_version > 0) {
       const previous = await dataOf(kv, ref.key, run.from_version);
       const current = (await dataOf(kv, ref.key, run.pending_version)) ?? {};
@@ -519,8 +530,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
         'ERR_INVALID_REQUEST',
         `the policy now names rotator ${rotator.name}, not ${last.rotator} that rotated: rotate again`,
       );
-    const ref = refOfSecret(secret);
-    const kv = await kvFor(ref.mount);
+    const { ref, kv } = await resolve(secret);
     const current = (await dataOf(kv, ref.key, last.from_version)) ?? {};
     const pending = await dataOf(kv, ref.key, last.pending_version);
     if (pending === undefined)
@@ -548,8 +558,8 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     clock: deps.clock,
     leaseMs,
     async readData(secret, version) {
-      const ref = refOfSecret(secret);
-      return dataOf(await kvFor(ref.mount), ref.key, version);
+      const { ref, kv } = await resolve(secret);
+      return dataOf(kv, ref.key, version);
     },
     contextOf,
     audited,
@@ -572,13 +582,22 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     backgroundIdle: () => runner.idle(),
     stopBackground: () => runner.stop(),
     continueFinish,
+    refOf: async (secret) => (await resolve(secret)).ref,
     async rotate(ref, options) {
       const secret = secretName(ref);
       const policy = await store.readPolicy(secret);
       if (policy === undefined)
         throw new CustosError('ERR_NOT_FOUND', `no rotation policy for ${secret}`);
       const rotator = rotatorOf(policy);
-      const kv = await kvFor(ref.mount);
+      const resolved = await resolve(secret);
+      // The name is read back by the mount table (as every step after this one reads it): a
+      // mount moved or enabled since the caller resolved `ref` would make it another secret.
+      if (resolved.ref.mount !== ref.mount || resolved.ref.key !== ref.key)
+        throw new CustosError(
+          'ERR_INVALID_REQUEST',
+          `${secret} no longer names a secret of the mount at ${ref.mount}/`,
+        );
+      const { kv } = resolved;
       const meta = await kv.readMetadata(ref.key);
       const from = meta === undefined ? 0 : (versionOfStage(meta, 'current') ?? 0);
       const current = await dataOf(kv, ref.key, from);

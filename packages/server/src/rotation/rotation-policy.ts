@@ -31,6 +31,13 @@ export interface RotationPolicy {
   readonly approval_ttl?: number;
   /** When the policy was written (ISO): a never-rotated secret is due one schedule after it. */
   readonly created_time: string;
+  /**
+   * The uuid of the mount the secret was on when the policy was written. The engine refuses
+   * the name once it resolves to another mount (the mount disabled or moved, and another one
+   * enabled where the name now resolves): the policy's rotator and settings were judged for
+   * that mount's secret, never another's. Absent in policies written before it was recorded.
+   */
+  readonly mount_uuid?: string;
 }
 
 /** The secret types of seed 001's rotation table. */

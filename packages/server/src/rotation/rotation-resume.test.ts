@@ -4,6 +4,7 @@ import { startTestServer, storageKinds, type TestServer } from '../../test/harne
 import { builtInRotators } from './built-in-rotators.js';
 import { createRotationEngine, type RotationEngine } from './rotation-engine.js';
 import type { RotationStep } from './rotation-store.js';
+import { kvSecrets } from './rotation-target.js';
 import type { Rotator } from './rotator.js';
 
 const value = () => randomBytes(12).toString('hex');
@@ -37,7 +38,7 @@ describe.each(await storageKinds())('rotations cut short by a crash on %s', (kin
     const ctx = s.server.context;
     return createRotationEngine({
       store: ctx.rotation.store,
-      kvOf: async (mount) => (mount === 'secret' ? ctx.kv : undefined),
+      secretOf: kvSecrets(ctx.mounts, ctx.kvMounts),
       rotators: ctx.rotation.rotators,
       audit: ctx.audit,
       clock: ctx.clock,

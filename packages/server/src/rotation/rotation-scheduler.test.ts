@@ -6,6 +6,7 @@ import { builtInRotators } from './built-in-rotators.js';
 import { type LeaderLock, postgresLeaderLock, singleNodeLeader } from './leader-lock.js';
 import { createRotationEngine } from './rotation-engine.js';
 import { createRotationScheduler, type SchedulerEvent } from './rotation-scheduler.js';
+import { kvSecrets } from './rotation-target.js';
 import type { Rotator } from './rotator.js';
 
 /** The KV mount the secrets of these tests live in. */
@@ -51,7 +52,7 @@ describe.each(await storageKinds())('the rotation scheduler on %s', (kind) => {
     const ctx = s.server.context;
     const engine = createRotationEngine({
       store: ctx.rotation.store,
-      kvOf: async (mount) => (mount === 'secret' ? ctx.kv : undefined),
+      secretOf: kvSecrets(ctx.mounts, ctx.kvMounts),
       rotators: ctx.rotation.rotators,
       audit: ctx.audit,
       clock: () => nowMs,

@@ -2,7 +2,6 @@ import { isServerError } from '../errors.js';
 import type { ApprovalStore } from './approval-store.js';
 import type { LeaderLock } from './leader-lock.js';
 import type { RotationEngine, RotationResult } from './rotation-engine.js';
-import { refOfSecret } from './rotation-engine.js';
 import { withinWindow } from './rotation-schedule.js';
 import { dueTime, statusOf } from './rotation-status.js';
 import type { RotationRun, RotationStore } from './rotation-store.js';
@@ -132,7 +131,9 @@ export function createRotationScheduler(options: RotationSchedulerOptions): Rota
             if (jitterMs > 0) await sleep(Math.floor(random() * jitterMs));
             let result: RotationResult;
             try {
-              result = await options.engine.rotate(refOfSecret(next.secret), {
+              // Read back by the mount table in force (a mount of several segments too).
+              const ref = await options.engine.refOf(next.secret);
+              result = await options.engine.rotate(ref, {
                 by: 'scheduler',
                 reason: 'scheduled',
                 after: next.after,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 import { isServerError } from '../errors.js';
 import { createRotationEngine, type RotationEngine } from './rotation-engine.js';
+import { kvSecrets } from './rotation-target.js';
 
 /**
  * Several rotations of one secret at once, each engine on its own pooled connection(s): the
@@ -24,7 +25,7 @@ describe.each(await storageKinds())('concurrent rotations of one secret on %s', 
     const ctx = s.server.context;
     return createRotationEngine({
       store: ctx.rotation.store,
-      kvOf: async (mount) => (mount === 'secret' ? ctx.kv : undefined),
+      secretOf: kvSecrets(ctx.mounts, ctx.kvMounts),
       rotators: ctx.rotation.rotators,
       audit: ctx.audit,
       clock: ctx.clock,

@@ -13,27 +13,33 @@ export const RESERVED_MOUNT_SEGMENTS: ReadonlySet<string> = new Set([
   'aws',
 ]);
 
-/** One segment: lower-case letters, digits, `-` and `_`, starting with a letter or digit. */
-const SEGMENT = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/**
+ * One segment: ASCII letters (either case: `Team/` and `team/` are two mounts, as in Vault),
+ * digits, `-` and `_`, starting with a letter or digit. Nothing outside ASCII: a character a
+ * case folding maps onto an ASCII letter (`ſ`, the Kelvin sign) is refused.
+ */
+const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 /** At most this many segments in a mount path (`teams/a/kv/` has 3). */
 export const MAX_MOUNT_SEGMENTS = 8;
 
 const SEGMENT_RULE =
-  'mount path segments must be 1 to 64 lower-case letters, digits, "-" or "_", starting with a letter or digit';
+  'mount path segments must be 1 to 64 ASCII letters, digits, "-" or "_", starting with a letter or digit';
 
 const invalid = (message: string) => new CustosError('ERR_INVALID_REQUEST', message);
 
 /**
- * The mount path a request names (`kv1`, `teams/a/kv/`), in its one spelling (`teams/a/kv/`):
- * 1 to {@link MAX_MOUNT_SEGMENTS} segments of lower-case letters, digits, `-` and `_`. Anything
- * else is refused naming what is wrong: an empty path or segment (`a//b`), `.`/`..`, upper case,
- * or any other character (`#`, `%`, a space…).
+ * The mount path a request names (`kv1`, `teams/a/kv/`), ending in one `/` (`teams/a/kv/`):
+ * 1 to {@link MAX_MOUNT_SEGMENTS} segments of ASCII letters, digits, `-` and `_`, case kept
+ * (case-sensitive, as Vault: `Team/` is not `team/`). Anything else is refused naming what is
+ * wrong: an empty path or segment (`a//b`), `.`/`..`, or any other character (`#`, `%`, a
+ * space, a letter outside ASCII…).
  *
  * @example
  * ```ts
  * canonicalMountPath('teams/a/kv'); // 'teams/a/kv/'
- * canonicalMountPath('KV1'); // throws ERR_INVALID_REQUEST
+ * canonicalMountPath('Team'); // 'Team/'
+ * canonicalMountPath('a.b'); // throws ERR_INVALID_REQUEST
  * ```
  */
 export function canonicalMountPath(raw: string): string {
@@ -64,15 +70,16 @@ export function clashingMount(path: string, existing: readonly string[]): string
 
 /**
  * A secrets engine's mount path as `sys/mounts/:path` and `sys/remount` take it: canonical
- * ({@link canonicalMountPath}) and its first segment not reserved, at any depth (`sys/`,
- * `auth/`, `cubbyhole/`, `identity/`, `aws/`, and any first segment of a route the server
- * declares without `:mount`, `reserved`). Whether it clashes with a mount is the mount table's
- * to judge, in the transaction that adds it ({@link clashingMount}).
+ * ({@link canonicalMountPath}) and its first segment not reserved, in any case and at any depth
+ * (`sys/`, `Sys/`, `AUTH/`, `cubbyhole/`, `identity/`, `aws/`, and any first segment of a route
+ * the server declares without `:mount`, `reserved`: a path a proxy, a client or an operator may
+ * read without case must never name a mount beside the system's). Whether it clashes with a
+ * mount is the mount table's to judge, in the transaction that adds it ({@link clashingMount}).
  *
  * @example
  * ```ts
  * secretsMountPath('teams/a/kv'); // 'teams/a/kv/'
- * secretsMountPath('sys/x'); // throws: cannot mount under sys/: the path is reserved
+ * secretsMountPath('Sys/x'); // throws: cannot mount under Sys/: the path is reserved
  * ```
  */
 export function secretsMountPath(
@@ -81,22 +88,34 @@ export function secretsMountPath(
 ): string {
   const path = canonicalMountPath(raw);
   const first = path.slice(0, path.indexOf('/'));
-  if (RESERVED_MOUNT_SEGMENTS.has(first) || reserved.has(first))
+  // ASCII only (canonicalMountPath): lower-casing folds nothing else onto a reserved name.
+  const folded = first.toLowerCase();
+  if (
+    RESERVED_MOUNT_SEGMENTS.has(folded) ||
+    [...reserved].some((segment) => segment.toLowerCase() === folded)
+  )
     throw invalid(`cannot mount under ${first}/: the path is reserved`);
   return path;
 }
 
 /**
- * Refuses a mount path named in any case but lower case (mount paths have one spelling):
- * declared as a route's `access.names`, so the boundary refuses it before the ACL judges it.
+ * An auth method's path under `auth/` as `sys/auth/:path` and `sys/remount` take it (without
+ * `auth/`): canonical ({@link canonicalMountPath}) and not the token method's `token/` in another
+ * case (`Token/`, `TOKEN/x`), which would read as it to anyone who reads paths without case.
+ * `token/` itself is the token method's mount: enabling there is refused as a path in use.
  *
  * @example
  * ```ts
- * route({ method: 'DELETE', path: '/v1/sys/mounts/*', access: { names: { '*': lowerCaseMountPath } }, handler });
+ * authMountPath('ci/machines'); // 'ci/machines/'
+ * authMountPath('Token'); // throws: cannot enable an auth method under auth/Token/: the path is reserved
  * ```
  */
-export function lowerCaseMountPath(path: string): void {
-  if (path !== path.toLowerCase()) throw invalid(SEGMENT_RULE);
+export function authMountPath(raw: string): string {
+  const path = canonicalMountPath(raw);
+  const first = path.slice(0, path.indexOf('/'));
+  if (first !== 'token' && first.toLowerCase() === 'token')
+    throw invalid(`cannot enable an auth method under auth/${first}/: the path is reserved`);
+  return path;
 }
 
 /**

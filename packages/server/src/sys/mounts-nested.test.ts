@@ -272,13 +272,18 @@ describe.each(await storageKinds())('mount paths of several segments on %s', (ki
     ).toBe(403);
   });
 
-  it('refuses a rotation policy for a secret on them (not supported yet), storing nothing', async () => {
+  it('takes a rotation policy for a secret on them, named by its full path (rotation-mounts.test.ts rotates)', async () => {
     await s.request('POST', 'teams/a/kv/data/rotated', { body: { data: { v: '1' } } });
-    const refused = await s.request('POST', 'sys/rotation/teams/a/kv/rotated', {
+    const written = await s.request('POST', 'sys/rotation/teams/a/kv/rotated', {
       body: { rotator: 'random', schedule: '90d' },
     });
-    expect(refused.status).toBe(400);
-    expect(refused.body.errors[0]).toMatch(/mount of several segments/);
-    expect((await s.request('LIST', 'sys/rotation')).status).toBe(404);
+    expect(written.status).toBe(204);
+    expect((await s.request('GET', 'sys/rotation/teams/a/kv/rotated')).body.data.secret).toBe(
+      'teams/a/kv/rotated',
+    );
+    expect((await s.request('LIST', 'sys/rotation')).body.data.keys).toEqual([
+      'teams/a/kv/rotated',
+    ]);
+    expect((await s.request('DELETE', 'sys/rotation/teams/a/kv/rotated')).status).toBe(204);
   });
 });

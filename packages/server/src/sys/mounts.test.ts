@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send, startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 
+/** A value no test writes twice, so a read of the wrong mount is unmistakable. */
+const canaryValue = () => `case-canary-${randomBytes(8).toString('hex')}`;
+
 const V2_HINT = /^Invalid path for a versioned K\/V secrets engine\. .*'vault kv (get|put|list)'/;
 
 describe.each(await storageKinds())('sys/mounts on %s', (kind) => {
@@ -128,16 +131,24 @@ describe.each(await storageKinds())('sys/mounts on %s', (kind) => {
       ['sys/x', /reserved/],
       ['auth/x/y', /reserved/],
       ['cubbyhole/a/b', /reserved/],
-      ['UPPER', /lower-case/],
-      ['a/B', /lower-case/],
+      // Reserved in any case.
+      ['SYS', /reserved/],
+      ['Sys/x', /reserved/],
+      ['AUTH/x', /reserved/],
+      ['Cubbyhole', /reserved/],
+      ['IdEntity/a', /reserved/],
+      ['AWS', /reserved/],
       ['a//b', 400],
-      ['a/.../b', /lower-case/],
+      ['a/.../b', /ASCII letters/],
       ['a/b/c/d/e/f/g/h/i', /at most 8 segments/],
-      ['a%20b', /lower-case/],
-      ['a..b', /lower-case/],
-      ['-lead', /lower-case/],
+      ['a%20b', /ASCII letters/],
+      ['a..b', /ASCII letters/],
+      ['-lead', /ASCII letters/],
       ['a%2F..%2Fb', 400],
-      ['a%23b', /lower-case/],
+      ['a%23b', /ASCII letters/],
+      // Unicode letters that fold onto ASCII ones (ſ → S, the Kelvin sign → k).
+      ['%C5%BFys', /ASCII letters/],
+      ['%E2%84%AAv1', /ASCII letters/],
     ];
     for (const [path, expected] of cases) {
       const response = await enable(path, { type: 'kv' });
@@ -247,5 +258,90 @@ describe.each(await storageKinds())('sys/mounts on %s', (kind) => {
     ).toBe(403);
     expect((await send(s.url, 'DELETE', 'sys/mounts/kv1', { token })).status).toBe(403);
     expect((await send(s.url, 'GET', 'kv1/team/a', { token: null })).status).toBe(403);
+  });
+
+  it('mount paths are case-sensitive, as in Vault: Team/ and team/ are two mounts, each with its own data, settings and policies', async () => {
+    const kv = { team: canaryValue(), Team: canaryValue(), TEAM: canaryValue() };
+    for (const path of ['team', 'Team', 'TEAM'] as const) {
+      expect((await enable(path, { type: 'kv-v2', description: path })).status, path).toBe(204);
+      expect(
+        (await s.request('POST', `${path}/data/k`, { body: { data: { v: kv[path] } } })).status,
+      ).toBe(200);
+    }
+    expect((await enable('old', { type: 'kv' })).status).toBe(204);
+    expect((await enable('Old', { type: 'kv' })).status).toBe(204);
+    expect((await enable('enc', { type: 'transit' })).status).toBe(204);
+    expect((await enable('Enc', { type: 'transit' })).status).toBe(204);
+    // Each path reads its own mount, in its exact case only.
+    for (const path of ['team', 'Team', 'TEAM'] as const)
+      expect((await s.request('GET', `${path}/data/k`)).body.data.data.v, path).toBe(kv[path]);
+    for (const path of ['tEAM', 'TeAm'])
+      expect((await s.request('GET', `${path}/data/k`)).status, path).toBe(404);
+    const mounts = (await s.request('GET', 'sys/mounts')).body.data;
+    expect(new Set([mounts['team/'].uuid, mounts['Team/'].uuid, mounts['TEAM/'].uuid]).size).toBe(
+      3,
+    );
+    expect((await s.request('GET', 'sys/mounts/Team')).body.data.description).toBe('Team');
+    // A mount of another case neither nests in nor clashes with one (a/ vs A/b/).
+    expect((await enable('Team/sub', { type: 'kv-v2' })).status).toBe(400);
+    expect((await enable('team2/sub', { type: 'kv-v2' })).status).toBe(204);
+    // KV version 1 and transit likewise: a key of one is unknown at the other.
+    await s.request('POST', 'old/k', { body: { v: kv.team } });
+    expect((await s.request('GET', 'Old/k')).status).toBe(404);
+    expect((await s.request('POST', 'enc/keys/k', { body: {} })).status).toBe(200);
+    expect((await s.request('GET', 'Enc/keys/k')).status).toBe(404);
+    const encrypted = await s.request('POST', 'enc/encrypt/k', {
+      body: { plaintext: Buffer.from(kv.team).toString('base64') },
+    });
+    expect(encrypted.status).toBe(200);
+    expect((await s.request('POST', 'Enc/keys/k', { body: {} })).status).toBe(200);
+    const crossed = await s.request('POST', 'Enc/decrypt/k', {
+      body: { ciphertext: encrypted.body.data.ciphertext },
+    });
+    expect(crossed.status).toBe(400);
+    expect(crossed.text).not.toContain(Buffer.from(kv.team).toString('base64'));
+    // Policies match case-sensitively: team/* grants nothing of Team/ or TEAM/.
+    await s.policy('team-lower', { 'team/*': ['read'], 'sys/mounts/team': ['read'] });
+    const token = await s.token({ policies: ['team-lower'], no_default_policy: true });
+    expect((await send(s.url, 'GET', 'team/data/k', { token })).status).toBe(200);
+    for (const path of ['Team/data/k', 'TEAM/data/k', 'sys/mounts/Team', 'sys/mounts/TEAM'])
+      expect((await send(s.url, 'GET', path, { token })).status, path).toBe(403);
+    // A tune, a disable and a remount of one leave the others as they were.
+    expect(
+      (await s.request('POST', 'sys/mounts/Team/tune', { body: { description: 'tuned' } })).status,
+    ).toBe(204);
+    expect((await s.request('GET', 'sys/mounts/team')).body.data.description).toBe('team');
+    expect((await disable('TEAM')).status).toBe(204);
+    expect((await s.request('GET', 'TEAM/data/k')).status).toBe(404);
+    expect(
+      (await s.request('POST', 'sys/remount', { body: { from: 'Team', to: 'team-moved' } })).status,
+    ).toBe(200);
+    expect((await s.request('GET', 'team-moved/data/k')).body.data.data.v).toBe(kv.Team);
+    expect((await s.request('GET', 'team/data/k')).body.data.data.v).toBe(kv.team);
+    // Moved back under a name in yet another case: another mount path, not team/'s.
+    expect(
+      (await s.request('POST', 'sys/remount', { body: { from: 'team-moved', to: 'tEAM' } })).status,
+    ).toBe(200);
+    expect((await s.request('GET', 'tEAM/data/k')).body.data.data.v).toBe(kv.Team);
+    expect(
+      (await s.request('POST', 'sys/remount', { body: { from: 'tEAM', to: 'team' } })).status,
+    ).toBe(400);
+  });
+
+  it('AppRole mounts are case-sensitive too: a role of auth/ci/ is unknown at auth/CI/', async () => {
+    for (const path of ['ci', 'CI'])
+      expect(
+        (await s.request('POST', `sys/auth/${path}`, { body: { type: 'approle' } })).status,
+        path,
+      ).toBe(204);
+    expect(
+      (await s.request('POST', 'auth/ci/role/r', { body: { secret_id_num_uses: 1 } })).status,
+    ).toBe(204);
+    expect((await s.request('GET', 'auth/ci/role/r/role-id')).status).toBe(200);
+    expect((await s.request('GET', 'auth/CI/role/r/role-id')).status).toBe(404);
+    const listed = (await s.request('GET', 'sys/auth')).body.data;
+    expect(listed['ci/'].uuid).not.toBe(listed['CI/'].uuid);
+    // The token method has one path: auth/Token/ is not it (no mount there).
+    expect((await s.request('GET', 'auth/Token/lookup-self')).status).toBe(404);
   });
 });

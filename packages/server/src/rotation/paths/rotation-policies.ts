@@ -8,7 +8,7 @@ import type { MountTable } from '../../sys/mount-table.js';
 import { secretName } from '../rotation-engine.js';
 import { policyOf, policyResponse } from '../rotation-policy.js';
 import type { RotationStore } from '../rotation-store.js';
-import { secretOfPath } from '../rotation-target.js';
+import { secretAndMountOfPath, secretOfPath } from '../rotation-target.js';
 import type { RotatorRegistry } from '../rotator.js';
 
 /** What the policy routes use. */
@@ -83,7 +83,8 @@ export function rotationPoliciesPaths(deps: RotationPoliciesDeps): RouteGroup {
           approval_ttl: field.duration(),
         },
         handler: async (request, reply, fields) => {
-          const secret = secretName(secretOfPath(request.params['*'], await deps.mounts.list()));
+          const target = secretAndMountOfPath(request.params['*'], await deps.mounts.list());
+          const secret = secretName(target.ref);
           const body = bodyOf(request);
           // `schedule` is a duration or a cron expression, and `settings` an object of any
           // JSON values: read here (no field type is either).
@@ -106,10 +107,12 @@ export function rotationPoliciesPaths(deps: RotationPoliciesDeps): RouteGroup {
               throw new PermissionDenied();
           const before = await deps.store.readPolicy(secret);
           // Rewriting a policy keeps when it was first written: the schedule counts from there.
-          await deps.store.writePolicy(
-            secret,
-            before === undefined ? policy : { ...policy, created_time: before.created_time },
-          );
+          // The mount it is written for: the engine refuses the name on any other (`mount_uuid`).
+          await deps.store.writePolicy(secret, {
+            ...policy,
+            ...(before === undefined ? {} : { created_time: before.created_time }),
+            mount_uuid: target.mount.uuid,
+          });
           return noContent(reply);
         },
       }),

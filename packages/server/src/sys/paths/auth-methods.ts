@@ -3,7 +3,7 @@ import type { TokenStore } from '../../auth/token-store.js';
 import { noContent, ok } from '../../http/envelope.js';
 import { field } from '../../http/field-schema.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
-import { canonicalMountPath, lowerCaseMountPath } from '../mount-path.js';
+import { authMountPath, canonicalMountPath } from '../mount-path.js';
 import type { MountEntry, MountTable } from '../mount-table.js';
 import { describeMount, isAuthMount, tuneOf } from '../mounts.js';
 import { orTune, tunedMountPath, tuningOf } from './mounts.js';
@@ -37,14 +37,14 @@ export function authMethodsPaths(deps: {
   const readTune = route({
     method: 'GET',
     path: '/v1/sys/auth/:path/tune',
-    access: { sudo: true, names: { path: lowerCaseMountPath } },
+    access: { sudo: true },
     handler: async (request, reply) =>
       ok(request, reply, tuneOf(await authMount(mounts, tunedMountPath(request)))),
   });
   const writeTune = route({
     method: 'POST',
     path: '/v1/sys/auth/:path/tune',
-    access: { sudo: true, names: { path: lowerCaseMountPath } },
+    access: { sudo: true },
     fields: {
       description: field.string(),
       default_lease_ttl: field.duration(),
@@ -76,7 +76,7 @@ export function authMethodsPaths(deps: {
         route({
           method: 'GET',
           path: '/v1/sys/auth/*',
-          access: { sudo: true, names: { '*': lowerCaseMountPath } },
+          access: { sudo: true },
           handler: async (request, reply) =>
             ok(request, reply, describeMount(await authMount(mounts, request.params['*']))),
         }),
@@ -86,14 +86,14 @@ export function authMethodsPaths(deps: {
         route({
           method: 'POST',
           path: '/v1/sys/auth/*',
-          access: { sudo: true, names: { '*': lowerCaseMountPath } },
+          access: { sudo: true },
           fields: {
             type: field.string({ required: true }),
             description: field.string(),
             options: field.map(),
           },
           handler: async (request, reply, { type, description, options }) => {
-            const path = `auth/${canonicalMountPath(request.params['*'])}`;
+            const path = `auth/${authMountPath(request.params['*'])}`;
             if (type === 'token') throw invalid('token credential backend cannot be instantiated');
             if (type !== 'approle')
               throw invalid('unknown auth method type (custos serves approle)');
@@ -111,7 +111,7 @@ export function authMethodsPaths(deps: {
       route({
         method: 'DELETE',
         path: '/v1/sys/auth/*',
-        access: { sudo: true, names: { '*': lowerCaseMountPath } },
+        access: { sudo: true },
         handler: async (request, reply) => {
           const path = `auth/${canonicalMountPath(request.params['*'])}`;
           // As Vault: disabling what is not enabled succeeds.

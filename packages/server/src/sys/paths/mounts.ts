@@ -5,7 +5,7 @@ import { noContent, ok } from '../../http/envelope.js';
 import { field } from '../../http/field-schema.js';
 import { optionalDuration, stringMap } from '../../http/fields.js';
 import { type DeclaredRoute, type RouteGroup, route } from '../../http/route-spec.js';
-import { canonicalMountPath, lowerCaseMountPath, secretsMountPath } from '../mount-path.js';
+import { authMountPath, secretsMountPath } from '../mount-path.js';
 import type { MountConfig, MountEntry, MountTable, MountType } from '../mount-table.js';
 import { describeMount, isAuthMount, mountOf, tuneOf } from '../mounts.js';
 
@@ -134,14 +134,12 @@ export function mountsPaths(deps: {
   const readTune = route({
     method: 'GET',
     path: '/v1/sys/mounts/:path/tune',
-    access: { names: { path: lowerCaseMountPath } },
     handler: async (request, reply) =>
       ok(request, reply, tuneOf(await secretsMount(mounts, tunedMountPath(request)))),
   });
   const writeTune = route({
     method: 'POST',
     path: '/v1/sys/mounts/:path/tune',
-    access: { names: { path: lowerCaseMountPath } },
     fields: TUNE_FIELDS,
     handler: async (request, reply, fields) => {
       const mount = await secretsMount(mounts, tunedMountPath(request));
@@ -168,7 +166,6 @@ export function mountsPaths(deps: {
         route({
           method: 'GET',
           path: '/v1/sys/mounts/*',
-          access: { names: { '*': lowerCaseMountPath } },
           handler: async (request, reply) => {
             const mount = await secretsMount(mounts, withSlash(request.params['*']));
             return ok(request, reply, describeMount(mount));
@@ -180,7 +177,6 @@ export function mountsPaths(deps: {
         route({
           method: 'POST',
           path: '/v1/sys/mounts/*',
-          access: { names: { '*': lowerCaseMountPath } },
           fields: ENABLE_FIELDS,
           handler: async (request, reply, { type, description }) => {
             const options = mountOptionsOf(request);
@@ -209,7 +205,6 @@ export function mountsPaths(deps: {
       route({
         method: 'DELETE',
         path: '/v1/sys/mounts/*',
-        access: { names: { '*': lowerCaseMountPath } },
         handler: async (request, reply) => {
           const path = withSlash(request.params['*']);
           const mount = await mounts.get(path);
@@ -264,7 +259,7 @@ export function mountsPaths(deps: {
 /** An auth method's path under `auth/` as `sys/remount` takes it (`auth/approle2`). */
 function authSegment(to: string): string {
   if (!to.startsWith('auth/')) throw invalid('an auth method can only move under auth/');
-  return canonicalMountPath(to.slice('auth/'.length));
+  return authMountPath(to.slice('auth/'.length));
 }
 
 /** The change a tune asks for. */
