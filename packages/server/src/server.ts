@@ -372,6 +372,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       : { sweepIntervalMs: options.tokenSweepIntervalMs }),
     onSweepError: (error) =>
       logger.error({ reason: (error as Error).message }, 'expired token sweep failed'),
+    // The mount table (declared below) is cached and followed by the change feed.
+    authMountLive: async (uuid) => (await mounts.list()).some((m) => m.uuid === uuid),
   });
   const audit = new AuditBroker(sinksOf(options.audit ?? [], clock), {
     ...(options.auditTimeoutMs === undefined ? {} : { timeoutMs: options.auditTimeoutMs }),

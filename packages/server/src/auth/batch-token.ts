@@ -35,6 +35,8 @@ interface BatchClaims {
   n: string;
   /** the person of an orphan's maker (absent: none recorded) */
   i?: string;
+  /** the uuid of the auth mount whose login issued it (absent: not issued by a login) */
+  u?: string;
 }
 
 /** The fields of a batch token's entry that its value carries. */
@@ -53,6 +55,7 @@ export type BatchEntryFields = Pick<
   readonly role?: string;
   readonly boundCidrs?: readonly string[];
   readonly creator?: string;
+  readonly mount?: string;
 };
 
 /**
@@ -80,6 +83,7 @@ export function sealBatchToken(key: KeyObject, fields: BatchEntryFields): string
     b: [...(fields.boundCidrs ?? [])],
     n: '',
     ...(fields.creator === undefined ? {} : { i: fields.creator }),
+    ...(fields.mount === undefined ? {} : { u: fields.mount }),
   };
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
@@ -141,5 +145,6 @@ export function openBatchToken(
     ...(claims.r === '' ? {} : { role: claims.r }),
     ...(claims.b.length === 0 ? {} : { boundCidrs: claims.b }),
     ...(typeof claims.i === 'string' ? { creator: claims.i } : {}),
+    ...(typeof claims.u === 'string' ? { mount: claims.u } : {}),
   };
 }

@@ -87,6 +87,12 @@ export interface TokenStoreOptions {
   readonly onSweepError?: (error: unknown) => void;
   /** Counts the lookups of the token entry cache (metrics). */
   readonly cacheCounter?: CacheCounter;
+  /**
+   * Whether the auth mount with this uuid is still enabled: a batch token a login issued dies
+   * with its mount (service tokens are revoked by `revokeIssuedBy`). Without it, such a batch
+   * token is refused.
+   */
+  readonly authMountLive?: (uuid: string) => Promise<boolean>;
 }
 
 const HMAC_KEY_PATH = CORE.tokenHmacKey;
@@ -411,6 +417,10 @@ export function createTokenStore(
     if (entry === undefined) return undefined;
     const at = now();
     if (!isLive(entry, at) || !(await ancestorsLive(entry, at))) return undefined;
+    // Nothing is stored to revoke when its auth mount is disabled: the mount is asked instead
+    // (and a store not told how to ask refuses it: fail closed).
+    if (entry.mount !== undefined && !(await options.authMountLive?.(entry.mount)))
+      return undefined;
     return { entry, revision: 0 };
   };
 
@@ -468,6 +478,7 @@ export function createTokenStore(
       ...(input.role === undefined ? {} : { role: input.role }),
       ...(input.boundCidrs === undefined ? {} : { boundCidrs: input.boundCidrs }),
       ...(creator === undefined ? {} : { creator }),
+      ...(input.mount === undefined ? {} : { mount: input.mount }),
     });
     if (token.length > MAX_BATCH_TOKEN_LENGTH)
       throw new CustosError('ERR_INVALID_REQUEST', BATCH_TOO_LONG);

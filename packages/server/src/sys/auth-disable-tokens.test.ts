@@ -13,12 +13,12 @@ describe.each(await storageKinds())(
     });
 
     /** Enables AppRole at `mount` with role `deploy`; returns fresh credentials for `count` logins. */
-    const setUp = async (mount: string, count: number) => {
+    const setUp = async (mount: string, count: number, tokenType = 'default') => {
       expect(
         (await s.request('POST', `sys/auth/${mount}`, { body: { type: 'approle' } })).status,
       ).toBe(204);
       await s.request('POST', `auth/${mount}/role/deploy`, {
-        body: { token_policies: ['default'], secret_id_num_uses: 0 },
+        body: { token_policies: ['default'], secret_id_num_uses: 0, token_type: tokenType },
       });
       const roleId = (await s.request('GET', `auth/${mount}/role/deploy/role-id`)).body.data
         .role_id as string;
@@ -91,6 +91,58 @@ describe.each(await storageKinds())(
             expect(answer.status).toBeGreaterThanOrEqual(400);
             continue;
           }
+          expect(await isLive(answer.body.auth.client_token)).toBe(false);
+        }
+      }
+    });
+
+    it('batch tokens (nothing stored to revoke) die with their mount, even re-enabled at its path', async () => {
+      const { roleId, secretIds } = await setUp('batchci', 2, 'batch');
+      const kept = await setUp('batchother', 1, 'batch');
+      const issued: string[] = [];
+      for (const secretId of secretIds) {
+        const answer = await login('batchci', roleId, secretId);
+        expect(answer.body.auth.token_type).toBe('batch');
+        issued.push(answer.body.auth.client_token);
+      }
+      const other = (await login('batchother', kept.roleId, kept.secretIds[0] as string)).body.auth
+        .client_token as string;
+      for (const token of [...issued, other]) expect(await isLive(token)).toBe(true);
+      // Moved, the method is the same one: its batch tokens live on.
+      expect(
+        (
+          await s.request('POST', 'sys/remount', {
+            body: { from: 'auth/batchci', to: 'auth/batchmoved' },
+          })
+        ).status,
+      ).toBeLessThan(300);
+      for (const token of issued) expect(await isLive(token)).toBe(true);
+      expect((await s.request('DELETE', 'sys/auth/batchmoved')).status).toBe(204);
+      for (const token of issued) {
+        expect(await isLive(token)).toBe(false);
+        // Refused on every route, not only lookup-self.
+        const read = await send(s.url, 'GET', 'secret/data/anything', { token });
+        expect(read.status).toBe(403);
+      }
+      expect(await isLive(other)).toBe(true);
+      // A new method at the old paths is another mount: the old tokens stay dead.
+      await setUp('batchmoved', 0, 'batch');
+      await setUp('batchci', 0, 'batch');
+      for (const token of issued) expect(await isLive(token)).toBe(false);
+    });
+
+    it('leaves no live batch token from logins in flight while the mount is disabled', async () => {
+      for (let round = 0; round < 3; round++) {
+        const mount = `batchrace${round}`;
+        const { roleId, secretIds } = await setUp(mount, 6, 'batch');
+        const logins = secretIds.map((secretId) => login(mount, roleId, secretId));
+        const [disabled, ...answers] = await Promise.all([
+          s.request('DELETE', `sys/auth/${mount}`),
+          ...logins,
+        ]);
+        expect(disabled.status).toBe(204);
+        for (const answer of answers) {
+          if (answer.status !== 200) continue;
           expect(await isLive(answer.body.auth.client_token)).toBe(false);
         }
       }
