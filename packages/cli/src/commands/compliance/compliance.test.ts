@@ -39,6 +39,13 @@ describe('custos compliance report: a server set up to fail', { timeout: 60_000 
       policy: 'path "secret/data/app/*" {\n  capabilities = ["read"]\n}\n',
     });
     await api('POST', 'secret/data/app/db', { data: { password: canary } });
+    // A PHI secret with no rotation policy, and a PHI key on a transit mount of three segments.
+    await api('POST', 'secret/metadata/app/db', { custom_metadata: { data_class: 'phi' } });
+    await api('POST', 'sys/mounts/teams/care/transit', { type: 'transit' });
+    await api('POST', 'teams/care/transit/keys/records', { type: 'ed25519' });
+    await api('POST', 'teams/care/transit/keys/records/config', {
+      custom_metadata: { data_class: 'PHI' },
+    });
   }, 60_000);
   afterAll(async () => {
     await server.stop();
@@ -83,6 +90,43 @@ describe('custos compliance report: a server set up to fail', { timeout: 60_000 
       for (const item of control.evidence) expect(item.recheck).toMatch(/^(custos|curl) /);
     }
     expect(run.stdout + run.stderr).not.toContain(canary);
+  });
+
+  it('groups evidence by data class: a PHI secret without rotation, a PHI key on any transit mount', async () => {
+    const run = await custos(['compliance', 'report', '--format', 'json'], { env: env() });
+    const report = JSON.parse(run.stdout) as ComplianceReport;
+    const encryption = report.controls.find((c) => c.id === '164.312(a)(2)(iv)');
+    expect(encryption?.evidence).toContainEqual({
+      claim: 'PHI secret secret/app/db has no rotation policy',
+      recheck: 'custos read sys/rotation/secret/app/db',
+      dataClass: 'PHI',
+    });
+    // The key of a mount of several segments is judged (a signing key's age, too).
+    expect(encryption?.evidence).toContainEqual({
+      claim: 'PHI transit key teams/care/transit/records: version 1 is 0 days old (limit 365)',
+      supports: true,
+      recheck: 'custos read teams/care/transit/keys/records',
+      dataClass: 'PHI',
+    });
+    expect(claims(report.controls.find((c) => c.id === 'CC8.1'))).toContain(
+      'PHI secret secret/app/db has no rotation policy',
+    );
+    expect(report.dataClasses).toEqual([
+      {
+        dataClass: 'PHI',
+        secrets: [{ path: 'secret/app/db', rotation: 'none' }],
+        transitKeys: [
+          { name: 'teams/care/transit/records', latestVersion: 1, ageDays: 0, limitDays: 365 },
+        ],
+      },
+    ]);
+    // The same secrets through the CLI, by class in any case.
+    const listed = await custos(['kv', 'list', 'app', '--class', 'phi'], { env: env() });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout.trim()).toBe('db');
+    const refused = await custos(['kv', 'list', 'app', '--class', 'secret'], { env: env() });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('must be one of PHI, PII, credential, payment, internal');
   });
 
   it('reports one framework or one control, and refuses one that does not exist', async () => {
@@ -240,6 +284,12 @@ describe.runIf(requireTool('openssl'))(
         { rotator: 'random', schedule: '90d' },
         rootToken,
       );
+      await api(
+        'POST',
+        'secret/metadata/app/api',
+        { custom_metadata: { data_class: 'credential' } },
+        rootToken,
+      );
       await writeFile(join(dir, 'scan.json'), JSON.stringify({ findings: [] }));
     }, 60_000);
     afterAll(async () => {
@@ -278,6 +328,43 @@ describe.runIf(requireTool('openssl'))(
       expect(claims(report.controls.find((c) => c.id === 'CC6.6'))).toContain(
         'sends Strict-Transport-Security',
       );
+    });
+
+    it('leaves encryption and change management partial for a PHI secret without rotation, naming it', async () => {
+      const passing = await custos(
+        ['compliance', 'report', '--control', 'CC8.1', '--ca', caFile, '--format', 'json'],
+        { env: { CUSTOS_ADDR: url, CUSTOS_TOKEN: rootToken, NODE_EXTRA_CA_CERTS: caFile } },
+      );
+      expect(passing.code, passing.stderr).toBe(0);
+      const [before] = (JSON.parse(passing.stdout) as ComplianceReport).controls;
+      expect(before?.evidence).toContainEqual({
+        claim: 'credential secret secret/app/api rotates on schedule',
+        supports: true,
+        recheck: 'custos rotation status',
+        dataClass: 'credential',
+      });
+      await api('POST', 'secret/data/care/chart', { data: { value: 'y'.repeat(8) } }, rootToken);
+      await api(
+        'POST',
+        'secret/metadata/care/chart',
+        { custom_metadata: { data_class: 'PHI' } },
+        rootToken,
+      );
+      try {
+        const run = await custos(
+          ['compliance', 'report', '--framework', 'all', '--ca', caFile, '--format', 'json'],
+          { env: { CUSTOS_ADDR: url, CUSTOS_TOKEN: rootToken, NODE_EXTRA_CA_CERTS: caFile } },
+        );
+        expect(run.code, run.stderr).toBe(0); // partial is not a failure
+        const report = JSON.parse(run.stdout) as ComplianceReport;
+        for (const id of ['164.312(a)(2)(iv)', 'CC6.1', 'CC8.1']) {
+          const control = report.controls.find((c) => c.id === id);
+          expect(control?.status, id).toBe('partial');
+          expect(claims(control)).toContain('PHI secret secret/care/chart has no rotation policy');
+        }
+      } finally {
+        await api('DELETE', 'secret/metadata/care/chart', undefined, rootToken);
+      }
     });
 
     it('fails integrity when a line of the audit file was edited', async () => {

@@ -1,3 +1,4 @@
+import { DATA_CLASSES, type DataClass } from '@custos/core/classification';
 import type { ComplianceEvidence } from './evidence.js';
 
 /** How a control stands. */
@@ -9,6 +10,8 @@ export interface EvidenceItem {
   /** `true` supports the control, `false` counts against it, absent: a fact. */
   readonly supports?: boolean;
   readonly recheck: string;
+  /** The data class of the secret or key the claim is about, when it has one. */
+  readonly dataClass?: DataClass;
 }
 
 /** A control of a framework, judged. */
@@ -31,7 +34,27 @@ export interface ComplianceReport {
   readonly generatedAt: string;
   readonly server: string;
   readonly controls: readonly ControlResult[];
+  /** The classified secrets and transit keys, by class (only the classes that occur). */
+  readonly dataClasses?: readonly DataClassSummary[];
 }
+
+/** How a secret with a rotation policy stands: `none` when it has no policy. */
+export type SecretRotation = 'on-schedule' | 'overdue' | 'failed' | 'none';
+
+/** What the report found of one data class. */
+export interface DataClassSummary {
+  readonly dataClass: DataClass;
+  readonly secrets: readonly { readonly path: string; readonly rotation: SecretRotation }[];
+  readonly transitKeys: readonly {
+    readonly name: string;
+    readonly latestVersion: number;
+    readonly ageDays: number;
+    readonly limitDays: number;
+  }[];
+}
+
+/** Classes whose secrets must rotate: all but `internal`. */
+const REGULATED: ReadonlySet<DataClass> = new Set(['PHI', 'PII', 'credential', 'payment']);
 
 /** Longest token lifetime the report accepts (Vault's default maximum, 32 days). */
 export const MAX_TOKEN_TTL_SECONDS = 32 * 86_400;
@@ -115,17 +138,94 @@ function encryption(e: ComplianceEvidence): Judgement {
     recheck: 'custos read sys/seal-status',
   });
   for (const key of e.transitKeys) {
-    const limit = key.autoRotateDays > 0 ? key.autoRotateDays : MAX_KEY_AGE_DAYS;
+    const limit = keyAgeLimit(key.autoRotateDays);
     evidence.push({
-      claim: `transit key ${key.name}: version ${key.latestVersion} is ${key.ageDays} days old (limit ${limit}${key.autoRotateDays > 0 ? ', its rotation period' : ''})`,
+      claim: `${key.dataClass === undefined ? '' : `${key.dataClass} `}transit key ${key.name}: version ${key.latestVersion} is ${key.ageDays} days old (limit ${limit}${key.autoRotateDays > 0 ? ', its rotation period' : ''})`,
+      // NaN (a creation time that does not parse) is not young enough: it fails.
       supports: key.ageDays <= limit,
-      recheck: `custos read ${key.name.replace(/\/(?=[^/]*$)/, '/keys/')}`,
+      recheck: `custos read ${keyPath(key.name)}`,
+      ...(key.dataClass === undefined ? {} : { dataClass: key.dataClass }),
     });
   }
   if (e.transitKeys.length === 0) {
-    evidence.push({ claim: 'no transit keys', recheck: 'custos list transit/keys' });
+    evidence.push({
+      claim:
+        e.transitMounts.length === 0
+          ? 'no transit mount'
+          : `no transit keys on ${e.transitMounts.join(', ')}`,
+      recheck:
+        e.transitMounts.length === 0
+          ? 'custos secrets list'
+          : `custos list ${e.transitMounts[0]}keys`,
+    });
   }
-  return fromEvidence(evidence, oneShare);
+  const classified = classifiedSecretEvidence(e);
+  return fromEvidence([...evidence, ...classified.evidence], oneShare || classified.unsure);
+}
+
+const keyAgeLimit = (autoRotateDays: number) =>
+  autoRotateDays > 0 ? autoRotateDays : MAX_KEY_AGE_DAYS;
+/** `<mount>/<name>` → `<mount>/keys/<name>` (a mount may have several segments). */
+const keyPath = (name: string) => name.replace(/\/(?=[^/]*$)/, '/keys/');
+
+function rotationOf(e: ComplianceEvidence, path: string): SecretRotation {
+  const state = e.rotation.find((r) => r.secret === path);
+  if (state === undefined) return 'none';
+  if (state.lastResult === 'failed') return 'failed';
+  return state.overdue ? 'overdue' : 'on-schedule';
+}
+
+/**
+ * The rotation of each secret of a regulated class (PHI, PII, credential, payment): on
+ * schedule supports, overdue or failed counts against, no rotation policy leaves the control
+ * partial, naming the secret. `internal` secrets are only counted.
+ */
+function classifiedSecretEvidence(e: ComplianceEvidence): {
+  evidence: EvidenceItem[];
+  unsure: boolean;
+} {
+  const evidence: EvidenceItem[] = [];
+  let unsure = false;
+  for (const secret of e.classifiedSecrets) {
+    if (!REGULATED.has(secret.dataClass)) continue;
+    const rotation = rotationOf(e, secret.path);
+    const what = `${secret.dataClass} secret ${secret.path}`;
+    if (rotation === 'none') unsure = true;
+    evidence.push({
+      claim:
+        rotation === 'none'
+          ? `${what} has no rotation policy`
+          : rotation === 'on-schedule'
+            ? `${what} rotates on schedule`
+            : `${what}: rotation ${rotation}`,
+      ...(rotation === 'none' ? {} : { supports: rotation === 'on-schedule' }),
+      recheck:
+        rotation === 'none' ? `custos read sys/rotation/${secret.path}` : `custos rotation status`,
+      dataClass: secret.dataClass,
+    });
+  }
+  return { evidence, unsure };
+}
+
+/**
+ * The classified secrets and keys by class, for the report's `dataClasses` (additive: the
+ * controls carry the same facts as evidence).
+ */
+export function dataClassSummaries(e: ComplianceEvidence): DataClassSummary[] {
+  return DATA_CLASSES.map((dataClass) => ({
+    dataClass,
+    secrets: e.classifiedSecrets
+      .filter((s) => s.dataClass === dataClass)
+      .map((s) => ({ path: s.path, rotation: rotationOf(e, s.path) })),
+    transitKeys: e.transitKeys
+      .filter((k) => k.dataClass === dataClass)
+      .map((k) => ({
+        name: k.name,
+        latestVersion: k.latestVersion,
+        ageDays: k.ageDays,
+        limitDays: keyAgeLimit(k.autoRotateDays),
+      })),
+  })).filter((c) => c.secrets.length > 0 || c.transitKeys.length > 0);
 }
 
 /** Audit devices and the chain of the files given; `unsure` when no file was verified here. */
@@ -282,7 +382,11 @@ function change(e: ComplianceEvidence): Judgement {
       recheck: 'custos scan . --format json',
     });
   }
-  return fromEvidence(evidence, e.rotation.length === 0 || e.scan === undefined);
+  const classified = classifiedSecretEvidence(e);
+  return fromEvidence(
+    [...evidence, ...classified.evidence],
+    e.rotation.length === 0 || e.scan === undefined || classified.unsure,
+  );
 }
 
 interface ControlSpec {
@@ -364,5 +468,6 @@ export function judgeControls(
     generatedAt: generatedAt.toISOString(),
     server: evidence.address,
     controls,
+    dataClasses: dataClassSummaries(evidence),
   };
 }

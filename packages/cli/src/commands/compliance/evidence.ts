@@ -1,5 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
+import {
+  DATA_CLASS_KEY,
+  DATA_CLASSES,
+  type DataClass,
+  dataClassOf,
+} from '@custos/core/classification';
 import type { ServerClient } from '@custos/core/client';
 import { checkTlsEndpoint, type TlsEndpointReport } from '@custos/core/tls';
 import { type FileStart, verifyAuditLog } from '@custos/server/audit-verify';
@@ -34,6 +40,15 @@ export interface TransitKeyAge {
   readonly ageDays: number;
   /** Its automatic rotation period in days (0: none). */
   readonly autoRotateDays: number;
+  /** Its `custom_metadata.data_class`, when it has one (docs/classification.md). */
+  readonly dataClass?: DataClass;
+}
+
+/** A KV version 2 secret that carries a data class. */
+export interface ClassifiedSecret {
+  /** `<mount>/<key>`, as `sys/rotation-status` names secrets. */
+  readonly path: string;
+  readonly dataClass: DataClass;
 }
 
 /** A rotation policy's state, as `sys/rotation-status` reports it. */
@@ -58,6 +73,10 @@ export interface ComplianceEvidence {
     readonly files: readonly AuditFileCheck[];
   };
   readonly transitKeys: readonly TransitKeyAge[];
+  /** Every transit mount (`sys/mounts`), whether or not it holds keys. */
+  readonly transitMounts: readonly string[];
+  /** The classified secrets of every KV version 2 mount. */
+  readonly classifiedSecrets: readonly ClassifiedSecret[];
   readonly rotation: readonly RotationState[];
   /** The TLS check of the server's address, or why there is none (plain http). */
   readonly transport:
@@ -148,30 +167,78 @@ async function auditFiles(
   return checks;
 }
 
-async function transitKeyAges(client: ServerClient, now: Date): Promise<TransitKeyAge[]> {
-  const mounts = await data<Record<string, { type: string }>>(client, 'GET', 'sys/mounts');
+type Mounts = Record<string, { type: string; options?: Record<string, string> | null }>;
+
+/** When a version was made: Unix seconds (encryption keys) or `creation_time` (signing keys). */
+function versionCreatedMs(entry: unknown): number {
+  if (typeof entry === 'number') return entry * 1000;
+  if (typeof entry === 'object' && entry !== null && 'creation_time' in entry)
+    return Date.parse(String((entry as { creation_time: unknown }).creation_time));
+  return Date.parse(String(entry));
+}
+
+/** The keys of every transit mount, at any path (`sys/mounts`), with their age and class. */
+async function transitKeyAges(
+  client: ServerClient,
+  mounts: Mounts,
+  now: Date,
+): Promise<TransitKeyAge[]> {
   const ages: TransitKeyAge[] = [];
   for (const [mount, entry] of Object.entries(mounts)) {
     if (entry.type !== 'transit') continue;
-    const listed = await client.request('LIST', `${mount}keys`).catch(() => undefined);
-    const names = (listed?.body as { data?: { keys?: string[] } } | undefined)?.data?.keys ?? [];
+    // A mount without keys answers 404; anything else (a refusal) stops the report.
+    const listed = await client.request('GET', `${mount}keys?list=true`, { allowStatus: [404] });
+    const names = (listed.body as { data?: { keys?: string[] } } | undefined)?.data?.keys ?? [];
     for (const name of names) {
       const key = await data<{
-        keys: Record<string, number | string>;
+        keys: Record<string, unknown>;
         latest_version: number;
         auto_rotate_period: number;
+        custom_metadata?: Record<string, string> | null;
       }>(client, 'GET', `${mount}keys/${name}`);
-      const created = key.keys[String(key.latest_version)];
-      const createdMs = typeof created === 'number' ? created * 1000 : Date.parse(String(created));
+      const createdMs = versionCreatedMs(key.keys[String(key.latest_version)]);
+      const dataClass = dataClassOf(key.custom_metadata?.[DATA_CLASS_KEY]);
       ages.push({
         name: `${mount}${name}`,
         latestVersion: key.latest_version,
         ageDays: Math.floor((now.getTime() - createdMs) / DAY_MS),
         autoRotateDays: Math.floor((key.auto_rotate_period ?? 0) / 86_400),
+        ...(dataClass === undefined ? {} : { dataClass }),
       });
     }
   }
   return ages;
+}
+
+/**
+ * The classified secrets of every KV version 2 mount: for each class, a walk of the mount's
+ * folders listed with `?data_class=` (the server judges each key's metadata; folders always
+ * come back, so every level is reached).
+ */
+async function classifiedSecrets(
+  client: ServerClient,
+  mounts: Mounts,
+): Promise<ClassifiedSecret[]> {
+  const found: ClassifiedSecret[] = [];
+  for (const [mount, entry] of Object.entries(mounts)) {
+    if (entry.type !== 'kv' || entry.options?.version !== '2') continue;
+    for (const dataClass of DATA_CLASSES) {
+      const folders = [''];
+      for (let folder = folders.pop(); folder !== undefined; folder = folders.pop()) {
+        const listed = await client.request(
+          'GET',
+          `${mount}metadata/${folder}?list=true&data_class=${encodeURIComponent(dataClass)}`,
+          { allowStatus: [404] },
+        );
+        const keys = (listed.body as { data?: { keys?: string[] } } | undefined)?.data?.keys ?? [];
+        for (const key of keys) {
+          if (key.endsWith('/')) folders.push(`${folder}${key}`);
+          else found.push({ path: `${mount}${folder}${key}`, dataClass });
+        }
+      }
+    }
+  }
+  return found.sort((a, b) => a.path.localeCompare(b.path));
 }
 
 async function transport(
@@ -235,6 +302,7 @@ export async function gatherEvidence(
     secrets: { secret: string; overdue: boolean; last_result?: string }[];
   }>(client, 'GET', 'sys/rotation-status');
   const scan = await scanFindings(sources.scanReport);
+  const mounts = await data<Mounts>(client, 'GET', 'sys/mounts');
   return {
     address: client.address,
     seal: { type: seal.type, threshold: seal.t, shares: seal.n },
@@ -250,7 +318,11 @@ export async function gatherEvidence(
       signedCheckpoints: records.checkpoints.length,
       files: await auditFiles(client, sources, Object.keys(devices), records),
     },
-    transitKeys: await transitKeyAges(client, sources.now),
+    transitKeys: await transitKeyAges(client, mounts, sources.now),
+    transitMounts: Object.entries(mounts)
+      .filter(([, entry]) => entry.type === 'transit')
+      .map(([mount]) => mount),
+    classifiedSecrets: await classifiedSecrets(client, mounts),
     rotation: rotation.secrets.map((s) => ({
       secret: s.secret,
       overdue: s.overdue,
