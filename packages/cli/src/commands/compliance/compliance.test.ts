@@ -13,8 +13,28 @@ import { renderHtml } from './render-html.js';
 
 const statusOf = (report: ComplianceReport) =>
   Object.fromEntries(report.controls.map((c) => [c.id, c.status]));
+const parsed = (run: { stdout: string }) => JSON.parse(run.stdout) as ComplianceReport;
 const claims = (control: ControlResult | undefined) =>
   (control?.evidence ?? []).map((e) => e.claim).join('\n');
+
+/** Runs a real `custos backup drill --record` into `log`: of a good backup, or a damaged one. */
+async function drill(dir: string, log: string, damaged: boolean): Promise<string> {
+  const keyFile = join(dir, 'backup.key');
+  await writeFile(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+  const plain = join(dir, 'dump.sql');
+  await writeFile(plain, 'select 1;\n'.repeat(1000));
+  const sealed = join(dir, damaged ? 'damaged.cbk' : 'good.cbk');
+  const encrypted = await custos(['backup', 'encrypt', plain, '-o', sealed, '--key-file', keyFile]);
+  expect(encrypted.code, encrypted.stderr).toBe(0);
+  if (damaged) {
+    const bytes = await readFile(sealed);
+    bytes[bytes.length - 40] = (bytes[bytes.length - 40] as number) ^ 1;
+    await writeFile(sealed, bytes);
+  }
+  const run = await custos(['backup', 'drill', sealed, '--key-file', keyFile, '--record', log]);
+  expect(run.code, run.stderr).toBe(damaged ? 1 : 0);
+  return sealed;
+}
 
 // Each test runs the real CLI once to three times: seconds each on a busy machine.
 describe('custos compliance report: a server set up to fail', { timeout: 60_000 }, () => {
@@ -69,6 +89,7 @@ describe('custos compliance report: a server set up to fail', { timeout: 60_000 
       'CC6.7': 'fail',
       'CC7.2': 'fail',
       'CC8.1': 'partial',
+      'A1.3': 'partial', // no drill log given
     });
     const access = report.controls.find((c) => c.id === '164.312(a)(1)');
     expect(access?.evidence).toContainEqual({
@@ -127,6 +148,71 @@ describe('custos compliance report: a server set up to fail', { timeout: 60_000 
     const refused = await custos(['kv', 'list', 'app', '--class', 'secret'], { env: env() });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('must be one of PHI, PII, credential, payment, internal');
+  });
+
+  it('fails recovery testing on a failed drill, and transmission on an expired certificate', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'custos-compliance-'));
+    try {
+      const log = join(dir, 'drills.jsonl');
+      const sealed = await drill(dir, log, true);
+      const recovery = await custos(
+        ['compliance', 'report', '--control', 'A1.3', '--drill-log', log, '--format', 'json'],
+        { env: env() },
+      );
+      expect(recovery.code, recovery.stderr).toBe(1);
+      const [control] = (JSON.parse(recovery.stdout) as ComplianceReport).controls;
+      expect(control?.status).toBe('fail');
+      expect(control?.evidence).toContainEqual({
+        claim: expect.stringMatching(
+          new RegExp(`^backup ${sealed}: the latest drill failed 0 days ago \\(ERR_[A-Z_]+\\)$`),
+        ),
+        supports: false,
+        recheck: `custos backup drill ${sealed} --record ${log}`,
+      });
+      // A line that is not a drill record stops the report (exit 2), naming file and line.
+      await writeFile(join(dir, 'bad.jsonl'), '{"time":"x"}\n');
+      const bad = await custos(
+        ['compliance', 'report', '--control', 'A1.3', '--drill-log', join(dir, 'bad.jsonl')],
+        { env: env() },
+      );
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('bad.jsonl:1 is not a `custos backup drill --record` line');
+
+      const pki = createTestPki(dir);
+      const expired = pki.issue({
+        name: 'expired',
+        notAfter: new Date(Date.now() - 3 * 86_400_000),
+      });
+      const soon = pki.issue({ name: 'soon', notAfter: new Date(Date.now() + 10 * 86_400_000) });
+      const certs = await custos(
+        [
+          'compliance',
+          'report',
+          '--control',
+          '164.312(e)(1)',
+          '--cert',
+          expired.certFile,
+          '--cert',
+          soon.certFile,
+          '--format',
+          'json',
+        ],
+        { env: env() },
+      );
+      const text = claims((JSON.parse(certs.stdout) as ComplianceReport).controls[0]);
+      expect(text).toMatch(
+        new RegExp(
+          `certificate ${expired.certFile} \\(CN=[^)]+\\) has expired \\(days to expiry: -[34]\\)`,
+        ),
+      );
+      expect(text).toMatch(
+        new RegExp(
+          `certificate ${soon.certFile} \\(CN=[^)]+\\) expires in (9|10) days \\(less than 30: renew it\\)`,
+        ),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports one framework or one control, and refuses one that does not exist', async () => {
@@ -291,6 +377,7 @@ describe.runIf(requireTool('openssl'))(
         rootToken,
       );
       await writeFile(join(dir, 'scan.json'), JSON.stringify({ findings: [] }));
+      await drill(dir, join(dir, 'drills.jsonl'), false);
     }, 60_000);
     afterAll(async () => {
       await server?.close();
@@ -308,12 +395,20 @@ describe.runIf(requireTool('openssl'))(
           auditFile,
           '--scan-report',
           join(dir, 'scan.json'),
+          '--drill-log',
+          join(dir, 'drills.jsonl'),
           '--format',
           'json',
         ],
         { env: { CUSTOS_ADDR: url, CUSTOS_TOKEN: rootToken, NODE_EXTRA_CA_CERTS: caFile } },
       );
       expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(claims(parsed(run).controls.find((c) => c.id === 'A1.3'))).toMatch(
+        /good\.cbk: the latest drill passed 0 days ago \(decrypted and authenticated\)/,
+      );
+      expect(claims(parsed(run).controls.find((c) => c.id === '164.312(e)(1)'))).toMatch(
+        /the server's server certificate expires in (89|90) days/,
+      );
       const report = JSON.parse(run.stdout) as ComplianceReport;
       expect(
         report.controls.filter((c) => c.status !== 'pass').map((c) => [c.id, claims(c)]),

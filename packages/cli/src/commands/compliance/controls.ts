@@ -62,12 +62,17 @@ export const MAX_TOKEN_TTL_SECONDS = 32 * 86_400;
 export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 3600;
 /** Oldest a key may be without a rotation period of its own (NIST SP 800-57's one year). */
 export const MAX_KEY_AGE_DAYS = 365;
+/** A certificate expiring sooner leaves transmission security partial (renew it now). */
+export const CERTIFICATE_WARN_DAYS = 30;
+/** Oldest a passed backup drill may be (a quarterly restore test). */
+export const MAX_DRILL_AGE_DAYS = 90;
 
 interface Judgement {
   readonly status: ControlStatus;
   readonly evidence: readonly EvidenceItem[];
 }
 
+const DAY_MS = 86_400_000;
 const RANK: Record<ControlStatus, number> = { 'not-applicable': 0, pass: 1, partial: 2, fail: 3 };
 const worst = (...statuses: ControlStatus[]) =>
   statuses.reduce((a, b) => (RANK[b] > RANK[a] ? b : a), 'not-applicable' as ControlStatus);
@@ -286,7 +291,37 @@ function integrity(e: ComplianceEvidence): Judgement {
   );
 }
 
+/** Each certificate's expiry: expired fails, expiring within 30 days leaves it partial. */
+function certificateInventory(e: ComplianceEvidence): {
+  evidence: EvidenceItem[];
+  unsure: boolean;
+} {
+  const evidence: EvidenceItem[] = [];
+  let unsure = false;
+  for (const cert of e.certificates) {
+    const what =
+      cert.source === 'server'
+        ? `the server's ${cert.name} certificate`
+        : `certificate ${cert.name}${cert.subject === undefined ? '' : ` (${cert.subject})`}`;
+    const soon = cert.daysLeft >= 0 && cert.daysLeft < CERTIFICATE_WARN_DAYS;
+    if (soon) unsure = true;
+    evidence.push({
+      claim:
+        cert.daysLeft < 0
+          ? `${what} has expired (days to expiry: ${cert.daysLeft})`
+          : `${what} expires in ${cert.daysLeft} days${soon ? ` (less than ${CERTIFICATE_WARN_DAYS}: renew it)` : ''}`,
+      ...(soon ? {} : { supports: cert.daysLeft >= 0 }),
+      recheck:
+        cert.source === 'server'
+          ? 'custos read sys/metrics (custos_tls_certificate_expiry_days)'
+          : `custos cert check ${cert.name}`,
+    });
+  }
+  return { evidence, unsure };
+}
+
 function transmission(e: ComplianceEvidence): Judgement {
+  const inventory = certificateInventory(e);
   if (!e.transport.tls) {
     return fromEvidence([
       {
@@ -294,6 +329,7 @@ function transmission(e: ComplianceEvidence): Judgement {
         supports: false,
         recheck: `curl -sI ${e.address}/v1/sys/health`,
       },
+      ...inventory.evidence,
     ]);
   }
   const { report } = e.transport;
@@ -321,7 +357,54 @@ function transmission(e: ComplianceEvidence): Judgement {
       recheck: `custos tls check ${where}`,
     });
   }
-  return fromEvidence(evidence);
+  return fromEvidence([...evidence, ...inventory.evidence], inventory.unsure);
+}
+
+/**
+ * Restore drills (`custos backup drill --record`): per backup drilled, its latest drill. A
+ * latest drill that failed fails the control; none recorded, or none passed in the last 90
+ * days, leaves it partial.
+ */
+function recovery(e: ComplianceEvidence, now: Date): Judgement {
+  if (e.drillLogs.length === 0) {
+    return fromEvidence(
+      [
+        {
+          claim: 'no backup drill log was given (give --drill-log)',
+          recheck: 'custos backup drill <backup> --record <log>',
+        },
+      ],
+      true,
+    );
+  }
+  const latest = new Map<string, (typeof e.drills)[number]>();
+  for (const drill of e.drills) latest.set(drill.input, drill); // oldest first: the last wins
+  const evidence: EvidenceItem[] = [];
+  let stale = latest.size === 0;
+  for (const drill of latest.values()) {
+    const ageDays = Math.floor((now.getTime() - Date.parse(drill.time)) / DAY_MS);
+    const old = ageDays > MAX_DRILL_AGE_DAYS;
+    if (drill.result === 'passed' && old) stale = true;
+    const restored =
+      drill.restore === undefined
+        ? ''
+        : `, restored (${drill.restore.format}): ${drill.restore.tables} tables, ${drill.restore.rows} rows`;
+    evidence.push({
+      claim:
+        drill.result === 'passed'
+          ? `backup ${drill.input}: the latest drill passed ${ageDays} days ago (decrypted and authenticated${drill.digestChecked ? ', digest as recorded' : ''}${restored})${old ? ` — more than ${MAX_DRILL_AGE_DAYS} days ago` : ''}`
+          : `backup ${drill.input}: the latest drill failed ${ageDays} days ago (${drill.problem ?? 'see the log'})`,
+      ...(drill.result === 'passed' && old ? {} : { supports: drill.result === 'passed' }),
+      recheck: `custos backup drill ${drill.input} --record ${drill.log}`,
+    });
+  }
+  if (latest.size === 0) {
+    evidence.push({
+      claim: `no drill is recorded in ${e.drillLogs.join(', ')}`,
+      recheck: 'custos backup drill <backup> --record <log>',
+    });
+  }
+  return fromEvidence(evidence, stale);
 }
 
 function boundary(e: ComplianceEvidence): Judgement {
@@ -393,7 +476,7 @@ interface ControlSpec {
   readonly id: string;
   readonly framework: 'hipaa' | 'soc2';
   readonly title: string;
-  readonly judge: (e: ComplianceEvidence) => Judgement;
+  readonly judge: (e: ComplianceEvidence, now: Date) => Judgement;
 }
 
 /** The controls, in the order reports list them. */
@@ -432,6 +515,7 @@ export const CONTROLS: readonly ControlSpec[] = [
   { id: 'CC6.7', framework: 'soc2', title: 'Transmission of information', judge: transmission },
   { id: 'CC7.2', framework: 'soc2', title: 'Monitoring of system components', judge: monitoring },
   { id: 'CC8.1', framework: 'soc2', title: 'Change management', judge: change },
+  { id: 'A1.3', framework: 'soc2', title: 'Recovery plan testing', judge: recovery },
 ];
 
 /**
@@ -453,7 +537,7 @@ export function judgeControls(
       (framework === 'all' || spec.framework === framework) &&
       (control === undefined || spec.id.toLowerCase() === control.toLowerCase()),
   ).map((spec): ControlResult => {
-    const { status, evidence: items } = spec.judge(evidence);
+    const { status, evidence: items } = spec.judge(evidence, generatedAt);
     return {
       id: spec.id,
       framework: spec.framework,

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import {
@@ -10,6 +11,7 @@ import type { ServerClient } from '@custos/core/client';
 import { checkTlsEndpoint, type TlsEndpointReport } from '@custos/core/tls';
 import { type FileStart, verifyAuditLog } from '@custos/server/audit-verify';
 import { parsePolicy } from '@custos/server/policy-parse';
+import { type DrillRecord, readDrillLog } from '../backup/drill-log.js';
 import { isBroadPath } from './broad-grants.js';
 
 /**
@@ -84,6 +86,22 @@ export interface ComplianceEvidence {
     | { readonly tls: false };
   /** Findings of a `custos scan --format json` report given with `--scan-report`. */
   readonly scan?: { readonly file: string; readonly findings: number };
+  /** Backup drills recorded in the `--drill-log` files (empty when none was given). */
+  readonly drills: readonly (DrillRecord & { readonly log: string })[];
+  /** Whether a drill log was given (a given log may hold no drill yet). */
+  readonly drillLogs: readonly string[];
+  /** The certificates the server serves (its metrics) and those given with `--cert`. */
+  readonly certificates: readonly CertificateExpiry[];
+}
+
+/** A certificate and the days until it expires (negative once it has). */
+export interface CertificateExpiry {
+  /** `server` (and other names the server's metrics label), or the file given. */
+  readonly name: string;
+  readonly source: 'server' | 'file';
+  readonly daysLeft: number;
+  /** The subject of a certificate read from a file. */
+  readonly subject?: string;
 }
 
 /** Where evidence comes from besides the server. */
@@ -93,6 +111,10 @@ export interface EvidenceSources {
   readonly auditPublicKey?: string;
   readonly caFile?: string;
   readonly scanReport?: string;
+  /** Drill logs written by `custos backup drill --record`. */
+  readonly drillLogs?: readonly string[];
+  /** Certificate files (PEM, the leaf first) to list with their expiry. */
+  readonly certificateFiles?: readonly string[];
   readonly now: Date;
 }
 
@@ -279,6 +301,50 @@ async function scanFindings(file: string | undefined): Promise<ComplianceEvidenc
   return { file, findings: report.findings.length };
 }
 
+async function drillRecords(
+  logs: readonly string[],
+): Promise<(DrillRecord & { readonly log: string })[]> {
+  const records: (DrillRecord & { log: string })[] = [];
+  for (const log of logs) {
+    for (const record of await readDrillLog(log)) records.push({ ...record, log });
+  }
+  return records;
+}
+
+/**
+ * The certificates the server reports in its metrics (`custos_tls_certificate_expiry_days`,
+ * Vault's JSON form) and those of the files given, each with its days to expiry.
+ */
+async function certificates(
+  client: ServerClient,
+  files: readonly string[],
+  now: Date,
+): Promise<CertificateExpiry[]> {
+  const found: CertificateExpiry[] = [];
+  const { body } = await client.request('GET', 'sys/metrics');
+  const gauges = (
+    body as { Gauges?: { Name: string; Value: number; Labels?: Record<string, string> }[] }
+  ).Gauges;
+  for (const gauge of gauges ?? []) {
+    if (gauge.Name !== 'custos_tls_certificate_expiry_days') continue;
+    found.push({
+      name: gauge.Labels?.certificate ?? 'server',
+      source: 'server',
+      daysLeft: Math.floor(gauge.Value),
+    });
+  }
+  for (const file of files) {
+    const certificate = new X509Certificate(await readFile(file));
+    found.push({
+      name: file,
+      source: 'file',
+      daysLeft: Math.floor((Date.parse(certificate.validTo) - now.getTime()) / DAY_MS),
+      subject: certificate.subject.replace(/\n/g, ', '),
+    });
+  }
+  return found;
+}
+
 /**
  * Reads what the controls are judged on from the live server, through the same API routes
  * the report names as re-checks (the token needs sudo: `sys/policies`, `sys/auth/…/tune`).
@@ -330,5 +396,8 @@ export async function gatherEvidence(
     })),
     transport: await transport(client, sources),
     ...(scan === undefined ? {} : { scan }),
+    drills: await drillRecords(sources.drillLogs ?? []),
+    drillLogs: sources.drillLogs ?? [],
+    certificates: await certificates(client, sources.certificateFiles ?? [], sources.now),
   };
 }
