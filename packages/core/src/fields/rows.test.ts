@@ -143,3 +143,31 @@ describe('createRowCodec', () => {
     );
   });
 });
+
+describe('createRowCodec: data classes of encrypted columns', () => {
+  it('reports each classified column canonically spelled, and leaves the values unchanged', () => {
+    const codec = createRowCodec(createFieldCipher({ keyring: setup() }), {
+      table: 'patients',
+      idColumn: 'id',
+      columns: { ssn: { dataClass: 'PHI' }, email: { dataClass: 'pii' as 'PII' }, note: true },
+    });
+    expect(codec.dataClasses).toEqual({ ssn: 'PHI', email: 'PII' });
+    expect(Object.isFrozen(codec.dataClasses)).toBe(true);
+    const stored = codec.encryptRow({ id: 1, ssn: '078-05-1120', email: 'a@b.c', note: 'n' });
+    expect(stored.ssn).not.toBe('078-05-1120');
+    expect(codec.decryptRow(stored)).toMatchObject({ ssn: '078-05-1120', email: 'a@b.c' });
+  });
+
+  it('refuses an unknown class when the codec is created, naming the column and the classes', () => {
+    const create = (dataClass: string) =>
+      createRowCodec(createFieldCipher({ keyring: setup() }), {
+        table: 'patients',
+        columns: { ssn: { dataClass: dataClass as 'PHI' } },
+      });
+    for (const bad of ['secret', ' PHI', '']) {
+      expect(() => create(bad)).toThrow(
+        'patients.ssn: dataClass must be one of PHI, PII, credential, payment, internal',
+      );
+    }
+  });
+});

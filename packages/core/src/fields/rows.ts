@@ -1,3 +1,4 @@
+import { DATA_CLASSES, type DataClass, dataClassOf } from '../classification/data-class.js';
 import { CustosError } from '../errors/index.js';
 import type {
   AnyFieldCipher,
@@ -17,6 +18,11 @@ export interface EncryptedColumn {
   readonly padding?: PaddingOptions;
   /** Also write a blind index of the value into another column. */
   readonly blindIndex?: BlindIndexColumn;
+  /**
+   * What the column holds (docs/classification.md): `PHI`, `PII`, `credential`, `payment` or
+   * `internal`, any case; another value is refused when the codec is created.
+   */
+  readonly dataClass?: DataClass;
 }
 
 /** Where a column's blind index goes, and how it is computed. */
@@ -44,6 +50,8 @@ type Row = Readonly<Record<string, unknown>>;
 /** Encrypts and decrypts whole rows of one table (plain objects, as `pg` and better-sqlite3 return). */
 export interface RowCodec {
   readonly table: TableEncryption;
+  /** The classified columns and their class, canonically spelled (column → class). */
+  readonly dataClasses: Readonly<Record<string, DataClass>>;
   /** A copy of `row` with its encrypted columns encrypted and blind indexes filled in. */
   encryptRow<R extends Row>(row: R): R;
   /** A copy of `row` with every encrypted column present decrypted (NULL stays null). */
@@ -63,6 +71,7 @@ export interface RowCodec {
 /** {@link RowCodec} over a KMS-mode cipher: the same methods, returning promises. */
 export interface AsyncRowCodec {
   readonly table: TableEncryption;
+  readonly dataClasses: Readonly<Record<string, DataClass>>;
   encryptRow<R extends Row>(row: R): Promise<R>;
   decryptRow<T = Record<string, unknown>>(row: Row): Promise<T>;
   decryptRows<T = Record<string, unknown>>(rows: readonly Row[]): Promise<T[]>;
@@ -192,6 +201,7 @@ export function createRowCodec(
             fn(...args);
   return {
     table,
+    dataClasses: classesOf(table.table, columns),
     encryptRow: lift(encryptRow),
     decryptRow: lift(decryptRow),
     decryptRows: lift((rows: readonly Row[]) => {
@@ -217,6 +227,26 @@ function normalizeColumns(table: TableEncryption): Map<string, EncryptedColumn> 
     throw new CustosError('ERR_INVALID_ARGUMENT', `${table.table}: no encrypted columns given`);
   }
   return new Map(entries.map(([name, config]) => [name, config === true ? {} : config]));
+}
+
+/** Each classified column's class, checked and canonically spelled. */
+function classesOf(
+  table: string,
+  columns: ReadonlyMap<string, EncryptedColumn>,
+): Readonly<Record<string, DataClass>> {
+  const classes = new Map<string, DataClass>();
+  for (const [column, config] of columns) {
+    if (config.dataClass === undefined) continue;
+    const found = dataClassOf(config.dataClass);
+    if (found === undefined) {
+      throw new CustosError(
+        'ERR_INVALID_ARGUMENT',
+        `${table}.${column}: dataClass must be one of ${DATA_CLASSES.join(', ')} (any case)`,
+      );
+    }
+    classes.set(column, found);
+  }
+  return Object.freeze(Object.fromEntries(classes));
 }
 
 function settleSync(pending: [string, unknown][], out: Record<string, unknown>) {

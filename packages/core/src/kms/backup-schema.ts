@@ -76,6 +76,7 @@ const policySchema = z
     updated_time: time,
     imported_key: bool.optional(),
     allow_rotation: bool.optional(),
+    custom_metadata: z.record(z.string(), z.string()).optional(),
   })
   .superRefine((p, ctx) => {
     const issue = (field: string, message: string) =>

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { withCanonicalDataClass } from '../classification/data-class.js';
 import { CustosError } from '../errors/index.js';
 import { assertTransition, canEncrypt, effectiveState, type KeyState } from './key-lifecycle.js';
 import { type KeyMaterial, newKeyMaterial, versionKeyName } from './key-material.js';
@@ -57,6 +58,11 @@ export interface TransitKeyPolicy {
    * by age or count). Without it only `import_version` adds versions.
    */
   readonly allow_rotation?: boolean;
+  /**
+   * Beyond Vault: labels of the operator's choosing, as KV's `custom_metadata` (a `data_class`
+   * classifies the data the key protects, docs/classification.md). Absent: none.
+   */
+  custom_metadata?: Record<string, string>;
 }
 
 /** One version's key material (base64), stored apart from the policy. */
@@ -214,6 +220,8 @@ export interface TransitKeyConfigChange {
   readonly expiresAt?: string | null;
   readonly decryptAfterRevocation?: boolean;
   readonly rotateAfterEncryptions?: number;
+  /** Merged into `custom_metadata`: a `null` removes a label; `data_class` is checked. */
+  readonly customMetadata?: Readonly<Record<string, string | null>>;
 }
 
 /** Whether two `expires_at` values name the same time (or are both null). */
@@ -334,8 +342,27 @@ export function configureKey(
       throw invalid('rotate_after_encryptions must be an integer from 1 to 2^32');
     next.rotate_after_encryptions = n;
   }
+  if (change.customMetadata !== undefined) {
+    const merged = mergeLabels(policy.custom_metadata, change.customMetadata);
+    if (merged === undefined) delete next.custom_metadata;
+    else next.custom_metadata = merged;
+  }
   assertRevocationKept(policy, next);
   return next;
+}
+
+/** `stored` with `change` merged in (`null` removes); undefined when no label is left. */
+function mergeLabels(
+  stored: Readonly<Record<string, string>> | undefined,
+  change: Readonly<Record<string, string | null>>,
+): Record<string, string> | undefined {
+  const merged = new Map(Object.entries(stored ?? {}));
+  for (const [key, value] of Object.entries(withCanonicalDataClass(change))) {
+    if (value === null) merged.delete(key);
+    else if (typeof value === 'string') merged.set(key, value);
+    else throw invalid(`custom_metadata: the value for key "${key.slice(0, 64)}" must be a string`);
+  }
+  return merged.size === 0 ? undefined : Object.fromEntries(merged);
 }
 
 /**
@@ -543,5 +570,6 @@ export function describeKey(
     decrypt_after_revocation: policy.decrypt_after_revocation,
     rotate_after_encryptions: policy.rotate_after_encryptions,
     encryptions: Object.fromEntries(versions.map((v) => [String(v.version), v.encryptions])),
+    custom_metadata: policy.custom_metadata ?? null,
   };
 }

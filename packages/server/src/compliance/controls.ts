@@ -1,3 +1,4 @@
+import { DATA_CLASSES, type DataClass } from '@custos/core/classification';
 import type { ComplianceEvidence } from './evidence.js';
 
 /** How a control stands. */
@@ -9,6 +10,8 @@ export interface EvidenceItem {
   /** `true` supports the control, `false` counts against it, absent: a fact. */
   readonly supports?: boolean;
   readonly recheck: string;
+  /** The data class of the secret or key the claim is about, when it has one. */
+  readonly dataClass?: DataClass;
 }
 
 /** A control of a framework, judged. */
@@ -31,7 +34,27 @@ export interface ComplianceReport {
   readonly generatedAt: string;
   readonly server: string;
   readonly controls: readonly ControlResult[];
+  /** The classified secrets and transit keys, by class (only the classes that occur). */
+  readonly dataClasses?: readonly DataClassSummary[];
 }
+
+/** How a secret with a rotation policy stands: `none` when it has no policy. */
+export type SecretRotation = 'on-schedule' | 'overdue' | 'failed' | 'none';
+
+/** What the report found of one data class. */
+export interface DataClassSummary {
+  readonly dataClass: DataClass;
+  readonly secrets: readonly { readonly path: string; readonly rotation: SecretRotation }[];
+  readonly transitKeys: readonly {
+    readonly name: string;
+    readonly latestVersion: number;
+    readonly ageDays: number;
+    readonly limitDays: number;
+  }[];
+}
+
+/** Classes whose secrets must rotate: all but `internal`. */
+const REGULATED: ReadonlySet<DataClass> = new Set(['PHI', 'PII', 'credential', 'payment']);
 
 /** Longest token lifetime the report accepts (Vault's default maximum, 32 days). */
 export const MAX_TOKEN_TTL_SECONDS = 32 * 86_400;
@@ -39,12 +62,17 @@ export const MAX_TOKEN_TTL_SECONDS = 32 * 86_400;
 export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 3600;
 /** Oldest a key may be without a rotation period of its own (NIST SP 800-57's one year). */
 export const MAX_KEY_AGE_DAYS = 365;
+/** A certificate expiring sooner leaves transmission security partial (renew it now). */
+export const CERTIFICATE_WARN_DAYS = 30;
+/** Oldest a passed backup drill may be (a quarterly restore test). */
+export const MAX_DRILL_AGE_DAYS = 90;
 
 interface Judgement {
   readonly status: ControlStatus;
   readonly evidence: readonly EvidenceItem[];
 }
 
+const DAY_MS = 86_400_000;
 const RANK: Record<ControlStatus, number> = { 'not-applicable': 0, pass: 1, partial: 2, fail: 3 };
 const worst = (...statuses: ControlStatus[]) =>
   statuses.reduce((a, b) => (RANK[b] > RANK[a] ? b : a), 'not-applicable' as ControlStatus);
@@ -115,17 +143,94 @@ function encryption(e: ComplianceEvidence): Judgement {
     recheck: 'custos read sys/seal-status',
   });
   for (const key of e.transitKeys) {
-    const limit = key.autoRotateDays > 0 ? key.autoRotateDays : MAX_KEY_AGE_DAYS;
+    const limit = keyAgeLimit(key.autoRotateDays);
     evidence.push({
-      claim: `transit key ${key.name}: version ${key.latestVersion} is ${key.ageDays} days old (limit ${limit}${key.autoRotateDays > 0 ? ', its rotation period' : ''})`,
+      claim: `${key.dataClass === undefined ? '' : `${key.dataClass} `}transit key ${key.name}: version ${key.latestVersion} is ${key.ageDays} days old (limit ${limit}${key.autoRotateDays > 0 ? ', its rotation period' : ''})`,
+      // NaN (a creation time that does not parse) is not young enough: it fails.
       supports: key.ageDays <= limit,
-      recheck: `custos read ${key.name.replace(/\/(?=[^/]*$)/, '/keys/')}`,
+      recheck: `custos read ${keyPath(key.name)}`,
+      ...(key.dataClass === undefined ? {} : { dataClass: key.dataClass }),
     });
   }
   if (e.transitKeys.length === 0) {
-    evidence.push({ claim: 'no transit keys', recheck: 'custos list transit/keys' });
+    evidence.push({
+      claim:
+        e.transitMounts.length === 0
+          ? 'no transit mount'
+          : `no transit keys on ${e.transitMounts.join(', ')}`,
+      recheck:
+        e.transitMounts.length === 0
+          ? 'custos secrets list'
+          : `custos list ${e.transitMounts[0]}keys`,
+    });
   }
-  return fromEvidence(evidence, oneShare);
+  const classified = classifiedSecretEvidence(e);
+  return fromEvidence([...evidence, ...classified.evidence], oneShare || classified.unsure);
+}
+
+const keyAgeLimit = (autoRotateDays: number) =>
+  autoRotateDays > 0 ? autoRotateDays : MAX_KEY_AGE_DAYS;
+/** `<mount>/<name>` → `<mount>/keys/<name>` (a mount may have several segments). */
+const keyPath = (name: string) => name.replace(/\/(?=[^/]*$)/, '/keys/');
+
+function rotationOf(e: ComplianceEvidence, path: string): SecretRotation {
+  const state = e.rotation.find((r) => r.secret === path);
+  if (state === undefined) return 'none';
+  if (state.lastResult === 'failed') return 'failed';
+  return state.overdue ? 'overdue' : 'on-schedule';
+}
+
+/**
+ * The rotation of each secret of a regulated class (PHI, PII, credential, payment): on
+ * schedule supports, overdue or failed counts against, no rotation policy leaves the control
+ * partial, naming the secret. `internal` secrets are only counted.
+ */
+function classifiedSecretEvidence(e: ComplianceEvidence): {
+  evidence: EvidenceItem[];
+  unsure: boolean;
+} {
+  const evidence: EvidenceItem[] = [];
+  let unsure = false;
+  for (const secret of e.classifiedSecrets) {
+    if (!REGULATED.has(secret.dataClass)) continue;
+    const rotation = rotationOf(e, secret.path);
+    const what = `${secret.dataClass} secret ${secret.path}`;
+    if (rotation === 'none') unsure = true;
+    evidence.push({
+      claim:
+        rotation === 'none'
+          ? `${what} has no rotation policy`
+          : rotation === 'on-schedule'
+            ? `${what} rotates on schedule`
+            : `${what}: rotation ${rotation}`,
+      ...(rotation === 'none' ? {} : { supports: rotation === 'on-schedule' }),
+      recheck:
+        rotation === 'none' ? `custos read sys/rotation/${secret.path}` : `custos rotation status`,
+      dataClass: secret.dataClass,
+    });
+  }
+  return { evidence, unsure };
+}
+
+/**
+ * The classified secrets and keys by class, for the report's `dataClasses` (additive: the
+ * controls carry the same facts as evidence).
+ */
+export function dataClassSummaries(e: ComplianceEvidence): DataClassSummary[] {
+  return DATA_CLASSES.map((dataClass) => ({
+    dataClass,
+    secrets: e.classifiedSecrets
+      .filter((s) => s.dataClass === dataClass)
+      .map((s) => ({ path: s.path, rotation: rotationOf(e, s.path) })),
+    transitKeys: e.transitKeys
+      .filter((k) => k.dataClass === dataClass)
+      .map((k) => ({
+        name: k.name,
+        latestVersion: k.latestVersion,
+        ageDays: k.ageDays,
+        limitDays: keyAgeLimit(k.autoRotateDays),
+      })),
+  })).filter((c) => c.secrets.length > 0 || c.transitKeys.length > 0);
 }
 
 /** Audit devices and the chain of the files given; `unsure` when no file was verified here. */
@@ -186,7 +291,37 @@ function integrity(e: ComplianceEvidence): Judgement {
   );
 }
 
+/** Each certificate's expiry: expired fails, expiring within 30 days leaves it partial. */
+function certificateInventory(e: ComplianceEvidence): {
+  evidence: EvidenceItem[];
+  unsure: boolean;
+} {
+  const evidence: EvidenceItem[] = [];
+  let unsure = false;
+  for (const cert of e.certificates) {
+    const what =
+      cert.source === 'server'
+        ? `the server's ${cert.name} certificate`
+        : `certificate ${cert.name}${cert.subject === undefined ? '' : ` (${cert.subject})`}`;
+    const soon = cert.daysLeft >= 0 && cert.daysLeft < CERTIFICATE_WARN_DAYS;
+    if (soon) unsure = true;
+    evidence.push({
+      claim:
+        cert.daysLeft < 0
+          ? `${what} has expired (days to expiry: ${cert.daysLeft})`
+          : `${what} expires in ${cert.daysLeft} days${soon ? ` (less than ${CERTIFICATE_WARN_DAYS}: renew it)` : ''}`,
+      ...(soon ? {} : { supports: cert.daysLeft >= 0 }),
+      recheck:
+        cert.source === 'server'
+          ? 'custos read sys/metrics (custos_tls_certificate_expiry_days)'
+          : `custos cert check ${cert.name}`,
+    });
+  }
+  return { evidence, unsure };
+}
+
 function transmission(e: ComplianceEvidence): Judgement {
+  const inventory = certificateInventory(e);
   if (!e.transport.tls) {
     return fromEvidence([
       {
@@ -194,6 +329,7 @@ function transmission(e: ComplianceEvidence): Judgement {
         supports: false,
         recheck: `curl -sI ${e.address}/v1/sys/health`,
       },
+      ...inventory.evidence,
     ]);
   }
   const { report } = e.transport;
@@ -221,7 +357,54 @@ function transmission(e: ComplianceEvidence): Judgement {
       recheck: `custos tls check ${where}`,
     });
   }
-  return fromEvidence(evidence);
+  return fromEvidence([...evidence, ...inventory.evidence], inventory.unsure);
+}
+
+/**
+ * Restore drills (`custos backup drill --record`): per backup drilled, its latest drill. A
+ * latest drill that failed fails the control; none recorded, or none passed in the last 90
+ * days, leaves it partial.
+ */
+function recovery(e: ComplianceEvidence, now: Date): Judgement {
+  if (e.drillLogs.length === 0) {
+    return fromEvidence(
+      [
+        {
+          claim: 'no backup drill log was given (give --drill-log)',
+          recheck: 'custos backup drill <backup> --record <log>',
+        },
+      ],
+      true,
+    );
+  }
+  const latest = new Map<string, (typeof e.drills)[number]>();
+  for (const drill of e.drills) latest.set(drill.input, drill); // oldest first: the last wins
+  const evidence: EvidenceItem[] = [];
+  let stale = latest.size === 0;
+  for (const drill of latest.values()) {
+    const ageDays = Math.floor((now.getTime() - Date.parse(drill.time)) / DAY_MS);
+    const old = ageDays > MAX_DRILL_AGE_DAYS;
+    if (drill.result === 'passed' && old) stale = true;
+    const restored =
+      drill.restore === undefined
+        ? ''
+        : `, restored (${drill.restore.format}): ${drill.restore.tables} tables, ${drill.restore.rows} rows`;
+    evidence.push({
+      claim:
+        drill.result === 'passed'
+          ? `backup ${drill.input}: the latest drill passed ${ageDays} days ago (decrypted and authenticated${drill.digestChecked ? ', digest as recorded' : ''}${restored})${old ? ` — more than ${MAX_DRILL_AGE_DAYS} days ago` : ''}`
+          : `backup ${drill.input}: the latest drill failed ${ageDays} days ago (${drill.problem ?? 'see the log'})`,
+      ...(drill.result === 'passed' && old ? {} : { supports: drill.result === 'passed' }),
+      recheck: `custos backup drill ${drill.input} --record ${drill.log}`,
+    });
+  }
+  if (latest.size === 0) {
+    evidence.push({
+      claim: `no drill is recorded in ${e.drillLogs.join(', ')}`,
+      recheck: 'custos backup drill <backup> --record <log>',
+    });
+  }
+  return fromEvidence(evidence, stale);
 }
 
 function boundary(e: ComplianceEvidence): Judgement {
@@ -282,14 +465,18 @@ function change(e: ComplianceEvidence): Judgement {
       recheck: 'custos scan . --format json',
     });
   }
-  return fromEvidence(evidence, e.rotation.length === 0 || e.scan === undefined);
+  const classified = classifiedSecretEvidence(e);
+  return fromEvidence(
+    [...evidence, ...classified.evidence],
+    e.rotation.length === 0 || e.scan === undefined || classified.unsure,
+  );
 }
 
 interface ControlSpec {
   readonly id: string;
   readonly framework: 'hipaa' | 'soc2';
   readonly title: string;
-  readonly judge: (e: ComplianceEvidence) => Judgement;
+  readonly judge: (e: ComplianceEvidence, now: Date) => Judgement;
 }
 
 /** The controls, in the order reports list them. */
@@ -328,6 +515,7 @@ export const CONTROLS: readonly ControlSpec[] = [
   { id: 'CC6.7', framework: 'soc2', title: 'Transmission of information', judge: transmission },
   { id: 'CC7.2', framework: 'soc2', title: 'Monitoring of system components', judge: monitoring },
   { id: 'CC8.1', framework: 'soc2', title: 'Change management', judge: change },
+  { id: 'A1.3', framework: 'soc2', title: 'Recovery plan testing', judge: recovery },
 ];
 
 /**
@@ -349,7 +537,7 @@ export function judgeControls(
       (framework === 'all' || spec.framework === framework) &&
       (control === undefined || spec.id.toLowerCase() === control.toLowerCase()),
   ).map((spec): ControlResult => {
-    const { status, evidence: items } = spec.judge(evidence);
+    const { status, evidence: items } = spec.judge(evidence, generatedAt);
     return {
       id: spec.id,
       framework: spec.framework,
@@ -364,5 +552,6 @@ export function judgeControls(
     generatedAt: generatedAt.toISOString(),
     server: evidence.address,
     controls,
+    dataClasses: dataClassSummaries(evidence),
   };
 }

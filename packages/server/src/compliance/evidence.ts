@@ -1,10 +1,18 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
+import {
+  DATA_CLASS_KEY,
+  DATA_CLASSES,
+  type DataClass,
+  dataClassOf,
+} from '@custos/core/classification';
 import type { ServerClient } from '@custos/core/client';
 import { checkTlsEndpoint, type TlsEndpointReport } from '@custos/core/tls';
 import { type FileStart, verifyAuditLog } from '../audit/audit-verify.js';
 import { parsePolicy } from '../policy/policy-parse.js';
 import { isBroadPath } from './broad-grants.js';
+import { type DrillRecord, readDrillLog } from './drill-log.js';
 
 /**
  * What evidence is read through: the CLI's client of a server's HTTP API, or the server's own
@@ -41,6 +49,15 @@ export interface TransitKeyAge {
   readonly ageDays: number;
   /** Its automatic rotation period in days (0: none). */
   readonly autoRotateDays: number;
+  /** Its `custom_metadata.data_class`, when it has one (docs/classification.md). */
+  readonly dataClass?: DataClass;
+}
+
+/** A KV version 2 secret that carries a data class. */
+export interface ClassifiedSecret {
+  /** `<mount>/<key>`, as `sys/rotation-status` names secrets. */
+  readonly path: string;
+  readonly dataClass: DataClass;
 }
 
 /** A rotation policy's state, as `sys/rotation-status` reports it. */
@@ -65,6 +82,10 @@ export interface ComplianceEvidence {
     readonly files: readonly AuditFileCheck[];
   };
   readonly transitKeys: readonly TransitKeyAge[];
+  /** Every transit mount (`sys/mounts`), whether or not it holds keys. */
+  readonly transitMounts: readonly string[];
+  /** The classified secrets of every KV version 2 mount. */
+  readonly classifiedSecrets: readonly ClassifiedSecret[];
   readonly rotation: readonly RotationState[];
   /** The TLS check of the server's address, or why there is none (plain http). */
   readonly transport:
@@ -72,6 +93,22 @@ export interface ComplianceEvidence {
     | { readonly tls: false };
   /** Findings of a `custos scan --format json` report given with `--scan-report`. */
   readonly scan?: { readonly file: string; readonly findings: number };
+  /** Backup drills recorded in the `--drill-log` files (empty when none was given). */
+  readonly drills: readonly (DrillRecord & { readonly log: string })[];
+  /** Whether a drill log was given (a given log may hold no drill yet). */
+  readonly drillLogs: readonly string[];
+  /** The certificates the server serves (its metrics) and those given with `--cert`. */
+  readonly certificates: readonly CertificateExpiry[];
+}
+
+/** A certificate and the days until it expires (negative once it has). */
+export interface CertificateExpiry {
+  /** `server` (and other names the server's metrics label), or the file given. */
+  readonly name: string;
+  readonly source: 'server' | 'file';
+  readonly daysLeft: number;
+  /** The subject of a certificate read from a file. */
+  readonly subject?: string;
 }
 
 /** Where evidence comes from besides the server. */
@@ -81,6 +118,10 @@ export interface EvidenceSources {
   readonly auditPublicKey?: string;
   readonly caFile?: string;
   readonly scanReport?: string;
+  /** Drill logs written by `custos backup drill --record`. */
+  readonly drillLogs?: readonly string[];
+  /** Certificate files (PEM, the leaf first) to list with their expiry. */
+  readonly certificateFiles?: readonly string[];
   readonly now: Date;
 }
 
@@ -155,30 +196,78 @@ async function auditFiles(
   return checks;
 }
 
-async function transitKeyAges(client: EvidenceClient, now: Date): Promise<TransitKeyAge[]> {
-  const mounts = await data<Record<string, { type: string }>>(client, 'GET', 'sys/mounts');
+type Mounts = Record<string, { type: string; options?: Record<string, string> | null }>;
+
+/** When a version was made: Unix seconds (encryption keys) or `creation_time` (signing keys). */
+function versionCreatedMs(entry: unknown): number {
+  if (typeof entry === 'number') return entry * 1000;
+  if (typeof entry === 'object' && entry !== null && 'creation_time' in entry)
+    return Date.parse(String((entry as { creation_time: unknown }).creation_time));
+  return Date.parse(String(entry));
+}
+
+/** The keys of every transit mount, at any path (`sys/mounts`), with their age and class. */
+async function transitKeyAges(
+  client: EvidenceClient,
+  mounts: Mounts,
+  now: Date,
+): Promise<TransitKeyAge[]> {
   const ages: TransitKeyAge[] = [];
   for (const [mount, entry] of Object.entries(mounts)) {
     if (entry.type !== 'transit') continue;
-    const listed = await client.request('LIST', `${mount}keys`).catch(() => undefined);
-    const names = (listed?.body as { data?: { keys?: string[] } } | undefined)?.data?.keys ?? [];
+    // A mount without keys answers 404; anything else (a refusal) stops the report.
+    const listed = await client.request('GET', `${mount}keys?list=true`, { allowStatus: [404] });
+    const names = (listed.body as { data?: { keys?: string[] } } | undefined)?.data?.keys ?? [];
     for (const name of names) {
       const key = await data<{
-        keys: Record<string, number | string>;
+        keys: Record<string, unknown>;
         latest_version: number;
         auto_rotate_period: number;
+        custom_metadata?: Record<string, string> | null;
       }>(client, 'GET', `${mount}keys/${name}`);
-      const created = key.keys[String(key.latest_version)];
-      const createdMs = typeof created === 'number' ? created * 1000 : Date.parse(String(created));
+      const createdMs = versionCreatedMs(key.keys[String(key.latest_version)]);
+      const dataClass = dataClassOf(key.custom_metadata?.[DATA_CLASS_KEY]);
       ages.push({
         name: `${mount}${name}`,
         latestVersion: key.latest_version,
         ageDays: Math.floor((now.getTime() - createdMs) / DAY_MS),
         autoRotateDays: Math.floor((key.auto_rotate_period ?? 0) / 86_400),
+        ...(dataClass === undefined ? {} : { dataClass }),
       });
     }
   }
   return ages;
+}
+
+/**
+ * The classified secrets of every KV version 2 mount: for each class, a walk of the mount's
+ * folders listed with `?data_class=` (the server judges each key's metadata; folders always
+ * come back, so every level is reached).
+ */
+async function classifiedSecrets(
+  client: EvidenceClient,
+  mounts: Mounts,
+): Promise<ClassifiedSecret[]> {
+  const found: ClassifiedSecret[] = [];
+  for (const [mount, entry] of Object.entries(mounts)) {
+    if (entry.type !== 'kv' || entry.options?.version !== '2') continue;
+    for (const dataClass of DATA_CLASSES) {
+      const folders = [''];
+      for (let folder = folders.pop(); folder !== undefined; folder = folders.pop()) {
+        const listed = await client.request(
+          'GET',
+          `${mount}metadata/${folder}?list=true&data_class=${encodeURIComponent(dataClass)}`,
+          { allowStatus: [404] },
+        );
+        const keys = (listed.body as { data?: { keys?: string[] } } | undefined)?.data?.keys ?? [];
+        for (const key of keys) {
+          if (key.endsWith('/')) folders.push(`${folder}${key}`);
+          else found.push({ path: `${mount}${folder}${key}`, dataClass });
+        }
+      }
+    }
+  }
+  return found.sort((a, b) => a.path.localeCompare(b.path));
 }
 
 async function transport(
@@ -219,6 +308,50 @@ async function scanFindings(file: string | undefined): Promise<ComplianceEvidenc
   return { file, findings: report.findings.length };
 }
 
+async function drillRecords(
+  logs: readonly string[],
+): Promise<(DrillRecord & { readonly log: string })[]> {
+  const records: (DrillRecord & { log: string })[] = [];
+  for (const log of logs) {
+    for (const record of await readDrillLog(log)) records.push({ ...record, log });
+  }
+  return records;
+}
+
+/**
+ * The certificates the server reports in its metrics (`custos_tls_certificate_expiry_days`,
+ * Vault's JSON form) and those of the files given, each with its days to expiry.
+ */
+async function certificates(
+  client: EvidenceClient,
+  files: readonly string[],
+  now: Date,
+): Promise<CertificateExpiry[]> {
+  const found: CertificateExpiry[] = [];
+  const { body } = await client.request('GET', 'sys/metrics');
+  const gauges = (
+    body as { Gauges?: { Name: string; Value: number; Labels?: Record<string, string> }[] }
+  ).Gauges;
+  for (const gauge of gauges ?? []) {
+    if (gauge.Name !== 'custos_tls_certificate_expiry_days') continue;
+    found.push({
+      name: gauge.Labels?.certificate ?? 'server',
+      source: 'server',
+      daysLeft: Math.floor(gauge.Value),
+    });
+  }
+  for (const file of files) {
+    const certificate = new X509Certificate(await readFile(file));
+    found.push({
+      name: file,
+      source: 'file',
+      daysLeft: Math.floor((Date.parse(certificate.validTo) - now.getTime()) / DAY_MS),
+      subject: certificate.subject.replace(/\n/g, ', '),
+    });
+  }
+  return found;
+}
+
 /**
  * Reads what the controls are judged on from the live server, through the same API routes
  * the report names as re-checks (the token needs sudo: `sys/policies`, `sys/auth/…/tune`).
@@ -242,6 +375,7 @@ export async function gatherEvidence(
     secrets: { secret: string; overdue: boolean; last_result?: string }[];
   }>(client, 'GET', 'sys/rotation-status');
   const scan = await scanFindings(sources.scanReport);
+  const mounts = await data<Mounts>(client, 'GET', 'sys/mounts');
   return {
     address: client.address,
     seal: { type: seal.type, threshold: seal.t, shares: seal.n },
@@ -257,7 +391,11 @@ export async function gatherEvidence(
       signedCheckpoints: records.checkpoints.length,
       files: await auditFiles(client, sources, Object.keys(devices), records),
     },
-    transitKeys: await transitKeyAges(client, sources.now),
+    transitKeys: await transitKeyAges(client, mounts, sources.now),
+    transitMounts: Object.entries(mounts)
+      .filter(([, entry]) => entry.type === 'transit')
+      .map(([mount]) => mount),
+    classifiedSecrets: await classifiedSecrets(client, mounts),
     rotation: rotation.secrets.map((s) => ({
       secret: s.secret,
       overdue: s.overdue,
@@ -265,5 +403,8 @@ export async function gatherEvidence(
     })),
     transport: await transport(client, sources),
     ...(scan === undefined ? {} : { scan }),
+    drills: await drillRecords(sources.drillLogs ?? []),
+    drillLogs: sources.drillLogs ?? [],
+    certificates: await certificates(client, sources.certificateFiles ?? [], sources.now),
   };
 }

@@ -16,6 +16,7 @@ export {
   MAX_KEY_AGE_DAYS,
   MAX_TOKEN_TTL_SECONDS,
 } from './controls.js';
+export { type DrillRecord, readDrillLog, recordDrill } from './drill-log.js';
 export {
   type AuditFileCheck,
   type BroadGrant,

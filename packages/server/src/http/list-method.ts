@@ -17,6 +17,10 @@ export function adoptListRequest(server: Server, error: Error, socket: Duplex): 
   if ((error as { code?: string }).code !== 'HPE_INVALID_METHOD' || raw === undefined) return false;
   const rewritten = rewriteRequestLine(raw);
   if (rewritten === undefined) return false;
+  // A second LIST on a kept-alive connection arrives on the proxy made for the first: it is
+  // TLS when the connection is, though no TLSSocket (else it would be handed to the TLS
+  // server's 'connection' handler as raw TCP and hang).
+  const tls = socket instanceof TLSSocket || (socket as { encrypted?: boolean }).encrypted === true;
   socket.removeAllListeners('data');
   const proxy = new Duplex({
     read() {
@@ -38,7 +42,7 @@ export function adoptListRequest(server: Server, error: Error, socket: Duplex): 
   Object.assign(proxy, {
     remoteAddress: (socket as Socket).remoteAddress,
     remotePort: (socket as Socket).remotePort,
-    encrypted: socket instanceof TLSSocket,
+    encrypted: tls,
     setTimeout: (ms: number, cb?: () => void) => {
       (socket as Socket).setTimeout(ms, cb);
       return proxy;
@@ -54,7 +58,7 @@ export function adoptListRequest(server: Server, error: Error, socket: Duplex): 
   socket.on('error', (err) => proxy.destroy(err));
   proxy.push(rewritten);
   // https servers attach the HTTP parser on 'secureConnection', http servers on 'connection'.
-  server.emit(socket instanceof TLSSocket ? 'secureConnection' : 'connection', proxy);
+  server.emit(tls ? 'secureConnection' : 'connection', proxy);
   return true;
 }
 

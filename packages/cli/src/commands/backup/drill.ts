@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { CustosError, isCustosError } from '@custos/core/errors';
 import { decryptIterable } from '@custos/core/stream';
+import { recordDrill } from '@custos/server/compliance';
 import { ExitCode } from '../../exit-codes.js';
 import { print, reportError } from '../../output.js';
 import { inputOf } from './io.js';
@@ -23,6 +24,8 @@ interface Options extends IdentityFlags {
   keepDatabase: boolean;
   scratchDir?: string;
   json: boolean;
+  /** Append the outcome to this drill log (docs/backups.md), passed or failed. */
+  record?: string;
 }
 
 /** What makes a drill fail (exit 1), as opposed to a usage mistake or a missing key (exit 2). */
@@ -100,10 +103,36 @@ export async function run(input: string | undefined, options: Options): Promise<
         kept: options.keepDatabase,
       };
     }
+    if (options.record !== undefined) {
+      await recordDrill(options.record, {
+        time: new Date().toISOString(),
+        input: report.input,
+        result: 'passed',
+        plaintextBytes,
+        digestChecked: report.digestChecked,
+        ...(report.restore === undefined
+          ? {}
+          : {
+              restore: {
+                format: report.restore.format,
+                tables: report.restore.tables,
+                rows: report.restore.rows,
+              },
+            }),
+      });
+    }
     printReport(report, options.json);
     return ExitCode.ok;
   } catch (err) {
     if (!isCustosError(err) || !FAILED.includes(err.code)) throw err;
+    if (options.record !== undefined) {
+      await recordDrill(options.record, {
+        time: new Date().toISOString(),
+        input: input ?? 'standard input',
+        result: 'failed',
+        problem: err.code,
+      });
+    }
     reportError(new CustosError(err.code, `drill failed: ${err.message}`));
     return ExitCode.finding;
   } finally {

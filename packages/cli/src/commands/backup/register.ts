@@ -110,6 +110,10 @@ export function registerBackupCommands(program: Command, lazy: Lazy): void {
         'where the plaintext is decrypted (default: the temp directory)',
       )
       .option('--json', 'print the report as JSON', false)
+      .option(
+        '--record <file>',
+        'append the outcome (passed or failed, never a key or data) to this drill log, for `custos compliance report --drill-log`',
+      )
       .addHelpText(
         'after',
         '\nThe plaintext goes to a new directory (mode 0700) that is removed afterwards, whatever happens.\nA plain SQL dump is restored with psql (one transaction, stop at the first error), a custom-format\ndump (pg_dump -Fc) with pg_restore. Exit 0 when the drill passed, 1 when it found a problem\n(damage, a digest that differs, a failed restore), 2 for a missing key or a usage mistake.',

@@ -13,8 +13,28 @@ import { renderHtml } from './render-html.js';
 
 const statusOf = (report: ComplianceReport) =>
   Object.fromEntries(report.controls.map((c) => [c.id, c.status]));
+const parsed = (run: { stdout: string }) => JSON.parse(run.stdout) as ComplianceReport;
 const claims = (control: ControlResult | undefined) =>
   (control?.evidence ?? []).map((e) => e.claim).join('\n');
+
+/** Runs a real `custos backup drill --record` into `log`: of a good backup, or a damaged one. */
+async function drill(dir: string, log: string, damaged: boolean): Promise<string> {
+  const keyFile = join(dir, 'backup.key');
+  await writeFile(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+  const plain = join(dir, 'dump.sql');
+  await writeFile(plain, 'select 1;\n'.repeat(1000));
+  const sealed = join(dir, damaged ? 'damaged.cbk' : 'good.cbk');
+  const encrypted = await custos(['backup', 'encrypt', plain, '-o', sealed, '--key-file', keyFile]);
+  expect(encrypted.code, encrypted.stderr).toBe(0);
+  if (damaged) {
+    const bytes = await readFile(sealed);
+    bytes[bytes.length - 40] = (bytes[bytes.length - 40] as number) ^ 1;
+    await writeFile(sealed, bytes);
+  }
+  const run = await custos(['backup', 'drill', sealed, '--key-file', keyFile, '--record', log]);
+  expect(run.code, run.stderr).toBe(damaged ? 1 : 0);
+  return sealed;
+}
 
 // Each test runs the real CLI once to three times: seconds each on a busy machine.
 describe('custos compliance report: a server set up to fail', { timeout: 60_000 }, () => {
@@ -39,6 +59,13 @@ describe('custos compliance report: a server set up to fail', { timeout: 60_000 
       policy: 'path "secret/data/app/*" {\n  capabilities = ["read"]\n}\n',
     });
     await api('POST', 'secret/data/app/db', { data: { password: canary } });
+    // A PHI secret with no rotation policy, and a PHI key on a transit mount of three segments.
+    await api('POST', 'secret/metadata/app/db', { custom_metadata: { data_class: 'phi' } });
+    await api('POST', 'sys/mounts/teams/care/transit', { type: 'transit' });
+    await api('POST', 'teams/care/transit/keys/records', { type: 'ed25519' });
+    await api('POST', 'teams/care/transit/keys/records/config', {
+      custom_metadata: { data_class: 'PHI' },
+    });
   }, 60_000);
   afterAll(async () => {
     await server.stop();
@@ -62,6 +89,7 @@ describe('custos compliance report: a server set up to fail', { timeout: 60_000 
       'CC6.7': 'fail',
       'CC7.2': 'fail',
       'CC8.1': 'partial',
+      'A1.3': 'partial', // no drill log given
     });
     const access = report.controls.find((c) => c.id === '164.312(a)(1)');
     expect(access?.evidence).toContainEqual({
@@ -83,6 +111,108 @@ describe('custos compliance report: a server set up to fail', { timeout: 60_000 
       for (const item of control.evidence) expect(item.recheck).toMatch(/^(custos|curl) /);
     }
     expect(run.stdout + run.stderr).not.toContain(canary);
+  });
+
+  it('groups evidence by data class: a PHI secret without rotation, a PHI key on any transit mount', async () => {
+    const run = await custos(['compliance', 'report', '--format', 'json'], { env: env() });
+    const report = JSON.parse(run.stdout) as ComplianceReport;
+    const encryption = report.controls.find((c) => c.id === '164.312(a)(2)(iv)');
+    expect(encryption?.evidence).toContainEqual({
+      claim: 'PHI secret secret/app/db has no rotation policy',
+      recheck: 'custos read sys/rotation/secret/app/db',
+      dataClass: 'PHI',
+    });
+    // The key of a mount of several segments is judged (a signing key's age, too).
+    expect(encryption?.evidence).toContainEqual({
+      claim: 'PHI transit key teams/care/transit/records: version 1 is 0 days old (limit 365)',
+      supports: true,
+      recheck: 'custos read teams/care/transit/keys/records',
+      dataClass: 'PHI',
+    });
+    expect(claims(report.controls.find((c) => c.id === 'CC8.1'))).toContain(
+      'PHI secret secret/app/db has no rotation policy',
+    );
+    expect(report.dataClasses).toEqual([
+      {
+        dataClass: 'PHI',
+        secrets: [{ path: 'secret/app/db', rotation: 'none' }],
+        transitKeys: [
+          { name: 'teams/care/transit/records', latestVersion: 1, ageDays: 0, limitDays: 365 },
+        ],
+      },
+    ]);
+    // The same secrets through the CLI, by class in any case.
+    const listed = await custos(['kv', 'list', 'app', '--class', 'phi'], { env: env() });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout.trim()).toBe('db');
+    const refused = await custos(['kv', 'list', 'app', '--class', 'secret'], { env: env() });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('must be one of PHI, PII, credential, payment, internal');
+  });
+
+  it('fails recovery testing on a failed drill, and transmission on an expired certificate', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'custos-compliance-'));
+    try {
+      const log = join(dir, 'drills.jsonl');
+      const sealed = await drill(dir, log, true);
+      const recovery = await custos(
+        ['compliance', 'report', '--control', 'A1.3', '--drill-log', log, '--format', 'json'],
+        { env: env() },
+      );
+      expect(recovery.code, recovery.stderr).toBe(1);
+      const [control] = (JSON.parse(recovery.stdout) as ComplianceReport).controls;
+      expect(control?.status).toBe('fail');
+      expect(control?.evidence).toContainEqual({
+        claim: expect.stringMatching(
+          new RegExp(`^backup ${sealed}: the latest drill failed 0 days ago \\(ERR_[A-Z_]+\\)$`),
+        ),
+        supports: false,
+        recheck: `custos backup drill ${sealed} --record ${log}`,
+      });
+      // A line that is not a drill record stops the report (exit 2), naming file and line.
+      await writeFile(join(dir, 'bad.jsonl'), '{"time":"x"}\n');
+      const bad = await custos(
+        ['compliance', 'report', '--control', 'A1.3', '--drill-log', join(dir, 'bad.jsonl')],
+        { env: env() },
+      );
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('bad.jsonl:1 is not a `custos backup drill --record` line');
+
+      const pki = createTestPki(dir);
+      const expired = pki.issue({
+        name: 'expired',
+        notAfter: new Date(Date.now() - 3 * 86_400_000),
+      });
+      const soon = pki.issue({ name: 'soon', notAfter: new Date(Date.now() + 10 * 86_400_000) });
+      const certs = await custos(
+        [
+          'compliance',
+          'report',
+          '--control',
+          '164.312(e)(1)',
+          '--cert',
+          expired.certFile,
+          '--cert',
+          soon.certFile,
+          '--format',
+          'json',
+        ],
+        { env: env() },
+      );
+      const text = claims((JSON.parse(certs.stdout) as ComplianceReport).controls[0]);
+      expect(text).toMatch(
+        new RegExp(
+          `certificate ${expired.certFile} \\(CN=[^)]+\\) has expired \\(days to expiry: -[34]\\)`,
+        ),
+      );
+      expect(text).toMatch(
+        new RegExp(
+          `certificate ${soon.certFile} \\(CN=[^)]+\\) expires in (9|10) days \\(less than 30: renew it\\)`,
+        ),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports one framework or one control, and refuses one that does not exist', async () => {
@@ -240,7 +370,14 @@ describe.runIf(requireTool('openssl'))(
         { rotator: 'random', schedule: '90d' },
         rootToken,
       );
+      await api(
+        'POST',
+        'secret/metadata/app/api',
+        { custom_metadata: { data_class: 'credential' } },
+        rootToken,
+      );
       await writeFile(join(dir, 'scan.json'), JSON.stringify({ findings: [] }));
+      await drill(dir, join(dir, 'drills.jsonl'), false);
     }, 60_000);
     afterAll(async () => {
       await server?.close();
@@ -258,12 +395,20 @@ describe.runIf(requireTool('openssl'))(
           auditFile,
           '--scan-report',
           join(dir, 'scan.json'),
+          '--drill-log',
+          join(dir, 'drills.jsonl'),
           '--format',
           'json',
         ],
         { env: { CUSTOS_ADDR: url, CUSTOS_TOKEN: rootToken, NODE_EXTRA_CA_CERTS: caFile } },
       );
       expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(claims(parsed(run).controls.find((c) => c.id === 'A1.3'))).toMatch(
+        /good\.cbk: the latest drill passed 0 days ago \(decrypted and authenticated\)/,
+      );
+      expect(claims(parsed(run).controls.find((c) => c.id === '164.312(e)(1)'))).toMatch(
+        /the server's server certificate expires in (89|90) days/,
+      );
       const report = JSON.parse(run.stdout) as ComplianceReport;
       expect(
         report.controls.filter((c) => c.status !== 'pass').map((c) => [c.id, claims(c)]),
@@ -278,6 +423,43 @@ describe.runIf(requireTool('openssl'))(
       expect(claims(report.controls.find((c) => c.id === 'CC6.6'))).toContain(
         'sends Strict-Transport-Security',
       );
+    });
+
+    it('leaves encryption and change management partial for a PHI secret without rotation, naming it', async () => {
+      const passing = await custos(
+        ['compliance', 'report', '--control', 'CC8.1', '--ca', caFile, '--format', 'json'],
+        { env: { CUSTOS_ADDR: url, CUSTOS_TOKEN: rootToken, NODE_EXTRA_CA_CERTS: caFile } },
+      );
+      expect(passing.code, passing.stderr).toBe(0);
+      const [before] = (JSON.parse(passing.stdout) as ComplianceReport).controls;
+      expect(before?.evidence).toContainEqual({
+        claim: 'credential secret secret/app/api rotates on schedule',
+        supports: true,
+        recheck: 'custos rotation status',
+        dataClass: 'credential',
+      });
+      await api('POST', 'secret/data/care/chart', { data: { value: 'y'.repeat(8) } }, rootToken);
+      await api(
+        'POST',
+        'secret/metadata/care/chart',
+        { custom_metadata: { data_class: 'PHI' } },
+        rootToken,
+      );
+      try {
+        const run = await custos(
+          ['compliance', 'report', '--framework', 'all', '--ca', caFile, '--format', 'json'],
+          { env: { CUSTOS_ADDR: url, CUSTOS_TOKEN: rootToken, NODE_EXTRA_CA_CERTS: caFile } },
+        );
+        expect(run.code, run.stderr).toBe(0); // partial is not a failure
+        const report = JSON.parse(run.stdout) as ComplianceReport;
+        for (const id of ['164.312(a)(2)(iv)', 'CC6.1', 'CC8.1']) {
+          const control = report.controls.find((c) => c.id === id);
+          expect(control?.status, id).toBe('partial');
+          expect(claims(control)).toContain('PHI secret secret/care/chart has no rotation policy');
+        }
+      } finally {
+        await api('DELETE', 'secret/metadata/care/chart', undefined, rootToken);
+      }
     });
 
     it('fails integrity when a line of the audit file was edited', async () => {

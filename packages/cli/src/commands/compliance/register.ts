@@ -38,6 +38,16 @@ export function registerComplianceCommands(program: Command, lazy: Lazy): void {
         '--scan-report <file>',
         'a `custos scan --format json` report, as change-management evidence',
       )
+      .option(
+        '--drill-log <file>',
+        'a `custos backup drill --record` log, as recovery-testing evidence (repeatable)',
+        (value: string, previous: string[] = []) => [...previous, value],
+      )
+      .option(
+        '--cert <file>',
+        "a certificate (PEM) to list with its expiry beside the server's own (repeatable)",
+        (value: string, previous: string[] = []) => [...previous, value],
+      )
       .option('--ca <file>', "CA bundle for the server's TLS check (default: Node's roots)")
       .action(lazy(() => import('./report.js'))),
   );

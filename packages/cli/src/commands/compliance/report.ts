@@ -20,6 +20,8 @@ interface Options extends ServerFlags {
   auditFile?: string[];
   auditPublicKey?: string;
   scanReport?: string;
+  drillLog?: string[];
+  cert?: string[];
   ca?: string;
 }
 
@@ -51,6 +53,8 @@ export async function run(options: Options): Promise<number> {
     ...(auditPublicKey === undefined ? {} : { auditPublicKey }),
     ...(options.ca === undefined ? {} : { caFile: options.ca }),
     ...(options.scanReport === undefined ? {} : { scanReport: options.scanReport }),
+    drillLogs: options.drillLog ?? [],
+    certificateFiles: options.cert ?? [],
     now,
   });
   const report = judgeControls(evidence, options.framework, now, options.control);

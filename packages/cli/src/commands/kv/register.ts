@@ -47,6 +47,10 @@ export function registerKvCommands(program: Command, lazy: Lazy): void {
     .description('list keys and folders under a path')
     .argument('[path]', 'folder', '')
     .option(mount, mountHelp, 'secret')
+    .option(
+      '--class <class>',
+      'only keys of this data class (PHI, PII, credential, payment, internal), and the folders',
+    )
     .action(lazy(() => import('./list.js')));
   for (const [name, description] of [
     ['delete', 'soft-delete the latest version (or --versions)'],

@@ -1,3 +1,9 @@
+import {
+  DATA_CLASS_KEY,
+  type DataClass,
+  dataClassOf,
+  parseDataClass,
+} from '@custos/core/classification';
 import { CustosError } from '@custos/core/errors';
 import { bodyOf } from '../../http/body-parser.js';
 import { noContent, ok } from '../../http/envelope.js';
@@ -9,6 +15,44 @@ import { mergeCustomMetadata, metadataResponse } from '../kv-metadata.js';
 import { withVersionLabels } from '../kv-stages.js';
 import type { KvOf } from './request.js';
 import { keyExists, keyOf, metadataFields, requireMergePatch, SETTINGS_FIELDS } from './request.js';
+
+/** A `?data_class=` value checked (any case, once), or undefined when the list is not filtered. */
+function dataClassOfQuery(value: unknown): DataClass | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string')
+    throw new CustosError('ERR_INVALID_REQUEST', 'data_class must be given once');
+  return parseDataClass(value, 'data_class');
+}
+
+/**
+ * The keys of `folder` whose `custom_metadata.data_class` is `dataClass`, and its folders: a
+ * client descends into a folder with a LIST of its own, which policy checks as any other, so
+ * the filter never reveals a name below the folder asked for. A key's class is metadata: only
+ * keys whose metadata the token may read are judged; the others are left out, never guessed.
+ */
+async function keysOfClass(
+  request: RouteRequest,
+  kv: KvEngine,
+  folder: string,
+  keys: readonly string[],
+  dataClass: DataClass,
+): Promise<string[]> {
+  const prefix = folder === '' || folder.endsWith('/') ? folder : `${folder}/`;
+  const listed = request.custos.path.endsWith('/')
+    ? request.custos.path
+    : `${request.custos.path}/`;
+  const kept: string[] = [];
+  for (const key of keys) {
+    if (key.endsWith('/')) {
+      kept.push(key);
+      continue;
+    }
+    if (request.custos.acl?.allows(`${listed}${key}`, 'read') !== true) continue;
+    const meta = await kv.readMetadata(`${prefix}${key}`);
+    if (dataClassOf(meta?.custom_metadata?.[DATA_CLASS_KEY]) === dataClass) kept.push(key);
+  }
+  return kept;
+}
 
 /**
  * `<mount>/metadata` and `<mount>/metadata/*`: list keys, and read, write, merge-patch and
@@ -22,7 +66,10 @@ import { keyExists, keyOf, metadataFields, requireMergePatch, SETTINGS_FIELDS } 
 export function kvMetadataPaths(kvOf: KvOf): RouteGroup {
   const path = `/v1/:mount/metadata/*` as const;
   const list = async (request: RouteRequest, reply: Parameters<typeof ok>[1], folder: string) => {
-    const keys = await kvOf(request).list(folder);
+    const dataClass = dataClassOfQuery((request.query as Record<string, unknown>).data_class);
+    const kv = kvOf(request);
+    let keys = await kv.list(folder);
+    if (dataClass !== undefined) keys = await keysOfClass(request, kv, folder, keys, dataClass);
     if (keys.length === 0) throw new CustosError('ERR_NOT_FOUND', 'not found');
     return ok(request, reply, { keys });
   };

@@ -1,3 +1,4 @@
+import { withCanonicalDataClass } from '@custos/core/classification';
 import { CustosError } from '@custos/core/errors';
 import type { FastifyRequest } from 'fastify';
 import { envelope } from '../../http/envelope.js';
@@ -140,7 +141,9 @@ export function metadataFields(
 ): MetadataFields {
   const fields: MetadataFields = settingsOf(settings);
   if (body.custom_metadata !== undefined) {
-    const parsed = parseCustomMetadata(body.custom_metadata, patch);
+    // The data class convention (docs/secrets.md): checked, and stored canonically spelled so a
+    // LIST filtered by class finds it whatever case it was written in.
+    const parsed = withCanonicalDataClass(parseCustomMetadata(body.custom_metadata, patch));
     fields.custom_metadata = patch ? parsed : Object.keys(parsed).length > 0 ? parsed : null;
   }
   return fields;

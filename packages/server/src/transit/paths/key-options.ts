@@ -7,6 +7,7 @@ import {
   TRANSIT_KEY_TYPES,
 } from '@custos/core/kms';
 import { type FieldValues, field } from '../../http/field-schema.js';
+import { parseCustomMetadata } from '../../kv/kv-metadata.js';
 
 const invalid = (message: string) => new CustosError('ERR_INVALID_REQUEST', message);
 
@@ -41,6 +42,10 @@ export function createOptions(
   body: Record<string, unknown>,
   fields: FieldValues<typeof CREATE_KEY_FIELDS>,
 ): CreateTransitKeyOptions {
+  // Labels are set where they can also change (a create of an existing key changes nothing):
+  // refused here rather than dropped, so a key is never believed classified when it is not.
+  if (body.custom_metadata !== undefined)
+    throw invalid('custom_metadata is set at keys/:name/config, once the key exists');
   if (body.type !== undefined && !isTransitKeyType(body.type))
     throw invalid(`unknown key type; use one of ${TRANSIT_KEY_TYPES.join(', ')}`);
   if (body.purpose !== undefined && !isKeyPurpose(body.purpose))
@@ -82,8 +87,14 @@ export const KEY_CONFIG_FIELDS = {
  */
 export function configChange(
   fields: FieldValues<typeof KEY_CONFIG_FIELDS>,
+  body: Record<string, unknown> = {},
 ): Record<string, unknown> {
   return given({
+    // Checked as KV's (limits, printable text); merged into the key's, `null` removing a label.
+    customMetadata:
+      body.custom_metadata === undefined
+        ? undefined
+        : parseCustomMetadata(body.custom_metadata, true),
     minDecryptionVersion: fields.min_decryption_version,
     minEncryptionVersion: fields.min_encryption_version,
     deletionAllowed: fields.deletion_allowed,

@@ -1,3 +1,4 @@
+import { bodyOf } from '../../http/body-parser.js';
 import { ok } from '../../http/envelope.js';
 import { type RouteGroup, route } from '../../http/route-spec.js';
 import type { TransitPathDeps } from './deps.js';
@@ -22,7 +23,7 @@ export function keysConfigPaths({ transitOf }: Pick<TransitPathDeps, 'transitOf'
         fields: KEY_CONFIG_FIELDS,
         handler: async (request, reply, fields) => {
           const { transit } = transitOf(request);
-          await transit.configure(request.params.name, configChange(fields));
+          await transit.configure(request.params.name, configChange(fields, bodyOf(request)));
           return ok(request, reply, await describedKey(transit, request.params.name));
         },
       }),
