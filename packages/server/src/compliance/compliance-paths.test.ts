@@ -27,7 +27,10 @@ describe('GET sys/compliance/report', { timeout: 60_000 }, () => {
     // A list is judged on the path with a trailing slash (`sys/policies/acl/`), as in Vault.
     'sys/policies/acl/*': ['read', 'list', 'sudo'],
     'sys/mounts': ['read'],
+    'sys/metrics': ['read'],
     'transit/keys/*': ['read', 'list'],
+    // Classified secrets: each KV v2 mount's folders listed with `?data_class=`.
+    'secret/metadata/*': ['list'],
   } as const;
 
   beforeAll(async () => {
@@ -80,7 +83,10 @@ describe('GET sys/compliance/report', { timeout: 60_000 }, () => {
       'CC6.7',
       'CC7.2',
       'CC8.1',
+      'A1.3',
     ]);
+    // No drill log is read here: recovery testing stays partial.
+    expect(report.controls.find((c) => c.id === 'A1.3')?.status).toBe('partial');
     // The broad policy is named; plain http fails transmission; no audit file was read here.
     const byId = new Map(report.controls.map((c) => [c.id, c]));
     expect(byId.get('164.312(a)(1)')).toMatchObject({ status: 'fail' });
