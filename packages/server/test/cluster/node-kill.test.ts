@@ -123,6 +123,12 @@ describe.runIf(pg)('SIGKILL of a node under load (three node processes)', () => 
         }
       }
     };
+    // Every acknowledged version is read back below: none may fall out of the kept window
+    // (10 versions by default), however long a loaded machine takes to reach the kill.
+    const config = await call(live()[0] as NodeProcess, 'POST', 'secret/config', {
+      max_versions: 100_000,
+    });
+    expect(config.status).toBeLessThan(300);
     const writers = [0, 1, 2, 3, 4, 5].map(writer);
 
     await until(() => acknowledged.size >= 60 && (inFlight[victim] ?? 0) > 0);
