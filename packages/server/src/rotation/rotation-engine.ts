@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CustosError } from '@custos/core/errors';
 import type { AuditBroker } from '../audit/audit-broker.js';
-import { ServerError } from '../errors.js';
+import { isServerError, ServerError } from '../errors.js';
 import type { KvEngine } from '../kv/kv-engine.js';
 import {
   CURRENT_LABEL,
@@ -18,6 +18,7 @@ import { createEngineBackground } from './rotation-background-work.js';
 import type { RotationPolicy } from './rotation-policy.js';
 import type { RotationRun, RotationStep, RotationStore } from './rotation-store.js';
 import type { PendingContext, RotationContext, Rotator, RotatorRegistry } from './rotator.js';
+import { runLeaseEnded } from './run-lease.js';
 import { scrubValues } from './scrub-values.js';
 
 /** A KV secret a policy covers: its mount and its key in the mount. */
@@ -81,6 +82,12 @@ export interface RotationEngineDeps {
    */
   readonly backgroundLeaseMs?: number;
   /**
+   * How long a node's claim on a running rotation holds without renewal (default 60 000 ms),
+   * renewed every third of it while a step runs: another node resumes the run only after that
+   * (rotation/NOTES.md, "Leases").
+   */
+  readonly runLeaseMs?: number;
+  /**
    * Tests only: runs after a step was persisted as next and before it runs; throwing there is
    * a crash between two steps (the run stays as persisted).
    */
@@ -102,11 +109,14 @@ export interface RotationEngineDeps {
 export interface RotationEngine {
   /** Rotates now (whatever the schedule says), or plans it (`dryRun`). */
   rotate(ref: SecretRef, options: RotateOptions): Promise<RotationResult>;
-  /** Continues the run a crash left running for `secret` (`<mount>/<key>`); undefined when none. */
+  /**
+   * Continues the run a crash left running for `secret` (`<mount>/<key>`); undefined when none,
+   * or while a live node holds its lease.
+   */
   resume(secret: string): Promise<RotationResult | undefined>;
   /**
-   * Continues every run left running; with `staleMs`, only runs not saved for that long (a run
-   * a live node is driving is saved before each of its steps).
+   * Continues every run left running whose lease ended (its node died or gave it up); a run
+   * saved without a lease (before leases) once it was not saved for `staleMs` (default 0).
    */
   resumeAll(staleMs?: number): Promise<RotationResult[]>;
   /** Retires every `previous` value whose grace period ended at `nowMs`; the secrets retired. */
@@ -167,6 +177,10 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
   const { store, rotators, audit } = deps;
   const nowIso = () => new Date(deps.clock()).toISOString();
   const leaseMs = deps.backgroundLeaseMs ?? 60_000;
+  const runLeaseMs = deps.runLeaseMs ?? 60_000;
+  /** This engine's name in run claims, and the secrets whose runs it drives now. */
+  const owner = randomUUID();
+  const driving = new Set<string>();
 
   const kvFor = async (mount: string): Promise<KvEngine> => {
     const kv = await deps.kvOf(mount);
@@ -241,8 +255,29 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     }
   };
 
-  /** Runs the steps from `run.step` until the run ends, persisting before each. */
+  /**
+   * Drives a run this engine holds (and reserved in `driving`), renewing its lease meanwhile;
+   * a drive that ends with the run still running releases the lease for any node to resume.
+   */
   const drive = async (run: RotationRun, policy: RotationPolicy): Promise<RotationResult> => {
+    const renewal = setInterval(
+      () =>
+        void store.renewRun(run.secret, run.id, owner, deps.clock() + runLeaseMs).catch(() => {}), // a storage hiccup: the next renewal tries again
+      Math.max(10, Math.floor(runLeaseMs / 3)),
+    );
+    renewal.unref();
+    try {
+      return await driveSteps(run, policy);
+    } finally {
+      clearInterval(renewal);
+      driving.delete(run.secret);
+      if (run.state === 'running')
+        await store.releaseRun(run.secret, run.id, owner).catch(() => {});
+    }
+  };
+
+  /** Runs the steps from `run.step` until the run ends, persisting before each. */
+  const driveSteps = async (run: RotationRun, policy: RotationPolicy): Promise<RotationResult> => {
     const ref = refOfSecret(run.secret);
     const kv = await kvFor(ref.mount);
     const rotator = rotatorOf(policy);
@@ -251,6 +286,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
 
     while (run.state === 'running') {
       run.saved_ms = deps.clock();
+      run.lease_until_ms = run.saved_ms + runLeaseMs;
       await store.saveRun(run);
       await deps.beforeStep?.(run.step, run);
       const step = run.step;
@@ -481,13 +517,27 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     return true;
   };
 
-  const resume = async (secret: string) => {
-    const run = await store.readRun(secret);
-    if (run === undefined || run.state !== 'running') return undefined;
+  const resume = async (secret: string, staleMs = 0) => {
+    const found = await store.readRun(secret);
+    if (found === undefined || found.state !== 'running') return undefined;
+    // Held: by this engine driving it, or by a live node (a run this engine left is its own).
+    if (driving.has(secret)) return undefined;
+    if (found.owner !== owner && !runLeaseEnded(found, deps.clock(), staleMs)) return undefined;
     const policy = await store.readPolicy(secret);
     if (policy === undefined) {
       // The policy went while the run was cut short: roll back with what the run recorded.
       throw new CustosError('ERR_NOT_FOUND', `no rotation policy for ${secret}`);
+    }
+    driving.add(secret);
+    const run = await store
+      .claimRun(secret, { owner, nowMs: deps.clock(), leaseMs: runLeaseMs, staleMs })
+      .catch((err: unknown) => {
+        driving.delete(secret);
+        throw err;
+      });
+    if (run === undefined) {
+      driving.delete(secret);
+      return undefined;
     }
     return drive(run, policy);
   };
@@ -601,6 +651,8 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
         from_version: from,
         steps: [],
         saved_ms: deps.clock(),
+        owner,
+        lease_until_ms: deps.clock() + runLeaseMs,
       };
       if (options.dryRun === true) {
         const context = await contextOf(run, policy, current);
@@ -638,24 +690,26 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
       if (last?.state === 'succeeded' && last.retired !== true) await retire(secret, last);
       if (options.after !== undefined) {
         if (!(await store.startRun(run, options.after))) return resultOf(run, 'skipped');
-        return drive(run, policy);
-      }
-      if (!(await store.startRun(run)))
+      } else if (!(await store.startRun(run)))
         throw new ServerError(
           'ERR_ROTATION_IN_PROGRESS',
           `a rotation of ${secret} is already running`,
         );
+      driving.add(secret);
       return drive(run, policy);
     },
     resume,
     async resumeAll(staleMs) {
       const out: RotationResult[] = [];
       for (const secret of await store.listRunning()) {
-        if (staleMs !== undefined) {
-          const run = await store.readRun(secret);
-          if (run === undefined || deps.clock() - (run.saved_ms ?? 0) < staleMs) continue;
+        let result: RotationResult | undefined;
+        try {
+          result = await resume(secret, staleMs);
+        } catch (err) {
+          // Taken over by another node while this one drove it: theirs now.
+          if (isServerError(err, 'ERR_ROTATION_IN_PROGRESS')) continue;
+          throw err;
         }
-        const result = await resume(secret);
         if (result !== undefined) out.push(result);
       }
       return out;

@@ -27,7 +27,10 @@ export interface RotationSchedulerOptions {
   readonly concurrency?: number;
   /** Each due rotation waits a random delay up to this long first (default 30 000 ms). */
   readonly jitterMs?: number;
-  /** A run not saved for this long was left by a crashed node and is resumed (default 10 min). */
+  /**
+   * A run saved without a lease (by a version before run leases) and not saved for this long
+   * was left by a crashed node and is resumed (default 10 min); a leased run, once its lease ended.
+   */
   readonly staleRunMs?: number;
   /** How a delay is waited (tests pass one that does not wait). */
   readonly sleep?: (ms: number) => Promise<void>;
