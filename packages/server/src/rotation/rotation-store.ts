@@ -79,6 +79,18 @@ export interface RotationRun {
 export interface RotationStore extends BackgroundJobStore, RunLeaseStore {
   readPolicy(secret: string): Promise<RotationPolicy | undefined>;
   writePolicy(secret: string, policy: RotationPolicy): Promise<void>;
+  /**
+   * Replaces the secret's policy with what `change` makes of the one stored (undefined: left as
+   * it is), at the revision read: a concurrent write or delete makes `change` run again on the
+   * fresh policy, so a read-then-rewrite never loses another writer's policy. The policy in
+   * force afterwards.
+   */
+  updatePolicy(
+    secret: string,
+    change: (
+      before: RotationPolicy | undefined,
+    ) => Promise<RotationPolicy | undefined> | RotationPolicy | undefined,
+  ): Promise<RotationPolicy | undefined>;
   /** False when there was none. */
   deletePolicy(secret: string): Promise<boolean>;
   /** Every secret with a policy (`secret/app/db`), sorted. */
@@ -150,6 +162,16 @@ export function createRotationStore(barrier: Barrier): RotationStore {
     readPolicy: async (secret) =>
       (await storage.read<RotationPolicy>(ROTATION.policy + secret))?.data,
     writePolicy: (secret, policy) => storage.write(ROTATION.policy + secret, policy),
+    updatePolicy: (secret, change) =>
+      retryOnConflict(async () => {
+        const stored = await storage.read<RotationPolicy>(ROTATION.policy + secret);
+        const next = await change(stored?.data);
+        if (next === undefined) return stored?.data;
+        // Both conflict when another writer came between the read and this write.
+        if (stored === undefined) await storage.create(ROTATION.policy + secret, next);
+        else await storage.replace(ROTATION.policy + secret, next, stored.revision);
+        return next;
+      }),
     async deletePolicy(secret) {
       if ((await storage.revision(ROTATION.policy + secret)) === undefined) return false;
       await storage.remove(ROTATION.policy + secret);

@@ -104,10 +104,9 @@ export function rotationPoliciesPaths(deps: RotationPoliciesDeps): RouteGroup {
           for (const right of rotator.requiredRights?.(policy.settings) ?? [])
             if (acl?.allowsWithoutParameters(right.path, right.capability) !== true)
               throw new PermissionDenied();
-          const before = await deps.store.readPolicy(secret);
-          // Rewriting a policy keeps when it was first written: the schedule counts from there.
-          await deps.store.writePolicy(
-            secret,
+          // Rewriting a policy keeps when it was first written: the schedule counts from there
+          // (at the revision read: a concurrent write makes this run again on the fresh one).
+          await deps.store.updatePolicy(secret, (before) =>
             before === undefined ? policy : { ...policy, created_time: before.created_time },
           );
           return noContent(reply);
