@@ -36,6 +36,7 @@ export function observedRotations(
     retireDue: (nowMs) => engine.retireDue(nowMs),
     continueFinish: (secret) => engine.continueFinish(secret),
     startBackground: () => engine.startBackground(),
+    abandonBackground: (secret, request) => engine.abandonBackground(secret, request),
     backgroundIdle: () => engine.backgroundIdle(),
     stopBackground: () => engine.stopBackground(),
   };

@@ -13,7 +13,8 @@ import {
 import type { KeyMetadata } from '../kv/kv-metadata.js';
 import { versionOfStage } from '../kv/kv-stages.js';
 import type { JobState } from './background-jobs.js';
-import { claimable } from './background-jobs.js';
+import { claimable, jobEnded } from './background-jobs.js';
+import { type AbandonRequest, abandonBackground } from './rotation-abandon.js';
 import { createEngineBackground } from './rotation-background-work.js';
 import type { RotationPolicy } from './rotation-policy.js';
 import type { RotationRun, RotationStep, RotationStore } from './rotation-store.js';
@@ -133,6 +134,11 @@ export interface RotationEngine {
    * the secrets whose jobs started here. The scheduler's leader calls it on each tick.
    */
   startBackground(): Promise<string[]>;
+  /**
+   * Ends the background work of the secret's last rotation as abandoned (rotation-abandon.ts):
+   * new rotations may start; the old value is never retired automatically. The run recorded.
+   */
+  abandonBackground(secret: string, request: AbandonRequest): Promise<RotationResult>;
   /** Resolves when every background job this engine runs has ended. */
   backgroundIdle(): Promise<void>;
   /** Stops this engine's background jobs (released for another node) and waits for them. */
@@ -492,7 +498,8 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
    * the old key version): false then, and nothing is done.
    */
   const retire = async (secret: string, run: RotationRun): Promise<boolean> => {
-    if (await backgroundOpen(run)) return false;
+    // An abandoned rewrap left ciphertexts under the old value: the operator retires it.
+    if (run.abandoned !== undefined || (await backgroundOpen(run))) return false;
     const policy = await store.readPolicy(secret);
     const ref = refOfSecret(secret);
     const kv = await kvFor(ref.mount);
@@ -548,7 +555,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
       throw new CustosError('ERR_NOT_FOUND', `no rotation policy for ${secret}`);
     const last = [...(await store.history(secret))].reverse().find((r) => r.state === 'succeeded');
     const job = await store.readJob(secret);
-    if (last !== undefined && job?.rotation_id === last.id && job.state !== 'done') {
+    if (last !== undefined && job?.rotation_id === last.id && !jobEnded(job)) {
       // The background work (a rewrap): taken up now, in the background, whatever its retry
       // time; refused while a live node holds it.
       if (!claimable(job, deps.clock(), true) || !(await runner.start(secret, true)))
@@ -619,6 +626,10 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
       }
       return started;
     },
+    async abandonBackground(secret, request) {
+      const run = await abandonBackground({ store, clock: deps.clock, audited }, secret, request);
+      return { ...resultOf(run, 'succeeded'), background: 'abandoned' };
+    },
     backgroundIdle: () => runner.idle(),
     stopBackground: () => runner.stop(),
     continueFinish,
@@ -679,7 +690,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
         }
       }
       const job = await store.readJob(secret);
-      if (job !== undefined && job.state !== 'done')
+      if (job !== undefined && !jobEnded(job))
         throw new ServerError(
           'ERR_ROTATION_IN_PROGRESS',
           `the background work of the last rotation of ${secret} has not finished (${job.state}): wait for it, or continue it (custos rotation continue ${secret})`,

@@ -1,5 +1,6 @@
 import { isServerError } from '../errors.js';
 import type { ApprovalStore } from './approval-store.js';
+import { jobEnded } from './background-jobs.js';
 import type { LeaderLock } from './leader-lock.js';
 import type { RotationEngine, RotationResult } from './rotation-engine.js';
 import { refOfSecret } from './rotation-engine.js';
@@ -103,7 +104,7 @@ export function createRotationScheduler(options: RotationSchedulerOptions): Rota
       if (!policy.automatic || latest?.state === 'running') continue;
       // Not before the last rotation's background work (a rewrap) has succeeded.
       const job = await options.store.readJob(secret);
-      if (job !== undefined && job.state !== 'done') continue;
+      if (job !== undefined && !jobEnded(job)) continue;
       if (!withinWindow(policy.schedule, policy.window, dueTime(policy, last), now)) continue;
       due.push({ secret, after: latest?.id ?? null });
     }

@@ -57,6 +57,11 @@ export interface RotationRun {
   retire_after?: string;
   /** Whether the replaced value was retired (its `previous` label removed, rotator told). */
   retired?: boolean;
+  /**
+   * Its background work was abandoned (`sys/rotation-abandon`): by whom, why, when. The value
+   * it replaced is never retired automatically then: the operator decides.
+   */
+  abandoned?: { readonly by: string; readonly reason: string; readonly time: string };
   /** When the run was last saved (Unix ms). */
   saved_ms?: number;
   /** The node (engine instance) driving it while `running` (run-lease.ts). */

@@ -39,6 +39,9 @@ function jobResponse(job: BackgroundJob): Record<string, unknown> {
     updated_time: job.updated_time,
     ...(job.ended_time === undefined ? {} : { ended_time: job.ended_time }),
     ...(job.error === undefined ? {} : { error: job.error }),
+    ...(job.abandoned_by === undefined
+      ? {}
+      : { abandoned_by: job.abandoned_by, abandon_reason: job.abandon_reason ?? '' }),
     ...(job.lease_until_ms === undefined
       ? {}
       : { held_until: new Date(job.lease_until_ms).toISOString() }),
@@ -68,6 +71,7 @@ function runResponse(run: RotationRun): Record<string, unknown> {
     ...(run.new_fingerprint === undefined ? {} : { new_fingerprint: run.new_fingerprint }),
     ...(run.retire_after === undefined ? {} : { retire_after: run.retire_after }),
     retired: run.retired === true,
+    ...(run.abandoned === undefined ? {} : { abandoned: run.abandoned }),
   };
 }
 
