@@ -3,71 +3,27 @@ import { CustosError } from '@custos/core/errors';
 import type { AuditBroker } from '../audit/audit-broker.js';
 import { isServerError, ServerError } from '../errors.js';
 import type { KvEngine } from '../kv/kv-engine.js';
-import {
-  CURRENT_LABEL,
-  PENDING_LABEL,
-  PREVIOUS_LABEL,
-  removeLabel,
-  setLabel,
-} from '../kv/kv-labels.js';
-import type { KeyMetadata } from '../kv/kv-metadata.js';
+import { PREVIOUS_LABEL, removeLabel } from '../kv/kv-labels.js';
 import { versionOfStage } from '../kv/kv-stages.js';
-import type { JobState } from './background-jobs.js';
 import { claimable, jobEnded } from './background-jobs.js';
 import { type AbandonRequest, abandonBackground } from './rotation-abandon.js';
 import { createEngineBackground } from './rotation-background-work.js';
 import type { RotationPolicy } from './rotation-policy.js';
+import { createRotationSteps } from './rotation-steps.js';
 import type { RotationRun, RotationStep, RotationStore } from './rotation-store.js';
+import type { RotateOptions, RotationResult, SecretRef } from './rotation-types.js';
+import { refOfSecret, secretName } from './rotation-types.js';
 import type { PendingContext, RotationContext, Rotator, RotatorRegistry } from './rotator.js';
 import { runLeaseEnded } from './run-lease.js';
 import { scrubValues } from './scrub-values.js';
 
-/** A KV secret a policy covers: its mount and its key in the mount. */
-export interface SecretRef {
-  readonly mount: string;
-  readonly key: string;
-}
-
-/** `<mount>/<key>`: how the store and the API name a secret. */
-export const secretName = (ref: SecretRef): string => `${ref.mount}/${ref.key}`;
-
-/** Who asks for a rotation and why. */
-export interface RotateOptions {
-  /** A token accessor, or `scheduler`. */
-  readonly by: string;
-  /**
-   * Start only if the secret's last run is still this one (`null`: none): the scheduler's
-   * guard against two nodes rotating one due secret twice. Refused: result `skipped`.
-   */
-  readonly after?: string | null;
-  readonly reason?: string;
-  /** The identities that approved the rotation (two-person approval), recorded with it. */
-  readonly approvedBy?: readonly string[];
-  /** Runs create (discarded) and the rotator's preflight only: nothing is written or applied. */
-  readonly dryRun?: boolean;
-  /**
-   * The KV version id the pending version gets (the Secrets Manager API's
-   * `ClientRequestToken`); default the rotation id. A version id the secret already has is
-   * never adopted unless it is this rotation's pending version (rotation/NOTES.md).
-   */
-  readonly versionId?: string;
-}
-
-/** What a rotation (or a dry run) came to. Never holds a value. */
-export interface RotationResult {
-  readonly id: string;
-  readonly secret: string;
-  readonly result: 'succeeded' | 'rolled_back' | 'failed' | 'planned' | 'skipped';
-  readonly steps: RotationRun['steps'];
-  readonly error?: string;
-  readonly from_version?: number;
-  readonly new_version?: number;
-  readonly new_fingerprint?: string;
-  readonly retire_after?: string;
-  readonly plan?: Record<string, unknown>;
-  /** The rotator's background work (a `transit-key` rewrap), when it has some: its state. */
-  readonly background?: JobState;
-}
+export {
+  type RotateOptions,
+  type RotationResult,
+  refOfSecret,
+  type SecretRef,
+  secretName,
+} from './rotation-types.js';
 
 /** What the engine is given. */
 export interface RotationEngineDeps {
@@ -152,32 +108,6 @@ const STEP_AFTER: Readonly<Record<Exclude<RotationStep, 'rollback'>, RotationSte
   finish: undefined,
 };
 
-/** The secret a stored name names (`secret/app/db` → mount `secret`, key `app/db`). */
-export function refOfSecret(secret: string): SecretRef {
-  const slash = secret.indexOf('/');
-  return { mount: secret.slice(0, slash), key: secret.slice(slash + 1) };
-}
-
-/** The KV version id a run writes its pending version under. */
-const versionIdOfRun = (run: Pick<RotationRun, 'id' | 'version_id'>): string =>
-  run.version_id ?? run.id;
-
-/** The version the run's version id names in `meta`, if any. */
-function writtenBy(meta: KeyMetadata, run: RotationRun): number | undefined {
-  const ids = meta.version_ids ?? {};
-  const id = versionIdOfRun(run);
-  return Object.hasOwn(ids, id) ? ids[id] : undefined;
-}
-
-/** Whether `version` holds the `pending` label and neither `current` nor `previous`. */
-function isPendingOnly(meta: KeyMetadata, version: number): boolean {
-  return (
-    versionOfStage(meta, 'pending') === version &&
-    versionOfStage(meta, 'current') !== version &&
-    versionOfStage(meta, 'previous') !== version
-  );
-}
-
 /** Creates the engine. */
 export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
   const { store, rotators, audit } = deps;
@@ -187,6 +117,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
   /** This engine's name in run claims, and the secrets whose runs it drives now. */
   const owner = randomUUID();
   const driving = new Set<string>();
+  const steps = createRotationSteps({ store, clock: deps.clock });
 
   const kvFor = async (mount: string): Promise<KvEngine> => {
     const kv = await deps.kvOf(mount);
@@ -310,16 +241,16 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
         await audited(run, step, async () => {
           switch (step) {
             case 'create':
-              run.pending_version = await createStep(kv, ref.key, run, rotator, context);
+              run.pending_version = await steps.create(kv, ref.key, run, rotator, context);
               return;
             case 'set':
               return rotator.set(await pendingContext());
             case 'test':
               return rotator.test(await pendingContext());
             case 'finish':
-              return finishStep(kv, ref.key, run, policy, rotator, await pendingContext());
+              return steps.finish(kv, ref.key, run, policy, rotator, await pendingContext());
             case 'rollback':
-              return rollbackStep(kv, ref.key, run, rotator, pendingContext);
+              return steps.rollback(kv, ref.key, run, rotator, pendingContext);
           }
         });
         run.steps.push({ step, result: 'ok', time: nowIso() });
@@ -368,108 +299,6 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
       }
     }
     return resultOf(run, run.state);
-  };
-
-  const createStep = async (
-    kv: KvEngine,
-    key: string,
-    run: RotationRun,
-    rotator: Rotator,
-    context: RotationContext,
-  ): Promise<number> => {
-    // Idempotent: the version this rotation wrote carries its id (a replay after a crash).
-    const meta = await kv.readMetadata(key);
-    const written = meta === undefined ? undefined : writtenBy(meta, run);
-    if (written !== undefined) {
-      if (meta !== undefined && isPendingOnly(meta, written)) return written;
-      // A client's version id naming another version (PutSecretValue wrote it, or it is
-      // current): never adopted as the pending value, never destroyed by the rollback.
-      throw new CustosError(
-        'ERR_INVALID_REQUEST',
-        'the version id of this rotation already names a version of the secret',
-      );
-    }
-    // The pending version must not push `current` (or `previous`) out of the kept versions.
-    const configured = Math.max(meta?.max_versions ?? 0, (await kv.config()).max_versions);
-    if (configured > 0 && configured < 3)
-      throw new CustosError(
-        'ERR_INVALID_REQUEST',
-        `max_versions is ${configured}: rotation keeps current, pending and previous, so the key (or mount) must keep at least 3 versions`,
-      );
-    const pending = await rotator.create(context);
-    const { version } = await kv.write(key, pending, meta?.current_version ?? 0, {
-      labels: [PENDING_LABEL],
-      versionId: versionIdOfRun(run),
-    });
-    return version;
-  };
-
-  const finishStep = async (
-    kv: KvEngine,
-    key: string,
-    run: RotationRun,
-    policy: RotationPolicy,
-    rotator: Rotator,
-    context: PendingContext,
-  ) => {
-    const pending = run.pending_version as number;
-    // Recorded before the labels move: once the new value is current, its background work
-    // (and the guard against retiring the old value before it) exists for sure.
-    if (rotator.background !== undefined)
-      await store.recordJob({
-        rotationId: run.id,
-        secret: run.secret,
-        rotator: rotator.name,
-        settings: policy.settings,
-        gracePeriod: policy.grace_period,
-        nowMs: deps.clock(),
-      });
-    await kv.patchMetadata(key, (meta) => {
-      const current = versionOfStage(meta, 'current');
-      if (current === pending) return; // done before a crash
-      if ((current ?? 0) !== run.from_version)
-        throw new CustosError(
-          'ERR_INVALID_REQUEST',
-          'the secret was written during the rotation: its current version is not the one rotated',
-        );
-      setLabel(meta, CURRENT_LABEL, pending); // the old current becomes previous
-      removeLabel(meta, PENDING_LABEL, pending);
-    });
-    if (run.from_version > 0) run.old_fingerprint = await store.fingerprint(context.current);
-    run.new_fingerprint = await store.fingerprint(context.pending);
-    run.retire_after = new Date(deps.clock() + policy.grace_period * 1000).toISOString();
-    await rotator.finish?.(context);
-  };
-
-  const rollbackStep = async (
-    kv: KvEngine,
-    key: string,
-    run: RotationRun,
-    rotator: Rotator,
-    pendingContext: () => Promise<PendingContext>,
-  ) => {
-    const pending = run.pending_version;
-    if (pending === undefined) {
-      // Create may have written the version before a crash kept it from being recorded: only
-      // a version that holds `pending` alone is this rotation's (a client's version id may
-      // name a version the rotation never wrote, which must not be destroyed).
-      const meta = await kv.readMetadata(key);
-      const written = meta === undefined ? undefined : writtenBy(meta, run);
-      if (meta === undefined || written === undefined || !isPendingOnly(meta, written)) return;
-      run.pending_version = written;
-    }
-    const meta = await kv.readMetadata(key);
-    if (meta !== undefined && versionOfStage(meta, 'current') === run.pending_version)
-      throw new CustosError('ERR_INVALID_REQUEST', 'the pending value is current already');
-    const context = await pendingContext().catch(() => undefined);
-    if (context !== undefined) await rotator.rollback?.(context);
-    await kv.patchMetadata(key, (m) =>
-      removeLabel(m, PENDING_LABEL, run.pending_version as number),
-    );
-    // The unused value is not kept: it was never current.
-    await kv.destroyVersions(key, [run.pending_version as number]);
-    // A background job finish recorded before it refused: nothing to do in the background.
-    await store.dropJob(run.secret, run.id);
   };
 
   const resultOf = (run: RotationRun, result: RotationResult['result']): RotationResult => ({
