@@ -197,11 +197,11 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
    * a drive that ends with the run still running releases the lease for any node to resume.
    */
   const drive = async (run: RotationRun, policy: RotationPolicy): Promise<RotationResult> => {
-    const renewal = setInterval(
-      () =>
-        void store.renewRun(run.secret, run.id, owner, deps.clock() + runLeaseMs).catch(() => {}), // a storage hiccup: the next renewal tries again
-      Math.max(10, Math.floor(runLeaseMs / 3)),
-    );
+    // A renewal that fails (a storage hiccup) is tried again at the next one; a run another
+    // node took over is not renewed, and this node's next save of it is refused.
+    const renew = () =>
+      void store.renewRun(run.secret, run.id, owner, deps.clock() + runLeaseMs).catch(() => {});
+    const renewal = setInterval(renew, Math.max(10, Math.floor(runLeaseMs / 3)));
     renewal.unref();
     try {
       return await driveSteps(run, policy);
