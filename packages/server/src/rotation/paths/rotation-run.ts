@@ -158,8 +158,13 @@ export function rotationRunPaths(deps: RotationRunDeps): RouteGroup {
           const secret = secretName(secretOfPath(request.params['*'], await deps.mounts.list()));
           const history = await deps.store.history(secret);
           const run = await deps.store.readRun(secret);
-          const all = run !== undefined && run.state === 'running' ? [...history, run] : history;
-          // A run still in progress (or left by a crash) is not in the history yet.
+          // A run still in progress (or left by a crash) is not in the history yet; nor, for a
+          // moment, one that just ended (saved as ended, then appended): read the history
+          // first, the run second, and show the run unless the history has it.
+          const all =
+            run !== undefined && !history.some((h) => h.id === run.id)
+              ? [...history, run]
+              : history;
           const job = await deps.store.readJob(secret);
           const runs = [];
           for (const r of all) {
