@@ -7,6 +7,7 @@ import { singleNodeLeader } from './leader-lock.js';
 import { createRotationEngine, type RotationEngine } from './rotation-engine.js';
 import { createRotationScheduler } from './rotation-scheduler.js';
 import type { RotationStore } from './rotation-store.js';
+import { kvSecrets } from './rotation-target.js';
 import type { Rotator } from './rotator.js';
 
 const value = () => randomBytes(12).toString('hex');
@@ -79,7 +80,7 @@ describe.each(await storageKinds())('run leases between two nodes on %s', (kind)
     const ctx = s.server.context;
     return createRotationEngine({
       store,
-      kvOf: async (mount) => (mount === 'secret' ? ctx.kv : undefined),
+      secretOf: kvSecrets(ctx.mounts, ctx.kvMounts),
       rotators: ctx.rotation.rotators,
       audit: ctx.audit,
       clock: Date.now,
