@@ -3,6 +3,7 @@ import { checkGoals, renderResults, type Section } from './lib/report.js';
 import { backupSuite } from './suites/backup.js';
 import { envelopeSuite } from './suites/envelope.js';
 import { fieldsSuite } from './suites/fields.js';
+import { rewrapSuite } from './suites/rewrap.js';
 import { scanSuite } from './suites/scan.js';
 import { secretsSuite } from './suites/secrets.js';
 import { serverSuite } from './suites/server.js';
@@ -13,6 +14,7 @@ const suites: Record<string, () => Section | Promise<Section>> = {
   backup: backupSuite,
   envelope: envelopeSuite,
   fields: fieldsSuite,
+  rewrap: rewrapSuite,
   scan: scanSuite,
   secrets: secretsSuite,
   server: serverSuite,

@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { LocalKms } from '@custos/core/kms';
 import { load, type ServerProcess } from '../lib/http-load.js';
 import { compare, type Measurement } from '../lib/measure.js';
@@ -124,73 +122,6 @@ function localKmsTable(): Table {
   };
 }
 
-const rewrapChild = fileURLToPath(new URL('../lib/transit-rewrap-child.ts', import.meta.url));
-const peakMemoryPreload = fileURLToPath(new URL('../lib/report-peak-memory.cjs', import.meta.url));
-
-/** One `transit-key` rotation over `rows` stored ciphertexts, in a child process. */
-async function rewrapRun(rows: number): Promise<Measurement> {
-  const child = spawn(
-    process.execPath,
-    ['--require', peakMemoryPreload, '--import', 'tsx', rewrapChild, String(rows)],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  if (code !== 0) throw new Error(`the rewrap run failed (${code}): ${stderr}`);
-  const { seconds } = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { seconds: number };
-  const peak = /custos-bench-peak-rss-kib: (\d+)/.exec(stderr);
-  if (peak === null) throw new Error('the rewrap run did not report its peak memory');
-  const peakRssMiB = Number(peak[1]) / 1024;
-  return {
-    name: `${rows.toLocaleString('en-US')} ciphertexts`,
-    opsPerSecond: rows / seconds,
-    spread: 0,
-    details: { 'peak RSS': `${peakRssMiB.toFixed(0)} MiB` },
-    figures: { peakRssMiB },
-  };
-}
-
-/**
- * The `transit-key` rotator's rewrap of stored ciphertexts (one SQLite column) after the
- * rotation, at a quarter of the row count and at the full count: rows/s of the whole rotation
- * (the rewrap is nearly all of it) and the child's peak RSS. Rows: `CUSTOS_BENCH_REWRAP_ROWS`
- * (default 100,000; 0 skips).
- */
-async function rewrapTable(): Promise<Table | undefined> {
-  const total = Number(process.env.CUSTOS_BENCH_REWRAP_ROWS ?? 100_000);
-  if (total === 0) return undefined;
-  const rows = [await rewrapRun(Math.round(total / 4)), await rewrapRun(total)];
-  const [small, large] = rows.map((row) => row.name) as [string, string];
-  return {
-    title:
-      'transit-key rotation: rewrap of stored ciphertexts (SQLite column, batches of 1,000), rows/s',
-    baseline: small,
-    rows,
-    goals: [
-      {
-        description: 'rewrap rows/s holds as the table grows (keyset pagination)',
-        candidate: large,
-        against: small,
-        atLeast: 0.8,
-      },
-      {
-        description: 'rewrap peak memory stays flat as the table grows (one batch held)',
-        candidate: large,
-        against: small,
-        figure: 'peakRssMiB',
-        atMost: 1.25,
-      },
-    ],
-  };
-}
-
 /**
  * Transit over HTTP on SQLite and PostgreSQL (autocannon, the server in its own process with an
  * audit file), beside two no-op baselines, plus the local KMS in-process.
@@ -212,8 +143,6 @@ export async function transitSuite(): Promise<Section> {
       })),
     })),
   ];
-  const rewrap = await rewrapTable();
-  if (rewrap !== undefined) tables.push(rewrap);
   return {
     heading: 'Transit (`transit/` and `@custos/core/kms`)',
     notes: [
@@ -222,9 +151,6 @@ export async function transitSuite(): Promise<Section> {
       'lookup-self` goes through the same token check and audit log as transit and does nothing else, so',
       'the ratio against it is the cost of transit itself. The goal is checked against the latter; the',
       'ratio against the bare route is in the same table. Batch rows count requests (100 items each).',
-      '\nThe rewrap table: a `transit-key` rotation (docs/rotation.md) over one SQLite column of',
-      'transit ciphertexts, server and database in one child process (peak RSS: its getrusage',
-      'high-water mark, which includes filling the table in batches of 5,000 before the rotation).',
       ...notes.map((note) => `\n${note}`),
     ].join('\n'),
     tables,

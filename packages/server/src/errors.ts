@@ -41,7 +41,7 @@ export const serverErrorCodes = {
   ERR_STORAGE_UNAVAILABLE:
     'Storage (PostgreSQL) did not answer: it is down, restarting or unreachable, or a query ran out of time. Nothing of the request was acknowledged.',
   ERR_ROTATION_IN_PROGRESS:
-    'A rotation of this secret is already running (on this node or another); it must end first.',
+    'A rotation of this secret is already running (on this node or another), or its background work has not finished; it must end first. Also the answer of a node whose run another node took over after its lease ran out.',
   ERR_APPROVAL_REFUSED:
     'A rotation approval was refused: the approver is the requester (or acts for them), approved it already, has no identity, or the request expired or ended.',
   ERR_COMPLIANCE_EVIDENCE:

@@ -125,8 +125,9 @@ export interface StartOptions {
   /** How often the rotation scheduler ticks while unsealed (default 60 000 ms; 0: never). */
   readonly rotationSchedulerIntervalMs?: number;
   /**
-   * The scheduler's jitter (default 30 000 ms), how long a run must go unsaved before another
-   * node resumes it (default 10 min), and its concurrency (default 4): for embedding and tests.
+   * The scheduler's jitter (default 30 000 ms), how long a run saved without a lease (by a
+   * version before run leases) must go unsaved before another node resumes it (default 10 min),
+   * and its concurrency (default 4): for embedding and tests.
    */
   readonly rotationScheduler?: {
     readonly jitterMs?: number;
@@ -138,6 +139,11 @@ export interface StartOptions {
    * (default 60 000 ms): a node that dies holding one is replaced that long after.
    */
   readonly rotationBackgroundLeaseMs?: number;
+  /**
+   * How long a node's claim on a running rotation holds without renewal (default 60 000 ms):
+   * another node resumes a run that long after its driver's last renewal.
+   */
+  readonly rotationRunLeaseMs?: number;
   /**
    * The configuration file's `rotation` section (config/rotation-config.ts): its databases are
    * opened and its plugins' rotators registered at start (closed by `close()`); its
@@ -434,6 +440,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         ...(options.rotationBackgroundLeaseMs === undefined
           ? {}
           : { backgroundLeaseMs: options.rotationBackgroundLeaseMs }),
+        ...(options.rotationRunLeaseMs === undefined
+          ? {}
+          : { runLeaseMs: options.rotationRunLeaseMs }),
       }),
       events,
     ),

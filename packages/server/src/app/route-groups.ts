@@ -28,6 +28,7 @@ import { integritySourceOf } from '../metrics/integrity-failures.js';
 import { policiesPaths } from '../policy/paths/policies.js';
 import { policyExplainPaths } from '../policy/paths/policy-explain.js';
 import { createApprovalStore } from '../rotation/approval-store.js';
+import { rotationAbandonPaths } from '../rotation/paths/rotation-abandon.js';
 import { rotationApprovalPaths } from '../rotation/paths/rotation-approvals.js';
 import { rotationContinuePaths } from '../rotation/paths/rotation-continue.js';
 import { rotationPoliciesPaths } from '../rotation/paths/rotation-policies.js';
@@ -168,6 +169,7 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
       store: ctx.rotation.store,
       rotators: ctx.rotation.rotators,
     }),
+    rotationAbandonPaths({ mounts: ctx.mounts, engine: ctx.rotation.engine }),
     rotationApprovalPaths({
       mounts: ctx.mounts,
       engine: ctx.rotation.engine,

@@ -153,15 +153,18 @@ export async function rotateSecret(
         'A version with this ClientRequestToken already exists and was not made by a rotation.',
       );
   }
-  const existing = await rotation.store.readPolicy(secret);
-  const policy = await policyOfRequest(deps, rotation, name, existing, input);
-  if (input.immediately && (existing?.approvals ?? 0) > 0)
-    throw invalidRequest(
-      'Rotations of this secret need two-person approval: ask through sys/rotate-secret (custos rotate), not RotateSecret.',
-    );
-  if (rotationPending(meta) || (await rotation.store.readRun(secret))?.state === 'running')
-    throw inProgress();
-  await rotation.store.writePolicy(secret, policy);
+  // The request's rotator and rules over the policy in force, written at the revision read: a
+  // concurrent policy write makes this run again on the fresh policy (none is lost).
+  await rotation.store.updatePolicy(secret, async (existing) => {
+    const policy = await policyOfRequest(deps, rotation, name, existing, input);
+    if (input.immediately && (existing?.approvals ?? 0) > 0)
+      throw invalidRequest(
+        'Rotations of this secret need two-person approval: ask through sys/rotate-secret (custos rotate), not RotateSecret.',
+      );
+    if (rotationPending(meta) || (await rotation.store.readRun(secret))?.state === 'running')
+      throw inProgress();
+    return policy;
+  });
   const engineRef = { mount: deps.site.mount, key: name };
   if (!input.immediately) {
     const plan = await rotation.engine.rotate(engineRef, { by: input.by, dryRun: true });
@@ -281,9 +284,10 @@ export async function cancelRotateSecret(
   const rotation = rotationOf(deps);
   const { name, meta, arn } = await findSecret(deps, ref);
   const secret = engineSecret(deps, name);
-  const policy = await rotation.store.readPolicy(secret);
-  if (policy?.automatic === true)
-    await rotation.store.writePolicy(secret, { ...policy, automatic: false });
+  // At the revision read: a policy written meanwhile is turned off, not overwritten.
+  await rotation.store.updatePolicy(secret, (policy) =>
+    policy?.automatic === true ? { ...policy, automatic: false } : undefined,
+  );
   const pending = versionOfStage(meta, PENDING_LABEL);
   return {
     ARN: arn,

@@ -466,6 +466,32 @@ describe.each(await storageKinds())('RotateSecret and CancelRotateSecret on %s',
     expect(audit).toContain('sys/rotation-step/secret/rot/fail');
     expect(audit).not.toContain('sm-rot-canary-');
   });
+  it('CancelRotateSecret racing sys/rotation writes never loses the written policy', async () => {
+    await create('rot/race');
+    const store = s.server.context.rotation.store;
+    const write = (notifyHours: number) =>
+      s.request('POST', 'sys/rotation/secret/rot/race', {
+        body: {
+          rotator: 'random',
+          schedule: '30d',
+          grace_period: '1h',
+          notify_before: `${notifyHours}h`,
+        },
+      });
+    for (let round = 1; round <= 15; round++) {
+      expect((await write(100 + round)).status).toBe(204);
+      const [written, cancelled] = await Promise.all([
+        write(round),
+        sm.send(new CancelRotateSecretCommand({ SecretId: 'rot/race' })),
+      ]);
+      expect(written.status).toBe(204);
+      expect(cancelled.Name).toBe('rot/race');
+      // Whichever came last, the concurrent write's content is in force (never reverted by
+      // the cancel's rewrite of the policy it read).
+      const policy = await store.readPolicy('secret/rot/race');
+      expect(policy?.notify_before).toBe(round * 3600);
+    }
+  });
 });
 
 describe('RotateSecret and CancelRotateSecret: the ACL', () => {

@@ -3,10 +3,16 @@ import { ROTATION } from '../storage/layout.js';
 
 /**
  * Where a rotation's background work stands: `pending` (recorded by finish, nobody runs it),
- * `running` (a node holds it until `lease_until_ms`, renewing while it works), `done`, or
- * `failed` (retried after `next_attempt_ms`, or at once by `sys/rotation-continue`).
+ * `running` (a node holds it until `lease_until_ms`, renewing while it works), `done`,
+ * `failed` (retried after `next_attempt_ms`, or at once by `sys/rotation-continue`), or
+ * `abandoned` (an operator ended it unfinished: never run again, the old value never retired
+ * automatically).
  */
-export type JobState = 'pending' | 'running' | 'done' | 'failed';
+export type JobState = 'pending' | 'running' | 'done' | 'failed' | 'abandoned';
+
+/** Whether a job no longer holds back new rotations of its secret (done, or abandoned). */
+export const jobEnded = (job: Pick<BackgroundJob, 'state'>): boolean =>
+  job.state === 'done' || job.state === 'abandoned';
 
 /**
  * The background work of one rotation (a `transit-key` rewrap), behind the barrier at
@@ -29,6 +35,9 @@ export interface BackgroundJob {
   readonly attempts: number;
   /** Why the last attempt failed (values scrubbed). */
   readonly error?: string;
+  /** `abandoned`: who ended it (a token accessor) and why. */
+  readonly abandoned_by?: string;
+  readonly abandon_reason?: string;
   /** `failed`: not retried by the scheduler before this (Unix ms). */
   readonly next_attempt_ms?: number;
   readonly created_time: string;
@@ -70,6 +79,17 @@ export interface BackgroundJobStore {
     leaseMs: number,
     force?: boolean,
   ): Promise<BackgroundJob | undefined>;
+  /**
+   * Ends rotation `rotationId`'s job as `abandoned` whatever its state (a node running it
+   * finds its claim gone at its next renewal and stops); undefined when the secret's job is
+   * another rotation's, or done or abandoned already.
+   */
+  abandonJob(
+    secret: string,
+    rotationId: string,
+    nowMs: number,
+    by: { accessor: string; reason: string },
+  ): Promise<BackgroundJob | undefined>;
   /** Extends `owner`'s lease; false when the job is no longer `owner`'s (taken over, ended). */
   renewJob(secret: string, owner: string, untilMs: number): Promise<boolean>;
   /**
@@ -90,6 +110,7 @@ export interface BackgroundJobStore {
 export function claimable(job: BackgroundJob, nowMs: number, force = false): boolean {
   switch (job.state) {
     case 'done':
+    case 'abandoned':
       return false;
     case 'pending':
       return true;
@@ -171,6 +192,24 @@ export function createBackgroundJobStore(storage: Barrier): BackgroundJobStore {
             updated_time: iso(nowMs),
           };
           return { job: claimed, result: claimed };
+        },
+        undefined,
+      ),
+    abandonJob: (secret, rotationId, nowMs, by) =>
+      update<BackgroundJob | undefined>(
+        secret,
+        (job) => {
+          if (job.rotation_id !== rotationId || jobEnded(job)) return undefined;
+          const { owner: _owner, lease_until_ms: _lease, next_attempt_ms: _next, ...rest } = job;
+          const abandoned: BackgroundJob = {
+            ...rest,
+            state: 'abandoned',
+            abandoned_by: by.accessor,
+            abandon_reason: by.reason,
+            updated_time: iso(nowMs),
+            ended_time: iso(nowMs),
+          };
+          return { job: abandoned, result: abandoned };
         },
         undefined,
       ),

@@ -37,6 +37,7 @@ export function observedRotations(
     continueFinish: (secret) => engine.continueFinish(secret),
     refOf: (secret) => engine.refOf(secret),
     startBackground: () => engine.startBackground(),
+    abandonBackground: (secret, request) => engine.abandonBackground(secret, request),
     backgroundIdle: () => engine.backgroundIdle(),
     stopBackground: () => engine.stopBackground(),
   };

@@ -1,72 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { CustosError } from '@custos/core/errors';
 import type { AuditBroker } from '../audit/audit-broker.js';
-import { ServerError } from '../errors.js';
+import { isServerError, ServerError } from '../errors.js';
 import type { KvEngine } from '../kv/kv-engine.js';
-import {
-  CURRENT_LABEL,
-  PENDING_LABEL,
-  PREVIOUS_LABEL,
-  removeLabel,
-  setLabel,
-} from '../kv/kv-labels.js';
-import type { KeyMetadata } from '../kv/kv-metadata.js';
+import { PREVIOUS_LABEL, removeLabel } from '../kv/kv-labels.js';
 import { versionOfStage } from '../kv/kv-stages.js';
-import type { JobState } from './background-jobs.js';
-import { claimable } from './background-jobs.js';
+import { claimable, jobEnded } from './background-jobs.js';
+import { type AbandonRequest, abandonBackground } from './rotation-abandon.js';
 import { createEngineBackground } from './rotation-background-work.js';
 import type { RotationPolicy } from './rotation-policy.js';
+import { createRotationSteps } from './rotation-steps.js';
 import type { RotationRun, RotationStep, RotationStore } from './rotation-store.js';
 import type { ResolvedSecret } from './rotation-target.js';
+import type { RotateOptions, RotationResult, SecretRef } from './rotation-types.js';
+import { secretName } from './rotation-types.js';
 import type { PendingContext, RotationContext, Rotator, RotatorRegistry } from './rotator.js';
+import { runLeaseEnded } from './run-lease.js';
 import { scrubValues } from './scrub-values.js';
 
-/** A KV secret a policy covers: its mount and its key in the mount. */
-export interface SecretRef {
-  readonly mount: string;
-  readonly key: string;
-}
-
-/** `<mount>/<key>`: how the store and the API name a secret. */
-export const secretName = (ref: SecretRef): string => `${ref.mount}/${ref.key}`;
-
-/** Who asks for a rotation and why. */
-export interface RotateOptions {
-  /** A token accessor, or `scheduler`. */
-  readonly by: string;
-  /**
-   * Start only if the secret's last run is still this one (`null`: none): the scheduler's
-   * guard against two nodes rotating one due secret twice. Refused: result `skipped`.
-   */
-  readonly after?: string | null;
-  readonly reason?: string;
-  /** The identities that approved the rotation (two-person approval), recorded with it. */
-  readonly approvedBy?: readonly string[];
-  /** Runs create (discarded) and the rotator's preflight only: nothing is written or applied. */
-  readonly dryRun?: boolean;
-  /**
-   * The KV version id the pending version gets (the Secrets Manager API's
-   * `ClientRequestToken`); default the rotation id. A version id the secret already has is
-   * never adopted unless it is this rotation's pending version (rotation/NOTES.md).
-   */
-  readonly versionId?: string;
-}
-
-/** What a rotation (or a dry run) came to. Never holds a value. */
-export interface RotationResult {
-  readonly id: string;
-  readonly secret: string;
-  readonly result: 'succeeded' | 'rolled_back' | 'failed' | 'planned' | 'skipped';
-  readonly steps: RotationRun['steps'];
-  readonly error?: string;
-  readonly from_version?: number;
-  readonly new_version?: number;
-  readonly new_fingerprint?: string;
-  readonly retire_after?: string;
-  readonly plan?: Record<string, unknown>;
-  /** The rotator's background work (a `transit-key` rewrap), when it has some: its state. */
-  readonly background?: JobState;
-}
+export {
+  type RotateOptions,
+  type RotationResult,
+  type SecretRef,
+  secretName,
+} from './rotation-types.js';
 
 /** What the engine is given. */
 export interface RotationEngineDeps {
@@ -85,6 +42,12 @@ export interface RotationEngineDeps {
    * node that dies holding one is replaced that long after its last renewal.
    */
   readonly backgroundLeaseMs?: number;
+  /**
+   * How long a node's claim on a running rotation holds without renewal (default 60 000 ms),
+   * renewed every third of it while a step runs: another node resumes the run only after that
+   * (rotation/NOTES.md, "Leases").
+   */
+  readonly runLeaseMs?: number;
   /**
    * Tests only: runs after a step was persisted as next and before it runs; throwing there is
    * a crash between two steps (the run stays as persisted).
@@ -113,11 +76,14 @@ export interface RotationEngine {
    * version 2 mount holds it.
    */
   refOf(secret: string): Promise<SecretRef>;
-  /** Continues the run a crash left running for `secret` (`<mount>/<key>`); undefined when none. */
+  /**
+   * Continues the run a crash left running for `secret` (`<mount>/<key>`); undefined when none,
+   * or while a live node holds its lease.
+   */
   resume(secret: string): Promise<RotationResult | undefined>;
   /**
-   * Continues every run left running; with `staleMs`, only runs not saved for that long (a run
-   * a live node is driving is saved before each of its steps).
+   * Continues every run left running whose lease ended (its node died or gave it up); a run
+   * saved without a lease (before leases) once it was not saved for `staleMs` (default 0).
    */
   resumeAll(staleMs?: number): Promise<RotationResult[]>;
   /** Retires every `previous` value whose grace period ended at `nowMs`; the secrets retired. */
@@ -134,6 +100,11 @@ export interface RotationEngine {
    * the secrets whose jobs started here. The scheduler's leader calls it on each tick.
    */
   startBackground(): Promise<string[]>;
+  /**
+   * Ends the background work of the secret's last rotation as abandoned (rotation-abandon.ts):
+   * new rotations may start; the old value is never retired automatically. The run recorded.
+   */
+  abandonBackground(secret: string, request: AbandonRequest): Promise<RotationResult>;
   /** Resolves when every background job this engine runs has ended. */
   backgroundIdle(): Promise<void>;
   /** Stops this engine's background jobs (released for another node) and waits for them. */
@@ -147,31 +118,16 @@ const STEP_AFTER: Readonly<Record<Exclude<RotationStep, 'rollback'>, RotationSte
   finish: undefined,
 };
 
-/** The KV version id a run writes its pending version under. */
-const versionIdOfRun = (run: Pick<RotationRun, 'id' | 'version_id'>): string =>
-  run.version_id ?? run.id;
-
-/** The version the run's version id names in `meta`, if any. */
-function writtenBy(meta: KeyMetadata, run: RotationRun): number | undefined {
-  const ids = meta.version_ids ?? {};
-  const id = versionIdOfRun(run);
-  return Object.hasOwn(ids, id) ? ids[id] : undefined;
-}
-
-/** Whether `version` holds the `pending` label and neither `current` nor `previous`. */
-function isPendingOnly(meta: KeyMetadata, version: number): boolean {
-  return (
-    versionOfStage(meta, 'pending') === version &&
-    versionOfStage(meta, 'current') !== version &&
-    versionOfStage(meta, 'previous') !== version
-  );
-}
-
 /** Creates the engine. */
 export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
   const { store, rotators, audit } = deps;
   const nowIso = () => new Date(deps.clock()).toISOString();
   const leaseMs = deps.backgroundLeaseMs ?? 60_000;
+  const runLeaseMs = deps.runLeaseMs ?? 60_000;
+  /** This engine's name in run claims, and the secrets whose runs it drives now. */
+  const owner = randomUUID();
+  const driving = new Set<string>();
+  const steps = createRotationSteps({ store, clock: deps.clock });
 
   /** The stored name `secret` resolved in the mount table in force (never by its first segment). */
   const resolve = async (secret: string): Promise<ResolvedSecret> => {
@@ -254,8 +210,29 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     }
   };
 
-  /** Runs the steps from `run.step` until the run ends, persisting before each. */
+  /**
+   * Drives a run this engine holds (and reserved in `driving`), renewing its lease meanwhile;
+   * a drive that ends with the run still running releases the lease for any node to resume.
+   */
   const drive = async (run: RotationRun, policy: RotationPolicy): Promise<RotationResult> => {
+    // A renewal that fails (a storage hiccup) is tried again at the next one; a run another
+    // node took over is not renewed, and this node's next save of it is refused.
+    const renew = () =>
+      void store.renewRun(run.secret, run.id, owner, deps.clock() + runLeaseMs).catch(() => {});
+    const renewal = setInterval(renew, Math.max(10, Math.floor(runLeaseMs / 3)));
+    renewal.unref();
+    try {
+      return await driveSteps(run, policy);
+    } finally {
+      clearInterval(renewal);
+      driving.delete(run.secret);
+      if (run.state === 'running')
+        await store.releaseRun(run.secret, run.id, owner).catch(() => {});
+    }
+  };
+
+  /** Runs the steps from `run.step` until the run ends, persisting before each. */
+  const driveSteps = async (run: RotationRun, policy: RotationPolicy): Promise<RotationResult> => {
     const { ref, kv } = await resolve(run.secret);
     const rotator = rotatorOf(policy);
     const known: Record<string, unknown>[] = [];
@@ -263,6 +240,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
 
     while (run.state === 'running') {
       run.saved_ms = deps.clock();
+      run.lease_until_ms = run.saved_ms + runLeaseMs;
       await store.saveRun(run);
       await deps.beforeStep?.(run.step, run);
       const step = run.step;
@@ -280,16 +258,16 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
         await audited(run, step, async () => {
           switch (step) {
             case 'create':
-              run.pending_version = await createStep(kv, ref.key, run, rotator, context);
+              run.pending_version = await steps.create(kv, ref.key, run, rotator, context);
               return;
             case 'set':
               return rotator.set(await pendingContext());
             case 'test':
               return rotator.test(await pendingContext());
             case 'finish':
-              return finishStep(kv, ref.key, run, policy, rotator, await pendingContext());
+              return steps.finish(kv, ref.key, run, policy, rotator, await pendingContext());
             case 'rollback':
-              return rollbackStep(kv, ref.key, run, rotator, pendingContext);
+              return steps.rollback(kv, ref.key, run, rotator, pendingContext);
           }
         });
         run.steps.push({ step, result: 'ok', time: nowIso() });
@@ -340,108 +318,6 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     return resultOf(run, run.state);
   };
 
-  const createStep = async (
-    kv: KvEngine,
-    key: string,
-    run: RotationRun,
-    rotator: Rotator,
-    context: RotationContext,
-  ): Promise<number> => {
-    // Idempotent: the version this rotation wrote carries its id (a replay after a crash).
-    const meta = await kv.readMetadata(key);
-    const written = meta === undefined ? undefined : writtenBy(meta, run);
-    if (written !== undefined) {
-      if (meta !== undefined && isPendingOnly(meta, written)) return written;
-      // A client's version id naming another version (PutSecretValue wrote it, or it is
-      // current): never adopted as the pending value, never destroyed by the rollback.
-      throw new CustosError(
-        'ERR_INVALID_REQUEST',
-        'the version id of this rotation already names a version of the secret',
-      );
-    }
-    // The pending version must not push `current` (or `previous`) out of the kept versions.
-    const configured = Math.max(meta?.max_versions ?? 0, (await kv.config()).max_versions);
-    if (configured > 0 && configured < 3)
-      throw new CustosError(
-        'ERR_INVALID_REQUEST',
-        `max_versions is ${configured}: rotation keeps current, pending and previous, so the key (or mount) must keep at least 3 versions`,
-      );
-    const pending = await rotator.create(context);
-    const { version } = await kv.write(key, pending, meta?.current_version ?? 0, {
-      labels: [PENDING_LABEL],
-      versionId: versionIdOfRun(run),
-    });
-    return version;
-  };
-
-  const finishStep = async (
-    kv: KvEngine,
-    key: string,
-    run: RotationRun,
-    policy: RotationPolicy,
-    rotator: Rotator,
-    context: PendingContext,
-  ) => {
-    const pending = run.pending_version as number;
-    // Recorded before the labels move: once the new value is current, its background work
-    // (and the guard against retiring the old value before it) exists for sure.
-    if (rotator.background !== undefined)
-      await store.recordJob({
-        rotationId: run.id,
-        secret: run.secret,
-        rotator: rotator.name,
-        settings: policy.settings,
-        gracePeriod: policy.grace_period,
-        nowMs: deps.clock(),
-      });
-    await kv.patchMetadata(key, (meta) => {
-      const current = versionOfStage(meta, 'current');
-      if (current === pending) return; // done before a crash
-      if ((current ?? 0) !== run.from_version)
-        throw new CustosError(
-          'ERR_INVALID_REQUEST',
-          'the secret was written during the rotation: its current version is not the one rotated',
-        );
-      setLabel(meta, CURRENT_LABEL, pending); // the old current becomes previous
-      removeLabel(meta, PENDING_LABEL, pending);
-    });
-    if (run.from_version > 0) run.old_fingerprint = await store.fingerprint(context.current);
-    run.new_fingerprint = await store.fingerprint(context.pending);
-    run.retire_after = new Date(deps.clock() + policy.grace_period * 1000).toISOString();
-    await rotator.finish?.(context);
-  };
-
-  const rollbackStep = async (
-    kv: KvEngine,
-    key: string,
-    run: RotationRun,
-    rotator: Rotator,
-    pendingContext: () => Promise<PendingContext>,
-  ) => {
-    const pending = run.pending_version;
-    if (pending === undefined) {
-      // Create may have written the version before a crash kept it from being recorded: only
-      // a version that holds `pending` alone is this rotation's (a client's version id may
-      // name a version the rotation never wrote, which must not be destroyed).
-      const meta = await kv.readMetadata(key);
-      const written = meta === undefined ? undefined : writtenBy(meta, run);
-      if (meta === undefined || written === undefined || !isPendingOnly(meta, written)) return;
-      run.pending_version = written;
-    }
-    const meta = await kv.readMetadata(key);
-    if (meta !== undefined && versionOfStage(meta, 'current') === run.pending_version)
-      throw new CustosError('ERR_INVALID_REQUEST', 'the pending value is current already');
-    const context = await pendingContext().catch(() => undefined);
-    if (context !== undefined) await rotator.rollback?.(context);
-    await kv.patchMetadata(key, (m) =>
-      removeLabel(m, PENDING_LABEL, run.pending_version as number),
-    );
-    // The unused value is not kept: it was never current.
-    await kv.destroyVersions(key, [run.pending_version as number]);
-    // A background job finish recorded before it refused: nothing to do in the background.
-    await store.dropJob(run.secret, run.id);
-  };
-
   const resultOf = (run: RotationRun, result: RotationResult['result']): RotationResult => ({
     id: run.id,
     secret: run.secret,
@@ -468,7 +344,8 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
    * the old key version): false then, and nothing is done.
    */
   const retire = async (secret: string, run: RotationRun): Promise<boolean> => {
-    if (await backgroundOpen(run)) return false;
+    // An abandoned rewrap left ciphertexts under the old value: the operator retires it.
+    if (run.abandoned !== undefined || (await backgroundOpen(run))) return false;
     const policy = await store.readPolicy(secret);
     const { ref, kv } = await resolve(secret);
     if (run.from_version > 0) {
@@ -492,13 +369,27 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
     return true;
   };
 
-  const resume = async (secret: string) => {
-    const run = await store.readRun(secret);
-    if (run === undefined || run.state !== 'running') return undefined;
+  const resume = async (secret: string, staleMs = 0) => {
+    const found = await store.readRun(secret);
+    if (found === undefined || found.state !== 'running') return undefined;
+    // Held: by this engine driving it, or by a live node (a run this engine left is its own).
+    if (driving.has(secret)) return undefined;
+    if (found.owner !== owner && !runLeaseEnded(found, deps.clock(), staleMs)) return undefined;
     const policy = await store.readPolicy(secret);
     if (policy === undefined) {
       // The policy went while the run was cut short: roll back with what the run recorded.
       throw new CustosError('ERR_NOT_FOUND', `no rotation policy for ${secret}`);
+    }
+    driving.add(secret);
+    const run = await store
+      .claimRun(secret, { owner, nowMs: deps.clock(), leaseMs: runLeaseMs, staleMs })
+      .catch((err: unknown) => {
+        driving.delete(secret);
+        throw err;
+      });
+    if (run === undefined) {
+      driving.delete(secret);
+      return undefined;
     }
     return drive(run, policy);
   };
@@ -509,7 +400,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
       throw new CustosError('ERR_NOT_FOUND', `no rotation policy for ${secret}`);
     const last = [...(await store.history(secret))].reverse().find((r) => r.state === 'succeeded');
     const job = await store.readJob(secret);
-    if (last !== undefined && job?.rotation_id === last.id && job.state !== 'done') {
+    if (last !== undefined && job?.rotation_id === last.id && !jobEnded(job)) {
       // The background work (a rewrap): taken up now, in the background, whatever its retry
       // time; refused while a live node holds it.
       if (!claimable(job, deps.clock(), true) || !(await runner.start(secret, true)))
@@ -579,6 +470,10 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
       }
       return started;
     },
+    async abandonBackground(secret, request) {
+      const run = await abandonBackground({ store, clock: deps.clock, audited }, secret, request);
+      return { ...resultOf(run, 'succeeded'), background: 'abandoned' };
+    },
     backgroundIdle: () => runner.idle(),
     stopBackground: () => runner.stop(),
     continueFinish,
@@ -620,6 +515,8 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
         from_version: from,
         steps: [],
         saved_ms: deps.clock(),
+        owner,
+        lease_until_ms: deps.clock() + runLeaseMs,
       };
       if (options.dryRun === true) {
         const context = await contextOf(run, policy, current);
@@ -646,7 +543,7 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
         }
       }
       const job = await store.readJob(secret);
-      if (job !== undefined && job.state !== 'done')
+      if (job !== undefined && !jobEnded(job))
         throw new ServerError(
           'ERR_ROTATION_IN_PROGRESS',
           `the background work of the last rotation of ${secret} has not finished (${job.state}): wait for it, or continue it (custos rotation continue ${secret})`,
@@ -657,24 +554,26 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
       if (last?.state === 'succeeded' && last.retired !== true) await retire(secret, last);
       if (options.after !== undefined) {
         if (!(await store.startRun(run, options.after))) return resultOf(run, 'skipped');
-        return drive(run, policy);
-      }
-      if (!(await store.startRun(run)))
+      } else if (!(await store.startRun(run)))
         throw new ServerError(
           'ERR_ROTATION_IN_PROGRESS',
           `a rotation of ${secret} is already running`,
         );
+      driving.add(secret);
       return drive(run, policy);
     },
     resume,
     async resumeAll(staleMs) {
       const out: RotationResult[] = [];
       for (const secret of await store.listRunning()) {
-        if (staleMs !== undefined) {
-          const run = await store.readRun(secret);
-          if (run === undefined || deps.clock() - (run.saved_ms ?? 0) < staleMs) continue;
+        let result: RotationResult | undefined;
+        try {
+          result = await resume(secret, staleMs);
+        } catch (err) {
+          // Taken over by another node while this one drove it: theirs now.
+          if (isServerError(err, 'ERR_ROTATION_IN_PROGRESS')) continue;
+          throw err;
         }
-        const result = await resume(secret);
         if (result !== undefined) out.push(result);
       }
       return out;

@@ -1,5 +1,6 @@
 import { isServerError } from '../errors.js';
 import type { ApprovalStore } from './approval-store.js';
+import { jobEnded } from './background-jobs.js';
 import type { LeaderLock } from './leader-lock.js';
 import type { RotationEngine, RotationResult } from './rotation-engine.js';
 import { withinWindow } from './rotation-schedule.js';
@@ -26,7 +27,10 @@ export interface RotationSchedulerOptions {
   readonly concurrency?: number;
   /** Each due rotation waits a random delay up to this long first (default 30 000 ms). */
   readonly jitterMs?: number;
-  /** A run not saved for this long was left by a crashed node and is resumed (default 10 min). */
+  /**
+   * A run saved without a lease (by a version before run leases) and not saved for this long
+   * was left by a crashed node and is resumed (default 10 min); a leased run, once its lease ended.
+   */
   readonly staleRunMs?: number;
   /** How a delay is waited (tests pass one that does not wait). */
   readonly sleep?: (ms: number) => Promise<void>;
@@ -99,7 +103,7 @@ export function createRotationScheduler(options: RotationSchedulerOptions): Rota
       if (!policy.automatic || latest?.state === 'running') continue;
       // Not before the last rotation's background work (a rewrap) has succeeded.
       const job = await options.store.readJob(secret);
-      if (job !== undefined && job.state !== 'done') continue;
+      if (job !== undefined && !jobEnded(job)) continue;
       if (!withinWindow(policy.schedule, policy.window, dueTime(policy, last), now)) continue;
       due.push({ secret, after: latest?.id ?? null });
     }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
 import { isServerError } from '../errors.js';
 import { createRotationEngine, type RotationEngine } from './rotation-engine.js';
+import { policyOf } from './rotation-policy.js';
 import { kvSecrets } from './rotation-target.js';
 
 /**
@@ -86,5 +87,29 @@ describe.each(await storageKinds())('concurrent rotations of one secret on %s', 
     );
     expect(results.filter((r) => r.result === 'succeeded')).toHaveLength(1);
     expect(results.filter((r) => r.result === 'skipped')).toHaveLength(7);
+  });
+
+  it('a policy read, then rewritten, loses no write that came between: the change runs again on it', async () => {
+    const store = s.server.context.rotation.store;
+    const secret = 'secret/race/policy';
+    const base = policyOf({ rotator: 'random', schedule: '90d' }, new Date(0).toISOString());
+    await store.writePolicy(secret, base);
+    const seen: number[] = [];
+    const after = await store.updatePolicy(secret, async (before) => {
+      seen.push(before?.notify_before ?? -1);
+      // Another writer lands between this read and its write, once.
+      if (seen.length === 1) await store.writePolicy(secret, { ...base, notify_before: 3600 });
+      return before === undefined ? undefined : { ...before, automatic: false };
+    });
+    expect(seen).toEqual([0, 3600]);
+    expect(after).toMatchObject({ automatic: false, notify_before: 3600 });
+    expect(await store.readPolicy(secret)).toMatchObject({ automatic: false, notify_before: 3600 });
+    // A policy deleted meanwhile is not brought back by a change of the one read.
+    const gone = await store.updatePolicy(secret, async (before) => {
+      if (before !== undefined) await store.deletePolicy(secret);
+      return before === undefined ? undefined : { ...before, automatic: true };
+    });
+    expect(gone).toBeUndefined();
+    expect(await store.readPolicy(secret)).toBeUndefined();
   });
 });

@@ -1,10 +1,11 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { type Barrier, retryOnConflict } from '../barrier/barrier.js';
 import { barrierView } from '../barrier/barrier-view.js';
-import { isServerError } from '../errors.js';
+import { isServerError, ServerError } from '../errors.js';
 import { ROTATION } from '../storage/layout.js';
 import { type BackgroundJobStore, createBackgroundJobStore } from './background-jobs.js';
 import type { RotationPolicy } from './rotation-policy.js';
+import { createRunLeaseStore, type RunLeaseStore } from './run-lease.js';
 
 /** The steps of a rotation, in order, and the two ends it may reach. */
 export type RotationStep = 'create' | 'set' | 'test' | 'finish' | 'rollback';
@@ -56,8 +57,17 @@ export interface RotationRun {
   retire_after?: string;
   /** Whether the replaced value was retired (its `previous` label removed, rotator told). */
   retired?: boolean;
-  /** When the run was last saved (Unix ms): a run not saved for long was left by a crash. */
+  /**
+   * Its background work was abandoned (`sys/rotation-abandon`): by whom, why, when. The value
+   * it replaced is never retired automatically then: the operator decides.
+   */
+  abandoned?: { readonly by: string; readonly reason: string; readonly time: string };
+  /** When the run was last saved (Unix ms). */
   saved_ms?: number;
+  /** The node (engine instance) driving it while `running` (run-lease.ts). */
+  owner?: string;
+  /** Until when (Unix ms) `owner` holds it; past that, another node may take it over. */
+  lease_until_ms?: number;
 }
 
 /**
@@ -71,9 +81,21 @@ export interface RotationRun {
  * await store.writePolicy('secret/app/db', policy);
  * ```
  */
-export interface RotationStore extends BackgroundJobStore {
+export interface RotationStore extends BackgroundJobStore, RunLeaseStore {
   readPolicy(secret: string): Promise<RotationPolicy | undefined>;
   writePolicy(secret: string, policy: RotationPolicy): Promise<void>;
+  /**
+   * Replaces the secret's policy with what `change` makes of the one stored (undefined: left as
+   * it is), at the revision read: a concurrent write or delete makes `change` run again on the
+   * fresh policy, so a read-then-rewrite never loses another writer's policy. The policy in
+   * force afterwards.
+   */
+  updatePolicy(
+    secret: string,
+    change: (
+      before: RotationPolicy | undefined,
+    ) => Promise<RotationPolicy | undefined> | RotationPolicy | undefined,
+  ): Promise<RotationPolicy | undefined>;
   /** False when there was none. */
   deletePolicy(secret: string): Promise<boolean>;
   /** Every secret with a policy (`secret/app/db`), sorted. */
@@ -86,7 +108,10 @@ export interface RotationStore extends BackgroundJobStore {
    * two schedulers that both found the secret due start it once.
    */
   startRun(run: RotationRun, after?: string | null): Promise<boolean>;
-  /** Persists a run's progress (only the run with its id: a stale writer is refused). */
+  /**
+   * Persists a run's progress (only the run with its id and owner: a stale writer, or a node
+   * whose run another node took over, is refused with `ERR_ROTATION_IN_PROGRESS`).
+   */
   saveRun(run: RotationRun): Promise<void>;
   /** Every secret whose run is in progress. */
   listRunning(): Promise<string[]>;
@@ -138,9 +163,20 @@ export function createRotationStore(barrier: Barrier): RotationStore {
 
   return {
     ...createBackgroundJobStore(storage),
+    ...createRunLeaseStore(storage),
     readPolicy: async (secret) =>
       (await storage.read<RotationPolicy>(ROTATION.policy + secret))?.data,
     writePolicy: (secret, policy) => storage.write(ROTATION.policy + secret, policy),
+    updatePolicy: (secret, change) =>
+      retryOnConflict(async () => {
+        const stored = await storage.read<RotationPolicy>(ROTATION.policy + secret);
+        const next = await change(stored?.data);
+        if (next === undefined) return stored?.data;
+        // Both conflict when another writer came between the read and this write.
+        if (stored === undefined) await storage.create(ROTATION.policy + secret, next);
+        else await storage.replace(ROTATION.policy + secret, next, stored.revision);
+        return next;
+      }),
     async deletePolicy(secret) {
       if ((await storage.revision(ROTATION.policy + secret)) === undefined) return false;
       await storage.remove(ROTATION.policy + secret);
@@ -171,6 +207,11 @@ export function createRotationStore(barrier: Barrier): RotationStore {
           const stored = await tx.read<RotationRun>(ROTATION.run + run.secret);
           if (stored === undefined || stored.data.id !== run.id)
             throw new Error('the rotation was replaced by another run');
+          if (stored.data.owner !== run.owner)
+            throw new ServerError(
+              'ERR_ROTATION_IN_PROGRESS',
+              `the rotation of ${run.secret} was taken over by another node`,
+            );
           await tx.replace(ROTATION.run + run.secret, run, stored.revision);
         }),
       ),

@@ -105,6 +105,7 @@ const server = await startServer({
   rotationSchedulerIntervalMs: Number(env.TICK_MS ?? 200),
   rotationScheduler: { jitterMs: 0, staleRunMs: Number(env.STALE_MS ?? 1000) },
   rotationBackgroundLeaseMs: Number(env.LEASE_MS ?? 60_000),
+  rotationRunLeaseMs: Number(env.RUN_LEASE_MS ?? 1000),
 });
 say(`READY ${server.url}`);
 process.once('SIGTERM', () => {

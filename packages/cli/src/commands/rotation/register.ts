@@ -5,7 +5,7 @@ import { addServerFlags } from '../../server-flags.js';
 
 /**
  * `custos rotate …` (rotate secrets now, plan a rotation, or rotate every secret of a rotator
- * in an emergency) and `custos rotation status|history|requests|approve|continue`
+ * in an emergency) and `custos rotation status|history|requests|approve|continue|abandon`
  * (docs/rotation.md).
  */
 export function registerRotationCommands(program: Command, lazy: Lazy): void {
@@ -72,6 +72,17 @@ export function registerRotationCommands(program: Command, lazy: Lazy): void {
       .argument('<secret>', '<mount>/<path>')
       .option('--wait', 'follow the background work until it ends (exit 1 if it fails)')
       .action(lazy(() => import('./continue.js'))),
+    false,
+  );
+  addOutputFlags(
+    rotation
+      .command('abandon')
+      .description(
+        "end a secret's stuck background work (a rewrap that can never succeed) as abandoned, so it may rotate again; needs sudo; the old value is then never retired automatically; exit 0 abandoned, 2 nothing to abandon, no permission or usage error",
+      )
+      .argument('<secret>', '<mount>/<path>')
+      .option('--reason <text>', 'why (required; recorded in the history and the audit log)')
+      .action(lazy(() => import('./abandon.js'))),
     false,
   );
   for (const command of rotation.commands) addServerFlags(command);

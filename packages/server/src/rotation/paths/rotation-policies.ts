@@ -105,14 +105,14 @@ export function rotationPoliciesPaths(deps: RotationPoliciesDeps): RouteGroup {
           for (const right of rotator.requiredRights?.(policy.settings) ?? [])
             if (acl?.allowsWithoutParameters(right.path, right.capability) !== true)
               throw new PermissionDenied();
-          const before = await deps.store.readPolicy(secret);
-          // Rewriting a policy keeps when it was first written: the schedule counts from there.
+          // Rewriting a policy keeps when it was first written: the schedule counts from there
+          // (at the revision read: a concurrent write makes this run again on the fresh one).
           // The mount it is written for: the engine refuses the name on any other (`mount_uuid`).
-          await deps.store.writePolicy(secret, {
+          await deps.store.updatePolicy(secret, (before) => ({
             ...policy,
             ...(before === undefined ? {} : { created_time: before.created_time }),
             mount_uuid: target.mount.uuid,
-          });
+          }));
           return noContent(reply);
         },
       }),

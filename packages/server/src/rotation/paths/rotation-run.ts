@@ -39,6 +39,9 @@ function jobResponse(job: BackgroundJob): Record<string, unknown> {
     updated_time: job.updated_time,
     ...(job.ended_time === undefined ? {} : { ended_time: job.ended_time }),
     ...(job.error === undefined ? {} : { error: job.error }),
+    ...(job.abandoned_by === undefined
+      ? {}
+      : { abandoned_by: job.abandoned_by, abandon_reason: job.abandon_reason ?? '' }),
     ...(job.lease_until_ms === undefined
       ? {}
       : { held_until: new Date(job.lease_until_ms).toISOString() }),
@@ -68,6 +71,7 @@ function runResponse(run: RotationRun): Record<string, unknown> {
     ...(run.new_fingerprint === undefined ? {} : { new_fingerprint: run.new_fingerprint }),
     ...(run.retire_after === undefined ? {} : { retire_after: run.retire_after }),
     retired: run.retired === true,
+    ...(run.abandoned === undefined ? {} : { abandoned: run.abandoned }),
   };
 }
 
@@ -154,8 +158,13 @@ export function rotationRunPaths(deps: RotationRunDeps): RouteGroup {
           const secret = secretName(secretOfPath(request.params['*'], await deps.mounts.list()));
           const history = await deps.store.history(secret);
           const run = await deps.store.readRun(secret);
-          const all = run !== undefined && run.state === 'running' ? [...history, run] : history;
-          // A run still in progress (or left by a crash) is not in the history yet.
+          // A run still in progress (or left by a crash) is not in the history yet; nor, for a
+          // moment, one that just ended (saved as ended, then appended): read the history
+          // first, the run second, and show the run unless the history has it.
+          const all =
+            run !== undefined && !history.some((h) => h.id === run.id)
+              ? [...history, run]
+              : history;
           const job = await deps.store.readJob(secret);
           const runs = [];
           for (const r of all) {
