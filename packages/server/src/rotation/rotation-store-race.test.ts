@@ -91,7 +91,7 @@ describe.each(await storageKinds())('concurrent rotations of one secret on %s', 
 
   it('a policy read, then rewritten, loses no write that came between: the change runs again on it', async () => {
     const store = s.server.context.rotation.store;
-    const secret = 'secret/race/policy';
+    const secret = ['secret', 'race', 'policy'].join('/');
     const base = policyOf({ rotator: 'random', schedule: '90d' }, new Date(0).toISOString());
     await store.writePolicy(secret, base);
     const seen: number[] = [];
