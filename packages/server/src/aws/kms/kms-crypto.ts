@@ -22,6 +22,15 @@ import {
   viewOf,
 } from './kms-keys.js';
 
+/** A one-slot encryption session on transit key `name`, its refusals as KMS errors. */
+async function encryptionSession(deps: KmsDeps, name: string) {
+  try {
+    return await deps.transit.forEncryption(name, 1);
+  } catch (err) {
+    throw kmsErrorOf(err);
+  }
+}
+
 /**
  * Seals `plaintext` under the latest version of transit key `name` into a blob (kms-blob.ts),
  * `context` (canonical) bound as associated data with the blob's header. The encryption takes
@@ -38,12 +47,7 @@ export async function sealUnder(
   plaintext: Buffer,
   context: Buffer,
 ): Promise<{ blob: Buffer; version: number }> {
-  let session: Awaited<ReturnType<KmsDeps['transit']['forEncryption']>>;
-  try {
-    session = await deps.transit.forEncryption(name, 1);
-  } catch (err) {
-    throw kmsErrorOf(err);
-  }
+  const session = await encryptionSession(deps, name);
   assertUsable(
     session.view,
     specOf(session.view.policy.type),
@@ -172,12 +176,7 @@ export async function rsaEncrypt(
   plaintext: Buffer,
   algorithm: RsaEncryptionAlgorithm,
 ): Promise<{ blob: Buffer; version: number }> {
-  let session: Awaited<ReturnType<KmsDeps['transit']['forEncryption']>>;
-  try {
-    session = await deps.transit.forEncryption(name, 1);
-  } catch (err) {
-    throw kmsErrorOf(err);
-  }
+  const session = await encryptionSession(deps, name);
   const spec = await kmsSpecOf(deps, session.view.policy);
   assertUsable(session.view, spec, 'ENCRYPT_DECRYPT', 'encrypt', deps.now(), 'RSA');
   const view = await session.take(undefined);
