@@ -25,6 +25,7 @@ import {
 } from 'react-aria-components';
 import { Redirect, useLocation } from 'wouter';
 import { ApiError, describeError, type Envelope } from '../api.js';
+import { busyThenClose } from '../busy.js';
 import { ErrorMessage, StatusMessage } from '../components/messages.js';
 import { keyHref, segmentsAfter } from '../routes.js';
 import { useApi, useLoad } from '../session-context.js';
@@ -442,13 +443,7 @@ function KeySettingsDialog({
               if (deletion !== (keyData.deletion_allowed === true))
                 body.deletion_allowed = deletion;
               if (Object.keys(body).length === 0) return close();
-              setBusy(true);
-              try {
-                await onApply(body);
-              } finally {
-                setBusy(false);
-                close();
-              }
+              await busyThenClose(setBusy, () => onApply(body), close);
             };
             return (
               <Form onSubmit={submit}>
@@ -522,13 +517,7 @@ function KeyStateDialog({
             const submit = async (event: FormEvent<HTMLFormElement>) => {
               event.preventDefault();
               if (next === '') return;
-              setBusy(true);
-              try {
-                await onApply(next);
-              } finally {
-                setBusy(false);
-                close();
-              }
+              await busyThenClose(setBusy, () => onApply(next), close);
             };
             return (
               <Form onSubmit={submit}>

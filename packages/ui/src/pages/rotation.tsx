@@ -22,6 +22,7 @@ import {
 } from 'react-aria-components';
 import { useLocation } from 'wouter';
 import { ApiError, describeError, type Envelope, encodePath } from '../api.js';
+import { busyThenClose } from '../busy.js';
 import { ErrorMessage, StatusMessage } from '../components/messages.js';
 import { segmentsAfter } from '../routes.js';
 import { useApi, useLoad } from '../session-context.js';
@@ -348,13 +349,7 @@ function RotateDialog({
           {({ close }) => {
             const submit = async (event: FormEvent<HTMLFormElement>) => {
               event.preventDefault();
-              setBusy(true);
-              try {
-                await onRotate(secret, reason.trim());
-              } finally {
-                setBusy(false);
-                close();
-              }
+              await busyThenClose(setBusy, () => onRotate(secret, reason.trim()), close);
             };
             return (
               <Form onSubmit={submit}>
