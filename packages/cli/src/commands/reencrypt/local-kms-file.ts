@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { CustosError } from '@custos/core/errors';
 import type { FieldKms } from '@custos/core/fields';
-import { LocalKms, openKmsFromEnvironment } from '@custos/core/kms';
+import { openKmsFromEnvironment } from '@custos/core/kms';
 
 /**
  * Data keys wrapped by key `keyName` of the local KMS file `file` (the in-process transit engine
@@ -23,11 +23,8 @@ export async function openLocalKmsDataKeys(file: string, keyName: string): Promi
         : `cannot read ${file}: ${err.code}`,
     );
   });
-  const kms = await LocalKms.open(file);
-  if (!kms.listKeys().includes(keyName)) {
-    throw new CustosError('ERR_KEY_NOT_FOUND', `KMS file ${file} has no key "${keyName}"`);
-  }
-  // The environment's opener reads the file as an application does and refuses unsaved versions.
+  // The environment's opener reads the file once, as an application does (ERR_KEY_NOT_FOUND
+  // for a missing key), and refuses unsaved versions.
   const opened = await openKmsFromEnvironment(
     { KMS_PROVIDER: 'local', LOCAL_KMS_FILE: file, KMS_KEY_NAME: keyName },
     { registerRotation: false },
