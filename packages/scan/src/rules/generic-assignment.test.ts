@@ -119,7 +119,41 @@ const notSecrets: Array<readonly [string, string, string]> = [
   ['a word', 'config.yaml', 'auth: required'],
   ['words in kebab case', 'config.yaml', 'token: github-actions-token'],
   ['a Terraform variable', 'main.tf', 'password = var.db_password'],
+  // A storage path: where a secret is kept (custos, Vault, AWS), not the secret.
+  [
+    'a KV v2 path',
+    'rotation.test.ts',
+    `const policy = { secret: '${['secret', 'data', 'app', 'db'].join('/')}' };`,
+  ],
+  [
+    'a KV path with kebab and digits',
+    'config.yaml',
+    `api_secret: ${['kv', 'prod-eu', 'db-password2'].join('/')}`,
+  ],
+  ['a transit key path', '.env', `SIGNING_SECRET=${['transit', 'keys', 'orders', '7'].join('/')}/`],
 ];
+
+/** Slashes in a strong value: base64 (mixed case, digits inside words) stays a finding. */
+const withSlashes = () => `${randomString(12)}/${randomString(8)}/${randomString(14)}`;
+
+describe('values with slashes that are secrets', () => {
+  it.each([
+    ['base64 with slashes', '.env', (v: string) => `API_SECRET=${v}`],
+    ['base64 with slashes in YAML', 'config.yaml', (v: string) => `client_secret: ${v}`],
+  ] as const)('%s', (_what, file, write) => {
+    const secret = withSlashes();
+    expect(scanText(write(secret), { name: file }).map((f) => f.rule)).toEqual([
+      'secret-assignment',
+    ]);
+  });
+
+  it('a password of lower-case words and slashes is still a password', () => {
+    const password = ['correct', 'horse', 'battery', 'staple'].join('/');
+    expect(scanText(`DB_PASSWORD=${password}`, { name: '.env' }).map((f) => f.rule)).toEqual([
+      'password-assignment',
+    ]);
+  });
+});
 
 describe('what is not a secret', () => {
   it.each(notSecrets)('%s', (_what, file, text) => {
