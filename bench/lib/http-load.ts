@@ -98,11 +98,57 @@ export async function load(
       opsPerSecond: result.requests.average,
       spread: result.requests.stddev / result.requests.average,
       details: {
+        'p50 latency': `${result.latency.p50} ms`,
         'p99 latency': `${result.latency.p99} ms`,
         'server RSS (peak)': `${peak.toFixed(0)} MiB`,
       },
+      figures: { p50Ms: result.latency.p50, p99Ms: result.latency.p99, peakRssMiB: peak },
     };
   } finally {
     clearInterval(sampler);
   }
+}
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+};
+
+/**
+ * Loads each spec in turn for `rounds` rounds of `seconds / rounds` each (A B C A B C …), so the
+ * rows share the machine's drift and their ratios are taken round by round. Ops/s and latency are
+ * the rounds' medians, the spread is (max − min) / median, and the peak RSS the highest seen.
+ */
+export async function loadRounds(
+  server: ServerProcess,
+  specs: readonly LoadSpec[],
+  { seconds = 5, rounds = 3, connections = 16 } = {},
+): Promise<Measurement[]> {
+  const runs = specs.map(() => [] as Measurement[]);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, spec] of specs.entries()) {
+      runs[i]?.push(await load(server, spec, { seconds: seconds / rounds, connections }));
+    }
+  }
+  return specs.map((spec, i) => {
+    const measured = runs[i] as Measurement[];
+    const ops = measured.map((m) => m.opsPerSecond);
+    const figure = (name: string) => measured.map((m) => m.figures?.[name] as number);
+    const opsMedian = median(ops);
+    const p50 = median(figure('p50Ms'));
+    const p99 = median(figure('p99Ms'));
+    const peak = Math.max(...figure('peakRssMiB'));
+    return {
+      name: spec.name,
+      opsPerSecond: opsMedian,
+      spread: (Math.max(...ops) - Math.min(...ops)) / opsMedian,
+      rounds: ops,
+      details: {
+        'p50 latency': `${p50} ms`,
+        'p99 latency': `${p99} ms`,
+        'server RSS (peak)': `${peak.toFixed(0)} MiB`,
+      },
+      figures: { p50Ms: p50, p99Ms: p99, peakRssMiB: peak },
+    };
+  });
 }

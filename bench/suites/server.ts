@@ -1,9 +1,48 @@
-import { load, type ServerProcess } from '../lib/http-load.js';
+import { type LoadSpec, loadRounds, type ServerProcess } from '../lib/http-load.js';
 import type { Measurement } from '../lib/measure.js';
-import type { Section } from '../lib/report.js';
-import { onEachStorage } from '../lib/server-storages.js';
+import type { Goal, Section } from '../lib/report.js';
+import { onEachStorage, type StorageLabel } from '../lib/server-storages.js';
 
-const SECONDS = Number(process.env.CUSTOS_BENCH_HTTP_SECONDS ?? 5);
+const SECONDS = Number(process.env.CUSTOS_BENCH_HTTP_SECONDS ?? 6);
+const ROUNDS = 3;
+/** Issue #16's absolute memory goals (this machine only, not ratios). */
+const IDLE_RSS_GOAL_MIB = 80;
+const LOADED_RSS_GOAL_MIB = 150;
+
+const NO_OP = 'no-op route (GET sys/health)';
+const AUTH_NO_OP = 'authenticated no-op (GET auth/token/lookup-self)';
+const READ = 'KV v2 read';
+const WRITE = 'KV v2 write (1,000 keys)';
+
+/** Issue #16's ratio goals, each against the bare no-op route of the same run. */
+const GOALS: Record<StorageLabel, { read: number; write: number }> = {
+  SQLite: { read: 0.6, write: 0.3 },
+  PostgreSQL: { read: 0.4, write: 0.15 },
+};
+
+function goalsFor(storage: StorageLabel): Goal[] {
+  const { read, write } = GOALS[storage];
+  return [
+    {
+      description: `${storage}: authenticated, audited no-op ≥ 0.7× the bare no-op`,
+      candidate: AUTH_NO_OP,
+      against: NO_OP,
+      atLeast: 0.7,
+    },
+    {
+      description: `${storage}: KV read ≥ ${read}× the bare no-op`,
+      candidate: READ,
+      against: NO_OP,
+      atLeast: read,
+    },
+    {
+      description: `${storage}: KV write ≥ ${write}× the bare no-op`,
+      candidate: WRITE,
+      against: NO_OP,
+      atLeast: write,
+    },
+  ];
+}
 
 async function measure(server: ServerProcess): Promise<{ rows: Measurement[]; idle: number }> {
   const token = 'bench-root';
@@ -15,53 +54,63 @@ async function measure(server: ServerProcess): Promise<{ rows: Measurement[]; id
   await new Promise((resolve) => setTimeout(resolve, 500));
   const idle = await server.rssMiB();
   let n = 0;
-  const rows = [
-    await load(
-      server,
-      { name: 'no-op route (GET sys/health)', method: 'GET', path: () => '/v1/sys/health' },
-      { seconds: SECONDS },
-    ),
-    await load(
-      server,
-      { name: 'KV v2 read', method: 'GET', path: () => '/v1/secret/data/bench/read', token },
-      { seconds: SECONDS },
-    ),
-    await load(
-      server,
-      {
-        name: 'KV v2 write (1,000 keys)',
-        method: 'POST',
-        path: () => `/v1/secret/data/bench/w${n++ % 1000}`,
-        body: JSON.stringify({ data: { password: 'y'.repeat(32) } }),
-        token,
-      },
-      { seconds: SECONDS },
-    ),
+  const specs: LoadSpec[] = [
+    { name: NO_OP, method: 'GET', path: () => '/v1/sys/health' },
+    { name: AUTH_NO_OP, method: 'GET', path: () => '/v1/auth/token/lookup-self', token },
+    { name: READ, method: 'GET', path: () => '/v1/secret/data/bench/read', token },
+    {
+      name: WRITE,
+      method: 'POST',
+      path: () => `/v1/secret/data/bench/w${n++ % 1000}`,
+      body: JSON.stringify({ data: { password: 'y'.repeat(32) } }),
+      token,
+    },
   ];
+  const rows = await loadRounds(server, specs, { seconds: SECONDS, rounds: ROUNDS });
   return { rows, idle };
 }
 
+/** The absolute memory goals, one line per storage (printed and kept in the notes). */
+function memoryLines(
+  runs: { storage: StorageLabel; result: { rows: Measurement[]; idle: number } }[],
+) {
+  return runs.flatMap(({ storage, result }) => {
+    const loaded = Math.max(...result.rows.map((r) => r.figures?.peakRssMiB ?? 0));
+    const verdict = (ok: boolean) => (ok ? 'met' : 'NOT MET');
+    return [
+      `Absolute goal (this machine only): ${verdict(result.idle <= IDLE_RSS_GOAL_MIB)}: ${storage}: idle RSS — ${result.idle.toFixed(0)} MiB (goal ≤ ${IDLE_RSS_GOAL_MIB} MiB)`,
+      `Absolute goal (this machine only): ${verdict(loaded <= LOADED_RSS_GOAL_MIB)}: ${storage}: RSS under load — ${loaded.toFixed(0)} MiB (goal ≤ ${LOADED_RSS_GOAL_MIB} MiB)`,
+    ];
+  });
+}
+
 /**
- * KV v2 over HTTP with autocannon: reads and writes beside the cheapest route of the same server,
- * on SQLite and PostgreSQL, with p99 latency and the server process's memory. The server runs in
- * its own process with an audit file, as in production.
+ * KV v2 over HTTP with autocannon: an authenticated no-op, reads and writes beside the cheapest
+ * route of the same server, in interleaved rounds, on SQLite and PostgreSQL, with p50/p99 latency
+ * and the server process's memory. The server runs in its own process with an audit file, as in
+ * production.
  */
 export async function serverSuite(): Promise<Section> {
   const { runs, notes } = await onEachStorage('bench-root', measure);
-  const idle = runs.map(({ storage, result }) => `${storage}: ${result.idle.toFixed(0)} MiB`);
+  const memory = memoryLines(runs);
+  for (const line of memory) process.stderr.write(`  ${line}\n`);
   const tables = runs.map(({ storage, result }) => ({
     title: `KV v2 over HTTP, ${storage} storage`,
-    baseline: 'no-op route (GET sys/health)',
+    baseline: NO_OP,
     rows: result.rows,
+    goals: goalsFor(storage),
   }));
   return {
     heading: 'Server: KV v2 over HTTP (`@custos/server`, autocannon)',
     notes: [
-      `autocannon, 16 connections, ${SECONDS} s per row, against \`custos server --dev\` in its own process with`,
-      "an audit file (every request and response HMAC'd, hash-chained, checkpoints signed). The no-op",
-      'row is `GET /v1/sys/health` (no token, not audited); reads and writes carry a token checked against',
-      'storage and policies on every request. Writes go to 1,000 keys (each write a transaction: version',
-      `entry + metadata under a revision check). Server RSS at idle: ${idle.join(', ')}.`,
+      `autocannon, 16 connections, ${ROUNDS} interleaved rounds of ${(SECONDS / ROUNDS).toFixed(0)} s per row, against \`custos server --dev\``,
+      "in its own process with an audit file (every request and response HMAC'd, hash-chained,",
+      'checkpoints signed). The no-op row is `GET /v1/sys/health` (no token, not audited); the',
+      'others carry a token checked against policies on every request and are audited. Writes go',
+      'to 1,000 keys (each write a transaction: version entry + metadata under a revision check).',
+      'Ratios are the medians of the per-round ratios; latency the medians of the rounds.',
+      '',
+      ...memory.map((line) => `- ${line}`),
       ...notes.map((note) => `\n${note}`),
     ].join('\n'),
     tables,
