@@ -142,6 +142,92 @@ describe('custos backup', () => {
     expect(refused.stderr).toContain('ERR_DECRYPTION_FAILED');
   });
 
+  /** Runs the child to its end, collecting standard output and error. */
+  async function finished(child: ReturnType<typeof spawn>) {
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout?.on('data', (piece: Buffer) => out.push(piece));
+    child.stderr?.on('data', (piece: Buffer) => {
+      stderr += piece.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    return { code, stdout: Buffer.concat(out), stderr };
+  }
+
+  it('a shell pipe whose writer pauses mid-stream: every byte read, in order, both ways', async () => {
+    const { identity, recipient } = await keygen();
+    const first = path('part1');
+    const second = path('part2');
+    const data = randomBytes(2 * (1 << 20) + 777);
+    await writeFile(first, data.subarray(0, 300_001));
+    await writeFile(second, data.subarray(300_001));
+    const sealed = await finished(
+      spawn(
+        'sh',
+        [
+          '-c',
+          `{ cat "$1"; sleep 0.3; cat "$2"; } | "$3" "$4" backup encrypt -r "$5"`,
+          'sh',
+        ].concat([first, second, process.execPath, bin, recipient]),
+        { env: { PATH: process.env.PATH } },
+      ),
+    );
+    expect(sealed.code, sealed.stderr).toBe(0);
+    const sealedFile = path('paused.cbk');
+    await writeFile(sealedFile, sealed.stdout);
+    const opened = await finished(
+      spawn(
+        'sh',
+        [
+          '-c',
+          `cat "$1" | "$2" "$3" backup decrypt -i "$4"`,
+          'sh',
+          sealedFile,
+          process.execPath,
+          bin,
+          identity,
+        ],
+        {
+          env: { PATH: process.env.PATH },
+        },
+      ),
+    );
+    expect(opened.code, opened.stderr).toBe(0);
+    expect(opened.stdout.equals(data)).toBe(true);
+  });
+
+  it('a non-blocking pipe on standard input: nothing lost when a read would block', async () => {
+    const { identity, recipient } = await keygen();
+    const data = randomBytes(1 << 20);
+    // Node starts its children with blocking standard input; a parent that is not Node may
+    // leave the pipe non-blocking. python3 (there for node-gyp) sets O_NONBLOCK on fd 0, then
+    // runs the CLI in its place, while the writer stays silent at first: reads answer EAGAIN.
+    const nonBlocking = [
+      'import fcntl, os, sys',
+      'fcntl.fcntl(0, fcntl.F_SETFL, fcntl.fcntl(0, fcntl.F_GETFL) | os.O_NONBLOCK)',
+      'os.execv(sys.argv[1], sys.argv[1:])',
+    ].join('; ');
+    const child = spawn(
+      'python3',
+      ['-c', nonBlocking, process.execPath, bin, 'backup', 'encrypt', '-r', recipient],
+      { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH } },
+    );
+    const result = finished(child);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (let at = 0; at < data.length; at += 200_000) {
+      child.stdin?.write(data.subarray(at, at + 200_000));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.stdin?.end();
+    const sealed = await result;
+    expect(sealed.code, sealed.stderr).toBe(0);
+    const sealedFile = path('nonblocking.cbk');
+    await writeFile(sealedFile, sealed.stdout);
+    const back = await custos(['backup', 'decrypt', '-i', identity, sealedFile]);
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stdout.equals(data)).toBe(true);
+  });
+
   it('files with --out, several recipients, verify, inspect, and rekey in place', async () => {
     const first = await keygen();
     const second = await keygen();
