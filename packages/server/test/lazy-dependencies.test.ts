@@ -1,7 +1,8 @@
 /**
- * What a server on SQLite keeps in memory: the PostgreSQL and Redis clients and the password
- * hashing add-ons load only when configuration asks for them (PostgreSQL storage, a Redis or
- * database rotator, a slow blind index), so an idle server does not pay for them.
+ * What a server on SQLite keeps in memory: the PostgreSQL and Redis clients, the password
+ * hashing add-ons and the SMTP client load only when configuration asks for them (PostgreSQL
+ * storage, a Redis or database rotator, a slow blind index, an email alert channel), so an idle
+ * server does not pay for them.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -11,10 +12,27 @@ import { describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const serverPackage = fileURLToPath(new URL('..', import.meta.url));
 
-/** Package names of every CommonJS module and native add-on a started and used server loaded. */
+/**
+ * Package names of every module (ES modules through a load hook, CommonJS through the require
+ * cache) and native add-on a started and used server loaded.
+ */
 async function packagesLoadedBy(storage: string): Promise<string[]> {
+  const hook = [
+    'let port;',
+    'export function initialize(data) { port = data.port; }',
+    'export async function load(url, context, next) { port.postMessage(url); return next(url, context); }',
+  ].join('\n');
   const script = `
-    import { createRequire } from 'node:module';
+    import { createRequire, register } from 'node:module';
+    import { MessageChannel } from 'node:worker_threads';
+    const esm = [];
+    const { port1, port2 } = new MessageChannel();
+    port1.on('message', (url) => esm.push(url));
+    port1.unref();
+    register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)}, {
+      data: { port: port2 },
+      transferList: [port2],
+    });
     const dlopen = process.dlopen;
     const addons = [];
     process.dlopen = function (module, filename, ...rest) {
@@ -31,7 +49,9 @@ async function packagesLoadedBy(storage: string): Promise<string[]> {
     const wrote = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ data: { a: 'b' } }) });
     const read = await fetch(url, { headers });
     await server.close();
-    const files = [...Object.keys(createRequire(import.meta.url).cache), ...addons];
+    // The hook's last messages may still be on their way.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const files = [...Object.keys(createRequire(import.meta.url).cache), ...addons, ...esm];
     const names = new Set(files.map((f) => /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(f)?.[1]).filter(Boolean));
     process.stdout.write(JSON.stringify({ status: [wrote.status, read.status], names: [...names] }));
   `;
@@ -46,9 +66,9 @@ async function packagesLoadedBy(storage: string): Promise<string[]> {
 describe('dependencies a server loads', () => {
   it('on SQLite: no PostgreSQL or Redis client, no password-hashing add-on', async () => {
     const names = await packagesLoadedBy(':memory:');
-    // The check sees CommonJS packages and add-ons (it is not blind).
-    expect(names).toEqual(expect.arrayContaining(['better-sqlite3']));
-    for (const name of ['pg', 'ioredis', '@node-rs/argon2', 'bcrypt']) {
+    // The check sees add-ons and CommonJS packages (better-sqlite3) and ES modules (kysely).
+    expect(names).toEqual(expect.arrayContaining(['better-sqlite3', 'kysely']));
+    for (const name of ['pg', 'ioredis', '@node-rs/argon2', 'bcrypt', 'nodemailer']) {
       expect(names).not.toContain(name);
     }
   }, 60_000);

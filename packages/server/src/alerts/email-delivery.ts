@@ -1,4 +1,5 @@
-import { createTransport } from 'nodemailer';
+import { createRequire } from 'node:module';
+import type * as Nodemailer from 'nodemailer';
 import type { SmtpSecurity } from '../config/alerts-config.js';
 import type { Alert } from './alert-evaluator.js';
 import type { DeliveryResult } from './webhook-delivery.js';
@@ -103,6 +104,8 @@ export interface EmailSender {
  */
 export function createEmailSender(target: EmailTarget): EmailSender {
   const timeoutMs = target.timeoutMs ?? 10_000;
+  // Loaded with the first email channel: a server without one never pays for nodemailer.
+  const { createTransport } = createRequire(import.meta.url)('nodemailer') as typeof Nodemailer;
   const transport = createTransport({
     host: target.host,
     port: target.port,
