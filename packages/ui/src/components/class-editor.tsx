@@ -1,16 +1,5 @@
-import { type FormEvent, useState } from 'react';
-import {
-  Button,
-  ComboBox,
-  FieldError,
-  Form,
-  Input,
-  Label,
-  ListBox,
-  ListBoxItem,
-  Popover,
-  Text,
-} from 'react-aria-components';
+import { type FormEvent, useId, useState } from 'react';
+import { Button, FieldError, Form, Input, Label, Text, TextField } from 'react-aria-components';
 import { describeError, encodePath } from '../api.js';
 import { DATA_CLASSES } from '../data-classes.js';
 import { useApi } from '../session-context.js';
@@ -18,8 +7,8 @@ import { ErrorMessage, StatusMessage } from './messages.js';
 
 /**
  * Sets or removes a secret's data class (`custom_metadata.data_class`) with a merge patch, so
- * the secret's other labels stay as they are. The five classes are offered; anything typed is
- * sent as it is and the server judges it (any case is one class; anything else is a 400 whose
+ * the secret's other labels stay as they are. The five classes are offered (a datalist: no
+ * popover to trap focus); anything typed is sent as it is and the server judges it (any case is one class; anything else is a 400 whose
  * message is shown).
  *
  * @example
@@ -39,6 +28,7 @@ export function ClassEditor({
   readonly onSaved: () => void;
 }) {
   const api = useApi();
+  const listId = useId();
   const [value, setValue] = useState(current ?? '');
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<string>();
@@ -77,29 +67,23 @@ export function ClassEditor({
 
   return (
     <Form onSubmit={submit} className="class-editor">
-      <ComboBox
-        allowsCustomValue
-        isRequired
-        inputValue={value}
-        onInputChange={setValue}
-        menuTrigger="focus"
-        defaultItems={DATA_CLASSES.map((c) => ({ id: c }))}
-      >
+      <TextField value={value} onChange={setValue} isRequired autoComplete="off">
         <Label>Data class</Label>
-        <div className="combo">
-          <Input autoComplete="off" spellCheck={false} />
-          <Button className="react-aria-Button quiet" aria-label="Show the data classes">
-            ▾
-          </Button>
-        </div>
+        <Input
+          spellCheck={false}
+          list={`${listId}-classes`}
+          className="react-aria-Input class-input"
+        />
         <Text slot="description" className="note">
           One of {DATA_CLASSES.join(', ')} (any case).
         </Text>
         <FieldError />
-        <Popover className="popover">
-          <ListBox>{(item: { id: string }) => <ListBoxItem>{item.id}</ListBoxItem>}</ListBox>
-        </Popover>
-      </ComboBox>
+      </TextField>
+      <datalist id={`${listId}-classes`}>
+        {DATA_CLASSES.map((c) => (
+          <option key={c} value={c} />
+        ))}
+      </datalist>
       <div className="actions">
         <Button type="submit" isPending={busy}>
           Save data class

@@ -1,5 +1,5 @@
 import { Fragment, useState } from 'react';
-import { Button, Disclosure, DisclosurePanel, Heading, Link } from 'react-aria-components';
+import { Button, Disclosure, DisclosurePanel, Heading } from 'react-aria-components';
 import { ApiError, describeError, type Envelope, encodePath } from '../api.js';
 import { type Api, useApi, useLoad } from '../session-context.js';
 import { ErrorMessage, StatusMessage } from './messages.js';
@@ -61,21 +61,21 @@ export function SecretRotation({
   const encoded = encodePath(secret);
   const [note, setNote] = useState<string>();
   const [error, setError] = useState<string>();
-  const [round, setRound] = useState(0);
-  const policy = useLoad(
-    () => readOr<PolicyView>(api, `sys/rotation/${encoded}`),
-    `${secret}#${round}`,
-  );
+  const policy = useLoad(() => readOr<PolicyView>(api, `sys/rotation/${encoded}`), secret);
   const status = useLoad(async () => {
     const all = await readOr<{ secrets: StatusView[] }>(api, 'sys/rotation-status');
     if (all === DENIED || all === null) return all;
     return all.secrets.find((s) => s.secret === secret) ?? null;
-  }, `${secret}#${round}`);
+  }, secret);
   const history = useLoad(async () => {
     const answer = await readOr<{ runs: HistoryRun[] }>(api, `sys/rotation-history/${encoded}`);
     return answer === DENIED || answer === null ? answer : answer.runs;
-  }, `${secret}#${round}`);
-  const reload = () => setRound((r) => r + 1);
+  }, secret);
+  const reload = () => {
+    policy.reload();
+    status.reload();
+    history.reload();
+  };
 
   const save = async (body: Record<string, unknown>, done: string) => {
     setNote(undefined);
@@ -225,12 +225,7 @@ export function SecretRotation({
         <p>Never rotated.</p>
       )}
       {Array.isArray(history.data) && history.data.length > 0 && (
-        <>
-          <RotationRuns runs={history.data} />
-          <p>
-            <Link href={`/rotation/${encoded}`}>All of {secret}'s rotation history</Link>
-          </p>
-        </>
+        <RotationRuns runs={history.data} />
       )}
     </section>
   );

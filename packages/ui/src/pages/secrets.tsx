@@ -321,7 +321,6 @@ function Secret({ mount, path }: { readonly mount: string; readonly path: string
           <DisclosurePanel>
             <Suspense fallback={<p aria-live="polite">Loading…</p>}>
               <ClassEditor
-                key={dataClass ?? ''}
                 mount={mount}
                 path={path}
                 current={dataClass}
