@@ -80,11 +80,14 @@ describe.runIf(hasChromium)('the secrets page in headless Chromium', { timeout: 
   const stagesOf = (page: Page) =>
     page.getByRole('list', { name: 'Staging labels' }).getByRole('listitem').allTextContents();
 
+  /** A path's segments encoded, for the API (`a b#c` → `a%20b%23c`). */
+  const encoded = (path: string) => path.split('/').map(encodeURIComponent).join('/');
+
   const put = async (path: string, data: Record<string, unknown>, labels?: object) => {
-    expect((await api('POST', `secret/data/${path}`, { data })).status).toBe(200);
+    expect((await api('POST', `secret/data/${encoded(path)}`, { data })).status).toBe(200);
     if (labels !== undefined)
       expect(
-        (await api('POST', `secret/metadata/${path}`, { custom_metadata: labels })).status,
+        (await api('POST', `secret/metadata/${encoded(path)}`, { custom_metadata: labels })).status,
       ).toBe(204);
   };
 
@@ -316,6 +319,7 @@ describe.runIf(hasChromium)('the secrets page in headless Chromium', { timeout: 
     await form.getByLabel('Settings (JSON)').fill('[1]');
     await form.getByRole('button', { name: 'Save rotation policy' }).click();
     await poll(() => form.textContent()).toContain('Settings are a JSON object');
+    expect((await read()).settings).toEqual({});
 
     // Automatic off, then on: the rest of the policy is kept.
     await page.getByRole('button', { name: 'Turn automatic rotation off' }).click();
@@ -449,6 +453,33 @@ describe.runIf(hasChromium)('the secrets page in headless Chromium', { timeout: 
       other.page.getByText("Your token may not read this secret's rotation history").count(),
     ).toBe(1);
     expect(await other.page.getByRole('alert').count()).toBe(0);
+    expect(pageErrors(errors)).toEqual([]);
+  });
+
+  it('names with spaces, # and % work in the filter, the badge and the rotation section', async () => {
+    const name = 'odd/a b#c%d';
+    await put(name, { k: canary }, { data_class: 'PII' });
+    expect(
+      (
+        await api('POST', `sys/rotation/secret/${encoded(name)}`, {
+          rotator: 'random',
+          schedule: '7d',
+        })
+      ).status,
+    ).toBe(204);
+    const { page, errors } = await open();
+    await signInWithToken(page, rootToken);
+    await page.goto(`${server.url}/ui/secrets/secret/odd/?class=pii`);
+    const entries = page.getByRole('list', { name: /^Entries of secret\/odd\// });
+    await poll(() => entries.textContent()).toBe('a b#c%d data class PII');
+    expect(await page.getByRole('radio', { name: 'PII' }).getAttribute('aria-checked')).toBe(
+      'true',
+    );
+    await entries.getByRole('link', { name: 'a b#c%d' }).click();
+    await poll(() => new URL(page.url()).pathname).toBe('/ui/secrets/secret/odd/a%20b%23c%25d');
+    await poll(() => policyFacts(page).nth(1).textContent()).toBe('168h0m0s');
+    expect(await page.getByText('Data class:').textContent()).toBe('Data class: data class PII');
+    expect(await page.content()).not.toContain(canary);
     expect(pageErrors(errors)).toEqual([]);
   });
 

@@ -98,6 +98,8 @@ export function RotationPolicyForm({
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
+    // The field's own check stops the form first; this keeps a bad JSON from ever being sent.
+    if (settingsError(settings) !== null) return;
     const count = /^\d+$/.test(approvals.trim()) ? Number(approvals.trim()) : approvals;
     const body: Record<string, unknown> = {
       ...(initial?.type === undefined ? {} : { type: initial.type }),

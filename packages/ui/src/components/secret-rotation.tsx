@@ -25,7 +25,7 @@ const DENIED = 'denied' as const;
 /** A read that a 403 turns into "denied" and a 404 into null: both are said in place. */
 async function readOr<T>(api: Api, path: string): Promise<T | null | typeof DENIED> {
   try {
-    return (await api.get<Envelope<T>>(path)).data;
+    return (await api.peek<Envelope<T>>(path)).data;
   } catch (err) {
     if (err instanceof ApiError && err.status === 403) return DENIED;
     if (err instanceof ApiError && err.status === 404) return null;

@@ -23,13 +23,13 @@ import { type Api, useApi, useLoad } from '../session-context.js';
 
 /** A folder's listing (`LIST`, filtered by class when asked); an empty folder is a 404. */
 async function listFolder(
-  api: Api,
+  get: Api['get'],
   mount: string,
   path: string,
   dataClass?: DataClass,
 ): Promise<string[]> {
   try {
-    const answer = await api.get<Envelope<{ keys: string[] }>>(
+    const answer = await get<Envelope<{ keys: string[] }>>(
       `${encodeURIComponent(mount)}/metadata/${encodePath(path)}?list=true${
         dataClass === undefined ? '' : `&data_class=${encodeURIComponent(dataClass)}`
       }`,
@@ -50,7 +50,7 @@ async function listFolder(
 async function classesOf(api: Api, mount: string, path: string): Promise<Map<string, DataClass>> {
   const found = new Map<string, DataClass>();
   const lists = await Promise.all(
-    DATA_CLASSES.map((c) => listFolder(api, mount, path, c).catch(() => [] as string[])),
+    DATA_CLASSES.map((c) => listFolder(api.peek, mount, path, c).catch(() => [] as string[])),
   );
   DATA_CLASSES.forEach((c, i) => {
     for (const key of lists[i] ?? []) if (!key.endsWith('/')) found.set(key, c);
@@ -109,7 +109,7 @@ export function Folder({ mount, path }: { readonly mount: string; readonly path:
   const [name, setName] = useState('');
   const filter = dataClassOfQuery(useSearch());
   const listing = useLoad(
-    () => listFolder(api, mount, path, filter),
+    () => listFolder(api.get, mount, path, filter),
     `${mount}/${path}?${filter ?? ''}`,
   );
   const classes = useLoad(() => classesOf(api, mount, path), `${mount}/${path}`);
