@@ -58,7 +58,7 @@ export function rotationFailure(secret: string, answer: RotateAnswer): string {
  *
  * @example
  * ```tsx
- * <RotateDialog secret="secret/app/api" onRotate={(secret, reason) => rotate(secret, reason)} />
+ * <RotateDialog secret={name} onRotate={(secret, reason) => rotate(secret, reason)} />
  * ```
  */
 export function RotateDialog({
