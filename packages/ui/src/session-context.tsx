@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
-import { ApiError, call, type RequestOptions } from './api.js';
+import { ApiError, call, patchCall, type RequestOptions } from './api.js';
 import type { Session } from './session.js';
 
 interface SessionValue {
@@ -21,6 +21,14 @@ export function useSession(): SessionValue {
 export interface Api {
   get<T>(path: string, options?: RequestOptions): Promise<T>;
   post<T>(path: string, body?: unknown): Promise<T>;
+  /**
+   * A read whose refusal is expected and said in place (a secret's rotation beside the secret,
+   * a folder's classes beside its listing): a 403 is not looked into, since the page's own
+   * read beside it is, so a limited token does not cost a token lookup per section.
+   */
+  peek<T>(path: string): Promise<T>;
+  /** A JSON merge patch (custom metadata, label by label). */
+  patch<T>(path: string, body: unknown): Promise<T>;
 }
 
 export function useApi(): Api {
@@ -48,6 +56,8 @@ export function useApi(): Api {
         checked(call<T>(token, 'GET', path, options)),
       post: <T,>(path: string, body: unknown = {}) =>
         checked(call<T>(token, 'POST', path, { body })),
+      peek: <T,>(path: string) => call<T>(token, 'GET', path),
+      patch: <T,>(path: string, body: unknown) => checked(patchCall<T>(token, path, body)),
     };
   }, [token, ended]);
 }

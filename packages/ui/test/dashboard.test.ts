@@ -219,7 +219,9 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', { timeout: 90_
     await poll(() => page.locator('main').textContent()).toContain(canary);
     expect(await page.locator('main').textContent()).not.toContain(changed);
     await screenshot(page, 'secret-versions');
-    expect(errors).toEqual([]);
+    // The folder asks for each data class and the secret for its rotation policy: a 404 there
+    // is an answer (none of that class, no policy), which the browser logs all the same.
+    expect(errors.filter((e) => !/status of 404 \(Not Found\)$/.test(e))).toEqual([]);
   });
 
   it('creates a secret in a folder', async () => {

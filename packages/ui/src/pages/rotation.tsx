@@ -1,29 +1,27 @@
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import {
   Breadcrumb,
   Breadcrumbs,
   Button,
   Cell,
   Column,
-  Dialog,
-  DialogTrigger,
-  FieldError,
-  Form,
   Heading,
-  Input,
-  Label,
   Link,
-  Modal,
   Row,
   Table,
   TableBody,
   TableHeader,
-  TextField,
 } from 'react-aria-components';
 import { useLocation } from 'wouter';
 import { ApiError, describeError, type Envelope, encodePath } from '../api.js';
-import { busyThenClose } from '../busy.js';
 import { ErrorMessage, StatusMessage } from '../components/messages.js';
+import {
+  type RotateAnswer,
+  RotateDialog,
+  rotateNow,
+  rotationNote,
+} from '../components/rotate-dialog.js';
+import { type HistoryRun, RotationRuns } from '../components/rotation-runs.js';
 import { segmentsAfter } from '../routes.js';
 import { useApi, useLoad } from '../session-context.js';
 
@@ -53,29 +51,6 @@ interface RotationRequest {
   readonly approved_by: readonly string[];
   readonly state: string;
   readonly result?: string;
-}
-
-/** What `sys/rotate-secret` and `sys/rotation-approve` answer (the parts shown). */
-interface RotateAnswer {
-  readonly result: string;
-  readonly new_version?: number;
-  readonly error?: string;
-  readonly request_id?: string;
-  readonly approvals_required?: number;
-  readonly next_due?: string;
-}
-
-interface HistoryRun {
-  readonly id: string;
-  readonly by: string;
-  readonly reason?: string;
-  readonly started_time: string;
-  readonly ended_time?: string;
-  readonly state: string;
-  readonly from_version?: number;
-  readonly new_version?: number;
-  readonly approved_by?: readonly string[];
-  readonly error?: string;
 }
 
 /** What a secret's rotation needs from the operator, worst first. */
@@ -122,38 +97,11 @@ function RotationOverview() {
   const [note, setNote] = useState<string>();
   const [error, setError] = useState<string>();
 
-  const report = (secret: string, answer: RotateAnswer) => {
-    switch (answer.result) {
-      case 'succeeded':
-        return `Rotated ${secret}: version ${answer.new_version ?? '?'} is now current.`;
-      case 'approval_required':
-        return `The rotation of ${secret} waits for ${answer.approvals_required ?? 1} approval(s) (request ${answer.request_id ?? ''}).`;
-      case 'not_due':
-        return `${secret} is not due until ${answer.next_due ?? '?'}.`;
-      default:
-        return undefined;
-    }
-  };
-
   const rotate = async (secret: string, reason: string) => {
     setNote(undefined);
     setError(undefined);
-    try {
-      const answer = (
-        await api.post<Envelope<RotateAnswer>>(`sys/rotate-secret/${encodePath(secret)}`, {
-          force: true,
-          reason,
-        })
-      ).data;
-      const said = report(secret, answer);
-      if (said === undefined)
-        setError(
-          `The rotation of ${secret} ${answer.result === 'rolled_back' ? 'was rolled back' : 'failed'}: ${answer.error ?? 'see its history'}.`,
-        );
-      else setNote(said);
-    } catch (err) {
-      setError(describeError(err, `rotate ${secret}`));
-    }
+    const outcome = await rotateNow(api.post, secret, reason);
+    (outcome.ok ? setNote : setError)(outcome.text);
     statuses.reload();
     requests.reload();
   };
@@ -172,7 +120,7 @@ function RotationOverview() {
           `Approved the rotation of ${request.secret} (${answer.approved_by.length} of ${answer.approvals_required}).`,
         );
       else {
-        const said = report(request.secret, answer.rotation);
+        const said = rotationNote(request.secret, answer.rotation);
         if (said === undefined)
           setError(
             `Approved; the rotation of ${request.secret} ${answer.rotation.result === 'rolled_back' ? 'was rolled back' : 'failed'}: ${answer.rotation.error ?? 'see its history'}.`,
@@ -331,66 +279,6 @@ function RotationOverview() {
   );
 }
 
-/** Rotate now, with a reason (recorded in the history and the audit log): required. */
-function RotateDialog({
-  secret,
-  onRotate,
-}: {
-  readonly secret: string;
-  readonly onRotate: (secret: string, reason: string) => Promise<void>;
-}) {
-  const [busy, setBusy] = useState(false);
-  const [reason, setReason] = useState('');
-  return (
-    <DialogTrigger onOpenChange={(open) => open && setReason('')}>
-      <Button aria-label={`Rotate ${secret}…`}>Rotate…</Button>
-      <Modal className="modal" isDismissable={!busy}>
-        <Dialog className="dialog">
-          {({ close }) => {
-            const submit = async (event: FormEvent<HTMLFormElement>) => {
-              event.preventDefault();
-              await busyThenClose(setBusy, () => onRotate(secret, reason.trim()), close);
-            };
-            return (
-              <Form onSubmit={submit}>
-                <Heading slot="title" level={2}>
-                  Rotate {secret} now?
-                </Heading>
-                <p>
-                  A new value is made, applied and tested; the old one stays valid for the grace
-                  period. A policy with two-person approval waits for the approvals instead.
-                </p>
-                <TextField
-                  name="reason"
-                  isRequired
-                  autoFocus
-                  value={reason}
-                  onChange={setReason}
-                  validate={(value) =>
-                    value.trim() === '' ? 'Say why (it is kept in the history).' : null
-                  }
-                >
-                  <Label>Reason</Label>
-                  <Input />
-                  <FieldError />
-                </TextField>
-                <div className="actions">
-                  <Button className="react-aria-Button quiet" onPress={close}>
-                    Cancel
-                  </Button>
-                  <Button type="submit" isPending={busy}>
-                    Rotate now
-                  </Button>
-                </div>
-              </Form>
-            );
-          }}
-        </Dialog>
-      </Modal>
-    </DialogTrigger>
-  );
-}
-
 function RotationHistory({ secret }: { readonly secret: string }) {
   const api = useApi();
   const history = useLoad(
@@ -402,7 +290,7 @@ function RotationHistory({ secret }: { readonly secret: string }) {
       ).data.runs,
     secret,
   );
-  const runs = [...(history.data ?? [])].reverse();
+  const runs = history.data ?? [];
   return (
     <section aria-labelledby="history-heading">
       <Breadcrumbs aria-label="Path">
@@ -423,47 +311,7 @@ function RotationHistory({ secret }: { readonly secret: string }) {
         </ErrorMessage>
       )}
       {history.data?.length === 0 && <p>Never rotated.</p>}
-      {runs.length > 0 && (
-        <Table aria-label="Rotation runs, newest first" className="table">
-          <TableHeader>
-            <Column isRowHeader>Started</Column>
-            <Column>Result</Column>
-            <Column>By</Column>
-            <Column>Reason</Column>
-            <Column>Versions</Column>
-            <Column>Error</Column>
-          </TableHeader>
-          <TableBody items={runs}>
-            {(run) => (
-              <Row>
-                <Cell>{run.started_time}</Cell>
-                <Cell>
-                  <span
-                    className={
-                      run.state === 'succeeded' || run.state === 'running'
-                        ? 'badge badge-good'
-                        : 'badge badge-bad'
-                    }
-                  >
-                    {run.state.replace('_', ' ')}
-                  </span>
-                </Cell>
-                <Cell>
-                  {run.by}
-                  {run.approved_by !== undefined && run.approved_by.length > 0
-                    ? `, approved by ${run.approved_by.join(', ')}`
-                    : ''}
-                </Cell>
-                <Cell>{run.reason ?? '—'}</Cell>
-                <Cell>
-                  {run.from_version ?? '—'} → {run.new_version ?? '—'}
-                </Cell>
-                <Cell>{run.error ?? ''}</Cell>
-              </Row>
-            )}
-          </TableBody>
-        </Table>
-      )}
+      {runs.length > 0 && <RotationRuns runs={runs} />}
     </section>
   );
 }

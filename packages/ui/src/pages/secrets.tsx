@@ -1,30 +1,37 @@
-import { Fragment, useState } from 'react';
+import { Fragment, lazy, Suspense, useState } from 'react';
 import {
-  Breadcrumb,
-  Breadcrumbs,
   Button,
   Cell,
   Column,
   Disclosure,
   DisclosurePanel,
-  FieldError,
   Heading,
-  Input,
-  Label,
   Link,
   Row,
   Table,
   TableBody,
   TableHeader,
-  TextField,
   ToggleButton,
 } from 'react-aria-components';
 import { useLocation, useSearch } from 'wouter';
 import { ApiError, describeError, type Envelope, encodePath } from '../api.js';
 import { ErrorMessage, StatusMessage } from '../components/messages.js';
 import { SecretEditor } from '../components/secret-editor.js';
+import { Trail } from '../components/trail.js';
+import { ClassBadge } from '../data-classes.js';
 import { secretHref, segmentsAfter } from '../routes.js';
 import { useApi, useLoad } from '../session-context.js';
+import { Folder } from './secrets-folder.js';
+import { Mounts } from './secrets-mounts.js';
+
+// A secret's data class editor and its rotation (policy, labels, history) load on first use:
+// the first load stays small.
+const ClassEditor = lazy(() =>
+  import('../components/class-editor.js').then((m) => ({ default: m.ClassEditor })),
+);
+const SecretRotation = lazy(() =>
+  import('../components/secret-rotation.js').then((m) => ({ default: m.SecretRotation })),
+);
 
 /** `/secrets`: the KV mounts; `/secrets/<mount>/<folder>/`: a folder; else one secret. */
 export function SecretsPage() {
@@ -40,169 +47,6 @@ export function SecretsPage() {
     <Folder key={at} mount={mount} path={path} />
   ) : (
     <Secret key={at} mount={mount} path={path} />
-  );
-}
-
-interface MountInfo {
-  readonly type: string;
-  readonly options: { readonly version?: string } | null;
-}
-
-function Mounts() {
-  const api = useApi();
-  const mounts = useLoad(async () => {
-    try {
-      const answer = await api.get<Envelope<Record<string, MountInfo>>>('sys/mounts');
-      return {
-        names: Object.entries(answer.data)
-          .filter(([, m]) => m.type === 'kv' && m.options?.version === '2')
-          .map(([path]) => path.replace(/\/$/, '')),
-        listed: true,
-      };
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 403)
-        return { names: ['secret'], listed: false };
-      throw err;
-    }
-  }, 'mounts');
-  return (
-    <section aria-labelledby="mounts-heading">
-      <Heading level={1} id="mounts-heading">
-        Secrets
-      </Heading>
-      {mounts.error !== undefined && (
-        <ErrorMessage>{describeError(mounts.error, 'list the mounts')}</ErrorMessage>
-      )}
-      {mounts.data?.listed === false && (
-        <p className="note">
-          Your token may not list the mounts (<code>sys/mounts</code>): showing <code>secret/</code>
-          .
-        </p>
-      )}
-      {mounts.data !== undefined && (
-        <ul className="entries" aria-label="Key/value mounts">
-          {mounts.data.names.map((name) => (
-            <li key={name}>
-              <Link href={secretHref(name)}>{name}/</Link>
-            </li>
-          ))}
-        </ul>
-      )}
-    </section>
-  );
-}
-
-/** Mount and folders as links, the last one the page itself. */
-function Trail({ mount, path }: { readonly mount: string; readonly path: string }) {
-  const parts = path.split('/').filter((p) => p !== '');
-  const folder = (count: number) => `${parts.slice(0, count).join('/')}${count > 0 ? '/' : ''}`;
-  return (
-    <Breadcrumbs aria-label="Path">
-      <Breadcrumb>
-        <Link href="/secrets">Secrets</Link>
-      </Breadcrumb>
-      <Breadcrumb>
-        <Link href={secretHref(mount)}>{mount}</Link>
-      </Breadcrumb>
-      {parts.map((part, i) => (
-        <Breadcrumb key={folder(i + 1)}>
-          <Link
-            href={
-              i === parts.length - 1 && !path.endsWith('/')
-                ? secretHref(mount, path)
-                : secretHref(mount, folder(i + 1))
-            }
-          >
-            {part}
-          </Link>
-        </Breadcrumb>
-      ))}
-    </Breadcrumbs>
-  );
-}
-
-function Folder({ mount, path }: { readonly mount: string; readonly path: string }) {
-  const api = useApi();
-  const [, navigate] = useLocation();
-  const [error, setError] = useState<string>();
-  const [name, setName] = useState('');
-  const listing = useLoad(async () => {
-    try {
-      const answer = await api.get<Envelope<{ keys: string[] }>>(
-        `${encodeURIComponent(mount)}/metadata/${encodePath(path)}?list=true`,
-      );
-      return answer.data.keys;
-    } catch (err) {
-      // An empty folder is a 404, as in Vault.
-      if (err instanceof ApiError && err.status === 404) return [];
-      throw err;
-    }
-  }, `${mount}/${path}`);
-
-  const create = async (data: Record<string, unknown>) => {
-    const target = `${path}${name.replace(/^\/+/, '')}`;
-    setError(undefined);
-    try {
-      await api.post(`${encodeURIComponent(mount)}/data/${encodePath(target)}`, {
-        data,
-        options: { cas: 0 },
-      });
-      navigate(secretHref(mount, target));
-    } catch (err) {
-      setError(
-        err instanceof ApiError && /check-and-set/.test(err.message)
-          ? `A secret named ${target} exists already: open it to write a new version.`
-          : describeError(err, `write ${mount}/${target}`),
-      );
-    }
-  };
-
-  return (
-    <section aria-labelledby="folder-heading">
-      <Trail mount={mount} path={path} />
-      <Heading level={1} id="folder-heading">
-        {mount}/{path}
-      </Heading>
-      {listing.loading && <p aria-live="polite">Loading…</p>}
-      {listing.error !== undefined && (
-        <ErrorMessage>{describeError(listing.error, `list ${mount}/${path}`)}</ErrorMessage>
-      )}
-      {listing.data?.length === 0 && <p>Nothing here yet.</p>}
-      {listing.data !== undefined && listing.data.length > 0 && (
-        <ul className="entries" aria-label={`Entries of ${mount}/${path}`}>
-          {listing.data.map((key) => (
-            <li key={key} className={key.endsWith('/') ? 'folder' : 'secret'}>
-              <Link href={secretHref(mount, `${path}${key}`)}>{key}</Link>
-            </li>
-          ))}
-        </ul>
-      )}
-      <Disclosure className="panel">
-        <Heading level={2}>
-          <Button slot="trigger">New secret</Button>
-        </Heading>
-        <DisclosurePanel>
-          <SecretEditor initial={[]} onSave={create} submitLabel="Create secret">
-            <TextField
-              value={name}
-              onChange={setName}
-              isRequired
-              autoComplete="off"
-              validate={(v) =>
-                /(^|\/)\.{1,2}(\/|$)|\/\/|\/$/.test(v)
-                  ? 'A name without empty, . or .. parts.'
-                  : null
-              }
-            >
-              <Label>Name (under {`${mount}/${path}`})</Label>
-              <Input />
-              <FieldError />
-            </TextField>
-          </SecretEditor>
-          {error !== undefined && <ErrorMessage>{error}</ErrorMessage>}
-        </DisclosurePanel>
-      </Disclosure>
-    </section>
   );
 }
 
@@ -325,6 +169,10 @@ function Secret({ mount, path }: { readonly mount: string; readonly path: string
   );
 
   const fields = Object.entries(secret.data?.data ?? {});
+  const dataClass = metadata.data?.custom_metadata?.data_class ?? undefined;
+  const stages: Record<string, number> = {};
+  for (const [n, v] of Object.entries(metadata.data?.versions ?? {}))
+    for (const label of v.labels ?? []) stages[label] = Number(n);
   const versions = Object.entries(metadata.data?.versions ?? {}).sort(
     ([a], [b]) => Number(b) - Number(a),
   );
@@ -335,6 +183,11 @@ function Secret({ mount, path }: { readonly mount: string; readonly path: string
       <Heading level={1} id="secret-heading">
         {mount}/{path}
       </Heading>
+      {dataClass !== undefined && (
+        <p className="note">
+          Data class: <ClassBadge dataClass={dataClass} />
+        </p>
+      )}
       {secret.data !== undefined && (
         <p className="note">
           Version {secret.data.metadata.version}, written {secret.data.metadata.created_time}
@@ -460,6 +313,23 @@ function Secret({ mount, path }: { readonly mount: string; readonly path: string
               ))}
           </dl>
         ))}
+      {metadata.data !== undefined && (
+        <Disclosure className="panel">
+          <Heading level={3}>
+            <Button slot="trigger">Set the data class</Button>
+          </Heading>
+          <DisclosurePanel>
+            <Suspense fallback={<p aria-live="polite">Loading…</p>}>
+              <ClassEditor
+                mount={mount}
+                path={path}
+                current={dataClass}
+                onSaved={metadata.reload}
+              />
+            </Suspense>
+          </DisclosurePanel>
+        </Disclosure>
+      )}
 
       <Heading level={2}>Versions</Heading>
       {metadata.error !== undefined && (
@@ -482,7 +352,13 @@ function Secret({ mount, path }: { readonly mount: string; readonly path: string
                   <Link href={`${secretHref(mount, path)}?version=${v.n}`}>Version {v.n}</Link>
                 </Cell>
                 <Cell>{v.created_time}</Cell>
-                <Cell>{(v.labels ?? []).join(', ')}</Cell>
+                <Cell>
+                  {(v.labels ?? []).map((label) => (
+                    <Fragment key={label}>
+                      <span className={`badge badge-stage-${label}`}>{label}</span>{' '}
+                    </Fragment>
+                  ))}
+                </Cell>
                 <Cell>
                   {v.destroyed ? 'destroyed' : v.deletion_time !== '' ? 'deleted' : 'live'}
                 </Cell>
@@ -491,6 +367,19 @@ function Secret({ mount, path }: { readonly mount: string; readonly path: string
           </TableBody>
         </Table>
       )}
+      <Suspense fallback={<p aria-live="polite">Loading…</p>}>
+        <SecretRotation
+          mount={mount}
+          path={path}
+          stages={stages}
+          onRotated={() => {
+            // The current version moved: nothing revealed carries over to the new value.
+            setRevealed(new Set());
+            secret.reload();
+            metadata.reload();
+          }}
+        />
+      </Suspense>
     </section>
   );
 }
