@@ -28,6 +28,7 @@ import { createKvEngine } from './kv/kv-engine.js';
 import { createKvMounts } from './kv/kv-mounts.js';
 import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
 import { countedRotations } from './metrics/counted-rotations.js';
+import { MetricsHistory } from './metrics/metrics-history.js';
 import { createServerMetrics } from './metrics/server-metrics.js';
 import { createPolicyStore } from './policy/policy-store.js';
 import { createApprovalStore, DEFAULT_APPROVAL_RETENTION_MS } from './rotation/approval-store.js';
@@ -167,6 +168,8 @@ export interface StartOptions {
   readonly shutdownGraceMs?: number;
   /** Metrics (`sys/metrics`, Vault's `telemetry` stanza; docs/metrics.md). */
   readonly telemetry?: TelemetryOptions;
+  /** Length of one `sys/metrics-history` sample (default 30 000 ms; an hour is kept). */
+  readonly metricsHistoryIntervalMs?: number;
   /**
    * The configuration file's `alerts` section (docs/alerts.md): its channels' secrets are read
    * at start (one missing stops the start), its rules fed by the events the metrics count.
@@ -524,6 +527,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     version: serverVersion,
     trustedProxies: options.trustedProxies ?? [],
     metrics,
+    metricsHistory: new MetricsHistory(metrics.registry, {
+      clock,
+      ...(options.metricsHistoryIntervalMs === undefined
+        ? {}
+        : { intervalMs: options.metricsHistoryIntervalMs }),
+    }),
     unauthenticatedMetrics: options.telemetry?.unauthenticated_metrics_access === true,
   };
   // The same sources feed the gauges and the alerts' periodic checks.
@@ -587,6 +596,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const host = options.host ?? '127.0.0.1';
   const url = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   context.cluster.setAddress(url);
+  context.metricsHistory.start();
   alerts?.setNode(url);
   alerts?.start();
   return {
@@ -597,6 +607,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     ...(unsealKey === undefined ? {} : { unsealKey }),
     async close() {
       // Before the shutdown's own seal, which is not an alert; deliveries in flight get a moment.
+      context.metricsHistory.stop();
       await alerts?.stop(5000);
       await autoUnseal?.stop();
       // Pending and later waits for change events are answered now: a drain would otherwise

@@ -1,0 +1,154 @@
+import { open, stat } from 'node:fs/promises';
+import { ServerError } from '../errors.js';
+import { type AuditVerification, type VerifyOptions, verifyAuditLog } from './audit-verify.js';
+import { linesBackward } from './sinks.js';
+
+/** Most entries one page of {@link recentEntries} returns. */
+export const MAX_ENTRIES_PAGE = 200;
+
+/**
+ * Largest current file the live chain check reads (16 MiB): verifying is synchronous work on
+ * the server's event loop, so a larger file is verified with `custos audit verify` where it is.
+ */
+export const DEFAULT_VERIFY_MAX_BYTES = 16 * 1024 * 1024;
+
+/** Most problems a live check returns (the first one is what the dashboard shows). */
+export const MAX_PROBLEMS = 50;
+
+/** One page of entries, newest first. */
+export interface EntriesPage {
+  /** Each line's JSON exactly as written (HMAC'd values stay HMAC'd); `{type: 'unreadable'}` for a line that is not JSON. */
+  readonly entries: Record<string, unknown>[];
+  /** The `before` that gives the next (older) page; undefined at the file's start. */
+  readonly nextBefore: number | undefined;
+}
+
+/**
+ * The latest entries of an audit file older than `before` (a `seq`), newest first, read back from
+ * the end of the file in chunks: a page near the end never reads a large file whole. The file's
+ * size is taken once, so a line being written is not read torn.
+ *
+ * @example
+ * ```ts
+ * const page = await recentEntries('/var/log/custos/audit.log', { limit: 50 });
+ * const older = await recentEntries(path, { limit: 50, before: page.nextBefore });
+ * ```
+ */
+export async function recentEntries(
+  path: string,
+  options: { readonly limit: number; readonly before?: number | undefined },
+): Promise<EntriesPage> {
+  const size = await regularSize(path);
+  const entries: Record<string, unknown>[] = [];
+  let more = false;
+  for await (const line of linesBackward(path, size)) {
+    const entry = parseEntry(line);
+    const seq = entry.seq;
+    if (options.before !== undefined && (typeof seq !== 'number' || seq >= options.before))
+      continue;
+    if (entries.length === options.limit) {
+      more = true;
+      break;
+    }
+    entries.push(entry);
+  }
+  const last = entries.at(-1)?.seq;
+  return { entries, nextBefore: more && typeof last === 'number' ? last : undefined };
+}
+
+/** What a live check of a file found, and how much of it was read. */
+export interface LiveVerification extends AuditVerification {
+  /** Bytes verified: the file up to its last complete line when the check began. */
+  readonly checkedBytes: number;
+  /** The first problem's line (1-based) and what is wrong there; undefined when intact. */
+  readonly firstProblem: { readonly line: number | undefined; readonly reason: string } | undefined;
+}
+
+/**
+ * Verifies an audit file as it is now with {@link verifyAuditLog} (what `custos audit verify`
+ * runs), given the server's own records (`options`, as `--server` fetches them). Reads the file
+ * up to its last complete line (a line being written is left for the next check) and refuses a
+ * file over `maxBytes` with `ERR_AUDIT_FILE_TOO_LARGE`, naming the command to run instead.
+ *
+ * @example
+ * ```ts
+ * const report = await verifyLiveFile('/var/log/custos/audit.log', { publicKey, fileStarts });
+ * if (!report.ok) console.log(report.firstProblem);
+ * ```
+ */
+export async function verifyLiveFile(
+  path: string,
+  options: VerifyOptions & { readonly maxBytes?: number },
+): Promise<LiveVerification> {
+  const size = await regularSize(path);
+  const maxBytes = options.maxBytes ?? DEFAULT_VERIFY_MAX_BYTES;
+  if (size > maxBytes)
+    throw new ServerError(
+      'ERR_AUDIT_FILE_TOO_LARGE',
+      `the audit file holds ${size} bytes, more than the ${maxBytes} the server verifies live: run custos audit verify <file> --server --sink <device> where the file is`,
+    );
+  const bytes = Buffer.alloc(size);
+  const reader = await open(path, 'r');
+  let read = 0;
+  try {
+    while (read < size) {
+      const { bytesRead } = await reader.read(bytes, read, size - read, read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+  } finally {
+    await reader.close();
+  }
+  const complete = bytes.lastIndexOf(0x0a, read - 1) + 1;
+  const text = bytes.subarray(0, complete).toString('utf8');
+  const report = verifyAuditLog(text, options);
+  const notes =
+    complete < read
+      ? [
+          ...report.notes,
+          `${read - complete} bytes after the last complete line were not checked (a line being written)`,
+        ]
+      : report.notes;
+  const first = report.problems[0];
+  const line = first === undefined ? undefined : /^line (\d+):/.exec(first)?.[1];
+  return {
+    ...report,
+    notes,
+    problems: report.problems.slice(0, MAX_PROBLEMS),
+    checkedBytes: complete,
+    firstProblem:
+      first === undefined
+        ? undefined
+        : {
+            line: line === undefined ? undefined : Number(line),
+            reason: first.replace(/^line \d+: /, ''),
+          },
+  };
+}
+
+function parseEntry(line: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(line);
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  // Never echoed: a line that is not an entry may hold anything.
+  return { type: 'unreadable' };
+}
+
+/** The size of a regular file, 0 when it does not exist yet; anything else is not readable. */
+async function regularSize(path: string): Promise<number> {
+  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw new ServerError('ERR_AUDIT_NOT_READABLE', `the audit file cannot be read (${err.code})`);
+  });
+  if (info === undefined) return 0;
+  if (!info.isFile())
+    throw new ServerError(
+      'ERR_AUDIT_NOT_READABLE',
+      'the audit device does not write a regular file',
+    );
+  return info.size;
+}
