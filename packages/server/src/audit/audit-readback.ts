@@ -17,14 +17,19 @@ export const MAX_PROBLEMS = 50;
 
 /** One page of entries, newest first. */
 export interface EntriesPage {
-  /** Each line's JSON exactly as written (HMAC'd values stay HMAC'd); `{type: 'unreadable'}` for a line that is not JSON. */
-  readonly entries: Record<string, unknown>[];
+  /**
+   * Each line exactly as written (HMAC'd values stay HMAC'd), as a string: the audit entry of
+   * the response that serves them then holds one HMAC per line, never the lines' structure
+   * again (which would grow with every read of a read). `null` for a line that is not a JSON
+   * object (never echoed: it may hold anything).
+   */
+  readonly lines: (string | null)[];
   /** The `before` that gives the next (older) page; undefined at the file's start. */
   readonly nextBefore: number | undefined;
 }
 
 /**
- * The latest entries of an audit file older than `before` (a `seq`), newest first, read back from
+ * The latest lines of an audit file older than `before` (a `seq`), newest first, read back from
  * the end of the file in chunks: a page near the end never reads a large file whole. The file's
  * size is taken once, so a line being written is not read torn.
  *
@@ -39,21 +44,25 @@ export async function recentEntries(
   options: { readonly limit: number; readonly before?: number | undefined },
 ): Promise<EntriesPage> {
   const size = await regularSize(path);
-  const entries: Record<string, unknown>[] = [];
+  const lines: (string | null)[] = [];
+  let last: number | undefined;
   let more = false;
   for await (const line of linesBackward(path, size)) {
-    const entry = parseEntry(line);
-    const seq = entry.seq;
-    if (options.before !== undefined && (typeof seq !== 'number' || seq >= options.before))
+    const seq = seqOf(line);
+    if (seq === null) {
+      // Not an entry: shown in place on the newest page, skipped once paging by seq.
+      if (options.before === undefined && lines.length < options.limit) lines.push(null);
       continue;
-    if (entries.length === options.limit) {
+    }
+    if (options.before !== undefined && (seq === undefined || seq >= options.before)) continue;
+    if (lines.length === options.limit) {
       more = true;
       break;
     }
-    entries.push(entry);
+    lines.push(line);
+    if (seq !== undefined) last = seq;
   }
-  const last = entries.at(-1)?.seq;
-  return { entries, nextBefore: more && typeof last === 'number' ? last : undefined };
+  return { lines, nextBefore: more ? last : undefined };
 }
 
 /** What a live check of a file found, and how much of it was read. */
@@ -126,16 +135,16 @@ export async function verifyLiveFile(
   };
 }
 
-function parseEntry(line: string): Record<string, unknown> {
+/** A line's `seq`: undefined for an object without one, null for a line that is no JSON object. */
+function seqOf(line: string): number | undefined | null {
   try {
     const parsed: unknown = JSON.parse(line);
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed))
-      return parsed as Record<string, unknown>;
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
+    const seq = (parsed as { seq?: unknown }).seq;
+    return typeof seq === 'number' ? seq : undefined;
   } catch {
-    // reported below
+    return null;
   }
-  // Never echoed: a line that is not an entry may hold anything.
-  return { type: 'unreadable' };
 }
 
 /** The size of a regular file, 0 when it does not exist yet; anything else is not readable. */

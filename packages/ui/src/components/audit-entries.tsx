@@ -23,9 +23,19 @@ interface AuditEntry {
   readonly response?: { readonly status?: unknown };
 }
 
+/** Each line as written (a string; null for a line that is not a JSON object). */
 interface EntriesPage {
-  readonly entries: AuditEntry[];
+  readonly entries: (string | null)[];
   readonly next_before: number | null;
+}
+
+function parseLine(line: string | null): AuditEntry | undefined {
+  if (line === null) return undefined;
+  try {
+    return JSON.parse(line) as AuditEntry;
+  } catch {
+    return undefined;
+  }
 }
 
 interface Verification {
@@ -159,16 +169,19 @@ function EntriesTable({ device }: { readonly device: string }) {
     `entries-${device}-${before ?? 'newest'}`,
   );
   const data = typeof page.data === 'object' ? page.data : undefined;
-  const rows = (data?.entries ?? []).map((entry, i) => ({
-    id: `${entry.seq ?? `x${i}`}`,
-    seq: text(entry.seq),
-    time: text(entry.time),
-    type: text(entry.type),
-    path: text(entry.request?.path),
-    operation: text(entry.request?.operation),
-    who: text(entry.auth?.display_name),
-    status: text(entry.response?.status),
-  }));
+  const rows = (data?.entries ?? []).map((line, i) => {
+    const entry = parseLine(line);
+    return {
+      id: `${entry?.seq ?? `x${i}`}`,
+      seq: text(entry?.seq),
+      time: text(entry?.time),
+      type: entry === undefined ? 'not an entry (see Verify chain now)' : text(entry.type),
+      path: text(entry?.request?.path),
+      operation: text(entry?.request?.operation),
+      who: text(entry?.auth?.display_name),
+      status: text(entry?.response?.status),
+    };
+  });
   return (
     <>
       <Heading level={3}>Recent entries of {device}</Heading>

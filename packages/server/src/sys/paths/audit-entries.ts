@@ -63,7 +63,7 @@ export function auditEntriesPaths({ audit, clock, verifyMaxBytes }: AuditEntries
           const page = await recentEntries(fileOf(request.params.device), { limit, before });
           return ok(request, reply, {
             device: request.params.device,
-            entries: page.entries,
+            entries: page.lines,
             next_before: page.nextBefore ?? null,
           });
         },
