@@ -258,6 +258,18 @@ function requestForLog(request: {
   };
 }
 
+/** The certificates of a PEM bundle, named `client-ca`, `client-ca-2`, … in its order. */
+function pemCertificates(bundle: Buffer | undefined): { name: string; certificate: string }[] {
+  const blocks =
+    bundle
+      ?.toString('utf8')
+      .match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((certificate, i) => ({
+    name: i === 0 ? 'client-ca' : `client-ca-${i + 1}`,
+    certificate,
+  }));
+}
+
 function sinksOf(configs: readonly AuditSinkConfig[], clock: () => number): AuditSink[] {
   const now = () => new Date(clock());
   return configs.map((c, i) => {
@@ -300,7 +312,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       ? {}
       : { maxKeyLabels: options.telemetry.max_key_labels }),
   });
-  if (options.tls !== undefined) serverMetrics.setCertificate(options.tls.cert);
+  if (options.tls !== undefined) {
+    serverMetrics.setCertificate(options.tls.cert);
+    // The client CA bundle's certificates expire too: each is a series of its own.
+    serverMetrics.setConfiguredCertificates(pemCertificates(options.tls.ca));
+  }
   const wrapper =
     options.seal === undefined ? undefined : createRootKeyWrapper(options.seal, options.env);
   if (wrapper !== undefined && options.dev !== undefined)

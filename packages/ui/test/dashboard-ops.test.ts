@@ -131,7 +131,12 @@ describe.runIf(ready)('the dashboard’s audit and health pages', { timeout: 90_
       port: 0,
       logLevel: 'silent',
       storage: ':memory:',
-      tls: { cert: await readFile(issued.certFile), key: await readFile(issued.keyFile) },
+      tls: {
+        cert: await readFile(issued.certFile),
+        key: await readFile(issued.keyFile),
+        // A configured certificate: the client CA bundle's (the test CA, valid for years).
+        ca: await readFile(pki.caFile),
+      },
       metricsHistoryIntervalMs: 100,
     });
     browser = await launchChromium();
@@ -216,6 +221,10 @@ describe.runIf(ready)('the dashboard’s audit and health pages', { timeout: 90_
       expect(await certs.getByRole('cell', { name: /^(19|20)$/ }).count()).toBe(1);
       // Said in words, not only by colour.
       expect(row).toContain('renew soon (under 30 days)');
+      const ca = (await certs.getByRole('row').nth(2).textContent()) ?? '';
+      expect(ca).toContain('client CA (client-ca)');
+      expect(ca).toContain('custos test CA');
+      expect(ca).toContain('valid');
       const captions = await page.locator('figure.chart figcaption').allTextContents();
       expect(captions[0]).toMatch(/^Requests per second: latest [\d.]+ \/s, highest/);
       // Each chart is an image named by its summary, with its values as a table.

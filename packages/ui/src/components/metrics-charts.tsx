@@ -19,6 +19,7 @@ interface Sample {
 
 interface Certificate {
   readonly name: string;
+  readonly subject: string;
   readonly days_left: number;
   readonly expires: string;
 }
@@ -97,7 +98,15 @@ export function HealthMetrics({ round }: { readonly round: number }) {
               const state = certificateState(cert.days_left);
               return (
                 <tr key={cert.name}>
-                  <th scope="row">{cert.name === 'server' ? "the server's own" : cert.name}</th>
+                  <th scope="row">
+                    {cert.name === 'server'
+                      ? "the server's own"
+                      : cert.name.startsWith('client-ca')
+                        ? `client CA (${cert.name})`
+                        : cert.name}
+                    <br />
+                    <span className="note subject">{cert.subject}</span>
+                  </th>
                   <td>{cert.expires.slice(0, 10)}</td>
                   <td>{cert.days_left}</td>
                   <td>

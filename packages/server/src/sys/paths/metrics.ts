@@ -8,7 +8,7 @@ import { vaultMetrics } from '../../metrics/vault-json.js';
 
 /** What the metrics route needs: the metrics, whether scrapers need no token, the clock. */
 export interface MetricsPathDeps {
-  readonly metrics: Pick<ServerMetrics, 'registry' | 'certificateExpiryDays'>;
+  readonly metrics: Pick<ServerMetrics, 'registry' | 'certificates'>;
   /** The last hour's samples (`sys/metrics-history`). */
   readonly history: Pick<MetricsHistory, 'samples' | 'intervalMs'>;
   /**
@@ -67,20 +67,15 @@ export function metricsPaths({
         path: '/v1/sys/metrics-history',
         access,
         handler: async (request, reply) => {
-          const days = metrics.certificateExpiryDays();
           return ok(request, reply, {
             interval_seconds: history.intervalMs / 1000,
             samples: history.samples(),
-            certificates:
-              days === undefined
-                ? []
-                : [
-                    {
-                      name: 'server',
-                      days_left: Math.floor(days),
-                      expires: new Date(clock() + days * 86_400_000).toISOString(),
-                    },
-                  ],
+            certificates: metrics.certificates().map((cert) => ({
+              name: cert.name,
+              subject: cert.subject,
+              days_left: Math.floor(cert.daysLeft),
+              expires: new Date(cert.notAfter).toISOString(),
+            })),
           });
         },
       }),
