@@ -89,25 +89,7 @@ export async function verifyLiveFile(
   path: string,
   options: VerifyOptions & { readonly maxBytes?: number },
 ): Promise<LiveVerification> {
-  const size = await regularSize(path);
-  const maxBytes = options.maxBytes ?? DEFAULT_VERIFY_MAX_BYTES;
-  if (size > maxBytes)
-    throw new ServerError(
-      'ERR_AUDIT_FILE_TOO_LARGE',
-      `the audit file holds ${size} bytes, more than the ${maxBytes} the server verifies live: run custos audit verify <file> --server --sink <device> where the file is`,
-    );
-  const bytes = Buffer.alloc(size);
-  const reader = await open(path, 'r');
-  let read = 0;
-  try {
-    while (read < size) {
-      const { bytesRead } = await reader.read(bytes, read, size - read, read);
-      if (bytesRead === 0) break;
-      read += bytesRead;
-    }
-  } finally {
-    await reader.close();
-  }
+  const { bytes, read } = await readWhole(path, options.maxBytes ?? DEFAULT_VERIFY_MAX_BYTES);
   const complete = bytes.lastIndexOf(0x0a, read - 1) + 1;
   const text = bytes.subarray(0, complete).toString('utf8');
   const report = verifyAuditLog(text, options);
@@ -144,6 +126,41 @@ function seqOf(line: string): number | undefined | null {
     return typeof seq === 'number' ? seq : undefined;
   } catch {
     return null;
+  }
+}
+
+/**
+ * The file's bytes, read through one descriptor (a file renamed meanwhile by rotation is read
+ * whole as it was, never mixed with the next one), up to the size it had when opened.
+ */
+async function readWhole(path: string, maxBytes: number): Promise<{ bytes: Buffer; read: number }> {
+  const reader = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw new ServerError('ERR_AUDIT_NOT_READABLE', `the audit file cannot be read (${err.code})`);
+  });
+  if (reader === undefined) return { bytes: Buffer.alloc(0), read: 0 };
+  try {
+    const info = await reader.stat();
+    if (!info.isFile())
+      throw new ServerError(
+        'ERR_AUDIT_NOT_READABLE',
+        'the audit device does not write a regular file',
+      );
+    if (info.size > maxBytes)
+      throw new ServerError(
+        'ERR_AUDIT_FILE_TOO_LARGE',
+        `the audit file holds ${info.size} bytes, more than the ${maxBytes} the server verifies live: run custos audit verify <file> --server --sink <device> where the file is`,
+      );
+    const bytes = Buffer.alloc(info.size);
+    let read = 0;
+    while (read < info.size) {
+      const { bytesRead } = await reader.read(bytes, read, info.size - read, read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    return { bytes, read };
+  } finally {
+    await reader.close();
   }
 }
 

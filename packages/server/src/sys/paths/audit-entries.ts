@@ -101,7 +101,17 @@ export function auditEntriesPaths({ audit, clock, verifyMaxBytes }: AuditEntries
     ],
   };
 
-  function verifyDevice(device: string, path: string): Promise<LiveVerification> {
+  /**
+   * Once more when the first check finds a problem: the server's records are taken before the
+   * file is read (a checkpoint recorded is in the file by then), but a rotation between the
+   * two starts a file the records do not have yet. A file that is broken is broken twice.
+   */
+  async function verifyDevice(device: string, path: string): Promise<LiveVerification> {
+    const first = await verifyOnce(device, path);
+    return first.ok ? first : verifyOnce(device, path);
+  }
+
+  function verifyOnce(device: string, path: string): Promise<LiveVerification> {
     // The server's records first, then the file: a checkpoint recorded is already in the file.
     const key = audit.publicKey();
     const latest = audit.checkpoints().find((c) => c.sink === device);
