@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,11 @@ describe('reading an audit file back', () => {
     await expect(recentEntries(dir, { limit: 5 })).rejects.toMatchObject({
       code: 'ERR_AUDIT_NOT_READABLE',
     });
+    // A FIFO with no writer: refused at once, never waited on.
+    const fifo = join(dir, 'fifo.log');
+    execFileSync('mkfifo', [fifo]);
+    for (const read of [() => recentEntries(fifo, { limit: 5 }), () => verifyLiveFile(fifo, {})])
+      await expect(read()).rejects.toMatchObject({ code: 'ERR_AUDIT_NOT_READABLE' });
   });
 
   it('refuses a file over the cap, without reading it, and leaves a torn last line unchecked', async () => {

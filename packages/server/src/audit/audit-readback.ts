@@ -1,4 +1,5 @@
-import { open, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { ServerError } from '../errors.js';
 import { type AuditVerification, type VerifyOptions, verifyAuditLog } from './audit-verify.js';
 import { linesBackward } from './sinks.js';
@@ -43,11 +44,25 @@ export async function recentEntries(
   path: string,
   options: { readonly limit: number; readonly before?: number | undefined },
 ): Promise<EntriesPage> {
-  const size = await regularSize(path);
+  const reader = await openRegular(path);
+  if (reader === undefined) return { lines: [], nextBefore: undefined };
+  try {
+    return await pageOf(reader, (await reader.stat()).size, options);
+  } finally {
+    await reader.close();
+  }
+}
+
+/** One page read back through `reader` (one descriptor: a rotation meanwhile is not mixed in). */
+async function pageOf(
+  reader: FileHandle,
+  size: number,
+  options: { readonly limit: number; readonly before?: number | undefined },
+): Promise<EntriesPage> {
   const lines: (string | null)[] = [];
   let last: number | undefined;
   let more = false;
-  for await (const line of linesBackward(path, size)) {
+  for await (const line of linesBackward(reader, size)) {
     const seq = seqOf(line);
     if (seq === null) {
       // Not an entry: shown in place on the newest page, skipped once paging by seq.
@@ -134,18 +149,10 @@ function seqOf(line: string): number | undefined | null {
  * whole as it was, never mixed with the next one), up to the size it had when opened.
  */
 async function readWhole(path: string, maxBytes: number): Promise<{ bytes: Buffer; read: number }> {
-  const reader = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw new ServerError('ERR_AUDIT_NOT_READABLE', `the audit file cannot be read (${err.code})`);
-  });
+  const reader = await openRegular(path);
   if (reader === undefined) return { bytes: Buffer.alloc(0), read: 0 };
   try {
     const info = await reader.stat();
-    if (!info.isFile())
-      throw new ServerError(
-        'ERR_AUDIT_NOT_READABLE',
-        'the audit device does not write a regular file',
-      );
     if (info.size > maxBytes)
       throw new ServerError(
         'ERR_AUDIT_FILE_TOO_LARGE',
@@ -164,17 +171,23 @@ async function readWhole(path: string, maxBytes: number): Promise<{ bytes: Buffe
   }
 }
 
-/** The size of a regular file, 0 when it does not exist yet; anything else is not readable. */
-async function regularSize(path: string): Promise<number> {
-  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw new ServerError('ERR_AUDIT_NOT_READABLE', `the audit file cannot be read (${err.code})`);
-  });
-  if (info === undefined) return 0;
-  if (!info.isFile())
-    throw new ServerError(
-      'ERR_AUDIT_NOT_READABLE',
-      'the audit device does not write a regular file',
-    );
-  return info.size;
+/**
+ * The file opened for reading, undefined when it does not exist yet; anything but a regular
+ * file is not readable (a FIFO is opened without blocking, then refused).
+ */
+async function openRegular(path: string): Promise<FileHandle | undefined> {
+  const reader = await open(path, constants.O_RDONLY | constants.O_NONBLOCK).catch(
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw new ServerError(
+        'ERR_AUDIT_NOT_READABLE',
+        `the audit file cannot be read (${err.code})`,
+      );
+    },
+  );
+  if (reader === undefined) return undefined;
+  const info = await reader.stat().catch(() => undefined);
+  if (info?.isFile() === true) return reader;
+  await reader.close();
+  throw new ServerError('ERR_AUDIT_NOT_READABLE', 'the audit device does not write a regular file');
 }
