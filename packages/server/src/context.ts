@@ -10,6 +10,7 @@ import type { ChangeEvents } from './events/change-events.js';
 import type { EventRelay } from './events/event-relay.js';
 import type { KvEngine } from './kv/kv-engine.js';
 import type { KvMounts } from './kv/kv-mounts.js';
+import type { MetricsHistory } from './metrics/metrics-history.js';
 import type { ServerMetrics } from './metrics/server-metrics.js';
 import type { PolicyStore } from './policy/policy-store.js';
 import type { RotationEngine } from './rotation/rotation-engine.js';
@@ -92,6 +93,8 @@ export interface ServerContext {
   readonly trustedProxies: readonly string[];
   /** This server's metrics (`sys/metrics`), in a registry of its own. */
   readonly metrics: ServerMetrics;
+  /** The last hour of a few series, sampled from `metrics` (`sys/metrics-history`). */
+  readonly metricsHistory: MetricsHistory;
   /** `sys/metrics` needs no token (`telemetry.unauthenticated_metrics_access`). */
   readonly unauthenticatedMetrics: boolean;
 }

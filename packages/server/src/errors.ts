@@ -33,6 +33,10 @@ export const serverErrorCodes = {
     'An audit file does not hold the chain the server recorded (emptied, cut, replaced or removed while it was not writing): the server refuses to write to it until an operator starts a new file.',
   ERR_AUDIT_SINK_NAME_CLASH:
     'Another node writes an audit sink of the same name to another destination: one hash chain cannot be written by two nodes, so this node refuses the sink.',
+  ERR_AUDIT_NOT_READABLE:
+    'The audit device cannot be read back by the server (stdout, http or syslog, or its file is not a regular file): its entries and chain are read where they are delivered.',
+  ERR_AUDIT_FILE_TOO_LARGE:
+    'The audit file is larger than the server verifies live (16 MiB): the chain is verified with `custos audit verify` where the file is.',
   ERR_INVALID_CONFIG: 'The server configuration is invalid.',
   ERR_AWS_REFUSED:
     'A Secrets Manager or KMS API request was refused; its AWS error type (`__type`) says why.',

@@ -28,6 +28,7 @@ import { createKvEngine } from './kv/kv-engine.js';
 import { createKvMounts } from './kv/kv-mounts.js';
 import { initialize, sealServer, wireSealHooks } from './lifecycle.js';
 import { countedRotations } from './metrics/counted-rotations.js';
+import { MetricsHistory } from './metrics/metrics-history.js';
 import { createServerMetrics } from './metrics/server-metrics.js';
 import { createPolicyStore } from './policy/policy-store.js';
 import { createApprovalStore, DEFAULT_APPROVAL_RETENTION_MS } from './rotation/approval-store.js';
@@ -167,6 +168,8 @@ export interface StartOptions {
   readonly shutdownGraceMs?: number;
   /** Metrics (`sys/metrics`, Vault's `telemetry` stanza; docs/metrics.md). */
   readonly telemetry?: TelemetryOptions;
+  /** Length of one `sys/metrics-history` sample (default 30 000 ms; an hour is kept). */
+  readonly metricsHistoryIntervalMs?: number;
   /**
    * The configuration file's `alerts` section (docs/alerts.md): its channels' secrets are read
    * at start (one missing stops the start), its rules fed by the events the metrics count.
@@ -255,6 +258,18 @@ function requestForLog(request: {
   };
 }
 
+/** The certificates of a PEM bundle, named `client-ca`, `client-ca-2`, … in its order. */
+function pemCertificates(bundle: Buffer | undefined): { name: string; certificate: string }[] {
+  const blocks =
+    bundle
+      ?.toString('utf8')
+      .match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((certificate, i) => ({
+    name: i === 0 ? 'client-ca' : `client-ca-${i + 1}`,
+    certificate,
+  }));
+}
+
 function sinksOf(configs: readonly AuditSinkConfig[], clock: () => number): AuditSink[] {
   const now = () => new Date(clock());
   return configs.map((c, i) => {
@@ -297,7 +312,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       ? {}
       : { maxKeyLabels: options.telemetry.max_key_labels }),
   });
-  if (options.tls !== undefined) serverMetrics.setCertificate(options.tls.cert);
+  if (options.tls !== undefined) {
+    serverMetrics.setCertificate(options.tls.cert);
+    // The client CA bundle's certificates expire too: each is a series of its own.
+    serverMetrics.setConfiguredCertificates(pemCertificates(options.tls.ca));
+  }
   const wrapper =
     options.seal === undefined ? undefined : createRootKeyWrapper(options.seal, options.env);
   if (wrapper !== undefined && options.dev !== undefined)
@@ -524,6 +543,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     version: serverVersion,
     trustedProxies: options.trustedProxies ?? [],
     metrics,
+    metricsHistory: new MetricsHistory(metrics.registry, {
+      clock,
+      ...(options.metricsHistoryIntervalMs === undefined
+        ? {}
+        : { intervalMs: options.metricsHistoryIntervalMs }),
+    }),
     unauthenticatedMetrics: options.telemetry?.unauthenticated_metrics_access === true,
   };
   // The same sources feed the gauges and the alerts' periodic checks.
@@ -587,6 +612,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const host = options.host ?? '127.0.0.1';
   const url = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   context.cluster.setAddress(url);
+  context.metricsHistory.start();
   alerts?.setNode(url);
   alerts?.start();
   return {
@@ -597,6 +623,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     ...(unsealKey === undefined ? {} : { unsealKey }),
     async close() {
       // Before the shutdown's own seal, which is not an alert; deliveries in flight get a moment.
+      context.metricsHistory.stop();
       await alerts?.stop(5000);
       await autoUnseal?.stop();
       // Pending and later waits for change events are answered now: a drain would otherwise

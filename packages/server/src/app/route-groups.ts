@@ -36,6 +36,7 @@ import { rotationRunPaths } from '../rotation/paths/rotation-run.js';
 import { rewrapProgressStore } from '../rotation/rotators/rewrap-job.js';
 import { staticFirstSegments } from '../sys/mount-path.js';
 import { auditPaths } from '../sys/paths/audit.js';
+import { auditEntriesPaths } from '../sys/paths/audit-entries.js';
 import { authMethodsPaths } from '../sys/paths/auth-methods.js';
 import { barrierKeyPaths } from '../sys/paths/barrier-key.js';
 import { capabilitiesPaths } from '../sys/paths/capabilities.js';
@@ -132,12 +133,14 @@ export function routeGroups(ctx: ServerContext): RouteGroup[] {
     capabilitiesPaths(),
     capabilitiesTokenPaths({ tokens, policies }),
     auditPaths({ audit }),
+    auditEntriesPaths({ audit, clock: ctx.clock }),
     compliancePaths({ clock: ctx.clock, cluster: ctx.cluster }),
     // sys/ operator routes: leader, host info, token counters, response wrapping.
     leaderPaths(ctx),
     hostInfoPaths(),
     metricsPaths({
       metrics: ctx.metrics,
+      history: ctx.metricsHistory,
       unauthenticated: ctx.unauthenticatedMetrics,
       clock: ctx.clock,
     }),

@@ -325,6 +325,22 @@ export class AuditBroker {
   }
 
   /**
+   * Where a sink writes, looked up by its configured name (exact, case-sensitive): the absolute
+   * path of a file sink, `readable: false` for one the server cannot read back (stdout, http,
+   * syslog), undefined for no sink of that name. No caller-given path is ever used.
+   */
+  sinkFile(
+    name: string,
+  ): { readonly readable: true; readonly path: string } | { readonly readable: false } | undefined {
+    const sink = this.#sinks.find((s) => s.name === name);
+    if (sink === undefined) return undefined;
+    const destination = sink.destination ?? '';
+    return destination.startsWith('file:')
+      ? { readable: true, path: destination.slice('file:'.length) }
+      : { readable: false };
+  }
+
+  /**
    * Claims every sink's owner record, or releases what it claimed and throws
    * {@link SinkNameClash}; then renews the leases while active.
    */

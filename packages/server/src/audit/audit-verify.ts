@@ -380,6 +380,24 @@ function serverExpectations(
     };
   }
   const next = starts[index + 1];
+  const start = starts[index];
+  const latestPoint = options.expectedCheckpoint;
+  if (
+    next === undefined &&
+    latestPoint !== undefined &&
+    start?.previous?.seq === latestPoint.seq &&
+    start.previous.hash === latestPoint.hash
+  )
+    // The current file, started (rotated) right after the latest checkpoint and not signed
+    // since: that checkpoint is the previous file's end, which this file's first line chains to
+    // (checked against the recorded start: its seq and hash).
+    return {
+      ...latest,
+      end: undefined,
+      notes: [
+        `the server's latest checkpoint (seq ${latestPoint.seq}) ends the previous file: this file starts right after it, at a recorded file start`,
+      ],
+    };
   if (next === undefined) return latest;
   return {
     end: next.previous ?? undefined,

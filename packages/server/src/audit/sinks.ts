@@ -188,7 +188,8 @@ async function fileHistory(path: string): Promise<SinkHistory> {
 }
 
 /**
- * Complete lines of the first `size` bytes of `path`, last first (a torn last line is skipped),
+ * Complete lines of the first `size` bytes of `path` (or of an open handle, which stays open),
+ * last first (a torn last line is skipped),
  * read in chunks from the end, so finding a recent line does not read a large file whole.
  *
  * @example
@@ -197,12 +198,14 @@ async function fileHistory(path: string): Promise<SinkHistory> {
  * ```
  */
 export async function* linesBackward(
-  path: string,
+  path: string | FileHandle,
   size: number,
   chunkBytes = CHUNK_BYTES,
 ): AsyncGenerator<string> {
   if (size === 0) return;
-  const reader = await open(path, 'r');
+  // A handle given is the caller's (read through it, left open); a path is opened here.
+  const owned = typeof path === 'string';
+  const reader = typeof path === 'string' ? await open(path, 'r') : path;
   try {
     let end = size;
     let rest = Buffer.alloc(0); // the start of the file up to here is not read yet
@@ -226,7 +229,7 @@ export async function* linesBackward(
     }
     if (sawNewline && rest.length > 0) yield rest.toString('utf8');
   } finally {
-    await reader.close();
+    if (owned) await reader.close();
   }
 }
 

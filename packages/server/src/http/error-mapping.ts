@@ -20,6 +20,8 @@ const STATUS: Partial<Record<AnyErrorCode, number>> = {
   ERR_PAYLOAD_TOO_LARGE: 413,
   ERR_AUDIT_UNAVAILABLE: 500,
   ERR_AUDIT_CHAIN_BROKEN: 500,
+  // The live chain check reads at most DEFAULT_VERIFY_MAX_BYTES (audit/audit-readback.ts).
+  ERR_AUDIT_FILE_TOO_LARGE: 413,
   // Two nodes configured one sink name for two destinations: a deployment fault.
   ERR_AUDIT_SINK_NAME_CLASH: 500,
   // Storage does not hold what the barrier wrote: the server's fault, never the request's.

@@ -27,6 +27,9 @@ const CASE_SENSITIVE = [
   'transit/',
   'auth/approle/',
   'sys/audit/new-file/',
+  // Audit device names are case-sensitive (looked up exactly): another case is another device.
+  'sys/audit-entries/',
+  'sys/audit-verify/',
   // A mount path named in another case: another mount's path.
   'sys/mounts/',
   'sys/auth/',

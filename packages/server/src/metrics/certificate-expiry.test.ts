@@ -59,4 +59,31 @@ describe.runIf(requireTool('openssl'))('custos_tls_certificate_expiry_days', () 
     metrics.setCertificate('not a certificate');
     expect(await metrics.registry.metrics()).not.toMatch(/^custos_tls_certificate_expiry_days\{/m);
   });
+
+  it("exports the client CA bundle's certificates beside the served one, and lists them all", async () => {
+    const served = new Date(Math.floor((Date.now() + 40 * DAY) / 1000) * 1000);
+    const tls = await certificate('served-with-ca', served);
+    const ca = await readFile(pki.caFile);
+    const second = (await certificate('second-ca', new Date(served.getTime() + DAY))).cert;
+    const server = await startServer({
+      dev: { rootTokenId: 'root' },
+      port: 0,
+      logLevel: 'silent',
+      tls: { ...tls, ca: Buffer.concat([ca, Buffer.from('\n'), second]) },
+    });
+    try {
+      const text = await server.context.metrics.registry.metrics();
+      expect(text).toMatch(/^custos_tls_certificate_expiry_days\{certificate="client-ca"\} \S+$/m);
+      expect(text).toMatch(
+        /^custos_tls_certificate_expiry_days\{certificate="client-ca-2"\} \S+$/m,
+      );
+      const listed = server.context.metrics.certificates();
+      expect(listed.map((c) => c.name)).toEqual(['server', 'client-ca', 'client-ca-2']);
+      expect(listed[1]?.subject).toContain('custos test CA');
+      expect(Math.floor(listed[0]?.daysLeft ?? 0)).toBeGreaterThanOrEqual(39);
+      expect(listed[2]?.notAfter).toBe(served.getTime() + DAY);
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -25,6 +25,23 @@ export interface ServerMetricsOptions {
   readonly clock?: () => number;
 }
 
+/** A certificate the configuration names, with the name its series is labelled with. */
+export interface ConfiguredCertificate {
+  readonly name: string;
+  /** PEM or DER: the first certificate is read. */
+  readonly certificate: string | Buffer;
+}
+
+/** A certificate's expiry as the metrics hold it. */
+export interface CertificateExpiry {
+  readonly name: string;
+  readonly subject: string;
+  /** Unix ms. */
+  readonly notAfter: number;
+  /** Days until it expires, negative once it has. */
+  readonly daysLeft: number;
+}
+
 /** HTTP methods counted by name; any other is counted as `other`. */
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'LIST', 'OPTIONS']);
 
@@ -68,6 +85,14 @@ export interface ServerMetrics {
   setCertificate(certificate: string | Buffer): void;
   /** Days until the served certificate expires (negative once it has); undefined without one. */
   certificateExpiryDays(): number | undefined;
+  /**
+   * Other certificates the configuration names (the client CA bundle's), exported beside the
+   * served one as `custos_tls_certificate_expiry_days{certificate="<name>"}`; replaces the
+   * previous set. Names come from the configuration, never from a request.
+   */
+  setConfiguredCertificates(certificates: readonly ConfiguredCertificate[]): void;
+  /** Every certificate with its expiry: the served one (`server`) first, then the configured ones. */
+  certificates(): CertificateExpiry[];
   /** An alert a rule raised (`fired`) or held back by the rate limit (`rate_limited`). */
   alert(rule: string, outcome: 'fired' | 'rate_limited'): void;
   /** How an alert fared on one channel: `delivered`, `failed` or `dropped`. */
@@ -180,8 +205,10 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
     registers,
   });
   const clock = options.clock ?? Date.now;
-  let notAfter: number | undefined;
-  const daysLeft = () => (notAfter === undefined ? undefined : (notAfter - clock()) / 86_400_000);
+  let served: { notAfter: number; subject: string } | undefined;
+  let configured: { name: string; notAfter: number; subject: string }[] = [];
+  const daysUntil = (at: number) => (at - clock()) / 86_400_000;
+  const daysLeft = () => (served === undefined ? undefined : daysUntil(served.notAfter));
   new Gauge({
     name: 'custos_tls_certificate_expiry_days',
     help: 'Days until the served TLS certificate expires (negative once it has)',
@@ -191,6 +218,7 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
       this.reset();
       const days = daysLeft();
       if (days !== undefined) this.set({ certificate: 'server' }, days);
+      for (const cert of configured) this.set({ certificate: cert.name }, daysUntil(cert.notAfter));
     },
   });
   const alerts = new Counter({
@@ -249,16 +277,34 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
       sources = next;
     },
     setCertificate(certificate) {
-      try {
-        // `validTo` as OpenSSL prints it (`Mar  4 10:00:00 2027 GMT`), which Date.parse reads.
-        const at = Date.parse(new X509Certificate(certificate).validTo);
-        notAfter = Number.isNaN(at) ? undefined : at;
-      } catch {
-        notAfter = undefined;
-      }
+      served = expiryOf(certificate);
     },
     certificateExpiryDays: daysLeft,
+    setConfiguredCertificates(certificates) {
+      configured = certificates.flatMap(({ name, certificate }) => {
+        const expiry = expiryOf(certificate);
+        return expiry === undefined || name === 'server' ? [] : [{ name, ...expiry }];
+      });
+    },
+    certificates: () =>
+      [...(served === undefined ? [] : [{ name: 'server', ...served }]), ...configured].map(
+        (c) => ({ ...c, daysLeft: daysUntil(c.notAfter) }),
+      ),
     alert: (rule, outcome) => alerts.inc({ rule, outcome }),
     alertDelivery: (channel, outcome) => alertDeliveries.inc({ channel, outcome }),
   };
+}
+
+/** A certificate's expiry and subject, or undefined for something that is not one. */
+function expiryOf(certificate: string | Buffer): { notAfter: number; subject: string } | undefined {
+  try {
+    const x509 = new X509Certificate(certificate);
+    // `validTo` as OpenSSL prints it (`Mar  4 10:00:00 2027 GMT`), which Date.parse reads.
+    const at = Date.parse(x509.validTo);
+    return Number.isNaN(at)
+      ? undefined
+      : { notAfter: at, subject: x509.subject.replace(/\n/g, ', ') };
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import { Cell, Column, Heading, Row, Table, TableBody, TableHeader } from 'react-aria-components';
 import { ApiError, describeError, type Envelope } from '../api.js';
+import { AuditEntries } from '../components/audit-entries.js';
 import { ErrorMessage } from '../components/messages.js';
 import { useApi, useLoad } from '../session-context.js';
 
@@ -19,8 +20,9 @@ const denied = (err: unknown) => err instanceof ApiError && err.status === 403;
 
 /**
  * The audit devices and the chain state the server holds for each (its latest signed
- * checkpoint and where its files start). The server does not read its log files back: the
- * chain is verified by `custos audit verify`, against these records.
+ * checkpoint and where its files start), the recent entries of file devices and a live check
+ * of their chain (`sys/audit-entries`, `sys/audit-verify`); `custos audit verify` checks
+ * rotated files and files kept elsewhere against the same records.
  */
 export function AuditPage() {
   const api = useApi();
@@ -81,7 +83,8 @@ export function AuditPage() {
       <p>
         Every request and response is written to each audit device as a hash-chained line (values
         HMAC'd), with signed checkpoints. The server keeps each device's latest checkpoint and where
-        its files start; the files themselves are verified where they are kept:
+        its files start; it checks a file device's current file below, and any file is verified
+        where it is kept with:
       </p>
       <pre className="command">
         <code>
@@ -145,11 +148,17 @@ export function AuditPage() {
           ).
         </p>
       )}
-      <Heading level={2}>Recent entries</Heading>
+      <Heading level={2}>Recent entries and the chain</Heading>
+      {Array.isArray(devices.data) && (
+        <AuditEntries
+          devices={sinks.filter((s) => s.type === 'file').map((s) => s.path.replace(/\/$/, ''))}
+        />
+      )}
       <p className="note">
-        The server does not serve its log back: read the files where the devices write them (values
-        stay HMAC'd; <code>POST sys/audit-hash/&lt;device&gt;</code> gives a known value's HMAC to
-        search for).
+        A value seen elsewhere can be found in the entries by its HMAC:{' '}
+        <code>POST sys/audit-hash/&lt;device&gt;</code>. <em>Verify chain now</em> checks the
+        device's current file on the server as <code>custos audit verify --server</code> does (files
+        up to 16 MiB; rotated files with the command).
       </p>
     </section>
   );

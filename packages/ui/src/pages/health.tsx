@@ -1,3 +1,4 @@
+import { lazy, Suspense, useState } from 'react';
 import {
   Button,
   Cell,
@@ -11,6 +12,11 @@ import {
 import { ApiError, call, describeError, type Envelope } from '../api.js';
 import { ErrorMessage } from '../components/messages.js';
 import { useApi, useLoad } from '../session-context.js';
+
+// Certificates and charts: their own script, loaded with this page (the first load stays small).
+const HealthMetrics = lazy(() =>
+  import('../components/metrics-charts.js').then((m) => ({ default: m.HealthMetrics })),
+);
 
 interface SealStatus {
   readonly type: string;
@@ -46,7 +52,10 @@ interface Node {
   readonly version: string;
 }
 
-/** Seal state, version and the cluster's nodes (those the token may see). */
+/**
+ * Seal state, version, the cluster's nodes (those the token may see), the served certificates'
+ * expiry and the last hour's charts.
+ */
 export function Health() {
   const api = useApi();
   // Answered without a token (and while sealed: sys/health's 503 and 501 carry the same body).
@@ -67,9 +76,11 @@ export function Health() {
       throw err;
     }
   }, 'nodes');
+  const [round, setRound] = useState(0);
   const reload = () => {
     status.reload();
     nodes.reload();
+    setRound((r) => r + 1);
   };
   const [health, seal, leader] = status.data ?? [];
 
@@ -156,6 +167,9 @@ export function Health() {
           </TableBody>
         </Table>
       )}
+      <Suspense fallback={<p aria-live="polite">Loading…</p>}>
+        <HealthMetrics round={round} />
+      </Suspense>
     </section>
   );
 }
