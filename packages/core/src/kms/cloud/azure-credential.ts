@@ -6,6 +6,8 @@ export interface AzureIdentitySettings {
   readonly tenantId?: string;
   readonly clientId?: string;
   readonly clientSecret?: Secret<string>;
+  /** Microsoft Entra ID's host of another cloud (`https://login.microsoftonline.us`); default Azure's public one. */
+  readonly authorityHost?: string;
 }
 
 interface IdentityModule {
@@ -13,6 +15,7 @@ interface IdentityModule {
     tenantId: string,
     clientId: string,
     secret: string,
+    options?: object,
   ) => AzureTokenCredential;
   DefaultAzureCredential: new (options: object) => AzureTokenCredential;
 }
@@ -26,11 +29,18 @@ export async function azureCredentialFor(
   settings: AzureIdentitySettings,
 ): Promise<AzureTokenCredential> {
   const identity = await importAzurePackage<IdentityModule>('@azure/identity');
-  const { tenantId, clientId, clientSecret } = settings;
+  const { tenantId, clientId, clientSecret, authorityHost } = settings;
+  const authority = authorityHost === undefined ? {} : { authorityHost };
   if (clientSecret !== undefined && tenantId !== undefined && clientId !== undefined) {
-    return new identity.ClientSecretCredential(tenantId, clientId, clientSecret.reveal());
+    return new identity.ClientSecretCredential(
+      tenantId,
+      clientId,
+      clientSecret.reveal(),
+      authority,
+    );
   }
   return new identity.DefaultAzureCredential({
+    ...authority,
     ...(tenantId === undefined ? {} : { tenantId }),
     ...(clientId === undefined
       ? {}
