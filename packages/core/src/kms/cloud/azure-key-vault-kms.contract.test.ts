@@ -1,7 +1,7 @@
 /**
  * Contract tests of the Azure Key Vault provider: the official client against a local HTTPS
  * server that speaks Key Vault's keys REST API and checks each request
- * (test/cloud-kms/fake-azure-key-vault.ts), for an RSA key and a Managed HSM AES key.
+ * (@custos/test-support/cloud-kms), for an RSA key and a Managed HSM AES key.
  *
  * Against the real service: set CUSTOS_CONTRACT_AZURE_VAULT_URL and
  * CUSTOS_CONTRACT_AZURE_KEY_NAME (an RSA key, or an AES key on a Managed HSM), with credentials
@@ -10,12 +10,12 @@
  * requests, only run against the fake.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type FakeKeyVault,
   KEY_VAULT_RESOURCE,
   startFakeKeyVault,
-} from '../../../test/cloud-kms/fake-azure-key-vault.js';
+} from '@custos/test-support/cloud-kms';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isCustosError } from '../../errors/index.js';
 import { createCachingKms } from '../../fields/caching-kms.js';
 import { createFieldCipher, type FieldKms } from '../../fields/index.js';

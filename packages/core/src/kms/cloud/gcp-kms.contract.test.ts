@@ -1,15 +1,14 @@
 /**
  * Contract tests of the Cloud KMS provider: the official client against a local HTTPS server
- * that speaks Cloud KMS's REST shapes and checks each request (test/cloud-kms/fake-gcp-kms.ts).
+ * that speaks Cloud KMS's REST shapes and checks each request (@custos/test-support/cloud-kms).
  *
  * Against the real service: set CUSTOS_CONTRACT_GCP_KEY_NAME to a symmetric CryptoKey's full
  * name, with Application Default Credentials allowed to use it. The tests that need to rotate,
  * disable or destroy versions, or count requests, only run against the fake.
  */
 import { randomBytes } from 'node:crypto';
+import { type FakeGcpKms, gcpTestAuth, startFakeGcpKms } from '@custos/test-support/cloud-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeGcpKms, startFakeGcpKms } from '../../../test/cloud-kms/fake-gcp-kms.js';
-import { gcpTestAuth } from '../../../test/cloud-kms/gcp-test-auth.js';
 import { isCustosError } from '../../errors/index.js';
 import { createCachingKms } from '../../fields/caching-kms.js';
 import { createFieldCipher, type FieldKms } from '../../fields/index.js';
