@@ -64,8 +64,7 @@ const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/(.+)$/;
 /**
  * The `awskms` seal: the root key is encrypted by an AWS KMS symmetric key (`Encrypt` with the
  * encryption context `{ purpose: 'custos-seal', cluster }`) through `@aws-sdk/client-kms`, and
- * decrypted at start. Needs `kms:Encrypt`, `kms:Decrypt` and, unless `kms_key_id` is a key ARN,
- * `kms:DescribeKey`.
+ * decrypted at start. Needs `kms:Encrypt` and `kms:Decrypt` on the key, nothing else.
  *
  * @example
  * ```ts

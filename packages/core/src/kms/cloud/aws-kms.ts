@@ -58,7 +58,7 @@ export interface AwsKms extends FieldKms {
    * Wraps a 32-byte key the caller holds (KMS `Encrypt` under the same encryption context as a
    * data key), in the form {@link FieldKms.unwrapDataKey} opens: for a key that must exist
    * before it is wrapped (the custos server's root key under the `awskms` seal). Needs
-   * `kms:Encrypt` (and `kms:DescribeKey` when `keyId` is not a key ARN, to check the answer).
+   * `kms:Encrypt` only; the key ARN KMS answers is checked as `GenerateDataKey`'s is.
    *
    * @example
    * ```ts
