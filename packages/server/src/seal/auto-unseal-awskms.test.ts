@@ -248,6 +248,76 @@ describe('awskms auto-unseal against the custos KMS API', () => {
     await until(async () => (await status()).sealed === false, 'the auto-unseal');
   });
 
+  it('needs only Encrypt and Decrypt on the key (least privilege), and refuses a stanza naming another key', async () => {
+    await kms.policy('kms-seal-only', {
+      [`transit/encrypt/${keyId}`]: ['update'],
+      [`transit/decrypt/${keyId}`]: ['update'],
+    });
+    const narrow = await accessKey(kms, ['kms-seal-only']);
+    const narrowStorage = await createTestStorage('sqlite');
+    try {
+      const first = await startSealedServer(narrowStorage.location, {
+        seal: stanza(),
+        env: env(narrow),
+        sealClients: { aws: { maxAttempts: 1 } },
+      });
+      try {
+        const init = await send(first.url, 'POST', 'sys/init', {
+          body: { recovery_shares: 1, recovery_threshold: 1 },
+        });
+        expect(init.status).toBe(200);
+      } finally {
+        await first.close();
+      }
+      const again = await startSealedServer(narrowStorage.location, {
+        seal: stanza(),
+        env: env(narrow),
+        sealClients: { aws: { maxAttempts: 1 } },
+        autoUnsealBackoff: { initialMs: 20, maxMs: 100 },
+      });
+      try {
+        await until(
+          async () => (await send(again.url, 'GET', 'sys/seal-status')).body.sealed === false,
+          'the auto-unseal with Encrypt/Decrypt only',
+        );
+      } finally {
+        await again.close();
+      }
+      // Without Decrypt the root key is not unwrapped: sealed, the permission named.
+      await kms.policy('kms-encrypt-only', { [`transit/encrypt/${keyId}`]: ['update'] });
+      const encryptOnly = await accessKey(kms, ['kms-encrypt-only']);
+      const seen: string[] = [];
+      const refused = await startSealedServer(narrowStorage.location, {
+        seal: stanza(),
+        env: env(encryptOnly),
+        sealClients: { aws: { maxAttempts: 1 } },
+        logLevel: 'info',
+        logDestination: { write: (line) => void seen.push(line) },
+        autoUnsealBackoff: { initialMs: 20, maxMs: 100 },
+      });
+      try {
+        await until(async () => seen.some((l) => l.includes('auto-unseal failed')), 'a failure');
+        expect(seen.join('\n')).toContain('ERR_PERMISSION_DENIED');
+        expect((await send(refused.url, 'GET', 'sys/seal-status')).body.sealed).toBe(true);
+      } finally {
+        await refused.close();
+      }
+    } finally {
+      await narrowStorage.cleanup();
+    }
+    // The stanza names another key (by key id) than the one that wrapped the stored root key.
+    const other = (await admin.send(new CreateKeyCommand({ Description: 'another' }))).KeyMetadata
+      ?.KeyId as string;
+    await restart({ kms_key_id: other });
+    await until(async () => failures().length >= 1, 'a failure');
+    expect((await status()).sealed).toBe(true);
+    expect(failures()[0]?.msg).toContain(
+      `the stored root key was wrapped by awskms key "arn:aws:kms:${region}:${account}:key/${keyId}"`,
+    );
+    await restart();
+    await until(async () => (await status()).sealed === false, 'the auto-unseal');
+  });
+
   it('unseals after a rotation of the KMS key (older material still decrypts)', async () => {
     const rotated = await kms.request('POST', `transit/keys/${keyId}/rotate`);
     expect(rotated.status).toBe(200);
