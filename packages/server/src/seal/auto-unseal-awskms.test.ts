@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   CreateAliasCommand,
   CreateKeyCommand,
@@ -244,6 +246,29 @@ describe('awskms auto-unseal against the custos KMS API', () => {
     expect((await status()).sealed).toBe(true);
     expect(failures()[0]?.msg).toContain('awskms seal key alias/custos-seal');
     expect(logs.join('\n')).not.toContain(key.secretAccessKey);
+    // A KMS that accepts the connection and never answers: the call times out (the seal sets
+    // the SDK's request timeout; shortened here) and the loop retries, still sealed.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      await node?.close();
+      logs.length = 0;
+      node = await startSealedServer(storage.location, {
+        seal: stanza({ endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` }),
+        env: env(),
+        sealClients: { aws: { maxAttempts: 1, requestHandler: { requestTimeout: 200 } } },
+        logLevel: 'info',
+        logDestination: { write: (line) => void logs.push(line) },
+        autoUnsealBackoff: { initialMs: 20, maxMs: 100 },
+      });
+      await until(async () => failures().length >= 2, 'a timed-out call and a retry');
+      expect((await status()).sealed).toBe(true);
+    } finally {
+      await node?.close();
+      node = undefined;
+      silent.closeAllConnections?.();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
     await restart();
     await until(async () => (await status()).sealed === false, 'the auto-unseal');
   });

@@ -59,6 +59,25 @@ export function parseAwsKmsStanza(s: Record<string, unknown>): AwsKmsSealConfig 
   return s as unknown as AwsKmsSealConfig;
 }
 
+/**
+ * The SDK's HTTP handler options: an unanswered call must not hold the auto-unseal loop (and
+ * the server's shutdown) forever, so it fails after a bound (the SDK only warns unless told to
+ * throw) and the loop retries. Options given as a plain object are merged over these; a handler
+ * instance is kept as it is.
+ */
+function handlerOptions(clientConfig: Readonly<Record<string, unknown>>): unknown {
+  const given = clientConfig.requestHandler;
+  const defaults = { connectionTimeout: 5000, requestTimeout: 10_000, throwOnRequestTimeout: true };
+  if (given === undefined) return defaults;
+  if (
+    typeof given === 'object' &&
+    given !== null &&
+    Object.getPrototypeOf(given) === Object.prototype
+  )
+    return { ...defaults, ...given };
+  return given;
+}
+
 const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/(.+)$/;
 
 /**
@@ -111,7 +130,11 @@ export function createAwsKmsSeal(
       ...(endpointUrl === undefined
         ? {}
         : { endpoint: endpointUrl.pathname === '/' ? endpointUrl.origin : endpointUrl.href }),
-      clientConfig: { ...clientConfig, ...credentials },
+      clientConfig: {
+        ...clientConfig,
+        requestHandler: handlerOptions(clientConfig),
+        ...credentials,
+      },
     });
   } catch (err) {
     if (isCustosError(err) && err.code === 'ERR_INVALID_ARGUMENT')
