@@ -5,6 +5,7 @@ import {
   gcpTestAuth,
   startFakeGcpKms,
   startFakeKeyVault,
+  startHttpsJsonServer,
 } from '@custos/test-support/cloud-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestStorage, send, type TestStorage } from '../../test/harness.js';
@@ -262,6 +263,77 @@ describe.each([
       }
     } finally {
       await shamirStorage.cleanup();
+    }
+  });
+});
+
+describe('a cloud seal whose KMS never answers (contract)', () => {
+  it('fails each try after the bound and stays sealed, retrying; the server still closes', async () => {
+    const silent = await startHttpsJsonServer(() => new Promise(() => {}));
+    const storage = await createTestStorage('sqlite');
+    const logs: string[] = [];
+    try {
+      // Initialised against a stand-in that answers, then restarted against the silent one.
+      const fake = await startFakeGcpKms(
+        'projects/acme-vault/locations/global/keyRings/custos/cryptoKeys/seal',
+      );
+      const stanza: SealStanza = {
+        type: 'gcpckms',
+        project: 'acme-vault',
+        key_ring: 'custos',
+        crypto_key: 'seal',
+      };
+      try {
+        const first = await startSealedServer(storage.location, {
+          seal: stanza,
+          env: {},
+          sealClients: {
+            gcp: {
+              authClient: gcpTestAuth(fake.server, fake.token),
+              apiEndpoint: '127.0.0.1',
+              port: fake.server.port,
+            },
+          },
+        });
+        try {
+          const init = await send(first.url, 'POST', 'sys/init', {
+            body: { recovery_shares: 1, recovery_threshold: 1 },
+          });
+          expect(init.status).toBe(200);
+        } finally {
+          await first.close();
+        }
+      } finally {
+        await fake.close();
+      }
+      const node = await startSealedServer(storage.location, {
+        seal: stanza,
+        env: {},
+        sealClients: {
+          gcp: {
+            authClient: gcpTestAuth(silent, 'ya29.silent'),
+            apiEndpoint: '127.0.0.1',
+            port: silent.port,
+          },
+          timeoutMs: 200,
+        },
+        logLevel: 'info',
+        logDestination: { write: (line) => void logs.push(line) },
+        autoUnsealBackoff: { initialMs: 20, maxMs: 100 },
+      });
+      try {
+        await until(
+          async () => logs.filter((l) => l.includes('did not answer within 200 ms')).length >= 2,
+          'two timed-out tries',
+        );
+        expect((await send(node.url, 'GET', 'sys/seal-status')).body.sealed).toBe(true);
+        expect(logs.join('\n')).toContain('gcpckms seal key projects/acme-vault');
+      } finally {
+        await node.close();
+      }
+    } finally {
+      await silent.close();
+      await storage.cleanup();
     }
   });
 });

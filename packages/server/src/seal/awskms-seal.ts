@@ -94,6 +94,7 @@ export function createAwsKmsSeal(
   config: AwsKmsSealConfig,
   env: NodeJS.ProcessEnv = process.env,
   clientConfig: Readonly<Record<string, unknown>> = {},
+  timeoutMs?: number,
 ): RootKeyWrapper {
   const region =
     fieldOrEnv(config.region, env, ['AWS_REGION', 'AWS_DEFAULT_REGION']) ?? 'us-east-1';
@@ -153,6 +154,7 @@ export function createAwsKmsSeal(
     return stored.endsWith(`:key/${keyId}`);
   };
   return createCloudSeal({
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
     type: 'awskms',
     description: `awskms seal key ${keyId} (region ${region}${endpointUrl === undefined ? '' : `, endpoint ${endpointUrl.origin}`})`,
     open: async () => kms,

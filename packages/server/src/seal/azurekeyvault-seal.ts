@@ -117,6 +117,7 @@ export function createAzureKeyVaultSeal(
   config: AzureKeyVaultSealConfig,
   env: NodeJS.ProcessEnv = process.env,
   client: AzureKeyVaultSealClient = {},
+  timeoutMs?: number,
 ): RootKeyWrapper {
   const environment = fieldOrEnv(config.environment, env, ['AZURE_ENVIRONMENT']);
   const vaultName = fieldOrEnv(config.vault_name, env, ['VAULT_AZUREKEYVAULT_VAULT_NAME']);
@@ -150,6 +151,7 @@ export function createAzureKeyVaultSeal(
     );
   const keyId = `${new URL(vaultUrl).origin}/keys/${keyName}`;
   return createCloudSeal({
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
     type: 'azurekeyvault',
     description: `azurekeyvault seal key ${keyId}`,
     open: async () =>

@@ -33,6 +33,8 @@ export interface CloudSealSpec {
   accepts(storedKeyId: string): boolean;
   /** Credential values that must never reach a message (scrubbed if a service echoes one). */
   readonly secrets: readonly string[];
+  /** Longest wait for one wrap or unwrap (default 30 000 ms): then it fails, and is retried. */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -78,6 +80,28 @@ export function createCloudSeal(spec: CloudSealSpec): RootKeyWrapper {
       scrub(`${description}: ${what} failed: ${reason}`),
     );
   };
+  const timeoutMs = spec.timeoutMs ?? 30_000;
+  /** `work`, or a failure once `timeoutMs` passed (the SDK call is left to end on its own). */
+  const bounded = <T>(work: Promise<T>, onLate: (value: T) => void): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    let late = false;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        late = true;
+        reject(
+          new ServerError('ERR_SEAL_UNAVAILABLE', `the KMS did not answer within ${timeoutMs} ms`),
+        );
+      }, timeoutMs);
+      timer.unref();
+    });
+    work.then(
+      (value) => {
+        if (late) onLate(value);
+      },
+      () => {},
+    );
+    return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+  };
   const contextOf = (binding: SealBinding | undefined) => {
     const clusterId = binding?.clusterId;
     if (clusterId === undefined)
@@ -94,7 +118,7 @@ export function createCloudSeal(spec: CloudSealSpec): RootKeyWrapper {
       const context = contextOf(binding);
       try {
         const kms = await provider();
-        const ciphertext = await kms.wrapKey(rootKey, context);
+        const ciphertext = await bounded(kms.wrapKey(rootKey, context), () => {});
         const { keyId, keyVersion } = kms.describeWrappedKey(ciphertext);
         return { type, ciphertext, keyVersion, keyId };
       } catch (err) {
@@ -116,7 +140,10 @@ export function createCloudSeal(spec: CloudSealSpec): RootKeyWrapper {
             'ERR_STORAGE_INTEGRITY',
             'the wrapped root key names another key than its record',
           );
-        const plain = await kms.unwrapDataKey(wrapped.ciphertext, context);
+        // An answer after the bound is zeroed: nobody holds it.
+        const plain = await bounded(kms.unwrapDataKey(wrapped.ciphertext, context), (late) =>
+          late.fill(0),
+        );
         const rootKey = Buffer.from(plain);
         plain.fill(0);
         return rootKey;

@@ -89,6 +89,7 @@ export function createGcpCkmsSeal(
   config: GcpCkmsSealConfig,
   env: NodeJS.ProcessEnv = process.env,
   client: GcpCkmsSealClient = {},
+  timeoutMs?: number,
 ): RootKeyWrapper {
   const values = {
     project: fieldOrEnv(config.project, env, ['GOOGLE_PROJECT']),
@@ -115,6 +116,7 @@ export function createGcpCkmsSeal(
     );
   const keyName = `projects/${values.project}/locations/${values.region}/keyRings/${values.key_ring}/cryptoKeys/${values.crypto_key}`;
   return createCloudSeal({
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
     type: 'gcpckms',
     description: `gcpckms seal key ${keyName}`,
     open: () =>

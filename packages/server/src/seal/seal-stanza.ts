@@ -36,6 +36,8 @@ export interface SealClients {
   readonly aws?: Readonly<Record<string, unknown>>;
   readonly azure?: AzureKeyVaultSealClient;
   readonly gcp?: GcpCkmsSealClient;
+  /** Longest wait for one wrap or unwrap of a cloud seal (default 30 000 ms), then retried. */
+  readonly timeoutMs?: number;
 }
 
 const SEAL_TYPES = ['transit', 'pkcs11', 'awskms', 'azurekeyvault', 'gcpckms'];
@@ -164,11 +166,11 @@ export function createRootKeyWrapper(
     case 'pkcs11':
       return createPkcs11Seal(parsed, env);
     case 'awskms':
-      return createAwsKmsSeal(parsed, env, clients.aws);
+      return createAwsKmsSeal(parsed, env, clients.aws, clients.timeoutMs);
     case 'azurekeyvault':
-      return createAzureKeyVaultSeal(parsed, env, clients.azure);
+      return createAzureKeyVaultSeal(parsed, env, clients.azure, clients.timeoutMs);
     case 'gcpckms':
-      return createGcpCkmsSeal(parsed, env, clients.gcp);
+      return createGcpCkmsSeal(parsed, env, clients.gcp, clients.timeoutMs);
     default:
       return createTransitSeal(parsed, env);
   }
