@@ -27,8 +27,8 @@ export function optionalBooleans(s: Record<string, unknown>, fields: readonly st
 }
 
 /**
- * The value of a stanza field, else of the first environment variable set (non-empty), else
- * undefined. `from` says where it came from, for messages.
+ * The value of a stanza field, else of the first of `names` set (non-empty) in the
+ * environment, else undefined.
  */
 export function fieldOrEnv(
   value: string | undefined,
