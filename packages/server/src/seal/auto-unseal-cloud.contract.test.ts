@@ -337,3 +337,80 @@ describe('a cloud seal whose KMS never answers (contract)', () => {
     }
   });
 });
+
+describe('the azurekeyvault seal with a service principal from the stanza (contract)', () => {
+  it('gets its token with the client secret; a wrong one keeps the server sealed and is never logged', async () => {
+    const fake = await startFakeKeyVault({ 'custos-seal': 'RSA-HSM' });
+    const storage = await createTestStorage('sqlite');
+    const logs: string[] = [];
+    const stanza: SealStanza = {
+      type: 'azurekeyvault',
+      vault_name: 'acme-seal',
+      key_name: 'custos-seal',
+      tenant_id: fake.tenantId,
+      client_id: fake.clientId,
+    };
+    const start = (secret: string) =>
+      startSealedServer(storage.location, {
+        seal: stanza,
+        env: { AZURE_CLIENT_SECRET: secret },
+        sealClients: {
+          azure: {
+            vaultUrl: fake.vaultUrl,
+            agent: fake.server.agent,
+            disableChallengeResourceVerification: true,
+            credentialOptions: {
+              authorityHost: fake.vaultUrl,
+              disableInstanceDiscovery: true,
+              agent: fake.server.agent,
+              retryOptions: { maxRetries: 0 },
+            },
+          },
+        },
+        logLevel: 'info',
+        logDestination: { write: (line) => void logs.push(line) },
+        autoUnsealBackoff: { initialMs: 20, maxMs: 100 },
+      });
+    try {
+      const first = await start(fake.clientSecret);
+      try {
+        const init = await send(first.url, 'POST', 'sys/init', {
+          body: { recovery_shares: 1, recovery_threshold: 1 },
+        });
+        expect(init.status).toBe(200);
+      } finally {
+        await first.close();
+      }
+      const canary = `CANARY${randomBytes(12).toString('hex')}`;
+      const refused = await start(canary);
+      try {
+        await until(
+          async () => logs.filter((l) => l.includes('auto-unseal failed')).length >= 2,
+          'a failure and a retry',
+        );
+        expect(logs.join('\n')).toContain('ERR_KMS_LOGIN_FAILED');
+        const status = await send(refused.url, 'GET', 'sys/seal-status');
+        expect(status.body.sealed).toBe(true);
+        const seen = `${logs.join('\n')}\n${status.text}`;
+        expect(seen).not.toContain(canary);
+        expect(seen).not.toContain(fake.clientSecret);
+      } finally {
+        await refused.close();
+      }
+      logs.length = 0;
+      const again = await start(fake.clientSecret);
+      try {
+        await until(
+          async () => (await send(again.url, 'GET', 'sys/seal-status')).body.sealed === false,
+          'the auto-unseal with the right secret',
+        );
+        expect(logs.join('\n')).not.toContain(fake.clientSecret);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await storage.cleanup();
+      await fake.close();
+    }
+  });
+});

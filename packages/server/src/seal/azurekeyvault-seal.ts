@@ -43,6 +43,8 @@ export interface AzureKeyVaultSealClient {
   readonly credential?: AzureTokenCredential;
   readonly agent?: Agent;
   readonly disableChallengeResourceVerification?: boolean;
+  /** Options of the credential built from the stanza (`authorityHost`, an `agent`, retries). */
+  readonly credentialOptions?: Readonly<Record<string, unknown>>;
 }
 
 export const AZUREKEYVAULT_FIELDS = [
@@ -167,6 +169,9 @@ export function createAzureKeyVaultSeal(
             ...(clientId === undefined ? {} : { clientId }),
             ...(clientSecret === undefined ? {} : { clientSecret: new Secret(clientSecret) }),
             authorityHost: cloud.authorityHost,
+            ...(client.credentialOptions === undefined
+              ? {}
+              : { credentialOptions: client.credentialOptions }),
           })),
         ...(client.agent === undefined ? {} : { agent: client.agent }),
         ...(client.disableChallengeResourceVerification === true

@@ -8,6 +8,8 @@ export interface AzureIdentitySettings {
   readonly clientSecret?: Secret<string>;
   /** Microsoft Entra ID's host of another cloud (`https://login.microsoftonline.us`); default Azure's public one. */
   readonly authorityHost?: string;
+  /** More options of the `@azure/identity` credential (an HTTPS agent for a private CA, retries). */
+  readonly credentialOptions?: Readonly<Record<string, unknown>>;
 }
 
 interface IdentityModule {
@@ -30,7 +32,10 @@ export async function azureCredentialFor(
 ): Promise<AzureTokenCredential> {
   const identity = await importAzurePackage<IdentityModule>('@azure/identity');
   const { tenantId, clientId, clientSecret, authorityHost } = settings;
-  const authority = authorityHost === undefined ? {} : { authorityHost };
+  const authority = {
+    ...(authorityHost === undefined ? {} : { authorityHost }),
+    ...settings.credentialOptions,
+  };
   if (clientSecret !== undefined && tenantId !== undefined && clientId !== undefined) {
     return new identity.ClientSecretCredential(
       tenantId,
