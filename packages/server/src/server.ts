@@ -48,7 +48,7 @@ import { createDevKeyFile, readDevKeyFile } from './seal/dev-unseal-key.js';
 import { GenerateRoot } from './seal/generate-root.js';
 import { Rekey } from './seal/rekey.js';
 import { SealManager } from './seal/seal-manager.js';
-import { createRootKeyWrapper, type SealStanza } from './seal/seal-stanza.js';
+import { createRootKeyWrapper, type SealClients, type SealStanza } from './seal/seal-stanza.js';
 import { openStorage, type StorageTimeouts } from './storage/database.js';
 import { createEntryStore } from './storage/entry-store.js';
 import { APPROLE, KV, TRANSIT } from './storage/layout.js';
@@ -157,7 +157,15 @@ export interface StartOptions {
    * gives recovery keys (docs/operations.md, "Auto-unseal").
    */
   readonly seal?: SealStanza;
-  /** The environment the seal token is read from (`CUSTOS_SEAL_TOKEN`, `VAULT_TOKEN`). */
+  /**
+   * Client settings of the cloud seals a stanza cannot express (a private CA's agent, another
+   * endpoint, an injected credential): for embedding, and tests against local stand-ins.
+   */
+  readonly sealClients?: SealClients;
+  /**
+   * The environment the seal's settings and credentials are read from (`CUSTOS_SEAL_TOKEN`,
+   * `VAULT_TOKEN`, `HSM_*`, `AWS_*`, `AZURE_*`, `GOOGLE_*`, `VAULT_*_SEAL_*`).
+   */
   readonly env?: NodeJS.ProcessEnv;
   /** Backoff of the auto-unseal retries (default 1 s doubling to 60 s). */
   readonly autoUnsealBackoff?: { readonly initialMs?: number; readonly maxMs?: number };
@@ -318,7 +326,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     serverMetrics.setConfiguredCertificates(pemCertificates(options.tls.ca));
   }
   const wrapper =
-    options.seal === undefined ? undefined : createRootKeyWrapper(options.seal, options.env);
+    options.seal === undefined
+      ? undefined
+      : createRootKeyWrapper(options.seal, options.env, options.sealClients);
   if (wrapper !== undefined && options.dev !== undefined)
     throw new ServerError('ERR_INVALID_CONFIG', 'dev mode takes no seal stanza');
   const logger = pino(
@@ -633,6 +643,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       if (!drained) logger.warn('shutdown: requests still in flight at the bound were cut off');
       await sealServer(context);
       await closeStorage();
+      await wrapper?.close?.();
     },
   };
 }

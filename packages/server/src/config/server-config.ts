@@ -91,7 +91,8 @@ export interface ServerConfig {
   /**
    * Auto-unseal (Vault's `seal` stanza): `{"type": "transit", "address", "token", "mount_path",
    * "key_name"}` or `{"type": "pkcs11", "lib", "slot" | "token_label", "pin_file", "key_label",
-   * "mechanism"}` (`pin_file` relative to the configuration file's directory).
+   * "mechanism"}`, or a cloud KMS seal `awskms`, `azurekeyvault`, `gcpckms` (docs/operations.md;
+   * `pin_file` and gcpckms `credentials` relative to the configuration file's directory).
    */
   readonly seal?: SealStanza;
   /** How long a shutdown (SIGTERM) waits for the requests in flight (default 30 000 ms). */
@@ -202,7 +203,9 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
   const seal =
     parsedSeal?.type === 'pkcs11' && parsedSeal.pin_file !== undefined
       ? { ...parsedSeal, pin_file: resolve(baseDir, parsedSeal.pin_file) }
-      : parsedSeal;
+      : parsedSeal?.type === 'gcpckms' && parsedSeal.credentials !== undefined
+        ? { ...parsedSeal, credentials: resolve(baseDir, parsedSeal.credentials) }
+        : parsedSeal;
   const telemetry = telemetryOf(c.telemetry);
   const rotation = c.rotation === undefined ? undefined : parseRotationConfig(c.rotation, baseDir);
   const alerts = c.alerts === undefined ? undefined : parseAlertsConfig(c.alerts, baseDir);

@@ -31,6 +31,12 @@ interface SealConfig {
   /** Auto-unseal only: the recovery share counts. */
   recovery_shares?: number;
   recovery_threshold?: number;
+  /**
+   * Auto-unseal: a random id (UUID) the cloud seals bind the wrapped root key to, so a root key
+   * wrapped for another cluster by the same cloud key does not unwrap here. Made at the first
+   * wrap (init or migration), kept after.
+   */
+  cluster_id?: string;
   created_time: string;
 }
 
@@ -222,8 +228,9 @@ export class SealManager implements BarrierKeys {
   ): Promise<Buffer[]> {
     const rootKey = (await createRootKey(1, 1)).rootKey;
     const recovery = await createRootKey(shares, threshold);
+    const clusterId = randomUUID();
     try {
-      const wrapped = await wrapper.wrap(rootKey);
+      const wrapped = await wrapper.wrap(rootKey, { clusterId });
       const keyring = new Keyring();
       keyring.createKey(BARRIER_KEY);
       const config: SealConfig = {
@@ -232,6 +239,7 @@ export class SealManager implements BarrierKeys {
         secret_threshold: 1,
         recovery_shares: shares,
         recovery_threshold: threshold,
+        cluster_id: clusterId,
         created_time: new Date().toISOString(),
       };
       await this.#store.transaction(async (tx) => {
@@ -288,7 +296,8 @@ export class SealManager implements BarrierKeys {
     if (this.phase() === 'unsealing') await this.#unsealing?.catch(() => {});
     if (this.phase() !== 'sealed') return this.status();
     this.#phase = 'unsealing';
-    this.#unsealing = this.#openWith(() => wrapper.unwrap(wrapped));
+    const binding = { clusterId: config.cluster_id };
+    this.#unsealing = this.#openWith(() => wrapper.unwrap(wrapped, binding));
     try {
       await this.#unsealing;
     } finally {
@@ -649,7 +658,9 @@ export class SealManager implements BarrierKeys {
         const entry = await this.#store.get(WRAPPED_ROOT_KEY_PATH);
         if (entry === undefined)
           throw new ServerError('ERR_STORAGE_INTEGRITY', 'the wrapped root key is missing');
-        return wrapper.unwrap(JSON.parse(Buffer.from(entry.value).toString('utf8')));
+        return wrapper.unwrap(JSON.parse(Buffer.from(entry.value).toString('utf8')), {
+          clusterId: this.#config?.cluster_id,
+        });
       },
       async () => {
         const recovery = await this.#recoveryKey();
@@ -667,6 +678,7 @@ export class SealManager implements BarrierKeys {
         const config: SealConfig = {
           secret_shares: old.recovery_shares as number,
           secret_threshold: old.recovery_threshold as number,
+          ...(old.cluster_id === undefined ? {} : { cluster_id: old.cluster_id }),
           created_time: old.created_time,
         };
         const keyring = this.keyring();
@@ -693,10 +705,12 @@ export class SealManager implements BarrierKeys {
    * transaction. The old `core/keyring` is untouched: data is not re-encrypted.
    */
   async #migrateToAuto(wrapper: RootKeyWrapper, rootKey: Buffer): Promise<void> {
-    const wrapped = await wrapper.wrap(rootKey);
     const old = this.#config as SealConfig;
+    const clusterId = old.cluster_id ?? randomUUID();
+    const wrapped = await wrapper.wrap(rootKey, { clusterId });
     const config: SealConfig = {
       ...old,
+      cluster_id: clusterId,
       type: wrapper.type,
       secret_shares: 1,
       secret_threshold: 1,

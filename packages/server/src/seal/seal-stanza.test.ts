@@ -25,7 +25,7 @@ describe('the seal stanza', () => {
   it('refuses bad fields with a message naming the field, never echoing the token', () => {
     const canary = `CANARY-${Date.now().toString(36)}`;
     const cases: [Record<string, unknown>, string][] = [
-      [{ ...base, type: 'awskms' }, 'seal.type'],
+      [{ ...base, type: 'alicloudkms' }, 'seal.type'],
       [{ type: 'pkcs11', key_label: 'k', address: 'x' }, 'seal.address'],
       [{ type: 'pkcs11', key_label: 'k', mechanism: 'CKM_RSA_PKCS' }, 'seal.mechanism'],
       [{ type: 'pkcs11', key_label: 'k', slot: 0 }, 'seal.slot'],

@@ -1,10 +1,46 @@
 import { ServerError } from '../errors.js';
+import { type AwsKmsSealConfig, createAwsKmsSeal, parseAwsKmsStanza } from './awskms-seal.js';
+import {
+  type AzureKeyVaultSealClient,
+  type AzureKeyVaultSealConfig,
+  createAzureKeyVaultSeal,
+  parseAzureKeyVaultStanza,
+} from './azurekeyvault-seal.js';
+import {
+  createGcpCkmsSeal,
+  type GcpCkmsSealClient,
+  type GcpCkmsSealConfig,
+  parseGcpCkmsStanza,
+} from './gcpckms-seal.js';
 import { createPkcs11Seal, type Pkcs11SealConfig, pkcs11SealMechanism } from './pkcs11-seal.js';
 import type { RootKeyWrapper } from './root-key-wrapper.js';
 import { createTransitSeal, type TransitSealConfig } from './transit-seal.js';
 
-/** The `seal` stanza of the server configuration, with Vault's names: `transit` or `pkcs11`. */
-export type SealStanza = TransitSealConfig | Pkcs11SealConfig;
+/**
+ * The `seal` stanza of the server configuration, with Vault's names: `transit`, `pkcs11`,
+ * `awskms`, `azurekeyvault` or `gcpckms`.
+ */
+export type SealStanza =
+  | TransitSealConfig
+  | Pkcs11SealConfig
+  | AwsKmsSealConfig
+  | AzureKeyVaultSealConfig
+  | GcpCkmsSealConfig;
+
+/**
+ * Client settings of the cloud seals that a stanza cannot express (a private CA's agent, an
+ * endpoint and credential for a local stand-in): for embedding `startServer`, and tests.
+ */
+export interface SealClients {
+  /** More `KMSClient` configuration for `awskms` (`maxAttempts`, a request handler…). */
+  readonly aws?: Readonly<Record<string, unknown>>;
+  readonly azure?: AzureKeyVaultSealClient;
+  readonly gcp?: GcpCkmsSealClient;
+  /** Longest wait for one wrap or unwrap of a cloud seal (default 30 000 ms), then retried. */
+  readonly timeoutMs?: number;
+}
+
+const SEAL_TYPES = ['transit', 'pkcs11', 'awskms', 'azurekeyvault', 'gcpckms'];
 
 const TRANSIT_FIELDS = [
   'type',
@@ -46,8 +82,16 @@ export function parseSealStanza(raw: unknown): SealStanza {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     fail('"seal" must be an object such as {"type": "transit", …}');
   const s = raw as Record<string, unknown>;
+  if (typeof s.type === 'string' && !SEAL_TYPES.includes(s.type)) {
+    const lower = s.type.toLowerCase();
+    if (SEAL_TYPES.includes(lower))
+      fail(`seal.type is written in lowercase, as Vault names it: "${lower}"`);
+  }
   if (s.type === 'pkcs11') return parsePkcs11Stanza(s);
-  if (s.type !== 'transit') fail('seal.type must be "transit" or "pkcs11"');
+  if (s.type === 'awskms') return parseAwsKmsStanza(s);
+  if (s.type === 'azurekeyvault') return parseAzureKeyVaultStanza(s);
+  if (s.type === 'gcpckms') return parseGcpCkmsStanza(s);
+  if (s.type !== 'transit') fail(`seal.type must be one of ${SEAL_TYPES.join(', ')}`);
   for (const key of Object.keys(s))
     if (!TRANSIT_FIELDS.includes(key))
       fail(`unknown field "seal.${key}" (known: ${TRANSIT_FIELDS.join(', ')})`);
@@ -115,7 +159,19 @@ function parsePkcs11Stanza(s: Record<string, unknown>): Pkcs11SealConfig {
 export function createRootKeyWrapper(
   stanza: SealStanza,
   env: NodeJS.ProcessEnv = process.env,
+  clients: SealClients = {},
 ): RootKeyWrapper {
   const parsed = parseSealStanza(stanza);
-  return parsed.type === 'pkcs11' ? createPkcs11Seal(parsed, env) : createTransitSeal(parsed, env);
+  switch (parsed.type) {
+    case 'pkcs11':
+      return createPkcs11Seal(parsed, env);
+    case 'awskms':
+      return createAwsKmsSeal(parsed, env, clients.aws, clients.timeoutMs);
+    case 'azurekeyvault':
+      return createAzureKeyVaultSeal(parsed, env, clients.azure, clients.timeoutMs);
+    case 'gcpckms':
+      return createGcpCkmsSeal(parsed, env, clients.gcp, clients.timeoutMs);
+    default:
+      return createTransitSeal(parsed, env);
+  }
 }

@@ -4,6 +4,7 @@ import { CustosError, DecryptionFailed } from '../../errors/index.js';
 export type AwsKmsOperation =
   | 'GenerateDataKey'
   | 'Decrypt'
+  | 'Encrypt'
   | 'DescribeKey'
   | 'EnableKeyRotation'
   | 'GetKeyRotationStatus';

@@ -61,6 +61,23 @@ describe('createAwsKms() options and form (the KMS round trips: server test/comp
     expect(() => awsEncryptionContext({ backupFileId: file, tenantId: 7 })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     );
+    // A server's root key under the awskms seal: its own purpose, bound to the cluster.
+    const cluster = '0f8fad5b-d9cb-469f-a165-70867728950e';
+    expect(awsEncryptionContext({ sealClusterId: cluster })).toEqual({
+      purpose: 'custos-seal',
+      cluster,
+    });
+    for (const bad of [
+      { sealClusterId: cluster.toUpperCase() },
+      { sealClusterId: `${cluster}/x` },
+      { sealClusterId: '' },
+      { sealClusterId: cluster, tenantId: 7 },
+      { sealClusterId: cluster, backupFileId: file },
+    ]) {
+      expect(() => awsEncryptionContext(bad)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+      );
+    }
   });
 
   it('without @aws-sdk/client-kms installed, fails each use with ERR_KMS_PROVIDER_MISSING', async () => {

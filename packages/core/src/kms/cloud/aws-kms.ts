@@ -54,6 +54,19 @@ export interface AwsKms extends FieldKms {
    * decrypting (AWS keeps every version); new ones wrap under the newest.
    */
   enableKeyRotation(days: number): Promise<void>;
+  /**
+   * Wraps a 32-byte key the caller holds (KMS `Encrypt` under the same encryption context as a
+   * data key), in the form {@link FieldKms.unwrapDataKey} opens: for a key that must exist
+   * before it is wrapped (the custos server's root key under the `awskms` seal). Needs
+   * `kms:Encrypt` only; the key ARN KMS answers is checked as `GenerateDataKey`'s is.
+   *
+   * @example
+   * ```ts
+   * const wrapped = await kms.wrapKey(rootKey, { sealClusterId: clusterId });
+   * const again = await kms.unwrapDataKey(wrapped, { sealClusterId: clusterId });
+   * ```
+   */
+  wrapKey(key: Buffer, context: DataKeyContext): Promise<string>;
   /** Releases the client's connections (not those of a `client` you passed). */
   close(): Promise<void>;
 }
@@ -62,6 +75,7 @@ interface KmsModule {
   KMSClient: new (config: Record<string, unknown>) => AwsKmsClient;
   GenerateDataKeyCommand: new (input: Record<string, unknown>) => unknown;
   DecryptCommand: new (input: Record<string, unknown>) => unknown;
+  EncryptCommand: new (input: Record<string, unknown>) => unknown;
   DescribeKeyCommand: new (input: Record<string, unknown>) => unknown;
   EnableKeyRotationCommand: new (input: Record<string, unknown>) => unknown;
   GetKeyRotationStatusCommand: new (input: Record<string, unknown>) => unknown;
@@ -263,6 +277,19 @@ export function createAwsKms(options: AwsKmsOptions): AwsKms {
         throw new DecryptionFailed('decryption failed: KMS decrypted with another key than named');
       }
       return plaintext;
+    },
+    async wrapKey(key, context) {
+      if (!Buffer.isBuffer(key) || key.length !== 32) {
+        throw new CustosError('ERR_INVALID_ARGUMENT', 'wrapKey takes a 32-byte key');
+      }
+      const answer = await call<{ KeyId?: unknown; CiphertextBlob?: unknown }>(
+        'Encrypt',
+        'wrapping a key',
+        { KeyId: keyId, Plaintext: key, EncryptionContext: awsEncryptionContext(context) },
+      );
+      const arn = answeredArn(answer.KeyId, 'Encrypt');
+      const blob = serviceBytes(answer.CiphertextBlob, 'a ciphertext blob');
+      return `aws-kms:v1:${arn}:${blob.toString('base64url')}`;
     },
     describeWrappedKey(wrapped): KmsKeyVersion {
       return { keyId: parseWrapped(wrapped).arn, keyVersion: AWS_KEY_VERSION };

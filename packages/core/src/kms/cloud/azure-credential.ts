@@ -6,6 +6,10 @@ export interface AzureIdentitySettings {
   readonly tenantId?: string;
   readonly clientId?: string;
   readonly clientSecret?: Secret<string>;
+  /** Microsoft Entra ID's host of another cloud (`https://login.microsoftonline.us`); default Azure's public one. */
+  readonly authorityHost?: string;
+  /** More options of the `@azure/identity` credential (an HTTPS agent for a private CA, retries). */
+  readonly credentialOptions?: Readonly<Record<string, unknown>>;
 }
 
 interface IdentityModule {
@@ -13,6 +17,7 @@ interface IdentityModule {
     tenantId: string,
     clientId: string,
     secret: string,
+    options?: object,
   ) => AzureTokenCredential;
   DefaultAzureCredential: new (options: object) => AzureTokenCredential;
 }
@@ -26,11 +31,21 @@ export async function azureCredentialFor(
   settings: AzureIdentitySettings,
 ): Promise<AzureTokenCredential> {
   const identity = await importAzurePackage<IdentityModule>('@azure/identity');
-  const { tenantId, clientId, clientSecret } = settings;
+  const { tenantId, clientId, clientSecret, authorityHost } = settings;
+  const authority = {
+    ...(authorityHost === undefined ? {} : { authorityHost }),
+    ...settings.credentialOptions,
+  };
   if (clientSecret !== undefined && tenantId !== undefined && clientId !== undefined) {
-    return new identity.ClientSecretCredential(tenantId, clientId, clientSecret.reveal());
+    return new identity.ClientSecretCredential(
+      tenantId,
+      clientId,
+      clientSecret.reveal(),
+      authority,
+    );
   }
   return new identity.DefaultAzureCredential({
+    ...authority,
     ...(tenantId === undefined ? {} : { tenantId }),
     ...(clientId === undefined
       ? {}

@@ -1,7 +1,7 @@
 /**
  * Contract tests of the Azure Key Vault provider: the official client against a local HTTPS
  * server that speaks Key Vault's keys REST API and checks each request
- * (test/cloud-kms/fake-azure-key-vault.ts), for an RSA key and a Managed HSM AES key.
+ * (@custos/test-support/cloud-kms), for an RSA key and a Managed HSM AES key.
  *
  * Against the real service: set CUSTOS_CONTRACT_AZURE_VAULT_URL and
  * CUSTOS_CONTRACT_AZURE_KEY_NAME (an RSA key, or an AES key on a Managed HSM), with credentials
@@ -9,13 +9,13 @@
  * managed identity, `az login`). The tests that rotate or disable versions, or look at
  * requests, only run against the fake.
  */
-import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   type FakeKeyVault,
   KEY_VAULT_RESOURCE,
   startFakeKeyVault,
-} from '../../../test/cloud-kms/fake-azure-key-vault.js';
+} from '@custos/test-support/cloud-kms';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isCustosError } from '../../errors/index.js';
 import { createCachingKms } from '../../fields/caching-kms.js';
 import { createFieldCipher, type FieldKms } from '../../fields/index.js';
@@ -141,7 +141,11 @@ describe.each([
     const { kms } = await open();
     const { plain, sealed } = await kmsBackup(kms);
     expect(await decryptBackup(sealed, kms)).toEqual(plain);
-    const wrapped = /azkv:[A-Za-z0-9:_-]+/.exec(sealed.toString('latin1'))?.[0] as string;
+    // The sealed data key is 60 bytes (80 base64url characters): the match stops there even
+    // when the random byte that follows in the file happens to be a base64url character.
+    const wrapped = /azkv:[0-9]+:[A-Za-z0-9]+:[A-Z0-9-]+:[A-Za-z0-9_-]+:[A-Za-z0-9_-]{80}/.exec(
+      sealed.toString('latin1'),
+    )?.[0] as string;
     expect((await failure(kms.unwrapDataKey(wrapped, {}))) as { code?: string }).toMatchObject({
       code: 'ERR_DECRYPTION_FAILED',
     });
@@ -179,6 +183,31 @@ describe.each([
     expect(Buffer.from(body.value, 'base64url')).toHaveLength(32);
     // The key version that wrapped is the one in the path.
     expect(wrap?.path.split('/')[3]).toBe(wrapped.split(':')[2]);
+  });
+
+  it('wraps a key the caller holds (wrapKey), bound to a seal cluster: only that cluster opens it', async () => {
+    const provider = (await open()).kms;
+    const rootKey = randomBytes(32);
+    const cluster = randomUUID();
+    const wrapped = await provider.wrapKey(rootKey, { sealClusterId: cluster });
+    const opened = await provider.unwrapDataKey(wrapped, { sealClusterId: cluster });
+    expect(Buffer.from(opened).equals(rootKey)).toBe(true);
+    expect(provider.describeWrappedKey(wrapped)).toEqual(await provider.currentKey());
+    for (const other of [{ sealClusterId: randomUUID() }, {}, { tenantId: cluster }]) {
+      expect(
+        (await failure(provider.unwrapDataKey(wrapped, other))) as { code?: string },
+      ).toMatchObject({ code: 'ERR_DECRYPTION_FAILED' });
+    }
+    for (const bad of [randomBytes(31), randomBytes(33)]) {
+      expect(
+        (await failure(provider.wrapKey(bad, { sealClusterId: cluster }))) as { code?: string },
+      ).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    }
+    expect(
+      (await failure(provider.wrapKey(rootKey, { sealClusterId: 'NOT-A-UUID' }))) as {
+        code?: string;
+      },
+    ).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
 
   it('binds the tenant: another context cannot unwrap', async () => {

@@ -41,6 +41,16 @@ export interface AzureKeyVaultKmsOptions {
 
 /** A {@link FieldKms} on an Azure Key Vault or Managed HSM key. */
 export interface AzureKeyVaultKms extends FieldKms {
+  /**
+   * Wraps a 32-byte key the caller holds, in the form {@link FieldKms.unwrapDataKey} opens (the
+   * custos server's root key under the `azurekeyvault` seal).
+   *
+   * @example
+   * ```ts
+   * const wrapped = await kms.wrapKey(rootKey, { sealClusterId: clusterId });
+   * ```
+   */
+  wrapKey(key: Buffer, context: DataKeyContext): Promise<string>;
   /** Forgets the cached clients. */
   close(): Promise<void>;
 }
@@ -213,39 +223,48 @@ export async function openAzureKeyVaultKms(
     keyVersion: parseWrapped(wrapped).created,
   });
 
+  /** Wraps `plaintext` (32 bytes, left as it is) under a fresh KEK that Key Vault wraps. */
+  const wrapUnder = async (plaintext: Buffer, context: DataKeyContext): Promise<string> => {
+    const use =
+      current !== undefined && Date.now() - current.fetchedAt < refreshMs
+        ? current
+        : await fetchCurrent();
+    const header = `azkv:${use.created}:${use.version}:${use.algorithm}`;
+    const kek = randomBytes(32);
+    try {
+      let wrappedKek: Buffer;
+      try {
+        const { result } = await cryptoClient(use.version, use.key).wrapKey(use.algorithm, kek);
+        wrappedKek = serviceBytes(result, 'a wrapped key');
+      } catch (err) {
+        throw azureFailure(err, `wrapping a data key under ${keyName}`, 'wrapKey');
+      }
+      const iv = randomBytes(IV_BYTES);
+      const cipher = createCipheriv('aes-256-gcm', kek, iv, { authTagLength: TAG_BYTES });
+      cipher.setAAD(sealingAad(context, header));
+      const sealed = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+      const body = Buffer.concat([iv, sealed]).toString('base64url');
+      return `${header}:${wrappedKek.toString('base64url')}:${body}`;
+    } finally {
+      kek.fill(0);
+    }
+  };
+
   return {
     async generateDataKey(context) {
-      const use =
-        current !== undefined && Date.now() - current.fetchedAt < refreshMs
-          ? current
-          : await fetchCurrent();
-      const header = `azkv:${use.created}:${use.version}:${use.algorithm}`;
-      const kek = randomBytes(32);
       const plaintext = randomBytes(DATA_KEY_BYTES);
       try {
-        let wrappedKek: Buffer;
-        try {
-          const { result } = await cryptoClient(use.version, use.key).wrapKey(use.algorithm, kek);
-          wrappedKek = serviceBytes(result, 'a wrapped key');
-        } catch (err) {
-          throw azureFailure(err, `wrapping a data key under ${keyName}`, 'wrapKey');
-        }
-        const iv = randomBytes(IV_BYTES);
-        const cipher = createCipheriv('aes-256-gcm', kek, iv, { authTagLength: TAG_BYTES });
-        cipher.setAAD(sealingAad(context, header));
-        const sealed = Buffer.concat([
-          cipher.update(plaintext),
-          cipher.final(),
-          cipher.getAuthTag(),
-        ]);
-        const body = Buffer.concat([iv, sealed]).toString('base64url');
-        return { plaintext, wrapped: `${header}:${wrappedKek.toString('base64url')}:${body}` };
+        return { plaintext, wrapped: await wrapUnder(plaintext, context) };
       } catch (err) {
         plaintext.fill(0);
         throw err;
-      } finally {
-        kek.fill(0);
       }
+    },
+    async wrapKey(key, context) {
+      if (!Buffer.isBuffer(key) || key.length !== DATA_KEY_BYTES) {
+        throw new CustosError('ERR_INVALID_ARGUMENT', 'wrapKey takes a 32-byte key');
+      }
+      return wrapUnder(key, context);
     },
     async unwrapDataKey(wrapped, context) {
       const parsed = parseWrapped(wrapped);

@@ -1,15 +1,14 @@
 /**
  * Contract tests of the Cloud KMS provider: the official client against a local HTTPS server
- * that speaks Cloud KMS's REST shapes and checks each request (test/cloud-kms/fake-gcp-kms.ts).
+ * that speaks Cloud KMS's REST shapes and checks each request (@custos/test-support/cloud-kms).
  *
  * Against the real service: set CUSTOS_CONTRACT_GCP_KEY_NAME to a symmetric CryptoKey's full
  * name, with Application Default Credentials allowed to use it. The tests that need to rotate,
  * disable or destroy versions, or count requests, only run against the fake.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { type FakeGcpKms, gcpTestAuth, startFakeGcpKms } from '@custos/test-support/cloud-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeGcpKms, startFakeGcpKms } from '../../../test/cloud-kms/fake-gcp-kms.js';
-import { gcpTestAuth } from '../../../test/cloud-kms/gcp-test-auth.js';
 import { isCustosError } from '../../errors/index.js';
 import { createCachingKms } from '../../fields/caching-kms.js';
 import { createFieldCipher, type FieldKms } from '../../fields/index.js';
@@ -131,6 +130,31 @@ describe('Google Cloud KMS provider (contract)', () => {
       expect(aad.toString('utf8')).toContain('7');
     },
   );
+
+  it('wraps a key the caller holds (wrapKey), bound to a seal cluster: only that cluster opens it', async () => {
+    const provider = await open();
+    const rootKey = randomBytes(32);
+    const cluster = randomUUID();
+    const wrapped = await provider.wrapKey(rootKey, { sealClusterId: cluster });
+    const opened = await provider.unwrapDataKey(wrapped, { sealClusterId: cluster });
+    expect(Buffer.from(opened).equals(rootKey)).toBe(true);
+    expect(provider.describeWrappedKey(wrapped)).toEqual(await provider.currentKey());
+    for (const other of [{ sealClusterId: randomUUID() }, {}, { tenantId: cluster }]) {
+      expect(
+        (await failure(provider.unwrapDataKey(wrapped, other))) as { code?: string },
+      ).toMatchObject({ code: 'ERR_DECRYPTION_FAILED' });
+    }
+    for (const bad of [randomBytes(31), randomBytes(33)]) {
+      expect(
+        (await failure(provider.wrapKey(bad, { sealClusterId: cluster }))) as { code?: string },
+      ).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    }
+    expect(
+      (await failure(provider.wrapKey(rootKey, { sealClusterId: 'NOT-A-UUID' }))) as {
+        code?: string;
+      },
+    ).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+  });
 
   it('binds the tenant: another context cannot unwrap (AAD checked by the service)', async () => {
     const kms = await open();

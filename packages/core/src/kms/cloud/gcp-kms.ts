@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CustosError, DecryptionFailed } from '../../errors/index.js';
+import type { DataKeyContext } from '../../fields/data-key-binding.js';
 import type { FieldKms, KmsKeyVersion } from '../../fields/field-kms.js';
 import { DATA_KEY_BYTES, dataKeyAad, requireDataKey, serviceBytes } from './data-key-context.js';
 import { gcpFailure } from './gcp-errors.js';
@@ -30,6 +31,16 @@ export interface GcpKmsOptions {
 
 /** A {@link FieldKms} on a Google Cloud KMS CryptoKey. */
 export interface GcpKms extends FieldKms {
+  /**
+   * Wraps a 32-byte key the caller holds, in the form {@link FieldKms.unwrapDataKey} opens (the
+   * custos server's root key under the `gcpckms` seal).
+   *
+   * @example
+   * ```ts
+   * const wrapped = await kms.wrapKey(rootKey, { sealClusterId: clusterId });
+   * ```
+   */
+  wrapKey(key: Buffer, context: DataKeyContext): Promise<string>;
   /** Releases the client's connections. */
   close(): Promise<void>;
 }
@@ -150,6 +161,13 @@ export async function openGcpKms(options: GcpKmsOptions): Promise<GcpKms> {
         plaintext.fill(0);
         throw err;
       }
+    },
+    async wrapKey(key, context) {
+      if (!Buffer.isBuffer(key) || key.length !== DATA_KEY_BYTES) {
+        throw new CustosError('ERR_INVALID_ARGUMENT', 'wrapKey takes a 32-byte key');
+      }
+      const { version, ciphertext } = await encrypt(key, dataKeyAad(context), 'wrapping a key');
+      return `gcpkms:v${version}:${ciphertext.toString('base64url')}`;
     },
     async unwrapDataKey(wrapped, context) {
       const { version, ciphertext } = parseWrapped(wrapped);

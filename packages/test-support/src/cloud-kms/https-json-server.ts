@@ -6,7 +6,7 @@ import { Agent, createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { selfSignedCertificate } from '@custos/test-support/tls';
+import { selfSignedCertificate } from '../tls.js';
 
 /** One request as the server saw it. */
 export interface SeenRequest {
