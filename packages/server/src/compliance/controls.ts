@@ -1,4 +1,5 @@
 import { DATA_CLASSES, type DataClass } from '@custos/core/classification';
+import { type ColumnSummary, columnEvidence, columnSummary } from './column-evidence.js';
 import type { ComplianceEvidence } from './evidence.js';
 
 /** How a control stands. */
@@ -34,8 +35,10 @@ export interface ComplianceReport {
   readonly generatedAt: string;
   readonly server: string;
   readonly controls: readonly ControlResult[];
-  /** The classified secrets and transit keys, by class (only the classes that occur). */
+  /** The classified secrets, transit keys and columns, by class (only the classes that occur). */
   readonly dataClasses?: readonly DataClassSummary[];
+  /** Columns given with `--encryption-status` without a class (present only when there are some). */
+  readonly unclassifiedColumns?: readonly ColumnSummary[];
 }
 
 /** How a secret with a rotation policy stands: `none` when it has no policy. */
@@ -51,6 +54,8 @@ export interface DataClassSummary {
     readonly ageDays: number;
     readonly limitDays: number;
   }[];
+  /** Encrypted columns of this class (`--encryption-status`); present only when there are some. */
+  readonly columns?: readonly ColumnSummary[];
 }
 
 /** Classes whose secrets must rotate: all but `internal`. */
@@ -165,7 +170,11 @@ function encryption(e: ComplianceEvidence): Judgement {
     });
   }
   const classified = classifiedSecretEvidence(e);
-  return fromEvidence([...evidence, ...classified.evidence], oneShare || classified.unsure);
+  const columns = columnEvidence(e.columns);
+  return fromEvidence(
+    [...evidence, ...classified.evidence, ...columns.evidence],
+    oneShare || classified.unsure || columns.unsure,
+  );
 }
 
 const keyAgeLimit = (autoRotateDays: number) =>
@@ -217,20 +226,24 @@ function classifiedSecretEvidence(e: ComplianceEvidence): {
  * controls carry the same facts as evidence).
  */
 export function dataClassSummaries(e: ComplianceEvidence): DataClassSummary[] {
-  return DATA_CLASSES.map((dataClass) => ({
-    dataClass,
-    secrets: e.classifiedSecrets
-      .filter((s) => s.dataClass === dataClass)
-      .map((s) => ({ path: s.path, rotation: rotationOf(e, s.path) })),
-    transitKeys: e.transitKeys
-      .filter((k) => k.dataClass === dataClass)
-      .map((k) => ({
-        name: k.name,
-        latestVersion: k.latestVersion,
-        ageDays: k.ageDays,
-        limitDays: keyAgeLimit(k.autoRotateDays),
-      })),
-  })).filter((c) => c.secrets.length > 0 || c.transitKeys.length > 0);
+  return DATA_CLASSES.map((dataClass) => {
+    const columns = e.columns.filter((c) => c.dataClass === dataClass).map(columnSummary);
+    return {
+      dataClass,
+      secrets: e.classifiedSecrets
+        .filter((s) => s.dataClass === dataClass)
+        .map((s) => ({ path: s.path, rotation: rotationOf(e, s.path) })),
+      transitKeys: e.transitKeys
+        .filter((k) => k.dataClass === dataClass)
+        .map((k) => ({
+          name: k.name,
+          latestVersion: k.latestVersion,
+          ageDays: k.ageDays,
+          limitDays: keyAgeLimit(k.autoRotateDays),
+        })),
+      ...(columns.length === 0 ? {} : { columns }),
+    };
+  }).filter((c) => c.secrets.length > 0 || c.transitKeys.length > 0 || c.columns !== undefined);
 }
 
 /** Audit devices and the chain of the files given; `unsure` when no file was verified here. */
@@ -547,11 +560,13 @@ export function judgeControls(
       recheck: `custos compliance report --framework ${spec.framework} --control '${spec.id}'`,
     };
   });
+  const unclassified = evidence.columns.filter((c) => c.dataClass === undefined).map(columnSummary);
   return {
     framework,
     generatedAt: generatedAt.toISOString(),
     server: evidence.address,
     controls,
     dataClasses: dataClassSummaries(evidence),
+    ...(unclassified.length === 0 ? {} : { unclassifiedColumns: unclassified }),
   };
 }

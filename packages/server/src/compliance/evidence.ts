@@ -12,6 +12,7 @@ import { checkTlsEndpoint, type TlsEndpointReport } from '@custos/core/tls';
 import { type FileStart, verifyAuditLog } from '../audit/audit-verify.js';
 import { parsePolicy } from '../policy/policy-parse.js';
 import { isBroadPath } from './broad-grants.js';
+import { type ColumnEvidence, readEncryptionStatuses } from './column-status.js';
 import { type DrillRecord, readDrillLog } from './drill-log.js';
 
 /**
@@ -99,6 +100,8 @@ export interface ComplianceEvidence {
   readonly drillLogs: readonly string[];
   /** The certificates the server serves (its metrics) and those given with `--cert`. */
   readonly certificates: readonly CertificateExpiry[];
+  /** Encrypted columns of the `--encryption-status` reports (empty when none was given). */
+  readonly columns: readonly ColumnEvidence[];
 }
 
 /** A certificate and the days until it expires (negative once it has). */
@@ -122,6 +125,8 @@ export interface EvidenceSources {
   readonly drillLogs?: readonly string[];
   /** Certificate files (PEM, the leaf first) to list with their expiry. */
   readonly certificateFiles?: readonly string[];
+  /** Reports written by `custos encryption status --json` (the CLI only: files of its host). */
+  readonly encryptionStatusFiles?: readonly string[];
   readonly now: Date;
 }
 
@@ -375,6 +380,8 @@ export async function gatherEvidence(
     secrets: { secret: string; overdue: boolean; last_result?: string }[];
   }>(client, 'GET', 'sys/rotation-status');
   const scan = await scanFindings(sources.scanReport);
+  // Files before the slower reads: a malformed one stops the report at once.
+  const columns = await readEncryptionStatuses(sources.encryptionStatusFiles ?? []);
   const mounts = await data<Mounts>(client, 'GET', 'sys/mounts');
   return {
     address: client.address,
@@ -406,5 +413,6 @@ export async function gatherEvidence(
     drills: await drillRecords(sources.drillLogs ?? []),
     drillLogs: sources.drillLogs ?? [],
     certificates: await certificates(client, sources.certificateFiles ?? [], sources.now),
+    columns,
   };
 }

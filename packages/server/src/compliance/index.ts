@@ -4,6 +4,9 @@
  * over HTTP; `GET sys/compliance/report` runs them in the server with the caller's token. One
  * code for both, so the two answers are the same JSON.
  */
+
+export type { ColumnState, ColumnSummary } from './column-evidence.js';
+export { type ColumnEvidence, readEncryptionStatus } from './column-status.js';
 export {
   CONTROLS,
   type ComplianceReport,

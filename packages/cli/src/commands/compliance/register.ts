@@ -44,6 +44,11 @@ export function registerComplianceCommands(program: Command, lazy: Lazy): void {
         (value: string, previous: string[] = []) => [...previous, value],
       )
       .option(
+        '--encryption-status <file>',
+        'a `custos encryption status --json` report: its columns, by data class, as encryption-at-rest evidence (repeatable)',
+        (value: string, previous: string[] = []) => [...previous, value],
+      )
+      .option(
         '--cert <file>',
         "a certificate (PEM) to list with its expiry beside the server's own (repeatable)",
         (value: string, previous: string[] = []) => [...previous, value],

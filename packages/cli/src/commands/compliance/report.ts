@@ -21,6 +21,7 @@ interface Options extends ServerFlags {
   auditPublicKey?: string;
   scanReport?: string;
   drillLog?: string[];
+  encryptionStatus?: string[];
   cert?: string[];
   ca?: string;
 }
@@ -55,6 +56,7 @@ export async function run(options: Options): Promise<number> {
     ...(options.scanReport === undefined ? {} : { scanReport: options.scanReport }),
     drillLogs: options.drillLog ?? [],
     certificateFiles: options.cert ?? [],
+    encryptionStatusFiles: options.encryptionStatus ?? [],
     now,
   });
   const report = judgeControls(evidence, options.framework, now, options.control);

@@ -28,6 +28,11 @@ export function registerEncryptionCommands(program: Command, lazy: Lazy): void {
       'exit 1 unless every value is current and encrypted (and every index under the blind-index primary)',
       false,
     )
-    .option('--json', 'print JSON', false)
+    .option(
+      '--data-class <class>',
+      'record the data class (PHI, PII, credential, payment, internal) of every column, or of one with <column>=<class>; repeatable. `custos compliance report --encryption-status` judges the report by it',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--json', "print JSON (with the table, each column's data_class and takenAt)", false)
     .action(lazy(() => import('./status.js')));
 }

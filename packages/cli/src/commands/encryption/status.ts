@@ -4,17 +4,21 @@ import { createProgress } from '../../progress.js';
 import { type CipherFlags, loadCipher } from '../reencrypt/cipher.js';
 import { openTargetDatabase } from '../reencrypt/database.js';
 import { splitList, type TargetFlags, targetFrom } from '../reencrypt/target.js';
+import { columnClasses } from './data-class.js';
 
 interface Options extends TargetFlags, CipherFlags {
   decrypt: boolean;
   indexColumns?: string;
   requireCurrent: boolean;
+  dataClass?: string[];
   json: boolean;
 }
 
 export async function run(options: Options): Promise<number> {
   const { encryptionStatus } = await import('@custos/reencrypt');
   const { target, binding } = targetFrom(options);
+  // Checked before anything is opened: a wrong class is a usage error (exit 2).
+  const classes = columnClasses(options.dataClass ?? [], target.columns);
   const loaded = await loadCipher(options);
   const cipher = loaded?.cipher;
   let database: Awaited<ReturnType<typeof openTargetDatabase>>;
@@ -36,11 +40,26 @@ export async function run(options: Options): Promise<number> {
       onProgress: (done, total) => progress.update(done, total),
     });
     progress.stop();
-    if (options.json) print(JSON.stringify(status, null, 2));
-    else {
-      print(`${status.rows} rows in ${database.description}`);
+    const takenAt = new Date().toISOString();
+    if (options.json) {
+      const report = {
+        table: options.table,
+        ...(options.tenantColumn === undefined ? {} : { tenantColumn: options.tenantColumn }),
+        takenAt,
+        ...status,
+        columns: status.columns.map((c) => {
+          const dataClass = classes.get(c.column);
+          return dataClass === undefined ? c : { ...c, data_class: dataClass };
+        }),
+      };
+      print(JSON.stringify(report, null, 2));
+    } else {
+      print(`${status.rows} rows in ${database.description} at ${takenAt}`);
       for (const column of status.columns) {
-        print(`${options.table}.${column.column}:`);
+        const dataClass = classes.get(column.column);
+        print(
+          `${options.table}.${column.column}${dataClass === undefined ? '' : ` (${dataClass})`}:`,
+        );
         for (const v of column.versions) {
           const name = v.keyName ?? `key ${v.keyId}`;
           const mode = v.deterministic ? ' deterministic' : '';
