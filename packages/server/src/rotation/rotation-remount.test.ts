@@ -51,7 +51,28 @@ function heldRotator() {
       finishes.push(context.rotationId);
     },
   };
-  return { rotator, aborted, finishes, enteredOf };
+  /** Background work that waits for its signal the first time per secret, then succeeds. */
+  const background: Rotator = {
+    name: 'held-background',
+    checkSettings: () => {},
+    create: async () => ({ value: value() }),
+    set: async () => {},
+    test: async () => {},
+    async background(context) {
+      const key = `background:${context.secret.key}`;
+      if (used.has(key)) return;
+      used.add(key);
+      void enteredOf(key);
+      entered.get(key)?.();
+      await new Promise<void>((_, reject) => {
+        context.signal.addEventListener('abort', () => {
+          aborted.add(key);
+          reject(new Error('stopped'));
+        });
+      });
+    },
+  };
+  return { rotator, background, aborted, finishes, enteredOf };
 }
 
 describe.each(await storageKinds())('rotation state through remount and disable on %s', (kind) => {
@@ -60,10 +81,12 @@ describe.each(await storageKinds())('rotation state through remount and disable 
   beforeAll(async () => {
     const rotators = builtInRotators();
     rotators.register(held.rotator);
+    rotators.register(held.background);
     s = await startTestServer(kind, {
       rotators,
       rotationSchedulerIntervalMs: 0,
       rotationRunLeaseMs: 300,
+      rotationBackgroundLeaseMs: 300,
     });
   });
   afterAll(async () => {
@@ -209,6 +232,44 @@ describe.each(await storageKinds())('rotation state through remount and disable 
     expect((await rotation).status).toBe(409);
     expect(await leftovers('race/gone/')).toEqual([]);
     expect(held.finishes).not.toContain(started?.id);
+  });
+
+  it('background work follows a remount (taken up under the new name) and ends with a disable', async () => {
+    await mount('bg/from');
+    await secretAt('bg/from', 'job', 'held-background');
+    expect((await rotate('bg/from/job')).body.data.background).toBe('running');
+    await held.enteredOf('background:job');
+    expect(
+      (await s.request('POST', 'sys/remount', { body: { from: 'bg/from', to: 'bg/to' } })).status,
+    ).toBe(200);
+    // Its node finds its claim gone at the next renewal: the work stops, records nothing.
+    await vi.waitFor(() => expect(held.aborted.has('background:job')).toBe(true), {
+      timeout: 10_000,
+    });
+    await engine().backgroundIdle();
+    expect(await leftovers('bg/from/')).toEqual([]);
+    const job = await store().readJob('bg/to/job');
+    expect(job).toMatchObject({ secret: 'bg/to/job', state: 'pending' });
+    expect(job?.owner).toBeUndefined();
+    expect(await engine().startBackground()).toEqual(['bg/to/job']);
+    await engine().backgroundIdle();
+    expect((await store().readJob('bg/to/job'))?.state).toBe('done');
+    const [entry] = await store().history('bg/to/job');
+    expect(entry?.steps.filter((x) => x.step === 'background').map((x) => x.result)).toEqual([
+      'ok',
+    ]);
+
+    await mount('bg/gone');
+    await secretAt('bg/gone', 'job2', 'held-background');
+    expect((await rotate('bg/gone/job2')).body.data.background).toBe('running');
+    await held.enteredOf('background:job2');
+    expect((await s.request('DELETE', 'sys/mounts/bg/gone')).status).toBe(204);
+    await vi.waitFor(() => expect(held.aborted.has('background:job2')).toBe(true), {
+      timeout: 10_000,
+    });
+    await engine().backgroundIdle();
+    expect(await leftovers('bg/gone/')).toEqual([]);
+    expect(await engine().startBackground()).toEqual([]);
   });
 
   it('rotations racing a remount never leave state under the old name, and all end at the new one', async () => {
