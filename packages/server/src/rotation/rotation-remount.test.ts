@@ -187,6 +187,26 @@ describe.each(await storageKinds())('rotation state through remount and disable 
     expect(await store().listPolicies()).not.toContain('dis/a/db');
   });
 
+  it('moves and removes only names of the mount itself: not another case, not a sibling sharing a prefix', async () => {
+    for (const path of ['cs', 'CS/x', 'cs2']) await mount(path);
+    await secretAt('cs', 'x/k');
+    await secretAt('CS/x', 'k');
+    await secretAt('cs2', 'k');
+    for (const name of ['cs/x/k', 'CS/x/k', 'cs2/k'])
+      expect((await rotate(name)).body.data.result).toBe('succeeded');
+    expect((await s.request('DELETE', 'sys/mounts/cs')).status).toBe(204);
+    expect(await leftovers('cs/')).toEqual([]);
+    expect(
+      (await s.request('POST', 'sys/remount', { body: { from: 'cs2', to: 'cs3' } })).status,
+    ).toBe(200);
+    for (const name of ['CS/x/k', 'cs3/k']) {
+      expect(await store().readPolicy(name), name).toBeDefined();
+      expect(await store().history(name), name).toHaveLength(1);
+      expect((await rotate(name)).body.data.result).toBe('succeeded');
+    }
+    expect(await leftovers('cs2/')).toEqual([]);
+  });
+
   it('a remount while a rotation runs: its node stops and saves nothing, the run finishes once at the new path', async () => {
     await mount('race/from');
     await secretAt('race/from', 'db', 'held-set');
