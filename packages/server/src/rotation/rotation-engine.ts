@@ -143,6 +143,18 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
           `${secret} no longer names a secret of the mount at ${ref.mount}/`,
         );
       const { kv } = resolved;
+      // The secret's last run, read before its current version: a start is refused unless the
+      // last run is still this one then (`startRun`'s `after`), so a run that ended meanwhile
+      // never leaves this one rotating a stale version (rolled back at finish) or its own
+      // previous value unretired.
+      const last = options.dryRun === true ? undefined : await store.readRun(secret);
+      const busy = () =>
+        new ServerError('ERR_ROTATION_IN_PROGRESS', `a rotation of ${secret} is already running`);
+      if (last?.state === 'running') {
+        if (options.after !== undefined)
+          return { id: last.id, secret, result: 'skipped', steps: [] };
+        throw busy();
+      }
       const meta = await kv.readMetadata(ref.key);
       const from = meta === undefined ? 0 : (versionOfStage(meta, 'current') ?? 0);
       const current = await dataOf(kv, ref.key, from);
@@ -200,15 +212,10 @@ export function createRotationEngine(deps: RotationEngineDeps): RotationEngine {
         );
       // A new rotation ends the last one's grace period: its previous value is retired first
       // (else it would lose its `previous` label and never be retired: valid for good).
-      const last = await store.readRun(secret);
       if (last?.state === 'succeeded' && last.retired !== true) await retire(secret, last);
       if (options.after !== undefined) {
         if (!(await store.startRun(run, options.after))) return resultOf(run, 'skipped');
-      } else if (!(await store.startRun(run)))
-        throw new ServerError(
-          'ERR_ROTATION_IN_PROGRESS',
-          `a rotation of ${secret} is already running`,
-        );
+      } else if (!(await store.startRun(run, last?.id ?? null))) throw busy();
       driver.driving.add(secret);
       return driver.drive(run, policy);
     },

@@ -199,12 +199,14 @@ export function createRotationStore(barrier: Barrier): RotationStore {
     startRun: (run, after) =>
       retryOnConflict(() =>
         storage.transaction(async (tx) => {
-          // The policy is replaced at its revision too: a mount moved or disabled meanwhile
-          // (mount-lifecycle.ts) took it away, and no run starts under the old name.
-          const policy = await tx.read<RotationPolicy>(ROTATION.policy + run.secret);
+          // The policy is read under a share lock (PostgreSQL `FOR SHARE`; this transaction
+          // never updates it, so starters do not deadlock or conflict on it): a mount moved or
+          // disabled meanwhile (mount-lifecycle.ts, which replaces the policy first) either
+          // waits for this start and then moves its run, or took the policy away, and no run
+          // starts under the old name.
+          const policy = await tx.readLocked<RotationPolicy>(ROTATION.policy + run.secret);
           if (policy === undefined)
             throw new CustosError('ERR_NOT_FOUND', `no rotation policy for ${run.secret}`);
-          await tx.replace(ROTATION.policy + run.secret, policy.data, policy.revision);
           const stored = await tx.read<RotationRun>(ROTATION.run + run.secret);
           if (after !== undefined && (stored?.data.id ?? null) !== after) return false;
           if (stored === undefined) {
