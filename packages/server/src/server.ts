@@ -34,6 +34,7 @@ import { createPolicyStore } from './policy/policy-store.js';
 import { createApprovalStore, DEFAULT_APPROVAL_RETENTION_MS } from './rotation/approval-store.js';
 import { builtInRotators } from './rotation/built-in-rotators.js';
 import { singleNodeLeader } from './rotation/leader-lock.js';
+import { rotationMountHooks } from './rotation/mount-lifecycle.js';
 import { createRotationEngine } from './rotation/rotation-engine.js';
 import { createRotationScheduler } from './rotation/rotation-scheduler.js';
 import { openRotationSetup } from './rotation/rotation-setup.js';
@@ -426,7 +427,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   });
   const kv = createKvEngine(barrier, 'secret');
   const approles = createApproleStore(barrier, tokens.hmacKey, clock);
-  const mounts = createMountTable(barrier);
+  const mounts = createMountTable(barrier, [rotationMountHooks()]);
   const kvMounts = createKvMounts(barrier, { [KV.prefix('secret')]: kv });
   const rotationStore = createRotationStore(barrier);
   const transit = createTransitStore(barrier, {

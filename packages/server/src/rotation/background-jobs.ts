@@ -150,6 +150,12 @@ export function createBackgroundJobStore(storage: Barrier): BackgroundJobStore {
     recordJob: ({ rotationId, secret, rotator, settings, gracePeriod, nowMs }) =>
       retryOnConflict(() =>
         storage.transaction(async (tx) => {
+          // Only while the secret's run entry is there (replaced at its revision): a mount
+          // moved or disabled meanwhile took it away, and no job is left under the old name.
+          const run = await tx.read<{ id: string }>(ROTATION.run + secret);
+          if (run?.data.id !== rotationId)
+            throw new Error('the rotation is no longer stored under this name');
+          await tx.replace(ROTATION.run + secret, run.data, run.revision);
           const stored = await tx.read<BackgroundJob>(pathOf(secret));
           if (stored?.data.rotation_id === rotationId) return;
           const job: BackgroundJob = {

@@ -74,6 +74,9 @@ export function createBackgroundRunner(deps: BackgroundRunnerDeps): BackgroundRu
         .catch(() => {});
       return;
     }
+    // A claim lost (the job taken over, abandoned, moved or removed): the work is no longer
+    // this node's, and it records nothing of it.
+    if (abort.signal.aborted && !stopping) return;
     await deps.record(job, outcome).catch(() => {});
     const recorded = await deps.store
       .endJob(

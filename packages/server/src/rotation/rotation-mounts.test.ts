@@ -240,8 +240,8 @@ describe.each(await storageKinds())('rotation on mounts of several segments on %
     const policy = { rotator: 'random', schedule: '4h', grace_period: '0s' };
     const version = async (path: string) =>
       (await s.request('GET', path)).body.data.metadata.version as number;
-    // A policy for gone/b/'s secret k; then gone/b/ is disabled and gone/ enabled, whose key
-    // b/k now answers to the name gone/b/k.
+    // A policy for gone/b/'s secret k; then gone/b/ is disabled (its policy goes with it) and
+    // gone/ enabled, whose key b/k now answers to the name gone/b/k.
     expect((await s.request('POST', 'sys/mounts/gone/b', { body: { type: 'kv-v2' } })).status).toBe(
       204,
     );
@@ -253,6 +253,18 @@ describe.each(await storageKinds())('rotation on mounts of several segments on %
     );
     const value = canary();
     await s.request('POST', 'gone/data/b/k', { body: { data: { value } } });
+    expect((await s.request('GET', 'sys/rotation/gone/b/k')).status).toBe(404);
+    expect(
+      (await s.request('POST', 'sys/rotate-secret/gone/b/k', { body: { force: true } })).status,
+    ).toBe(404);
+    // A policy left by a version before disable removed them (written here by hand) is still
+    // refused for the new mount's secret: it names the gone mount's uuid.
+    const store = s.server.context.rotation.store;
+    expect((await s.request('POST', 'sys/rotation/gone/b/k', { body: policy })).status).toBe(204);
+    const written = await store.readPolicy('gone/b/k');
+    expect(written).toBeDefined();
+    if (written !== undefined)
+      await store.writePolicy('gone/b/k', { ...written, mount_uuid: 'a-mount-disabled-before' });
     const refused = await s.request('POST', 'sys/rotate-secret/gone/b/k', {
       body: { force: true },
     });
@@ -276,7 +288,7 @@ describe.each(await storageKinds())('rotation on mounts of several segments on %
     expect((await s.request('DELETE', 'sys/rotation/gone/b/k')).status).toBe(204);
   });
 
-  it('a name whose mount moved away resolves to nothing, never to another mount', async () => {
+  it('a mount moved away takes its policy along: the old name resolves to nothing, the new one rotates', async () => {
     const moving = (await s.request('GET', 'A/b/data/k')).body.data.metadata.version as number;
     expect(
       (await s.request('POST', 'sys/remount', { body: { from: 'A/b', to: 'moved/b' } })).status,
@@ -287,8 +299,8 @@ describe.each(await storageKinds())('rotation on mounts of several segments on %
     await expect(s.server.context.rotation.engine.refOf('A/b/k')).rejects.toMatchObject({
       code: 'ERR_INVALID_REQUEST',
     });
-    // The scheduler skips it (refused before it started) and rotates the others, on their own
-    // mounts; the moved secret keeps its version.
+    expect(await s.server.context.rotation.store.readPolicy('A/b/k')).toBeUndefined();
+    // The scheduler rotates every due secret on its own mount, the moved one by its new name.
     const version = async (path: string) =>
       (await s.request('GET', path)).body.data.metadata.version as number;
     const [a, teams, sibling] = [
@@ -298,10 +310,14 @@ describe.each(await storageKinds())('rotation on mounts of several segments on %
     ];
     nowMs += 5 * HOUR;
     const report = await s.server.context.rotation.scheduler.tick();
-    expect(report.rotated.map((r) => r.secret).sort()).toEqual(['a/b/k', 'teams/x/kv/db']);
+    expect(report.rotated.map((r) => r.secret).sort()).toEqual([
+      'a/b/k',
+      'moved/b/k',
+      'teams/x/kv/db',
+    ]);
     expect(await version('a/data/b/k')).toBe(a + 1);
     expect(await version('teams/x/kv/data/db')).toBe(teams + 1);
     expect(await version('teams/x/kv2/data/db')).toBe(sibling);
-    expect(await version('moved/b/data/k')).toBe(moving);
+    expect(await version('moved/b/data/k')).toBe(moving + 1);
   });
 });

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { CustosError } from '@custos/core/errors';
 import { type Barrier, retryOnConflict } from '../barrier/barrier.js';
 import { barrierView } from '../barrier/barrier-view.js';
 import { isServerError, ServerError } from '../errors.js';
@@ -105,7 +106,8 @@ export interface RotationStore extends BackgroundJobStore, RunLeaseStore {
    * Starts `run` unless a rotation of the secret is running: true when it started, false when
    * another run holds the secret (one transaction: of two starters one gets false). With
    * `after`, only when the secret's last run is still the one with that id (`null`: none):
-   * two schedulers that both found the secret due start it once.
+   * two schedulers that both found the secret due start it once. `ERR_NOT_FOUND` when the
+   * secret has no policy (any more: its mount moved or was disabled).
    */
   startRun(run: RotationRun, after?: string | null): Promise<boolean>;
   /**
@@ -117,13 +119,20 @@ export interface RotationStore extends BackgroundJobStore, RunLeaseStore {
   listRunning(): Promise<string[]>;
   /** Every secret with a run (in progress or ended). */
   listRuns(): Promise<string[]>;
-  /** Adds an ended run to the secret's history. */
+  /**
+   * Adds an ended run to the secret's history (again: replaces its entry); nothing while the
+   * secret has no run entry (its mount moved or was disabled since).
+   */
   appendHistory(run: RotationRun): Promise<void>;
   /** The secret's history, oldest first. */
   history(secret: string): Promise<RotationRun[]>;
   /** `hmac-sha256:<hex>` of a value under the barrier-held fingerprint key. */
   fingerprint(data: Readonly<Record<string, unknown>>): Promise<string>;
 }
+
+/** The name of a run's history entry: `<start ms, 15 digits>-<rotation id>`. */
+export const historyName = (run: Pick<RotationRun, 'started_time' | 'id'>): string =>
+  `${String(Date.parse(run.started_time)).padStart(15, '0')}-${run.id}`;
 
 /** A canonical JSON text: object keys sorted at every depth, so equal data fingerprints alike. */
 function canonical(value: unknown): string {
@@ -190,6 +199,14 @@ export function createRotationStore(barrier: Barrier): RotationStore {
     startRun: (run, after) =>
       retryOnConflict(() =>
         storage.transaction(async (tx) => {
+          // The policy is read under a share lock (PostgreSQL `FOR SHARE`; this transaction
+          // never updates it, so starters do not deadlock or conflict on it): a mount moved or
+          // disabled meanwhile (mount-lifecycle.ts, which replaces the policy first) either
+          // waits for this start and then moves its run, or took the policy away, and no run
+          // starts under the old name.
+          const policy = await tx.readLocked<RotationPolicy>(ROTATION.policy + run.secret);
+          if (policy === undefined)
+            throw new CustosError('ERR_NOT_FOUND', `no rotation policy for ${run.secret}`);
           const stored = await tx.read<RotationRun>(ROTATION.run + run.secret);
           if (after !== undefined && (stored?.data.id ?? null) !== after) return false;
           if (stored === undefined) {
@@ -206,7 +223,10 @@ export function createRotationStore(barrier: Barrier): RotationStore {
         storage.transaction(async (tx) => {
           const stored = await tx.read<RotationRun>(ROTATION.run + run.secret);
           if (stored === undefined || stored.data.id !== run.id)
-            throw new Error('the rotation was replaced by another run');
+            throw new ServerError(
+              'ERR_ROTATION_IN_PROGRESS',
+              `the rotation of ${run.secret} is no longer stored under this name (replaced by another run, or its mount moved or was disabled)`,
+            );
           if (stored.data.owner !== run.owner)
             throw new ServerError(
               'ERR_ROTATION_IN_PROGRESS',
@@ -224,10 +244,18 @@ export function createRotationStore(barrier: Barrier): RotationStore {
       return out;
     },
     listRuns: () => names(ROTATION.run),
-    async appendHistory(run) {
-      const started = String(Date.parse(run.started_time)).padStart(15, '0');
-      await storage.write(`${ROTATION.history}${run.secret}/${started}-${run.id}`, run);
-    },
+    // Only while the secret's run entry is there, replaced at its revision in the same
+    // transaction: a mount moved or disabled meanwhile (mount-lifecycle.ts) takes the run away
+    // first, so an entry is never left under a name no mount has any more.
+    appendHistory: (run) =>
+      retryOnConflict(() =>
+        storage.transaction(async (tx) => {
+          const stored = await tx.read<RotationRun>(ROTATION.run + run.secret);
+          if (stored === undefined) return;
+          await tx.replace(ROTATION.run + run.secret, stored.data, stored.revision);
+          await tx.write(`${ROTATION.history}${run.secret}/${historyName(run)}`, run);
+        }),
+      ),
     async history(secret) {
       const prefix = `${ROTATION.history}${secret}/`;
       const out: RotationRun[] = [];

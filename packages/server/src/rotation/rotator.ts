@@ -10,6 +10,10 @@
  * rotator that echoes a target system's message may echo a derived form (a hash) the engine
  * cannot recognise. Report what failed, not with what.
  *
+ * Every step's context carries a `signal` (`RotationContext.signal`): when it fires the node no
+ * longer holds the run (or is stopping), and the step must stop at its next safe point; the
+ * step runs again on the node that takes the run over.
+ *
  * @example
  * ```ts
  * const uppercase: Rotator = {
@@ -87,6 +91,15 @@ export interface RotationContext {
   readonly current: Readonly<Record<string, unknown>>;
   /** Reads another secret of the same mount (admin credentials a policy names). */
   readSecret(key: string): Promise<Readonly<Record<string, unknown>> | undefined>;
+  /**
+   * Fires when this node must stop the step: it lost the run's lease (a renewal found the run
+   * held by another node, or renewals failed until the lease ran out) or it seals or shuts
+   * down. A step that does I/O stops at its next safe point (between statements, batches,
+   * retries) and throws; the engine saves nothing of the run after it fired, and the node that
+   * holds the run next runs the step again (so stopping half-way must leave it re-runnable).
+   * Never fires for a dry run's `preflight` and `create`, or for `retire`.
+   */
+  readonly signal: AbortSignal;
 }
 
 /** What set, test, finish and rollback are given: also the pending value. */
@@ -94,7 +107,10 @@ export interface PendingContext extends RotationContext {
   readonly pending: Readonly<Record<string, unknown>>;
 }
 
-/** What background is given: also a signal that aborts when the work must stop. */
+/**
+ * What background is given: its `signal` fires when the node lost its claim on the job or
+ * stops (the rewrap stops between batches).
+ */
 export interface BackgroundContext extends PendingContext {
   readonly signal: AbortSignal;
 }

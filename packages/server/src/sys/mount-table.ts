@@ -7,6 +7,31 @@ import { createFeedCache } from '../storage/feed-cache.js';
 import { APPROLE, KV, MOUNT_DATA, MOUNT_TABLE, TRANSIT } from '../storage/layout.js';
 import { clashingMount } from './mount-path.js';
 
+/**
+ * What else lives by a mount's path and moves or goes with it (the rotation state of its
+ * secrets: rotation/mount-lifecycle.ts). Each runs inside the mount table's transaction, so
+ * the move (or removal) commits with the table change or not at all; then once more after it
+ * on the barrier, for what a writer admitted before the change wrote after it (each must be
+ * safe to run again, and find nothing to do on an area already handled).
+ */
+export interface MountDataHooks {
+  /**
+   * The mount (now at `mount.path`) moved from `from`; `phase` tells the run inside the
+   * transaction from the one after it.
+   */
+  moved?(
+    writer: BarrierWriter,
+    mount: MountEntry,
+    from: string,
+    phase: MountChangePhase,
+  ): Promise<void>;
+  /** The mount was disabled. */
+  removed?(writer: BarrierWriter, mount: MountEntry, phase: MountChangePhase): Promise<void>;
+}
+
+/** Inside the mount table's transaction, or after it committed (stragglers). */
+export type MountChangePhase = 'transaction' | 'after';
+
 /** The engines custos mounts. */
 export type MountType = 'kv' | 'transit' | 'system' | 'cubbyhole' | 'token' | 'approle';
 
@@ -75,8 +100,9 @@ export interface MountTable {
   /** Adds a mount; refused if its path (or one it nests in, or under) is taken. */
   enable(request: MountRequest): Promise<MountEntry>;
   /**
-   * Removes the mount at `path` and, in the same transaction, every entry of its data.
-   * `false` when nothing was mounted there.
+   * Removes the mount at `path` and, in the same transaction, every entry of its data and what
+   * is kept by its path (rotation state: `MountDataHooks`). `false` when nothing was mounted
+   * there.
    */
   disable(path: string): Promise<boolean>;
   /** Changes a mount's description, lease settings or options (`version` cannot change). */
@@ -88,7 +114,10 @@ export interface MountTable {
       readonly options?: Readonly<Record<string, string>>;
     },
   ): Promise<MountEntry>;
-  /** Moves the mount at `from` to `to`; its data stays where it is (keyed by the mount). */
+  /**
+   * Moves the mount at `from` to `to`; its data stays where it is (keyed by the mount), what
+   * is kept by its path (rotation state) moves with it (`MountDataHooks`).
+   */
   remount(from: string, to: string): Promise<MountEntry>;
   /** Forgets the cached table (after a seal). */
   clear(): void;
@@ -164,7 +193,10 @@ function kvOptions(options: Readonly<Record<string, string>> | null | undefined)
  * await mounts.enable({ path: 'kv1/', type: 'kv', options: { version: '1' } });
  * ```
  */
-export function createMountTable(barrier: Barrier): MountTable {
+export function createMountTable(
+  barrier: Barrier,
+  hooks: readonly MountDataHooks[] = [],
+): MountTable {
   const storage = barrierView(barrier, MOUNT_TABLE.prefix);
   const cache = createFeedCache<readonly MountEntry[]>(storage.changes, {
     prefix: '',
@@ -267,6 +299,7 @@ export function createMountTable(barrier: Barrier): MountTable {
         if (mount.storage !== null) {
           for (const entry of await tx.listPaths(mount.storage)) await tx.remove(entry);
         }
+        for (const hook of hooks) await hook.removed?.(tx, mount, 'transaction');
         return { mounts: mounts.filter((m) => m !== mount), result: mount };
       });
       if (removed === false) return false;
@@ -275,6 +308,8 @@ export function createMountTable(barrier: Barrier): MountTable {
       if (removed.storage !== null) {
         for (const entry of await barrier.listPaths(removed.storage)) await barrier.remove(entry);
       }
+      for (const hook of hooks)
+        await retryOnConflict(() => hook.removed?.(barrier, removed, 'after') ?? Promise.resolve());
       return true;
     },
     tune: (path, tuning) =>
@@ -298,8 +333,8 @@ export function createMountTable(barrier: Barrier): MountTable {
         mounts[index] = tuned;
         return { mounts, result: tuned };
       }),
-    remount: (from, to) =>
-      change(async (mounts) => {
+    remount: async (from, to) => {
+      const moved = await change(async (mounts, tx) => {
         const index = mounts.findIndex((m) => m.path === from);
         const mount = mounts[index];
         if (mount === undefined) throw invalid(`no mount at ${from}`);
@@ -313,8 +348,16 @@ export function createMountTable(barrier: Barrier): MountTable {
         );
         const moved: MountEntry = { ...mount, path: to };
         mounts[index] = moved;
+        for (const hook of hooks) await hook.moved?.(tx, moved, from, 'transaction');
         return { mounts, result: moved };
-      }),
+      });
+      // What a writer admitted before the move wrote at the old path after it follows too.
+      for (const hook of hooks)
+        await retryOnConflict(
+          () => hook.moved?.(barrier, moved, from, 'after') ?? Promise.resolve(),
+        );
+      return moved;
+    },
     clear: () => cache.clear(),
   };
 }

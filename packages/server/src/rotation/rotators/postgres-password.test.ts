@@ -87,6 +87,25 @@ describe.runIf(postgres).each(await storageKinds())(
       return { a, b, password };
     };
 
+    it('a set whose signal fired changes nothing on PostgreSQL (the node no longer holds the run)', async () => {
+      const { a, b, password } = await setup('pg/stopped');
+      const next = randomValue({ length: 24, charset: 'alphanumeric', prefix: '' });
+      const context = {
+        rotationId: 'stopped',
+        secret: { mount: 'secret', key: 'pg/stopped' },
+        settings: { url: POSTGRES_URL, usernames: [a, b] },
+        gracePeriodSeconds: 3600,
+        now: Date.now(),
+        current: { username: a, password },
+        pending: { username: b, password: next },
+        readSecret: async () => undefined,
+        signal: AbortSignal.abort(new Error('the lease was lost')),
+      };
+      await expect(postgresPasswordRotator.set(context)).rejects.toThrow(/stopped/);
+      expect(await passwordWorks(b, next)).toBe(false);
+      expect(await passwordWorks(a, password)).toBe(true);
+    });
+
     const current = async (key: string) =>
       (await s.request('GET', `secret/data/${key}`)).body.data.data as {
         username: string;

@@ -84,20 +84,35 @@ function clientConfig(url: string, auth: { user?: string; password?: string }): 
   };
 }
 
-/** Runs `work` on a connection, closing it after; PostgreSQL errors are reported by SQLSTATE only. */
+/**
+ * Runs `work` on a connection, closing it after; PostgreSQL errors are reported by SQLSTATE
+ * only. `signal` (the step's: the node lost the rotation, or stops) ends the connection and
+ * the step: checked before connecting and by `work` before each statement that changes the
+ * server (`stopped`).
+ */
 async function withClient<T>(
   client: pg.Client,
   what: string,
-  work: (client: pg.Client) => Promise<T>,
+  signal: AbortSignal,
+  work: (client: pg.Client, stopped: () => void) => Promise<T>,
 ): Promise<T> {
   client.on('error', () => {});
+  const stop = () => void client.end().catch(() => {});
+  const stopped = () => {
+    if (signal.aborted) throw new Error('stopped');
+  };
+  signal.addEventListener('abort', stop, { once: true });
   try {
+    stopped();
     await client.connect();
-    return await work(client);
+    stopped();
+    return await work(client, stopped);
   } catch (err) {
+    if (signal.aborted) throw new Error(`${what} stopped: the node no longer holds the rotation`);
     const code = (err as { code?: unknown }).code;
     throw new Error(`${what} failed (${typeof code === 'string' ? code : 'connection error'})`);
   } finally {
+    signal.removeEventListener('abort', stop);
     await client.end().catch(() => {});
   }
 }
@@ -119,11 +134,17 @@ async function setPassword(context: RotationContext, role: string, password: str
   // Role names are checked against ROLE (no quoting needed beyond the identifier quotes), and
   // the password is sent as its SCRAM verifier, never in clear.
   const value = password === null ? 'NULL' : `'${scramVerifier(password)}'`;
-  await withClient(await admin(context, settings), 'ALTER ROLE', async (c) => {
-    const found = await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
-    if (found.rowCount === 0) throw Object.assign(new Error('no such role'), { code: 'no role' });
-    await c.query(`ALTER ROLE "${role}" WITH LOGIN PASSWORD ${value}`);
-  });
+  await withClient(
+    await admin(context, settings),
+    'ALTER ROLE',
+    context.signal,
+    async (c, stopped) => {
+      const found = await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+      if (found.rowCount === 0) throw Object.assign(new Error('no such role'), { code: 'no role' });
+      stopped(); // the safe point: nothing changed yet
+      await c.query(`ALTER ROLE "${role}" WITH LOGIN PASSWORD ${value}`);
+    },
+  );
 }
 
 /**
@@ -156,13 +177,19 @@ export const postgresPasswordRotator: Rotator = {
   },
   async preflight(context) {
     const settings = settingsOf(context.settings);
-    await withClient(await admin(context, settings), 'connecting as the admin', async (c) => {
-      const found = await c.query(
-        'SELECT count(*)::int AS n FROM pg_roles WHERE rolname = ANY($1)',
-        [[...settings.usernames]],
-      );
-      if (found.rows[0]?.n !== 2) throw Object.assign(new Error('roles'), { code: 'missing role' });
-    });
+    await withClient(
+      await admin(context, settings),
+      'connecting as the admin',
+      context.signal,
+      async (c) => {
+        const found = await c.query(
+          'SELECT count(*)::int AS n FROM pg_roles WHERE rolname = ANY($1)',
+          [[...settings.usernames]],
+        );
+        if (found.rows[0]?.n !== 2)
+          throw Object.assign(new Error('roles'), { code: 'missing role' });
+      },
+    );
   },
   async create({ settings, current }) {
     const parsed = settingsOf(settings);
@@ -188,7 +215,7 @@ export const postgresPasswordRotator: Rotator = {
         password: field(context.pending, 'password'),
       }),
     );
-    await withClient(client, 'connecting with the new password', async (c) => {
+    await withClient(client, 'connecting with the new password', context.signal, async (c) => {
       const result = await c.query('SELECT current_user AS who');
       if (result.rows[0]?.who !== field(context.pending, 'username'))
         throw Object.assign(new Error('wrong user'), { code: 'wrong user' });

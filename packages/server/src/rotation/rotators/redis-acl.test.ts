@@ -76,6 +76,25 @@ describe.runIf(redis).each(await storageKinds())(
       return { username, password };
     };
 
+    it('a set whose signal fired changes nothing on Redis (the node no longer holds the run)', async () => {
+      const { username, password } = await user('redis/stopped');
+      const next = randomBytes(16).toString('hex');
+      const context = {
+        rotationId: 'stopped',
+        secret: { mount: 'secret', key: 'redis/stopped' },
+        settings: { url: REDIS_URL, username },
+        gracePeriodSeconds: 3600,
+        now: Date.now(),
+        current: { username, password },
+        pending: { username, password: next },
+        readSecret: async () => undefined,
+        signal: AbortSignal.abort(new Error('the lease was lost')),
+      };
+      await expect(redisAclRotator.set(context)).rejects.toThrow(/stopped/);
+      expect(await works(username, next)).toBe(false);
+      expect(await works(username, password)).toBe(true);
+    });
+
     const current = async (key: string) =>
       (await s.request('GET', `secret/data/${key}`)).body.data.data as {
         username: string;

@@ -61,20 +61,34 @@ async function connect(url: string, auth?: { username: string; password: string 
   return client;
 }
 
-/** Runs `work` on a connection, closing it after; a Redis error is reported by its kind only. */
+/**
+ * Runs `work` on a connection, closing it after; a Redis error is reported by its kind only.
+ * `signal` (the step's: the node lost the rotation, or stops) drops the connection and ends
+ * the step: checked before connecting and by `work` before each command that changes the
+ * server (`stopped`).
+ */
 async function withRedis<T>(
   client: Redis,
   what: string,
-  work: (client: Redis) => Promise<T>,
+  signal: AbortSignal,
+  work: (client: Redis, stopped: () => void) => Promise<T>,
 ): Promise<T> {
+  const stop = () => client.disconnect();
+  const stopped = () => {
+    if (signal.aborted) throw new Error('STOPPED');
+  };
+  signal.addEventListener('abort', stop, { once: true });
   try {
+    stopped();
     await client.connect();
-    return await work(client);
+    return await work(client, stopped);
   } catch (err) {
+    if (signal.aborted) throw new Error(`${what} stopped: the node no longer holds the rotation`);
     // Redis messages can quote a command's arguments: only the error's first word is kept.
     const kind = err instanceof Error ? (err.message.split(/\s/)[0] ?? 'error') : 'error';
     throw new Error(`${what} failed (${/^[A-Z]+$/.test(kind) ? kind : 'connection error'})`);
   } finally {
+    signal.removeEventListener('abort', stop);
     client.disconnect();
   }
 }
@@ -140,7 +154,7 @@ export const redisAclRotator: Rotator = {
   },
   async preflight(context) {
     const settings = settingsOf(context.settings);
-    await withRedis(await adminOf(context, settings), 'ACL GETUSER', (c) =>
+    await withRedis(await adminOf(context, settings), 'ACL GETUSER', context.signal, (c) =>
       passwordHashes(c, settings.username),
     );
   },
@@ -151,10 +165,16 @@ export const redisAclRotator: Rotator = {
   async set(context) {
     const settings = settingsOf(context.settings);
     const hash = aclHash(passwordOf(context.pending));
-    await withRedis(await adminOf(context, settings), 'ACL SETUSER', async (c) => {
-      await passwordHashes(c, settings.username); // the user must exist: never create one
-      await c.call('ACL', 'SETUSER', settings.username, `#${hash}`);
-    });
+    await withRedis(
+      await adminOf(context, settings),
+      'ACL SETUSER',
+      context.signal,
+      async (c, stopped) => {
+        await passwordHashes(c, settings.username); // the user must exist: never create one
+        stopped(); // the safe point: nothing changed yet
+        await c.call('ACL', 'SETUSER', settings.username, `#${hash}`);
+      },
+    );
   },
   async test(context) {
     const settings = settingsOf(context.settings);
@@ -162,6 +182,7 @@ export const redisAclRotator: Rotator = {
     await withRedis(
       await connect(settings.url, { username: settings.username, password }),
       'authenticating with the new password',
+      context.signal,
       async (c) => {
         if ((await c.ping()) !== 'PONG') throw new Error('PING did not answer PONG');
       },
@@ -180,9 +201,15 @@ export const redisAclRotator: Rotator = {
 async function removePassword(context: RotationContext, password: string): Promise<void> {
   const settings = settingsOf(context.settings);
   const hash = aclHash(password);
-  await withRedis(await adminOf(context, settings), 'ACL SETUSER', async (c) => {
-    // No such user, or not this password: nothing to remove (a rollback after a failed set).
-    if (!(await hashesOf(c, settings.username))?.includes(hash)) return;
-    await c.call('ACL', 'SETUSER', settings.username, `!${hash}`);
-  });
+  await withRedis(
+    await adminOf(context, settings),
+    'ACL SETUSER',
+    context.signal,
+    async (c, stopped) => {
+      // No such user, or not this password: nothing to remove (a rollback after a failed set).
+      if (!(await hashesOf(c, settings.username))?.includes(hash)) return;
+      stopped();
+      await c.call('ACL', 'SETUSER', settings.username, `!${hash}`);
+    },
+  );
 }

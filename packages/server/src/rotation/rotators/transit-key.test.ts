@@ -157,6 +157,48 @@ describe.each(await testDatabaseKinds())('the transit-key rotator, ciphertexts i
     expect(new Set(await versionsIn('resume_a'))).toEqual(new Set([2]));
   });
 
+  it('stops between batches once its signal fires, every batch done saved; continues later', async () => {
+    expect((await s.request('POST', 'transit/keys/stopping', { body: {} })).status).toBe(200);
+    await fill('stopping_a', 'stopping');
+    expect((await s.request('POST', 'transit/keys/stopping/rotate', { body: {} })).status).toBe(
+      200,
+    );
+    const stored = rewrapProgressStore(s.server.context.barrier);
+    const abort = new AbortController();
+    let saves = 0;
+    const job = {
+      rotationId: `stop-${randomBytes(6).toString('hex')}`,
+      key: 'stopping',
+      version: 2,
+      targets: [{ database: 'app', table: 'stopping_a', idColumn: 'id', column: 'secret' }],
+      batchSize: 100,
+    };
+    const deps = { transit: s.server.context.transit, database: () => db, now: Date.now };
+    // The node loses its claim while the third batch's progress is being saved.
+    const watching = {
+      read: stored.read,
+      save: async (p: Parameters<typeof stored.save>[0]) => {
+        await stored.save(p);
+        if (++saves === 4) abort.abort(new Error('the claim on the job was lost'));
+      },
+    };
+    await expect(
+      runRewrap({ ...deps, progress: watching, signal: abort.signal }, job),
+    ).rejects.toThrow('the claim on the job was lost');
+    expect(saves).toBe(4); // no batch read after the signal fired
+    expect((await stored.read(job.rotationId))?.targets[0]).toMatchObject({
+      rows: 300,
+      last_id: 300,
+      done: false,
+    });
+    const versions = await versionsIn('stopping_a');
+    expect(versions.slice(0, 300).every((v) => v === 2)).toBe(true);
+    expect(versions.slice(300).every((v) => v === 1)).toBe(true);
+    const done = await runRewrap({ ...deps, progress: stored }, job);
+    expect(done.targets[0]).toMatchObject({ rows: ROWS, rewrapped: ROWS, done: true });
+    expect(new Set(await versionsIn('stopping_a'))).toEqual(new Set([2]));
+  });
+
   it('refuses SQL in identifiers, unknown databases and writers without rights on the key', async () => {
     const write = (settings: Record<string, unknown>, token?: string) =>
       s.request('POST', 'sys/rotation/secret/keys/evil', {

@@ -46,6 +46,19 @@ function settingsOf(settings: Readonly<Record<string, unknown>>): WebhookSetting
   return { url, signingPath, timeoutMs: timeout * 1000, retries };
 }
 
+/** Waits `ms`, or less when `signal` fires. */
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 /**
  * Sends one step to the endpoint, signed (`@custos/core/webhooks`: HMAC-SHA256 over time, id
  * and body, header `custos-webhook-signature`) with the secret at `signing_path`; the delivery
@@ -71,8 +84,14 @@ async function deliver(
     ...payload,
   });
   let last = 'no attempt';
+  const stopped = () => {
+    // The node no longer holds the rotation (or stops): no further delivery from here.
+    if (context.signal.aborted)
+      throw new Error(`the ${step} step stopped: the node no longer holds the rotation`);
+  };
   for (let attempt = 0; attempt <= settings.retries; attempt++) {
-    if (attempt > 0) await new Promise((r) => setTimeout(r, 500 * 2 ** (attempt - 1)));
+    if (attempt > 0) await abortableDelay(500 * 2 ** (attempt - 1), context.signal);
+    stopped();
     const signed = signer.sign({ body, id: `${context.rotationId}-${step}` });
     try {
       const response = await fetch(settings.url, {
@@ -80,16 +99,18 @@ async function deliver(
         headers: { 'content-type': 'application/json', ...signed.headers },
         body,
         redirect: 'error',
-        signal: AbortSignal.timeout(settings.timeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(settings.timeoutMs), context.signal]),
       });
       await response.body?.cancel();
       if (response.ok) return;
       last = `HTTP ${response.status}`;
       if (response.status < 500) break;
     } catch (err) {
+      stopped();
       last = err instanceof Error && err.name === 'TimeoutError' ? 'timed out' : 'network error';
     }
   }
+  stopped();
   // The endpoint's answer body is never quoted: it could echo what it was sent.
   throw new Error(`the rotation endpoint failed the ${step} step (${last})`);
 }
