@@ -24,7 +24,7 @@ export const serverErrorCodes = {
   ERR_ALREADY_INITIALIZED: 'The server is already initialised; init runs once.',
   ERR_UNSEAL_FAILED: 'The unseal key shares given do not reproduce the root key.',
   ERR_SEAL_UNAVAILABLE:
-    'The auto-unseal seal (transit server, HSM) could not wrap or unwrap the root key: the server stays sealed and retries.',
+    'The auto-unseal seal (transit server, HSM, cloud KMS key) could not wrap or unwrap the root key: the server stays sealed and retries.',
   ERR_VERSION_CONFLICT:
     'Another writer changed the entry first (check-and-set or revision mismatch).',
   ERR_PAYLOAD_TOO_LARGE: 'The request body exceeds the configured size limit.',
