@@ -14,7 +14,10 @@ export interface MutationModule {
    * Where the tests that measure the module are looked for, when not the whole
    * repository: the related tests there only. Server modules are imported by every server test;
    * running all of them against each mutant would take many hours on two cores, so these are
-   * measured by the tests beside their code (which include their HTTP-level tests).
+   * measured by the tests beside their code (which include their HTTP-level tests). The crypto
+   * and field modules likewise: the library imports them almost everywhere, so its whole suite
+   * is related, including tests that cannot run in Stryker's sandbox and worker threads (a
+   * SoftHSM2 token set up through the environment, a child process run as another user).
    */
   readonly testDir?: string;
   /**
@@ -82,6 +85,7 @@ export const MUTATION_MODULES: Readonly<Record<string, MutationModule>> = {
       'packages/core/src/crypto/aead.ts',
       'packages/core/src/crypto/associated-data.ts',
     ],
+    testDir: 'packages/core/src/crypto',
   },
   fields: {
     title: 'Field cipher',
@@ -92,6 +96,7 @@ export const MUTATION_MODULES: Readonly<Record<string, MutationModule>> = {
       'packages/core/src/fields/field-aad.ts',
       'packages/core/src/fields/blind-index.ts',
     ],
+    testDir: 'packages/core/src/fields',
   },
   'api-keys': {
     title: 'API keys',

@@ -21,6 +21,22 @@ if (unknown.length > 0) {
 }
 const names = requested.length > 0 ? requested : Object.keys(MUTATION_MODULES);
 
+/**
+ * Test runners (and checkers) Stryker starts at once: the committed config's default (for a quiet
+ * machine) unless CUSTOS_MUTATION_CONCURRENCY says otherwise, e.g. 1 on cores shared with others.
+ */
+const concurrencyText = process.env.CUSTOS_MUTATION_CONCURRENCY;
+let concurrency: number | undefined;
+if (concurrencyText !== undefined && concurrencyText !== '') {
+  concurrency = Number(concurrencyText);
+  if (!/^[1-9][0-9]{0,2}$/.test(concurrencyText)) {
+    process.stderr.write(
+      `mutation: CUSTOS_MUTATION_CONCURRENCY must be a whole number from 1 to 999, not ${JSON.stringify(concurrencyText)}\n`,
+    );
+    process.exit(2);
+  }
+}
+
 for (const name of names) {
   const module = MUTATION_MODULES[name];
   if (module === undefined) continue;
@@ -38,6 +54,7 @@ for (const name of names) {
     mutate: [...module.mutate],
     incrementalFile: `bench/mutation/${name}.incremental.json`,
     ignoreStatic: module.ignoreStatic === true,
+    ...(concurrency === undefined ? {} : { concurrency }),
   });
   const results: MutantResult[] = await stryker.runMutationTest();
   const summary = await summarise(name, module, results, root);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAeadKey } from './aead.js';
+import { aeadParameters, algorithmById, createAeadKey, isAeadAlgorithm } from './aead.js';
 import { encodeAssociatedData } from './associated-data.js';
 
 const invalid = (message: string) =>
@@ -74,5 +74,26 @@ describe('AEAD keys', () => {
     material.fill(0);
     // A copy: wiping the caller's buffer leaves the key usable.
     expect(Buffer.from(siv.raw as Uint8Array).equals(Buffer.alloc(32, 3))).toBe(true);
+  });
+
+  it('names algorithms only by their own names, read from untrusted input', () => {
+    for (const name of Object.keys(aeadParameters)) expect(isAeadAlgorithm(name)).toBe(true);
+    // An array whose text is a name, and names every object inherits, are no algorithm.
+    for (const value of [
+      ['aes-256-gcm'],
+      'toString',
+      'constructor',
+      '__proto__',
+      'AES-256-GCM',
+      1,
+    ]) {
+      expect(isAeadAlgorithm(value), String(value)).toBe(false);
+    }
+    expect([1, 2, 3].map(algorithmById)).toEqual([
+      'aes-256-gcm',
+      'chacha20-poly1305',
+      'aes-256-gcm-siv',
+    ]);
+    for (const id of [0, 4, 255]) expect(algorithmById(id)).toBeUndefined();
   });
 });

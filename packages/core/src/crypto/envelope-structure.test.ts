@@ -103,6 +103,26 @@ describe('envelope structure', () => {
     }
   });
 
+  it('refuses a character outside the base64url alphabet anywhere in the text form', () => {
+    const keyring = gcm();
+    // 45 bytes: 60 characters, no unused bits, so only the decoded length can tell.
+    const text = keyring.encryptToString('k', 'x'.repeat(3));
+    const body = text.slice(7);
+    for (const at of [0, 1, 20, 30, 58, 59]) {
+      for (const char of ['*', ' ', '=', '.', '!', '\n', 'é', '%']) {
+        const changed = `custos:${body.slice(0, at)}${char}${body.slice(at + 1)}`;
+        expect(changed.length, `${at} ${JSON.stringify(char)}`).toBe(text.length);
+        expect(() => parseEnvelope(changed), `${at} ${JSON.stringify(char)}`).toThrow(
+          malformed('text ciphertext is not valid base64url'),
+        );
+        expect(() => keyring.decrypt(changed), `${at} ${JSON.stringify(char)}`).toThrow(
+          malformed('text ciphertext is not valid base64url'),
+        );
+      }
+    }
+    expect(keyring.decrypt(text).toString()).toBe('xxx');
+  });
+
   it('refuses a final character with any unused bit set', () => {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     const keyring = gcm();
