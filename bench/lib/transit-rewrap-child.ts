@@ -1,8 +1,9 @@
 // Run in a child process by bench/suites/rewrap.ts (with report-peak-memory.cjs preloaded): a
 // custos server in this process on SQLite storage, a table of `rows` transit ciphertexts in a
 // SQLite file registered as `rotationDatabases.app`, then one `transit-key` rotation. Prints
-// `{ rows, seconds }` as JSON: from the rotation request until its background work (the
-// rewrap) is done.
+// `{ rows, seconds, startRssKiB, rewrapPeakRssKiB }` as JSON: the time from the rotation request
+// until its background work (the rewrap) is done, and the RSS when the rotation was asked for
+// and the highest RSS sampled (every 20 ms) until the rewrap was done.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +61,9 @@ try {
       targets: [{ database: 'app', table: 'stored', id_column: 'id', column: 'secret' }],
     },
   });
+  const rssKiB = () => Math.round(process.memoryUsage.rss() / 1024);
+  const startRssKiB = rssKiB();
+  let rewrapPeakRssKiB = startRssKiB;
   const started = process.hrtime.bigint();
   const result = await api('POST', 'sys/rotate-secret/secret/bench/key', { force: true });
   if (result.data.result !== 'succeeded') throw new Error(`rotation ${result.data.result}`);
@@ -70,14 +74,16 @@ try {
     if (state === 'done') break;
     if (state === 'failed' || state === 'abandoned')
       throw new Error(`the rewrap ${state}: ${history.data.runs.at(-1)?.background?.error}`);
+    rewrapPeakRssKiB = Math.max(rewrapPeakRssKiB, rssKiB());
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+  rewrapPeakRssKiB = Math.max(rewrapPeakRssKiB, rssKiB());
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const left = file
     .prepare("select count(*) as n from stored where secret not like 'vault:v2:%'")
     .get() as { n: number };
   if (left.n !== 0) throw new Error(`${left.n} rows not rewrapped`);
-  process.stdout.write(`${JSON.stringify({ rows, seconds })}\n`);
+  process.stdout.write(`${JSON.stringify({ rows, seconds, startRssKiB, rewrapPeakRssKiB })}\n`);
 } finally {
   await server.close();
   await db.destroy();

@@ -27,16 +27,23 @@ async function rewrapRun(rows: number): Promise<Measurement> {
   });
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   if (code !== 0) throw new Error(`the rewrap run failed (${code}): ${stderr}`);
-  const { seconds } = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { seconds: number };
+  const { seconds, startRssKiB, rewrapPeakRssKiB } = JSON.parse(
+    stdout.trim().split('\n').pop() ?? '{}',
+  ) as { seconds: number; startRssKiB: number; rewrapPeakRssKiB: number };
   const peak = /custos-bench-peak-rss-kib: (\d+)/.exec(stderr);
   if (peak === null) throw new Error('the rewrap run did not report its peak memory');
   const peakRssMiB = Number(peak[1]) / 1024;
+  const rewrapPeakRssMiB = rewrapPeakRssKiB / 1024;
   return {
     name: `background rewrap, ${rows.toLocaleString('en-US')} ciphertexts`,
     opsPerSecond: rows / seconds,
     spread: 0,
-    details: { 'peak RSS': `${peakRssMiB.toFixed(0)} MiB` },
-    figures: { peakRssMiB },
+    details: {
+      'RSS at the rotation': `${(startRssKiB / 1024).toFixed(0)} MiB`,
+      'peak RSS during the rewrap': `${rewrapPeakRssMiB.toFixed(0)} MiB`,
+      'peak RSS of the run (table fill included)': `${peakRssMiB.toFixed(0)} MiB`,
+    },
+    figures: { peakRssMiB, rewrapPeakRssMiB },
   };
 }
 
@@ -90,7 +97,7 @@ export async function rewrapSuite(): Promise<Section> {
         description: 'rewrap peak memory stays flat as the table grows (one batch held)',
         candidate: large,
         against: small,
-        figure: 'peakRssMiB',
+        figure: 'rewrapPeakRssMiB',
         atMost: 1.25,
       },
     ],
@@ -101,8 +108,10 @@ export async function rewrapSuite(): Promise<Section> {
       'A `transit-key` rotation (docs/rotation.md) over one SQLite column of transit ciphertexts,',
       'server and database in one child process: rows/s from `POST sys/rotate-secret` until the',
       "rotation's background work (the rewrap, which runs after the answer) is `done` in",
-      "`sys/rotation-history` (polled every 20 ms). Peak RSS: the child's getrusage high-water mark,",
-      'which includes filling the table in batches of 5,000 before the rotation. The bare loop is',
+      "`sys/rotation-history` (polled every 20 ms). Memory: the child's RSS when the rotation is asked",
+      'for and the highest RSS sampled at each poll until the rewrap is done (what the memory goal',
+      "judges), beside the run's getrusage high-water mark, which includes filling the table in",
+      'batches of 5,000 through the API before the rotation. The bare loop is',
       'the ceiling: `LocalKms.rewrap` on 32-byte values in this process, with no storage, no',
       'database reads or compare-and-swap writes and no progress saved behind the barrier.',
     ].join('\n'),
