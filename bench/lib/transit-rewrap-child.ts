@@ -1,9 +1,14 @@
-// Run in a child process by bench/suites/rewrap.ts (with report-peak-memory.cjs preloaded): a
-// custos server in this process on SQLite storage, a table of `rows` transit ciphertexts in a
-// SQLite file registered as `rotationDatabases.app`, then one `transit-key` rotation. Prints
-// `{ rows, seconds, startRssKiB, rewrapPeakRssKiB }` as JSON: the time from the rotation request
-// until its background work (the rewrap) is done, and the RSS when the rotation was asked for
-// and the highest RSS sampled (every 20 ms) until the rewrap was done.
+// Run in a child process by bench/suites/rewrap.ts (with report-peak-memory.cjs preloaded and
+// --expose-gc): a custos server in this process on SQLite storage, a table of `rows` transit
+// ciphertexts in a SQLite file registered as `rotationDatabases.app`, then one `transit-key`
+// rotation. Prints `{ rows, seconds, startRssKiB, rewrapPeakRssKiB, polls, heapAfterGcKiB,
+// externalAfterGcKiB }` as JSON: the time from the rotation request until its background work
+// (the rewrap) is done; the RSS when the rotation was asked for and the highest RSS sampled at
+// each poll of the rotation history (every 20 ms) until the rewrap was done; how many polls were
+// answered (on SQLite every query is synchronous, so the rewrap does not give the event loop
+// back between batches: the polls are answered only once it is done); and, after the peak was
+// taken, the V8 heap used and the external memory after a forced full gc (what is still
+// retained, as opposed to garbage not yet collected).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,12 +69,14 @@ try {
   const rssKiB = () => Math.round(process.memoryUsage.rss() / 1024);
   const startRssKiB = rssKiB();
   let rewrapPeakRssKiB = startRssKiB;
+  let polls = 0;
   const started = process.hrtime.bigint();
   const result = await api('POST', 'sys/rotate-secret/secret/bench/key', { force: true });
   if (result.data.result !== 'succeeded') throw new Error(`rotation ${result.data.result}`);
   // The answer comes once the new key version is current; the rewrap goes on in the background.
   for (;;) {
     const history = await api('GET', 'sys/rotation-history/secret/bench/key');
+    polls++;
     const state = history.data.runs.at(-1)?.background?.state;
     if (state === 'done') break;
     if (state === 'failed' || state === 'abandoned')
@@ -83,7 +90,15 @@ try {
     .prepare("select count(*) as n from stored where secret not like 'vault:v2:%'")
     .get() as { n: number };
   if (left.n !== 0) throw new Error(`${left.n} rows not rewrapped`);
-  process.stdout.write(`${JSON.stringify({ rows, seconds, startRssKiB, rewrapPeakRssKiB })}\n`);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run this child with --expose-gc');
+  gc();
+  const after = process.memoryUsage();
+  const heapAfterGcKiB = Math.round(after.heapUsed / 1024);
+  const externalAfterGcKiB = Math.round(after.external / 1024);
+  process.stdout.write(
+    `${JSON.stringify({ rows, seconds, startRssKiB, rewrapPeakRssKiB, polls, heapAfterGcKiB, externalAfterGcKiB })}\n`,
+  );
 } finally {
   await server.close();
   await db.destroy();
