@@ -1,3 +1,4 @@
+import { setImmediate as turnOfTheEventLoop } from 'node:timers/promises';
 import { decryptWithKey, encryptWithKey } from '@custos/core/internal/transit';
 import {
   type AnyKysely,
@@ -132,6 +133,9 @@ export async function runRewrap(
     const table = { table: target.table, idColumn: target.idColumn, columns: [target.column] };
     await db.inspect(table);
     for (;;) {
+      // SQLite answers synchronously: without a turn of the event loop between batches the
+      // whole rewrap would run as one task, and the server would answer nothing until it ended.
+      await turnOfTheEventLoop();
       deps.signal?.throwIfAborted();
       const rows = await db.readBatch(table, state.last_id, job.batchSize);
       if (rows.length === 0) break;

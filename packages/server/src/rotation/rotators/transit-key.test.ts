@@ -157,6 +157,46 @@ describe.each(await testDatabaseKinds())('the transit-key rotator, ciphertexts i
     expect(new Set(await versionsIn('resume_a'))).toEqual(new Set([2]));
   });
 
+  it('lets the event loop turn between batches, so the server answers while it rewraps', async () => {
+    expect((await s.request('POST', 'transit/keys/turning', { body: {} })).status).toBe(200);
+    await fill('turning_a', 'turning');
+    expect((await s.request('POST', 'transit/keys/turning/rotate', { body: {} })).status).toBe(200);
+    const stored = rewrapProgressStore(s.server.context.barrier);
+    let done = 0;
+    const watching = {
+      read: stored.read,
+      save: async (p: Parameters<typeof stored.save>[0]) => {
+        await stored.save(p);
+        done = p.targets[0]?.rows ?? 0;
+      },
+    };
+    // What a timer saw of the progress each time it ran: on SQLite every query answers at once,
+    // so without a turn of the loop no timer runs until the whole rewrap has ended.
+    const seen: number[] = [];
+    const timer = setInterval(() => seen.push(done), 0);
+    try {
+      const progress = await runRewrap(
+        {
+          transit: s.server.context.transit,
+          database: () => db,
+          now: Date.now,
+          progress: watching,
+        },
+        {
+          rotationId: `turn-${randomBytes(6).toString('hex')}`,
+          key: 'turning',
+          version: 2,
+          targets: [{ database: 'app', table: 'turning_a', idColumn: 'id', column: 'secret' }],
+          batchSize: 50,
+        },
+      );
+      expect(progress.targets[0]).toMatchObject({ rows: ROWS, done: true });
+    } finally {
+      clearInterval(timer);
+    }
+    expect(seen.some((rows) => rows > 0 && rows < ROWS)).toBe(true);
+  });
+
   it('stops between batches once its signal fires, every batch done saved; continues later', async () => {
     expect((await s.request('POST', 'transit/keys/stopping', { body: {} })).status).toBe(200);
     await fill('stopping_a', 'stopping');
