@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
+import { heldSteps } from '../../test/held-steps.js';
 import { isServerError } from '../errors.js';
 import { builtInRotators } from './built-in-rotators.js';
 import { createRotationEngine, type RotationEngine } from './rotation-engine.js';
@@ -17,19 +18,9 @@ const LEASE_MS = 300;
  * rotation id, and which rotations saw their signal fire.
  */
 function signalRotator() {
-  const entered = new Map<string, () => void>();
-  const entries = new Map<string, Promise<void>>();
-  const used = new Set<string>();
+  const held = heldSteps();
   const aborted = new Set<string>();
   const calls: string[] = [];
-  const enteredOf = (secret: string): Promise<void> => {
-    let found = entries.get(secret);
-    if (found === undefined) {
-      found = new Promise<void>((r) => entered.set(secret, r));
-      entries.set(secret, found);
-    }
-    return found;
-  };
   const rotator: Rotator = {
     name: 'wait-signal',
     checkSettings: () => {},
@@ -37,16 +28,7 @@ function signalRotator() {
     async set(context) {
       calls.push(`set:${context.rotationId}`);
       const secret = `${context.secret.mount}/${context.secret.key}`;
-      if (used.has(secret)) return;
-      used.add(secret);
-      void enteredOf(secret);
-      entered.get(secret)?.();
-      await new Promise<void>((_, reject) => {
-        context.signal.addEventListener('abort', () => {
-          aborted.add(context.rotationId);
-          reject(new Error('stopped at the safe point'));
-        });
-      });
+      await held.holdFirst(secret, context.signal, () => aborted.add(context.rotationId));
     },
     test: async (context) => {
       calls.push(`test:${context.rotationId}`);
@@ -55,7 +37,7 @@ function signalRotator() {
       calls.push(`finish:${context.rotationId}`);
     },
   };
-  return { rotator, aborted, calls, enteredOf };
+  return { rotator, aborted, calls, enteredOf: held.enteredOf };
 }
 
 describe.each(await storageKinds())('the steps signal on %s', (kind) => {

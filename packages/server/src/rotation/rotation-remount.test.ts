@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
+import { heldSteps } from '../../test/held-steps.js';
 import { ROTATION } from '../storage/layout.js';
 import { createApprovalStore } from './approval-store.js';
 import { builtInRotators } from './built-in-rotators.js';
@@ -16,35 +17,17 @@ const AREAS = [ROTATION.policy, ROTATION.run, ROTATION.history, ROTATION.job, RO
 
 /** A rotator whose set waits for its signal the first time per secret; counts finishes. */
 function heldRotator() {
-  const entered = new Map<string, () => void>();
-  const entries = new Map<string, Promise<void>>();
-  const used = new Set<string>();
+  const held = heldSteps();
   const aborted = new Set<string>();
   const finishes: string[] = [];
-  const enteredOf = (secret: string): Promise<void> => {
-    let found = entries.get(secret);
-    if (found === undefined) {
-      found = new Promise<void>((r) => entered.set(secret, r));
-      entries.set(secret, found);
-    }
-    return found;
-  };
   const rotator: Rotator = {
     name: 'held-set',
     checkSettings: () => {},
     create: async () => ({ value: value() }),
     async set(context) {
-      const key = context.secret.key;
-      if (used.has(key)) return;
-      used.add(key);
-      void enteredOf(key);
-      entered.get(key)?.();
-      await new Promise<void>((_, reject) => {
-        context.signal.addEventListener('abort', () => {
-          aborted.add(context.rotationId);
-          reject(new Error('stopped'));
-        });
-      });
+      await held.holdFirst(context.secret.key, context.signal, () =>
+        aborted.add(context.rotationId),
+      );
     },
     test: async () => {},
     finish: async (context) => {
@@ -60,19 +43,10 @@ function heldRotator() {
     test: async () => {},
     async background(context) {
       const key = `background:${context.secret.key}`;
-      if (used.has(key)) return;
-      used.add(key);
-      void enteredOf(key);
-      entered.get(key)?.();
-      await new Promise<void>((_, reject) => {
-        context.signal.addEventListener('abort', () => {
-          aborted.add(key);
-          reject(new Error('stopped'));
-        });
-      });
+      await held.holdFirst(key, context.signal, () => aborted.add(key));
     },
   };
-  return { rotator, background, aborted, finishes, enteredOf };
+  return { rotator, background, aborted, finishes, enteredOf: held.enteredOf };
 }
 
 describe.each(await storageKinds())('rotation state through remount and disable on %s', (kind) => {
