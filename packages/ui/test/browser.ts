@@ -6,6 +6,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -84,4 +85,25 @@ export async function accessibilityViolations(page: Page): Promise<string[]> {
     }));
   });
   return violations.flatMap((v) => v.targets.map((target) => `${v.id}: ${target}`));
+}
+
+/** Waits for the page to catch up; generous, as CI runs other test files beside this one. */
+export const poll = <T>(read: () => T | Promise<T>) =>
+  expect.poll(read, { timeout: 15_000, interval: 50 });
+
+/** Calls the server's API as `token`: the status and the JSON body (null when empty). */
+export async function callApi(
+  serverUrl: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+) {
+  const response = await fetch(`${serverUrl}/v1/${path}`, {
+    method,
+    headers: { 'x-vault-token': token, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? null : JSON.parse(text) };
 }

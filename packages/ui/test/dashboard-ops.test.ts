@@ -15,17 +15,17 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   accessibilityViolations,
+  callApi,
   launchChromium,
   openPage,
   type PageWatch,
+  poll,
   screenshot,
 } from './browser.js';
 
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 const DAY = 86_400_000;
 
-const poll = <T>(read: () => T | Promise<T>) =>
-  expect.poll(read, { timeout: 15_000, interval: 50 });
 const ready = requireTool('chromium') && requireTool('openssl');
 
 /** Made at run time: never a literal the self-scan reads as a credential. */
@@ -40,15 +40,8 @@ describe.runIf(ready)('the dashboard’s audit and health pages', { timeout: 90_
   let limitedToken: string;
   const watches: PageWatch[] = [];
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${server.url}/v1/${path}`, {
-      method,
-      headers: { 'x-vault-token': rootToken, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text === '' ? null : JSON.parse(text) };
-  };
+  const api = (method: string, path: string, body?: unknown) =>
+    callApi(server.url, rootToken, method, path, body);
 
   const open = async (viewport?: { width: number; height: number }) => {
     const watch = await openPage(browser, server.url, viewport);

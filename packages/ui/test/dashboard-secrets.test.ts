@@ -7,17 +7,16 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   accessibilityViolations,
+  callApi,
   launchChromium,
   openPage,
   type PageWatch,
+  poll,
   screenshot,
 } from './browser.js';
 
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 
-/** Waits for the page to catch up; generous, as CI runs other test files beside this one. */
-const poll = <T>(read: () => T | Promise<T>) =>
-  expect.poll(read, { timeout: 15_000, interval: 50 });
 const hasChromium = requireTool('chromium');
 
 /**
@@ -44,15 +43,8 @@ describe.runIf(hasChromium)('the secrets page in headless Chromium', { timeout: 
   let policyReaderToken: string;
   const watches: PageWatch[] = [];
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${server.url}/v1/${path}`, {
-      method,
-      headers: { 'x-vault-token': rootToken, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text === '' ? null : JSON.parse(text) };
-  };
+  const api = (method: string, path: string, body?: unknown) =>
+    callApi(server.url, rootToken, method, path, body);
 
   const open = async (viewport?: { width: number; height: number }) => {
     const watch = await openPage(browser, server.url, viewport);

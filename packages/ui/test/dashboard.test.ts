@@ -9,17 +9,16 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   accessibilityViolations,
+  callApi,
   launchChromium,
   openPage,
   type PageWatch,
+  poll,
   screenshot,
 } from './browser.js';
 
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 
-/** Waits for the page to catch up; generous, as CI runs other test files beside this one. */
-const poll = <T>(read: () => T | Promise<T>) =>
-  expect.poll(read, { timeout: 15_000, interval: 50 });
 const hasChromium = requireTool('chromium');
 
 /** Values made at run time: the canary must never be on screen until revealed. */
@@ -35,15 +34,8 @@ describe.runIf(hasChromium)('the dashboard in headless Chromium', { timeout: 90_
   let approverToken: string;
   const watches: PageWatch[] = [];
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${server.url}/v1/${path}`, {
-      method,
-      headers: { 'x-vault-token': rootToken, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text === '' ? null : JSON.parse(text) };
-  };
+  const api = (method: string, path: string, body?: unknown) =>
+    callApi(server.url, rootToken, method, path, body);
 
   /** A fresh page (its own sessionStorage), watched for errors and for the URLs it asked. */
   const open = async (viewport?: { width: number; height: number }) => {
