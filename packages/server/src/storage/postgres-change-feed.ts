@@ -25,12 +25,15 @@ export interface PostgresChangeFeedOptions {
   readonly schema: string | undefined;
   /**
    * How often the feed's connection is asked to answer (default 1 000 ms). Each answer renews
-   * the lease for two heartbeats; a connection that leaves one unanswered for five is lost.
+   * the lease for two heartbeats from when its heartbeat was sent; a connection that leaves
+   * one unanswered for five is lost. Every node of a deployment should use the same value.
    */
   readonly heartbeatMs?: number;
   /**
    * How long `settle` waits for the other nodes' answers; default three heartbeats, longer
-   * than a silently cut connection takes to end its node's epoch.
+   * than a silently cut connection takes to end its node's epoch. A node that leaves a settle
+   * unanswered becomes a suspect (later settles do not wait for it) only if the wait lasted
+   * at least two and a half heartbeats after the request's own answer (storage/NOTES.md).
    */
   readonly settleTimeoutMs?: number;
   /** The wait before the first reconnection after a loss (default 50 ms), doubled up to 2 s. */
@@ -55,6 +58,12 @@ export function feedNamesOf(schema: string | undefined) {
   return { channel: `custos_changes_${tag}`, applicationName: `custos-feed ${tag}` };
 }
 
+/**
+ * How much longer than a lease a settle must have waited after its request was answered for
+ * the nodes that did not answer to become suspects, in heartbeats: room for the nodes' clocks.
+ */
+const SUSPECT_MARGIN_HEARTBEATS = 0.5;
+
 /** The other feed connections of the deployment, as PostgreSQL lists them. */
 const PEERS =
   'array(select pid from pg_stat_activity where application_name = $1 and datname = current_database() and pid <> pg_backend_pid()) as peers';
@@ -66,15 +75,18 @@ const PEERS =
  *
  * The cache epoch (storage/NOTES.md): the feed is live from the moment LISTEN took effect and
  * every other node acknowledged this one (all caches dropped then), for as long as its
- * connection answers: each heartbeat answer renews a lease of two heartbeats, and a node whose
- * lease ran out serves nothing from its caches until the next answer, which PostgreSQL sends
- * after every notification queued before it. A failed connection ends the epoch (caches dropped)
- * until a new one listens.
+ * connection answers: each heartbeat answer renews a lease of two heartbeats counted from when
+ * that heartbeat was sent (the answer proves every notification committed before then was
+ * delivered), once the answers to the settle requests heard before it have completed. A node
+ * whose lease ran out serves nothing from its caches until a heartbeat sent later is answered.
+ * A failed connection ends the epoch (caches dropped) until a new one listens.
  *
  * `settle` makes a change visible cluster-wide before a write returns: when other nodes listen
  * (their connections found in `pg_stat_activity` by application name), it notifies a request
  * that each answers after applying everything notified before it, and waits for the answers or
  * for the settle timeout (three heartbeats: longer than the lease of a node that cannot answer).
+ * The nodes that let a settle time out become suspects: later settles do not wait for them
+ * until any notification from them is heard or they leave `pg_stat_activity`.
  *
  * @example
  * ```ts
@@ -89,13 +101,22 @@ export function createPostgresChangeFeed(
   const heartbeatMs = options.heartbeatMs ?? 1_000;
   const leaseMs = 2 * heartbeatMs;
   const settleTimeoutMs = options.settleTimeoutMs ?? 3 * heartbeatMs;
+  const suspectAfterMs = leaseMs + SUSPECT_MARGIN_HEARTBEATS * heartbeatMs;
   const firstRetryMs = options.reconnectMs ?? 50;
   const listeners = createListenerSet();
   let client: pg.Client | undefined;
   /** LISTEN in effect and the other nodes told: caches may be used while the lease holds. */
   let listening = false;
-  /** When the connection last answered (monotonic ms). */
-  let answeredAt = 0;
+  /**
+   * The lease's start (monotonic ms): when the newest answered heartbeat (or the join's settle
+   * request) was sent. Caches are served while it is at most two heartbeats old.
+   */
+  let leaseFrom = Number.NEGATIVE_INFINITY;
+  /**
+   * The last answer queued to another node's settle request and not yet completed: a lease is
+   * renewed only once the answers queued before its heartbeat's answer arrived have completed.
+   */
+  let answering: Promise<void> | undefined;
   let closed = false;
   let retryMs = firstRetryMs;
   let reconnect: NodeJS.Timeout | undefined;
@@ -112,32 +133,65 @@ export function createPostgresChangeFeed(
   const peers = new Map<number, number>();
   let peerSequence = 0;
   const learnt = (pid: number) => peers.set(pid, ++peerSequence);
+  /**
+   * Peers that left a settle of this node unanswered: later settles do not wait for them until
+   * any notification from them is heard, they leave `pg_stat_activity`, or this feed's
+   * connection is lost (a notification may have been missed meanwhile). storage/NOTES.md says
+   * why a suspect cannot serve a change it was not told of.
+   */
+  const suspects = new Set<number>();
   /** Replaces the peers by those `listed` by a query asked for at sequence `asked`. */
   const listedPeers = (listed: Set<number>, asked: number) => {
     for (const pid of listed) if (!peers.has(pid)) learnt(pid);
     for (const [pid, at] of peers) if (!listed.has(pid) && at <= asked) peers.delete(pid);
+    for (const pid of suspects) if (!listed.has(pid)) suspects.delete(pid);
   };
   const wakeListeners = new Set<() => void>();
   /** The connection a wake-up is queued on and not yet sent: a new one adds nothing. */
   let wakeQueuedOn: pg.Client | undefined;
   /** Settles in progress: who answered so far, and the check that ends one. */
   const settling = new Map<string, { answered: Set<number>; check: () => void }>();
-  const live = () => listening && performance.now() - answeredAt <= leaseMs;
+  const live = () => listening && performance.now() - leaseFrom <= leaseMs;
 
   /** One query at a time on the feed's connection (the driver no longer queues them). */
   const queues = new WeakMap<pg.Client, Promise<unknown>>();
-  const query = <R extends pg.QueryResultRow>(
-    connection: pg.Client,
-    text: string,
-    values: unknown[] = [],
-  ): Promise<pg.QueryResult<R>> => {
+  /** Runs `send` once the connection's earlier queries are done. */
+  const enqueue = <T>(connection: pg.Client, send: () => Promise<T>): Promise<T> => {
     const previous = queues.get(connection) ?? Promise.resolve();
-    const next = previous.then(() => connection.query<R>(text, values));
+    const next = previous.then(send);
     queues.set(
       connection,
       next.catch(() => {}),
     );
     return next;
+  };
+  /**
+   * Queues a query; `sent` is told when it is handed to the driver (monotonic ms): PostgreSQL
+   * runs it later, so its answer comes after every notification committed before that time.
+   */
+  const query = <R extends pg.QueryResultRow>(
+    connection: pg.Client,
+    text: string,
+    values: unknown[] = [],
+    sent?: (at: number) => void,
+  ): Promise<pg.QueryResult<R>> =>
+    enqueue(connection, () => {
+      sent?.(performance.now());
+      return connection.query<R>(text, values);
+    });
+
+  /**
+   * Renews the lease from `sentAt`, the send time of a query `connection` answered, once the
+   * answers to settle requests queued so far have completed: until this node's answer to a
+   * request is committed, the requester may stop waiting for it (a suspect) while knowing
+   * nothing of the lease an answer received meanwhile would grant.
+   */
+  const renew = (connection: pg.Client, sentAt: number) => {
+    const apply = () => {
+      if (client === connection && listening) leaseFrom = Math.max(leaseFrom, sentAt);
+    };
+    if (answering === undefined) apply();
+    else answering.then(apply);
   };
 
   const lost = (connection: pg.Client, reason: string) => {
@@ -145,6 +199,9 @@ export function createPostgresChangeFeed(
     client = undefined;
     const wasListening = listening;
     listening = false;
+    leaseFrom = Number.NEGATIVE_INFINITY;
+    answering = undefined;
+    suspects.clear();
     clearInterval(heartbeat);
     // Whatever was cached may have missed a change from now on: dropped, and bypassed.
     listeners.reset();
@@ -161,6 +218,8 @@ export function createPostgresChangeFeed(
   const onNotification = (connection: pg.Client, message: pg.Notification) => {
     if (message.channel !== channel || client !== connection) return;
     const payload = message.payload ?? '';
+    // Heard from: whatever it sent, later settles wait for it again.
+    suspects.delete(message.processId);
     if (payload.startsWith(CHANGED)) {
       listeners.changed(payload.slice(CHANGED.length));
     } else if (payload.startsWith(SETTLE)) {
@@ -168,9 +227,15 @@ export function createPostgresChangeFeed(
       // is a node this one's own writes must settle with from now on.
       if (message.processId !== ownPid) learnt(message.processId);
       const id = payload.slice(SETTLE.length);
-      query(connection, 'select pg_notify($1, $2)', [channel, SETTLED + id]).catch((err: Error) =>
-        lost(connection, err.message),
+      const sent = query(connection, 'select pg_notify($1, $2)', [channel, SETTLED + id]);
+      sent.catch((err: Error) => lost(connection, err.message));
+      const done: Promise<void> = sent.then(
+        () => {
+          if (answering === done) answering = undefined;
+        },
+        () => {},
       );
+      answering = done;
     } else if (payload === RELAY_WAKE) {
       if (message.processId === ownPid) return;
       for (const listener of [...wakeListeners]) {
@@ -191,18 +256,33 @@ export function createPostgresChangeFeed(
 
   /**
    * Asks every other listening node to answer once it applied what was notified so far, and
-   * waits for the answers (or the settle timeout, or the loss of this connection).
+   * waits for the answers of those not suspected (or the settle timeout, or the loss of this
+   * connection). Resolves to when the request was sent (monotonic ms; -Infinity if never).
    */
-  const settleOn = async (connection: pg.Client): Promise<void> => {
+  const settleOn = async (connection: pg.Client): Promise<number> => {
     const id = randomUUID();
     const answered = new Set<number>();
     let expected: Set<number> | undefined;
+    let sentAt = Number.NEGATIVE_INFINITY;
+    /** When the request's own answer (the listing of the nodes) arrived. */
+    let listedAt = Number.POSITIVE_INFINITY;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(finish, settleTimeoutMs);
+      const timer = setTimeout(timedOut, settleTimeoutMs);
       function finish() {
         clearTimeout(timer);
         settling.delete(id);
         resolve();
+      }
+      /**
+       * The nodes that did not answer become suspects if their leases have surely run out by
+       * now: a node that did not hear this request renews its lease only from heartbeats sent
+       * before it was committed, so before its answer here (storage/NOTES.md).
+       */
+      function timedOut() {
+        const waited = performance.now() - listedAt;
+        if (client === connection && expected !== undefined && waited >= suspectAfterMs)
+          for (const pid of expected) if (!answered.has(pid)) suspects.add(pid);
+        finish();
       }
       const check = () => {
         if (client !== connection) return finish();
@@ -210,14 +290,21 @@ export function createPostgresChangeFeed(
       };
       settling.set(id, { answered, check });
       const asked = peerSequence;
-      query<{ peers: number[] }>(connection, `select ${PEERS}, pg_notify($2, $3)`, [
-        applicationName,
-        channel,
-        SETTLE + id,
-      ]).then(
+      query<{ peers: number[] }>(
+        connection,
+        `select ${PEERS}, pg_notify($2, $3)`,
+        [applicationName, channel, SETTLE + id],
+        (at) => {
+          sentAt = at;
+        },
+      ).then(
         ({ rows }) => {
-          expected = new Set((rows[0]?.peers ?? []).map(Number));
-          listedPeers(expected, asked);
+          listedAt = performance.now();
+          const listed = new Set((rows[0]?.peers ?? []).map(Number));
+          listedPeers(listed, asked);
+          // Every notification committed before the request was delivered before this answer:
+          // a suspect heard since is waited for again.
+          expected = new Set([...listed].filter((pid) => !suspects.has(pid)));
           check();
         },
         (err: Error) => {
@@ -226,6 +313,7 @@ export function createPostgresChangeFeed(
         },
       );
     });
+    return sentAt;
   };
 
   const beat = (connection: pg.Client) => {
@@ -233,11 +321,16 @@ export function createPostgresChangeFeed(
     // connection itself is given up later, so a busy database does not cost every cache.
     const timeout = setTimeout(() => lost(connection, 'heartbeat not answered'), 5 * heartbeatMs);
     const asked = peerSequence;
-    query<{ peers: number[] }>(connection, `select ${PEERS}`, [applicationName]).then(
+    let sentAt = Number.NEGATIVE_INFINITY;
+    query<{ peers: number[] }>(connection, `select ${PEERS}`, [applicationName], (at) => {
+      sentAt = at;
+    }).then(
       ({ rows }) => {
         clearTimeout(timeout);
         if (client !== connection) return;
-        answeredAt = performance.now();
+        // From when it was sent, not when its answer was read: an answer read late (a paused
+        // process, a partition) proves nothing about what was committed since it was sent.
+        renew(connection, sentAt);
         // Nodes that stopped listening leave; new ones are added when they announce themselves.
         listedPeers(new Set((rows[0]?.peers ?? []).map(Number)), asked);
       },
@@ -253,6 +346,7 @@ export function createPostgresChangeFeed(
     if (closed) return;
     const connection = options.connect(applicationName);
     client = connection;
+    let joinedFrom = Number.NEGATIVE_INFINITY;
     connection.on('error', (err) => lost(connection, err.message));
     connection.on('end', () => lost(connection, 'connection ended'));
     connection.on('notification', (message) => onNotification(connection, message));
@@ -263,7 +357,7 @@ export function createPostgresChangeFeed(
         ?.pid as number;
       // The other nodes learn of this one (and settle their writes with it from then on)
       // before it caches anything.
-      await settleOn(connection);
+      joinedFrom = await settleOn(connection);
     } catch (err) {
       lost(connection, (err as Error).message);
       return;
@@ -272,12 +366,16 @@ export function createPostgresChangeFeed(
     // From here every commit is notified to this connection; what was cached before is not
     // known to be current, so the epoch starts empty.
     listeners.reset();
-    answeredAt = performance.now();
     listening = true;
+    // The join's request answered proves what a heartbeat sent then would.
+    renew(connection, joinedFrom);
     retryMs = firstRetryMs;
     options.onState?.(true);
     heartbeat = setInterval(() => beat(connection), heartbeatMs);
     heartbeat.unref();
+    // A join that waited a lease long (a node that did not answer) starts with the lease run
+    // out: ask at once rather than a heartbeat later.
+    if (!live()) beat(connection);
   };
 
   return {
@@ -309,15 +407,10 @@ export function createPostgresChangeFeed(
         if (wakeQueuedOn === connection) return;
         wakeQueuedOn = connection;
         // Queued behind this connection's earlier queries, sent after the caller's commit.
-        const previous = queues.get(connection) ?? Promise.resolve();
-        const sent = previous.then(() => {
+        const sent = enqueue(connection, () => {
           if (wakeQueuedOn === connection) wakeQueuedOn = undefined;
           return connection.query('select pg_notify($1, $2)', [channel, RELAY_WAKE]);
         });
-        queues.set(
-          connection,
-          sent.catch(() => {}),
-        );
         sent.catch((err: Error) => lost(connection, err.message));
       },
       onWake(listener) {
