@@ -1,4 +1,5 @@
 import { type LoadSpec, loadRounds, type ServerProcess } from '../lib/http-load.js';
+import { libraryFloorRssMiB } from '../lib/library-floor.js';
 import type { Measurement } from '../lib/measure.js';
 import type { Goal, Section } from '../lib/report.js';
 import { onEachStorage, type StorageLabel } from '../lib/server-storages.js';
@@ -92,7 +93,11 @@ function memoryLines(
  */
 export async function serverSuite(): Promise<Section> {
   const { runs, notes } = await onEachStorage('bench-root', measure);
-  const memory = memoryLines(runs);
+  const floor = await libraryFloorRssMiB();
+  const memory = [
+    ...memoryLines(runs),
+    `Beside it: the server's libraries alone (Fastify listening, Kysely over better-sqlite3, pino, zod, pg, prom-client; no custos code) idle at ${floor.toFixed(0)} MiB`,
+  ];
   for (const line of memory) process.stderr.write(`  ${line}\n`);
   const tables = runs.map(({ storage, result }) => ({
     title: `KV v2 over HTTP, ${storage} storage`,

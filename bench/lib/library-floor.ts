@@ -1,0 +1,50 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** Where the server's dependencies resolve from. */
+const SERVER_PACKAGE = fileURLToPath(new URL('../../packages/server/', import.meta.url));
+
+/**
+ * The libraries the server is built on, loaded and listening in a process of their own with no
+ * custos code: Fastify answering one route, Kysely over better-sqlite3 after one query, pino,
+ * zod, pg and prom-client. Its idle resident memory is the floor below which no change to
+ * custos's own code can bring the server's.
+ */
+const FLOOR_SCRIPT = `
+import Fastify from 'fastify';
+import { Kysely, SqliteDialect } from 'kysely';
+import Database from 'better-sqlite3';
+import pino from 'pino';
+import * as z from 'zod';
+import 'pg';
+import 'prom-client';
+const db = new Kysely({ dialect: new SqliteDialect({ database: new Database(':memory:') }) });
+await db.selectNoFrom((eb) => eb.val(1).as('one')).execute();
+pino({ level: 'silent' }).info('ready');
+const app = Fastify();
+app.get('/', async () => ({ ok: z.string().parse('yes') }));
+await app.listen({ host: '127.0.0.1', port: 0 });
+setTimeout(() => {
+  process.stdout.write(String(process.memoryUsage().rss));
+  process.exit(0);
+}, 1500);
+`;
+
+/**
+ * Idle resident memory (MiB) of the server's libraries alone, as above.
+ *
+ * @example
+ * ```ts
+ * const floor = await libraryFloorRssMiB(); // about 90 on the bench machine
+ * ```
+ */
+export function libraryFloorRssMiB(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', FLOOR_SCRIPT],
+      { cwd: SERVER_PACKAGE },
+      (err, stdout) => (err ? reject(err) : resolve(Number(stdout) / 1048576)),
+    );
+  });
+}
