@@ -118,6 +118,8 @@ export class ChainedSink {
   #queue: QueueItem[] = [];
   #inFlight = 0;
   #draining = false;
+  /** A drain is due at the end of this turn of the event loop (see {@link ChainedSink.#push}). */
+  #drainDue = false;
   #timer: NodeJS.Timeout | undefined;
   /** Why the sink was refused when opened (undefined: it was not). */
   #refusal: ChainBroken | SinkNameClash | undefined;
@@ -367,6 +369,20 @@ export class ChainedSink {
     }
     return new Promise<void>((resolve, reject) => {
       this.#queue.push(make({ resolve, reject }));
+      this.#drainSoon();
+    });
+  }
+
+  /**
+   * Starts draining once this turn of the event loop is over, not at the first entry: entries
+   * queued in the same turn (the requests that came in together, the responses of a batch
+   * just written) go out in one write instead of one write for the first and one for the rest.
+   */
+  #drainSoon(): void {
+    if (this.#draining || this.#drainDue) return;
+    this.#drainDue = true;
+    setImmediate(() => {
+      this.#drainDue = false;
       void this.#drain();
     });
   }
@@ -422,14 +438,15 @@ export class ChainedSink {
       const seq = head.seq + 1;
       const line = JSON.stringify({ time, seq, prev: head.prev, ...fields });
       const signed = fields.type === 'checkpoint';
+      const hash = lineHash(line);
       head = {
         seq,
-        prev: lineHash(line),
+        prev: hash,
         unsigned: signed ? 0 : head.unsigned + 1,
         firstUnsignedMs: signed ? undefined : (head.firstUnsignedMs ?? Date.parse(time)),
       };
       lines.push(line);
-      if (signed) checkpoints.push({ sink: this.sink.name, seq, hash: lineHash(line), time });
+      if (signed) checkpoints.push({ sink: this.sink.name, seq, hash, time });
     };
     const checkpoint = (time: string) => {
       if (head.unsigned === 0) return;
