@@ -1,4 +1,5 @@
 import { createHmac, type KeyObject } from 'node:crypto';
+import { setOwn } from '../lib/own-property.js';
 
 /** A sink's HMAC key: a KeyObject, so the key is imported once, not on every HMAC. */
 export type AuditKey = KeyObject;
@@ -70,11 +71,16 @@ export function hmacScalars(key: AuditKey, value: unknown, memo?: HmacMemo): unk
     return hmacValue(key, value, memo);
   if (Array.isArray(value)) return value.map((item) => hmacScalars(key, item, memo));
   if (value !== null && typeof value === 'object') {
-    // fromEntries defines own properties: a `__proto__` field stays a field (an assignment
-    // would set the prototype and drop it from the entry).
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, hmacScalars(key, v, memo)]),
-    );
+    const source = value as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(source)) {
+      const hashed = hmacScalars(key, source[k], memo);
+      // A `__proto__` field stays a field: assigning it would set the prototype and drop it
+      // from the entry. Every other key is an own property by assignment (no other setter).
+      if (k === '__proto__') setOwn(out, k, hashed);
+      else out[k] = hashed;
+    }
+    return out;
   }
   // null (and anything JSON cannot carry, which a parsed body never holds).
   return value === undefined ? undefined : null;
