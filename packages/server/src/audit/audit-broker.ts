@@ -13,7 +13,12 @@ import type { Barrier } from '../barrier/barrier.js';
 import { barrierView } from '../barrier/barrier-view.js';
 import { ServerError } from '../errors.js';
 import { AUDIT } from '../storage/layout.js';
-import { ChainedSink, type CheckpointRecord, type CheckpointSigner } from './audit-chain.js';
+import {
+  ChainedSink,
+  type CheckpointRecord,
+  type CheckpointSigner,
+  SerializedEntry,
+} from './audit-chain.js';
 import type { ChainState, FileStart } from './audit-continuity.js';
 import { SinkNameClash, SinkOwnership } from './audit-sink-owner.js';
 import {
@@ -47,6 +52,8 @@ interface RequestBlocks {
 /** What one sink keeps of a request between its two entries. */
 interface SinkRecord {
   readonly blocks: RequestBlocks;
+  /** The blocks as JSON (`"auth":…,"request":…`): serialised once for both entries. */
+  readonly json: string;
   /** HMACs of this request's values under the sink's key (emptied once the response is logged). */
   readonly memo: HmacMemo;
 }
@@ -217,7 +224,8 @@ export class AuditBroker {
         auth: authBlock(key, request, memo),
         request: requestBlock(key, request, memo),
       };
-      sinks.set(sink, { blocks, memo });
+      const json = `"auth":${JSON.stringify(blocks.auth)},"request":${JSON.stringify(blocks.request)}`;
+      sinks.set(sink, { blocks, json, memo });
     }
     const entry = (sink: string) => ({ type: 'request', ...sinks.get(sink)?.blocks });
     // The one request a refused sink takes: the one that starts its new file.
@@ -227,7 +235,12 @@ export class AuditBroker {
     const held =
       target === undefined ? undefined : { sink: target.sink.name, entry: entry(target.sink.name) };
     if (held !== undefined && this.#usable().length === 0) return { sinks, logged: false, held };
-    await this.#broadcast((_key, sink) => entry(sink));
+    await this.#broadcast((_key, sink) => {
+      const kept = sinks.get(sink);
+      return kept === undefined
+        ? entry(sink)
+        : new SerializedEntry('request', `{"type":"request",${kept.json}}`);
+    });
     return { sinks, logged: true, ...(held === undefined ? {} : { held }) };
   }
 
@@ -239,11 +252,12 @@ export class AuditBroker {
     try {
       return this.#broadcast((key, sink) => {
         const kept = record.sinks.get(sink);
-        return {
-          type: 'response',
-          ...kept?.blocks,
-          response: { status, ...responseBlock(key, body, kept?.memo) },
-        };
+        const response = JSON.stringify({ status, ...responseBlock(key, body, kept?.memo) });
+        const blocks = kept === undefined ? '' : `${kept.json},`;
+        return new SerializedEntry(
+          'response',
+          `{"type":"response",${blocks}"response":${response}}`,
+        );
       });
     } finally {
       for (const kept of record.sinks.values()) kept.memo.clear();
@@ -429,7 +443,9 @@ export class AuditBroker {
     return this.#chains.filter((c) => c.refusal === undefined);
   }
 
-  async #broadcast(build: (key: AuditKey, sink: string) => Record<string, unknown>): Promise<void> {
+  async #broadcast(
+    build: (key: AuditKey, sink: string) => Record<string, unknown> | SerializedEntry,
+  ): Promise<void> {
     if (!this.enabled) return;
     if (!this.active || this.#chains.length === 0) {
       throw new ServerError('ERR_AUDIT_UNAVAILABLE', 'audit log unavailable');
