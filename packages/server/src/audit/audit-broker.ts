@@ -13,10 +13,21 @@ import type { Barrier } from '../barrier/barrier.js';
 import { barrierView } from '../barrier/barrier-view.js';
 import { ServerError } from '../errors.js';
 import { AUDIT } from '../storage/layout.js';
-import { ChainedSink, type CheckpointRecord, type CheckpointSigner } from './audit-chain.js';
+import {
+  ChainedSink,
+  type CheckpointRecord,
+  type CheckpointSigner,
+  SerializedEntry,
+} from './audit-chain.js';
 import type { ChainState, FileStart } from './audit-continuity.js';
 import { SinkNameClash, SinkOwnership } from './audit-sink-owner.js';
-import { type AuditKey, type AuditScalar, hmacScalars, hmacValue } from './hmac-values.js';
+import {
+  type AuditKey,
+  type AuditScalar,
+  type HmacMemo,
+  hmacScalars,
+  hmacValue,
+} from './hmac-values.js';
 import type { AuditSink } from './sinks.js';
 
 /** Who made a request, as the audit log records it: a token's entry, or an access key's. */
@@ -38,9 +49,18 @@ interface RequestBlocks {
   readonly request: Record<string, unknown>;
 }
 
+/** What one sink keeps of a request between its two entries. */
+interface SinkRecord {
+  readonly blocks: RequestBlocks;
+  /** The blocks as JSON (`"auth":…,"request":…`): serialised once for both entries. */
+  readonly json: string;
+  /** HMACs of this request's values under the sink's key (emptied once the response is logged). */
+  readonly memo: HmacMemo;
+}
+
 /** What logging a request leaves for logging its response. */
 export interface AuditRecord {
-  readonly blocks: ReadonlyMap<string, RequestBlocks>;
+  readonly sinks: ReadonlyMap<string, SinkRecord>;
   /** True when at least one sink wrote the request entry. */
   readonly logged: boolean;
   /**
@@ -193,32 +213,55 @@ export class AuditBroker {
 
   /**
    * Logs a request before it is handled. Returns the HMAC'd request and auth blocks per sink, so
-   * the response entry reuses them instead of computing every HMAC twice.
+   * the response entry reuses them instead of computing every HMAC twice, and the HMACs of the
+   * request's values (each distinct value is HMAC'd once per sink for both entries).
    */
   async logRequest(request: AuditRequest): Promise<AuditRecord> {
-    const blocks = new Map<string, RequestBlocks>();
+    const sinks = new Map<string, SinkRecord>();
     for (const [sink, key] of this.#hmacKeys) {
-      blocks.set(sink, { auth: authBlock(key, request), request: requestBlock(key, request) });
+      const memo: HmacMemo = new Map();
+      const blocks = {
+        auth: authBlock(key, request, memo),
+        request: requestBlock(key, request, memo),
+      };
+      const json = `"auth":${JSON.stringify(blocks.auth)},"request":${JSON.stringify(blocks.request)}`;
+      sinks.set(sink, { blocks, json, memo });
     }
-    const entry = (sink: string) => ({ type: 'request', ...blocks.get(sink) });
+    const entry = (sink: string) => ({ type: 'request', ...sinks.get(sink)?.blocks });
     // The one request a refused sink takes: the one that starts its new file.
     const target = this.#chains.find(
       (c) => c.refusal !== undefined && request.path === NEW_FILE_PATH + c.sink.name,
     );
     const held =
       target === undefined ? undefined : { sink: target.sink.name, entry: entry(target.sink.name) };
-    if (held !== undefined && this.#usable().length === 0) return { blocks, logged: false, held };
-    await this.#broadcast((_key, sink) => entry(sink));
-    return { blocks, logged: true, ...(held === undefined ? {} : { held }) };
+    if (held !== undefined && this.#usable().length === 0) return { sinks, logged: false, held };
+    await this.#broadcast((_key, sink) => {
+      const kept = sinks.get(sink);
+      return kept === undefined
+        ? entry(sink)
+        : new SerializedEntry('request', `{"type":"request",${kept.json}}`);
+    });
+    return { sinks, logged: true, ...(held === undefined ? {} : { held }) };
   }
 
-  /** Logs the response of a request logged by {@link AuditBroker.logRequest}. */
+  /**
+   * Logs the response of a request logged by {@link AuditBroker.logRequest}. The request's HMACs
+   * are dropped once the entries are built: nothing of the request outlives it here.
+   */
   logResponse(record: AuditRecord, status: number, body: unknown): Promise<void> {
-    return this.#broadcast((key, sink) => ({
-      type: 'response',
-      ...record.blocks.get(sink),
-      response: { status, ...responseBlock(key, body) },
-    }));
+    try {
+      return this.#broadcast((key, sink) => {
+        const kept = record.sinks.get(sink);
+        const response = JSON.stringify({ status, ...responseBlock(key, body, kept?.memo) });
+        const blocks = kept === undefined ? '' : `${kept.json},`;
+        return new SerializedEntry(
+          'response',
+          `{"type":"response",${blocks}"response":${response}}`,
+        );
+      });
+    } finally {
+      for (const kept of record.sinks.values()) kept.memo.clear();
+    }
   }
 
   /**
@@ -400,7 +443,9 @@ export class AuditBroker {
     return this.#chains.filter((c) => c.refusal === undefined);
   }
 
-  async #broadcast(build: (key: AuditKey, sink: string) => Record<string, unknown>): Promise<void> {
+  async #broadcast(
+    build: (key: AuditKey, sink: string) => Record<string, unknown> | SerializedEntry,
+  ): Promise<void> {
     if (!this.enabled) return;
     if (!this.active || this.#chains.length === 0) {
       throw new ServerError('ERR_AUDIT_UNAVAILABLE', 'audit log unavailable');
@@ -492,48 +537,58 @@ function destinationOf(sink: AuditSink): string {
   return sink.destination ?? `sink:${sink.name}`;
 }
 
-function authBlock(key: AuditKey, request: AuditRequest): Record<string, unknown> | null {
+function authBlock(
+  key: AuditKey,
+  request: AuditRequest,
+  memo: HmacMemo,
+): Record<string, unknown> | null {
   const entry = request.entry;
   if (entry === undefined)
-    return request.token === undefined ? null : { client_token: hmacValue(key, request.token) };
+    return request.token === undefined
+      ? null
+      : { client_token: hmacValue(key, request.token, memo) };
   return {
-    client_token: request.token === undefined ? '' : hmacValue(key, request.token),
-    accessor: hmacValue(key, entry.accessor),
+    client_token: request.token === undefined ? '' : hmacValue(key, request.token, memo),
+    accessor: hmacValue(key, entry.accessor, memo),
     display_name: entry.displayName,
     policies: entry.policies,
     token_policies: entry.policies,
-    metadata: hmacScalars(key, entry.meta),
+    metadata: hmacScalars(key, entry.meta, memo),
     token_type: 'service',
   };
 }
 
-function requestBlock(key: AuditKey, request: AuditRequest): Record<string, unknown> {
+function requestBlock(
+  key: AuditKey,
+  request: AuditRequest,
+  memo: HmacMemo,
+): Record<string, unknown> {
   return {
     id: request.id,
     operation: request.operation,
     path: request.path,
     remote_address: request.remoteAddress,
-    client_token: request.token === undefined ? '' : hmacValue(key, request.token),
-    data: hmacScalars(key, request.data ?? null),
+    client_token: request.token === undefined ? '' : hmacValue(key, request.token, memo),
+    data: hmacScalars(key, request.data ?? null, memo),
   };
 }
 
-function responseBlock(key: AuditKey, body: unknown): Record<string, unknown> {
+function responseBlock(key: AuditKey, body: unknown, memo?: HmacMemo): Record<string, unknown> {
   if (body === null || typeof body !== 'object') return {};
   const { data, auth, errors, warnings, wrap_info } = body as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  if (data !== undefined) out.data = hmacScalars(key, data);
+  if (data !== undefined) out.data = hmacScalars(key, data, memo);
   if (wrap_info !== undefined && wrap_info !== null) {
     // The wrapping token and accessors are HMAC'd; when, where and for how long are not secret.
     const { token, accessor, wrapped_accessor, ...when } = wrap_info as Record<string, unknown>;
     out.wrap_info = {
       ...when,
-      ...(hmacScalars(key, { token, accessor, wrapped_accessor }) as object),
+      ...(hmacScalars(key, { token, accessor, wrapped_accessor }, memo) as object),
     };
   }
   if (auth !== undefined && auth !== null) {
     const { policies, token_policies, ...secret } = auth as Record<string, unknown>;
-    out.auth = { ...(hmacScalars(key, secret) as object), policies, token_policies };
+    out.auth = { ...(hmacScalars(key, secret, memo) as object), policies, token_policies };
   }
   // Error and warning texts are written by custos and never carry secret values.
   if (errors !== undefined) out.errors = errors;

@@ -1,7 +1,13 @@
 import { createSecretKey } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { memorySink, signer } from '../../test/audit.js';
-import { ChainedSink, checkpointMessage, GENESIS_HASH, lineHash } from './audit-chain.js';
+import {
+  ChainedSink,
+  checkpointMessage,
+  GENESIS_HASH,
+  lineHash,
+  SerializedEntry,
+} from './audit-chain.js';
 import { hmacScalars } from './hmac-values.js';
 import type { AuditSink } from './sinks.js';
 
@@ -178,6 +184,40 @@ describe('the audit chain writer', () => {
     await refusedAgain.close();
     expect(lines).toHaveLength(before);
     expect(closed).toBe(2);
+  });
+});
+
+describe('entries given already serialised', () => {
+  it('are written as the same bytes as the entry given as an object', async () => {
+    const fields = {
+      type: 'response',
+      auth: null,
+      request: { id: 'r1', path: 'secret/data/a', data: JSON.parse('{"__proto__":"x","n":"é"}') },
+      response: { status: 200 },
+    };
+    const key = signer();
+    const write = async (entry: Record<string, unknown> | SerializedEntry) => {
+      const lines: string[] = [];
+      const chain = new ChainedSink(memorySink(lines), {
+        signer: key,
+        now: () => new Date(START),
+      });
+      await chain.open();
+      await chain.append(entry);
+      return lines;
+    };
+    const asObject = await write(JSON.parse(JSON.stringify(fields)));
+    const asText = await write(new SerializedEntry('response', JSON.stringify(fields)));
+    expect(asText).toHaveLength(2);
+    expect(asText[1]).toContain('"data":{"__proto__":"x","n":"é"}');
+    expect(asText).toEqual(asObject);
+    expect(JSON.parse(asText[1] as string)).toMatchObject({ seq: 2, type: 'response' });
+  });
+
+  it('must be a JSON object that begins with its type', () => {
+    expect(() => new SerializedEntry('request', '{"auth":null}')).toThrow(TypeError);
+    expect(() => new SerializedEntry('request', '{"type":"response"}')).toThrow(TypeError);
+    expect(() => new SerializedEntry('request', '{"type":"request"')).toThrow(TypeError);
   });
 });
 

@@ -14,6 +14,30 @@ import type { AuditSink } from './sinks.js';
 
 export { checkpointMessage, GENESIS_HASH, lineHash } from './audit-line.js';
 
+/**
+ * An entry already serialised: `json` is the text of its fields as one JSON object (`type`
+ * first), exactly as `JSON.stringify` writes them. The chain adds `time`, `seq` and `prev` in
+ * front, so the line's bytes are those of the same entry given as an object; a part shared by
+ * two entries (a request's `auth` and `request` blocks) is serialised once.
+ *
+ * @example
+ * ```ts
+ * await chain.append(new SerializedEntry('request', '{"type":"request","request":{}}'));
+ * ```
+ */
+export class SerializedEntry {
+  readonly type: string;
+  readonly json: string;
+
+  constructor(type: string, json: string) {
+    // The chain splices `json` after its own fields: it must be an object that says its type.
+    if (!json.startsWith(`{"type":${JSON.stringify(type)}`) || !json.endsWith('}'))
+      throw new TypeError('a serialised audit entry is a JSON object beginning with its type');
+    this.type = type;
+    this.json = json;
+  }
+}
+
 /** The signing identity of this server's checkpoints. */
 export interface CheckpointSigner {
   readonly keyId: string;
@@ -70,7 +94,11 @@ interface Deferred {
 }
 
 type QueueItem =
-  | { readonly kind: 'entry'; readonly body: Record<string, unknown>; readonly done: Deferred }
+  | {
+      readonly kind: 'entry';
+      readonly body: Record<string, unknown> | SerializedEntry;
+      readonly done: Deferred;
+    }
   | { readonly kind: 'open'; readonly fields: Record<string, unknown>; readonly done: Deferred }
   | { readonly kind: 'checkpoint'; readonly done: Deferred }
   | { readonly kind: 'task'; readonly run: () => Promise<void> | void; readonly done: Deferred };
@@ -118,6 +146,8 @@ export class ChainedSink {
   #queue: QueueItem[] = [];
   #inFlight = 0;
   #draining = false;
+  /** A drain is due at the end of this turn of the event loop (see {@link ChainedSink.#push}). */
+  #drainDue = false;
   #timer: NodeJS.Timeout | undefined;
   /** Why the sink was refused when opened (undefined: it was not). */
   #refusal: ChainBroken | SinkNameClash | undefined;
@@ -212,7 +242,7 @@ export class ChainedSink {
   }
 
   /** Appends one entry (its `time`, `seq` and `prev` are added here). */
-  append(entry: Record<string, unknown>): Promise<void> {
+  append(entry: Record<string, unknown> | SerializedEntry): Promise<void> {
     return this.#push((done) => ({ kind: 'entry', body: entry, done }));
   }
 
@@ -367,6 +397,20 @@ export class ChainedSink {
     }
     return new Promise<void>((resolve, reject) => {
       this.#queue.push(make({ resolve, reject }));
+      this.#drainSoon();
+    });
+  }
+
+  /**
+   * Starts draining once this turn of the event loop is over, not at the first entry: entries
+   * queued in the same turn (the requests that came in together, the responses of a batch
+   * just written) go out in one write instead of one write for the first and one for the rest.
+   */
+  #drainSoon(): void {
+    if (this.#draining || this.#drainDue) return;
+    this.#drainDue = true;
+    setImmediate(() => {
+      this.#drainDue = false;
       void this.#drain();
     });
   }
@@ -418,18 +462,23 @@ export class ChainedSink {
     const opening = batch[0]?.kind === 'open' ? batch[0] : undefined;
     const announce = opening !== undefined || this.#announce;
     const startsFile = announce ? ((await this.sink.startsFile?.()) ?? false) : false;
-    const emit = (fields: Record<string, unknown>, time: string) => {
+    const emit = (fields: Record<string, unknown> | SerializedEntry, time: string) => {
       const seq = head.seq + 1;
-      const line = JSON.stringify({ time, seq, prev: head.prev, ...fields });
-      const signed = fields.type === 'checkpoint';
+      const serialized = fields instanceof SerializedEntry;
+      // The same bytes either way: the chain's fields first, then the entry's own.
+      const line = serialized
+        ? `{"time":${JSON.stringify(time)},"seq":${seq},"prev":${JSON.stringify(head.prev)},${fields.json.slice(1)}`
+        : JSON.stringify({ time, seq, prev: head.prev, ...fields });
+      const signed = !serialized && fields.type === 'checkpoint';
+      const hash = lineHash(line);
       head = {
         seq,
-        prev: lineHash(line),
+        prev: hash,
         unsigned: signed ? 0 : head.unsigned + 1,
         firstUnsignedMs: signed ? undefined : (head.firstUnsignedMs ?? Date.parse(time)),
       };
       lines.push(line);
-      if (signed) checkpoints.push({ sink: this.sink.name, seq, hash: lineHash(line), time });
+      if (signed) checkpoints.push({ sink: this.sink.name, seq, hash, time });
     };
     const checkpoint = (time: string) => {
       if (head.unsigned === 0) return;

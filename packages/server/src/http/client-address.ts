@@ -54,6 +54,8 @@ export function cidrList(blocks: readonly string[], field: string) {
   return {
     /** Whether `address` (any spelling) is inside one of the blocks. */
     has(address: string | undefined): boolean {
+      // No blocks (no trusted proxies, the usual case): nothing to match, asked every request.
+      if (blocks.length === 0) return false;
       const normal = normalizeAddress(address);
       if (normal === undefined) return false;
       return list.check(normal, isIP(normal) === 4 ? 'ipv4' : 'ipv6');

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memorySink } from '../../test/audit.js';
+import { openSealBed, type SealBed } from '../../test/seal-manager.js';
+import { createBarrier } from '../barrier/barrier.js';
+import { AuditBroker } from './audit-broker.js';
+
+// Each distinct value of a request is HMAC'd once per sink for its two entries, and the HMACs
+// kept for that are dropped once the response is logged.
+describe('audit HMACs within one request', () => {
+  let bed: SealBed;
+  let broker: AuditBroker;
+  const sink = memorySink();
+  const token = ['cst', 'memo-test-token'].join('.');
+  const accessor = 'acc-memo-test';
+
+  beforeAll(async () => {
+    bed = await openSealBed();
+    const [share] = await bed.seal.initialize(1, 1);
+    await bed.seal.submitShare(share as Buffer);
+    broker = new AuditBroker([sink]);
+    await broker.activate(
+      createBarrier(bed.store, {
+        keyring: () => bed.seal.keyring(),
+        reloadKeyring: () => bed.seal.reloadKeyring(),
+      }),
+    );
+  });
+  afterAll(async () => {
+    await broker.deactivate();
+    await bed.close();
+  });
+
+  it('HMACs a value met again once, writes the same HMACs as before, and keeps none after', async () => {
+    const record = await broker.logRequest({
+      id: 'req-1',
+      operation: 'update',
+      path: 'auth/token/lookup',
+      remoteAddress: '127.0.0.1',
+      token,
+      entry: { accessor, displayName: 'root', policies: ['root'], meta: { team: 'ops' } },
+      data: { token, again: token },
+    });
+    // The token (four times: two client_token fields and two data values), the accessor and
+    // the metadata value: three distinct values, three HMACs.
+    const kept = record.sinks.get(sink.name);
+    expect([...(kept?.memo.keys() ?? [])].sort()).toEqual([accessor, token, 'ops'].sort());
+
+    await broker.logResponse(record, 200, {
+      data: { id: token, accessor, ttl: 0, num_uses: 0, renewable: false },
+    });
+    expect(kept?.memo.size).toBe(0);
+
+    const [request, response] = sink.lines
+      .map((line) => JSON.parse(line))
+      .filter((entry) => entry.request?.id === 'req-1');
+    const hashed = (value: string | number | boolean) => broker.hash(sink.name, value);
+    expect(request.auth.client_token).toBe(hashed(token));
+    expect(request.auth.accessor).toBe(hashed(accessor));
+    expect(request.auth.metadata).toEqual({ team: hashed('ops') });
+    expect(request.request.data).toEqual({ token: hashed(token), again: hashed(token) });
+    expect(response.auth).toEqual(request.auth);
+    expect(response.request).toEqual(request.request);
+    expect(response.response).toEqual({
+      status: 200,
+      data: {
+        id: hashed(token),
+        accessor: hashed(accessor),
+        ttl: hashed(0),
+        num_uses: hashed(0),
+        renewable: hashed(false),
+      },
+    });
+    expect(sink.lines.join('\n')).not.toContain(token);
+  });
+});
