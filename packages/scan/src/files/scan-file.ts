@@ -36,6 +36,8 @@ const PKCS12 = /\.(?:p12|pfx)$/i;
  * the findings hold strings, never the bytes).
  */
 let readBuffer = Buffer.allocUnsafe(64 * 1024);
+/** A read buffer grown past this for a large file is dropped at the next read. */
+const KEPT_READ_BUFFER_BYTES = 1024 * 1024;
 
 /**
  * The whole file, or `huge` when it is larger than `maxBytes` (then it is not read): a view of
@@ -45,6 +47,7 @@ let readBuffer = Buffer.allocUnsafe(64 * 1024);
  * CPU.
  */
 function readWhole(path: string, maxBytes: number): Buffer | 'huge' {
+  if (readBuffer.length > KEPT_READ_BUFFER_BYTES) readBuffer = Buffer.allocUnsafe(64 * 1024);
   const fd = openSync(path, 'r');
   try {
     const { size } = fstatSync(fd);

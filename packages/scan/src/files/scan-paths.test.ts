@@ -111,9 +111,10 @@ describe('scanPaths', () => {
   });
 
   it('reads each file alone: nothing of a larger file read before it shows in a smaller one', async () => {
-    // Read in this order by one thread, through one reused read buffer.
+    // Read in this order by one thread, through one reused read buffer (grown past 1 MiB for
+    // the first file, dropped at the next read).
     const contents = [
-      `${'# filler\n'.repeat(10_000)}KEY=${stripeKey()}\n`,
+      `${'# filler\n'.repeat(120_000)}KEY=${stripeKey()}\n`,
       'PORT=1\n',
       `${'# filler\n'.repeat(100)}KEY=${stripeKey()}\n`,
     ];
@@ -122,7 +123,7 @@ describe('scanPaths', () => {
     await put('c-medium.env', contents[2] as string);
     const report = await scanPaths(['.'], { root, workers: 0 });
     expect(report.findings.map((f) => [f.file, f.line])).toEqual([
-      ['a-large.env', 10_001],
+      ['a-large.env', 120_001],
       ['c-medium.env', 101],
     ]);
     const bytes = contents.reduce((sum, content) => sum + Buffer.byteLength(content), 0);
