@@ -13,9 +13,15 @@ export interface Table {
 /**
  * A ratio goal between two rows: `candidate / against >= atLeast` on ops/s, or, with `figure`
  * (a key of the rows' `figures`, where lower is better, such as peak memory),
- * `candidate / against <= atMost`.
+ * `candidate / against <= atMost`; or a goal on one row's own ops/s on this machine
+ * (`opsAtLeast`), for the few goals an issue states in absolute terms.
  */
 export type Goal =
+  | {
+      readonly description: string;
+      readonly candidate: string;
+      readonly opsAtLeast: number;
+    }
   | {
       readonly description: string;
       readonly candidate: string;
@@ -76,6 +82,14 @@ function formatOps(n: number): string {
 /** Checks each goal of a table; returns the lines saying whether it was met. */
 export function checkGoals(table: Table): { met: boolean; line: string }[] {
   return (table.goals ?? []).map((g) => {
+    if ('opsAtLeast' in g) {
+      const ops = rowOf(table, g.candidate).opsPerSecond;
+      const met = ops >= g.opsAtLeast;
+      return {
+        met,
+        line: `${met ? 'met' : 'NOT MET'}: ${g.description} — ${formatOps(ops)} (goal ≥ ${formatOps(g.opsAtLeast)})`,
+      };
+    }
     const lowerIsBetter = 'figure' in g;
     const ratio = lowerIsBetter
       ? figureOf(table, g.candidate, g.figure) / figureOf(table, g.against, g.figure)

@@ -1,5 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +19,13 @@ const PRE_COMMIT_RUNS = 9;
 const run = promisify(execFile);
 const CLI = new URL('../../packages/cli/bin/custos.js', import.meta.url).pathname;
 const LABELLED_FILES = 400;
+/** Runs of each CLI on the throughput corpus, interleaved. */
+const CLI_RUNS = 3;
+const SECRETLINT_CLI = join(
+  dirname(createRequire(import.meta.url).resolve('secretlint/package.json')),
+  'bin',
+  'secretlint.js',
+);
 
 async function writeTree(root: string, files: ReadonlyArray<{ path: string; content: string }>) {
   for (const file of files) {
@@ -180,11 +188,88 @@ async function medianWallMs(command: string, args: readonly string[], cwd: strin
   return times.sort((a, b) => a - b)[Math.floor(times.length / 2)] as number;
 }
 
+interface CliRun {
+  readonly seconds: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `node script args` in `cwd`, to its end: wall time and output. Exit 1 (findings) is expected. */
+async function runCli(script: string, args: readonly string[], cwd: string): Promise<CliRun> {
+  const started = process.hrtime.bigint();
+  const { stdout, stderr } = await run(process.execPath, [script, ...args], {
+    cwd,
+    maxBuffer: 1 << 30,
+  }).catch((err: { code?: number; stdout?: string; stderr?: string }) => {
+    if (err.code !== 1) throw err;
+    return { stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+  });
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, stdout, stderr };
+}
+
 /**
- * The secret scanner against secretlint (recommended preset, in-process through
- * `@secretlint/core`, so without its start-up):
+ * Checks that the secretlint CLI reads every file of the corpus (a CLI that skipped files would
+ * look faster): its JSON report has one entry per file it linted. Returns its finding count.
+ */
+async function secretlintCoverage(dir: string, files: ReadonlyArray<{ path: string }>) {
+  const { stdout } = await runCli(SECRETLINT_CLI, ['**/*', '--format', 'json'], dir);
+  const results = JSON.parse(stdout) as Array<{ filePath: string; messages: unknown[] }>;
+  const linted = new Set(results.map((result) => result.filePath));
+  const missed = files.filter((file) => !linted.has(join(dir, file.path)));
+  const findings = results.reduce((sum, result) => sum + result.messages.length, 0);
+  if (missed.length > 0 || findings === 0) {
+    throw new Error(
+      `the secretlint CLI did not scan the corpus: ${missed.length} of ${files.length} files not linted, ${findings} findings`,
+    );
+  }
+  return { files: linted.size, findings };
+}
+
+/** The two CLIs as users run them, start-up included, on the corpus in `dir` (glob: every file). */
+async function cliComparison(
+  dir: string,
+  files: ReadonlyArray<{ path: string }>,
+  megabytes: number,
+) {
+  await writeFile(
+    join(dir, '.secretlintrc.json'),
+    JSON.stringify({ rules: [{ id: '@secretlint/secretlint-rule-preset-recommend' }] }),
+  );
+  const coverage = await secretlintCoverage(dir, files);
+  const custos: CliRun[] = [];
+  const secretlint: CliRun[] = [];
+  for (let i = 0; i < CLI_RUNS; i++) {
+    custos.push(await runCli(CLI, ['scan', '.'], dir));
+    secretlint.push(await runCli(SECRETLINT_CLI, ['**/*'], dir));
+  }
+  const custosFindings = /(\d+) secrets? found/.exec(custos[0]?.stderr ?? '')?.[1] ?? '0';
+  const cliRow = (name: string, runs: readonly CliRun[], details: Record<string, string>) => {
+    const rounds = runs.map((r) => megabytes / r.seconds);
+    const sorted = [...rounds].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)] as number;
+    return {
+      name,
+      opsPerSecond: median,
+      spread: ((sorted.at(-1) as number) - (sorted[0] as number)) / median,
+      rounds,
+      details: { 'median s': (megabytes / median).toFixed(2), ...details },
+    } satisfies Measurement;
+  };
+  return [
+    cliRow('secretlint CLI (recommended preset)', secretlint, {
+      files: String(coverage.files),
+      findings: String(coverage.findings),
+    }),
+    cliRow('custos scan (CLI)', custos, { findings: custosFindings }),
+  ];
+}
+
+/**
+ * The secret scanner against secretlint (recommended preset):
  * - MB/s on a generated directory of at least 100 MB mixing this repository's sources and
- *   configuration files (custos with its worker threads, secretlint file by file);
+ *   configuration files: in-process (custos's `scanPaths` with its worker threads, secretlint's
+ *   `@secretlint/core` file by file, neither starting up), and the two CLIs as users run them,
+ *   start-up included (the issue's anchor for secretlint is its CLI);
  * - precision, recall and F1 on a generated labelled corpus of dotenv, YAML, TypeScript and
  *   Python files with true secrets and hard negatives (placeholders, references, hashes,
  *   ciphertexts, UUIDs, public keys, documented example keys, look-alike tokens).
@@ -216,6 +301,7 @@ export async function scanSuite(): Promise<Section> {
       await secretlintLines(file.path, await readFile(join(root, 'big', file.path), 'utf8'));
     }
     const secretlintSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cliRows = await cliComparison(join(root, 'big'), files, megabytes);
 
     // History: each distinct blob once (custos), against secretlint over the same blobs.
     const repository = join(root, 'history');
@@ -245,14 +331,16 @@ export async function scanSuite(): Promise<Section> {
       heading: 'Secret scanner',
       notes: [
         `Throughput on ${megabytes.toFixed(0)} MB of generated mixed source and configuration (${files.length} files); "ops/s" is MB/s.`,
+        'In-process: custos `scanPaths` (worker threads beside the calling thread) against secretlint through `@secretlint/core`, file by file, neither paying a start-up.',
+        `CLI: wall time of whole processes as users run them (median of ${CLI_RUNS} interleaved runs), \`node packages/cli/bin/custos.js scan .\` against \`secretlint "**/*"\` with a \`.secretlintrc.json\` of the recommended preset, start-up included; secretlint's JSON report is first checked to hold every file of the corpus.`,
         `Quality on ${labelled.length} generated labelled files, scored line by line.`,
         `History: ${HISTORY_COMMITS} commits, ${history.blobsScanned} distinct blobs (${historyMegabytes.toFixed(1)} MB); custos reads them from git itself, secretlint is handed each blob's text.`,
         `Pre-commit: median wall time of ${PRE_COMMIT_RUNS} runs of \`custos scan --staged\` on a one-file change, beside starting Node with nothing to do.`,
-        'Goals from the issue: at least 100 MB/s and 15× secretlint on directories, F1 at least 0.9, --staged well under 200 ms.',
+        'Goals from the issue: at least 100 MB/s on directories (judged on the in-process run), 15× secretlint (judged on the CLI comparison: the issue measured secretlint by its CLI, start-up included; the in-process ratio is shown beside it), F1 at least 0.9, --staged well under 200 ms.',
       ].join(' '),
       tables: [
         {
-          title: 'Directory scan: MB/s, and quality on the labelled corpus',
+          title: 'Directory scan in-process: MB/s, and quality on the labelled corpus',
           baseline: 'secretlint (recommended preset)',
           rows: [
             row(
@@ -264,9 +352,21 @@ export async function scanSuite(): Promise<Section> {
           ],
           goals: [
             {
-              description: 'custos scans directories 15× faster than secretlint',
+              description: 'custos scans directories at 100 MB/s or more (in-process)',
               candidate: 'custos scan',
-              against: 'secretlint (recommended preset)',
+              opsAtLeast: 100,
+            },
+          ],
+        },
+        {
+          title: 'Directory scan, CLI against CLI: MB/s of whole processes, start-up included',
+          baseline: 'secretlint CLI (recommended preset)',
+          rows: cliRows,
+          goals: [
+            {
+              description: 'custos scans directories 15× faster than secretlint (CLI against CLI)',
+              candidate: 'custos scan (CLI)',
+              against: 'secretlint CLI (recommended preset)',
               atLeast: 15,
             },
           ],

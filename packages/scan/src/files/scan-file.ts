@@ -30,28 +30,42 @@ export type CacheEntries = Readonly<Record<string, readonly Finding[]>>;
 const PKCS12 = /\.(?:p12|pfx)$/i;
 
 /**
- * The whole file, or `huge` when it is larger than `maxBytes` (then it is not read). Read
- * synchronously, by one open, stat, read and close: scanning a file blocks its thread far longer
- * than reading it does, and the promise-based `readFile` (four trips through the thread pool per
- * file) cost three times the CPU.
+ * This thread's read buffer, reused from file to file: a fresh buffer per file cost a
+ * garbage-collected allocation of every file's size. What is read into it is only looked at
+ * until {@link scanFile} returns (every step between the read and the return is synchronous;
+ * the findings hold strings, never the bytes).
+ */
+let readBuffer = Buffer.allocUnsafe(64 * 1024);
+/** A read buffer grown past this for a large file is dropped at the next read. */
+const KEPT_READ_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * The whole file, or `huge` when it is larger than `maxBytes` (then it is not read): a view of
+ * the read buffer, valid until the next call. Read synchronously, by one open, stat, read and
+ * close: scanning a file blocks its thread far longer than reading it does, and the
+ * promise-based `readFile` (four trips through the thread pool per file) cost three times the
+ * CPU.
  */
 function readWhole(path: string, maxBytes: number): Buffer | 'huge' {
+  if (readBuffer.length > KEPT_READ_BUFFER_BYTES) readBuffer = Buffer.allocUnsafe(64 * 1024);
   const fd = openSync(path, 'r');
   try {
     const { size } = fstatSync(fd);
     if (size > maxBytes) return 'huge';
-    const chunks: Buffer[] = [];
     let total = 0;
     // Read to the end: the size may have changed since the stat (a file being written).
-    for (let length = Math.max(size, 1); ; length = 64 * 1024) {
-      const chunk = Buffer.allocUnsafe(length);
-      const count = readSync(fd, chunk, 0, length, null);
+    for (;;) {
+      if (readBuffer.length < total + Math.max(size - total, 1)) {
+        const grown = Buffer.allocUnsafe(Math.max(size + 1, readBuffer.length * 2));
+        readBuffer.copy(grown, 0, 0, total);
+        readBuffer = grown;
+      }
+      const count = readSync(fd, readBuffer, total, readBuffer.length - total, null);
       if (count === 0) break;
       total += count;
       if (total > maxBytes) return 'huge';
-      chunks.push(count === length ? chunk : chunk.subarray(0, count));
     }
-    return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total);
+    return readBuffer.subarray(0, total);
   } finally {
     closeSync(fd);
   }

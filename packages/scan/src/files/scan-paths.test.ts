@@ -110,6 +110,26 @@ describe('scanPaths', () => {
     expect(smaller.skipped).toEqual([{ file: 'large.env', reason: 'huge' }]);
   });
 
+  it('reads each file alone: nothing of a larger file read before it shows in a smaller one', async () => {
+    // Read in this order by one thread, through one reused read buffer (grown past 1 MiB for
+    // the first file, dropped at the next read).
+    const contents = [
+      `${'# filler\n'.repeat(120_000)}KEY=${stripeKey()}\n`,
+      'PORT=1\n',
+      `${'# filler\n'.repeat(100)}KEY=${stripeKey()}\n`,
+    ];
+    await put('a-large.env', contents[0] as string);
+    await put('b-small.env', contents[1] as string);
+    await put('c-medium.env', contents[2] as string);
+    const report = await scanPaths(['.'], { root, workers: 0 });
+    expect(report.findings.map((f) => [f.file, f.line])).toEqual([
+      ['a-large.env', 120_001],
+      ['c-medium.env', 101],
+    ]);
+    const bytes = contents.reduce((sum, content) => sum + Buffer.byteLength(content), 0);
+    expect(report.bytesScanned).toBe(bytes);
+  });
+
   it('reports PKCS#12 key stores as a whole', async () => {
     await put('certs/client.p12', Buffer.from([0x30, 0x82, 0, 1, 2, 3]));
     const report = await scanPaths(['.'], { root });

@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -7,6 +6,7 @@ import type { Finding } from '../engine/finding.js';
 import type { ScanTextOptions } from '../engine/scan-text.js';
 import { compileAllowlist } from '../policy/allowlist.js';
 import type { SkipReason } from './classify.js';
+import { claimFile } from './file-queue.js';
 import { type ListedFile, listFiles } from './list-files.js';
 import type { ScanCache } from './scan-cache.js';
 import { type FileLimits, type FileResult, scanFile } from './scan-file.js';
@@ -26,8 +26,9 @@ export interface ScanPathsOptions extends Omit<ScanTextOptions, 'name'>, FileLim
   /** Follow `.gitignore` (default true). */
   readonly gitignore?: boolean;
   /**
-   * Worker threads: a number, or `auto` (default) for one per core when the tree is large
-   * enough to repay starting them. Custom `rules` always run in this thread.
+   * Worker threads scanning beside the calling thread: a number, or `auto` (default) for one
+   * per core but the calling thread's when the tree is large enough to repay starting them.
+   * Custom `rules` always run in the calling thread alone.
    */
   readonly workers?: number | 'auto';
   /**
@@ -52,7 +53,7 @@ export interface ScanReport {
   readonly filesScanned: number;
   readonly bytesScanned: number;
   readonly skipped: ReadonlyArray<{ readonly file: string; readonly reason: SkipReason }>;
-  /** Worker threads used (0: all in the calling thread). */
+  /** Worker threads used besides the calling thread (0: all in the calling thread). */
   readonly workers: number;
   /** Files whose findings came from the scan cache. */
   readonly cachedFiles: number;
@@ -74,8 +75,9 @@ function workerCount(
   if (options.rules !== undefined || !existsSync(fileURLToPath(WORKER_URL))) return 0;
   const cores = availableParallelism();
   if (typeof options.workers === 'number') return Math.max(0, Math.floor(options.workers));
+  // The calling thread scans too: one worker per other core.
   return cores > 1 && files.length >= 16 && bytes >= AUTO_WORKERS_MIN_BYTES
-    ? Math.min(cores, 8)
+    ? Math.min(cores, 8) - 1
     : 0;
 }
 
@@ -90,16 +92,15 @@ function workerOptions(options: ScanPathsOptions): WorkerOptions {
   };
 }
 
-/** Deals files to `count` workers, largest first, each to the least loaded. */
-function deal(files: ReadonlyArray<ListedFile & { size: number }>, count: number): ListedFile[][] {
-  const hands = Array.from({ length: count }, () => ({ bytes: 0, files: [] as ListedFile[] }));
-  for (const file of [...files].sort((a, b) => b.size - a.size)) {
-    const hand = hands.reduce((least, next) => (next.bytes < least.bytes ? next : least));
-    hand.files.push({ absolute: file.absolute, relative: file.relative });
-    hand.bytes += file.size;
-  }
-  return hands.map((hand) => hand.files);
+/** The files largest first (claimed in that order, so the last ones claimed are small). */
+function largestFirst(files: ReadonlyArray<ListedFile & { size: number }>): ListedFile[] {
+  return [...files]
+    .sort((a, b) => b.size - a.size)
+    .map((file) => ({ absolute: file.absolute, relative: file.relative }));
 }
+
+/** A turn of the event loop: worker messages and progress are handled between files. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function runWorker(
   request: WorkerRequest,
@@ -123,7 +124,9 @@ function runWorker(
 /**
  * Scans files and directories: lists them (see `listFiles`: `.gitignore` and `.custosignore`
  * followed), skips binary, minified and huge files, reads each file once and scans it with
- * `scanText`, across worker threads for large trees.
+ * `scanText`. For large trees worker threads scan beside the calling thread, each claiming the
+ * next file of one shared list (largest first) when it is done with the last: the calling
+ * thread starts at once, while the workers start up.
  *
  * @example
  * ```ts
@@ -141,7 +144,7 @@ export async function scanPaths(
     ...(options.gitignore !== undefined ? { gitignore: options.gitignore } : {}),
   });
   const allowlist = compileAllowlist(options.allowlist);
-  const files = await sizes(
+  const files = sizes(
     listed.filter(
       (file) => !allowlist.allowsPath(file.relative) && file.absolute !== options.cache?.path,
     ),
@@ -167,12 +170,27 @@ export async function scanPaths(
   };
   const workers = Math.min(workerCount(options, files, totalBytes), files.length);
   if (workers > 0) {
-    const shared = workerOptions(options);
-    await Promise.all(
-      deal(files, workers).map((hand) =>
-        runWorker({ files: hand, options: shared, ...(cache ? { cache } : {}) }, record),
-      ),
-    );
+    const queue = largestFirst(files);
+    const next = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+    const request: WorkerRequest = {
+      files: queue,
+      next,
+      options: workerOptions(options),
+      ...(cache ? { cache } : {}),
+    };
+    let failed = false;
+    const pool = Promise.all(Array.from({ length: workers }, () => runWorker(request, record)));
+    // Handled here (the calling thread stops claiming files), rethrown by the await below.
+    pool.catch(() => {
+      failed = true;
+    });
+    const counter = new Int32Array(next);
+    for (let file = claimFile(counter, queue); file !== undefined && !failed; ) {
+      record(file.relative, await scanFile(file, options, cache));
+      await nextTurn();
+      file = claimFile(counter, queue);
+    }
+    await pool;
   } else {
     for (const file of files) record(file.relative, await scanFile(file, options, cache));
   }
@@ -186,11 +204,18 @@ export async function scanPaths(
   };
 }
 
-async function sizes(files: readonly ListedFile[]) {
-  return Promise.all(
-    files.map(async (file) => ({
-      ...file,
-      size: (await stat(file.absolute).catch(() => null))?.size ?? 0,
-    })),
-  );
+/**
+ * Each file with its size (0 when it cannot be read: the scan reports it). Synchronous: a
+ * `stat` of a listed file takes microseconds, less than a trip through the thread pool.
+ */
+function sizes(files: readonly ListedFile[]) {
+  return files.map((file) => ({ ...file, size: sizeOf(file.absolute) }));
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+  } catch {
+    return 0;
+  }
 }

@@ -1,12 +1,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { claimFile } from './file-queue.js';
 import { scanFile } from './scan-file.js';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.js';
 
-// A worker thread of scanPaths: scans the files it is dealt and posts each result.
-const { files, options, cache } = workerData as WorkerRequest;
+// A worker thread of scanPaths: claims files from the shared list until none is left, and posts
+// each result.
+const { files, next, options, cache } = workerData as WorkerRequest;
 const { baseline, ...rest } = options;
 const scanOptions = { ...rest, ...(baseline ? { baseline: new Set(baseline) } : {}) };
-for (const file of files) {
+const counter = new Int32Array(next);
+for (let file = claimFile(counter, files); file !== undefined; file = claimFile(counter, files)) {
   const result = await scanFile(file, scanOptions, cache);
   parentPort?.postMessage({ type: 'file', file: file.relative, result } satisfies WorkerReply);
 }

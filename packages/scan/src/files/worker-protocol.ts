@@ -15,13 +15,16 @@ export interface WorkerOptions {
 
 /** What a worker is given (its `workerData`). */
 export interface WorkerRequest {
+  /** Every file of the scan, largest first, shared with the calling thread and other workers. */
   readonly files: readonly ListedFile[];
+  /** One `Int32`: the index of the next file to claim (see `claimFile`). */
+  readonly next: SharedArrayBuffer;
   readonly options: WorkerOptions;
   /** The scan cache's stored entries, when a cache is used. */
   readonly cache?: CacheEntries;
 }
 
-/** What a worker posts: one message per file, then `done`. */
+/** What a worker posts: one message per file it claimed, then `done`. */
 export type WorkerReply =
   | { readonly type: 'file'; readonly file: string; readonly result: FileResult }
   | { readonly type: 'done' };

@@ -46,7 +46,11 @@ export function registerScanCommand(program: Command, lazy: Lazy): void {
       false,
     )
     .option('--cache-location <file>', 'where to keep the scan cache (implies --cache)')
-    .option('--workers <n>', 'worker threads (default: one per core for large trees)', parseWorkers)
+    .option(
+      '--workers <n>',
+      'worker threads besides the main one (default: one per other core for large trees)',
+      parseWorkers,
+    )
     .action(lazy(() => import('./run.js')));
 
   scan
