@@ -4,7 +4,8 @@
  * does with warm caches: the token, its parent, the policies, the mount table and KV metadata
  * are served from caches the storage's change feed invalidates (storage/NOTES.md), so a
  * lookup-self reads nothing, a KV read only the version's data, a KV write its transaction
- * (begin, config, metadata, version, metadata, commit) and the key's metadata before it (a node
+ * (begin, version, metadata, commit: the mount's settings and the key's metadata come from the
+ * caches, the latter filled by the read that decides create or update before it; a node
  * alone stores no change-event relay entry: events/event-relay.ts); transit encrypt reads
  * nothing (its key is cached and its counter slots are reserved in blocks).
  */
@@ -19,7 +20,7 @@ const ROUNDS = 10;
 const BUDGET = {
   'authenticated no-op (GET auth/token/lookup-self)': 0,
   'KV v2 read': 1,
-  'KV v2 write': 7,
+  'KV v2 write': 5,
   'transit encrypt': 0,
 } as const;
 

@@ -155,6 +155,12 @@ export function createKvEngine(
   return kvEngineOn(barrierView(barrier, KV.prefix(mount)), now);
 }
 
+/** A key's metadata as cached: frozen (shared by its readers), with its storage revision. */
+interface CachedMetadata {
+  readonly meta: KeyMetadata;
+  readonly revision: number;
+}
+
 /** `value` and everything it holds, made read-only (a cached entry shared by its readers). */
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -178,25 +184,39 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
   const metaPath = (key: string) => KV.meta + key;
   const versionPath = (key: string, version: number) => `${KV.version}${version}/${key}`;
   const locks = new KeyedMutex();
-  // Each key's metadata (frozen: callers share it), or null for a key without any, kept until
-  // the change feed reports a write of it on any node; read on every use while the feed is not
-  // live. Version data is never cached.
-  const metadata = createFeedCache<KeyMetadata | null>(storage.changes, {
+  // Each key's metadata (frozen: callers share it) and its revision, or null for a key without
+  // any, kept until the change feed reports a write of it on any node; read on every use while
+  // the feed is not live. Version data is never cached.
+  const metadata = createFeedCache<CachedMetadata | null>(storage.changes, {
     prefix: KV.meta,
     limit: 10_000,
   });
-  const currentMetadata = async (key: string): Promise<KeyMetadata | undefined> => {
+  // The mount's settings, kept the same way (written by `setConfig` only).
+  const settings = createFeedCache<KvConfig>(storage.changes, { prefix: configPath, limit: 1 });
+  const cachedMetadata = async (key: string): Promise<CachedMetadata | null> => {
     const hit = metadata.get(key);
-    if (hit !== undefined) return hit ?? undefined;
+    if (hit !== undefined) return hit;
     const stamp = metadata.stamp();
-    const stored = (await storage.read<KeyMetadata>(metaPath(key)))?.data;
-    const frozen = stored === undefined ? null : deepFreeze(stored);
-    metadata.fill(key, frozen, stamp);
-    return frozen ?? undefined;
+    const stored = await storage.read<KeyMetadata>(metaPath(key));
+    const entry =
+      stored === undefined ? null : { meta: deepFreeze(stored.data), revision: stored.revision };
+    metadata.fill(key, entry, stamp);
+    return entry;
   };
+  const currentMetadata = async (key: string): Promise<KeyMetadata | undefined> =>
+    (await cachedMetadata(key))?.meta;
 
   const config = async (r: Pick<BarrierWriter, 'read'> = storage): Promise<KvConfig> =>
     (await r.read<KvConfig>(configPath))?.data ?? DEFAULT_KV_CONFIG;
+  /** The settings read through `r` (in a transaction or not), kept while the feed allows. */
+  const readConfig = async (r: Pick<BarrierWriter, 'read'>): Promise<KvConfig> => {
+    const stamp = settings.stamp();
+    const read = Object.freeze({ ...(await config(r)) });
+    settings.fill('', read, stamp);
+    return read;
+  };
+  const currentConfig = async (): Promise<KvConfig> =>
+    settings.get('') ?? (await readConfig(storage));
 
   const checkCas = (cas: number | undefined, cfg: KvConfig, meta: KeyMetadata): void => {
     if (cas !== undefined) {
@@ -213,10 +233,25 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
     produce: (meta: KeyMetadata, tx: BarrierWriter) => Promise<Record<string, unknown>>,
     options: WriteOptions,
   ) => {
-    const attempt = () =>
-      storage.transaction(async (tx): Promise<WriteResult> => {
-        const cfg = await config(tx);
-        const stored = await tx.read<KeyMetadata>(metaPath(key));
+    /**
+     * One try. `cached`: the settings and metadata this node holds (when it holds them) stand
+     * in for the reads in the transaction; the metadata is still replaced only at the revision
+     * it had, so a commit proves it was current. A try on cached data refused for any reason
+     * (a conflict, a refusal decided on them) is made again on fresh reads; a storage failure is
+     * not (whether it committed is unknown).
+     */
+    const attempt = async (cached: boolean): Promise<WriteResult> => {
+      const cfgHeld = cached ? settings.get('') : undefined;
+      const held = cached && options.versionId === undefined ? metadata.get(key) : undefined;
+      const used = cfgHeld !== undefined || held !== undefined;
+      const once = storage.transaction(async (tx): Promise<WriteResult> => {
+        const cfg = cfgHeld ?? (await readConfig(tx));
+        const stored =
+          held === undefined
+            ? await tx.read<KeyMetadata>(metaPath(key))
+            : held === null
+              ? undefined
+              : { data: structuredClone(held.meta) as KeyMetadata, revision: held.revision };
         if (stored === undefined && options.mustExist === true)
           throw new CustosError('ERR_NOT_FOUND', 'not found');
         if (stored !== undefined && options.mustNotExist === true)
@@ -251,8 +286,17 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
         for (const v of trimmed) await tx.remove(versionPath(key, v));
         return { meta, version: meta.current_version };
       });
-    if (cas === undefined) return retryOnConflict(attempt);
-    return attempt().catch((err: unknown) => {
+      if (!used) return once;
+      return once.catch((err: unknown) => {
+        if (!(err instanceof CustosError)) throw err;
+        // What was cached may be what failed: the next use reads it again.
+        if (held !== undefined) metadata.drop(key);
+        if (cfgHeld !== undefined) settings.drop('');
+        return attempt(false);
+      });
+    };
+    if (cas === undefined) return retryOnConflict(() => attempt(true));
+    return attempt(true).catch((err: unknown) => {
       // Someone else wrote between our read and our commit: the CAS no longer holds.
       if (isServerError(err, 'ERR_VERSION_CONFLICT'))
         throw new ServerError('ERR_VERSION_CONFLICT', CAS_MISMATCH);
@@ -312,13 +356,16 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
     });
 
   return {
-    config: () => config(),
+    config: () => currentConfig(),
     async setConfig(next: KvConfig): Promise<void> {
       await storage.write(configPath, next);
     },
     read: readVersion,
     readMetadata: currentMetadata,
-    clearCache: () => metadata.clear(),
+    clearCache: () => {
+      metadata.clear();
+      settings.clear();
+    },
 
     write: (key: string, data: Record<string, unknown>, cas?: number, options: WriteOptions = {}) =>
       writeVersion(key, cas, async () => data, options),

@@ -23,6 +23,14 @@ const STORAGE_PRAGMAS = [
 ];
 
 /**
+ * PostgreSQL connections of a server's pool: {@link REQUEST_CONNECTIONS} for requests, and the
+ * one the cluster leadership session holds while the node is unsealed
+ * (`cluster/cluster-leadership.ts`), so requests keep all of theirs.
+ */
+export const REQUEST_CONNECTIONS = 10;
+const POOL_CONNECTIONS = REQUEST_CONNECTIONS + 1;
+
+/**
  * Opens the storage named by `location` and runs the migrations:
  * - `:memory:` or `memory` — SQLite in memory (dev mode's default);
  * - a file path or `sqlite:<path>` — SQLite file (created owner-only, 0600, with its directory);
@@ -51,6 +59,7 @@ export async function openStorage(
     storage = await openDatabase<StorageSchema>(location === 'memory' ? ':memory:' : location, {
       create: true,
       sqlitePragmas: STORAGE_PRAGMAS,
+      maxConnections: POOL_CONNECTIONS,
       ...timeouts,
     });
   } catch (err) {

@@ -1,6 +1,7 @@
 import { CompiledQuery, type Kysely, SqliteAdapter, sql, type Transaction } from 'kysely';
 import { VersionConflict } from '../errors.js';
 import { type ChangeFeed, createLocalChangeFeed } from './change-feed.js';
+import { isUncached } from './layout.js';
 import { PATH_DIGEST_SQL } from './postgres-change-feed.js';
 import { prepareQuery } from './prepared-query.js';
 import { createReadBatcher, type ReadBatcher } from './read-batcher.js';
@@ -227,12 +228,13 @@ export function createEntryStore(
   const statements = prepareStatements(db, changes.channel);
   // A write outside a transaction is told to this process's caches once it settled (failed
   // ones too: whether a statement whose answer was lost committed is unknown), and returns once
-  // every other node dropped what it changed (`ChangeFeed.settle`).
+  // every other node dropped what it changed (`ChangeFeed.settle`); at once where no node
+  // caches anything (`isUncached`: the change-event relay).
   const direct = writer(db, statements, (path, outcome) =>
     outcome.then(
       async () => {
         changes.committed([path]);
-        await changes.settle();
+        if (!isUncached(path)) await changes.settle();
       },
       (err: unknown) => {
         changes.committed([path]);
@@ -264,7 +266,7 @@ export function createEntryStore(
       } finally {
         if (paths.length > 0) changes.committed(paths);
       }
-      if (paths.length > 0) await changes.settle();
+      if (!paths.every(isUncached)) await changes.settle();
       return result;
     },
   };

@@ -198,3 +198,22 @@ export const EVENTS = {
   /** `relay/<ms, 13 digits>-<node id>-<n>`: one change event. */
   relay: 'relay/',
 } as const;
+
+/**
+ * Areas no node caches (every use reads storage): a write there returns without settling with
+ * the other nodes (storage/NOTES.md, "Settling"), which would cost a round trip and their
+ * answers for nothing. A cache of an entry under one of them would serve it stale.
+ */
+export const UNCACHED_AREAS: readonly string[] = [EVENTS.prefix + EVENTS.relay];
+
+/**
+ * Whether no node caches `path` (see {@link UNCACHED_AREAS}).
+ *
+ * @example
+ * ```ts
+ * isUncached('sys/events/relay/0001733300000000-ab12-1'); // true
+ * ```
+ */
+export function isUncached(path: string): boolean {
+  return UNCACHED_AREAS.some((area) => path.startsWith(area));
+}

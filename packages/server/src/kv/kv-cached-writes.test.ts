@@ -1,0 +1,93 @@
+import { Keyring } from '@custos/core/crypto';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { BARRIER_KEY, type Barrier, createBarrier } from '../barrier/barrier.js';
+import { createLocalChangeFeed } from '../storage/change-feed.js';
+import { openStorage, type StorageDatabase } from '../storage/database.js';
+import { createEntryStore } from '../storage/entry-store.js';
+import { createKvEngine, type KvEngine } from './kv-engine.js';
+
+/**
+ * A KV write takes the mount's settings and the key's metadata from this node's caches when it
+ * holds them (no reads in its transaction). Here the caches are made stale on purpose: a second
+ * writer shares the database but not the change feed (another node whose changes were not told
+ * yet), so every decision taken on cached data must be taken again on fresh reads.
+ */
+describe('KV writes on cached metadata and settings', () => {
+  const keyring = new Keyring();
+  keyring.createKey(BARRIER_KEY);
+  const keys = { keyring: () => keyring, reloadKeyring: async () => {} };
+  let storage: StorageDatabase;
+  let here: KvEngine;
+  let elsewhere: KvEngine;
+  let key = 0;
+  const next = () => `app/k${++key}`;
+
+  beforeEach(async () => {
+    await storage?.close();
+    storage = await openStorage(':memory:');
+    const on = (): Barrier =>
+      createBarrier(createEntryStore(storage.db, createLocalChangeFeed()), keys);
+    here = createKvEngine(on(), 'secret');
+    elsewhere = createKvEngine(on(), 'secret');
+  });
+  afterAll(async () => {
+    await storage.close();
+  });
+
+  it('a write on stale metadata is redone on fresh reads: no version is lost or reused', async () => {
+    const name = next();
+    await here.write(name, { n: 1 });
+    expect((await here.readMetadata(name))?.current_version).toBe(1); // cached here
+    await elsewhere.write(name, { n: 2 });
+    const third = await here.write(name, { n: 3 });
+    expect(third.version).toBe(3);
+    const read = await elsewhere.read(name, 2);
+    expect(read).toMatchObject({ kind: 'ok', data: { n: 2 } });
+    expect(await elsewhere.read(name)).toMatchObject({ kind: 'ok', version: 3, data: { n: 3 } });
+  });
+
+  it('check-and-set is judged on the stored version, not the cached one', async () => {
+    const name = next();
+    await here.write(name, { n: 1 });
+    await here.readMetadata(name);
+    await elsewhere.write(name, { n: 2 });
+    // The cache says version 1; storage says 2: cas 2 succeeds, cas 1 is the mismatch it is.
+    expect((await here.write(name, { n: 3 }, 2)).version).toBe(3);
+    await here.readMetadata(name);
+    await elsewhere.write(name, { n: 4 });
+    await expect(here.write(name, { n: 5 }, 3)).rejects.toMatchObject({
+      code: 'ERR_VERSION_CONFLICT',
+    });
+  });
+
+  it('a key cached as missing but created elsewhere is written as its next version', async () => {
+    const name = next();
+    expect(await here.readMetadata(name)).toBeUndefined(); // cached as missing
+    await elsewhere.write(name, { n: 1 });
+    expect((await here.write(name, { n: 2 })).version).toBe(2);
+  });
+
+  it('settings changed elsewhere apply once the cached ones are refused', async () => {
+    const name = next();
+    await here.write(name, { n: 1 });
+    expect((await here.config()).cas_required).toBe(false); // cached here
+    await here.readMetadata(name);
+    await elsewhere.setConfig({ max_versions: 0, cas_required: true, delete_version_after: 0 });
+    // Metadata and settings both stale: the cached try commits nothing, the fresh one refuses.
+    await elsewhere.write(name, { n: 2 }, 1);
+    await expect(here.write(name, { n: 3 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_REQUEST',
+    });
+    expect((await elsewhere.readMetadata(name))?.current_version).toBe(2);
+  });
+
+  it('metadata handed to readers stays as cached while a write changes its own copy', async () => {
+    const name = next();
+    await here.write(name, { n: 1 });
+    const before = await here.readMetadata(name);
+    await here.write(name, { n: 2 });
+    expect(before?.current_version).toBe(1);
+    expect(Object.isFrozen(before)).toBe(true);
+    expect((await here.readMetadata(name))?.current_version).toBe(2);
+  });
+});
