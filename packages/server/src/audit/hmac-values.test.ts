@@ -41,6 +41,13 @@ describe('audit HMAC of request and response values', () => {
     expect(JSON.stringify(out)).not.toMatch(/987654|true|false|-0\.5|alice/);
   });
 
+  it('leaves an absent value absent: never written as null, nor as an empty object', () => {
+    expect(hmacScalars(key, undefined)).toBeUndefined();
+    // A field holding undefined is left out of the line, as JSON.stringify leaves it; null stays.
+    expect(JSON.stringify(hmacScalars(key, { gone: undefined, none: null }))).toBe('{"none":null}');
+    expect(JSON.stringify({ data: hmacScalars(key, undefined) })).toBe('{}');
+  });
+
   it('a scalar is HMACd as its canonical string: what sys/audit-hash computes for it', () => {
     expect(canonicalScalar(987654)).toBe('987654');
     expect(canonicalScalar(1.5e3)).toBe('1500');

@@ -17,6 +17,7 @@ describe('periodic token lifetimes', () => {
       undefined,
     );
     expect(life).toMatchObject({
+      creationTtl: HOUR,
       expireTime: AT + HOUR,
       maxExpireTime: 0,
       renewable: true,
@@ -54,6 +55,8 @@ describe('periodic token lifetimes', () => {
     );
     const child = initialLifetime({ periodSeconds: 5 * HOUR, isRoot: false }, AT, parent);
     expect(child.expireTime).toBe(parent.expireTime);
+    // The creation TTL is what the parent left it, not the period asked for.
+    expect(child.creationTtl).toBe(HOUR);
     expect(child.maxExpireTime).toBe(AT + 2 * HOUR);
     const renewedParent = { ...parent, expireTime: AT + 2 * HOUR };
     expect(renewedExpiry(child, AT + 30 * 60, undefined, renewedParent)).toBe(AT + 2 * HOUR);

@@ -411,8 +411,6 @@ export function createTokenStore(
   /** A batch token's entry if it opens under the batch key, is live and its ancestors are. */
   const readBatch = async (token: string) => {
     if (token.length > MAX_BATCH_TOKEN_LENGTH) return undefined;
-    if (token.length > MAX_BATCH_TOKEN_LENGTH)
-      throw new CustosError('ERR_INVALID_REQUEST', BATCH_TOO_LONG);
     const entry = openBatchToken(await batchKey(), token, await hashOf(token));
     if (entry === undefined) return undefined;
     const at = now();

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { storageKinds } from '../../test/harness.js';
 import { openTokenTestbed, type TokenTestbed } from '../../test/token-store.js';
-import type { CreateTokenInput, TokenStore } from './token-store.js';
+import { moveDue } from './token-entry.js';
+import {
+  type CreateTokenInput,
+  type TokenEntry,
+  type TokenStore,
+  tokenStorage,
+} from './token-store.js';
 
 // The sweeper's index, entry by entry: what is due is revoked (and counted), what is not due
 // is left alone, and index entries that point at nothing current are dropped once due.
@@ -55,6 +61,23 @@ describe.each(await storageKinds())('the token sweeper on %s', (kind) => {
     bed.clock.advance(5);
     await tokens.sweep();
     expect(await duePaths()).toEqual([]);
+  });
+
+  it('indexes a token whose revocation started as due at 0 (12 digits), and sweeps it at once', async () => {
+    const { token, entry } = await issue({ ttlSeconds: 600 });
+    // The first write of a revocation, which stopped there: the mark moves the index entry.
+    const marked: TokenEntry = { ...entry, revoking: true };
+    await tokenStorage(bed.node.barrier).transaction(async (tx) => {
+      await tx.write(`id/${entry.hash}`, marked);
+      await moveDue(tx, entry, marked);
+    });
+    // The layout stored entries already have: 12 digits, so it sorts before every expiry.
+    expect(await duePaths()).toEqual([dueKey(0, entry.hash)]);
+    expect(await tokens.sweep()).toBe(1);
+    expect((await bed.tokenPaths()).filter((p) => p.includes(entry.hash))).toEqual([]);
+    await expect(tokens.authenticate(token)).rejects.toMatchObject({
+      code: 'ERR_PERMISSION_DENIED',
+    });
   });
 
   it('drops a stale due entry of a live token (an older expiry) and keeps its current one', async () => {
