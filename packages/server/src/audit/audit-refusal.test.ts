@@ -42,7 +42,10 @@ async function deployment(kind: 'sqlite' | 'postgres', dir: string) {
       expect((await call('POST', 'sys/seal')).status).toBe(204);
       // Sealed, not only sealing: the audit file is closed (its close entry written) only once
       // the seal's hooks have run, and a change made before that would be written over.
-      await vi.waitFor(() => expect(server.context.seal.phase()).toBe('sealed'));
+      // (vi.waitFor's 1 s default was too short on two busy cores: a generous bound, not a time.)
+      await vi.waitFor(() => expect(server.context.seal.phase()).toBe('sealed'), {
+        timeout: 15_000,
+      });
     },
     async unseal() {
       const status = await call('POST', 'sys/unseal', { key: unsealKey }, null);

@@ -137,7 +137,9 @@ describe.each(await storageKinds())('seal phases on %s (production mode)', (kind
   it('admits nothing once a seal has started, while the audit log is being closed', async () => {
     sealHold.arm();
     const sealed = send(server.url, 'POST', 'sys/seal', { token: init.rootToken });
-    await vi.waitFor(() => expect(server.context.seal.phase()).toBe('sealing'));
+    await vi.waitFor(() => expect(server.context.seal.phase()).toBe('sealing'), {
+      timeout: 15_000,
+    });
     expect(server.context.audit.active).toBe(false);
     const refused = await sealedAnswers(server, init.rootToken);
     expect(refused.wrong).toEqual([]);
@@ -146,7 +148,7 @@ describe.each(await storageKinds())('seal phases on %s (production mode)', (kind
 
     sealHold.release();
     expect((await sealed).status).toBe(204);
-    await vi.waitFor(() => expect(server.context.seal.phase()).toBe('sealed'));
+    await vi.waitFor(() => expect(server.context.seal.phase()).toBe('sealed'), { timeout: 15_000 });
     expect(() => server.context.seal.keyring()).toThrow(
       expect.objectContaining({ code: 'ERR_SEALED' }),
     );
@@ -156,7 +158,9 @@ describe.each(await storageKinds())('seal phases on %s (production mode)', (kind
     expect((await unsealOverHttp(server, init.keys)).body.sealed).toBe(false);
     sealHold.arm();
     const sealed = server.context.seal.seal();
-    await vi.waitFor(() => expect(server.context.seal.phase()).toBe('sealing'));
+    await vi.waitFor(() => expect(server.context.seal.phase()).toBe('sealing'), {
+      timeout: 15_000,
+    });
     // Submitted while the phase is still `sealing` (no HTTP round trip to race the release).
     const first = server.context.seal.submitShare(Buffer.from(init.keys[0] as string, 'hex'));
     sealHold.release();
@@ -174,7 +178,9 @@ describe.each(await storageKinds())('seal phases on %s (production mode)', (kind
   it('a seal requested during an unseal waits for it, then seals', async () => {
     unsealHold.arm();
     const unsealed = unsealOverHttp(server, init.keys);
-    await vi.waitFor(() => expect(server.context.seal.phase()).toBe('unsealing'));
+    await vi.waitFor(() => expect(server.context.seal.phase()).toBe('unsealing'), {
+      timeout: 15_000,
+    });
     const sealing = server.context.seal.seal();
     unsealHold.release();
     await sealing;

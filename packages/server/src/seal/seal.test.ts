@@ -163,7 +163,7 @@ describe.each(await storageKinds())('seal, init and restart on %s (production mo
   it('seals on request (sudo) and drops the keys: reads answer 503 again', async () => {
     expect((await send(server.url, 'POST', 'sys/seal', { token: rootToken })).status).toBe(204);
     // The seal starts once the response is sent.
-    await vi.waitFor(() => expect(server.context.seal.phase()).toBe('sealed'));
+    await vi.waitFor(() => expect(server.context.seal.phase()).toBe('sealed'), { timeout: 15_000 });
     expect(() => server.context.seal.keyring()).toThrow(
       expect.objectContaining({ code: 'ERR_SEALED' }),
     );
