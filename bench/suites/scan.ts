@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { scanGitHistory, scanPaths } from '@custos/scan';
 import { lintSource } from '@secretlint/core';
 import { creator as secretlintRecommended } from '@secretlint/secretlint-rule-preset-recommend';
-import type { Measurement } from '../lib/measure.js';
+import { type Measurement, summarise } from '../lib/measure.js';
 import type { Section } from '../lib/report.js';
 import { type LabelledFile, labelledCorpus } from '../lib/scan-corpus.js';
 
@@ -244,15 +244,13 @@ async function cliComparison(
   }
   const custosFindings = /(\d+) secrets? found/.exec(custos[0]?.stderr ?? '')?.[1] ?? '0';
   const cliRow = (name: string, runs: readonly CliRun[], details: Record<string, string>) => {
-    const rounds = runs.map((r) => megabytes / r.seconds);
-    const sorted = [...rounds].sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)] as number;
-    return {
+    const measured = summarise(
       name,
-      opsPerSecond: median,
-      spread: ((sorted.at(-1) as number) - (sorted[0] as number)) / median,
-      rounds,
-      details: { 'median s': (megabytes / median).toFixed(2), ...details },
+      runs.map((r) => megabytes / r.seconds),
+    );
+    return {
+      ...measured,
+      details: { 'median s': (megabytes / measured.opsPerSecond).toFixed(2), ...details },
     } satisfies Measurement;
   };
   return [
