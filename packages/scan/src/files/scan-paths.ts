@@ -185,7 +185,8 @@ export async function scanPaths(
       failed = true;
     });
     const counter = new Int32Array(next);
-    for (let file = claimFile(counter, queue); file !== undefined && !failed; ) {
+    let file = claimFile(counter, queue);
+    while (file !== undefined && !failed) {
       record(file.relative, await scanFile(file, options, cache));
       await nextTurn();
       file = claimFile(counter, queue);

@@ -206,12 +206,11 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
   const currentMetadata = async (key: string): Promise<KeyMetadata | undefined> =>
     (await cachedMetadata(key))?.meta;
 
-  const config = async (r: Pick<BarrierWriter, 'read'> = storage): Promise<KvConfig> =>
-    (await r.read<KvConfig>(configPath))?.data ?? DEFAULT_KV_CONFIG;
   /** The settings read through `r` (in a transaction or not), kept while the feed allows. */
   const readConfig = async (r: Pick<BarrierWriter, 'read'>): Promise<KvConfig> => {
     const stamp = settings.stamp();
-    const read = Object.freeze({ ...(await config(r)) });
+    const stored = (await r.read<KvConfig>(configPath))?.data ?? DEFAULT_KV_CONFIG;
+    const read = Object.freeze({ ...stored });
     settings.fill('', read, stamp);
     return read;
   };
