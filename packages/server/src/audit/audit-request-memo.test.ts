@@ -72,4 +72,46 @@ describe('audit HMACs within one request', () => {
     });
     expect(sink.lines.join('\n')).not.toContain(token);
   });
+
+  it("keeps each request's HMACs to itself when requests interleave", async () => {
+    const tokens = ['first', 'second', 'third'].map((n) => ['cst', `memo-${n}`].join('.'));
+    const records = await Promise.all(
+      tokens.map((t, i) =>
+        broker.logRequest({
+          id: `mix-${i}`,
+          operation: 'read',
+          path: 'auth/token/lookup-self',
+          remoteAddress: '127.0.0.1',
+          token: t,
+          entry: { accessor: `acc-${i}`, displayName: 'token', policies: ['default'], meta: {} },
+          data: { shared: 'same-in-all' },
+        }),
+      ),
+    );
+    // Each request holds its own values only, never another's.
+    for (const [i, record] of records.entries()) {
+      const memo = record.sinks.get(sink.name)?.memo;
+      expect(tokens.filter((t) => memo?.has(t))).toEqual([tokens[i]]);
+    }
+    // Responses in the reverse order, each echoing its own token and one shared value.
+    for (const i of [2, 0, 1]) {
+      await broker.logResponse(records[i] as (typeof records)[number], 200, {
+        data: { id: tokens[i], shared: 'same-in-all' },
+      });
+    }
+    for (const record of records) expect(record.sinks.get(sink.name)?.memo.size).toBe(0);
+    const hashed = (value: string) => broker.hash(sink.name, value);
+    for (const [i, t] of tokens.entries()) {
+      const entries = sink.lines
+        .map((line) => JSON.parse(line))
+        .filter((entry) => entry.request?.id === `mix-${i}`);
+      expect(entries.map((e) => e.type)).toEqual(['request', 'response']);
+      for (const entry of entries) {
+        expect(entry.auth.client_token).toBe(hashed(t));
+        expect(entry.auth.accessor).toBe(hashed(`acc-${i}`));
+        expect(entry.request.data).toEqual({ shared: hashed('same-in-all') });
+      }
+      expect(entries[1].response.data).toEqual({ id: hashed(t), shared: hashed('same-in-all') });
+    }
+  });
 });
