@@ -15,6 +15,7 @@ import { feedNamesOf } from '../../src/storage/postgres-change-feed.js';
 import { createTestStorage, send, storageKinds, type TestStorage } from '../harness.js';
 import { initOverHttp, startSealedServer, unsealOverHttp } from '../seal.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { waitUntil } from './wait-until.js';
 
 /**
  * The heartbeat of both nodes: the settle timeout is three, and B's frozen connection is given
@@ -93,14 +94,6 @@ describe.runIf((await storageKinds()).includes('postgres'))(
       const answer = await request(1, 'GET', 'secret/data/moving');
       return { value: answer.body.data.data.value, version: answer.body.data.metadata.version };
     };
-    const waitFor = async (what: string, condition: () => boolean) => {
-      for (let i = 0; i < 400; i++) {
-        if (condition()) return;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      throw new Error(`timed out waiting for ${what}`);
-    };
-
     it('costs one write the settle timeout, then B serves nothing stale and is waited for again', async () => {
       await write('v1');
       // B holds the key's metadata in its caches.
@@ -129,7 +122,7 @@ describe.runIf((await storageKinds()).includes('postgres'))(
       // The same connection resumed (PostgreSQL listed B all along).
       expect(await feedPids()).toEqual(pidsBefore);
 
-      await waitFor('B live again', () => node(1).context.barrier.changes.live);
+      await waitUntil('B live again', () => node(1).context.barrier.changes.live);
       expect(await readOnB()).toEqual({ value: 'v7', version: 7 });
       expect(await readOnB()).toEqual({ value: 'v7', version: 7 });
       // A waits for B again: B has applied the change of the key's metadata when A's write
