@@ -19,7 +19,7 @@ export interface MutationModule {
    * is related, including tests that cannot run in Stryker's sandbox and worker threads (a
    * SoftHSM2 token set up through the environment, a child process run as another user).
    */
-  readonly testDir?: string;
+  readonly testDir?: string | readonly string[];
   /**
    * Skip static mutants (code run when modules load or in `beforeAll` hooks, such as starting a
    * server): each would need every test of the module run in fresh processes. The tests then
@@ -41,6 +41,8 @@ export const MUTATION_MODULES: Readonly<Record<string, MutationModule>> = {
       'packages/server/src/policy/acl.ts',
       'packages/server/src/policy/policy-parse.ts',
     ],
+    testDir: ['packages/server/src/http', 'packages/server/src/policy'],
+    ignoreStatic: true,
   },
   tokens: {
     title: 'Token store (lifetimes, trees, revocation)',
@@ -97,6 +99,31 @@ export const MUTATION_MODULES: Readonly<Record<string, MutationModule>> = {
       'packages/core/src/fields/blind-index.ts',
     ],
     testDir: 'packages/core/src/fields',
+  },
+  scanner: {
+    title: 'Scanner core (matching, filters, checksums, allowlists)',
+    mutate: [
+      'packages/scan/src/engine/*.ts',
+      'packages/scan/src/filters/*.ts',
+      'packages/scan/src/rules/checksums.ts',
+      'packages/scan/src/rules/generic-assignment.ts',
+      'packages/scan/src/policy/*.ts',
+      ...NOT_TESTS,
+    ],
+    testDir: 'packages/scan',
+  },
+  rotation: {
+    title: 'Rotation engine (steps, drive, policy, schedule)',
+    mutate: [
+      'packages/server/src/rotation/rotation-engine.ts',
+      'packages/server/src/rotation/rotation-engine-parts.ts',
+      'packages/server/src/rotation/rotation-steps.ts',
+      'packages/server/src/rotation/rotation-drive.ts',
+      'packages/server/src/rotation/rotation-policy.ts',
+      'packages/server/src/rotation/rotation-schedule.ts',
+    ],
+    testDir: 'packages/server/src/rotation',
+    ignoreStatic: true,
   },
   'api-keys': {
     title: 'API keys',

@@ -27,7 +27,7 @@ export interface ModuleSummary {
   readonly ranAt: string;
   readonly files: readonly string[];
   /** Where the measuring tests were looked for, when not the whole repository. */
-  readonly testDir?: string;
+  readonly testDir?: string | readonly string[];
   readonly counts: Readonly<Record<string, number>>;
   /** Killed and timed-out mutants over every mutant that compiled, in percent. */
   readonly score: number;
@@ -168,7 +168,10 @@ export function renderMutationReport(summaries: readonly ModuleSummary[]): strin
     );
   }
   for (const s of summaries) {
-    const tests = s.testDir === undefined ? '' : `, measured by the tests under ${s.testDir}`;
+    const tests =
+      s.testDir === undefined
+        ? ''
+        : `, measured by the tests under ${[s.testDir].flat().join(' and ')}`;
     const ignored = s.counts.Ignored ?? 0;
     const skipped =
       ignored === 0 ? '' : ` ${ignored} static mutants were not run (they count in no score).`;

@@ -65,7 +65,7 @@ for (const name of names) {
   process.env.CUSTOS_TEST_STORAGE = 'sqlite';
   // Read by bench/mutation/vitest.config.ts in Stryker's test runner processes.
   if (module.testDir === undefined) delete process.env.CUSTOS_MUTATION_TEST_DIR;
-  else process.env.CUSTOS_MUTATION_TEST_DIR = module.testDir;
+  else process.env.CUSTOS_MUTATION_TEST_DIR = [module.testDir].flat().join(',');
   if (module.ignoreStatic === true) process.env.CUSTOS_MUTATION_SHARED_MODULES = '1';
   else delete process.env.CUSTOS_MUTATION_SHARED_MODULES;
   const stryker = new Stryker({

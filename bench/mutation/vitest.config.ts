@@ -2,8 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 import base from '../../vitest.config.js';
 
-/** A module measured by the tests under one directory (bench/mutation/modules.ts, testDir). */
-const testDir = process.env.CUSTOS_MUTATION_TEST_DIR;
+/**
+ * A module measured by the tests under some directories (bench/mutation/modules.ts, testDir),
+ * comma-separated.
+ */
+const testDirs = process.env.CUSTOS_MUTATION_TEST_DIR?.split(',');
 
 /**
  * Tests that cannot run under Stryker. Its vitest runner runs every test file in a worker thread,
@@ -32,7 +35,7 @@ export default defineConfig({
     ...base.test,
     testTimeout: 90_000,
     hookTimeout: 120_000,
-    ...(testDir === undefined ? {} : { include: [`${testDir}/**/*.test.ts`] }),
+    ...(testDirs === undefined ? {} : { include: testDirs.map((dir) => `${dir}/**/*.test.ts`) }),
     exclude: [...(base.test?.exclude ?? configDefaults.exclude), ...NOT_UNDER_STRYKER],
     // Test files share loaded modules: only when static mutants are skipped (see modules.ts).
     ...(process.env.CUSTOS_MUTATION_SHARED_MODULES === '1' ? { isolate: false } : {}),
