@@ -1,39 +1,16 @@
 import { readFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
-import type { MutantResult } from '@stryker-mutator/api/core';
-import { MUTATION_MODULES, type MutationModule } from './modules.js';
+import { MUTATION_MODULES } from './modules.js';
+import {
+  DETECTED,
+  digestOf,
+  type ModuleRecord,
+  type ModuleRun,
+  type Survivor,
+  UNDETECTED,
+} from './record.js';
 
 /** The goal of every module: at least this share of mutants killed. */
 export const GOAL_PERCENT = 90;
-
-/** A surviving mutant, named so it can be found again after the code around it moves. */
-export interface Survivor {
-  /** `Survived` (tests ran and passed) or `NoCoverage` (no test runs this code). */
-  readonly status: string;
-  readonly file: string;
-  readonly line: number;
-  readonly mutator: string;
-  /** The mutated source text (first line, trimmed). */
-  readonly original: string;
-  readonly replacement: string;
-  /** Set when bench/mutation/equivalents.json explains why no test can kill it. */
-  readonly equivalent?: string;
-}
-
-/** One module's last run, as stored in bench/mutation/<module>.json. */
-export interface ModuleSummary {
-  readonly name: string;
-  readonly title: string;
-  readonly ranAt: string;
-  readonly files: readonly string[];
-  /** Where the measuring tests were looked for, when not the whole repository. */
-  readonly testDir?: string | readonly string[];
-  readonly counts: Readonly<Record<string, number>>;
-  /** Killed and timed-out mutants over every mutant that compiled, in percent. */
-  readonly score: number;
-  readonly equivalent: readonly Survivor[];
-  readonly unexplained: readonly Survivor[];
-}
 
 /** An entry of bench/mutation/equivalents.json: a survivor no test can kill, and why. */
 interface Equivalent {
@@ -44,8 +21,21 @@ interface Equivalent {
   readonly reason: string;
 }
 
-const DETECTED = new Set(['Killed', 'Timeout']);
-const UNDETECTED = new Set(['Survived', 'NoCoverage']);
+/** A module as the report shows it: its runs added up and its survivors judged. */
+export interface ModuleView {
+  readonly name: string;
+  readonly title: string;
+  readonly runs: readonly ModuleRun[];
+  readonly counts: Readonly<Record<string, number>>;
+  /** Killed and timed-out mutants over every mutant that compiled, in percent. */
+  readonly score: number;
+  readonly equivalent: readonly (Survivor & { readonly reason: string })[];
+  readonly unexplained: readonly Survivor[];
+  /** Files the module names one by one that no run covers. */
+  readonly notRun: readonly string[];
+  /** Files whose text has changed since the run that measured them. */
+  readonly stale: readonly string[];
+}
 
 function sameMutant(a: Omit<Equivalent, 'reason'>, b: Omit<Equivalent, 'reason'>): boolean {
   return (
@@ -56,68 +46,42 @@ function sameMutant(a: Omit<Equivalent, 'reason'>, b: Omit<Equivalent, 'reason'>
   );
 }
 
-/**
- * Counts a module's results and names every survivor, marking those that equivalents.json
- * explains.
- */
-export async function summarise(
-  name: string,
-  module: MutationModule,
-  results: readonly MutantResult[],
-  root: URL,
-): Promise<ModuleSummary> {
+/** Adds up a module's runs and marks the survivors bench/mutation/equivalents.json explains. */
+export async function judge(record: ModuleRecord, root: URL): Promise<ModuleView> {
+  const module = MUTATION_MODULES[record.name];
+  if (module === undefined) throw new Error(`bench/mutation: unknown module ${record.name}`);
   const equivalents = JSON.parse(
     await readFile(new URL('bench/mutation/equivalents.json', root), 'utf8'),
   ) as Equivalent[];
-  const sources = new Map<string, string[]>();
-  const lineOf = async (file: string, line: number): Promise<string> => {
-    let lines = sources.get(file);
-    if (lines === undefined) {
-      lines = (await readFile(new URL(file, root), 'utf8')).split('\n');
-      sources.set(file, lines);
-    }
-    return lines[line - 1] ?? '';
-  };
   const counts: Record<string, number> = {};
-  const equivalent: Survivor[] = [];
+  const equivalent: (Survivor & { reason: string })[] = [];
   const unexplained: Survivor[] = [];
-  const files = new Set<string>();
-  for (const result of results) {
-    const file = result.fileName.replace(new URL('.', root).pathname, '');
-    files.add(file);
-    counts[result.status] = (counts[result.status] ?? 0) + 1;
-    if (!UNDETECTED.has(result.status)) continue;
-    const { start, end } = result.location;
-    const text = await lineOf(file, start.line);
-    const original = (
-      start.line === end.line
-        ? text.slice(start.column - 1, end.column - 1)
-        : text.slice(start.column - 1)
-    ).trim();
-    const survivor = {
-      status: result.status,
-      file,
-      line: start.line,
-      mutator: result.mutatorName,
-      original,
-      replacement: (result.replacement ?? '').split('\n')[0]?.trim() ?? '',
-    };
-    const known = equivalents.find((e) => sameMutant(e, survivor));
-    if (known !== undefined) equivalent.push({ ...survivor, equivalent: known.reason });
-    else unexplained.push(survivor);
+  const stale: string[] = [];
+  for (const run of record.runs) {
+    for (const [status, n] of Object.entries(run.counts))
+      counts[status] = (counts[status] ?? 0) + n;
+    for (const survivor of run.survivors) {
+      const known = equivalents.find((e) => sameMutant(e, survivor));
+      if (known !== undefined) equivalent.push({ ...survivor, reason: known.reason });
+      else unexplained.push(survivor);
+    }
+    for (const file of run.files)
+      if (run.digests[file] !== (await digestOf(file, root))) stale.push(file);
   }
+  const covered = new Set(record.runs.flatMap((run) => run.files));
+  const named = module.mutate.filter((path) => !path.startsWith('!') && !path.includes('*'));
   const detected = [...DETECTED].reduce((n, s) => n + (counts[s] ?? 0), 0);
   const valid = detected + [...UNDETECTED].reduce((n, s) => n + (counts[s] ?? 0), 0);
   return {
-    name,
+    name: record.name,
     title: module.title,
-    ranAt: new Date().toISOString(),
-    files: [...files].sort(),
-    ...(module.testDir === undefined ? {} : { testDir: module.testDir }),
+    runs: record.runs,
     counts,
     score: valid === 0 ? 100 : (100 * detected) / valid,
     equivalent,
     unexplained,
+    notRun: named.filter((path) => !covered.has(path)),
+    stale,
   };
 }
 
@@ -125,20 +89,26 @@ function inlineCode(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/`/g, "'");
 }
 
-/**
- * The files a module names one by one (not by a glob) that its last run did not mutate: a run
- * over part of a module meets no goal for the whole of it.
- */
-function filesNotRun(s: ModuleSummary): string[] {
-  const named = (MUTATION_MODULES[s.name]?.mutate ?? []).filter(
-    (path) => !path.startsWith('!') && !path.includes('*'),
-  );
-  return named.filter((path) => !s.files.includes(path));
+function goalOf(v: ModuleView): string {
+  if (v.score < GOAL_PERCENT || v.unexplained.length > 0) return '**not met**';
+  if (v.notRun.length > 0) return `**partial** (${v.notRun.length} file(s) not run)`;
+  if (v.stale.length > 0) return `**stale** (${v.stale.length} file(s) changed since)`;
+  return 'met';
+}
+
+function describeRun(run: ModuleRun): string {
+  const tests =
+    run.testDir === undefined
+      ? ''
+      : `, measured by the tests under ${[run.testDir].flat().join(' and ')}`;
+  const ignored = run.counts.Ignored ?? 0;
+  const skipped =
+    ignored === 0 ? '' : ` ${ignored} static mutants were not run (they count in no score).`;
+  return `Run ${run.ranAt.slice(0, 10)} (${run.machine}) on ${run.files.join(', ')}${tests}.${skipped}`;
 }
 
 /** bench/MUTATION.md: the score of each module and every survivor, explained or not. */
-export function renderMutationReport(summaries: readonly ModuleSummary[]): string {
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+export function renderMutationReport(views: readonly ModuleView[]): string {
   const lines = [
     '# Mutation testing',
     '',
@@ -146,59 +116,50 @@ export function renderMutationReport(summaries: readonly ModuleSummary[]): strin
     'see DEVELOPERS.md). A mutant is a one-line plausible bug; the score is the share of',
     `mutants that compile and that some test detects (killed or timed out). Goal: at least ${GOAL_PERCENT} % in`,
     'every module, and every surviving mutant either killed by a new test or listed in',
-    '`bench/mutation/equivalents.json` with the reason no test can tell it apart.',
-    '',
-    `Machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
+    '`bench/mutation/equivalents.json` with the reason no test can tell it apart. A module may be',
+    'measured a few files at a time: each run replaces the results of its files only, and a file',
+    'changed since its run is reported stale until it is run again.',
     '',
     '| Module | Mutants | Killed | Timeout | Survived | No coverage | Compile errors | Static, not run | Score | Equivalent | Unexplained | Goal |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
-  for (const s of summaries) {
-    const c = (status: string) => s.counts[status] ?? 0;
-    const total = Object.values(s.counts).reduce((a, b) => a + b, 0);
-    const met = s.score >= GOAL_PERCENT && s.unexplained.length === 0;
-    const notRun = filesNotRun(s).length;
-    const goal = !met
-      ? '**not met**'
-      : notRun > 0
-        ? `**partial** (${notRun} file(s) not run)`
-        : 'met';
+  for (const v of views) {
+    const c = (status: string) => v.counts[status] ?? 0;
+    const total = Object.values(v.counts).reduce((a, b) => a + b, 0);
     lines.push(
-      `| ${s.title} | ${total} | ${c('Killed')} | ${c('Timeout')} | ${c('Survived')} | ${c('NoCoverage')} | ${c('CompileError')} | ${c('Ignored')} | ${s.score.toFixed(1)} % | ${s.equivalent.length} | ${s.unexplained.length} | ${goal} |`,
+      `| ${v.title} | ${total} | ${c('Killed')} | ${c('Timeout')} | ${c('Survived')} | ${c('NoCoverage')} | ${c('CompileError')} | ${c('Ignored')} | ${v.score.toFixed(1)} % | ${v.equivalent.length} | ${v.unexplained.length} | ${goalOf(v)} |`,
     );
   }
-  for (const s of summaries) {
-    const tests =
-      s.testDir === undefined
-        ? ''
-        : `, measured by the tests under ${[s.testDir].flat().join(' and ')}`;
-    const ignored = s.counts.Ignored ?? 0;
-    const skipped =
-      ignored === 0 ? '' : ` ${ignored} static mutants were not run (they count in no score).`;
+  const notMeasured = Object.keys(MUTATION_MODULES).filter(
+    (name) => !views.some((v) => v.name === name),
+  );
+  if (notMeasured.length > 0)
     lines.push(
       '',
-      `## ${s.title}`,
-      '',
-      `Run ${s.ranAt.slice(0, 10)} on ${s.files.join(', ')}${tests}.${skipped}`,
+      `Not measured yet: ${notMeasured.map((name) => MUTATION_MODULES[name]?.title).join('; ')}.`,
     );
-    const notRun = filesNotRun(s);
-    if (notRun.length > 0)
+  for (const v of views) {
+    lines.push('', `## ${v.title}`, '');
+    for (const run of v.runs) lines.push(`- ${describeRun(run)}`);
+    if (v.notRun.length > 0)
       lines.push(
         '',
-        `Not run yet (no goal is met for the module until they are): ${notRun.join(', ')}.`,
+        `Not run yet (no goal is met for the module until they are): ${v.notRun.join(', ')}.`,
       );
-    if (s.unexplained.length > 0) {
+    if (v.stale.length > 0)
+      lines.push('', `Changed since their run (to run again): ${v.stale.join(', ')}.`);
+    if (v.unexplained.length > 0) {
       lines.push('', 'Surviving mutants without an explanation:', '');
-      for (const m of s.unexplained)
+      for (const m of v.unexplained)
         lines.push(
           `- \`${m.file}:${m.line}\` ${m.mutator}${m.status === 'NoCoverage' ? ' (no test runs it)' : ''}: \`${inlineCode(m.original)}\` → \`${inlineCode(m.replacement)}\``,
         );
     }
-    if (s.equivalent.length > 0) {
+    if (v.equivalent.length > 0) {
       lines.push('', 'Equivalent mutants (no test can tell them apart):', '');
-      for (const m of s.equivalent)
+      for (const m of v.equivalent)
         lines.push(
-          `- \`${m.file}:${m.line}\` ${m.mutator}: \`${inlineCode(m.original)}\` → \`${inlineCode(m.replacement)}\` — ${m.equivalent}`,
+          `- \`${m.file}:${m.line}\` ${m.mutator}: \`${inlineCode(m.original)}\` → \`${inlineCode(m.replacement)}\` — ${m.reason}`,
         );
     }
   }

@@ -1,17 +1,21 @@
 /**
  * `npm run mutation [module…]`: mutation-tests the security-critical modules with StrykerJS and
- * rewrites bench/MUTATION.md from the per-module summaries in bench/mutation/<module>.json.
+ * rewrites bench/MUTATION.md from the per-module records in bench/mutation/<module>.json
+ * (bench/mutation/record.ts).
  * Incremental: a rerun tests only the mutants whose code or tests changed
  * (bench/mutation/<module>.incremental.json, kept out of git).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import type { MutantResult } from '@stryker-mutator/api/core';
 import { Stryker } from '@stryker-mutator/core';
 import { MUTATION_MODULES } from './modules.js';
-import { type ModuleSummary, renderMutationReport, summarise } from './report.js';
+import { mergeRun, readRecord, runFromResults } from './record.js';
+import { judge, type ModuleView, renderMutationReport } from './report.js';
 
 const root = new URL('../../', import.meta.url);
-const requested = process.argv.slice(2);
+/** `--report`: rewrite bench/MUTATION.md from the records alone (after equivalents.json changes). */
+const reportOnly = process.argv.includes('--report');
+const requested = process.argv.slice(2).filter((arg) => arg !== '--report');
 const unknown = requested.filter((name) => !(name in MUTATION_MODULES));
 if (unknown.length > 0) {
   process.stderr.write(
@@ -19,7 +23,7 @@ if (unknown.length > 0) {
   );
   process.exit(2);
 }
-const names = requested.length > 0 ? requested : Object.keys(MUTATION_MODULES);
+const names = reportOnly ? [] : requested.length > 0 ? requested : Object.keys(MUTATION_MODULES);
 
 /**
  * Test runners (and checkers) Stryker starts at once: the committed config's default (for a quiet
@@ -40,7 +44,8 @@ if (concurrencyText !== undefined && concurrencyText !== '') {
 /**
  * Part of a module for this run only (CUSTOS_MUTATION_ONLY: comma-separated paths, each one the
  * module names in its `mutate` list), for a machine too slow to mutate the whole module in one
- * sitting. The module's report then holds these files alone, and says it is partial.
+ * sitting. The run replaces the module's earlier results for these files only; the report says
+ * which of its files no run has covered yet.
  */
 const onlyText = process.env.CUSTOS_MUTATION_ONLY;
 const only =
@@ -76,24 +81,28 @@ for (const name of names) {
     ...(concurrency === undefined ? {} : { concurrency }),
   });
   const results: MutantResult[] = await stryker.runMutationTest();
-  const summary = await summarise(name, module, results, root);
+  const run = await runFromResults(module, results, root, only ?? module.mutate);
+  // A run over the whole module starts its record afresh; one over some files adds to it.
+  const previous = only === undefined ? undefined : await readRecord(name, root);
+  const { record, dropped } = mergeRun(name, previous, run);
+  if (dropped.length > 0)
+    process.stderr.write(
+      `mutation: ${name}: an earlier run of ${dropped.join(', ')} was replaced with this one (its counts cannot be split by file): run them again\n`,
+    );
   await writeFile(
     new URL(`bench/mutation/${name}.json`, root),
-    `${JSON.stringify(summary, null, 2)}\n`,
+    `${JSON.stringify(record, null, 2)}\n`,
   );
+  const view = await judge(record, root);
   process.stderr.write(
-    `mutation: ${name}: score ${summary.score.toFixed(1)} %, ${summary.unexplained.length} unexplained survivor(s)\n`,
+    `mutation: ${name}: score ${view.score.toFixed(1)} %, ${view.unexplained.length} unexplained survivor(s)\n`,
   );
 }
 
-const summaries: ModuleSummary[] = [];
+const views: ModuleView[] = [];
 for (const name of Object.keys(MUTATION_MODULES)) {
-  try {
-    const text = await readFile(new URL(`bench/mutation/${name}.json`, root), 'utf8');
-    summaries.push(JSON.parse(text) as ModuleSummary);
-  } catch {
-    // Not measured yet: the report says so.
-  }
+  const record = await readRecord(name, root);
+  if (record !== undefined) views.push(await judge(record, root));
 }
-await writeFile(new URL('bench/MUTATION.md', root), renderMutationReport(summaries));
+await writeFile(new URL('bench/MUTATION.md', root), renderMutationReport(views));
 process.stderr.write('mutation: wrote bench/MUTATION.md\n');

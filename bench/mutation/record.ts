@@ -1,0 +1,156 @@
+/**
+ * What bench/mutation/<module>.json keeps of a module: one entry per run, each over some of the
+ * module's files. A run over some files replaces earlier results for those files only, so a
+ * module too long for one sitting is measured a few files at a time and the record adds up.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import type { MutantResult } from '@stryker-mutator/api/core';
+import type { MutationModule } from './modules.js';
+
+/** A surviving mutant, named so it can be found again after the code around it moves. */
+export interface Survivor {
+  /** `Survived` (tests ran and passed) or `NoCoverage` (no test runs this code). */
+  readonly status: string;
+  readonly file: string;
+  readonly line: number;
+  readonly mutator: string;
+  /** The mutated source text (first line, trimmed). */
+  readonly original: string;
+  readonly replacement: string;
+}
+
+/** One Stryker run over some of a module's files. */
+export interface ModuleRun {
+  readonly ranAt: string;
+  /** Cores, CPU, memory and Node version of the machine it ran on. */
+  readonly machine: string;
+  readonly files: readonly string[];
+  /**
+   * SHA-256 (hex) of each file's text as it was mutated: a file that has changed since makes
+   * the run stale, and the report says so.
+   */
+  readonly digests: Readonly<Record<string, string>>;
+  /** Where the measuring tests were looked for, when not the whole repository. */
+  readonly testDir?: string | readonly string[];
+  /** Mutants by Stryker status (Killed, Survived, CompileError, Ignored…). */
+  readonly counts: Readonly<Record<string, number>>;
+  readonly survivors: readonly Survivor[];
+}
+
+/** bench/mutation/<module>.json. */
+export interface ModuleRecord {
+  readonly name: string;
+  readonly runs: readonly ModuleRun[];
+}
+
+/** Statuses that count as a test detecting the mutant, and those that count as not. */
+export const DETECTED: ReadonlySet<string> = new Set(['Killed', 'Timeout']);
+export const UNDETECTED: ReadonlySet<string> = new Set(['Survived', 'NoCoverage']);
+
+/** The SHA-256 of a repository file's text, or undefined when it no longer exists. */
+export async function digestOf(file: string, root: URL): Promise<string | undefined> {
+  try {
+    return createHash('sha256')
+      .update(await readFile(new URL(file, root)))
+      .digest('hex');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One run's record from Stryker's results. `asked` lists files given by name for this run: one
+ * in which Stryker found no mutant still counts as run.
+ */
+export async function runFromResults(
+  module: MutationModule,
+  results: readonly MutantResult[],
+  root: URL,
+  asked: readonly string[] = [],
+): Promise<ModuleRun> {
+  const sources = new Map<string, string[]>();
+  const lineOf = async (file: string, line: number): Promise<string> => {
+    let lines = sources.get(file);
+    if (lines === undefined) {
+      lines = (await readFile(new URL(file, root), 'utf8')).split('\n');
+      sources.set(file, lines);
+    }
+    return lines[line - 1] ?? '';
+  };
+  const counts: Record<string, number> = {};
+  const survivors: Survivor[] = [];
+  const files = new Set(asked.filter((path) => !path.startsWith('!') && !path.includes('*')));
+  for (const result of results) {
+    const file = result.fileName.replace(new URL('.', root).pathname, '');
+    files.add(file);
+    counts[result.status] = (counts[result.status] ?? 0) + 1;
+    if (!UNDETECTED.has(result.status)) continue;
+    const { start, end } = result.location;
+    const text = await lineOf(file, start.line);
+    const original = (
+      start.line === end.line
+        ? text.slice(start.column - 1, end.column - 1)
+        : text.slice(start.column - 1)
+    ).trim();
+    survivors.push({
+      status: result.status,
+      file,
+      line: start.line,
+      mutator: result.mutatorName,
+      original,
+      replacement: (result.replacement ?? '').split('\n')[0]?.trim() ?? '',
+    });
+  }
+  const sorted = [...files].sort();
+  const digests: Record<string, string> = {};
+  for (const file of sorted) {
+    const digest = await digestOf(file, root);
+    if (digest !== undefined) digests[file] = digest;
+  }
+  return {
+    ranAt: new Date().toISOString(),
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    files: sorted,
+    digests,
+    ...(module.testDir === undefined ? {} : { testDir: module.testDir }),
+    counts,
+    survivors,
+  };
+}
+
+/**
+ * A module's record with a new run added. Earlier runs over any of the new run's files are
+ * dropped whole (their counts cannot be split by file); `dropped` names the files of theirs the
+ * new run did not cover, which are then reported as not run.
+ */
+export function mergeRun(
+  name: string,
+  previous: ModuleRecord | undefined,
+  run: ModuleRun,
+): { record: ModuleRecord; dropped: string[] } {
+  const covered = new Set(run.files);
+  const kept: ModuleRun[] = [];
+  const dropped: string[] = [];
+  for (const earlier of previous?.runs ?? []) {
+    if (earlier.files.some((file) => covered.has(file)))
+      dropped.push(...earlier.files.filter((file) => !covered.has(file)));
+    else kept.push(earlier);
+  }
+  return { record: { name, runs: [...kept, run] }, dropped };
+}
+
+/** bench/mutation/<name>.json, or undefined when the module was never measured. */
+export async function readRecord(name: string, root: URL): Promise<ModuleRecord | undefined> {
+  let text: string;
+  try {
+    text = await readFile(new URL(`bench/mutation/${name}.json`, root), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const record = JSON.parse(text) as ModuleRecord;
+  if (!Array.isArray(record.runs))
+    throw new Error(`bench/mutation/${name}.json is not a module record (no "runs" list)`);
+  return record;
+}
