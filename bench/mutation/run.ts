@@ -5,7 +5,9 @@
  * Incremental: a rerun tests only the mutants whose code or tests changed
  * (bench/mutation/<module>.incremental.json, kept out of git).
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { MutantResult } from '@stryker-mutator/api/core';
 import { Stryker } from '@stryker-mutator/core';
 import { MUTATION_MODULES } from './modules.js';
@@ -61,6 +63,19 @@ if (only !== undefined) {
   }
 }
 
+/**
+ * SoftHSM2 reads `SOFTHSM2_CONF` with the C library's getenv, which a test in one of Stryker's
+ * worker threads cannot set: the tests' tokens go to a directory of this run's own, named in the
+ * environment every test process inherits (packages/server/test/softhsm.ts).
+ */
+const softHsmDir = await mkdtemp(join(tmpdir(), 'custos-mutation-softhsm-'));
+await writeFile(
+  join(softHsmDir, 'softhsm2.conf'),
+  `directories.tokendir = ${softHsmDir}\nobjectstore.backend = file\nlog.level = ERROR\n`,
+);
+process.env.SOFTHSM2_CONF = join(softHsmDir, 'softhsm2.conf');
+process.env.CUSTOS_SOFTHSM2_SHARED = '1';
+
 for (const name of names) {
   const module = MUTATION_MODULES[name];
   if (module === undefined) continue;
@@ -98,6 +113,8 @@ for (const name of names) {
     `mutation: ${name}: score ${view.score.toFixed(1)} %, ${view.unexplained.length} unexplained survivor(s)\n`,
   );
 }
+
+await rm(softHsmDir, { recursive: true, force: true });
 
 const views: ModuleView[] = [];
 for (const name of Object.keys(MUTATION_MODULES)) {

@@ -12,16 +12,12 @@ const testDirs = process.env.CUSTOS_MUTATION_TEST_DIR?.split(',');
  * Tests that cannot run under Stryker. Its vitest runner runs every test file in a worker thread,
  * whose `process.env` is a copy the process environment never sees: a test that points a native
  * library at its own configuration through the environment (SoftHSM2's `SOFTHSM2_CONF`) leaves
- * the library reading the machine's default, where the test's token does not exist. The first
- * measures the PKCS#11 KMS, not a module under mutation; the two seal tests (SoftHSM2 through
- * packages/server/test/softhsm.ts) leave the PKCS#11 seal's code measured by no test under
- * Stryker. `npm test` still runs them all.
+ * the library reading the run's setting, where the test's token does not exist. This one
+ * measures the PKCS#11 KMS, not a module under mutation. (The seal's SoftHSM2 tests run: they
+ * make their tokens in the directory bench/mutation/run.ts names, packages/server/test/softhsm.ts.)
+ * `npm test` runs them all.
  */
-const NOT_UNDER_STRYKER = [
-  'packages/core/src/kms/pkcs11/pkcs11-kms.test.ts',
-  'packages/server/src/seal/pkcs11-seal.test.ts',
-  'packages/server/src/seal/auto-unseal-pkcs11.test.ts',
-];
+const NOT_UNDER_STRYKER = ['packages/core/src/kms/pkcs11/pkcs11-kms.test.ts'];
 
 /**
  * The test settings under mutation testing: the project's, with more time per test and hook.
