@@ -12,6 +12,7 @@ export {
   type ComplianceReport,
   type ControlResult,
   type ControlStatus,
+  type DataClassSummary,
   DEFAULT_TOKEN_TTL_SECONDS,
   type EvidenceItem,
   type Framework,

@@ -10,6 +10,7 @@ import { requireTool } from '@custos/test-support/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { custos, type DevServer, startDevServer } from '../../../test/cli.js';
 import { renderHtml } from './render-html.js';
+import { renderText } from './render-text.js';
 
 const statusOf = (report: ComplianceReport) =>
   Object.fromEntries(report.controls.map((c) => [c.id, c.status]));
@@ -538,5 +539,122 @@ describe('the HTML report', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).toContain("default-src 'none'");
     expect(html).toContain('<span class="status fail">Fail</span>');
+  });
+
+  it('shows the data by class and the columns without one, escaped', () => {
+    const column = {
+      state: 'rotation-incomplete' as const,
+      plaintext: 0,
+      failing: 0,
+      oldVersion: 17,
+      takenAt: '2026-12-03T10:00:00.000Z',
+    };
+    const html = renderHtml({
+      framework: 'all',
+      generatedAt: '2026-12-04T00:00:00.000Z',
+      server: 'https://vault.example.com',
+      controls: [],
+      dataClasses: [
+        {
+          dataClass: 'PHI',
+          secrets: [{ path: 'secret/<b>ward</b>', rotation: 'overdue' }],
+          transitKeys: [{ name: 'records', latestVersion: 3, ageDays: 400, limitDays: 365 }],
+          columns: [{ ...column, column: 'patients.diagnosis' }],
+        },
+        { dataClass: 'PII', secrets: [{ path: 'secret/crm', rotation: 'none' }], transitKeys: [] },
+      ],
+      unclassifiedColumns: [
+        { ...column, column: 'visits.note', state: 'unprotected', plaintext: 5 },
+      ],
+    });
+    expect(html).not.toContain('<b>');
+    expect(html).toContain('<h2><span>Data class PHI</span></h2>');
+    expect(html).toContain('<tr><td>secret/&lt;b&gt;ward&lt;/b&gt;</td><td>overdue</td></tr>');
+    expect(html).toContain(
+      '<tr><td>records</td><td class="n">3</td><td class="n">400</td><td class="n">365</td></tr>',
+    );
+    expect(html).toContain(
+      '<tr><td>patients.diagnosis</td><td>rotation-incomplete</td><td class="n">0</td><td class="n">0</td><td class="n">17</td><td>2026-12-03T10:00:00.000Z</td></tr>',
+    );
+    expect(html).toContain('<h2><span>Data class PII</span></h2>');
+    expect(html).toContain('<tr><td>secret/crm</td><td>none</td></tr>');
+    // PII has no transit keys and no columns: no empty tables for them.
+    const pii = html.slice(html.indexOf('Data class PII'));
+    expect(pii.slice(0, pii.indexOf('</section>')).match(/<table>/g)).toHaveLength(1);
+    expect(html).toContain('<h2><span>Columns without a data class</span></h2>');
+    expect(html).toContain(
+      '<tr><td>visits.note</td><td>unprotected</td><td class="n">5</td><td class="n">0</td><td class="n">17</td><td>2026-12-03T10:00:00.000Z</td></tr>',
+    );
+  });
+
+  it('adds no data section to a report without classified data', () => {
+    const html = renderHtml({
+      framework: 'soc2',
+      generatedAt: '2026-12-04T00:00:00.000Z',
+      server: 'https://vault.example.com',
+      controls: [],
+    });
+    expect(html).not.toContain('Data class');
+    expect(html).not.toContain('<table>');
+  });
+});
+
+describe('the text report', () => {
+  it('lists the data by class and the columns without one after the controls', () => {
+    const text = renderText({
+      framework: 'hipaa',
+      generatedAt: '2026-12-04T00:00:00.000Z',
+      server: 'https://vault.example.com',
+      controls: [
+        {
+          id: '164.312(b)',
+          framework: 'hipaa',
+          title: 'Audit controls',
+          status: 'pass',
+          evidence: [
+            { claim: 'audit device file/ on', supports: true, recheck: 'custos audit list' },
+          ],
+          recheck: "custos compliance report --control '164.312(b)'",
+        },
+      ],
+      dataClasses: [
+        {
+          dataClass: 'PHI',
+          secrets: [{ path: 'secret/ward', rotation: 'on-schedule' }],
+          transitKeys: [{ name: 'records', latestVersion: 1, ageDays: 1, limitDays: 90 }],
+          columns: [
+            {
+              column: 'patients.diagnosis',
+              state: 'encrypted',
+              plaintext: 0,
+              failing: 1,
+              oldVersion: 2,
+              takenAt: '2026-12-03T10:00:00.000Z',
+            },
+          ],
+        },
+      ],
+      unclassifiedColumns: [
+        {
+          column: 'visits.note',
+          state: 'unprotected',
+          plaintext: 1,
+          failing: 0,
+          oldVersion: 0,
+          takenAt: '2026-12-03T10:00:00.000Z',
+        },
+      ],
+    });
+    expect(text.split('\n')).toEqual([
+      'PASS     HIPAA §164.312(b) Audit controls',
+      '  ✓ audit device file/ on',
+      '      re-check: custos audit list',
+      'DATA CLASS PHI',
+      '  secret secret/ward: rotation on-schedule',
+      '  transit key records: version 1, 1 day old (limit 90)',
+      '  column patients.diagnosis: encrypted (0 plaintext rows, 1 failing row, 2 rows under an old key; status taken 2026-12-03T10:00:00.000Z)',
+      'COLUMNS WITHOUT A DATA CLASS',
+      '  column visits.note: unprotected (1 plaintext row, 0 failing rows, 0 rows under an old key; status taken 2026-12-03T10:00:00.000Z)',
+    ]);
   });
 });

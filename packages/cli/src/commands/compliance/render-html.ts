@@ -1,4 +1,9 @@
-import type { ComplianceReport, ControlStatus } from '@custos/server/compliance';
+import type {
+  ColumnSummary,
+  ComplianceReport,
+  ControlStatus,
+  DataClassSummary,
+} from '@custos/server/compliance';
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -31,11 +36,59 @@ ul { margin: .25rem 0 .5rem; padding-left: 1.25rem; }
 li.against { color: #a40e26; }
 code { font: 12px ui-monospace, monospace; background: #f6f8fa; padding: .05rem .3rem; border-radius: 3px; }
 .recheck { color: #57606a; font-size: .85rem; }
+table { border-collapse: collapse; margin: .25rem 0 .75rem; }
+th, td { text-align: left; padding: .15rem .75rem .15rem 0; border-bottom: 1px solid #eaeef2; }
+th { font-weight: 600; color: #57606a; }
+td.n { text-align: right; }
 `;
+
+/** A table with a header row; every cell is escaped, `n` marks numeric columns. */
+function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[]) {
+  const head = headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const body = rows
+    .map(
+      (row) =>
+        `<tr>${row.map((cell) => (typeof cell === 'number' ? `<td class="n">${cell}</td>` : `<td>${escapeHtml(cell)}</td>`)).join('')}</tr>`,
+    )
+    .join('\n');
+  return `<table>\n<tr>${head}</tr>\n${body}\n</table>`;
+}
+
+function columnsTable(columns: readonly ColumnSummary[]): string {
+  return table(
+    ['Column', 'State', 'Plaintext rows', 'Failing rows', 'Rows under an old key', 'Status taken'],
+    columns.map((c) => [c.column, c.state, c.plaintext, c.failing, c.oldVersion, c.takenAt]),
+  );
+}
+
+/** The classified secrets, transit keys and columns of one data class. */
+function dataClassSection(summary: DataClassSummary): string {
+  const parts: string[] = [];
+  if (summary.secrets.length > 0)
+    parts.push(
+      table(
+        ['Secret', 'Rotation'],
+        summary.secrets.map((s) => [s.path, s.rotation]),
+      ),
+    );
+  if (summary.transitKeys.length > 0)
+    parts.push(
+      table(
+        ['Transit key', 'Latest version', 'Age (days)', 'Rotation limit (days)'],
+        summary.transitKeys.map((k) => [k.name, k.latestVersion, k.ageDays, k.limitDays]),
+      ),
+    );
+  if (summary.columns !== undefined) parts.push(columnsTable(summary.columns));
+  return `<section>
+<h2><span>Data class ${escapeHtml(summary.dataClass)}</span></h2>
+${parts.join('\n')}
+</section>`;
+}
 
 /**
  * The report as one self-contained HTML page (no script, no external resource): a section per
- * control with its status, each claim with the command that re-checks it.
+ * control with its status, each claim with the command that re-checks it, then the classified
+ * secrets, transit keys and columns by data class and the columns given without a class.
  *
  * @example
  * ```ts
@@ -64,6 +117,12 @@ ${items}
 <p class="recheck">Re-check this control: <code>${escapeHtml(control.recheck)}</code></p>
 </section>`;
   });
+  const dataSections = (report.dataClasses ?? []).map(dataClassSection);
+  if (report.unclassifiedColumns !== undefined)
+    dataSections.push(`<section>
+<h2><span>Columns without a data class</span></h2>
+${columnsTable(report.unclassifiedColumns)}
+</section>`);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -77,6 +136,7 @@ ${items}
 <p class="meta">Server ${escapeHtml(report.server)} · generated ${escapeHtml(report.generatedAt)} · ${escapeHtml(counts)}</p>
 <p class="meta">Every claim was read from the live system and names the command that re-checks it.</p>
 ${sections.join('\n')}
+${dataSections.join('\n')}
 </body>
 </html>
 `;

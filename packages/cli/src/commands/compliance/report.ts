@@ -1,16 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { CustosError } from '@custos/core/errors';
-import {
-  type ComplianceReport,
-  type Framework,
-  gatherEvidence,
-  judgeControls,
-} from '@custos/server/compliance';
+import { type Framework, gatherEvidence, judgeControls } from '@custos/server/compliance';
 import { ExitCode } from '../../exit-codes.js';
 import { print } from '../../output.js';
 import { type ServerFlags, serverClient } from '../../server-client.js';
 import { printPdf } from './pdf.js';
 import { renderHtml } from './render-html.js';
+import { renderText } from './render-text.js';
 
 interface Options extends ServerFlags {
   framework: Framework;
@@ -24,19 +20,6 @@ interface Options extends ServerFlags {
   encryptionStatus?: string[];
   cert?: string[];
   ca?: string;
-}
-
-function renderText(report: ComplianceReport): string {
-  const lines: string[] = [];
-  for (const control of report.controls) {
-    const name = control.framework === 'hipaa' ? `HIPAA §${control.id}` : `SOC 2 ${control.id}`;
-    lines.push(`${control.status.toUpperCase().padEnd(8)} ${name} ${control.title}`);
-    for (const item of control.evidence) {
-      const mark = item.supports === false ? '✗' : item.supports === true ? '✓' : '·';
-      lines.push(`  ${mark} ${item.claim}`, `      re-check: ${item.recheck}`);
-    }
-  }
-  return lines.join('\n');
 }
 
 /** `custos compliance report`: evidence from the live server, judged control by control. */
