@@ -1,9 +1,6 @@
-/**
- * The data classes a secret's `custom_metadata.data_class` may hold (docs/classification.md;
- * the server's list is `DATA_CLASSES` of `@custos/core/classification`). The server matches a
- * class without regard to case and refuses anything else with a 400.
- */
-export const DATA_CLASSES = ['PHI', 'PII', 'credential', 'payment', 'internal'] as const;
+import { DATA_CLASSES } from './server-lists.js';
+
+export { DATA_CLASSES };
 
 export type DataClass = (typeof DATA_CLASSES)[number];
 

@@ -41,7 +41,7 @@ export {
   type TransitDataKeys,
   transitDataKeys,
 } from './field-data-keys.js';
-export { isKeyState, KEY_STATES, type KeyState } from './key-lifecycle.js';
+export { isKeyState, KEY_STATES, KEY_TRANSITIONS, type KeyState } from './key-lifecycle.js';
 export {
   isKeyPurpose,
   isTransitKeyType,

@@ -31,8 +31,13 @@ export type KeyState = (typeof KEY_STATES)[number];
  * Transitions an operator may request. `expired` is entered by the clock, not by request.
  * Cancelling a deletion (`pending_deletion` → `inactive`) is refused for a key that was revoked
  * before: it goes back to `revoked` instead (see {@link assertTransition}).
+ *
+ * @example
+ * ```ts
+ * KEY_TRANSITIONS.revoked; // ['pending_deletion']: revocation is final
+ * ```
  */
-const TRANSITIONS: Readonly<Record<KeyState, readonly KeyState[]>> = {
+export const KEY_TRANSITIONS: Readonly<Record<KeyState, readonly KeyState[]>> = {
   active: ['inactive', 'rotating', 'revoked', 'pending_deletion'],
   rotating: ['active', 'inactive', 'revoked'],
   inactive: ['active', 'revoked', 'pending_deletion'],
@@ -89,7 +94,7 @@ export function assertTransition(from: KeyState, to: KeyState, wasRevoked = fals
     );
   }
   if (from === to) return;
-  const allowed = TRANSITIONS[from].filter(
+  const allowed = KEY_TRANSITIONS[from].filter(
     (next) => !(wasRevoked && from === 'pending_deletion' && next === 'inactive'),
   );
   if (!allowed.includes(to)) {

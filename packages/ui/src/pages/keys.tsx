@@ -28,6 +28,7 @@ import { ApiError, describeError, type Envelope } from '../api.js';
 import { busyThenClose } from '../busy.js';
 import { ErrorMessage, StatusMessage } from '../components/messages.js';
 import { keyHref, segmentsAfter } from '../routes.js';
+import { NEXT_STATES, type UsageEntry } from '../server-lists.js';
 import { useApi, useLoad } from '../session-context.js';
 
 /** A transit key as `transit/keys/:name` reads it (the fields shown). */
@@ -46,26 +47,6 @@ interface TransitKey {
   readonly deletion_allowed?: boolean;
   readonly auto_rotate_period?: number;
 }
-
-/** One line of `transit/keys/:name/usage` (no token, no value: the request id finds the audit entry). */
-interface UsageEntry {
-  readonly time: string;
-  readonly operation: string;
-  readonly success: boolean;
-  readonly version?: number;
-  readonly display_name: string;
-  readonly request_id: string;
-}
-
-/** The moves `transit/keys/:name/state` allows from each state (core's key-lifecycle). */
-const NEXT_STATES: Record<string, readonly string[]> = {
-  active: ['inactive', 'rotating', 'revoked', 'pending_deletion'],
-  rotating: ['active', 'inactive', 'revoked'],
-  inactive: ['active', 'revoked', 'pending_deletion'],
-  revoked: ['pending_deletion'],
-  expired: ['pending_deletion'],
-  pending_deletion: ['revoked', 'inactive'],
-};
 
 const STATE_MEANING: Record<string, string> = {
   active: 'encrypts and decrypts',
