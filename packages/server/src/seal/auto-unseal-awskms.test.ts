@@ -25,20 +25,13 @@ import {
   startSealedServer,
   unsealOverHttp,
 } from '../../test/seal.js';
+import { until } from '../../test/until.js';
 import type { RunningServer } from '../server.js';
 import type { AwsKmsSealConfig } from './awskms-seal.js';
 import { createRootKeyWrapper } from './seal-stanza.js';
 
 const region = 'eu-west-1';
 const account = '111122223333';
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /**
  * The `awskms` seal against a real custos server's AWS KMS API (the official SDK, only the

@@ -14,16 +14,9 @@ import {
   startSealedServer,
   unsealOverHttp,
 } from '../../test/seal.js';
+import { until } from '../../test/until.js';
 import type { RunningServer } from '../server.js';
 import { createRootKeyWrapper, type SealClients, type SealStanza } from './seal-stanza.js';
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** One cloud seal against its local contract stand-in. */
 interface CloudCase {

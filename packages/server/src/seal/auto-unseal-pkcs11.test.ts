@@ -9,17 +9,10 @@ import {
   unsealOverHttp,
 } from '../../test/seal.js';
 import { createSoftHsmToken, SOFTHSM_LIBRARY, type SoftHsmToken } from '../../test/softhsm.js';
+import { until } from '../../test/until.js';
 import type { RunningServer } from '../server.js';
 import type { Pkcs11SealConfig } from './pkcs11-seal.js';
 import { decodeRootToken } from './root-token-otp.js';
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /**
  * Auto-unseal with the PKCS#11 seal on a SoftHSM2 token the test initialises: init gives

@@ -11,6 +11,7 @@ import {
   startSealedServer,
   unsealOverHttp,
 } from '../../test/seal.js';
+import { until } from '../../test/until.js';
 import type { RunningServer } from '../server.js';
 import { decodeRootToken } from './root-token-otp.js';
 
@@ -21,14 +22,6 @@ async function freePort(): Promise<number> {
   const port = (probe.address() as { port: number }).port;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
-}
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /**

@@ -8,15 +8,8 @@ import {
 import { describe, expect, it } from 'vitest';
 import { createTestStorage, send } from '../../test/harness.js';
 import { startSealedServer } from '../../test/seal.js';
+import { until } from '../../test/until.js';
 import type { SealStanza } from './seal-stanza.js';
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /**
  * Cloud seal failures against the local stand-ins: a KMS that never answers (the bound on each

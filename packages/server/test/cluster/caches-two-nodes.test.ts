@@ -19,7 +19,7 @@ import {
 } from '../harness.js';
 import { countRequestQueries } from '../query-count.js';
 import { type InitResult, initOverHttp, startSealedServer, unsealOverHttp } from '../seal.js';
-import { waitUntil } from './wait-until.js';
+import { until } from '../until.js';
 
 /**
  * Two unsealed nodes on one fresh storage; `options[i]` for node i, `started(i)` once node i
@@ -224,7 +224,7 @@ describe.runIf((await storageKinds()).includes('postgres'))(
       // B's LISTEN connection is terminated; A's stays.
       const killed = await admin.query('select pg_terminate_backend($1) as done', [feedPid[1]]);
       expect(killed.rows[0].done).toBe(true);
-      await waitUntil('B to notice', () => !node(1).context.barrier.changes.live);
+      await until(() => !node(1).context.barrier.changes.live, 'B to notice');
       expect(await feedPids()).toEqual([feedPid[0]]);
 
       // Changes made through A now: B is told of none, and serves them all the same.
@@ -237,7 +237,7 @@ describe.runIf((await storageKinds()).includes('postgres'))(
       expect(node(1).context.barrier.changes.live).toBe(false);
 
       // B listens again: its caches start empty, then fill and serve.
-      await waitUntil('B listening again', () => node(1).context.barrier.changes.live);
+      await until(() => node(1).context.barrier.changes.live, 'B listening again');
       expect((await feedPids()).length).toBe(2);
       expect((await request(1, 'GET', 'secret/data/cut')).body.data.data).toEqual({ v: '2' });
       const fresh = await token(0, { policies: ['default'] });

@@ -21,6 +21,7 @@ import {
   type TestStorage,
 } from '../harness.js';
 import { type InitResult, initOverHttp, startSealedServer, unsealOverHttp } from '../seal.js';
+import { until } from '../until.js';
 
 const RELAY = EVENTS.prefix + EVENTS.relay;
 const hasPostgres = (await storageKinds()).includes('postgres');
@@ -273,16 +274,12 @@ describe.runIf(hasPostgres)('change events between nodes on PostgreSQL', () => {
       const [pidA] = await feedPids();
       await startedNodes(cluster, 1, { changeFeed: { reconnectMs: 5_000 } });
       const pidB = (await feedPids()).find((pid) => pid !== pidA);
-      const until = async (what: string, condition: () => boolean) => {
-        for (let i = 0; i < 400 && !condition(); i++) await new Promise((r) => setTimeout(r, 25));
-        if (!condition()) throw new Error(`timed out waiting for ${what}`);
-      };
 
       // A's feed cut: A cannot know whether B listens, so it writes the entry; B finds it by
       // its fallback poll (A cannot wake it).
       let index = await cluster.indexOf(1);
       await admin.query('select pg_terminate_backend($1)', [pidA]);
-      await until('A to notice', () => !cluster.node(0).context.barrier.changes.live);
+      await until(() => !cluster.node(0).context.barrier.changes.live, 'A to notice');
       const waiting = cluster.wait(1, 'secret/cut/', index);
       expect(
         (await cluster.request(0, 'POST', 'secret/data/cut/a', { data: { v: 'x' } })).status,
@@ -290,7 +287,7 @@ describe.runIf(hasPostgres)('change events between nodes on PostgreSQL', () => {
       const answer = await waiting;
       expect(answer.paths).toEqual(['secret/cut/a']);
       index = answer.index;
-      await until('A listening again', () => cluster.node(0).context.barrier.changes.live);
+      await until(() => cluster.node(0).context.barrier.changes.live, 'A listening again');
 
       // B's feed cut: the other nodes forget B and write nothing for it, so B's waits are told
       // to resync (drop what they cached), at the cut and again once B listens.
@@ -299,7 +296,7 @@ describe.runIf(hasPostgres)('change events between nodes on PostgreSQL', () => {
       const told = await resyncing;
       expect(told.status).toBe(200);
       expect(told.body.data.resync).toBe(true);
-      await until('B listening again', () => cluster.node(1).context.barrier.changes.live);
+      await until(() => cluster.node(1).context.barrier.changes.live, 'B listening again');
       index = await cluster.indexOf(1);
       const after = cluster.wait(1, 'secret/cut/', index);
       expect(

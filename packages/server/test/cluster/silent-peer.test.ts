@@ -14,8 +14,8 @@ import { KV } from '../../src/storage/layout.js';
 import { feedNamesOf } from '../../src/storage/postgres-change-feed.js';
 import { createTestStorage, send, storageKinds, type TestStorage } from '../harness.js';
 import { initOverHttp, startSealedServer, unsealOverHttp } from '../seal.js';
+import { until } from '../until.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
-import { waitUntil } from './wait-until.js';
 
 /**
  * The heartbeat of both nodes: the settle timeout is three, and B's frozen connection is given
@@ -122,7 +122,7 @@ describe.runIf((await storageKinds()).includes('postgres'))(
       // The same connection resumed (PostgreSQL listed B all along).
       expect(await feedPids()).toEqual(pidsBefore);
 
-      await waitUntil('B live again', () => node(1).context.barrier.changes.live);
+      await until(() => node(1).context.barrier.changes.live, 'B live again');
       expect(await readOnB()).toEqual({ value: 'v7', version: 7 });
       expect(await readOnB()).toEqual({ value: 'v7', version: 7 });
       // A waits for B again: B has applied the change of the key's metadata when A's write
