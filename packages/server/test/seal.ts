@@ -3,9 +3,11 @@
  * (init and unseal over HTTP).
  */
 
+import { expect } from 'vitest';
 import { type RunningServer, type StartOptions, startServer } from '../src/server.js';
-import { send } from './harness.js';
+import { createTestStorage, send } from './harness.js';
 import { concretePath, vaultRoutes } from './routes.js';
+import { until } from './until.js';
 
 /**
  * Sends a request to every route that is not marked `whileSealed` and returns those that did
@@ -98,4 +100,93 @@ export async function rekeyRecoveryWith(
       body: { key, nonce: update.body.verification_nonce },
     });
   return { init, update, verify, keys: fresh };
+}
+
+/** When {@link shamirSealRoundTrip} starts a server with the seal stanza. */
+export type RoundTripPhase = 'migrate' | 'auto-unseal' | 'back';
+
+/**
+ * Shamir → an auto-unseal seal → Shamir on a fresh SQLite storage, each step checked: a secret
+ * written under Shamir is read after each migration; both migrations need `migrate: true` shares
+ * and say `migration: true` until done; after the first the server unseals itself and the old
+ * unseal keys are recovery keys (they authorise a root generation); with the stanza `disabled`
+ * the recovery keys become unseal keys again, and Shamir has no recovery keys to rekey.
+ * `options(phase)` gives the seal stanza and what it needs (for `back`, the stanza disabled).
+ *
+ * @example
+ * ```ts
+ * await shamirSealRoundTrip('pkcs11', (phase) => ({ seal: seal({ disabled: phase === 'back' }) }));
+ * ```
+ */
+export async function shamirSealRoundTrip(
+  type: string,
+  options: (phase: RoundTripPhase) => Partial<StartOptions>,
+): Promise<void> {
+  const storage = await createTestStorage('sqlite');
+  const status = async (server: RunningServer) =>
+    (await send(server.url, 'GET', 'sys/seal-status')).body;
+  const readBefore = async (server: RunningServer, token: string) =>
+    (await send(server.url, 'GET', 'secret/data/before', { token })).body.data.data.value;
+  try {
+    const plain = await startSealedServer(storage.location);
+    const init = await initOverHttp(plain);
+    await unsealOverHttp(plain, init.keys);
+    const written = await send(plain.url, 'POST', 'secret/data/before', {
+      token: init.rootToken,
+      body: { data: { value: 'from the Shamir days' } },
+    });
+    expect(written.status).toBe(200);
+    await plain.close();
+
+    const migrating = await startSealedServer(storage.location, options('migrate'));
+    try {
+      expect(await status(migrating)).toMatchObject({ type: 'shamir', migration: true });
+      await send(migrating.url, 'POST', 'sys/unseal', {
+        body: { key: init.keys[0], migrate: true },
+      });
+      const done = await send(migrating.url, 'POST', 'sys/unseal', {
+        body: { key: init.keys[1], migrate: true },
+      });
+      expect(done.body).toMatchObject({ type, recovery_seal: true, sealed: false });
+    } finally {
+      await migrating.close();
+    }
+
+    const after = await startSealedServer(storage.location, options('auto-unseal'));
+    try {
+      await until(async () => (await status(after)).sealed === false, 'the auto-unseal');
+      expect(await readBefore(after, init.rootToken)).toBe('from the Shamir days');
+      // The old unseal keys are the recovery keys now.
+      expect((await generateRootWith(after.url, init.keys.slice(1))).body.complete).toBe(true);
+    } finally {
+      await after.close();
+    }
+
+    const back = await startSealedServer(storage.location, options('back'));
+    try {
+      expect(await status(back)).toMatchObject({ type, migration: true });
+      await send(back.url, 'POST', 'sys/unseal', { body: { key: init.keys[1], migrate: true } });
+      const done = await send(back.url, 'POST', 'sys/unseal', {
+        body: { key: init.keys[2], migrate: true },
+      });
+      expect(done.body).toMatchObject({ type: 'shamir', sealed: false, recovery_seal: false });
+    } finally {
+      await back.close();
+    }
+
+    const shamirAgain = await startSealedServer(storage.location);
+    try {
+      expect((await unsealOverHttp(shamirAgain, init.keys)).body.sealed).toBe(false);
+      expect(await readBefore(shamirAgain, init.rootToken)).toBe('from the Shamir days');
+      const noRecovery = await send(shamirAgain.url, 'POST', 'sys/rekey-recovery-key/init', {
+        body: { secret_shares: 3, secret_threshold: 2 },
+      });
+      expect(noRecovery.status).toBe(400);
+      expect(noRecovery.body.errors[0]).toContain('needs an auto-unseal seal');
+    } finally {
+      await shamirAgain.close();
+    }
+  } finally {
+    await storage.cleanup();
+  }
 }

@@ -20,10 +20,9 @@ import {
 } from '../../test/harness.js';
 import {
   generateRootWith,
-  initOverHttp,
   rekeyRecoveryWith,
+  shamirSealRoundTrip,
   startSealedServer,
-  unsealOverHttp,
 } from '../../test/seal.js';
 import { until } from '../../test/until.js';
 import type { RunningServer } from '../server.js';
@@ -344,77 +343,11 @@ describe('awskms auto-unseal against the custos KMS API', () => {
   });
 
   it('migrates Shamir -> awskms -> Shamir: data written before is read after', async () => {
-    const shamirStorage = await createTestStorage('sqlite');
-    try {
-      const plain = await startSealedServer(shamirStorage.location);
-      const init = await initOverHttp(plain);
-      await unsealOverHttp(plain, init.keys);
-      await send(plain.url, 'POST', 'secret/data/before', {
-        token: init.rootToken,
-        body: { data: { value: 'from the Shamir days' } },
-      });
-      await plain.close();
-      const options = (extra: Partial<AwsKmsSealConfig> = {}) => ({
-        seal: stanza(extra),
-        env: env(),
-        sealClients: { aws: { maxAttempts: 1 } },
-        autoUnsealBackoff: { initialMs: 20, maxMs: 100 },
-      });
-      const migrating = await startSealedServer(shamirStorage.location, options());
-      try {
-        expect((await send(migrating.url, 'GET', 'sys/seal-status')).body).toMatchObject({
-          type: 'shamir',
-          migration: true,
-        });
-        await send(migrating.url, 'POST', 'sys/unseal', {
-          body: { key: init.keys[0], migrate: true },
-        });
-        const done = await send(migrating.url, 'POST', 'sys/unseal', {
-          body: { key: init.keys[1], migrate: true },
-        });
-        expect(done.body).toMatchObject({ type: 'awskms', recovery_seal: true, sealed: false });
-      } finally {
-        await migrating.close();
-      }
-      const after = await startSealedServer(shamirStorage.location, options());
-      try {
-        await until(
-          async () => (await send(after.url, 'GET', 'sys/seal-status')).body.sealed === false,
-          'the auto-unseal after migration',
-        );
-        const read = await send(after.url, 'GET', 'secret/data/before', { token: init.rootToken });
-        expect(read.body.data.data.value).toBe('from the Shamir days');
-        // The old unseal keys are the recovery keys now.
-        expect((await generateRootWith(after.url, init.keys.slice(1))).body.complete).toBe(true);
-      } finally {
-        await after.close();
-      }
-      const back = await startSealedServer(shamirStorage.location, options({ disabled: true }));
-      try {
-        expect((await send(back.url, 'GET', 'sys/seal-status')).body).toMatchObject({
-          type: 'awskms',
-          migration: true,
-        });
-        await send(back.url, 'POST', 'sys/unseal', { body: { key: init.keys[1], migrate: true } });
-        const done = await send(back.url, 'POST', 'sys/unseal', {
-          body: { key: init.keys[2], migrate: true },
-        });
-        expect(done.body).toMatchObject({ type: 'shamir', sealed: false, recovery_seal: false });
-      } finally {
-        await back.close();
-      }
-      const shamirAgain = await startSealedServer(shamirStorage.location);
-      try {
-        expect((await unsealOverHttp(shamirAgain, init.keys)).body.sealed).toBe(false);
-        const read = await send(shamirAgain.url, 'GET', 'secret/data/before', {
-          token: init.rootToken,
-        });
-        expect(read.body.data.data.value).toBe('from the Shamir days');
-      } finally {
-        await shamirAgain.close();
-      }
-    } finally {
-      await shamirStorage.cleanup();
-    }
+    await shamirSealRoundTrip('awskms', (phase) => ({
+      seal: stanza(phase === 'back' ? { disabled: true } : {}),
+      env: env(),
+      sealClients: { aws: { maxAttempts: 1 } },
+      autoUnsealBackoff: { initialMs: 20, maxMs: 100 },
+    }));
   });
 });

@@ -8,12 +8,7 @@ import {
 } from '@custos/test-support/cloud-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestStorage, send, type TestStorage } from '../../test/harness.js';
-import {
-  generateRootWith,
-  initOverHttp,
-  startSealedServer,
-  unsealOverHttp,
-} from '../../test/seal.js';
+import { generateRootWith, shamirSealRoundTrip, startSealedServer } from '../../test/seal.js';
 import { until } from '../../test/until.js';
 import type { RunningServer } from '../server.js';
 import { createRootKeyWrapper, type SealClients, type SealStanza } from './seal-stanza.js';
@@ -200,61 +195,8 @@ describe.each([
   });
 
   it(`migrates Shamir -> ${_name} -> Shamir: data written before is read after`, async () => {
-    const shamirStorage = await createTestStorage('sqlite');
-    try {
-      const plain = await startSealedServer(shamirStorage.location);
-      const init = await initOverHttp(plain);
-      await unsealOverHttp(plain, init.keys);
-      await send(plain.url, 'POST', 'secret/data/before', {
-        token: init.rootToken,
-        body: { data: { value: 'from the Shamir days' } },
-      });
-      await plain.close();
-      const migrating = await startSealedServer(shamirStorage.location, options());
-      try {
-        await send(migrating.url, 'POST', 'sys/unseal', {
-          body: { key: init.keys[0], migrate: true },
-        });
-        const done = await send(migrating.url, 'POST', 'sys/unseal', {
-          body: { key: init.keys[1], migrate: true },
-        });
-        expect(done.body).toMatchObject({ type: cloud.type, recovery_seal: true, sealed: false });
-      } finally {
-        await migrating.close();
-      }
-      const after = await startSealedServer(shamirStorage.location, options());
-      try {
-        await until(
-          async () => (await send(after.url, 'GET', 'sys/seal-status')).body.sealed === false,
-          'the auto-unseal after migration',
-        );
-        const read = await send(after.url, 'GET', 'secret/data/before', { token: init.rootToken });
-        expect(read.body.data.data.value).toBe('from the Shamir days');
-      } finally {
-        await after.close();
-      }
-      const back = await startSealedServer(shamirStorage.location, options({ disabled: true }));
-      try {
-        await send(back.url, 'POST', 'sys/unseal', { body: { key: init.keys[0], migrate: true } });
-        const done = await send(back.url, 'POST', 'sys/unseal', {
-          body: { key: init.keys[2], migrate: true },
-        });
-        expect(done.body).toMatchObject({ type: 'shamir', sealed: false, recovery_seal: false });
-      } finally {
-        await back.close();
-      }
-      const shamirAgain = await startSealedServer(shamirStorage.location);
-      try {
-        expect((await unsealOverHttp(shamirAgain, init.keys)).body.sealed).toBe(false);
-        const read = await send(shamirAgain.url, 'GET', 'secret/data/before', {
-          token: init.rootToken,
-        });
-        expect(read.body.data.data.value).toBe('from the Shamir days');
-      } finally {
-        await shamirAgain.close();
-      }
-    } finally {
-      await shamirStorage.cleanup();
-    }
+    await shamirSealRoundTrip(cloud.type, (phase) =>
+      options(phase === 'back' ? { disabled: true } : {}),
+    );
   });
 });

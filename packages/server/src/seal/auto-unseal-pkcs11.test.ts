@@ -3,10 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestStorage, send, type TestStorage } from '../../test/harness.js';
 import {
   generateRootWith,
-  initOverHttp,
   rekeyRecoveryWith,
+  shamirSealRoundTrip,
   startSealedServer,
-  unsealOverHttp,
 } from '../../test/seal.js';
 import { createSoftHsmToken, SOFTHSM_LIBRARY, type SoftHsmToken } from '../../test/softhsm.js';
 import { until } from '../../test/until.js';
@@ -191,78 +190,15 @@ describe.each(['CKM_AES_GCM', 'CKM_AES_KEY_WRAP_PAD'])(
     });
 
     it('migrates Shamir -> pkcs11 -> Shamir: data written before is read after', async () => {
-      const shamirStorage = await createTestStorage('sqlite');
-      try {
-        const plain = await startSealedServer(shamirStorage.location);
-        const init = await initOverHttp(plain);
-        await unsealOverHttp(plain, init.keys);
-        await send(plain.url, 'POST', 'secret/data/before', {
-          token: init.rootToken,
-          body: { data: { value: 'from the Shamir days' } },
-        });
-        await plain.close();
-        const options = (extra: Partial<Pkcs11SealConfig> = {}) => ({
-          seal: seal({ key_label: 'migrated', ...extra }),
-          env: { HSM_PIN: token.pin },
-          autoUnsealBackoff: { initialMs: 20, maxMs: 100 },
-        });
-        const migrating = await startSealedServer(shamirStorage.location, options());
-        try {
-          await send(migrating.url, 'POST', 'sys/unseal', {
-            body: { key: init.keys[0], migrate: true },
-          });
-          const done = await send(migrating.url, 'POST', 'sys/unseal', {
-            body: { key: init.keys[1], migrate: true },
-          });
-          expect(done.body).toMatchObject({ type: 'pkcs11', recovery_seal: true, sealed: false });
-        } finally {
-          await migrating.close();
-        }
-        const after = await startSealedServer(
-          shamirStorage.location,
-          options({ generate_key: false }),
-        );
-        try {
-          const url = after.url;
-          await until(
-            async () => (await send(url, 'GET', 'sys/seal-status')).body.sealed === false,
-            'the auto-unseal after migration',
-          );
-          const read = await send(url, 'GET', 'secret/data/before', { token: init.rootToken });
-          expect(read.body.data.data.value).toBe('from the Shamir days');
-        } finally {
-          await after.close();
-        }
-        const back = await startSealedServer(shamirStorage.location, options({ disabled: true }));
-        try {
-          await send(back.url, 'POST', 'sys/unseal', {
-            body: { key: init.keys[1], migrate: true },
-          });
-          const done = await send(back.url, 'POST', 'sys/unseal', {
-            body: { key: init.keys[2], migrate: true },
-          });
-          expect(done.body).toMatchObject({ type: 'shamir', sealed: false, recovery_seal: false });
-        } finally {
-          await back.close();
-        }
-        const shamirAgain = await startSealedServer(shamirStorage.location);
-        try {
-          expect((await unsealOverHttp(shamirAgain, init.keys)).body.sealed).toBe(false);
-          const read = await send(shamirAgain.url, 'GET', 'secret/data/before', {
-            token: init.rootToken,
-          });
-          expect(read.body.data.data.value).toBe('from the Shamir days');
-          const noRecovery = await send(shamirAgain.url, 'POST', 'sys/rekey-recovery-key/init', {
-            body: { secret_shares: 3, secret_threshold: 2 },
-          });
-          expect(noRecovery.status).toBe(400);
-          expect(noRecovery.body.errors[0]).toContain('needs an auto-unseal seal');
-        } finally {
-          await shamirAgain.close();
-        }
-      } finally {
-        await shamirStorage.cleanup();
-      }
+      await shamirSealRoundTrip('pkcs11', (phase) => ({
+        seal: seal({
+          key_label: 'migrated',
+          ...(phase === 'auto-unseal' ? { generate_key: false } : {}),
+          ...(phase === 'back' ? { disabled: true } : {}),
+        }),
+        env: { HSM_PIN: token.pin },
+        autoUnsealBackoff: { initialMs: 20, maxMs: 100 },
+      }));
     });
   },
 );
