@@ -69,6 +69,16 @@ describe('Keyring limits', () => {
     expect(keyring.info('siv')).toMatchObject({ rotationDue: false, encryptionLimit: null });
   });
 
+  it('numbers each rotation one above the highest version, whatever the primary', () => {
+    const keyring = new Keyring();
+    keyring.createKey('k');
+    expect([keyring.rotate('k'), keyring.rotate('k'), keyring.rotate('k')]).toEqual([2, 3, 4]);
+    keyring.setPrimary('k', 2);
+    expect(keyring.rotate('k')).toBe(5);
+    expect(keyring.info('k').versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5]);
+    expect(keyring.info('k').primaryVersion).toBe(5);
+  });
+
   it('rotates up to version 2^32-1 and no further', () => {
     const keyring = new Keyring();
     keyring.createKey('k');
@@ -154,8 +164,10 @@ describe('Keyring version changes', () => {
     const [record] = [...Keyring.internals.records(keyring)];
     const material = record?.versions.get(1)?.material as Buffer;
     expect(material.equals(Buffer.alloc(32, 0x42))).toBe(true);
+    expect(record?.versions.get(1)?.aeadKey?.algorithm).toBe('aes-256-gcm');
     keyring.setState('k', 1, 'destroyed');
     expect(material.equals(Buffer.alloc(32))).toBe(true);
+    expect(record?.versions.get(1)).toMatchObject({ material: undefined, aeadKey: undefined });
     expect(serializeKeyring(keyring)).not.toContain(Buffer.alloc(32, 0x42).toString('base64'));
   });
 });
