@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Keyring, RANDOM_NONCE_ENCRYPTION_LIMIT } from './keyring.js';
+import { Keyring, type KeyVersionState, RANDOM_NONCE_ENCRYPTION_LIMIT } from './keyring.js';
 import { loadKeyring, serializeKeyring } from './keyring-json.js';
 
 const invalid = (message: string) =>
@@ -138,6 +138,33 @@ describe('Keyring version changes', () => {
     expect(keyring.info('k').versions.map((v) => v.state)).toEqual(['destroyed', 'enabled']);
   });
 
+  it('moves a version between enabled, decrypt-only and disabled freely, and to destroyed from each', () => {
+    const kept: KeyVersionState[] = ['enabled', 'decrypt-only', 'disabled'];
+    for (const from of kept) {
+      for (const to of [...kept, 'destroyed'] as const) {
+        if (to === from) continue;
+        const keyring = new Keyring();
+        keyring.createKey('k');
+        keyring.rotate('k');
+        if (from !== 'enabled') keyring.setState('k', 1, from);
+        keyring.setState('k', 1, to);
+        expect(keyring.info('k').versions[0]?.state, `${from} to ${to}`).toBe(to);
+      }
+    }
+    const keyring = new Keyring();
+    keyring.createKey('k');
+    keyring.rotate('k');
+    keyring.setState('k', 1, 'destroyed');
+    for (const to of kept) {
+      expect(() => keyring.setState('k', 1, to)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_INVALID_KEY_STATE',
+          message: `version 1 of "k" cannot go from destroyed to ${to}`,
+        }),
+      );
+    }
+  });
+
   it('names the transition it refuses, and the primary it protects', () => {
     const keyring = new Keyring();
     keyring.createKey('k');
@@ -183,6 +210,21 @@ describe('Keyring names', () => {
         invalid(
           'key names are 1-128 characters of A-Z a-z 0-9 . _ - and start with a letter or digit',
         ),
+      );
+    }
+  });
+
+  it('refuses a taken name before looking at the options that come with it', () => {
+    const keyring = new Keyring();
+    keyring.createKey('k', { id: '00112233445566ff' });
+    for (const options of [
+      { encryptionLimit: 0 },
+      { algorithm: 'des' as never },
+      { id: 'XYZ' },
+      { id: '00112233445566ff' },
+    ]) {
+      expect(() => keyring.createKey('k', options), JSON.stringify(options)).toThrow(
+        expect.objectContaining({ code: 'ERR_KEY_EXISTS', message: 'key "k" exists' }),
       );
     }
   });
