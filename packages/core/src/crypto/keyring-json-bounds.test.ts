@@ -72,6 +72,9 @@ describe('loadKeyring bounds', () => {
       j.keys[0].primaryVersion = '2';
     }, `keys[0].primaryVersion ${range}`);
     refused((j) => {
+      j.keys[0].minDecryptionVersion = 0;
+    }, `keys[0].minDecryptionVersion ${range}`);
+    refused((j) => {
       j.keys[0].versions[1].version = 1;
     }, 'keys[0].versions[1].version must be greater than the one before it');
   });
@@ -120,6 +123,14 @@ describe('loadKeyring bounds', () => {
       refused((j) => {
         j.keys[1].encryptionLimit = limit;
       }, 'keys[1].encryptionLimit must be null');
+    }
+  });
+
+  it('needs a name that is a string', () => {
+    for (const name of [7, null, ['fields']]) {
+      refused((j) => {
+        j.keys[1].name = name;
+      }, 'keys[1].name must be a string');
     }
   });
 

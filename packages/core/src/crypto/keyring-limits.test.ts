@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Keyring, RANDOM_NONCE_ENCRYPTION_LIMIT } from './keyring.js';
+import { Keyring, type KeyVersionState, RANDOM_NONCE_ENCRYPTION_LIMIT } from './keyring.js';
 import { loadKeyring, serializeKeyring } from './keyring-json.js';
 
 const invalid = (message: string) =>
@@ -69,6 +69,16 @@ describe('Keyring limits', () => {
     expect(keyring.info('siv')).toMatchObject({ rotationDue: false, encryptionLimit: null });
   });
 
+  it('numbers each rotation one above the highest version, whatever the primary', () => {
+    const keyring = new Keyring();
+    keyring.createKey('k');
+    expect([keyring.rotate('k'), keyring.rotate('k'), keyring.rotate('k')]).toEqual([2, 3, 4]);
+    keyring.setPrimary('k', 2);
+    expect(keyring.rotate('k')).toBe(5);
+    expect(keyring.info('k').versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5]);
+    expect(keyring.info('k').primaryVersion).toBe(5);
+  });
+
   it('rotates up to version 2^32-1 and no further', () => {
     const keyring = new Keyring();
     keyring.createKey('k');
@@ -128,6 +138,33 @@ describe('Keyring version changes', () => {
     expect(keyring.info('k').versions.map((v) => v.state)).toEqual(['destroyed', 'enabled']);
   });
 
+  it('moves a version between enabled, decrypt-only and disabled freely, and to destroyed from each', () => {
+    const kept: KeyVersionState[] = ['enabled', 'decrypt-only', 'disabled'];
+    for (const from of kept) {
+      for (const to of [...kept, 'destroyed'] as const) {
+        if (to === from) continue;
+        const keyring = new Keyring();
+        keyring.createKey('k');
+        keyring.rotate('k');
+        if (from !== 'enabled') keyring.setState('k', 1, from);
+        keyring.setState('k', 1, to);
+        expect(keyring.info('k').versions[0]?.state, `${from} to ${to}`).toBe(to);
+      }
+    }
+    const keyring = new Keyring();
+    keyring.createKey('k');
+    keyring.rotate('k');
+    keyring.setState('k', 1, 'destroyed');
+    for (const to of kept) {
+      expect(() => keyring.setState('k', 1, to)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_INVALID_KEY_STATE',
+          message: `version 1 of "k" cannot go from destroyed to ${to}`,
+        }),
+      );
+    }
+  });
+
   it('names the transition it refuses, and the primary it protects', () => {
     const keyring = new Keyring();
     keyring.createKey('k');
@@ -154,8 +191,10 @@ describe('Keyring version changes', () => {
     const [record] = [...Keyring.internals.records(keyring)];
     const material = record?.versions.get(1)?.material as Buffer;
     expect(material.equals(Buffer.alloc(32, 0x42))).toBe(true);
+    expect(record?.versions.get(1)?.aeadKey?.algorithm).toBe('aes-256-gcm');
     keyring.setState('k', 1, 'destroyed');
     expect(material.equals(Buffer.alloc(32))).toBe(true);
+    expect(record?.versions.get(1)).toMatchObject({ material: undefined, aeadKey: undefined });
     expect(serializeKeyring(keyring)).not.toContain(Buffer.alloc(32, 0x42).toString('base64'));
   });
 });
@@ -163,7 +202,7 @@ describe('Keyring version changes', () => {
 describe('Keyring names', () => {
   it('accepts 1 to 128 characters starting with a letter or digit, and nothing else', () => {
     const keyring = new Keyring();
-    for (const name of ['a', '7', 'A.b_c-d', `k${'x'.repeat(127)}`]) {
+    for (const name of ['a', '7', 'A.b_c-d', 'aZ9', `k${'x'.repeat(127)}`]) {
       expect(() => keyring.createKey(name), name).not.toThrow();
     }
     for (const name of ['', `k${'x'.repeat(128)}`, '.k', '-k', '_k', 'k!', 'k k', '!k', 'k\n']) {
@@ -171,6 +210,21 @@ describe('Keyring names', () => {
         invalid(
           'key names are 1-128 characters of A-Z a-z 0-9 . _ - and start with a letter or digit',
         ),
+      );
+    }
+  });
+
+  it('refuses a taken name before looking at the options that come with it', () => {
+    const keyring = new Keyring();
+    keyring.createKey('k', { id: '00112233445566ff' });
+    for (const options of [
+      { encryptionLimit: 0 },
+      { algorithm: 'des' as never },
+      { id: 'XYZ' },
+      { id: '00112233445566ff' },
+    ]) {
+      expect(() => keyring.createKey('k', options), JSON.stringify(options)).toThrow(
+        expect.objectContaining({ code: 'ERR_KEY_EXISTS', message: 'key "k" exists' }),
       );
     }
   });

@@ -187,4 +187,23 @@ describe('Keyring printing', () => {
     }
     expect(inspect(keyring)).toBe('Keyring(k@v1)');
   });
+
+  it("JSON.stringify gives every key's public facts in creation order; inspect names each primary", () => {
+    const keyring = new Keyring();
+    keyring.createKey('fields');
+    keyring.rotate('fields');
+    keyring.createKey('search', { algorithm: 'aes-256-gcm-siv' });
+    const [fields, search] = [keyring.info('fields'), keyring.info('search')];
+    expect(JSON.parse(JSON.stringify(keyring))).toEqual({ keys: [fields, search] });
+    expect(keyring.toJSON().keys.map((k) => [k.name, k.id, k.primaryVersion])).toEqual([
+      ['fields', fields.id, 2],
+      ['search', search.id, 1],
+    ]);
+    expect(fields.versions.map((v) => [v.version, v.state, v.encryptions])).toEqual([
+      [1, 'enabled', 0],
+      [2, 'enabled', 0],
+    ]);
+    expect(inspect(keyring)).toBe('Keyring(fields@v2, search@v1)');
+    expect(inspect(new Keyring())).toBe('Keyring()');
+  });
 });

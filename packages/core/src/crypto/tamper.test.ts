@@ -42,11 +42,14 @@ const aadArbitrary: fc.Arbitrary<AssociatedData | undefined> = fc.oneof(
 
 describe.each(ALGORITHMS)('%s envelopes', (algorithm) => {
   // Primary v3 (0b11): flipping a low bit of the version lands on v2 or v1, real versions
-  // with other key material, as well as on versions that do not exist.
-  const keyring = keyringWith(algorithm, 2);
+  // with other key material, as well as on versions that do not exist. Built inside each test,
+  // not while the file is collected: code run then is a static mutant to Stryker, measured by
+  // the module's whole suite instead of the tests that reach it.
+  const primaryV3 = () => keyringWith(algorithm, 2);
   const aad = { tenant: 't1', table: 'patients', column: 'ssn', row: 7 };
 
   it.each([0, 1, 32, 100])('rejects every single-bit flip of a %i-byte binary envelope', (n) => {
+    const keyring = primaryV3();
     const envelope = keyring.encrypt('k', Buffer.alloc(n, 0x61), { aad });
     expect(keyring.decrypt(envelope, { aad }).length).toBe(n);
     for (let i = 0; i < envelope.length; i++) {
@@ -59,6 +62,7 @@ describe.each(ALGORITHMS)('%s envelopes', (algorithm) => {
   });
 
   it('rejects every single-bit flip of every character of a text envelope', () => {
+    const keyring = primaryV3();
     const text = keyring.encryptToString('k', 'jane.doe@example.com', { aad });
     for (let i = 0; i < text.length; i++) {
       for (let bit = 0; bit < 7; bit++) {
@@ -71,6 +75,7 @@ describe.each(ALGORITHMS)('%s envelopes', (algorithm) => {
   });
 
   it('rejects every truncation and an appended byte', () => {
+    const keyring = primaryV3();
     const envelope = keyring.encrypt('k', 'value', { aad });
     for (let length = 0; length < envelope.length; length++) {
       expectRejected(() => keyring.decrypt(envelope.subarray(0, length), { aad }));
@@ -83,6 +88,7 @@ describe.each(ALGORITHMS)('%s envelopes', (algorithm) => {
   });
 
   it('rejects changed, missing or extra associated data and a wrong key context', () => {
+    const keyring = primaryV3();
     const envelope = keyring.encrypt('k', 'value', { aad, keyContext: 'tenant-1' });
     expect(keyring.decrypt(envelope, { aad, keyContext: 'tenant-1' }).toString()).toBe('value');
     expectRejected(() => keyring.decrypt(envelope, { keyContext: 'tenant-1' }));
@@ -100,6 +106,7 @@ describe.each(ALGORITHMS)('%s envelopes', (algorithm) => {
   });
 
   it('property: random plaintext and associated data round-trip, and every bit flip or AAD change is rejected', () => {
+    const keyring = primaryV3();
     fc.assert(
       fc.property(
         fc.uint8Array({ maxLength: 300 }),
@@ -135,13 +142,18 @@ describe('envelopes naming versions that policy refuses', () => {
   // v5 primary, v4 decrypt-only, v3 disabled, v2 destroyed, v1 below the minimum: a flip of
   // the version byte lands on each. Authentication comes first, so every flip is a tamper
   // error, never ERR_KEY_DISABLED.
-  const keyring = keyringWith('aes-256-gcm', 4);
-  keyring.setState('k', 4, 'decrypt-only');
-  keyring.setState('k', 3, 'disabled');
-  keyring.setState('k', 2, 'destroyed');
-  keyring.setMinDecryptionVersion('k', 2);
+  // Built inside each test, as above.
+  const underPolicy = () => {
+    const keyring = keyringWith('aes-256-gcm', 4);
+    keyring.setState('k', 4, 'decrypt-only');
+    keyring.setState('k', 3, 'disabled');
+    keyring.setState('k', 2, 'destroyed');
+    keyring.setMinDecryptionVersion('k', 2);
+    return keyring;
+  };
 
   it.each([5, 4, 3])('rejects every bit flip of an envelope under v%i', (version) => {
+    const keyring = underPolicy();
     const writer = keyringAt(keyring, version);
     const envelope = writer.encrypt('k', 'value');
     expect(writer.decrypt(envelope).toString()).toBe('value');
@@ -151,6 +163,7 @@ describe('envelopes naming versions that policy refuses', () => {
   });
 
   it('still refuses authentic envelopes under a disabled version with ERR_KEY_DISABLED', () => {
+    const keyring = underPolicy();
     const envelope = keyringAt(keyring, 3).encrypt('k', 'value');
     expect(() => keyring.decrypt(envelope)).toThrow(
       expect.objectContaining({ code: 'ERR_KEY_DISABLED' }),
