@@ -51,8 +51,12 @@ export class DerivedKeyCache<T> {
   readonly #maxEntriesPerKey: number;
   readonly #bySource = new WeakMap<object, Map<string, T>>();
 
-  constructor(maxEntriesPerKey = 256) {
+  /** Told of an entry evicted to keep the bound (to wipe what it holds). */
+  readonly #onEvict: ((value: T) => void) | undefined;
+
+  constructor(maxEntriesPerKey = 256, onEvict?: (value: T) => void) {
     this.#maxEntriesPerKey = maxEntriesPerKey;
+    this.#onEvict = onEvict;
   }
 
   /** Returns `build(HKDF-SHA256(source, info, salt, length))`, computed once while cached. */
@@ -74,8 +78,26 @@ export class DerivedKeyCache<T> {
     const value = build(hkdfSha256(source, info, options));
     entries.set(cacheKey, value);
     if (entries.size > this.#maxEntriesPerKey) {
-      entries.delete(entries.keys().next().value as string);
+      const oldest = entries.keys().next().value as string;
+      this.#onEvict?.(entries.get(oldest) as T);
+      entries.delete(oldest);
     }
     return value;
+  }
+
+  /**
+   * Drops every key derived from `source` (a destroyed key version), handing each to `wipe`
+   * first.
+   *
+   * @example
+   * ```ts
+   * cache.forget(destroyedKeyObject, (derived) => derived.raw?.fill(0));
+   * ```
+   */
+  forget(source: KeyObject, wipe?: (value: T) => void): void {
+    const entries = this.#bySource.get(source);
+    if (entries === undefined) return;
+    if (wipe !== undefined) for (const value of entries.values()) wipe(value);
+    this.#bySource.delete(source);
   }
 }

@@ -159,6 +159,11 @@ export const KEY_NAME_RULE =
   'key names are 1-128 characters of A-Z a-z 0-9 . _ - and start with a letter or digit';
 const MAX_VERSION = 0xffffffff;
 const CONTEXT_INFO_PREFIX = 'custos/keyring/v1/key-context/';
+/** Zeroes the JS copy of a key's bytes that SIV keys hold (the KeyObject is outside the heap). */
+function wipeAeadKey(key: AeadKey): void {
+  key.raw?.fill(0);
+}
+
 // A different prefix from key contexts, so a derived key never equals an AEAD key.
 const DERIVED_KEY_INFO_PREFIX = 'custos/keyring/v1/derived-key/';
 const KEY_ID_HEX = /^[0-9a-f]{16}$/;
@@ -191,7 +196,8 @@ const allowedTransitions: Readonly<Record<KeyVersionState, readonly KeyVersionSt
 export class Keyring {
   readonly #byName = new Map<string, KeyRecord>();
   readonly #byId = new Map<bigint, KeyRecord>();
-  readonly #derived = new DerivedKeyCache<AeadKey>(1024);
+  /** Context keys; an evicted SIV key's JS copy of its bytes is wiped. */
+  readonly #derived = new DerivedKeyCache<AeadKey>(1024, wipeAeadKey);
   readonly #derivedKeys = new DerivedKeyCache<KeyObject>(1024);
   readonly #now: () => Date;
   readonly #rotateAfterFraction: number;
@@ -313,6 +319,13 @@ export class Keyring {
     if (state === 'destroyed') {
       record.material?.fill(0);
       record.material = undefined;
+      const aeadKey = record.aeadKey;
+      if (aeadKey !== undefined) {
+        // An SIV key keeps a JS copy of its bytes, and so does each key derived from it.
+        wipeAeadKey(aeadKey);
+        this.#derived.forget(aeadKey.keyObject, wipeAeadKey);
+        this.#derivedKeys.forget(aeadKey.keyObject);
+      }
       record.aeadKey = undefined;
     }
   }
@@ -526,9 +539,11 @@ export class Keyring {
     const base = record.aeadKey as AeadKey;
     if (keyContext === undefined) return base;
     const info = withPrefix(CONTEXT_INFO_PREFIX, keyContext);
-    return this.#derived.derive(base.keyObject, info, {}, (bytes) =>
-      createAeadKey(base.algorithm, bytes),
-    );
+    return this.#derived.derive(base.keyObject, info, {}, (bytes) => {
+      const derived = createAeadKey(base.algorithm, bytes);
+      bytes.fill(0);
+      return derived;
+    });
   }
 
   #count(key: KeyRecord, record: VersionRecord): void {
