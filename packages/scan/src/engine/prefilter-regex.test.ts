@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { patternRule, type Rule } from '../rules/rule.js';
+import { prefilterFor } from './prefilter.js';
+
+const rule = (id: string, keywords: string[]): Rule =>
+  patternRule({
+    id,
+    description: id,
+    source: 'test',
+    keywords,
+    confidence: 'high',
+    pattern: /zz/g,
+  });
+
+describe('the prefilter by regular expression (a keyword that is not ASCII)', () => {
+  const rules = [
+    rule('clé', ['clé']),
+    rule('live', ['sk_live_']),
+    rule('any-sk', ['sk_']),
+    rule('dotted', ['a.b']),
+    rule('ab', ['ab']),
+    rule('bc', ['bc']),
+    rule('always', []),
+  ];
+  const active = (text: string) =>
+    prefilterFor(rules)
+      .activeRules(text)
+      .map((r) => r.id);
+
+  it('finds keywords case-blind, a keyword found counting for those it holds', () => {
+    expect(active('CLÉ')).toEqual(['clé', 'always']);
+    expect(active('x SK_LIVE_1')).toEqual(['live', 'any-sk', 'always']);
+    expect(active('x sk_1')).toEqual(['any-sk', 'always']);
+    expect(active('nothing')).toEqual(['always']);
+  });
+
+  it('reads keywords literally', () => {
+    expect(active('axb')).toEqual(['always']);
+    expect(active('a.b')).toEqual(['dotted', 'always']);
+  });
+
+  it('finds keywords starting inside another, and every keyword of a text holding them all', () => {
+    expect(active('abc')).toEqual(['ab', 'bc', 'always']);
+    expect(active('clé sk_live_ a.b abc')).toEqual(rules.map((r) => r.id));
+    expect(active('abc abc clé')).toEqual(['clé', 'ab', 'bc', 'always']);
+  });
+
+  it('tells rules nothing of where keywords are', () => {
+    expect(prefilterFor(rules).select('clé')).toStrictEqual({ rules: [rules[0], rules[6]] });
+  });
+});
+
+describe('prefilterFor', () => {
+  it('builds one prefilter per rule set', () => {
+    const rules = [rule('a', ['alpha'])];
+    expect(prefilterFor(rules)).toBe(prefilterFor(rules));
+    expect(prefilterFor([...rules])).not.toBe(prefilterFor(rules));
+  });
+
+  it('runs rules without keywords on any text, with no keyword places to tell', () => {
+    const rules = [rule('a', []), rule('b', [])];
+    expect(prefilterFor(rules).select('anything')).toStrictEqual({ rules });
+  });
+
+  it('tells where the keywords are when an automaton found them', () => {
+    const rules = [rule('a', ['alpha']), rule('b', ['beta'])];
+    const selection = prefilterFor(rules).select('ALPHA alpha');
+    expect(selection.rules).toEqual([rules[0]]);
+    expect(selection.keywordMatches?.(['alpha'])).toEqual([
+      { start: 0, end: 5 },
+      { start: 6, end: 11 },
+    ]);
+  });
+});
