@@ -20,6 +20,15 @@ describe('createKeywordSearch limits', () => {
     );
   });
 
+  it('folds every upper-case ASCII letter, A to Z', () => {
+    const hits = createKeywordSearch(['az', 'qq'])?.search('AZ Az aZ [Z@A');
+    expect(hits?.matches(['az'])).toEqual([
+      { start: 0, end: 2 },
+      { start: 3, end: 5 },
+      { start: 6, end: 8 },
+    ]);
+  });
+
   it('names the keyword it was not built with', () => {
     const hits = createKeywordSearch(['key'])?.search('key');
     expect(() => hits?.matches(['key', 'Token'])).toThrow(

@@ -45,6 +45,13 @@ describe('LineIndex', () => {
     expect(new LineIndex('one line').lineText(1)).toBe('one line');
     expect(new LineIndex('ends\n').lineText(2)).toBe('');
   });
+
+  it('counts a line break at the very start', () => {
+    const lines = new LineIndex('\nab');
+    expect(lines.position(1)).toEqual({ line: 2, column: 1 });
+    expect(lines.lineText(1)).toBe('');
+    expect(lines.lineText(2)).toBe('ab');
+  });
 });
 
 describe('isIgnoredInline', () => {

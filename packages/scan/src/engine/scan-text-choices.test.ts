@@ -69,6 +69,15 @@ describe('one finding per stretch of text', () => {
     expect(ids(`v=${value()}`, [long, short])).toEqual(['long']);
   });
 
+  it('at equal priority and confidence, keeps the longer candidate, not the one ending later', () => {
+    const long = rule('long', /v=(?<secret>[\w-]+)/g, 5);
+    const inner = rule('inner', /-(?<secret>\w{6})/g, 5);
+    // long: offsets 2 to 19; inner: 9 to 15, shorter, but its start plus end is larger.
+    const text = `v=${randomString(6)}-${randomString(10)}`;
+    expect(ids(text, [inner, long])).toEqual(['long']);
+    expect(ids(text, [long, inner])).toEqual(['long']);
+  });
+
   it('keeps the first rule when the candidates are alike in every way', () => {
     const a = rule('a', /v=(?<secret>\w+)/g, 5);
     const b = rule('b', /v=(?<secret>\w+)/g, 5);

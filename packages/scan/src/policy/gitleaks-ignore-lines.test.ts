@@ -15,11 +15,11 @@ describe('.gitleaksignore lines', () => {
       'generic-api-key:5',
       '7',
     ].join('\n');
-    expect(parseGitleaksIgnore(text)).toEqual([]);
+    expect(parseGitleaksIgnore(text)).toStrictEqual([]);
   });
 
   it('trims each line, CRLF included, and reads line 1', () => {
-    expect(parseGitleaksIgnore('  a.env:generic-api-key:1  \r\nb.env:jwt:12\r\n')).toEqual([
+    expect(parseGitleaksIgnore('  a.env:generic-api-key:1  \r\nb.env:jwt:12\r\n')).toStrictEqual([
       { file: 'a.env', line: 1 },
       { file: 'b.env', line: 12 },
     ]);
@@ -27,8 +27,10 @@ describe('.gitleaksignore lines', () => {
 
   it('takes a leading 40-hex-digit part for a commit only when a file follows it', () => {
     const commit = hex(40);
-    expect(parseGitleaksIgnore(`${commit}:generic-api-key:3`)).toEqual([{ file: commit, line: 3 }]);
-    expect(parseGitleaksIgnore(`${commit}:a.env:generic-api-key:3`)).toEqual([
+    expect(parseGitleaksIgnore(`${commit}:generic-api-key:3`)).toStrictEqual([
+      { file: commit, line: 3 },
+    ]);
+    expect(parseGitleaksIgnore(`${commit}:a.env:generic-api-key:3`)).toStrictEqual([
       { commit, file: 'a.env', line: 3 },
     ]);
     // Not a commit: 39 digits, upper case, or a longer run.
@@ -38,7 +40,7 @@ describe('.gitleaksignore lines', () => {
       `x${hex(40)}`,
       `${hex(40)}0`,
     ]) {
-      expect(parseGitleaksIgnore(`${part}:a.env:generic-api-key:3`)).toEqual([
+      expect(parseGitleaksIgnore(`${part}:a.env:generic-api-key:3`)).toStrictEqual([
         { file: `${part}:a.env`, line: 3 },
       ]);
     }
