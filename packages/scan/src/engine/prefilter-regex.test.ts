@@ -45,6 +45,21 @@ describe('the prefilter by regular expression (a keyword that is not ASCII)', ()
     expect(active('abc abc clé')).toEqual(['clé', 'ab', 'bc', 'always']);
   });
 
+  it('finds a keyword in every text /i finds it in, lowercased or not', () => {
+    // To /i the micro sign µ (U+00B5) and the Greek μ (U+03BC) are one letter, though neither
+    // lowercases to the other: a rule keyed on either runs on both.
+    const micro = [rule('micro', ['\u00b5']), rule('mu', ['\u03bc']), rule('other', ['clé'])];
+    const on = (text: string) =>
+      prefilterFor(micro)
+        .activeRules(text)
+        .map((r) => r.id);
+    expect(/\u00b5/i.test('\u03bc')).toBe(true);
+    expect(on('x \u03bc')).toEqual(['micro', 'mu']);
+    expect(on('x \u00b5')).toEqual(['micro', 'mu']);
+    expect(on('x \u039c')).toEqual(['micro', 'mu']);
+    expect(on('m')).toEqual([]);
+  });
+
   it('tells rules nothing of where keywords are', () => {
     expect(prefilterFor(rules).select('clé')).toStrictEqual({ rules: [rules[0], rules[6]] });
   });
