@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { randomString } from '../../test/generate.js';
+import { prefilterFor } from '../engine/prefilter.js';
 import { scanText } from '../engine/scan-text.js';
+import { defaultRules } from './catalog.js';
 import { genericAssignment } from './generic-assignment.js';
+import type { RuleContext } from './rule.js';
 
 // A strong value of a secret, made fresh for every run.
 const value = () => `${randomString(20)}-${randomString(6)}`;
@@ -37,14 +40,19 @@ describe('the name', () => {
     expect(found(`token=${secret}`)).toEqual(at(`token=${secret}`, secret, 'secret-assignment'));
   });
 
-  it('finds the same when it searches the text itself as with the prefilter', () => {
+  it('reads each name once, whether it searches the text itself or is told where hints are', () => {
     const secret = value();
-    const text = `x = 1\npassword: ${secret}\nkey_type: rsa\napi_key: ${secret}\n`;
-    const spans = [...genericAssignment.find(text)].map((c) => text.slice(c.start, c.end));
-    expect(spans).toEqual([secret, secret]);
-    expect(scanText(text, { name: 'a.yaml' }).map((f) => f.rule)).toEqual([
-      'password-assignment',
-      'secret-assignment',
+    // auth_token holds two hints, secret_password_key three: still one candidate each.
+    const text = `x = 1\npassword: ${secret}\nkey_type: rsa\nauth_token: ${secret}\nsecret_password_key: ${secret}\n`;
+    const spans = (context?: RuleContext) =>
+      [...genericAssignment.find(text, context)].map((c) => text.slice(c.start, c.end));
+    expect(spans()).toEqual([secret, secret, secret]);
+    const { keywordMatches } = prefilterFor(defaultRules).select(text);
+    expect(keywordMatches).not.toBeUndefined();
+    expect(spans({ name: 'a.yaml', ...(keywordMatches ? { keywordMatches } : {}) })).toEqual([
+      secret,
+      secret,
+      secret,
     ]);
   });
 });
