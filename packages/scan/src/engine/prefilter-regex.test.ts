@@ -65,6 +65,34 @@ describe('the prefilter by regular expression (a keyword that is not ASCII)', ()
   });
 });
 
+describe('keywords holding characters special to regular expressions', () => {
+  // [keyword, a text holding a look-alike the keyword read as a pattern would find].
+  const cases: Array<[string, string]> = [
+    ['q.z', 'qxz'],
+    ['q*z', 'z'],
+    ['q+z', 'qqz'],
+    ['q?z', 'z'],
+    ['q^z', 'qz'],
+    ['q$z', 'qz'],
+    ['q{2}', 'qq'],
+    ['q(z', 'qz'],
+    ['q)z', 'qz'],
+    ['q|z', 'z'],
+    ['q[z', 'qz'],
+    ['q\\z', 'qz'],
+  ];
+  const rules = [rule('é', ['é']), ...cases.map(([keyword]) => rule(keyword, [keyword]))];
+  const active = (text: string) =>
+    prefilterFor(rules)
+      .activeRules(text)
+      .map((r) => r.id);
+
+  it.each(cases)('%s is found as written, and only so', (keyword, lookAlike) => {
+    expect(active(`<${keyword}>`)).toEqual([keyword]);
+    expect(active(`<${lookAlike}>`)).toEqual([]);
+  });
+});
+
 describe('prefilterFor', () => {
   it('builds one prefilter per rule set', () => {
     const rules = [rule('a', ['alpha'])];

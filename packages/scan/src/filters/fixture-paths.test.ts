@@ -31,6 +31,7 @@ describe('isFixturePath', () => {
     '.env.example',
     'config/app.sample',
     'SRC/LOGIN.TEST.TS',
+    'src/login.spec.mp4',
   ])('%s is a fixture', (path) => {
     expect(isFixturePath(path)).toBe(true);
   });
@@ -47,6 +48,8 @@ describe('isFixturePath', () => {
     'src/logintest.ts',
     'src/app_test.go.bak',
     'test_dir/settings.py',
+    'test_dir\\settings.py',
+    'src/login.test.ts.bak',
     'test_settings.pyc',
     'app/mytest_settings.py',
     '.env.examples',

@@ -8,6 +8,10 @@ describe('isProtectedValue', () => {
     ['Vault transit', () => `vault:v1:${body()}`],
     ['Vault transit, later key version', () => `vault:v12:${body()}`],
     ['custos envelope', () => `custos:${randomString(20)}`],
+    [
+      'custos envelope with _ and -',
+      () => `custos:${randomString(9)}_${randomString(5)}-${randomString(4)}`,
+    ],
     ['enc: dotenv value', () => `enc:${body()}`],
     ['SOPS', () => `ENC[AES256_GCM,data:${body()}]`],
     ['Ansible Vault', () => `$ANSIBLE_VAULT;1.1;AES256\n${hex(40)}`],
