@@ -16,6 +16,14 @@ describe('compileAllowlist', () => {
     }
   });
 
+  it('allows no rule id and no fingerprint it does not name, whatever they are', () => {
+    const matcher = compileAllowlist({ paths: ['docs/'] });
+    for (const odd of ['', ' ', 'Stryker was here!', 'undefined', hex(32)]) {
+      expect(matcher.allowsFinding(finding(odd, 'x', 'src/a.ts'))).toBe(false);
+      expect(matcher.allowsFinding(finding('jwt', odd, 'src/a.ts'))).toBe(false);
+    }
+  });
+
   it('allows paths by gitignore-style patterns relative to the root', () => {
     const matcher = compileAllowlist({ paths: ['docs/**', '*.snap', '!keep.snap'] });
     expect(matcher.allowsPath('docs/guide/setup.md')).toBe(true);

@@ -67,3 +67,20 @@ describe('comparisons written without blanks', () => {
     expect(found(`password${operator}${value()}`, 'run.sh')).toEqual([]);
   });
 });
+
+describe('names trimmed of leading $ . - and trailing . -', () => {
+  it('keeps the words a separator inside a name makes', () => {
+    const secret = value();
+    const text = `ssh-key: ${secret}`;
+    expect(found(text, 'config.yaml')).toEqual(at(text, secret, 'secret-assignment'));
+  });
+
+  it.each(['$password', '.password', '-password', 'password.', 'password-'])(
+    'closes <%s> by the trimmed name',
+    (tag) => {
+      const secret = value();
+      const text = `<${tag}>${secret}</password>`;
+      expect(found(text, 'app.xml')).toEqual(at(text, secret, 'password-assignment'));
+    },
+  );
+});
