@@ -183,6 +183,19 @@ describe('what rules are told', () => {
   });
 });
 
+describe('file names', () => {
+  it('names no file when given none, whether scanning text or bytes', () => {
+    const text = `STRIPE=sk_live_${randomString(24)}`;
+    expect(scanText(text).map((f) => [f.file, f.rule])).toEqual([['', 'stripe-secret-key']]);
+    expect(scanBytes(Buffer.from(text)).map((f) => [f.file, f.rule])).toEqual([
+      ['', 'stripe-secret-key'],
+    ]);
+    expect(scanBytes(Buffer.from(`é ${text}`)).map((f) => [f.file, f.rule])).toEqual([
+      ['', 'stripe-secret-key'],
+    ]);
+  });
+});
+
 describe('isReported', () => {
   const finding = (confidence: Confidence) => ({
     rule: 'r',

@@ -84,3 +84,12 @@ describe('names trimmed of leading $ . - and trailing . -', () => {
     },
   );
 });
+
+describe('long names', () => {
+  it('reads a name of up to 80 characters, and no longer one', () => {
+    const secret = value();
+    const eighty = `${'A'.repeat(71)}_PASSWORD=${secret}`;
+    expect(found(eighty, '.env')).toEqual(at(eighty, secret, 'password-assignment'));
+    expect(found(`${'A'.repeat(72)}_PASSWORD=${secret}`, '.env')).toEqual([]);
+  });
+});
