@@ -36,6 +36,19 @@ describe('createKeywordSearch limits', () => {
     );
   });
 
+  it('orders two occurrences found in the reverse order', () => {
+    expect(createKeywordSearch(['abcd', 'bc'])?.search('abcd').matches(['abcd', 'bc'])).toEqual([
+      { start: 0, end: 4 },
+      { start: 1, end: 3 },
+    ]);
+  });
+
+  it('reads nothing past the end of the text', () => {
+    // A keyword that would go on with U+0000 is not found where the text ends.
+    const hits = createKeywordSearch(['key\u0000', 'key'])?.search('key');
+    expect(hits?.found).toEqual(new Set(['key']));
+  });
+
   it('orders overlapping occurrences by start, then end', () => {
     const hits = createKeywordSearch(['abcd', 'bc', 'b', 'abc'])?.search('xabcd');
     expect(hits?.matches(['abcd', 'bc', 'b', 'abc'])).toEqual([

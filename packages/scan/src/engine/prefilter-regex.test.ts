@@ -34,6 +34,15 @@ describe('the prefilter by regular expression (a keyword that is not ASCII)', ()
     expect(active('nothing')).toEqual(['always']);
   });
 
+  it('prefers the longest keyword at a place, in whatever order the rules give them', () => {
+    const shortFirst = [rule('any-sk', ['sk_']), rule('live', ['sk_live_']), rule('é', ['é'])];
+    expect(
+      prefilterFor(shortFirst)
+        .activeRules('x sk_live_1')
+        .map((r) => r.id),
+    ).toEqual(['any-sk', 'live']);
+  });
+
   it('reads keywords literally', () => {
     expect(active('axb')).toEqual(['always']);
     expect(active('a.b')).toEqual(['dotted', 'always']);
