@@ -100,6 +100,7 @@ describe('isPlaceholder', () => {
     'api key]',
     '[api key',
     'x[api key]',
+    '[api key]x',
     '(secret',
     'secret)',
     'x(secret)',

@@ -46,6 +46,12 @@ describe('.gitleaksignore lines', () => {
     }
   });
 
+  it("matches a finding only in the entry's file, and in any commit when the entry names none", () => {
+    const entries = parseGitleaksIgnore('a.env:generic-api-key:3\n');
+    expect(isGitleaksIgnored(entries, { file: 'b.env', line: 3 })).toBe(false);
+    expect(isGitleaksIgnored(entries, { file: 'a.env', line: 3, commit: hex(40) })).toBe(true);
+  });
+
   it('matches no finding when there are no entries', () => {
     expect(isGitleaksIgnored([], { file: 'a.env', line: 1 })).toBe(false);
   });

@@ -83,6 +83,11 @@ describe('more separators', () => {
     expect(rules(text, 'deploy.yaml')).toEqual(['password-assignment', 'secret-assignment']);
   });
 
+  it('reads no value after three closing quotes or brackets', () => {
+    expect(rules(`x[password"]' value="${value()}"`, 'app.config')).toEqual([]);
+    expect(rules(`x[password"] value="${value()}"`, 'app.config')).toEqual(['password-assignment']);
+  });
+
   it('takes no credential after a scheme word followed by anything but a blank', () => {
     expect(rules(`Authorization: Bearer,${value()}`, 'request.yaml')).toEqual([]);
   });
