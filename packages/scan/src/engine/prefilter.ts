@@ -30,23 +30,28 @@ const cache = new WeakMap<readonly Rule[], Prefilter>();
 
 /**
  * The keywords of `keywords` that occur in `text`, case-blind (`/i`), by one regular expression
- * of them all, longest first; a keyword found also counts for the keywords it contains
- * (`sk_live_` holds `sk_`), and keywords overlapping it are still found. Only for keywords an
- * automaton cannot take (see `createKeywordSearch`).
+ * of them all, longest first; each occurrence counts for every keyword `/i` finds in it (`sk_live_`
+ * holds `sk_`), and keywords overlapping it are still found. Only for keywords an automaton cannot
+ * take (see `createKeywordSearch`).
  */
 function regexSearch(keywords: readonly string[]): (text: string) => Set<string> {
   const sorted = [...keywords].sort((a, b) => b.length - a.length);
-  const contained = new Map(
-    sorted.map((keyword) => [keyword, sorted.filter((other) => keyword.includes(other))]),
-  );
+  // Each keyword alone, to tell which an occurrence holds. Lowercasing the occurrence cannot:
+  // `/µ/i` finds the micro sign in a Greek `μ`, which no case mapping turns into `µ`.
+  const alone = sorted.map((keyword) => ({
+    keyword,
+    regex: new RegExp(escapeForRegex(keyword), 'i'),
+  }));
   const combined = new RegExp(sorted.map(escapeForRegex).join('|'), 'gi');
   return (text) => {
     const found = new Set<string>();
+    const seen = new Set<string>();
     const search = new RegExp(combined);
     for (let match = search.exec(text); match !== null; match = search.exec(text)) {
-      const keyword = match[0].toLowerCase();
-      if (!found.has(keyword)) {
-        for (const held of contained.get(keyword) ?? []) found.add(held);
+      const occurrence = match[0];
+      if (!seen.has(occurrence)) {
+        seen.add(occurrence);
+        for (const { keyword, regex } of alone) if (regex.test(occurrence)) found.add(keyword);
         if (found.size === sorted.length) break;
       }
       // On from the next character: another keyword may start inside this one.

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { isIgnoredInline } from './inline-ignore.js';
+import { LineIndex } from './positions.js';
+import { redactSecret } from './redact.js';
+
+describe('LineIndex', () => {
+  it('turns offsets into 1-based lines and columns, line breaks belonging to their line', () => {
+    // a0 b1 \n2 c3 d4 \n5 \n6 e7 f8
+    const lines = new LineIndex('ab\ncd\n\nef');
+    expect([0, 1, 2, 3, 5, 6, 7, 8, 9].map((offset) => lines.position(offset))).toEqual([
+      { line: 1, column: 1 },
+      { line: 1, column: 2 },
+      { line: 1, column: 3 },
+      { line: 2, column: 1 },
+      { line: 2, column: 3 },
+      { line: 3, column: 1 },
+      { line: 4, column: 1 },
+      { line: 4, column: 2 },
+      { line: 4, column: 3 },
+    ]);
+  });
+
+  it('finds the line of every offset among many lines of different lengths', () => {
+    const texts = Array.from({ length: 101 }, (_, i) => 'x'.repeat(i % 7));
+    const lines = new LineIndex(texts.join('\n'));
+    let offset = 0;
+    texts.forEach((text, i) => {
+      for (let column = 1; column <= text.length + 1; column++) {
+        expect(lines.position(offset + column - 1)).toEqual({ line: i + 1, column });
+      }
+      offset += text.length + 1;
+    });
+  });
+
+  it('gives the text of a line without its break, and nothing for lines that do not exist', () => {
+    const lines = new LineIndex('ab\ncd\n\nef');
+    expect([0, 1, 2, 3, 4, 5].map((line) => lines.lineText(line))).toEqual([
+      '',
+      'ab',
+      'cd',
+      '',
+      'ef',
+      '',
+    ]);
+    expect(new LineIndex('one line').lineText(1)).toBe('one line');
+    expect(new LineIndex('ends\n').lineText(2)).toBe('');
+  });
+
+  it('counts a line break at the very start', () => {
+    const lines = new LineIndex('\nab');
+    expect(lines.position(1)).toEqual({ line: 2, column: 1 });
+    expect(lines.lineText(1)).toBe('');
+    expect(lines.lineText(2)).toBe('ab');
+  });
+});
+
+describe('isIgnoredInline', () => {
+  const ignored = (text: string, line: number) => isIgnoredInline(new LineIndex(text), line);
+
+  it('silences the line holding custos-ignore or gitleaks:allow', () => {
+    expect(ignored('k = v # custos-ignore', 1)).toBe(true);
+    expect(ignored('a\nk = v // gitleaks:allow', 2)).toBe(true);
+    expect(ignored('k = v # custos-ignore\nk = w', 2)).toBe(false);
+  });
+
+  it('silences the line after custos-ignore-next-line, not that line itself nor the one before', () => {
+    const text = 'k = a\nk = b # custos-ignore-next-line\nk = c\nk = d';
+    expect([1, 2, 3, 4].map((line) => ignored(text, line))).toEqual([false, false, true, false]);
+    expect(ignored('k = v', 1)).toBe(false);
+  });
+});
+
+describe('redactSecret', () => {
+  it('shows four characters of a long secret', () => {
+    expect(redactSecret('abcdefghijklmnopqrst')).toBe('abcd…');
+    expect(redactSecret('abcdefghijklmno')).toBe('abc…');
+    expect(redactSecret('')).toBe('…');
+  });
+});
