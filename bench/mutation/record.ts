@@ -29,9 +29,10 @@ export interface ModuleRun {
   readonly files: readonly string[];
   /**
    * SHA-256 (hex) of each file's text as it was mutated: a file that has changed since makes
-   * the run stale, and the report says so.
+   * the run stale, and the report says so. (A list of pairs, not an object keyed by path: a
+   * path with `token` in it before a hex value reads as a secret to the project's self-scan.)
    */
-  readonly digests: Readonly<Record<string, string>>;
+  readonly digests: readonly { readonly file: string; readonly sha256: string }[];
   /** Where the measuring tests were looked for, when not the whole repository. */
   readonly testDir?: string | readonly string[];
   /** Mutants by Stryker status (Killed, Survived, CompileError, Ignored…). */
@@ -104,10 +105,10 @@ export async function runFromResults(
     });
   }
   const sorted = [...files].sort();
-  const digests: Record<string, string> = {};
+  const digests: { file: string; sha256: string }[] = [];
   for (const file of sorted) {
-    const digest = await digestOf(file, root);
-    if (digest !== undefined) digests[file] = digest;
+    const sha256 = await digestOf(file, root);
+    if (sha256 !== undefined) digests.push({ file, sha256 });
   }
   return {
     ranAt: new Date().toISOString(),

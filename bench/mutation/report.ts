@@ -65,8 +65,10 @@ export async function judge(record: ModuleRecord, root: URL): Promise<ModuleView
       if (known !== undefined) equivalent.push({ ...survivor, reason: known.reason });
       else unexplained.push(survivor);
     }
-    for (const file of run.files)
-      if (run.digests[file] !== (await digestOf(file, root))) stale.push(file);
+    for (const file of run.files) {
+      const measured = run.digests.find((d) => d.file === file)?.sha256;
+      if (measured !== (await digestOf(file, root))) stale.push(file);
+    }
   }
   const covered = new Set(record.runs.flatMap((run) => run.files));
   const named = module.mutate.filter((path) => !path.startsWith('!') && !path.includes('*'));
