@@ -28,14 +28,14 @@ describe.runIf(postgres).each(await storageKinds())(
   'the postgres-password rotator against PostgreSQL, custos on %s',
   (kind) => {
     let s: TestServer;
-    let admin: pg.Client;
+    // A pool: the 20 clients of the rotation test check their logins through it at once.
+    let admin: pg.Pool;
     const roles: string[] = [];
     beforeAll(async () => {
       const rotators = builtInRotators();
       rotators.register(failingTest);
       s = await startTestServer(kind, { rotators });
-      admin = new pg.Client({ connectionString: POSTGRES_URL });
-      await admin.connect();
+      admin = new pg.Pool({ connectionString: POSTGRES_URL, max: 4 });
     });
     afterAll(async () => {
       for (const role of roles) {
