@@ -36,3 +36,16 @@ export function reportError(err: unknown): void {
   }
   if (process.env.CUSTOS_DEBUG === '1' && err instanceof Error && err.stack) warn(err.stack);
 }
+
+/**
+ * `n` and a noun that agrees with it.
+ *
+ * @example
+ * ```ts
+ * plural(1, 'row'); // '1 row'
+ * plural(3, 'entry', 'entries'); // '3 entries'
+ * ```
+ */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

@@ -1,6 +1,5 @@
 import type { ColumnSummary, ComplianceReport } from '@custos/server/compliance';
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+import { plural } from '../../output.js';
 
 function columnLine(c: ColumnSummary): string {
   return `  column ${c.column}: ${c.state} (${plural(c.plaintext, 'plaintext row')}, ${plural(c.failing, 'failing row')}, ${plural(c.oldVersion, 'row')} under an old key; status taken ${c.takenAt})`;

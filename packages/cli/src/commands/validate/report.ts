@@ -1,4 +1,5 @@
 import { type EnvironmentReport, formatProblem } from '@custos/core/secrets';
+import { plural } from '../../output.js';
 
 /** Prints a validation report, one line per problem; never a value (the report holds none). */
 export function printReport(report: EnvironmentReport, write: (line: string) => void): void {
@@ -17,8 +18,4 @@ export function printReport(report: EnvironmentReport, write: (line: string) => 
   const problems = plural(report.problems.length, 'problem');
   const warnings = plural(report.warnings.length, 'warning');
   write(report.problems.length === 0 ? `ok (${warnings})` : `${problems}, ${warnings}`);
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
