@@ -51,7 +51,7 @@ export class DerivedKeyCache<T> {
   readonly #maxEntriesPerKey: number;
   readonly #bySource = new WeakMap<object, Map<string, T>>();
 
-  /** Told of an entry evicted to keep the bound (to wipe what it holds). */
+  /** Told of each entry dropped, by the bound or by {@link forget} (to wipe what it holds). */
   readonly #onEvict: ((value: T) => void) | undefined;
 
   constructor(maxEntriesPerKey = 256, onEvict?: (value: T) => void) {
@@ -86,18 +86,18 @@ export class DerivedKeyCache<T> {
   }
 
   /**
-   * Drops every key derived from `source` (a destroyed key version), handing each to `wipe`
-   * first.
+   * Drops every key derived from `source` (a destroyed key version), each told to the eviction
+   * callback first.
    *
    * @example
    * ```ts
-   * cache.forget(destroyedKeyObject, (derived) => derived.raw?.fill(0));
+   * cache.forget(destroyedKeyObject);
    * ```
    */
-  forget(source: KeyObject, wipe?: (value: T) => void): void {
+  forget(source: KeyObject): void {
     const entries = this.#bySource.get(source);
     if (entries === undefined) return;
-    if (wipe !== undefined) for (const value of entries.values()) wipe(value);
+    if (this.#onEvict !== undefined) for (const value of entries.values()) this.#onEvict(value);
     this.#bySource.delete(source);
   }
 }

@@ -48,14 +48,27 @@ describe('destroying an AES-256-GCM-SIV key version', () => {
   });
 });
 
+describe('context keys wiped when evicted', () => {
+  it('a context whose key was evicted (and wiped) still decrypts: its key is derived afresh', () => {
+    const keyring = new Keyring();
+    keyring.createKey('tokens', { algorithm: 'aes-256-gcm-siv' });
+    const first = keyring.encrypt('tokens', Buffer.from('first'), { keyContext: 'tenant-0' });
+    // More contexts than the keyring caches per version (1024): tenant-0's key is evicted.
+    for (let i = 1; i <= 1100; i++)
+      keyring.encrypt('tokens', Buffer.from('x'), { keyContext: `tenant-${i}` });
+    expect(built.some(zeroed)).toBe(true);
+    expect(keyring.decrypt(first, { keyContext: 'tenant-0' }).toString()).toBe('first');
+  });
+});
+
 describe('DerivedKeyCache', () => {
-  it('hands each key derived from a forgotten source to wipe, and derives afresh after', () => {
-    const cache = new DerivedKeyCache<{ bytes: Buffer }>(8);
+  it('hands each key derived from a forgotten source to the eviction callback, and derives afresh after', () => {
+    const wiped: Buffer[] = [];
+    const cache = new DerivedKeyCache<{ bytes: Buffer }>(8, (value) => wiped.push(value.bytes));
     const key = createSecretKey(Buffer.alloc(32, 1));
     const first = cache.derive(key, 'a', {}, (bytes) => ({ bytes: Buffer.from(bytes) }));
     const second = cache.derive(key, 'b', {}, (bytes) => ({ bytes: Buffer.from(bytes) }));
-    const wiped: Buffer[] = [];
-    cache.forget(key, (value) => wiped.push(value.bytes));
+    cache.forget(key);
     expect(wiped).toEqual([first.bytes, second.bytes]);
     expect(cache.derive(key, 'a', {}, (bytes) => ({ bytes: Buffer.from(bytes) }))).not.toBe(first);
   });

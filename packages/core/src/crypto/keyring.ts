@@ -323,7 +323,7 @@ export class Keyring {
       if (aeadKey !== undefined) {
         // An SIV key keeps a JS copy of its bytes, and so does each key derived from it.
         wipeAeadKey(aeadKey);
-        this.#derived.forget(aeadKey.keyObject, wipeAeadKey);
+        this.#derived.forget(aeadKey.keyObject);
         this.#derivedKeys.forget(aeadKey.keyObject);
       }
       record.aeadKey = undefined;
