@@ -29,6 +29,11 @@ export interface MutationModule {
   readonly ignoreStatic?: boolean;
 }
 
+/** The files of a `mutate` list named one by one (not globs, not exclusions). */
+export function namedFiles(paths: readonly string[]): string[] {
+  return paths.filter((path) => !path.startsWith('!') && !path.includes('*'));
+}
+
 const NOT_TESTS = ['!**/*.test.ts', '!**/test-*.ts', '!**/*.fixture.ts'];
 
 export const MUTATION_MODULES: Readonly<Record<string, MutationModule>> = {

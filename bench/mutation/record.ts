@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import type { MutantResult } from '@stryker-mutator/api/core';
-import type { MutationModule } from './modules.js';
+import { type MutationModule, namedFiles } from './modules.js';
 
 /** A surviving mutant, named so it can be found again after the code around it moves. */
 export interface Survivor {
@@ -82,7 +82,7 @@ export async function runFromResults(
   };
   const counts: Record<string, number> = {};
   const survivors: Survivor[] = [];
-  const files = new Set(asked.filter((path) => !path.startsWith('!') && !path.includes('*')));
+  const files = new Set(namedFiles(asked));
   for (const result of results) {
     const file = result.fileName.replace(new URL('.', root).pathname, '');
     files.add(file);

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { MUTATION_MODULES } from './modules.js';
+import { MUTATION_MODULES, namedFiles } from './modules.js';
 import {
   DETECTED,
   digestOf,
@@ -71,7 +71,7 @@ export async function judge(record: ModuleRecord, root: URL): Promise<ModuleView
     }
   }
   const covered = new Set(record.runs.flatMap((run) => run.files));
-  const named = module.mutate.filter((path) => !path.startsWith('!') && !path.includes('*'));
+  const named = namedFiles(module.mutate);
   const detected = [...DETECTED].reduce((n, s) => n + (counts[s] ?? 0), 0);
   const valid = detected + [...UNDETECTED].reduce((n, s) => n + (counts[s] ?? 0), 0);
   return {

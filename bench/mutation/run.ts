@@ -68,13 +68,18 @@ if (only !== undefined) {
  * worker threads cannot set: the tests' tokens go to a directory of this run's own, named in the
  * environment every test process inherits (packages/server/test/softhsm.ts).
  */
-const softHsmDir = await mkdtemp(join(tmpdir(), 'custos-mutation-softhsm-'));
-await writeFile(
-  join(softHsmDir, 'softhsm2.conf'),
-  `directories.tokendir = ${softHsmDir}\nobjectstore.backend = file\nlog.level = ERROR\n`,
-);
-process.env.SOFTHSM2_CONF = join(softHsmDir, 'softhsm2.conf');
-process.env.CUSTOS_SOFTHSM2_SHARED = '1';
+async function sharedSoftHsmDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'custos-mutation-softhsm-'));
+  await writeFile(
+    join(dir, 'softhsm2.conf'),
+    `directories.tokendir = ${dir}\nobjectstore.backend = file\nlog.level = ERROR\n`,
+  );
+  process.env.SOFTHSM2_CONF = join(dir, 'softhsm2.conf');
+  process.env.CUSTOS_SOFTHSM2_SHARED = '1';
+  return dir;
+}
+/** Only when Stryker runs (not for `--report`). */
+const softHsmDir = names.length === 0 ? undefined : await sharedSoftHsmDir();
 
 for (const name of names) {
   const module = MUTATION_MODULES[name];
@@ -114,7 +119,7 @@ for (const name of names) {
   );
 }
 
-await rm(softHsmDir, { recursive: true, force: true });
+if (softHsmDir !== undefined) await rm(softHsmDir, { recursive: true, force: true });
 
 const views: ModuleView[] = [];
 for (const name of Object.keys(MUTATION_MODULES)) {
