@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openScanCache, scanPaths } from '@custos/scan';
+import { fingerprintSecret, openScanCache, scanGitHistory, scanPaths } from '@custos/scan';
+import { requireTool } from '@custos/test-support/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomString } from './generate.js';
 
@@ -64,5 +66,92 @@ describe('scanPaths across worker threads', () => {
     } finally {
       await rm(cachePath, { force: true });
     }
+  });
+});
+
+describe('scanPaths choosing its worker threads', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'custos-scan-auto-workers-'));
+    // Two large files: a tree of few files may still be worth sharing between threads.
+    const line = `const value = ${JSON.stringify(randomString(60))};\n`;
+    for (const name of ['a.ts', 'b.ts']) {
+      await writeFile(join(root, name), line.repeat(Math.ceil((4.5 * 1024 * 1024) / line.length)));
+    }
+    await writeFile(join(root, 'small.ts'), line);
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('shares two files of 8 MB in all with one worker per other core, and a small tree with none', async () => {
+    const large = await scanPaths(['a.ts', 'b.ts'], { root, workers: 'auto' });
+    expect(large.workers).toBe(Math.min(availableParallelism(), 8) - 1);
+    const small = await scanPaths(['small.ts'], { root, workers: 'auto' });
+    expect(small.workers).toBe(0);
+    expect(large.findings).toEqual([]);
+  });
+});
+
+describe.runIf(requireTool('git'))('scanGitHistory across worker threads', () => {
+  let repo: string;
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'Ada',
+    GIT_AUTHOR_EMAIL: 'ada@example.org',
+    GIT_COMMITTER_NAME: 'Ada',
+    GIT_COMMITTER_EMAIL: 'ada@example.org',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+  };
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: repo, env }).toString().trim();
+  const commits: string[] = [];
+  const early = `sk_live_${randomString(24)}`;
+
+  beforeAll(async () => {
+    repo = await mkdtemp(join(tmpdir(), 'custos-scan-history-workers-'));
+    git('init', '-q', '-b', 'main');
+    // 80 commits of one new file each; a secret in every tenth. The early secret is introduced
+    // in the fourth commit and copied into another file in the seventieth: whichever thread
+    // scans which blob, it is reported once, at the fourth.
+    for (let i = 0; i < 80; i++) {
+      const secret = i % 10 === 0 ? `KEY=sk_live_${randomString(24)}\n` : '';
+      const copy = i === 3 || i === 70 ? `EARLY=${early}\n` : '';
+      await writeFile(join(repo, `f${String(i).padStart(2, '0')}.env`), `${secret}${copy}A=${i}\n`);
+      git('add', '-A');
+      git(
+        'commit',
+        '-q',
+        '-m',
+        `commit ${i}`,
+        '--date',
+        `2026-01-01T00:${String(i).padStart(2, '0')}:00Z`,
+      );
+      commits.push(git('rev-parse', 'HEAD'));
+    }
+  });
+  afterAll(async () => {
+    await rm(repo, { recursive: true, force: true });
+  });
+
+  it('finds the same as one thread, each secret at the commit that first held it', async () => {
+    const single = await scanGitHistory({ repository: repo, workers: 0 });
+    const progress: number[] = [];
+    const pooled = await scanGitHistory({
+      repository: repo,
+      workers: 2,
+      onProgress: (p) => progress.push(p.blobsDone),
+    });
+    expect(single.workers).toBe(0);
+    expect(pooled).toEqual({ ...single, workers: 2 });
+    expect(single.blobsScanned).toBe(80);
+    expect(progress.at(-1)).toBe(80);
+    expect(single.findings.map((f) => f.commit)).toEqual([
+      commits[0],
+      commits[3],
+      ...[10, 20, 30, 40, 50, 60, 70].map((i) => commits[i]),
+    ]);
+    const earlyFinding = single.findings.find((f) => f.fingerprint === fingerprintSecret(early));
+    expect(earlyFinding).toMatchObject({ file: 'f03.env', commit: commits[3], line: 1 });
   });
 });

@@ -52,6 +52,35 @@ const textOf = (keywords: readonly string[]) =>
     .map((parts) => parts.join(''));
 
 describe('createKeywordSearch', () => {
+  it('tells what lies within a stretch exactly as a search of that stretch alone would', () => {
+    let matched = 0;
+    fc.assert(
+      fc.property(
+        fc
+          .array(keyword, { minLength: 1, maxLength: 12 })
+          .chain((keywords) =>
+            fc.tuple(fc.constant(keywords), textOf(keywords), fc.nat(), fc.nat(), fc.nat()),
+          ),
+        ([keywords, text, a, b, c]) => {
+          const search = createKeywordSearch(keywords);
+          const [from, to] = [a % (text.length + 1), b % (text.length + 1)].sort((x, y) => x - y);
+          const part = search?.search(text).within(from as number, to as number);
+          const alone = search?.search(text.slice(from, to));
+          expect(part?.found).toEqual(alone?.found);
+          expect(part?.matches(keywords)).toEqual(alone?.matches(keywords));
+          // A stretch of a stretch: offsets from the inner one's start.
+          const inner = (c % ((to as number) - (from as number) + 1)) as number;
+          expect(part?.within(inner, text.length).matches(keywords)).toEqual(
+            search?.search(text.slice((from as number) + inner, to)).matches(keywords),
+          );
+          matched += alone?.matches(keywords).length ?? 0;
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(matched).toBeGreaterThan(100);
+  });
+
   it('finds every occurrence /i finds, and no other, for any keywords and text', () => {
     let matched = 0;
     fc.assert(

@@ -13,6 +13,11 @@ export interface KeywordHits {
    * `RangeError` for a keyword the search was not built with.
    */
   matches(keywords: readonly string[]): KeywordMatch[];
+  /**
+   * What the pass found within `[from, to)` of the text, as if that stretch alone had been
+   * searched: offsets from `from`, occurrences not wholly inside left out.
+   */
+  within(from: number, to: number): KeywordHits;
 }
 
 /** Finds every occurrence of a fixed set of keywords in one pass. */
@@ -114,37 +119,67 @@ export function createKeywordSearch(keywords: readonly string[]): KeywordSearch 
           }
         }
       }
-      const found = new Set<string>();
-      for (let h = 0; h < count; h++) found.add(words[hits[h * 2 + 1] as number] as string);
-      return {
-        found,
-        matches(wanted) {
-          const ids = new Set(
-            wanted.map((word) => {
-              const id = words.indexOf(word.toLowerCase());
-              // Asking for a keyword never sought would read as "it does not occur".
-              if (id < 0) throw new RangeError(`the keyword "${word}" was not searched for`);
-              return id;
-            }),
-          );
-          const matches: KeywordMatch[] = [];
-          let sorted = true;
-          for (let h = 0; h < count; h++) {
-            const id = hits[h * 2 + 1] as number;
-            if (!ids.has(id)) continue;
-            const end = hits[h * 2] as number;
-            const match = { start: end - (lengths[id] as number), end };
-            const last = matches.at(-1);
-            if (
-              last !== undefined &&
-              (last.start > match.start || (last.start === match.start && last.end > end))
-            )
-              sorted = false;
-            matches.push(match);
-          }
-          return sorted ? matches : matches.sort((a, b) => a.start - b.start || a.end - b.end);
-        },
-      };
+      return hitsView(hits, count, words, lengths, 0, Number.MAX_SAFE_INTEGER);
+    },
+  };
+}
+
+/**
+ * The occurrences among the first `count` of `hits` (pairs of end and keyword id, by end) that
+ * lie wholly within `[from, to)`, offsets from `from`.
+ */
+function hitsView(
+  hits: Int32Array,
+  count: number,
+  words: readonly string[],
+  lengths: Int32Array,
+  from: number,
+  to: number,
+): KeywordHits {
+  // By end: skip those ending at or before `from` (none can lie inside), stop past `to`.
+  let low = 0;
+  let high = count;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((hits[middle * 2] as number) <= from) low = middle + 1;
+    else high = middle;
+  }
+  const inside: number[] = [];
+  for (let h = low; h < count && (hits[h * 2] as number) <= to; h++) {
+    const id = hits[h * 2 + 1] as number;
+    if ((hits[h * 2] as number) - (lengths[id] as number) >= from) inside.push(h);
+  }
+  const found = new Set<string>();
+  for (const h of inside) found.add(words[hits[h * 2 + 1] as number] as string);
+  return {
+    found,
+    matches(wanted) {
+      const ids = new Set(
+        wanted.map((word) => {
+          const id = words.indexOf(word.toLowerCase());
+          if (id < 0) throw new RangeError(`the keyword "${word}" was not searched for`);
+          return id;
+        }),
+      );
+      const matches: KeywordMatch[] = [];
+      let sorted = true;
+      for (const h of inside) {
+        const id = hits[h * 2 + 1] as number;
+        if (!ids.has(id)) continue;
+        const end = (hits[h * 2] as number) - from;
+        const match = { start: end - (lengths[id] as number), end };
+        const last = matches.at(-1);
+        if (
+          last !== undefined &&
+          (last.start > match.start || (last.start === match.start && last.end > end))
+        )
+          sorted = false;
+        matches.push(match);
+      }
+      return sorted ? matches : matches.sort((a, b) => a.start - b.start || a.end - b.end);
+    },
+    within(start, end) {
+      return hitsView(hits, count, words, lengths, from + start, Math.min(to, from + end));
     },
   };
 }

@@ -74,6 +74,30 @@ describe('the prefilter', () => {
     expect(rules.size).toBeGreaterThanOrEqual(new Set(positives.map((p) => p.rule)).size - 2);
   });
 
+  it('chooses for each stretch of a text what it chooses for that stretch alone, with or without an automaton', () => {
+    // A keyword above ASCII: that set is searched by a regular expression, not an automaton.
+    const nonAscii: Rule[] = [
+      ...defaultRules.slice(0, 5),
+      { ...(defaultRules[0] as Rule), id: 'umlaut', keywords: ['schlüssel'] },
+    ];
+    fc.assert(
+      fc.property(text, fc.nat(), fc.nat(), (sample, a, b) => {
+        const [from, to] = [a % (sample.length + 1), b % (sample.length + 1)].sort(
+          (x, y) => x - y,
+        ) as [number, number];
+        for (const rules of [defaultRules, nonAscii]) {
+          const prefilter = prefilterFor(rules);
+          const alone = prefilter.select(sample.slice(from, to));
+          const [each] = prefilter.selectEach(sample, [{ from, to }]);
+          expect(each?.rules).toEqual(alone.rules);
+          const keywords = [...new Set(alone.rules.flatMap((rule) => rule.keywords))];
+          expect(each?.keywordMatches?.(keywords)).toEqual(alone.keywordMatches?.(keywords));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('tells rules where their keywords are, case-blind', () => {
     const { rules, keywordMatches } = prefilterFor(defaultRules).select('A Token; the KEY');
     expect(rules.map((rule) => rule.id)).toContain('secret-assignment');

@@ -18,6 +18,17 @@ export interface Prefilter {
   activeRules(text: string): Rule[];
   /** The rules to run on `text`, and where their keywords are. */
   select(text: string): Selection;
+  /**
+   * {@link select} for each stretch `[from, to)` of `text`, as if each were a text of its own
+   * (keyword offsets from its `from`), from one pass over the whole text where it can.
+   */
+  selectEach(text: string, stretches: readonly Stretch[]): Selection[];
+}
+
+/** A part of a text, `[from, to)`. */
+export interface Stretch {
+  readonly from: number;
+  readonly to: number;
 }
 
 function escapeForRegex(keyword: string): string {
@@ -92,6 +103,16 @@ export function prefilterFor(rules: readonly Rule[]): Prefilter {
         return { rules: active(hits.found), keywordMatches: (wanted) => hits.matches(wanted) };
       }
       return { rules: active(regex === null ? new Set() : regex(text)) };
+    },
+    selectEach(text, stretches) {
+      if (automaton === null) {
+        return stretches.map(({ from, to }) => prefilter.select(text.slice(from, to)));
+      }
+      const hits = automaton.search(text);
+      return stretches.map(({ from, to }) => {
+        const part = hits.within(from, to);
+        return { rules: active(part.found), keywordMatches: (wanted) => part.matches(wanted) };
+      });
     },
     activeRules(text) {
       return prefilter.select(text).rules;

@@ -19,8 +19,9 @@ import { fingerprintSecret } from './fingerprint.js';
 import { isIgnoredInline } from './inline-ignore.js';
 import { oneByteText } from './one-byte-text.js';
 import { LineIndex } from './positions.js';
-import { prefilterFor } from './prefilter.js';
+import { prefilterFor, type Selection } from './prefilter.js';
 import { redactSecret } from './redact.js';
+import { textWindows, WINDOW_LENGTH } from './windows.js';
 
 /**
  * Options of {@link scanText}; `scanPaths` takes the same.
@@ -136,11 +137,9 @@ export function scanBytes(bytes: Uint8Array, options: ScanTextOptions = {}): Fin
   return scanPrepared(text, context, options);
 }
 
-function scanPrepared(text: string, context: RuleContext, options: ScanTextOptions): Finding[] {
-  const rules = options.rules ?? defaultRules;
-  const name = context.name ?? '';
+/** The candidates of the rules the prefilter chose for `text`, stand-ins dropped. */
+function locate(text: string, context: RuleContext, selection: Selection): Located[] {
   const found: Located[] = [];
-  const selection = prefilterFor(rules).select(text);
   const ruleContext: RuleContext = selection.keywordMatches
     ? { ...context, keywordMatches: selection.keywordMatches }
     : context;
@@ -155,6 +154,80 @@ function scanPrepared(text: string, context: RuleContext, options: ScanTextOptio
       found.push({ rule, candidate });
     }
   }
+  return found;
+}
+
+interface RulesByReach {
+  readonly whole: readonly Rule[];
+  readonly windowed: readonly Rule[];
+  /** Each rule's place in the set: candidates starting together keep the order one pass gives. */
+  readonly order: ReadonlyMap<Rule, number>;
+}
+
+const rulesByReach = new WeakMap<readonly Rule[], RulesByReach>();
+
+/** Built once per rule set, so that each part keeps its own prefilter (`prefilterFor`). */
+function byReach(rules: readonly Rule[]): RulesByReach {
+  let split = rulesByReach.get(rules);
+  if (split === undefined) {
+    split = {
+      whole: rules.filter((rule) => rule.wholeText === true),
+      windowed: rules.filter((rule) => rule.wholeText !== true),
+      order: new Map(rules.map((rule, index) => [rule, index])),
+    };
+    rulesByReach.set(rules, split);
+  }
+  return split;
+}
+
+/**
+ * {@link locate} on a long text: the rules that read far (`wholeText`) over all of it, the
+ * others window by window (`textWindows`), each window keeping the candidates that start in
+ * its own stretch, at their offsets in the whole text.
+ */
+function locateByWindow(text: string, context: RuleContext, rules: readonly Rule[]): Located[] {
+  const { whole, windowed, order } = byReach(rules);
+  const found = locate(text, context, prefilterFor(whole).select(text));
+  const decoded = context.decoded;
+  const windows = textWindows(text.length);
+  const selections = prefilterFor(windowed).selectEach(text, windows);
+  windows.forEach((window, index) => {
+    let part: string | undefined;
+    const partContext: RuleContext =
+      decoded === undefined
+        ? context
+        : {
+            ...context,
+            decoded: () => {
+              part ??= decoded().slice(window.from, window.to);
+              return part;
+            },
+          };
+    const partText = text.slice(window.from, window.to);
+    for (const { rule, candidate } of locate(
+      partText,
+      partContext,
+      selections[index] as Selection,
+    )) {
+      const start = candidate.start + window.from;
+      if (start < window.ownFrom || start >= window.ownTo) continue;
+      found.push({ rule, candidate: { ...candidate, start, end: candidate.end + window.from } });
+    }
+  });
+  return found.sort(
+    (a, b) =>
+      a.candidate.start - b.candidate.start ||
+      (order.get(a.rule) as number) - (order.get(b.rule) as number),
+  );
+}
+
+function scanPrepared(text: string, context: RuleContext, options: ScanTextOptions): Finding[] {
+  const rules = options.rules ?? defaultRules;
+  const name = context.name ?? '';
+  const found =
+    text.length > 2 * WINDOW_LENGTH
+      ? locateByWindow(text, context, rules)
+      : locate(text, context, prefilterFor(rules).select(text));
   if (found.length === 0) return [];
   const fixture = isFixturePath(name);
   const lines = new LineIndex(text);

@@ -1,7 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { statSync } from 'node:fs';
 import type { Finding } from '../engine/finding.js';
 import type { ScanTextOptions } from '../engine/scan-text.js';
 import { compileAllowlist } from '../policy/allowlist.js';
@@ -10,7 +7,8 @@ import { claimFile } from './file-queue.js';
 import { type ListedFile, listFiles } from './list-files.js';
 import type { ScanCache } from './scan-cache.js';
 import { type FileLimits, type FileResult, scanFile } from './scan-file.js';
-import type { WorkerOptions, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import { runWorker, workerOptions, workerThreads } from './worker-pool.js';
+import type { WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 /**
  * Options of {@link scanPaths}: those of `scanText` (but `name`) and the file limits.
@@ -67,31 +65,6 @@ function byPlace(a: Finding, b: Finding): number {
   return a.line - b.line || a.column - b.column;
 }
 
-function workerCount(
-  options: ScanPathsOptions,
-  files: readonly ListedFile[],
-  bytes: number,
-): number {
-  if (options.rules !== undefined || !existsSync(fileURLToPath(WORKER_URL))) return 0;
-  const cores = availableParallelism();
-  if (typeof options.workers === 'number') return Math.max(0, Math.floor(options.workers));
-  // The calling thread scans too: one worker per other core.
-  return cores > 1 && files.length >= 16 && bytes >= AUTO_WORKERS_MIN_BYTES
-    ? Math.min(cores, 8) - 1
-    : 0;
-}
-
-function workerOptions(options: ScanPathsOptions): WorkerOptions {
-  return {
-    ...(options.fingerprintKey !== undefined ? { fingerprintKey: options.fingerprintKey } : {}),
-    ...(options.allowlist !== undefined ? { allowlist: options.allowlist } : {}),
-    ...(options.baseline !== undefined ? { baseline: [...options.baseline] } : {}),
-    ...(options.minConfidence !== undefined ? { minConfidence: options.minConfidence } : {}),
-    ...(options.maxFileBytes !== undefined ? { maxFileBytes: options.maxFileBytes } : {}),
-    ...(options.scanMinified !== undefined ? { scanMinified: options.scanMinified } : {}),
-  };
-}
-
 /** The files largest first (claimed in that order, so the last ones claimed are small). */
 function largestFirst(files: ReadonlyArray<ListedFile & { size: number }>): ListedFile[] {
   return [...files]
@@ -101,25 +74,6 @@ function largestFirst(files: ReadonlyArray<ListedFile & { size: number }>): List
 
 /** A turn of the event loop: worker messages and progress are handled between files. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-function runWorker(
-  request: WorkerRequest,
-  onFile: (file: string, result: FileResult) => void,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_URL, { workerData: request });
-    let done = false;
-    worker.on('message', (reply: WorkerReply) => {
-      if (reply.type === 'file') onFile(reply.file, reply.result);
-      else done = true;
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => {
-      if (done && code === 0) resolve();
-      else reject(new Error(`a scan worker stopped before finishing (exit code ${code})`));
-    });
-  });
-}
 
 /**
  * Scans files and directories: lists them (see `listFiles`: `.gitignore` and `.custosignore`
@@ -168,7 +122,14 @@ export async function scanPaths(
     bytesDone += result.bytes;
     options.onProgress?.({ filesDone, filesTotal: files.length, bytesDone });
   };
-  const workers = Math.min(workerCount(options, files, totalBytes), files.length);
+  const workers = Math.min(
+    workerThreads(options.workers, {
+      customRules: options.rules !== undefined,
+      large: files.length >= 2 && totalBytes >= AUTO_WORKERS_MIN_BYTES,
+      script: WORKER_URL,
+    }),
+    files.length,
+  );
   if (workers > 0) {
     const queue = largestFirst(files);
     const next = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
@@ -179,7 +140,13 @@ export async function scanPaths(
       ...(cache ? { cache } : {}),
     };
     let failed = false;
-    const pool = Promise.all(Array.from({ length: workers }, () => runWorker(request, record)));
+    const pool = Promise.all(
+      Array.from({ length: workers }, () =>
+        runWorker<WorkerReply>(WORKER_URL, request, (reply) => {
+          if (reply.type === 'file') record(reply.file, reply.result);
+        }),
+      ),
+    );
     // Handled here (the calling thread stops claiming files), rethrown by the await below.
     pool.catch(() => {
       failed = true;

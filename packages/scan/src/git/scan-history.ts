@@ -1,10 +1,17 @@
 import { resolve } from 'node:path';
 import type { Finding } from '../engine/finding.js';
-import { type ScanTextOptions, scanBytes } from '../engine/scan-text.js';
-import { classifyContent, DEFAULT_MAX_FILE_BYTES, type FileLimits } from '../files/classify.js';
+import type { ScanTextOptions } from '../engine/scan-text.js';
+import type { FileLimits } from '../files/classify.js';
+import { runWorker, workerOptions, workerThreads } from '../files/worker-pool.js';
 import { compileAllowlist } from '../policy/allowlist.js';
-import { blobOrigins } from './blob-origins.js';
-import { readObjects } from './cat-file.js';
+import { type BlobOrigin, blobOrigins } from './blob-origins.js';
+import {
+  BLOBS_PER_CLAIM,
+  type BlobResult,
+  type HistoryWorkerReply,
+  type HistoryWorkerRequest,
+  scanClaimedBlobs,
+} from './history-share.js';
 import { checkRevision } from './run-git.js';
 
 /**
@@ -22,6 +29,22 @@ export interface ScanGitHistoryOptions extends Omit<ScanTextOptions, 'name'>, Fi
   readonly since?: string;
   /** Only this branch (or any revision) instead of every ref (`--all`). */
   readonly branch?: string;
+  /**
+   * Worker threads scanning beside the calling thread, each reading its share of the blobs
+   * with a git process of its own: a number, or `auto` (default) for one per core but the
+   * calling thread's when the history holds enough blobs to repay starting them. Custom
+   * `rules` always run in the calling thread alone.
+   */
+  readonly workers?: number | 'auto';
+  /** Called as blobs are done (for a progress display). */
+  readonly onProgress?: (progress: HistoryProgress) => void;
+}
+
+/** How far a history scan is. */
+export interface HistoryProgress {
+  readonly blobsDone: number;
+  readonly blobsTotal: number;
+  readonly bytesDone: number;
 }
 
 /** The result of {@link scanGitHistory}. */
@@ -30,7 +53,13 @@ export interface GitHistoryReport {
   /** Distinct blobs read (each once, however many commits hold it). */
   readonly blobsScanned: number;
   readonly bytesScanned: number;
+  /** Worker threads used besides the calling thread (0: all in the calling thread). */
+  readonly workers: number;
 }
+
+const WORKER_URL = new URL('./history-worker.js', import.meta.url);
+/** Below this many blobs the calling thread scans alone: starting workers would not repay. */
+const AUTO_WORKERS_MIN_BLOBS = 256;
 
 /**
  * Scans git history by unique blob: every blob of the chosen revisions is read once with
@@ -57,31 +86,58 @@ export async function scanGitHistory(
   const origins = await blobOrigins(revisions, cwd);
   const allowlist = compileAllowlist(options.allowlist);
   const wanted = origins.filter((origin) => !allowlist.allowsPath(origin.path));
-  const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const blobs = wanted.map(({ blob, path }) => ({ blob, path }));
+  const results: BlobResult[] = new Array(blobs.length).fill(null);
+  let blobsDone = 0;
+  let bytesDone = 0;
+  const record = (start: number, part: readonly BlobResult[]) => {
+    part.forEach((result, i) => {
+      results[start + i] = result;
+      bytesDone += result?.bytes ?? 0;
+    });
+    blobsDone += part.length;
+    options.onProgress?.({ blobsDone, blobsTotal: blobs.length, bytesDone });
+  };
+  const workers = Math.min(
+    workerThreads(options.workers, {
+      customRules: options.rules !== undefined,
+      large: blobs.length >= AUTO_WORKERS_MIN_BLOBS,
+      script: WORKER_URL,
+    }),
+    Math.ceil(blobs.length / BLOBS_PER_CLAIM),
+  );
+  const next = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+  let failed = false;
+  const request: HistoryWorkerRequest = { blobs, next, cwd, options: workerOptions(options) };
+  const pool = Promise.all(
+    Array.from({ length: workers }, () =>
+      runWorker<HistoryWorkerReply>(WORKER_URL, request, (reply) => {
+        if (reply.type === 'blobs') record(reply.start, reply.results);
+      }),
+    ),
+  );
+  // Handled here (the calling thread stops claiming blobs), rethrown by the await below.
+  pool.catch(() => {
+    failed = true;
+  });
+  await scanClaimedBlobs(blobs, new Int32Array(next), cwd, options, record, () => failed);
+  await pool;
+
+  // In history order: a secret is reported where it first appeared, whichever thread found it.
   const seen = new Set<string>();
   const findings: Finding[] = [];
-  let blobsScanned = 0;
-  let bytesScanned = 0;
-  await readObjects(
-    wanted.map((origin) => origin.blob),
-    cwd,
-    ({ content }) => {
-      const origin = wanted[blobsScanned++];
-      if (origin === undefined || content === null || content.length > maxBytes) return;
-      const skip = classifyContent(origin.path, content);
-      if (skip === 'binary' || (skip === 'minified' && options.scanMinified !== true)) return;
-      bytesScanned += content.length;
-      for (const finding of scanBytes(content, { ...options, name: origin.path })) {
-        if (seen.has(finding.fingerprint)) continue;
-        seen.add(finding.fingerprint);
-        findings.push({
-          ...finding,
-          ...(origin.commit !== undefined ? { commit: origin.commit } : {}),
-          ...(origin.author !== undefined ? { author: origin.author } : {}),
-          ...(origin.date !== undefined ? { date: origin.date } : {}),
-        });
-      }
-    },
-  );
-  return { findings, blobsScanned, bytesScanned };
+  results.forEach((result, i) => {
+    const origin = wanted[i] as BlobOrigin;
+    for (const finding of result?.findings ?? []) {
+      if (seen.has(finding.fingerprint)) continue;
+      seen.add(finding.fingerprint);
+      findings.push({
+        ...finding,
+        ...(origin.commit !== undefined ? { commit: origin.commit } : {}),
+        ...(origin.author !== undefined ? { author: origin.author } : {}),
+        ...(origin.date !== undefined ? { date: origin.date } : {}),
+      });
+    }
+  });
+  return { findings, blobsScanned: blobs.length, bytesScanned: bytesDone, workers };
 }

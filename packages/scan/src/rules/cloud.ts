@@ -36,6 +36,7 @@ export const gcpServiceAccountKey: Rule = {
       /"private_key"\s*:\s*"(?<secret>-----BEGIN PRIVATE KEY-----(?:\\n|\\r\\n)[A-Za-z0-9+/=\\rn]{200,}?-----END PRIVATE KEY-----(?:\\n)?)"/g,
   }),
   structured: true,
+  wholeText: true,
 };
 
 /** Google API keys (`AIza` and 35 characters). */

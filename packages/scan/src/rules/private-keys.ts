@@ -40,6 +40,7 @@ export const pemPrivateKey: Rule = {
   confidence: 'high',
   priority: PROVIDER_PRIORITY - 1,
   structured: true,
+  wholeText: true,
   *find(text): Iterable<Candidate> {
     const begin = new RegExp(BEGIN);
     for (let match = begin.exec(text); match !== null; match = begin.exec(text)) {
@@ -70,6 +71,7 @@ export const puttyPrivateKey: Rule = {
   confidence: 'high',
   priority: PROVIDER_PRIORITY,
   structured: true,
+  wholeText: true,
   *find(text): Iterable<Candidate> {
     const header = /PuTTY-User-Key-File-\d: [^\r\n]+\r?\nEncryption: ([^\r\n]+)/g;
     for (let match = header.exec(text); match !== null; match = header.exec(text)) {

@@ -59,6 +59,13 @@ export interface Rule {
    * placeholder filters look for (runs such as `AAAAAA`): those filters are not applied.
    */
   readonly structured?: boolean;
+  /**
+   * A match, with what the rule reads around it, may span more than a few KiB (a private key's
+   * block): on a long text the rule runs over the whole of it. Every other rule runs window by
+   * window there, each window's text with 4 KiB (`WINDOW_MARGIN`) around the stretch it reports
+   * for; a match longer than that could be missed where it crosses into the next stretch.
+   */
+  readonly wholeText?: boolean;
   /** Finds candidates in `text`. */
   find(text: string, context?: RuleContext): Iterable<Candidate>;
 }

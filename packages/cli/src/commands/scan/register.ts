@@ -48,7 +48,7 @@ export function registerScanCommand(program: Command, lazy: Lazy): void {
     .option('--cache-location <file>', 'where to keep the scan cache (implies --cache)')
     .option(
       '--workers <n>',
-      'worker threads besides the main one (default: one per other core for large trees)',
+      'worker threads besides the main one (default: one per other core for large trees and long histories)',
       parseWorkers,
     )
     .action(lazy(() => import('./run.js')));

@@ -61,6 +61,13 @@ async function findSecrets(paths: readonly string[], options: Options): Promise<
   return found.filter((finding) => !isGitleaksIgnored(gitleaksIgnore, finding));
 }
 
+/** A progress bar on stderr when it is a terminal. */
+async function progressDisplay(unit: string) {
+  return process.stderr.isTTY
+    ? (await import('../../progress.js')).createProgress('scan', { unit })
+    : null;
+}
+
 async function scan(
   paths: readonly string[],
   options: Options,
@@ -72,19 +79,24 @@ async function scan(
   if (options.staged) return scanStaged(settings);
   const { openScanCache, scanGitHistory, scanPaths } = await import('@custos/scan');
   if (options.git) {
-    return (
-      await scanGitHistory({
-        ...settings,
-        ...(options.since !== undefined ? { since: options.since } : {}),
-        ...(options.branch !== undefined ? { branch: options.branch } : {}),
-      })
-    ).findings;
+    const progress = await progressDisplay('blobs');
+    try {
+      return (
+        await scanGitHistory({
+          ...settings,
+          ...(options.since !== undefined ? { since: options.since } : {}),
+          ...(options.branch !== undefined ? { branch: options.branch } : {}),
+          ...(options.workers !== undefined ? { workers: options.workers } : {}),
+          ...(progress ? { onProgress: (p) => progress.update(p.blobsDone, p.blobsTotal) } : {}),
+        })
+      ).findings;
+    } finally {
+      progress?.stop();
+    }
   }
   const cachePath = options.cacheLocation ?? (options.cache ? DEFAULT_CACHE_FILE : undefined);
   const cache = cachePath === undefined ? undefined : await openScanCache(cachePath);
-  const progress = process.stderr.isTTY
-    ? (await import('../../progress.js')).createProgress('scan', { unit: 'files' })
-    : null;
+  const progress = await progressDisplay('files');
   let report: ScanReport;
   try {
     report = await scanPaths(paths.length > 0 ? paths : ['.'], {

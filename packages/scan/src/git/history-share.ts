@@ -1,0 +1,96 @@
+import type { Finding } from '../engine/finding.js';
+import { type ScanTextOptions, scanBytes } from '../engine/scan-text.js';
+import { classifyContent, DEFAULT_MAX_FILE_BYTES, type FileLimits } from '../files/classify.js';
+import type { WorkerOptions } from '../files/worker-protocol.js';
+import { openObjectReader } from './cat-file.js';
+
+/** A blob to scan, under the path it first had. */
+export interface HistoryBlob {
+  readonly blob: string;
+  readonly path: string;
+}
+
+/** What scanning one blob gave: `null` when it was not scanned (missing, too large, binary, minified). */
+export type BlobResult = { readonly findings: Finding[]; readonly bytes: number } | null;
+
+/** What a history worker is given (its `workerData`). */
+export interface HistoryWorkerRequest {
+  readonly blobs: readonly HistoryBlob[];
+  /** One `Int32`: the index of the next blob to claim, shared by every thread. */
+  readonly next: SharedArrayBuffer;
+  readonly cwd: string;
+  readonly options: WorkerOptions;
+}
+
+/** What a history worker posts: the results of each claim, then `done`. */
+export type HistoryWorkerReply =
+  | { readonly type: 'blobs'; readonly start: number; readonly results: BlobResult[] }
+  | { readonly type: 'done' };
+
+/** Blobs a thread claims at a time (and asks its git process for in one request). */
+export const BLOBS_PER_CLAIM = 16;
+
+type HistoryScanOptions = Omit<ScanTextOptions, 'name'> & FileLimits;
+
+function scanBlob(
+  blob: HistoryBlob,
+  content: Buffer | null,
+  options: HistoryScanOptions,
+): BlobResult {
+  if (content === null || content.length > (options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES)) {
+    return null;
+  }
+  const skip = classifyContent(blob.path, content);
+  if (skip === 'binary' || (skip === 'minified' && options.scanMinified !== true)) return null;
+  return { findings: scanBytes(content, { ...options, name: blob.path }), bytes: content.length };
+}
+
+/**
+ * Scans blobs of `blobs` that several threads share: each thread claims the next
+ * {@link BLOBS_PER_CLAIM} (`next`, an `Int32Array` over a `SharedArrayBuffer`, holds the index
+ * of the next unclaimed blob), reads them with a `git cat-file --batch` process of its own while
+ * it scans the ones before, and hands the results to `onBlobs` by the index of the first. Stops
+ * claiming when `stop()` says so (another thread failed).
+ *
+ * @example
+ * ```ts
+ * const next = new Int32Array(new SharedArrayBuffer(4));
+ * await scanClaimedBlobs(blobs, next, '.', {}, (start, results) => keep(start, results));
+ * ```
+ */
+export async function scanClaimedBlobs(
+  blobs: readonly HistoryBlob[],
+  next: Int32Array,
+  cwd: string,
+  options: HistoryScanOptions,
+  onBlobs: (start: number, results: BlobResult[]) => void,
+  stop: () => boolean = () => false,
+): Promise<void> {
+  const reader = openObjectReader(cwd);
+  const claim = () => {
+    if (stop()) return undefined;
+    const start = Atomics.add(next, 0, BLOBS_PER_CLAIM);
+    if (start >= blobs.length) return undefined;
+    const part = blobs.slice(start, start + BLOBS_PER_CLAIM);
+    const objects = reader.read(part.map((blob) => blob.blob));
+    // Awaited in turn below; a failure before then must not count as unhandled.
+    objects.catch(() => {});
+    return { start, part, objects };
+  };
+  try {
+    let current = claim();
+    while (current !== undefined) {
+      // The next claim is read by git while this one is scanned.
+      const following = claim();
+      const { start, part } = current;
+      const objects = await current.objects;
+      onBlobs(
+        start,
+        objects.map((object, i) => scanBlob(part[i] as HistoryBlob, object.content, options)),
+      );
+      current = following;
+    }
+  } finally {
+    await reader.close();
+  }
+}
