@@ -88,10 +88,15 @@ describe('the prefilter', () => {
         for (const rules of [defaultRules, nonAscii]) {
           const prefilter = prefilterFor(rules);
           const alone = prefilter.select(sample.slice(from, to));
-          const [each] = prefilter.selectEach(sample, [{ from, to }]);
-          expect(each?.rules).toEqual(alone.rules);
+          const { whole, parts } = prefilter.selectEach(sample, [{ from, to }]);
+          expect(parts).toHaveLength(1);
+          expect(parts[0]?.rules).toEqual(alone.rules);
           const keywords = [...new Set(alone.rules.flatMap((rule) => rule.keywords))];
-          expect(each?.keywordMatches?.(keywords)).toEqual(alone.keywordMatches?.(keywords));
+          expect(parts[0]?.keywordMatches?.(keywords)).toEqual(alone.keywordMatches?.(keywords));
+          const all = prefilter.select(sample);
+          expect(whole.rules).toEqual(all.rules);
+          const allKeywords = [...new Set(all.rules.flatMap((rule) => rule.keywords))];
+          expect(whole.keywordMatches?.(allKeywords)).toEqual(all.keywordMatches?.(allKeywords));
         }
       }),
       { numRuns: 200 },

@@ -19,10 +19,14 @@ export interface Prefilter {
   /** The rules to run on `text`, and where their keywords are. */
   select(text: string): Selection;
   /**
-   * {@link select} for each stretch `[from, to)` of `text`, as if each were a text of its own
-   * (keyword offsets from its `from`), from one pass over the whole text where it can.
+   * {@link select} for the whole of `text` and for each stretch `[from, to)` of it, as if each
+   * were a text of its own (keyword offsets from its `from`), from one pass over the whole text
+   * where it can.
    */
-  selectEach(text: string, stretches: readonly Stretch[]): Selection[];
+  selectEach(
+    text: string,
+    stretches: readonly Stretch[],
+  ): { readonly whole: Selection; readonly parts: Selection[] };
 }
 
 /** A part of a text, `[from, to)`. */
@@ -106,13 +110,19 @@ export function prefilterFor(rules: readonly Rule[]): Prefilter {
     },
     selectEach(text, stretches) {
       if (automaton === null) {
-        return stretches.map(({ from, to }) => prefilter.select(text.slice(from, to)));
+        return {
+          whole: prefilter.select(text),
+          parts: stretches.map(({ from, to }) => prefilter.select(text.slice(from, to))),
+        };
       }
       const hits = automaton.search(text);
-      return stretches.map(({ from, to }) => {
-        const part = hits.within(from, to);
-        return { rules: active(part.found), keywordMatches: (wanted) => part.matches(wanted) };
-      });
+      return {
+        whole: { rules: active(hits.found), keywordMatches: (wanted) => hits.matches(wanted) },
+        parts: stretches.map(({ from, to }) => {
+          const part = hits.within(from, to);
+          return { rules: active(part.found), keywordMatches: (wanted) => part.matches(wanted) };
+        }),
+      };
     },
     activeRules(text) {
       return prefilter.select(text).rules;

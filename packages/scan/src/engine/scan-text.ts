@@ -157,40 +157,36 @@ function locate(text: string, context: RuleContext, selection: Selection): Locat
   return found;
 }
 
-interface RulesByReach {
-  readonly whole: readonly Rule[];
-  readonly windowed: readonly Rule[];
-  /** Each rule's place in the set: candidates starting together keep the order one pass gives. */
-  readonly order: ReadonlyMap<Rule, number>;
+const ruleOrders = new WeakMap<readonly Rule[], ReadonlyMap<Rule, number>>();
+
+/** Each rule's place in its set: candidates starting together keep the order one pass gives. */
+function orderOf(rules: readonly Rule[]): ReadonlyMap<Rule, number> {
+  let order = ruleOrders.get(rules);
+  if (order === undefined) {
+    order = new Map(rules.map((rule, index) => [rule, index]));
+    ruleOrders.set(rules, order);
+  }
+  return order;
 }
 
-const rulesByReach = new WeakMap<readonly Rule[], RulesByReach>();
-
-/** Built once per rule set, so that each part keeps its own prefilter (`prefilterFor`). */
-function byReach(rules: readonly Rule[]): RulesByReach {
-  let split = rulesByReach.get(rules);
-  if (split === undefined) {
-    split = {
-      whole: rules.filter((rule) => rule.wholeText === true),
-      windowed: rules.filter((rule) => rule.wholeText !== true),
-      order: new Map(rules.map((rule, index) => [rule, index])),
-    };
-    rulesByReach.set(rules, split);
-  }
-  return split;
+/** The selection's rules that read far (`wholeText`), or the others. */
+function narrowed(selection: Selection, wholeText: boolean): Selection {
+  return {
+    ...selection,
+    rules: selection.rules.filter((rule) => (rule.wholeText === true) === wholeText),
+  };
 }
 
 /**
  * {@link locate} on a long text: the rules that read far (`wholeText`) over all of it, the
  * others window by window (`textWindows`), each window keeping the candidates that start in
- * its own stretch, at their offsets in the whole text.
+ * its own stretch, at their offsets in the whole text. One keyword pass serves both.
  */
 function locateByWindow(text: string, context: RuleContext, rules: readonly Rule[]): Located[] {
-  const { whole, windowed, order } = byReach(rules);
-  const found = locate(text, context, prefilterFor(whole).select(text));
-  const decoded = context.decoded;
   const windows = textWindows(text.length);
-  const selections = prefilterFor(windowed).selectEach(text, windows);
+  const { whole, parts } = prefilterFor(rules).selectEach(text, windows);
+  const found = locate(text, context, narrowed(whole, true));
+  const decoded = context.decoded;
   windows.forEach((window, index) => {
     let part: string | undefined;
     const partContext: RuleContext =
@@ -204,16 +200,14 @@ function locateByWindow(text: string, context: RuleContext, rules: readonly Rule
             },
           };
     const partText = text.slice(window.from, window.to);
-    for (const { rule, candidate } of locate(
-      partText,
-      partContext,
-      selections[index] as Selection,
-    )) {
+    const selection = narrowed(parts[index] as Selection, false);
+    for (const { rule, candidate } of locate(partText, partContext, selection)) {
       const start = candidate.start + window.from;
       if (start < window.ownFrom || start >= window.ownTo) continue;
       found.push({ rule, candidate: { ...candidate, start, end: candidate.end + window.from } });
     }
   });
+  const order = orderOf(rules);
   return found.sort(
     (a, b) =>
       a.candidate.start - b.candidate.start ||

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { randomString } from '../../test/generate.js';
@@ -35,27 +36,31 @@ describe('scanning a long text window by window', () => {
     for (const example of positives) {
       const secret = example.text();
       const name = example.name.includes('JSON') ? 'key.json' : 'config.env';
-      // Against each edge: where the next window starts reading, where this one's own stretch
-      // ends, where it stops reading. Ending just before, across by one character, by half, and
-      // starting on it.
-      for (const edge of [
-        WINDOW_LENGTH - WINDOW_MARGIN,
-        WINDOW_LENGTH,
-        WINDOW_LENGTH + WINDOW_MARGIN,
-      ])
-        for (const before of [secret.length, Math.ceil(secret.length / 2), 1, 0]) {
-          const head = `${filler(edge - before - 1)}\n`;
-          // Long enough to be read window by window (over two windows) whatever the edge.
-          const text = `${head}${secret}\n${filler(WINDOW_LENGTH + 2 * WINDOW_MARGIN)}`;
-          const expected = scanText(text, { name, rules: onePass });
-          expect(scanText(text, { name }), `${example.name}, ${before} before ${edge}`).toEqual(
-            expected,
-          );
-          expect(expected.map((finding) => finding.rule)).toContain(example.rule);
-          compared++;
+      // The example once against each edge: where the next window starts reading, where this
+      // one's own stretch ends, where it stops reading (the edges are a margin apart, longer
+      // than any example). Ending just before them, across by one character, by half, and
+      // starting on them.
+      expect(secret.length).toBeLessThan(WINDOW_MARGIN - 2);
+      for (const before of [secret.length, Math.ceil(secret.length / 2), 1, 0]) {
+        let text = '';
+        for (const edge of [
+          WINDOW_LENGTH - WINDOW_MARGIN,
+          WINDOW_LENGTH,
+          WINDOW_LENGTH + WINDOW_MARGIN,
+        ]) {
+          text += `${filler(edge - before - text.length - 1)}\n${secret}\n`;
         }
+        // Long enough to be read window by window (over two windows).
+        text += filler(WINDOW_LENGTH);
+        const expected = scanText(text, { name, rules: onePass });
+        expect(scanText(text, { name }), `${example.name}, ${before} before each edge`).toEqual(
+          expected,
+        );
+        expect(expected.filter((finding) => finding.rule === example.rule)).toHaveLength(3);
+        compared++;
+      }
     }
-    expect(compared).toBe(positives.length * 12);
+    expect(compared).toBe(positives.length * 4);
   });
 
   it('finds in the bytes of any long mix of secrets, noise and characters above U+00FF what one pass over the decoded text finds', () => {
@@ -109,6 +114,27 @@ describe('scanning a long text window by window', () => {
       fingerprint: fingerprintSecret(token),
     });
     expect(WINDOW_MARGIN).toBeGreaterThan(token.length);
+  });
+
+  it('finds a private key longer than the margin across a window edge: that rule reads the whole text', () => {
+    const body = (
+      randomBytes(4800)
+        .toString('base64')
+        .match(/.{1,64}/g) ?? []
+    ).join('\n');
+    const key = `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----`;
+    expect(key.length).toBeGreaterThan(WINDOW_MARGIN + 1000);
+    const head = `${filler(WINDOW_LENGTH - 1000)}\n`;
+    const text = `${head}${key}\n${filler(2 * WINDOW_LENGTH)}`;
+    const found = scanText(text, { name: 'key.pem' });
+    expect(found).toMatchObject([
+      {
+        rule: 'private-key',
+        line: head.split('\n').length,
+        column: 1,
+        fingerprint: fingerprintSecret(key),
+      },
+    ]);
   });
 
   it('leaves a match cut off where a window stops reading to the window that reads it whole', () => {
