@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fingerprintSecret, openScanCache, scanGitHistory, scanPaths } from '@custos/scan';
@@ -153,5 +153,26 @@ describe.runIf(requireTool('git'))('scanGitHistory across worker threads', () =>
     ]);
     const earlyFinding = single.findings.find((f) => f.fingerprint === fingerprintSecret(early));
     expect(earlyFinding).toMatchObject({ file: 'f03.env', commit: commits[3], line: 1 });
+  });
+
+  it('fails with a typed error naming the blob, in any thread, when git cannot read one', async () => {
+    // A copy of the repository with one blob's loose object corrupted: git lists it, then
+    // cannot read it.
+    const copy = `${repo}-corrupt`;
+    await cp(repo, copy, { recursive: true });
+    try {
+      const blob = git('rev-parse', `${commits[75]}:f75.env`);
+      const object = join(copy, '.git', 'objects', blob.slice(0, 2), blob.slice(2));
+      await chmod(object, 0o644);
+      await writeFile(object, 'not a zlib stream');
+      for (const workers of [0, 2]) {
+        await expect(scanGitHistory({ repository: copy, workers })).rejects.toMatchObject({
+          code: 'ERR_SCAN_GIT',
+          message: `git cat-file failed: blob ${blob} (f75.env) is missing or cannot be read; \`git fsck\` tells what is damaged`,
+        });
+      }
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
   });
 });

@@ -3,6 +3,7 @@ import { type ScanTextOptions, scanBytes } from '../engine/scan-text.js';
 import { classifyContent, DEFAULT_MAX_FILE_BYTES, type FileLimits } from '../files/classify.js';
 import type { WorkerOptions } from '../files/worker-protocol.js';
 import { openObjectReader } from './cat-file.js';
+import { gitFailed } from './run-git.js';
 
 /** A blob to scan, under the path it first had. */
 export interface HistoryBlob {
@@ -10,7 +11,7 @@ export interface HistoryBlob {
   readonly path: string;
 }
 
-/** What scanning one blob gave: `null` when it was not scanned (missing, too large, binary, minified). */
+/** What scanning one blob gave: `null` when it was not scanned (too large, binary, minified). */
 export type BlobResult = { readonly findings: Finding[]; readonly bytes: number } | null;
 
 /** What a history worker is given (its `workerData`). */
@@ -49,8 +50,8 @@ function scanBlob(
  * Scans blobs of `blobs` that several threads share: each thread claims the next
  * {@link BLOBS_PER_CLAIM} (`next`, an `Int32Array` over a `SharedArrayBuffer`, holds the index
  * of the next unclaimed blob), reads them with a `git cat-file --batch` process of its own while
- * it scans the ones before, and hands the results to `onBlobs` by the index of the first. Stops
- * claiming when `stop()` says so (another thread failed).
+ * it scans the ones before, and hands the results to `onBlobs` by the index of the first. A
+ * thread that sees another fail stops them all by moving `next` past the end.
  *
  * @example
  * ```ts
@@ -64,11 +65,9 @@ export async function scanClaimedBlobs(
   cwd: string,
   options: HistoryScanOptions,
   onBlobs: (start: number, results: BlobResult[]) => void,
-  stop: () => boolean = () => false,
 ): Promise<void> {
   const reader = openObjectReader(cwd);
   const claim = () => {
-    if (stop()) return undefined;
     const start = Atomics.add(next, 0, BLOBS_PER_CLAIM);
     if (start >= blobs.length) return undefined;
     const part = blobs.slice(start, start + BLOBS_PER_CLAIM);
@@ -84,9 +83,21 @@ export async function scanClaimedBlobs(
       const following = claim();
       const { start, part } = current;
       const objects = await current.objects;
+      const unreadable = objects.findIndex((object) => object.content === null);
+      if (unreadable >= 0) {
+        // History lists it, so the repository should hold it: scanning on would pass content
+        // no one looked at as clean.
+        const { blob, path } = part[unreadable] as HistoryBlob;
+        throw gitFailed(
+          ['cat-file'],
+          `blob ${blob} (${path}) is missing or cannot be read; \`git fsck\` tells what is damaged`,
+        );
+      }
       onBlobs(
         start,
-        objects.map((object, i) => scanBlob(part[i] as HistoryBlob, object.content, options)),
+        objects.map((object, i) =>
+          scanBlob(part[i] as HistoryBlob, object.content as Buffer, options),
+        ),
       );
       current = following;
     }

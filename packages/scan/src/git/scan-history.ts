@@ -107,7 +107,9 @@ export async function scanGitHistory(
     Math.ceil(blobs.length / BLOBS_PER_CLAIM),
   );
   const next = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
-  let failed = false;
+  const counter = new Int32Array(next);
+  // After a failure in any thread, no thread claims more blobs.
+  const stopClaims = () => Atomics.store(counter, 0, blobs.length);
   const request: HistoryWorkerRequest = { blobs, next, cwd, options: workerOptions(options) };
   const pool = Promise.all(
     Array.from({ length: workers }, () =>
@@ -116,11 +118,15 @@ export async function scanGitHistory(
       }),
     ),
   );
-  // Handled here (the calling thread stops claiming blobs), rethrown by the await below.
-  pool.catch(() => {
-    failed = true;
-  });
-  await scanClaimedBlobs(blobs, new Int32Array(next), cwd, options, record, () => failed);
+  // Handled here, rethrown by the await below.
+  pool.catch(stopClaims);
+  try {
+    await scanClaimedBlobs(blobs, counter, cwd, options, record);
+  } catch (error) {
+    stopClaims();
+    await pool.catch(() => {});
+    throw error;
+  }
   await pool;
 
   // In history order: a secret is reported where it first appeared, whichever thread found it.
