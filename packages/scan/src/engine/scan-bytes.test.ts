@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -121,6 +122,29 @@ describe('scanBytes', () => {
     const [found] = scanBytes(Buffer.from(uri), { name: 'a.env' });
     expect(found).toEqual(scanText(uri, { name: 'a.env' })[0]);
     expect(found?.confidence).toBe('high');
+  });
+
+  it('judges a secret by its own characters whether they are stand-ins or Latin-1 (themselves)', () => {
+    // Values end at spaces: a space above U+00FF (a stand-in too) is tried in a key block.
+    for (const odd of ['é', 'ÿ', '\u00b7', '中', '😀']) {
+      const value = `${randomString(8)}${odd}${randomString(8)}!`;
+      const bytes = Buffer.from(`note: x\npassword: "${value}"\n`);
+      const [finding, ...rest] = scanBytes(bytes, { name: 'a.yaml' });
+      expect(rest).toEqual([]);
+      expect(finding).toMatchObject({ rule: 'password-assignment', line: 2, column: 12 });
+      expect(finding?.fingerprint, JSON.stringify(odd)).toBe(fingerprintSecret(value));
+    }
+    for (const space of ['\u3000', '\u2003', '\u00a0']) {
+      const body = (
+        randomBytes(600)
+          .toString('base64')
+          .match(/.{1,64}/g) ?? []
+      ).join('\n');
+      const key = `-----BEGIN RSA PRIVATE KEY-----\nComment: a${space}b\n\n${body}\n-----END RSA PRIVATE KEY-----`;
+      const [finding] = scanBytes(Buffer.from(key), { name: 'id_rsa' });
+      expect(finding?.fingerprint, JSON.stringify(space)).toBe(fingerprintSecret(key));
+      expect([finding]).toEqual(scanText(key, { name: 'id_rsa' }));
+    }
   });
 
   it('decodes as usual for rules it was not given (a custom rule may read any character)', () => {

@@ -90,7 +90,13 @@ export interface RuleContext {
   readonly keywordMatches?: (keywords: readonly string[]) => readonly KeywordMatch[];
 }
 
-const NON_ASCII = /[\u0080-\uffff]/;
+/**
+ * The only characters of a one-byte text that may not be themselves: `oneByteText` writes every
+ * character up to U+00FF as itself and each one above as U+00A0 (a space) or U+00B7 (anything
+ * else). A slice without them is the decoded text already, and a file of megabytes is not
+ * decoded whole for a value that merely holds an `é`.
+ */
+const STAND_INS = /[\u00a0\u00b7]/;
 
 /**
  * `text.slice(start, end)` with the characters themselves where the text holds stand-ins (see
@@ -104,7 +110,7 @@ const NON_ASCII = /[\u0080-\uffff]/;
  */
 export function judgedText(text: string, start: number, end: number, context?: RuleContext) {
   const slice = text.slice(start, end);
-  if (context?.decoded === undefined || !NON_ASCII.test(slice)) return slice;
+  if (context?.decoded === undefined || !STAND_INS.test(slice)) return slice;
   return context.decoded().slice(start, end);
 }
 
@@ -200,7 +206,7 @@ function decodedMatch(
   found: RegExpExecArray,
   context: RuleContext | undefined,
 ): RegExpExecArray {
-  if (context?.decoded === undefined || !NON_ASCII.test(found[0])) return found;
+  if (context?.decoded === undefined || !STAND_INS.test(found[0])) return found;
   const again = new RegExp(pattern);
   again.lastIndex = found.index;
   const match = again.exec(context.decoded());
