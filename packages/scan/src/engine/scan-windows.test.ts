@@ -61,7 +61,7 @@ describe('scanning a long text window by window', () => {
       }
     }
     expect(compared).toBe(positives.length * 4);
-  });
+  }, 60_000); // A bound for a busy machine: about 400 scans of texts of 130 Ki characters.
 
   it('finds in the bytes of any long mix of secrets, noise and characters above U+00FF what one pass over the decoded text finds', () => {
     const secretLines = positives.map((example) => example.text());
