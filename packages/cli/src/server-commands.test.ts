@@ -90,7 +90,9 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-describe('custos server, operator, kv and audit commands', () => {
+// Each test runs a server and a score of CLI processes one after another: with both cores busy
+// that takes longer than the default 20 s bound.
+describe('custos server, operator, kv and audit commands', { timeout: 120_000 }, () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'custos-cli-server-'));
