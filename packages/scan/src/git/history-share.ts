@@ -33,14 +33,8 @@ export const BLOBS_PER_CLAIM = 16;
 
 type HistoryScanOptions = Omit<ScanTextOptions, 'name'> & FileLimits;
 
-function scanBlob(
-  blob: HistoryBlob,
-  content: Buffer | null,
-  options: HistoryScanOptions,
-): BlobResult {
-  if (content === null || content.length > (options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES)) {
-    return null;
-  }
+function scanBlob(blob: HistoryBlob, content: Buffer, options: HistoryScanOptions): BlobResult {
+  if (content.length > (options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES)) return null;
   const skip = classifyContent(blob.path, content);
   if (skip === 'binary' || (skip === 'minified' && options.scanMinified !== true)) return null;
   return { findings: scanBytes(content, { ...options, name: blob.path }), bytes: content.length };
