@@ -1,0 +1,38 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSealBed, type SealBed } from '../../test/seal-manager.js';
+
+// What the manager says when an operation meets the wrong state: the code and the exact words.
+describe('seal manager refusals', () => {
+  const beds: SealBed[] = [];
+  const bed = async () => {
+    const opened = await openSealBed();
+    beds.push(opened);
+    return opened;
+  };
+  afterEach(async () => {
+    for (const b of beds.splice(0)) await b.close();
+  });
+
+  const notInitialized = { code: 'ERR_NOT_INITIALIZED', message: 'the server is not initialized' };
+
+  it('names an uninitialised server in every operation that needs one', async () => {
+    const { seal } = await bed();
+    expect(() => seal.requireUnsealed()).toThrow(expect.objectContaining(notInitialized));
+    expect(() => seal.keyring()).toThrow(expect.objectContaining(notInitialized));
+    expect(() => seal.shareCounts()).toThrow(expect.objectContaining(notInitialized));
+    await expect(seal.submitShare(Buffer.alloc(33))).rejects.toMatchObject(notInitialized);
+  });
+
+  it('names a sealed server, and refuses a second initialisation', async () => {
+    const { seal } = await bed();
+    await seal.initialize(1, 1);
+    await seal.seal();
+    const sealed = { code: 'ERR_SEALED', message: 'Vault is sealed' };
+    expect(() => seal.requireUnsealed()).toThrow(expect.objectContaining(sealed));
+    expect(() => seal.keyring()).toThrow(expect.objectContaining(sealed));
+    await expect(seal.initialize(1, 1)).rejects.toMatchObject({
+      code: 'ERR_ALREADY_INITIALIZED',
+      message: 'the server is already initialized',
+    });
+  });
+});
