@@ -128,6 +128,18 @@ export function createKeywordSearch(keywords: readonly string[]): KeywordSearch 
  * The occurrences among the first `count` of `hits` (pairs of end and keyword id, by end) that
  * lie wholly within `[from, to)`, offsets from `from`.
  */
+/** The index of the first of the `count` hits (by end) that ends after `offset`. */
+function firstEndingAfter(hits: Int32Array, count: number, offset: number): number {
+  let low = 0;
+  let high = count;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((hits[middle * 2] as number) <= offset) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
 function hitsView(
   hits: Int32Array,
   count: number,
@@ -136,21 +148,14 @@ function hitsView(
   from: number,
   to: number,
 ): KeywordHits {
-  // By end: skip those ending at or before `from` (none can lie inside), stop past `to`.
-  let low = 0;
-  let high = count;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if ((hits[middle * 2] as number) <= from) low = middle + 1;
-    else high = middle;
-  }
-  const inside: number[] = [];
-  for (let h = low; h < count && (hits[h * 2] as number) <= to; h++) {
-    const id = hits[h * 2 + 1] as number;
-    if ((hits[h * 2] as number) - (lengths[id] as number) >= from) inside.push(h);
-  }
+  // By end: those ending after `from` and by `to`; of these, the ones starting at `from` or later.
+  const low = firstEndingAfter(hits, count, from);
+  const high = firstEndingAfter(hits, count, to);
+  const inside = (h: number) =>
+    (hits[h * 2] as number) - (lengths[hits[h * 2 + 1] as number] as number) >= from;
   const found = new Set<string>();
-  for (const h of inside) found.add(words[hits[h * 2 + 1] as number] as string);
+  for (let h = low; h < high; h++)
+    if (inside(h)) found.add(words[hits[h * 2 + 1] as number] as string);
   return {
     found,
     matches(wanted) {
@@ -163,9 +168,9 @@ function hitsView(
       );
       const matches: KeywordMatch[] = [];
       let sorted = true;
-      for (const h of inside) {
+      for (let h = low; h < high; h++) {
         const id = hits[h * 2 + 1] as number;
-        if (!ids.has(id)) continue;
+        if (!ids.has(id) || !inside(h)) continue;
         const end = (hits[h * 2] as number) - from;
         const match = { start: end - (lengths[id] as number), end };
         const last = matches.at(-1);
