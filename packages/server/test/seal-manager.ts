@@ -3,6 +3,7 @@
  * server around it (the HTTP side is tested through `seal.ts`).
  */
 
+import { afterEach } from 'vitest';
 import { SealManager } from '../src/seal/seal-manager.js';
 import { openStorage, type StorageDatabase } from '../src/storage/database.js';
 import { createEntryStore, type EntryStore } from '../src/storage/entry-store.js';
@@ -44,5 +45,27 @@ export async function openSealBed(): Promise<SealBed> {
       for (const database of databases) await database.close();
       await storage.cleanup();
     },
+  };
+}
+
+/**
+ * Seal beds for the tests of one `describe` block, each closed after its test. Call it in the
+ * block's body; it returns the function that opens a bed.
+ *
+ * @example
+ * ```ts
+ * const bed = sealBeds();
+ * it('…', async () => { const { seal } = await bed(); });
+ * ```
+ */
+export function sealBeds(): () => Promise<SealBed> {
+  const beds: SealBed[] = [];
+  afterEach(async () => {
+    for (const opened of beds.splice(0)) await opened.close();
+  });
+  return async () => {
+    const opened = await openSealBed();
+    beds.push(opened);
+    return opened;
   };
 }

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openSealBed, type SealBed } from '../../test/seal-manager.js';
+import { describe, expect, it, vi } from 'vitest';
+import { sealBeds } from '../../test/seal-manager.js';
 import { CORE } from '../storage/layout.js';
 import type { RootKeyWrapper, WrappedRootKey } from './root-key-wrapper.js';
 import { SealManager } from './seal-manager.js';
@@ -45,15 +45,7 @@ function aesSeal(type: 'transit' | 'pkcs11', gate?: Promise<void>) {
 }
 
 describe('auto-unseal by the seal manager', () => {
-  const beds: SealBed[] = [];
-  const bed = async () => {
-    const opened = await openSealBed();
-    beds.push(opened);
-    return opened;
-  };
-  afterEach(async () => {
-    for (const b of beds.splice(0)) await b.close();
-  });
+  const bed = sealBeds();
 
   /** Storage initialised for auto-unseal with `type`, and a fresh sealed manager over it. */
   const initialised = async (type: 'transit' | 'pkcs11' = 'transit') => {

@@ -1,18 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { openSealBed, type SealBed } from '../../test/seal-manager.js';
+import { describe, expect, it } from 'vitest';
+import { sealBeds } from '../../test/seal-manager.js';
 import { BARRIER_KEY } from '../barrier/barrier.js';
 
 // Which hooks run when, and which keys a manager holds in each phase, on the manager itself.
 describe('seal hooks and held keys', () => {
-  const beds: SealBed[] = [];
-  const bed = async () => {
-    const opened = await openSealBed();
-    beds.push(opened);
-    return opened;
-  };
-  afterEach(async () => {
-    for (const b of beds.splice(0)) await b.close();
-  });
+  const bed = sealBeds();
 
   /** An initialised manager (1 of 1) with a recorder of every hook call, in order. */
   const recorded = async () => {

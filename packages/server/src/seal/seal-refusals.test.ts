@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { openSealBed, type SealBed } from '../../test/seal-manager.js';
+import { describe, expect, it } from 'vitest';
+import { sealBeds } from '../../test/seal-manager.js';
 
 // What the manager says when an operation meets the wrong state: the code and the exact words.
 describe('seal manager refusals', () => {
-  const beds: SealBed[] = [];
-  const bed = async () => {
-    const opened = await openSealBed();
-    beds.push(opened);
-    return opened;
-  };
-  afterEach(async () => {
-    for (const b of beds.splice(0)) await b.close();
-  });
+  const bed = sealBeds();
 
   const notInitialized = { code: 'ERR_NOT_INITIALIZED', message: 'the server is not initialized' };
 

@@ -1,19 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { openSealBed, type SealBed } from '../../test/seal-manager.js';
+import { describe, expect, it } from 'vitest';
+import { sealBeds } from '../../test/seal-manager.js';
 import { SHARE_LENGTH } from './root-key.js';
 
 // Initialisation share counts at each edge, and share submission one share at a time, on the
 // seal manager itself.
 describe('seal share counts and submission', () => {
-  const beds: SealBed[] = [];
-  const bed = async () => {
-    const opened = await openSealBed();
-    beds.push(opened);
-    return opened;
-  };
-  afterEach(async () => {
-    for (const b of beds.splice(0)) await b.close();
-  });
+  const bed = sealBeds();
 
   const invalid = (message: string) => ({ code: 'ERR_INVALID_REQUEST', message });
   const SHARES = 'secret_shares must be an integer from 1 to 255';
