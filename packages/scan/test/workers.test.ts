@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { fingerprintSecret, openScanCache, scanGitHistory, scanPaths } from '@cu
 import { requireTool } from '@custos/test-support/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomString } from './generate.js';
+import { gitIn } from './git-repo.js';
 
 // Runs the built package, where the worker script exists.
 describe('scanPaths across worker threads', () => {
@@ -95,16 +95,7 @@ describe('scanPaths choosing its worker threads', () => {
 
 describe.runIf(requireTool('git'))('scanGitHistory across worker threads', () => {
   let repo: string;
-  const env = {
-    ...process.env,
-    GIT_AUTHOR_NAME: 'Ada',
-    GIT_AUTHOR_EMAIL: 'ada@example.org',
-    GIT_COMMITTER_NAME: 'Ada',
-    GIT_COMMITTER_EMAIL: 'ada@example.org',
-    GIT_CONFIG_GLOBAL: '/dev/null',
-  };
-  const git = (...args: string[]) =>
-    execFileSync('git', args, { cwd: repo, env }).toString().trim();
+  const git = (...args: string[]) => gitIn(repo, args);
   const commits: string[] = [];
   const early = `sk_live_${randomString(24)}`;
 

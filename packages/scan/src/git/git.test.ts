@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { requireTool } from '@custos/test-support/tools';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomString } from '../../test/generate.js';
+import { gitIn } from '../../test/git-repo.js';
 import { fingerprintSecret } from '../engine/fingerprint.js';
 import { installPreCommitHook, PRE_COMMIT_HOOK } from './install-hook.js';
 import { scanGitHistory } from './scan-history.js';
@@ -14,38 +14,14 @@ const hasGit = requireTool('git');
 
 describe.runIf(hasGit)('git scanning', () => {
   let repo: string;
-  const git = (...args: string[]) =>
-    execFileSync('git', args, {
-      cwd: repo,
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: 'Ada',
-        GIT_AUTHOR_EMAIL: 'ada@example.org',
-        GIT_COMMITTER_NAME: 'Ada',
-        GIT_COMMITTER_EMAIL: 'ada@example.org',
-        GIT_CONFIG_GLOBAL: '/dev/null',
-      },
-    })
-      .toString()
-      .trim();
+  const git = (...args: string[]) => gitIn(repo, args);
   const put = async (path: string, content: string) => {
     await mkdir(dirname(join(repo, path)), { recursive: true });
     await writeFile(join(repo, path), content);
   };
   const commit = (message: string, date: string) => {
     git('add', '-A');
-    execFileSync('git', ['commit', '-q', '-m', message, '--date', date], {
-      cwd: repo,
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: 'Ada',
-        GIT_AUTHOR_EMAIL: 'a@b',
-        GIT_COMMITTER_NAME: 'Ada',
-        GIT_COMMITTER_EMAIL: 'a@b',
-        GIT_COMMITTER_DATE: date,
-        GIT_CONFIG_GLOBAL: '/dev/null',
-      },
-    });
+    gitIn(repo, ['commit', '-q', '-m', message, '--date', date], { GIT_COMMITTER_DATE: date });
     return git('rev-parse', 'HEAD');
   };
 
