@@ -10,6 +10,8 @@ export default defineConfig({
       'packages/*/test/**/*.test.ts',
       // The documentation's examples, type-checked and run (docs/snippets/).
       'docs/snippets/*.test.ts',
+      // The tooling that judges the mutation record (bench/mutation/).
+      'bench/mutation/*.test.ts',
     ],
     // Tests import sibling packages through their built `dist` (npm test builds first).
     environment: 'node',

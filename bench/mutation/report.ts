@@ -18,6 +18,12 @@ interface Equivalent {
   readonly mutator: string;
   readonly original: string;
   readonly replacement: string;
+  /**
+   * Text on the mutant's line or the two lines after it, in the file as it is now. Required
+   * when `original` is shorter than three characters (a `{`, `''` or `[]` alone would match
+   * every such mutant of the file, including ones a test should kill).
+   */
+  readonly near?: string;
   readonly reason: string;
 }
 
@@ -37,13 +43,28 @@ export interface ModuleView {
   readonly stale: readonly string[];
 }
 
-function sameMutant(a: Omit<Equivalent, 'reason'>, b: Omit<Equivalent, 'reason'>): boolean {
-  return (
-    a.file === b.file &&
-    a.mutator === b.mutator &&
-    a.original === b.original &&
-    a.replacement === b.replacement
-  );
+/** Whether `e` explains `survivor`; `lines` reads a file's current lines. */
+async function explains(
+  e: Equivalent,
+  survivor: Survivor,
+  lines: (file: string) => Promise<readonly string[]>,
+): Promise<boolean> {
+  if (
+    e.file !== survivor.file ||
+    e.mutator !== survivor.mutator ||
+    e.original !== survivor.original ||
+    e.replacement !== survivor.replacement
+  )
+    return false;
+  if (e.near === undefined) {
+    if (e.original.length < 3)
+      throw new Error(
+        `bench/mutation/equivalents.json: the entry for ${e.mutator} ${e.original} in ${e.file} needs "near" (text on the mutant's line or the two after it)`,
+      );
+    return true;
+  }
+  const around = (await lines(survivor.file)).slice(survivor.line - 1, survivor.line + 2);
+  return around.join('\n').includes(e.near);
 }
 
 /** Adds up a module's runs and marks the survivors bench/mutation/equivalents.json explains. */
@@ -57,11 +78,21 @@ export async function judge(record: ModuleRecord, root: URL): Promise<ModuleView
   const equivalent: (Survivor & { reason: string })[] = [];
   const unexplained: Survivor[] = [];
   const stale: string[] = [];
+  const sources = new Map<string, readonly string[]>();
+  const lines = async (file: string) => {
+    let text = sources.get(file);
+    if (text === undefined) {
+      text = (await readFile(new URL(file, root), 'utf8').catch(() => '')).split('\n');
+      sources.set(file, text);
+    }
+    return text;
+  };
   for (const run of record.runs) {
     for (const [status, n] of Object.entries(run.counts))
       counts[status] = (counts[status] ?? 0) + n;
     for (const survivor of run.survivors) {
-      const known = equivalents.find((e) => sameMutant(e, survivor));
+      let known: Equivalent | undefined;
+      for (const e of equivalents) if (await explains(e, survivor, lines)) known ??= e;
       if (known !== undefined) equivalent.push({ ...survivor, reason: known.reason });
       else unexplained.push(survivor);
     }

@@ -3,7 +3,9 @@
  * server around it (the HTTP side is tested through `seal.ts`).
  */
 
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { afterEach } from 'vitest';
+import type { RootKeyWrapper, WrappedRootKey } from '../src/seal/root-key-wrapper.js';
 import { SealManager } from '../src/seal/seal-manager.js';
 import { openStorage, type StorageDatabase } from '../src/storage/database.js';
 import { createEntryStore, type EntryStore } from '../src/storage/entry-store.js';
@@ -68,4 +70,49 @@ export function sealBeds(): () => Promise<SealBed> {
     beds.push(opened);
     return opened;
   };
+}
+
+/**
+ * A seal of the given type that wraps with AES-256-GCM under a key of its own (node:crypto):
+ * what a transit or PKCS#11 seal does, without the outside service. Counts its unwraps; each
+ * waits for `gate` (an unwrap in progress).
+ *
+ * @example
+ * ```ts
+ * const seal = aesSeal('transit');
+ * const manager = new SealManager(store, seal.wrapper);
+ * ```
+ */
+export function aesSeal(type: 'transit' | 'pkcs11', gate?: Promise<void>) {
+  const key = randomBytes(32);
+  let unwraps = 0;
+  const wrapper: RootKeyWrapper = {
+    type,
+    description: `test ${type} seal`,
+    async wrap(rootKey) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const sealed = Buffer.concat([
+        iv,
+        cipher.update(rootKey),
+        cipher.final(),
+        cipher.getAuthTag(),
+      ]);
+      return { type, ciphertext: sealed.toString('base64'), keyVersion: 1, keyId: 'test' };
+    },
+    async unwrap(wrapped: WrappedRootKey) {
+      unwraps++;
+      await gate;
+      const sealed = Buffer.from(wrapped.ciphertext, 'base64');
+      const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12), {
+        authTagLength: 16,
+      });
+      decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+      return Buffer.concat([
+        decipher.update(sealed.subarray(12, sealed.length - 16)),
+        decipher.final(),
+      ]);
+    },
+  };
+  return { wrapper, unwraps: () => unwraps };
 }

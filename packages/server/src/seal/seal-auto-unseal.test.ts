@@ -1,48 +1,7 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
-import { sealBeds } from '../../test/seal-manager.js';
+import { aesSeal, sealBeds } from '../../test/seal-manager.js';
 import { CORE } from '../storage/layout.js';
-import type { RootKeyWrapper, WrappedRootKey } from './root-key-wrapper.js';
 import { SealManager } from './seal-manager.js';
-
-/**
- * A seal of the given type that wraps with AES-256-GCM under a key of its own (node:crypto):
- * what a transit or PKCS#11 seal does, without the outside service. Counts its unwraps; each
- * waits for `gate` (an unwrap in progress).
- */
-function aesSeal(type: 'transit' | 'pkcs11', gate?: Promise<void>) {
-  const key = randomBytes(32);
-  let unwraps = 0;
-  const wrapper: RootKeyWrapper = {
-    type,
-    description: `test ${type} seal`,
-    async wrap(rootKey) {
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      const sealed = Buffer.concat([
-        iv,
-        cipher.update(rootKey),
-        cipher.final(),
-        cipher.getAuthTag(),
-      ]);
-      return { type, ciphertext: sealed.toString('base64'), keyVersion: 1, keyId: 'test' };
-    },
-    async unwrap(wrapped: WrappedRootKey) {
-      unwraps++;
-      await gate;
-      const sealed = Buffer.from(wrapped.ciphertext, 'base64');
-      const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12), {
-        authTagLength: 16,
-      });
-      decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-      return Buffer.concat([
-        decipher.update(sealed.subarray(12, sealed.length - 16)),
-        decipher.final(),
-      ]);
-    },
-  };
-  return { wrapper, unwraps: () => unwraps };
-}
 
 describe('auto-unseal by the seal manager', () => {
   const bed = sealBeds();

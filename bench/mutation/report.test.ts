@@ -1,0 +1,94 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ModuleRecord, Survivor } from './record.js';
+import { judge } from './report.js';
+
+// How a survivor is matched to its entry in equivalents.json: a short original such as `{`
+// names no place by itself, so such an entry must say what text is near the mutant.
+describe('judging survivors against equivalents.json', () => {
+  const FILE = 'packages/server/src/seal/seal-manager.ts';
+  const SOURCE = [
+    'try {',
+    '  work();',
+    '} finally {',
+    '  key.fill(0);',
+    '}',
+    'if (config === undefined) {',
+    '  throw new Error("not initialized");',
+    '}',
+  ].join('\n');
+  const roots: string[] = [];
+  afterEach(async () => {
+    for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
+  });
+
+  const block = (line: number): Survivor => ({
+    status: 'Survived',
+    file: FILE,
+    line,
+    mutator: 'BlockStatement',
+    original: '{',
+    replacement: '{}',
+  });
+
+  const judged = async (equivalents: readonly object[], survivors: readonly Survivor[]) => {
+    const root = await mkdtemp(join(tmpdir(), 'custos-mutation-'));
+    roots.push(root);
+    await mkdir(join(root, 'bench/mutation'), { recursive: true });
+    await mkdir(join(root, 'packages/server/src/seal'), { recursive: true });
+    await writeFile(join(root, 'bench/mutation/equivalents.json'), JSON.stringify(equivalents));
+    await writeFile(join(root, FILE), SOURCE);
+    const record: ModuleRecord = {
+      name: 'seal',
+      runs: [
+        {
+          ranAt: '2026-12-05T00:00:00Z',
+          machine: 'test',
+          files: [FILE],
+          digests: [],
+          counts: { Killed: 8, Survived: survivors.length },
+          survivors,
+        },
+      ],
+    };
+    return judge(record, pathToFileURL(`${root}/`));
+  };
+
+  const entry = { file: FILE, mutator: 'BlockStatement', original: '{', replacement: '{}' };
+
+  it('explains only the survivor whose lines hold the entry’s near text', async () => {
+    const view = await judged(
+      [{ ...entry, near: 'key.fill(0);', reason: 'zeroing' }],
+      [block(3), block(6)],
+    );
+    expect(view.equivalent.map((s) => [s.line, s.reason])).toEqual([[3, 'zeroing']]);
+    expect(view.unexplained.map((s) => s.line)).toEqual([6]);
+    expect(view.score).toBeCloseTo((100 * 8) / 10);
+  });
+
+  it('refuses an entry for a short original without near text', async () => {
+    await expect(judged([{ ...entry, reason: 'zeroing' }], [block(3)])).rejects.toThrow(
+      /needs "near"/,
+    );
+  });
+
+  it('matches a longer original anywhere in its file without near text', async () => {
+    const survivor: Survivor = {
+      status: 'Survived',
+      file: FILE,
+      line: 7,
+      mutator: 'StringLiteral',
+      original: '"not initialized"',
+      replacement: '""',
+    };
+    const view = await judged(
+      [{ ...survivor, line: undefined, status: undefined, reason: 'message' }],
+      [survivor],
+    );
+    expect(view.equivalent).toHaveLength(1);
+    expect(view.unexplained).toHaveLength(0);
+  });
+});
