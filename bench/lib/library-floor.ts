@@ -25,26 +25,37 @@ const app = Fastify();
 app.get('/', async () => ({ ok: z.string().parse('yes') }));
 await app.listen({ host: '127.0.0.1', port: 0 });
 setTimeout(() => {
-  process.stdout.write(String(process.memoryUsage().rss));
-  process.exit(0);
+  const startUp = process.memoryUsage().rss;
+  setTimeout(() => {
+    process.stdout.write(JSON.stringify({ startUp, idle: process.memoryUsage().rss }));
+    process.exit(0);
+  }, Math.max(0, Number(process.argv[1]) * 1000 - 1500));
 }, 1500);
 `;
 
 /**
- * Idle resident memory (MiB) of the server's libraries alone, as above.
+ * Resident memory (MiB) of the server's libraries alone, as above: 1.5 s after start-up, and
+ * after `idleSeconds` without work (when V8's memory reducer has given back what loading grew).
  *
  * @example
  * ```ts
- * const floor = await libraryFloorRssMiB(); // about 90 on the bench machine
+ * const floor = await libraryFloorRssMiB(60);
+ * floor.idle; // MiB after a minute idle
  * ```
  */
-export function libraryFloorRssMiB(): Promise<number> {
+export function libraryFloorRssMiB(
+  idleSeconds: number,
+): Promise<{ readonly startUp: number; readonly idle: number }> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--input-type=module', '-e', FLOOR_SCRIPT],
+      ['--input-type=module', '-e', FLOOR_SCRIPT, String(idleSeconds)],
       { cwd: SERVER_PACKAGE },
-      (err, stdout) => (err ? reject(err) : resolve(Number(stdout) / 1048576)),
+      (err, stdout) => {
+        if (err) return reject(err);
+        const { startUp, idle } = JSON.parse(stdout) as { startUp: number; idle: number };
+        resolve({ startUp: startUp / 1048576, idle: idle / 1048576 });
+      },
     );
   });
 }
