@@ -88,9 +88,7 @@ async function measure(server: ServerProcess): Promise<{ rows: Measurement[] } &
 }
 
 /** The absolute memory goals, one line per storage (printed and kept in the notes). */
-function memoryLines(
-  runs: { storage: StorageLabel; result: { rows: Measurement[] } & Resting }[],
-) {
+function memoryLines(runs: { storage: StorageLabel; result: { rows: Measurement[] } & Resting }[]) {
   return runs.flatMap(({ storage, result }) => {
     const loaded = Math.max(...result.rows.map((r) => r.figures?.peakRssMiB ?? 0));
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT MET');

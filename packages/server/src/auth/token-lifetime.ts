@@ -73,7 +73,7 @@ export function initialLifetime(
   const explicitMax = request.explicitMaxTtlSeconds ?? 0;
   const period = Math.min(request.periodSeconds ?? 0, MAX_TOKEN_TTL_SECONDS);
   const parentExpires = parent !== undefined && parent.expireTime !== 0;
-  const parentRenews = parent === undefined || !parentExpires || parent.renewable;
+  const parentRenews = !parentExpires || parent.renewable;
   if (period > 0) {
     // Periodic: no system maximum, only an explicit one and the parent's limits.
     const limit = Math.min(
