@@ -200,6 +200,18 @@ describe.each(await storageKinds())('sys/rekey over HTTP on %s', (kind) => {
   });
 
   it('with require_verification installs the new key only once a threshold of new keys is given back', async () => {
+    const verifyNow = () => send(a.url, 'POST', 'sys/rekey/verify', { body: { key: keys[0] } });
+    expect(await verifyNow()).toMatchObject({
+      status: 400,
+      body: { errors: ['no rekey in progress'] },
+    });
+    // A rekey whose old keys are not all in yet has nothing to verify.
+    await rekeyWith(a, [], { secret_shares: 3, secret_threshold: 2, require_verification: true });
+    expect(await verifyNow()).toMatchObject({
+      status: 400,
+      body: { errors: ['no rekey verification in progress'] },
+    });
+    expect((await send(a.url, 'DELETE', 'sys/rekey/init')).status).toBe(204);
     const pending = await rekeyWith(a, keys.slice(0, 3), {
       secret_shares: 3,
       secret_threshold: 2,
@@ -220,7 +232,21 @@ describe.each(await storageKinds())('sys/rekey over HTTP on %s', (kind) => {
     const wrongNonce = await send(a.url, 'POST', 'sys/rekey/verify', {
       body: { key: newKeys[0], nonce: 'x' },
     });
-    expect(wrongNonce.body.errors[0]).toMatch(/incorrect nonce supplied/);
+    expect(wrongNonce.body.errors).toEqual([
+      `incorrect nonce supplied; nonce for this rekey verification operation is ${verifyNonce}`,
+    ]);
+    // The old keys are spent: another update is refused until the new ones are verified.
+    const update = await send(a.url, 'POST', 'sys/rekey/update', {
+      body: { key: keys[0], nonce: pending.body.nonce },
+    });
+    expect(update).toMatchObject({
+      status: 400,
+      body: {
+        errors: [
+          'the new keys were given out and await verification: send them to sys/rekey/verify',
+        ],
+      },
+    });
     // Current (not new) keys fail verification and reset its progress.
     const wrong = await send(a.url, 'POST', 'sys/rekey/verify', {
       body: { key: keys[0], nonce: verifyNonce },
@@ -230,7 +256,9 @@ describe.each(await storageKinds())('sys/rekey over HTTP on %s', (kind) => {
       body: { key: keys[1], nonce: verifyNonce },
     });
     expect(failed.status).toBe(400);
-    expect(failed.body.errors[0]).toMatch(/do not reproduce the new root key/);
+    expect(failed.body.errors).toEqual([
+      'the keys given do not reproduce the new root key; verification progress was reset',
+    ]);
     // DELETE restarts the verification with a new nonce; the new keys stay the same.
     const restarted = await send(a.url, 'DELETE', 'sys/rekey/verify');
     expect(restarted.body.nonce).not.toBe(verifyNonce);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sealBeds } from '../../test/seal-manager.js';
+import { CORE } from '../storage/layout.js';
 
 // What the manager says when an operation meets the wrong state: the code and the exact words.
 describe('seal manager refusals', () => {
@@ -26,5 +27,16 @@ describe('seal manager refusals', () => {
       code: 'ERR_ALREADY_INITIALIZED',
       message: 'the server is already initialized',
     });
+  });
+
+  it('names a barrier keyring gone from storage and stays sealed', async () => {
+    const { seal, store } = await bed();
+    const [share] = await seal.initialize(1, 1);
+    await store.delete(CORE.prefix + CORE.keyring);
+    await expect(seal.submitShare(share as Buffer)).rejects.toMatchObject({
+      code: 'ERR_NOT_INITIALIZED',
+      message: 'the barrier keyring is missing',
+    });
+    expect(seal.phase()).toBe('sealed');
   });
 });
