@@ -21,6 +21,7 @@ import { oneByteText } from './one-byte-text.js';
 import { LineIndex } from './positions.js';
 import { prefilterFor, type Selection } from './prefilter.js';
 import { redactSecret } from './redact.js';
+import { Utf8Ranges } from './utf8-ranges.js';
 import { textWindows, WINDOW_LENGTH } from './windows.js';
 
 /**
@@ -127,11 +128,17 @@ export function scanBytes(bytes: Uint8Array, options: ScanTextOptions = {}): Fin
   const text = options.rules === undefined ? oneByteText(buffer) : undefined;
   if (text === undefined) return scanText(buffer.toString('utf8'), options);
   let decoded: string | undefined;
+  let ranges: Utf8Ranges | undefined;
   const context: RuleContext = {
     name: options.name ?? '',
     decoded: () => {
       decoded ??= buffer.toString('utf8');
       return decoded;
+    },
+    decodedSlice: (start, end) => {
+      if (decoded !== undefined) return decoded.slice(start, end);
+      ranges ??= new Utf8Ranges(buffer);
+      return ranges.slice(start, end);
     },
   };
   return scanPrepared(text, context, options);
@@ -186,16 +193,18 @@ function locateByWindow(text: string, context: RuleContext, rules: readonly Rule
   const windows = textWindows(text.length);
   const { whole, parts } = prefilterFor(rules).selectEach(text, windows);
   const found = locate(text, context, narrowed(whole, true));
-  const decoded = context.decoded;
+  const { decoded, decodedSlice, ...rest } = context;
   windows.forEach((window, index) => {
     let part: string | undefined;
+    // A window's decoded text is decoded from its own bytes when the scanner holds them.
     const partContext: RuleContext =
       decoded === undefined
         ? context
         : {
-            ...context,
+            ...rest,
             decoded: () => {
-              part ??= decoded().slice(window.from, window.to);
+              part ??=
+                decodedSlice?.(window.from, window.to) ?? decoded().slice(window.from, window.to);
               return part;
             },
           };

@@ -82,6 +82,11 @@ export interface RuleContext {
    */
   readonly decoded?: () => string;
   /**
+   * `decoded().slice(start, end)` without decoding the rest of the text, when the scanner can
+   * (it holds the file's bytes). {@link judgedText} prefers it.
+   */
+  readonly decodedSlice?: (start: number, end: number) => string;
+  /**
    * Where the given keywords (some of the rule's own {@link Rule.keywords}) occur in the text,
    * case-blind, by start: the scanner's prefilter has found them all in its one pass, so a rule
    * may look only there instead of searching the text again. Absent when the prefilter could
@@ -111,7 +116,7 @@ const STAND_INS = /[\u00a0\u00b7]/;
 export function judgedText(text: string, start: number, end: number, context?: RuleContext) {
   const slice = text.slice(start, end);
   if (context?.decoded === undefined || !STAND_INS.test(slice)) return slice;
-  return context.decoded().slice(start, end);
+  return context.decodedSlice?.(start, end) ?? context.decoded().slice(start, end);
 }
 
 /** What {@link patternRule} needs. */
