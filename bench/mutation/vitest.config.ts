@@ -46,7 +46,8 @@ const mocking = shared && testDirs !== undefined ? filesMockingModules(testDirs)
  * Stryker instruments every file for coverage and shares two cores with its checker, so a test
  * that takes seconds alone can pass the project's 20 s limit in the initial run and abort it.
  */
-const include = testDirs?.map((dir) => `${dir}/**/*.test.ts`) ?? base.test?.include;
+const include =
+  testDirs?.map((dir) => `${dir}/**/*.test.ts`) ?? base.test?.include ?? configDefaults.include;
 const exclude = [...(base.test?.exclude ?? configDefaults.exclude), ...NOT_UNDER_STRYKER];
 const settings = { ...base.test, testTimeout: 90_000, hookTimeout: 120_000 };
 
