@@ -43,6 +43,10 @@ describe('root key shares', () => {
     const bent = Buffer.from(keyShares[0] as Buffer);
     bent[3] = (bent[3] as number) ^ 1;
     await expect(combineRootKey([bent], 1)).rejects.toMatchObject(UNSEAL_FAILED);
+    // Its last byte, the share index, is 0: any other index is not the share of a 1 of 1.
+    const indexed = Buffer.from(keyShares[0] as Buffer);
+    indexed[indexed.length - 1] = 1;
+    await expect(combineRootKey([indexed], 1)).rejects.toMatchObject(UNSEAL_FAILED);
   });
 
   it('the keyring sealed under the root key opens only with it', async () => {
