@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Acl } from './acl.js';
-import { CAPABILITIES, parsePolicy, validatePolicyName } from './policy-parse.js';
+import {
+  CAPABILITIES,
+  parsePolicy,
+  policyFromDocument,
+  validatePolicyName,
+} from './policy-parse.js';
 
 // Each refusal of the policy parser, word for word (they reach the operator and the audit log,
 // so they name a rule by its place, never by its content), and each limit at its edge.
@@ -100,6 +105,11 @@ describe('policy documents', () => {
     for (const text of ['', '# only a comment', '{}', '{"path":[]}', '{"path":"a"}', 'path = "a"'])
       await expect(parsePolicy('p', text)).rejects.toThrow(noPath);
     await expect(parsePolicy('p', 'path { capabilities = ["read"] }')).rejects.toThrow(noPath);
+    // A parsed document that is not an object (HCL and JSON text always give one).
+    for (const document of [null, [], 'path', 7])
+      expect(() => policyFromDocument('p', document, '')).toThrow(
+        refusal('policy must be an object with "path" rules'),
+      );
     await expect(
       parsePolicy('p', `paths = 1\n${block('a', 'capabilities = ["read"]')}`),
     ).rejects.toThrow(refusal('policy has a top-level field other than "path"'));
