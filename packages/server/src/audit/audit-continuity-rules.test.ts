@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { memoryHistory } from '../../test/audit.js';
 import {
   ChainBroken,
   type ChainState,
@@ -38,17 +39,6 @@ function chain(from: number, prev: string, specs: readonly LineSpec[]): string[]
   return lines;
 }
 
-function history(lines: readonly string[]): SinkHistory {
-  return {
-    kind: 'regular',
-    size: lines.reduce((n, line) => n + line.length + 1, 0),
-    async *backward() {
-      for (let i = lines.length - 1; i >= 0; i--) yield lines[i] as string;
-    },
-    first: async () => lines[0],
-  };
-}
-
 const point = (lines: readonly string[], seq: number, from = 1) => ({
   seq,
   hash: lineHash(lines[seq - from] as string),
@@ -62,7 +52,7 @@ const startOf = (lines: readonly string[], from: number): FileStart => ({
 });
 
 const refusal = async (lines: readonly string[], state: ChainState) => {
-  const failure = await checkContinuity('file', history(lines), state).then(
+  const failure = await checkContinuity('file', memoryHistory(lines), state).then(
     () => undefined,
     (err: unknown) => err,
   );
@@ -76,11 +66,10 @@ describe('audit chain continuity, rule by rule', () => {
   it('refuses an empty file when only file starts were recorded, naming lines', async () => {
     const lines = chain(1, GENESIS_HASH, [{ startsFile: true }, {}]);
     const state: ChainState = { files: [startOf(lines, 1)] };
-    const empty: SinkHistory = { ...history([]), size: 0 };
     expect(await refusal([], state)).toBe(
       'audit sink file refused: the file is empty, but the server recorded lines in it: it was emptied, removed or moved while the server was sealed or stopped',
     );
-    await expect(checkContinuity('file', empty, { files: [] })).resolves.toEqual({
+    await expect(checkContinuity('file', memoryHistory([]), { files: [] })).resolves.toEqual({
       last: undefined,
       start: undefined,
     });
@@ -90,7 +79,7 @@ describe('audit chain continuity, rule by rule', () => {
     const lines = chain(1, GENESIS_HASH, [{ startsFile: true }, {}, {}, {}, {}]);
     const damaged = [...lines.slice(0, 4), 'a line the verifier will report', lines[4] as string];
     const state: ChainState = { checkpoint: point(lines, 2), files: [startOf(lines, 1)] };
-    const { last } = await checkContinuity('file', history(damaged), state);
+    const { last } = await checkContinuity('file', memoryHistory(damaged), state);
     expect(last).toBe(lines[4]);
   });
 
@@ -107,7 +96,7 @@ describe('audit chain continuity, rule by rule', () => {
   });
 
   it('takes a file of only a torn line as empty when nothing was recorded, refuses it otherwise', async () => {
-    const torn: SinkHistory = { ...history([]), size: 40 };
+    const torn: SinkHistory = { ...memoryHistory([]), size: 40 };
     await expect(checkContinuity('file', torn, { files: [] })).resolves.toEqual({
       last: undefined,
       start: undefined,
@@ -139,7 +128,7 @@ describe('audit chain continuity, rule by rule', () => {
 
     it('continues a file whose first line is marked as a file start, recorded or not', async () => {
       const { lines, checkpoint } = later({ startsFile: true });
-      const { start } = await checkContinuity('file', history(lines), {
+      const { start } = await checkContinuity('file', memoryHistory(lines), {
         checkpoint,
         files: [elsewhere],
       });
@@ -157,7 +146,7 @@ describe('audit chain continuity, rule by rule', () => {
       const recorded = startOf(lines, 11);
       const state = (files: FileStart[]) => ({ checkpoint, files });
       await expect(
-        checkContinuity('file', history(lines), state([elsewhere, recorded])),
+        checkContinuity('file', memoryHistory(lines), state([elsewhere, recorded])),
       ).resolves.toMatchObject({ last: lines[3] });
       expect(await refusal(lines, state([elsewhere, { ...recorded, hash: elsewhere.hash }]))).toBe(
         restart(11),
@@ -169,7 +158,7 @@ describe('audit chain continuity, rule by rule', () => {
       const { lines, checkpoint } = later({});
       expect(await refusal(lines, { checkpoint, files: [elsewhere] })).toBe(restart(11));
       await expect(
-        checkContinuity('file', history(lines), { checkpoint, files: [] }),
+        checkContinuity('file', memoryHistory(lines), { checkpoint, files: [] }),
       ).resolves.toMatchObject({ last: lines[3] });
       // Marked as not starting a file: refused even before any start was recorded.
       const marked = later({ startsFile: false });
@@ -180,7 +169,7 @@ describe('audit chain continuity, rule by rule', () => {
 
     it('continues the genesis file whatever its first line says, with no previous file', async () => {
       const lines = chain(1, GENESIS_HASH, [{}, {}, {}]);
-      const { start } = await checkContinuity('file', history(lines), {
+      const { start } = await checkContinuity('file', memoryHistory(lines), {
         checkpoint: point(lines, 2),
         files: [elsewhere],
       });
