@@ -29,14 +29,20 @@ async function signedLog(requests = 3, closeIt = false) {
 
 const parse = (line: string) => JSON.parse(line) as Record<string, unknown>;
 
-/** A hand-made chain of entries (no signatures): `prev` links computed, times 1 s apart. */
-function chainOf(entries: readonly Record<string, unknown>[]): string[] {
+/**
+ * A hand-made chain of entries (no signatures): `prev` links computed, times 1 s apart; from
+ * seq 1 at genesis unless it continues an earlier file.
+ */
+function chainOf(
+  entries: readonly Record<string, unknown>[],
+  from: { seq: number; prev: string } = { seq: 1, prev: GENESIS_HASH },
+): string[] {
   const lines: string[] = [];
-  let prev = GENESIS_HASH;
+  let prev = from.prev;
   entries.forEach((fields, i) => {
     const line = JSON.stringify({
       time: new Date(START + i * 1000).toISOString(),
-      seq: i + 1,
+      seq: from.seq + i,
       prev,
       ...fields,
     });
@@ -182,5 +188,73 @@ describe('audit verification reports', () => {
       'line 3: checkpoint signature is invalid (the checkpoint or the chain before it was changed)',
     ]);
     expect(report).toMatchObject({ lastCheckpointSeq: undefined, unsigned: { from: 1, to: 3 } });
+  });
+
+  it('an empty file, and a trusted key that cannot be read', () => {
+    expect(verifyAuditLog('')).toMatchObject({
+      ok: false,
+      problems: [
+        'the file is empty: a custos audit log starts with an open entry, so nothing here can be verified (emptied, or not an audit log)',
+      ],
+    });
+    expect(() => verifyAuditLog('', { publicKey: 'not a key' })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARGUMENT',
+        message:
+          'the audit public key given cannot be read: expected an SPKI public key, PEM or DER in base64',
+      }),
+    );
+  });
+
+  const open = (every: number, intervalMs: number) => ({
+    type: 'open',
+    starts_file: true,
+    checkpoint_every: every,
+    checkpoint_interval_ms: intervalMs,
+  });
+
+  it('a close entry without the checkpoint that follows it', () => {
+    const lines = chainOf([open(100, 10_000), { type: 'request' }, { type: 'close' }]);
+    expect(verifyAuditLog(fileText(lines), { now: new Date(START + 5000) }).problems).toEqual([
+      'the file ends with a close entry (seq 3) without the checkpoint that always follows it: its end was cut',
+    ]);
+  });
+
+  it('a file continuing an earlier one, begun by an open entry of an older writer', () => {
+    const lines = chainOf(
+      [{ type: 'open', checkpoint_every: 100, checkpoint_interval_ms: 10_000 }],
+      {
+        seq: 11,
+        prev: lineHash('the last line of the earlier file'),
+      },
+    );
+    const report = verifyAuditLog(fileText(lines), { now: new Date(START) });
+    expect(report.ok).toBe(true);
+    expect(report.warnings[0]).toBe(
+      'line 1: the file begins with an open entry (seq 11) that does not say whether it started the file (an older writer): lines cut before a restart would not show',
+    );
+    expect(report.notes).toEqual([
+      'the chain starts at seq 11, continuing an earlier file; its first link is not checkable here',
+    ]);
+  });
+
+  it('a checkpoint missing by count, by time, and at the end of the file', () => {
+    const byCount = chainOf([
+      open(2, 10_000),
+      { type: 'request' },
+      { type: 'request' },
+      { type: 'request' },
+    ]);
+    expect(verifyAuditLog(fileText(byCount), { now: new Date(START + 5000) }).problems).toEqual([
+      'line 3: a checkpoint was due after 2 unsigned entries (seq 1..2), and there is none before seq 3',
+    ]);
+    const byTime = chainOf([open(100, 1000), { type: 'request' }]);
+    expect(verifyAuditLog(fileText(byTime), { now: new Date(START + 1000) }).problems).toEqual([
+      'line 2: a checkpoint was due by 2026-01-01T00:00:01.000Z (1 s after seq 1), and there is none before seq 2',
+    ]);
+    const atEnd = chainOf([open(100, 1000)]);
+    expect(verifyAuditLog(fileText(atEnd), { now: new Date(START + 60_000) }).problems).toEqual([
+      'a checkpoint was due by 2026-01-01T00:00:01.000Z (1 s after seq 1), and the file ends unsigned at seq 1: the file was cut, or the server stopped without closing the log (a crash)',
+    ]);
   });
 });
