@@ -63,7 +63,9 @@ export async function digestOf(file: string, root: URL): Promise<string | undefi
 
 /**
  * One run's record from Stryker's results. `asked` lists files given by name for this run: one
- * in which Stryker found no mutant still counts as run.
+ * in which Stryker found no mutant still counts as run. When every entry of `asked` is a file
+ * name (no glob), results for other files are left out: Stryker's incremental report carries
+ * them over from earlier runs without running them, against tests that may have changed since.
  */
 export async function runFromResults(
   module: MutationModule,
@@ -83,8 +85,10 @@ export async function runFromResults(
   const counts: Record<string, number> = {};
   const survivors: Survivor[] = [];
   const files = new Set(namedFiles(asked));
+  const onlyAsked = asked.length > 0 && files.size === asked.length;
   for (const result of results) {
     const file = result.fileName.replace(new URL('.', root).pathname, '');
+    if (onlyAsked && !files.has(file)) continue;
     files.add(file);
     counts[result.status] = (counts[result.status] ?? 0) + 1;
     if (!UNDETECTED.has(result.status)) continue;

@@ -1,0 +1,65 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { MutantResult } from '@stryker-mutator/api/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MUTATION_MODULES } from './modules.js';
+import { runFromResults } from './record.js';
+
+// A run's record from Stryker's results: only the files the run was asked for count.
+describe('a run from Stryker results', () => {
+  const roots: string[] = [];
+  afterEach(async () => {
+    for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
+  });
+
+  const setUp = async () => {
+    const root = await mkdtemp(join(tmpdir(), 'custos-mutation-'));
+    roots.push(root);
+    await mkdir(join(root, 'src'), { recursive: true });
+    await writeFile(join(root, 'src/asked.ts'), 'export const a = 1;\n');
+    await writeFile(join(root, 'src/other.ts'), 'export const b = 2;\n');
+    const result = (file: string, status: MutantResult['status']) =>
+      ({
+        id: `${file}-${status}`,
+        fileName: join(root, file),
+        mutatorName: 'NumericLiteral',
+        replacement: '0',
+        status,
+        location: { start: { line: 1, column: 18 }, end: { line: 1, column: 19 } },
+      }) as MutantResult;
+    return { url: pathToFileURL(`${root}/`), result };
+  };
+  const module = MUTATION_MODULES.seal as (typeof MUTATION_MODULES)[string];
+
+  it('leaves out files it was not asked for (carried over by the incremental report)', async () => {
+    const { url, result } = await setUp();
+    const results = [
+      result('src/asked.ts', 'Killed'),
+      result('src/asked.ts', 'Survived'),
+      result('src/other.ts', 'Survived'),
+    ];
+    const run = await runFromResults(module, results, url, ['src/asked.ts']);
+    expect(run.files).toEqual(['src/asked.ts']);
+    expect(run.counts).toEqual({ Killed: 1, Survived: 1 });
+    expect(run.survivors).toEqual([
+      {
+        status: 'Survived',
+        file: 'src/asked.ts',
+        line: 1,
+        mutator: 'NumericLiteral',
+        original: '1',
+        replacement: '0',
+      },
+    ]);
+  });
+
+  it('takes every file when the run was given globs', async () => {
+    const { url, result } = await setUp();
+    const results = [result('src/asked.ts', 'Killed'), result('src/other.ts', 'Survived')];
+    const run = await runFromResults(module, results, url, ['src/*.ts', '!src/x.ts']);
+    expect(run.files).toEqual(['src/asked.ts', 'src/other.ts']);
+    expect(run.counts).toEqual({ Killed: 1, Survived: 1 });
+  });
+});
