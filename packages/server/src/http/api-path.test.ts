@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { apiPathOf, MAX_PATH_LENGTH } from './api-path.js';
+import { apiPathOf, MAX_PATH_LENGTH, patternReading } from './api-path.js';
 
 // The one reading of a request path, on requests as the router hands them over: the literal
 // target, the matched route pattern (none when unrouted) and the parameters it filled in.
@@ -87,5 +87,13 @@ describe('the API path of a request', () => {
     expect(() => apiPathOf(request('/v1/sys/policy/x', '/v1/sys/policy/:name', {}))).toThrow(
       refusal('the path is not in canonical form (the router reads it differently)'),
     );
+  });
+});
+
+describe('a route pattern read with its parameters', () => {
+  it('fills each parameter and the wildcard; one the router left out reads as empty', () => {
+    expect(patternReading('/v1/:mount/data/*', { mount: 'kv', '*': 'a/b' })).toBe('kv/data/a/b');
+    expect(patternReading('/v1/:mount/data/*', { mount: 'kv' })).toBe('kv/data/');
+    expect(patternReading('/v1/transit/keys/:name', {})).toBe('transit/keys/');
   });
 });

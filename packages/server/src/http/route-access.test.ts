@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { isListRequest, operationOf, resolveWriteOperation } from './route-access.js';
+import { aclPathOf, isListRequest, operationOf, resolveWriteOperation } from './route-access.js';
 
 // The operation the ACL judges, from the method and the query alone, and the create/update
 // choice for writes, on requests as the router hands them over.
@@ -42,5 +42,13 @@ describe('the operation of a request', () => {
     };
     for (const operation of ['read', 'patch', 'delete', 'list'] as const)
       expect(await resolveWriteOperation(request('GET'), never, operation)).toBe(operation);
+  });
+});
+
+describe('the path the ACL judges', () => {
+  it('is the folder for a list (one trailing slash), the path itself otherwise', () => {
+    expect(aclPathOf('secret/metadata/app', 'list')).toBe('secret/metadata/app/');
+    expect(aclPathOf('secret/metadata/app/', 'list')).toBe('secret/metadata/app/');
+    expect(aclPathOf('secret/metadata/app', 'read')).toBe('secret/metadata/app');
   });
 });
