@@ -43,6 +43,14 @@ export interface ModuleView {
   readonly stale: readonly string[];
 }
 
+/** Refuses an entry whose short text would match every such mutant of its file. */
+function checkEquivalent(e: Equivalent): void {
+  if (e.near === undefined && e.original.length < 3)
+    throw new Error(
+      `bench/mutation/equivalents.json: the entry for ${e.mutator} ${e.original} in ${e.file} needs "near" (text on the mutant's line or the two after it)`,
+    );
+}
+
 /** Whether `e` explains `survivor`; `lines` reads a file's current lines. */
 async function explains(
   e: Equivalent,
@@ -56,13 +64,7 @@ async function explains(
     e.replacement !== survivor.replacement
   )
     return false;
-  if (e.near === undefined) {
-    if (e.original.length < 3)
-      throw new Error(
-        `bench/mutation/equivalents.json: the entry for ${e.mutator} ${e.original} in ${e.file} needs "near" (text on the mutant's line or the two after it)`,
-      );
-    return true;
-  }
+  if (e.near === undefined) return true;
   const around = (await lines(survivor.file)).slice(survivor.line - 1, survivor.line + 2);
   return around.join('\n').includes(e.near);
 }
@@ -74,6 +76,7 @@ export async function judge(record: ModuleRecord, root: URL): Promise<ModuleView
   const equivalents = JSON.parse(
     await readFile(new URL('bench/mutation/equivalents.json', root), 'utf8'),
   ) as Equivalent[];
+  for (const e of equivalents) checkEquivalent(e);
   const counts: Record<string, number> = {};
   const equivalent: (Survivor & { reason: string })[] = [];
   const unexplained: Survivor[] = [];
@@ -92,7 +95,11 @@ export async function judge(record: ModuleRecord, root: URL): Promise<ModuleView
       counts[status] = (counts[status] ?? 0) + n;
     for (const survivor of run.survivors) {
       let known: Equivalent | undefined;
-      for (const e of equivalents) if (await explains(e, survivor, lines)) known ??= e;
+      for (const e of equivalents) {
+        if (!(await explains(e, survivor, lines))) continue;
+        known = e;
+        break;
+      }
       if (known !== undefined) equivalent.push({ ...survivor, reason: known.reason });
       else unexplained.push(survivor);
     }
