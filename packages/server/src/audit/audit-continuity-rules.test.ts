@@ -15,7 +15,6 @@ import type { SinkHistory } from './sinks.js';
 interface LineSpec {
   readonly type?: string;
   readonly startsFile?: boolean;
-  readonly damaged?: boolean;
 }
 
 /** Lines `from`, `from + 1`, … chained from `prev`; the first is an open entry unless told. */
@@ -24,17 +23,15 @@ function chain(from: number, prev: string, specs: readonly LineSpec[]): string[]
   let previous = prev;
   specs.forEach((spec, i) => {
     const seq = from + i;
-    const line = spec.damaged
-      ? `not json ${seq}`
-      : JSON.stringify({
-          seq,
-          prev: previous,
-          type: spec.type ?? (i === 0 ? 'open' : 'request'),
-          time: `2026-01-01T00:00:${String(seq).padStart(2, '0')}.000Z`,
-          ...(spec.startsFile === undefined ? {} : { starts_file: spec.startsFile }),
-        });
+    const line = JSON.stringify({
+      seq,
+      prev: previous,
+      type: spec.type ?? (i === 0 ? 'open' : 'request'),
+      time: `2026-01-01T00:00:${String(seq).padStart(2, '0')}.000Z`,
+      ...(spec.startsFile === undefined ? {} : { starts_file: spec.startsFile }),
+    });
     lines.push(line);
-    if (!spec.damaged) previous = lineHash(line);
+    previous = lineHash(line);
   });
   return lines;
 }
