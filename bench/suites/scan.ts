@@ -19,6 +19,15 @@ const PRE_COMMIT_RUNS = 9;
 const run = promisify(execFile);
 const CLI = new URL('../../packages/cli/bin/custos.js', import.meta.url).pathname;
 const LABELLED_FILES = 400;
+/** In-process rounds of each scanner on the throughput corpus, interleaved. */
+const IN_PROCESS_ROUNDS = 3;
+/** What `run` gives, and the seconds it takes. */
+async function timed<T>(run: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+  const started = process.hrtime.bigint();
+  const value = await run();
+  return { value, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
 /** Runs of each CLI on the throughput corpus, interleaved. */
 const CLI_RUNS = 3;
 /** The large-file corpus: files of some megabytes each, where secretlint was measured at ~6 MB/s. */
@@ -312,14 +321,22 @@ export async function scanSuite(): Promise<Section> {
     const { files, total } = await throughputCorpus(THROUGHPUT_BYTES, labelled);
     await writeTree(join(root, 'big'), files);
     const megabytes = total / 1e6;
-    let started = process.hrtime.bigint();
-    await scanPaths(['.'], { root: join(root, 'big'), gitignore: false });
-    const custosSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    started = process.hrtime.bigint();
-    for (const file of files) {
-      await secretlintLines(file.path, await readFile(join(root, 'big', file.path), 'utf8'));
+    // In-process, in interleaved rounds after one call of each not counted: secretlint's first
+    // was the labelled corpus; custos's starts its worker threads, which stay warm for the next
+    // call (as in an application that scans again).
+    const scanBig = () => scanPaths(['.'], { root: join(root, 'big'), gitignore: false });
+    const secretlintBig = async () => {
+      for (const file of files) {
+        await secretlintLines(file.path, await readFile(join(root, 'big', file.path), 'utf8'));
+      }
+    };
+    await scanBig();
+    const custosRounds: number[] = [];
+    const secretlintRounds: number[] = [];
+    for (let round = 0; round < IN_PROCESS_ROUNDS; round++) {
+      custosRounds.push(megabytes / (await timed(scanBig)).seconds);
+      secretlintRounds.push(megabytes / (await timed(secretlintBig)).seconds);
     }
-    const secretlintSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const cliRows = await cliComparison(join(root, 'big'), files, megabytes);
     const { large, megabytes: largeMegabytes } = largeCorpus(files);
     await writeTree(join(root, 'large'), large);
@@ -331,12 +348,12 @@ export async function scanSuite(): Promise<Section> {
     historyRepository(repository, pieces);
     const blobs = await historyBlobs(repository);
     const historyMegabytes = blobs.reduce((sum, b) => sum + Buffer.byteLength(b.content), 0) / 1e6;
-    started = process.hrtime.bigint();
-    const history = await scanGitHistory({ repository });
-    const custosHistorySeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    started = process.hrtime.bigint();
-    for (const blob of blobs) await secretlintLines(blob.path, blob.content);
-    const secretlintHistorySeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const { value: history, seconds: custosHistorySeconds } = await timed(() =>
+      scanGitHistory({ repository }),
+    );
+    const { seconds: secretlintHistorySeconds } = await timed(async () => {
+      for (const blob of blobs) await secretlintLines(blob.path, blob.content);
+    });
 
     // Pre-commit: `custos scan --staged` on a small staged change, against starting Node alone.
     await writeFile(join(repository, 'src', 'file0.ts'), `${pieces[0]}\nexport const k = 1;\n`);
@@ -353,7 +370,7 @@ export async function scanSuite(): Promise<Section> {
       heading: 'Secret scanner',
       notes: [
         `Throughput on ${megabytes.toFixed(0)} MB of generated mixed source and configuration (${files.length} files); "ops/s" is MB/s.`,
-        'In-process: custos `scanPaths` (worker threads beside the calling thread) against secretlint through `@secretlint/core`, file by file, neither paying a start-up.',
+        `In-process: custos \`scanPaths\` (worker threads beside the calling thread) against secretlint through \`@secretlint/core\`, file by file, neither paying a start-up: the median of ${IN_PROCESS_ROUNDS} interleaved rounds after one call of each that is not counted (custos's worker threads stay warm between calls, as in an application that scans again).`,
         `CLI: wall time of whole processes as users run them (median of ${CLI_RUNS} interleaved runs), \`node packages/cli/bin/custos.js scan .\` against \`secretlint "**/*"\` with a \`.secretlintrc.json\` of the recommended preset, start-up included; secretlint's JSON report is first checked to hold every file of the corpus.`,
         `Large files: the same corpus joined into ${large.length} files of about ${(largeMegabytes / large.length).toFixed(1)} MB (${largeMegabytes.toFixed(0)} MB), the two CLIs run the same way: the issue's measure of secretlint (about 6 MB/s) was on large files.`,
         `Quality on ${labelled.length} generated labelled files, scored line by line.`,
@@ -366,12 +383,11 @@ export async function scanSuite(): Promise<Section> {
           title: 'Directory scan in-process: MB/s, and quality on the labelled corpus',
           baseline: 'secretlint (recommended preset)',
           rows: [
-            row(
-              'secretlint (recommended preset)',
-              megabytes / secretlintSeconds,
-              quality(secretlintScore),
-            ),
-            row('custos scan', megabytes / custosSeconds, quality(custosScore)),
+            {
+              ...summarise('secretlint (recommended preset)', secretlintRounds),
+              details: quality(secretlintScore),
+            },
+            { ...summarise('custos scan', custosRounds), details: quality(custosScore) },
           ],
           goals: [
             {

@@ -7,7 +7,8 @@ import { claimFile } from './file-queue.js';
 import { type ListedFile, listFiles } from './list-files.js';
 import type { ScanCache } from './scan-cache.js';
 import { type FileLimits, type FileResult, scanFile } from './scan-file.js';
-import { runWorker, workerOptions, workerThreads } from './worker-pool.js';
+import { runJob } from './thread-pool.js';
+import { workerOptions, workerThreads } from './worker-pool.js';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 /**
@@ -142,7 +143,7 @@ export async function scanPaths(
     let failed = false;
     const pool = Promise.all(
       Array.from({ length: workers }, () =>
-        runWorker<WorkerReply>(WORKER_URL, request, (reply) => {
+        runJob<WorkerReply>(WORKER_URL, request, (reply) => {
           if (reply.type === 'file') record(reply.file, reply.result);
         }),
       ),

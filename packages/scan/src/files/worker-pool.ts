@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { ScanTextOptions } from '../engine/scan-text.js';
 import type { FileLimits } from './scan-file.js';
 import type { WorkerOptions } from './worker-protocol.js';
@@ -38,28 +37,4 @@ export function workerOptions(options: Omit<ScanTextOptions, 'name'> & FileLimit
 export function scanOptionsOf(options: WorkerOptions): Omit<ScanTextOptions, 'name'> & FileLimits {
   const { baseline, ...rest } = options;
   return { ...rest, ...(baseline ? { baseline: new Set(baseline) } : {}) };
-}
-
-/**
- * Runs one worker thread to its end: each message it posts goes to `onMessage` until it posts
- * `{ type: 'done' }`; rejects if it fails or exits without saying it is done.
- */
-export function runWorker<Message extends { readonly type: string }>(
-  script: URL,
-  workerData: unknown,
-  onMessage: (message: Message) => void,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(script, { workerData });
-    let done = false;
-    worker.on('message', (message: Message) => {
-      if (message.type === 'done') done = true;
-      else onMessage(message);
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => {
-      if (done && code === 0) resolve();
-      else reject(new Error(`a scan worker stopped before finishing (exit code ${code})`));
-    });
-  });
 }

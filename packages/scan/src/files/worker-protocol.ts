@@ -13,7 +13,7 @@ export interface WorkerOptions {
   readonly scanMinified?: boolean;
 }
 
-/** What a worker is given (its `workerData`). */
+/** What a worker is given for one scan (the job posted to it). */
 export interface WorkerRequest {
   /** Every file of the scan, largest first, shared with the calling thread and other workers. */
   readonly files: readonly ListedFile[];

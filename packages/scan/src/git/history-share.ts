@@ -14,7 +14,7 @@ export interface HistoryBlob {
 /** What scanning one blob gave: `null` when it was not scanned (too large, binary, minified). */
 export type BlobResult = { readonly findings: Finding[]; readonly bytes: number } | null;
 
-/** What a history worker is given (its `workerData`). */
+/** What a history worker is given for one scan (the job posted to it). */
 export interface HistoryWorkerRequest {
   readonly blobs: readonly HistoryBlob[];
   /** One `Int32`: the index of the next blob to claim, shared by every thread. */

@@ -1,4 +1,4 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { serveJobs } from '../files/thread-pool.js';
 import { scanOptionsOf } from '../files/worker-pool.js';
 import {
   type HistoryWorkerReply,
@@ -6,9 +6,10 @@ import {
   scanClaimedBlobs,
 } from './history-share.js';
 
-// A worker thread of scanGitHistory: claims blobs until none is left, posting each claim's results.
-const { blobs, next, cwd, options } = workerData as HistoryWorkerRequest;
-await scanClaimedBlobs(blobs, new Int32Array(next), cwd, scanOptionsOf(options), (start, results) =>
-  parentPort?.postMessage({ type: 'blobs', start, results } satisfies HistoryWorkerReply),
+// A worker thread of scanGitHistory: for each history scan it is given, claims blobs until none
+// is left, posting each claim's results. It stays warm for the next scan (thread-pool.ts).
+serveJobs<HistoryWorkerRequest, HistoryWorkerReply>(({ blobs, next, cwd, options }, post) =>
+  scanClaimedBlobs(blobs, new Int32Array(next), cwd, scanOptionsOf(options), (start, results) =>
+    post({ type: 'blobs', start, results } satisfies HistoryWorkerReply),
+  ),
 );
-parentPort?.postMessage({ type: 'done' } satisfies HistoryWorkerReply);

@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import type { Finding } from '../engine/finding.js';
 import type { ScanTextOptions } from '../engine/scan-text.js';
 import type { FileLimits } from '../files/classify.js';
-import { runWorker, workerOptions, workerThreads } from '../files/worker-pool.js';
+import { runJob } from '../files/thread-pool.js';
+import { workerOptions, workerThreads } from '../files/worker-pool.js';
 import { compileAllowlist } from '../policy/allowlist.js';
 import { type BlobOrigin, blobOrigins } from './blob-origins.js';
 import {
@@ -113,7 +114,7 @@ export async function scanGitHistory(
   const request: HistoryWorkerRequest = { blobs, next, cwd, options: workerOptions(options) };
   const pool = Promise.all(
     Array.from({ length: workers }, () =>
-      runWorker<HistoryWorkerReply>(WORKER_URL, request, (reply) => {
+      runJob<HistoryWorkerReply>(WORKER_URL, request, (reply) => {
         if (reply.type === 'blobs') record(reply.start, reply.results);
       }),
     ),
