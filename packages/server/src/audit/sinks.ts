@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type RotatedFile, rotatedFiles, rotatedName } from './rotated-files.js';
@@ -81,16 +82,17 @@ export function createFileSink(
   options: FileSinkOptions = {},
 ): AuditSink {
   const now = options.now ?? (() => new Date());
-  let handle: Promise<{ file: FileHandle; sizeAtOpen: number }> | undefined;
+  let handle: Promise<{ file: FileHandle; sizeAtOpen: number; regular: boolean }> | undefined;
   let written = 0;
   /** Time (ms) of the file's first entry: what its age counts from. */
   let startedMs: number | undefined;
   const file = () => {
     handle ??= (async () => {
       const opened = await open(path, 'a', 0o600);
-      const { size } = await opened.stat();
+      const info = await opened.stat();
+      const size = info.size;
       startedMs = size === 0 ? undefined : await firstEntryMs(path, size);
-      return { file: opened, sizeAtOpen: size };
+      return { file: opened, sizeAtOpen: size, regular: info.isFile() };
     })();
     return handle;
   };
@@ -105,11 +107,17 @@ export function createFileSink(
     name,
     destination: `file:${resolve(path)}`,
     async write(line) {
-      const { file: h } = await file();
-      const text = `${line}\n`;
-      await h.write(text);
+      const { file: h, regular } = await file();
+      const bytes = Buffer.from(`${line}\n`, 'utf8');
+      // A regular file is written from the event loop: a write into the page cache takes
+      // microseconds, while a trip through the thread pool wakes a thread that, on busy cores,
+      // takes the CPU from the event loop. A FIFO or device may block: the thread pool's, with
+      // the request's time limit. (A regular file on a network filesystem that stops answering
+      // stops the server with it: docs/operations.md says to keep the audit file local.)
+      if (regular) writeWhole(h.fd, bytes);
+      else await h.write(bytes);
       startedMs ??= now().getTime();
-      written += Buffer.byteLength(text);
+      written += bytes.length;
     },
     async startsFile() {
       const { sizeAtOpen } = await file();
@@ -153,6 +161,11 @@ export function createFileSink(
       await unlink(rotated.path);
     },
   };
+}
+
+/** Writes all of `bytes` to `fd` (a write may take only part of them). */
+function writeWhole(fd: number, bytes: Buffer): void {
+  for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
 }
 
 /** Time (ms) of the first entry of a file, or now when it has none that says. */
