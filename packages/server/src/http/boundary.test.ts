@@ -344,6 +344,8 @@ describe('the boundary of a signed request (the Secrets Manager API)', () => {
     const mine = (await entriesFor(await hash(rw.accessKeyId))).filter(
       (e) => e.request.path === 'secret/data/target',
     );
+    // The CreateSecret of beforeAll was judged (and audited) as what it does, not as a read.
+    expect(mine.map((e) => e.request.operation)).toEqual(['create', 'create', 'read', 'read']);
     const [request, response] = mine.slice(-2);
     expect(request).toMatchObject({
       type: 'request',
