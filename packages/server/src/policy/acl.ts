@@ -245,6 +245,7 @@ function mergeRule(into: Merging, policy: string, rule: PolicyRule): void {
     into.capabilities = new Set(['deny']);
     into.allowed = undefined;
     into.denied = undefined;
+    into.required = [];
     return;
   }
   for (const cap of rule.capabilities) into.capabilities.add(cap);
