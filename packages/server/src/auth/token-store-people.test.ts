@@ -163,6 +163,18 @@ describe.each(await storageKinds())('the people behind tokens on %s', (kind) => 
     expect(await bed.node.barrier.listPaths(`sys/token/child/${revoked.entry.hash}/`)).toEqual([]);
   });
 
+  it('revoke-orphan of a token already gone does not bring its stranded children back', async () => {
+    const parent = await issue({ displayName: 'kim' });
+    const child = await issue({ parent: parent.entry });
+    // A revocation that removed the parent and missed its child: the child is dead with it.
+    await bed.node.barrier.remove(idPath(parent.entry));
+    expect(await tokens.lookup(child.token)).toBeUndefined();
+    await tokens.revokeOrphan(parent.token);
+    expect(await tokens.lookup(child.token)).toBeUndefined();
+    const left = await bed.node.barrier.read<TokenEntry>(idPath(child.entry));
+    expect(left?.data.parentHash).toBe(parent.entry.hash);
+  });
+
   it('revoke-orphan of an unknown or non-string value does nothing; of a batch token refuses', async () => {
     const bystander = await issue();
     const before = await bed.tokenPaths();

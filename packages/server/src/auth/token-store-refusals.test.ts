@@ -104,7 +104,9 @@ describe.each(await storageKinds())('token store refusals and fields on %s', (ki
     expect(batch.entry).toStrictEqual(expected);
     expect(await tokens.authenticate(batch.token, '10.1.1.1')).toStrictEqual(expected);
     const plain = await issue({ type: 'batch' });
-    expect(await stored(plain.token)).toMatchObject({ displayName: 'token', meta: {} });
+    const defaults = await stored(plain.token);
+    expect(defaults.displayName).toBe('token');
+    expect(defaults.meta).toEqual({});
     // Zero uses and a zero period are what every batch token has: not refused.
     const zeros = await issue({ type: 'batch', numUses: 0, periodSeconds: 0 });
     expect((await stored(zeros.token)).type).toBe('batch');
@@ -198,6 +200,23 @@ describe.each(await storageKinds())('token store refusals and fields on %s', (ki
     }
   });
 
+  it('refuses a batch token from a creator that has expired or is being revoked, unswept', async () => {
+    const expired = await issue({ ttlSeconds: 60 });
+    const marked = await issue({ ttlSeconds: HOUR });
+    await bed.node.barrier.write(`sys/token/id/${marked.entry.hash}`, {
+      ...marked.entry,
+      revoking: true,
+    });
+    bed.clock.advance(60);
+    for (const creator of [expired.entry, marked.entry]) {
+      for (const orphan of [false, true]) {
+        await expect(issue({ type: 'batch', parent: creator, orphan })).rejects.toMatchObject(
+          denied,
+        );
+      }
+    }
+  });
+
   it('refuses a batch token from a token whose ancestor is no longer live', async () => {
     const grandparent = await issue({ ttlSeconds: HOUR });
     const parent = await issue({ parent: grandparent.entry });
@@ -245,6 +264,12 @@ describe.each(await storageKinds())('token store refusals and fields on %s', (ki
       expect(await tokens.byAccessor(accessor)).toBeUndefined();
       await expect(tokens.revokeAccessor(accessor)).resolves.toBeUndefined();
     }
+    expect((await tokens.byAccessor(entry.accessor))?.hash).toBe(entry.hash);
+    // An accessor longer than any issued is unknown, even were something stored under it.
+    const long = 'a'.repeat(257);
+    await bed.node.barrier.write(`sys/token/accessor/${long}`, { hash: entry.hash });
+    expect(await tokens.byAccessor(long)).toBeUndefined();
+    await tokens.revokeAccessor(long);
     expect((await tokens.byAccessor(entry.accessor))?.hash).toBe(entry.hash);
   });
 });
