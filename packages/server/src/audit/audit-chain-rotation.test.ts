@@ -261,6 +261,34 @@ describe('rotation by the writer', () => {
     expect(errors[0]?.message).toBe('no space left');
   });
 
+  it('without onError, failures of rotation and retention are dropped and writing goes on', async () => {
+    const { sink, files, calls } = rotatingSink({
+      rotateWhen: (lines) => lines >= 2,
+      failWriteOf: '"checkpoint"',
+    });
+    const chain = new ChainedSink(
+      {
+        ...sink,
+        expired: async () => {
+          calls.push('expired');
+          throw new Error('cannot list');
+        },
+      },
+      { signer: signer(), checkpointEvery: 100 },
+    );
+    await chain.open();
+    await chain.append({ type: 'request', n: 1 });
+    await vi.waitFor(() => expect(calls.filter((c) => c === 'rotate')).toHaveLength(1));
+    await expect(chain.retain()).resolves.toBeUndefined();
+    const failing = new ChainedSink(
+      { ...sink, rotationDue: () => Promise.reject(new Error('stat failed')) },
+      { signer: signer(), checkpointEvery: 100 },
+    );
+    await failing.append({ type: 'request', n: 2 });
+    await failing.append({ type: 'request', n: 3 });
+    expect(types(files[1] as string[])).toEqual(['open', 'request', 'request']);
+  });
+
   it('a sink refused while a write is in flight is not checked for rotation', async () => {
     const { sink, calls, hold, waiting } = rotatingSink({ rotateWhen: () => true });
     const errors: Error[] = [];

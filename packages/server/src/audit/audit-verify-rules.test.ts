@@ -249,6 +249,63 @@ describe('audit verification rules', () => {
     });
   });
 
+  it('a time that is not an ISO string is not a timestamp, and the entry after it is judged against the last good time', () => {
+    // seq 1 at 10 min; seq 2 dated by a number (one Date.parse would read as the year 2026,
+    // START); seq 3 at START, ten minutes before seq 1.
+    const lines = build([open(100, 3_600_000)], { times: [10 * 60_000] });
+    for (const [seq, time] of [
+      [2, 2026],
+      [3, new Date(START).toISOString()],
+    ] as const) {
+      lines.push(
+        JSON.stringify({ time, seq, prev: lineHash(lines.at(-1) as string), ...request(seq) }),
+      );
+    }
+    expect(check(lines, 11 * 60_000).problems).toEqual([
+      'line 2: time 2026 is not a timestamp (edited, or not written by custos)',
+      `line 3: time ${new Date(START).toISOString()} is earlier than the entry before it (${new Date(START + 10 * 60_000).toISOString()}) by more than the allowed clock skew (300 s): appended or edited, or the server's clock was set back`,
+    ]);
+  });
+
+  it('an empty file: one problem, nothing else in the report', () => {
+    expect(verifyAuditLog('', { now: new Date(START) })).toEqual({
+      ok: false,
+      problems: [
+        'the file is empty: a custos audit log starts with an open entry, so nothing here can be verified (emptied, or not an audit log)',
+      ],
+      warnings: [],
+      notes: [],
+      entries: 0,
+      firstSeq: undefined,
+      lastSeq: undefined,
+      lastCheckpointSeq: undefined,
+      unsigned: undefined,
+      closed: false,
+    });
+  });
+
+  it('a file that begins with a request entry: that problem alone, then the run as usual', () => {
+    const lines = build([request(1), request(2), checkpoint]);
+    expect(findings(check(lines))).toEqual({
+      problems: [
+        'line 1: the file begins with a request entry (seq 1), not with the open entry every file the server writes begins with: lines before it were cut, or the file was emptied while the server wrote to it',
+      ],
+      warnings: [
+        'the log was not closed: it ends at the checkpoint at seq 3. The server may still be writing it, or entries after that checkpoint were cut; the file alone cannot tell (verify with --server)',
+      ],
+      notes: [
+        'no open entry announces the checkpoint cadence; the defaults were assumed (100 entries, 10 s)',
+      ],
+    });
+  });
+
+  it('an open entry whose public key is not text announces no key', () => {
+    const lines = build([open(100, 10_000, { public_key: 5 }), request(1), checkpoint]);
+    expect(verifyAuditLog(fileText(lines), { now: new Date(START + 60_000) }).problems).toEqual([
+      `line 3: checkpoint signed by unknown key ${key.keyId}`,
+    ]);
+  });
+
   it('a cadence is taken only when both numbers are positive integers', () => {
     for (const [every, interval] of [
       [0, 5_000],
@@ -388,6 +445,32 @@ describe('audit verification against the server records', () => {
     ).toEqual([
       "the server's latest checkpoint (seq 4) is not in the file: entries were cut from its end, or the file was replaced",
     ]);
+  });
+
+  it('no recorded start at all is no record; the genesis file as the current file holds the latest checkpoint', () => {
+    expect(findings(check(first, 60_000, { fileStarts: [] }))).toEqual(findings(check(first)));
+    expect(verifyAuditLog('', { fileStarts }).problems).toEqual([
+      'the file is empty: a custos audit log starts with an open entry, so nothing here can be verified (emptied, or not an audit log)',
+    ]);
+    expect(
+      findings(
+        check(first, 60_000, { fileStarts: [fileStarts[0]], expectedCheckpoint: end(first) }),
+      ),
+    ).toEqual({
+      problems: [],
+      warnings: ["the log was not closed; it ends at the server's latest checkpoint (seq 4)"],
+      notes: [],
+    });
+    // The current file with the starts but no latest checkpoint: checked against the starts.
+    expect(findings(check(second, 60_000, { fileStarts }))).toEqual({
+      problems: [],
+      warnings: [
+        'the log was not closed: it ends at the checkpoint at seq 7. The server may still be writing it, or entries after that checkpoint were cut; the file alone cannot tell (verify with --server)',
+      ],
+      notes: [
+        'the chain starts at seq 5, continuing an earlier file; its first link is not checkable here',
+      ],
+    });
   });
 
   it('a file beginning where no start is recorded is a problem; before the oldest record, a note', () => {
