@@ -93,6 +93,7 @@ describe('the audit chain writer', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(parsed(sink.lines).map((e) => e.type)).toEqual(['open', 'request', 'checkpoint']);
     // Nothing unsigned since: no timer, no further checkpoint.
+    expect(vi.getTimerCount()).toBe(0);
     await vi.advanceTimersByTimeAsync(60_000);
     expect(sink.lines).toHaveLength(3);
   });
