@@ -166,6 +166,24 @@ describe('audit verification rules', () => {
     });
   });
 
+  it('a file ending at an invalid checkpoint: that problem, and no warning that it ends signed', () => {
+    const lines = build([
+      open(),
+      request(1),
+      checkpoint,
+      request(2),
+      { ...checkpoint, signature: 'AAAA' },
+    ]);
+    expect(check(lines)).toMatchObject({
+      problems: [
+        'line 5: checkpoint signature is invalid (the checkpoint or the chain before it was changed)',
+      ],
+      warnings: [],
+      lastCheckpointSeq: 3,
+      unsigned: { from: 4, to: 5 },
+    });
+  });
+
   it('a restart over unsigned entries is a warning naming them', () => {
     const lines = build([
       open(),
@@ -471,6 +489,17 @@ describe('audit verification against the server records', () => {
         'the chain starts at seq 5, continuing an earlier file; its first link is not checkable here',
       ],
     });
+  });
+
+  it('an earlier file is held to its recorded end, whatever latest checkpoint is given', () => {
+    const third = build([open(), request(4), checkpoint], { from: nextOf(second) });
+    const starts = [...fileStarts, startOf(third, end(second))];
+    expect(
+      check(second.slice(0, 2), 5_000, { fileStarts: starts, expectedCheckpoint: end(first) })
+        .problems,
+    ).toEqual([
+      "the checkpoint (seq 7) the server recorded as this file's end when the next file started (seq 8) is not in the file: entries were cut from its end, or the file was replaced",
+    ]);
   });
 
   it('a file beginning where no start is recorded is a problem; before the oldest record, a note', () => {
