@@ -1,7 +1,7 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { fileText, signer } from '../../test/audit.js';
-import { checkpointMessage, GENESIS_HASH, lineHash } from './audit-chain.js';
+import { fileText, memorySink, signer } from '../../test/audit.js';
+import { ChainedSink, checkpointMessage, GENESIS_HASH, lineHash } from './audit-chain.js';
 import { LATE_CHECKPOINT_GRACE_MS, verifyAuditLog } from './audit-verify.js';
 
 // The verifier's rules one at a time, on hand-made logs whose checkpoints are signed here with
@@ -542,3 +542,20 @@ function nextOf(lines: readonly string[]): { seq: number; prev: string } {
   const last = lines.at(-1) as string;
   return { seq: (JSON.parse(last).seq as number) + 1, prev: lineHash(last) };
 }
+
+describe('a key announced by an open entry', () => {
+  it('is reported where it cannot be read (an edit), never blamed on the key given', async () => {
+    const key = signer();
+    const sink = memorySink();
+    const chain = new ChainedSink(sink, { signer: key });
+    await chain.open();
+    await chain.close();
+    const lines = [...sink.lines];
+    lines[0] = (lines[0] as string).replace(/"public_key":"[^"]*"/, '"public_key":"damaged"');
+    const report = verifyAuditLog(fileText(lines), { publicKey: key.pem });
+    expect(report.problems).toEqual([
+      'line 1: the public key it announces cannot be read',
+      'line 2: does not chain to the line before it (an entry before it was edited, removed or inserted)',
+    ]);
+  });
+});

@@ -235,8 +235,10 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
       typeof entry.key_id === 'string' &&
       typeof entry.public_key === 'string'
     ) {
-      const key = parsePublicKey(entry.public_key);
+      // An edited key is reported here (and its line by the chain); never blamed on the key given.
+      const key = announcedKey(entry.public_key);
       if (key !== undefined) announced.set(entry.key_id, key);
+      else problems.push(`line ${number}: the public key it announces cannot be read`);
     }
     previousType = entry.type;
     lastSeq = seq;
@@ -470,6 +472,15 @@ function parsePublicKey(text: string): KeyObject {
       'ERR_INVALID_ARGUMENT',
       'the audit public key given cannot be read: expected an SPKI public key, PEM or DER in base64',
     );
+  }
+}
+
+/** A key an open entry announces, or undefined when it cannot be read. */
+function announcedKey(text: string): KeyObject | undefined {
+  try {
+    return parsePublicKey(text);
+  } catch {
+    return undefined;
   }
 }
 
