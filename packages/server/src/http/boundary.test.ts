@@ -49,6 +49,13 @@ async function auditEntries(file: string): Promise<AuditEntry[]> {
 
 const HMAC = /^hmac-sha256:[0-9a-f]{64}$/;
 
+/** A counter's value in a Prometheus text exposition (0 when it is not there yet). */
+async function metric(server: TestServer, name: string): Promise<number> {
+  const text = (await server.request('GET', 'sys/metrics?format=prometheus')).text;
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? 0 : Number(line.slice(name.length + 1));
+}
+
 describe('the boundary of a sealed server', () => {
   let storage: TestStorage;
   let server: RunningServer;
@@ -174,18 +181,11 @@ describe('the boundary of an unsealed server', () => {
   });
 
   it('counts a missing token, a bad token and a refusal by policy apart, and nothing for an admitted request', async () => {
-    const counters = async () => {
-      const text = (await s.request('GET', 'sys/metrics?format=prometheus')).text;
-      const value = (name: string) => {
-        const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-        return line === undefined ? 0 : Number(line.slice(name.length + 1));
-      };
-      return {
-        missing: value('custos_auth_failures_total{reason="missing_token"}'),
-        bad: value('custos_auth_failures_total{reason="bad_token"}'),
-        denied: value('custos_permission_denials_total{group="kv/data"}'),
-      };
-    };
+    const counters = async () => ({
+      missing: await metric(s, 'custos_auth_failures_total{reason="missing_token"}'),
+      bad: await metric(s, 'custos_auth_failures_total{reason="bad_token"}'),
+      denied: await metric(s, 'custos_permission_denials_total{group="kv/data"}'),
+    });
     const before = await counters();
     const path = 'secret/data/boundary/kept';
     expect((await send(s.url, 'GET', path)).status).toBe(403);
@@ -323,17 +323,10 @@ describe('the boundary of a signed request (the Secrets Manager API)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const counters = async () => {
-    const text = (await s.request('GET', 'sys/metrics?format=prometheus')).text;
-    const value = (name: string) => {
-      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-      return line === undefined ? 0 : Number(line.slice(name.length + 1));
-    };
-    return {
-      badSignature: value('custos_auth_failures_total{reason="bad_signature"}'),
-      denied: value('custos_permission_denials_total{group="aws/secretsmanager"}'),
-    };
-  };
+  const counters = async () => ({
+    badSignature: await metric(s, 'custos_auth_failures_total{reason="bad_signature"}'),
+    denied: await metric(s, 'custos_permission_denials_total{group="aws/secretsmanager"}'),
+  });
   const entriesFor = async (accessor: string) =>
     (await auditEntries(auditFile)).filter((e) => e.request.client_token === accessor);
 
