@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send, startTestServer, type TestServer } from '../../test/harness.js';
+import { counterValue } from '../../test/metrics.js';
 
 describe('an error during admission that is not a refusal', () => {
   let s: TestServer;
@@ -19,12 +20,7 @@ describe('an error during admission that is not a refusal', () => {
     await s.close();
   });
 
-  const badTokens = async () => {
-    const text = (await s.request('GET', 'sys/metrics?format=prometheus')).text;
-    const name = 'custos_auth_failures_total{reason="bad_token"}';
-    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-    return line === undefined ? 0 : Number(line.slice(name.length + 1));
-  };
+  const badTokens = () => counterValue(s, 'custos_auth_failures_total{reason="bad_token"}');
   const tokenEntries = () =>
     new Set(
       (

@@ -15,6 +15,7 @@ import {
   type TestServer,
   type TestStorage,
 } from '../../test/harness.js';
+import { counterValue } from '../../test/metrics.js';
 import {
   type InitResult,
   initOverHttp,
@@ -48,13 +49,6 @@ async function auditEntries(file: string): Promise<AuditEntry[]> {
 }
 
 const HMAC = /^hmac-sha256:[0-9a-f]{64}$/;
-
-/** A counter's value in a Prometheus text exposition (0 when it is not there yet). */
-async function metric(server: TestServer, name: string): Promise<number> {
-  const text = (await server.request('GET', 'sys/metrics?format=prometheus')).text;
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? 0 : Number(line.slice(name.length + 1));
-}
 
 describe('the boundary of a sealed server', () => {
   let storage: TestStorage;
@@ -182,9 +176,9 @@ describe('the boundary of an unsealed server', () => {
 
   it('counts a missing token, a bad token and a refusal by policy apart, and nothing for an admitted request', async () => {
     const counters = async () => ({
-      missing: await metric(s, 'custos_auth_failures_total{reason="missing_token"}'),
-      bad: await metric(s, 'custos_auth_failures_total{reason="bad_token"}'),
-      denied: await metric(s, 'custos_permission_denials_total{group="kv/data"}'),
+      missing: await counterValue(s, 'custos_auth_failures_total{reason="missing_token"}'),
+      bad: await counterValue(s, 'custos_auth_failures_total{reason="bad_token"}'),
+      denied: await counterValue(s, 'custos_permission_denials_total{group="kv/data"}'),
     });
     const before = await counters();
     const path = 'secret/data/boundary/kept';
@@ -324,8 +318,8 @@ describe('the boundary of a signed request (the Secrets Manager API)', () => {
   });
 
   const counters = async () => ({
-    badSignature: await metric(s, 'custos_auth_failures_total{reason="bad_signature"}'),
-    denied: await metric(s, 'custos_permission_denials_total{group="aws/secretsmanager"}'),
+    badSignature: await counterValue(s, 'custos_auth_failures_total{reason="bad_signature"}'),
+    denied: await counterValue(s, 'custos_permission_denials_total{group="aws/secretsmanager"}'),
   });
   const entriesFor = async (accessor: string) =>
     (await auditEntries(auditFile)).filter((e) => e.request.client_token === accessor);
