@@ -59,6 +59,13 @@ describe('auto-unseal by the seal manager', () => {
         'the transit seal is disabled for a migration: give the recovery keys to sys/unseal with "migrate": true (docs/operations.md, "Seal migration")',
     });
     expect(seal.unwraps()).toBe(0);
+    // A disabled stanza of another kind than the stored seal is a mismatch, not this migration.
+    const elsewhere = new SealManager(store, aesSeal('pkcs11').wrapper, { migrateAway: true });
+    await expect(elsewhere.autoUnseal()).rejects.toMatchObject({
+      code: 'ERR_SEAL_UNAVAILABLE',
+      message:
+        'the storage is sealed with a transit seal but the configuration has a pkcs11 seal (docs/operations.md, "Seal migration")',
+    });
   });
 
   it('unseals once for callers at the same time, and not again while unsealed', async () => {
