@@ -1,56 +1,10 @@
-import { POSTGRES_URL } from '@custos/test-support/services';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startTestServer,
-  storageKinds,
-  type TestServer,
-  type TestStorage,
-} from '../../test/harness.js';
+import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
+import { type RawEntries, rawEntries } from '../../test/raw-entries.js';
 
 const SECRETS = { a: 'canary-barrier-a-61f0c2d9', b: 'canary-barrier-b-07e4a8b3' };
 const INTEGRITY_FAULT =
   'storage integrity check failed: a stored entry was changed, moved or damaged (see the server log)';
-
-/** Direct access to the raw `custos_entries` table, behind the server's back. */
-interface RawEntries {
-  get(path: string): Promise<Buffer>;
-  set(path: string, value: Buffer): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function rawEntries(storage: TestStorage): Promise<RawEntries> {
-  if (storage.raw.kind === 'sqlite') {
-    const db = new Database(storage.raw.file);
-    return {
-      get: async (path) =>
-        (
-          db.prepare('select value from custos_entries where path = ?').get(path) as {
-            value: Buffer;
-          }
-        ).value,
-      set: async (path, value) => {
-        db.prepare('update custos_entries set value = ? where path = ?').run(value, path);
-      },
-      close: async () => {
-        db.close();
-      },
-    };
-  }
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  await client.query(`set search_path to "${storage.raw.schema}"`);
-  return {
-    get: async (path) =>
-      (await client.query('select value from custos_entries where path = $1', [path])).rows[0]
-        .value as Buffer,
-    set: async (path, value) => {
-      await client.query('update custos_entries set value = $1 where path = $2', [value, path]);
-    },
-    close: () => client.end(),
-  };
-}
 
 describe.each(await storageKinds())('the barrier refuses tampered storage on %s', (kind) => {
   let s: TestServer;

@@ -2,50 +2,39 @@
  * An error inside admission that is not a refusal (a damaged stored token entry) is answered as
  * itself and counted as no authentication failure: only a refused token is a bad token.
  */
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send, startTestServer, type TestServer } from '../../test/harness.js';
 import { counterValue } from '../../test/metrics.js';
+import { type RawEntries, rawEntries } from '../../test/raw-entries.js';
 
 describe('an error during admission that is not a refusal', () => {
   let s: TestServer;
-  let db: Database.Database;
+  let raw: RawEntries;
   beforeAll(async () => {
     s = await startTestServer('sqlite');
-    if (s.storage.raw.kind !== 'sqlite') throw new Error('a SQLite storage was asked for');
-    db = new Database(s.storage.raw.file);
+    raw = await rawEntries(s.storage);
   });
   afterAll(async () => {
-    db.close();
+    await raw.close();
     await s.close();
   });
 
   const badTokens = () => counterValue(s, 'custos_auth_failures_total{reason="bad_token"}');
-  const tokenEntries = () =>
-    new Set(
-      (
-        db.prepare("select path from custos_entries where path like 'sys/token/id/%'").all() as {
-          path: string;
-        }[]
-      ).map((row) => row.path),
-    );
+  const tokenEntries = async () => new Set(await raw.paths('sys/token/id/'));
 
   it('answers a damaged token entry as a storage fault, not as a bad token', async () => {
-    const before = tokenEntries();
+    const before = await tokenEntries();
     const created = await s.request('POST', 'auth/token/create', {
       body: { policies: ['default'] },
     });
     expect(created.status).toBe(200);
     const token = (created.body as { auth: { client_token: string } }).auth.client_token;
-    const added = [...tokenEntries()].filter((path) => !before.has(path));
+    const added = [...(await tokenEntries())].filter((path) => !before.has(path));
     expect(added).toHaveLength(1);
     // Damaged behind the server's back: its authentication tag no longer matches.
-    const { value } = db
-      .prepare('select value from custos_entries where path = ?')
-      .get(added[0]) as { value: Buffer };
-    const damaged = Buffer.from(value);
+    const damaged = Buffer.from(await raw.get(added[0] as string));
     damaged[damaged.length - 1] = (damaged[damaged.length - 1] as number) ^ 0x01;
-    db.prepare('update custos_entries set value = ? where path = ?').run(damaged, added[0]);
+    await raw.set(added[0] as string, damaged);
 
     const counted = await badTokens();
     const answer = await send(s.url, 'GET', 'auth/token/lookup-self', { token });
