@@ -147,5 +147,6 @@ export const MUTATION_MODULES: Readonly<Record<string, MutationModule>> = {
   'api-keys': {
     title: 'API keys',
     mutate: ['packages/core/src/api-keys/*.ts', ...NOT_TESTS],
+    testDir: 'packages/core/src/api-keys',
   },
 };
