@@ -129,7 +129,10 @@ export const MUTATION_MODULES: Readonly<Record<string, MutationModule>> = {
       'packages/scan/src/policy/*.ts',
       ...NOT_TESTS,
     ],
-    testDir: 'packages/scan',
+    // Not packages/scan/test: those tests scan in worker threads, where no mutant is active
+    // (Stryker switches mutants in the test's own thread), and build git histories of hundreds
+    // of processes per run.
+    testDir: 'packages/scan/src',
   },
   rotation: {
     title: 'Rotation engine (steps, drive, policy, schedule)',
