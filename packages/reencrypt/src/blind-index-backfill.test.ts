@@ -104,7 +104,7 @@ for (const kind of await testDatabaseKinds()) {
             if (p.phase === 'reencrypt' && ++batches === 3) controller.abort();
           },
         }),
-      ).rejects.toThrow();
+      ).rejects.toMatchObject({ name: 'AbortError' });
       const halfDone = await indexVersions();
       expect(halfDone).toContain(1);
       expect(halfDone).toContain(2);

@@ -38,6 +38,9 @@ async function seriesValue(
   return found?.value ?? 0;
 }
 
+/** A token refusal with its stable code. */
+const rejected = (code: string) => ({ name: 'TokenRejected', code });
+
 /** Exercises every hook through the real components; returns the secrets planted on the way. */
 async function exercise(metrics: MetricsHooks): Promise<string[]> {
   const keys = await JwtKeyset.generate('ES256');
@@ -49,9 +52,13 @@ async function exercise(metrics: MetricsHooks): Promise<string[]> {
     metrics,
   });
   const pair = await tokens.issueTokenPair({ subject: 'alice' });
-  await expect(tokens.verifyAccessToken('not.a.jwt')).rejects.toThrow();
+  await expect(tokens.verifyAccessToken('not.a.jwt')).rejects.toMatchObject(
+    rejected('ERR_TOKEN_INVALID'),
+  );
   // A refresh token is never an access token.
-  await expect(tokens.verifyAccessToken(pair.refreshToken)).rejects.toThrow();
+  await expect(tokens.verifyAccessToken(pair.refreshToken)).rejects.toMatchObject(
+    rejected('ERR_TOKEN_WRONG_TYPE'),
+  );
   // Signed by a key the service does not hold.
   const stranger = createTokenService({
     keys: await JwtKeyset.generate('ES256'),
@@ -59,19 +66,25 @@ async function exercise(metrics: MetricsHooks): Promise<string[]> {
     audience,
   });
   const foreign = await stranger.signAccessToken({ subject: 'mallory' });
-  await expect(tokens.verifyAccessToken(foreign.token)).rejects.toThrow();
+  await expect(tokens.verifyAccessToken(foreign.token)).rejects.toMatchObject(
+    rejected('ERR_TOKEN_KEY_NOT_FOUND'),
+  );
   // Revoked, then a refresh token used twice.
   await tokens.revokeToken(pair.accessToken);
-  await expect(tokens.verifyAccessToken(pair.accessToken)).rejects.toThrow();
+  await expect(tokens.verifyAccessToken(pair.accessToken)).rejects.toMatchObject(
+    rejected('ERR_TOKEN_REVOKED'),
+  );
   await tokens.refresh(pair.refreshToken);
-  await expect(tokens.refresh(pair.refreshToken)).rejects.toThrow();
+  await expect(tokens.refresh(pair.refreshToken)).rejects.toMatchObject(
+    rejected('ERR_TOKEN_REUSED'),
+  );
   // A valid token counts nothing.
   const fresh = await tokens.signAccessToken({ subject: 'bob' });
   await tokens.verifyAccessToken(fresh.token);
   tokens.updateKeys(await JwtKeyset.generate('ES256'));
   // The JWKS verifier counts too.
   const jwks = createJwksVerifier({ jwks: keys.toJwks(), issuer, audience, metrics });
-  await expect(jwks.verify('x.y.z')).rejects.toThrow();
+  await expect(jwks.verify('x.y.z')).rejects.toMatchObject(rejected('ERR_TOKEN_INVALID'));
 
   const keyring = new Keyring({ metrics });
   keyring.createKey('default');
@@ -82,7 +95,9 @@ async function exercise(metrics: MetricsHooks): Promise<string[]> {
   const context = { table: 'patients', column: 'ssn', rowId: 7 };
   const stored = fields.encrypt(ssn, context);
   // Copied to another row: refused, and counted.
-  expect(() => fields.decrypt(stored, { ...context, rowId: 8 })).toThrow();
+  expect(() => fields.decrypt(stored, { ...context, rowId: 8 })).toThrow(
+    expect.objectContaining({ code: 'ERR_DECRYPTION_FAILED' }),
+  );
   expect(fields.decrypt(stored, context)).toBe(ssn);
 
   const value = randomBytes(24).toString('base64url');

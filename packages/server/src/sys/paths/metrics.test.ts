@@ -160,7 +160,7 @@ describe('GET /v1/sys/metrics', () => {
       await kms.send(new EncryptCommand({ KeyId: 'k1', Plaintext: Buffer.from('via kms') }));
       await expect(
         forged.send(new EncryptCommand({ KeyId: 'k1', Plaintext: Buffer.from('x') })),
-      ).rejects.toThrow();
+      ).rejects.toMatchObject({ name: 'InvalidSignatureException' });
       const after = await scrape(s);
       const delta = (name: string, labels: Record<string, string>) =>
         sample(after, name, labels) - sample(before, name, labels);
