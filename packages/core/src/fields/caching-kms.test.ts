@@ -78,8 +78,9 @@ describe('createCachingKms', () => {
   it('does not cache a failed unwrap, and drops data keys of a rotated-out KMS key version', async () => {
     const { keyring, kms, calls } = countingKms();
     const cached = createCachingKms(kms);
-    await expect(cached.unwrapDataKey('not a key', {})).rejects.toBeDefined();
-    await expect(cached.unwrapDataKey('not a key', {})).rejects.toBeDefined();
+    const malformed = { code: 'ERR_MALFORMED_CIPHERTEXT' };
+    await expect(cached.unwrapDataKey('not a key', {})).rejects.toMatchObject(malformed);
+    await expect(cached.unwrapDataKey('not a key', {})).rejects.toMatchObject(malformed);
     expect(calls.unwrap).toBe(2);
 
     const before = await cached.generateDataKey({});
