@@ -67,40 +67,46 @@ export function createKeywordSearch(keywords: readonly string[]): KeywordSearch 
     }
     (ends[state] as number[]).push(id);
   });
+  // The table the hot loop reads (see runAutomaton): each entry is the next state's row offset
+  // (state × 256), complemented (negative) when that state ends a keyword. Half the loads of a
+  // separate "accepting" table, and no shift per character. Written encoded as it is built (a
+  // state is known to end a keyword when it is reached: it ends its own or its failure state's,
+  // and a failure state is shallower, so reached before), not translated after: building it is
+  // part of every scan's start-up, the pre-commit check's included.
+  const states = children.length;
+  const next = new Int32Array(states * 256);
+  const fail = new Int32Array(states);
+  const accepting = new Uint8Array(states);
+  const encoded = (state: number) => (accepting[state] === 1 ? ~(state << 8) : state << 8);
+  const decoded = (entry: number) => (entry < 0 ? ~entry : entry) >> 8;
+  const reached = (child: number, failure: number) => {
+    fail[child] = failure;
+    accepting[child] = (ends[child] as number[]).length > 0 || accepting[failure] === 1 ? 1 : 0;
+  };
   // Breadth first: a state moves as its failure state does, but to its own children; it ends
   // its failure state's keywords too.
-  const states = children.length;
-  const delta = new Int32Array(states * 256);
-  const fail = new Int32Array(states);
   const queue: number[] = [];
   for (const [code, child] of children[0] as Map<number, number>) {
-    delta[code] = child;
+    reached(child, 0);
+    next[code] = encoded(child);
     queue.push(child);
   }
   for (let head = 0; head < queue.length; head++) {
     const state = queue[head] as number;
     const failure = fail[state] as number;
     ends[state] = [...(ends[state] as number[]), ...(ends[failure] as number[])];
-    delta.copyWithin(state * 256, failure * 256, failure * 256 + 256);
+    next.copyWithin(state * 256, failure * 256, failure * 256 + 256);
     for (const [code, child] of children[state] as Map<number, number>) {
-      fail[child] = delta[failure * 256 + code] as number;
-      delta[state * 256 + code] = child;
+      reached(child, decoded(next[failure * 256 + code] as number));
+      next[state * 256 + code] = encoded(child);
       queue.push(child);
     }
   }
   // Upper-case ASCII letters move as their lower-case letters do.
   for (let state = 0; state < states; state++) {
     for (let c = 0x41; c <= 0x5a; c++) {
-      delta[state * 256 + c] = delta[state * 256 + c + 0x20] as number;
+      next[state * 256 + c] = next[state * 256 + c + 0x20] as number;
     }
-  }
-  // The hot loop reads one table: each entry is the next state's row offset (state × 256),
-  // complemented (negative) when that state ends a keyword. Half the loads of a separate
-  // "accepting" table, and no shift per character.
-  const next = new Int32Array(delta.length);
-  for (let i = 0; i < delta.length; i++) {
-    const target = delta[i] as number;
-    next[i] = (ends[target] as number[]).length > 0 ? ~(target << 8) : target << 8;
   }
   const ending = ends.map((ids) => Int32Array.from(ids));
   const lengths = Int32Array.from(words, (word) => word.length);
