@@ -1,7 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { storageKinds } from '../../test/harness.js';
 import { openTokenTestbed, type TokenTestbed } from '../../test/token-store.js';
-import type { CreateTokenInput, TokenEntry, TokenStore } from './token-store.js';
+import type { Barrier } from '../barrier/barrier.js';
+import {
+  type CreateTokenInput,
+  createTokenStore,
+  type TokenEntry,
+  type TokenStore,
+} from './token-store.js';
 
 // What tidy, revokeIssuedBy and listAccessors find and count, and what a revocation takes with
 // it (the cubbyhole). Each test has a storage of its own, so every count is exact.
@@ -27,8 +33,8 @@ describe.each(await storageKinds())('token clean-up on %s', (kind) => {
     const live = await issue();
     const liveChild = await issue({ parent: live.entry });
     const expiring = await issue({ ttlSeconds: 60 });
-    // Due before its parent, so the sweep revokes it on its own first: two trees. (One due with
-    // its parent would count once or twice, by the order of their hashes.)
+    // Due before its parent, so the sweep revokes it on its own first; it is in its parent's
+    // tree all the same, which counts once.
     const expiringChild = await issue({ parent: expiring.entry, ttlSeconds: 30 });
     const lostParent = await issue();
     // (Childless: a link below it, listed before its revocation, could be counted either way.)
@@ -42,7 +48,7 @@ describe.each(await storageKinds())('token clean-up on %s', (kind) => {
     await bed.node.barrier.remove(`sys/token/id/${lostParent.entry.hash}`);
     bed.clock.advance(60);
 
-    expect(await tokens.tidy()).toEqual({ revoked: 2, accessors: 3, links: 2 });
+    expect(await tokens.tidy()).toEqual({ revoked: 1, accessors: 3, links: 2 });
     // (The third accessor is the lost parent's, whose entry was removed without it.)
     expect(await pathsOf(expiring.entry, expiringChild.entry)).toEqual([]);
     expect(await pathsOf(stranded.entry)).toEqual([]);
@@ -68,6 +74,51 @@ describe.each(await storageKinds())('token clean-up on %s', (kind) => {
     expect((await tokens.authenticate(liveChild.token)).accessor).toBe(liveChild.entry.accessor);
     // Nothing is left for a second run.
     expect(await tokens.tidy()).toEqual({ revoked: 0, accessors: 0, links: 0 });
+  });
+
+  it('counts a tree once however its due entries are ordered (parents and children expiring together)', async () => {
+    // Each pair expires in the same second; their due entries sort by hash, so in about half the
+    // pairs the child comes first and is revoked before its parent.
+    const pairs = [];
+    for (let i = 0; i < 12; i++) {
+      const parent = await issue({ ttlSeconds: 60 });
+      const child = await issue({ parent: parent.entry, ttlSeconds: 60 });
+      const grandchild = await issue({ parent: child.entry, ttlSeconds: 60 });
+      pairs.push([parent, child, grandchild]);
+    }
+    const alone = await issue({ ttlSeconds: 30 });
+    bed.clock.advance(60);
+    expect(await tokens.sweep()).toBe(13);
+    expect(await pathsOf(alone.entry, ...pairs.flat().map((t) => t.entry))).toEqual([]);
+    expect(await tokens.sweep()).toBe(0);
+  });
+
+  it('tidy counts only what it removed itself: a leftover a concurrent revocation removed first is not counted', async () => {
+    const live = await issue();
+    const gone = 'e'.repeat(64);
+    const accessor = 'sys/token/accessor/raced';
+    const link = `sys/token/child/${live.entry.hash}/${gone}`;
+    await bed.node.barrier.write(accessor, { hash: gone });
+    await bed.node.barrier.write(link, {});
+    // The concurrent revocation removes both leftovers right after tidy found their token gone.
+    const { barrier } = bed.node;
+    const racing = new Proxy(barrier, {
+      get(target, property, receiver) {
+        if (property !== 'revision') return Reflect.get(target, property, receiver);
+        return async (path: string) => {
+          const revision = await target.revision(path);
+          if (path === `sys/token/id/${gone}`) {
+            await target.remove(accessor);
+            await target.remove(link);
+          }
+          return revision;
+        };
+      },
+    }) as Barrier;
+    const tidying = createTokenStore(racing, bed.clock);
+    expect(await tidying.tidy()).toEqual({ revoked: 0, accessors: 0, links: 0 });
+    expect(await barrier.listPaths(accessor)).toEqual([]);
+    expect(await barrier.listPaths(link)).toEqual([]);
   });
 
   it("revokeIssuedBy revokes the mount's stored tokens with their trees, live or not, and counts them", async () => {

@@ -222,7 +222,8 @@ export interface TokenStore {
   listAccessors(): Promise<string[]>;
   /**
    * Revokes every token whose expiry has passed (with its tree), and finishes revocations
-   * that were interrupted. Returns how many trees it revoked.
+   * that were interrupted. Returns how many trees it revoked: tokens expiring together count
+   * once, by the highest of them (a child revoked before its expired parent is in that tree).
    */
   sweep(): Promise<number>;
   /** Sweeps every `sweepIntervalMs` until `stopSweeping` (run while unsealed). */
@@ -485,8 +486,20 @@ export function createTokenStore(
     return { token, entry };
   };
 
+  /** The hashes of `entry`'s ancestors, nearest first, as far as their entries are stored. */
+  const ancestorHashes = async (entry: TokenEntry): Promise<string[]> => {
+    const found: string[] = [];
+    for (let hash = entry.parentHash; hash !== '' && found.length <= 1024; ) {
+      found.push(hash);
+      hash = (await fetchEntry(hash))?.entry.parentHash ?? '';
+    }
+    return found;
+  };
+
   const sweep = async (): Promise<number> => {
-    let revoked = 0;
+    // Each token this sweep revoked, with its ancestors then: a tree is counted once, by its top,
+    // however the due entries of tokens expiring together are ordered.
+    const revoked = new Map<string, string[]>();
     const at = now();
     for (const path of await storage.listPaths(DUE)) {
       const [time, hash] = path.slice(DUE.length).split('/') as [string, string];
@@ -495,13 +508,16 @@ export function createTokenStore(
       if (stored === undefined) {
         await storage.remove(path);
       } else if (!isLive(stored.data, at)) {
-        await revokeTree(hash);
-        revoked++;
+        const ancestors = await ancestorHashes(stored.data);
+        if (await revokeTree(hash)) revoked.set(hash, ancestors);
       } else if (dueKeyOf(stored.data) !== path) {
         await storage.remove(path); // left behind by a renewal on an older version
       }
     }
-    return revoked;
+    let trees = 0;
+    for (const ancestors of revoked.values())
+      if (!ancestors.some((ancestor) => revoked.has(ancestor))) trees++;
+    return trees;
   };
 
   /** See `TokenStore.revokeOrphan`: children are orphaned, then the token is revoked. */
@@ -541,14 +557,17 @@ export function createTokenStore(
       const hash = (await storage.read<{ hash: string }>(path))?.data.hash;
       // Written with the entry and removed with it, in one transaction: gone entry, gone token.
       if (hash !== undefined && (await storage.revision(ID + hash)) !== undefined) continue;
-      if ((await storage.revision(path)) !== undefined) await storage.remove(path);
+      // Counted only if still there: a concurrent revocation may have removed it meanwhile.
+      if ((await storage.revision(path)) === undefined) continue;
+      await storage.remove(path);
       accessors++;
     }
     let links = 0;
     for (const link of await storage.listPaths(CHILD)) {
       const [parent = '', child = ''] = link.slice(CHILD.length).split('/');
       if ((await storage.revision(ID + child)) === undefined) {
-        if ((await storage.revision(link)) !== undefined) await storage.remove(link);
+        if ((await storage.revision(link)) === undefined) continue; // removed meanwhile
+        await storage.remove(link);
         links++;
       } else if ((await storage.revision(ID + parent)) === undefined) {
         // Its parent is gone, so it is dead already (its ancestors are not live): revoked.
