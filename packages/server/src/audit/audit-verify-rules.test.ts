@@ -410,12 +410,24 @@ describe('audit verification against the server records', () => {
   const fileStarts = [startOf(first, null), startOf(second, end(first))];
 
   it('an earlier file must hold the checkpoint the next file chains to, not the latest', () => {
+    // Moved aside after that checkpoint, never closed: complete, not "not closed".
     expect(findings(check(first, 60_000, { fileStarts, expectedCheckpoint: end(second) }))).toEqual(
       {
         problems: [],
-        warnings: ["the log was not closed; it ends at the server's latest checkpoint (seq 4)"],
-        notes: ['an earlier file of this sink: the next one starts at seq 5'],
+        warnings: [],
+        notes: [
+          'an earlier file of this sink: the next one starts at seq 5',
+          'it ends at the checkpoint the next file chains to (seq 4): nothing is missing from its end',
+        ],
       },
+    );
+    // Entries signed onto it after that checkpoint fork the chain the next file continues.
+    const longer = build([open(), request(1), request(2), checkpoint, request(9), checkpoint]);
+    expect(longer.slice(0, 4)).toEqual(first);
+    expect(check(longer, 60_000, { fileStarts, expectedCheckpoint: end(second) }).problems).toEqual(
+      [
+        "the file goes on after the checkpoint (seq 4) the server recorded as this file's end when the next file started (seq 5), to seq 6: entries were added to it after the sink moved on to the next file",
+      ],
     );
     const cut = first.slice(0, 3);
     expect(check(cut, 5_000, { fileStarts, expectedCheckpoint: end(second) }).problems).toEqual([

@@ -262,6 +262,7 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
   } else if (lastSeq === undefined) {
     problems.push('no line is a custos audit entry');
   }
+  let endNote: string | undefined;
   if (previousType === 'close') {
     problems.push(
       `the file ends with a close entry (seq ${lastSeq}) without the checkpoint that always follows it: its end was cut`,
@@ -278,14 +279,25 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
       );
     }
   } else if (!closed && lastCheckpointSeq !== undefined && lastCheckpointSeq === lastSeq) {
-    warnings.push(
-      server.end !== undefined && checkpointLines.has(`${server.end.seq}:${server.end.hash}`)
-        ? `the log was not closed; it ends at the server's latest checkpoint (seq ${lastSeq})`
-        : `the log was not closed: it ends at the checkpoint at seq ${lastSeq}. The server may still be writing it, or entries after that checkpoint were cut; the file alone cannot tell (verify with --server)`,
-    );
+    if (server.end === undefined || !checkpointLines.has(`${server.end.seq}:${server.end.hash}`))
+      warnings.push(
+        `the log was not closed: it ends at the checkpoint at seq ${lastSeq}. The server may still be writing it, or entries after that checkpoint were cut; the file alone cannot tell (verify with --server)`,
+      );
+    else if (server.endsCurrentFile)
+      warnings.push(
+        `the log was not closed; it ends at the server's latest checkpoint (seq ${lastSeq})`,
+      );
+    // A file the sink moved aside ends at the checkpoint the next file chains to: complete.
+    else if (server.end.seq === lastSeq)
+      endNote = `it ends at the checkpoint the next file chains to (seq ${lastSeq}): nothing is missing from its end`;
+    else
+      problems.push(
+        `the file goes on after ${server.endLabel}, to seq ${lastSeq}: entries were added to it after the sink moved on to the next file`,
+      );
   }
   problems.push(...server.problems);
   notes.push(...server.notes);
+  if (endNote !== undefined) notes.push(endNote);
   if (server.end !== undefined && !checkpointLines.has(`${server.end.seq}:${server.end.hash}`)) {
     problems.push(`${server.endLabel} is not in the file: ${server.endMeaning}`);
   }
@@ -344,6 +356,8 @@ interface ServerExpectations {
   readonly end: ChainPoint | undefined;
   readonly endLabel: string;
   readonly endMeaning: string;
+  /** Whether `end` is the server's latest checkpoint (the file may still be written after it). */
+  readonly endsCurrentFile: boolean;
   readonly problems: string[];
   readonly notes: string[];
 }
@@ -357,6 +371,7 @@ function serverExpectations(
     end: options.expectedCheckpoint,
     endLabel: `the server's latest checkpoint (seq ${options.expectedCheckpoint?.seq})`,
     endMeaning: 'entries were cut from its end, or the file was replaced',
+    endsCurrentFile: true,
     problems: [],
     notes: [],
   };
@@ -405,6 +420,7 @@ function serverExpectations(
     end: next.previous ?? undefined,
     endLabel: `the checkpoint (seq ${next.previous?.seq}) the server recorded as this file's end when the next file started (seq ${next.seq})`,
     endMeaning: 'entries were cut from its end, or the file was replaced',
+    endsCurrentFile: false,
     problems: [],
     notes: [`an earlier file of this sink: the next one starts at seq ${next.seq}`],
   };
