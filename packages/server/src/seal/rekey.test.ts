@@ -91,7 +91,9 @@ describe.each(await storageKinds())('sys/rekey over HTTP on %s', (kind) => {
       body: { key: keys[0], nonce },
     });
     expect(elsewhere.status).toBe(400);
-    expect(elsewhere.body.errors[0]).toMatch(/holds no progress for the rekey/);
+    expect(elsewhere.body.errors).toEqual([
+      'this server holds no progress for the rekey in progress (it was started on another server, or before a seal or restart): send the keys to the server that started it, or cancel it (DELETE sys/rekey/init) and start again',
+    ]);
     // Nonce mismatch, malformed and duplicate keys change nothing.
     const wrongNonce = await send(a.url, 'POST', 'sys/rekey/update', {
       body: { key: keys[0], nonce: 'not-the-nonce' },
@@ -201,6 +203,14 @@ describe.each(await storageKinds())('sys/rekey over HTTP on %s', (kind) => {
 
   it('with require_verification installs the new key only once a threshold of new keys is given back', async () => {
     const verifyNow = () => send(a.url, 'POST', 'sys/rekey/verify', { body: { key: keys[0] } });
+    // Nothing to verify: Vault's empty status.
+    expect((await send(a.url, 'GET', 'sys/rekey/verify')).body).toEqual({
+      nonce: '',
+      started: false,
+      t: 0,
+      n: 0,
+      progress: 0,
+    });
     expect(await verifyNow()).toMatchObject({
       status: 400,
       body: { errors: ['no rekey in progress'] },
