@@ -352,6 +352,17 @@ describe('retention by the writer', () => {
     );
   });
 
+  it('a sink that lists expired files but cannot remove them gets no retention pass (nothing recorded as deleted)', async () => {
+    const { sink, files, calls } = rotatingSink({ expired: [rotated('file.1', 1, 40)] });
+    const { remove: _cannot, ...listing } = sink;
+    const chain = new ChainedSink(listing, { signer: signer(), checkpointEvery: 100 });
+    await chain.open();
+    await chain.append({ type: 'request', n: 1 });
+    await chain.close();
+    expect(calls).not.toContain('expired');
+    expect(types(files[0] as string[])).toEqual(['open', 'request', 'close', 'checkpoint']);
+  });
+
   it('a file whose deletion could not be recorded is not removed, and the failure is reported', async () => {
     const { sink, calls } = rotatingSink({
       expired: [rotated('file.1', 1, 40)],

@@ -295,8 +295,11 @@ export class ChainedSink {
   }
 
   async #retainExpired(): Promise<void> {
-    if (this.sink.expired === undefined || this.#refusal !== undefined || this.#closed) return;
-    for (const file of await this.sink.expired()) {
+    const { expired, remove } = this.sink;
+    // Without both, no retention: a deletion is recorded only where it is then carried out.
+    if (expired === undefined || remove === undefined) return;
+    if (this.#refusal !== undefined || this.#closed) return;
+    for (const file of await expired.call(this.sink)) {
       if (this.#closed) return;
       // Recorded first: a deletion the chain does not show never happens.
       await this.append({
@@ -310,7 +313,7 @@ export class ChainedSink {
           last_time: file.lastTime,
         },
       });
-      await this.sink.remove?.(file);
+      await remove.call(this.sink, file);
     }
   }
 

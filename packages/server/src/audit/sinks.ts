@@ -45,7 +45,10 @@ export interface AuditSink {
    * Returns where it went, or undefined when there was no file.
    */
   rotate?(): Promise<string | undefined>;
-  /** Rotated files past the retention, oldest first (none without a retention). */
+  /**
+   * Rotated files past the retention, oldest first (none without a retention). Read only
+   * when the sink can also `remove` them.
+   */
   expired?(): Promise<RotatedFile[]>;
   /** Deletes a rotated file (retention, once its deletion is recorded in the chain). */
   remove?(file: RotatedFile): Promise<void>;
