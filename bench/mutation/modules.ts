@@ -22,10 +22,9 @@ export interface MutationModule {
   readonly testDir?: string | readonly string[];
   /**
    * Skip static mutants (code run when modules load or in `beforeAll` hooks, such as starting a
-   * server): each would need every test of the module run in fresh processes. The tests then
-   * share loaded modules (vitest `isolate: false`), several times faster, which is sound only
-   * without static mutants. The report lists how many were skipped; they count in no score.
-   * Test files that mock a module (`vi.mock`) still run isolated (bench/mutation/vitest.config.ts).
+   * server): each would need every test of the module run against it. The report lists how many
+   * were skipped; they count in no score. (Test files always run isolated: see
+   * bench/mutation/vitest.config.ts for why sharing loaded modules was dropped.)
    */
   readonly ignoreStatic?: boolean;
 }

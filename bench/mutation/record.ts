@@ -38,6 +38,12 @@ export interface ModuleRun {
   /** Mutants by Stryker status (Killed, Survived, CompileError, Ignored…). */
   readonly counts: Readonly<Record<string, number>>;
   readonly survivors: readonly Survivor[];
+  /**
+   * Every test file ran isolated. Absent on the runs made before that was the rule, when the
+   * modules that skip static mutants shared loaded modules between test files, which measured
+   * some mutants wrong (bench/mutation/vitest.config.ts): those runs count as unreliable.
+   */
+  readonly isolated?: true;
 }
 
 /** bench/mutation/<module>.json. */
@@ -122,6 +128,7 @@ export async function runFromResults(
     ...(module.testDir === undefined ? {} : { testDir: module.testDir }),
     counts,
     survivors,
+    isolated: true,
   };
 }
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ModuleRecord, Survivor } from './record.js';
-import { judge } from './report.js';
+import type { ModuleRecord, ModuleRun, Survivor } from './record.js';
+import { judge, renderMutationReport } from './report.js';
 
 // How a survivor is matched to its entry in equivalents.json: a short original such as `{`
 // names no place by itself, so such an entry must say what text is near the mutant.
@@ -34,7 +34,11 @@ describe('judging survivors against equivalents.json', () => {
     replacement: '{}',
   });
 
-  const judged = async (equivalents: readonly object[], survivors: readonly Survivor[]) => {
+  const judged = async (
+    equivalents: readonly object[],
+    survivors: readonly Survivor[],
+    run: Partial<ModuleRun> = { isolated: true },
+  ) => {
     const root = await mkdtemp(join(tmpdir(), 'custos-mutation-'));
     roots.push(root);
     await mkdir(join(root, 'bench/mutation'), { recursive: true });
@@ -51,6 +55,7 @@ describe('judging survivors against equivalents.json', () => {
           digests: [],
           counts: { Killed: 8, Survived: survivors.length },
           survivors,
+          ...run,
         },
       ],
     };
@@ -73,6 +78,18 @@ describe('judging survivors against equivalents.json', () => {
     await expect(judged([{ ...entry, reason: 'zeroing' }], [block(3)])).rejects.toThrow(
       /needs "near"/,
     );
+  });
+
+  it('reports a run whose test files shared loaded modules as unreliable, an isolated one not', async () => {
+    const sharing = await judged([], [], {});
+    expect(sharing.shared).toEqual([FILE]);
+    const report = renderMutationReport([sharing]);
+    expect(report).toContain(
+      `Measured while test files shared loaded modules, which reported mutants the tests kill as survivors (to run again): ${FILE}.`,
+    );
+    const isolated = await judged([], []);
+    expect(isolated.shared).toEqual([]);
+    expect(renderMutationReport([isolated])).not.toContain('**unreliable**');
   });
 
   it('matches a longer original anywhere in its file without near text', async () => {

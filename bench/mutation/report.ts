@@ -41,6 +41,8 @@ export interface ModuleView {
   readonly notRun: readonly string[];
   /** Files whose text has changed since the run that measured them. */
   readonly stale: readonly string[];
+  /** Files measured by a run whose test files shared loaded modules (see ModuleRun.isolated). */
+  readonly shared: readonly string[];
 }
 
 /** Refuses an entry whose short text would match every such mutant of its file. */
@@ -81,6 +83,7 @@ export async function judge(record: ModuleRecord, root: URL): Promise<ModuleView
   const equivalent: (Survivor & { reason: string })[] = [];
   const unexplained: Survivor[] = [];
   const stale: string[] = [];
+  const shared: string[] = [];
   const sources = new Map<string, readonly string[]>();
   const lines = async (file: string) => {
     let text = sources.get(file);
@@ -103,6 +106,8 @@ export async function judge(record: ModuleRecord, root: URL): Promise<ModuleView
       if (known !== undefined) equivalent.push({ ...survivor, reason: known.reason });
       else unexplained.push(survivor);
     }
+    // Only the modules that skip static mutants ever ran sharing modules.
+    if (run.isolated !== true && module.ignoreStatic === true) shared.push(...run.files);
     for (const file of run.files) {
       const measured = run.digests.find((d) => d.file === file)?.sha256;
       if (measured !== (await digestOf(file, root))) stale.push(file);
@@ -122,6 +127,7 @@ export async function judge(record: ModuleRecord, root: URL): Promise<ModuleView
     unexplained,
     notRun: named.filter((path) => !covered.has(path)),
     stale,
+    shared,
   };
 }
 
@@ -132,6 +138,8 @@ function inlineCode(text: string): string {
 function goalOf(v: ModuleView): string {
   if (v.score < GOAL_PERCENT || v.unexplained.length > 0) return '**not met**';
   if (v.notRun.length > 0) return `**partial** (${v.notRun.length} file(s) not run)`;
+  if (v.shared.length > 0)
+    return `**unreliable** (${v.shared.length} file(s) measured sharing modules)`;
   if (v.stale.length > 0) return `**stale** (${v.stale.length} file(s) changed since)`;
   return 'met';
 }
@@ -158,7 +166,8 @@ export function renderMutationReport(views: readonly ModuleView[]): string {
     'every module, and every surviving mutant either killed by a new test or listed in',
     '`bench/mutation/equivalents.json` with the reason no test can tell it apart. A module may be',
     'measured a few files at a time: each run replaces the results of its files only, and a file',
-    'changed since its run is reported stale until it is run again.',
+    'changed since its run is reported stale until it is run again. Runs made while test files',
+    'shared loaded modules (before 2026-12-05) are reported unreliable until run again.',
     '',
     '| Module | Mutants | Killed | Timeout | Survived | No coverage | Compile errors | Static, not run | Score | Equivalent | Unexplained | Goal |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
@@ -185,6 +194,11 @@ export function renderMutationReport(views: readonly ModuleView[]): string {
       lines.push(
         '',
         `Not run yet (no goal is met for the module until they are): ${v.notRun.join(', ')}.`,
+      );
+    if (v.shared.length > 0)
+      lines.push(
+        '',
+        `Measured while test files shared loaded modules, which reported mutants the tests kill as survivors (to run again): ${v.shared.join(', ')}.`,
       );
     if (v.stale.length > 0)
       lines.push('', `Changed since their run (to run again): ${v.stale.join(', ')}.`);

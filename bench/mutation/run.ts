@@ -91,8 +91,6 @@ for (const name of names) {
   // Read by bench/mutation/vitest.config.ts in Stryker's test runner processes.
   if (module.testDir === undefined) delete process.env.CUSTOS_MUTATION_TEST_DIR;
   else process.env.CUSTOS_MUTATION_TEST_DIR = [module.testDir].flat().join(',');
-  if (module.ignoreStatic === true) process.env.CUSTOS_MUTATION_SHARED_MODULES = '1';
-  else delete process.env.CUSTOS_MUTATION_SHARED_MODULES;
   const stryker = new Stryker({
     configFile: new URL('stryker.config.mjs', root).pathname,
     mutate: only ?? [...module.mutate],
