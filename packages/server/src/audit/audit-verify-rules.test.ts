@@ -422,13 +422,19 @@ describe('audit verification against the server records', () => {
       },
     );
     // Entries signed onto it after that checkpoint fork the chain the next file continues.
+    const forked =
+      "the file goes on after the checkpoint (seq 4) the server recorded as this file's end when the next file started (seq 5), to seq 6: entries were added to it after the sink moved on to the next file";
     const longer = build([open(), request(1), request(2), checkpoint, request(9), checkpoint]);
     expect(longer.slice(0, 4)).toEqual(first);
     expect(check(longer, 60_000, { fileStarts, expectedCheckpoint: end(second) }).problems).toEqual(
-      [
-        "the file goes on after the checkpoint (seq 4) the server recorded as this file's end when the next file started (seq 5), to seq 6: entries were added to it after the sink moved on to the next file",
-      ],
+      [forked],
     );
+    // However the added entries end: not signed yet, the same fork.
+    const unsigned = build([open(), request(1), request(2), checkpoint, request(9), request(10)]);
+    expect(unsigned.slice(0, 4)).toEqual(first);
+    expect(
+      check(unsigned, 1_000, { fileStarts, expectedCheckpoint: end(second) }).problems,
+    ).toContain(forked);
     const cut = first.slice(0, 3);
     expect(check(cut, 5_000, { fileStarts, expectedCheckpoint: end(second) }).problems).toEqual([
       "the checkpoint (seq 4) the server recorded as this file's end when the next file started (seq 5) is not in the file: entries were cut from its end, or the file was replaced",

@@ -290,11 +290,18 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
     // A file the sink moved aside ends at the checkpoint the next file chains to: complete.
     else if (server.end.seq === lastSeq)
       endNote = `it ends at the checkpoint the next file chains to (seq ${lastSeq}): nothing is missing from its end`;
-    else
-      problems.push(
-        `the file goes on after ${server.endLabel}, to seq ${lastSeq}: entries were added to it after the sink moved on to the next file`,
-      );
   }
+  if (
+    server.end !== undefined &&
+    !server.endsCurrentFile &&
+    lastSeq !== undefined &&
+    lastSeq > server.end.seq &&
+    checkpointLines.has(`${server.end.seq}:${server.end.hash}`)
+  )
+    // However it ends: the next file continues the chain from that checkpoint, not from here.
+    problems.push(
+      `the file goes on after ${server.endLabel}, to seq ${lastSeq}: entries were added to it after the sink moved on to the next file`,
+    );
   problems.push(...server.problems);
   notes.push(...server.notes);
   if (endNote !== undefined) notes.push(endNote);
