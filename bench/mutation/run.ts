@@ -3,7 +3,7 @@
  * rewrites bench/MUTATION.md from the per-module records in bench/mutation/<module>.json
  * (bench/mutation/record.ts).
  * Incremental: a rerun tests only the mutants whose code or tests changed
- * (bench/mutation/<module>.incremental.json, kept out of git).
+ * (bench/mutation/<module>.isolated.incremental.json, kept out of git).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -94,7 +94,9 @@ for (const name of names) {
   const stryker = new Stryker({
     configFile: new URL('stryker.config.mjs', root).pathname,
     mutate: only ?? [...module.mutate],
-    incrementalFile: `bench/mutation/${name}.incremental.json`,
+    // Named for isolated runs: a state file kept from the runs that shared loaded modules (named
+    // <module>.incremental.json) would hand their results on to mutants it thinks unchanged.
+    incrementalFile: `bench/mutation/${name}.isolated.incremental.json`,
     ignoreStatic: module.ignoreStatic === true,
     ...(concurrency === undefined ? {} : { concurrency }),
   });
