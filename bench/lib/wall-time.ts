@@ -16,7 +16,7 @@ for (let i = 0; i < runs; i++) {
   const started = process.hrtime.bigint();
   const done = spawnSync(command, args, { stdio: 'ignore' });
   if (done.status !== 0 && done.status !== 1) {
-    process.stderr.write(command + ' ' + args.join(' ') + ' exited with ' + (done.status ?? done.signal) + '\\n');
+    process.stderr.write(command + ' ' + args.join(' ') + ' exited with ' + (done.error?.message ?? done.status ?? done.signal) + '\\n');
     process.exit(2);
   }
   times.push(Number(process.hrtime.bigint() - started) / 1e6);
