@@ -71,6 +71,7 @@ describe('audit verification reports', () => {
       lastCheckpointSeq: 6,
       unsigned: undefined,
       closed: true,
+      movedAside: false,
     });
   });
 
@@ -143,6 +144,7 @@ describe('audit verification reports', () => {
     expect(online).toMatchObject({
       ok: true,
       closed: false,
+      movedAside: false,
       warnings: ["the log was not closed; it ends at the server's latest checkpoint (seq 4)"],
     });
   });

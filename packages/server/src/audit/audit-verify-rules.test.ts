@@ -80,6 +80,7 @@ describe('audit verification rules', () => {
       lastCheckpointSeq: 6,
       unsigned: undefined,
       closed: true,
+      movedAside: false,
     });
   });
 
@@ -151,6 +152,7 @@ describe('audit verification rules', () => {
         'the log was not closed: it ends at the checkpoint at seq 7. The server may still be writing it, or entries after that checkpoint were cut; the file alone cannot tell (verify with --server)',
       ],
       closed: false,
+      movedAside: false,
     });
   });
 
@@ -162,6 +164,7 @@ describe('audit verification rules', () => {
         'line 4: checkpoint signature is invalid (the checkpoint or the chain before it was changed)',
       ],
       closed: false,
+      movedAside: false,
       lastCheckpointSeq: 5,
     });
   });
@@ -299,6 +302,7 @@ describe('audit verification rules', () => {
       lastCheckpointSeq: undefined,
       unsigned: undefined,
       closed: false,
+      movedAside: false,
     });
   });
 
@@ -411,6 +415,13 @@ describe('audit verification against the server records', () => {
 
   it('an earlier file must hold the checkpoint the next file chains to, not the latest', () => {
     // Moved aside after that checkpoint, never closed: complete, not "not closed".
+    expect(check(first, 60_000, { fileStarts, expectedCheckpoint: end(second) })).toMatchObject({
+      closed: false,
+      movedAside: true,
+    });
+    expect(check(second, 60_000, { fileStarts, expectedCheckpoint: end(second) }).movedAside).toBe(
+      false,
+    );
     expect(findings(check(first, 60_000, { fileStarts, expectedCheckpoint: end(second) }))).toEqual(
       {
         problems: [],

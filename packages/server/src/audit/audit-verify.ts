@@ -45,6 +45,11 @@ export interface AuditVerification {
   readonly unsigned: { readonly from: number; readonly to: number } | undefined;
   /** True when the file ends with a `close` entry and its checkpoint: the server closed it there. */
   readonly closed: boolean;
+  /**
+   * True when, by the server's records, the file is an earlier one of its sink that ends at the
+   * checkpoint the next file chains to: moved aside there (rotated), complete.
+   */
+  readonly movedAside: boolean;
 }
 
 /** Options for {@link verifyAuditLog}. */
@@ -329,6 +334,7 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
     lastCheckpointSeq,
     unsigned,
     closed,
+    movedAside: endNote !== undefined,
   };
 }
 

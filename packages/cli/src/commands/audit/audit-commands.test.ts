@@ -169,6 +169,17 @@ describe('custos audit new-file and verify --server', () => {
       });
       expect(response.status).toBe(200);
     }
+    // An earlier file against the server's records: moved aside at the checkpoint the next
+    // file chains to, which is its complete end (not "not closed").
+    const oldest = (await readdir(sub)).filter((n) => n !== 'audit.log').sort()[0] as string;
+    const aside = await custos(['audit', 'verify', '--server', join(sub, oldest)], {
+      env: { CUSTOS_ADDR: server.url, CUSTOS_TOKEN: ROOT },
+    });
+    expect(aside.code).toBe(0);
+    expect(aside.stdout).toMatch(
+      /end of the file: +moved aside at the checkpoint the next file chains to/,
+    );
+    expect(aside.stderr).toMatch(/it ends at the checkpoint the next file chains to \(seq \d+\)/);
     await server.close();
     const names = (await readdir(sub)).sort();
     expect(names.length).toBeGreaterThanOrEqual(3);

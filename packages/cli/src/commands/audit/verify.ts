@@ -77,9 +77,12 @@ function printCoverage(report: AuditVerification): void {
   print(`  signed by checkpoints: ${range(report.firstSeq, report.lastCheckpointSeq)}`);
   if (report.unsigned !== undefined)
     print(`  not signed yet:        ${range(report.unsigned.from, report.unsigned.to)}`);
-  print(
-    `  end of the file:       ${report.closed ? 'closed by the server' : 'not closed by the server'}`,
-  );
+  const end = report.closed
+    ? 'closed by the server'
+    : report.movedAside
+      ? 'moved aside at the checkpoint the next file chains to'
+      : 'not closed by the server';
+  print(`  end of the file:       ${end}`);
 }
 
 /** A set of files: each file's findings under its name, then the set's, then a summary. */
