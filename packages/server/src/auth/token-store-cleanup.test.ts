@@ -77,19 +77,19 @@ describe.each(await storageKinds())('token clean-up on %s', (kind) => {
   });
 
   it('counts a tree once however its due entries are ordered (parents and children expiring together)', async () => {
-    // Each pair expires in the same second; their due entries sort by hash, so in about half the
-    // pairs the child comes first and is revoked before its parent.
-    const pairs = [];
+    // Each tree (parent, child, grandchild) expires in one second; their due entries sort by
+    // hash, so in most trees a descendant comes first and is revoked before the top.
+    const trees = [];
     for (let i = 0; i < 12; i++) {
       const parent = await issue({ ttlSeconds: 60 });
       const child = await issue({ parent: parent.entry, ttlSeconds: 60 });
       const grandchild = await issue({ parent: child.entry, ttlSeconds: 60 });
-      pairs.push([parent, child, grandchild]);
+      trees.push([parent, child, grandchild]);
     }
     const alone = await issue({ ttlSeconds: 30 });
     bed.clock.advance(60);
     expect(await tokens.sweep()).toBe(13);
-    expect(await pathsOf(alone.entry, ...pairs.flat().map((t) => t.entry))).toEqual([]);
+    expect(await pathsOf(alone.entry, ...trees.flat().map((t) => t.entry))).toEqual([]);
     expect(await tokens.sweep()).toBe(0);
   });
 
