@@ -1,6 +1,7 @@
 import { POSTGRES_URL } from '@custos/test-support/services';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { likePrefix } from '../src/storage/entry-store.js';
 import type { TestStorage } from './harness.js';
 
 /**
@@ -16,9 +17,6 @@ export interface RawEntries {
   paths(prefix: string): Promise<string[]>;
   close(): Promise<void>;
 }
-
-/** `%`, `_` and `\` taken literally in a LIKE pattern (escape character `\`). */
-const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, '\\$&')}%`;
 
 /**
  * The raw entries of `storage` (SQLite file or PostgreSQL schema of a test server).

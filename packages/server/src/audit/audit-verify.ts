@@ -268,6 +268,11 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
     problems.push('no line is a custos audit entry');
   }
   let endNote: string | undefined;
+  // The checkpoint the server's records say this file must hold, when the file holds it.
+  const heldEnd =
+    server.end !== undefined && checkpointLines.has(`${server.end.seq}:${server.end.hash}`)
+      ? server.end
+      : undefined;
   if (previousType === 'close') {
     problems.push(
       `the file ends with a close entry (seq ${lastSeq}) without the checkpoint that always follows it: its end was cut`,
@@ -284,7 +289,7 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
       );
     }
   } else if (!closed && lastCheckpointSeq !== undefined && lastCheckpointSeq === lastSeq) {
-    if (server.end === undefined || !checkpointLines.has(`${server.end.seq}:${server.end.hash}`))
+    if (heldEnd === undefined)
       warnings.push(
         `the log was not closed: it ends at the checkpoint at seq ${lastSeq}. The server may still be writing it, or entries after that checkpoint were cut; the file alone cannot tell (verify with --server)`,
       );
@@ -293,15 +298,14 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
         `the log was not closed; it ends at the server's latest checkpoint (seq ${lastSeq})`,
       );
     // A file the sink moved aside ends at the checkpoint the next file chains to: complete.
-    else if (server.end.seq === lastSeq)
+    else if (heldEnd.seq === lastSeq)
       endNote = `it ends at the checkpoint the next file chains to (seq ${lastSeq}): nothing is missing from its end`;
   }
   if (
-    server.end !== undefined &&
+    heldEnd !== undefined &&
     !server.endsCurrentFile &&
     lastSeq !== undefined &&
-    lastSeq > server.end.seq &&
-    checkpointLines.has(`${server.end.seq}:${server.end.hash}`)
+    lastSeq > heldEnd.seq
   )
     // However it ends: the next file continues the chain from that checkpoint, not from here.
     problems.push(
@@ -310,7 +314,7 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
   problems.push(...server.problems);
   notes.push(...server.notes);
   if (endNote !== undefined) notes.push(endNote);
-  if (server.end !== undefined && !checkpointLines.has(`${server.end.seq}:${server.end.hash}`)) {
+  if (server.end !== undefined && heldEnd === undefined) {
     problems.push(`${server.endLabel} is not in the file: ${server.endMeaning}`);
   }
   if (trusted === undefined && announced.size > 0) {

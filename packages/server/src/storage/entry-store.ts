@@ -58,8 +58,8 @@ function versionConflict(path: string): VersionConflict {
 /** What a client is told of a storage conflict (the entry's path stays in the server log). */
 export const STORAGE_CONFLICT = 'the request conflicted with a concurrent change; retry it';
 
-/** Escapes LIKE wildcards so a path prefix matches literally. */
-function likePrefix(prefix: string): string {
+/** Escapes LIKE wildcards so a path prefix matches literally (escape character `\`). */
+export function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
