@@ -62,4 +62,18 @@ describe('a run from Stryker results', () => {
     expect(run.files).toEqual(['src/asked.ts', 'src/other.ts']);
     expect(run.counts).toEqual({ Killed: 1, Survived: 1 });
   });
+
+  it('lists the mutants detected only by timing out apart from the survivors', async () => {
+    const { url, result } = await setUp();
+    const results = [
+      result('src/asked.ts', 'Timeout'),
+      result('src/asked.ts', 'NoCoverage'),
+      result('src/asked.ts', 'Killed'),
+    ];
+    const run = await runFromResults(module, results, url, ['src/asked.ts']);
+    const named = { file: 'src/asked.ts', line: 1, mutator: 'NumericLiteral', original: '1' };
+    expect(run.timeouts).toEqual([{ status: 'Timeout', ...named, replacement: '0' }]);
+    expect(run.survivors).toEqual([{ status: 'NoCoverage', ...named, replacement: '0' }]);
+    expect(run.counts).toEqual({ Timeout: 1, NoCoverage: 1, Killed: 1 });
+  });
 });

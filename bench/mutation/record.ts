@@ -9,9 +9,12 @@ import { cpus, totalmem } from 'node:os';
 import type { MutantResult } from '@stryker-mutator/api/core';
 import { type MutationModule, namedFiles } from './modules.js';
 
-/** A surviving mutant, named so it can be found again after the code around it moves. */
+/** A mutant named so it can be found again after the code around it moves. */
 export interface Survivor {
-  /** `Survived` (tests ran and passed) or `NoCoverage` (no test runs this code). */
+  /**
+   * `Survived` (tests ran and passed) or `NoCoverage` (no test runs this code); `Timeout` in
+   * {@link ModuleRun.timeouts}.
+   */
   readonly status: string;
   readonly file: string;
   readonly line: number;
@@ -38,6 +41,12 @@ export interface ModuleRun {
   /** Mutants by Stryker status (Killed, Survived, CompileError, Ignored…). */
   readonly counts: Readonly<Record<string, number>>;
   readonly survivors: readonly Survivor[];
+  /**
+   * The mutants detected only by their tests timing out. Each should be a hang (a loop that never
+   * ends, a promise never settled); one that is a test slowed by a loaded machine hides a
+   * survivor, so the report lists them to be read. Absent on runs before they were recorded.
+   */
+  readonly timeouts?: readonly Survivor[];
   /**
    * Every test file ran isolated. Absent on the runs made before that was the rule, when the
    * modules that skip static mutants shared loaded modules between test files, which measured
@@ -90,6 +99,7 @@ export async function runFromResults(
   };
   const counts: Record<string, number> = {};
   const survivors: Survivor[] = [];
+  const timeouts: Survivor[] = [];
   const files = new Set(namedFiles(asked));
   const onlyAsked = asked.length > 0 && files.size === asked.length;
   for (const result of results) {
@@ -97,7 +107,12 @@ export async function runFromResults(
     if (onlyAsked && !files.has(file)) continue;
     files.add(file);
     counts[result.status] = (counts[result.status] ?? 0) + 1;
-    if (!UNDETECTED.has(result.status)) continue;
+    const listed = UNDETECTED.has(result.status)
+      ? survivors
+      : result.status === 'Timeout'
+        ? timeouts
+        : undefined;
+    if (listed === undefined) continue;
     const { start, end } = result.location;
     const text = await lineOf(file, start.line);
     const original = (
@@ -105,7 +120,7 @@ export async function runFromResults(
         ? text.slice(start.column - 1, end.column - 1)
         : text.slice(start.column - 1)
     ).trim();
-    survivors.push({
+    listed.push({
       status: result.status,
       file,
       line: start.line,
@@ -128,6 +143,7 @@ export async function runFromResults(
     ...(module.testDir === undefined ? {} : { testDir: module.testDir }),
     counts,
     survivors,
+    timeouts,
     isolated: true,
   };
 }

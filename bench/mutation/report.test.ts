@@ -92,6 +92,22 @@ describe('judging survivors against equivalents.json', () => {
     expect(renderMutationReport([isolated])).not.toContain('**unreliable**');
   });
 
+  it('lists the mutants detected by timing out, and counts those of runs that did not list them', async () => {
+    const hang: Survivor = { ...block(1), status: 'Timeout' };
+    const listed = await judged([], [], { isolated: true, timeouts: [hang] });
+    expect(listed.timeouts).toEqual([hang]);
+    expect(listed.timeoutsUnlisted).toBe(0);
+    const report = renderMutationReport([listed]);
+    expect(report).toContain('Detected by timing out');
+    expect(report).toContain(`- \`${FILE}:1\` BlockStatement: \`{\` → \`{}\``);
+    const older = await judged([], [], { isolated: true, counts: { Killed: 8, Timeout: 3 } });
+    expect(older.timeouts).toEqual([]);
+    expect(older.timeoutsUnlisted).toBe(3);
+    expect(renderMutationReport([older])).toContain('- 3 more from runs that did not list them');
+    const none = await judged([], []);
+    expect(renderMutationReport([none])).not.toContain('Detected by timing out');
+  });
+
   it('matches a longer original anywhere in its file without near text', async () => {
     const survivor: Survivor = {
       status: 'Survived',

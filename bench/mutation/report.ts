@@ -37,6 +37,10 @@ export interface ModuleView {
   readonly score: number;
   readonly equivalent: readonly (Survivor & { readonly reason: string })[];
   readonly unexplained: readonly Survivor[];
+  /** Mutants detected only by timing out, to be read (ModuleRun.timeouts). */
+  readonly timeouts: readonly Survivor[];
+  /** Runs that did not record their timed-out mutants (made before they were recorded). */
+  readonly timeoutsUnlisted: number;
   /** Files the module names one by one that no run covers. */
   readonly notRun: readonly string[];
   /** Files whose text has changed since the run that measured them. */
@@ -82,6 +86,8 @@ export async function judge(record: ModuleRecord, root: URL): Promise<ModuleView
   const counts: Record<string, number> = {};
   const equivalent: (Survivor & { reason: string })[] = [];
   const unexplained: Survivor[] = [];
+  const timeouts: Survivor[] = [];
+  let timeoutsUnlisted = 0;
   const stale: string[] = [];
   const shared: string[] = [];
   const sources = new Map<string, readonly string[]>();
@@ -106,6 +112,8 @@ export async function judge(record: ModuleRecord, root: URL): Promise<ModuleView
       if (known !== undefined) equivalent.push({ ...survivor, reason: known.reason });
       else unexplained.push(survivor);
     }
+    if (run.timeouts !== undefined) timeouts.push(...run.timeouts);
+    else timeoutsUnlisted += run.counts.Timeout ?? 0;
     // Only the modules that skip static mutants ever ran sharing modules.
     if (run.isolated !== true && module.ignoreStatic === true) shared.push(...run.files);
     for (const file of run.files) {
@@ -125,6 +133,8 @@ export async function judge(record: ModuleRecord, root: URL): Promise<ModuleView
     score: valid === 0 ? 100 : (100 * detected) / valid,
     equivalent,
     unexplained,
+    timeouts,
+    timeoutsUnlisted,
     notRun: named.filter((path) => !covered.has(path)),
     stale,
     shared,
@@ -133,6 +143,10 @@ export async function judge(record: ModuleRecord, root: URL): Promise<ModuleView
 
 function inlineCode(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/`/g, "'");
+}
+
+function describeChange(m: Survivor): string {
+  return `\`${inlineCode(m.original)}\` → \`${inlineCode(m.replacement)}\``;
 }
 
 function goalOf(v: ModuleView): string {
@@ -206,15 +220,24 @@ export function renderMutationReport(views: readonly ModuleView[]): string {
       lines.push('', 'Surviving mutants without an explanation:', '');
       for (const m of v.unexplained)
         lines.push(
-          `- \`${m.file}:${m.line}\` ${m.mutator}${m.status === 'NoCoverage' ? ' (no test runs it)' : ''}: \`${inlineCode(m.original)}\` → \`${inlineCode(m.replacement)}\``,
+          `- \`${m.file}:${m.line}\` ${m.mutator}${m.status === 'NoCoverage' ? ' (no test runs it)' : ''}: ${describeChange(m)}`,
         );
+    }
+    if (v.timeouts.length > 0 || v.timeoutsUnlisted > 0) {
+      lines.push(
+        '',
+        'Detected by timing out (each should be a hang, such as a loop that never ends; one that only ran slow on a loaded machine is a survivor):',
+        '',
+      );
+      for (const m of v.timeouts)
+        lines.push(`- \`${m.file}:${m.line}\` ${m.mutator}: ${describeChange(m)}`);
+      if (v.timeoutsUnlisted > 0)
+        lines.push(`- ${v.timeoutsUnlisted} more from runs that did not list them`);
     }
     if (v.equivalent.length > 0) {
       lines.push('', 'Equivalent mutants (no test can tell them apart):', '');
       for (const m of v.equivalent)
-        lines.push(
-          `- \`${m.file}:${m.line}\` ${m.mutator}: \`${inlineCode(m.original)}\` → \`${inlineCode(m.replacement)}\` — ${m.reason}`,
-        );
+        lines.push(`- \`${m.file}:${m.line}\` ${m.mutator}: ${describeChange(m)} — ${m.reason}`);
     }
   }
   return `${lines.join('\n')}\n`;
