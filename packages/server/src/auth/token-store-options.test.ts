@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { storageKinds } from '../../test/harness.js';
 import { openTokenTestbed, type TokenTestbed } from '../../test/token-store.js';
+import type { Barrier } from '../barrier/barrier.js';
 import { createTokenStore, type TokenStore, type TokenStoreOptions } from './token-store.js';
 
 // The store's options, each seen from outside: the cache counter (what the entry cache serves
@@ -114,5 +115,36 @@ describe.each(await storageKinds())('token store options on %s', (kind) => {
     } finally {
       tokens.stopSweeping();
     }
+  });
+
+  it('keeps real time, in seconds, when given no clock', async () => {
+    const tokens = createTokenStore(bed.node.barrier);
+    const before = Math.floor(Date.now() / 1000);
+    const { entry } = await tokens.create({
+      policies: ['app'],
+      path: 'auth/token/create',
+      ttlSeconds: 600,
+    });
+    const after = Date.now() / 1000;
+    expect(entry.creationTime).toBeGreaterThanOrEqual(before);
+    expect(entry.creationTime).toBeLessThanOrEqual(after);
+    // Created between `before` and `after`, for 600 seconds (the creation time is whole seconds).
+    expect(entry.expireTime).toBeGreaterThanOrEqual(before + 600);
+    expect(entry.expireTime).toBeLessThanOrEqual(after + 600);
+  });
+
+  it('refuses, naming the key and no value, when storage cannot give back the HMAC key it stored', async () => {
+    // A storage that takes the key but reads it back as absent, on any node.
+    const losing = new Proxy(bed.node.barrier, {
+      get(target, property, receiver) {
+        if (property !== 'read') return Reflect.get(target, property, receiver);
+        return (path: string) =>
+          path === 'core/token-hmac-key' ? Promise.resolve(undefined) : target.read(path);
+      },
+    }) as Barrier;
+    const tokens = createTokenStore(losing, bed.clock);
+    await expect(tokens.create({ policies: ['app'], path: 'auth/token/create' })).rejects.toThrow(
+      new Error('the key at token-hmac-key could not be stored'),
+    );
   });
 });
