@@ -642,9 +642,8 @@ export function createTokenStore(
           ...extras(input),
           ...creator,
         };
-        // A chosen id that a live token has is refused in Vault's words (never by storage path).
-        if ((await tx.revision(ID + hash)) !== undefined)
-          throw new CustosError('ERR_INVALID_REQUEST', DUPLICATE_ID);
+        // A chosen id that a token has is refused in Vault's words (never by storage path): the
+        // create finds the entry there, whether it was committed before or races this one.
         await tx.create(ID + hash, entry).catch((err: unknown) => {
           if (isServerError(err, 'ERR_VERSION_CONFLICT'))
             throw new CustosError('ERR_INVALID_REQUEST', DUPLICATE_ID);
