@@ -39,7 +39,7 @@ export interface ModuleView {
   readonly unexplained: readonly Survivor[];
   /** Mutants detected only by timing out, to be read (ModuleRun.timeouts). */
   readonly timeouts: readonly Survivor[];
-  /** Runs that did not record their timed-out mutants (made before they were recorded). */
+  /** Timed-out mutants of runs made before they were listed: counted, not named. */
   readonly timeoutsUnlisted: number;
   /** Files the module names one by one that no run covers. */
   readonly notRun: readonly string[];

@@ -267,7 +267,7 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
   } else if (lastSeq === undefined) {
     problems.push('no line is a custos audit entry');
   }
-  let endNote: string | undefined;
+  let movedAside = false;
   // The checkpoint the server's records say this file must hold, when the file holds it.
   const heldEnd =
     server.end !== undefined && checkpointLines.has(`${server.end.seq}:${server.end.hash}`)
@@ -298,8 +298,7 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
         `the log was not closed; it ends at the server's latest checkpoint (seq ${lastSeq})`,
       );
     // A file the sink moved aside ends at the checkpoint the next file chains to: complete.
-    else if (heldEnd.seq === lastSeq)
-      endNote = `it ends at the checkpoint the next file chains to (seq ${lastSeq}): nothing is missing from its end`;
+    else if (heldEnd.seq === lastSeq) movedAside = true;
   }
   if (
     heldEnd !== undefined &&
@@ -313,7 +312,10 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
     );
   problems.push(...server.problems);
   notes.push(...server.notes);
-  if (endNote !== undefined) notes.push(endNote);
+  if (movedAside)
+    notes.push(
+      `it ends at the checkpoint the next file chains to (seq ${lastSeq}): nothing is missing from its end`,
+    );
   if (server.end !== undefined && heldEnd === undefined) {
     problems.push(`${server.endLabel} is not in the file: ${server.endMeaning}`);
   }
@@ -338,7 +340,7 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
     lastCheckpointSeq,
     unsigned,
     closed,
-    movedAside: endNote !== undefined,
+    movedAside,
   };
 }
 
