@@ -4,7 +4,8 @@
  * barrier and caches), as several servers would.
  */
 
-import { createTokenStore, type TokenStore } from '../src/auth/token-store.js';
+import { hmacSha256 } from '@custos/core/crypto';
+import { createTokenStore, type TokenEntry, type TokenStore } from '../src/auth/token-store.js';
 import { type Barrier, createBarrier } from '../src/barrier/barrier.js';
 import { SealManager } from '../src/seal/seal-manager.js';
 import type { ChangeFeed } from '../src/storage/change-feed.js';
@@ -45,6 +46,11 @@ export interface TokenTestbed {
   openNode(): Promise<TokenNode>;
   /** Every stored token path under `sys/token/` (id, accessor, child and due entries). */
   tokenPaths(): Promise<string[]>;
+  /**
+   * Stores a copy of `entry` as the token whose value is `value`, behind the store's back: for
+   * values the store refuses to issue (an empty one, one longer than any request can carry).
+   */
+  plantToken(value: string, entry: TokenEntry): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,6 +91,10 @@ export async function openTokenTestbed(kind: StorageKind): Promise<TokenTestbed>
     node,
     openNode,
     tokenPaths: () => node.barrier.listPaths('sys/token/'),
+    async plantToken(value, entry) {
+      const hash = hmacSha256(await node.tokens.hmacKey(), value).toString('hex');
+      await node.barrier.write(`sys/token/id/${hash}`, { ...entry, hash });
+    },
     async close() {
       for (const feed of feeds) await feed.close();
       for (const database of databases) await database.close();

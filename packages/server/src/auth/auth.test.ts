@@ -108,6 +108,19 @@ describe.each(await storageKinds())('tokens and AppRole on %s', (kind) => {
     ).toBe(403);
   });
 
+  it('an empty chosen id asks for a generated token (as Vault); an id no request could carry is refused', async () => {
+    const { auth } = await create({ id: '', policies: ['kv-read'] });
+    expect(auth.client_token).toMatch(/^cst\.[0-9A-Za-z]{32}$/);
+    const self = await s.request('GET', 'auth/token/lookup-self', { token: auth.client_token });
+    expect(self.body.data).toMatchObject({
+      id: auth.client_token,
+      policies: ['default', 'kv-read'],
+    });
+    expect(await create({ id: 'z'.repeat(257) })).toEqual({
+      errors: ['a chosen token id must be 1 to 256 characters'],
+    });
+  });
+
   it('limited-use tokens work exactly num_uses times, even when used concurrently', async () => {
     const { auth } = await create({ policies: ['kv-read'], num_uses: 3 });
     const results = await Promise.all(

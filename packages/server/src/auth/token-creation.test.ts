@@ -56,6 +56,25 @@ describe.each(await storageKinds())('token creation on %s', (kind) => {
     expect((await tokens.lookup('dup-id'))?.accessor).toBe(first.entry.accessor);
   });
 
+  it('refuses a chosen id no request could present (empty, or longer than 256 characters), storing nothing', async () => {
+    const before = await tokens.listAccessors();
+    for (const id of ['', 'x'.repeat(257)])
+      await expect(
+        tokens.create({ policies: ['a'], path: 'auth/token/create', id }),
+      ).rejects.toMatchObject({
+        code: 'ERR_INVALID_REQUEST',
+        message: 'a chosen token id must be 1 to 256 characters',
+      });
+    expect(await tokens.listAccessors()).toEqual(before);
+    const longest = 'y'.repeat(256);
+    const { entry } = await tokens.create({
+      policies: ['a'],
+      path: 'auth/token/create',
+      id: longest,
+    });
+    expect((await tokens.lookup(longest))?.accessor).toBe(entry.accessor);
+  });
+
   it('hashes tokens with one key shared by every node, kept behind the barrier', async () => {
     const { token, entry } = await tokens.create({ policies: ['a'], path: 'auth/token/create' });
     const other = await bed.openNode();

@@ -130,6 +130,8 @@ const extras = (input: CreateTokenInput) => ({
 });
 /** Vault's refusal of a chosen token id that a token already has. */
 const DUPLICATE_ID = 'cannot create a token with a duplicate ID';
+/** A chosen id no request could present: it would be stored, unusable, with the policies given. */
+const UNUSABLE_ID = 'a chosen token id must be 1 to 256 characters';
 /** How many child subtrees of one token are revoked at once. */
 const REVOKE_PARALLELISM = 4;
 
@@ -609,6 +611,8 @@ export function createTokenStore(
       if (input.parent !== undefined && input.parent.numUses !== 0)
         throw new CustosError('ERR_INVALID_REQUEST', USE_LIMITED_PARENT);
       if (input.type === 'batch') return createBatch(input);
+      if (input.id !== undefined && !plausible(input.id))
+        throw new CustosError('ERR_INVALID_REQUEST', UNUSABLE_ID);
       const token =
         input.id ??
         TOKEN_PREFIX + generateSecret({ encoding: 'alphanumeric', length: 32 }).secret.reveal();

@@ -72,7 +72,8 @@ export function tokenCreatePaths({
         meta: fields.meta,
         type: fields.type ?? '',
         displayName: typeof body.display_name === 'string' ? body.display_name : undefined,
-        id: typeof body.id === 'string' ? body.id : undefined,
+        // An empty id asks for none (as Vault): a generated token.
+        id: typeof body.id === 'string' && body.id !== '' ? body.id : undefined,
       },
       { ...context, parent, sudo },
     );
