@@ -3,8 +3,9 @@ import { dirname, resolve } from 'node:path';
 import { CustosError } from '@custos/core/errors';
 import { pgConnectionOptionsFromUrl } from '@custos/core/tls';
 import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect } from 'kysely';
 import type pg from 'pg';
+import { SchemaScopedPostgresDialect } from './schema-introspector.js';
 import { cachingSqliteDatabase } from './statement-cache.js';
 
 /** Which database a location names. */
@@ -178,7 +179,10 @@ async function openPostgres<DB>(
       );
     });
   }
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  // Tables without a schema named live in `public` (the migrator looks there too).
+  const db = new Kysely<DB>({
+    dialect: new SchemaScopedPostgresDialect({ pool }, schema ?? 'public'),
+  });
   return {
     kind: 'postgres',
     db,

@@ -46,7 +46,8 @@ export async function migrate(
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`storage migration ${failed} failed: ${(error as Error).message}`);
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    const what = failed === undefined ? 'storage migrations' : `storage migration ${failed}`;
+    throw new Error(`${what} failed: ${(error as Error).message}`);
   }
 }
