@@ -13,6 +13,11 @@ export interface RawEntries {
   get(path: string): Promise<Buffer>;
   /** Overwrites the stored value at `path`. */
   set(path: string, value: Buffer): Promise<void>;
+  /**
+   * Moves the revision of `path` on, value untouched, without any node's change feed hearing of
+   * it: what a write on another node looks like before its notification arrives.
+   */
+  bumpRevision(path: string): Promise<void>;
   /** The stored paths that start with `prefix`, sorted. */
   paths(prefix: string): Promise<string[]>;
   close(): Promise<void>;
@@ -44,6 +49,9 @@ export async function rawEntries(storage: TestStorage): Promise<RawEntries> {
       set: async (path, value) => {
         db.prepare('update custos_entries set value = ? where path = ?').run(value, path);
       },
+      bumpRevision: async (path) => {
+        db.prepare('update custos_entries set revision = revision + 1 where path = ?').run(path);
+      },
       paths: async (prefix) =>
         (
           db
@@ -68,6 +76,11 @@ export async function rawEntries(storage: TestStorage): Promise<RawEntries> {
     },
     set: async (path, value) => {
       await client.query('update custos_entries set value = $1 where path = $2', [value, path]);
+    },
+    bumpRevision: async (path) => {
+      await client.query('update custos_entries set revision = revision + 1 where path = $1', [
+        path,
+      ]);
     },
     paths: async (prefix) =>
       (

@@ -13,6 +13,7 @@ import { openStorage, type StorageDatabase } from '../src/storage/database.js';
 import { createEntryStore } from '../src/storage/entry-store.js';
 import { openChangeFeed } from '../src/storage/open-change-feed.js';
 import { createTestStorage, type StorageKind, type TestStorage } from './harness.js';
+import { type RawEntries, rawEntries } from './raw-entries.js';
 
 /** A settable clock in Unix seconds. */
 export interface TestClock {
@@ -51,6 +52,8 @@ export interface TokenTestbed {
    * values the store refuses to issue (an empty one, one longer than any request can carry).
    */
   plantToken(value: string, entry: TokenEntry): Promise<void>;
+  /** The storage's raw entries, behind every node's back (see `RawEntries`). */
+  raw(): Promise<RawEntries>;
   close(): Promise<void>;
 }
 
@@ -68,6 +71,7 @@ export async function openTokenTestbed(kind: StorageKind): Promise<TokenTestbed>
   const clock = testClock();
   const databases: StorageDatabase[] = [];
   const feeds: ChangeFeed[] = [];
+  const raws: RawEntries[] = [];
   let share: Buffer | undefined;
 
   const openNode = async (): Promise<TokenNode> => {
@@ -95,7 +99,13 @@ export async function openTokenTestbed(kind: StorageKind): Promise<TokenTestbed>
       const hash = hmacSha256(await node.tokens.hmacKey(), value).toString('hex');
       await node.barrier.write(`sys/token/id/${hash}`, { ...entry, hash });
     },
+    async raw() {
+      const raw = await rawEntries(storage);
+      raws.push(raw);
+      return raw;
+    },
     async close() {
+      for (const raw of raws) await raw.close();
       for (const feed of feeds) await feed.close();
       for (const database of databases) await database.close();
       await storage.cleanup();

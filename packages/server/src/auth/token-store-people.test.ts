@@ -82,6 +82,19 @@ describe.each(await storageKinds())('the people behind tokens on %s', (kind) => 
     expect(await tokens.personOf(aInCycle)).toBe('token');
   });
 
+  it('a sweep of expired tokens in a cycle of parents ends, revoking them', async () => {
+    const a = await issue({ displayName: 'a', ttlSeconds: 60 });
+    const b = await issue({ displayName: 'b', ttlSeconds: 60 });
+    await bed.node.barrier.write(idPath(a.entry), { ...a.entry, parentHash: b.entry.hash });
+    await bed.node.barrier.write(idPath(b.entry), { ...b.entry, parentHash: a.entry.hash });
+    bed.clock.advance(120);
+    await tokens.sweep();
+    expect(await tokens.lookup(a.token)).toBeUndefined();
+    expect(await tokens.lookup(b.token)).toBeUndefined();
+    expect(await bed.node.barrier.read(idPath(a.entry))).toBeUndefined();
+    expect(await bed.node.barrier.read(idPath(b.entry))).toBeUndefined();
+  });
+
   it('an orphan records the person of the token that made it, unless root made it', async () => {
     const root = await rootToken();
     const dave = await issue({ parent: root.entry, displayName: 'dave' });

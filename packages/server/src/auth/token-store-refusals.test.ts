@@ -259,6 +259,15 @@ describe.each(await storageKinds())('token store refusals and fields on %s', (ki
     await expect(tokens.authenticate('')).rejects.toMatchObject(denied);
   });
 
+  it('refuses a token whose stored CIDR blocks are damaged, naming the field and not the blocks', async () => {
+    const { entry } = await issue({ boundCidrs: ['10.0.0.0/8'] });
+    const value = 'planted-damaged-blocks';
+    await bed.plantToken(value, { ...entry, boundCidrs: ['10.0.0.0/8', '10.0.0.0/999'] });
+    await expect(tokens.authenticate(value, '10.1.2.3')).rejects.toMatchObject(
+      invalid('token_bound_cidrs: entry 2 is not a CIDR block (address/prefix)'),
+    );
+  });
+
   it('takes an accessor that is no storage key for an unknown one', async () => {
     const { entry } = await issue();
     for (const accessor of ['../id/x', `x/../${entry.accessor}`, 'a\0b', '/abs']) {

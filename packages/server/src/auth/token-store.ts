@@ -311,9 +311,12 @@ export function createTokenStore(
   /** See `TokenStore.rootOf`. */
   const rootOf = async (entry: TokenEntry): Promise<TokenEntry | undefined> => {
     const at = now();
+    const walked = new Set<string>();
     let top = entry;
-    for (let depth = 0; top.parentHash !== '' && !top.policies.includes('root'); depth++) {
-      if (depth > 1024) return undefined; // a cycle cannot be made; refuse rather than loop
+    while (top.parentHash !== '') {
+      // No creation makes a cycle of parents; one planted in storage is refused, not walked.
+      if (walked.has(top.parentHash)) return undefined;
+      walked.add(top.parentHash);
       const ancestor = await fetchEntry(top.parentHash);
       if (ancestor === undefined || !isLive(ancestor.entry, at)) return undefined;
       // Tokens a root token made are people's own: root hands them out.
@@ -490,12 +493,13 @@ export function createTokenStore(
 
   /** The hashes of `entry`'s ancestors, nearest first, as far as their entries are stored. */
   const ancestorHashes = async (entry: TokenEntry): Promise<string[]> => {
-    const found: string[] = [];
-    for (let hash = entry.parentHash; hash !== '' && found.length <= 1024; ) {
-      found.push(hash);
+    const found = new Set<string>();
+    // A cycle of parents (planted: no creation makes one) ends the walk where it closes.
+    for (let hash = entry.parentHash; hash !== '' && !found.has(hash); ) {
+      found.add(hash);
       hash = (await fetchEntry(hash))?.entry.parentHash ?? '';
     }
-    return found;
+    return [...found];
   };
 
   const sweep = async (): Promise<number> => {
@@ -675,13 +679,10 @@ export function createTokenStore(
       return retryOnConflict(async () => {
         const found = await read(token);
         if (found === undefined) throw new PermissionDenied();
+        // A conflict below means the entry changed on another node after it was cached (its
+        // notification not yet here): the storage drops the cached copy of every path a write
+        // was tried on, so the retry reads it afresh (token-store-stale-cache.test.ts).
         const { entry, revision } = found;
-        // A conflict means the entry changed on another node after it was cached (its
-        // notification not yet here): the retry reads it from storage.
-        const conflicted = (err: unknown): never => {
-          if (isServerError(err, 'ERR_VERSION_CONFLICT')) cache.drop(entry.hash);
-          throw err;
-        };
         // A token bound to CIDR blocks works only from inside them (Vault's token_bound_cidrs).
         if (
           entry.boundCidrs !== undefined &&
@@ -691,13 +692,11 @@ export function createTokenStore(
         if (entry.numUses === 0) return entry;
         if (entry.numUses === 1) {
           // Marking claims the last use (the revision check lets one request have it).
-          await storage.transaction((tx) => markInTx(tx, entry, revision)).catch(conflicted);
+          await storage.transaction((tx) => markInTx(tx, entry, revision));
           await revokeTree(entry.hash);
           return entry;
         }
-        await storage
-          .replace(ID + entry.hash, { ...entry, numUses: entry.numUses - 1 }, revision)
-          .catch(conflicted);
+        await storage.replace(ID + entry.hash, { ...entry, numUses: entry.numUses - 1 }, revision);
         return entry;
       });
     },
@@ -769,9 +768,9 @@ export function createTokenStore(
     rootOf,
     personOf,
 
-    /** The accessor of every stored (service) token, sorted. */
+    /** The accessor of every stored (service) token, sorted (as storage lists them). */
     async listAccessors(): Promise<string[]> {
-      return (await storage.listPaths(ACCESSOR)).map((p) => p.slice(ACCESSOR.length)).sort();
+      return (await storage.listPaths(ACCESSOR)).map((p) => p.slice(ACCESSOR.length));
     },
 
     /**

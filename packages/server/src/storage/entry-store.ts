@@ -25,7 +25,10 @@ export interface EntryWriter {
   getLocked(path: string): Promise<StoredEntry | undefined>;
   /** The revision of `path` (undefined when absent), without reading the value. */
   revision(path: string): Promise<number | undefined>;
-  /** Every stored path that starts with `prefix`, sorted. */
+  /**
+   * Every stored path that starts with `prefix`, in code point order (UTF-8 byte order) whatever
+   * the database's collation: the order of `[…].sort()` for paths in the Basic Multilingual Plane.
+   */
   listPaths(prefix: string): Promise<string[]>;
   /** Creates `path`; throws `ERR_VERSION_CONFLICT` if it exists (settled by the primary key). */
   insert(path: string, value: Uint8Array): Promise<void>;
@@ -86,8 +89,12 @@ function notifying(
 /** The entry store's statements, compiled once per database (the SQL differs by dialect). */
 function prepareStatements(db: Kysely<StorageSchema>, channel: string | undefined) {
   const entries = 'custos_entries' as const;
+  const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
   // SQLite has no row locks (nor their syntax): its transactions hold the only connection.
-  const rowLocks = !(db.getExecutor().adapter instanceof SqliteAdapter);
+  const rowLocks = !sqlite;
+  // Paths list in code point order on both: SQLite's BINARY collation is byte order already;
+  // PostgreSQL's default is the database's, which may be linguistic (`aB` before `Ab`).
+  const pathOrder = sqlite ? sql`path` : sql`path collate "C"`;
   const get = (p: (name: 'path') => string) =>
     db.selectFrom(entries).select(['value', 'revision']).where('path', '=', p('path'));
   return {
@@ -101,7 +108,7 @@ function prepareStatements(db: Kysely<StorageSchema>, channel: string | undefine
         .selectFrom(entries)
         .select('path')
         .where(sql<boolean>`path like ${p('pattern')} escape '\\'`)
-        .orderBy('path'),
+        .orderBy(pathOrder),
     ),
     insert: notifying(
       prepareQuery<'path' | 'value'>((p) =>
