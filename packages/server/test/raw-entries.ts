@@ -18,7 +18,7 @@ export interface RawEntries {
    * it: what a write on another node looks like before its notification arrives.
    */
   bumpRevision(path: string): Promise<void>;
-  /** The stored paths that start with `prefix`, sorted. */
+  /** The stored paths that start with `prefix`, in code point order (as the entry store lists). */
   paths(prefix: string): Promise<string[]>;
   close(): Promise<void>;
 }
@@ -85,7 +85,7 @@ export async function rawEntries(storage: TestStorage): Promise<RawEntries> {
     paths: async (prefix) =>
       (
         await client.query(
-          "select path from custos_entries where path like $1 escape '\\' order by path",
+          'select path from custos_entries where path like $1 escape \'\\\' order by path collate "C"',
           [likePrefix(prefix)],
         )
       ).rows.map((row: { path: string }) => row.path),
