@@ -108,7 +108,7 @@ describe.each(await storageKinds())('tokens and AppRole on %s', (kind) => {
     ).toBe(403);
   });
 
-  it('an empty chosen id asks for a generated token (as Vault); an id no request could carry is refused', async () => {
+  it('an empty chosen id asks for a generated token (as Vault); an id no request could carry, or with a reserved prefix, is refused', async () => {
     const { auth } = await create({ id: '', policies: ['kv-read'] });
     expect(auth.client_token).toMatch(/^cst\.[0-9A-Za-z]{32}$/);
     const self = await s.request('GET', 'auth/token/lookup-self', { token: auth.client_token });
@@ -118,6 +118,13 @@ describe.each(await storageKinds())('tokens and AppRole on %s', (kind) => {
     });
     expect(await create({ id: 'z'.repeat(257) })).toEqual({
       errors: ['a chosen token id must be 1 to 256 characters'],
+    });
+    // A batch token's prefix would route the value to batch reading: never presentable.
+    expect(await create({ id: 'hvb.chosen', policies: ['kv-read'] })).toEqual({
+      errors: ["custom token ID cannot have the 'hvb.' prefix"],
+    });
+    expect(await create({ id: 'cst.chosen' })).toEqual({
+      errors: ["custom token ID cannot have the 'cst.' prefix"],
     });
   });
 

@@ -231,9 +231,28 @@ describe.each(await storageKinds())('token store refusals and fields on %s', (ki
     }
   });
 
+  it("refuses a chosen id that starts as generated or batch tokens do, in Vault's words", async () => {
+    for (const [id, prefix] of [
+      ['cst.chosen', 'cst.'],
+      ['hvb.chosen', 'hvb.'],
+      ['hvb.', 'hvb.'],
+    ] as const) {
+      await expect(issue({ id, policies: ['root'] })).rejects.toMatchObject(
+        invalid(`custom token ID cannot have the '${prefix}' prefix`),
+      );
+      expect(await tokens.lookup(id)).toBeUndefined();
+    }
+    // Only the exact prefix is reserved: the store reads other spellings as service tokens.
+    for (const id of ['CST.chosen', 'hvb-chosen', 'xcst.chosen']) {
+      const { token } = await issue({ id });
+      expect(token).toBe(id);
+      expect((await tokens.authenticate(id)).policies).toEqual(['app']);
+    }
+  });
+
   it('refuses all but one of several creations with one chosen id at once, in words', async () => {
     const results = await Promise.allSettled(
-      Array.from({ length: 6 }, (_, i) => issue({ id: 'cst.raced-id', displayName: `racer-${i}` })),
+      Array.from({ length: 6 }, (_, i) => issue({ id: 'raced-id', displayName: `racer-${i}` })),
     );
     const created = results.filter((r) => r.status === 'fulfilled');
     expect(created).toHaveLength(1);
@@ -242,7 +261,7 @@ describe.each(await storageKinds())('token store refusals and fields on %s', (ki
         expect(result.reason).toMatchObject(invalid('cannot create a token with a duplicate ID'));
     }
     const winner = (created[0] as PromiseFulfilledResult<{ entry: TokenEntry }>).value.entry;
-    expect((await stored('cst.raced-id')).displayName).toBe(winner.displayName);
+    expect((await stored('raced-id')).displayName).toBe(winner.displayName);
   });
 
   it('treats values that are not strings, and the empty value, as no token', async () => {

@@ -132,6 +132,12 @@ const extras = (input: CreateTokenInput) => ({
 const DUPLICATE_ID = 'cannot create a token with a duplicate ID';
 /** A chosen id no request could present: it would be stored, unusable, with the policies given. */
 const UNUSABLE_ID = 'a chosen token id must be 1 to 256 characters';
+/**
+ * Prefixes a chosen id may not start with (Vault refuses its own `s.` alike): the generated
+ * tokens' (a chosen id is never mistaken for one), and the batch tokens' (such a value is read as
+ * a batch token: a service token stored under it could never be presented).
+ */
+const RESERVED_ID_PREFIXES = [TOKEN_PREFIX, BATCH_TOKEN_PREFIX];
 /** How many child subtrees of one token are revoked at once. */
 const REVOKE_PARALLELISM = 4;
 
@@ -615,8 +621,15 @@ export function createTokenStore(
       if (input.parent !== undefined && input.parent.numUses !== 0)
         throw new CustosError('ERR_INVALID_REQUEST', USE_LIMITED_PARENT);
       if (input.type === 'batch') return createBatch(input);
-      if (input.id !== undefined && !plausible(input.id))
-        throw new CustosError('ERR_INVALID_REQUEST', UNUSABLE_ID);
+      if (input.id !== undefined) {
+        if (!plausible(input.id)) throw new CustosError('ERR_INVALID_REQUEST', UNUSABLE_ID);
+        const reserved = RESERVED_ID_PREFIXES.find((prefix) => input.id?.startsWith(prefix));
+        if (reserved !== undefined)
+          throw new CustosError(
+            'ERR_INVALID_REQUEST',
+            `custom token ID cannot have the '${reserved}' prefix`,
+          );
+      }
       const token =
         input.id ??
         TOKEN_PREFIX + generateSecret({ encoding: 'alphanumeric', length: 32 }).secret.reveal();
