@@ -74,8 +74,8 @@ describe.each(await storageKinds())('limited-use tokens on %s', (kind) => {
   it('refuses an absent token and a token of implausible length, and takes one of 256 chars', async () => {
     await expect(tokens.authenticate(undefined)).rejects.toMatchObject(denied);
     await expect(tokens.authenticate('')).rejects.toMatchObject(denied);
-    const longest = `cst.${'a'.repeat(252)}`;
-    const tooLong = `cst.${'b'.repeat(253)}`;
+    const longest = `app.${'a'.repeat(252)}`;
+    const tooLong = `app.${'b'.repeat(253)}`;
     await issue({ id: longest });
     // One longer than any request carries is refused at creation; stored anyway, never found.
     await bed.plantToken(tooLong, (await issue()).entry);
