@@ -10,7 +10,9 @@ import { CustosError } from '@custos/core/errors';
  *   (about 2 s for 256 KiB), which on the server's thread would stall every request;
  * - the package sets globals (`Go`, `fs`, `require`) when it loads; they stay in the worker.
  * The worker starts on the first HCL text (the package compiles its WebAssembly on import, about
- * a second), serves every parse after it, and is started again if it dies or is stopped.
+ * a second), serves every parse after it, and is started again if it dies or is stopped. Loaded,
+ * it holds about 50 MiB (the WebAssembly runtime and its heap) that a server would otherwise keep
+ * for good after its first policy write: it stops once no parse came for {@link PARSER_IDLE_MS}.
  */
 
 /** Longest policy text read as HCL (Vault has no limit; its parser is native). */
@@ -18,6 +20,12 @@ export const MAX_HCL_POLICY_CHARS = 256 * 1024;
 
 /** How long one parse may take before the worker is stopped and the parse refused. */
 const PARSE_TIMEOUT_MS = 30_000;
+
+/**
+ * How long the parser stays loaded after its last parse. Policies are written rarely and in
+ * bursts (a deployment tool writing dozens): a burst pays the start-up once.
+ */
+export const PARSER_IDLE_MS = 15_000;
 
 /**
  * The worker's code, given as text (`eval`), so it is the same whether the server runs from its
@@ -46,6 +54,31 @@ interface Pending {
 let worker: Worker | undefined;
 let nextId = 0;
 const pending = new Map<number, Pending>();
+let idleStop: NodeJS.Timeout | undefined;
+
+/**
+ * Whether the HCL parser's worker is loaded (started by a parse, stopped when idle or dead).
+ *
+ * @example
+ * ```ts
+ * await parseHcl('path "a" { capabilities = ["read"] }');
+ * hclParserLoaded(); // true, until PARSER_IDLE_MS pass without a parse
+ * ```
+ */
+export function hclParserLoaded(): boolean {
+  return worker !== undefined;
+}
+
+/** Stops `idle` once {@link PARSER_IDLE_MS} pass with no parse started (a parse clears this). */
+function stopWhenIdle(idle: Worker): void {
+  clearTimeout(idleStop);
+  // Any parse since would have cleared this, so `idle` is still the worker (or one that died).
+  idleStop = setTimeout(() => {
+    worker = undefined;
+    void idle.terminate();
+  }, PARSER_IDLE_MS);
+  idleStop.unref();
+}
 
 function stopWorker(reason: Error): void {
   const stopped = worker;
@@ -62,7 +95,10 @@ function parserWorker(): Worker {
   started.on('message', (reply: Reply) => {
     pending.get(reply.id)?.resolve(reply);
     pending.delete(reply.id);
-    if (pending.size === 0) started.unref();
+    if (pending.size === 0) {
+      started.unref();
+      stopWhenIdle(started);
+    }
   });
   // Not the caller's fault: a 500 (an unexpected error), and the next parse starts a new worker.
   const failed = () => new Error('the HCL parser stopped; the policy was not read');
@@ -80,6 +116,7 @@ function parserWorker(): Worker {
 
 function parseInWorker(text: string): Promise<Reply> {
   const id = nextId++;
+  clearTimeout(idleStop);
   const target = parserWorker();
   return new Promise<Reply>((resolve, reject) => {
     const timer = setTimeout(() => {
