@@ -116,9 +116,16 @@ describe.each(await storageKinds())('tokens and AppRole on %s', (kind) => {
       id: auth.client_token,
       policies: ['default', 'kv-read'],
     });
-    expect(await create({ id: 'z'.repeat(257) })).toEqual({
-      errors: ['a chosen token id must be 1 to 256 characters'],
-    });
+    for (const id of ['z'.repeat(257), 'svc ', 'a\nb', 'café'])
+      expect(await create({ id })).toEqual({
+        errors: [
+          'a chosen token id must be 1 to 256 visible ASCII characters (no spaces or control characters: a request header could not carry it unchanged)',
+        ],
+      });
+    // An id that is not text is refused (null is no id); without root, any id is refused first.
+    for (const id of [123, true, ['abc'], { a: 1 }])
+      expect(await create({ id })).toEqual({ errors: ['id must be a string'] });
+    expect((await create({ id: null })).auth.client_token).toMatch(/^cst\./);
     // A batch token's prefix would route the value to batch reading: never presentable.
     expect(await create({ id: 'hvb.chosen', policies: ['kv-read'] })).toEqual({
       errors: ["custom token ID cannot have the 'hvb.' prefix"],

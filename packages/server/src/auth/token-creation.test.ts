@@ -56,14 +56,35 @@ describe.each(await storageKinds())('token creation on %s', (kind) => {
     expect((await tokens.lookup('dup-id'))?.accessor).toBe(first.entry.accessor);
   });
 
-  it('refuses a chosen id no request could present (empty, or longer than 256 characters), storing nothing', async () => {
+  it('refuses a chosen id no request header could carry unchanged, storing nothing', async () => {
     const before = await tokens.listAccessors();
-    for (const id of ['', 'x'.repeat(257)])
+    const unusable = [
+      '',
+      'x'.repeat(257),
+      // Node trims spaces and tabs at a header value's ends: these would present as `svc`.
+      ' svc',
+      'svc ',
+      '\tsvc',
+      'a b',
+      // Refused by the HTTP parser in a header.
+      'a\nb',
+      'a\rb',
+      'a\u0000b',
+      'a\u007fb',
+      // Read as Latin-1 from a header (UTF-8 sent becomes other characters), or not sendable.
+      'café',
+      '\u00a0svc',
+      'hvb\uff0ex',
+      '\u{1f600}',
+      'a\ud800b',
+    ];
+    for (const id of unusable)
       await expect(
         tokens.create({ policies: ['a'], path: 'auth/token/create', id }),
       ).rejects.toMatchObject({
         code: 'ERR_INVALID_REQUEST',
-        message: 'a chosen token id must be 1 to 256 characters',
+        message:
+          'a chosen token id must be 1 to 256 visible ASCII characters (no spaces or control characters: a request header could not carry it unchanged)',
       });
     expect(await tokens.listAccessors()).toEqual(before);
     const longest = 'y'.repeat(256);

@@ -130,8 +130,15 @@ const extras = (input: CreateTokenInput) => ({
 });
 /** Vault's refusal of a chosen token id that a token already has. */
 const DUPLICATE_ID = 'cannot create a token with a duplicate ID';
-/** A chosen id no request could present: it would be stored, unusable, with the policies given. */
-const UNUSABLE_ID = 'a chosen token id must be 1 to 256 characters';
+/**
+ * What a chosen id may be: what a request header carries unchanged. Node trims spaces and tabs at
+ * a header value's ends, refuses control characters and reads other bytes as Latin-1, so any
+ * other id would be stored unusable with the policies given (or, with a space at an end, would be
+ * presented as the token without it).
+ */
+const CHOSEN_ID = /^[\x21-\x7e]{1,256}$/;
+const UNUSABLE_ID =
+  'a chosen token id must be 1 to 256 visible ASCII characters (no spaces or control characters: a request header could not carry it unchanged)';
 /**
  * Prefixes a chosen id may not start with (Vault refuses its own `s.` alike): the generated
  * tokens' (a chosen id is never mistaken for one), and the batch tokens' (such a value is read as
@@ -622,7 +629,7 @@ export function createTokenStore(
         throw new CustosError('ERR_INVALID_REQUEST', USE_LIMITED_PARENT);
       if (input.type === 'batch') return createBatch(input);
       if (input.id !== undefined) {
-        if (!plausible(input.id)) throw new CustosError('ERR_INVALID_REQUEST', UNUSABLE_ID);
+        if (!CHOSEN_ID.test(input.id)) throw new CustosError('ERR_INVALID_REQUEST', UNUSABLE_ID);
         const reserved = RESERVED_ID_PREFIXES.find((prefix) => input.id?.startsWith(prefix));
         if (reserved !== undefined)
           throw new CustosError(

@@ -50,14 +50,18 @@ export function tokenCreatePaths({
     fields: FieldValues<typeof CREATE_FIELDS>,
     context: Omit<CreateContext, 'parent' | 'sudo'>,
   ) => {
-    // Kept by hand: `id` is refused whatever its type without root, a display_name that is not
-    // text is ignored (as Vault), and `entity_alias` needs identity, which custos lacks.
+    // Kept by hand: `id` is refused whatever its type without root (null is no id), and is text
+    // or refused with root; a display_name that is not text is ignored (as Vault);
+    // `entity_alias` needs identity, which custos lacks.
     const body = bodyOf(request);
     if (body.entity_alias !== undefined)
       throw new CustosError('ERR_INVALID_REQUEST', 'entity_alias is not supported (no identity)');
     const parent = caller(request);
-    if (body.id !== undefined && typeof body.id !== 'string' && !parent.policies.includes('root'))
-      throw new CustosError('ERR_PERMISSION_DENIED', 'only root tokens may choose a token id');
+    if (body.id !== undefined && body.id !== null && typeof body.id !== 'string') {
+      if (!parent.policies.includes('root'))
+        throw new CustosError('ERR_PERMISSION_DENIED', 'only root tokens may choose a token id');
+      throw new CustosError('ERR_INVALID_REQUEST', 'id must be a string');
+    }
     const sudo = request.custos.acl?.allows(request.custos.path, 'sudo') === true;
     const input = creationInput(
       {
