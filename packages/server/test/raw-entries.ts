@@ -18,6 +18,8 @@ export interface RawEntries {
    * it: what a write on another node looks like before its notification arrives.
    */
   bumpRevision(path: string): Promise<void>;
+  /** Runs SQL of the storage's own dialect on its database (in its schema on PostgreSQL). */
+  run(statement: string): Promise<void>;
   /** The stored paths that start with `prefix`, in code point order (as the entry store lists). */
   paths(prefix: string): Promise<string[]>;
   close(): Promise<void>;
@@ -52,6 +54,9 @@ export async function rawEntries(storage: TestStorage): Promise<RawEntries> {
       bumpRevision: async (path) => {
         db.prepare('update custos_entries set revision = revision + 1 where path = ?').run(path);
       },
+      run: async (statement) => {
+        db.exec(statement);
+      },
       paths: async (prefix) =>
         (
           db
@@ -81,6 +86,9 @@ export async function rawEntries(storage: TestStorage): Promise<RawEntries> {
       await client.query('update custos_entries set revision = revision + 1 where path = $1', [
         path,
       ]);
+    },
+    run: async (statement) => {
+      await client.query(statement);
     },
     paths: async (prefix) =>
       (

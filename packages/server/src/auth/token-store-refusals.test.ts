@@ -287,6 +287,31 @@ describe.each(await storageKinds())('token store refusals and fields on %s', (ki
     );
   });
 
+  it('reports a storage failure while storing a chosen id as itself, not as a duplicate, storing nothing', async () => {
+    const raw = await bed.raw();
+    // The database refuses new token entries (as a full disk or a lost connection would).
+    await raw.run(
+      kind === 'sqlite'
+        ? "create trigger refuse_ids before insert on custos_entries when new.path like 'sys/token/id/%' begin select raise(abort, 'storage refused the entry'); end"
+        : "create function refuse_ids() returns trigger language plpgsql as $$ begin raise exception 'storage refused the entry'; end $$; create trigger refuse_ids before insert on custos_entries for each row when (new.path like 'sys/token/id/%') execute function refuse_ids()",
+    );
+    try {
+      const before = await tokens.listAccessors();
+      const failed = await issue({ id: 'refused-by-storage' }).catch((err: Error) => err);
+      expect(failed).toBeInstanceOf(Error);
+      expect((failed as Error).message).toContain('storage refused the entry');
+      expect(failed).not.toMatchObject(invalid('cannot create a token with a duplicate ID'));
+      expect(await tokens.listAccessors()).toEqual(before);
+    } finally {
+      await raw.run(
+        kind === 'sqlite'
+          ? 'drop trigger refuse_ids'
+          : 'drop trigger refuse_ids on custos_entries; drop function refuse_ids()',
+      );
+    }
+    expect((await issue({ id: 'refused-by-storage' })).token).toBe('refused-by-storage');
+  });
+
   it('takes an accessor that is no storage key for an unknown one', async () => {
     const { entry } = await issue();
     for (const accessor of ['../id/x', `x/../${entry.accessor}`, 'a\0b', '/abs']) {
