@@ -628,9 +628,10 @@ export function createTokenStore(
       if (input.parent !== undefined && input.parent.numUses !== 0)
         throw new CustosError('ERR_INVALID_REQUEST', USE_LIMITED_PARENT);
       if (input.type === 'batch') return createBatch(input);
-      if (input.id !== undefined) {
-        if (!CHOSEN_ID.test(input.id)) throw new CustosError('ERR_INVALID_REQUEST', UNUSABLE_ID);
-        const reserved = RESERVED_ID_PREFIXES.find((prefix) => input.id?.startsWith(prefix));
+      const chosen = input.id;
+      if (chosen !== undefined) {
+        if (!CHOSEN_ID.test(chosen)) throw new CustosError('ERR_INVALID_REQUEST', UNUSABLE_ID);
+        const reserved = RESERVED_ID_PREFIXES.find((prefix) => chosen.startsWith(prefix));
         if (reserved !== undefined)
           throw new CustosError(
             'ERR_INVALID_REQUEST',
