@@ -56,7 +56,8 @@ describe('LineIndex', () => {
 });
 
 describe('isIgnoredInline', () => {
-  const ignored = (text: string, line: number) => isIgnoredInline(new LineIndex(text), line);
+  const ignored = (text: string, line: number, column = 1) =>
+    isIgnoredInline(new LineIndex(text), line, column);
 
   it('silences the line holding custos-ignore or gitleaks:allow', () => {
     expect(ignored('k = v # custos-ignore', 1)).toBe(true);
@@ -68,6 +69,23 @@ describe('isIgnoredInline', () => {
     const text = 'k = a\nk = b # custos-ignore-next-line\nk = c\nk = d';
     expect([1, 2, 3, 4].map((line) => ignored(text, line))).toEqual([false, false, true, false]);
     expect(ignored('k = v', 1)).toBe(false);
+  });
+
+  it('ends a line at a lone carriage return too: a marker silences only its own stretch', () => {
+    // Old Mac line endings: git and the line count see one line, an editor three.
+    const mac = '# custos-ignore\rk = secret\rk = other';
+    expect(ignored(mac, 1, 1)).toBe(true);
+    expect(ignored(mac, 1, 17)).toBe(false);
+    expect(ignored(mac, 1, 29)).toBe(false);
+    const next = 'k = a # custos-ignore-next-line\rk = b\nk = c\rk = d';
+    expect(ignored(next, 2, 1)).toBe(false);
+    const last = 'k = a\rk = b # custos-ignore-next-line\nk = c\rk = d';
+    expect(ignored(last, 2, 1)).toBe(true);
+    expect(ignored(last, 2, 7)).toBe(false);
+    // CRLF line endings are one break, as before.
+    const crlf = 'k = a # custos-ignore-next-line\r\nk = b # custos-ignore\r\nk = c';
+    expect([1, 2, 3].map((line) => ignored(crlf, line))).toEqual([false, true, false]);
+    expect(ignored('k = v # custos-ignore\r\nk = w', 2)).toBe(false);
   });
 });
 
