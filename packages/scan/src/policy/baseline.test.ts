@@ -82,7 +82,7 @@ describe('readBaseline', () => {
     await writeFile(path, 'not json');
     await expect(readBaseline(path)).rejects.toMatchObject({
       code: 'ERR_SCAN_CONFIG',
-      message: 'the baseline is not valid JSON',
+      message: `${path}: the baseline is not valid JSON`,
     });
   });
 });

@@ -51,7 +51,7 @@ export function parseBaseline(json: string): Baseline {
 }
 
 /**
- * Reads a baseline file.
+ * Reads a baseline file; errors name it.
  *
  * @example
  * ```ts
@@ -65,5 +65,10 @@ export async function readBaseline(path: string): Promise<Baseline> {
   } catch {
     throw new CustosError('ERR_SCAN_CONFIG', `the baseline ${path} cannot be read`);
   }
-  return parseBaseline(text);
+  try {
+    return parseBaseline(text);
+  } catch (err) {
+    // Name the file: a scan may read a baseline from the flags or from the settings file.
+    throw new CustosError('ERR_SCAN_CONFIG', `${path}: ${(err as CustosError).message}`);
+  }
 }

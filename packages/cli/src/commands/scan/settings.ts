@@ -52,17 +52,46 @@ async function readConfig(path: string, explicit: boolean): Promise<Record<strin
   throw new CustosError('ERR_SCAN_CONFIG', `${path} is not a JSON object`);
 }
 
+const SETTINGS = ['allowlist', 'baseline'];
+const ALLOWLIST = ['paths', 'rules', 'fingerprints'];
+
+/**
+ * Refuses a key `known` does not hold: a misspelt setting (`allowList`, `path`) ignored in
+ * silence would let a scan report what its author meant to allow, or allow nothing at all.
+ */
+function checkKeys(object: Record<string, unknown>, known: readonly string[], where: string): void {
+  for (const key of Object.keys(object)) {
+    // `$comment` and `$schema`: JSON's conventions for notes and editors, not settings.
+    if (!known.includes(key) && key !== '$comment' && key !== '$schema') {
+      throw new CustosError(
+        'ERR_SCAN_CONFIG',
+        `${where}: unknown setting ${JSON.stringify(key)} (known: ${known.join(', ')})`,
+      );
+    }
+  }
+}
+
+function allowlistOf(config: Record<string, unknown>, path: string): Record<string, unknown> {
+  const allow = config.allowlist ?? {};
+  if (typeof allow !== 'object' || allow === null || Array.isArray(allow))
+    throw new CustosError('ERR_SCAN_CONFIG', `${path}: allowlist must be an object`);
+  checkKeys(allow as Record<string, unknown>, ALLOWLIST, `${path}: allowlist`);
+  return allow as Record<string, unknown>;
+}
+
 /**
  * Reads the scanner settings from `--config` or, when present, `.custos-scan.json`:
  * `{"allowlist": {"paths": [], "rules": [], "fingerprints": []}, "baseline": "file"}`. Flags win
- * over the file.
+ * over the file; an unknown or misspelt setting is refused.
  */
 export async function loadSettings(flags: SettingsFlags): Promise<ScanSettings> {
   const path = resolve(flags.config ?? DEFAULT_CONFIG);
   const config = await readConfig(path, flags.config !== undefined);
-  const allow = (config.allowlist ?? {}) as Record<string, unknown>;
-  const baselineFile =
-    flags.baseline ?? (typeof config.baseline === 'string' ? config.baseline : undefined);
+  checkKeys(config, SETTINGS, path);
+  const allow = allowlistOf(config, path);
+  if (config.baseline !== undefined && typeof config.baseline !== 'string')
+    throw new CustosError('ERR_SCAN_CONFIG', `${path}: baseline must be a file name`);
+  const baselineFile = flags.baseline ?? (config.baseline as string | undefined);
   return {
     allowlist: {
       paths: strings(allow.paths, 'allowlist.paths', path),
