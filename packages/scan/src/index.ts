@@ -28,6 +28,7 @@ export {
   type ScanPathsOptions,
   type ScanProgress,
   type ScanReport,
+  type SkippedFile,
   scanPaths,
 } from './files/scan-paths.js';
 export { characterClasses, shannonEntropy } from './filters/entropy.js';
@@ -49,6 +50,7 @@ export {
   parseGitleaksIgnore,
 } from './policy/gitleaks-ignore.js';
 export { type JsonFinding, toJsonReport } from './report/json-report.js';
+export { printable } from './report/printable.js';
 export { toSarif } from './report/sarif-report.js';
 export { formatText } from './report/text-report.js';
 export { defaultRules } from './rules/catalog.js';

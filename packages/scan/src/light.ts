@@ -22,5 +22,6 @@ export {
   parseGitleaksIgnore,
 } from './policy/gitleaks-ignore.js';
 export { type JsonFinding, toJsonReport } from './report/json-report.js';
+export { printable } from './report/printable.js';
 export { formatText } from './report/text-report.js';
 export type { Confidence } from './rules/rule.js';

@@ -13,11 +13,15 @@ export const DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024;
 export type SkipReason = 'binary' | 'minified' | 'huge' | 'unreadable';
 
 const MINIFIED_NAME = /\.min\.(?:js|mjs|cjs|css)$|\.(?:js|css)\.map$|\.map$/i;
-const MINIFIABLE = /\.(?:[cm]?js|css|json|svg|html?)$/i;
+/**
+ * Where a long-lined file is generated code: scripts, stylesheets and SVG. Never data or markup
+ * people write secrets into (JSON, HTML): a one-line JSON configuration is still configuration.
+ */
+const MINIFIABLE = /\.(?:[cm]?js|css|svg)$/i;
 
 /**
  * Whether `content` should be skipped: binary (a NUL byte in its first 8 KiB) or minified /
- * generated (a `.min.js`-style name or a source map, or a script or stylesheet whose first
+ * generated (a `.min.js`-style name or a source map, or a script, stylesheet or SVG whose first
  * 64 KiB has a line over 5,000 characters and averages over 500 per line).
  *
  * @example

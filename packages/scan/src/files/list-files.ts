@@ -6,7 +6,10 @@ import ignore, { type Ignore } from 'ignore';
 
 const run = promisify(execFile);
 
-/** A file to scan: where it is, and its path relative to the scanned root (with `/`). */
+/**
+ * A file to scan: where it is, and its path relative to the scanned root (with `/`; absolute
+ * for a file outside the root).
+ */
 export interface ListedFile {
   readonly absolute: string;
   readonly relative: string;
@@ -97,7 +100,9 @@ export async function listFiles(
     const rel = toPosix(relative(root, absolute));
     const inside = rel !== '' && !rel.startsWith('../') && !rel.startsWith('/');
     if (!explicit && inside && custosIgnore.ignores(rel)) return;
-    seen.set(absolute, { absolute, relative: rel });
+    // A file outside the root is named by its absolute path: never a `../` path that reads as
+    // under the root to whoever joins it to the root (a SARIF upload, a baseline).
+    seen.set(absolute, { absolute, relative: inside ? rel : toPosix(absolute) });
   };
   for (const path of paths) {
     const absolute = resolve(root, path);

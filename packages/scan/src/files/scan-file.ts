@@ -11,12 +11,15 @@ import {
 } from './classify.js';
 import type { ListedFile } from './list-files.js';
 import { cachedFindings, cacheKey } from './scan-cache.js';
+import { scannableBytes } from './text-encoding.js';
 
 /** What scanning one file gave. */
 export interface FileResult {
   readonly findings: Finding[];
   readonly bytes: number;
   readonly skipped?: SkipReason;
+  /** Why an `unreadable` file could not be read: the system's error code (`EACCES`, …). */
+  readonly error?: string;
   /** For the scan cache: the content's key and findings before the run's filters. */
   readonly cached?: { readonly key: string; readonly findings: Finding[]; readonly hit: boolean };
 }
@@ -90,11 +93,13 @@ export async function scanFile(
     const read = readWhole(file.absolute, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
     if (read === 'huge') return { findings: [], bytes: 0, skipped: 'huge' };
     content = read;
-  } catch {
-    return { findings: [], bytes: 0, skipped: 'unreadable' };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { findings: [], bytes: 0, skipped: 'unreadable', error: code ?? 'EIO' };
   }
   if (PKCS12.test(file.relative))
     return { findings: pkcs12Finding(file, content, options), bytes: content.length };
+  content = scannableBytes(content);
   const skipped = classifyContent(file.relative, content);
   if (skipped === 'binary' || (skipped === 'minified' && options.scanMinified !== true)) {
     return { findings: [], bytes: 0, skipped };

@@ -46,12 +46,21 @@ export interface ScanProgress {
   readonly bytesDone: number;
 }
 
+/** A file listed but not scanned. */
+export interface SkippedFile {
+  readonly file: string;
+  readonly reason: SkipReason;
+  /** Why an `unreadable` file could not be read: the system's error code (`EACCES`, …). */
+  readonly error?: string;
+}
+
 /** The result of {@link scanPaths}. */
 export interface ScanReport {
   readonly findings: Finding[];
   readonly filesScanned: number;
   readonly bytesScanned: number;
-  readonly skipped: ReadonlyArray<{ readonly file: string; readonly reason: SkipReason }>;
+  /** Files listed but not scanned, and why (`error`: the system's code for `unreadable`). */
+  readonly skipped: readonly SkippedFile[];
   /** Worker threads used besides the calling thread (0: all in the calling thread). */
   readonly workers: number;
   /** Files whose findings came from the scan cache. */
@@ -106,14 +115,20 @@ export async function scanPaths(
   );
   const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
   const findings: Finding[] = [];
-  const skipped: Array<{ file: string; reason: SkipReason }> = [];
+  const skipped: SkippedFile[] = [];
   let filesDone = 0;
   let bytesDone = 0;
   let cachedFiles = 0;
   const cache = options.cache?.entries();
   const record = (file: string, result: FileResult) => {
     findings.push(...result.findings);
-    if (result.skipped) skipped.push({ file, reason: result.skipped });
+    if (result.skipped) {
+      skipped.push({
+        file,
+        reason: result.skipped,
+        ...(result.error === undefined ? {} : { error: result.error }),
+      });
+    }
     if (result.cached !== undefined) {
       const { key, findings: all, hit } = result.cached;
       options.cache?.record(key, all, hit);

@@ -1,4 +1,5 @@
 import type { Finding } from '../engine/finding.js';
+import type { SkipReason } from '../files/classify.js';
 import type { Confidence, Rule } from '../rules/rule.js';
 
 const LEVEL: Record<Confidence, 'error' | 'warning' | 'note'> = {
@@ -49,9 +50,52 @@ const PKCS12_RULE: SarifRule = {
 };
 
 /**
+ * A finding's file as a SARIF artifact location: a path under the scanned root (`%SRCROOT%`)
+ * as a relative URI reference, each segment percent-encoded (`#` and `?` would otherwise read as
+ * a fragment and a query); a path outside it (absolute) as a `file:` URI.
+ */
+function artifactLocation(file: string): { uri: string; uriBaseId?: string } {
+  const encoded = file.split('/').map(encodeURIComponent).join('/');
+  return file.startsWith('/')
+    ? { uri: `file://${encoded}` }
+    : { uri: encoded, uriBaseId: '%SRCROOT%' };
+}
+
+const SKIPPED_TEXT: Record<SkipReason, string> = {
+  binary: 'not scanned: binary content',
+  minified: 'not scanned: minified or generated (--scan-minified scans it)',
+  huge: 'not scanned: larger than the size limit (--max-file-size)',
+  unreadable: 'could not be read',
+};
+
+/** A file listed but not scanned (see `ScanReport.skipped`). */
+interface SarifSkipped {
+  readonly file: string;
+  readonly reason: SkipReason;
+  readonly error?: string;
+}
+
+/** The run's invocation: files it could not read are errors (the run did not succeed), skips warnings. */
+function invocation(skipped: readonly SarifSkipped[]): object {
+  return {
+    executionSuccessful: !skipped.some((entry) => entry.reason === 'unreadable'),
+    toolExecutionNotifications: skipped.map((entry) => ({
+      level: entry.reason === 'unreadable' ? 'error' : 'warning',
+      descriptor: { id: `skipped-${entry.reason}` },
+      message: {
+        text: `${SKIPPED_TEXT[entry.reason]}${entry.error === undefined ? '' : ` (${entry.error})`}`,
+      },
+      locations: [{ physicalLocation: { artifactLocation: artifactLocation(entry.file) } }],
+    })),
+  };
+}
+
+/**
  * A SARIF 2.1.0 log of the findings, as code-scanning services (GitHub code scanning and
  * others) accept: one run, the rules with their documented sources, each result with its
  * location and the secret's fingerprint as `partialFingerprints`. Secrets appear only redacted.
+ * Files not scanned (`skipped`) are the invocation's notifications: errors for files that could
+ * not be read (then `executionSuccessful` is false), warnings for the others.
  *
  * @example
  * ```ts
@@ -60,7 +104,11 @@ const PKCS12_RULE: SarifRule = {
  */
 export function toSarif(
   findings: readonly Finding[],
-  options: { readonly rules: readonly Rule[]; readonly version: string },
+  options: {
+    readonly rules: readonly Rule[];
+    readonly version: string;
+    readonly skipped?: readonly SarifSkipped[];
+  },
 ): object {
   const rules = [...describeRules(options.rules), PKCS12_RULE];
   const index = new Map(rules.map((rule, i) => [rule.id, i]));
@@ -76,6 +124,7 @@ export function toSarif(
             rules,
           },
         },
+        invocations: [invocation(options.skipped ?? [])],
         columnKind: 'utf16CodeUnits',
         results: findings.map((f) => ({
           ruleId: f.rule,
@@ -87,7 +136,7 @@ export function toSarif(
           locations: [
             {
               physicalLocation: {
-                artifactLocation: { uri: encodeURI(f.file), uriBaseId: '%SRCROOT%' },
+                artifactLocation: artifactLocation(f.file),
                 region: {
                   startLine: f.line,
                   startColumn: f.column,

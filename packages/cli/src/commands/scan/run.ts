@@ -1,17 +1,21 @@
+import { fstatSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { CustosError } from '@custos/core/errors';
-import type { ScanReport } from '@custos/scan';
+import type { ScanReport, SkippedFile } from '@custos/scan';
 // The light entry only: the pre-commit check (`--staged`) must start quickly, so directory
 // walking, worker threads, the cache, SARIF and the progress bar load when a mode needs them.
 import {
   type Finding,
   formatText,
   isGitleaksIgnored,
+  printable,
   scanStaged,
   scanText,
   toJsonReport,
 } from '@custos/scan/light';
 import { ExitCode } from '../../exit-codes.js';
-import { print, warn } from '../../output.js';
+import { plural, print, reportError, warn } from '../../output.js';
 import { loadSettings, type ScanSettings, type SettingsFlags } from './settings.js';
 
 interface Options extends SettingsFlags {
@@ -50,15 +54,39 @@ function checkModes(paths: readonly string[], options: Options): void {
 }
 
 async function readStdin(): Promise<string> {
+  // Reading a directory given as standard input (`< dir`) ends at once with nothing read.
+  if (fstatSync(0).isDirectory()) throw usage('standard input is a directory, not a text to scan');
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function findSecrets(paths: readonly string[], options: Options): Promise<Finding[]> {
+/** What a scan gave: its findings, the files it did not scan, and a failure after scanning. */
+interface Outcome {
+  readonly findings: Finding[];
+  readonly skipped: readonly SkippedFile[];
+  /** An error after the findings were made (the cache could not be saved): reported after them. */
+  readonly failure?: CustosError;
+}
+
+async function findSecrets(paths: readonly string[], options: Options): Promise<Outcome> {
   const { gitleaksIgnore, ...settings } = await loadSettings(options);
-  const found = await scan(paths, options, settings);
-  return found.filter((finding) => !isGitleaksIgnored(gitleaksIgnore, finding));
+  const outcome = await scan(paths, options, settings);
+  return {
+    ...outcome,
+    findings: outcome.findings.filter((finding) => !isGitleaksIgnored(gitleaksIgnore, finding)),
+  };
+}
+
+/**
+ * The directory findings are relative to and `.custosignore` is read in: the one directory
+ * scanned (`custos scan ../other-repo` reads like `cd ../other-repo && custos scan`), else the
+ * current directory.
+ */
+async function scanRoot(paths: readonly string[]): Promise<string> {
+  if (paths.length !== 1) return process.cwd();
+  const info = await stat(paths[0] as string).catch(() => null);
+  return info?.isDirectory() ? resolve(paths[0] as string) : process.cwd();
 }
 
 /** A progress bar on stderr when it is a terminal. */
@@ -72,24 +100,27 @@ async function scan(
   paths: readonly string[],
   options: Options,
   settings: Omit<ScanSettings, 'gitleaksIgnore'>,
-): Promise<Finding[]> {
+): Promise<Outcome> {
   if (options.stdin) {
-    return scanText(await readStdin(), { ...settings, name: options.name ?? '<stdin>' });
+    const text = await readStdin();
+    return {
+      findings: scanText(text, { ...settings, name: options.name ?? '<stdin>' }),
+      skipped: [],
+    };
   }
-  if (options.staged) return scanStaged(settings);
+  if (options.staged) return { findings: await scanStaged(settings), skipped: [] };
   const { openScanCache, scanGitHistory, scanPaths } = await import('@custos/scan');
   if (options.git) {
     const progress = await progressDisplay('blobs');
     try {
-      return (
-        await scanGitHistory({
-          ...settings,
-          ...(options.since !== undefined ? { since: options.since } : {}),
-          ...(options.branch !== undefined ? { branch: options.branch } : {}),
-          ...(options.workers !== undefined ? { workers: options.workers } : {}),
-          ...(progress ? { onProgress: (p) => progress.update(p.blobsDone, p.blobsTotal) } : {}),
-        })
-      ).findings;
+      const history = await scanGitHistory({
+        ...settings,
+        ...(options.since !== undefined ? { since: options.since } : {}),
+        ...(options.branch !== undefined ? { branch: options.branch } : {}),
+        ...(options.workers !== undefined ? { workers: options.workers } : {}),
+        ...(progress ? { onProgress: (p) => progress.update(p.blobsDone, p.blobsTotal) } : {}),
+      });
+      return { findings: history.findings, skipped: [] };
     } finally {
       progress?.stop();
     }
@@ -99,8 +130,10 @@ async function scan(
   const progress = await progressDisplay('files');
   let report: ScanReport;
   try {
-    report = await scanPaths(paths.length > 0 ? paths : ['.'], {
+    const root = await scanRoot(paths);
+    report = await scanPaths(paths.length > 0 ? paths.map((path) => resolve(path)) : [root], {
       ...settings,
+      root,
       gitignore: options.gitignore,
       ...(options.workers !== undefined ? { workers: options.workers } : {}),
       ...(cache ? { cache } : {}),
@@ -109,37 +142,83 @@ async function scan(
   } finally {
     progress?.stop();
   }
-  if (cache !== undefined) {
-    await cache.save().catch((err: NodeJS.ErrnoException) => {
-      throw new CustosError(
-        'ERR_INVALID_ARGUMENT',
-        `cannot write the scan cache ${cachePath}: ${err.code ?? err.message}`,
-      );
-    });
-    if (options.format === 'text') {
-      warn(
-        `scan cache: ${report.cachedFiles} of ${report.filesScanned} files unchanged since the last run`,
-      );
-    }
+  const outcome = { findings: report.findings, skipped: report.skipped };
+  if (cache === undefined) return outcome;
+  try {
+    await cache.save();
+  } catch (err) {
+    const reason =
+      err instanceof CustosError
+        ? err.message
+        : ((err as NodeJS.ErrnoException).code ?? String(err));
+    const failure = new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      `cannot write the scan cache ${printable(cachePath as string)}: ${reason}`,
+    );
+    return { ...outcome, failure };
   }
-  return report.findings;
+  if (options.format === 'text') {
+    warn(
+      `scan cache: ${report.cachedFiles} of ${report.filesScanned} files unchanged since the last run`,
+    );
+  }
+  return outcome;
 }
 
-/** `custos scan`: 0 nothing found, 1 secrets found, 2 usage or runtime error. */
+const SKIP_NOTE: Record<'binary' | 'minified', string> = {
+  binary: 'binary',
+  minified: 'minified or generated (--scan-minified scans them)',
+};
+
+/**
+ * Says on standard error what was not scanned: each file that could not be read or was over
+ * the size limit by name, binary and minified files by count. Returns whether any could not be
+ * read (the scan then fails: what it could not read may hold a secret).
+ */
+function reportSkipped(skipped: readonly SkippedFile[]): boolean {
+  let unreadable = false;
+  for (const entry of skipped) {
+    if (entry.reason === 'unreadable') {
+      unreadable = true;
+      warn(`custos: cannot read ${printable(entry.file)} (${entry.error ?? 'error'}): not scanned`);
+    } else if (entry.reason === 'huge') {
+      warn(`not scanned, larger than the size limit (--max-file-size): ${printable(entry.file)}`);
+    }
+  }
+  for (const reason of ['binary', 'minified'] as const) {
+    const count = skipped.filter((entry) => entry.reason === reason).length;
+    if (count > 0) warn(`not scanned: ${plural(count, 'file')} ${SKIP_NOTE[reason]}`);
+  }
+  return unreadable;
+}
+
+/**
+ * `custos scan`: 0 nothing found, 1 secrets found, 2 usage or runtime error — including a file
+ * that could not be read or a cache that could not be saved, reported after the findings.
+ */
 export async function run(paths: string[], options: Options): Promise<number> {
   checkModes(paths, options);
-  const findings = await findSecrets(paths, options);
+  const { findings, skipped, failure } = await findSecrets(paths, options);
   if (options.format === 'json') {
     print(JSON.stringify(toJsonReport(findings), null, 2));
   } else if (options.format === 'sarif') {
     const { defaultRules, scannerVersion, toSarif } = await import('@custos/scan');
     print(
-      JSON.stringify(toSarif(findings, { rules: defaultRules, version: scannerVersion }), null, 2),
+      JSON.stringify(
+        toSarif(findings, { rules: defaultRules, version: scannerVersion, skipped }),
+        null,
+        2,
+      ),
     );
-  } else {
-    const lines = formatText(findings);
-    for (const line of lines.slice(0, -1)) print(line);
-    warn(lines.at(-1) as string);
   }
+  const lines = options.format === 'text' ? formatText(findings) : [];
+  for (const line of lines.slice(0, -1)) print(line);
+  const unreadable = reportSkipped(skipped);
+  if (lines.length > 0) warn(lines.at(-1) as string);
+  if (failure !== undefined) {
+    reportError(failure);
+    return ExitCode.error;
+  }
+  if (unreadable) return ExitCode.error;
   return findings.length > 0 ? ExitCode.finding : ExitCode.ok;
 }

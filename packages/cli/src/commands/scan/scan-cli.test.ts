@@ -152,8 +152,17 @@ describe('custos scan', () => {
       await writeFile(join(dir, 'b c.env'), `\nGITHUB_TOKEN=${githubToken()}\n`);
       await mkdir(join(dir, 'test', 'fixtures'), { recursive: true });
       await writeFile(join(dir, 'test', 'fixtures', 'k.env'), `A=${githubToken()}\n`);
-      const sarif = await run(['--format', 'sarif']);
-      expect(JSON.parse(sarif.stdout).runs[0].results.length).toBe(3);
+      // Files not scanned are the invocation's notifications; one outside the root a file: URI.
+      await writeFile(join(dir, 'image.png'), Buffer.from([0x89, 0x50, 0, 0]));
+      await writeFile(join(dir, 'huge #1.env'), 'x'.repeat(2048));
+      const outside = await mkdtemp(join(tmpdir(), 'custos-scan-outside-'));
+      await writeFile(join(outside, 'far.env'), `GITHUB_TOKEN=${githubToken()}\n`);
+      const sarif = await run(['--format', 'sarif', '--max-file-size', '1024', '.', outside]);
+      await rm(outside, { recursive: true, force: true });
+      expect(
+        JSON.parse(sarif.stdout).runs[0].invocations[0].toolExecutionNotifications,
+      ).toHaveLength(2);
+      expect(JSON.parse(sarif.stdout).runs[0].results.length).toBe(4);
       // The 2.1.0 JSON schema, as the SARIF SDK ships it.
       const schema = JSON.parse(
         await readFile(join(dirname(sarifValidator as string), 'sarif-2.1.0.json'), 'utf8'),
