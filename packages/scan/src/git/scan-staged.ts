@@ -37,8 +37,16 @@ async function addedLines(cwd: string): Promise<Map<string, Array<readonly [numb
   );
   const added = new Map<string, Array<readonly [number, number]>>();
   let ranges: Array<readonly [number, number]> | null = null;
+  // A file's header runs from its `diff --git` line to its first hunk: past it every line is a
+  // hunk header or a line of the file behind `+`, `-` or ` ` (an added `++ x` shows as `+++ x`).
+  let inHeader = false;
   for (const line of diff.toString('utf8').split('\n')) {
-    if (line.startsWith('+++ ')) {
+    if (line.startsWith('diff --git ')) {
+      inHeader = true;
+      ranges = null;
+      continue;
+    }
+    if (inHeader && line.startsWith('+++ ')) {
       // git ends the name with a tab when it holds a space (as GNU diff does).
       const path = line.slice(4).replace(/\t$/, '');
       ranges = path.startsWith('b/') ? [] : null;
@@ -46,6 +54,7 @@ async function addedLines(cwd: string): Promise<Map<string, Array<readonly [numb
       continue;
     }
     const hunk = /^@@ -\S+ \+(\d+)(?:,(\d+))? @@/.exec(line);
+    if (hunk !== null) inHeader = false;
     if (hunk !== null && ranges !== null) {
       const start = Number(hunk[1]);
       const count = hunk[2] === undefined ? 1 : Number(hunk[2]);
