@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
+import { CustosError } from '@custos/core/errors';
 import ignore, { type Ignore } from 'ignore';
 
 const run = promisify(execFile);
@@ -78,7 +79,9 @@ async function walk(dir: string, useGitignore: boolean): Promise<string[]> {
  * The files under `paths`: inside a git work tree what `git ls-files --cached --others
  * --exclude-standard` lists (so every `.gitignore`, `.git/info/exclude` and the global excludes
  * apply), elsewhere a walk that follows `.gitignore` files; then `.custosignore` (gitignore
- * syntax) at the root. A file named explicitly is always listed.
+ * syntax) at the root. Only regular files are listed: symbolic links found in a directory are
+ * not followed. A file named explicitly is always listed (a symbolic link named so is followed,
+ * to a regular file or a directory; anything else is `ERR_INVALID_ARGUMENT`).
  *
  * @example
  * ```ts
@@ -101,10 +104,15 @@ export async function listFiles(
   };
   for (const path of paths) {
     const absolute = resolve(root, path);
+    // Named by the user: a symbolic link is followed, to a regular file or a directory only (a
+    // FIFO or a device would block the read, or never end).
     const info = await stat(absolute);
     if (info.isFile()) {
       add(absolute, true);
       continue;
+    }
+    if (!info.isDirectory()) {
+      throw new CustosError('ERR_INVALID_ARGUMENT', `${path} is not a regular file or a directory`);
     }
     const listed = useGitignore ? await gitFiles(absolute) : null;
     if (listed === null) {
@@ -113,7 +121,9 @@ export async function listFiles(
     }
     for (const file of listed) {
       const full = join(absolute, file);
-      const fileInfo = await stat(full).catch(() => null);
+      // Not followed, as the walk does not follow them: a tracked link may point out of the tree,
+      // at a FIFO or at a device.
+      const fileInfo = await lstat(full).catch(() => null);
       if (fileInfo?.isFile()) add(full, false);
     }
   }
