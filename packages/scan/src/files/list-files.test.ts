@@ -75,4 +75,61 @@ describe('listFiles', () => {
       }
     });
   });
+
+  it.runIf(hasGit)(
+    'lists the files of repositories inside a git work tree, by their own ignore rules',
+    async () => {
+      const git = (dir: string, ...args: string[]) => gitIn(join(root, dir), args);
+      git('.', 'init', '-q');
+      await put('.gitignore', 'ignored-repo/\n');
+      await put('kept.env', 'A=1\n');
+      // An untracked repository, with one of its own inside, each with a tracked file.
+      for (const dir of ['vendor/lib', 'vendor/lib/deep', 'ignored-repo']) {
+        await mkdir(join(root, dir), { recursive: true });
+        git(dir, 'init', '-q');
+        await put(`${dir}/tracked.env`, 'A=1\n');
+        git(dir, 'add', 'tracked.env');
+      }
+      await put('vendor/lib/.gitignore', 'ignored.env\n');
+      await put('vendor/lib/ignored.env', 'A=1\n');
+      await put('vendor/lib/untracked.env', 'A=1\n');
+      await put('vendor/lib/deep/untracked.env', 'A=1\n');
+      // A checked-out submodule (a gitlink in the index, its own repository in the work tree)
+      // and one that is not checked out (an empty directory).
+      await mkdir(join(root, 'sub'));
+      git('sub', 'init', '-q');
+      await put('sub/sub.env', 'A=1\n');
+      git('sub', 'add', '-A');
+      git('sub', 'commit', '-q', '-m', 'sub');
+      git('.', '-c', 'advice.addEmbeddedRepo=false', 'add', 'sub', '.gitignore', 'kept.env');
+      const commit = git('sub', 'rev-parse', 'HEAD');
+      git('.', 'update-index', '--add', '--cacheinfo', `160000,${commit},absent-sub`);
+      await mkdir(join(root, 'absent-sub'));
+      expect(git('.', 'ls-files', '--stage', 'sub')).toMatch(/^160000 /);
+      expect(await listed()).toEqual([
+        '.gitignore',
+        'kept.env',
+        'sub/sub.env',
+        'vendor/lib/.gitignore',
+        'vendor/lib/deep/tracked.env',
+        'vendor/lib/deep/untracked.env',
+        'vendor/lib/tracked.env',
+        'vendor/lib/untracked.env',
+      ]);
+      // A scan of the nested repository alone lists the same files.
+      expect((await listFiles(['vendor/lib'], { root })).map((f) => f.relative)).toEqual([
+        'vendor/lib/.gitignore',
+        'vendor/lib/deep/tracked.env',
+        'vendor/lib/deep/untracked.env',
+        'vendor/lib/tracked.env',
+        'vendor/lib/untracked.env',
+      ]);
+      const secret = token();
+      await put('vendor/lib/deep/untracked.env', `TOKEN=${secret}\n`);
+      const report = await scanPaths(['.'], { root });
+      expect(report.findings.map((f) => [f.file, f.fingerprint])).toEqual([
+        ['vendor/lib/deep/untracked.env', fingerprintSecret(secret)],
+      ]);
+    },
+  );
 });

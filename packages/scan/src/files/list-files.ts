@@ -23,8 +23,8 @@ export interface ListFilesOptions {
 
 const toPosix = (path: string) => (sep === '/' ? path : path.split(sep).join('/'));
 
-/** The files git would track in `dir` (tracked and untracked, minus ignored), or null outside a repository. */
-async function gitFiles(dir: string): Promise<string[] | null> {
+/** What `git ls-files` lists in `dir` (tracked and untracked, minus ignored), or null outside a repository. */
+async function gitListed(dir: string): Promise<string[] | null> {
   try {
     const { stdout } = await run(
       'git',
@@ -35,6 +35,36 @@ async function gitFiles(dir: string): Promise<string[] | null> {
   } catch {
     return null;
   }
+}
+
+/**
+ * The regular files of `dir` as git would track them, or null outside a repository. git lists a
+ * repository inside this one (an untracked one as `lib/`, a submodule as its gitlink) as a
+ * directory: its files are listed by its own ignore rules, as a scan of it alone would list
+ * them (a submodule that is not checked out holds nothing).
+ */
+async function gitFiles(dir: string): Promise<string[] | null> {
+  const listed = await gitListed(dir);
+  if (listed === null) return null;
+  const files: string[] = [];
+  for (const name of listed) {
+    const path = join(dir, name);
+    // Not followed, as the walk does not follow them: a tracked link may point out of the tree,
+    // at a FIFO or at a device.
+    const info = await lstat(path).catch(() => null);
+    if (info?.isFile()) files.push(path);
+    else if (info?.isDirectory()) files.push(...(await nestedFiles(path)));
+  }
+  return files;
+}
+
+/** The files of a repository inside another: git's list when it is one, else a walk. */
+async function nestedFiles(dir: string): Promise<string[]> {
+  const isRepository = await lstat(join(dir, '.git')).then(
+    () => true,
+    () => false,
+  );
+  return (isRepository ? await gitFiles(dir) : null) ?? (await walk(dir, true));
 }
 
 async function readIgnoreFile(path: string): Promise<string | null> {
@@ -78,8 +108,9 @@ async function walk(dir: string, useGitignore: boolean): Promise<string[]> {
 /**
  * The files under `paths`: inside a git work tree what `git ls-files --cached --others
  * --exclude-standard` lists (so every `.gitignore`, `.git/info/exclude` and the global excludes
- * apply), elsewhere a walk that follows `.gitignore` files; then `.custosignore` (gitignore
- * syntax) at the root. Only regular files are listed: symbolic links found in a directory are
+ * apply), with the files of repositories inside it (untracked ones and checked-out submodules)
+ * listed by their own rules; elsewhere a walk that follows `.gitignore` files; then
+ * `.custosignore` (gitignore syntax) at the root. Only regular files are listed: symbolic links found in a directory are
  * not followed. A file named explicitly is always listed (a symbolic link named so is followed,
  * to a regular file or a directory; anything else is `ERR_INVALID_ARGUMENT`).
  *
@@ -119,13 +150,7 @@ export async function listFiles(
       for (const file of await walk(absolute, useGitignore)) add(file, false);
       continue;
     }
-    for (const file of listed) {
-      const full = join(absolute, file);
-      // Not followed, as the walk does not follow them: a tracked link may point out of the tree,
-      // at a FIFO or at a device.
-      const fileInfo = await lstat(full).catch(() => null);
-      if (fileInfo?.isFile()) add(full, false);
-    }
+    for (const file of listed) add(file, false);
   }
   return [...seen.values()].sort((a, b) =>
     a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0,
