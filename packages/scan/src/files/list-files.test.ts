@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { requireTool } from '@custos/test-support/tools';
@@ -12,6 +12,8 @@ import { scanPaths } from './scan-paths.js';
 
 const hasGit = requireTool('git');
 const posix = process.platform !== 'win32';
+/** Whether file names may be any bytes (Linux; macOS refuses names that are not UTF-8). */
+const anyBytes = process.platform === 'linux';
 const token = () => checksummedToken('ghp_');
 
 describe('listFiles', () => {
@@ -132,4 +134,55 @@ describe('listFiles', () => {
       ]);
     },
   );
+
+  describe.runIf(anyBytes)('names that are not UTF-8', () => {
+    const latin1 = (path: string) => Buffer.from(`${root}/${path}`, 'latin1');
+    const secrets = [token(), token(), token()];
+    const expected = [
+      ['caf\\xe9.env', fingerprintSecret(secrets[0] as string)],
+      ['d\\xe9\\xff/x.env', fingerprintSecret(secrets[1] as string)],
+      ['r\\xe9po/kept.env', fingerprintSecret(secrets[2] as string)],
+    ];
+    beforeEach(async () => {
+      await mkdir(latin1('d\xe9\xff'));
+      await mkdir(latin1('r\xe9po'));
+      await writeFile(latin1('caf\xe9.env'), `TOKEN=${secrets[0]}\n`);
+      await writeFile(latin1('d\xe9\xff/x.env'), `TOKEN=${secrets[1]}\n`);
+      // A repository inside, in a directory git cannot be pointed at: walked by its .gitignore.
+      await writeFile(latin1('r\xe9po/kept.env'), `TOKEN=${secrets[2]}\n`);
+      await writeFile(latin1('r\xe9po/.gitignore'), 'ignored.env\n');
+      await writeFile(latin1('r\xe9po/ignored.env'), `TOKEN=${token()}\n`);
+      // (git cannot be given such a path: the repository is made under another name.)
+      gitIn(root, ['init', '-q', 'repo']);
+      await rename(
+        join(root, 'repo', '.git'),
+        Buffer.concat([latin1('r\xe9po'), Buffer.from('/.git')]),
+      );
+      await rm(join(root, 'repo'), { recursive: true });
+    });
+    const scanned = async (options: { gitignore?: boolean } = {}) => {
+      const report = await scanPaths(['.'], { root, workers: 0, ...options });
+      expect(report.skipped).toEqual([]);
+      return report.findings.map((f) => [f.file, f.fingerprint]);
+    };
+
+    it('are scanned by their bytes and reported readably, outside git', async () => {
+      expect(await scanned()).toEqual(expected);
+      const files = await listFiles(['.'], { root, gitignore: false });
+      expect(files.map((f) => f.relative)).toEqual([
+        'caf\\xe9.env',
+        'd\\xe9\\xff/x.env',
+        'r\\xe9po/.gitignore',
+        'r\\xe9po/ignored.env',
+        'r\\xe9po/kept.env',
+      ]);
+      expect(Buffer.from(files[0]?.rawPath ?? [])).toEqual(latin1('caf\xe9.env'));
+    });
+
+    it.runIf(hasGit)('are scanned by their bytes and reported readably, in git', async () => {
+      gitIn(root, ['init', '-q']);
+      gitIn(root, ['add', 'caf*']); // tracked; the others untracked
+      expect(await scanned()).toEqual(expected);
+    });
+  });
 });

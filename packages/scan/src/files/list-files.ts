@@ -1,16 +1,23 @@
-import { execFile } from 'node:child_process';
-import { lstat, readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
-import { promisify } from 'node:util';
+import { isUtf8 } from 'node:buffer';
+import { stat } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import { CustosError } from '@custos/core/errors';
-import ignore, { type Ignore } from 'ignore';
-
-const run = promisify(execFile);
+import ignore from 'ignore';
+import { gitFiles } from './git-files.js';
+import { toPosix } from './path-bytes.js';
+import { readableName } from './readable-name.js';
+import { readIgnoreFile, walk } from './walk.js';
 
 /** A file to scan: where it is, and its path relative to the scanned root (with `/`). */
 export interface ListedFile {
   readonly absolute: string;
   readonly relative: string;
+  /**
+   * The path's exact bytes, when they are not UTF-8: `absolute` and `relative` then show each
+   * byte that is not part of a UTF-8 character as `\xNN` (see `readableName`), and the file is
+   * read by these bytes.
+   */
+  readonly rawPath?: Uint8Array;
 }
 
 /** Options of {@link listFiles}. */
@@ -21,98 +28,15 @@ export interface ListFilesOptions {
   readonly gitignore?: boolean;
 }
 
-const toPosix = (path: string) => (sep === '/' ? path : path.split(sep).join('/'));
-
-/** What `git ls-files` lists in `dir` (tracked and untracked, minus ignored), or null outside a repository. */
-async function gitListed(dir: string): Promise<string[] | null> {
-  try {
-    const { stdout } = await run(
-      'git',
-      ['-C', dir, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'],
-      { maxBuffer: 1 << 30 },
-    );
-    return [...new Set(stdout.split('\0').filter((path) => path.length > 0))];
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The regular files of `dir` as git would track them, or null outside a repository. git lists a
- * repository inside this one (an untracked one as `lib/`, a submodule as its gitlink) as a
- * directory: its files are listed by its own ignore rules, as a scan of it alone would list
- * them (a submodule that is not checked out holds nothing).
- */
-async function gitFiles(dir: string): Promise<string[] | null> {
-  const listed = await gitListed(dir);
-  if (listed === null) return null;
-  const files: string[] = [];
-  for (const name of listed) {
-    const path = join(dir, name);
-    // Not followed, as the walk does not follow them: a tracked link may point out of the tree,
-    // at a FIFO or at a device.
-    const info = await lstat(path).catch(() => null);
-    if (info?.isFile()) files.push(path);
-    else if (info?.isDirectory()) files.push(...(await nestedFiles(path)));
-  }
-  return files;
-}
-
-/** The files of a repository inside another: git's list when it is one, else a walk. */
-async function nestedFiles(dir: string): Promise<string[]> {
-  const isRepository = await lstat(join(dir, '.git')).then(
-    () => true,
-    () => false,
-  );
-  return (isRepository ? await gitFiles(dir) : null) ?? (await walk(dir, true));
-}
-
-async function readIgnoreFile(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-interface IgnoreScope {
-  readonly base: string;
-  readonly matcher: Ignore;
-}
-
-/** Walks `dir` without git: `.gitignore` files at every level apply below them; `.git` is skipped. */
-async function walk(dir: string, useGitignore: boolean): Promise<string[]> {
-  const files: string[] = [];
-  const visit = async (current: string, scopes: IgnoreScope[]) => {
-    const here = useGitignore ? await readIgnoreFile(join(current, '.gitignore')) : null;
-    const active =
-      here === null ? scopes : [...scopes, { base: current, matcher: ignore().add(here) }];
-    const entries = await readdir(current, { withFileTypes: true });
-    for (const entry of entries) {
-      if (entry.name === '.git') continue;
-      const path = join(current, entry.name);
-      const isDirectory = entry.isDirectory();
-      if (!isDirectory && !entry.isFile()) continue;
-      const ignored = active.some(({ base, matcher }) =>
-        matcher.ignores(toPosix(relative(base, path)) + (isDirectory ? '/' : '')),
-      );
-      if (ignored) continue;
-      if (isDirectory) await visit(path, active);
-      else files.push(path);
-    }
-  };
-  await visit(dir, []);
-  return files;
-}
-
 /**
  * The files under `paths`: inside a git work tree what `git ls-files --cached --others
  * --exclude-standard` lists (so every `.gitignore`, `.git/info/exclude` and the global excludes
  * apply), with the files of repositories inside it (untracked ones and checked-out submodules)
  * listed by their own rules; elsewhere a walk that follows `.gitignore` files; then
- * `.custosignore` (gitignore syntax) at the root. Only regular files are listed: symbolic links found in a directory are
- * not followed. A file named explicitly is always listed (a symbolic link named so is followed,
- * to a regular file or a directory; anything else is `ERR_INVALID_ARGUMENT`).
+ * `.custosignore` (gitignore syntax) at the root. Only regular files are listed: symbolic links
+ * found in a directory are not followed. A file named explicitly is always listed (a symbolic
+ * link named so is followed, to a regular file or a directory; anything else is
+ * `ERR_INVALID_ARGUMENT`). Names that are not UTF-8 are listed too (see {@link ListedFile}).
  *
  * @example
  * ```ts
@@ -127,11 +51,18 @@ export async function listFiles(
   const useGitignore = options.gitignore ?? true;
   const custosIgnore = ignore().add((await readIgnoreFile(join(root, '.custosignore'))) ?? '');
   const seen = new Map<string, ListedFile>();
-  const add = (absolute: string, explicit: boolean) => {
+  const add = (path: Buffer, explicit: boolean) => {
+    const text = isUtf8(path);
+    const absolute = text ? path.toString('utf8') : readableName(path);
     const rel = toPosix(relative(root, absolute));
     const inside = rel !== '' && !rel.startsWith('../') && !rel.startsWith('/');
     if (!explicit && inside && custosIgnore.ignores(rel)) return;
-    seen.set(absolute, { absolute, relative: rel });
+    seen.set(path.toString('latin1'), {
+      absolute,
+      relative: rel,
+      // A copy of its own: a view of a larger buffer would take all of it to a worker thread.
+      ...(text ? {} : { rawPath: new Uint8Array(path) }),
+    });
   };
   for (const path of paths) {
     const absolute = resolve(root, path);
@@ -139,17 +70,14 @@ export async function listFiles(
     // FIFO or a device would block the read, or never end).
     const info = await stat(absolute);
     if (info.isFile()) {
-      add(absolute, true);
+      add(Buffer.from(absolute), true);
       continue;
     }
     if (!info.isDirectory()) {
       throw new CustosError('ERR_INVALID_ARGUMENT', `${path} is not a regular file or a directory`);
     }
-    const listed = useGitignore ? await gitFiles(absolute) : null;
-    if (listed === null) {
-      for (const file of await walk(absolute, useGitignore)) add(file, false);
-      continue;
-    }
+    const dir = Buffer.from(absolute);
+    const listed = (useGitignore ? await gitFiles(dir) : null) ?? (await walk(dir, useGitignore));
     for (const file of listed) add(file, false);
   }
   return [...seen.values()].sort((a, b) =>
