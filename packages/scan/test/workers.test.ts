@@ -1,7 +1,13 @@
 import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fingerprintSecret, openScanCache, scanGitHistory, scanPaths } from '@custos/scan';
+import {
+  fingerprintSecret,
+  listFiles,
+  openScanCache,
+  scanGitHistory,
+  scanPaths,
+} from '@custos/scan';
 import { requireTool } from '@custos/test-support/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomString } from './generate.js';
@@ -68,6 +74,43 @@ describe('scanPaths across worker threads', () => {
     }
   });
 });
+
+describe.runIf(process.platform === 'linux')(
+  'a worker thread given a name that is not UTF-8',
+  () => {
+    // The built worker script, run alone (scanPaths' calling thread could claim the file first).
+    const worker = new URL('../dist/files/scan-worker.js', import.meta.url);
+
+    it('reads the file by its bytes and reports it by its readable name', async () => {
+      const pool = (await import(
+        new URL('../dist/files/thread-pool.js', import.meta.url).href
+      )) as typeof import('../src/files/thread-pool.js');
+      const root = await mkdtemp(join(tmpdir(), 'custos-scan-worker-bytes-'));
+      try {
+        const secret = `sk_live_${randomString(24)}`;
+        await writeFile(Buffer.from(`${root}/caf\xe9.env`, 'latin1'), `KEY=${secret}\n`);
+        const files = await listFiles(['.'], { root });
+        const replies: unknown[] = [];
+        await pool.runJob(
+          worker,
+          { files, next: new SharedArrayBuffer(4), options: {} },
+          (reply: { type: string }) => replies.push(reply),
+        );
+        expect(replies).toMatchObject([
+          {
+            type: 'file',
+            file: 'caf\\xe9.env',
+            result: {
+              findings: [{ file: 'caf\\xe9.env', fingerprint: fingerprintSecret(secret) }],
+            },
+          },
+        ]);
+      } finally {
+        await rm(root, { recursive: true, force: true });
+      }
+    });
+  },
+);
 
 describe('scanPaths choosing its worker threads', () => {
   let root: string;

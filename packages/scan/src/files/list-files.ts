@@ -1,10 +1,12 @@
-import { execFile } from 'node:child_process';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
-import { promisify } from 'node:util';
-import ignore, { type Ignore } from 'ignore';
-
-const run = promisify(execFile);
+import { isUtf8 } from 'node:buffer';
+import { stat } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { CustosError } from '@custos/core/errors';
+import ignore from 'ignore';
+import { gitFiles } from './git-files.js';
+import { toPosix } from './path-bytes.js';
+import { readableName } from './readable-name.js';
+import { readIgnoreFile, walk } from './walk.js';
 
 /**
  * A file to scan: where it is, and its path relative to the scanned root (with `/`; absolute
@@ -13,6 +15,12 @@ const run = promisify(execFile);
 export interface ListedFile {
   readonly absolute: string;
   readonly relative: string;
+  /**
+   * The path's exact bytes, when they are not UTF-8: `absolute` and `relative` then show each
+   * byte that is not part of a UTF-8 character as `\xNN` (see `readableName`), and the file is
+   * read by these bytes.
+   */
+  readonly rawPath?: Uint8Array;
 }
 
 /** Options of {@link listFiles}. */
@@ -23,65 +31,15 @@ export interface ListFilesOptions {
   readonly gitignore?: boolean;
 }
 
-const toPosix = (path: string) => (sep === '/' ? path : path.split(sep).join('/'));
-
-/** The files git would track in `dir` (tracked and untracked, minus ignored), or null outside a repository. */
-async function gitFiles(dir: string): Promise<string[] | null> {
-  try {
-    const { stdout } = await run(
-      'git',
-      ['-C', dir, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'],
-      { maxBuffer: 1 << 30 },
-    );
-    return [...new Set(stdout.split('\0').filter((path) => path.length > 0))];
-  } catch {
-    return null;
-  }
-}
-
-async function readIgnoreFile(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-interface IgnoreScope {
-  readonly base: string;
-  readonly matcher: Ignore;
-}
-
-/** Walks `dir` without git: `.gitignore` files at every level apply below them; `.git` is skipped. */
-async function walk(dir: string, useGitignore: boolean): Promise<string[]> {
-  const files: string[] = [];
-  const visit = async (current: string, scopes: IgnoreScope[]) => {
-    const here = useGitignore ? await readIgnoreFile(join(current, '.gitignore')) : null;
-    const active =
-      here === null ? scopes : [...scopes, { base: current, matcher: ignore().add(here) }];
-    const entries = await readdir(current, { withFileTypes: true });
-    for (const entry of entries) {
-      if (entry.name === '.git') continue;
-      const path = join(current, entry.name);
-      const isDirectory = entry.isDirectory();
-      if (!isDirectory && !entry.isFile()) continue;
-      const ignored = active.some(({ base, matcher }) =>
-        matcher.ignores(toPosix(relative(base, path)) + (isDirectory ? '/' : '')),
-      );
-      if (ignored) continue;
-      if (isDirectory) await visit(path, active);
-      else files.push(path);
-    }
-  };
-  await visit(dir, []);
-  return files;
-}
-
 /**
  * The files under `paths`: inside a git work tree what `git ls-files --cached --others
  * --exclude-standard` lists (so every `.gitignore`, `.git/info/exclude` and the global excludes
- * apply), elsewhere a walk that follows `.gitignore` files; then `.custosignore` (gitignore
- * syntax) at the root. A file named explicitly is always listed.
+ * apply), with the files of repositories inside it (untracked ones and checked-out submodules)
+ * listed by their own rules; elsewhere a walk that follows `.gitignore` files; then
+ * `.custosignore` (gitignore syntax) at the root. Only regular files are listed: symbolic links
+ * found in a directory are not followed. A file named explicitly is always listed (a symbolic
+ * link named so is followed, to a regular file or a directory; anything else is
+ * `ERR_INVALID_ARGUMENT`). Names that are not UTF-8 are listed too (see {@link ListedFile}).
  *
  * @example
  * ```ts
@@ -96,31 +54,36 @@ export async function listFiles(
   const useGitignore = options.gitignore ?? true;
   const custosIgnore = ignore().add((await readIgnoreFile(join(root, '.custosignore'))) ?? '');
   const seen = new Map<string, ListedFile>();
-  const add = (absolute: string, explicit: boolean) => {
+  const add = (path: Buffer, explicit: boolean) => {
+    const text = isUtf8(path);
+    const absolute = text ? path.toString('utf8') : readableName(path);
     const rel = toPosix(relative(root, absolute));
     const inside = rel !== '' && !rel.startsWith('../') && !rel.startsWith('/');
     if (!explicit && inside && custosIgnore.ignores(rel)) return;
     // A file outside the root is named by its absolute path: never a `../` path that reads as
     // under the root to whoever joins it to the root (a SARIF upload, a baseline).
-    seen.set(absolute, { absolute, relative: inside ? rel : toPosix(absolute) });
+    seen.set(path.toString('latin1'), {
+      absolute,
+      relative: inside ? rel : toPosix(absolute),
+      // A copy of its own: a view of a larger buffer would take all of it to a worker thread.
+      ...(text ? {} : { rawPath: new Uint8Array(path) }),
+    });
   };
   for (const path of paths) {
     const absolute = resolve(root, path);
+    // Named by the user: a symbolic link is followed, to a regular file or a directory only (a
+    // FIFO or a device would block the read, or never end).
     const info = await stat(absolute);
     if (info.isFile()) {
-      add(absolute, true);
+      add(Buffer.from(absolute), true);
       continue;
     }
-    const listed = useGitignore ? await gitFiles(absolute) : null;
-    if (listed === null) {
-      for (const file of await walk(absolute, useGitignore)) add(file, false);
-      continue;
+    if (!info.isDirectory()) {
+      throw new CustosError('ERR_INVALID_ARGUMENT', `${path} is not a regular file or a directory`);
     }
-    for (const file of listed) {
-      const full = join(absolute, file);
-      const fileInfo = await stat(full).catch(() => null);
-      if (fileInfo?.isFile()) add(full, false);
-    }
+    const dir = Buffer.from(absolute);
+    const listed = (useGitignore ? await gitFiles(dir) : null) ?? (await walk(dir, useGitignore));
+    for (const file of listed) add(file, false);
   }
   return [...seen.values()].sort((a, b) =>
     a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0,

@@ -10,6 +10,7 @@ import {
   type SkipReason,
 } from './classify.js';
 import type { ListedFile } from './list-files.js';
+import { readPath } from './path-bytes.js';
 import { cachedFindings, cacheKey } from './scan-cache.js';
 import { scannableBytes } from './text-encoding.js';
 
@@ -53,7 +54,7 @@ const KEPT_READ_BUFFER_BYTES = 1024 * 1024;
  * promise-based `readFile` (four trips through the thread pool per file) cost three times the
  * CPU.
  */
-function readWhole(path: string, maxBytes: number): Buffer | 'huge' {
+function readWhole(path: string | Buffer, maxBytes: number): Buffer | 'huge' {
   const fd = openSync(path, 'r');
   try {
     const { size } = fstatSync(fd);
@@ -90,7 +91,7 @@ export async function scanFile(
 ): Promise<FileResult> {
   let content: Buffer;
   try {
-    const read = readWhole(file.absolute, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+    const read = readWhole(readPath(file), options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
     if (read === 'huge') return { findings: [], bytes: 0, skipped: 'huge' };
     content = read;
   } catch (err) {

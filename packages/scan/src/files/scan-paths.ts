@@ -5,6 +5,7 @@ import { compileAllowlist } from '../policy/allowlist.js';
 import type { SkipReason } from './classify.js';
 import { claimFile } from './file-queue.js';
 import { type ListedFile, listFiles } from './list-files.js';
+import { readPath } from './path-bytes.js';
 import type { ScanCache } from './scan-cache.js';
 import { type FileLimits, type FileResult, scanFile } from './scan-file.js';
 import { runJob } from './thread-pool.js';
@@ -77,9 +78,7 @@ function byPlace(a: Finding, b: Finding): number {
 
 /** The files largest first (claimed in that order, so the last ones claimed are small). */
 function largestFirst(files: ReadonlyArray<ListedFile & { size: number }>): ListedFile[] {
-  return [...files]
-    .sort((a, b) => b.size - a.size)
-    .map((file) => ({ absolute: file.absolute, relative: file.relative }));
+  return [...files].sort((a, b) => b.size - a.size).map(({ size, ...file }) => file);
 }
 
 /** A turn of the event loop: worker messages and progress are handled between files. */
@@ -193,10 +192,10 @@ export async function scanPaths(
  * `stat` of a listed file takes microseconds, less than a trip through the thread pool.
  */
 function sizes(files: readonly ListedFile[]) {
-  return files.map((file) => ({ ...file, size: sizeOf(file.absolute) }));
+  return files.map((file) => ({ ...file, size: sizeOf(readPath(file)) }));
 }
 
-function sizeOf(path: string): number {
+function sizeOf(path: string | Buffer): number {
   try {
     return statSync(path, { throwIfNoEntry: false })?.size ?? 0;
   } catch {

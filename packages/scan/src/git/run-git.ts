@@ -5,12 +5,41 @@ import { CustosError } from '@custos/core/errors';
  * Runs `git args…` in `cwd` and returns its standard output. A failure is `ERR_SCAN_GIT` with
  * git's first line of complaint (paths and revisions, never file contents).
  */
-export function runGit(args: readonly string[], cwd: string): Promise<Buffer> {
+export async function runGit(args: readonly string[], cwd: string): Promise<Buffer> {
+  const out: Buffer[] = [];
+  await streamGit(args, cwd, (chunk) => out.push(chunk));
+  return Buffer.concat(out);
+}
+
+/**
+ * Runs `git args…` in `cwd`, handing its standard output to `onData` as it comes (for output
+ * that need not be held whole); fails as {@link runGit} does, or with what `onData` throws
+ * (git is then stopped).
+ *
+ * @example
+ * ```ts
+ * let bytes = 0;
+ * await streamGit(['diff', '--cached'], '.', (chunk) => { bytes += chunk.length; });
+ * ```
+ */
+export function streamGit(
+  args: readonly string[],
+  cwd: string,
+  onData: (chunk: Buffer) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
     let err = '';
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    let thrown: { readonly error: unknown } | undefined;
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (thrown !== undefined) return;
+      try {
+        onData(chunk);
+      } catch (error) {
+        thrown = { error };
+        child.kill();
+      }
+    });
     child.stderr.on('data', (chunk: Buffer) => {
       if (err.length < 2000) err += chunk.toString('utf8');
     });
@@ -18,7 +47,8 @@ export function runGit(args: readonly string[], cwd: string): Promise<Buffer> {
       reject(gitFailed(args, 'git could not be started (is it installed?)')),
     );
     child.once('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out));
+      if (thrown !== undefined) reject(thrown.error);
+      else if (code === 0) resolve();
       else reject(gitFailed(args, err.split('\n')[0] ?? ''));
     });
   });

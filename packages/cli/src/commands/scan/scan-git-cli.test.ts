@@ -1,0 +1,87 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32Base62 } from '@custos/scan';
+import { requireTool } from '@custos/test-support/tools';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { custos } from '../../../test/cli.js';
+
+const hasGit = requireTool('git');
+
+/** A GitHub token with a valid checksum: the canary no output may show whole. */
+function githubToken(): string {
+  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  const random = `${[...randomBytes(27)].map((byte) => alphabet[byte % 62]).join('')}Zq7`;
+  return `ghp_${random}${crc32Base62(random)}`;
+}
+
+describe.runIf(hasGit)('custos scan in a git work tree', () => {
+  let top: string;
+  let dir: string;
+  const run = (args: string[]) => custos(['scan', '--format', 'json', ...args], { cwd: dir });
+  const files = (stdout: string) =>
+    (JSON.parse(stdout) as { findings: Array<{ file: string; line: number }> }).findings.map(
+      (f) => [f.file, f.line],
+    );
+  const git = (...args: string[]) =>
+    execFileSync('git', args, {
+      cwd: dir,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'Ada',
+        GIT_AUTHOR_EMAIL: 'a@b',
+        GIT_COMMITTER_NAME: 'Ada',
+        GIT_COMMITTER_EMAIL: 'a@b',
+        GIT_CONFIG_GLOBAL: '/dev/null',
+      },
+    });
+
+  beforeEach(async () => {
+    top = await mkdtemp(join(tmpdir(), 'custos-scan-git-cli-'));
+    dir = join(top, 'repo');
+    await mkdir(dir);
+    git('init', '-q', '-b', 'main');
+  });
+  afterEach(async () => {
+    await rm(top, { recursive: true, force: true });
+  });
+
+  it('--staged finds secrets after an added "++ " line, in quoted names and in -diff files', async () => {
+    await writeFile(join(dir, '.gitattributes'), '*.env -diff\n');
+    await writeFile(join(dir, 'app.env'), 'A=1\nB=2\n');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'one');
+    const tokens = [githubToken(), githubToken()];
+    await writeFile(join(dir, 'app.env'), `++ ok\nA=1\nTOKEN=${tokens[0]}\nB=2\n`);
+    await writeFile(join(dir, 'a"b\tc.txt'), `TOKEN=${tokens[1]}\n`);
+    git('add', '-A');
+    const result = await run(['--staged']);
+    expect(result.code).toBe(1);
+    expect(files(result.stdout)).toEqual([
+      ['a"b\tc.txt', 1],
+      ['app.env', 3],
+    ]);
+    for (const token of tokens) expect(result.stdout + result.stderr).not.toContain(token);
+  });
+
+  it('a directory scan lists nested repositories and names that are not UTF-8, never links', async () => {
+    const tokens = [githubToken(), githubToken(), githubToken()];
+    await writeFile(join(top, 'outside.env'), `TOKEN=${tokens[0]}\n`);
+    await symlink('../outside.env', join(dir, 'link.env'));
+    await mkdir(join(dir, 'vendor', 'lib'), { recursive: true });
+    execFileSync('git', ['init', '-q'], { cwd: join(dir, 'vendor', 'lib') });
+    await writeFile(join(dir, 'vendor', 'lib', 'lib.env'), `TOKEN=${tokens[1]}\n`);
+    const latin1 = process.platform === 'linux';
+    if (latin1) await writeFile(Buffer.from(`${dir}/caf\xe9.env`, 'latin1'), `T=${tokens[2]}\n`);
+    git('add', 'link.env');
+    const result = await run([]);
+    expect(result.code).toBe(1);
+    expect(files(result.stdout)).toEqual([
+      ...(latin1 ? [['caf\\xe9.env', 1]] : []),
+      ['vendor/lib/lib.env', 1],
+    ]);
+    for (const token of tokens) expect(result.stdout + result.stderr).not.toContain(token);
+  });
+});
