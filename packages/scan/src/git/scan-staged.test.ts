@@ -53,6 +53,21 @@ describe.runIf(hasGit)('scanStaged reading the diff', () => {
     );
   });
 
+  it('scans staged UTF-16 text (with a byte order mark) as text, on its added lines', async () => {
+    const [old, added] = [token(), token()];
+    const utf16 = (text: string) => Buffer.from(`\ufeff${text}`, 'utf16le');
+    await writeFile(join(repo, 'win.env'), utf16(`OLD=${old}\r\n`));
+    git('add', '-A');
+    git('commit', '-q', '-m', 'one');
+    await writeFile(join(repo, 'win.env'), utf16(`OLD=${old}\r\nNEW=${added}\r\n`));
+    await writeFile(join(repo, 'be.env'), utf16(`NEW=${added}\r\n`).swap16());
+    git('add', '-A');
+    expect(await found()).toEqual([
+      ['be.env', 1, fingerprintSecret(added)],
+      ['win.env', 2, fingerprintSecret(added)],
+    ]);
+  });
+
   it('scans files whose names git quotes or that are not UTF-8, under a readable name', async () => {
     const names: Array<[string | Buffer, string]> = [
       'a"b.env',

@@ -3,6 +3,7 @@ import { CustosError } from '@custos/core/errors';
 import type { Finding } from '../engine/finding.js';
 import { type ScanTextOptions, scanBytes } from '../engine/scan-text.js';
 import { classifyContent, DEFAULT_MAX_FILE_BYTES, type FileLimits } from '../files/classify.js';
+import { scannableBytes } from '../files/text-encoding.js';
 import { compileAllowlist } from '../policy/allowlist.js';
 import { readObjects } from './cat-file.js';
 import { gitFailed } from './run-git.js';
@@ -42,23 +43,37 @@ export async function scanStaged(options: ScanStagedOptions = {}): Promise<Findi
   const findings: Finding[] = [];
   if (files.length === 0) return findings;
   let index = 0;
+  let unreadable: StagedFile | undefined;
   // By object id: a path would have to be written to git again, and a name holding a newline
   // or bytes that are not UTF-8 cannot be.
   await readObjects(
     files.map((file) => file.blob),
     cwd,
     ({ content }) => {
-      const { name, ranges } = files[index++] as StagedFile;
-      if (content === null || content.length > (options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES))
+      const file = files[index++] as StagedFile;
+      const { name, ranges } = file;
+      if (content === null) {
+        unreadable ??= file;
         return;
-      const skip = classifyContent(name, content);
+      }
+      if (content.length > (options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES)) return;
+      const text = scannableBytes(content);
+      const skip = classifyContent(name, text);
       if (skip === 'binary' || (skip === 'minified' && options.scanMinified !== true)) return;
-      for (const finding of scanBytes(content, { ...options, name })) {
+      for (const finding of scanBytes(text, { ...options, name })) {
         if (ranges.some(([from, to]) => finding.line <= to && finding.endLine >= from)) {
           findings.push(finding);
         }
       }
     },
   );
+  if (unreadable !== undefined) {
+    // The index names it, so the repository should hold it: passing it as clean would let the
+    // commit through unread.
+    throw gitFailed(
+      ['cat-file'],
+      `staged blob ${unreadable.blob} (${unreadable.name}) is missing or cannot be read; \`git fsck\` tells what is damaged`,
+    );
+  }
   return findings;
 }
