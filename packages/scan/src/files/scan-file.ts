@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { Finding } from '../engine/finding.js';
 import { isReported } from '../engine/finding-filter.js';
 import { fingerprintSecret } from '../engine/fingerprint.js';
@@ -55,9 +55,16 @@ const KEPT_READ_BUFFER_BYTES = 1024 * 1024;
  * CPU.
  */
 function readWhole(path: string | Buffer, maxBytes: number): Buffer | 'huge' {
-  const fd = openSync(path, 'r');
+  // Listed as a regular file, but it may have been replaced since: opened without blocking (a
+  // FIFO's open waits for a writer) and refused unless it still is one (a FIFO or a device
+  // would block the read, or never end).
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    const { size } = fstatSync(fd);
+    const info = fstatSync(fd);
+    if (!info.isFile()) {
+      throw Object.assign(new Error('no longer a regular file'), { code: 'ENOTREGULAR' });
+    }
+    const { size } = info;
     if (size > maxBytes) return 'huge';
     if (readBuffer.length > KEPT_READ_BUFFER_BYTES && size < KEPT_READ_BUFFER_BYTES)
       readBuffer = Buffer.allocUnsafe(64 * 1024);
