@@ -1,7 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Finding } from '../engine/finding.js';
 import { isReported } from '../engine/finding-filter.js';
-import { fingerprintSecret } from '../engine/fingerprint.js';
 import { type ScanTextOptions, scanBytes } from '../engine/scan-text.js';
 import {
   classifyContent,
@@ -10,6 +9,7 @@ import {
   type SkipReason,
 } from './classify.js';
 import type { ListedFile } from './list-files.js';
+import { isPkcs12Path, pkcs12Finding } from './pkcs12.js';
 import { cachedFindings, cacheKey } from './scan-cache.js';
 
 /** What scanning one file gave. */
@@ -26,8 +26,6 @@ export type { FileLimits } from './classify.js';
 
 /** The stored entries of a scan cache (see scan-cache.ts), in this thread or a worker's. */
 export type CacheEntries = Readonly<Record<string, readonly Finding[]>>;
-
-const PKCS12 = /\.(?:p12|pfx)$/i;
 
 /**
  * This thread's read buffer, reused from file to file: a fresh buffer per file cost a
@@ -93,7 +91,7 @@ export async function scanFile(
   } catch {
     return { findings: [], bytes: 0, skipped: 'unreadable' };
   }
-  if (PKCS12.test(file.relative))
+  if (isPkcs12Path(file.relative))
     return { findings: pkcs12Finding(file, content, options), bytes: content.length };
   const skipped = classifyContent(file.relative, content);
   if (skipped === 'binary' || (skipped === 'minified' && options.scanMinified !== true)) {
@@ -119,23 +117,4 @@ export async function scanFile(
     bytes: content.length,
     cached: { key, findings: all, hit: stored !== undefined },
   };
-}
-
-function pkcs12Finding(
-  file: ListedFile,
-  content: Buffer,
-  options: Omit<ScanTextOptions, 'name'>,
-): Finding[] {
-  const finding: Finding = {
-    rule: 'pkcs12-file',
-    file: file.relative,
-    line: 1,
-    column: 1,
-    endLine: 1,
-    endColumn: 1,
-    fingerprint: fingerprintSecret(content.toString('base64'), options.fingerprintKey),
-    confidence: 'medium',
-    redacted: '…',
-  };
-  return isReported(finding, options) ? [finding] : [];
 }
