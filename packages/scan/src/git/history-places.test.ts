@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,6 +11,9 @@ import { scanPaths } from '../files/scan-paths.js';
 import { scanGitHistory } from './scan-history.js';
 
 const hasGit = requireTool('git');
+
+/** A PKCS#12-like binary: a DER sequence header, random bytes, a NUL early on. */
+const keyStore = () => Buffer.concat([Buffer.from([0x30, 0x82, 0x0a, 0x00]), randomBytes(60)]);
 
 describe.runIf(hasGit)('a history scan, by every path a blob had', () => {
   let repo: string;
@@ -104,5 +108,32 @@ describe.runIf(hasGit)('a history scan, by every path a blob had', () => {
       ['deploy/settings.conf', second, 'password-assignment', fingerprintSecret(password)],
     ]);
     expect(report.blobsScanned).toBe(3); // each blob read once, however many classes it has
+  });
+
+  it('reports PKCS#12 key stores (.p12, .pfx) as the directory scan does, under any path they had', async () => {
+    const client = keyStore();
+    const server = keyStore();
+    await put('certs/client.p12', client);
+    await put('keystore.bin', server); // binary under this name: nothing to scan
+    const first = commit('key stores');
+    git('mv', 'keystore.bin', 'certs/server.PFX');
+    const second = commit('named for what it is');
+
+    const report = await scanGitHistory({ repository: repo });
+    expect(report.findings.map((f) => [f.rule, f.file, f.commit, f.line, f.redacted])).toEqual([
+      ['pkcs12-file', 'certs/client.p12', first, 1, '…'],
+      ['pkcs12-file', 'certs/server.PFX', second, 1, '…'],
+    ]);
+    expect(report.findings.map((f) => f.fingerprint)).toEqual([
+      fingerprintSecret(client.toString('base64')),
+      fingerprintSecret(server.toString('base64')),
+    ]);
+    const tree = await scanPaths(['.'], { root: repo });
+    expect(tree.findings).toEqual(report.findings.map(({ commit, author, date, ...f }) => f));
+    const allowlisted = await scanGitHistory({
+      repository: repo,
+      allowlist: { rules: ['pkcs12-file'] },
+    });
+    expect(allowlisted.findings).toEqual([]);
   });
 });

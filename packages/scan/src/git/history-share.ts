@@ -1,6 +1,7 @@
 import type { Finding } from '../engine/finding.js';
 import { type ScanTextOptions, scanBytes } from '../engine/scan-text.js';
 import { classifyContent, DEFAULT_MAX_FILE_BYTES, type FileLimits } from '../files/classify.js';
+import { isPkcs12Path, pkcs12Finding } from '../files/pkcs12.js';
 import type { WorkerOptions } from '../files/worker-protocol.js';
 import { openObjectReader } from './cat-file.js';
 import { gitFailed } from './run-git.js';
@@ -41,6 +42,10 @@ function scanBlob(blob: HistoryBlob, content: Buffer, options: HistoryScanOption
   if (content.length > (options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES)) return null;
   let scanned = false;
   const findings = blob.paths.map((path) => {
+    if (isPkcs12Path(path)) {
+      scanned = true;
+      return pkcs12Finding({ relative: path }, content, options);
+    }
     const skip = classifyContent(path, content);
     if (skip === 'binary' || (skip === 'minified' && options.scanMinified !== true)) return [];
     scanned = true;

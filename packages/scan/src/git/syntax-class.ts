@@ -1,8 +1,10 @@
 import { minifiedByName } from '../files/classify.js';
+import { isPkcs12Path } from '../files/pkcs12.js';
 import { isCodePath } from '../rules/generic-assignment.js';
 
 /**
- * What a path tells the scanner about the content it holds: whether it is code (the generic rule reads only quoted values there) and what makes it
+ * What a path tells the scanner about the content it holds: whether it is a PKCS#12 key store
+ * (reported whole), code (the generic rule reads only quoted values there) and what makes it
  * minified (`minifiedByName`). The same content under two paths of one class gives the same
  * findings, but for the place and the lower confidence of a test fixture (`isFixturePath`),
  * which a history scan applies per path without scanning again.
@@ -21,5 +23,5 @@ import { isCodePath } from '../rules/generic-assignment.js';
  * ```
  */
 export function syntaxClass(path: string): string {
-  return `${isCodePath(path) ? 'c' : '-'}${minifiedByName(path) ?? '-'}`;
+  return `${isPkcs12Path(path) ? 'p' : '-'}${isCodePath(path) ? 'c' : '-'}${minifiedByName(path) ?? '-'}`;
 }
