@@ -8,6 +8,7 @@ import { checksummedToken, randomString } from '../../test/generate.js';
 import { gitIn } from '../../test/git-repo.js';
 import { fingerprintSecret } from '../engine/fingerprint.js';
 import { scanPaths } from '../files/scan-paths.js';
+import { isGitleaksIgnored, parseGitleaksIgnore } from '../policy/gitleaks-ignore.js';
 import { scanGitHistory } from './scan-history.js';
 
 const hasGit = requireTool('git');
@@ -110,6 +111,43 @@ describe.runIf(hasGit)('a history scan, by every path a blob had', () => {
     expect(report.blobsScanned).toBe(3); // each blob read once, however many classes it has
   });
 
+  it('applies ignore to each place before reporting each secret once: an ignored place hides no other', async () => {
+    const edited = checksummedToken('ghp_');
+    const copied = checksummedToken('ghp_');
+    await put('a.env', `A=1\nGITHUB_TOKEN=${edited}\n`);
+    await put('x.env', `GITHUB_TOKEN=${copied}\n`);
+    await put('z.env', `GITHUB_TOKEN=${checksummedToken('ghp_')}\n`);
+    const first = commit('one');
+    await put('b.env', `GITHUB_TOKEN=${edited}\n`); // the same secret, another blob
+    await copy('x.env', 'y.env'); // the same blob
+    await copy('z.env', 'test/z.env'); // the same blob, in a test fixture
+    const second = commit('two');
+
+    const all = await scanGitHistory({ repository: repo });
+    expect(places(all.findings)).toEqual([
+      ['a.env', first],
+      ['x.env', first],
+      ['z.env', first],
+    ]);
+    for (const lines of [
+      'a.env:github-pat:2\nx.env:github-pat:1\nz.env:github-pat:1\n',
+      `${first}:a.env:github-pat:2\n${first}:x.env:github-pat:1\n${first}:z.env:github-pat:1\n`,
+    ]) {
+      const entries = parseGitleaksIgnore(lines);
+      const report = await scanGitHistory({
+        repository: repo,
+        ignore: (finding) => isGitleaksIgnored(entries, finding),
+      });
+      expect(report.findings.map((f) => [f.file, f.commit, f.confidence])).toEqual([
+        ['b.env', second, 'high'],
+        ['test/z.env', second, 'medium'], // judged as the fixture it is there
+        ['y.env', second, 'high'],
+      ]);
+      expect(report.findings.map((f) => f.fingerprint)).toContain(fingerprintSecret(edited));
+      expect(report.findings.map((f) => f.fingerprint)).toContain(fingerprintSecret(copied));
+    }
+  });
+
   it('reports PKCS#12 key stores (.p12, .pfx) as the directory scan does, under any path they had', async () => {
     const client = keyStore();
     const server = keyStore();
@@ -130,6 +168,17 @@ describe.runIf(hasGit)('a history scan, by every path a blob had', () => {
     ]);
     const tree = await scanPaths(['.'], { root: repo });
     expect(tree.findings).toEqual(report.findings.map(({ commit, author, date, ...f }) => f));
+    // A copy in a test fixture is reported alike, as the directory scan does for key stores.
+    await copy('certs/client.p12', 'test/fixtures/client.p12');
+    const third = commit('a fixture');
+    const elsewhere = await scanGitHistory({
+      repository: repo,
+      ignore: (finding) => finding.file === 'certs/client.p12',
+    });
+    expect(elsewhere.findings.map((f) => [f.file, f.commit, f.confidence])).toEqual([
+      ['certs/server.PFX', second, 'medium'],
+      ['test/fixtures/client.p12', third, 'medium'],
+    ]);
     const allowlisted = await scanGitHistory({
       repository: repo,
       allowlist: { rules: ['pkcs12-file'] },

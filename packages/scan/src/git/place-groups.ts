@@ -1,6 +1,7 @@
 import type { Finding } from '../engine/finding.js';
 import { isReported } from '../engine/finding-filter.js';
 import type { ScanTextOptions } from '../engine/scan-text.js';
+import { PKCS12_RULE } from '../files/pkcs12.js';
 import { isFixturePath } from '../filters/fixture-paths.js';
 import type { AllowlistMatcher } from '../policy/allowlist.js';
 import { weaker } from '../rules/rule.js';
@@ -46,24 +47,27 @@ export interface PlacedFinding {
 /**
  * Where a finding made under a group's first place is reported: at the first place of the group
  * (in {@link placeGroups}' order) where the run reports it (`isReported`: a fixture's lower
- * confidence may fall below `minConfidence`), with the commit that introduced the blob there;
- * `undefined` when it is reported nowhere.
+ * confidence may fall below `minConfidence`) and `ignore` does not leave it out (a
+ * `.gitleaksignore` entry names one file, line and commit), with the commit that introduced
+ * the blob there; `undefined` when it is reported nowhere.
  *
  * @example
  * ```ts
- * const placed = placeFinding(finding, group, { minConfidence: 'high' });
+ * const placed = placeFinding(finding, group, options, (f) => isGitleaksIgnored(entries, f));
  * ```
  */
 export function placeFinding(
   finding: Finding,
   group: readonly BlobPlace[],
   options: Pick<ScanTextOptions, 'allowlist' | 'baseline' | 'minConfidence'>,
+  ignore: ((finding: Finding) => boolean) | undefined,
 ): PlacedFinding | undefined {
-  // What the engine does: lower the confidence in a test fixture. The first place is a fixture
-  // only when every place is.
-  const lowered = !isFixturePath((group[0] as BlobPlace).path)
-    ? weaker(finding.confidence)
-    : finding.confidence;
+  // What the engine does for text (a PKCS#12 file is reported alike everywhere): lower the
+  // confidence in a test fixture. The first place is a fixture only when every place is.
+  const lowered =
+    finding.rule !== PKCS12_RULE && !isFixturePath((group[0] as BlobPlace).path)
+      ? weaker(finding.confidence)
+      : finding.confidence;
   for (const place of group) {
     const confidence = isFixturePath(place.path) ? lowered : finding.confidence;
     const placed: Finding = {
@@ -74,7 +78,7 @@ export function placeFinding(
       ...(place.author !== undefined ? { author: place.author } : {}),
       ...(place.date !== undefined ? { date: place.date } : {}),
     };
-    if (isReported(placed, options)) {
+    if (isReported(placed, options) && ignore?.(placed) !== true) {
       return { finding: placed, order: place.order };
     }
   }

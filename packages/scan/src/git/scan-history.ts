@@ -39,6 +39,12 @@ export interface ScanGitHistoryOptions extends Omit<ScanTextOptions, 'name'>, Fi
    * `rules` always run in the calling thread alone.
    */
   readonly workers?: number | 'auto';
+  /**
+   * Findings to leave out by their place: file, line and commit (a `.gitleaksignore` entry,
+   * `isGitleaksIgnored`). Judged at every place a secret was found before each secret is
+   * reported once, so leaving out one place does not hide the same secret elsewhere.
+   */
+  readonly ignore?: (finding: Finding) => boolean;
   /** Called as blobs are done (for a progress display). */
   readonly onProgress?: (progress: HistoryProgress) => void;
 }
@@ -69,8 +75,9 @@ const AUTO_WORKERS_MIN_BLOBS = 256;
  * `git cat-file --batch` and scanned with `scanBytes` under the first path it had that is not
  * allowlisted, one not in a test fixture first (once per syntax class of its paths, see
  * `syntax-class.ts`); a blob is left out only when every path it had is allowlisted. A finding
- * is placed at that path, with the commit, author and date that introduced the blob there, and
- * each secret is reported once, at the earliest of its places in history (a file moved or deleted later does
+ * is placed at that path, with the commit, author and date that introduced the blob there (or
+ * at the blob's next such path when `ignore` leaves that place out), and each secret is
+ * reported once, at the earliest of its places in history (a file moved or deleted later does
  * not bring it back or hide it).
  *
  * @example
@@ -141,8 +148,8 @@ export async function scanGitHistory(
   }
   await pool;
 
-  // Each finding at its place, then in history order: a secret is reported where it first
-  // appeared, whichever thread found it.
+  // Each finding at its place (the filters of each place applied first), then in history order:
+  // a secret is reported where it first appeared, whichever thread found it.
   const placed: PlacedFinding[] = [];
   results.forEach((result, i) => {
     if (result === null || result.findings.every((found) => found.length === 0)) return;
@@ -150,7 +157,7 @@ export async function scanGitHistory(
     const groups = placeGroups((wanted[i] as BlobOrigin).places, allowlist);
     result.findings.forEach((found, group) => {
       for (const finding of found) {
-        const at = placeFinding(finding, groups[group] as BlobPlace[], options);
+        const at = placeFinding(finding, groups[group] as BlobPlace[], options, options.ignore);
         if (at !== undefined) placed.push(at);
       }
     });

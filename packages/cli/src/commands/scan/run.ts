@@ -57,7 +57,7 @@ async function readStdin(): Promise<string> {
 
 async function findSecrets(paths: readonly string[], options: Options): Promise<Finding[]> {
   const { gitleaksIgnore, ...settings } = await loadSettings(options);
-  const found = await scan(paths, options, settings);
+  const found = await scan(paths, options, settings, gitleaksIgnore);
   return found.filter((finding) => !isGitleaksIgnored(gitleaksIgnore, finding));
 }
 
@@ -72,6 +72,7 @@ async function scan(
   paths: readonly string[],
   options: Options,
   settings: Omit<ScanSettings, 'gitleaksIgnore'>,
+  gitleaksIgnore: ScanSettings['gitleaksIgnore'],
 ): Promise<Finding[]> {
   if (options.stdin) {
     return scanText(await readStdin(), { ...settings, name: options.name ?? '<stdin>' });
@@ -84,6 +85,8 @@ async function scan(
       return (
         await scanGitHistory({
           ...settings,
+          // Judged at every place a secret had, before each secret is reported once.
+          ignore: (finding) => isGitleaksIgnored(gitleaksIgnore, finding),
           ...(options.since !== undefined ? { since: options.since } : {}),
           ...(options.branch !== undefined ? { branch: options.branch } : {}),
           ...(options.workers !== undefined ? { workers: options.workers } : {}),
