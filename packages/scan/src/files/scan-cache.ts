@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CustosError } from '@custos/core/errors';
 import type { Finding } from '../engine/finding.js';
+import { makeDirectories } from './make-directories.js';
 
 /**
  * A scan cache: for each file content (and name), its findings before allowlists, baselines and
@@ -22,7 +24,10 @@ export interface ScanCache {
   readonly hits: number;
   /** The stored entries, as sent to worker threads. */
   entries(): Readonly<Record<string, readonly Finding[]>>;
-  /** Writes the entries this run recorded (only those: the file does not grow without bound). */
+  /**
+   * Writes the entries this run recorded (only those: the file does not grow without bound).
+   * Fails with `ERR_SCAN_CACHE` naming the file when it cannot be written.
+   */
   save(): Promise<void>;
 }
 
@@ -118,19 +123,30 @@ export async function openScanCache(path: string): Promise<ScanCache> {
     entries: () => stored,
     async save() {
       const file: CacheFile = { format: FORMAT, scanner, entries: Object.fromEntries(used) };
-      await mkdir(dirname(path), { recursive: true });
-      const temporary = `${path}.${process.pid}.tmp`;
-      try {
-        // Findings are redacted, but fingerprints and places are nobody else's business.
-        await writeFile(temporary, JSON.stringify(file), { mode: 0o600 });
-        await chmod(temporary, 0o600);
-        await rename(temporary, path);
-      } catch (err) {
-        await rm(temporary, { force: true });
-        throw err;
-      }
+      await writePrivate(path, JSON.stringify(file)).catch((err: NodeJS.ErrnoException) => {
+        throw new CustosError(
+          'ERR_SCAN_CACHE',
+          `cannot write the scan cache ${path}: ${err.code ?? err.message}`,
+          { cause: err },
+        );
+      });
     },
   };
+}
+
+/** Writes `text` to `path` with mode 0600, through a temporary file renamed over it. */
+async function writePrivate(path: string, text: string): Promise<void> {
+  await makeDirectories(dirname(path));
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    // Findings are redacted, but fingerprints and places are nobody else's business.
+    await writeFile(temporary, text, { mode: 0o600 });
+    await chmod(temporary, 0o600);
+    await rename(temporary, path);
+  } catch (err) {
+    await rm(temporary, { force: true });
+    throw err;
+  }
 }
 
 /**
