@@ -132,7 +132,7 @@ export const errorCodes = {
   ERR_SCAN_CONFIG:
     'A scanner configuration or baseline file is not valid (bad JSON, wrong fields).',
   ERR_SCAN_CACHE:
-    'The scan cache could not be written: its directory cannot be created (a missing or read-only parent, a path such as /proc), or the file cannot be written.',
+    'The scan cache, or the key that authenticates it, could not be written: its directory cannot be created (a missing or read-only parent, a path such as /proc), or the file cannot be written.',
   // --- transport security ---
   ERR_TLS_CONFIG:
     'A TLS setting is refused: a minimum version below TLS 1.2, a cipher list OpenSSL rejects or one naming a broken cipher, a certificate, key or CA file that cannot be read or parsed, or a key that does not match its certificate.',

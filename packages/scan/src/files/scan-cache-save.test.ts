@@ -27,9 +27,16 @@ describe('saving the scan cache', () => {
       await mkdir(join(dir, 'read-only'), { mode: 0o500 });
       places.push(join(dir, 'read-only', 'a', 'b', 'cache.json'));
     }
+    const keyFile = join(dir, 'key', 'scan-cache.key');
     for (const place of places) {
-      const cache = await openScanCache(place);
+      const cache = await openScanCache(place, { keyFile });
       await expect(cache.save()).rejects.toMatchObject({
+        code: 'ERR_SCAN_CACHE',
+        message: expect.stringContaining(place),
+      });
+      // The key's place, likewise.
+      const keyed = await openScanCache(join(dir, 'cache.json'), { keyFile: place });
+      await expect(keyed.save()).rejects.toMatchObject({
         code: 'ERR_SCAN_CACHE',
         message: expect.stringContaining(place),
       });
@@ -38,7 +45,7 @@ describe('saving the scan cache', () => {
 
   it('makes the missing directories, as many levels as needed', async () => {
     const deep = join(dir, 'a', 'b', 'c', 'cache.json');
-    await (await openScanCache(deep)).save();
+    await (await openScanCache(deep, { keyFile: join(dir, 'x', 'y', 'scan-cache.key') })).save();
     expect((await stat(deep)).isFile()).toBe(true);
   });
 });
