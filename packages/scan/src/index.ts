@@ -20,9 +20,15 @@ export { DEFAULT_FINGERPRINT_KEY, fingerprintSecret } from './engine/fingerprint
 export type { KeywordMatch } from './engine/keyword-search.js';
 export { redactSecret } from './engine/redact.js';
 export { type ScanTextOptions, scanBytes, scanText } from './engine/scan-text.js';
+export { defaultCacheKeyFile } from './files/cache-key.js';
 export type { SkipReason } from './files/classify.js';
 export { type ListedFile, type ListFilesOptions, listFiles } from './files/list-files.js';
-export { cacheKey, openScanCache, type ScanCache } from './files/scan-cache.js';
+export {
+  cacheKey,
+  openScanCache,
+  type ScanCache,
+  type ScanCacheOptions,
+} from './files/scan-cache.js';
 export type { FileLimits } from './files/scan-file.js';
 export {
   type ScanPathsOptions,

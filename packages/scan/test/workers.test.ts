@@ -59,7 +59,7 @@ describe('scanPaths across worker threads', () => {
     const cachePath = join(root, '..', `${root.split('/').at(-1)}-cache.json`);
     try {
       const scan = async () => {
-        const cache = await openScanCache(cachePath);
+        const cache = await openScanCache(cachePath, { keyFile: `${cachePath}.key` });
         const report = await scanPaths(['.'], { root, workers: 2, cache });
         await cache.save();
         return report;
@@ -71,6 +71,7 @@ describe('scanPaths across worker threads', () => {
       expect(second).toEqual({ ...first, cachedFiles: 40 });
     } finally {
       await rm(cachePath, { force: true });
+      await rm(`${cachePath}.key`, { force: true });
     }
   });
 });

@@ -131,6 +131,8 @@ export const errorCodes = {
     'A git command the scanner runs failed: not inside a repository, an unknown revision or branch, or git is not installed.',
   ERR_SCAN_CONFIG:
     'A scanner configuration or baseline file is not valid (bad JSON, wrong fields).',
+  ERR_SCAN_CACHE:
+    'The scan cache, or the key that authenticates it, could not be written: its directory cannot be created (a missing or read-only parent, a path such as /proc), or the file cannot be written.',
   // --- transport security ---
   ERR_TLS_CONFIG:
     'A TLS setting is refused: a minimum version below TLS 1.2, a cipher list OpenSSL rejects or one naming a broken cipher, a certificate, key or CA file that cannot be read or parsed, or a key that does not match its certificate.',

@@ -31,12 +31,28 @@ const MINIFIABLE = /\.(?:[cm]?js|css|svg)$/i;
  */
 export function classifyContent(path: string, content: Buffer): SkipReason | null {
   if (content.subarray(0, 8192).includes(0)) return 'binary';
-  if (MINIFIED_NAME.test(path)) return 'minified';
-  if (MINIFIABLE.test(path)) {
+  const minified = minifiedByName(path);
+  if (minified === 'name') return 'minified';
+  if (minified === 'lines') {
     const head = content.subarray(0, 65536).toString('latin1');
     const lines = head.split('\n');
     const longest = lines.reduce((max, line) => Math.max(max, line.length), 0);
     if (longest > 5000 && head.length / lines.length > 500) return 'minified';
   }
   return null;
+}
+
+/**
+ * What the name of a file says of it being minified ({@link classifyContent}): `name`, always
+ * (a `.min.js`-style name or a source map); `lines`, when its lines are long (a script,
+ * stylesheet, JSON or markup); `null`, never.
+ *
+ * @example
+ * ```ts
+ * minifiedByName('dist/app.js'); // "lines"
+ * ```
+ */
+export function minifiedByName(path: string): 'name' | 'lines' | null {
+  if (MINIFIED_NAME.test(path)) return 'name';
+  return MINIFIABLE.test(path) ? 'lines' : null;
 }

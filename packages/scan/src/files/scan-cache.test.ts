@@ -20,7 +20,7 @@ describe('the scan cache', () => {
   };
   /** One run as CI would make it: open the cache, scan, save. */
   const run = async (options: Parameters<typeof scanPaths>[1] = {}) => {
-    const cache = await openScanCache(cachePath);
+    const cache = await openScanCache(cachePath, { keyFile: join(dirname(cachePath), 'key') });
     const report = await scanPaths(['.'], { root, gitignore: false, ...options, cache });
     await cache.save();
     return report;

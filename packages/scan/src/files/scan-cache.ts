@@ -1,9 +1,18 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CustosError } from '@custos/core/errors';
 import type { Finding } from '../engine/finding.js';
+import {
+  cacheMac,
+  defaultCacheKeyFile,
+  ensureCacheKey,
+  macMatches,
+  readCacheKey,
+} from './cache-key.js';
+import { makeDirectories } from './make-directories.js';
 
 /**
  * A scan cache: for each file content (and name), its findings before allowlists, baselines and
@@ -14,6 +23,8 @@ import type { Finding } from '../engine/finding.js';
 export interface ScanCache {
   /** Where the cache is kept (never scanned itself). */
   readonly path: string;
+  /** The key that authenticates it (`undefined`: no home directory, nothing is trusted). */
+  readonly keyFile: string | undefined;
   /** The stored findings of a content, if any. */
   get(key: string): readonly Finding[] | undefined;
   /** Records the findings of a content this run scanned or found in the cache. */
@@ -22,16 +33,37 @@ export interface ScanCache {
   readonly hits: number;
   /** The stored entries, as sent to worker threads. */
   entries(): Readonly<Record<string, readonly Finding[]>>;
-  /** Writes the entries this run recorded (only those: the file does not grow without bound). */
+  /**
+   * Writes the entries this run recorded (only those: the file does not grow without bound),
+   * authenticated with the key (made first when there is none). Fails with `ERR_SCAN_CACHE`
+   * naming the file when it cannot be written.
+   */
   save(): Promise<void>;
 }
 
-const FORMAT = 'custos-scan-cache/1';
+/** Options of {@link openScanCache}. */
+export interface ScanCacheOptions {
+  /**
+   * The file of the key that authenticates the cache (default `defaultCacheKeyFile`: in the
+   * user's cache directory). Never inside a tree that is scanned: whoever can write there could
+   * write a cache that hides a secret.
+   */
+  readonly keyFile?: string;
+}
+
+const FORMAT = 'custos-scan-cache/2';
 
 interface CacheFile {
   readonly format: string;
   readonly scanner: string;
   readonly entries: Record<string, readonly Finding[]>;
+  /** HMAC-SHA256 of {@link authenticated} under the key, hex. */
+  readonly mac: string;
+}
+
+/** What the MAC covers: the format, the scanner's identity and the entries as serialised. */
+function authenticated(scanner: string, entries: string): string {
+  return `${FORMAT}\n${scanner}\n${entries}`;
 }
 
 let scannerIdentity: string | undefined;
@@ -82,8 +114,11 @@ export function cacheKey(
 }
 
 /**
- * Opens the scan cache at `path` (empty when the file is missing, unreadable, of another
- * format or written by another build of the scanner).
+ * Opens the scan cache at `path`. It is trusted only when its MAC verifies under the key in
+ * `keyFile` (a secret of this user's, outside the scanned tree): a cache file altered or
+ * committed to the tree (an entry that says a file holds nothing) is ignored. It starts empty,
+ * never failing, when the file is missing, unreadable, of another format, written by another
+ * build of the scanner, without a MAC that verifies, or when the key is missing.
  *
  * @example
  * ```ts
@@ -92,21 +127,18 @@ export function cacheKey(
  * await cache.save();
  * ```
  */
-export async function openScanCache(path: string): Promise<ScanCache> {
+export async function openScanCache(
+  path: string,
+  options: ScanCacheOptions = {},
+): Promise<ScanCache> {
   const scanner = scannerCode();
-  let stored: Record<string, readonly Finding[]> = {};
-  try {
-    const file = JSON.parse(await readFile(path, 'utf8')) as Partial<CacheFile>;
-    if (file.format === FORMAT && file.scanner === scanner && isRecord(file.entries)) {
-      stored = file.entries as Record<string, readonly Finding[]>;
-    }
-  } catch {
-    // No cache yet, or one that cannot be read: start empty.
-  }
+  const keyFile = options.keyFile ?? defaultCacheKeyFile();
+  const stored = await readEntries(path, scanner, await readCacheKey(keyFile));
   const used = new Map<string, readonly Finding[]>();
   let hits = 0;
   return {
     path: resolve(path),
+    keyFile: keyFile === undefined ? undefined : resolve(keyFile),
     get hits() {
       return hits;
     },
@@ -117,20 +149,58 @@ export async function openScanCache(path: string): Promise<ScanCache> {
     },
     entries: () => stored,
     async save() {
-      const file: CacheFile = { format: FORMAT, scanner, entries: Object.fromEntries(used) };
-      await mkdir(dirname(path), { recursive: true });
-      const temporary = `${path}.${process.pid}.tmp`;
-      try {
-        // Findings are redacted, but fingerprints and places are nobody else's business.
-        await writeFile(temporary, JSON.stringify(file), { mode: 0o600 });
-        await chmod(temporary, 0o600);
-        await rename(temporary, path);
-      } catch (err) {
-        await rm(temporary, { force: true });
-        throw err;
-      }
+      const key = await ensureCacheKey(keyFile);
+      const entries = JSON.stringify(Object.fromEntries(used));
+      const mac = cacheMac(key, authenticated(scanner, entries));
+      const text = `{"format":${JSON.stringify(FORMAT)},"scanner":${JSON.stringify(scanner)},"entries":${entries},"mac":"${mac}"}`;
+      await writePrivate(path, text).catch((err: NodeJS.ErrnoException) => {
+        throw new CustosError(
+          'ERR_SCAN_CACHE',
+          `cannot write the scan cache ${path}: ${err.code ?? err.message}`,
+          { cause: err },
+        );
+      });
     },
   };
+}
+
+/** The entries of the cache file at `path` if its MAC verifies under `key`, else none. */
+async function readEntries(
+  path: string,
+  scanner: string,
+  key: Buffer | undefined,
+): Promise<Record<string, readonly Finding[]>> {
+  if (key === undefined) return {};
+  try {
+    const file = JSON.parse(await readFile(path, 'utf8')) as Partial<CacheFile> | null;
+    if (
+      file?.format === FORMAT &&
+      file.scanner === scanner &&
+      isRecord(file.entries) &&
+      // The entries as this build serialises them: what it wrote, byte for byte.
+      macMatches(key, authenticated(scanner, JSON.stringify(file.entries)), file.mac)
+    ) {
+      return file.entries as Record<string, readonly Finding[]>;
+    }
+  } catch {
+    // No cache yet, or one that cannot be read: start empty.
+  }
+  return {};
+}
+
+/** Writes `text` to `path` with mode 0600, through a temporary file renamed over it. */
+async function writePrivate(path: string, text: string): Promise<void> {
+  await makeDirectories(dirname(path));
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    // Findings are redacted, but fingerprints and places are nobody else's business.
+    await writeFile(temporary, text, { mode: 0o600 });
+    await chmod(temporary, 0o600);
+    await rename(temporary, path);
+  } catch (err) {
+    await rm(temporary, { force: true });
+    throw err;
+  }
 }
 
 /**

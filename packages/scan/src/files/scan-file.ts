@@ -1,7 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { Finding } from '../engine/finding.js';
 import { isReported } from '../engine/finding-filter.js';
-import { fingerprintSecret } from '../engine/fingerprint.js';
 import { type ScanTextOptions, scanBytes } from '../engine/scan-text.js';
 import {
   classifyContent,
@@ -11,6 +10,7 @@ import {
 } from './classify.js';
 import type { ListedFile } from './list-files.js';
 import { readPath } from './path-bytes.js';
+import { isPkcs12Path, pkcs12Finding } from './pkcs12.js';
 import { cachedFindings, cacheKey } from './scan-cache.js';
 import { scannableBytes } from './text-encoding.js';
 
@@ -30,8 +30,6 @@ export type { FileLimits } from './classify.js';
 
 /** The stored entries of a scan cache (see scan-cache.ts), in this thread or a worker's. */
 export type CacheEntries = Readonly<Record<string, readonly Finding[]>>;
-
-const PKCS12 = /\.(?:p12|pfx)$/i;
 
 /**
  * This thread's read buffer, reused from file to file: a fresh buffer per file cost a
@@ -105,7 +103,7 @@ export async function scanFile(
     const code = (err as NodeJS.ErrnoException).code;
     return { findings: [], bytes: 0, skipped: 'unreadable', error: code ?? 'EIO' };
   }
-  if (PKCS12.test(file.relative))
+  if (isPkcs12Path(file.relative))
     return { findings: pkcs12Finding(file, content, options), bytes: content.length };
   content = scannableBytes(content);
   const skipped = classifyContent(file.relative, content);
@@ -132,23 +130,4 @@ export async function scanFile(
     bytes: content.length,
     cached: { key, findings: all, hit: stored !== undefined },
   };
-}
-
-function pkcs12Finding(
-  file: ListedFile,
-  content: Buffer,
-  options: Omit<ScanTextOptions, 'name'>,
-): Finding[] {
-  const finding: Finding = {
-    rule: 'pkcs12-file',
-    file: file.relative,
-    line: 1,
-    column: 1,
-    endLine: 1,
-    endColumn: 1,
-    fingerprint: fingerprintSecret(content.toString('base64'), options.fingerprintKey),
-    confidence: 'medium',
-    redacted: '…',
-  };
-  return isReported(finding, options) ? [finding] : [];
 }

@@ -1,7 +1,9 @@
 import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Finding } from '../engine/finding.js';
 import type { ScanTextOptions } from '../engine/scan-text.js';
 import { compileAllowlist } from '../policy/allowlist.js';
+import { keyInTrees } from './cache-key.js';
 import type { SkipReason } from './classify.js';
 import { claimFile } from './file-queue.js';
 import { type ListedFile, listFiles } from './list-files.js';
@@ -33,7 +35,8 @@ export interface ScanPathsOptions extends Omit<ScanTextOptions, 'name'>, FileLim
   readonly workers?: number | 'auto';
   /**
    * A scan cache ({@link openScanCache}): files whose content (and name) it holds are not
-   * scanned again. The caller saves it after the scan.
+   * scanned again. The caller saves it after the scan. Its entries are not read when its key
+   * file lies under the root or a scanned path (it may have come with the tree).
    */
   readonly cache?: ScanCache;
   /** Called as files are done (for a progress display). */
@@ -118,7 +121,13 @@ export async function scanPaths(
   let filesDone = 0;
   let bytesDone = 0;
   let cachedFiles = 0;
-  const cache = options.cache?.entries();
+  // A key in the scanned tree may have come with it: then the cache is rebuilt, never read.
+  const root = resolve(options.root ?? '.');
+  const keyInTree = keyInTrees(options.cache?.keyFile, [
+    root,
+    ...paths.map((p) => resolve(root, p)),
+  ]);
+  const cache = keyInTree ? {} : options.cache?.entries();
   const record = (file: string, result: FileResult) => {
     findings.push(...result.findings);
     if (result.skipped) {

@@ -1,21 +1,38 @@
 import { runGit } from './run-git.js';
 
-/** Where a blob first appeared in history. */
-export interface BlobOrigin {
-  readonly blob: string;
+/** A path a blob had in history, with the commit that introduced it there. */
+export interface BlobPlace {
   readonly path: string;
-  /** The commit that introduced it there, its author and date (unknown for a blob only a merge holds). */
+  /** Its rank in history (oldest first, across every blob): findings are merged in this order. */
+  readonly order: number;
+  /** The commit that introduced the blob at this path, its author and date (unknown for a blob only a merge holds). */
   readonly commit?: string;
   readonly author?: string;
   readonly date?: string;
 }
 
+/** A blob of history and every path it had. */
+export interface BlobOrigin {
+  readonly blob: string;
+  /** Each path the blob had, once, oldest first. */
+  readonly places: readonly BlobPlace[];
+}
+
 const EMPTY_BLOB = /^0+$/;
+/** Paths of one blob past which they are looked up in a set rather than one by one. */
+const MANY_PATHS = 8;
 
 /**
  * Every blob of the revisions `revisions` (e.g. `--all`, or a branch and `^since`), each once,
- * oldest first, with the commit, author and date that introduced it: `git log --reverse --raw`
- * gives the introductions, `git rev-list --objects` any blob only a merge resolution holds.
+ * oldest first, with every path it had and the commit, author and date that introduced it at
+ * each (a copy or a move adds a path): `git log --reverse --raw` gives the introductions,
+ * `git rev-list --objects` any blob only a merge resolution holds (under the one path it
+ * names).
+ *
+ * @example
+ * ```ts
+ * const origins = await blobOrigins(['--all'], '.');
+ * ```
  */
 export async function blobOrigins(
   revisions: readonly string[],
@@ -35,9 +52,23 @@ export async function blobOrigins(
     ],
     cwd,
   );
-  const origins = new Map<string, BlobOrigin>();
+  const origins = new Map<string, BlobPlace[]>();
+  // A blob with many paths (a file copied all over a monorepo) is looked up in a set of them.
+  const manyPaths = new Map<string, Set<string>>();
+  const hasPath = (blob: string, places: readonly BlobPlace[], path: string) => {
+    if (places.length < MANY_PATHS) return places.some((place) => place.path === path);
+    let paths = manyPaths.get(blob);
+    if (paths === undefined) {
+      paths = new Set(places.map((place) => place.path));
+      manyPaths.set(blob, paths);
+    }
+    if (paths.has(path)) return true;
+    paths.add(path);
+    return false;
+  };
   const tokens = log.toString('utf8').split('\0');
   let commit: { commit: string; author: string; date: string } | null = null;
+  let order = 0;
   for (let i = 0; i < tokens.length; i++) {
     const token = (tokens[i] as string).replace(/^\n+/, '');
     if (token.startsWith('\x01')) {
@@ -46,9 +77,11 @@ export async function blobOrigins(
     } else if (token.startsWith(':')) {
       const path = tokens[++i] ?? '';
       const [, newMode = '', , blob = '', status = ''] = token.slice(1).split(' ');
-      if (status === 'D' || newMode === '160000' || EMPTY_BLOB.test(blob) || origins.has(blob))
-        continue;
-      origins.set(blob, { blob, path, ...(commit ?? {}) });
+      if (status === 'D' || newMode === '160000' || EMPTY_BLOB.test(blob)) continue;
+      const places = origins.get(blob);
+      if (places === undefined) origins.set(blob, [{ path, order: order++, ...(commit ?? {}) }]);
+      else if (!hasPath(blob, places, path))
+        places.push({ path, order: order++, ...(commit ?? {}) });
     }
   }
   const objects = await runGit(
@@ -59,7 +92,7 @@ export async function blobOrigins(
     const space = line.indexOf(' ');
     if (space < 0) continue;
     const blob = line.slice(0, space);
-    if (!origins.has(blob)) origins.set(blob, { blob, path: line.slice(space + 1) });
+    if (!origins.has(blob)) origins.set(blob, [{ path: line.slice(space + 1), order: order++ }]);
   }
-  return [...origins.values()];
+  return [...origins].map(([blob, places]) => ({ blob, places }));
 }

@@ -1,18 +1,22 @@
 import type { Finding } from '../engine/finding.js';
 import { type ScanTextOptions, scanBytes } from '../engine/scan-text.js';
 import { classifyContent, DEFAULT_MAX_FILE_BYTES, type FileLimits } from '../files/classify.js';
+import { isPkcs12Path, pkcs12Finding } from '../files/pkcs12.js';
 import type { WorkerOptions } from '../files/worker-protocol.js';
 import { openObjectReader } from './cat-file.js';
 import { gitFailed } from './run-git.js';
 
-/** A blob to scan, under the path it first had. */
+/** A blob to scan, under each of `paths` (one per syntax class of the paths it had). */
 export interface HistoryBlob {
   readonly blob: string;
-  readonly path: string;
+  readonly paths: readonly string[];
 }
 
-/** What scanning one blob gave: `null` when it was not scanned (too large, binary, minified). */
-export type BlobResult = { readonly findings: Finding[]; readonly bytes: number } | null;
+/**
+ * What scanning one blob gave: the findings under each of its paths (`findings[i]` under
+ * `paths[i]`), or `null` when it was scanned under none (too large, binary, minified).
+ */
+export type BlobResult = { readonly findings: Finding[][]; readonly bytes: number } | null;
 
 /** What a history worker is given for one scan (the job posted to it). */
 export interface HistoryWorkerRequest {
@@ -33,11 +37,21 @@ export const BLOBS_PER_CLAIM = 16;
 
 type HistoryScanOptions = Omit<ScanTextOptions, 'name'> & FileLimits;
 
+/** Scans `content` as a directory scan would under each of the blob's paths. */
 function scanBlob(blob: HistoryBlob, content: Buffer, options: HistoryScanOptions): BlobResult {
   if (content.length > (options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES)) return null;
-  const skip = classifyContent(blob.path, content);
-  if (skip === 'binary' || (skip === 'minified' && options.scanMinified !== true)) return null;
-  return { findings: scanBytes(content, { ...options, name: blob.path }), bytes: content.length };
+  let scanned = false;
+  const findings = blob.paths.map((path) => {
+    if (isPkcs12Path(path)) {
+      scanned = true;
+      return pkcs12Finding({ relative: path }, content, options);
+    }
+    const skip = classifyContent(path, content);
+    if (skip === 'binary' || (skip === 'minified' && options.scanMinified !== true)) return [];
+    scanned = true;
+    return scanBytes(content, { ...options, name: path });
+  });
+  return scanned ? { findings, bytes: content.length } : null;
 }
 
 /**
@@ -81,10 +95,10 @@ export async function scanClaimedBlobs(
       if (unreadable >= 0) {
         // History lists it, so the repository should hold it: scanning on would pass content
         // no one looked at as clean.
-        const { blob, path } = part[unreadable] as HistoryBlob;
+        const { blob, paths } = part[unreadable] as HistoryBlob;
         throw gitFailed(
           ['cat-file'],
-          `blob ${blob} (${path}) is missing or cannot be read; \`git fsck\` tells what is damaged`,
+          `blob ${blob} (${paths[0]}) is missing or cannot be read; \`git fsck\` tells what is damaged`,
         );
       }
       onBlobs(

@@ -5,14 +5,16 @@ import type { FileLimits } from '../files/classify.js';
 import { runJob } from '../files/thread-pool.js';
 import { workerOptions, workerThreads } from '../files/worker-pool.js';
 import { compileAllowlist } from '../policy/allowlist.js';
-import { type BlobOrigin, blobOrigins } from './blob-origins.js';
+import { type BlobOrigin, type BlobPlace, blobOrigins } from './blob-origins.js';
 import {
   BLOBS_PER_CLAIM,
   type BlobResult,
+  type HistoryBlob,
   type HistoryWorkerReply,
   type HistoryWorkerRequest,
   scanClaimedBlobs,
 } from './history-share.js';
+import { type PlacedFinding, placeFinding, placeGroups } from './place-groups.js';
 import { checkRevision } from './run-git.js';
 
 /**
@@ -37,6 +39,12 @@ export interface ScanGitHistoryOptions extends Omit<ScanTextOptions, 'name'>, Fi
    * `rules` always run in the calling thread alone.
    */
   readonly workers?: number | 'auto';
+  /**
+   * Findings to leave out by their place: file, line and commit (a `.gitleaksignore` entry,
+   * `isGitleaksIgnored`). Judged at every place a secret was found before each secret is
+   * reported once, so leaving out one place does not hide the same secret elsewhere.
+   */
+  readonly ignore?: (finding: Finding) => boolean;
   /** Called as blobs are done (for a progress display). */
   readonly onProgress?: (progress: HistoryProgress) => void;
 }
@@ -64,9 +72,13 @@ const AUTO_WORKERS_MIN_BLOBS = 256;
 
 /**
  * Scans git history by unique blob: every blob of the chosen revisions is read once with
- * `git cat-file --batch` and scanned with `scanBytes` under the path it first had; each secret
- * is reported once, with the commit, author and date that first introduced it (a file moved or
- * deleted later does not bring it back or hide it).
+ * `git cat-file --batch` and scanned with `scanBytes` under the first path it had that is not
+ * allowlisted, one not in a test fixture first (once per syntax class of its paths, see
+ * `syntax-class.ts`); a blob is left out only when every path it had is allowlisted. A finding
+ * is placed at that path, with the commit, author and date that introduced the blob there (or
+ * at the blob's next such path when `ignore` leaves that place out), and each secret is
+ * reported once, at the earliest of its places in history (a file moved or deleted later does
+ * not bring it back or hide it).
  *
  * @example
  * ```ts
@@ -86,8 +98,14 @@ export async function scanGitHistory(
     revisions.push(`^${checkRevision(options.since, 'the --since revision')}`);
   const origins = await blobOrigins(revisions, cwd);
   const allowlist = compileAllowlist(options.allowlist);
-  const wanted = origins.filter((origin) => !allowlist.allowsPath(origin.path));
-  const blobs = wanted.map(({ blob, path }) => ({ blob, path }));
+  const wanted: BlobOrigin[] = [];
+  const blobs: HistoryBlob[] = [];
+  for (const origin of origins) {
+    const groups = placeGroups(origin.places, allowlist);
+    if (groups.length === 0) continue;
+    wanted.push(origin);
+    blobs.push({ blob: origin.blob, paths: groups.map((group) => (group[0] as BlobPlace).path) });
+  }
   const results: BlobResult[] = new Array(blobs.length).fill(null);
   let blobsDone = 0;
   let bytesDone = 0;
@@ -130,21 +148,27 @@ export async function scanGitHistory(
   }
   await pool;
 
-  // In history order: a secret is reported where it first appeared, whichever thread found it.
+  // Each finding at its place (the filters of each place applied first), then in history order:
+  // a secret is reported where it first appeared, whichever thread found it.
+  const placed: PlacedFinding[] = [];
+  results.forEach((result, i) => {
+    if (result === null || result.findings.every((found) => found.length === 0)) return;
+    // Grouped again only for the few blobs with findings: the same groups as above.
+    const groups = placeGroups((wanted[i] as BlobOrigin).places, allowlist);
+    result.findings.forEach((found, group) => {
+      for (const finding of found) {
+        const at = placeFinding(finding, groups[group] as BlobPlace[], options, options.ignore);
+        if (at !== undefined) placed.push(at);
+      }
+    });
+  });
+  placed.sort((a, b) => a.order - b.order);
   const seen = new Set<string>();
   const findings: Finding[] = [];
-  results.forEach((result, i) => {
-    const origin = wanted[i] as BlobOrigin;
-    for (const finding of result?.findings ?? []) {
-      if (seen.has(finding.fingerprint)) continue;
-      seen.add(finding.fingerprint);
-      findings.push({
-        ...finding,
-        ...(origin.commit !== undefined ? { commit: origin.commit } : {}),
-        ...(origin.author !== undefined ? { author: origin.author } : {}),
-        ...(origin.date !== undefined ? { date: origin.date } : {}),
-      });
-    }
-  });
+  for (const { finding } of placed) {
+    if (seen.has(finding.fingerprint)) continue;
+    seen.add(finding.fingerprint);
+    findings.push(finding);
+  }
   return { findings, blobsScanned: blobs.length, bytesScanned: bytesDone, workers };
 }

@@ -49,6 +49,20 @@ function mayAssign(text: string, at: number): boolean {
 const CODE_FILE =
   /\.(?:[cm]?[jt]sx?|py|go|java|kt|kts|scala|cs|rb|php|swift|rs|c|cc|cpp|h|hpp|m|dart|lua|groovy|vue|svelte)$/i;
 
+/**
+ * Whether `name` is a programming language's file, where an unquoted value is code: the generic
+ * rule reads only quoted ones there. History scans scan a blob once per such class of its paths
+ * (`git/syntax-class.ts`): a rule that reads more of the name must be counted there too.
+ *
+ * @example
+ * ```ts
+ * isCodePath('src/config.ts'); // true
+ * ```
+ */
+export function isCodePath(name: string): boolean {
+  return CODE_FILE.test(name);
+}
+
 // What may separate a name from its value: `=`, `:`, `:=`, `=>`, `?=`, `||=`, a TypeScript type
 // annotation (`: string =`), XML (`>`), .NET appSettings (`" value="`).
 const OPERATOR =
@@ -164,7 +178,7 @@ export const genericAssignment: Rule = {
   variants: ['password-assignment', 'jwt-signing-secret'],
   priority: 1,
   *find(text: string, context?: RuleContext): Iterable<Candidate> {
-    const bareAllowed = !CODE_FILE.test(context?.name ?? '');
+    const bareAllowed = !isCodePath(context?.name ?? '');
     const operatorAt = new RegExp(OPERATOR.source, 'y');
     const kubernetesAt = new RegExp(KUBERNETES_VALUE.source, 'y');
     for (const match of hints(text, context)) {

@@ -72,7 +72,11 @@ export interface Rule {
 
 /** What a rule may know about the text besides its content. */
 export interface RuleContext {
-  /** The file's path or name (its extension tells code from configuration). */
+  /**
+   * The file's path or name (its extension tells code from configuration). A history scan reads
+   * a blob once per class of its paths (`git/syntax-class.ts`): a rule that reads the name for
+   * something else must add it to that class.
+   */
   readonly name?: string;
   /**
    * Present when the text a rule reads holds stand-ins for the characters above U+00FF (the

@@ -71,7 +71,7 @@ interface Outcome {
 
 async function findSecrets(paths: readonly string[], options: Options): Promise<Outcome> {
   const { gitleaksIgnore, ...settings } = await loadSettings(options);
-  const outcome = await scan(paths, options, settings);
+  const outcome = await scan(paths, options, settings, gitleaksIgnore);
   return {
     ...outcome,
     findings: outcome.findings.filter((finding) => !isGitleaksIgnored(gitleaksIgnore, finding)),
@@ -100,6 +100,7 @@ async function scan(
   paths: readonly string[],
   options: Options,
   settings: Omit<ScanSettings, 'gitleaksIgnore'>,
+  gitleaksIgnore: ScanSettings['gitleaksIgnore'],
 ): Promise<Outcome> {
   if (options.stdin) {
     const text = await readStdin();
@@ -115,6 +116,8 @@ async function scan(
     try {
       const history = await scanGitHistory({
         ...settings,
+        // Judged at every place a secret had, before each secret is reported once.
+        ignore: (finding) => isGitleaksIgnored(gitleaksIgnore, finding),
         ...(options.since !== undefined ? { since: options.since } : {}),
         ...(options.branch !== undefined ? { branch: options.branch } : {}),
         ...(options.workers !== undefined ? { workers: options.workers } : {}),
@@ -147,14 +150,14 @@ async function scan(
   try {
     await cache.save();
   } catch (err) {
-    const reason =
+    // save() names the file and why (ERR_SCAN_CACHE); anything else is wrapped the same way.
+    const failure =
       err instanceof CustosError
-        ? err.message
-        : ((err as NodeJS.ErrnoException).code ?? String(err));
-    const failure = new CustosError(
-      'ERR_INVALID_ARGUMENT',
-      `cannot write the scan cache ${printable(cachePath as string)}: ${reason}`,
-    );
+        ? err
+        : new CustosError(
+            'ERR_SCAN_CACHE',
+            `cannot write the scan cache ${printable(cachePath as string)}: ${String(err)}`,
+          );
     return { ...outcome, failure };
   }
   if (options.format === 'text') {

@@ -36,14 +36,21 @@ function githubToken(): string {
 
 describe('custos scan', () => {
   let dir: string;
+  let cacheHome: string; // the scan cache's key: never the user's own
   const run = (args: string[], stdin?: string) =>
-    custos(['scan', ...args], { cwd: dir, ...(stdin !== undefined ? { stdin } : {}) });
+    custos(['scan', ...args], {
+      cwd: dir,
+      env: { XDG_CACHE_HOME: cacheHome },
+      ...(stdin !== undefined ? { stdin } : {}),
+    });
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'custos-scan-cli-'));
+    cacheHome = await mkdtemp(join(tmpdir(), 'custos-scan-cli-cache-'));
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
+    await rm(cacheHome, { recursive: true, force: true });
   });
 
   it('exits 0 on a clean tree, 1 with findings, 2 on usage errors', async () => {

@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { requireTool } from '@custos/test-support/tools';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { checksummedToken, randomString } from '../../test/generate.js';
+import { gitIn } from '../../test/git-repo.js';
+import { fingerprintSecret } from '../engine/fingerprint.js';
+import { scanPaths } from '../files/scan-paths.js';
+import { isGitleaksIgnored, parseGitleaksIgnore } from '../policy/gitleaks-ignore.js';
+import { scanGitHistory } from './scan-history.js';
+
+const hasGit = requireTool('git');
+
+/** A PKCS#12-like binary: a DER sequence header, random bytes, a NUL early on. */
+const keyStore = () => Buffer.concat([Buffer.from([0x30, 0x82, 0x0a, 0x00]), randomBytes(60)]);
+
+describe.runIf(hasGit)('a history scan, by every path a blob had', () => {
+  let repo: string;
+  const git = (...args: string[]) => gitIn(repo, args);
+  const put = async (path: string, content: string | Buffer) => {
+    await mkdir(dirname(join(repo, path)), { recursive: true });
+    await writeFile(join(repo, path), content);
+  };
+  const copy = async (from: string, to: string) => {
+    await mkdir(dirname(join(repo, to)), { recursive: true });
+    await copyFile(join(repo, from), join(repo, to));
+  };
+  const commit = (message: string) => {
+    git('add', '-A');
+    git('commit', '-q', '-m', message);
+    return git('rev-parse', 'HEAD');
+  };
+  const places = (findings: readonly { file: string; commit?: string }[]) =>
+    findings.map((f) => [f.file, f.commit]);
+
+  beforeEach(async () => {
+    repo = await mkdtemp(join(tmpdir(), 'custos-scan-places-'));
+    git('init', '-q', '-b', 'main');
+  });
+  afterEach(async () => {
+    await rm(repo, { recursive: true, force: true });
+  });
+
+  it('skips a blob only when every path it had is allowlisted: a copy or a move out of one is reported', async () => {
+    const allowlist = { paths: ['docs/examples/**'] };
+    const copied = checksummedToken('ghp_');
+    const moved = checksummedToken('ghp_');
+    await put('docs/examples/sample.env', `A=1\nGITHUB_TOKEN=${copied}\n`);
+    await put('docs/examples/moved.env', `GITHUB_TOKEN=${moved}\n`);
+    await put('docs/examples/only.env', `GITHUB_TOKEN=${checksummedToken('ghp_')}\n`);
+    commit('examples');
+    await copy('docs/examples/sample.env', 'config/prod.env');
+    await mkdir(join(repo, 'config'), { recursive: true });
+    git('mv', 'docs/examples/moved.env', 'config/moved.env');
+    const second = commit('copy and move');
+
+    const report = await scanGitHistory({ repository: repo, allowlist });
+    expect(places(report.findings)).toEqual([
+      ['config/moved.env', second],
+      ['config/prod.env', second],
+    ]);
+    expect(report.findings.map((f) => [f.line, f.fingerprint])).toEqual([
+      [1, fingerprintSecret(moved)],
+      [2, fingerprintSecret(copied)],
+    ]);
+    expect(report.blobsScanned).toBe(2); // only.env's blob never left the allowlisted directory
+    // What the directory scan of the last commit reports, history reports too.
+    const tree = await scanPaths(['.'], { root: repo, allowlist });
+    expect(tree.findings.map((f) => [f.file, f.fingerprint])).toEqual(
+      report.findings.map((f) => [f.file, f.fingerprint]),
+    );
+  });
+
+  it('scans a blob under a path that is not a test fixture when it had one, at the commit that put it there', async () => {
+    const token = checksummedToken('ghp_');
+    await put('test/fixtures/keys.env', `GITHUB_TOKEN=${token}\n`);
+    await put('spec/only-here.env', `GITHUB_TOKEN=${checksummedToken('ghp_')}\n`);
+    const first = commit('fixtures');
+    await copy('test/fixtures/keys.env', 'config/keys.env');
+    const second = commit('the fixture becomes the configuration');
+
+    const report = await scanGitHistory({ repository: repo });
+    expect(report.findings.map((f) => [f.file, f.commit, f.confidence])).toEqual([
+      ['spec/only-here.env', first, 'medium'], // a fixture alone keeps its lower confidence
+      ['config/keys.env', second, 'high'],
+    ]);
+    const sure = await scanGitHistory({ repository: repo, minConfidence: 'high' });
+    expect(places(sure.findings)).toEqual([['config/keys.env', second]]);
+  });
+
+  it('scans a blob once per syntax class of its paths (code or not, minified by name or not)', async () => {
+    // An unquoted value is code in a .ts file, a secret in a configuration file; a .min.js
+    // file is skipped as generated.
+    const password = randomString(24);
+    const token = checksummedToken('ghp_');
+    await put('src/settings.ts', `password = ${password}\n`);
+    await put('dist/app.min.js', `GITHUB_TOKEN=${token}\n`);
+    await put('src/other.ts', `password = ${randomString(24)}\n`);
+    commit('code');
+    await copy('src/settings.ts', 'deploy/settings.conf');
+    await copy('dist/app.min.js', 'deploy/app.env');
+    const second = commit('copies');
+
+    const report = await scanGitHistory({ repository: repo });
+    expect(report.findings.map((f) => [f.file, f.commit, f.rule, f.fingerprint])).toEqual([
+      ['deploy/app.env', second, 'github-token', fingerprintSecret(token)],
+      ['deploy/settings.conf', second, 'password-assignment', fingerprintSecret(password)],
+    ]);
+    expect(report.blobsScanned).toBe(3); // each blob read once, however many classes it has
+  });
+
+  it('applies ignore to each place before reporting each secret once: an ignored place hides no other', async () => {
+    const edited = checksummedToken('ghp_');
+    const copied = checksummedToken('ghp_');
+    await put('a.env', `A=1\nGITHUB_TOKEN=${edited}\n`);
+    await put('x.env', `GITHUB_TOKEN=${copied}\n`);
+    await put('z.env', `GITHUB_TOKEN=${checksummedToken('ghp_')}\n`);
+    const first = commit('one');
+    await put('b.env', `GITHUB_TOKEN=${edited}\n`); // the same secret, another blob
+    await copy('x.env', 'y.env'); // the same blob
+    await copy('z.env', 'test/z.env'); // the same blob, in a test fixture
+    const second = commit('two');
+
+    const all = await scanGitHistory({ repository: repo });
+    expect(places(all.findings)).toEqual([
+      ['a.env', first],
+      ['x.env', first],
+      ['z.env', first],
+    ]);
+    for (const lines of [
+      'a.env:github-pat:2\nx.env:github-pat:1\nz.env:github-pat:1\n',
+      `${first}:a.env:github-pat:2\n${first}:x.env:github-pat:1\n${first}:z.env:github-pat:1\n`,
+    ]) {
+      const entries = parseGitleaksIgnore(lines);
+      const report = await scanGitHistory({
+        repository: repo,
+        ignore: (finding) => isGitleaksIgnored(entries, finding),
+      });
+      expect(report.findings.map((f) => [f.file, f.commit, f.confidence])).toEqual([
+        ['b.env', second, 'high'],
+        ['test/z.env', second, 'medium'], // judged as the fixture it is there
+        ['y.env', second, 'high'],
+      ]);
+      expect(report.findings.map((f) => f.fingerprint)).toContain(fingerprintSecret(edited));
+      expect(report.findings.map((f) => f.fingerprint)).toContain(fingerprintSecret(copied));
+    }
+  });
+
+  it('reports PKCS#12 key stores (.p12, .pfx) as the directory scan does, under any path they had', async () => {
+    const client = keyStore();
+    const server = keyStore();
+    await put('certs/client.p12', client);
+    await put('keystore.bin', server); // binary under this name: nothing to scan
+    const first = commit('key stores');
+    git('mv', 'keystore.bin', 'certs/server.PFX');
+    const second = commit('named for what it is');
+
+    const report = await scanGitHistory({ repository: repo });
+    expect(report.findings.map((f) => [f.rule, f.file, f.commit, f.line, f.redacted])).toEqual([
+      ['pkcs12-file', 'certs/client.p12', first, 1, '…'],
+      ['pkcs12-file', 'certs/server.PFX', second, 1, '…'],
+    ]);
+    expect(report.findings.map((f) => f.fingerprint)).toEqual([
+      fingerprintSecret(client.toString('base64')),
+      fingerprintSecret(server.toString('base64')),
+    ]);
+    const tree = await scanPaths(['.'], { root: repo });
+    expect(tree.findings).toEqual(report.findings.map(({ commit, author, date, ...f }) => f));
+    // A copy in a test fixture is reported alike, as the directory scan does for key stores.
+    await copy('certs/client.p12', 'test/fixtures/client.p12');
+    const third = commit('a fixture');
+    const elsewhere = await scanGitHistory({
+      repository: repo,
+      ignore: (finding) => finding.file === 'certs/client.p12',
+    });
+    expect(elsewhere.findings.map((f) => [f.file, f.commit, f.confidence])).toEqual([
+      ['certs/server.PFX', second, 'medium'],
+      ['test/fixtures/client.p12', third, 'medium'],
+    ]);
+    const allowlisted = await scanGitHistory({
+      repository: repo,
+      allowlist: { rules: ['pkcs12-file'] },
+    });
+    expect(allowlisted.findings).toEqual([]);
+  });
+});
