@@ -43,6 +43,20 @@ describe.runIf(hasGit)('a history scan, by every path a blob had', () => {
     await rm(repo, { recursive: true, force: true });
   });
 
+  it('scans UTF-16 text (with a byte order mark) as text, under every path it had', async () => {
+    const token = checksummedToken('ghp_');
+    const little = Buffer.from(`\ufeffREM settings\r\nTOKEN=${token}\r\n`, 'utf16le');
+    await put('win.env', little);
+    await put('win-be.env', Buffer.from(little).swap16());
+    const first = commit('windows files');
+    const findings = await scanGitHistory({ repository: repo, workers: 0 });
+    expect(findings.findings.map((f) => [f.file, f.line, f.commit, f.fingerprint])).toEqual([
+      ['win-be.env', 2, first, fingerprintSecret(token)],
+    ]);
+    // Both blobs hold the one secret: reported once, at the first blob's path (history order).
+    expect(findings.blobsScanned).toBe(2);
+  });
+
   it('skips a blob only when every path it had is allowlisted: a copy or a move out of one is reported', async () => {
     const allowlist = { paths: ['docs/examples/**'] };
     const copied = checksummedToken('ghp_');

@@ -2,6 +2,7 @@ import type { Finding } from '../engine/finding.js';
 import { type ScanTextOptions, scanBytes } from '../engine/scan-text.js';
 import { classifyContent, DEFAULT_MAX_FILE_BYTES, type FileLimits } from '../files/classify.js';
 import { isPkcs12Path, pkcs12Finding } from '../files/pkcs12.js';
+import { scannableBytes } from '../files/text-encoding.js';
 import type { WorkerOptions } from '../files/worker-protocol.js';
 import { openObjectReader } from './cat-file.js';
 import { gitFailed } from './run-git.js';
@@ -41,15 +42,18 @@ type HistoryScanOptions = Omit<ScanTextOptions, 'name'> & FileLimits;
 function scanBlob(blob: HistoryBlob, content: Buffer, options: HistoryScanOptions): BlobResult {
   if (content.length > (options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES)) return null;
   let scanned = false;
+  // UTF-16 text decoded once, whatever the number of paths it is judged under.
+  let text: Buffer | undefined;
   const findings = blob.paths.map((path) => {
     if (isPkcs12Path(path)) {
       scanned = true;
       return pkcs12Finding({ relative: path }, content, options);
     }
-    const skip = classifyContent(path, content);
+    text ??= scannableBytes(content);
+    const skip = classifyContent(path, text);
     if (skip === 'binary' || (skip === 'minified' && options.scanMinified !== true)) return [];
     scanned = true;
-    return scanBytes(content, { ...options, name: path });
+    return scanBytes(text, { ...options, name: path });
   });
   return scanned ? { findings, bytes: content.length } : null;
 }
