@@ -91,14 +91,41 @@ export async function signRequest(
   /** The service: `secretsmanager` (target `secretsmanager.<op>`) or `kms` (`TrentService.<op>`). */
   service: 'secretsmanager' | 'kms' = 'secretsmanager',
 ): Promise<SignedTestRequest> {
+  return signRaw(s, key, {
+    target: service === 'kms' ? `TrentService.${operation}` : `secretsmanager.${operation}`,
+    headers: { 'content-type': 'application/x-amz-json-1.1' },
+    body: JSON.stringify(body),
+    signingDate,
+    applyChecksum,
+    service,
+  });
+}
+
+/**
+ * Signs a request as given with AWS's SigV4 signer: the headers (besides host and the target)
+ * and the body text exactly as they are, in the region asked (default `us-east-1`) — what a
+ * hand-made client or an attacker holding a captured request sends.
+ */
+export async function signRaw(
+  s: TestServer,
+  key: TestAccessKey,
+  request: {
+    readonly target: string;
+    readonly headers?: Record<string, string>;
+    readonly body: string;
+    readonly region?: string;
+    readonly signingDate?: Date;
+    readonly applyChecksum?: boolean;
+    readonly service?: 'secretsmanager' | 'kms';
+  },
+): Promise<SignedTestRequest> {
   const url = new URL(s.url);
-  const text = JSON.stringify(body);
   const signer = new SignatureV4({
     credentials: key,
-    region: 'us-east-1',
-    service,
+    region: request.region ?? 'us-east-1',
+    service: request.service ?? 'secretsmanager',
     sha256: Sha256,
-    applyChecksum,
+    applyChecksum: request.applyChecksum ?? false,
   });
   const signed = await signer.sign(
     {
@@ -107,17 +134,16 @@ export async function signRequest(
       hostname: url.hostname,
       port: Number(url.port),
       path: '/',
-      headers: {
-        host: url.host,
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target':
-          service === 'kms' ? `TrentService.${operation}` : `secretsmanager.${operation}`,
-      },
-      body: text,
+      headers: { host: url.host, ...request.headers, 'x-amz-target': request.target },
+      body: request.body,
     },
-    { signingDate },
+    { signingDate: request.signingDate ?? new Date() },
   );
-  return { url: `${s.url}/`, headers: signed.headers as Record<string, string>, body: text };
+  return {
+    url: `${s.url}/`,
+    headers: signed.headers as Record<string, string>,
+    body: request.body,
+  };
 }
 
 /** Sends a signed request (possibly tampered with) and returns status and parsed body. */

@@ -1,4 +1,5 @@
 import { ServerError } from '../errors.js';
+import { BodySyntaxError } from '../http/body-parser.js';
 import { toHttpError } from '../http/error-mapping.js';
 
 /**
@@ -64,6 +65,9 @@ export function awsErrorWith(
 ): { type: string; status: number; message: string } {
   if (error instanceof AwsError)
     return { type: error.type, status: error.status, message: error.message };
+  // AWS's JSON protocols answer a body that is not JSON so, in both APIs.
+  if (error instanceof BodySyntaxError)
+    return { type: 'SerializationException', status: 400, message: error.message };
   const { status, body } = toHttpError(error);
   const message = String((body.errors as unknown[] | undefined)?.[0] ?? 'request refused');
   switch (status) {

@@ -193,7 +193,12 @@ export const OPERATIONS: Readonly<Record<string, AwsOperation>> = {
       }),
   },
   UpdateSecretVersionStage: {
-    judge: onMetadata('update'),
+    // Moving AWSCURRENT changes the value served (back to an old one, perhaps a leaked one): a
+    // write of the secret's data as much as of its metadata.
+    judge: (body, site) => [
+      { path: metadataPathOf(site, nameOf(body, site)), operation: 'update' },
+      { path: dataPathOf(site, nameOf(body, site)), operation: 'update' },
+    ],
     run: (ctx, body) =>
       updateSecretVersionStage(ctx.deps, ref(ctx, body), {
         stage: requiredString(body.VersionStage, 'VersionStage', 256),

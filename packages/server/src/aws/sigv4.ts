@@ -43,16 +43,23 @@ const badSignature = (message: string) => new AwsError('InvalidSignatureExceptio
  *
  * @example
  * ```ts
- * const claim = readSigV4Claim(request, Date.now(), 'secretsmanager');
+ * const claim = readSigV4Claim(request, { nowMs: Date.now(), service: 'secretsmanager', region: 'us-east-1' });
  * const secret = await keys.secretOf(claim.accessKeyId);
  * verifySigV4(request, claim, secret);
  * ```
  */
 export function readSigV4Claim(
   request: SignedRequest,
-  nowMs: number,
-  expectedService: SignedService,
+  expected: {
+    /** The server's time, Unix ms. */
+    readonly nowMs: number;
+    /** The service the operation belongs to. */
+    readonly service: SignedService;
+    /** The server's region (`aws.region`): a signature scoped to another is refused, as AWS does. */
+    readonly region: string;
+  },
 ): SigV4Claim {
+  const { nowMs, service: expectedService } = expected;
   const header = single(request.headers.authorization);
   if (header === undefined) {
     throw new AwsError(
@@ -74,7 +81,11 @@ export function readSigV4Claim(
   for (const part of header.slice(ALGORITHM.length + 1).split(',')) {
     const eq = part.indexOf('=');
     if (eq === -1) throw incomplete('Authorization header is malformed');
-    fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+    const name = part.slice(0, eq).trim();
+    // One of each: with two Credentials, which one the signature was checked against would
+    // depend on the parser, not on what the signer meant.
+    if (fields.has(name)) throw incomplete(`Authorization names ${name} more than once`);
+    fields.set(name, part.slice(eq + 1).trim());
   }
   const credential = fields.get('Credential');
   const signedHeaders = fields.get('SignedHeaders');
@@ -98,11 +109,15 @@ export function readSigV4Claim(
       `Credential must be <access key id>/<yyyymmdd>/<region>/${expectedService}/${TERMINATOR}`,
     );
   }
+  if (region !== expected.region)
+    throw badSignature(`Credential should be scoped to a valid region: ${expected.region}`);
   if (!/^[0-9a-f]{64}$/.test(signature)) throw incomplete('Signature must be 64 hex digits');
   const names = signedHeaders.split(';');
   const sorted = [...names].sort();
-  if (names.some((n, i) => n === '' || n !== n.toLowerCase() || n !== sorted[i]))
-    throw incomplete('SignedHeaders must be lower-case header names in sorted order');
+  if (
+    names.some((n, i) => n === '' || n !== n.toLowerCase() || n !== sorted[i] || n === names[i - 1])
+  )
+    throw incomplete('SignedHeaders must be distinct lower-case header names in sorted order');
   for (const required of REQUIRED_SIGNED) {
     if (!names.includes(required)) throw incomplete(`SignedHeaders must include ${required}`);
   }

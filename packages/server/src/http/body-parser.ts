@@ -72,17 +72,36 @@ export const AWS_JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
 
 const RAW_BODIES = new WeakMap<FastifyRequest, Buffer>();
 
+const NO_BODY = Buffer.alloc(0);
+
 /**
- * The bytes of a request body sent as {@link AWS_JSON_CONTENT_TYPE} (what SigV4 signs), or an
- * empty buffer for a request without a body.
+ * The bytes of a request body sent as {@link AWS_JSON_CONTENT_TYPE} (what SigV4 signs), an
+ * empty buffer for a request without a body, or `undefined` for a body sent with another
+ * content type: its bytes were not kept, so no signature can be checked over what was parsed
+ * (never read it as an empty body: a signature over nothing would then admit any body).
  *
  * @example
  * ```ts
- * createHash('sha256').update(rawBodyOf(request)).digest('hex');
+ * const body = rawBodyOf(request);
+ * if (body === undefined) throw new Error('send the body as application/x-amz-json-1.1');
+ * createHash('sha256').update(body).digest('hex');
  * ```
  */
-export function rawBodyOf(request: FastifyRequest): Buffer {
-  return RAW_BODIES.get(request) ?? Buffer.alloc(0);
+export function rawBodyOf(request: FastifyRequest): Buffer | undefined {
+  const kept = RAW_BODIES.get(request);
+  if (kept !== undefined) return kept;
+  // Fastify parses no body (and leaves `body` undefined) only when none was sent.
+  return request.body === undefined ? NO_BODY : undefined;
+}
+
+/**
+ * A request body that is not JSON, or nested too deep: `ERR_INVALID_REQUEST` as any bad input
+ * (Vault's answer), told apart for the AWS APIs, which answer it as `SerializationException`.
+ */
+export class BodySyntaxError extends CustosError {
+  constructor(message: string) {
+    super('ERR_INVALID_REQUEST', message);
+  }
 }
 
 function parseJsonText(body: string, done: (err: Error | null, body?: unknown) => void): void {
@@ -94,13 +113,13 @@ function parseJsonText(body: string, done: (err: Error | null, body?: unknown) =
   if (nestedTooDeep(text)) {
     // Vault's wording (its listener's max_json_depth check), with the limit.
     const message = `JSON input exceeds allowed nesting depth (${MAX_JSON_DEPTH})`;
-    done(new CustosError('ERR_INVALID_REQUEST', message), undefined);
+    done(new BodySyntaxError(message), undefined);
     return;
   }
   try {
     done(null, JSON.parse(text));
   } catch {
-    done(new CustosError('ERR_INVALID_REQUEST', 'request body is not valid JSON'), undefined);
+    done(new BodySyntaxError('request body is not valid JSON'), undefined);
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,11 +125,13 @@ describe('custos scan: skipped files, places and settings', () => {
   });
 
   it('refuses a directory given as standard input', async () => {
+    const directory = openSync(dir, 'r');
     const result = spawnSync(process.execPath, [bin, 'scan', '--stdin'], {
       cwd: dir,
-      stdio: [await import('node:fs').then((fs) => fs.openSync(dir, 'r')), 'pipe', 'pipe'],
+      stdio: [directory, 'pipe', 'pipe'],
       encoding: 'utf8',
     });
+    closeSync(directory);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('standard input is a directory, not a text to scan');
   });

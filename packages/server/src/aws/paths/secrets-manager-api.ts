@@ -141,13 +141,20 @@ export function secretsManagerApiPaths(deps: SecretsManagerApiDeps): RouteGroup 
       return judged(operation.judge(awsBodyOf(request), deps.site), `${deps.site.mount}/data/`);
     },
     async authenticate(request) {
-      const signedRequest = {
-        method: request.method,
-        path: url,
-        headers: request.headers,
-        body: rawBodyOf(request),
-      };
-      const claim = readSigV4Claim(signedRequest, deps.now(), serviceOf(request));
+      const body = rawBodyOf(request);
+      // A body sent with another content type was parsed from bytes nobody kept: a signature
+      // can only be checked over the bytes that were parsed.
+      if (body === undefined)
+        throw new AwsError(
+          'SerializationException',
+          `the request body must be sent as Content-Type: ${CONTENT_TYPE} (AWS's JSON 1.1 protocol)`,
+        );
+      const signedRequest = { method: request.method, path: url, headers: request.headers, body };
+      const claim = readSigV4Claim(signedRequest, {
+        nowMs: deps.now(),
+        service: serviceOf(request),
+        region: deps.site.region,
+      });
       const key = await deps.accessKeys.lookup(claim.accessKeyId);
       if (key === undefined)
         throw new AwsError(
