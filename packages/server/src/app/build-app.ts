@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import { fastifySecurityHeaders } from '@custos/core/http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import {
+  fastifySecurityHeaders,
+  type SecurityHeadersOptions,
+  securityHeaders,
+} from '@custos/core/http';
 import type { TlsServerOptions } from '@custos/core/tls';
 import fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { registerChangePublishing } from '../events/publish-changes.js';
 import { registerJsonBodyParser } from '../http/body-parser.js';
 import { registerBoundary } from '../http/boundary.js';
+import { registerCrossSiteGuard } from '../http/cross-site.js';
 import { toHttpError, UNSUPPORTED_PATH_BODY } from '../http/error-mapping.js';
 import { adoptListRequest } from '../http/list-method.js';
 import { createMountRouter } from '../http/mount-routing.js';
@@ -51,6 +56,20 @@ const BAD_REQUEST = Buffer.from(
  * ```
  */
 export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstance {
+  // The library's headers (docs/transport.md), no-store on every answer since answers carry
+  // secrets. A JSON API: no documents to frame or script, so no CSP nonce and no framing.
+  const apiHeaders: SecurityHeadersOptions = {
+    contentSecurityPolicy: {
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      nonce: false,
+    },
+    hsts: options.https !== undefined ? {} : false,
+    noStore: 'all',
+    helmet: { xFrameOptions: { action: 'deny' } },
+  };
+  const apiHeadersMiddleware = securityHeaders(apiHeaders);
+  const applyApiHeaders = (req: IncomingMessage, res: ServerResponse) =>
+    apiHeadersMiddleware(req, res, () => {});
   const app = fastify({
     ...(options.logger === false ? {} : { loggerInstance: options.logger }),
     bodyLimit: options.bodyLimitBytes,
@@ -60,8 +79,10 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
     routerOptions: { ...ROUTER_OPTIONS },
     // A URL the router cannot decode: Fastify's own reply would echo the whole URL (query
     // included) outside the API envelope and without the security headers.
-    frameworkErrors: (error, _request, reply: FastifyReply) => {
+    frameworkErrors: (error, request, reply: FastifyReply) => {
       const { status, body } = toHttpError(error);
+      // No hook runs for it: the headers every answer carries are set here.
+      applyApiHeaders(request.raw, reply.raw);
       void reply.code(status).header('cache-control', 'no-store').send(body);
     },
     clientErrorHandler: (error, socket) => {
@@ -86,17 +107,8 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
   trackConnections(app.server as Server);
   collectRouteTable(app);
   registerJsonBodyParser(app);
-  // The library's headers (docs/transport.md), no-store on every answer since answers carry
-  // secrets. A JSON API: no documents to frame or script, so no CSP nonce and no framing.
-  void app.register(fastifySecurityHeaders, {
-    contentSecurityPolicy: {
-      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-      nonce: false,
-    },
-    hsts: options.https !== undefined ? {} : false,
-    noStore: 'all',
-    helmet: { xFrameOptions: { action: 'deny' } },
-  });
+  void app.register(fastifySecurityHeaders, apiHeaders);
+  registerCrossSiteGuard(app);
   registerRequestMetrics(app, ctx.metrics);
   const groups = routeGroups(ctx);
   registerBoundary(app, ctx, createMountRouter(groups));
