@@ -70,8 +70,9 @@ interface Outcome {
 }
 
 async function findSecrets(paths: readonly string[], options: Options): Promise<Outcome> {
-  const { gitleaksIgnore, ...settings } = await loadSettings(options);
-  const outcome = await scan(paths, options, settings, gitleaksIgnore);
+  const root = await scanRoot(paths);
+  const { gitleaksIgnore, ...settings } = await loadSettings(options, root);
+  const outcome = await scan({ paths, root }, options, settings, gitleaksIgnore);
   return {
     ...outcome,
     findings: outcome.findings.filter((finding) => !isGitleaksIgnored(gitleaksIgnore, finding)),
@@ -79,9 +80,9 @@ async function findSecrets(paths: readonly string[], options: Options): Promise<
 }
 
 /**
- * The directory findings are relative to and `.custosignore` is read in: the one directory
- * scanned (`custos scan ../other-repo` reads like `cd ../other-repo && custos scan`), else the
- * current directory.
+ * The directory findings are relative to and `.custosignore`, `.custos-scan.json` and
+ * `.gitleaksignore` are read in: the one directory scanned (`custos scan ../other-repo` reads
+ * like `cd ../other-repo && custos scan`), else the current directory.
  */
 async function scanRoot(paths: readonly string[]): Promise<string> {
   if (paths.length !== 1) return process.cwd();
@@ -97,7 +98,7 @@ async function progressDisplay(unit: string) {
 }
 
 async function scan(
-  paths: readonly string[],
+  { paths, root }: { readonly paths: readonly string[]; readonly root: string },
   options: Options,
   settings: Omit<ScanSettings, 'gitleaksIgnore'>,
   gitleaksIgnore: ScanSettings['gitleaksIgnore'],
@@ -133,7 +134,6 @@ async function scan(
   const progress = await progressDisplay('files');
   let report: ScanReport;
   try {
-    const root = await scanRoot(paths);
     report = await scanPaths(paths.length > 0 ? paths.map((path) => resolve(path)) : [root], {
       ...settings,
       root,

@@ -148,16 +148,34 @@ describe('custos scan: skipped files, places and settings', () => {
       JSON.parse((await run(['-f', 'json', ...args], elsewhere)).stdout).findings.map(
         (f: { file: string }) => f.file,
       );
+    // Its settings and baseline (named relative to it) and its .gitleaksignore apply too.
+    const accepted = githubToken();
+    await writeFile(join(repo, 'allowed.env'), `GITHUB_TOKEN=${githubToken()}\n`);
+    await writeFile(join(repo, 'accepted.env'), `GITHUB_TOKEN=${accepted}\n`);
+    await writeFile(join(repo, 'old.env'), `\nGITHUB_TOKEN=${githubToken()}\n`);
+    await mkdir(join(repo, 'ci'));
+    const baseline = await run(['-f', 'json', 'accepted.env'], repo);
+    await writeFile(join(repo, 'ci', 'baseline.json'), baseline.stdout);
+    await writeFile(
+      join(repo, '.custos-scan.json'),
+      JSON.stringify({ allowlist: { paths: ['allowed.env'] }, baseline: 'ci/baseline.json' }),
+    );
+    await writeFile(join(repo, '.gitleaksignore'), 'old.env:github-token:2\n');
     expect(await files([repo])).toEqual(['app.env']);
     expect(await files(['../repo'])).toEqual(['app.env']);
     // Several places: relative to the current directory; outside it, absolute (never `../`).
     await writeFile(join(elsewhere, 'local.env'), `GITHUB_TOKEN=${githubToken()}\n`);
     expect(await files(['local.env', repo])).toEqual([
+      join(repo, 'accepted.env'),
+      join(repo, 'allowed.env'),
       join(repo, 'app.env'),
+      join(repo, 'old.env'),
       join(repo, 'vendor', 'lib.env'),
       'local.env',
     ]);
-    const sarif = JSON.parse((await run(['-f', 'sarif', 'local.env', repo], elsewhere)).stdout);
+    const sarif = JSON.parse(
+      (await run(['-f', 'sarif', 'local.env', join(repo, 'app.env')], elsewhere)).stdout,
+    );
     expect(
       sarif.runs[0].results.map(
         (r: { locations: [{ physicalLocation: { artifactLocation: unknown } }] }) =>
@@ -165,7 +183,6 @@ describe('custos scan: skipped files, places and settings', () => {
       ),
     ).toEqual([
       { uri: `file://${join(repo, 'app.env')}` },
-      { uri: `file://${join(repo, 'vendor', 'lib.env')}` },
       { uri: 'local.env', uriBaseId: '%SRCROOT%' },
     ]);
   });

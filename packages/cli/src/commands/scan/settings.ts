@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CustosError } from '@custos/core/errors';
 import type { Allowlist, Baseline, Confidence, GitleaksIgnoreEntry } from '@custos/scan/light';
 import { parseGitleaksIgnore, readBaseline } from '@custos/scan/light';
@@ -11,7 +11,7 @@ export interface ScanSettings {
   readonly minConfidence: Confidence;
   readonly maxFileBytes?: number;
   readonly scanMinified: boolean;
-  /** Places silenced by a `.gitleaksignore` in the current directory (migration). */
+  /** Places silenced by a `.gitleaksignore` at the scan's root (migration). */
   readonly gitleaksIgnore: readonly GitleaksIgnoreEntry[];
 }
 
@@ -80,18 +80,22 @@ function allowlistOf(config: Record<string, unknown>, path: string): Record<stri
 }
 
 /**
- * Reads the scanner settings from `--config` or, when present, `.custos-scan.json`:
- * `{"allowlist": {"paths": [], "rules": [], "fingerprints": []}, "baseline": "file"}`. Flags win
- * over the file; an unknown or misspelt setting is refused.
+ * Reads the scanner settings from `--config` or, when present, `.custos-scan.json` at the scan's
+ * root: `{"allowlist": {"paths": [], "rules": [], "fingerprints": []}, "baseline": "file"}` (a
+ * baseline the file names is relative to the root; flag paths to the current directory). Flags
+ * win over the file; an unknown or misspelt setting is refused. `.gitleaksignore` is read at the
+ * root too.
  */
-export async function loadSettings(flags: SettingsFlags): Promise<ScanSettings> {
-  const path = resolve(flags.config ?? DEFAULT_CONFIG);
+export async function loadSettings(flags: SettingsFlags, root: string): Promise<ScanSettings> {
+  const path = flags.config === undefined ? join(root, DEFAULT_CONFIG) : resolve(flags.config);
   const config = await readConfig(path, flags.config !== undefined);
   checkKeys(config, SETTINGS, path);
   const allow = allowlistOf(config, path);
   if (config.baseline !== undefined && typeof config.baseline !== 'string')
     throw new CustosError('ERR_SCAN_CONFIG', `${path}: baseline must be a file name`);
-  const baselineFile = flags.baseline ?? (config.baseline as string | undefined);
+  const baselineFile =
+    flags.baseline ??
+    (config.baseline === undefined ? undefined : resolve(root, config.baseline as string));
   return {
     allowlist: {
       paths: strings(allow.paths, 'allowlist.paths', path),
@@ -102,6 +106,8 @@ export async function loadSettings(flags: SettingsFlags): Promise<ScanSettings> 
     minConfidence: flags.minConfidence,
     ...(flags.maxFileSize !== undefined ? { maxFileBytes: flags.maxFileSize } : {}),
     scanMinified: flags.scanMinified,
-    gitleaksIgnore: parseGitleaksIgnore(await readFile('.gitleaksignore', 'utf8').catch(() => '')),
+    gitleaksIgnore: parseGitleaksIgnore(
+      await readFile(join(root, '.gitleaksignore'), 'utf8').catch(() => ''),
+    ),
   };
 }
