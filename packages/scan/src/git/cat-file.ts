@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { gitFailed } from './run-git.js';
+import { gitEnvironment, gitFailed } from './run-git.js';
 
 /** One object read by {@link readObjects} or an {@link ObjectReader}. */
 export interface GitObject {
@@ -19,7 +19,11 @@ function startBatch(
   onObject: (content: Buffer | null) => void,
   onFailure: (error: Error) => void,
 ): ChildProcessWithoutNullStreams {
-  const child = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('git', ['cat-file', '--batch'], {
+    cwd,
+    env: gitEnvironment(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let pending: Buffer = Buffer.alloc(0);
   let failed = false;
   const fail = (error: Error) => {

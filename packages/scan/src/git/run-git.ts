@@ -2,6 +2,21 @@ import { spawn } from 'node:child_process';
 import { CustosError } from '@custos/core/errors';
 
 /**
+ * The environment of every git process the scanner starts: this process's, with replacement
+ * objects ignored. A `refs/replace` ref swaps a blob's content for another's whenever git reads
+ * it, while `git push` still sends the original: a scan that honoured one would judge content
+ * the repository does not carry.
+ *
+ * @example
+ * ```ts
+ * spawn('git', ['cat-file', '--batch'], { cwd, env: gitEnvironment() });
+ * ```
+ */
+export function gitEnvironment(): NodeJS.ProcessEnv {
+  return { ...process.env, GIT_NO_REPLACE_OBJECTS: '1' };
+}
+
+/**
  * Runs `git args…` in `cwd` and returns its standard output. A failure is `ERR_SCAN_GIT` with
  * git's first line of complaint (paths and revisions, never file contents).
  */
@@ -28,7 +43,11 @@ export function streamGit(
   onData: (chunk: Buffer) => void,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('git', args, {
+      cwd,
+      env: gitEnvironment(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     let thrown: { readonly error: unknown } | undefined;
     child.stdout.on('data', (chunk: Buffer) => {
