@@ -57,6 +57,28 @@ describe.runIf(hasGit)('a history scan, by every path a blob had', () => {
     expect(findings.blobsScanned).toBe(2);
   });
 
+  it('tells which blobs it did not scan, and why, under their first path', async () => {
+    await put('app.min.js', 'var a=1;\n');
+    await put('big.env', `TOKEN=${checksummedToken('ghp_')}\n${'x'.repeat(200)}\n`);
+    await put('image.png', Buffer.from([0x89, 0x50, 0, 0, 1]));
+    commit('unscanned');
+    for (const workers of [0, 1]) {
+      const skipped: unknown[] = [];
+      const { findings } = await scanGitHistory({
+        repository: repo,
+        workers,
+        maxFileBytes: 100,
+        onSkipped: (file) => skipped.push(file),
+      });
+      expect(findings).toEqual([]);
+      expect(skipped).toEqual([
+        { file: 'app.min.js', reason: 'minified' },
+        { file: 'big.env', reason: 'huge' },
+        { file: 'image.png', reason: 'binary' },
+      ]);
+    }
+  });
+
   it('skips a blob only when every path it had is allowlisted: a copy or a move out of one is reported', async () => {
     const allowlist = { paths: ['docs/examples/**'] };
     const copied = checksummedToken('ghp_');

@@ -1,6 +1,11 @@
 import type { Finding } from '../engine/finding.js';
 import { type ScanTextOptions, scanBytes } from '../engine/scan-text.js';
-import { classifyContent, DEFAULT_MAX_FILE_BYTES, type FileLimits } from '../files/classify.js';
+import {
+  classifyContent,
+  DEFAULT_MAX_FILE_BYTES,
+  type FileLimits,
+  type SkipReason,
+} from '../files/classify.js';
 import { isPkcs12Path, pkcs12Finding } from '../files/pkcs12.js';
 import { scannableBytes } from '../files/text-encoding.js';
 import type { WorkerOptions } from '../files/worker-protocol.js';
@@ -15,9 +20,14 @@ export interface HistoryBlob {
 
 /**
  * What scanning one blob gave: the findings under each of its paths (`findings[i]` under
- * `paths[i]`), or `null` when it was scanned under none (too large, binary, minified).
+ * `paths[i]`), or, when it was scanned under none, why (`skipped`: too large, binary,
+ * minified; `findings` is then empty). `null` only for a blob not scanned yet.
  */
-export type BlobResult = { readonly findings: Finding[][]; readonly bytes: number } | null;
+export type BlobResult = {
+  readonly findings: Finding[][];
+  readonly bytes: number;
+  readonly skipped?: SkipReason;
+} | null;
 
 /** What a history worker is given for one scan (the job posted to it). */
 export interface HistoryWorkerRequest {
@@ -40,8 +50,10 @@ type HistoryScanOptions = Omit<ScanTextOptions, 'name'> & FileLimits;
 
 /** Scans `content` as a directory scan would under each of the blob's paths. */
 function scanBlob(blob: HistoryBlob, content: Buffer, options: HistoryScanOptions): BlobResult {
-  if (content.length > (options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES)) return null;
+  if (content.length > (options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES))
+    return { findings: [], bytes: 0, skipped: 'huge' };
   let scanned = false;
+  let skipped: SkipReason = 'binary';
   // UTF-16 text decoded once, whatever the number of paths it is judged under.
   let text: Buffer | undefined;
   const findings = blob.paths.map((path) => {
@@ -51,11 +63,14 @@ function scanBlob(blob: HistoryBlob, content: Buffer, options: HistoryScanOption
     }
     text ??= scannableBytes(content);
     const skip = classifyContent(path, text);
-    if (skip === 'binary' || (skip === 'minified' && options.scanMinified !== true)) return [];
+    if (skip === 'binary' || (skip === 'minified' && options.scanMinified !== true)) {
+      skipped = skip;
+      return [];
+    }
     scanned = true;
     return scanBytes(text, { ...options, name: path });
   });
-  return scanned ? { findings, bytes: content.length } : null;
+  return scanned ? { findings, bytes: content.length } : { findings: [], bytes: 0, skipped };
 }
 
 /**

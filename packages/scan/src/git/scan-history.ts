@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Finding } from '../engine/finding.js';
 import type { ScanTextOptions } from '../engine/scan-text.js';
 import type { FileLimits } from '../files/classify.js';
+import type { SkippedFile } from '../files/scan-paths.js';
 import { runJob } from '../files/thread-pool.js';
 import { workerOptions, workerThreads } from '../files/worker-pool.js';
 import { compileAllowlist } from '../policy/allowlist.js';
@@ -47,6 +48,8 @@ export interface ScanGitHistoryOptions extends Omit<ScanTextOptions, 'name'>, Fi
   readonly ignore?: (finding: Finding) => boolean;
   /** Called as blobs are done (for a progress display). */
   readonly onProgress?: (progress: HistoryProgress) => void;
+  /** Told of each blob not scanned (too large, binary, minified), under its first path. */
+  readonly onSkipped?: (skipped: SkippedFile) => void;
 }
 
 /** How far a history scan is. */
@@ -152,6 +155,10 @@ export async function scanGitHistory(
   // a secret is reported where it first appeared, whichever thread found it.
   const placed: PlacedFinding[] = [];
   results.forEach((result, i) => {
+    if (result?.skipped !== undefined) {
+      const path = (blobs[i] as HistoryBlob).paths[0] as string;
+      options.onSkipped?.({ file: path, reason: result.skipped });
+    }
     if (result === null || result.findings.every((found) => found.length === 0)) return;
     // Grouped again only for the few blobs with findings: the same groups as above.
     const groups = placeGroups((wanted[i] as BlobOrigin).places, allowlist);

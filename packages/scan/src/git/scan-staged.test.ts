@@ -53,7 +53,7 @@ describe.runIf(hasGit)('scanStaged reading the diff', () => {
     );
   });
 
-  it('scans staged UTF-16 text (with a byte order mark) as text, on its added lines', async () => {
+  it('scans staged UTF-16 text (with a byte order mark) as text, every line of it', async () => {
     const [old, added] = [token(), token()];
     const utf16 = (text: string) => Buffer.from(`\ufeff${text}`, 'utf16le');
     await writeFile(join(repo, 'win.env'), utf16(`OLD=${old}\r\n`));
@@ -62,9 +62,44 @@ describe.runIf(hasGit)('scanStaged reading the diff', () => {
     await writeFile(join(repo, 'win.env'), utf16(`OLD=${old}\r\nNEW=${added}\r\n`));
     await writeFile(join(repo, 'be.env'), utf16(`NEW=${added}\r\n`).swap16());
     git('add', '-A');
+    // The line already committed too: git's lines of UTF-16 are not its lines (below).
     expect(await found()).toEqual([
       ['be.env', 1, fingerprintSecret(added)],
+      ['win.env', 1, fingerprintSecret(old)],
       ['win.env', 2, fingerprintSecret(added)],
+    ]);
+  });
+
+  it('reports every finding of staged UTF-16 text: git’s lines are not its lines', async () => {
+    // U+4E0A is 0A 4E in UTF-16LE: git sees a line break inside the character.
+    const utf16 = (text: string) => Buffer.from(`\ufeff${text}`, 'utf16le');
+    await writeFile(join(repo, 'cfg.txt'), utf16('# \u4e0a\nname=x\n'));
+    git('add', '-A');
+    git('commit', '-q', '-m', 'one');
+    const added = token();
+    await writeFile(join(repo, 'cfg.txt'), utf16(`# \u4e0a\nGITHUB_TOKEN=${added}\nname=x\n`));
+    git('add', '-A');
+    expect(await found()).toEqual([['cfg.txt', 2, fingerprintSecret(added)]]);
+  });
+
+  it('reports staged PKCS#12 key stores whole, and tells which files it did not scan', async () => {
+    const store = Buffer.concat([Buffer.from([0x30, 0x82, 0x0a, 0x00]), Buffer.alloc(40, 7)]);
+    await writeFile(join(repo, 'client.p12'), store);
+    await writeFile(join(repo, 'image.png'), Buffer.from([0x89, 0x50, 0, 0, 1]));
+    await writeFile(join(repo, 'big.env'), `TOKEN=${token()}\n${'x'.repeat(200)}\n`);
+    await writeFile(join(repo, 'app.min.js'), 'var a=1;\n');
+    git('add', '-A');
+    const skipped: unknown[] = [];
+    const findings = await scanStaged({
+      repository: repo,
+      maxFileBytes: 100,
+      onSkipped: (file) => skipped.push(file),
+    });
+    expect(findings.map((f) => [f.file, f.rule])).toEqual([['client.p12', 'pkcs12-file']]);
+    expect(skipped).toEqual([
+      { file: 'app.min.js', reason: 'minified' },
+      { file: 'big.env', reason: 'huge' },
+      { file: 'image.png', reason: 'binary' },
     ]);
   });
 

@@ -3,6 +3,8 @@ import { CustosError } from '@custos/core/errors';
 import type { Finding } from '../engine/finding.js';
 import { type ScanTextOptions, scanBytes } from '../engine/scan-text.js';
 import { classifyContent, DEFAULT_MAX_FILE_BYTES, type FileLimits } from '../files/classify.js';
+import { isPkcs12Path, pkcs12Finding } from '../files/pkcs12.js';
+import type { SkippedFile } from '../files/scan-paths.js';
 import { scannableBytes } from '../files/text-encoding.js';
 import { compileAllowlist } from '../policy/allowlist.js';
 import { readObjects } from './cat-file.js';
@@ -13,13 +15,16 @@ import { type StagedFile, stagedFiles } from './staged-diff.js';
 export interface ScanStagedOptions extends Omit<ScanTextOptions, 'name'>, FileLimits {
   /** A directory inside the repository (default: the current one). */
   readonly repository?: string;
+  /** Told of each staged file not scanned (too large, binary, minified), for the caller to say. */
+  readonly onSkipped?: (skipped: SkippedFile) => void;
 }
 
 /**
  * Scans what is staged for the next commit (the index, not the work tree), reporting only
  * secrets on lines the commit adds: the pre-commit check. One `git diff` and one `git cat-file`
  * whatever the number of files; files git would call binary by their attributes are read as
- * text, and binary content (a NUL byte in the first 8 KiB) is skipped as in directory scans.
+ * text, and binary content (a NUL byte in the first 8 KiB) is skipped as in directory scans
+ * (`onSkipped` is told), but PKCS#12 key stores, reported whole.
  *
  * @example
  * ```ts
@@ -56,12 +61,25 @@ export async function scanStaged(options: ScanStagedOptions = {}): Promise<Findi
         unreadable ??= file;
         return;
       }
-      if (content.length > (options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES)) return;
+      if (content.length > (options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES)) {
+        options.onSkipped?.({ file: name, reason: 'huge' });
+        return;
+      }
+      if (isPkcs12Path(name)) {
+        findings.push(...pkcs12Finding({ relative: name }, content, options));
+        return;
+      }
       const text = scannableBytes(content);
       const skip = classifyContent(name, text);
-      if (skip === 'binary' || (skip === 'minified' && options.scanMinified !== true)) return;
+      if (skip === 'binary' || (skip === 'minified' && options.scanMinified !== true)) {
+        options.onSkipped?.({ file: name, reason: skip });
+        return;
+      }
+      // Decoded UTF-16 has other lines than git's (git splits at every 0x0A byte, inside
+      // characters such as U+4E0A too): its findings are reported wherever they are.
+      const anyLine = text !== content;
       for (const finding of scanBytes(text, { ...options, name })) {
-        if (ranges.some(([from, to]) => finding.line <= to && finding.endLine >= from)) {
+        if (anyLine || ranges.some(([from, to]) => finding.line <= to && finding.endLine >= from)) {
           findings.push(finding);
         }
       }

@@ -110,7 +110,11 @@ async function scan(
       skipped: [],
     };
   }
-  if (options.staged) return { findings: await scanStaged(settings), skipped: [] };
+  const skipped: SkippedFile[] = [];
+  const onSkipped = (file: SkippedFile) => {
+    skipped.push(file);
+  };
+  if (options.staged) return { findings: await scanStaged({ ...settings, onSkipped }), skipped };
   const { openScanCache, scanGitHistory, scanPaths } = await import('@custos/scan');
   if (options.git) {
     const progress = await progressDisplay('blobs');
@@ -119,12 +123,13 @@ async function scan(
         ...settings,
         // Judged at every place a secret had, before each secret is reported once.
         ignore: (finding) => isGitleaksIgnored(gitleaksIgnore, finding),
+        onSkipped,
         ...(options.since !== undefined ? { since: options.since } : {}),
         ...(options.branch !== undefined ? { branch: options.branch } : {}),
         ...(options.workers !== undefined ? { workers: options.workers } : {}),
         ...(progress ? { onProgress: (p) => progress.update(p.blobsDone, p.blobsTotal) } : {}),
       });
-      return { findings: history.findings, skipped: [] };
+      return { findings: history.findings, skipped };
     } finally {
       progress?.stop();
     }

@@ -66,6 +66,23 @@ describe.runIf(hasGit)('custos scan in a git work tree', () => {
     for (const token of tokens) expect(result.stdout + result.stderr).not.toContain(token);
   });
 
+  it('--staged and --git say which files they did not scan, as a directory scan does', async () => {
+    await writeFile(join(dir, 'big.env'), `TOKEN=${githubToken()}\n${'x'.repeat(200)}\n`);
+    await writeFile(join(dir, 'image.png'), Buffer.from([0x89, 0x50, 0, 0, 1]));
+    git('add', '-A');
+    const notes = [
+      'not scanned, larger than the size limit (--max-file-size): big.env',
+      'not scanned: 1 file binary',
+    ];
+    const staged = await run(['--staged', '--max-file-size', '100']);
+    expect(staged.code).toBe(0);
+    expect(staged.stderr.split('\n').filter((line) => line !== '')).toEqual(notes);
+    git('commit', '-q', '-m', 'one');
+    const history = await run(['--git', '--max-file-size', '100']);
+    expect(history.code).toBe(0);
+    expect(history.stderr.split('\n').filter((line) => line !== '')).toEqual(notes);
+  });
+
   it('a directory scan lists nested repositories and names that are not UTF-8, never links', async () => {
     const tokens = [githubToken(), githubToken(), githubToken()];
     await writeFile(join(top, 'outside.env'), `TOKEN=${tokens[0]}\n`);
