@@ -1,7 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CustosError } from '@custos/core/errors';
 import { makeDirectories } from './make-directories.js';
 
@@ -79,9 +80,9 @@ export async function ensureCacheKey(file: string | undefined): Promise<Buffer> 
     // Another run made it meanwhile, or a damaged one is there: use the first, replace the other.
     const made = await readCacheKey(file);
     if (made !== undefined) return made;
-    const temporary = `${file}.${process.pid}.tmp`;
+    const temporary = `${file}.${randomBytes(12).toString('hex')}.tmp`;
     try {
-      await writeFile(temporary, key, { mode: 0o600 });
+      await writeFile(temporary, key, { mode: 0o600, flag: 'wx' });
       await chmod(temporary, 0o600);
       await rename(temporary, file);
     } catch (err) {
@@ -109,10 +110,33 @@ export async function ensureCacheKey(file: string | undefined): Promise<Buffer> 
  */
 export function keyInTrees(keyFile: string | undefined, trees: readonly string[]): boolean {
   if (keyFile === undefined) return false;
+  // By real paths: a link on the way (XDG_CACHE_HOME through a link into the tree) would
+  // otherwise hide that the key lies inside it.
+  const real = realPathOf(keyFile);
   return trees.some((tree) => {
-    const rel = relative(resolve(tree), resolve(keyFile));
+    const rel = relative(realPathOf(tree), real);
     return rel === '' || (!isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${sep}`));
   });
+}
+
+/**
+ * `path` with every link resolved: its deepest existing ancestor's real path, then the rest as
+ * written (a key file not made yet has no real path of its own).
+ */
+function realPathOf(path: string): string {
+  const absolute = resolve(path);
+  let existing = absolute;
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return join(realpathSync(existing), ...rest);
+    } catch {
+      const parent = dirname(existing);
+      if (parent === existing) return absolute;
+      rest.unshift(basename(existing));
+      existing = parent;
+    }
+  }
 }
 
 /**

@@ -12,7 +12,8 @@ export const DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024;
 /** Why a file was not scanned. */
 export type SkipReason = 'binary' | 'minified' | 'huge' | 'unreadable';
 
-const MINIFIED_NAME = /\.min\.(?:js|mjs|cjs|css)$|\.(?:js|css)\.map$|\.map$/i;
+/** Minified scripts and stylesheets, and source maps (of scripts, stylesheets and TypeScript). */
+const MINIFIED_NAME = /\.min\.(?:[cm]?js|css)$|\.(?:[cm]?js|css|[cm]?ts|tsx|jsx)\.map$/i;
 /**
  * Where a long-lined file is generated code: scripts, stylesheets and SVG. Never data or markup
  * people write secrets into (JSON, HTML): a one-line JSON configuration is still configuration.

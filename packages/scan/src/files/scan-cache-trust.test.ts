@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -129,5 +129,59 @@ describe('the scan cache, authenticated', () => {
     expect(text).not.toContain(key.toString('base64'));
     await run();
     expect(await readFile(keyFile)).toEqual(key);
+  });
+  it('scans a file at the cache’s place that this user’s key did not write, and keeps it', async () => {
+    // A committed file at the default place, holding a secret: not skipped as "the cache".
+    const token = checksummedToken('ghp_');
+    await put('.custos-scan-cache', `GITHUB_TOKEN=${token}\n`);
+    const cache = await openScanCache(cachePath, { keyFile });
+    expect(cache.trusted).toBe(false);
+    const report = await scanPaths(['.'], { root, gitignore: false, cache });
+    expect(report.findings.map((f) => f.file)).toEqual(['.custos-scan-cache']);
+    await expect(cache.save()).rejects.toMatchObject({ code: 'ERR_SCAN_CACHE' });
+    expect(await readFile(cachePath, 'utf8')).toBe(`GITHUB_TOKEN=${token}\n`);
+    // A cache this user's key wrote is the cache: left out of the scan.
+    await rm(cachePath);
+    await put('app.env', `GITHUB_TOKEN=${token}\n`);
+    await run();
+    const again = await openScanCache(cachePath, { keyFile });
+    expect(again.trusted).toBe(true);
+    const files = (await scanPaths(['.'], { root, gitignore: false, cache: again })).findings;
+    expect(files.map((f) => f.file)).toEqual(['app.env']);
+  });
+
+  it('writes through no link planted where its temporary files go', async () => {
+    const victim = join(outside, 'victim.txt');
+    await writeFile(victim, 'keep me\n');
+    // Every name the old scheme could pick (process ids), linked to the victim.
+    for (let pid = process.pid - 2; pid <= process.pid + 2; pid++) {
+      await symlink(victim, `${cachePath}.${pid}.tmp`);
+      await symlink(victim, `${keyFile}.${pid}.tmp`).catch(() => {});
+    }
+    await put('app.env', 'A=1\n');
+    await run();
+    expect(await readFile(victim, 'utf8')).toBe('keep me\n');
+    expect((await stored()).format).toMatch(/^custos-scan-cache\//);
+  });
+
+  it('trusts no key that lies in the scanned tree, even reached through a link', async () => {
+    const token = checksummedToken('ghp_');
+    await put('app.env', `GITHUB_TOKEN=${token}\n`);
+    // A key and a cache made inside the tree (as a pull request could ship them)...
+    const inTree = join(root, '.cache', 'custos', 'scan-cache.key');
+    await run(inTree);
+    const shipped = await stored();
+    for (const key of Object.keys(shipped.entries)) shipped.entries[key] = [];
+    const mac = createHmac('sha256', await readFile(inTree))
+      .update(`${shipped.format}\n${shipped.scanner}\n${JSON.stringify(shipped.entries)}`)
+      .digest('hex');
+    await writeFile(cachePath, JSON.stringify({ ...shipped, mac }));
+    // ...named through a link from outside it.
+    const link = join(outside, 'link');
+    await symlink(root, link);
+    const viaLink = join(link, '.cache', 'custos', 'scan-cache.key');
+    const cache = await openScanCache(cachePath, { keyFile: viaLink });
+    const report = await scanPaths(['.'], { root, gitignore: false, cache });
+    expect(report.findings.map((f) => f.file)).toEqual(['app.env']);
   });
 });

@@ -130,17 +130,30 @@ describe('the scan cache', () => {
     await run();
     const stored = JSON.parse(await readFile(cachePath, 'utf8'));
     for (const damaged of [
-      '{"format": "custos-scan-cache/1", "entri',
       JSON.stringify({ ...stored, scanner: 'another build' }),
       JSON.stringify({ ...stored, format: 'custos-scan-cache/0' }),
       JSON.stringify({ ...stored, entries: [] }),
-      'null',
     ]) {
       await writeFile(cachePath, damaged);
       const report = await run();
       expect(report.cachedFiles).toBe(0);
       expect(report.findings).toHaveLength(1);
     }
+    // What is no scan cache at all is read as none, and never overwritten: it may be a file
+    // of the user's at a mistaken --cache-location.
+    for (const other of ['{"format": "custos-scan-cache/1", "entri', 'null', 'KEY=value\n']) {
+      await writeFile(cachePath, other);
+      const cache = await openScanCache(cachePath, { keyFile: join(dirname(cachePath), 'key') });
+      const report = await scanPaths(['.'], { root, gitignore: false, cache });
+      expect(report.cachedFiles).toBe(0);
+      expect(report.findings).toHaveLength(1);
+      await expect(cache.save()).rejects.toMatchObject({
+        code: 'ERR_SCAN_CACHE',
+        message: `cannot write the scan cache ${cachePath}: a file that is no scan cache is there (choose another --cache-location)`,
+      });
+      expect(await readFile(cachePath, 'utf8')).toBe(other);
+    }
+    await writeFile(cachePath, JSON.stringify(stored));
     // An entry that is not a list of findings is not trusted either.
     const key = Object.keys(stored.entries)[0] as string;
     await writeFile(cachePath, JSON.stringify({ ...stored, entries: { [key]: { x: 1 } } }));

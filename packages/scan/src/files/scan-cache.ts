@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -25,6 +25,11 @@ export interface ScanCache {
   readonly path: string;
   /** The key that authenticates it (`undefined`: no home directory, nothing is trusted). */
   readonly keyFile: string | undefined;
+  /**
+   * Whether the file at `path` is a cache this user's key wrote: only then is it left out of
+   * the scan (a file there that is not, committed perhaps, is scanned like any other).
+   */
+  readonly trusted: boolean;
   /** The stored findings of a content, if any. */
   get(key: string): readonly Finding[] | undefined;
   /** Records the findings of a content this run scanned or found in the cache. */
@@ -51,7 +56,8 @@ export interface ScanCacheOptions {
   readonly keyFile?: string;
 }
 
-const FORMAT = 'custos-scan-cache/2';
+const FORMAT_NAME = 'custos-scan-cache/';
+const FORMAT = `${FORMAT_NAME}2`;
 
 interface CacheFile {
   readonly format: string;
@@ -133,12 +139,13 @@ export async function openScanCache(
 ): Promise<ScanCache> {
   const scanner = scannerCode();
   const keyFile = options.keyFile ?? defaultCacheKeyFile();
-  const stored = await readEntries(path, scanner, await readCacheKey(keyFile));
+  const { entries: stored, state } = await readEntries(path, scanner, await readCacheKey(keyFile));
   const used = new Map<string, readonly Finding[]>();
   let hits = 0;
   return {
     path: resolve(path),
     keyFile: keyFile === undefined ? undefined : resolve(keyFile),
+    trusted: state === 'trusted',
     get hits() {
       return hits;
     },
@@ -149,6 +156,12 @@ export async function openScanCache(
     },
     entries: () => stored,
     async save() {
+      if (state === 'other') {
+        throw new CustosError(
+          'ERR_SCAN_CACHE',
+          `cannot write the scan cache ${path}: a file that is no scan cache is there (choose another --cache-location)`,
+        );
+      }
       const key = await ensureCacheKey(keyFile);
       const entries = JSON.stringify(Object.fromEntries(used));
       const mac = cacheMac(key, authenticated(scanner, entries));
@@ -164,37 +177,58 @@ export async function openScanCache(
   };
 }
 
-/** The entries of the cache file at `path` if its MAC verifies under `key`, else none. */
+/**
+ * What lies at a cache's place: nothing, a cache this user's key wrote (`trusted`), a scan cache
+ * written otherwise (another key, a forgery), or another file, which a save must not overwrite.
+ */
+type CacheFileState = 'absent' | 'trusted' | 'untrusted' | 'other';
+
+/**
+ * The cache file at `path`: its entries when its MAC verifies under `key` and this build wrote
+ * it (else none), and what it is.
+ */
 async function readEntries(
   path: string,
   scanner: string,
   key: Buffer | undefined,
-): Promise<Record<string, readonly Finding[]>> {
-  if (key === undefined) return {};
+): Promise<{ entries: Record<string, readonly Finding[]>; state: CacheFileState }> {
+  let text: string;
   try {
-    const file = JSON.parse(await readFile(path, 'utf8')) as Partial<CacheFile> | null;
-    if (
-      file?.format === FORMAT &&
-      file.scanner === scanner &&
-      isRecord(file.entries) &&
-      // The entries as this build serialises them: what it wrote, byte for byte.
-      macMatches(key, authenticated(scanner, JSON.stringify(file.entries)), file.mac)
-    ) {
-      return file.entries as Record<string, readonly Finding[]>;
-    }
-  } catch {
-    // No cache yet, or one that cannot be read: start empty.
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const absent = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    return { entries: {}, state: absent ? 'absent' : 'other' };
   }
-  return {};
+  let file: Partial<CacheFile> | null;
+  try {
+    file = JSON.parse(text) as Partial<CacheFile> | null;
+  } catch {
+    return { entries: {}, state: 'other' };
+  }
+  if (typeof file?.format !== 'string' || !file.format.startsWith(FORMAT_NAME))
+    return { entries: {}, state: 'other' };
+  const trusted =
+    key !== undefined &&
+    file.format === FORMAT &&
+    typeof file.scanner === 'string' &&
+    isRecord(file.entries) &&
+    // The entries as this build serialises them: what it wrote, byte for byte.
+    macMatches(key, authenticated(file.scanner, JSON.stringify(file.entries)), file.mac);
+  if (!trusted) return { entries: {}, state: 'untrusted' };
+  const entries =
+    file.scanner === scanner ? (file.entries as Record<string, readonly Finding[]>) : {};
+  return { entries, state: 'trusted' };
 }
 
 /** Writes `text` to `path` with mode 0600, through a temporary file renamed over it. */
 async function writePrivate(path: string, text: string): Promise<void> {
   await makeDirectories(dirname(path));
-  const temporary = `${path}.${process.pid}.tmp`;
+  // A name nobody can guess, created only if nothing is there (no link followed): a link planted
+  // at a predictable name would have had the cache written through it, outside the tree.
+  const temporary = `${path}.${randomBytes(12).toString('hex')}.tmp`;
   try {
     // Findings are redacted, but fingerprints and places are nobody else's business.
-    await writeFile(temporary, text, { mode: 0o600 });
+    await writeFile(temporary, text, { mode: 0o600, flag: 'wx' });
     await chmod(temporary, 0o600);
     await rename(temporary, path);
   } catch (err) {

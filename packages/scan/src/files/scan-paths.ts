@@ -112,7 +112,10 @@ export async function scanPaths(
   const allowlist = compileAllowlist(options.allowlist);
   const files = sizes(
     listed.filter(
-      (file) => !allowlist.allowsPath(file.relative) && file.absolute !== options.cache?.path,
+      (file) =>
+        !allowlist.allowsPath(file.relative) &&
+        // The cache itself, when it is one this user wrote (never another file at its place).
+        !(options.cache?.trusted === true && file.absolute === options.cache.path),
     ),
   );
   const totalBytes = files.reduce((sum, file) => sum + file.size, 0);

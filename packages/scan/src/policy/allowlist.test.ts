@@ -39,6 +39,11 @@ describe('compileAllowlist', () => {
     expect(matcher.allowsPath('../outside.ts')).toBe(false);
     expect(matcher.allowsFinding(finding('jwt', hex(32), ''))).toBe(false);
     expect(matcher.allowsFinding(finding('jwt', hex(32), '../outside.ts'))).toBe(false);
+    // Outside the root a file is named by its absolute path: matched by no pattern, no throw.
+    for (const path of ['/abs/outside.ts', '/']) {
+      expect(matcher.allowsPath(path)).toBe(false);
+      expect(matcher.allowsFinding(finding('jwt', hex(32), path))).toBe(false);
+    }
   });
 
   it('allows a finding by its rule, its fingerprint or its file, each alone', () => {

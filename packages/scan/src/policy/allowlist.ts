@@ -39,8 +39,14 @@ export function compileAllowlist(allowlist: Allowlist = {}): AllowlistMatcher {
   const paths = hasPaths ? loadIgnore()().add([...(allowlist.paths ?? [])]) : null;
   const rules = new Set(allowlist.rules ?? []);
   const fingerprints = new Set(allowlist.fingerprints ?? []);
+  // Patterns are relative to the root: a file outside it (named by its absolute path) matches
+  // none (`ignore` refuses such paths outright).
   const allowsPath = (path: string) =>
-    paths !== null && path !== '' && !path.startsWith('../') && paths.ignores(path);
+    paths !== null &&
+    path !== '' &&
+    !path.startsWith('../') &&
+    !path.startsWith('/') &&
+    paths.ignores(path);
   return {
     allowsPath,
     allowsFinding: (finding) =>

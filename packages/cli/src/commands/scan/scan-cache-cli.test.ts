@@ -45,7 +45,8 @@ describe('custos scan --cache, against a cache it did not write or cannot write'
     expect(found.code).toBe(1);
     expect(found.stdout).toContain('app.env:1:14  github-token');
     expect(found.stdout + found.stderr).not.toContain(token.slice(4));
-    expect(found.stderr).toContain('scan cache: 0 of 1 files unchanged');
+    // The shipped cache is no cache of this machine's: it is scanned as any file is.
+    expect(found.stderr).toContain('scan cache: 0 of 2 files unchanged');
     // From then on, the cache is this machine's own.
     expect((await scan(['--cache'], mine)).stderr).toContain('scan cache: 1 of 1 files unchanged');
   });
