@@ -2,26 +2,43 @@ import { isUtf8 } from 'node:buffer';
 import { execFile } from 'node:child_process';
 import { lstat } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { gitFailed } from '../git/run-git.js';
 import { joinBytes } from './path-bytes.js';
 import { walk } from './walk.js';
 
 const run = promisify(execFile);
 
+/** What git says (in English, `LC_ALL=C`) of a directory in no repository. */
+const NOT_A_REPOSITORY = /^fatal: not a git repository\b/;
+
 /**
  * What `git ls-files` lists in `dir` (tracked and untracked, minus ignored), each name as its
- * bytes, or null outside a repository (or when `dir` is no UTF-8 path git could be given).
+ * bytes; null when `dir` is in no repository, git is not installed, or `dir` is no UTF-8 path
+ * git could be given. Any other failure of git (a repository it refuses, such as one owned by
+ * another user: "detected dubious ownership") is `ERR_SCAN_GIT`: a walk would apply
+ * `.gitignore` to files git tracks.
  */
 async function gitListed(dir: Buffer): Promise<Buffer[] | null> {
   if (!isUtf8(dir)) return null;
+  const path = dir.toString('utf8');
   let stdout: Buffer;
   try {
     ({ stdout } = await run(
       'git',
-      ['-C', dir.toString('utf8'), 'ls-files', '-z', '--cached', '--others', '--exclude-standard'],
-      { encoding: 'buffer', maxBuffer: 1 << 30 },
+      ['-C', path, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'],
+      {
+        encoding: 'buffer',
+        maxBuffer: 1 << 30,
+        // Messages untranslated, to tell "not a git repository" from a refusal.
+        env: { ...process.env, LC_ALL: 'C', LANGUAGE: 'C' },
+      },
     ));
-  } catch {
-    return null;
+  } catch (error) {
+    const { code, stderr } = error as { code?: unknown; stderr?: Buffer };
+    if (code === 'ENOENT') return null;
+    const reason = stderr?.toString('utf8').split('\n')[0] ?? '';
+    if (NOT_A_REPOSITORY.test(reason)) return null;
+    throw gitFailed(['ls-files'], `${reason || `exit code ${String(code)}`} (listing ${path})`);
   }
   const names = new Map<string, Buffer>();
   for (
@@ -38,7 +55,7 @@ async function gitListed(dir: Buffer): Promise<Buffer[] | null> {
 
 /**
  * The regular files of `dir` as git would track them (paths as bytes), or null outside a
- * repository. git lists a repository inside this one (an untracked one as `lib/`, a submodule
+ * repository (`ERR_SCAN_GIT` when git refuses the repository). git lists a repository inside this one (an untracked one as `lib/`, a submodule
  * as its gitlink) as a directory: its files are listed by its own ignore rules, as a scan of it
  * alone would list them (a submodule that is not checked out holds nothing).
  *

@@ -135,6 +135,65 @@ describe('listFiles', () => {
     },
   );
 
+  describe.runIf(hasGit)('a repository git refuses', () => {
+    const secret = token();
+    /** Runs `body` with git seeing every repository as another user's, and no exception for it. */
+    const refused = async (body: () => Promise<void>) => {
+      const saved = { ...process.env };
+      Object.assign(process.env, {
+        GIT_TEST_ASSUME_DIFFERENT_OWNER: '1',
+        GIT_CONFIG_GLOBAL: '/dev/null',
+        GIT_CONFIG_NOSYSTEM: '1',
+      });
+      try {
+        await body();
+      } finally {
+        process.env = saved;
+      }
+    };
+    beforeEach(async () => {
+      gitIn(root, ['init', '-q']);
+      await put('.gitignore', '*.env\n');
+      await put('prod.env', `TOKEN=${secret}\n`);
+      await put('sub/kept.txt', 'A=1\n');
+      gitIn(root, ['add', '-f', '.gitignore', 'prod.env', 'sub/kept.txt']);
+      // The refusal is git's: "detected dubious ownership" (as for a repository owned by another user).
+      expect(() =>
+        gitIn(root, ['status'], { GIT_TEST_ASSUME_DIFFERENT_OWNER: '1', GIT_CONFIG_NOSYSTEM: '1' }),
+      ).toThrow(/dubious ownership/);
+    });
+
+    it("is ERR_SCAN_GIT naming the directory and git's reason, never a walk", async () => {
+      await refused(async () => {
+        for (const dir of ['.', 'sub']) {
+          await expect(listFiles([dir], { root })).rejects.toMatchObject({
+            code: 'ERR_SCAN_GIT',
+            message: expect.stringMatching(
+              new RegExp(
+                `dubious ownership.*\\(listing ${join(root, dir).replace(/\W/g, '\\$&')}\\)`,
+              ),
+            ),
+          });
+        }
+        await expect(scanPaths(['.'], { root })).rejects.toMatchObject({ code: 'ERR_SCAN_GIT' });
+      });
+      // Trusted, the tracked file is listed although .gitignore matches it.
+      expect(await listed()).toEqual(['.gitignore', 'prod.env', 'sub/kept.txt']);
+    });
+
+    it('is walked with --no-gitignore, and when git is not installed', async () => {
+      await refused(async () => {
+        expect(await listed({ gitignore: false })).toEqual([
+          '.gitignore',
+          'prod.env',
+          'sub/kept.txt',
+        ]);
+        process.env.PATH = '/nonexistent';
+        expect(await listed()).toEqual(['.gitignore', 'sub/kept.txt']);
+      });
+    });
+  });
+
   describe.runIf(anyBytes)('names that are not UTF-8', () => {
     const latin1 = (path: string) => Buffer.from(`${root}/${path}`, 'latin1');
     const secrets = [token(), token(), token()];
