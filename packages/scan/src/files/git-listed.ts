@@ -30,6 +30,8 @@ function listingEnvironment(top: string): NodeJS.ProcessEnv {
   for (const name of REPOSITORY_VARIABLES) delete env[name];
   env.GIT_WORK_TREE = top;
   if (dirname(top) !== top) env.GIT_CEILING_DIRECTORIES = dirname(top);
+  // As every git process of the scanner: objects as stored, never as `refs/replace` swaps them.
+  env.GIT_NO_REPLACE_OBJECTS = '1';
   // Messages untranslated, to tell "not a git repository" from a refusal.
   env.LC_ALL = 'C';
   env.LANGUAGE = 'C';
