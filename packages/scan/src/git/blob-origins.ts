@@ -5,7 +5,10 @@ export interface BlobPlace {
   readonly path: string;
   /** Its rank in history (oldest first, across every blob): findings are merged in this order. */
   readonly order: number;
-  /** The commit that introduced the blob at this path, its author and date (unknown for a blob only a merge holds). */
+  /**
+   * The commit that introduced the blob at this path, its author and date (unknown for a blob
+   * no commit holds: one in a tree a tag points at).
+   */
   readonly commit?: string;
   readonly author?: string;
   readonly date?: string;
@@ -25,9 +28,9 @@ const MANY_PATHS = 8;
 /**
  * Every blob of the revisions `revisions` (e.g. `--all`, or a branch and `^since`), each once,
  * oldest first, with every path it had and the commit, author and date that introduced it at
- * each (a copy or a move adds a path): `git log --reverse --raw` gives the introductions,
- * `git rev-list --objects` any blob only a merge resolution holds (under the one path it
- * names).
+ * each (a copy or a move adds a path, and so does a merge resolution): `git log --reverse
+ * --raw --diff-merges=first-parent` gives the introductions, `git rev-list --objects` any blob
+ * no commit holds (under the one path it names).
  *
  * @example
  * ```ts
@@ -44,6 +47,9 @@ export async function blobOrigins(
       '--reverse',
       '--format=%x01%H%x02%an%x02%aI',
       '--raw',
+      // A merge is shown against its first parent: every (blob, path) pair of a commit's tree
+      // is then in its first parent's tree or shown, a path only a merge resolution made too.
+      '--diff-merges=first-parent',
       '--no-abbrev',
       '--no-renames',
       '-z',
