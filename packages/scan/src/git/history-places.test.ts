@@ -241,4 +241,34 @@ describe.runIf(hasGit)('a history scan, by every path a blob had', () => {
       ['prod.env', merge],
     ]);
   });
+
+  it.runIf(process.platform === 'linux')(
+    'names paths that are not UTF-8 as directory scans do (caf\\xe9.env), in commits and tagged trees',
+    async () => {
+      const secrets = [checksummedToken('ghp_'), checksummedToken('ghp_')];
+      const latin1 = (path: string) => Buffer.from(join(repo, path), 'latin1');
+      await writeFile(latin1('caf\xe9.env'), `GITHUB_TOKEN=${secrets[0]}\n`);
+      const first = commit('latin-1 name');
+      // A tree only a tag holds: its blob is found by `git rev-list --objects` alone.
+      git('checkout', '-q', '-b', 'gone');
+      await writeFile(latin1('d\xe9p\xf4t.env'), `GITHUB_TOKEN=${secrets[1]}\n`);
+      commit('another');
+      git('tag', 'tree-only', 'HEAD^{tree}');
+      git('checkout', '-q', 'main');
+      git('branch', '-q', '-D', 'gone');
+
+      const allowlist = { paths: ['caf?xe9.env'] }; // `?` for the backslash of `\\xe9`
+      const tree = await scanPaths(['.'], { root: repo, workers: 0 });
+      expect(tree.findings.map((f) => f.file)).toEqual(['caf\\xe9.env']);
+      const report = await scanGitHistory({ repository: repo, workers: 0 });
+      expect(report.findings.map((f) => [f.file, f.commit, f.fingerprint])).toEqual([
+        ['caf\\xe9.env', first, fingerprintSecret(secrets[0] as string)],
+        ['d\\xe9p\\xf4t.env', undefined, fingerprintSecret(secrets[1] as string)],
+      ]);
+      // A path allowlisted by its readable name is allowlisted in both modes.
+      expect((await scanPaths(['.'], { root: repo, allowlist })).findings).toEqual([]);
+      const allowed = await scanGitHistory({ repository: repo, allowlist, workers: 0 });
+      expect(allowed.findings.map((f) => f.file)).toEqual(['d\\xe9p\\xf4t.env']);
+    },
+  );
 });
