@@ -192,6 +192,13 @@ describe('listFiles', () => {
       }
     });
 
+    it('walks a directory inside a .git directory, which is in no work tree', async () => {
+      await put('.git/custos/notes.env', 'A=1\n');
+      expect((await listFiles(['.git/custos'], { root })).map((f) => f.relative)).toEqual([
+        '.git/custos/notes.env',
+      ]);
+    });
+
     it.runIf(posix)("runs no command a repository's settings name (core.fsmonitor)", async () => {
       const marker = join(top, 'ran');
       for (const dir of ['.', 'vendor/lib']) {
