@@ -1,46 +1,18 @@
 import { isUtf8 } from 'node:buffer';
-import { execFile } from 'node:child_process';
-import { lstat } from 'node:fs/promises';
-import { promisify } from 'node:util';
+import { lstat, realpath } from 'node:fs/promises';
+import { gitListed } from './git-listed.js';
 import { joinBytes } from './path-bytes.js';
 import { walk } from './walk.js';
-
-const run = promisify(execFile);
-
-/**
- * What `git ls-files` lists in `dir` (tracked and untracked, minus ignored), each name as its
- * bytes, or null outside a repository (or when `dir` is no UTF-8 path git could be given).
- */
-async function gitListed(dir: Buffer): Promise<Buffer[] | null> {
-  if (!isUtf8(dir)) return null;
-  let stdout: Buffer;
-  try {
-    ({ stdout } = await run(
-      'git',
-      ['-C', dir.toString('utf8'), 'ls-files', '-z', '--cached', '--others', '--exclude-standard'],
-      { encoding: 'buffer', maxBuffer: 1 << 30 },
-    ));
-  } catch {
-    return null;
-  }
-  const names = new Map<string, Buffer>();
-  for (
-    let start = 0, end = stdout.indexOf(0);
-    end >= 0;
-    start = end + 1, end = stdout.indexOf(0, start)
-  ) {
-    // A repository inside this one is listed as a directory, `lib/`.
-    const name = stdout.subarray(start, stdout[end - 1] === 0x2f ? end - 1 : end);
-    if (name.length > 0) names.set(name.toString('latin1'), name);
-  }
-  return [...names.values()];
-}
+import { workTreeOf } from './work-tree.js';
 
 /**
- * The regular files of `dir` as git would track them (paths as bytes), or null outside a
- * repository. git lists a repository inside this one (an untracked one as `lib/`, a submodule
- * as its gitlink) as a directory: its files are listed by its own ignore rules, as a scan of it
- * alone would list them (a submodule that is not checked out holds nothing).
+ * The regular files of `dir` as git would track them (paths as bytes), or null outside a work
+ * tree (or when `dir` is no UTF-8 path git could be given); `ERR_SCAN_GIT` when git refuses the
+ * repository. The work tree is the directory holding the repository's `.git`, whatever its
+ * config says (`core.worktree`). git lists a repository inside this one (an untracked one as
+ * `lib/`, a submodule as its gitlink) as a directory: its files are listed by its own ignore
+ * rules, as they are on disk under it, as a scan of it alone would list them (a submodule that
+ * is not checked out holds nothing).
  *
  * @example
  * ```ts
@@ -48,7 +20,14 @@ async function gitListed(dir: Buffer): Promise<Buffer[] | null> {
  * ```
  */
 export async function gitFiles(dir: Buffer): Promise<Buffer[] | null> {
-  const listed = await gitListed(dir);
+  if (!isUtf8(dir)) return null;
+  const top = await workTreeOf(dir.toString('utf8'));
+  return top === null ? null : filesIn(dir, top);
+}
+
+/** The regular files of `dir`, inside the work tree `top`, and of the repositories inside it. */
+async function filesIn(dir: Buffer, top: string): Promise<Buffer[] | null> {
+  const listed = await gitListed(dir.toString('utf8'), top);
   if (listed === null) return null;
   const files: Buffer[] = [];
   for (const name of listed) {
@@ -62,11 +41,17 @@ export async function gitFiles(dir: Buffer): Promise<Buffer[] | null> {
   return files;
 }
 
-/** The files of a repository inside another: git's list when it is one, else a walk. */
+/**
+ * The files of a repository inside another (git lists it as one): git's list with the
+ * directory itself as the work tree, else (no `.git`: a submodule not checked out; a name git
+ * cannot be given) a walk.
+ */
 async function nestedFiles(dir: Buffer): Promise<Buffer[]> {
   const isRepository = await lstat(joinBytes(dir, '.git')).then(
     () => true,
     () => false,
   );
-  return (isRepository ? await gitFiles(dir) : null) ?? (await walk(dir, true));
+  const files =
+    isRepository && isUtf8(dir) ? await filesIn(dir, await realpath(dir.toString('utf8'))) : null;
+  return files ?? (await walk(dir, true));
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { requireTool } from '@custos/test-support/tools';
@@ -134,6 +134,139 @@ describe('listFiles', () => {
       ]);
     },
   );
+
+  describe.runIf(hasGit)('a repository whose settings point elsewhere', () => {
+    const git = (dir: string, ...args: string[]) => gitIn(join(root, dir), args);
+    const expected = [
+      '.gitignore',
+      'kept.env',
+      'tracked.env',
+      'vendor/lib/lib-tracked.env',
+      'vendor/lib/lib-untracked.env',
+    ];
+    beforeEach(async () => {
+      await mkdir(join(top, 'elsewhere'));
+      await writeFile(join(top, 'elsewhere', 'other.env'), 'A=1\n');
+      git('.', 'init', '-q');
+      await put('.gitignore', '*.env\n!kept.env\n');
+      await put('kept.env', 'A=1\n');
+      await put('tracked.env', 'A=1\n');
+      git('.', 'add', '-f', '.gitignore', 'tracked.env');
+      await mkdir(join(root, 'vendor', 'lib'), { recursive: true });
+      git('vendor/lib', 'init', '-q');
+      await put('vendor/lib/lib-tracked.env', 'A=1\n');
+      await put('vendor/lib/lib-untracked.env', 'A=1\n');
+      git('vendor/lib', 'add', 'lib-tracked.env');
+    });
+
+    it('lists a nested repository as it is on disk, whatever its core.worktree says', async () => {
+      git('vendor/lib', 'config', 'core.worktree', join(top, 'elsewhere'));
+      expect(await listed()).toEqual(expected);
+      const secret = token();
+      await put('vendor/lib/lib-untracked.env', `TOKEN=${secret}\n`);
+      const report = await scanPaths(['.'], { root });
+      expect(report.findings.map((f) => [f.file, f.fingerprint])).toEqual([
+        ['vendor/lib/lib-untracked.env', fingerprintSecret(secret)],
+      ]);
+    });
+
+    it('lists the scanned repository as it is on disk, whatever its core.worktree says', async () => {
+      git('.', 'config', 'core.worktree', join(top, 'elsewhere'));
+      expect(await listed()).toEqual(expected);
+      expect((await listFiles(['vendor'], { root })).map((f) => f.relative)).toEqual(
+        expected.slice(3),
+      );
+    });
+
+    it('lists by what is on disk, whatever GIT_DIR or GIT_INDEX_FILE a hook inherits', async () => {
+      const saved = { ...process.env };
+      // As in a hook of the outer repository: its git directory and a temporary index.
+      git('.', 'read-tree', '--index-output=.git/other-index', '--empty');
+      process.env.GIT_DIR = join(root, '.git');
+      process.env.GIT_INDEX_FILE = join(root, '.git', 'other-index');
+      process.env.GIT_WORK_TREE = join(top, 'elsewhere');
+      try {
+        expect(await listed()).toEqual(expected);
+      } finally {
+        process.env = saved;
+      }
+    });
+
+    it('walks a directory inside a .git directory, which is in no work tree', async () => {
+      await put('.git/custos/notes.env', 'A=1\n');
+      expect((await listFiles(['.git/custos'], { root })).map((f) => f.relative)).toEqual([
+        '.git/custos/notes.env',
+      ]);
+    });
+
+    it.runIf(posix)("runs no command a repository's settings name (core.fsmonitor)", async () => {
+      const marker = join(top, 'ran');
+      for (const dir of ['.', 'vendor/lib']) {
+        git(dir, 'config', 'core.fsmonitor', `touch ${marker}; false`);
+      }
+      expect(await listed()).toEqual(expected);
+      await expect(stat(marker)).rejects.toMatchObject({ code: 'ENOENT' });
+    });
+  });
+
+  describe.runIf(hasGit)('a repository git refuses', () => {
+    const secret = token();
+    /** Runs `body` with git seeing every repository as another user's, and no exception for it. */
+    const refused = async (body: () => Promise<void>) => {
+      const saved = { ...process.env };
+      Object.assign(process.env, {
+        GIT_TEST_ASSUME_DIFFERENT_OWNER: '1',
+        GIT_CONFIG_GLOBAL: '/dev/null',
+        GIT_CONFIG_NOSYSTEM: '1',
+      });
+      try {
+        await body();
+      } finally {
+        process.env = saved;
+      }
+    };
+    beforeEach(async () => {
+      gitIn(root, ['init', '-q']);
+      await put('.gitignore', '*.env\n');
+      await put('prod.env', `TOKEN=${secret}\n`);
+      await put('sub/kept.txt', 'A=1\n');
+      gitIn(root, ['add', '-f', '.gitignore', 'prod.env', 'sub/kept.txt']);
+      // The refusal is git's: "detected dubious ownership" (as for a repository owned by another user).
+      expect(() =>
+        gitIn(root, ['status'], { GIT_TEST_ASSUME_DIFFERENT_OWNER: '1', GIT_CONFIG_NOSYSTEM: '1' }),
+      ).toThrow(/dubious ownership/);
+    });
+
+    it("is ERR_SCAN_GIT naming the directory and git's reason, never a walk", async () => {
+      await refused(async () => {
+        for (const dir of ['.', 'sub']) {
+          await expect(listFiles([dir], { root })).rejects.toMatchObject({
+            code: 'ERR_SCAN_GIT',
+            message: expect.stringMatching(
+              new RegExp(
+                `dubious ownership.*\\(listing ${join(root, dir).replace(/\W/g, '\\$&')}\\)`,
+              ),
+            ),
+          });
+        }
+        await expect(scanPaths(['.'], { root })).rejects.toMatchObject({ code: 'ERR_SCAN_GIT' });
+      });
+      // Trusted, the tracked file is listed although .gitignore matches it.
+      expect(await listed()).toEqual(['.gitignore', 'prod.env', 'sub/kept.txt']);
+    });
+
+    it('is walked with --no-gitignore, and when git is not installed', async () => {
+      await refused(async () => {
+        expect(await listed({ gitignore: false })).toEqual([
+          '.gitignore',
+          'prod.env',
+          'sub/kept.txt',
+        ]);
+        process.env.PATH = '/nonexistent';
+        expect(await listed()).toEqual(['.gitignore', 'sub/kept.txt']);
+      });
+    });
+  });
 
   describe.runIf(anyBytes)('names that are not UTF-8', () => {
     const latin1 = (path: string) => Buffer.from(`${root}/${path}`, 'latin1');

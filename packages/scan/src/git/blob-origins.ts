@@ -1,3 +1,5 @@
+import { readableName } from '../files/readable-name.js';
+import { forEachRawEntry, RAW_LOG_FORMAT } from './raw-log.js';
 import { runGit } from './run-git.js';
 
 /** A path a blob had in history, with the commit that introduced it there. */
@@ -5,7 +7,10 @@ export interface BlobPlace {
   readonly path: string;
   /** Its rank in history (oldest first, across every blob): findings are merged in this order. */
   readonly order: number;
-  /** The commit that introduced the blob at this path, its author and date (unknown for a blob only a merge holds). */
+  /**
+   * The commit that introduced the blob at this path, its author and date (unknown for a blob
+   * no commit holds: one in a tree a tag points at).
+   */
   readonly commit?: string;
   readonly author?: string;
   readonly date?: string;
@@ -25,9 +30,10 @@ const MANY_PATHS = 8;
 /**
  * Every blob of the revisions `revisions` (e.g. `--all`, or a branch and `^since`), each once,
  * oldest first, with every path it had and the commit, author and date that introduced it at
- * each (a copy or a move adds a path): `git log --reverse --raw` gives the introductions,
- * `git rev-list --objects` any blob only a merge resolution holds (under the one path it
- * names).
+ * each (a copy or a move adds a path, and so does a merge resolution): `git log --reverse
+ * --raw --diff-merges=first-parent` gives the introductions, `git rev-list --objects` any blob
+ * no commit holds (under the one path it names). Paths are named as directory scans name them
+ * (`readableName`: `caf\xe9.env`).
  *
  * @example
  * ```ts
@@ -42,11 +48,11 @@ export async function blobOrigins(
     [
       'log',
       '--reverse',
-      '--format=%x01%H%x02%an%x02%aI',
-      '--raw',
-      '--no-abbrev',
+      ...RAW_LOG_FORMAT,
+      // A merge is shown against its first parent: every (blob, path) pair of a commit's tree
+      // is then in its first parent's tree or shown, a path only a merge resolution made too.
+      '--diff-merges=first-parent',
       '--no-renames',
-      '-z',
       ...revisions,
       '--',
     ],
@@ -66,33 +72,28 @@ export async function blobOrigins(
     paths.add(path);
     return false;
   };
-  const tokens = log.toString('utf8').split('\0');
-  let commit: { commit: string; author: string; date: string } | null = null;
   let order = 0;
-  for (let i = 0; i < tokens.length; i++) {
-    const token = (tokens[i] as string).replace(/^\n+/, '');
-    if (token.startsWith('\x01')) {
-      const [id = '', author = '', date = ''] = token.slice(1).split('\x02');
-      commit = { commit: id, author, date };
-    } else if (token.startsWith(':')) {
-      const path = tokens[++i] ?? '';
-      const [, newMode = '', , blob = '', status = ''] = token.slice(1).split(' ');
-      if (status === 'D' || newMode === '160000' || EMPTY_BLOB.test(blob)) continue;
-      const places = origins.get(blob);
-      if (places === undefined) origins.set(blob, [{ path, order: order++, ...(commit ?? {}) }]);
-      else if (!hasPath(blob, places, path))
-        places.push({ path, order: order++, ...(commit ?? {}) });
-    }
-  }
+  forEachRawEntry(log, (commit, { blob, mode, status, path }) => {
+    if (status === 'D' || mode === '160000' || EMPTY_BLOB.test(blob)) return;
+    const places = origins.get(blob);
+    if (places === undefined) origins.set(blob, [{ path, order: order++, ...(commit ?? {}) }]);
+    else if (!hasPath(blob, places, path)) places.push({ path, order: order++, ...(commit ?? {}) });
+  });
   const objects = await runGit(
     ['rev-list', '--objects', '--filter=object:type=blob', ...revisions, '--'],
     cwd,
   );
-  for (const line of objects.toString('utf8').split('\n')) {
-    const space = line.indexOf(' ');
-    if (space < 0) continue;
-    const blob = line.slice(0, space);
-    if (!origins.has(blob)) origins.set(blob, [{ path: line.slice(space + 1), order: order++ }]);
+  // `oid path` lines, the path as its bytes.
+  for (let start = 0; start < objects.length; ) {
+    let end = objects.indexOf(0x0a, start);
+    if (end < 0) end = objects.length;
+    const space = objects.indexOf(0x20, start);
+    if (space >= 0 && space < end) {
+      const blob = objects.toString('latin1', start, space);
+      const path = readableName(objects.subarray(space + 1, end));
+      if (!origins.has(blob)) origins.set(blob, [{ path, order: order++ }]);
+    }
+    start = end + 1;
   }
   return [...origins].map(([blob, places]) => ({ blob, places }));
 }

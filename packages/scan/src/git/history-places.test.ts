@@ -221,4 +221,76 @@ describe.runIf(hasGit)('a history scan, by every path a blob had', () => {
     });
     expect(allowlisted.findings).toEqual([]);
   });
+  it('knows every path a merge resolution puts a blob at (an evil merge), with the merge commit', async () => {
+    const allowlist = { paths: ['docs/**'] };
+    const example = checksummedToken('ghp_');
+    const fixture = checksummedToken('ghp_');
+    await put('README.md', 'base\n');
+    commit('base');
+    git('checkout', '-q', '-b', 'side');
+    await put('docs/example.env', `GITHUB_TOKEN=${example}\n`);
+    await put('test/fixtures/keys.env', `GITHUB_TOKEN=${fixture}\n`);
+    const side = commit('examples on a side branch');
+    git('checkout', '-q', 'main');
+    await put('main.txt', 'main moves on\n');
+    commit('main');
+    // The resolution copies both files where neither branch had them.
+    git('merge', '-q', '--no-ff', '--no-commit', 'side');
+    await copy('docs/example.env', 'prod.env');
+    await copy('test/fixtures/keys.env', 'config/keys.env');
+    const merge = commit('merge side');
+    expect(git('log', '-1', '--format=', '--raw', merge)).toBe(''); // `log --raw` shows nothing
+
+    const report = await scanGitHistory({ repository: repo, allowlist });
+    expect(report.findings.map((f) => [f.file, f.commit, f.confidence])).toEqual([
+      ['config/keys.env', merge, 'high'], // not the fixture's lowered confidence
+      ['prod.env', merge, 'high'],
+    ]);
+    // What the directory scan of the merge reports, history reports too (each secret once).
+    const tree = await scanPaths(['.'], { root: repo, allowlist });
+    expect(tree.findings.map((f) => [f.file, f.confidence])).toEqual([
+      ['config/keys.env', 'high'],
+      ['prod.env', 'high'],
+      ['test/fixtures/keys.env', 'medium'],
+    ]);
+    expect(report.findings.map((f) => f.fingerprint)).toEqual(
+      tree.findings.slice(0, 2).map((f) => f.fingerprint),
+    );
+    // The merge is new since the side branch: its paths are read though the blobs are not new.
+    const since = await scanGitHistory({ repository: repo, allowlist, since: side });
+    expect(places(since.findings)).toEqual([
+      ['config/keys.env', merge],
+      ['prod.env', merge],
+    ]);
+  });
+
+  it.runIf(process.platform === 'linux')(
+    'names paths that are not UTF-8 as directory scans do (caf\\xe9.env), in commits and tagged trees',
+    async () => {
+      const secrets = [checksummedToken('ghp_'), checksummedToken('ghp_')];
+      const latin1 = (path: string) => Buffer.from(join(repo, path), 'latin1');
+      await writeFile(latin1('caf\xe9.env'), `GITHUB_TOKEN=${secrets[0]}\n`);
+      const first = commit('latin-1 name');
+      // A tree only a tag holds: its blob is found by `git rev-list --objects` alone.
+      git('checkout', '-q', '-b', 'gone');
+      await writeFile(latin1('d\xe9p\xf4t.env'), `GITHUB_TOKEN=${secrets[1]}\n`);
+      commit('another');
+      git('tag', 'tree-only', 'HEAD^{tree}');
+      git('checkout', '-q', 'main');
+      git('branch', '-q', '-D', 'gone');
+
+      const allowlist = { paths: ['caf?xe9.env'] }; // `?` for the backslash of `\\xe9`
+      const tree = await scanPaths(['.'], { root: repo, workers: 0 });
+      expect(tree.findings.map((f) => f.file)).toEqual(['caf\\xe9.env']);
+      const report = await scanGitHistory({ repository: repo, workers: 0 });
+      expect(report.findings.map((f) => [f.file, f.commit, f.fingerprint])).toEqual([
+        ['caf\\xe9.env', first, fingerprintSecret(secrets[0] as string)],
+        ['d\\xe9p\\xf4t.env', undefined, fingerprintSecret(secrets[1] as string)],
+      ]);
+      // A path allowlisted by its readable name is allowlisted in both modes.
+      expect((await scanPaths(['.'], { root: repo, allowlist })).findings).toEqual([]);
+      const allowed = await scanGitHistory({ repository: repo, allowlist, workers: 0 });
+      expect(allowed.findings.map((f) => f.file)).toEqual(['d\\xe9p\\xf4t.env']);
+    },
+  );
 });

@@ -101,4 +101,22 @@ describe.runIf(hasGit)('custos scan in a git work tree', () => {
     ]);
     for (const token of tokens) expect(result.stdout + result.stderr).not.toContain(token);
   });
+  it('a directory scan of a repository git refuses exits 2, never walks past what git tracks', async () => {
+    const token = githubToken();
+    await writeFile(join(dir, '.gitignore'), '*.env\n');
+    await writeFile(join(dir, 'prod.env'), `TOKEN=${token}\n`);
+    git('add', '-f', '.gitignore', 'prod.env');
+    // As for a repository owned by another user (a CI container): "detected dubious ownership".
+    const env = { GIT_TEST_ASSUME_DIFFERENT_OWNER: '1', GIT_CONFIG_NOSYSTEM: '1' };
+    const result = await custos(['scan'], { cwd: dir, env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('ERR_SCAN_GIT');
+    expect(result.stderr).toContain('detected dubious ownership');
+    expect(result.stderr).toContain(`(listing ${dir})`);
+    expect(result.stdout + result.stderr).not.toContain(token);
+    const trusted = await run([]);
+    expect(trusted.code).toBe(1);
+    expect(files(trusted.stdout)).toEqual([['prod.env', 1]]);
+    expect(trusted.stdout + trusted.stderr).not.toContain(token);
+  });
 });
