@@ -1,19 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32Base62 } from '@custos/scan';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { custos } from '../../../test/cli.js';
+import { githubToken } from '../../../test/github-token.js';
 
 /** A GitHub token with a valid checksum (random: nothing secret-looking is committed). */
-function githubToken(): string {
-  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-  const random = `${[...randomBytes(27)].map((byte) => alphabet[byte % 62]).join('')}Zq7`;
-  return `ghp_${random}${crc32Base62(random)}`;
-}
-
 describe('custos scan --cache, against a cache it did not write or cannot write', () => {
   let dir: string;
   let mine: string;

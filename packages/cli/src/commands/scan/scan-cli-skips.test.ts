@@ -4,20 +4,13 @@
  * output names: relative to the directory scanned, escaped for terminals, encoded for SARIF.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32Base62 } from '@custos/scan';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bin, custos } from '../../../test/cli.js';
-
-function githubToken(): string {
-  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-  const random = `${[...randomBytes(27)].map((byte) => alphabet[byte % 62]).join('')}Zq7`;
-  return `ghp_${random}${crc32Base62(random)}`;
-}
+import { githubToken } from '../../../test/github-token.js';
 
 describe('custos scan: skipped files, places and settings', () => {
   let dir: string;

@@ -4,12 +4,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { crc32Base62 } from '@custos/scan';
 import { requireTool } from '@custos/test-support/tools';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { custos } from '../../../test/cli.js';
+import { githubToken } from '../../../test/github-token.js';
 
 const hasGit = requireTool('git');
 
@@ -26,12 +26,6 @@ const sarifValidator = ((): string | undefined => {
 function base62(length: number): string {
   const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
   return [...randomBytes(length)].map((byte) => alphabet[byte % 62]).join('');
-}
-
-/** A GitHub token with a valid checksum: the canary no output may show whole. */
-function githubToken(): string {
-  const random = `${base62(27)}Zq7`;
-  return `ghp_${random}${crc32Base62(random)}`;
 }
 
 describe('custos scan', () => {

@@ -1,21 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32Base62 } from '@custos/scan';
 import { requireTool } from '@custos/test-support/tools';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { custos } from '../../../test/cli.js';
+import { githubToken } from '../../../test/github-token.js';
 
 const hasGit = requireTool('git');
-
-/** A GitHub token with a valid checksum: the canary no output may show whole. */
-function githubToken(): string {
-  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-  const random = `${[...randomBytes(27)].map((byte) => alphabet[byte % 62]).join('')}Zq7`;
-  return `ghp_${random}${crc32Base62(random)}`;
-}
 
 describe.runIf(hasGit)('custos scan in a git work tree', () => {
   let top: string;
