@@ -48,6 +48,15 @@ describe('requests from another site', () => {
         expect(answer.headers.get('content-security-policy')).toContain("default-src 'none'");
       }
     }
+    // Anything else than the server's own origin is refused too, never echoed.
+    for (const site of ['same-origin, cross-site', '<b>x</b>']) {
+      const answer = await send(s.url, 'POST', 'sys/rekey/init', {
+        headers: { 'sec-fetch-site': site },
+        body: { secret_shares: 1, secret_threshold: 1 },
+      });
+      expect(answer.status).toBe(403);
+      expect(answer.body).toEqual(REFUSAL('not same-origin'));
+    }
     expect(await rekeyStarted()).toBe(false);
     expect(await rootStarted()).toBe(false);
   });

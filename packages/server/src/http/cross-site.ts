@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-/** Methods a browser sends across sites without asking first, that may change state. */
+/** Methods that change nothing: open to requests from any site. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
@@ -13,7 +13,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 function crossSiteReason(request: FastifyRequest): string | undefined {
   const site = request.headers['sec-fetch-site'];
   if (site === undefined || site === 'same-origin' || site === 'none') return undefined;
-  return `Sec-Fetch-Site: ${String(site)}`;
+  // Named only when it is a value browsers send: the header is never echoed as it came.
+  return `Sec-Fetch-Site: ${site === 'cross-site' || site === 'same-site' ? site : 'not same-origin'}`;
 }
 
 /**
