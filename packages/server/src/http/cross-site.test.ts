@@ -61,6 +61,30 @@ describe('requests from another site', () => {
     expect(await rootStarted()).toBe(false);
   });
 
+  it('refuses a browser’s request from another origin where it sends no Sec-Fetch-Site (plain HTTP)', async () => {
+    const host = new URL(s.url).host;
+    for (const origin of ['http://evil.example', 'null', `http://${host}.evil.example`]) {
+      const answer = await send(s.url, 'POST', 'sys/generate-root/attempt', {
+        headers: { origin, 'content-type': 'text/plain' },
+        raw: '{}',
+      });
+      expect(answer.status, origin).toBe(403);
+      expect(answer.body).toEqual({
+        errors: [
+          "cross-site request refused (Origin): requests from another site's page cannot change state",
+        ],
+      });
+    }
+    expect(await rootStarted()).toBe(false);
+    // The server's own origin, as the dashboard over plain HTTP sends it.
+    const own = await send(s.url, 'POST', 'sys/rekey/init', {
+      headers: { origin: `http://${host}` },
+      body: { secret_shares: 1, secret_threshold: 1 },
+    });
+    expect(own.status).toBe(200);
+    expect((await send(s.url, 'DELETE', 'sys/rekey/init')).status).toBe(204);
+  });
+
   it('serves the same requests from the server’s own pages, typed addresses and other clients', async () => {
     for (const headers of [{ 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, {}]) {
       const started = await send(s.url, 'POST', 'sys/rekey/init', {

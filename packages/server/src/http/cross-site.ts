@@ -3,18 +3,35 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 /** Methods that change nothing: open to requests from any site. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** The host and port an `Origin` names, or `undefined` for `null` or anything unreadable. */
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Why a request is refused as coming from another site's page, or `undefined` when it is not.
- * Browsers say where a request comes from in `Sec-Fetch-Site` (every current one does); other
- * clients (the CLI, SDKs, curl) do not send it and are never refused here. The dashboard's own
- * requests are `same-origin`. `Origin` is not compared with `Host`: behind a reverse proxy that
- * rewrites `Host` the dashboard's own requests would be refused.
+ * Browsers say where a request comes from in `Sec-Fetch-Site`, but only to HTTPS and loopback
+ * addresses (and older ones never): without it, a browser's POST still carries `Origin`, which
+ * must then name this server's host and port as the request reached it (`Host`; the scheme is
+ * not compared, a proxy may end TLS); `Origin: null` (a sandboxed frame, a file) is refused.
+ * Other clients (the CLI, SDKs, curl) send neither and are never refused here. The dashboard's
+ * own requests are same-origin either way.
  */
 function crossSiteReason(request: FastifyRequest): string | undefined {
   const site = request.headers['sec-fetch-site'];
-  if (site === undefined || site === 'same-origin' || site === 'none') return undefined;
-  // Named only when it is a value browsers send: the header is never echoed as it came.
-  return `Sec-Fetch-Site: ${site === 'cross-site' || site === 'same-site' ? site : 'not same-origin'}`;
+  if (site !== undefined) {
+    if (site === 'same-origin' || site === 'none') return undefined;
+    // Named only when it is a value browsers send: the header is never echoed as it came.
+    return `Sec-Fetch-Site: ${site === 'cross-site' || site === 'same-site' ? site : 'not same-origin'}`;
+  }
+  const origin = request.headers.origin;
+  if (origin === undefined) return undefined;
+  const host = hostOf(origin);
+  return host !== undefined && host === request.headers.host ? undefined : 'Origin';
 }
 
 /**
