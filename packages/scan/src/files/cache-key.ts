@@ -1,10 +1,10 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { realpathSync } from 'node:fs';
-import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CustosError } from '@custos/core/errors';
-import { makeDirectories } from './make-directories.js';
+import { makeDirectories, replacePrivately } from './make-directories.js';
 
 const KEY_BYTES = 32;
 const MAC = /^[0-9a-f]{64}$/;
@@ -80,15 +80,7 @@ export async function ensureCacheKey(file: string | undefined): Promise<Buffer> 
     // Another run made it meanwhile, or a damaged one is there: use the first, replace the other.
     const made = await readCacheKey(file);
     if (made !== undefined) return made;
-    const temporary = `${file}.${randomBytes(12).toString('hex')}.tmp`;
-    try {
-      await writeFile(temporary, key, { mode: 0o600, flag: 'wx' });
-      await chmod(temporary, 0o600);
-      await rename(temporary, file);
-    } catch (err) {
-      await rm(temporary, { force: true });
-      throw err;
-    }
+    await replacePrivately(file, key);
     return key;
   } catch (err) {
     throw new CustosError(

@@ -1,4 +1,5 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
 /**
@@ -31,5 +32,28 @@ export async function makeDirectories(dir: string, mode?: number): Promise<void>
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
+  }
+}
+
+/**
+ * Writes `data` to `path` with mode 0600, through a temporary file renamed over it: readers see
+ * the old content or the new, never a part. The temporary file has a name nobody can guess and
+ * is created only if nothing is there (no link followed): a link planted at a predictable name
+ * would have had the data written through it, outside the tree.
+ *
+ * @example
+ * ```ts
+ * await replacePrivately('/home/ada/.cache/custos/scan-cache.key', randomBytes(32));
+ * ```
+ */
+export async function replacePrivately(path: string, data: string | Uint8Array): Promise<void> {
+  const temporary = `${path}.${randomBytes(12).toString('hex')}.tmp`;
+  try {
+    await writeFile(temporary, data, { mode: 0o600, flag: 'wx' });
+    await chmod(temporary, 0o600);
+    await rename(temporary, path);
+  } catch (err) {
+    await rm(temporary, { force: true });
+    throw err;
   }
 }

@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CustosError } from '@custos/core/errors';
@@ -12,7 +12,7 @@ import {
   macMatches,
   readCacheKey,
 } from './cache-key.js';
-import { makeDirectories } from './make-directories.js';
+import { makeDirectories, replacePrivately } from './make-directories.js';
 
 /**
  * A scan cache: for each file content (and name), its findings before allowlists, baselines and
@@ -220,21 +220,11 @@ async function readEntries(
   return { entries, state: 'trusted' };
 }
 
-/** Writes `text` to `path` with mode 0600, through a temporary file renamed over it. */
+/** Writes `text` to `path` with mode 0600 (see `replacePrivately`). */
 async function writePrivate(path: string, text: string): Promise<void> {
   await makeDirectories(dirname(path));
-  // A name nobody can guess, created only if nothing is there (no link followed): a link planted
-  // at a predictable name would have had the cache written through it, outside the tree.
-  const temporary = `${path}.${randomBytes(12).toString('hex')}.tmp`;
-  try {
-    // Findings are redacted, but fingerprints and places are nobody else's business.
-    await writeFile(temporary, text, { mode: 0o600, flag: 'wx' });
-    await chmod(temporary, 0o600);
-    await rename(temporary, path);
-  } catch (err) {
-    await rm(temporary, { force: true });
-    throw err;
-  }
+  // Findings are redacted, but fingerprints and places are nobody else's business.
+  await replacePrivately(path, text);
 }
 
 /**
