@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { requireTool } from '@custos/test-support/tools';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { custos } from '../../../test/cli.js';
+import { gitIn } from '../../../test/git.js';
 import { githubToken } from '../../../test/github-token.js';
 
 const hasGit = requireTool('git');
@@ -17,18 +18,7 @@ describe.runIf(hasGit)('custos scan in a git work tree', () => {
     (JSON.parse(stdout) as { findings: Array<{ file: string; line: number }> }).findings.map(
       (f) => [f.file, f.line],
     );
-  const git = (...args: string[]) =>
-    execFileSync('git', args, {
-      cwd: dir,
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: 'Ada',
-        GIT_AUTHOR_EMAIL: 'a@b',
-        GIT_COMMITTER_NAME: 'Ada',
-        GIT_COMMITTER_EMAIL: 'a@b',
-        GIT_CONFIG_GLOBAL: '/dev/null',
-      },
-    });
+  const git = (...args: string[]) => gitIn(dir, args);
 
   beforeEach(async () => {
     top = await mkdtemp(join(tmpdir(), 'custos-scan-git-cli-'));

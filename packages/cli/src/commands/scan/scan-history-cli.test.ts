@@ -1,31 +1,17 @@
-import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireTool } from '@custos/test-support/tools';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { custos } from '../../../test/cli.js';
+import { gitIn } from '../../../test/git.js';
 import { githubToken } from '../../../test/github-token.js';
 
 const hasGit = requireTool('git');
 
-/** A GitHub token with a valid checksum (random: nothing secret-looking is committed). */
 describe.runIf(hasGit)('custos scan --git, by place', () => {
   let dir: string;
-  const git = (...args: string[]) =>
-    execFileSync('git', args, {
-      cwd: dir,
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: 'Ada',
-        GIT_AUTHOR_EMAIL: 'a@b',
-        GIT_COMMITTER_NAME: 'Ada',
-        GIT_COMMITTER_EMAIL: 'a@b',
-        GIT_CONFIG_GLOBAL: '/dev/null',
-      },
-    })
-      .toString()
-      .trim();
+  const git = (...args: string[]) => gitIn(dir, args);
   const commit = (message: string) => {
     git('add', '-A');
     git('commit', '-qm', message);
