@@ -3,7 +3,7 @@
  * rewrites bench/MUTATION.md from the per-module records in bench/mutation/<module>.json
  * (bench/mutation/record.ts).
  * Incremental: a rerun tests only the mutants whose code or tests changed
- * (bench/mutation/<module>.isolated.incremental.json, kept out of git).
+ * (bench/mutation/<module>.isolated.incremental.json, committed so that a fresh clone reuses it).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -46,6 +46,12 @@ describe('parameter constraints at the boundary', () => {
     expect(latest.body.data.data).toEqual({ v: 'second' });
   });
 
+  it('judges a HEAD request by its query string, as the GET it stands for', async () => {
+    expect((await send(s.url, 'HEAD', `${path}?version=1`, { token })).status).toBe(200);
+    for (const query of ['version=2', 'other=1'])
+      expect((await send(s.url, 'HEAD', `${path}?${query}`, { token })).status, query).toBe(403);
+  });
+
   it("judges a write's body, not its query string", async () => {
     const written = await send(s.url, 'POST', `${path}?version=2`, {
       token,

@@ -395,6 +395,33 @@ describe('the boundary of a signed request (the Secrets Manager API)', () => {
     expect(anonymous.map((e) => e.request.path)).toEqual(['secret/data/other', '']);
   });
 
+  it('judges a KMS request on the key its alias names, resolved once the caller is known', async () => {
+    await s.policy('kms-admin', {
+      'transit/*': ['create', 'read', 'update', 'list'],
+      'aws/kms/*': ['create', 'read', 'update', 'list'],
+    });
+    await s.policy('kms-key-a', { 'transit/encrypt/key-a': ['update'] });
+    for (const name of ['key-a', 'key-b'])
+      expect((await s.request('POST', `transit/keys/${name}`)).status).toBe(200);
+    const admin = await accessKey(s, ['kms-admin']);
+    const user = await accessKey(s, ['kms-key-a']);
+    const kms = async (key: TestAccessKey, operation: string, body: unknown) =>
+      sendSigned(await signRequest(s, key, operation, body, new Date(), false, 'kms'));
+    for (const [alias, target] of [
+      ['alias/to-a', 'key-a'],
+      ['alias/to-b', 'key-b'],
+    ])
+      expect(
+        (await kms(admin, 'CreateAlias', { AliasName: alias, TargetKeyId: target })).status,
+      ).toBe(200);
+    const Plaintext = Buffer.from('kms plaintext').toString('base64');
+    const allowed = await kms(user, 'Encrypt', { KeyId: 'alias/to-a', Plaintext });
+    expect(allowed.status).toBe(200);
+    expect(allowed.body.KeyId).toMatch(/key\/key-a$/);
+    const refused = await kms(user, 'Encrypt', { KeyId: 'alias/to-b', Plaintext });
+    expect(refused.body.__type).toBe('AccessDeniedException');
+  });
+
   it('refuses every signed request while sealed, with 503', async () => {
     const signed = await signRequest(s, rw, 'GetSecretValue', get);
     expect((await s.request('POST', 'sys/seal')).status).toBe(204);

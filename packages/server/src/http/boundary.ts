@@ -55,12 +55,11 @@ function auditRequestOf(request: FastifyRequest): AuditRequest {
 /** What the boundary uses: the seal state, tokens, policies and the audit log. */
 export type BoundaryDeps = Pick<
   ServerContext,
-  'seal' | 'tokens' | 'policies' | 'audit' | 'wrapping' | 'mounts'
-> &
-  Partial<Pick<ServerContext, 'trustedProxies'>> & {
-    /** Where refusals are counted (authentication failures, permission denials). */
-    readonly metrics?: Pick<ServerMetrics, 'authenticationFailed' | 'permissionDenied'>;
-  };
+  'seal' | 'tokens' | 'policies' | 'audit' | 'wrapping' | 'mounts' | 'trustedProxies'
+> & {
+  /** Where refusals are counted (authentication failures, permission denials). */
+  readonly metrics?: Pick<ServerMetrics, 'authenticationFailed' | 'permissionDenied'>;
+};
 
 /**
  * The client address of an admitted request (the boundary sets it: the peer, or what a trusted
@@ -82,12 +81,12 @@ export function registerBoundary(
   mountRouter: MountRouter,
 ): void {
   app.decorateRequest('custos', null as never);
-  const trusted = cidrList(ctx.trustedProxies ?? [], 'trustedProxies');
+  const trusted = cidrList(ctx.trustedProxies, 'trustedProxies');
 
   app.addHook('preHandler', async (request: FastifyRequest) => {
     let access: RouteAccess = request.routeOptions.config.access ?? {};
     if (access.asset === true) return;
-    if (access.signed !== undefined) return admitSigned(request, access, access.signed, ctx);
+    if (access.signed !== undefined) return admitSigned(request, access.signed, ctx);
     const path = apiPathOf(request);
     checkNames(request, access);
     request.custos = {
@@ -142,7 +141,8 @@ export function registerBoundary(
         else ctx.metrics?.authenticationFailed(token === undefined ? 'missing_token' : 'bad_token');
       }
     }
-    if (access.audit !== false) await logRequest(request, ctx);
+    // A request that carries a token is always audited (`audit: false` is for health checks).
+    await logRequest(request, ctx);
     if (denied !== undefined) throw denied;
     // Read once admitted (and audited): a malformed wrap TTL is refused before the handler runs.
     request.custos.wrapTtl = wrapTtlOf(request);
@@ -156,9 +156,9 @@ export function registerBoundary(
       try {
         payload = await wrapPayload(ctx.wrapping, request, payload, wrapTtl);
       } catch (err) {
+        // Only a JSON envelope is wrapped: the reply is JSON already.
         const { status, body: errorBody } = toHttpError(err);
         reply.code(status);
-        reply.header('content-type', 'application/json');
         payload = JSON.stringify(errorBody);
       }
     }
@@ -188,18 +188,18 @@ export function registerBoundary(
 }
 
 /**
- * Admission of a signed request (see `SignedAdmission`): sealed → refused; its checks read
- * from the request; the caller authenticated; every check judged by the caller's ACL; the
- * request audited (also when refused) before the handler runs.
+ * Admission of a signed request (see `SignedAdmission`): sealed → refused (always: a signed
+ * route reads keys); its checks read from the request; the caller authenticated; every check
+ * judged by the caller's ACL; the request audited (always, also when refused) before the
+ * handler runs.
  */
 async function admitSigned(
   request: FastifyRequest,
-  access: RouteAccess,
   signed: SignedAdmission,
   ctx: BoundaryDeps,
 ): Promise<void> {
   request.custos = { path: '', operation: 'read' };
-  if (!access.whileSealed) ctx.seal.requireUnsealed();
+  ctx.seal.requireUnsealed();
   // A malformed request is refused only after its caller is authenticated: an anonymous
   // caller learns nothing about what a valid request would be. It is audited either way.
   let malformed: unknown;
@@ -236,7 +236,7 @@ async function admitSigned(
     if (!authenticated) ctx.metrics?.authenticationFailed('bad_signature');
     else if (err instanceof PermissionDenied) ctx.metrics?.permissionDenied(groupOf(request));
   }
-  if (access.audit !== false) await logRequest(request, ctx);
+  await logRequest(request, ctx);
   if (denied !== undefined) throw denied;
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { send, startTestServer, type TestServer } from '../../test/harness.js';
 import { blocksWithin, cidrList, clientAddress, normalizeAddress } from './client-address.js';
 
 describe('client addresses and CIDR blocks', () => {
@@ -69,5 +70,34 @@ describe('client addresses and CIDR blocks', () => {
     ])
       expect(blocksWithin(wider, ['10.0.0.0/8']), wider.join()).toBe(false);
     expect(blocksWithin(['::/0'], ['0.0.0.0/0'])).toBe(false);
+  });
+});
+
+describe('the client address the boundary admits a request from', () => {
+  it('is the peer, or the address a trusted proxy forwards: a bound token is judged by it', async () => {
+    const start = (trustedProxies: string[]) => startTestServer('sqlite', { trustedProxies });
+    const direct = await start([]);
+    const proxied = await start(['127.0.0.0/8']);
+    try {
+      for (const s of [direct, proxied]) {
+        await s.request('POST', 'auth/token/roles/remote', {
+          body: { token_bound_cidrs: ['10.0.0.0/8'] },
+        });
+      }
+      const tokenOf = async (s: TestServer) =>
+        (await s.request('POST', 'auth/token/create/remote', { body: {} })).body.auth
+          .client_token as string;
+      const lookup = (s: TestServer, token: string, forwarded: string) =>
+        send(s.url, 'GET', 'auth/token/lookup-self', {
+          token,
+          headers: { 'x-forwarded-for': forwarded },
+        });
+      expect((await lookup(proxied, await tokenOf(proxied), '10.1.1.1')).status).toBe(200);
+      expect((await lookup(proxied, await tokenOf(proxied), '192.0.2.1')).status).toBe(403);
+      expect((await lookup(direct, await tokenOf(direct), '10.1.1.1')).status).toBe(403);
+    } finally {
+      await direct.close();
+      await proxied.close();
+    }
   });
 });

@@ -14,7 +14,10 @@ import type { DeclaredRoute } from './route-spec.js';
 export interface RouteAccess<Request extends FastifyRequest<any> = FastifyRequest> {
   /** No token needed (sys/init, sys/unseal, sys/health, approle login, …). */
   readonly unauthenticated?: boolean;
-  /** Answers while sealed (sys/seal-status, sys/unseal, …). Default false. */
+  /**
+   * Answers while sealed (sys/seal-status, sys/unseal, …). Default false; ignored on a
+   * `signed` route, which is always refused while sealed.
+   */
   readonly whileSealed?: boolean;
   /** The capability needs `sudo` too (Vault's root-protected paths). */
   readonly sudo?: boolean;
@@ -23,7 +26,11 @@ export interface RouteAccess<Request extends FastifyRequest<any> = FastifyReques
    * Without it, writes require `update`, as in Vault.
    */
   readonly exists?: (request: Request) => Promise<boolean>;
-  /** Audit the request and response (default true). Health checks opt out. */
+  /**
+   * `false`: neither the request nor its response is audited. Health checks opt out; honoured
+   * on `unauthenticated` routes only: a request that carries a token or a signature is always
+   * audited.
+   */
   readonly audit?: boolean;
   /**
    * The GET route answers LIST (`LIST`, `GET ?list=true`), judged as `list` on the path with a

@@ -102,6 +102,7 @@ export function route<const P extends string, const F extends FieldSchemas = NoF
 ): DeclaredRoute {
   const fields: FieldSchemas = spec.fields ?? {};
   const { access, handler } = spec;
+  if (access !== undefined) checkAccess(spec.path, access as RouteAccess);
   return {
     method: spec.method,
     path: spec.path,
@@ -111,6 +112,20 @@ export function route<const P extends string, const F extends FieldSchemas = NoF
     handler: async (request, reply) =>
       handler(request as RouteRequest<P>, reply, readFields(fields, request) as FieldValues<F>),
   };
+}
+
+/**
+ * Refuses a declaration the boundary would not honour: audit opt-out on a route that takes a
+ * token or a signature (those are always audited), a signed route answering while sealed.
+ */
+function checkAccess(path: string | readonly string[], access: RouteAccess): void {
+  const problem =
+    access.audit === false && access.unauthenticated !== true
+      ? 'audit: false is for unauthenticated routes only'
+      : access.signed !== undefined && access.whileSealed === true
+        ? 'a signed route cannot answer while sealed'
+        : undefined;
+  if (problem !== undefined) throw new Error(`route ${String(path)}: ${problem}`);
 }
 
 /**
