@@ -3,15 +3,21 @@
  * values of each provider's documented shape, with valid checksums where the format has one.
  */
 import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
+import { isPlaceholder } from '../src/filters/placeholders.js';
 import { crc32Base62 } from '../src/rules/checksums.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-/** `length` random characters of `alphabet`, with at least one digit, upper and lower letter. */
+/**
+ * `length` random characters of `alphabet` (base62: with at least one digit, upper and lower
+ * letter), never one the scanner would read as a placeholder (`…fAkE…`, `…MoCk…`): a test
+ * that expects a finding must not fail once in a few thousand runs.
+ */
 export function randomString(length: number, alphabet = BASE62): string {
   for (;;) {
     let out = '';
     for (let i = 0; i < length; i++) out += alphabet[randomInt(alphabet.length)];
+    if (isPlaceholder(out)) continue;
     if (alphabet !== BASE62 || (/[0-9]/.test(out) && /[A-Z]/.test(out) && /[a-z]/.test(out))) {
       return out;
     }

@@ -56,13 +56,52 @@ describe('LineIndex', () => {
 });
 
 describe('isIgnoredInline', () => {
-  const ignored = (text: string, line: number, column = 1) =>
-    isIgnoredInline(new LineIndex(text), line, column);
+  /** Whether a finding of `length` characters at `line`, `column` is silenced. */
+  const ignored = (text: string, line: number, column = 1, length = 1) =>
+    isIgnoredInline(new LineIndex(text), { line, column }, { line, column: column + length });
 
   it('silences the line holding custos-ignore or gitleaks:allow', () => {
     expect(ignored('k = v # custos-ignore', 1)).toBe(true);
     expect(ignored('a\nk = v // gitleaks:allow', 2)).toBe(true);
     expect(ignored('k = v # custos-ignore\nk = w', 2)).toBe(false);
+  });
+
+  it('counts a marker in a comment of any common syntax, after code or alone', () => {
+    for (const comment of [
+      '# custos-ignore',
+      '// custos-ignore',
+      '/* custos-ignore */',
+      '<!-- custos-ignore -->',
+      '-- custos-ignore',
+      '; custos-ignore',
+      '% custos-ignore',
+      "' custos-ignore",
+      ':: custos-ignore',
+      'REM custos-ignore',
+      '#custos-ignore',
+      '# see the runbook; custos-ignore',
+      '# gitleaks:allow',
+    ])
+      expect(ignored(`k = secret ${comment}`, 1, 5, 6), comment).toBe(true);
+    expect(ignored('k = "secret";// custos-ignore', 1, 6, 6)).toBe(true);
+    expect(ignored('k = "secret"# custos-ignore', 1, 6, 6)).toBe(true);
+  });
+
+  it('never counts a marker outside a comment, nor one inside the finding', () => {
+    // No comment opener: the marker is data, or part of a URL.
+    expect(ignored('k = secret custos-ignore', 1, 5, 6)).toBe(false);
+    expect(ignored('url = https://u:secret@db.example/custos-ignore', 1, 17, 6)).toBe(false);
+    expect(ignored('url = https://db.example/x#custos-ignore?p=secret', 1, 45, 6)).toBe(false);
+    // The finding's own text: a secret that holds a marker, or a comment opener, silences nothing.
+    expect(ignored('k = abc#custos-ignore-xyz', 1, 5, 21)).toBe(false);
+    expect(ignored('k = ab#cd custos-ignore', 1, 5, 5)).toBe(false);
+    const pem = '-----BEGIN KEY----- # custos-ignore\nAAAA\n-----END KEY-----';
+    expect(
+      isIgnoredInline(new LineIndex(pem), { line: 1, column: 1 }, { line: 3, column: 18 }),
+    ).toBe(false);
+    // Next-line markers also need a comment.
+    expect(ignored('x = 1 custos-ignore-next-line\nk = secret', 2, 5, 6)).toBe(false);
+    expect(ignored('x = 1 # custos-ignore-next-line\nk = secret', 2, 5, 6)).toBe(true);
   });
 
   it('silences the line after custos-ignore-next-line, not that line itself nor the one before', () => {
@@ -73,10 +112,10 @@ describe('isIgnoredInline', () => {
 
   it('ends a line at a lone carriage return too: a marker silences only its own stretch', () => {
     // Old Mac line endings: git and the line count see one line, an editor three.
-    const mac = '# custos-ignore\rk = secret\rk = other';
-    expect(ignored(mac, 1, 1)).toBe(true);
-    expect(ignored(mac, 1, 17)).toBe(false);
-    expect(ignored(mac, 1, 29)).toBe(false);
+    const mac = 'k = secret # custos-ignore\rk = other\rk = third';
+    expect(ignored(mac, 1, 5, 6)).toBe(true);
+    expect(ignored(mac, 1, 32, 5)).toBe(false);
+    expect(ignored(mac, 1, 42, 5)).toBe(false);
     const next = 'k = a # custos-ignore-next-line\rk = b\nk = c\rk = d';
     expect(ignored(next, 2, 1)).toBe(false);
     const last = 'k = a\rk = b # custos-ignore-next-line\nk = c\rk = d';

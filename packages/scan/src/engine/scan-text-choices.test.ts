@@ -126,9 +126,15 @@ describe('what scanText makes of candidates', () => {
     const [finding, ...rest] = scanText(text, { name: 'k.pem', rules: [block] });
     expect(rest).toEqual([]);
     expect(finding).toMatchObject({ line: 2, column: 3, endLine: 3, endColumn: 21 });
-    // An inline ignore counts on the secret's first line only.
+    // An inline ignore counts on the secret's first line only, and never inside the secret: the
+    // rest of a multi-line secret's first line is the secret, so the line before silences it.
     expect(scanText(`${text} # custos-ignore`, { rules: [block] })).toHaveLength(1);
-    expect(scanText(`head\n  BEGIN ${inner} # custos-ignore\nEND`, { rules: [block] })).toEqual([]);
+    expect(
+      scanText(`head\n  BEGIN ${inner} # custos-ignore\nEND`, { rules: [block] }),
+    ).toHaveLength(1);
+    expect(
+      scanText(`head # custos-ignore-next-line\n  BEGIN ${inner}\nEND`, { rules: [block] }),
+    ).toEqual([]);
   });
 
   it('fingerprints with the given key, and redacts the secret', () => {

@@ -237,8 +237,8 @@ function scanPrepared(text: string, context: RuleContext, options: ScanTextOptio
   const findings: Finding[] = [];
   for (const { rule, candidate } of removeOverlaps(found)) {
     const start = lines.position(candidate.start);
-    if (isIgnoredInline(lines, start.line, start.column)) continue;
     const end = lines.position(candidate.end);
+    if (isIgnoredInline(lines, start, end)) continue;
     const secret = judgedText(text, candidate.start, candidate.end, context);
     const finding: Finding = {
       rule: candidate.ruleId ?? rule.id,
