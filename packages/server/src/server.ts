@@ -115,6 +115,11 @@ export interface StartOptions {
   /** CIDR blocks of reverse proxies trusted to name the client in `X-Forwarded-For`. */
   readonly trustedProxies?: readonly string[];
   /**
+   * Host names a browser may use to change state on this server over loopback, besides
+   * `localhost` and IP addresses (http/cross-site.ts). Default none.
+   */
+  readonly allowedHosts?: readonly string[];
+  /**
    * The rotators policies may name (default the built-in ones, `builtInRotators()`); a server
    * plugin registers custom ones on it (docs/rotation.md).
    */
@@ -589,6 +594,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const app = buildApp(context, {
     bodyLimitBytes: options.maxRequestBytes ?? 4 * 1024 * 1024,
     logger,
+    allowedHosts: options.allowedHosts ?? [],
     ...(options.tls === undefined ? {} : { https: options.tls }),
     ...(options.ui === false
       ? {}

@@ -37,6 +37,8 @@ export interface AppOptions {
   readonly https?: ServerTlsOptions;
   /** The dashboard at `/ui/` (ui/dashboard-routes.ts); none when left out. */
   readonly dashboard?: DashboardOptions;
+  /** Host names browsers may change state through over loopback (http/cross-site.ts). */
+  readonly allowedHosts?: readonly string[];
 }
 
 const FASTIFY_JSON = 'application/json; charset=utf-8';
@@ -108,7 +110,7 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
   collectRouteTable(app);
   registerJsonBodyParser(app);
   void app.register(fastifySecurityHeaders, apiHeaders);
-  registerCrossSiteGuard(app);
+  registerCrossSiteGuard(app, options.allowedHosts ?? []);
   registerRequestMetrics(app, ctx.metrics);
   const groups = routeGroups(ctx);
   registerBoundary(app, ctx, createMountRouter(groups));

@@ -24,6 +24,7 @@ describe('server configuration', () => {
       auditTimeoutMs: 2000,
       logLevel: 'info',
       trustedProxies: [],
+      allowedHosts: [],
       shutdownGraceMs: 30_000,
       ui: true,
     });
@@ -191,6 +192,26 @@ describe('server configuration', () => {
     for (const trustedProxies of ['10.0.0.0/8', [7], ['10.0.0.0/99'], ['proxy.internal']]) {
       expect(() => parseServerConfig({ storage: 'x', trustedProxies }, '/')).toThrow(
         /^config: "?trustedProxies/,
+      );
+    }
+  });
+
+  it('reads allowedHosts as host names, lower-cased, and refuses ports, schemes and the rest', () => {
+    expect(
+      parseServerConfig({ storage: 'x', allowedHosts: ['Vault.Example.com', 'vault'] }, '/')
+        .allowedHosts,
+    ).toEqual(['vault.example.com', 'vault']);
+    for (const allowedHosts of [
+      'vault.example.com',
+      ['vault.example.com:8200'],
+      ['https://vault.example.com'],
+      ['*.example.com'],
+      ['-bad.example'],
+      [''],
+      [7],
+    ]) {
+      expect(() => parseServerConfig({ storage: 'x', allowedHosts }, '/')).toThrow(
+        'config: "allowedHosts" must be a list of host names (no port, no scheme)',
       );
     }
   });

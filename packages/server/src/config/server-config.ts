@@ -89,6 +89,12 @@ export interface ServerConfig {
    */
   readonly trustedProxies: readonly string[];
   /**
+   * Host names a browser may use to change state on a server it reaches over loopback (besides
+   * `localhost` and IP addresses): a reverse proxy on the same machine that passes the
+   * original `Host` on names it here. Default none (http/cross-site.ts: DNS rebinding).
+   */
+  readonly allowedHosts: readonly string[];
+  /**
    * Auto-unseal (Vault's `seal` stanza): `{"type": "transit", "address", "token", "mount_path",
    * "key_name"}` or `{"type": "pkcs11", "lib", "slot" | "token_label", "pin_file", "key_label",
    * "mechanism"}`, or a cloud KMS seal `awskms`, `azurekeyvault`, `gcpckms` (docs/operations.md;
@@ -141,6 +147,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     'logLevel',
     'aws',
     'trustedProxies',
+    'allowedHosts',
     'seal',
     'shutdownGraceMs',
     'telemetry',
@@ -191,6 +198,12 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
   if (typeof logLevel !== 'string' || !LOG_LEVELS.includes(logLevel))
     fail(`"logLevel" must be one of ${LOG_LEVELS.join(', ')}`);
   const aws = awsOf(c.aws);
+  const allowedHosts = c.allowedHosts ?? [];
+  if (
+    !Array.isArray(allowedHosts) ||
+    allowedHosts.some((h) => typeof h !== 'string' || !HOST_NAME.test(h))
+  )
+    fail('"allowedHosts" must be a list of host names (no port, no scheme)');
   const trustedProxies = c.trustedProxies ?? [];
   if (!Array.isArray(trustedProxies) || trustedProxies.some((p) => typeof p !== 'string'))
     fail('"trustedProxies" must be a list of CIDR blocks');
@@ -225,6 +238,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     auditTimeoutMs: positive(c.auditTimeoutMs, 'auditTimeoutMs', 2000),
     logLevel: logLevel as ServerConfig['logLevel'],
     trustedProxies: trustedProxies as string[],
+    allowedHosts: (allowedHosts as string[]).map((h) => h.toLowerCase()),
     shutdownGraceMs: positive(c.shutdownGraceMs, 'shutdownGraceMs', 30_000),
     ui: ui as boolean,
   };
@@ -241,6 +255,10 @@ function knownFields(s: Record<string, unknown>, where: string, fields: readonly
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** A DNS name: dot-separated labels of letters, digits and hyphens. */
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 function httpSinkOf(s: Record<string, unknown>, where: string): AuditSinkConfig {
   knownFields(s, where, ['type', 'name', 'url', 'headers', 'timeout_ms', 'allow_insecure_http']);

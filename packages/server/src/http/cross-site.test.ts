@@ -4,8 +4,10 @@
  * in with AppRole, none of which needs a token). And an answer the router makes before any hook
  * runs (a URL it cannot decode) carries the security headers of every other answer.
  */
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send, startTestServer, type TestServer } from '../../test/harness.js';
+import { isLoopback } from './cross-site.js';
 
 const REFUSAL = (site: string) => ({
   errors: [
@@ -115,5 +117,98 @@ describe('requests from another site', () => {
       expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
       expect(answer.headers.get('cache-control')).toBe('no-store');
     }
+  });
+});
+
+/** A request with a `Host` header of the test's choosing (fetch sets its own). */
+function sendAs(
+  s: TestServer,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: { errors?: string[] } | null }> {
+  const { hostname, port } = new URL(s.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ hostname, port, method, path: `/v1/${path}`, headers }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => {
+        text += chunk;
+      });
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: text === '' ? null : JSON.parse(text) }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const REBOUND = {
+  errors: [
+    "request refused (Host): a browser reached this server over loopback under a name that is not localhost, an address or one of the server's allowedHosts; another site may have pointed its name here (DNS rebinding)",
+  ],
+};
+
+describe('a loopback address (where the rebinding check applies)', () => {
+  it('is any of 127.0.0.0/8 and ::1, also IPv4-mapped; nothing else', () => {
+    for (const address of ['127.0.0.1', '127.8.9.10', '::ffff:127.0.0.1', '::1'])
+      expect(isLoopback(address), address).toBe(true);
+    for (const address of ['10.0.0.1', '::ffff:10.0.0.1', '::2', '1.127.0.0', '', undefined])
+      expect(isLoopback(address), String(address)).toBe(false);
+  });
+});
+
+describe('a page that re-points its own name at a server on loopback (DNS rebinding)', () => {
+  let s: TestServer;
+  let port: string;
+  beforeAll(async () => {
+    s = await startTestServer('sqlite', { allowedHosts: ['vault.example.com'] });
+    port = new URL(s.url).port;
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+  // Cancelling a root generation changes state and needs no token: 204 when served.
+  const cancel = (headers: Record<string, string>) =>
+    sendAs(s, 'DELETE', 'sys/generate-root/attempt', headers);
+
+  it('is refused: to the browser it is same-origin, only the name it used tells', async () => {
+    for (const name of ['evil.example', 'EVIL.example', 'vault.example.com.evil.example', 'x']) {
+      const host = `${name}:${port}`;
+      for (const browser of [
+        { 'sec-fetch-site': 'same-origin' },
+        { origin: `http://${host}` },
+        { 'sec-fetch-site': 'none' },
+      ]) {
+        const answer = await cancel({ host, ...browser });
+        expect(answer.status, `${host} ${JSON.stringify(browser)}`).toBe(403);
+        expect(answer.body).toEqual(REBOUND);
+      }
+    }
+  });
+
+  it('serves browsers using localhost, an address or an allowed name, and every other client', async () => {
+    for (const name of [
+      'localhost',
+      'LocalHost',
+      'app.localhost',
+      '127.0.0.1',
+      '[::1]',
+      '10.1.2.3',
+      'vault.example.com',
+      'Vault.Example.COM',
+    ]) {
+      const host = `${name}:${port}`;
+      const answer = await cancel({ host, 'sec-fetch-site': 'same-origin' });
+      expect(answer.status, host).toBe(204);
+    }
+    // Not a browser (no Sec-Fetch-Site, no Origin): a client that chose its Host is not a page.
+    expect((await cancel({ host: `evil.example:${port}` })).status).toBe(204);
+    // Reads stay open.
+    const read = await sendAs(s, 'GET', 'sys/health', {
+      host: `evil.example:${port}`,
+      'sec-fetch-site': 'same-origin',
+    });
+    expect(read.status).toBe(200);
   });
 });

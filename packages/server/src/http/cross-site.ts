@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Methods that change nothing: open to requests from any site. */
@@ -31,27 +32,82 @@ function crossSiteReason(request: FastifyRequest): string | undefined {
   const origin = request.headers.origin;
   if (origin === undefined) return undefined;
   const host = hostOf(origin);
-  return host !== undefined && host === request.headers.host ? undefined : 'Origin';
+  // URL lower-cases the origin's host; a Host header's name is case-insensitive too.
+  return host !== undefined && host === request.headers.host?.toLowerCase() ? undefined : 'Origin';
+}
+
+/**
+ * Whether a connection's local address is a loopback one (IPv4, IPv6, IPv4-mapped).
+ *
+ * @example
+ * ```ts
+ * isLoopback('::ffff:127.0.0.1'); // true
+ * ```
+ */
+export function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
+}
+
+/** Whether a `Host` header's name is one a page on another site cannot make its own. */
+function isOwnName(hostHeader: string | undefined, allowed: ReadonlySet<string>): boolean {
+  if (hostHeader === undefined) return false;
+  let name: string;
+  try {
+    name = new URL(`http://${hostHeader}`).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  // An address cannot be re-pointed; `localhost` and `*.localhost` always resolve to loopback.
+  if (isIP(name.replace(/^\[|\]$/g, '')) !== 0) return true;
+  return name === 'localhost' || name.endsWith('.localhost') || allowed.has(name);
+}
+
+/**
+ * Why a browser's request that changes state is refused, or `undefined` when it is not: one
+ * from another site's page (see `crossSiteReason`), or one that reached this server over
+ * loopback under a name other than `localhost`, an address or one of `allowedHosts`. The
+ * second is DNS rebinding: a page whose name the attacker re-points at 127.0.0.1 is, to the
+ * browser, same-origin with the server, so only the name it used tells it apart. Requests of
+ * clients that are not browsers (no `Sec-Fetch-Site`, no `Origin`) are never refused here.
+ */
+function refusalOf(request: FastifyRequest, allowed: ReadonlySet<string>): string | undefined {
+  const reason = crossSiteReason(request);
+  if (reason !== undefined)
+    return `cross-site request refused (${reason}): requests from another site's page cannot change state`;
+  const fromBrowser =
+    request.headers['sec-fetch-site'] !== undefined || request.headers.origin !== undefined;
+  if (!fromBrowser || !isLoopback(request.socket.localAddress)) return undefined;
+  if (isOwnName(request.headers.host, allowed)) return undefined;
+  return "request refused (Host): a browser reached this server over loopback under a name that is not localhost, an address or one of the server's allowedHosts; another site may have pointed its name here (DNS rebinding)";
 }
 
 /**
  * Refuses (403, before admission and audit) a request that changes state and that a browser
  * sent from another site's page: a form or a `fetch` without custom headers needs no CORS
  * preflight, so without this any page an operator opens could start a rekey or a root
- * generation, or log in with AppRole, on a server only the operator's browser can reach. Reads
- * (GET, HEAD) stay open: another site's page cannot read their answers (no CORS headers are
- * sent) and they change nothing.
+ * generation, or log in with AppRole, on a server only the operator's browser can reach; and
+ * the same from a page that re-pointed its own name at a server listening on loopback (DNS
+ * rebinding: it could initialise a fresh dev server and read the keys). Reads (GET, HEAD) stay
+ * open: another site's page cannot read their answers (no CORS headers are sent) and they
+ * change nothing.
  *
  * @example
  * ```ts
- * registerCrossSiteGuard(app);
+ * registerCrossSiteGuard(app, ['vault.example.com']);
  * ```
  */
-export function registerCrossSiteGuard(app: FastifyInstance): void {
+export function registerCrossSiteGuard(
+  app: FastifyInstance,
+  /** Host names (lower case) a browser may use over loopback besides localhost and addresses. */
+  allowedHosts: readonly string[],
+): void {
+  const allowed = new Set(allowedHosts);
   // A callback hook: every request passes here, and most only need the method looked at.
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    const reason = SAFE_METHODS.has(request.method) ? undefined : crossSiteReason(request);
-    if (reason === undefined) {
+    const refusal = SAFE_METHODS.has(request.method) ? undefined : refusalOf(request, allowed);
+    if (refusal === undefined) {
       done();
       return;
     }
@@ -59,10 +115,6 @@ export function registerCrossSiteGuard(app: FastifyInstance): void {
     void reply
       .code(403)
       .header('content-type', 'application/json')
-      .send({
-        errors: [
-          `cross-site request refused (${reason}): requests from another site's page cannot change state`,
-        ],
-      });
+      .send({ errors: [refusal] });
   });
 }

@@ -62,6 +62,7 @@ export async function run(options: Options): Promise<number> {
       auditTimeoutMs: config.auditTimeoutMs,
       logLevel: config.logLevel,
       trustedProxies: config.trustedProxies,
+      allowedHosts: config.allowedHosts,
       shutdownGraceMs: config.shutdownGraceMs,
       ...(config.seal === undefined ? {} : { seal: config.seal }),
       ...(config.telemetry === undefined ? {} : { telemetry: config.telemetry }),
