@@ -92,6 +92,8 @@ describe('isIgnoredInline', () => {
     expect(ignored('k = secret custos-ignore', 1, 5, 6)).toBe(false);
     expect(ignored('url = https://u:secret@db.example/custos-ignore', 1, 17, 6)).toBe(false);
     expect(ignored('url = https://db.example/x#custos-ignore?p=secret', 1, 45, 6)).toBe(false);
+    expect(ignored('{"key": "secret", "note": "custos-ignore"}', 1, 10, 6)).toBe(false);
+    expect(ignored('key: secret  # note: "custos-ignore"', 1, 6, 6)).toBe(true);
     // The finding's own text: a secret that holds a marker, or a comment opener, silences nothing.
     expect(ignored('k = abc#custos-ignore-xyz', 1, 5, 21)).toBe(false);
     expect(ignored('k = ab#cd custos-ignore', 1, 5, 5)).toBe(false);
