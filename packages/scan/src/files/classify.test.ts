@@ -30,4 +30,13 @@ describe('classifyContent', () => {
       expect(classifyContent(name, oneLine), name).toBeNull();
     }
   });
+
+  it('with scanMinified, skips binary content only', () => {
+    const oneLine = Buffer.from(`{"notes":"${'x'.repeat(6000)}"}`);
+    const scanMinified = { scanMinified: true };
+    expect(classifyContent('a.min.js', text, scanMinified)).toBeNull();
+    expect(classifyContent('bundle.js', oneLine, scanMinified)).toBeNull();
+    expect(classifyContent('a.min.js', Buffer.from('a\0b'), scanMinified)).toBe('binary');
+    expect(classifyContent('a.min.js', text, { scanMinified: false })).toBe('minified');
+  });
 });

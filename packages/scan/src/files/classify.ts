@@ -30,8 +30,14 @@ const MINIFIABLE = /\.(?:[cm]?js|css|svg)$/i;
  * classifyContent('dist/app.min.js', buffer); // "minified"
  * ```
  */
-export function classifyContent(path: string, content: Buffer): SkipReason | null {
+export function classifyContent(
+  path: string,
+  content: Buffer,
+  /** `scanMinified: true` scans minified and generated files: only binary is skipped. */
+  limits: FileLimits = {},
+): SkipReason | null {
   if (content.subarray(0, 8192).includes(0)) return 'binary';
+  if (limits.scanMinified === true) return null;
   const minified = minifiedByName(path);
   if (minified === 'name') return 'minified';
   if (minified === 'lines') {

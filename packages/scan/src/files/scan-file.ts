@@ -106,10 +106,8 @@ export async function scanFile(
   if (isPkcs12Path(file.relative))
     return { findings: pkcs12Finding(file, content, options), bytes: content.length };
   content = scannableBytes(content);
-  const skipped = classifyContent(file.relative, content);
-  if (skipped === 'binary' || (skipped === 'minified' && options.scanMinified !== true)) {
-    return { findings: [], bytes: 0, skipped };
-  }
+  const skipped = classifyContent(file.relative, content, options);
+  if (skipped !== null) return { findings: [], bytes: 0, skipped };
   // Custom rules are not part of the scanner's identity: their findings are never cached.
   if (cache === undefined || options.rules !== undefined) {
     return {

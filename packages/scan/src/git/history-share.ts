@@ -62,8 +62,8 @@ function scanBlob(blob: HistoryBlob, content: Buffer, options: HistoryScanOption
       return pkcs12Finding({ relative: path }, content, options);
     }
     text ??= scannableBytes(content);
-    const skip = classifyContent(path, text);
-    if (skip === 'binary' || (skip === 'minified' && options.scanMinified !== true)) {
+    const skip = classifyContent(path, text, options);
+    if (skip !== null) {
       skipped = skip;
       return [];
     }

@@ -70,8 +70,8 @@ export async function scanStaged(options: ScanStagedOptions = {}): Promise<Findi
         return;
       }
       const text = scannableBytes(content);
-      const skip = classifyContent(name, text);
-      if (skip === 'binary' || (skip === 'minified' && options.scanMinified !== true)) {
+      const skip = classifyContent(name, text, options);
+      if (skip !== null) {
         options.onSkipped?.({ file: name, reason: skip });
         return;
       }
