@@ -78,7 +78,9 @@ function refusalOf(request: FastifyRequest, allowed: ReadonlySet<string>): strin
     return `cross-site request refused (${reason}): requests from another site's page cannot change state`;
   const fromBrowser =
     request.headers['sec-fetch-site'] !== undefined || request.headers.origin !== undefined;
-  if (!fromBrowser || !isLoopback(request.socket.localAddress)) return undefined;
+  const local = request.socket.localAddress;
+  // An unknown local address is judged as loopback (fail closed): refused unless the name is.
+  if (!fromBrowser || (local !== undefined && !isLoopback(local))) return undefined;
   if (isOwnName(request.headers.host, allowed)) return undefined;
   return "request refused (Host): a browser reached this server over loopback under a name that is not localhost, an address or one of the server's allowedHosts; another site may have pointed its name here (DNS rebinding)";
 }
@@ -89,9 +91,11 @@ function refusalOf(request: FastifyRequest, allowed: ReadonlySet<string>): strin
  * preflight, so without this any page an operator opens could start a rekey or a root
  * generation, or log in with AppRole, on a server only the operator's browser can reach; and
  * the same from a page that re-pointed its own name at a server listening on loopback (DNS
- * rebinding: it could initialise a fresh dev server and read the keys). Reads (GET, HEAD) stay
- * open: another site's page cannot read their answers (no CORS headers are sent) and they
- * change nothing.
+ * rebinding: it could initialise a fresh server and read the keys). Reads (GET, HEAD) stay
+ * open: they change nothing, and another site's page cannot read their answers (no CORS headers
+ * are sent); a page that re-points its name can read what needs no token (seal status, health,
+ * the progress of a rekey or root generation), as browsers send no header that tells it apart
+ * on a read over plain HTTP.
  *
  * @example
  * ```ts

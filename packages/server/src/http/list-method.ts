@@ -38,10 +38,15 @@ export function adoptListRequest(server: Server, error: Error, socket: Duplex): 
       callback(err);
     },
   });
-  // What Node's HTTP server and Fastify read from a connection.
+  // What Node's HTTP server, Fastify and the server's own guards read from a connection (the
+  // cross-site guard judges a browser's Host by the local address: a proxy without it once let
+  // a rebinding page past the guard for the rest of the connection).
   Object.assign(proxy, {
     remoteAddress: (socket as Socket).remoteAddress,
     remotePort: (socket as Socket).remotePort,
+    remoteFamily: (socket as Socket).remoteFamily,
+    localAddress: (socket as Socket).localAddress,
+    localPort: (socket as Socket).localPort,
     encrypted: tls,
     setTimeout: (ms: number, cb?: () => void) => {
       (socket as Socket).setTimeout(ms, cb);
