@@ -1,6 +1,19 @@
+import { createRequire } from 'node:module';
 import { CustosError } from '@custos/core/errors';
-import { CronExpressionParser } from 'cron-parser';
+import type { CronExpressionParser as Parser } from 'cron-parser';
 import { formatDuration, parseDurationSeconds } from '../lib/duration.js';
+
+let parser: typeof Parser | undefined;
+/**
+ * `cron-parser`, loaded at the first cron schedule: it brings Luxon (over a megabyte of heap),
+ * which a server with no cron schedule never needs (issue #16: idle memory).
+ */
+function cronParser(): typeof Parser {
+  parser ??= (
+    createRequire(import.meta.url)('cron-parser') as { CronExpressionParser: typeof Parser }
+  ).CronExpressionParser;
+  return parser;
+}
 
 /** The shortest interval a schedule may have: 4 hours, as AWS Secrets Manager allows. */
 export const MIN_INTERVAL_SECONDS = 4 * 3600;
@@ -36,7 +49,7 @@ export function parseSchedule(value: unknown): Schedule {
   if (fields.length !== 5)
     throw invalid('schedule: a cron expression has five fields (minute hour day month weekday)');
   try {
-    CronExpressionParser.parse(text, { tz: 'UTC' });
+    cronParser().parse(text, { tz: 'UTC' });
   } catch {
     throw invalid('schedule is neither a duration nor a valid cron expression');
   }
@@ -61,7 +74,7 @@ export function formatSchedule(schedule: Schedule): string {
  */
 export function nextDue(schedule: Schedule, fromMs: number): number {
   if (schedule.kind === 'interval') return fromMs + schedule.seconds * 1000;
-  const expression = CronExpressionParser.parse(schedule.expression, {
+  const expression = cronParser().parse(schedule.expression, {
     currentDate: new Date(fromMs),
     tz: 'UTC',
   });
