@@ -1,13 +1,21 @@
 import type { LineIndex } from './positions.js';
 
 /**
- * A marker counts only in a comment: after a comment opener of one of the common syntaxes
- * (`#`, `//`, `/*`, `<!--`, `--`, `;`, `%`, `'`, `::`, `REM`) earlier in the same stretch, at
- * its start or after a space or the end of an expression, so a URL's `//` or `#` opens none.
+ * A comment that begins with a marker: a comment opener of one of the common syntaxes (`#`,
+ * `//`, `/*`, `<!--`, `-- `, `;`, `::`, `REM `) at the start of the stretch or after a space or
+ * an expression's end (so a URL's `//` or `#` opens none), then the marker as a whole word.
+ * Whether the opener stands outside a string literal is checked apart (`outsideStrings`).
  */
-const COMMENT_OPENER = String.raw`(?:^|(?<=[\s;,)\]}>"'\x60]))(?:#|//|/\*|<!--|--|;|%|'|::|[Rr][Ee][Mm]\b)`;
-const SAME_LINE = new RegExp(`${COMMENT_OPENER}.*?(?:custos-ignore(?!-next-line)|gitleaks:allow)`);
-const NEXT_LINE = new RegExp(`${COMMENT_OPENER}.*?custos-ignore-next-line`);
+const commentWith = (marker: string) =>
+  new RegExp(
+    String.raw`(?:^|(?<=[\s;,)\]}>"'\x60]))(?:#|//|/\*|<!--|--(?=\s)|;|::|[Rr][Ee][Mm](?=\s))\s*(?:${marker})(?![\w-])`,
+    'g',
+  );
+const SAME_LINE = commentWith('custos-ignore|gitleaks:allow');
+const NEXT_LINE = commentWith('custos-ignore-next-line');
+
+/** What ends a line for a marker: a lone carriage return, U+2028 and U+2029 as well as `\n`. */
+const LINE_BREAK = /\r|\u2028|\u2029/;
 
 /** A position as `LineIndex.position` gives it: 1-based line and column. */
 interface Position {
@@ -16,15 +24,39 @@ interface Position {
 }
 
 /**
- * The line's text without a CRLF's carriage return, split at the lone carriage returns left:
- * lines are counted at `\n` (as git counts them), but a carriage return alone ends a line in
- * an editor, so a marker silences only the stretch of text it shares with a finding.
+ * Whether `end` in `text` lies outside every string literal (`"…"`, `'…'`, `` `…` ``, with
+ * backslash escapes) that starts in `text`: a marker in a string is data, not a comment.
  */
-function stretches(text: string): string[] {
-  return text.replace(/\r$/, '').split('\r');
+function outsideStrings(text: string, end: number): boolean {
+  let quote: string | undefined;
+  for (let i = 0; i < end; i++) {
+    const c = text[i];
+    if (quote === undefined) {
+      if (c === '"' || c === "'" || c === '`') quote = c;
+    } else if (c === '\\') i++;
+    else if (c === quote) quote = undefined;
+  }
+  return quote === undefined;
 }
 
-/** The stretch of `parts` (split at carriage returns) that holds 0-based `offset`. */
+/** Whether `stretch` holds a comment `pattern` finds, outside string literals. */
+function hasComment(stretch: string, pattern: RegExp): boolean {
+  for (const match of stretch.matchAll(pattern))
+    if (outsideStrings(stretch, match.index)) return true;
+  return false;
+}
+
+/**
+ * The stretches of a line (split where a line ends for a marker: `LINE_BREAK`), a CRLF's
+ * carriage return left out: lines are counted at `\n` (as git counts them), but an editor ends
+ * a line at a lone carriage return too, and JavaScript at U+2028 and U+2029, so a marker
+ * silences only the stretch of text it shares with a finding.
+ */
+function stretches(text: string): string[] {
+  return text.replace(/\r$/, '').split(LINE_BREAK);
+}
+
+/** The stretch of `parts` that holds 0-based `offset`. */
 function stretchAt(parts: readonly string[], offset: number): string {
   let start = 0;
   for (const part of parts) {
@@ -35,12 +67,12 @@ function stretchAt(parts: readonly string[], offset: number): string {
 }
 
 /**
- * Whether a finding from `start` to `end` is silenced by a comment: `custos-ignore` in a
- * comment on the finding's line, `custos-ignore-next-line` in a comment on the line before, or
- * gitleaks' `gitleaks:allow` (for migration). The finding's own text never counts: a secret
- * that holds a marker (or a comment opener) does not silence itself. A lone carriage return
- * ends a line here: a marker on the first line of a file with old Mac line endings must not
- * silence the whole file.
+ * Whether a finding from `start` to `end` is silenced by a comment that begins with a marker:
+ * `custos-ignore` on the finding's line, `custos-ignore-next-line` on the line before, or
+ * gitleaks' `gitleaks:allow` (for migration). A marker in a string literal, or inside the
+ * finding (a secret never silences itself), does not count; nor does one after a comment has
+ * other words first. A lone carriage return ends a line here: a marker on the first line of a
+ * file with old Mac line endings must not silence the whole file.
  *
  * @example
  * ```ts
@@ -51,11 +83,12 @@ export function isIgnoredInline(lines: LineIndex, start: Position, end: Position
   const text = lines.lineText(start.line);
   const from = start.column - 1;
   const to = end.line === start.line ? end.column - 1 : text.length;
-  // The finding's text blanked out (same length: offsets keep their stretch).
-  const around = text.slice(0, from) + ' '.repeat(Math.max(0, to - from)) + text.slice(to);
+  // The finding's text replaced by a letter (same length: offsets keep their stretch): no
+  // quote, opener or marker of its own counts, and an opener right after it follows no space.
+  const around = text.slice(0, from) + 'x'.repeat(Math.max(0, to - from)) + text.slice(to);
   const parts = stretches(around);
-  if (SAME_LINE.test(stretchAt(parts, from))) return true;
+  if (hasComment(stretchAt(parts, from), SAME_LINE)) return true;
   // Only the line's first stretch follows the line before.
   if (start.line <= 1 || from > (parts[0] as string).length) return false;
-  return NEXT_LINE.test(stretches(lines.lineText(start.line - 1)).at(-1) as string);
+  return hasComment(stretches(lines.lineText(start.line - 1)).at(-1) as string, NEXT_LINE);
 }
