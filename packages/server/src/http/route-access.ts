@@ -15,8 +15,8 @@ export interface RouteAccess<Request extends FastifyRequest<any> = FastifyReques
   /** No token needed (sys/init, sys/unseal, sys/health, approle login, …). */
   readonly unauthenticated?: boolean;
   /**
-   * Answers while sealed (sys/seal-status, sys/unseal, …). Default false; ignored on a
-   * `signed` route, which is always refused while sealed.
+   * Answers while sealed (sys/seal-status, sys/unseal, …). Default false. A `signed` route is
+   * always refused while sealed: declaring it otherwise is refused (`route`, route-spec.ts).
    */
   readonly whileSealed?: boolean;
   /** The capability needs `sudo` too (Vault's root-protected paths). */
@@ -27,9 +27,9 @@ export interface RouteAccess<Request extends FastifyRequest<any> = FastifyReques
    */
   readonly exists?: (request: Request) => Promise<boolean>;
   /**
-   * `false`: neither the request nor its response is audited. Health checks opt out; honoured
-   * on `unauthenticated` routes only: a request that carries a token or a signature is always
-   * audited.
+   * `false`: neither the request nor its response is audited. Health checks opt out; only an
+   * `unauthenticated` route that is not `signed` may: a request that carries a token or a
+   * signature is always audited, and declaring it otherwise is refused (`route`).
    */
   readonly audit?: boolean;
   /**

@@ -25,5 +25,6 @@ describe('a route declaration', () => {
       'route /v1/example: a signed route cannot answer while sealed',
     );
     expect(() => declare({ signed, audit: false })).toThrow(/audit: false/);
+    expect(() => declare({ signed, unauthenticated: true, audit: false })).toThrow(/audit: false/);
   });
 });

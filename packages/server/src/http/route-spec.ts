@@ -120,7 +120,7 @@ export function route<const P extends string, const F extends FieldSchemas = NoF
  */
 function checkAccess(path: string | readonly string[], access: RouteAccess): void {
   const problem =
-    access.audit === false && access.unauthenticated !== true
+    access.audit === false && (access.unauthenticated !== true || access.signed !== undefined)
       ? 'audit: false is for unauthenticated routes only'
       : access.signed !== undefined && access.whileSealed === true
         ? 'a signed route cannot answer while sealed'
