@@ -199,7 +199,7 @@ describe('a page that re-points its own name at a server on loopback (DNS rebind
   let s: TestServer;
   let port: string;
   beforeAll(async () => {
-    s = await startTestServer('sqlite', { allowedHosts: ['vault.example.com'] });
+    s = await startTestServer('sqlite', { allowedHosts: ['Vault.example.com'] });
     port = new URL(s.url).port;
   });
   afterAll(async () => {

@@ -104,10 +104,10 @@ function refusalOf(request: FastifyRequest, allowed: ReadonlySet<string>): strin
  */
 export function registerCrossSiteGuard(
   app: FastifyInstance,
-  /** Host names (lower case) a browser may use over loopback besides localhost and addresses. */
+  /** Host names a browser may use over loopback besides localhost and addresses (any case). */
   allowedHosts: readonly string[],
 ): void {
-  const allowed = new Set(allowedHosts);
+  const allowed = new Set(allowedHosts.map((name) => name.toLowerCase()));
   // A callback hook: every request passes here, and most only need the method looked at.
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const refusal = SAFE_METHODS.has(request.method) ? undefined : refusalOf(request, allowed);
