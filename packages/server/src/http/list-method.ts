@@ -13,8 +13,20 @@ import { TLSSocket } from 'node:tls';
  * Returns false when the error is not an unknown `LIST` request (the caller answers 400).
  */
 export function adoptListRequest(server: Server, error: Error, socket: Duplex): boolean {
-  const raw = (error as { rawPacket?: Buffer }).rawPacket;
-  if ((error as { code?: string }).code !== 'HPE_INVALID_METHOD' || raw === undefined) return false;
+  const {
+    code,
+    rawPacket: raw,
+    bytesParsed,
+  } = error as {
+    code?: string;
+    rawPacket?: Buffer;
+    bytesParsed?: number;
+  };
+  if (code !== 'HPE_INVALID_METHOD' || raw === undefined || !atStartOfRead(bytesParsed))
+    return false;
+  // An answer the connection still owes would go out after this request's (HTTP/1.1 answers in
+  // order): such a LIST, pipelined, is refused as any unknown method is.
+  if ((socket as { _httpMessage?: unknown })._httpMessage) return false;
   const rewritten = rewriteRequestLine(raw);
   if (rewritten === undefined) return false;
   // A second LIST on a kept-alive connection arrives on the proxy made for the first: it is
@@ -65,6 +77,18 @@ export function adoptListRequest(server: Server, error: Error, socket: Duplex): 
   // https servers attach the HTTP parser on 'secureConnection', http servers on 'connection'.
   server.emit(tls ? 'secureConnection' : 'connection', proxy);
   return true;
+}
+
+/**
+ * Whether the method the parser failed on is the first thing of the bytes it was given
+ * (`rawPacket`). The packet is the whole read, not the failing request: when it begins with the
+ * end of an earlier request (its body, which may be any bytes, `LIST …` included), rewriting
+ * and re-feeding the packet would run that body as requests of its own (request smuggling,
+ * found by an outside probe). Only a read that starts with the LIST request is adopted; the
+ * parser stops within the method name (`LI` of `LIST` fits `LINK`), so `bytesParsed` is small.
+ */
+function atStartOfRead(bytesParsed: number | undefined): boolean {
+  return bytesParsed !== undefined && bytesParsed <= 'LIST'.length;
 }
 
 const LIST_LINE = /^LIST ([^ \r\n]+) /;

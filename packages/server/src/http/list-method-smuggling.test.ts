@@ -1,0 +1,71 @@
+/**
+ * The LIST adapter (list-method.ts) re-feeds only a LIST request that starts a read of the
+ * connection. Found by an outside probe: the parser's packet is the whole read, so a read that
+ * began with the end of an earlier request's body (which can be any bytes, `LIST …` included)
+ * was re-parsed from its start, and the body ran as requests of its own (request smuggling),
+ * past the cross-site guard and anything else that had judged the request carrying it.
+ */
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../../test/harness.js';
+
+/** Writes each part on one connection, `pauseMs` apart; every byte the server sent back. */
+function converse(s: TestServer, parts: readonly string[], pauseMs = 200): Promise<string> {
+  const { hostname, port } = new URL(s.url);
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const socket = connect(Number(port), hostname, async () => {
+      for (const part of parts) {
+        socket.write(part);
+        await new Promise((r) => setTimeout(r, pauseMs));
+      }
+      socket.end();
+    });
+    socket.on('data', (chunk) => {
+      text += chunk.toString('latin1');
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(text));
+  });
+}
+
+const statuses = (text: string) =>
+  [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+
+describe('a LIST request that does not start a read', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer('sqlite');
+    await s.request('POST', 'secret/data/listed', { body: { data: { a: '1' } } });
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it('never re-parses an earlier request’s body as requests', async () => {
+    const hidden =
+      'LIST /v1/secret/metadata HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\n\r\n' +
+      'POST /v1/secret/data/smuggled HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\n' +
+      'Content-Type: application/json\r\nContent-Length: 27\r\n\r\n{"data":{"hidden":"value"}}';
+    const carrier = `POST /v1/sys/wrapping/lookup HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: ${hidden.length}\r\n\r\n`;
+    // The carrier's head alone, then its body and a LIST in one read.
+    const text = await converse(s, [
+      carrier,
+      `${hidden}LIST /v1/sys/seal-status HTTP/1.1\r\nHost: x\r\n\r\n`,
+    ]);
+    expect(statuses(text)[0]).toBeGreaterThanOrEqual(400);
+    expect(text).not.toContain('"keys"');
+    expect((await s.request('GET', 'secret/data/smuggled')).status).toBe(404);
+  });
+
+  it('is refused when pipelined behind another request, never answered out of order', async () => {
+    const list = 'LIST /v1/secret/metadata HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\n\r\n';
+    const get = 'GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n';
+    const text = await converse(s, [`${get}${list}`]);
+    // The connection ends with the 400 (the GET's answer goes first if it was ready in time).
+    expect([[400], [200, 400]]).toContainEqual(statuses(text));
+    expect(text).not.toContain('"keys"');
+    // A LIST that starts its read is served, also after others on the same connection.
+    expect(statuses(await converse(s, [get, list, list]))).toEqual([200, 200, 200]);
+  });
+});
