@@ -1,18 +1,14 @@
 import type { LineIndex } from './positions.js';
 
 /**
- * A comment that begins with a marker: a comment opener of one of the common syntaxes (`#`,
- * `//`, `/*`, `<!--`, `-- `, `;`, `::`, `REM `) at the start of the stretch or after a space or
- * an expression's end (so a URL's `//` or `#` opens none), then the marker as a whole word.
- * Whether the opener stands outside a string literal is checked apart (`outsideStrings`).
+ * Comment openers of the common syntaxes, longest first where one begins another. `--` and
+ * `REM` open a comment only before a space or a tab (`--depth`, `REMOVE` open none).
  */
-const commentWith = (marker: string) =>
-  new RegExp(
-    String.raw`(?:^|(?<=[\s;,)\]}>"'\x60]))(?:#|//|/\*|<!--|--(?=\s)|;|::|[Rr][Ee][Mm](?=\s))\s*(?:${marker})(?![\w-])`,
-    'g',
-  );
-const SAME_LINE = commentWith('custos-ignore|gitleaks:allow');
-const NEXT_LINE = commentWith('custos-ignore-next-line');
+const OPENERS = ['<!--', '//', '/*', '#', ';', '::'] as const;
+
+/** The marker, as the first word of the comment, and what may follow it (see `isMarkerComment`). */
+const SAME_LINE = /^(?:custos-ignore|gitleaks:allow)(?![\p{L}\p{N}\p{M}_-])(.*)$/su;
+const NEXT_LINE = /^custos-ignore-next-line(?![\p{L}\p{N}\p{M}_-])(.*)$/su;
 
 /** What ends a line for a marker: a lone carriage return, U+2028 and U+2029 as well as `\n`. */
 const LINE_BREAK = /\r|\u2028|\u2029/;
@@ -23,27 +19,58 @@ interface Position {
   readonly column: number;
 }
 
-/**
- * Whether `end` in `text` lies outside every string literal (`"…"`, `'…'`, `` `…` ``, with
- * backslash escapes) that starts in `text`: a marker in a string is data, not a comment.
- */
-function outsideStrings(text: string, end: number): boolean {
-  let quote: string | undefined;
-  for (let i = 0; i < end; i++) {
-    const c = text[i];
-    if (quote === undefined) {
-      if (c === '"' || c === "'" || c === '`') quote = c;
-    } else if (c === '\\') i++;
-    else if (c === quote) quote = undefined;
-  }
-  return quote === undefined;
+/** The length of the comment opener at `i` of `text`, or 0 when none begins there. */
+function openerAt(text: string, i: number): number {
+  for (const opener of OPENERS) if (text.startsWith(opener, i)) return opener.length;
+  const next = text[i + 2] ?? ' ';
+  if (text.startsWith('--', i) && (next === ' ' || next === '\t')) return 2;
+  const after = text[i + 3];
+  if (/^rem$/i.test(text.slice(i, i + 3)) && (after === ' ' || after === '\t')) return 3;
+  return 0;
 }
 
-/** Whether `stretch` holds a comment `pattern` finds, outside string literals. */
-function hasComment(stretch: string, pattern: RegExp): boolean {
-  for (const match of stretch.matchAll(pattern))
-    if (outsideStrings(stretch, match.index)) return true;
-  return false;
+/**
+ * The text of the line's comment: what follows the first comment opener that begins the
+ * stretch or follows a space or a tab and stands outside string literals, or undefined when
+ * there is none. Strings are read twice, with backslash escapes (JSON, JavaScript, Python) and
+ * without (SQL, YAML's single quotes, CSV, shells): an opener counts only where both readings
+ * put it outside every string. One pass over the stretch.
+ */
+function commentOf(text: string): string | undefined {
+  let escaped: string | undefined; // the open quote, reading backslash escapes
+  let skip = false;
+  let plain: string | undefined; // the open quote, reading none
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (escaped === undefined && plain === undefined) {
+      const before = i === 0 ? ' ' : text[i - 1];
+      const opener = before === ' ' || before === '\t' ? openerAt(text, i) : 0;
+      if (opener > 0) return text.slice(i + opener).replace(/^[ \t]+/, '');
+    }
+    const quote = c === '"' || c === "'" || c === '`';
+    if (skip) skip = false;
+    else if (escaped === undefined) {
+      if (quote) escaped = c;
+    } else if (c === '\\') skip = true;
+    else if (c === escaped) escaped = undefined;
+    if (plain === undefined) {
+      if (quote) plain = c;
+    } else if (c === plain) plain = undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Whether `comment` begins with the marker `pattern` names and holds only comment text after
+ * it: words (a reason), a closing `*\/` or `-->`, but no quote, `<`, `>` or `|` that would make
+ * it a value or markup (a marker in `"# custos-ignore"`, `<b># custos-ignore</b>` or a table
+ * cell is data).
+ */
+function isMarkerComment(comment: string | undefined, pattern: RegExp): boolean {
+  const rest = comment === undefined ? null : pattern.exec(comment);
+  if (rest === null) return false;
+  const tail = (rest[1] as string).replace(/[ \t]*(?:\*\/|-->)[ \t]*$/, '');
+  return !/["'`<>|]/.test(tail);
 }
 
 /**
@@ -69,10 +96,12 @@ function stretchAt(parts: readonly string[], offset: number): string {
 /**
  * Whether a finding from `start` to `end` is silenced by a comment that begins with a marker:
  * `custos-ignore` on the finding's line, `custos-ignore-next-line` on the line before, or
- * gitleaks' `gitleaks:allow` (for migration). A marker in a string literal, or inside the
- * finding (a secret never silences itself), does not count; nor does one after a comment has
- * other words first. A lone carriage return ends a line here: a marker on the first line of a
- * file with old Mac line endings must not silence the whole file.
+ * gitleaks' `gitleaks:allow` (for migration). Markers are read lexically, not by each format's
+ * grammar, and every doubt falls to reporting: the line's first comment (its opener after a
+ * space or at the start, outside string literals however backslashes are read) must begin with
+ * the marker and hold no quote or markup after it; the finding's own text never counts. A lone
+ * carriage return ends a line here: a marker on the first line of a file with old Mac line
+ * endings must not silence the whole file.
  *
  * @example
  * ```ts
@@ -87,8 +116,9 @@ export function isIgnoredInline(lines: LineIndex, start: Position, end: Position
   // quote, opener or marker of its own counts, and an opener right after it follows no space.
   const around = text.slice(0, from) + 'x'.repeat(Math.max(0, to - from)) + text.slice(to);
   const parts = stretches(around);
-  if (hasComment(stretchAt(parts, from), SAME_LINE)) return true;
+  if (isMarkerComment(commentOf(stretchAt(parts, from)), SAME_LINE)) return true;
   // Only the line's first stretch follows the line before.
   if (start.line <= 1 || from > (parts[0] as string).length) return false;
-  return hasComment(stretches(lines.lineText(start.line - 1)).at(-1) as string, NEXT_LINE);
+  const before = stretches(lines.lineText(start.line - 1)).at(-1) as string;
+  return isMarkerComment(commentOf(before), NEXT_LINE);
 }
