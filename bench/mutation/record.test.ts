@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { MutantResult } from '@stryker-mutator/api/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MUTATION_MODULES } from './modules.js';
-import { runFromResults } from './record.js';
+import { digestOf, runFromResults } from './record.js';
 
 // A run's record from Stryker's results: only the files the run was asked for count.
 describe('a run from Stryker results', () => {
@@ -75,5 +75,33 @@ describe('a run from Stryker results', () => {
     expect(run.timeouts).toEqual([{ status: 'Timeout', ...named, replacement: '0' }]);
     expect(run.survivors).toEqual([{ status: 'NoCoverage', ...named, replacement: '0' }]);
     expect(run.counts).toEqual({ Timeout: 1, NoCoverage: 1, Killed: 1 });
+  });
+});
+
+describe('the digest a run keeps of each file', () => {
+  it('changes with the code, not with comments or layout', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'custos-mutation-digest-'));
+    try {
+      const url = pathToFileURL(`${root}/`);
+      const digest = async (text: string) => {
+        await writeFile(join(root, 'a.ts'), text);
+        return digestOf('a.ts', url);
+      };
+      const base = await digest('export const a = (x: number) => x + 1;\n');
+      expect(
+        await digest('/** Adds one. */\nexport const a = (x: number) =>\n  // the sum\n  x + 1;\n'),
+      ).toBe(base);
+      for (const changed of [
+        'export const a = (x: number) => x - 1;\n',
+        'export const a = (x: string) => x + 1;\n',
+        // A template literal that holds what looks like a comment is code.
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the text of a source file
+        'export const a = (x: number) => `${x}// + 1`;\n',
+      ])
+        expect(await digest(changed), changed).not.toBe(base);
+      expect(await digestOf('missing.ts', url)).toBeUndefined();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import type { MutantResult } from '@stryker-mutator/api/core';
+import ts from 'typescript';
 import { type MutationModule, namedFiles } from './modules.js';
 
 /** A mutant named so it can be found again after the code around it moves. */
@@ -65,8 +66,25 @@ export interface ModuleRecord {
 export const DETECTED: ReadonlySet<string> = new Set(['Killed', 'Timeout']);
 export const UNDETECTED: ReadonlySet<string> = new Set(['Survived', 'NoCoverage']);
 
-/** The SHA-256 of a repository file's text, or undefined when it no longer exists. */
+/**
+ * The SHA-256 of a source file's code: its syntax tree printed without comments or layout, so
+ * a change to comments or formatting, which changes no mutant, does not make a run stale.
+ * Undefined when the file no longer exists.
+ */
 export async function digestOf(file: string, root: URL): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(new URL(file, root), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false);
+  const code = ts.createPrinter({ removeComments: true }).printFile(source);
+  return createHash('sha256').update(code).digest('hex');
+}
+
+/** The SHA-256 of a file's bytes: what runs recorded before 2026-12-06 hold as their digest. */
+export async function textDigestOf(file: string, root: URL): Promise<string | undefined> {
   try {
     return createHash('sha256')
       .update(await readFile(new URL(file, root)))

@@ -6,6 +6,7 @@ import {
   type ModuleRecord,
   type ModuleRun,
   type Survivor,
+  textDigestOf,
   UNDETECTED,
 } from './record.js';
 
@@ -118,7 +119,9 @@ export async function judge(record: ModuleRecord, root: URL): Promise<ModuleView
     if (run.isolated !== true && module.ignoreStatic === true) shared.push(...run.files);
     for (const file of run.files) {
       const measured = run.digests.find((d) => d.file === file)?.sha256;
-      if (measured !== (await digestOf(file, root))) stale.push(file);
+      const current = await digestOf(file, root);
+      // Runs recorded before code digests hold the digest of the file's bytes.
+      if (measured !== current && measured !== (await textDigestOf(file, root))) stale.push(file);
     }
   }
   const covered = new Set(record.runs.flatMap((run) => run.files));
@@ -180,7 +183,8 @@ export function renderMutationReport(views: readonly ModuleView[]): string {
     'every module, and every surviving mutant either killed by a new test or listed in',
     '`bench/mutation/equivalents.json` with the reason no test can tell it apart. A module may be',
     'measured a few files at a time: each run replaces the results of its files only, and a file',
-    'changed since its run is reported stale until it is run again. Runs made while test files',
+    'whose code changed since its run (comments and layout aside) is reported stale until it is',
+    'run again. Runs made while test files',
     'shared loaded modules (before 2026-12-05) are reported unreliable until run again.',
     '',
     '| Module | Mutants | Killed | Timeout | Survived | No coverage | Compile errors | Static, not run | Score | Equivalent | Unexplained | Goal |',
