@@ -13,7 +13,7 @@ import { registerJsonBodyParser } from '../http/body-parser.js';
 import { registerBoundary } from '../http/boundary.js';
 import { registerCrossSiteGuard } from '../http/cross-site.js';
 import { toHttpError, UNSUPPORTED_PATH_BODY } from '../http/error-mapping.js';
-import { adoptListRequest } from '../http/list-method.js';
+import { adoptListRequest, answerOwed } from '../http/list-method.js';
 import { createMountRouter } from '../http/mount-routing.js';
 import { registerRouteGroups } from '../http/route-spec.js';
 import { collectRouteTable } from '../http/route-table.js';
@@ -92,8 +92,22 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
         markConnectionUsed(app.server as Server, socket);
         return;
       }
-      if (socket.writable) socket.end(BAD_REQUEST);
-      else socket.destroy();
+      const refuse = () => {
+        if (socket.writable) socket.end(BAD_REQUEST);
+        else socket.destroy();
+      };
+      // Answers go out in order: the refusal follows an answer still owed, never replaces it.
+      const owed = answerOwed(socket);
+      if (owed === undefined) refuse();
+      else {
+        let refused = false;
+        const once = () => {
+          if (!refused) refuse();
+          refused = true;
+        };
+        owed.once('finish', once);
+        owed.once('close', once);
+      }
     },
     ...(options.https === undefined
       ? {}

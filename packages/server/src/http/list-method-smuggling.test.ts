@@ -61,10 +61,16 @@ describe('a LIST request that does not start a read', () => {
   it('is refused when pipelined behind another request, never answered out of order', async () => {
     const list = 'LIST /v1/secret/metadata HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\n\r\n';
     const get = 'GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n';
-    const text = await converse(s, [`${get}${list}`]);
-    // The connection ends with the 400 (the GET's answer goes first if it was ready in time).
-    expect([[400], [200, 400]]).toContainEqual(statuses(text));
-    expect(text).not.toContain('"keys"');
+    // The refusal follows the answer owed, never replaces it (found by an outside probe: the
+    // 400 went out first and the earlier answer was dropped, though its write had been done).
+    const write =
+      'POST /v1/secret/data/pipelined HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\n' +
+      'Content-Type: application/json\r\nContent-Length: 20\r\n\r\n{"data":{"a":"one"}}';
+    for (const first of [get, write]) {
+      const text = await converse(s, [`${first}${list}`]);
+      expect(statuses(text), first).toEqual([200, 400]);
+      expect(text).not.toContain('"keys"');
+    }
     // A LIST that starts its read is served, also after others on the same connection.
     expect(statuses(await converse(s, [get, list, list]))).toEqual([200, 200, 200]);
   });
