@@ -5,9 +5,9 @@
  * runs (a URL it cannot decode) carries the security headers of every other answer.
  */
 import { request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send, startTestServer, type TestServer } from '../../test/harness.js';
+import { inTurn } from '../../test/raw-http.js';
 import { isLoopback } from './cross-site.js';
 
 const REFUSAL = (site: string) => ({
@@ -144,42 +144,6 @@ function sendAs(
   });
 }
 
-/** How many whole answers (status line, headers, `content-length` bytes of body) `text` holds. */
-function wholeAnswers(text: string): number {
-  let count = 0;
-  let at = 0;
-  for (;;) {
-    const head = text.indexOf('\r\n\r\n', at);
-    if (head === -1) return count;
-    const length = Number(/content-length: (\d+)/i.exec(text.slice(at, head))?.[1] ?? 0);
-    if (text.length < head + 4 + length) return count;
-    at = head + 4 + length;
-    count++;
-  }
-}
-
-/**
- * Sends raw requests on one connection, each once the answer before it is whole (as a browser
- * reuses a kept-alive connection); the status of each answer, in order.
- */
-function exchange(s: TestServer, requests: readonly string[]): Promise<number[]> {
-  const { hostname, port } = new URL(s.url);
-  return new Promise((resolve, reject) => {
-    let text = '';
-    let sent = 0;
-    const socket = connect(Number(port), hostname, () => socket.write(requests[sent++] as string));
-    socket.on('data', (chunk) => {
-      text += chunk.toString('latin1');
-      if (sent < requests.length && wholeAnswers(text) === sent)
-        socket.write(requests[sent++] as string);
-    });
-    socket.on('error', reject);
-    socket.on('close', () =>
-      resolve([...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]))),
-    );
-  });
-}
-
 const REBOUND = {
   errors: [
     "request refused (Host): a browser reached this server over loopback under a name that is not localhost, an address or one of the server's allowedHosts; another site may have pointed its name here (DNS rebinding)",
@@ -236,7 +200,7 @@ describe('a page that re-points its own name at a server on loopback (DNS rebind
       [list, list, cancel(true)],
       [cancel(false), list, cancel(true)],
     ]) {
-      const statuses = await exchange(s, sequence);
+      const statuses = (await inTurn(s.url, sequence)).map((answer) => answer.status);
       expect(statuses.slice(-1), sequence.join('')).toEqual([403]);
       expect(statuses).toHaveLength(sequence.length);
     }

@@ -5,32 +5,9 @@
  * was re-parsed from its start, and the body ran as requests of its own (request smuggling),
  * past the cross-site guard and anything else that had judged the request carrying it.
  */
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/harness.js';
-
-/** Writes each part on one connection, `pauseMs` apart; every byte the server sent back. */
-function converse(s: TestServer, parts: readonly string[], pauseMs = 200): Promise<string> {
-  const { hostname, port } = new URL(s.url);
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const socket = connect(Number(port), hostname, async () => {
-      for (const part of parts) {
-        socket.write(part);
-        await new Promise((r) => setTimeout(r, pauseMs));
-      }
-      socket.end();
-    });
-    socket.on('data', (chunk) => {
-      text += chunk.toString('latin1');
-    });
-    socket.on('error', reject);
-    socket.on('close', () => resolve(text));
-  });
-}
-
-const statuses = (text: string) =>
-  [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+import { inParts, statusesOf } from '../../test/raw-http.js';
 
 describe('a LIST request that does not start a read', () => {
   let s: TestServer;
@@ -49,11 +26,11 @@ describe('a LIST request that does not start a read', () => {
       'Content-Type: application/json\r\nContent-Length: 27\r\n\r\n{"data":{"hidden":"value"}}';
     const carrier = `POST /v1/sys/wrapping/lookup HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: ${hidden.length}\r\n\r\n`;
     // The carrier's head alone, then its body and a LIST in one read.
-    const text = await converse(s, [
+    const text = await inParts(s.url, [
       carrier,
       `${hidden}LIST /v1/sys/seal-status HTTP/1.1\r\nHost: x\r\n\r\n`,
     ]);
-    expect(statuses(text)[0]).toBeGreaterThanOrEqual(400);
+    expect(statusesOf(text)[0]).toBeGreaterThanOrEqual(400);
     expect(text).not.toContain('"keys"');
     expect((await s.request('GET', 'secret/data/smuggled')).status).toBe(404);
   });
@@ -67,11 +44,11 @@ describe('a LIST request that does not start a read', () => {
       'POST /v1/secret/data/pipelined HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\n' +
       'Content-Type: application/json\r\nContent-Length: 20\r\n\r\n{"data":{"a":"one"}}';
     for (const first of [get, write]) {
-      const text = await converse(s, [`${first}${list}`]);
-      expect(statuses(text), first).toEqual([200, 400]);
+      const text = await inParts(s.url, [`${first}${list}`]);
+      expect(statusesOf(text), first).toEqual([200, 400]);
       expect(text).not.toContain('"keys"');
     }
     // A LIST that starts its read is served, also after others on the same connection.
-    expect(statuses(await converse(s, [get, list, list]))).toEqual([200, 200, 200]);
+    expect(statusesOf(await inParts(s.url, [get, list, list]))).toEqual([200, 200, 200]);
   });
 });
