@@ -33,7 +33,10 @@ describe.each(await storageKinds())('authorisation matrix on %s', (kind) => {
     await s.close();
   });
 
-  it('refuses every protected route without the right token and policy', async () => {
+  // Walks every route, a policy and a token each: time only bounds a machine under load.
+  it('refuses every protected route without the right token and policy', {
+    timeout: 90_000,
+  }, async () => {
     const routes = vaultRoutes(s.server.app.routeTable).filter((r) => !r.access.unauthenticated);
     expect(routes.length).toBeGreaterThan(60);
     const cases: [string, string | null][] = [
@@ -67,7 +70,10 @@ describe.each(await storageKinds())('authorisation matrix on %s', (kind) => {
     expect(failures).toEqual([]);
   });
 
-  it('refuses each request to a token granted every capability on its path but the one it needs', async () => {
+  // Walks every route, a policy and a token each: time only bounds a machine under load.
+  it('refuses each request to a token granted every capability on its path but the one it needs', {
+    timeout: 90_000,
+  }, async () => {
     const probes = capabilityProbes(vaultRoutes(s.server.app.routeTable));
     // Every route that lists: KV metadata (root and keys), policies (two forms), transit keys,
     // AppRole roles and secret IDs, token roles and accessors, rotation policies, and the mount
@@ -89,7 +95,10 @@ describe.each(await storageKinds())('authorisation matrix on %s', (kind) => {
     expect(failures).toEqual([]);
   });
 
-  it('admits reads and lists to a token granted only the capability they need (the probes are not refused for another reason)', async () => {
+  // Walks every route, a policy and a token each: time only bounds a machine under load.
+  it('admits reads and lists to a token granted only the capability they need (the probes are not refused for another reason)', {
+    timeout: 90_000,
+  }, async () => {
     const reads = capabilityProbes(vaultRoutes(s.server.app.routeTable)).filter(
       // GET and LIST have no side effects; the UI mount lookup also checks access to the mount,
       // and the compliance report makes each of its reads with the caller's token, judged on
