@@ -97,17 +97,10 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
         else socket.destroy();
       };
       // Answers go out in order: the refusal follows an answer still owed, never replaces it.
+      // (A response emits 'close' once, after it finished or when its connection went.)
       const owed = answerOwed(socket);
       if (owed === undefined) refuse();
-      else {
-        let refused = false;
-        const once = () => {
-          if (!refused) refuse();
-          refused = true;
-        };
-        owed.once('finish', once);
-        owed.once('close', once);
-      }
+      else owed.once('close', refuse);
     },
     ...(options.https === undefined
       ? {}

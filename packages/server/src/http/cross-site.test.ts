@@ -4,7 +4,6 @@
  * in with AppRole, none of which needs a token). And an answer the router makes before any hook
  * runs (a URL it cannot decode) carries the security headers of every other answer.
  */
-import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send, startTestServer, type TestServer } from '../../test/harness.js';
 import { inTurn } from '../../test/raw-http.js';
@@ -122,26 +121,20 @@ describe('requests from another site', () => {
 });
 
 /** A request with a `Host` header of the test's choosing (fetch sets its own). */
-function sendAs(
+async function sendAs(
   s: TestServer,
   method: string,
   path: string,
   headers: Record<string, string>,
 ): Promise<{ status: number; body: { errors?: string[] } | null }> {
-  const { hostname, port } = new URL(s.url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ hostname, port, method, path: `/v1/${path}`, headers }, (res) => {
-      let text = '';
-      res.on('data', (chunk) => {
-        text += chunk;
-      });
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: text === '' ? null : JSON.parse(text) }),
-      );
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  const fields = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  const [answer] = await inTurn(s.url, [`${method} /v1/${path} HTTP/1.1\r\n${fields}\r\n`]);
+  return {
+    status: answer?.status ?? 0,
+    body: answer === undefined || answer.body === '' ? null : JSON.parse(answer.body),
+  };
 }
 
 const REBOUND = {

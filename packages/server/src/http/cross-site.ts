@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { cidrList } from './client-address.js';
 
 /** Methods that change nothing: open to requests from any site. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -36,6 +37,8 @@ function crossSiteReason(request: FastifyRequest): string | undefined {
   return host !== undefined && host === request.headers.host?.toLowerCase() ? undefined : 'Origin';
 }
 
+const LOOPBACK = cidrList(['127.0.0.0/8', '::1/128'], 'loopback');
+
 /**
  * Whether a connection's local address is a loopback one (IPv4, IPv6, IPv4-mapped).
  *
@@ -45,9 +48,7 @@ function crossSiteReason(request: FastifyRequest): string | undefined {
  * ```
  */
 export function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return v4.startsWith('127.') || address === '::1';
+  return LOOPBACK.has(address);
 }
 
 /** Whether a `Host` header's name is one a page on another site cannot make its own. */
