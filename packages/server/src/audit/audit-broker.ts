@@ -28,6 +28,7 @@ import {
   hmacScalars,
   hmacValue,
 } from './hmac-values.js';
+import { SharedHmacs } from './shared-hmacs.js';
 import type { AuditSink } from './sinks.js';
 
 /** Who made a request, as the audit log records it: a token's entry, or an access key's. */
@@ -118,6 +119,8 @@ export class AuditBroker {
   readonly #options: AuditBrokerOptions;
   #chains: ChainedSink[] = [];
   #hmacKeys = new Map<string, AuditKey>();
+  /** HMACs of each caller's own values, kept across its requests (shared-hmacs.ts). */
+  readonly #sharedHmacs = new SharedHmacs();
   #signer: CheckpointSigner | undefined;
   #barrier: Barrier | undefined;
   readonly #latest = new Map<string, CheckpointRecord>();
@@ -219,7 +222,7 @@ export class AuditBroker {
   async logRequest(request: AuditRequest): Promise<AuditRecord> {
     const sinks = new Map<string, SinkRecord>();
     for (const [sink, key] of this.#hmacKeys) {
-      const memo: HmacMemo = new Map();
+      const memo = this.#sharedHmacs.memoFor(key, request.entry);
       const blocks = {
         auth: authBlock(key, request, memo),
         request: requestBlock(key, request, memo),

@@ -223,11 +223,20 @@ describe('entries given already serialised', () => {
 });
 
 describe("HMAC'd audit values", () => {
-  it('keep undefined out of the entry and turn values JSON cannot carry into null', () => {
+  it('leave out what JSON leaves out: undefined, functions and symbols (null in arrays)', () => {
     const key = createSecretKey(Buffer.alloc(32, 1));
     expect(hmacScalars(key, undefined)).toBeUndefined();
     expect(hmacScalars(key, null)).toBeNull();
-    expect(hmacScalars(key, () => 1)).toBeNull();
-    expect(hmacScalars(key, Symbol('x'))).toBeNull();
+    expect(hmacScalars(key, () => 1)).toBeUndefined();
+    expect(hmacScalars(key, Symbol('x'))).toBeUndefined();
+    expect(hmacScalars(key, { f: () => 1, s: Symbol('x'), u: undefined, n: null })).toEqual({
+      n: null,
+    });
+    expect(hmacScalars(key, [() => 1, Symbol('x'), undefined, null])).toEqual([
+      null,
+      null,
+      null,
+      null,
+    ]);
   });
 });

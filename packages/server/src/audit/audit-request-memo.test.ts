@@ -5,7 +5,8 @@ import { createBarrier } from '../barrier/barrier.js';
 import { AuditBroker } from './audit-broker.js';
 
 // Each distinct value of a request is HMAC'd once per sink for its two entries, and the HMACs
-// kept for that are dropped once the response is logged.
+// kept for that are dropped once the response is logged; those of the caller's own values
+// (accessor, display name, policies, metadata) are kept for its next requests.
 describe('audit HMACs within one request', () => {
   let bed: SealBed;
   let broker: AuditBroker;
@@ -41,14 +42,17 @@ describe('audit HMACs within one request', () => {
       data: { token, again: token },
     });
     // The token (four times: two client_token fields and two data values), the accessor and
-    // the metadata value: three distinct values, three HMACs.
+    // the metadata value: three distinct values, three HMACs. The request's own layer holds
+    // the token; the caller's accessor and metadata value are kept for its next requests.
     const kept = record.sinks.get(sink.name);
-    expect([...(kept?.memo.keys() ?? [])].sort()).toEqual([accessor, token, 'ops'].sort());
+    expect([...(kept?.memo.keys() ?? [])]).toEqual([token]);
+    expect([accessor, 'ops'].map((v) => kept?.memo.has(v))).toEqual([true, true]);
 
     await broker.logResponse(record, 200, {
       data: { id: token, accessor, ttl: 0, num_uses: 0, renewable: false },
     });
     expect(kept?.memo.size).toBe(0);
+    expect(kept?.memo.has(token)).toBe(false);
 
     const [request, response] = sink.lines
       .map((line) => JSON.parse(line))
@@ -113,5 +117,57 @@ describe('audit HMACs within one request', () => {
       }
       expect(entries[1].response.data).toEqual({ id: hashed(t), shared: hashed('same-in-all') });
     }
+  });
+  it("keeps the HMACs of a caller's own values across its requests, and nothing they carried", async () => {
+    const identity = {
+      accessor: 'acc-kept',
+      displayName: 'svc-kept',
+      policies: ['default', 'app-kept'],
+      meta: { team: 'kept-team' },
+    };
+    const canaries = ['request-canary-7d1f', 'response-canary-93ab'];
+    const run = async (id: string) => {
+      const record = await broker.logRequest({
+        id,
+        operation: 'update',
+        path: 'secret/data/app',
+        remoteAddress: '127.0.0.1',
+        token,
+        entry: identity,
+        data: { note: canaries[0] },
+      });
+      const memo = record.sinks.get(sink.name)?.memo;
+      await broker.logResponse(record, 200, {
+        data: { secret: canaries[1], policies: identity.policies, who: 'svc-kept' },
+      });
+      return memo;
+    };
+    await run('kept-1');
+    const memo = await run('kept-2');
+    // The second request found the caller's values HMAC'd already: its own layer held only
+    // what it carried, and keeps none of that after its response.
+    expect(memo?.size).toBe(0);
+    expect([...canaries, token].map((v) => memo?.has(v))).toEqual([false, false, false]);
+    for (const value of ['acc-kept', 'svc-kept', 'default', 'app-kept', 'kept-team'])
+      expect(memo?.has(value)).toBe(true);
+
+    const hashed = (value: string) => broker.hash(sink.name, value);
+    for (const id of ['kept-1', 'kept-2']) {
+      const [request, response] = sink.lines
+        .map((line) => JSON.parse(line))
+        .filter((entry) => entry.request?.id === id);
+      expect(request.auth).toMatchObject({
+        client_token: hashed(token),
+        accessor: hashed('acc-kept'),
+        metadata: { team: hashed('kept-team') },
+      });
+      expect(request.request.data).toEqual({ note: hashed(canaries[0] as string) });
+      expect(response.response.data).toEqual({
+        secret: hashed(canaries[1] as string),
+        policies: [hashed('default'), hashed('app-kept')],
+        who: hashed('svc-kept'),
+      });
+    }
+    for (const canary of canaries) expect(sink.lines.join('\n')).not.toContain(canary);
   });
 });

@@ -1,4 +1,5 @@
 import { createSecretKey } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalScalar, HMAC_PREFIX, hmacScalars, hmacValue } from './hmac-values.js';
 
@@ -57,5 +58,41 @@ describe('audit HMAC of request and response values', () => {
     expect(hmacScalars(key, 987654)).toBe(hmacValue(key, '987654'));
     expect(hmacScalars(key, false)).toBe(hmacValue(key, 'false'));
     expect(hmacScalars(key, { a: 'x' })).toEqual({ a: hmacValue(key, 'x') });
+  });
+  it('reads a value as JSON.stringify does: an object gives what the text it is sent as gives', () => {
+    const anything = fc.anything({
+      withBoxedValues: true,
+      withDate: true,
+      withMap: true,
+      withSet: true,
+      withNullPrototype: true,
+      withObjectString: true,
+      withSparseArray: true,
+      withTypedArray: true,
+      withUnicodeString: true,
+    });
+    const extras = fc.oneof(
+      anything,
+      fc.constantFrom(
+        { when: new Date(0), f: () => 1, s: Symbol('x'), u: undefined, n: Number.NaN },
+        [() => 1, undefined, Symbol('y'), Number.POSITIVE_INFINITY, -0],
+        { custom: { toJSON: (name: string) => `named ${name}` } },
+        { boxed: [Object(1), Object('two'), Object(false)] },
+        { buffer: Buffer.from('abc') },
+      ),
+    );
+    fc.assert(
+      fc.property(extras, (value) => {
+        const text = JSON.stringify(value);
+        if (text === undefined) {
+          expect(hmacScalars(key, value)).toBeUndefined();
+          return;
+        }
+        expect(JSON.stringify(hmacScalars(key, value))).toBe(
+          JSON.stringify(hmacScalars(key, JSON.parse(text))),
+        );
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

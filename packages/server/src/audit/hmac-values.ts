@@ -28,8 +28,9 @@ export function canonicalScalar(value: AuditScalar): string {
 /**
  * The HMACs already computed for one request under one key, by canonical string, so a value
  * met again (the token and accessor in the request and the response entry, a `0` or `"root"`
- * in several fields) is HMAC'd once. It holds values of that request only: the broker drops
- * it when the response is logged (never kept across requests, which would keep their values).
+ * in several fields) is HMAC'd once. The broker drops a request's own values when its response
+ * is logged; only the caller's own values and code constants are kept across requests
+ * (shared-hmacs.ts), never what a request carried.
  */
 export type HmacMemo = Map<string, string>;
 
@@ -60,6 +61,11 @@ export function hmacValue(key: AuditKey, value: AuditScalar, memo?: HmacMemo): s
  * `sys/audit-hash`, but the log holds no value — a PIN sent as a number is no more readable
  * than one sent as a string. `null` stays: it carries no value.
  *
+ * `value` is read as `JSON.stringify` reads it (`toJSON`, boxed values, non-finite numbers as
+ * `null`, functions and `undefined` left out of objects and `null` in arrays), so a response
+ * object and the text it was sent as give the same result: the boundary hands the handler's
+ * object over instead of parsing the text again (hmac-values.test.ts checks any value).
+ *
  * @example
  * ```ts
  * hmacScalars(key, { pin: 1234, ok: true, note: null });
@@ -67,14 +73,31 @@ export function hmacValue(key: AuditKey, value: AuditScalar, memo?: HmacMemo): s
  * ```
  */
 export function hmacScalars(key: AuditKey, value: unknown, memo?: HmacMemo): unknown {
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
-    return hmacValue(key, value, memo);
-  if (Array.isArray(value)) return value.map((item) => hmacScalars(key, item, memo));
-  if (value !== null && typeof value === 'object') {
-    const source = value as Record<string, unknown>;
+  return hmacJson(key, value, '', memo);
+}
+
+/** {@link hmacScalars} of `value`, found under `name` (what `toJSON` is given). */
+function hmacJson(key: AuditKey, value: unknown, name: string, memo?: HmacMemo): unknown {
+  let json = value;
+  if (typeof json === 'object' && json !== null) {
+    const toJSON = (json as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') json = toJSON.call(json, name);
+  }
+  if (json instanceof Number || json instanceof String || json instanceof Boolean)
+    json = json.valueOf();
+  if (typeof json === 'string' || typeof json === 'boolean') return hmacValue(key, json, memo);
+  if (typeof json === 'number') return Number.isFinite(json) ? hmacValue(key, json, memo) : null;
+  if (Array.isArray(json)) {
+    const out = new Array<unknown>(json.length);
+    for (let i = 0; i < json.length; i++) out[i] = hmacJson(key, json[i], String(i), memo) ?? null;
+    return out;
+  }
+  if (typeof json === 'object' && json !== null) {
+    const source = json as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(source)) {
-      const hashed = hmacScalars(key, source[k], memo);
+      const hashed = hmacJson(key, source[k], k, memo);
+      if (hashed === undefined) continue; // left out, as JSON leaves out undefined and functions
       // A `__proto__` field stays a field: assigning it would set the prototype and drop it
       // from the entry. Every other key is an own property by assignment (no other setter).
       if (k === '__proto__') setOwn(out, k, hashed);
@@ -82,6 +105,6 @@ export function hmacScalars(key: AuditKey, value: unknown, memo?: HmacMemo): unk
     }
     return out;
   }
-  // null (and anything JSON cannot carry, which a parsed body never holds).
-  return value === undefined ? undefined : null;
+  // null stays; undefined, functions and symbols are no JSON value.
+  return json === null ? null : undefined;
 }
