@@ -12,6 +12,7 @@ import { apiPathOf } from './api-path.js';
 import { cidrList, clientAddress } from './client-address.js';
 import { HttpResponseError, toHttpError } from './error-mapping.js';
 import type { MountRouter } from './mount-routing.js';
+import { forgetReply, replyBodyOf, serializeReply } from './reply-body.js';
 import {
   type AclCheck,
   aclPathOf,
@@ -81,6 +82,8 @@ export function registerBoundary(
   mountRouter: MountRouter,
 ): void {
   app.decorateRequest('custos', null as never);
+  // The audit takes a response's body from the object it was serialised from (reply-body.ts).
+  app.setReplySerializer(serializeReply);
   const trusted = cidrList(ctx.trustedProxies, 'trustedProxies');
 
   app.addHook('preHandler', async (request: FastifyRequest) => {
@@ -163,15 +166,11 @@ export function registerBoundary(
       }
     }
     const record = request.custos?.audit;
-    if (record === undefined) return payload;
-    let body: unknown = null;
-    if (typeof payload === 'string' && payload.length > 0) {
-      try {
-        body = JSON.parse(payload);
-      } catch {
-        body = null;
-      }
+    if (record === undefined) {
+      forgetReply();
+      return payload;
     }
+    let body = replyBodyOf(payload);
     const signed = request.routeOptions.config.access?.signed;
     if (signed !== undefined) body = signed.auditBody(reply.statusCode, body);
     try {
