@@ -1,8 +1,9 @@
 /**
  * What a server on SQLite keeps in memory: the PostgreSQL and Redis clients, the password
- * hashing add-ons and the SMTP client load only when configuration asks for them (PostgreSQL
- * storage, a Redis or database rotator, a slow blind index, an email alert channel), so an idle
- * server does not pay for them.
+ * hashing add-ons, the SMTP client, zod and the cron parser load only when configuration or a
+ * request asks for them (PostgreSQL storage, a Redis or database rotator, a slow blind index, an
+ * email alert channel, an alerts or rotation section, a transit restore, a cron schedule), so an
+ * idle server does not pay for them.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -64,11 +65,19 @@ async function packagesLoadedBy(storage: string): Promise<string[]> {
 }
 
 describe('dependencies a server loads', () => {
-  it('on SQLite: no PostgreSQL or Redis client, no password-hashing add-on', async () => {
+  it('on SQLite: no PostgreSQL or Redis client, no password-hashing add-on, no zod', async () => {
     const names = await packagesLoadedBy(':memory:');
     // The check sees add-ons and CommonJS packages (better-sqlite3) and ES modules (kysely).
     expect(names).toEqual(expect.arrayContaining(['better-sqlite3', 'kysely']));
-    for (const name of ['pg', 'ioredis', '@node-rs/argon2', 'bcrypt', 'nodemailer']) {
+    for (const name of [
+      'pg',
+      'ioredis',
+      '@node-rs/argon2',
+      'bcrypt',
+      'nodemailer',
+      'zod',
+      'cron-parser',
+    ]) {
       expect(names).not.toContain(name);
     }
   }, 60_000);

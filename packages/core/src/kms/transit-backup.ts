@@ -47,7 +47,7 @@ export function decodeBackup(blob: unknown): TransitKeyBackup {
   } catch {
     return fail('not a custos transit backup (bad encoding)');
   }
-  const result = backupSchema.safeParse(parsed);
+  const result = backupSchema().safeParse(parsed);
   // The first problem only: later ones often follow from it (a bad latest_version, say).
   if (!result.success) return fail(describeIssue(result.error.issues[0] as z.core.$ZodIssue));
   const { policy, versions } = result.data;

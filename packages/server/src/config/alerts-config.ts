@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import { lazily, zod } from '@custos/core/internal/lazy-zod';
+import type { z } from 'zod';
 import { ServerError } from '../errors.js';
 import { parseDurationSeconds } from '../lib/duration.js';
 
@@ -67,55 +68,63 @@ const DEFAULT_RATE_LIMIT_MS = 5 * 60_000;
 const DEFAULT_CHECK_INTERVAL_MS = 60_000;
 const SMTP_PORTS: Readonly<Record<SmtpSecurity, number>> = { starttls: 587, tls: 465, none: 25 };
 
-const ruleSchema = z
-  .object({
-    name: z.string().regex(NAME, 'a rule name is lower-case letters, digits, _ and -'),
-    event: z.enum([
-      'auth_failure_spike',
-      'decryption_failures',
-      'rotation_failed',
-      'rotation_overdue',
-      'certificate_expiring',
-      'audit_sink_failing',
-      'node_sealed',
-    ]),
-    threshold: z.number().int().min(1).max(1_000_000).optional(),
-    window: z.union([z.string(), z.number()]).optional(),
-    days: z.number().int().min(1).max(3650).optional(),
-    channels: z.array(z.string()).min(1).max(16),
-  })
-  .strict();
+/** The section's schemas, built at the first parse (lazy-zod.ts). */
+const schemas = lazily(() => {
+  const z = zod();
+  const rule = z
+    .object({
+      name: z.string().regex(NAME, 'a rule name is lower-case letters, digits, _ and -'),
+      event: z.enum([
+        'auth_failure_spike',
+        'decryption_failures',
+        'rotation_failed',
+        'rotation_overdue',
+        'certificate_expiring',
+        'audit_sink_failing',
+        'node_sealed',
+      ]),
+      threshold: z.number().int().min(1).max(1_000_000).optional(),
+      window: z.union([z.string(), z.number()]).optional(),
+      days: z.number().int().min(1).max(3650).optional(),
+      channels: z.array(z.string()).min(1).max(16),
+    })
+    .strict();
 
-const channelSchema = z
-  .object({
-    type: z.enum(['webhook', 'email']),
-    url: z.string().optional(),
-    url_env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
-    url_file: z.string().min(1).optional(),
-    secret: z.unknown().optional(),
-    secret_env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
-    secret_file: z.string().min(1).optional(),
-    host: z.string().min(1).optional(),
-    port: z.number().int().min(1).max(65_535).optional(),
-    security: z.enum(['starttls', 'tls', 'none']).optional(),
-    ca_file: z.string().min(1).optional(),
-    from: z.string().min(3).optional(),
-    to: z.array(z.string().min(3)).min(1).max(32).optional(),
-    username: z.string().min(1).optional(),
-    password: z.unknown().optional(),
-    password_env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
-    password_file: z.string().min(1).optional(),
-  })
-  .strict();
+  const channel = z
+    .object({
+      type: z.enum(['webhook', 'email']),
+      url: z.string().optional(),
+      url_env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
+      url_file: z.string().min(1).optional(),
+      secret: z.unknown().optional(),
+      secret_env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
+      secret_file: z.string().min(1).optional(),
+      host: z.string().min(1).optional(),
+      port: z.number().int().min(1).max(65_535).optional(),
+      security: z.enum(['starttls', 'tls', 'none']).optional(),
+      ca_file: z.string().min(1).optional(),
+      from: z.string().min(3).optional(),
+      to: z.array(z.string().min(3)).min(1).max(32).optional(),
+      username: z.string().min(1).optional(),
+      password: z.unknown().optional(),
+      password_env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
+      password_file: z.string().min(1).optional(),
+    })
+    .strict();
 
-const alertsSchema = z
-  .object({
-    rules: z.array(ruleSchema).max(256).optional(),
-    channels: z.record(z.string(), channelSchema).optional(),
-    rate_limit: z.union([z.string(), z.number()]).optional(),
-    check_interval: z.union([z.string(), z.number()]).optional(),
-  })
-  .strict();
+  const alerts = z
+    .object({
+      rules: z.array(rule).max(256).optional(),
+      channels: z.record(z.string(), channel).optional(),
+      rate_limit: z.union([z.string(), z.number()]).optional(),
+      check_interval: z.union([z.string(), z.number()]).optional(),
+    })
+    .strict();
+  return { rule, channel, alerts };
+});
+
+type RuleInput = z.infer<ReturnType<typeof schemas>['rule']>;
+type ChannelInput = z.infer<ReturnType<typeof schemas>['channel']>;
 
 /**
  * Why a webhook URL is refused (`must be an http(s) URL`, `must not hold credentials`), or
@@ -183,11 +192,7 @@ function secretOf(
   return undefined;
 }
 
-function channelOf(
-  name: string,
-  raw: z.infer<typeof channelSchema>,
-  baseDir: string,
-): AlertChannel {
+function channelOf(name: string, raw: ChannelInput, baseDir: string): AlertChannel {
   const at = `alerts.channels.${name}`;
   if (!NAME.test(name))
     fail(`"${at}": a channel name is lower-case letters, digits, _ and - (at most 64)`);
@@ -253,7 +258,7 @@ function channelOf(
   };
 }
 
-function eventOf(at: string, raw: z.infer<typeof ruleSchema>): AlertEvent {
+function eventOf(at: string, raw: RuleInput): AlertEvent {
   const spike = raw.event === 'auth_failure_spike' || raw.event === 'decryption_failures';
   if (!spike && (raw.threshold !== undefined || raw.window !== undefined))
     fail(`"${at}": "threshold" and "window" belong to auth_failure_spike and decryption_failures`);
@@ -299,7 +304,7 @@ function eventOf(at: string, raw: z.infer<typeof ruleSchema>): AlertEvent {
 export function parseAlertsConfig(raw: unknown, baseDir: string): AlertsConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     fail('"alerts" must be an object: {"rules"?, "channels"?, "rate_limit"?, "check_interval"?}');
-  const checked = alertsSchema.safeParse(raw);
+  const checked = schemas().alerts.safeParse(raw);
   if (!checked.success) return fail(firstIssue(checked.error));
   const {
     rules = [],

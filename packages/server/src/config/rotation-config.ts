@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
-import { z } from 'zod';
+import { lazily, zod } from '@custos/core/internal/lazy-zod';
+import type { z } from 'zod';
 import { ServerError } from '../errors.js';
 import { parseDurationSeconds } from '../lib/duration.js';
 
@@ -30,24 +31,31 @@ const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const isPostgres = (location: string) => /^postgres(ql)?:\/\//.test(location);
 
-const databaseSchema = z
-  .object({
-    url: z.string().min(1).optional(),
-    path: z.string().min(1).optional(),
-    password_env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
-    password_file: z.string().min(1).optional(),
-    password: z.unknown().optional(),
-  })
-  .strict();
+/** The section's schemas, built at the first parse (lazy-zod.ts). */
+const schemas = lazily(() => {
+  const z = zod();
+  const database = z
+    .object({
+      url: z.string().min(1).optional(),
+      path: z.string().min(1).optional(),
+      password_env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
+      password_file: z.string().min(1).optional(),
+      password: z.unknown().optional(),
+    })
+    .strict();
 
-const rotationSchema = z
-  .object({
-    scheduler_interval: z.union([z.string(), z.number()]).optional(),
-    approval_retention: z.union([z.string(), z.number()]).optional(),
-    databases: z.record(z.string(), databaseSchema).optional(),
-    plugins: z.array(z.string().min(1)).max(64).optional(),
-  })
-  .strict();
+  const rotation = z
+    .object({
+      scheduler_interval: z.union([z.string(), z.number()]).optional(),
+      approval_retention: z.union([z.string(), z.number()]).optional(),
+      databases: z.record(z.string(), database).optional(),
+      plugins: z.array(z.string().min(1)).max(64).optional(),
+    })
+    .strict();
+  return { database, rotation };
+});
+
+type DatabaseInput = z.infer<ReturnType<typeof schemas>['database']>;
 
 const fail = (message: string): never => {
   throw new ServerError('ERR_INVALID_CONFIG', `config: ${message}`);
@@ -64,11 +72,7 @@ function firstIssue(error: z.ZodError): string {
 }
 
 /** One database: a URL or a path, the password by reference. */
-function databaseOf(
-  name: string,
-  raw: z.infer<typeof databaseSchema>,
-  baseDir: string,
-): RotationDatabaseConfig {
+function databaseOf(name: string, raw: DatabaseInput, baseDir: string): RotationDatabaseConfig {
   const at = `rotation.databases.${name}`;
   if (!NAME.test(name))
     fail(`"${at}": a database name is lower-case letters, digits, _ and - (at most 64)`);
@@ -122,7 +126,7 @@ export function parseRotationConfig(raw: unknown, baseDir: string): RotationConf
     fail(
       '"rotation" must be an object: {"scheduler_interval"?, "approval_retention"?, "databases"?, "plugins"?}',
     );
-  const checked = rotationSchema.safeParse(raw);
+  const checked = schemas().rotation.safeParse(raw);
   if (!checked.success) return fail(firstIssue(checked.error));
   const {
     scheduler_interval: interval,
