@@ -39,10 +39,20 @@ export const fastifySecurityHeaders = Object.assign(
       done();
     });
     if (resolved.noStore === 'all') {
-      app.addHook('onSend', async (_request: RequestLike, reply: ReplyLike, payload: unknown) => {
-        reply.header('cache-control', 'no-store');
-        return payload;
-      });
+      // A callback hook: it never waits, so the hooks after it run in the same turn (custos's
+      // server audits a response from the object serialised just before, http/reply-body.ts).
+      app.addHook(
+        'onSend',
+        (
+          _request: RequestLike,
+          reply: ReplyLike,
+          payload: unknown,
+          done: (err: null, payload: unknown) => void,
+        ) => {
+          reply.header('cache-control', 'no-store');
+          done(null, payload);
+        },
+      );
     }
   },
   {

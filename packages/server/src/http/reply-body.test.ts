@@ -1,3 +1,5 @@
+import { fastifySecurityHeaders } from '@custos/core/http';
+import fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { forgetReply, replyBodyOf, serializeReply } from './reply-body.js';
 
@@ -42,5 +44,43 @@ describe('the body of a reply, without parsing its text again', () => {
     const text = serializeReply(keys);
     forgetReply();
     expect(replyBodyOf(text)).not.toBe(keys);
+  });
+  it('parses an envelope whose parts read as JSON only through their own toJSON', () => {
+    for (const body of [
+      { toJSON: () => ({ data: { a: 1 } }) },
+      { data: { toJSON: () => ({ a: 1 }) } },
+      { auth: { toJSON: () => ({ client_token: 't' }) } },
+      { wrap_info: { toJSON: () => ({ token: 't' }) } },
+    ]) {
+      const text = serializeReply(body);
+      const read = replyBodyOf(text);
+      expect(read).not.toBe(body);
+      expect(read).toEqual(JSON.parse(text));
+    }
+  });
+
+  it('is read by the next onSend hook in the turn the reply was serialised in', async () => {
+    // Found by an outside probe: an async onSend hook of the security headers ran first, so an
+    // object changed right after it was sent could be audited as changed. The hooks before the
+    // boundary's are callback hooks: nothing runs between serialisation and the read.
+    const app = fastify();
+    app.setReplySerializer(serializeReply);
+    await app.register(fastifySecurityHeaders, { noStore: 'all' });
+    const seen: unknown[] = [];
+    app.addHook('onSend', async (_request, _reply, payload) => {
+      seen.push((replyBodyOf(payload) as { value?: string }).value);
+      return payload;
+    });
+    app.get('/', (_request, reply) => {
+      const body = { value: 'sent' };
+      void reply.send(body);
+      body.value = 'changed after sending';
+      return reply;
+    });
+    const answer = await app.inject({ method: 'GET', url: '/' });
+    await app.close();
+    expect(answer.json()).toEqual({ value: 'sent' });
+    expect(answer.headers['cache-control']).toBe('no-store');
+    expect(seen).toEqual(['sent']);
   });
 });

@@ -2,10 +2,13 @@
  * The object a reply was last serialised from, with the text it gave: the boundary audits a
  * response from the object its handler built instead of parsing the text back (the response
  * entry needs every value of it). Serialisation and the boundary's `onSend` run one right
- * after the other for each reply, so the slot holds the reply being sent; when it does not (an
- * `onSend` hook before the boundary's waited, and another reply was serialised meanwhile),
- * its text differs and the text is parsed as before. Equal texts need no more: the audit
- * reads an object as JSON reads it (`hmacScalars`), so an object and its text give one entry.
+ * after the other for each reply, in one turn: the `onSend` hooks before the boundary's are
+ * callback hooks (the security headers'), which never wait. So the slot holds the reply being
+ * sent, and nothing could have changed its object since; when it does not (another reply was
+ * serialised meanwhile), its text differs and the text is parsed as before. Equal texts need
+ * no more: the audit reads an object as JSON reads it (`hmacScalars`), so an object and its
+ * text give one entry — for an object whose parts the audit reads directly (the envelope and
+ * its `data`, `auth` and `wrap_info`) have no `toJSON` of their own; any other is parsed.
  */
 let last: { readonly text: string; readonly body: unknown } | undefined;
 
@@ -39,13 +42,29 @@ export function replyBodyOf(payload: unknown): unknown {
   const held = last;
   if (held !== undefined && held.text === payload) {
     last = undefined;
-    return held.body;
+    if (readAsText(held.body)) return held.body;
   }
   try {
     return JSON.parse(payload);
   } catch {
     return null;
   }
+}
+
+/** The parts of an envelope the audit reads directly, without JSON's `toJSON` step. */
+const READ_DIRECTLY = ['data', 'auth', 'wrap_info'] as const;
+
+const hasToJSON = (value: unknown): boolean =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as { toJSON?: unknown }).toJSON === 'function';
+
+/** Whether the audit reads `body` as it would read the text JSON makes of it. */
+function readAsText(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null) return true;
+  if (hasToJSON(body)) return false;
+  const parts = body as Record<string, unknown>;
+  return READ_DIRECTLY.every((part) => !hasToJSON(parts[part]));
 }
 
 /**
