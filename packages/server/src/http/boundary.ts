@@ -109,6 +109,9 @@ export function registerBoundary(
     if (operation === 'list' && access.list !== true) throw unsupportedOperation();
     request.custos.operation = operation;
     if (access.unauthenticated) {
+      // Whatever token came is recorded (HMAC'd), as Vault does: unwrapping sends the
+      // wrapping token as the request's token.
+      request.custos.token = tokenOf(request);
       request.custos.operation = await resolveWriteOperation(request, access, operation);
       if (access.audit !== false && ctx.seal.isUnsealed()) await logRequest(request, ctx);
       request.custos.wrapTtl = wrapTtlOf(request);

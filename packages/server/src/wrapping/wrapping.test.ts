@@ -78,6 +78,23 @@ describe.each(await storageKinds())('response wrapping over HTTP on %s', (kind) 
     expect(audit).not.toContain(canary);
     expect(audit).not.toContain(info.token);
     expect(audit).toContain('"wrap_info"');
+    // The wrapping token a client unwraps with is recorded as its token, HMAC'd as Vault does,
+    // so `sys/audit-hash` finds the unwrap (found by an outside probe: the unauthenticated
+    // route recorded no token at all).
+    const hashed = (await s.request('POST', 'sys/audit-hash/file', { body: { input: info.token } }))
+      .body.data.hash;
+    const byHeader = audit
+      .split('\n')
+      .filter((line) => line.includes('sys/wrapping/unwrap'))
+      .map((line) => JSON.parse(line))
+      .filter((entry) => entry.request?.client_token === hashed);
+    // Two unwraps sent it as their token (the second refused): a request and a response each.
+    expect(byHeader.map((entry) => [entry.type, entry.auth?.client_token])).toEqual([
+      ['request', hashed],
+      ['response', hashed],
+      ['request', hashed],
+      ['response', hashed],
+    ]);
   });
 
   it('delivers an AppRole secret ID wrapped (the CI flow): unwrap needs no other token', async () => {
