@@ -112,7 +112,7 @@ export async function serverSuite(): Promise<Section> {
   const floor = await flooring;
   const memory = [
     ...memoryLines(runs),
-    `Beside it: the server's libraries alone (Fastify listening, Kysely over better-sqlite3, pino, zod, pg, prom-client; no custos code) idle at ${floor.idle.toFixed(0)} MiB after ${IDLE_SECONDS} s (${floor.startUp.toFixed(0)} MiB at 1.5 s)`,
+    `Beside it: the server's libraries alone (Fastify listening, Kysely over better-sqlite3, pino, pg, prom-client; no custos code) idle at ${floor.idle.toFixed(0)} MiB after ${IDLE_SECONDS} s (${floor.startUp.toFixed(0)} MiB at 1.5 s)`,
   ];
   for (const line of memory) process.stderr.write(`  ${line}\n`);
   const tables = runs.map(({ storage, result }) => ({

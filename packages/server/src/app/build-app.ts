@@ -47,6 +47,11 @@ const BAD_REQUEST = Buffer.from(
   'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: 34\r\n\r\n{"errors":["malformed request"]}\r\n',
 );
 
+/** Fastify's schema compiler factories: none, since a route with a schema is a mistake here. */
+function noSchemaCompiler(): never {
+  throw new Error('a route declares a JSON schema: custos routes check their input themselves');
+}
+
 /**
  * Builds the HTTP application: the JSON body parser, security headers, the boundary (seal,
  * token, policy, audit), error mapping, every route group (route-groups.ts) and the dashboard.
@@ -78,6 +83,11 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     return503OnClosing: true,
+    // Routes declare no JSON schema (handlers check their own input): Fastify's schema compilers
+    // (ajv and fast-json-stringify, some 120 modules held for the server's life) are not loaded.
+    schemaController: {
+      compilersFactory: { buildValidator: noSchemaCompiler, buildSerializer: noSchemaCompiler },
+    },
     routerOptions: { ...ROUTER_OPTIONS },
     // A URL the router cannot decode: Fastify's own reply would echo the whole URL (query
     // included) outside the API envelope and without the security headers.
