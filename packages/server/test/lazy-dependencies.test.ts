@@ -1,9 +1,10 @@
 /**
  * What a server on SQLite keeps in memory: the PostgreSQL and Redis clients, the password
- * hashing add-ons, the SMTP client, zod and the cron parser load only when configuration or a
- * request asks for them (PostgreSQL storage, a Redis or database rotator, a slow blind index, an
- * email alert channel, an alerts or rotation section, a transit restore, a cron schedule), so an
- * idle server does not pay for them; Fastify's schema compilers never load.
+ * hashing add-ons, the SMTP client, zod, the cron parser and jose load only when configuration
+ * or a request asks for them (PostgreSQL storage, a Redis or database rotator, a slow blind
+ * index, an email alert channel, an alerts or rotation section, a transit restore, a cron
+ * schedule, a JWT keyset rotation), so an idle server does not pay for them; Fastify's schema
+ * compilers never load.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -79,6 +80,8 @@ describe('dependencies a server loads', () => {
       'cron-parser',
       // Fastify's schema compiler: routes declare no JSON schema (build-app.ts).
       'ajv',
+      // JWTs: only the jwt-keyset rotator uses them (custos tokens are not JWTs).
+      'jose',
     ]) {
       expect(names).not.toContain(name);
     }

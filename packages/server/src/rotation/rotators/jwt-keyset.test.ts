@@ -1,6 +1,11 @@
-import { JwtKeyset, loadJwtKeyset, serializeJwtKeyset } from '@custos/core/tokens';
+import { JWT_ALGORITHMS, JwtKeyset, loadJwtKeyset, serializeJwtKeyset } from '@custos/core/tokens';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, storageKinds, type TestServer } from '../../../test/harness.js';
+import { KEYSET_ALGORITHMS } from './jwt-keyset.js';
+
+it("the rotator's algorithms are the token library's", () => {
+  expect(KEYSET_ALGORITHMS).toEqual(JWT_ALGORITHMS);
+});
 
 describe.each(await storageKinds())('the jwt-keyset rotator, custos on %s', (kind) => {
   let s: TestServer;

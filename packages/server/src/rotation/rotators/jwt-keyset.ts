@@ -1,24 +1,27 @@
 import { CustosError } from '@custos/core/errors';
-import {
-  isJwtAlgorithm,
-  JWT_ALGORITHMS,
-  type JwtAlgorithm,
-  JwtKeyset,
-  loadJwtKeyset,
-  serializeJwtKeyset,
-} from '@custos/core/tokens';
+import type { JwtAlgorithm } from '@custos/core/tokens';
 import { ownValue, setOwn } from '../../lib/own-property.js';
 import type { Rotator } from '../rotator.js';
 import { fieldOf } from './random.js';
 
 const invalid = (message: string) => new CustosError('ERR_INVALID_REQUEST', message);
 
+/**
+ * The algorithms of `@custos/core/tokens` (its JWT_ALGORITHMS; jwt-keyset.test.ts holds them
+ * equal), named here so that the token library and jose load only when a keyset rotates,
+ * not with every server.
+ */
+export const KEYSET_ALGORITHMS: readonly JwtAlgorithm[] = ['HS256', 'ES256', 'EdDSA', 'RS256'];
+
+/** The token library, loaded by the first rotation that needs it. */
+const tokens = () => import('@custos/core/tokens');
+
 function algorithmOf(settings: Readonly<Record<string, unknown>>): JwtAlgorithm | undefined {
   const algorithm = settings.algorithm;
   if (algorithm === undefined) return undefined;
-  if (!isJwtAlgorithm(algorithm))
-    throw invalid(`settings.algorithm must be one of ${JWT_ALGORITHMS.join(', ')}`);
-  return algorithm;
+  if (!KEYSET_ALGORITHMS.includes(algorithm as JwtAlgorithm))
+    throw invalid(`settings.algorithm must be one of ${KEYSET_ALGORITHMS.join(', ')}`);
+  return algorithm as JwtAlgorithm;
 }
 
 /**
@@ -42,6 +45,7 @@ export const jwtKeysetRotator: Rotator = {
     const field = fieldOf(settings, 'keyset');
     const algorithm = algorithmOf(settings);
     const stored = ownValue(current, field);
+    const { JwtKeyset, loadJwtKeyset, serializeJwtKeyset } = await tokens();
     const next =
       stored === undefined
         ? await JwtKeyset.generate(algorithm ?? 'ES256', { now: new Date(now) })
@@ -57,6 +61,7 @@ export const jwtKeysetRotator: Rotator = {
   async set() {},
   async test({ settings, current, pending }) {
     const field = fieldOf(settings, 'keyset');
+    const { loadJwtKeyset } = await tokens();
     const next = await loadJwtKeyset(ownValue(pending, field));
     const stored = ownValue(current, field);
     if (stored === undefined) return;
