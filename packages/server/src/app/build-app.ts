@@ -13,7 +13,7 @@ import { registerJsonBodyParser } from '../http/body-parser.js';
 import { registerBoundary } from '../http/boundary.js';
 import { registerCrossSiteGuard } from '../http/cross-site.js';
 import { toHttpError, UNSUPPORTED_PATH_BODY } from '../http/error-mapping.js';
-import { adoptListRequest, answerOwed } from '../http/list-method.js';
+import { adoptListRequest, afterAnswersOwed } from '../http/list-method.js';
 import { createMountRouter } from '../http/mount-routing.js';
 import { registerRouteGroups } from '../http/route-spec.js';
 import { collectRouteTable } from '../http/route-table.js';
@@ -106,11 +106,8 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
         if (socket.writable) socket.end(BAD_REQUEST);
         else socket.destroy();
       };
-      // Answers go out in order: the refusal follows an answer still owed, never replaces it.
-      // (A response emits 'close' once, after it finished or when its connection went.)
-      const owed = answerOwed(socket);
-      if (owed === undefined) refuse();
-      else owed.once('close', refuse);
+      // Answers go out in order: the refusal follows every answer still owed, never replaces one.
+      afterAnswersOwed(socket, refuse);
     },
     ...(options.https === undefined
       ? {}

@@ -4,11 +4,11 @@
  * failed on the first one, and LISTs on one connection never pile streams on streams.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { inTurn } from '../../test/raw-http.js';
-import { adoptListRequest, answerOwed } from './list-method.js';
+import { inTurn, statusesOf } from '../../test/raw-http.js';
+import { adoptListRequest, afterAnswersOwed, answerOwed } from './list-method.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -29,6 +29,20 @@ async function listServer(onRequest: () => void = () => {}): Promise<string> {
   );
   server.on('clientError', (error, socket: Duplex) => {
     if (!adoptListRequest(server, error, socket)) socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A server answering `/big` with 8 MB, anything else with `<method> <url>`, adopting LISTs. */
+async function bigAnswerServer(): Promise<string> {
+  const server = createServer((req, res) => {
+    res.end(req.url === '/big' ? 'x'.repeat(8 * 1024 * 1024) : `${req.method} ${req.url}`);
+  });
+  server.on('clientError', (error, socket: Duplex) => {
+    if (!adoptListRequest(server, error, socket))
+      afterAnswersOwed(socket, () => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -92,18 +106,58 @@ describe('LIST requests on one connection', () => {
 });
 
 describe('an answer still owed on a connection', () => {
-  const withAnswer = (state: { writableEnded: boolean; writableFinished: boolean } | null) =>
-    ({ _httpMessage: state }) as unknown as Duplex;
+  const request = {};
+  const withAnswer = (
+    state: { writableEnded: boolean; writableFinished: boolean } | null,
+    latest: object = request,
+  ) =>
+    ({
+      _httpMessage: state === null ? null : { ...state, req: request },
+      parser: { incoming: latest },
+    }) as unknown as Duplex;
 
   it('is one not ended yet; an ended one is on its way out whatever its write callback', () => {
     // Found by an outside probe: over TLS the write callback of an ended answer comes later,
     // and a client's next LIST, sent as soon as it had the answer, was refused with a 400.
-    const pending = { writableEnded: false, writableFinished: false };
-    expect(answerOwed(withAnswer(pending))).toBe(pending);
+    const pending = withAnswer({ writableEnded: false, writableFinished: false });
+    expect(answerOwed(pending)).toBe((pending as unknown as { _httpMessage: object })._httpMessage);
     expect(
       answerOwed(withAnswer({ writableEnded: true, writableFinished: false })),
     ).toBeUndefined();
     expect(answerOwed(withAnswer({ writableEnded: true, writableFinished: true }))).toBeUndefined();
     expect(answerOwed(withAnswer(null))).toBeUndefined();
+  });
+
+  it('is the answer queued behind an ended one, for a request read after it', () => {
+    // Found by the next probe: with only the ended answer looked at, a LIST's answer went out
+    // before that of a request pipelined behind a large answer still being flushed.
+    const queued = withAnswer({ writableEnded: true, writableFinished: false }, {});
+    expect(answerOwed(queued)).toBeDefined();
+  });
+
+  it('keeps answers in order: a LIST after pipelined requests waits for all of them', async () => {
+    const url = await bigAnswerServer();
+    const { hostname, port } = new URL(url);
+    const socket = connect(Number(port), hostname);
+    let text = '';
+    socket.on('data', (chunk) => {
+      text += chunk.toString('latin1');
+    });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    // A large answer the client does not read yet, then one pipelined behind it.
+    socket.pause();
+    socket.write(get('/big') + get('/b'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    socket.write(list('/c'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    socket.resume();
+    await vi.waitFor(() => expect(statusesOf(text)).toHaveLength(3), { timeout: 10_000 });
+    socket.destroy();
+    const order = [...text.matchAll(/\r\n\r\n(GET \/b|GET \/c\?list=true|x{16})/g)].map((m) =>
+      (m[1] as string).startsWith('x') ? 'big' : m[1],
+    );
+    // The LIST comes last, served or refused, never before the answer owed to `/b`.
+    expect(order.slice(0, 2)).toEqual(['big', 'GET /b']);
+    expect(statusesOf(text).slice(0, 2)).toEqual([200, 200]);
   });
 });

@@ -133,14 +133,36 @@ export function adoptListRequest(server: Server, error: Error, socket: Duplex): 
 
 /**
  * Whether `socket` (a connection, or a proxy this adapter made) still owes an answer to an
- * earlier request: Node's response on it not ended yet. An ended one has handed all its bytes
- * to the connection, so whatever is written next goes out after them (over TLS its write's
- * callback, and so `writableFinished`, comes later: judging by that, an outside probe saw a
- * client's next LIST refused with a 400 a few times in twenty).
+ * earlier request, and which: Node's response on it while not ended, or an ended one with a
+ * later request already read behind it (pipelined: its answer waits in Node's queue until the
+ * ended one is flushed). An ended answer alone is owed nothing more: all its bytes are in the
+ * connection, so whatever is written next goes out after them. (Judging by `writableFinished`
+ * instead, which over TLS comes with the write's callback, an outside probe saw a client's
+ * next LIST refused with a 400 a few times in twenty; judging by `writableEnded` alone, a
+ * LIST's answer went out before a pipelined request's, found by the next probe.)
  */
 export function answerOwed(socket: Duplex): ServerResponse | undefined {
   const owed = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
-  return owed === null || owed === undefined || owed.writableEnded ? undefined : owed;
+  if (owed === null || owed === undefined) return undefined;
+  if (!owed.writableEnded) return owed;
+  const latest = (socket as { parser?: { incoming?: unknown } | null }).parser?.incoming;
+  return latest !== undefined && latest !== null && latest !== owed.req ? owed : undefined;
+}
+
+/**
+ * Runs `then` once `socket` owes no answer ({@link answerOwed}), however many are queued: each
+ * owed one is waited for in turn (a response emits 'close' once, after it finished or when
+ * its connection went).
+ *
+ * @example
+ * ```ts
+ * afterAnswersOwed(socket, () => socket.end(BAD_REQUEST));
+ * ```
+ */
+export function afterAnswersOwed(socket: Duplex, then: () => void): void {
+  const owed = answerOwed(socket);
+  if (owed === undefined) then();
+  else owed.once('close', () => afterAnswersOwed(socket, then));
 }
 
 /**
