@@ -192,7 +192,7 @@ describe('path spellings: the ACL and the audit log judge the path the router se
     }
     expect(failures).toEqual([]);
     expect(refusals).toBeGreaterThan(10);
-  });
+  }, 120_000);
 
   it('KV keys, transit key names and AppRole role names are case-sensitive: another case is another name', async () => {
     await s.request('POST', 'secret/data/case/key', { body: { data: { v: 1 } } });
