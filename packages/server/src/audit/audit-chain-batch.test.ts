@@ -416,6 +416,22 @@ describe('refusal', () => {
     expect(types(lines)).toEqual(['open', 'request']);
   });
 
+  it('a refused sink answers with its refusal even while its queue is full', async () => {
+    const { sink, attempts, hold } = gatedSink();
+    const chain = new ChainedSink({ ...sink, name: 'slow' }, { signer: signer(), maxQueued: 2 });
+    const gate = hold();
+    const inFlight = [1, 2].map((n) => watch(chain.append({ type: 'request', n })));
+    await vi.waitFor(() => expect(attempts).toHaveLength(1));
+    const clash = new SinkNameClash('slow', 'node-b writes it');
+    chain.refuse(clash);
+    // The reason is the refusal, not the full queue: an operator is told what to do.
+    await expect(chain.append({ type: 'request', n: 3 })).rejects.toBe(clash);
+    gate.resolve();
+    await vi.waitFor(() =>
+      expect(inFlight.map((s) => s.settled)).toEqual(['resolved', 'resolved']),
+    );
+  });
+
   it('a new file is refused, with the reason and what to do, for a sink that was not refused', async () => {
     const chain = new ChainedSink(memorySink(), { signer: signer() });
     await chain.open();
