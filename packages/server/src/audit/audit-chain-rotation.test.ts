@@ -317,6 +317,20 @@ describe('rotation by the writer', () => {
     expect(parsed(files[0] as string[])[3]).toMatchObject({ seq: 4, starts_file: false });
     expect(calls).toEqual(['write request', 'write checkpoint', 'write open', 'expired']);
   });
+  it('a sink that cannot reopen fails the reopen with its error, and the chain goes on', async () => {
+    const { sink, files } = rotatingSink();
+    const failing: AuditSink = {
+      ...sink,
+      reopen: async () => {
+        throw new Error('cannot reopen: permission denied');
+      },
+    };
+    const chain = new ChainedSink(failing, { signer: signer(), checkpointEvery: 100 });
+    await chain.open();
+    await expect(chain.reopen()).rejects.toThrow('cannot reopen: permission denied');
+    await chain.append({ type: 'request', n: 1 });
+    expect(types(files.flat())).toContain('request');
+  });
 });
 
 describe('retention by the writer', () => {
