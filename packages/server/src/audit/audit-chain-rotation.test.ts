@@ -227,6 +227,33 @@ describe('rotation by the writer', () => {
     ]);
   });
 
+  it("a rotation whose new file's open entry cannot be written reports the failure", async () => {
+    // The open entry is the fourth line: open, request, the rotation's checkpoint, then it.
+    const { sink, calls } = rotatingSink({
+      rotateWhen: (lines) => lines >= 2,
+      failWriteOf: '"seq":4,',
+    });
+    const errors: Error[] = [];
+    const chain = new ChainedSink(sink, {
+      signer: signer(),
+      checkpointEvery: 100,
+      onError: (e) => errors.push(e),
+    });
+    await chain.open();
+    await chain.append({ type: 'request', n: 1 });
+    await vi.waitFor(() => expect(calls).toContain('write failed'));
+    await vi.waitFor(() => expect(errors.map((e) => e.message)).toEqual(['disk full']));
+    expect(calls.filter((c) => c !== 'expired').slice(0, 7)).toEqual([
+      'write open',
+      'due?',
+      'write request',
+      'due?',
+      'write checkpoint',
+      'rotate',
+      'write failed',
+    ]);
+  });
+
   it('a failed rotation check is reported with its own error, and nothing rotates', async () => {
     const { sink, files } = rotatingSink();
     const failure = new Error('stat failed');
