@@ -103,6 +103,19 @@ const rotated = (name: string, firstSeq: number, lastSeq: number): RotatedFile =
   lastTime: new Date(START - 1000).toISOString(),
 });
 
+/** A chain over `sink` that collects its failures in `errors`, opened, with one request written. */
+async function openWithRequest(sink: AuditSink) {
+  const errors: Error[] = [];
+  const chain = new ChainedSink(sink, {
+    signer: signer(),
+    checkpointEvery: 100,
+    onError: (e) => errors.push(e),
+  });
+  await chain.open();
+  await chain.append({ type: 'request', n: 1 });
+  return { chain, errors };
+}
+
 describe('rotation by the writer', () => {
   it('signs the old file, moves it, opens the new one before the entries that waited, then runs retention', async () => {
     const key = signer();
@@ -190,14 +203,7 @@ describe('rotation by the writer', () => {
       rotateWhen: (lines) => lines >= 2,
       failWriteOf: '"checkpoint"',
     });
-    const errors: Error[] = [];
-    const chain = new ChainedSink(sink, {
-      signer: signer(),
-      checkpointEvery: 100,
-      onError: (e) => errors.push(e),
-    });
-    await chain.open();
-    await chain.append({ type: 'request', n: 1 });
+    const { errors } = await openWithRequest(sink);
     // The first rotation's checkpoint fails: the file stays, the rotation's open entry is
     // written into it (a restart inside it), and the next rotation signs and moves it.
     await vi.waitFor(() => expect(calls.filter((c) => c === 'rotate')).toHaveLength(1));
@@ -233,14 +239,7 @@ describe('rotation by the writer', () => {
       rotateWhen: (lines) => lines >= 2,
       failWriteOf: '"seq":4,',
     });
-    const errors: Error[] = [];
-    const chain = new ChainedSink(sink, {
-      signer: signer(),
-      checkpointEvery: 100,
-      onError: (e) => errors.push(e),
-    });
-    await chain.open();
-    await chain.append({ type: 'request', n: 1 });
+    const { errors } = await openWithRequest(sink);
     await vi.waitFor(() => expect(calls).toContain('write failed'));
     await vi.waitFor(() => expect(errors.map((e) => e.message)).toEqual(['disk full']));
     expect(calls.filter((c) => c !== 'expired').slice(0, 7)).toEqual([
