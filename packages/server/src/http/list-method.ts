@@ -56,8 +56,8 @@ export function adoptListRequest(server: Server, error: Error, socket: Duplex): 
     earlier.detach();
     // Its last answer may still be on its way out (over TLS, the write's callback comes later):
     // the proxy ends once that answer has.
-    const last = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (last === null || last === undefined || last.writableFinished) earlier.retire();
+    const last = responseOn(socket);
+    if (last === undefined || last.writableFinished) earlier.retire();
     else last.once('close', earlier.retire);
   }
   const connection = earlier?.connection ?? socket;
@@ -131,6 +131,11 @@ export function adoptListRequest(server: Server, error: Error, socket: Duplex): 
   return true;
 }
 
+/** The response Node is writing on `socket` now, if any (it queues later ones behind it). */
+function responseOn(socket: Duplex): ServerResponse | undefined {
+  return (socket as { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
+}
+
 /**
  * Whether `socket` (a connection, or a proxy this adapter made) still owes an answer to an
  * earlier request, and which: Node's response on it while not ended, or an ended one with a
@@ -142,8 +147,8 @@ export function adoptListRequest(server: Server, error: Error, socket: Duplex): 
  * LIST's answer went out before a pipelined request's, found by the next probe.)
  */
 export function answerOwed(socket: Duplex): ServerResponse | undefined {
-  const owed = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (owed === null || owed === undefined) return undefined;
+  const owed = responseOn(socket);
+  if (owed === undefined) return undefined;
   if (!owed.writableEnded) return owed;
   const latest = (socket as { parser?: { incoming?: unknown } | null }).parser?.incoming;
   return latest !== undefined && latest !== null && latest !== owed.req ? owed : undefined;
