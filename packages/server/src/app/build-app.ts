@@ -102,9 +102,14 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
         markConnectionUsed(app.server as Server, socket);
         return;
       }
+      // Bytes after a request that closed the connection are no request: nothing is answered,
+      // the connection ends after that request's answer (found by an outside probe: a 400
+      // followed the `Connection: close` answer).
+      const closed = (error as { code?: string }).code === 'HPE_CLOSED_CONNECTION';
       const refuse = () => {
-        if (socket.writable) socket.end(BAD_REQUEST);
-        else socket.destroy();
+        if (!socket.writable) socket.destroy();
+        else if (closed) socket.end();
+        else socket.end(BAD_REQUEST);
       };
       // Answers go out in order: the refusal follows every answer still owed, never replaces one.
       afterAnswersOwed(socket, refuse);

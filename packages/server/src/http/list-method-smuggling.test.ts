@@ -63,4 +63,11 @@ describe('a LIST request that does not start a read', () => {
       expect(text).not.toContain('"keys"');
     }
   });
+  it('answers nothing after a request that closed the connection', async () => {
+    const get = 'GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n';
+    const last = 'GET /v1/sys/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+    const text = await inParts(s.url, [`${get}${last}${get}`]);
+    expect(statusesOf(text)).toEqual([200, 200]);
+    expect(text).not.toContain('malformed request');
+  });
 });
