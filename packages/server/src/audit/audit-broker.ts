@@ -481,13 +481,28 @@ export class AuditBroker {
     }
   }
 
+  /**
+   * `work`, failed when it has not settled within the audit bound. The bound judges the sinks,
+   * not this process: when it runs out, the event loop gets one more turn before the failure,
+   * so that a pause of the whole process (a starved machine, a long garbage collection) that
+   * outlasted the bound does not fail an entry whose write was queued to run in that turn, or
+   * whose sink's answer is already waiting in it.
+   */
   #bounded<T>(work: Promise<T>): Promise<T> {
     const ms = this.#options.timeoutMs ?? 2000;
     let timer: NodeJS.Timeout | undefined;
+    let lastTurn: NodeJS.Immediate | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`audit sink did not answer within ${ms} ms`)), ms);
+      timer = setTimeout(() => {
+        lastTurn = setImmediate(() =>
+          reject(new Error(`audit sink did not answer within ${ms} ms`)),
+        );
+      }, ms);
     });
-    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+    return Promise.race([work, timeout]).finally(() => {
+      clearTimeout(timer);
+      clearImmediate(lastTurn);
+    });
   }
 
   #recordCheckpoint(record: CheckpointRecord): void {
