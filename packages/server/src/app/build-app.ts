@@ -125,6 +125,14 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
         }),
   }) as unknown as FastifyInstance;
 
+  // A client that half-closes its side after sending (shutdown(SHUT_WR), `nc -N`) still gets
+  // its answer, as from Vault; Node's default aborts the request on the client's FIN, so routes
+  // that await (storage, the audit log) answered nothing. The connection ends after the answer.
+  // (RFC 9112 §9.6: a half-closed connection does not mean the client lost interest.) The
+  // property is Node's own, left out of its types; half-close.test.ts fails if it stops working.
+  // Over TLS the raw connection must stay half-open too (an http server's are; a TLS server's
+  // are not, and their TLS sockets inherit it), else TLS ends the connection at the FIN.
+  Object.assign(app.server, { httpAllowHalfOpen: true, allowHalfOpen: true });
   trackConnections(app.server as Server);
   collectRouteTable(app);
   registerJsonBodyParser(app);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { memorySink } from '../../test/audit.js';
 import { openSealBed, type SealBed } from '../../test/seal-manager.js';
 import { createBarrier } from '../barrier/barrier.js';
-import { AuditBroker } from './audit-broker.js';
+import { AuditBroker, type AuditRequest } from './audit-broker.js';
 import type { AuditSink } from './sinks.js';
 
 // The audit bound (timeoutMs) judges the sink, not the server: a pause of the whole process
@@ -39,11 +39,14 @@ describe('the audit bound', () => {
     while (Date.now() < until) {}
   }
 
-  const request = (id: string) => ({
+  const request = (id: string): AuditRequest => ({
     id,
-    operation: 'read' as const,
+    operation: 'read',
     path: 'secret/data/x',
     remoteAddress: '127.0.0.1',
+    token: undefined,
+    entry: undefined,
+    data: undefined,
   });
 
   it('writes an entry submitted just before the process stalls past the bound', async () => {

@@ -67,6 +67,7 @@ export function adoptListRequest(server: Server, error: Error, socket: Duplex): 
   const tls =
     connection instanceof TLSSocket || (connection as { encrypted?: boolean }).encrypted === true;
   connection.removeAllListeners('data');
+  stopServerEndHandling(connection);
   /** Set once a later LIST took the connection: the proxy's end is no longer the connection's. */
   let retired = false;
   const proxy = new Duplex({
@@ -129,6 +130,19 @@ export function adoptListRequest(server: Server, error: Error, socket: Duplex): 
   // https servers attach the HTTP parser on 'secureConnection', http servers on 'connection'.
   server.emit(tls ? 'secureConnection' : 'connection', proxy);
   return true;
+}
+
+/**
+ * Takes Node's HTTP server's handling of the client's FIN off a connection the adapter took
+ * over: its parser no longer reads the connection, so it owes no answer on it, and ended the
+ * connection at once, before the proxy's answer went out (a client that half-closed after a
+ * LIST got nothing: half-close.test.ts). The proxy handles the FIN instead: its own parser
+ * answers what it read, then ends the connection. Node names the listener after its function
+ * (`socketOnEnd`, bound to the connection's state); the test fails if that stops matching.
+ */
+function stopServerEndHandling(connection: Duplex): void {
+  for (const listener of connection.listeners('end'))
+    if (listener.name === 'bound socketOnEnd') connection.off('end', listener as () => void);
 }
 
 /** The response Node is writing on `socket` now, if any (it queues later ones behind it). */
