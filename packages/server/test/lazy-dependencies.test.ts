@@ -4,7 +4,7 @@
  * or a request asks for them (PostgreSQL storage, a Redis or database rotator, a slow blind
  * index, an email alert channel, an alerts or rotation section, a transit restore, a cron
  * schedule, a JWT keyset rotation), so an idle server does not pay for them; Fastify's schema
- * compilers never load.
+ * compilers and the parts of prom-client the server does not use never load.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +82,10 @@ describe('dependencies a server loads', () => {
       'ajv',
       // JWTs: only the jwt-keyset rotator uses them (custos tokens are not JWTs).
       'jose',
+      // prom-client's index (default process metrics, push gateway, OpenTelemetry's API): the
+      // server requires the four classes it uses from their own files (metrics/prom-classes.ts).
+      '@opentelemetry/api',
+      'tdigest',
     ]) {
       expect(names).not.toContain(name);
     }

@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ServerError } from '../errors.js';
 import { boundedLabel } from './bounded-labels.js';
 import type { CacheCounter } from './cache-counter.js';
+import { Counter, Gauge, Histogram, Registry } from './prom-classes.js';
 
 /** Where the gauges read the server's state when scraped. */
 export interface ServerStateSources {
