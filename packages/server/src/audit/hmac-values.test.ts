@@ -46,6 +46,10 @@ describe('audit HMAC of request and response values', () => {
     expect(hmacScalars(key, undefined)).toBeUndefined();
     // A field holding undefined is left out of the line, as JSON.stringify leaves it; null stays.
     expect(JSON.stringify(hmacScalars(key, { gone: undefined, none: null }))).toBe('{"none":null}');
+    // Left out of the object itself, not kept as a field holding undefined (which a caller
+    // reading the object, rather than its JSON, would see).
+    const out = hmacScalars(key, { gone: undefined, f: () => 1, none: null }) as object;
+    expect(Object.keys(out)).toEqual(['none']);
     expect(JSON.stringify({ data: hmacScalars(key, undefined) })).toBe('{}');
   });
 
@@ -77,6 +81,8 @@ describe('audit HMAC of request and response values', () => {
         { when: new Date(0), f: () => 1, s: Symbol('x'), u: undefined, n: Number.NaN },
         [() => 1, undefined, Symbol('y'), Number.POSITIVE_INFINITY, -0],
         { custom: { toJSON: (name: string) => `named ${name}` } },
+        // At the top, toJSON is given the empty name, as JSON.stringify gives it.
+        { toJSON: (name: string) => `named ${JSON.stringify(name)}` },
         { boxed: [Object(1), Object('two'), Object(false)] },
         { buffer: Buffer.from('abc') },
       ),
