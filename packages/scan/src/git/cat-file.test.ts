@@ -9,6 +9,16 @@ import { openObjectReader, readObjects } from './cat-file.js';
 
 const hasGit = requireTool('git');
 
+/** Each content read equals the one expected at its place (null: reported missing). */
+function expectObjects(read: ReadonlyArray<Buffer | null>, expected: ReadonlyArray<Buffer | null>) {
+  expect(read.length).toBe(expected.length);
+  read.forEach((content, i) => {
+    const want = expected[i] ?? null;
+    if (want === null) expect(content).toBeNull();
+    else expect(content?.equals(want), `object ${i} (${want.length} bytes)`).toBe(true);
+  });
+}
+
 // Objects come out of `git cat-file --batch` in pipe-sized chunks: an object's header and
 // body split anywhere, several objects in one chunk, a large body over many chunks (joined
 // once it is whole: joining at every chunk copied a 20 MB blob over and over, some 20 s).
@@ -37,13 +47,12 @@ describe.runIf(hasGit)('reading objects from git cat-file', () => {
     const requests = [...ids.slice(0, 4), missing, ...ids.slice(4), ids[6] as string];
     const read: Array<Buffer | null> = [];
     await readObjects(requests, repo, ({ content }) => read.push(content));
-    const expected = [...contents.slice(0, 4), null, ...contents.slice(4), contents[6]];
-    expect(read.length).toBe(expected.length);
-    read.forEach((content, i) => {
-      const want = expected[i];
-      if (want === null || want === undefined) expect(content).toBeNull();
-      else expect(content?.equals(want), `object ${i} (${want.length} bytes)`).toBe(true);
-    });
+    expectObjects(read, [
+      ...contents.slice(0, 4),
+      null,
+      ...contents.slice(4),
+      contents[6] as Buffer,
+    ]);
   });
 
   it('copies a large object about once, not once per chunk it came in', async () => {
@@ -69,12 +78,9 @@ describe.runIf(hasGit)('reading objects from git cat-file', () => {
       reader.read([missing, ...ids.slice(5)]),
     ]);
     await reader.close();
-    const got = [...first, ...second].map((object) => object.content);
-    const expected = [...contents.slice(0, 5), null, ...contents.slice(5)];
-    got.forEach((content, i) => {
-      const want = expected[i];
-      if (want === null || want === undefined) expect(content).toBeNull();
-      else expect(content?.equals(want), `object ${i}`).toBe(true);
-    });
+    expectObjects(
+      [...first, ...second].map((object) => object.content),
+      [...contents.slice(0, 5), null, ...contents.slice(5)],
+    );
   });
 });
