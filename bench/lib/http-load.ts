@@ -14,11 +14,14 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `custos server --dev …` and waits for its address. */
-export function startServerProcess(args: readonly string[]): Promise<ServerProcess> {
+/** Starts `custos server --dev …` (Node run with `nodeFlags`) and waits for its address. */
+export function startServerProcess(
+  args: readonly string[],
+  nodeFlags: readonly string[] = [],
+): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
-    [cli, 'server', '--dev', '--listen', '127.0.0.1:0', ...args],
+    [...nodeFlags, cli, 'server', '--dev', '--listen', '127.0.0.1:0', ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
