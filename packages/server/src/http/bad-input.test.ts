@@ -1,10 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, storageKinds, type TestServer } from '../../test/harness.js';
-import { MAX_JSON_DEPTH } from './body-parser.js';
+import { MAX_ANONYMOUS_JSON_VALUES, MAX_JSON_DEPTH, MAX_JSON_VALUES } from './body-parser.js';
 
 function raw(url: string, bytes: string): Promise<string> {
   const { hostname, port } = new URL(url);
@@ -245,5 +245,80 @@ describe.each(await storageKinds())('deeply nested JSON bodies on %s', (kind) =>
       (await s.request('POST', 'secret/data/after', { body: { data: { ok: true } } })).status,
     ).toBe(200);
     expect((await s.request('GET', 'secret/data/after')).body.data.data).toEqual({ ok: true });
+  });
+});
+
+/** A KV write body holding `total` JSON values (the body, `data`, an array, its elements). */
+function withValues(total: number, element = '0'): string {
+  return `{"data":{"a":[${Array.from({ length: total - 3 }, () => element).join(',')}]}}`;
+}
+
+// Every value of a request is HMAC'd into its audit entry, about 80 bytes each: one 3 MB body
+// of numbers, sent without a token, held the server's event loop for seconds and wrote some
+// 240 MB of audit log (found by a probe). Bodies are bounded in values before they are parsed.
+describe('request bodies holding many values', () => {
+  let s: TestServer;
+  let dir: string;
+  let audit: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custos-values-'));
+    audit = join(dir, 'audit.log');
+    s = await startTestServer('sqlite', { audit: [{ type: 'file', path: audit }] });
+  });
+  afterAll(async () => {
+    await s.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it(`takes ${MAX_JSON_VALUES} values from a request with a token, refuses one more before reading it`, async () => {
+    const atLimit = await s.request('POST', 'secret/data/many', {
+      raw: withValues(MAX_JSON_VALUES),
+    });
+    expect(atLimit.status).toBe(200);
+    const before = (await stat(audit)).size;
+    const over = await s.request('POST', 'secret/data/too-many', {
+      raw: withValues(MAX_JSON_VALUES + 1),
+    });
+    expect(over).toMatchObject({
+      status: 400,
+      body: { errors: [`JSON input exceeds allowed value count (${MAX_JSON_VALUES})`] },
+    });
+    // Refused before the audit log read it: nothing of it was written.
+    expect((await stat(audit)).size).toBe(before);
+    expect((await s.request('GET', 'secret/data/too-many')).status).toBe(404);
+  });
+
+  it(`takes ${MAX_ANONYMOUS_JSON_VALUES} values from a request without a token, refuses one more`, async () => {
+    const unwrap = (raw: string, token: string | null) =>
+      s.request('POST', 'sys/wrapping/unwrap', { raw, token });
+    const atLimit = await unwrap(withValues(MAX_ANONYMOUS_JSON_VALUES), null);
+    // Read, then refused for what it is: no wrapping token.
+    expect(atLimit.status).toBe(400);
+    expect(atLimit.body.errors[0]).not.toMatch(/value count/);
+    const over = await unwrap(withValues(MAX_ANONYMOUS_JSON_VALUES + 1), null);
+    expect(over).toMatchObject({
+      status: 400,
+      body: {
+        errors: [
+          `JSON input exceeds allowed value count (${MAX_ANONYMOUS_JSON_VALUES} without a token)`,
+        ],
+      },
+    });
+    // With a credential (valid or not, judged later) the larger bound applies.
+    const bearer = await s.request('POST', 'sys/wrapping/unwrap', {
+      raw: withValues(MAX_ANONYMOUS_JSON_VALUES + 1),
+      token: null,
+      headers: { authorization: 'Bearer not-a-token' },
+    });
+    expect(bearer.body.errors[0]).not.toMatch(/value count/);
+  });
+
+  it('counts values, never commas or brackets inside strings', async () => {
+    const text = `${',[{'.repeat(MAX_JSON_VALUES)}\\"`;
+    const written = await s.request('POST', 'secret/data/commas', {
+      raw: JSON.stringify({ data: { text } }),
+    });
+    expect(written.status).toBe(200);
+    expect((await s.request('GET', 'secret/data/commas')).body.data.data.text).toBe(text);
   });
 });

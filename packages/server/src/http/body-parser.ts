@@ -8,26 +8,45 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
  */
 export const MAX_JSON_DEPTH = 500;
 
+/**
+ * Most JSON values a request body may hold when the request carries a token or signature
+ * (counted as every element, member value, object and array: the commas and opening brackets
+ * outside strings, plus one). Every value of a request is HMAC'd into its audit entry (about 80
+ * bytes each, whatever its size): without a bound one 4 MB body of numbers held the event loop
+ * for seconds and wrote some 250 MB of audit log (found by a probe). The largest request the API
+ * serves, a transit batch of 10,000 items, stays well below.
+ */
+export const MAX_JSON_VALUES = 100_000;
+
+/**
+ * Most JSON values a body may hold when the request carries no credential (`X-Vault-Token` or
+ * `Authorization`): the routes open to such requests (init, unseal, logins, unwrap, root
+ * generation, rekey) take a few fields each, and nobody is accountable for their cost.
+ */
+export const MAX_ANONYMOUS_JSON_VALUES = 1_000;
+
 const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACE = 0x7d;
 const CLOSE_BRACKET = 0x5d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
 
 /**
- * Whether JSON text nests objects and arrays deeper than {@link MAX_JSON_DEPTH}, found in one
+ * What of {@link MAX_JSON_DEPTH} and a bound on values JSON text exceeds, if any, found in one
  * pass over the characters (no recursion, nothing parsed), so a hostile body is turned away
- * before any code walks it. Brackets inside strings do not count; malformed text is left for
- * `JSON.parse` to refuse.
+ * before any code walks it. Brackets and commas inside strings do not count; malformed text is
+ * left for `JSON.parse` to refuse.
  *
  * @example
  * ```ts
- * nestedTooDeep('{"a":[1]}'); // false: depth 2
+ * jsonBoundExceeded('{"a":[1,2]}', 10); // undefined: depth 2, 4 values
  * ```
  */
-export function nestedTooDeep(text: string): boolean {
+export function jsonBoundExceeded(text: string, maxValues: number): 'depth' | 'values' | undefined {
   let depth = 0;
+  let values = 1;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -37,24 +56,29 @@ export function nestedTooDeep(text: string): boolean {
     } else if (c === QUOTE) {
       inString = true;
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      if (++depth > MAX_JSON_DEPTH) return true;
+      if (++depth > MAX_JSON_DEPTH) return 'depth';
+      if (++values > maxValues) return 'values';
+    } else if (c === COMMA) {
+      if (++values > maxValues) return 'values';
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       depth--;
     }
   }
-  return false;
+  return undefined;
 }
 
 /**
  * Vault reads every request body as JSON whatever its Content-Type (curl's `-d` sends
  * `application/x-www-form-urlencoded`; PATCH sends `application/merge-patch+json`). An empty
- * body is `{}`; a body nested deeper than {@link MAX_JSON_DEPTH} is refused before parsing.
- * Parse errors never quote the body: it may hold secrets.
+ * body is `{}`; a body nested deeper than {@link MAX_JSON_DEPTH}, or holding more values than
+ * {@link MAX_JSON_VALUES} ({@link MAX_ANONYMOUS_JSON_VALUES} without a credential), is refused
+ * before parsing (and so before the audit log reads it). Parse errors never quote the body: it
+ * may hold secrets.
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request: FastifyRequest, body, done) => {
-    parseJsonText(body as string, done);
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request: FastifyRequest, body, done) => {
+    parseJsonText(body as string, maxValuesFor(request), done);
   });
   // The Secrets Manager API signs the body's bytes: they are kept for the signature check.
   app.addContentTypeParser(
@@ -62,7 +86,7 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
     { parseAs: 'buffer' },
     (request: FastifyRequest, body, done) => {
       RAW_BODIES.set(request, body as Buffer);
-      parseJsonText((body as Buffer).toString('utf8'), done);
+      parseJsonText((body as Buffer).toString('utf8'), maxValuesFor(request), done);
     },
   );
 }
@@ -104,15 +128,33 @@ export class BodySyntaxError extends CustosError {
   }
 }
 
-function parseJsonText(body: string, done: (err: Error | null, body?: unknown) => void): void {
+/**
+ * The values a request's body may hold: fewer without a credential. Whether the credential is
+ * valid is judged later, after parsing; what it allows here is bounded by {@link MAX_JSON_VALUES}.
+ */
+function maxValuesFor(request: FastifyRequest): number {
+  const { headers } = request;
+  const credential = headers['x-vault-token'] !== undefined || headers.authorization !== undefined;
+  return credential ? MAX_JSON_VALUES : MAX_ANONYMOUS_JSON_VALUES;
+}
+
+function parseJsonText(
+  body: string,
+  maxValues: number,
+  done: (err: Error | null, body?: unknown) => void,
+): void {
   const text = body.trim();
   if (text === '') {
     done(null, {});
     return;
   }
-  if (nestedTooDeep(text)) {
+  const exceeded = jsonBoundExceeded(text, maxValues);
+  if (exceeded !== undefined) {
     // Vault's wording (its listener's max_json_depth check), with the limit.
-    const message = `JSON input exceeds allowed nesting depth (${MAX_JSON_DEPTH})`;
+    const message =
+      exceeded === 'depth'
+        ? `JSON input exceeds allowed nesting depth (${MAX_JSON_DEPTH})`
+        : `JSON input exceeds allowed value count (${maxValues}${maxValues === MAX_JSON_VALUES ? '' : ' without a token'})`;
     done(new BodySyntaxError(message), undefined);
     return;
   }
