@@ -13,7 +13,7 @@ import { registerJsonBodyParser } from '../http/body-parser.js';
 import { registerBoundary } from '../http/boundary.js';
 import { registerCrossSiteGuard } from '../http/cross-site.js';
 import { toHttpError, UNSUPPORTED_PATH_BODY } from '../http/error-mapping.js';
-import { adoptListRequest, afterAnswersOwed } from '../http/list-method.js';
+import { adoptListRequest, afterAnswersOwed, answerOwed } from '../http/list-method.js';
 import { createMountRouter } from '../http/mount-routing.js';
 import { registerRouteGroups } from '../http/route-spec.js';
 import { collectRouteTable } from '../http/route-table.js';
@@ -100,6 +100,15 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
     clientErrorHandler: (error, socket) => {
       if (adoptListRequest(app.server as Server, error, socket)) {
         markConnectionUsed(app.server as Server, socket);
+        return;
+      }
+      // The request being answered is still being read (its body) and the parser failed (the
+      // client's FIN, bad chunking, the request timeout): the rest of it can never be read, so
+      // its answer never comes. The connection is dropped, which aborts the request; waiting for
+      // that answer left the connection open forever (found by an outside probe).
+      const owed = answerOwed(socket);
+      if (owed !== undefined && !owed.req.complete) {
+        socket.destroy();
         return;
       }
       // Bytes after a request that closed the connection are no request: nothing is answered,

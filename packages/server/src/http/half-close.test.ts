@@ -6,6 +6,7 @@
  * the audit log) answered nothing at all (found by an outside probe; Vault answers).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestPki } from '@custos/test-support/tls';
@@ -81,3 +82,50 @@ describe.each(['http', 'https'] as const)(
     });
   },
 );
+
+// A client that ends its side before its request's body is whole (half-closed or gone): the
+// body can never come, so the request is dropped with the connection. Waiting for its answer
+// kept the connection open forever, the partial body in memory (found by an outside probe).
+describe('a client that ends its side in the middle of a request body', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer('sqlite');
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  /** Sends `text` and half-closes; resolves once the server has closed the connection. */
+  const closedAfter = (text: string) =>
+    new Promise<string>((resolve, reject) => {
+      const { hostname, port } = new URL(s.url);
+      let answer = '';
+      const socket = connect({ port: Number(port), host: hostname, allowHalfOpen: true }, () =>
+        socket.end(text),
+      );
+      socket.on('data', (chunk) => {
+        answer += chunk.toString('latin1');
+      });
+      socket.on('error', reject);
+      socket.on('close', () => resolve(answer));
+    });
+
+  it.each([
+    ['a body shorter than its Content-Length', 'Content-Length: 100\r\n\r\n{"data":'],
+    [
+      'a chunked body without its last chunk',
+      'Transfer-Encoding: chunked\r\n\r\n8\r\n{"data":\r\n',
+    ],
+    [
+      'an Expect: 100-continue request that sends no body',
+      'Content-Length: 20\r\nExpect: 100-continue\r\n\r\n',
+    ],
+  ])('is closed by the server, nothing written: %s', async (_, rest) => {
+    const head =
+      'POST /v1/secret/data/partial HTTP/1.1\r\nHost: localhost\r\nX-Vault-Token: root\r\n';
+    const answer = await closedAfter(`${head}${rest}`);
+    expect(answer).not.toMatch(/^HTTP\/1\.1 2/);
+    expect((await s.request('GET', 'secret/data/partial')).status).toBe(404);
+    expect((await s.request('GET', 'sys/health')).status).toBe(200);
+  });
+});
