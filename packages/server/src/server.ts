@@ -85,6 +85,8 @@ export interface StartOptions {
   readonly tls?: ServerTlsOptions;
   readonly audit?: readonly AuditSinkConfig[];
   readonly maxRequestBytes?: number;
+  /** How long a client may take to send a whole request, body included (default 60 s). */
+  readonly requestTimeoutMs?: number;
   readonly auditTimeoutMs?: number;
   readonly auditCheckpointEvery?: number;
   readonly auditCheckpointIntervalMs?: number;
@@ -593,6 +595,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
   const app = buildApp(context, {
     bodyLimitBytes: options.maxRequestBytes ?? 4 * 1024 * 1024,
+    ...(options.requestTimeoutMs === undefined
+      ? {}
+      : { requestTimeoutMs: options.requestTimeoutMs }),
     logger,
     allowedHosts: options.allowedHosts ?? [],
     ...(options.tls === undefined ? {} : { https: options.tls }),

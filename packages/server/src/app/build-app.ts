@@ -28,10 +28,22 @@ import { routeGroups } from './route-groups.js';
 export type ServerTlsOptions = Pick<TlsServerOptions, 'cert' | 'key'> &
   Partial<Omit<TlsServerOptions, 'cert' | 'key'>>;
 
+/**
+ * How long a client may take to send a whole request by default (Vault's `http_read_timeout`
+ * is 30 s; uploads of the largest bodies over slow links get twice that).
+ */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
 /** Options for {@link buildApp}. */
 export interface AppOptions {
   /** Largest request body accepted (413 beyond). */
   readonly bodyLimitBytes: number;
+  /**
+   * How long a client may take to send a whole request, body included (default
+   * {@link REQUEST_TIMEOUT_MS}): a body sent slowly, or never finished, holds a connection and
+   * its partial body until then.
+   */
+  readonly requestTimeoutMs?: number;
   readonly logger: FastifyBaseLogger | false;
   /** TLS options, as `tlsServerOptions()` of `@custos/core/tls` makes them. */
   readonly https?: ServerTlsOptions;
@@ -77,12 +89,21 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
   const apiHeadersMiddleware = securityHeaders(apiHeaders);
   const applyApiHeaders = (req: IncomingMessage, res: ServerResponse) =>
     apiHeadersMiddleware(req, res, () => {});
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const timing = {
+    // Node checks the time of requests under way this often (30 s by default).
+    connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.ceil(requestTimeout / 4))),
+    // Node's own default (60 s), but never above the request timeout: Node swaps the two when
+    // it is, and a request's body was then timed by the headers' longer bound.
+    headersTimeout: Math.min(60_000, requestTimeout),
+  };
   const app = fastify({
     ...(options.logger === false ? {} : { loggerInstance: options.logger }),
     bodyLimit: options.bodyLimitBytes,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     return503OnClosing: true,
+    requestTimeout,
     // Routes declare no JSON schema (handlers check their own input): Fastify's schema compilers
     // (ajv and fast-json-stringify, some 120 modules held for the server's life) are not loaded.
     schemaController: {
@@ -124,10 +145,11 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
       afterAnswersOwed(socket, refuse);
     },
     ...(options.https === undefined
-      ? {}
+      ? { http: timing }
       : {
           https: {
             ...options.https,
+            ...timing,
             // Never below TLS 1.2, whatever a caller without types passes.
             minVersion: options.https.minVersion === 'TLSv1.3' ? 'TLSv1.3' : 'TLSv1.2',
           },

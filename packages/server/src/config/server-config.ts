@@ -78,6 +78,8 @@ export interface ServerConfig {
   readonly audit: readonly AuditSinkConfig[];
   /** Largest request body in bytes (default 4 MiB). */
   readonly maxRequestBytes: number;
+  /** How long a client may take to send a whole request, body included (default 60 s). */
+  readonly requestTimeoutMs: number;
   /** How long a request waits for the audit log before failing (default 2000 ms). */
   readonly auditTimeoutMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
@@ -143,6 +145,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     'tls',
     'audit',
     'maxRequestBytes',
+    'requestTimeoutMs',
     'auditTimeoutMs',
     'logLevel',
     'aws',
@@ -235,6 +238,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     ...(tls ? { tls } : {}),
     audit: sinks.map((s, i) => ({ ...s, name: names[i] as string })),
     maxRequestBytes: positive(c.maxRequestBytes, 'maxRequestBytes', 4 * 1024 * 1024),
+    requestTimeoutMs: positive(c.requestTimeoutMs, 'requestTimeoutMs', 60_000),
     auditTimeoutMs: positive(c.auditTimeoutMs, 'auditTimeoutMs', 2000),
     logLevel: logLevel as ServerConfig['logLevel'],
     trustedProxies: trustedProxies as string[],

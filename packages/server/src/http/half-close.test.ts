@@ -129,3 +129,36 @@ describe('a client that ends its side in the middle of a request body', () => {
     expect((await s.request('GET', 'sys/health')).status).toBe(200);
   });
 });
+
+// A body that never finishes and no FIN (a slow client, or one holding connections open on
+// purpose): the request timeout ends it. There was none (found by an outside probe: no answer
+// after 110 s, the partial body held all along).
+describe('a request body that never finishes', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer('sqlite', { requestTimeoutMs: 400 });
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it('is cut off by the request timeout, the connection closed, nothing written', async () => {
+    const { hostname, port } = new URL(s.url);
+    const closed = new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () =>
+        socket.write(
+          'POST /v1/secret/data/slow HTTP/1.1\r\nHost: localhost\r\nX-Vault-Token: root\r\nContent-Length: 100\r\n\r\n{"data":',
+        ),
+      );
+      socket.on('error', reject);
+      socket.on('close', () => resolve());
+    });
+    // Nothing more is sent: only the server can end it.
+    await closed;
+    expect((await s.request('GET', 'secret/data/slow')).status).toBe(404);
+    // A request sent whole within the time is served.
+    expect(
+      (await s.request('POST', 'secret/data/quick', { body: { data: { a: '1' } } })).status,
+    ).toBe(200);
+  });
+});

@@ -58,6 +58,7 @@ export async function run(options: Options): Promise<number> {
       storage: config.storage,
       audit: config.audit,
       maxRequestBytes: config.maxRequestBytes,
+      requestTimeoutMs: config.requestTimeoutMs,
       ...(config.aws === undefined ? {} : { aws: config.aws }),
       auditTimeoutMs: config.auditTimeoutMs,
       logLevel: config.logLevel,
