@@ -119,8 +119,9 @@ export function rawBodyOf(request: FastifyRequest): Buffer | undefined {
 }
 
 /**
- * A request body that is not JSON, nested too deep or holding too many values: `ERR_INVALID_REQUEST` as any bad input
- * (Vault's answer), told apart for the AWS APIs, which answer it as `SerializationException`.
+ * A request body that is not JSON, nested too deep or holding too many values:
+ * `ERR_INVALID_REQUEST` as any bad input (Vault's answer), told apart for the AWS APIs, which
+ * answer it as `SerializationException`.
  */
 export class BodySyntaxError extends CustosError {
   constructor(message: string) {
