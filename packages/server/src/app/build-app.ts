@@ -182,6 +182,13 @@ export function buildApp(ctx: ServerContext, options: AppOptions): FastifyInstan
   registerChangePublishing(app, ctx.events);
 
   app.setErrorHandler((error, request, reply) => {
+    // The client went away before its request was read whole (an abort in the middle of its
+    // body): nothing is wrong here and nobody reads the answer. Node reports it as ECONNRESET,
+    // which was logged as storage unavailable (found by an outside probe).
+    if (request.raw.readableAborted && !request.raw.complete) {
+      request.log.info('the client closed its connection before sending its whole request');
+      return reply.code(400).send({ errors: ['the request was not received whole'] });
+    }
     const { status, body, logDetail } = toHttpError(error);
     const source = integritySourceOf(error);
     if (source !== undefined) ctx.metrics.integrityFailed(source);

@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestPki } from '@custos/test-support/tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/harness.js';
 import { inTurn } from '../../test/raw-http.js';
 
@@ -88,8 +88,12 @@ describe.each(['http', 'https'] as const)(
 // kept the connection open forever, the partial body in memory (found by an outside probe).
 describe('a client that ends its side in the middle of a request body', () => {
   let s: TestServer;
+  const log: string[] = [];
   beforeAll(async () => {
-    s = await startTestServer('sqlite');
+    s = await startTestServer('sqlite', {
+      logLevel: 'info',
+      logDestination: { write: (line: string) => void log.push(line) },
+    });
   });
   afterAll(async () => {
     await s.close();
@@ -127,6 +131,19 @@ describe('a client that ends its side in the middle of a request body', () => {
     expect(answer).not.toMatch(/^HTTP\/1\.1 2/);
     expect((await s.request('GET', 'secret/data/partial')).status).toBe(404);
     expect((await s.request('GET', 'sys/health')).status).toBe(200);
+  });
+
+  it('is logged as the client going away, never as storage unavailable', async () => {
+    log.length = 0;
+    await closedAfter(
+      'POST /v1/secret/data/partial HTTP/1.1\r\nHost: localhost\r\nX-Vault-Token: root\r\nContent-Length: 100\r\n\r\n{"data":',
+    );
+    await vi.waitFor(() =>
+      expect(log.join('')).toContain(
+        'the client closed its connection before sending its whole request',
+      ),
+    );
+    expect(log.join('')).not.toMatch(/storage unavailable|ERR_STORAGE_UNAVAILABLE/);
   });
 });
 
