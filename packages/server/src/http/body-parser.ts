@@ -9,9 +9,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 export const MAX_JSON_DEPTH = 500;
 
 /**
- * Most JSON values a request body may hold when the request carries a token or signature
- * (counted as every element, member value, object and array: the commas and opening brackets
- * outside strings, plus one). Every value of a request is HMAC'd into its audit entry (about 80
+ * Most JSON values a request body may hold when the request carries a live token (counted as
+ * every element, member value, object and array: the commas and opening brackets outside
+ * strings, plus one). Every value of a request is HMAC'd into its audit entry (about 80
  * bytes each, whatever its size): without a bound one 4 MB body of numbers held the event loop
  * for seconds and wrote some 250 MB of audit log (found by a probe). The largest request the API
  * serves, a transit batch of 10,000 items, stays well below.
@@ -19,11 +19,28 @@ export const MAX_JSON_DEPTH = 500;
 export const MAX_JSON_VALUES = 100_000;
 
 /**
- * Most JSON values a body may hold when the request carries no credential (`X-Vault-Token` or
- * `Authorization`): the routes open to such requests (init, unseal, logins, unwrap, root
- * generation, rekey) take a few fields each, and nobody is accountable for their cost.
+ * Most JSON values a body may hold when the request carries no live token (none, an unknown
+ * one, or only an AWS signature, which can be checked only against the body): the routes open
+ * to such requests (init, unseal, logins, unwrap, root generation, rekey, the AWS APIs) take a
+ * few fields each, and nobody is accountable for their cost.
  */
 export const MAX_ANONYMOUS_JSON_VALUES = 1_000;
+
+/** Requests whose token was found live before their body was read ({@link trustBody}). */
+const LIVE_TOKEN = new WeakSet<FastifyRequest>();
+
+/**
+ * Gives `request`'s body the larger bound on values ({@link MAX_JSON_VALUES}): its token was
+ * found live before the body was read. The boundary calls it from `preParsing`.
+ *
+ * @example
+ * ```ts
+ * if ((await tokens.lookup(token)) !== undefined) trustBody(request);
+ * ```
+ */
+export function trustBody(request: FastifyRequest): void {
+  LIVE_TOKEN.add(request);
+}
 
 const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;
@@ -71,7 +88,7 @@ export function jsonBoundExceeded(text: string, maxValues: number): 'depth' | 'v
  * Vault reads every request body as JSON whatever its Content-Type (curl's `-d` sends
  * `application/x-www-form-urlencoded`; PATCH sends `application/merge-patch+json`). An empty
  * body is `{}`; a body nested deeper than {@link MAX_JSON_DEPTH}, or holding more values than
- * {@link MAX_JSON_VALUES} ({@link MAX_ANONYMOUS_JSON_VALUES} without a credential), is refused
+ * {@link MAX_JSON_VALUES} ({@link MAX_ANONYMOUS_JSON_VALUES} without a live token), is refused
  * before parsing (and so before the audit log reads it). Parse errors never quote the body: it
  * may hold secrets.
  */
@@ -129,14 +146,9 @@ export class BodySyntaxError extends CustosError {
   }
 }
 
-/**
- * The values a request's body may hold: fewer without a credential. Whether the credential is
- * valid is judged later, after parsing; what it allows here is bounded by {@link MAX_JSON_VALUES}.
- */
+/** The values a request's body may hold: fewer without a live token. */
 function maxValuesFor(request: FastifyRequest): number {
-  const { headers } = request;
-  const credential = headers['x-vault-token'] !== undefined || headers.authorization !== undefined;
-  return credential ? MAX_JSON_VALUES : MAX_ANONYMOUS_JSON_VALUES;
+  return LIVE_TOKEN.has(request) ? MAX_JSON_VALUES : MAX_ANONYMOUS_JSON_VALUES;
 }
 
 function parseJsonText(
@@ -155,7 +167,7 @@ function parseJsonText(
     const message =
       exceeded === 'depth'
         ? `JSON input exceeds allowed nesting depth (${MAX_JSON_DEPTH})`
-        : `JSON input exceeds allowed value count (${maxValues}${maxValues === MAX_JSON_VALUES ? '' : ' without a token'})`;
+        : `JSON input exceeds allowed value count (${maxValues}${maxValues === MAX_JSON_VALUES ? '' : ' without a valid token'})`;
     done(new BodySyntaxError(message), undefined);
     return;
   }

@@ -87,5 +87,5 @@ describe.each(await storageKinds())('transit ciphertext tampering on %s', (kind)
       body: { ciphertext, associated_data: Buffer.from('row 1').toString('base64') },
     });
     expect(original).toMatchObject({ status: 200, body: { data: { plaintext: '' } } });
-  });
+  }, 120_000); // 2,560 requests: some 15 s on this machine with both cores busy, past the default bound
 });
