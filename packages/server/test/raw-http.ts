@@ -4,7 +4,6 @@
  * requests on one connection.
  */
 import { connect } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 
 /** An answer read off the connection: its status and its body (by `Content-Length`). */
 export interface RawAnswer {
@@ -34,8 +33,7 @@ function takeAnswers(text: string): { answers: RawAnswer[]; rest: string } {
  * Sends `requests` on one connection to `url`'s host and port, each once the answer before it
  * is whole (as a browser or a Vault client reuses a kept-alive connection), `pauseMs` apart;
  * resolves with the answers, in order, once all came or the server closed the connection.
- * With `halfClose`, the last request is sent with the client's FIN (shutdown of its side);
- * with `ca`, the connection is TLS, trusting that certificate authority.
+ * With `halfClose`, the last request is sent with the client's FIN (shutdown of its side).
  *
  * @example
  * ```ts
@@ -46,7 +44,7 @@ export function inTurn(
   url: string,
   requests: readonly string[],
   pauseMs = 0,
-  { halfClose = false, ca }: { halfClose?: boolean; ca?: Buffer | undefined } = {},
+  { halfClose = false }: { halfClose?: boolean } = {},
 ): Promise<RawAnswer[]> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
@@ -58,10 +56,7 @@ export function inTurn(
       else if (halfClose && sent === requests.length - 1) socket.end(requests[sent++] as string);
       else socket.write(requests[sent++] as string);
     };
-    const socket =
-      ca === undefined
-        ? connect(Number(port), hostname, sendNext)
-        : tlsConnect({ port: Number(port), host: hostname, ca }, sendNext);
+    const socket = connect(Number(port), hostname, sendNext);
     socket.on('data', (chunk) => {
       const taken = takeAnswers(text + chunk.toString('latin1'));
       text = taken.rest;

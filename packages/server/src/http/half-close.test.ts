@@ -5,11 +5,10 @@
  * default aborted the request on the client's FIN, so a route that awaited anything (storage,
  * the audit log) answered nothing at all (found by an outside probe; Vault answers).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestPki } from '@custos/test-support/tls';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/harness.js';
 import { inTurn } from '../../test/raw-http.js';
@@ -18,70 +17,60 @@ import { inTurn } from '../../test/raw-http.js';
 const post = (name: string, body: string) =>
   `POST /v1/secret/data/${name} HTTP/1.1\r\nHost: localhost\r\nX-Vault-Token: root\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
 
-describe.each(['http', 'https'] as const)(
-  'a client that half-closes after its request (%s)',
-  (scheme) => {
-    let s: TestServer;
-    let dir: string;
-    let ca: Buffer | undefined;
-    const token = 'X-Vault-Token: root\r\n';
-    beforeAll(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'custos-half-close-'));
-      // Audited, as in production: every route then awaits the audit log before answering.
-      let tls: { cert: Buffer; key: Buffer } | undefined;
-      if (scheme === 'https') {
-        const pki = createTestPki(dir);
-        const { certFile, keyFile } = pki.issue({ name: 'server' });
-        ca = await readFile(pki.caFile);
-        tls = { cert: await readFile(certFile), key: await readFile(keyFile) };
-      }
-      s = await startTestServer('sqlite', {
-        audit: [{ type: 'file', path: join(dir, 'audit.log'), name: 'file' }],
-        ...(tls === undefined ? {} : { tls }),
-      });
-      const [seeded] = await inTurn(s.url, [post('half', '{"data":{"a":"kept"}}')], 0, { ca });
-      expect(seeded?.status).toBe(200);
+// Over HTTP only: over TLS the server would have to keep raw connections half-open too, which
+// made TLS connections hang elsewhere (build-app.ts; http/NOTES.md).
+describe('a client that half-closes after its request', () => {
+  let s: TestServer;
+  let dir: string;
+  const token = 'X-Vault-Token: root\r\n';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custos-half-close-'));
+    // Audited, as in production: every route then awaits the audit log before answering.
+    s = await startTestServer('sqlite', {
+      audit: [{ type: 'file', path: join(dir, 'audit.log'), name: 'file' }],
     });
-    afterAll(async () => {
-      await s.close();
-      await rm(dir, { recursive: true, force: true });
-    });
+    const [seeded] = await inTurn(s.url, [post('half', '{"data":{"a":"kept"}}')]);
+    expect(seeded?.status).toBe(200);
+  });
+  afterAll(async () => {
+    await s.close();
+    await rm(dir, { recursive: true, force: true });
+  });
 
-    it.each([
-      ['an unauthenticated route that awaits', 'GET /v1/sys/seal-status', '', '"sealed":false'],
-      ['an authenticated KV read', 'GET /v1/secret/data/half', token, '"a":"kept"'],
-      ['a LIST', 'LIST /v1/secret/metadata', token, '"half"'],
-      ['a refusal', 'GET /v1/secret/data/half', '', 'permission denied'],
-    ])('gets its answer: %s', async (_, line, auth, expected) => {
-      const request = `${line} HTTP/1.1\r\nHost: localhost\r\n${auth}\r\n`;
-      const answers = await inTurn(s.url, [request], 0, { halfClose: true, ca });
-      expect(answers).toHaveLength(1);
-      expect(answers[0]?.body).toContain(expected);
-    });
+  it.each([
+    ['an unauthenticated route that awaits', 'GET /v1/sys/seal-status', '', '"sealed":false'],
+    ['an authenticated KV read', 'GET /v1/secret/data/half', token, '"a":"kept"'],
+    ['a LIST', 'LIST /v1/secret/metadata', token, '"half"'],
+    ['a refusal', 'GET /v1/secret/data/half', '', 'permission denied'],
+  ])('gets its answer: %s', async (_, line, auth, expected) => {
+    const request = `${line} HTTP/1.1\r\nHost: localhost\r\n${auth}\r\n`;
+    const answers = await inTurn(s.url, [request], 0, { halfClose: true });
+    expect(answers).toHaveLength(1);
+    expect(answers[0]?.body).toContain(expected);
+  });
 
-    it('gets its answer to a LIST after earlier LISTs on the same connection', async () => {
-      const list = `LIST /v1/secret/metadata HTTP/1.1\r\nHost: localhost\r\n${token}\r\n`;
-      const answers = await inTurn(s.url, [list, list, list], 0, { halfClose: true, ca });
-      expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
-      for (const answer of answers) expect(answer.body).toContain('"half"');
-    });
+  it('gets its answer to a LIST after earlier LISTs on the same connection', async () => {
+    const list = `LIST /v1/secret/metadata HTTP/1.1\r\nHost: localhost\r\n${token}\r\n`;
+    const answers = await inTurn(s.url, [list, list, list], 0, { halfClose: true });
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    for (const answer of answers) expect(answer.body).toContain('"half"');
+  });
 
-    it('gets every answer of requests pipelined before the close, in order', async () => {
-      const pipelined = [
-        `GET /v1/secret/data/half HTTP/1.1\r\nHost: localhost\r\n${token}\r\n`,
-        'GET /v1/sys/seal-status HTTP/1.1\r\nHost: localhost\r\n\r\n',
-        post('half-written', '{"data":{"b":"w"}}'),
-      ].join('');
-      const answers = await inTurn(s.url, [pipelined], 0, { halfClose: true, ca });
-      expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
-      expect(answers[0]?.body).toContain('"a":"kept"');
-      expect(answers[1]?.body).toContain('"sealed":false');
-      const read = `GET /v1/secret/data/half-written HTTP/1.1\r\nHost: localhost\r\n${token}\r\n`;
-      const [written] = await inTurn(s.url, [read], 0, { ca });
-      expect(written?.body).toContain('"b":"w"');
-    });
-  },
-);
+  it('gets every answer of requests pipelined before the close, in order', async () => {
+    const pipelined = [
+      `GET /v1/secret/data/half HTTP/1.1\r\nHost: localhost\r\n${token}\r\n`,
+      'GET /v1/sys/seal-status HTTP/1.1\r\nHost: localhost\r\n\r\n',
+      post('half-written', '{"data":{"b":"w"}}'),
+    ].join('');
+    const answers = await inTurn(s.url, [pipelined], 0, { halfClose: true });
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(answers[0]?.body).toContain('"a":"kept"');
+    expect(answers[1]?.body).toContain('"sealed":false');
+    const read = `GET /v1/secret/data/half-written HTTP/1.1\r\nHost: localhost\r\n${token}\r\n`;
+    const [written] = await inTurn(s.url, [read]);
+    expect(written?.body).toContain('"b":"w"');
+  });
+});
 
 // A client that ends its side before its request's body is whole (half-closed or gone): the
 // body can never come, so the request is dropped with the connection. Waiting for its answer
