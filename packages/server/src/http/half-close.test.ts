@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/harness.js';
-import { inTurn } from '../../test/raw-http.js';
+import { inParts, inTurn } from '../../test/raw-http.js';
 
 /** A KV write of `body` (JSON text) to secret/data/<name>, as the root token. */
 const post = (name: string, body: string) =>
@@ -89,19 +89,7 @@ describe('a client that ends its side in the middle of a request body', () => {
   });
 
   /** Sends `text` and half-closes; resolves once the server has closed the connection. */
-  const closedAfter = (text: string) =>
-    new Promise<string>((resolve, reject) => {
-      const { hostname, port } = new URL(s.url);
-      let answer = '';
-      const socket = connect({ port: Number(port), host: hostname, allowHalfOpen: true }, () =>
-        socket.end(text),
-      );
-      socket.on('data', (chunk) => {
-        answer += chunk.toString('latin1');
-      });
-      socket.on('error', reject);
-      socket.on('close', () => resolve(answer));
-    });
+  const closedAfter = (text: string) => inParts(s.url, [text], 0);
 
   it.each([
     ['a body shorter than its Content-Length', 'Content-Length: 100\r\n\r\n{"data":'],
