@@ -53,7 +53,9 @@ const textOf = (keywords: readonly string[]) =>
 
 describe('createKeywordSearch', () => {
   it('tells what lies within a stretch exactly as a search of that stretch alone would', () => {
-    let matched = 0;
+    // Stretches holding a match: 82 of 300 on average over 300 seeds (σ 7.4, fewest 59), so
+    // the bound below says the property met matches without failing on an unlucky seed.
+    let withMatches = 0;
     fc.assert(
       fc.property(
         fc
@@ -73,12 +75,12 @@ describe('createKeywordSearch', () => {
           expect(part?.within(inner, text.length).matches(keywords)).toEqual(
             search?.search(text.slice((from as number) + inner, to)).matches(keywords),
           );
-          matched += alone?.matches(keywords).length ?? 0;
+          if ((alone?.matches(keywords).length ?? 0) > 0) withMatches++;
         },
       ),
       { numRuns: 300 },
     );
-    expect(matched).toBeGreaterThan(100);
+    expect(withMatches).toBeGreaterThan(30);
   });
 
   it('finds every occurrence /i finds, and no other, for any keywords and text', () => {
