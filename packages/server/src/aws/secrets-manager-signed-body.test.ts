@@ -4,7 +4,10 @@
  * under another content type, ran that body), the region the server is in, one reading of the
  * Authorization header. And moving AWSCURRENT needs the right to change the value served.
  */
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CreateSecretCommand,
   GetSecretValueCommand,
@@ -23,6 +26,7 @@ import {
   type TestAccessKey,
 } from '../../test/aws.js';
 import { startTestServer, type TestServer } from '../../test/harness.js';
+import { MAX_ANONYMOUS_JSON_VALUES } from '../http/body-parser.js';
 
 const VALUE = 'canary-signed-body-5e2a7c1d9f';
 
@@ -210,5 +214,55 @@ describe('Secrets Manager API: what the signature covers', () => {
     expect((await sm.send(new GetSecretValueCommand({ SecretId: 'staged' }))).SecretString).toBe(
       'first-value',
     );
+  });
+});
+
+// A body of more values than anyone may send unauthenticated is parsed only once its
+// signature is checked (body-parser.ts): an unknown key or a bad signature buys no HMACs.
+describe('Secrets Manager API: a body of many values', () => {
+  let s: TestServer;
+  let key: TestAccessKey;
+  let dir: string;
+  let audit: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custos-aws-values-'));
+    audit = join(dir, 'audit.log');
+    s = await startTestServer('sqlite', { audit: [{ type: 'file', path: audit }] });
+    await s.policy('aws-rw', { 'secret/*': ['create', 'read', 'update', 'delete', 'list'] });
+    key = await accessKey(s, ['aws-rw']);
+  });
+  afterAll(async () => {
+    await s.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const tags = Array.from({ length: MAX_ANONYMOUS_JSON_VALUES }, (_, i) => ({
+    Key: `k${i}`,
+    Value: `v${i}`,
+  }));
+
+  it('is parsed and judged once the signature is checked', async () => {
+    const signed = await signRequest(s, key, 'CreateSecret', {
+      Name: 'tagged',
+      SecretString: 'x',
+      Tags: tags,
+    });
+    // Read and judged for what it says, not refused for its size.
+    expect((await sendSigned(signed)).body).toEqual({
+      __type: 'InvalidParameterException',
+      message: 'Tags must be a list of at most 50 tags',
+    });
+  });
+
+  it('is refused unread, audited without its values, when the signature does not hold', async () => {
+    const unknown = { ...key, accessKeyId: 'AKIAUNKNOWNKEY000000' };
+    const forged = { ...key, secretAccessKey: `${key.secretAccessKey}x` };
+    for (const signer of [unknown, forged]) {
+      const before = (await stat(audit)).size;
+      const body = { Name: 'forged', SecretString: 'x', Tags: tags };
+      const answer = await sendSigned(await signRequest(s, signer, 'CreateSecret', body));
+      expect(answer.status).toBe(403);
+      expect((await stat(audit)).size - before).toBeLessThan(4096);
+    }
   });
 });

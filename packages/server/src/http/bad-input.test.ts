@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -288,50 +288,127 @@ describe('request bodies holding many values', () => {
     expect((await s.request('GET', 'secret/data/too-many')).status).toBe(404);
   });
 
-  it(`takes ${MAX_ANONYMOUS_JSON_VALUES} values from a request without a valid token, refuses one more`, async () => {
+  /** The audit entries written since `from` bytes into the log. */
+  const entriesSince = async (from: number) =>
+    (await readFile(audit, 'utf8'))
+      .slice(from)
+      .split('\n')
+      .filter((line) => line !== '')
+      // biome-ignore lint/suspicious/noExplicitAny: audit entries are read as written
+      .map((line) => JSON.parse(line) as any);
+
+  it(`takes ${MAX_ANONYMOUS_JSON_VALUES} values on a route open to anyone, refuses one more unread`, async () => {
     const unwrap = (raw: string, token: string | null) =>
       s.request('POST', 'sys/wrapping/unwrap', { raw, token });
     const atLimit = await unwrap(withValues(MAX_ANONYMOUS_JSON_VALUES), null);
     // Read, then refused for what it is: no wrapping token.
     expect(atLimit.status).toBe(400);
     expect(atLimit.body.errors[0]).not.toMatch(/value count/);
-    const over = await unwrap(withValues(MAX_ANONYMOUS_JSON_VALUES + 1), null);
-    expect(over).toMatchObject({
-      status: 400,
-      body: {
-        errors: [
-          `JSON input exceeds allowed value count (${MAX_ANONYMOUS_JSON_VALUES} without a valid token)`,
-        ],
-      },
-    });
-    // A token that is no live token, however sent, gets the small bound too: otherwise any
-    // string in the header bought a hundred thousand HMACs (found by an outside probe).
+    const live = await s.token({ policies: ['root'] });
     const before = (await stat(audit)).size;
+    for (const token of [null, 'not-a-token', live]) {
+      const over = await unwrap(withValues(MAX_ANONYMOUS_JSON_VALUES + 1), token);
+      expect(over).toMatchObject({
+        status: 400,
+        body: {
+          errors: [
+            `JSON input exceeds allowed value count (${MAX_ANONYMOUS_JSON_VALUES} without authentication)`,
+          ],
+        },
+      });
+    }
+    expect((await stat(audit)).size).toBe(before);
+  });
+
+  // A body of more values is parsed only once its caller is authenticated. It used to be
+  // enough that the token was live when the headers came (found by an outside probe: a one-use
+  // token spent, revoked or expired before the body was sent, or a token used from outside its
+  // bound CIDRs, bought 100,000 HMACs and 16 MB of audit log per request; and the refusal told
+  // unaudited whether a guessed token existed).
+  it('refuses a body of many values for its token, unread, when the token does not authenticate: audited without its values', async () => {
+    await s.request('POST', 'auth/token/roles/far', {
+      body: { allowed_policies: ['default'], token_bound_cidrs: ['10.9.9.0/24'] },
+    });
+    const bound = (await s.request('POST', 'auth/token/create/far', { body: {} })).body.auth
+      .client_token as string;
+    const revoked = await s.token({ policies: ['root'] });
+    await s.request('POST', 'auth/token/revoke', { body: { token: revoked } });
     for (const headers of [
+      {},
       { 'x-vault-token': 'not-a-token' },
       { authorization: 'Bearer not-a-token' },
+      { 'x-vault-token': revoked },
+      { 'x-vault-token': bound },
       {
         authorization:
           'AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/secretsmanager/aws4_request',
       },
     ]) {
+      const before = (await stat(audit)).size;
       const refused = await s.request('POST', 'secret/data/unknown-token', {
-        raw: withValues(MAX_ANONYMOUS_JSON_VALUES + 1),
+        raw: withValues(MAX_JSON_VALUES),
         token: null,
         headers,
       });
-      expect(refused.body.errors[0]).toMatch(/value count \(1000 without a valid token\)/);
+      expect(refused.status).toBe(403);
+      // Audited as any request its token does not admit, the body unread in it.
+      const entries = await entriesSince(before);
+      expect(entries.map((e) => [e.type, e.request.path, e.request.data ?? null])).toEqual([
+        ['request', 'secret/data/unknown-token', null],
+        ['response', 'secret/data/unknown-token', null],
+      ]);
+      expect((await stat(audit)).size - before).toBeLessThan(4096);
     }
-    expect((await stat(audit)).size).toBe(before);
+    expect((await s.request('GET', 'secret/data/unknown-token')).status).toBe(404);
   });
 
-  it('looks the token up before reading the body without spending a use of it', async () => {
+  it('judges the token when the body has come, not when the headers did', async () => {
+    const once = await s.token({ policies: ['root'], num_uses: 1 });
+    const body = withValues(MAX_JSON_VALUES);
+    const { hostname, port } = new URL(s.url);
+    const socket = connect(Number(port), hostname);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += chunk;
+    });
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.write(
+      'POST /v1/secret/data/late-body HTTP/1.1\r\nHost: x\r\nConnection: close\r\n' +
+        `X-Vault-Token: ${once}\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
+    // The headers are in; the token's one use is spent before the body follows.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await s.request('GET', 'sys/health', { token: once })).status).toBe(200);
+    expect((await s.request('GET', 'secret/data/anything', { token: once })).status).toBe(404);
+    const before = (await stat(audit)).size;
+    socket.end(body);
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 403 /);
+    expect((await stat(audit)).size - before).toBeLessThan(4096);
+  });
+
+  it('parses a body of many values for an authenticated token, a use spent once', async () => {
     const once = await s.token({ policies: ['root'], num_uses: 1 });
     const body = withValues(MAX_ANONYMOUS_JSON_VALUES + 1);
     const used = await s.request('POST', 'secret/data/one-use', { raw: body, token: once });
     expect(used.status).toBe(200);
     // That was its one use: the next request is refused.
     expect((await s.request('GET', 'secret/data/one-use', { token: once })).status).toBe(403);
+    // Not JSON after all: refused once the token authenticated, its use spent, audited.
+    const other = await s.token({ policies: ['root'], num_uses: 1 });
+    const before = (await stat(audit)).size;
+    const broken = await s.request('POST', 'secret/data/broken', {
+      raw: `${body.slice(0, -2)}`,
+      token: other,
+    });
+    expect(broken).toMatchObject({
+      status: 400,
+      body: { errors: ['request body is not valid JSON'] },
+    });
+    expect((await entriesSince(before)).map((e) => e.type)).toEqual(['request', 'response']);
+    expect((await s.request('GET', 'sys/health', { token: other })).status).toBe(200);
+    expect((await s.request('GET', 'secret/data/broken', { token: other })).status).toBe(403);
   });
 
   it('counts values, never commas or brackets inside strings', async () => {

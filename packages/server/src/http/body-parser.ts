@@ -9,37 +9,79 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 export const MAX_JSON_DEPTH = 500;
 
 /**
- * Most JSON values a request body may hold when the request carries a live token (counted as
- * every element, member value, object and array: the commas and opening brackets outside
- * strings, plus one). Every value of a request is HMAC'd into its audit entry (about 80
- * bytes each, whatever its size): without a bound one 4 MB body of numbers held the event loop
- * for seconds and wrote some 250 MB of audit log (found by a probe). The largest request the API
- * serves, a transit batch of 10,000 items, stays well below.
+ * Most JSON values a request body may hold (counted as every element, member value, object and
+ * array: the commas and opening brackets outside strings, plus one). Every value of a request
+ * is HMAC'd into its audit entry (about 80 bytes each, whatever its size): without a bound one
+ * 4 MB body of numbers held the event loop for seconds and wrote some 250 MB of audit log (found
+ * by a probe). The largest request the API serves, a transit batch of 10,000 items, stays well
+ * below.
  */
 export const MAX_JSON_VALUES = 100_000;
 
 /**
- * Most JSON values a body may hold when the request carries no live token (none, an unknown
- * one, or only an AWS signature, which can be checked only against the body): the routes open
- * to such requests (init, unseal, logins, unwrap, root generation, rekey, the AWS APIs) take a
- * few fields each, and nobody is accountable for their cost.
+ * Most JSON values a body is parsed with before its caller is known. A larger body (up to
+ * {@link MAX_JSON_VALUES}) is held unparsed ({@link parseHeldBody}) until the caller is
+ * authenticated, and refused on the routes open to anyone (init, unseal, logins, unwrap, root
+ * generation, rekey: a few fields each), where nobody is accountable for its cost.
  */
 export const MAX_ANONYMOUS_JSON_VALUES = 1_000;
 
-/** Requests whose token was found live before their body was read ({@link trustBody}). */
-const LIVE_TOKEN = new WeakSet<FastifyRequest>();
+/**
+ * Bodies of more than {@link MAX_ANONYMOUS_JSON_VALUES} values, kept as text: the request's
+ * `body` is `null` until {@link parseHeldBody} parses it for an authenticated caller.
+ */
+const HELD_BODIES = new WeakMap<FastifyRequest, string>();
 
 /**
- * Gives `request`'s body the larger bound on values ({@link MAX_JSON_VALUES}): its token was
- * found live before the body was read. The boundary calls it from `preParsing`.
+ * Whether `request`'s body is held unparsed until its caller is authenticated.
  *
  * @example
  * ```ts
- * if ((await tokens.lookup(token)) !== undefined) trustBody(request);
+ * if (isBodyHeld(request)) await authenticateFirst(request);
  * ```
  */
-export function trustBody(request: FastifyRequest): void {
-  LIVE_TOKEN.add(request);
+export function isBodyHeld(request: FastifyRequest): boolean {
+  return HELD_BODIES.has(request);
+}
+
+/**
+ * Parses a held body (see {@link MAX_ANONYMOUS_JSON_VALUES}) into `request.body`, once its
+ * caller is authenticated (a use of its token spent, its signature checked): only then may a
+ * body cost a hundred thousand HMACs. Does nothing for a body parsed already.
+ *
+ * @throws BodySyntaxError when the held text is not JSON.
+ * @example
+ * ```ts
+ * const entry = await tokens.authenticate(token, address);
+ * parseHeldBody(request);
+ * ```
+ */
+export function parseHeldBody(request: FastifyRequest): void {
+  const text = HELD_BODIES.get(request);
+  if (text === undefined) return;
+  HELD_BODIES.delete(request);
+  try {
+    request.body = JSON.parse(text);
+  } catch {
+    throw new BodySyntaxError('request body is not valid JSON');
+  }
+}
+
+/**
+ * Refuses a held body on a route open to anyone (its caller never authenticates).
+ *
+ * @throws BodySyntaxError naming {@link MAX_ANONYMOUS_JSON_VALUES} when the body is held.
+ * @example
+ * ```ts
+ * if (access.unauthenticated) refuseHeldBody(request);
+ * ```
+ */
+export function refuseHeldBody(request: FastifyRequest): void {
+  if (!HELD_BODIES.has(request)) return;
+  HELD_BODIES.delete(request);
+  throw new BodySyntaxError(
+    `JSON input exceeds allowed value count (${MAX_ANONYMOUS_JSON_VALUES} without authentication)`,
+  );
 }
 
 const OPEN_BRACE = 0x7b;
@@ -88,14 +130,14 @@ export function jsonBoundExceeded(text: string, maxValues: number): 'depth' | 'v
  * Vault reads every request body as JSON whatever its Content-Type (curl's `-d` sends
  * `application/x-www-form-urlencoded`; PATCH sends `application/merge-patch+json`). An empty
  * body is `{}`; a body nested deeper than {@link MAX_JSON_DEPTH}, or holding more values than
- * {@link MAX_JSON_VALUES} ({@link MAX_ANONYMOUS_JSON_VALUES} without a live token), is refused
- * before parsing (and so before the audit log reads it). Parse errors never quote the body: it
- * may hold secrets.
+ * {@link MAX_JSON_VALUES}, is refused before parsing (and so before the audit log reads it); one
+ * of more than {@link MAX_ANONYMOUS_JSON_VALUES} is held unparsed until its caller is
+ * authenticated. Parse errors never quote the body: it may hold secrets.
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (request: FastifyRequest, body, done) => {
-    parseJsonText(body as string, maxValuesFor(request), done);
+    parseJsonText(request, body as string, done);
   });
   // The Secrets Manager API signs the body's bytes: they are kept for the signature check.
   app.addContentTypeParser(
@@ -103,7 +145,7 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
     { parseAs: 'buffer' },
     (request: FastifyRequest, body, done) => {
       RAW_BODIES.set(request, body as Buffer);
-      parseJsonText((body as Buffer).toString('utf8'), maxValuesFor(request), done);
+      parseJsonText(request, (body as Buffer).toString('utf8'), done);
     },
   );
 }
@@ -146,14 +188,9 @@ export class BodySyntaxError extends CustosError {
   }
 }
 
-/** The values a request's body may hold: fewer without a live token. */
-function maxValuesFor(request: FastifyRequest): number {
-  return LIVE_TOKEN.has(request) ? MAX_JSON_VALUES : MAX_ANONYMOUS_JSON_VALUES;
-}
-
 function parseJsonText(
+  request: FastifyRequest,
   body: string,
-  maxValues: number,
   done: (err: Error | null, body?: unknown) => void,
 ): void {
   const text = body.trim();
@@ -161,13 +198,23 @@ function parseJsonText(
     done(null, {});
     return;
   }
-  const exceeded = jsonBoundExceeded(text, maxValues);
+  let exceeded: 'depth' | 'values' | 'held' | undefined = jsonBoundExceeded(
+    text,
+    MAX_ANONYMOUS_JSON_VALUES,
+  );
+  // Counted again only when many values are there: the common body is read once.
+  if (exceeded === 'values') exceeded = jsonBoundExceeded(text, MAX_JSON_VALUES) ?? 'held';
+  if (exceeded === 'held') {
+    HELD_BODIES.set(request, text);
+    done(null, null);
+    return;
+  }
   if (exceeded !== undefined) {
     // Vault's wording (its listener's max_json_depth check), with the limit.
     const message =
       exceeded === 'depth'
         ? `JSON input exceeds allowed nesting depth (${MAX_JSON_DEPTH})`
-        : `JSON input exceeds allowed value count (${maxValues}${maxValues === MAX_JSON_VALUES ? '' : ' without a valid token'})`;
+        : `JSON input exceeds allowed value count (${MAX_JSON_VALUES})`;
     done(new BodySyntaxError(message), undefined);
     return;
   }

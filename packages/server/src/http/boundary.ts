@@ -9,7 +9,7 @@ import { MOUNT_CATCH_ALL_GROUP } from '../sys/paths/mount-catch-all.js';
 import { wrapPayload } from '../wrapping/wrap-response.js';
 import { wrapTtlOf } from '../wrapping/wrap-ttl.js';
 import { apiPathOf } from './api-path.js';
-import { trustBody } from './body-parser.js';
+import { isBodyHeld, parseHeldBody, refuseHeldBody } from './body-parser.js';
 import { cidrList, clientAddress } from './client-address.js';
 import { HttpResponseError, toHttpError } from './error-mapping.js';
 import type { MountRouter } from './mount-routing.js';
@@ -95,18 +95,6 @@ export function registerBoundary(
   app.setReplySerializer(serializeReply);
   const trusted = cidrList(ctx.trustedProxies, 'trustedProxies');
 
-  // Before a body is read: only a request whose token is live may send one of up to
-  // MAX_JSON_VALUES values (body-parser.ts); any other gets the small bound, so an unknown token
-  // cannot make the audit log HMAC a hundred thousand values (found by an outside probe). The
-  // lookup spends no use of the token; authentication proper comes after, in preHandler.
-  app.addHook('preParsing', async (request: FastifyRequest, _reply, payload) => {
-    const token = tokenOf(request);
-    if (token === undefined || !hasBody(request) || !ctx.seal.isUnsealed()) return payload;
-    const entry = await ctx.tokens.lookup(token).catch(() => undefined);
-    if (entry !== undefined) trustBody(request);
-    return payload;
-  });
-
   app.addHook('preHandler', async (request: FastifyRequest) => {
     let access: RouteAccess = request.routeOptions.config.access ?? {};
     if (access.asset === true) return;
@@ -130,6 +118,8 @@ export function registerBoundary(
     if (operation === 'list' && access.list !== true) throw unsupportedOperation();
     request.custos.operation = operation;
     if (access.unauthenticated) {
+      // Nobody answers for a body of many values here (body-parser.ts): refused unread.
+      refuseHeldBody(request);
       // Whatever token came is recorded (HMAC'd), as Vault does: unwrapping sends the
       // wrapping token as the request's token.
       request.custos.token = tokenOf(request);
@@ -147,6 +137,10 @@ export function registerBoundary(
       const entry = await ctx.tokens.authenticate(token, request.custos.clientAddress);
       request.custos.entry = entry;
       authenticated = true;
+      // A body of many values is parsed only now, its caller known and a use of the token
+      // spent: a token that died while the body was on its way, or that is refused from this
+      // address, cannot buy its HMACs (found by an outside probe).
+      parseHeldBody(request);
       // Only now may storage be asked whether the target exists: an anonymous caller makes the
       // server read (and cache) nothing.
       request.custos.operation = await resolveWriteOperation(request, access, operation);
@@ -227,14 +221,19 @@ async function admitSigned(
   // caller learns nothing about what a valid request would be. It is audited either way.
   let malformed: unknown;
   let checks: readonly AclCheck[] = [];
-  try {
-    const judged = signed.judge(request);
-    request.custos.path = judged.path;
-    request.custos.operation = judged.operation;
-    checks = judged.checks;
-  } catch (err) {
-    malformed = err;
-  }
+  const judge = () => {
+    try {
+      const judged = signed.judge(request);
+      request.custos.path = judged.path;
+      request.custos.operation = judged.operation;
+      checks = judged.checks;
+    } catch (err) {
+      malformed = err;
+    }
+  };
+  // A body of many values is parsed (and judged) only once the signature is checked.
+  const held = isBodyHeld(request);
+  if (!held) judge();
   let denied: unknown;
   let authenticated = false;
   try {
@@ -242,6 +241,10 @@ async function admitSigned(
     authenticated = true;
     request.custos.token = caller.credential;
     request.custos.identity = caller.identity;
+    if (held) {
+      parseHeldBody(request);
+      judge();
+    }
     if (malformed !== undefined) throw malformed;
     const resolved = await signed.resolve?.(request);
     if (resolved !== undefined) {
