@@ -112,6 +112,9 @@ export function openBatchToken(
   const encoded = token.slice(BATCH_TOKEN_PREFIX.length);
   if (!/^[A-Za-z0-9_-]+$/.test(encoded)) return;
   const sealed = Buffer.from(encoded, 'base64url');
+  // One spelling per token: decoding ignores a lone last character and a last character's
+  // unused bits, and each spelling would be audited under an HMAC of its own.
+  if (sealed.toString('base64url') !== encoded) return;
   if (sealed.length < 1 + IV_BYTES + TAG_BYTES + 2 || sealed[0] !== VERSION) return;
   const iv = sealed.subarray(1, 1 + IV_BYTES);
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
