@@ -104,6 +104,16 @@ describe('audit verification rules', () => {
       'line 3: missing seq or prev (not a custos audit entry, or edited)',
       'line 4: entries 3..3 are missing (removed)',
     ]);
+    // A seq without a prev, or with a prev that is not a hash's text: the same, once.
+    for (const prev of [undefined, 7, null]) {
+      const time = new Date(START).toISOString();
+      lines[2] = JSON.stringify({ time, seq: 3, prev, type: 'request' });
+      lines[3] = build([checkpoint], { from: { seq: 4, prev: lineHash(lines[2]) } })[0] as string;
+      expect(check(lines).problems).toEqual([
+        'line 3: missing seq or prev (not a custos audit entry, or edited)',
+        'line 4: entries 3..3 are missing (removed)',
+      ]);
+    }
   });
 
   it('a line cut mid-entry at the end of the file: named by its line number', () => {
@@ -437,9 +447,12 @@ describe('audit verification against the server records', () => {
       "the file goes on after the checkpoint (seq 4) the server recorded as this file's end when the next file started (seq 5), to seq 6: entries were added to it after the sink moved on to the next file";
     const longer = build([open(), request(1), request(2), checkpoint, request(9), checkpoint]);
     expect(longer.slice(0, 4)).toEqual(first);
-    expect(check(longer, 60_000, { fileStarts, expectedCheckpoint: end(second) }).problems).toEqual(
-      [forked],
-    );
+    expect(check(longer, 60_000, { fileStarts, expectedCheckpoint: end(second) })).toMatchObject({
+      problems: [forked],
+      // Ending at a checkpoint of its own is not ending where the next file chains.
+      movedAside: false,
+      notes: ['an earlier file of this sink: the next one starts at seq 5'],
+    });
     // However the added entries end: not signed yet, the same fork.
     const unsigned = build([open(), request(1), request(2), checkpoint, request(9), request(10)]);
     expect(unsigned.slice(0, 4)).toEqual(first);
