@@ -6,6 +6,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FastifyRequest } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessKey, sendSigned, signRequest, type TestAccessKey } from '../../test/aws.js';
 import {
@@ -23,6 +24,7 @@ import {
   startSealedServer,
 } from '../../test/seal.js';
 import type { RunningServer } from '../server.js';
+import { tokenOf } from './boundary.js';
 
 interface AuditEntry {
   readonly type: string;
@@ -172,6 +174,16 @@ describe('the boundary of an unsealed server', () => {
       expect(answer.status, JSON.stringify(headers)).toBe(403);
       expect(answer.body).toEqual({ errors: ['permission denied'] });
     }
+    // Read as no token at all (audited and counted as missing), not as an unknown one.
+    for (const authorization of ['Basic root', 'Bearerroot', 'xBearer root', 'Token Bearer root'])
+      expect(tokenOf({ headers: { authorization } } as unknown as FastifyRequest)).toBeUndefined();
+    expect(tokenOf({ headers: { authorization: 'bearer \t root' } } as never)).toBe('root');
+  });
+
+  it('refuses to start with a trusted proxy that is not a CIDR block, naming the setting', async () => {
+    await expect(startTestServer('sqlite', { trustedProxies: ['proxy.internal'] })).rejects.toThrow(
+      'trustedProxies: entry 1 is not a CIDR block',
+    );
   });
 
   it('counts a missing token, a bad token and a refusal by policy apart, and nothing for an admitted request', async () => {
