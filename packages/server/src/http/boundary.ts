@@ -30,14 +30,6 @@ const TOKEN_HEADER = 'x-vault-token';
 const unsupportedOperation = () =>
   new HttpResponseError(405, { errors: ['unsupported operation'] });
 
-/** Whether a request says it sends a body (a length above zero, or chunks). */
-function hasBody(request: FastifyRequest): boolean {
-  const { headers } = request;
-  if (headers['transfer-encoding'] !== undefined) return true;
-  const length = headers['content-length'];
-  return length !== undefined && length !== '0';
-}
-
 /** The token of a request: `X-Vault-Token`, or `Authorization: Bearer …`. */
 export function tokenOf(request: FastifyRequest): string | undefined {
   const header = request.headers[TOKEN_HEADER];
@@ -58,7 +50,7 @@ function auditRequestOf(request: FastifyRequest): AuditRequest {
     remoteAddress: request.ip,
     token: state.token,
     entry: state.entry ?? state.identity,
-    data: request.body ?? null,
+    data: state.auditWithoutBody === true ? null : (request.body ?? null),
   };
 }
 
@@ -157,6 +149,7 @@ export function registerBoundary(
       if (!decision.allowed) throw new PermissionDenied();
     } catch (err) {
       denied = err;
+      if (!authenticated) request.custos.auditWithoutBody = true;
       if (isCustosError(err, 'ERR_PERMISSION_DENIED')) {
         if (authenticated) ctx.metrics?.permissionDenied(groupOf(request));
         else ctx.metrics?.authenticationFailed(token === undefined ? 'missing_token' : 'bad_token');
@@ -259,8 +252,10 @@ async function admitSigned(
     }
   } catch (err) {
     denied = err;
-    if (!authenticated) ctx.metrics?.authenticationFailed('bad_signature');
-    else if (err instanceof PermissionDenied) ctx.metrics?.permissionDenied(groupOf(request));
+    if (!authenticated) {
+      request.custos.auditWithoutBody = true;
+      ctx.metrics?.authenticationFailed('bad_signature');
+    } else if (err instanceof PermissionDenied) ctx.metrics?.permissionDenied(groupOf(request));
   }
   await logRequest(request, ctx);
   if (denied !== undefined) throw denied;

@@ -136,6 +136,12 @@ export interface RequestState {
   /** The caller of a signed request (no token entry). */
   identity?: AuditIdentity | undefined;
   acl?: Acl | undefined;
+  /**
+   * The caller did not authenticate (its token or signature did not hold): the request is
+   * audited without its body. Nobody answers for that body, and its keys (written in clear)
+   * and values (~80 bytes each) could otherwise fill the audit log (found by an outside probe).
+   */
+  auditWithoutBody?: boolean | undefined;
   /** Set once the request entry was written to the audit log (its response entry reuses it). */
   audit?: AuditRecord | undefined;
   /** The wrap TTL the request asked for (`X-Vault-Wrap-TTL`), read once it was admitted. */
