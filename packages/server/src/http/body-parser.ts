@@ -173,8 +173,9 @@ export function jsonBoundExceeded(
  * `application/x-www-form-urlencoded`; PATCH sends `application/merge-patch+json`). An empty
  * body is `{}`; a body nested deeper than {@link MAX_JSON_DEPTH}, or holding more values than
  * {@link MAX_JSON_VALUES}, is refused before parsing (and so before the audit log reads it); one
- * of more than {@link MAX_ANONYMOUS_JSON_VALUES} is held unparsed until its caller is
- * authenticated. Parse errors never quote the body: it may hold secrets.
+ * of more than {@link MAX_ANONYMOUS_JSON_VALUES} values or {@link MAX_ANONYMOUS_KEY_CHARS}
+ * characters of keys is held unparsed until its caller is authenticated. Parse errors never
+ * quote the body: it may hold secrets.
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();

@@ -110,7 +110,8 @@ export function registerBoundary(
     if (operation === 'list' && access.list !== true) throw unsupportedOperation();
     request.custos.operation = operation;
     if (access.unauthenticated) {
-      // Nobody answers for a body of many values here (body-parser.ts): refused unread.
+      // Nobody answers for a held body here (many values, long keys: body-parser.ts): refused
+      // unread.
       refuseHeldBody(request);
       // Whatever token came is recorded (HMAC'd), as Vault does: unwrapping sends the
       // wrapping token as the request's token.
@@ -129,9 +130,9 @@ export function registerBoundary(
       const entry = await ctx.tokens.authenticate(token, request.custos.clientAddress);
       request.custos.entry = entry;
       authenticated = true;
-      // A body of many values is parsed only now, its caller known and a use of the token
-      // spent: a token that died while the body was on its way, or that is refused from this
-      // address, cannot buy its HMACs (found by an outside probe).
+      // A held body (many values, long keys) is parsed only now, its caller known and a use of
+      // the token spent: a token that died while the body was on its way, or that is refused
+      // from this address, cannot buy its HMACs (found by an outside probe).
       parseHeldBody(request);
       // Only now may storage be asked whether the target exists: an anonymous caller makes the
       // server read (and cache) nothing.
@@ -224,7 +225,7 @@ async function admitSigned(
       malformed = err;
     }
   };
-  // A body of many values is parsed (and judged) only once the signature is checked.
+  // A held body (many values, long keys) is parsed (and judged) only once the signature holds.
   const held = isBodyHeld(request);
   if (!held) judge();
   let denied: unknown;
