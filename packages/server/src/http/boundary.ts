@@ -35,10 +35,10 @@ export function tokenOf(request: FastifyRequest): string | undefined {
   const header = request.headers[TOKEN_HEADER];
   if (typeof header === 'string' && header.length > 0) return header;
   const authorization = request.headers.authorization;
-  if (typeof authorization === 'string' && /^Bearer\s+/i.test(authorization)) {
-    return authorization.replace(/^Bearer\s+/i, '');
-  }
-  return undefined;
+  if (typeof authorization !== 'string') return undefined;
+  // The scheme, matched once: what follows it is the token.
+  const scheme = /^Bearer\s+/i.exec(authorization);
+  return scheme === null ? undefined : authorization.slice(scheme[0].length);
 }
 
 function auditRequestOf(request: FastifyRequest): AuditRequest {
