@@ -269,6 +269,16 @@ describe('Secrets Manager API: a body of many values', () => {
         expect(answer.status).toBe(403);
         expect((await stat(audit)).size - before).toBeLessThan(4096);
       }
+      // Nor what it names: a secret or a key as the audited path.
+      const named = await sendSigned(
+        await signRequest(s, signer, 'GetSecretValue', { SecretId: CANARY }),
+      );
+      expect(named.status).toBe(403);
+      const encrypt = { KeyId: CANARY, Plaintext: 'aGk=' };
+      const kms = await sendSigned(
+        await signRequest(s, signer, 'Encrypt', encrypt, new Date(), false, 'kms'),
+      );
+      expect(kms.status).toBe(403);
     }
     expect((await readFile(audit, 'utf8')).includes(CANARY)).toBe(false);
   });

@@ -398,13 +398,17 @@ describe('the boundary of a signed request (the Secrets Manager API)', () => {
       message: 'the AWS APIs are served at / exactly, without a query string',
     });
     expect(await counters()).toEqual({ ...before, badSignature: before.badSignature + 2 });
-    // The refusals are audited too: the bad signatures without a caller.
-    const anonymous = (await auditEntries(auditFile)).filter(
-      (e) => e.type === 'response' && e.response?.status === 403 && e.request.client_token === '',
-    );
-    expect(anonymous.length).toBe(2);
-    // The malformed one is judged on no path at all.
-    expect(anonymous.map((e) => e.request.path)).toEqual(['secret/data/other', '']);
+    // The refusals are audited too, without a caller, under the API's own path and the key they
+    // claim (HMAC'd): nothing the unsigned body says, not even the secret it names as the path
+    // (found by an outside probe: a canary in SecretId reached the log as the path).
+    const entries = await auditEntries(auditFile);
+    const anonymous = entries.filter((e) => e.type === 'response' && e.response?.status === 403);
+    const claimed = await hash(rw.accessKeyId);
+    expect(anonymous.map((e) => [e.request.path, e.request.client_token, e.request.data])).toEqual([
+      ['aws/secretsmanager', claimed, null],
+      ['aws/secretsmanager', claimed, null],
+    ]);
+    expect(entries.some((e) => e.request.path === 'secret/data/other')).toBe(false);
   });
 
   it('judges a KMS request on the key its alias names, resolved once the caller is known', async () => {

@@ -254,7 +254,12 @@ async function admitSigned(
   } catch (err) {
     denied = err;
     if (!authenticated) {
+      // Nothing read from an unsigned body reaches the audit log: not its values, not the
+      // secret or key it names as the path (found by an outside probe).
       request.custos.auditWithoutBody = true;
+      const refused = signed.refused(request);
+      request.custos.path = refused.path;
+      request.custos.token = refused.credential;
       ctx.metrics?.authenticationFailed('bad_signature');
     } else if (err instanceof PermissionDenied) ctx.metrics?.permissionDenied(groupOf(request));
   }

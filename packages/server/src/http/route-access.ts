@@ -122,6 +122,12 @@ export interface SignedAdmission {
   >;
   /** The response body as the audit log's response block reads it (`data`, `errors`). */
   auditBody(status: number, body: unknown): unknown;
+  /**
+   * What the audit log records of a request whose signature does not hold, in place of what
+   * `judge` read from its (unsigned) body: the API's own path, and the access key the request
+   * claims (HMAC'd in the entry as any token), when it names one.
+   */
+  refused(request: FastifyRequest): { readonly path: string; readonly credential?: string };
 }
 
 /** What the boundary attaches to each request. */

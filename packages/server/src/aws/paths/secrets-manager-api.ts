@@ -140,6 +140,17 @@ export function secretsManagerApiPaths(deps: SecretsManagerApiDeps): RouteGroup 
       const { operation } = operationOf(request);
       return judged(operation.judge(awsBodyOf(request), deps.site), `${deps.site.mount}/data/`);
     },
+    refused(request) {
+      const service = serviceOf(request);
+      // The key id as the header claims it, only when it has an access key id's shape.
+      const claimed = /\bCredential=([A-Z0-9]{16,128})\//.exec(
+        String(request.headers.authorization ?? ''),
+      )?.[1];
+      return {
+        path: service === 'kms' ? 'aws/kms' : 'aws/secretsmanager',
+        ...(claimed === undefined ? {} : { credential: claimed }),
+      };
+    },
     async authenticate(request) {
       const body = rawBodyOf(request);
       // A body sent with another content type was parsed from bytes nobody kept: a signature
