@@ -125,7 +125,7 @@ export interface SignedAdmission {
   /**
    * What the audit log records of a request whose signature does not hold, in place of what
    * `judge` read from its (unsigned) body: the API's own path, and the access key the request
-   * claims (HMAC'd in the entry as any token), when it names one.
+   * claims (HMAC'd in the entry as any token), when its signature header could be read.
    */
   refused(request: FastifyRequest): { readonly path: string; readonly credential?: string };
 }

@@ -127,6 +127,9 @@ export function secretsManagerApiPaths(deps: SecretsManagerApiDeps): RouteGroup 
     const first = checks[0] ?? { path: fallback, operation: 'read' as const };
     return { path: first.path, operation: first.operation, checks };
   };
+  // The access key each request's signature claims, as `readSigV4Claim` read it (one reading
+  // of the header): what a refused request is audited under (`refused`).
+  const claimedKeys = new WeakMap<FastifyRequest, string>();
   const signed: SignedAdmission = {
     judge(request) {
       // One spelling: no query string, no other path the router would read as this one.
@@ -141,13 +144,9 @@ export function secretsManagerApiPaths(deps: SecretsManagerApiDeps): RouteGroup 
       return judged(operation.judge(awsBodyOf(request), deps.site), `${deps.site.mount}/data/`);
     },
     refused(request) {
-      const service = serviceOf(request);
-      // The key id as the header claims it, only when it has an access key id's shape.
-      const claimed = /\bCredential=([A-Z0-9]{16,128})\//.exec(
-        String(request.headers.authorization ?? ''),
-      )?.[1];
+      const claimed = claimedKeys.get(request);
       return {
-        path: service === 'kms' ? 'aws/kms' : 'aws/secretsmanager',
+        path: serviceOf(request) === 'kms' ? 'aws/kms' : 'aws/secretsmanager',
         ...(claimed === undefined ? {} : { credential: claimed }),
       };
     },
@@ -166,6 +165,7 @@ export function secretsManagerApiPaths(deps: SecretsManagerApiDeps): RouteGroup 
         service: serviceOf(request),
         region: deps.site.region,
       });
+      claimedKeys.set(request, claim.accessKeyId);
       const key = await deps.accessKeys.lookup(claim.accessKeyId);
       if (key === undefined)
         throw new AwsError(
