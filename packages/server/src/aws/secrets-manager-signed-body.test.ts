@@ -282,4 +282,47 @@ describe('Secrets Manager API: a body of many values', () => {
     }
     expect((await readFile(audit, 'utf8')).includes(CANARY)).toBe(false);
   });
+
+  // The refusal's message reaches the audit log in clear: it named the sender's own field and
+  // header names (found by an outside probe). And the key a refused request claims is recorded
+  // as soon as the header names it, whatever check refuses it after.
+  it('quotes none of the Authorization header in a refusal, and records the key it claims', async () => {
+    const signed = await signRequest(s, key, 'GetSecretValue', { SecretId: 'x' });
+    const authorization = signed.headers.authorization as string;
+    const canary = CANARY.toLowerCase();
+    const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)?.[1] as string;
+    for (const value of [
+      `${authorization}, ${canary}=a, ${canary}=b`,
+      authorization.replace(signedHeaders, `${canary};${signedHeaders}`),
+    ]) {
+      const answer = await sendSigned({
+        ...signed,
+        headers: { ...signed.headers, authorization: value },
+      });
+      expect(answer.status).toBe(403);
+      expect(answer.text.toLowerCase()).not.toContain(canary);
+    }
+    expect((await readFile(audit, 'utf8')).toLowerCase()).not.toContain(canary);
+    const stale = await signRequest(
+      s,
+      key,
+      'GetSecretValue',
+      { SecretId: 'x' },
+      new Date(Date.now() - 3_600_000),
+    );
+    const hashed = (
+      await s.request('POST', 'sys/audit-hash/file', { body: { input: key.accessKeyId } })
+    ).body.data.hash as string;
+    const before = (await stat(audit)).size;
+    expect((await sendSigned(stale)).status).toBe(403);
+    const entries = (await readFile(audit, 'utf8'))
+      .slice(before)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(entries.map((e) => [e.type, e.request.path, e.request.client_token])).toEqual([
+      ['request', 'aws/secretsmanager', hashed],
+      ['response', 'aws/secretsmanager', hashed],
+    ]);
+  });
 });

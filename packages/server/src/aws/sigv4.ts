@@ -11,6 +11,7 @@ export type SignedService = 'secretsmanager' | 'kms';
 const TERMINATOR = 'aws4_request';
 /** Headers the signature must cover: the target host, the time, and the operation. */
 const REQUIRED_SIGNED = ['host', 'x-amz-date', 'x-amz-target'] as const;
+const AUTHORIZATION_FIELDS = new Set(['Credential', 'SignedHeaders', 'Signature']);
 
 /** A request as SigV4 reads it. `path` is the literal path, already checked to be canonical. */
 export interface SignedRequest {
@@ -57,6 +58,11 @@ export function readSigV4Claim(
     readonly service: SignedService;
     /** The server's region (`aws.region`): a signature scoped to another is refused, as AWS does. */
     readonly region: string;
+    /**
+     * Told the access key id as soon as the Credential names one, before the rest is checked
+     * (so a request refused for its date or scope is still audited under the key it claims).
+     */
+    readonly claimed?: (accessKeyId: string) => void;
   },
 ): SigV4Claim {
   const { nowMs, service: expectedService } = expected;
@@ -84,7 +90,12 @@ export function readSigV4Claim(
     const name = part.slice(0, eq).trim();
     // One of each: with two Credentials, which one the signature was checked against would
     // depend on the parser, not on what the signer meant.
-    if (fields.has(name)) throw incomplete(`Authorization names ${name} more than once`);
+    if (fields.has(name))
+      // Named only when it is one of the header's own fields: the message reaches the audit
+      // log in clear, and anything else is the sender's free text (found by an outside probe).
+      throw incomplete(
+        `Authorization names ${AUTHORIZATION_FIELDS.has(name) ? name : 'a field'} more than once`,
+      );
     fields.set(name, part.slice(eq + 1).trim());
   }
   const credential = fields.get('Credential');
@@ -94,6 +105,7 @@ export function readSigV4Claim(
     throw incomplete('Authorization needs Credential, SignedHeaders and Signature');
   const scope = credential.split('/');
   const [accessKeyId, date, region, service, terminator] = scope;
+  if (accessKeyId !== undefined && accessKeyId !== '') expected.claimed?.(accessKeyId);
   if (
     scope.length !== 5 ||
     accessKeyId === undefined ||
@@ -123,7 +135,8 @@ export function readSigV4Claim(
   }
   for (const name of names) {
     if (request.headers[name] === undefined)
-      throw incomplete(`signed header ${name} is missing from the request`);
+      // Not named: a header name in SignedHeaders is the sender's free text.
+      throw incomplete('a header SignedHeaders names is missing from the request');
   }
   const amzDate = single(request.headers['x-amz-date']) ?? '';
   const signedAtMs = parseAmzDate(amzDate);

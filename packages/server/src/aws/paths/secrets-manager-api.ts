@@ -128,7 +128,7 @@ export function secretsManagerApiPaths(deps: SecretsManagerApiDeps): RouteGroup 
     return { path: first.path, operation: first.operation, checks };
   };
   // The access key each request's signature claims, as `readSigV4Claim` read it (one reading
-  // of the header): what a refused request is audited under (`refused`).
+  // of the header, told as soon as read): what a refused request is audited under (`refused`).
   const claimedKeys = new WeakMap<FastifyRequest, string>();
   const signed: SignedAdmission = {
     judge(request) {
@@ -164,8 +164,8 @@ export function secretsManagerApiPaths(deps: SecretsManagerApiDeps): RouteGroup 
         nowMs: deps.now(),
         service: serviceOf(request),
         region: deps.site.region,
+        claimed: (accessKeyId) => claimedKeys.set(request, accessKeyId),
       });
-      claimedKeys.set(request, claim.accessKeyId);
       const key = await deps.accessKeys.lookup(claim.accessKeyId);
       if (key === undefined)
         throw new AwsError(
