@@ -12,7 +12,8 @@
  * ```
  * @module
  */
-import { createRequire } from 'node:module';
+
+import { requireFromScanPackage } from './package-files.js';
 
 export type { Finding } from './engine/finding.js';
 export { isReported } from './engine/finding-filter.js';
@@ -74,5 +75,5 @@ export {
 
 /** The version of this package, as published. */
 export const scannerVersion: string = (
-  createRequire(import.meta.url)('../package.json') as { version: string }
+  requireFromScanPackage('./package.json') as { version: string }
 ).version;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,15 +77,21 @@ let scannerIdentity: string | undefined;
 /**
  * The identity of the scanner's code (its rules, engine and filters as built): a cache written by
  * another build is not used, so a rule changed in development is never hidden by a stale entry.
+ * Run from the CLI's bundle (packages/cli/scripts/bundle.mjs), the scanner is the bundle's own
+ * files, which have no folders: their identity is that of every module beside this one.
  */
 function scannerCode(): string {
   if (scannerIdentity !== undefined) return scannerIdentity;
   const hash = createHash('sha256').update(FORMAT);
-  const root = fileURLToPath(new URL('../', import.meta.url));
-  for (const folder of ['engine', 'filters', 'rules', 'files']) {
-    for (const name of readdirSync(join(root, folder)).sort()) {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const root = dirname(here);
+  const folders = existsSync(join(root, 'engine'))
+    ? ['engine', 'filters', 'rules', 'files'].map((folder) => join(root, folder))
+    : [here];
+  for (const folder of folders) {
+    for (const name of readdirSync(folder).sort()) {
       if (!/\.[cm]?[jt]s$/.test(name) || name.endsWith('.d.ts')) continue;
-      hash.update(name).update(readFileSync(join(root, folder, name)));
+      hash.update(name).update(readFileSync(join(folder, name)));
     }
   }
   scannerIdentity = hash.digest('hex');

@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import type ignoreFactory from 'ignore';
 import type { Finding } from '../engine/finding.js';
+import { requireFromScanPackage } from '../package-files.js';
 
 /**
  * Findings not to report: by path (gitignore-style patterns relative to the scanned root), by
@@ -55,5 +55,5 @@ export function compileAllowlist(allowlist: Allowlist = {}): AllowlistMatcher {
 }
 
 function loadIgnore(): typeof ignoreFactory {
-  return createRequire(import.meta.url)('ignore') as typeof ignoreFactory;
+  return requireFromScanPackage('ignore') as typeof ignoreFactory;
 }
