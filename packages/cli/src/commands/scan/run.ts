@@ -18,7 +18,8 @@ import { ExitCode } from '../../exit-codes.js';
 import { plural, print, reportError, warn } from '../../output.js';
 import { loadSettings, type ScanSettings, type SettingsFlags } from './settings.js';
 
-interface Options extends SettingsFlags {
+/** What `custos scan` is run with: its options as commander parses them (register.ts). */
+export interface ScanOptions extends SettingsFlags {
   format: 'text' | 'json' | 'sarif';
   stdin: boolean;
   name?: string;
@@ -39,7 +40,7 @@ function usage(message: string): CustosError {
   return new CustosError('ERR_INVALID_ARGUMENT', message);
 }
 
-function checkModes(paths: readonly string[], options: Options): void {
+function checkModes(paths: readonly string[], options: ScanOptions): void {
   const modes = [options.stdin, options.git, options.staged].filter(Boolean).length;
   if (modes > 1) throw usage('choose one of --stdin, --git and --staged');
   if (modes === 1 && paths.length > 0)
@@ -69,7 +70,7 @@ interface Outcome {
   readonly failure?: CustosError;
 }
 
-async function findSecrets(paths: readonly string[], options: Options): Promise<Outcome> {
+async function findSecrets(paths: readonly string[], options: ScanOptions): Promise<Outcome> {
   const root = await scanRoot(paths);
   const { gitleaksIgnore, ...settings } = await loadSettings(options, root);
   const outcome = await scan({ paths, root }, options, settings, gitleaksIgnore);
@@ -99,7 +100,7 @@ async function progressDisplay(unit: string) {
 
 async function scan(
   { paths, root }: { readonly paths: readonly string[]; readonly root: string },
-  options: Options,
+  options: ScanOptions,
   settings: Omit<ScanSettings, 'gitleaksIgnore'>,
   gitleaksIgnore: ScanSettings['gitleaksIgnore'],
 ): Promise<Outcome> {
@@ -204,7 +205,7 @@ function reportSkipped(skipped: readonly SkippedFile[]): boolean {
  * `custos scan`: 0 nothing found, 1 secrets found, 2 usage or runtime error — including a file
  * that could not be read or a cache that could not be saved, reported after the findings.
  */
-export async function run(paths: string[], options: Options): Promise<number> {
+export async function run(paths: string[], options: ScanOptions): Promise<number> {
   checkModes(paths, options);
   const { findings, skipped, failure } = await findSecrets(paths, options);
   if (options.format === 'json') {

@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -8,7 +8,7 @@ import { requireTool } from '@custos/test-support/tools';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { custos } from '../../../test/cli.js';
+import { bin, custos } from '../../../test/cli.js';
 import { githubToken } from '../../../test/github-token.js';
 
 const hasGit = requireTool('git');
@@ -259,4 +259,60 @@ describe('custos scan', () => {
     );
     expect((await custos(['scan', 'install-hook'], { cwd: dir })).code).toBe(0); // same hook: rewritten
   });
+
+  it.runIf(hasGit)(
+    "the installed hook refuses a commit that adds a secret, starting the project's custos without npx",
+    async () => {
+      const env = {
+        GIT_AUTHOR_NAME: 'Ada',
+        GIT_AUTHOR_EMAIL: 'a@b',
+        GIT_COMMITTER_NAME: 'Ada',
+        GIT_COMMITTER_EMAIL: 'a@b',
+        GIT_CONFIG_GLOBAL: '/dev/null',
+        XDG_CACHE_HOME: cacheHome,
+      };
+      // An npx that only notes it was asked: the hook must not need it when the project has
+      // custos installed.
+      const fakeBin = join(dir, '.fake-bin');
+      const npxLog = join(dir, '.npx-calls');
+      await mkdir(fakeBin);
+      await writeFile(join(fakeBin, 'npx'), `#!/bin/sh\necho "$@" >> '${npxLog}'\nexit 97\n`);
+      await chmod(join(fakeBin, 'npx'), 0o755);
+      const git = (...args: string[]) =>
+        spawnSync('git', args, {
+          cwd: dir,
+          env: { ...process.env, ...env, PATH: `${fakeBin}:${process.env.PATH}` },
+          encoding: 'utf8',
+        });
+      git('init', '-q', '-b', 'main');
+      await mkdir(join(dir, 'node_modules', '.bin'), { recursive: true });
+      await symlink(bin, join(dir, 'node_modules', '.bin', 'custos'));
+      expect((await custos(['scan', 'install-hook'], { cwd: dir })).code).toBe(0);
+      await writeFile(join(dir, 'README.txt'), 'nothing to see\n');
+      git('add', 'README.txt');
+      expect(git('commit', '-qm', 'clean')).toMatchObject({ status: 0 });
+      const token = githubToken();
+      await writeFile(join(dir, 'app.env'), `GITHUB_TOKEN=${token}\n`);
+      git('add', 'app.env');
+      const refused = git('commit', '-qm', 'secret');
+      expect(refused.status).toBe(1);
+      // Git sends a hook's standard output to its standard error.
+      expect(refused.stderr).toContain('app.env:1:14  github-token  high  ghp_…\n');
+      expect(refused.stdout + refused.stderr).not.toContain(token);
+      expect(git('rev-list', '--count', 'HEAD').stdout.trim()).toBe('1');
+      await expect(readFile(npxLog, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+      // Without the project's own custos, npx is asked to find one (this one fails the hook).
+      await rm(join(dir, 'node_modules'), { recursive: true });
+      expect(git('commit', '-qm', 'secret').status).toBe(1);
+      expect(await readFile(npxLog, 'utf8')).toBe('--no-install custos scan --staged\n');
+      // A hook an earlier version wrote is ours: replaced without --force.
+      const hookPath = join(dir, '.git', 'hooks', 'pre-commit');
+      await writeFile(
+        hookPath,
+        '#!/bin/sh\n# Installed by `custos scan install-hook`: refuses a commit that adds a secret.\n# Skip once with `git commit --no-verify`; silence a line with a custos-ignore comment.\nexec npx --no-install custos scan --staged\n',
+      );
+      expect((await custos(['scan', 'install-hook'], { cwd: dir })).code).toBe(0);
+      expect(await readFile(hookPath, 'utf8')).toContain('node_modules/.bin/custos scan --staged');
+    },
+  );
 });

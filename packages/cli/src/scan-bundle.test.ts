@@ -1,0 +1,254 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { requireTool } from '@custos/test-support/tools';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gitIn } from '../test/git.js';
+import { githubToken } from '../test/github-token.js';
+import { registerScanCommand } from './commands/scan/register.js';
+import type { Lazy } from './lazy.js';
+import { freshScanBundle, isBundleFresh } from './scan-bundle.js';
+import { STAGED_SCAN_OPTIONS } from './scan-main.js';
+
+const hasGit = requireTool('git');
+const packageRoot = dirname(dirname(fileURLToPath(import.meta.url)));
+
+interface Outcome {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `node script args…` in `cwd` with only PATH and `env` set. */
+function node(
+  script: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+  stdin?: string,
+): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [script, ...args],
+      { cwd, env: { PATH: process.env.PATH, ...env } },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    child.stdin?.end(stdin);
+  });
+}
+
+describe('isBundleFresh', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custos-bundle-fresh-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  const at = async (name: string, seconds: number) => {
+    const file = join(dir, name);
+    await writeFile(file, '');
+    await utimes(file, seconds, seconds);
+    return file;
+  };
+
+  it('holds a bundle fresh while no build it was made from is newer, and never without its entry', async () => {
+    const entry = await at('entry.js', 2_000);
+    const older = await at('older.tsbuildinfo', 1_000);
+    const same = await at('same.tsbuildinfo', 2_000);
+    const newer = await at('newer.tsbuildinfo', 3_000);
+    expect(isBundleFresh(entry, [older, same])).toBe(true);
+    expect(isBundleFresh(entry, [older, newer])).toBe(false);
+    expect(isBundleFresh(entry, [newer, older])).toBe(false);
+    // An installed package ships no build info: nothing to be stale against.
+    expect(isBundleFresh(entry, [join(dir, 'missing.tsbuildinfo'), older])).toBe(true);
+    expect(isBundleFresh(join(dir, 'no-entry.js'), [older])).toBe(false);
+    expect(isBundleFresh(join(dir, 'no-entry.js'), [])).toBe(false);
+  });
+});
+
+describe('custos scan --staged without commander', () => {
+  it('runs the command with exactly the options commander parses for it', async () => {
+    let parsed: unknown[] | undefined;
+    const capture: Lazy =
+      () =>
+      async (...args) => {
+        parsed = args.slice(0, -1);
+      };
+    const program = new Command('custos').exitOverride();
+    registerScanCommand(program, capture);
+    await program.parseAsync(['scan', '--staged'], { from: 'user' });
+    expect(parsed).toEqual([[], { ...STAGED_SCAN_OPTIONS }]);
+  });
+});
+
+describe.runIf(hasGit)('the scan bundle', () => {
+  let work: string;
+  let outdir: string;
+  let bundleEntry: string;
+  let hooks: string;
+  const distEntry = join(packageRoot, 'dist', 'bin.js');
+  const tokens = [githubToken(), githubToken(), githubToken()];
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'custos-bundle-'));
+    // Inside the package, so its bare imports (commander, ignore) resolve as from bundle/.
+    outdir = await mkdtemp(join(packageRoot, '.bundle-test-'));
+    const built = await node(join(packageRoot, 'scripts', 'bundle.mjs'), [outdir], packageRoot);
+    expect(built).toMatchObject({ code: 0, stderr: '' });
+    bundleEntry = join(outdir, 'scan-bin.js');
+    // A module hook that lists every module a run loads (in CUSTOS_TEST_MODULE_LOG).
+    await writeFile(
+      join(work, 'list-modules.mjs'),
+      [
+        "import { appendFileSync } from 'node:fs';",
+        'export async function load(url, context, next) {',
+        "  appendFileSync(process.env.CUSTOS_TEST_MODULE_LOG, url + '\\n');",
+        '  return next(url, context);',
+        '}',
+      ].join('\n'),
+    );
+    hooks = join(work, 'register.mjs');
+    await writeFile(
+      hooks,
+      "import { register } from 'node:module';\nregister(new URL('./list-modules.mjs', import.meta.url));\n",
+    );
+    // A repository: three commits, a secret added, moved and removed, one staged.
+    const repo = join(work, 'repo');
+    gitIn(work, ['init', '-q', 'repo']);
+    await writeFile(join(repo, 'app.env'), `GITHUB_TOKEN=${tokens[0]}\n`);
+    await writeFile(join(repo, 'README.txt'), 'nothing to see\n');
+    gitIn(repo, ['add', '.']);
+    gitIn(repo, ['commit', '-q', '-m', 'first']);
+    await writeFile(join(repo, 'deploy.yaml'), `token: ${tokens[1]}\n`);
+    await rm(join(repo, 'app.env'));
+    gitIn(repo, ['add', '-A']);
+    gitIn(repo, ['commit', '-q', '-m', 'second']);
+    await writeFile(join(repo, 'staged.ts'), `const token = '${tokens[2]}';\n`);
+    gitIn(repo, ['add', 'staged.ts']);
+    await writeFile(
+      join(repo, '.custos-scan.json'),
+      JSON.stringify({ allowlist: { paths: ['docs/**'] } }),
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+    await rm(outdir, { recursive: true, force: true });
+  });
+
+  const both = async (args: readonly string[], stdin?: string) => {
+    const cwd = join(work, 'repo');
+    const env = { XDG_CACHE_HOME: join(work, 'cache') };
+    const [bundled, unbundled] = [
+      await node(bundleEntry, args, cwd, env, stdin),
+      await node(distEntry, args, cwd, env, stdin),
+    ];
+    return { bundled, unbundled };
+  };
+
+  it('answers every mode of custos scan as the unbundled CLI does', async () => {
+    const modes: Array<{ args: string[]; stdin?: string; code: number }> = [
+      { args: ['scan', '--staged'], code: 1 },
+      { args: ['scan', '--staged', '--format', 'json'], code: 1 },
+      { args: ['scan', '.', '--workers', '2', '--format', 'json'], code: 1 },
+      { args: ['scan', '--git', '--workers', '2', '--format', 'json'], code: 1 },
+      { args: ['scan', '--git', '--since', 'HEAD~1'], code: 1 },
+      { args: ['scan', '.', '--format', 'sarif'], code: 1 },
+      { args: ['scan', '--stdin', '--name', 'x.env'], stdin: `T=${tokens[0]}\n`, code: 1 },
+      { args: ['scan', '--help'], code: 0 },
+      { args: ['scan', '--staged', '--git'], code: 2 },
+    ];
+    for (const mode of modes) {
+      const { bundled, unbundled } = await both(mode.args, mode.stdin);
+      expect(bundled, mode.args.join(' ')).toEqual(unbundled);
+      expect(bundled.code, mode.args.join(' ')).toBe(mode.code);
+      for (const token of tokens) expect(bundled.stdout + bundled.stderr).not.toContain(token);
+    }
+    // The worker threads ran from the bundle: every file and blob was reported.
+    const files = JSON.parse(
+      (await both(['scan', '.', '--workers', '2', '-f', 'json'])).bundled.stdout,
+    );
+    expect(files.findings.map((f: { file: string }) => f.file).sort()).toEqual([
+      'deploy.yaml',
+      'staged.ts',
+    ]);
+    const history = JSON.parse(
+      (await both(['scan', '--git', '--workers', '2', '-f', 'json'])).bundled.stdout,
+    );
+    expect(history.findings.map((f: { file: string }) => f.file).sort()).toEqual([
+      'app.env',
+      'deploy.yaml',
+    ]);
+    // The SARIF report names the scanner's own version, as from dist.
+    const sarif = JSON.parse((await both(['scan', '.', '-f', 'sarif'])).bundled.stdout);
+    const { version } = JSON.parse(
+      await readFile(join(packageRoot, '..', 'scan', 'package.json'), 'utf8'),
+    );
+    expect(sarif.runs[0].tool.driver.version).toBe(version);
+  }, 120_000);
+
+  it('keeps a scan cache of its own and uses it on the next run', async () => {
+    const args = ['scan', '.', '--cache-location', join(work, 'bundle-cache')];
+    const cwd = join(work, 'repo');
+    const env = { XDG_CACHE_HOME: join(work, 'cache') };
+    const first = await node(bundleEntry, args, cwd, env);
+    const second = await node(bundleEntry, args, cwd, env);
+    expect(first.code).toBe(1);
+    expect(second.stdout).toBe(first.stdout);
+    expect(second.stderr).toMatch(/scan cache: (\d+) of \1 files unchanged since the last run/);
+  }, 60_000);
+
+  /** The modules (URLs) `node script args…` loads, its worker threads' included. */
+  const modulesLoadedBy = async (script: string, args: readonly string[]) => {
+    const log = join(work, `modules-${Math.random().toString(36).slice(2)}.log`);
+    const run = await new Promise<Outcome>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', hooks, script, ...args],
+        { cwd: join(work, 'repo'), env: { PATH: process.env.PATH, CUSTOS_TEST_MODULE_LOG: log } },
+        (error, stdout, stderr) =>
+          resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr }),
+      );
+    });
+    expect(run.stderr).not.toMatch(/Error|custos:/);
+    return (await readFile(log, 'utf8')).trim().split('\n');
+  };
+  const fromWorkspaceDist = (urls: readonly string[]) =>
+    urls.filter((url) => /\/packages\/[^/]+\/dist\//.test(url));
+
+  it('runs the pre-commit check and its worker threads from the bundle, not module by module', async () => {
+    const staged = await modulesLoadedBy(bundleEntry, ['scan', '--staged']);
+    expect(fromWorkspaceDist(staged)).toEqual([]);
+    expect(staged.filter((url) => url.startsWith('file:')).length).toBeLessThan(25);
+    // The worker scripts are found beside the code that starts them (a missing script would
+    // quietly scan in one thread).
+    const files = await modulesLoadedBy(bundleEntry, ['scan', '.', '--workers', '2']);
+    expect(fromWorkspaceDist(files)).toEqual([]);
+    expect(files).toContain(pathToFileURL(join(outdir, 'scan-worker.js')).href);
+    const history = await modulesLoadedBy(bundleEntry, ['scan', '--git', '--workers', '2']);
+    expect(fromWorkspaceDist(history)).toEqual([]);
+    expect(history).toContain(pathToFileURL(join(outdir, 'history-worker.js')).href);
+  }, 60_000);
+
+  it('is what bin/custos.js runs custos scan from while it is as new as the build', async () => {
+    const fresh = freshScanBundle();
+    // npm test and npm run build write the bundle after tsc -b: under CI it is always fresh.
+    if (process.env.CI === 'true') expect(fresh).toBeDefined();
+    const loaded = await modulesLoadedBy(join(packageRoot, 'bin', 'custos.js'), [
+      'scan',
+      '--staged',
+    ]);
+    expect(loaded.some((url) => url.endsWith('/packages/cli/bundle/scan-bin.js'))).toBe(
+      fresh !== undefined,
+    );
+    expect(loaded.some((url) => url.endsWith('/packages/cli/dist/bin.js'))).toBe(
+      fresh === undefined,
+    );
+  }, 60_000);
+});
