@@ -14,7 +14,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   // Vault's one-dash long flags (`-format=json`) read as commander's `--format=json`.
   const args = normaliseVaultFlags(argv);
   // `custos scan` (the pre-commit check, run on every commit) loads only its own branch of
-  // the tree; the same commander definitions parse it either way.
+  // the tree (scan-main.ts).
   if (args[0] === 'scan') return (await import('./scan-main.js')).scanMain(args);
   const [{ createProgram }, { parseProgram }] = await Promise.all([
     import('./program.js'),
