@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { requireTool } from '@custos/test-support/tools';
 import { Command } from 'commander';
@@ -51,25 +52,82 @@ describe('isBundleFresh', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  const at = async (name: string, seconds: number) => {
-    const file = join(dir, name);
-    await writeFile(file, '');
-    await utimes(file, seconds, seconds);
-    return file;
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+  const statusOf = async (file: string) => {
+    const { dev, ino, size, mtimeMs, ctimeMs } = await stat(file);
+    return { dev, ino, size, mtimeMs, ctimeMs };
   };
 
-  it('holds a bundle fresh while no build it was made from is newer, and never without its entry', async () => {
-    const entry = await at('entry.js', 2_000);
-    const older = await at('older.tsbuildinfo', 1_000);
-    const same = await at('same.tsbuildinfo', 2_000);
-    const newer = await at('newer.tsbuildinfo', 3_000);
-    expect(isBundleFresh(entry, [older, same])).toBe(true);
-    expect(isBundleFresh(entry, [older, newer])).toBe(false);
-    expect(isBundleFresh(entry, [newer, older])).toBe(false);
-    // An installed package ships no build info: nothing to be stale against.
-    expect(isBundleFresh(entry, [join(dir, 'missing.tsbuildinfo'), older])).toBe(true);
-    expect(isBundleFresh(join(dir, 'no-entry.js'), [older])).toBe(false);
-    expect(isBundleFresh(join(dir, 'no-entry.js'), [])).toBe(false);
+  /**
+   * Packages `a` and `b` with build infos holding `contents`, and a bundle whose manifest
+   * records them as scripts/bundle.mjs does (path, hash, status), or as `manifest` says.
+   */
+  const layout = async (name: string, contents: Record<string, string>, manifest?: string) => {
+    const root = join(dir, name);
+    const bundle = join(root, 'bundle');
+    await mkdir(bundle, { recursive: true });
+    const builds: Record<string, unknown> = {};
+    for (const [pkg, text] of Object.entries(contents)) {
+      const file = join(root, pkg, '.tsbuildinfo');
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, text);
+      builds[pkg] = {
+        path: relative(bundle, file),
+        sha256: sha256(text),
+        stat: await statusOf(file),
+      };
+    }
+    await writeFile(join(bundle, 'manifest.json'), manifest ?? JSON.stringify({ builds }));
+    return { bundle, buildInfoOf: (pkg: string) => join(root, pkg, '.tsbuildinfo') };
+  };
+  const unresolvable = () => {
+    throw new Error('Cannot find package');
+  };
+
+  it('holds a bundle fresh while each build it records is the file it read, untouched', async () => {
+    const { bundle } = await layout('untouched', { a: 'build a', b: 'build b' });
+    // Known by the files' status alone: the packages are not even looked for.
+    expect(isBundleFresh(bundle, unresolvable)).toBe(true);
+  });
+
+  it('judges a build whose file was touched, replaced or moved by its content, found as Node finds it', async () => {
+    const touched = await layout('touched', { a: 'build a', b: 'build b' });
+    await utimes(touched.buildInfoOf('b'), new Date(2000, 0, 1), new Date(2000, 0, 1));
+    expect(isBundleFresh(touched.bundle, unresolvable)).toBe(false);
+    expect(isBundleFresh(touched.bundle, touched.buildInfoOf)).toBe(true);
+    // Rewritten with the same length (a rebuild): the status differs, the content decides.
+    const rebuilt = await layout('rebuilt', { a: 'build a', b: 'build b' });
+    await writeFile(rebuilt.buildInfoOf('b'), 'build B');
+    expect(isBundleFresh(rebuilt.bundle, rebuilt.buildInfoOf)).toBe(false);
+    await writeFile(rebuilt.buildInfoOf('b'), 'build b'); // the same bytes again: fresh
+    expect(isBundleFresh(rebuilt.bundle, rebuilt.buildInfoOf)).toBe(true);
+    // Installed elsewhere (npm pack gives every file one time): found by resolution.
+    const installed = await layout('installed', { a: 'build a' });
+    const elsewhere = join(dir, 'installed-a.tsbuildinfo');
+    await rename(installed.buildInfoOf('a'), elsewhere);
+    expect(isBundleFresh(installed.bundle, () => elsewhere)).toBe(true);
+    await writeFile(elsewhere, 'another version of a');
+    expect(isBundleFresh(installed.bundle, () => elsewhere)).toBe(false);
+    expect(isBundleFresh(installed.bundle, unresolvable)).toBe(false);
+    await rm(elsewhere);
+    expect(isBundleFresh(installed.bundle, () => elsewhere)).toBe(false);
+  });
+
+  it('holds no bundle fresh without a manifest that names its builds', async () => {
+    for (const [name, manifest] of [
+      ['empty', '{"builds": {}}'],
+      ['not-json', '{"builds": '],
+      ['no-builds', '{}'],
+      ['null-builds', '{"builds": null}'],
+      ['null-build', '{"builds": {"a": null}}'],
+      ['bare-hash', `{"builds": {"a": "${sha256('build a')}"}}`],
+    ] as const) {
+      const { bundle, buildInfoOf } = await layout(name, { a: 'build a' }, manifest);
+      expect(isBundleFresh(bundle, buildInfoOf), name).toBe(false);
+    }
+    const none = await layout('no-manifest', { a: 'build a' });
+    await rm(join(none.bundle, 'manifest.json'));
+    expect(isBundleFresh(none.bundle, none.buildInfoOf)).toBe(false);
   });
 });
 
@@ -151,6 +209,20 @@ describe.runIf(hasGit)('the scan bundle', () => {
     ];
     return { bundled, unbundled };
   };
+
+  it('records the builds it was made from, which are the ones installed', async () => {
+    const manifest = JSON.parse(await readFile(join(outdir, 'manifest.json'), 'utf8'));
+    expect(Object.keys(manifest.builds).sort()).toEqual(['@custos/core', '@custos/scan', 'custos']);
+    const buildInfoOf = (name: string) =>
+      join(
+        packageRoot,
+        '..',
+        name === 'custos' ? 'cli' : name.slice('@custos/'.length),
+        'dist',
+        '.tsbuildinfo',
+      );
+    expect(isBundleFresh(outdir, buildInfoOf)).toBe(true);
+  });
 
   it('answers every mode of custos scan as the unbundled CLI does', async () => {
     const modes: Array<{ args: string[]; stdin?: string; code: number }> = [
