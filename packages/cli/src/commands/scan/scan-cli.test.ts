@@ -23,6 +23,15 @@ const sarifValidator = ((): string | undefined => {
   }
 })();
 
+/** A fixed author, and the machine's own git settings ignored. */
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 'Ada',
+  GIT_AUTHOR_EMAIL: 'a@b',
+  GIT_COMMITTER_NAME: 'Ada',
+  GIT_COMMITTER_EMAIL: 'a@b',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+};
+
 function base62(length: number): string {
   const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
   return [...randomBytes(length)].map((byte) => alphabet[byte % 62]).join('');
@@ -225,15 +234,8 @@ describe('custos scan', () => {
   });
 
   it.runIf(hasGit)('scans history, staged changes, and installs the hook', async () => {
-    const env = {
-      GIT_AUTHOR_NAME: 'Ada',
-      GIT_AUTHOR_EMAIL: 'a@b',
-      GIT_COMMITTER_NAME: 'Ada',
-      GIT_COMMITTER_EMAIL: 'a@b',
-      GIT_CONFIG_GLOBAL: '/dev/null',
-    };
     const git = (...args: string[]) =>
-      execFileSync('git', args, { cwd: dir, env: { ...process.env, ...env } })
+      execFileSync('git', args, { cwd: dir, env: { ...process.env, ...GIT_ENV } })
         .toString()
         .trim();
     git('init', '-q', '-b', 'main');
@@ -263,14 +265,7 @@ describe('custos scan', () => {
   it.runIf(hasGit)(
     "the installed hook refuses a commit that adds a secret, starting the project's custos without npx",
     async () => {
-      const env = {
-        GIT_AUTHOR_NAME: 'Ada',
-        GIT_AUTHOR_EMAIL: 'a@b',
-        GIT_COMMITTER_NAME: 'Ada',
-        GIT_COMMITTER_EMAIL: 'a@b',
-        GIT_CONFIG_GLOBAL: '/dev/null',
-        XDG_CACHE_HOME: cacheHome,
-      };
+      const env = { ...GIT_ENV, XDG_CACHE_HOME: cacheHome };
       // An npx that only notes it was asked: the hook must not need it when the project has
       // custos installed.
       const fakeBin = join(dir, '.fake-bin');
