@@ -5,8 +5,7 @@ import {
   createSecretKey,
   type KeyObject,
 } from 'node:crypto';
-import { createRequire } from 'node:module';
-import type { gcmsiv as GcmSiv } from '@noble/ciphers/aes.js';
+import { gcmsiv } from '@noble/ciphers/aes.js';
 import { CustosError, DecryptionFailed } from '../errors/index.js';
 import { type BytesLike, toBuffer } from '../lib/bytes.js';
 
@@ -90,29 +89,11 @@ export function createAeadKey(algorithm: AeadAlgorithm, material: Uint8Array): A
   const copy = Buffer.from(material);
   const keyObject = createSecretKey(copy);
   copy.fill(0);
-  let raw: Uint8Array | undefined;
-  if (algorithm === 'aes-256-gcm-siv') {
-    gcmsiv(); // loaded now, so a key made is a key that can be used
-    raw = Uint8Array.from(material);
-  }
+  const raw = algorithm === 'aes-256-gcm-siv' ? Uint8Array.from(material) : undefined;
   return { algorithm, keyObject, raw };
 }
 
 const SIV_NONCE = new Uint8Array(12);
-
-let loadedSiv: typeof GcmSiv | undefined;
-
-/**
- * AES-GCM-SIV (`@noble/ciphers`), loaded with the first key made for it: most processes never
- * use it, and a server that loads it at start idles some 5 MiB higher (measured on the bench
- * machine, Node 20). Synchronous: `require` of an ES module (Node 20.19 and later).
- */
-function gcmsiv(): typeof GcmSiv {
-  loadedSiv ??= (
-    createRequire(import.meta.url)('@noble/ciphers/aes.js') as { gcmsiv: typeof GcmSiv }
-  ).gcmsiv;
-  return loadedSiv;
-}
 
 /**
  * Encrypts `plaintext` (a string is taken as UTF-8) and returns the ciphertext followed by the
@@ -145,7 +126,7 @@ export function sealParts(
   aad: Uint8Array,
 ): Buffer[] {
   if (key.algorithm === 'aes-256-gcm-siv') {
-    const sealed = gcmsiv()(key.raw as Uint8Array, nonce.length ? nonce : SIV_NONCE, aad).encrypt(
+    const sealed = gcmsiv(key.raw as Uint8Array, nonce.length ? nonce : SIV_NONCE, aad).encrypt(
       toBuffer(plaintext),
     );
     return [Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length)];
@@ -175,7 +156,7 @@ export function open(key: AeadKey, nonce: Uint8Array, sealed: Uint8Array, aad: U
   if (sealed.length < 16) throw new DecryptionFailed();
   try {
     if (key.algorithm === 'aes-256-gcm-siv') {
-      const plain = gcmsiv()(key.raw as Uint8Array, nonce.length ? nonce : SIV_NONCE, aad).decrypt(
+      const plain = gcmsiv(key.raw as Uint8Array, nonce.length ? nonce : SIV_NONCE, aad).decrypt(
         sealed,
       );
       return Buffer.from(plain.buffer, plain.byteOffset, plain.length);
