@@ -4,9 +4,17 @@
 // instead of ~80. Third-party packages stay imports, each one the CLI declares. Run by
 // `npm run build`, `npm test` and `npm pack`; `node scripts/bundle.mjs [outdir]`.
 import { createHash } from 'node:crypto';
-import { readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
@@ -17,7 +25,9 @@ const scanDist = join(packageDir('@custos/scan'), 'dist');
 const cliManifest = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'));
 
 /** The workspace packages bundled, whose builds the bundle is checked against at run time. */
-export const BUNDLED = ['custos', '@custos/scan', '@custos/core'];
+const { BUNDLED_PACKAGES: BUNDLED } = await import(
+  pathToFileURL(join(packageRoot, 'dist', 'scan-bundle.js')).href
+);
 
 /**
  * Workspace packages the scan command must never reach: the bundle would hold its own copies of
@@ -61,13 +71,10 @@ const isBuiltin = (specifier) =>
 
 /**
  * What the bundle is checked against at run time (src/scan-bundle.ts), per bundled package: its
- * `dist/.tsbuildinfo` (which `tsc -b` rewrites with its build), where the bundle found it
- * (relative to the bundle), its SHA-256, and its file status then, so a run on the machine
- * that bundled finds it unchanged by a `stat` instead of hashing it.
- *
- * @param {string} outdir
+ * `dist/.tsbuildinfo` (which `tsc -b` rewrites with its build), by SHA-256, and its file status
+ * then, so a run on the machine that bundled finds it unchanged by a `stat` instead of hashing.
  */
-const buildsOf = (outdir) =>
+const buildsNow = () =>
   Object.fromEntries(
     BUNDLED.map((name) => {
       const file = join(packageDir(name), 'dist', '.tsbuildinfo');
@@ -75,7 +82,6 @@ const buildsOf = (outdir) =>
       return [
         name,
         {
-          path: relative(outdir, file),
           sha256: createHash('sha256').update(readFileSync(file)).digest('hex'),
           stat: { dev, ino, size, mtimeMs, ctimeMs },
         },
@@ -85,7 +91,8 @@ const buildsOf = (outdir) =>
 
 /**
  * Writes the bundle into `outdir` (replacing what was there, whole) and returns its entry's
- * path. Beside the entry, `manifest.json` records the builds it was made from.
+ * path. Beside the entry, `manifest.json` records the builds it was made from and the files
+ * it wrote.
  *
  * @param {string} [outdir]
  * @returns {Promise<string>}
@@ -93,7 +100,7 @@ const buildsOf = (outdir) =>
 export async function bundleScan(outdir = join(packageRoot, 'bundle')) {
   // Read before the build: a `tsc -b` that rewrites a build while esbuild reads dist leaves a
   // manifest of the older build, which the newer one does not match.
-  const builds = buildsOf(outdir);
+  const builds = buildsNow();
   const staging = `${outdir}.${process.pid}.tmp`;
   rmSync(staging, { recursive: true, force: true });
   const undeclared = new Set();
@@ -151,7 +158,12 @@ export async function bundleScan(outdir = join(packageRoot, 'bundle')) {
       }
     }
     if (problems.length > 0) throw new Error(`bundle: ${problems.join('; ')}`);
-    writeFileSync(join(staging, 'manifest.json'), `${JSON.stringify({ builds }, null, 2)}\n`);
+    // Every file written, with its size: a bundle missing one (deleted, half copied) is not run.
+    const outputs = Object.fromEntries(
+      readdirSync(staging).map((file) => [file, statSync(join(staging, file)).size]),
+    );
+    const manifest = { builds, outputs };
+    writeFileSync(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     rmSync(outdir, { recursive: true, force: true });
     renameSync(staging, outdir);
   } finally {

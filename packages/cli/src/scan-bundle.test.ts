@@ -1,8 +1,18 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { requireTool } from '@custos/test-support/tools';
 import { Command } from 'commander';
@@ -11,7 +21,7 @@ import { gitIn } from '../test/git.js';
 import { githubToken } from '../test/github-token.js';
 import { registerScanCommand } from './commands/scan/register.js';
 import type { Lazy } from './lazy.js';
-import { freshScanBundle, isBundleFresh } from './scan-bundle.js';
+import { BUNDLED_PACKAGES, freshScanBundle, isBundleFresh } from './scan-bundle.js';
 import { STAGED_SCAN_OPTIONS } from './scan-main.js';
 
 const hasGit = requireTool('git');
@@ -59,75 +69,100 @@ describe('isBundleFresh', () => {
   };
 
   /**
-   * Packages `a` and `b` with build infos holding `contents`, and a bundle whose manifest
-   * records them as scripts/bundle.mjs does (path, hash, status), or as `manifest` says.
+   * Packages `a` and `b` with build infos holding `contents`, and a bundle of two files whose
+   * manifest records them as scripts/bundle.mjs does (hash and status of each build, size of
+   * each file), or as `manifest` says.
    */
   const layout = async (name: string, contents: Record<string, string>, manifest?: string) => {
     const root = join(dir, name);
     const bundle = join(root, 'bundle');
     await mkdir(bundle, { recursive: true });
+    await writeFile(join(bundle, 'scan-bin.js'), 'entry');
+    await writeFile(join(bundle, 'chunk-1.js'), 'chunk');
     const builds: Record<string, unknown> = {};
     for (const [pkg, text] of Object.entries(contents)) {
       const file = join(root, pkg, '.tsbuildinfo');
       await mkdir(dirname(file), { recursive: true });
       await writeFile(file, text);
-      builds[pkg] = {
-        path: relative(bundle, file),
-        sha256: sha256(text),
-        stat: await statusOf(file),
-      };
+      builds[pkg] = { sha256: sha256(text), stat: await statusOf(file) };
     }
-    await writeFile(join(bundle, 'manifest.json'), manifest ?? JSON.stringify({ builds }));
+    const outputs = { 'scan-bin.js': 5, 'chunk-1.js': 5 };
+    await writeFile(join(bundle, 'manifest.json'), manifest ?? JSON.stringify({ builds, outputs }));
     return { bundle, buildInfoOf: (pkg: string) => join(root, pkg, '.tsbuildinfo') };
   };
-  const unresolvable = () => {
-    throw new Error('Cannot find package');
-  };
+  const both = ['a', 'b'];
 
-  it('holds a bundle fresh while each build it records is the file it read, untouched', async () => {
-    const { bundle } = await layout('untouched', { a: 'build a', b: 'build b' });
-    // Known by the files' status alone: the packages are not even looked for.
-    expect(isBundleFresh(bundle, unresolvable)).toBe(true);
+  it('holds a bundle fresh while each build it records is where Node finds it, untouched', async () => {
+    const { bundle, buildInfoOf } = await layout('untouched', { a: 'build a', b: 'build b' });
+    expect(isBundleFresh(bundle, both, buildInfoOf)).toBe(true);
+    // The packages are looked for as Node finds them now: another copy of b is another build
+    // (npm nesting a newer version under the CLI, say).
+    const elsewhere = join(dir, 'elsewhere-b.tsbuildinfo');
+    await writeFile(elsewhere, 'build b of another version');
+    const otherB = (pkg: string) => (pkg === 'b' ? elsewhere : buildInfoOf(pkg));
+    expect(isBundleFresh(bundle, both, otherB)).toBe(false);
+    const unresolvable = (pkg: string) => {
+      if (pkg === 'b') throw new Error('Cannot find package b');
+      return buildInfoOf(pkg);
+    };
+    expect(isBundleFresh(bundle, both, unresolvable)).toBe(false);
   });
 
-  it('judges a build whose file was touched, replaced or moved by its content, found as Node finds it', async () => {
+  it('judges a build whose file was touched, rewritten or moved by its content', async () => {
     const touched = await layout('touched', { a: 'build a', b: 'build b' });
     await utimes(touched.buildInfoOf('b'), new Date(2000, 0, 1), new Date(2000, 0, 1));
-    expect(isBundleFresh(touched.bundle, unresolvable)).toBe(false);
-    expect(isBundleFresh(touched.bundle, touched.buildInfoOf)).toBe(true);
+    expect(isBundleFresh(touched.bundle, both, touched.buildInfoOf)).toBe(true);
     // Rewritten with the same length (a rebuild): the status differs, the content decides.
     const rebuilt = await layout('rebuilt', { a: 'build a', b: 'build b' });
     await writeFile(rebuilt.buildInfoOf('b'), 'build B');
-    expect(isBundleFresh(rebuilt.bundle, rebuilt.buildInfoOf)).toBe(false);
+    expect(isBundleFresh(rebuilt.bundle, both, rebuilt.buildInfoOf)).toBe(false);
     await writeFile(rebuilt.buildInfoOf('b'), 'build b'); // the same bytes again: fresh
-    expect(isBundleFresh(rebuilt.bundle, rebuilt.buildInfoOf)).toBe(true);
-    // Installed elsewhere (npm pack gives every file one time): found by resolution.
+    expect(isBundleFresh(rebuilt.bundle, both, rebuilt.buildInfoOf)).toBe(true);
+    // Installed elsewhere (npm pack gives every file one time), the same bytes: fresh.
     const installed = await layout('installed', { a: 'build a' });
-    const elsewhere = join(dir, 'installed-a.tsbuildinfo');
-    await rename(installed.buildInfoOf('a'), elsewhere);
-    expect(isBundleFresh(installed.bundle, () => elsewhere)).toBe(true);
-    await writeFile(elsewhere, 'another version of a');
-    expect(isBundleFresh(installed.bundle, () => elsewhere)).toBe(false);
-    expect(isBundleFresh(installed.bundle, unresolvable)).toBe(false);
-    await rm(elsewhere);
-    expect(isBundleFresh(installed.bundle, () => elsewhere)).toBe(false);
+    const moved = join(dir, 'installed-a.tsbuildinfo');
+    await rename(installed.buildInfoOf('a'), moved);
+    expect(isBundleFresh(installed.bundle, ['a'], () => moved)).toBe(true);
+    await rm(moved);
+    expect(isBundleFresh(installed.bundle, ['a'], () => moved)).toBe(false);
   });
 
-  it('holds no bundle fresh without a manifest that names its builds', async () => {
+  it('holds no bundle fresh with a file of it missing or changed', async () => {
+    const missing = await layout('missing-chunk', { a: 'build a' });
+    expect(isBundleFresh(missing.bundle, ['a'], missing.buildInfoOf)).toBe(true);
+    await rm(join(missing.bundle, 'chunk-1.js'));
+    expect(isBundleFresh(missing.bundle, ['a'], missing.buildInfoOf)).toBe(false);
+    const cut = await layout('cut-chunk', { a: 'build a' });
+    await writeFile(join(cut.bundle, 'chunk-1.js'), 'chu');
+    expect(isBundleFresh(cut.bundle, ['a'], cut.buildInfoOf)).toBe(false);
+  });
+
+  it('holds no bundle fresh, and throws nothing, without a manifest that names its builds and files', async () => {
+    const builds = { a: { sha256: sha256('build a') } };
+    const outputs = { 'scan-bin.js': 5 };
     for (const [name, manifest] of [
-      ['empty', '{"builds": {}}'],
+      ['no-builds', JSON.stringify({ outputs })],
+      ['no-outputs', JSON.stringify({ builds })],
+      ['no-files', JSON.stringify({ builds, outputs: {} })],
       ['not-json', '{"builds": '],
-      ['no-builds', '{}'],
-      ['null-builds', '{"builds": null}'],
-      ['null-build', '{"builds": {"a": null}}'],
-      ['bare-hash', `{"builds": {"a": "${sha256('build a')}"}}`],
+      ['null-builds', JSON.stringify({ builds: null, outputs })],
+      ['null-build', JSON.stringify({ builds: { a: null }, outputs })],
+      ['bare-hash', JSON.stringify({ builds: { a: sha256('build a') }, outputs })],
+      ['one-package-short', JSON.stringify({ builds, outputs })],
+      ['another-package', JSON.stringify({ builds: { ...builds, c: builds.a }, outputs })],
+      ['outside-file', JSON.stringify({ builds, outputs: { '../x.js': 1 } })],
+      ['nul-file', JSON.stringify({ builds, outputs: { 'x\u0000.js': 1 } })],
     ] as const) {
       const { bundle, buildInfoOf } = await layout(name, { a: 'build a' }, manifest);
-      expect(isBundleFresh(bundle, buildInfoOf), name).toBe(false);
+      const packages = name === 'one-package-short' ? both : ['a'];
+      expect(isBundleFresh(bundle, packages, buildInfoOf), name).toBe(false);
     }
     const none = await layout('no-manifest', { a: 'build a' });
     await rm(join(none.bundle, 'manifest.json'));
-    expect(isBundleFresh(none.bundle, none.buildInfoOf)).toBe(false);
+    expect(isBundleFresh(none.bundle, ['a'], none.buildInfoOf)).toBe(false);
+    // A build info whose path the system refuses (a NUL byte): not fresh, not an error.
+    const nul = await layout('nul-path', { a: 'build a' });
+    expect(isBundleFresh(nul.bundle, ['a'], () => `${nul.buildInfoOf('a')}\u0000`)).toBe(false);
   });
 });
 
@@ -221,7 +256,10 @@ describe.runIf(hasGit)('the scan bundle', () => {
         'dist',
         '.tsbuildinfo',
       );
-    expect(isBundleFresh(outdir, buildInfoOf)).toBe(true);
+    expect(isBundleFresh(outdir, BUNDLED_PACKAGES, buildInfoOf)).toBe(true);
+    // Every file the bundle wrote is listed, at its size.
+    const written = (await readdir(outdir)).filter((file) => file !== 'manifest.json').sort();
+    expect(Object.keys(manifest.outputs).sort()).toEqual(written);
   });
 
   it('answers every mode of custos scan as the unbundled CLI does', async () => {
@@ -277,13 +315,20 @@ describe.runIf(hasGit)('the scan bundle', () => {
   }, 60_000);
 
   /** The modules (URLs) `node script args…` loads, its worker threads' included. */
-  const modulesLoadedBy = async (script: string, args: readonly string[]) => {
+  const modulesLoadedBy = async (
+    script: string,
+    args: readonly string[],
+    env: NodeJS.ProcessEnv = {},
+  ) => {
     const log = join(work, `modules-${Math.random().toString(36).slice(2)}.log`);
     const run = await new Promise<Outcome>((resolve) => {
       execFile(
         process.execPath,
         ['--import', hooks, script, ...args],
-        { cwd: join(work, 'repo'), env: { PATH: process.env.PATH, CUSTOS_TEST_MODULE_LOG: log } },
+        {
+          cwd: join(work, 'repo'),
+          env: { PATH: process.env.PATH, CUSTOS_TEST_MODULE_LOG: log, ...env },
+        },
         (error, stdout, stderr) =>
           resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr }),
       );
@@ -322,5 +367,13 @@ describe.runIf(hasGit)('the scan bundle', () => {
     expect(loaded.some((url) => url.endsWith('/packages/cli/dist/bin.js'))).toBe(
       fresh === undefined,
     );
+    // CUSTOS_SCAN_BUNDLE=0: from dist whatever the bundle (a dist patched by hand).
+    const unbundled = await modulesLoadedBy(
+      join(packageRoot, 'bin', 'custos.js'),
+      ['scan', '--staged'],
+      { CUSTOS_SCAN_BUNDLE: '0' },
+    );
+    expect(unbundled.some((url) => url.endsWith('/packages/cli/bundle/scan-bin.js'))).toBe(false);
+    expect(unbundled.some((url) => url.endsWith('/packages/cli/dist/bin.js'))).toBe(true);
   }, 60_000);
 });
