@@ -1,4 +1,3 @@
-import { ExitCode } from './exit-codes.js';
 import { normaliseVaultFlags } from './vault/argv.js';
 
 /**
@@ -16,13 +15,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   // `custos scan` (the pre-commit check, run on every commit) loads only its own branch of
   // the tree (scan-main.ts).
   if (args[0] === 'scan') return (await import('./scan-main.js')).scanMain(args);
-  const [{ createProgram }, { parseProgram }] = await Promise.all([
+  const [{ createProgram }, { runProgram }] = await Promise.all([
     import('./program.js'),
     import('./parse-program.js'),
   ]);
-  let exitCode: number = ExitCode.ok;
-  const program = createProgram((code) => {
-    exitCode = code;
-  });
-  return parseProgram(program, args, () => exitCode);
+  return runProgram(createProgram, args);
 }

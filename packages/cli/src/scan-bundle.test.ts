@@ -17,6 +17,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { requireTool } from '@custos/test-support/tools';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliResult, runScript } from '../test/cli.js';
 import { gitIn } from '../test/git.js';
 import { githubToken } from '../test/github-token.js';
 import { registerScanCommand } from './commands/scan/register.js';
@@ -27,33 +28,14 @@ import { STAGED_SCAN_OPTIONS } from './scan-main.js';
 const hasGit = requireTool('git');
 const packageRoot = dirname(dirname(fileURLToPath(import.meta.url)));
 
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs `node script args…` in `cwd` with only PATH and `env` set. */
-function node(
+const node = (
   script: string,
   args: readonly string[],
   cwd: string,
   env: NodeJS.ProcessEnv = {},
   stdin?: string,
-): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [script, ...args],
-      { cwd, env: { PATH: process.env.PATH, ...env } },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-    child.stdin?.end(stdin);
-  });
-}
+) => runScript(script, args, { cwd, env, ...(stdin === undefined ? {} : { stdin }) });
 
 describe('isBundleFresh', () => {
   let dir: string;
@@ -321,7 +303,7 @@ describe.runIf(hasGit)('the scan bundle', () => {
     env: NodeJS.ProcessEnv = {},
   ) => {
     const log = join(work, `modules-${Math.random().toString(36).slice(2)}.log`);
-    const run = await new Promise<Outcome>((resolve) => {
+    const run = await new Promise<CliResult>((resolve) => {
       execFile(
         process.execPath,
         ['--import', hooks, script, ...args],

@@ -38,13 +38,9 @@ export async function scanMain(args: readonly string[]): Promise<number> {
       return ExitCode.error;
     }
   }
-  const [{ createScanProgram }, { parseProgram }] = await Promise.all([
+  const [{ createScanProgram }, { runProgram }] = await Promise.all([
     import('./scan-program.js'),
     import('./parse-program.js'),
   ]);
-  let exitCode: number = ExitCode.ok;
-  const program = createScanProgram((code) => {
-    exitCode = code;
-  });
-  return parseProgram(program, args, () => exitCode);
+  return runProgram(createScanProgram, args);
 }

@@ -25,10 +25,19 @@ const environment = (env: NodeJS.ProcessEnv | undefined) => ({ PATH: process.env
 
 /** Runs `custos args…` and collects its exit code and output. */
 export function custos(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  return runScript(bin, args, options);
+}
+
+/** Runs `node script args…` as {@link custos} runs the binary (another entry of the CLI, say). */
+export function runScript(
+  script: string,
+  args: readonly string[],
+  options: CliOptions = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      [bin, ...args],
+      [script, ...args],
       { ...(options.cwd ? { cwd: options.cwd } : {}), env: environment(options.env) },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
