@@ -211,8 +211,9 @@ async function admitSigned(
 ): Promise<void> {
   request.custos = { path: '', operation: 'read' };
   ctx.seal.requireUnsealed();
-  // A malformed request is refused only after its caller is authenticated: an anonymous
-  // caller learns nothing about what a valid request would be. It is audited either way.
+  // A request `judge` finds malformed is refused only after its caller is authenticated: an
+  // anonymous caller learns nothing about what a valid operation would be. (A body that is not
+  // JSON at all is refused earlier, by the body parser, with fixed words.) Audited either way.
   let malformed: unknown;
   let checks: readonly AclCheck[] = [];
   const judge = () => {
