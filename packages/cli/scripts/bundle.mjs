@@ -1,8 +1,11 @@
-// Bundles `custos scan` (dist/scan-bin.js with the scanner and the parts of @custos/core it
-// uses) into a few files in bundle/, which bin/custos.js runs while the builds it was made
-// from are the ones installed (src/scan-bundle.ts): the pre-commit check then loads ~15 modules
-// instead of ~80. Third-party packages stay imports, each one the CLI declares. Run by
-// `npm run build`, `npm test` and `npm pack`; `node scripts/bundle.mjs [outdir]`.
+// Bundles the CLI (dist/bin.js, and dist/scan-bin.js: `custos scan` without the rest of the
+// command tree) with the workspace packages it uses and Kysely into a few hundred files in
+// bundle/, which bin/custos.js runs `custos scan` and `custos server` from while the builds it
+// was made from are the ones installed (src/cli-bundle.ts): the pre-commit check then loads
+// ~15 modules instead of ~80, and the server ~300 instead of ~1,100, which it holds in memory
+// for as long as it runs. Other third-party packages stay imports, each one the CLI declares
+// as the bundled package that uses it does. Run by `npm run build`, `npm test` and `npm pack`;
+// `node scripts/bundle.mjs [outdir]`.
 import { createHash } from 'node:crypto';
 import {
   readdirSync,
@@ -14,27 +17,41 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const packageDir = (name) => dirname(require.resolve(`${name}/package.json`));
-const scanDist = join(packageDir('@custos/scan'), 'dist');
-const cliManifest = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'));
+const distOf = (name) => join(packageDir(name), 'dist');
+const scanDist = distOf('@custos/scan');
+const serverDist = distOf('@custos/server');
+const coreDist = distOf('@custos/core');
+const readManifest = (dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+const cliManifest = readManifest(packageRoot);
 
-/** The workspace packages bundled, whose builds the bundle is checked against at run time. */
-const { BUNDLED_PACKAGES: BUNDLED } = await import(
-  pathToFileURL(join(packageRoot, 'dist', 'scan-bundle.js')).href
+/** The packages bundled, whose builds the bundle is checked against at run time. */
+const {
+  BUNDLED_PACKAGES: BUNDLED,
+  BUNDLED_THIRD_PARTY: THIRD_PARTY,
+  BUNDLE_SOURCES: SOURCES,
+  bundleSourceFile,
+} = await import(pathToFileURL(join(packageRoot, 'dist', 'cli-bundle.js')).href);
+const { checkDeclarations } = await import(
+  pathToFileURL(join(packageRoot, 'dist', 'bundle-declarations.js')).href
 );
 
+/** Workspace packages the CLI must never reach: test helpers, and the dashboard's sources. */
+const UNBUNDLED = ['@custos/test-support', '@custos/ui'];
+
 /**
- * Workspace packages the scan command must never reach: the bundle would hold its own copies of
- * their modules (and of @custos/core beside theirs), and their code finds files relative to
- * itself.
+ * Third-party packages bundled too (src/cli-bundle.ts): Kysely's ~260 modules, loaded one by
+ * one, hold some 4 MiB of the server's memory. Pure JavaScript without `import.meta` (the check
+ * below holds that), used by the bundled code alone: the server's and `reencrypt`'s databases
+ * are their own.
  */
-const UNBUNDLED = ['@custos/server', '@custos/reencrypt', '@custos/test-support', '@custos/ui'];
+const BUNDLED_THIRD_PARTY = Object.keys(THIRD_PARTY);
 
 /**
  * The bundled modules that use `import.meta`, with how many times, each use checked to work
@@ -49,6 +66,16 @@ const LOCATED = new Map([
   [join(scanDist, 'git', 'scan-history.js'), 1],
   [join(scanDist, 'files', 'scan-cache.js'), 1],
   [join(packageRoot, 'dist', 'root-command.js'), 1],
+  // The server's own package.json and the dashboard, by package name.
+  [join(serverDist, 'package-files.js'), 2],
+  // Third-party packages the CLI declares as the server and core do (checkDeclarations).
+  [join(serverDist, 'metrics', 'prom-classes.js'), 1],
+  [join(serverDist, 'policy', 'hcl.js'), 1],
+  [join(serverDist, 'rotation', 'rotation-schedule.js'), 1],
+  [join(serverDist, 'alerts', 'email-delivery.js'), 1],
+  [join(coreDist, 'metrics', 'prometheus.js'), 1],
+  [join(coreDist, 'lib', 'lazy-zod.js'), 1],
+  [join(coreDist, 'fields', 'blind-index.js'), 1],
 ]);
 
 /** Uses of `import.meta` in code (lines that are not comments), however spaced or split. */
@@ -70,14 +97,14 @@ const isBuiltin = (specifier) =>
   specifier.startsWith('node:') || builtinModules.includes(packageOf(specifier));
 
 /**
- * What the bundle is checked against at run time (src/scan-bundle.ts), per bundled package: its
- * `dist/.tsbuildinfo` (which `tsc -b` rewrites with its build), by SHA-256, and its file status
- * then, so a run on the machine that bundled finds it unchanged by a `stat` instead of hashing.
+ * What the bundle is checked against at run time (src/cli-bundle.ts), per bundled package: the
+ * file that identifies its build (`bundleSourceFile`), by SHA-256, and its file status then, so
+ * a run on the machine that bundled finds it unchanged by a `stat` instead of hashing.
  */
 const buildsNow = () =>
   Object.fromEntries(
-    BUNDLED.map((name) => {
-      const file = join(packageDir(name), 'dist', '.tsbuildinfo');
+    SOURCES.map((name) => {
+      const file = bundleSourceFile(packageRoot, name);
       const { dev, ino, size, mtimeMs, ctimeMs } = statSync(file);
       return [
         name,
@@ -89,6 +116,16 @@ const buildsNow = () =>
     }),
   );
 
+/** Whether the CLI's package.json declares `name`, in any of the ways a package can. */
+const declaredByCli = (name) =>
+  ['dependencies', 'optionalDependencies', 'peerDependencies'].some(
+    (field) => cliManifest[field]?.[name] !== undefined,
+  );
+
+/** The package.json of each bundled workspace package but the CLI's own. */
+const bundledManifests = () =>
+  BUNDLED.filter((name) => name !== cliManifest.name).map((name) => readManifest(packageDir(name)));
+
 /**
  * Writes the bundle into `outdir` (replacing what was there, whole) and returns its entry's
  * path. Beside the entry, `manifest.json` records the builds it was made from and the files
@@ -97,7 +134,7 @@ const buildsNow = () =>
  * @param {string} [outdir]
  * @returns {Promise<string>}
  */
-export async function bundleScan(outdir = join(packageRoot, 'bundle')) {
+export async function bundleCli(outdir = join(packageRoot, 'bundle')) {
   // Read before the build: a `tsc -b` that rewrites a build while esbuild reads dist leaves a
   // manifest of the older build, which the newer one does not match.
   const builds = buildsNow();
@@ -108,6 +145,7 @@ export async function bundleScan(outdir = join(packageRoot, 'bundle')) {
     const result = await build({
       absWorkingDir: packageRoot,
       entryPoints: {
+        bin: join(packageRoot, 'dist', 'bin.js'),
         'scan-bin': join(packageRoot, 'dist', 'scan-bin.js'),
         // At the bundle's top, where `new URL('./scan-worker.js', import.meta.url)` finds them.
         'scan-worker': join(scanDist, 'files', 'scan-worker.js'),
@@ -130,13 +168,14 @@ export async function bundleScan(outdir = join(packageRoot, 'bundle')) {
               const name = packageOf(args.path);
               if (UNBUNDLED.includes(name)) {
                 return {
-                  errors: [{ text: `${args.importer} imports ${args.path}: not for custos scan` }],
+                  errors: [{ text: `${args.importer} imports ${args.path}: not for the CLI` }],
                 };
               }
-              if (name.startsWith('@custos/')) return undefined;
+              if (name.startsWith('@custos/') || BUNDLED_THIRD_PARTY.includes(name))
+                return undefined;
               // Imported from the bundle, so resolved from the CLI's package: it must declare
               // it (the scanner's own declaration does not reach here).
-              if (!isBuiltin(args.path) && cliManifest.dependencies?.[name] === undefined) {
+              if (!isBuiltin(args.path) && !declaredByCli(name)) {
                 undeclared.add(`${name} (imported by ${args.importer})`);
               }
               return { path: args.path, external: true };
@@ -145,11 +184,24 @@ export async function bundleScan(outdir = join(packageRoot, 'bundle')) {
         },
       ],
     });
-    const problems = [...undeclared].map(
-      (what) => `${what} is not a dependency of the custos package`,
-    );
+    const problems = [
+      ...[...undeclared].map((what) => `${what} is not a dependency of the custos package`),
+      ...checkDeclarations(cliManifest, bundledManifests(), BUNDLED_THIRD_PARTY),
+    ];
+    // Each third-party package bundled is the copy the bundle is checked against.
+    const copies = BUNDLED_THIRD_PARTY.map((name) => dirname(bundleSourceFile(packageRoot, name)));
     for (const input of Object.keys(result.metafile.inputs)) {
       const file = resolve(packageRoot, input);
+      const other = BUNDLED_THIRD_PARTY.find(
+        (name, index) =>
+          file.includes(`${sep}node_modules${sep}${name}${sep}`) &&
+          !file.startsWith(`${copies[index]}${sep}`),
+      );
+      if (other !== undefined) {
+        problems.push(
+          `${file} is another copy of ${other} than ${copies[BUNDLED_THIRD_PARTY.indexOf(other)]}`,
+        );
+      }
       const uses = usesOfImportMeta(readFileSync(file, 'utf8'));
       if (uses > (LOCATED.get(file) ?? 0)) {
         problems.push(
@@ -176,5 +228,5 @@ if (
   process.argv[1] !== undefined &&
   import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href
 ) {
-  await bundleScan(process.argv[2] === undefined ? undefined : resolve(process.argv[2]));
+  await bundleCli(process.argv[2] === undefined ? undefined : resolve(process.argv[2]));
 }

@@ -48,7 +48,7 @@ describe('custos CLI', () => {
       });
       expect([0, 2], result.stderr).toContain(result.code); // group commands without a subcommand print help, exit 2
       const loaded = await readFile(trace, 'utf8');
-      // The trace works (`custos scan` runs from the scan bundle when it is fresh: scan-bundle.ts).
+      // The trace works (`custos scan` runs from the bundle when it is fresh: cli-bundle.ts).
       expect(loaded).toMatch(/packages\/cli\/(dist\/main|bundle\/scan-bin)\.js/);
       expect(loaded).not.toMatch(
         /packages\/(server|reencrypt|scan)\/|node_modules\/(fastify|kysely|better-sqlite3|pg|ignore)\//,

@@ -1,4 +1,4 @@
-// The entry of the CLI's scan bundle (scripts/bundle.mjs): `custos scan …` without the rest of
+// The scan entry of the CLI's bundle (scripts/bundle.mjs): `custos scan …` without the rest of
 // the command tree. bin/custos.js runs it when the bundle is as new as the build; bin.ts else.
 import { endQuietlyWhenOutputCloses } from './output.js';
 import { scanMain } from './scan-main.js';

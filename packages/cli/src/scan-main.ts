@@ -4,7 +4,7 @@ import { reportError } from './output.js';
 
 /**
  * The options commander hands `custos scan --staged` (the defaults of register.ts with
- * `staged` set): scan-bundle.test.ts holds the two equal.
+ * `staged` set): cli-bundle.test.ts holds the two equal.
  */
 export const STAGED_SCAN_OPTIONS: Readonly<ScanOptions> = Object.freeze({
   format: 'text',

@@ -48,9 +48,17 @@ export function runScript(
   });
 }
 
+/** How to start a long-running `custos`: {@link CliOptions}, and what Node runs. */
+export interface StartOptions extends Omit<CliOptions, 'stdin'> {
+  /** The script Node runs (default: the real binary; another entry of the CLI, say). */
+  readonly script?: string;
+  /** Node's own flags, before the script (`--import`, say). */
+  readonly nodeFlags?: readonly string[];
+}
+
 /** Starts `custos args…` and returns the child (servers, signal tests). */
-export function startCustos(args: readonly string[], options: Omit<CliOptions, 'stdin'> = {}) {
-  return spawn(process.execPath, [bin, ...args], {
+export function startCustos(args: readonly string[], options: StartOptions = {}) {
+  return spawn(process.execPath, [...(options.nodeFlags ?? []), options.script ?? bin, ...args], {
     ...(options.cwd ? { cwd: options.cwd } : {}),
     env: environment(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -68,15 +76,11 @@ export interface DevServer {
  * Starts `custos server --dev` (in memory, unsealed, `transit/` mounted) on a random loopback
  * port with `rootToken`, and resolves once it prints its address and root token.
  */
-export function startDevServer(rootToken: string): Promise<DevServer> {
-  const child = startCustos([
-    'server',
-    '--dev',
-    '--dev-root-token-id',
-    rootToken,
-    '--listen',
-    '127.0.0.1:0',
-  ]);
+export function startDevServer(rootToken: string, options: StartOptions = {}): Promise<DevServer> {
+  const child = startCustos(
+    ['server', '--dev', '--dev-root-token-id', rootToken, '--listen', '127.0.0.1:0'],
+    options,
+  );
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {

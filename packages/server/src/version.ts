@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
+import { requireFromServerPackage } from './package-files.js';
 
 /** The version of this package, as published. */
 export const serverVersion: string = (
-  createRequire(import.meta.url)('../package.json') as { version: string }
+  requireFromServerPackage('@custos/server/package.json') as { version: string }
 ).version;

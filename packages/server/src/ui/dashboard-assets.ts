@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { resolveFromServerPackage } from '../package-files.js';
 
 /** One built file of the dashboard, held in memory. */
 export interface DashboardAsset {
@@ -46,7 +46,7 @@ const MAX_TOTAL_BYTES = 20 * 1024 * 1024;
  */
 export function defaultDashboardDir(): string | undefined {
   try {
-    return join(dirname(createRequire(import.meta.url).resolve('@custos/ui/package.json')), 'dist');
+    return join(dirname(resolveFromServerPackage('@custos/ui/package.json')), 'dist');
   } catch {
     return undefined;
   }

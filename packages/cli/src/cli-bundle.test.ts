@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import {
   mkdir,
   mkdtemp,
@@ -17,12 +18,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { requireTool } from '@custos/test-support/tools';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliResult, runScript } from '../test/cli.js';
+import { type CliResult, runScript, startDevServer } from '../test/cli.js';
 import { gitIn } from '../test/git.js';
 import { githubToken } from '../test/github-token.js';
+import { BUNDLE_SOURCES, bundleSourceFile, freshBundle, isBundleFresh } from './cli-bundle.js';
 import { registerScanCommand } from './commands/scan/register.js';
 import type { Lazy } from './lazy.js';
-import { BUNDLED_PACKAGES, freshScanBundle, isBundleFresh } from './scan-bundle.js';
 import { STAGED_SCAN_OPTIONS } from './scan-main.js';
 
 const hasGit = requireTool('git');
@@ -148,6 +149,52 @@ describe('isBundleFresh', () => {
   });
 });
 
+describe('bundleSourceFile', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custos-bundle-sources-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  const writeJson = async (file: string, value: unknown) => {
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, JSON.stringify(value));
+  };
+
+  it('finds Kysely as the server package does, not another copy beside the CLI', async () => {
+    const modules = join(dir, 'node_modules');
+    const server = join(modules, '@custos', 'server');
+    await writeJson(join(dir, 'cli', 'package.json'), { name: 'custos' });
+    await writeJson(join(server, 'package.json'), {
+      name: '@custos/server',
+      exports: { './package.json': './package.json' },
+    });
+    // The server's own Kysely (nested: another version than the one at the top), whose exports
+    // do not list its package.json.
+    for (const root of [join(server, 'node_modules', 'kysely'), join(modules, 'kysely')]) {
+      await writeJson(join(root, 'package.json'), {
+        name: 'kysely',
+        exports: { '.': './index.js' },
+      });
+      await writeFile(join(root, 'index.js'), '');
+    }
+    await writeJson(join(modules, '@custos', 'scan', 'package.json'), {
+      name: '@custos/scan',
+      exports: { './package.json': './package.json' },
+    });
+    const cli = join(dir, 'cli');
+    expect(bundleSourceFile(cli, 'kysely')).toBe(
+      join(server, 'node_modules', 'kysely', 'package.json'),
+    );
+    expect(bundleSourceFile(cli, '@custos/scan')).toBe(
+      join(modules, '@custos', 'scan', 'dist', '.tsbuildinfo'),
+    );
+    expect(bundleSourceFile(cli, 'custos')).toBe(join(cli, 'dist', '.tsbuildinfo'));
+    // A package not installed: thrown (isBundleFresh counts that as not fresh).
+    expect(() => bundleSourceFile(cli, '@custos/reencrypt')).toThrow();
+  });
+});
+
 describe('custos scan --staged without commander', () => {
   it('runs the command with exactly the options commander parses for it', async () => {
     let parsed: unknown[] | undefined;
@@ -163,7 +210,7 @@ describe('custos scan --staged without commander', () => {
   });
 });
 
-describe.runIf(hasGit)('the scan bundle', () => {
+describe.runIf(hasGit)('the bundle', () => {
   let work: string;
   let outdir: string;
   let bundleEntry: string;
@@ -229,16 +276,32 @@ describe.runIf(hasGit)('the scan bundle', () => {
 
   it('records the builds it was made from, which are the ones installed', async () => {
     const manifest = JSON.parse(await readFile(join(outdir, 'manifest.json'), 'utf8'));
-    expect(Object.keys(manifest.builds).sort()).toEqual(['@custos/core', '@custos/scan', 'custos']);
-    const buildInfoOf = (name: string) =>
-      join(
-        packageRoot,
-        '..',
-        name === 'custos' ? 'cli' : name.slice('@custos/'.length),
-        'dist',
-        '.tsbuildinfo',
-      );
-    expect(isBundleFresh(outdir, BUNDLED_PACKAGES, buildInfoOf)).toBe(true);
+    expect(Object.keys(manifest.builds).sort()).toEqual([
+      '@custos/core',
+      '@custos/reencrypt',
+      '@custos/scan',
+      '@custos/server',
+      'custos',
+      'kysely',
+    ]);
+    const workspace = join(packageRoot, '..', '..');
+    const sourceOf = (name: string) =>
+      name === 'kysely'
+        ? join(workspace, 'node_modules', 'kysely', 'package.json')
+        : join(
+            workspace,
+            'packages',
+            name === 'custos' ? 'cli' : name.slice('@custos/'.length),
+            'dist',
+            '.tsbuildinfo',
+          );
+    for (const name of BUNDLE_SOURCES)
+      expect(bundleSourceFile(packageRoot, name)).toBe(sourceOf(name));
+    expect(isBundleFresh(outdir, BUNDLE_SOURCES, sourceOf)).toBe(true);
+    // Another Kysely (an update, say) is another build: the bundle's copy is not run beside it.
+    const updated = (name: string) =>
+      name === 'kysely' ? join(packageRoot, 'package.json') : sourceOf(name);
+    expect(isBundleFresh(outdir, BUNDLE_SOURCES, updated)).toBe(false);
     // Every file the bundle wrote is listed, at its size.
     const written = (await readdir(outdir)).filter((file) => file !== 'manifest.json').sort();
     expect(Object.keys(manifest.outputs).sort()).toEqual(written);
@@ -335,25 +398,84 @@ describe.runIf(hasGit)('the scan bundle', () => {
     expect(history).toContain(pathToFileURL(join(outdir, 'history-worker.js')).href);
   }, 60_000);
 
-  it('is what bin/custos.js runs custos scan from while it is as new as the build', async () => {
-    const fresh = freshScanBundle();
+  it('serves custos server from the bundle, Kysely included, no workspace module loaded from dist', async () => {
+    const log = join(work, 'server-modules.log');
+    const rootToken = 'bundle-root-token';
+    const canary = `canary-${Math.random().toString(36).slice(2)}`;
+    const server = await startDevServer(rootToken, {
+      script: join(outdir, 'bin.js'),
+      nodeFlags: ['--import', hooks],
+      cwd: work,
+      env: { CUSTOS_TEST_MODULE_LOG: log },
+    });
+    try {
+      const headers = { 'x-vault-token': rootToken };
+      const written = await fetch(`${server.url}/v1/secret/data/app`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ data: { password: canary } }),
+      });
+      expect(written.status).toBe(200);
+      const read = await fetch(`${server.url}/v1/secret/data/app`, { headers });
+      expect(((await read.json()) as { data: { data: unknown } }).data.data).toEqual({
+        password: canary,
+      });
+      // The server's version and the dashboard are found by package name, as from dist.
+      const health = (await (await fetch(`${server.url}/v1/sys/health`)).json()) as {
+        version: string;
+      };
+      const { version } = JSON.parse(
+        await readFile(join(packageRoot, '..', 'server', 'package.json'), 'utf8'),
+      );
+      expect(health.version).toBe(version);
+      // An HCL policy: its parser runs in a worker thread, found from the bundle by name.
+      const policy = 'path "secret/data/app" {\n  capabilities = ["read"]\n}\n';
+      const stored = await fetch(`${server.url}/v1/sys/policies/acl/reader`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ policy }),
+      });
+      expect(stored.status).toBe(204);
+      const listed = await fetch(`${server.url}/v1/sys/policies/acl/reader`, { headers });
+      expect(((await listed.json()) as { data: { policy: string } }).data.policy).toBe(policy);
+      const dashboardBuilt = existsSync(join(packageRoot, '..', 'ui', 'dist', 'index.html'));
+      expect((await fetch(`${server.url}/ui/`)).status).toBe(dashboardBuilt ? 200 : 404);
+    } finally {
+      await server.stop();
+    }
+    const loaded = (await readFile(log, 'utf8')).trim().split('\n');
+    expect(fromWorkspaceDist(loaded)).toEqual([]);
+    expect(loaded.filter((url) => url.includes('/node_modules/kysely/'))).toEqual([]);
+    // From dist the same start loads ~740 ES modules (~470 of the workspace, ~260 of Kysely).
+    expect(loaded.filter((url) => url.startsWith('file:')).length).toBeLessThan(150);
+  }, 60_000);
+
+  it('is what bin/custos.js runs custos scan and custos server from while it is as new as the build', async () => {
+    const fresh = freshBundle('scan');
     // npm test and npm run build write the bundle after tsc -b: under CI it is always fresh.
     if (process.env.CI === 'true') expect(fresh).toBeDefined();
-    const loaded = await modulesLoadedBy(join(packageRoot, 'bin', 'custos.js'), [
-      'scan',
-      '--staged',
-    ]);
-    expect(loaded.some((url) => url.endsWith('/packages/cli/bundle/scan-bin.js'))).toBe(
-      fresh !== undefined,
-    );
-    expect(loaded.some((url) => url.endsWith('/packages/cli/dist/bin.js'))).toBe(
-      fresh === undefined,
-    );
-    // CUSTOS_SCAN_BUNDLE=0: from dist whatever the bundle (a dist patched by hand).
+    // One bundle, one freshness: custos server from its full entry; other commands from dist.
+    expect(freshBundle('server')).toBe(fresh?.replace(/scan-bin\.js$/, 'bin.js'));
+    for (const command of ['kv', 'check', 'constructor', '__proto__', undefined])
+      expect(freshBundle(command), String(command)).toBeUndefined();
+    const runs = [
+      { args: ['scan', '--staged'], entry: '/packages/cli/bundle/scan-bin.js' },
+      { args: ['server', '--help'], entry: '/packages/cli/bundle/bin.js' },
+    ];
+    for (const { args, entry } of runs) {
+      const loaded = await modulesLoadedBy(join(packageRoot, 'bin', 'custos.js'), args);
+      expect(loaded.some((url) => url.endsWith(entry))).toBe(fresh !== undefined);
+      expect(loaded.some((url) => url.endsWith('/packages/cli/dist/bin.js'))).toBe(
+        fresh === undefined,
+      );
+    }
+    const other = await modulesLoadedBy(join(packageRoot, 'bin', 'custos.js'), ['kv', '--help']);
+    expect(other.some((url) => url.includes('/packages/cli/bundle/'))).toBe(false);
+    // CUSTOS_BUNDLE=0: from dist whatever the bundle (a dist patched by hand).
     const unbundled = await modulesLoadedBy(
       join(packageRoot, 'bin', 'custos.js'),
       ['scan', '--staged'],
-      { CUSTOS_SCAN_BUNDLE: '0' },
+      { CUSTOS_BUNDLE: '0' },
     );
     expect(unbundled.some((url) => url.endsWith('/packages/cli/bundle/scan-bin.js'))).toBe(false);
     expect(unbundled.some((url) => url.endsWith('/packages/cli/dist/bin.js'))).toBe(true);
