@@ -92,6 +92,19 @@ describe('judging survivors against equivalents.json', () => {
     expect(renderMutationReport([isolated])).not.toContain('**unreliable**');
   });
 
+  it('says how many static mutants a run left out, one or more', async () => {
+    const one = await judged([], [], { isolated: true, counts: { Killed: 8, Ignored: 1 } });
+    expect(renderMutationReport([one])).toContain(
+      ' 1 static mutant was not run (they count in no score).',
+    );
+    const two = await judged([], [], { isolated: true, counts: { Killed: 8, Ignored: 2 } });
+    expect(renderMutationReport([two])).toContain(
+      ' 2 static mutants were not run (they count in no score).',
+    );
+    const none = await judged([], [], { isolated: true, counts: { Killed: 8 } });
+    expect(renderMutationReport([none])).not.toContain('static mutant');
+  });
+
   it('lists the mutants detected by timing out, and counts those of runs that did not list them', async () => {
     const hang: Survivor = { ...block(1), status: 'Timeout' };
     const listed = await judged([], [], { isolated: true, timeouts: [hang] });

@@ -168,7 +168,9 @@ function describeRun(run: ModuleRun): string {
       : `, measured by the tests under ${[run.testDir].flat().join(' and ')}`;
   const ignored = run.counts.Ignored ?? 0;
   const skipped =
-    ignored === 0 ? '' : ` ${ignored} static mutants were not run (they count in no score).`;
+    ignored === 0
+      ? ''
+      : ` ${ignored} static ${ignored === 1 ? 'mutant was' : 'mutants were'} not run (they count in no score).`;
   return `Run ${run.ranAt.slice(0, 10)} (${run.machine}) on ${run.files.join(', ')}${tests}.${skipped}`;
 }
 
