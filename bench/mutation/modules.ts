@@ -1,3 +1,5 @@
+import { readdir } from 'node:fs/promises';
+
 /**
  * The security-critical modules whose tests are measured by mutation testing. Paths are globs
  * relative to the repository root; tests are not mutated.
@@ -27,6 +29,46 @@ export interface MutationModule {
    * bench/mutation/vitest.config.ts for why sharing loaded modules was dropped.)
    */
   readonly ignoreStatic?: boolean;
+}
+
+/**
+ * The files a `mutate` list names: paths named one by one, and the files of `dir/*.ext`
+ * patterns (one folder, no deeper), less those whose name an exclusion (`!**\/<name glob>`)
+ * matches. Other glob forms are refused: Stryker would read them, this would not.
+ *
+ * @example
+ * ```ts
+ * await moduleFiles(['packages/scan/src/engine/*.ts', '!**\/*.test.ts'], root);
+ * ```
+ */
+export async function moduleFiles(paths: readonly string[], root: URL): Promise<string[]> {
+  const nameGlob = (glob: string) =>
+    new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
+  const excluded = paths
+    .filter((path) => path.startsWith('!'))
+    .map((path) => {
+      if (!path.startsWith('!**/') || path.slice(4).includes('/'))
+        throw new Error(`mutation: an exclusion must be !**/<file name glob>, not ${path}`);
+      return nameGlob(path.slice(4));
+    });
+  const files: string[] = [];
+  for (const path of paths.filter((p) => !p.startsWith('!'))) {
+    if (!path.includes('*')) {
+      files.push(path);
+      continue;
+    }
+    const at = path.lastIndexOf('/');
+    const [dir, glob] = [path.slice(0, at), path.slice(at + 1)];
+    if (dir.includes('*') || !glob.startsWith('*'))
+      throw new Error(`mutation: a pattern must be <folder>/*<suffix>, not ${path}`);
+    const names = await readdir(new URL(`${dir}/`, root), { withFileTypes: true });
+    for (const entry of names) {
+      if (entry.isFile() && nameGlob(glob).test(entry.name)) files.push(`${dir}/${entry.name}`);
+    }
+  }
+  return files
+    .filter((file) => !excluded.some((glob) => glob.test(file.slice(file.lastIndexOf('/') + 1))))
+    .sort();
 }
 
 /** The files of a `mutate` list named one by one (not globs, not exclusions). */

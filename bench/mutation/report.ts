@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { MUTATION_MODULES, namedFiles } from './modules.js';
+import { MUTATION_MODULES, moduleFiles } from './modules.js';
 import {
   DETECTED,
   digestOf,
@@ -125,7 +125,7 @@ export async function judge(record: ModuleRecord, root: URL): Promise<ModuleView
     }
   }
   const covered = new Set(record.runs.flatMap((run) => run.files));
-  const named = namedFiles(module.mutate);
+  const named = await moduleFiles(module.mutate, root);
   const detected = [...DETECTED].reduce((n, s) => n + (counts[s] ?? 0), 0);
   const valid = detected + [...UNDETECTED].reduce((n, s) => n + (counts[s] ?? 0), 0);
   return {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MutantResult } from '@stryker-mutator/api/core';
 import { Stryker } from '@stryker-mutator/core';
-import { MUTATION_MODULES } from './modules.js';
+import { MUTATION_MODULES, moduleFiles } from './modules.js';
 import { mergeRun, readRecord, runFromResults } from './record.js';
 import { judge, type ModuleView, renderMutationReport } from './report.js';
 
@@ -44,16 +44,18 @@ if (concurrencyText !== undefined && concurrencyText !== '') {
 }
 
 /**
- * Part of a module for this run only (CUSTOS_MUTATION_ONLY: comma-separated paths, each one the
- * module names in its `mutate` list), for a machine too slow to mutate the whole module in one
- * sitting. The run replaces the module's earlier results for these files only; the report says
+ * Part of a module for this run only (CUSTOS_MUTATION_ONLY: comma-separated paths, each a file
+ * of the module: named in its `mutate` list or matched by a pattern there), for a machine too
+ * slow to mutate the whole module in one sitting. The run replaces the module's earlier results for these files only; the report says
  * which of its files no run has covered yet.
  */
 const onlyText = process.env.CUSTOS_MUTATION_ONLY;
 const only =
   onlyText === undefined || onlyText === '' ? undefined : onlyText.split(',').map((p) => p.trim());
 if (only !== undefined) {
-  const named = names.flatMap((name) => MUTATION_MODULES[name]?.mutate ?? []);
+  const named = (
+    await Promise.all(names.map((name) => moduleFiles(MUTATION_MODULES[name]?.mutate ?? [], root)))
+  ).flat();
   const strangers = only.filter((path) => !named.includes(path));
   if (names.length !== 1 || strangers.length > 0) {
     process.stderr.write(
@@ -101,7 +103,13 @@ for (const name of names) {
     ...(concurrency === undefined ? {} : { concurrency }),
   });
   const results: MutantResult[] = await stryker.runMutationTest();
-  const run = await runFromResults(module, results, root, only ?? module.mutate);
+  // Every file of the module, one without a mutant (re-exports, types) included, counts as run.
+  const run = await runFromResults(
+    module,
+    results,
+    root,
+    only ?? (await moduleFiles(module.mutate, root)),
+  );
   // A run over the whole module starts its record afresh; one over some files adds to it.
   const previous = only === undefined ? undefined : await readRecord(name, root);
   const { record, dropped } = mergeRun(name, previous, run);
