@@ -50,6 +50,21 @@ export async function initOverHttp(server: RunningServer): Promise<InitResult> {
   return { keys: init.body.keys, rootToken: init.body.root_token };
 }
 
+/**
+ * A share of `shares` (hex) whose index differs from every share of `given`: shares carry a
+ * random x-coordinate as their last byte, and a share of another key set with the index of one
+ * already given is refused as that share given twice, not judged against the root key (1 time
+ * in 255 for `shares[i]` picked blindly). The shares of one set have distinct indices, so three
+ * always hold one unlike a single given share.
+ */
+export function shareWithOtherIndex(shares: readonly string[], given: readonly string[]): string {
+  const indexOf = (share: string) => Buffer.from(share, 'hex').at(-1);
+  const taken = new Set(given.map(indexOf));
+  const share = shares.find((candidate) => !taken.has(indexOf(candidate)));
+  if (share === undefined) throw new Error('every share has the index of one given');
+  return share;
+}
+
 /** Submits the first two unseal keys; returns the last answer. */
 export async function unsealOverHttp(server: RunningServer, keys: readonly string[]) {
   await send(server.url, 'POST', 'sys/unseal', { body: { key: keys[0] } });

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestStorage, send, storageKinds, type TestStorage } from '../../test/harness.js';
-import { initOverHttp, startSealedServer, unsealOverHttp } from '../../test/seal.js';
+import {
+  initOverHttp,
+  shareWithOtherIndex,
+  startSealedServer,
+  unsealOverHttp,
+} from '../../test/seal.js';
 import type { RunningServer } from '../server.js';
 import { decodeRootToken, generateOtp, ROOT_TOKEN_OTP_LENGTH } from './root-token-otp.js';
 
@@ -102,7 +107,11 @@ describe.each(await storageKinds())('sys/generate-root over HTTP on %s', (kind) 
     try {
       const foreign = (await initOverHttp(stranger)).keys;
       expect((await update(a, keys[0], again.body.nonce)).body.progress).toBe(1);
-      const failed = await update(a, foreign[1], again.body.nonce);
+      const failed = await update(
+        a,
+        shareWithOtherIndex(foreign, [keys[0] as string]),
+        again.body.nonce,
+      );
       expect(failed.status).toBe(400);
       expect(failed.body.errors[0]).toMatch(/do not reproduce the root key/);
     } finally {
