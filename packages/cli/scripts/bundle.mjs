@@ -38,7 +38,7 @@ const {
   BUNDLE_SOURCES: SOURCES,
   bundleSourceFile,
 } = await import(pathToFileURL(join(packageRoot, 'dist', 'cli-bundle.js')).href);
-const { checkDeclarations } = await import(
+const { checkDeclarations, otherCopies } = await import(
   pathToFileURL(join(packageRoot, 'dist', 'bundle-declarations.js')).href
 );
 
@@ -159,6 +159,8 @@ export async function bundleCli(outdir = join(packageRoot, 'bundle')) {
       outdir: staging,
       metafile: true,
       legalComments: 'none',
+      // Classes keep their names (esbuild would rename some, `_Secret`): as from dist.
+      keepNames: true,
       logLevel: 'warning',
       plugins: [
         {
@@ -188,20 +190,16 @@ export async function bundleCli(outdir = join(packageRoot, 'bundle')) {
       ...[...undeclared].map((what) => `${what} is not a dependency of the custos package`),
       ...checkDeclarations(cliManifest, bundledManifests(), BUNDLED_THIRD_PARTY),
     ];
-    // Each third-party package bundled is the copy the bundle is checked against.
-    const copies = BUNDLED_THIRD_PARTY.map((name) => dirname(bundleSourceFile(packageRoot, name)));
-    for (const input of Object.keys(result.metafile.inputs)) {
-      const file = resolve(packageRoot, input);
-      const other = BUNDLED_THIRD_PARTY.find(
-        (name, index) =>
-          file.includes(`${sep}node_modules${sep}${name}${sep}`) &&
-          !file.startsWith(`${copies[index]}${sep}`),
-      );
-      if (other !== undefined) {
-        problems.push(
-          `${file} is another copy of ${other} than ${copies[BUNDLED_THIRD_PARTY.indexOf(other)]}`,
-        );
-      }
+    // Each package bundled is the copy the bundle is checked against: another copy (nested
+    // under a package that pins another version) would run unchecked.
+    const roots = SOURCES.map((name) => {
+      const file = bundleSourceFile(packageRoot, name);
+      const root = BUNDLED_THIRD_PARTY.includes(name) ? dirname(file) : dirname(dirname(file));
+      return { name, root };
+    });
+    const inputs = Object.keys(result.metafile.inputs).map((input) => resolve(packageRoot, input));
+    problems.push(...otherCopies(inputs, roots, sep));
+    for (const file of inputs) {
       const uses = usesOfImportMeta(readFileSync(file, 'utf8'));
       if (uses > (LOCATED.get(file) ?? 0)) {
         problems.push(

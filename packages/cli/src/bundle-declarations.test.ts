@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { checkDeclarations, type PackageDeclarations } from './bundle-declarations.js';
+import { checkDeclarations, otherCopies, type PackageDeclarations } from './bundle-declarations.js';
 import { BUNDLED_PACKAGES } from './cli-bundle.js';
 
 const core: PackageDeclarations = {
@@ -44,6 +44,15 @@ describe('checkDeclarations', () => {
     ]);
   });
 
+  it('holds optional dependencies to the same range, declared by the CLI either way', () => {
+    const withOptional = { ...core, optionalDependencies: { qrcode: '^1.5.4' } };
+    expect(checkDeclarations(complete, [withOptional], ['kysely'])).toEqual([
+      '@custos/core depends on qrcode ^1.5.4: the custos package must declare it so (it has none)',
+    ]);
+    const optional = { ...complete, optionalDependencies: { qrcode: '^1.5.4' } };
+    expect(checkDeclarations(optional, [withOptional], ['kysely'])).toEqual([]);
+  });
+
   it('names each peer missing, of another range, or not as optional as the package says', () => {
     const without = { ...complete, peerDependencies: { 'prom-client': '^15.0.0' } };
     expect(checkDeclarations(without, [core], ['kysely'])).toEqual([
@@ -75,5 +84,42 @@ describe('checkDeclarations', () => {
       BUNDLED_PACKAGES.filter((name) => name !== 'custos').sort(),
     );
     expect(checkDeclarations(cli, bundled, ['kysely'])).toEqual([]);
+  });
+});
+
+describe('otherCopies', () => {
+  const roots = [
+    { name: 'kysely', root: '/app/node_modules/kysely' },
+    { name: '@custos/reencrypt', root: '/app/packages/reencrypt' },
+  ];
+
+  it('finds files of a bundled package in a copy other than the one checked', () => {
+    expect(
+      otherCopies(
+        [
+          '/app/node_modules/kysely/dist/esm/index.js',
+          '/app/packages/reencrypt/dist/index.js',
+          '/app/node_modules/fastify/fastify.js',
+          '/app/packages/server/node_modules/kysely/dist/esm/index.js',
+          '/app/packages/server/node_modules/@custos/reencrypt/dist/index.js',
+        ],
+        roots,
+      ),
+    ).toEqual([
+      '/app/packages/server/node_modules/kysely/dist/esm/index.js is another copy of kysely than /app/node_modules/kysely',
+      '/app/packages/server/node_modules/@custos/reencrypt/dist/index.js is another copy of @custos/reencrypt than /app/packages/reencrypt',
+    ]);
+  });
+
+  it('tells a package from another whose name begins the same', () => {
+    expect(otherCopies(['/app/node_modules/kysely-codegen/x.js'], roots)).toEqual([]);
+    expect(
+      otherCopies(
+        ['/app/node_modules/kysely/x.js'],
+        [{ name: 'kysely', root: '/app/node_modules/kysel' }],
+      ),
+    ).toEqual([
+      '/app/node_modules/kysely/x.js is another copy of kysely than /app/node_modules/kysel',
+    ]);
   });
 });

@@ -2,6 +2,7 @@
 export interface PackageDeclarations {
   readonly name?: string;
   readonly dependencies?: Readonly<Record<string, string>>;
+  readonly optionalDependencies?: Readonly<Record<string, string>>;
   readonly peerDependencies?: Readonly<Record<string, string>>;
   readonly peerDependenciesMeta?: Readonly<Record<string, { readonly optional?: boolean }>>;
 }
@@ -9,7 +10,8 @@ export interface PackageDeclarations {
 /**
  * What the CLI's package.json (`cli`) lacks for its bundle (scripts/bundle.mjs) to find, from
  * the CLI's folder, every package the bundled code imports or requires at run time as the
- * package that code came from finds it: each dependency of a `bundled` package (but the
+ * package that code came from finds it: each dependency (optional ones too, which the CLI may
+ * declare either way) of a `bundled` package (but the
  * workspace's own and those bundled whole, `bundledThirdParty`) with the same range, and each
  * peer dependency as a dependency or as a peer of the same range, optional if it is. Some are
  * required by a name the bundler cannot see (`createRequire`, `import(name)`), so every
@@ -29,9 +31,10 @@ export function checkDeclarations(
   const problems: string[] = [];
   const skip = (name: string) => name.startsWith('@custos/') || bundledThirdParty.includes(name);
   for (const pkg of bundled) {
-    for (const [name, range] of Object.entries(pkg.dependencies ?? {})) {
+    const required = { ...pkg.optionalDependencies, ...pkg.dependencies };
+    for (const [name, range] of Object.entries(required)) {
       if (skip(name)) continue;
-      const declared = cli.dependencies?.[name];
+      const declared = cli.dependencies?.[name] ?? cli.optionalDependencies?.[name];
       if (declared !== range) {
         problems.push(
           `${pkg.name} depends on ${name} ${range}: the custos package must declare it so (it has ${declared ?? 'none'})`,
@@ -51,6 +54,37 @@ export function checkDeclarations(
         );
       }
     }
+  }
+  return problems;
+}
+
+/**
+ * The bundle's `inputs` (absolute paths) that lie in another copy of a bundled package than the
+ * one at its `root` (where the bundle's freshness check finds it): a copy nested in the
+ * `node_modules` of a package that pins another version. Its code would run from the bundle
+ * unchecked. One line per file.
+ *
+ * @example
+ * ```ts
+ * otherCopies(['/app/node_modules/a/node_modules/kysely/x.js'], [{ name: 'kysely', root: '/app/node_modules/kysely' }]);
+ * // → ['/app/node_modules/a/node_modules/kysely/x.js is another copy of kysely than /app/node_modules/kysely']
+ * ```
+ */
+export function otherCopies(
+  inputs: readonly string[],
+  roots: ReadonlyArray<{ readonly name: string; readonly root: string }>,
+  separator = '/',
+): string[] {
+  const problems: string[] = [];
+  for (const file of inputs) {
+    const other = roots.find(
+      ({ name, root }) =>
+        file.includes(
+          `${separator}node_modules${separator}${name.split('/').join(separator)}${separator}`,
+        ) && !file.startsWith(`${root}${separator}`),
+    );
+    if (other !== undefined)
+      problems.push(`${file} is another copy of ${other.name} than ${other.root}`);
   }
   return problems;
 }

@@ -1,10 +1,19 @@
 import type { ErrorCode } from './codes.js';
 
+/** The mark every copy of this class gives its errors: one symbol per process (`Symbol.for`). */
+const CUSTOS_ERROR = Symbol.for('@custos/core.CustosError');
+
 /**
  * Base class of every custos error. `code` is stable across releases. `Code` is the table the
  * code comes from: the library's {@link ErrorCode} unless a package with its own table (the
  * server) says otherwise; it is never inferred from the argument, so a code missing from the
  * table does not compile.
+ *
+ * `instanceof CustosError` holds for the errors of every copy of `@custos/core` in the process,
+ * not only this one's: `custos server` runs a bundled copy beside the one a rotation plugin
+ * imports, and an application may hold two versions. Each copy marks its errors with one
+ * process-wide symbol. A subclass (`instanceof KeyNotFound`) answers for its own copy only:
+ * test the `code`, as {@link isCustosError} does.
  *
  * @example
  * ```ts
@@ -20,6 +29,18 @@ export class CustosError<Code extends string = ErrorCode> extends Error {
     this.name = new.target.name;
   }
 }
+
+/** `instanceof`: CustosError itself answers by the mark of any copy; a subclass for its own. */
+function hasInstance(this: unknown, value: unknown): boolean {
+  if (this !== CustosError) return Function.prototype[Symbol.hasInstance].call(this, value);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { [CUSTOS_ERROR]?: unknown })[CUSTOS_ERROR] === true
+  );
+}
+Object.defineProperty(CustosError, Symbol.hasInstance, { value: hasInstance });
+Object.defineProperty(CustosError.prototype, CUSTOS_ERROR, { value: true });
 
 /**
  * A ciphertext could not be authenticated or opened: a changed byte, wrong associated data,

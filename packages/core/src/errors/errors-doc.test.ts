@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CustosError, errorCodes, isCustosError } from './index.js';
+import { CustosError, errorCodes, isCustosError, KeyNotFound } from './index.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 
@@ -56,6 +56,28 @@ describe('CustosError', () => {
     expect(err.name).toBe('CustosError');
     expect(isCustosError(err, 'ERR_KEY_NOT_FOUND')).toBe(true);
     expect(isCustosError(err, 'ERR_KEY_EXISTS')).toBe(false);
+  });
+
+  it('is recognised across copies of the package, its subclasses by their own copy only', async () => {
+    // A second copy of the module, as a rotation plugin's @custos/core beside the server's bundle.
+    const other = (await import(
+      /* @vite-ignore */ `${new URL('./custos-error.ts', import.meta.url).href}?second-copy`
+    )) as typeof import('./custos-error.js');
+    expect(other.CustosError).not.toBe(CustosError);
+    const foreign = new other.CustosError('ERR_KEY_NOT_FOUND', 'no key named "x"');
+    expect(foreign).toBeInstanceOf(CustosError);
+    expect(new CustosError('ERR_KEY_NOT_FOUND', 'x')).toBeInstanceOf(other.CustosError);
+    expect(isCustosError(foreign, 'ERR_KEY_NOT_FOUND')).toBe(true);
+    expect(isCustosError(foreign, 'ERR_KEY_EXISTS')).toBe(false);
+    // Subclasses, of either copy, are instances of either CustosError.
+    expect(new other.KeyNotFound('x')).toBeInstanceOf(CustosError);
+    expect(new KeyNotFound('x')).toBeInstanceOf(other.CustosError);
+    // A subclass answers for its own copy: test the code across copies.
+    expect(new other.KeyNotFound('x')).not.toBeInstanceOf(KeyNotFound);
+    expect(new KeyNotFound('x')).toBeInstanceOf(KeyNotFound);
+    // Nothing else carries the mark.
+    for (const value of [new Error('x'), { code: 'ERR_KEY_NOT_FOUND' }, null, 'ERR_X', undefined])
+      expect(value instanceof CustosError).toBe(false);
   });
 
   it('takes its code from a table, never from the argument (type-checked by tsc)', () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -21,18 +21,46 @@ export const rotator = {
 };
 `;
 
+/**
+ * A plugin that throws custos errors of its own copy of `@custos/core` (as a plugin beside the
+ * server's bundle does): a copy of the built module, which no other module shares.
+ */
+const STRICT_PLUGIN = `
+import { CustosError } from './own-core/custos-error.js';
+export const rotator = {
+  name: 'strict-token',
+  checkSettings(settings) {
+    if (typeof settings.account !== 'string')
+      throw new CustosError('ERR_INVALID_ARGUMENT', 'settings.account is required');
+  },
+  async create() { return { value: 'x' }; },
+  async set() {},
+  async test() {},
+};
+`;
+
 describe('rotator plugins and databases from the configuration file', () => {
   let dir: string;
   let s: TestServer;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'custos-rotation-plugins-'));
     await writeFile(join(dir, 'upper.mjs'), UPPER_PLUGIN);
+    await mkdir(join(dir, 'own-core'));
+    const built = await readFile(
+      new URL('../../../core/dist/errors/custos-error.js', import.meta.url),
+      'utf8',
+    );
+    await writeFile(
+      join(dir, 'own-core', 'custos-error.js'),
+      built.replace(/^\/\/# sourceMappingURL=.*$/m, ''),
+    );
+    await writeFile(join(dir, 'strict.mjs'), STRICT_PLUGIN);
     const app = new Database(join(dir, 'app.db'));
     app.exec('create table orders (id integer primary key, secret text)');
     app.close();
     s = await startTestServer('sqlite', {
       rotation: parseRotationConfig(
-        { plugins: ['upper.mjs'], databases: { app: { path: 'app.db' } } },
+        { plugins: ['upper.mjs', 'strict.mjs'], databases: { app: { path: 'app.db' } } },
         dir,
       ),
     });
@@ -61,6 +89,18 @@ describe('rotator plugins and databases from the configuration file', () => {
     expect(r.body.data.result).toBe('succeeded');
     const read = await s.request('GET', 'secret/data/plug/api');
     expect(read.body.data.data.value).toMatch(/^[0-9A-F]{32}$/);
+  });
+
+  it("answers a plugin's custos error as its own, whichever copy of @custos/core threw it", async () => {
+    expect(
+      (await s.request('POST', 'secret/data/plug/strict', { body: { data: { value: 'old' } } }))
+        .status,
+    ).toBe(200);
+    const refused = await s.request('POST', 'sys/rotation/secret/plug/strict', {
+      body: { rotator: 'strict-token', schedule: '90d', settings: {} },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual(['settings.account is required']);
   });
 
   it('opens a configured database by name for transit-key rotations; other names are refused', async () => {
