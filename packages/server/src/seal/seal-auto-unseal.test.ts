@@ -68,6 +68,40 @@ describe('auto-unseal by the seal manager', () => {
     });
   });
 
+  it('answers callers whose reads of the wrapped key end in one turn after the one unseal they share', async () => {
+    const { store, seal } = await initialised('transit');
+    const wrappedKey = CORE.prefix + CORE.wrappedRootKey;
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let waiting = 0;
+    // The storage holds both callers' reads of the wrapped root key until both have asked, then
+    // answers them in the same turn: the first starts the unseal, the second must wait for it.
+    const held = new Proxy(store, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (property !== 'get') return typeof value === 'function' ? value.bind(target) : value;
+        return async (path: string) => {
+          const entry = await target.get(path);
+          if (path === wrappedKey) {
+            waiting++;
+            await gate;
+          }
+          return entry;
+        };
+      },
+    });
+    const manager = new SealManager(held, seal.wrapper);
+    const both = Promise.all([manager.autoUnseal(), manager.autoUnseal()]);
+    await vi.waitFor(() => expect(waiting).toBe(2));
+    release();
+    const [a, b] = await both;
+    expect(a.sealed).toBe(false);
+    expect(b.sealed).toBe(false);
+    expect(seal.unwraps()).toBe(1);
+  });
+
   it('unseals once for callers at the same time, and not again while unsealed', async () => {
     const { store, seal } = await initialised('transit');
     const manager = new SealManager(store, seal.wrapper);
