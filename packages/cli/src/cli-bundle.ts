@@ -59,8 +59,8 @@ export function bundleSourceFile(cliRoot: string, name: string): string {
 /**
  * The commands bin/custos.js runs from the bundle, each with the bundle's entry it starts:
  * `custos scan` without the rest of the command tree (the pre-commit check's start-up), and
- * `custos server`, whose ~740 ES modules loaded one by one from `dist` hold some 10 MiB more
- * memory for as long as the server runs than the bundle's ~60 (docs/operations.md). Every other
+ * `custos server`, whose ~740 ES modules loaded one by one from `dist` hold more memory for as
+ * long as the server runs than the bundle's ~60 (2–10 MiB at idle, docs/operations.md). Every other
  * command runs from `dist`: several load the user's own modules (schema files), which import
  * `@custos/core` from `dist`, and a second copy of its classes in the bundle would not
  * recognise their objects (`instanceof`).
