@@ -60,10 +60,10 @@ export function bundleSourceFile(cliRoot: string, name: string): string {
  * The commands bin/custos.js runs from the bundle, each with the bundle's entry it starts:
  * `custos scan` without the rest of the command tree (the pre-commit check's start-up), and
  * `custos server`, whose ~740 ES modules loaded one by one from `dist` hold more memory for as
- * long as the server runs than the bundle's ~60 (2–10 MiB at idle, docs/operations.md). Every other
- * command runs from `dist`: several load the user's own modules (schema files), which import
- * `@custos/core` from `dist`, and a second copy of its classes in the bundle would not
- * recognise their objects (`instanceof`).
+ * long as the server runs than the bundle's ~60 (2–10 MiB at idle, docs/operations.md). Every
+ * other command runs from `dist`: several load the user's own modules (schema files), which
+ * import `@custos/core` from `dist`, and a second copy of its classes in the bundle would not
+ * recognise their objects (`instanceof`; CustosError excepted, which marks its errors).
  */
 export const BUNDLED_COMMANDS: Readonly<Record<string, string>> = {
   scan: 'scan-bin',
@@ -105,10 +105,9 @@ function sameBuild(file: string, build: RecordedBuild): boolean {
 
 /**
  * Whether the bundle in `bundleDir` can run: its `manifest.json` lists every file the bundle
- * wrote (all there, at their sizes) and names exactly `packages`, each with its
- * `dist/.tsbuildinfo` (which `tsc -b` rewrites with every build) as it was then; and each
- * package's build info, found where Node finds the package now (`buildInfoOf`), is still that
- * file. Anything missing, malformed or unreadable counts as not fresh, never as an error: the
+ * wrote (all there, at their sizes) and names exactly `packages`, each with the file that
+ * identifies its build (`bundleSourceFile`) as it was then; and each package's file, found
+ * where Node finds the package now (`buildInfoOf`), is still that file. Anything missing, malformed or unreadable counts as not fresh, never as an error: the
  * caller then runs the unbundled code, which is never stale against itself. Contents, not
  * times: `npm pack` gives every file the same time, and copies may not keep them; the file
  * status only spares the hashing on the machine that bundled.
