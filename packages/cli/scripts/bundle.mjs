@@ -37,6 +37,7 @@ const {
   BUNDLED_THIRD_PARTY: THIRD_PARTY,
   BUNDLE_SOURCES: SOURCES,
   bundleSourceFile,
+  bundleSourceRoot,
 } = await import(pathToFileURL(join(packageRoot, 'dist', 'cli-bundle.js')).href);
 const { checkDeclarations, otherCopies } = await import(
   pathToFileURL(join(packageRoot, 'dist', 'bundle-declarations.js')).href
@@ -67,7 +68,7 @@ const LOCATED = new Map([
   [join(scanDist, 'files', 'scan-cache.js'), 1],
   [join(packageRoot, 'dist', 'root-command.js'), 1],
   // The server's own package.json and the dashboard, by package name.
-  [join(serverDist, 'package-files.js'), 2],
+  [join(serverDist, 'package-files.js'), 1],
   // Third-party packages the CLI declares as the server and core do (checkDeclarations).
   [join(serverDist, 'metrics', 'prom-classes.js'), 1],
   [join(serverDist, 'policy', 'hcl.js'), 1],
@@ -192,11 +193,7 @@ export async function bundleCli(outdir = join(packageRoot, 'bundle')) {
     ];
     // Each package bundled is the copy the bundle is checked against: another copy (nested
     // under a package that pins another version) would run unchecked.
-    const roots = SOURCES.map((name) => {
-      const file = bundleSourceFile(packageRoot, name);
-      const root = BUNDLED_THIRD_PARTY.includes(name) ? dirname(file) : dirname(dirname(file));
-      return { name, root };
-    });
+    const roots = SOURCES.map((name) => ({ name, root: bundleSourceRoot(packageRoot, name) }));
     const inputs = Object.keys(result.metafile.inputs).map((input) => resolve(packageRoot, input));
     problems.push(...otherCopies(inputs, roots, sep));
     for (const file of inputs) {

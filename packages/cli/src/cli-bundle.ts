@@ -30,11 +30,32 @@ export const BUNDLE_SOURCES: readonly string[] = [
 ];
 
 /**
- * The file whose content identifies the build of a package the bundle is made from, as Node
- * finds the package from the CLI's folder (`cliRoot`) now: a workspace package's
- * `dist/.tsbuildinfo` (which `tsc -b` rewrites with every build), a third-party package's
- * package.json (found through the workspace package that depends on it). Throws when the
- * package is not installed there.
+ * The folder of a package the bundle is made from, as Node finds it from the CLI's folder
+ * (`cliRoot`) now; a third-party package through the workspace package that depends on it.
+ * Throws when the package is not installed there.
+ *
+ * @example
+ * ```ts
+ * bundleSourceRoot('/repo/packages/cli', 'kysely'); // '/repo/node_modules/kysely'
+ * ```
+ */
+export function bundleSourceRoot(cliRoot: string, name: string): string {
+  if (name === 'custos') return cliRoot;
+  const require = createRequire(join(cliRoot, 'package.json'));
+  const host = Object.hasOwn(BUNDLED_THIRD_PARTY, name) ? BUNDLED_THIRD_PARTY[name] : undefined;
+  if (host === undefined) return dirname(require.resolve(`${name}/package.json`));
+  // Its exports may not list package.json: the folder is the one its entry lies in.
+  const entry = createRequire(require.resolve(`${host}/package.json`)).resolve(name);
+  const folder = `${sep}node_modules${sep}${name.split('/').join(sep)}`;
+  const at = entry.lastIndexOf(`${folder}${sep}`);
+  if (at === -1) throw new Error(`${name} resolves outside a node_modules folder: ${entry}`);
+  return entry.slice(0, at + folder.length);
+}
+
+/**
+ * The file whose content identifies the build of a package the bundle is made from, in its
+ * folder (`bundleSourceRoot`): a workspace package's `dist/.tsbuildinfo` (which `tsc -b`
+ * rewrites with every build), a third-party package's package.json.
  *
  * @example
  * ```ts
@@ -42,18 +63,10 @@ export const BUNDLE_SOURCES: readonly string[] = [
  * ```
  */
 export function bundleSourceFile(cliRoot: string, name: string): string {
-  const require = createRequire(join(cliRoot, 'package.json'));
-  const host = Object.hasOwn(BUNDLED_THIRD_PARTY, name) ? BUNDLED_THIRD_PARTY[name] : undefined;
-  if (host === undefined) {
-    const root = name === 'custos' ? cliRoot : dirname(require.resolve(`${name}/package.json`));
-    return join(root, 'dist', '.tsbuildinfo');
-  }
-  // Its exports may not list package.json: the folder is the one its entry lies in.
-  const entry = createRequire(require.resolve(`${host}/package.json`)).resolve(name);
-  const folder = `${sep}node_modules${sep}${name.split('/').join(sep)}${sep}`;
-  const at = entry.lastIndexOf(folder);
-  if (at === -1) throw new Error(`${name} resolves outside a node_modules folder: ${entry}`);
-  return join(entry.slice(0, at + folder.length), 'package.json');
+  const root = bundleSourceRoot(cliRoot, name);
+  return Object.hasOwn(BUNDLED_THIRD_PARTY, name)
+    ? join(root, 'package.json')
+    : join(root, 'dist', '.tsbuildinfo');
 }
 
 /**

@@ -2,6 +2,12 @@ import { createRequire } from 'node:module';
 
 let require: NodeJS.Require | undefined;
 
+/** `require` from the server package's own folder, made once. */
+const serverRequire = () => {
+  require ??= createRequire(createRequire(import.meta.url).resolve('@custos/server/package.json'));
+  return require;
+};
+
 /**
  * `require` as the `@custos/server` package sees it — its own package.json and the packages
  * installed beside it — found by package name rather than relative to this module: the CLI
@@ -14,8 +20,7 @@ let require: NodeJS.Require | undefined;
  * ```
  */
 export function requireFromServerPackage(id: string): unknown {
-  require ??= createRequire(createRequire(import.meta.url).resolve('@custos/server/package.json'));
-  return require(id);
+  return serverRequire()(id);
 }
 
 /**
@@ -27,6 +32,5 @@ export function requireFromServerPackage(id: string): unknown {
  * ```
  */
 export function resolveFromServerPackage(id: string): string {
-  require ??= createRequire(createRequire(import.meta.url).resolve('@custos/server/package.json'));
-  return require.resolve(id);
+  return serverRequire().resolve(id);
 }
