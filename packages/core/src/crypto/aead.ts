@@ -5,7 +5,8 @@ import {
   createSecretKey,
   type KeyObject,
 } from 'node:crypto';
-import { gcmsiv } from '@noble/ciphers/aes.js';
+import { createRequire } from 'node:module';
+import type { gcmsiv as GcmSiv } from '@noble/ciphers/aes.js';
 import { CustosError, DecryptionFailed } from '../errors/index.js';
 import { type BytesLike, toBuffer } from '../lib/bytes.js';
 
@@ -25,6 +26,20 @@ export interface AeadParameters {
   /** Whether the algorithm needs a fresh random nonce per message (then usage is counted). */
   readonly randomNonce: boolean;
 }
+
+/**
+ * AES-GCM-SIV from @noble/ciphers, loaded by its first use: the module builds its AES tables
+ * (1.25 MiB of typed arrays) as it loads, and a process that never searches by equality (the
+ * server, most applications) would hold them for its life. Synchronous: Node (≥ 20.19) requires
+ * ES modules without top-level await.
+ */
+let gcmsivLoaded: typeof GcmSiv | undefined;
+const gcmsiv = (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array) => {
+  gcmsivLoaded ??= (
+    createRequire(import.meta.url)('@noble/ciphers/aes.js') as { gcmsiv: typeof GcmSiv }
+  ).gcmsiv;
+  return gcmsivLoaded(key, nonce, aad);
+};
 
 /**
  * Parameters per algorithm.
