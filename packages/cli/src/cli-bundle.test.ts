@@ -398,6 +398,20 @@ describe.runIf(hasGit)('the bundle', () => {
     expect(history).toContain(pathToFileURL(join(outdir, 'history-worker.js')).href);
   }, 60_000);
 
+  it('builds only the server branch of the command tree for custos server (it holds what it loads)', async () => {
+    const distBin = join(packageRoot, 'dist', 'bin.js');
+    const groupsLoaded = (urls: readonly string[]) =>
+      [...new Set(urls.map((url) => /\/dist\/commands\/([^/]+)\//.exec(url)?.[1]))].filter(
+        (group) => group !== undefined,
+      );
+    expect(groupsLoaded(await modulesLoadedBy(distBin, ['server', '--help']))).toEqual(['server']);
+    expect(groupsLoaded(await modulesLoadedBy(distBin, ['scan', '--help']))).toEqual(['scan']);
+    // Any other command builds the whole tree: every group registers itself.
+    expect(groupsLoaded(await modulesLoadedBy(distBin, ['kv', '--help'])).length).toBeGreaterThan(
+      20,
+    );
+  }, 60_000);
+
   it('writes its modules in ASCII (V8 holds a module with one other character at two bytes a character)', async () => {
     const files = (await readdir(outdir)).filter((file) => file.endsWith('.js'));
     expect(files.length).toBeGreaterThan(50);

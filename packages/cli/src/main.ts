@@ -15,6 +15,18 @@ export async function main(argv: readonly string[]): Promise<number> {
   // `custos scan` (the pre-commit check, run on every commit) loads only its own branch of
   // the tree (scan-main.ts).
   if (args[0] === 'scan') return (await import('./scan-main.js')).scanMain(args);
+  // `custos server` loads only its own branch too: the server holds what it loaded for its life.
+  if (args[0] === 'server') {
+    const [{ createBranchProgram }, { runProgram }, { registerServerCommand }] = await Promise.all([
+      import('./branch-program.js'),
+      import('./parse-program.js'),
+      import('./commands/server/register.js'),
+    ]);
+    return runProgram(
+      (setExitCode) => createBranchProgram(registerServerCommand, setExitCode),
+      args,
+    );
+  }
   const [{ createProgram }, { runProgram }] = await Promise.all([
     import('./program.js'),
     import('./parse-program.js'),

@@ -33,8 +33,8 @@ import { createRootCommand } from './root-command.js';
 /**
  * Builds the command tree. Each command group registers itself from
  * `commands/<group>/register.ts`; command bodies are imported only when their command runs,
- * so `custos --help` loads nothing but commander. `custos scan` builds only its own branch
- * (see scan-program.ts).
+ * so `custos --help` loads nothing but commander. `custos scan` and `custos server` build only
+ * their own branch (branch-program.ts).
  */
 export function createProgram(setExitCode: (code: number) => void): Command {
   const lazy = createLazy(setExitCode);

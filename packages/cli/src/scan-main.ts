@@ -38,9 +38,10 @@ export async function scanMain(args: readonly string[]): Promise<number> {
       return ExitCode.error;
     }
   }
-  const [{ createScanProgram }, { runProgram }] = await Promise.all([
-    import('./scan-program.js'),
+  const [{ createBranchProgram }, { runProgram }, { registerScanCommand }] = await Promise.all([
+    import('./branch-program.js'),
     import('./parse-program.js'),
+    import('./commands/scan/register.js'),
   ]);
-  return runProgram(createScanProgram, args);
+  return runProgram((setExitCode) => createBranchProgram(registerScanCommand, setExitCode), args);
 }

@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { createLazy, type Lazy } from './lazy.js';
+import { createRootCommand } from './root-command.js';
+
+/**
+ * The command tree with one command group in it (`register`'s): what `custos scan …` (the
+ * pre-commit check) and `custos server …` parse with, so they load none of the other groups,
+ * which a server would hold in memory for as long as it runs (some 2 MiB). `custos --help` and
+ * every other command use the whole tree of program.ts.
+ *
+ * @example
+ * ```ts
+ * runProgram((setExitCode) => createBranchProgram(registerScanCommand, setExitCode), args);
+ * ```
+ */
+export function createBranchProgram(
+  register: (program: Command, lazy: Lazy) => void,
+  setExitCode: (code: number) => void,
+): Command {
+  const program = createRootCommand();
+  register(program, createLazy(setExitCode));
+  return program;
+}
