@@ -3,6 +3,7 @@
  * from, what each refusal counts, what the audit log records of an admitted or refused request
  * (and of which routes nothing), and when a wrap TTL is judged.
  */
+
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ import {
   startSealedServer,
 } from '../../test/seal.js';
 import type { RunningServer } from '../server.js';
+import { MAX_ANONYMOUS_JSON_VALUES } from './body-parser.js';
 import { tokenOf } from './boundary.js';
 
 interface AuditEntry {
@@ -409,6 +411,15 @@ describe('the boundary of a signed request (the Secrets Manager API)', () => {
       ['aws/secretsmanager', claimed, null],
     ]);
     expect(entries.some((e) => e.request.path === 'secret/data/other')).toBe(false);
+    // The malformed request, signed: its caller audited, under the API's own path too.
+    const [request, response] = (await entriesFor(claimed)).slice(-2);
+    expect(request?.request).toMatchObject({ path: 'aws/secretsmanager', operation: 'read' });
+    expect(response?.response).toMatchObject({
+      status: 400,
+      errors: [
+        'InvalidRequestException: the AWS APIs are served at / exactly, without a query string',
+      ],
+    });
   });
 
   it('judges a KMS request on the key its alias names, resolved once the caller is known', async () => {
@@ -436,6 +447,34 @@ describe('the boundary of a signed request (the Secrets Manager API)', () => {
     expect(allowed.body.KeyId).toMatch(/key\/key-a$/);
     const refused = await kms(user, 'Encrypt', { KeyId: 'alias/to-b', Plaintext });
     expect(refused.body.__type).toBe('AccessDeniedException');
+  });
+
+  it('parses a held body (more values than an anonymous caller may send) once the signature holds, then judges it', async () => {
+    await s.policy('kms-held', { 'transit/*': ['create', 'read', 'update', 'list'] });
+    expect((await s.request('POST', 'transit/keys/key-held')).status).toBe(200);
+    const key = await accessKey(s, ['kms-held']);
+    const EncryptionContext = Object.fromEntries(
+      Array.from({ length: MAX_ANONYMOUS_JSON_VALUES }, (_, i) => [`c${i}`, `v${i}`]),
+    );
+    const encrypted = await sendSigned(
+      await signRequest(
+        s,
+        key,
+        'Encrypt',
+        { KeyId: 'key-held', Plaintext: Buffer.from('held').toString('base64'), EncryptionContext },
+        new Date(),
+        false,
+        'kms',
+      ),
+    );
+    expect(encrypted.status).toBe(200);
+    expect(encrypted.body.KeyId).toMatch(/key\/key-held$/);
+    const [request, response] = (await entriesFor(await hash(key.accessKeyId))).slice(-2);
+    expect(request?.request).toMatchObject({
+      path: 'transit/encrypt/key-held',
+      operation: 'update',
+    });
+    expect(response?.response?.status).toBe(200);
   });
 
   it('refuses every signed request while sealed, with 503', async () => {

@@ -209,7 +209,9 @@ async function admitSigned(
   signed: SignedAdmission,
   ctx: BoundaryDeps,
 ): Promise<void> {
-  request.custos = { path: '', operation: 'read' };
+  // Audited under the API's own path until `judge` reads what the request does (a request it
+  // finds malformed stays there).
+  request.custos = { path: signed.refused(request).path, operation: 'read' };
   ctx.seal.requireUnsealed();
   // A request `judge` finds malformed is refused only after its caller is authenticated: an
   // anonymous caller learns nothing about what a valid operation would be. (A body that is not
