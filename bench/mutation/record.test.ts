@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { MutantResult } from '@stryker-mutator/api/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MUTATION_MODULES } from './modules.js';
-import { digestOf, runFromResults } from './record.js';
+import { digestOf, mergeRun, runFromResults } from './record.js';
 
 // A run's record from Stryker's results: only the files the run was asked for count.
 describe('a run from Stryker results', () => {
@@ -75,6 +75,79 @@ describe('a run from Stryker results', () => {
     expect(run.timeouts).toEqual([{ status: 'Timeout', ...named, replacement: '0' }]);
     expect(run.survivors).toEqual([{ status: 'NoCoverage', ...named, replacement: '0' }]);
     expect(run.counts).toEqual({ Timeout: 1, NoCoverage: 1, Killed: 1 });
+  });
+});
+
+describe('a run added to a module record', () => {
+  const roots: string[] = [];
+  afterEach(async () => {
+    for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
+  });
+  const module = MUTATION_MODULES.seal as (typeof MUTATION_MODULES)[string];
+
+  /** A run over src/a.ts and src/b.ts (a: killed and survived; b: timeout, killed, ignored). */
+  const runs = async () => {
+    const root = await mkdtemp(join(tmpdir(), 'custos-mutation-'));
+    roots.push(root);
+    await mkdir(join(root, 'src'), { recursive: true });
+    for (const name of ['a', 'b'])
+      await writeFile(join(root, `src/${name}.ts`), 'export const a = 1;\n');
+    const result = (file: string, status: MutantResult['status']) =>
+      ({
+        id: `${file}-${status}`,
+        fileName: join(root, file),
+        mutatorName: 'NumericLiteral',
+        replacement: '0',
+        status,
+        location: { start: { line: 1, column: 18 }, end: { line: 1, column: 19 } },
+      }) as MutantResult;
+    const url = pathToFileURL(`${root}/`);
+    const both = await runFromResults(
+      module,
+      [
+        result('src/a.ts', 'Killed'),
+        result('src/a.ts', 'Survived'),
+        result('src/b.ts', 'Timeout'),
+        result('src/b.ts', 'Killed'),
+        result('src/b.ts', 'Ignored'),
+      ],
+      url,
+      ['src/a.ts', 'src/b.ts'],
+    );
+    const aAgain = await runFromResults(module, [result('src/a.ts', 'Killed')], url, ['src/a.ts']);
+    return { both, aAgain };
+  };
+
+  it('replaces the results of its files only, keeping the rest of an earlier run', async () => {
+    const { both, aAgain } = await runs();
+    expect(both.fileCounts).toEqual([
+      { file: 'src/a.ts', counts: { Killed: 1, Survived: 1 } },
+      { file: 'src/b.ts', counts: { Timeout: 1, Killed: 1, Ignored: 1 } },
+    ]);
+    const { record, dropped } = mergeRun('seal', { name: 'seal', runs: [both] }, aAgain);
+    expect(dropped).toEqual([]);
+    const [rest, added] = record.runs;
+    expect(added).toBe(aAgain);
+    expect(rest).toMatchObject({
+      ranAt: both.ranAt,
+      files: ['src/b.ts'],
+      digests: both.digests.filter((digest) => digest.file === 'src/b.ts'),
+      counts: { Timeout: 1, Killed: 1, Ignored: 1 },
+      fileCounts: [{ file: 'src/b.ts', counts: { Timeout: 1, Killed: 1, Ignored: 1 } }],
+      survivors: [],
+    });
+    expect(rest?.timeouts?.map((m) => m.file)).toEqual(['src/b.ts']);
+    // Run over every file of the earlier run: nothing of it is left.
+    const bAgain = { ...aAgain, files: ['src/a.ts', 'src/b.ts'] };
+    expect(mergeRun('seal', { name: 'seal', runs: [both] }, bAgain).record.runs).toEqual([bAgain]);
+  });
+
+  it('drops an earlier run kept without counts by file whole, naming its other files', async () => {
+    const { both, aAgain } = await runs();
+    const { fileCounts: _, ...old } = both;
+    const { record, dropped } = mergeRun('seal', { name: 'seal', runs: [old] }, aAgain);
+    expect(record.runs).toEqual([aAgain]);
+    expect(dropped).toEqual(['src/b.ts']);
   });
 });
 

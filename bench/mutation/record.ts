@@ -41,6 +41,15 @@ export interface ModuleRun {
   readonly testDir?: string | readonly string[];
   /** Mutants by Stryker status (Killed, Survived, CompileError, Ignored…). */
   readonly counts: Readonly<Record<string, number>>;
+  /**
+   * {@link counts} file by file (every file with a mutant; pairs, as {@link digests}): a later
+   * run over some of these files replaces their part only. Absent on runs before 2026-12-06,
+   * which a later run over any of their files replaces whole.
+   */
+  readonly fileCounts?: readonly {
+    readonly file: string;
+    readonly counts: Readonly<Record<string, number>>;
+  }[];
   readonly survivors: readonly Survivor[];
   /**
    * The mutants detected only by their tests timing out. Each should be a hang (a loop that never
@@ -116,6 +125,7 @@ export async function runFromResults(
     return lines[line - 1] ?? '';
   };
   const counts: Record<string, number> = {};
+  const byFile = new Map<string, Record<string, number>>();
   const survivors: Survivor[] = [];
   const timeouts: Survivor[] = [];
   const files = new Set(namedFiles(asked));
@@ -125,6 +135,9 @@ export async function runFromResults(
     if (onlyAsked && !files.has(file)) continue;
     files.add(file);
     counts[result.status] = (counts[result.status] ?? 0) + 1;
+    const ofFile = byFile.get(file) ?? {};
+    ofFile[result.status] = (ofFile[result.status] ?? 0) + 1;
+    byFile.set(file, ofFile);
     const listed = UNDETECTED.has(result.status)
       ? survivors
       : result.status === 'Timeout'
@@ -160,6 +173,10 @@ export async function runFromResults(
     digests,
     ...(module.testDir === undefined ? {} : { testDir: module.testDir }),
     counts,
+    fileCounts: sorted.flatMap((file) => {
+      const ofFile = byFile.get(file);
+      return ofFile === undefined ? [] : [{ file, counts: ofFile }];
+    }),
     survivors,
     timeouts,
     isolated: true,
@@ -167,9 +184,35 @@ export async function runFromResults(
 }
 
 /**
- * A module's record with a new run added. Earlier runs over any of the new run's files are
- * dropped whole (their counts cannot be split by file); `dropped` names the files of theirs the
- * new run did not cover, which are then reported as not run.
+ * `run` without the results of `files`, or undefined when its counts cannot be split by file
+ * (a run recorded before {@link ModuleRun.fileCounts}) or nothing of it is left.
+ */
+function withoutFiles(run: ModuleRun, files: ReadonlySet<string>): ModuleRun | undefined {
+  const rest = run.files.filter((file) => !files.has(file));
+  if (run.fileCounts === undefined || rest.length === 0) return undefined;
+  const fileCounts = run.fileCounts.filter((entry) => !files.has(entry.file));
+  const counts: Record<string, number> = {};
+  for (const entry of fileCounts) {
+    for (const [status, n] of Object.entries(entry.counts))
+      counts[status] = (counts[status] ?? 0) + n;
+  }
+  const kept = (mutants: readonly Survivor[]) => mutants.filter((m) => !files.has(m.file));
+  return {
+    ...run,
+    files: rest,
+    digests: run.digests.filter((digest) => !files.has(digest.file)),
+    counts,
+    fileCounts,
+    survivors: kept(run.survivors),
+    ...(run.timeouts === undefined ? {} : { timeouts: kept(run.timeouts) }),
+  };
+}
+
+/**
+ * A module's record with a new run added. Earlier results for the new run's files are replaced:
+ * an earlier run keeps its other files, or, recorded before counts were kept by file, is
+ * dropped whole; `dropped` names the files of such runs that the new run did not cover, which
+ * are then reported as not run.
  */
 export function mergeRun(
   name: string,
@@ -180,9 +223,13 @@ export function mergeRun(
   const kept: ModuleRun[] = [];
   const dropped: string[] = [];
   for (const earlier of previous?.runs ?? []) {
-    if (earlier.files.some((file) => covered.has(file)))
-      dropped.push(...earlier.files.filter((file) => !covered.has(file)));
-    else kept.push(earlier);
+    if (!earlier.files.some((file) => covered.has(file))) {
+      kept.push(earlier);
+      continue;
+    }
+    const rest = withoutFiles(earlier, covered);
+    if (rest !== undefined) kept.push(rest);
+    else dropped.push(...earlier.files.filter((file) => !covered.has(file)));
   }
   return { record: { name, runs: [...kept, run] }, dropped };
 }

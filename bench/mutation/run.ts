@@ -115,7 +115,7 @@ for (const name of names) {
   const { record, dropped } = mergeRun(name, previous, run);
   if (dropped.length > 0)
     process.stderr.write(
-      `mutation: ${name}: an earlier run of ${dropped.join(', ')} was replaced with this one (its counts cannot be split by file): run them again\n`,
+      `mutation: ${name}: an earlier run of ${dropped.join(', ')} was replaced with this one (recorded before counts were kept by file, it cannot be split): run them again\n`,
     );
   await writeFile(
     new URL(`bench/mutation/${name}.json`, root),
