@@ -30,8 +30,8 @@ export interface AeadParameters {
 /**
  * AES-GCM-SIV from @noble/ciphers, loaded by its first use: the module builds its AES tables
  * (1.25 MiB of typed arrays) as it loads, and a process that never searches by equality (the
- * server, most applications) would hold them for its life. Synchronous: Node (≥ 20.19) requires
- * ES modules without top-level await.
+ * server, most applications) would hold them for its life. Synchronous: Node 20.19+ and 22.12+
+ * require ES modules without top-level await.
  */
 let gcmsivLoaded: typeof GcmSiv | undefined;
 const gcmsiv = (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array) => {
