@@ -7,6 +7,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MUTATION_MODULES } from './modules.js';
 import { digestOf, mergeRun, runFromResults } from './record.js';
 
+/** Stryker's result for a mutant of `1` on the first line of `file` (under `root`). */
+const mutantResult = (root: string, file: string, status: MutantResult['status']) =>
+  ({
+    id: `${file}-${status}`,
+    fileName: join(root, file),
+    mutatorName: 'NumericLiteral',
+    replacement: '0',
+    status,
+    location: { start: { line: 1, column: 18 }, end: { line: 1, column: 19 } },
+  }) as MutantResult;
+
 // A run's record from Stryker's results: only the files the run was asked for count.
 describe('a run from Stryker results', () => {
   const roots: string[] = [];
@@ -21,14 +32,7 @@ describe('a run from Stryker results', () => {
     await writeFile(join(root, 'src/asked.ts'), 'export const a = 1;\n');
     await writeFile(join(root, 'src/other.ts'), 'export const b = 2;\n');
     const result = (file: string, status: MutantResult['status']) =>
-      ({
-        id: `${file}-${status}`,
-        fileName: join(root, file),
-        mutatorName: 'NumericLiteral',
-        replacement: '0',
-        status,
-        location: { start: { line: 1, column: 18 }, end: { line: 1, column: 19 } },
-      }) as MutantResult;
+      mutantResult(root, file, status);
     return { url: pathToFileURL(`${root}/`), result };
   };
   const module = MUTATION_MODULES.seal as (typeof MUTATION_MODULES)[string];
@@ -93,14 +97,7 @@ describe('a run added to a module record', () => {
     for (const name of ['a', 'b'])
       await writeFile(join(root, `src/${name}.ts`), 'export const a = 1;\n');
     const result = (file: string, status: MutantResult['status']) =>
-      ({
-        id: `${file}-${status}`,
-        fileName: join(root, file),
-        mutatorName: 'NumericLiteral',
-        replacement: '0',
-        status,
-        location: { start: { line: 1, column: 18 }, end: { line: 1, column: 19 } },
-      }) as MutantResult;
+      mutantResult(root, file, status);
     const url = pathToFileURL(`${root}/`);
     const both = await runFromResults(
       module,
