@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createLazy, type Lazy } from './lazy.js';
+import { runProgram } from './parse-program.js';
 import { createRootCommand } from './root-command.js';
 
 /**
@@ -20,4 +21,20 @@ export function createBranchProgram(
   const program = createRootCommand();
   register(program, createLazy(setExitCode));
   return program;
+}
+
+/**
+ * Runs `args` with the branch of `register` only (see {@link createBranchProgram}) and returns
+ * the exit code.
+ *
+ * @example
+ * ```ts
+ * return runBranch(registerServerCommand, ['server', '--dev']);
+ * ```
+ */
+export function runBranch(
+  register: (program: Command, lazy: Lazy) => void,
+  args: readonly string[],
+): Promise<number> {
+  return runProgram((setExitCode) => createBranchProgram(register, setExitCode), args);
 }

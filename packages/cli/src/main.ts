@@ -17,15 +17,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args[0] === 'scan') return (await import('./scan-main.js')).scanMain(args);
   // `custos server` loads only its own branch too: the server holds what it loaded for its life.
   if (args[0] === 'server') {
-    const [{ createBranchProgram }, { runProgram }, { registerServerCommand }] = await Promise.all([
+    const [{ runBranch }, { registerServerCommand }] = await Promise.all([
       import('./branch-program.js'),
-      import('./parse-program.js'),
       import('./commands/server/register.js'),
     ]);
-    return runProgram(
-      (setExitCode) => createBranchProgram(registerServerCommand, setExitCode),
-      args,
-    );
+    return runBranch(registerServerCommand, args);
   }
   const [{ createProgram }, { runProgram }] = await Promise.all([
     import('./program.js'),

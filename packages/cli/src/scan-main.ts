@@ -38,10 +38,9 @@ export async function scanMain(args: readonly string[]): Promise<number> {
       return ExitCode.error;
     }
   }
-  const [{ createBranchProgram }, { runProgram }, { registerScanCommand }] = await Promise.all([
+  const [{ runBranch }, { registerScanCommand }] = await Promise.all([
     import('./branch-program.js'),
-    import('./parse-program.js'),
     import('./commands/scan/register.js'),
   ]);
-  return runProgram((setExitCode) => createBranchProgram(registerScanCommand, setExitCode), args);
+  return runBranch(registerScanCommand, args);
 }
