@@ -26,7 +26,13 @@ function mapBarrier(entries = new Map<string, unknown>()): Barrier {
       entries.delete(path);
     },
   };
-  return { ...writer, transaction: (work) => work(writer), changes: createLocalChangeFeed() };
+  return {
+    ...writer,
+    transaction: (work) => work(writer),
+    changes: createLocalChangeFeed(),
+    // Nothing kept: every read asks the map (sealed-cache.test.ts tests the real one).
+    sealedCache: (prefix) => ({ read: (key) => writer.read(prefix + key), clear: () => {} }),
+  };
 }
 
 describe('barrierView', () => {

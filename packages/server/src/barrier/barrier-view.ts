@@ -63,5 +63,14 @@ export function barrierView(barrier: Barrier, prefix: string): Barrier {
     ...viewOf(barrier, prefix),
     transaction: (work) => barrier.transaction((tx) => work(viewOf(tx, prefix))),
     changes: scopedChangeFeed(barrier.changes, prefix),
+    sealedCache: (area, options) => {
+      if (!isViewKey(area)) throw new Error('a sealed cache needs a key prefix inside the view');
+      const inner = barrier.sealedCache(prefix + area, options);
+      // The key is judged whole, prefix and all, as every other call of the view judges it.
+      return {
+        read: (key) => (isViewKey(area + key) ? inner.read(key) : refused()),
+        clear: inner.clear,
+      };
+    },
   };
 }

@@ -3,6 +3,7 @@ import { isCustosError } from '@custos/core/errors';
 import { isServerError, ServerError } from '../errors.js';
 import type { ChangeFeed } from '../storage/change-feed.js';
 import type { EntryStore, EntryWriter, StoredEntry } from '../storage/entry-store.js';
+import { createFeedCache } from '../storage/feed-cache.js';
 
 /** A decrypted entry and the revision to pass back for a conditional update. */
 export interface BarrierEntry<T> {
@@ -33,6 +34,29 @@ export interface Barrier extends BarrierWriter {
   transaction<T>(work: (tx: BarrierWriter) => Promise<T>): Promise<T>;
   /** The storage's committed changes, which invalidate the caches above the barrier. */
   readonly changes: ChangeFeed;
+  /**
+   * A reader of the entries under `prefix` that keeps them sealed, as storage holds them
+   * (ciphertext and revision), until the change feed reports a write of them on any node, and
+   * decrypts on every read: a read it serves makes no storage round trip, and no value is held
+   * in the clear between requests. For entries read often and written rarely (KV versions).
+   */
+  sealedCache(prefix: string, options: SealedCacheOptions): SealedReader;
+}
+
+/** Bounds of a {@link Barrier.sealedCache}. */
+export interface SealedCacheOptions {
+  /** The most entries kept; the oldest goes first. */
+  readonly limit: number;
+  /** Entries larger than this (bytes, sealed) are read from storage every time. */
+  readonly maxEntryBytes: number;
+}
+
+/** Reads through a {@link Barrier.sealedCache}. */
+export interface SealedReader {
+  /** The entry under the cache's prefix, as `Barrier.read` returns it. */
+  read<T>(key: string): Promise<BarrierEntry<T> | undefined>;
+  /** Forgets every entry kept (after a seal). */
+  clear(): void;
 }
 
 /** What the barrier needs from the seal: the current keyring, or a `Sealed` error. */
@@ -132,10 +156,36 @@ export function createBarrier(store: EntryStore, keys: BarrierKeys): Barrier {
     },
   });
 
+  const sealedCache = (prefix: string, options: SealedCacheOptions): SealedReader => {
+    // `null`: known absent. Kept only while the feed is live and nothing wrote the entry since
+    // the read began (feed-cache.ts), so a read that raced a write never keeps the old entry.
+    const cache = createFeedCache<StoredEntry | null>(store.changes, {
+      prefix,
+      limit: options.limit,
+    });
+    return {
+      async read<T>(key: string) {
+        keys.keyring();
+        const path = prefix + key;
+        const hit = cache.get(key);
+        if (hit !== undefined) return opened<T>(path, hit ?? undefined);
+        const stamp = cache.stamp();
+        const entry = await store.get(path);
+        // Kept once it opened: an entry that fails the integrity check is read again next time.
+        const read = await opened<T>(path, entry);
+        if (entry === undefined || entry.value.byteLength <= options.maxEntryBytes)
+          cache.fill(key, entry ?? null, stamp);
+        return read;
+      },
+      clear: () => cache.clear(),
+    };
+  };
+
   return {
     ...writer(store),
     transaction: (work) => store.transaction((tx) => work(writer(tx))),
     changes: store.changes,
+    sealedCache,
   };
 }
 

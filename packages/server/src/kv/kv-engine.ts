@@ -182,15 +182,22 @@ function deepFreeze<T>(value: T): T {
 export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEngine {
   const configPath = KV.config;
   const metaPath = (key: string) => KV.meta + key;
-  const versionPath = (key: string, version: number) => `${KV.version}${version}/${key}`;
+  /** A version's key under KV.version (the sealed cache's keys), and its path in the mount. */
+  const versionKey = (key: string, version: number) => `${version}/${key}`;
+  const versionPath = (key: string, version: number) => KV.version + versionKey(key, version);
   const locks = new KeyedMutex();
   // Each key's metadata (frozen: callers share it) and its revision, or null for a key without
   // any, kept until the change feed reports a write of it on any node; read on every use while
-  // the feed is not live. Version data is never cached.
+  // the feed is not live.
   const metadata = createFeedCache<CachedMetadata | null>(storage.changes, {
     prefix: KV.meta,
     limit: 10_000,
   });
+  // Version entries, kept sealed (as stored) and decrypted on every read: a read of a warm key
+  // makes no storage round trip, and no secret value is held in the clear between requests.
+  // A version's entry is written once and then only removed (destroyed, trimmed, its key
+  // deleted), each a write the feed reports. ~16 MiB at most (2,048 entries of up to 8 KiB).
+  const versions = storage.sealedCache(KV.version, { limit: 2048, maxEntryBytes: 8192 });
   // The mount's settings, kept the same way (written by `setConfig` only).
   const settings = createFeedCache<KvConfig>(storage.changes, { prefix: configPath, limit: 1 });
   const cachedMetadata = async (key: string): Promise<CachedMetadata | null> => {
@@ -340,7 +347,7 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
     const vm = meta.versions[String(version)];
     if (vm === undefined) return { kind: 'missing' };
     if (vm.destroyed || isDeleted(vm, now())) return { kind: 'unavailable', meta, version };
-    const entry = await storage.read<{ data: Record<string, unknown> }>(versionPath(key, version));
+    const entry = await versions.read<{ data: Record<string, unknown> }>(versionKey(key, version));
     if (entry === undefined) return { kind: 'missing' };
     return { kind: 'ok', meta, version, data: entry.data.data };
   };
@@ -363,6 +370,7 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
     readMetadata: currentMetadata,
     clearCache: () => {
       metadata.clear();
+      versions.clear();
       settings.clear();
     },
 

@@ -28,6 +28,16 @@ function observed(barrier: Barrier, paths: string[]): Barrier {
     ...wrap(barrier),
     transaction: (work) => barrier.transaction((tx) => work(wrap(tx))),
     changes: barrier.changes,
+    sealedCache: (prefix, options) => {
+      const inner = barrier.sealedCache(prefix, options);
+      return {
+        read: (key) => {
+          note(prefix + key);
+          return inner.read(key);
+        },
+        clear: inner.clear,
+      };
+    },
   };
 }
 

@@ -88,6 +88,20 @@ describe.each(await storageKinds())('caches of two nodes on one %s storage', (ki
     }
     expect((await request(0, 'DELETE', 'secret/metadata/shared')).status).toBe(204);
     expect((await request(1, 'GET', 'secret/data/shared')).status).toBe(404);
+    // Written again from version 1: the same version paths as before, new values (B keeps
+    // version entries sealed between reads; the delete and the writes reach it by the feed).
+    for (let round = 1; round <= 2; round++) {
+      const value = `again${round}`;
+      expect((await request(0, 'POST', 'secret/data/shared', { data: { value } })).status).toBe(
+        200,
+      );
+      const read = await request(1, 'GET', 'secret/data/shared?version=1');
+      expect(read.body.data.data).toEqual({ value: 'again1' });
+      expect((await request(1, 'GET', 'secret/data/shared')).body.data.data).toEqual({ value });
+    }
+    expect((await request(0, 'POST', 'secret/destroy/shared', { versions: [1] })).status).toBe(204);
+    const destroyed = await request(1, 'GET', 'secret/data/shared?version=1');
+    expect(destroyed.body.data.data).toBeNull();
   });
 
   it('a token revoked on A is refused on B as soon as the revoke returns', async () => {
