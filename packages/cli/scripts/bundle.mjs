@@ -81,6 +81,8 @@ const LOCATED = new Map([
   [join(coreDist, 'lib', 'lazy-zod.js'), 1],
   [join(coreDist, 'fields', 'blind-index.js'), 1],
   [join(coreDist, 'crypto', 'aead.js'), 1],
+  // A builtin (node:tls) required instead of imported: found from anywhere.
+  [join(coreDist, 'tls', 'node-tls.js'), 1],
 ]);
 
 /** Uses of `import.meta` in code (lines that are not comments), however spaced or split. */

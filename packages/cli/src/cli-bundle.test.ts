@@ -422,6 +422,17 @@ describe.runIf(hasGit)('the bundle', () => {
     expect(notAscii).toEqual([]);
   });
 
+  it('imports no node:tls as an ES module (its namespace reads rootCertificates: ~290 KB held)', async () => {
+    const files = (await readdir(outdir)).filter((file) => file.endsWith('.js'));
+    const importing = [];
+    for (const file of files) {
+      const source = await readFile(join(outdir, file), 'utf8');
+      if (/\bfrom\s*["']node:tls["']|\bimport\s*\(\s*["']node:tls["']/.test(source))
+        importing.push(file);
+    }
+    expect(importing).toEqual([]);
+  });
+
   it('serves custos server from the bundle, Kysely included, no workspace module loaded from dist', async () => {
     const log = join(work, 'server-modules.log');
     const rootToken = 'bundle-root-token';

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import { rootCertificates } from 'node:tls';
 import { CustosError } from '../errors/index.js';
 import type { CheckResult } from './certificate-checks.js';
+import { nodeTls } from './node-tls.js';
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
@@ -28,7 +28,7 @@ let systemRoots: X509Certificate[] | undefined;
 
 /** Node's bundled root CAs, parsed once. @internal */
 export function defaultTrustAnchors(): X509Certificate[] {
-  systemRoots ??= rootCertificates.map((pem) => new X509Certificate(pem));
+  systemRoots ??= nodeTls.rootCertificates.map((pem) => new X509Certificate(pem));
   return systemRoots;
 }
 

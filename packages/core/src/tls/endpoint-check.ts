@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { isIP } from 'node:net';
-import { type ConnectionOptions, connect, type PeerCertificate, type TLSSocket } from 'node:tls';
+import type { ConnectionOptions, PeerCertificate, TLSSocket } from 'node:tls';
 import { CustosError } from '../errors/index.js';
 import {
   type CertificateSummary,
@@ -11,6 +11,7 @@ import {
   summarize,
 } from './certificate-checks.js';
 import { warnDaysOf } from './certificate-file-check.js';
+import { nodeTls } from './node-tls.js';
 
 /** Options of {@link checkTlsEndpoint}. */
 export interface TlsEndpointCheckOptions {
@@ -56,7 +57,11 @@ interface Handshake {
 function handshake(options: ConnectionOptions, timeoutMs: number): Promise<Handshake> {
   return new Promise((resolve, reject) => {
     let ocsp: Buffer | undefined;
-    const socket = connect({ ...options, ciphers: PROBE_CIPHERS, rejectUnauthorized: false });
+    const socket = nodeTls.connect({
+      ...options,
+      ciphers: PROBE_CIPHERS,
+      rejectUnauthorized: false,
+    });
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error('timed out')));
     // Node emits null when the server staples nothing.
     socket.once('OCSPResponse', (response: Buffer | null) => {

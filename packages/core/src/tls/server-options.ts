@@ -1,7 +1,8 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createSecureContext, type TlsOptions } from 'node:tls';
+import type { TlsOptions } from 'node:tls';
 import { CustosError } from '../errors/index.js';
+import { nodeTls } from './node-tls.js';
 import {
   type ClientCertificates,
   resolveMinVersion,
@@ -52,7 +53,7 @@ export function checkCipherList(ciphers: string): void {
       fail(`ciphers: "${entry}" is a broken or unauthenticated cipher`);
   }
   try {
-    createSecureContext({ ciphers });
+    nodeTls.createSecureContext({ ciphers });
   } catch {
     fail('ciphers: OpenSSL matches no cipher in the list (see `openssl ciphers -v <list>`)');
   }
@@ -123,7 +124,7 @@ export function tlsServerOptions(settings: TlsSettings = tlsSettingsFromEnv()): 
     ...(settings.ciphers === undefined ? {} : { ciphers: settings.ciphers }),
   };
   try {
-    createSecureContext(options);
+    nodeTls.createSecureContext(options);
   } catch {
     fail(`OpenSSL refuses the certificate ${settings.certPath} with its key or CA bundle`);
   }

@@ -1,7 +1,6 @@
 import { METHODS, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
-import { TLSSocket } from 'node:tls';
 
 /** What feeds a proxy from its connection, so a later LIST can take the connection back. */
 interface Feed {
@@ -61,11 +60,12 @@ export function adoptListRequest(server: Server, error: Error, socket: Duplex): 
     else last.once('close', earlier.retire);
   }
   const connection = earlier?.connection ?? socket;
-  // A LIST after the first arrives on the proxy made for it: the connection is TLS when the
-  // first one's was, though no TLSSocket (else it would be handed to the TLS server's
-  // 'connection' handler as raw TCP and hang).
-  const tls =
-    connection instanceof TLSSocket || (connection as { encrypted?: boolean }).encrypted === true;
+  // A TLSSocket's `encrypted` is true. A LIST after the first arrives on the proxy made for it:
+  // the connection is TLS when the first one's was, though no TLSSocket, so the proxy is marked
+  // the same way (else it would be handed to the TLS server's 'connection' handler as raw TCP
+  // and hang). (No `instanceof TLSSocket`: an ES import of node:tls costs ~290 KB of heap,
+  // @custos/core's tls/node-tls.ts.)
+  const tls = (connection as { encrypted?: boolean }).encrypted === true;
   connection.removeAllListeners('data');
   stopServerEndHandling(connection);
   /** Set once a later LIST took the connection: the proxy's end is no longer the connection's. */
