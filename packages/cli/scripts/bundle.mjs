@@ -77,6 +77,7 @@ const LOCATED = new Map([
   [join(serverDist, 'policy', 'hcl.js'), 1],
   [join(serverDist, 'rotation', 'rotation-schedule.js'), 1],
   [join(serverDist, 'alerts', 'email-delivery.js'), 1],
+  [join(serverDist, 'database', 'load-pg.js'), 1],
   [join(coreDist, 'metrics', 'prometheus.js'), 1],
   [join(coreDist, 'lib', 'lazy-zod.js'), 1],
   [join(coreDist, 'fields', 'blind-index.js'), 1],

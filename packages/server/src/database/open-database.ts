@@ -5,6 +5,7 @@ import { pgConnectionOptionsFromUrl } from '@custos/core/tls';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type pg from 'pg';
+import { loadPg } from './load-pg.js';
 import { SchemaScopedPostgresDialect } from './schema-introspector.js';
 import { cachingSqliteDatabase } from './statement-cache.js';
 
@@ -156,9 +157,7 @@ async function openPostgres<DB>(
   options: OpenDatabaseOptions,
 ): Promise<OpenDatabase<DB>> {
   const { url, schema, config } = postgresConnectionOf(location, options);
-  // pg loads only for PostgreSQL storage: an SQLite server never pays its memory.
-  const { default: pg } = await import('pg');
-  const pool = new pg.Pool({ ...config, max: options.maxConnections ?? 10 });
+  const pool = new (loadPg().Pool)({ ...config, max: options.maxConnections ?? 10 });
   // An idle pooled connection that breaks (PostgreSQL restarted, network cut) is dropped by the
   // pool, which emits `error`: without a listener that would end the process.
   pool.on('error', () => {});

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { loadPg } from '../database/load-pg.js';
 import { postgresConnectionOf } from '../database/open-database.js';
 import { type ChangeFeed, createLocalChangeFeed, sharedLocalChangeFeed } from './change-feed.js';
 import type { StorageTimeouts } from './database.js';
@@ -32,7 +33,7 @@ export async function openChangeFeed(
 ): Promise<ChangeFeed> {
   if (/^postgres(ql)?:\/\//.test(location)) {
     const { schema, config } = postgresConnectionOf(location, timeouts);
-    const { default: pg } = await import('pg');
+    const pg = loadPg();
     const feed = createPostgresChangeFeed({
       ...options,
       schema: schema ?? undefined,

@@ -1,8 +1,6 @@
 import { CustosError } from '@custos/core/errors';
 import type pg from 'pg';
-
-/** pg loads on first use: a server that rotates no database password never pays its memory. */
-const loadPg = async () => (await import('pg')).default;
+import { loadPg } from '../../database/load-pg.js';
 
 import { ownValue } from '../../lib/own-property.js';
 import type { PendingContext, RotationContext, Rotator } from '../rotator.js';
@@ -60,7 +58,7 @@ async function admin(context: RotationContext, settings: PostgresSettings): Prom
       throw new Error('the admin secret (settings.admin_path) has no password');
     auth = { password, ...(typeof user === 'string' ? { user } : {}) };
   }
-  const { Client } = await loadPg();
+  const { Client } = loadPg();
   return new Client(clientConfig(settings.url, auth));
 }
 
@@ -208,7 +206,7 @@ export const postgresPasswordRotator: Rotator = {
   },
   async test(context: PendingContext) {
     const settings = settingsOf(context.settings);
-    const { Client } = await loadPg();
+    const { Client } = loadPg();
     const client = new Client(
       clientConfig(settings.url, {
         user: field(context.pending, 'username'),
