@@ -1,10 +1,12 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Utf8Ranges } from './utf8-ranges.js';
 
 // Characters of every UTF-8 length, and runs of ASCII long enough to be stepped over whole.
 const piece = fc.oneof(
+  // Each lead byte's edges: U+0080 (C2), U+07FF (DF), U+0800 (E0), U+FFFF (EF), U+10000 (F0).
   fc.constantFrom('a', 'Z', '\n', ' ', 'é', 'ÿ', '—', '€', '\u2000', '𝄞', '😀', '中'),
+  fc.constantFrom('\u0080', '\u07ff', '\u0800', '\u0fff', '\uffff', '\u{10000}', '\u{10ffff}'),
   fc.string({ unit: 'binary', maxLength: 4 }),
   fc.integer({ min: 1, max: 9000 }).map((n) => 'x'.repeat(n)),
 );
@@ -51,5 +53,27 @@ describe('Utf8Ranges', () => {
     const ranges = new Utf8Ranges(view);
     expect(ranges.slice(0, decoded.length)).toBe(decoded);
     expect(ranges.slice(1, 2)).toBe(decoded.slice(1, 2));
+  });
+
+  it('decodes only the bytes of the characters it returns (a pair cut in half: that pair)', () => {
+    const decodedBytes = (text: string, from: number, to: number) => {
+      const ranges = new Utf8Ranges(Buffer.from(text, 'utf8'));
+      const decode = vi.spyOn(Buffer.prototype, 'toString');
+      try {
+        const slice = ranges.slice(from, to);
+        expect(slice).toBe(text.slice(from, to));
+        const [[, start, end]] = decode.mock.calls as [[string, number, number]];
+        expect(decode).toHaveBeenCalledTimes(1);
+        return end - start;
+      } finally {
+        decode.mockRestore();
+      }
+    };
+    const tail = 'y'.repeat(100);
+    expect(decodedBytes(`abc${tail}`, 0, 1)).toBe(1);
+    expect(decodedBytes(`a€b${tail}`, 1, 2)).toBe(3);
+    // The end falls inside 😀: its four bytes are decoded, and nothing after them.
+    expect(decodedBytes(`a😀b${tail}`, 0, 2)).toBe(5);
+    expect(decodedBytes(`a😀b${tail}`, 2, 3)).toBe(4);
   });
 });

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { hex } from '../../test/generate.js';
 import { compileAllowlist } from './allowlist.js';
@@ -57,5 +60,27 @@ describe('compileAllowlist', () => {
     expect(matcher.allowsFinding(finding('github-token', fingerprint, 'src/a.ts'))).toBe(true);
     expect(matcher.allowsFinding(finding('github-token', hex(32), 'fixtures/a.ts'))).toBe(true);
     expect(matcher.allowsFinding(finding('github-token', hex(32), 'src/a.ts'))).toBe(false);
+  });
+
+  it('loads its path matcher only for an allowlist with paths (the pre-commit check starts faster)', async () => {
+    // A fresh process: whether \`ignore\` was loaded is the point.
+    const built = fileURLToPath(new URL('../../dist/policy/allowlist.js', import.meta.url));
+    const loadsIgnore = async (allowlist: string) => {
+      const script = `
+        import { createRequire } from 'node:module';
+        const { compileAllowlist } = await import(${JSON.stringify(built)});
+        compileAllowlist(${allowlist});
+        const cache = createRequire(import.meta.url).cache;
+        console.log(Object.keys(cache).some((file) => file.includes('/node_modules/ignore/')));`;
+      const { stdout } = await promisify(execFile)(process.execPath, [
+        '--input-type=module',
+        '-e',
+        script,
+      ]);
+      return stdout.trim();
+    };
+    expect(await loadsIgnore('')).toBe('false');
+    expect(await loadsIgnore("{ rules: ['jwt'], paths: [] }")).toBe('false');
+    expect(await loadsIgnore("{ paths: ['docs/'] }")).toBe('true');
   });
 });
