@@ -45,6 +45,25 @@ describe.each(await storageKinds())('Secrets Manager API core operations on %s',
     expect(byArn.SecretString).toBe('hunter2');
   });
 
+  it('refuses a name with a lone surrogate, never reading the secret it would encode as', async () => {
+    // Encoded as UTF-8, 'lone\ud800' is 'lone\ufffd': one stored path for two names.
+    // (Secret names are letters, digits and /_+=.@-: written through KV.)
+    const written = await s.request('POST', 'secret/data/lone%EF%BF%BD', {
+      body: { data: { SecretString: 'replacement' } },
+    });
+    expect(written.status).toBe(200);
+    for (const id of ['lone\ud800', 'lone\udc00']) {
+      const refused = await failure(sm.send(new GetSecretValueCommand({ SecretId: id })));
+      expect(refused).toEqual({ name: 'InvalidRequestException', status: 400 });
+      const created = await failure(
+        sm.send(new CreateSecretCommand({ Name: id, SecretString: 'x' })),
+      );
+      expect(created.status).toBe(400);
+    }
+    const kept = await sm.send(new GetSecretValueCommand({ SecretId: 'lone\ufffd' }));
+    expect(kept.SecretString).toBe('replacement');
+  });
+
   it('moves AWSCURRENT to a new version and AWSPREVIOUS to the old one on PutSecretValue', async () => {
     const first = await sm.send(new CreateSecretCommand({ Name: 'stages', SecretString: 'v1' }));
     const second = await sm.send(

@@ -31,7 +31,10 @@ function mapBarrier(entries = new Map<string, unknown>()): Barrier {
     transaction: (work) => work(writer),
     changes: createLocalChangeFeed(),
     // Nothing kept: every read asks the map (sealed-cache.test.ts tests the real one).
-    sealedCache: (prefix) => ({ read: (key) => writer.read(prefix + key), clear: () => {} }),
+    sealedCache: (prefix: string) => ({
+      read: <T>(key: string) => writer.read<T>(prefix + key),
+      clear: () => {},
+    }),
   };
 }
 
@@ -71,6 +74,10 @@ describe('barrierView', () => {
       '.',
       'a/./b',
       'a/..',
+      // Lone surrogates: encoded, each is U+FFFD, so they would alias another key.
+      'a\ud800',
+      '\udc00b',
+      'a\udfff\ud800b',
     ]) {
       // The refusal names no part of the key (keys hold request values).
       await expect(view.read(key)).rejects.toMatchObject({
@@ -88,6 +95,9 @@ describe('barrierView', () => {
     // Dots inside a segment are ordinary characters.
     await view.write('policy/a..b', 1);
     expect(entries.has('transit/policy/a..b')).toBe(true);
+    // So are characters outside the Basic Multilingual Plane (a well-formed surrogate pair).
+    await view.write('policy/😀', 1);
+    expect(entries.has('transit/policy/😀')).toBe(true);
   });
 
   it('refuses a prefix that is not a folder', () => {

@@ -4,11 +4,14 @@ import type { Barrier, BarrierWriter } from './barrier.js';
 
 /** A `.` or `..` segment anywhere in a key (tested without splitting: no allocation per call). */
 const DOT_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)/;
+/** A lone surrogate: UTF-8 encodes it as U+FFFD, so two keys would name one stored path. */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
- * Whether a view may hold `key`: not absolute (`/…`), no `.` or `..` segment, no NUL. A lookup
- * by a caller-given value (an accessor) asks this first, so a key no view can hold reads as
- * absent rather than as an error.
+ * Whether a view may hold `key`: not absolute (`/…`), no `.` or `..` segment, no NUL, no lone
+ * surrogate (`a\ud800` and `a\ufffd` are one path once encoded, which a cache keyed by the
+ * string would hold twice). A lookup by a caller-given value (an accessor) asks this first, so
+ * a key no view can hold reads as absent rather than as an error.
  *
  * @example
  * ```ts
@@ -17,7 +20,12 @@ const DOT_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)/;
  * ```
  */
 export function isViewKey(key: string): boolean {
-  return !key.startsWith('/') && !DOT_SEGMENT.test(key) && !key.includes('\0');
+  return (
+    !key.startsWith('/') &&
+    !DOT_SEGMENT.test(key) &&
+    !key.includes('\0') &&
+    !LONE_SURROGATE.test(key)
+  );
 }
 
 /** The answer to a key outside the view; the text names no part of it (keys hold request values). */
@@ -63,9 +71,9 @@ export function barrierView(barrier: Barrier, prefix: string): Barrier {
     ...viewOf(barrier, prefix),
     transaction: (work) => barrier.transaction((tx) => work(viewOf(tx, prefix))),
     changes: scopedChangeFeed(barrier.changes, prefix),
-    sealedCache: (area, options) => {
+    sealedCache: (area) => {
       if (!isViewKey(area)) throw new Error('a sealed cache needs a key prefix inside the view');
-      const inner = barrier.sealedCache(prefix + area, options);
+      const inner = barrier.sealedCache(prefix + area);
       // The key is judged whole, prefix and all, as every other call of the view judges it.
       return {
         read: (key) => (isViewKey(area + key) ? inner.read(key) : refused()),

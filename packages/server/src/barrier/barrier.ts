@@ -36,26 +36,31 @@ export interface Barrier extends BarrierWriter {
   readonly changes: ChangeFeed;
   /**
    * A reader of the entries under `prefix` that keeps them sealed, as storage holds them
-   * (ciphertext and revision), until the change feed reports a write of them on any node, and
-   * decrypts on every read: a read it serves makes no storage round trip, and no value is held
-   * in the clear between requests. For entries read often and written rarely (KV versions).
+   * (ciphertext and revision, copied out of the driver's buffers), until the change feed
+   * reports a write of them on any node, and decrypts on every read: a read it serves makes no
+   * storage round trip, and no value is held in the clear between requests. Every reader of a
+   * barrier shares one cache, bounded as {@link SealedCacheBounds} says. For entries read often
+   * and written rarely (KV versions).
    */
-  sealedCache(prefix: string, options: SealedCacheOptions): SealedReader;
+  sealedCache(prefix: string): SealedReader;
 }
 
-/** Bounds of a {@link Barrier.sealedCache}. */
-export interface SealedCacheOptions {
-  /** The most entries kept; the oldest goes first. */
+/** Bounds of the barrier's one cache of sealed entries ({@link Barrier.sealedCache}). */
+export interface SealedCacheBounds {
+  /** The most entries kept, whatever their prefix; the oldest goes first. */
   readonly limit: number;
   /** Entries larger than this (bytes, sealed) are read from storage every time. */
   readonly maxEntryBytes: number;
 }
 
+/** 2,048 entries of up to 8 KiB: at most 16 MiB of ciphertext, for every mount together. */
+export const SEALED_CACHE_BOUNDS: SealedCacheBounds = { limit: 2048, maxEntryBytes: 8192 };
+
 /** Reads through a {@link Barrier.sealedCache}. */
 export interface SealedReader {
   /** The entry under the cache's prefix, as `Barrier.read` returns it. */
   read<T>(key: string): Promise<BarrierEntry<T> | undefined>;
-  /** Forgets every entry kept (after a seal). */
+  /** Forgets every entry kept, of every prefix (after a seal). */
   clear(): void;
 }
 
@@ -84,7 +89,11 @@ export const BARRIER_KEY = 'barrier';
  * await barrier.write('sys/policy/ops', { rules });
  * ```
  */
-export function createBarrier(store: EntryStore, keys: BarrierKeys): Barrier {
+export function createBarrier(
+  store: EntryStore,
+  keys: BarrierKeys,
+  bounds: SealedCacheBounds = SEALED_CACHE_BOUNDS,
+): Barrier {
   const seal = (path: string, data: unknown): Buffer =>
     keys.keyring().encrypt(BARRIER_KEY, JSON.stringify(data), { aad: { path } });
 
@@ -156,25 +165,31 @@ export function createBarrier(store: EntryStore, keys: BarrierKeys): Barrier {
     },
   });
 
-  const sealedCache = (prefix: string, options: SealedCacheOptions): SealedReader => {
-    // `null`: known absent. Kept only while the feed is live and nothing wrote the entry since
-    // the read began (feed-cache.ts), so a read that raced a write never keeps the old entry.
-    const cache = createFeedCache<StoredEntry | null>(store.changes, {
-      prefix,
-      limit: options.limit,
+  // Sealed entries by full path (`null`: known absent), made at the first reader. Kept only
+  // while the feed is live and nothing wrote the entry since the read began (feed-cache.ts), so
+  // a read that raced a write never keeps the old entry.
+  let sealed: ReturnType<typeof createFeedCache<StoredEntry | null>> | undefined;
+  const sealedCache = (prefix: string): SealedReader => {
+    sealed ??= createFeedCache<StoredEntry | null>(store.changes, {
+      prefix: '',
+      limit: bounds.limit,
     });
+    const cache = sealed;
     return {
       async read<T>(key: string) {
         keys.keyring();
         const path = prefix + key;
-        const hit = cache.get(key);
+        const hit = cache.get(path);
         if (hit !== undefined) return opened<T>(path, hit ?? undefined);
         const stamp = cache.stamp();
         const entry = await store.get(path);
         // Kept once it opened: an entry that fails the integrity check is read again next time.
         const read = await opened<T>(path, entry);
-        if (entry === undefined || entry.value.byteLength <= options.maxEntryBytes)
-          cache.fill(key, entry ?? null, stamp);
+        if (entry === undefined) cache.fill(path, null, stamp);
+        else if (entry.value.byteLength <= bounds.maxEntryBytes)
+          // A copy of its own: a driver's small buffers are slices of a shared pool, which
+          // would keep that pool's other bytes (other requests' values) alive with it.
+          cache.fill(path, { value: new Uint8Array(entry.value), revision: entry.revision }, stamp);
         return read;
       },
       clear: () => cache.clear(),

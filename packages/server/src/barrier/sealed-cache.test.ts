@@ -33,8 +33,8 @@ describe('the barrier’s sealed cache', () => {
     await bed.seal.submitShare(Buffer.from(share));
     const seen = counted(bed.store);
     gets = seen.gets;
-    barrier = createBarrier(seen.store, bed.seal);
-    cache = barrier.sealedCache('ver/', { limit: 3, maxEntryBytes: 512 });
+    barrier = createBarrier(seen.store, bed.seal, { limit: 3, maxEntryBytes: 512 });
+    cache = barrier.sealedCache('ver/');
   });
   afterAll(() => bed.close());
 
@@ -101,7 +101,7 @@ describe('the barrier’s sealed cache', () => {
 
   it('in a view, judges the key whole and keeps within the view', async () => {
     const view = barrierView(barrier, 'kv/m/');
-    const reader = view.sealedCache('ver/', { limit: 10, maxEntryBytes: 512 });
+    const reader = view.sealedCache('ver/');
     await view.write('ver/1/k', { v: 'in view' });
     await barrier.write('kv/secret', { v: 'outside' });
     expect((await reader.read('1/k'))?.data).toEqual({ v: 'in view' });
@@ -113,8 +113,51 @@ describe('the barrier’s sealed cache', () => {
     // A leading '/' stays inside the area (the path is `kv/m/ver//kv/secret`), as the view's
     // own read of `ver//kv/secret` would.
     expect(await reader.read('/kv/secret')).toBeUndefined();
-    expect(() => view.sealedCache('../', { limit: 1, maxEntryBytes: 1 })).toThrow(
-      /inside the view/,
-    );
+    expect(() => view.sealedCache('../')).toThrow(/inside the view/);
+  });
+
+  it('is one cache for every prefix and view, bounded as a whole', async () => {
+    const other = barrier.sealedCache('other/');
+    const view = barrierView(barrier, 'kv/n/').sealedCache('ver/');
+    await barrier.write('other/a', { n: 1 });
+    await barrier.write('kv/n/ver/1/b', { n: 2 });
+    await barrier.write('ver/1/g', { n: 3 });
+    await other.read('a');
+    await view.read('1/b');
+    await cache.read('1/g');
+    gets.length = 0;
+    await other.read('a');
+    await view.read('1/b');
+    await cache.read('1/g');
+    expect(gets).toEqual([]);
+    // A fourth entry (the bound is 3, for all of them): the oldest, other/a, goes.
+    await barrier.write('ver/1/h', { n: 4 });
+    await cache.read('1/h');
+    gets.length = 0;
+    await other.read('a');
+    await view.read('1/b');
+    expect(gets).toEqual(['other/a', 'kv/n/ver/1/b']);
+  });
+
+  it('keeps a copy of the stored bytes, not the driver’s buffer (a slice of a shared pool)', async () => {
+    await barrier.write('ver/1/pool', { v: 'pooled' });
+    const stored = (await bed.store.get('ver/1/pool'))?.value as Uint8Array;
+    // The store hands out a slice of a larger buffer, as pg's small buffers are.
+    const pool = Buffer.alloc(stored.byteLength + 64);
+    Buffer.from(stored).copy(pool, 32);
+    const slice = pool.subarray(32, 32 + stored.byteLength);
+    const pooled = createBarrier(
+      {
+        ...bed.store,
+        changes: bed.store.changes,
+        transaction: bed.store.transaction,
+        get: async () => ({ value: slice, revision: 1 }),
+      },
+      bed.seal,
+    ).sealedCache('ver/');
+    expect((await pooled.read('1/pool'))?.data).toEqual({ v: 'pooled' });
+    // The pool's bytes reused for something else: the kept entry is its own.
+    pool.fill(0);
+    expect((await pooled.read('1/pool'))?.data).toEqual({ v: 'pooled' });
   });
 });

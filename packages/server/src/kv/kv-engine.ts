@@ -196,8 +196,8 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
   // Version entries, kept sealed (as stored) and decrypted on every read: a read of a warm key
   // makes no storage round trip, and no secret value is held in the clear between requests.
   // A version's entry is written once and then only removed (destroyed, trimmed, its key
-  // deleted), each a write the feed reports. ~16 MiB at most (2,048 entries of up to 8 KiB).
-  const versions = storage.sealedCache(KV.version, { limit: 2048, maxEntryBytes: 8192 });
+  // deleted), each a write the feed reports. One cache for every mount (SEALED_CACHE_BOUNDS).
+  const versions = storage.sealedCache(KV.version);
   // The mount's settings, kept the same way (written by `setConfig` only).
   const settings = createFeedCache<KvConfig>(storage.changes, { prefix: configPath, limit: 1 });
   const cachedMetadata = async (key: string): Promise<CachedMetadata | null> => {

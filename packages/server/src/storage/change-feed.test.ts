@@ -50,6 +50,24 @@ describe('caches on the change feed', () => {
     expect(['a', 'b', 'c', 'd'].map((key) => cache.get(key))).toEqual([undefined, 1, 1, 1]);
   });
 
+  it('drop every key that names a changed path, however it was spelt', () => {
+    const feed = createLocalChangeFeed();
+    const cache = createFeedCache<string>(feed, { prefix: 'v/', limit: 10 });
+    // A lone surrogate is U+FFFD once UTF-8 encoded: one path to the digest and to storage.
+    const spellings = ['x\ud800', 'x\ufffd', 'x\udfff'];
+    expect(new Set(spellings.map((key) => pathDigest(`v/${key}`))).size).toBe(1);
+    for (const key of spellings) cache.fill(key, 'old', cache.stamp());
+    cache.fill('y', 'other', cache.stamp());
+    // One dropped by hand: the others are still followed.
+    cache.drop('x\udfff');
+    feed.committed(['v/x\ufffd']);
+    expect(spellings.map((key) => cache.get(key))).toEqual([undefined, undefined, undefined]);
+    expect(cache.get('y')).toBe('other');
+    cache.fill('x\ud800', 'new', cache.stamp());
+    feed.committed(['v/x\ud800']);
+    expect(cache.get('x\ud800')).toBeUndefined();
+  });
+
   it('drop everything, and refuse fills in flight, after clear', () => {
     const cache = createFeedCache<number>(createLocalChangeFeed(), { prefix: '', limit: 3 });
     cache.fill('a', 1, cache.stamp());

@@ -28,8 +28,8 @@ function observed(barrier: Barrier, paths: string[]): Barrier {
     ...wrap(barrier),
     transaction: (work) => barrier.transaction((tx) => work(wrap(tx))),
     changes: barrier.changes,
-    sealedCache: (prefix, options) => {
-      const inner = barrier.sealedCache(prefix, options);
+    sealedCache: (prefix) => {
+      const inner = barrier.sealedCache(prefix);
       return {
         read: (key) => {
           note(prefix + key);

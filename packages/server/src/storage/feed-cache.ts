@@ -46,28 +46,32 @@ export interface FeedCacheOptions {
  */
 export function createFeedCache<V>(feed: ChangeFeed, options: FeedCacheOptions): FeedCache<V> {
   const entries = new Map<string, { value: V; digest: string }>();
-  const keyOf = new Map<string, string>();
+  // Keys by the digest of their path. Several keys may share one: a lone surrogate and U+FFFD
+  // are one path once UTF-8 encoded (the digest, the database and the barrier's associated
+  // data all encode so), so a change of that path drops every key that names it.
+  const keysOf = new Map<string, Set<string>>();
   // Bumped by `drop` and `clear`: a read in flight then is not kept.
   let local = 0;
   const remove = (key: string) => {
     const entry = entries.get(key);
     if (entry === undefined) return;
     entries.delete(key);
-    keyOf.delete(entry.digest);
+    const keys = keysOf.get(entry.digest);
+    keys?.delete(key);
+    if (keys?.size === 0) keysOf.delete(entry.digest);
   };
   const clear = () => {
     local += 1;
     entries.clear();
-    keyOf.clear();
+    keysOf.clear();
   };
   const detach = feed.listen({
     changed(digest) {
-      const key = keyOf.get(digest);
-      if (key !== undefined) remove(key);
+      for (const key of keysOf.get(digest) ?? []) remove(key);
     },
     reset() {
       entries.clear();
-      keyOf.clear();
+      keysOf.clear();
     },
   });
   return {
@@ -80,7 +84,9 @@ export function createFeedCache<V>(feed: ChangeFeed, options: FeedCacheOptions):
       remove(key);
       if (entries.size >= options.limit) remove(entries.keys().next().value as string);
       entries.set(key, { value, digest });
-      keyOf.set(digest, key);
+      const keys = keysOf.get(digest);
+      if (keys === undefined) keysOf.set(digest, new Set([key]));
+      else keys.add(key);
     },
     drop(key) {
       local += 1;
