@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openSealBed, type SealBed } from '../../test/seal-manager.js';
 import type { EntryStore } from '../storage/entry-store.js';
 import { type Barrier, createBarrier, type SealedReader } from './barrier.js';
@@ -31,6 +31,10 @@ describe('the barrier’s sealed cache', () => {
     bed = await openSealBed();
     [share] = (await bed.seal.initialize(1, 1)) as [Buffer];
     await bed.seal.submitShare(Buffer.from(share));
+  });
+  // A barrier and cache of each test's own, made inside it (what a test builds in beforeAll is
+  // out of reach of the mutation run's mutants).
+  beforeEach(() => {
     const seen = counted(bed.store);
     gets = seen.gets;
     barrier = createBarrier(seen.store, bed.seal, { limit: 3, maxEntryBytes: 512 });
@@ -83,6 +87,25 @@ describe('the barrier’s sealed cache', () => {
     // Four read into a cache of three: the first went; the last three are kept.
     for (const key of ['1/d', '1/e', '1/f', '1/c']) await cache.read(key);
     expect(gets).toEqual(['ver/1/c']);
+  });
+
+  it('keeps an entry of exactly the bound, and none a byte larger', async () => {
+    await barrier.write('ver/1/edge', { v: 'edge' });
+    const stored = await bed.store.get('ver/1/edge');
+    if (stored === undefined) throw new Error('the entry was not stored');
+    const size = stored.value.byteLength;
+    for (const [maxEntryBytes, reads] of [
+      [size, ['ver/1/edge']],
+      [size - 1, ['ver/1/edge', 'ver/1/edge']],
+    ] as const) {
+      const seen = counted(bed.store);
+      const reader = createBarrier(seen.store, bed.seal, { limit: 3, maxEntryBytes }).sealedCache(
+        'ver/',
+      );
+      await reader.read('1/edge');
+      await reader.read('1/edge');
+      expect(seen.gets).toEqual(reads);
+    }
   });
 
   it('refuses a read while sealed, warm or not, and forgets everything on clear()', async () => {
