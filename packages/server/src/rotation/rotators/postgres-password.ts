@@ -1,7 +1,6 @@
 import { CustosError } from '@custos/core/errors';
 import type pg from 'pg';
 import { loadPg } from '../../database/load-pg.js';
-
 import { ownValue } from '../../lib/own-property.js';
 import type { PendingContext, RotationContext, Rotator } from '../rotator.js';
 import { randomValue, randomValueSpec } from './random-value.js';
