@@ -1,0 +1,354 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startTestServer, type TestServer } from '../../test/harness.js';
+import { isServerError } from '../errors.js';
+import { builtInRotators } from './built-in-rotators.js';
+import { createRotationEngine, type RotationEngine } from './rotation-engine.js';
+import type { RotationStep, RotationStore } from './rotation-store.js';
+import { kvSecrets } from './rotation-target.js';
+import type { PendingContext, RetireContext, Rotator } from './rotator.js';
+
+/**
+ * How one drive renews its lease, ends and stops (rotation-drive.ts). Each test builds its own
+ * engine (its own driver), on one SQLite server: the drive's logic does not depend on the
+ * storage, which rotation-lease.test.ts and the others cover on both.
+ */
+
+const value = () => randomBytes(12).toString('hex');
+const LEASE_MS = 60;
+/** Renewals run every 20 ms; a loaded machine may take longer to run a few. */
+const WAIT = { timeout: 10_000 };
+
+/** What the scripted rotator does for one secret's key: each step resolves unless scripted. */
+interface Script {
+  set?(context: PendingContext): Promise<void>;
+  test?(context: PendingContext): Promise<void>;
+  finish?(context: PendingContext): Promise<void>;
+  rollback?(context: PendingContext): Promise<void>;
+  retire?(context: RetireContext): Promise<void>;
+}
+const scripts = new Map<string, Script>();
+const scripted: Rotator = {
+  name: 'scripted',
+  checkSettings: () => {},
+  create: async () => ({ value: value() }),
+  set: async (c) => scripts.get(c.secret.key)?.set?.(c),
+  test: async (c) => scripts.get(c.secret.key)?.test?.(c),
+  finish: async (c) => scripts.get(c.secret.key)?.finish?.(c),
+  rollback: async (c) => scripts.get(c.secret.key)?.rollback?.(c),
+  retire: async (c) => scripts.get(c.secret.key)?.retire?.(c),
+};
+
+/** Resolves once `signal` fired. */
+const aborted = (signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+
+/** Settles a promise into a value a test can look at later (no unhandled rejection). */
+const settle = <T>(promise: Promise<T>) =>
+  promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+
+describe('driving a rotation run', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    const rotators = builtInRotators();
+    rotators.register(scripted);
+    s = await startTestServer('sqlite', { rotators, rotationSchedulerIntervalMs: 0 });
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  /** An engine of its own (as another node has) on the server's storage. */
+  const engineWith = (
+    options: {
+      store?: RotationStore;
+      clock?: () => number;
+      beforeStep?: (step: RotationStep) => Promise<void>;
+    } = {},
+  ): RotationEngine => {
+    const ctx = s.server.context;
+    return createRotationEngine({
+      store: options.store ?? ctx.rotation.store,
+      secretOf: kvSecrets(ctx.mounts, ctx.kvMounts),
+      rotators: ctx.rotation.rotators,
+      audit: ctx.audit,
+      clock: options.clock ?? Date.now,
+      runLeaseMs: LEASE_MS,
+      ...(options.beforeStep === undefined ? {} : { beforeStep: options.beforeStep }),
+    });
+  };
+
+  const prepare = async (key: string, script: Script, gracePeriod = '1h') => {
+    scripts.set(key, script);
+    await s.request('POST', `secret/data/${key}`, { body: { data: { value: value() } } });
+    const r = await s.request('POST', `sys/rotation/secret/${key}`, {
+      body: { rotator: 'scripted', schedule: '90d', grace_period: gracePeriod },
+    });
+    expect(r.status).toBe(204);
+  };
+
+  /** The store, its lease renewals answered by `renew` (the real store's answer passed in). */
+  const renewingBy = (
+    renew: (real: () => Promise<boolean>, untilMs: number) => Promise<boolean>,
+  ): RotationStore => {
+    const store = s.server.context.rotation.store;
+    return { ...store, renewRun: (...args) => renew(() => store.renewRun(...args), args[3]) };
+  };
+
+  it('stops when a renewal finds the run no longer its own, and says so', async () => {
+    const key = 'drive/taken';
+    let entered = () => {};
+    const inSet = new Promise<void>((r) => {
+      entered = r;
+    });
+    await prepare(key, {
+      set: async (c) => {
+        entered();
+        await aborted(c.signal);
+      },
+    });
+    let taken = false;
+    const engine = engineWith({ store: renewingBy(async (real) => (taken ? false : real())) });
+    const outcome = settle(engine.rotate({ mount: 'secret', key }, { by: 'test' }));
+    await inSet;
+    taken = true;
+    const ended = await outcome;
+    expect(ended.ok).toBe(false);
+    const error = (ended as { error: unknown }).error;
+    expect(isServerError(error, 'ERR_ROTATION_IN_PROGRESS')).toBe(true);
+    expect((error as Error).message).toBe(
+      `the rotation of secret/${key} stopped here: another node holds it, or it was moved or removed`,
+    );
+  });
+
+  it('keeps driving while renewals fail within the lease its last renewal gave, and stops at its end', async () => {
+    const key = 'drive/partition';
+    let entered = () => {};
+    const inSet = new Promise<void>((r) => {
+      entered = r;
+    });
+    let signal: AbortSignal | undefined;
+    await prepare(key, {
+      set: async (c) => {
+        signal = c.signal;
+        entered();
+        await aborted(c.signal);
+      },
+    });
+    const start = Date.now();
+    let now = start;
+    let failing = false;
+    const renewed: number[] = [];
+    let failures = 0;
+    const engine = engineWith({
+      clock: () => now,
+      store: renewingBy(async (real, untilMs) => {
+        if (failing) {
+          failures++;
+          throw new Error('storage unreachable');
+        }
+        const held = await real();
+        if (held) renewed.push(untilMs);
+        return held;
+      }),
+    });
+    const outcome = settle(engine.rotate({ mount: 'secret', key }, { by: 'test' }));
+    await inSet;
+    // Saved with a lease until start + LEASE_MS; renewals later in time extend it.
+    now = start + 1_000;
+    await vi.waitFor(() => expect(renewed).toContain(start + 1_000 + LEASE_MS), WAIT);
+    // Failing from here on, before the clock moves: no renewal extends the lease any more.
+    failing = true;
+    // Past the first lease, one millisecond before the end of the renewed one.
+    now = start + 1_000 + LEASE_MS - 1;
+    const before = failures;
+    await vi.waitFor(() => expect(failures).toBeGreaterThanOrEqual(before + 3), WAIT);
+    expect(signal?.aborted).toBe(false);
+    // At the very end of the renewed lease: the next failed renewal stops the drive.
+    now = start + 1_000 + LEASE_MS;
+    await vi.waitFor(() => expect(signal?.aborted).toBe(true), WAIT);
+    const ended = await outcome;
+    expect(ended.ok).toBe(false);
+    const error = (ended as { error: unknown }).error;
+    expect(isServerError(error, 'ERR_ROTATION_IN_PROGRESS')).toBe(true);
+    expect((error as Error).message).toBe(
+      `the rotation of secret/${key} stopped here: its lease ran out while renewals failed`,
+    );
+  });
+
+  it('rolls back when the pending version is gone before a step reads it', async () => {
+    const key = 'drive/gone';
+    await prepare(key, {});
+    const engine = engineWith({
+      beforeStep: async (step) => {
+        if (step !== 'set') return;
+        const meta = await s.server.context.kv.readMetadata(key);
+        await s.server.context.kv.destroyVersions(key, [meta?.current_version as number]);
+      },
+    });
+    const result = await engine.rotate({ mount: 'secret', key }, { by: 'test' });
+    expect(result.result).toBe('rolled_back');
+    expect(result.steps.map((x) => [x.step, x.result, x.error])).toEqual([
+      ['create', 'ok', undefined],
+      ['set', 'failed', 'the pending version is gone [ERR_NOT_FOUND]'],
+      ['rollback', 'ok', undefined],
+    ]);
+  });
+
+  it('leaves a run whose rollback failed running, with the rollback to retry', async () => {
+    const key = 'drive/stuck';
+    await prepare(key, {
+      test: async () => {
+        throw new Error('the database refused the new password');
+      },
+      rollback: async () => {
+        throw new Error('the database is down');
+      },
+    });
+    const result = await engineWith().rotate({ mount: 'secret', key }, { by: 'test' });
+    expect(result.result).toBe('failed');
+    expect(result.steps.map((x) => [x.step, x.result])).toEqual([
+      ['create', 'ok'],
+      ['set', 'ok'],
+      ['test', 'failed'],
+      ['rollback', 'failed'],
+    ]);
+    const run = await s.server.context.rotation.store.readRun(`secret/${key}`);
+    expect(run).toMatchObject({
+      state: 'running',
+      step: 'rollback',
+      error: 'the database is down',
+    });
+  });
+
+  it('counts a rotation whose own finish failed after the labels moved as succeeded, with the error', async () => {
+    const key = 'drive/finish';
+    await prepare(key, {
+      finish: async () => {
+        throw new Error('the old sessions could not be closed');
+      },
+    });
+    const result = await engineWith().rotate({ mount: 'secret', key }, { by: 'test' });
+    expect(result.result).toBe('succeeded');
+    expect(result.steps.map((x) => [x.step, x.result])).toEqual([
+      ['create', 'ok'],
+      ['set', 'ok'],
+      ['test', 'ok'],
+      ['finish', 'failed'],
+    ]);
+    const run = await s.server.context.rotation.store.readRun(`secret/${key}`);
+    expect(run).toMatchObject({
+      state: 'succeeded',
+      error: 'the old sessions could not be closed',
+    });
+    const meta = await s.server.context.kv.readMetadata(key);
+    expect(meta?.labels).toEqual({ AWSCURRENT: 2, AWSPREVIOUS: 1 });
+  });
+
+  it('keeps a rotation succeeded when retiring the old value at once fails, and records why', async () => {
+    const key = 'drive/retire';
+    await prepare(
+      key,
+      {
+        retire: async () => {
+          throw new Error('the old user could not be dropped');
+        },
+      },
+      '0s',
+    );
+    const result = await engineWith().rotate({ mount: 'secret', key }, { by: 'test' });
+    expect(result.result).toBe('succeeded');
+    const run = await s.server.context.rotation.store.readRun(`secret/${key}`);
+    expect(run?.state).toBe('succeeded');
+    expect(run?.retired).toBeUndefined();
+    expect(run?.error).toBe(
+      'retiring the previous value failed: the old user could not be dropped',
+    );
+  });
+
+  it('stops every drive when the node stops, and returns only once they ended', async () => {
+    const key = 'drive/stopping';
+    let entered = () => {};
+    const inSet = new Promise<void>((r) => {
+      entered = r;
+    });
+    const order: string[] = [];
+    await prepare(key, {
+      set: async (c) => {
+        entered();
+        await aborted(c.signal);
+        // A step that takes a moment to reach its safe point after the signal.
+        await new Promise((r) => setTimeout(r, 30));
+        order.push('step ended');
+      },
+    });
+    const engine = engineWith();
+    const outcome = settle(engine.rotate({ mount: 'secret', key }, { by: 'test' }));
+    await inSet;
+    await engine.stopBackground();
+    order.push('stopped');
+    expect(order).toEqual(['step ended', 'stopped']);
+    const ended = await outcome;
+    expect(ended.ok).toBe(false);
+    const error = (ended as { error: unknown }).error;
+    expect(isServerError(error, 'ERR_ROTATION_IN_PROGRESS')).toBe(true);
+    expect((error as Error).message).toBe('the node is stopping');
+  });
+
+  it('stops a continued finish when the node stops, and forgets it once it ended', async () => {
+    const key = 'drive/continued';
+    let failFinish = true;
+    let entered = () => {};
+    const inFinish = new Promise<void>((r) => {
+      entered = r;
+    });
+    const order: string[] = [];
+    await prepare(key, {
+      finish: async (c) => {
+        if (failFinish) throw new Error('the old sessions could not be closed');
+        entered();
+        await aborted(c.signal);
+        await new Promise((r) => setTimeout(r, 30));
+        order.push('finish ended');
+        // Stopped at its safe point, as a rotator's step does.
+        throw c.signal.reason;
+      },
+    });
+    const engine = engineWith();
+    expect((await engine.rotate({ mount: 'secret', key }, { by: 'test' })).result).toBe(
+      'succeeded',
+    );
+    failFinish = false;
+    const continued = settle(engine.continueFinish(`secret/${key}`));
+    await inFinish;
+    await engine.stopBackground();
+    order.push('stopped');
+    expect(order).toEqual(['finish ended', 'stopped']);
+    const ended = await continued;
+    expect(ended.ok).toBe(false);
+    expect((ended as { error: Error }).error.message).toBe('the node is stopping');
+    // Nothing tracked is left: stopping again returns at once.
+    await engine.stopBackground();
+  });
+
+  it('forgets a continued finish that ended, so stopping the node does not wait for it', async () => {
+    const key = 'drive/continued-done';
+    let failFinish = true;
+    await prepare(key, {
+      finish: async () => {
+        if (failFinish) throw new Error('the old sessions could not be closed');
+      },
+    });
+    const engine = engineWith();
+    await engine.rotate({ mount: 'secret', key }, { by: 'test' });
+    failFinish = false;
+    expect((await engine.continueFinish(`secret/${key}`)).result).toBe('succeeded');
+    await engine.stopBackground();
+  });
+});
