@@ -1,12 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/harness.js';
+import {
+  aborted,
+  type Script,
+  scriptedRotator,
+  settle,
+  signalled,
+} from '../../test/scripted-rotator.js';
 import { isServerError } from '../errors.js';
 import { builtInRotators } from './built-in-rotators.js';
 import { createRotationEngine, type RotationEngine } from './rotation-engine.js';
 import type { RotationStep, RotationStore } from './rotation-store.js';
 import { kvSecrets } from './rotation-target.js';
-import type { PendingContext, RetireContext, Rotator } from './rotator.js';
 
 /**
  * How one drive renews its lease, ends and stops (rotation-drive.ts). Each test builds its own
@@ -19,39 +25,7 @@ const LEASE_MS = 60;
 /** Renewals run every 20 ms; a loaded machine may take longer to run a few. */
 const WAIT = { timeout: 10_000 };
 
-/** What the scripted rotator does for one secret's key: each step resolves unless scripted. */
-interface Script {
-  set?(context: PendingContext): Promise<void>;
-  test?(context: PendingContext): Promise<void>;
-  finish?(context: PendingContext): Promise<void>;
-  rollback?(context: PendingContext): Promise<void>;
-  retire?(context: RetireContext): Promise<void>;
-}
-const scripts = new Map<string, Script>();
-const scripted: Rotator = {
-  name: 'scripted',
-  checkSettings: () => {},
-  create: async () => ({ value: value() }),
-  set: async (c) => scripts.get(c.secret.key)?.set?.(c),
-  test: async (c) => scripts.get(c.secret.key)?.test?.(c),
-  finish: async (c) => scripts.get(c.secret.key)?.finish?.(c),
-  rollback: async (c) => scripts.get(c.secret.key)?.rollback?.(c),
-  retire: async (c) => scripts.get(c.secret.key)?.retire?.(c),
-};
-
-/** Resolves once `signal` fired. */
-const aborted = (signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-
-/** Settles a promise into a value a test can look at later (no unhandled rejection). */
-const settle = <T>(promise: Promise<T>) =>
-  promise.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
+const { rotator: scripted, scripts } = scriptedRotator('scripted');
 
 describe('driving a rotation run', () => {
   let s: TestServer;
@@ -103,10 +77,7 @@ describe('driving a rotation run', () => {
 
   it('stops when a renewal finds the run no longer its own, and says so', async () => {
     const key = 'drive/taken';
-    let entered = () => {};
-    const inSet = new Promise<void>((r) => {
-      entered = r;
-    });
+    const { promise: inSet, resolve: entered } = signalled();
     await prepare(key, {
       set: async (c) => {
         entered();
@@ -129,10 +100,7 @@ describe('driving a rotation run', () => {
 
   it('keeps driving while renewals fail within the lease its last renewal gave, and stops at its end', async () => {
     const key = 'drive/partition';
-    let entered = () => {};
-    const inSet = new Promise<void>((r) => {
-      entered = r;
-    });
+    const { promise: inSet, resolve: entered } = signalled();
     let signal: AbortSignal | undefined;
     await prepare(key, {
       set: async (c) => {
@@ -274,10 +242,7 @@ describe('driving a rotation run', () => {
 
   it('stops every drive when the node stops, and returns only once they ended', async () => {
     const key = 'drive/stopping';
-    let entered = () => {};
-    const inSet = new Promise<void>((r) => {
-      entered = r;
-    });
+    const { promise: inSet, resolve: entered } = signalled();
     const order: string[] = [];
     await prepare(key, {
       set: async (c) => {
@@ -304,10 +269,7 @@ describe('driving a rotation run', () => {
   it('stops a continued finish when the node stops, and forgets it once it ended', async () => {
     const key = 'drive/continued';
     let failFinish = true;
-    let entered = () => {};
-    const inFinish = new Promise<void>((r) => {
-      entered = r;
-    });
+    const { promise: inFinish, resolve: entered } = signalled();
     const order: string[] = [];
     await prepare(key, {
       finish: async (c) => {
