@@ -75,14 +75,19 @@ describe('names trimmed of leading $ . - and trailing . -', () => {
     expect(found(text, 'config.yaml')).toEqual(at(text, secret, 'secret-assignment'));
   });
 
-  it.each(['$password', '.password', '-password', 'password.', 'password-'])(
-    'closes <%s> by the trimmed name',
-    (tag) => {
-      const secret = value();
-      const text = `<${tag}>${secret}</password>`;
-      expect(found(text, 'app.xml')).toEqual(at(text, secret, 'password-assignment'));
-    },
-  );
+  it.each([
+    '$password',
+    '.password',
+    '-password',
+    '$.-password',
+    'password.',
+    'password-',
+    'password.-',
+  ])('closes <%s> by the trimmed name', (tag) => {
+    const secret = value();
+    const text = `<${tag}>${secret}</password>`;
+    expect(found(text, 'app.xml')).toEqual(at(text, secret, 'password-assignment'));
+  });
 });
 
 describe('long names', () => {

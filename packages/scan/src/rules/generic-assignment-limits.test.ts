@@ -6,6 +6,12 @@ import { patternRule } from './rule.js';
 
 const value = () => `${randomString(20)}-${randomString(6)}`;
 const rules = (text: string, name: string) => scanText(text, { name }).map((f) => f.rule);
+/** What the rule finds in a file `request.yaml`: each candidate's id and text. */
+const found = (text: string) =>
+  [...genericAssignment.find(text, { name: 'request.yaml' })].map((c) => ({
+    rule: c.ruleId,
+    value: text.slice(c.start, c.end),
+  }));
 
 describe('the rule', () => {
   it('describes itself and names its source', () => {
@@ -18,6 +24,20 @@ describe('the rule', () => {
     expect(genericAssignment.confidence).toBe('medium');
   });
 
+  it('declares every id it reports: its own for a secret, variants for the other kinds', () => {
+    const ruleIds = [
+      `API_SECRET=${value()}`,
+      `DB_PASSWORD=${value()}`,
+      `JWT_SECRET=${value()}`,
+    ].map((text) => [...genericAssignment.find(text, { name: '.env' })].map((c) => c.ruleId));
+    expect(ruleIds).toEqual([
+      ['secret-assignment'],
+      ['password-assignment'],
+      ['jwt-signing-secret'],
+    ]);
+    expect([genericAssignment.id, ...(genericAssignment.variants ?? [])]).toEqual(ruleIds.flat());
+  });
+
   it('finds the same when the prefilter cannot tell where its hints are', () => {
     // A keyword that is not ASCII makes the prefilter search by regular expression.
     const other = patternRule({
@@ -26,7 +46,8 @@ describe('the rule', () => {
       source: 'test',
       keywords: ['clé'],
       confidence: 'high',
-      pattern: /zz/g,
+      // Never in the text: a random value may hold `zz`, and this rule's match would then win it.
+      pattern: /~~/g,
     });
     const text = `clé\ndb_password: ${value()}\n`;
     expect(scanText(text, { name: 'a.yaml', rules: [genericAssignment, other] })).toEqual(
@@ -106,5 +127,15 @@ describe('how far back a name reaches', () => {
     expect(rules(`${'y'.repeat(100)}\nPRIVATE_TOKEN=${value()}`, '.env')).toEqual([
       'secret-assignment',
     ]);
+  });
+});
+
+describe('how long a quoted value may be', () => {
+  it('1000 characters between the quotes, a scheme included', () => {
+    // The scheme makes the candidate shorter than what the quotes hold: the bound is on the latter.
+    const longest = randomString(993);
+    const text = `Authorization: "Bearer ${longest}"`;
+    expect(found(text)).toEqual([{ rule: 'secret-assignment', value: longest }]);
+    expect(found(`Authorization: "Bearer ${randomString(994)}"`)).toEqual([]);
   });
 });

@@ -64,6 +64,8 @@ describe('the operator', () => {
     ['PHP array', 'config.php', (v: string) => `$cfg['db_password'] = '${v}';`],
     ['PHP nested key', 'config.php', (v: string) => `$cfg["db"]["password"] = "${v}";`],
     ['Go :=', 'main.go', (v: string) => `dbPassword := "${v}"`],
+    ['PHP => without blanks', 'config.php', (v: string) => `$cfg = ['db_password'=>'${v}'];`],
+    ['Ruby => without blanks', 'config.rb', (v: string) => `{:db_password=>"${v}"}`],
     [
       'Kubernetes with CRLF',
       'deploy.yaml',
@@ -91,6 +93,14 @@ describe('the operator', () => {
     ['a Kubernetes name after text', 'x name: DB_PASSWORD\n    value: VALUE'],
     ['three closing quotes', `x["'password'"]] = VALUE`],
     ['a type annotation compared', 'password: string == VALUE'],
+    ['a closing tag without its opening tag', 'password>VALUE</password>'],
+    ['an XML element whose value starts with {', '<password>{VALUE}</password>'],
+    ['value= after a question mark', 'password? value=VALUE'],
+    ['value= after a pipe', 'password | value=VALUE'],
+    [
+      'a Kubernetes name whose value comes from elsewhere',
+      '- name: DB_PASSWORD\n  valueFrom: VALUE',
+    ],
   ])('%s is no assignment', (_what, template) => {
     expect(found(template.replace('VALUE', value()), 'run.sh')).toEqual([]);
   });
