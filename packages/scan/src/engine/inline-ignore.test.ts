@@ -133,6 +133,17 @@ describe('isIgnoredInline: lines and their stretches', () => {
     expect(ignored('SECRET # custos-ignore\r\nnext')).toBe(true);
   });
 
+  it('finds the stretch of a finding after long stretches and after many', () => {
+    // A middle stretch behind a long one: its marker counts, the last stretch's does not.
+    const long = 'a'.repeat(30);
+    expect(ignored(`${long}\rSECRET # custos-ignore\rplain`)).toBe(true);
+    expect(ignored(`${long}\rSECRET\rplain # custos-ignore`)).toBe(false);
+    // A finding at the very end of a stretch behind ten others is still in that stretch.
+    const many = 'a\r'.repeat(10);
+    expect(ignored(`${many}# custos-ignore SECRET\rz`)).toBe(true);
+    expect(ignored(`${many}SECRET\rz # custos-ignore`)).toBe(false);
+  });
+
   it('takes the line before only for a finding in the first stretch of its line', () => {
     expect(ignored('# custos-ignore-next-line\nSECRET\rb')).toBe(true);
     expect(ignored('# custos-ignore-next-line\na\rSECRET')).toBe(false);
