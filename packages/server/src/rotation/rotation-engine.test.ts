@@ -177,6 +177,57 @@ describe('starting a rotation', () => {
     ]);
   });
 
+  it('keeps a dry run from quoting the current value when its rotator fails with it', async () => {
+    const key = 'engine/plan-leak';
+    await prepare(key);
+    const current = (await s.server.context.kv.read(key)) as { data: { value: string } };
+    const canary = current.data.value;
+    scripts.set(key, {
+      create: async (c) => {
+        throw new Error(`cannot log in with ${String(c.current.value)}`);
+      },
+    });
+    const result = await engineWith().rotate(
+      { mount: 'secret', key },
+      { by: 'test', dryRun: true },
+    );
+    expect(result.result).toBe('failed');
+    expect(result.error).toMatch(/^cannot log in with /);
+    expect(JSON.stringify(result)).not.toContain(canary);
+  });
+
+  it('leaves the background work of a run still at finish to that run', async () => {
+    const key = 'engine/finish-first';
+    await prepare(key);
+    const inSet = signalled();
+    scripts.set(key, {
+      set: async (c) => {
+        inSet.resolve();
+        await aborted(c.signal);
+        throw c.signal.reason;
+      },
+    });
+    const engine = engineWith();
+    const rotation = settle(engine.rotate({ mount: 'secret', key }, { by: 'test' }));
+    await inSet.promise;
+    const store = s.server.context.rotation.store;
+    const running = await store.readRun(`secret/${key}`);
+    // The job of a run its node left at finish (recorded before the labels move).
+    await store.recordJob({
+      rotationId: running?.id as string,
+      secret: `secret/${key}`,
+      rotator: 'engine-scripted',
+      settings: {},
+      gracePeriod: 3600,
+      nowMs: Date.now(),
+    });
+    expect(await engineWith().startBackground()).not.toContain(`secret/${key}`);
+    expect((await store.readJob(`secret/${key}`))?.state).toBe('pending');
+    await store.dropJob(`secret/${key}`, running?.id as string);
+    await engine.stopBackground();
+    expect((await rotation).ok).toBe(false);
+  });
+
   it('refuses while the last rotation has background work not finished', async () => {
     const key = 'engine/background';
     await prepare(key);
