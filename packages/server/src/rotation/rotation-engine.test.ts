@@ -180,8 +180,9 @@ describe('starting a rotation', () => {
   it('keeps a dry run from quoting the current value when its rotator fails with it', async () => {
     const key = 'engine/plan-leak';
     await prepare(key);
-    const current = (await s.server.context.kv.read(key)) as { data: { value: string } };
-    const canary = current.data.value;
+    const found = await s.server.context.kv.read(key);
+    const canary = found.kind === 'ok' ? String(found.data.value) : '';
+    expect(canary).toHaveLength(24);
     scripts.set(key, {
       create: async (c) => {
         throw new Error(`cannot log in with ${String(c.current.value)}`);
