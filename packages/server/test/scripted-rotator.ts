@@ -70,3 +70,29 @@ export function signalled(): { promise: Promise<void>; resolve: () => void } {
   });
   return { promise, resolve };
 }
+
+/**
+ * A step held until its signal fires (the node lost the run or stops), then failing as a step
+ * stopped at its safe point does; `entered` resolves once it began.
+ *
+ * @example
+ * ```ts
+ * const held = heldStep();
+ * scripts.set('app/db', { set: held.step });
+ * await held.entered;
+ * ```
+ */
+export function heldStep(): {
+  step: (context: RotationContext) => Promise<void>;
+  entered: Promise<void>;
+} {
+  const { promise: entered, resolve } = signalled();
+  return {
+    entered,
+    step: async (context) => {
+      resolve();
+      await aborted(context.signal);
+      throw context.signal.reason;
+    },
+  };
+}

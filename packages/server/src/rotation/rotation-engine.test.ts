@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/harness.js';
-import { aborted, scriptedRotator, settle, signalled } from '../../test/scripted-rotator.js';
+import { heldStep, scriptedRotator, settle } from '../../test/scripted-rotator.js';
 import { isServerError } from '../errors.js';
 import { builtInRotators } from './built-in-rotators.js';
 import { createRotationEngine, type RotationEngine } from './rotation-engine.js';
@@ -99,17 +99,11 @@ describe('starting a rotation', () => {
   it('refuses a second rotation while one runs, or skips it when asked to start after another', async () => {
     const key = 'engine/busy';
     await prepare(key);
-    const inSet = signalled();
-    scripts.set(key, {
-      set: async (c) => {
-        inSet.resolve();
-        await aborted(c.signal);
-        throw c.signal.reason;
-      },
-    });
+    const held = heldStep();
+    scripts.set(key, { set: held.step });
     const engine = engineWith();
     const first = settle(engine.rotate({ mount: 'secret', key }, { by: 'test' }));
-    await inSet.promise;
+    await held.entered;
     const running = await s.server.context.rotation.store.readRun(`secret/${key}`);
     const error = await refusal(engineWith().rotate({ mount: 'secret', key }, { by: 'test' }));
     expect(isServerError(error, 'ERR_ROTATION_IN_PROGRESS')).toBe(true);
@@ -200,17 +194,11 @@ describe('starting a rotation', () => {
   it('leaves the background work of a run still at finish to that run', async () => {
     const key = 'engine/finish-first';
     await prepare(key);
-    const inSet = signalled();
-    scripts.set(key, {
-      set: async (c) => {
-        inSet.resolve();
-        await aborted(c.signal);
-        throw c.signal.reason;
-      },
-    });
+    const held = heldStep();
+    scripts.set(key, { set: held.step });
     const engine = engineWith();
     const rotation = settle(engine.rotate({ mount: 'secret', key }, { by: 'test' }));
-    await inSet.promise;
+    await held.entered;
     const store = s.server.context.rotation.store;
     const running = await store.readRun(`secret/${key}`);
     // The job of a run its node left at finish (recorded before the labels move).
@@ -294,14 +282,8 @@ describe('starting a rotation', () => {
   it('records who started the run, why, who approved it, its version id and its lease', async () => {
     const key = 'engine/record';
     await prepare(key);
-    const inSet = signalled();
-    scripts.set(key, {
-      set: async (c) => {
-        inSet.resolve();
-        await aborted(c.signal);
-        throw c.signal.reason;
-      },
-    });
+    const held = heldStep();
+    scripts.set(key, { set: held.step });
     const at = Date.now();
     // What the run is first stored as (before the drive's first save), as another node reads it.
     const store = s.server.context.rotation.store;
@@ -324,7 +306,7 @@ describe('starting a rotation', () => {
         },
       ),
     );
-    await inSet.promise;
+    await held.entered;
     const run = await s.server.context.rotation.store.readRun(`secret/${key}`);
     expect(run).toMatchObject({
       secret: `secret/${key}`,
