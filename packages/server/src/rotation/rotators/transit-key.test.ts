@@ -245,56 +245,61 @@ describe.each(await testDatabaseKinds())('the transit-key rotator, ciphertexts i
         body: { rotator: 'transit-key', schedule: '720h', settings },
         ...(token === undefined ? {} : { token }),
       });
-    const target = { database: 'app', table: 'orders_a', id_column: 'id', column: 'secret' };
+    // A key and a table of its own (a test may run alone: mutation runs run only the tests
+    // they need).
+    expect((await s.request('POST', 'transit/keys/evil', { body: {} })).status).toBe(200);
+    await q('create table orders_evil (id integer primary key, secret text)');
+    await q("insert into orders_evil (id, secret) values (1, 'a'), (2, 'b'), (3, 'c')");
+    const target = { database: 'app', table: 'orders_evil', id_column: 'id', column: 'secret' };
     for (const bad of [
-      { table: 'orders_a; drop table orders_a' },
-      { table: 'orders_a"--' },
+      { table: 'orders_evil; drop table orders_evil' },
+      { table: 'orders_evil"--' },
       { column: 'secret) values (1' },
       { id_column: 'id or 1=1' },
       { table: 'a.b.c' },
       { column: 'secret', id_column: 'secret' },
     ]) {
-      const r = await write({ key: 'orders', targets: [{ ...target, ...bad }] });
+      const r = await write({ key: 'evil', targets: [{ ...target, ...bad }] });
       expect(r.status).toBe(400);
       expect(r.body.errors[0]).toMatch(/settings\.targets\[0\]/);
     }
     // A URL with credentials, made at run time (the repo's self-scan stays clean).
     const url = `postgres://app:${randomBytes(6).toString('hex')}@db.internal/app`;
     for (const database of ['nope', url, 'APP_DATABASE_URL', '__proto__']) {
-      const r = await write({ key: 'orders', targets: [{ ...target, database }] });
+      const r = await write({ key: 'evil', targets: [{ ...target, database }] });
       expect(r.status).toBe(400);
       expect(r.body.errors[0]).toMatch(/database/);
       expect(r.text).not.toContain(url);
     }
-    expect(await q('select count(*) as n from orders_a')).toEqual([
-      { n: kind === 'postgres' ? '1000' : 1000 },
+    expect(await q('select count(*) as n from orders_evil')).toEqual([
+      { n: kind === 'postgres' ? '3' : 3 },
     ]);
     // A token that may write the rotation policy (and the secret) but not rotate the key.
     await s.policy('kv-writer', {
       'secret/data/keys/*': ['create', 'update', 'read'],
       'sys/rotation/secret/keys/*': ['create', 'update', 'read'],
-      'transit/rewrap/orders': ['update'],
+      'transit/rewrap/evil': ['update'],
     });
     const writer = await s.token({ policies: ['kv-writer'] });
-    const denied = await write({ key: 'orders', targets: [target] }, writer);
+    const denied = await write({ key: 'evil', targets: [target] }, writer);
     expect(denied.status).toBe(403);
     expect((await s.request('GET', 'sys/rotation/secret/keys/evil')).status).toBe(404);
     await s.policy('key-admin', {
       'sys/rotation/secret/keys/*': ['create', 'update', 'read'],
-      'transit/keys/orders/rotate': ['update'],
-      'transit/rewrap/orders': ['update'],
+      'transit/keys/evil/rotate': ['update'],
+      'transit/rewrap/evil': ['update'],
     });
     const admin = await s.token({ policies: ['key-admin'] });
-    expect((await write({ key: 'orders', targets: [target] }, admin)).status).toBe(204);
+    expect((await write({ key: 'evil', targets: [target] }, admin)).status).toBe(204);
     // Retiring old versions changes the key's configuration: that right too.
     expect(
-      (await write({ key: 'orders', targets: [target], retire_old_versions: true }, admin)).status,
+      (await write({ key: 'evil', targets: [target], retire_old_versions: true }, admin)).status,
     ).toBe(403);
     expect(
-      (await write({ key: 'orders', targets: [target], retire_old_versions: 'yes' })).status,
+      (await write({ key: 'evil', targets: [target], retire_old_versions: 'yes' })).status,
     ).toBe(400);
     // Still denied for the first token: rewriting the policy is judged again.
-    expect((await write({ key: 'orders', targets: [] }, writer)).status).toBe(403);
+    expect((await write({ key: 'evil', targets: [] }, writer)).status).toBe(403);
     const viaSend = await send(s.url, 'GET', 'sys/rotation/secret/keys/evil', { token: admin });
     expect(viaSend.status).toBe(200);
   });
