@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { createRotationEngine, type RotationEngine } from '../src/rotation/rotation-engine.js';
+import type { RotationEngineDeps } from '../src/rotation/rotation-engine-parts.js';
+import { kvSecrets } from '../src/rotation/rotation-target.js';
 import type {
   PendingContext,
   RetireContext,
   RotationContext,
   Rotator,
 } from '../src/rotation/rotator.js';
+import type { RunningServer } from '../src/server.js';
 
 /** What the scripted rotator does for one secret's key: each step resolves unless scripted. */
 export interface Script {
@@ -95,4 +99,28 @@ export function heldStep(): {
       throw context.signal.reason;
     },
   };
+}
+
+/**
+ * An engine of its own (as another node has) on `server`'s storage, rotators and audit log;
+ * `deps` replaces any of what it is given.
+ *
+ * @example
+ * ```ts
+ * const engine = engineOn(s.server, { clock: () => now, runLeaseMs: 60 });
+ * ```
+ */
+export function engineOn(
+  server: Pick<RunningServer, 'context'>,
+  deps: Partial<RotationEngineDeps> = {},
+): RotationEngine {
+  const ctx = server.context;
+  return createRotationEngine({
+    store: ctx.rotation.store,
+    secretOf: kvSecrets(ctx.mounts, ctx.kvMounts),
+    rotators: ctx.rotation.rotators,
+    audit: ctx.audit,
+    clock: Date.now,
+    ...deps,
+  });
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/harness.js';
 import {
   aborted,
+  engineOn,
   type Script,
   scriptedRotator,
   settle,
@@ -10,9 +11,8 @@ import {
 } from '../../test/scripted-rotator.js';
 import { isServerError } from '../errors.js';
 import { builtInRotators } from './built-in-rotators.js';
-import { createRotationEngine, type RotationEngine } from './rotation-engine.js';
+import type { RotationEngine } from './rotation-engine.js';
 import type { RotationStep, RotationStore } from './rotation-store.js';
-import { kvSecrets } from './rotation-target.js';
 
 /**
  * How one drive renews its lease, ends and stops (rotation-drive.ts). Each test builds its own
@@ -38,25 +38,14 @@ describe('driving a rotation run', () => {
     await s.close();
   });
 
-  /** An engine of its own (as another node has) on the server's storage. */
+  /** An engine of its own (as another node has) on the server's storage, short leases. */
   const engineWith = (
     options: {
       store?: RotationStore;
       clock?: () => number;
       beforeStep?: (step: RotationStep) => Promise<void>;
     } = {},
-  ): RotationEngine => {
-    const ctx = s.server.context;
-    return createRotationEngine({
-      store: options.store ?? ctx.rotation.store,
-      secretOf: kvSecrets(ctx.mounts, ctx.kvMounts),
-      rotators: ctx.rotation.rotators,
-      audit: ctx.audit,
-      clock: options.clock ?? Date.now,
-      runLeaseMs: LEASE_MS,
-      ...(options.beforeStep === undefined ? {} : { beforeStep: options.beforeStep }),
-    });
-  };
+  ): RotationEngine => engineOn(s.server, { runLeaseMs: LEASE_MS, ...options });
 
   const prepare = async (key: string, script: Script, gracePeriod = '1h') => {
     scripts.set(key, script);

@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/harness.js';
-import { heldStep, scriptedRotator, settle } from '../../test/scripted-rotator.js';
+import { engineOn, heldStep, scriptedRotator, settle } from '../../test/scripted-rotator.js';
 import { isServerError } from '../errors.js';
 import { builtInRotators } from './built-in-rotators.js';
-import { createRotationEngine, type RotationEngine } from './rotation-engine.js';
+import type { RotationEngine } from './rotation-engine.js';
 import type { RotationPolicy } from './rotation-policy.js';
 import type { RotationRun, RotationStore } from './rotation-store.js';
-import { kvSecrets } from './rotation-target.js';
 
 /**
  * What `rotate` checks and records before it drives a run (rotation-engine.ts). Each test
@@ -32,17 +31,8 @@ describe('starting a rotation', () => {
     clock: () => number = Date.now,
     runLeaseMs?: number,
     store: RotationStore = s.server.context.rotation.store,
-  ): RotationEngine => {
-    const ctx = s.server.context;
-    return createRotationEngine({
-      store,
-      secretOf: kvSecrets(ctx.mounts, ctx.kvMounts),
-      rotators: ctx.rotation.rotators,
-      audit: ctx.audit,
-      clock,
-      ...(runLeaseMs === undefined ? {} : { runLeaseMs }),
-    });
-  };
+  ): RotationEngine =>
+    engineOn(s.server, { clock, store, ...(runLeaseMs === undefined ? {} : { runLeaseMs }) });
 
   const prepare = async (key: string, gracePeriod = '1h') => {
     await s.request('POST', `secret/data/${key}`, { body: { data: { value: value() } } });
