@@ -9,7 +9,7 @@ import {
   KMSClient,
 } from '@aws-sdk/client-kms';
 import { createAwsKms } from '@custos/core/kms';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { accessKey, type TestAccessKey } from '../../test/aws.js';
 import {
   createTestStorage,
@@ -43,11 +43,11 @@ describe('awskms auto-unseal against the custos KMS API', () => {
   let key: TestAccessKey;
   let admin: KMSClient;
   let keyId: string;
+  /** The storage of the test's node (each test has its own: any may run alone). */
   let storage: TestStorage;
+  const storages: TestStorage[] = [];
   let node: RunningServer | undefined;
   const logs: string[] = [];
-  let rootToken: string;
-  let recoveryKeys: string[];
 
   const stanza = (extra: Partial<AwsKmsSealConfig> = {}): AwsKmsSealConfig => ({
     type: 'awskms',
@@ -80,6 +80,28 @@ describe('awskms auto-unseal against the custos KMS API', () => {
     logs
       .map((line) => JSON.parse(line) as { msg: string; code?: string })
       .filter((m) => m.msg.includes('auto-unseal failed'));
+  /** A node on storage of its own, not initialised. */
+  const freshNode = async () => {
+    storage = await createTestStorage('sqlite');
+    storages.push(storage);
+    await restart();
+    return node as RunningServer;
+  };
+  /** {@link freshNode} initialised (three recovery shares, threshold two), holding `secret/app`. */
+  const initialisedNode = async () => {
+    const url = (await freshNode()).url;
+    const init = await send(url, 'POST', 'sys/init', {
+      body: { recovery_shares: 3, recovery_threshold: 2 },
+    });
+    expect(init.status).toBe(200);
+    const rootToken = init.body.root_token as string;
+    const written = await send(url, 'POST', 'secret/data/app', {
+      token: rootToken,
+      body: { data: { value: 'kept behind AWS KMS' } },
+    });
+    expect(written.status).toBe(200);
+    return { url, rootToken, recoveryKeys: init.body.recovery_keys as string[] };
+  };
 
   beforeAll(async () => {
     kms = await startTestServer('sqlite', { aws: { region, accountId: account } });
@@ -94,17 +116,19 @@ describe('awskms auto-unseal against the custos KMS API', () => {
     await admin.send(
       new CreateAliasCommand({ AliasName: 'alias/custos-seal', TargetKeyId: keyId }),
     );
-    storage = await createTestStorage('sqlite');
-    node = await start();
+  });
+  afterEach(async () => {
+    await node?.close();
+    node = undefined;
+    for (const used of storages.splice(0)) await used.cleanup();
   });
   afterAll(async () => {
-    await node?.close();
     admin?.destroy();
-    await storage?.cleanup();
     await kms?.close();
   });
 
   it('gives recovery keys at init and unseals itself after a restart', async () => {
+    await freshNode();
     expect(await status()).toMatchObject({
       type: 'awskms',
       recovery_seal: true,
@@ -115,8 +139,8 @@ describe('awskms auto-unseal against the custos KMS API', () => {
     });
     expect(init.status).toBe(200);
     expect(init.body.keys).toEqual([]);
-    recoveryKeys = init.body.recovery_keys;
-    rootToken = init.body.root_token;
+    expect(init.body.recovery_keys).toHaveLength(3);
+    const rootToken = init.body.root_token;
     const written = await send((node as RunningServer).url, 'POST', 'secret/data/app', {
       token: rootToken,
       body: { data: { value: 'kept behind AWS KMS' } },
@@ -182,7 +206,7 @@ describe('awskms auto-unseal against the custos KMS API', () => {
   });
 
   it('authorises a root generation and a recovery key rekey with the recovery keys', async () => {
-    const url = (node as RunningServer).url;
+    const { url, recoveryKeys } = await initialisedNode();
     expect((await generateRootWith(url, recoveryKeys.slice(0, 2))).body.complete).toBe(true);
     const rotated = await rekeyRecoveryWith(url, recoveryKeys.slice(1), {
       secret_shares: 4,
@@ -191,7 +215,6 @@ describe('awskms auto-unseal against the custos KMS API', () => {
     expect(rotated.update.body).toMatchObject({ complete: true });
     expect((await generateRootWith(url, recoveryKeys)).status).toBe(400);
     expect((await generateRootWith(url, rotated.keys.slice(1))).body.complete).toBe(true);
-    recoveryKeys = rotated.keys;
     const barrier = await send(url, 'POST', 'sys/rekey/init', {
       body: { secret_shares: 3, secret_threshold: 2 },
     });
@@ -199,6 +222,7 @@ describe('awskms auto-unseal against the custos KMS API', () => {
   });
 
   it('stays sealed while the key is disabled, naming the seal and key but no credential; unseals once enabled', async () => {
+    const { rootToken } = await initialisedNode();
     await admin.send(new DisableKeyCommand({ KeyId: keyId }));
     try {
       await restart();
@@ -221,6 +245,7 @@ describe('awskms auto-unseal against the custos KMS API', () => {
   });
 
   it('keeps canary credentials out of logs and answers; an unreachable KMS keeps it sealed', async () => {
+    await initialisedNode();
     const canary: TestAccessKey = {
       accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
       secretAccessKey: `CANARY${randomBytes(16).toString('hex')}`,
@@ -266,6 +291,7 @@ describe('awskms auto-unseal against the custos KMS API', () => {
   });
 
   it('needs only Encrypt and Decrypt on the key (least privilege), and refuses a stanza naming another key', async () => {
+    await initialisedNode();
     await kms.policy('kms-seal-only', {
       [`transit/encrypt/${keyId}`]: ['update'],
       [`transit/decrypt/${keyId}`]: ['update'],
@@ -336,10 +362,15 @@ describe('awskms auto-unseal against the custos KMS API', () => {
   });
 
   it('unseals after a rotation of the KMS key (older material still decrypts)', async () => {
+    const { rootToken } = await initialisedNode();
     const rotated = await kms.request('POST', `transit/keys/${keyId}/rotate`);
     expect(rotated.status).toBe(200);
     await restart();
     await until(async () => (await status()).sealed === false, 'the auto-unseal after rotation');
+    const read = await send((node as RunningServer).url, 'GET', 'secret/data/app', {
+      token: rootToken,
+    });
+    expect(read.body.data.data.value).toBe('kept behind AWS KMS');
   });
 
   it('migrates Shamir -> awskms -> Shamir: data written before is read after', async () => {

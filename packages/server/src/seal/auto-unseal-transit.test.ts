@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestStorage, send, storageKinds, type TestStorage } from '../../test/harness.js';
 import {
   generateRootWith,
@@ -30,15 +30,15 @@ async function freePort(): Promise<number> {
  * server is down.
  */
 describe.each(await storageKinds())('transit auto-unseal on %s', (kind) => {
+  /** The storage of the test's node (each test has its own: any may run alone). */
   let storage: TestStorage;
+  const storages: TestStorage[] = [];
   let sealDir: string;
   let sealPort: number;
   let sealServer: RunningServer | undefined;
   let sealKeys: { keys: string[]; rootToken: string };
   let node: RunningServer | undefined;
   const logs: string[] = [];
-  let rootToken: string;
-  let recoveryKeys: string[];
 
   const startSealServer = async () => {
     sealServer = await startSealedServer(join(sealDir, 'seal.db'), { port: sealPort });
@@ -61,8 +61,31 @@ describe.each(await storageKinds())('transit auto-unseal on %s', (kind) => {
   const status = async () =>
     (await send((node as RunningServer).url, 'GET', 'sys/seal-status')).body;
 
-  beforeAll(async () => {
+  /** A node on storage of its own, not initialised. */
+  const freshNode = async () => {
     storage = await createTestStorage(kind);
+    storages.push(storage);
+    logs.length = 0;
+    node = await startNode();
+    return node;
+  };
+  /** {@link freshNode} initialised (three recovery shares, threshold two), holding `secret/app`. */
+  const initialisedNode = async () => {
+    const url = (await freshNode()).url;
+    const init = await send(url, 'POST', 'sys/init', {
+      body: { recovery_shares: 3, recovery_threshold: 2 },
+    });
+    expect(init.status).toBe(200);
+    const rootToken = init.body.root_token as string;
+    const written = await send(url, 'POST', 'secret/data/app', {
+      token: rootToken,
+      body: { data: { value: 'written before restart' } },
+    });
+    expect(written.status).toBe(200);
+    return { url, rootToken, recoveryKeys: init.body.recovery_keys as string[] };
+  };
+
+  beforeAll(async () => {
     sealDir = await mkdtemp(join(tmpdir(), 'custos-seal-'));
     sealPort = await freePort();
     sealServer = await startSealedServer(join(sealDir, 'seal.db'), { port: sealPort });
@@ -72,16 +95,21 @@ describe.each(await storageKinds())('transit auto-unseal on %s', (kind) => {
       token: sealKeys.rootToken,
     });
     expect(created.status).toBe(200);
-    node = await startNode();
+  });
+  afterEach(async () => {
+    await node?.close();
+    node = undefined;
+    for (const used of storages.splice(0)) await used.cleanup();
+    // A test that stopped the seal server and failed before starting it again.
+    if (sealServer === undefined) await startSealServer();
   });
   afterAll(async () => {
-    await node?.close();
     await sealServer?.close();
-    await storage.cleanup();
     await rm(sealDir, { recursive: true, force: true });
   });
 
   it('reports the transit seal before init and gives recovery keys at init', async () => {
+    await freshNode();
     const before = await status();
     expect(before).toMatchObject({ type: 'transit', recovery_seal: true, initialized: false });
     const wrongPair = await send((node as RunningServer).url, 'POST', 'sys/init', {
@@ -95,8 +123,6 @@ describe.each(await storageKinds())('transit auto-unseal on %s', (kind) => {
     expect(init.status).toBe(200);
     expect(init.body.keys).toEqual([]);
     expect(init.body.recovery_keys).toHaveLength(3);
-    recoveryKeys = init.body.recovery_keys;
-    rootToken = init.body.root_token;
     expect(await status()).toMatchObject({
       type: 'transit',
       recovery_seal: true,
@@ -106,14 +132,14 @@ describe.each(await storageKinds())('transit auto-unseal on %s', (kind) => {
       n: 3,
     });
     const written = await send((node as RunningServer).url, 'POST', 'secret/data/app', {
-      token: rootToken,
-      body: { data: { value: 'written before restart' } },
+      token: init.body.root_token,
+      body: { data: { value: 'written' } },
     });
     expect(written.status).toBe(200);
   });
 
   it('generates a root token with a threshold of recovery keys (a wrong set is refused)', async () => {
-    const url = (node as RunningServer).url;
+    const { url, recoveryKeys } = await initialisedNode();
     const started = await send(url, 'POST', 'sys/generate-root/attempt', { body: {} });
     expect(started.body).toMatchObject({ started: true, required: 2 });
     const { otp, nonce } = started.body as { otp: string; nonce: string };
@@ -139,7 +165,8 @@ describe.each(await storageKinds())('transit auto-unseal on %s', (kind) => {
   });
 
   it('refuses recovery keys as unseal keys, and rekey (it needs unseal shares)', async () => {
-    const rekey = await send((node as RunningServer).url, 'POST', 'sys/rekey/init', {
+    const { url, rootToken, recoveryKeys } = await initialisedNode();
+    const rekey = await send(url, 'POST', 'sys/rekey/init', {
       token: rootToken,
       body: { secret_shares: 3, secret_threshold: 2 },
     });
@@ -149,7 +176,7 @@ describe.each(await storageKinds())('transit auto-unseal on %s', (kind) => {
   });
 
   it('rotates the recovery keys (sys/rekey-recovery-key): new shares issued, the old ones stop working', async () => {
-    const url = (node as RunningServer).url;
+    const { url, recoveryKeys } = await initialisedNode();
     const rotated = await rekeyRecoveryWith(url, recoveryKeys.slice(0, 2), {
       secret_shares: 5,
       secret_threshold: 3,
@@ -159,10 +186,10 @@ describe.each(await storageKinds())('transit auto-unseal on %s', (kind) => {
     expect(await status()).toMatchObject({ type: 'transit', sealed: false, t: 3, n: 5 });
     expect((await generateRootWith(url, recoveryKeys)).status).toBe(400);
     expect((await generateRootWith(url, rotated.keys.slice(2))).body.complete).toBe(true);
-    recoveryKeys = rotated.keys;
   });
 
   it('stays sealed while the seal server is down, retries, and unseals once it is back', async () => {
+    const { rootToken } = await initialisedNode();
     await (node as RunningServer).close();
     await (sealServer as RunningServer).close();
     sealServer = undefined;
@@ -185,12 +212,13 @@ describe.each(await storageKinds())('transit auto-unseal on %s', (kind) => {
       token: rootToken,
     });
     expect(read.body.data.data.value).toBe('written before restart');
-  });
-
-  it('never logs the seal token (canary), and a wrong token keeps the server sealed', async () => {
     const all = logs.join('\n');
     expect(all).toContain('ERR_SEAL_UNAVAILABLE');
     expect(all).not.toContain(sealKeys.rootToken);
+  });
+
+  it('never logs the seal token (canary), and a wrong token keeps the server sealed', async () => {
+    await initialisedNode();
     await (node as RunningServer).close();
     logs.length = 0;
     const canary = `hvs.${'CANARY'}${Date.now().toString(36)}`;
@@ -360,6 +388,7 @@ describe.each(await storageKinds())('transit auto-unseal on %s', (kind) => {
   });
 
   it('unseals after a rotation of the transit key (the stored key names its version)', async () => {
+    const { rootToken } = await initialisedNode();
     const rotated = await send(
       (sealServer as RunningServer).url,
       'POST',
@@ -372,5 +401,7 @@ describe.each(await storageKinds())('transit auto-unseal on %s', (kind) => {
     await (node as RunningServer).close();
     node = await startNode();
     await until(async () => (await status()).sealed === false, 'the auto-unseal');
+    const read = await send(node.url, 'GET', 'secret/data/app', { token: rootToken });
+    expect(read.body.data.data.value).toBe('written before restart');
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestStorage, send, storageKinds, type TestStorage } from '../../test/harness.js';
 import {
   type InitResult,
@@ -71,6 +71,14 @@ describe.each(await storageKinds())('seal phases on %s (production mode)', (kind
     server.context.seal.onBeforeSeal(sealHold.hook);
     init = await initOverHttp(server);
   });
+  // Every test starts from a sealed server with no hold armed, whatever the one before left
+  // (mutation testing runs a test alone: none may need what an earlier one left behind).
+  afterEach(async () => {
+    failUnsealHook = false;
+    unsealHold.release();
+    sealHold.release();
+    if (server.context.seal.phase() !== 'sealed') await server.context.seal.seal();
+  });
   afterAll(async () => {
     unsealHold.release();
     sealHold.release();
@@ -135,6 +143,7 @@ describe.each(await storageKinds())('seal phases on %s (production mode)', (kind
   });
 
   it('admits nothing once a seal has started, while the audit log is being closed', async () => {
+    expect((await unsealOverHttp(server, init.keys)).body.sealed).toBe(false);
     sealHold.arm();
     const sealed = send(server.url, 'POST', 'sys/seal', { token: init.rootToken });
     await vi.waitFor(() => expect(server.context.seal.phase()).toBe('sealing'), {

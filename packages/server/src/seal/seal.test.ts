@@ -1,24 +1,66 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTestStorage, send, storageKinds, type TestStorage } from '../../test/harness.js';
 import { sealedAnswers } from '../../test/seal.js';
 import { type RunningServer, startServer } from '../server.js';
 
+// Each test starts from a server of its own (mutation testing runs a test alone: none may need
+// what an earlier one left behind).
 describe.each(await storageKinds())('seal, init and restart on %s (production mode)', (kind) => {
-  let storage: TestStorage;
-  let server: RunningServer;
-  let keys: string[] = [];
-  let rootToken = '';
+  const storages: TestStorage[] = [];
+  /** The server a test started last: closed after it. */
+  let running: RunningServer | undefined;
 
-  beforeAll(async () => {
-    storage = await createTestStorage(kind);
-    server = await startServer({ storage: storage.location, port: 0, logLevel: 'silent' });
+  afterEach(async () => {
+    await running?.close();
+    running = undefined;
+    for (const storage of storages.splice(0)) await storage.cleanup();
   });
-  afterAll(async () => {
-    await server.close();
-    await storage.cleanup();
-  });
+
+  /** A production-mode server on storage of its own: sealed and not initialised. */
+  const fresh = async () => {
+    const storage = await createTestStorage(kind);
+    storages.push(storage);
+    running = await startServer({ storage: storage.location, port: 0, logLevel: 'silent' });
+    return { server: running, storage };
+  };
+
+  /** {@link fresh}, initialised with five shares and a threshold of three; still sealed. */
+  const initialised = async () => {
+    const { server, storage } = await fresh();
+    const init = await send(server.url, 'POST', 'sys/init', {
+      body: { secret_shares: 5, secret_threshold: 3 },
+    });
+    expect(init.status).toBe(200);
+    return {
+      server,
+      storage,
+      keys: init.body.keys as string[],
+      rootToken: init.body.root_token as string,
+    };
+  };
+
+  /** The server on `storage` stopped and started again: it comes back sealed. */
+  const restart = async (storage: TestStorage): Promise<RunningServer> => {
+    await running?.close();
+    running = await startServer({ storage: storage.location, port: 0, logLevel: 'silent' });
+    return running;
+  };
+
+  /** {@link initialised}, unsealed with the first three shares, holding `secret/persist/me`. */
+  const unsealedWithData = async () => {
+    const node = await initialised();
+    for (const key of node.keys.slice(0, 3))
+      await send(node.server.url, 'POST', 'sys/unseal', { body: { key } });
+    const written = await send(node.server.url, 'POST', 'secret/data/persist/me', {
+      token: node.rootToken,
+      body: { data: { kept: 'yes' } },
+    });
+    expect(written.status).toBe(200);
+    return node;
+  };
 
   it('reports 501 before init, and refuses secret operations', async () => {
+    const { server } = await fresh();
     expect((await send(server.url, 'GET', 'sys/health')).status).toBe(501);
     expect((await send(server.url, 'GET', 'sys/seal-status')).body).toMatchObject({
       initialized: false,
@@ -32,6 +74,7 @@ describe.each(await storageKinds())('seal, init and restart on %s (production mo
   });
 
   it('refuses bad share counts, then initialises once', async () => {
+    const { server } = await fresh();
     for (const bad of [
       { secret_shares: 3, secret_threshold: 4 },
       { secret_shares: 3, secret_threshold: 1 },
@@ -83,8 +126,6 @@ describe.each(await storageKinds())('seal, init and restart on %s (production mo
     expect(init.status).toBe(200);
     expect(init.body.keys).toHaveLength(5);
     expect(init.body.keys_base64).toHaveLength(5);
-    keys = init.body.keys;
-    rootToken = init.body.root_token;
     const again = await send(server.url, 'POST', 'sys/init', {
       body: { secret_shares: 1, secret_threshold: 1 },
     });
@@ -94,12 +135,14 @@ describe.each(await storageKinds())('seal, init and restart on %s (production mo
   });
 
   it('answers 503 on every route not marked usable while sealed (walking the route table)', async () => {
+    const { server, rootToken } = await initialised();
     const refused = await sealedAnswers(server, rootToken);
     expect(refused.checked).toBeGreaterThan(60);
     expect(refused.wrong).toEqual([]);
   });
 
   it('rejects duplicated and malformed shares and keeps progress', async () => {
+    const { server, keys } = await initialised();
     expect(
       (await send(server.url, 'POST', 'sys/unseal', { body: { key: keys[0] } })).body.progress,
     ).toBe(1);
@@ -119,6 +162,7 @@ describe.each(await storageKinds())('seal, init and restart on %s (production mo
   });
 
   it('detects a share combination that does not reproduce the root key, and does not unseal', async () => {
+    const { server, keys } = await initialised();
     const forged = Buffer.from(keys[2] as string, 'hex');
     forged[5] = (forged[5] as number) ^ 0xff;
     await send(server.url, 'POST', 'sys/unseal', { body: { key: keys[0] } });
@@ -133,6 +177,9 @@ describe.each(await storageKinds())('seal, init and restart on %s (production mo
   });
 
   it('unseals with any threshold of shares and keeps the data across a restart, coming back sealed', async () => {
+    const node = await initialised();
+    const { storage, keys, rootToken } = node;
+    let server = node.server;
     for (const key of [keys[4], keys[1], keys[3]])
       await send(server.url, 'POST', 'sys/unseal', { body: { key } });
     expect((await send(server.url, 'GET', 'sys/health')).status).toBe(200);
@@ -145,8 +192,7 @@ describe.each(await storageKinds())('seal, init and restart on %s (production mo
       body: { data: { kept: 'yes' } },
     });
 
-    await server.close();
-    server = await startServer({ storage: storage.location, port: 0, logLevel: 'silent' });
+    server = await restart(storage);
     expect((await send(server.url, 'GET', 'sys/health')).status).toBe(503);
     expect(
       (await send(server.url, 'GET', 'secret/data/persist/me', { token: rootToken })).status,
@@ -161,6 +207,10 @@ describe.each(await storageKinds())('seal, init and restart on %s (production mo
   });
 
   it('seals on request (sudo) and drops the keys: reads answer 503 again', async () => {
+    const { server, rootToken } = await unsealedWithData();
+    expect(
+      (await send(server.url, 'GET', 'secret/data/persist/me', { token: rootToken })).status,
+    ).toBe(200);
     expect((await send(server.url, 'POST', 'sys/seal', { token: rootToken })).status).toBe(204);
     // The seal starts once the response is sent.
     await vi.waitFor(() => expect(server.context.seal.phase()).toBe('sealed'), { timeout: 15_000 });
@@ -173,8 +223,9 @@ describe.each(await storageKinds())('seal, init and restart on %s (production mo
   });
 
   it('rotates the barrier key: old entries still decrypt, new ones use the new version', async () => {
-    for (const key of keys.slice(0, 3))
-      await send(server.url, 'POST', 'sys/unseal', { body: { key } });
+    const node = await unsealedWithData();
+    const { storage, keys, rootToken } = node;
+    let server = node.server;
     expect(
       (await send(server.url, 'GET', 'sys/key-status', { token: rootToken })).body.data.term,
     ).toBe(1);
@@ -190,8 +241,7 @@ describe.each(await storageKinds())('seal, init and restart on %s (production mo
       token: rootToken,
       body: { data: { v: 2 } },
     });
-    await server.close();
-    server = await startServer({ storage: storage.location, port: 0, logLevel: 'silent' });
+    server = await restart(storage);
     for (const key of keys.slice(2, 5))
       await send(server.url, 'POST', 'sys/unseal', { body: { key } });
     expect(
