@@ -80,6 +80,34 @@ describe('a run from Stryker results', () => {
     expect(run.survivors).toEqual([{ status: 'NoCoverage', ...named, replacement: '0' }]);
     expect(run.counts).toEqual({ Timeout: 1, NoCoverage: 1, Killed: 1 });
   });
+
+  it('counts a kill resting only on tests that fail alone as unconfirmed, naming them', async () => {
+    const { url, result } = await setUp();
+    const by = (killedBy: string[]) => ({ ...result('src/asked.ts', 'Killed'), killedBy });
+    const failing = new Set(['a.test.ts#needs an earlier test', 'a.test.ts#also needs it']);
+    const results = [
+      by(['a.test.ts#needs an earlier test']),
+      by(['a.test.ts#needs an earlier test', 'a.test.ts#also needs it']),
+      // One test that passes alone confirms the kill.
+      by(['a.test.ts#needs an earlier test', 'a.test.ts#stands alone']),
+      by(['a.test.ts#stands alone']),
+      // A kill naming no test (a test file that failed to load) is not judged.
+      by([]),
+      result('src/asked.ts', 'Survived'),
+    ];
+    const run = await runFromResults(module, results, url, ['src/asked.ts'], failing);
+    expect(run.counts).toEqual({ Unconfirmed: 2, Killed: 3, Survived: 1 });
+    expect(run.fileCounts).toEqual([{ file: 'src/asked.ts', counts: run.counts }]);
+    expect(run.survivors.map((m) => [m.status, m.killedBy])).toEqual([
+      ['Unconfirmed', ['a.test.ts#needs an earlier test']],
+      ['Unconfirmed', ['a.test.ts#needs an earlier test', 'a.test.ts#also needs it']],
+      ['Survived', undefined],
+    ]);
+    expect(Date.parse(run.checkedAlone ?? '')).toBeGreaterThan(Date.parse('2026-12-01'));
+    const unchecked = await runFromResults(module, results, url, ['src/asked.ts']);
+    expect(unchecked.counts).toEqual({ Killed: 5, Survived: 1 });
+    expect(unchecked.checkedAlone).toBeUndefined();
+  });
 });
 
 describe('a run added to a module record', () => {

@@ -9,11 +9,13 @@ import { cpus, totalmem } from 'node:os';
 import type { MutantResult } from '@stryker-mutator/api/core';
 import ts from 'typescript';
 import { type MutationModule, namedFiles } from './modules.js';
+import { isUnconfirmed, type TestId } from './stand-alone.js';
 
 /** A mutant named so it can be found again after the code around it moves. */
 export interface Survivor {
   /**
-   * `Survived` (tests ran and passed) or `NoCoverage` (no test runs this code); `Timeout` in
+   * `Survived` (tests ran and passed), `NoCoverage` (no test runs this code) or `Unconfirmed`
+   * (killed only by tests that fail when run alone, bench/mutation/stand-alone.ts); `Timeout` in
    * {@link ModuleRun.timeouts}.
    */
   readonly status: string;
@@ -23,6 +25,8 @@ export interface Survivor {
   /** The mutated source text (first line, trimmed). */
   readonly original: string;
   readonly replacement: string;
+  /** For an `Unconfirmed` mutant: the tests that killed it, each failing alone. */
+  readonly killedBy?: readonly TestId[];
 }
 
 /** One Stryker run over some of a module's files. */
@@ -63,6 +67,12 @@ export interface ModuleRun {
    * some mutants wrong (bench/mutation/vitest.config.ts): those runs count as unreliable.
    */
   readonly isolated?: true;
+  /**
+   * When the tests that killed its mutants were run alone (bench/mutation/stand-alone.ts): kills
+   * resting only on tests that failed are counted `Unconfirmed`. Absent on runs whose kills were
+   * never checked, which the report names.
+   */
+  readonly checkedAlone?: string;
 }
 
 /** bench/mutation/<module>.json. */
@@ -73,7 +83,7 @@ export interface ModuleRecord {
 
 /** Statuses that count as a test detecting the mutant, and those that count as not. */
 export const DETECTED: ReadonlySet<string> = new Set(['Killed', 'Timeout']);
-export const UNDETECTED: ReadonlySet<string> = new Set(['Survived', 'NoCoverage']);
+export const UNDETECTED: ReadonlySet<string> = new Set(['Survived', 'NoCoverage', 'Unconfirmed']);
 
 /**
  * The SHA-256 of a source file's code: its syntax tree printed without comments or layout, so
@@ -108,12 +118,15 @@ export async function textDigestOf(file: string, root: URL): Promise<string | un
  * in which Stryker found no mutant still counts as run. When every entry of `asked` is a file
  * name (no glob), results for other files are left out: Stryker's incremental report carries
  * them over from earlier runs without running them, against tests that may have changed since.
+ * With `failingAlone` (the killing tests that fail when run alone), a kill resting only on such
+ * tests is counted `Unconfirmed` and listed, and the run records when its kills were checked.
  */
 export async function runFromResults(
   module: MutationModule,
   results: readonly MutantResult[],
   root: URL,
   asked: readonly string[] = [],
+  failingAlone?: ReadonlySet<TestId>,
 ): Promise<ModuleRun> {
   const sources = new Map<string, string[]>();
   const lineOf = async (file: string, line: number): Promise<string> => {
@@ -134,15 +147,13 @@ export async function runFromResults(
     const file = result.fileName.replace(new URL('.', root).pathname, '');
     if (onlyAsked && !files.has(file)) continue;
     files.add(file);
-    counts[result.status] = (counts[result.status] ?? 0) + 1;
+    const unconfirmed = failingAlone !== undefined && isUnconfirmed(result, failingAlone);
+    const status = unconfirmed ? 'Unconfirmed' : result.status;
+    counts[status] = (counts[status] ?? 0) + 1;
     const ofFile = byFile.get(file) ?? {};
-    ofFile[result.status] = (ofFile[result.status] ?? 0) + 1;
+    ofFile[status] = (ofFile[status] ?? 0) + 1;
     byFile.set(file, ofFile);
-    const listed = UNDETECTED.has(result.status)
-      ? survivors
-      : result.status === 'Timeout'
-        ? timeouts
-        : undefined;
+    const listed = UNDETECTED.has(status) ? survivors : status === 'Timeout' ? timeouts : undefined;
     if (listed === undefined) continue;
     const { start, end } = result.location;
     const text = await lineOf(file, start.line);
@@ -152,12 +163,13 @@ export async function runFromResults(
         : text.slice(start.column - 1)
     ).trim();
     listed.push({
-      status: result.status,
+      status,
       file,
       line: start.line,
       mutator: result.mutatorName,
       original,
       replacement: (result.replacement ?? '').split('\n')[0]?.trim() ?? '',
+      ...(unconfirmed ? { killedBy: result.killedBy ?? [] } : {}),
     });
   }
   const sorted = [...files].sort();
@@ -180,6 +192,7 @@ export async function runFromResults(
     survivors,
     timeouts,
     isolated: true,
+    ...(failingAlone === undefined ? {} : { checkedAlone: new Date().toISOString() }),
   };
 }
 

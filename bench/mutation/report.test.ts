@@ -121,6 +121,33 @@ describe('judging survivors against equivalents.json', () => {
     expect(renderMutationReport([none])).not.toContain('Detected by timing out');
   });
 
+  it('reports a run whose killing tests were not run alone as unchecked, a checked one by its unconfirmed kills', async () => {
+    const unchecked = await judged([], []);
+    expect(unchecked.unchecked).toEqual([FILE]);
+    const report = renderMutationReport([unchecked]);
+    expect(report).toContain(`Killing tests not yet run alone (to check): ${FILE}.`);
+    const unconfirmed: Survivor = {
+      ...block(6),
+      status: 'Unconfirmed',
+      killedBy: ['packages/server/src/seal/seal.test.ts#seal needs | an earlier test'],
+    };
+    const checked = await judged([], [unconfirmed], {
+      isolated: true,
+      checkedAlone: '2026-12-07T00:00:00Z',
+      counts: { Killed: 9, Unconfirmed: 1 },
+    });
+    expect(checked.unchecked).toEqual([]);
+    expect(checked.score).toBeCloseTo(90);
+    expect(checked.unexplained).toEqual([unconfirmed]);
+    const checkedReport = renderMutationReport([checked]);
+    expect(checkedReport).toContain(
+      `- \`${FILE}:6\` BlockStatement (killed only by \`packages/server/src/seal/seal.test.ts#seal needs \\| an earlier test\`, which fails alone): \`{\` → \`{}\``,
+    );
+    expect(checkedReport).toContain('| 10 | 9 | 0 | 0 | 0 | 1 |');
+    expect(checkedReport).toContain('**not met**');
+    expect(checkedReport).not.toContain('**unchecked**');
+  });
+
   it('matches a longer original anywhere in its file without near text', async () => {
     const survivor: Survivor = {
       status: 'Survived',

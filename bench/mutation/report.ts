@@ -48,6 +48,8 @@ export interface ModuleView {
   readonly stale: readonly string[];
   /** Files measured by a run whose test files shared loaded modules (see ModuleRun.isolated). */
   readonly shared: readonly string[];
+  /** Files measured by a run whose killing tests were never run alone (ModuleRun.checkedAlone). */
+  readonly unchecked: readonly string[];
 }
 
 /** Refuses an entry whose short text would match every such mutant of its file. */
@@ -91,6 +93,7 @@ export async function judge(record: ModuleRecord, root: URL): Promise<ModuleView
   let timeoutsUnlisted = 0;
   const stale: string[] = [];
   const shared: string[] = [];
+  const unchecked: string[] = [];
   const sources = new Map<string, readonly string[]>();
   const lines = async (file: string) => {
     let text = sources.get(file);
@@ -117,6 +120,7 @@ export async function judge(record: ModuleRecord, root: URL): Promise<ModuleView
     else timeoutsUnlisted += run.counts.Timeout ?? 0;
     // Only the modules that skip static mutants ever ran sharing modules.
     if (run.isolated !== true && module.ignoreStatic === true) shared.push(...run.files);
+    if (run.checkedAlone === undefined) unchecked.push(...run.files);
     for (const file of run.files) {
       const measured = run.digests.find((d) => d.file === file)?.sha256;
       const current = await digestOf(file, root);
@@ -141,6 +145,7 @@ export async function judge(record: ModuleRecord, root: URL): Promise<ModuleView
     notRun: named.filter((path) => !covered.has(path)),
     stale,
     shared,
+    unchecked,
   };
 }
 
@@ -152,11 +157,21 @@ function describeChange(m: Survivor): string {
   return `\`${inlineCode(m.original)}\` → \`${inlineCode(m.replacement)}\``;
 }
 
+/** What kind of survivor `m` is, when not one that tests ran and passed. */
+function whyUnexplained(m: Survivor): string {
+  if (m.status === 'NoCoverage') return ' (no test runs it)';
+  if (m.status !== 'Unconfirmed') return '';
+  const tests = (m.killedBy ?? []).map((id) => `\`${inlineCode(id)}\``).join(', ');
+  return ` (killed only by ${tests}, which fails alone)`;
+}
+
 function goalOf(v: ModuleView): string {
   if (v.score < GOAL_PERCENT || v.unexplained.length > 0) return '**not met**';
   if (v.notRun.length > 0) return `**partial** (${v.notRun.length} file(s) not run)`;
   if (v.shared.length > 0)
     return `**unreliable** (${v.shared.length} file(s) measured sharing modules)`;
+  if (v.unchecked.length > 0)
+    return `**unchecked** (${v.unchecked.length} file(s) whose killing tests were not run alone)`;
   if (v.stale.length > 0) return `**stale** (${v.stale.length} file(s) changed since)`;
   return 'met';
 }
@@ -187,16 +202,20 @@ export function renderMutationReport(views: readonly ModuleView[]): string {
     'measured a few files at a time: each run replaces the results of its files only, and a file',
     'whose code changed since its run (comments and layout aside) is reported stale until it is',
     'run again. Runs made while test files shared loaded modules (before 2026-12-05) are',
-    'reported unreliable until run again.',
+    'reported unreliable until run again. After each run every test that killed a mutant runs',
+    'alone against the unmutated code: a kill resting only on tests that fail alone (they need',
+    'what an earlier test of their file left behind, and Stryker runs only the tests covering a',
+    'mutant) is counted unconfirmed, not detected. Runs recorded before that check are reported',
+    'unchecked until `npm run mutation -- --check-alone` or a new run checks them.',
     '',
-    '| Module | Mutants | Killed | Timeout | Survived | No coverage | Compile errors | Static, not run | Score | Equivalent | Unexplained | Goal |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| Module | Mutants | Killed | Timeout | Survived | No coverage | Unconfirmed | Compile errors | Static, not run | Score | Equivalent | Unexplained | Goal |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const v of views) {
     const c = (status: string) => v.counts[status] ?? 0;
     const total = Object.values(v.counts).reduce((a, b) => a + b, 0);
     lines.push(
-      `| ${v.title} | ${total} | ${c('Killed')} | ${c('Timeout')} | ${c('Survived')} | ${c('NoCoverage')} | ${c('CompileError')} | ${c('Ignored')} | ${v.score.toFixed(1)} % | ${v.equivalent.length} | ${v.unexplained.length} | ${goalOf(v)} |`,
+      `| ${v.title} | ${total} | ${c('Killed')} | ${c('Timeout')} | ${c('Survived')} | ${c('NoCoverage')} | ${c('Unconfirmed')} | ${c('CompileError')} | ${c('Ignored')} | ${v.score.toFixed(1)} % | ${v.equivalent.length} | ${v.unexplained.length} | ${goalOf(v)} |`,
     );
   }
   const notMeasured = Object.keys(MUTATION_MODULES).filter(
@@ -220,13 +239,15 @@ export function renderMutationReport(views: readonly ModuleView[]): string {
         '',
         `Measured while test files shared loaded modules, which reported mutants the tests kill as survivors (to run again): ${v.shared.join(', ')}.`,
       );
+    if (v.unchecked.length > 0)
+      lines.push('', `Killing tests not yet run alone (to check): ${v.unchecked.join(', ')}.`);
     if (v.stale.length > 0)
       lines.push('', `Changed since their run (to run again): ${v.stale.join(', ')}.`);
     if (v.unexplained.length > 0) {
       lines.push('', 'Surviving mutants without an explanation:', '');
       for (const m of v.unexplained)
         lines.push(
-          `- \`${m.file}:${m.line}\` ${m.mutator}${m.status === 'NoCoverage' ? ' (no test runs it)' : ''}: ${describeChange(m)}`,
+          `- \`${m.file}:${m.line}\` ${m.mutator}${whyUnexplained(m)}: ${describeChange(m)}`,
         );
     }
     if (v.timeouts.length > 0 || v.timeoutsUnlisted > 0) {

@@ -4,20 +4,29 @@
  * (bench/mutation/record.ts).
  * Incremental: a rerun tests only the mutants whose code or tests changed
  * (bench/mutation/<module>.isolated.incremental.json, committed so that a fresh clone reuses it).
+ * After each run, every test that killed a mutant runs alone against the unmutated code
+ * (bench/mutation/stand-alone.ts); `--check-alone [module…]` does that for the runs recorded
+ * before, from their incremental files, without running Stryker.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MutantResult } from '@stryker-mutator/api/core';
 import { Stryker } from '@stryker-mutator/core';
-import { MUTATION_MODULES, moduleFiles } from './modules.js';
-import { mergeRun, readRecord, runFromResults } from './record.js';
+import { checkableRuns, checkedRun, readIncremental } from './check-record.js';
+import { MUTATION_MODULES, type MutationModule, moduleFiles } from './modules.js';
+import { type ModuleRecord, mergeRun, readRecord, runFromResults } from './record.js';
 import { judge, type ModuleView, renderMutationReport } from './report.js';
+import { type KillOutcome, killingTests, type TestId, testsFailingAlone } from './stand-alone.js';
 
 const root = new URL('../../', import.meta.url);
 /** `--report`: rewrite bench/MUTATION.md from the records alone (after equivalents.json changes). */
 const reportOnly = process.argv.includes('--report');
-const requested = process.argv.slice(2).filter((arg) => arg !== '--report');
+/** `--check-alone`: check the kills of recorded runs (see above) instead of running Stryker. */
+const checkOnly = process.argv.includes('--check-alone');
+const requested = process.argv
+  .slice(2)
+  .filter((arg) => arg !== '--report' && arg !== '--check-alone');
 const unknown = requested.filter((name) => !(name in MUTATION_MODULES));
 if (unknown.length > 0) {
   process.stderr.write(
@@ -25,7 +34,8 @@ if (unknown.length > 0) {
   );
   process.exit(2);
 }
-const names = reportOnly ? [] : requested.length > 0 ? requested : Object.keys(MUTATION_MODULES);
+const chosen = requested.length > 0 ? requested : Object.keys(MUTATION_MODULES);
+const names = reportOnly || checkOnly ? [] : chosen;
 
 /**
  * Test runners (and checkers) Stryker starts at once: the committed config's default (for a quiet
@@ -83,16 +93,52 @@ async function sharedSoftHsmDir(): Promise<string> {
 /** Only when Stryker runs (not for `--report`). */
 const softHsmDir = names.length === 0 ? undefined : await sharedSoftHsmDir();
 
-for (const name of names) {
-  const module = MUTATION_MODULES[name];
-  if (module === undefined) continue;
-  process.stderr.write(`mutation: ${name} (${module.title})…\n`);
+/** The environment a module's tests run in, under Stryker and when run alone. */
+function setModuleEnvironment(module: MutationModule): void {
   // Server tests run on SQLite only (packages/server/test/harness.ts): the code under mutation
   // is the same on both storages, and each test runs once per mutant.
   process.env.CUSTOS_TEST_STORAGE = 'sqlite';
   // Read by bench/mutation/vitest.config.ts in Stryker's test runner processes.
   if (module.testDir === undefined) delete process.env.CUSTOS_MUTATION_TEST_DIR;
   else process.env.CUSTOS_MUTATION_TEST_DIR = [module.testDir].flat().join(',');
+}
+
+/**
+ * The tests among those that killed `results` that fail when run alone, reported as they run.
+ * Only files of `files` count.
+ */
+async function failingAlone(
+  name: string,
+  results: readonly (KillOutcome & { readonly fileName: string })[],
+  files: readonly string[],
+): Promise<Set<TestId>> {
+  const base = new URL('.', root).pathname;
+  const wanted = new Set(files);
+  const tests = killingTests(results.filter((r) => wanted.has(r.fileName.replace(base, ''))));
+  process.stderr.write(
+    `mutation: ${name}: running each of the ${tests.size} tests that killed mutants alone…\n`,
+  );
+  const failing = await testsFailingAlone(tests.keys(), {
+    root,
+    config: 'bench/mutation/vitest.config.ts',
+    concurrency: concurrency ?? 2,
+    onResult: (id, outcome, done, total) => {
+      if (outcome !== 'passed')
+        process.stderr.write(
+          `mutation: ${name}: ${outcome === 'failed' ? 'fails alone' : 'not found'} (${tests.get(id)} kill(s) unconfirmed unless another test made them): ${id}\n`,
+        );
+      if (done % 20 === 0 || done === total)
+        process.stderr.write(`mutation: ${name}: ${done} of ${total} tests run alone\n`);
+    },
+  });
+  return failing;
+}
+
+for (const name of names) {
+  const module = MUTATION_MODULES[name];
+  if (module === undefined) continue;
+  process.stderr.write(`mutation: ${name} (${module.title})…\n`);
+  setModuleEnvironment(module);
   const stryker = new Stryker({
     configFile: new URL('stryker.config.mjs', root).pathname,
     mutate: only ?? [...module.mutate],
@@ -104,11 +150,13 @@ for (const name of names) {
   });
   const results: MutantResult[] = await stryker.runMutationTest();
   // Every file of the module, one without a mutant (re-exports, types) included, counts as run.
+  const files = only ?? (await moduleFiles(module.mutate, root));
   const run = await runFromResults(
     module,
     results,
     root,
-    only ?? (await moduleFiles(module.mutate, root)),
+    files,
+    await failingAlone(name, results, files),
   );
   // A run over the whole module starts its record afresh; one over some files adds to it.
   const previous = only === undefined ? undefined : await readRecord(name, root);
@@ -125,6 +173,42 @@ for (const name of names) {
   process.stderr.write(
     `mutation: ${name}: score ${view.score.toFixed(1)} %, ${view.unexplained.length} unexplained survivor(s)\n`,
   );
+}
+
+/** `--check-alone`: a module's recorded runs that were never checked, checked. */
+async function checkRecord(name: string, module: MutationModule): Promise<void> {
+  const record = await readRecord(name, root);
+  const incremental = await readIncremental(name, root);
+  if (record === undefined || incremental === undefined) {
+    process.stderr.write(
+      `mutation: ${name}: ${record === undefined ? 'no record' : 'no incremental file'} to check: run it again (npm run mutation ${name})\n`,
+    );
+    return;
+  }
+  const { checkable, skipped } = await checkableRuns(record, incremental, root);
+  for (const why of skipped)
+    process.stderr.write(`mutation: ${name}: cannot check the ${why}: run it again\n`);
+  if (checkable.length === 0) return;
+  setModuleEnvironment(module);
+  const files = checkable.flatMap((run) => run.files);
+  const failing = await failingAlone(name, incremental.results, files);
+  const runs = [];
+  for (const run of record.runs)
+    runs.push(
+      checkable.includes(run) ? await checkedRun(module, run, incremental, root, failing) : run,
+    );
+  const checked: ModuleRecord = { ...record, runs };
+  await writeFile(
+    new URL(`bench/mutation/${name}.json`, root),
+    `${JSON.stringify(checked, null, 2)}\n`,
+  );
+}
+
+if (checkOnly) {
+  for (const name of chosen) {
+    const module = MUTATION_MODULES[name];
+    if (module !== undefined) await checkRecord(name, module);
+  }
 }
 
 if (softHsmDir !== undefined) await rm(softHsmDir, { recursive: true, force: true });
