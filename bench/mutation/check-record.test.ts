@@ -91,6 +91,7 @@ describe('checking a recorded run from its incremental file', () => {
     ]);
     if (incremental === undefined) throw new Error('no incremental file read');
     const { checkable, skipped } = await checkableRuns(
+      module,
       { name: 'seal', runs: [run] },
       incremental,
       url,
@@ -127,7 +128,7 @@ describe('checking a recorded run from its incremental file', () => {
     expect(checked.ranAt).toBe(run.ranAt);
     expect(checked.checkedAlone).toBeDefined();
     // A checked run is not checked again.
-    const again = await checkableRuns({ name: 'seal', runs: [checked] }, incremental, url);
+    const again = await checkableRuns(module, { name: 'seal', runs: [checked] }, incremental, url);
     expect(again).toEqual({ checkable: [], skipped: [] });
   });
 
@@ -138,15 +139,21 @@ describe('checking a recorded run from its incremental file', () => {
     await expect(
       checkedRun(module, { ...run, counts: { Killed: 3 } }, incremental, url, new Set()),
     ).rejects.toThrow(/are not the recorded run's/);
+    const other = { ...run, counts: { Killed: 3 } };
+    expect(
+      (await checkableRuns(module, { name: 'seal', runs: [other] }, incremental, url)).skipped,
+    ).toEqual([
+      'run of 2026-12-05: the incremental file holds other results ({"Killed":2,"Survived":1}) than the run ({"Killed":3})',
+    ]);
     // A comment moves the mutants' lines: the code digest is the same, the text is not.
     await writeFile(join(root, 'src/a.ts'), `// moved\n${SOURCE}`);
-    expect((await checkableRuns({ name: 'seal', runs: [run] }, incremental, url)).skipped).toEqual([
-      'run of 2026-12-05: src/a.ts is not the text the incremental file measured',
-    ]);
+    expect(
+      (await checkableRuns(module, { name: 'seal', runs: [run] }, incremental, url)).skipped,
+    ).toEqual(['run of 2026-12-05: src/a.ts is not the text the incremental file measured']);
     await writeFile(join(root, 'src/a.ts'), SOURCE);
     const stale = { ...run, digests: [{ file: 'src/a.ts', sha256: '0' }] };
     expect(
-      (await checkableRuns({ name: 'seal', runs: [stale] }, incremental, url)).skipped,
+      (await checkableRuns(module, { name: 'seal', runs: [stale] }, incremental, url)).skipped,
     ).toEqual(['run of 2026-12-05: src/a.ts has changed since the run measured it']);
   });
 

@@ -142,8 +142,12 @@ export async function checkedRun(
   };
 }
 
-/** The runs of `record` that the incremental file stands for, and why each other one is not. */
+/**
+ * The runs of `record` that the incremental file stands for (checked before any test runs
+ * alone), and why each other one is not.
+ */
 export async function checkableRuns(
+  module: MutationModule,
   record: ModuleRecord,
   incremental: IncrementalResults,
   root: URL,
@@ -152,7 +156,12 @@ export async function checkableRuns(
   const skipped: string[] = [];
   for (const run of record.runs) {
     if (run.checkedAlone !== undefined) continue;
-    const why = await unmatched(run, incremental, root);
+    let why = await unmatched(run, incremental, root);
+    if (why === undefined) {
+      const held = await runFromResults(module, incremental.results, root, run.files);
+      if (!sameCounts(held.counts, run.counts))
+        why = `the incremental file holds other results (${JSON.stringify(held.counts)}) than the run (${JSON.stringify(run.counts)})`;
+    }
     if (why === undefined) checkable.push(run);
     else skipped.push(`run of ${run.ranAt.slice(0, 10)}: ${why}`);
   }

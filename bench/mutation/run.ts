@@ -185,7 +185,7 @@ async function checkRecord(name: string, module: MutationModule): Promise<void> 
     );
     return;
   }
-  const { checkable, skipped } = await checkableRuns(record, incremental, root);
+  const { checkable, skipped } = await checkableRuns(module, record, incremental, root);
   for (const why of skipped)
     process.stderr.write(`mutation: ${name}: cannot check the ${why}: run it again\n`);
   if (checkable.length === 0) return;
