@@ -20,6 +20,24 @@ describe('checking a recorded run from its incremental file', () => {
     end: { line, column: 19 },
   });
 
+  const survived = {
+    status: 'Survived',
+    file: 'src/a.ts',
+    line: 2,
+    mutator: 'NumericLiteral',
+    original: '2',
+    replacement: '9',
+  };
+  const unconfirmedAt = (line: number) => ({
+    status: 'Unconfirmed',
+    file: 'src/a.ts',
+    line,
+    mutator: 'NumericLiteral',
+    original: '1',
+    replacement: '0',
+    killedBy: ['src/a.test.ts#a needs an earlier test'],
+  });
+
   /** A repository with src/a.ts, its incremental file and the run that recorded it. */
   const setUp = async () => {
     const root = await mkdtemp(join(tmpdir(), 'custos-mutation-'));
@@ -75,7 +93,7 @@ describe('checking a recorded run from its incremental file', () => {
       files: ['src/a.ts'],
       digests: [{ file: 'src/a.ts', sha256: (await digestOf('src/a.ts', url)) ?? '' }],
       counts: { Killed: 2, Survived: 1 },
-      survivors: [],
+      survivors: [survived],
       isolated: true,
     };
     return { root, url, run };
@@ -98,38 +116,44 @@ describe('checking a recorded run from its incremental file', () => {
     );
     expect(checkable).toEqual([run]);
     expect(skipped).toEqual([]);
-    const checked = await checkedRun(
-      module,
-      run,
-      incremental,
-      url,
-      new Set(['src/a.test.ts#a needs an earlier test']),
-    );
+    const failing = new Set(['src/a.test.ts#a needs an earlier test']);
+    const checked = await checkedRun(module, run, incremental, failing);
     expect(checked.counts).toEqual({ Unconfirmed: 1, Killed: 1, Survived: 1 });
-    expect(checked.survivors).toEqual([
-      {
-        status: 'Unconfirmed',
-        file: 'src/a.ts',
-        line: 1,
-        mutator: 'NumericLiteral',
-        original: '1',
-        replacement: '0',
-        killedBy: ['src/a.test.ts#a needs an earlier test'],
-      },
-      {
-        status: 'Survived',
-        file: 'src/a.ts',
-        line: 2,
-        mutator: 'NumericLiteral',
-        original: '2',
-        replacement: '9',
-      },
-    ]);
+    // The run's survivors as they were, then the unconfirmed kills.
+    expect(checked.survivors).toEqual([survived, unconfirmedAt(1)]);
     expect(checked.ranAt).toBe(run.ranAt);
     expect(checked.checkedAlone).toBeDefined();
     // A checked run is not checked again.
     const again = await checkableRuns(module, { name: 'seal', runs: [checked] }, incremental, url);
     expect(again).toEqual({ checkable: [], skipped: [] });
+    // Nothing failing alone: the run as it was, checked.
+    const clean = await checkedRun(module, run, incremental, new Set());
+    expect(clean).toEqual({
+      ...run,
+      timeouts: [],
+      fileCounts: clean.fileCounts,
+      checkedAlone: clean.checkedAlone,
+    });
+    expect(clean.counts).toEqual(run.counts);
+    await incremental.close();
+  });
+
+  it('checks a run whose file has had comments edited since, naming mutants by the lines measured', async () => {
+    const { root, url, run } = await setUp();
+    await writeFile(join(root, 'src/a.ts'), `// moved\n${SOURCE}`);
+    const incremental = await readIncremental('seal', url);
+    if (incremental === undefined) throw new Error('no incremental file read');
+    const { checkable } = await checkableRuns(
+      module,
+      { name: 'seal', runs: [run] },
+      incremental,
+      url,
+    );
+    expect(checkable).toEqual([run]);
+    const failing = new Set(['src/a.test.ts#a needs an earlier test']);
+    const checked = await checkedRun(module, run, incremental, failing);
+    expect(checked.survivors).toEqual([survived, unconfirmedAt(1)]);
+    await incremental.close();
   });
 
   it('refuses a run whose file changed since, or whose counts the incremental file does not hold', async () => {
@@ -137,7 +161,7 @@ describe('checking a recorded run from its incremental file', () => {
     const incremental = await readIncremental('seal', url);
     if (incremental === undefined) throw new Error('no incremental file read');
     await expect(
-      checkedRun(module, { ...run, counts: { Killed: 3 } }, incremental, url, new Set()),
+      checkedRun(module, { ...run, counts: { Killed: 3 } }, incremental, new Set()),
     ).rejects.toThrow(/are not the recorded run's/);
     const other = { ...run, counts: { Killed: 3 } };
     expect(
@@ -145,16 +169,24 @@ describe('checking a recorded run from its incremental file', () => {
     ).toEqual([
       'run of 2026-12-05: the incremental file holds other results ({"Killed":2,"Survived":1}) than the run ({"Killed":3})',
     ]);
-    // A comment moves the mutants' lines: the code digest is the same, the text is not.
-    await writeFile(join(root, 'src/a.ts'), `// moved\n${SOURCE}`);
+    // The code changed since the run (and the incremental file) measured it.
+    await writeFile(join(root, 'src/a.ts'), SOURCE.replace('2', '5'));
     expect(
       (await checkableRuns(module, { name: 'seal', runs: [run] }, incremental, url)).skipped,
-    ).toEqual(['run of 2026-12-05: src/a.ts is not the text the incremental file measured']);
-    await writeFile(join(root, 'src/a.ts'), SOURCE);
-    const stale = { ...run, digests: [{ file: 'src/a.ts', sha256: '0' }] };
-    expect(
-      (await checkableRuns(module, { name: 'seal', runs: [stale] }, incremental, url)).skipped,
     ).toEqual(['run of 2026-12-05: src/a.ts has changed since the run measured it']);
+    // The run measured the code as it is now; the incremental file, other code (a later run's).
+    const current = (await digestOf('src/a.ts', url)) ?? '';
+    const later = { ...run, digests: [{ file: 'src/a.ts', sha256: current }] };
+    expect(
+      (await checkableRuns(module, { name: 'seal', runs: [later] }, incremental, url)).skipped,
+    ).toEqual([
+      'run of 2026-12-05: the incremental file measured other code of src/a.ts than the run',
+    ]);
+    const absent = { ...run, files: ['src/b.ts'] };
+    expect(
+      (await checkableRuns(module, { name: 'seal', runs: [absent] }, incremental, url)).skipped,
+    ).toEqual(['run of 2026-12-05: src/b.ts is not in the incremental file']);
+    await incremental.close();
   });
 
   it('reads no incremental file as none, and refuses one naming a test it does not list', async () => {

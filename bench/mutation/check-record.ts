@@ -3,7 +3,10 @@
  * bench/mutation/stand-alone.ts was part of every run, from Stryker's incremental file (which
  * keeps each mutant's killing tests), without running Stryker again.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { MutantResult } from '@stryker-mutator/api/core';
 import type { MutationModule } from './modules.js';
 import { digestOf, type ModuleRecord, type ModuleRun, runFromResults } from './record.js';
@@ -31,15 +34,23 @@ interface IncrementalFile {
   >;
 }
 
-/** A file's results as the incremental file holds them, and its text when they were made. */
+/** An incremental file's results, and the files as it measured them. */
 export interface IncrementalResults {
+  /**
+   * A directory holding each mutated file with the text the incremental file measured (a
+   * comment edited since moves the mutants' lines in the repository's copy, not in this one).
+   */
+  readonly tree: URL;
+  /** Stryker's results, each file named under {@link tree}. */
   readonly results: readonly MutantResult[];
-  readonly sources: ReadonlyMap<string, string>;
+  /** Removes {@link tree}. */
+  close(): Promise<void>;
 }
 
 /**
  * The results of `<module>.isolated.incremental.json`, each kill naming its tests by vitest test
  * id (the report's own test ids mapped back through its test files); undefined when there is none.
+ * Close it when done.
  */
 export async function readIncremental(
   name: string,
@@ -58,19 +69,31 @@ export async function readIncremental(
   for (const [file, { tests }] of Object.entries(report.testFiles ?? {}))
     for (const test of tests) testIds.set(test.id, `${file}#${test.name}`);
   const results: MutantResult[] = [];
-  const sources = new Map<string, string>();
+  const treeDir = await mkdtemp(join(tmpdir(), `custos-${name}-measured-`));
+  const tree = pathToFileURL(`${treeDir}/`);
+  const close = () => rm(treeDir, { recursive: true, force: true });
   for (const [file, { source, mutants }] of Object.entries(report.files)) {
-    sources.set(file, source);
+    const copy = new URL(file, tree);
+    if (!copy.pathname.startsWith(tree.pathname)) {
+      await close();
+      throw new Error(
+        `bench/mutation/${name}.isolated.incremental.json: a file outside the repository: ${file}`,
+      );
+    }
+    await mkdir(dirname(copy.pathname), { recursive: true });
+    await writeFile(copy, source);
     for (const [index, mutant] of mutants.entries()) {
       const killedBy = mutant.killedBy?.map((id) => {
         const test = testIds.get(id);
-        if (test === undefined)
+        if (test === undefined) {
+          void close();
           throw new Error(`bench/mutation/${name}.isolated.incremental.json: no test ${id}`);
+        }
         return test;
       });
       results.push({
         id: `${file}#${index}`,
-        fileName: new URL(file, root).pathname,
+        fileName: copy.pathname,
         mutatorName: mutant.mutatorName,
         replacement: mutant.replacement ?? '',
         status: mutant.status,
@@ -79,13 +102,13 @@ export async function readIncremental(
       } as MutantResult);
     }
   }
-  return { results, sources };
+  return { tree, results, close };
 }
 
 /**
- * Why the incremental file cannot stand for `run`, or undefined when it can: each of the run's
- * files must be, byte for byte, the text the incremental file measured (so its mutants' places
- * are the file's) and the code the run measured.
+ * Why the incremental file cannot stand for `run`, or undefined when it can: for each of the
+ * run's files, the incremental file measured the code the run measured, and the repository's
+ * file still holds that code (comments and layout aside, as run digests go).
  */
 export async function unmatched(
   run: ModuleRun,
@@ -93,12 +116,12 @@ export async function unmatched(
   root: URL,
 ): Promise<string | undefined> {
   for (const file of run.files) {
-    const source = incremental.sources.get(file);
-    const current = await readFile(new URL(file, root), 'utf8').catch(() => undefined);
-    if (source === undefined || source !== current)
-      return `${file} is not the text the incremental file measured`;
     const measured = run.digests.find((d) => d.file === file)?.sha256;
-    if (measured !== (await digestOf(file, root)))
+    const held = await digestOf(file, incremental.tree);
+    if (held === undefined) return `${file} is not in the incremental file`;
+    if (held !== measured)
+      return `the incremental file measured other code of ${file} than the run`;
+    if ((await digestOf(file, root)) !== measured)
       return `${file} has changed since the run measured it`;
   }
   return undefined;
@@ -115,29 +138,52 @@ function sameCounts(a: Readonly<Record<string, number>>, b: Readonly<Record<stri
   return [...keys].every((key) => (a[key] ?? 0) === (b[key] ?? 0));
 }
 
+/** `counts` with `unconfirmed` of its kills moved to `Unconfirmed` (its keys kept in order). */
+function withUnconfirmed(
+  counts: Readonly<Record<string, number>>,
+  unconfirmed: number,
+): Record<string, number> {
+  if (unconfirmed === 0) return { ...counts };
+  return { ...counts, Killed: (counts.Killed ?? 0) - unconfirmed, Unconfirmed: unconfirmed };
+}
+
 /**
  * `run` with its kills checked: each kill resting only on tests of `failingAlone` counted
- * `Unconfirmed`. Throws when the incremental file's results for the run's files are not the
- * run's (other counts), so a record is never rewritten from results it did not come from.
+ * `Unconfirmed` and listed after its survivors; the rest of the run as it was. Throws when the
+ * incremental file's results for the run's files are not the run's (other counts), so a record
+ * is never rewritten from results it did not come from.
  */
 export async function checkedRun(
   module: MutationModule,
   run: ModuleRun,
   incremental: IncrementalResults,
-  root: URL,
   failingAlone: ReadonlySet<TestId>,
 ): Promise<ModuleRun> {
-  const fresh = await runFromResults(module, incremental.results, root, run.files, failingAlone);
+  const fresh = await runFromResults(
+    module,
+    incremental.results,
+    incremental.tree,
+    run.files,
+    failingAlone,
+  );
   if (!sameCounts(asUnchecked(fresh.counts), run.counts))
     throw new Error(
       `mutation: the incremental file's results for ${run.files.join(', ')} (${JSON.stringify(asUnchecked(fresh.counts))}) are not the recorded run's (${JSON.stringify(run.counts)})`,
     );
+  const unconfirmed = fresh.survivors.filter((m) => m.status === 'Unconfirmed');
+  const ofFile = (file: string) => unconfirmed.filter((m) => m.file === file).length;
   return {
     ...run,
-    counts: fresh.counts,
-    fileCounts: fresh.fileCounts ?? [],
-    survivors: fresh.survivors,
-    timeouts: fresh.timeouts ?? [],
+    counts: withUnconfirmed(run.counts, unconfirmed.length),
+    fileCounts:
+      run.fileCounts?.map((entry) => ({
+        file: entry.file,
+        counts: withUnconfirmed(entry.counts, ofFile(entry.file)),
+      })) ??
+      fresh.fileCounts ??
+      [],
+    survivors: [...run.survivors, ...unconfirmed],
+    timeouts: run.timeouts ?? fresh.timeouts ?? [],
     ...(fresh.checkedAlone === undefined ? {} : { checkedAlone: fresh.checkedAlone }),
   };
 }
@@ -158,7 +204,7 @@ export async function checkableRuns(
     if (run.checkedAlone !== undefined) continue;
     let why = await unmatched(run, incremental, root);
     if (why === undefined) {
-      const held = await runFromResults(module, incremental.results, root, run.files);
+      const held = await runFromResults(module, incremental.results, incremental.tree, run.files);
       if (!sameCounts(held.counts, run.counts))
         why = `the incremental file holds other results (${JSON.stringify(held.counts)}) than the run (${JSON.stringify(run.counts)})`;
     }

@@ -105,14 +105,15 @@ function setModuleEnvironment(module: MutationModule): void {
 
 /**
  * The tests among those that killed `results` that fail when run alone, reported as they run.
- * Only files of `files` count.
+ * Only files of `files` (relative to `tree`, where the results name them) count.
  */
 async function failingAlone(
   name: string,
   results: readonly (KillOutcome & { readonly fileName: string })[],
   files: readonly string[],
+  tree: URL = root,
 ): Promise<Set<TestId>> {
-  const base = new URL('.', root).pathname;
+  const base = tree.pathname;
   const wanted = new Set(files);
   const tests = killingTests(results.filter((r) => wanted.has(r.fileName.replace(base, ''))));
   process.stderr.write(
@@ -185,19 +186,24 @@ async function checkRecord(name: string, module: MutationModule): Promise<void> 
     );
     return;
   }
-  const { checkable, skipped } = await checkableRuns(module, record, incremental, root);
-  for (const why of skipped)
-    process.stderr.write(`mutation: ${name}: cannot check the ${why}: run it again\n`);
-  if (checkable.length === 0) return;
-  setModuleEnvironment(module);
-  const files = checkable.flatMap((run) => run.files);
-  const failing = await failingAlone(name, incremental.results, files);
-  const runs = [];
-  for (const run of record.runs)
-    runs.push(
-      checkable.includes(run) ? await checkedRun(module, run, incremental, root, failing) : run,
-    );
-  const checked: ModuleRecord = { ...record, runs };
+  let checked: ModuleRecord;
+  try {
+    const { checkable, skipped } = await checkableRuns(module, record, incremental, root);
+    for (const why of skipped)
+      process.stderr.write(`mutation: ${name}: cannot check the ${why}: run it again\n`);
+    if (checkable.length === 0) return;
+    setModuleEnvironment(module);
+    const files = checkable.flatMap((run) => run.files);
+    const failing = await failingAlone(name, incremental.results, files, incremental.tree);
+    const runs = [];
+    for (const run of record.runs)
+      runs.push(
+        checkable.includes(run) ? await checkedRun(module, run, incremental, failing) : run,
+      );
+    checked = { ...record, runs };
+  } finally {
+    await incremental.close();
+  }
   await writeFile(
     new URL(`bench/mutation/${name}.json`, root),
     `${JSON.stringify(checked, null, 2)}\n`,
