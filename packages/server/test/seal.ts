@@ -51,6 +51,28 @@ export async function initOverHttp(server: RunningServer): Promise<InitResult> {
 }
 
 /**
+ * Initialises an auto-unseal server over HTTP (three recovery shares, threshold two): it is
+ * unsealed at once; writes `value` to `secret/app` with the root token.
+ */
+export async function initWithRecoveryKeys(
+  url: string,
+  value: string,
+): Promise<{ rootToken: string; recoveryKeys: string[] }> {
+  const init = await send(url, 'POST', 'sys/init', {
+    body: { recovery_shares: 3, recovery_threshold: 2 },
+  });
+  if (init.status !== 200) throw new Error(`sys/init answered ${init.status}: ${init.text}`);
+  const rootToken = init.body.root_token as string;
+  const written = await send(url, 'POST', 'secret/data/app', {
+    token: rootToken,
+    body: { data: { value } },
+  });
+  if (written.status !== 200)
+    throw new Error(`writing secret/app answered ${written.status}: ${written.text}`);
+  return { rootToken, recoveryKeys: init.body.recovery_keys as string[] };
+}
+
+/**
  * A share of `shares` (hex) whose index differs from every share of `given`: shares carry a
  * random x-coordinate as their last byte, and a share of another key set with the index of one
  * already given is refused as that share given twice, not judged against the root key (1 time

@@ -20,6 +20,7 @@ import {
 } from '../../test/harness.js';
 import {
   generateRootWith,
+  initWithRecoveryKeys,
   rekeyRecoveryWith,
   shamirSealRoundTrip,
   startSealedServer,
@@ -90,17 +91,7 @@ describe('awskms auto-unseal against the custos KMS API', () => {
   /** {@link freshNode} initialised (three recovery shares, threshold two), holding `secret/app`. */
   const initialisedNode = async () => {
     const url = (await freshNode()).url;
-    const init = await send(url, 'POST', 'sys/init', {
-      body: { recovery_shares: 3, recovery_threshold: 2 },
-    });
-    expect(init.status).toBe(200);
-    const rootToken = init.body.root_token as string;
-    const written = await send(url, 'POST', 'secret/data/app', {
-      token: rootToken,
-      body: { data: { value: 'kept behind AWS KMS' } },
-    });
-    expect(written.status).toBe(200);
-    return { url, rootToken, recoveryKeys: init.body.recovery_keys as string[] };
+    return { url, ...(await initWithRecoveryKeys(url, 'kept behind AWS KMS')) };
   };
 
   beforeAll(async () => {

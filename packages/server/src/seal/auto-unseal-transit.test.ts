@@ -7,6 +7,7 @@ import { createTestStorage, send, storageKinds, type TestStorage } from '../../t
 import {
   generateRootWith,
   initOverHttp,
+  initWithRecoveryKeys,
   rekeyRecoveryWith,
   startSealedServer,
   unsealOverHttp,
@@ -72,17 +73,7 @@ describe.each(await storageKinds())('transit auto-unseal on %s', (kind) => {
   /** {@link freshNode} initialised (three recovery shares, threshold two), holding `secret/app`. */
   const initialisedNode = async () => {
     const url = (await freshNode()).url;
-    const init = await send(url, 'POST', 'sys/init', {
-      body: { recovery_shares: 3, recovery_threshold: 2 },
-    });
-    expect(init.status).toBe(200);
-    const rootToken = init.body.root_token as string;
-    const written = await send(url, 'POST', 'secret/data/app', {
-      token: rootToken,
-      body: { data: { value: 'written before restart' } },
-    });
-    expect(written.status).toBe(200);
-    return { url, rootToken, recoveryKeys: init.body.recovery_keys as string[] };
+    return { url, ...(await initWithRecoveryKeys(url, 'written before restart')) };
   };
 
   beforeAll(async () => {
