@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestStorage, send, type TestStorage } from '../../test/harness.js';
 import {
   generateRootWith,
+  initWithRecoveryKeys,
   rekeyRecoveryWith,
   shamirSealRoundTrip,
   startSealedServer,
@@ -22,11 +23,11 @@ describe.each(['CKM_AES_GCM', 'CKM_AES_KEY_WRAP_PAD'])(
   'PKCS#11 auto-unseal with %s',
   (mechanism) => {
     let token: SoftHsmToken;
+    /** The storage of the test's node (each test has its own: any may run alone). */
     let storage: TestStorage;
+    const storages: TestStorage[] = [];
     let node: RunningServer | undefined;
     const logs: string[] = [];
-    let rootToken: string;
-    let recoveryKeys: string[];
 
     const seal = (extra: Partial<Pkcs11SealConfig> = {}): Pkcs11SealConfig => ({
       type: 'pkcs11',
@@ -53,18 +54,33 @@ describe.each(['CKM_AES_GCM', 'CKM_AES_KEY_WRAP_PAD'])(
       node = await start(extra, pin);
     };
 
+    /** A node on storage of its own, not initialised. */
+    const freshNode = async () => {
+      storage = await createTestStorage('sqlite');
+      storages.push(storage);
+      await restart();
+      return node as RunningServer;
+    };
+    /** {@link freshNode} initialised (three recovery shares, threshold two), holding `secret/app`. */
+    const initialisedNode = async () => {
+      const url = (await freshNode()).url;
+      return { url, ...(await initWithRecoveryKeys(url, 'kept behind the HSM')) };
+    };
+
     beforeAll(async () => {
       token = await createSoftHsmToken('custos-seal-test');
-      storage = await createTestStorage('sqlite');
-      node = await start();
+    });
+    afterEach(async () => {
+      await node?.close();
+      node = undefined;
+      for (const used of storages.splice(0)) await used.cleanup();
     });
     afterAll(async () => {
-      await node?.close();
-      await storage.cleanup();
       await token.cleanup();
     });
 
     it('gives recovery keys at init and unseals itself after a restart', async () => {
+      await freshNode();
       expect(await status()).toMatchObject({
         type: 'pkcs11',
         recovery_seal: true,
@@ -75,9 +91,8 @@ describe.each(['CKM_AES_GCM', 'CKM_AES_KEY_WRAP_PAD'])(
       });
       expect(init.status).toBe(200);
       expect(init.body.keys).toEqual([]);
-      recoveryKeys = init.body.recovery_keys;
-      expect(recoveryKeys).toHaveLength(3);
-      rootToken = init.body.root_token;
+      expect(init.body.recovery_keys).toHaveLength(3);
+      const rootToken = init.body.root_token;
       expect(await status()).toMatchObject({ type: 'pkcs11', sealed: false, t: 2, n: 3 });
       const written = await send((node as RunningServer).url, 'POST', 'secret/data/app', {
         token: rootToken,
@@ -94,7 +109,7 @@ describe.each(['CKM_AES_GCM', 'CKM_AES_KEY_WRAP_PAD'])(
     });
 
     it('authorises a root generation with the recovery keys', async () => {
-      const url = (node as RunningServer).url;
+      const { url, recoveryKeys } = await initialisedNode();
       const started = await send(url, 'POST', 'sys/generate-root/attempt', { body: {} });
       const { otp, nonce } = started.body as { otp: string; nonce: string };
       await send(url, 'POST', 'sys/generate-root/update', {
@@ -111,7 +126,7 @@ describe.each(['CKM_AES_GCM', 'CKM_AES_KEY_WRAP_PAD'])(
     });
 
     it('rotates the recovery keys (sys/rekey-recovery-key, with verification): the old ones stop working', async () => {
-      const url = (node as RunningServer).url;
+      const { url, rootToken, recoveryKeys } = await initialisedNode();
       const barrier = await send(url, 'POST', 'sys/rekey/init', {
         body: { secret_shares: 3, secret_threshold: 2 },
       });
@@ -139,7 +154,6 @@ describe.each(['CKM_AES_GCM', 'CKM_AES_KEY_WRAP_PAD'])(
       expect(old.status).toBe(400);
       expect(old.body.errors[0]).toContain('do not reproduce');
       expect((await generateRootWith(url, rotated.keys.slice(1))).body.complete).toBe(true);
-      recoveryKeys = rotated.keys;
       // The root key did not change: a restart still unseals by itself, data intact.
       await restart({ generate_key: false });
       await until(async () => (await status()).sealed === false, 'the auto-unseal');
@@ -151,6 +165,7 @@ describe.each(['CKM_AES_GCM', 'CKM_AES_KEY_WRAP_PAD'])(
     });
 
     it('stays sealed on a wrong PIN, naming it but never the PIN, without retrying the login', async () => {
+      const { rootToken } = await initialisedNode();
       const canary = `CANARY${randomBytes(6).toString('hex')}`;
       await restart({}, canary);
       await until(
@@ -173,6 +188,7 @@ describe.each(['CKM_AES_GCM', 'CKM_AES_KEY_WRAP_PAD'])(
     });
 
     it('stays sealed with a clear error when the key or the token is missing', async () => {
+      await initialisedNode();
       for (const [extra, named] of [
         [{ key_label: 'not-there', generate_key: false }, 'wrapped by pkcs11 key "custos-seal"'],
         [{ token_label: 'unplugged' }, 'no PKCS#11 token is labelled "unplugged"'],
