@@ -178,7 +178,8 @@ describe('the rotation engine parts', () => {
   it('answers a run with what it did: the new version only when it succeeded', () => {
     const { parts } = partsWith();
     const steps = [{ step: 'create' as const, result: 'ok' as const, time: 't' }];
-    expect(parts.resultOf(run({ steps }), 'failed')).toEqual({
+    // Strictly equal: a field absent from the run is absent from the answer, not undefined.
+    expect(parts.resultOf(run({ steps }), 'failed')).toStrictEqual({
       id: 'run-1',
       secret: 'secret/parts/db',
       result: 'failed',
@@ -192,7 +193,22 @@ describe('the rotation engine parts', () => {
       new_fingerprint: 'hmac-sha256:ab',
       retire_after: '2026-01-02T00:00:00.000Z',
     });
-    expect(parts.resultOf(done, 'succeeded')).toEqual({
+    expect(parts.resultOf(run({ steps }), 'succeeded')).toStrictEqual({
+      id: 'run-1',
+      secret: 'secret/parts/db',
+      result: 'succeeded',
+      steps,
+      from_version: 2,
+    });
+    expect(parts.resultOf(run({ steps, pending_version: 3 }), 'succeeded')).toStrictEqual({
+      id: 'run-1',
+      secret: 'secret/parts/db',
+      result: 'succeeded',
+      steps,
+      from_version: 2,
+      new_version: 3,
+    });
+    expect(parts.resultOf(done, 'succeeded')).toStrictEqual({
       id: 'run-1',
       secret: 'secret/parts/db',
       result: 'succeeded',

@@ -146,18 +146,44 @@ describe('starting a rotation', () => {
     expect(await s.server.context.rotation.store.readRun(`secret/${key}`)).toBeUndefined();
   });
 
-  it('fails a dry run whose rotator creates no data, saying so', async () => {
-    const key = 'engine/plan-empty';
+  it('fails a dry run whose rotator creates no data (nothing, or not an object), saying so', async () => {
+    for (const [i, made] of [null, 'a string', 42].entries()) {
+      const key = `engine/plan-empty-${i}`;
+      await prepare(key);
+      scripts.set(key, { create: async () => made as never });
+      const result = await engineWith().rotate(
+        { mount: 'secret', key },
+        { by: 'test', dryRun: true },
+      );
+      expect(result.result).toBe('failed');
+      expect(result.error).toBe('the rotator created no data');
+      expect(result.steps.map((x) => [x.step, x.result, x.error])).toEqual([
+        ['create', 'failed', 'the rotator created no data'],
+      ]);
+    }
+  });
+
+  it('audits a dry run as its own step, before and after', async () => {
+    const key = 'engine/plan-audited';
     await prepare(key);
-    scripts.set(key, { create: async () => null as never });
-    const result = await engineWith().rotate(
-      { mount: 'secret', key },
-      { by: 'test', dryRun: true },
-    );
-    expect(result.result).toBe('failed');
-    expect(result.error).toBe('the rotator created no data');
-    expect(result.steps.map((x) => [x.step, x.result, x.error])).toEqual([
-      ['create', 'failed', 'the rotator created no data'],
+    const logged: unknown[] = [];
+    const audit = s.server.context.audit;
+    const engine = engineOn(s.server, {
+      audit: {
+        logRequest: async (request) => {
+          logged.push(request.data);
+          return audit.logRequest(request);
+        },
+        logResponse: async (record, status, body) => {
+          logged.push({ status, body });
+          return audit.logResponse(record, status, body);
+        },
+      },
+    });
+    const result = await engine.rotate({ mount: 'secret', key }, { by: 'test', dryRun: true });
+    expect(logged).toEqual([
+      { rotation_id: result.id, step: 'dry-run', by: 'test' },
+      { status: 200, body: { data: { rotation_id: result.id, step: 'dry-run', result: 'ok' } } },
     ]);
   });
 
@@ -332,11 +358,24 @@ describe('starting a rotation', () => {
   it('records no reason, approvers or version id that were not given', async () => {
     const key = 'engine/bare';
     await prepare(key);
-    const done = await engineWith().rotate({ mount: 'secret', key }, { by: 'test' });
-    const run = await s.server.context.rotation.store.readRun(`secret/${key}`);
+    // The run as the engine hands it to the store (a stored copy would drop undefined fields).
+    const store = s.server.context.rotation.store;
+    const started: RotationRun[] = [];
+    const engine = engineWith(Date.now, undefined, {
+      ...store,
+      startRun: (run, after) => {
+        started.push(structuredClone(run));
+        return store.startRun(run, after);
+      },
+    });
+    const done = await engine.rotate({ mount: 'secret', key }, { by: 'test' });
+    const run = await store.readRun(`secret/${key}`);
     expect(run?.id).toBe(done.id);
-    expect(run).not.toHaveProperty('reason');
-    expect(run).not.toHaveProperty('approved_by');
-    expect(run).not.toHaveProperty('version_id');
+    for (const given of [run, started[0]]) {
+      expect(given).not.toHaveProperty('reason');
+      expect(given).not.toHaveProperty('approved_by');
+      expect(given).not.toHaveProperty('version_id');
+    }
+    expect(started.map((r) => r.id)).toEqual([done.id]);
   });
 });
