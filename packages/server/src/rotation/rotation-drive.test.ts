@@ -139,6 +139,44 @@ describe('driving a rotation run', () => {
     );
   });
 
+  it('counts the lease its own saves gave while renewals fail, and stops at its end', async () => {
+    const key = 'drive/saved-lease';
+    const start = Date.now();
+    let now = start;
+    const { promise: inSet, resolve: entered } = signalled();
+    let signal: AbortSignal | undefined;
+    await prepare(key, {
+      create: async () => {
+        // The save before the next step holds the run until start + 1 000 + LEASE_MS.
+        now = start + 1_000;
+        return { value: value() };
+      },
+      set: async (c) => {
+        signal = c.signal;
+        entered();
+        await aborted(c.signal);
+      },
+    });
+    let failures = 0;
+    const engine = engineWith({
+      clock: () => now,
+      store: renewingBy(async () => {
+        failures++;
+        throw new Error('storage unreachable');
+      }),
+    });
+    const outcome = settle(engine.rotate({ mount: 'secret', key }, { by: 'test' }));
+    await inSet;
+    // Past the lease the run started with, within the one its last save gave.
+    now = start + 1_000 + LEASE_MS - 1;
+    const before = failures;
+    await vi.waitFor(() => expect(failures).toBeGreaterThanOrEqual(before + 3), WAIT);
+    expect(signal?.aborted).toBe(false);
+    now = start + 1_000 + LEASE_MS;
+    await vi.waitFor(() => expect(signal?.aborted).toBe(true), WAIT);
+    expect((await outcome).ok).toBe(false);
+  });
+
   it('rolls back when the pending version is gone before a step reads it', async () => {
     const key = 'drive/gone';
     await prepare(key, {});
@@ -227,6 +265,41 @@ describe('driving a rotation run', () => {
     expect(run?.error).toBe(
       'retiring the previous value failed: the old user could not be dropped',
     );
+  });
+
+  it('renews every third of the lease (10 ms at least) and gives up no lease of a run that ended', async () => {
+    const key = 'drive/cadence';
+    await prepare(key, {});
+    const store = s.server.context.rotation.store;
+    const released: string[] = [];
+    const releasing: RotationStore = {
+      ...store,
+      releaseRun: (...args) => {
+        released.push(args[1]);
+        return store.releaseRun(...args);
+      },
+    };
+    const delays: (number | undefined)[] = [];
+    const real = globalThis.setInterval;
+    const spy = vi.spyOn(globalThis, 'setInterval').mockImplementation(((
+      handler: () => void,
+      ms?: number,
+    ) => {
+      delays.push(ms);
+      return real(handler, ms);
+    }) as typeof setInterval);
+    try {
+      for (const runLeaseMs of [90_000, 15]) {
+        const engine = engineOn(s.server, { runLeaseMs, store: releasing });
+        const done = await engine.rotate({ mount: 'secret', key }, { by: 'test' });
+        expect(done.result).toBe('succeeded');
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    expect(delays).toContain(30_000);
+    expect(delays).toContain(10);
+    expect(released).toEqual([]);
   });
 
   it('stops every drive when the node stops, and returns only once they ended', async () => {

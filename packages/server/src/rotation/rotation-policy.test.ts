@@ -4,6 +4,7 @@ import {
   type PolicyInput,
   policyDuration,
   policyOf,
+  policyResponse,
   SECRET_TYPE_DEFAULTS,
 } from './rotation-policy.js';
 
@@ -144,6 +145,37 @@ describe('policyOf: what a rotation policy write is read as', () => {
       refused('window applies to a cron schedule only'),
     );
     expect(refusal({ rotator: 'random' })).toEqual(refused('schedule is required'));
+  });
+});
+
+describe('policyResponse: a policy as the API returns it', () => {
+  it('prints durations as Vault does and carries no field the policy does not have', () => {
+    expect(policyResponse(policyOf(base, now))).toStrictEqual({
+      rotator: 'random',
+      schedule: '2160h0m0s',
+      schedule_kind: 'interval',
+      grace_period: '0s',
+      automatic: true,
+      notify_before: '0s',
+      settings: {},
+      approvals: 0,
+      created_time: now,
+    });
+    const typed = { type: 'redis_password', approvals: 2, schedule: '0 3 * * 0', window: 600 };
+    expect(policyResponse(policyOf(typed, now))).toStrictEqual({
+      type: 'redis_password',
+      rotator: 'redis-acl',
+      schedule: '0 3 * * 0',
+      schedule_kind: 'cron',
+      window: '10m0s',
+      grace_period: '1h0m0s',
+      automatic: true,
+      notify_before: '0s',
+      settings: {},
+      approvals: 2,
+      approval_ttl: '24h0m0s',
+      created_time: now,
+    });
   });
 });
 

@@ -85,6 +85,8 @@ describe('withinWindow', () => {
   it('starts any time after it for an interval or a cron schedule without a window', () => {
     const late = due + 30 * 86_400_000;
     expect(withinWindow({ kind: 'interval', seconds: 86_400 }, undefined, due, late)).toBe(true);
+    // A window belongs to cron schedules only: an interval's is ignored, never a reason to wait.
+    expect(withinWindow({ kind: 'interval', seconds: 86_400 }, 60, due, late)).toBe(true);
     expect(withinWindow(cron, undefined, due, late)).toBe(true);
     expect(withinWindow(cron, 0, due, late)).toBe(true);
   });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/harness.js';
 import type { KeyMetadata } from '../kv/kv-metadata.js';
 import { createEngineParts } from './rotation-engine-parts.js';
+import type { RotationPolicy } from './rotation-policy.js';
 import { createRotationSteps, isPendingOnly } from './rotation-steps.js';
 import type { RotationRun } from './rotation-store.js';
 import { kvSecrets } from './rotation-target.js';
@@ -119,6 +120,42 @@ describe('the rotation steps on the secret', () => {
     expect(meta?.labels?.AWSPENDING).toBeUndefined();
     expect(meta?.versions[String(written)]?.destroyed).toBe(true);
     expect(meta?.versions['1']?.destroyed).toBe(false);
+  });
+
+  it('finishes again after a crash that followed the label move: nothing moves twice', async () => {
+    const key = 'steps/finish-twice';
+    const { kv, steps, run, context, pendingContext } = await setUp(key);
+    const pending = await steps.create(kv, key, run, rotator, context);
+    run.pending_version = pending; // as the drive records it
+    const policy = { settings: {}, grace_period: 3600 } as unknown as RotationPolicy;
+    await steps.finish(kv, key, run, policy, rotator, await pendingContext());
+    const moved = (await kv.readMetadata(key))?.labels;
+    expect(moved).toEqual({ AWSCURRENT: pending, AWSPREVIOUS: 1 });
+    // The run as saved before finish, run again by the next holder.
+    const again: RotationRun = { ...run, step: 'finish' };
+    await steps.finish(kv, key, again, policy, rotator, await pendingContext());
+    expect((await kv.readMetadata(key))?.labels).toEqual(moved);
+    expect(again.new_fingerprint).toBe(run.new_fingerprint);
+  });
+
+  it('records no old fingerprint for the first value of a secret that had none', async () => {
+    const key = 'steps/first';
+    const { kv, steps, run, context, pendingContext } = await setUp(key);
+    await kv.destroyVersions(key, [1]);
+    await s.request('DELETE', `secret/metadata/${key}`);
+    const first: RotationRun = { ...run, from_version: 0 };
+    const empty = { ...context, current: {} };
+    const pending = await steps.create(kv, key, first, rotator, empty);
+    first.pending_version = pending;
+    run.pending_version = pending; // what pendingContext reads
+    const policy = { settings: {}, grace_period: 3600 } as unknown as RotationPolicy;
+    await steps.finish(kv, key, first, policy, rotator, {
+      ...(await pendingContext()),
+      current: {},
+    });
+    expect((await kv.readMetadata(key))?.labels?.AWSCURRENT).toBe(pending);
+    expect(first).not.toHaveProperty('old_fingerprint');
+    expect(first.new_fingerprint).toMatch(/^hmac-sha256:/);
   });
 
   it('does nothing when the run wrote no version before it stopped', async () => {
