@@ -302,6 +302,22 @@ describe('driving a rotation run', () => {
     expect(released).toEqual([]);
   });
 
+  it('forgets a drive that ended: stopping the node later fires no signal it handed out', async () => {
+    const key = 'drive/forgotten';
+    let signal: AbortSignal | undefined;
+    await prepare(key, {
+      set: async (c) => {
+        signal = c.signal;
+      },
+    });
+    const engine = engineWith();
+    expect((await engine.rotate({ mount: 'secret', key }, { by: 'test' })).result).toBe(
+      'succeeded',
+    );
+    await engine.stopBackground();
+    expect(signal?.aborted).toBe(false);
+  });
+
   it('stops every drive when the node stops, and returns only once they ended', async () => {
     const key = 'drive/stopping';
     const { promise: inSet, resolve: entered } = signalled();
