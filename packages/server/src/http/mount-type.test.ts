@@ -9,6 +9,8 @@ describe('mount_type in the response envelope', () => {
     await s.request('POST', 'sys/mounts/kv-one', { body: { type: 'kv' } });
     await s.request('POST', 'sys/mounts/other-transit', { body: { type: 'transit' } });
     await s.request('POST', 'sys/auth/ci', { body: { type: 'approle' } });
+    // Each test stands alone (a mutation run may run any one of them by itself).
+    await s.request('POST', 'auth/ci/role/deploy', { body: { token_policies: ['default'] } });
   });
   afterAll(async () => {
     await s.close();
@@ -18,7 +20,6 @@ describe('mount_type in the response envelope', () => {
     await s.request('POST', 'secret/data/app', { body: { data: { a: '1' } } });
     await s.request('POST', 'kv-one/app', { body: { a: '1' } });
     await s.request('POST', 'cubbyhole/note', { body: { a: '1' } });
-    await s.request('POST', 'auth/ci/role/deploy', { body: { token_policies: ['default'] } });
     await s.request('POST', 'auth/approle/role/r', { body: { token_policies: ['default'] } });
     const cases: [string, string, string][] = [
       ['GET', 'secret/data/app', 'kv'],
