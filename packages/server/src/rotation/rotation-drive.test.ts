@@ -87,6 +87,24 @@ describe('driving a rotation run', () => {
     );
   });
 
+  /**
+   * With renewals failing: the step keeps running one millisecond before `end` (over three
+   * failed renewals) and its signal fires at `end`; `clock` is what the drive's clock reads.
+   */
+  const stopsAtLeaseEnd = async (
+    end: number,
+    clock: { now: number },
+    failures: () => number,
+    signal: () => AbortSignal | undefined,
+  ) => {
+    clock.now = end - 1;
+    const before = failures();
+    await vi.waitFor(() => expect(failures()).toBeGreaterThanOrEqual(before + 3), WAIT);
+    expect(signal()?.aborted).toBe(false);
+    clock.now = end;
+    await vi.waitFor(() => expect(signal()?.aborted).toBe(true), WAIT);
+  };
+
   it('keeps driving while renewals fail within the lease its last renewal gave, and stops at its end', async () => {
     const key = 'drive/partition';
     const { promise: inSet, resolve: entered } = signalled();
@@ -99,12 +117,12 @@ describe('driving a rotation run', () => {
       },
     });
     const start = Date.now();
-    let now = start;
+    const clock = { now: start };
     let failing = false;
     const renewed: number[] = [];
     let failures = 0;
     const engine = engineWith({
-      clock: () => now,
+      clock: () => clock.now,
       store: renewingBy(async (real, untilMs) => {
         if (failing) {
           failures++;
@@ -118,18 +136,17 @@ describe('driving a rotation run', () => {
     const outcome = settle(engine.rotate({ mount: 'secret', key }, { by: 'test' }));
     await inSet;
     // Saved with a lease until start + LEASE_MS; renewals later in time extend it.
-    now = start + 1_000;
+    clock.now = start + 1_000;
     await vi.waitFor(() => expect(renewed).toContain(start + 1_000 + LEASE_MS), WAIT);
     // Failing from here on, before the clock moves: no renewal extends the lease any more.
     failing = true;
-    // Past the first lease, one millisecond before the end of the renewed one.
-    now = start + 1_000 + LEASE_MS - 1;
-    const before = failures;
-    await vi.waitFor(() => expect(failures).toBeGreaterThanOrEqual(before + 3), WAIT);
-    expect(signal?.aborted).toBe(false);
-    // At the very end of the renewed lease: the next failed renewal stops the drive.
-    now = start + 1_000 + LEASE_MS;
-    await vi.waitFor(() => expect(signal?.aborted).toBe(true), WAIT);
+    // Past the first lease: the renewed one holds until its very end.
+    await stopsAtLeaseEnd(
+      start + 1_000 + LEASE_MS,
+      clock,
+      () => failures,
+      () => signal,
+    );
     const ended = await outcome;
     expect(ended.ok).toBe(false);
     const error = (ended as { error: unknown }).error;
@@ -142,13 +159,13 @@ describe('driving a rotation run', () => {
   it('counts the lease its own saves gave while renewals fail, and stops at its end', async () => {
     const key = 'drive/saved-lease';
     const start = Date.now();
-    let now = start;
+    const clock = { now: start };
     const { promise: inSet, resolve: entered } = signalled();
     let signal: AbortSignal | undefined;
     await prepare(key, {
       create: async () => {
         // The save before the next step holds the run until start + 1 000 + LEASE_MS.
-        now = start + 1_000;
+        clock.now = start + 1_000;
         return { value: value() };
       },
       set: async (c) => {
@@ -159,7 +176,7 @@ describe('driving a rotation run', () => {
     });
     let failures = 0;
     const engine = engineWith({
-      clock: () => now,
+      clock: () => clock.now,
       store: renewingBy(async () => {
         failures++;
         throw new Error('storage unreachable');
@@ -167,13 +184,13 @@ describe('driving a rotation run', () => {
     });
     const outcome = settle(engine.rotate({ mount: 'secret', key }, { by: 'test' }));
     await inSet;
-    // Past the lease the run started with, within the one its last save gave.
-    now = start + 1_000 + LEASE_MS - 1;
-    const before = failures;
-    await vi.waitFor(() => expect(failures).toBeGreaterThanOrEqual(before + 3), WAIT);
-    expect(signal?.aborted).toBe(false);
-    now = start + 1_000 + LEASE_MS;
-    await vi.waitFor(() => expect(signal?.aborted).toBe(true), WAIT);
+    // Past the lease the run started with: the one its last save gave holds until its end.
+    await stopsAtLeaseEnd(
+      start + 1_000 + LEASE_MS,
+      clock,
+      () => failures,
+      () => signal,
+    );
     expect((await outcome).ok).toBe(false);
   });
 
