@@ -42,6 +42,23 @@ describe('starting a rotation', () => {
     expect(r.status).toBe(204);
   };
 
+  /**
+   * The server's store, keeping a copy of each run as the engine hands it to `startRun` (a
+   * stored copy drops undefined fields; another node reads the run as first stored).
+   */
+  const recordingStarts = () => {
+    const store = s.server.context.rotation.store;
+    const started: RotationRun[] = [];
+    const recording: RotationStore = {
+      ...store,
+      startRun: (run, after) => {
+        started.push(structuredClone(run));
+        return store.startRun(run, after);
+      },
+    };
+    return { store: recording, started };
+  };
+
   /** The error `promise` rejects with (the test fails when it resolves). */
   const refusal = async (promise: Promise<unknown>) => {
     const outcome = await settle(promise);
@@ -302,15 +319,8 @@ describe('starting a rotation', () => {
     scripts.set(key, { set: held.step });
     const at = Date.now();
     // What the run is first stored as (before the drive's first save), as another node reads it.
-    const store = s.server.context.rotation.store;
-    const started: RotationRun[] = [];
-    const engine = engineWith(() => at, 45_000, {
-      ...store,
-      startRun: (run, after) => {
-        started.push(structuredClone(run));
-        return store.startRun(run, after);
-      },
-    });
+    const { store, started } = recordingStarts();
+    const engine = engineWith(() => at, 45_000, store);
     const rotation = settle(
       engine.rotate(
         { mount: 'secret', key },
@@ -358,16 +368,9 @@ describe('starting a rotation', () => {
   it('records no reason, approvers or version id that were not given', async () => {
     const key = 'engine/bare';
     await prepare(key);
-    // The run as the engine hands it to the store (a stored copy would drop undefined fields).
-    const store = s.server.context.rotation.store;
-    const started: RotationRun[] = [];
-    const engine = engineWith(Date.now, undefined, {
-      ...store,
-      startRun: (run, after) => {
-        started.push(structuredClone(run));
-        return store.startRun(run, after);
-      },
-    });
+    // The run as the engine hands it to the store, and as stored.
+    const { store, started } = recordingStarts();
+    const engine = engineWith(Date.now, undefined, store);
     const done = await engine.rotate({ mount: 'secret', key }, { by: 'test' });
     const run = await store.readRun(`secret/${key}`);
     expect(run?.id).toBe(done.id);

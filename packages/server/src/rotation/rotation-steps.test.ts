@@ -76,14 +76,14 @@ describe('the rotation steps on the secret', () => {
     const steps = createRotationSteps({ store: ctx.rotation.store, clock: Date.now });
     await s.request('POST', `secret/data/${key}`, { body: { data: { value: value() } } });
     const run = await runOf(key);
-    const policy = { settings: {}, grace_period: 3600 };
+    const policy = { settings: {}, grace_period: 3600 } as unknown as RotationPolicy;
     const current = (await parts.dataOf(ctx.kv, key, run.from_version)) ?? {};
     const context = await parts.contextOf(run, policy, current);
     const pendingContext = async (): Promise<PendingContext> => ({
       ...context,
       pending: (await parts.dataOf(ctx.kv, key, run.pending_version)) ?? {},
     });
-    return { kv: ctx.kv, steps, run, context, pendingContext };
+    return { kv: ctx.kv, steps, run, policy, context, pendingContext };
   };
 
   it('writes the pending version when the key keeps exactly three versions', async () => {
@@ -124,10 +124,9 @@ describe('the rotation steps on the secret', () => {
 
   it('finishes again after a crash that followed the label move: nothing moves twice', async () => {
     const key = 'steps/finish-twice';
-    const { kv, steps, run, context, pendingContext } = await setUp(key);
+    const { kv, steps, run, policy, context, pendingContext } = await setUp(key);
     const pending = await steps.create(kv, key, run, rotator, context);
     run.pending_version = pending; // as the drive records it
-    const policy = { settings: {}, grace_period: 3600 } as unknown as RotationPolicy;
     await steps.finish(kv, key, run, policy, rotator, await pendingContext());
     const moved = (await kv.readMetadata(key))?.labels;
     expect(moved).toEqual({ AWSCURRENT: pending, AWSPREVIOUS: 1 });
@@ -140,7 +139,7 @@ describe('the rotation steps on the secret', () => {
 
   it('records no old fingerprint for the first value of a secret that had none', async () => {
     const key = 'steps/first';
-    const { kv, steps, run, context, pendingContext } = await setUp(key);
+    const { kv, steps, run, policy, context, pendingContext } = await setUp(key);
     await kv.destroyVersions(key, [1]);
     await s.request('DELETE', `secret/metadata/${key}`);
     const first: RotationRun = { ...run, from_version: 0 };
@@ -148,7 +147,6 @@ describe('the rotation steps on the secret', () => {
     const pending = await steps.create(kv, key, first, rotator, empty);
     first.pending_version = pending;
     run.pending_version = pending; // what pendingContext reads
-    const policy = { settings: {}, grace_period: 3600 } as unknown as RotationPolicy;
     await steps.finish(kv, key, first, policy, rotator, {
       ...(await pendingContext()),
       current: {},
