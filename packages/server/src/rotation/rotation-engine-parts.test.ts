@@ -179,12 +179,16 @@ describe('the rotation engine parts', () => {
     const { parts } = partsWith();
     const steps = [{ step: 'create' as const, result: 'ok' as const, time: 't' }];
     // Strictly equal: a field absent from the run is absent from the answer, not undefined.
-    expect(parts.resultOf(run({ steps }), 'failed')).toStrictEqual({
-      id: 'run-1',
-      secret: 'secret/parts/db',
-      result: 'failed',
-      steps,
-      from_version: 2,
+    const answer = { id: 'run-1', secret: 'secret/parts/db', steps, from_version: 2 };
+    expect(parts.resultOf(run({ steps }), 'failed')).toStrictEqual({ ...answer, result: 'failed' });
+    expect(parts.resultOf(run({ steps }), 'succeeded')).toStrictEqual({
+      ...answer,
+      result: 'succeeded',
+    });
+    expect(parts.resultOf(run({ steps, pending_version: 3 }), 'succeeded')).toStrictEqual({
+      ...answer,
+      result: 'succeeded',
+      new_version: 3,
     });
     const done = run({
       steps,
@@ -193,28 +197,10 @@ describe('the rotation engine parts', () => {
       new_fingerprint: 'hmac-sha256:ab',
       retire_after: '2026-01-02T00:00:00.000Z',
     });
-    expect(parts.resultOf(run({ steps }), 'succeeded')).toStrictEqual({
-      id: 'run-1',
-      secret: 'secret/parts/db',
-      result: 'succeeded',
-      steps,
-      from_version: 2,
-    });
-    expect(parts.resultOf(run({ steps, pending_version: 3 }), 'succeeded')).toStrictEqual({
-      id: 'run-1',
-      secret: 'secret/parts/db',
-      result: 'succeeded',
-      steps,
-      from_version: 2,
-      new_version: 3,
-    });
     expect(parts.resultOf(done, 'succeeded')).toStrictEqual({
-      id: 'run-1',
-      secret: 'secret/parts/db',
+      ...answer,
       result: 'succeeded',
-      steps,
       error: 'the finish failed',
-      from_version: 2,
       new_version: 3,
       new_fingerprint: 'hmac-sha256:ab',
       retire_after: '2026-01-02T00:00:00.000Z',
