@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { send, startTestServer, type TestServer } from '../../test/harness.js';
+import type { FastifyRequest } from 'fastify';
+import { clientAddressOf } from './boundary.js';
 import { blocksWithin, cidrList, clientAddress, normalizeAddress } from './client-address.js';
 
 describe('client addresses and CIDR blocks', () => {
@@ -74,6 +76,14 @@ describe('client addresses and CIDR blocks', () => {
 });
 
 describe('the client address the boundary admits a request from', () => {
+  it('is unknown, not an error, on a request the boundary never admitted', () => {
+    // Fastify gives every request the decorated `custos: null` before any hook runs.
+    const unseen = { custos: null } as unknown as FastifyRequest;
+    expect(clientAddressOf(unseen)).toBeUndefined();
+    const admitted = { custos: { clientAddress: '192.0.2.9' } } as unknown as FastifyRequest;
+    expect(clientAddressOf(admitted)).toBe('192.0.2.9');
+  });
+
   it('is the peer, or the address a trusted proxy forwards: a bound token is judged by it', async () => {
     const start = (trustedProxies: string[]) => startTestServer('sqlite', { trustedProxies });
     const direct = await start([]);
