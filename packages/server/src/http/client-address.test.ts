@@ -1,6 +1,6 @@
+import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { send, startTestServer, type TestServer } from '../../test/harness.js';
-import type { FastifyRequest } from 'fastify';
 import { clientAddressOf } from './boundary.js';
 import { blocksWithin, cidrList, clientAddress, normalizeAddress } from './client-address.js';
 
