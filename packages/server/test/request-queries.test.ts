@@ -6,9 +6,11 @@
  * lookup-self reads nothing, nor does a KV read (the version's entry is kept sealed, as stored,
  * and decrypted per read: kv-engine.ts), a KV write its transaction
  * (begin, version, metadata, commit: the mount's settings and the key's metadata come from the
- * caches, the latter filled by the read that decides create or update before it; a node
- * alone stores no change-event relay entry: events/event-relay.ts); transit encrypt reads
- * nothing (its key is cached and its counter slots are reserved in blocks).
+ * caches — a new key's absence is read once, by the check that decides create or update, and
+ * the metadata a write commits is kept for the next; a node alone stores no change-event relay
+ * entry: events/event-relay.ts); transit encrypt reads nothing (its key is cached and its
+ * counter slots are reserved in blocks). SQLite's `begin` and `commit` count as queries too
+ * (query-count.ts counts `exec`), though concurrent writes share them (storage/group-commit.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, storageKinds, type TestServer } from './harness.js';
@@ -17,11 +19,16 @@ import { countRequestQueries, type RequestQueries } from './query-count.js';
 /** Requests of each kind, after a first one that fills the caches. */
 const ROUNDS = 10;
 
-/** The most queries a warm request of each kind may make, on SQLite and PostgreSQL alike. */
+/**
+ * The most queries a warm request of each kind may make, on SQLite and PostgreSQL alike except
+ * where one is named: on PostgreSQL the metadata a write commits is not kept for the next write,
+ * because its own notification reaches the node's feed as a second change (storage/NOTES.md).
+ */
 const BUDGET = {
   'authenticated no-op (GET auth/token/lookup-self)': 0,
   'KV v2 read': 0,
-  'KV v2 write': 5,
+  'KV v2 write of a new key': 5,
+  'KV v2 write of an existing key': { sqlite: 4, postgres: 5 },
   'transit encrypt': 0,
 } as const;
 
@@ -83,7 +90,12 @@ describe.each(await storageKinds())('storage queries per request on %s', (kind) 
         () => 'auth/token/lookup-self',
       ),
       'KV v2 read': await counts('GET', () => 'secret/data/read'),
-      'KV v2 write': await counts('POST', (n) => `secret/data/w${n}`, { data: { p: 'x' } }),
+      'KV v2 write of a new key': await counts('POST', (n) => `secret/data/w${n}`, {
+        data: { p: 'x' },
+      }),
+      'KV v2 write of an existing key': await counts('POST', () => 'secret/data/again', {
+        data: { p: 'x' },
+      }),
       'transit encrypt': await counts('POST', () => 'transit/encrypt/k', {
         plaintext: 'aGVsbG8=',
       }),
@@ -95,7 +107,8 @@ describe.each(await storageKinds())('storage queries per request on %s', (kind) 
     }
     for (const [name, values] of Object.entries(measured)) {
       const median = [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-      expect(median, name).toBeLessThanOrEqual(BUDGET[name as keyof typeof BUDGET]);
+      const budget = BUDGET[name as keyof typeof BUDGET];
+      expect(median, name).toBeLessThanOrEqual(typeof budget === 'number' ? budget : budget[kind]);
     }
   });
 });

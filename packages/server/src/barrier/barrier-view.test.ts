@@ -15,9 +15,11 @@ function mapBarrier(entries = new Map<string, unknown>()): Barrier {
     listPaths: async (prefix) => [...entries.keys()].filter((p) => p.startsWith(prefix)).sort(),
     create: async (path, data) => {
       entries.set(path, data);
+      return 1;
     },
-    replace: async (path, data) => {
+    replace: async (path, data, revision) => {
       entries.set(path, data);
+      return revision + 1;
     },
     write: async (path, data) => {
       entries.set(path, data);

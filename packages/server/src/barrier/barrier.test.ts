@@ -80,11 +80,13 @@ describe.each(await storageKinds())('the barrier refuses tampered storage on %s'
     await expectIntegrityFault('flip/x', path);
     expect((await s.request('GET', 'secret/data/flip/y')).body.data.data.value).toBe(SECRETS.b);
     // The key's metadata entry is behind the barrier too: tampering there is refused as well,
-    // when it is read from storage (a node serves metadata it cached until a write through
-    // storage drops it; flip/z has not been read since its write).
+    // when it is read from storage. A node serves the metadata it cached (its own write keeps
+    // what it committed) until the change feed reports a write of it, as another node's write
+    // would be: the tampering is reported so.
     await write('flip/z', SECRETS.b);
     const metaPath = 'kv/secret/meta/flip/z';
     await raw.set(metaPath, await raw.get('kv/secret/meta/flip/x'));
+    s.server.context.barrier.changes.committed([metaPath]);
     await expectIntegrityFault('flip/z', metaPath);
   });
 });

@@ -23,8 +23,10 @@ export interface BarrierWriter {
   revision(path: string): Promise<number | undefined>;
   /** Paths under `prefix` (full paths, sorted). Paths are not secret; values are. */
   listPaths(prefix: string): Promise<string[]>;
-  create(path: string, data: unknown): Promise<void>;
-  replace(path: string, data: unknown, revision: number): Promise<void>;
+  /** Creates `path`; answers its revision. */
+  create(path: string, data: unknown): Promise<number>;
+  /** Replaces `path` at `revision`; answers the new revision. */
+  replace(path: string, data: unknown, revision: number): Promise<number>;
   write(path: string, data: unknown): Promise<void>;
   remove(path: string): Promise<void>;
 }

@@ -7,6 +7,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type pg from 'pg';
 import { loadPg } from './load-pg.js';
 import { SchemaScopedPostgresDialect } from './schema-introspector.js';
+import { registerSqliteHandle } from './sqlite-handle.js';
 import { cachingSqliteDatabase } from './statement-cache.js';
 
 /** Which database a location names. */
@@ -93,8 +94,15 @@ function openSqlite<DB>(path: string, options: OpenDatabaseOptions): OpenDatabas
   }
   // Wait for other writers instead of failing with SQLITE_BUSY.
   for (const pragma of options.sqlitePragmas ?? ['busy_timeout = 10000']) sqlite.pragma(pragma);
-  const db = new Kysely<DB>({
-    dialect: new SqliteDialect({ database: cachingSqliteDatabase(sqlite) }),
+  const cached = cachingSqliteDatabase(sqlite);
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cached }) });
+  const connection = sqlite;
+  registerSqliteHandle(db, {
+    prepare: (sql) => cached.prepare(sql) as unknown as Database.Statement,
+    exec: (sql) => void connection.exec(sql),
+    get inTransaction() {
+      return connection.inTransaction;
+    },
   });
   return {
     kind: 'sqlite',

@@ -21,12 +21,15 @@ describe('KV writes on cached metadata and settings', () => {
   let elsewhere: KvEngine;
   let key = 0;
   const next = () => `app/k${++key}`;
+  /** A barrier on the database with a change feed of its own (a node of its own). */
+  const on = (): Barrier =>
+    createBarrier(createEntryStore(storage.db, createLocalChangeFeed()), keys);
+  /** A node that caches nothing yet: it reads what storage holds. */
+  const cold = () => createKvEngine(on(), 'secret');
 
   beforeEach(async () => {
     await storage?.close();
     storage = await openStorage(':memory:');
-    const on = (): Barrier =>
-      createBarrier(createEntryStore(storage.db, createLocalChangeFeed()), keys);
     here = createKvEngine(on(), 'secret');
     elsewhere = createKvEngine(on(), 'secret');
   });
@@ -41,9 +44,27 @@ describe('KV writes on cached metadata and settings', () => {
     await elsewhere.write(name, { n: 2 });
     const third = await here.write(name, { n: 3 });
     expect(third.version).toBe(3);
-    const read = await elsewhere.read(name, 2);
+    const read = await cold().read(name, 2);
     expect(read).toMatchObject({ kind: 'ok', data: { n: 2 } });
-    expect(await elsewhere.read(name)).toMatchObject({ kind: 'ok', version: 3, data: { n: 3 } });
+    expect(await cold().read(name)).toMatchObject({ kind: 'ok', version: 3, data: { n: 3 } });
+  });
+
+  it('keeps the metadata of the last of concurrent writes of one key, never an earlier one', async () => {
+    const name = next();
+    await here.write(name, { n: 0 });
+    // Concurrent writes of one key commit together (storage/group-commit.ts) and each keeps
+    // what it wrote only if no other write of the key came since it began.
+    const written = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => here.write(name, { n: i + 1 })),
+    );
+    expect(written.map((w) => w.version).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 2),
+    );
+    expect((await here.readMetadata(name))?.current_version).toBe(21);
+    expect(await here.read(name)).toMatchObject({ kind: 'ok', version: 21 });
+    expect((await cold().readMetadata(name))?.current_version).toBe(21);
+    // The next write starts from the kept metadata and gets the next version.
+    expect((await here.write(name, { n: 22 })).version).toBe(22);
   });
 
   it('check-and-set is judged on the stored version, not the cached one', async () => {

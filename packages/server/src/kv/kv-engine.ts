@@ -250,6 +250,9 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
       const cfgHeld = cached ? settings.get('') : undefined;
       const held = cached && options.versionId === undefined ? metadata.get(key) : undefined;
       const used = cfgHeld !== undefined || held !== undefined;
+      // Taken before the write: the metadata it commits is kept unless another write came too.
+      const stamp = metadata.stamp();
+      let written: CachedMetadata | undefined;
       const once = storage.transaction(async (tx): Promise<WriteResult> => {
         const cfg = cfgHeld ?? (await readConfig(tx));
         const stored =
@@ -287,13 +290,20 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
           options,
         );
         await tx.create(versionPath(key, meta.current_version), { data });
-        if (stored === undefined) await tx.create(metaPath(key), meta);
-        else await tx.replace(metaPath(key), meta, stored.revision);
+        const revision =
+          stored === undefined
+            ? await tx.create(metaPath(key), meta)
+            : await tx.replace(metaPath(key), meta, stored.revision);
         for (const v of trimmed) await tx.remove(versionPath(key, v));
+        written = { meta: deepFreeze(structuredClone(meta)), revision };
         return { meta, version: meta.current_version };
       });
-      if (!used) return once;
-      return once.catch((err: unknown) => {
+      const kept = once.then((result) => {
+        if (written !== undefined) metadata.fillWritten(key, written, stamp);
+        return result;
+      });
+      if (!used) return kept;
+      return kept.catch((err: unknown) => {
         if (!(err instanceof CustosError)) throw err;
         // What was cached may be what failed: the next use reads it again.
         if (held !== undefined) metadata.drop(key);

@@ -38,6 +38,47 @@ describe('caches on the change feed', () => {
     expect(cache.get('one')).toBeUndefined();
   });
 
+  it('keep what a write committed only if that write was the entry’s one change since it began', () => {
+    const feed = createLocalChangeFeed();
+    const view = scopedChangeFeed(feed, 'area/');
+    const cache = createFeedCache<string>(view, { prefix: 'k/', limit: 10 });
+    // The write's own report, and a change of another entry: kept.
+    let stamp = cache.stamp();
+    feed.committed(['area/k/other']);
+    view.committed(['k/one']);
+    cache.fillWritten('one', 'mine', stamp);
+    expect(cache.get('one')).toBe('mine');
+    // Nothing reported since (the write told no one yet): kept too, nothing changed it.
+    cache.fillWritten('two', 'mine', cache.stamp());
+    expect(cache.get('two')).toBe('mine');
+    // Another write of the same entry reported too, before or after the write's own: refused,
+    // whichever of the two committed last.
+    for (const order of [
+      ['theirs', 'mine'],
+      ['mine', 'theirs'],
+    ]) {
+      stamp = cache.stamp();
+      for (const _ of order) feed.committed(['area/k/one']);
+      cache.fillWritten('one', 'mine', stamp);
+      expect(cache.get('one'), order.join(' then ')).toBeUndefined();
+    }
+    // A plain fill still allows no change at all.
+    stamp = cache.stamp();
+    feed.committed(['area/k/one']);
+    cache.fill('one', 'read', stamp);
+    expect(cache.get('one')).toBeUndefined();
+    // Nor is a write's value kept after a drop, or once the record of changes was let go.
+    stamp = cache.stamp();
+    cache.drop('unrelated');
+    feed.committed(['area/k/one']);
+    cache.fillWritten('one', 'mine', stamp);
+    expect(cache.get('one')).toBeUndefined();
+    stamp = cache.stamp();
+    for (let i = 0; i < 5000; i++) feed.committed([`noise/${i}`]);
+    cache.fillWritten('one', 'mine', stamp);
+    expect(cache.get('one')).toBeUndefined();
+  });
+
   it('refuse fills older than the changes they remember (4096), and keep the limit', () => {
     const feed = createLocalChangeFeed();
     const cache = createFeedCache<number>(feed, { prefix: '', limit: 3 });

@@ -37,9 +37,11 @@ export interface ChangeFeed {
   position(): number;
   /**
    * Whether the entry with this digest may have changed after `position`: true when it did, or
-   * after a reset, or when the record of changes that far back was let go.
+   * after a reset, or when the record of changes that far back was let go. With `own` 1, one
+   * change is allowed: the caller's own write, already reported (`committed`) — a second change,
+   * from anyone, still counts.
    */
-  changedSince(digest: string, position: number): boolean;
+  changedSince(digest: string, position: number, own?: 0 | 1): boolean;
   /**
    * The PostgreSQL channel the entry store notifies in each writing statement (undefined: the
    * feed is in process only, SQLite).
@@ -109,7 +111,8 @@ export function createListenerSet() {
   const listeners = new Set<ChangeListener>();
   let position = 0;
   let forgottenUpTo = 0;
-  const recent = new Map<string, number>();
+  // Each digest's last two changes (the latest first): enough to tell one change from more.
+  const recent = new Map<string, readonly [number, number]>();
   const each = (call: (listener: ChangeListener) => void) => {
     for (const listener of listeners) {
       try {
@@ -128,10 +131,11 @@ export function createListenerSet() {
     },
     changed(digest: string) {
       position += 1;
+      const before = recent.get(digest);
       recent.delete(digest);
-      recent.set(digest, position);
+      recent.set(digest, [position, before?.[0] ?? 0]);
       if (recent.size > REMEMBERED_CHANGES) {
-        const [oldest, at] = recent.entries().next().value as [string, number];
+        const [oldest, [at]] = recent.entries().next().value as [string, readonly [number, number]];
         recent.delete(oldest);
         forgottenUpTo = at;
       }
@@ -144,8 +148,11 @@ export function createListenerSet() {
       each((l) => l.reset());
     },
     position: () => position,
-    changedSince: (digest: string, since: number) =>
-      forgottenUpTo > since || (recent.get(digest) ?? 0) > since,
+    changedSince(digest: string, since: number, own: 0 | 1 = 0) {
+      if (forgottenUpTo > since) return true;
+      const [last, previous] = recent.get(digest) ?? [0, 0];
+      return own === 0 ? last > since : previous > since;
+    },
   };
 }
 
@@ -210,7 +217,7 @@ export function sharedLocalChangeFeed(key: string): ChangeFeed {
     channel: undefined,
     area: '',
     position: () => feed.position(),
-    changedSince: (digest, since) => feed.changedSince(digest, since),
+    changedSince: (digest, since, own) => feed.changedSince(digest, since, own),
     listen: (listener) => feed.listen(listener),
     committed: (paths) => feed.committed(paths),
     settle: () => feed.settle(),
@@ -266,7 +273,7 @@ export function scopedChangeFeed(feed: ChangeFeed, prefix: string): ChangeFeed {
     channel: feed.channel,
     area: feed.area + prefix,
     position: () => feed.position(),
-    changedSince: (digest, since) => feed.changedSince(digest, since),
+    changedSince: (digest, since, own) => feed.changedSince(digest, since, own),
     listen: (listener) => feed.listen(listener),
     committed: (paths) => feed.committed(paths.map((path) => prefix + path)),
     settle: () => feed.settle(),

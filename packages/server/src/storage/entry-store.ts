@@ -1,6 +1,8 @@
 import { CompiledQuery, type Kysely, SqliteAdapter, sql, type Transaction } from 'kysely';
+import { sqliteHandleOf } from '../database/sqlite-handle.js';
 import { VersionConflict } from '../errors.js';
 import { type ChangeFeed, createLocalChangeFeed } from './change-feed.js';
+import { createGroupCommit, type QueryRunner } from './group-commit.js';
 import { isUncached } from './layout.js';
 import { PATH_DIGEST_SQL } from './postgres-change-feed.js';
 import { prepareQuery } from './prepared-query.js';
@@ -30,13 +32,17 @@ export interface EntryWriter {
    * the database's collation: the order of `[…].sort()` for paths in the Basic Multilingual Plane.
    */
   listPaths(prefix: string): Promise<string[]>;
-  /** Creates `path`; throws `ERR_VERSION_CONFLICT` if it exists (settled by the primary key). */
-  insert(path: string, value: Uint8Array): Promise<void>;
   /**
-   * Replaces `path` only if its revision is still `expectedRevision`; throws
-   * `ERR_VERSION_CONFLICT` otherwise (another writer got there first, or it was deleted).
+   * Creates `path` and answers its revision ({@link FIRST_REVISION}); throws
+   * `ERR_VERSION_CONFLICT` if it exists (settled by the primary key).
    */
-  update(path: string, value: Uint8Array, expectedRevision: number): Promise<void>;
+  insert(path: string, value: Uint8Array): Promise<number>;
+  /**
+   * Replaces `path` only if its revision is still `expectedRevision`, and answers the new one
+   * (`expectedRevision + 1`); throws `ERR_VERSION_CONFLICT` otherwise (another writer got there
+   * first, or it was deleted).
+   */
+  update(path: string, value: Uint8Array, expectedRevision: number): Promise<number>;
   /** Creates or replaces `path` unconditionally (for entries with a single writer). */
   put(path: string, value: Uint8Array): Promise<void>;
   delete(path: string): Promise<void>;
@@ -52,6 +58,9 @@ export interface EntryStore extends EntryWriter {
   /** Every committed write of this store (and, on PostgreSQL, of every node on the storage). */
   readonly changes: ChangeFeed;
 }
+
+/** The revision of an entry as created (the column's default, `schema.ts`). */
+export const FIRST_REVISION = 1;
 
 /** The conflict: a fixed message for the client, the path for the server log only. */
 function versionConflict(path: string): VersionConflict {
@@ -155,20 +164,25 @@ function prepareStatements(db: Kysely<StorageSchema>, channel: string | undefine
 
 type Statements = ReturnType<typeof prepareStatements>;
 
+/** The runner of `db`'s statements (the database, or one transaction of it). */
+function runnerOf(db: Kysely<StorageSchema> | Transaction<StorageSchema>): QueryRunner {
+  return <R>(query: CompiledQuery) => db.executeQuery<R>(query);
+}
+
 function writer(
-  db: Kysely<StorageSchema> | Transaction<StorageSchema>,
+  run: QueryRunner,
   q: Statements,
   wrote: (path: string, outcome: Promise<unknown>) => Promise<void>,
 ): EntryWriter {
   // A notifying statement (PostgreSQL) answers one row per path it wrote.
   const affected = async (path: string, query: CompiledQuery) => {
-    const result = db.executeQuery(query);
+    const result = run(query);
     await wrote(path, result);
     const { numAffectedRows, rows } = await result;
     return Number(numAffectedRows ?? BigInt(rows.length));
   };
   const read = async (query: CompiledQuery) => {
-    const { rows } = await db.executeQuery<{ value: Uint8Array; revision: number }>(query);
+    const { rows } = await run<{ value: Uint8Array; revision: number }>(query);
     const row = rows[0];
     return row === undefined ? undefined : { value: row.value, revision: Number(row.revision) };
   };
@@ -176,22 +190,22 @@ function writer(
     get: (path) => read(q.get({ path })),
     getLocked: (path) => read(q.getLocked({ path })),
     async revision(path) {
-      const { rows } = await db.executeQuery<{ revision: number }>(q.revision({ path }));
+      const { rows } = await run<{ revision: number }>(q.revision({ path }));
       return rows[0] === undefined ? undefined : Number(rows[0].revision);
     },
     async listPaths(prefix) {
-      const { rows } = await db.executeQuery<{ path: string }>(
-        q.list({ pattern: likePrefix(prefix) }),
-      );
+      const { rows } = await run<{ path: string }>(q.list({ pattern: likePrefix(prefix) }));
       // The filter keeps the result exact even where LIKE ignores case.
       return rows.map((r) => r.path).filter((p) => p.startsWith(prefix));
     },
     async insert(path, value) {
       if ((await affected(path, q.insert({ path, value }))) === 0) throw versionConflict(path);
+      return FIRST_REVISION;
     },
     async update(path, value, expectedRevision) {
       if ((await affected(path, q.update({ path, value, revision: expectedRevision }))) === 0)
         throw versionConflict(path);
+      return expectedRevision + 1;
     },
     async put(path, value) {
       await affected(path, q.put({ path, value }));
@@ -237,7 +251,7 @@ export function createEntryStore(
   // ones too: whether a statement whose answer was lost committed is unknown), and returns once
   // every other node dropped what it changed (`ChangeFeed.settle`); at once where no node
   // caches anything (`isUncached`: the change-event relay).
-  const direct = writer(db, statements, (path, outcome) =>
+  const direct = writer(runnerOf(db), statements, (path, outcome) =>
     outcome.then(
       async () => {
         changes.committed([path]);
@@ -249,6 +263,9 @@ export function createEntryStore(
       },
     ),
   );
+  // SQLite: concurrent transactions share their commits (group-commit.ts).
+  const sqlite = sqliteHandleOf(db);
+  const grouped = sqlite === undefined ? undefined : createGroupCommit(db, sqlite);
   // PostgreSQL: the reads of concurrent requests share their round trips (read-batcher.ts).
   const batched =
     db.getExecutor().adapter instanceof SqliteAdapter
@@ -269,7 +286,9 @@ export function createEntryStore(
       };
       let result: Awaited<ReturnType<typeof work>>;
       try {
-        result = await db.transaction().execute((trx) => work(writer(trx, statements, record)));
+        result = await (grouped === undefined
+          ? db.transaction().execute((trx) => work(writer(runnerOf(trx), statements, record)))
+          : grouped.run((run) => work(writer(run, statements, record))));
       } finally {
         if (paths.length > 0) changes.committed(paths);
       }

@@ -17,6 +17,12 @@ export interface FeedCache<V> {
   stamp(): FeedStamp;
   /** Keeps `value` for `key` unless the entry changed (or the feed was lost) since `stamp`. */
   fill(key: string, value: V, stamp: FeedStamp): void;
+  /**
+   * Keeps `value`, what this process just wrote to `key` (committed, and reported to the feed
+   * before the write returned), unless anything but that write changed the entry (or the feed
+   * was lost) since `stamp`, taken before the write began. Saves the read after each write.
+   */
+  fillWritten(key: string, value: V, stamp: FeedStamp): void;
   /** Drops `key` (a conflict showed the cached entry to be old). */
   drop(key: string): void;
   /** Drops everything (after a seal). */
@@ -74,20 +80,22 @@ export function createFeedCache<V>(feed: ChangeFeed, options: FeedCacheOptions):
       keysOf.clear();
     },
   });
+  const keep = (key: string, value: V, stamp: FeedStamp, own: 0 | 1) => {
+    if (stamp === undefined || stamp.local !== local || !feed.live) return;
+    const digest = pathDigest(feed.area + options.prefix + key);
+    if (feed.changedSince(digest, stamp.position, own)) return;
+    remove(key);
+    if (entries.size >= options.limit) remove(entries.keys().next().value as string);
+    entries.set(key, { value, digest });
+    const keys = keysOf.get(digest);
+    if (keys === undefined) keysOf.set(digest, new Set([key]));
+    else keys.add(key);
+  };
   return {
     get: (key) => (feed.live ? entries.get(key)?.value : undefined),
     stamp: () => (feed.live ? { position: feed.position(), local } : undefined),
-    fill(key, value, stamp) {
-      if (stamp === undefined || stamp.local !== local || !feed.live) return;
-      const digest = pathDigest(feed.area + options.prefix + key);
-      if (feed.changedSince(digest, stamp.position)) return;
-      remove(key);
-      if (entries.size >= options.limit) remove(entries.keys().next().value as string);
-      entries.set(key, { value, digest });
-      const keys = keysOf.get(digest);
-      if (keys === undefined) keysOf.set(digest, new Set([key]));
-      else keys.add(key);
-    },
+    fill: (key, value, stamp) => keep(key, value, stamp, 0),
+    fillWritten: (key, value, stamp) => keep(key, value, stamp, 1),
     drop(key) {
       local += 1;
       remove(key);

@@ -1,0 +1,137 @@
+import type { CompiledQuery, Kysely, QueryResult } from 'kysely';
+import type { SqliteHandle } from '../database/sqlite-handle.js';
+
+/** Runs one compiled query and answers its rows (and, for a write, the rows it changed). */
+export type QueryRunner = <R>(query: CompiledQuery) => Promise<QueryResult<R>>;
+
+/** The work of one transaction, given the runner of its statements. */
+export type GroupedWork<T> = (run: QueryRunner) => Promise<T>;
+
+/** Transactions of one SQLite connection, committed together when they queue up. */
+export interface GroupCommit {
+  /**
+   * Runs `work` in a transaction of its own (a savepoint of the group's): its writes land, or
+   * none. Answers once they are committed; a failure rolls back its own writes only.
+   */
+  run<T>(work: GroupedWork<T>): Promise<T>;
+}
+
+interface Job {
+  readonly work: GroupedWork<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (reason: unknown) => void;
+}
+
+/** How many transactions one commit may carry: readers outside transactions wait for it. */
+const MAX_GROUP = 64;
+
+/**
+ * Group commit of the entry store's transactions on SQLite. SQLite runs one transaction at a
+ * time on its connection, so under concurrent writes they queue; instead of a `BEGIN … COMMIT`
+ * each, the transactions queued when one ends run in the same database transaction, each in a
+ * savepoint of its own, and one COMMIT makes all of them durable (WAL: one append of the pages
+ * they changed). Each is answered only after that COMMIT. A transaction whose work fails is
+ * rolled back to its savepoint alone and answered at once; a COMMIT that fails, or an error that
+ * ended SQLite's transaction, fails every transaction of the group that has not been answered.
+ * (The first transaction of a group runs without a savepoint: its failure rolls back the
+ * database transaction, which holds nothing else yet, and the group begins again.)
+ * Statements run synchronously on the connection (better-sqlite3) while the group holds
+ * Kysely's connection, so no statement from outside the group runs inside it.
+ *
+ * @example
+ * ```ts
+ * const group = createGroupCommit(db, sqliteHandleOf(db)!);
+ * await group.run(async (run) => run(insertQuery));
+ * ```
+ */
+export function createGroupCommit<DB>(db: Kysely<DB>, sqlite: SqliteHandle): GroupCommit {
+  const queue: Job[] = [];
+  let draining = false;
+  const run: QueryRunner = <R>(query: CompiledQuery) => {
+    try {
+      const statement = sqlite.prepare(query.sql);
+      const parameters = query.parameters as unknown[];
+      if (statement.reader) return Promise.resolve({ rows: statement.all(parameters) as R[] });
+      const { changes } = statement.run(parameters);
+      return Promise.resolve({ rows: [], numAffectedRows: BigInt(changes) });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+
+  /** One database transaction: the queued jobs, up to MAX_GROUP, then COMMIT. */
+  const runGroup = async () => {
+    const done: Array<{ job: Job; value: unknown }> = [];
+    let failure: { reason: unknown } | undefined;
+    try {
+      // A transaction left open (a rollback that failed) would refuse every later `begin`.
+      if (sqlite.inTransaction) sqlite.exec('rollback');
+      sqlite.exec('begin');
+    } catch (reason) {
+      // No transaction to run them in (the database closed, or busy past its timeout).
+      for (const job of queue.splice(0)) job.reject(reason);
+      return;
+    }
+    try {
+      for (let taken = 0, job = queue.shift(); job !== undefined; job = queue.shift()) {
+        // A savepoint only where there is something to keep: the first job's failure rolls
+        // back the whole transaction, and the group begins again.
+        const guarded = done.length > 0;
+        if (guarded) sqlite.exec('savepoint custos_grouped');
+        try {
+          const value = await job.work(run);
+          if (guarded) sqlite.exec('release custos_grouped');
+          done.push({ job, value });
+        } catch (reason) {
+          job.reject(reason);
+          if (!guarded) {
+            if (sqlite.inTransaction) sqlite.exec('rollback');
+            sqlite.exec('begin');
+          } else if (sqlite.inTransaction) {
+            sqlite.exec('rollback to custos_grouped');
+            sqlite.exec('release custos_grouped');
+          } else {
+            // SQLite ended the whole transaction (SQLITE_FULL, SQLITE_IOERR…): the jobs before
+            // this one lost their writes too.
+            throw reason;
+          }
+        }
+        taken += 1;
+        if (taken >= MAX_GROUP) break;
+      }
+      sqlite.exec('commit');
+    } catch (reason) {
+      failure = { reason };
+      try {
+        if (sqlite.inTransaction) sqlite.exec('rollback');
+      } catch {
+        // The group failed anyway; the next group rolls back what is still open first.
+      }
+    }
+    for (const { job, value } of done) {
+      if (failure === undefined) job.resolve(value);
+      else job.reject(failure.reason);
+    }
+  };
+
+  const drain = async () => {
+    draining = true;
+    try {
+      while (queue.length > 0) await db.connection().execute(runGroup);
+    } catch (reason) {
+      // The connection could not be had (the database closed): nothing queued can run.
+      for (const job of queue.splice(0)) job.reject(reason);
+    } finally {
+      draining = false;
+    }
+  };
+
+  return {
+    run<T>(work: GroupedWork<T>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+        if (!draining) void drain();
+      });
+    },
+  };
+}
