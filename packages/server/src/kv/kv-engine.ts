@@ -295,7 +295,8 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
             ? await tx.create(metaPath(key), meta)
             : await tx.replace(metaPath(key), meta, stored.revision);
         for (const v of trimmed) await tx.remove(versionPath(key, v));
-        written = { meta: deepFreeze(structuredClone(meta)), revision };
+        // The transaction's own copy: frozen, it is both the answer and the cached entry.
+        written = { meta: deepFreeze(meta), revision };
         return { meta, version: meta.current_version };
       });
       const kept = once.then((result) => {
