@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -175,6 +176,24 @@ describe('group commit (SQLite)', () => {
     held.open();
     await expect(rolledBack).rejects.toThrow('undone');
     expect(await outside).toEqual([]);
+  });
+
+  it('runs each transaction’s work in its caller’s async context', async () => {
+    const context = new AsyncLocalStorage<string>();
+    const held = gate();
+    const seen: Array<string | undefined> = [];
+    const jobs = ['first', 'second', 'third'].map((name) =>
+      context.run(name, () =>
+        group.run(async (run) => {
+          seen.push(context.getStore());
+          await insert(run, name);
+          if (name === 'first') await held.opened;
+        }),
+      ),
+    );
+    held.open();
+    await Promise.all(jobs);
+    expect(seen).toEqual(['first', 'second', 'third']);
   });
 
   it('answers at most 64 transactions per commit: later ones wait for the next', async () => {

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { CompiledQuery, Kysely, QueryResult } from 'kysely';
 import type { SqliteHandle } from '../database/sqlite-handle.js';
 
@@ -129,7 +130,9 @@ export function createGroupCommit<DB>(db: Kysely<DB>, sqlite: SqliteHandle): Gro
   return {
     run<T>(work: GroupedWork<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
-        queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+        // Run in its caller's async context (AsyncLocalStorage), not in the group's.
+        const bound = AsyncResource.bind(work) as GroupedWork<T>;
+        queue.push({ work: bound, resolve: resolve as (value: unknown) => void, reject });
         if (!draining) void drain();
       });
     },
