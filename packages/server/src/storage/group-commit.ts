@@ -60,14 +60,19 @@ export function createGroupCommit<DB>(db: Kysely<DB>, sqlite: SqliteHandle): Gro
     }
   };
 
+  /** A transaction control statement, prepared once (the statement cache keeps it). */
+  const control = (sql: string) => {
+    sqlite.prepare(sql).run();
+  };
+
   /** One database transaction: the queued jobs, up to MAX_GROUP, then COMMIT. */
   const runGroup = async () => {
     const done: Array<{ job: Job; value: unknown }> = [];
     let failure: { reason: unknown } | undefined;
     try {
       // A transaction left open (a rollback that failed) would refuse every later `begin`.
-      if (sqlite.inTransaction) sqlite.exec('rollback');
-      sqlite.exec('begin');
+      if (sqlite.inTransaction) control('rollback');
+      control('begin');
     } catch (reason) {
       // No transaction to run them in (the database closed, or busy past its timeout).
       for (const job of queue.splice(0)) job.reject(reason);
@@ -78,19 +83,19 @@ export function createGroupCommit<DB>(db: Kysely<DB>, sqlite: SqliteHandle): Gro
         // A savepoint only where there is something to keep: the first job's failure rolls
         // back the whole transaction, and the group begins again.
         const guarded = done.length > 0;
-        if (guarded) sqlite.exec('savepoint custos_grouped');
+        if (guarded) control('savepoint custos_grouped');
         try {
           const value = await job.work(run);
-          if (guarded) sqlite.exec('release custos_grouped');
+          if (guarded) control('release custos_grouped');
           done.push({ job, value });
         } catch (reason) {
           job.reject(reason);
           if (!guarded) {
-            if (sqlite.inTransaction) sqlite.exec('rollback');
-            sqlite.exec('begin');
+            if (sqlite.inTransaction) control('rollback');
+            control('begin');
           } else if (sqlite.inTransaction) {
-            sqlite.exec('rollback to custos_grouped');
-            sqlite.exec('release custos_grouped');
+            control('rollback to custos_grouped');
+            control('release custos_grouped');
           } else {
             // SQLite ended the whole transaction (SQLITE_FULL, SQLITE_IOERR…): the jobs before
             // this one lost their writes too.
@@ -100,11 +105,11 @@ export function createGroupCommit<DB>(db: Kysely<DB>, sqlite: SqliteHandle): Gro
         taken += 1;
         if (taken >= MAX_GROUP) break;
       }
-      sqlite.exec('commit');
+      control('commit');
     } catch (reason) {
       failure = { reason };
       try {
-        if (sqlite.inTransaction) sqlite.exec('rollback');
+        if (sqlite.inTransaction) control('rollback');
       } catch {
         // The group failed anyway; the next group rolls back what is still open first.
       }
