@@ -33,6 +33,20 @@ describe('group commit (SQLite)', () => {
       (r) => r.name,
     );
 
+  /**
+   * A transaction that writes `name`, then holds its group open until `open()` (and fails then
+   * with `failure`, when given).
+   */
+  const holding = (name: string, failure?: string) => {
+    const held = gate();
+    const done = group.run(async (run) => {
+      await insert(run, name);
+      await held.opened;
+      if (failure !== undefined) throw new Error(failure);
+    });
+    return { done, open: held.open };
+  };
+
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'custos-group-'));
     const opened = await openDatabase<{ rows: { name: string } }>(join(dir, 'g.db'), {
@@ -83,11 +97,7 @@ describe('group commit (SQLite)', () => {
   });
 
   it('rolls a failing transaction back alone; the others of its group commit', async () => {
-    const held = gate();
-    const first = group.run(async (run) => {
-      await insert(run, 'a');
-      await held.opened;
-    });
+    const first = holding('a');
     const failing = group.run(async (run) => {
       await insert(run, 'b');
       throw new Error('work failed after writing');
@@ -98,28 +108,23 @@ describe('group commit (SQLite)', () => {
       await insert(run, 'a');
     });
     const last = group.run((run) => insert(run, 'd'));
-    held.open();
+    first.open();
     await expect(failing).rejects.toThrow('work failed after writing');
     await expect(duplicate).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
-    await first;
+    await first.done;
     await last;
     expect(committed()).toEqual(['a', 'd']);
   });
 
   it('rolls back a group’s first transaction alone when it fails, and runs the rest', async () => {
-    const held = gate();
-    const first = group.run(async (run) => {
-      await insert(run, 'a');
-      await held.opened;
-      throw new Error('first failed after writing');
-    });
+    const first = holding('a', 'first failed after writing');
     const second = group.run(async (run) => {
       // The first's write is gone before this one runs.
       expect((await run(CompiledQuery.raw('select name from rows'))).rows).toEqual([]);
       await insert(run, 'b');
     });
-    held.open();
-    await expect(first).rejects.toThrow('first failed after writing');
+    first.open();
+    await expect(first.done).rejects.toThrow('first failed after writing');
     await second;
     expect(committed()).toEqual(['b']);
   });
@@ -130,17 +135,13 @@ describe('group commit (SQLite)', () => {
     sqlite?.exec(
       'create table refs (name text references rows (name) deferrable initially deferred)',
     );
-    const held = gate();
-    const first = group.run(async (run) => {
-      await insert(run, 'a');
-      await held.opened;
-    });
+    const first = holding('a');
     // Its dangling reference is checked at COMMIT only (a deferred foreign key).
     const dangling = group.run((run) =>
       run(CompiledQuery.raw('insert into refs (name) values (?)', ['nowhere'])),
     );
-    held.open();
-    await expect(first).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_FOREIGNKEY' });
+    first.open();
+    await expect(first.done).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_FOREIGNKEY' });
     await expect(dangling).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_FOREIGNKEY' });
     expect(committed()).toEqual([]);
     await group.run((run) => insert(run, 'e'));
@@ -148,16 +149,12 @@ describe('group commit (SQLite)', () => {
   });
 
   it('fails the whole group when a transaction ends SQLite’s transaction under it', async () => {
-    const held = gate();
-    const first = group.run(async (run) => {
-      await insert(run, 'a');
-      await held.opened;
-    });
+    const first = holding('a');
     const ending = group.run(async (run) => {
       await run(CompiledQuery.raw('rollback'));
     });
-    held.open();
-    await expect(first).rejects.toThrow();
+    first.open();
+    await expect(first.done).rejects.toThrow();
     await expect(ending).rejects.toThrow();
     expect(committed()).toEqual([]);
     await group.run((run) => insert(run, 'f'));
@@ -165,16 +162,11 @@ describe('group commit (SQLite)', () => {
   });
 
   it('keeps queries from outside the group out of its transaction until it ends', async () => {
-    const held = gate();
-    const rolledBack = group.run(async (run) => {
-      await insert(run, 'a');
-      await held.opened;
-      throw new Error('undone');
-    });
+    const rolledBack = holding('a', 'undone');
     // Run inside the open transaction, this read would see the uncommitted `a`.
     const outside = db.selectFrom('rows').select('name').execute();
-    held.open();
-    await expect(rolledBack).rejects.toThrow('undone');
+    rolledBack.open();
+    await expect(rolledBack.done).rejects.toThrow('undone');
     expect(await outside).toEqual([]);
   });
 
@@ -197,12 +189,8 @@ describe('group commit (SQLite)', () => {
   });
 
   it('answers at most 64 transactions per commit: later ones wait for the next', async () => {
-    const held = gate();
     const commits: number[] = [];
-    const first = group.run(async (run) => {
-      await insert(run, 'n000');
-      await held.opened;
-    });
+    const first = holding('n000');
     const rest = Array.from({ length: 99 }, (_, i) =>
       group
         .run(async (run) => {
@@ -210,8 +198,8 @@ describe('group commit (SQLite)', () => {
         })
         .then(() => commits.push(committed().length)),
     );
-    held.open();
-    await first;
+    first.open();
+    await first.done;
     await Promise.all(rest);
     expect(new Set(commits)).toEqual(new Set([64, 100]));
   });
