@@ -129,18 +129,32 @@ function behaviour(name: string, dialect: () => Dialect) {
     });
 
     it('decrypts selected rows, including aliased columns, and finds rows by blind index', async () => {
-      const jane = await db
+      // Rows of its own (a clinic no other test uses): the test runs alone as well.
+      await db
+        .insertInto('patients')
+        .values([
+          {
+            id: 'd1',
+            clinic_id: 'c7',
+            name: 'Dana',
+            ssn: '078-05-1121',
+            email: 'Dana@Example.com',
+          },
+          { id: 'd2', clinic_id: 'c7', name: 'Dan', ssn: '219-09-9998', email: null },
+        ])
+        .execute();
+      const dana = await db
         .selectFrom('patients')
         .selectAll()
-        .where('email_bidx', '=', codec.blindIndex('email', ' JANE@example.com', 'c1'))
+        .where('email_bidx', '=', codec.blindIndex('email', ' DANA@example.com', 'c7'))
         .executeTakeFirstOrThrow();
-      expect(jane).toMatchObject({ id: 'p1', ssn: '078-05-1120', email: 'Jane@Example.com' });
+      expect(dana).toMatchObject({ id: 'd1', ssn: '078-05-1121', email: 'Dana@Example.com' });
       const aliased = await db
         .selectFrom('patients as p')
         .select(['p.id', 'p.clinic_id', 'p.ssn as social'])
-        .where('p.id', '=', 'p2')
+        .where('p.id', '=', 'd2')
         .executeTakeFirstOrThrow();
-      expect(aliased).toEqual({ id: 'p2', clinic_id: 'c1', social: '219-09-9999' });
+      expect(aliased).toEqual({ id: 'd2', clinic_id: 'c7', social: '219-09-9998' });
     });
 
     it('refuses an insert that leaves out the tenant of a tenant-bound table, writing nothing', async () => {
