@@ -32,14 +32,7 @@ function install(): void {
     string,
     unknown
   >;
-  const databaseProto = Object.getPrototypeOf(probe) as Record<string, unknown>;
   probe.close();
-  // Statements run without preparing one (the entry store's begin, savepoints and commit).
-  const exec = databaseProto.exec as (...args: unknown[]) => unknown;
-  databaseProto.exec = function counted(this: unknown, ...args: unknown[]) {
-    current.getStore()?.push(String(args[0]));
-    return exec.apply(this, args);
-  };
   for (const method of ['run', 'get', 'all', 'iterate']) {
     const original = statementProto[method] as (...args: unknown[]) => unknown;
     statementProto[method] = function counted(this: { source: string }, ...args: unknown[]) {

@@ -9,8 +9,8 @@
  * caches — a new key's absence is read once, by the check that decides create or update, and
  * the metadata a write commits is kept for the next; a node alone stores no change-event relay
  * entry: events/event-relay.ts); transit encrypt reads nothing (its key is cached and its
- * counter slots are reserved in blocks). SQLite's `begin` and `commit` count as queries too
- * (query-count.ts counts `exec`), though concurrent writes share them (storage/group-commit.ts).
+ * counter slots are reserved in blocks). SQLite's `begin` and `commit` count as queries too,
+ * though concurrent writes share them (storage/group-commit.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, storageKinds, type TestServer } from './harness.js';

@@ -99,7 +99,6 @@ function openSqlite<DB>(path: string, options: OpenDatabaseOptions): OpenDatabas
   const connection = sqlite;
   registerSqliteHandle(db, {
     prepare: (sql) => cached.prepare(sql) as unknown as Database.Statement,
-    exec: (sql) => void connection.exec(sql),
     get inTransaction() {
       return connection.inTransaction;
     },

@@ -9,8 +9,6 @@ import type { Kysely } from 'kysely';
 export interface SqliteHandle {
   /** The statement for `sql`, prepared once (the statement cache Kysely's queries use too). */
   prepare(sql: string): Database.Statement;
-  /** Runs SQL text without preparing it (statements that return nothing: pragmas, schema). */
-  exec(sql: string): void;
   /** Whether a transaction is open on the connection (SQLite may end one on its own errors). */
   readonly inTransaction: boolean;
 }

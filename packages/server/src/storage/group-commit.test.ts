@@ -56,8 +56,8 @@ describe('group commit (SQLite)', () => {
     close = opened.close;
     const sqlite = sqliteHandleOf(db);
     if (sqlite === undefined) throw new Error('openDatabase registered no SQLite handle');
-    sqlite.exec('pragma journal_mode = wal');
-    sqlite.exec('create table rows (name text primary key)');
+    sqlite.prepare('pragma journal_mode = wal').run();
+    sqlite.prepare('create table rows (name text primary key)').run();
     group = createGroupCommit(db, sqlite);
     observer = new Database(join(dir, 'g.db'), { readonly: true });
   });
@@ -131,10 +131,12 @@ describe('group commit (SQLite)', () => {
 
   it('fails every transaction of a group whose COMMIT fails, and the next group still commits', async () => {
     const sqlite = sqliteHandleOf(db);
-    sqlite?.exec('pragma foreign_keys = on');
-    sqlite?.exec(
-      'create table refs (name text references rows (name) deferrable initially deferred)',
-    );
+    sqlite?.prepare('pragma foreign_keys = on').run();
+    sqlite
+      ?.prepare(
+        'create table refs (name text references rows (name) deferrable initially deferred)',
+      )
+      .run();
     const first = holding('a');
     // Its dangling reference is checked at COMMIT only (a deferred foreign key).
     const dangling = group.run((run) =>
@@ -206,7 +208,7 @@ describe('group commit (SQLite)', () => {
 
   it('refuses what is queued when no transaction can begin, and begins again later', async () => {
     // Another connection holds the write lock past the (shortened) busy timeout.
-    sqliteHandleOf(db)?.exec('pragma busy_timeout = 50');
+    sqliteHandleOf(db)?.prepare('pragma busy_timeout = 50').run();
     const writer = new Database(join(dir, 'g.db'));
     writer.exec('begin immediate');
     const queued = [group.run((run) => insert(run, 'x')), group.run((run) => insert(run, 'y'))];
