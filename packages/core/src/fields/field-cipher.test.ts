@@ -163,10 +163,17 @@ describe('createFieldCipher({ keyring })', () => {
   it('requires table and column (ERR_FIELD_CONTEXT_MISSING)', () => {
     const { fc } = setup();
     const stored = fc.encrypt('x', ctx);
-    for (const bad of [undefined, {}, { table: 'patients' }]) {
-      expect(() => fc.decrypt(stored, bad as FieldContext)).toThrow(
-        expect.objectContaining({ code: 'ERR_FIELD_CONTEXT_MISSING' }),
-      );
+    // A deterministic value too: its mode is read from the value before the context is used.
+    const storedDeterministic = fc.encrypt('x', { ...ctx, deterministic: true });
+    for (const value of [stored, storedDeterministic]) {
+      for (const bad of [undefined, null, {}, { table: 'patients' }]) {
+        expect(() => fc.decrypt(value, bad as FieldContext)).toThrow(
+          expect.objectContaining({ code: 'ERR_FIELD_CONTEXT_MISSING' }),
+        );
+        expect(() => fc.reencrypt(value, bad as FieldContext)).toThrow(
+          expect.objectContaining({ code: 'ERR_FIELD_CONTEXT_MISSING' }),
+        );
+      }
     }
     for (const bad of [
       undefined,

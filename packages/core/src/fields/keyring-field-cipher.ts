@@ -63,7 +63,8 @@ export function createKeyringFieldCipher(options: KeyringFieldCipherOptions): Fi
   function open(ciphertext: string, context: FieldContext, expectMode: boolean): Buffer {
     const text = requireFieldCiphertext(ciphertext, context);
     const deterministic = isDeterministicEnvelope(text);
-    if (expectMode && deterministic !== (context?.deterministic === true)) {
+    const bound = bindContext(context, deterministic);
+    if (expectMode && deterministic !== (context.deterministic === true)) {
       throw fieldDecryptionError(
         new DecryptionFailed(
           `decryption failed: ${context.table}.${context.column} holds a ${deterministic ? 'deterministic' : 'randomised'} ciphertext but the context says ${deterministic ? 'randomised' : 'deterministic'}`,
@@ -73,7 +74,7 @@ export function createKeyringFieldCipher(options: KeyringFieldCipherOptions): Fi
       );
     }
     try {
-      return keyring.decrypt(text, cryptOptions(bindContext(context, deterministic)));
+      return keyring.decrypt(text, cryptOptions(bound));
     } catch (err) {
       throw fieldDecryptionError(err, context, options.metrics);
     }

@@ -120,14 +120,17 @@ describe('createFieldCipher({ kms }) edges of reading and writing', () => {
   it('refuses a missing context with ERR_FIELD_CONTEXT_MISSING, writing and reading', async () => {
     const { fc } = setup();
     const stored = await fc.encrypt('x', ctx);
+    const storedDeterministic = await fc.encrypt('x', det);
     const missing = {
       code: 'ERR_FIELD_CONTEXT_MISSING',
       message: 'a field context { table, column } is required',
     };
     for (const context of [undefined, null] as unknown as FieldContext[]) {
       await expect(fc.encrypt('x', context)).rejects.toMatchObject(missing);
-      await expect(fc.decrypt(stored, context)).rejects.toMatchObject(missing);
-      await expect(fc.reencrypt(stored, context)).rejects.toMatchObject(missing);
+      for (const value of [stored, storedDeterministic]) {
+        await expect(fc.decrypt(value, context)).rejects.toMatchObject(missing);
+        await expect(fc.reencrypt(value, context)).rejects.toMatchObject(missing);
+      }
     }
   });
 
@@ -175,3 +178,41 @@ describe('createFieldCipher({ kms }) edges of reading and writing', () => {
     );
   });
 });
+
+describe('a value read in the other mode', () => {
+  it('is refused and counted as a failed decryption in both modes', async () => {
+    const failures: string[] = [];
+    const metrics = {
+      jwtVerificationFailed: () => {},
+      fieldDecryptFailed: (table: string, column: string) => failures.push(`${table}.${column}`),
+      secretCacheHit: () => {},
+      secretCacheMiss: () => {},
+      rotation: () => {},
+    };
+    const { kms, keyring } = setup();
+    const byKms = createFieldCipher({ kms, keyring, metrics });
+    const byKeyring = createFieldCipher({ keyring: withDefaultKey(keyring), metrics });
+    for (const fc of [byKms, byKeyring]) {
+      const deterministic = await fc.encrypt('jane', det);
+      const randomised = await fc.encrypt('jane', ctx);
+      for (const [value, context] of [
+        [deterministic, ctx],
+        [randomised, det],
+      ] as const) {
+        await expect(
+          Promise.resolve().then(() => fc.decrypt(value, context)),
+        ).rejects.toMatchObject({
+          code: 'ERR_DECRYPTION_FAILED',
+          message: expect.stringMatching(/^decryption failed: notes\.body holds a /),
+        });
+      }
+    }
+    expect(failures).toEqual(['notes.body', 'notes.body', 'notes.body', 'notes.body']);
+  });
+});
+
+/** The same keyring with a randomised `default` key added (keyring mode needs one). */
+function withDefaultKey(keyring: Keyring): Keyring {
+  keyring.createKey('default');
+  return keyring;
+}

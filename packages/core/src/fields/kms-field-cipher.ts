@@ -147,12 +147,16 @@ export function createKmsFieldCipher(options: KmsFieldCipherOptions): AsyncField
     const text = requireFieldCiphertext(ciphertext, context);
     const { envelope, wrappedKey } = splitWrappedKey(text);
     const deterministic = wrappedKey === undefined && isDeterministicEnvelope(envelope);
-    if (expectMode && deterministic !== (context?.deterministic === true)) {
-      throw new DecryptionFailed(
-        `decryption failed: ${context.table}.${context.column} holds a ${deterministic ? 'deterministic' : 'randomised'} ciphertext but the context says otherwise`,
+    const bound = bindContext(context, deterministic);
+    if (expectMode && deterministic !== (context.deterministic === true)) {
+      throw fieldDecryptionError(
+        new DecryptionFailed(
+          `decryption failed: ${context.table}.${context.column} holds a ${deterministic ? 'deterministic' : 'randomised'} ciphertext but the context says otherwise`,
+        ),
+        context,
+        options.metrics,
       );
     }
-    const bound = bindContext(context, deterministic);
     if (wrappedKey === undefined) {
       // Deterministic values, and values written in keyring mode before a move to a KMS.
       if (keyring === undefined) {
