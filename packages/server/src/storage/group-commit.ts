@@ -83,8 +83,12 @@ export function createGroupCommit<DB>(db: Kysely<DB>, sqlite: SqliteHandle): Gro
         // A savepoint only where there is something to keep: the first job's failure rolls
         // back the whole transaction, and the group begins again.
         const guarded = done.length > 0;
-        if (guarded) control('savepoint custos_grouped');
+        let saved = false;
         try {
+          // In the try: a savepoint that cannot be opened (the database closed under the
+          // group) fails this job too, which is no longer in the queue to be refused later.
+          if (guarded) control('savepoint custos_grouped');
+          saved = guarded;
           const value = await job.work(run);
           if (guarded) control('release custos_grouped');
           done.push({ job, value });
@@ -93,12 +97,13 @@ export function createGroupCommit<DB>(db: Kysely<DB>, sqlite: SqliteHandle): Gro
           if (!guarded) {
             if (sqlite.inTransaction) control('rollback');
             control('begin');
-          } else if (sqlite.inTransaction) {
+          } else if (saved && sqlite.inTransaction) {
             control('rollback to custos_grouped');
             control('release custos_grouped');
           } else {
             // SQLite ended the whole transaction (SQLITE_FULL, SQLITE_IOERR…): the jobs before
-            // this one lost their writes too.
+            // this one lost their writes too. Or no savepoint could be opened: nothing tells
+            // this job's writes from theirs, so the group fails.
             throw reason;
           }
         }
