@@ -36,6 +36,8 @@ const MAX_GROUP = 64;
  * ended SQLite's transaction, fails every transaction of the group that has not been answered.
  * (The first transaction of a group runs without a savepoint: its failure rolls back the
  * database transaction, which holds nothing else yet, and the group begins again.)
+ * Transactions join a group only once it holds the write lock: those before that only read, and
+ * are committed and answered before the next begins the group again on a current snapshot.
  * Statements run synchronously on the connection (better-sqlite3) while the group holds
  * Kysely's connection, so no statement from outside the group runs inside it.
  *
@@ -48,11 +50,14 @@ const MAX_GROUP = 64;
 export function createGroupCommit<DB>(db: Kysely<DB>, sqlite: SqliteHandle): GroupCommit {
   const queue: Job[] = [];
   let draining = false;
+  // Whether the open group ran a writing statement (and so holds SQLite's write lock).
+  let wrote = false;
   const run: QueryRunner = <R>(query: CompiledQuery) => {
     try {
       const statement = sqlite.prepare(query.sql);
       const parameters = query.parameters as unknown[];
       if (statement.reader) return Promise.resolve({ rows: statement.all(parameters) as R[] });
+      wrote = true;
       const { changes } = statement.run(parameters);
       return Promise.resolve({ rows: [], numAffectedRows: BigInt(changes) });
     } catch (err) {
@@ -73,6 +78,7 @@ export function createGroupCommit<DB>(db: Kysely<DB>, sqlite: SqliteHandle): Gro
       // A transaction left open (a rollback that failed) would refuse every later `begin`.
       if (sqlite.inTransaction) control('rollback');
       control('begin');
+      wrote = false;
     } catch (reason) {
       // No transaction to run them in (the database closed, or busy past its timeout).
       for (const job of queue.splice(0)) job.reject(reason);
@@ -82,9 +88,21 @@ export function createGroupCommit<DB>(db: Kysely<DB>, sqlite: SqliteHandle): Gro
       for (let taken = 0, job = queue.shift(); job !== undefined; job = queue.shift()) {
         // A savepoint only where there is something to keep: the first job's failure rolls
         // back the whole transaction, and the group begins again.
-        const guarded = done.length > 0;
+        let guarded = done.length > 0;
         let saved = false;
         try {
+          if (guarded && !wrote) {
+            // The transactions before only read: the group holds a read snapshot (WAL) but no
+            // write lock, so another connection to the file may have committed since, and a
+            // write on that snapshot would fail (SQLITE_BUSY_SNAPSHOT, which no busy timeout
+            // waits out) — for every later transaction of the group. They end here, and this
+            // one begins the group again on a current snapshot.
+            control('commit');
+            for (const ended of done.splice(0)) ended.job.resolve(ended.value);
+            guarded = false;
+            control('begin');
+            wrote = false;
+          }
           // In the try: a savepoint that cannot be opened (the database closed under the
           // group) fails this job too, which is no longer in the queue to be refused later.
           if (guarded) control('savepoint custos_grouped');
@@ -97,6 +115,7 @@ export function createGroupCommit<DB>(db: Kysely<DB>, sqlite: SqliteHandle): Gro
           if (!guarded) {
             if (sqlite.inTransaction) control('rollback');
             control('begin');
+            wrote = false;
           } else if (saved && sqlite.inTransaction) {
             control('rollback to custos_grouped');
             control('release custos_grouped');
