@@ -7,17 +7,14 @@ import { createEntryStore } from '../storage/entry-store.js';
 import { createKvEngine, type KvEngine } from './kv-engine.js';
 
 /**
- * KNOWN HOLE (review of the fill-after-write change; fails today). The KV engine writes on the
- * metadata it holds cached and relies on "the metadata is still replaced only at the revision it
- * had, so a commit proves the cached copy was current" (storage/NOTES.md). A revision restarts at
- * FIRST_REVISION (1) when an entry is deleted and created again, so a cached copy of a key that
- * another node deleted and re-created passes that check (ABA) and the write commits metadata
- * derived from the key as it was before the delete. Same model as kv-cached-writes.test.ts: a
- * second writer shares the database but not the change feed (a node whose changes were not
- * told yet: e.g. the writer's own feed connection is down, storage/NOTES.md "A's own feed down").
- * Both tests pass at de7a9be, where a write kept nothing in the cache; there the same ABA needs
- * a read of the metadata before the write (the read fills the cache), so the mechanism is older
- * than FeedCache.fillWritten, which makes every write leave such a copy behind.
+ * Found by a review of the fill-after-write change. The KV engine writes on the metadata it holds
+ * cached, and a conditional update at the cached revision proves the copy current only if an
+ * entry never repeats a revision: one deleted and created again used to start over at 1, so a
+ * copy cached before the delete passed the check (ABA) and the write committed metadata derived
+ * from the key as it was. Revisions now start at a random value (`firstRevision`,
+ * storage/entry-store.ts). Same model as kv-cached-writes.test.ts: a second writer shares the
+ * database but not the change feed (a node whose changes were not told yet: e.g. the writer's
+ * own feed connection is down, storage/NOTES.md "A's own feed down").
  */
 describe('KV writes on cached metadata of a key deleted and re-created elsewhere', () => {
   const keyring = new Keyring();

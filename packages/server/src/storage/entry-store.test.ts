@@ -42,6 +42,41 @@ describe.each(await storageKinds())('entry store on %s', (kind) => {
     expect((await store.get('a/1'))?.revision).toBe((before?.revision as number) + 1);
   });
 
+  it('never repeats a revision of an entry deleted and created again (insert, put, in transactions)', async () => {
+    // A copy cached before the delete must not pass a conditional update of the new entry.
+    const create = [
+      (path: string) => store.insert(path, bytes('x')),
+      (path: string) => store.transaction((tx) => tx.insert(path, bytes('x'))),
+      async (path: string) => {
+        await store.put(path, bytes('x'));
+        return (await store.revision(path)) as number;
+      },
+    ];
+    for (const [i, make] of create.entries()) {
+      const path = `reborn/${i}`;
+      const seen = new Set<number>();
+      for (let life = 0; life < 5; life++) {
+        let revision = await make(path);
+        expect((await store.get(path))?.revision).toBe(revision);
+        for (let update = 0; update < 3; update++) {
+          expect(seen.has(revision)).toBe(false);
+          seen.add(revision);
+          revision = await store.update(path, bytes(`u${update}`), revision);
+        }
+        seen.add(revision);
+        await store.delete(path);
+      }
+      const revision = await make(path);
+      expect(seen.has(revision)).toBe(false);
+      for (const old of seen) {
+        await expect(store.update(path, bytes('stale'), old)).rejects.toMatchObject({
+          code: 'ERR_VERSION_CONFLICT',
+        });
+      }
+      expect(Buffer.from((await store.get(path))?.value ?? []).toString()).toBe('x');
+    }
+  });
+
   it('rolls a failed transaction back completely', async () => {
     await expect(
       store.transaction(async (tx) => {

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { CompiledQuery, type Kysely, SqliteAdapter, sql, type Transaction } from 'kysely';
 import { sqliteHandleOf } from '../database/sqlite-handle.js';
 import { VersionConflict } from '../errors.js';
@@ -33,7 +34,7 @@ export interface EntryWriter {
    */
   listPaths(prefix: string): Promise<string[]>;
   /**
-   * Creates `path` and answers its revision ({@link FIRST_REVISION}); throws
+   * Creates `path` and answers its revision (drawn by {@link firstRevision}); throws
    * `ERR_VERSION_CONFLICT` if it exists (settled by the primary key).
    */
   insert(path: string, value: Uint8Array): Promise<number>;
@@ -59,8 +60,26 @@ export interface EntryStore extends EntryWriter {
   readonly changes: ChangeFeed;
 }
 
-/** The revision of an entry as created (the column's default, `schema.ts`). */
-export const FIRST_REVISION = 1;
+const FIRST_REVISION_BOUND = 2 ** 30;
+
+/**
+ * The revision an entry is created at: drawn at random from [1, 2^30), then increased by one
+ * per update, so an entry deleted and created again does not go through the revisions of its
+ * earlier life. A copy cached from that life (a node that has not heard of the delete yet)
+ * would otherwise pass the revision check of a conditional update, and a write would commit
+ * on what the entry was before it was deleted (found by a review: KV metadata re-created with
+ * `cas_required` was written without `cas`). A copy matches a re-created entry's revision only
+ * if the draw lands within that entry's updates of it: less than one chance in 2^30 per
+ * update. Below 2^30, a PostgreSQL `integer` column keeps ~10^9 updates of room above it.
+ *
+ * @example
+ * ```ts
+ * firstRevision(); // e.g. 617_295_034
+ * ```
+ */
+export function firstRevision(): number {
+  return randomInt(1, FIRST_REVISION_BOUND);
+}
 
 /** The conflict: a fixed message for the client, the path for the server log only. */
 function versionConflict(path: string): VersionConflict {
@@ -120,10 +139,14 @@ function prepareStatements(db: Kysely<StorageSchema>, channel: string | undefine
         .orderBy(pathOrder),
     ),
     insert: notifying(
-      prepareQuery<'path' | 'value'>((p) =>
+      prepareQuery<'path' | 'value' | 'revision'>((p) =>
         db
           .insertInto(entries)
-          .values({ path: p('path'), value: p('value') as unknown as Uint8Array })
+          .values({
+            path: p('path'),
+            value: p('value') as unknown as Uint8Array,
+            revision: p('revision') as unknown as number,
+          })
           .onConflict((oc) => oc.column('path').doNothing()),
       ),
       channel,
@@ -142,10 +165,14 @@ function prepareStatements(db: Kysely<StorageSchema>, channel: string | undefine
       channel,
     ),
     put: notifying(
-      prepareQuery<'path' | 'value'>((p) =>
+      prepareQuery<'path' | 'value' | 'revision'>((p) =>
         db
           .insertInto(entries)
-          .values({ path: p('path'), value: p('value') as unknown as Uint8Array })
+          .values({
+            path: p('path'),
+            value: p('value') as unknown as Uint8Array,
+            revision: p('revision') as unknown as number,
+          })
           .onConflict((oc) =>
             oc.column('path').doUpdateSet((eb) => ({
               value: eb.ref('excluded.value'),
@@ -199,8 +226,10 @@ function writer(
       return rows.map((r) => r.path).filter((p) => p.startsWith(prefix));
     },
     async insert(path, value) {
-      if ((await affected(path, q.insert({ path, value }))) === 0) throw versionConflict(path);
-      return FIRST_REVISION;
+      const revision = firstRevision();
+      if ((await affected(path, q.insert({ path, value, revision }))) === 0)
+        throw versionConflict(path);
+      return revision;
     },
     async update(path, value, expectedRevision) {
       if ((await affected(path, q.update({ path, value, revision: expectedRevision }))) === 0)
@@ -208,7 +237,8 @@ function writer(
       return expectedRevision + 1;
     },
     async put(path, value) {
-      await affected(path, q.put({ path, value }));
+      // The revision is that of a new entry; an existing one's is increased instead.
+      await affected(path, q.put({ path, value, revision: firstRevision() }));
     },
     async delete(path) {
       await affected(path, q.delete({ path }));
