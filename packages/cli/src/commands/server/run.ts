@@ -4,6 +4,7 @@ import { reloadTlsOnSighup, type TlsSettings, tlsServerOptions } from '@custos/c
 import type { ServerTlsConfig } from '@custos/server';
 import { ExitCode } from '../../exit-codes.js';
 import { print, warn } from '../../output.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { productionWarnings } from './production-warnings.js';
 
 interface Options {
@@ -16,6 +17,7 @@ interface Options {
 }
 
 export async function run(options: Options): Promise<number> {
+  limitHeapGrowth();
   const server = await import('@custos/server');
   if (options.dev === (options.config !== undefined)) {
     throw new CustosError(
