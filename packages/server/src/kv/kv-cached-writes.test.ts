@@ -5,6 +5,7 @@ import { createLocalChangeFeed } from '../storage/change-feed.js';
 import { openStorage, type StorageDatabase } from '../storage/database.js';
 import { createEntryStore } from '../storage/entry-store.js';
 import { createKvEngine, type KvEngine } from './kv-engine.js';
+import type { KeyMetadata } from './kv-metadata.js';
 
 /**
  * A KV write takes the mount's settings and the key's metadata from this node's caches when it
@@ -35,6 +36,35 @@ describe('KV writes on cached metadata and settings', () => {
   });
   afterAll(async () => {
     await storage.close();
+  });
+
+  it('a write leaves the metadata it started from as readers had it (writes past the trim too)', async () => {
+    const k = next();
+    await here.write(k, { n: 0 });
+    const before = (await here.readMetadata(k)) as KeyMetadata;
+    const seen = JSON.stringify(before);
+    for (let n = 1; n <= 12; n++) await here.write(k, { n }); // ten kept: versions 1–3 trimmed
+    expect(JSON.stringify(before)).toBe(seen);
+    expect(Object.keys(before.versions)).toEqual(['1']);
+    const after = (await here.readMetadata(k)) as KeyMetadata;
+    expect(after.current_version).toBe(13);
+    expect(Object.keys(after.versions)).toEqual([
+      '4',
+      '5',
+      '6',
+      '7',
+      '8',
+      '9',
+      '10',
+      '11',
+      '12',
+      '13',
+    ]);
+    // What the cache hands out is read-only, nested entries included.
+    expect(Object.isFrozen(after)).toBe(true);
+    expect(Object.isFrozen(after.versions)).toBe(true);
+    expect(Object.isFrozen(after.versions['4'])).toBe(true);
+    expect(await cold().readMetadata(k)).toEqual(after);
   });
 
   it('a write on stale metadata is redone on fresh reads: no version is lost or reused', async () => {

@@ -161,6 +161,20 @@ interface CachedMetadata {
   readonly revision: number;
 }
 
+/**
+ * A writable copy of cached (frozen) metadata for a write of a new version: the top level and
+ * the map of versions are copied, as a write adds and trims versions there and sets top-level
+ * fields (labels, version ids and AWS attributes are replaced whole, never changed in place).
+ * The version entries and other nested values stay shared with the cached copy, frozen, so a
+ * change made in place by mistake throws instead of altering what other requests read. Unlike
+ * a deep clone, the copy leaves little for the garbage collector: the entries it shares stay
+ * live in the copy that replaces the cached one (each write's clone of ten versions used to
+ * outlive two young collections under load, copied twice by each).
+ */
+function copyForWrite(meta: KeyMetadata): KeyMetadata {
+  return { ...meta, versions: { ...meta.versions } };
+}
+
 /** `value` and everything it holds, made read-only (a cached entry shared by its readers). */
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -260,7 +274,7 @@ export function kvEngineOn(storage: Barrier, now: () => number = Date.now): KvEn
             ? await tx.read<KeyMetadata>(metaPath(key))
             : held === null
               ? undefined
-              : { data: structuredClone(held.meta) as KeyMetadata, revision: held.revision };
+              : { data: copyForWrite(held.meta), revision: held.revision };
         if (stored === undefined && options.mustExist === true)
           throw new CustosError('ERR_NOT_FOUND', 'not found');
         if (stored !== undefined && options.mustNotExist === true)
