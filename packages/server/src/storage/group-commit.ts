@@ -159,9 +159,12 @@ export function createGroupCommit<DB>(db: Kysely<DB>, sqlite: SqliteHandle): Gro
   return {
     run<T>(work: GroupedWork<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
-        // Run in its caller's async context (AsyncLocalStorage), not in the group's.
-        const bound = AsyncResource.bind(work) as GroupedWork<T>;
-        queue.push({ work: bound, resolve: resolve as (value: unknown) => void, reject });
+        // Run in its caller's async context (AsyncLocalStorage), not in the group's. (Not
+        // `AsyncResource.bind`: on Node 20 it also defines a deprecated property on every bound
+        // function, ~1.5 % of a KV write's CPU.)
+        const context = new AsyncResource('custos.grouped-transaction');
+        const inContext: GroupedWork<T> = (run) => context.runInAsyncScope(work, undefined, run);
+        queue.push({ work: inContext, resolve: resolve as (value: unknown) => void, reject });
         if (!draining) void drain();
       });
     },
