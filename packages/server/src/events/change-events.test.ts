@@ -20,6 +20,36 @@ describe('change events of one node', () => {
     expect((await events.waitAfter(start + 99, 0)).resync).toBe(true);
   });
 
+  it('answers every index as a list of all events cut to the window would, around the ring', async () => {
+    for (const window of [1, 3, 4]) {
+      const events = createChangeEvents({ window });
+      const { index: start } = await events.waitAfter(0, 0);
+      const all: string[] = [];
+      for (let n = 0; n < 11; n++) {
+        all.push(`k${n}`);
+        events.publish(change(`k${n}`));
+        const last = start + all.length;
+        const oldest = last - Math.min(window, all.length) + 1;
+        for (let index = start - 1; index <= last + 1; index++) {
+          const answer = await events.waitAfter(index, 0);
+          const answerable = index >= oldest - 1 && index <= last && index > 0;
+          expect(answer.resync, `window ${window}, ${all.length} events, index ${index}`).toBe(
+            !answerable,
+          );
+          expect(answer.index).toBe(last);
+          const expected = answerable ? all.slice(index - start) : [];
+          expect(answer.events.map((e) => e.key)).toEqual(expected);
+          expect(answer.events.map((e) => e.index)).toEqual(expected.map((_, i) => index + 1 + i));
+        }
+      }
+    }
+  });
+
+  it('refuses a window that holds no event', () => {
+    for (const window of [0, -1, 1.5, Number.NaN])
+      expect(() => createChangeEvents({ window })).toThrow(RangeError);
+  });
+
   it('keeps waiting through events the caller may not see, and ends every wait on close', async () => {
     const events = createChangeEvents();
     const { index } = await events.waitAfter(0, 0);

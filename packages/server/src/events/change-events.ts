@@ -93,8 +93,13 @@ export function createChangeEvents(
   options: { window?: number; clock?: () => number } = {},
 ): ChangeEvents {
   const window = options.window ?? EVENT_WINDOW;
+  if (!Number.isSafeInteger(window) || window < 1)
+    throw new RangeError(`the event window must be a whole number of events, at least 1`);
   const clock = options.clock ?? Date.now;
-  const kept: IndexedEvent[] = [];
+  // The last `held` events (at most `window`), event n in slot n % window: adding one overwrites
+  // the oldest instead of moving the others.
+  const ring: (IndexedEvent | undefined)[] = new Array(window);
+  let held = 0;
   // A random start: an index given by another node (or before a restart) is almost never in
   // this node's window, so it is told to resync rather than answered from the wrong series.
   let last = randomInt(1, 2 ** 40);
@@ -105,18 +110,23 @@ export function createChangeEvents(
 
   const add = (event: ChangeEvent) => {
     last += 1;
-    kept.push({ ...event, index: last });
-    if (kept.length > window) kept.splice(0, kept.length - window);
-    for (const wake of [...waiters]) wake();
+    ring[last % window] = { ...event, index: last };
+    if (held < window) held += 1;
+    if (waiters.size > 0) for (const wake of [...waiters]) wake();
   };
 
   const answer = (index: number, keep: (event: ChangeEvent) => boolean): WaitResult => {
-    const oldest = kept[0]?.index ?? last + 1;
+    const oldest = last - held + 1;
     // 0 (first poll), an index ahead of ours (another node, a restart) or one older than the
     // window: nothing can be said of what happened since, so the client drops its cache.
     if (!Number.isSafeInteger(index) || index <= 0 || index > last || index < oldest - 1)
       return { index: last, resync: true, events: [] };
-    return { index: last, resync: false, events: kept.filter((e) => e.index > index && keep(e)) };
+    const events: IndexedEvent[] = [];
+    for (let n = index + 1; n <= last; n++) {
+      const event = ring[n % window] as IndexedEvent;
+      if (keep(event)) events.push(event);
+    }
+    return { index: last, resync: false, events };
   };
 
   return {
@@ -158,7 +168,8 @@ export function createChangeEvents(
     },
     resync() {
       // An empty window one index past the last: every index given so far is older than it.
-      kept.length = 0;
+      ring.fill(undefined);
+      held = 0;
       last += 1;
       for (const wake of [...waiters]) wake();
     },
