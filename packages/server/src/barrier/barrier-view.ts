@@ -33,20 +33,35 @@ const refused = (): Promise<never> =>
   Promise.reject(new CustosError('ERR_INVALID_REQUEST', 'invalid storage key'));
 
 function viewOf(writer: BarrierWriter, prefix: string): BarrierWriter {
-  // A key is checked and prefixed on the way through; nothing else is added per call.
+  // A key is checked and prefixed on the way through; nothing else is added per call. Methods,
+  // not arrow functions: one view is made per transaction, and the CLI's bundle names every
+  // function value created at run time (esbuild's keepNames), methods excepted.
   return {
-    read: (key) => (isViewKey(key) ? writer.read(prefix + key) : refused()),
-    readLocked: (key) => (isViewKey(key) ? writer.readLocked(prefix + key) : refused()),
-    revision: (key) => (isViewKey(key) ? writer.revision(prefix + key) : refused()),
-    listPaths: async (key) => {
+    read<T>(key: string) {
+      return isViewKey(key) ? writer.read<T>(prefix + key) : refused();
+    },
+    readLocked<T>(key: string) {
+      return isViewKey(key) ? writer.readLocked<T>(prefix + key) : refused();
+    },
+    revision(key: string) {
+      return isViewKey(key) ? writer.revision(prefix + key) : refused();
+    },
+    async listPaths(key: string) {
       if (!isViewKey(key)) return refused();
       return (await writer.listPaths(prefix + key)).map((path) => path.slice(prefix.length));
     },
-    create: (key, data) => (isViewKey(key) ? writer.create(prefix + key, data) : refused()),
-    replace: (key, data, revision) =>
-      isViewKey(key) ? writer.replace(prefix + key, data, revision) : refused(),
-    write: (key, data) => (isViewKey(key) ? writer.write(prefix + key, data) : refused()),
-    remove: (key) => (isViewKey(key) ? writer.remove(prefix + key) : refused()),
+    create(key: string, data: unknown) {
+      return isViewKey(key) ? writer.create(prefix + key, data) : refused();
+    },
+    replace(key: string, data: unknown, revision: number) {
+      return isViewKey(key) ? writer.replace(prefix + key, data, revision) : refused();
+    },
+    write(key: string, data: unknown) {
+      return isViewKey(key) ? writer.write(prefix + key, data) : refused();
+    },
+    remove(key: string) {
+      return isViewKey(key) ? writer.remove(prefix + key) : refused();
+    },
   };
 }
 

@@ -141,6 +141,8 @@ export function createBarrier(
       ? undefined
       : { data: (await unseal(path, entry.value)) as T, revision: entry.revision };
 
+  // Methods, not arrow functions: one writer is made per transaction, and the CLI's bundle
+  // names every function value created at run time (esbuild's keepNames), methods excepted.
   const writer = (w: EntryWriter): BarrierWriter => ({
     async read<T>(path: string) {
       keys.keyring();
@@ -150,18 +152,24 @@ export function createBarrier(
       keys.keyring();
       return opened<T>(path, await w.getLocked(path));
     },
-    revision: (path) => {
+    revision(path: string) {
       keys.keyring();
       return w.revision(path);
     },
-    listPaths: (prefix) => {
+    listPaths(prefix: string) {
       keys.keyring();
       return w.listPaths(prefix);
     },
-    create: (path, data) => w.insert(path, seal(path, data)),
-    replace: (path, data, revision) => w.update(path, seal(path, data), revision),
-    write: (path, data) => w.put(path, seal(path, data)),
-    remove: (path) => {
+    create(path: string, data: unknown) {
+      return w.insert(path, seal(path, data));
+    },
+    replace(path: string, data: unknown, revision: number) {
+      return w.update(path, seal(path, data), revision);
+    },
+    write(path: string, data: unknown) {
+      return w.put(path, seal(path, data));
+    },
+    remove(path: string) {
       keys.keyring();
       return w.delete(path);
     },

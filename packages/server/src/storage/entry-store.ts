@@ -196,26 +196,39 @@ function runnerOf(db: Kysely<StorageSchema> | Transaction<StorageSchema>): Query
   return <R>(query: CompiledQuery) => db.executeQuery<R>(query);
 }
 
+/** A notifying statement (PostgreSQL) answers one row per path it wrote. */
+async function affectedRows(
+  run: QueryRunner,
+  wrote: (path: string, outcome: Promise<unknown>) => Promise<void>,
+  path: string,
+  query: CompiledQuery,
+): Promise<number> {
+  const result = run(query);
+  await wrote(path, result);
+  const { numAffectedRows, rows } = await result;
+  return Number(numAffectedRows ?? BigInt(rows.length));
+}
+
+async function readEntry(run: QueryRunner, query: CompiledQuery) {
+  const { rows } = await run<{ value: Uint8Array; revision: number }>(query);
+  const row = rows[0];
+  return row === undefined ? undefined : { value: row.value, revision: Number(row.revision) };
+}
+
 function writer(
   run: QueryRunner,
   q: Statements,
   wrote: (path: string, outcome: Promise<unknown>) => Promise<void>,
 ): EntryWriter {
-  // A notifying statement (PostgreSQL) answers one row per path it wrote.
-  const affected = async (path: string, query: CompiledQuery) => {
-    const result = run(query);
-    await wrote(path, result);
-    const { numAffectedRows, rows } = await result;
-    return Number(numAffectedRows ?? BigInt(rows.length));
-  };
-  const read = async (query: CompiledQuery) => {
-    const { rows } = await run<{ value: Uint8Array; revision: number }>(query);
-    const row = rows[0];
-    return row === undefined ? undefined : { value: row.value, revision: Number(row.revision) };
-  };
+  // Methods, not arrow functions: one writer is made per transaction, and the CLI's bundle
+  // names every function value created at run time (esbuild's keepNames), methods excepted.
   return {
-    get: (path) => read(q.get({ path })),
-    getLocked: (path) => read(q.getLocked({ path })),
+    get(path) {
+      return readEntry(run, q.get({ path }));
+    },
+    getLocked(path) {
+      return readEntry(run, q.getLocked({ path }));
+    },
     async revision(path) {
       const { rows } = await run<{ revision: number }>(q.revision({ path }));
       return rows[0] === undefined ? undefined : Number(rows[0].revision);
@@ -227,21 +240,21 @@ function writer(
     },
     async insert(path, value) {
       const revision = firstRevision();
-      if ((await affected(path, q.insert({ path, value, revision }))) === 0)
+      if ((await affectedRows(run, wrote, path, q.insert({ path, value, revision }))) === 0)
         throw versionConflict(path);
       return revision;
     },
     async update(path, value, expectedRevision) {
-      if ((await affected(path, q.update({ path, value, revision: expectedRevision }))) === 0)
-        throw versionConflict(path);
+      const query = q.update({ path, value, revision: expectedRevision });
+      if ((await affectedRows(run, wrote, path, query)) === 0) throw versionConflict(path);
       return expectedRevision + 1;
     },
     async put(path, value) {
       // The revision is that of a new entry; an existing one's is increased instead.
-      await affected(path, q.put({ path, value, revision: firstRevision() }));
+      await affectedRows(run, wrote, path, q.put({ path, value, revision: firstRevision() }));
     },
     async delete(path) {
-      await affected(path, q.delete({ path }));
+      await affectedRows(run, wrote, path, q.delete({ path }));
     },
   };
 }
