@@ -223,7 +223,9 @@ describe.each(await storageKinds())('sys/rekey over HTTP on %s', (kind) => {
       body: { errors: ['no rekey verification in progress'] },
     });
     expect((await send(a.url, 'DELETE', 'sys/rekey/init')).status).toBe(204);
-    const pending = await rekeyWith(a, keys.slice(0, 3), {
+    // The keys in force: whatever an earlier test of the file left (the test runs alone too).
+    const inForce = (await send(a.url, 'GET', 'sys/seal-status')).body as { t: number; n: number };
+    const pending = await rekeyWith(a, keys.slice(0, inForce.t), {
       secret_shares: 3,
       secret_threshold: 2,
       require_verification: true,
@@ -239,7 +241,10 @@ describe.each(await storageKinds())('sys/rekey over HTTP on %s', (kind) => {
       progress: 0,
     });
     // Until verified, the current keys are still the ones in force.
-    expect((await send(a.url, 'GET', 'sys/seal-status')).body).toMatchObject({ t: 3, n: 5 });
+    expect((await send(a.url, 'GET', 'sys/seal-status')).body).toMatchObject({
+      t: inForce.t,
+      n: inForce.n,
+    });
     const wrongNonce = await send(a.url, 'POST', 'sys/rekey/verify', {
       body: { key: newKeys[0], nonce: 'x' },
     });
