@@ -14,11 +14,12 @@ describe.each(await storageKinds())('sys/generate-root over HTTP on %s', (kind) 
   let a: RunningServer;
   let b: RunningServer;
   let keys: string[];
+  let rootToken: string;
 
   beforeAll(async () => {
     storage = await createTestStorage(kind);
     a = await startSealedServer(storage.location);
-    ({ keys } = await initOverHttp(a));
+    ({ keys, rootToken } = await initOverHttp(a));
     b = await startSealedServer(storage.location);
     expect((await unsealOverHttp(a, keys)).body.sealed).toBe(false);
     expect((await unsealOverHttp(b, keys)).body.sealed).toBe(false);
@@ -67,12 +68,16 @@ describe.each(await storageKinds())('sys/generate-root over HTTP on %s', (kind) 
     expect((await update(a, keys[0], nonce)).body.errors[0]).toMatch(/already been provided/);
     const done = await update(a, keys[2], nonce);
     expect(done.status, done.text).toBe(200);
-    expect(done.body).toMatchObject({ complete: true, nonce, progress: 2 });
+    expect(done.body).toMatchObject({ started: true, complete: true, nonce, progress: 2 });
     expect(done.body.encoded_root_token).toBe(done.body.encoded_token);
     const token = decodeRootToken(done.body.encoded_token, otp);
     const self = await send(b.url, 'GET', 'auth/token/lookup-self', { token });
     expect(self.status).toBe(200);
-    expect(self.body.data.policies).toEqual(['root']);
+    expect(self.body.data).toMatchObject({
+      policies: ['root'],
+      display_name: 'root',
+      path: 'auth/token/root',
+    });
     // The attempt is over: its nonce counts for nothing.
     expect((await update(a, keys[1], nonce)).body.errors).toEqual([
       'no root generation in progress',
@@ -123,5 +128,27 @@ describe.each(await storageKinds())('sys/generate-root over HTTP on %s', (kind) 
     const done = await update(a, keys[1], again.body.nonce);
     const token = decodeRootToken(done.body.encoded_token, otp);
     expect((await send(a.url, 'GET', 'auth/token/lookup-self', { token })).status).toBe(200);
+  });
+  it('reports only the progress of the attempt in storage, and forgets its own at a seal', async () => {
+    const first = await attempt(a, 'POST', {});
+    expect((await update(a, keys[0], first.body.nonce)).body.progress).toBe(1);
+    // Another server cancels it and starts its own: this one's progress is of no attempt now.
+    expect((await attempt(b, 'DELETE')).status).toBe(204);
+    const second = await attempt(b, 'POST', {});
+    expect((await attempt(a, 'GET')).body).toMatchObject({
+      started: true,
+      nonce: second.body.nonce,
+      progress: 0,
+    });
+    expect((await update(b, keys[0], second.body.nonce)).body.progress).toBe(1);
+    expect((await attempt(b, 'GET')).body.progress).toBe(1);
+    // A seal drops the progress this server held: unsealed again, it holds none for the attempt.
+    expect((await send(b.url, 'POST', 'sys/seal', { token: rootToken })).status).toBe(204);
+    expect((await unsealOverHttp(b, keys)).body.sealed).toBe(false);
+    expect((await attempt(b, 'GET')).body).toMatchObject({ started: true, progress: 0 });
+    expect((await update(b, keys[1], second.body.nonce)).body.errors[0]).toMatch(
+      /^this server holds no progress for the root generation in progress/,
+    );
+    expect((await attempt(b, 'DELETE')).status).toBe(204);
   });
 });
