@@ -290,4 +290,33 @@ describe.each(await storageKinds())('sys/rekey over HTTP on %s', (kind) => {
     expect((await send(a.url, 'GET', 'sys/rekey/init')).body.started).toBe(false);
     keys = newKeys;
   });
+  it('reports only the progress of the rekey in storage, and forgets its own at a seal', async () => {
+    const inForce = (await send(a.url, 'GET', 'sys/seal-status')).body as { t: number; n: number };
+    const current = keys.slice(0, inForce.t);
+    const body = { secret_shares: 3, secret_threshold: 2 };
+    const first = await send(a.url, 'POST', 'sys/rekey/init', { body });
+    const step = (server: RunningServer, key: string | undefined, nonce: string) =>
+      send(server.url, 'POST', 'sys/rekey/update', { body: { key, nonce } });
+    expect((await step(a, current[0], first.body.nonce)).body.progress).toBe(1);
+    // Another server cancels it and starts its own: this one's progress is of no rekey now.
+    expect((await send(b.url, 'DELETE', 'sys/rekey/init')).status).toBe(204);
+    const second = await send(b.url, 'POST', 'sys/rekey/init', { body });
+    expect((await send(a.url, 'GET', 'sys/rekey/init')).body).toMatchObject({
+      started: true,
+      nonce: second.body.nonce,
+      progress: 0,
+    });
+    expect((await step(b, current[0], second.body.nonce)).body.progress).toBe(1);
+    // A seal drops the progress this server held: unsealed again, it holds none for the rekey.
+    expect((await send(b.url, 'POST', 'sys/seal', { token: rootToken })).status).toBe(204);
+    expect((await unsealWith(b, current)).body.sealed).toBe(false);
+    expect((await send(b.url, 'GET', 'sys/rekey/init')).body).toMatchObject({
+      started: true,
+      progress: 0,
+    });
+    expect((await step(b, current[1], second.body.nonce)).body.errors[0]).toMatch(
+      /^this server holds no progress for the rekey in progress/,
+    );
+    expect((await send(b.url, 'DELETE', 'sys/rekey/init')).status).toBe(204);
+  });
 });
