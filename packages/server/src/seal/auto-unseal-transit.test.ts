@@ -162,7 +162,9 @@ describe.each(await storageKinds())('transit auto-unseal on %s', (kind) => {
       body: { secret_shares: 3, secret_threshold: 2 },
     });
     expect(rekey.status).toBe(400);
-    expect(rekey.body.errors[0]).toContain('auto-unseal');
+    expect(rekey.body.errors).toEqual([
+      'rekey is not available with an auto-unseal seal (recovery keys do not split the root key): rotate the recovery keys with sys/rekey-recovery-key',
+    ]);
     expect(recoveryKeys).toHaveLength(3);
   });
 

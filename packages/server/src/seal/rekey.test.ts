@@ -319,4 +319,18 @@ describe.each(await storageKinds())('sys/rekey over HTTP on %s', (kind) => {
     );
     expect((await send(b.url, 'DELETE', 'sys/rekey/init')).status).toBe(204);
   });
+  it('refuses a recovery key rekey on a server with unseal keys, naming it', async () => {
+    const answer = await send(a.url, 'POST', 'sys/rekey-recovery-key/init', {
+      token: rootToken,
+      body: { secret_shares: 3, secret_threshold: 2 },
+    });
+    expect(answer).toMatchObject({
+      status: 400,
+      body: {
+        errors: [
+          'a recovery key rekey needs an auto-unseal seal: this server has unseal keys (rekey them with sys/rekey)',
+        ],
+      },
+    });
+  });
 });
