@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestStorage, send, storageKinds, type TestStorage } from '../../test/harness.js';
 import {
   initOverHttp,
@@ -7,6 +7,8 @@ import {
   unsealOverHttp,
 } from '../../test/seal.js';
 import type { RunningServer } from '../server.js';
+import { createEntryStore, type EntryStore } from '../storage/entry-store.js';
+import { GenerateRoot } from './generate-root.js';
 import { decodeRootToken, generateOtp, ROOT_TOKEN_OTP_LENGTH } from './root-token-otp.js';
 
 describe.each(await storageKinds())('sys/generate-root over HTTP on %s', (kind) => {
@@ -150,5 +152,45 @@ describe.each(await storageKinds())('sys/generate-root over HTTP on %s', (kind) 
       /^this server holds no progress for the root generation in progress/,
     );
     expect((await attempt(b, 'DELETE')).status).toBe(204);
+  });
+  it('refuses shares for an attempt whose start was overtaken on this server by a cancel and a new start', async () => {
+    // The start of attempt X is committed, then its answer is held back; meanwhile X is
+    // cancelled and attempt Y started on the same server. When X's start ends, the progress
+    // this server holds is X's, but storage holds Y: shares for X must go nowhere.
+    const store = createEntryStore(a.context.storage.db);
+    let held: Promise<void> | undefined;
+    const slow: EntryStore = {
+      ...store,
+      async insert(path, value) {
+        const revision = await store.insert(path, value);
+        await held;
+        return revision;
+      },
+    };
+    const generate = new GenerateRoot(a.context.seal, slow, a.context.tokens);
+    let release = () => {};
+    held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const starting = generate.init(undefined);
+    await vi.waitFor(async () => expect((await generate.status()).started).toBe(true));
+    held = undefined;
+    await generate.cancel();
+    const second = await generate.init(undefined);
+    release();
+    const first = await starting;
+    // Both answers name the attempt in storage, Y.
+    expect(first.nonce).toBe(second.nonce);
+    expect(await generate.status()).toMatchObject({ nonce: second.nonce, progress: 0 });
+    for (const nonce of [second.nonce, 'another']) {
+      await expect(
+        generate.update(Buffer.from(keys[0] as string, 'hex'), nonce),
+      ).rejects.toMatchObject({
+        code: 'ERR_INVALID_REQUEST',
+        message: expect.stringMatching(/^this server holds no progress for the root generation/),
+      });
+    }
+    await generate.cancel();
+    expect((await attempt(a, 'GET')).body.started).toBe(false);
   });
 });
