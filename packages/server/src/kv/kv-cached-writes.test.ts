@@ -141,4 +141,33 @@ describe('KV writes on cached metadata and settings', () => {
     expect(Object.isFrozen(before)).toBe(true);
     expect((await here.readMetadata(name))?.current_version).toBe(2);
   });
+
+  // Found by a review of the fill-after-write change. The KV engine writes on the metadata it holds
+  // cached, and a conditional update at the cached revision proves the copy current only if an
+  // entry never repeats a revision: one deleted and created again used to start over at 1, so a
+  // copy cached before the delete passed the check (ABA) and the write committed metadata derived
+  // from the key as it was. Revisions now start at a random value (`firstRevision`,
+  // storage/entry-store.ts). The writer elsewhere is a node whose changes were not told yet
+  // (e.g. the writer's own feed connection is down, storage/NOTES.md "A's own feed down").
+  it('a key re-created with cas_required is not written without cas on the old cached metadata', async () => {
+    await here.write('app/k', { n: 1 }); // its metadata (at its first revision) kept here
+    await elsewhere.deleteMetadata('app/k');
+    await elsewhere.setMetadata('app/k', { cas_required: true }); // a new entry: a new first revision
+    await expect(here.write('app/k', { n: 2 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_REQUEST',
+    });
+    expect((await cold().readMetadata('app/k'))?.cas_required).toBe(true);
+  });
+
+  it('a key re-created elsewhere does not get the old key’s custom metadata back', async () => {
+    await here.setMetadata('app/m', { custom_metadata: { owner: 'old-team' } });
+    await here.write('app/m', { n: 1 }); // kept here
+    await elsewhere.deleteMetadata('app/m');
+    await elsewhere.write('app/m', { n: 'new' }); // a new entry
+    await elsewhere.setMetadata('app/m', { max_versions: 5 }); // updated once
+    await here.write('app/m', { n: 2 });
+    const meta = await cold().readMetadata('app/m');
+    expect(meta?.custom_metadata ?? {}).toEqual({});
+    expect(meta?.max_versions).toBe(5);
+  });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CompiledQuery, type Kysely } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '../database/open-database.js';
 import { sqliteHandleOf } from '../database/sqlite-handle.js';
 import { createGroupCommit, type GroupCommit, type QueryRunner } from './group-commit.js';
@@ -225,5 +225,30 @@ describe('group commit (SQLite)', () => {
     await close();
     await expect(group.run((run) => insert(run, 'z'))).rejects.toThrow();
     close = async () => {};
+  });
+
+  it('answers a transaction whose savepoint cannot be opened (the database closed under the group)', async () => {
+    const held = gate();
+    const started = gate();
+    const first = group.run(async (run) => {
+      await insert(run, 'a');
+      started.open();
+      await held.opened;
+    });
+    const settled: string[] = [];
+    const second = group.run((run) => insert(run, 'b'));
+    void second.then(
+      () => settled.push('resolved'),
+      () => settled.push('rejected'),
+    );
+    // The server closes its database while a group is open (Kysely's destroy does not wait
+    // for the connection the group holds).
+    await started.opened;
+    await close();
+    close = async () => {};
+    held.open();
+    await expect(first).rejects.toThrow();
+    // The second transaction's `savepoint` fails: it must be refused, not left unanswered.
+    await vi.waitFor(() => expect(settled).toEqual(['rejected']));
   });
 });

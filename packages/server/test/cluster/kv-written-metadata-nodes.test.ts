@@ -6,47 +6,8 @@
  * capability that goes with it), check-and-set, max_versions, delete_version_after, cas_required.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../src/server.js';
-import {
-  createTestStorage,
-  hclPolicy,
-  send,
-  storageKinds,
-  type TestResponse,
-  type TestStorage,
-} from '../harness.js';
-import { type InitResult, initOverHttp, startSealedServer, unsealOverHttp } from '../seal.js';
-
-async function twoNodes(kind: 'sqlite' | 'postgres') {
-  const storage: TestStorage = await createTestStorage(kind);
-  const first = await startSealedServer(storage.location);
-  const init: InitResult = await initOverHttp(first);
-  await first.close();
-  const nodes: RunningServer[] = [];
-  for (let i = 0; i < 2; i++) {
-    const node = await startSealedServer(storage.location);
-    nodes.push(node);
-    expect((await unsealOverHttp(node, init.keys)).body.sealed).toBe(false);
-  }
-  const request = (
-    node: number,
-    method: string,
-    path: string,
-    body?: unknown,
-    token: string = init.rootToken,
-  ): Promise<TestResponse> =>
-    send((nodes[node] as RunningServer).url, method, path, {
-      token,
-      ...(body === undefined ? {} : { body }),
-    });
-  return {
-    request,
-    async close() {
-      for (const node of nodes) await node.close();
-      await storage.cleanup();
-    },
-  };
-}
+import { hclPolicy, storageKinds } from '../harness.js';
+import { twoNodes } from './two-nodes.js';
 
 const A = 0;
 const B = 1;
