@@ -1,5 +1,4 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -9,7 +8,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bin, custos } from '../../../test/cli.js';
-import { githubToken } from '../../../test/github-token.js';
+import { githubToken, randomBase62 } from '../../../test/github-token.js';
 
 const hasGit = requireTool('git');
 
@@ -31,11 +30,6 @@ const GIT_ENV = {
   GIT_COMMITTER_EMAIL: 'a@b',
   GIT_CONFIG_GLOBAL: '/dev/null',
 };
-
-function base62(length: number): string {
-  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-  return [...randomBytes(length)].map((byte) => alphabet[byte % 62]).join('');
-}
 
 describe('custos scan', () => {
   let dir: string;
@@ -93,7 +87,7 @@ describe('custos scan', () => {
 
   it('never prints a found secret whole, in any format', async () => {
     const token = githubToken();
-    const password = `${base62(18)}!x9`;
+    const password = `${randomBase62(18)}!x9`;
     await writeFile(join(dir, 'app.env'), `GITHUB_TOKEN=${token}\nDB_PASSWORD=${password}\n`);
     for (const format of ['text', 'json', 'sarif']) {
       const result = await run(['--format', format]);
