@@ -5,6 +5,7 @@
 
 import { expect } from 'vitest';
 import { type RunningServer, type StartOptions, startServer } from '../src/server.js';
+import { createEntryStore, type EntryStore } from '../src/storage/entry-store.js';
 import { createTestStorage, send } from './harness.js';
 import { concretePath, vaultRoutes } from './routes.js';
 import { until } from './until.js';
@@ -226,4 +227,32 @@ export async function shamirSealRoundTrip(
   } finally {
     await storage.cleanup();
   }
+}
+
+/**
+ * An entry store on `server`'s database whose next insert after `holdNextInsert()` is committed
+ * and then not answered until the function that call returned is called: an operation's start
+ * held back, for races between a start and a cancel on one server.
+ */
+export function storeHoldingAnInsert(server: RunningServer) {
+  const inner = createEntryStore(server.context.storage.db);
+  let held: Promise<void> | undefined;
+  const store: EntryStore = {
+    ...inner,
+    async insert(path, value) {
+      const wait = held;
+      held = undefined;
+      const revision = await inner.insert(path, value);
+      await wait;
+      return revision;
+    },
+  };
+  const holdNextInsert = () => {
+    let release = () => {};
+    held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return release;
+  };
+  return { store, holdNextInsert };
 }

@@ -4,10 +4,10 @@ import {
   initOverHttp,
   shareWithOtherIndex,
   startSealedServer,
+  storeHoldingAnInsert,
   unsealOverHttp,
 } from '../../test/seal.js';
 import type { RunningServer } from '../server.js';
-import { createEntryStore, type EntryStore } from '../storage/entry-store.js';
 import { GenerateRoot } from './generate-root.js';
 import { decodeRootToken, generateOtp, ROOT_TOKEN_OTP_LENGTH } from './root-token-otp.js';
 
@@ -157,24 +157,11 @@ describe.each(await storageKinds())('sys/generate-root over HTTP on %s', (kind) 
     // The start of attempt X is committed, then its answer is held back; meanwhile X is
     // cancelled and attempt Y started on the same server. When X's start ends, the progress
     // this server holds is X's, but storage holds Y: shares for X must go nowhere.
-    const store = createEntryStore(a.context.storage.db);
-    let held: Promise<void> | undefined;
-    const slow: EntryStore = {
-      ...store,
-      async insert(path, value) {
-        const revision = await store.insert(path, value);
-        await held;
-        return revision;
-      },
-    };
-    const generate = new GenerateRoot(a.context.seal, slow, a.context.tokens);
-    let release = () => {};
-    held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { store, holdNextInsert } = storeHoldingAnInsert(a);
+    const generate = new GenerateRoot(a.context.seal, store, a.context.tokens);
+    const release = holdNextInsert();
     const starting = generate.init(undefined);
     await vi.waitFor(async () => expect((await generate.status()).started).toBe(true));
-    held = undefined;
     await generate.cancel();
     const second = await generate.init(undefined);
     release();

@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestStorage, send, storageKinds, type TestStorage } from '../../test/harness.js';
-import { initOverHttp, shareWithOtherIndex, startSealedServer } from '../../test/seal.js';
+import {
+  initOverHttp,
+  shareWithOtherIndex,
+  startSealedServer,
+  storeHoldingAnInsert,
+} from '../../test/seal.js';
 import type { RunningServer } from '../server.js';
-import { createEntryStore, type EntryStore } from '../storage/entry-store.js';
 import { Rekey } from './rekey.js';
 
 /** Submits `keys` to `sys/unseal` in turn; returns the last answer. */
@@ -338,25 +342,12 @@ describe.each(await storageKinds())('sys/rekey over HTTP on %s', (kind) => {
   it('refuses shares for a rekey whose start was overtaken on this server by a cancel and a new start', async () => {
     // As for root generation (generate-root.test.ts): X's start is committed and its answer held
     // back while X is cancelled and Y started on the same server; the progress held is then X's.
-    const store = createEntryStore(a.context.storage.db);
-    let held: Promise<void> | undefined;
-    const slow: EntryStore = {
-      ...store,
-      async insert(path, value) {
-        const revision = await store.insert(path, value);
-        await held;
-        return revision;
-      },
-    };
-    const rekey = new Rekey(a.context.seal, slow);
+    const { store, holdNextInsert } = storeHoldingAnInsert(a);
+    const rekey = new Rekey(a.context.seal, store);
     const options = { shares: 3, threshold: 2, requireVerification: false };
-    let release = () => {};
-    held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const release = holdNextInsert();
     const starting = rekey.init(options);
     await vi.waitFor(async () => expect((await rekey.status()).started).toBe(true));
-    held = undefined;
     await rekey.cancel();
     const second = await rekey.init(options);
     release();
