@@ -58,8 +58,7 @@ export async function replaceKeyring(
   keyring: Keyring,
   revision: number,
 ): Promise<number> {
-  await store.update(KEYRING_PATH, encryptKeyring(rootKey, serializeKeyring(keyring)), revision);
-  return revision + 1;
+  return store.update(KEYRING_PATH, encryptKeyring(rootKey, serializeKeyring(keyring)), revision);
 }
 
 function withLargerCounts(storedJson: string, current: Keyring): KeyringJson {

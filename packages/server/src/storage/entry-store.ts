@@ -209,10 +209,16 @@ async function affectedRows(
   return Number(numAffectedRows ?? BigInt(rows.length));
 }
 
+/** A row as the entry store answers it (drivers may give the revision as a string). */
+function storedEntry(
+  row: { value: Uint8Array; revision: number } | undefined,
+): StoredEntry | undefined {
+  return row === undefined ? undefined : { value: row.value, revision: Number(row.revision) };
+}
+
 async function readEntry(run: QueryRunner, query: CompiledQuery) {
   const { rows } = await run<{ value: Uint8Array; revision: number }>(query);
-  const row = rows[0];
-  return row === undefined ? undefined : { value: row.value, revision: Number(row.revision) };
+  return storedEntry(rows[0]);
 }
 
 function writer(
@@ -266,8 +272,7 @@ function batchedReads(
 ): Pick<EntryWriter, 'get' | 'revision'> {
   return {
     async get(path) {
-      const row = await entries.read(path);
-      return row === undefined ? undefined : { value: row.value, revision: Number(row.revision) };
+      return storedEntry(await entries.read(path));
     },
     async revision(path) {
       const row = await revisions.read(path);
