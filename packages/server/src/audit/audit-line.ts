@@ -1,11 +1,14 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** `prev` of the very first entry of a chain. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** SHA-256 of one audit line (the exact bytes, without the newline), hex. */
+/**
+ * SHA-256 of one audit line (the exact bytes, without the newline), hex. Two per audited
+ * request: the one-shot `hash` costs about a microsecond less than a `Hash` object each.
+ */
 export function lineHash(line: string): string {
-  return createHash('sha256').update(line, 'utf8').digest('hex');
+  return hash('sha256', line, 'hex');
 }
 
 /** The bytes a checkpoint signature covers. `prev` chains every earlier line. */

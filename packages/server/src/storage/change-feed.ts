@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * What the feed carries for a storage path: 128 bits of its SHA-256, in hex. Notifications on
@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
  * ```
  */
 export function pathDigest(path: string): string {
-  return createHash('sha256').update(path, 'utf8').digest('hex').slice(0, 32);
+  return hash('sha256', path, 'hex').slice(0, 32);
 }
 
 /** Told of committed changes to storage entries (see {@link ChangeFeed}). */
