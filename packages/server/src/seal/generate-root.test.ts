@@ -169,6 +169,11 @@ describe.each(await storageKinds())('sys/generate-root over HTTP on %s', (kind) 
     // Both answers name the attempt in storage, Y.
     expect(first.nonce).toBe(second.nonce);
     expect(await generate.status()).toMatchObject({ nonce: second.nonce, progress: 0 });
+    // One attempt at a time, refused by its name.
+    await expect(generate.init(undefined)).rejects.toMatchObject({
+      code: 'ERR_INVALID_REQUEST',
+      message: 'root generation already in progress',
+    });
     for (const nonce of [second.nonce, 'another']) {
       await expect(
         generate.update(Buffer.from(keys[0] as string, 'hex'), nonce),

@@ -284,6 +284,13 @@ describe.each(await storageKinds())('sys/rekey over HTTP on %s', (kind) => {
     // DELETE restarts the verification with a new nonce; the new keys stay the same.
     const restarted = await send(a.url, 'DELETE', 'sys/rekey/verify');
     expect(restarted.body.nonce).not.toBe(verifyNonce);
+    // The restarted verification still names itself in its refusals.
+    expect(
+      (await send(a.url, 'POST', 'sys/rekey/verify', { body: { key: newKeys[0], nonce: 'x' } }))
+        .body.errors,
+    ).toEqual([
+      `incorrect nonce supplied; nonce for this rekey verification operation is ${restarted.body.nonce}`,
+    ]);
     for (const key of newKeys.slice(0, 2)) {
       const step = await send(a.url, 'POST', 'sys/rekey/verify', {
         body: { key, nonce: restarted.body.nonce },
@@ -294,6 +301,14 @@ describe.each(await storageKinds())('sys/rekey over HTTP on %s', (kind) => {
     }
     expect((await send(a.url, 'GET', 'sys/seal-status')).body).toMatchObject({ t: 2, n: 3 });
     expect((await send(a.url, 'GET', 'sys/rekey/init')).body.started).toBe(false);
+    // The verification ended with the rekey: nothing is left to verify or report.
+    expect((await send(a.url, 'GET', 'sys/rekey/verify')).body).toEqual({
+      nonce: '',
+      started: false,
+      t: 0,
+      n: 0,
+      progress: 0,
+    });
     keys = newKeys;
   });
   it('reports only the progress of the rekey in storage, and forgets its own at a seal', async () => {
