@@ -1,8 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, IncomingMessage, type Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Socket } from 'node:net';
 import express from 'express';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createHeaderApplier, nonceOf } from './apply-headers.js';
 import {
   cspNonce,
   fastifySecurityHeaders,
@@ -235,5 +237,60 @@ describe('configuration', () => {
     ).toThrow(invalid);
     expect(() => securityHeaders({ noStore: 'never' as 'all' })).toThrow(invalid);
     expect(() => markSensitive({} as never)).toThrow(invalid);
+  });
+});
+
+describe('the header applier', () => {
+  const responseWith = (apply: ReturnType<typeof createHeaderApplier>) => {
+    const req = new IncomingMessage(new Socket());
+    const res = new ServerResponse(req);
+    res.setHeader('x-powered-by', 'Express');
+    apply(req, res);
+    return res;
+  };
+
+  it('sets what helmet sets, computed once, with a fresh nonce per response and nothing else changing', () => {
+    const apply = createHeaderApplier({ hsts: { maxAgeSeconds: 600 } });
+    const first = responseWith(apply);
+    const second = responseWith(apply);
+    const nonce = nonceOf(first) as string;
+    expect(nonce).toMatch(/^[A-Za-z0-9+/]{22}==$/);
+    expect(nonceOf(second)).not.toBe(nonce);
+    const csp = (res: ServerResponse) =>
+      String(res.getHeader('content-security-policy')).replaceAll(nonceOf(res) as string, 'N');
+    expect(csp(first)).toBe(
+      "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';img-src 'self' data:;object-src 'none';script-src 'self' 'nonce-N';script-src-attr 'none';style-src 'self' 'nonce-N';upgrade-insecure-requests",
+    );
+    expect(csp(second)).toBe(csp(first));
+    const { 'content-security-policy': _first, ...rest } = first.getHeaders();
+    const { 'content-security-policy': _second, ...restOfSecond } = second.getHeaders();
+    expect(restOfSecond).toEqual(rest);
+    expect(rest).toEqual({
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+      'origin-agent-cluster': '?1',
+      'referrer-policy': 'no-referrer',
+      'strict-transport-security': 'max-age=600; includeSubDomains',
+      'x-content-type-options': 'nosniff',
+      'x-dns-prefetch-control': 'off',
+      'x-download-options': 'noopen',
+      'x-frame-options': 'SAMEORIGIN',
+      'x-permitted-cross-domain-policies': 'none',
+      'x-xss-protection': '0',
+      'permissions-policy': expect.stringMatching(/^accelerometer=\(\), camera=\(\), /),
+    });
+  });
+
+  it('without nonces or CSP, sets the same text on every response', () => {
+    const noNonce = createHeaderApplier({ contentSecurityPolicy: { nonce: false } });
+    const [a, b] = [responseWith(noNonce), responseWith(noNonce)];
+    expect(nonceOf(a)).toBeUndefined();
+    expect(a.getHeader('content-security-policy')).toBe(b.getHeader('content-security-policy'));
+    expect(String(a.getHeader('content-security-policy'))).not.toContain('nonce-');
+    const noCsp = createHeaderApplier({ contentSecurityPolicy: false, noStore: 'all' });
+    const c = responseWith(noCsp);
+    expect(c.getHeader('content-security-policy')).toBeUndefined();
+    expect(c.getHeader('cache-control')).toBe('no-store');
+    expect(c.getHeader('x-powered-by')).toBeUndefined();
   });
 });
