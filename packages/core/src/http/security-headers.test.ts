@@ -281,6 +281,19 @@ describe('the header applier', () => {
     });
   });
 
+  it('never gives two responses one nonce, across blocks of the pool', () => {
+    const apply = createHeaderApplier();
+    const seen = new Set<string>();
+    // 4,096-byte blocks of 16-byte nonces: 2,000 responses span eight blocks.
+    for (let i = 0; i < 2000; i++) {
+      const res = responseWith(apply);
+      const nonce = nonceOf(res) as string;
+      expect(String(res.getHeader('content-security-policy'))).toContain(`'nonce-${nonce}'`);
+      seen.add(nonce);
+    }
+    expect(seen.size).toBe(2000);
+  });
+
   it('without nonces or CSP, sets the same text on every response', () => {
     const noNonce = createHeaderApplier({ contentSecurityPolicy: { nonce: false } });
     const [a, b] = [responseWith(noNonce), responseWith(noNonce)];
