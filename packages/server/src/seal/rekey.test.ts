@@ -208,16 +208,12 @@ describe.each(await storageKinds())('sys/rekey over HTTP on %s', (kind) => {
     keys = newKeys;
   });
 
+  /** What `GET sys/rekey/verify` answers with nothing to verify (Vault's empty status). */
+  const NO_VERIFICATION = { nonce: '', started: false, t: 0, n: 0, progress: 0 };
+
   it('with require_verification installs the new key only once a threshold of new keys is given back', async () => {
     const verifyNow = () => send(a.url, 'POST', 'sys/rekey/verify', { body: { key: keys[0] } });
-    // Nothing to verify: Vault's empty status.
-    expect((await send(a.url, 'GET', 'sys/rekey/verify')).body).toEqual({
-      nonce: '',
-      started: false,
-      t: 0,
-      n: 0,
-      progress: 0,
-    });
+    expect((await send(a.url, 'GET', 'sys/rekey/verify')).body).toEqual(NO_VERIFICATION);
     expect(await verifyNow()).toMatchObject({
       status: 400,
       body: { errors: ['no rekey in progress'] },
@@ -302,13 +298,7 @@ describe.each(await storageKinds())('sys/rekey over HTTP on %s', (kind) => {
     expect((await send(a.url, 'GET', 'sys/seal-status')).body).toMatchObject({ t: 2, n: 3 });
     expect((await send(a.url, 'GET', 'sys/rekey/init')).body.started).toBe(false);
     // The verification ended with the rekey: nothing is left to verify or report.
-    expect((await send(a.url, 'GET', 'sys/rekey/verify')).body).toEqual({
-      nonce: '',
-      started: false,
-      t: 0,
-      n: 0,
-      progress: 0,
-    });
+    expect((await send(a.url, 'GET', 'sys/rekey/verify')).body).toEqual(NO_VERIFICATION);
     keys = newKeys;
   });
   it('reports only the progress of the rekey in storage, and forgets its own at a seal', async () => {
