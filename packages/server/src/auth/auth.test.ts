@@ -202,6 +202,13 @@ describe.each(await storageKinds())('tokens and AppRole on %s', (kind) => {
   });
 
   it('AppRole: expired secret IDs, wrong IDs and deleted roles are refused alike', async () => {
+    // The roles earlier tests of the file made (none when this one runs alone): LIST answers
+    // 404 when there are none, as Vault's does.
+    const roles = async () => {
+      const listed = await s.request('GET', 'auth/approle/role?list=true');
+      return listed.status === 404 ? [] : (listed.body.data.keys as string[]);
+    };
+    const before = await roles();
     await s.request('POST', 'auth/approle/role/short', {
       body: { token_policies: ['kv-read'], secret_id_ttl: '1s' },
     });
@@ -228,6 +235,6 @@ describe.each(await storageKinds())('tokens and AppRole on %s', (kind) => {
     expect((await login({ role_id: 'custom-role-id-for-short', secret_id: fresh })).status).toBe(
       400,
     );
-    expect((await s.request('GET', 'auth/approle/role?list=true')).body.data.keys).toEqual(['ci']);
+    expect(await roles()).toEqual(before);
   });
 });
