@@ -145,8 +145,8 @@ interface RecordedHeader {
  * only, apart from the CSP nonce, which is recorded as a placeholder that no header holds and
  * split on. Run per response, helmet rebuilt the CSP text and checked every directive each time
  * (measured alone on the bench machine: ~7 µs of the ~18 µs the headers cost per response, most
- * of the rest the nonce's `randomBytes`); replayed, they cost ~5 µs, the `setHeader` calls. A directive
- * helmet refuses fails here, at start-up, instead of on every response.
+ * of the rest the nonce's `randomBytes`); replayed, they cost ~5 µs, the `setHeader` calls. A
+ * directive helmet refuses fails here, at start-up, instead of on every response.
  */
 function recordHeaders(
   middleware: ReturnType<typeof helmet>,
