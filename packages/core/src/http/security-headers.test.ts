@@ -284,7 +284,7 @@ describe('the header applier', () => {
   it('never gives two responses one nonce, across blocks of the pool', () => {
     const apply = createHeaderApplier();
     const seen = new Set<string>();
-    // 4,096-byte blocks of 16-byte nonces: 2,000 responses span eight blocks.
+    // 6,144-byte blocks of 16-byte nonces: 2,000 responses span more than five blocks.
     for (let i = 0; i < 2000; i++) {
       const res = responseWith(apply);
       const nonce = nonceOf(res) as string;

@@ -43,5 +43,5 @@ export class RandomPool {
   }
 }
 
-/** The process-wide pool used for AEAD nonces. */
+/** The process-wide pool used for nonces: AEAD nonces and the security headers' CSP nonces. */
 export const noncePool = new RandomPool();
