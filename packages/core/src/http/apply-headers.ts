@@ -1,9 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type IncomingMessage,
+  type ServerResponse,
+  validateHeaderName,
+  validateHeaderValue,
+} from 'node:http';
 import helmet, { type HelmetOptions } from 'helmet';
 import { CustosError } from '../errors/index.js';
 import { noncePool } from '../lib/random-pool.js';
 import {
+  type CspOptions,
   DEFAULT_PERMISSIONS_POLICY,
   resolveHsts,
   type SecurityHeadersOptions,
@@ -46,6 +52,32 @@ function permissionsPolicyHeader(policy: Readonly<Record<string, readonly string
     .join(', ');
 }
 
+/**
+ * The directives as given, each checked to be an array of strings or `null` (JavaScript callers
+ * and JSON configuration escape the types): a string would be read character by character (a
+ * lone `*` in it allows any host), and a function would be called once, at start-up, since the
+ * headers are recorded then (recordHeaders).
+ */
+function checkedDirectives(
+  directives: CspOptions['directives'],
+): Record<string, readonly string[] | null> {
+  if (directives === undefined) return {};
+  if (typeof directives !== 'object' || directives === null || Array.isArray(directives))
+    throw new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      'contentSecurityPolicy.directives must be an object',
+    );
+  for (const [name, values] of Object.entries(directives)) {
+    if (values === null) continue;
+    if (!Array.isArray(values) || values.some((value) => typeof value !== 'string'))
+      throw new CustosError(
+        'ERR_INVALID_ARGUMENT',
+        `contentSecurityPolicy.directives.${name} must be an array of strings, or null to remove it`,
+      );
+  }
+  return directives;
+}
+
 function cspOption(
   options: SecurityHeadersOptions,
 ): NonNullable<HelmetOptions['contentSecurityPolicy']> {
@@ -55,13 +87,15 @@ function cspOption(
     string,
     Iterable<string | ((req: IncomingMessage, res: ServerResponse) => string)> | null
   > = {
-    ...(csp?.directives ?? {}),
+    ...checkedDirectives(csp?.directives),
   };
   if (csp?.nonce ?? true) {
     const nonce = (_req: IncomingMessage, res: ServerResponse) => `'nonce-${nonces.get(res)}'`;
     const withNonce = (camel: string, kebab: string) => {
       const key = kebab in directives ? kebab : camel;
       const given = directives[key];
+      // Removed on purpose (`null`): adding `'self'` and a nonce would allow more than asked.
+      if (given === null) return;
       directives[key] = [...(given ?? ["'self'"]), nonce];
     };
     withNonce('scriptSrc', 'script-src');
@@ -152,6 +186,10 @@ function recordHeaders(
   const recorder = {
     setHeader(name: string, value: unknown) {
       const text = String(value);
+      // What Node's own setHeader would refuse on every response (a line break or a character
+      // beyond Latin-1 in a directive) is refused here, once, when the applier is built.
+      validateHeaderName(name);
+      validateHeaderValue(name, text);
       recorded.push({ name, parts: wantsNonce ? text.split(placeholder) : [text] });
     },
     removeHeader(name: string) {
@@ -160,10 +198,15 @@ function recordHeaders(
   };
   if (wantsNonce) nonces.set(recorder, placeholder);
   let failure: unknown;
-  // helmet's middlewares are synchronous: `next` has run when it returns.
-  middleware({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => {
+  try {
+    // helmet's middlewares are synchronous: `next` has run when it returns.
+    middleware({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => {
+      failure = err;
+    });
+  } catch (err) {
+    // Node's header checks name the header, never its value.
     failure = err;
-  });
+  }
   if (failure !== undefined)
     throw new CustosError(
       'ERR_INVALID_ARGUMENT',

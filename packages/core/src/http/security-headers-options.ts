@@ -22,7 +22,10 @@ export interface HstsOptions {
 
 /** `Content-Security-Policy` settings (on top of helmet's defaults). */
 export interface CspOptions {
-  /** Directives in helmet's camelCase or kebab-case form; `null` removes a default directive. */
+  /**
+   * Directives in helmet's camelCase or kebab-case form, each an array of strings; `null` removes
+   * a default directive (and a removed `script-src` or `style-src` gets no nonce either).
+   */
   readonly directives?: Readonly<Record<string, readonly string[] | null>>;
   /**
    * Default true: a fresh nonce per response, added to `script-src` and `style-src` (read it

@@ -294,6 +294,53 @@ describe('the header applier', () => {
     expect(seen.size).toBe(2000);
   });
 
+  it('refuses at start-up what would fail or loosen the policy per response', () => {
+    const invalid = expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' });
+    // A line break, or a character beyond Latin-1, that Node's setHeader refuses on every
+    // response (withSecurityHeaders would crash on the first request), in any directive.
+    for (const bad of ["'self'\nhttps://x.example", 'https://\u010A.example', "'self'\r"])
+      for (const directive of ['imgSrc', 'script-src', 'connectSrc'])
+        expect(() =>
+          createHeaderApplier({ contentSecurityPolicy: { directives: { [directive]: [bad] } } }),
+        ).toThrow(invalid);
+    // The header's name is in the message, the directive's text is not.
+    expect(() =>
+      createHeaderApplier({
+        contentSecurityPolicy: { nonce: false, directives: { imgSrc: ['canary-9f2c\n'] } },
+      }),
+    ).toThrow(/^security headers: .*Content-Security-Policy(?![\s\S]*canary)/);
+    // A string would be read character by character (a lone `*` allows any host); a function
+    // would run once, at start-up, not per response.
+    for (const bad of ['https://*.example.com', () => "'self'", ["'self'", 42], { a: 'b' }])
+      for (const nonce of [true, false])
+        expect(() =>
+          createHeaderApplier({
+            contentSecurityPolicy: { nonce, directives: { scriptSrc: bad as never } },
+          }),
+        ).toThrow(/contentSecurityPolicy\.directives\.scriptSrc must be an array of strings/);
+    expect(() =>
+      createHeaderApplier({ contentSecurityPolicy: { directives: 'x' as never } }),
+    ).toThrow(invalid);
+    // Latin-1 text is a header's own charset: accepted as before.
+    expect(() =>
+      createHeaderApplier({
+        contentSecurityPolicy: { directives: { imgSrc: ['h\u00e9.example'] } },
+      }),
+    ).not.toThrow();
+  });
+
+  it('leaves a script-src or style-src removed with null removed, nonce or not', () => {
+    for (const nonce of [true, false]) {
+      const apply = createHeaderApplier({
+        contentSecurityPolicy: { nonce, directives: { scriptSrc: null, 'style-src': null } },
+      });
+      const csp = String(responseWith(apply).getHeader('content-security-policy'));
+      expect(csp).toMatch(/^default-src 'self';/);
+      expect(csp).not.toMatch(/script-src |style-src |nonce-/);
+      expect(csp).toContain("script-src-attr 'none'");
+    }
+  });
+
   it('without nonces or CSP, sets the same text on every response', () => {
     const noNonce = createHeaderApplier({ contentSecurityPolicy: { nonce: false } });
     const [a, b] = [responseWith(noNonce), responseWith(noNonce)];
