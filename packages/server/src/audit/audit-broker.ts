@@ -475,7 +475,8 @@ export class AuditBroker {
         }),
     );
     try {
-      await this.#bounded(Promise.any(writes));
+      // One sink (the usual case) needs no `Promise.any`: two promises less per entry.
+      await this.#bounded(writes.length === 1 ? (writes[0] as Promise<void>) : Promise.any(writes));
     } catch {
       throw new ServerError('ERR_AUDIT_UNAVAILABLE', 'audit log unavailable');
     }
@@ -490,18 +491,29 @@ export class AuditBroker {
    */
   #bounded<T>(work: Promise<T>): Promise<T> {
     const ms = this.#options.timeoutMs ?? 2000;
-    let timer: NodeJS.Timeout | undefined;
-    let lastTurn: NodeJS.Immediate | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+    // One promise settled by whichever comes first (two entries per request pass here: no
+    // `Promise.race` of a timeout promise, nor a `finally`, each a promise more).
+    return new Promise<T>((resolve, reject) => {
+      let lastTurn: NodeJS.Immediate | undefined;
+      const timer = setTimeout(() => {
         lastTurn = setImmediate(() =>
           reject(new Error(`audit sink did not answer within ${ms} ms`)),
         );
       }, ms);
-    });
-    return Promise.race([work, timeout]).finally(() => {
-      clearTimeout(timer);
-      clearImmediate(lastTurn);
+      const settle = () => {
+        clearTimeout(timer);
+        clearImmediate(lastTurn);
+      };
+      work.then(
+        (value) => {
+          settle();
+          resolve(value);
+        },
+        (err: unknown) => {
+          settle();
+          reject(err);
+        },
+      );
     });
   }
 
