@@ -1,7 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MUTATION_MODULES, moduleFiles } from './modules.js';
 
@@ -50,4 +51,26 @@ describe('the files of a module', () => {
     expect(scanner).toContain('packages/scan/src/rules/checksums.ts');
     expect(scanner).toContain('packages/scan/src/engine/scan-text.ts');
   });
+
+  it('checks every file of a module with its own checker configuration', async () => {
+    const repository = new URL('../../', import.meta.url);
+    const tsc = fileURLToPath(new URL('node_modules/typescript/bin/tsc', repository));
+    const own = Object.entries(MUTATION_MODULES).filter(([, m]) => m.checkerTsconfig !== undefined);
+    expect(own.map(([name]) => name)).toContain('scanner');
+    for (const [name, module] of own) {
+      const listed = execFileSync(
+        process.execPath,
+        [tsc, '-p', module.checkerTsconfig as string, '--listFilesOnly'],
+        { cwd: fileURLToPath(repository), encoding: 'utf8' },
+      );
+      const program = new Set(
+        listed.split('\n').map((line) => line.replace(fileURLToPath(repository), '')),
+      );
+      const files = await moduleFiles(module.mutate, repository);
+      expect(
+        files.filter((file) => !program.has(file)),
+        name,
+      ).toEqual([]);
+    }
+  }, 60_000);
 });

@@ -29,6 +29,13 @@ export interface MutationModule {
    * bench/mutation/vitest.config.ts for why sharing loaded modules was dropped.)
    */
   readonly ignoreStatic?: boolean;
+  /**
+   * The TypeScript checker's configuration, when not the whole repository's
+   * (tsconfig.check.json): a module whose package others import is checked far faster against
+   * its own package alone. A mutant that compiles there but would break a type elsewhere is
+   * then run against the tests (vitest does not check types) instead of counted a compile error.
+   */
+  readonly checkerTsconfig?: string;
 }
 
 /**
@@ -174,6 +181,7 @@ export const MUTATION_MODULES: Readonly<Record<string, MutationModule>> = {
     // (Stryker switches mutants in the test's own thread), and build git histories of hundreds
     // of processes per run.
     testDir: 'packages/scan/src',
+    checkerTsconfig: 'bench/mutation/tsconfig.scanner.json',
   },
   rotation: {
     title: 'Rotation engine (steps, drive, policy, schedule)',

@@ -147,6 +147,7 @@ for (const name of names) {
     // <module>.incremental.json) would hand their results on to mutants it thinks unchanged.
     incrementalFile: `bench/mutation/${name}.isolated.incremental.json`,
     ignoreStatic: module.ignoreStatic === true,
+    ...(module.checkerTsconfig === undefined ? {} : { tsconfigFile: module.checkerTsconfig }),
     ...(concurrency === undefined ? {} : { concurrency }),
   });
   const results: MutantResult[] = await stryker.runMutationTest();
