@@ -12,6 +12,22 @@ describe('createKeywordSearch limits', () => {
     expect(hits?.matches(['token'])).toEqual([]);
   });
 
+  it('keeps every occurrence where one character ends hundreds of keywords', () => {
+    // `b`, `ab`, `aab`, …: the `b` of the text ends all 800 at once, more pairs than the hits
+    // hold at first (256) and than twice that.
+    const keywords = Array.from({ length: 800 }, (_, i) => `${'a'.repeat(i)}b`);
+    const text = `${'a'.repeat(799)}b`;
+    const hits = createKeywordSearch(keywords)?.search(text);
+    expect(hits?.found).toEqual(new Set(keywords));
+    const matches = hits?.matches(keywords);
+    expect(matches).toEqual(Array.from({ length: 800 }, (_, start) => ({ start, end: 800 })));
+    expect(hits?.within(700, 800).matches(['b', 'ab', `${'a'.repeat(99)}b`])).toEqual([
+      { start: 0, end: 100 },
+      { start: 98, end: 100 },
+      { start: 99, end: 100 },
+    ]);
+  });
+
   it('takes keywords of ASCII only (up to U+007F)', () => {
     expect(createKeywordSearch(['key\u0080'])).toBeNull();
     expect(createKeywordSearch(['key', 'ÿ'])).toBeNull();

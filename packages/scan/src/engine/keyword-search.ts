@@ -203,14 +203,12 @@ function hitsView(
         const end = (hits[h * 2] as number) - from;
         const match = { start: end - (lengths[id] as number), end };
         const last = matches.at(-1);
-        if (
-          last !== undefined &&
-          (last.start > match.start || (last.start === match.start && last.end > end))
-        )
-          sorted = false;
+        if (last !== undefined && last.start > match.start) sorted = false;
         matches.push(match);
       }
-      return sorted ? matches : matches.sort((a, b) => a.start - b.start || a.end - b.end);
+      // The hits come by end, and two with one start and one end are one keyword: sorting by
+      // start alone (a stable sort) leaves those with one start by end.
+      return sorted ? matches : matches.sort((a, b) => a.start - b.start);
     },
     within(start, end) {
       return hitsView(hits, count, words, lengths, from + start, Math.min(to, from + end));

@@ -8,6 +8,7 @@ import {
   type Candidate,
   CONFIDENCE_LEVELS,
   type Confidence,
+  decodedRange,
   judgedText,
   type Rule,
   type RuleContext,
@@ -203,8 +204,7 @@ function locateByWindow(text: string, context: RuleContext, rules: readonly Rule
         : {
             ...rest,
             decoded: () => {
-              part ??=
-                decodedSlice?.(window.from, window.to) ?? decoded().slice(window.from, window.to);
+              part ??= decodedRange(context, window.from, window.to, decoded);
               return part;
             },
           };

@@ -120,7 +120,25 @@ const STAND_INS = /[\u00a0\u00b7]/;
 export function judgedText(text: string, start: number, end: number, context?: RuleContext) {
   const slice = text.slice(start, end);
   if (context?.decoded === undefined || !STAND_INS.test(slice)) return slice;
-  return context.decodedSlice?.(start, end) ?? context.decoded().slice(start, end);
+  return decodedRange(context, start, end, context.decoded);
+}
+
+/**
+ * `decoded().slice(start, end)` of a context that holds the decoded text, through
+ * {@link RuleContext.decodedSlice} when it has one.
+ *
+ * @example
+ * ```ts
+ * if (context.decoded !== undefined) value = decodedRange(context, start, end, context.decoded);
+ * ```
+ */
+export function decodedRange(
+  context: RuleContext,
+  start: number,
+  end: number,
+  decoded: () => string,
+): string {
+  return context.decodedSlice?.(start, end) ?? decoded().slice(start, end);
 }
 
 /** What {@link patternRule} needs. */
