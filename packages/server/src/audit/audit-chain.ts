@@ -443,10 +443,12 @@ export class ChainedSink {
         const batch = this.#queue.splice(0, end === -1 ? this.#queue.length : end) as LineItem[];
         await this.#writeBatch(batch);
         if (!this.#rotating && this.#refusal === undefined && this.sink.rotationDue !== undefined) {
-          const due = await this.sink.rotationDue().catch((err: unknown) => {
+          let due = false;
+          try {
+            due = (await this.sink.rotationDue()) === true;
+          } catch (err) {
             this.#onError?.(asError(err));
-            return false;
-          });
+          }
           if (due) this.#queueRotation();
         }
       }
@@ -464,64 +466,67 @@ export class ChainedSink {
     // can start a new file, and says whether it does.
     const opening = batch[0]?.kind === 'open' ? batch[0] : undefined;
     const announce = opening !== undefined || this.#announce;
-    const startsFile = announce ? ((await this.sink.startsFile?.()) ?? false) : false;
-    const emit = (fields: Record<string, unknown> | SerializedEntry, time: string) => {
-      const seq = head.seq + 1;
-      const serialized = fields instanceof SerializedEntry;
-      // The same bytes either way: the chain's fields first, then the entry's own.
-      const line = serialized
-        ? `{"time":${JSON.stringify(time)},"seq":${seq},"prev":${JSON.stringify(head.prev)},${fields.json.slice(1)}`
-        : JSON.stringify({ time, seq, prev: head.prev, ...fields });
-      const signed = !serialized && fields.type === 'checkpoint';
-      const hash = lineHash(line);
-      head = {
-        seq,
-        prev: hash,
-        unsigned: signed ? 0 : head.unsigned + 1,
-        firstUnsignedMs: signed ? undefined : (head.firstUnsignedMs ?? Date.parse(time)),
-      };
-      lines.push(line);
-      if (signed) checkpoints.push({ sink: this.sink.name, seq, hash, time });
-    };
-    const checkpoint = (time: string) => {
-      if (head.unsigned === 0) return;
-      const message = checkpointMessage(this.sink.name, head.seq + 1, head.prev, time);
-      emit(
-        {
-          type: 'checkpoint',
-          sink: this.sink.name,
-          key_id: this.#signer.keyId,
-          signature: sign(null, message, this.#signer.privateKey).toString('base64'),
-        },
-        time,
-      );
-    };
-    const items = opening === undefined && announce ? [undefined, ...batch] : batch;
-    for (const item of items) {
-      const time = this.#now().toISOString();
-      if (item?.kind === 'checkpoint') {
-        checkpoint(time);
-        continue;
-      }
-      const body =
-        item === undefined || item.kind === 'open'
-          ? {
-              ...this.#openFields(),
-              starts_file: startsFile && lines.length === 0,
-              ...item?.fields,
-            }
-          : item.body;
-      // Never an entry T or more after the first unsigned one without a checkpoint between.
-      if (
-        head.firstUnsignedMs !== undefined &&
-        Date.parse(time) - head.firstUnsignedMs >= this.#intervalMs
-      )
-        checkpoint(time);
-      emit(body, time);
-      if (head.unsigned >= this.#every || body.type === 'close') checkpoint(time);
-    }
     this.#inFlight = batch.length;
+    // Everything from opening the file to the write rejects the batch, never the drain: a
+    // batch taken off the queue is always answered (a file that cannot be opened, an entry
+    // that cannot be serialized).
     try {
+      const startsFile = announce ? ((await this.sink.startsFile?.()) ?? false) : false;
+      const emit = (fields: Record<string, unknown> | SerializedEntry, time: string) => {
+        const seq = head.seq + 1;
+        const serialized = fields instanceof SerializedEntry;
+        // The same bytes either way: the chain's fields first, then the entry's own.
+        const line = serialized
+          ? `{"time":${JSON.stringify(time)},"seq":${seq},"prev":${JSON.stringify(head.prev)},${fields.json.slice(1)}`
+          : JSON.stringify({ time, seq, prev: head.prev, ...fields });
+        const signed = !serialized && fields.type === 'checkpoint';
+        const hash = lineHash(line);
+        head = {
+          seq,
+          prev: hash,
+          unsigned: signed ? 0 : head.unsigned + 1,
+          firstUnsignedMs: signed ? undefined : (head.firstUnsignedMs ?? Date.parse(time)),
+        };
+        lines.push(line);
+        if (signed) checkpoints.push({ sink: this.sink.name, seq, hash, time });
+      };
+      const checkpoint = (time: string) => {
+        if (head.unsigned === 0) return;
+        const message = checkpointMessage(this.sink.name, head.seq + 1, head.prev, time);
+        emit(
+          {
+            type: 'checkpoint',
+            sink: this.sink.name,
+            key_id: this.#signer.keyId,
+            signature: sign(null, message, this.#signer.privateKey).toString('base64'),
+          },
+          time,
+        );
+      };
+      const items = opening === undefined && announce ? [undefined, ...batch] : batch;
+      for (const item of items) {
+        const time = this.#now().toISOString();
+        if (item?.kind === 'checkpoint') {
+          checkpoint(time);
+          continue;
+        }
+        const body =
+          item === undefined || item.kind === 'open'
+            ? {
+                ...this.#openFields(),
+                starts_file: startsFile && lines.length === 0,
+                ...item?.fields,
+              }
+            : item.body;
+        // Never an entry T or more after the first unsigned one without a checkpoint between.
+        if (
+          head.firstUnsignedMs !== undefined &&
+          Date.parse(time) - head.firstUnsignedMs >= this.#intervalMs
+        )
+          checkpoint(time);
+        emit(body, time);
+        if (head.unsigned >= this.#every || body.type === 'close') checkpoint(time);
+      }
       if (lines.length > 0) await this.sink.write(lines.join('\n'));
       this.#head = head;
       this.#announce = false;

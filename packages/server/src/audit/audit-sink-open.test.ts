@@ -1,0 +1,132 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { memorySink } from '../../test/audit.js';
+import { openSealBed, type SealBed } from '../../test/seal-manager.js';
+import { createBarrier } from '../barrier/barrier.js';
+import { AuditBroker, type AuditRequest } from './audit-broker.js';
+import { type AuditSink, createFileSink } from './sinks.js';
+
+// A sink that cannot open its file (a missing directory, EACCES, EMFILE) or that answers
+// outside its promised types fails that sink's entries: the other sinks keep logging, the
+// failure is reported, and nothing escapes as an unhandled rejection (which ends the process).
+describe('a sink that cannot open its file', () => {
+  let bed: SealBed | undefined;
+  let broker: AuditBroker | undefined;
+  let dir: string;
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custos-audit-open-'));
+    unhandled.length = 0;
+    process.on('unhandledRejection', onUnhandled);
+  });
+  afterEach(async () => {
+    await broker?.deactivate();
+    broker = undefined;
+    await bed?.close();
+    process.off('unhandledRejection', onUnhandled);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function activeBroker(sinks: AuditSink[], reported: string[]): Promise<AuditBroker> {
+    bed = await openSealBed();
+    const [share] = await bed.seal.initialize(1, 1);
+    await bed.seal.submitShare(share as Buffer);
+    const made = new AuditBroker(sinks, {
+      timeoutMs: 1000,
+      onSinkError: (sink, error) => void reported.push(`${sink}: ${error.message}`),
+    });
+    const seal = bed.seal;
+    await made.activate(
+      createBarrier(bed.store, {
+        keyring: () => seal.keyring(),
+        reloadKeyring: () => seal.reloadKeyring(),
+      }),
+    );
+    broker = made;
+    return made;
+  }
+
+  const request = (id: string): AuditRequest => ({
+    id,
+    operation: 'read',
+    path: 'secret/data/x',
+    remoteAddress: '127.0.0.1',
+    token: undefined,
+    entry: undefined,
+    data: undefined,
+  });
+
+  /** Lets promises left behind settle (and any unhandled rejection surface). */
+  const quiet = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+  function named(name: string, sink: AuditSink): AuditSink {
+    return Object.assign(sink, { name });
+  }
+
+  it('fails the entries of a file sink whose directory is missing; the other sink logs them', async () => {
+    const kept = named('kept', memorySink());
+    const reported: string[] = [];
+    const audit = await activeBroker(
+      [kept, createFileSink('lost', join(dir, 'missing', 'audit.log'))],
+      reported,
+    );
+    expect(reported).toEqual([expect.stringMatching(/^lost: .*ENOENT/)]);
+    await expect(audit.logRequest(request('first'))).resolves.toMatchObject({ logged: true });
+    expect(kept.lines.some((line) => line.includes('"first"'))).toBe(true);
+    await quiet();
+    expect(unhandled).toEqual([]);
+  });
+
+  it('fails the entries of a sink whose startsFile rejects, every time it is asked', async () => {
+    const kept = named('kept', memorySink());
+    const failing = named('failing', memorySink());
+    failing.startsFile = () => Promise.reject(new Error('EIO: the disk went away'));
+    const reported: string[] = [];
+    const audit = await activeBroker([kept, failing], reported);
+    expect(reported).toEqual(['failing: EIO: the disk went away']);
+    for (const id of ['one', 'two']) {
+      await expect(audit.logRequest(request(id))).resolves.toMatchObject({ logged: true });
+    }
+    expect(kept.lines.filter((line) => line.includes('"type":"request"'))).toHaveLength(2);
+    expect(failing.lines).toEqual([]);
+    await quiet();
+    expect(unhandled).toEqual([]);
+  });
+
+  it('settles a reopen whose file cannot be opened again, and goes on logging', async () => {
+    const kept = named('kept', memorySink());
+    const reported: string[] = [];
+    const fileDir = join(dir, 'logs');
+    await mkdir(fileDir);
+    const audit = await activeBroker(
+      [kept, createFileSink('rotated', join(fileDir, 'audit.log'))],
+      reported,
+    );
+    expect(reported).toEqual([]);
+    await rm(fileDir, { recursive: true });
+    // Settles (reported, not thrown): a SIGHUP handler awaits it.
+    await audit.reopen();
+    expect(reported).toEqual([expect.stringMatching(/^rotated: .*ENOENT/)]);
+    await expect(audit.logRequest(request('after'))).resolves.toMatchObject({ logged: true });
+    expect(kept.lines.some((line) => line.includes('"after"'))).toBe(true);
+    await quiet();
+    expect(unhandled).toEqual([]);
+  });
+
+  it('reads a rotationDue that answers a plain boolean, not a promise', async () => {
+    const sink = memorySink();
+    // A custom sink written in JavaScript, outside the promised types.
+    Object.assign(sink, { rotationDue: () => false });
+    const audit = await activeBroker([sink], []);
+    for (const id of ['one', 'two', 'three']) {
+      await expect(audit.logRequest(request(id))).resolves.toMatchObject({ logged: true });
+    }
+    expect(sink.lines.filter((line) => line.includes('"type":"request"'))).toHaveLength(3);
+    await quiet();
+    expect(unhandled).toEqual([]);
+  });
+});
