@@ -5,11 +5,10 @@ import {
   validateHeaderName,
   validateHeaderValue,
 } from 'node:http';
-import helmet, { type HelmetOptions } from 'helmet';
+import helmet, { contentSecurityPolicy, type HelmetOptions } from 'helmet';
 import { CustosError } from '../errors/index.js';
 import { noncePool } from '../lib/random-pool.js';
 import {
-  type CspOptions,
   DEFAULT_PERMISSIONS_POLICY,
   resolveHsts,
   type SecurityHeadersOptions,
@@ -52,56 +51,115 @@ function permissionsPolicyHeader(policy: Readonly<Record<string, readonly string
     .join(', ');
 }
 
+/** A directive name shown in an error: anything else might be text that was not meant as one. */
+const SHOWN_NAME = /^[A-Za-z][A-Za-z0-9-]{0,63}$/;
+const shownName = (name: string) => (SHOWN_NAME.test(name) ? name : '(a name that is none)');
+
+/** The CSP options read once: directives copied, the nonce choice made. */
+interface CspSnapshot {
+  readonly directives: Record<string, string[] | null>;
+  readonly nonce: boolean;
+}
+
 /**
- * The directives as given, each checked to be an array of strings or `null` (JavaScript callers
- * and JSON configuration escape the types): a string would be read character by character (a
- * lone `*` in it allows any host), and a function would be called once, at start-up, since the
- * headers are recorded then (recordHeaders).
+ * The CSP options as given, each value read once and copied (JavaScript callers and JSON
+ * configuration escape the types): every directive an array of strings or `null`. A string
+ * would be read character by character (a lone `*` in it allows any host), a function would be
+ * called once, at start-up, since the headers are recorded then (recordHeaders), and a getter,
+ * a Proxy or an array's own methods could answer the checks with one value and helmet with
+ * another: only the copies go on.
  */
-function checkedDirectives(
-  directives: CspOptions['directives'],
-): Record<string, readonly string[] | null> {
-  if (directives === undefined) return {};
-  if (typeof directives !== 'object' || directives === null || Array.isArray(directives))
+function snapshotCsp(csp: SecurityHeadersOptions['contentSecurityPolicy']): CspSnapshot | false {
+  if (csp === false) return false;
+  const given = csp?.directives;
+  const nonce: unknown = csp?.nonce ?? true;
+  if (typeof nonce !== 'boolean')
+    throw new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      'contentSecurityPolicy.nonce must be true or false',
+    );
+  const directives: Record<string, string[] | null> = {};
+  if (given === undefined) return { directives, nonce };
+  if (typeof given !== 'object' || given === null || Array.isArray(given))
     throw new CustosError(
       'ERR_INVALID_ARGUMENT',
       'contentSecurityPolicy.directives must be an object',
     );
-  for (const [name, values] of Object.entries(directives)) {
-    if (values === null) continue;
-    if (!Array.isArray(values) || values.some((value) => typeof value !== 'string'))
+  for (const name of Object.keys(given)) {
+    const values: unknown = given[name];
+    if (values === null) {
+      directives[name] = null;
+      continue;
+    }
+    const copy: string[] = [];
+    const length = Array.isArray(values) ? values.length : -1;
+    for (let i = 0; i < length; i++) {
+      const value: unknown = (values as readonly unknown[])[i];
+      if (typeof value !== 'string') break;
+      copy.push(value);
+    }
+    if (copy.length !== length)
       throw new CustosError(
         'ERR_INVALID_ARGUMENT',
-        `contentSecurityPolicy.directives.${name} must be an array of strings, or null to remove it`,
+        `contentSecurityPolicy.directives.${shownName(name)} must be an array of strings, or null to remove it`,
       );
+    directives[name] = copy;
   }
-  return directives;
+  return { directives, nonce };
 }
 
-function cspOption(
-  options: SecurityHeadersOptions,
-): NonNullable<HelmetOptions['contentSecurityPolicy']> {
-  const csp = options.contentSecurityPolicy;
+/** A source list that allows nothing: no source at all, or only `'none'`. */
+const allowsNothing = (sources: readonly string[]) =>
+  sources.every((source) => source.trim().toLowerCase() === "'none'");
+
+function cspOption(csp: CspSnapshot | false): NonNullable<HelmetOptions['contentSecurityPolicy']> {
   if (csp === false) return false;
   const directives: Record<
     string,
     Iterable<string | ((req: IncomingMessage, res: ServerResponse) => string)> | null
-  > = {
-    ...checkedDirectives(csp?.directives),
-  };
-  if (csp?.nonce ?? true) {
+  > = { ...csp.directives };
+  if (csp.nonce) {
     const nonce = (_req: IncomingMessage, res: ServerResponse) => `'nonce-${nonces.get(res)}'`;
     const withNonce = (camel: string, kebab: string) => {
-      const key = kebab in directives ? kebab : camel;
-      const given = directives[key];
-      // Removed on purpose (`null`): adding `'self'` and a nonce would allow more than asked.
-      if (given === null) return;
+      const key = kebab in csp.directives ? kebab : camel;
+      const given = csp.directives[key];
+      // Removed on purpose (`null`), or allowing nothing (`[]`, `'none'`): a nonce (or `'self'`
+      // and a nonce) would allow more than asked; `'none'` is ignored beside any other source.
+      if (given === null || (given !== undefined && allowsNothing(given))) return;
       directives[key] = [...(given ?? ["'self'"]), nonce];
     };
     withNonce('scriptSrc', 'script-src');
     withNonce('styleSrc', 'style-src');
   }
   return { useDefaults: true, directives };
+}
+
+/**
+ * helmet's CSP checks, with an error that names the refused directive and never quotes its
+ * sources (helmet's own messages do: `"nonce-…" should be quoted`).
+ */
+function checkWithHelmet(csp: CspSnapshot | false): void {
+  if (csp === false) return;
+  const refused = (directives: CspSnapshot['directives']) => {
+    try {
+      contentSecurityPolicy({ useDefaults: true, directives });
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  if (!refused(csp.directives)) return;
+  const name = Object.keys(csp.directives).find((key) =>
+    refused({ [key]: csp.directives[key] ?? null }),
+  );
+  throw new CustosError(
+    'ERR_INVALID_ARGUMENT',
+    name === undefined
+      ? 'contentSecurityPolicy.directives: a directive is given twice (camelCase and kebab-case) or default-src is removed'
+      : csp.directives[name] === null
+        ? `contentSecurityPolicy.directives.${shownName(name)} cannot be removed`
+        : `contentSecurityPolicy.directives.${shownName(name)} is refused: keywords, nonces and hashes go in single quotes ('self', 'nonce-…'), and no source holds ';' or ','`,
+  );
 }
 
 /**
@@ -122,14 +180,15 @@ export function createHeaderApplier(options: SecurityHeadersOptions = {}): Heade
   const permissions = permissionsPolicyHeader(
     options.permissionsPolicy ?? DEFAULT_PERMISSIONS_POLICY,
   );
-  const wantsNonce =
-    options.contentSecurityPolicy !== false && (options.contentSecurityPolicy?.nonce ?? true);
+  const csp = snapshotCsp(options.contentSecurityPolicy);
+  checkWithHelmet(csp);
+  const wantsNonce = csp !== false && csp.nonce;
   let middleware: ReturnType<typeof helmet>;
   try {
     // Spread, helmet's either-this-name-or-its-alias option types lose their pairing.
     middleware = helmet({
       ...options.helmet,
-      contentSecurityPolicy: cspOption(options),
+      contentSecurityPolicy: cspOption(csp),
       strictTransportSecurity:
         hsts === false
           ? false
@@ -140,7 +199,7 @@ export function createHeaderApplier(options: SecurityHeadersOptions = {}): Heade
             },
     } as HelmetOptions);
   } catch (err) {
-    // helmet names the bad option; it never holds a secret.
+    // helmet names the bad option (the CSP's were checked above, without quoting them).
     throw new CustosError('ERR_INVALID_ARGUMENT', `security headers: ${(err as Error).message}`);
   }
   const headers = recordHeaders(middleware, wantsNonce);

@@ -341,6 +341,112 @@ describe('the header applier', () => {
     }
   });
 
+  it('adds no nonce to a script-src or style-src that allows nothing', () => {
+    // `'none'` is ignored beside any other source: a nonce would turn "no scripts" into "the
+    // scripts with this response's nonce".
+    for (const nothing of [["'none'"], [" 'NONE' "], []]) {
+      const apply = createHeaderApplier({
+        contentSecurityPolicy: { directives: { scriptSrc: nothing, 'style-src': nothing } },
+      });
+      const res = responseWith(apply);
+      const csp = String(res.getHeader('content-security-policy'));
+      expect(noncesIn(csp, 'script-src'), JSON.stringify(nothing)).toEqual([]);
+      expect(noncesIn(csp, 'style-src'), JSON.stringify(nothing)).toEqual([]);
+      expect(csp).not.toContain('nonce-');
+    }
+  });
+
+  it('reads each option once: what is checked is what is sent', () => {
+    // A getter, a Proxy or an array's own methods could pass the checks with one value and
+    // give helmet another (a string read character by character, a smuggled directive).
+    let reads = 0;
+    const directives = {
+      get scriptSrc() {
+        reads += 1;
+        return reads === 1 ? ["'self'"] : 'https://*.example.com';
+      },
+    };
+    const fromGetter = createHeaderApplier({ contentSecurityPolicy: { directives } });
+    expect(reads).toBe(1);
+    expect(String(responseWith(fromGetter).getHeader('content-security-policy'))).toMatch(
+      /;script-src 'self' 'nonce-[^']+';/,
+    );
+    let joined = 0;
+    const smuggling = new Proxy(["'self'"], {
+      get(target, key, receiver) {
+        // After its first reading, the entry grows a second directive.
+        if (key === '0' && joined++ > 0) return "'self'; script-src * 'unsafe-inline'";
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const fromProxy = createHeaderApplier({
+      contentSecurityPolicy: { nonce: false, directives: { imgSrc: smuggling } },
+    });
+    expect(String(responseWith(fromProxy).getHeader('content-security-policy'))).toContain(
+      ";img-src 'self';",
+    );
+    const lying = Object.assign(["'self'", 42], { some: () => false });
+    const sparse: string[] = [];
+    sparse[1] = "'self'";
+    for (const bad of [lying, sparse])
+      expect(() =>
+        createHeaderApplier({ contentSecurityPolicy: { directives: { imgSrc: bad as never } } }),
+      ).toThrow(/contentSecurityPolicy\.directives\.imgSrc must be an array of strings/);
+    let nonceReads = 0;
+    const csp = {
+      directives: {},
+      get nonce() {
+        nonceReads += 1;
+        return nonceReads === 1;
+      },
+    };
+    const once = createHeaderApplier({ contentSecurityPolicy: csp });
+    const res = responseWith(once);
+    expect(nonceReads).toBe(1);
+    expect(String(res.getHeader('content-security-policy'))).toContain(
+      `'nonce-${nonceOf(res) as string}'`,
+    );
+    expect(() => createHeaderApplier({ contentSecurityPolicy: { nonce: 'yes' as never } })).toThrow(
+      /contentSecurityPolicy\.nonce must be true or false/,
+    );
+  });
+
+  it('names a directive helmet refuses, never quoting its sources', () => {
+    const canary = 'CANARY7f3a';
+    for (const source of [
+      `nonce-${canary}`,
+      `sha256-${canary}`,
+      'self',
+      `${canary};`,
+      `${canary},`,
+    ]) {
+      let message = '';
+      try {
+        createHeaderApplier({ contentSecurityPolicy: { directives: { imgSrc: [source] } } });
+      } catch (err) {
+        message = `${(err as Error).message}\n${(err as Error).stack}`;
+      }
+      expect(message, source).toMatch(/^contentSecurityPolicy\.directives\.imgSrc is refused: /);
+      expect(message, source).not.toContain(canary);
+    }
+    // A name that is not one is not repeated either.
+    expect(() =>
+      createHeaderApplier({
+        contentSecurityPolicy: { directives: { [`img_${canary}`]: ["'self'"] } },
+      }),
+    ).toThrow(
+      /^contentSecurityPolicy\.directives\.\(a name that is none\) is refused(?![\s\S]*CANARY)/,
+    );
+    expect(() =>
+      createHeaderApplier({ contentSecurityPolicy: { directives: { defaultSrc: null } } }),
+    ).toThrow('contentSecurityPolicy.directives.defaultSrc cannot be removed');
+    expect(() =>
+      createHeaderApplier({
+        contentSecurityPolicy: { directives: { scriptSrc: ["'self'"], 'script-src': null } },
+      }),
+    ).toThrow(/is given twice \(camelCase and kebab-case\)/);
+  });
+
   it('without nonces or CSP, sets the same text on every response', () => {
     const noNonce = createHeaderApplier({ contentSecurityPolicy: { nonce: false } });
     const [a, b] = [responseWith(noNonce), responseWith(noNonce)];
