@@ -63,7 +63,7 @@ describe('a sink that cannot open its file', () => {
   /** Lets promises left behind settle (and any unhandled rejection surface). */
   const quiet = () => new Promise((resolve) => setTimeout(resolve, 20));
 
-  function named(name: string, sink: AuditSink): AuditSink {
+  function named<Sink extends AuditSink>(name: string, sink: Sink): Sink {
     return Object.assign(sink, { name });
   }
 
