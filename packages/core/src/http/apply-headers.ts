@@ -78,7 +78,9 @@ function snapshotCsp(csp: SecurityHeadersOptions['contentSecurityPolicy']): CspS
       'ERR_INVALID_ARGUMENT',
       'contentSecurityPolicy.nonce must be true or false',
     );
-  const directives: Record<string, string[] | null> = {};
+  // Without a prototype: a `__proto__` key (JSON.parse makes one) stays a key, which helmet
+  // refuses, instead of setting the copy's prototype.
+  const directives: Record<string, string[] | null> = Object.create(null);
   if (given === undefined) return { directives, nonce };
   if (typeof given !== 'object' || given === null || Array.isArray(given))
     throw new CustosError(

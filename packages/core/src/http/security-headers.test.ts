@@ -366,7 +366,9 @@ describe('the header applier', () => {
         return reads === 1 ? ["'self'"] : 'https://*.example.com';
       },
     };
-    const fromGetter = createHeaderApplier({ contentSecurityPolicy: { directives: directives as never } });
+    const fromGetter = createHeaderApplier({
+      contentSecurityPolicy: { directives: directives as never },
+    });
     expect(reads).toBe(1);
     expect(String(responseWith(fromGetter).getHeader('content-security-policy'))).toMatch(
       /;script-src 'self' 'nonce-[^']+';/,
@@ -437,6 +439,12 @@ describe('the header applier', () => {
     ).toThrow(
       /^contentSecurityPolicy\.directives\.\(a name that is none\) is refused(?![\s\S]*CANARY)/,
     );
+    // JSON configuration: `__proto__` is a key there, and stays one.
+    expect(() =>
+      createHeaderApplier({
+        contentSecurityPolicy: { directives: JSON.parse('{"__proto__": ["\'self\'"]}') },
+      }),
+    ).toThrow(/^contentSecurityPolicy\.directives\.\(a name that is none\) is refused/);
     expect(() =>
       createHeaderApplier({ contentSecurityPolicy: { directives: { defaultSrc: null } } }),
     ).toThrow('contentSecurityPolicy.directives.defaultSrc cannot be removed');
