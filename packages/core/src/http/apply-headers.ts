@@ -24,6 +24,10 @@ export function nonceOf(res: object): string | undefined {
   return nonces.get(res);
 }
 
+/** A name (directive, feature) shown in an error: anything else might be text that was not meant as one. */
+const SHOWN_NAME = /^[A-Za-z][A-Za-z0-9-]{0,63}$/;
+const shownName = (name: string) => (SHOWN_NAME.test(name) ? name : '(a name that is none)');
+
 const FEATURE = /^[a-z][a-z0-9-]*$/;
 const ALLOW_ENTRY = /^(self|src|\*|"https?:\/\/[A-Za-z0-9.:[\]-]+")$/;
 
@@ -34,7 +38,7 @@ function permissionsPolicyHeader(policy: Readonly<Record<string, readonly string
       if (!FEATURE.test(feature)) {
         throw new CustosError(
           'ERR_INVALID_ARGUMENT',
-          `permissionsPolicy: "${feature}" is not a feature name`,
+          `permissionsPolicy: ${shownName(feature)} is not a feature name (lower-case letters, digits and -)`,
         );
       }
       if (
@@ -50,10 +54,6 @@ function permissionsPolicyHeader(policy: Readonly<Record<string, readonly string
     })
     .join(', ');
 }
-
-/** A directive name shown in an error: anything else might be text that was not meant as one. */
-const SHOWN_NAME = /^[A-Za-z][A-Za-z0-9-]{0,63}$/;
-const shownName = (name: string) => (SHOWN_NAME.test(name) ? name : '(a name that is none)');
 
 /** The CSP options read once: directives copied, the nonce choice made. */
 interface CspSnapshot {
@@ -110,9 +110,19 @@ function snapshotCsp(csp: SecurityHeadersOptions['contentSecurityPolicy']): CspS
   return { directives, nonce };
 }
 
-/** A source list that allows nothing: no source at all, or only `'none'`. */
-const allowsNothing = (sources: readonly string[]) =>
-  sources.every((source) => source.trim().toLowerCase() === "'none'");
+/**
+ * A source list that says "nothing": no source at all, or `'none'` among them (a browser reads
+ * the header's words, so `'none'` is ignored beside any other: the list contradicts itself and
+ * is kept as written). Words, not entries: `"'none' 'none'"` and `""` are entries too.
+ */
+function allowsNothing(sources: readonly string[]): boolean {
+  const words = sources
+    .join(' ')
+    .toLowerCase()
+    .split(/[\t\n\f\r ]+/)
+    .filter(Boolean);
+  return words.length === 0 || words.includes("'none'");
+}
 
 function cspOption(csp: CspSnapshot | false): NonNullable<HelmetOptions['contentSecurityPolicy']> {
   if (csp === false) return false;
@@ -126,7 +136,7 @@ function cspOption(csp: CspSnapshot | false): NonNullable<HelmetOptions['content
       const key = kebab in csp.directives ? kebab : camel;
       const given = csp.directives[key];
       // Removed on purpose (`null`), or allowing nothing (`[]`, `'none'`): a nonce (or `'self'`
-      // and a nonce) would allow more than asked; `'none'` is ignored beside any other source.
+      // and a nonce) would allow more than asked.
       if (given === null || (given !== undefined && allowsNothing(given))) return;
       directives[key] = [...(given ?? ["'self'"]), nonce];
     };
@@ -201,8 +211,11 @@ export function createHeaderApplier(options: SecurityHeadersOptions = {}): Heade
             },
     } as HelmetOptions);
   } catch (err) {
-    // helmet names the bad option (the CSP's were checked above, without quoting them).
-    throw new CustosError('ERR_INVALID_ARGUMENT', `security headers: ${(err as Error).message}`);
+    // helmet names the bad option and quotes its value: the value is left out.
+    throw new CustosError(
+      'ERR_INVALID_ARGUMENT',
+      `security headers: ${String((err as Error).message).replace(/"[^"]*"/g, '"…"')}`,
+    );
   }
   const headers = recordHeaders(middleware, wantsNonce);
   if (permissions !== '') headers.push({ name: 'permissions-policy', parts: [permissions] });

@@ -344,7 +344,18 @@ describe('the header applier', () => {
   it('adds no nonce to a script-src or style-src that allows nothing', () => {
     // `'none'` is ignored beside any other source: a nonce would turn "no scripts" into "the
     // scripts with this response's nonce".
-    for (const nothing of [["'none'"], [" 'NONE' "], []]) {
+    for (const nothing of [
+      ["'none'"],
+      [" 'NONE' "],
+      [],
+      [''],
+      [' '],
+      ["'none'", ''],
+      ["'none' 'none'"],
+      ["'none'\t'none'"],
+      ["'none'", "'report-sample'"],
+      ["'none'", "'wasm-unsafe-eval'"],
+    ]) {
       const apply = createHeaderApplier({
         contentSecurityPolicy: { directives: { scriptSrc: nothing, 'style-src': nothing } },
       });
@@ -354,6 +365,16 @@ describe('the header applier', () => {
       expect(noncesIn(csp, 'style-src'), JSON.stringify(nothing)).toEqual([]);
       expect(csp).not.toContain('nonce-');
     }
+  });
+
+  it("adds the nonce to a list without 'none': a strict policy of nonces and strict-dynamic", () => {
+    const apply = createHeaderApplier({
+      contentSecurityPolicy: { directives: { scriptSrc: ["'strict-dynamic'"] } },
+    });
+    const res = responseWith(apply);
+    expect(String(res.getHeader('content-security-policy'))).toContain(
+      `;script-src 'strict-dynamic' 'nonce-${nonceOf(res) as string}';`,
+    );
   });
 
   it('reads each option once: what is checked is what is sent', () => {
@@ -431,6 +452,19 @@ describe('the header applier', () => {
       expect(message, source).toMatch(/^contentSecurityPolicy\.directives\.imgSrc is refused: /);
       expect(message, source).not.toContain(canary);
     }
+    // Nor do helmet's other options, or a permissions policy's feature that is not one.
+    for (const helmet of [
+      { referrerPolicy: { policy: canary as never } },
+      { xFrameOptions: { action: canary as never } },
+      { crossOriginOpenerPolicy: { policy: canary as never } },
+    ]) {
+      expect(() => createHeaderApplier({ helmet }), JSON.stringify(helmet)).toThrow(
+        /^security headers: (?![\s\S]*CANARY)/,
+      );
+    }
+    expect(() => createHeaderApplier({ permissionsPolicy: { [`${canary}_x`]: [] } })).toThrow(
+      /^permissionsPolicy: \(a name that is none\) is not a feature name/,
+    );
     // A name that is not one is not repeated either.
     expect(() =>
       createHeaderApplier({
