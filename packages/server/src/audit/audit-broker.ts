@@ -207,10 +207,15 @@ export class AuditBroker {
     this.#hmacKeys.clear();
   }
 
-  /** Reopens file sinks (after log rotation). The chains continue across the new files. */
+  /**
+   * Reopens file sinks (after log rotation). The chains continue across the new files. Each
+   * sink is given `timeoutMs`: a sink that does not answer is reported, and SIGHUP goes on.
+   */
   async reopen(): Promise<void> {
     await Promise.all(
-      this.#chains.map((chain) => chain.reopen().catch((err) => this.#report(chain, err))),
+      this.#chains.map((chain) =>
+        this.#bounded(chain.reopen()).catch((err) => this.#report(chain, err)),
+      ),
     );
   }
 

@@ -142,6 +142,8 @@ export class ChainedSink {
   #retainQueued: Promise<void> | undefined;
   /** Closed: a retention pass still running records nothing more (nothing follows `close`). */
   #closed = false;
+  /** Closed and its close entry queued: nothing more is taken. */
+  #ended = false;
   #head: ChainHead = GENESIS;
   #queue: QueueItem[] = [];
   #inFlight = 0;
@@ -350,8 +352,14 @@ export class ChainedSink {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#closed = true;
-    if (this.#refusal === undefined)
-      await this.append({ type: 'close', sink: this.sink.name }).catch(() => {});
+    const closing =
+      this.#refusal === undefined
+        ? this.append({ type: 'close', sink: this.sink.name })
+        : undefined;
+    // Nothing after the close entry: a file sink would open its file again for it, and the
+    // verifier would read an entry after the signed close as appended by someone else.
+    this.#ended = true;
+    await closing?.catch(() => {});
     await this.sink.close();
   }
 
@@ -393,6 +401,10 @@ export class ChainedSink {
 
   #push(make: (done: Deferred) => QueueItem): Promise<void> {
     if (this.#refusal !== undefined) return Promise.reject(this.#refusal);
+    if (this.#ended)
+      return Promise.reject(
+        new ServerError('ERR_AUDIT_UNAVAILABLE', `audit sink ${this.sink.name} is closed`),
+      );
     if (this.#queue.length + this.#inFlight >= this.#maxQueued) {
       return Promise.reject(
         new ServerError('ERR_AUDIT_UNAVAILABLE', `audit sink ${this.sink.name} is stuck`),
@@ -471,7 +483,7 @@ export class ChainedSink {
     // batch taken off the queue is always answered (a file that cannot be opened, an entry
     // that cannot be serialized).
     try {
-      const startsFile = announce ? ((await this.sink.startsFile?.()) ?? false) : false;
+      const startsFile = announce ? (await this.sink.startsFile?.()) === true : false;
       const emit = (fields: Record<string, unknown> | SerializedEntry, time: string) => {
         const seq = head.seq + 1;
         const serialized = fields instanceof SerializedEntry;

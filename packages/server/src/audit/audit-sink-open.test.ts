@@ -1,11 +1,12 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { memorySink } from '../../test/audit.js';
+import { memorySink, signer } from '../../test/audit.js';
 import { openSealBed, type SealBed } from '../../test/seal-manager.js';
 import { createBarrier } from '../barrier/barrier.js';
 import { AuditBroker, type AuditRequest } from './audit-broker.js';
+import { ChainedSink } from './audit-chain.js';
 import { type AuditSink, createFileSink } from './sinks.js';
 
 // A sink that cannot open its file (a missing directory, EACCES, EMFILE) or that answers
@@ -31,12 +32,16 @@ describe('a sink that cannot open its file', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function activeBroker(sinks: AuditSink[], reported: string[]): Promise<AuditBroker> {
+  async function activeBroker(
+    sinks: AuditSink[],
+    reported: string[],
+    timeoutMs = 1000,
+  ): Promise<AuditBroker> {
     bed = await openSealBed();
     const [share] = await bed.seal.initialize(1, 1);
     await bed.seal.submitShare(share as Buffer);
     const made = new AuditBroker(sinks, {
-      timeoutMs: 1000,
+      timeoutMs,
       onSinkError: (sink, error) => void reported.push(`${sink}: ${error.message}`),
     });
     const seal = bed.seal;
@@ -126,6 +131,60 @@ describe('a sink that cannot open its file', () => {
       await expect(audit.logRequest(request(id))).resolves.toMatchObject({ logged: true });
     }
     expect(sink.lines.filter((line) => line.includes('"type":"request"'))).toHaveLength(3);
+    await quiet();
+    expect(unhandled).toEqual([]);
+  });
+
+  it('opens the file again at the next write after a failed open, and closes a file never opened', async () => {
+    const sink = createFileSink('file', join(dir, 'later', 'audit.log'));
+    await expect(sink.write('{"first":1}')).rejects.toMatchObject({ code: 'ENOENT' });
+    await mkdir(join(dir, 'later'));
+    await sink.write('{"second":2}');
+    expect(await readFile(join(dir, 'later', 'audit.log'), 'utf8')).toBe('{"second":2}\n');
+    await sink.close();
+    const never = createFileSink('never', join(dir, 'missing', 'audit.log'));
+    await expect(never.startsFile?.()).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(never.close?.()).resolves.toBeUndefined();
+  });
+
+  it('writes starts_file as true or false, whatever else startsFile answers', async () => {
+    const sink = memorySink();
+    sink.startsFile = async () => 0 as never; // a custom sink outside the promised types
+    const chain = new ChainedSink(sink, { signer: signer() });
+    await chain.open();
+    await chain.close();
+    const open = JSON.parse(sink.lines[0] as string) as Record<string, unknown>;
+    expect(open).toMatchObject({ type: 'open', starts_file: false });
+  });
+
+  it('takes no entry once closed: the close entry and its checkpoint end the file', async () => {
+    const sink = memorySink();
+    const chain = new ChainedSink(sink, { signer: signer() });
+    await chain.open();
+    const closed = chain.close();
+    const late = chain.append({ type: 'request', id: 'late' });
+    await closed;
+    await expect(late).rejects.toMatchObject({
+      code: 'ERR_AUDIT_UNAVAILABLE',
+      message: 'audit sink file is closed',
+    });
+    await expect(chain.append({ type: 'request', id: 'later' })).rejects.toMatchObject({
+      code: 'ERR_AUDIT_UNAVAILABLE',
+    });
+    const types = sink.lines.map((line) => (JSON.parse(line) as { type: string }).type);
+    expect(types.slice(-2)).toEqual(['close', 'checkpoint']);
+    expect(sink.lines.some((line) => line.includes('late'))).toBe(false);
+  });
+
+  it('settles a reopen within the bound when the sink does not answer', async () => {
+    const kept = named('kept', memorySink());
+    const stuck = named('stuck', memorySink());
+    const reported: string[] = [];
+    const audit = await activeBroker([kept, stuck], reported, 100);
+    stuck.startsFile = () => new Promise<boolean>(() => {}); // never answers
+    await audit.reopen();
+    expect(reported).toEqual([expect.stringMatching(/^stuck: /)]);
+    await expect(audit.logRequest(request('after'))).resolves.toMatchObject({ logged: true });
     await quiet();
     expect(unhandled).toEqual([]);
   });

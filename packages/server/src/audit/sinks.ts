@@ -90,13 +90,21 @@ export function createFileSink(
   /** Time (ms) of the file's first entry: what its age counts from. */
   let startedMs: number | undefined;
   const file = () => {
-    handle ??= (async () => {
-      const opened = await open(path, 'a', 0o600);
-      const info = await opened.stat();
-      const size = info.size;
-      startedMs = size === 0 ? undefined : await firstEntryMs(path, size);
-      return { file: opened, sizeAtOpen: size, regular: info.isFile() };
-    })();
+    if (handle === undefined) {
+      const opening = (async () => {
+        const opened = await open(path, 'a', 0o600);
+        const info = await opened.stat();
+        const size = info.size;
+        startedMs = size === 0 ? undefined : await firstEntryMs(path, size);
+        return { file: opened, sizeAtOpen: size, regular: info.isFile() };
+      })();
+      handle = opening;
+      // A failed open is not kept: the next write tries again (a passing EMFILE or EACCES, a
+      // directory made since), instead of failing until a SIGHUP.
+      opening.catch(() => {
+        if (handle === opening) handle = undefined;
+      });
+    }
     return handle;
   };
   const close = async () => {
@@ -104,7 +112,9 @@ export function createFileSink(
     handle = undefined;
     written = 0;
     startedMs = undefined;
-    if (h !== undefined) await (await h).file.close();
+    // A file that never opened has nothing to close.
+    const opened = await h?.catch(() => undefined);
+    await opened?.file.close();
   };
   return {
     name,
