@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { decodedRange, judgedText } from './rule.js';
 
 // `oneByteText` writes `é` as U+00B7 and U+3000 as U+00A0: the same offsets, other characters.
-const decoded = 'password = "s\u00e9cret\u3000value"';
-const oneByte = 'password = "s\u00b7cret\u00a0value"';
+const decoded = 'greeting = "s\u00e9cret\u3000value"';
+const oneByte = 'greeting = "s\u00b7cret\u00a0value"';
 
 describe('judgedText', () => {
   it('reads the text itself when it holds no stand-ins, or when there is no decoded text', () => {
@@ -12,7 +12,7 @@ describe('judgedText', () => {
         throw new Error('decoded without need');
       },
     };
-    expect(judgedText(oneByte, 0, 8, context)).toBe('password');
+    expect(judgedText(oneByte, 0, 8, context)).toBe('greeting');
     expect(judgedText(oneByte, 12, 24)).toBe('s\u00b7cret\u00a0value');
   });
 

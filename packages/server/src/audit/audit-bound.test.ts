@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { memorySink } from '../../test/audit.js';
-import { openSealBed, type SealBed } from '../../test/seal-manager.js';
-import { createBarrier } from '../barrier/barrier.js';
-import { AuditBroker, type AuditRequest } from './audit-broker.js';
+import { activeAuditBroker, auditRequest } from '../../test/audit-broker.js';
+import type { AuditBroker } from './audit-broker.js';
 import type { AuditSink } from './sinks.js';
 
 // The audit bound (timeoutMs) judges the sink, not the server: a pause of the whole process
@@ -10,27 +9,16 @@ import type { AuditSink } from './sinks.js';
 // the sink takes as soon as the process runs again. A sink that does not answer still fails
 // the request within the bound.
 describe('the audit bound', () => {
-  let bed: SealBed | undefined;
-  let broker: AuditBroker | undefined;
+  let close: (() => Promise<void>) | undefined;
   afterEach(async () => {
-    await broker?.deactivate();
-    await bed?.close();
+    await close?.();
+    close = undefined;
   });
 
   async function activeBroker(sink: AuditSink, timeoutMs: number): Promise<AuditBroker> {
-    bed = await openSealBed();
-    const [share] = await bed.seal.initialize(1, 1);
-    await bed.seal.submitShare(share as Buffer);
-    const made = new AuditBroker([sink], { timeoutMs });
-    const seal = bed.seal;
-    await made.activate(
-      createBarrier(bed.store, {
-        keyring: () => seal.keyring(),
-        reloadKeyring: () => seal.reloadKeyring(),
-      }),
-    );
-    broker = made;
-    return made;
+    const active = await activeAuditBroker([sink], { timeoutMs });
+    close = active.close;
+    return active.broker;
   }
 
   /** Holds the event loop (the whole process) for `ms`, as a starved or paused process would. */
@@ -39,15 +27,7 @@ describe('the audit bound', () => {
     while (Date.now() < until) {}
   }
 
-  const request = (id: string): AuditRequest => ({
-    id,
-    operation: 'read',
-    path: 'secret/data/x',
-    remoteAddress: '127.0.0.1',
-    token: undefined,
-    entry: undefined,
-    data: undefined,
-  });
+  const request = auditRequest;
 
   it('writes an entry submitted just before the process stalls past the bound', async () => {
     const sink = memorySink();

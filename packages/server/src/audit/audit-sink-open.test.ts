@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { memorySink, signer } from '../../test/audit.js';
-import { openSealBed, type SealBed } from '../../test/seal-manager.js';
-import { createBarrier } from '../barrier/barrier.js';
-import { AuditBroker, type AuditRequest } from './audit-broker.js';
+import { activeAuditBroker, auditRequest } from '../../test/audit-broker.js';
+import type { AuditBroker } from './audit-broker.js';
 import { ChainedSink } from './audit-chain.js';
 import { type AuditSink, createFileSink } from './sinks.js';
 
@@ -13,8 +12,7 @@ import { type AuditSink, createFileSink } from './sinks.js';
 // outside its promised types fails that sink's entries: the other sinks keep logging, the
 // failure is reported, and nothing escapes as an unhandled rejection (which ends the process).
 describe('a sink that cannot open its file', () => {
-  let bed: SealBed | undefined;
-  let broker: AuditBroker | undefined;
+  let close: (() => Promise<void>) | undefined;
   let dir: string;
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => void unhandled.push(reason);
@@ -25,9 +23,8 @@ describe('a sink that cannot open its file', () => {
     process.on('unhandledRejection', onUnhandled);
   });
   afterEach(async () => {
-    await broker?.deactivate();
-    broker = undefined;
-    await bed?.close();
+    await close?.();
+    close = undefined;
     process.off('unhandledRejection', onUnhandled);
     await rm(dir, { recursive: true, force: true });
   });
@@ -37,33 +34,15 @@ describe('a sink that cannot open its file', () => {
     reported: string[],
     timeoutMs = 1000,
   ): Promise<AuditBroker> {
-    bed = await openSealBed();
-    const [share] = await bed.seal.initialize(1, 1);
-    await bed.seal.submitShare(share as Buffer);
-    const made = new AuditBroker(sinks, {
+    const active = await activeAuditBroker(sinks, {
       timeoutMs,
       onSinkError: (sink, error) => void reported.push(`${sink}: ${error.message}`),
     });
-    const seal = bed.seal;
-    await made.activate(
-      createBarrier(bed.store, {
-        keyring: () => seal.keyring(),
-        reloadKeyring: () => seal.reloadKeyring(),
-      }),
-    );
-    broker = made;
-    return made;
+    close = active.close;
+    return active.broker;
   }
 
-  const request = (id: string): AuditRequest => ({
-    id,
-    operation: 'read',
-    path: 'secret/data/x',
-    remoteAddress: '127.0.0.1',
-    token: undefined,
-    entry: undefined,
-    data: undefined,
-  });
+  const request = auditRequest;
 
   /** Lets promises left behind settle (and any unhandled rejection surface). */
   const quiet = () => new Promise((resolve) => setTimeout(resolve, 20));
